@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import type { ModelPrice } from '@gatewayz/telemetry';
+
+/** One upstream provider speaking the OpenAI-compatible API. */
+export interface ProviderConfig {
+  /** Label value used in metrics (`provider`), e.g. `openai`. */
+  name: string;
+  /** Base URL including the version, e.g. `https://api.openai.com/v1`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer`. Never logged, never exported. */
+  apiKey?: string;
+  /** Models this provider serves, as clients name them. */
+  models: string[];
+  /** Prices per model, for cost metrics. */
+  pricing?: Record<string, ModelPrice>;
+  /** Models that accept `/v1/images/generations`. */
+  imageModels?: string[];
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  providers: ProviderConfig[];
+  /** Deadline of one upstream attempt until response headers arrive. */
+  attemptTimeoutMs: number;
+  /** Longest silence allowed between streamed chunks. */
+  streamIdleTimeoutMs: number;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+  /** Provider health tracker interval. */
+  healthTrackerIntervalMs: number;
+  /** Credits charged per USD of provider cost. */
+  creditsPerUsd: number;
+  /** Deadline for in-flight requests on shutdown. */
+  shutdownTimeoutMs: number;
+  breaker: { errorThresholdPercentage: number; resetTimeoutMs: number; volumeThreshold: number; rollingCountTimeoutMs: number };
+}
+
+/** A configuration value that cannot work; the message names the variable and the fix. */
+export class GatewayConfigError extends Error {
+  override readonly name = 'GatewayConfigError';
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new GatewayConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new GatewayConfigError(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Read providers from `GATEWAY_PROVIDERS_FILE` (JSON array); `apiKeyEnv` names a variable holding the key. */
+export function loadProvidersFile(path: string, env: NodeJS.ProcessEnv): ProviderConfig[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new GatewayConfigError(`GATEWAY_PROVIDERS_FILE ${path} is not readable JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new GatewayConfigError(`GATEWAY_PROVIDERS_FILE ${path} must hold a non-empty JSON array of providers`);
+  }
+  return parsed.map((entry: Record<string, unknown>, index) => {
+    const where = `GATEWAY_PROVIDERS_FILE ${path}, provider ${index}`;
+    if (typeof entry['name'] !== 'string' || !/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(entry['name'])) {
+      throw new GatewayConfigError(`${where}: "name" must be a lowercase identifier such as "openai"`);
+    }
+    if (typeof entry['baseUrl'] !== 'string' || !/^https?:\/\//.test(entry['baseUrl'])) {
+      throw new GatewayConfigError(`${where}: "baseUrl" must be an http(s) URL such as "https://api.openai.com/v1"`);
+    }
+    if (!Array.isArray(entry['models']) || entry['models'].some((model) => typeof model !== 'string')) {
+      throw new GatewayConfigError(`${where}: "models" must be an array of model names`);
+    }
+    const apiKeyEnv = entry['apiKeyEnv'];
+    const apiKey = typeof apiKeyEnv === 'string' ? env[apiKeyEnv] : undefined;
+    if (typeof apiKeyEnv === 'string' && (apiKey === undefined || apiKey === '')) {
+      throw new GatewayConfigError(`${where}: the variable ${apiKeyEnv} named by "apiKeyEnv" is not set`);
+    }
+    return {
+      name: entry['name'],
+      baseUrl: entry['baseUrl'].replace(/\/+$/, ''),
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      models: entry['models'] as string[],
+      pricing: (entry['pricing'] as ProviderConfig['pricing']) ?? {},
+      imageModels: (entry['imageModels'] as string[] | undefined) ?? [],
+    };
+  });
+}
+
+/** Gateway settings from the environment (providers are added by the caller). */
+export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<GatewayConfig, 'providers'> {
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env['HOST'] && env['HOST'].trim() !== '' ? env['HOST'] : '127.0.0.1',
+    attemptTimeoutMs: integer(env, 'ATTEMPT_TIMEOUT_MS', 30_000, 10, 600_000),
+    streamIdleTimeoutMs: integer(env, 'STREAM_IDLE_TIMEOUT_MS', 30_000, 10, 600_000),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    healthTrackerIntervalMs: integer(env, 'HEALTH_TRACKER_INTERVAL_MS', 30_000, 100, 3_600_000),
+    creditsPerUsd: number(env, 'CREDITS_PER_USD', 1, 0, 1_000_000),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    breaker: {
+      errorThresholdPercentage: number(env, 'BREAKER_ERROR_THRESHOLD_PERCENT', 50, 1, 100),
+      resetTimeoutMs: integer(env, 'BREAKER_RESET_TIMEOUT_MS', 10_000, 10, 3_600_000),
+      volumeThreshold: integer(env, 'BREAKER_VOLUME_THRESHOLD', 5, 1, 100_000),
+      rollingCountTimeoutMs: integer(env, 'BREAKER_WINDOW_MS', 10_000, 100, 3_600_000),
+    },
+  };
+}
+
+/** Demo settings for the simulated providers. */
+export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env): { latencyMs: number; errorRate: number } {
+  return {
+    latencyMs: integer(env, 'DEMO_LATENCY_MS', 150, 0, 60_000),
+    errorRate: number(env, 'DEMO_ERROR_RATE', 0.2, 0, 1),
+  };
+}

@@ -1,0 +1,73 @@
+import type { ProviderConfig } from './config.js';
+import { startSimulatedProvider, type SimulatedProvider } from './simulated-provider.js';
+
+/** USD per million tokens, roughly the public list prices of the models the demo simulates. */
+const PRICES = {
+  'gpt-4o-mini': { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 },
+  'gpt-4o': { inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 },
+  'claude-3-5-haiku': { inputPerMillionTokens: 0.8, outputPerMillionTokens: 4 },
+  'claude-3-5-sonnet': { inputPerMillionTokens: 3, outputPerMillionTokens: 15 },
+  'llama-3.1-8b-instruct': { inputPerMillionTokens: 0.05, outputPerMillionTokens: 0.08 },
+  'gpt-image-1': { perImage: 0.04 },
+} as const;
+
+interface DemoProviderSpec {
+  name: string;
+  models: string[];
+  imageModels: string[];
+  /** Multiplier of DEMO_LATENCY_MS. */
+  latencyFactor: number;
+  /** Whether DEMO_ERROR_RATE applies (the flaky provider). */
+  flaky: boolean;
+}
+
+/** Three providers with overlapping models; `openrouter` is the flaky one. */
+export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
+  { name: 'openai', models: ['gpt-4o-mini', 'gpt-4o'], imageModels: ['gpt-image-1'], latencyFactor: 1, flaky: false },
+  { name: 'anthropic', models: ['claude-3-5-haiku', 'claude-3-5-sonnet'], imageModels: [], latencyFactor: 1.3, flaky: false },
+  {
+    name: 'openrouter',
+    models: ['gpt-4o-mini', 'claude-3-5-haiku', 'llama-3.1-8b-instruct'],
+    imageModels: ['gpt-image-1'],
+    latencyFactor: 0.8,
+    flaky: true,
+  },
+];
+
+export interface DemoProviders {
+  simulated: SimulatedProvider[];
+  providers: ProviderConfig[];
+  close(): Promise<void>;
+}
+
+/**
+ * Start the demo's simulated upstreams on loopback. `latencyMs` and `errorRate` come from
+ * `DEMO_LATENCY_MS` and `DEMO_ERROR_RATE`; 0 and 0 give a fast, error-free run.
+ */
+export async function startDemoProviders(settings: { latencyMs: number; errorRate: number }): Promise<DemoProviders> {
+  const simulated = await Promise.all(
+    DEMO_PROVIDERS.map((spec) =>
+      startSimulatedProvider({
+        name: spec.name,
+        models: [...spec.models, ...spec.imageModels],
+        latencyMs: Math.round(settings.latencyMs * spec.latencyFactor),
+        errorRate: spec.flaky ? settings.errorRate : 0,
+        chunkDelayMs: Math.round(settings.latencyMs / 20),
+      }),
+    ),
+  );
+  const providers: ProviderConfig[] = DEMO_PROVIDERS.map((spec, index) => ({
+    name: spec.name,
+    baseUrl: (simulated[index] as SimulatedProvider).baseUrl,
+    models: spec.models,
+    imageModels: spec.imageModels,
+    pricing: Object.fromEntries([...spec.models, ...spec.imageModels].map((model) => [model, PRICES[model as keyof typeof PRICES]])),
+  }));
+  return {
+    simulated,
+    providers,
+    close: async () => {
+      await Promise.all(simulated.map((provider) => provider.close()));
+    },
+  };
+}

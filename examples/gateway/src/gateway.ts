@@ -1,0 +1,302 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { SpanKind, SpanStatusCode, context as contextApi, propagation, trace } from '@opentelemetry/api';
+import { Hono, type Context } from 'hono';
+import {
+  MemoryModelHealthStore,
+  PricingTable,
+  startProviderHealthTracker,
+  type ProviderHealthTracker,
+} from '@gatewayz/telemetry';
+import type { RunningTelemetry } from '@gatewayz/telemetry-node';
+import { anthropicStreamEncoder, anthropicToOpenAi, openAiToAnthropic } from './anthropic.js';
+import type { GatewayConfig } from './config.js';
+import { ApiError, badRequest, readJsonObject } from './openai-errors.js';
+import { ProviderRouter, type Usage } from './provider-router.js';
+import { openAiStreamEncoder, relaySse, type StreamEncoder } from './sse-relay.js';
+import { postUpstream, readUpstreamJson } from './upstream.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  otel: RunningTelemetry;
+  /** Model-health store; default an in-memory one. */
+  store?: MemoryModelHealthStore;
+  /** Structured log sink; default JSON lines on stdout. */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface Gateway {
+  readonly app: Hono;
+  readonly router: ProviderRouter;
+  readonly tracker: ProviderHealthTracker;
+  readonly store: MemoryModelHealthStore;
+  /** Start listening; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Stop accepting, let in-flight requests (streams included) finish within the deadline, stop background work. */
+  close(): Promise<void>;
+}
+
+/** Route templates, so HTTP metrics and span names never carry raw client paths. */
+const ROUTES: ReadonlyArray<[RegExp, string]> = [
+  [/^\/v1\/chat\/completions\/?$/, '/v1/chat/completions'],
+  [/^\/v1\/messages\/?$/, '/v1/messages'],
+  [/^\/v1\/images\/generations\/?$/, '/v1/images/generations'],
+  [/^\/v1\/models\/?$/, '/v1/models'],
+  [/^\/health\/?$/, '/health'],
+  [/^\/metrics\/?$/, '/metrics'],
+  [/^\/prometheus\/metrics\/[a-z_]+\/?$/, '/prometheus/metrics/:category'],
+];
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+function routeOf(pathname: string): string {
+  for (const [pattern, template] of ROUTES) if (pattern.test(pathname)) return template;
+  return 'other';
+}
+
+const CHAT_ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+
+/** Validate the fields of an OpenAI chat request the gateway relies on. */
+function validateChatRequest(body: Record<string, unknown>): { model: string; stream: boolean; includeUsage: boolean } {
+  const model = body['model'];
+  if (typeof model !== 'string' || model.trim() === '') throw badRequest('model: field required (a non-empty string)', 'model');
+  const messages = body['messages'];
+  if (!Array.isArray(messages) || messages.length === 0) throw badRequest('messages: field required (a non-empty array)', 'messages');
+  messages.forEach((message: unknown, index) => {
+    const candidate = message as { role?: unknown; content?: unknown } | null;
+    if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
+      throw badRequest(`messages[${index}] must be an object`, `messages[${index}]`);
+    }
+    if (typeof candidate.role !== 'string' || !CHAT_ROLES.has(candidate.role)) {
+      throw badRequest(`messages[${index}].role must be one of ${[...CHAT_ROLES].join(', ')}`, `messages[${index}].role`);
+    }
+    const content = candidate.content;
+    if (content !== null && content !== undefined && typeof content !== 'string' && !Array.isArray(content)) {
+      throw badRequest(`messages[${index}].content must be a string or an array of content parts`, `messages[${index}].content`);
+    }
+  });
+  const stream = body['stream'];
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw badRequest('stream must be a boolean', 'stream');
+  const maxTokens = body['max_tokens'];
+  if (maxTokens !== undefined && maxTokens !== null && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)) {
+    throw badRequest('max_tokens must be a positive integer', 'max_tokens');
+  }
+  const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined;
+  return { model, stream: stream === true, includeUsage: streamOptions?.include_usage === true };
+}
+
+function usageOf(completion: Record<string, unknown>): Usage | undefined {
+  const usage = completion['usage'] as { prompt_tokens?: unknown; completion_tokens?: unknown } | undefined;
+  if (typeof usage?.prompt_tokens !== 'number' || typeof usage.completion_tokens !== 'number') return undefined;
+  return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
+}
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
+
+/**
+ * The example gateway: OpenAI- and Anthropic-compatible endpoints over a failover chain of
+ * providers, instrumented end to end with @gatewayz/telemetry.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { config, otel } = options;
+  const telemetry = otel.telemetry;
+  const log = options.log ?? ((entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`));
+  const store = options.store ?? new MemoryModelHealthStore();
+  const tracker = startProviderHealthTracker({ source: store, intervalMs: config.healthTrackerIntervalMs, telemetry });
+  const pricing = new PricingTable(Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])));
+  const router = new ProviderRouter({
+    config,
+    telemetry,
+    tracer: otel.tracer,
+    sink: store,
+    pricing,
+    healthScore: (provider) => tracker.healthScore(provider),
+  });
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const method = METHODS.has(c.req.method) ? c.req.method : 'other';
+    const route = routeOf(c.req.path);
+    const carrier: Record<string, string> = {};
+    c.req.raw.headers.forEach((value, key) => {
+      carrier[key] = value;
+    });
+    const parent = propagation.extract(contextApi.active(), carrier);
+    const span = otel.tracer.startSpan(
+      `${method} ${route}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': route } },
+      parent,
+    );
+    telemetry.trackHttpRequestInProgress(method, route, 1);
+    try {
+      await contextApi.with(trace.setSpan(parent, span), next);
+    } finally {
+      const status = c.res.status;
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      telemetry.trackHttpRequestInProgress(method, route, -1);
+      telemetry.recordHttpRequest(method, route, status, (performance.now() - started) / 1000);
+    }
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return error.toResponse();
+    log({ level: 'error', msg: 'unhandled error', route: routeOf(c.req.path), error: error.message });
+    return new ApiError(500, 'Internal server error', 'server_error', 'internal_error').toResponse();
+  });
+  app.notFound((c) => new ApiError(404, `Unknown route ${c.req.method} ${routeOf(c.req.path) === 'other' ? 'path' : c.req.path}`, 'invalid_request_error', 'not_found').toResponse());
+
+  app.get('/health', (c) =>
+    c.json({ status: 'ok', providers: tracker.snapshot(), circuit_breakers: router.breakerStates() }),
+  );
+
+  app.get('/v1/models', (c) =>
+    c.json({
+      object: 'list',
+      data: router.models().map((model) => ({ id: model.id, object: 'model', created: 0, owned_by: 'gatewayz', providers: model.providers })),
+    }),
+  );
+
+  const metrics = (c: Context): Promise<Response> => otel.metricsHandler(c.req.raw);
+  app.all('/metrics', metrics);
+  app.all('/prometheus/metrics/*', metrics);
+
+  /** Run a chat request through the router, streaming or not, and answer with `encode*` shapes. */
+  const chat = async (
+    c: Context,
+    model: string,
+    stream: boolean,
+    upstreamBody: Record<string, unknown>,
+    streamEncoder: () => StreamEncoder,
+    shape: (completion: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<Response> => {
+    if (!router.serves(model, 'chat')) {
+      throw new ApiError(404, `The model \`${model}\` does not exist or is not served by any configured provider`, 'invalid_request_error', 'model_not_found', 'model');
+    }
+    if (stream) {
+      const routed = await router.route(model, 'chat', async ({ provider, headers }) => {
+        const attemptStartedAt = performance.now();
+        const response = await postUpstream({
+          url: `${provider.baseUrl}/chat/completions`,
+          body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
+          headers,
+          timeoutMs: config.attemptTimeoutMs,
+          signal: c.req.raw.signal,
+        });
+        return { value: { response, attemptStartedAt }, deferred: true };
+      });
+      const body = relaySse(routed.value.response, {
+        encoder: streamEncoder(),
+        idleTimeoutMs: config.streamIdleTimeoutMs,
+        attemptStartedAt: routed.value.attemptStartedAt,
+        onEnd: (completion) => routed.complete(completion),
+      });
+      return new Response(body, { status: 200, headers: SSE_HEADERS });
+    }
+    const routed = await router.route(model, 'chat', async ({ provider, headers }) => {
+      const response = await postUpstream({
+        url: `${provider.baseUrl}/chat/completions`,
+        body: { ...upstreamBody, stream: false },
+        headers,
+        timeoutMs: config.attemptTimeoutMs,
+        signal: c.req.raw.signal,
+      });
+      const completion = await readUpstreamJson(response);
+      const usage = usageOf(completion);
+      const finishReason = (completion['choices'] as Array<{ finish_reason?: string }> | undefined)?.[0]?.finish_reason;
+      return {
+        value: completion,
+        completion: {
+          status: 'success',
+          ...(usage !== undefined ? { usage } : {}),
+          ...(typeof completion['model'] === 'string' ? { responseModel: completion['model'] } : {}),
+          ...(finishReason !== undefined ? { finishReasons: [finishReason] } : {}),
+        },
+      };
+    });
+    return c.json(shape(routed.value));
+  };
+
+  app.post('/v1/chat/completions', async (c) => {
+    const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
+    const { model, stream, includeUsage } = validateChatRequest(body);
+    return chat(c, model, stream, body, () => openAiStreamEncoder(includeUsage), (completion) => completion);
+  });
+
+  app.post('/v1/messages', async (c) => {
+    const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
+    const { model, stream, openAi } = anthropicToOpenAi(body);
+    return chat(c, model, stream, openAi, () => anthropicStreamEncoder(model), (completion) => openAiToAnthropic(completion, model));
+  });
+
+  app.post('/v1/images/generations', async (c) => {
+    const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
+    const model = body['model'];
+    if (typeof model !== 'string' || model.trim() === '') throw badRequest('model: field required (a non-empty string)', 'model');
+    const prompt = body['prompt'];
+    if (typeof prompt !== 'string' || prompt.trim() === '') throw badRequest('prompt: field required (a non-empty string)', 'prompt');
+    const n = body['n'] ?? 1;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10) throw badRequest('n must be an integer from 1 to 10', 'n');
+    if (!router.serves(model, 'image_generation')) {
+      throw new ApiError(404, `The model \`${model}\` does not generate images at any configured provider`, 'invalid_request_error', 'model_not_found', 'model');
+    }
+    const routed = await router.route(model, 'image_generation', async ({ provider, headers }) => {
+      const response = await postUpstream({
+        url: `${provider.baseUrl}/images/generations`,
+        body,
+        headers,
+        timeoutMs: config.attemptTimeoutMs,
+        signal: c.req.raw.signal,
+      });
+      const result = await readUpstreamJson(response);
+      const images = Array.isArray(result['data']) ? result['data'].length : 0;
+      return { value: result, completion: { status: 'success', images } };
+    });
+    return c.json(routed.value);
+  });
+
+  let server: Server | undefined;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  return {
+    app,
+    router,
+    tracker,
+    store,
+    listen: () =>
+      new Promise<string>((resolve, reject) => {
+        const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
+          resolve(`http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`);
+        }) as Server;
+        instance.on('error', reject);
+        instance.on('request', (_request, response) => {
+          inFlight++;
+          response.once('close', () => {
+            inFlight--;
+            if (inFlight === 0) idle?.();
+          });
+        });
+        server = instance;
+      }),
+    close: async () => {
+      if (server !== undefined) {
+        const instance = server;
+        const closed = new Promise<void>((resolve) => instance.close(() => resolve()));
+        instance.closeIdleConnections();
+        if (inFlight > 0) {
+          await Promise.race([
+            new Promise<void>((resolve) => (idle = resolve)),
+            new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref()),
+          ]);
+        }
+        instance.closeAllConnections();
+        await closed;
+      }
+      await tracker.stop();
+      router.close();
+    },
+  };
+}

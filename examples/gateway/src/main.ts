@@ -1,0 +1,70 @@
+import { startTelemetry } from '@gatewayz/telemetry-node';
+import { GatewayConfigError, loadDemoSettings, loadGatewaySettings, loadProvidersFile, type ProviderConfig } from './config.js';
+import { startDemoProviders, type DemoProviders } from './demo-providers.js';
+import { createGateway } from './gateway.js';
+
+function log(entry: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+}
+
+/** Providers from GATEWAY_PROVIDERS_FILE, from UPSTREAM_* variables, or simulated ones for the demo. */
+async function resolveProviders(env: NodeJS.ProcessEnv): Promise<{ providers: ProviderConfig[]; demo?: DemoProviders }> {
+  if (env['GATEWAY_PROVIDERS_FILE']) return { providers: loadProvidersFile(env['GATEWAY_PROVIDERS_FILE'], env) };
+  if (env['UPSTREAM_BASE_URL']) {
+    const models = (env['UPSTREAM_MODELS'] ?? '').split(',').map((model) => model.trim()).filter(Boolean);
+    if (models.length === 0) throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
+    return {
+      providers: [
+        {
+          name: env['UPSTREAM_NAME'] ?? 'upstream',
+          baseUrl: env['UPSTREAM_BASE_URL'].replace(/\/+$/, ''),
+          ...(env['UPSTREAM_API_KEY'] ? { apiKey: env['UPSTREAM_API_KEY'] } : {}),
+          models,
+        },
+      ],
+    };
+  }
+  const demo = await startDemoProviders(loadDemoSettings(env));
+  return { providers: demo.providers, demo };
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const settings = loadGatewaySettings(env);
+  const otel = startTelemetry({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway' });
+  const { providers, demo } = await resolveProviders(env);
+  const gateway = createGateway({ config: { ...settings, providers }, otel, log });
+  otel.onShutdown(() => gateway.tracker.stop());
+  const url = await gateway.listen();
+  log({
+    level: 'info',
+    msg: 'gateway listening',
+    url,
+    providers: providers.map((provider) => ({ name: provider.name, models: provider.models, simulated: demo !== undefined })),
+    telemetry: otel.disabled ? 'disabled (OTEL_SDK_DISABLED=true)' : 'enabled',
+    traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
+  });
+  if (!otel.metricsAuthEnabled) {
+    log({ level: 'warn', msg: 'metrics endpoints are not protected; set METRICS_TOKEN to require a bearer token' });
+  }
+  log({ level: 'info', msg: `try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'` });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log({ level: 'info', msg: 'shutting down', signal });
+    await gateway.close();
+    await otel.shutdown();
+    await demo?.close();
+    log({ level: 'info', msg: 'stopped' });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+  process.exit(1);
+});

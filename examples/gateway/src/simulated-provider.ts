@@ -1,0 +1,207 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How a simulated provider answers. `hang` never answers; `reset` drops the connection. */
+export type SimulatedFailureMode = 'error' | 'rate_limit' | 'hang' | 'reset';
+
+export interface SimulatedProviderBehaviour {
+  /** Added latency per request, in milliseconds. */
+  latencyMs: number;
+  /** Share of requests that fail (0-1). */
+  errorRate: number;
+  /** How a failing request fails. Default `error` (HTTP 500). */
+  failureMode: SimulatedFailureMode;
+  /** Delay between streamed chunks, in milliseconds. */
+  chunkDelayMs: number;
+}
+
+export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehaviour> {
+  name: string;
+  models: readonly string[];
+  /** Random source in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+export interface SimulatedProvider {
+  readonly name: string;
+  readonly models: readonly string[];
+  /** Base URL of its OpenAI-compatible API, e.g. `http://127.0.0.1:41234/v1`. */
+  readonly baseUrl: string;
+  /** Requests received, by path. */
+  readonly requestCounts: Map<string, number>;
+  /** Headers of the most recent request (to check `traceparent` propagation). */
+  lastHeaders(): IncomingMessage['headers'] | undefined;
+  /** Change behaviour at run time (tests, demos). */
+  configure(behaviour: Partial<SimulatedProviderBehaviour>): void;
+  behaviour(): SimulatedProviderBehaviour;
+  close(): Promise<void>;
+}
+
+const WORDS = 'the gateway routes each request to the healthiest provider and records latency cost and errors'.split(' ');
+
+function completionText(seed: number, words: number): string {
+  const out: string[] = [];
+  for (let index = 0; index < words; index++) out.push(WORDS[(seed + index * 7) % WORDS.length] as string);
+  return out.join(' ');
+}
+
+/** Rough token count of a chat request: ~4 characters per token, at least 1. */
+function countPromptTokens(body: unknown): number {
+  const messages = (body as { messages?: Array<{ content?: unknown }> }).messages ?? [];
+  let characters = 0;
+  for (const message of messages) {
+    const content = message.content;
+    if (typeof content === 'string') characters += content.length;
+    else if (Array.isArray(content)) {
+      for (const part of content) if (typeof part?.text === 'string') characters += part.text.length;
+    }
+  }
+  return Math.max(1, Math.ceil(characters / 4));
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+/**
+ * An OpenAI-compatible upstream served in-process on loopback: `/v1/chat/completions` (JSON and
+ * SSE streaming with a final usage chunk), `/v1/images/generations` and `/v1/models`, with
+ * configurable latency, error rate and failure mode. The demo and the tests route real HTTP traffic
+ * through it.
+ */
+export async function startSimulatedProvider(options: SimulatedProviderOptions): Promise<SimulatedProvider> {
+  const behaviour: SimulatedProviderBehaviour = {
+    latencyMs: options.latencyMs ?? 0,
+    errorRate: options.errorRate ?? 0,
+    failureMode: options.failureMode ?? 'error',
+    chunkDelayMs: options.chunkDelayMs ?? 0,
+  };
+  const random = options.random ?? Math.random;
+  const requestCounts = new Map<string, number>();
+  let lastHeaders: IncomingMessage['headers'] | undefined;
+  let sequence = 0;
+  const hanging = new Set<ServerResponse>();
+
+  const server: Server = createServer((request, response) => {
+    void handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, 500, { error: { message: String(error), type: 'server_error' } });
+      else response.destroy();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    requestCounts.set(path, (requestCounts.get(path) ?? 0) + 1);
+    lastHeaders = request.headers;
+    if (request.method === 'GET' && path === '/v1/models') {
+      sendJson(response, 200, { object: 'list', data: options.models.map((id) => ({ id, object: 'model', owned_by: options.name })) });
+      return;
+    }
+    if (request.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/v1/images/generations')) {
+      sendJson(response, 404, { error: { message: `No route ${request.method} ${path}`, type: 'invalid_request_error' } });
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = (await readJson(request)) as Record<string, unknown>;
+    } catch {
+      sendJson(response, 400, { error: { message: 'Invalid JSON', type: 'invalid_request_error' } });
+      return;
+    }
+    const model = String(body['model'] ?? '');
+    if (!options.models.includes(model)) {
+      sendJson(response, 404, { error: { message: `Model ${model} not served by ${options.name}`, type: 'invalid_request_error', code: 'model_not_found' } });
+      return;
+    }
+    if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
+    if (behaviour.errorRate > 0 && random() < behaviour.errorRate) {
+      switch (behaviour.failureMode) {
+        case 'hang':
+          hanging.add(response);
+          response.on('close', () => hanging.delete(response));
+          return;
+        case 'reset':
+          request.socket.destroy();
+          return;
+        case 'rate_limit':
+          response.setHeader('retry-after', '1');
+          sendJson(response, 429, { error: { message: 'Rate limit exceeded', type: 'rate_limit_error' } });
+          return;
+        default:
+          sendJson(response, 500, { error: { message: 'Simulated upstream failure', type: 'server_error' } });
+          return;
+      }
+    }
+    sequence += 1;
+    const id = `${options.name}-${sequence}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (path === '/v1/images/generations') {
+      const count = Math.min(Math.max(Number(body['n'] ?? 1) || 1, 1), 4);
+      sendJson(response, 200, {
+        created,
+        data: Array.from({ length: count }, (_, index) => ({ url: `https://images.example.invalid/${id}-${index}.png` })),
+      });
+      return;
+    }
+    const promptTokens = countPromptTokens(body);
+    const maxTokens = Number(body['max_tokens'] ?? 16) || 16;
+    const completionTokens = Math.max(1, Math.min(maxTokens, 12));
+    const text = completionText(sequence, completionTokens);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    if (body['stream'] === true) {
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      const words = text.split(' ');
+      for (let index = 0; index < words.length; index++) {
+        const chunk = {
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model,
+          choices: [{ index: 0, delta: index === 0 ? { role: 'assistant', content: words[index] } : { content: ` ${words[index]}` }, finish_reason: null }],
+        };
+        response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        if (behaviour.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.chunkDelayMs));
+      }
+      response.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+      const streamOptions = body['stream_options'] as { include_usage?: boolean } | undefined;
+      if (streamOptions?.include_usage) {
+        response.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
+      }
+      response.end('data: [DONE]\n\n');
+      return;
+    }
+    sendJson(response, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+      usage,
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    name: options.name,
+    models: options.models,
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requestCounts,
+    lastHeaders: () => lastHeaders,
+    configure: (changes) => Object.assign(behaviour, changes),
+    behaviour: () => ({ ...behaviour }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const response of hanging) response.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,14 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Check an `Authorization: Bearer <token>` header against the expected token in constant time.
+ * Both sides are hashed first so the comparison takes the same time whatever the lengths.
+ */
+export function isAuthorized(authorizationHeader: string | null, expectedToken: string): boolean {
+  if (authorizationHeader === null) return false;
+  const match = /^Bearer\s+(.+)$/i.exec(authorizationHeader.trim());
+  if (match === null) return false;
+  const given = createHash('sha256').update(match[1] as string).digest();
+  const expected = createHash('sha256').update(expectedToken).digest();
+  return timingSafeEqual(given, expected);
+}

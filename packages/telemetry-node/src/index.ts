@@ -1,0 +1,12 @@
+export { startTelemetry } from './start-telemetry.js';
+export type { StartTelemetryOptions, RunningTelemetry } from './start-telemetry.js';
+export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './metrics-handler.js';
+export type { MetricsHandler, MetricsHandlerOptions, MetricsSource } from './metrics-handler.js';
+export { serializePrometheus, exposedName, sanitizeName } from './prometheus-serializer.js';
+export type { SerializeOptions } from './prometheus-serializer.js';
+export { buildMetricsSummary, HEALTHY_SCORE_THRESHOLD, SUMMARY_CATEGORIES } from './metrics-summary.js';
+export type { MetricsSummary, ProvidersSummary, BusinessSummary, SummaryCategory } from './metrics-summary.js';
+export { MetricCategoryIndex, isMetricCategory } from './metric-categories.js';
+export { isAuthorized } from './bearer-auth.js';
+export { toNodeListener, toFetchRequest, writeFetchResponse } from './node-adapter.js';
+export type { FetchHandler } from './node-adapter.js';

@@ -1,0 +1,42 @@
+import {
+  METRIC_CATEGORIES,
+  catalogEntries,
+  instrumentName,
+  type MetricCategory,
+  type MetricDefinition,
+  type MetricKey,
+} from '@gatewayz/telemetry';
+
+/** Which categories each instrument belongs to, from the catalog under one prefix. */
+export class MetricCategoryIndex {
+  private readonly byInstrument = new Map<string, readonly MetricCategory[]>();
+  private readonly definitions = new Map<string, { key: MetricKey; definition: MetricDefinition }>();
+
+  constructor(prefix: string) {
+    for (const [key, definition] of catalogEntries()) {
+      const name = instrumentName(definition, prefix);
+      this.byInstrument.set(name, definition.categories);
+      this.definitions.set(name, { key, definition });
+    }
+  }
+
+  /** Categories of an instrument; instruments outside the catalog (runtime, host, other libraries) are `system`. */
+  categoriesOf(instrumentName: string): readonly MetricCategory[] {
+    return this.byInstrument.get(instrumentName) ?? ['system'];
+  }
+
+  /** A filter for `serializePrometheus` keeping one category, or everything for `all`. */
+  filterFor(category: MetricCategory | 'all'): ((instrumentName: string) => boolean) | undefined {
+    if (category === 'all') return undefined;
+    return (name) => this.categoriesOf(name).includes(category);
+  }
+
+  /** The catalog key of an instrument name, if it is ours. */
+  keyOf(instrumentName: string): MetricKey | undefined {
+    return this.definitions.get(instrumentName)?.key;
+  }
+}
+
+export function isMetricCategory(value: string): value is MetricCategory {
+  return (METRIC_CATEGORIES as readonly string[]).includes(value);
+}

@@ -1,0 +1,127 @@
+import { diag } from '@opentelemetry/api';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DEFAULT_METRIC_PREFIX, renderMetricsMarkdown, type MetricCategory } from '@gatewayz/telemetry';
+import { isAuthorized } from './bearer-auth.js';
+import { MetricCategoryIndex, isMetricCategory } from './metric-categories.js';
+import { SUMMARY_CATEGORIES, buildMetricsSummary, type SummaryCategory } from './metrics-summary.js';
+import { serializePrometheus } from './prometheus-serializer.js';
+
+/** Anything that can collect metrics on demand: a `PrometheusExporter` or any `MetricReader`. */
+export interface MetricsSource {
+  collect(): Promise<{ resourceMetrics: ResourceMetrics; errors: unknown[] }>;
+}
+
+export interface MetricsHandlerOptions {
+  /** Where metrics come from; `undefined` when telemetry is disabled (endpoints answer 503). */
+  source: MetricsSource | undefined;
+  /** Prefix of prefixed catalog metrics. Default `gatewayz_`. */
+  prefix?: string;
+  /** When set, every endpoint requires `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Add `otel_scope_name`/`otel_scope_version` labels. Default false. */
+  withScopeInfo?: boolean;
+  /** Message served with the 503 when `source` is undefined. */
+  disabledReason?: string;
+}
+
+/** A fetch-style handler for the metrics endpoints, plus a route test for mounting it. */
+export interface MetricsHandler {
+  (request: Request): Promise<Response>;
+  /** Whether a path is one of the metrics endpoints. */
+  handles(pathname: string): boolean;
+}
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+const CATEGORY_PATH = /^\/prometheus\/metrics\/([a-z_]+)\/?$/;
+
+function jsonError(status: number, message: string, code: string, param?: string): Response {
+  return new Response(JSON.stringify({ error: { message, type: 'invalid_request_error', code, param: param ?? null } }), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
+}
+
+/**
+ * Create the handler for `/metrics`, `/prometheus/metrics/{all,system,providers,models,business,performance}`,
+ * `/prometheus/metrics/summary` and `/prometheus/metrics/docs`. It is a plain
+ * `(Request) => Promise<Response>`; use `toNodeListener` to serve it from `node:http`.
+ *
+ * @example
+ * ```ts
+ * const handler = createMetricsHandler({ source: prometheusExporter, token: process.env.METRICS_TOKEN });
+ * const response = await handler(new Request('http://localhost/prometheus/metrics/providers'));
+ * ```
+ */
+export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHandler {
+  const prefix = options.prefix ?? DEFAULT_METRIC_PREFIX;
+  const index = new MetricCategoryIndex(prefix);
+  let docs: string | undefined;
+
+  const collect = async (): Promise<ResourceMetrics> => {
+    const { resourceMetrics, errors } = await (options.source as MetricsSource).collect();
+    if (errors.length > 0) diag.error('@gatewayz/telemetry-node: errors while collecting metrics', ...errors);
+    return resourceMetrics;
+  };
+
+  const exposition = async (category: MetricCategory | 'all'): Promise<Response> => {
+    const body = serializePrometheus(await collect(), {
+      filter: index.filterFor(category),
+      withScopeInfo: options.withScopeInfo ?? false,
+    });
+    return new Response(body, { status: 200, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
+  };
+
+  const handler = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    if (!handles(path)) return jsonError(404, `No metrics endpoint at ${path}`, 'not_found');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const response = jsonError(405, `Method ${request.method} not allowed; use GET`, 'method_not_allowed');
+      response.headers.set('allow', 'GET, HEAD');
+      return response;
+    }
+    if (options.token !== undefined && !isAuthorized(request.headers.get('authorization'), options.token)) {
+      const response = jsonError(401, 'Missing or invalid bearer token for the metrics endpoints', 'unauthorized');
+      response.headers.set('www-authenticate', 'Bearer realm="metrics"');
+      return response;
+    }
+    if (path === '/prometheus/metrics/docs' || path === '/prometheus/metrics/docs/') {
+      docs ??= renderMetricsMarkdown({ prefix, baseUrl: url.origin });
+      return new Response(docs, { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' } });
+    }
+    if (options.source === undefined) {
+      return jsonError(503, options.disabledReason ?? 'Telemetry is disabled', 'telemetry_disabled');
+    }
+    try {
+      if (path === '/metrics') return await exposition('all');
+      const name = (CATEGORY_PATH.exec(path) as RegExpExecArray)[1] as string;
+      if (name === 'summary') {
+        const category = url.searchParams.get('category');
+        if (category !== null && !(SUMMARY_CATEGORIES as readonly string[]).includes(category)) {
+          return jsonError(
+            400,
+            `Unknown summary category "${category.slice(0, 64)}"; expected one of ${SUMMARY_CATEGORIES.join(', ')}`,
+            'invalid_parameter',
+            'category',
+          );
+        }
+        const summary = buildMetricsSummary(await collect(), index, (category ?? undefined) as SummaryCategory | undefined);
+        return new Response(JSON.stringify(summary), {
+          status: 200,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        });
+      }
+      if (name === 'all' || isMetricCategory(name)) return await exposition(name as MetricCategory | 'all');
+      return jsonError(404, `Unknown metrics category "${name}"`, 'not_found');
+    } catch (error) {
+      diag.error('@gatewayz/telemetry-node: metrics endpoint failed', error);
+      return jsonError(500, 'Collecting metrics failed; see the server log', 'collection_failed');
+    }
+  };
+
+  function handles(pathname: string): boolean {
+    return pathname === '/metrics' || CATEGORY_PATH.test(pathname);
+  }
+
+  return Object.assign(handler, { handles });
+}

@@ -1,0 +1,193 @@
+import { diag, metrics, trace, type Tracer } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { HostMetrics } from '@opentelemetry/host-metrics';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
+import { envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  GatewayTelemetry,
+  PACKAGE_VERSION,
+  TelemetryConfigurationError,
+  setTelemetry,
+  type GatewayTelemetryOptions,
+} from '@gatewayz/telemetry';
+import { createMetricsHandler, type MetricsHandler } from './metrics-handler.js';
+import { toNodeListener } from './node-adapter.js';
+
+export interface StartTelemetryOptions {
+  /** `service.name`; default `OTEL_SERVICE_NAME` or `gatewayz-gateway`. */
+  serviceName?: string;
+  serviceVersion?: string;
+  /** Options of the shared `GatewayTelemetry` instance (prefix, series limits). */
+  telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider'>;
+  /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
+  metricsToken?: string;
+  /**
+   * Trace export. Default: OTLP/HTTP when any of `OTEL_EXPORTER_OTLP_ENDPOINT`,
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_TRACES_EXPORTER` is set (the standard variables
+   * configure it), otherwise none. Pass an exporter or span processors to choose explicitly, or
+   * `false` to turn tracing off.
+   */
+  traces?: false | { exporter: SpanExporter } | { spanProcessors: SpanProcessor[] };
+  /** Node.js runtime metrics (event loop, heap, GC). Default true. */
+  runtimeMetrics?: boolean;
+  /** Host and process metrics (CPU, memory). Default true. */
+  hostMetrics?: boolean;
+  /** Add `otel_scope_*` labels to every series. Default false. */
+  withScopeInfo?: boolean;
+  /** Turn everything off; default `OTEL_SDK_DISABLED=true`. */
+  disabled?: boolean;
+  /** Environment to read; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningTelemetry {
+  /** The shared helpers instance, bound to the SDK's meter provider. */
+  readonly telemetry: GatewayTelemetry;
+  /** Fetch-style handler for every metrics endpoint. */
+  readonly metricsHandler: MetricsHandler;
+  /** `node:http` listener serving `metricsHandler`. */
+  readonly nodeMetricsListener: ReturnType<typeof toNodeListener>;
+  /** Tracer for the application's spans. */
+  readonly tracer: Tracer;
+  /** True when `OTEL_SDK_DISABLED=true` (or `disabled`) turned telemetry off. */
+  readonly disabled: boolean;
+  /** Whether spans are exported. */
+  readonly tracesEnabled: boolean;
+  /** Whether the metrics endpoints require a bearer token. */
+  readonly metricsAuthEnabled: boolean;
+  /** Register work to finish before the SDK shuts down (e.g. flushing pending model-health writes). */
+  onShutdown(task: () => Promise<void> | void): void;
+  /** Export spans now. */
+  forceFlush(): Promise<void>;
+  /** Run shutdown tasks, then flush and shut down the SDK. Safe to call more than once. */
+  shutdown(): Promise<void>;
+}
+
+const OTLP_TRACE_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'];
+
+/**
+ * Start the OpenTelemetry Node SDK for a gateway: a meter provider whose Prometheus exporter is
+ * served by `metricsHandler` (no extra port), OTLP/HTTP trace export configured by the standard
+ * `OTEL_*` variables, runtime and host metrics, and the shared `GatewayTelemetry` helpers bound to
+ * it. `OTEL_SDK_DISABLED=true` turns it all off; the endpoints then answer 503.
+ *
+ * @example
+ * ```ts
+ * const otel = startTelemetry({ serviceName: 'my-gateway' });
+ * http.createServer((req, res) =>
+ *   otel.metricsHandler.handles(new URL(req.url!, 'http://x').pathname) ? otel.nodeMetricsListener(req, res) : app(req, res),
+ * );
+ * process.on('SIGTERM', () => otel.shutdown());
+ * ```
+ */
+export function startTelemetry(options: StartTelemetryOptions = {}): RunningTelemetry {
+  const env = options.env ?? process.env;
+  const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
+  const metricsToken = options.metricsToken ?? env['METRICS_TOKEN'];
+  if (metricsToken !== undefined && metricsToken !== '' && metricsToken.length < 16) {
+    throw new TelemetryConfigurationError('metricsToken', 'use at least 16 characters (METRICS_TOKEN), or leave it unset to disable auth');
+  }
+  const token = metricsToken === '' ? undefined : metricsToken;
+  const telemetry = new GatewayTelemetry(options.telemetry ?? {});
+  setTelemetry(telemetry);
+  const shutdownTasks: Array<() => Promise<void> | void> = [];
+
+  if (disabled) {
+    const metricsHandler = createMetricsHandler({
+      source: undefined,
+      prefix: telemetry.prefix,
+      token,
+      disabledReason: 'Telemetry is disabled (OTEL_SDK_DISABLED=true)',
+    });
+    return {
+      telemetry,
+      metricsHandler,
+      nodeMetricsListener: toNodeListener(metricsHandler),
+      tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
+      disabled: true,
+      tracesEnabled: false,
+      metricsAuthEnabled: token !== undefined,
+      onShutdown: (task) => void shutdownTasks.push(task),
+      forceFlush: async () => {},
+      shutdown: async () => {
+        for (const task of shutdownTasks.splice(0)) await task();
+      },
+    };
+  }
+
+  const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: !options.withScopeInfo });
+  let spanProcessors: SpanProcessor[] | undefined;
+  const traces = options.traces;
+  if (traces === false) spanProcessors = [];
+  else if (traces !== undefined && 'exporter' in traces) spanProcessors = [new BatchSpanProcessor(traces.exporter)];
+  else if (traces !== undefined) spanProcessors = traces.spanProcessors;
+  else if (!OTLP_TRACE_VARIABLES.some((name) => (env[name] ?? '') !== '')) spanProcessors = [];
+  // else: undefined lets NodeSDK build the OTLP exporter from the standard variables.
+
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName ?? env['OTEL_SERVICE_NAME'] ?? 'gatewayz-gateway',
+    resource: resourceFromAttributes({
+      ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
+      'process.pid': process.pid,
+      'process.runtime.name': 'nodejs',
+      'process.runtime.version': process.versions.node,
+    }),
+    // The stock process detector exports the command line, which can carry secrets; we add the
+    // harmless process attributes above instead.
+    resourceDetectors: [envDetector, hostDetector],
+    metricReaders: [exporter],
+    ...(spanProcessors !== undefined ? { spanProcessors } : {}),
+    instrumentations: options.runtimeMetrics === false ? [] : [new RuntimeNodeInstrumentation()],
+  });
+  sdk.start();
+  const meterProvider = metrics.getMeterProvider();
+  telemetry.bindMeterProvider(meterProvider);
+  let hostMetrics: HostMetrics | undefined;
+  if (options.hostMetrics !== false) {
+    hostMetrics = new HostMetrics({ meterProvider: meterProvider as MeterProvider, name: '@gatewayz/telemetry-node' });
+    hostMetrics.start();
+  }
+  const tracesEnabled = spanProcessors === undefined || spanProcessors.length > 0;
+  const metricsHandler = createMetricsHandler({
+    source: exporter,
+    prefix: telemetry.prefix,
+    token,
+    withScopeInfo: options.withScopeInfo ?? false,
+  });
+
+  let shuttingDown: Promise<void> | undefined;
+  return {
+    telemetry,
+    metricsHandler,
+    nodeMetricsListener: toNodeListener(metricsHandler),
+    tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
+    disabled: false,
+    tracesEnabled,
+    metricsAuthEnabled: token !== undefined,
+    onShutdown: (task) => void shutdownTasks.push(task),
+    forceFlush: async () => {
+      const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void> };
+      const delegate = (provider as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
+      await (delegate ?? provider).forceFlush?.();
+    },
+    shutdown: () => {
+      shuttingDown ??= (async () => {
+        for (const task of shutdownTasks.splice(0)) {
+          try {
+            await task();
+          } catch (error) {
+            diag.error('@gatewayz/telemetry-node: shutdown task failed', error);
+          }
+        }
+        await sdk.shutdown();
+        metrics.disable();
+        trace.disable();
+      })();
+      return shuttingDown;
+    },
+  };
+}

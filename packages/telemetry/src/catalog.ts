@@ -1,0 +1,457 @@
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  GEN_AI_DURATION_BUCKETS,
+  GEN_AI_TOKEN_BUCKETS,
+  GEN_AI_TOKEN_TYPES,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+} from './semconv.js';
+
+/** Groups served by the per-category Prometheus endpoints (`/prometheus/metrics/{category}`). */
+export const METRIC_CATEGORIES = [
+  'system',
+  'providers',
+  'models',
+  'business',
+  'performance',
+  'health_service',
+] as const;
+export type MetricCategory = (typeof METRIC_CATEGORIES)[number];
+
+/**
+ * How a metric is recorded. `counter` and `gauge` are aggregated in-process and reported through
+ * observable instruments at collection time; `histogram` and `updown_counter` are synchronous
+ * OpenTelemetry instruments.
+ */
+export type MetricKind = 'counter' | 'updown_counter' | 'gauge' | 'histogram';
+
+/** The states a circuit breaker can be in, as exported in the `state` label. */
+export const CIRCUIT_BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+export type CircuitBreakerState = (typeof CIRCUIT_BREAKER_STATES)[number];
+
+/** Outcome of one model call, shared by the inference counter and the model-health store. */
+export const MODEL_CALL_STATUSES = [
+  'success',
+  'error',
+  'timeout',
+  'rate_limited',
+  'network_error',
+] as const;
+export type ModelCallStatus = (typeof MODEL_CALL_STATUSES)[number];
+
+/** Token direction used by `tokens_used_total`. */
+export const TOKEN_TYPES = GEN_AI_TOKEN_TYPES;
+export type TokenType = (typeof TOKEN_TYPES)[number];
+
+/** One metric, declared once. Everything else (helpers, endpoints, docs) derives from it. */
+export interface MetricDefinition<Label extends string = string> {
+  /** Instrument name without the configurable prefix. */
+  readonly name: string;
+  /** Whether the configurable prefix (default `gatewayz_`) is put in front of `name`. */
+  readonly prefixed: boolean;
+  readonly kind: MetricKind;
+  readonly unit: string;
+  readonly description: string;
+  /** Label names, in the order the positional helpers take them. */
+  readonly labels: readonly Label[];
+  /** Labels that may be absent (omitted from the attributes), e.g. `error.type` on success. */
+  readonly optionalLabels?: readonly Label[];
+  /** Labels whose values are a closed set; anything else is dropped and counted. */
+  readonly labelValues?: { readonly [L in Label]?: readonly string[] };
+  /** Home category first; further categories also list the metric (e.g. latency under `performance`). */
+  readonly categories: readonly [MetricCategory, ...MetricCategory[]];
+  /** Inclusive bounds for recorded values; values outside are dropped and counted. */
+  readonly range?: { readonly min?: number; readonly max?: number };
+  /** Histogram bucket boundaries. */
+  readonly buckets?: readonly number[];
+}
+
+/** Bucket boundaries for LLM provider latency: LLM calls take from tens of milliseconds to minutes. */
+export const LLM_LATENCY_BUCKETS = [
+  0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120,
+] as const;
+
+/** Bucket boundaries for HTTP and database latency. */
+export const SERVER_LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
+
+const unitInterval = { min: 0, max: 1 } as const;
+const nonNegative = { min: 0 } as const;
+
+function define<const Definition extends MetricDefinition>(definition: Definition): Definition {
+  return definition;
+}
+
+/**
+ * Every metric this library can emit. Prometheus names are derived from `name` (plus the prefix
+ * when `prefixed`), with `_total` appended to counters by the exposition format.
+ */
+export const METRIC_CATALOG = {
+  // --- providers -------------------------------------------------------------------------------
+  providerHealthScore: define({
+    name: 'provider_health_score',
+    prefixed: true,
+    kind: 'gauge',
+    unit: '1',
+    description:
+      'Composite provider health score (0-1): 0.4*availability + 0.3*(1-error_rate) + 0.3*latency_score',
+    labels: ['provider'],
+    categories: ['providers'],
+    range: unitInterval,
+  }),
+  providerAvailability: define({
+    name: 'provider_availability',
+    prefixed: false,
+    kind: 'gauge',
+    unit: '1',
+    description: 'Provider availability (1 = available, 0 = unavailable)',
+    labels: ['provider'],
+    categories: ['providers'],
+    range: unitInterval,
+  }),
+  providerErrorRate: define({
+    name: 'provider_error_rate',
+    prefixed: false,
+    kind: 'gauge',
+    unit: '1',
+    description: 'Share of failed provider calls (0-1)',
+    labels: ['provider'],
+    categories: ['providers'],
+    range: unitInterval,
+  }),
+  providerResponseTime: define({
+    name: 'provider_response_time_seconds',
+    prefixed: false,
+    kind: 'histogram',
+    unit: 's',
+    description: 'Provider API response time in seconds',
+    labels: ['provider'],
+    categories: ['providers', 'performance'],
+    range: nonNegative,
+    buckets: LLM_LATENCY_BUCKETS,
+  }),
+  circuitBreakerState: define({
+    name: 'circuit_breaker_state',
+    prefixed: true,
+    kind: 'gauge',
+    unit: '1',
+    description: 'Circuit breaker state per provider: 1 for the current state, 0 for the others',
+    labels: ['provider', 'state'],
+    labelValues: { state: CIRCUIT_BREAKER_STATES },
+    categories: ['providers'],
+    range: unitInterval,
+  }),
+  detectedAnomalies: define({
+    name: 'detected_anomalies',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description: 'Anomalies detected, by type (latency_spike, error_surge, ...)',
+    labels: ['type'],
+    categories: ['providers'],
+    range: nonNegative,
+  }),
+
+  // --- models ----------------------------------------------------------------------------------
+  modelUptime24h: define({
+    name: 'model_uptime_24h',
+    prefixed: true,
+    kind: 'gauge',
+    unit: '1',
+    description: 'Model availability over the last 24 hours (0-1)',
+    labels: ['model'],
+    categories: ['models'],
+    range: unitInterval,
+  }),
+  tokenEfficiency: define({
+    name: 'token_efficiency',
+    prefixed: true,
+    kind: 'gauge',
+    unit: '1',
+    description: 'Output tokens per input token, by model',
+    labels: ['model'],
+    categories: ['models'],
+    range: nonNegative,
+  }),
+  modelInferenceRequests: define({
+    name: 'model_inference_requests',
+    prefixed: false,
+    kind: 'counter',
+    unit: '1',
+    description: 'Model inference requests, by provider, model and outcome',
+    labels: ['provider', 'model', 'status'],
+    labelValues: { status: MODEL_CALL_STATUSES },
+    categories: ['models'],
+    range: nonNegative,
+  }),
+  modelInferenceDuration: define({
+    name: 'model_inference_duration_seconds',
+    prefixed: false,
+    kind: 'histogram',
+    unit: 's',
+    description: 'Model inference duration in seconds, by provider and model',
+    labels: ['provider', 'model'],
+    categories: ['models', 'performance'],
+    range: nonNegative,
+    buckets: LLM_LATENCY_BUCKETS,
+  }),
+  timeToFirstToken: define({
+    name: 'time_to_first_token_seconds',
+    prefixed: true,
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from sending a streaming request to the first content chunk, by provider and model',
+    labels: ['provider', 'model'],
+    categories: ['models', 'performance'],
+    range: nonNegative,
+    buckets: LLM_LATENCY_BUCKETS,
+  }),
+  genAiOperationDuration: define({
+    name: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+    prefixed: false,
+    kind: 'histogram',
+    unit: 's',
+    description: 'GenAI operation duration (OpenTelemetry GenAI semantic conventions)',
+    labels: [
+      ATTR_GEN_AI_OPERATION_NAME,
+      ATTR_GEN_AI_PROVIDER_NAME,
+      ATTR_GEN_AI_REQUEST_MODEL,
+      ATTR_GEN_AI_RESPONSE_MODEL,
+      ATTR_ERROR_TYPE,
+    ],
+    optionalLabels: [ATTR_ERROR_TYPE],
+    categories: ['models', 'performance'],
+    range: nonNegative,
+    buckets: GEN_AI_DURATION_BUCKETS,
+  }),
+  genAiTokenUsage: define({
+    name: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+    prefixed: false,
+    kind: 'histogram',
+    unit: '{token}',
+    description: 'Tokens used per GenAI operation (OpenTelemetry GenAI semantic conventions)',
+    labels: [
+      ATTR_GEN_AI_OPERATION_NAME,
+      ATTR_GEN_AI_PROVIDER_NAME,
+      ATTR_GEN_AI_REQUEST_MODEL,
+      ATTR_GEN_AI_RESPONSE_MODEL,
+      ATTR_GEN_AI_TOKEN_TYPE,
+    ],
+    labelValues: { [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPES },
+    categories: ['models'],
+    range: nonNegative,
+    buckets: GEN_AI_TOKEN_BUCKETS,
+  }),
+
+  // --- business --------------------------------------------------------------------------------
+  costByProvider: define({
+    name: 'cost_by_provider',
+    prefixed: true,
+    kind: 'counter',
+    unit: 'USD',
+    description: 'Cost of provider calls in USD',
+    labels: ['provider'],
+    categories: ['business'],
+    range: nonNegative,
+  }),
+  tokensUsed: define({
+    name: 'tokens_used',
+    prefixed: false,
+    kind: 'counter',
+    unit: '{token}',
+    description: 'Tokens used, by provider, model and direction (input/output)',
+    labels: ['provider', 'model', 'token_type'],
+    labelValues: { token_type: TOKEN_TYPES },
+    categories: ['business'],
+    range: nonNegative,
+  }),
+  creditsUsed: define({
+    name: 'credits_used',
+    prefixed: false,
+    kind: 'counter',
+    unit: '1',
+    description: 'Credits charged to users, by provider and model',
+    labels: ['provider', 'model'],
+    categories: ['business'],
+    range: nonNegative,
+  }),
+  trialActive: define({
+    name: 'trial_active',
+    prefixed: false,
+    kind: 'gauge',
+    unit: '1',
+    description: 'Active trials',
+    labels: [],
+    categories: ['business'],
+    range: nonNegative,
+  }),
+  activeApiKeys: define({
+    name: 'active_api_keys',
+    prefixed: false,
+    kind: 'gauge',
+    unit: '1',
+    description: 'Active API keys',
+    labels: [],
+    categories: ['business'],
+    range: nonNegative,
+  }),
+  subscriptionCount: define({
+    name: 'subscription_count',
+    prefixed: false,
+    kind: 'gauge',
+    unit: '1',
+    description: 'Active subscriptions',
+    labels: [],
+    categories: ['business'],
+    range: nonNegative,
+  }),
+
+  // --- system (HTTP server) and performance ----------------------------------------------------
+  httpRequests: define({
+    name: 'fastapi_requests',
+    prefixed: false,
+    kind: 'counter',
+    unit: '1',
+    description: 'HTTP requests served, by method, route template and status code',
+    labels: ['method', 'path', 'status_code'],
+    categories: ['system'],
+    range: nonNegative,
+  }),
+  httpRequestDuration: define({
+    name: 'fastapi_requests_duration_seconds',
+    prefixed: false,
+    kind: 'histogram',
+    unit: 's',
+    description: 'HTTP request duration in seconds, by method and route template',
+    labels: ['method', 'path'],
+    categories: ['system', 'performance'],
+    range: nonNegative,
+    buckets: SERVER_LATENCY_BUCKETS,
+  }),
+  httpRequestsInProgress: define({
+    name: 'fastapi_requests_in_progress',
+    prefixed: false,
+    kind: 'updown_counter',
+    unit: '1',
+    description: 'HTTP requests in progress, by method and route template',
+    labels: ['method', 'path'],
+    categories: ['system'],
+  }),
+  databaseQueryDuration: define({
+    name: 'database_query_duration_seconds',
+    prefixed: false,
+    kind: 'histogram',
+    unit: 's',
+    description: 'Database query duration in seconds, by operation',
+    labels: ['operation'],
+    categories: ['performance'],
+    range: nonNegative,
+    buckets: SERVER_LATENCY_BUCKETS,
+  }),
+  cacheHits: define({
+    name: 'cache_hits',
+    prefixed: false,
+    kind: 'counter',
+    unit: '1',
+    description: 'Cache hits, by cache name',
+    labels: ['cache'],
+    categories: ['performance'],
+    range: nonNegative,
+  }),
+  cacheMisses: define({
+    name: 'cache_misses',
+    prefixed: false,
+    kind: 'counter',
+    unit: '1',
+    description: 'Cache misses, by cache name',
+    labels: ['cache'],
+    categories: ['performance'],
+    range: nonNegative,
+  }),
+
+  // --- self-observability ----------------------------------------------------------------------
+  telemetryDropped: define({
+    name: 'telemetry_dropped',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description: 'Recordings dropped because of invalid input, by reason and metric',
+    labels: ['reason', 'metric'],
+    categories: ['system'],
+  }),
+  providerHealthTrackerErrors: define({
+    name: 'provider_health_tracker_errors',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description: 'Provider health tracker ticks that failed (the loop goes on)',
+    labels: [],
+    categories: ['system'],
+  }),
+  telemetryLabelOverflow: define({
+    name: 'telemetry_label_overflow',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description:
+      'Recordings folded into the "other" label value because a metric reached its series limit',
+    labels: ['metric'],
+    categories: ['system'],
+  }),
+} as const;
+
+export type MetricKey = keyof typeof METRIC_CATALOG;
+export type MetricCatalog = typeof METRIC_CATALOG;
+
+/** Label names of one metric, as a string union. */
+export type LabelName<K extends MetricKey> = MetricCatalog[K]['labels'][number];
+
+/** The label object a metric takes, keys typed from the catalog. */
+export type LabelsOf<K extends MetricKey> = { readonly [L in LabelName<K>]: string };
+
+/** Default prefix put in front of metrics declared with `prefixed: true`. */
+export const DEFAULT_METRIC_PREFIX = 'gatewayz_';
+
+/** The OpenTelemetry instrument name of a catalog metric under a given prefix. */
+export function instrumentName(
+  definition: MetricDefinition,
+  prefix: string = DEFAULT_METRIC_PREFIX,
+): string {
+  return definition.prefixed ? prefix + definition.name : definition.name;
+}
+
+/**
+ * The name a metric is exposed under in the Prometheus text format: dots and other characters
+ * Prometheus does not allow become `_`, and counters get `_total`.
+ */
+export function prometheusName(
+  definition: MetricDefinition,
+  prefix: string = DEFAULT_METRIC_PREFIX,
+): string {
+  const base = sanitizePrometheusName(instrumentName(definition, prefix));
+  if (definition.kind === 'counter' && !base.endsWith('_total')) return `${base}_total`;
+  return base;
+}
+
+/** The Prometheus type a catalog metric is exposed as. */
+export function prometheusType(definition: MetricDefinition): 'counter' | 'gauge' | 'histogram' {
+  if (definition.kind === 'counter') return 'counter';
+  if (definition.kind === 'histogram') return 'histogram';
+  return 'gauge';
+}
+
+/** Replace characters Prometheus does not allow in names with `_`, as the OTel exporter does. */
+export function sanitizePrometheusName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/_{2,}/g, '_');
+}
+
+/** Every catalog entry with its key, in declaration order. */
+export function catalogEntries(): Array<[MetricKey, MetricDefinition]> {
+  return Object.entries(METRIC_CATALOG) as Array<[MetricKey, MetricDefinition]>;
+}

@@ -1,0 +1,95 @@
+export {
+  METRIC_CATALOG,
+  METRIC_CATEGORIES,
+  CIRCUIT_BREAKER_STATES,
+  MODEL_CALL_STATUSES,
+  TOKEN_TYPES,
+  DEFAULT_METRIC_PREFIX,
+  LLM_LATENCY_BUCKETS,
+  SERVER_LATENCY_BUCKETS,
+  instrumentName,
+  prometheusName,
+  prometheusType,
+  sanitizePrometheusName,
+  catalogEntries,
+} from './catalog.js';
+export type {
+  MetricCategory,
+  MetricKind,
+  MetricDefinition,
+  MetricKey,
+  MetricCatalog,
+  LabelName,
+  LabelsOf,
+  CircuitBreakerState,
+  ModelCallStatus,
+  TokenType,
+} from './catalog.js';
+export { GatewayTelemetry } from './gateway-telemetry.js';
+export type {
+  GatewayTelemetryOptions,
+  GenAiOperationRecord,
+  DropReason,
+  CounterMetricKey,
+  GaugeMetricKey,
+  HistogramMetricKey,
+  UpDownCounterMetricKey,
+} from './gateway-telemetry.js';
+export {
+  getTelemetry,
+  configureTelemetry,
+  setTelemetry,
+  recordProviderResponseTime,
+  setProviderHealthScore,
+  setProviderAvailability,
+  setProviderErrorRate,
+  setCircuitBreakerState,
+  recordAnomaly,
+  setModelUptime24h,
+  setTokenEfficiency,
+  recordModelInference,
+  recordGenAiOperation,
+  incrementCostByProvider,
+  recordTokensUsed,
+  recordTokenUsage,
+  recordCreditsUsed,
+  setTrialActiveCount,
+  setActiveApiKeys,
+  setSubscriptionCount,
+  recordHttpRequest,
+  trackHttpRequestInProgress,
+  recordDatabaseQuery,
+  recordCacheHit,
+  recordCacheMiss,
+  recordTimeToFirstToken,
+} from './default-telemetry.js';
+export {
+  providerHealthScore,
+  latencyScore,
+  LATENCY_SCORE_FULL_SECONDS,
+  LATENCY_SCORE_ZERO_SECONDS,
+} from './health-score.js';
+export type { ProviderHealthInputs } from './health-score.js';
+export { startProviderHealthTracker } from './provider-health-tracker.js';
+export type {
+  ProviderHealthTracker,
+  ProviderHealthTrackerOptions,
+  ProviderHealthSnapshot,
+  TrackerClock,
+} from './provider-health-tracker.js';
+export { bindCircuitBreakerMetrics, circuitBreakerStateOf } from './circuit-breaker.js';
+export type { CircuitBreakerLike } from './circuit-breaker.js';
+export { startGenAiSpan, endGenAiSpan } from './genai-span.js';
+export type { GenAiSpanStart, GenAiSpanEnd } from './genai-span.js';
+export { PricingTable } from './pricing.js';
+export type { ModelPrice, PricingTableInput, UsageForPricing } from './pricing.js';
+export type { ModelHealthRecord, ModelHealthSource } from './model-health.js';
+export { MemoryModelHealthStore, validateModelCall, MAX_ERROR_MESSAGE_LENGTH } from './memory-model-health-store.js';
+export type { ModelCall } from './memory-model-health-store.js';
+export { TelemetryError, TelemetryConfigurationError, TelemetryInputError } from './errors.js';
+export type { TelemetryErrorCode } from './errors.js';
+export { OVERFLOW_LABEL_VALUE } from './series-store.js';
+export * as semconv from './semconv.js';
+export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
+export { renderMetricsMarkdown } from './metrics-markdown.js';
+export type { MetricsMarkdownOptions } from './metrics-markdown.js';

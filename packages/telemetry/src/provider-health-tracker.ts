@@ -1,0 +1,264 @@
+import { diag } from '@opentelemetry/api';
+import { TelemetryConfigurationError } from './errors.js';
+import type { GatewayTelemetry } from './gateway-telemetry.js';
+import { getTelemetry } from './default-telemetry.js';
+import { providerHealthScore } from './health-score.js';
+import type { ModelHealthRecord, ModelHealthSource } from './model-health.js';
+
+/** Timer functions the tracker schedules with; inject one for deterministic tests. */
+export interface TrackerClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const systemClock: TrackerClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => {
+    const handle = setTimeout(callback, ms);
+    handle.unref?.();
+    return handle;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** What the tracker computed for one provider on its last tick. */
+export interface ProviderHealthSnapshot {
+  readonly provider: string;
+  readonly models: number;
+  /** 1 when at least one call succeeded in the last interval with calls, else 0. */
+  readonly availability: number;
+  readonly errorRate: number;
+  /** Mean response time in seconds, or null before any call. */
+  readonly responseTimeSeconds: number | null;
+  readonly healthScore: number;
+  /** Whether the figures cover only the last interval (true) or all recorded calls (false). */
+  readonly windowed: boolean;
+}
+
+export interface ProviderHealthTrackerOptions {
+  /** Where per-model health comes from: a model-health store. */
+  source: ModelHealthSource;
+  /** Milliseconds between ticks. Default 30 000. */
+  intervalMs?: number;
+  /** Timer functions; default the real ones, unref'd. */
+  clock?: TrackerClock;
+  /** Telemetry instance to set gauges on; default the shared one. */
+  telemetry?: GatewayTelemetry;
+  /** Run the first tick at once instead of after one interval. Default true. */
+  runImmediately?: boolean;
+}
+
+export interface ProviderHealthTracker {
+  /** Stop ticking; resolves once a tick in flight has finished. */
+  stop(): Promise<void>;
+  /** Run one tick now (also used by tests); resolves with the new snapshot. */
+  tick(): Promise<readonly ProviderHealthSnapshot[]>;
+  /** The snapshot of the last successful tick, best health first. */
+  snapshot(): readonly ProviderHealthSnapshot[];
+  /** Health score of one provider from the last tick, or undefined when unknown. */
+  healthScore(provider: string): number | undefined;
+  toJSON(): { intervalMs: number; ticks: number; failures: number; providers: readonly ProviderHealthSnapshot[] };
+}
+
+interface Counts {
+  calls: number;
+  successes: number;
+  errors: number;
+  totalResponseMs: number;
+}
+
+const HOUR_MS = 3_600_000;
+const UPTIME_WINDOW_HOURS = 24;
+
+/** Per-model calls and successes in hourly buckets, for `gatewayz_model_uptime_24h`. */
+class HourlyWindow {
+  private readonly buckets: Array<{ hour: number; calls: number; successes: number }> = [];
+
+  add(hour: number, calls: number, successes: number): void {
+    const last = this.buckets[this.buckets.length - 1];
+    if (last !== undefined && last.hour === hour) {
+      last.calls += calls;
+      last.successes += successes;
+    } else {
+      this.buckets.push({ hour, calls, successes });
+    }
+    while (this.buckets.length > 0 && (this.buckets[0] as { hour: number }).hour <= hour - UPTIME_WINDOW_HOURS) {
+      this.buckets.shift();
+    }
+  }
+
+  uptime(): number | undefined {
+    let calls = 0;
+    let successes = 0;
+    for (const bucket of this.buckets) {
+      calls += bucket.calls;
+      successes += bucket.successes;
+    }
+    return calls > 0 ? successes / calls : undefined;
+  }
+}
+
+/**
+ * Start a background loop that, every `intervalMs` (default 30 s), reads per-model health from
+ * `source`, aggregates it per provider and sets `provider_availability`, `provider_error_rate` and
+ * `gatewayz_provider_health_score`, and per model `gatewayz_model_uptime_24h`. Availability,
+ * error rate and response time cover the calls made since the previous tick; a provider without
+ * calls since then keeps the figures of its last interval with calls (on the first tick: all
+ * recorded calls). Available means at least one call succeeded. A failing tick is logged and counted in
+ * `gatewayz_provider_health_tracker_errors_total`; the next tick still runs.
+ *
+ * @example
+ * ```ts
+ * const tracker = startProviderHealthTracker({ source: modelHealthStore });
+ * // ... on shutdown
+ * await tracker.stop();
+ * ```
+ */
+export function startProviderHealthTracker(options: ProviderHealthTrackerOptions): ProviderHealthTracker {
+  const intervalMs = options.intervalMs ?? 30_000;
+  if (!Number.isFinite(intervalMs) || intervalMs < 10) {
+    throw new TelemetryConfigurationError('intervalMs', `expected at least 10 milliseconds, got ${String(options.intervalMs)}`);
+  }
+  if (options.source === undefined || typeof options.source.listAllModelHealth !== 'function') {
+    throw new TelemetryConfigurationError('source', 'expected a model-health store with a listAllModelHealth() method');
+  }
+  const clock = options.clock ?? systemClock;
+  const telemetry = options.telemetry ?? getTelemetry();
+  const previous = new Map<string, Counts>();
+  const uptimeWindows = new Map<string, HourlyWindow>();
+  let snapshot: ProviderHealthSnapshot[] = [];
+  let byProvider = new Map<string, ProviderHealthSnapshot>();
+  let ticks = 0;
+  let failures = 0;
+  let stopped = false;
+  let timer: unknown;
+  let inFlight: Promise<readonly ProviderHealthSnapshot[]> | undefined;
+
+  const aggregate = (records: readonly ModelHealthRecord[]): ProviderHealthSnapshot[] => {
+    const hour = Math.floor(clock.now() / HOUR_MS);
+    const providers = new Map<string, { models: number; total: Counts; delta: Counts }>();
+    for (const record of records) {
+      const key = `${record.provider}\u0000${record.model}`;
+      const current: Counts = {
+        calls: record.callCount,
+        successes: record.successCount,
+        errors: record.errorCount,
+        totalResponseMs: (record.avgResponseTimeMs ?? 0) * record.callCount,
+      };
+      const before = previous.get(key);
+      // A store that was reset reports fewer calls than before: treat the new counts as the delta.
+      const delta: Counts =
+        before !== undefined && current.calls >= before.calls
+          ? {
+              calls: current.calls - before.calls,
+              successes: current.successes - before.successes,
+              errors: current.errors - before.errors,
+              totalResponseMs: current.totalResponseMs - before.totalResponseMs,
+            }
+          : current;
+      previous.set(key, current);
+
+      let window = uptimeWindows.get(key);
+      if (window === undefined) uptimeWindows.set(key, (window = new HourlyWindow()));
+      window.add(hour, delta.calls, delta.successes);
+      const uptime = window.uptime();
+      if (uptime !== undefined) telemetry.setModelUptime24h(record.model, uptime);
+
+      let entry = providers.get(record.provider);
+      if (entry === undefined) {
+        entry = {
+          models: 0,
+          total: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
+          delta: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
+        };
+        providers.set(record.provider, entry);
+      }
+      entry.models += 1;
+      addCounts(entry.total, current);
+      addCounts(entry.delta, delta);
+    }
+
+    const result: ProviderHealthSnapshot[] = [];
+    for (const [provider, entry] of providers) {
+      const windowed = entry.delta.calls > 0;
+      const before = byProvider.get(provider);
+      let availability: number;
+      let errorRate: number;
+      let responseTimeSeconds: number | null;
+      if (windowed) {
+        availability = entry.delta.successes > 0 ? 1 : 0;
+        errorRate = clamp01(entry.delta.errors / entry.delta.calls);
+        responseTimeSeconds = Math.max(0, entry.delta.totalResponseMs / entry.delta.calls / 1000);
+      } else if (before !== undefined) {
+        // No calls since the previous tick: the last interval with traffic still stands.
+        ({ availability, errorRate, responseTimeSeconds } = before);
+      } else {
+        availability = entry.total.successes > 0 ? 1 : 0;
+        errorRate = entry.total.calls > 0 ? clamp01(entry.total.errors / entry.total.calls) : 0;
+        responseTimeSeconds = entry.total.calls > 0 ? Math.max(0, entry.total.totalResponseMs / entry.total.calls / 1000) : null;
+      }
+      const healthScore = providerHealthScore({ availability, errorRate, responseTimeSeconds: responseTimeSeconds ?? 0 });
+      telemetry.setProviderAvailability(provider, availability);
+      telemetry.setProviderErrorRate(provider, errorRate);
+      telemetry.setProviderHealthScore(provider, healthScore);
+      result.push({ provider, models: entry.models, availability, errorRate, responseTimeSeconds, healthScore, windowed });
+    }
+    result.sort((a, b) => b.healthScore - a.healthScore || a.provider.localeCompare(b.provider));
+    return result;
+  };
+
+  const runTick = async (): Promise<readonly ProviderHealthSnapshot[]> => {
+    try {
+      const records = await options.source.listAllModelHealth();
+      snapshot = aggregate(records);
+      byProvider = new Map(snapshot.map((entry) => [entry.provider, entry]));
+      ticks += 1;
+    } catch (error) {
+      failures += 1;
+      telemetry.add('providerHealthTrackerErrors', 1, {});
+      diag.error('@gatewayz/telemetry: provider health tracker tick failed; the next tick will run as scheduled', error);
+    }
+    return snapshot;
+  };
+
+  const tick = (): Promise<readonly ProviderHealthSnapshot[]> => {
+    if (inFlight !== undefined) return inFlight;
+    inFlight = runTick().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+
+  const schedule = (delay: number): void => {
+    if (stopped) return;
+    timer = clock.setTimeout(() => {
+      void tick().then(() => schedule(intervalMs));
+    }, delay);
+  };
+
+  schedule(options.runImmediately === false ? intervalMs : 0);
+
+  return {
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      if (inFlight !== undefined) await inFlight;
+    },
+    tick,
+    snapshot: () => snapshot,
+    healthScore: (provider) => byProvider.get(provider)?.healthScore,
+    toJSON: () => ({ intervalMs, ticks, failures, providers: snapshot }),
+  };
+}
+
+function addCounts(target: Counts, source: Counts): void {
+  target.calls += source.calls;
+  target.successes += source.successes;
+  target.errors += source.errors;
+  target.totalResponseMs += source.totalResponseMs;
+}
+
+function clamp01(value: number): number {
+  return value < 0 ? 0 : value > 1 ? 1 : value;
+}

@@ -1,0 +1,198 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { MetricDefinition } from './catalog.js';
+
+/** One label set of one metric: its running value (counters, gauges) and its frozen attributes. */
+export interface SeriesCell {
+  value: number;
+  readonly attributes: Attributes;
+}
+
+/** Why a label value was refused. */
+export type LabelRejection =
+  | 'invalid_label_type'
+  | 'empty_label'
+  | 'label_too_long'
+  | 'unknown_label_value';
+
+export interface LabelRejectionDetail {
+  readonly reason: LabelRejection;
+  readonly label: string;
+  readonly value: unknown;
+}
+
+export interface SeriesLimits {
+  readonly maxSeries: number;
+  readonly maxLabelLength: number;
+}
+
+/** Label value used in place of real values once a metric reaches its series limit. */
+export const OVERFLOW_LABEL_VALUE = 'other';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+type Level = Map<string | undefined, Level | SeriesCell>;
+
+/** Key part standing for an absent optional label in the normalised-key index. */
+const ABSENT = '\u0001';
+
+/**
+ * The label sets of one metric. Lookups of label values seen before walk nested maps keyed by the
+ * raw values, so the record path allocates nothing; the first sighting normalises and validates
+ * the values and enforces the series limit.
+ */
+export class SeriesStore {
+  readonly definition: MetricDefinition;
+  /** Every cell, for observable callbacks and tests. */
+  readonly cells: SeriesCell[] = [];
+  private readonly root: Level = new Map();
+  private readonly byNormalisedKey = new Map<string, SeriesCell>();
+  private readonly labelCount: number;
+  private readonly optional: ReadonlySet<string>;
+  private readonly limits: SeriesLimits;
+  private noLabelCell: SeriesCell | undefined;
+  /** The last refused value of the most recent failed lookup; read right after a `undefined` lookup. */
+  lastRejection: LabelRejectionDetail | undefined;
+  /** Set when the most recent lookup was folded into the overflow series. */
+  lastLookupOverflowed = false;
+
+  constructor(definition: MetricDefinition, limits: SeriesLimits) {
+    this.definition = definition;
+    this.labelCount = definition.labels.length;
+    this.optional = new Set(definition.optionalLabels ?? []);
+    this.limits = limits;
+  }
+
+  get seriesCount(): number {
+    return this.cells.length;
+  }
+
+  /**
+   * The cell for positional label values, or `undefined` when a value is refused (see
+   * `lastRejection`). Positional arguments avoid allocating an array per call.
+   */
+  lookup(v0?: unknown, v1?: unknown, v2?: unknown, v3?: unknown, v4?: unknown): SeriesCell | undefined {
+    this.lastLookupOverflowed = false;
+    const count = this.labelCount;
+    if (count === 0) return (this.noLabelCell ??= this.createCell([]));
+    let level: Level = this.root;
+    for (let index = 0; index < count; index++) {
+      const raw = index === 0 ? v0 : index === 1 ? v1 : index === 2 ? v2 : index === 3 ? v3 : v4;
+      if (typeof raw !== 'string' && raw !== undefined) break;
+      const next = level.get(raw);
+      if (next === undefined) break;
+      if (index === count - 1) return next as SeriesCell;
+      level = next as Level;
+    }
+    return this.slowLookup([v0, v1, v2, v3, v4].slice(0, count));
+  }
+
+  /** The cell for a label object keyed by the catalog's label names. */
+  lookupLabels(labels: Readonly<Record<string, unknown>> | undefined): SeriesCell | undefined {
+    if (labels === undefined) return this.lookup();
+    const names = this.definition.labels as readonly string[];
+    const count = names.length;
+    return this.lookup(
+      count > 0 ? labels[names[0] as string] : undefined,
+      count > 1 ? labels[names[1] as string] : undefined,
+      count > 2 ? labels[names[2] as string] : undefined,
+      count > 3 ? labels[names[3] as string] : undefined,
+      count > 4 ? labels[names[4] as string] : undefined,
+    );
+  }
+
+  private slowLookup(rawValues: unknown[]): SeriesCell | undefined {
+    const normalised: Array<string | undefined> = [];
+    for (let index = 0; index < rawValues.length; index++) {
+      const label = this.definition.labels[index] as string;
+      const raw = rawValues[index];
+      if (raw === undefined && this.optional.has(label)) {
+        normalised.push(undefined);
+        continue;
+      }
+      const value = this.normaliseLabelValue(label, raw);
+      if (value === undefined) return undefined;
+      normalised.push(value);
+    }
+    const key = joinKey(normalised);
+    let cell = this.byNormalisedKey.get(key);
+    if (cell === undefined) {
+      if (this.cells.length >= this.limits.maxSeries) {
+        this.lastLookupOverflowed = true;
+        return this.overflow(normalised);
+      }
+      cell = this.createCell(normalised);
+      this.byNormalisedKey.set(key, cell);
+    }
+    // Cache only exact raw spellings, so a flood of near-duplicate spellings cannot grow memory.
+    if (rawValues.every((raw, index) => raw === normalised[index])) this.cacheRaw(normalised, cell);
+    return cell;
+  }
+
+  private overflow(normalised: Array<string | undefined>): SeriesCell {
+    // Enumerated labels (a closed set) keep their value; open ones fold into "other". The folded
+    // series may exceed the limit by the few enumerated combinations, which is bounded.
+    const enumerated = (this.definition.labelValues ?? {}) as Record<string, readonly string[] | undefined>;
+    const folded = normalised.map((value, index) =>
+      value === undefined || enumerated[this.definition.labels[index] as string] ? value : OVERFLOW_LABEL_VALUE,
+    );
+    const key = joinKey(folded);
+    let cell = this.byNormalisedKey.get(key);
+    if (cell === undefined) {
+      cell = this.createCell(folded);
+      this.byNormalisedKey.set(key, cell);
+    }
+    return cell;
+  }
+
+  private cacheRaw(values: Array<string | undefined>, cell: SeriesCell): void {
+    let level: Level = this.root;
+    for (let index = 0; index < values.length - 1; index++) {
+      const value = values[index];
+      let next = level.get(value) as Level | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(value, next);
+      }
+      level = next;
+    }
+    level.set(values[values.length - 1], cell);
+  }
+
+  private createCell(values: Array<string | undefined>): SeriesCell {
+    const attributes: Record<string, string> = {};
+    values.forEach((value, index) => {
+      if (value !== undefined) attributes[this.definition.labels[index] as string] = value;
+    });
+    const cell: SeriesCell = { value: 0, attributes: Object.freeze(attributes) };
+    this.cells.push(cell);
+    return cell;
+  }
+
+  private normaliseLabelValue(label: string, raw: unknown): string | undefined {
+    if (typeof raw !== 'string') {
+      this.lastRejection = { reason: 'invalid_label_type', label, value: raw };
+      return undefined;
+    }
+    const allowed = (this.definition.labelValues as Record<string, readonly string[] | undefined> | undefined)?.[label];
+    if (allowed !== undefined) {
+      if (allowed.includes(raw)) return raw;
+      this.lastRejection = { reason: 'unknown_label_value', label, value: raw };
+      return undefined;
+    }
+    const value = raw.replace(CONTROL_CHARACTERS, '').trim();
+    if (value.length === 0) {
+      this.lastRejection = { reason: 'empty_label', label, value: raw };
+      return undefined;
+    }
+    if (value.length > this.limits.maxLabelLength) {
+      this.lastRejection = { reason: 'label_too_long', label, value: raw };
+      return undefined;
+    }
+    return value;
+  }
+}
+
+function joinKey(values: ReadonlyArray<string | undefined>): string {
+  return values.map((value) => value ?? ABSENT).join('\u0000');
+}
