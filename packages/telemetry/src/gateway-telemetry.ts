@@ -19,7 +19,7 @@ import {
   type TokenType,
 } from './catalog.js';
 import { TelemetryConfigurationError, TelemetryInputError } from './errors.js';
-import { SeriesStore, type SeriesCell } from './series-store.js';
+import { OVERFLOW_LABEL_VALUE, SeriesStore, type SeriesCell } from './series-store.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 /** Metric keys by kind, so the generic API only accepts metrics of the right kind. */
@@ -141,14 +141,18 @@ export class GatewayTelemetry {
       );
     }
     const limits = { maxSeries: this.maxSeriesPerMetric, maxLabelLength: this.maxLabelLength };
+    // The library's own accounting labels hold reasons and metric names: bounded by the catalog,
+    // and never subject to the application's label limits.
+    const internalLimits = { maxSeries: 10_000, maxLabelLength: 256 };
     const states = {} as Record<MetricKey, MetricState>;
     for (const key of Object.keys(METRIC_CATALOG) as MetricKey[]) {
       const definition = METRIC_CATALOG[key] as MetricDefinition;
+      const internal = key === 'telemetryDropped' || key === 'telemetryLabelOverflow';
       states[key] = {
         key,
         definition,
         name: instrumentName(definition, this.prefix),
-        store: new SeriesStore(definition, limits),
+        store: new SeriesStore(definition, internal ? internalLimits : limits),
         histogram: undefined,
       };
     }
@@ -262,9 +266,26 @@ export class GatewayTelemetry {
       );
       return;
     }
+    const store = metric.store;
+    let target: string = provider;
+    if (store.peek(provider, 'closed') === undefined && store.seriesCount + CIRCUIT_BREAKER_STATES.length > this.maxSeriesPerMetric) {
+      // No room for all of this provider's series: fold the provider into "other" as a whole, so
+      // exactly one of its series reads 1.
+      const rejection = store.rejectionFor('provider', provider);
+      if (rejection !== undefined) {
+        store.lastRejection = rejection;
+        this.cellFor(metric, undefined);
+        return;
+      }
+      target = OVERFLOW_LABEL_VALUE;
+      this.noteOverflow(metric);
+    }
     const cells: SeriesCell[] = [];
     for (const candidate of CIRCUIT_BREAKER_STATES) {
-      const cell = this.cellFor(metric, metric.store.lookup(provider, candidate));
+      const found = store.lookup(target, candidate);
+      // Folding was counted once above, not once per state.
+      if (target === OVERFLOW_LABEL_VALUE) store.lastLookupOverflowed = false;
+      const cell = this.cellFor(metric, found);
       if (cell === undefined) return;
       cells.push(cell);
     }
@@ -501,13 +522,17 @@ export class GatewayTelemetry {
     }
     if (store.lastLookupOverflowed) {
       store.lastLookupOverflowed = false;
-      this.countInternal(this.states.telemetryLabelOverflow, state.name);
-      this.warnOnce(
-        `overflow:${state.key}`,
-        `${state.name} reached its limit of ${this.maxSeriesPerMetric} label sets; new label values are recorded as "other". Raise maxSeriesPerMetric or stop using unbounded values as labels.`,
-      );
+      this.noteOverflow(state);
     }
     return cell;
+  }
+
+  private noteOverflow(state: MetricState): void {
+    this.countInternal(this.states.telemetryLabelOverflow, state.name);
+    this.warnOnce(
+      `overflow:${state.key}`,
+      `${state.name} reached its limit of ${this.maxSeriesPerMetric} label sets; new label values are recorded as "other". Raise maxSeriesPerMetric or stop using unbounded values as labels.`,
+    );
   }
 
   private acceptValue(state: MetricState, value: number): boolean {

@@ -138,6 +138,7 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   const aggregate = (records: readonly ModelHealthRecord[]): ProviderHealthSnapshot[] => {
     const hour = Math.floor(clock.now() / HOUR_MS);
     const providers = new Map<string, { models: number; total: Counts; delta: Counts }>();
+    const modelDeltas = new Map<string, { calls: number; successes: number }>();
     for (const record of records) {
       const key = `${record.provider}\u0000${record.model}`;
       const current: Counts = {
@@ -159,11 +160,11 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
           : current;
       previous.set(key, current);
 
-      let window = uptimeWindows.get(key);
-      if (window === undefined) uptimeWindows.set(key, (window = new HourlyWindow()));
-      window.add(hour, delta.calls, delta.successes);
-      const uptime = window.uptime();
-      if (uptime !== undefined) telemetry.setModelUptime24h(record.model, uptime);
+      // The uptime gauge is per model, so a model served by several providers is one figure.
+      const modelDelta = modelDeltas.get(record.model) ?? { calls: 0, successes: 0 };
+      modelDelta.calls += delta.calls;
+      modelDelta.successes += delta.successes;
+      modelDeltas.set(record.model, modelDelta);
 
       let entry = providers.get(record.provider);
       if (entry === undefined) {
@@ -177,6 +178,14 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       entry.models += 1;
       addCounts(entry.total, current);
       addCounts(entry.delta, delta);
+    }
+
+    for (const [model, delta] of modelDeltas) {
+      let window = uptimeWindows.get(model);
+      if (window === undefined) uptimeWindows.set(model, (window = new HourlyWindow()));
+      window.add(hour, delta.calls, delta.successes);
+      const uptime = window.uptime();
+      if (uptime !== undefined) telemetry.setModelUptime24h(model, uptime);
     }
 
     const result: ProviderHealthSnapshot[] = [];

@@ -87,6 +87,23 @@ export class SeriesStore {
     return this.slowLookup([v0, v1, v2, v3, v4].slice(0, count));
   }
 
+  /** The cell already cached for exactly these raw values, without creating or validating anything. */
+  peek(v0?: unknown, v1?: unknown, v2?: unknown, v3?: unknown, v4?: unknown): SeriesCell | undefined {
+    let node: Level | SeriesCell | undefined = this.root;
+    const values = [v0, v1, v2, v3, v4];
+    for (let index = 0; index < this.labelCount; index++) {
+      if (!(node instanceof Map)) return undefined;
+      node = node.get(values[index] as string | undefined);
+    }
+    return node instanceof Map ? undefined : node;
+  }
+
+  /** Why a value would be refused for a label, or undefined when it is acceptable. */
+  rejectionFor(label: string, raw: unknown): LabelRejectionDetail | undefined {
+    this.lastRejection = undefined;
+    return this.normaliseLabelValue(label, raw) === undefined ? this.lastRejection : undefined;
+  }
+
   /** The cell for a label object keyed by the catalog's label names. */
   lookupLabels(labels: Readonly<Record<string, unknown>> | undefined): SeriesCell | undefined {
     if (labels === undefined) return this.lookup();

@@ -1,0 +1,226 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { componentAvailable, promtoolCheckMetrics } from '../../../test-support/prometheus.js';
+import { chatBody, demoCost, sampleSum, startTestGateway, type TestGateway } from './harness.js';
+
+let gw: TestGateway;
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(async () => {
+  await gw.close();
+});
+afterEach(() => {
+  for (const provider of gw.demo.simulated) provider.configure({ errorRate: 0, latencyMs: 0, failureMode: 'error', chunkDelayMs: 0 });
+});
+
+async function readSse(response: Response): Promise<string[]> {
+  const text = await response.text();
+  return text
+    .split('\n\n')
+    .map((event) => event.trim())
+    .filter(Boolean);
+}
+
+describe('example gateway: OpenAI chat completions', () => {
+  it('counts N successful completions exactly, with tokens and cost matching the responses', async () => {
+    const before = await gw.scrape();
+    const requests = 25;
+    let inputTokens = 0;
+    let outputTokens = 0;
+    for (let index = 0; index < requests; index++) {
+      const response = await gw.post('/v1/chat/completions', chatBody('gpt-4o'));
+      expect(response.status).toBe(200);
+      const body = await response.json();
+      expect(body.object).toBe('chat.completion');
+      expect(body.choices[0].message.content.length).toBeGreaterThan(0);
+      inputTokens += body.usage.prompt_tokens;
+      outputTokens += body.usage.completion_tokens;
+    }
+    const after = await gw.scrape();
+    const delta = (name: string, labels: Record<string, string> = {}): number => sampleSum(after, name, labels) - sampleSum(before, name, labels);
+    expect(delta('model_inference_requests_total', { status: 'success' })).toBe(requests);
+    expect(delta('model_inference_requests_total', { provider: 'openai', model: 'gpt-4o', status: 'success' })).toBe(requests);
+    expect(delta('fastapi_requests_total', { path: '/v1/chat/completions', status_code: '200' })).toBe(requests);
+    expect(delta('provider_response_time_seconds_count', { provider: 'openai' })).toBe(requests);
+    expect(delta('tokens_used_total', { model: 'gpt-4o', token_type: 'input' })).toBe(inputTokens);
+    expect(delta('tokens_used_total', { model: 'gpt-4o', token_type: 'output' })).toBe(outputTokens);
+    const expectedCost = demoCost({ inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 }, inputTokens, outputTokens);
+    expect(delta('gatewayz_cost_by_provider_total', { provider: 'openai' })).toBeCloseTo(expectedCost, 12);
+    expect(delta('gen_ai_client_operation_duration_count', { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o' })).toBe(requests);
+    const health = await gw.gateway.store.getModelHealth('openai', 'gpt-4o');
+    expect(health?.successCount).toBeGreaterThanOrEqual(requests);
+  });
+
+  it('streams SSE chunks ending with [DONE], records time to first token and the end of the stream', async () => {
+    const before = await gw.scrape();
+    const response = await gw.post('/v1/chat/completions', chatBody('claude-3-5-sonnet', { stream: true }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const events = await readSse(response);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const chunks = events.slice(0, -1).map((event) => JSON.parse(event.slice('data: '.length)));
+    expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
+    expect(chunks.some((chunk) => chunk.usage !== undefined)).toBe(false);
+    const text = chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('');
+    expect(text.length).toBeGreaterThan(0);
+
+    const withUsage = await gw.post('/v1/chat/completions', chatBody('claude-3-5-sonnet', { stream: true, stream_options: { include_usage: true } }));
+    const usageChunk = (await readSse(withUsage)).slice(0, -1).map((event) => JSON.parse(event.slice(6))).find((chunk) => chunk.usage);
+    expect(usageChunk.usage.completion_tokens).toBeGreaterThan(0);
+
+    const after = await gw.scrape();
+    const delta = (name: string, labels: Record<string, string>): number => sampleSum(after, name, labels) - sampleSum(before, name, labels);
+    expect(delta('gatewayz_time_to_first_token_seconds_count', { provider: 'anthropic', model: 'claude-3-5-sonnet' })).toBe(2);
+    expect(delta('model_inference_requests_total', { provider: 'anthropic', model: 'claude-3-5-sonnet', status: 'success' })).toBe(2);
+    expect(delta('tokens_used_total', { provider: 'anthropic', model: 'claude-3-5-sonnet', token_type: 'output' })).toBe(2 * usageChunk.usage.completion_tokens);
+  });
+});
+
+describe('example gateway: Anthropic messages, models, health', () => {
+  it('answers /v1/messages in the Anthropic shape', async () => {
+    const response = await gw.post('/v1/messages', {
+      model: 'claude-3-5-haiku',
+      max_tokens: 32,
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }],
+    });
+    expect(response.status).toBe(200);
+    const message = await response.json();
+    expect(message).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-3-5-haiku', stop_reason: 'end_turn' });
+    expect(message.content[0].type).toBe('text');
+    expect(message.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('streams /v1/messages as Anthropic events', async () => {
+    const response = await gw.post('/v1/messages', { model: 'claude-3-5-haiku', max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+    const events = (await readSse(response)).map((event) => event.split('\n')[0]);
+    expect(events[0]).toBe('event: message_start');
+    expect(events).toContain('event: content_block_delta');
+    expect(events.slice(-3)).toEqual(['event: content_block_stop', 'event: message_delta', 'event: message_stop']);
+  });
+
+  it('lists models in the OpenAI shape and reports health', async () => {
+    const models = await (await fetch(`${gw.url}/v1/models`)).json();
+    expect(models.object).toBe('list');
+    const ids = models.data.map((model: { id: string }) => model.id);
+    expect(ids).toEqual(expect.arrayContaining(['gpt-4o-mini', 'gpt-4o', 'claude-3-5-haiku', 'llama-3.1-8b-instruct']));
+    expect(models.data.find((model: { id: string }) => model.id === 'gpt-4o-mini').providers).toEqual(['openai', 'openrouter']);
+    const health = await (await fetch(`${gw.url}/health`)).json();
+    expect(health.status).toBe('ok');
+    expect(Object.keys(health.circuit_breakers)).toEqual(['openai', 'anthropic', 'openrouter']);
+  });
+
+  it('generates images and prices them per image', async () => {
+    const before = await gw.scrape();
+    const response = await gw.post('/v1/images/generations', { model: 'gpt-image-1', prompt: 'a lighthouse', n: 2 });
+    expect(response.status).toBe(200);
+    expect((await response.json()).data).toHaveLength(2);
+    const after = await gw.scrape();
+    expect(sampleSum(after, 'gatewayz_cost_by_provider_total', { provider: 'openai' }) - sampleSum(before, 'gatewayz_cost_by_provider_total', { provider: 'openai' })).toBeCloseTo(0.08, 12);
+  });
+});
+
+describe('example gateway: failover and circuit breakers', () => {
+  it('fails over to the next provider, records each attempt, and opens the failing provider\'s breaker', async () => {
+    const openai = gw.provider('openai');
+    openai.configure({ errorRate: 1, failureMode: 'error' });
+    const before = await gw.gateway.store.getModelHealth('openai', 'gpt-4o-mini');
+    const beforeOpenrouter = await gw.gateway.store.getModelHealth('openrouter', 'gpt-4o-mini');
+    const openaiCalls = (): number => openai.requestCounts.get('/v1/chat/completions') ?? 0;
+    const openaiCallsBefore = openaiCalls();
+    let requests = 0;
+    // The breaker opens once failures pass 50% of the calls in its rolling window (earlier tests
+    // put successes in that window, so it takes a number of failures to get there).
+    while (gw.gateway.router.breakerStates()['openai'] !== 'open' && requests < 200) {
+      const response = await gw.post('/v1/chat/completions', chatBody('gpt-4o-mini'));
+      expect(response.status).toBe(200);
+      requests++;
+    }
+    expect(gw.gateway.router.breakerStates()['openai']).toBe('open');
+    const attemptsOnOpenai = openaiCalls() - openaiCallsBefore;
+    expect(attemptsOnOpenai).toBe(requests);
+    // With the breaker open, requests skip openai entirely and still succeed.
+    for (let index = 0; index < 5; index++) {
+      expect((await gw.post('/v1/chat/completions', chatBody('gpt-4o-mini'))).status).toBe(200);
+    }
+    expect(openaiCalls() - openaiCallsBefore).toBe(attemptsOnOpenai);
+    const failed = await gw.gateway.store.getModelHealth('openai', 'gpt-4o-mini');
+    expect((failed?.errorCount ?? 0) - (before?.errorCount ?? 0)).toBe(attemptsOnOpenai);
+    expect(failed?.lastStatus).toBe('error');
+    const served = await gw.gateway.store.getModelHealth('openrouter', 'gpt-4o-mini');
+    expect((served?.successCount ?? 0) - (beforeOpenrouter?.successCount ?? 0)).toBe(requests + 5);
+    const text = await gw.scrape('/prometheus/metrics/providers');
+    expect(sampleSum(text, 'gatewayz_circuit_breaker_state', { provider: 'openai', state: 'open' })).toBe(1);
+    expect(sampleSum(text, 'gatewayz_circuit_breaker_state', { provider: 'openai', state: 'closed' })).toBe(0);
+  });
+});
+
+describe('example gateway: upstream faults map to model-health statuses', () => {
+  it.each([
+    ['rate_limit', 'rate_limited'],
+    ['hang', 'timeout'],
+    ['reset', 'network_error'],
+  ] as const)('%s on the only provider of a model gives 502 and status %s', async (failureMode, status) => {
+    const openrouter = gw.provider('openrouter');
+    openrouter.configure({ errorRate: 1, failureMode });
+    const before = await gw.gateway.store.getModelHealth('openrouter', 'llama-3.1-8b-instruct');
+    const response = await gw.post('/v1/chat/completions', chatBody('llama-3.1-8b-instruct'));
+    expect(response.status).toBe(502);
+    expect((await response.json()).error.code).toBe('upstream_failed');
+    const after = await gw.gateway.store.getModelHealth('openrouter', 'llama-3.1-8b-instruct');
+    expect(after?.lastStatus).toBe(status);
+    expect((after?.errorCount ?? 0) - (before?.errorCount ?? 0)).toBe(1);
+  });
+});
+
+describe('example gateway: bad input', () => {
+  it.each([
+    ['malformed JSON', '{"model":', 400, 'invalid_json'],
+    ['a JSON array', '[1,2]', 400, 'invalid_json'],
+    ['missing model', JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }), 400, 'invalid_request'],
+    ['missing messages', JSON.stringify({ model: 'gpt-4o' }), 400, 'invalid_request'],
+    ['wrong message type', JSON.stringify({ model: 'gpt-4o', messages: ['hi'] }), 400, 'invalid_request'],
+    ['wrong stream type', JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], stream: 'yes' }), 400, 'invalid_request'],
+    ['unknown model', JSON.stringify({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] }), 404, 'model_not_found'],
+  ])('%s gets an OpenAI-style error', async (_case, body, status, code) => {
+    const response = await gw.post('/v1/chat/completions', body);
+    expect(response.status).toBe(status);
+    const error = (await response.json()).error;
+    expect(error.code).toBe(code);
+    expect(typeof error.message).toBe('string');
+  });
+
+  it('names the offending parameter', async () => {
+    const response = await gw.post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'robot', content: 'x' }] });
+    expect((await response.json()).error.param).toBe('messages[0].role');
+  });
+
+  it('rejects bodies over the limit with 413 and other content types with 415', async () => {
+    const huge = JSON.stringify(chatBody('gpt-4o', { padding: 'x'.repeat(1_100_000) }));
+    expect((await gw.post('/v1/chat/completions', huge)).status).toBe(413);
+    const text = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    expect(text.status).toBe(415);
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const response = await fetch(`${gw.url}/v2/whatever`);
+    expect(response.status).toBe(404);
+    expect((await response.json()).error.code).toBe('not_found');
+  });
+
+  it('never turns a client path into a metric label', async () => {
+    await fetch(`${gw.url}/secret-path-${Date.now()}`);
+    const text = await gw.scrape();
+    expect(text).not.toContain('secret-path');
+    expect(sampleSum(text, 'fastapi_requests_total', { path: 'other', status_code: '404' })).toBeGreaterThan(0);
+  });
+});
+
+describe('example gateway: exposition', () => {
+  it.skipIf(!componentAvailable('promtool'))('passes promtool check metrics after traffic', async () => {
+    await gw.post('/v1/chat/completions', chatBody('gpt-4o'));
+    const result = await promtoolCheckMetrics(await gw.scrape());
+    expect(result.problems.filter((line) => !line.startsWith('subscription_count '))).toEqual([]);
+  });
+});

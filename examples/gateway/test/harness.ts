@@ -1,0 +1,86 @@
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
+import { createGateway, loadGatewaySettings, startDemoProviders, type DemoProviders, type Gateway, type SimulatedProvider } from '../src/index.js';
+
+export interface TestGateway {
+  url: string;
+  gateway: Gateway;
+  otel: RunningTelemetry;
+  demo: DemoProviders;
+  provider(name: string): SimulatedProvider;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  scrape(path?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The example gateway in this process on a loopback port, with the demo's simulated providers
+ * (no latency, no errors unless a test configures them) and a real OpenTelemetry SDK.
+ */
+export async function startTestGateway(options: { env?: Record<string, string>; spanProcessors?: SpanProcessor[] } = {}): Promise<TestGateway> {
+  const env = {
+    PORT: '0',
+    HEALTH_TRACKER_INTERVAL_MS: '3600000',
+    BREAKER_VOLUME_THRESHOLD: '3',
+    BREAKER_RESET_TIMEOUT_MS: '600000',
+    ATTEMPT_TIMEOUT_MS: '2000',
+    ...options.env,
+  };
+  const otel = startTelemetry({
+    serviceName: 'gateway-under-test',
+    hostMetrics: false,
+    traces: options.spanProcessors ? { spanProcessors: options.spanProcessors } : false,
+    env: {},
+  });
+  const demo = await startDemoProviders({ latencyMs: 0, errorRate: 0 });
+  const gateway = createGateway({ config: { ...loadGatewaySettings(env), providers: demo.providers }, otel, log: () => {} });
+  const url = await gateway.listen();
+  return {
+    url,
+    gateway,
+    otel,
+    demo,
+    provider: (name) => {
+      const found = demo.simulated.find((provider) => provider.name === name);
+      if (found === undefined) throw new Error(`no simulated provider ${name}`);
+      return found;
+    },
+    post: (path, body, headers = {}) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    scrape: async (path = '/metrics') => (await fetch(`${url}${path}`)).text(),
+    close: async () => {
+      await gateway.close();
+      await otel.shutdown();
+      await demo.close();
+    },
+  };
+}
+
+/** Sum of every sample of `name` whose labels include all of `labels`, parsed from exposition text. */
+export function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match === null || match[1] !== name) continue;
+    const present: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) present[pair[1] as string] = pair[2] as string;
+    if (Object.entries(labels).every(([key, value]) => present[key] === value)) total += Number(match[3]);
+  }
+  return total;
+}
+
+export const chatBody = (model: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  model,
+  messages: [{ role: 'user', content: 'Say something about observability.' }],
+  ...extra,
+});
+
+/** USD of one call at the demo prices (per million tokens). */
+export function demoCost(prices: { inputPerMillionTokens?: number; outputPerMillionTokens?: number } | undefined, input: number, output: number): number {
+  return ((prices?.inputPerMillionTokens ?? 0) * input + (prices?.outputPerMillionTokens ?? 0) * output) / 1_000_000;
+}

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKindNumber, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../test-support/otlp-receiver.js';
+import { freePort } from '../../../test-support/ports.js';
+
+const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const PLANTED_PROMPT = `planted-prompt-${randomBytes(6).toString('hex')}`;
+
+async function startGatewayProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [mainScript], {
+    env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 20_000);
+    const check = (): void => {
+      if (output.includes('"gateway listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}`, output: () => output };
+}
+
+describe('OTLP traces from the example gateway process', () => {
+  let receiver: OtlpReceiver;
+  let spans: ReceivedSpan[];
+  const traceId = randomBytes(16).toString('hex');
+  const parentSpanId = randomBytes(8).toString('hex');
+  let exitCode: number | null;
+  let requestCountBeforeShutdown = 0;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const gateway = await startGatewayProcess({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      // Nothing is exported on a timer during the test: every span must arrive through the
+      // flush on SIGTERM.
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+      OTEL_SERVICE_NAME: 'otlp-test-gateway',
+      DEMO_LATENCY_MS: '0',
+      DEMO_ERROR_RATE: '0',
+    });
+    const chat = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parentSpanId}-01` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: PLANTED_PROMPT }] }),
+    });
+    expect(chat.status).toBe(200);
+    await chat.json();
+    const stream = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-3-5-haiku', stream: true, messages: [{ role: 'user', content: PLANTED_PROMPT }] }),
+    });
+    expect(await stream.text()).toContain('[DONE]');
+    requestCountBeforeShutdown = receiver.requestCount;
+    const exited = new Promise<number | null>((resolve) => gateway.child.once('exit', resolve));
+    gateway.child.kill('SIGTERM');
+    exitCode = await exited;
+    spans = await receiver.waitForSpans((received) => received.length >= 4, 10_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await receiver?.close();
+  });
+
+  it('exits cleanly on SIGTERM and flushes every span on the way out', () => {
+    expect(exitCode).toBe(0);
+    expect(requestCountBeforeShutdown).toBe(0);
+    expect(spans.length).toBe(4);
+  });
+
+  it('continues the caller\'s trace in the server span (W3C traceparent)', () => {
+    const server = spans.find((span) => span.traceId === traceId && span.kind === SpanKindNumber.SERVER);
+    expect(server?.name).toBe('POST /v1/chat/completions');
+    expect(server?.parentSpanId).toBe(parentSpanId);
+    expect(server?.attributes['http.response.status_code']).toBe(200);
+    expect(server?.resource['service.name']).toBe('otlp-test-gateway');
+  });
+
+  it('exports a GenAI CLIENT span per provider attempt under the request span', () => {
+    const server = spans.find((span) => span.traceId === traceId && span.kind === SpanKindNumber.SERVER) as ReceivedSpan;
+    const attempt = spans.find((span) => span.traceId === traceId && span.kind === SpanKindNumber.CLIENT);
+    expect(attempt?.name).toBe('chat gpt-4o-mini');
+    expect(attempt?.parentSpanId).toBe(server.spanId);
+    expect(attempt?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.response.model': 'gpt-4o-mini',
+      'server.address': '127.0.0.1',
+    });
+    expect(attempt?.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+    expect(attempt?.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+
+    const streamed = spans.find((span) => span.name === 'chat claude-3-5-haiku');
+    expect(streamed?.kind).toBe(SpanKindNumber.CLIENT);
+    expect(streamed?.attributes['gen_ai.provider.name']).toBe('anthropic');
+    expect(streamed?.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+  });
+
+  it('never exports the prompt', () => {
+    expect(JSON.stringify(receiver.requests())).not.toContain(PLANTED_PROMPT);
+  });
+});

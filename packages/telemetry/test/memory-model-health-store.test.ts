@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_ERROR_MESSAGE_LENGTH,
+  MemoryModelHealthStore,
+  TelemetryInputError,
+  validateModelCall,
+  type ModelCall,
+} from '../src/index.js';
+
+const call = (overrides: Partial<ModelCall> = {}): ModelCall => ({
+  provider: 'openai',
+  model: 'gpt-4o',
+  responseTimeMs: 100,
+  status: 'success',
+  ...overrides,
+});
+
+function inputError(run: () => unknown): TelemetryInputError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(TelemetryInputError);
+    return error as TelemetryInputError;
+  }
+  throw new Error('expected a TelemetryInputError');
+}
+
+describe('MemoryModelHealthStore', () => {
+  it('counts calls, successes and errors per provider and model', async () => {
+    const store = new MemoryModelHealthStore();
+    store.recordCall(call());
+    store.recordCall(call());
+    store.recordCall(call({ status: 'error', errorMessage: 'HTTP 500' }));
+    store.recordCall(call({ status: 'timeout' }));
+    store.recordCall(call({ status: 'rate_limited' }));
+    store.recordCall(call({ status: 'success' }));
+    store.recordCall(call({ model: 'gpt-4o-mini', status: 'network_error' }));
+
+    const record = await store.getModelHealth('openai', 'gpt-4o');
+    expect(record).toMatchObject({ provider: 'openai', model: 'gpt-4o', callCount: 6, successCount: 3, errorCount: 3, lastStatus: 'success' });
+    const mini = await store.getModelHealth('openai', 'gpt-4o-mini');
+    expect(mini).toMatchObject({ callCount: 1, successCount: 0, errorCount: 1, lastStatus: 'network_error' });
+    expect(await store.getModelHealth('openai', 'unknown')).toBeUndefined();
+    expect(await store.getModelHealth('anthropic', 'gpt-4o')).toBeUndefined();
+  });
+
+  it('keeps a running mean and the last response time', async () => {
+    const store = new MemoryModelHealthStore();
+    const means: Array<number | null | undefined> = [];
+    for (const responseTimeMs of [100, 200, 600, 0]) {
+      store.recordCall(call({ responseTimeMs }));
+      means.push((await store.getModelHealth('openai', 'gpt-4o'))?.avgResponseTimeMs);
+    }
+    expect(means).toEqual([100, 150, 300, 225]);
+    expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastResponseTimeMs).toBe(0);
+  });
+
+  it('keeps the mean exact over many calls', async () => {
+    const store = new MemoryModelHealthStore();
+    for (let index = 1; index <= 1000; index++) store.recordCall(call({ responseTimeMs: index }));
+    const record = await store.getModelHealth('openai', 'gpt-4o');
+    expect(record?.callCount).toBe(1000);
+    expect(record?.avgResponseTimeMs).toBeCloseTo(500.5, 6);
+  });
+
+  it('caps the error message at 500 characters', async () => {
+    expect(MAX_ERROR_MESSAGE_LENGTH).toBe(500);
+    const store = new MemoryModelHealthStore();
+    store.recordCall(call({ status: 'error', errorMessage: `${'x'.repeat(499)}yz${'w'.repeat(1000)}` }));
+    const message = (await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage;
+    expect(message).toHaveLength(500);
+    expect(message).toBe(`${'x'.repeat(499)}y`);
+
+    store.recordCall(call({ status: 'timeout', errorMessage: 'short' }));
+    expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBe('short');
+  });
+
+  it('does not store an error message for a successful call', async () => {
+    const store = new MemoryModelHealthStore();
+    store.recordCall(call({ status: 'success', errorMessage: 'ignored' }));
+    expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBeNull();
+  });
+
+  it('tracks first and latest call times', async () => {
+    const store = new MemoryModelHealthStore();
+    const first = new Date('2025-01-01T00:00:00Z');
+    const later = new Date('2025-01-01T00:05:00Z');
+    const earlier = new Date('2024-12-31T23:00:00Z');
+    store.recordCall(call({ calledAt: first }));
+    store.recordCall(call({ calledAt: later }));
+    store.recordCall(call({ calledAt: earlier })); // a late-arriving older call
+    const record = await store.getModelHealth('openai', 'gpt-4o');
+    expect(record?.createdAt).toEqual(first);
+    expect(record?.lastCalledAt).toEqual(later);
+    expect(record?.callCount).toBe(3);
+  });
+
+  it('lists every record as a copy', async () => {
+    const store = new MemoryModelHealthStore();
+    store.recordCall(call());
+    store.recordCall(call({ provider: 'anthropic', model: 'claude' }));
+    store.recordCall(call({ provider: 'openrouter', model: 'gpt-4o' }));
+    const records = await store.listAllModelHealth();
+    expect(records.map((record) => `${record.provider}/${record.model}`).sort()).toEqual([
+      'anthropic/claude',
+      'openai/gpt-4o',
+      'openrouter/gpt-4o',
+    ]);
+
+    (records[0] as { callCount: number }).callCount = 999;
+    const copy = (await store.getModelHealth('openai', 'gpt-4o')) as { callCount: number };
+    copy.callCount = 999;
+    expect((await store.listAllModelHealth()).map((record) => record.callCount)).toEqual([1, 1, 1]);
+  });
+
+  it.each<[string, Partial<ModelCall>, string]>([
+    ['an unknown status', { status: 'failed' as 'error' }, 'invalid_status'],
+    ['an empty provider', { provider: '' }, 'invalid_provider'],
+    ['a whitespace model', { model: '   ' }, 'invalid_model'],
+    ['a negative response time', { responseTimeMs: -1 }, 'invalid_response_time'],
+    ['a NaN response time', { responseTimeMs: Number.NaN }, 'invalid_response_time'],
+    ['an infinite response time', { responseTimeMs: Infinity }, 'invalid_response_time'],
+  ])('throws a TelemetryInputError for %s and records nothing', async (_title, overrides, reason) => {
+    const store = new MemoryModelHealthStore();
+    const error = inputError(() => store.recordCall(call(overrides)));
+    expect(error.reason).toBe(reason);
+    expect(error.metric).toBe('model_health');
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(await store.listAllModelHealth()).toEqual([]);
+    expect(() => validateModelCall(call(overrides))).toThrow(TelemetryInputError);
+  });
+
+  it('names the allowed statuses in the error', () => {
+    const error = inputError(() => validateModelCall(call({ status: 'failed' as 'error' })));
+    expect(error.message).toContain('"failed"');
+    expect(error.message).toContain('success, error, timeout, rate_limited, network_error');
+  });
+
+  it('recordCalls validates the whole batch before recording any of it', async () => {
+    const store = new MemoryModelHealthStore();
+    await expect(store.recordCalls([call(), call({ status: 'nope' as 'error' }), call()])).rejects.toBeInstanceOf(TelemetryInputError);
+    expect(await store.listAllModelHealth()).toEqual([]);
+
+    await store.recordCalls([call(), call({ status: 'error' }), call({ model: 'gpt-4o-mini' })]);
+    expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2, errorCount: 1 });
+    expect(await store.getModelHealth('openai', 'gpt-4o-mini')).toMatchObject({ callCount: 1 });
+  });
+});

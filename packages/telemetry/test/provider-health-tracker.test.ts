@@ -1,0 +1,488 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  MemoryModelHealthStore,
+  getTelemetry,
+  setTelemetry,
+  startProviderHealthTracker,
+  type ModelCallStatus,
+  type ModelHealthRecord,
+  type ModelHealthSource,
+  type ProviderHealthTracker,
+} from '../src/index.js';
+import {
+  CollectingDiagLogger,
+  ManualClock,
+  createTelemetry,
+  deferred,
+  settle,
+  type CollectedMetrics,
+  type MetricsHarness,
+} from './helpers.js';
+
+const INTERVAL = 30_000;
+const HOUR = 3_600_000;
+
+let logger: CollectingDiagLogger;
+const harnesses: MetricsHarness[] = [];
+const trackers: ProviderHealthTracker[] = [];
+
+function setup() {
+  const created = createTelemetry();
+  harnesses.push(created.harness);
+  return created;
+}
+
+function track(tracker: ProviderHealthTracker): ProviderHealthTracker {
+  trackers.push(tracker);
+  return tracker;
+}
+
+beforeEach(() => {
+  logger = new CollectingDiagLogger().install();
+});
+
+afterEach(async () => {
+  await Promise.all(trackers.splice(0).map((tracker) => tracker.stop()));
+  CollectingDiagLogger.uninstall();
+  vi.useRealTimers();
+  await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
+});
+
+function recordCalls(
+  store: MemoryModelHealthStore,
+  provider: string,
+  model: string,
+  count: number,
+  status: ModelCallStatus,
+  responseTimeMs: number,
+): void {
+  for (let index = 0; index < count; index++) {
+    store.recordCall({ provider, model, responseTimeMs, status, errorMessage: status === 'success' ? null : 'failed' });
+  }
+}
+
+/** A source that counts reads and delegates to a store. */
+function countingSource(store: ModelHealthSource): ModelHealthSource & { reads: number } {
+  const source = {
+    reads: 0,
+    listAllModelHealth() {
+      source.reads += 1;
+      return store.listAllModelHealth();
+    },
+  };
+  return source;
+}
+
+function providerGauges(collected: CollectedMetrics, provider: string) {
+  return {
+    availability: collected.value('provider_availability', { provider }),
+    errorRate: collected.value('provider_error_rate', { provider }),
+    healthScore: collected.value('gatewayz_provider_health_score', { provider }),
+  };
+}
+
+/** openai: 20 calls, 1 error, 750 ms mean; anthropic: 4 calls, 2 errors, 6 s; broken: 3 timeouts, 12 s. */
+function seededStore(): MemoryModelHealthStore {
+  const store = new MemoryModelHealthStore();
+  recordCalls(store, 'openai', 'gpt-4o', 9, 'success', 1000);
+  recordCalls(store, 'openai', 'gpt-4o', 1, 'error', 1000);
+  recordCalls(store, 'openai', 'gpt-4o-mini', 10, 'success', 500);
+  recordCalls(store, 'anthropic', 'claude-3-5-sonnet', 2, 'error', 6000);
+  recordCalls(store, 'anthropic', 'claude-3-5-sonnet', 2, 'success', 6000);
+  recordCalls(store, 'broken', 'm-1', 3, 'timeout', 12_000);
+  return store;
+}
+
+describe('startProviderHealthTracker', () => {
+  it('first tick sets availability, error rate and health score per provider', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const source = countingSource(seededStore());
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL }));
+
+    expect(source.reads).toBe(0);
+    await clock.advance(0);
+    expect(source.reads).toBe(1);
+
+    const collected = await collect();
+    const openai = providerGauges(collected, 'openai');
+    expect(openai.availability).toBe(1);
+    expect(openai.errorRate).toBeCloseTo(0.05, 12);
+    expect(openai.healthScore).toBeCloseTo(0.985, 12);
+    const anthropic = providerGauges(collected, 'anthropic');
+    expect(anthropic.availability).toBe(1);
+    expect(anthropic.errorRate).toBe(0.5);
+    expect(anthropic.healthScore).toBeCloseTo(0.7, 12);
+    expect(providerGauges(collected, 'broken')).toEqual({ availability: 0, errorRate: 1, healthScore: 0 });
+
+    expect(tracker.healthScore('openai')).toBeCloseTo(0.985, 12);
+    expect(tracker.healthScore('unknown')).toBeUndefined();
+    expect(tracker.snapshot().map((entry) => entry.provider)).toEqual(['openai', 'anthropic', 'broken']);
+    const openaiSnapshot = tracker.snapshot()[0];
+    expect(openaiSnapshot).toMatchObject({ provider: 'openai', models: 2, availability: 1, windowed: true });
+    expect(openaiSnapshot?.responseTimeSeconds).toBeCloseTo(0.75, 12);
+    expect(tracker.toJSON()).toMatchObject({ intervalMs: INTERVAL, ticks: 1, failures: 0 });
+    expect(tracker.toJSON().providers).toBe(tracker.snapshot());
+  });
+
+  it('sets gatewayz_model_uptime_24h per model', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    track(startProviderHealthTracker({ source: seededStore(), clock, telemetry }));
+    await clock.advance(0);
+
+    const collected = await collect();
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'gpt-4o' })).toBeCloseTo(0.9, 12);
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'gpt-4o-mini' })).toBe(1);
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'claude-3-5-sonnet' })).toBe(0.5);
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'm-1' })).toBe(0);
+    expect(collected.points('gatewayz_model_uptime_24h')).toHaveLength(4);
+  });
+
+  it('second tick uses only the calls made since the previous tick', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = seededStore();
+    const source = countingSource(store);
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+    expect(tracker.healthScore('anthropic')).toBeCloseTo(0.7, 12);
+
+    // Four fast successes: over all calls anthropic would be at 25 % errors and 3.5 s.
+    recordCalls(store, 'anthropic', 'claude-3-5-sonnet', 4, 'success', 1000);
+    await clock.advance(INTERVAL - 1);
+    expect(source.reads).toBe(1);
+    await clock.advance(1);
+    expect(source.reads).toBe(2);
+
+    const collected = await collect();
+    expect(providerGauges(collected, 'anthropic')).toEqual({ availability: 1, errorRate: 0, healthScore: 1 });
+    const anthropic = tracker.snapshot().find((entry) => entry.provider === 'anthropic');
+    expect(anthropic?.windowed).toBe(true);
+    expect(anthropic?.responseTimeSeconds).toBeCloseTo(1, 12);
+
+    // openai saw no calls in the interval: its figures fall back to all recorded calls.
+    const openai = tracker.snapshot().find((entry) => entry.provider === 'openai');
+    expect(openai?.windowed).toBe(false);
+    expect(openai?.errorRate).toBeCloseTo(0.05, 12);
+    expect(providerGauges(collected, 'openai').healthScore).toBeCloseTo(0.985, 12);
+
+    // Uptime keeps all calls of the last 24 hours: 6 of 8 succeeded.
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'claude-3-5-sonnet' })).toBe(0.75);
+    expect(tracker.snapshot().map((entry) => entry.provider)).toEqual(['anthropic', 'openai', 'broken']);
+    expect(tracker.toJSON().ticks).toBe(2);
+  });
+
+  it('windows a provider as a whole when only one of its models saw calls', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = seededStore();
+    track(startProviderHealthTracker({ source: store, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+
+    recordCalls(store, 'openai', 'gpt-4o-mini', 3, 'error', 500);
+    recordCalls(store, 'openai', 'gpt-4o-mini', 1, 'success', 500);
+    await clock.advance(INTERVAL);
+
+    const collected = await collect();
+    expect(collected.value('provider_error_rate', { provider: 'openai' })).toBe(0.75);
+    expect(collected.value('provider_availability', { provider: 'openai' })).toBe(1);
+  });
+
+  it('marks a provider unavailable when every call of the interval failed', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = seededStore();
+    const tracker = track(startProviderHealthTracker({ source: store, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+
+    recordCalls(store, 'openai', 'gpt-4o', 5, 'rate_limited', 1000);
+    await clock.advance(INTERVAL);
+
+    const collected = await collect();
+    expect(providerGauges(collected, 'openai')).toMatchObject({ availability: 0, errorRate: 1 });
+    expect(tracker.healthScore('openai')).toBeCloseTo(0.3, 12); // 0 + 0 + 0.3 * latency 1
+  });
+
+  it('treats a store that was reset (fewer calls than before) as fresh counts', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const at = new Date(0);
+    const record = (callCount: number, errorCount: number): ModelHealthRecord => ({
+      provider: 'openai',
+      model: 'gpt-4o',
+      callCount,
+      successCount: callCount - errorCount,
+      errorCount,
+      lastResponseTimeMs: 1000,
+      avgResponseTimeMs: 1000,
+      lastStatus: 'success',
+      lastErrorMessage: null,
+      lastCalledAt: at,
+      createdAt: at,
+      updatedAt: at,
+    });
+    let records = [record(100, 50)];
+    const source: ModelHealthSource = { listAllModelHealth: async () => records };
+    track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+    expect((await collect()).value('provider_error_rate', { provider: 'openai' })).toBe(0.5);
+
+    records = [record(4, 1)];
+    await clock.advance(INTERVAL);
+    expect((await collect()).value('provider_error_rate', { provider: 'openai' })).toBe(0.25);
+  });
+
+  it('ticks every intervalMs, the first tick at once by default', async () => {
+    const { telemetry } = setup();
+    const clock = new ManualClock();
+    const source = countingSource(seededStore());
+    track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: 1000 }));
+    await clock.advance(0);
+    expect(source.reads).toBe(1);
+    await clock.advance(3000);
+    expect(source.reads).toBe(4);
+  });
+
+  it('waits one interval for the first tick with runImmediately: false', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const source = countingSource(seededStore());
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: 1000, runImmediately: false }));
+    await clock.advance(999);
+    expect(source.reads).toBe(0);
+    expect(tracker.snapshot()).toEqual([]);
+    expect((await collect()).metric('provider_availability')).toBeUndefined();
+    await clock.advance(1);
+    expect(source.reads).toBe(1);
+  });
+
+  it('tick() runs one tick on demand and resolves with the snapshot', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const tracker = track(
+      startProviderHealthTracker({ source: seededStore(), clock, telemetry, runImmediately: false }),
+    );
+    const snapshot = await tracker.tick();
+    expect(snapshot.map((entry) => entry.provider)).toEqual(['openai', 'anthropic', 'broken']);
+    expect(snapshot).toBe(tracker.snapshot());
+    expect((await collect()).value('provider_availability', { provider: 'broken' })).toBe(0);
+  });
+
+  it('sorts the snapshot by health score, best first, then by provider name', async () => {
+    const { telemetry } = setup();
+    const clock = new ManualClock();
+    const store = new MemoryModelHealthStore();
+    recordCalls(store, 'zeta', 'm', 2, 'success', 100);
+    recordCalls(store, 'slow', 'm', 2, 'success', 9000);
+    recordCalls(store, 'alpha', 'm', 2, 'success', 100);
+    recordCalls(store, 'flaky', 'm', 1, 'success', 100);
+    recordCalls(store, 'flaky', 'm', 1, 'error', 100);
+    const tracker = track(startProviderHealthTracker({ source: store, clock, telemetry }));
+    await clock.advance(0);
+
+    const snapshot = tracker.snapshot();
+    expect(snapshot.map((entry) => entry.provider)).toEqual(['alpha', 'zeta', 'flaky', 'slow']);
+    for (let index = 1; index < snapshot.length; index++) {
+      expect((snapshot[index - 1]?.healthScore ?? 0) >= (snapshot[index]?.healthScore ?? 0)).toBe(true);
+    }
+  });
+
+  it('counts a failing tick, logs it, keeps the last snapshot, and the next tick still runs', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = new MemoryModelHealthStore();
+    recordCalls(store, 'openai', 'gpt-4o', 10, 'success', 500);
+    let reads = 0;
+    const source: ModelHealthSource = {
+      listAllModelHealth() {
+        reads += 1;
+        if (reads === 2) return Promise.reject(new Error('database down'));
+        return store.listAllModelHealth();
+      },
+    };
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+    const before = tracker.snapshot();
+
+    await clock.advance(INTERVAL);
+    expect(reads).toBe(2);
+    let collected = await collect();
+    expect(collected.value('gatewayz_provider_health_tracker_errors', {})).toBe(1);
+    expect(tracker.snapshot()).toBe(before);
+    expect(tracker.toJSON()).toMatchObject({ ticks: 1, failures: 1 });
+    expect(logger.errors).toHaveLength(1);
+    expect(logger.errors[0]?.message).toContain('provider health tracker tick failed');
+    expect(logger.errors[0]?.args[0]).toBeInstanceOf(Error);
+    expect(clock.pendingTimers).toBe(1);
+
+    // The provider starts failing; the next tick reports it.
+    recordCalls(store, 'openai', 'gpt-4o', 10, 'error', 500);
+    await clock.advance(INTERVAL);
+    expect(reads).toBe(3);
+    collected = await collect();
+    expect(collected.value('gatewayz_provider_health_tracker_errors', {})).toBe(1);
+    expect(providerGauges(collected, 'openai')).toMatchObject({ availability: 0, errorRate: 1 });
+    expect(tracker.toJSON()).toMatchObject({ ticks: 2, failures: 1 });
+  });
+
+  it('survives a source that throws synchronously', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const source: ModelHealthSource = {
+      listAllModelHealth() {
+        throw new Error('not connected');
+      },
+    };
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+    await clock.advance(INTERVAL);
+    expect(tracker.toJSON().failures).toBe(2);
+    expect((await collect()).value('gatewayz_provider_health_tracker_errors', {})).toBe(2);
+    expect(clock.pendingTimers).toBe(1);
+  });
+
+  it('stop() waits for the tick in flight, and no tick runs afterwards', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = seededStore();
+    const gate = deferred<readonly ModelHealthRecord[]>();
+    let reads = 0;
+    const source: ModelHealthSource = {
+      listAllModelHealth() {
+        reads += 1;
+        return reads === 1 ? gate.promise : store.listAllModelHealth();
+      },
+    };
+    const tracker = startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL });
+    await clock.advance(0);
+    expect(reads).toBe(1);
+
+    let stopped = false;
+    const stopping = tracker.stop().then(() => {
+      stopped = true;
+    });
+    await settle();
+    expect(stopped).toBe(false);
+    expect((await collect()).metric('provider_availability')).toBeUndefined();
+
+    gate.resolve(await store.listAllModelHealth());
+    await stopping;
+    expect(stopped).toBe(true);
+    // The tick in flight finished before stop() resolved.
+    expect(tracker.toJSON().ticks).toBe(1);
+    expect((await collect()).value('provider_availability', { provider: 'openai' })).toBe(1);
+
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(10 * INTERVAL);
+    expect(reads).toBe(1);
+  });
+
+  it('stop() before the first tick prevents every tick', async () => {
+    const { telemetry } = setup();
+    const clock = new ManualClock();
+    const source = countingSource(seededStore());
+    const tracker = startProviderHealthTracker({ source, clock, telemetry });
+    await tracker.stop();
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(5 * INTERVAL);
+    expect(source.reads).toBe(0);
+  });
+
+  it('shares one tick between concurrent callers', async () => {
+    const { telemetry } = setup();
+    const clock = new ManualClock();
+    const gate = deferred<readonly ModelHealthRecord[]>();
+    let reads = 0;
+    const source: ModelHealthSource = {
+      listAllModelHealth() {
+        reads += 1;
+        return gate.promise;
+      },
+    };
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, runImmediately: false }));
+    const first = tracker.tick();
+    const second = tracker.tick();
+    expect(second).toBe(first);
+    gate.resolve(await seededStore().listAllModelHealth());
+    await first;
+    expect(reads).toBe(1);
+  });
+
+  it('keeps gatewayz_model_uptime_24h over a sliding 24-hour window', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = new MemoryModelHealthStore();
+    const uptime = async () => (await collect()).value('gatewayz_model_uptime_24h', { model: 'claude' });
+    recordCalls(store, 'anthropic', 'claude', 1, 'success', 100);
+    recordCalls(store, 'anthropic', 'claude', 1, 'error', 100);
+    track(startProviderHealthTracker({ source: store, clock, telemetry, intervalMs: HOUR }));
+
+    await clock.advance(0); // hour 0
+    expect(await uptime()).toBe(0.5);
+
+    await clock.advance(12 * HOUR);
+    recordCalls(store, 'anthropic', 'claude', 2, 'success', 100);
+    await clock.advance(HOUR); // hour 13
+    expect(await uptime()).toBe(0.75);
+
+    await clock.advance(13 * HOUR); // hour 26: the hour-0 calls have left the window
+    expect(await uptime()).toBe(1);
+
+    recordCalls(store, 'anthropic', 'claude', 1, 'error', 100);
+    await clock.advance(HOUR); // hour 27
+    expect(await uptime()).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('combines every provider serving a model into its gatewayz_model_uptime_24h', async () => {
+    // The gauge has only a `model` label, so the same model at two providers must be one figure
+    // over all its calls, not whichever provider the store happened to list last.
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = new MemoryModelHealthStore();
+    recordCalls(store, 'openai', 'gpt-4o', 10, 'success', 500);
+    recordCalls(store, 'openrouter', 'gpt-4o', 10, 'error', 500);
+    track(startProviderHealthTracker({ source: store, clock, telemetry }));
+    await clock.advance(0);
+
+    const collected = await collect();
+    expect(collected.points('gatewayz_model_uptime_24h')).toHaveLength(1);
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'gpt-4o' })).toBe(0.5);
+  });
+
+  it('uses the shared telemetry instance when none is given', async () => {
+    const { telemetry, collect } = setup();
+    const previous = getTelemetry();
+    setTelemetry(telemetry);
+    try {
+      const clock = new ManualClock();
+      track(startProviderHealthTracker({ source: seededStore(), clock }));
+      await clock.advance(0);
+      expect((await collect()).value('provider_availability', { provider: 'openai' })).toBe(1);
+    } finally {
+      setTelemetry(previous);
+    }
+  });
+
+  it('runs on the real timer functions under vi fake timers, with a 30 s default interval', async () => {
+    vi.useFakeTimers();
+    const { telemetry, collect } = setup();
+    const source = countingSource(seededStore());
+    const tracker = startProviderHealthTracker({ source, telemetry });
+    expect(tracker.toJSON().intervalMs).toBe(30_000);
+
+    await vi.advanceTimersByTimeAsync(0);
+    expect(source.reads).toBe(1);
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(source.reads).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(source.reads).toBe(2);
+
+    await tracker.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(source.reads).toBe(2);
+    vi.useRealTimers();
+    expect((await collect()).value('provider_availability', { provider: 'openai' })).toBe(1);
+  });
+});
