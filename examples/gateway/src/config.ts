@@ -120,9 +120,10 @@ export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<
 }
 
 /** Demo settings for the simulated providers. */
-export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env): { latencyMs: number; errorRate: number } {
+export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env): { latencyMs: number; errorRate: number; trafficPerSecond: number } {
   return {
     latencyMs: integer(env, 'DEMO_LATENCY_MS', 150, 0, 60_000),
     errorRate: number(env, 'DEMO_ERROR_RATE', 0.2, 0, 1),
+    trafficPerSecond: number(env, 'DEMO_TRAFFIC_RPS', 2, 0, 1000),
   };
 }

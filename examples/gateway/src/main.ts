@@ -1,6 +1,7 @@
 import { startTelemetry } from '@gatewayz/telemetry-node';
 import { GatewayConfigError, loadDemoSettings, loadGatewaySettings, loadProvidersFile, type ProviderConfig } from './config.js';
 import { startDemoProviders, type DemoProviders } from './demo-providers.js';
+import { startDemoTraffic, type DemoTraffic } from './demo-traffic.js';
 import { createGateway } from './gateway.js';
 
 function log(entry: Record<string, unknown>): void {
@@ -30,9 +31,10 @@ async function resolveProviders(env: NodeJS.ProcessEnv): Promise<{ providers: Pr
 
 async function main(): Promise<void> {
   const env = process.env;
-  const settings = loadGatewaySettings(env);
-  const otel = startTelemetry({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway' });
   const { providers, demo } = await resolveProviders(env);
+  // The demo refreshes provider health every 5 s so its dashboards move; production keeps 30 s.
+  const settings = loadGatewaySettings(demo !== undefined ? { HEALTH_TRACKER_INTERVAL_MS: '5000', ...env } : env);
+  const otel = startTelemetry({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway' });
   const gateway = createGateway({ config: { ...settings, providers }, otel, log });
   otel.onShutdown(() => gateway.tracker.stop());
   const url = await gateway.listen();
@@ -49,11 +51,22 @@ async function main(): Promise<void> {
   }
   log({ level: 'info', msg: `try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'` });
 
+  let traffic: DemoTraffic | undefined;
+  if (demo !== undefined) {
+    const { trafficPerSecond } = loadDemoSettings(env);
+    if (trafficPerSecond > 0) {
+      traffic = startDemoTraffic(url, trafficPerSecond);
+      log({ level: 'info', msg: `demo traffic: ${trafficPerSecond} requests/s against the simulated providers (DEMO_TRAFFIC_RPS=0 turns it off)` });
+    }
+    log({ level: 'info', msg: `metrics: ${url}/metrics, ${url}/prometheus/metrics/providers, ${url}/prometheus/metrics/summary` });
+  }
+
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log({ level: 'info', msg: 'shutting down', signal });
+    await traffic?.stop();
     await gateway.close();
     await otel.shutdown();
     await demo?.close();

@@ -50,6 +50,7 @@ describe('OTLP traces from the example gateway process', () => {
       OTEL_SERVICE_NAME: 'otlp-test-gateway',
       DEMO_LATENCY_MS: '0',
       DEMO_ERROR_RATE: '0',
+      DEMO_TRAFFIC_RPS: '0',
     });
     const chat = await fetch(`${gateway.url}/v1/chat/completions`, {
       method: 'POST',

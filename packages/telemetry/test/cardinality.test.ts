@@ -113,6 +113,21 @@ describe('series limit', () => {
     expect(logger.ownWarnings[1]).toContain('cache_misses');
   });
 
+  it('does not apply maxSeriesPerMetric to its own accounting metrics', async () => {
+    const { telemetry, collect } = setup({ maxSeriesPerMetric: 1 });
+    for (let index = 0; index < 3; index++) telemetry.recordCacheHit(`hit-${index}`);
+    for (let index = 0; index < 3; index++) telemetry.recordCacheMiss(`miss-${index}`);
+    telemetry.recordCacheHit('');
+    telemetry.recordProviderResponseTime('openai', Number.NaN);
+
+    const collected = await collect();
+    expect(collected.value(OVERFLOW, { metric: 'cache_hits' })).toBe(2);
+    expect(collected.value(OVERFLOW, { metric: 'cache_misses' })).toBe(2);
+    const dropped = 'gatewayz_telemetry_dropped';
+    expect(collected.value(dropped, { reason: 'empty_label', metric: 'cache_hits' })).toBe(1);
+    expect(collected.value(dropped, { reason: 'not_a_number', metric: 'provider_response_time_seconds' })).toBe(1);
+  });
+
   it('keeps the token-efficiency ratio of folded models in the "other" series', async () => {
     const { telemetry, collect } = setup({ maxSeriesPerMetric: 1 });
     telemetry.recordTokenUsage('openai', 'gpt-4o', 100, 100);

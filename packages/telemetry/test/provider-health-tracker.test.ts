@@ -173,6 +173,34 @@ describe('startProviderHealthTracker', () => {
     expect(tracker.toJSON().ticks).toBe(2);
   });
 
+  it('keeps the figures of the last interval with calls while a provider is idle', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = seededStore();
+    // A provider whose most recent call failed after three successes.
+    recordCalls(store, 'mixed', 'm', 3, 'success', 500);
+    recordCalls(store, 'mixed', 'm', 1, 'error', 500);
+    const tracker = track(startProviderHealthTracker({ source: store, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+    const mixedFirst = tracker.snapshot().find((entry) => entry.provider === 'mixed');
+    expect(mixedFirst).toMatchObject({ availability: 1, errorRate: 0.25, windowed: true });
+
+    recordCalls(store, 'anthropic', 'claude-3-5-sonnet', 4, 'success', 1000);
+    await clock.advance(INTERVAL); // anthropic: 0 % errors over the interval
+    await clock.advance(INTERVAL); // idle
+    await clock.advance(INTERVAL); // idle
+
+    const collected = await collect();
+    // Not the 25 % error rate over all of anthropic's calls.
+    expect(providerGauges(collected, 'anthropic')).toEqual({ availability: 1, errorRate: 0, healthScore: 1 });
+    // An idle tick brings no new information: "mixed" stays available with the same score even
+    // though its most recent call failed.
+    const mixed = tracker.snapshot().find((entry) => entry.provider === 'mixed');
+    expect(mixed).toMatchObject({ windowed: false, availability: 1, errorRate: 0.25 });
+    expect(mixed?.healthScore).toBe(mixedFirst?.healthScore);
+    expect(providerGauges(collected, 'mixed')).toEqual({ availability: 1, errorRate: 0.25, healthScore: mixedFirst?.healthScore });
+  });
+
   it('windows a provider as a whole when only one of its models saw calls', async () => {
     const { telemetry, collect } = setup();
     const clock = new ManualClock();

@@ -1,0 +1,53 @@
+const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-haiku', 'claude-3-5-sonnet', 'llama-3.1-8b-instruct'];
+
+export interface DemoTraffic {
+  stop(): Promise<void>;
+  readonly sent: number;
+}
+
+/**
+ * Send a steady mix of requests to the gateway so `npm run demo` shows live metrics: chat
+ * completions (a third streamed), Anthropic messages and the odd image, at `ratePerSecond`.
+ */
+export function startDemoTraffic(baseUrl: string, ratePerSecond: number): DemoTraffic {
+  let sent = 0;
+  const inFlight = new Set<Promise<void>>();
+  const send = async (index: number): Promise<void> => {
+    const model = MODELS[index % MODELS.length] as string;
+    const messages = [{ role: 'user', content: `Demo request ${index}: summarise the provider health.` }];
+    let path = '/v1/chat/completions';
+    let body: Record<string, unknown> = { model, messages, stream: index % 3 === 0 };
+    if (index % 7 === 0) {
+      path = '/v1/messages';
+      body = { model: 'claude-3-5-haiku', max_tokens: 64, messages };
+    } else if (index % 11 === 0) {
+      path = '/v1/images/generations';
+      body = { model: 'gpt-image-1', prompt: 'a lighthouse at dusk' };
+    }
+    try {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      await response.arrayBuffer();
+    } catch {
+      // The gateway is shutting down; the next tick stops.
+    }
+  };
+  const timer = setInterval(() => {
+    const request = send(sent++);
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
+  }, Math.max(10, Math.round(1000 / ratePerSecond)));
+  timer.unref();
+  return {
+    get sent() {
+      return sent;
+    },
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+    },
+  };
+}
