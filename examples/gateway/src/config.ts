@@ -29,6 +29,10 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** Provider health tracker interval. */
   healthTrackerIntervalMs: number;
+  /** Model-health write-behind flush interval. */
+  modelHealthFlushIntervalMs: number;
+  /** Bearer token the model-health API requires (`METRICS_TOKEN`); undefined leaves it open. */
+  apiToken?: string;
   /** Credits charged per USD of provider cost. */
   creditsPerUsd: number;
   /** Deadline for in-flight requests on shutdown. */
@@ -108,6 +112,8 @@ export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<
     streamIdleTimeoutMs: integer(env, 'STREAM_IDLE_TIMEOUT_MS', 30_000, 10, 600_000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     healthTrackerIntervalMs: integer(env, 'HEALTH_TRACKER_INTERVAL_MS', 30_000, 100, 3_600_000),
+    modelHealthFlushIntervalMs: integer(env, 'MODEL_HEALTH_FLUSH_INTERVAL_MS', 1000, 10, 600_000),
+    ...(env['METRICS_TOKEN'] ? { apiToken: env['METRICS_TOKEN'] } : {}),
     creditsPerUsd: number(env, 'CREDITS_PER_USD', 1, 0, 1_000_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     breaker: {

@@ -5,11 +5,13 @@ import { SpanKind, SpanStatusCode, context as contextApi, propagation, trace } f
 import { Hono, type Context } from 'hono';
 import {
   MemoryModelHealthStore,
+  ModelHealthRecorder,
   PricingTable,
   startProviderHealthTracker,
+  type ModelHealthStore,
   type ProviderHealthTracker,
 } from '@gatewayz/telemetry';
-import type { RunningTelemetry } from '@gatewayz/telemetry-node';
+import { createModelHealthHandler, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import { anthropicStreamEncoder, anthropicToOpenAi, openAiToAnthropic } from './anthropic.js';
 import type { GatewayConfig } from './config.js';
 import { ApiError, badRequest, readJsonObject } from './openai-errors.js';
@@ -21,7 +23,7 @@ export interface GatewayOptions {
   config: GatewayConfig;
   otel: RunningTelemetry;
   /** Model-health store; default an in-memory one. */
-  store?: MemoryModelHealthStore;
+  store?: ModelHealthStore;
   /** Structured log sink; default JSON lines on stdout. */
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -30,7 +32,9 @@ export interface Gateway {
   readonly app: Hono;
   readonly router: ProviderRouter;
   readonly tracker: ProviderHealthTracker;
-  readonly store: MemoryModelHealthStore;
+  readonly store: ModelHealthStore;
+  /** Write-behind recording of every provider attempt into `store`. */
+  readonly recorder: ModelHealthRecorder;
   /** Start listening; resolves with the base URL. */
   listen(): Promise<string>;
   /** Stop accepting, let in-flight requests (streams included) finish within the deadline, stop background work. */
@@ -44,6 +48,10 @@ const ROUTES: ReadonlyArray<[RegExp, string]> = [
   [/^\/v1\/images\/generations\/?$/, '/v1/images/generations'],
   [/^\/v1\/models\/?$/, '/v1/models'],
   [/^\/health\/?$/, '/health'],
+  [/^\/v1\/model-health\/?$/, '/v1/model-health'],
+  [/^\/v1\/model-health\/(?:unhealthy|stats|providers)\/?$/, '/v1/model-health/:query'],
+  [/^\/v1\/model-health\/provider\/[^/]+\/summary\/?$/, '/v1/model-health/provider/:provider/summary'],
+  [/^\/v1\/model-health\/.+$/, '/v1/model-health/:provider/:model'],
   [/^\/metrics\/?$/, '/metrics'],
   [/^\/prometheus\/metrics\/[a-z_]+\/?$/, '/prometheus/metrics/:category'],
 ];
@@ -102,13 +110,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   const telemetry = otel.telemetry;
   const log = options.log ?? ((entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`));
   const store = options.store ?? new MemoryModelHealthStore();
+  const recorder = new ModelHealthRecorder({ store, telemetry, flushIntervalMs: config.modelHealthFlushIntervalMs });
   const tracker = startProviderHealthTracker({ source: store, intervalMs: config.healthTrackerIntervalMs, telemetry });
   const pricing = new PricingTable(Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])));
   const router = new ProviderRouter({
     config,
     telemetry,
     tracer: otel.tracer,
-    sink: store,
+    sink: { recordCall: (call) => recorder.recordModelCall(call) },
     pricing,
     healthScore: (provider) => tracker.healthScore(provider),
   });
@@ -160,6 +169,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
 
   const metrics = (c: Context): Promise<Response> => otel.metricsHandler(c.req.raw);
+  const modelHealth = createModelHealthHandler({ store, ...(config.apiToken !== undefined ? { token: config.apiToken } : {}) });
+  app.all('/v1/model-health', (c) => modelHealth(c.req.raw));
+  app.all('/v1/model-health/*', (c) => modelHealth(c.req.raw));
   app.all('/metrics', metrics);
   app.all('/prometheus/metrics/*', metrics);
 
@@ -266,6 +278,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     router,
     tracker,
     store,
+    recorder,
     listen: () =>
       new Promise<string>((resolve, reject) => {
         const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
@@ -295,6 +308,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         instance.closeAllConnections();
         await closed;
       }
+      // Everything the finished requests recorded reaches the store before we stop.
+      const flushed = await recorder.close({ timeoutMs: config.shutdownTimeoutMs });
+      if (!flushed.flushed) log({ level: 'error', msg: 'model-health calls not written before shutdown', pending_calls: flushed.pendingCalls });
       await tracker.stop();
       router.close();
     },

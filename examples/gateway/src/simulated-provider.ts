@@ -29,6 +29,8 @@ export interface SimulatedProvider {
   readonly baseUrl: string;
   /** Requests received, by path. */
   readonly requestCounts: Map<string, number>;
+  /** Answers per model: completed successfully, or failed on purpose (error rate). */
+  readonly outcomes: Map<string, { succeeded: number; failed: number }>;
   /** Headers of the most recent request (to check `traceparent` propagation). */
   lastHeaders(): IncomingMessage['headers'] | undefined;
   /** Change behaviour at run time (tests, demos). */
@@ -85,6 +87,12 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
   };
   const random = options.random ?? Math.random;
   const requestCounts = new Map<string, number>();
+  const outcomes = new Map<string, { succeeded: number; failed: number }>();
+  const outcome = (model: string, kind: 'succeeded' | 'failed'): void => {
+    const entry = outcomes.get(model) ?? { succeeded: 0, failed: 0 };
+    entry[kind]++;
+    outcomes.set(model, entry);
+  };
   let lastHeaders: IncomingMessage['headers'] | undefined;
   let sequence = 0;
   const hanging = new Set<ServerResponse>();
@@ -122,6 +130,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     }
     if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
     if (behaviour.errorRate > 0 && random() < behaviour.errorRate) {
+      outcome(model, 'failed');
       switch (behaviour.failureMode) {
         case 'hang':
           hanging.add(response);
@@ -140,6 +149,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       }
     }
     sequence += 1;
+    outcome(model, 'succeeded');
     const id = `${options.name}-${sequence}`;
     const created = Math.floor(Date.now() / 1000);
     if (path === '/v1/images/generations') {
@@ -194,6 +204,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     models: options.models,
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requestCounts,
+    outcomes,
     lastHeaders: () => lastHeaders,
     configure: (changes) => Object.assign(behaviour, changes),
     behaviour: () => ({ ...behaviour }),

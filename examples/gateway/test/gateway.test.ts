@@ -14,6 +14,12 @@ afterEach(() => {
   for (const provider of gw.demo.simulated) provider.configure({ errorRate: 0, latencyMs: 0, failureMode: 'error', chunkDelayMs: 0 });
 });
 
+/** Model health after the write-behind recorder flushed everything recorded so far. */
+async function health(provider: string, model: string) {
+  await gw.gateway.recorder.flush();
+  return gw.gateway.store.getModelHealth(provider, model);
+}
+
 async function readSse(response: Response): Promise<string[]> {
   const text = await response.text();
   return text
@@ -48,8 +54,8 @@ describe('example gateway: OpenAI chat completions', () => {
     const expectedCost = demoCost({ inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 }, inputTokens, outputTokens);
     expect(delta('gatewayz_cost_by_provider_total', { provider: 'openai' })).toBeCloseTo(expectedCost, 12);
     expect(delta('gen_ai_client_operation_duration_count', { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o' })).toBe(requests);
-    const health = await gw.gateway.store.getModelHealth('openai', 'gpt-4o');
-    expect(health?.successCount).toBeGreaterThanOrEqual(requests);
+    const modelRecord = await health('openai', 'gpt-4o');
+    expect(modelRecord?.successCount).toBeGreaterThanOrEqual(requests);
   });
 
   it('streams SSE chunks ending with [DONE], records time to first token and the end of the stream', async () => {
@@ -125,8 +131,8 @@ describe('example gateway: failover and circuit breakers', () => {
   it('fails over to the next provider, records each attempt, and opens the failing provider\'s breaker', async () => {
     const openai = gw.provider('openai');
     openai.configure({ errorRate: 1, failureMode: 'error' });
-    const before = await gw.gateway.store.getModelHealth('openai', 'gpt-4o-mini');
-    const beforeOpenrouter = await gw.gateway.store.getModelHealth('openrouter', 'gpt-4o-mini');
+    const before = await health('openai', 'gpt-4o-mini');
+    const beforeOpenrouter = await health('openrouter', 'gpt-4o-mini');
     const openaiCalls = (): number => openai.requestCounts.get('/v1/chat/completions') ?? 0;
     const openaiCallsBefore = openaiCalls();
     let requests = 0;
@@ -145,14 +151,67 @@ describe('example gateway: failover and circuit breakers', () => {
       expect((await gw.post('/v1/chat/completions', chatBody('gpt-4o-mini'))).status).toBe(200);
     }
     expect(openaiCalls() - openaiCallsBefore).toBe(attemptsOnOpenai);
-    const failed = await gw.gateway.store.getModelHealth('openai', 'gpt-4o-mini');
+    const failed = await health('openai', 'gpt-4o-mini');
     expect((failed?.errorCount ?? 0) - (before?.errorCount ?? 0)).toBe(attemptsOnOpenai);
     expect(failed?.lastStatus).toBe('error');
-    const served = await gw.gateway.store.getModelHealth('openrouter', 'gpt-4o-mini');
+    const served = await health('openrouter', 'gpt-4o-mini');
     expect((served?.successCount ?? 0) - (beforeOpenrouter?.successCount ?? 0)).toBe(requests + 5);
     const text = await gw.scrape('/prometheus/metrics/providers');
     expect(sampleSum(text, 'gatewayz_circuit_breaker_state', { provider: 'openai', state: 'open' })).toBe(1);
     expect(sampleSum(text, 'gatewayz_circuit_breaker_state', { provider: 'openai', state: 'closed' })).toBe(0);
+  });
+});
+
+describe('example gateway: model-health API', () => {
+  it('shows success and error counts that add up exactly to what the providers answered, per attempt', async () => {
+    const anthropic = gw.provider('anthropic');
+    const openrouter = gw.provider('openrouter');
+    const model = 'claude-3-5-haiku';
+    const outcomes = () => ({
+      anthropic: { ...(anthropic.outcomes.get(model) ?? { succeeded: 0, failed: 0 }) },
+      openrouter: { ...(openrouter.outcomes.get(model) ?? { succeeded: 0, failed: 0 }) },
+    });
+    const fetchHealth = async (provider: string) => {
+      await gw.gateway.recorder.flush();
+      const response = await fetch(`${gw.url}/v1/model-health/${provider}/${model}`);
+      return response.status === 404 ? { call_count: 0, success_count: 0, error_count: 0 } : response.json();
+    };
+    const before = outcomes();
+    const healthBefore = { anthropic: await fetchHealth('anthropic'), openrouter: await fetchHealth('openrouter') };
+    anthropic.configure({ errorRate: 0.5, failureMode: 'error' });
+    let clientSuccesses = 0;
+    for (let index = 0; index < 40; index++) {
+      const response = await gw.post('/v1/chat/completions', chatBody(model, { stream: index % 4 === 0 }));
+      await response.text();
+      if (response.status === 200) clientSuccesses++;
+    }
+    const after = outcomes();
+    for (const provider of ['anthropic', 'openrouter'] as const) {
+      const healthAfter = await fetchHealth(provider);
+      const succeeded = after[provider].succeeded - before[provider].succeeded;
+      const failed = after[provider].failed - before[provider].failed;
+      expect(healthAfter.success_count - healthBefore[provider].success_count).toBe(succeeded);
+      expect(healthAfter.error_count - healthBefore[provider].error_count).toBe(failed);
+      expect(healthAfter.call_count - healthBefore[provider].call_count).toBe(succeeded + failed);
+    }
+    // Every request succeeded somewhere: the successful attempts are exactly the clients' successes.
+    expect(clientSuccesses).toBe(40);
+    const successfulAttempts =
+      after.anthropic.succeeded - before.anthropic.succeeded + (after.openrouter.succeeded - before.openrouter.succeeded);
+    expect(successfulAttempts).toBe(40);
+  });
+
+  it('serves the model-health endpoints with 400s naming bad parameters', async () => {
+    const list = await (await fetch(`${gw.url}/v1/model-health?limit=2`)).json();
+    expect(list.items.length).toBeLessThanOrEqual(2);
+    expect(list.total).toBeGreaterThan(0);
+    expect((await fetch(`${gw.url}/v1/model-health/stats`)).status).toBe(200);
+    expect((await fetch(`${gw.url}/v1/model-health/providers`)).status).toBe(200);
+    expect((await fetch(`${gw.url}/v1/model-health/provider/openai/summary`)).status).toBe(200);
+    expect((await fetch(`${gw.url}/v1/model-health/unhealthy?error_threshold=0.1`)).status).toBe(200);
+    const bad = await fetch(`${gw.url}/v1/model-health/unhealthy?error_threshold=7`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.param).toBe('error_threshold');
   });
 });
 
@@ -164,11 +223,11 @@ describe('example gateway: upstream faults map to model-health statuses', () => 
   ] as const)('%s on the only provider of a model gives 502 and status %s', async (failureMode, status) => {
     const openrouter = gw.provider('openrouter');
     openrouter.configure({ errorRate: 1, failureMode });
-    const before = await gw.gateway.store.getModelHealth('openrouter', 'llama-3.1-8b-instruct');
+    const before = await health('openrouter', 'llama-3.1-8b-instruct');
     const response = await gw.post('/v1/chat/completions', chatBody('llama-3.1-8b-instruct'));
     expect(response.status).toBe(502);
     expect((await response.json()).error.code).toBe('upstream_failed');
-    const after = await gw.gateway.store.getModelHealth('openrouter', 'llama-3.1-8b-instruct');
+    const after = await health('openrouter', 'llama-3.1-8b-instruct');
     expect(after?.lastStatus).toBe(status);
     expect((after?.errorCount ?? 0) - (before?.errorCount ?? 0)).toBe(1);
   });

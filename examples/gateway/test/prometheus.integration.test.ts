@@ -39,6 +39,7 @@ describe.skipIf(!available)('a real Prometheus scraping the example gateway', ()
         successes.count++;
       }),
     );
+    await gw.gateway.recorder.flush();
     await gw.gateway.tracker.tick();
   }, 60_000);
 

@@ -10,3 +10,5 @@ export { MetricCategoryIndex, isMetricCategory } from './metric-categories.js';
 export { isAuthorized } from './bearer-auth.js';
 export { toNodeListener, toFetchRequest, writeFetchResponse } from './node-adapter.js';
 export type { FetchHandler } from './node-adapter.js';
+export { createModelHealthHandler, serializeModelHealth } from './model-health-handler.js';
+export type { ModelHealthHandler, ModelHealthHandlerOptions } from './model-health-handler.js';

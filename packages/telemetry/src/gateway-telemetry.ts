@@ -317,11 +317,12 @@ export class GatewayTelemetry {
    */
   recordModelInference(provider: string, model: string, status: ModelCallStatus, durationSeconds?: number): void {
     const requests = this.states.modelInferenceRequests;
+    const duration = this.states.modelInferenceDuration;
+    // Validate everything before touching a series, so a refused call leaves no empty series behind.
+    if (durationSeconds !== undefined && !this.acceptValue(duration, durationSeconds)) return;
     const cell = this.cellFor(requests, requests.store.lookup(provider, model, status));
     if (cell === undefined) return;
     if (durationSeconds !== undefined) {
-      const duration = this.states.modelInferenceDuration;
-      if (!this.acceptValue(duration, durationSeconds)) return;
       const durationCell = this.cellFor(duration, duration.store.lookup(provider, model));
       if (durationCell === undefined) return;
       this.observe(duration, durationSeconds, durationCell);

@@ -83,8 +83,29 @@ export { startGenAiSpan, endGenAiSpan } from './genai-span.js';
 export type { GenAiSpanStart, GenAiSpanEnd } from './genai-span.js';
 export { PricingTable } from './pricing.js';
 export type { ModelPrice, PricingTableInput, UsageForPricing } from './pricing.js';
-export type { ModelHealthRecord, ModelHealthSource } from './model-health.js';
-export { MemoryModelHealthStore, validateModelCall, MAX_ERROR_MESSAGE_LENGTH } from './memory-model-health-store.js';
+export type {
+  ModelHealthRecord,
+  ModelHealthSource,
+  ModelHealthStore,
+  ModelCallAggregate,
+  ModelCallBatch,
+  ModelHealthQuery,
+  ModelHealthPage,
+  ModelHealthStats,
+  ProviderHealthSummary,
+} from './model-health.js';
+export {
+  MemoryModelHealthStore,
+  validateModelCall,
+  foldModelCall,
+  normaliseModelHealthQuery,
+  validateUnhealthyQuery,
+  validateRetentionDays,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_MODEL_HEALTH_NAME_LENGTH,
+  DEFAULT_MODEL_HEALTH_PAGE_SIZE,
+  MAX_MODEL_HEALTH_PAGE_SIZE,
+} from './memory-model-health-store.js';
 export type { ModelCall } from './memory-model-health-store.js';
 export { TelemetryError, TelemetryConfigurationError, TelemetryInputError } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
@@ -93,3 +114,5 @@ export * as semconv from './semconv.js';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 export { renderMetricsMarkdown } from './metrics-markdown.js';
 export type { MetricsMarkdownOptions } from './metrics-markdown.js';
+export { ModelHealthRecorder } from './model-health-recorder.js';
+export type { ModelHealthRecorderOptions, ModelHealthRecorderCloseResult } from './model-health-recorder.js';

@@ -1,6 +1,15 @@
 import { MODEL_CALL_STATUSES, type ModelCallStatus } from './catalog.js';
 import { TelemetryInputError } from './errors.js';
-import type { ModelHealthRecord, ModelHealthSource } from './model-health.js';
+import type {
+  ModelCallAggregate,
+  ModelCallBatch,
+  ModelHealthPage,
+  ModelHealthQuery,
+  ModelHealthRecord,
+  ModelHealthStats,
+  ModelHealthStore,
+  ProviderHealthSummary,
+} from './model-health.js';
 
 /** One finished call to a model at a provider. */
 export interface ModelCall {
@@ -15,79 +24,203 @@ export interface ModelCall {
 
 /** Longest error message kept, as in the database schema. */
 export const MAX_ERROR_MESSAGE_LENGTH = 500;
+/** Longest provider or model name accepted. */
+export const MAX_MODEL_HEALTH_NAME_LENGTH = 255;
+export const DEFAULT_MODEL_HEALTH_PAGE_SIZE = 100;
+export const MAX_MODEL_HEALTH_PAGE_SIZE = 1000;
 
 type MutableRecord = { -readonly [K in keyof ModelHealthRecord]: ModelHealthRecord[K] };
 
+function invalid(field: string, message: string): never {
+  throw new TelemetryInputError('model_health', `invalid_${field}`, message);
+}
+
 /** Throws a `TelemetryInputError` naming the field when a call is malformed. */
 export function validateModelCall(call: ModelCall): void {
-  const fail = (field: string, message: string): never => {
-    throw new TelemetryInputError('model_health', `invalid_${field}`, `Invalid model call: ${message}`);
-  };
-  if (typeof call.provider !== 'string' || call.provider.trim() === '') fail('provider', 'provider must be a non-empty string');
-  if (typeof call.model !== 'string' || call.model.trim() === '') fail('model', 'model must be a non-empty string');
+  if (call === null || typeof call !== 'object') invalid('call', 'Invalid model call: expected an object');
+  for (const field of ['provider', 'model'] as const) {
+    const value = call[field];
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
+      invalid(field, `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`);
+    }
+  }
   if (typeof call.responseTimeMs !== 'number' || !Number.isFinite(call.responseTimeMs) || call.responseTimeMs < 0) {
-    fail('response_time', `responseTimeMs must be a finite number >= 0, got ${String(call.responseTimeMs)}`);
+    invalid('response_time', `Invalid model call: responseTimeMs must be a finite number >= 0, got ${String(call.responseTimeMs)}`);
   }
   if (!(MODEL_CALL_STATUSES as readonly string[]).includes(call.status)) {
-    fail('status', `unknown status "${String(call.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
+    invalid('status', `Invalid model call: unknown status "${String(call.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
+  }
+  if (call.calledAt !== undefined && (!(call.calledAt instanceof Date) || Number.isNaN(call.calledAt.getTime()))) {
+    invalid('called_at', 'Invalid model call: calledAt must be a valid Date');
   }
 }
 
+/** Fold one call into a batch entry (or start one). */
+export function foldModelCall(entry: ModelCallAggregate | undefined, call: ModelCall): ModelCallAggregate {
+  const at = call.calledAt ?? new Date();
+  const success = call.status === 'success';
+  const message = success ? null : (call.errorMessage ?? null)?.slice(0, MAX_ERROR_MESSAGE_LENGTH) ?? null;
+  if (entry === undefined) {
+    return {
+      provider: call.provider,
+      model: call.model,
+      calls: 1,
+      successes: success ? 1 : 0,
+      errors: success ? 0 : 1,
+      totalResponseTimeMs: call.responseTimeMs,
+      lastResponseTimeMs: call.responseTimeMs,
+      lastStatus: call.status,
+      lastErrorMessage: message,
+      lastCalledAt: at,
+    };
+  }
+  const newer = at >= entry.lastCalledAt;
+  return {
+    provider: entry.provider,
+    model: entry.model,
+    calls: entry.calls + 1,
+    successes: entry.successes + (success ? 1 : 0),
+    errors: entry.errors + (success ? 0 : 1),
+    totalResponseTimeMs: entry.totalResponseTimeMs + call.responseTimeMs,
+    lastResponseTimeMs: newer ? call.responseTimeMs : entry.lastResponseTimeMs,
+    lastStatus: newer ? call.status : entry.lastStatus,
+    lastErrorMessage: newer && message !== null ? message : entry.lastErrorMessage,
+    lastCalledAt: newer ? at : entry.lastCalledAt,
+  };
+}
+
+/** Validate and default the pagination and filters of a model-health query. */
+export function normaliseModelHealthQuery(query: ModelHealthQuery = {}): Required<Pick<ModelHealthQuery, 'limit' | 'offset'>> & ModelHealthQuery {
+  const limit = query.limit ?? DEFAULT_MODEL_HEALTH_PAGE_SIZE;
+  const offset = query.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MODEL_HEALTH_PAGE_SIZE) {
+    invalid('limit', `limit must be an integer from 1 to ${MAX_MODEL_HEALTH_PAGE_SIZE}, got ${String(query.limit)}`);
+  }
+  if (!Number.isInteger(offset) || offset < 0) invalid('offset', `offset must be an integer >= 0, got ${String(query.offset)}`);
+  if (query.status !== undefined && !(MODEL_CALL_STATUSES as readonly string[]).includes(query.status)) {
+    invalid('status', `unknown status "${String(query.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
+  }
+  if (query.provider !== undefined && (typeof query.provider !== 'string' || query.provider === '')) {
+    invalid('provider', 'provider must be a non-empty string');
+  }
+  return { ...query, limit, offset };
+}
+
+/** Validate `getUnhealthyModels` arguments. */
+export function validateUnhealthyQuery(errorThreshold: number, minCalls: number): void {
+  if (typeof errorThreshold !== 'number' || !Number.isFinite(errorThreshold) || errorThreshold < 0 || errorThreshold > 1) {
+    invalid('error_threshold', `error_threshold must be a number from 0 to 1, got ${String(errorThreshold)}`);
+  }
+  if (!Number.isInteger(minCalls) || minCalls < 1) invalid('min_calls', `min_calls must be an integer >= 1, got ${String(minCalls)}`);
+}
+
+/** Validate `deleteOlderThan` arguments. */
+export function validateRetentionDays(days: number): void {
+  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0) invalid('days', `days must be a number > 0, got ${String(days)}`);
+}
+
+function errorRateOf(record: ModelHealthRecord): number {
+  return record.callCount > 0 ? record.errorCount / record.callCount : 0;
+}
+
+function summarise(provider: string, records: readonly ModelHealthRecord[]): ProviderHealthSummary {
+  let calls = 0;
+  let successes = 0;
+  let errors = 0;
+  let totalMs = 0;
+  let last: Date | null = null;
+  for (const record of records) {
+    calls += record.callCount;
+    successes += record.successCount;
+    errors += record.errorCount;
+    totalMs += (record.avgResponseTimeMs ?? 0) * record.callCount;
+    if (last === null || record.lastCalledAt > last) last = record.lastCalledAt;
+  }
+  return {
+    provider,
+    totalModels: records.length,
+    totalCalls: calls,
+    successCount: successes,
+    errorCount: errors,
+    successRate: calls > 0 ? successes / calls : 0,
+    errorRate: calls > 0 ? errors / calls : 0,
+    avgResponseTimeMs: calls > 0 ? totalMs / calls : null,
+    lastCalledAt: last,
+  };
+}
+
+/** How many applied batch ids are remembered for idempotency. */
+const REMEMBERED_BATCHES = 10_000;
+
 /**
- * In-process model-health store: the embedded default. Keeps one record per (provider, model) with
- * exact counts and a running mean response time.
+ * In-process model-health store: the embedded default. One record per (provider, model) with exact
+ * counts and a call-weighted mean response time; batches are applied at most once per id.
  *
  * @example
  * ```ts
  * const store = new MemoryModelHealthStore();
  * store.recordCall({ provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: 420, status: 'success' });
- * const records = await store.listAllModelHealth();
+ * const page = await store.listModelHealth({ provider: 'openai', limit: 20 });
  * ```
  */
-export class MemoryModelHealthStore implements ModelHealthSource {
+export class MemoryModelHealthStore implements ModelHealthStore {
   private readonly records = new Map<string, MutableRecord>();
+  private readonly appliedBatches = new Set<string>();
+  private readonly now: () => Date;
 
-  /** Fold one call into its record. Throws `TelemetryInputError` for a malformed call. */
+  constructor(options: { now?: () => Date } = {}) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Fold one call in directly (no write-behind). Throws `TelemetryInputError` for a malformed call. */
   recordCall(call: ModelCall): void {
     validateModelCall(call);
-    const key = `${call.provider}\u0000${call.model}`;
-    const at = call.calledAt ?? new Date();
-    const errorMessage =
-      call.status === 'success' ? null : (call.errorMessage ?? null)?.slice(0, MAX_ERROR_MESSAGE_LENGTH) ?? null;
+    this.applyEntry(foldModelCall(undefined, call));
+  }
+
+  async applyBatch(batch: ModelCallBatch): Promise<void> {
+    if (this.appliedBatches.has(batch.id)) return;
+    for (const entry of batch.entries) this.applyEntry(entry);
+    this.appliedBatches.add(batch.id);
+    if (this.appliedBatches.size > REMEMBERED_BATCHES) {
+      const oldest = this.appliedBatches.values().next().value as string;
+      this.appliedBatches.delete(oldest);
+    }
+  }
+
+  private applyEntry(entry: ModelCallAggregate): void {
+    const key = `${entry.provider}\u0000${entry.model}`;
+    const now = this.now();
     let record = this.records.get(key);
     if (record === undefined) {
       record = {
-        provider: call.provider,
-        model: call.model,
+        provider: entry.provider,
+        model: entry.model,
         callCount: 0,
         successCount: 0,
         errorCount: 0,
         lastResponseTimeMs: null,
         avgResponseTimeMs: null,
-        lastStatus: call.status,
+        lastStatus: entry.lastStatus,
         lastErrorMessage: null,
-        lastCalledAt: at,
-        createdAt: at,
-        updatedAt: at,
+        lastCalledAt: entry.lastCalledAt,
+        createdAt: now,
+        updatedAt: now,
       };
       this.records.set(key, record);
     }
     const previousTotal = (record.avgResponseTimeMs ?? 0) * record.callCount;
-    record.callCount += 1;
-    if (call.status === 'success') record.successCount += 1;
-    else record.errorCount += 1;
-    record.avgResponseTimeMs = (previousTotal + call.responseTimeMs) / record.callCount;
-    record.lastResponseTimeMs = call.responseTimeMs;
-    record.lastStatus = call.status;
-    if (errorMessage !== null) record.lastErrorMessage = errorMessage;
-    if (at >= record.lastCalledAt) record.lastCalledAt = at;
-    record.updatedAt = new Date();
-  }
-
-  /** Fold a batch of calls. */
-  async recordCalls(calls: readonly ModelCall[]): Promise<void> {
-    for (const call of calls) validateModelCall(call);
-    for (const call of calls) this.recordCall(call);
+    record.callCount += entry.calls;
+    record.successCount += entry.successes;
+    record.errorCount += entry.errors;
+    record.avgResponseTimeMs = (previousTotal + entry.totalResponseTimeMs) / record.callCount;
+    if (record.lastResponseTimeMs === null || entry.lastCalledAt >= record.lastCalledAt) {
+      record.lastResponseTimeMs = entry.lastResponseTimeMs;
+      record.lastStatus = entry.lastStatus;
+      record.lastCalledAt = entry.lastCalledAt;
+      if (entry.lastErrorMessage !== null) record.lastErrorMessage = entry.lastErrorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH);
+    }
+    record.updatedAt = now;
   }
 
   async getModelHealth(provider: string, model: string): Promise<ModelHealthRecord | undefined> {
@@ -96,6 +229,71 @@ export class MemoryModelHealthStore implements ModelHealthSource {
   }
 
   async listAllModelHealth(): Promise<readonly ModelHealthRecord[]> {
-    return [...this.records.values()].map((record) => ({ ...record }));
+    return this.sorted();
   }
+
+  async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
+    const { limit, offset, provider, status } = normaliseModelHealthQuery(query);
+    const matching = this.sorted().filter(
+      (record) => (provider === undefined || record.provider === provider) && (status === undefined || record.lastStatus === status),
+    );
+    return { items: matching.slice(offset, offset + limit), total: matching.length, limit, offset };
+  }
+
+  async getUnhealthyModels(errorThreshold: number, minCalls = 1): Promise<readonly ModelHealthRecord[]> {
+    validateUnhealthyQuery(errorThreshold, minCalls);
+    return this.sorted()
+      .filter((record) => record.callCount >= minCalls && errorRateOf(record) >= errorThreshold)
+      .sort((a, b) => errorRateOf(b) - errorRateOf(a) || b.callCount - a.callCount || compareKeys(a, b));
+  }
+
+  async getStats(): Promise<ModelHealthStats> {
+    const records = this.sorted();
+    const summary = summarise('', records);
+    return {
+      totalModels: records.length,
+      totalProviders: new Set(records.map((record) => record.provider)).size,
+      totalCalls: summary.totalCalls,
+      totalSuccesses: summary.successCount,
+      totalErrors: summary.errorCount,
+      successRate: summary.successRate,
+      avgResponseTimeMs: summary.avgResponseTimeMs,
+    };
+  }
+
+  async getProviderSummary(provider: string): Promise<ProviderHealthSummary | undefined> {
+    const records = this.sorted().filter((record) => record.provider === provider);
+    return records.length === 0 ? undefined : summarise(provider, records);
+  }
+
+  async listProviders(): Promise<readonly ProviderHealthSummary[]> {
+    const byProvider = new Map<string, ModelHealthRecord[]>();
+    for (const record of this.sorted()) {
+      const list = byProvider.get(record.provider) ?? [];
+      list.push(record);
+      byProvider.set(record.provider, list);
+    }
+    return [...byProvider.entries()].map(([provider, records]) => summarise(provider, records));
+  }
+
+  async deleteOlderThan(days: number): Promise<number> {
+    validateRetentionDays(days);
+    const cutoff = this.now().getTime() - days * 86_400_000;
+    let deleted = 0;
+    for (const [key, record] of this.records) {
+      if (record.lastCalledAt.getTime() < cutoff) {
+        this.records.delete(key);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  private sorted(): ModelHealthRecord[] {
+    return [...this.records.values()].map((record) => ({ ...record })).sort(compareKeys);
+  }
+}
+
+function compareKeys(a: ModelHealthRecord, b: ModelHealthRecord): number {
+  return a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_ERROR_MESSAGE_LENGTH,
   MemoryModelHealthStore,
+  foldModelCall,
   TelemetryInputError,
   validateModelCall,
   type ModelCall,
@@ -81,8 +82,9 @@ describe('MemoryModelHealthStore', () => {
     expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBeNull();
   });
 
-  it('tracks first and latest call times', async () => {
-    const store = new MemoryModelHealthStore();
+  it('tracks when the record was created and the latest call time', async () => {
+    const created = new Date('2025-01-02T00:00:00Z');
+    const store = new MemoryModelHealthStore({ now: () => created });
     const first = new Date('2025-01-01T00:00:00Z');
     const later = new Date('2025-01-01T00:05:00Z');
     const earlier = new Date('2024-12-31T23:00:00Z');
@@ -90,7 +92,7 @@ describe('MemoryModelHealthStore', () => {
     store.recordCall(call({ calledAt: later }));
     store.recordCall(call({ calledAt: earlier })); // a late-arriving older call
     const record = await store.getModelHealth('openai', 'gpt-4o');
-    expect(record?.createdAt).toEqual(first);
+    expect(record?.createdAt).toEqual(created);
     expect(record?.lastCalledAt).toEqual(later);
     expect(record?.callCount).toBe(3);
   });
@@ -136,12 +138,11 @@ describe('MemoryModelHealthStore', () => {
     expect(error.message).toContain('success, error, timeout, rate_limited, network_error');
   });
 
-  it('recordCalls validates the whole batch before recording any of it', async () => {
+  it('applies a batch once per batch id', async () => {
     const store = new MemoryModelHealthStore();
-    await expect(store.recordCalls([call(), call({ status: 'nope' as 'error' }), call()])).rejects.toBeInstanceOf(TelemetryInputError);
-    expect(await store.listAllModelHealth()).toEqual([]);
-
-    await store.recordCalls([call(), call({ status: 'error' }), call({ model: 'gpt-4o-mini' })]);
+    const entry = foldModelCall(foldModelCall(undefined, call()), call({ status: 'error' }));
+    await store.applyBatch({ id: 'batch-1', entries: [entry, foldModelCall(undefined, call({ model: 'gpt-4o-mini' }))] });
+    await store.applyBatch({ id: 'batch-1', entries: [entry] });
     expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2, errorCount: 1 });
     expect(await store.getModelHealth('openai', 'gpt-4o-mini')).toMatchObject({ callCount: 1 });
   });

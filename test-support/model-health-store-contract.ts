@@ -1,0 +1,234 @@
+/**
+ * The behaviour every `ModelHealthStore` must have, as one vitest suite. Each store's test file calls
+ * `describeModelHealthStoreContract` with a factory; the in-memory store and the Supabase store run
+ * the same assertions.
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  TelemetryInputError,
+  foldModelCall,
+  type ModelCall,
+  type ModelCallAggregate,
+  type ModelHealthStore,
+} from '../packages/telemetry/src/index.js';
+
+export interface ContractStoreFactory {
+  /** A store over empty storage (called before every test). */
+  create(): Promise<ModelHealthStore>;
+}
+
+const DAY = 86_400_000;
+
+function call(overrides: Partial<ModelCall> = {}): ModelCall {
+  return { provider: 'openai', model: 'gpt-4o', responseTimeMs: 100, status: 'success', ...overrides };
+}
+
+function entryOf(calls: ModelCall[]): ModelCallAggregate {
+  let entry: ModelCallAggregate | undefined;
+  for (const item of calls) entry = foldModelCall(entry, item);
+  return entry as ModelCallAggregate;
+}
+
+async function apply(store: ModelHealthStore, ...entries: ModelCallAggregate[]): Promise<void> {
+  await store.applyBatch({ id: randomUUID(), entries });
+}
+
+export function describeModelHealthStoreContract(name: string, factory: ContractStoreFactory): void {
+  describe(`ModelHealthStore contract: ${name}`, () => {
+    let store: ModelHealthStore;
+    const now = Date.now();
+    const at = (offsetMs: number): Date => new Date(Math.floor((now + offsetMs) / 1000) * 1000);
+
+    beforeEach(async () => {
+      store = await factory.create();
+    });
+
+    it('starts empty', async () => {
+      expect(await store.listAllModelHealth()).toEqual([]);
+      expect(await store.getModelHealth('openai', 'gpt-4o')).toBeUndefined();
+      expect(await store.listModelHealth()).toEqual({ items: [], total: 0, limit: 100, offset: 0 });
+      expect(await store.getStats()).toEqual({
+        totalModels: 0,
+        totalProviders: 0,
+        totalCalls: 0,
+        totalSuccesses: 0,
+        totalErrors: 0,
+        successRate: 0,
+        avgResponseTimeMs: null,
+      });
+      expect(await store.getProviderSummary('openai')).toBeUndefined();
+      expect(await store.listProviders()).toEqual([]);
+    });
+
+    it('adds counts exactly and keeps a call-weighted mean response time across batches', async () => {
+      await apply(store, entryOf([call({ responseTimeMs: 100, calledAt: at(-3000) }), call({ responseTimeMs: 300, status: 'error', errorMessage: 'boom', calledAt: at(-2000) })]));
+      await apply(store, entryOf([call({ responseTimeMs: 200, calledAt: at(-1000) })]));
+      const record = await store.getModelHealth('openai', 'gpt-4o');
+      expect(record).toMatchObject({
+        provider: 'openai',
+        model: 'gpt-4o',
+        callCount: 3,
+        successCount: 2,
+        errorCount: 1,
+        lastResponseTimeMs: 200,
+        lastStatus: 'success',
+        lastErrorMessage: 'boom',
+      });
+      expect(record?.avgResponseTimeMs).toBeCloseTo(200, 6);
+      expect(record?.lastCalledAt.getTime()).toBe(at(-1000).getTime());
+      expect(record?.createdAt).toBeInstanceOf(Date);
+      expect(record?.updatedAt).toBeInstanceOf(Date);
+    });
+
+    it('keeps the newest call in the last* fields when an older batch arrives late', async () => {
+      await apply(store, entryOf([call({ responseTimeMs: 50, status: 'timeout', errorMessage: 'late timeout', calledAt: at(-1000) })]));
+      await apply(store, entryOf([call({ responseTimeMs: 999, status: 'success', calledAt: at(-60_000) })]));
+      const record = await store.getModelHealth('openai', 'gpt-4o');
+      expect(record).toMatchObject({ callCount: 2, lastStatus: 'timeout', lastResponseTimeMs: 50, lastErrorMessage: 'late timeout' });
+      expect(record?.lastCalledAt.getTime()).toBe(at(-1000).getTime());
+    });
+
+    it('applies a batch id at most once', async () => {
+      const batch = { id: randomUUID(), entries: [entryOf([call(), call({ status: 'rate_limited' })])] };
+      await store.applyBatch(batch);
+      await store.applyBatch(batch);
+      expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2, successCount: 1, errorCount: 1 });
+    });
+
+    it('applies every entry of a batch, for many models at once', async () => {
+      const entries = Array.from({ length: 250 }, (_, index) => entryOf([call({ model: `model-${String(index).padStart(3, '0')}`, responseTimeMs: index })]));
+      await store.applyBatch({ id: randomUUID(), entries });
+      const all = await store.listAllModelHealth();
+      expect(all).toHaveLength(250);
+      expect(all.reduce((sum, record) => sum + record.callCount, 0)).toBe(250);
+    });
+
+    it('caps the stored error message at 500 characters', async () => {
+      const long: ModelCallAggregate = { ...entryOf([call({ status: 'error' })]), lastErrorMessage: 'x'.repeat(800) };
+      await apply(store, long);
+      expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toHaveLength(500);
+    });
+
+    it('keeps unusual provider and model names intact', async () => {
+      const model = `weird 'model' "name" \\ ünïcødé ${'m'.repeat(40)}`;
+      await apply(store, entryOf([call({ provider: 'a-provider.eu', model })]));
+      expect((await store.getModelHealth('a-provider.eu', model))?.model).toBe(model);
+    });
+
+    describe('listing', () => {
+      beforeEach(async () => {
+        await apply(
+          store,
+          entryOf([call({ provider: 'openai', model: 'gpt-4o' })]),
+          entryOf([call({ provider: 'openai', model: 'gpt-4o-mini', status: 'error' })]),
+          entryOf([call({ provider: 'anthropic', model: 'claude-3-5-haiku' })]),
+          entryOf([call({ provider: 'openrouter', model: 'gpt-4o', status: 'timeout' })]),
+          entryOf([call({ provider: 'openrouter', model: 'llama', status: 'success' })]),
+        );
+      });
+
+      it('orders by provider then model', async () => {
+        const page = await store.listModelHealth();
+        expect(page.items.map((record) => `${record.provider}/${record.model}`)).toEqual([
+          'anthropic/claude-3-5-haiku',
+          'openai/gpt-4o',
+          'openai/gpt-4o-mini',
+          'openrouter/gpt-4o',
+          'openrouter/llama',
+        ]);
+        expect(page.total).toBe(5);
+      });
+
+      it('filters by provider and by last status', async () => {
+        const openai = await store.listModelHealth({ provider: 'openai' });
+        expect(openai.items.map((record) => record.model)).toEqual(['gpt-4o', 'gpt-4o-mini']);
+        expect(openai.total).toBe(2);
+        const timeouts = await store.listModelHealth({ status: 'timeout' });
+        expect(timeouts.items.map((record) => record.provider)).toEqual(['openrouter']);
+        const both = await store.listModelHealth({ provider: 'openrouter', status: 'success' });
+        expect(both.items.map((record) => record.model)).toEqual(['llama']);
+        expect((await store.listModelHealth({ provider: 'nobody' })).total).toBe(0);
+      });
+
+      it('paginates with limit and offset and reports the unpaginated total', async () => {
+        const first = await store.listModelHealth({ limit: 2, offset: 0 });
+        const second = await store.listModelHealth({ limit: 2, offset: 2 });
+        const third = await store.listModelHealth({ limit: 2, offset: 4 });
+        const past = await store.listModelHealth({ limit: 2, offset: 10 });
+        expect([first, second, third].map((page) => page.items.length)).toEqual([2, 2, 1]);
+        expect([first, second, third, past].every((page) => page.total === 5)).toBe(true);
+        expect(past.items).toEqual([]);
+        expect(second).toMatchObject({ limit: 2, offset: 2 });
+        const keys = [...first.items, ...second.items, ...third.items].map((record) => `${record.provider}/${record.model}`);
+        expect(new Set(keys).size).toBe(5);
+      });
+
+      it('rejects bad pagination and filters with a TelemetryInputError', async () => {
+        for (const query of [{ limit: 0 }, { limit: 1001 }, { limit: 1.5 }, { offset: -1 }, { status: 'broken' as 'error' }]) {
+          await expect(store.listModelHealth(query)).rejects.toBeInstanceOf(TelemetryInputError);
+        }
+      });
+    });
+
+    it('finds unhealthy models by error-rate threshold and minimum calls, worst first', async () => {
+      await apply(
+        store,
+        entryOf([call({ model: 'good' }), call({ model: 'good' }), call({ model: 'good' }), call({ model: 'good', status: 'error' })]),
+        entryOf([call({ model: 'bad', status: 'error' }), call({ model: 'bad', status: 'timeout' }), call({ model: 'bad' })]),
+        entryOf([call({ model: 'dead', status: 'network_error' }), call({ model: 'dead', status: 'error' })]),
+        entryOf([call({ model: 'single', status: 'error' })]),
+      );
+      const unhealthy = await store.getUnhealthyModels(0.5);
+      expect(unhealthy.map((record) => record.model)).toEqual(['dead', 'single', 'bad']);
+      expect((await store.getUnhealthyModels(0.5, 2)).map((record) => record.model)).toEqual(['dead', 'bad']);
+      expect((await store.getUnhealthyModels(0.25)).map((record) => record.model)).toEqual(['dead', 'single', 'bad', 'good']);
+      expect(await store.getUnhealthyModels(1, 3)).toEqual([]);
+      await expect(store.getUnhealthyModels(1.5)).rejects.toBeInstanceOf(TelemetryInputError);
+      await expect(store.getUnhealthyModels(0.5, 0)).rejects.toBeInstanceOf(TelemetryInputError);
+    });
+
+    it('computes statistics over every model', async () => {
+      await apply(
+        store,
+        entryOf([call({ responseTimeMs: 100 }), call({ responseTimeMs: 300 })]),
+        entryOf([call({ provider: 'anthropic', model: 'claude', responseTimeMs: 400, status: 'error' })]),
+      );
+      const stats = await store.getStats();
+      expect(stats).toMatchObject({ totalModels: 2, totalProviders: 2, totalCalls: 3, totalSuccesses: 2, totalErrors: 1 });
+      expect(stats.successRate).toBeCloseTo(2 / 3, 10);
+      expect(stats.avgResponseTimeMs).toBeCloseTo(800 / 3, 6);
+    });
+
+    it('summarises one provider and lists every provider', async () => {
+      await apply(
+        store,
+        entryOf([call({ model: 'a', responseTimeMs: 100, calledAt: at(-5000) }), call({ model: 'a', responseTimeMs: 200, status: 'error', calledAt: at(-4000) })]),
+        entryOf([call({ model: 'b', responseTimeMs: 600, calledAt: at(-2000) })]),
+        entryOf([call({ provider: 'anthropic', model: 'c', responseTimeMs: 50, calledAt: at(-1000) })]),
+      );
+      const openai = await store.getProviderSummary('openai');
+      expect(openai).toMatchObject({ provider: 'openai', totalModels: 2, totalCalls: 3, successCount: 2, errorCount: 1 });
+      expect(openai?.successRate).toBeCloseTo(2 / 3, 10);
+      expect(openai?.errorRate).toBeCloseTo(1 / 3, 10);
+      expect(openai?.avgResponseTimeMs).toBeCloseTo(300, 6);
+      expect(openai?.lastCalledAt?.getTime()).toBe(at(-2000).getTime());
+      const providers = await store.listProviders();
+      expect(providers.map((summary) => summary.provider)).toEqual(['anthropic', 'openai']);
+      expect(providers[0]).toMatchObject({ totalModels: 1, totalCalls: 1, successRate: 1, errorRate: 0 });
+    });
+
+    it('deletes records whose last call is older than the retention', async () => {
+      await apply(
+        store,
+        entryOf([call({ model: 'old', calledAt: new Date(now - 40 * DAY) })]),
+        entryOf([call({ model: 'older', calledAt: new Date(now - 400 * DAY) })]),
+        entryOf([call({ model: 'recent', calledAt: new Date(now - 2 * DAY) })]),
+      );
+      expect(await store.deleteOlderThan(30)).toBe(2);
+      expect((await store.listAllModelHealth()).map((record) => record.model)).toEqual(['recent']);
+      expect(await store.deleteOlderThan(30)).toBe(0);
+      await expect(store.deleteOlderThan(0)).rejects.toBeInstanceOf(TelemetryInputError);
+    });
+  });
+}
