@@ -243,36 +243,39 @@ export class ProviderRouter {
     const durationMs = performance.now() - startedAt;
     const seconds = durationMs / 1000;
     const name = provider.name;
-    telemetry.recordProviderResponseTime(name, seconds);
-    telemetry.recordModelInference(name, model, completion.status, seconds);
-    telemetry.recordGenAiOperation({
-      operationName: operation,
-      providerName: name,
-      requestModel: model,
-      responseModel: completion.responseModel ?? model,
-      durationSeconds: seconds,
-      ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
-      ...(completion.usage !== undefined ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens } : {}),
-    });
-    if (completion.timeToFirstTokenSeconds !== undefined) {
-      telemetry.recordTimeToFirstToken(name, model, completion.timeToFirstTokenSeconds);
-    }
-    if (completion.status === 'success') {
-      if (completion.usage !== undefined) {
-        telemetry.recordTokenUsage(name, model, completion.usage.inputTokens, completion.usage.outputTokens);
-      }
-      const cost = pricing.cost({
-        provider: name,
-        model,
-        inputTokens: completion.usage?.inputTokens ?? 0,
-        outputTokens: completion.usage?.outputTokens ?? 0,
-        images: completion.images ?? 0,
+    // Record inside the attempt span so latency histograms carry it as their exemplar.
+    contextApi.with(trace.setSpan(contextApi.active(), span), () => {
+      telemetry.recordProviderResponseTime(name, seconds);
+      telemetry.recordModelInference(name, model, completion.status, seconds);
+      telemetry.recordGenAiOperation({
+        operationName: operation,
+        providerName: name,
+        requestModel: model,
+        responseModel: completion.responseModel ?? model,
+        durationSeconds: seconds,
+        ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
+        ...(completion.usage !== undefined ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens } : {}),
       });
-      if (cost !== undefined) {
-        telemetry.incrementCostByProvider(name, cost);
-        telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
+      if (completion.timeToFirstTokenSeconds !== undefined) {
+        telemetry.recordTimeToFirstToken(name, model, completion.timeToFirstTokenSeconds);
       }
-    }
+      if (completion.status === 'success') {
+        if (completion.usage !== undefined) {
+          telemetry.recordTokenUsage(name, model, completion.usage.inputTokens, completion.usage.outputTokens);
+        }
+        const cost = pricing.cost({
+          provider: name,
+          model,
+          inputTokens: completion.usage?.inputTokens ?? 0,
+          outputTokens: completion.usage?.outputTokens ?? 0,
+          images: completion.images ?? 0,
+        });
+        if (cost !== undefined) {
+          telemetry.incrementCostByProvider(name, cost);
+          telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
+        }
+      }
+    });
     try {
       sink.recordCall({
         provider: name,

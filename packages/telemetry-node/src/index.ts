@@ -12,3 +12,4 @@ export { toNodeListener, toFetchRequest, writeFetchResponse } from './node-adapt
 export type { FetchHandler } from './node-adapter.js';
 export { createModelHealthHandler, serializeModelHealth } from './model-health-handler.js';
 export type { ModelHealthHandler, ModelHealthHandlerOptions } from './model-health-handler.js';
+export { serializeOpenMetrics, acceptsOpenMetrics, OPENMETRICS_CONTENT_TYPE } from './openmetrics-serializer.js';

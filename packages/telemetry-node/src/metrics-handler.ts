@@ -4,6 +4,7 @@ import { DEFAULT_METRIC_PREFIX, renderMetricsMarkdown, type MetricCategory } fro
 import { isAuthorized } from './bearer-auth.js';
 import { MetricCategoryIndex, isMetricCategory } from './metric-categories.js';
 import { SUMMARY_CATEGORIES, buildMetricsSummary, type SummaryCategory } from './metrics-summary.js';
+import { OPENMETRICS_CONTENT_TYPE, acceptsOpenMetrics, serializeOpenMetrics } from './openmetrics-serializer.js';
 import { serializePrometheus } from './prometheus-serializer.js';
 
 /** Anything that can collect metrics on demand: a `PrometheusExporter` or any `MetricReader`. */
@@ -63,12 +64,19 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
     return resourceMetrics;
   };
 
-  const exposition = async (category: MetricCategory | 'all'): Promise<Response> => {
-    const body = serializePrometheus(await collect(), {
-      filter: index.filterFor(category),
-      withScopeInfo: options.withScopeInfo ?? false,
+  const exposition = async (category: MetricCategory | 'all', accept: string | null): Promise<Response> => {
+    const serializeOptions = { filter: index.filterFor(category), withScopeInfo: options.withScopeInfo ?? false };
+    const resourceMetrics = await collect();
+    if (acceptsOpenMetrics(accept)) {
+      return new Response(serializeOpenMetrics(resourceMetrics, serializeOptions), {
+        status: 200,
+        headers: { 'content-type': OPENMETRICS_CONTENT_TYPE, vary: 'accept' },
+      });
+    }
+    return new Response(serializePrometheus(resourceMetrics, serializeOptions), {
+      status: 200,
+      headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, vary: 'accept' },
     });
-    return new Response(body, { status: 200, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } });
   };
 
   const handler = async (request: Request): Promise<Response> => {
@@ -93,7 +101,8 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
       return jsonError(503, options.disabledReason ?? 'Telemetry is disabled', 'telemetry_disabled');
     }
     try {
-      if (path === '/metrics') return await exposition('all');
+      const accept = request.headers.get('accept');
+      if (path === '/metrics') return await exposition('all', accept);
       const name = (CATEGORY_PATH.exec(path) as RegExpExecArray)[1] as string;
       if (name === 'summary') {
         const category = url.searchParams.get('category');
@@ -111,7 +120,7 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
           headers: { 'content-type': 'application/json; charset=utf-8' },
         });
       }
-      if (name === 'all' || isMetricCategory(name)) return await exposition(name as MetricCategory | 'all');
+      if (name === 'all' || isMetricCategory(name)) return await exposition(name as MetricCategory | 'all', accept);
       return jsonError(404, `Unknown metrics category "${name}"`, 'not_found');
     } catch (error) {
       diag.error('@gatewayz/telemetry-node: metrics endpoint failed', error);

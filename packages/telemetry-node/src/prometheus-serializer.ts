@@ -25,7 +25,7 @@ const NO_REGISTERED_METRICS = '# no registered metrics';
  */
 const labelCache = new WeakMap<Attributes, string>();
 
-function escapeText(text: string): string {
+export function escapeText(text: string): string {
   if (!/[\\\n]/.test(text)) return text;
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
@@ -51,7 +51,7 @@ function labelName(key: string): string {
   return name;
 }
 
-function formatLabels(attributes: Attributes): string {
+export function formatLabels(attributes: Attributes): string {
   let cached = labelCache.get(attributes);
   if (cached !== undefined) return cached;
   cached = '';
@@ -63,7 +63,7 @@ function formatLabels(attributes: Attributes): string {
   return cached;
 }
 
-function formatValue(value: number): string {
+export function formatValue(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return String(value);

@@ -19,6 +19,7 @@ import {
   type TokenType,
 } from './catalog.js';
 import { TelemetryConfigurationError, TelemetryInputError } from './errors.js';
+import { captureExemplar } from './exemplars.js';
 import { OVERFLOW_LABEL_VALUE, SeriesStore, type SeriesCell } from './series-store.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -50,6 +51,11 @@ export interface GatewayTelemetryOptions {
   maxSeriesPerMetric?: number;
   /** Longest label value accepted, after trimming. Default 128 characters. */
   maxLabelLength?: number;
+  /**
+   * Keep, per histogram bucket, the latest observation made inside a sampled span (trace and span
+   * id) for the OpenMetrics exposition. Default true.
+   */
+  exemplars?: boolean;
   /**
    * What invalid input on the record path does: `drop` (default) drops and counts it; `throw`
    * throws a `TelemetryInputError`, for development and tests.
@@ -103,6 +109,7 @@ export class GatewayTelemetry {
   readonly maxSeriesPerMetric: number;
   readonly maxLabelLength: number;
   private readonly onInvalidInput: 'drop' | 'throw';
+  private readonly exemplars: boolean;
   private readonly explicitProvider: MeterProvider | undefined;
   private readonly states: { readonly [K in MetricKey]: MetricState };
   private boundMeter: Meter | undefined;
@@ -115,6 +122,7 @@ export class GatewayTelemetry {
     this.maxSeriesPerMetric = options.maxSeriesPerMetric ?? 2000;
     this.maxLabelLength = options.maxLabelLength ?? 128;
     this.onInvalidInput = options.onInvalidInput ?? 'drop';
+    this.exemplars = options.exemplars ?? true;
     this.explicitProvider = options.meterProvider;
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(this.prefix) && this.prefix !== '') {
       throw new TelemetryConfigurationError(
@@ -500,7 +508,10 @@ export class GatewayTelemetry {
 
   private observe(state: MetricState, value: number, cell: SeriesCell): void {
     if (this.boundMeter === undefined) this.tryBindGlobal();
-    state.histogram?.record(value, cell.attributes);
+    const histogram = state.histogram;
+    if (histogram === undefined) return;
+    histogram.record(value, cell.attributes);
+    if (this.exemplars && state.definition.buckets !== undefined) captureExemplar(cell.attributes, state.definition.buckets, value);
   }
 
   /** Resolve the looked-up cell, counting refusals and label overflow. */

@@ -254,7 +254,7 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     }
   };
 
-  const runPoll = async (): Promise<HealthServicePoll> => {
+  const runPoll = async (): Promise<{ poll: HealthServicePoll; mentionedStatuses: ReadonlySet<string> }> => {
     const names = Object.keys(HEALTH_SERVICE_ENDPOINTS) as HealthServiceEndpoint[];
     const answers = await Promise.all(names.map((endpoint) => request(endpoint)));
     const endpoints = Object.fromEntries(answers.map((answer) => [answer.result.endpoint, answer.result])) as Record<
@@ -263,13 +263,14 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     >;
     const bodies = Object.fromEntries(answers.map((answer) => [answer.result.endpoint, answer.body])) as Record<HealthServiceEndpoint, unknown>;
     const ignoredFields: string[] = [];
-    const values = readValues(bodies, endpoints, ignoredFields);
+    const mentionedStatuses = new Set<string>();
+    const values = readValues(bodies, endpoints, ignoredFields, mentionedStatuses);
     const ok = answers.every((answer) => answer.result.ok);
     const up = ok && !(values.serviceStatus !== undefined && DOWN_WORDS.has(values.serviceStatus));
-    return { ok, up, finishedAt: clock.now(), endpoints, values, ignoredFields };
+    return { poll: { ok, up, finishedAt: clock.now(), endpoints, values, ignoredFields }, mentionedStatuses };
   };
 
-  const record = (poll: HealthServicePoll): void => {
+  const record = (poll: HealthServicePoll, mentionedStatuses: ReadonlySet<string>): void => {
     const { values } = poll;
     if (values.monitoringActive !== undefined) telemetry.set('healthMonitoringActive', values.monitoringActive ? 1 : 0, {});
     if (values.trackedModels !== undefined) telemetry.set('healthTrackedModels', values.trackedModels, {});
@@ -278,8 +279,9 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     if (values.activeIncidents !== undefined) telemetry.set('healthActiveIncidents', values.activeIncidents, {});
     if (values.statusDistribution !== undefined) {
       // The distribution is complete: a status that disappeared from it has no models any more.
+      // A status listed with an unusable count keeps its last value instead.
       for (const status of seenStatuses) {
-        if (!(status in values.statusDistribution)) telemetry.set('healthStatusDistribution', 0, { status });
+        if (!mentionedStatuses.has(status)) telemetry.set('healthStatusDistribution', 0, { status });
       }
       for (const [status, count] of Object.entries(values.statusDistribution)) {
         seenStatuses.add(status);
@@ -330,8 +332,9 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
 
   const pollOnce = async (): Promise<HealthServicePoll> => {
     let poll: HealthServicePoll;
+    let mentionedStatuses: ReadonlySet<string> = new Set();
     try {
-      poll = await runPoll();
+      ({ poll, mentionedStatuses } = await runPoll());
     } catch (error) {
       // Only a bug gets here; it must not end the loop.
       poll = internalFailure(baseUrl, clock.now(), error);
@@ -346,7 +349,7 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     }
     lastPoll = poll;
     try {
-      record(poll);
+      record(poll, mentionedStatuses);
       log(poll);
     } catch (error) {
       diag.error('@gatewayz/telemetry: recording a health service poll failed', error);
@@ -503,6 +506,8 @@ class FieldReader {
   constructor(
     private readonly endpoint: string,
     private readonly ignored: string[],
+    /** Receives every status label a distribution lists, usable count or not. */
+    private readonly mentioned: Set<string> = new Set(),
   ) {}
 
   private ignore(field: string, why: string): undefined {
@@ -531,6 +536,10 @@ class FieldReader {
     return number;
   }
 
+  mention(status: string): void {
+    this.mentioned.add(status);
+  }
+
   /** A yes/no: a boolean, 0 or 1, or a word such as "active" / "inactive". */
   flag(field: string, value: unknown): boolean | undefined {
     if (typeof value === 'boolean') return value;
@@ -554,6 +563,7 @@ class FieldReader {
         this.ignore(`${field}.${rawStatus.slice(0, 32)}`, 'not usable as a status label');
         continue;
       }
+      this.mentioned.add(status);
       const count = this.countValue(`${field}.${status}`, rawCount);
       if (count === undefined) continue;
       if (!(status in result)) {
@@ -595,6 +605,7 @@ function readValues(
   bodies: Record<HealthServiceEndpoint, unknown>,
   endpoints: Record<HealthServiceEndpoint, HealthServiceEndpointResult>,
   ignored: string[],
+  mentionedStatuses: Set<string>,
 ): HealthServiceValues {
   const values: HealthServiceValues = {};
   const health = endpoints.health.ok ? unwrap(bodies.health, ['status', 'state', 'healthy', 'monitoring_active']) : undefined;
@@ -614,8 +625,8 @@ function readValues(
     if (monitoring !== undefined) values.monitoringActive = monitoring;
   }
 
-  const statusReader = new FieldReader('status', ignored);
-  const metricsReader = new FieldReader('metrics', ignored);
+  const statusReader = new FieldReader('status', ignored, mentionedStatuses);
+  const metricsReader = new FieldReader('metrics', ignored, mentionedStatuses);
   const counted = (keys: readonly string[]): number | undefined => statusReader.count(status, keys) ?? metricsReader.count(metrics, keys);
   const trackedModels = counted(['tracked_models', 'total_models', 'models_tracked', 'models']);
   const trackedProviders = counted(['tracked_providers', 'total_providers', 'providers_tracked', 'providers']);
@@ -666,6 +677,7 @@ function distributionFromCounts(body: JsonObject | undefined, reader: FieldReade
   for (const status of METRICS_STATUS_NAMES) {
     const key = `${status}_models`;
     if (!(key in body) || body[key] === null) continue;
+    reader.mention(status);
     const count = reader.countValue(key, body[key]);
     if (count === undefined) continue;
     result[status] = count;

@@ -116,3 +116,5 @@ export { renderMetricsMarkdown } from './metrics-markdown.js';
 export type { MetricsMarkdownOptions } from './metrics-markdown.js';
 export { ModelHealthRecorder } from './model-health-recorder.js';
 export type { ModelHealthRecorderOptions, ModelHealthRecorderCloseResult } from './model-health-recorder.js';
+export { exemplarsFor } from './exemplars.js';
+export type { Exemplar, ExemplarSlots } from './exemplars.js';

@@ -1,0 +1,71 @@
+import { TraceFlags, context as contextApi, isSpanContextValid, trace, type Attributes } from '@opentelemetry/api';
+
+/** The latest observation of one histogram bucket made inside a sampled span. */
+export interface Exemplar {
+  value: number;
+  traceId: string;
+  spanId: string;
+  /** Unix time in seconds. */
+  timestampSeconds: number;
+}
+
+/**
+ * Exemplars of one histogram series, one slot per bucket (the last slot is `+Inf`), newest wins.
+ * Slots are updated in place, so recording allocates nothing once a bucket has had one.
+ */
+export interface ExemplarSlots {
+  readonly boundaries: readonly number[];
+  readonly slots: Array<Exemplar | undefined>;
+}
+
+// One registry per process, shared by the ESM and CJS builds of this package and read by the
+// exposition in @gatewayz/telemetry-node: series are keyed by their frozen attributes object, which
+// is also the object the SDK hands back in collected data points.
+const REGISTRY_KEY = Symbol.for('@gatewayz/telemetry.exemplars');
+const registry: WeakMap<Attributes, ExemplarSlots> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??=
+  new WeakMap<Attributes, ExemplarSlots>()) as WeakMap<Attributes, ExemplarSlots>;
+
+/**
+ * The exemplars captured for the histogram series whose data point carries `attributes`, or
+ * undefined. Used by the OpenMetrics exposition.
+ */
+export function exemplarsFor(attributes: Attributes): ExemplarSlots | undefined {
+  return registry.get(attributes);
+}
+
+/** Index of the bucket a value falls in: the first boundary >= value, or the `+Inf` slot. */
+function bucketIndex(boundaries: readonly number[], value: number): number {
+  let low = 0;
+  let high = boundaries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((boundaries[middle] as number) < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * Remember `value` as the exemplar of its bucket when the active span is sampled. Cheap when there
+ * is no active span: one context lookup.
+ */
+export function captureExemplar(attributes: Attributes, boundaries: readonly number[], value: number): void {
+  const spanContext = trace.getSpanContext(contextApi.active());
+  if (spanContext === undefined || (spanContext.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(spanContext)) return;
+  let slots = registry.get(attributes);
+  if (slots === undefined) {
+    slots = { boundaries, slots: new Array<Exemplar | undefined>(boundaries.length + 1).fill(undefined) };
+    registry.set(attributes, slots);
+  }
+  const index = bucketIndex(boundaries, value);
+  const timestampSeconds = Date.now() / 1000;
+  const slot = slots.slots[index];
+  if (slot === undefined) {
+    slots.slots[index] = { value, traceId: spanContext.traceId, spanId: spanContext.spanId, timestampSeconds };
+  } else {
+    slot.value = value;
+    slot.traceId = spanContext.traceId;
+    slot.spanId = spanContext.spanId;
+    slot.timestampSeconds = timestampSeconds;
+  }
+}
