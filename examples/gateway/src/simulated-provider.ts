@@ -20,6 +20,8 @@ export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehav
   models: readonly string[];
   /** Random source in [0, 1); default Math.random. */
   random?: () => number;
+  /** When set, requests must carry `Authorization: Bearer <apiKey>` (401 otherwise). */
+  apiKey?: string;
 }
 
 export interface SimulatedProvider {
@@ -110,6 +112,10 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     lastHeaders = request.headers;
     if (request.method === 'GET' && path === '/v1/models') {
       sendJson(response, 200, { object: 'list', data: options.models.map((id) => ({ id, object: 'model', owned_by: options.name })) });
+      return;
+    }
+    if (options.apiKey !== undefined && request.headers['authorization'] !== `Bearer ${options.apiKey}`) {
+      sendJson(response, 401, { error: { message: 'Invalid API key', type: 'authentication_error' } });
       return;
     }
     if (request.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/v1/images/generations')) {

@@ -91,6 +91,10 @@ export async function postUpstream(request: UpstreamRequest): Promise<Response> 
   if (response.status === 429) {
     throw new UpstreamFailure('rate_limited', 'rate_limited', 'Upstream rate limit (HTTP 429)', true, 429);
   }
+  if (response.status === 401 || response.status === 403) {
+    // The gateway's credentials for this provider are wrong: a provider problem, not the client's.
+    throw new UpstreamFailure('error', String(response.status), `Upstream rejected the gateway's credentials (HTTP ${response.status})`, true, response.status);
+  }
   if (response.status >= 500 || response.status === 408) {
     throw new UpstreamFailure('error', String(response.status), `Upstream error (HTTP ${response.status})`, true, response.status);
   }

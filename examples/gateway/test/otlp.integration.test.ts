@@ -1,35 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKindNumber, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../test-support/otlp-receiver.js';
-import { freePort } from '../../../test-support/ports.js';
+import { startGatewayProcess } from './gateway-process.js';
 
-const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const PLANTED_PROMPT = `planted-prompt-${randomBytes(6).toString('hex')}`;
-
-async function startGatewayProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [mainScript], {
-    env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 20_000);
-    const check = (): void => {
-      if (output.includes('"gateway listening"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}`, output: () => output };
-}
 
 describe('OTLP traces from the example gateway process', () => {
   let receiver: OtlpReceiver;
@@ -66,9 +40,7 @@ describe('OTLP traces from the example gateway process', () => {
     });
     expect(await stream.text()).toContain('[DONE]');
     requestCountBeforeShutdown = receiver.requestCount;
-    const exited = new Promise<number | null>((resolve) => gateway.child.once('exit', resolve));
-    gateway.child.kill('SIGTERM');
-    exitCode = await exited;
+    exitCode = await gateway.terminate();
     spans = await receiver.waitForSpans((received) => received.length >= 4, 10_000);
   }, 60_000);
 
