@@ -66,12 +66,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log({ level: 'info', msg: 'shutting down', signal });
-    await traffic?.stop();
-    await gateway.close();
-    await otel.shutdown();
-    await demo?.close();
-    log({ level: 'info', msg: 'stopped' });
-    process.exit(0);
+    let exitCode = 0;
+    try {
+      await traffic?.stop();
+      await gateway.close();
+      await otel.shutdown();
+      await demo?.close();
+      log({ level: 'info', msg: 'stopped' });
+    } catch (error) {
+      exitCode = 1;
+      log({ level: 'error', msg: 'shutdown failed', error: error instanceof Error ? error.message : String(error) });
+    }
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -63,7 +63,7 @@ export interface RunningTelemetry {
   onShutdown(task: () => Promise<void> | void): void;
   /** Export spans now. */
   forceFlush(): Promise<void>;
-  /** Run shutdown tasks, then flush and shut down the SDK. Safe to call more than once. */
+  /** Run shutdown tasks, then flush and shut down the SDK. Never rejects; safe to call more than once. */
   shutdown(): Promise<void>;
 }
 
@@ -146,10 +146,8 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   sdk.start();
   const meterProvider = metrics.getMeterProvider();
   telemetry.bindMeterProvider(meterProvider);
-  let hostMetrics: HostMetrics | undefined;
   if (options.hostMetrics !== false) {
-    hostMetrics = new HostMetrics({ meterProvider: meterProvider as MeterProvider, name: '@gatewayz/telemetry-node' });
-    hostMetrics.start();
+    new HostMetrics({ meterProvider: meterProvider as MeterProvider, name: '@gatewayz/telemetry-node' }).start();
   }
   const tracesEnabled = spanProcessors === undefined || spanProcessors.length > 0;
   const metricsHandler = createMetricsHandler({
@@ -183,7 +181,12 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
             diag.error('@gatewayz/telemetry-node: shutdown task failed', error);
           }
         }
-        await sdk.shutdown();
+        try {
+          await sdk.shutdown();
+        } catch (error) {
+          // An unreachable exporter must not turn a clean shutdown into a crash; say what was lost.
+          diag.error('@gatewayz/telemetry-node: flushing telemetry on shutdown failed; some spans were not exported', error);
+        }
         metrics.disable();
         trace.disable();
       })();

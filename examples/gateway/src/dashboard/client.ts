@@ -456,7 +456,7 @@ export function dashboardClient(config: DashboardClientConfig): void {
     const names = new Set(state.providers.map((provider) => provider.provider));
     if (state.provider !== '') names.add(state.provider);
     const wanted = ['', ...[...names].sort()];
-    const current = [...providerSelect.options].map((option) => option.value);
+    const current = Array.from(providerSelect.options, (option) => option.value);
     if (wanted.length === current.length && wanted.every((value, index) => value === current[index])) return;
     providerSelect.replaceChildren(...wanted.map((value) => el('option', { value }, value === '' ? 'All providers' : value)));
     providerSelect.value = state.provider;
