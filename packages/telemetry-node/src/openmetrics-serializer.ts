@@ -2,7 +2,7 @@ import { exemplarsFor, type Exemplar } from '@gatewayz/telemetry';
 import { DataPointType, type DataPoint, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { SerializeOptions } from './prometheus-serializer.js';
-import { escapeText, formatLabels, formatValue, sanitizeName } from './prometheus-serializer.js';
+import { baseName, escapeText, formatLabels, formatValue, isCounter, joinLabels, metricTypeOf } from './prometheus-serializer.js';
 
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
@@ -12,24 +12,9 @@ export function acceptsOpenMetrics(accept: string | null): boolean {
 }
 
 function familyName(metric: MetricData): string {
-  let name = sanitizeName(escapeText(metric.descriptor.name));
-  if (name.length > 0 && name[0]! >= '0' && name[0]! <= '9') name = `_${name}`;
+  const name = baseName(metric);
   // A counter family is named without `_total`; its sample carries the suffix.
-  if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic && name.endsWith('_total')) name = name.slice(0, -'_total'.length);
-  return name;
-}
-
-function typeOf(metric: MetricData): string {
-  switch (metric.dataPointType) {
-    case DataPointType.SUM:
-      return metric.isMonotonic ? 'counter' : 'gauge';
-    case DataPointType.GAUGE:
-      return 'gauge';
-    case DataPointType.HISTOGRAM:
-      return 'histogram';
-    default:
-      return 'unknown';
-  }
+  return isCounter(metric) && name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
 }
 
 function braced(labels: string): string {
@@ -52,16 +37,10 @@ function exemplarSuffix(exemplar: Exemplar | undefined): string {
   return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${formatValue(exemplar.value)} ${exemplar.timestampSeconds.toFixed(3)}`;
 }
 
-function joinLabels(own: string, extra: string): string {
-  if (own.length === 0) return extra;
-  if (extra.length === 0) return own;
-  return `${own},${extra}`;
-}
-
 function serializeFamily(metric: MetricData, scopeLabels: string): string {
   const name = familyName(metric);
   if (name === '' || name === '_') return '';
-  const type = typeOf(metric);
+  const type = metricTypeOf(metric, 'unknown');
   let text = `# TYPE ${name} ${type}\n# HELP ${name} ${escapeText(metric.descriptor.description || 'description missing')}\n`;
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     for (const point of metric.dataPoints) {

@@ -69,17 +69,25 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
-/** The exposed name of an instrument: sanitised, `_total` appended to monotonic sums. */
-export function exposedName(metric: MetricData): string {
-  let name = sanitizeName(escapeText(metric.descriptor.name));
-  if (name.length > 0 && name[0]! >= '0' && name[0]! <= '9') name = `_${name}`;
-  if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic && !name.endsWith('_total')) {
-    name += '_total';
-  }
-  return name;
+/** An instrument name made a valid metric name: sanitised, and `_` in front of a leading digit. */
+export function baseName(metric: MetricData): string {
+  const name = sanitizeName(escapeText(metric.descriptor.name));
+  return name.length > 0 && name[0]! >= '0' && name[0]! <= '9' ? `_${name}` : name;
 }
 
-function prometheusTypeOf(metric: MetricData): string {
+/** Whether collected data is a counter (a monotonic sum). */
+export function isCounter(metric: MetricData): boolean {
+  return metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
+}
+
+/** The exposed name of an instrument: sanitised, `_total` appended to monotonic sums. */
+export function exposedName(metric: MetricData): string {
+  const name = baseName(metric);
+  return isCounter(metric) && !name.endsWith('_total') ? `${name}_total` : name;
+}
+
+/** The exposition type of collected data; `unknown` stands for what neither format can type. */
+export function metricTypeOf(metric: MetricData, unknown: 'untyped' | 'unknown'): string {
   switch (metric.dataPointType) {
     case DataPointType.SUM:
       return metric.isMonotonic ? 'counter' : 'gauge';
@@ -88,7 +96,7 @@ function prometheusTypeOf(metric: MetricData): string {
     case DataPointType.HISTOGRAM:
       return 'histogram';
     default:
-      return 'untyped';
+      return unknown;
   }
 }
 
@@ -127,7 +135,8 @@ export function serializePrometheus(resourceMetrics: ResourceMetrics, options: S
   return parts.join('');
 }
 
-function joinLabels(own: string, extra: string): string {
+/** Join two label lists, either of which may be empty. */
+export function joinLabels(own: string, extra: string): string {
   if (own.length === 0) return extra;
   if (extra.length === 0) return own;
   return `${own},${extra}`;
@@ -138,7 +147,7 @@ function serializeMetric(metric: MetricData, scopeLabels: string): string {
   if (name === '' || name === '_') return '';
   let text = `# HELP ${name} ${escapeText(metric.descriptor.description || 'description missing')}\n`;
   if (metric.descriptor.unit) text += `# UNIT ${name} ${escapeText(metric.descriptor.unit)}\n`;
-  text += `# TYPE ${name} ${prometheusTypeOf(metric)}\n`;
+  text += `# TYPE ${name} ${metricTypeOf(metric, 'untyped')}\n`;
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     for (const point of metric.dataPoints) text += serializeHistogramPoint(name, point, scopeLabels);
   } else {
