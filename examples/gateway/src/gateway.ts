@@ -14,6 +14,7 @@ import {
 import { createModelHealthHandler, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import { anthropicStreamEncoder, anthropicToOpenAi, openAiToAnthropic } from './anthropic.js';
 import type { GatewayConfig } from './config.js';
+import { createDashboardHandler } from './dashboard/index.js';
 import { ApiError, badRequest, readJsonObject } from './openai-errors.js';
 import { ProviderRouter, type Usage } from './provider-router.js';
 import { openAiStreamEncoder, relaySse, type StreamEncoder } from './sse-relay.js';
@@ -48,6 +49,7 @@ const ROUTES: ReadonlyArray<[RegExp, string]> = [
   [/^\/v1\/images\/generations\/?$/, '/v1/images/generations'],
   [/^\/v1\/models\/?$/, '/v1/models'],
   [/^\/health\/?$/, '/health'],
+  [/^\/dashboard\/?$/, '/dashboard'],
   [/^\/v1\/model-health\/?$/, '/v1/model-health'],
   [/^\/v1\/model-health\/(?:unhealthy|stats|providers)\/?$/, '/v1/model-health/:query'],
   [/^\/v1\/model-health\/provider\/[^/]+\/summary\/?$/, '/v1/model-health/provider/:provider/summary'],
@@ -172,6 +174,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const modelHealth = createModelHealthHandler({ store, ...(config.apiToken !== undefined ? { token: config.apiToken } : {}) });
   app.all('/v1/model-health', (c) => modelHealth(c.req.raw));
   app.all('/v1/model-health/*', (c) => modelHealth(c.req.raw));
+  const dashboard = createDashboardHandler();
+  app.get('/dashboard', (c) => dashboard(c.req.raw));
   app.all('/metrics', metrics);
   app.all('/prometheus/metrics/*', metrics);
 

@@ -7,3 +7,5 @@ export type { DemoProviders } from './demo-providers.js';
 export { startSimulatedProvider } from './simulated-provider.js';
 export type { SimulatedProvider, SimulatedProviderOptions, SimulatedFailureMode } from './simulated-provider.js';
 export { ProviderRouter } from './provider-router.js';
+export { createDashboardHandler, classifyModelHealth, DEFAULT_HEALTH_THRESHOLDS } from './dashboard/index.js';
+export type { DashboardHandler, DashboardHandlerOptions, HealthThresholds } from './dashboard/index.js';

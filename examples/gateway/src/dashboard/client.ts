@@ -447,9 +447,10 @@ export function dashboardClient(config: DashboardClientConfig): void {
     pageInfo.dataset['total'] = String(page.total);
     prevButton.disabled = page.offset === 0;
     nextButton.disabled = last >= page.total;
+    const sortText = `Sorted by ${column.label.toLowerCase()}, ${state.sortDirection}, within this page.`;
     byId('model-caption').textContent =
-      `Model health${state.provider ? ` at ${state.provider}` : ''}${state.status ? `, last status ${state.status}` : ''}. ` +
-      `Sorted by ${column.label.toLowerCase()}, ${state.sortDirection}, within this page.`;
+      `Model health${state.provider ? ` at ${state.provider}` : ''}${state.status ? `, last status ${state.status}` : ''}. ${sortText}`;
+    byId('sort-note').textContent = `${sortText} Click a column header to sort.`;
   }
 
   function renderProviderOptions(): void {
@@ -471,8 +472,8 @@ export function dashboardClient(config: DashboardClientConfig): void {
     tone: string,
   ): void {
     const rowHeight = 28;
-    const width = 320;
-    const labelWidth = 104;
+    const width = 340;
+    const labelWidth = 100;
     const barWidth = 140;
     const height = Math.max(1, entries.length) * rowHeight + 8;
     const chart = svg('svg', {
@@ -537,6 +538,23 @@ export function dashboardClient(config: DashboardClientConfig): void {
     barChart(byId('chart-cost'), 'Cost by provider (USD)', costEntries, usd, maxOf(costEntries), 'cost');
     byId('cost-note').textContent =
       costs === undefined ? 'Cost unavailable: /prometheus/metrics/business could not be read.' : 'Cost: gatewayz_cost_by_provider_total since the gateway started.';
+  }
+
+  /** After a 401 nothing stale stays on screen: the figures would look current but are not. */
+  function renderLockedOut(): void {
+    state.page = undefined;
+    rows.replaceChildren(
+      el('tr', { class: 'empty' }, el('td', { colspan: String(columns.length) }, 'No data: the gateway needs a bearer token (see above).')),
+    );
+    pageInfo.textContent = '';
+    prevButton.disabled = true;
+    nextButton.disabled = true;
+    byId('alert-banner').hidden = true;
+    for (const card of Array.from(document.querySelectorAll<HTMLElement>('[data-kpi]'))) {
+      const value = card.querySelector('.kpi__value');
+      if (value !== null) value.textContent = '—';
+      card.dataset['value'] = '';
+    }
   }
 
   function showProblems(outcomes: Array<Outcome<unknown>>): boolean {
@@ -609,11 +627,12 @@ export function dashboardClient(config: DashboardClientConfig): void {
       if (controller !== current) return;
       const outcomes: Array<Outcome<unknown>> = [page, ...(rest ?? [])];
       const unauthorized = showProblems(outcomes);
-      if (page.ok) {
+      if (unauthorized) renderLockedOut();
+      if (page.ok && !unauthorized) {
         state.page = page.value;
         renderRows();
       }
-      if (rest !== undefined) {
+      if (rest !== undefined && !unauthorized) {
         const [stats, summary, providers, unhealthy, business] = rest;
         renderStats(stats);
         renderSummary(summary);
@@ -624,7 +643,7 @@ export function dashboardClient(config: DashboardClientConfig): void {
         renderBanner(unhealthy);
         if (providers.ok || business.ok) renderProviders(business.ok ? parseCosts(business.value) : undefined);
       }
-      if (outcomes.every((outcome) => outcome.ok)) {
+      if (page.ok && !unauthorized) {
         const now = new Date();
         updated.textContent = '';
         updated.append('Last updated ', el('time', { datetime: now.toISOString() }, clock(now)));

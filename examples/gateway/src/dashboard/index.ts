@@ -11,6 +11,11 @@ export interface DashboardHandler {
 
 export const DASHBOARD_PATH = '/dashboard';
 
+export interface DashboardHandlerOptions extends DashboardPageOptions {
+  /** Path the page is served at. Default `/dashboard` (a trailing slash is accepted too). */
+  path?: string;
+}
+
 function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ error: { message, type: 'invalid_request_error', code: status === 405 ? 'method_not_allowed' : 'not_found', param: null } }), {
     status,
@@ -34,7 +39,9 @@ function plain(status: number, message: string, headers: Record<string, string> 
  * app.get('/dashboard', (c) => dashboard(c.req.raw));
  * ```
  */
-export function createDashboardHandler(options: DashboardPageOptions = {}): DashboardHandler {
+export function createDashboardHandler(options: DashboardHandlerOptions = {}): DashboardHandler {
+  const path = (options.path ?? DASHBOARD_PATH).replace(/\/+$/, '');
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path) || path === '') throw new RangeError(`path must be an absolute URL path such as ${DASHBOARD_PATH}`);
   const { html, contentSecurityPolicy } = renderDashboardPage(options);
   const body = new TextEncoder().encode(html);
   const headers = {
@@ -47,7 +54,7 @@ export function createDashboardHandler(options: DashboardPageOptions = {}): Dash
     'cache-control': 'no-cache',
   };
 
-  const handles = (pathname: string): boolean => pathname === DASHBOARD_PATH || pathname === `${DASHBOARD_PATH}/`;
+  const handles = (pathname: string): boolean => pathname === path || pathname === `${path}/`;
 
   const handler = (request: Request): Response => {
     const url = new URL(request.url);

@@ -122,9 +122,10 @@ export function renderDashboardPage(options: DashboardPageOptions = {}): Dashboa
       <div class="field"><label for="error-threshold">Alert at error rate ≥ (0–1)</label><input type="number" id="error-threshold" min="0" max="1" step="0.05" inputmode="decimal"></div>
       <button type="button" id="filters-reset">Clear filters</button>
     </form>
-    <div class="table-scroll" id="model-table-scroll" role="region" aria-labelledby="models-title" tabindex="0">
+    <p class="muted sort-note" id="sort-note" aria-hidden="true"></p>
+    <div class="table-scroll" id="model-table-scroll" role="region" aria-label="Model table" tabindex="0">
       <table id="model-table">
-        <caption id="model-caption">Model health</caption>
+        <caption id="model-caption" class="visually-hidden">Model health</caption>
         <thead><tr id="model-head"></tr></thead>
         <tbody id="model-rows"><tr class="empty"><td colspan="10">Loading…</td></tr></tbody>
       </table>
@@ -145,7 +146,7 @@ export function renderDashboardPage(options: DashboardPageOptions = {}): Dashboa
       <figure><figcaption>Average response time</figcaption><div id="chart-latency"></div></figure>
       <figure><figcaption>Cost (USD)</figcaption><div id="chart-cost"></div></figure>
     </div>
-    <div class="table-scroll" role="region" aria-labelledby="providers-title" tabindex="0">
+    <div class="table-scroll" role="region" aria-label="Provider table" tabindex="0">
       <table id="provider-table">
         <thead><tr>
           <th scope="col">Provider</th><th scope="col" class="num">Models</th><th scope="col" class="num">Calls</th>

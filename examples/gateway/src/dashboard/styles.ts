@@ -16,7 +16,7 @@ export const DASHBOARD_CSS = `
 *, *::before, *::after { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; background: var(--bg); color: var(--text); font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-main, header.top, footer { max-width: 1200px; margin: 0 auto; padding: 0 16px; }
+main, header.top, footer { max-width: 1280px; margin: 0 auto; padding: 0 16px; }
 h1 { font-size: 1.45rem; margin: 0; }
 h2 { font-size: 1.1rem; margin: 0 0 12px; }
 a { color: var(--accent); }
@@ -58,16 +58,16 @@ label { font-size: .85rem; color: var(--muted); }
 .kpi--degraded .kpi__value { color: var(--warn-fg); }
 .kpi--unavailable .kpi__value { color: var(--bad-fg); }
 
+.sort-note { margin: 0 0 6px; }
 .filters { display: flex; flex-wrap: wrap; gap: 10px 14px; align-items: flex-end; margin: 0 0 12px; }
 .table-scroll { overflow-x: auto; max-width: 100%; border: 1px solid var(--border); border-radius: 8px; }
 .table-scroll:focus-visible { outline: 3px solid var(--focus); }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-caption { text-align: left; padding: 8px 10px; color: var(--muted); font-size: .85rem; caption-side: top; }
 th, td { padding: 7px 10px; border-top: 1px solid var(--border); text-align: left; white-space: nowrap; }
-thead th { border-top: 0; background: var(--bg); font-size: .85rem; }
+thead th { border-top: 0; background: var(--bg); font-size: .85rem; white-space: normal; vertical-align: bottom; }
 tbody th { font-weight: 600; }
 .num { text-align: right; }
-.sort { border: 0; background: transparent; padding: 2px 0; min-height: 0; font-weight: 650; display: inline-flex; gap: 4px; align-items: center; color: var(--text); }
+.sort { border: 0; background: transparent; padding: 2px 0; min-height: 0; font-weight: 650; display: inline-flex; gap: 4px; align-items: center; color: var(--text); text-align: inherit; }
 .num .sort { flex-direction: row-reverse; }
 .sort__icon { color: var(--muted); font-size: .75rem; }
 th[aria-sort] .sort__icon { color: var(--accent); }
