@@ -1,4 +1,6 @@
+import type { ModelHealthStore } from '@gatewayz/telemetry';
 import { startTelemetry } from '@gatewayz/telemetry-node';
+import { SupabaseModelHealthStore } from '@gatewayz/telemetry-supabase';
 import { GatewayConfigError, loadDemoSettings, loadGatewaySettings, loadProvidersFile, type ProviderConfig } from './config.js';
 import { startDemoProviders, type DemoProviders } from './demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from './demo-traffic.js';
@@ -35,7 +37,18 @@ async function main(): Promise<void> {
   // The demo refreshes provider health every 5 s so its dashboards move; production keeps 30 s.
   const settings = loadGatewaySettings(demo !== undefined ? { HEALTH_TRACKER_INTERVAL_MS: '5000', ...env } : env);
   const otel = startTelemetry({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway' });
-  const gateway = createGateway({ config: { ...settings, providers }, otel, log });
+  // SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY keep model health in Supabase (shared by every
+  // replica); without them it stays in memory.
+  let store: ModelHealthStore | undefined;
+  const supabaseUrl = env['SUPABASE_URL'];
+  const serviceRoleKey = env['SUPABASE_SERVICE_ROLE_KEY'];
+  if ((supabaseUrl === undefined) !== (serviceRoleKey === undefined)) {
+    throw new GatewayConfigError('set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use Supabase, or neither to keep model health in memory');
+  }
+  if (supabaseUrl !== undefined && serviceRoleKey !== undefined) {
+    store = new SupabaseModelHealthStore({ url: supabaseUrl, serviceRoleKey, telemetry: otel.telemetry });
+  }
+  const gateway = createGateway({ config: { ...settings, providers }, otel, log, ...(store !== undefined ? { store } : {}) });
   otel.onShutdown(() => gateway.tracker.stop());
   const url = await gateway.listen();
   log({
@@ -44,6 +57,7 @@ async function main(): Promise<void> {
     url,
     providers: providers.map((provider) => ({ name: provider.name, models: provider.models, simulated: demo !== undefined })),
     telemetry: otel.disabled ? 'disabled (OTEL_SDK_DISABLED=true)' : 'enabled',
+    model_health_store: store !== undefined ? 'supabase' : 'memory',
     traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
   });
   if (!otel.metricsAuthEnabled) {

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+
+/** File name of the migration that creates the model-health table, functions and policies. */
+export const MODEL_HEALTH_MIGRATION = '0001_model_health_tracking.sql';
+
+/** Every migration of this package, in the order to apply them. */
+export const MIGRATIONS: readonly string[] = [MODEL_HEALTH_MIGRATION];
+
+/**
+ * Absolute path of the package's `migrations/` directory. `src/` and `dist/` both sit next to it,
+ * and the CommonJS build gets `import.meta.url` from tsup's shim, so this holds for ESM, CJS and
+ * the sources alike.
+ */
+export const MIGRATIONS_DIR: string = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+/**
+ * Absolute path of one of the package's migrations (default: the model-health migration), for
+ * `psql -f` or to copy into `supabase/migrations/`.
+ *
+ * @example
+ * ```ts
+ * execFileSync('psql', [databaseUrl, '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-f', migrationPath()]);
+ * ```
+ */
+export function migrationPath(name: string = MODEL_HEALTH_MIGRATION): string {
+  if (!MIGRATIONS.includes(name)) {
+    throw new TelemetryConfigurationError('migration', `unknown migration "${name}"; expected one of ${MIGRATIONS.join(', ')}`);
+  }
+  return join(MIGRATIONS_DIR, name);
+}
+
+/** The SQL text of one of the package's migrations (default: the model-health migration). */
+export function readMigrationSql(name: string = MODEL_HEALTH_MIGRATION): string {
+  return readFileSync(migrationPath(name), 'utf8');
+}

@@ -1,0 +1,172 @@
+import {
+  MODEL_CALL_STATUSES,
+  type ModelCallAggregate,
+  type ModelCallStatus,
+  type ModelHealthRecord,
+  type ModelHealthStats,
+  type ProviderHealthSummary,
+} from '@gatewayz/telemetry';
+
+import { invalidResponse } from './postgrest-failure.js';
+
+/**
+ * One element of `record_model_calls`' `p_entries`: a `ModelCallAggregate` in the snake_case JSON
+ * the SQL function reads.
+ */
+export interface ModelCallEntryJson {
+  provider: string;
+  model: string;
+  calls: number;
+  successes: number;
+  errors: number;
+  total_response_time_ms: number;
+  last_response_time_ms: number;
+  last_status: ModelCallStatus;
+  last_error_message: string | null;
+  /** ISO-8601, UTC. */
+  last_called_at: string;
+}
+
+/** The JSON of one batch entry. */
+export function entryToJson(entry: ModelCallAggregate): ModelCallEntryJson {
+  return {
+    provider: entry.provider,
+    model: entry.model,
+    calls: entry.calls,
+    successes: entry.successes,
+    errors: entry.errors,
+    total_response_time_ms: entry.totalResponseTimeMs,
+    last_response_time_ms: entry.lastResponseTimeMs,
+    last_status: entry.lastStatus,
+    last_error_message: entry.lastErrorMessage,
+    last_called_at: entry.lastCalledAt.toISOString(),
+  };
+}
+
+type Row = Record<string, unknown>;
+
+/** Reads fields of one row, failing with an `INVALID_RESPONSE` error that names the field. */
+class RowReader {
+  constructor(
+    private readonly operation: string,
+    private readonly row: Row,
+  ) {}
+
+  private fail(field: string, expected: string): never {
+    throw invalidResponse(this.operation, `field "${field}" should be ${expected}, got ${JSON.stringify(this.row[field]) ?? 'undefined'}`);
+  }
+
+  string(field: string): string {
+    const value = this.row[field];
+    return typeof value === 'string' ? value : this.fail(field, 'a string');
+  }
+
+  nullableString(field: string): string | null {
+    const value = this.row[field];
+    if (value === null || value === undefined) return null;
+    return typeof value === 'string' ? value : this.fail(field, 'a string or null');
+  }
+
+  /** PostgREST sends bigint and double precision as JSON numbers; accept numeric strings too. */
+  number(field: string): number {
+    const value = this.row[field];
+    const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    return Number.isFinite(parsed) ? parsed : this.fail(field, 'a finite number');
+  }
+
+  nullableNumber(field: string): number | null {
+    const value = this.row[field];
+    return value === null || value === undefined ? null : this.number(field);
+  }
+
+  /** PostgREST sends timestamptz as ISO-8601 strings with an offset and up to microseconds. */
+  date(field: string): Date {
+    const value = this.row[field];
+    const parsed = typeof value === 'string' ? new Date(value) : undefined;
+    return parsed !== undefined && !Number.isNaN(parsed.getTime()) ? parsed : this.fail(field, 'an ISO-8601 timestamp');
+  }
+
+  nullableDate(field: string): Date | null {
+    const value = this.row[field];
+    return value === null || value === undefined ? null : this.date(field);
+  }
+
+  status(field: string): ModelCallStatus {
+    const value = this.row[field];
+    return (MODEL_CALL_STATUSES as readonly unknown[]).includes(value) ? (value as ModelCallStatus) : this.fail(field, `one of ${MODEL_CALL_STATUSES.join(', ')}`);
+  }
+}
+
+function asRow(operation: string, value: unknown): Row {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidResponse(operation, `expected a row object, got ${JSON.stringify(value)}`);
+  return value as Row;
+}
+
+/** The rows of a set-returning function. */
+export function rowsOf(operation: string, data: unknown): Row[] {
+  if (!Array.isArray(data)) throw invalidResponse(operation, `expected an array of rows, got ${typeof data}`);
+  return data.map((row) => asRow(operation, row));
+}
+
+/** A `model_health_tracking` row as a `ModelHealthRecord`. */
+export function recordFromRow(operation: string, value: unknown): ModelHealthRecord {
+  const row = new RowReader(operation, asRow(operation, value));
+  return {
+    provider: row.string('provider'),
+    model: row.string('model'),
+    callCount: row.number('call_count'),
+    successCount: row.number('success_count'),
+    errorCount: row.number('error_count'),
+    lastResponseTimeMs: row.nullableNumber('last_response_time_ms'),
+    avgResponseTimeMs: row.nullableNumber('avg_response_time_ms'),
+    lastStatus: row.status('last_status'),
+    lastErrorMessage: row.nullableString('last_error_message'),
+    lastCalledAt: row.date('last_called_at'),
+    createdAt: row.date('created_at'),
+    updatedAt: row.date('updated_at'),
+  };
+}
+
+/** The `get_model_health_stats` row. */
+export function statsFromRow(operation: string, value: unknown): ModelHealthStats {
+  const row = new RowReader(operation, asRow(operation, value));
+  return {
+    totalModels: row.number('total_models'),
+    totalProviders: row.number('total_providers'),
+    totalCalls: row.number('total_calls'),
+    totalSuccesses: row.number('total_successes'),
+    totalErrors: row.number('total_errors'),
+    successRate: row.number('success_rate'),
+    avgResponseTimeMs: row.nullableNumber('avg_response_time_ms'),
+  };
+}
+
+/** A `get_provider_health_summary` / `get_all_provider_health_summaries` row. */
+export function summaryFromRow(operation: string, value: unknown): ProviderHealthSummary {
+  const row = new RowReader(operation, asRow(operation, value));
+  return {
+    provider: row.string('provider'),
+    totalModels: row.number('total_models'),
+    totalCalls: row.number('total_calls'),
+    successCount: row.number('success_count'),
+    errorCount: row.number('error_count'),
+    successRate: row.number('success_rate'),
+    errorRate: row.number('error_rate'),
+    avgResponseTimeMs: row.nullableNumber('avg_response_time_ms'),
+    lastCalledAt: row.nullableDate('last_called_at'),
+  };
+}
+
+/** The `get_all_model_health` object: `{ total, items }`. */
+export function pageFromJson(operation: string, value: unknown): { total: number; items: ModelHealthRecord[] } {
+  const page = asRow(operation, value);
+  const total = new RowReader(operation, page).number('total');
+  if (!Array.isArray(page.items)) throw invalidResponse(operation, 'field "items" should be an array');
+  return { total, items: page.items.map((item) => recordFromRow(operation, item)) };
+}
+
+/** A scalar integer result (`record_model_calls`, `delete_old_health_records`). */
+export function integerFrom(operation: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  throw invalidResponse(operation, `expected an integer, got ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,113 @@
+import {
+  SupabaseModelHealthStoreError,
+  type SupabaseModelHealthStoreErrorCode,
+} from './supabase-model-health-store-error.js';
+
+/** The error object supabase-js (postgrest-js) returns next to `data`. */
+export interface PostgrestFailure {
+  message?: unknown;
+  details?: unknown;
+  hint?: unknown;
+  code?: unknown;
+}
+
+/** PostgREST codes meaning "cannot talk to PostgreSQL right now". */
+const UNAVAILABLE_POSTGREST_CODES = new Set(['PGRST000', 'PGRST001', 'PGRST002', 'PGRST003']);
+/** PostgREST codes of a rejected JWT. */
+const JWT_POSTGREST_CODES = new Set(['PGRST300', 'PGRST301', 'PGRST302']);
+
+const JWT_PATTERN = /\beyJ[\w-]{2,}\.[\w-]{2,}\.[\w-]*/g;
+const SUPABASE_KEY_PATTERN = /\bsb_(?:secret|publishable)_[\w-]+/g;
+
+/** Remove anything that looks like an API key or JWT (and the given secrets) from a text. */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 8) result = result.split(secret).join('[redacted]');
+  }
+  return result.replace(JWT_PATTERN, '[redacted]').replace(SUPABASE_KEY_PATTERN, '[redacted]');
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** Whether a PostgreSQL SQLSTATE describes a condition that can clear up on its own. */
+function transientSqlState(code: string): boolean {
+  return (
+    code.startsWith('08') || // connection exception
+    code.startsWith('53') || // insufficient resources
+    code.startsWith('57P') || // server shutting down / cannot connect now
+    code === '40001' || // serialization failure
+    code === '40P01' || // deadlock detected
+    code === '55P03' || // lock not available
+    code === '57014' // statement timeout / cancelled
+  );
+}
+
+function classify(status: number, databaseCode: string | undefined, message: string): { code: SupabaseModelHealthStoreErrorCode; retryable: boolean; fix: string } {
+  if (status === 0 && /abort|timeout/i.test(message)) {
+    return { code: 'TIMEOUT', retryable: true, fix: 'no answer in time; retrying the same batch is safe (batches apply at most once)' };
+  }
+  if (status === 0 || status === 502 || status === 503 || status === 504 || (databaseCode !== undefined && UNAVAILABLE_POSTGREST_CODES.has(databaseCode))) {
+    return { code: 'UNAVAILABLE', retryable: true, fix: 'Supabase/PostgREST or PostgreSQL is unreachable; retry later' };
+  }
+  if (databaseCode === 'PGRST202' || databaseCode === '42883' || (status === 404 && databaseCode === undefined)) {
+    return {
+      code: 'NOT_MIGRATED',
+      retryable: false,
+      fix: 'apply migrations/0001_model_health_tracking.sql from @gatewayz/telemetry-supabase to the database (and reload the PostgREST schema cache)',
+    };
+  }
+  if (databaseCode !== undefined && JWT_POSTGREST_CODES.has(databaseCode)) {
+    return { code: 'PERMISSION_DENIED', retryable: false, fix: 'the API key was rejected: check that it is this project\'s service-role key and has not expired' };
+  }
+  if (status === 401 || status === 403 || databaseCode === '42501') {
+    return {
+      code: 'PERMISSION_DENIED',
+      retryable: false,
+      fix: 'writes and retention need the service-role key; the anon and authenticated roles may only read',
+    };
+  }
+  if (databaseCode !== undefined && transientSqlState(databaseCode)) {
+    return { code: 'REJECTED', retryable: true, fix: 'a transient database condition; retry' };
+  }
+  return { code: 'REJECTED', retryable: status >= 500, fix: 'the database refused the call' };
+}
+
+/**
+ * Turn a failed supabase-js answer (or a thrown error) into a {@link SupabaseModelHealthStoreError}
+ * whose message says which SQL function failed and why, without secrets.
+ */
+export function storeErrorFromFailure(operation: string, status: number, failure: PostgrestFailure, secrets: readonly string[], thrown?: unknown): SupabaseModelHealthStoreError {
+  const databaseCode = text(failure.code);
+  const serverMessage = (text(failure.message) ?? 'no error message').replace(/\.+$/, '');
+  const { code, retryable, fix } = classify(status, databaseCode, serverMessage);
+  // Without an HTTP answer, postgrest-js puts the network error's cause (ECONNREFUSED, …) in details.
+  const networkCause = status === 0 ? text(failure.details)?.split('\n').find((line) => line.startsWith('Caused by:')) : undefined;
+  const where = [status > 0 ? `HTTP ${status}` : 'no HTTP answer', databaseCode].filter((part) => part !== undefined).join(', ');
+  const message = redactSecrets(
+    `Supabase model-health store: ${operation} failed (${where}): ${serverMessage}${networkCause !== undefined ? ` (${networkCause})` : ''}. ${fix[0]?.toUpperCase() ?? ''}${fix.slice(1)}.`,
+    secrets,
+  );
+  const redacted = (value: unknown): string | undefined => (typeof value === 'string' ? redactSecrets(value, secrets) : undefined);
+  return new SupabaseModelHealthStoreError({
+    code,
+    operation,
+    message,
+    status,
+    ...(databaseCode !== undefined ? { databaseCode } : {}),
+    retryable,
+    cause: thrown ?? { code: databaseCode, message: redacted(failure.message), details: redacted(failure.details), hint: redacted(failure.hint) },
+  });
+}
+
+/** A response whose shape is not what the SQL function returns. */
+export function invalidResponse(operation: string, problem: string): SupabaseModelHealthStoreError {
+  return new SupabaseModelHealthStoreError({
+    code: 'INVALID_RESPONSE',
+    operation,
+    message: `Supabase model-health store: ${operation} returned an unexpected response: ${problem}. Is the database on the same migration version as @gatewayz/telemetry-supabase?`,
+    retryable: false,
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * Machine-readable reason of a {@link SupabaseModelHealthStoreError}.
+ *
+ * - `UNAVAILABLE`: the network, PostgREST or PostgreSQL could not be reached or is overloaded
+ *   (HTTP 502/503/504, PostgREST `PGRST000`-`PGRST003`, a failed fetch). Retry later.
+ * - `TIMEOUT`: no answer within `requestTimeoutMs`. The write may or may not have landed; retrying
+ *   the same batch is safe because batches are applied at most once per id.
+ * - `PERMISSION_DENIED`: the key is not allowed to do this (HTTP 401/403, SQL state 42501). Writes
+ *   need the service-role key.
+ * - `NOT_MIGRATED`: the SQL function does not exist (PostgREST `PGRST202`): apply the migration.
+ * - `REJECTED`: the database refused the call (a constraint, an invalid argument, a deadlock).
+ * - `INVALID_RESPONSE`: the answer did not have the expected shape.
+ */
+export type SupabaseModelHealthStoreErrorCode =
+  | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'PERMISSION_DENIED'
+  | 'NOT_MIGRATED'
+  | 'REJECTED'
+  | 'INVALID_RESPONSE';
+
+/** What {@link SupabaseModelHealthStoreError} is built from. */
+export interface SupabaseModelHealthStoreErrorDetails {
+  code: SupabaseModelHealthStoreErrorCode;
+  /** SQL function called, e.g. `record_model_calls`. */
+  operation: string;
+  message: string;
+  /** HTTP status of the PostgREST answer; 0 when there was none. */
+  status?: number;
+  /** PostgREST (`PGRST…`) or PostgreSQL (SQLSTATE) error code, when the server sent one. */
+  databaseCode?: string;
+  retryable: boolean;
+  cause?: unknown;
+}
+
+/**
+ * A `SupabaseModelHealthStore` call failed. `code` says why (see
+ * {@link SupabaseModelHealthStoreErrorCode}), `retryable` whether trying again later can succeed.
+ * The message names the SQL function and the server's reason; it never contains an API key.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await store.applyBatch(batch);
+ * } catch (error) {
+ *   if (error instanceof SupabaseModelHealthStoreError && error.retryable) scheduleRetry(batch);
+ *   else throw error;
+ * }
+ * ```
+ */
+export class SupabaseModelHealthStoreError extends Error {
+  override readonly name = 'SupabaseModelHealthStoreError';
+  readonly code: SupabaseModelHealthStoreErrorCode;
+  readonly operation: string;
+  readonly status: number | undefined;
+  readonly databaseCode: string | undefined;
+  readonly retryable: boolean;
+
+  constructor(details: SupabaseModelHealthStoreErrorDetails) {
+    super(details.message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = details.code;
+    this.operation = details.operation;
+    this.status = details.status;
+    this.databaseCode = details.databaseCode;
+    this.retryable = details.retryable;
+  }
+}

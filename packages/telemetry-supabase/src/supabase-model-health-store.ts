@@ -1,0 +1,213 @@
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import {
+  TelemetryConfigurationError,
+  TelemetryInputError,
+  getTelemetry,
+  normaliseModelHealthQuery,
+  validateRetentionDays,
+  validateUnhealthyQuery,
+  type ModelCallBatch,
+  type ModelHealthPage,
+  type ModelHealthQuery,
+  type ModelHealthRecord,
+  type ModelHealthStats,
+  type ModelHealthStore,
+  type ProviderHealthSummary,
+} from '@gatewayz/telemetry';
+
+import {
+  entryToJson,
+  integerFrom,
+  pageFromJson,
+  recordFromRow,
+  rowsOf,
+  statsFromRow,
+  summaryFromRow,
+} from './model-health-rows.js';
+import { storeErrorFromFailure, type PostgrestFailure } from './postgrest-failure.js';
+import { validateModelCallBatch } from './validate-model-call-batch.js';
+
+/** Anything that can take `database_query_duration_seconds` observations, e.g. a `GatewayTelemetry`. */
+export interface DatabaseQueryRecorder {
+  recordDatabaseQuery(operation: string, seconds: number): void;
+}
+
+/** Options of {@link SupabaseModelHealthStore}. */
+export interface SupabaseModelHealthStoreOptions {
+  /**
+   * A supabase-js client authorised as `service_role` (reads work with any key; writes and
+   * retention need the service role). Give this, or `url` and `serviceRoleKey`.
+   */
+  client?: SupabaseClient<any, any, any>;
+  /** Project URL, e.g. `https://abcd.supabase.co`; used with `serviceRoleKey` when no client is given. */
+  url?: string;
+  /** Service-role key (keep it server-side); used with `url` when no client is given. */
+  serviceRoleKey?: string;
+  /** Abort a request after this many milliseconds; default 10 000. */
+  requestTimeoutMs?: number;
+  /**
+   * Called after every request with the SQL function name (`record_model_calls`,
+   * `get_all_model_health`, …) and its duration in seconds, whether it succeeded or not.
+   * Default: `telemetry.recordDatabaseQuery`, i.e. `database_query_duration_seconds{operation}`.
+   */
+  onQuery?: (operation: string, seconds: number) => void;
+  /** Where the default `onQuery` records; default the shared `getTelemetry()` instance. */
+  telemetry?: DatabaseQueryRecorder;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+interface RpcAnswer {
+  data: unknown;
+  error: PostgrestFailure | null;
+  status: number;
+}
+
+function requireString(operation: string, field: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new TelemetryInputError('model_health', `invalid_${field}`, `${operation}: ${field} must be a string, got ${typeof value}`);
+  }
+  return value;
+}
+
+/**
+ * Model-health store on Supabase (PostgreSQL through PostgREST, with supabase-js). Each method is
+ * one HTTP round trip to one SQL function of `migrations/0001_model_health_tracking.sql`; a batch of
+ * any size is applied by one `record_model_calls` call, atomically and at most once per batch id,
+ * with exact counts across concurrent gateway replicas.
+ *
+ * Inputs are validated before any request (`TelemetryInputError`); failed requests throw a
+ * {@link SupabaseModelHealthStoreError} saying whether a retry can help. Every request is timed into
+ * `database_query_duration_seconds{operation}`.
+ *
+ * @example
+ * ```ts
+ * const store = new SupabaseModelHealthStore({ url: process.env.SUPABASE_URL!, serviceRoleKey: process.env.SUPABASE_SERVICE_ROLE_KEY! });
+ * const unhealthy = await store.getUnhealthyModels(0.2, 10);
+ * ```
+ */
+export class SupabaseModelHealthStore implements ModelHealthStore {
+  private readonly client: SupabaseClient<any, any, any>;
+  private readonly requestTimeoutMs: number;
+  private readonly onQuery: (operation: string, seconds: number) => void;
+  /** Values never to show in an error message. */
+  private readonly secrets: readonly string[];
+
+  constructor(options: SupabaseModelHealthStoreOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TelemetryConfigurationError('options', 'expected { client } or { url, serviceRoleKey }');
+    }
+    const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+      throw new TelemetryConfigurationError('requestTimeoutMs', `must be a number of milliseconds > 0, got ${String(options.requestTimeoutMs)}`);
+    }
+    this.requestTimeoutMs = timeout;
+    if (options.client !== undefined) {
+      if (typeof options.client.rpc !== 'function') throw new TelemetryConfigurationError('client', 'must be a supabase-js client (createClient from @supabase/supabase-js)');
+      this.client = options.client;
+      this.secrets = typeof options.serviceRoleKey === 'string' ? [options.serviceRoleKey] : [];
+    } else {
+      if (typeof options.url !== 'string' || !/^https?:\/\//i.test(options.url)) {
+        throw new TelemetryConfigurationError('url', 'pass the Supabase project URL (https://<project>.supabase.co) as `url`, or a supabase-js client as `client`');
+      }
+      if (typeof options.serviceRoleKey !== 'string' || options.serviceRoleKey.trim() === '') {
+        throw new TelemetryConfigurationError('serviceRoleKey', 'pass the project service-role key as `serviceRoleKey` (from the SUPABASE_SERVICE_ROLE_KEY secret), or a supabase-js client as `client`');
+      }
+      this.client = createClient(options.url, options.serviceRoleKey, {
+        auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      });
+      this.secrets = [options.serviceRoleKey];
+    }
+    if (options.onQuery !== undefined) {
+      this.onQuery = options.onQuery;
+    } else {
+      const telemetry = options.telemetry;
+      this.onQuery = (operation, seconds) => (telemetry ?? getTelemetry()).recordDatabaseQuery(operation, seconds);
+    }
+  }
+
+  /** Call one SQL function: one HTTP request, timed, errors turned into `SupabaseModelHealthStoreError`. */
+  private async call(operation: string, args: Record<string, unknown>): Promise<unknown> {
+    const started = performance.now();
+    let answer: RpcAnswer;
+    try {
+      answer = (await this.client.rpc(operation, args).abortSignal(AbortSignal.timeout(this.requestTimeoutMs))) as RpcAnswer;
+    } catch (error) {
+      this.timed(operation, started);
+      throw storeErrorFromFailure(operation, 0, { message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }, this.secrets, error);
+    }
+    this.timed(operation, started);
+    if (answer.error !== null && answer.error !== undefined) {
+      throw storeErrorFromFailure(operation, answer.status, answer.error, this.secrets);
+    }
+    return answer.data;
+  }
+
+  private timed(operation: string, started: number): void {
+    try {
+      this.onQuery(operation, (performance.now() - started) / 1000);
+    } catch {
+      // Metrics must never break the store.
+    }
+  }
+
+  async applyBatch(batch: ModelCallBatch): Promise<void> {
+    validateModelCallBatch(batch);
+    const data = await this.call('record_model_calls', { p_batch_id: batch.id, p_entries: batch.entries.map(entryToJson) });
+    integerFrom('record_model_calls', data);
+  }
+
+  async getModelHealth(provider: string, model: string): Promise<ModelHealthRecord | undefined> {
+    const data = await this.call('get_model_health', {
+      p_provider: requireString('getModelHealth', 'provider', provider),
+      p_model: requireString('getModelHealth', 'model', model),
+    });
+    const rows = rowsOf('get_model_health', data);
+    return rows.length === 0 ? undefined : recordFromRow('get_model_health', rows[0]);
+  }
+
+  async listAllModelHealth(): Promise<readonly ModelHealthRecord[]> {
+    // p_limit null: every row in one JSON value (not subject to PostgREST's max-rows cap).
+    const data = await this.call('get_all_model_health', { p_provider: null, p_status: null, p_limit: null, p_offset: 0 });
+    return pageFromJson('get_all_model_health', data).items;
+  }
+
+  async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
+    const { limit, offset, provider, status } = normaliseModelHealthQuery(query);
+    const data = await this.call('get_all_model_health', {
+      p_provider: provider ?? null,
+      p_status: status ?? null,
+      p_limit: limit,
+      p_offset: offset,
+    });
+    const { total, items } = pageFromJson('get_all_model_health', data);
+    return { items, total, limit, offset };
+  }
+
+  async getUnhealthyModels(errorThreshold: number, minCalls = 1): Promise<readonly ModelHealthRecord[]> {
+    validateUnhealthyQuery(errorThreshold, minCalls);
+    const data = await this.call('get_unhealthy_models', { error_threshold: errorThreshold, min_calls: minCalls });
+    return rowsOf('get_unhealthy_models', data).map((row) => recordFromRow('get_unhealthy_models', row));
+  }
+
+  async getStats(): Promise<ModelHealthStats> {
+    const rows = rowsOf('get_model_health_stats', await this.call('get_model_health_stats', {}));
+    return statsFromRow('get_model_health_stats', rows[0]);
+  }
+
+  async getProviderSummary(provider: string): Promise<ProviderHealthSummary | undefined> {
+    const data = await this.call('get_provider_health_summary', { p_provider: requireString('getProviderSummary', 'provider', provider) });
+    const rows = rowsOf('get_provider_health_summary', data);
+    return rows.length === 0 ? undefined : summaryFromRow('get_provider_health_summary', rows[0]);
+  }
+
+  async listProviders(): Promise<readonly ProviderHealthSummary[]> {
+    const data = await this.call('get_all_provider_health_summaries', {});
+    return rowsOf('get_all_provider_health_summaries', data).map((row) => summaryFromRow('get_all_provider_health_summaries', row));
+  }
+
+  async deleteOlderThan(days: number): Promise<number> {
+    validateRetentionDays(days);
+    return integerFrom('delete_old_health_records', await this.call('delete_old_health_records', { days }));
+  }
+}

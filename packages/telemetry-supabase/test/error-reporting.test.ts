@@ -1,0 +1,88 @@
+/**
+ * How failures reach the caller: each kind of failure becomes a SupabaseModelHealthStoreError with
+ * a code, a retryable flag and a message that names the SQL function and never shows the key.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { createClient } from '@supabase/supabase-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { freePort } from '../../../test-support/ports.js';
+import { SupabaseModelHealthStore, SupabaseModelHealthStoreError } from '../src/index.js';
+import { batchOf, call, entryOf } from './helpers.js';
+
+const KEY = 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLW5vdC1yZWFs';
+
+async function failure(promise: Promise<unknown>): Promise<SupabaseModelHealthStoreError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(SupabaseModelHealthStoreError);
+  const storeError = error as SupabaseModelHealthStoreError;
+  expect(storeError.message).not.toContain(KEY);
+  return storeError;
+}
+
+describe('SupabaseModelHealthStore error reporting', () => {
+  let server: Server;
+  let url: string;
+  /** What the fake API answers, by path. */
+  const answers = new Map<string, { status: number; body: string } | 'hang'>();
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const answer = answers.get(request.url ?? '');
+      if (answer === 'hang') return;
+      response.writeHead(answer?.status ?? 404, { 'content-type': 'application/json' }).end(answer?.body ?? '{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('reports an unreachable API as UNAVAILABLE with the network cause', async () => {
+    const store = new SupabaseModelHealthStore({ url: `http://127.0.0.1:${await freePort()}`, serviceRoleKey: KEY, onQuery: () => undefined });
+    const error = await failure(store.getStats());
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true, status: 0, operation: 'get_model_health_stats' });
+    expect(error.message).toMatch(/get_model_health_stats failed \(no HTTP answer\): TypeError: fetch failed \(Caused by: .*ECONNREFUSED.*\)\. Supabase\/PostgREST or PostgreSQL is unreachable; retry later\.$/);
+  });
+
+  it('aborts a request after requestTimeoutMs and reports TIMEOUT', async () => {
+    answers.set('/rest/v1/rpc/record_model_calls', 'hang');
+    const store = new SupabaseModelHealthStore({ url, serviceRoleKey: KEY, requestTimeoutMs: 200, onQuery: () => undefined });
+    const started = Date.now();
+    const error = await failure(store.applyBatch(batchOf(entryOf(call()))));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true, operation: 'record_model_calls' });
+    expect(error.message).toMatch(/retrying the same batch is safe/);
+  });
+
+  it('reports an answer of the wrong shape as INVALID_RESPONSE', async () => {
+    answers.set('/rest/v1/rpc/get_model_health', { status: 200, body: JSON.stringify([{ provider: 'openai', model: 'gpt-4o', call_count: 'many' }]) });
+    answers.set('/rest/v1/rpc/get_all_model_health', { status: 200, body: JSON.stringify([]) });
+    const store = new SupabaseModelHealthStore({ url, serviceRoleKey: KEY, onQuery: () => undefined });
+    const record = await failure(store.getModelHealth('openai', 'gpt-4o'));
+    expect(record).toMatchObject({ code: 'INVALID_RESPONSE', retryable: false, operation: 'get_model_health' });
+    expect(record.message).toMatch(/field "call_count" should be a finite number, got "many"/);
+    expect(await failure(store.listAllModelHealth())).toMatchObject({ code: 'INVALID_RESPONSE' });
+  });
+
+  it('reports a PostgREST error body with its code and message, keys redacted', async () => {
+    answers.set('/rest/v1/rpc/get_all_provider_health_summaries', {
+      status: 500,
+      body: JSON.stringify({ code: 'XX000', message: `internal error near ${KEY}`, details: null, hint: null }),
+    });
+    const client = createClient(url, KEY, { auth: { persistSession: false } });
+    const store = new SupabaseModelHealthStore({ client, onQuery: () => undefined });
+    const error = await failure(store.listProviders());
+    expect(error).toMatchObject({ code: 'REJECTED', status: 500, databaseCode: 'XX000', retryable: true });
+    expect(error.message).toContain('internal error near [redacted]');
+    expect(JSON.stringify(error.cause)).not.toContain(KEY);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Shared setup of the integration tests: a real PostgreSQL + PostgREST + `/rest/v1` proxy with the
+ * package's migration applied (see test-support/postgres.ts), and supabase-js clients for it.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { foldModelCall, type ModelCall, type ModelCallAggregate, type ModelCallBatch } from '@gatewayz/telemetry';
+
+import { startSupabaseStack, type SupabaseTestStack } from '../../../test-support/postgres.js';
+import { migrationPath } from '../src/index.js';
+
+export { supabaseStackAvailable } from '../../../test-support/postgres.js';
+
+/**
+ * Starts the stack with a linguistic (ICU en-US) default collation, unlike JavaScript's string
+ * order, so the tests show the SQL functions order by byte order themselves.
+ */
+export function startStoreStack(): Promise<SupabaseTestStack> {
+  return startSupabaseStack({ migrations: [migrationPath()], icuLocale: 'en-US' });
+}
+
+/** Empty both tables (as the superuser, bypassing RLS). */
+export async function truncateTables(stack: SupabaseTestStack): Promise<void> {
+  await stack.postgres.psql('truncate public.model_health_tracking, public.model_health_applied_batches');
+}
+
+/** A supabase-js client for the stack, authorised by `key`. */
+export function clientFor(stack: SupabaseTestStack, key: string): SupabaseClient {
+  return createClient(stack.url, key, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } });
+}
+
+export function call(overrides: Partial<ModelCall> = {}): ModelCall {
+  return { provider: 'openai', model: 'gpt-4o', responseTimeMs: 100, status: 'success', ...overrides };
+}
+
+export function entryOf(...calls: ModelCall[]): ModelCallAggregate {
+  let entry: ModelCallAggregate | undefined;
+  for (const item of calls) entry = foldModelCall(entry, item);
+  if (entry === undefined) throw new Error('entryOf needs at least one call');
+  return entry;
+}
+
+export function batchOf(...entries: ModelCallAggregate[]): ModelCallBatch {
+  return { id: randomUUID(), entries };
+}
+
+/** The built package, which the child-process tests import. */
+export const BUILT_ENTRY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+export function requireBuiltPackage(): void {
+  if (!existsSync(BUILT_ENTRY)) {
+    throw new Error(`${BUILT_ENTRY} is missing: build the package first (npx turbo run build --filter=@gatewayz/telemetry-supabase...)`);
+  }
+}
