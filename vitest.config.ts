@@ -19,6 +19,7 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
       'test-support/test/**/*.test.ts',
+      'deploy/test/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

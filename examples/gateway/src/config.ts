@@ -133,3 +133,8 @@ export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env): { latenc
     trafficPerSecond: number(env, 'DEMO_TRAFFIC_RPS', 2, 0, 1000),
   };
 }
+
+/** Poll interval of the external health service (`HEALTH_SERVICE_INTERVAL_MS`, default 30 s). */
+export function loadHealthServiceIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  return integer(env, 'HEALTH_SERVICE_INTERVAL_MS', 30_000, 100, 3_600_000);
+}

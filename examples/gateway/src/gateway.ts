@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { SpanKind, SpanStatusCode, context as contextApi, propagation, trace } from '@opentelemetry/api';
 import { Hono, type Context } from 'hono';
 import {
+  AnomalyDetector,
   MemoryModelHealthStore,
   ModelHealthRecorder,
   PricingTable,
@@ -115,9 +116,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   const recorder = new ModelHealthRecorder({ store, telemetry, flushIntervalMs: config.modelHealthFlushIntervalMs });
   const tracker = startProviderHealthTracker({ source: store, intervalMs: config.healthTrackerIntervalMs, telemetry });
   const pricing = new PricingTable(Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])));
+  const anomalies = new AnomalyDetector({
+    telemetry,
+    onAnomaly: (anomaly) => log({ level: 'warn', msg: 'anomaly detected', type: anomaly.type, provider: anomaly.provider }),
+  });
   const router = new ProviderRouter({
     config,
     telemetry,
+    anomalies,
     tracer: otel.tracer,
     sink: { recordCall: (call) => recorder.recordModelCall(call) },
     pricing,

@@ -1,7 +1,7 @@
-import type { ModelHealthStore } from '@gatewayz/telemetry';
+import { startHealthServicePoller, type ModelHealthStore } from '@gatewayz/telemetry';
 import { startTelemetry } from '@gatewayz/telemetry-node';
 import { SupabaseModelHealthStore } from '@gatewayz/telemetry-supabase';
-import { GatewayConfigError, loadDemoSettings, loadGatewaySettings, loadProvidersFile, type ProviderConfig } from './config.js';
+import { GatewayConfigError, loadDemoSettings, loadHealthServiceIntervalMs, loadGatewaySettings, loadProvidersFile, type ProviderConfig } from './config.js';
 import { startDemoProviders, type DemoProviders } from './demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from './demo-traffic.js';
 import { createGateway } from './gateway.js';
@@ -50,6 +50,16 @@ async function main(): Promise<void> {
   }
   const gateway = createGateway({ config: { ...settings, providers }, otel, log, ...(store !== undefined ? { store } : {}) });
   otel.onShutdown(() => gateway.tracker.stop());
+  // Seed 004 option A: poll an external health service into the gatewayz_health_* metrics.
+  const healthServiceUrl = env['HEALTH_SERVICE_URL'];
+  if (healthServiceUrl !== undefined && healthServiceUrl !== '') {
+    const poller = startHealthServicePoller({
+      url: healthServiceUrl,
+      telemetry: otel.telemetry,
+      intervalMs: loadHealthServiceIntervalMs(env),
+    });
+    otel.onShutdown(() => poller.stop());
+  }
   const url = await gateway.listen();
   log({
     level: 'info',
@@ -58,6 +68,7 @@ async function main(): Promise<void> {
     providers: providers.map((provider) => ({ name: provider.name, models: provider.models, simulated: demo !== undefined })),
     telemetry: otel.disabled ? 'disabled (OTEL_SDK_DISABLED=true)' : 'enabled',
     model_health_store: store !== undefined ? 'supabase' : 'memory',
+    health_service: healthServiceUrl ? 'polled' : 'not configured (HEALTH_SERVICE_URL)',
     traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
   });
   if (!otel.metricsAuthEnabled) {

@@ -2,6 +2,7 @@ import { context as contextApi, propagation, trace, type Span, type Tracer } fro
 import CircuitBreaker from 'opossum';
 import {
   bindCircuitBreakerMetrics,
+  type AnomalyDetector,
   endGenAiSpan,
   startGenAiSpan,
   type GatewayTelemetry,
@@ -77,6 +78,8 @@ export interface ProviderRouterOptions {
   pricing: PricingTable;
   /** Current health score of a provider (from the tracker); unknown providers rank as healthy. */
   healthScore: (provider: string) => number | undefined;
+  /** Latency-spike and error-surge detection, fed with every attempt. */
+  anomalies?: AnomalyDetector;
 }
 
 /**
@@ -243,6 +246,7 @@ export class ProviderRouter {
     const durationMs = performance.now() - startedAt;
     const seconds = durationMs / 1000;
     const name = provider.name;
+    this.options.anomalies?.observe({ provider: name, latencySeconds: seconds, success: completion.status === 'success' });
     // Record inside the attempt span so latency histograms carry it as their exemplar.
     contextApi.with(trace.setSpan(contextApi.active(), span), () => {
       telemetry.recordProviderResponseTime(name, seconds);

@@ -9,6 +9,7 @@ import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   GatewayTelemetry,
+  PACKAGE_NAME,
   PACKAGE_VERSION,
   TelemetryConfigurationError,
   setTelemetry,
@@ -66,6 +67,9 @@ export interface RunningTelemetry {
   /** Run shutdown tasks, then flush and shut down the SDK. Never rejects; safe to call more than once. */
   shutdown(): Promise<void>;
 }
+
+/** Series a catalog metric may hold beyond maxSeriesPerMetric: the folded "other" combinations. */
+const SERIES_LIMIT_HEADROOM = 100;
 
 const OTLP_TRACE_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'];
 
@@ -140,6 +144,16 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     // harmless process attributes above instead.
     resourceDetectors: [envDetector, hostDetector],
     metricReaders: [exporter],
+    // The SDK folds series beyond its own limit (2000 by default) into `otel_metric_overflow`; our
+    // helpers bound cardinality themselves (maxSeriesPerMetric, then "other"), so the SDK must
+    // never cut in first.
+    views: [
+      {
+        meterName: PACKAGE_NAME,
+        instrumentName: '*',
+        aggregationCardinalityLimit: telemetry.maxSeriesPerMetric + SERIES_LIMIT_HEADROOM,
+      },
+    ],
     ...(spanProcessors !== undefined ? { spanProcessors } : {}),
     instrumentations: options.runtimeMetrics === false ? [] : [new RuntimeNodeInstrumentation()],
   });

@@ -40,6 +40,20 @@ describe('startTelemetry', () => {
     expect(system).not.toContain('gatewayz_cost_by_provider_total');
   });
 
+  it('lets the helpers, not the SDK, bound cardinality; histogram buckets stay those of the catalog', async () => {
+    running = startTelemetry({ traces: false, hostMetrics: false, env: {}, telemetry: { maxSeriesPerMetric: 3000 } });
+    for (let index = 0; index < 2600; index++) {
+      running.telemetry.recordTokensUsed('openai', `model-${index}`, 'input', 1);
+      running.telemetry.recordProviderResponseTime(`provider-${index}`, 0.3);
+    }
+    const text = await scrape(running);
+    expect(text).not.toContain('otel_metric_overflow');
+    expect(text.match(/^tokens_used_total\{/gm)).toHaveLength(2600);
+    expect(text.match(/^provider_response_time_seconds_count\{/gm)).toHaveLength(2600);
+    expect(text).toContain('provider_response_time_seconds_bucket{provider="provider-0",le="0.25"} 0');
+    expect(text).toContain('provider_response_time_seconds_bucket{provider="provider-0",le="0.5"} 1');
+  });
+
   it('exports spans through the given exporter and flushes them on shutdown', async () => {
     const exporter = new InMemorySpanExporter();
     running = startTelemetry({ traces: { spanProcessors: [new SimpleSpanProcessor(exporter)] }, hostMetrics: false, env: {} });

@@ -77,13 +77,13 @@ export interface DetectedAnomaly {
 /** Window and baseline figures of one provider, for inspection. */
 export interface ProviderAnomalyStats {
   readonly provider: string;
-  readonly window: WindowFigures;
-  readonly baseline: WindowFigures;
+  readonly window: AnomalyWindowFigures;
+  readonly baseline: AnomalyWindowFigures;
   /** Whether each detector currently considers the provider anomalous. */
   readonly active: Readonly<Record<AnomalyType, boolean>>;
 }
 
-export interface WindowFigures {
+export interface AnomalyWindowFigures {
   readonly calls: number;
   readonly errors: number;
   readonly errorRate: number | null;
@@ -144,7 +144,7 @@ class ProviderBuckets {
   }
 
   /** Totals over buckets `from` (exclusive) to `to` (inclusive). */
-  sum(from: number, to: number): WindowFigures {
+  sum(from: number, to: number): AnomalyWindowFigures {
     let calls = 0;
     let errors = 0;
     let latencySamples = 0;

@@ -118,3 +118,26 @@ export { ModelHealthRecorder } from './model-health-recorder.js';
 export type { ModelHealthRecorderOptions, ModelHealthRecorderCloseResult } from './model-health-recorder.js';
 export { exemplarsFor } from './exemplars.js';
 export type { Exemplar, ExemplarSlots } from './exemplars.js';
+export { startHealthServicePoller, HEALTH_SERVICE_ENDPOINTS } from './health-service-poller.js';
+export type {
+  HealthServicePoller,
+  HealthServicePollerOptions,
+  HealthServicePoll,
+  HealthServicePollerSnapshot,
+  HealthServiceEndpoint,
+  HealthServiceEndpointResult,
+  HealthServiceFailureReason,
+  HealthServiceValues,
+  HealthServiceTelemetry,
+} from './health-service-poller.js';
+export { AnomalyDetector, ANOMALY_TYPES } from './anomaly-detector.js';
+export type {
+  AnomalyType,
+  AnomalyObservation,
+  AnomalyDetectorOptions,
+  LatencySpikeOptions,
+  ErrorSurgeOptions,
+  DetectedAnomaly,
+  ProviderAnomalyStats,
+  AnomalyWindowFigures,
+} from './anomaly-detector.js';
