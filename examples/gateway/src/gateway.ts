@@ -12,7 +12,7 @@ import {
   type ModelHealthStore,
   type ProviderHealthTracker,
 } from '@gatewayz/telemetry';
-import { createModelHealthHandler, type RunningTelemetry } from '@gatewayz/telemetry-node';
+import { createModelHealthHandler, type RunningTelemetry, type StructuredLogger } from '@gatewayz/telemetry-node';
 import { anthropicStreamEncoder, anthropicToOpenAi, openAiToAnthropic } from './anthropic.js';
 import type { GatewayConfig } from './config.js';
 import { createDashboardHandler } from './dashboard/index.js';
@@ -26,9 +26,12 @@ export interface GatewayOptions {
   otel: RunningTelemetry;
   /** Model-health store; default an in-memory one. */
   store?: ModelHealthStore;
-  /** Structured log sink; default JSON lines on stdout. */
-  log?: (entry: Record<string, unknown>) => void;
+  /** Structured logger; default `otel.logger`. */
+  logger?: GatewayLogger;
 }
+
+/** The logging the gateway needs: `StructuredLogger` from @gatewayz/telemetry-node fits. */
+export type GatewayLogger = Pick<StructuredLogger, 'debug' | 'info' | 'warn' | 'error'>;
 
 export interface Gateway {
   readonly app: Hono;
@@ -111,19 +114,21 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, otel } = options;
   const telemetry = otel.telemetry;
-  const log = options.log ?? ((entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`));
+  const log = options.logger ?? otel.logger;
   const store = options.store ?? new MemoryModelHealthStore();
   const recorder = new ModelHealthRecorder({ store, telemetry, flushIntervalMs: config.modelHealthFlushIntervalMs });
   const tracker = startProviderHealthTracker({ source: store, intervalMs: config.healthTrackerIntervalMs, telemetry });
   const pricing = new PricingTable(Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])));
   const anomalies = new AnomalyDetector({
     telemetry,
-    onAnomaly: (anomaly) => log({ level: 'warn', msg: 'anomaly detected', type: anomaly.type, provider: anomaly.provider }),
+    onAnomaly: (anomaly) =>
+      log.warn('anomaly detected', { type: anomaly.type, provider: anomaly.provider, value: anomaly.value, baseline: anomaly.baseline, samples: anomaly.samples }),
   });
   const router = new ProviderRouter({
     config,
     telemetry,
     anomalies,
+    logger: log,
     tracer: otel.tracer,
     sink: { recordCall: (call) => recorder.recordModelCall(call) },
     pricing,
@@ -146,10 +151,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       parent,
     );
     telemetry.trackHttpRequestInProgress(method, route, 1);
+    const active = trace.setSpan(parent, span);
     try {
-      await contextApi.with(trace.setSpan(parent, span), next);
+      await contextApi.with(active, next);
     } finally {
       const status = c.res.status;
+      // Access log at debug level (LOG_LEVEL=debug), correlated with the request span.
+      contextApi.with(active, () =>
+        log.debug('request', { method, route, status, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 }),
+      );
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
@@ -160,7 +170,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return error.toResponse();
-    log({ level: 'error', msg: 'unhandled error', route: routeOf(c.req.path), error: error.message });
+    log.error('unhandled error', { route: routeOf(c.req.path), error: error.message });
     return new ApiError(500, 'Internal server error', 'server_error', 'internal_error').toResponse();
   });
   app.notFound((c) => new ApiError(404, `Unknown route ${c.req.method} ${routeOf(c.req.path) === 'other' ? 'path' : c.req.path}`, 'invalid_request_error', 'not_found').toResponse());
@@ -320,7 +330,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       // Everything the finished requests recorded reaches the store before we stop.
       const flushed = await recorder.close({ timeoutMs: config.shutdownTimeoutMs });
-      if (!flushed.flushed) log({ level: 'error', msg: 'model-health calls not written before shutdown', pending_calls: flushed.pendingCalls });
+      if (!flushed.flushed) log.error('model-health calls not written before shutdown', { pending_calls: flushed.pendingCalls });
       await tracker.stop();
       router.close();
     },

@@ -6,10 +6,6 @@ import { startDemoProviders, type DemoProviders } from './demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from './demo-traffic.js';
 import { createGateway } from './gateway.js';
 
-function log(entry: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-}
-
 /** Providers from GATEWAY_PROVIDERS_FILE, from UPSTREAM_* variables, or simulated ones for the demo. */
 async function resolveProviders(env: NodeJS.ProcessEnv): Promise<{ providers: ProviderConfig[]; demo?: DemoProviders }> {
   if (env['GATEWAY_PROVIDERS_FILE']) return { providers: loadProvidersFile(env['GATEWAY_PROVIDERS_FILE'], env) };
@@ -33,10 +29,11 @@ async function resolveProviders(env: NodeJS.ProcessEnv): Promise<{ providers: Pr
 
 async function main(): Promise<void> {
   const env = process.env;
+  const otel = startTelemetry({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway' });
+  const log = otel.logger;
   const { providers, demo } = await resolveProviders(env);
   // The demo refreshes provider health every 5 s so its dashboards move; production keeps 30 s.
   const settings = loadGatewaySettings(demo !== undefined ? { HEALTH_TRACKER_INTERVAL_MS: '5000', ...env } : env);
-  const otel = startTelemetry({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway' });
   // SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY keep model health in Supabase (shared by every
   // replica); without them it stays in memory.
   let store: ModelHealthStore | undefined;
@@ -48,7 +45,7 @@ async function main(): Promise<void> {
   if (supabaseUrl !== undefined && serviceRoleKey !== undefined) {
     store = new SupabaseModelHealthStore({ url: supabaseUrl, serviceRoleKey, telemetry: otel.telemetry });
   }
-  const gateway = createGateway({ config: { ...settings, providers }, otel, log, ...(store !== undefined ? { store } : {}) });
+  const gateway = createGateway({ config: { ...settings, providers }, otel, logger: log, ...(store !== undefined ? { store } : {}) });
   otel.onShutdown(() => gateway.tracker.stop());
   // Seed 004 option A: poll an external health service into the gatewayz_health_* metrics.
   const healthServiceUrl = env['HEALTH_SERVICE_URL'];
@@ -61,46 +58,46 @@ async function main(): Promise<void> {
     otel.onShutdown(() => poller.stop());
   }
   const url = await gateway.listen();
-  log({
-    level: 'info',
-    msg: 'gateway listening',
+  log.info('gateway listening', {
     url,
-    providers: providers.map((provider) => ({ name: provider.name, models: provider.models, simulated: demo !== undefined })),
+    providers: providers.map((provider) => `${provider.name}[${provider.models.join(',')}]`).join(' '),
+    simulated_providers: demo !== undefined,
     telemetry: otel.disabled ? 'disabled (OTEL_SDK_DISABLED=true)' : 'enabled',
     model_health_store: store !== undefined ? 'supabase' : 'memory',
     health_service: healthServiceUrl ? 'polled' : 'not configured (HEALTH_SERVICE_URL)',
     traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
+    logs: otel.logsExported ? 'standard output and OTLP' : 'standard output',
   });
   if (!otel.metricsAuthEnabled) {
-    log({ level: 'warn', msg: 'metrics endpoints are not protected; set METRICS_TOKEN to require a bearer token' });
+    log.warn('metrics and model-health endpoints are not protected; set METRICS_TOKEN to require a bearer token');
   }
-  log({ level: 'info', msg: `try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'` });
+  log.info(`try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`);
 
   let traffic: DemoTraffic | undefined;
   if (demo !== undefined) {
     const { trafficPerSecond } = loadDemoSettings(env);
     if (trafficPerSecond > 0) {
       traffic = startDemoTraffic(url, trafficPerSecond);
-      log({ level: 'info', msg: `demo traffic: ${trafficPerSecond} requests/s against the simulated providers (DEMO_TRAFFIC_RPS=0 turns it off)` });
+      log.info(`demo traffic: ${trafficPerSecond} requests/s against the simulated providers (DEMO_TRAFFIC_RPS=0 turns it off)`);
     }
-    log({ level: 'info', msg: `metrics: ${url}/metrics, ${url}/prometheus/metrics/providers, ${url}/prometheus/metrics/summary` });
+    log.info(`metrics: ${url}/metrics, ${url}/prometheus/metrics/providers, ${url}/prometheus/metrics/summary; dashboard: ${url}/dashboard`);
   }
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log({ level: 'info', msg: 'shutting down', signal });
+    log.info('shutting down', { signal });
     let exitCode = 0;
     try {
       await traffic?.stop();
       await gateway.close();
       await otel.shutdown();
       await demo?.close();
-      log({ level: 'info', msg: 'stopped' });
+      log.info('stopped');
     } catch (error) {
       exitCode = 1;
-      log({ level: 'error', msg: 'shutdown failed', error: error instanceof Error ? error.message : String(error) });
+      log.error('shutdown failed', { error: error instanceof Error ? error.message : String(error) });
     }
     process.exit(exitCode);
   };

@@ -80,6 +80,8 @@ export interface ProviderRouterOptions {
   healthScore: (provider: string) => number | undefined;
   /** Latency-spike and error-surge detection, fed with every attempt. */
   anomalies?: AnomalyDetector;
+  /** Where failed attempts are logged (inside the attempt span, so the log carries its trace). */
+  logger?: { warn(message: string, attributes?: Record<string, string | number | boolean | null | undefined>): void };
 }
 
 /**
@@ -249,6 +251,16 @@ export class ProviderRouter {
     this.options.anomalies?.observe({ provider: name, latencySeconds: seconds, success: completion.status === 'success' });
     // Record inside the attempt span so latency histograms carry it as their exemplar.
     contextApi.with(trace.setSpan(contextApi.active(), span), () => {
+      if (completion.status !== 'success') {
+        this.options.logger?.warn('provider attempt failed', {
+          provider: name,
+          model,
+          operation,
+          status: completion.status,
+          error_type: completion.errorType,
+          duration_ms: Math.round(durationMs),
+        });
+      }
       telemetry.recordProviderResponseTime(name, seconds);
       telemetry.recordModelInference(name, model, completion.status, seconds);
       telemetry.recordGenAiOperation({

@@ -30,10 +30,11 @@ export async function startTestGateway(options: { env?: Record<string, string>; 
     serviceName: 'gateway-under-test',
     hostMetrics: false,
     traces: options.spanProcessors ? { spanProcessors: options.spanProcessors } : false,
+    logStream: null,
     env: {},
   });
   const demo = await startDemoProviders({ latencyMs: 0, errorRate: 0 });
-  const gateway = createGateway({ config: { ...loadGatewaySettings(env), providers: demo.providers }, otel, log: () => {} });
+  const gateway = createGateway({ config: { ...loadGatewaySettings(env), providers: demo.providers }, otel });
   const url = await gateway.listen();
   return {
     url,

@@ -21,6 +21,7 @@ describe('OTLP traces from the example gateway process', () => {
       // Nothing is exported on a timer during the test: every span must arrive through the
       // flush on SIGTERM.
       OTEL_BSP_SCHEDULE_DELAY: '600000',
+      OTEL_BLRP_SCHEDULE_DELAY: '600000',
       OTEL_SERVICE_NAME: 'otlp-test-gateway',
       DEMO_LATENCY_MS: '0',
       DEMO_ERROR_RATE: '0',

@@ -13,3 +13,7 @@ export type { FetchHandler } from './node-adapter.js';
 export { createModelHealthHandler, serializeModelHealth } from './model-health-handler.js';
 export type { ModelHealthHandler, ModelHealthHandlerOptions } from './model-health-handler.js';
 export { serializeOpenMetrics, acceptsOpenMetrics, OPENMETRICS_CONTENT_TYPE } from './openmetrics-serializer.js';
+export { StructuredLogger, isLogLevel } from './structured-logger.js';
+export type { StructuredLoggerOptions, LogLevel, LogAttributes } from './structured-logger.js';
+export { BoundedLogRecordProcessor } from './bounded-log-record-processor.js';
+export type { BoundedLogRecordProcessorOptions, LogDropReason } from './bounded-log-record-processor.js';

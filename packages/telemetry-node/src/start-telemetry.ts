@@ -1,4 +1,7 @@
 import { diag, metrics, trace, type Tracer } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { HostMetrics } from '@opentelemetry/host-metrics';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
@@ -15,7 +18,9 @@ import {
   setTelemetry,
   type GatewayTelemetryOptions,
 } from '@gatewayz/telemetry';
+import { BoundedLogRecordProcessor } from './bounded-log-record-processor.js';
 import { createMetricsHandler, type MetricsHandler } from './metrics-handler.js';
+import { StructuredLogger, isLogLevel, type LogLevel } from './structured-logger.js';
 import { toNodeListener } from './node-adapter.js';
 
 export interface StartTelemetryOptions {
@@ -33,6 +38,17 @@ export interface StartTelemetryOptions {
    * `false` to turn tracing off.
    */
   traces?: false | { exporter: SpanExporter } | { spanProcessors: SpanProcessor[] };
+  /**
+   * Log export. Default: OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`
+   * or `OTEL_LOGS_EXPORTER` is set, otherwise logs go to standard output only. Records beyond
+   * `maxQueueSize` waiting for export (default `OTEL_BLRP_MAX_QUEUE_SIZE` or 2048) are dropped and
+   * counted in `gatewayz_telemetry_logs_dropped_total{reason}`.
+   */
+  logs?: false | { exporter?: LogRecordExporter; maxQueueSize?: number; scheduledDelayMillis?: number };
+  /** Lowest level `logger` writes; default `LOG_LEVEL` or `info`. */
+  logLevel?: LogLevel;
+  /** Where `logger` writes JSON lines; default standard output, `null` for none. */
+  logStream?: { write(line: string): unknown } | null;
   /** Node.js runtime metrics (event loop, heap, GC). Default true. */
   runtimeMetrics?: boolean;
   /** Host and process metrics (CPU, memory). Default true. */
@@ -54,6 +70,10 @@ export interface RunningTelemetry {
   readonly nodeMetricsListener: ReturnType<typeof toNodeListener>;
   /** Tracer for the application's spans. */
   readonly tracer: Tracer;
+  /** Structured JSON logger, correlated with the active span and exported over OTLP when configured. */
+  readonly logger: StructuredLogger;
+  /** Whether log records are exported over OTLP. */
+  readonly logsExported: boolean;
   /** True when `OTEL_SDK_DISABLED=true` (or `disabled`) turned telemetry off. */
   readonly disabled: boolean;
   /** Whether spans are exported. */
@@ -72,6 +92,15 @@ export interface RunningTelemetry {
 const SERIES_LIMIT_HEADROOM = 100;
 
 const OTLP_TRACE_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'];
+const OTLP_LOG_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_LOGS_EXPORTER'];
+
+function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new TelemetryConfigurationError(name, `expected a positive integer, got "${raw}"`);
+  return value;
+}
 
 /**
  * Start the OpenTelemetry Node SDK for a gateway: a meter provider whose Prometheus exporter is
@@ -98,6 +127,17 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   const token = metricsToken === '' ? undefined : metricsToken;
   const telemetry = new GatewayTelemetry(options.telemetry ?? {});
   setTelemetry(telemetry);
+  const envLevel = env['LOG_LEVEL']?.trim().toLowerCase();
+  if (envLevel !== undefined && envLevel !== '' && !isLogLevel(envLevel)) {
+    throw new TelemetryConfigurationError('LOG_LEVEL', `expected debug, info, warn or error, got "${envLevel}"`);
+  }
+  const serviceName = options.serviceName ?? env['OTEL_SERVICE_NAME'] ?? 'gatewayz-gateway';
+  const makeLogger = (): StructuredLogger =>
+    new StructuredLogger({
+      name: serviceName,
+      level: options.logLevel ?? ((envLevel || undefined) as LogLevel | undefined) ?? 'info',
+      ...(options.logStream !== undefined ? { stream: options.logStream } : {}),
+    });
   const shutdownTasks: Array<() => Promise<void> | void> = [];
 
   if (disabled) {
@@ -112,6 +152,8 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       metricsHandler,
       nodeMetricsListener: toNodeListener(metricsHandler),
       tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
+      logger: makeLogger(),
+      logsExported: false,
       disabled: true,
       tracesEnabled: false,
       metricsAuthEnabled: token !== undefined,
@@ -132,8 +174,19 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   else if (!OTLP_TRACE_VARIABLES.some((name) => (env[name] ?? '') !== '')) spanProcessors = [];
   // else: undefined lets NodeSDK build the OTLP exporter from the standard variables.
 
+  let logProcessor: BoundedLogRecordProcessor | undefined;
+  const logOptions = options.logs;
+  if (logOptions !== false && (logOptions?.exporter !== undefined || OTLP_LOG_VARIABLES.some((name) => (env[name] ?? '') !== ''))) {
+    logProcessor = new BoundedLogRecordProcessor({
+      exporter: logOptions?.exporter ?? new OTLPLogExporter(),
+      maxQueueSize: logOptions?.maxQueueSize ?? positiveFromEnv(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048),
+      scheduledDelayMillis: logOptions?.scheduledDelayMillis ?? positiveFromEnv(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000),
+      onDrop: (reason, count) => telemetry.add('telemetryLogsDropped', count, { reason }),
+    });
+  }
+
   const sdk = new NodeSDK({
-    serviceName: options.serviceName ?? env['OTEL_SERVICE_NAME'] ?? 'gatewayz-gateway',
+    serviceName,
     resource: resourceFromAttributes({
       ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
       'process.pid': process.pid,
@@ -155,6 +208,8 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       },
     ],
     ...(spanProcessors !== undefined ? { spanProcessors } : {}),
+    // Always explicit: left undefined, the SDK would export logs to localhost by default.
+    logRecordProcessors: logProcessor !== undefined ? [logProcessor] : [],
     instrumentations: options.runtimeMetrics === false ? [] : [new RuntimeNodeInstrumentation()],
   });
   sdk.start();
@@ -177,6 +232,8 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     metricsHandler,
     nodeMetricsListener: toNodeListener(metricsHandler),
     tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
+    logger: makeLogger(),
+    logsExported: logProcessor !== undefined,
     disabled: false,
     tracesEnabled,
     metricsAuthEnabled: token !== undefined,
@@ -185,6 +242,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void> };
       const delegate = (provider as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
       await (delegate ?? provider).forceFlush?.();
+      await logProcessor?.forceFlush();
     },
     shutdown: () => {
       shuttingDown ??= (async () => {
@@ -203,6 +261,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
         }
         metrics.disable();
         trace.disable();
+        logs.disable();
       })();
       return shuttingDown;
     },

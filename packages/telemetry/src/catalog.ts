@@ -528,6 +528,16 @@ export const METRIC_CATALOG = {
     labels: [],
     categories: ['system'],
   }),
+  telemetryLogsDropped: define({
+    name: 'telemetry_logs_dropped',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description: 'Log records not exported over OTLP, by reason (queue_full, export_failed)',
+    labels: ['reason'],
+    labelValues: { reason: ['queue_full', 'export_failed'] },
+    categories: ['system'],
+  }),
   telemetryLabelOverflow: define({
     name: 'telemetry_label_overflow',
     prefixed: true,

@@ -1,0 +1,85 @@
+import type { Context } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import {
+  BatchLogRecordProcessor,
+  type LogRecordExporter,
+  type LogRecordProcessor,
+  type ReadableLogRecord,
+  type ReadWriteLogRecord,
+} from '@opentelemetry/sdk-logs';
+
+export type LogDropReason = 'queue_full' | 'export_failed';
+
+export interface BoundedLogRecordProcessorOptions {
+  exporter: LogRecordExporter;
+  /** Records waiting or being exported at most; more are dropped and counted. Default 2048. */
+  maxQueueSize?: number;
+  /** Records per export. Default 512. */
+  maxExportBatchSize?: number;
+  /** Milliseconds between exports. Default 1000. */
+  scheduledDelayMillis?: number;
+  /** Deadline of one export. Default 30 000. */
+  exportTimeoutMillis?: number;
+  /** Told about every record that will not reach the exporter's destination. */
+  onDrop: (reason: LogDropReason, count: number) => void;
+}
+
+/**
+ * The SDK's `BatchLogRecordProcessor` with an explicit bound and an account of every loss: a
+ * record is "in flight" from `onEmit` until its export finished, records beyond `maxQueueSize` in
+ * flight are refused at once (`queue_full`), and records of a failed export are reported
+ * (`export_failed`). `onEmit` never blocks and never throws, so logging on the request path stays
+ * cheap however the OTLP endpoint behaves.
+ */
+export class BoundedLogRecordProcessor implements LogRecordProcessor {
+  private readonly batch: BatchLogRecordProcessor;
+  private readonly maxQueueSize: number;
+  private readonly onDrop: (reason: LogDropReason, count: number) => void;
+  private inFlight = 0;
+
+  constructor(options: BoundedLogRecordProcessorOptions) {
+    this.maxQueueSize = options.maxQueueSize ?? 2048;
+    this.onDrop = options.onDrop;
+    const inner = options.exporter;
+    const counting: LogRecordExporter = {
+      export: (records: ReadableLogRecord[], done: (result: ExportResult) => void) => {
+        inner.export(records, (result) => {
+          this.inFlight -= records.length;
+          if (result.code !== ExportResultCode.SUCCESS) this.onDrop('export_failed', records.length);
+          done(result);
+        });
+      },
+      shutdown: () => inner.shutdown(),
+      forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+    };
+    this.batch = new BatchLogRecordProcessor({
+      exporter: counting,
+      maxQueueSize: this.maxQueueSize,
+      maxExportBatchSize: Math.min(options.maxExportBatchSize ?? 512, this.maxQueueSize),
+      scheduledDelayMillis: options.scheduledDelayMillis ?? 1000,
+      exportTimeoutMillis: options.exportTimeoutMillis ?? 30_000,
+    });
+  }
+
+  /** Records emitted and not yet exported (or given up on). */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  onEmit(logRecord: ReadWriteLogRecord, _context?: Context): void {
+    if (this.inFlight >= this.maxQueueSize) {
+      this.onDrop('queue_full', 1);
+      return;
+    }
+    this.inFlight++;
+    this.batch.onEmit(logRecord);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.batch.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.batch.shutdown();
+  }
+}

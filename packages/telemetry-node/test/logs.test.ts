@@ -1,0 +1,122 @@
+import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { InMemoryLogRecordExporter, LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BoundedLogRecordProcessor, StructuredLogger, startTelemetry, type LogDropReason, type RunningTelemetry } from '../src/index.js';
+
+/** An exporter whose exports finish only when the test says so. */
+class HeldExporter implements LogRecordExporter {
+  readonly held: Array<{ records: ReadableLogRecord[]; done: (result: ExportResult) => void }> = [];
+  export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
+    this.held.push({ records, done });
+  }
+  release(code: ExportResultCode): void {
+    for (const entry of this.held.splice(0)) entry.done({ code });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+function lines(): { stream: { write(line: string): void }; parsed: () => Array<Record<string, unknown>> } {
+  const written: string[] = [];
+  return { stream: { write: (line) => void written.push(line) }, parsed: () => written.map((line) => JSON.parse(line)) };
+}
+
+let running: RunningTelemetry | undefined;
+afterEach(async () => {
+  await running?.shutdown();
+  running = undefined;
+});
+
+describe('StructuredLogger through startTelemetry', () => {
+  it('writes JSON lines and exports records carrying the active span', async () => {
+    const exporter = new InMemoryLogRecordExporter();
+    const spans = new InMemorySpanExporter();
+    const output = lines();
+    running = startTelemetry({
+      traces: { spanProcessors: [new SimpleSpanProcessor(spans)] },
+      logs: { exporter, scheduledDelayMillis: 10 },
+      logStream: output.stream,
+      hostMetrics: false,
+      env: {},
+    });
+    const span = running.tracer.startSpan('work');
+    context.with(trace.setSpan(context.active(), span), () => running!.logger.warn('upstream slow', { provider: 'openai', latency_ms: 5400, skipped: undefined }));
+    span.end();
+    running.logger.debug('not written at info level');
+    await running.forceFlush();
+    const [line] = output.parsed();
+    expect(line).toMatchObject({ level: 'warn', msg: 'upstream slow', provider: 'openai', latency_ms: 5400, trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+    expect(line).not.toHaveProperty('skipped');
+    expect(output.parsed()).toHaveLength(1);
+    const [record] = exporter.getFinishedLogRecords();
+    expect(record?.body).toBe('upstream slow');
+    expect(record?.severityText).toBe('WARN');
+    expect(record?.attributes).toEqual({ provider: 'openai', latency_ms: 5400 });
+    expect(record?.spanContext?.traceId).toBe(span.spanContext().traceId);
+  });
+
+  it('adds child bindings, honours LOG_LEVEL and rejects an unknown one', () => {
+    const output = lines();
+    running = startTelemetry({ traces: false, hostMetrics: false, logStream: output.stream, env: { LOG_LEVEL: 'debug' } });
+    running.logger.child({ component: 'router' }).debug('picked provider', { provider: 'anthropic' });
+    expect(output.parsed()[0]).toMatchObject({ level: 'debug', component: 'router', provider: 'anthropic' });
+    expect(() => startTelemetry({ env: { LOG_LEVEL: 'loud' } })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('never throws when its stream does', () => {
+    const logger = new StructuredLogger({ stream: { write: () => { throw new Error('EPIPE'); } } });
+    expect(() => logger.error('still fine')).not.toThrow();
+  });
+});
+
+describe('BoundedLogRecordProcessor', () => {
+  function setup(exporter: LogRecordExporter, maxQueueSize: number) {
+    const drops: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0 };
+    const processor = new BoundedLogRecordProcessor({ exporter, maxQueueSize, maxExportBatchSize: 5, scheduledDelayMillis: 60_000, onDrop: (reason, count) => (drops[reason] += count) });
+    const provider = new LoggerProvider({ processors: [processor] });
+    const logger = provider.getLogger('test');
+    return { processor, provider, drops, emit: (count: number) => { for (let index = 0; index < count; index++) logger.emit({ body: `record ${index}` }); } };
+  }
+
+  it('refuses records beyond maxQueueSize while exports are stuck, and counts them', async () => {
+    const exporter = new HeldExporter();
+    const { processor, drops, emit } = setup(exporter, 10);
+    emit(100);
+    expect(processor.pending).toBe(10);
+    expect(drops.queue_full).toBe(90);
+    const flushed = processor.forceFlush();
+    await new Promise((resolve) => setImmediate(resolve));
+    exporter.release(ExportResultCode.SUCCESS);
+    await new Promise((resolve) => setImmediate(resolve));
+    exporter.release(ExportResultCode.SUCCESS);
+    await flushed;
+    expect(processor.pending).toBe(0);
+    emit(3);
+    expect(drops.queue_full).toBe(90);
+  });
+
+  it('counts the records of failed exports', async () => {
+    const failing: LogRecordExporter = { export: (records, done) => done({ code: ExportResultCode.FAILED }), shutdown: async () => {} };
+    const { processor, drops, emit } = setup(failing, 100);
+    emit(12);
+    await processor.forceFlush();
+    expect(drops.export_failed).toBe(12);
+    expect(processor.pending).toBe(0);
+  });
+
+  it('exports everything pending on shutdown', async () => {
+    const exported: ReadableLogRecord[] = [];
+    const collecting: LogRecordExporter = {
+      export: (records, done) => {
+        exported.push(...records);
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+    };
+    const { provider, emit } = setup(collecting, 100);
+    emit(17);
+    await provider.shutdown();
+    expect(exported).toHaveLength(17);
+  });
+});
