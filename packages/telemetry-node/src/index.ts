@@ -17,3 +17,4 @@ export { StructuredLogger, isLogLevel } from './structured-logger.js';
 export type { StructuredLoggerOptions, LogLevel, LogAttributes } from './structured-logger.js';
 export { BoundedLogRecordProcessor } from './bounded-log-record-processor.js';
 export type { BoundedLogRecordProcessorOptions, LogDropReason } from './bounded-log-record-processor.js';
+export { createTelemetryMetricProducer } from './telemetry-metric-producer.js';

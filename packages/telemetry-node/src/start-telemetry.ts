@@ -12,7 +12,6 @@ import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   GatewayTelemetry,
-  PACKAGE_NAME,
   PACKAGE_VERSION,
   TelemetryConfigurationError,
   setTelemetry,
@@ -22,6 +21,7 @@ import { BoundedLogRecordProcessor } from './bounded-log-record-processor.js';
 import { createMetricsHandler, type MetricsHandler } from './metrics-handler.js';
 import { StructuredLogger, isLogLevel, type LogLevel } from './structured-logger.js';
 import { toNodeListener } from './node-adapter.js';
+import { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
 
 export interface StartTelemetryOptions {
   /** `service.name`; default `OTEL_SERVICE_NAME` or `gatewayz-gateway`. */
@@ -88,9 +88,6 @@ export interface RunningTelemetry {
   shutdown(): Promise<void>;
 }
 
-/** Series a catalog metric may hold beyond maxSeriesPerMetric: the folded "other" combinations. */
-const SERIES_LIMIT_HEADROOM = 100;
-
 const OTLP_TRACE_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'];
 const OTLP_LOG_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_LOGS_EXPORTER'];
 
@@ -125,7 +122,9 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     throw new TelemetryConfigurationError('metricsToken', 'use at least 16 characters (METRICS_TOKEN), or leave it unset to disable auth');
   }
   const token = metricsToken === '' ? undefined : metricsToken;
-  const telemetry = new GatewayTelemetry(options.telemetry ?? {});
+  // The helpers aggregate in-process and are collected through a metric producer: recording never
+  // enters the SDK, and collection reads the series directly.
+  const telemetry = new GatewayTelemetry({ ...options.telemetry, exportVia: 'producer' });
   setTelemetry(telemetry);
   const envLevel = env['LOG_LEVEL']?.trim().toLowerCase();
   if (envLevel !== undefined && envLevel !== '' && !isLogLevel(envLevel)) {
@@ -165,7 +164,11 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     };
   }
 
-  const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: !options.withScopeInfo });
+  const exporter = new PrometheusExporter({
+    preventServerStart: true,
+    withoutScopeInfo: !options.withScopeInfo,
+    metricProducers: [createTelemetryMetricProducer(telemetry)],
+  });
   let spanProcessors: SpanProcessor[] | undefined;
   const traces = options.traces;
   if (traces === false) spanProcessors = [];
@@ -197,16 +200,6 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     // harmless process attributes above instead.
     resourceDetectors: [envDetector, hostDetector],
     metricReaders: [exporter],
-    // The SDK folds series beyond its own limit (2000 by default) into `otel_metric_overflow`; our
-    // helpers bound cardinality themselves (maxSeriesPerMetric, then "other"), so the SDK must
-    // never cut in first.
-    views: [
-      {
-        meterName: PACKAGE_NAME,
-        instrumentName: '*',
-        aggregationCardinalityLimit: telemetry.maxSeriesPerMetric + SERIES_LIMIT_HEADROOM,
-      },
-    ],
     ...(spanProcessors !== undefined ? { spanProcessors } : {}),
     // Always explicit: left undefined, the SDK would export logs to localhost by default.
     logRecordProcessors: logProcessor !== undefined ? [logProcessor] : [],
@@ -214,7 +207,6 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   });
   sdk.start();
   const meterProvider = metrics.getMeterProvider();
-  telemetry.bindMeterProvider(meterProvider);
   if (options.hostMetrics !== false) {
     new HostMetrics({ meterProvider: meterProvider as MeterProvider, name: '@gatewayz/telemetry-node' }).start();
   }

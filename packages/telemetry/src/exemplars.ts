@@ -34,7 +34,7 @@ export function exemplarsFor(attributes: Attributes): ExemplarSlots | undefined 
 }
 
 /** Index of the bucket a value falls in: the first boundary >= value, or the `+Inf` slot. */
-function bucketIndex(boundaries: readonly number[], value: number): number {
+export function bucketIndex(boundaries: readonly number[], value: number): number {
   let low = 0;
   let high = boundaries.length;
   while (low < high) {
@@ -49,7 +49,12 @@ function bucketIndex(boundaries: readonly number[], value: number): number {
  * Remember `value` as the exemplar of its bucket when the active span is sampled. Cheap when there
  * is no active span: one context lookup.
  */
-export function captureExemplar(attributes: Attributes, boundaries: readonly number[], value: number): void {
+export function captureExemplar(
+  attributes: Attributes,
+  boundaries: readonly number[],
+  value: number,
+  index: number = bucketIndex(boundaries, value),
+): void {
   const spanContext = trace.getSpanContext(contextApi.active());
   if (spanContext === undefined || (spanContext.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(spanContext)) return;
   let slots = registry.get(attributes);
@@ -57,7 +62,6 @@ export function captureExemplar(attributes: Attributes, boundaries: readonly num
     slots = { boundaries, slots: new Array<Exemplar | undefined>(boundaries.length + 1).fill(undefined) };
     registry.set(attributes, slots);
   }
-  const index = bucketIndex(boundaries, value);
   const timestampSeconds = Date.now() / 1000;
   const slot = slots.slots[index];
   if (slot === undefined) {

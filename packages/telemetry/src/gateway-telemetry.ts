@@ -19,7 +19,7 @@ import {
   type TokenType,
 } from './catalog.js';
 import { TelemetryConfigurationError, TelemetryInputError } from './errors.js';
-import { captureExemplar } from './exemplars.js';
+import { bucketIndex, captureExemplar } from './exemplars.js';
 import { OVERFLOW_LABEL_VALUE, SeriesStore, type SeriesCell } from './series-store.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -51,6 +51,14 @@ export interface GatewayTelemetryOptions {
   maxSeriesPerMetric?: number;
   /** Longest label value accepted, after trimming. Default 128 characters. */
   maxLabelLength?: number;
+  /**
+   * How values reach an SDK. `instruments` (default) creates OpenTelemetry instruments on the meter
+   * provider (observable counters and gauges, synchronous histograms): works with any SDK set up
+   * through the API. `producer` keeps histograms in-process too and exports everything through a
+   * `MetricProducer` registered with the metric reader (`startTelemetry()` does this): the record
+   * path then never enters the SDK.
+   */
+  exportVia?: 'instruments' | 'producer';
   /**
    * Keep, per histogram bucket, the latest observation made inside a sampled span (trace and span
    * id) for the OpenMetrics exposition. Default true.
@@ -110,6 +118,10 @@ export class GatewayTelemetry {
   readonly maxLabelLength: number;
   private readonly onInvalidInput: 'drop' | 'throw';
   private readonly exemplars: boolean;
+  /** How values are exported; see the option. */
+  readonly exportVia: 'instruments' | 'producer';
+  /** When this instance started aggregating (cumulative start time), in milliseconds since the epoch. */
+  readonly startTimeMs = Date.now();
   private readonly explicitProvider: MeterProvider | undefined;
   private readonly states: { readonly [K in MetricKey]: MetricState };
   private boundMeter: Meter | undefined;
@@ -123,6 +135,10 @@ export class GatewayTelemetry {
     this.maxLabelLength = options.maxLabelLength ?? 128;
     this.onInvalidInput = options.onInvalidInput ?? 'drop';
     this.exemplars = options.exemplars ?? true;
+    this.exportVia = options.exportVia ?? 'instruments';
+    if (this.exportVia !== 'instruments' && this.exportVia !== 'producer') {
+      throw new TelemetryConfigurationError('exportVia', `expected "instruments" or "producer", got "${String(options.exportVia)}"`);
+    }
     this.explicitProvider = options.meterProvider;
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(this.prefix) && this.prefix !== '') {
       throw new TelemetryConfigurationError(
@@ -165,7 +181,7 @@ export class GatewayTelemetry {
       };
     }
     this.states = states;
-    if (this.explicitProvider !== undefined) this.bindMeterProvider(this.explicitProvider);
+    if (this.explicitProvider !== undefined && this.exportVia === 'instruments') this.bindMeterProvider(this.explicitProvider);
   }
 
   /**
@@ -175,6 +191,7 @@ export class GatewayTelemetry {
    * recorded before binding are kept and reported; histogram observations before binding are not.
    */
   bindMeterProvider(provider: MeterProvider): boolean {
+    if (this.exportVia === 'producer') return false;
     const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
     if (meter === NOOP_METER) return false;
     if (meter === this.boundMeter) return true;
@@ -507,16 +524,39 @@ export class GatewayTelemetry {
   }
 
   private observe(state: MetricState, value: number, cell: SeriesCell): void {
+    const boundaries = state.definition.buckets as readonly number[];
+    if (this.exportVia === 'producer') {
+      const index = bucketIndex(boundaries, value);
+      let histogram = cell.histogram;
+      if (histogram === undefined) {
+        histogram = cell.histogram = { counts: new Array<number>(boundaries.length + 1).fill(0), count: 0, sum: 0, min: value, max: value };
+      }
+      (histogram.counts as number[])[index]! += 1;
+      histogram.count++;
+      histogram.sum += value;
+      if (value < histogram.min) histogram.min = value;
+      if (value > histogram.max) histogram.max = value;
+      if (this.exemplars) captureExemplar(cell.attributes, boundaries, value, index);
+      return;
+    }
     if (this.boundMeter === undefined) this.tryBindGlobal();
-    const histogram = state.histogram;
-    if (histogram === undefined) return;
-    histogram.record(value, cell.attributes);
-    if (this.exemplars && state.definition.buckets !== undefined) captureExemplar(cell.attributes, state.definition.buckets, value);
+    const instrument = state.histogram;
+    if (instrument === undefined) return;
+    instrument.record(value, cell.attributes);
+    if (this.exemplars) captureExemplar(cell.attributes, boundaries, value);
+  }
+
+  /**
+   * Every catalog metric with its series, for a metric producer (`exportVia: 'producer'`). Series
+   * are live objects: read them during collection, do not keep them.
+   */
+  exportableMetrics(): ReadonlyArray<{ readonly name: string; readonly definition: MetricDefinition; readonly cells: readonly SeriesCell[] }> {
+    return Object.values(this.states).map((state) => ({ name: state.name, definition: state.definition, cells: state.store.cells }));
   }
 
   /** Resolve the looked-up cell, counting refusals and label overflow. */
   private cellFor(state: MetricState, cell: SeriesCell | undefined): SeriesCell | undefined {
-    if (this.boundMeter === undefined) this.tryBindGlobal();
+    if (this.boundMeter === undefined && this.exportVia === 'instruments') this.tryBindGlobal();
     const store = state.store;
     if (cell === undefined) {
       const rejection = store.lastRejection;
@@ -586,7 +626,7 @@ export class GatewayTelemetry {
   }
 
   private tryBindGlobal(): void {
-    if (this.explicitProvider !== undefined) return;
+    if (this.explicitProvider !== undefined || this.exportVia === 'producer') return;
     this.bindMeterProvider(metrics.getMeterProvider());
   }
 

@@ -110,6 +110,7 @@ export type { ModelCall } from './memory-model-health-store.js';
 export { TelemetryError, TelemetryConfigurationError, TelemetryInputError } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
 export { OVERFLOW_LABEL_VALUE } from './series-store.js';
+export type { SeriesCell, HistogramState } from './series-store.js';
 export * as semconv from './semconv.js';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 export { renderMetricsMarkdown } from './metrics-markdown.js';

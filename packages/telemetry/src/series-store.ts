@@ -1,10 +1,24 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricDefinition } from './catalog.js';
 
+/**
+ * Bucket counts of one histogram series aggregated in-process (producer export). `counts` has one
+ * slot per boundary plus the `+Inf` slot.
+ */
+export interface HistogramState {
+  readonly counts: number[];
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
 /** One label set of one metric: its running value (counters, gauges) and its frozen attributes. */
 export interface SeriesCell {
   value: number;
   readonly attributes: Attributes;
+  /** Histogram aggregation, when the instance exports through a metric producer. */
+  histogram?: HistogramState;
 }
 
 /** Why a label value was refused. */
