@@ -4,8 +4,8 @@ import { DEFAULT_METRIC_PREFIX, renderMetricsMarkdown, type MetricCategory } fro
 import { isAuthorized } from './bearer-auth.js';
 import { MetricCategoryIndex, isMetricCategory } from './metric-categories.js';
 import { SUMMARY_CATEGORIES, buildMetricsSummary, type SummaryCategory } from './metrics-summary.js';
-import { OPENMETRICS_CONTENT_TYPE, acceptsOpenMetrics, serializeOpenMetrics } from './openmetrics-serializer.js';
-import { serializePrometheus } from './prometheus-serializer.js';
+import { OPENMETRICS_CONTENT_TYPE, acceptsOpenMetrics, openMetricsChunks } from './openmetrics-serializer.js';
+import { prometheusChunks } from './prometheus-serializer.js';
 
 /** Anything that can collect metrics on demand: a `PrometheusExporter` or any `MetricReader`. */
 export interface MetricsSource {
@@ -34,6 +34,29 @@ export interface MetricsHandler {
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const CATEGORY_PATH = /^\/prometheus\/metrics\/([a-z_]+)\/?$/;
+
+/**
+ * A response body written piece by piece, yielding to the event loop between pieces, so serialising
+ * a large registry never blocks other requests for long.
+ */
+function streamChunks(chunks: Iterator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (started) await new Promise<void>((resolve) => setImmediate(resolve));
+      started = true;
+      try {
+        const next = chunks.next();
+        if (next.done === true) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (error) {
+        diag.error('@gatewayz/telemetry-node: serialising metrics failed', error);
+        controller.error(error);
+      }
+    },
+  });
+}
 
 function jsonError(status: number, message: string, code: string, param?: string): Response {
   return new Response(JSON.stringify({ error: { message, type: 'invalid_request_error', code, param: param ?? null } }), {
@@ -67,15 +90,11 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
   const exposition = async (category: MetricCategory | 'all', accept: string | null): Promise<Response> => {
     const serializeOptions = { filter: index.filterFor(category), withScopeInfo: options.withScopeInfo ?? false };
     const resourceMetrics = await collect();
-    if (acceptsOpenMetrics(accept)) {
-      return new Response(serializeOpenMetrics(resourceMetrics, serializeOptions), {
-        status: 200,
-        headers: { 'content-type': OPENMETRICS_CONTENT_TYPE, vary: 'accept' },
-      });
-    }
-    return new Response(serializePrometheus(resourceMetrics, serializeOptions), {
+    const openMetrics = acceptsOpenMetrics(accept);
+    const chunks = openMetrics ? openMetricsChunks(resourceMetrics, serializeOptions) : prometheusChunks(resourceMetrics, serializeOptions);
+    return new Response(streamChunks(chunks), {
       status: 200,
-      headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, vary: 'accept' },
+      headers: { 'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, vary: 'accept' },
     });
   };
 

@@ -2,7 +2,7 @@ import { exemplarsFor, type Exemplar } from '@gatewayz/telemetry';
 import { DataPointType, type DataPoint, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { SerializeOptions } from './prometheus-serializer.js';
-import { baseName, escapeText, formatLabels, formatValue, isCounter, joinLabels, metricTypeOf } from './prometheus-serializer.js';
+import { POINTS_PER_CHUNK, baseName, escapeText, formatLabels, formatValue, isCounter, joinLabels, metricTypeOf } from './prometheus-serializer.js';
 
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
@@ -37,13 +37,16 @@ function exemplarSuffix(exemplar: Exemplar | undefined): string {
   return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${formatValue(exemplar.value)} ${exemplar.timestampSeconds.toFixed(3)}`;
 }
 
-function serializeFamily(metric: MetricData, scopeLabels: string): string {
-  const name = familyName(metric);
-  if (name === '' || name === '_') return '';
+function* familyChunks(metric: MetricData, name: string, scopeLabels: string): Generator<string> {
   const type = metricTypeOf(metric, 'unknown');
   let text = `# TYPE ${name} ${type}\n# HELP ${name} ${escapeText(metric.descriptor.description || 'description missing')}\n`;
+  let points = 0;
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     for (const point of metric.dataPoints) {
+      if (++points % POINTS_PER_CHUNK === 0) {
+        yield text;
+        text = '';
+      }
       const histogram = point.value;
       const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
       const exemplars = exemplarsFor(point.attributes);
@@ -63,9 +66,14 @@ function serializeFamily(metric: MetricData, scopeLabels: string): string {
       if (histogram.sum !== undefined) text += `${name}_sum${braced(labels)} ${formatValue(histogram.sum)}\n`;
       text += `${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;
     }
-    return text;
+    if (text !== '') yield text;
+    return;
   }
   for (const point of metric.dataPoints as Array<DataPoint<number>>) {
+    if (++points % POINTS_PER_CHUNK === 0) {
+      yield text;
+      text = '';
+    }
     const labels = braced(joinLabels(formatLabels(point.attributes), scopeLabels));
     if (type === 'counter') {
       text += `${name}_total${labels} ${formatValue(point.value)}\n`;
@@ -74,7 +82,7 @@ function serializeFamily(metric: MetricData, scopeLabels: string): string {
       text += `${name}${labels} ${formatValue(point.value)}\n`;
     }
   }
-  return text;
+  if (text !== '') yield text;
 }
 
 /**
@@ -84,9 +92,13 @@ function serializeFamily(metric: MetricData, scopeLabels: string): string {
  * and the closing `# EOF`.
  */
 export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): string {
-  const parts: string[] = [];
+  return [...openMetricsChunks(resourceMetrics, options)].join('');
+}
+
+/** The exposition of `serializeOpenMetrics` in pieces of at most `POINTS_PER_CHUNK` data points. */
+export function* openMetricsChunks(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): Generator<string> {
   if (!options.withoutTargetInfo) {
-    parts.push(`# TYPE target info\n# HELP target Target metadata\ntarget_info${braced(formatLabels(resourceMetrics.resource.attributes))} 1\n`);
+    yield `# TYPE target info\n# HELP target Target metadata\ntarget_info${braced(formatLabels(resourceMetrics.resource.attributes))} 1\n`;
   }
   const seen = new Set<string>();
   for (const scopeMetrics of resourceMetrics.scopeMetrics) {
@@ -100,12 +112,11 @@ export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, options: 
       if (options.filter !== undefined && !options.filter(metric.descriptor.name)) continue;
       // OpenMetrics forbids a family appearing twice; the first scope to define a name wins.
       const name = familyName(metric);
-      if (seen.has(name)) continue;
+      if (name === '' || name === '_' || seen.has(name)) continue;
       seen.add(name);
-      parts.push(serializeFamily(metric, scopeLabels));
+      yield* familyChunks(metric, name, scopeLabels);
     }
   }
-  parts.push('# EOF\n');
-  return parts.join('');
+  yield '# EOF\n';
 }
 

@@ -106,12 +106,20 @@ export function metricTypeOf(metric: MetricData, unknown: 'untyped' | 'unknown')
  * the metrics a filter keeps (the per-category endpoints).
  */
 export function serializePrometheus(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): string {
-  const parts: string[] = [];
+  return [...prometheusChunks(resourceMetrics, options)].join('');
+}
+
+/** Data points per chunk of the streamed exposition: small enough to keep the event loop responsive. */
+export const POINTS_PER_CHUNK = 500;
+
+/**
+ * The exposition of `serializePrometheus` in pieces of at most `POINTS_PER_CHUNK` data points, so a
+ * large registry can be written to the response with the event loop free between pieces.
+ */
+export function* prometheusChunks(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): Generator<string> {
   if (!options.withoutTargetInfo) {
     const labels = formatLabels(resourceMetrics.resource.attributes);
-    parts.push(
-      `# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info${labels.length > 0 ? `{${labels}}` : ''} 1\n`,
-    );
+    yield `# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info${labels.length > 0 ? `{${labels}}` : ''} 1\n`;
   }
   let metricsWritten = 0;
   for (const scopeMetrics of resourceMetrics.scopeMetrics) {
@@ -124,15 +132,13 @@ export function serializePrometheus(resourceMetrics: ResourceMetrics, options: S
     }
     for (const metric of scopeMetrics.metrics) {
       if (options.filter !== undefined && !options.filter(metric.descriptor.name)) continue;
-      const block = serializeMetric(metric, scopeLabels);
-      if (block !== '') {
-        parts.push(block);
-        metricsWritten++;
-      }
+      const name = exposedName(metric);
+      if (name === '' || name === '_') continue;
+      metricsWritten++;
+      yield* metricChunks(metric, name, scopeLabels);
     }
   }
-  if (metricsWritten === 0) parts.push(NO_REGISTERED_METRICS);
-  return parts.join('');
+  if (metricsWritten === 0) yield NO_REGISTERED_METRICS;
 }
 
 /** Join two label lists, either of which may be empty. */
@@ -142,21 +148,30 @@ export function joinLabels(own: string, extra: string): string {
   return `${own},${extra}`;
 }
 
-function serializeMetric(metric: MetricData, scopeLabels: string): string {
-  const name = exposedName(metric);
-  if (name === '' || name === '_') return '';
+function* metricChunks(metric: MetricData, name: string, scopeLabels: string): Generator<string> {
   let text = `# HELP ${name} ${escapeText(metric.descriptor.description || 'description missing')}\n`;
   if (metric.descriptor.unit) text += `# UNIT ${name} ${escapeText(metric.descriptor.unit)}\n`;
   text += `# TYPE ${name} ${metricTypeOf(metric, 'untyped')}\n`;
+  let points = 0;
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
-    for (const point of metric.dataPoints) text += serializeHistogramPoint(name, point, scopeLabels);
+    for (const point of metric.dataPoints) {
+      text += serializeHistogramPoint(name, point, scopeLabels);
+      if (++points % POINTS_PER_CHUNK === 0) {
+        yield text;
+        text = '';
+      }
+    }
   } else {
     for (const point of metric.dataPoints as Array<DataPoint<number>>) {
       const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
       text += `${name}${labels.length > 0 ? `{${labels}}` : ''} ${formatValue(point.value)}\n`;
+      if (++points % POINTS_PER_CHUNK === 0) {
+        yield text;
+        text = '';
+      }
     }
   }
-  return text;
+  if (text !== '') yield text;
 }
 
 function serializeHistogramPoint(name: string, point: DataPoint<Histogram>, scopeLabels: string): string {

@@ -3,7 +3,7 @@ import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetr
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { describe, expect, it } from 'vitest';
-import { serializePrometheus } from '../src/index.js';
+import { POINTS_PER_CHUNK, createTelemetryMetricProducer, openMetricsChunks, prometheusChunks, serializeOpenMetrics, serializePrometheus } from '../src/index.js';
 import { promtoolCheckMetrics, componentAvailable } from '../../../test-support/prometheus.js';
 
 class PullReader extends MetricReader {
@@ -56,6 +56,25 @@ describe('serializePrometheus', () => {
     const resourceMetrics = await populatedMetrics();
     const stock = new PrometheusSerializer('', false, undefined, false, false).serialize(resourceMetrics);
     expect(serializePrometheus(resourceMetrics, { withScopeInfo: true })).toBe(stock);
+  });
+
+  it('streams large registries in pieces of at most POINTS_PER_CHUNK data points, same text', async () => {
+    // Producer export: the SDK's own per-instrument series limit (2000) does not apply.
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer', maxSeriesPerMetric: 5000 });
+    const reader = new PullReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
+    new MeterProvider({ readers: [reader] });
+    for (let index = 0; index < 2600; index++) {
+      telemetry.recordProviderResponseTime(`provider-${index}`, index / 1000);
+      telemetry.setProviderHealthScore(`provider-${index}`, 0.5);
+    }
+    const { resourceMetrics } = await reader.collect();
+    const pieces = [...prometheusChunks(resourceMetrics)];
+    expect(pieces.length).toBeGreaterThanOrEqual(Math.ceil(5200 / POINTS_PER_CHUNK));
+    expect(pieces.join('')).toBe(serializePrometheus(resourceMetrics));
+    for (const piece of pieces) expect(piece.split('\n').filter((line) => line.startsWith('provider_response_time_seconds_count')).length).toBeLessThanOrEqual(POINTS_PER_CHUNK);
+    const openMetricsPieces = [...openMetricsChunks(resourceMetrics)];
+    expect(openMetricsPieces.length).toBeGreaterThan(5);
+    expect(openMetricsPieces.join('')).toBe(serializeOpenMetrics(resourceMetrics));
   });
 
   it('is stable across scrapes (label strings are cached per series)', async () => {

@@ -273,8 +273,10 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
             await reference.applyBatch(batch);
             await store.applyBatch(batch);
           }
-          const want = await reference.listAllModelHealth();
-          const got = await store.listAllModelHealth();
+          // listAllModelHealth promises no order: compare in key order.
+          const byKey = (a: ModelHealthRecord, b: ModelHealthRecord) => `${a.provider}/${a.model}`.localeCompare(`${b.provider}/${b.model}`);
+          const want = [...(await reference.listAllModelHealth())].sort(byKey);
+          const got = [...(await store.listAllModelHealth())].sort(byKey);
           expect(got.map(comparable)).toEqual(want.map(comparable));
           got.forEach((record, index) => expect(record.avgResponseTimeMs).toBeCloseTo(want[index]?.avgResponseTimeMs as number, 6));
         }),

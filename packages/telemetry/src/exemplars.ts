@@ -9,6 +9,15 @@ export interface Exemplar {
   timestampSeconds: number;
 }
 
+class ExemplarSlot implements Exemplar {
+  constructor(
+    public value: number,
+    public traceId: string,
+    public spanId: string,
+    public timestampSeconds: number,
+  ) {}
+}
+
 /**
  * Exemplars of one histogram series, one slot per bucket (the last slot is `+Inf`), newest wins.
  * Slots are updated in place, so recording allocates nothing once a bucket has had one.
@@ -65,7 +74,7 @@ export function captureExemplar(
   const timestampSeconds = Date.now() / 1000;
   const slot = slots.slots[index];
   if (slot === undefined) {
-    slots.slots[index] = { value, traceId: spanContext.traceId, spanId: spanContext.spanId, timestampSeconds };
+    slots.slots[index] = new ExemplarSlot(value, spanContext.traceId, spanContext.spanId, timestampSeconds);
   } else {
     slot.value = value;
     slot.traceId = spanContext.traceId;

@@ -229,7 +229,8 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   }
 
   async listAllModelHealth(): Promise<readonly ModelHealthRecord[]> {
-    return this.sorted();
+    // No order promised here: the provider health tracker reads every record each tick.
+    return Array.from(this.records.values(), (record) => ({ ...record }));
   }
 
   async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {

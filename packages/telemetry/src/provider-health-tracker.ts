@@ -125,7 +125,8 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   }
   const clock = options.clock ?? systemClock;
   const telemetry = options.telemetry ?? getTelemetry();
-  const previous = new Map<string, Counts>();
+  const previous = new Map<string, Map<string, Counts>>();
+  const modelDeltas = new Map<string, { calls: number; successes: number }>();
   const uptimeWindows = new Map<string, HourlyWindow>();
   let snapshot: ProviderHealthSnapshot[] = [];
   let byProvider = new Map<string, ProviderHealthSnapshot>();
@@ -138,33 +139,34 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   const aggregate = (records: readonly ModelHealthRecord[]): ProviderHealthSnapshot[] => {
     const hour = Math.floor(clock.now() / HOUR_MS);
     const providers = new Map<string, { models: number; total: Counts; delta: Counts }>();
-    const modelDeltas = new Map<string, { calls: number; successes: number }>();
+    // Per-model figures of this tick, reset rather than reallocated (10 000 models tick in a few ms).
+    for (const figures of modelDeltas.values()) {
+      figures.calls = 0;
+      figures.successes = 0;
+    }
     for (const record of records) {
-      const key = `${record.provider}\u0000${record.model}`;
-      const current: Counts = {
-        calls: record.callCount,
-        successes: record.successCount,
-        errors: record.errorCount,
-        totalResponseMs: (record.avgResponseTimeMs ?? 0) * record.callCount,
-      };
-      const before = previous.get(key);
-      // A store that was reset reports fewer calls than before: treat the new counts as the delta.
-      const delta: Counts =
-        before !== undefined && current.calls >= before.calls
-          ? {
-              calls: current.calls - before.calls,
-              successes: current.successes - before.successes,
-              errors: current.errors - before.errors,
-              totalResponseMs: current.totalResponseMs - before.totalResponseMs,
-            }
-          : current;
-      previous.set(key, current);
+      const calls = record.callCount;
+      const totalResponseMs = (record.avgResponseTimeMs ?? 0) * calls;
+      let byModel = previous.get(record.provider);
+      if (byModel === undefined) previous.set(record.provider, (byModel = new Map()));
+      let before = byModel.get(record.model);
+      if (before === undefined) byModel.set(record.model, (before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 }));
+      // A store that was reset reports fewer calls than before: the new counts are then the delta.
+      const reset = calls < before.calls;
+      const deltaCalls = reset ? calls : calls - before.calls;
+      const deltaSuccesses = reset ? record.successCount : record.successCount - before.successes;
+      const deltaErrors = reset ? record.errorCount : record.errorCount - before.errors;
+      const deltaResponseMs = reset ? totalResponseMs : totalResponseMs - before.totalResponseMs;
+      before.calls = calls;
+      before.successes = record.successCount;
+      before.errors = record.errorCount;
+      before.totalResponseMs = totalResponseMs;
 
       // The uptime gauge is per model, so a model served by several providers is one figure.
-      const modelDelta = modelDeltas.get(record.model) ?? { calls: 0, successes: 0 };
-      modelDelta.calls += delta.calls;
-      modelDelta.successes += delta.successes;
-      modelDeltas.set(record.model, modelDelta);
+      let figures = modelDeltas.get(record.model);
+      if (figures === undefined) modelDeltas.set(record.model, (figures = { calls: 0, successes: 0 }));
+      figures.calls += deltaCalls;
+      figures.successes += deltaSuccesses;
 
       let entry = providers.get(record.provider);
       if (entry === undefined) {
@@ -176,8 +178,14 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
         providers.set(record.provider, entry);
       }
       entry.models += 1;
-      addCounts(entry.total, current);
-      addCounts(entry.delta, delta);
+      entry.total.calls += calls;
+      entry.total.successes += record.successCount;
+      entry.total.errors += record.errorCount;
+      entry.total.totalResponseMs += totalResponseMs;
+      entry.delta.calls += deltaCalls;
+      entry.delta.successes += deltaSuccesses;
+      entry.delta.errors += deltaErrors;
+      entry.delta.totalResponseMs += deltaResponseMs;
     }
 
     for (const [model, delta] of modelDeltas) {
@@ -259,13 +267,6 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
     healthScore: (provider) => byProvider.get(provider)?.healthScore,
     toJSON: () => ({ intervalMs, ticks, failures, providers: snapshot }),
   };
-}
-
-function addCounts(target: Counts, source: Counts): void {
-  target.calls += source.calls;
-  target.successes += source.successes;
-  target.errors += source.errors;
-  target.totalResponseMs += source.totalResponseMs;
 }
 
 function clamp01(value: number): number {

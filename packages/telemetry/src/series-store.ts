@@ -39,6 +39,16 @@ export interface SeriesLimits {
   readonly maxLabelLength: number;
 }
 
+/**
+ * A class rather than an object literal: V8 then keeps `value` as an unboxed double updated in
+ * place, so `cell.value += x` allocates nothing (measured in the record-path benchmark).
+ */
+class Cell implements SeriesCell {
+  value = 0;
+  histogram: HistogramState | undefined = undefined;
+  constructor(readonly attributes: Attributes) {}
+}
+
 /** Label value used in place of real values once a metric reaches its series limit. */
 export const OVERFLOW_LABEL_VALUE = 'other';
 
@@ -195,7 +205,7 @@ export class SeriesStore {
     values.forEach((value, index) => {
       if (value !== undefined) attributes[this.definition.labels[index] as string] = value;
     });
-    const cell: SeriesCell = { value: 0, attributes: Object.freeze(attributes) };
+    const cell = new Cell(Object.freeze(attributes));
     this.cells.push(cell);
     return cell;
   }
