@@ -20,7 +20,7 @@ export interface ModelHealthRecord {
 
 /** Anything the provider health tracker can read per-model health from. */
 export interface ModelHealthSource {
-  /** Every tracked (provider, model) record. */
+  /** Every tracked (provider, model) record, in no particular order. */
   listAllModelHealth(): Promise<readonly ModelHealthRecord[]>;
 }
 

@@ -75,6 +75,12 @@ const UPTIME_WINDOW_HOURS = 24;
 class HourlyWindow {
   private readonly buckets: Array<{ hour: number; calls: number; successes: number }> = [];
 
+  /** Whether adding nothing in `hour` would leave the uptime as it is (no bucket to expire). */
+  unchangedWithoutCalls(hour: number): boolean {
+    const first = this.buckets[0];
+    return first === undefined || first.hour > hour - UPTIME_WINDOW_HOURS;
+  }
+
   add(hour: number, calls: number, successes: number): void {
     const last = this.buckets[this.buckets.length - 1];
     if (last !== undefined && last.hour === hour) {
@@ -191,6 +197,8 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
     for (const [model, delta] of modelDeltas) {
       let window = uptimeWindows.get(model);
       if (window === undefined) uptimeWindows.set(model, (window = new HourlyWindow()));
+      // Most models of a large registry had no call since the last tick: their uptime stands.
+      else if (delta.calls === 0 && window.unchangedWithoutCalls(hour)) continue;
       window.add(hour, delta.calls, delta.successes);
       const uptime = window.uptime();
       if (uptime !== undefined) telemetry.setModelUptime24h(model, uptime);

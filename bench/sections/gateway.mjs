@@ -1,0 +1,266 @@
+// Section 3: end-to-end overhead of telemetry in the example gateway. Two gateway processes run
+// side by side, one with OTEL_SDK_DISABLED=true (A) and one with telemetry on (B); autocannon loads
+// them alternately (A, B, A, B, ...) over loopback, non-streaming and streaming chat completions.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { emit, log, pick, sleep, summarize } from '../lib/common.mjs';
+
+const MAIN = fileURLToPath(new URL('../../examples/gateway/dist/main.js', import.meta.url));
+if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
+
+const ROUNDS = pick(5, 1);
+const DURATION_S = pick(4, 1);
+const WARMUP_S = pick(3, 1);
+const CONNECTIONS = 10;
+
+const MODES = {
+  nonStreaming: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }] },
+  streaming: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }], stream: true },
+};
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/**
+ * CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat. Per-request
+ * CPU time is much less sensitive to other load on a shared machine than requests per second.
+ */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN; // not Linux
+  }
+}
+
+/** Start one gateway; resolves with its base URL once it logs "gateway listening". */
+function startGateway(name, telemetryOn, { nodeArgs = [], env: extraEnv = {} } = {}) {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('OTEL_') || key === 'METRICS_TOKEN' || key.startsWith('UPSTREAM_') || key === 'GATEWAY_PROVIDERS_FILE') delete env[key];
+  Object.assign(env, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DEMO_LATENCY_MS: '0',
+    DEMO_ERROR_RATE: '0',
+    DEMO_TRAFFIC_RPS: '0',
+    OTEL_SDK_DISABLED: telemetryOn ? 'false' : 'true',
+    NODE_ENV: 'production',
+    ...extraEnv,
+  });
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no "gateway listening" line within 20 s; stderr: ${stderr}`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
+    // Keep draining stdout for the whole run so the child never blocks on a full pipe.
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry.msg === 'gateway listening') {
+        clearTimeout(timer);
+        resolve({ name, child, url: entry.url, telemetry: entry.telemetry });
+      }
+    });
+  });
+}
+
+/** One autocannon run; latency percentiles from every 2xx response's exact duration (autocannon's own histogram has 1 ms resolution). */
+async function load(gateway, body, durationS) {
+  const latencies = [];
+  const instance = autocannon({
+    url: `${gateway.url}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration: durationS,
+  });
+  instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
+  });
+  const cpuBefore = cpuSeconds(gateway.child.pid);
+  const result = await instance;
+  const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
+  const stats = latencies.length > 0 ? summarize(latencies) : undefined;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requestsPerSec: result.requests.average,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    p50Ms: stats?.p50,
+    p99Ms: stats ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : undefined,
+    meanMs: stats?.mean,
+    cpuMsPerRequest: (cpuUsed * 1000) / Math.max(1, result.requests.total),
+  };
+}
+
+const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+function interval(values) {
+  const n = values.length;
+  const mean = values.reduce((sum, value) => sum + value, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1)) : Infinity;
+  const half = n > 1 ? ((T_975[n - 2] ?? 1.96) * sd) / Math.sqrt(n) : Infinity;
+  return { mean, low: mean - half, high: mean + half };
+}
+// The sequence is A0 B0 A1 B1 … A(n): every B run is compared with the A runs on both sides of it
+// (A-B-A), which cancels any load drift that is linear over the ~2 runs.
+/** Geometric mean of the per-round ratios B_i / sqrt(A_i · A_i+1) with a 95 % interval (t on the log ratios). */
+function pairedRatio(runs, field) {
+  const logs = runs.on.map((on, index) => Math.log(on[field]) - (Math.log(runs.off[index][field]) + Math.log(runs.off[index + 1][field])) / 2);
+  const { mean, low, high } = interval(logs);
+  return { estimate: Math.exp(mean), low: Math.exp(low), high: Math.exp(high), perRound: logs.map(Math.exp) };
+}
+/** Mean of the per-round differences B_i - (A_i + A_i+1) / 2 with a 95 % interval. */
+function pairedDelta(runs, field) {
+  const { mean, low, high } = interval(runs.on.map((on, index) => on[field] - (runs.off[index][field] + runs.off[index + 1][field]) / 2));
+  return { estimate: mean, low, high };
+}
+
+/**
+ * Where a telemetry-on gateway spends its CPU, from a V8 CPU profile taken under the same load:
+ * self time by origin. Shares within one process do not depend on how busy the machine is.
+ * Inlined frames count for the function they were inlined into, so these are lower bounds for the
+ * libraries and upper bounds for "application".
+ */
+function attributeProfile(profile, window) {
+  // Only samples inside the measured load: `window` is [start, end] in µs before the profile's end
+  // (the process exit), which excludes start-up (module loading) and shutdown.
+  const byNode = new Map();
+  let timestamp = profile.startTime;
+  for (let index = 0; index < profile.samples.length; index++) {
+    const delta = profile.timeDeltas[index] ?? 0;
+    timestamp += delta;
+    const beforeEnd = profile.endTime - timestamp;
+    if (beforeEnd > window[0] || beforeEnd < window[1]) continue;
+    byNode.set(profile.samples[index], (byNode.get(profile.samples[index]) ?? 0) + delta);
+  }
+  const totals = { openTelemetry: 0, ourPackages: 0, asyncHooks: 0, garbageCollector: 0, applicationAndNode: 0 };
+  let idle = 0;
+  for (const node of profile.nodes) {
+    const time = byNode.get(node.id) ?? 0;
+    if (time === 0) continue;
+    const { url, functionName } = node.callFrame;
+    if (functionName === '(idle)') idle += time;
+    else if (functionName === '(garbage collector)') totals.garbageCollector += time;
+    else if (url.includes('/@opentelemetry/')) totals.openTelemetry += time;
+    else if (/\/packages\/telemetry(-node)?\//.test(url) || url.includes('/@gatewayz/telemetry')) totals.ourPackages += time;
+    else if (/async_hooks|async_local_storage|async_context/.test(url)) totals.asyncHooks += time;
+    else totals.applicationAndNode += time;
+  }
+  const busy = Object.values(totals).reduce((sum, value) => sum + value, 0);
+  const shares = Object.fromEntries(Object.entries(totals).map(([key, value]) => [key, value / busy]));
+  return { busyMs: busy / 1000, idleMs: idle / 1000, shares, telemetryShare: shares.openTelemetry + shares.ourPackages + shares.asyncHooks };
+}
+
+const gateways = [];
+const results = { rounds: ROUNDS, durationS: DURATION_S, connections: CONNECTIONS, modes: {} };
+try {
+  const off = await startGateway('telemetry off (OTEL_SDK_DISABLED=true)', false);
+  gateways.push(off);
+  const on = await startGateway('telemetry on', true);
+  gateways.push(on);
+  log('gateway', `A: ${off.url} (${off.telemetry}), B: ${on.url} (${on.telemetry})`);
+
+  // Both must behave as configured: A answers 503 on /metrics, B serves the helpers' metrics.
+  const offMetrics = await fetch(`${off.url}/metrics`);
+  await offMetrics.text();
+  results.sanity = { offMetricsStatus: offMetrics.status };
+
+  for (const [mode, body] of Object.entries(MODES)) {
+    const probe = await fetch(`${on.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const probeText = await probe.text();
+    if (probe.status !== 200) throw new Error(`${mode} probe answered ${probe.status}: ${probeText.slice(0, 200)}`);
+    if (body.stream && !probeText.includes('data: [DONE]')) throw new Error(`${mode} probe is not a complete SSE stream`);
+    // Warm up both processes (JIT, connection pools) before measuring.
+    await load(off, body, WARMUP_S);
+    await load(on, body, WARMUP_S);
+    const runs = { off: [await load(off, body, DURATION_S)], on: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      await sleep(200);
+      runs.on.push(await load(on, body, DURATION_S));
+      await sleep(200);
+      runs.off.push(await load(off, body, DURATION_S));
+      log('gateway', `${mode} round ${round + 1}: on ${runs.on.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${runs.on.at(-1).p99Ms?.toFixed(2)} ms | off after ${runs.off.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${runs.off.at(-1).p99Ms?.toFixed(2)} ms`);
+    }
+    const mean = (list, field) => list.reduce((sum, run) => sum + run[field], 0) / list.length;
+    const summary = {
+      off: { requestsPerSec: mean(runs.off, 'requestsPerSec'), p99Ms: mean(runs.off, 'p99Ms'), p50Ms: mean(runs.off, 'p50Ms'), cpuMsPerRequest: mean(runs.off, 'cpuMsPerRequest') },
+      on: { requestsPerSec: mean(runs.on, 'requestsPerSec'), p99Ms: mean(runs.on, 'p99Ms'), p50Ms: mean(runs.on, 'p50Ms'), cpuMsPerRequest: mean(runs.on, 'cpuMsPerRequest') },
+    };
+
+    // Paired per round (A and B ran back to back): the machine's drift cancels within a pair.
+    const throughput = pairedRatio(runs, 'requestsPerSec');
+    const cpu = pairedRatio(runs, 'cpuMsPerRequest');
+    const p99 = pairedDelta(runs, 'p99Ms');
+    summary.throughputRatio = throughput.estimate;
+    summary.throughputCi = [throughput.low, throughput.high];
+    summary.cpuCapacityRatio = 1 / cpu.estimate;
+    summary.cpuCapacityCi = [1 / cpu.high, 1 / cpu.low];
+    summary.p99DeltaMs = p99.estimate;
+    summary.p99DeltaCi = [p99.low, p99.high];
+    // met / not met only when the 95 % interval is on one side of the target; otherwise the noise
+    // of this run is larger than the effect and the verdict is 'inconclusive'.
+    summary.throughputMet = throughput.low >= 0.95 ? true : throughput.high < 0.95 ? false : 'inconclusive';
+    summary.p99Met = p99.high <= 1 ? true : p99.low > 1 ? false : 'inconclusive';
+    summary.failures = [...runs.off, ...runs.on].reduce((sum, run) => sum + run.non2xx + run.errors + run.timeouts, 0);
+    results.modes[mode] = { runs, summary };
+  }
+
+  // CPU profiles of two more gateways (telemetry on, and off as the baseline) under the same
+  // non-streaming load.
+  results.profiles = {};
+  for (const [key, telemetryOn] of [['on', true], ['off', false]]) {
+    const profileDir = mkdtempSync(join(tmpdir(), 'gatewayz-gateway-profile-'));
+    const profiled = await startGateway(`telemetry ${key}, profiled`, telemetryOn, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+    gateways.push(profiled);
+    await load(profiled, MODES.nonStreaming, Math.max(1, WARMUP_S));
+    const loadStart = performance.now();
+    const profiledRun = await load(profiled, MODES.nonStreaming, DURATION_S);
+    const loadEnd = performance.now();
+    let exitAt;
+    const exited = new Promise((resolve) =>
+      profiled.child.once('exit', () => {
+        exitAt = performance.now();
+        resolve();
+      }),
+    );
+    profiled.child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+    if (file !== undefined && exitAt !== undefined) {
+      // Trim 100 ms at each edge: ramp-up of the connections and the last responses in flight.
+      const window = [(exitAt - loadStart - 100) * 1000, (exitAt - loadEnd + 100) * 1000];
+      results.profiles[key] = { requests: profiledRun.total, ...attributeProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), window) };
+      log('gateway', `profile (telemetry ${key}): telemetry ${(results.profiles[key].telemetryShare * 100).toFixed(1)} % of busy CPU`);
+    }
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+  results.profile = results.profiles.on;
+
+  const onMetrics = await fetch(`${on.url}/metrics`);
+  const onText = await onMetrics.text();
+  results.sanity.onMetricsStatus = onMetrics.status;
+  results.sanity.onHasProviderLatency = onText.includes('provider_response_time_seconds_bucket');
+  results.sanity.onSeries = onText.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
+} finally {
+  for (const gateway of gateways) gateway.child.kill('SIGTERM');
+  await sleep(300);
+  for (const gateway of gateways) if (gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+}
+emit(results);
