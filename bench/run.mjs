@@ -54,6 +54,7 @@ const SECTIONS = [
   })),
   { id: 'memory-flood', script: 'memory.mjs', args: ['flood'], flags: GC, timeoutS: 180 },
   { id: 'model-health', script: 'model-health.mjs', flags: GC, timeoutS: 180 },
+  { id: 'model-health-db', script: 'model-health-db.mjs', flags: [], timeoutS: 400 },
   { id: 'spans', script: 'spans.mjs', flags: GC, timeoutS: 180 },
   { id: 'gateway', script: 'gateway.mjs', flags: [], timeoutS: 400 },
 ];

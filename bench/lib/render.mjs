@@ -47,6 +47,21 @@ function profileEstimates(profiles) {
 
 export function evaluateTargets(results) {
   const targets = [];
+  const database = results['model-health-db'];
+  const recordTarget = {
+    id: 'model-health-record',
+    area: '5. Model health',
+    target: '`recordModelCall` at least 1,000,000 calls/s on the request path',
+    measured: database ? `${int(database.recordCallsPerSecond)} calls/s (${nsText(database.recordNsPerCall)} ns/call)` : 'not run',
+    met: database ? database.recordCallsPerSecond >= 1_000_000 : undefined,
+  };
+  const roundTripTarget = {
+    id: 'model-health-roundtrips',
+    area: '5. Model health',
+    target: 'Database round trips per 10,000 calls at least 1,000× fewer than per-call upserts (real PostgREST)',
+    measured: database ? `${int(database.writeBehind.requestsPer10k)} vs ${int(database.naive.requestsPer10k)} (${int(database.roundTripRatio)}×)` : 'not run',
+    met: database ? database.roundTripRatio >= 1000 : undefined,
+  };
   for (const key of RECORD_KEYS) {
     const result = results[`record-${key}`];
     targets.push({
@@ -154,6 +169,7 @@ export function evaluateTargets(results) {
     measured: health ? `mean ${fixed(health.tracker.tickMs.mean, 2)} ms, p50 ${fixed(health.tracker.tickMs.p50, 2)} ms, p99 ${fixed(health.tracker.tickMs.p99, 2)} ms` : 'not run',
     met: health ? health.tracker.met : undefined,
   });
+  targets.push(recordTarget, roundTripTarget);
 
   const spans = results.spans;
   targets.push({
@@ -445,6 +461,29 @@ function renderMemory(results) {
       '',
     );
   }
+  return out.join('\n');
+}
+
+function renderModelHealthDatabase(results) {
+  const result = results['model-health-db'];
+  const out = ['### Writes to the Supabase store (real PostgreSQL + PostgREST)', ''];
+  if (!result) return [...out, '_Not run._', ''].join('\n');
+  out.push(
+    `\`recordModelCall\` on a recorder backed by \`SupabaseModelHealthStore\`: ${int(result.recordCallsPerSecond)} calls/s (${nsText(result.recordNsPerCall)} ns/call over ${int(result.recordIterations)} calls; the request path does no I/O, the ${int(result.recordIterations)} calls then reached the database in ${int(result.hotFlushRequests)} request(s)).`,
+    '',
+    `${int(result.calls)} calls over 50 (provider, model) pairs, round trips counted at the PostgREST proxy:`,
+    '',
+    table(
+      ['Writer', 'Round trips', 'per 10,000 calls', 'Wall time'],
+      [
+        ['Write-behind recorder (one `record_model_calls` per flush)', int(result.writeBehind.requests), int(result.writeBehind.requestsPer10k), `${fixed(result.writeBehind.ms, 1)} ms`],
+        ['Naive upsert per call', int(result.naive.requests), int(result.naive.requestsPer10k), `${fixed(result.naive.ms, 0)} ms`],
+      ],
+    ),
+    '',
+    `Round trips: naive / write-behind = ${int(result.roundTripRatio)}× (target ≥ 1,000×). Both leave exactly ${int(result.calls)} calls in the table.`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -833,6 +872,7 @@ export function renderReport({ machine, results, failures, short, partial }) {
   out.push(renderGateway(results));
   out.push(renderMemory(results));
   out.push(renderModelHealth(results));
+  out.push(renderModelHealthDatabase(results));
   out.push(renderSpans(results));
   out.push(renderProposals(results, targets));
   out.push(renderFindings(results));
