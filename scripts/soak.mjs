@@ -112,10 +112,12 @@ child.kill('SIGTERM');
 const exitCode = await new Promise((resolve) => child.once('exit', resolve));
 
 const afterWarmup = samples.filter((entry) => entry.t >= warmupSeconds);
-// The lowest of three samples approximates the live heap after a collection (heap use saws up and down).
+// Heap use saws up and down between collections; the lowest sample of a stretch approximates the
+// live heap. Compare the first half after warm-up with the second half.
 const lowest = (entries) => Math.min(...entries.map((entry) => entry.heapMb));
-const heapStart = afterWarmup.length > 0 ? lowest(afterWarmup.slice(0, 3)) : 0;
-const heapEnd = afterWarmup.length > 0 ? lowest(afterWarmup.slice(-3)) : 0;
+const half = Math.ceil(afterWarmup.length / 2);
+const heapStart = afterWarmup.length > 1 ? lowest(afterWarmup.slice(0, half)) : 0;
+const heapEnd = afterWarmup.length > 1 ? lowest(afterWarmup.slice(half)) : 0;
 const heapGrowth = heapEnd - heapStart;
 const loopP99Max = Math.max(...samples.map((entry) => entry.loopP99Ms));
 const rssMax = Math.max(...samples.map((entry) => entry.rssMb));
@@ -135,7 +137,7 @@ const lines = [
   `| Requests sent | ${sent} |`,
   `| Unexpected errors | ${unexpected.length} |`,
   `| Client p99 latency | ${p99.toFixed(1)} ms |`,
-  `| Heap (lowest of 3 samples) after ${warmupSeconds} s warm-up → end | ${heapStart.toFixed(1)} MB → ${heapEnd.toFixed(1)} MB (growth ${heapGrowth.toFixed(1)} MB; bound ${heapBoundMb} MB) |`,
+  `| Live heap (lowest sample) in the first → second half after ${warmupSeconds} s warm-up | ${heapStart.toFixed(1)} MB → ${heapEnd.toFixed(1)} MB (growth ${heapGrowth.toFixed(1)} MB; bound ${heapBoundMb} MB) |`,
   `| Peak RSS | ${rssMax.toFixed(1)} MB |`,
   `| Event-loop delay p99 (worst 5 s sample) | ${loopP99Max.toFixed(2)} ms |`,
   `| Model-health calls recorded | ${health.total_calls} (successes ${health.total_successes}, errors ${health.total_errors}) |`,

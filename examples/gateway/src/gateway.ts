@@ -31,7 +31,7 @@ export interface GatewayOptions {
 }
 
 /** The logging the gateway needs: `StructuredLogger` from @gatewayz/telemetry-node fits. */
-export type GatewayLogger = Pick<StructuredLogger, 'debug' | 'info' | 'warn' | 'error'>;
+export type GatewayLogger = Pick<StructuredLogger, 'debug' | 'info' | 'warn' | 'error' | 'enabled'>;
 
 export interface Gateway {
   readonly app: Hono;
@@ -156,10 +156,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       await contextApi.with(active, next);
     } finally {
       const status = c.res.status;
-      // Access log at debug level (LOG_LEVEL=debug), correlated with the request span.
-      contextApi.with(active, () =>
-        log.debug('request', { method, route, status, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 }),
-      );
+      // Access log at debug level (LOG_LEVEL=debug), correlated with the request span; nothing is
+      // built on the request path when debug is off.
+      if (log.enabled('debug')) {
+        contextApi.with(active, () =>
+          log.debug('request', { method, route, status, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 }),
+        );
+      }
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();

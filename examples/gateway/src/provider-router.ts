@@ -249,8 +249,9 @@ export class ProviderRouter {
     const seconds = durationMs / 1000;
     const name = provider.name;
     this.options.anomalies?.observe({ provider: name, latencySeconds: seconds, success: completion.status === 'success' });
-    // Record inside the attempt span so latency histograms carry it as their exemplar.
-    contextApi.with(trace.setSpan(contextApi.active(), span), () => {
+    // Record inside the attempt span so latency histograms carry it as their exemplar (only a
+    // recording span can be one: skip the context switch otherwise).
+    const record = (): void => {
       if (completion.status !== 'success') {
         this.options.logger?.warn('provider attempt failed', {
           provider: name,
@@ -291,7 +292,9 @@ export class ProviderRouter {
           telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
         }
       }
-    });
+    };
+    if (span.isRecording()) contextApi.with(trace.setSpan(contextApi.active(), span), record);
+    else record();
     try {
       sink.recordCall({
         provider: name,
