@@ -14,6 +14,7 @@ import {
   GatewayTelemetry,
   PACKAGE_VERSION,
   TelemetryConfigurationError,
+  peekTelemetry,
   setTelemetry,
   type GatewayTelemetryOptions,
 } from '@gatewayz/telemetry';
@@ -123,8 +124,11 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   }
   const token = metricsToken === '' ? undefined : metricsToken;
   // The helpers aggregate in-process and are collected through a metric producer: recording never
-  // enters the SDK, and collection reads the series directly.
-  const telemetry = new GatewayTelemetry({ ...options.telemetry, exportVia: 'producer' });
+  // enters the SDK, and collection reads the series directly. When helpers already ran before the
+  // SDK started, their shared instance is kept, with the counts and gauges it holds.
+  const existing = options.telemetry === undefined ? peekTelemetry() : undefined;
+  const telemetry =
+    existing !== undefined && existing.useProducerExport() ? existing : new GatewayTelemetry({ ...options.telemetry, exportVia: 'producer' });
   setTelemetry(telemetry);
   const envLevel = env['LOG_LEVEL']?.trim().toLowerCase();
   if (envLevel !== undefined && envLevel !== '' && !isLogLevel(envLevel)) {
@@ -160,6 +164,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       forceFlush: async () => {},
       shutdown: async () => {
         for (const task of shutdownTasks.splice(0)) await task();
+        if (peekTelemetry() === telemetry) setTelemetry(undefined);
       },
     };
   }
@@ -254,6 +259,8 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
         metrics.disable();
         trace.disable();
         logs.disable();
+        // A later startTelemetry() starts from fresh series, not this run's.
+        if (peekTelemetry() === telemetry) setTelemetry(undefined);
       })();
       return shuttingDown;
     },

@@ -54,6 +54,21 @@ describe('startTelemetry', () => {
     expect(text).toContain('provider_response_time_seconds_bucket{provider="provider-0",le="0.5"} 1');
   });
 
+  it('keeps what helpers recorded before the SDK started (imported and used first)', async () => {
+    incrementCostByProvider('early', 0.25);
+    setCircuitBreakerState('early', 'half_open');
+    running = startTelemetry({ traces: false, hostMetrics: false, env: {} });
+    incrementCostByProvider('early', 0.5);
+    recordProviderResponseTime('early', 0.3);
+    const text = await scrape(running);
+    expect(text).toContain('gatewayz_cost_by_provider_total{provider="early"} 0.75');
+    expect(text).toContain('gatewayz_circuit_breaker_state{provider="early",state="half_open"} 1');
+    expect(text).toContain('provider_response_time_seconds_count{provider="early"} 1');
+    await running.shutdown();
+    running = startTelemetry({ traces: false, hostMetrics: false, env: {} });
+    expect(await scrape(running)).not.toContain('provider="early"');
+  });
+
   it('exports spans through the given exporter and flushes them on shutdown', async () => {
     const exporter = new InMemorySpanExporter();
     running = startTelemetry({ traces: { spanProcessors: [new SimpleSpanProcessor(exporter)] }, hostMetrics: false, env: {} });

@@ -30,8 +30,16 @@ export function configureTelemetry(options: GatewayTelemetryOptions = {}): Gatew
   return shared;
 }
 
-/** Use an existing instance as the shared one (for example one created by `startTelemetry()`). */
-export function setTelemetry(telemetry: GatewayTelemetry): void {
+/** The shared instance if something created it already, without creating one. */
+export function peekTelemetry(): GatewayTelemetry | undefined {
+  return shared;
+}
+
+/**
+ * Use an existing instance as the shared one (for example one created by `startTelemetry()`);
+ * `undefined` forgets it, so the next use creates a fresh one.
+ */
+export function setTelemetry(telemetry: GatewayTelemetry | undefined): void {
   shared = telemetry;
 }
 

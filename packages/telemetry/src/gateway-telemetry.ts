@@ -118,8 +118,7 @@ export class GatewayTelemetry {
   readonly maxLabelLength: number;
   private readonly onInvalidInput: 'drop' | 'throw';
   private readonly exemplars: boolean;
-  /** How values are exported; see the option. */
-  readonly exportVia: 'instruments' | 'producer';
+  private exportMode: 'instruments' | 'producer';
   /** When this instance started aggregating (cumulative start time), in milliseconds since the epoch. */
   readonly startTimeMs = Date.now();
   private readonly explicitProvider: MeterProvider | undefined;
@@ -135,8 +134,8 @@ export class GatewayTelemetry {
     this.maxLabelLength = options.maxLabelLength ?? 128;
     this.onInvalidInput = options.onInvalidInput ?? 'drop';
     this.exemplars = options.exemplars ?? true;
-    this.exportVia = options.exportVia ?? 'instruments';
-    if (this.exportVia !== 'instruments' && this.exportVia !== 'producer') {
+    this.exportMode = options.exportVia ?? 'instruments';
+    if (this.exportMode !== 'instruments' && this.exportMode !== 'producer') {
       throw new TelemetryConfigurationError('exportVia', `expected "instruments" or "producer", got "${String(options.exportVia)}"`);
     }
     this.explicitProvider = options.meterProvider;
@@ -181,7 +180,24 @@ export class GatewayTelemetry {
       };
     }
     this.states = states;
-    if (this.explicitProvider !== undefined && this.exportVia === 'instruments') this.bindMeterProvider(this.explicitProvider);
+    if (this.explicitProvider !== undefined && this.exportMode === 'instruments') this.bindMeterProvider(this.explicitProvider);
+  }
+
+  /** How values are exported; see the `exportVia` option. */
+  get exportVia(): 'instruments' | 'producer' {
+    return this.exportMode;
+  }
+
+  /**
+   * Switch an instance that has not reached a real meter provider yet to producer export, keeping
+   * the counter and gauge values recorded so far. `startTelemetry()` does this for the shared
+   * instance when helpers ran before the SDK started. Returns false when already bound to a meter
+   * provider (its instruments keep reporting there).
+   */
+  useProducerExport(): boolean {
+    if (this.boundMeter !== undefined) return false;
+    this.exportMode = 'producer';
+    return true;
   }
 
   /**
@@ -191,7 +207,7 @@ export class GatewayTelemetry {
    * recorded before binding are kept and reported; histogram observations before binding are not.
    */
   bindMeterProvider(provider: MeterProvider): boolean {
-    if (this.exportVia === 'producer') return false;
+    if (this.exportMode === 'producer') return false;
     const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
     if (meter === NOOP_METER) return false;
     if (meter === this.boundMeter) return true;
@@ -525,7 +541,7 @@ export class GatewayTelemetry {
 
   private observe(state: MetricState, value: number, cell: SeriesCell): void {
     const boundaries = state.definition.buckets as readonly number[];
-    if (this.exportVia === 'producer') {
+    if (this.exportMode === 'producer') {
       const index = bucketIndex(boundaries, value);
       let histogram = cell.histogram;
       if (histogram === undefined) {
@@ -556,7 +572,7 @@ export class GatewayTelemetry {
 
   /** Resolve the looked-up cell, counting refusals and label overflow. */
   private cellFor(state: MetricState, cell: SeriesCell | undefined): SeriesCell | undefined {
-    if (this.boundMeter === undefined && this.exportVia === 'instruments') this.tryBindGlobal();
+    if (this.boundMeter === undefined && this.exportMode === 'instruments') this.tryBindGlobal();
     const store = state.store;
     if (cell === undefined) {
       const rejection = store.lastRejection;
@@ -626,7 +642,7 @@ export class GatewayTelemetry {
   }
 
   private tryBindGlobal(): void {
-    if (this.explicitProvider !== undefined || this.exportVia === 'producer') return;
+    if (this.explicitProvider !== undefined || this.exportMode === 'producer') return;
     this.bindMeterProvider(metrics.getMeterProvider());
   }
 

@@ -37,6 +37,7 @@ export type {
 } from './gateway-telemetry.js';
 export {
   getTelemetry,
+  peekTelemetry,
   configureTelemetry,
   setTelemetry,
   recordProviderResponseTime,
