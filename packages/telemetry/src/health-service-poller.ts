@@ -2,7 +2,7 @@ import { diag } from '@opentelemetry/api';
 import { TelemetryConfigurationError } from './errors.js';
 import type { GatewayTelemetry } from './gateway-telemetry.js';
 import { getTelemetry } from './default-telemetry.js';
-import type { TrackerClock } from './provider-health-tracker.js';
+import { startPeriodicTask, systemClock, type TrackerClock } from './periodic-task.js';
 
 /** The four endpoints of the health service, by the name used in poll results. */
 export const HEALTH_SERVICE_ENDPOINTS = {
@@ -108,15 +108,6 @@ export interface HealthServicePoller {
   toJSON(): HealthServicePollerSnapshot;
 }
 
-const systemClock: TrackerClock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    handle.unref?.();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** `/health` status words meaning the service itself reports being down. */
 const DOWN_WORDS = new Set(['unhealthy', 'down', 'fail', 'failed', 'failing', 'error', 'critical', 'unavailable', 'offline', 'dead']);
@@ -206,9 +197,6 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
   let lastSuccessAt: number | null = null;
   let lastPoll: HealthServicePoll | undefined;
   let lastFailureSummary: string | undefined;
-  let stopped = false;
-  let timer: unknown;
-  let inFlight: Promise<HealthServicePoll> | undefined;
   const activeRequests = new Set<AbortController>();
 
   // The counter exists from the start, so `increase()` also counts the first failure.
@@ -357,33 +345,15 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     return poll;
   };
 
-  const tick = (): Promise<HealthServicePoll> => {
-    if (inFlight !== undefined) return inFlight;
-    inFlight = pollOnce().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  };
-
-  const schedule = (delay: number): void => {
-    if (stopped) return;
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      void tick().then(() => schedule(intervalMs));
-    }, delay);
-  };
-
-  schedule(options.runImmediately === false ? intervalMs : 0);
+  const task = startPeriodicTask(pollOnce, { intervalMs, clock, runImmediately: options.runImmediately !== false });
 
   return {
     async stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      timer = undefined;
+      // Abort first: the poll in flight then records nothing, and stop() waits for it to settle.
       for (const controller of activeRequests) controller.abort();
-      if (inFlight !== undefined) await inFlight;
+      await task.stop();
     },
-    tick,
+    tick: task.tick,
     lastPoll: () => lastPoll,
     toJSON: () => ({
       url: baseUrl,

@@ -10,7 +10,7 @@ import {
   type ModelCall,
 } from './memory-model-health-store.js';
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health.js';
-import type { TrackerClock } from './provider-health-tracker.js';
+import { systemClock, type TrackerClock } from './periodic-task.js';
 
 export interface ModelHealthRecorderOptions {
   /** Where batches are written. */
@@ -55,15 +55,6 @@ interface PendingEntry {
   lastCalledAtMs: number;
 }
 
-const systemClock: TrackerClock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    handle.unref?.();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 function positiveInteger(option: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback;

@@ -3,24 +3,9 @@ import { TelemetryConfigurationError } from './errors.js';
 import type { GatewayTelemetry } from './gateway-telemetry.js';
 import { getTelemetry } from './default-telemetry.js';
 import { providerHealthScore } from './health-score.js';
+import { startPeriodicTask, systemClock, type TrackerClock } from './periodic-task.js';
 import type { ModelHealthRecord, ModelHealthSource } from './model-health.js';
 
-/** Timer functions the tracker schedules with; inject one for deterministic tests. */
-export interface TrackerClock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const systemClock: TrackerClock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    handle.unref?.();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** What the tracker computed for one provider on its last tick. */
 export interface ProviderHealthSnapshot {
@@ -138,9 +123,6 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   let byProvider = new Map<string, ProviderHealthSnapshot>();
   let ticks = 0;
   let failures = 0;
-  let stopped = false;
-  let timer: unknown;
-  let inFlight: Promise<readonly ProviderHealthSnapshot[]> | undefined;
 
   const aggregate = (records: readonly ModelHealthRecord[]): ProviderHealthSnapshot[] => {
     const hour = Math.floor(clock.now() / HOUR_MS);
@@ -247,30 +229,11 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
     return snapshot;
   };
 
-  const tick = (): Promise<readonly ProviderHealthSnapshot[]> => {
-    if (inFlight !== undefined) return inFlight;
-    inFlight = runTick().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  };
-
-  const schedule = (delay: number): void => {
-    if (stopped) return;
-    timer = clock.setTimeout(() => {
-      void tick().then(() => schedule(intervalMs));
-    }, delay);
-  };
-
-  schedule(options.runImmediately === false ? intervalMs : 0);
+  const task = startPeriodicTask(runTick, { intervalMs, clock, runImmediately: options.runImmediately !== false });
 
   return {
-    async stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      if (inFlight !== undefined) await inFlight;
-    },
-    tick,
+    stop: task.stop,
+    tick: task.tick,
     snapshot: () => snapshot,
     healthScore: (provider) => byProvider.get(provider)?.healthScore,
     toJSON: () => ({ intervalMs, ticks, failures, providers: snapshot }),
@@ -280,3 +243,5 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
 function clamp01(value: number): number {
   return value < 0 ? 0 : value > 1 ? 1 : value;
 }
+
+export type { TrackerClock } from './periodic-task.js';
