@@ -15,6 +15,7 @@ class HeldExporter implements LogRecordExporter {
     for (const entry of this.held.splice(0)) entry.done({ code });
   }
   async shutdown(): Promise<void> {}
+  async forceFlush(): Promise<void> {}
 }
 
 function lines(): { stream: { write(line: string): void }; parsed: () => Array<Record<string, unknown>> } {
@@ -97,7 +98,7 @@ describe('BoundedLogRecordProcessor', () => {
   });
 
   it('counts the records of failed exports', async () => {
-    const failing: LogRecordExporter = { export: (records, done) => done({ code: ExportResultCode.FAILED }), shutdown: async () => {} };
+    const failing: LogRecordExporter = { export: (records, done) => done({ code: ExportResultCode.FAILED }), shutdown: async () => {}, forceFlush: async () => {} };
     const { processor, drops, emit } = setup(failing, 100);
     emit(12);
     await processor.forceFlush();
@@ -113,6 +114,7 @@ describe('BoundedLogRecordProcessor', () => {
         done({ code: ExportResultCode.SUCCESS });
       },
       shutdown: async () => {},
+      forceFlush: async () => {},
     };
     const { provider, emit } = setup(collecting, 100);
     emit(17);

@@ -209,7 +209,8 @@ export class GatewayTelemetry {
   bindMeterProvider(provider: MeterProvider): boolean {
     if (this.exportMode === 'producer') return false;
     const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
-    if (meter === NOOP_METER) return false;
+    // Another copy of @opentelemetry/api in the process has its own no-op meter singleton.
+    if (meter === NOOP_METER || meter.constructor?.name === 'NoopMeter') return false;
     if (meter === this.boundMeter) return true;
     this.boundMeter = meter;
     for (const state of Object.values(this.states)) this.createInstrument(meter, state);

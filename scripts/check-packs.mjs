@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// Pack the three published packages, install the tarballs into a scratch project outside the
+// repository (dependencies come from the npm registry), and run each README's quick start there.
+//
+//   node scripts/check-packs.mjs            (build first: npx turbo run build)
+//   KEEP_SCRATCH=1 node scripts/check-packs.mjs   keeps the scratch directory for inspection
+//
+// The quick starts are taken from the READMEs (the first ```ts block under "## Quick start") and run
+// as .mjs with the TypeScript-only syntax they contain removed (non-null assertions `x!`). Anything
+// else changed is named in the check's output.
+import { execFile as execFileCallback, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFile = promisify(execFileCallback);
+const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const packages = ['telemetry', 'telemetry-node', 'telemetry-supabase'];
+// Peer dependencies the quick starts need, at the versions the packages are developed against.
+const peers = ['@opentelemetry/api@^1.9.0', '@opentelemetry/sdk-metrics@2.12.0', '@supabase/supabase-js@~2.100.1'];
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+let failures = 0;
+const started = performance.now();
+const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+async function check(name, body) {
+  const since = performance.now();
+  try {
+    const detail = await body();
+    console.log(`ok   ${name}${detail ? `: ${detail}` : ''} (${seconds(since)})`);
+  } catch (error) {
+    failures += 1;
+    console.log(`FAIL ${name} (${seconds(since)})\n${String(error?.stack ?? error).replace(/^/gm, '     ')}`);
+  }
+}
+
+function quickStart(folder) {
+  const readme = readFileSync(join(repository, 'packages', folder, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((part) => part.startsWith('Quick start'));
+  const block = section && /```ts\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error(`packages/${folder}/README.md: no \`\`\`ts block under "## Quick start"`);
+  // TypeScript-only syntax: non-null assertions (`process.env.X!`).
+  return block[1].replace(/([\w\])])!(?=[\s,);.])/g, '$1');
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Run a file with node in the project; resolve with { code, signal, output } or reject on timeout. */
+function run(project, file, { env = {}, timeoutMs = 30_000, onOutput } = {}) {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [file], { cwd: project, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out after ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding('utf8').on('data', (chunk) => {
+        output += chunk;
+        onOutput?.(output, child);
+      });
+    }
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ code, signal, output });
+    });
+  });
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'gatewayz-packs-'));
+const tarballs = join(scratch, 'tarballs');
+const project = join(scratch, 'project');
+mkdirSync(tarballs);
+mkdirSync(project);
+console.log(`scratch: ${scratch}`);
+
+try {
+  const files = [];
+  await check('npm pack', async () => {
+    for (const folder of packages) {
+      const directory = join(repository, 'packages', folder);
+      if (!existsSync(join(directory, 'dist', 'index.js'))) throw new Error(`packages/${folder}/dist is missing: run npx turbo run build`);
+      const { stdout } = await execFile(npm, ['pack', '--json', '--pack-destination', tarballs], { cwd: directory });
+      const [packed] = JSON.parse(stdout);
+      files.push(join(tarballs, packed.filename));
+    }
+    return files.map((file) => file.slice(tarballs.length + 1)).join(', ');
+  });
+
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'gatewayz-pack-check', private: true, type: 'module' }, null, 2));
+  await check('npm install the tarballs outside the repository', async () => {
+    if (files.length !== packages.length) throw new Error('nothing to install');
+    await execFile(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files, ...peers], { cwd: project, maxBuffer: 16 << 20 });
+    const { stdout } = await execFile(npm, ['ls', '--depth=0', '--json'], { cwd: project });
+    const installed = JSON.parse(stdout).dependencies ?? {};
+    for (const folder of packages) {
+      const name = `@gatewayz/${folder}`;
+      if (!installed[name]?.resolved?.startsWith('file:')) throw new Error(`${name} is not installed from its tarball: ${JSON.stringify(installed[name])}`);
+    }
+    return Object.entries(installed).map(([name, info]) => `${name}@${info.version}`).join(', ');
+  });
+
+  await check('@gatewayz/telemetry quick start', async () => {
+    writeFileSync(join(project, 'telemetry.mjs'), quickStart('telemetry'));
+    const { code, output } = await run(project, 'telemetry.mjs');
+    if (code !== 0 || output.trim() !== 'true') throw new Error(`exit ${code}, expected "true" (getTelemetry().isBound):\n${output}`);
+    return 'printed true';
+  });
+
+  await check('@gatewayz/telemetry-node quick start', async () => {
+    const port = await freePort();
+    // The only change: the README listens on 8080; use a free loopback port.
+    const source = quickStart('telemetry-node');
+    if (!source.includes('.listen(8080)')) throw new Error('the quick start no longer listens on 8080; update this check');
+    writeFileSync(join(project, 'telemetry-node.mjs'), source.replace('.listen(8080)', `.listen(${port}, '127.0.0.1')`));
+    const base = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, ['telemetry-node.mjs'], { cwd: project, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (chunk) => (output += chunk));
+    const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+    try {
+      let answer;
+      for (const deadline = Date.now() + 20_000; answer === undefined; ) {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
+        answer = await fetch(`${base}/`).then((response) => response.text()).catch(() => undefined);
+        if (answer === undefined) {
+          if (Date.now() > deadline) throw new Error(`no answer on ${base}:\n${output}`);
+          await new Promise((wait) => setTimeout(wait, 100));
+        }
+      }
+      if (answer !== 'ok') throw new Error(`GET / answered ${JSON.stringify(answer)}`);
+      const response = await fetch(`${base}/prometheus/metrics/providers`);
+      const text = await response.text();
+      if (response.status !== 200 || !text.includes('provider_response_time_seconds_count{provider="openai"} 1')) {
+        throw new Error(`/prometheus/metrics/providers answered ${response.status}:\n${text.slice(0, 2000)}`);
+      }
+      const all = await fetch(`${base}/metrics`);
+      if (all.status !== 200) throw new Error(`/metrics answered ${all.status}`);
+      child.kill('SIGTERM');
+      const stopped = await Promise.race([exited, new Promise((wait) => setTimeout(() => wait(undefined), 5_000))]);
+      // The README's SIGTERM handler shuts telemetry down but leaves the server open, so the process
+      // keeps running; that is reported, not failed.
+      const sigterm = stopped === undefined ? 'still running 5 s after SIGTERM (the server stays open), killed' : `exit ${stopped.code ?? stopped.signal} on SIGTERM`;
+      return `served provider_response_time_seconds on /prometheus/metrics/providers; ${sigterm}`;
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  await check('@gatewayz/telemetry-supabase quick start', async () => {
+    // No Supabase here: point the store at a closed port. The quick start must load, build the store,
+    // recorder and tracker, and fail on its first request with SupabaseModelHealthStoreError UNAVAILABLE.
+    const port = await freePort();
+    writeFileSync(join(project, 'telemetry-supabase.mjs'), quickStart('telemetry-supabase'));
+    const { code, output } = await run(project, 'telemetry-supabase.mjs', {
+      env: { SUPABASE_URL: `http://127.0.0.1:${port}`, SUPABASE_SERVICE_ROLE_KEY: 'not-a-real-key' },
+    });
+    if (code === 0 || !/SupabaseModelHealthStoreError/.test(output) || !/UNAVAILABLE/.test(output)) {
+      throw new Error(`expected SupabaseModelHealthStoreError UNAVAILABLE (no server), got exit ${code}:\n${output}`);
+    }
+    return 'loaded and ran up to the first request (UNAVAILABLE without a Supabase server)';
+  });
+
+  console.log(`${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${seconds(started)}`);
+  process.exitCode = failures === 0 ? 0 : 1;
+} finally {
+  if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
+}
