@@ -207,9 +207,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     streamEncoder: () => StreamEncoder,
     shape: (completion: Record<string, unknown>) => Record<string, unknown>,
   ): Promise<Response> => {
-    if (!router.serves(model, 'chat')) {
-      throw new ApiError(404, `The model \`${model}\` does not exist or is not served by any configured provider`, 'invalid_request_error', 'model_not_found', 'model');
-    }
+    // An unknown model is answered 404 by router.route() before any provider is tried.
     if (stream) {
       const routed = await router.route(model, 'chat', async ({ provider, headers }) => {
         const attemptStartedAt = performance.now();

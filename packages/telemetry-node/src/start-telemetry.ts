@@ -142,6 +142,20 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       ...(options.logStream !== undefined ? { stream: options.logStream } : {}),
     });
   const shutdownTasks: Array<() => Promise<void> | void> = [];
+  /** Run the registered tasks once each; a failing task is logged, never thrown. */
+  const runShutdownTasks = async (): Promise<void> => {
+    for (const task of shutdownTasks.splice(0)) {
+      try {
+        await task();
+      } catch (error) {
+        diag.error('@gatewayz/telemetry-node: shutdown task failed', error);
+      }
+    }
+  };
+  /** A later startTelemetry() starts from fresh series, not this run's. */
+  const releaseSharedTelemetry = (): void => {
+    if (peekTelemetry() === telemetry) setTelemetry(undefined);
+  };
 
   if (disabled) {
     const metricsHandler = createMetricsHandler({
@@ -163,8 +177,8 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       onShutdown: (task) => void shutdownTasks.push(task),
       forceFlush: async () => {},
       shutdown: async () => {
-        for (const task of shutdownTasks.splice(0)) await task();
-        if (peekTelemetry() === telemetry) setTelemetry(undefined);
+        await runShutdownTasks();
+        releaseSharedTelemetry();
       },
     };
   }
@@ -243,13 +257,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     },
     shutdown: () => {
       shuttingDown ??= (async () => {
-        for (const task of shutdownTasks.splice(0)) {
-          try {
-            await task();
-          } catch (error) {
-            diag.error('@gatewayz/telemetry-node: shutdown task failed', error);
-          }
-        }
+        await runShutdownTasks();
         try {
           await sdk.shutdown();
         } catch (error) {
@@ -259,8 +267,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
         metrics.disable();
         trace.disable();
         logs.disable();
-        // A later startTelemetry() starts from fresh series, not this run's.
-        if (peekTelemetry() === telemetry) setTelemetry(undefined);
+        releaseSharedTelemetry();
       })();
       return shuttingDown;
     },
