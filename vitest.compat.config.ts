@@ -57,10 +57,14 @@ export default defineConfig({
         onFinished() {
           const source = [...redirected].filter((file) => file.startsWith('src/')).length;
           if (source === 0) {
-            console.error(`compat: no core module imported @opentelemetry/api through ${apiVersion}; the redirect did not apply`);
+            console.error(
+              `compat: no core module imported @opentelemetry/api through ${apiVersion}; the redirect did not apply`,
+            );
             process.exitCode = 1;
           } else {
-            console.log(`compat: ${source} core modules and ${redirected.size - source} test files used @opentelemetry/api ${apiVersion} (${apiEntry})`);
+            console.log(
+              `compat: ${source} core modules and ${redirected.size - source} test files used @opentelemetry/api ${apiVersion} (${apiEntry})`,
+            );
           }
         },
       },

@@ -29,8 +29,15 @@ if (process.argv[2] === '--render') {
 }
 
 const SHORT = process.env.BENCH_SHORT === '1';
-const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((part) => part.trim()).filter(Boolean);
-const REQUIRED_BUILDS = ['packages/telemetry/dist/index.js', 'packages/telemetry-node/dist/index.js', 'examples/gateway/dist/main.js'];
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((part) => part.trim())
+  .filter(Boolean);
+const REQUIRED_BUILDS = [
+  'packages/telemetry/dist/index.js',
+  'packages/telemetry-node/dist/index.js',
+  'examples/gateway/dist/main.js',
+];
 
 const GC = ['--expose-gc'];
 // Young generation big enough that no scavenge lands inside an allocation-measurement window.
@@ -45,13 +52,15 @@ const SECTIONS = [
   { id: 'probes', script: 'probes.mjs', flags: ALLOC, timeoutS: 120 },
   { id: 'scrape-1000', script: 'scrape.mjs', args: ['1000'], flags: GC, timeoutS: 180 },
   { id: 'scrape-20000', script: 'scrape.mjs', args: ['20000'], flags: GC, timeoutS: 300 },
-  ...['helpers-counter', 'otel-counter', 'prom-counter', 'helpers-histogram', 'otel-histogram', 'prom-histogram'].map((contender) => ({
-    id: `memory-${contender}`,
-    script: 'memory.mjs',
-    args: [contender],
-    flags: GC,
-    timeoutS: 120,
-  })),
+  ...['helpers-counter', 'otel-counter', 'prom-counter', 'helpers-histogram', 'otel-histogram', 'prom-histogram'].map(
+    (contender) => ({
+      id: `memory-${contender}`,
+      script: 'memory.mjs',
+      args: [contender],
+      flags: GC,
+      timeoutS: 120,
+    }),
+  ),
   { id: 'memory-flood', script: 'memory.mjs', args: ['flood'], flags: GC, timeoutS: 180 },
   { id: 'model-health', script: 'model-health.mjs', flags: GC, timeoutS: 180 },
   { id: 'model-health-db', script: 'model-health-db.mjs', flags: [], timeoutS: 400 },
@@ -69,16 +78,22 @@ async function waitForBuilds() {
     if (attempt === 0) process.stderr.write(`[bench] waiting for ${missing.join(', ')} (a build in progress?)\n`);
     await sleep(2000);
   }
-  throw new Error(`missing ${REQUIRED_BUILDS.filter((file) => !existsSync(join(ROOT, file))).join(', ')}: run \`npx turbo run build\` first`);
+  throw new Error(
+    `missing ${REQUIRED_BUILDS.filter((file) => !existsSync(join(ROOT, file))).join(', ')}: run \`npx turbo run build\` first`,
+  );
 }
 
 function runSection(section, resultFile) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...section.flags, join(ROOT, 'bench', 'sections', section.script), ...(section.args ?? [])], {
-      cwd: ROOT,
-      env: { ...process.env, BENCH_RESULT_FILE: resultFile, ...(SHORT ? { BENCH_SHORT: '1' } : {}) },
-      stdio: ['ignore', 'inherit', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...section.flags, join(ROOT, 'bench', 'sections', section.script), ...(section.args ?? [])],
+      {
+        cwd: ROOT,
+        env: { ...process.env, BENCH_RESULT_FILE: resultFile, ...(SHORT ? { BENCH_SHORT: '1' } : {}) },
+        stdio: ['ignore', 'inherit', 'pipe'],
+      },
+    );
     let tail = '';
     child.stderr.on('data', (chunk) => {
       process.stderr.write(chunk);
@@ -109,7 +124,10 @@ const machine = {
   mode: SHORT ? 'short (BENCH_SHORT=1)' : 'full',
 };
 const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-const dirty = spawnSync('git', ['status', '--porcelain', '--', 'packages', 'examples'], { cwd: ROOT, encoding: 'utf8' });
+const dirty = spawnSync('git', ['status', '--porcelain', '--', 'packages', 'examples'], {
+  cwd: ROOT,
+  encoding: 'utf8',
+});
 machine.commit = git.status === 0 ? git.stdout.trim() : 'unknown';
 try {
   // The benchmarks measure dist/, which may lag the sources while others edit them.
@@ -119,7 +137,9 @@ try {
 }
 machine.dirtyFiles = dirty.status === 0 ? dirty.stdout.split('\n').filter(Boolean).length : 0;
 
-const selected = SECTIONS.filter((section) => ONLY.length === 0 || ONLY.some((prefix) => section.id.startsWith(prefix)));
+const selected = SECTIONS.filter(
+  (section) => ONLY.length === 0 || ONLY.some((prefix) => section.id.startsWith(prefix)),
+);
 const results = {};
 const failures = {};
 const temp = mkdtempSync(join(os.tmpdir(), 'gatewayz-bench-'));
@@ -131,7 +151,9 @@ for (const section of selected) {
     const sectionStart = Date.now();
     process.stderr.write(`[bench] ${section.id}: start\n`);
     outcome = await runSection(section, resultFile);
-    process.stderr.write(`[bench] ${section.id}: ${outcome.code === 0 ? 'done' : `failed (${outcome.signal ?? outcome.code})`} in ${((Date.now() - sectionStart) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `[bench] ${section.id}: ${outcome.code === 0 ? 'done' : `failed (${outcome.signal ?? outcome.code})`} in ${((Date.now() - sectionStart) / 1000).toFixed(1)} s\n`,
+    );
     if (outcome.code === 0) break;
     // A concurrent rebuild can delete dist/ under a running section: retry once.
     if (!/ERR_MODULE_NOT_FOUND|Cannot find module/.test(outcome.tail)) break;
@@ -147,7 +169,10 @@ machine.loadEnd = os.loadavg();
 machine.durationS = (Date.now() - started) / 1000;
 
 const report = renderReport({ machine, results, failures, short: SHORT, partial: ONLY.length > 0 });
-const defaultOutput = SHORT || ONLY.length > 0 ? join(os.tmpdir(), `gatewayz-benchmarks${SHORT ? '-short' : '-partial'}.md`) : join(ROOT, 'docs', 'benchmarks.md');
+const defaultOutput =
+  SHORT || ONLY.length > 0
+    ? join(os.tmpdir(), `gatewayz-benchmarks${SHORT ? '-short' : '-partial'}.md`)
+    : join(ROOT, 'docs', 'benchmarks.md');
 const output = process.env.BENCH_OUTPUT || defaultOutput;
 writeFileSync(output, report);
 // Raw results always go to the temp directory (the repository only keeps the rendered report).

@@ -4,6 +4,10 @@
 //
 //   node scripts/check-packs.mjs            (build first: npx turbo run build)
 //   KEEP_SCRATCH=1 node scripts/check-packs.mjs   keeps the scratch directory for inspection
+//   node scripts/check-packs.mjs --update-contents   rewrites scripts/pack-contents.json
+//
+// Each tarball's file list must equal scripts/pack-contents.json: nothing missing (dist, types,
+// README, LICENSE, CHANGELOG, migrations) and nothing extra (sources, tests, configs).
 //
 // The quick starts are taken from the READMEs (the first ```ts block under "## Quick start") and run
 // as .mjs with the TypeScript-only syntax they contain removed (non-null assertions `x!`). Anything
@@ -12,12 +16,14 @@ import { execFile as execFileCallback, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFile = promisify(execFileCallback);
 const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// What each tarball may contain, file by file (`npm pack --json`); --update-contents rewrites it.
+const PACK_CONTENTS = join(repository, 'scripts', 'pack-contents.json');
 const packages = ['telemetry', 'telemetry-node', 'telemetry-supabase'];
 // Peer dependencies the quick starts need, at the versions the packages are developed against.
 const peers = ['@opentelemetry/api@^1.9.0', '@opentelemetry/sdk-metrics@2.12.0', '@supabase/supabase-js@~2.100.1'];
@@ -60,7 +66,11 @@ function freePort() {
 /** Run a file with node in the project; resolve with { code, signal, output } or reject on timeout. */
 function run(project, file, { env = {}, timeoutMs = 30_000, onOutput } = {}) {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [file], { cwd: project, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [file], {
+      cwd: project,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -88,34 +98,70 @@ console.log(`scratch: ${scratch}`);
 
 try {
   const files = [];
+  const contents = {};
+  const sizes = [];
   await check('npm pack', async () => {
     for (const folder of packages) {
       const directory = join(repository, 'packages', folder);
-      if (!existsSync(join(directory, 'dist', 'index.js'))) throw new Error(`packages/${folder}/dist is missing: run npx turbo run build`);
+      if (!existsSync(join(directory, 'dist', 'index.js')))
+        throw new Error(`packages/${folder}/dist is missing: run npx turbo run build`);
       const { stdout } = await execFile(npm, ['pack', '--json', '--pack-destination', tarballs], { cwd: directory });
       const [packed] = JSON.parse(stdout);
       files.push(join(tarballs, packed.filename));
+      contents[packed.name] = packed.files.map((file) => file.path).sort();
+      sizes.push(`${packed.name} ${packed.files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`);
     }
     return files.map((file) => file.slice(tarballs.length + 1)).join(', ');
   });
 
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'gatewayz-pack-check', private: true, type: 'module' }, null, 2));
+  await check(`tarball contents match ${relative(repository, PACK_CONTENTS)}`, async () => {
+    if (process.argv.includes('--update-contents')) {
+      writeFileSync(PACK_CONTENTS, `${JSON.stringify(contents, null, 2)}\n`);
+      return `written (${sizes.join('; ')})`;
+    }
+    const expected = JSON.parse(readFileSync(PACK_CONTENTS, 'utf8'));
+    const problems = [];
+    for (const name of new Set([...Object.keys(expected), ...Object.keys(contents)])) {
+      const want = new Set(expected[name] ?? []);
+      const got = new Set(contents[name] ?? []);
+      for (const path of got) if (!want.has(path)) problems.push(`${name}: unexpected ${path}`);
+      for (const path of want) if (!got.has(path)) problems.push(`${name}: missing ${path}`);
+    }
+    if (problems.length > 0) {
+      throw new Error(
+        `${problems.join('\n')}\n(if intended: node scripts/check-packs.mjs --update-contents, and review the diff)`,
+      );
+    }
+    return sizes.join('; ');
+  });
+
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'gatewayz-pack-check', private: true, type: 'module' }, null, 2),
+  );
   await check('npm install the tarballs outside the repository', async () => {
     if (files.length !== packages.length) throw new Error('nothing to install');
-    await execFile(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files, ...peers], { cwd: project, maxBuffer: 16 << 20 });
+    await execFile(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files, ...peers], {
+      cwd: project,
+      maxBuffer: 16 << 20,
+    });
     const { stdout } = await execFile(npm, ['ls', '--depth=0', '--json'], { cwd: project });
     const installed = JSON.parse(stdout).dependencies ?? {};
     for (const folder of packages) {
       const name = `@gatewayz/${folder}`;
-      if (!installed[name]?.resolved?.startsWith('file:')) throw new Error(`${name} is not installed from its tarball: ${JSON.stringify(installed[name])}`);
+      if (!installed[name]?.resolved?.startsWith('file:'))
+        throw new Error(`${name} is not installed from its tarball: ${JSON.stringify(installed[name])}`);
     }
-    return Object.entries(installed).map(([name, info]) => `${name}@${info.version}`).join(', ');
+    return Object.entries(installed)
+      .map(([name, info]) => `${name}@${info.version}`)
+      .join(', ');
   });
 
   await check('@gatewayz/telemetry quick start', async () => {
     writeFileSync(join(project, 'telemetry.mjs'), quickStart('telemetry'));
     const { code, output } = await run(project, 'telemetry.mjs');
-    if (code !== 0 || output.trim() !== 'true') throw new Error(`exit ${code}, expected "true" (getTelemetry().isBound):\n${output}`);
+    if (code !== 0 || output.trim() !== 'true')
+      throw new Error(`exit ${code}, expected "true" (getTelemetry().isBound):\n${output}`);
     return 'printed true';
   });
 
@@ -123,18 +169,29 @@ try {
     const port = await freePort();
     // The only change: the README listens on 8080; use a free loopback port.
     const source = quickStart('telemetry-node');
-    if (!source.includes('.listen(8080)')) throw new Error('the quick start no longer listens on 8080; update this check');
-    writeFileSync(join(project, 'telemetry-node.mjs'), source.replace('.listen(8080)', `.listen(${port}, '127.0.0.1')`));
+    if (!source.includes('.listen(8080)'))
+      throw new Error('the quick start no longer listens on 8080; update this check');
+    writeFileSync(
+      join(project, 'telemetry-node.mjs'),
+      source.replace('.listen(8080)', `.listen(${port}, '127.0.0.1')`),
+    );
     const base = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['telemetry-node.mjs'], { cwd: project, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['telemetry-node.mjs'], {
+      cwd: project,
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
-    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (chunk) => (output += chunk));
+    for (const stream of [child.stdout, child.stderr])
+      stream.setEncoding('utf8').on('data', (chunk) => (output += chunk));
     const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
     try {
       let answer;
-      for (const deadline = Date.now() + 20_000; answer === undefined; ) {
+      for (const deadline = Date.now() + 20_000; answer === undefined;) {
         if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
-        answer = await fetch(`${base}/`).then((response) => response.text()).catch(() => undefined);
+        answer = await fetch(`${base}/`)
+          .then((response) => response.text())
+          .catch(() => undefined);
         if (answer === undefined) {
           if (Date.now() > deadline) throw new Error(`no answer on ${base}:\n${output}`);
           await new Promise((wait) => setTimeout(wait, 100));
@@ -152,7 +209,10 @@ try {
       const stopped = await Promise.race([exited, new Promise((wait) => setTimeout(() => wait(undefined), 5_000))]);
       // The README's SIGTERM handler shuts telemetry down but leaves the server open, so the process
       // keeps running; that is reported, not failed.
-      const sigterm = stopped === undefined ? 'still running 5 s after SIGTERM (the server stays open), killed' : `exit ${stopped.code ?? stopped.signal} on SIGTERM`;
+      const sigterm =
+        stopped === undefined
+          ? 'still running 5 s after SIGTERM (the server stays open), killed'
+          : `exit ${stopped.code ?? stopped.signal} on SIGTERM`;
       return `served provider_response_time_seconds on /prometheus/metrics/providers; ${sigterm}`;
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

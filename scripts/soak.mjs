@@ -27,8 +27,18 @@ const freePort = () =>
 
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-const env = { PATH: process.env.PATH, PORT: String(port), DEMO_LATENCY_MS: '20', DEMO_ERROR_RATE: '0.2', DEMO_TRAFFIC_RPS: '0', BREAKER_RESET_TIMEOUT_MS: '2000' };
-const child = spawn(process.execPath, [join(root, 'examples/gateway/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const env = {
+  PATH: process.env.PATH,
+  PORT: String(port),
+  DEMO_LATENCY_MS: '20',
+  DEMO_ERROR_RATE: '0.2',
+  DEMO_TRAFFIC_RPS: '0',
+  BREAKER_RESET_TIMEOUT_MS: '2000',
+};
+const child = spawn(process.execPath, [join(root, 'examples/gateway/dist/main.js')], {
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 await new Promise((resolve, reject) => {
   let text = '';
   child.stdout.on('data', (chunk) => {
@@ -61,13 +71,20 @@ async function one(index) {
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: spec.model, stream: spec.stream, messages: [{ role: 'user', content: `soak ${index}` }] }),
+      body: JSON.stringify({
+        model: spec.model,
+        stream: spec.stream,
+        messages: [{ role: 'user', content: `soak ${index}` }],
+      }),
       signal: AbortSignal.timeout(30_000),
     });
     const body = await response.text();
     const key = `${spec.model}${spec.stream ? ' (stream)' : ''} ${response.status}`;
     statuses.set(key, (statuses.get(key) ?? 0) + 1);
-    if (!spec.allowed.includes(response.status) || (spec.stream && response.status === 200 && !body.includes('[DONE]'))) {
+    if (
+      !spec.allowed.includes(response.status) ||
+      (spec.stream && response.status === 200 && !body.includes('[DONE]'))
+    ) {
       unexpected.push(`${key}: ${body.slice(0, 200)}`);
     }
   } catch (error) {
@@ -154,12 +171,16 @@ const lines = [
   '',
   '| t (s) | heap (MB) | RSS (MB) | event-loop p99 (ms) | in flight |',
   '| --- | --- | --- | --- | --- |',
-  ...samples.map((entry) => `| ${entry.t.toFixed(0)} | ${entry.heapMb.toFixed(1)} | ${entry.rssMb.toFixed(1)} | ${entry.loopP99Ms.toFixed(2)} | ${entry.inFlight} |`),
+  ...samples.map(
+    (entry) =>
+      `| ${entry.t.toFixed(0)} | ${entry.heapMb.toFixed(1)} | ${entry.rssMb.toFixed(1)} | ${entry.loopP99Ms.toFixed(2)} | ${entry.inFlight} |`,
+  ),
   '',
   'Fault, bad-input and shutdown behaviour is covered by the test suite (`npm test`): see `examples/gateway/test/` (failover, 429/timeout/reset statuses, circuit breakers, property-based bodies, planted-secret scan, SIGTERM draining, OTLP endpoint down) and `packages/telemetry-supabase/test/` (database stopped mid-run).',
   '',
 ];
-if (unexpected.length > 0) lines.push('## Unexpected errors', '', ...unexpected.slice(0, 20).map((line) => `- ${line}`), '');
+if (unexpected.length > 0)
+  lines.push('## Unexpected errors', '', ...unexpected.slice(0, 20).map((line) => `- ${line}`), '');
 writeFileSync(output, lines.join('\n'));
 console.log(lines.slice(0, 22).join('\n'));
 process.exit(passed ? 0 : 1);

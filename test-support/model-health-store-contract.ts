@@ -62,7 +62,13 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
     });
 
     it('adds counts exactly and keeps a call-weighted mean response time across batches', async () => {
-      await apply(store, entryOf([call({ responseTimeMs: 100, calledAt: at(-3000) }), call({ responseTimeMs: 300, status: 'error', errorMessage: 'boom', calledAt: at(-2000) })]));
+      await apply(
+        store,
+        entryOf([
+          call({ responseTimeMs: 100, calledAt: at(-3000) }),
+          call({ responseTimeMs: 300, status: 'error', errorMessage: 'boom', calledAt: at(-2000) }),
+        ]),
+      );
       await apply(store, entryOf([call({ responseTimeMs: 200, calledAt: at(-1000) })]));
       const record = await store.getModelHealth('openai', 'gpt-4o');
       expect(record).toMatchObject({
@@ -82,10 +88,18 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
     });
 
     it('keeps the newest call in the last* fields when an older batch arrives late', async () => {
-      await apply(store, entryOf([call({ responseTimeMs: 50, status: 'timeout', errorMessage: 'late timeout', calledAt: at(-1000) })]));
+      await apply(
+        store,
+        entryOf([call({ responseTimeMs: 50, status: 'timeout', errorMessage: 'late timeout', calledAt: at(-1000) })]),
+      );
       await apply(store, entryOf([call({ responseTimeMs: 999, status: 'success', calledAt: at(-60_000) })]));
       const record = await store.getModelHealth('openai', 'gpt-4o');
-      expect(record).toMatchObject({ callCount: 2, lastStatus: 'timeout', lastResponseTimeMs: 50, lastErrorMessage: 'late timeout' });
+      expect(record).toMatchObject({
+        callCount: 2,
+        lastStatus: 'timeout',
+        lastResponseTimeMs: 50,
+        lastErrorMessage: 'late timeout',
+      });
       expect(record?.lastCalledAt.getTime()).toBe(at(-1000).getTime());
     });
 
@@ -93,11 +107,17 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
       const batch = { id: randomUUID(), entries: [entryOf([call(), call({ status: 'rate_limited' })])] };
       await store.applyBatch(batch);
       await store.applyBatch(batch);
-      expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2, successCount: 1, errorCount: 1 });
+      expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({
+        callCount: 2,
+        successCount: 1,
+        errorCount: 1,
+      });
     });
 
     it('applies every entry of a batch, for many models at once', async () => {
-      const entries = Array.from({ length: 250 }, (_, index) => entryOf([call({ model: `model-${String(index).padStart(3, '0')}`, responseTimeMs: index })]));
+      const entries = Array.from({ length: 250 }, (_, index) =>
+        entryOf([call({ model: `model-${String(index).padStart(3, '0')}`, responseTimeMs: index })]),
+      );
       await store.applyBatch({ id: randomUUID(), entries });
       const all = await store.listAllModelHealth();
       expect(all).toHaveLength(250);
@@ -160,12 +180,20 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         expect([first, second, third, past].every((page) => page.total === 5)).toBe(true);
         expect(past.items).toEqual([]);
         expect(second).toMatchObject({ limit: 2, offset: 2 });
-        const keys = [...first.items, ...second.items, ...third.items].map((record) => `${record.provider}/${record.model}`);
+        const keys = [...first.items, ...second.items, ...third.items].map(
+          (record) => `${record.provider}/${record.model}`,
+        );
         expect(new Set(keys).size).toBe(5);
       });
 
       it('rejects bad pagination and filters with a TelemetryInputError', async () => {
-        for (const query of [{ limit: 0 }, { limit: 1001 }, { limit: 1.5 }, { offset: -1 }, { status: 'broken' as 'error' }]) {
+        for (const query of [
+          { limit: 0 },
+          { limit: 1001 },
+          { limit: 1.5 },
+          { offset: -1 },
+          { status: 'broken' as 'error' },
+        ]) {
           await expect(store.listModelHealth(query)).rejects.toBeInstanceOf(TelemetryInputError);
         }
       });
@@ -174,15 +202,29 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
     it('finds unhealthy models by error-rate threshold and minimum calls, worst first', async () => {
       await apply(
         store,
-        entryOf([call({ model: 'good' }), call({ model: 'good' }), call({ model: 'good' }), call({ model: 'good', status: 'error' })]),
-        entryOf([call({ model: 'bad', status: 'error' }), call({ model: 'bad', status: 'timeout' }), call({ model: 'bad' })]),
+        entryOf([
+          call({ model: 'good' }),
+          call({ model: 'good' }),
+          call({ model: 'good' }),
+          call({ model: 'good', status: 'error' }),
+        ]),
+        entryOf([
+          call({ model: 'bad', status: 'error' }),
+          call({ model: 'bad', status: 'timeout' }),
+          call({ model: 'bad' }),
+        ]),
         entryOf([call({ model: 'dead', status: 'network_error' }), call({ model: 'dead', status: 'error' })]),
         entryOf([call({ model: 'single', status: 'error' })]),
       );
       const unhealthy = await store.getUnhealthyModels(0.5);
       expect(unhealthy.map((record) => record.model)).toEqual(['dead', 'single', 'bad']);
       expect((await store.getUnhealthyModels(0.5, 2)).map((record) => record.model)).toEqual(['dead', 'bad']);
-      expect((await store.getUnhealthyModels(0.25)).map((record) => record.model)).toEqual(['dead', 'single', 'bad', 'good']);
+      expect((await store.getUnhealthyModels(0.25)).map((record) => record.model)).toEqual([
+        'dead',
+        'single',
+        'bad',
+        'good',
+      ]);
       expect(await store.getUnhealthyModels(1, 3)).toEqual([]);
       await expect(store.getUnhealthyModels(1.5)).rejects.toBeInstanceOf(TelemetryInputError);
       await expect(store.getUnhealthyModels(0.5, 0)).rejects.toBeInstanceOf(TelemetryInputError);
@@ -195,7 +237,13 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         entryOf([call({ provider: 'anthropic', model: 'claude', responseTimeMs: 400, status: 'error' })]),
       );
       const stats = await store.getStats();
-      expect(stats).toMatchObject({ totalModels: 2, totalProviders: 2, totalCalls: 3, totalSuccesses: 2, totalErrors: 1 });
+      expect(stats).toMatchObject({
+        totalModels: 2,
+        totalProviders: 2,
+        totalCalls: 3,
+        totalSuccesses: 2,
+        totalErrors: 1,
+      });
       expect(stats.successRate).toBeCloseTo(2 / 3, 10);
       expect(stats.avgResponseTimeMs).toBeCloseTo(800 / 3, 6);
     });
@@ -203,12 +251,21 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
     it('summarises one provider and lists every provider', async () => {
       await apply(
         store,
-        entryOf([call({ model: 'a', responseTimeMs: 100, calledAt: at(-5000) }), call({ model: 'a', responseTimeMs: 200, status: 'error', calledAt: at(-4000) })]),
+        entryOf([
+          call({ model: 'a', responseTimeMs: 100, calledAt: at(-5000) }),
+          call({ model: 'a', responseTimeMs: 200, status: 'error', calledAt: at(-4000) }),
+        ]),
         entryOf([call({ model: 'b', responseTimeMs: 600, calledAt: at(-2000) })]),
         entryOf([call({ provider: 'anthropic', model: 'c', responseTimeMs: 50, calledAt: at(-1000) })]),
       );
       const openai = await store.getProviderSummary('openai');
-      expect(openai).toMatchObject({ provider: 'openai', totalModels: 2, totalCalls: 3, successCount: 2, errorCount: 1 });
+      expect(openai).toMatchObject({
+        provider: 'openai',
+        totalModels: 2,
+        totalCalls: 3,
+        successCount: 2,
+        errorCount: 1,
+      });
       expect(openai?.successRate).toBeCloseTo(2 / 3, 10);
       expect(openai?.errorRate).toBeCloseTo(1 / 3, 10);
       expect(openai?.avgResponseTimeMs).toBeCloseTo(300, 6);

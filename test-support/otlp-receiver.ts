@@ -346,16 +346,20 @@ export function decodeTraces(body: unknown): ReceivedSpan[] {
             code: enumNumber(status.code, STATUS_CODE_NAMES),
             ...(statusMessage !== undefined && statusMessage !== '' ? { message: statusMessage } : {}),
           },
-          events: asArray(span.events).filter(isObject).map((e) => ({
-            name: asString(e.name) ?? '',
-            timeUnixNano: asNanos(e.timeUnixNano) ?? '0',
-            attributes: decodeAttributes(e.attributes),
-          })),
-          links: asArray(span.links).filter(isObject).map((l) => ({
-            traceId: normalizeId(l.traceId, 16) ?? '',
-            spanId: normalizeId(l.spanId, 8) ?? '',
-            attributes: decodeAttributes(l.attributes),
-          })),
+          events: asArray(span.events)
+            .filter(isObject)
+            .map((e) => ({
+              name: asString(e.name) ?? '',
+              timeUnixNano: asNanos(e.timeUnixNano) ?? '0',
+              attributes: decodeAttributes(e.attributes),
+            })),
+          links: asArray(span.links)
+            .filter(isObject)
+            .map((l) => ({
+              traceId: normalizeId(l.traceId, 16) ?? '',
+              spanId: normalizeId(l.spanId, 8) ?? '',
+              attributes: decodeAttributes(l.attributes),
+            })),
           resource,
           scope,
         });
@@ -418,13 +422,14 @@ export function decodeMetrics(body: unknown): ReceivedMetric[] {
           unit: asString(metric.unit) ?? '',
           type,
           isMonotonic: typeof data.isMonotonic === 'boolean' ? data.isMonotonic : undefined,
-          aggregationTemporality: data.aggregationTemporality === undefined
-            ? undefined
-            : enumNumber(data.aggregationTemporality, {
-                AGGREGATION_TEMPORALITY_UNSPECIFIED: 0,
-                AGGREGATION_TEMPORALITY_DELTA: 1,
-                AGGREGATION_TEMPORALITY_CUMULATIVE: 2,
-              }),
+          aggregationTemporality:
+            data.aggregationTemporality === undefined
+              ? undefined
+              : enumNumber(data.aggregationTemporality, {
+                  AGGREGATION_TEMPORALITY_UNSPECIFIED: 0,
+                  AGGREGATION_TEMPORALITY_DELTA: 1,
+                  AGGREGATION_TEMPORALITY_CUMULATIVE: 2,
+                }),
           dataPoints: asArray(data.dataPoints)
             .filter(isObject)
             .map((dp) => ({
@@ -528,8 +533,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     let body: unknown;
     try {
       const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-      const decoded =
-        encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw;
+      const decoded = encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw;
       body = JSON.parse(decoded.toString('utf8'));
     } catch (err) {
       reject(400, `cannot decode body: ${err instanceof Error ? err.message : String(err)}`);
@@ -563,8 +567,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     `spans received (${spans.length}): ${JSON.stringify(spans.map((s) => s.name))}\n` +
     `log records received: ${logRecords.length}, metrics received: ${metrics.length}\n` +
     `requests (${requestCount}):\n` +
-    (requests.map((r) => `  ${r.method} ${r.path} [${r.contentType}] -> ${r.status}${r.error ? ` (${r.error})` : ''}`).join('\n') ||
-      '  (none)');
+    (requests
+      .map((r) => `  ${r.method} ${r.path} [${r.contentType}] -> ${r.status}${r.error ? ` (${r.error})` : ''}`)
+      .join('\n') || '  (none)');
 
   async function waitFor<T>(
     what: string,
@@ -577,7 +582,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       const items = get();
       if (predicate(items)) return items;
       if (Date.now() >= deadline) {
-        throw new Error(`OTLP receiver at ${url}: timed out after ${timeoutMs} ms waiting for ${what}\n${describeState()}`);
+        throw new Error(
+          `OTLP receiver at ${url}: timed out after ${timeoutMs} ms waiting for ${what}\n${describeState()}`,
+        );
       }
       await sleep(25);
     }

@@ -171,7 +171,10 @@ function unprivilegedIds(): { uid: number; gid: number } | undefined {
     // fall through
   }
   for (const user of ['postgres', 'nobody']) {
-    const fields = passwd.split('\n').find((line) => line.startsWith(`${user}:`))?.split(':');
+    const fields = passwd
+      .split('\n')
+      .find((line) => line.startsWith(`${user}:`))
+      ?.split(':');
     const uid = Number(fields?.[2]);
     const gid = Number(fields?.[3]);
     if (Number.isInteger(uid) && Number.isInteger(gid) && uid !== 0) return { uid, gid };
@@ -187,7 +190,11 @@ interface Managed {
   output(): string;
 }
 
-function manage(binary: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; cwd?: string; ids?: { uid: number; gid: number } }): Managed {
+function manage(
+  binary: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; ids?: { uid: number; gid: number } },
+): Managed {
   const child = spawn(binary, args, {
     env: options.env,
     cwd: options.cwd,
@@ -241,7 +248,11 @@ interface RunResult {
 }
 
 /** Run a program to completion; rejects with its output when it exits non-zero. */
-function run(binary: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; ids?: { uid: number; gid: number }; input?: string } = {}): Promise<RunResult> {
+function run(
+  binary: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; ids?: { uid: number; gid: number }; input?: string } = {},
+): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     const child = spawn(binary, args, {
       env: options.env ?? process.env,
@@ -257,7 +268,12 @@ function run(binary: string, args: readonly string[], options: { env?: NodeJS.Pr
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`${binary} ${args.join(' ')} ${code === null ? `killed by ${String(signal)}` : `exited with code ${code}`}\n${stderr}${stdout}`));
+      else
+        reject(
+          new Error(
+            `${binary} ${args.join(' ')} ${code === null ? `killed by ${String(signal)}` : `exited with code ${code}`}\n${stderr}${stdout}`,
+          ),
+        );
     });
   });
 }
@@ -379,7 +395,15 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       max_connections: '100',
       ...(options.settings ?? {}),
     };
-    const args = ['-D', dataDir, '-p', String(port), '-k', socketDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+    const args = [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      socketDir,
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ];
     const current = manage(binaries.postgres, args, { env: childEnv, cwd: dir, ...(ids ? { ids } : {}) });
     managed = current;
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
@@ -388,12 +412,16 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       if (READY_LINE.test(current.output())) break;
       if (current.hasExited()) {
         log += current.output();
-        throw new Error(`postgres ${current.exitDescription()} before accepting connections on port ${port}\n--- postgres log ---\n${current.output()}`);
+        throw new Error(
+          `postgres ${current.exitDescription()} before accepting connections on port ${port}\n--- postgres log ---\n${current.output()}`,
+        );
       }
       if (Date.now() > deadline) {
         await terminate(current, 'SIGQUIT', 2_000);
         log += current.output();
-        throw new Error(`postgres did not accept connections on port ${port} within ${readyTimeoutMs} ms\n--- postgres log ---\n${current.output()}`);
+        throw new Error(
+          `postgres did not accept connections on port ${port} within ${readyTimeoutMs} ms\n--- postgres log ---\n${current.output()}`,
+        );
       }
       await sleep(20);
     }
@@ -409,10 +437,24 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       options.icuLocale !== undefined
         ? ['--locale-provider=icu', `--icu-locale=${options.icuLocale}`, `--locale=${options.locale ?? 'C'}`]
         : [`--locale=${options.locale ?? 'C'}`];
-    await run(binaries.initdb, ['-D', dataDir, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions', ...localeArgs], {
-      env: childEnv,
-      ...(ids ? { ids } : {}),
-    });
+    await run(
+      binaries.initdb,
+      [
+        '-D',
+        dataDir,
+        '-U',
+        superuser,
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--no-sync',
+        '--no-instructions',
+        ...localeArgs,
+      ],
+      {
+        env: childEnv,
+        ...(ids ? { ids } : {}),
+      },
+    );
 
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
@@ -446,7 +488,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     '-d',
     psqlOptions.database ?? database,
   ];
-  const psqlEnv: NodeJS.ProcessEnv = { ...childEnv, PGCONNECT_TIMEOUT: '5', PGAPPNAME: 'test-harness', PGCLIENTENCODING: 'UTF8' };
+  const psqlEnv: NodeJS.ProcessEnv = {
+    ...childEnv,
+    PGCONNECT_TIMEOUT: '5',
+    PGAPPNAME: 'test-harness',
+    PGCLIENTENCODING: 'UTF8',
+  };
 
   const instance: PostgresInstance = {
     host: '127.0.0.1',
@@ -462,7 +509,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     },
     connectionString,
     async psql(sql, psqlOptions) {
-      const { stdout } = await run(binaries.psql, [...psqlArgs(psqlOptions), '-At', '-f', '-'], { env: psqlEnv, input: sql });
+      const { stdout } = await run(binaries.psql, [...psqlArgs(psqlOptions), '-At', '-f', '-'], {
+        env: psqlEnv,
+        input: sql,
+      });
       return stdout.trim();
     },
     async applyFile(path, psqlOptions) {
@@ -629,9 +679,13 @@ export async function startPostgrest(options: StartPostgrestOptions): Promise<Po
   const waitUntilReady = async (timeoutMs = 30_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (managed.hasExited()) throw new Error(`postgrest ${managed.exitDescription()}\n--- postgrest output ---\n${managed.output()}`);
+      if (managed.hasExited())
+        throw new Error(`postgrest ${managed.exitDescription()}\n--- postgrest output ---\n${managed.output()}`);
       if (await isReady()) return;
-      if (Date.now() > deadline) throw new Error(`postgrest at ${url} was not ready within ${timeoutMs} ms\n--- postgrest output ---\n${managed.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `postgrest at ${url} was not ready within ${timeoutMs} ms\n--- postgrest output ---\n${managed.output()}`,
+        );
       await sleep(50);
     }
   };
@@ -671,7 +725,15 @@ export interface RestProxy {
   stop(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 function forwardableHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
@@ -692,7 +754,9 @@ export async function startRestProxy(target: string, prefix = '/rest/v1'): Promi
     requests.push(entry);
     if (path !== prefix && !path.startsWith(`${prefix}/`) && !path.startsWith(`${prefix}?`)) {
       entry.status = 404;
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `no route for ${path}` }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: `no route for ${path}` }));
       return;
     }
     const forwarded = httpRequest(

@@ -316,11 +316,7 @@ export interface PrometheusInstance {
    *   target's health and `lastError`, and the server's stderr tail), on a
    *   PromQL syntax error, or if Prometheus exits.
    */
-  waitForQuery(
-    promql: string,
-    predicate: (result: PromSample[]) => boolean,
-    timeoutMs?: number,
-  ): Promise<PromSample[]>;
+  waitForQuery(promql: string, predicate: (result: PromSample[]) => boolean, timeoutMs?: number): Promise<PromSample[]>;
   /** `data` of `/api/v1/targets`. */
   targets(): Promise<PromTargetsData>;
   /** Last 64 KiB of the server's stderr (its log). */

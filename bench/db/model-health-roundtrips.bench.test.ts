@@ -29,8 +29,13 @@ function makeCalls(count: number): ModelCall[] {
 it('measures write-behind vs per-call upserts against PostgREST', { timeout: 600_000 }, async () => {
   const stack = await startSupabaseStack({ migrations: [migrationPath()] });
   try {
-    const total = async (): Promise<number> => Number(await stack.postgres.psql('select coalesce(sum(call_count),0) from public.model_health_tracking'));
-    const store = new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, onQuery: () => {} });
+    const total = async (): Promise<number> =>
+      Number(await stack.postgres.psql('select coalesce(sum(call_count),0) from public.model_health_tracking'));
+    const store = new SupabaseModelHealthStore({
+      url: stack.url,
+      serviceRoleKey: stack.serviceRoleKey,
+      onQuery: () => {},
+    });
     const calls = makeCalls(CALLS);
 
     // Request path: recordModelCall throughput (no I/O happens here by design).
@@ -70,7 +75,11 @@ it('measures write-behind vs per-call upserts against PostgREST', { timeout: 600
       recordNsPerCall: recordNs,
       recordCallsPerSecond: 1e9 / recordNs,
       hotFlushRequests,
-      writeBehind: { requests: writeBehindRequests, ms: writeBehindMs, requestsPer10k: (writeBehindRequests * 10_000) / CALLS },
+      writeBehind: {
+        requests: writeBehindRequests,
+        ms: writeBehindMs,
+        requestsPer10k: (writeBehindRequests * 10_000) / CALLS,
+      },
       naive: { requests: naiveRequests, ms: naiveMs, requestsPer10k: (naiveRequests * 10_000) / CALLS },
       roundTripRatio: naiveRequests / Math.max(1, writeBehindRequests),
     };

@@ -48,8 +48,8 @@ export const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve))
 
 // Two-sided 97.5 % quantiles of Student's t for small samples (df 1-30); 1.96 beyond.
 const T_975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
-  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
 
 function quantile(sorted, q) {
@@ -95,7 +95,15 @@ export function summarize(samples) {
  *           rounds?: number, timeMs?: number, warmupMs?: number, minSamples?: number, warmupIterations?: number }} options
  * @returns {Promise<Record<string, { label: string, ns: ReturnType<typeof summarize>, opsPerSec: number }>>}
  */
-export async function compareTasks({ tasks, batch = 1, rounds = 3, timeMs = 300, warmupMs = 100, minSamples = 10, warmupIterations = Math.min(minSamples, 5) }) {
+export async function compareTasks({
+  tasks,
+  batch = 1,
+  rounds = 3,
+  timeMs = 300,
+  warmupMs = 100,
+  minSamples = 10,
+  warmupIterations = Math.min(minSamples, 5),
+}) {
   const pooled = new Map(tasks.map((task) => [task.id, []]));
   for (let round = 0; round < rounds; round++) {
     const bench = new Bench({
@@ -113,7 +121,8 @@ export async function compareTasks({ tasks, batch = 1, rounds = 3, timeMs = 300,
     await bench.run();
     for (const task of bench.tasks) {
       const result = task.result;
-      if (result.state !== 'completed') throw new Error(`task ${task.name} ended in state ${result.state}: ${result.error ?? ''}`);
+      if (result.state !== 'completed')
+        throw new Error(`task ${task.name} ended in state ${result.state}: ${result.error ?? ''}`);
       const samples = result.latency.samples;
       const target = pooled.get(task.name);
       // tinybench samples are milliseconds per call; one call runs `batch` operations.

@@ -57,7 +57,9 @@ export function buildRecordFixtures() {
   // Our helpers as startTelemetry configures them: in-process series collected by a reader through a
   // MetricProducer (exportVia: 'producer').
   const t = new GatewayTelemetry({ exportVia: 'producer' });
-  const helperProvider = new MeterProvider({ readers: [new BenchReader({ metricProducers: [createTelemetryMetricProducer(t)] })] });
+  const helperProvider = new MeterProvider({
+    readers: [new BenchReader({ metricProducers: [createTelemetryMetricProducer(t)] })],
+  });
   // Same helpers without exemplar capture (attribution row of the histogram comparison).
   const tNoExemplars = new GatewayTelemetry({ exportVia: 'producer', exemplars: false });
 
@@ -76,8 +78,18 @@ export function buildRecordFixtures() {
 
   // prom-client, on a private registry.
   const registry = new client.Registry();
-  const promCost = new client.Counter({ name: 'gatewayz_cost_by_provider_total', help: 'cost', labelNames: ['provider'], registers: [registry] });
-  const promScore = new client.Gauge({ name: 'gatewayz_provider_health_score', help: 'score', labelNames: ['provider'], registers: [registry] });
+  const promCost = new client.Counter({
+    name: 'gatewayz_cost_by_provider_total',
+    help: 'cost',
+    labelNames: ['provider'],
+    registers: [registry],
+  });
+  const promScore = new client.Gauge({
+    name: 'gatewayz_provider_health_score',
+    help: 'score',
+    labelNames: ['provider'],
+    registers: [registry],
+  });
   const promTokens = new client.Counter({
     name: 'tokens_used_total',
     help: 'tokens',
@@ -305,7 +317,8 @@ export function buildRecordFixtures() {
 
   // Sanity: every contender records (no silent drops on the helper side).
   for (const comparison of Object.values(comparisons)) for (const task of comparison.tasks) task.fn();
-  if (t.seriesCount('telemetryDropped') !== 0) throw new Error('helpers dropped recordings in the record-path fixtures');
+  if (t.seriesCount('telemetryDropped') !== 0)
+    throw new Error('helpers dropped recordings in the record-path fixtures');
 
   return { comparisons, telemetry: t, helperProvider, rawProvider, registry };
 }

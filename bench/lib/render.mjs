@@ -7,7 +7,8 @@ const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(dig
 const nsText = (value) => (!Number.isFinite(value) ? 'n/a' : value < 100 ? value.toFixed(1) : int(value));
 const times = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a');
 const pct = (value) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)} %` : 'n/a');
-const verdict = (met) => (met === true ? '**met**' : met === false ? '**not met**' : met === 'inconclusive' ? '**inconclusive**' : 'n/a');
+const verdict = (met) =>
+  met === true ? '**met**' : met === false ? '**not met**' : met === 'inconclusive' ? '**inconclusive**' : 'n/a';
 const ci = (range, format) => (Array.isArray(range) ? ` [95 % CI ${format(range[0])} … ${format(range[1])}]` : '');
 const signedMs = (value) => `${value >= 0 ? '+' : ''}${fixed(value, 2)} ms`;
 const bytes = (value) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 0)} B` : 'n/a');
@@ -15,7 +16,11 @@ const bytes = (value) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ?
 /** A Markdown table; numeric columns are right-aligned unless `leftColumns` says otherwise. */
 function table(header, rows, leftColumns = 1) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map((cell, index) => (index < leftColumns ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  return [
+    line(header),
+    line(header.map((cell, index) => (index < leftColumns ? '---' : '---:'))),
+    ...rows.map(line),
+  ].join('\n');
 }
 
 function cpuNote(result, { waits = false } = {}) {
@@ -23,7 +28,8 @@ function cpuNote(result, { waits = false } = {}) {
   if (!meta) return '';
   if (waits) return `_Load average during the section: ${meta.loadavg.map((value) => value.toFixed(2)).join(' / ')}._`;
   const share = meta.cpuShare;
-  const starved = share < 0.85 ? ' — the process got less than a full core: wall-clock figures are inflated by other load' : '';
+  const starved =
+    share < 0.85 ? ' — the process got less than a full core: wall-clock figures are inflated by other load' : '';
   return `_Section process: ${fixed(meta.wallS, 1)} s wall, ${fixed(meta.cpuS, 1)} s CPU (CPU/wall ${fixed(share, 2)}), load average ${meta.loadavg.map((value) => value.toFixed(2)).join(' / ')}${starved}._`;
 }
 
@@ -52,14 +58,18 @@ export function evaluateTargets(results) {
     id: 'model-health-record',
     area: '5. Model health',
     target: '`recordModelCall` at least 1,000,000 calls/s on the request path',
-    measured: database ? `${int(database.recordCallsPerSecond)} calls/s (${nsText(database.recordNsPerCall)} ns/call)` : 'not run',
+    measured: database
+      ? `${int(database.recordCallsPerSecond)} calls/s (${nsText(database.recordNsPerCall)} ns/call)`
+      : 'not run',
     met: database ? database.recordCallsPerSecond >= 1_000_000 : undefined,
   };
   const roundTripTarget = {
     id: 'model-health-roundtrips',
     area: '5. Model health',
     target: 'Database round trips per 10,000 calls at least 1,000× fewer than per-call upserts (real PostgREST)',
-    measured: database ? `${int(database.writeBehind.requestsPer10k)} vs ${int(database.naive.requestsPer10k)} (${int(database.roundTripRatio)}×)` : 'not run',
+    measured: database
+      ? `${int(database.writeBehind.requestsPer10k)} vs ${int(database.naive.requestsPer10k)} (${int(database.roundTripRatio)}×)`
+      : 'not run',
     met: database ? database.roundTripRatio >= 1000 : undefined,
   };
   for (const key of RECORD_KEYS) {
@@ -68,7 +78,9 @@ export function evaluateTargets(results) {
       id: `record-${key}`,
       area: '1. Record path',
       target: result?.title ? `${result.title.replace(/`/g, '')}: ${result.target}` : `${key}`,
-      measured: result ? `${times(result.ratio)} (${nsText(result.results[result.subject].ns.p50)} vs ${nsText(result.results[result.baseline].ns.p50)} ns, p50)` : 'not run',
+      measured: result
+        ? `${times(result.ratio)} (${nsText(result.results[result.subject].ns.p50)} vs ${nsText(result.results[result.baseline].ns.p50)} ns, p50)`
+        : 'not run',
       met: result ? result.met : undefined,
     });
   }
@@ -84,7 +96,14 @@ export function evaluateTargets(results) {
         met: value < NO_ALLOCATION_BYTES,
       });
     }
-  } else targets.push({ id: 'alloc', area: '1. Record path', target: 'No allocation per call for seen label sets', measured: 'not run', met: undefined });
+  } else
+    targets.push({
+      id: 'alloc',
+      area: '1. Record path',
+      target: 'No allocation per call for seen label sets',
+      measured: 'not run',
+      met: undefined,
+    });
 
   for (const size of [1000, 20000]) {
     const result = results[`scrape-${size}`];
@@ -108,14 +127,20 @@ export function evaluateTargets(results) {
     id: 'scrape-eventloop',
     area: '2. Scrape',
     target: 'Event-loop blocking ≤ 50 ms during /metrics scrapes at 20,000 series',
-    measured: big ? `max ${fixed(big.eventLoop.handler.maxMs)} ms, p99 ${fixed(big.eventLoop.handler.p99Ms)} ms` : 'not run',
+    measured: big
+      ? `max ${fixed(big.eventLoop.handler.maxMs)} ms, p99 ${fixed(big.eventLoop.handler.p99Ms)} ms`
+      : 'not run',
     met: big ? big.targets.eventLoopMet : undefined,
   });
   targets.push({
     id: 'scrape-promtool',
     area: '2. Scrape',
     target: '20,000-series output passes `promtool check metrics`',
-    measured: big ? (big.promtool.available ? `exit ${big.promtool.exitCode}${big.promtool.problems.length ? `, ${big.promtool.problems.length} lines` : ''}` : 'promtool not installed') : 'not run',
+    measured: big
+      ? big.promtool.available
+        ? `exit ${big.promtool.exitCode}${big.promtool.problems.length ? `, ${big.promtool.problems.length} lines` : ''}`
+        : 'promtool not installed'
+      : 'not run',
     met: big?.promtool.available ? big.promtool.passed : undefined,
   });
 
@@ -157,7 +182,9 @@ export function evaluateTargets(results) {
     id: 'memory-flood',
     area: '4. Memory',
     target: `Label flood of ${flood ? int(flood.calls) : '1,000,000'} distinct models stays bounded (cardinality cap)`,
-    measured: flood ? `heap +${fixed(floodGrowthMb, 1)} MB, ${int(flood.seriesRequests)} series, overflow counted ${int(Object.values(flood.overflowTotal)[0])}` : 'not run',
+    measured: flood
+      ? `heap +${fixed(floodGrowthMb, 1)} MB, ${int(flood.seriesRequests)} series, overflow counted ${int(Object.values(flood.overflowTotal)[0])}`
+      : 'not run',
     met: flood ? floodGrowthMb < 16 && flood.seriesRequests <= flood.maxSeriesPerMetric + 8 : undefined,
   });
 
@@ -166,7 +193,9 @@ export function evaluateTargets(results) {
     id: 'tracker-tick',
     area: '5. Model health',
     target: `Provider health tracker tick over ${health ? int(health.tracker.models) : '10,000'} models < 10 ms`,
-    measured: health ? `mean ${fixed(health.tracker.tickMs.mean, 2)} ms, p50 ${fixed(health.tracker.tickMs.p50, 2)} ms, p99 ${fixed(health.tracker.tickMs.p99, 2)} ms` : 'not run',
+    measured: health
+      ? `mean ${fixed(health.tracker.tickMs.mean, 2)} ms, p50 ${fixed(health.tracker.tickMs.p50, 2)} ms, p99 ${fixed(health.tracker.tickMs.p99, 2)} ms`
+      : 'not run',
     met: health ? health.tracker.met : undefined,
   });
   targets.push(recordTarget, roundTripTarget);
@@ -176,15 +205,20 @@ export function evaluateTargets(results) {
     id: 'spans-flat',
     area: '6. Spans',
     target: 'Request path does not slow down while the OTLP exporter keeps failing',
-    measured: spans ? `late/early ${times(spans.batchDeadEndpointSummary.flatness.ratio)} with the failing exporter, ${times(spans.sdkNoProcessorSummary.flatness.ratio)} without one (relative ${times(spans.relativeFlatness)})` : 'not run',
+    measured: spans
+      ? `late/early ${times(spans.batchDeadEndpointSummary.flatness.ratio)} with the failing exporter, ${times(spans.sdkNoProcessorSummary.flatness.ratio)} without one (relative ${times(spans.relativeFlatness)})`
+      : 'not run',
     met: spans ? spans.flatMet : undefined,
   });
   return targets;
 }
 
 export function targetSummary({ results, failures }) {
-  const tag = (met) => (met === true ? 'MET    ' : met === false ? 'NOT MET' : met === 'inconclusive' ? 'INCONCL' : 'N/A    ');
-  const lines = evaluateTargets(results).map((target) => `${tag(target.met)}  ${target.target.replace(/`/g, '')} — ${target.measured}`);
+  const tag = (met) =>
+    met === true ? 'MET    ' : met === false ? 'NOT MET' : met === 'inconclusive' ? 'INCONCL' : 'N/A    ';
+  const lines = evaluateTargets(results).map(
+    (target) => `${tag(target.met)}  ${target.target.replace(/`/g, '')} — ${target.measured}`,
+  );
   if (Object.keys(failures).length > 0) lines.push(`FAILED SECTIONS: ${Object.keys(failures).join(', ')}`);
   return lines.join('\n');
 }
@@ -212,8 +246,16 @@ function renderRecord(results) {
         ['Contender', 'ops/s', 'ns/op (mean)', '±rme', 'ns/op (p50)', '× baseline (p50)'],
         result.order.map((id) => {
           const row = result.results[id];
-          const label = id === result.baseline ? `${row.label} (baseline)` : id === result.subject ? `**${row.label}**` : row.label;
-          return [label, int(row.opsPerSec), nsText(row.ns.mean), `±${fixed(row.ns.rme, 1)} %`, nsText(row.ns.p50), times(row.ns.p50 / baseline)];
+          const label =
+            id === result.baseline ? `${row.label} (baseline)` : id === result.subject ? `**${row.label}**` : row.label;
+          return [
+            label,
+            int(row.opsPerSec),
+            nsText(row.ns.mean),
+            `±${fixed(row.ns.rme, 1)} %`,
+            nsText(row.ns.p50),
+            times(row.ns.p50 / baseline),
+          ];
         }),
       ),
       '',
@@ -234,8 +276,26 @@ function renderRecord(results) {
         `Helpers: ${int(alloc.results.counter.tasks.helper.calls)} calls each; other contenders: ${int(alloc.results.counter.tasks.prom.calls)}.`,
       '',
     );
-    const columns = ['helper', 'helperNoExemplars', 'helperInSpan', 'otel', 'otelCached', 'otelLiteral', 'prom', 'promChild'];
-    const names = { helper: 'helper', helperNoExemplars: 'helper, no exemplars', helperInSpan: 'helper in sampled span', otel: 'raw OTel', otelCached: 'OTel cached attrs', otelLiteral: 'OTel literal attrs', prom: 'prom-client', promChild: 'prom-client child' };
+    const columns = [
+      'helper',
+      'helperNoExemplars',
+      'helperInSpan',
+      'otel',
+      'otelCached',
+      'otelLiteral',
+      'prom',
+      'promChild',
+    ];
+    const names = {
+      helper: 'helper',
+      helperNoExemplars: 'helper, no exemplars',
+      helperInSpan: 'helper in sampled span',
+      otel: 'raw OTel',
+      otelCached: 'OTel cached attrs',
+      otelLiteral: 'OTel literal attrs',
+      prom: 'prom-client',
+      promChild: 'prom-client child',
+    };
     const present = columns.filter((column) => RECORD_KEYS.some((key) => alloc.results[key]?.tasks[column]));
     out.push(
       table(
@@ -251,7 +311,10 @@ function renderRecord(results) {
       ),
       '',
     );
-    out.push(`Bytes per call. In the histogram row "raw OTel" is \`histogram.record(v, cachedAttrs)\`. ${cpuNote(alloc)}`, '');
+    out.push(
+      `Bytes per call. In the histogram row "raw OTel" is \`histogram.record(v, cachedAttrs)\`. ${cpuNote(alloc)}`,
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -261,11 +324,11 @@ function renderScrape(results) {
   const any = results['scrape-20000'] ?? results['scrape-1000'];
   if (any) {
     out.push(
-      'Series are created through `GatewayTelemetry`\'s generic `add`/`set`/`record` with distinct label values (`maxSeriesPerMetric` raised to the series count), and the same series through prom-client. ' +
+      "Series are created through `GatewayTelemetry`'s generic `add`/`set`/`record` with distinct label values (`maxSeriesPerMetric` raised to the series count), and the same series through prom-client. " +
         'Mix: ' +
         any.mix.map((entry) => `\`${entry.key}\` ${Math.round(entry.share * 100)} %`).join(', ') +
         ' — 70 % counters, 15 % gauges, 15 % histograms (3 observations each, 17-bucket LLM layout); the `providers` category holds 10 % of the series. ' +
-        'The helpers\' `MeterProvider` is read by the stock `PrometheusExporter` (`preventServerStart`) with a view raising the SDK cardinality limit (see Findings). ' +
+        "The helpers' `MeterProvider` is read by the stock `PrometheusExporter` (`preventServerStart`) with a view raising the SDK cardinality limit (see Findings). " +
         '"Full handler" is `createMetricsHandler({ source: exporter })` called with a `Request`, body consumed as bytes (`arrayBuffer()`), as the `node:http` adapter streams it. Verdicts on p50.',
       '',
     );
@@ -283,8 +346,20 @@ function renderScrape(results) {
         ['Contender', 'ops/s', 'ns/op (mean)', '±rme', 'ms/op (p50)', '× prom-client (p50)'],
         result.order.map((id) => {
           const row = result.results[id];
-          const label = id === 'promClient' ? `${row.label} (baseline)` : id === 'ours' || id === 'handler' ? `**${row.label}**` : row.label;
-          return [label, fixed(row.opsPerSec, 1), int(row.ns.mean), `±${fixed(row.ns.rme, 1)} %`, fixed(row.ns.p50 / 1e6, 2), times(row.ns.p50 / baseline)];
+          const label =
+            id === 'promClient'
+              ? `${row.label} (baseline)`
+              : id === 'ours' || id === 'handler'
+                ? `**${row.label}**`
+                : row.label;
+          return [
+            label,
+            fixed(row.opsPerSec, 1),
+            int(row.ns.mean),
+            `±${fixed(row.ns.rme, 1)} %`,
+            fixed(row.ns.p50 / 1e6, 2),
+            times(row.ns.p50 / baseline),
+          ];
         }),
       ),
       '',
@@ -309,9 +384,24 @@ function renderScrape(results) {
       table(
         ['Scrape', 'max (ms)', 'p99 (ms)', 'mean (ms)'],
         [
-          ['ours, full handler (text)', fixed(loop.handler.maxMs), fixed(loop.handler.p99Ms), fixed(loop.handler.meanMs)],
-          ["ours, full handler (OpenMetrics, Prometheus' default Accept)", fixed(loop.handlerOpenMetrics.maxMs), fixed(loop.handlerOpenMetrics.p99Ms), fixed(loop.handlerOpenMetrics.meanMs)],
-          ['prom-client `registry.metrics()`', fixed(loop.promClient.maxMs), fixed(loop.promClient.p99Ms), fixed(loop.promClient.meanMs)],
+          [
+            'ours, full handler (text)',
+            fixed(loop.handler.maxMs),
+            fixed(loop.handler.p99Ms),
+            fixed(loop.handler.meanMs),
+          ],
+          [
+            "ours, full handler (OpenMetrics, Prometheus' default Accept)",
+            fixed(loop.handlerOpenMetrics.maxMs),
+            fixed(loop.handlerOpenMetrics.p99Ms),
+            fixed(loop.handlerOpenMetrics.meanMs),
+          ],
+          [
+            'prom-client `registry.metrics()`',
+            fixed(loop.promClient.maxMs),
+            fixed(loop.promClient.p99Ms),
+            fixed(loop.promClient.meanMs),
+          ],
         ],
       ),
       '',
@@ -319,7 +409,7 @@ function renderScrape(results) {
     if (size === 20000) {
       out.push(
         `Event-loop target (≤ 50 ms at 20,000 series): ${verdict(result.targets.eventLoopMet)}. ` +
-          'At this size the process holds all three libraries\' series, and a major GC lands in some scrapes (the max includes it; so would production\'s). Run-to-run variation of the 20,000-series rows is large; the attribution rows (SDK `collect()` vs serialisation) are the stable part and carry the conclusion.',
+          "At this size the process holds all three libraries' series, and a major GC lands in some scrapes (the max includes it; so would production's). Run-to-run variation of the 20,000-series rows is large; the attribution rows (SDK `collect()` vs serialisation) are the stable part and carry the conclusion.",
         '',
       );
     }
@@ -346,15 +436,37 @@ function renderGateway(results) {
   );
   for (const [mode, data] of Object.entries(result.modes)) {
     const { runs, summary } = data;
-    out.push(`### ${mode === 'streaming' ? 'Streaming (`stream: true`, SSE)' : 'Non-streaming'} \`POST /v1/chat/completions\``, '');
+    out.push(
+      `### ${mode === 'streaming' ? 'Streaming (`stream: true`, SSE)' : 'Non-streaming'} \`POST /v1/chat/completions\``,
+      '',
+    );
     out.push(
       table(
-        ['Run', 'A off req/s', 'A p50 ms', 'A p99 ms', 'A CPU ms/req', 'B on req/s', 'B p50 ms', 'B p99 ms', 'B CPU ms/req'],
+        [
+          'Run',
+          'A off req/s',
+          'A p50 ms',
+          'A p99 ms',
+          'A CPU ms/req',
+          'B on req/s',
+          'B p50 ms',
+          'B p99 ms',
+          'B CPU ms/req',
+        ],
         [
           ...runs.off.map((off, index) => {
             const on = runs.on[index];
-            const onCells = on ? [fixed(on.requestsPerSec, 0), fixed(on.p50Ms, 2), fixed(on.p99Ms, 2), fixed(on.cpuMsPerRequest, 3)] : ['', '', '', ''];
-            return [on ? `round ${index + 1}` : 'closing A', fixed(off.requestsPerSec, 0), fixed(off.p50Ms, 2), fixed(off.p99Ms, 2), fixed(off.cpuMsPerRequest, 3), ...onCells];
+            const onCells = on
+              ? [fixed(on.requestsPerSec, 0), fixed(on.p50Ms, 2), fixed(on.p99Ms, 2), fixed(on.cpuMsPerRequest, 3)]
+              : ['', '', '', ''];
+            return [
+              on ? `round ${index + 1}` : 'closing A',
+              fixed(off.requestsPerSec, 0),
+              fixed(off.p50Ms, 2),
+              fixed(off.p99Ms, 2),
+              fixed(off.cpuMsPerRequest, 3),
+              ...onCells,
+            ];
           }),
           [
             '**mean**',
@@ -391,12 +503,32 @@ function renderGateway(results) {
       table(
         ['Origin', 'telemetry on', 'telemetry off (baseline)'],
         [
-          ['`@opentelemetry/*` (SDK spans, metric storage, API, context manager)', pct(shares.openTelemetry), offCell('openTelemetry')],
-          ['`@gatewayz/telemetry`, `@gatewayz/telemetry-node` (helpers, recorder, exemplars)', pct(shares.ourPackages), offCell('ourPackages')],
-          ['`node:async_hooks` / AsyncLocalStorage (context propagation for the SDK)', pct(shares.asyncHooks), offCell('asyncHooks')],
-          ['**sum of the three**', `**${pct(result.profile.telemetryShare)}**`, offShares ? pct(result.profiles.off.telemetryShare) : 'n/a'],
+          [
+            '`@opentelemetry/*` (SDK spans, metric storage, API, context manager)',
+            pct(shares.openTelemetry),
+            offCell('openTelemetry'),
+          ],
+          [
+            '`@gatewayz/telemetry`, `@gatewayz/telemetry-node` (helpers, recorder, exemplars)',
+            pct(shares.ourPackages),
+            offCell('ourPackages'),
+          ],
+          [
+            '`node:async_hooks` / AsyncLocalStorage (context propagation for the SDK)',
+            pct(shares.asyncHooks),
+            offCell('asyncHooks'),
+          ],
+          [
+            '**sum of the three**',
+            `**${pct(result.profile.telemetryShare)}**`,
+            offShares ? pct(result.profiles.off.telemetryShare) : 'n/a',
+          ],
           ['garbage collector (all code)', pct(shares.garbageCollector), offCell('garbageCollector')],
-          ['application, Hono, undici, Node internals, simulated upstreams', pct(shares.applicationAndNode), offCell('applicationAndNode')],
+          [
+            'application, Hono, undici, Node internals, simulated upstreams',
+            pct(shares.applicationAndNode),
+            offCell('applicationAndNode'),
+          ],
         ],
       ),
       '',
@@ -404,7 +536,7 @@ function renderGateway(results) {
         (result.profiles?.off
           ? `1 − the extra telemetry self time = ${pct(profileEstimates(result.profiles).bySelfTime)}; the application's share with telemetry over its share without (same application work per request, so this is the ratio of CPU per request, GC included) = ${pct(profileEstimates(result.profiles).byApplicationShare)}. `
           : '') +
-        'Self-time attribution moves with V8\'s inlining decisions from run to run (SDK code inlined into a caller counts for the caller), so read these as ±2 points; the async-hooks row is the stable part. Target ≥ 95 %.',
+        "Self-time attribution moves with V8's inlining decisions from run to run (SDK code inlined into a caller counts for the caller), so read these as ±2 points; the async-hooks row is the stable part. Target ≥ 95 %.",
       '',
     );
   }
@@ -413,14 +545,22 @@ function renderGateway(results) {
   const probes = results.probes;
   if (spans && histogram) {
     const spanUs = spans.sdkNoProcessorSummary.pathNs.p50 / 1000;
-    const histUs = histogram.results.helperInSpan ? histogram.results.helperInSpan.ns.p50 / 1000 : histogram.results.helper.ns.p50 / 1000;
+    const histUs = histogram.results.helperInSpan
+      ? histogram.results.helperInSpan.ns.p50 / 1000
+      : histogram.results.helper.ns.p50 / 1000;
     const offCpuUs = Math.min(...Object.values(result.modes).map((mode) => mode.summary.off.cpuMsPerRequest * 1000));
     const expected = 2 * spanUs + 6 * histUs + 8 * 0.05;
     out.push(
       `Expected cost from the component benchmarks: a request records 2 SDK spans (server + GenAI client, ${fixed(spanUs, 1)} µs each, section 6), 6 histogram observations inside a sampled span (${fixed(histUs, 2)} µs each, section 1) and ~8 counter/gauge updates (< 0.1 µs each) ≈ ${fixed(expected, 0)} µs, ` +
-        (probes?.als ? `plus the AsyncLocalStorage context manager NodeSDK installs, which makes every \`await\` in the process ${fixed(probes.als.overheadNsPerAwait, 0)} ns dearer (probe). ` : 'plus the AsyncLocalStorage context manager NodeSDK installs. ') +
+        (probes?.als
+          ? `plus the AsyncLocalStorage context manager NodeSDK installs, which makes every \`await\` in the process ${fixed(probes.als.overheadNsPerAwait, 0)} ns dearer (probe). `
+          : 'plus the AsyncLocalStorage context manager NodeSDK installs. ') +
         `Against ≈ ${fixed(offCpuUs, 0)} µs of CPU per request without telemetry (the lowest mode mean above) that is ≈ ${pct(expected / offCpuUs)} before context propagation` +
-          (expected / offCpuUs < 0.02 ? ' — well inside the 5 % budget.' : expected / offCpuUs < 0.05 ? ' — inside the 5 % budget, but not by a wide margin.' : ' — already over the 5 % budget.'),
+        (expected / offCpuUs < 0.02
+          ? ' — well inside the 5 % budget.'
+          : expected / offCpuUs < 0.05
+            ? ' — inside the 5 % budget, but not by a wide margin.'
+            : ' — already over the 5 % budget.'),
       '',
     );
   }
@@ -430,13 +570,27 @@ function renderGateway(results) {
 
 function renderMemory(results) {
   const out = ['## 4. Memory', ''];
-  const contenders = ['helpers-counter', 'otel-counter', 'prom-counter', 'helpers-histogram', 'otel-histogram', 'prom-histogram'];
-  const rows = contenders.filter((id) => results[`memory-${id}`]).map((id) => {
-    const result = results[`memory-${id}`];
-    const [library, kind] = id.split('-');
-    const name = { helpers: 'our helpers', otel: 'raw OTel', prom: 'prom-client' }[library];
-    return [`${name}, ${kind} (1 label)`, int(result.series), bytes(result.bytesPerSeriesRecorded), bytes(result.bytesPerSeriesAfterCollect)];
-  });
+  const contenders = [
+    'helpers-counter',
+    'otel-counter',
+    'prom-counter',
+    'helpers-histogram',
+    'otel-histogram',
+    'prom-histogram',
+  ];
+  const rows = contenders
+    .filter((id) => results[`memory-${id}`])
+    .map((id) => {
+      const result = results[`memory-${id}`];
+      const [library, kind] = id.split('-');
+      const name = { helpers: 'our helpers', otel: 'raw OTel', prom: 'prom-client' }[library];
+      return [
+        `${name}, ${kind} (1 label)`,
+        int(result.series),
+        bytes(result.bytesPerSeriesRecorded),
+        bytes(result.bytesPerSeriesAfterCollect),
+      ];
+    });
   if (rows.length > 0) {
     out.push(
       'Each contender in a fresh process (`--expose-gc`). Label strings are created before the baseline; heap after a double `gc()` before and after creating the series, then again after two collections ' +
@@ -476,8 +630,18 @@ function renderModelHealthDatabase(results) {
     table(
       ['Writer', 'Round trips', 'per 10,000 calls', 'Wall time'],
       [
-        ['Write-behind recorder (one `record_model_calls` per flush)', int(result.writeBehind.requests), int(result.writeBehind.requestsPer10k), `${fixed(result.writeBehind.ms, 1)} ms`],
-        ['Naive upsert per call', int(result.naive.requests), int(result.naive.requestsPer10k), `${fixed(result.naive.ms, 0)} ms`],
+        [
+          'Write-behind recorder (one `record_model_calls` per flush)',
+          int(result.writeBehind.requests),
+          int(result.writeBehind.requestsPer10k),
+          `${fixed(result.writeBehind.ms, 1)} ms`,
+        ],
+        [
+          'Naive upsert per call',
+          int(result.naive.requests),
+          int(result.naive.requestsPer10k),
+          `${fixed(result.naive.ms, 0)} ms`,
+        ],
       ],
     ),
     '',
@@ -506,7 +670,14 @@ function renderModelHealth(results) {
       ['Contender', 'ops/s', 'ns/op (mean)', '±rme', 'ns/op (p50)', `× ${baselineId} (p50)`],
       result.recordOrder.map((id) => {
         const row = result.record[id];
-        return [id === 'recorder' ? `**${row.label}**` : row.label, int(row.opsPerSec), nsText(row.ns.mean), `±${fixed(row.ns.rme, 1)} %`, nsText(row.ns.p50), times(row.ns.p50 / baseline)];
+        return [
+          id === 'recorder' ? `**${row.label}**` : row.label,
+          int(row.opsPerSec),
+          nsText(row.ns.mean),
+          `±${fixed(row.ns.rme, 1)} %`,
+          nsText(row.ns.p50),
+          times(row.ns.p50 / baseline),
+        ];
       }),
     ),
     '',
@@ -528,8 +699,22 @@ function renderModelHealth(results) {
     table(
       ['Measure', 'mean (ms)', '±rme', 'p50 (ms)', 'p99 (ms)', 'max (ms)'],
       [
-        ['`tracker.tick()`', fixed(tracker.tickMs.mean, 2), `±${fixed(tracker.tickMs.rme, 1)} %`, fixed(tracker.tickMs.p50, 2), fixed(tracker.tickMs.p99, 2), fixed(tracker.tickMs.max, 2)],
-        ['of which `store.listAllModelHealth()` (copy + sort)', fixed(tracker.listAllModelHealthMs.mean, 2), `±${fixed(tracker.listAllModelHealthMs.rme, 1)} %`, fixed(tracker.listAllModelHealthMs.p50, 2), fixed(tracker.listAllModelHealthMs.p99, 2), fixed(tracker.listAllModelHealthMs.max, 2)],
+        [
+          '`tracker.tick()`',
+          fixed(tracker.tickMs.mean, 2),
+          `±${fixed(tracker.tickMs.rme, 1)} %`,
+          fixed(tracker.tickMs.p50, 2),
+          fixed(tracker.tickMs.p99, 2),
+          fixed(tracker.tickMs.max, 2),
+        ],
+        [
+          'of which `store.listAllModelHealth()` (copy + sort)',
+          fixed(tracker.listAllModelHealthMs.mean, 2),
+          `±${fixed(tracker.listAllModelHealthMs.rme, 1)} %`,
+          fixed(tracker.listAllModelHealthMs.p50, 2),
+          fixed(tracker.listAllModelHealthMs.p99, 2),
+          fixed(tracker.listAllModelHealthMs.max, 2),
+        ],
       ],
     ),
     '',
@@ -545,7 +730,7 @@ function renderSpans(results) {
   if (!result) return [...out, '_Not run._', ''].join('\n');
   out.push(
     `Per iteration: \`startGenAiSpan(tracer, { chat, openai, gpt-4o-mini, server address/port, max tokens })\` then \`endGenAiSpan(span, { response model, tokens, finish reasons })\`. ${int(result.total)} spans in ${result.windows} windows, bursts of ${result.chunk} spans with a \`setImmediate\` between bursts so the batch processor's timers and the exporter run. ` +
-      'The three modes run interleaved, burst by burst in rotating order, so a change in machine load hits all of them alike; the failing exporter\'s background work runs during the yields, shared by all. Path cost per window = median burst. The exporter is `OTLPTraceExporter` (HTTP) pointed at a loopback port that was bound and closed (connection refused).',
+      "The three modes run interleaved, burst by burst in rotating order, so a change in machine load hits all of them alike; the failing exporter's background work runs during the yields, shared by all. Path cost per window = median burst. The exporter is `OTLPTraceExporter` (HTTP) pointed at a loopback port that was bound and closed (connection refused).",
     '',
   );
   const modes = [
@@ -556,7 +741,16 @@ function renderSpans(results) {
   const base = result.noopSummary.pathNs.p50;
   out.push(
     table(
-      ['Mode', 'ops/s (p50)', 'ns/span (p50)', 'ns/span (mean of windows)', '±rme', '× no tracing', 'windows 2-4 → last 3', 'heap range (MB)'],
+      [
+        'Mode',
+        'ops/s (p50)',
+        'ns/span (p50)',
+        'ns/span (mean of windows)',
+        '±rme',
+        '× no tracing',
+        'windows 2-4 → last 3',
+        'heap range (MB)',
+      ],
       modes.map(([key, label]) => {
         const summary = result[`${key}Summary`];
         const heaps = result[key].map((window) => window.heapMb);
@@ -596,16 +790,42 @@ function renderProbes(results) {
     table(
       ['Probe', 'Result'],
       [
-        ['`cell.value += v` on an object-literal cell `{ value: 0, attributes }` (as `SeriesStore.createCell` builds it)', `${bytes(probes.doubleField.literalBytesPerAdd)}/add`],
-        ['same on a class instance (`constructor() { this.value = 0; … }`)', `${bytes(probes.doubleField.classBytesPerAdd)}/add`],
-        ['histogram aggregated in the cell (binary search + 3 writes), p50', `${nsText(probes.inCellHistogram.nsInCell)} ns/op, ${bytes(probes.inCellHistogram.bytesInCell)}/op`],
-        ['SDK `histogram.record(v, cachedAttrs)`, p50', `${nsText(probes.inCellHistogram.nsSdk)} ns/op, ${bytes(probes.inCellHistogram.bytesSdk)}/op`],
-        [`producer-style collection: ${int(probes.producerCollect.series)} data points built from cells, p50`, `${fixed(probes.producerCollect.msP50, 2)} ms`],
-        [`tracker bookkeeping over ${int(probes.trackerKeys.models)} records, Map keyed by a fresh template string per record`, `${fixed(probes.trackerKeys.templateKeyMs, 2)} ms`],
+        [
+          '`cell.value += v` on an object-literal cell `{ value: 0, attributes }` (as `SeriesStore.createCell` builds it)',
+          `${bytes(probes.doubleField.literalBytesPerAdd)}/add`,
+        ],
+        [
+          'same on a class instance (`constructor() { this.value = 0; … }`)',
+          `${bytes(probes.doubleField.classBytesPerAdd)}/add`,
+        ],
+        [
+          'histogram aggregated in the cell (binary search + 3 writes), p50',
+          `${nsText(probes.inCellHistogram.nsInCell)} ns/op, ${bytes(probes.inCellHistogram.bytesInCell)}/op`,
+        ],
+        [
+          'SDK `histogram.record(v, cachedAttrs)`, p50',
+          `${nsText(probes.inCellHistogram.nsSdk)} ns/op, ${bytes(probes.inCellHistogram.bytesSdk)}/op`,
+        ],
+        [
+          `producer-style collection: ${int(probes.producerCollect.series)} data points built from cells, p50`,
+          `${fixed(probes.producerCollect.msP50, 2)} ms`,
+        ],
+        [
+          `tracker bookkeeping over ${int(probes.trackerKeys.models)} records, Map keyed by a fresh template string per record`,
+          `${fixed(probes.trackerKeys.templateKeyMs, 2)} ms`,
+        ],
         ['same with nested maps (provider → model)', `${fixed(probes.trackerKeys.nestedMapMs, 2)} ms`],
-        [`sorting ${int(probes.trackerKeys.models)} record copies by provider, model`, `${fixed(probes.trackerKeys.sortMs, 2)} ms`],
+        [
+          `sorting ${int(probes.trackerKeys.models)} record copies by provider, model`,
+          `${fixed(probes.trackerKeys.sortMs, 2)} ms`,
+        ],
         ...(probes.als
-          ? [['`await` without a context manager → with `AsyncLocalStorageContextManager` active (p50)', `${fixed(probes.als.withoutNs, 0)} → ${fixed(probes.als.withNs, 0)} ns per await (+${fixed(probes.als.overheadNsPerAwait, 0)} ns)`]]
+          ? [
+              [
+                '`await` without a context manager → with `AsyncLocalStorageContextManager` active (p50)',
+                `${fixed(probes.als.withoutNs, 0)} → ${fixed(probes.als.withNs, 0)} ns per await (+${fixed(probes.als.overheadNsPerAwait, 0)} ns)`,
+              ],
+            ]
           : []),
       ],
       2,
@@ -641,13 +861,19 @@ function renderProposals(results, targets) {
       '### Histogram record path > 1.1× raw OTel',
       '',
       `Measured: helper ${nsText(helper)} ns vs raw \`histogram.record(v, cachedAttrs)\` ${nsText(raw)} ns (p50): ${nsText(helper - raw)} ns on top of the SDK call` +
-        (result.results.helperNoExemplars ? `, of which exemplar capture accounts for ${nsText(helper - result.results.helperNoExemplars.ns.p50)} ns (helper with \`exemplars: false\`: ${nsText(result.results.helperNoExemplars.ns.p50)} ns, ${times(result.results.helperNoExemplars.ns.p50 / raw)})` : '') +
+        (result.results.helperNoExemplars
+          ? `, of which exemplar capture accounts for ${nsText(helper - result.results.helperNoExemplars.ns.p50)} ns (helper with \`exemplars: false\`: ${nsText(result.results.helperNoExemplars.ns.p50)} ns, ${times(result.results.helperNoExemplars.ns.p50 / raw)})`
+          : '') +
         '. ' +
         'The helper adds the value check, the cell lookup and, since exemplars, `captureExemplar` (a `context.active()` lookup through AsyncLocalStorage on every observation). ' +
-        (probes ? `The SDK call itself dominates: ${nsText(probes.inCellHistogram.nsSdk)} ns in the probe, against ${nsText(probes.inCellHistogram.nsInCell)} ns for the same aggregation done in the cell. ` : '') +
+        (probes
+          ? `The SDK call itself dominates: ${nsText(probes.inCellHistogram.nsSdk)} ns in the probe, against ${nsText(probes.inCellHistogram.nsInCell)} ns for the same aggregation done in the cell. `
+          : '') +
         '**Proposal (P2)** — `packages/telemetry/src/series-store.ts` / `gateway-telemetry.ts`: aggregate histograms in the `SeriesCell` like counters (a `Float64Array` of bucket counts, `sum`, `count`; `observe()` = binary search + three writes) and export them as HISTOGRAM data points through the metric producer of P1 instead of `meter.createHistogram`. ' +
         'That makes the helper far cheaper than the raw SDK histogram (the ratio target is then met by a wide margin) and removes the per-call allocation. Exemplars stay beside the cell' +
-        (result.results.helperInSpan ? `; inside a sampled span the helper costs ${nsText(result.results.helperInSpan.ns.p50)} ns: \`captureExemplar\` (\`packages/telemetry/src/exemplars.ts\`) rewrites \`value\` and \`timestampSeconds\` of an object-literal slot, which allocates a HeapNumber per write (same V8 behaviour as P5) — make the slot a class instance or keep the numbers in a \`Float64Array\` per series, and read the clock once per observation` : '') +
+        (result.results.helperInSpan
+          ? `; inside a sampled span the helper costs ${nsText(result.results.helperInSpan.ns.p50)} ns: \`captureExemplar\` (\`packages/telemetry/src/exemplars.ts\`) rewrites \`value\` and \`timestampSeconds\` of an object-literal slot, which allocates a HeapNumber per write (same V8 behaviour as P5) — make the slot a class instance or keep the numbers in a \`Float64Array\` per series, and read the clock once per observation`
+          : '') +
         '.',
       '',
     );
@@ -660,8 +886,10 @@ function renderProposals(results, targets) {
     if (allocMissed.includes('counter') || allocMissed.includes('multiLabel')) {
       out.push(
         `Counters: the helper allocates ${bytes(alloc.helperBytes.counter)}/call for \`incrementCostByProvider\` (fractional USD) while \`setProviderHealthScore\` allocates ${bytes(alloc.helperBytes.gauge)} and \`recordTokensUsed\` (integer tokens) ${bytes(alloc.helperBytes.multiLabel)}. ` +
-          'Cause: `cell.value += value` produces a new double, and V8 (Node 20, V8 11.3) stores it as a fresh 16-byte HeapNumber when the object was created from an object literal — which is how `SeriesStore.createCell` builds `{ value: 0, attributes }`. A gauge stores the caller\'s number as is, and integer sums stay small integers (Smis), so they do not allocate. ' +
-          (probes ? `Probe: ${bytes(probes.doubleField.literalBytesPerAdd)}/add on a literal-built cell vs ${bytes(probes.doubleField.classBytesPerAdd)}/add on a class instance (in-place double field). ` : '') +
+          "Cause: `cell.value += value` produces a new double, and V8 (Node 20, V8 11.3) stores it as a fresh 16-byte HeapNumber when the object was created from an object literal — which is how `SeriesStore.createCell` builds `{ value: 0, attributes }`. A gauge stores the caller's number as is, and integer sums stay small integers (Smis), so they do not allocate. " +
+          (probes
+            ? `Probe: ${bytes(probes.doubleField.literalBytesPerAdd)}/add on a literal-built cell vs ${bytes(probes.doubleField.classBytesPerAdd)}/add on a class instance (in-place double field). `
+            : '') +
           '**Proposal (P5)** — `packages/telemetry/src/series-store.ts`, `createCell()`: build cells with a class, e.g. `class Cell implements SeriesCell { value: number; readonly attributes: Attributes; constructor(attributes) { this.value = 0; this.attributes = attributes; } }`, and `new Cell(Object.freeze(attributes))` instead of the literal. No API change.',
         '',
       );
@@ -678,7 +906,9 @@ function renderProposals(results, targets) {
     }
   }
 
-  const scrapeMissed = [1000, 20000].filter((size) => missed.has(`scrape-${size}-ours`) || missed.has(`scrape-${size}-handler`));
+  const scrapeMissed = [1000, 20000].filter(
+    (size) => missed.has(`scrape-${size}-ours`) || missed.has(`scrape-${size}-handler`),
+  );
   if (scrapeMissed.length > 0 || missed.has('scrape-eventloop')) {
     const big = results['scrape-20000'] ?? results['scrape-1000'];
     const size = big.series;
@@ -691,12 +921,16 @@ function renderProposals(results, targets) {
         `The SDK's \`collect()\` alone takes ${fixed(collectMs, 1)} ms (${times(big.ratios.collectOnly)} prom-client) — ${collectMs > promMs * 0.6 ? 'over the whole budget before a byte is serialised' : 'most of the budget'}; our serialiser takes ${fixed(serializeMs, 1)} ms (${times(big.ratios.serializeOnly)}), ${fixed(big.results.stockSerializeOnly.ns.p50 / 1e6 / serializeMs, 1)}× faster than the stock one. ` +
         'Where `collect()` goes: the helpers hold every counter and gauge value already, but report them through observable instruments, so on each scrape the SDK re-hashes every attribute set (`hashAttributes`: sort + `JSON.stringify`) into `AttributeHashMap`s, diffs it against a cumulative memo and merges it into per-reader storage; histograms are copied bucket array by bucket array. ' +
         'Both `collect()` (after the callbacks) and the serialiser run synchronously, so the longest event-loop block is roughly their sum' +
-        (results['scrape-20000'] ? ` (${fixed(results['scrape-20000'].eventLoop.handler.maxMs, 0)} ms max at 20,000 series; prom-client blocks ${fixed(results['scrape-20000'].eventLoop.promClient.maxMs, 0)} ms)` : '') +
+        (results['scrape-20000']
+          ? ` (${fixed(results['scrape-20000'].eventLoop.handler.maxMs, 0)} ms max at 20,000 series; prom-client blocks ${fixed(results['scrape-20000'].eventLoop.promClient.maxMs, 0)} ms)`
+          : '') +
         '.',
       '',
       '**Proposal (P1)** — `packages/telemetry/src/gateway-telemetry.ts`: give `GatewayTelemetry` a `metricProducer()` returning an SDK `MetricProducer` whose `collect()` builds `MetricData` for the helper metrics straight from `SeriesStore.cells` (one data point per cell, reusing `cell.attributes`, shared start/end time; SUM for counters with `isMonotonic`, GAUGE for gauges, HISTOGRAM once P2 lands), and stop creating observable instruments for those metrics when the producer is in use. ' +
-        '`packages/telemetry-node/src/start-telemetry.ts`: `new PrometheusExporter({ preventServerStart: true, withoutScopeInfo, metricProducers: [telemetry.metricProducer()] })` — `MetricReader.collect()` merges producer output with the SDK\'s (runtime/host metrics keep going through the SDK). ' +
-        (probes ? `Probe: building ${int(probes.producerCollect.series)} data points from cells takes ${fixed(probes.producerCollect.msP50, 2)} ms, ` : '') +
+        "`packages/telemetry-node/src/start-telemetry.ts`: `new PrometheusExporter({ preventServerStart: true, withoutScopeInfo, metricProducers: [telemetry.metricProducer()] })` — `MetricReader.collect()` merges producer output with the SDK's (runtime/host metrics keep going through the SDK). " +
+        (probes
+          ? `Probe: building ${int(probes.producerCollect.series)} data points from cells takes ${fixed(probes.producerCollect.msP50, 2)} ms, `
+          : '') +
         `so a scrape becomes ≈ serialisation (${fixed(serializeMs, 1)} ms) + a few ms ≈ ${times((serializeMs + (probes?.producerCollect.msP50 ?? 2)) / promMs)} prom-client.`,
       '',
       `**Proposal (P3)** — \`packages/telemetry-node/src/prometheus-serializer.ts\` and \`openmetrics-serializer.ts\`: add a generator form (\`*serializePrometheusChunks(resourceMetrics, options)\`) yielding the text every ~1,000 data points, and in \`metrics-handler.ts\` \`exposition()\` answer with \`new Response(ReadableStream)\` whose \`pull()\` takes the next chunk (or \`await setImmediate\` between chunks before joining). ` +
@@ -717,7 +951,7 @@ function renderProposals(results, targets) {
         (probesAls ? ` (+${fixed(probesAls.overheadNsPerAwait, 0)} ns per \`await\` in the probe)` : '') +
         `, gateway code and libraries included; ≈ ${pct(on.shares.openTelemetry - off.shares.openTelemetry)} is SDK self time (2 spans per request, 6 histogram observations hashing their attributes, exemplar lookups — a lower bound: SDK code V8 inlines into its callers counts for them, which is what the application-share estimate catches, together with the extra garbage collection: ${pct(on.shares.garbageCollector)} vs ${pct(off.shares.garbageCollector)} of busy CPU); our helpers add ≈ ${pct(on.shares.ourPackages - off.shares.ourPackages)}.`,
       '',
-      '**Proposals**, by measured weight: (1) context propagation — run the gateway on Node ≥ 22 with `--experimental-async-context-frame` (the default from Node 24), where AsyncLocalStorage no longer rides on async hooks; no source change, but `engines` in the root `package.json` and the gateway\'s start command would say so. If Node 20 must stay, this share is the price of trace context and can only shrink with fewer awaits per request. ' +
+      "**Proposals**, by measured weight: (1) context propagation — run the gateway on Node ≥ 22 with `--experimental-async-context-frame` (the default from Node 24), where AsyncLocalStorage no longer rides on async hooks; no source change, but `engines` in the root `package.json` and the gateway's start command would say so. If Node 20 must stay, this share is the price of trace context and can only shrink with fewer awaits per request. " +
         '(2) SDK histogram cost — P2 (in-cell histograms) takes the 6 observations per request out of the SDK. ' +
         '(3) spans — `OTEL_TRACES_SAMPLER=parentbased_traceidratio` in production turns unsampled spans into no-ops. ' +
         '(4) `examples/gateway/src/provider-router.ts`: the record block runs inside `contextApi.with(trace.setSpan(...))` only so that `captureExemplar` can find the span; passing the span context to the helpers explicitly (an optional argument or a `telemetry.withExemplarSpan(span)` scope on the instance) saves one context switch per attempt.',
@@ -741,7 +975,9 @@ function renderProposals(results, targets) {
           : '') +
         `Per request the gateway creates 2 SDK spans (server + GenAI client; ≈ ${fixed(spanUs, 1)} µs each from section 6), makes 6 histogram observations (≈ ${nsText(histogramNs)} ns each from section 1, SDK-dominated) and ~8 counter/gauge updates (tens of ns), and runs every promise under the AsyncLocalStorage context manager \`NodeSDK\` installs. ` +
         `Spans + histograms explain ≈ ${fixed(2 * spanUs + (6 * (histogramNs ?? 0)) / 1000, 0)} µs; the rest is context propagation (ALS, \`context.with\` per record block, \`propagation.inject\`) and the model-health recorder.` +
-        (results.gateway.profile ? ` The CPU profile of a telemetry-on gateway attributes ${pct(results.gateway.profile.telemetryShare)} of its busy CPU to telemetry (OTel ${pct(results.gateway.profile.shares.openTelemetry)}, ours ${pct(results.gateway.profile.shares.ourPackages)}, async hooks ${pct(results.gateway.profile.shares.asyncHooks)}).` : ''),
+        (results.gateway.profile
+          ? ` The CPU profile of a telemetry-on gateway attributes ${pct(results.gateway.profile.telemetryShare)} of its busy CPU to telemetry (OTel ${pct(results.gateway.profile.shares.openTelemetry)}, ours ${pct(results.gateway.profile.shares.ourPackages)}, async hooks ${pct(results.gateway.profile.shares.asyncHooks)}).`
+          : ''),
       '',
       '**Proposals** — in order of measured weight: (1) P2 (in-cell histograms) for the 6 observations; (2) `packages/telemetry/src/genai-span.ts` and `examples/gateway/src/gateway.ts`: build span attributes once per route/provider (cached objects) and avoid `context.with` around the record block in `provider-router.ts` by passing the span context to `captureExemplar` explicitly; (3) sample spans (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`) in production — an unsampled span is a no-op.',
       '',
@@ -754,8 +990,12 @@ function renderProposals(results, targets) {
       '### Provider health tracker tick',
       '',
       `Measured over ${int(tracker.models)} models: tick mean ${fixed(tracker.tickMs.mean, 1)} ms (p50 ${fixed(tracker.tickMs.p50, 1)} ms), of which \`listAllModelHealth()\` ${fixed(tracker.listAllModelHealthMs.p50, 1)} ms p50. ` +
-        'A CPU profile of `tick()` (`node --cpu-prof`) puts ~50 % in `aggregate()` itself — by line: `previous.get(key)` / building `key = `${provider}\\u0000${model}`` per record (a fresh string each tick, so its hash is recomputed), then `modelDeltas.get/set` and `uptimeWindows.get` (three more Map operations per record), and two `Counts` objects allocated per record — and ~20 % in `MemoryModelHealthStore.sorted()` (copy every record, then sort ' + int(tracker.models) + ' records by two string keys), plus GC. ' +
-        (probes ? `Probe: the template-key lookups alone cost ${fixed(probes.trackerKeys.templateKeyMs, 2)} ms vs ${fixed(probes.trackerKeys.nestedMapMs, 2)} ms with nested maps; the sort ${fixed(probes.trackerKeys.sortMs, 2)} ms.` : ''),
+        'A CPU profile of `tick()` (`node --cpu-prof`) puts ~50 % in `aggregate()` itself — by line: `previous.get(key)` / building `key = `${provider}\\u0000${model}`` per record (a fresh string each tick, so its hash is recomputed), then `modelDeltas.get/set` and `uptimeWindows.get` (three more Map operations per record), and two `Counts` objects allocated per record — and ~20 % in `MemoryModelHealthStore.sorted()` (copy every record, then sort ' +
+        int(tracker.models) +
+        ' records by two string keys), plus GC. ' +
+        (probes
+          ? `Probe: the template-key lookups alone cost ${fixed(probes.trackerKeys.templateKeyMs, 2)} ms vs ${fixed(probes.trackerKeys.nestedMapMs, 2)} ms with nested maps; the sort ${fixed(probes.trackerKeys.sortMs, 2)} ms.`
+          : ''),
       '',
       '**Proposal (P6)** — `packages/telemetry/src/provider-health-tracker.ts`, `aggregate()`: keep per-model state in nested maps `Map<provider, Map<model, ModelState>>` (no string building); store the previous counts as plain numbers in that `ModelState` and compute the delta in locals (no `current`/`delta` objects); hold the `HourlyWindow` and the per-tick model delta in the same `ModelState` so one lookup serves all three. ' +
         '`packages/telemetry/src/model-health.ts` / `memory-model-health-store.ts`: the tracker does not need order — let `ModelHealthSource` offer an unordered snapshot (e.g. `listAllModelHealth({ ordered: false })`, or `forEachModelHealth(callback)`) that the memory store serves from its Map without copying and sorting. Expected: well under 10 ms (what remains is one Map lookup and one gauge update per model).',
@@ -765,11 +1005,21 @@ function renderProposals(results, targets) {
 
   if (missed.has('memory-flood')) {
     const flood = results['memory-flood'];
-    out.push('### Label flood', '', `Heap grew by ${fixed(flood.heapAfterMb - flood.heapBeforeMb, 1)} MB with ${int(flood.seriesRequests)} series held: check \`SeriesStore.slowLookup\` (overflowed raw values must not be cached) in \`packages/telemetry/src/series-store.ts\`.`, '');
+    out.push(
+      '### Label flood',
+      '',
+      `Heap grew by ${fixed(flood.heapAfterMb - flood.heapBeforeMb, 1)} MB with ${int(flood.seriesRequests)} series held: check \`SeriesStore.slowLookup\` (overflowed raw values must not be cached) in \`packages/telemetry/src/series-store.ts\`.`,
+      '',
+    );
   }
   if (missed.has('spans-flat')) {
     const spans = results.spans;
-    out.push('### Span cost over time', '', `Late windows cost ${times(spans.batchDeadEndpointSummary.flatness.ratio)} the early ones with a failing exporter; compare with the no-processor row (${times(spans.sdkNoProcessorSummary.flatness.ratio)}) to separate the exporter from machine noise before acting.`, '');
+    out.push(
+      '### Span cost over time',
+      '',
+      `Late windows cost ${times(spans.batchDeadEndpointSummary.flatness.ratio)} the early ones with a failing exporter; compare with the no-processor row (${times(spans.sdkNoProcessorSummary.flatness.ratio)}) to separate the exporter from machine noise before acting.`,
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -783,8 +1033,10 @@ function renderFindings(results) {
     out.push(
       `- **The SDK's default cardinality limit silently truncates helper metrics (correctness).** The OTel SDK keeps at most 2,000 attribute sets per instrument per reader (1,999 + one \`otel.metric.overflow="true"\` point) unless a view or the reader says otherwise, and \`startTelemetry()\` configures neither. ` +
         `Measured: ${int(limit.recordedSeries)} series recorded through the helpers (\`maxSeriesPerMetric\` raised) → ${int(limit.exportedPoints)} data points exported, ${limit.overflowPoints} of them \`otel.metric.overflow\`. ` +
-        (flood ? `Even at the defaults it bites: the label flood holds ${int(flood.seriesRequests)} helper series (2,000 + \`other\`) and ${int(flood.exportedPoints)} points come out, so the helpers' \`other\` series is folded away by the SDK. ` : '') +
-        'Proposal (P4): in `packages/telemetry-node/src/start-telemetry.ts` pass `views: [{ instrumentName: \'*\', aggregationCardinalityLimit: <maxSeriesPerMetric + 16, at least 2,000> }]` to `NodeSDK` (or, with P1, helper metrics no longer go through SDK storage at all).',
+        (flood
+          ? `Even at the defaults it bites: the label flood holds ${int(flood.seriesRequests)} helper series (2,000 + \`other\`) and ${int(flood.exportedPoints)} points come out, so the helpers' \`other\` series is folded away by the SDK. `
+          : '') +
+        "Proposal (P4): in `packages/telemetry-node/src/start-telemetry.ts` pass `views: [{ instrumentName: '*', aggregationCardinalityLimit: <maxSeriesPerMetric + 16, at least 2,000> }]` to `NodeSDK` (or, with P1, helper metrics no longer go through SDK storage at all).",
     );
   }
   const big20 = results['scrape-20000'];
@@ -814,7 +1066,11 @@ export function renderReport({ machine, results, failures, short, partial }) {
   const out = [];
   out.push('# Benchmarks', '');
   out.push('<!-- Generated by `npm run bench` (bench/run.mjs). Do not edit by hand: re-run to refresh. -->', '');
-  if (short) out.push('> **Short mode (`BENCH_SHORT=1`)**: tiny iteration counts; the numbers only show that every benchmark runs end to end.', '');
+  if (short)
+    out.push(
+      '> **Short mode (`BENCH_SHORT=1`)**: tiny iteration counts; the numbers only show that every benchmark runs end to end.',
+      '',
+    );
   if (partial) out.push('> **Partial run (`BENCH_ONLY`)**: sections not selected show as not run.', '');
   out.push(
     table(
@@ -826,8 +1082,14 @@ export function renderReport({ machine, results, failures, short, partial }) {
         ['Node.js', `${machine.node} (V8 ${machine.v8})`],
         ['OS', machine.os],
         ['Date', machine.date],
-        ['Commit', `${machine.commit}${machine.dirtyFiles > 0 ? ` + ${machine.dirtyFiles} uncommitted files under packages/ and examples/ (work in progress by other engineers)` : ''}${machine.distBuilt ? `; \`packages/telemetry/dist\` built ${machine.distBuilt}` : ''}`],
-        ['Load average (1/5/15 min)', `${machine.loadStart.map((value) => value.toFixed(2)).join(' / ')} at start, ${machine.loadEnd.map((value) => value.toFixed(2)).join(' / ')} at the end`],
+        [
+          'Commit',
+          `${machine.commit}${machine.dirtyFiles > 0 ? ` + ${machine.dirtyFiles} uncommitted files under packages/ and examples/ (work in progress by other engineers)` : ''}${machine.distBuilt ? `; \`packages/telemetry/dist\` built ${machine.distBuilt}` : ''}`,
+        ],
+        [
+          'Load average (1/5/15 min)',
+          `${machine.loadStart.map((value) => value.toFixed(2)).join(' / ')} at start, ${machine.loadEnd.map((value) => value.toFixed(2)).join(' / ')} at the end`,
+        ],
         ['Mode / duration', `${machine.mode}, ${fixed(machine.durationS, 0)} s`],
       ],
       2,
@@ -841,7 +1103,14 @@ export function renderReport({ machine, results, failures, short, partial }) {
     );
   }
   out.push('## Targets', '');
-  out.push(table(['Area', 'Target', 'Measured', 'Verdict'], targets.map((target) => [target.area, target.target, target.measured, verdict(target.met)]), 4), '');
+  out.push(
+    table(
+      ['Area', 'Target', 'Measured', 'Verdict'],
+      targets.map((target) => [target.area, target.target, target.measured, verdict(target.met)]),
+      4,
+    ),
+    '',
+  );
   if (Object.keys(failures).length > 0) {
     out.push('### Sections that failed', '');
     for (const [id, tail] of Object.entries(failures)) out.push(`- \`${id}\`:`, '', '```', tail, '```', '');
@@ -863,7 +1132,7 @@ export function renderReport({ machine, results, failures, short, partial }) {
     '',
     '- Every section runs in its own Node process (own heap, JIT state and V8 flags) and hands back JSON; `bench/run.mjs` renders this file.',
     '- Micro-benchmarks use tinybench 6. A sample is one call of a task function that runs a batch of 1,024 operations (timer resolution and call overhead vanish); each loop is its own function literal so V8 type feedback is not shared between contenders. ' +
-      'Contenders of a comparison run in interleaved rounds with the order rotated each round; samples are pooled. Reported: ops/s and ns/op from the mean, ±rme (95 % confidence interval of the mean, Student\'s t), p50. **Verdicts and ratios use p50**: on a shared machine a preempted sample is an outlier that moves the mean but hardly the median.',
+      "Contenders of a comparison run in interleaved rounds with the order rotated each round; samples are pooled. Reported: ops/s and ns/op from the mean, ±rme (95 % confidence interval of the mean, Student's t), p50. **Verdicts and ratios use p50**: on a shared machine a preempted sample is an outlier that moves the mean but hardly the median.",
     '- Input values are prepared up front; for record-path calls they are boxed numbers, so no contender pays for the harness boxing a double into a call argument.',
     '',
   );
@@ -877,5 +1146,8 @@ export function renderReport({ machine, results, failures, short, partial }) {
   out.push(renderProposals(results, targets));
   out.push(renderFindings(results));
   out.push(renderProbes(results));
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
 }

@@ -67,9 +67,14 @@ for (const [key, comparison] of Object.entries(comparisons)) {
   for (const task of comparison.tasks) {
     const result = await measure(task.fn, task.id === comparison.subject ? HELPER_CALLS : OTHER_CALLS);
     results[key].tasks[task.id] = { label: task.label, ...result };
-    log('alloc', `${key}/${task.id}: ${result.bytesPerCall.toFixed(2)} B/call, retained ${result.retainedBytes} B${result.valid ? '' : ' (GC inside window!)'}`);
+    log(
+      'alloc',
+      `${key}/${task.id}: ${result.bytesPerCall.toFixed(2)} B/call, retained ${result.retainedBytes} B${result.valid ? '' : ' (GC inside window!)'}`,
+    );
   }
 }
 observer.disconnect();
-const helperBytes = Object.fromEntries(Object.entries(results).map(([key, value]) => [key, value.tasks[value.subject].bytesPerCall]));
+const helperBytes = Object.fromEntries(
+  Object.entries(results).map(([key, value]) => [key, value.tasks[value.subject].bytesPerCall]),
+);
 emit({ helperCalls: HELPER_CALLS, otherCalls: OTHER_CALLS, chunk: CHUNK, results, helperBytes });

@@ -20,7 +20,11 @@ const CONNECTIONS = 10;
 
 const MODES = {
   nonStreaming: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }] },
-  streaming: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }], stream: true },
+  streaming: {
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Say hello to the benchmark.' }],
+    stream: true,
+  },
 };
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
@@ -42,7 +46,14 @@ function cpuSeconds(pid) {
 /** Start one gateway; resolves with its base URL once it logs "gateway listening". */
 function startGateway(name, telemetryOn, { nodeArgs = [], env: extraEnv = {} } = {}) {
   const env = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('OTEL_') || key === 'METRICS_TOKEN' || key.startsWith('UPSTREAM_') || key === 'GATEWAY_PROVIDERS_FILE') delete env[key];
+  for (const key of Object.keys(env))
+    if (
+      key.startsWith('OTEL_') ||
+      key === 'METRICS_TOKEN' ||
+      key.startsWith('UPSTREAM_') ||
+      key === 'GATEWAY_PROVIDERS_FILE'
+    )
+      delete env[key];
   Object.assign(env, {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -59,7 +70,10 @@ function startGateway(name, telemetryOn, { nodeArgs = [], env: extraEnv = {} } =
     stderr += chunk;
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: no "gateway listening" line within 20 s; stderr: ${stderr}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name}: no "gateway listening" line within 20 s; stderr: ${stderr}`)),
+      20_000,
+    );
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
     // Keep draining stdout for the whole run so the child never blocks on a full pipe.
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -122,13 +136,17 @@ function interval(values) {
 // (A-B-A), which cancels any load drift that is linear over the ~2 runs.
 /** Geometric mean of the per-round ratios B_i / sqrt(A_i · A_i+1) with a 95 % interval (t on the log ratios). */
 function pairedRatio(runs, field) {
-  const logs = runs.on.map((on, index) => Math.log(on[field]) - (Math.log(runs.off[index][field]) + Math.log(runs.off[index + 1][field])) / 2);
+  const logs = runs.on.map(
+    (on, index) => Math.log(on[field]) - (Math.log(runs.off[index][field]) + Math.log(runs.off[index + 1][field])) / 2,
+  );
   const { mean, low, high } = interval(logs);
   return { estimate: Math.exp(mean), low: Math.exp(low), high: Math.exp(high), perRound: logs.map(Math.exp) };
 }
 /** Mean of the per-round differences B_i - (A_i + A_i+1) / 2 with a 95 % interval. */
 function pairedDelta(runs, field) {
-  const { mean, low, high } = interval(runs.on.map((on, index) => on[field] - (runs.off[index][field] + runs.off[index + 1][field]) / 2));
+  const { mean, low, high } = interval(
+    runs.on.map((on, index) => on[field] - (runs.off[index][field] + runs.off[index + 1][field]) / 2),
+  );
   return { estimate: mean, low, high };
 }
 
@@ -159,13 +177,19 @@ function attributeProfile(profile, window) {
     if (functionName === '(idle)') idle += time;
     else if (functionName === '(garbage collector)') totals.garbageCollector += time;
     else if (url.includes('/@opentelemetry/')) totals.openTelemetry += time;
-    else if (/\/packages\/telemetry(-node)?\//.test(url) || url.includes('/@gatewayz/telemetry')) totals.ourPackages += time;
+    else if (/\/packages\/telemetry(-node)?\//.test(url) || url.includes('/@gatewayz/telemetry'))
+      totals.ourPackages += time;
     else if (/async_hooks|async_local_storage|async_context/.test(url)) totals.asyncHooks += time;
     else totals.applicationAndNode += time;
   }
   const busy = Object.values(totals).reduce((sum, value) => sum + value, 0);
   const shares = Object.fromEntries(Object.entries(totals).map(([key, value]) => [key, value / busy]));
-  return { busyMs: busy / 1000, idleMs: idle / 1000, shares, telemetryShare: shares.openTelemetry + shares.ourPackages + shares.asyncHooks };
+  return {
+    busyMs: busy / 1000,
+    idleMs: idle / 1000,
+    shares,
+    telemetryShare: shares.openTelemetry + shares.ourPackages + shares.asyncHooks,
+  };
 }
 
 const gateways = [];
@@ -183,10 +207,15 @@ try {
   results.sanity = { offMetricsStatus: offMetrics.status };
 
   for (const [mode, body] of Object.entries(MODES)) {
-    const probe = await fetch(`${on.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const probe = await fetch(`${on.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const probeText = await probe.text();
     if (probe.status !== 200) throw new Error(`${mode} probe answered ${probe.status}: ${probeText.slice(0, 200)}`);
-    if (body.stream && !probeText.includes('data: [DONE]')) throw new Error(`${mode} probe is not a complete SSE stream`);
+    if (body.stream && !probeText.includes('data: [DONE]'))
+      throw new Error(`${mode} probe is not a complete SSE stream`);
     // Warm up both processes (JIT, connection pools) before measuring.
     await load(off, body, WARMUP_S);
     await load(on, body, WARMUP_S);
@@ -196,12 +225,25 @@ try {
       runs.on.push(await load(on, body, DURATION_S));
       await sleep(200);
       runs.off.push(await load(off, body, DURATION_S));
-      log('gateway', `${mode} round ${round + 1}: on ${runs.on.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${runs.on.at(-1).p99Ms?.toFixed(2)} ms | off after ${runs.off.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${runs.off.at(-1).p99Ms?.toFixed(2)} ms`);
+      log(
+        'gateway',
+        `${mode} round ${round + 1}: on ${runs.on.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${runs.on.at(-1).p99Ms?.toFixed(2)} ms | off after ${runs.off.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${runs.off.at(-1).p99Ms?.toFixed(2)} ms`,
+      );
     }
     const mean = (list, field) => list.reduce((sum, run) => sum + run[field], 0) / list.length;
     const summary = {
-      off: { requestsPerSec: mean(runs.off, 'requestsPerSec'), p99Ms: mean(runs.off, 'p99Ms'), p50Ms: mean(runs.off, 'p50Ms'), cpuMsPerRequest: mean(runs.off, 'cpuMsPerRequest') },
-      on: { requestsPerSec: mean(runs.on, 'requestsPerSec'), p99Ms: mean(runs.on, 'p99Ms'), p50Ms: mean(runs.on, 'p50Ms'), cpuMsPerRequest: mean(runs.on, 'cpuMsPerRequest') },
+      off: {
+        requestsPerSec: mean(runs.off, 'requestsPerSec'),
+        p99Ms: mean(runs.off, 'p99Ms'),
+        p50Ms: mean(runs.off, 'p50Ms'),
+        cpuMsPerRequest: mean(runs.off, 'cpuMsPerRequest'),
+      },
+      on: {
+        requestsPerSec: mean(runs.on, 'requestsPerSec'),
+        p99Ms: mean(runs.on, 'p99Ms'),
+        p50Ms: mean(runs.on, 'p50Ms'),
+        cpuMsPerRequest: mean(runs.on, 'cpuMsPerRequest'),
+      },
     };
 
     // Paired per round (A and B ran back to back): the machine's drift cancels within a pair.
@@ -225,9 +267,14 @@ try {
   // CPU profiles of two more gateways (telemetry on, and off as the baseline) under the same
   // non-streaming load.
   results.profiles = {};
-  for (const [key, telemetryOn] of [['on', true], ['off', false]]) {
+  for (const [key, telemetryOn] of [
+    ['on', true],
+    ['off', false],
+  ]) {
     const profileDir = mkdtempSync(join(tmpdir(), 'gatewayz-gateway-profile-'));
-    const profiled = await startGateway(`telemetry ${key}, profiled`, telemetryOn, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+    const profiled = await startGateway(`telemetry ${key}, profiled`, telemetryOn, {
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    });
     gateways.push(profiled);
     await load(profiled, MODES.nonStreaming, Math.max(1, WARMUP_S));
     const loadStart = performance.now();
@@ -246,8 +293,14 @@ try {
     if (file !== undefined && exitAt !== undefined) {
       // Trim 100 ms at each edge: ramp-up of the connections and the last responses in flight.
       const window = [(exitAt - loadStart - 100) * 1000, (exitAt - loadEnd + 100) * 1000];
-      results.profiles[key] = { requests: profiledRun.total, ...attributeProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), window) };
-      log('gateway', `profile (telemetry ${key}): telemetry ${(results.profiles[key].telemetryShare * 100).toFixed(1)} % of busy CPU`);
+      results.profiles[key] = {
+        requests: profiledRun.total,
+        ...attributeProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), window),
+      };
+      log(
+        'gateway',
+        `profile (telemetry ${key}): telemetry ${(results.profiles[key].telemetryShare * 100).toFixed(1)} % of busy CPU`,
+      );
     }
     rmSync(profileDir, { recursive: true, force: true });
   }

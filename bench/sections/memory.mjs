@@ -12,7 +12,10 @@ const SERIES = pick(20_000, 2_000);
 
 function provider(limit) {
   const reader = new BenchReader();
-  const meterProvider = new MeterProvider({ readers: [reader], views: [{ instrumentName: '*', aggregationCardinalityLimit: limit }] });
+  const meterProvider = new MeterProvider({
+    readers: [reader],
+    views: [{ instrumentName: '*', aggregationCardinalityLimit: limit }],
+  });
   return { reader, meterProvider };
 }
 
@@ -23,10 +26,17 @@ async function perSeries() {
   let record;
   let collect;
   if (library === 'helpers') {
-    const telemetry = new GatewayTelemetry({ exportVia: 'producer', maxSeriesPerMetric: SERIES + 100, exemplars: false });
+    const telemetry = new GatewayTelemetry({
+      exportVia: 'producer',
+      maxSeriesPerMetric: SERIES + 100,
+      exemplars: false,
+    });
     const reader = new BenchReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
     new MeterProvider({ readers: [reader] });
-    record = kind === 'counter' ? (name) => telemetry.incrementCostByProvider(name, 1.5) : (name) => telemetry.recordProviderResponseTime(name, 0.42);
+    record =
+      kind === 'counter'
+        ? (name) => telemetry.incrementCostByProvider(name, 1.5)
+        : (name) => telemetry.recordProviderResponseTime(name, 0.42);
     record('warm-up');
     collect = () => reader.collect();
   } else if (library === 'otel') {
@@ -35,17 +45,36 @@ async function perSeries() {
     const instrument =
       kind === 'counter'
         ? meter.createCounter('gatewayz_cost_by_provider')
-        : meter.createHistogram('provider_response_time_seconds', { advice: { explicitBucketBoundaries: [...LLM_LATENCY_BUCKETS] } });
-    record = kind === 'counter' ? (name) => instrument.add(1.5, { provider: name }) : (name) => instrument.record(0.42, { provider: name });
+        : meter.createHistogram('provider_response_time_seconds', {
+            advice: { explicitBucketBoundaries: [...LLM_LATENCY_BUCKETS] },
+          });
+    record =
+      kind === 'counter'
+        ? (name) => instrument.add(1.5, { provider: name })
+        : (name) => instrument.record(0.42, { provider: name });
     record('warm-up');
     collect = () => reader.collect();
   } else if (library === 'prom') {
     const registry = new client.Registry();
     const metric =
       kind === 'counter'
-        ? new client.Counter({ name: 'gatewayz_cost_by_provider_total', help: 'cost', labelNames: ['provider'], registers: [registry] })
-        : new client.Histogram({ name: 'provider_response_time_seconds', help: 'latency', labelNames: ['provider'], buckets: [...LLM_LATENCY_BUCKETS], registers: [registry] });
-    record = kind === 'counter' ? (name) => metric.inc({ provider: name }, 1.5) : (name) => metric.observe({ provider: name }, 0.42);
+        ? new client.Counter({
+            name: 'gatewayz_cost_by_provider_total',
+            help: 'cost',
+            labelNames: ['provider'],
+            registers: [registry],
+          })
+        : new client.Histogram({
+            name: 'provider_response_time_seconds',
+            help: 'latency',
+            labelNames: ['provider'],
+            buckets: [...LLM_LATENCY_BUCKETS],
+            registers: [registry],
+          });
+    record =
+      kind === 'counter'
+        ? (name) => metric.inc({ provider: name }, 1.5)
+        : (name) => metric.observe({ provider: name }, 0.42);
     record('warm-up');
     collect = () => registry.metrics();
   } else {
@@ -91,9 +120,12 @@ async function flood() {
   const afterCollect = heapAfterGc();
   const requests = telemetry.metricName('modelInferenceRequests');
   const duration = telemetry.metricName('modelInferenceDuration');
-  const exported = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === requests);
+  const exported = resourceMetrics.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .find((metric) => metric.descriptor.name === requests);
   const overflowCount = (name) => telemetry.currentValue('telemetryLabelOverflow', { metric: name }) ?? 0;
-  const otherSeries = telemetry.currentValue('modelInferenceRequests', { provider: 'openai', model: 'other', status: 'success' }) ?? 0;
+  const otherSeries =
+    telemetry.currentValue('modelInferenceRequests', { provider: 'openai', model: 'other', status: 'success' }) ?? 0;
   return {
     contender: 'flood',
     calls: CALLS,

@@ -5,5 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const vitest = fileURLToPath(new URL('../../node_modules/vitest/vitest.mjs', import.meta.url));
-const outcome = spawnSync(process.execPath, [vitest, 'run', '--config', 'bench/vitest.config.ts'], { cwd: root, env: process.env, stdio: ['ignore', 'ignore', 'inherit'] });
+const outcome = spawnSync(process.execPath, [vitest, 'run', '--config', 'bench/vitest.config.ts'], {
+  cwd: root,
+  env: process.env,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 process.exit(outcome.status ?? 1);

@@ -5,7 +5,8 @@ import * as telemetryPackage from '@gatewayz/telemetry';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BenchReader, compareTasks, emit, log, pick, summarize } from '../lib/common.mjs';
 
-const { GatewayTelemetry, MemoryModelHealthStore, foldModelCall, startProviderHealthTracker, MODEL_CALL_STATUSES } = telemetryPackage;
+const { GatewayTelemetry, MemoryModelHealthStore, foldModelCall, startProviderHealthTracker, MODEL_CALL_STATUSES } =
+  telemetryPackage;
 const ModelHealthRecorder = telemetryPackage.ModelHealthRecorder;
 
 const BATCH = 1024;
@@ -34,7 +35,10 @@ function manualClock(startMs) {
 }
 
 const telemetry = new GatewayTelemetry({
-  meterProvider: new MeterProvider({ readers: [new BenchReader()], views: [{ instrumentName: '*', aggregationCardinalityLimit: 50_000 }] }),
+  meterProvider: new MeterProvider({
+    readers: [new BenchReader()],
+    views: [{ instrumentName: '*', aggregationCardinalityLimit: 50_000 }],
+  }),
   maxSeriesPerMetric: 50_000,
   exemplars: false,
 });
@@ -88,18 +92,35 @@ tasks.push({
   },
 });
 log('model-health', `recordModelCall: ${tasks.map((task) => task.id).join(', ')}`);
-result.record = await compareTasks({ tasks, batch: BATCH, rounds: pick(3, 1), timeMs: pick(300, 30), warmupMs: pick(100, 10), minSamples: pick(30, 3) });
+result.record = await compareTasks({
+  tasks,
+  batch: BATCH,
+  rounds: pick(3, 1),
+  timeMs: pick(300, 30),
+  warmupMs: pick(100, 10),
+  minSamples: pick(30, 3),
+});
 result.recordOrder = tasks.map((task) => task.id);
 
 // --- recorder flush of MODELS distinct models ------------------------------------------------------
 if (recorder !== undefined) {
   await recorder.flush();
   const store = new MemoryModelHealthStore();
-  const flushRecorder = new ModelHealthRecorder({ store, telemetry, clock: manualClock(Date.now()), maxPendingModels: MODELS + 1 });
+  const flushRecorder = new ModelHealthRecorder({
+    store,
+    telemetry,
+    clock: manualClock(Date.now()),
+    maxPendingModels: MODELS + 1,
+  });
   const samples = [];
   for (let round = 0; round < pick(5, 1); round++) {
     for (let index = 0; index < MODELS; index++) {
-      flushRecorder.recordModelCall({ provider: `provider-${index % PROVIDERS}`, model: `model-${index}`, responseTimeMs: 250, status: 'success' });
+      flushRecorder.recordModelCall({
+        provider: `provider-${index % PROVIDERS}`,
+        model: `model-${index}`,
+        responseTimeMs: 250,
+        status: 'success',
+      });
     }
     const started = performance.now();
     await flushRecorder.flush();
@@ -124,7 +145,13 @@ if (recorder !== undefined) {
       calledAt: new Date(clock.now()),
     });
   }
-  const tracker = startProviderHealthTracker({ source: store, intervalMs: 30_000, clock, telemetry, runImmediately: false });
+  const tracker = startProviderHealthTracker({
+    source: store,
+    intervalMs: 30_000,
+    clock,
+    telemetry,
+    runImmediately: false,
+  });
   const ticks = [];
   const lists = [];
   const rounds = pick(20, 3);
@@ -132,7 +159,13 @@ if (recorder !== undefined) {
   for (let round = 0; round < rounds; round++) {
     // Between ticks a tenth of the models get new calls, so the windowed figures move.
     for (let index = round % 10; index < MODELS; index += 10) {
-      store.recordCall({ provider: `provider-${index % PROVIDERS}`, model: `model-${index}`, responseTimeMs: 300, status: 'success', calledAt: new Date(clock.now()) });
+      store.recordCall({
+        provider: `provider-${index % PROVIDERS}`,
+        model: `model-${index}`,
+        responseTimeMs: 300,
+        status: 'success',
+        calledAt: new Date(clock.now()),
+      });
     }
     clock.advance(30_000);
     let started = performance.now();
@@ -153,6 +186,9 @@ if (recorder !== undefined) {
     met: summarize(ticks).mean < 10,
     uptimeSeries: telemetry.seriesCount('modelUptime24h'),
   };
-  log('model-health', `tick over ${MODELS} models: mean ${result.tracker.tickMs.mean.toFixed(2)} ms, p99 ${result.tracker.tickMs.p99.toFixed(2)} ms`);
+  log(
+    'model-health',
+    `tick over ${MODELS} models: mean ${result.tracker.tickMs.mean.toFixed(2)} ms, p99 ${result.tracker.tickMs.p99.toFixed(2)} ms`,
+  );
 }
 emit(result);

@@ -46,7 +46,10 @@ const result = {};
     literalBytesPerAdd: bytesPerCall(literalAdd, 2000),
     classBytesPerAdd: bytesPerCall(classAdd, 2000),
   };
-  log('probes', `double field: literal ${result.doubleField.literalBytesPerAdd.toFixed(2)} B/add, class ${result.doubleField.classBytesPerAdd.toFixed(2)} B/add`);
+  log(
+    'probes',
+    `double field: literal ${result.doubleField.literalBytesPerAdd.toFixed(2)} B/add, class ${result.doubleField.classBytesPerAdd.toFixed(2)} B/add`,
+  );
 }
 
 // --- P2: a histogram aggregated in the series cell vs the SDK histogram -------------------------
@@ -72,11 +75,16 @@ const result = {};
       this.count += 1;
     }
   }
-  const latencies = Array.from({ length: BATCH }, (_, index) => 0.02 * Math.exp(((index * 7919) % BATCH) / BATCH * Math.log(7500)));
+  const latencies = Array.from(
+    { length: BATCH },
+    (_, index) => 0.02 * Math.exp((((index * 7919) % BATCH) / BATCH) * Math.log(7500)),
+  );
   latencies.push('keep-elements-tagged');
   const cells = Array.from({ length: 8 }, (_, index) => new HistogramCell(Object.freeze({ provider: `p${index}` })));
   const provider = new MeterProvider({ readers: [new BenchReader()] });
-  const histogram = provider.getMeter('probe').createHistogram('h', { advice: { explicitBucketBoundaries: boundaries } });
+  const histogram = provider
+    .getMeter('probe')
+    .createHistogram('h', { advice: { explicitBucketBoundaries: boundaries } });
   const tasks = [
     {
       id: 'inCell',
@@ -93,20 +101,33 @@ const result = {};
       },
     },
   ];
-  const timing = await compareTasks({ tasks, batch: BATCH, rounds: pick(2, 1), timeMs: pick(250, 30), warmupMs: pick(80, 10), minSamples: pick(20, 3) });
+  const timing = await compareTasks({
+    tasks,
+    batch: BATCH,
+    rounds: pick(2, 1),
+    timeMs: pick(250, 30),
+    warmupMs: pick(80, 10),
+    minSamples: pick(20, 3),
+  });
   result.inCellHistogram = {
     nsInCell: timing.inCell.ns.p50,
     nsSdk: timing.sdk.ns.p50,
     bytesInCell: bytesPerCall(tasks[0].fn, 2000),
     bytesSdk: bytesPerCall(tasks[1].fn, 100),
   };
-  log('probes', `in-cell histogram ${result.inCellHistogram.nsInCell.toFixed(1)} ns vs SDK ${result.inCellHistogram.nsSdk.toFixed(1)} ns`);
+  log(
+    'probes',
+    `in-cell histogram ${result.inCellHistogram.nsInCell.toFixed(1)} ns vs SDK ${result.inCellHistogram.nsSdk.toFixed(1)} ns`,
+  );
 }
 
 // --- P1: producer-style collection (data points built straight from cells) ----------------------
 {
   const SERIES = pick(20_000, 2_000);
-  const cells = Array.from({ length: SERIES }, (_, index) => ({ value: index * 1.5, attributes: Object.freeze({ provider: `provider-${index % 50}`, model: `model-${index}` }) }));
+  const cells = Array.from({ length: SERIES }, (_, index) => ({
+    value: index * 1.5,
+    attributes: Object.freeze({ provider: `provider-${index % 50}`, model: `model-${index}` }),
+  }));
   const samples = [];
   for (let round = 0; round < pick(15, 3); round++) {
     const started = performance.now();
@@ -127,7 +148,11 @@ const result = {};
 // --- P6: tracker bookkeeping keyed by a fresh template string vs nested maps ---------------------
 {
   const MODELS = pick(10_000, 2_000);
-  const records = Array.from({ length: MODELS }, (_, index) => ({ provider: `provider-${index % 10}`, model: `model-${index}`, callCount: index }));
+  const records = Array.from({ length: MODELS }, (_, index) => ({
+    provider: `provider-${index % 10}`,
+    model: `model-${index}`,
+    callCount: index,
+  }));
   const flat = new Map();
   const nested = new Map();
   for (const record of records) {
@@ -155,9 +180,16 @@ const result = {};
   const nestedMs = time((list) => {
     for (const record of list) nested.get(record.provider).get(record.model).calls = record.callCount;
   });
-  const sortMs = time((list) => list.sort((a, b) => (a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0)));
+  const sortMs = time((list) =>
+    list.sort((a, b) =>
+      a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0,
+    ),
+  );
   result.trackerKeys = { models: MODELS, templateKeyMs: flatMs, nestedMapMs: nestedMs, sortMs };
-  log('probes', `tracker keys over ${MODELS}: template ${flatMs.toFixed(2)} ms, nested ${nestedMs.toFixed(2)} ms, sort ${sortMs.toFixed(2)} ms`);
+  log(
+    'probes',
+    `tracker keys over ${MODELS}: template ${flatMs.toFixed(2)} ms, nested ${nestedMs.toFixed(2)} ms, sort ${sortMs.toFixed(2)} ms`,
+  );
 }
 
 // --- ALS: what the AsyncLocalStorage context manager (installed by NodeSDK) adds to every await ----

@@ -6,7 +6,8 @@ import { compareTasks, emit, log, pick } from '../lib/common.mjs';
 const key = process.argv[2];
 const { comparisons } = buildRecordFixtures();
 const comparison = comparisons[key];
-if (comparison === undefined) throw new Error(`unknown comparison "${key}"; expected ${Object.keys(comparisons).join(', ')}`);
+if (comparison === undefined)
+  throw new Error(`unknown comparison "${key}"; expected ${Object.keys(comparisons).join(', ')}`);
 
 log('record', `${key}: ${comparison.tasks.length} contenders, batch ${BATCH}`);
 const results = await compareTasks({

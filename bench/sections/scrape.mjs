@@ -4,13 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import {
-  GatewayTelemetry,
-  METRIC_CATALOG,
-  MODEL_CALL_STATUSES,
-  TOKEN_TYPES,
-  prometheusName,
-} from '@gatewayz/telemetry';
+import { GatewayTelemetry, METRIC_CATALOG, prometheusName } from '@gatewayz/telemetry';
 import { createMetricsHandler, createTelemetryMetricProducer, serializePrometheus } from '@gatewayz/telemetry-node';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -52,7 +46,8 @@ function labelsFor(key, index) {
   const labels = {};
   for (const label of definition.labels) {
     if (enumerated[label] !== undefined) continue;
-    if (label === 'provider') labels.provider = open.length === 1 ? `provider-${openIndex}` : `provider-${openIndex % 50}`;
+    if (label === 'provider')
+      labels.provider = open.length === 1 ? `provider-${openIndex}` : `provider-${openIndex % 50}`;
     else if (label === 'model') labels.model = `model-${openIndex}`;
     else labels[label] = `${label}-${openIndex}`;
   }
@@ -82,7 +77,12 @@ const registry = new client.Registry();
 const promMetrics = {};
 for (const { key } of MIX) {
   const definition = METRIC_CATALOG[key];
-  const common = { name: prometheusName(definition), help: definition.description, labelNames: [...definition.labels], registers: [registry] };
+  const common = {
+    name: prometheusName(definition),
+    help: definition.description,
+    labelNames: [...definition.labels],
+    registers: [registry],
+  };
   promMetrics[key] =
     definition.kind === 'counter'
       ? new client.Counter(common)
@@ -112,10 +112,12 @@ for (const { key, share } of MIX) {
       }
     }
   }
-  if (telemetry.seriesCount(key) !== count) throw new Error(`${key}: expected ${count} series, have ${telemetry.seriesCount(key)}`);
+  if (telemetry.seriesCount(key) !== count)
+    throw new Error(`${key}: expected ${count} series, have ${telemetry.seriesCount(key)}`);
   created += count;
 }
-if (telemetry.seriesCount('telemetryLabelOverflow') !== 0) throw new Error('helpers folded series into "other"; raise maxSeriesPerMetric');
+if (telemetry.seriesCount('telemetryLabelOverflow') !== 0)
+  throw new Error('helpers folded series into "other"; raise maxSeriesPerMetric');
 log('scrape', `${SERIES}: created ${created} series (helpers and prom-client)`);
 
 const handler = createMetricsHandler({ source: exporter });
@@ -127,7 +129,9 @@ const oursText = serializePrometheus((await exporter.collect()).resourceMetrics)
 const stockText = stock.serialize((await exporter.collect()).resourceMetrics);
 const promText = await registry.metrics();
 const providersText = await (await handler(new Request('http://127.0.0.1/prometheus/metrics/providers'))).text();
-const openMetricsResponse = await handler(new Request('http://127.0.0.1/metrics', { headers: { accept: PROMETHEUS_ACCEPT } }));
+const openMetricsResponse = await handler(
+  new Request('http://127.0.0.1/metrics', { headers: { accept: PROMETHEUS_ACCEPT } }),
+);
 const openMetricsText = await openMetricsResponse.text();
 const sampleLines = (text) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
 if (oursText.includes('otel_metric_overflow')) throw new Error('SDK cardinality overflow in our output');
@@ -135,13 +139,21 @@ const outputs = {
   ours: { bytes: Buffer.byteLength(oursText), samples: sampleLines(oursText) },
   stock: { bytes: Buffer.byteLength(stockText), samples: sampleLines(stockText) },
   promClient: { bytes: Buffer.byteLength(promText), samples: sampleLines(promText) },
-  openMetrics: { bytes: Buffer.byteLength(openMetricsText), samples: sampleLines(openMetricsText), contentType: openMetricsResponse.headers.get('content-type') },
+  openMetrics: {
+    bytes: Buffer.byteLength(openMetricsText),
+    samples: sampleLines(openMetricsText),
+    contentType: openMetricsResponse.headers.get('content-type'),
+  },
   providers: { bytes: Buffer.byteLength(providersText), samples: sampleLines(providersText) },
 };
 
 let promtool = { available: false };
 if (existsSync(PROMTOOL)) {
-  const run = spawnSync(PROMTOOL, ['check', 'metrics'], { input: oursText, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(PROMTOOL, ['check', 'metrics'], {
+    input: oursText,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const problems = `${run.stdout}${run.stderr}`.split('\n').filter((line) => line.trim() !== '');
   const unexpected = problems.filter((line) => !line.includes('subscription_count'));
   promtool = {
@@ -156,19 +168,46 @@ if (existsSync(PROMTOOL)) {
 // --- throughput --------------------------------------------------------------------------------------
 const preCollected = (await exporter.collect()).resourceMetrics;
 const tasks = [
-  { id: 'ours', label: 'ours: `serializePrometheus(await exporter.collect())`', fn: async () => serializePrometheus((await exporter.collect()).resourceMetrics) },
-  { id: 'handler', label: 'ours: full `createMetricsHandler` GET /metrics (text format)', fn: async () => (await handler(metricsRequest())).arrayBuffer() },
+  {
+    id: 'ours',
+    label: 'ours: `serializePrometheus(await exporter.collect())`',
+    fn: async () => serializePrometheus((await exporter.collect()).resourceMetrics),
+  },
+  {
+    id: 'handler',
+    label: 'ours: full `createMetricsHandler` GET /metrics (text format)',
+    fn: async () => (await handler(metricsRequest())).arrayBuffer(),
+  },
   {
     id: 'handlerOpenMetrics',
     label: "ours: full handler, Prometheus' default Accept (OpenMetrics)",
-    fn: async () => (await handler(new Request('http://127.0.0.1/metrics', { headers: { accept: PROMETHEUS_ACCEPT } }))).arrayBuffer(),
+    fn: async () =>
+      (
+        await handler(new Request('http://127.0.0.1/metrics', { headers: { accept: PROMETHEUS_ACCEPT } }))
+      ).arrayBuffer(),
   },
-  { id: 'providers', label: 'ours: full handler GET /prometheus/metrics/providers', fn: async () => (await handler(new Request('http://127.0.0.1/prometheus/metrics/providers'))).arrayBuffer() },
-  { id: 'stock', label: 'stock: `PrometheusSerializer.serialize(await exporter.collect())`', fn: async () => stock.serialize((await exporter.collect()).resourceMetrics) },
+  {
+    id: 'providers',
+    label: 'ours: full handler GET /prometheus/metrics/providers',
+    fn: async () => (await handler(new Request('http://127.0.0.1/prometheus/metrics/providers'))).arrayBuffer(),
+  },
+  {
+    id: 'stock',
+    label: 'stock: `PrometheusSerializer.serialize(await exporter.collect())`',
+    fn: async () => stock.serialize((await exporter.collect()).resourceMetrics),
+  },
   { id: 'promClient', label: 'prom-client `registry.metrics()`', fn: () => registry.metrics() },
   { id: 'collectOnly', label: 'attribution: `exporter.collect()` only (SDK)', fn: () => exporter.collect() },
-  { id: 'serializeOnly', label: 'attribution: `serializePrometheus` only (pre-collected)', fn: () => serializePrometheus(preCollected) },
-  { id: 'stockSerializeOnly', label: 'attribution: stock serializer only (pre-collected)', fn: () => stock.serialize(preCollected) },
+  {
+    id: 'serializeOnly',
+    label: 'attribution: `serializePrometheus` only (pre-collected)',
+    fn: () => serializePrometheus(preCollected),
+  },
+  {
+    id: 'stockSerializeOnly',
+    label: 'attribution: stock serializer only (pre-collected)',
+    fn: () => stock.serialize(preCollected),
+  },
 ];
 const big = SERIES >= 10_000;
 const results = await compareTasks({
@@ -195,17 +234,31 @@ async function loopDelay(scrape, count) {
     await sleep(3); // let the monitor's timer run between scrapes, as between real scrapes
   }
   histogram.disable();
-  return { scrapes: count, maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6, meanMs: histogram.mean / 1e6 };
+  return {
+    scrapes: count,
+    maxMs: histogram.max / 1e6,
+    p99Ms: histogram.percentile(99) / 1e6,
+    meanMs: histogram.mean / 1e6,
+  };
 }
 const scrapes = pick(big ? 10 : 20, 2);
 if (globalThis.gc) globalThis.gc();
 const eventLoop = {
   handler: await loopDelay(async () => (await handler(metricsRequest())).arrayBuffer(), scrapes),
-  handlerOpenMetrics: await loopDelay(async () => (await handler(new Request('http://127.0.0.1/metrics', { headers: { accept: PROMETHEUS_ACCEPT } }))).arrayBuffer(), scrapes),
+  handlerOpenMetrics: await loopDelay(
+    async () =>
+      (
+        await handler(new Request('http://127.0.0.1/metrics', { headers: { accept: PROMETHEUS_ACCEPT } }))
+      ).arrayBuffer(),
+    scrapes,
+  ),
   promClient: await loopDelay(() => registry.metrics(), scrapes),
 };
 for (const [id, value] of Object.entries(eventLoop)) {
-  log('scrape', `${SERIES} event loop during ${id}: max ${value.maxMs.toFixed(1)} ms, p99 ${value.p99Ms.toFixed(1)} ms`);
+  log(
+    'scrape',
+    `${SERIES} event loop during ${id}: max ${value.maxMs.toFixed(1)} ms, p99 ${value.p99Ms.toFixed(1)} ms`,
+  );
 }
 
 // --- the SDK's default cardinality limit does not apply to the producer path -------------------------
@@ -219,7 +272,9 @@ let defaultLimit;
   const count = Math.min(3000, SERIES);
   for (let index = 0; index < count; index++) limited.set('tokenEfficiency', 0.5, { model: `model-${index}` });
   const { resourceMetrics } = await reader.collect();
-  const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((candidate) => candidate.descriptor.name === limited.metricName('tokenEfficiency'));
+  const metric = resourceMetrics.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .find((candidate) => candidate.descriptor.name === limited.metricName('tokenEfficiency'));
   const points = metric?.dataPoints ?? [];
   defaultLimit = {
     recordedSeries: count,

@@ -21,7 +21,14 @@ async function deadPort() {
   return port;
 }
 
-const start = { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini', serverAddress: 'api.openai.com', serverPort: 443, maxTokens: 256 };
+const start = {
+  operationName: 'chat',
+  providerName: 'openai',
+  requestModel: 'gpt-4o-mini',
+  serverAddress: 'api.openai.com',
+  serverPort: 443,
+  maxTokens: 256,
+};
 const end = { responseModel: 'gpt-4o-mini-2024-07-18', inputTokens: 12, outputTokens: 30, finishReasons: ['stop'] };
 
 /**
@@ -50,7 +57,12 @@ async function runWindows(tracers) {
     for (const name of names) {
       const stats = summarize(bursts[name]);
       // Median burst: robust to a burst that was preempted by other load on the machine.
-      windows[name].push({ spans: (window + 1) * perWindow, pathNsPerSpan: stats.p50, pathNsPerSpanMean: stats.mean, heapMb });
+      windows[name].push({
+        spans: (window + 1) * perWindow,
+        pathNsPerSpan: stats.p50,
+        pathNsPerSpanMean: stats.mean,
+        heapMb,
+      });
     }
   }
   return windows;
@@ -92,12 +104,18 @@ Object.assign(result, windows);
 // Give in-flight exports a moment to fail, then stop without waiting for the exporter's timeout.
 await new Promise((resolve) => setTimeout(resolve, 200));
 result.exporter = { ...counts, endpoint: `http://127.0.0.1:${port}/v1/traces (closed)` };
-await Promise.race([Promise.all([bare.shutdown(), batched.shutdown()]).catch(() => {}), new Promise((resolve) => setTimeout(resolve, 3000))]);
+await Promise.race([
+  Promise.all([bare.shutdown(), batched.shutdown()]).catch(() => {}),
+  new Promise((resolve) => setTimeout(resolve, 3000)),
+]);
 
 for (const key of ['noop', 'sdkNoProcessor', 'batchDeadEndpoint']) {
   const list = result[key];
   result[`${key}Summary`] = { pathNs: summarize(list.slice(1).map((w) => w.pathNsPerSpan)), flatness: flatness(list) };
-  log('spans', `${key}: ${result[`${key}Summary`].pathNs.p50.toFixed(0)} ns/span, late/early ${result[`${key}Summary`].flatness.ratio.toFixed(2)}`);
+  log(
+    'spans',
+    `${key}: ${result[`${key}Summary`].pathNs.p50.toFixed(0)} ns/span, late/early ${result[`${key}Summary`].flatness.ratio.toFixed(2)}`,
+  );
 }
 log('spans', `exports ${counts.exportCalls}, failed ${counts.failed}`);
 // The exporter-backed path must not drift relative to the same SDK without an exporter.

@@ -22,7 +22,10 @@ async function promtool(...args: string[]): Promise<{ code: number; output: stri
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failure.code === 'number' ? failure.code : -1, output: `${failure.stdout ?? ''}${failure.stderr ?? ''}` };
+    return {
+      code: typeof failure.code === 'number' ? failure.code : -1,
+      output: `${failure.stdout ?? ''}${failure.stderr ?? ''}`,
+    };
   }
 }
 
@@ -44,31 +47,47 @@ describe('alert rules', () => {
     expect(new Set(rules.map((rule) => rule.alert)).size).toBe(rules.length);
   });
 
-  it.each(rules.map((rule) => [rule.alert, rule] as const))('%s has a severity, a summary and a description', (_name, rule) => {
-    expect(SEVERITIES).toContain(rule.labels?.['severity']);
-    expect(rule.annotations?.['summary']?.trim()).toBeTruthy();
-    expect(rule.annotations?.['description']?.trim()).toBeTruthy();
-    expect(rule.expr.trim()).not.toBe('');
-  });
+  it.each(rules.map((rule) => [rule.alert, rule] as const))(
+    '%s has a severity, a summary and a description',
+    (_name, rule) => {
+      expect(SEVERITIES).toContain(rule.labels?.['severity']);
+      expect(rule.annotations?.['summary']?.trim()).toBeTruthy();
+      expect(rule.annotations?.['description']?.trim()).toBeTruthy();
+      expect(rule.expr.trim()).not.toBe('');
+    },
+  );
 
   it('selects only metrics the catalog exposes', () => {
     const exposed = exposedMetricNames();
     for (const rule of rules) {
       const names = metricNames(rule.expr);
       expect(names.length, `${rule.alert} selects no metric`).toBeGreaterThan(0);
-      for (const name of names) expect(exposed.has(name), `${rule.alert} uses ${name}, which the catalog does not expose`).toBe(true);
+      for (const name of names)
+        expect(exposed.has(name), `${rule.alert} uses ${name}, which the catalog does not expose`).toBe(true);
     }
   });
 
   it('pins the thresholds of the brief', () => {
     const byName = Object.fromEntries(rules.map((rule) => [rule.alert, rule]));
-    expect(byName['GatewayzProviderUnhealthy']).toMatchObject({ expr: 'gatewayz_provider_health_score < 0.5', for: '5m' });
+    expect(byName['GatewayzProviderUnhealthy']).toMatchObject({
+      expr: 'gatewayz_provider_health_score < 0.5',
+      for: '5m',
+    });
     expect(byName['GatewayzProviderErrorSurge']?.expr).toMatch(/provider_error_rate\) > 0\.25/);
-    expect(byName['GatewayzProviderErrorSurge']?.expr).toMatch(/model_inference_requests_total\{status!="success"\}\[5m\]/);
-    expect(byName['GatewayzProviderLatencyHigh']?.expr).toMatch(/^histogram_quantile\(0\.95, .*provider_response_time_seconds_bucket\[5m\].*\) > 10$/);
-    expect(byName['GatewayzCircuitBreakerOpen']).toMatchObject({ expr: 'gatewayz_circuit_breaker_state{state="open"} == 1', for: '1m' });
+    expect(byName['GatewayzProviderErrorSurge']?.expr).toMatch(
+      /model_inference_requests_total\{status!="success"\}\[5m\]/,
+    );
+    expect(byName['GatewayzProviderLatencyHigh']?.expr).toMatch(
+      /^histogram_quantile\(0\.95, .*provider_response_time_seconds_bucket\[5m\].*\) > 10$/,
+    );
+    expect(byName['GatewayzCircuitBreakerOpen']).toMatchObject({
+      expr: 'gatewayz_circuit_breaker_state{state="open"} == 1',
+      for: '1m',
+    });
     expect(byName['GatewayzHealthServiceDown']).toMatchObject({ expr: 'gatewayz_health_service_up == 0', for: '2m' });
-    expect(byName['GatewayzHealthServiceScrapeErrors']?.expr).toBe('increase(gatewayz_health_service_scrape_errors_total[10m]) > 3');
+    expect(byName['GatewayzHealthServiceScrapeErrors']?.expr).toBe(
+      'increase(gatewayz_health_service_scrape_errors_total[10m]) > 3',
+    );
   });
 
   it('every alert has a promtool unit test where it fires and one where it stays quiet', () => {
@@ -83,18 +102,27 @@ describe('alert rules', () => {
       }
     }
     const names = rules.map((rule) => rule.alert);
-    expect(names.filter((name) => !firing.has(name)), 'alerts never expected to fire in alerts.test.yml').toEqual([]);
-    expect(names.filter((name) => !quiet.has(name)), 'alerts never expected to stay quiet in alerts.test.yml').toEqual([]);
+    expect(
+      names.filter((name) => !firing.has(name)),
+      'alerts never expected to fire in alerts.test.yml',
+    ).toEqual([]);
+    expect(
+      names.filter((name) => !quiet.has(name)),
+      'alerts never expected to stay quiet in alerts.test.yml',
+    ).toEqual([]);
     // A test of an alert that does not exist would pass vacuously.
     expect([...firing, ...quiet].filter((name) => !names.includes(name))).toEqual([]);
   });
 
   it('is loaded by the compose Prometheus, which scrapes the gateway and the Collector', () => {
-    const config = readYaml<{ rule_files: string[]; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> }>(
-      PROMETHEUS_CONFIG_FILE,
-    );
+    const config = readYaml<{
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    }>(PROMETHEUS_CONFIG_FILE);
     expect(config.rule_files).toEqual(['alerts.yml']);
-    const targets = Object.fromEntries(config.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((entry) => entry.targets)]));
+    const targets = Object.fromEntries(
+      config.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((entry) => entry.targets)]),
+    );
     // GatewayzTargetDown selects job="gatewayz".
     expect(targets['gatewayz']).toEqual(['host.docker.internal:8080']);
     expect(targets['otel-collector']).toEqual(['otel-collector:8889']);

@@ -34,7 +34,11 @@ const pipelines = Object.entries(collector.service.pipelines);
 function exportersOf(signal: string): Array<[string, { endpoint?: string } | null]> {
   return pipelines
     .filter(([name]) => componentType(name) === signal)
-    .flatMap(([, pipeline]) => (pipeline.exporters ?? []).map((id) => [id, collector.exporters[id] ?? null] as [string, { endpoint?: string } | null]));
+    .flatMap(([, pipeline]) =>
+      (pipeline.exporters ?? []).map(
+        (id) => [id, collector.exporters[id] ?? null] as [string, { endpoint?: string } | null],
+      ),
+    );
 }
 
 describe('otel-collector.yaml', () => {
@@ -44,9 +48,12 @@ describe('otel-collector.yaml', () => {
 
   it.each(pipelines)('pipeline %s references only defined receivers, processors and exporters', (_name, pipeline) => {
     const connectors = Object.keys(collector.connectors ?? {});
-    for (const id of pipeline.receivers ?? []) expect([...Object.keys(collector.receivers), ...connectors], `receiver ${id}`).toContain(id);
-    for (const id of pipeline.processors ?? []) expect(Object.keys(collector.processors), `processor ${id}`).toContain(id);
-    for (const id of pipeline.exporters ?? []) expect([...Object.keys(collector.exporters), ...connectors], `exporter ${id}`).toContain(id);
+    for (const id of pipeline.receivers ?? [])
+      expect([...Object.keys(collector.receivers), ...connectors], `receiver ${id}`).toContain(id);
+    for (const id of pipeline.processors ?? [])
+      expect(Object.keys(collector.processors), `processor ${id}`).toContain(id);
+    for (const id of pipeline.exporters ?? [])
+      expect([...Object.keys(collector.exporters), ...connectors], `exporter ${id}`).toContain(id);
     expect(pipeline.receivers?.length ?? 0).toBeGreaterThan(0);
     expect(pipeline.exporters?.length ?? 0).toBeGreaterThan(0);
   });
@@ -71,21 +78,27 @@ describe('otel-collector.yaml', () => {
 
   it('sends traces to Tempo through an OTLP exporter', () => {
     const exporters = exportersOf('traces');
-    const tempo = exporters.filter(([id, config]) => ['otlp', 'otlphttp'].includes(componentType(id)) && /tempo/.test(config?.endpoint ?? ''));
+    const tempo = exporters.filter(
+      ([id, config]) => ['otlp', 'otlphttp'].includes(componentType(id)) && /tempo/.test(config?.endpoint ?? ''),
+    );
     expect(tempo.length, JSON.stringify(exporters)).toBeGreaterThan(0);
   });
 
   it('sends logs to Loki', () => {
     const exporters = exportersOf('logs');
     const loki = exporters.filter(
-      ([id, config]) => componentType(id) === 'loki' || (componentType(id) === 'otlphttp' && /loki.*\/otlp\/?$/.test(config?.endpoint ?? '')),
+      ([id, config]) =>
+        componentType(id) === 'loki' ||
+        (componentType(id) === 'otlphttp' && /loki.*\/otlp\/?$/.test(config?.endpoint ?? '')),
     );
     expect(loki.length, JSON.stringify(exporters)).toBeGreaterThan(0);
   });
 
   it('exposes OTLP metrics for Prometheus on :8889', () => {
     const exporters = exportersOf('metrics');
-    expect(exporters.some(([id, config]) => componentType(id) === 'prometheus' && /:8889$/.test(config?.endpoint ?? ''))).toBe(true);
+    expect(
+      exporters.some(([id, config]) => componentType(id) === 'prometheus' && /:8889$/.test(config?.endpoint ?? '')),
+    ).toBe(true);
   });
 });
 
@@ -93,7 +106,9 @@ describe('docker-compose.yml', () => {
   const services = compose.services;
 
   it('starts the Collector, Prometheus, Tempo, Loki and Grafana', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['otel-collector', 'prometheus', 'tempo', 'loki', 'grafana']));
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(['otel-collector', 'prometheus', 'tempo', 'loki', 'grafana']),
+    );
     for (const [name, service] of Object.entries(services)) {
       // Pinned images: a stack that changes under you is not reproducible.
       expect(service.image, name).toMatch(/:[0-9v][\w.-]*$/);
@@ -114,7 +129,10 @@ describe('docker-compose.yml', () => {
     }
     expect(services['otel-collector']?.volumes).toContain('../otel-collector.yaml:/etc/otelcol-contrib/config.yaml:ro');
     expect(services['grafana']?.volumes).toEqual(
-      expect.arrayContaining(['./grafana/provisioning:/etc/grafana/provisioning:ro', './grafana/dashboards:/etc/grafana/dashboards:ro']),
+      expect.arrayContaining([
+        './grafana/provisioning:/etc/grafana/provisioning:ro',
+        './grafana/dashboards:/etc/grafana/dashboards:ro',
+      ]),
     );
     expect(services['prometheus']?.volumes).toContain('./prometheus:/etc/prometheus:ro');
   });
@@ -122,7 +140,9 @@ describe('docker-compose.yml', () => {
   it('lets Prometheus reach the gateway on the host and store exemplars', () => {
     const prometheus = services['prometheus'];
     expect(prometheus?.extra_hosts).toContain('host.docker.internal:host-gateway');
-    expect(prometheus?.command).toEqual(expect.arrayContaining(['--config.file=/etc/prometheus/prometheus.yml', '--enable-feature=exemplar-storage']));
+    expect(prometheus?.command).toEqual(
+      expect.arrayContaining(['--config.file=/etc/prometheus/prometheus.yml', '--enable-feature=exemplar-storage']),
+    );
   });
 
   it('publishes the Collector ports the gateway and Prometheus use', () => {
@@ -133,15 +153,19 @@ describe('docker-compose.yml', () => {
     const tempoEndpoint = exportersOf('traces')[0]?.[1]?.endpoint ?? '';
     const [tempoHost, tempoPort] = tempoEndpoint.split(':');
     expect(tempoHost).toBe('tempo');
-    const tempo = readYaml<{ server: { http_listen_port: number }; distributor: { receivers: { otlp: { protocols: { grpc: { endpoint: string } } } } } }>(
-      resolve(DEPLOY_DIR, 'tempo', 'tempo.yaml'),
-    );
+    const tempo = readYaml<{
+      server: { http_listen_port: number };
+      distributor: { receivers: { otlp: { protocols: { grpc: { endpoint: string } } } } };
+    }>(resolve(DEPLOY_DIR, 'tempo', 'tempo.yaml'));
     expect(tempo.distributor.receivers.otlp.protocols.grpc.endpoint).toBe(`0.0.0.0:${tempoPort}`);
     expect(services['tempo']?.ports).toContain(`${tempo.server.http_listen_port}:${tempo.server.http_listen_port}`);
 
     const lokiEndpoint = new URL(exportersOf('logs')[0]?.[1]?.endpoint ?? '');
     expect(lokiEndpoint.hostname).toBe('loki');
-    const loki = readYaml<{ server: { http_listen_port: number }; limits_config: { allow_structured_metadata: boolean } }>(resolve(DEPLOY_DIR, 'loki', 'loki.yaml'));
+    const loki = readYaml<{
+      server: { http_listen_port: number };
+      limits_config: { allow_structured_metadata: boolean };
+    }>(resolve(DEPLOY_DIR, 'loki', 'loki.yaml'));
     expect(lokiEndpoint.port).toBe(String(loki.server.http_listen_port));
     // OTLP ingestion into Loki needs structured metadata.
     expect(loki.limits_config.allow_structured_metadata).toBe(true);

@@ -47,7 +47,12 @@ const SEED_METRICS: Record<string, string[]> = {
     'gatewayz_health_service_scrape_errors_total',
     'gatewayz_health_service_last_successful_scrape',
   ],
-  'cost.json': ['gatewayz_cost_by_provider_total', 'tokens_used_total', 'credits_used_total', 'model_inference_requests_total'],
+  'cost.json': [
+    'gatewayz_cost_by_provider_total',
+    'tokens_used_total',
+    'credits_used_total',
+    'model_inference_requests_total',
+  ],
   'model-performance.json': [
     'model_inference_requests_total',
     'model_inference_duration_seconds_bucket',
@@ -81,7 +86,9 @@ describe('Grafana dashboards', () => {
     it('is valid dashboard JSON with unique panel ids inside a 24-column grid', () => {
       expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
       expect(panels.length).toBeGreaterThan(3);
-      const ids = [...dashboard.panels, ...dashboard.panels.flatMap((panel) => panel.panels ?? [])].map((panel) => panel.id);
+      const ids = [...dashboard.panels, ...dashboard.panels.flatMap((panel) => panel.panels ?? [])].map(
+        (panel) => panel.id,
+      );
       expect(new Set(ids).size, 'panel ids repeat').toBe(ids.length);
       for (const panel of dashboard.panels) {
         expect(Number.isInteger(panel.id)).toBe(true);
@@ -116,7 +123,9 @@ describe('Grafana dashboards', () => {
       const latencyPanels = panels.filter(isLatencyPanel);
       if (file !== 'cost.json' && file !== 'business.json') expect(latencyPanels.length).toBeGreaterThan(0);
       for (const panel of latencyPanels) {
-        for (const target of (panel.targets ?? []).filter((candidate) => targetDatasourceType(panel, candidate) === 'prometheus')) {
+        for (const target of (panel.targets ?? []).filter(
+          (candidate) => targetDatasourceType(panel, candidate) === 'prometheus',
+        )) {
           expect(target.exemplar, `latency panel "${panel.title}" ${target.refId} has exemplars off`).toBe(true);
         }
       }
@@ -126,7 +135,12 @@ describe('Grafana dashboards', () => {
       const exposed = exposedMetricNames();
       const used = new Set<string>();
       for (const query of dashboardPromQueries().filter((candidate) => candidate.file === file)) {
-        const names = metricNames(substituteGrafanaVariables(query.expr, dashboard.templating.list.map((variable) => variable.name)));
+        const names = metricNames(
+          substituteGrafanaVariables(
+            query.expr,
+            dashboard.templating.list.map((variable) => variable.name),
+          ),
+        );
         expect(names.length, `"${query.panel}" ${query.refId} selects no metric`).toBeGreaterThan(0);
         for (const name of names) {
           expect(exposed.has(name), `"${query.panel}" uses ${name}, which the catalog does not expose`).toBe(true);
@@ -164,7 +178,9 @@ describe('Grafana provisioning', () => {
     expect(byUid['tempo']).toMatchObject({ type: 'tempo', url: 'http://tempo:3200' });
     expect(byUid['loki']).toMatchObject({ type: 'loki', url: 'http://loki:3100' });
     // Exemplars carry trace_id (the gateway's OpenMetrics exposition): they open traces in Tempo.
-    expect(byUid['prometheus']?.jsonData?.['exemplarTraceIdDestinations']).toEqual([{ name: 'trace_id', datasourceUid: 'tempo' }]);
+    expect(byUid['prometheus']?.jsonData?.['exemplarTraceIdDestinations']).toEqual([
+      { name: 'trace_id', datasourceUid: 'tempo' },
+    ]);
     expect(byUid['tempo']?.jsonData?.['tracesToLogsV2']).toMatchObject({ datasourceUid: 'loki' });
     expect(byUid['tempo']?.jsonData?.['tracesToMetrics']).toMatchObject({ datasourceUid: 'prometheus' });
     expect(byUid['loki']?.jsonData?.['derivedFields']).toEqual([expect.objectContaining({ datasourceUid: 'tempo' })]);
@@ -172,7 +188,11 @@ describe('Grafana provisioning', () => {
   });
 
   it('loads the dashboards from the directory the compose file mounts', () => {
-    const providers = readYaml<{ providers: Array<{ type: string; options: { path: string } }> }>(DASHBOARD_PROVIDERS_FILE).providers;
-    expect(providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/etc/grafana/dashboards' }) })]);
+    const providers = readYaml<{ providers: Array<{ type: string; options: { path: string } }> }>(
+      DASHBOARD_PROVIDERS_FILE,
+    ).providers;
+    expect(providers).toEqual([
+      expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/etc/grafana/dashboards' }) }),
+    ]);
   });
 });

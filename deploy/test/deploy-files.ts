@@ -50,7 +50,11 @@ export interface AlertUnitTests {
   rule_files: string[];
   tests: Array<{
     name?: string;
-    alert_rule_test?: Array<{ eval_time: string; alertname: string; exp_alerts?: Array<{ exp_labels?: Record<string, string> }> | null }>;
+    alert_rule_test?: Array<{
+      eval_time: string;
+      alertname: string;
+      exp_alerts?: Array<{ exp_labels?: Record<string, string> }> | null;
+    }>;
   }>;
 }
 
@@ -104,7 +108,10 @@ export function loadDashboards(): LoadedDashboard[] {
   return readdirSync(DASHBOARDS_DIR)
     .filter((file) => file.endsWith('.json'))
     .sort()
-    .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(DASHBOARDS_DIR, file), 'utf8')) as GrafanaDashboard }));
+    .map((file) => ({
+      file,
+      dashboard: JSON.parse(readFileSync(join(DASHBOARDS_DIR, file), 'utf8')) as GrafanaDashboard,
+    }));
 }
 
 /** Every panel, rows' nested panels included, without the rows themselves. */
@@ -138,7 +145,13 @@ export function dashboardPromQueries(): DashboardQuery[] {
     dataPanels(dashboard).flatMap((panel) =>
       (panel.targets ?? [])
         .filter((target) => targetDatasourceType(panel, target) === 'prometheus')
-        .map((target) => ({ file, panel: panel.title, refId: target.refId, expr: target.expr ?? '', exemplar: target.exemplar === true })),
+        .map((target) => ({
+          file,
+          panel: panel.title,
+          refId: target.refId,
+          expr: target.expr ?? '',
+          exemplar: target.exemplar === true,
+        })),
     ),
   );
 }
@@ -161,8 +174,12 @@ export function isLatencyPanel(panel: GrafanaPanel): boolean {
 
 /** `label_values(metric, label)` of a query variable, or undefined for other kinds of variable. */
 export function labelValuesQuery(variable: GrafanaVariable): { metric: string; label: string } | undefined {
-  const definition = variable.definition ?? (typeof variable.query === 'string' ? variable.query : (variable.query as { query?: string })?.query);
-  const match = /^label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)$/.exec(definition ?? '');
+  const definition =
+    variable.definition ??
+    (typeof variable.query === 'string' ? variable.query : (variable.query as { query?: string })?.query);
+  const match = /^label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)$/.exec(
+    definition ?? '',
+  );
   return match === null ? undefined : { metric: match[1] as string, label: match[2] as string };
 }
 
@@ -184,7 +201,22 @@ export function substituteGrafanaVariables(expr: string, variables: readonly str
   return out;
 }
 
-const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan', 'atan2']);
+const PROMQL_KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
+  'atan2',
+]);
 
 /** Metric names a PromQL expression selects (identifiers that are not functions, keywords or labels). */
 export function metricNames(expr: string): string[] {

@@ -18,9 +18,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnomalyDetector } from '../../packages/telemetry/src/anomaly-detector.js';
-import { startHealthServicePoller, type HealthServicePoller } from '../../packages/telemetry/src/health-service-poller.js';
+import {
+  startHealthServicePoller,
+  type HealthServicePoller,
+} from '../../packages/telemetry/src/health-service-poller.js';
 import { freePort } from '../../test-support/ports.js';
-import { componentAvailable, startPrometheus, type PrometheusInstance, type PromSample } from '../../test-support/prometheus.js';
+import {
+  componentAvailable,
+  startPrometheus,
+  type PrometheusInstance,
+  type PromSample,
+} from '../../test-support/prometheus.js';
 import { chatBody, startTestGateway, type TestGateway } from '../../examples/gateway/test/harness.js';
 import {
   DATASOURCES_FILE,
@@ -88,7 +96,8 @@ function anomalyEpisode(detector: AnomalyDetector, clock: SimulatedClock): void 
   for (let index = 0; index < 120; index++) call(1, true);
 }
 
-const finite = (samples: PromSample[]): PromSample[] => samples.filter((sample) => Number.isFinite(Number(sample.value[1])));
+const finite = (samples: PromSample[]): PromSample[] =>
+  samples.filter((sample) => Number.isFinite(Number(sample.value[1])));
 
 describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping the example gateway', () => {
   let gw: TestGateway;
@@ -198,7 +207,11 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
       (result) => result.length === 1,
       15_000,
     );
-    await prometheus.waitForQuery('increase(gatewayz_health_service_scrape_errors_total[1m]) > 3', (result) => result.length === 1, 15_000);
+    await prometheus.waitForQuery(
+      'increase(gatewayz_health_service_scrape_errors_total[1m]) > 3',
+      (result) => result.length === 1,
+      15_000,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -213,7 +226,9 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     try {
       return await prometheus.waitForQuery(expr, (result) => finite(result).length > 0, 5_000);
     } catch (error) {
-      throw new Error(`${where}: ${expr}\nreturned no finite sample.\n${(error as Error).message.split('\n').slice(0, 3).join('\n')}`);
+      throw new Error(
+        `${where}: ${expr}\nreturned no finite sample.\n${(error as Error).message.split('\n').slice(0, 3).join('\n')}`,
+      );
     }
   };
 
@@ -246,30 +261,48 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     expect(result.every((sample) => (sample.metric[label] ?? '') !== '')).toBe(true);
   });
 
-  it.each(loadAlertRules().map((rule) => [rule.alert, rule.expr] as const))('alert %s: its expression matches the live series', async (name, expr) => {
-    // The scenario makes every alert condition true, so the full expression (threshold included) returns data.
-    await expectData(expr, `alert ${name}`);
-  });
+  it.each(loadAlertRules().map((rule) => [rule.alert, rule.expr] as const))(
+    'alert %s: its expression matches the live series',
+    async (name, expr) => {
+      // The scenario makes every alert condition true, so the full expression (threshold included) returns data.
+      await expectData(expr, `alert ${name}`);
+    },
+  );
 
   it('runs the Tempo datasource trace-to-metrics queries', async () => {
-    const datasources = readYaml<{ datasources: Array<{ uid: string; jsonData?: { tracesToMetrics?: { queries: Array<{ name: string; query: string }> } } }> }>(
-      DATASOURCES_FILE,
-    ).datasources;
-    const traceQueries = datasources.find((datasource) => datasource.uid === 'tempo')?.jsonData?.tracesToMetrics?.queries ?? [];
+    const datasources = readYaml<{
+      datasources: Array<{
+        uid: string;
+        jsonData?: { tracesToMetrics?: { queries: Array<{ name: string; query: string }> } };
+      }>;
+    }>(DATASOURCES_FILE).datasources;
+    const traceQueries =
+      datasources.find((datasource) => datasource.uid === 'tempo')?.jsonData?.tracesToMetrics?.queries ?? [];
     expect(traceQueries.length).toBeGreaterThan(0);
     for (const { name, query } of traceQueries) {
       // Grafana replaces $__tags with the span's mapped attributes (gen_ai.provider.name -> provider).
-      await expectData(query.replaceAll('$$__tags', 'provider="anthropic"').replaceAll('$__tags', 'provider="anthropic"'), `Tempo query ${name}`);
+      await expectData(
+        query.replaceAll('$$__tags', 'provider="anthropic"').replaceAll('$__tags', 'provider="anthropic"'),
+        `Tempo query ${name}`,
+      );
     }
   });
 
   it('finds every metric name the dashboards and alerts use among the scraped series', async () => {
     const names = new Set<string>();
-    for (const query of queries) for (const name of metricNames(substituteGrafanaVariables(query.expr, variablesByFile[query.file]))) names.add(name);
+    for (const query of queries)
+      for (const name of metricNames(substituteGrafanaVariables(query.expr, variablesByFile[query.file])))
+        names.add(name);
     for (const rule of loadAlertRules()) for (const name of metricNames(rule.expr)) names.add(name);
     const result = await prometheus.query(`count by (__name__) ({__name__=~"${[...names].join('|')}"})`);
     const present = new Set(result.map((sample) => sample.metric['__name__']));
-    expect([...names].filter((name) => !present.has(name)).sort().join(', '), 'metric names without series').toBe('');
+    expect(
+      [...names]
+        .filter((name) => !present.has(name))
+        .sort()
+        .join(', '),
+      'metric names without series',
+    ).toBe('');
   });
 
   it('stores trace exemplars behind the latency panels, pointing at exported spans', async () => {
@@ -281,7 +314,10 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     const response = await fetch(
       `${prometheus.url}/api/v1/query_exemplars?query=${encodeURIComponent(expr)}&start=${end - 300}&end=${end}`,
     );
-    const body = (await response.json()) as { status: string; data: Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string> }> }> };
+    const body = (await response.json()) as {
+      status: string;
+      data: Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string> }> }>;
+    };
     expect(body.status).toBe('success');
     const exemplars = body.data.flatMap((series) => series.exemplars);
     expect(exemplars.length).toBeGreaterThan(0);

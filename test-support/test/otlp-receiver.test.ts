@@ -97,8 +97,9 @@ describe('startOtlpReceiver with the real OTLP/HTTP JSON trace exporter', () => 
     expect(req).toMatchObject({ method: 'POST', path: '/v1/traces', contentType: 'application/json', status: 200 });
     expect(r.requestCount).toBe(1);
     // What the 0.223 JSON exporter puts on the wire: hex ids, int attributes as numbers, string timestamps.
-    const wireSpan = (req?.body as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> })
-      .resourceSpans[0]?.scopeSpans[0]?.spans.find((s) => s.name === 'chat gpt-4o');
+    const wireSpan = (
+      req?.body as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> }
+    ).resourceSpans[0]?.scopeSpans[0]?.spans.find((s) => s.name === 'chat gpt-4o');
     expect(wireSpan?.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(wireSpan?.parentSpanId).toMatch(/^[0-9a-f]{16}$/);
     expect(typeof wireSpan?.startTimeUnixNano).toBe('string');

@@ -77,7 +77,12 @@ describe.skipIf(!supabaseStackAvailable())('startSupabaseStack', () => {
     fetch(`${stack.url}/rest/v1${path}`, {
       method: 'POST',
       ...init,
-      headers: { apikey: key, authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+      headers: {
+        apikey: key,
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        ...(init.headers ?? {}),
+      },
     });
 
   beforeAll(async () => {
@@ -93,7 +98,11 @@ describe.skipIf(!supabaseStackAvailable())('startSupabaseStack', () => {
 
   it('runs PostgreSQL on loopback with the migration applied', async () => {
     expect(stack.postgres.host).toBe('127.0.0.1');
-    expect(await stack.postgres.psql("select current_setting('listen_addresses'), current_database(), count(*) from public.notes")).toBe('127.0.0.1|app|0');
+    expect(
+      await stack.postgres.psql(
+        "select current_setting('listen_addresses'), current_database(), count(*) from public.notes",
+      ),
+    ).toBe('127.0.0.1|app|0');
   });
 
   it('serves PostgREST through the /rest/v1 proxy with role-bearing JWTs', async () => {

@@ -48,7 +48,9 @@ describe.skipIf(!componentAvailable('promtool'))('promtoolCheckMetrics', () => {
     );
     expect(result.ok).toBe(false);
     expect(result.exitCode).toBe(3);
-    expect(result.problems).toContainEqual(expect.stringMatching(/demo_requests counter metrics should have "_total" suffix/));
+    expect(result.problems).toContainEqual(
+      expect.stringMatching(/demo_requests counter metrics should have "_total" suffix/),
+    );
   });
 
   it('reports a parse error (exit code 1)', async () => {
@@ -108,9 +110,9 @@ describe.skipIf(!componentAvailable('prometheus'))('startPrometheus', () => {
 
   it('waitForQuery times out with target diagnostics', async () => {
     expect(prom).toBeDefined();
-    await expect(
-      prom!.waitForQuery('demo_requests_total', (r) => r.length > 99, 600),
-    ).rejects.toThrow(/timed out[\s\S]*last result:[\s\S]*job=demo url=.*health=up/);
+    await expect(prom!.waitForQuery('demo_requests_total', (r) => r.length > 99, 600)).rejects.toThrow(
+      /timed out[\s\S]*last result:[\s\S]*job=demo url=.*health=up/,
+    );
   });
 
   it('waitForQuery fails fast on a PromQL syntax error', async () => {
@@ -123,7 +125,9 @@ describe.skipIf(!componentAvailable('prometheus'))('startPrometheus', () => {
       waitForTargets: true,
     });
     try {
-      const err = await broken.waitForQuery('up{job="nowhere"} == 1', (r) => r.length > 0, 3_000).catch((e: unknown) => e);
+      const err = await broken
+        .waitForQuery('up{job="nowhere"} == 1', (r) => r.length > 0, 3_000)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message).toMatch(/job=nowhere .*health=down .*lastError=".*connection refused/);
       const up = await broken.query('up{job="nowhere"}');

@@ -37,7 +37,12 @@ export interface GatewayConfig {
   creditsPerUsd: number;
   /** Deadline for in-flight requests on shutdown. */
   shutdownTimeoutMs: number;
-  breaker: { errorThresholdPercentage: number; resetTimeoutMs: number; volumeThreshold: number; rollingCountTimeoutMs: number };
+  breaker: {
+    errorThresholdPercentage: number;
+    resetTimeoutMs: number;
+    volumeThreshold: number;
+    rollingCountTimeoutMs: number;
+  };
 }
 
 /** A configuration value that cannot work; the message names the variable and the fix. */
@@ -126,7 +131,11 @@ export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<
 }
 
 /** Demo settings for the simulated providers. */
-export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env): { latencyMs: number; errorRate: number; trafficPerSecond: number } {
+export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env): {
+  latencyMs: number;
+  errorRate: number;
+  trafficPerSecond: number;
+} {
   return {
     latencyMs: integer(env, 'DEMO_LATENCY_MS', 150, 0, 60_000),
     errorRate: number(env, 'DEMO_ERROR_RATE', 0.2, 0, 1),

@@ -24,7 +24,13 @@ interface DemoProviderSpec {
 /** Three providers with overlapping models; `openrouter` is the flaky one. */
 export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
   { name: 'openai', models: ['gpt-4o-mini', 'gpt-4o'], imageModels: ['gpt-image-1'], latencyFactor: 1, flaky: false },
-  { name: 'anthropic', models: ['claude-3-5-haiku', 'claude-3-5-sonnet'], imageModels: [], latencyFactor: 1.3, flaky: false },
+  {
+    name: 'anthropic',
+    models: ['claude-3-5-haiku', 'claude-3-5-sonnet'],
+    imageModels: [],
+    latencyFactor: 1.3,
+    flaky: false,
+  },
   {
     name: 'openrouter',
     models: ['gpt-4o-mini', 'claude-3-5-haiku', 'llama-3.1-8b-instruct'],
@@ -61,7 +67,9 @@ export async function startDemoProviders(settings: { latencyMs: number; errorRat
     baseUrl: (simulated[index] as SimulatedProvider).baseUrl,
     models: spec.models,
     imageModels: spec.imageModels,
-    pricing: Object.fromEntries([...spec.models, ...spec.imageModels].map((model) => [model, PRICES[model as keyof typeof PRICES]])),
+    pricing: Object.fromEntries(
+      [...spec.models, ...spec.imageModels].map((model) => [model, PRICES[model as keyof typeof PRICES]]),
+    ),
   }));
   return {
     simulated,

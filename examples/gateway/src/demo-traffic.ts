@@ -35,11 +35,14 @@ export function startDemoTraffic(baseUrl: string, ratePerSecond: number): DemoTr
       // The gateway is shutting down; the next tick stops.
     }
   };
-  const timer = setInterval(() => {
-    const request = send(sent++);
-    inFlight.add(request);
-    void request.finally(() => inFlight.delete(request));
-  }, Math.max(10, Math.round(1000 / ratePerSecond)));
+  const timer = setInterval(
+    () => {
+      const request = send(sent++);
+      inFlight.add(request);
+      void request.finally(() => inFlight.delete(request));
+    },
+    Math.max(10, Math.round(1000 / ratePerSecond)),
+  );
   timer.unref();
   return {
     get sent() {

@@ -73,26 +73,39 @@ const CHAT_ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 
 /** Validate the fields of an OpenAI chat request the gateway relies on. */
 function validateChatRequest(body: Record<string, unknown>): { model: string; stream: boolean; includeUsage: boolean } {
   const model = body['model'];
-  if (typeof model !== 'string' || model.trim() === '') throw badRequest('model: field required (a non-empty string)', 'model');
+  if (typeof model !== 'string' || model.trim() === '')
+    throw badRequest('model: field required (a non-empty string)', 'model');
   const messages = body['messages'];
-  if (!Array.isArray(messages) || messages.length === 0) throw badRequest('messages: field required (a non-empty array)', 'messages');
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw badRequest('messages: field required (a non-empty array)', 'messages');
   messages.forEach((message: unknown, index) => {
     const candidate = message as { role?: unknown; content?: unknown } | null;
     if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
       throw badRequest(`messages[${index}] must be an object`, `messages[${index}]`);
     }
     if (typeof candidate.role !== 'string' || !CHAT_ROLES.has(candidate.role)) {
-      throw badRequest(`messages[${index}].role must be one of ${[...CHAT_ROLES].join(', ')}`, `messages[${index}].role`);
+      throw badRequest(
+        `messages[${index}].role must be one of ${[...CHAT_ROLES].join(', ')}`,
+        `messages[${index}].role`,
+      );
     }
     const content = candidate.content;
     if (content !== null && content !== undefined && typeof content !== 'string' && !Array.isArray(content)) {
-      throw badRequest(`messages[${index}].content must be a string or an array of content parts`, `messages[${index}].content`);
+      throw badRequest(
+        `messages[${index}].content must be a string or an array of content parts`,
+        `messages[${index}].content`,
+      );
     }
   });
   const stream = body['stream'];
-  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw badRequest('stream must be a boolean', 'stream');
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean')
+    throw badRequest('stream must be a boolean', 'stream');
   const maxTokens = body['max_tokens'];
-  if (maxTokens !== undefined && maxTokens !== null && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)) {
+  if (
+    maxTokens !== undefined &&
+    maxTokens !== null &&
+    (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)
+  ) {
     throw badRequest('max_tokens must be a positive integer', 'max_tokens');
   }
   const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined;
@@ -105,7 +118,11 @@ function usageOf(completion: Record<string, unknown>): Usage | undefined {
   return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
 }
 
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+};
 
 /**
  * The example gateway: OpenAI- and Anthropic-compatible endpoints over a failover chain of
@@ -118,11 +135,19 @@ export function createGateway(options: GatewayOptions): Gateway {
   const store = options.store ?? new MemoryModelHealthStore();
   const recorder = new ModelHealthRecorder({ store, telemetry, flushIntervalMs: config.modelHealthFlushIntervalMs });
   const tracker = startProviderHealthTracker({ source: store, intervalMs: config.healthTrackerIntervalMs, telemetry });
-  const pricing = new PricingTable(Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])));
+  const pricing = new PricingTable(
+    Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])),
+  );
   const anomalies = new AnomalyDetector({
     telemetry,
     onAnomaly: (anomaly) =>
-      log.warn('anomaly detected', { type: anomaly.type, provider: anomaly.provider, value: anomaly.value, baseline: anomaly.baseline, samples: anomaly.samples }),
+      log.warn('anomaly detected', {
+        type: anomaly.type,
+        provider: anomaly.provider,
+        value: anomaly.value,
+        baseline: anomaly.baseline,
+        samples: anomaly.samples,
+      }),
   });
   const router = new ProviderRouter({
     config,
@@ -160,7 +185,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       // built on the request path when debug is off.
       if (log.enabled('debug')) {
         contextApi.with(active, () =>
-          log.debug('request', { method, route, status, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 }),
+          log.debug('request', {
+            method,
+            route,
+            status,
+            duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+          }),
         );
       }
       span.setAttribute('http.response.status_code', status);
@@ -176,7 +206,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     log.error('unhandled error', { route: routeOf(c.req.path), error: error.message });
     return new ApiError(500, 'Internal server error', 'server_error', 'internal_error').toResponse();
   });
-  app.notFound((c) => new ApiError(404, `Unknown route ${c.req.method} ${routeOf(c.req.path) === 'other' ? 'path' : c.req.path}`, 'invalid_request_error', 'not_found').toResponse());
+  app.notFound((c) =>
+    new ApiError(
+      404,
+      `Unknown route ${c.req.method} ${routeOf(c.req.path) === 'other' ? 'path' : c.req.path}`,
+      'invalid_request_error',
+      'not_found',
+    ).toResponse(),
+  );
 
   app.get('/health', (c) =>
     c.json({ status: 'ok', providers: tracker.snapshot(), circuit_breakers: router.breakerStates() }),
@@ -185,12 +222,21 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.get('/v1/models', (c) =>
     c.json({
       object: 'list',
-      data: router.models().map((model) => ({ id: model.id, object: 'model', created: 0, owned_by: 'gatewayz', providers: model.providers })),
+      data: router.models().map((model) => ({
+        id: model.id,
+        object: 'model',
+        created: 0,
+        owned_by: 'gatewayz',
+        providers: model.providers,
+      })),
     }),
   );
 
   const metrics = (c: Context): Promise<Response> => otel.metricsHandler(c.req.raw);
-  const modelHealth = createModelHealthHandler({ store, ...(config.apiToken !== undefined ? { token: config.apiToken } : {}) });
+  const modelHealth = createModelHealthHandler({
+    store,
+    ...(config.apiToken !== undefined ? { token: config.apiToken } : {}),
+  });
   app.all('/v1/model-health', (c) => modelHealth(c.req.raw));
   app.all('/v1/model-health/*', (c) => modelHealth(c.req.raw));
   const dashboard = createDashboardHandler();
@@ -255,25 +301,48 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.post('/v1/chat/completions', async (c) => {
     const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
     const { model, stream, includeUsage } = validateChatRequest(body);
-    return chat(c, model, stream, body, () => openAiStreamEncoder(includeUsage), (completion) => completion);
+    return chat(
+      c,
+      model,
+      stream,
+      body,
+      () => openAiStreamEncoder(includeUsage),
+      (completion) => completion,
+    );
   });
 
   app.post('/v1/messages', async (c) => {
     const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
     const { model, stream, openAi } = anthropicToOpenAi(body);
-    return chat(c, model, stream, openAi, () => anthropicStreamEncoder(model), (completion) => openAiToAnthropic(completion, model));
+    return chat(
+      c,
+      model,
+      stream,
+      openAi,
+      () => anthropicStreamEncoder(model),
+      (completion) => openAiToAnthropic(completion, model),
+    );
   });
 
   app.post('/v1/images/generations', async (c) => {
     const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
     const model = body['model'];
-    if (typeof model !== 'string' || model.trim() === '') throw badRequest('model: field required (a non-empty string)', 'model');
+    if (typeof model !== 'string' || model.trim() === '')
+      throw badRequest('model: field required (a non-empty string)', 'model');
     const prompt = body['prompt'];
-    if (typeof prompt !== 'string' || prompt.trim() === '') throw badRequest('prompt: field required (a non-empty string)', 'prompt');
+    if (typeof prompt !== 'string' || prompt.trim() === '')
+      throw badRequest('prompt: field required (a non-empty string)', 'prompt');
     const n = body['n'] ?? 1;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10) throw badRequest('n must be an integer from 1 to 10', 'n');
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10)
+      throw badRequest('n must be an integer from 1 to 10', 'n');
     if (!router.serves(model, 'image_generation')) {
-      throw new ApiError(404, `The model \`${model}\` does not generate images at any configured provider`, 'invalid_request_error', 'model_not_found', 'model');
+      throw new ApiError(
+        404,
+        `The model \`${model}\` does not generate images at any configured provider`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
     }
     const routed = await router.route(model, 'image_generation', async ({ provider, headers }) => {
       const response = await postUpstream({
@@ -331,7 +400,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       // Everything the finished requests recorded reaches the store before we stop.
       const flushed = await recorder.close({ timeoutMs: config.shutdownTimeoutMs });
-      if (!flushed.flushed) log.error('model-health calls not written before shutdown', { pending_calls: flushed.pendingCalls });
+      if (!flushed.flushed)
+        log.error('model-health calls not written before shutdown', { pending_calls: flushed.pendingCalls });
       await tracker.stop();
       router.close();
     },

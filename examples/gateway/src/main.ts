@@ -1,17 +1,30 @@
 import { startHealthServicePoller, type ModelHealthStore } from '@gatewayz/telemetry';
 import { startTelemetry } from '@gatewayz/telemetry-node';
 import { SupabaseModelHealthStore } from '@gatewayz/telemetry-supabase';
-import { GatewayConfigError, loadDemoSettings, loadHealthServiceIntervalMs, loadGatewaySettings, loadProvidersFile, type ProviderConfig } from './config.js';
+import {
+  GatewayConfigError,
+  loadDemoSettings,
+  loadHealthServiceIntervalMs,
+  loadGatewaySettings,
+  loadProvidersFile,
+  type ProviderConfig,
+} from './config.js';
 import { startDemoProviders, type DemoProviders } from './demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from './demo-traffic.js';
 import { createGateway } from './gateway.js';
 
 /** Providers from GATEWAY_PROVIDERS_FILE, from UPSTREAM_* variables, or simulated ones for the demo. */
-async function resolveProviders(env: NodeJS.ProcessEnv): Promise<{ providers: ProviderConfig[]; demo?: DemoProviders }> {
+async function resolveProviders(
+  env: NodeJS.ProcessEnv,
+): Promise<{ providers: ProviderConfig[]; demo?: DemoProviders }> {
   if (env['GATEWAY_PROVIDERS_FILE']) return { providers: loadProvidersFile(env['GATEWAY_PROVIDERS_FILE'], env) };
   if (env['UPSTREAM_BASE_URL']) {
-    const models = (env['UPSTREAM_MODELS'] ?? '').split(',').map((model) => model.trim()).filter(Boolean);
-    if (models.length === 0) throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
+    const models = (env['UPSTREAM_MODELS'] ?? '')
+      .split(',')
+      .map((model) => model.trim())
+      .filter(Boolean);
+    if (models.length === 0)
+      throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
     return {
       providers: [
         {
@@ -40,12 +53,19 @@ async function main(): Promise<void> {
   const supabaseUrl = env['SUPABASE_URL'];
   const serviceRoleKey = env['SUPABASE_SERVICE_ROLE_KEY'];
   if ((supabaseUrl === undefined) !== (serviceRoleKey === undefined)) {
-    throw new GatewayConfigError('set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use Supabase, or neither to keep model health in memory');
+    throw new GatewayConfigError(
+      'set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use Supabase, or neither to keep model health in memory',
+    );
   }
   if (supabaseUrl !== undefined && serviceRoleKey !== undefined) {
     store = new SupabaseModelHealthStore({ url: supabaseUrl, serviceRoleKey, telemetry: otel.telemetry });
   }
-  const gateway = createGateway({ config: { ...settings, providers }, otel, logger: log, ...(store !== undefined ? { store } : {}) });
+  const gateway = createGateway({
+    config: { ...settings, providers },
+    otel,
+    logger: log,
+    ...(store !== undefined ? { store } : {}),
+  });
   otel.onShutdown(() => gateway.tracker.stop());
   // Seed 004 option A: poll an external health service into the gatewayz_health_* metrics.
   const healthServiceUrl = env['HEALTH_SERVICE_URL'];
@@ -71,16 +91,22 @@ async function main(): Promise<void> {
   if (!otel.metricsAuthEnabled) {
     log.warn('metrics and model-health endpoints are not protected; set METRICS_TOKEN to require a bearer token');
   }
-  log.info(`try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`);
+  log.info(
+    `try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`,
+  );
 
   let traffic: DemoTraffic | undefined;
   if (demo !== undefined) {
     const { trafficPerSecond } = loadDemoSettings(env);
     if (trafficPerSecond > 0) {
       traffic = startDemoTraffic(url, trafficPerSecond);
-      log.info(`demo traffic: ${trafficPerSecond} requests/s against the simulated providers (DEMO_TRAFFIC_RPS=0 turns it off)`);
+      log.info(
+        `demo traffic: ${trafficPerSecond} requests/s against the simulated providers (DEMO_TRAFFIC_RPS=0 turns it off)`,
+      );
     }
-    log.info(`metrics: ${url}/metrics, ${url}/prometheus/metrics/providers, ${url}/prometheus/metrics/summary; dashboard: ${url}/dashboard`);
+    log.info(
+      `metrics: ${url}/metrics, ${url}/prometheus/metrics/providers, ${url}/prometheus/metrics/summary; dashboard: ${url}/dashboard`,
+    );
   }
 
   let stopping = false;

@@ -33,7 +33,12 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    throw new ApiError(413, `Request body exceeds the limit of ${maxBytes} bytes`, 'invalid_request_error', 'request_too_large');
+    throw new ApiError(
+      413,
+      `Request body exceeds the limit of ${maxBytes} bytes`,
+      'invalid_request_error',
+      'request_too_large',
+    );
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -45,7 +50,12 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel().catch(() => {});
-        throw new ApiError(413, `Request body exceeds the limit of ${maxBytes} bytes`, 'invalid_request_error', 'request_too_large');
+        throw new ApiError(
+          413,
+          `Request body exceeds the limit of ${maxBytes} bytes`,
+          'invalid_request_error',
+          'request_too_large',
+        );
       }
       chunks.push(value);
     }

@@ -144,7 +144,9 @@ export class ProviderRouter {
 
   private runtimeCandidates(model: string, operation: Operation): ProviderRuntime[] {
     const serving = this.runtimes.filter((runtime) =>
-      operation === 'image_generation' ? (runtime.config.imageModels ?? []).includes(model) : runtime.config.models.includes(model),
+      operation === 'image_generation'
+        ? (runtime.config.imageModels ?? []).includes(model)
+        : runtime.config.models.includes(model),
     );
     const score = (runtime: ProviderRuntime): number => this.options.healthScore(runtime.config.name) ?? 1;
     return serving
@@ -165,7 +167,13 @@ export class ProviderRouter {
   ): Promise<RoutedResult<T>> {
     const candidates = this.runtimeCandidates(model, operation);
     if (candidates.length === 0) {
-      throw new ApiError(404, `The model \`${model}\` does not exist or is not served by any configured provider`, 'invalid_request_error', 'model_not_found', 'model');
+      throw new ApiError(
+        404,
+        `The model \`${model}\` does not exist or is not served by any configured provider`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
     }
     const failures: string[] = [];
     let skippedOpen = 0;
@@ -218,7 +226,8 @@ export class ProviderRouter {
           errorMessage: failure.message,
         });
         if (!failure.failover) {
-          const body = failure.clientBody as { error?: { message?: string; type?: string; code?: string; param?: string } } | undefined;
+          const body = failure.clientBody as
+            { error?: { message?: string; type?: string; code?: string; param?: string } } | undefined;
           throw new ApiError(
             failure.httpStatus ?? 400,
             body?.error?.message ?? failure.message,
@@ -231,9 +240,19 @@ export class ProviderRouter {
       }
     }
     if (failures.length === 0) {
-      throw new ApiError(503, `No provider is available for \`${model}\`: ${skippedOpen} circuit breaker(s) open`, 'server_error', 'providers_unavailable');
+      throw new ApiError(
+        503,
+        `No provider is available for \`${model}\`: ${skippedOpen} circuit breaker(s) open`,
+        'server_error',
+        'providers_unavailable',
+      );
     }
-    throw new ApiError(502, `All providers failed for \`${model}\` (${failures.join(', ')})`, 'server_error', 'upstream_failed');
+    throw new ApiError(
+      502,
+      `All providers failed for \`${model}\` (${failures.join(', ')})`,
+      'server_error',
+      'upstream_failed',
+    );
   }
 
   private finishAttempt(
@@ -248,7 +267,11 @@ export class ProviderRouter {
     const durationMs = performance.now() - startedAt;
     const seconds = durationMs / 1000;
     const name = provider.name;
-    this.options.anomalies?.observe({ provider: name, latencySeconds: seconds, success: completion.status === 'success' });
+    this.options.anomalies?.observe({
+      provider: name,
+      latencySeconds: seconds,
+      success: completion.status === 'success',
+    });
     // Record inside the attempt span so latency histograms carry it as their exemplar (only a
     // recording span can be one: skip the context switch otherwise).
     const record = (): void => {
@@ -271,7 +294,9 @@ export class ProviderRouter {
         responseModel: completion.responseModel ?? model,
         durationSeconds: seconds,
         ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
-        ...(completion.usage !== undefined ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens } : {}),
+        ...(completion.usage !== undefined
+          ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens }
+          : {}),
       });
       if (completion.timeToFirstTokenSeconds !== undefined) {
         telemetry.recordTimeToFirstToken(name, model, completion.timeToFirstTokenSeconds);
@@ -309,7 +334,9 @@ export class ProviderRouter {
     if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
     endGenAiSpan(span, {
       responseModel: completion.responseModel ?? model,
-      ...(completion.usage !== undefined ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens } : {}),
+      ...(completion.usage !== undefined
+        ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens }
+        : {}),
       ...(completion.finishReasons !== undefined ? { finishReasons: completion.finishReasons } : {}),
       ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
     });

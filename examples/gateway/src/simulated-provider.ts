@@ -41,7 +41,9 @@ export interface SimulatedProvider {
   close(): Promise<void>;
 }
 
-const WORDS = 'the gateway routes each request to the healthiest provider and records latency cost and errors'.split(' ');
+const WORDS = 'the gateway routes each request to the healthiest provider and records latency cost and errors'.split(
+  ' ',
+);
 
 function completionText(seed: number, words: number): string {
   const out: string[] = [];
@@ -57,7 +59,9 @@ function countPromptTokens(body: unknown): number {
     const content = message.content;
     if (typeof content === 'string') characters += content.length;
     else if (Array.isArray(content)) {
-      for (const part of content) if (typeof part?.text === 'string') characters += part.text.length;
+      for (const part of content as Array<{ text?: unknown } | null>) {
+        if (typeof part?.text === 'string') characters += part.text.length;
+      }
     }
   }
   return Math.max(1, Math.ceil(characters / 4));
@@ -111,7 +115,10 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     requestCounts.set(path, (requestCounts.get(path) ?? 0) + 1);
     lastHeaders = request.headers;
     if (request.method === 'GET' && path === '/v1/models') {
-      sendJson(response, 200, { object: 'list', data: options.models.map((id) => ({ id, object: 'model', owned_by: options.name })) });
+      sendJson(response, 200, {
+        object: 'list',
+        data: options.models.map((id) => ({ id, object: 'model', owned_by: options.name })),
+      });
       return;
     }
     if (options.apiKey !== undefined && request.headers['authorization'] !== `Bearer ${options.apiKey}`) {
@@ -119,7 +126,9 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       return;
     }
     if (request.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/v1/images/generations')) {
-      sendJson(response, 404, { error: { message: `No route ${request.method} ${path}`, type: 'invalid_request_error' } });
+      sendJson(response, 404, {
+        error: { message: `No route ${request.method} ${path}`, type: 'invalid_request_error' },
+      });
       return;
     }
     let body: Record<string, unknown>;
@@ -129,9 +138,15 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       sendJson(response, 400, { error: { message: 'Invalid JSON', type: 'invalid_request_error' } });
       return;
     }
-    const model = String(body['model'] ?? '');
+    const model = typeof body['model'] === 'string' ? body['model'] : '';
     if (!options.models.includes(model)) {
-      sendJson(response, 404, { error: { message: `Model ${model} not served by ${options.name}`, type: 'invalid_request_error', code: 'model_not_found' } });
+      sendJson(response, 404, {
+        error: {
+          message: `Model ${model} not served by ${options.name}`,
+          type: 'invalid_request_error',
+          code: 'model_not_found',
+        },
+      });
       return;
     }
     if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
@@ -162,7 +177,9 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       const count = Math.min(Math.max(Number(body['n'] ?? 1) || 1, 1), 4);
       sendJson(response, 200, {
         created,
-        data: Array.from({ length: count }, (_, index) => ({ url: `https://images.example.invalid/${id}-${index}.png` })),
+        data: Array.from({ length: count }, (_, index) => ({
+          url: `https://images.example.invalid/${id}-${index}.png`,
+        })),
       });
       return;
     }
@@ -170,9 +187,17 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     const maxTokens = Number(body['max_tokens'] ?? 16) || 16;
     const completionTokens = Math.max(1, Math.min(maxTokens, 12));
     const text = completionText(sequence, completionTokens);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
     if (body['stream'] === true) {
-      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      response.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       const words = text.split(' ');
       for (let index = 0; index < words.length; index++) {
         const chunk = {
@@ -180,15 +205,25 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
           object: 'chat.completion.chunk',
           created,
           model,
-          choices: [{ index: 0, delta: index === 0 ? { role: 'assistant', content: words[index] } : { content: ` ${words[index]}` }, finish_reason: null }],
+          choices: [
+            {
+              index: 0,
+              delta: index === 0 ? { role: 'assistant', content: words[index] } : { content: ` ${words[index]}` },
+              finish_reason: null,
+            },
+          ],
         };
         response.write(`data: ${JSON.stringify(chunk)}\n\n`);
         if (behaviour.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.chunkDelayMs));
       }
-      response.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+      response.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
+      );
       const streamOptions = body['stream_options'] as { include_usage?: boolean } | undefined;
       if (streamOptions?.include_usage) {
-        response.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
+        response.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
+        );
       }
       response.end('data: [DONE]\n\n');
       return;

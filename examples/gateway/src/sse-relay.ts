@@ -39,7 +39,7 @@ function parseChunk(data: string): CompletionChunk | undefined {
     usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   };
   try {
-    parsed = JSON.parse(data);
+    parsed = JSON.parse(data) as typeof parsed;
   } catch {
     return undefined;
   }
@@ -111,7 +111,11 @@ export function relaySse(upstream: Response, options: RelayOptions): ReadableStr
       };
       const handleEvent = (data: string): boolean => {
         if (data === '[DONE]') {
-          controller.enqueue(encoder.encode(options.encoder.end({ ...(usage ? { usage } : {}), ...(finishReason ? { finishReason } : {}) })));
+          controller.enqueue(
+            encoder.encode(
+              options.encoder.end({ ...(usage ? { usage } : {}), ...(finishReason ? { finishReason } : {}) }),
+            ),
+          );
           controller.close();
           void reader.cancel().catch(() => {});
           finish({ status: 'success' });

@@ -69,7 +69,11 @@ export async function postUpstream(request: UpstreamRequest): Promise<Response> 
   try {
     response = await fetch(request.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...request.headers },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...request.headers,
+      },
       body: JSON.stringify(request.body),
       signal: controller.signal,
     });
@@ -93,10 +97,22 @@ export async function postUpstream(request: UpstreamRequest): Promise<Response> 
   }
   if (response.status === 401 || response.status === 403) {
     // The gateway's credentials for this provider are wrong: a provider problem, not the client's.
-    throw new UpstreamFailure('error', String(response.status), `Upstream rejected the gateway's credentials (HTTP ${response.status})`, true, response.status);
+    throw new UpstreamFailure(
+      'error',
+      String(response.status),
+      `Upstream rejected the gateway's credentials (HTTP ${response.status})`,
+      true,
+      response.status,
+    );
   }
   if (response.status >= 500 || response.status === 408) {
-    throw new UpstreamFailure('error', String(response.status), `Upstream error (HTTP ${response.status})`, true, response.status);
+    throw new UpstreamFailure(
+      'error',
+      String(response.status),
+      `Upstream error (HTTP ${response.status})`,
+      true,
+      response.status,
+    );
   }
   let clientBody: unknown;
   try {
@@ -104,7 +120,14 @@ export async function postUpstream(request: UpstreamRequest): Promise<Response> 
   } catch {
     clientBody = undefined;
   }
-  throw new UpstreamFailure('error', String(response.status), `Upstream rejected the request (HTTP ${response.status})`, false, response.status, clientBody);
+  throw new UpstreamFailure(
+    'error',
+    String(response.status),
+    `Upstream rejected the request (HTTP ${response.status})`,
+    false,
+    response.status,
+    clientBody,
+  );
 }
 
 /** Read a JSON body from a successful upstream response; a malformed body is an upstream error. */

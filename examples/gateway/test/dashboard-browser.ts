@@ -81,7 +81,10 @@ export async function openPage(
   const problems: PageProblems = {
     errors: [],
     console: [],
-    csp: () => page.evaluate(() => [...(window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []]).catch(() => []),
+    csp: () =>
+      page
+        .evaluate(() => [...((window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])])
+        .catch(() => []),
   };
   page.on('pageerror', (error) => problems.errors.push(error.message));
   page.on('console', (message) => {
@@ -92,11 +95,17 @@ export async function openPage(
 }
 
 /** Wait until the page finished a refresh after `after` refreshes (default: any). */
-export async function waitForRefresh(page: Page, after = 0, state: string | RegExp = /^(ready|error|unauthorized)$/): Promise<void> {
+export async function waitForRefresh(
+  page: Page,
+  after = 0,
+  state: string | RegExp = /^(ready|error|unauthorized)$/,
+): Promise<void> {
   await page.waitForFunction(
     ({ after, pattern, flags }) => {
       const body = document.body;
-      return Number(body.dataset['refreshes'] ?? 0) > after && new RegExp(pattern, flags).test(body.dataset['state'] ?? '');
+      return (
+        Number(body.dataset['refreshes'] ?? 0) > after && new RegExp(pattern, flags).test(body.dataset['state'] ?? '')
+      );
     },
     typeof state === 'string'
       ? { after, pattern: `^${state}$`, flags: '' }
@@ -120,8 +129,14 @@ export async function renderedRows(page: Page): Promise<RenderedRow[]> {
     rows.map((row) => {
       const element = row as HTMLElement;
       const cells: Record<string, string> = {};
-      for (const cell of Array.from(element.children) as HTMLElement[]) cells[cell.dataset['column'] ?? ''] = (cell.textContent ?? '').trim();
-      return { provider: element.dataset['provider'] ?? '', model: element.dataset['model'] ?? '', health: element.dataset['health'] ?? '', cells };
+      for (const cell of Array.from(element.children) as HTMLElement[])
+        cells[cell.dataset['column'] ?? ''] = (cell.textContent ?? '').trim();
+      return {
+        provider: element.dataset['provider'] ?? '',
+        model: element.dataset['model'] ?? '',
+        health: element.dataset['health'] ?? '',
+        cells,
+      };
     }),
   );
 }
@@ -143,7 +158,8 @@ export const keyOf = (item: { provider: string; model: string }): string => `${i
 
 // --- expected formatting --------------------------------------------------------------------------
 
-export const fmtInt = (value: number): string => new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(value);
+export const fmtInt = (value: number): string =>
+  new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(value);
 export const fmtPercent = (rate: number): string => `${(rate * 100).toFixed(1)}%`;
 export function fmtMs(ms: number | null): string {
   if (ms === null) return '—';
@@ -178,7 +194,9 @@ export async function contrastProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const parse = (color: string): [number, number, number, number] | undefined => {
       const match = /rgba?\(([\d.]+)[, ]+([\d.]+)[, ]+([\d.]+)(?:[,/ ]+([\d.]+))?\)/.exec(color);
-      return match ? [Number(match[1]), Number(match[2]), Number(match[3]), match[4] === undefined ? 1 : Number(match[4])] : undefined;
+      return match
+        ? [Number(match[1]), Number(match[2]), Number(match[3]), match[4] === undefined ? 1 : Number(match[4])]
+        : undefined;
     };
     const luminance = ([r, g, b]: number[]): number => {
       const channel = (value: number): number => {
@@ -200,14 +218,19 @@ export async function contrastProblems(page: Page): Promise<string[]> {
       const text = (node.textContent ?? '').trim();
       const element = node.parentElement;
       if (text === '' || element === null) continue;
-      if (element.closest('[hidden], .visually-hidden, [aria-hidden="true"], button:disabled, noscript, script, style, title') !== null) continue;
+      if (
+        element.closest(
+          '[hidden], .visually-hidden, [aria-hidden="true"], button:disabled, noscript, script, style, title',
+        ) !== null
+      )
+        continue;
       const box = element.getBoundingClientRect();
       if (box.width === 0 || box.height === 0) continue;
       const style = getComputedStyle(element);
       const isSvg = element instanceof SVGElement;
       const foreground = parse(isSvg ? style.fill : style.color);
       if (foreground === undefined) continue;
-      const back = background(isSvg ? element.closest('svg')?.parentElement ?? null : element);
+      const back = background(isSvg ? (element.closest('svg')?.parentElement ?? null) : element);
       const [light, dark] = [luminance(foreground), luminance(back)].sort((a, b) => b - a) as [number, number];
       const ratio = (light + 0.05) / (dark + 0.05);
       const size = parseFloat(style.fontSize);

@@ -39,7 +39,10 @@ const chromiumPath = requireChromium();
 const REFRESH_MS = 1000;
 const TOKEN = 'dashboard-test-token-0123456789';
 const here = dirname(fileURLToPath(import.meta.url));
-const screenshotDir = process.env['UPDATE_DASHBOARD_SCREENSHOTS'] === '1' ? resolve(here, '../../../docs') : join(tmpdir(), 'gatewayz-dashboard');
+const screenshotDir =
+  process.env['UPDATE_DASHBOARD_SCREENSHOTS'] === '1'
+    ? resolve(here, '../../../docs')
+    : join(tmpdir(), 'gatewayz-dashboard');
 
 interface ApiItem {
   provider: string;
@@ -114,7 +117,12 @@ const SORT_VALUE: Record<string, (item: ApiItem) => number | string | null> = {
   last_called_at: (item) => Date.parse(item.last_called_at),
 };
 
-function expectOrdered(keys: string[], byKey: Map<string, ApiItem>, column: string, direction: 'ascending' | 'descending'): void {
+function expectOrdered(
+  keys: string[],
+  byKey: Map<string, ApiItem>,
+  column: string,
+  direction: 'ascending' | 'descending',
+): void {
   const values = keys.map((key) => SORT_VALUE[column]!(byKey.get(key)!));
   for (let index = 1; index < values.length; index++) {
     const previous = values[index - 1]!;
@@ -136,7 +144,12 @@ describe('GET /dashboard (HTTP)', () => {
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     const csp = response.headers.get('content-security-policy') ?? '';
-    const directives = new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    const directives = new Map(
+      csp
+        .split(';')
+        .map((part) => part.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
     expect(directives.get('default-src')).toEqual(["'none'"]);
     expect(directives.get('connect-src')).toEqual(["'self'"]);
     expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
@@ -177,7 +190,10 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
   let browser: Browser;
   const pages: Array<{ page: Page; problems: PageProblems; close(): Promise<void> }> = [];
 
-  async function open(gw: TestGateway, options: { width?: number; height?: number; isMobile?: boolean; path?: string; query?: string } = {}) {
+  async function open(
+    gw: TestGateway,
+    options: { width?: number; height?: number; isMobile?: boolean; path?: string; query?: string } = {},
+  ) {
     const opened = await openPage(browser, options);
     const entry = { page: opened.page, problems: opened.problems, close: () => opened.context.close() };
     pages.push(entry);
@@ -245,10 +261,12 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
     it('shows the same KPI figures as the API', async () => {
       const { page } = await open(gw);
       await waitForRefresh(page, 0, 'ready');
-      const stats = await api<{ total_models: number; total_calls: number; success_rate: number; avg_response_time_ms: number | null }>(
-        gw,
-        '/v1/model-health/stats',
-      );
+      const stats = await api<{
+        total_models: number;
+        total_calls: number;
+        success_rate: number;
+        avg_response_time_ms: number | null;
+      }>(gw, '/v1/model-health/stats');
       const summary = await api<{ metrics: { providers: Record<string, number> } }>(gw, '/prometheus/metrics/summary');
       const kpi = (name: string) =>
         page.$eval(`[data-kpi="${name}"]`, (card) => ({
@@ -258,8 +276,14 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       expect(stats.total_models).toBe(7);
       expect(await kpi('models')).toEqual({ text: fmtInt(stats.total_models), value: String(stats.total_models) });
       expect(await kpi('calls')).toEqual({ text: fmtInt(stats.total_calls), value: String(stats.total_calls) });
-      expect(await kpi('success-rate')).toEqual({ text: fmtPercent(stats.success_rate), value: String(stats.success_rate) });
-      expect(await kpi('avg-latency')).toEqual({ text: fmtMs(stats.avg_response_time_ms), value: String(stats.avg_response_time_ms) });
+      expect(await kpi('success-rate')).toEqual({
+        text: fmtPercent(stats.success_rate),
+        value: String(stats.success_rate),
+      });
+      expect(await kpi('avg-latency')).toEqual({
+        text: fmtMs(stats.avg_response_time_ms),
+        value: String(stats.avg_response_time_ms),
+      });
       const providers = summary.metrics.providers;
       expect(providers['total_providers']).toBe(3);
       for (const [card, field] of [
@@ -300,11 +324,12 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       // anthropic/claude-3-5-haiku failed 1 in 10 calls and llama 1 in 12 (degraded by error
       // rate); claude-3-5-sonnet took ~2.1 s (degraded by latency); nothing is unhealthy yet.
       expect([...badges].sort()).toEqual(['degraded', 'healthy']);
-      expect(rows.filter((row) => row.health === 'degraded').map((row) => `${row.provider}/${row.model}`).sort()).toEqual([
-        'anthropic/claude-3-5-haiku',
-        'anthropic/claude-3-5-sonnet',
-        'openrouter/llama-3.1-8b-instruct',
-      ]);
+      expect(
+        rows
+          .filter((row) => row.health === 'degraded')
+          .map((row) => `${row.provider}/${row.model}`)
+          .sort(),
+      ).toEqual(['anthropic/claude-3-5-haiku', 'anthropic/claude-3-5-sonnet', 'openrouter/llama-3.1-8b-instruct']);
       const sonnet = listing.items.find((item) => item.model === 'claude-3-5-sonnet')!;
       expect(sonnet.avg_response_time_ms).toBeGreaterThanOrEqual(DEFAULT_HEALTH_THRESHOLDS.degradedLatencyMs);
       expect(rows.find((row) => row.model === 'claude-3-5-sonnet')!.health).toBe('degraded');
@@ -315,7 +340,9 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       await waitForRefresh(page, 0, 'ready');
       const listing = await api<ApiPage>(gw, '/v1/model-health?limit=25&offset=0');
       const byKey = new Map(listing.items.map((item) => [keyOf(item), item]));
-      const columns = await page.$$eval('#model-head th', (headers) => headers.map((th) => (th as HTMLElement).dataset['column'] ?? ''));
+      const columns = await page.$$eval('#model-head th', (headers) =>
+        headers.map((th) => (th as HTMLElement).dataset['column'] ?? ''),
+      );
       expect(columns.sort()).toEqual(Object.keys(SORT_VALUE).sort());
       for (const column of Object.keys(SORT_VALUE)) {
         for (const direction of ['ascending', 'descending'] as const) {
@@ -340,14 +367,18 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       const { page } = await open(gw);
       await waitForRefresh(page, 0, 'ready');
       const providers = await api<{ items: Array<{ provider: string }> }>(gw, '/v1/model-health/providers');
-      const options = await page.$$eval('#filter-provider option', (items) => items.map((item) => (item as HTMLOptionElement).value));
+      const options = await page.$$eval('#filter-provider option', (items) =>
+        items.map((item) => (item as HTMLOptionElement).value),
+      );
       expect(options).toEqual(['', ...providers.items.map((item) => item.provider).sort()]);
 
       await page.selectOption('#filter-provider', 'openrouter');
       const openrouter = await api<ApiPage>(gw, '/v1/model-health?provider=openrouter&limit=25&offset=0');
       expect(openrouter.total).toBeGreaterThanOrEqual(2);
       await waitForRowKeys(page, openrouter.items.map(keyOf));
-      await expect(page.textContent('#page-info')).resolves.toBe(`Showing 1–${openrouter.total} of ${openrouter.total}`);
+      await expect(page.textContent('#page-info')).resolves.toBe(
+        `Showing 1–${openrouter.total} of ${openrouter.total}`,
+      );
       expect(new URL(page.url()).searchParams.get('provider')).toBe('openrouter');
 
       await page.selectOption('#filter-provider', '');
@@ -400,14 +431,22 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
     it('compares providers with the API and the cost counter', async () => {
       const { page } = await open(gw);
       await waitForRefresh(page, 0, 'ready');
-      const providers = await api<{ items: Array<{ provider: string; total_models: number; total_calls: number; success_rate: number; avg_response_time_ms: number | null }> }>(
-        gw,
-        '/v1/model-health/providers',
-      );
+      const providers = await api<{
+        items: Array<{
+          provider: string;
+          total_models: number;
+          total_calls: number;
+          success_rate: number;
+          avg_response_time_ms: number | null;
+        }>;
+      }>(gw, '/v1/model-health/providers');
       const costs = costsFromExposition(await gw.scrape('/prometheus/metrics/business'));
       expect(costs.size).toBe(3);
       const rows = await page.$$eval('#provider-rows tr[data-provider]', (trs) =>
-        trs.map((tr) => [(tr as HTMLElement).dataset['provider'], Array.from(tr.children).map((cell) => cell.textContent)]),
+        trs.map((tr) => [
+          (tr as HTMLElement).dataset['provider'],
+          Array.from(tr.children).map((cell) => cell.textContent),
+        ]),
       );
       expect(rows).toEqual(
         providers.items.map((item) => [
@@ -460,15 +499,21 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       gw.provider('openrouter').configure({ errorRate: 0 });
 
       const listed = async () =>
-        page.$$eval('#alert-list li', (items) => items.map((item) => `${(item as HTMLElement).dataset['provider']}/${(item as HTMLElement).dataset['model']}`));
+        page.$$eval('#alert-list li', (items) =>
+          items.map((item) => `${(item as HTMLElement).dataset['provider']}/${(item as HTMLElement).dataset['model']}`),
+        );
       const unhealthy = await api<{ items: ApiItem[] }>(gw, '/v1/model-health/unhealthy?error_threshold=0.2');
       expect(unhealthy.items.map(keyOf)).toEqual(['openrouter/llama-3.1-8b-instruct']);
       await page.waitForSelector('#alert-banner', { state: 'visible', timeout: 5 * REFRESH_MS });
       await expect.poll(listed).toEqual(unhealthy.items.map(keyOf));
       await expect(page.textContent('#alert-title')).resolves.toBe('1 model is unhealthy (error rate ≥ 20.0%)');
-      await expect(page.textContent('#alert-list')).resolves.toContain(`${fmtPercent(unhealthy.items[0]!.error_rate)} errors over`);
+      await expect(page.textContent('#alert-list')).resolves.toContain(
+        `${fmtPercent(unhealthy.items[0]!.error_rate)} errors over`,
+      );
       // The row's badge and the provider KPI cards follow.
-      await page.waitForSelector('tr[data-provider="openrouter"][data-model="llama-3.1-8b-instruct"][data-health="unhealthy"]');
+      await page.waitForSelector(
+        'tr[data-provider="openrouter"][data-model="llama-3.1-8b-instruct"][data-health="unhealthy"]',
+      );
       const summary = await api<{ metrics: { providers: Record<string, number> } }>(gw, '/prometheus/metrics/summary');
       expect(summary.metrics.providers['healthy_providers']).toBeLessThan(3);
       await expect
@@ -483,7 +528,9 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
         if (threshold === '0.05') expect(expected.items.length).toBeGreaterThan(unhealthy.items.length);
         if (expected.items.length === 0) await page.waitForSelector('#alert-banner', { state: 'hidden' });
         else await expect.poll(listed).toEqual(expected.items.map(keyOf));
-        await expect(page.textContent('#alert-title')).resolves.toContain(`error rate ≥ ${fmtPercent(Number(threshold))}`);
+        await expect(page.textContent('#alert-title')).resolves.toContain(
+          `error rate ≥ ${fmtPercent(Number(threshold))}`,
+        );
       }
       expect(await page.isVisible('#alert-banner')).toBe(true);
 
@@ -524,18 +571,33 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       const { page } = await open(gw);
       await waitForRefresh(page, 0, 'ready');
       const unlabelled = await page.$$eval('input, select', (controls) =>
-        controls.filter((control) => (control as HTMLInputElement).labels?.length === 0 && !control.getAttribute('aria-label')).map((control) => control.id),
+        controls
+          .filter(
+            (control) => (control as HTMLInputElement).labels?.length === 0 && !control.getAttribute('aria-label'),
+          )
+          .map((control) => control.id),
       );
       expect(unlabelled).toEqual([]);
-      const unnamedButtons = await page.$$eval('button', (buttons) => buttons.filter((button) => (button.textContent ?? '').trim() === '').length);
+      const unnamedButtons = await page.$$eval(
+        'button',
+        (buttons) => buttons.filter((button) => (button.textContent ?? '').trim() === '').length,
+      );
       expect(unnamedButtons).toBe(0);
-      for (const label of ['Provider', 'Last call status', 'Page size', 'API token']) await expect(page.getByLabel(label, { exact: true }).count()).resolves.toBe(1);
+      for (const label of ['Provider', 'Last call status', 'Page size', 'API token'])
+        await expect(page.getByLabel(label, { exact: true }).count()).resolves.toBe(1);
       for (const region of ['Models', 'Model table', 'Provider comparison', 'Provider table']) {
         await expect(page.getByRole('region', { name: region, exact: true }).count(), region).resolves.toBe(1);
       }
       await expect(page.getByRole('region', { name: 'Model table' }).getAttribute('tabindex')).resolves.toBe('0');
-      await expect(page.getByRole('button', { name: 'Pause auto-refresh' }).getAttribute('aria-pressed')).resolves.toBe('false');
-      await expect(page.getByRole('columnheader', { name: /Provider/ }).first().getAttribute('aria-sort')).resolves.toBe('ascending');
+      await expect(page.getByRole('button', { name: 'Pause auto-refresh' }).getAttribute('aria-pressed')).resolves.toBe(
+        'false',
+      );
+      await expect(
+        page
+          .getByRole('columnheader', { name: /Provider/ })
+          .first()
+          .getAttribute('aria-sort'),
+      ).resolves.toBe('ascending');
       expect(await page.$$eval('#model-head th button', (buttons) => buttons.length)).toBe(10);
       expect(await contrastProblems(page)).toEqual([]);
       await page.emulateMedia({ colorScheme: 'dark' });
@@ -551,7 +613,8 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
         for (const element of Array.from(document.body.querySelectorAll<HTMLElement>('*'))) {
           if (element.closest('.table-scroll') !== null || element.closest('.visually-hidden') !== null) continue;
           const box = element.getBoundingClientRect();
-          if (box.width > 0 && (box.right > root.clientWidth + 0.5 || box.left < -0.5)) outside.push(`${element.tagName}#${element.id}.${element.className}`);
+          if (box.width > 0 && (box.right > root.clientWidth + 0.5 || box.left < -0.5))
+            outside.push(`${element.tagName}#${element.id}.${element.className}`);
         }
         const scroller = document.getElementById('model-table-scroll')!;
         return {
@@ -617,7 +680,9 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       const listing = await api<ApiPage>(gw, '/v1/model-health?limit=25&offset=0', TOKEN);
       await waitForRowKeys(page, listing.items.map(keyOf));
       const stats = await api<{ total_models: number }>(gw, '/v1/model-health/stats', TOKEN);
-      await expect(page.$eval('[data-kpi="models"] .kpi__value', (node) => node.textContent)).resolves.toBe(String(stats.total_models));
+      await expect(page.$eval('[data-kpi="models"] .kpi__value', (node) => node.textContent)).resolves.toBe(
+        String(stats.total_models),
+      );
       expect(await page.inputValue('#token')).toBe(''); // not left in the field
       await expect(page.textContent('#token-state')).resolves.toBe('Token set for this tab');
       expect(await page.evaluate(() => sessionStorage.getItem('gatewayz.dashboard.token'))).toBe(TOKEN);
@@ -660,7 +725,9 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       await page.reload();
       await waitForRefresh(page, 0, 'ready');
       await page.waitForSelector('#alert-banner', { state: 'visible' });
-      const row = page.locator('#model-rows tr', { has: page.locator(`th[data-column="model"]`, { hasText: hostile }) });
+      const row = page.locator('#model-rows tr', {
+        has: page.locator(`th[data-column="model"]`, { hasText: hostile }),
+      });
       await expect(row.count()).resolves.toBe(1);
       await expect(page.textContent('#alert-list')).resolves.toContain(hostile);
       expect(await page.$$('main img, main script')).toHaveLength(0);

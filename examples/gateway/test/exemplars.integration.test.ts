@@ -2,7 +2,12 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKindNumber, startOtlpReceiver, type OtlpReceiver } from '../../../test-support/otlp-receiver.js';
-import { componentAvailable, promtoolCheckMetrics, startPrometheus, type PrometheusInstance } from '../../../test-support/prometheus.js';
+import {
+  componentAvailable,
+  promtoolCheckMetrics,
+  startPrometheus,
+  type PrometheusInstance,
+} from '../../../test-support/prometheus.js';
 import { chatBody, startTestGateway, type TestGateway } from './harness.js';
 
 interface ExemplarResult {
@@ -20,7 +25,9 @@ describe.skipIf(!componentAvailable('prometheus'))('from a latency spike to the 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     gw = await startTestGateway({
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: receiver.tracesUrl }), { scheduledDelayMillis: 100 })],
+      spanProcessors: [
+        new BatchSpanProcessor(new OTLPTraceExporter({ url: receiver.tracesUrl }), { scheduledDelayMillis: 100 }),
+      ],
     });
     prometheus = await startPrometheus({
       targets: [{ job: 'gateway', url: `${gw.url}/metrics` }],
@@ -28,7 +35,10 @@ describe.skipIf(!componentAvailable('prometheus'))('from a latency spike to the 
     });
     gw.provider('openai').configure({ latencyMs: 120 });
     for (let index = 0; index < 12; index++) {
-      const response = await gw.post('/v1/chat/completions', chatBody(index % 2 === 0 ? 'gpt-4o' : 'claude-3-5-sonnet', { stream: index % 3 === 0 }));
+      const response = await gw.post(
+        '/v1/chat/completions',
+        chatBody(index % 2 === 0 ? 'gpt-4o' : 'claude-3-5-sonnet', { stream: index % 3 === 0 }),
+      );
       expect(response.status).toBe(200);
       await response.text();
     }
@@ -46,7 +56,9 @@ describe.skipIf(!componentAvailable('prometheus'))('from a latency spike to the 
     expect(openMetrics.headers.get('content-type')).toContain('application/openmetrics-text');
     const text = await openMetrics.text();
     expect(text.endsWith('# EOF\n')).toBe(true);
-    expect(text).toMatch(/^provider_response_time_seconds_bucket\{provider="openai",le="[^"]+"\} \d+ # \{trace_id="[0-9a-f]{32}",span_id="[0-9a-f]{16}"\} [\d.]+ [\d.]+$/m);
+    expect(text).toMatch(
+      /^provider_response_time_seconds_bucket\{provider="openai",le="[^"]+"\} \d+ # \{trace_id="[0-9a-f]{32}",span_id="[0-9a-f]{16}"\} [\d.]+ [\d.]+$/m,
+    );
     expect(text).toMatch(/^model_inference_requests_total\{.*\} \d+$/m);
     expect(text).toMatch(/^model_inference_requests_created\{.*\} [\d.]+$/m);
     const category = await fetch(`${gw.url}/prometheus/metrics/providers`, { headers: { accept: OPENMETRICS_ACCEPT } });
@@ -82,10 +94,17 @@ describe.skipIf(!componentAvailable('prometheus'))('from a latency spike to the 
       if (results.some((result) => result.exemplars.length > 0)) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const exemplars = results.flatMap((result) => result.exemplars.map((exemplar) => ({ ...exemplar, series: result.seriesLabels })));
+    const exemplars = results.flatMap((result) =>
+      result.exemplars.map((exemplar) => ({ ...exemplar, series: result.seriesLabels })),
+    );
     expect(exemplars.length).toBeGreaterThan(0);
-    const spans = await receiver.waitForSpans((received) => received.some((span) => span.kind === SpanKindNumber.CLIENT), 10_000);
-    const attemptSpans = new Map(spans.filter((span) => span.kind === SpanKindNumber.CLIENT).map((span) => [span.spanId, span]));
+    const spans = await receiver.waitForSpans(
+      (received) => received.some((span) => span.kind === SpanKindNumber.CLIENT),
+      10_000,
+    );
+    const attemptSpans = new Map(
+      spans.filter((span) => span.kind === SpanKindNumber.CLIENT).map((span) => [span.spanId, span]),
+    );
     for (const exemplar of exemplars) {
       const span = attemptSpans.get(exemplar.labels['span_id'] as string);
       expect(span, `span ${exemplar.labels['span_id']} of exemplar not received`).toBeDefined();

@@ -15,28 +15,47 @@ const MODELS = ['gpt-4o-mini', 'claude-3-5-haiku', 'gpt-image-1', 'unknown-model
 
 /** Bodies from plausible to hostile: valid requests with random extras, wrong types, random JSON, garbage text. */
 const body = fc.oneof(
-  fc.record(
-    {
-      model: fc.oneof(fc.constantFrom(...MODELS), fc.string(), fc.integer(), fc.constant(null)),
-      messages: fc.oneof(
-        fc.array(fc.record({ role: fc.oneof(fc.constantFrom('user', 'system', 'assistant'), fc.string()), content: fc.oneof(fc.string(), fc.constant(null), fc.integer(), fc.array(fc.record({ type: fc.constant('text'), text: fc.string() }))) }), { maxLength: 4 }),
-        fc.string(),
-        fc.constant(null),
-      ),
-      stream: fc.oneof(fc.boolean(), fc.string(), fc.constant(null)),
-      max_tokens: fc.oneof(fc.integer({ min: -5, max: 5000 }), fc.double(), fc.string()),
-      prompt: fc.oneof(fc.string(), fc.integer()),
-      n: fc.oneof(fc.integer({ min: -2, max: 20 }), fc.string()),
-      system: fc.oneof(fc.string(), fc.array(fc.record({ type: fc.string(), text: fc.string() }))),
-    },
-    { requiredKeys: [] },
-  ).map((value) => JSON.stringify(value)),
+  fc
+    .record(
+      {
+        model: fc.oneof(fc.constantFrom(...MODELS), fc.string(), fc.integer(), fc.constant(null)),
+        messages: fc.oneof(
+          fc.array(
+            fc.record({
+              role: fc.oneof(fc.constantFrom('user', 'system', 'assistant'), fc.string()),
+              content: fc.oneof(
+                fc.string(),
+                fc.constant(null),
+                fc.integer(),
+                fc.array(fc.record({ type: fc.constant('text'), text: fc.string() })),
+              ),
+            }),
+            { maxLength: 4 },
+          ),
+          fc.string(),
+          fc.constant(null),
+        ),
+        stream: fc.oneof(fc.boolean(), fc.string(), fc.constant(null)),
+        max_tokens: fc.oneof(fc.integer({ min: -5, max: 5000 }), fc.double(), fc.string()),
+        prompt: fc.oneof(fc.string(), fc.integer()),
+        n: fc.oneof(fc.integer({ min: -2, max: 20 }), fc.string()),
+        system: fc.oneof(fc.string(), fc.array(fc.record({ type: fc.string(), text: fc.string() }))),
+      },
+      { requiredKeys: [] },
+    )
+    .map((value) => JSON.stringify(value)),
   fc.json(),
   fc.string(),
   fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
 );
 
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', ''];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  '',
+];
 
 async function assertWellFormedError(response: Response): Promise<void> {
   const text = await response.text();
@@ -67,7 +86,13 @@ describe('property: no generated request makes the gateway fail or hang', () => 
   }
 
   const query = fc.array(
-    fc.tuple(fc.oneof(fc.constantFrom('provider', 'status', 'limit', 'offset', 'error_threshold', 'min_calls', 'category'), fc.string({ maxLength: 8 })), fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.double().map(String))),
+    fc.tuple(
+      fc.oneof(
+        fc.constantFrom('provider', 'status', 'limit', 'offset', 'error_threshold', 'min_calls', 'category'),
+        fc.string({ maxLength: 8 }),
+      ),
+      fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.double().map(String)),
+    ),
     { maxLength: 3 },
   );
   const paths = fc.constantFrom(

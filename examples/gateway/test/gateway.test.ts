@@ -11,7 +11,8 @@ afterAll(async () => {
   await gw.close();
 });
 afterEach(() => {
-  for (const provider of gw.demo.simulated) provider.configure({ errorRate: 0, latencyMs: 0, failureMode: 'error', chunkDelayMs: 0 });
+  for (const provider of gw.demo.simulated)
+    provider.configure({ errorRate: 0, latencyMs: 0, failureMode: 'error', chunkDelayMs: 0 });
 });
 
 /** Model health after the write-behind recorder flushed everything recorded so far. */
@@ -44,16 +45,28 @@ describe('example gateway: OpenAI chat completions', () => {
       outputTokens += body.usage.completion_tokens;
     }
     const after = await gw.scrape();
-    const delta = (name: string, labels: Record<string, string> = {}): number => sampleSum(after, name, labels) - sampleSum(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}): number =>
+      sampleSum(after, name, labels) - sampleSum(before, name, labels);
     expect(delta('model_inference_requests_total', { status: 'success' })).toBe(requests);
-    expect(delta('model_inference_requests_total', { provider: 'openai', model: 'gpt-4o', status: 'success' })).toBe(requests);
+    expect(delta('model_inference_requests_total', { provider: 'openai', model: 'gpt-4o', status: 'success' })).toBe(
+      requests,
+    );
     expect(delta('fastapi_requests_total', { path: '/v1/chat/completions', status_code: '200' })).toBe(requests);
     expect(delta('provider_response_time_seconds_count', { provider: 'openai' })).toBe(requests);
     expect(delta('tokens_used_total', { model: 'gpt-4o', token_type: 'input' })).toBe(inputTokens);
     expect(delta('tokens_used_total', { model: 'gpt-4o', token_type: 'output' })).toBe(outputTokens);
-    const expectedCost = demoCost({ inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 }, inputTokens, outputTokens);
+    const expectedCost = demoCost(
+      { inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 },
+      inputTokens,
+      outputTokens,
+    );
     expect(delta('gatewayz_cost_by_provider_total', { provider: 'openai' })).toBeCloseTo(expectedCost, 12);
-    expect(delta('gen_ai_client_operation_duration_count', { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o' })).toBe(requests);
+    expect(
+      delta('gen_ai_client_operation_duration_count', {
+        gen_ai_provider_name: 'openai',
+        gen_ai_request_model: 'gpt-4o',
+      }),
+    ).toBe(requests);
     const modelRecord = await health('openai', 'gpt-4o');
     expect(modelRecord?.successCount).toBeGreaterThanOrEqual(requests);
   });
@@ -71,15 +84,28 @@ describe('example gateway: OpenAI chat completions', () => {
     const text = chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('');
     expect(text.length).toBeGreaterThan(0);
 
-    const withUsage = await gw.post('/v1/chat/completions', chatBody('claude-3-5-sonnet', { stream: true, stream_options: { include_usage: true } }));
-    const usageChunk = (await readSse(withUsage)).slice(0, -1).map((event) => JSON.parse(event.slice(6))).find((chunk) => chunk.usage);
+    const withUsage = await gw.post(
+      '/v1/chat/completions',
+      chatBody('claude-3-5-sonnet', { stream: true, stream_options: { include_usage: true } }),
+    );
+    const usageChunk = (await readSse(withUsage))
+      .slice(0, -1)
+      .map((event) => JSON.parse(event.slice(6)))
+      .find((chunk) => chunk.usage);
     expect(usageChunk.usage.completion_tokens).toBeGreaterThan(0);
 
     const after = await gw.scrape();
-    const delta = (name: string, labels: Record<string, string>): number => sampleSum(after, name, labels) - sampleSum(before, name, labels);
-    expect(delta('gatewayz_time_to_first_token_seconds_count', { provider: 'anthropic', model: 'claude-3-5-sonnet' })).toBe(2);
-    expect(delta('model_inference_requests_total', { provider: 'anthropic', model: 'claude-3-5-sonnet', status: 'success' })).toBe(2);
-    expect(delta('tokens_used_total', { provider: 'anthropic', model: 'claude-3-5-sonnet', token_type: 'output' })).toBe(2 * usageChunk.usage.completion_tokens);
+    const delta = (name: string, labels: Record<string, string>): number =>
+      sampleSum(after, name, labels) - sampleSum(before, name, labels);
+    expect(
+      delta('gatewayz_time_to_first_token_seconds_count', { provider: 'anthropic', model: 'claude-3-5-sonnet' }),
+    ).toBe(2);
+    expect(
+      delta('model_inference_requests_total', { provider: 'anthropic', model: 'claude-3-5-sonnet', status: 'success' }),
+    ).toBe(2);
+    expect(
+      delta('tokens_used_total', { provider: 'anthropic', model: 'claude-3-5-sonnet', token_type: 'output' }),
+    ).toBe(2 * usageChunk.usage.completion_tokens);
   });
 });
 
@@ -93,13 +119,23 @@ describe('example gateway: Anthropic messages, models, health', () => {
     });
     expect(response.status).toBe(200);
     const message = await response.json();
-    expect(message).toMatchObject({ type: 'message', role: 'assistant', model: 'claude-3-5-haiku', stop_reason: 'end_turn' });
+    expect(message).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-3-5-haiku',
+      stop_reason: 'end_turn',
+    });
     expect(message.content[0].type).toBe('text');
     expect(message.usage.output_tokens).toBeGreaterThan(0);
   });
 
   it('streams /v1/messages as Anthropic events', async () => {
-    const response = await gw.post('/v1/messages', { model: 'claude-3-5-haiku', max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'Hi' }] });
+    const response = await gw.post('/v1/messages', {
+      model: 'claude-3-5-haiku',
+      max_tokens: 32,
+      stream: true,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     const events = (await readSse(response)).map((event) => event.split('\n')[0]);
     expect(events[0]).toBe('event: message_start');
     expect(events).toContain('event: content_block_delta');
@@ -111,7 +147,10 @@ describe('example gateway: Anthropic messages, models, health', () => {
     expect(models.object).toBe('list');
     const ids = models.data.map((model: { id: string }) => model.id);
     expect(ids).toEqual(expect.arrayContaining(['gpt-4o-mini', 'gpt-4o', 'claude-3-5-haiku', 'llama-3.1-8b-instruct']));
-    expect(models.data.find((model: { id: string }) => model.id === 'gpt-4o-mini').providers).toEqual(['openai', 'openrouter']);
+    expect(models.data.find((model: { id: string }) => model.id === 'gpt-4o-mini').providers).toEqual([
+      'openai',
+      'openrouter',
+    ]);
     const health = await (await fetch(`${gw.url}/health`)).json();
     expect(health.status).toBe('ok');
     expect(Object.keys(health.circuit_breakers)).toEqual(['openai', 'anthropic', 'openrouter']);
@@ -123,12 +162,15 @@ describe('example gateway: Anthropic messages, models, health', () => {
     expect(response.status).toBe(200);
     expect((await response.json()).data).toHaveLength(2);
     const after = await gw.scrape();
-    expect(sampleSum(after, 'gatewayz_cost_by_provider_total', { provider: 'openai' }) - sampleSum(before, 'gatewayz_cost_by_provider_total', { provider: 'openai' })).toBeCloseTo(0.08, 12);
+    expect(
+      sampleSum(after, 'gatewayz_cost_by_provider_total', { provider: 'openai' }) -
+        sampleSum(before, 'gatewayz_cost_by_provider_total', { provider: 'openai' }),
+    ).toBeCloseTo(0.08, 12);
   });
 });
 
 describe('example gateway: failover and circuit breakers', () => {
-  it('fails over to the next provider, records each attempt, and opens the failing provider\'s breaker', async () => {
+  it("fails over to the next provider, records each attempt, and opens the failing provider's breaker", async () => {
     const openai = gw.provider('openai');
     openai.configure({ errorRate: 1, failureMode: 'error' });
     const before = await health('openai', 'gpt-4o-mini');
@@ -197,7 +239,9 @@ describe('example gateway: model-health API', () => {
     // Every request succeeded somewhere: the successful attempts are exactly the clients' successes.
     expect(clientSuccesses).toBe(40);
     const successfulAttempts =
-      after.anthropic.succeeded - before.anthropic.succeeded + (after.openrouter.succeeded - before.openrouter.succeeded);
+      after.anthropic.succeeded -
+      before.anthropic.succeeded +
+      (after.openrouter.succeeded - before.openrouter.succeeded);
     expect(successfulAttempts).toBe(40);
   });
 
@@ -240,8 +284,18 @@ describe('example gateway: bad input', () => {
     ['missing model', JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }), 400, 'invalid_request'],
     ['missing messages', JSON.stringify({ model: 'gpt-4o' }), 400, 'invalid_request'],
     ['wrong message type', JSON.stringify({ model: 'gpt-4o', messages: ['hi'] }), 400, 'invalid_request'],
-    ['wrong stream type', JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], stream: 'yes' }), 400, 'invalid_request'],
-    ['unknown model', JSON.stringify({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] }), 404, 'model_not_found'],
+    [
+      'wrong stream type',
+      JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], stream: 'yes' }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'unknown model',
+      JSON.stringify({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] }),
+      404,
+      'model_not_found',
+    ],
   ])('%s gets an OpenAI-style error', async (_case, body, status, code) => {
     const response = await gw.post('/v1/chat/completions', body);
     expect(response.status).toBe(status);
@@ -251,14 +305,21 @@ describe('example gateway: bad input', () => {
   });
 
   it('names the offending parameter', async () => {
-    const response = await gw.post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'robot', content: 'x' }] });
+    const response = await gw.post('/v1/chat/completions', {
+      model: 'gpt-4o',
+      messages: [{ role: 'robot', content: 'x' }],
+    });
     expect((await response.json()).error.param).toBe('messages[0].role');
   });
 
   it('rejects bodies over the limit with 413 and other content types with 415', async () => {
     const huge = JSON.stringify(chatBody('gpt-4o', { padding: 'x'.repeat(1_100_000) }));
     expect((await gw.post('/v1/chat/completions', huge)).status).toBe(413);
-    const text = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    const text = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(text.status).toBe(415);
   });
 

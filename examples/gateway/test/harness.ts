@@ -1,6 +1,13 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
-import { createGateway, loadGatewaySettings, startDemoProviders, type DemoProviders, type Gateway, type SimulatedProvider } from '../src/index.js';
+import {
+  createGateway,
+  loadGatewaySettings,
+  startDemoProviders,
+  type DemoProviders,
+  type Gateway,
+  type SimulatedProvider,
+} from '../src/index.js';
 
 export interface TestGateway {
   url: string;
@@ -17,7 +24,9 @@ export interface TestGateway {
  * The example gateway in this process on a loopback port, with the demo's simulated providers
  * (no latency, no errors unless a test configures them) and a real OpenTelemetry SDK.
  */
-export async function startTestGateway(options: { env?: Record<string, string>; spanProcessors?: SpanProcessor[] } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  options: { env?: Record<string, string>; spanProcessors?: SpanProcessor[] } = {},
+): Promise<TestGateway> {
   const env = {
     PORT: '0',
     HEALTH_TRACKER_INTERVAL_MS: '3600000',
@@ -69,7 +78,8 @@ export function sampleSum(text: string, name: string, labels: Record<string, str
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (match === null || match[1] !== name) continue;
     const present: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) present[pair[1] as string] = pair[2] as string;
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      present[pair[1] as string] = pair[2] as string;
     if (Object.entries(labels).every(([key, value]) => present[key] === value)) total += Number(match[3]);
   }
   return total;
@@ -82,6 +92,10 @@ export const chatBody = (model: string, extra: Record<string, unknown> = {}): Re
 });
 
 /** USD of one call at the demo prices (per million tokens). */
-export function demoCost(prices: { inputPerMillionTokens?: number; outputPerMillionTokens?: number } | undefined, input: number, output: number): number {
+export function demoCost(
+  prices: { inputPerMillionTokens?: number; outputPerMillionTokens?: number } | undefined,
+  input: number,
+  output: number,
+): number {
   return ((prices?.inputPerMillionTokens ?? 0) * input + (prices?.outputPerMillionTokens ?? 0) * output) / 1_000_000;
 }

@@ -9,7 +9,13 @@ function startHealthService(): Promise<{ url: string; server: Server; failing: {
   const failing = { value: false };
   const bodies: Record<string, unknown> = {
     '/health': { status: 'healthy', monitoring_active: true },
-    '/status': { tracked_models: 50, tracked_providers: 16, tracked_gateways: 8, active_incidents: 2, status_distribution: { healthy: 14, degraded: 1, down: 1 } },
+    '/status': {
+      tracked_models: 50,
+      tracked_providers: 16,
+      tracked_gateways: 8,
+      active_incidents: 2,
+      status_distribution: { healthy: 14, degraded: 1, down: 1 },
+    },
     '/metrics': { tracked_models: 50 },
     '/cache/stats': { redis: { available: true }, system_health: { available: true } },
   };
@@ -22,7 +28,9 @@ function startHealthService(): Promise<{ url: string; server: Server; failing: {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, failing })),
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, failing }),
+    ),
   );
 }
 
@@ -32,7 +40,11 @@ describe('HEALTH_SERVICE_URL in the example gateway', () => {
 
   beforeAll(async () => {
     service = await startHealthService();
-    gateway = await startGatewayProcess({ HEALTH_SERVICE_URL: service.url, HEALTH_SERVICE_INTERVAL_MS: '200', DEMO_LATENCY_MS: '0' });
+    gateway = await startGatewayProcess({
+      HEALTH_SERVICE_URL: service.url,
+      HEALTH_SERVICE_INTERVAL_MS: '200',
+      DEMO_LATENCY_MS: '0',
+    });
   }, 30_000);
   afterAll(async () => {
     await gateway?.terminate();

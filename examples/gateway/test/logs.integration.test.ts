@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanKindNumber, startOtlpReceiver, type OtlpReceiver, type ReceivedLogRecord, type ReceivedSpan } from '../../../test-support/otlp-receiver.js';
+import {
+  SpanKindNumber,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedLogRecord,
+  type ReceivedSpan,
+} from '../../../test-support/otlp-receiver.js';
 import { startGatewayProcess } from './gateway-process.js';
 
 describe('structured logs from the gateway process, exported over OTLP and correlated with traces', () => {
@@ -40,7 +46,12 @@ describe('structured logs from the gateway process, exported over OTLP and corre
     expect(failures).toHaveLength(2);
     for (const record of failures) {
       expect(record.severityText).toBe('WARN');
-      expect(record.attributes).toMatchObject({ provider: 'openrouter', model: 'llama-3.1-8b-instruct', status: 'error', error_type: '500' });
+      expect(record.attributes).toMatchObject({
+        provider: 'openrouter',
+        model: 'llama-3.1-8b-instruct',
+        status: 'error',
+        error_type: '500',
+      });
       const span = spans.find((candidate) => candidate.spanId === record.spanId);
       expect(span?.kind).toBe(SpanKindNumber.CLIENT);
       expect(span?.traceId).toBe(record.traceId);
@@ -64,7 +75,12 @@ describe('structured logs from the gateway process, exported over OTLP and corre
     const failure = lines.find((line) => line['msg'] === 'provider attempt failed');
     expect(failure).toMatchObject({ level: 'warn', provider: 'openrouter' });
     expect(failure?.['trace_id']).toMatch(/^[0-9a-f]{32}$/);
-    expect(records.some((record) => record.traceId === failure?.['trace_id'] && record.spanId === failure?.['span_id'])).toBe(true);
-    expect(lines.find((line) => line['msg'] === 'gateway listening')).toMatchObject({ level: 'info', logs: 'standard output and OTLP' });
+    expect(
+      records.some((record) => record.traceId === failure?.['trace_id'] && record.spanId === failure?.['span_id']),
+    ).toBe(true);
+    expect(lines.find((line) => line['msg'] === 'gateway listening')).toMatchObject({
+      level: 'info',
+      logs: 'standard output and OTLP',
+    });
   });
 });

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanKindNumber, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../test-support/otlp-receiver.js';
+import {
+  SpanKindNumber,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from '../../../test-support/otlp-receiver.js';
 import { startGatewayProcess } from './gateway-process.js';
 
 const PLANTED_PROMPT = `planted-prompt-${randomBytes(6).toString('hex')}`;
@@ -37,7 +42,11 @@ describe('OTLP traces from the example gateway process', () => {
     const stream = await fetch(`${gateway.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-3-5-haiku', stream: true, messages: [{ role: 'user', content: PLANTED_PROMPT }] }),
+      body: JSON.stringify({
+        model: 'claude-3-5-haiku',
+        stream: true,
+        messages: [{ role: 'user', content: PLANTED_PROMPT }],
+      }),
     });
     expect(await stream.text()).toContain('[DONE]');
     requestCountBeforeShutdown = receiver.requestCount;
@@ -55,7 +64,7 @@ describe('OTLP traces from the example gateway process', () => {
     expect(spans.length).toBe(4);
   });
 
-  it('continues the caller\'s trace in the server span (W3C traceparent)', () => {
+  it("continues the caller's trace in the server span (W3C traceparent)", () => {
     const server = spans.find((span) => span.traceId === traceId && span.kind === SpanKindNumber.SERVER);
     expect(server?.name).toBe('POST /v1/chat/completions');
     expect(server?.parentSpanId).toBe(parentSpanId);
@@ -64,7 +73,9 @@ describe('OTLP traces from the example gateway process', () => {
   });
 
   it('exports a GenAI CLIENT span per provider attempt under the request span', () => {
-    const server = spans.find((span) => span.traceId === traceId && span.kind === SpanKindNumber.SERVER) as ReceivedSpan;
+    const server = spans.find(
+      (span) => span.traceId === traceId && span.kind === SpanKindNumber.SERVER,
+    ) as ReceivedSpan;
     const attempt = spans.find((span) => span.traceId === traceId && span.kind === SpanKindNumber.CLIENT);
     expect(attempt?.name).toBe('chat gpt-4o-mini');
     expect(attempt?.parentSpanId).toBe(server.spanId);

@@ -19,14 +19,26 @@ describe('upstream API keys and prompts never leave the gateway', () => {
 
   beforeAll(async () => {
     // A real provider that insists on the key: requests only succeed when the gateway sends it.
-    upstream = await startSimulatedProvider({ name: 'acme', models: ['acme-large'], apiKey: API_KEY, errorRate: 0.3, failureMode: 'error' });
+    upstream = await startSimulatedProvider({
+      name: 'acme',
+      models: ['acme-large'],
+      apiKey: API_KEY,
+      errorRate: 0.3,
+      failureMode: 'error',
+    });
     receiver = await startOtlpReceiver();
     directory = mkdtempSync(join(tmpdir(), 'gateway-secrets-'));
     const providersFile = join(directory, 'providers.json');
     writeFileSync(
       providersFile,
       JSON.stringify([
-        { name: 'acme', baseUrl: upstream.baseUrl, apiKeyEnv: 'ACME_API_KEY', models: ['acme-large'], pricing: { 'acme-large': { inputPerMillionTokens: 1, outputPerMillionTokens: 2 } } },
+        {
+          name: 'acme',
+          baseUrl: upstream.baseUrl,
+          apiKeyEnv: 'ACME_API_KEY',
+          models: ['acme-large'],
+          pricing: { 'acme-large': { inputPerMillionTokens: 1, outputPerMillionTokens: 2 } },
+        },
       ]),
     );
     gateway = await startGatewayProcess({
@@ -38,17 +50,43 @@ describe('upstream API keys and prompts never leave the gateway', () => {
       BREAKER_VOLUME_THRESHOLD: '1000',
     });
     const post = async (path: string, body: unknown): Promise<void> => {
-      const response = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       exported.push(await response.text());
     };
     for (let index = 0; index < 20; index++) {
-      await post('/v1/chat/completions', { model: 'acme-large', stream: index % 2 === 0, messages: [{ role: 'user', content: `${PROMPT} #${index}` }] });
+      await post('/v1/chat/completions', {
+        model: 'acme-large',
+        stream: index % 2 === 0,
+        messages: [{ role: 'user', content: `${PROMPT} #${index}` }],
+      });
     }
     await post('/v1/messages', { model: 'acme-large', max_tokens: 10, messages: [{ role: 'user', content: PROMPT }] });
     await post('/v1/chat/completions', { model: 'acme-large', messages: [{ role: 'robot', content: PROMPT }] });
-    await post('/v1/chat/completions', { model: 'acme-large', messages: [{ role: 'user', content: PROMPT }], max_tokens: 'many' });
-    for (const path of ['/metrics', '/prometheus/metrics/summary', '/prometheus/metrics/docs', '/v1/model-health', '/v1/model-health/unhealthy?error_threshold=0', '/v1/model-health/acme/acme-large', '/health']) {
-      exported.push(await (await fetch(`${gateway.url}${path}`, { headers: { accept: path === '/metrics' ? 'application/openmetrics-text' : '*/*' } })).text());
+    await post('/v1/chat/completions', {
+      model: 'acme-large',
+      messages: [{ role: 'user', content: PROMPT }],
+      max_tokens: 'many',
+    });
+    for (const path of [
+      '/metrics',
+      '/prometheus/metrics/summary',
+      '/prometheus/metrics/docs',
+      '/v1/model-health',
+      '/v1/model-health/unhealthy?error_threshold=0',
+      '/v1/model-health/acme/acme-large',
+      '/health',
+    ]) {
+      exported.push(
+        await (
+          await fetch(`${gateway.url}${path}`, {
+            headers: { accept: path === '/metrics' ? 'application/openmetrics-text' : '*/*' },
+          })
+        ).text(),
+      );
     }
     expect(await gateway.terminate()).toBe(0);
     exported.push(JSON.stringify(receiver.requests()));

@@ -40,8 +40,12 @@ describe('graceful shutdown of the gateway process', () => {
       expect(gateway.output()).toContain('"stopped"');
       // Nothing was exported on a timer (10-minute schedule): every span came with the shutdown flush.
       const spans = receiver.spans();
-      expect(spans.filter((span) => span.kind === SpanKindNumber.SERVER && span.name === 'POST /v1/chat/completions')).toHaveLength(6);
-      expect(spans.filter((span) => span.kind === SpanKindNumber.CLIENT && span.name === 'chat gpt-4o')).toHaveLength(6);
+      expect(
+        spans.filter((span) => span.kind === SpanKindNumber.SERVER && span.name === 'POST /v1/chat/completions'),
+      ).toHaveLength(6);
+      expect(spans.filter((span) => span.kind === SpanKindNumber.CLIENT && span.name === 'chat gpt-4o')).toHaveLength(
+        6,
+      );
     } finally {
       await receiver.close();
     }

@@ -8,7 +8,9 @@ export function isAuthorized(authorizationHeader: string | null, expectedToken: 
   if (authorizationHeader === null) return false;
   const match = /^Bearer\s+(.+)$/i.exec(authorizationHeader.trim());
   if (match === null) return false;
-  const given = createHash('sha256').update(match[1] as string).digest();
+  const given = createHash('sha256')
+    .update(match[1] as string)
+    .digest();
   const expected = createHash('sha256').update(expectedToken).digest();
   return timingSafeEqual(given, expected);
 }

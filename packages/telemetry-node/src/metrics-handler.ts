@@ -59,10 +59,13 @@ function streamChunks(chunks: Iterator<string>): ReadableStream<Uint8Array> {
 }
 
 function jsonError(status: number, message: string, code: string, param?: string): Response {
-  return new Response(JSON.stringify({ error: { message, type: 'invalid_request_error', code, param: param ?? null } }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-  });
+  return new Response(
+    JSON.stringify({ error: { message, type: 'invalid_request_error', code, param: param ?? null } }),
+    {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    },
+  );
 }
 
 /**
@@ -91,7 +94,9 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
     const serializeOptions = { filter: index.filterFor(category), withScopeInfo: options.withScopeInfo ?? false };
     const resourceMetrics = await collect();
     const openMetrics = acceptsOpenMetrics(accept);
-    const chunks = openMetrics ? openMetricsChunks(resourceMetrics, serializeOptions) : prometheusChunks(resourceMetrics, serializeOptions);
+    const chunks = openMetrics
+      ? openMetricsChunks(resourceMetrics, serializeOptions)
+      : prometheusChunks(resourceMetrics, serializeOptions);
     return new Response(streamChunks(chunks), {
       status: 200,
       headers: { 'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, vary: 'accept' },
@@ -133,13 +138,17 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
             'category',
           );
         }
-        const summary = buildMetricsSummary(await collect(), index, (category ?? undefined) as SummaryCategory | undefined);
+        const summary = buildMetricsSummary(
+          await collect(),
+          index,
+          (category ?? undefined) as SummaryCategory | undefined,
+        );
         return new Response(JSON.stringify(summary), {
           status: 200,
           headers: { 'content-type': 'application/json; charset=utf-8' },
         });
       }
-      if (name === 'all' || isMetricCategory(name)) return await exposition(name as MetricCategory | 'all', accept);
+      if (name === 'all' || isMetricCategory(name)) return await exposition(name, accept);
       return jsonError(404, `Unknown metrics category "${name}"`, 'not_found');
     } catch (error) {
       diag.error('@gatewayz/telemetry-node: metrics endpoint failed', error);

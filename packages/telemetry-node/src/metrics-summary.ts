@@ -1,4 +1,4 @@
-import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType, type DataPoint, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { MetricKey } from '@gatewayz/telemetry';
 import type { MetricCategoryIndex } from './metric-categories.js';
 
@@ -97,7 +97,7 @@ export function buildMetricsSummary(
     let total = 0;
     const responseTimes = metrics.get('providerResponseTime');
     if (responseTimes?.dataPointType === DataPointType.HISTOGRAM) {
-      for (const point of responseTimes.dataPoints as Array<DataPoint<Histogram>>) {
+      for (const point of responseTimes.dataPoints) {
         count += point.value.count;
         total += point.value.sum ?? 0;
       }

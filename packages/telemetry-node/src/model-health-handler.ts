@@ -39,7 +39,9 @@ function json(status: number, body: unknown): Response {
 }
 
 function error(status: number, message: string, code: string, param: string | null = null): Response {
-  return json(status, { error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', code, param } });
+  return json(status, {
+    error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', code, param },
+  });
 }
 
 /** A model-health record as the API returns it (snake_case, as the seed's columns). */
@@ -97,7 +99,10 @@ const KNOWN_PARAMETERS: Record<string, readonly string[]> = {
 function checkParameters(url: URL, allowed: readonly string[]): void {
   for (const name of url.searchParams.keys()) {
     if (!allowed.includes(name)) {
-      throw new BadParameter(name, `Unknown query parameter "${name.slice(0, 64)}"${allowed.length > 0 ? `; expected ${allowed.join(', ')}` : ''}`);
+      throw new BadParameter(
+        name,
+        `Unknown query parameter "${name.slice(0, 64)}"${allowed.length > 0 ? `; expected ${allowed.join(', ')}` : ''}`,
+      );
     }
   }
 }
@@ -114,7 +119,8 @@ function integerParameter(url: URL, name: string, fallback: number, min: number,
 function textParameter(url: URL, name: string): string | undefined {
   const raw = url.searchParams.get(name);
   if (raw === null) return undefined;
-  if (raw.trim() === '' || raw.length > 255) throw new BadParameter(name, `${name} must be a non-empty string of at most 255 characters`);
+  if (raw.trim() === '' || raw.length > 255)
+    throw new BadParameter(name, `${name} must be a non-empty string of at most 255 characters`);
   return raw;
 }
 
@@ -125,7 +131,8 @@ function decodeSegment(segment: string, param: string): string {
   } catch {
     throw new BadParameter(param, `${param} is not valid percent-encoding`);
   }
-  if (value.trim() === '' || value.length > 255) throw new BadParameter(param, `${param} must be a non-empty string of at most 255 characters`);
+  if (value.trim() === '' || value.length > 255)
+    throw new BadParameter(param, `${param} must be a non-empty string of at most 255 characters`);
   return value;
 }
 
@@ -168,7 +175,12 @@ export function createModelHealthHandler(options: ModelHealthHandlerOptions): Mo
         limit: integerParameter(url, 'limit', 100, 1, MAX_MODEL_HEALTH_PAGE_SIZE),
         offset: integerParameter(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
       });
-      return json(200, { items: page.items.map(serializeModelHealth), total: page.total, limit: page.limit, offset: page.offset });
+      return json(200, {
+        items: page.items.map(serializeModelHealth),
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+      });
     }
     if (segments.length === 1 && segments[0] === 'unhealthy') {
       checkParameters(url, KNOWN_PARAMETERS['unhealthy'] as readonly string[]);
@@ -182,7 +194,12 @@ export function createModelHealthHandler(options: ModelHealthHandlerOptions): Mo
       }
       const minCalls = integerParameter(url, 'min_calls', 1, 1, Number.MAX_SAFE_INTEGER);
       const items = await store.getUnhealthyModels(threshold, minCalls);
-      return json(200, { items: items.map(serializeModelHealth), total: items.length, error_threshold: threshold, min_calls: minCalls });
+      return json(200, {
+        items: items.map(serializeModelHealth),
+        total: items.length,
+        error_threshold: threshold,
+        min_calls: minCalls,
+      });
     }
     if (segments.length === 1 && segments[0] === 'stats') {
       checkParameters(url, KNOWN_PARAMETERS['none'] as readonly string[]);
@@ -197,7 +214,8 @@ export function createModelHealthHandler(options: ModelHealthHandlerOptions): Mo
       checkParameters(url, KNOWN_PARAMETERS['none'] as readonly string[]);
       const provider = decodeSegment(segments[1] as string, 'provider');
       const summary = await store.getProviderSummary(provider);
-      if (summary === undefined) return error(404, `No model health recorded for provider "${provider.slice(0, 64)}"`, 'not_found', 'provider');
+      if (summary === undefined)
+        return error(404, `No model health recorded for provider "${provider.slice(0, 64)}"`, 'not_found', 'provider');
       return json(200, serializeSummary(summary));
     }
     if (segments.length >= 2) {
@@ -206,7 +224,12 @@ export function createModelHealthHandler(options: ModelHealthHandlerOptions): Mo
       const model = decodeSegment(segments.slice(1).join('/'), 'model');
       const record = await store.getModelHealth(provider, model);
       if (record === undefined) {
-        return error(404, `No model health recorded for "${model.slice(0, 64)}" at "${provider.slice(0, 64)}"`, 'not_found', 'model');
+        return error(
+          404,
+          `No model health recorded for "${model.slice(0, 64)}" at "${provider.slice(0, 64)}"`,
+          'not_found',
+          'model',
+        );
       }
       return json(200, serializeModelHealth(record));
     }

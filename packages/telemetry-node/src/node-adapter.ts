@@ -22,7 +22,7 @@ export function toFetchRequest(incoming: IncomingMessage, baseUrl?: string): Req
     body: hasBody ? (Readable.toWeb(incoming) as ReadableStream<Uint8Array>) : undefined,
     // Required by undici for streamed request bodies.
     ...(hasBody ? { duplex: 'half' } : {}),
-  } as RequestInit);
+  });
 }
 
 /** Write a WHATWG `Response` to a `node:http` response, streaming the body. */

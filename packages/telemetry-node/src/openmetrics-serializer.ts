@@ -2,7 +2,16 @@ import { exemplarsFor, type Exemplar } from '@gatewayz/telemetry';
 import { DataPointType, type DataPoint, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { SerializeOptions } from './prometheus-serializer.js';
-import { POINTS_PER_CHUNK, baseName, escapeText, formatLabels, formatValue, isCounter, joinLabels, metricTypeOf } from './prometheus-serializer.js';
+import {
+  POINTS_PER_CHUNK,
+  baseName,
+  escapeText,
+  formatLabels,
+  formatValue,
+  isCounter,
+  joinLabels,
+  metricTypeOf,
+} from './prometheus-serializer.js';
 
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
@@ -57,7 +66,10 @@ function* familyChunks(metric: MetricData, name: string, scopeLabels: string): G
         cumulative += counts[index] as number;
         const upper = index < boundaries.length ? (boundaries[index] as number) : Infinity;
         // Exemplars follow the catalog's buckets; only attach them when the SDK used the same ones.
-        const exemplar = exemplars !== undefined && exemplars.boundaries.length === boundaries.length ? exemplars.slots[index] : undefined;
+        const exemplar =
+          exemplars !== undefined && exemplars.boundaries.length === boundaries.length
+            ? exemplars.slots[index]
+            : undefined;
         text += `${prefix}${leValue(upper)}"} ${formatValue(cumulative)}${exemplarSuffix(exemplar)}\n`;
         if (upper === Infinity) break;
       }
@@ -96,7 +108,10 @@ export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, options: 
 }
 
 /** The exposition of `serializeOpenMetrics` in pieces of at most `POINTS_PER_CHUNK` data points. */
-export function* openMetricsChunks(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): Generator<string> {
+export function* openMetricsChunks(
+  resourceMetrics: ResourceMetrics,
+  options: SerializeOptions = {},
+): Generator<string> {
   if (!options.withoutTargetInfo) {
     yield `# TYPE target info\n# HELP target Target metadata\ntarget_info${braced(formatLabels(resourceMetrics.resource.attributes))} 1\n`;
   }
@@ -119,4 +134,3 @@ export function* openMetricsChunks(resourceMetrics: ResourceMetrics, options: Se
   }
   yield '# EOF\n';
 }
-

@@ -6,7 +6,6 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { HostMetrics } from '@opentelemetry/host-metrics';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -89,14 +88,19 @@ export interface RunningTelemetry {
   shutdown(): Promise<void>;
 }
 
-const OTLP_TRACE_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'];
+const OTLP_TRACE_VARIABLES = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_TRACES_EXPORTER',
+];
 const OTLP_LOG_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_LOGS_EXPORTER'];
 
 function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new TelemetryConfigurationError(name, `expected a positive integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new TelemetryConfigurationError(name, `expected a positive integer, got "${raw}"`);
   return value;
 }
 
@@ -120,7 +124,10 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
   const metricsToken = options.metricsToken ?? env['METRICS_TOKEN'];
   if (metricsToken !== undefined && metricsToken !== '' && metricsToken.length < 16) {
-    throw new TelemetryConfigurationError('metricsToken', 'use at least 16 characters (METRICS_TOKEN), or leave it unset to disable auth');
+    throw new TelemetryConfigurationError(
+      'metricsToken',
+      'use at least 16 characters (METRICS_TOKEN), or leave it unset to disable auth',
+    );
   }
   const token = metricsToken === '' ? undefined : metricsToken;
   // The helpers aggregate in-process and are collected through a metric producer: recording never
@@ -128,7 +135,9 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   // SDK started, their shared instance is kept, with the counts and gauges it holds.
   const existing = options.telemetry === undefined ? peekTelemetry() : undefined;
   const telemetry =
-    existing !== undefined && existing.useProducerExport() ? existing : new GatewayTelemetry({ ...options.telemetry, exportVia: 'producer' });
+    existing !== undefined && existing.useProducerExport()
+      ? existing
+      : new GatewayTelemetry({ ...options.telemetry, exportVia: 'producer' });
   setTelemetry(telemetry);
   const envLevel = env['LOG_LEVEL']?.trim().toLowerCase();
   if (envLevel !== undefined && envLevel !== '' && !isLogLevel(envLevel)) {
@@ -138,7 +147,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   const makeLogger = (): StructuredLogger =>
     new StructuredLogger({
       name: serviceName,
-      level: options.logLevel ?? ((envLevel || undefined) as LogLevel | undefined) ?? 'info',
+      level: options.logLevel ?? (envLevel || undefined) ?? 'info',
       ...(options.logStream !== undefined ? { stream: options.logStream } : {}),
     });
   const shutdownTasks: Array<() => Promise<void> | void> = [];
@@ -198,7 +207,10 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
 
   let logProcessor: BoundedLogRecordProcessor | undefined;
   const logOptions = options.logs;
-  if (logOptions !== false && (logOptions?.exporter !== undefined || OTLP_LOG_VARIABLES.some((name) => (env[name] ?? '') !== ''))) {
+  if (
+    logOptions !== false &&
+    (logOptions?.exporter !== undefined || OTLP_LOG_VARIABLES.some((name) => (env[name] ?? '') !== ''))
+  ) {
     logProcessor = new BoundedLogRecordProcessor({
       exporter: logOptions?.exporter ?? new OTLPLogExporter(),
       maxQueueSize: logOptions?.maxQueueSize ?? positiveFromEnv(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048),
@@ -227,7 +239,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   sdk.start();
   const meterProvider = metrics.getMeterProvider();
   if (options.hostMetrics !== false) {
-    new HostMetrics({ meterProvider: meterProvider as MeterProvider, name: '@gatewayz/telemetry-node' }).start();
+    new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
   }
   const tracesEnabled = spanProcessors === undefined || spanProcessors.length > 0;
   const metricsHandler = createMetricsHandler({
@@ -262,7 +274,10 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
           await sdk.shutdown();
         } catch (error) {
           // An unreachable exporter must not turn a clean shutdown into a crash; say what was lost.
-          diag.error('@gatewayz/telemetry-node: flushing telemetry on shutdown failed; some spans were not exported', error);
+          diag.error(
+            '@gatewayz/telemetry-node: flushing telemetry on shutdown failed; some spans were not exported',
+            error,
+          );
         }
         metrics.disable();
         trace.disable();

@@ -95,7 +95,13 @@ export class StructuredLogger {
         }
         stream.write(`${JSON.stringify({ ...merged, ...line })}\n`);
       }
-      this.otelLogger.emit({ severityNumber: spec.severity, severityText: spec.text, body: message, attributes: merged, context: active });
+      this.otelLogger.emit({
+        severityNumber: spec.severity,
+        severityText: spec.text,
+        body: message,
+        attributes: merged,
+        context: active,
+      });
     } catch {
       // A closed stream or a broken exporter must never reach the caller.
     }

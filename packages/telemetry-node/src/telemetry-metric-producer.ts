@@ -10,9 +10,21 @@ import {
   type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import { PACKAGE_NAME, PACKAGE_VERSION, type GatewayTelemetry, type MetricDefinition, type SeriesCell } from '@gatewayz/telemetry';
+import {
+  PACKAGE_NAME,
+  PACKAGE_VERSION,
+  type GatewayTelemetry,
+  type MetricDefinition,
+  type SeriesCell,
+} from '@gatewayz/telemetry';
 
-function metricDataOf(name: string, definition: MetricDefinition, cells: readonly SeriesCell[], startTime: DataPoint<unknown>['startTime'], endTime: DataPoint<unknown>['endTime']): MetricData | undefined {
+function metricDataOf(
+  name: string,
+  definition: MetricDefinition,
+  cells: readonly SeriesCell[],
+  startTime: DataPoint<unknown>['startTime'],
+  endTime: DataPoint<unknown>['endTime'],
+): MetricData | undefined {
   const descriptor = { name, description: definition.description, unit: definition.unit, valueType: ValueType.DOUBLE };
   if (definition.kind === 'histogram') {
     const boundaries = [...(definition.buckets ?? [])];
@@ -24,16 +36,37 @@ function metricDataOf(name: string, definition: MetricDefinition, cells: readonl
         startTime,
         endTime,
         attributes: cell.attributes,
-        value: { buckets: { boundaries, counts: [...histogram.counts] }, count: histogram.count, sum: histogram.sum, min: histogram.min, max: histogram.max },
+        value: {
+          buckets: { boundaries, counts: [...histogram.counts] },
+          count: histogram.count,
+          sum: histogram.sum,
+          min: histogram.min,
+          max: histogram.max,
+        },
       });
     }
     if (dataPoints.length === 0) return undefined;
-    return { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM, dataPoints };
+    return {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints,
+    };
   }
   if (cells.length === 0) return undefined;
-  const dataPoints: Array<DataPoint<number>> = cells.map((cell) => ({ startTime, endTime, attributes: cell.attributes, value: cell.value }));
+  const dataPoints: Array<DataPoint<number>> = cells.map((cell) => ({
+    startTime,
+    endTime,
+    attributes: cell.attributes,
+    value: cell.value,
+  }));
   if (definition.kind === 'gauge') {
-    return { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints };
+    return {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.GAUGE,
+      dataPoints,
+    };
   }
   return {
     descriptor,
@@ -68,7 +101,10 @@ export function createTelemetryMetricProducer(telemetry: GatewayTelemetry): Metr
         if (data !== undefined) metrics.push(data);
       }
       return {
-        resourceMetrics: { resource: emptyResource(), scopeMetrics: [{ scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, metrics }] },
+        resourceMetrics: {
+          resource: emptyResource(),
+          scopeMetrics: [{ scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, metrics }],
+        },
         errors: [],
       };
     },

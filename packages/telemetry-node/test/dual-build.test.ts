@@ -18,7 +18,10 @@ describe('the built packages load from a scratch project as ESM and as CommonJS'
     project = mkdtempSync(join(tmpdir(), 'gatewayz-scratch-'));
     mkdirSync(join(project, 'node_modules', '@gatewayz'), { recursive: true });
     symlinkSync(join(repository, 'packages', 'telemetry'), join(project, 'node_modules', '@gatewayz', 'telemetry'));
-    symlinkSync(join(repository, 'packages', 'telemetry-node'), join(project, 'node_modules', '@gatewayz', 'telemetry-node'));
+    symlinkSync(
+      join(repository, 'packages', 'telemetry-node'),
+      join(project, 'node_modules', '@gatewayz', 'telemetry-node'),
+    );
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));

@@ -1,9 +1,20 @@
-import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { InMemoryLogRecordExporter, LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  type LogRecordExporter,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BoundedLogRecordProcessor, StructuredLogger, startTelemetry, type LogDropReason, type RunningTelemetry } from '../src/index.js';
+import {
+  BoundedLogRecordProcessor,
+  StructuredLogger,
+  startTelemetry,
+  type LogDropReason,
+  type RunningTelemetry,
+} from '../src/index.js';
 
 /** An exporter whose exports finish only when the test says so. */
 class HeldExporter implements LogRecordExporter {
@@ -20,7 +31,10 @@ class HeldExporter implements LogRecordExporter {
 
 function lines(): { stream: { write(line: string): void }; parsed: () => Array<Record<string, unknown>> } {
   const written: string[] = [];
-  return { stream: { write: (line) => void written.push(line) }, parsed: () => written.map((line) => JSON.parse(line)) };
+  return {
+    stream: { write: (line) => void written.push(line) },
+    parsed: () => written.map((line) => JSON.parse(line)),
+  };
 }
 
 let running: RunningTelemetry | undefined;
@@ -42,12 +56,21 @@ describe('StructuredLogger through startTelemetry', () => {
       env: {},
     });
     const span = running.tracer.startSpan('work');
-    context.with(trace.setSpan(context.active(), span), () => running!.logger.warn('upstream slow', { provider: 'openai', latency_ms: 5400, skipped: undefined }));
+    context.with(trace.setSpan(context.active(), span), () =>
+      running!.logger.warn('upstream slow', { provider: 'openai', latency_ms: 5400, skipped: undefined }),
+    );
     span.end();
     running.logger.debug('not written at info level');
     await running.forceFlush();
     const [line] = output.parsed();
-    expect(line).toMatchObject({ level: 'warn', msg: 'upstream slow', provider: 'openai', latency_ms: 5400, trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+    expect(line).toMatchObject({
+      level: 'warn',
+      msg: 'upstream slow',
+      provider: 'openai',
+      latency_ms: 5400,
+      trace_id: span.spanContext().traceId,
+      span_id: span.spanContext().spanId,
+    });
     expect(line).not.toHaveProperty('skipped');
     expect(output.parsed()).toHaveLength(1);
     const [record] = exporter.getFinishedLogRecords();
@@ -59,14 +82,25 @@ describe('StructuredLogger through startTelemetry', () => {
 
   it('adds child bindings, honours LOG_LEVEL and rejects an unknown one', () => {
     const output = lines();
-    running = startTelemetry({ traces: false, hostMetrics: false, logStream: output.stream, env: { LOG_LEVEL: 'debug' } });
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      logStream: output.stream,
+      env: { LOG_LEVEL: 'debug' },
+    });
     running.logger.child({ component: 'router' }).debug('picked provider', { provider: 'anthropic' });
     expect(output.parsed()[0]).toMatchObject({ level: 'debug', component: 'router', provider: 'anthropic' });
     expect(() => startTelemetry({ env: { LOG_LEVEL: 'loud' } })).toThrow(/LOG_LEVEL/);
   });
 
   it('never throws when its stream does', () => {
-    const logger = new StructuredLogger({ stream: { write: () => { throw new Error('EPIPE'); } } });
+    const logger = new StructuredLogger({
+      stream: {
+        write: () => {
+          throw new Error('EPIPE');
+        },
+      },
+    });
     expect(() => logger.error('still fine')).not.toThrow();
   });
 });
@@ -74,10 +108,23 @@ describe('StructuredLogger through startTelemetry', () => {
 describe('BoundedLogRecordProcessor', () => {
   function setup(exporter: LogRecordExporter, maxQueueSize: number) {
     const drops: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0 };
-    const processor = new BoundedLogRecordProcessor({ exporter, maxQueueSize, maxExportBatchSize: 5, scheduledDelayMillis: 60_000, onDrop: (reason, count) => (drops[reason] += count) });
+    const processor = new BoundedLogRecordProcessor({
+      exporter,
+      maxQueueSize,
+      maxExportBatchSize: 5,
+      scheduledDelayMillis: 60_000,
+      onDrop: (reason, count) => (drops[reason] += count),
+    });
     const provider = new LoggerProvider({ processors: [processor] });
     const logger = provider.getLogger('test');
-    return { processor, provider, drops, emit: (count: number) => { for (let index = 0; index < count; index++) logger.emit({ body: `record ${index}` }); } };
+    return {
+      processor,
+      provider,
+      drops,
+      emit: (count: number) => {
+        for (let index = 0; index < count; index++) logger.emit({ body: `record ${index}` });
+      },
+    };
   }
 
   it('refuses records beyond maxQueueSize while exports are stuck, and counts them', async () => {
@@ -98,7 +145,11 @@ describe('BoundedLogRecordProcessor', () => {
   });
 
   it('counts the records of failed exports', async () => {
-    const failing: LogRecordExporter = { export: (records, done) => done({ code: ExportResultCode.FAILED }), shutdown: async () => {}, forceFlush: async () => {} };
+    const failing: LogRecordExporter = {
+      export: (records, done) => done({ code: ExportResultCode.FAILED }),
+      shutdown: async () => {},
+      forceFlush: async () => {},
+    };
     const { processor, drops, emit } = setup(failing, 100);
     emit(12);
     await processor.forceFlush();

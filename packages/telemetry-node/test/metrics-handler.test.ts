@@ -20,7 +20,10 @@ function setup(token?: string): { handler: MetricsHandler; telemetry: GatewayTel
   const reader = new PullReader();
   const provider = new MeterProvider({ readers: [reader] });
   const telemetry = new GatewayTelemetry({ meterProvider: provider });
-  provider.getMeter('runtime-like').createObservableGauge('v8js.memory.heap.used').addCallback((result) => result.observe(1024));
+  provider
+    .getMeter('runtime-like')
+    .createObservableGauge('v8js.memory.heap.used')
+    .addCallback((result) => result.observe(1024));
   telemetry.setProviderHealthScore('openai', 0.95);
   telemetry.setProviderAvailability('openai', true);
   telemetry.setProviderErrorRate('openai', 0.02);
@@ -54,7 +57,13 @@ describe('metrics handler', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await metrics.text();
-    for (const name of ['gatewayz_provider_health_score', 'provider_response_time_seconds_bucket', 'active_api_keys', 'v8js_memory_heap_used', 'fastapi_requests_total']) {
+    for (const name of [
+      'gatewayz_provider_health_score',
+      'provider_response_time_seconds_bucket',
+      'active_api_keys',
+      'v8js_memory_heap_used',
+      'fastapi_requests_total',
+    ]) {
       expect(text).toContain(name);
     }
     expect(await (await get(handler, '/prometheus/metrics/all')).text()).toBe(text);
@@ -79,13 +88,20 @@ describe('metrics handler', () => {
     expect(system).not.toContain('gatewayz_provider_health_score');
 
     const performance = await (await get(handler, '/prometheus/metrics/performance')).text();
-    for (const name of ['provider_response_time_seconds', 'model_inference_duration_seconds', 'database_query_duration_seconds', 'fastapi_requests_duration_seconds']) {
+    for (const name of [
+      'provider_response_time_seconds',
+      'model_inference_duration_seconds',
+      'database_query_duration_seconds',
+      'fastapi_requests_duration_seconds',
+    ]) {
       expect(performance).toContain(`# TYPE ${name} histogram`);
     }
     expect(performance).not.toContain('active_api_keys');
 
     const models = await (await get(handler, '/prometheus/metrics/models')).text();
-    expect(models).toContain('model_inference_requests_total{provider="openai",model="gpt-4o-mini",status="success"} 1');
+    expect(models).toContain(
+      'model_inference_requests_total{provider="openai",model="gpt-4o-mini",status="success"} 1',
+    );
   });
 
   it('serves the JSON summary in the shape of the GatewayZ dashboards', async () => {
@@ -137,7 +153,12 @@ describe('metrics handler', () => {
 
   it('requires the bearer token on every endpoint when one is configured', async () => {
     const { handler } = setup(TOKEN);
-    for (const path of ['/metrics', '/prometheus/metrics/providers', '/prometheus/metrics/summary', '/prometheus/metrics/docs']) {
+    for (const path of [
+      '/metrics',
+      '/prometheus/metrics/providers',
+      '/prometheus/metrics/summary',
+      '/prometheus/metrics/docs',
+    ]) {
       const missing = await get(handler, path);
       expect(missing.status).toBe(401);
       expect(missing.headers.get('www-authenticate')).toContain('Bearer');
@@ -147,7 +168,10 @@ describe('metrics handler', () => {
   });
 
   it('answers 503 with a JSON error when telemetry is disabled', async () => {
-    const handler = createMetricsHandler({ source: undefined, disabledReason: 'Telemetry is disabled (OTEL_SDK_DISABLED=true)' });
+    const handler = createMetricsHandler({
+      source: undefined,
+      disabledReason: 'Telemetry is disabled (OTEL_SDK_DISABLED=true)',
+    });
     const response = await get(handler, '/metrics');
     expect(response.status).toBe(503);
     expect((await response.json()).error.message).toContain('OTEL_SDK_DISABLED');

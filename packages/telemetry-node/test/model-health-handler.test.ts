@@ -35,7 +35,11 @@ describe('model-health REST API', () => {
     const all = await get('/v1/model-health');
     expect(all.status).toBe(200);
     expect(all.body.total).toBe(3);
-    expect(all.body.items.map((item: { provider: string }) => item.provider)).toEqual(['anthropic', 'openai', 'openrouter']);
+    expect(all.body.items.map((item: { provider: string }) => item.provider)).toEqual([
+      'anthropic',
+      'openai',
+      'openrouter',
+    ]);
     expect(all.body.items[1]).toMatchObject({
       provider: 'openai',
       model: 'gpt-4o',
@@ -56,7 +60,12 @@ describe('model-health REST API', () => {
   it('returns one model, including model names with a slash, and 404 for unknown ones', async () => {
     const one = await get('/v1/model-health/openrouter/meta-llama/llama-3.1-8b');
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ provider: 'openrouter', model: 'meta-llama/llama-3.1-8b', call_count: 2, error_count: 2 });
+    expect(one.body).toMatchObject({
+      provider: 'openrouter',
+      model: 'meta-llama/llama-3.1-8b',
+      call_count: 2,
+      error_count: 2,
+    });
     const encoded = await get('/v1/model-health/openrouter/meta-llama%2Fllama-3.1-8b');
     expect(encoded.body.call_count).toBe(2);
     const missing = await get('/v1/model-health/openai/gpt-5');
@@ -66,7 +75,10 @@ describe('model-health REST API', () => {
 
   it('finds unhealthy models by error threshold', async () => {
     const unhealthy = await get('/v1/model-health/unhealthy?error_threshold=0.3');
-    expect(unhealthy.body.items.map((item: { model: string }) => item.model)).toEqual(['meta-llama/llama-3.1-8b', 'gpt-4o']);
+    expect(unhealthy.body.items.map((item: { model: string }) => item.model)).toEqual([
+      'meta-llama/llama-3.1-8b',
+      'gpt-4o',
+    ]);
     expect(unhealthy.body).toMatchObject({ total: 2, error_threshold: 0.3, min_calls: 1 });
     expect((await get('/v1/model-health/unhealthy?error_threshold=0.5&min_calls=3')).body.total).toBe(0);
     expect((await get('/v1/model-health/unhealthy')).body.error_threshold).toBe(0.2);
@@ -74,15 +86,31 @@ describe('model-health REST API', () => {
 
   it('serves stats, provider summaries and the provider list', async () => {
     const stats = await get('/v1/model-health/stats');
-    expect(stats.body).toMatchObject({ total_models: 3, total_providers: 3, total_calls: 6, total_successes: 3, total_errors: 3 });
+    expect(stats.body).toMatchObject({
+      total_models: 3,
+      total_providers: 3,
+      total_calls: 6,
+      total_successes: 3,
+      total_errors: 3,
+    });
     expect(stats.body.success_rate).toBeCloseTo(0.5, 10);
     const summary = await get('/v1/model-health/provider/openai/summary');
-    expect(summary.body).toMatchObject({ provider: 'openai', total_models: 1, total_calls: 3, success_count: 2, error_count: 1 });
+    expect(summary.body).toMatchObject({
+      provider: 'openai',
+      total_models: 1,
+      total_calls: 3,
+      success_count: 2,
+      error_count: 1,
+    });
     expect(summary.body.avg_response_time_ms).toBeCloseTo(500 / 3, 6);
     expect((await get('/v1/model-health/provider/nobody/summary')).status).toBe(404);
     const providers = await get('/v1/model-health/providers');
     expect(providers.body.total).toBe(3);
-    expect(providers.body.items.map((item: { provider: string }) => item.provider)).toEqual(['anthropic', 'openai', 'openrouter']);
+    expect(providers.body.items.map((item: { provider: string }) => item.provider)).toEqual([
+      'anthropic',
+      'openai',
+      'openrouter',
+    ]);
   });
 
   it.each([
@@ -115,7 +143,9 @@ describe('model-health REST API', () => {
   it('answers 503 with a JSON error when the store fails', async () => {
     const broken = new Proxy(store, {
       get: (target, property) =>
-        property === 'getStats' ? async () => Promise.reject(new Error('connection refused')) : Reflect.get(target, property),
+        property === 'getStats'
+          ? async () => Promise.reject(new Error('connection refused'))
+          : Reflect.get(target, property),
     }) as ModelHealthStore;
     api = createModelHealthHandler({ store: broken });
     const response = await get('/v1/model-health/stats');

@@ -75,8 +75,12 @@ describe('serializeOpenMetrics', () => {
     inSpan(TRACE_B, 'b7ad6b7169203331', true, () => telemetry.recordProviderResponseTime('openai', 0.4));
     inSpan(TRACE_A, '1111111111111111', true, () => telemetry.recordProviderResponseTime('openai', 4));
     const text = await scrape();
-    expect(text).toMatch(new RegExp(`le="0\\.5"\\} 2 # \\{trace_id="${TRACE_B}",span_id="b7ad6b7169203331"\\} 0\\.4 \\d+\\.\\d{3}$`, 'm'));
-    expect(text).toMatch(new RegExp(`le="5\\.0"\\} 3 # \\{trace_id="${TRACE_A}",span_id="1111111111111111"\\} 4 `, 'm'));
+    expect(text).toMatch(
+      new RegExp(`le="0\\.5"\\} 2 # \\{trace_id="${TRACE_B}",span_id="b7ad6b7169203331"\\} 0\\.4 \\d+\\.\\d{3}$`, 'm'),
+    );
+    expect(text).toMatch(
+      new RegExp(`le="5\\.0"\\} 3 # \\{trace_id="${TRACE_A}",span_id="1111111111111111"\\} 4 `, 'm'),
+    );
     expect(text.match(/ # \{/g)).toHaveLength(2);
   });
 
@@ -91,7 +95,11 @@ describe('serializeOpenMetrics', () => {
   });
 
   it('recognises the Accept header Prometheus sends', () => {
-    expect(acceptsOpenMetrics('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1')).toBe(true);
+    expect(
+      acceptsOpenMetrics(
+        'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+      ),
+    ).toBe(true);
     expect(acceptsOpenMetrics('text/plain;version=0.0.4')).toBe(false);
     expect(acceptsOpenMetrics(null)).toBe(false);
   });

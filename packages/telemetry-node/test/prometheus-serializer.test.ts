@@ -3,7 +3,14 @@ import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetr
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { describe, expect, it } from 'vitest';
-import { POINTS_PER_CHUNK, createTelemetryMetricProducer, openMetricsChunks, prometheusChunks, serializeOpenMetrics, serializePrometheus } from '../src/index.js';
+import {
+  POINTS_PER_CHUNK,
+  createTelemetryMetricProducer,
+  openMetricsChunks,
+  prometheusChunks,
+  serializeOpenMetrics,
+  serializePrometheus,
+} from '../src/index.js';
 import { promtoolCheckMetrics, componentAvailable } from '../../../test-support/prometheus.js';
 
 class PullReader extends MetricReader {
@@ -19,10 +26,17 @@ async function populatedMetrics(): Promise<ResourceMetrics> {
   const reader = new PullReader();
   const provider = new MeterProvider({
     readers: [reader],
-    resource: resourceFromAttributes({ 'service.name': 'serializer-test', 'deployment.environment': 'test "quoted"\nline' }),
+    resource: resourceFromAttributes({
+      'service.name': 'serializer-test',
+      'deployment.environment': 'test "quoted"\nline',
+    }),
   });
   const telemetry = new GatewayTelemetry({ meterProvider: provider });
-  for (const [provider_, seconds] of [['openai', 0.2], ['openai', 3.4], ['anthropic', 0.7]] as const) {
+  for (const [provider_, seconds] of [
+    ['openai', 0.2],
+    ['openai', 3.4],
+    ['anthropic', 0.7],
+  ] as const) {
     telemetry.recordProviderResponseTime(provider_, seconds);
   }
   telemetry.setProviderHealthScore('openai', 0.95);
@@ -32,7 +46,14 @@ async function populatedMetrics(): Promise<ResourceMetrics> {
   telemetry.setSubscriptionCount(7);
   telemetry.trackHttpRequestInProgress('POST', '/v1/chat/completions', 1);
   telemetry.recordModelInference('openai', 'gpt-4o-mini', 'success', 0.4);
-  telemetry.recordGenAiOperation({ operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini', durationSeconds: 0.4, inputTokens: 120, outputTokens: 30 });
+  telemetry.recordGenAiOperation({
+    operationName: 'chat',
+    providerName: 'openai',
+    requestModel: 'gpt-4o-mini',
+    durationSeconds: 0.4,
+    inputTokens: 120,
+    outputTokens: 30,
+  });
   telemetry.recordAnomaly('latency_spike');
   // Label values with characters that need escaping.
   telemetry.recordCacheHit('weird\\name "x"');
@@ -71,7 +92,10 @@ describe('serializePrometheus', () => {
     const pieces = [...prometheusChunks(resourceMetrics)];
     expect(pieces.length).toBeGreaterThanOrEqual(Math.ceil(5200 / POINTS_PER_CHUNK));
     expect(pieces.join('')).toBe(serializePrometheus(resourceMetrics));
-    for (const piece of pieces) expect(piece.split('\n').filter((line) => line.startsWith('provider_response_time_seconds_count')).length).toBeLessThanOrEqual(POINTS_PER_CHUNK);
+    for (const piece of pieces)
+      expect(
+        piece.split('\n').filter((line) => line.startsWith('provider_response_time_seconds_count')).length,
+      ).toBeLessThanOrEqual(POINTS_PER_CHUNK);
     const openMetricsPieces = [...openMetricsChunks(resourceMetrics)];
     expect(openMetricsPieces.length).toBeGreaterThan(5);
     expect(openMetricsPieces.join('')).toBe(serializeOpenMetrics(resourceMetrics));
@@ -87,7 +111,9 @@ describe('serializePrometheus', () => {
     const text = serializePrometheus(resourceMetrics, { filter: (name) => name === 'gatewayz_circuit_breaker_state' });
     expect(text).toContain('gatewayz_circuit_breaker_state{provider="anthropic",state="half_open"} 1');
     expect(text).not.toContain('provider_response_time_seconds');
-    expect(serializePrometheus(resourceMetrics, { filter: () => false, withoutTargetInfo: true })).toBe('# no registered metrics');
+    expect(serializePrometheus(resourceMetrics, { filter: () => false, withoutTargetInfo: true })).toBe(
+      '# no registered metrics',
+    );
   });
 
   it('escapes label values and exposes counters with _total', async () => {
@@ -98,9 +124,12 @@ describe('serializePrometheus', () => {
     expect(text).toContain('deployment_environment="test \\"quoted\\"\\nline"');
   });
 
-  it.skipIf(!componentAvailable('promtool'))('passes promtool check metrics (only the known subscription_count lint)', async () => {
-    const result = await promtoolCheckMetrics(serializePrometheus(await populatedMetrics()));
-    const unexpected = result.problems.filter((line) => !line.startsWith('subscription_count '));
-    expect(unexpected).toEqual([]);
-  });
+  it.skipIf(!componentAvailable('promtool'))(
+    'passes promtool check metrics (only the known subscription_count lint)',
+    async () => {
+      const result = await promtoolCheckMetrics(serializePrometheus(await populatedMetrics()));
+      const unexpected = result.problems.filter((line) => !line.startsWith('subscription_count '));
+      expect(unexpected).toEqual([]);
+    },
+  );
 });

@@ -47,8 +47,22 @@ const SEED_METRICS: ReadonlyArray<[name: string, type: string, labels: string[]]
   ['database_query_duration_seconds', 'histogram', ['operation']],
   ['cache_hits_total', 'counter', ['cache']],
   ['cache_misses_total', 'counter', ['cache']],
-  ['gen_ai_client_operation_duration', 'histogram', ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_response_model']],
-  ['gen_ai_client_token_usage', 'histogram', ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_response_model', 'gen_ai_token_type']],
+  [
+    'gen_ai_client_operation_duration',
+    'histogram',
+    ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_response_model'],
+  ],
+  [
+    'gen_ai_client_token_usage',
+    'histogram',
+    [
+      'gen_ai_operation_name',
+      'gen_ai_provider_name',
+      'gen_ai_request_model',
+      'gen_ai_response_model',
+      'gen_ai_token_type',
+    ],
+  ],
 ];
 
 let running: RunningTelemetry;
@@ -75,7 +89,14 @@ beforeAll(async () => {
   recordDatabaseQuery('get_model_health', 0.003);
   recordCacheHit('responses');
   recordCacheMiss('responses');
-  recordGenAiOperation({ operationName: 'chat', providerName: 'openrouter', requestModel: 'gpt-4o-mini', durationSeconds: 0.42, inputTokens: 100, outputTokens: 25 });
+  recordGenAiOperation({
+    operationName: 'chat',
+    providerName: 'openrouter',
+    requestModel: 'gpt-4o-mini',
+    durationSeconds: 0.42,
+    inputTokens: 100,
+    outputTokens: 25,
+  });
   text = await (await running.metricsHandler(new Request('http://localhost/metrics'))).text();
 });
 afterAll(async () => running.shutdown());
@@ -84,7 +105,9 @@ describe('every metric named in the seed documents', () => {
   it.each(SEED_METRICS)('%s is exposed as a %s with labels %j', (name, type, labels) => {
     expect(text).toContain(`# TYPE ${name} ${type}\n`);
     const sampleName = type === 'histogram' ? `${name}_count` : name;
-    const sample = text.split('\n').find((line) => line.startsWith(`${sampleName}{`) || line.startsWith(`${sampleName} `));
+    const sample = text
+      .split('\n')
+      .find((line) => line.startsWith(`${sampleName}{`) || line.startsWith(`${sampleName} `));
     expect(sample, `no sample for ${sampleName}`).toBeDefined();
     const labelNames = [...(sample as string).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)].map((match) => match[1]);
     expect(labelNames).toEqual(labels);
@@ -94,9 +117,12 @@ describe('every metric named in the seed documents', () => {
     expect(getTelemetry()).toBe(running.telemetry);
   });
 
-  it.skipIf(!componentAvailable('promtool'))('passes promtool check metrics except the documented subscription_count lint', async () => {
-    const result = await promtoolCheckMetrics(text);
-    const unexpected = result.problems.filter((line) => !line.startsWith('subscription_count '));
-    expect(unexpected).toEqual([]);
-  });
+  it.skipIf(!componentAvailable('promtool'))(
+    'passes promtool check metrics except the documented subscription_count lint',
+    async () => {
+      const result = await promtoolCheckMetrics(text);
+      const unexpected = result.problems.filter((line) => !line.startsWith('subscription_count '));
+      expect(unexpected).toEqual([]);
+    },
+  );
 });

@@ -71,7 +71,11 @@ describe('startTelemetry', () => {
 
   it('exports spans through the given exporter and flushes them on shutdown', async () => {
     const exporter = new InMemorySpanExporter();
-    running = startTelemetry({ traces: { spanProcessors: [new SimpleSpanProcessor(exporter)] }, hostMetrics: false, env: {} });
+    running = startTelemetry({
+      traces: { spanProcessors: [new SimpleSpanProcessor(exporter)] },
+      hostMetrics: false,
+      env: {},
+    });
     expect(running.tracesEnabled).toBe(true);
     running.tracer.startSpan('work').end();
     await running.forceFlush();

@@ -20,7 +20,14 @@ function record(telemetry: GatewayTelemetry): void {
     telemetry.recordModelInference(provider, `model-${index % 7}`, index % 5 === 0 ? 'error' : 'success', index / 100);
     telemetry.recordTokenUsage(provider, `model-${index % 7}`, index, index * 2);
     telemetry.incrementCostByProvider(provider, 0.0013 * index);
-    telemetry.recordGenAiOperation({ operationName: 'chat', providerName: provider, requestModel: `model-${index % 7}`, durationSeconds: index / 50, inputTokens: index, outputTokens: 3 });
+    telemetry.recordGenAiOperation({
+      operationName: 'chat',
+      providerName: provider,
+      requestModel: `model-${index % 7}`,
+      durationSeconds: index / 50,
+      inputTokens: index,
+      outputTokens: 3,
+    });
     telemetry.trackHttpRequestInProgress('POST', '/v1/chat/completions', index % 2 === 0 ? 1 : -1);
   }
   telemetry.setCircuitBreakerState('openai', 'half_open');
@@ -33,13 +40,18 @@ function record(telemetry: GatewayTelemetry): void {
 describe('createTelemetryMetricProducer', () => {
   it('exports exactly what the same recordings produce through OpenTelemetry instruments', async () => {
     const instrumentsReader = new PullReader();
-    const viaInstruments = new GatewayTelemetry({ meterProvider: new MeterProvider({ readers: [instrumentsReader] }), maxSeriesPerMetric: 20 });
+    const viaInstruments = new GatewayTelemetry({
+      meterProvider: new MeterProvider({ readers: [instrumentsReader] }),
+      maxSeriesPerMetric: 20,
+    });
     const viaProducer = new GatewayTelemetry({ exportVia: 'producer', maxSeriesPerMetric: 20 });
     const producerReader = new PullReader({ metricProducers: [createTelemetryMetricProducer(viaProducer)] });
     new MeterProvider({ readers: [producerReader] });
     record(viaInstruments);
     record(viaProducer);
-    const expected = serializePrometheus((await instrumentsReader.collect()).resourceMetrics, { withoutTargetInfo: true });
+    const expected = serializePrometheus((await instrumentsReader.collect()).resourceMetrics, {
+      withoutTargetInfo: true,
+    });
     const actual = serializePrometheus((await producerReader.collect()).resourceMetrics, { withoutTargetInfo: true });
     expect(actual).toContain('provider_response_time_seconds_bucket{provider="openai",le="+Inf"} 100');
     expect(actual).toMatch(/^cache_hits_total\{cache="other"\} 1\d$/m);

@@ -28,7 +28,10 @@ export const MIGRATIONS_DIR: string = fileURLToPath(new URL('../migrations/', im
  */
 export function migrationPath(name: string = MODEL_HEALTH_MIGRATION): string {
   if (!MIGRATIONS.includes(name)) {
-    throw new TelemetryConfigurationError('migration', `unknown migration "${name}"; expected one of ${MIGRATIONS.join(', ')}`);
+    throw new TelemetryConfigurationError(
+      'migration',
+      `unknown migration "${name}"; expected one of ${MIGRATIONS.join(', ')}`,
+    );
   }
   return join(MIGRATIONS_DIR, name);
 }

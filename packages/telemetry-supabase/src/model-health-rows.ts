@@ -53,7 +53,10 @@ class RowReader {
   ) {}
 
   private fail(field: string, expected: string): never {
-    throw invalidResponse(this.operation, `field "${field}" should be ${expected}, got ${JSON.stringify(this.row[field]) ?? 'undefined'}`);
+    throw invalidResponse(
+      this.operation,
+      `field "${field}" should be ${expected}, got ${JSON.stringify(this.row[field]) ?? 'undefined'}`,
+    );
   }
 
   string(field: string): string {
@@ -70,7 +73,8 @@ class RowReader {
   /** PostgREST sends bigint and double precision as JSON numbers; accept numeric strings too. */
   number(field: string): number {
     const value = this.row[field];
-    const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    const parsed =
+      typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
     return Number.isFinite(parsed) ? parsed : this.fail(field, 'a finite number');
   }
 
@@ -93,12 +97,15 @@ class RowReader {
 
   status(field: string): ModelCallStatus {
     const value = this.row[field];
-    return (MODEL_CALL_STATUSES as readonly unknown[]).includes(value) ? (value as ModelCallStatus) : this.fail(field, `one of ${MODEL_CALL_STATUSES.join(', ')}`);
+    return (MODEL_CALL_STATUSES as readonly unknown[]).includes(value)
+      ? (value as ModelCallStatus)
+      : this.fail(field, `one of ${MODEL_CALL_STATUSES.join(', ')}`);
   }
 }
 
 function asRow(operation: string, value: unknown): Row {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidResponse(operation, `expected a row object, got ${JSON.stringify(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalidResponse(operation, `expected a row object, got ${JSON.stringify(value)}`);
   return value as Row;
 }
 

@@ -45,12 +45,30 @@ function transientSqlState(code: string): boolean {
   );
 }
 
-function classify(status: number, databaseCode: string | undefined, message: string): { code: SupabaseModelHealthStoreErrorCode; retryable: boolean; fix: string } {
+function classify(
+  status: number,
+  databaseCode: string | undefined,
+  message: string,
+): { code: SupabaseModelHealthStoreErrorCode; retryable: boolean; fix: string } {
   if (status === 0 && /abort|timeout/i.test(message)) {
-    return { code: 'TIMEOUT', retryable: true, fix: 'no answer in time; retrying the same batch is safe (batches apply at most once)' };
+    return {
+      code: 'TIMEOUT',
+      retryable: true,
+      fix: 'no answer in time; retrying the same batch is safe (batches apply at most once)',
+    };
   }
-  if (status === 0 || status === 502 || status === 503 || status === 504 || (databaseCode !== undefined && UNAVAILABLE_POSTGREST_CODES.has(databaseCode))) {
-    return { code: 'UNAVAILABLE', retryable: true, fix: 'Supabase/PostgREST or PostgreSQL is unreachable; retry later' };
+  if (
+    status === 0 ||
+    status === 502 ||
+    status === 503 ||
+    status === 504 ||
+    (databaseCode !== undefined && UNAVAILABLE_POSTGREST_CODES.has(databaseCode))
+  ) {
+    return {
+      code: 'UNAVAILABLE',
+      retryable: true,
+      fix: 'Supabase/PostgREST or PostgreSQL is unreachable; retry later',
+    };
   }
   if (databaseCode === 'PGRST202' || databaseCode === '42883' || (status === 404 && databaseCode === undefined)) {
     return {
@@ -60,7 +78,11 @@ function classify(status: number, databaseCode: string | undefined, message: str
     };
   }
   if (databaseCode !== undefined && JWT_POSTGREST_CODES.has(databaseCode)) {
-    return { code: 'PERMISSION_DENIED', retryable: false, fix: 'the API key was rejected: check that it is this project\'s service-role key and has not expired' };
+    return {
+      code: 'PERMISSION_DENIED',
+      retryable: false,
+      fix: "the API key was rejected: check that it is this project's service-role key and has not expired",
+    };
   }
   if (status === 401 || status === 403 || databaseCode === '42501') {
     return {
@@ -79,18 +101,32 @@ function classify(status: number, databaseCode: string | undefined, message: str
  * Turn a failed supabase-js answer (or a thrown error) into a {@link SupabaseModelHealthStoreError}
  * whose message says which SQL function failed and why, without secrets.
  */
-export function storeErrorFromFailure(operation: string, status: number, failure: PostgrestFailure, secrets: readonly string[], thrown?: unknown): SupabaseModelHealthStoreError {
+export function storeErrorFromFailure(
+  operation: string,
+  status: number,
+  failure: PostgrestFailure,
+  secrets: readonly string[],
+  thrown?: unknown,
+): SupabaseModelHealthStoreError {
   const databaseCode = text(failure.code);
   const serverMessage = (text(failure.message) ?? 'no error message').replace(/\.+$/, '');
   const { code, retryable, fix } = classify(status, databaseCode, serverMessage);
   // Without an HTTP answer, postgrest-js puts the network error's cause (ECONNREFUSED, …) in details.
-  const networkCause = status === 0 ? text(failure.details)?.split('\n').find((line) => line.startsWith('Caused by:')) : undefined;
-  const where = [status > 0 ? `HTTP ${status}` : 'no HTTP answer', databaseCode].filter((part) => part !== undefined).join(', ');
+  const networkCause =
+    status === 0
+      ? text(failure.details)
+          ?.split('\n')
+          .find((line) => line.startsWith('Caused by:'))
+      : undefined;
+  const where = [status > 0 ? `HTTP ${status}` : 'no HTTP answer', databaseCode]
+    .filter((part) => part !== undefined)
+    .join(', ');
   const message = redactSecrets(
     `Supabase model-health store: ${operation} failed (${where}): ${serverMessage}${networkCause !== undefined ? ` (${networkCause})` : ''}. ${fix[0]?.toUpperCase() ?? ''}${fix.slice(1)}.`,
     secrets,
   );
-  const redacted = (value: unknown): string | undefined => (typeof value === 'string' ? redactSecrets(value, secrets) : undefined);
+  const redacted = (value: unknown): string | undefined =>
+    typeof value === 'string' ? redactSecrets(value, secrets) : undefined;
   return new SupabaseModelHealthStoreError({
     code,
     operation,
@@ -98,7 +134,12 @@ export function storeErrorFromFailure(operation: string, status: number, failure
     status,
     ...(databaseCode !== undefined ? { databaseCode } : {}),
     retryable,
-    cause: thrown ?? { code: databaseCode, message: redacted(failure.message), details: redacted(failure.details), hint: redacted(failure.hint) },
+    cause: thrown ?? {
+      code: databaseCode,
+      message: redacted(failure.message),
+      details: redacted(failure.details),
+      hint: redacted(failure.hint),
+    },
   });
 }
 

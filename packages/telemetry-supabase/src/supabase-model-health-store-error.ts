@@ -12,12 +12,7 @@
  * - `INVALID_RESPONSE`: the answer did not have the expected shape.
  */
 export type SupabaseModelHealthStoreErrorCode =
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'PERMISSION_DENIED'
-  | 'NOT_MIGRATED'
-  | 'REJECTED'
-  | 'INVALID_RESPONSE';
+  'UNAVAILABLE' | 'TIMEOUT' | 'PERMISSION_DENIED' | 'NOT_MIGRATED' | 'REJECTED' | 'INVALID_RESPONSE';
 
 /** What {@link SupabaseModelHealthStoreError} is built from. */
 export interface SupabaseModelHealthStoreErrorDetails {

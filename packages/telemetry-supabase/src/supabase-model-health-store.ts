@@ -33,12 +33,16 @@ export interface DatabaseQueryRecorder {
 }
 
 /** Options of {@link SupabaseModelHealthStore}. */
+/** A supabase-js client typed with any generated `Database` type (or none). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the store queries its own tables, whatever Database type the caller's client carries
+type AnySupabaseClient = SupabaseClient<any, any, any>;
+
 export interface SupabaseModelHealthStoreOptions {
   /**
    * A supabase-js client authorised as `service_role` (reads work with any key; writes and
    * retention need the service role). Give this, or `url` and `serviceRoleKey`.
    */
-  client?: SupabaseClient<any, any, any>;
+  client?: AnySupabaseClient;
   /** Project URL, e.g. `https://abcd.supabase.co`; used with `serviceRoleKey` when no client is given. */
   url?: string;
   /** Service-role key (keep it server-side); used with `url` when no client is given. */
@@ -65,7 +69,11 @@ interface RpcAnswer {
 
 function requireString(operation: string, field: string, value: unknown): string {
   if (typeof value !== 'string') {
-    throw new TelemetryInputError('model_health', `invalid_${field}`, `${operation}: ${field} must be a string, got ${typeof value}`);
+    throw new TelemetryInputError(
+      'model_health',
+      `invalid_${field}`,
+      `${operation}: ${field} must be a string, got ${typeof value}`,
+    );
   }
   return value;
 }
@@ -87,7 +95,7 @@ function requireString(operation: string, field: string, value: unknown): string
  * ```
  */
 export class SupabaseModelHealthStore implements ModelHealthStore {
-  private readonly client: SupabaseClient<any, any, any>;
+  private readonly client: AnySupabaseClient;
   private readonly requestTimeoutMs: number;
   private readonly onQuery: (operation: string, seconds: number) => void;
   /** Values never to show in an error message. */
@@ -99,19 +107,32 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
     }
     const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-      throw new TelemetryConfigurationError('requestTimeoutMs', `must be a number of milliseconds > 0, got ${String(options.requestTimeoutMs)}`);
+      throw new TelemetryConfigurationError(
+        'requestTimeoutMs',
+        `must be a number of milliseconds > 0, got ${String(options.requestTimeoutMs)}`,
+      );
     }
     this.requestTimeoutMs = timeout;
     if (options.client !== undefined) {
-      if (typeof options.client.rpc !== 'function') throw new TelemetryConfigurationError('client', 'must be a supabase-js client (createClient from @supabase/supabase-js)');
+      if (typeof options.client.rpc !== 'function')
+        throw new TelemetryConfigurationError(
+          'client',
+          'must be a supabase-js client (createClient from @supabase/supabase-js)',
+        );
       this.client = options.client;
       this.secrets = typeof options.serviceRoleKey === 'string' ? [options.serviceRoleKey] : [];
     } else {
       if (typeof options.url !== 'string' || !/^https?:\/\//i.test(options.url)) {
-        throw new TelemetryConfigurationError('url', 'pass the Supabase project URL (https://<project>.supabase.co) as `url`, or a supabase-js client as `client`');
+        throw new TelemetryConfigurationError(
+          'url',
+          'pass the Supabase project URL (https://<project>.supabase.co) as `url`, or a supabase-js client as `client`',
+        );
       }
       if (typeof options.serviceRoleKey !== 'string' || options.serviceRoleKey.trim() === '') {
-        throw new TelemetryConfigurationError('serviceRoleKey', 'pass the project service-role key as `serviceRoleKey` (from the SUPABASE_SERVICE_ROLE_KEY secret), or a supabase-js client as `client`');
+        throw new TelemetryConfigurationError(
+          'serviceRoleKey',
+          'pass the project service-role key as `serviceRoleKey` (from the SUPABASE_SERVICE_ROLE_KEY secret), or a supabase-js client as `client`',
+        );
       }
       this.client = createClient(options.url, options.serviceRoleKey, {
         auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
@@ -131,10 +152,18 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
     const started = performance.now();
     let answer: RpcAnswer;
     try {
-      answer = (await this.client.rpc(operation, args).abortSignal(AbortSignal.timeout(this.requestTimeoutMs))) as RpcAnswer;
+      answer = (await this.client
+        .rpc(operation, args)
+        .abortSignal(AbortSignal.timeout(this.requestTimeoutMs))) as RpcAnswer;
     } catch (error) {
       this.timed(operation, started);
-      throw storeErrorFromFailure(operation, 0, { message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }, this.secrets, error);
+      throw storeErrorFromFailure(
+        operation,
+        0,
+        { message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+        this.secrets,
+        error,
+      );
     }
     this.timed(operation, started);
     if (answer.error !== null && answer.error !== undefined) {
@@ -153,7 +182,10 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
 
   async applyBatch(batch: ModelCallBatch): Promise<void> {
     validateModelCallBatch(batch);
-    const data = await this.call('record_model_calls', { p_batch_id: batch.id, p_entries: batch.entries.map(entryToJson) });
+    const data = await this.call('record_model_calls', {
+      p_batch_id: batch.id,
+      p_entries: batch.entries.map(entryToJson),
+    });
     integerFrom('record_model_calls', data);
   }
 
@@ -168,7 +200,12 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
 
   async listAllModelHealth(): Promise<readonly ModelHealthRecord[]> {
     // p_limit null: every row in one JSON value (not subject to PostgREST's max-rows cap).
-    const data = await this.call('get_all_model_health', { p_provider: null, p_status: null, p_limit: null, p_offset: 0 });
+    const data = await this.call('get_all_model_health', {
+      p_provider: null,
+      p_status: null,
+      p_limit: null,
+      p_offset: 0,
+    });
     return pageFromJson('get_all_model_health', data).items;
   }
 
@@ -196,14 +233,18 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
   }
 
   async getProviderSummary(provider: string): Promise<ProviderHealthSummary | undefined> {
-    const data = await this.call('get_provider_health_summary', { p_provider: requireString('getProviderSummary', 'provider', provider) });
+    const data = await this.call('get_provider_health_summary', {
+      p_provider: requireString('getProviderSummary', 'provider', provider),
+    });
     const rows = rowsOf('get_provider_health_summary', data);
     return rows.length === 0 ? undefined : summaryFromRow('get_provider_health_summary', rows[0]);
   }
 
   async listProviders(): Promise<readonly ProviderHealthSummary[]> {
     const data = await this.call('get_all_provider_health_summaries', {});
-    return rowsOf('get_all_provider_health_summaries', data).map((row) => summaryFromRow('get_all_provider_health_summaries', row));
+    return rowsOf('get_all_provider_health_summaries', data).map((row) =>
+      summaryFromRow('get_all_provider_health_summaries', row),
+    );
   }
 
   async deleteOlderThan(days: number): Promise<number> {

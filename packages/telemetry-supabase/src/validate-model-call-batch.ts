@@ -29,8 +29,15 @@ function checkEntry(entry: ModelCallAggregate, index: number): void {
       invalid(`${where}: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`);
     }
   }
-  if (!isCount(entry.calls, 1) || !isCount(entry.successes, 0) || !isCount(entry.errors, 0) || entry.successes + entry.errors !== entry.calls) {
-    invalid(`${where}: calls must be an integer >= 1 equal to successes + errors, got calls=${String(entry.calls)}, successes=${String(entry.successes)}, errors=${String(entry.errors)}`);
+  if (
+    !isCount(entry.calls, 1) ||
+    !isCount(entry.successes, 0) ||
+    !isCount(entry.errors, 0) ||
+    entry.successes + entry.errors !== entry.calls
+  ) {
+    invalid(
+      `${where}: calls must be an integer >= 1 equal to successes + errors, got calls=${String(entry.calls)}, successes=${String(entry.successes)}, errors=${String(entry.errors)}`,
+    );
   }
   if (!isDuration(entry.totalResponseTimeMs) || !isDuration(entry.lastResponseTimeMs)) {
     invalid(`${where}: totalResponseTimeMs and lastResponseTimeMs must be finite numbers >= 0`);
@@ -52,7 +59,8 @@ function checkEntry(entry: ModelCallAggregate, index: number): void {
  */
 export function validateModelCallBatch(batch: ModelCallBatch): void {
   if (batch === null || typeof batch !== 'object') invalid('expected an object with id and entries');
-  if (typeof batch.id !== 'string' || !UUID_PATTERN.test(batch.id)) invalid(`id must be a UUID, got ${JSON.stringify(batch.id)}`);
+  if (typeof batch.id !== 'string' || !UUID_PATTERN.test(batch.id))
+    invalid(`id must be a UUID, got ${JSON.stringify(batch.id)}`);
   if (!Array.isArray(batch.entries)) invalid('entries must be an array');
   batch.entries.forEach(checkEntry);
 }

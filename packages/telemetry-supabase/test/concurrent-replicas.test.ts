@@ -27,7 +27,10 @@ interface Replica {
   result: Promise<{ totals: Record<string, Totals>; batchIds: number; elapsedMs: number }>;
 }
 
-function startReplica(stack: SupabaseTestStack, options: { batches: number; entries: number; keys: number; seed: number; workers: number }): Replica {
+function startReplica(
+  stack: SupabaseTestStack,
+  options: { batches: number; entries: number; keys: number; seed: number; workers: number },
+): Replica {
   const child = spawn(
     process.execPath,
     [SCRIPT, ...[options.batches, options.entries, options.keys, options.seed, options.workers].map(String)],
@@ -50,7 +53,8 @@ function startReplica(stack: SupabaseTestStack, options: { batches: number; entr
       if (messages.length > index) return messages[index];
       const woke = new Promise<void>((resolve) => waiters.push(resolve));
       const code = await Promise.race([woke.then(() => undefined), exited]);
-      if (code !== undefined && messages.length <= index) throw new Error(`replica exited with code ${String(code)} before message ${index}:\n${stderr}`);
+      if (code !== undefined && messages.length <= index)
+        throw new Error(`replica exited with code ${String(code)} before message ${index}:\n${stderr}`);
     }
   };
   return {
@@ -83,7 +87,12 @@ async function storedRows(stack: SupabaseTestStack): Promise<Map<string, Totals>
   const rows = new Map<string, Totals>();
   for (const line of output.split('\n').filter((row) => row !== '')) {
     const [model, calls, successes, errors, total] = line.split('|');
-    rows.set(model as string, { calls: Number(calls), successes: Number(successes), errors: Number(errors), totalResponseTimeMs: Number(total) });
+    rows.set(model as string, {
+      calls: Number(calls),
+      successes: Number(successes),
+      errors: Number(errors),
+      totalResponseTimeMs: Number(total),
+    });
   }
   return rows;
 }
@@ -92,7 +101,12 @@ function expectSameTotals(stored: Map<string, Totals>, expected: Map<string, Tot
   expect([...stored.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [model, want] of expected) {
     const got = stored.get(model) as Totals;
-    expect({ model, calls: got.calls, successes: got.successes, errors: got.errors }).toEqual({ model, calls: want.calls, successes: want.successes, errors: want.errors });
+    expect({ model, calls: got.calls, successes: got.successes, errors: got.errors }).toEqual({
+      model,
+      calls: want.calls,
+      successes: want.successes,
+      errors: want.errors,
+    });
     // The mean is re-weighted in floating point on every flush: equal to the exact total within rounding.
     expect(Math.abs(got.totalResponseTimeMs - want.totalResponseTimeMs) / want.totalResponseTimeMs).toBeLessThan(1e-9);
   }

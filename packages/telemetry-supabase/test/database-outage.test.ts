@@ -14,7 +14,11 @@ import { SupabaseModelHealthStore, SupabaseModelHealthStoreError } from '../src/
 import { batchOf, call, entryOf, startStoreStack, supabaseStackAvailable, truncateTables } from './helpers.js';
 
 /** Apply a batch, retrying retryable failures with the same batch id; returns the failures seen. */
-async function applyWithRetry(store: SupabaseModelHealthStore, batch: ModelCallBatch, timeoutMs = 20_000): Promise<SupabaseModelHealthStoreError[]> {
+async function applyWithRetry(
+  store: SupabaseModelHealthStore,
+  batch: ModelCallBatch,
+  timeoutMs = 20_000,
+): Promise<SupabaseModelHealthStoreError[]> {
   const failures: SupabaseModelHealthStoreError[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -45,7 +49,12 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore when Postgr
     if (!stack.postgres.running) await stack.postgres.startServer();
     await stack.postgrest.waitUntilReady();
     await truncateTables(stack);
-    store = new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, requestTimeoutMs: 5_000, onQuery: () => undefined });
+    store = new SupabaseModelHealthStore({
+      url: stack.url,
+      serviceRoleKey: stack.serviceRoleKey,
+      requestTimeoutMs: 5_000,
+      onQuery: () => undefined,
+    });
   });
 
   it('rejects with a retryable UNAVAILABLE error while the database is down and recovers after restart', async () => {
@@ -57,7 +66,9 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore when Postgr
     const error = await store.applyBatch(during).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SupabaseModelHealthStoreError);
     expect(error).toMatchObject({ code: 'UNAVAILABLE', operation: 'record_model_calls', status: 503, retryable: true });
-    expect((error as Error).message).toMatch(/^Supabase model-health store: record_model_calls failed \(HTTP 503, PGRST00\d\): [^\n]+[^.]\. Supabase\/PostgREST or PostgreSQL is unreachable; retry later\.$/);
+    expect((error as Error).message).toMatch(
+      /^Supabase model-health store: record_model_calls failed \(HTTP 503, PGRST00\d\): [^\n]+[^.]\. Supabase\/PostgREST or PostgreSQL is unreachable; retry later\.$/,
+    );
     expect((error as Error).message).not.toContain(stack.serviceRoleKey);
     await expect(store.getStats()).rejects.toMatchObject({ code: 'UNAVAILABLE', operation: 'get_model_health_stats' });
 
@@ -66,14 +77,32 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore when Postgr
     await applyWithRetry(store, during);
     await store.applyBatch(during); // delivered again: still counted once
 
-    expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 3, successCount: 2, errorCount: 1, lastErrorMessage: 'first' });
+    expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({
+      callCount: 3,
+      successCount: 2,
+      errorCount: 1,
+      lastErrorMessage: 'first',
+    });
   });
 
   it('loses and doubles nothing when the database restarts under a stream of flushes', async () => {
     const batches = Array.from({ length: 60 }, (_, index) =>
-      batchOf(entryOf(...Array.from({ length: (index % 4) + 1 }, (_, position) => call({ model: `m${position % 2}`, status: position === 0 ? 'error' : 'success', responseTimeMs: 10 + position })))),
+      batchOf(
+        entryOf(
+          ...Array.from({ length: (index % 4) + 1 }, (_, position) =>
+            call({
+              model: `m${position % 2}`,
+              status: position === 0 ? 'error' : 'success',
+              responseTimeMs: 10 + position,
+            }),
+          ),
+        ),
+      ),
     );
-    const expectedCalls = batches.reduce((sum, batch) => sum + batch.entries.reduce((inner, entry) => inner + entry.calls, 0), 0);
+    const expectedCalls = batches.reduce(
+      (sum, batch) => sum + batch.entries.reduce((inner, entry) => inner + entry.calls, 0),
+      0,
+    );
 
     let failures = 0;
     const writer = (async () => {
@@ -89,6 +118,8 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore when Postgr
     expect(failures).toBeGreaterThan(0);
     const stored = await stack.postgres.psql('select sum(call_count) from public.model_health_tracking');
     expect(Number(stored)).toBe(expectedCalls);
-    expect(await stack.postgres.psql('select count(*) from public.model_health_applied_batches')).toBe(String(batches.length));
+    expect(await stack.postgres.psql('select count(*) from public.model_health_applied_batches')).toBe(
+      String(batches.length),
+    );
   });
 });

@@ -47,15 +47,31 @@ describe('SupabaseModelHealthStore error reporting', () => {
   });
 
   it('reports an unreachable API as UNAVAILABLE with the network cause', async () => {
-    const store = new SupabaseModelHealthStore({ url: `http://127.0.0.1:${await freePort()}`, serviceRoleKey: KEY, onQuery: () => undefined });
+    const store = new SupabaseModelHealthStore({
+      url: `http://127.0.0.1:${await freePort()}`,
+      serviceRoleKey: KEY,
+      onQuery: () => undefined,
+    });
     const error = await failure(store.getStats());
-    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true, status: 0, operation: 'get_model_health_stats' });
-    expect(error.message).toMatch(/get_model_health_stats failed \(no HTTP answer\): TypeError: fetch failed \(Caused by: .*ECONNREFUSED.*\)\. Supabase\/PostgREST or PostgreSQL is unreachable; retry later\.$/);
+    expect(error).toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: true,
+      status: 0,
+      operation: 'get_model_health_stats',
+    });
+    expect(error.message).toMatch(
+      /get_model_health_stats failed \(no HTTP answer\): TypeError: fetch failed \(Caused by: .*ECONNREFUSED.*\)\. Supabase\/PostgREST or PostgreSQL is unreachable; retry later\.$/,
+    );
   });
 
   it('aborts a request after requestTimeoutMs and reports TIMEOUT', async () => {
     answers.set('/rest/v1/rpc/record_model_calls', 'hang');
-    const store = new SupabaseModelHealthStore({ url, serviceRoleKey: KEY, requestTimeoutMs: 200, onQuery: () => undefined });
+    const store = new SupabaseModelHealthStore({
+      url,
+      serviceRoleKey: KEY,
+      requestTimeoutMs: 200,
+      onQuery: () => undefined,
+    });
     const started = Date.now();
     const error = await failure(store.applyBatch(batchOf(entryOf(call()))));
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -64,7 +80,10 @@ describe('SupabaseModelHealthStore error reporting', () => {
   });
 
   it('reports an answer of the wrong shape as INVALID_RESPONSE', async () => {
-    answers.set('/rest/v1/rpc/get_model_health', { status: 200, body: JSON.stringify([{ provider: 'openai', model: 'gpt-4o', call_count: 'many' }]) });
+    answers.set('/rest/v1/rpc/get_model_health', {
+      status: 200,
+      body: JSON.stringify([{ provider: 'openai', model: 'gpt-4o', call_count: 'many' }]),
+    });
     answers.set('/rest/v1/rpc/get_all_model_health', { status: 200, body: JSON.stringify([]) });
     const store = new SupabaseModelHealthStore({ url, serviceRoleKey: KEY, onQuery: () => undefined });
     const record = await failure(store.getModelHealth('openai', 'gpt-4o'));

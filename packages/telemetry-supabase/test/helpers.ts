@@ -29,7 +29,9 @@ export async function truncateTables(stack: SupabaseTestStack): Promise<void> {
 
 /** A supabase-js client for the stack, authorised by `key`. */
 export function clientFor(stack: SupabaseTestStack, key: string): SupabaseClient {
-  return createClient(stack.url, key, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } });
+  return createClient(stack.url, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
 }
 
 export function call(overrides: Partial<ModelCall> = {}): ModelCall {
@@ -52,6 +54,8 @@ export const BUILT_ENTRY = fileURLToPath(new URL('../dist/index.js', import.meta
 
 export function requireBuiltPackage(): void {
   if (!existsSync(BUILT_ENTRY)) {
-    throw new Error(`${BUILT_ENTRY} is missing: build the package first (npx turbo run build --filter=@gatewayz/telemetry-supabase...)`);
+    throw new Error(
+      `${BUILT_ENTRY} is missing: build the package first (npx turbo run build --filter=@gatewayz/telemetry-supabase...)`,
+    );
   }
 }

@@ -16,7 +16,9 @@ describe('migration files', () => {
     expect(MIGRATIONS_DIR).toBe(`${PACKAGE_DIR}migrations/`);
     expect(MIGRATIONS).toEqual([MODEL_HEALTH_MIGRATION]);
     expect(existsSync(migrationPath())).toBe(true);
-    expect(readMigrationSql()).toMatch(/create or replace function public\.record_model_calls\(p_batch_id uuid, p_entries jsonb\)/);
+    expect(readMigrationSql()).toMatch(
+      /create or replace function public\.record_model_calls\(p_batch_id uuid, p_entries jsonb\)/,
+    );
     expect(() => migrationPath('../package.json')).toThrow(TelemetryConfigurationError);
   });
 
@@ -26,7 +28,15 @@ describe('migration files', () => {
   ])('resolves the same path from the built %s entry', (_format, kind, load) => {
     requireBuiltPackage();
     const script = `${load} process.stdout.write(JSON.stringify({ dir: m.MIGRATIONS_DIR, path: m.migrationPath(), length: m.readMigrationSql().length }));`;
-    const output = execFileSync(process.execPath, kind === 'import' ? ['--input-type=module', '-e', script] : ['-e', script], { encoding: 'utf8' });
-    expect(JSON.parse(output)).toEqual({ dir: MIGRATIONS_DIR, path: migrationPath(), length: readMigrationSql().length });
+    const output = execFileSync(
+      process.execPath,
+      kind === 'import' ? ['--input-type=module', '-e', script] : ['-e', script],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(output)).toEqual({
+      dir: MIGRATIONS_DIR,
+      path: migrationPath(),
+      length: readMigrationSql().length,
+    });
   });
 });

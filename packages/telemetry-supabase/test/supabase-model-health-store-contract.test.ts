@@ -20,7 +20,11 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore against Pos
     create: async () => {
       if (stack === undefined) throw new Error('the test stack did not start');
       await truncateTables(stack);
-      return new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, onQuery: () => undefined });
+      return new SupabaseModelHealthStore({
+        url: stack.url,
+        serviceRoleKey: stack.serviceRoleKey,
+        onQuery: () => undefined,
+      });
     },
   });
 });

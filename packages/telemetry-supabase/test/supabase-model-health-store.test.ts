@@ -16,7 +16,15 @@ import {
 
 import { signJwt, type SupabaseTestStack } from '../../../test-support/postgres.js';
 import { SupabaseModelHealthStore, SupabaseModelHealthStoreError, migrationPath } from '../src/index.js';
-import { batchOf, call, clientFor, entryOf, startStoreStack, supabaseStackAvailable, truncateTables } from './helpers.js';
+import {
+  batchOf,
+  call,
+  clientFor,
+  entryOf,
+  startStoreStack,
+  supabaseStackAvailable,
+  truncateTables,
+} from './helpers.js';
 
 class TestMetricReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -42,20 +50,30 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
 
   beforeEach(async () => {
     await truncateTables(stack);
-    store = new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, onQuery: () => undefined });
+    store = new SupabaseModelHealthStore({
+      url: stack.url,
+      serviceRoleKey: stack.serviceRoleKey,
+      onQuery: () => undefined,
+    });
     stack.proxy.reset();
   });
 
   describe('round trips', () => {
     it('applies a 500-entry batch with one HTTP request', async () => {
-      const entries = Array.from({ length: 500 }, (_, index) => entryOf(call({ model: `model-${index}`, responseTimeMs: index })));
+      const entries = Array.from({ length: 500 }, (_, index) =>
+        entryOf(call({ model: `model-${index}`, responseTimeMs: index })),
+      );
       await store.applyBatch(batchOf(...entries));
       expect(stack.proxy.requests).toEqual([{ method: 'POST', path: '/rest/v1/rpc/record_model_calls', status: 200 }]);
-      expect(await stack.postgres.psql('select count(*), sum(call_count) from public.model_health_tracking')).toBe('500|500');
+      expect(await stack.postgres.psql('select count(*), sum(call_count) from public.model_health_tracking')).toBe(
+        '500|500',
+      );
     });
 
     it('answers every read with one HTTP request', async () => {
-      await store.applyBatch(batchOf(entryOf(call()), entryOf(call({ provider: 'anthropic', model: 'claude', status: 'error' }))));
+      await store.applyBatch(
+        batchOf(entryOf(call()), entryOf(call({ provider: 'anthropic', model: 'claude', status: 'error' }))),
+      );
       stack.proxy.reset();
       await store.getModelHealth('openai', 'gpt-4o');
       await store.listModelHealth({ provider: 'openai', limit: 10 });
@@ -78,7 +96,9 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
     });
 
     it('lists more than one page of models in one request', async () => {
-      const entries = Array.from({ length: 1200 }, (_, index) => entryOf(call({ model: `m-${String(index).padStart(4, '0')}` })));
+      const entries = Array.from({ length: 1200 }, (_, index) =>
+        entryOf(call({ model: `m-${String(index).padStart(4, '0')}` })),
+      );
       await store.applyBatch(batchOf(...entries));
       stack.proxy.reset();
       const all = await store.listAllModelHealth();
@@ -109,21 +129,41 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
         store.getModelHealth(42 as unknown as string, 'gpt-4o'),
       ];
       for (const attempt of rejected) await expect(attempt).rejects.toBeInstanceOf(TelemetryInputError);
-      await expect(store.applyBatch(batchOf({ ...good, calls: 2 }))).rejects.toThrow(/entry 0 \(openai\/gpt-4o\): calls must be an integer >= 1 equal to successes \+ errors/);
+      await expect(store.applyBatch(batchOf({ ...good, calls: 2 }))).rejects.toThrow(
+        /entry 0 \(openai\/gpt-4o\): calls must be an integer >= 1 equal to successes \+ errors/,
+      );
       expect(stack.proxy.requests).toEqual([]);
     });
 
     it('rejects unusable options with a TelemetryConfigurationError', () => {
-      expect(() => new SupabaseModelHealthStore({ url: 'ftp://nowhere', serviceRoleKey: 'x' })).toThrow(TelemetryConfigurationError);
+      expect(() => new SupabaseModelHealthStore({ url: 'ftp://nowhere', serviceRoleKey: 'x' })).toThrow(
+        TelemetryConfigurationError,
+      );
       expect(() => new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: '' })).toThrow(/serviceRoleKey/);
-      expect(() => new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: 'k', requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs/);
+      expect(() => new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: 'k', requestTimeoutMs: 0 })).toThrow(
+        /requestTimeoutMs/,
+      );
     });
 
     it('the SQL function itself rejects a malformed batch and writes nothing', async () => {
       const service = clientFor(stack, stack.serviceRoleKey);
       const { error, status } = await service.rpc('record_model_calls', {
         p_batch_id: randomUUID(),
-        p_entries: [{ provider: 'openai', model: 'gpt-4o', calls: 1, successes: 1, errors: 0, total_response_time_ms: 5, last_response_time_ms: 5, last_status: 'success', last_error_message: null, last_called_at: new Date().toISOString() }, { provider: 'openai', model: 'gpt-4o', calls: 3, successes: 1, errors: 1 }],
+        p_entries: [
+          {
+            provider: 'openai',
+            model: 'gpt-4o',
+            calls: 1,
+            successes: 1,
+            errors: 0,
+            total_response_time_ms: 5,
+            last_response_time_ms: 5,
+            last_status: 'success',
+            last_error_message: null,
+            last_called_at: new Date().toISOString(),
+          },
+          { provider: 'openai', model: 'gpt-4o', calls: 3, successes: 1, errors: 1 },
+        ],
       });
       expect(status).toBe(400);
       expect(error?.code).toBe('22023');
@@ -158,7 +198,10 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
           await client.rpc('record_model_calls', { p_batch_id: randomUUID(), p_entries: [] }),
           await client.rpc('delete_old_health_records', { days: 1 }),
           await client.from('model_health_tracking').insert(row),
-          await client.from('model_health_tracking').update({ call_count: 99, success_count: 99 }).eq('provider', 'rls'),
+          await client
+            .from('model_health_tracking')
+            .update({ call_count: 99, success_count: 99 })
+            .eq('provider', 'rls'),
           await client.from('model_health_tracking').delete().eq('provider', 'rls'),
           await client.from('model_health_applied_batches').select('*'),
         ];
@@ -167,7 +210,9 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
           expect([401, 403]).toContain(attempt.status);
         }
       }
-      expect(await stack.postgres.psql("select call_count from public.model_health_tracking where provider = 'rls'")).toBe('1');
+      expect(
+        await stack.postgres.psql("select call_count from public.model_health_tracking where provider = 'rls'"),
+      ).toBe('1');
     });
 
     it('keeps anon out by policy even where a table privilege is granted by mistake', async () => {
@@ -180,14 +225,25 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       } finally {
         await stack.postgres.psql('revoke insert, update, delete on public.model_health_tracking from anon');
       }
-      expect(await stack.postgres.psql("select relrowsecurity from pg_class where oid = 'public.model_health_tracking'::regclass")).toBe('t');
+      expect(
+        await stack.postgres.psql(
+          "select relrowsecurity from pg_class where oid = 'public.model_health_tracking'::regclass",
+        ),
+      ).toBe('t');
     });
 
     it('lets the service role read and write the table directly', async () => {
       const service = clientFor(stack, stack.serviceRoleKey);
       expect((await service.from('model_health_tracking').insert(row)).error).toBeNull();
-      expect((await service.from('model_health_tracking').update({ call_count: 2, success_count: 2 }).eq('provider', 'rls')).error).toBeNull();
-      const read = await service.from('model_health_tracking').select('call_count, updated_at').eq('provider', 'rls').single();
+      expect(
+        (await service.from('model_health_tracking').update({ call_count: 2, success_count: 2 }).eq('provider', 'rls'))
+          .error,
+      ).toBeNull();
+      const read = await service
+        .from('model_health_tracking')
+        .select('call_count, updated_at')
+        .eq('provider', 'rls')
+        .single();
       expect(read.data?.call_count).toBe(2);
       expect((await service.from('model_health_applied_batches').select('*')).error).toBeNull();
       expect((await service.from('model_health_tracking').delete().eq('provider', 'rls')).error).toBeNull();
@@ -195,12 +251,25 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
     });
 
     it('reports a store built with the anon key as PERMISSION_DENIED without showing the key', async () => {
-      const anonStore = new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: stack.anonKey, onQuery: () => undefined });
+      const anonStore = new SupabaseModelHealthStore({
+        url: stack.url,
+        serviceRoleKey: stack.anonKey,
+        onQuery: () => undefined,
+      });
       const error = await anonStore.applyBatch(batchOf(entryOf(call()))).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(SupabaseModelHealthStoreError);
-      expect(error).toMatchObject({ name: 'SupabaseModelHealthStoreError', code: 'PERMISSION_DENIED', operation: 'record_model_calls', status: 401, databaseCode: '42501', retryable: false });
+      expect(error).toMatchObject({
+        name: 'SupabaseModelHealthStoreError',
+        code: 'PERMISSION_DENIED',
+        operation: 'record_model_calls',
+        status: 401,
+        databaseCode: '42501',
+        retryable: false,
+      });
       const message = (error as Error).message;
-      expect(message).toMatch(/record_model_calls failed \(HTTP 401, 42501\): permission denied for function record_model_calls\. Writes and retention need the service-role key/);
+      expect(message).toMatch(
+        /record_model_calls failed \(HTTP 401, 42501\): permission denied for function record_model_calls\. Writes and retention need the service-role key/,
+      );
       expect(message).not.toContain(stack.anonKey);
       expect(JSON.stringify(error)).not.toContain(stack.anonKey);
       // Reads are allowed for anon.
@@ -209,9 +278,18 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
 
     it('reports a key signed with another secret as PERMISSION_DENIED', async () => {
       const forged = signJwt({ role: 'service_role' }, 'not-the-project-secret-but-long-enough');
-      const forgedStore = new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: forged, onQuery: () => undefined });
+      const forgedStore = new SupabaseModelHealthStore({
+        url: stack.url,
+        serviceRoleKey: forged,
+        onQuery: () => undefined,
+      });
       const error = await forgedStore.getStats().catch((caught: unknown) => caught);
-      expect(error).toMatchObject({ code: 'PERMISSION_DENIED', status: 401, databaseCode: 'PGRST301', retryable: false });
+      expect(error).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        status: 401,
+        databaseCode: 'PGRST301',
+        retryable: false,
+      });
       expect((error as Error).message).toMatch(/The API key was rejected/);
       expect((error as Error).message).not.toContain(forged);
     });
@@ -222,10 +300,19 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       // Under the test database's ICU en-US collation 'a' sorts before 'B'; JavaScript says otherwise.
       expect(await stack.postgres.psql("select 'a' < 'B'")).toBe('t');
       const providers = ['beta', 'Beta', 'alpha', 'Zulu', '_under', 'a-b', 'a_b', 'ab', 'Ärger', 'émile'];
-      await store.applyBatch(batchOf(...providers.flatMap((provider) => [entryOf(call({ provider, model: 'Model-B' })), entryOf(call({ provider, model: 'model-a', status: 'error' }))])));
+      await store.applyBatch(
+        batchOf(
+          ...providers.flatMap((provider) => [
+            entryOf(call({ provider, model: 'Model-B' })),
+            entryOf(call({ provider, model: 'model-a', status: 'error' })),
+          ]),
+        ),
+      );
       const expected = [...providers].sort();
       const page = await store.listModelHealth();
-      expect(page.items.map((record) => `${record.provider}/${record.model}`)).toEqual(expected.flatMap((provider) => [`${provider}/Model-B`, `${provider}/model-a`]));
+      expect(page.items.map((record) => `${record.provider}/${record.model}`)).toEqual(
+        expected.flatMap((provider) => [`${provider}/Model-B`, `${provider}/model-a`]),
+      );
       expect((await store.listProviders()).map((summary) => summary.provider)).toEqual(expected);
       expect((await store.getUnhealthyModels(0.5)).map((record) => record.provider)).toEqual(expected);
     });
@@ -248,7 +335,12 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
         })
         .map(({ successRatio, second: at, ...rest }): ModelCallAggregate => {
           const successes = Math.round(rest.calls * successRatio);
-          return { ...rest, successes, errors: rest.calls - successes, lastCalledAt: new Date(Date.UTC(2025, 0, 1, 0, 0, at)) };
+          return {
+            ...rest,
+            successes,
+            errors: rest.calls - successes,
+            lastCalledAt: new Date(Date.UTC(2025, 0, 1, 0, 0, at)),
+          };
         });
       const batches = fc.array(fc.array(entry, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 4 });
 
@@ -274,11 +366,14 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
             await store.applyBatch(batch);
           }
           // listAllModelHealth promises no order: compare in key order.
-          const byKey = (a: ModelHealthRecord, b: ModelHealthRecord) => `${a.provider}/${a.model}`.localeCompare(`${b.provider}/${b.model}`);
+          const byKey = (a: ModelHealthRecord, b: ModelHealthRecord) =>
+            `${a.provider}/${a.model}`.localeCompare(`${b.provider}/${b.model}`);
           const want = [...(await reference.listAllModelHealth())].sort(byKey);
           const got = [...(await store.listAllModelHealth())].sort(byKey);
           expect(got.map(comparable)).toEqual(want.map(comparable));
-          got.forEach((record, index) => expect(record.avgResponseTimeMs).toBeCloseTo(want[index]?.avgResponseTimeMs as number, 6));
+          got.forEach((record, index) =>
+            expect(record.avgResponseTimeMs).toBeCloseTo(want[index]?.avgResponseTimeMs as number, 6),
+          );
         }),
         { numRuns: 25 },
       );
@@ -288,7 +383,20 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       const service = clientFor(stack, stack.serviceRoleKey);
       const args = {
         p_batch_id: randomUUID(),
-        p_entries: [{ provider: 'openai', model: 'gpt-4o', calls: 2, successes: 2, errors: 0, total_response_time_ms: 30, last_response_time_ms: 10, last_status: 'success', last_error_message: null, last_called_at: new Date().toISOString() }],
+        p_entries: [
+          {
+            provider: 'openai',
+            model: 'gpt-4o',
+            calls: 2,
+            successes: 2,
+            errors: 0,
+            total_response_time_ms: 30,
+            last_response_time_ms: 10,
+            last_status: 'success',
+            last_error_message: null,
+            last_called_at: new Date().toISOString(),
+          },
+        ],
       };
       expect((await service.rpc('record_model_calls', args)).data).toBe(1);
       expect((await service.rpc('record_model_calls', args)).data).toBe(0);
@@ -297,11 +405,19 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
 
     it('keeps updated_at current on direct edits and forgets applied batch ids with old records', async () => {
       await store.applyBatch(batchOf(entryOf(call({ calledAt: new Date(Date.now() - 40 * 86_400_000) }))));
-      await stack.postgres.psql("update public.model_health_tracking set updated_at = '2000-01-01', created_at = '2000-01-01'");
+      await stack.postgres.psql(
+        "update public.model_health_tracking set updated_at = '2000-01-01', created_at = '2000-01-01'",
+      );
       await stack.postgres.psql("update public.model_health_tracking set last_status = 'timeout'");
-      expect(await stack.postgres.psql("select updated_at > now() - interval '1 minute', created_at < '2001-01-01' from public.model_health_tracking")).toBe('t|t');
+      expect(
+        await stack.postgres.psql(
+          "select updated_at > now() - interval '1 minute', created_at < '2001-01-01' from public.model_health_tracking",
+        ),
+      ).toBe('t|t');
 
-      await stack.postgres.psql("update public.model_health_applied_batches set applied_at = now() - interval '8 days'");
+      await stack.postgres.psql(
+        "update public.model_health_applied_batches set applied_at = now() - interval '8 days'",
+      );
       const recent = batchOf(entryOf(call({ model: 'recent' })));
       await store.applyBatch(recent);
       expect(await store.deleteOlderThan(30)).toBe(1);
@@ -312,7 +428,11 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
   describe('query timing', () => {
     it('passes every request to onQuery with the SQL function name', async () => {
       const seen: Array<[string, number]> = [];
-      const timed = new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: stack.serviceRoleKey, onQuery: (operation, seconds) => seen.push([operation, seconds]) });
+      const timed = new SupabaseModelHealthStore({
+        url: stack.url,
+        serviceRoleKey: stack.serviceRoleKey,
+        onQuery: (operation, seconds) => seen.push([operation, seconds]),
+      });
       await timed.applyBatch(batchOf(entryOf(call())));
       await timed.getStats();
       await expect(timed.listModelHealth({ limit: 0 })).rejects.toBeInstanceOf(TelemetryInputError);
@@ -328,21 +448,39 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       await timed.applyBatch(batchOf(entryOf(call())));
       await timed.listProviders();
       const { resourceMetrics } = await reader.collect();
-      const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((candidate) => candidate.descriptor.name === 'database_query_duration_seconds');
-      const counts = Object.fromEntries((metric?.dataPoints ?? []).map((point) => [String(point.attributes.operation), (point.value as Histogram).count]));
+      const metric = resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .find((candidate) => candidate.descriptor.name === 'database_query_duration_seconds');
+      const counts = Object.fromEntries(
+        (metric?.dataPoints ?? []).map((point) => [
+          String(point.attributes.operation),
+          (point.value as Histogram).count,
+        ]),
+      );
       expect(counts).toEqual({ record_model_calls: 2, get_all_provider_health_summaries: 1 });
     });
   });
 
   it('reports a missing SQL function as NOT_MIGRATED', async () => {
-    await stack.postgres.psql('alter function public.get_model_health_stats() rename to get_model_health_stats_renamed');
+    await stack.postgres.psql(
+      'alter function public.get_model_health_stats() rename to get_model_health_stats_renamed',
+    );
     try {
       const error = await store.getStats().catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(SupabaseModelHealthStoreError);
-      expect(error).toMatchObject({ code: 'NOT_MIGRATED', retryable: false, operation: 'get_model_health_stats', status: 404 });
-      expect((error as Error).message).toMatch(/\. Apply migrations\/0001_model_health_tracking\.sql from @gatewayz\/telemetry-supabase/);
+      expect(error).toMatchObject({
+        code: 'NOT_MIGRATED',
+        retryable: false,
+        operation: 'get_model_health_stats',
+        status: 404,
+      });
+      expect((error as Error).message).toMatch(
+        /\. Apply migrations\/0001_model_health_tracking\.sql from @gatewayz\/telemetry-supabase/,
+      );
     } finally {
-      await stack.postgres.psql('alter function public.get_model_health_stats_renamed() rename to get_model_health_stats');
+      await stack.postgres.psql(
+        'alter function public.get_model_health_stats_renamed() rename to get_model_health_stats',
+      );
     }
     await expect(store.getStats()).resolves.toMatchObject({ totalModels: 0 });
   });
@@ -383,7 +521,9 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
           "select string_agg(proname, ',' order by proname) from pg_proc where pronamespace = 'public'::regnamespace and has_function_privilege('anon', oid, 'execute')",
           { database: 'migration_twice' },
         );
-        expect(executable).toBe('get_all_model_health,get_all_provider_health_summaries,get_model_health,get_model_health_stats,get_provider_health_summary,get_unhealthy_models');
+        expect(executable).toBe(
+          'get_all_model_health,get_all_provider_health_summaries,get_model_health,get_model_health_stats,get_provider_health_summary,get_unhealthy_models',
+        );
       } finally {
         await stack.postgres.psql('drop database migration_twice', { database: 'postgres' });
       }

@@ -235,7 +235,10 @@ export class AnomalyDetector {
       );
     }
     if (!Number.isFinite(this.cooldownMs) || this.cooldownMs < 0) {
-      throw new TelemetryConfigurationError('cooldownMs', `expected 0 or more milliseconds, got ${String(options.cooldownMs)}`);
+      throw new TelemetryConfigurationError(
+        'cooldownMs',
+        `expected 0 or more milliseconds, got ${String(options.cooldownMs)}`,
+      );
     }
     this.latency = options.latency === false ? undefined : latencyOptions(options.latency ?? {});
     this.errors = options.errors === false ? undefined : errorOptions(options.errors ?? {});
@@ -252,8 +255,14 @@ export class AnomalyDetector {
     const provider = typeof observation?.provider === 'string' ? observation.provider.trim() : '';
     const latencySeconds = observation?.latencySeconds;
     const validLatency =
-      latencySeconds === undefined || (typeof latencySeconds === 'number' && Number.isFinite(latencySeconds) && latencySeconds >= 0);
-    if (provider === '' || provider.length > MAX_PROVIDER_NAME_LENGTH || typeof observation.success !== 'boolean' || !validLatency) {
+      latencySeconds === undefined ||
+      (typeof latencySeconds === 'number' && Number.isFinite(latencySeconds) && latencySeconds >= 0);
+    if (
+      provider === '' ||
+      provider.length > MAX_PROVIDER_NAME_LENGTH ||
+      typeof observation.success !== 'boolean' ||
+      !validLatency
+    ) {
       this.reject(observation);
       return NO_ANOMALIES;
     }
@@ -330,16 +339,26 @@ export class AnomalyDetector {
     }
   }
 
-  private evaluate(provider: string, buckets: ProviderBuckets, current: number, now: number): readonly DetectedAnomaly[] {
+  private evaluate(
+    provider: string,
+    buckets: ProviderBuckets,
+    current: number,
+    now: number,
+  ): readonly DetectedAnomaly[] {
     const window = buckets.sum(current - this.windowBuckets, current);
     const baseline = buckets.sum(current - this.ringSize, current - this.windowBuckets);
     let found: DetectedAnomaly[] | undefined;
 
-    if (this.latency !== undefined && window.latencySamples >= this.latency.minSamples && window.meanLatencySeconds !== null) {
-      const enoughBaseline = baseline.latencySamples >= this.latency.minBaselineSamples && baseline.meanLatencySeconds !== null;
+    if (
+      this.latency !== undefined &&
+      window.latencySamples >= this.latency.minSamples &&
+      window.meanLatencySeconds !== null
+    ) {
+      const enoughBaseline =
+        baseline.latencySamples >= this.latency.minBaselineSamples && baseline.meanLatencySeconds !== null;
       // Without a baseline there is nothing to call a spike against: leave the state as it is.
       if (enoughBaseline) {
-        const base = baseline.meanLatencySeconds as number;
+        const base = baseline.meanLatencySeconds;
         const mean = window.meanLatencySeconds;
         const spiking = mean >= base * this.latency.multiplier && mean - base >= this.latency.minIncreaseSeconds;
         const anomaly = this.transition(buckets.states.latency_spike, spiking, now, {
@@ -373,7 +392,12 @@ export class AnomalyDetector {
   }
 
   /** Fire on the rising edge of a condition, unless within the cooldown of the last firing. */
-  private transition(state: DetectorState, holds: boolean, now: number, anomaly: DetectedAnomaly): DetectedAnomaly | undefined {
+  private transition(
+    state: DetectorState,
+    holds: boolean,
+    now: number,
+    anomaly: DetectedAnomaly,
+  ): DetectedAnomaly | undefined {
     if (!holds) {
       state.active = false;
       return undefined;
@@ -426,10 +450,16 @@ function latencyOptions(options: LatencySpikeOptions): Required<LatencySpikeOpti
     minBaselineSamples: options.minBaselineSamples ?? 50,
   };
   if (!Number.isFinite(resolved.multiplier) || resolved.multiplier < 1) {
-    throw new TelemetryConfigurationError('latency.multiplier', `expected a number of at least 1, got ${String(options.multiplier)}`);
+    throw new TelemetryConfigurationError(
+      'latency.multiplier',
+      `expected a number of at least 1, got ${String(options.multiplier)}`,
+    );
   }
   if (!Number.isFinite(resolved.minIncreaseSeconds) || resolved.minIncreaseSeconds < 0) {
-    throw new TelemetryConfigurationError('latency.minIncreaseSeconds', `expected 0 or more seconds, got ${String(options.minIncreaseSeconds)}`);
+    throw new TelemetryConfigurationError(
+      'latency.minIncreaseSeconds',
+      `expected 0 or more seconds, got ${String(options.minIncreaseSeconds)}`,
+    );
   }
   positiveInteger('latency.minSamples', resolved.minSamples);
   positiveInteger('latency.minBaselineSamples', resolved.minBaselineSamples);
@@ -444,10 +474,16 @@ function errorOptions(options: ErrorSurgeOptions): Required<ErrorSurgeOptions> {
     minBaselineSamples: options.minBaselineSamples ?? 20,
   };
   if (!Number.isFinite(resolved.threshold) || resolved.threshold <= 0 || resolved.threshold > 1) {
-    throw new TelemetryConfigurationError('errors.threshold', `expected an error rate in (0, 1], got ${String(options.threshold)}`);
+    throw new TelemetryConfigurationError(
+      'errors.threshold',
+      `expected an error rate in (0, 1], got ${String(options.threshold)}`,
+    );
   }
   if (!Number.isFinite(resolved.minIncrease) || resolved.minIncrease < 0 || resolved.minIncrease >= 1) {
-    throw new TelemetryConfigurationError('errors.minIncrease', `expected a rate in [0, 1), got ${String(options.minIncrease)}`);
+    throw new TelemetryConfigurationError(
+      'errors.minIncrease',
+      `expected a rate in [0, 1), got ${String(options.minIncrease)}`,
+    );
   }
   positiveInteger('errors.minSamples', resolved.minSamples);
   positiveInteger('errors.minBaselineSamples', resolved.minBaselineSamples);

@@ -35,13 +35,7 @@ export const CIRCUIT_BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 export type CircuitBreakerState = (typeof CIRCUIT_BREAKER_STATES)[number];
 
 /** Outcome of one model call, shared by the inference counter and the model-health store. */
-export const MODEL_CALL_STATUSES = [
-  'success',
-  'error',
-  'timeout',
-  'rate_limited',
-  'network_error',
-] as const;
+export const MODEL_CALL_STATUSES = ['success', 'error', 'timeout', 'rate_limited', 'network_error'] as const;
 export type ModelCallStatus = (typeof MODEL_CALL_STATUSES)[number];
 
 /** Token direction used by `tokens_used_total`. */
@@ -72,14 +66,10 @@ export interface MetricDefinition<Label extends string = string> {
 }
 
 /** Bucket boundaries for LLM provider latency: LLM calls take from tens of milliseconds to minutes. */
-export const LLM_LATENCY_BUCKETS = [
-  0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120,
-] as const;
+export const LLM_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120] as const;
 
 /** Bucket boundaries for HTTP and database latency. */
-export const SERVER_LATENCY_BUCKETS = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-] as const;
+export const SERVER_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
 const unitInterval = { min: 0, max: 1 } as const;
 const nonNegative = { min: 0 } as const;
@@ -99,8 +89,7 @@ export const METRIC_CATALOG = {
     prefixed: true,
     kind: 'gauge',
     unit: '1',
-    description:
-      'Composite provider health score (0-1): 0.4*availability + 0.3*(1-error_rate) + 0.3*latency_score',
+    description: 'Composite provider health score (0-1): 0.4*availability + 0.3*(1-error_rate) + 0.3*latency_score',
     labels: ['provider'],
     categories: ['providers'],
     range: unitInterval,
@@ -543,8 +532,7 @@ export const METRIC_CATALOG = {
     prefixed: true,
     kind: 'counter',
     unit: '1',
-    description:
-      'Recordings folded into the "other" label value because a metric reached its series limit',
+    description: 'Recordings folded into the "other" label value because a metric reached its series limit',
     labels: ['metric'],
     categories: ['system'],
   }),
@@ -563,10 +551,7 @@ export type LabelsOf<K extends MetricKey> = { readonly [L in LabelName<K>]: stri
 export const DEFAULT_METRIC_PREFIX = 'gatewayz_';
 
 /** The OpenTelemetry instrument name of a catalog metric under a given prefix. */
-export function instrumentName(
-  definition: MetricDefinition,
-  prefix: string = DEFAULT_METRIC_PREFIX,
-): string {
+export function instrumentName(definition: MetricDefinition, prefix: string = DEFAULT_METRIC_PREFIX): string {
   return definition.prefixed ? prefix + definition.name : definition.name;
 }
 
@@ -574,10 +559,7 @@ export function instrumentName(
  * The name a metric is exposed under in the Prometheus text format: dots and other characters
  * Prometheus does not allow become `_`, and counters get `_total`.
  */
-export function prometheusName(
-  definition: MetricDefinition,
-  prefix: string = DEFAULT_METRIC_PREFIX,
-): string {
+export function prometheusName(definition: MetricDefinition, prefix: string = DEFAULT_METRIC_PREFIX): string {
   const base = sanitizePrometheusName(instrumentName(definition, prefix));
   if (definition.kind === 'counter' && !base.endsWith('_total')) return `${base}_total`;
   return base;

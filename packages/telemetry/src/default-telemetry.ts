@@ -76,7 +76,12 @@ export function setTokenEfficiency(model: string, efficiency: number): void {
   getTelemetry().setTokenEfficiency(model, efficiency);
 }
 /** @see GatewayTelemetry.recordModelInference */
-export function recordModelInference(provider: string, model: string, status: ModelCallStatus, durationSeconds?: number): void {
+export function recordModelInference(
+  provider: string,
+  model: string,
+  status: ModelCallStatus,
+  durationSeconds?: number,
+): void {
   getTelemetry().recordModelInference(provider, model, status, durationSeconds);
 }
 /** @see GatewayTelemetry.recordGenAiOperation */
@@ -112,7 +117,12 @@ export function setSubscriptionCount(count: number): void {
   getTelemetry().setSubscriptionCount(count);
 }
 /** @see GatewayTelemetry.recordHttpRequest */
-export function recordHttpRequest(method: string, path: string, statusCode: number | string, durationSeconds: number): void {
+export function recordHttpRequest(
+  method: string,
+  path: string,
+  statusCode: number | string,
+  durationSeconds: number,
+): void {
   getTelemetry().recordHttpRequest(method, path, statusCode, durationSeconds);
 }
 /** @see GatewayTelemetry.trackHttpRequestInProgress */

@@ -1,9 +1,5 @@
 /** Machine-readable codes carried by every error this library throws. */
-export type TelemetryErrorCode =
-  | 'INVALID_OPTION'
-  | 'INVALID_INPUT'
-  | 'UNKNOWN_METRIC'
-  | 'UNKNOWN_PRICING';
+export type TelemetryErrorCode = 'INVALID_OPTION' | 'INVALID_INPUT' | 'UNKNOWN_METRIC' | 'UNKNOWN_PRICING';
 
 /**
  * Base class of the errors this library throws. Errors are only thrown at configuration time, or on

@@ -65,7 +65,12 @@ export function captureExemplar(
   index: number = bucketIndex(boundaries, value),
 ): void {
   const spanContext = trace.getSpanContext(contextApi.active());
-  if (spanContext === undefined || (spanContext.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(spanContext)) return;
+  if (
+    spanContext === undefined ||
+    (spanContext.traceFlags & TraceFlags.SAMPLED) === 0 ||
+    !isSpanContextValid(spanContext)
+  )
+    return;
   let slots = registry.get(attributes);
   if (slots === undefined) {
     slots = { boundaries, slots: new Array<Exemplar | undefined>(boundaries.length + 1).fill(undefined) };

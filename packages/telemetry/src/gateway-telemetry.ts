@@ -1,11 +1,4 @@
-import {
-  createNoopMeter,
-  diag,
-  metrics,
-  type Histogram,
-  type Meter,
-  type MeterProvider,
-} from '@opentelemetry/api';
+import { createNoopMeter, diag, metrics, type Histogram, type Meter, type MeterProvider } from '@opentelemetry/api';
 import {
   CIRCUIT_BREAKER_STATES,
   DEFAULT_METRIC_PREFIX,
@@ -136,7 +129,10 @@ export class GatewayTelemetry {
     this.exemplars = options.exemplars ?? true;
     this.exportMode = options.exportVia ?? 'instruments';
     if (this.exportMode !== 'instruments' && this.exportMode !== 'producer') {
-      throw new TelemetryConfigurationError('exportVia', `expected "instruments" or "producer", got "${String(options.exportVia)}"`);
+      throw new TelemetryConfigurationError(
+        'exportVia',
+        `expected "instruments" or "producer", got "${String(options.exportVia)}"`,
+      );
     }
     this.explicitProvider = options.meterProvider;
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(this.prefix) && this.prefix !== '') {
@@ -180,7 +176,8 @@ export class GatewayTelemetry {
       };
     }
     this.states = states;
-    if (this.explicitProvider !== undefined && this.exportMode === 'instruments') this.bindMeterProvider(this.explicitProvider);
+    if (this.explicitProvider !== undefined && this.exportMode === 'instruments')
+      this.bindMeterProvider(this.explicitProvider);
   }
 
   /** How values are exported; see the `exportVia` option. */
@@ -310,7 +307,10 @@ export class GatewayTelemetry {
     }
     const store = metric.store;
     let target: string = provider;
-    if (store.peek(provider, 'closed') === undefined && store.seriesCount + CIRCUIT_BREAKER_STATES.length > this.maxSeriesPerMetric) {
+    if (
+      store.peek(provider, 'closed') === undefined &&
+      store.seriesCount + CIRCUIT_BREAKER_STATES.length > this.maxSeriesPerMetric
+    ) {
       // No room for all of this provider's series: fold the provider into "other" as a whole, so
       // exactly one of its series reads 1.
       const rejection = store.rejectionFor('provider', provider);
@@ -400,16 +400,29 @@ export class GatewayTelemetry {
     );
     if (durationCell === undefined) return;
     this.observe(duration, operation.durationSeconds, durationCell);
-    if (operation.inputTokens !== undefined) this.recordGenAiTokens(operation, responseModel, 'input', operation.inputTokens);
-    if (operation.outputTokens !== undefined) this.recordGenAiTokens(operation, responseModel, 'output', operation.outputTokens);
+    if (operation.inputTokens !== undefined)
+      this.recordGenAiTokens(operation, responseModel, 'input', operation.inputTokens);
+    if (operation.outputTokens !== undefined)
+      this.recordGenAiTokens(operation, responseModel, 'output', operation.outputTokens);
   }
 
-  private recordGenAiTokens(operation: GenAiOperationRecord, responseModel: string, tokenType: TokenType, tokens: number): void {
+  private recordGenAiTokens(
+    operation: GenAiOperationRecord,
+    responseModel: string,
+    tokenType: TokenType,
+    tokens: number,
+  ): void {
     const usage = this.states.genAiTokenUsage;
     if (!this.acceptValue(usage, tokens)) return;
     const cell = this.cellFor(
       usage,
-      usage.store.lookup(operation.operationName, operation.providerName, operation.requestModel, responseModel, tokenType),
+      usage.store.lookup(
+        operation.operationName,
+        operation.providerName,
+        operation.requestModel,
+        responseModel,
+        tokenType,
+      ),
     );
     if (cell !== undefined) this.observe(usage, tokens, cell);
   }
@@ -546,9 +559,15 @@ export class GatewayTelemetry {
       const index = bucketIndex(boundaries, value);
       let histogram = cell.histogram;
       if (histogram === undefined) {
-        histogram = cell.histogram = { counts: new Array<number>(boundaries.length + 1).fill(0), count: 0, sum: 0, min: value, max: value };
+        histogram = cell.histogram = {
+          counts: new Array<number>(boundaries.length + 1).fill(0),
+          count: 0,
+          sum: 0,
+          min: value,
+          max: value,
+        };
       }
-      (histogram.counts as number[])[index]! += 1;
+      histogram.counts[index]! += 1;
       histogram.count++;
       histogram.sum += value;
       if (value < histogram.min) histogram.min = value;
@@ -567,8 +586,16 @@ export class GatewayTelemetry {
    * Every catalog metric with its series, for a metric producer (`exportVia: 'producer'`). Series
    * are live objects: read them during collection, do not keep them.
    */
-  exportableMetrics(): ReadonlyArray<{ readonly name: string; readonly definition: MetricDefinition; readonly cells: readonly SeriesCell[] }> {
-    return Object.values(this.states).map((state) => ({ name: state.name, definition: state.definition, cells: state.store.cells }));
+  exportableMetrics(): ReadonlyArray<{
+    readonly name: string;
+    readonly definition: MetricDefinition;
+    readonly cells: readonly SeriesCell[];
+  }> {
+    return Object.values(this.states).map((state) => ({
+      name: state.name,
+      definition: state.definition,
+      cells: state.store.cells,
+    }));
   }
 
   /** Resolve the looked-up cell, counting refusals and label overflow. */
@@ -578,8 +605,9 @@ export class GatewayTelemetry {
     if (cell === undefined) {
       const rejection = store.lastRejection;
       if (rejection !== undefined) {
-        const shown = typeof rejection.value === 'string' ? `"${rejection.value.slice(0, 64)}"` : String(rejection.value);
-        const expected = store.definition.labelValues?.[rejection.label as never] as readonly string[] | undefined;
+        const shown =
+          typeof rejection.value === 'string' ? `"${rejection.value.slice(0, 64)}"` : String(rejection.value);
+        const expected = store.definition.labelValues?.[rejection.label as never];
         this.drop(
           state,
           rejection.reason,
@@ -614,7 +642,10 @@ export class GatewayTelemetry {
       return false;
     }
     const range = state.definition.range;
-    if (range !== undefined && ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max))) {
+    if (
+      range !== undefined &&
+      ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max))
+    ) {
       this.drop(
         state,
         'out_of_range',
@@ -628,7 +659,10 @@ export class GatewayTelemetry {
   private drop(state: MetricState, reason: DropReason, message: string): void {
     if (this.onInvalidInput === 'throw') throw new TelemetryInputError(state.name, reason, message);
     this.countInternal(this.states.telemetryDropped, reason, state.name);
-    this.warnOnce(reason, `${message}. Dropped; further drops for reason "${reason}" are counted in ${this.states.telemetryDropped.name} without a warning.`);
+    this.warnOnce(
+      reason,
+      `${message}. Dropped; further drops for reason "${reason}" are counted in ${this.states.telemetryDropped.name} without a warning.`,
+    );
   }
 
   private countInternal(state: MetricState, first: string, second?: string): void {

@@ -1,4 +1,11 @@
-import { SpanKind, SpanStatusCode, context as contextApi, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  context as contextApi,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -53,7 +60,11 @@ export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Co
   if (start.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = start.serverAddress;
   if (start.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = start.serverPort;
   if (start.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = start.maxTokens;
-  return tracer.startSpan(`${start.operationName} ${start.requestModel}`, { kind: SpanKind.CLIENT, attributes }, parent);
+  return tracer.startSpan(
+    `${start.operationName} ${start.requestModel}`,
+    { kind: SpanKind.CLIENT, attributes },
+    parent,
+  );
 }
 
 /** Set the response attributes on a GenAI span and end it. */

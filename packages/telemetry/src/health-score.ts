@@ -32,10 +32,7 @@ export function latencyScore(responseTimeSeconds: number): number {
   requireFinite('responseTimeSeconds', responseTimeSeconds, 0, Number.MAX_VALUE);
   if (responseTimeSeconds <= LATENCY_SCORE_FULL_SECONDS) return 1;
   if (responseTimeSeconds >= LATENCY_SCORE_ZERO_SECONDS) return 0;
-  return (
-    (LATENCY_SCORE_ZERO_SECONDS - responseTimeSeconds) /
-    (LATENCY_SCORE_ZERO_SECONDS - LATENCY_SCORE_FULL_SECONDS)
-  );
+  return (LATENCY_SCORE_ZERO_SECONDS - responseTimeSeconds) / (LATENCY_SCORE_ZERO_SECONDS - LATENCY_SCORE_FULL_SECONDS);
 }
 
 /**
@@ -51,9 +48,5 @@ export function latencyScore(responseTimeSeconds: number): number {
 export function providerHealthScore(inputs: ProviderHealthInputs): number {
   requireFinite('availability', inputs.availability, 0, 1);
   requireFinite('errorRate', inputs.errorRate, 0, 1);
-  return (
-    0.4 * inputs.availability +
-    0.3 * (1 - inputs.errorRate) +
-    0.3 * latencyScore(inputs.responseTimeSeconds)
-  );
+  return 0.4 * inputs.availability + 0.3 * (1 - inputs.errorRate) + 0.3 * latencyScore(inputs.responseTimeSeconds);
 }

@@ -39,13 +39,7 @@ export interface HealthServicePollerOptions {
 
 /** Why one request of a poll failed. */
 export type HealthServiceFailureReason =
-  | 'timeout'
-  | 'network_error'
-  | 'http_error'
-  | 'malformed_json'
-  | 'response_too_large'
-  | 'stopped'
-  | 'internal_error';
+  'timeout' | 'network_error' | 'http_error' | 'malformed_json' | 'response_too_large' | 'stopped' | 'internal_error';
 
 /** Outcome of one request of a poll. */
 export interface HealthServiceEndpointResult {
@@ -100,19 +94,53 @@ export interface HealthServicePollerSnapshot {
 
 export interface HealthServicePoller {
   /** Stop polling; aborts the requests of a poll in flight and resolves once it has ended. */
-  stop(): Promise<void>;
+  stop(this: void): Promise<void>;
   /** Poll now (a poll already running is shared); resolves with its result and never rejects. */
-  tick(): Promise<HealthServicePoll>;
+  tick(this: void): Promise<HealthServicePoll>;
   /** The most recent poll, or undefined before the first one. */
-  lastPoll(): HealthServicePoll | undefined;
-  toJSON(): HealthServicePollerSnapshot;
+  lastPoll(this: void): HealthServicePoll | undefined;
+  toJSON(this: void): HealthServicePollerSnapshot;
 }
 
-
 /** `/health` status words meaning the service itself reports being down. */
-const DOWN_WORDS = new Set(['unhealthy', 'down', 'fail', 'failed', 'failing', 'error', 'critical', 'unavailable', 'offline', 'dead']);
-const TRUE_WORDS = new Set(['true', 'yes', 'on', '1', 'active', 'enabled', 'available', 'up', 'ok', 'healthy', 'connected']);
-const FALSE_WORDS = new Set(['false', 'no', 'off', '0', 'inactive', 'disabled', 'unavailable', 'down', 'error', 'unhealthy', 'disconnected']);
+const DOWN_WORDS = new Set([
+  'unhealthy',
+  'down',
+  'fail',
+  'failed',
+  'failing',
+  'error',
+  'critical',
+  'unavailable',
+  'offline',
+  'dead',
+]);
+const TRUE_WORDS = new Set([
+  'true',
+  'yes',
+  'on',
+  '1',
+  'active',
+  'enabled',
+  'available',
+  'up',
+  'ok',
+  'healthy',
+  'connected',
+]);
+const FALSE_WORDS = new Set([
+  'false',
+  'no',
+  'off',
+  '0',
+  'inactive',
+  'disabled',
+  'unavailable',
+  'down',
+  'error',
+  'unhealthy',
+  'disconnected',
+]);
 /** Status names read from `/metrics` counts such as `healthy_models` when `/status` has no distribution. */
 const METRICS_STATUS_NAMES = ['healthy', 'degraded', 'unhealthy', 'down', 'offline', 'unknown', 'maintenance'];
 /** Label values taken from the service are bounded: at most this many statuses or cache types. */
@@ -173,17 +201,29 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
   if (!Number.isFinite(intervalMs) || intervalMs < 10) {
-    throw new TelemetryConfigurationError('intervalMs', `expected at least 10 milliseconds, got ${String(options.intervalMs)}`);
+    throw new TelemetryConfigurationError(
+      'intervalMs',
+      `expected at least 10 milliseconds, got ${String(options.intervalMs)}`,
+    );
   }
   if (!Number.isFinite(timeoutMs) || timeoutMs < 1) {
-    throw new TelemetryConfigurationError('timeoutMs', `expected at least 1 millisecond, got ${String(options.timeoutMs)}`);
+    throw new TelemetryConfigurationError(
+      'timeoutMs',
+      `expected at least 1 millisecond, got ${String(options.timeoutMs)}`,
+    );
   }
   if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1) {
-    throw new TelemetryConfigurationError('maxResponseBytes', `expected a positive integer, got ${String(options.maxResponseBytes)}`);
+    throw new TelemetryConfigurationError(
+      'maxResponseBytes',
+      `expected a positive integer, got ${String(options.maxResponseBytes)}`,
+    );
   }
   const fetchImplementation = options.fetch ?? globalThis.fetch;
   if (typeof fetchImplementation !== 'function') {
-    throw new TelemetryConfigurationError('fetch', 'no global fetch in this runtime; pass a fetch implementation (Node.js >= 18 has one)');
+    throw new TelemetryConfigurationError(
+      'fetch',
+      'no global fetch in this runtime; pass a fetch implementation (Node.js >= 18 has one)',
+    );
   }
   const clock = options.clock ?? systemClock;
   const telemetry = options.telemetry ?? getTelemetry();
@@ -202,7 +242,9 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
   // The counter exists from the start, so `increase()` also counts the first failure.
   telemetry.add('healthServiceScrapeErrors', 0, {});
 
-  const request = async (endpoint: HealthServiceEndpoint): Promise<{ result: HealthServiceEndpointResult; body: unknown }> => {
+  const request = async (
+    endpoint: HealthServiceEndpoint,
+  ): Promise<{ result: HealthServiceEndpointResult; body: unknown }> => {
     const url = `${baseUrl}${HEALTH_SERVICE_ENDPOINTS[endpoint]}`;
     const controller = new AbortController();
     activeRequests.add(controller);
@@ -225,7 +267,12 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
       const body = decodeBody(endpoint, url, response.headers.get('content-type'), text);
       return { result: { endpoint, url, ok: true, httpStatus }, body };
     } catch (error) {
-      const failure = classify(error, url, { timedOut, stopped: controller.signal.aborted && !timedOut, timeoutMs, httpStatus });
+      const failure = classify(error, url, {
+        timedOut,
+        stopped: controller.signal.aborted && !timedOut,
+        timeoutMs,
+        httpStatus,
+      });
       return {
         result: {
           endpoint,
@@ -249,7 +296,10 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
       HealthServiceEndpoint,
       HealthServiceEndpointResult
     >;
-    const bodies = Object.fromEntries(answers.map((answer) => [answer.result.endpoint, answer.body])) as Record<HealthServiceEndpoint, unknown>;
+    const bodies = Object.fromEntries(answers.map((answer) => [answer.result.endpoint, answer.body])) as Record<
+      HealthServiceEndpoint,
+      unknown
+    >;
     const ignoredFields: string[] = [];
     const mentionedStatuses = new Set<string>();
     const values = readValues(bodies, endpoints, ignoredFields, mentionedStatuses);
@@ -260,7 +310,8 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
 
   const record = (poll: HealthServicePoll, mentionedStatuses: ReadonlySet<string>): void => {
     const { values } = poll;
-    if (values.monitoringActive !== undefined) telemetry.set('healthMonitoringActive', values.monitoringActive ? 1 : 0, {});
+    if (values.monitoringActive !== undefined)
+      telemetry.set('healthMonitoringActive', values.monitoringActive ? 1 : 0, {});
     if (values.trackedModels !== undefined) telemetry.set('healthTrackedModels', values.trackedModels, {});
     if (values.trackedProviders !== undefined) telemetry.set('healthTrackedProviders', values.trackedProviders, {});
     if (values.trackedGateways !== undefined) telemetry.set('healthTrackedGateways', values.trackedGateways, {});
@@ -295,10 +346,13 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
       const key = field.slice(0, field.indexOf(':'));
       if (warnedFields.has(key)) continue;
       warnedFields.add(key);
-      diag.warn(`@gatewayz/telemetry: health service field ${field}; ignored (further problems with this field are not logged)`);
+      diag.warn(
+        `@gatewayz/telemetry: health service field ${field}; ignored (further problems with this field are not logged)`,
+      );
     }
     if (poll.ok) {
-      if (lastFailureSummary !== undefined) diag.info(`@gatewayz/telemetry: health service at ${baseUrl} answers again`);
+      if (lastFailureSummary !== undefined)
+        diag.info(`@gatewayz/telemetry: health service at ${baseUrl} answers again`);
       lastFailureSummary = undefined;
       return;
     }
@@ -370,13 +424,19 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
 
 function parseBaseUrl(url: unknown): string {
   if (typeof url !== 'string' || url.trim() === '') {
-    throw new TelemetryConfigurationError('url', `expected the health service base URL, e.g. "http://health-service:8000", got ${JSON.stringify(url)}`);
+    throw new TelemetryConfigurationError(
+      'url',
+      `expected the health service base URL, e.g. "http://health-service:8000", got ${JSON.stringify(url)}`,
+    );
   }
   let parsed: URL;
   try {
     parsed = new URL(url.trim());
   } catch {
-    throw new TelemetryConfigurationError('url', `"${url}" is not an absolute URL; expected e.g. "http://health-service:8000"`);
+    throw new TelemetryConfigurationError(
+      'url',
+      `"${url}" is not an absolute URL; expected e.g. "http://health-service:8000"`,
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new TelemetryConfigurationError('url', `"${url}" uses ${parsed.protocol}; expected http: or https:`);
@@ -392,7 +452,11 @@ async function readBody(response: Response, url: string, limit: number): Promise
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await response.body?.cancel().catch(() => undefined);
-    throw new PollFailure('response_too_large', `GET ${url} announced ${declared} bytes, more than the ${limit} allowed`, response.status);
+    throw new PollFailure(
+      'response_too_large',
+      `GET ${url} announced ${declared} bytes, more than the ${limit} allowed`,
+      response.status,
+    );
   }
   if (response.body === null) return '';
   const reader = response.body.getReader();
@@ -405,7 +469,11 @@ async function readBody(response: Response, url: string, limit: number): Promise
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new PollFailure('response_too_large', `GET ${url} sent more than the ${limit} bytes allowed`, response.status);
+      throw new PollFailure(
+        'response_too_large',
+        `GET ${url} sent more than the ${limit} bytes allowed`,
+        response.status,
+      );
     }
     text += decoder.decode(value, { stream: true });
   }
@@ -430,7 +498,10 @@ function decodeBody(endpoint: HealthServiceEndpoint, url: string, contentType: s
     throw new PollFailure('malformed_json', `GET ${url} returned malformed JSON (${(error as Error).message})`);
   }
   if (!isObject(body)) {
-    throw new PollFailure('malformed_json', `GET ${url} returned ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body}; expected a JSON object`);
+    throw new PollFailure(
+      'malformed_json',
+      `GET ${url} returned ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body}; expected a JSON object`,
+    );
   }
   return body;
 }
@@ -440,7 +511,8 @@ function classify(
   url: string,
   context: { timedOut: boolean; stopped: boolean; timeoutMs: number; httpStatus: number | undefined },
 ): PollFailure {
-  if (context.timedOut) return new PollFailure('timeout', `GET ${url} timed out after ${context.timeoutMs} ms`, context.httpStatus);
+  if (context.timedOut)
+    return new PollFailure('timeout', `GET ${url} timed out after ${context.timeoutMs} ms`, context.httpStatus);
   if (context.stopped) return new PollFailure('stopped', `GET ${url} aborted: the poller stopped`, context.httpStatus);
   if (error instanceof PollFailure) return error;
   const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
@@ -453,7 +525,12 @@ function internalFailure(url: string, at: number, error: unknown): HealthService
   const endpoints = Object.fromEntries(
     (Object.keys(HEALTH_SERVICE_ENDPOINTS) as HealthServiceEndpoint[]).map((endpoint) => [
       endpoint,
-      { endpoint, url: `${url}${HEALTH_SERVICE_ENDPOINTS[endpoint]}`, ok: false, failure: { reason: 'internal_error', message } },
+      {
+        endpoint,
+        url: `${url}${HEALTH_SERVICE_ENDPOINTS[endpoint]}`,
+        ok: false,
+        failure: { reason: 'internal_error', message },
+      },
     ]),
   ) as Record<HealthServiceEndpoint, HealthServiceEndpointResult>;
   return { ok: false, up: false, finishedAt: at, endpoints, values: {}, ignoredFields: [] };
@@ -551,11 +628,21 @@ class FieldReader {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.slice(0, 32));
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.slice(0, 32));
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'undefined':
+      return 'undefined';
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? 'an array' : 'an object';
+    default:
+      return `a ${typeof value}`;
+  }
 }
 
 /** Lower-case, `[a-z0-9_]` only, bounded length; undefined when nothing usable is left. */
@@ -569,7 +656,15 @@ function labelValue(raw: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
-const STATUS_KEYS = ['tracked_models', 'total_models', 'models_tracked', 'models', 'tracked_providers', 'status_distribution', 'active_incidents'];
+const STATUS_KEYS = [
+  'tracked_models',
+  'total_models',
+  'models_tracked',
+  'models',
+  'tracked_providers',
+  'status_distribution',
+  'active_incidents',
+];
 
 function readValues(
   bodies: Record<HealthServiceEndpoint, unknown>,
@@ -578,7 +673,9 @@ function readValues(
   mentionedStatuses: Set<string>,
 ): HealthServiceValues {
   const values: HealthServiceValues = {};
-  const health = endpoints.health.ok ? unwrap(bodies.health, ['status', 'state', 'healthy', 'monitoring_active']) : undefined;
+  const health = endpoints.health.ok
+    ? unwrap(bodies.health, ['status', 'state', 'healthy', 'monitoring_active'])
+    : undefined;
   const status = endpoints.status.ok ? unwrap(bodies.status, STATUS_KEYS) : undefined;
   const metrics = endpoints.metrics.ok ? unwrap(bodies.metrics, STATUS_KEYS) : undefined;
   const cacheStats = endpoints.cacheStats.ok ? unwrap(bodies.cacheStats, ['caches', 'redis']) : undefined;
@@ -586,7 +683,8 @@ function readValues(
   if (health !== undefined) {
     const reader = new FieldReader('health', ignored);
     const rawStatus = health['status'] ?? health['state'] ?? health['healthy'];
-    if (typeof rawStatus === 'string' && rawStatus.trim() !== '') values.serviceStatus = rawStatus.trim().toLowerCase().slice(0, 32);
+    if (typeof rawStatus === 'string' && rawStatus.trim() !== '')
+      values.serviceStatus = rawStatus.trim().toLowerCase().slice(0, 32);
     else if (typeof rawStatus === 'boolean') values.serviceStatus = rawStatus ? 'healthy' : 'unhealthy';
     else if (rawStatus !== undefined && rawStatus !== null) {
       ignored.push(`health.status: expected a status word such as "healthy", got ${describe(rawStatus)}`);
@@ -597,7 +695,8 @@ function readValues(
 
   const statusReader = new FieldReader('status', ignored, mentionedStatuses);
   const metricsReader = new FieldReader('metrics', ignored, mentionedStatuses);
-  const counted = (keys: readonly string[]): number | undefined => statusReader.count(status, keys) ?? metricsReader.count(metrics, keys);
+  const counted = (keys: readonly string[]): number | undefined =>
+    statusReader.count(status, keys) ?? metricsReader.count(metrics, keys);
   const trackedModels = counted(['tracked_models', 'total_models', 'models_tracked', 'models']);
   const trackedProviders = counted(['tracked_providers', 'total_providers', 'providers_tracked', 'providers']);
   const trackedGateways = counted(['tracked_gateways', 'total_gateways', 'gateways_tracked', 'gateways']);
@@ -607,12 +706,15 @@ function readValues(
   if (trackedGateways !== undefined) values.trackedGateways = trackedGateways;
   if (activeIncidents !== undefined) values.activeIncidents = activeIncidents;
   if (values.monitoringActive === undefined) {
-    const monitoring = (status && monitoringFlag(status, statusReader)) ?? (metrics && monitoringFlag(metrics, metricsReader));
+    const monitoring =
+      (status && monitoringFlag(status, statusReader)) ?? (metrics && monitoringFlag(metrics, metricsReader));
     if (monitoring !== undefined) values.monitoringActive = monitoring;
   }
 
   const distribution =
-    distributionOf(status, statusReader) ?? distributionOf(metrics, metricsReader) ?? distributionFromCounts(metrics, metricsReader);
+    distributionOf(status, statusReader) ??
+    distributionOf(metrics, metricsReader) ??
+    distributionFromCounts(metrics, metricsReader);
   if (distribution !== undefined) values.statusDistribution = distribution;
 
   if (cacheStats !== undefined) {
@@ -670,7 +772,9 @@ function readCaches(body: JsonObject, reader: FieldReader): Record<string, boole
       name = labelValue(key);
       available = value;
     } else if (isObject(value)) {
-      const field = ['available', 'connected', 'healthy', 'status'].find((candidate) => candidate in value && value[candidate] !== null);
+      const field = ['available', 'connected', 'healthy', 'status'].find(
+        (candidate) => candidate in value && value[candidate] !== null,
+      );
       if (field === undefined) continue;
       name = labelValue(key);
       available = reader.flag(`${key}.${field}`, value[field]);

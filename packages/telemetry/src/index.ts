@@ -1,3 +1,19 @@
+/**
+ * Typed OpenTelemetry metric helpers for LLM gateways: provider health, latency, cost, tokens,
+ * circuit breakers, model health and the OpenTelemetry GenAI conventions. Depends on
+ * `@opentelemetry/api` only; pair it with any OpenTelemetry SDK, or with `@gatewayz/telemetry-node`.
+ *
+ * @example
+ * ```ts
+ * import { recordProviderResponseTime, incrementCostByProvider } from '@gatewayz/telemetry';
+ *
+ * recordProviderResponseTime('openai', 'gpt-4o-mini', 0.42);
+ * incrementCostByProvider('openai', 0.00018);
+ * ```
+ *
+ * @packageDocumentation
+ * @module @gatewayz/telemetry
+ */
 export {
   METRIC_CATALOG,
   METRIC_CATEGORIES,

@@ -41,14 +41,23 @@ export function validateModelCall(call: ModelCall): void {
   for (const field of ['provider', 'model'] as const) {
     const value = call[field];
     if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
-      invalid(field, `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`);
+      invalid(
+        field,
+        `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`,
+      );
     }
   }
   if (typeof call.responseTimeMs !== 'number' || !Number.isFinite(call.responseTimeMs) || call.responseTimeMs < 0) {
-    invalid('response_time', `Invalid model call: responseTimeMs must be a finite number >= 0, got ${String(call.responseTimeMs)}`);
+    invalid(
+      'response_time',
+      `Invalid model call: responseTimeMs must be a finite number >= 0, got ${String(call.responseTimeMs)}`,
+    );
   }
   if (!(MODEL_CALL_STATUSES as readonly string[]).includes(call.status)) {
-    invalid('status', `Invalid model call: unknown status "${String(call.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
+    invalid(
+      'status',
+      `Invalid model call: unknown status "${String(call.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`,
+    );
   }
   if (call.calledAt !== undefined && (!(call.calledAt instanceof Date) || Number.isNaN(call.calledAt.getTime()))) {
     invalid('called_at', 'Invalid model call: calledAt must be a valid Date');
@@ -59,7 +68,7 @@ export function validateModelCall(call: ModelCall): void {
 export function foldModelCall(entry: ModelCallAggregate | undefined, call: ModelCall): ModelCallAggregate {
   const at = call.calledAt ?? new Date();
   const success = call.status === 'success';
-  const message = success ? null : (call.errorMessage ?? null)?.slice(0, MAX_ERROR_MESSAGE_LENGTH) ?? null;
+  const message = success ? null : ((call.errorMessage ?? null)?.slice(0, MAX_ERROR_MESSAGE_LENGTH) ?? null);
   if (entry === undefined) {
     return {
       provider: call.provider,
@@ -90,13 +99,16 @@ export function foldModelCall(entry: ModelCallAggregate | undefined, call: Model
 }
 
 /** Validate and default the pagination and filters of a model-health query. */
-export function normaliseModelHealthQuery(query: ModelHealthQuery = {}): Required<Pick<ModelHealthQuery, 'limit' | 'offset'>> & ModelHealthQuery {
+export function normaliseModelHealthQuery(
+  query: ModelHealthQuery = {},
+): Required<Pick<ModelHealthQuery, 'limit' | 'offset'>> & ModelHealthQuery {
   const limit = query.limit ?? DEFAULT_MODEL_HEALTH_PAGE_SIZE;
   const offset = query.offset ?? 0;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MODEL_HEALTH_PAGE_SIZE) {
     invalid('limit', `limit must be an integer from 1 to ${MAX_MODEL_HEALTH_PAGE_SIZE}, got ${String(query.limit)}`);
   }
-  if (!Number.isInteger(offset) || offset < 0) invalid('offset', `offset must be an integer >= 0, got ${String(query.offset)}`);
+  if (!Number.isInteger(offset) || offset < 0)
+    invalid('offset', `offset must be an integer >= 0, got ${String(query.offset)}`);
   if (query.status !== undefined && !(MODEL_CALL_STATUSES as readonly string[]).includes(query.status)) {
     invalid('status', `unknown status "${String(query.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
   }
@@ -108,15 +120,22 @@ export function normaliseModelHealthQuery(query: ModelHealthQuery = {}): Require
 
 /** Validate `getUnhealthyModels` arguments. */
 export function validateUnhealthyQuery(errorThreshold: number, minCalls: number): void {
-  if (typeof errorThreshold !== 'number' || !Number.isFinite(errorThreshold) || errorThreshold < 0 || errorThreshold > 1) {
+  if (
+    typeof errorThreshold !== 'number' ||
+    !Number.isFinite(errorThreshold) ||
+    errorThreshold < 0 ||
+    errorThreshold > 1
+  ) {
     invalid('error_threshold', `error_threshold must be a number from 0 to 1, got ${String(errorThreshold)}`);
   }
-  if (!Number.isInteger(minCalls) || minCalls < 1) invalid('min_calls', `min_calls must be an integer >= 1, got ${String(minCalls)}`);
+  if (!Number.isInteger(minCalls) || minCalls < 1)
+    invalid('min_calls', `min_calls must be an integer >= 1, got ${String(minCalls)}`);
 }
 
 /** Validate `deleteOlderThan` arguments. */
 export function validateRetentionDays(days: number): void {
-  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0) invalid('days', `days must be a number > 0, got ${String(days)}`);
+  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0)
+    invalid('days', `days must be a number > 0, got ${String(days)}`);
 }
 
 function errorRateOf(record: ModelHealthRecord): number {
@@ -218,7 +237,8 @@ export class MemoryModelHealthStore implements ModelHealthStore {
       record.lastResponseTimeMs = entry.lastResponseTimeMs;
       record.lastStatus = entry.lastStatus;
       record.lastCalledAt = entry.lastCalledAt;
-      if (entry.lastErrorMessage !== null) record.lastErrorMessage = entry.lastErrorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH);
+      if (entry.lastErrorMessage !== null)
+        record.lastErrorMessage = entry.lastErrorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH);
     }
     record.updatedAt = now;
   }
@@ -236,7 +256,9 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
     const { limit, offset, provider, status } = normaliseModelHealthQuery(query);
     const matching = this.sorted().filter(
-      (record) => (provider === undefined || record.provider === provider) && (status === undefined || record.lastStatus === status),
+      (record) =>
+        (provider === undefined || record.provider === provider) &&
+        (status === undefined || record.lastStatus === status),
     );
     return { items: matching.slice(offset, offset + limit), total: matching.length, limit, offset };
   }
@@ -296,5 +318,13 @@ export class MemoryModelHealthStore implements ModelHealthStore {
 }
 
 function compareKeys(a: ModelHealthRecord, b: ModelHealthRecord): number {
-  return a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0;
+  return a.provider < b.provider
+    ? -1
+    : a.provider > b.provider
+      ? 1
+      : a.model < b.model
+        ? -1
+        : a.model > b.model
+          ? 1
+          : 0;
 }

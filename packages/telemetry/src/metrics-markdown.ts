@@ -26,12 +26,18 @@ const CATEGORY_TITLES: Record<MetricCategory, string> = {
 const QUERY_EXAMPLES: ReadonlyArray<[string, string]> = [
   ['Provider health score', 'gatewayz_provider_health_score'],
   ['Average error rate by provider', 'avg by (provider) (provider_error_rate)'],
-  ['p95 provider latency', 'histogram_quantile(0.95, sum by (provider, le) (rate(provider_response_time_seconds_bucket[5m])))'],
+  [
+    'p95 provider latency',
+    'histogram_quantile(0.95, sum by (provider, le) (rate(provider_response_time_seconds_bucket[5m])))',
+  ],
   ['Cost per provider per hour (USD)', 'sum by (provider) (increase(gatewayz_cost_by_provider_total[1h]))'],
   ['Open circuit breakers', 'gatewayz_circuit_breaker_state{state="open"} == 1'],
   ['Inference requests per second by model', 'sum by (model) (rate(model_inference_requests_total[5m]))'],
   ['Token usage by model', 'sum by (model, token_type) (rate(tokens_used_total[5m]))'],
-  ['Cache hit ratio', 'sum(rate(cache_hits_total[5m])) / (sum(rate(cache_hits_total[5m])) + sum(rate(cache_misses_total[5m])))'],
+  [
+    'Cache hit ratio',
+    'sum(rate(cache_hits_total[5m])) / (sum(rate(cache_hits_total[5m])) + sum(rate(cache_misses_total[5m])))',
+  ],
 ];
 
 /**
@@ -81,12 +87,17 @@ export function renderMetricsMarkdown(options: MetricsMarkdownOptions = {}): str
   for (const category of METRIC_CATEGORIES) {
     const inCategory = entries.filter(([, definition]) => definition.categories.includes(category));
     if (inCategory.length === 0) continue;
-    lines.push(`## ${CATEGORY_TITLES[category]}`, '', '| Metric | Type | Labels | Unit | Description |', '| --- | --- | --- | --- | --- |');
+    lines.push(
+      `## ${CATEGORY_TITLES[category]}`,
+      '',
+      '| Metric | Type | Labels | Unit | Description |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const [key, definition] of inCategory) {
       const labels = definition.labels
         .map((label) => {
-          const values = (definition.labelValues as Record<string, readonly string[] | undefined> | undefined)?.[label];
-          const optional = (definition.optionalLabels as readonly string[] | undefined)?.includes(label) ? ' (optional)' : '';
+          const values = definition.labelValues?.[label];
+          const optional = definition.optionalLabels?.includes(label) ? ' (optional)' : '';
           return `\`${label}\`${values ? ` (${values.join(' \\| ')})` : ''}${optional}`;
         })
         .join(', ');

@@ -55,7 +55,6 @@ interface PendingEntry {
   lastCalledAtMs: number;
 }
 
-
 function positiveInteger(option: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < 1) {
@@ -117,7 +116,10 @@ export class ModelHealthRecorder {
     }
     this.onInvalidCall = options.onInvalidCall ?? 'drop';
     if (this.onInvalidCall !== 'drop' && this.onInvalidCall !== 'throw') {
-      throw new TelemetryConfigurationError('onInvalidCall', `expected "drop" or "throw", got "${String(options.onInvalidCall)}"`);
+      throw new TelemetryConfigurationError(
+        'onInvalidCall',
+        `expected "drop" or "throw", got "${String(options.onInvalidCall)}"`,
+      );
     }
     this.telemetry = options.telemetry ?? getTelemetry();
     this.clock = options.clock ?? systemClock;
@@ -154,7 +156,11 @@ export class ModelHealthRecorder {
     const success = call.status === 'success';
     if (entry === undefined) {
       if (this.pendingModels >= this.maxPendingModels) {
-        this.drop('buffer_full', () => `${this.maxPendingModels} models are waiting to be written (is the store down?); new models' calls are dropped until a flush succeeds`);
+        this.drop(
+          'buffer_full',
+          () =>
+            `${this.maxPendingModels} models are waiting to be written (is the store down?); new models' calls are dropped until a flush succeeds`,
+        );
         return;
       }
       entry = {
@@ -168,7 +174,7 @@ export class ModelHealthRecorder {
         lastErrorMessage: null,
         lastCalledAtMs: at,
       };
-      if (byModel === undefined) this.pending.set(call.provider, (byModel = new Map()));
+      if (byModel === undefined) this.pending.set(call.provider, (byModel = new Map<string, PendingEntry>()));
       byModel.set(call.model, entry);
       this.pendingModels++;
     }
@@ -181,7 +187,9 @@ export class ModelHealthRecorder {
       entry.lastStatus = call.status;
       if (!success && typeof call.errorMessage === 'string') {
         entry.lastErrorMessage =
-          call.errorMessage.length > MAX_ERROR_MESSAGE_LENGTH ? call.errorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH) : call.errorMessage;
+          call.errorMessage.length > MAX_ERROR_MESSAGE_LENGTH
+            ? call.errorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH)
+            : call.errorMessage;
       }
     }
     this.pendingCallCount++;
@@ -223,7 +231,9 @@ export class ModelHealthRecorder {
       } catch {
         const delay = this.backoffDelay();
         if (this.clock.now() + delay > deadline) {
-          diag.error(`@gatewayz/telemetry: ${this.pendingCalls} model calls could not be written before shutdown: the model-health store is unavailable`);
+          diag.error(
+            `@gatewayz/telemetry: ${this.pendingCalls} model calls could not be written before shutdown: the model-health store is unavailable`,
+          );
           return { flushed: false, pendingCalls: this.pendingCalls };
         }
         // A referenced timer: an unref'd one could let the process exit mid-shutdown.
@@ -234,7 +244,14 @@ export class ModelHealthRecorder {
     }
   }
 
-  toJSON(): { pendingCalls: number; pendingModels: number; recorded: number; dropped: number; batchesWritten: number; failedFlushes: number } {
+  toJSON(): {
+    pendingCalls: number;
+    pendingModels: number;
+    recorded: number;
+    dropped: number;
+    batchesWritten: number;
+    failedFlushes: number;
+  } {
     return { pendingCalls: this.pendingCalls, pendingModels: this.pendingModels, ...this.stats };
   }
 
@@ -259,7 +276,8 @@ export class ModelHealthRecorder {
       this.inFlight = undefined;
       this.consecutiveFailures = 0;
       this.stats.batchesWritten++;
-      if (this.warned.delete('store_down')) diag.info('@gatewayz/telemetry: model-health store reachable again; pending calls written');
+      if (this.warned.delete('store_down'))
+        diag.info('@gatewayz/telemetry: model-health store reachable again; pending calls written');
     } catch (error) {
       this.lastError = error;
       this.consecutiveFailures++;
@@ -267,7 +285,10 @@ export class ModelHealthRecorder {
       this.telemetry.add('modelHealthFlushErrors', 1, {});
       if (!this.warned.has('store_down')) {
         this.warned.add('store_down');
-        diag.warn('@gatewayz/telemetry: writing model health failed; the batch is kept and retried with backoff', error);
+        diag.warn(
+          '@gatewayz/telemetry: writing model health failed; the batch is kept and retried with backoff',
+          error,
+        );
       }
     } finally {
       this.telemetry.set('modelHealthPendingCalls', this.pendingCalls, {});
@@ -323,7 +344,9 @@ export class ModelHealthRecorder {
     this.telemetry.add('modelHealthDropped', 1, { reason });
     if (!this.warned.has(`drop:${reason}`)) {
       this.warned.add(`drop:${reason}`);
-      diag.warn(`@gatewayz/telemetry: ${message()}. Further drops (reason "${reason}") are counted in gatewayz_model_health_dropped_total without a warning.`);
+      diag.warn(
+        `@gatewayz/telemetry: ${message()}. Further drops (reason "${reason}") are counted in gatewayz_model_health_dropped_total without a warning.`,
+      );
     }
   }
 }

@@ -18,9 +18,9 @@ export const systemClock: TrackerClock = {
 
 export interface PeriodicTask<T> {
   /** Run now, or join the run in flight; resolves with its result. */
-  tick(): Promise<T>;
+  tick(this: void): Promise<T>;
   /** Stop scheduling; resolves once a run in flight has finished. */
-  stop(): Promise<void>;
+  stop(this: void): Promise<void>;
 }
 
 /**

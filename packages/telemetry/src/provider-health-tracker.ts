@@ -6,7 +6,6 @@ import { providerHealthScore } from './health-score.js';
 import { startPeriodicTask, systemClock, type TrackerClock } from './periodic-task.js';
 import type { ModelHealthRecord, ModelHealthSource } from './model-health.js';
 
-
 /** What the tracker computed for one provider on its last tick. */
 export interface ProviderHealthSnapshot {
   readonly provider: string;
@@ -36,14 +35,19 @@ export interface ProviderHealthTrackerOptions {
 
 export interface ProviderHealthTracker {
   /** Stop ticking; resolves once a tick in flight has finished. */
-  stop(): Promise<void>;
+  stop(this: void): Promise<void>;
   /** Run one tick now (also used by tests); resolves with the new snapshot. */
-  tick(): Promise<readonly ProviderHealthSnapshot[]>;
+  tick(this: void): Promise<readonly ProviderHealthSnapshot[]>;
   /** The snapshot of the last successful tick, best health first. */
-  snapshot(): readonly ProviderHealthSnapshot[];
+  snapshot(this: void): readonly ProviderHealthSnapshot[];
   /** Health score of one provider from the last tick, or undefined when unknown. */
-  healthScore(provider: string): number | undefined;
-  toJSON(): { intervalMs: number; ticks: number; failures: number; providers: readonly ProviderHealthSnapshot[] };
+  healthScore(this: void, provider: string): number | undefined;
+  toJSON(this: void): {
+    intervalMs: number;
+    ticks: number;
+    failures: number;
+    providers: readonly ProviderHealthSnapshot[];
+  };
 }
 
 interface Counts {
@@ -109,7 +113,10 @@ class HourlyWindow {
 export function startProviderHealthTracker(options: ProviderHealthTrackerOptions): ProviderHealthTracker {
   const intervalMs = options.intervalMs ?? 30_000;
   if (!Number.isFinite(intervalMs) || intervalMs < 10) {
-    throw new TelemetryConfigurationError('intervalMs', `expected at least 10 milliseconds, got ${String(options.intervalMs)}`);
+    throw new TelemetryConfigurationError(
+      'intervalMs',
+      `expected at least 10 milliseconds, got ${String(options.intervalMs)}`,
+    );
   }
   if (options.source === undefined || typeof options.source.listAllModelHealth !== 'function') {
     throw new TelemetryConfigurationError('source', 'expected a model-health store with a listAllModelHealth() method');
@@ -136,9 +143,10 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       const calls = record.callCount;
       const totalResponseMs = (record.avgResponseTimeMs ?? 0) * calls;
       let byModel = previous.get(record.provider);
-      if (byModel === undefined) previous.set(record.provider, (byModel = new Map()));
+      if (byModel === undefined) previous.set(record.provider, (byModel = new Map<string, Counts>()));
       let before = byModel.get(record.model);
-      if (before === undefined) byModel.set(record.model, (before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 }));
+      if (before === undefined)
+        byModel.set(record.model, (before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 }));
       // A store that was reset reports fewer calls than before: the new counts are then the delta.
       const reset = calls < before.calls;
       const deltaCalls = reset ? calls : calls - before.calls;
@@ -203,13 +211,26 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       } else {
         availability = entry.total.successes > 0 ? 1 : 0;
         errorRate = entry.total.calls > 0 ? clamp01(entry.total.errors / entry.total.calls) : 0;
-        responseTimeSeconds = entry.total.calls > 0 ? Math.max(0, entry.total.totalResponseMs / entry.total.calls / 1000) : null;
+        responseTimeSeconds =
+          entry.total.calls > 0 ? Math.max(0, entry.total.totalResponseMs / entry.total.calls / 1000) : null;
       }
-      const healthScore = providerHealthScore({ availability, errorRate, responseTimeSeconds: responseTimeSeconds ?? 0 });
+      const healthScore = providerHealthScore({
+        availability,
+        errorRate,
+        responseTimeSeconds: responseTimeSeconds ?? 0,
+      });
       telemetry.setProviderAvailability(provider, availability);
       telemetry.setProviderErrorRate(provider, errorRate);
       telemetry.setProviderHealthScore(provider, healthScore);
-      result.push({ provider, models: entry.models, availability, errorRate, responseTimeSeconds, healthScore, windowed });
+      result.push({
+        provider,
+        models: entry.models,
+        availability,
+        errorRate,
+        responseTimeSeconds,
+        healthScore,
+        windowed,
+      });
     }
     result.sort((a, b) => b.healthScore - a.healthScore || a.provider.localeCompare(b.provider));
     return result;
@@ -224,7 +245,10 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
     } catch (error) {
       failures += 1;
       telemetry.add('providerHealthTrackerErrors', 1, {});
-      diag.error('@gatewayz/telemetry: provider health tracker tick failed; the next tick will run as scheduled', error);
+      diag.error(
+        '@gatewayz/telemetry: provider health tracker tick failed; the next tick will run as scheduled',
+        error,
+      );
     }
     return snapshot;
   };

@@ -22,11 +22,7 @@ export interface SeriesCell {
 }
 
 /** Why a label value was refused. */
-export type LabelRejection =
-  | 'invalid_label_type'
-  | 'empty_label'
-  | 'label_too_long'
-  | 'unknown_label_value';
+export type LabelRejection = 'invalid_label_type' | 'empty_label' | 'label_too_long' | 'unknown_label_value';
 
 export interface LabelRejectionDetail {
   readonly reason: LabelRejection;
@@ -131,7 +127,7 @@ export class SeriesStore {
   /** The cell for a label object keyed by the catalog's label names. */
   lookupLabels(labels: Readonly<Record<string, unknown>> | undefined): SeriesCell | undefined {
     if (labels === undefined) return this.lookup();
-    const names = this.definition.labels as readonly string[];
+    const names = this.definition.labels;
     const count = names.length;
     return this.lookup(
       count > 0 ? labels[names[0] as string] : undefined,
@@ -215,7 +211,7 @@ export class SeriesStore {
       this.lastRejection = { reason: 'invalid_label_type', label, value: raw };
       return undefined;
     }
-    const allowed = (this.definition.labelValues as Record<string, readonly string[] | undefined> | undefined)?.[label];
+    const allowed = this.definition.labelValues?.[label];
     if (allowed !== undefined) {
       if (allowed.includes(raw)) return raw;
       this.lastRejection = { reason: 'unknown_label_value', label, value: raw };

@@ -1,9 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AnomalyDetector,
-  type AnomalyDetectorOptions,
-  type DetectedAnomaly,
-} from '../src/anomaly-detector.js';
+import { AnomalyDetector, type AnomalyDetectorOptions, type DetectedAnomaly } from '../src/anomaly-detector.js';
 import { TelemetryConfigurationError } from '../src/errors.js';
 import { CollectingDiagLogger, createTelemetry, type MetricsHarness } from './helpers.js';
 
@@ -103,7 +99,12 @@ describe('AnomalyDetector: options', () => {
 
   it('has defaults an operator can reason about', () => {
     const detector = new AnomalyDetector({ clock: new TestClock(), telemetry: { recordAnomaly: () => {} } });
-    expect(detector.toJSON()).toMatchObject({ windowMs: 60_000, baselineWindowMs: 900_000, bucketMs: 10_000, cooldownMs: 300_000 });
+    expect(detector.toJSON()).toMatchObject({
+      windowMs: 60_000,
+      baselineWindowMs: 900_000,
+      bucketMs: 10_000,
+      cooldownMs: 300_000,
+    });
   });
 });
 
@@ -160,24 +161,33 @@ describe('AnomalyDetector: latency spikes', () => {
   it('calls no spike without enough baseline, nor with too few calls in the window', () => {
     const { detector, clock } = setup();
     // A provider that is slow from its first call has no baseline to spike against.
-    expect(send(detector, clock, { durationMs: 5 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 30, provider: 'new' })).toEqual([]);
+    expect(
+      send(detector, clock, { durationMs: 5 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 30, provider: 'new' }),
+    ).toEqual([]);
 
     send(detector, clock, { durationMs: 6 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 1, provider: 'quiet' });
     // A lull, then four slow calls: the window holds fewer than minSamples (5).
     clock.time += 2 * MINUTE;
-    expect(send(detector, clock, { durationMs: 4 * 5 * SECOND, everyMs: 5 * SECOND, latencySeconds: 9, provider: 'quiet' })).toEqual([]);
+    expect(
+      send(detector, clock, { durationMs: 4 * 5 * SECOND, everyMs: 5 * SECOND, latencySeconds: 9, provider: 'quiet' }),
+    ).toEqual([]);
     expect(detector.providerStats('quiet')?.window.latencySamples).toBe(4);
     // The fifth is enough.
-    expect(send(detector, clock, { durationMs: 5 * SECOND, everyMs: 5 * SECOND, latencySeconds: 9, provider: 'quiet' })).toMatchObject([
-      { type: 'latency_spike', provider: 'quiet', value: 9, baseline: 1, samples: 5 },
-    ]);
+    expect(
+      send(detector, clock, { durationMs: 5 * SECOND, everyMs: 5 * SECOND, latencySeconds: 9, provider: 'quiet' }),
+    ).toMatchObject([{ type: 'latency_spike', provider: 'quiet', value: 9, baseline: 1, samples: 5 }]);
   });
 
   it('takes latency from successful calls only', () => {
     const { detector, clock } = setup();
     send(detector, clock, { durationMs: 6 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 1 });
     // Slow failures (timeouts) are an error surge, not a latency spike.
-    const found = send(detector, clock, { durationMs: 2 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 30, fails: () => true });
+    const found = send(detector, clock, {
+      durationMs: 2 * MINUTE,
+      everyMs: 5 * SECOND,
+      latencySeconds: 30,
+      fails: () => true,
+    });
     expect(found.map((anomaly) => anomaly.type)).toEqual(['error_surge']);
     expect(detector.providerStats('openai')?.window.meanLatencySeconds).toBeNull();
   });
@@ -187,7 +197,12 @@ describe('AnomalyDetector: error surges', () => {
   it('reports a surge once the window has minSamples calls and crosses the threshold', async () => {
     const { detector, clock, anomalies } = setup();
     send(detector, clock, { durationMs: 6 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 1 });
-    const found = send(detector, clock, { durationMs: 5 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 1, fails: (index) => index % 2 === 0 });
+    const found = send(detector, clock, {
+      durationMs: 5 * MINUTE,
+      everyMs: 5 * SECOND,
+      latencySeconds: 1,
+      fails: (index) => index % 2 === 0,
+    });
     expect(found).toHaveLength(1);
     const [surge] = found as [DetectedAnomaly];
     expect(surge).toMatchObject({ type: 'error_surge', provider: 'openai', baseline: 0 });
@@ -202,7 +217,9 @@ describe('AnomalyDetector: error surges', () => {
     expect(found).toEqual([]);
     clock.time += 5 * SECOND;
     // Without a baseline the threshold alone decides.
-    expect(detector.observe({ provider: 'openai', success: false })).toMatchObject([{ type: 'error_surge', baseline: null, value: 1, samples: 10 }]);
+    expect(detector.observe({ provider: 'openai', success: false })).toMatchObject([
+      { type: 'error_surge', baseline: null, value: 1, samples: 10 },
+    ]);
   });
 
   it('does not call a chronically failing provider a surge, but does call a rise above its usual rate', () => {
@@ -210,7 +227,9 @@ describe('AnomalyDetector: error surges', () => {
     // 40% errors is this provider's normal.
     send(detector, clock, { durationMs: 6 * MINUTE, everyMs: SECOND, fails: (index) => index % 5 < 2 });
     // 45%, spread evenly: within minIncrease (0.1) of the usual rate.
-    expect(send(detector, clock, { durationMs: 2 * MINUTE, everyMs: SECOND, fails: (index) => (index * 9) % 20 < 9 })).toEqual([]);
+    expect(
+      send(detector, clock, { durationMs: 2 * MINUTE, everyMs: SECOND, fails: (index) => (index * 9) % 20 < 9 }),
+    ).toEqual([]);
     const baseline = detector.providerStats('openai')?.baseline.errorRate as number;
     expect(baseline).toBeGreaterThan(0.39);
     const found = send(detector, clock, { durationMs: 2 * MINUTE, everyMs: SECOND, fails: (index) => index % 10 < 7 });
@@ -306,7 +325,12 @@ describe('AnomalyDetector: isolation, bounds and bad input', () => {
       },
     });
     send(detector, clock, { durationMs: 6 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 1 });
-    const found = send(detector, clock, { durationMs: 2 * MINUTE, everyMs: 5 * SECOND, latencySeconds: 20, fails: (index) => index % 2 === 0 });
+    const found = send(detector, clock, {
+      durationMs: 2 * MINUTE,
+      everyMs: 5 * SECOND,
+      latencySeconds: 20,
+      fails: (index) => index % 2 === 0,
+    });
     expect(found.map((anomaly) => anomaly.type)).toEqual(['error_surge']);
     expect(seen).toEqual(found);
     expect(await anomalies('error_surge')).toBe(1);

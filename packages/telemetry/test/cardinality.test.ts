@@ -50,9 +50,9 @@ describe('series limit', () => {
       ).toBe(1);
     }
     // Open labels fold into "other"; the closed `status` label keeps its value.
-    expect(
-      collected.value('model_inference_requests', { provider: 'other', model: 'other', status: 'success' }),
-    ).toBe(990);
+    expect(collected.value('model_inference_requests', { provider: 'other', model: 'other', status: 'success' })).toBe(
+      990,
+    );
     expect(collected.value(OVERFLOW, { metric: 'model_inference_requests' })).toBe(990);
   });
 
@@ -79,7 +79,9 @@ describe('series limit', () => {
     telemetry.recordModelInference('openai', 'e', 'error');
 
     const collected = await collect();
-    expect(collected.value('model_inference_requests', { provider: 'other', model: 'other', status: 'success' })).toBe(1);
+    expect(collected.value('model_inference_requests', { provider: 'other', model: 'other', status: 'success' })).toBe(
+      1,
+    );
     expect(collected.value('model_inference_requests', { provider: 'other', model: 'other', status: 'error' })).toBe(2);
     expect(collected.total('model_inference_requests')).toBe(5);
   });
@@ -187,6 +189,8 @@ describe('label normalisation', () => {
     telemetry.recordTokensUsed('openai', 'gpt-4o', ' input' as 'input', 1);
     const collected = await collect();
     expect(collected.metric('tokens_used')).toBeUndefined();
-    expect(collected.value('gatewayz_telemetry_dropped', { reason: 'unknown_label_value', metric: 'tokens_used' })).toBe(1);
+    expect(
+      collected.value('gatewayz_telemetry_dropped', { reason: 'unknown_label_value', metric: 'tokens_used' }),
+    ).toBe(1);
   });
 });

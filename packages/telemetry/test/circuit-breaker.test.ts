@@ -93,9 +93,9 @@ describe('setCircuitBreakerState', () => {
     const collected = await collect();
     expectState(collected, 'openai', 'open');
     expect(statesOf(collected, 'groq')).toEqual({});
-    expect(
-      collected.value('gatewayz_telemetry_dropped', { reason: 'unknown_label_value', metric: STATE_METRIC }),
-    ).toBe(6);
+    expect(collected.value('gatewayz_telemetry_dropped', { reason: 'unknown_label_value', metric: STATE_METRIC })).toBe(
+      6,
+    );
   });
 
   it('drops an invalid provider label without touching other providers', async () => {
@@ -253,7 +253,11 @@ describe('bindCircuitBreakerMetrics with a real opossum CircuitBreaker', () => {
       },
       { errorThresholdPercentage: 1, volumeThreshold: 1, resetTimeout: 50, timeout: false },
     );
-    const baseline = { open: breaker.listenerCount('open'), halfOpen: breaker.listenerCount('halfOpen'), close: breaker.listenerCount('close') };
+    const baseline = {
+      open: breaker.listenerCount('open'),
+      halfOpen: breaker.listenerCount('halfOpen'),
+      close: breaker.listenerCount('close'),
+    };
     try {
       const unbind = bindCircuitBreakerMetrics(breaker, 'openai', telemetry);
       expectState(await collect(), 'openai', 'closed');

@@ -85,7 +85,13 @@ describe('module-level helpers delegate to the shared instance', () => {
     setModelUptime24h('gpt-4o', 0.99);
     setTokenEfficiency('gpt-4o-mini', 1.25);
     recordModelInference('openai', 'gpt-4o', 'rate_limited', 0.1);
-    recordGenAiOperation({ operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o', durationSeconds: 0.5, inputTokens: 3 });
+    recordGenAiOperation({
+      operationName: 'chat',
+      providerName: 'openai',
+      requestModel: 'gpt-4o',
+      durationSeconds: 0.5,
+      inputTokens: 3,
+    });
     incrementCostByProvider('openai', 0.002);
     recordTokensUsed('anthropic', 'claude', 'output', 9);
     recordTokenUsage('openai', 'gpt-4o', 10, 40);
@@ -109,7 +115,9 @@ describe('module-level helpers delegate to the shared instance', () => {
     expect(c.value('gatewayz_model_uptime_24h', { model: 'gpt-4o' })).toBe(0.99);
     expect(c.value('gatewayz_token_efficiency', { model: 'gpt-4o-mini' })).toBe(1.25);
     expect(c.value('gatewayz_token_efficiency', { model: 'gpt-4o' })).toBe(4);
-    expect(c.value('model_inference_requests', { provider: 'openai', model: 'gpt-4o', status: 'rate_limited' })).toBe(1);
+    expect(c.value('model_inference_requests', { provider: 'openai', model: 'gpt-4o', status: 'rate_limited' })).toBe(
+      1,
+    );
     expect(c.histogram('model_inference_duration_seconds', { provider: 'openai', model: 'gpt-4o' })?.count).toBe(1);
     expect(
       c.histogram('gen_ai.client.operation.duration', {
@@ -139,7 +147,14 @@ describe('module-level helpers delegate to the shared instance', () => {
     expect(() => recordProviderResponseTime('openai', Number.NaN)).not.toThrow();
     expect(() => setCircuitBreakerState('openai', 'opened' as 'open')).not.toThrow();
     const c = await collect();
-    expect(c.value('gatewayz_telemetry_dropped', { reason: 'not_a_number', metric: 'provider_response_time_seconds' })).toBe(1);
-    expect(c.value('gatewayz_telemetry_dropped', { reason: 'unknown_label_value', metric: 'gatewayz_circuit_breaker_state' })).toBe(1);
+    expect(
+      c.value('gatewayz_telemetry_dropped', { reason: 'not_a_number', metric: 'provider_response_time_seconds' }),
+    ).toBe(1);
+    expect(
+      c.value('gatewayz_telemetry_dropped', {
+        reason: 'unknown_label_value',
+        metric: 'gatewayz_circuit_breaker_state',
+      }),
+    ).toBe(1);
   });
 });

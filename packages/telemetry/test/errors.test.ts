@@ -56,7 +56,12 @@ describe('TelemetryConfigurationError from GatewayTelemetry options', () => {
   });
 
   it('accepts valid options, including an empty prefix', () => {
-    const telemetry = new GatewayTelemetry({ prefix: '', maxSeriesPerMetric: 1, maxLabelLength: 1, onInvalidInput: 'throw' });
+    const telemetry = new GatewayTelemetry({
+      prefix: '',
+      maxSeriesPerMetric: 1,
+      maxLabelLength: 1,
+      onInvalidInput: 'throw',
+    });
     expect(telemetry.prefix).toBe('');
     expect(telemetry.metricName('providerHealthScore')).toBe('provider_health_score');
     expect(new GatewayTelemetry({ prefix: 'acme_' }).metricName('costByProvider')).toBe('acme_cost_by_provider');
@@ -67,25 +72,36 @@ describe('TelemetryConfigurationError from other entry points', () => {
   it('rejects a tracker interval under 10 ms', () => {
     const source = new MemoryModelHealthStore();
     const error = configurationError(() =>
-      startProviderHealthTracker({ source, intervalMs: 5, clock: new ManualClock(), telemetry: new GatewayTelemetry() }),
+      startProviderHealthTracker({
+        source,
+        intervalMs: 5,
+        clock: new ManualClock(),
+        telemetry: new GatewayTelemetry(),
+      }),
     );
     expect(error.option).toBe('intervalMs');
     expect(error.message).toContain('got 5');
-    expect(configurationError(() => startProviderHealthTracker({ source, intervalMs: Number.NaN, clock: new ManualClock() })).option).toBe(
-      'intervalMs',
-    );
+    expect(
+      configurationError(() => startProviderHealthTracker({ source, intervalMs: Number.NaN, clock: new ManualClock() }))
+        .option,
+    ).toBe('intervalMs');
   });
 
   it('rejects a tracker source without listAllModelHealth', () => {
     const error = configurationError(() =>
-      startProviderHealthTracker({ source: {} as ModelHealthSource, clock: new ManualClock(), telemetry: new GatewayTelemetry() }),
+      startProviderHealthTracker({
+        source: {} as ModelHealthSource,
+        clock: new ManualClock(),
+        telemetry: new GatewayTelemetry(),
+      }),
     );
     expect(error.option).toBe('source');
   });
 
   it('rejects a negative price, naming the price', () => {
     const error = configurationError(
-      () => new PricingTable({ openai: { 'gpt-4o-mini': { inputPerMillionTokens: 0.15, outputPerMillionTokens: -0.6 } } }),
+      () =>
+        new PricingTable({ openai: { 'gpt-4o-mini': { inputPerMillionTokens: 0.15, outputPerMillionTokens: -0.6 } } }),
     );
     expect(error.option).toBe('pricing.openai.gpt-4o-mini.outputPerMillionTokens');
     expect(error.message).toContain('-0.6');

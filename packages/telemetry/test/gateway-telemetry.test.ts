@@ -119,9 +119,15 @@ describe('GatewayTelemetry model helpers', () => {
     telemetry.recordModelInference('openai', 'gpt-4o', 'error');
 
     const collected = await collect();
-    expect(collected.value('model_inference_requests', { provider: 'openai', model: 'gpt-4o', status: 'success' })).toBe(2);
-    expect(collected.value('model_inference_requests', { provider: 'openai', model: 'gpt-4o', status: 'timeout' })).toBe(1);
-    expect(collected.value('model_inference_requests', { provider: 'openai', model: 'gpt-4o', status: 'error' })).toBe(1);
+    expect(
+      collected.value('model_inference_requests', { provider: 'openai', model: 'gpt-4o', status: 'success' }),
+    ).toBe(2);
+    expect(
+      collected.value('model_inference_requests', { provider: 'openai', model: 'gpt-4o', status: 'timeout' }),
+    ).toBe(1);
+    expect(collected.value('model_inference_requests', { provider: 'openai', model: 'gpt-4o', status: 'error' })).toBe(
+      1,
+    );
 
     const duration = collected.histogram('model_inference_duration_seconds', { provider: 'openai', model: 'gpt-4o' });
     expect(duration?.count).toBe(3); // the call without a duration is counted but not observed

@@ -67,7 +67,9 @@ describe('startGenAiSpan / endGenAiSpan', () => {
 
   it('sets only the attributes it was given', () => {
     const tracer = tracerProvider.getTracer('test');
-    endGenAiSpan(startGenAiSpan(tracer, { operationName: 'embeddings', providerName: 'mistral', requestModel: 'mistral-embed' }));
+    endGenAiSpan(
+      startGenAiSpan(tracer, { operationName: 'embeddings', providerName: 'mistral', requestModel: 'mistral-embed' }),
+    );
 
     const [finished] = exporter.getFinishedSpans();
     expect(finished?.name).toBe('embeddings mistral-embed');
@@ -164,7 +166,12 @@ describe('recordGenAiOperation', () => {
 
   it('defaults the response model to the request model', async () => {
     const { telemetry, collect } = setup();
-    telemetry.recordGenAiOperation({ operationName: 'chat', providerName: 'anthropic', requestModel: 'claude', durationSeconds: 1 });
+    telemetry.recordGenAiOperation({
+      operationName: 'chat',
+      providerName: 'anthropic',
+      requestModel: 'claude',
+      durationSeconds: 1,
+    });
     const [point] = (await collect()).points(DURATION);
     expect(point?.attributes).toEqual({
       'gen_ai.operation.name': 'chat',

@@ -7,7 +7,13 @@ import {
   type HealthServicePoller,
   type HealthServicePollerOptions,
 } from '../src/health-service-poller.js';
-import { CollectingDiagLogger, ManualClock, createTelemetry, type CollectedMetrics, type MetricsHarness } from './helpers.js';
+import {
+  CollectingDiagLogger,
+  ManualClock,
+  createTelemetry,
+  type CollectedMetrics,
+  type MetricsHarness,
+} from './helpers.js';
 
 /** How the fake health service answers one path. */
 type Behaviour =
@@ -163,7 +169,8 @@ async function setup(overrides: Partial<HealthServicePollerOptions> = {}, prefix
 async function polled(poller: HealthServicePoller, count: number): Promise<void> {
   const deadline = performance.now() + 5_000;
   while (poller.toJSON().polls < count) {
-    if (performance.now() > deadline) throw new Error(`poller finished ${poller.toJSON().polls} polls, expected ${count}`);
+    if (performance.now() > deadline)
+      throw new Error(`poller finished ${poller.toJSON().polls} polls, expected ${count}`);
     await new Promise<void>((resolve) => setTimeout(resolve, 2));
   }
 }
@@ -183,13 +190,17 @@ function gauges(collected: CollectedMetrics) {
 
 function distribution(collected: CollectedMetrics): Record<string, number> {
   return Object.fromEntries(
-    collected.points('gatewayz_health_status_distribution').map((point) => [String(point.attributes['status']), point.value as number]),
+    collected
+      .points('gatewayz_health_status_distribution')
+      .map((point) => [String(point.attributes['status']), point.value as number]),
   );
 }
 
 function caches(collected: CollectedMetrics): Record<string, number> {
   return Object.fromEntries(
-    collected.points('gatewayz_health_cache_available').map((point) => [String(point.attributes['cache_type']), point.value as number]),
+    collected
+      .points('gatewayz_health_cache_available')
+      .map((point) => [String(point.attributes['cache_type']), point.value as number]),
   );
 }
 
@@ -203,17 +214,20 @@ describe('startHealthServicePoller: options', () => {
     [{ url: 'http://health-service', intervalMs: Number.NaN }, 'intervalMs'],
     [{ url: 'http://health-service', timeoutMs: 0 }, 'timeoutMs'],
     [{ url: 'http://health-service', maxResponseBytes: 1.5 }, 'maxResponseBytes'],
-  ] as Array<[HealthServicePollerOptions, string]>)('rejects %j with a TelemetryConfigurationError naming %s', (options, option) => {
-    let thrown: unknown;
-    try {
-      startHealthServicePoller({ ...options, clock: new ManualClock() });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(TelemetryConfigurationError);
-    expect((thrown as TelemetryConfigurationError).option).toBe(option);
-    expect((thrown as Error).message).toMatch(/expected|pass/);
-  });
+  ] as Array<[HealthServicePollerOptions, string]>)(
+    'rejects %j with a TelemetryConfigurationError naming %s',
+    (options, option) => {
+      let thrown: unknown;
+      try {
+        startHealthServicePoller({ ...options, clock: new ManualClock() });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(TelemetryConfigurationError);
+      expect((thrown as TelemetryConfigurationError).option).toBe(option);
+      expect((thrown as Error).message).toMatch(/expected|pass/);
+    },
+  );
 });
 
 describe('startHealthServicePoller: a healthy service', () => {
@@ -270,7 +284,12 @@ describe('startHealthServicePoller: a healthy service', () => {
     services.push(service);
     const { telemetry, harness } = createTelemetry();
     harnesses.push(harness);
-    const poller = startHealthServicePoller({ url: `${service.url}/`, clock: new ManualClock(START), telemetry, runImmediately: false });
+    const poller = startHealthServicePoller({
+      url: `${service.url}/`,
+      clock: new ManualClock(START),
+      telemetry,
+      runImmediately: false,
+    });
     pollers.push(poller);
     const poll = await poller.tick();
     expect(poll.ok).toBe(true);
@@ -298,7 +317,10 @@ describe('startHealthServicePoller: failures', () => {
     await polled(poller, 1);
 
     service.set('/status', { kind: 'json', status: 500, body: { error: 'boom' } });
-    service.set('/cache/stats', { kind: 'json', body: { redis: { available: false }, system_health: { available: true } } });
+    service.set('/cache/stats', {
+      kind: 'json',
+      body: { redis: { available: false }, system_health: { available: true } },
+    });
     await clock.advance(INTERVAL);
     await polled(poller, 2);
     const failed = poller.lastPoll();
@@ -306,7 +328,12 @@ describe('startHealthServicePoller: failures', () => {
     expect(failed?.endpoints.status).toMatchObject({ ok: false, httpStatus: 500, failure: { reason: 'http_error' } });
 
     let collected = await collect();
-    expect(gauges(collected)).toMatchObject({ up: 0, scrapeErrors: 1, lastSuccessfulScrape: START / 1000, trackedModels: 50 });
+    expect(gauges(collected)).toMatchObject({
+      up: 0,
+      scrapeErrors: 1,
+      lastSuccessfulScrape: START / 1000,
+      trackedModels: 50,
+    });
     // The endpoints that answered still update their gauges.
     expect(caches(collected)).toEqual({ redis: 0, system_health: 1 });
     expect(clock.pendingTimers).toBe(1);
@@ -321,7 +348,11 @@ describe('startHealthServicePoller: failures', () => {
     await clock.advance(INTERVAL);
     await polled(poller, 4);
     collected = await collect();
-    expect(gauges(collected)).toMatchObject({ up: 1, scrapeErrors: 2, lastSuccessfulScrape: (START + 3 * INTERVAL) / 1000 });
+    expect(gauges(collected)).toMatchObject({
+      up: 1,
+      scrapeErrors: 2,
+      lastSuccessfulScrape: (START + 3 * INTERVAL) / 1000,
+    });
     expect(poller.toJSON().consecutiveFailures).toBe(0);
   });
 
@@ -356,7 +387,10 @@ describe('startHealthServicePoller: failures', () => {
     service.set('/health', { kind: 'raw', contentType: 'application/json', body: 'null' });
     const poll = await poller.tick();
     expect(poll.endpoints.status.failure?.reason).toBe('malformed_json');
-    expect(poll.endpoints.metrics.failure).toMatchObject({ reason: 'malformed_json', message: expect.stringContaining('an array') });
+    expect(poll.endpoints.metrics.failure).toMatchObject({
+      reason: 'malformed_json',
+      message: expect.stringContaining('an array'),
+    });
     expect(poll.endpoints.health.failure?.reason).toBe('malformed_json');
     const collected = await collect();
     // One failed poll is one error, however many of its requests failed.
@@ -399,8 +433,17 @@ describe('startHealthServicePoller: failures', () => {
     service.set('/health', { kind: 'json', body: { status: 'unhealthy', monitoring_active: false } });
     await clock.advance(5_000);
     const poll = await poller.tick();
-    expect(poll).toMatchObject({ ok: true, up: false, values: { serviceStatus: 'unhealthy', monitoringActive: false } });
-    expect(gauges(await collect())).toMatchObject({ up: 0, scrapeErrors: 0, monitoringActive: 0, lastSuccessfulScrape: (START + 5_000) / 1000 });
+    expect(poll).toMatchObject({
+      ok: true,
+      up: false,
+      values: { serviceStatus: 'unhealthy', monitoringActive: false },
+    });
+    expect(gauges(await collect())).toMatchObject({
+      up: 0,
+      scrapeErrors: 0,
+      monitoringActive: 0,
+      lastSuccessfulScrape: (START + 5_000) / 1000,
+    });
   });
 });
 
@@ -419,7 +462,10 @@ describe('startHealthServicePoller: liberal reading', () => {
       },
     });
     service.set('/health', { kind: 'json', body: { status: 'healthy', monitoring_active: 'maybe' } });
-    service.set('/cache/stats', { kind: 'json', body: { redis: { available: 'perhaps' }, system_health: { available: false } } });
+    service.set('/cache/stats', {
+      kind: 'json',
+      body: { redis: { available: 'perhaps' }, system_health: { available: false } },
+    });
     const poll = await poller.tick();
 
     expect(poll.ok).toBe(true);
@@ -455,12 +501,24 @@ describe('startHealthServicePoller: liberal reading', () => {
   it('understands alternative shapes: envelopes, totals, arrays, /metrics counts and cache flags', async () => {
     const { service, collect, poller } = await setup();
     service.set('/health', { kind: 'raw', contentType: 'text/plain; charset=utf-8', body: 'OK\n' });
-    service.set('/status', { kind: 'json', body: { data: { total_models: 12, providers: ['a', 'b', 'c'], incidents: [{ id: 1 }] } } });
+    service.set('/status', {
+      kind: 'json',
+      body: { data: { total_models: 12, providers: ['a', 'b', 'c'], incidents: [{ id: 1 }] } },
+    });
     service.set('/metrics', {
       kind: 'json',
-      body: { total_gateways: '4', monitoring: { active: 1 }, healthy_models: 10, degraded_models: 2, unhealthy_models: 0 },
+      body: {
+        total_gateways: '4',
+        monitoring: { active: 1 },
+        healthy_models: 10,
+        degraded_models: 2,
+        unhealthy_models: 0,
+      },
     });
-    service.set('/cache/stats', { kind: 'json', body: { caches: { redis: true, memory: { status: 'connected' }, disk_available: 0, updated_at: '2025-12-24' } } });
+    service.set('/cache/stats', {
+      kind: 'json',
+      body: { caches: { redis: true, memory: { status: 'connected' }, disk_available: 0, updated_at: '2025-12-24' } },
+    });
     const poll = await poller.tick();
 
     expect(poll.ok).toBe(true);
@@ -541,7 +599,13 @@ describe('startHealthServicePoller: lifecycle', () => {
 
   it('toJSON() reports the last poll', async () => {
     const { poller } = await setup();
-    expect(poller.toJSON()).toMatchObject({ polls: 0, lastSuccessAt: null, lastPoll: null, intervalMs: INTERVAL, timeoutMs: REQUEST_TIMEOUT });
+    expect(poller.toJSON()).toMatchObject({
+      polls: 0,
+      lastSuccessAt: null,
+      lastPoll: null,
+      intervalMs: INTERVAL,
+      timeoutMs: REQUEST_TIMEOUT,
+    });
     const poll = await poller.tick();
     expect(poller.lastPoll()).toBe(poll);
     expect(JSON.parse(JSON.stringify(poller))).toMatchObject({ polls: 1, lastPoll: { ok: true, up: true } });

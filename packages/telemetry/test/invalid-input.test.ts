@@ -34,31 +34,156 @@ const asString = (value: unknown) => value as string;
 const asNumber = (value: unknown) => value as number;
 
 const BAD_INPUT: readonly BadInputCase[] = [
-  { title: 'NaN latency', reason: 'not_a_number', metric: 'provider_response_time_seconds', record: (t) => t.recordProviderResponseTime('openai', Number.NaN) },
-  { title: 'a string where a number belongs', reason: 'not_a_number', metric: 'gatewayz_cost_by_provider', record: (t) => t.incrementCostByProvider('openai', asNumber('0.5')) },
-  { title: 'NaN gauge', reason: 'not_a_number', metric: 'gatewayz_provider_health_score', record: (t) => t.setProviderHealthScore('openai', Number.NaN) },
-  { title: '+Infinity latency', reason: 'not_finite', metric: 'provider_response_time_seconds', record: (t) => t.recordProviderResponseTime('openai', Infinity) },
-  { title: '-Infinity cost', reason: 'not_finite', metric: 'gatewayz_cost_by_provider', record: (t) => t.incrementCostByProvider('openai', -Infinity) },
-  { title: 'Infinity in-progress delta', reason: 'not_finite', metric: 'fastapi_requests_in_progress', record: (t) => t.trackHttpRequestInProgress('GET', '/', asNumber(Infinity) as 1) },
-  { title: 'negative duration', reason: 'out_of_range', metric: 'provider_response_time_seconds', record: (t) => t.recordProviderResponseTime('openai', -0.1) },
-  { title: 'negative database duration', reason: 'out_of_range', metric: 'database_query_duration_seconds', record: (t) => t.recordDatabaseQuery('select', -1) },
-  { title: 'negative cost', reason: 'out_of_range', metric: 'gatewayz_cost_by_provider', record: (t) => t.incrementCostByProvider('openai', -0.01) },
-  { title: 'health score above 1', reason: 'out_of_range', metric: 'gatewayz_provider_health_score', record: (t) => t.setProviderHealthScore('openai', 1.01) },
-  { title: 'error rate below 0', reason: 'out_of_range', metric: 'provider_error_rate', record: (t) => t.setProviderErrorRate('openai', -0.5) },
-  { title: 'model uptime above 1', reason: 'out_of_range', metric: 'gatewayz_model_uptime_24h', record: (t) => t.setModelUptime24h('gpt-4o', 2) },
-  { title: 'negative trial count', reason: 'out_of_range', metric: 'trial_active', record: (t) => t.setTrialActiveCount(-1) },
-  { title: 'empty provider', reason: 'empty_label', metric: 'provider_response_time_seconds', record: (t) => t.recordProviderResponseTime('', 0.1) },
-  { title: 'whitespace provider', reason: 'empty_label', metric: 'gatewayz_cost_by_provider', record: (t) => t.incrementCostByProvider(' \t\n ', 0.1) },
-  { title: 'control characters only', reason: 'empty_label', metric: 'cache_hits', record: (t) => t.recordCacheHit('\u0000\u0007\u001b') },
-  { title: 'empty model', reason: 'empty_label', metric: 'credits_used', record: (t) => t.recordCreditsUsed('openai', '', 1) },
-  { title: 'over-long provider', reason: 'label_too_long', metric: 'provider_response_time_seconds', record: (t) => t.recordProviderResponseTime('p'.repeat(129), 0.1) },
-  { title: 'number label', reason: 'invalid_label_type', metric: 'provider_response_time_seconds', record: (t) => t.recordProviderResponseTime(asString(42), 0.1) },
-  { title: 'undefined label', reason: 'invalid_label_type', metric: 'gatewayz_cost_by_provider', record: (t) => t.incrementCostByProvider(asString(undefined), 1) },
-  { title: 'null label', reason: 'invalid_label_type', metric: 'cache_misses', record: (t) => t.recordCacheMiss(asString(null)) },
-  { title: 'object label', reason: 'invalid_label_type', metric: 'gatewayz_provider_health_score', record: (t) => t.setProviderHealthScore(asString({ name: 'openai' }), 0.5) },
-  { title: 'unknown inference status', reason: 'unknown_label_value', metric: 'model_inference_requests', record: (t) => t.recordModelInference('openai', 'gpt-4o', asString('failed') as 'error') },
-  { title: 'unknown token type', reason: 'unknown_label_value', metric: 'tokens_used', record: (t) => t.recordTokensUsed('openai', 'gpt-4o', asString('cached') as 'input', 5) },
-  { title: 'unknown circuit state', reason: 'unknown_label_value', metric: 'gatewayz_circuit_breaker_state', record: (t) => t.setCircuitBreakerState('openai', asString('opened') as 'open') },
+  {
+    title: 'NaN latency',
+    reason: 'not_a_number',
+    metric: 'provider_response_time_seconds',
+    record: (t) => t.recordProviderResponseTime('openai', Number.NaN),
+  },
+  {
+    title: 'a string where a number belongs',
+    reason: 'not_a_number',
+    metric: 'gatewayz_cost_by_provider',
+    record: (t) => t.incrementCostByProvider('openai', asNumber('0.5')),
+  },
+  {
+    title: 'NaN gauge',
+    reason: 'not_a_number',
+    metric: 'gatewayz_provider_health_score',
+    record: (t) => t.setProviderHealthScore('openai', Number.NaN),
+  },
+  {
+    title: '+Infinity latency',
+    reason: 'not_finite',
+    metric: 'provider_response_time_seconds',
+    record: (t) => t.recordProviderResponseTime('openai', Infinity),
+  },
+  {
+    title: '-Infinity cost',
+    reason: 'not_finite',
+    metric: 'gatewayz_cost_by_provider',
+    record: (t) => t.incrementCostByProvider('openai', -Infinity),
+  },
+  {
+    title: 'Infinity in-progress delta',
+    reason: 'not_finite',
+    metric: 'fastapi_requests_in_progress',
+    record: (t) => t.trackHttpRequestInProgress('GET', '/', asNumber(Infinity) as 1),
+  },
+  {
+    title: 'negative duration',
+    reason: 'out_of_range',
+    metric: 'provider_response_time_seconds',
+    record: (t) => t.recordProviderResponseTime('openai', -0.1),
+  },
+  {
+    title: 'negative database duration',
+    reason: 'out_of_range',
+    metric: 'database_query_duration_seconds',
+    record: (t) => t.recordDatabaseQuery('select', -1),
+  },
+  {
+    title: 'negative cost',
+    reason: 'out_of_range',
+    metric: 'gatewayz_cost_by_provider',
+    record: (t) => t.incrementCostByProvider('openai', -0.01),
+  },
+  {
+    title: 'health score above 1',
+    reason: 'out_of_range',
+    metric: 'gatewayz_provider_health_score',
+    record: (t) => t.setProviderHealthScore('openai', 1.01),
+  },
+  {
+    title: 'error rate below 0',
+    reason: 'out_of_range',
+    metric: 'provider_error_rate',
+    record: (t) => t.setProviderErrorRate('openai', -0.5),
+  },
+  {
+    title: 'model uptime above 1',
+    reason: 'out_of_range',
+    metric: 'gatewayz_model_uptime_24h',
+    record: (t) => t.setModelUptime24h('gpt-4o', 2),
+  },
+  {
+    title: 'negative trial count',
+    reason: 'out_of_range',
+    metric: 'trial_active',
+    record: (t) => t.setTrialActiveCount(-1),
+  },
+  {
+    title: 'empty provider',
+    reason: 'empty_label',
+    metric: 'provider_response_time_seconds',
+    record: (t) => t.recordProviderResponseTime('', 0.1),
+  },
+  {
+    title: 'whitespace provider',
+    reason: 'empty_label',
+    metric: 'gatewayz_cost_by_provider',
+    record: (t) => t.incrementCostByProvider(' \t\n ', 0.1),
+  },
+  {
+    title: 'control characters only',
+    reason: 'empty_label',
+    metric: 'cache_hits',
+    record: (t) => t.recordCacheHit('\u0000\u0007\u001b'),
+  },
+  {
+    title: 'empty model',
+    reason: 'empty_label',
+    metric: 'credits_used',
+    record: (t) => t.recordCreditsUsed('openai', '', 1),
+  },
+  {
+    title: 'over-long provider',
+    reason: 'label_too_long',
+    metric: 'provider_response_time_seconds',
+    record: (t) => t.recordProviderResponseTime('p'.repeat(129), 0.1),
+  },
+  {
+    title: 'number label',
+    reason: 'invalid_label_type',
+    metric: 'provider_response_time_seconds',
+    record: (t) => t.recordProviderResponseTime(asString(42), 0.1),
+  },
+  {
+    title: 'undefined label',
+    reason: 'invalid_label_type',
+    metric: 'gatewayz_cost_by_provider',
+    record: (t) => t.incrementCostByProvider(asString(undefined), 1),
+  },
+  {
+    title: 'null label',
+    reason: 'invalid_label_type',
+    metric: 'cache_misses',
+    record: (t) => t.recordCacheMiss(asString(null)),
+  },
+  {
+    title: 'object label',
+    reason: 'invalid_label_type',
+    metric: 'gatewayz_provider_health_score',
+    record: (t) => t.setProviderHealthScore(asString({ name: 'openai' }), 0.5),
+  },
+  {
+    title: 'unknown inference status',
+    reason: 'unknown_label_value',
+    metric: 'model_inference_requests',
+    record: (t) => t.recordModelInference('openai', 'gpt-4o', asString('failed') as 'error'),
+  },
+  {
+    title: 'unknown token type',
+    reason: 'unknown_label_value',
+    metric: 'tokens_used',
+    record: (t) => t.recordTokensUsed('openai', 'gpt-4o', asString('cached') as 'input', 5),
+  },
+  {
+    title: 'unknown circuit state',
+    reason: 'unknown_label_value',
+    metric: 'gatewayz_circuit_breaker_state',
+    record: (t) => t.setCircuitBreakerState('openai', asString('opened') as 'open'),
+  },
 ];
 
 describe('invalid input is dropped and counted', () => {
@@ -174,7 +299,10 @@ describe('invalid input warnings', () => {
     expect(logger.ownWarnings).toHaveLength(4);
     const joined = logger.ownWarnings.join('\n');
     for (const reason of ['not_a_number', 'not_finite', 'empty_label', 'unknown_label_value']) {
-      expect(logger.ownWarnings.filter((message) => message.includes(`"${reason}"`)), reason).toHaveLength(1);
+      expect(
+        logger.ownWarnings.filter((message) => message.includes(`"${reason}"`)),
+        reason,
+      ).toHaveLength(1);
     }
     // The first warning names the metric and the value so the developer can find the call site.
     expect(joined).toContain('provider_response_time_seconds got NaN');
@@ -186,7 +314,9 @@ describe('invalid input warnings', () => {
     expect(collected.value(DROPPED, { reason: 'not_a_number', metric: 'gatewayz_cost_by_provider' })).toBe(50);
     expect(collected.value(DROPPED, { reason: 'not_finite', metric: 'provider_response_time_seconds' })).toBe(10);
     expect(collected.value(DROPPED, { reason: 'empty_label', metric: 'cache_hits' })).toBe(10);
-    expect(collected.value(DROPPED, { reason: 'unknown_label_value', metric: 'gatewayz_circuit_breaker_state' })).toBe(2);
+    expect(collected.value(DROPPED, { reason: 'unknown_label_value', metric: 'gatewayz_circuit_breaker_state' })).toBe(
+      2,
+    );
   });
 
   it('warns again for a new telemetry instance', () => {

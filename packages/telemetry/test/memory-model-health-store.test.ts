@@ -38,7 +38,14 @@ describe('MemoryModelHealthStore', () => {
     store.recordCall(call({ model: 'gpt-4o-mini', status: 'network_error' }));
 
     const record = await store.getModelHealth('openai', 'gpt-4o');
-    expect(record).toMatchObject({ provider: 'openai', model: 'gpt-4o', callCount: 6, successCount: 3, errorCount: 3, lastStatus: 'success' });
+    expect(record).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-4o',
+      callCount: 6,
+      successCount: 3,
+      errorCount: 3,
+      lastStatus: 'success',
+    });
     const mini = await store.getModelHealth('openai', 'gpt-4o-mini');
     expect(mini).toMatchObject({ callCount: 1, successCount: 0, errorCount: 1, lastStatus: 'network_error' });
     expect(await store.getModelHealth('openai', 'unknown')).toBeUndefined();
@@ -141,7 +148,10 @@ describe('MemoryModelHealthStore', () => {
   it('applies a batch once per batch id', async () => {
     const store = new MemoryModelHealthStore();
     const entry = foldModelCall(foldModelCall(undefined, call()), call({ status: 'error' }));
-    await store.applyBatch({ id: 'batch-1', entries: [entry, foldModelCall(undefined, call({ model: 'gpt-4o-mini' }))] });
+    await store.applyBatch({
+      id: 'batch-1',
+      entries: [entry, foldModelCall(undefined, call({ model: 'gpt-4o-mini' }))],
+    });
     await store.applyBatch({ id: 'batch-1', entries: [entry] });
     expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2, errorCount: 1 });
     expect(await store.getModelHealth('openai', 'gpt-4o-mini')).toMatchObject({ callCount: 1 });

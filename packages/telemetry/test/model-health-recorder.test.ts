@@ -54,7 +54,13 @@ describe('ModelHealthRecorder', () => {
   it('folds calls in memory and writes them in one batch per interval', async () => {
     const { recorder, store, clock } = setup();
     for (let index = 0; index < 1000; index++) {
-      recorder.recordModelCall(call({ responseTimeMs: index % 2 === 0 ? 100 : 300, status: index % 10 === 0 ? 'error' : 'success', errorMessage: 'boom' }));
+      recorder.recordModelCall(
+        call({
+          responseTimeMs: index % 2 === 0 ? 100 : 300,
+          status: index % 10 === 0 ? 'error' : 'success',
+          errorMessage: 'boom',
+        }),
+      );
     }
     recorder.recordModelCall(call({ model: 'gpt-4o-mini' }));
     expect(recorder.pendingCalls).toBe(1001);
@@ -151,7 +157,11 @@ describe('ModelHealthRecorder', () => {
     expect((await collect()).value('gatewayz_model_health_dropped', { reason: 'invalid_call' })).toBe(bad.length);
     expect(recorder.pendingCalls).toBe(0);
 
-    const strict = new ModelHealthRecorder({ store: new MemoryModelHealthStore(), clock: new ManualClock(), onInvalidCall: 'throw' });
+    const strict = new ModelHealthRecorder({
+      store: new MemoryModelHealthStore(),
+      clock: new ManualClock(),
+      onInvalidCall: 'throw',
+    });
     expect(() => strict.recordModelCall(call({ status: 'exploded' as 'error' }))).toThrow(TelemetryInputError);
     await strict.close();
   });
@@ -165,10 +175,18 @@ describe('ModelHealthRecorder', () => {
 
   it('keeps the newest call in the last* fields when calls arrive out of order', async () => {
     const { recorder, store } = setup();
-    recorder.recordModelCall(call({ status: 'rate_limited', responseTimeMs: 10, calledAt: new Date('2025-01-01T00:00:10Z') }));
-    recorder.recordModelCall(call({ status: 'success', responseTimeMs: 99, calledAt: new Date('2025-01-01T00:00:05Z') }));
+    recorder.recordModelCall(
+      call({ status: 'rate_limited', responseTimeMs: 10, calledAt: new Date('2025-01-01T00:00:10Z') }),
+    );
+    recorder.recordModelCall(
+      call({ status: 'success', responseTimeMs: 99, calledAt: new Date('2025-01-01T00:00:05Z') }),
+    );
     await recorder.flush();
-    expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ lastStatus: 'rate_limited', lastResponseTimeMs: 10, callCount: 2 });
+    expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({
+      lastStatus: 'rate_limited',
+      lastResponseTimeMs: 10,
+      callCount: 2,
+    });
   });
 
   it('flushes everything on close and drops calls recorded afterwards', async () => {
@@ -194,7 +212,9 @@ describe('ModelHealthRecorder', () => {
     const store = new MemoryModelHealthStore();
     expect(() => new ModelHealthRecorder({ store, flushIntervalMs: 0 })).toThrow(TelemetryConfigurationError);
     expect(() => new ModelHealthRecorder({ store, maxPendingModels: -1 })).toThrow(TelemetryConfigurationError);
-    expect(() => new ModelHealthRecorder({ store, retryInitialDelayMs: 100, retryMaxDelayMs: 50 })).toThrow(TelemetryConfigurationError);
+    expect(() => new ModelHealthRecorder({ store, retryInitialDelayMs: 100, retryMaxDelayMs: 50 })).toThrow(
+      TelemetryConfigurationError,
+    );
     expect(() => new ModelHealthRecorder({ store: {} as ModelHealthStore })).toThrow(TelemetryConfigurationError);
   });
 });

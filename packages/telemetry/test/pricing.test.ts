@@ -15,8 +15,13 @@ const table = new PricingTable({
 describe('PricingTable', () => {
   it('turns token usage into USD from per-million prices', () => {
     // 1200 * 0.15 / 1e6 + 300 * 0.6 / 1e6 = 0.00018 + 0.00018
-    expect(table.cost({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1200, outputTokens: 300 })).toBeCloseTo(0.00036, 15);
-    expect(table.cost({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1_000_000, outputTokens: 1_000_000 })).toBeCloseTo(0.75, 12);
+    expect(table.cost({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1200, outputTokens: 300 })).toBeCloseTo(
+      0.00036,
+      15,
+    );
+    expect(
+      table.cost({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1_000_000, outputTokens: 1_000_000 }),
+    ).toBeCloseTo(0.75, 12);
     expect(
       table.cost({ provider: 'anthropic', model: 'claude-3-5-sonnet', inputTokens: 2000, outputTokens: 500 }),
     ).toBeCloseTo(0.006 + 0.0075 + 0.0005, 15);
@@ -29,7 +34,9 @@ describe('PricingTable', () => {
 
   it('treats missing usage and missing prices as zero', () => {
     expect(table.cost({ provider: 'openai', model: 'gpt-4o-mini' })).toBe(0);
-    expect(table.cost({ provider: 'openai', model: 'input-only', inputTokens: 500_000, outputTokens: 1_000_000 })).toBe(1);
+    expect(table.cost({ provider: 'openai', model: 'input-only', inputTokens: 500_000, outputTokens: 1_000_000 })).toBe(
+      1,
+    );
   });
 
   it('returns undefined for an unknown model or provider', () => {

@@ -198,7 +198,11 @@ describe('startProviderHealthTracker', () => {
     const mixed = tracker.snapshot().find((entry) => entry.provider === 'mixed');
     expect(mixed).toMatchObject({ windowed: false, availability: 1, errorRate: 0.25 });
     expect(mixed?.healthScore).toBe(mixedFirst?.healthScore);
-    expect(providerGauges(collected, 'mixed')).toEqual({ availability: 1, errorRate: 0.25, healthScore: mixedFirst?.healthScore });
+    expect(providerGauges(collected, 'mixed')).toEqual({
+      availability: 1,
+      errorRate: 0.25,
+      healthScore: mixedFirst?.healthScore,
+    });
   });
 
   it('windows a provider as a whole when only one of its models saw calls', async () => {
@@ -276,7 +280,9 @@ describe('startProviderHealthTracker', () => {
     const { telemetry, collect } = setup();
     const clock = new ManualClock();
     const source = countingSource(seededStore());
-    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: 1000, runImmediately: false }));
+    const tracker = track(
+      startProviderHealthTracker({ source, clock, telemetry, intervalMs: 1000, runImmediately: false }),
+    );
     await clock.advance(999);
     expect(source.reads).toBe(0);
     expect(tracker.snapshot()).toEqual([]);

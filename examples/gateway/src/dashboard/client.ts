@@ -22,7 +22,6 @@ export interface DashboardClientConfig {
  */
 export function dashboardClient(config: DashboardClientConfig): void {
   type Health = 'healthy' | 'degraded' | 'unhealthy';
-  type Direction = 'ascending' | 'descending';
 
   interface ModelItem {
     provider: string;
@@ -61,7 +60,12 @@ export function dashboardClient(config: DashboardClientConfig): void {
   }
   interface Summary {
     metrics?: {
-      providers?: { total_providers: number; healthy_providers: number; degraded_providers: number; unavailable_providers: number };
+      providers?: {
+        total_providers: number;
+        healthy_providers: number;
+        degraded_providers: number;
+        unavailable_providers: number;
+      };
     };
   }
   interface Column {
@@ -122,7 +126,7 @@ export function dashboardClient(config: DashboardClientConfig): void {
   }
   const SVG = 'http://www.w3.org/2000/svg';
   function svg(tag: string, attributes: Record<string, string | number> = {}, text?: string): SVGElement {
-    const node = document.createElementNS(SVG, tag) as SVGElement;
+    const node = document.createElementNS(SVG, tag);
     for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
     if (text !== undefined) node.textContent = text;
     return node;
@@ -145,12 +149,36 @@ export function dashboardClient(config: DashboardClientConfig): void {
   // State (mirrored in the address bar, so a filtered view can be bookmarked)
   // ---------------------------------------------------------------------------------------------
   const columns: Column[] = [
-    { key: 'health', label: 'Health', numeric: false, sortValue: (m) => HEALTH_RANK[healthOf(m)], cell: (m) => badge(healthOf(m)) },
+    {
+      key: 'health',
+      label: 'Health',
+      numeric: false,
+      sortValue: (m) => HEALTH_RANK[healthOf(m)],
+      cell: (m) => badge(healthOf(m)),
+    },
     { key: 'provider', label: 'Provider', numeric: false, sortValue: (m) => m.provider, cell: (m) => m.provider },
     { key: 'model', label: 'Model', numeric: false, sortValue: (m) => m.model, cell: (m) => m.model },
-    { key: 'call_count', label: 'Calls', numeric: true, sortValue: (m) => m.call_count, cell: (m) => integer(m.call_count) },
-    { key: 'error_count', label: 'Errors', numeric: true, sortValue: (m) => m.error_count, cell: (m) => integer(m.error_count) },
-    { key: 'success_rate', label: 'Success rate', numeric: true, sortValue: (m) => m.success_rate, cell: (m) => percent(m.success_rate) },
+    {
+      key: 'call_count',
+      label: 'Calls',
+      numeric: true,
+      sortValue: (m) => m.call_count,
+      cell: (m) => integer(m.call_count),
+    },
+    {
+      key: 'error_count',
+      label: 'Errors',
+      numeric: true,
+      sortValue: (m) => m.error_count,
+      cell: (m) => integer(m.error_count),
+    },
+    {
+      key: 'success_rate',
+      label: 'Success rate',
+      numeric: true,
+      sortValue: (m) => m.success_rate,
+      cell: (m) => percent(m.success_rate),
+    },
     {
       key: 'avg_response_time_ms',
       label: 'Avg latency',
@@ -171,7 +199,11 @@ export function dashboardClient(config: DashboardClientConfig): void {
       numeric: false,
       sortValue: (m) => m.last_status,
       cell: (m) => {
-        const span = el('span', { class: `status status--${m.last_status === 'success' ? 'ok' : 'failed'}` }, m.last_status);
+        const span = el(
+          'span',
+          { class: `status status--${m.last_status === 'success' ? 'ok' : 'failed'}` },
+          m.last_status,
+        );
         if (m.last_error_message !== null && m.last_error_message !== '') span.title = m.last_error_message;
         return span;
       },
@@ -193,7 +225,8 @@ export function dashboardClient(config: DashboardClientConfig): void {
     const raw = params.get(name);
     if (raw === null || raw.trim() === '') return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max || (integerOnly && !Number.isInteger(value))) return fallback;
+    if (!Number.isFinite(value) || value < min || value > max || (integerOnly && !Number.isInteger(value)))
+      return fallback;
     return value;
   };
   const state = {
@@ -204,7 +237,7 @@ export function dashboardClient(config: DashboardClientConfig): void {
       : config.defaultPageSize,
     offset: fromParam('offset', 0, 0, Number.MAX_SAFE_INTEGER, true),
     sortKey: columns.some((column) => column.key === params.get('sort')) ? (params.get('sort') as string) : 'provider',
-    sortDirection: (params.get('dir') === 'descending' ? 'descending' : 'ascending') as Direction,
+    sortDirection: params.get('dir') === 'descending' ? 'descending' : 'ascending',
     errorThreshold: fromParam('error_threshold', config.defaultErrorThreshold, 0, 1, false),
     paused: false,
     token: sessionStorage.getItem(config.tokenStorageKey) ?? '',
@@ -222,7 +255,8 @@ export function dashboardClient(config: DashboardClientConfig): void {
       next.set('sort', state.sortKey);
       next.set('dir', state.sortDirection);
     }
-    if (state.errorThreshold !== config.defaultErrorThreshold) next.set('error_threshold', String(state.errorThreshold));
+    if (state.errorThreshold !== config.defaultErrorThreshold)
+      next.set('error_threshold', String(state.errorThreshold));
     const query = next.toString();
     history.replaceState(null, '', `${location.pathname}${query === '' ? '' : `?${query}`}`);
   }
@@ -283,7 +317,9 @@ export function dashboardClient(config: DashboardClientConfig): void {
       let provider: string | undefined;
       for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/g)) {
         if (pair[1] === 'provider') {
-          provider = (pair[2] as string).replace(/\\(.)/g, (_all, escaped: string) => (escaped === 'n' ? '\n' : escaped));
+          provider = (pair[2] as string).replace(/\\(.)/g, (_all, escaped: string) =>
+            escaped === 'n' ? '\n' : escaped,
+          );
         }
       }
       const value = Number(match[3]);
@@ -327,17 +363,37 @@ export function dashboardClient(config: DashboardClientConfig): void {
   function renderStats(outcome: Outcome<Stats>): void {
     if (!outcome.ok) return;
     const stats = outcome.value;
-    setKpi('models', integer(stats.total_models), stats.total_models, `across ${integer(stats.total_providers)} providers`);
+    setKpi(
+      'models',
+      integer(stats.total_models),
+      stats.total_models,
+      `across ${integer(stats.total_providers)} providers`,
+    );
     setKpi('calls', integer(stats.total_calls), stats.total_calls, 'recorded provider attempts');
-    setKpi('success-rate', stats.total_calls > 0 ? percent(stats.success_rate) : '—', stats.success_rate, 'of all recorded calls');
+    setKpi(
+      'success-rate',
+      stats.total_calls > 0 ? percent(stats.success_rate) : '—',
+      stats.success_rate,
+      'of all recorded calls',
+    );
     setKpi('avg-latency', milliseconds(stats.avg_response_time_ms), stats.avg_response_time_ms, 'call-weighted mean');
   }
 
   function renderSummary(outcome: Outcome<Summary>): void {
     const providers = outcome.ok ? outcome.value.metrics?.providers : undefined;
     const note = providers === undefined ? 'metrics unavailable' : `of ${integer(providers.total_providers)} providers`;
-    setKpi('providers-healthy', providers ? integer(providers.healthy_providers) : '—', providers ? providers.healthy_providers : null, note);
-    setKpi('providers-degraded', providers ? integer(providers.degraded_providers) : '—', providers ? providers.degraded_providers : null, note);
+    setKpi(
+      'providers-healthy',
+      providers ? integer(providers.healthy_providers) : '—',
+      providers ? providers.healthy_providers : null,
+      note,
+    );
+    setKpi(
+      'providers-degraded',
+      providers ? integer(providers.degraded_providers) : '—',
+      providers ? providers.degraded_providers : null,
+      note,
+    );
     setKpi(
       'providers-unavailable',
       providers ? integer(providers.unavailable_providers) : '—',
@@ -391,7 +447,8 @@ export function dashboardClient(config: DashboardClientConfig): void {
           el('span', { class: 'sort__icon', 'aria-hidden': 'true' }, indicator),
         );
         button.addEventListener('click', () => {
-          if (state.sortKey === column.key) state.sortDirection = state.sortDirection === 'ascending' ? 'descending' : 'ascending';
+          if (state.sortKey === column.key)
+            state.sortDirection = state.sortDirection === 'ascending' ? 'descending' : 'ascending';
           else {
             state.sortKey = column.key;
             state.sortDirection = 'ascending';
@@ -410,7 +467,8 @@ export function dashboardClient(config: DashboardClientConfig): void {
   function renderRows(): void {
     const page = state.page;
     if (page === undefined) return;
-    const column = columns.find((candidate) => candidate.key === state.sortKey) ?? (columns[1] as Column);
+    const column: Column | undefined = columns.find((candidate) => candidate.key === state.sortKey) ?? columns[1];
+    if (column === undefined) return;
     const sorted = [...page.items].sort((a, b) => compareItems(a, b, column));
     if (sorted.length === 0) {
       const filtered = state.provider !== '' || state.status !== '';
@@ -421,7 +479,9 @@ export function dashboardClient(config: DashboardClientConfig): void {
           el(
             'td',
             { colspan: String(columns.length) },
-            filtered ? 'No models match these filters.' : 'No model calls recorded yet: send traffic through the gateway.',
+            filtered
+              ? 'No models match these filters.'
+              : 'No model calls recorded yet: send traffic through the gateway.',
           ),
         ),
       );
@@ -431,7 +491,11 @@ export function dashboardClient(config: DashboardClientConfig): void {
           const health = healthOf(item);
           const tr = el('tr', { 'data-provider': item.provider, 'data-model': item.model, 'data-health': health });
           for (const col of columns) {
-            const cell = el(col.key === 'model' ? 'th' : 'td', { 'data-column': col.key, class: col.numeric ? 'num' : '' }, col.cell(item));
+            const cell = el(
+              col.key === 'model' ? 'th' : 'td',
+              { 'data-column': col.key, class: col.numeric ? 'num' : '' },
+              col.cell(item),
+            );
             if (col.key === 'model') cell.setAttribute('scope', 'row');
             tr.append(cell);
           }
@@ -441,7 +505,10 @@ export function dashboardClient(config: DashboardClientConfig): void {
     }
     const first = page.total === 0 || page.items.length === 0 ? 0 : page.offset + 1;
     const last = page.offset + page.items.length;
-    pageInfo.textContent = first === 0 ? `Showing 0 of ${integer(page.total)}` : `Showing ${integer(first)}–${integer(last)} of ${integer(page.total)}`;
+    pageInfo.textContent =
+      first === 0
+        ? `Showing 0 of ${integer(page.total)}`
+        : `Showing ${integer(first)}–${integer(last)} of ${integer(page.total)}`;
     pageInfo.dataset['first'] = String(first);
     pageInfo.dataset['last'] = String(last);
     pageInfo.dataset['total'] = String(page.total);
@@ -459,7 +526,9 @@ export function dashboardClient(config: DashboardClientConfig): void {
     const wanted = ['', ...[...names].sort()];
     const current = Array.from(providerSelect.options, (option) => option.value);
     if (wanted.length === current.length && wanted.every((value, index) => value === current[index])) return;
-    providerSelect.replaceChildren(...wanted.map((value) => el('option', { value }, value === '' ? 'All providers' : value)));
+    providerSelect.replaceChildren(
+      ...wanted.map((value) => el('option', { value }, value === '' ? 'All providers' : value)),
+    );
     providerSelect.value = state.provider;
   }
 
@@ -494,7 +563,14 @@ export function dashboardClient(config: DashboardClientConfig): void {
         svg('title', {}, `${entry.provider}: ${format(entry.value)}`),
         svg('text', { x: 0, y: y + 17, class: 'chart__label' }, name),
         svg('rect', { x: labelWidth, y: y + 4, width: barWidth, height: 18, rx: 3, class: 'chart__track' }),
-        svg('rect', { x: labelWidth, y: y + 4, width: Math.max(share > 0 ? 2 : 0, share * barWidth).toFixed(1), height: 18, rx: 3, class: 'chart__bar' }),
+        svg('rect', {
+          x: labelWidth,
+          y: y + 4,
+          width: Math.max(share > 0 ? 2 : 0, share * barWidth).toFixed(1),
+          height: 18,
+          rx: 3,
+          class: 'chart__bar',
+        }),
         svg('text', { x: labelWidth + barWidth + 6, y: y + 17, class: 'chart__value' }, format(entry.value)),
       );
       chart.append(group);
@@ -503,7 +579,9 @@ export function dashboardClient(config: DashboardClientConfig): void {
   }
 
   function renderProviders(costs: Map<string, number> | undefined): void {
-    const names = [...new Set([...state.providers.map((provider) => provider.provider), ...(costs?.keys() ?? [])])].sort();
+    const names = [
+      ...new Set([...state.providers.map((provider) => provider.provider), ...(costs?.keys() ?? [])]),
+    ].sort();
     const byName = new Map(state.providers.map((provider) => [provider.provider, provider]));
     const table = byId<HTMLTableSectionElement>('provider-rows');
     if (names.length === 0) {
@@ -518,8 +596,16 @@ export function dashboardClient(config: DashboardClientConfig): void {
             el('th', { scope: 'row' }, name),
             el('td', { class: 'num', 'data-column': 'total_models' }, summary ? integer(summary.total_models) : '—'),
             el('td', { class: 'num', 'data-column': 'total_calls' }, summary ? integer(summary.total_calls) : '—'),
-            el('td', { class: 'num', 'data-column': 'success_rate' }, summary && summary.total_calls > 0 ? percent(summary.success_rate) : '—'),
-            el('td', { class: 'num', 'data-column': 'avg_response_time_ms' }, milliseconds(summary?.avg_response_time_ms)),
+            el(
+              'td',
+              { class: 'num', 'data-column': 'success_rate' },
+              summary && summary.total_calls > 0 ? percent(summary.success_rate) : '—',
+            ),
+            el(
+              'td',
+              { class: 'num', 'data-column': 'avg_response_time_ms' },
+              milliseconds(summary?.avg_response_time_ms),
+            ),
             el('td', { class: 'num', 'data-column': 'cost' }, costs === undefined ? '—' : usd(costs.get(name) ?? 0)),
           );
         }),
@@ -529,22 +615,48 @@ export function dashboardClient(config: DashboardClientConfig): void {
       const summary = byName.get(name);
       return { provider: name, value: summary && summary.total_calls > 0 ? summary.success_rate : undefined };
     });
-    const latencyEntries = names.map((name) => ({ provider: name, value: byName.get(name)?.avg_response_time_ms ?? undefined }));
-    const costEntries = names.map((name) => ({ provider: name, value: costs === undefined ? undefined : (costs.get(name) ?? 0) }));
+    const latencyEntries = names.map((name) => ({
+      provider: name,
+      value: byName.get(name)?.avg_response_time_ms ?? undefined,
+    }));
+    const costEntries = names.map((name) => ({
+      provider: name,
+      value: costs === undefined ? undefined : (costs.get(name) ?? 0),
+    }));
     const maxOf = (entries: Array<{ value: number | undefined }>): number =>
       entries.reduce((max, entry) => (entry.value !== undefined && entry.value > max ? entry.value : max), 0);
-    barChart(byId('chart-success'), 'Success rate by provider', successEntries, (v) => (v === undefined ? '—' : percent(v)), 1, 'success');
-    barChart(byId('chart-latency'), 'Average response time by provider', latencyEntries, milliseconds, maxOf(latencyEntries), 'latency');
+    barChart(
+      byId('chart-success'),
+      'Success rate by provider',
+      successEntries,
+      (v) => (v === undefined ? '—' : percent(v)),
+      1,
+      'success',
+    );
+    barChart(
+      byId('chart-latency'),
+      'Average response time by provider',
+      latencyEntries,
+      milliseconds,
+      maxOf(latencyEntries),
+      'latency',
+    );
     barChart(byId('chart-cost'), 'Cost by provider (USD)', costEntries, usd, maxOf(costEntries), 'cost');
     byId('cost-note').textContent =
-      costs === undefined ? 'Cost unavailable: /prometheus/metrics/business could not be read.' : 'Cost: gatewayz_cost_by_provider_total since the gateway started.';
+      costs === undefined
+        ? 'Cost unavailable: /prometheus/metrics/business could not be read.'
+        : 'Cost: gatewayz_cost_by_provider_total since the gateway started.';
   }
 
   /** After a 401 nothing stale stays on screen: the figures would look current but are not. */
   function renderLockedOut(): void {
     state.page = undefined;
     rows.replaceChildren(
-      el('tr', { class: 'empty' }, el('td', { colspan: String(columns.length) }, 'No data: the gateway needs a bearer token (see above).')),
+      el(
+        'tr',
+        { class: 'empty' },
+        el('td', { colspan: String(columns.length) }, 'No data: the gateway needs a bearer token (see above).'),
+      ),
     );
     pageInfo.textContent = '';
     prevButton.disabled = true;
@@ -566,8 +678,13 @@ export function dashboardClient(config: DashboardClientConfig): void {
           ? 'Unauthorized (401): this gateway requires a bearer token. Enter its METRICS_TOKEN under “API token” and press Save.'
           : 'Unauthorized (401): the gateway rejected the saved token. Check it under “API token” and press Save again.';
     }
-    const failures = outcomes.filter((outcome): outcome is { ok: false; status: number; message: string } => !outcome.ok && outcome.status !== 401);
-    const text = failures.length === 0 ? '' : `Some data could not be loaded: ${[...new Set(failures.map((failure) => failure.message))].join('; ')}`;
+    const failures = outcomes.filter(
+      (outcome): outcome is { ok: false; status: number; message: string } => !outcome.ok && outcome.status !== 401,
+    );
+    const text =
+      failures.length === 0
+        ? ''
+        : `Some data could not be loaded: ${[...new Set(failures.map((failure) => failure.message))].join('; ')}`;
     if (loadError.textContent !== text) loadError.textContent = text;
     loadError.hidden = text === '';
     return unauthorized;
@@ -650,7 +767,11 @@ export function dashboardClient(config: DashboardClientConfig): void {
       }
       refreshes++;
       body.dataset['refreshes'] = String(refreshes);
-      body.dataset['state'] = unauthorized ? 'unauthorized' : outcomes.every((outcome) => outcome.ok) ? 'ready' : 'error';
+      body.dataset['state'] = unauthorized
+        ? 'unauthorized'
+        : outcomes.every((outcome) => outcome.ok)
+          ? 'ready'
+          : 'error';
     } catch (failure) {
       if (!signal.aborted) {
         loadError.hidden = false;
@@ -674,7 +795,9 @@ export function dashboardClient(config: DashboardClientConfig): void {
     ...config.statuses.map((status) => el('option', { value: status }, status)),
   );
   statusSelect.value = state.status;
-  pageSizeSelect.replaceChildren(...config.pageSizes.map((size) => el('option', { value: String(size) }, `${size} rows`)));
+  pageSizeSelect.replaceChildren(
+    ...config.pageSizes.map((size) => el('option', { value: String(size) }, `${size} rows`)),
+  );
   pageSizeSelect.value = String(state.limit);
   thresholdInput.value = String(state.errorThreshold);
   renderProviderOptions();
@@ -729,7 +852,9 @@ export function dashboardClient(config: DashboardClientConfig): void {
   pauseButton.addEventListener('click', () => {
     state.paused = !state.paused;
     pauseButton.setAttribute('aria-pressed', String(state.paused));
-    refreshState.textContent = state.paused ? 'Auto-refresh paused' : `Auto-refresh every ${config.refreshIntervalMs / 1000} s`;
+    refreshState.textContent = state.paused
+      ? 'Auto-refresh paused'
+      : `Auto-refresh every ${config.refreshIntervalMs / 1000} s`;
     if (state.paused) schedule();
     else void refresh('all');
   });

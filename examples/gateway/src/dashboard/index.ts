@@ -1,7 +1,13 @@
 import { renderDashboardPage, type DashboardPageOptions } from './page.js';
 
 export { renderDashboardPage, type DashboardPage, type DashboardPageOptions } from './page.js';
-export { DEFAULT_HEALTH_THRESHOLDS, classifyModelHealth, describeThresholds, type HealthThresholds, type ModelHealthBadge } from './thresholds.js';
+export {
+  DEFAULT_HEALTH_THRESHOLDS,
+  classifyModelHealth,
+  describeThresholds,
+  type HealthThresholds,
+  type ModelHealthBadge,
+} from './thresholds.js';
 
 /** A fetch-style handler for the dashboard page, plus a route test for mounting it. */
 export interface DashboardHandler {
@@ -17,10 +23,20 @@ export interface DashboardHandlerOptions extends DashboardPageOptions {
 }
 
 function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ error: { message, type: 'invalid_request_error', code: status === 405 ? 'method_not_allowed' : 'not_found', param: null } }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  });
+  return new Response(
+    JSON.stringify({
+      error: {
+        message,
+        type: 'invalid_request_error',
+        code: status === 405 ? 'method_not_allowed' : 'not_found',
+        param: null,
+      },
+    }),
+    {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    },
+  );
 }
 
 /**
@@ -41,7 +57,8 @@ function plain(status: number, message: string, headers: Record<string, string> 
  */
 export function createDashboardHandler(options: DashboardHandlerOptions = {}): DashboardHandler {
   const path = (options.path ?? DASHBOARD_PATH).replace(/\/+$/, '');
-  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path) || path === '') throw new RangeError(`path must be an absolute URL path such as ${DASHBOARD_PATH}`);
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(path) || path === '')
+    throw new RangeError(`path must be an absolute URL path such as ${DASHBOARD_PATH}`);
   const { html, contentSecurityPolicy } = renderDashboardPage(options);
   const body = new TextEncoder().encode(html);
   const headers = {

@@ -47,7 +47,8 @@ function kpi(name: string, label: string, tone = ''): string {
 /** The dashboard page: HTML with its stylesheet and script inline, and the matching CSP. */
 export function renderDashboardPage(options: DashboardPageOptions = {}): DashboardPage {
   const refreshIntervalMs = options.refreshIntervalMs ?? 10_000;
-  if (!Number.isFinite(refreshIntervalMs) || refreshIntervalMs < 250) throw new RangeError('refreshIntervalMs must be at least 250');
+  if (!Number.isFinite(refreshIntervalMs) || refreshIntervalMs < 250)
+    throw new RangeError('refreshIntervalMs must be at least 250');
   const errorThreshold = options.errorThreshold ?? 0.2;
   if (!(errorThreshold >= 0 && errorThreshold <= 1)) throw new RangeError('errorThreshold must be from 0 to 1');
   const thresholds = options.thresholds ?? DEFAULT_HEALTH_THRESHOLDS;
@@ -61,7 +62,8 @@ export function renderDashboardPage(options: DashboardPageOptions = {}): Dashboa
     tokenStorageKey: 'gatewayz.dashboard.token',
   };
   const script = inlineScript(config);
-  if (/<\/script|<!--/i.test(script)) throw new Error('dashboard: the inline script must not contain "</script" or "<!--"');
+  if (/<\/script|<!--/i.test(script))
+    throw new Error('dashboard: the inline script must not contain "</script" or "<!--"');
   const css = DASHBOARD_CSS;
   const html = `<!doctype html>
 <html lang="en">
