@@ -109,6 +109,24 @@ export function loadProvidersFile(path: string, env: NodeJS.ProcessEnv): Provide
 }
 
 /** Gateway settings from the environment (providers are added by the caller). */
+/** How the gateway's OpenTelemetry context follows requests (`TELEMETRY_CONTEXT_MANAGER`). */
+export type ContextManagerChoice = 'synchronous' | 'async-local-storage';
+
+/**
+ * `TELEMETRY_CONTEXT_MANAGER`: `synchronous` (default) or `async-local-storage`. The gateway passes
+ * each request's context explicitly, so it traces fully with either; `synchronous` spares every
+ * promise in the process the async-hook cost of AsyncLocalStorage on Node.js 20. Choose
+ * `async-local-storage` when you add instrumentation that needs the active span across `await`s.
+ */
+export function loadContextManagerChoice(env: NodeJS.ProcessEnv = process.env): ContextManagerChoice {
+  const raw = env['TELEMETRY_CONTEXT_MANAGER']?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'synchronous') return 'synchronous';
+  if (raw === 'async-local-storage') return raw;
+  throw new GatewayConfigError(
+    `TELEMETRY_CONTEXT_MANAGER must be synchronous or async-local-storage, got "${env['TELEMETRY_CONTEXT_MANAGER']}"`,
+  );
+}
+
 export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<GatewayConfig, 'providers'> {
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),

@@ -1,7 +1,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { SpanKind, SpanStatusCode, context as contextApi, propagation, trace } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context as contextApi,
+  propagation,
+  trace,
+  type Context as OtelContext,
+} from '@opentelemetry/api';
 import { Hono, type Context } from 'hono';
 import {
   AnomalyDetector,
@@ -21,6 +29,14 @@ import { ProviderRouter, type Usage } from './provider-router.js';
 import { openAiStreamEncoder, relaySse, type StreamEncoder } from './sse-relay.js';
 import { postUpstream, readUpstreamJson } from './upstream.js';
 
+/** Hono variables of a gateway request. */
+export interface GatewayEnv {
+  Variables: {
+    /** The request's OpenTelemetry context: its server span, continuing the caller's `traceparent`. */
+    otelContext: OtelContext;
+  };
+}
+
 export interface GatewayOptions {
   config: GatewayConfig;
   otel: RunningTelemetry;
@@ -34,7 +50,7 @@ export interface GatewayOptions {
 export type GatewayLogger = Pick<StructuredLogger, 'debug' | 'info' | 'warn' | 'error' | 'enabled'>;
 
 export interface Gateway {
-  readonly app: Hono;
+  readonly app: Hono<GatewayEnv>;
   readonly router: ProviderRouter;
   readonly tracker: ProviderHealthTracker;
   readonly store: ModelHealthStore;
@@ -159,7 +175,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     pricing,
     healthScore: (provider) => tracker.healthScore(provider),
   });
-  const app = new Hono();
+  // The request's OpenTelemetry context (its server span) travels with the Hono context, not with
+  // the active context: that works with either context manager, including 'synchronous'.
+  const app = new Hono<GatewayEnv>();
+  const requestContext = (c: Context<GatewayEnv>): OtelContext => c.get('otelContext') ?? ROOT_CONTEXT;
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -177,6 +196,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
     telemetry.trackHttpRequestInProgress(method, route, 1);
     const active = trace.setSpan(parent, span);
+    c.set('otelContext', active);
     try {
       await contextApi.with(active, next);
     } finally {
@@ -203,7 +223,9 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return error.toResponse();
-    log.error('unhandled error', { route: routeOf(c.req.path), error: error.message });
+    contextApi.with(requestContext(c), () =>
+      log.error('unhandled error', { route: routeOf(c.req.path), error: error.message }),
+    );
     return new ApiError(500, 'Internal server error', 'server_error', 'internal_error').toResponse();
   });
   app.notFound((c) =>
@@ -232,7 +254,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }),
   );
 
-  const metrics = (c: Context): Promise<Response> => otel.metricsHandler(c.req.raw);
+  const metrics = (c: Context<GatewayEnv>): Promise<Response> => otel.metricsHandler(c.req.raw);
   const modelHealth = createModelHealthHandler({
     store,
     ...(config.apiToken !== undefined ? { token: config.apiToken } : {}),
@@ -246,7 +268,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   /** Run a chat request through the router, streaming or not, and answer with `encode*` shapes. */
   const chat = async (
-    c: Context,
+    c: Context<GatewayEnv>,
     model: string,
     stream: boolean,
     upstreamBody: Record<string, unknown>,
@@ -255,17 +277,22 @@ export function createGateway(options: GatewayOptions): Gateway {
   ): Promise<Response> => {
     // An unknown model is answered 404 by router.route() before any provider is tried.
     if (stream) {
-      const routed = await router.route(model, 'chat', async ({ provider, headers }) => {
-        const attemptStartedAt = performance.now();
-        const response = await postUpstream({
-          url: `${provider.baseUrl}/chat/completions`,
-          body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
-          headers,
-          timeoutMs: config.attemptTimeoutMs,
-          signal: c.req.raw.signal,
-        });
-        return { value: { response, attemptStartedAt }, deferred: true };
-      });
+      const routed = await router.route(
+        model,
+        'chat',
+        async ({ provider, headers }) => {
+          const attemptStartedAt = performance.now();
+          const response = await postUpstream({
+            url: `${provider.baseUrl}/chat/completions`,
+            body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
+            headers,
+            timeoutMs: config.attemptTimeoutMs,
+            signal: c.req.raw.signal,
+          });
+          return { value: { response, attemptStartedAt }, deferred: true };
+        },
+        requestContext(c),
+      );
       const body = relaySse(routed.value.response, {
         encoder: streamEncoder(),
         idleTimeoutMs: config.streamIdleTimeoutMs,
@@ -274,27 +301,33 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       return new Response(body, { status: 200, headers: SSE_HEADERS });
     }
-    const routed = await router.route(model, 'chat', async ({ provider, headers }) => {
-      const response = await postUpstream({
-        url: `${provider.baseUrl}/chat/completions`,
-        body: { ...upstreamBody, stream: false },
-        headers,
-        timeoutMs: config.attemptTimeoutMs,
-        signal: c.req.raw.signal,
-      });
-      const completion = await readUpstreamJson(response);
-      const usage = usageOf(completion);
-      const finishReason = (completion['choices'] as Array<{ finish_reason?: string }> | undefined)?.[0]?.finish_reason;
-      return {
-        value: completion,
-        completion: {
-          status: 'success',
-          ...(usage !== undefined ? { usage } : {}),
-          ...(typeof completion['model'] === 'string' ? { responseModel: completion['model'] } : {}),
-          ...(finishReason !== undefined ? { finishReasons: [finishReason] } : {}),
-        },
-      };
-    });
+    const routed = await router.route(
+      model,
+      'chat',
+      async ({ provider, headers }) => {
+        const response = await postUpstream({
+          url: `${provider.baseUrl}/chat/completions`,
+          body: { ...upstreamBody, stream: false },
+          headers,
+          timeoutMs: config.attemptTimeoutMs,
+          signal: c.req.raw.signal,
+        });
+        const completion = await readUpstreamJson(response);
+        const usage = usageOf(completion);
+        const finishReason = (completion['choices'] as Array<{ finish_reason?: string }> | undefined)?.[0]
+          ?.finish_reason;
+        return {
+          value: completion,
+          completion: {
+            status: 'success',
+            ...(usage !== undefined ? { usage } : {}),
+            ...(typeof completion['model'] === 'string' ? { responseModel: completion['model'] } : {}),
+            ...(finishReason !== undefined ? { finishReasons: [finishReason] } : {}),
+          },
+        };
+      },
+      requestContext(c),
+    );
     return c.json(shape(routed.value));
   };
 
@@ -344,18 +377,23 @@ export function createGateway(options: GatewayOptions): Gateway {
         'model',
       );
     }
-    const routed = await router.route(model, 'image_generation', async ({ provider, headers }) => {
-      const response = await postUpstream({
-        url: `${provider.baseUrl}/images/generations`,
-        body,
-        headers,
-        timeoutMs: config.attemptTimeoutMs,
-        signal: c.req.raw.signal,
-      });
-      const result = await readUpstreamJson(response);
-      const images = Array.isArray(result['data']) ? result['data'].length : 0;
-      return { value: result, completion: { status: 'success', images } };
-    });
+    const routed = await router.route(
+      model,
+      'image_generation',
+      async ({ provider, headers }) => {
+        const response = await postUpstream({
+          url: `${provider.baseUrl}/images/generations`,
+          body,
+          headers,
+          timeoutMs: config.attemptTimeoutMs,
+          signal: c.req.raw.signal,
+        });
+        const result = await readUpstreamJson(response);
+        const images = Array.isArray(result['data']) ? result['data'].length : 0;
+        return { value: result, completion: { status: 'success', images } };
+      },
+      requestContext(c),
+    );
     return c.json(routed.value);
   });
 

@@ -1,7 +1,13 @@
 export { createGateway } from './gateway.js';
-export type { Gateway, GatewayOptions } from './gateway.js';
-export { loadGatewaySettings, loadDemoSettings, loadProvidersFile, GatewayConfigError } from './config.js';
-export type { GatewayConfig, ProviderConfig } from './config.js';
+export type { Gateway, GatewayEnv, GatewayOptions } from './gateway.js';
+export {
+  loadGatewaySettings,
+  loadDemoSettings,
+  loadProvidersFile,
+  loadContextManagerChoice,
+  GatewayConfigError,
+} from './config.js';
+export type { GatewayConfig, ProviderConfig, ContextManagerChoice } from './config.js';
 export { startDemoProviders, DEMO_PROVIDERS } from './demo-providers.js';
 export type { DemoProviders } from './demo-providers.js';
 export { startSimulatedProvider } from './simulated-provider.js';

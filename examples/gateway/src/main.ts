@@ -3,6 +3,7 @@ import { startTelemetry } from '@gatewayz/telemetry-node';
 import { SupabaseModelHealthStore } from '@gatewayz/telemetry-supabase';
 import {
   GatewayConfigError,
+  loadContextManagerChoice,
   loadDemoSettings,
   loadHealthServiceIntervalMs,
   loadGatewaySettings,
@@ -42,7 +43,11 @@ async function resolveProviders(
 
 async function main(): Promise<void> {
   const env = process.env;
-  const otel = startTelemetry({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway' });
+  const contextManager = loadContextManagerChoice(env);
+  const otel = startTelemetry({
+    serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway',
+    contextManager,
+  });
   const log = otel.logger;
   const { providers, demo } = await resolveProviders(env);
   // The demo refreshes provider health every 5 s so its dashboards move; production keeps 30 s.
@@ -87,6 +92,7 @@ async function main(): Promise<void> {
     health_service: healthServiceUrl ? 'polled' : 'not configured (HEALTH_SERVICE_URL)',
     traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
     logs: otel.logsExported ? 'standard output and OTLP' : 'standard output',
+    context_manager: contextManager,
   });
   if (!otel.metricsAuthEnabled) {
     log.warn('metrics and model-health endpoints are not protected; set METRICS_TOKEN to require a bearer token');

@@ -1,4 +1,12 @@
-import { context as contextApi, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  context as contextApi,
+  propagation,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import {
   bindCircuitBreakerMetrics,
@@ -159,11 +167,16 @@ export class ProviderRouter {
    * Try providers in order until one succeeds. Throws `ApiError`: 404 when no provider serves the
    * model, the upstream's own 4xx for a client error, 503 when every breaker is open, 502 when
    * every attempt failed.
+   *
+   * `parent` is the request's context (its server span): attempt spans become its children and
+   * carry it upstream in `traceparent`. It is passed explicitly rather than read from the active
+   * context, so tracing works with a context manager that does not follow `await`s.
    */
   async route<T>(
     model: string,
     operation: Operation,
     attempt: (context: AttemptContext) => Promise<AttemptResult<T>>,
+    parent: Context = ROOT_CONTEXT,
   ): Promise<RoutedResult<T>> {
     const candidates = this.runtimeCandidates(model, operation);
     if (candidates.length === 0) {
@@ -183,15 +196,20 @@ export class ProviderRouter {
         continue;
       }
       const provider = runtime.config;
-      const span = startGenAiSpan(this.options.tracer, {
-        operationName: operation,
-        providerName: provider.name,
-        requestModel: model,
-        ...serverOf(provider.baseUrl),
-      });
+      const span = startGenAiSpan(
+        this.options.tracer,
+        {
+          operationName: operation,
+          providerName: provider.name,
+          requestModel: model,
+          ...serverOf(provider.baseUrl),
+        },
+        parent,
+      );
+      const attemptContext = trace.setSpan(parent, span);
       const headers: Record<string, string> = {};
       if (provider.apiKey) headers['authorization'] = `Bearer ${provider.apiKey}`;
-      propagation.inject(trace.setSpan(contextApi.active(), span), headers);
+      propagation.inject(attemptContext, headers);
       const startedAt = performance.now();
       try {
         const result = (await runtime.breaker.fire(() => attempt({ provider, headers, span }))) as AttemptResult<T>;
@@ -203,11 +221,19 @@ export class ProviderRouter {
             complete: (completion) => {
               if (completed) return;
               completed = true;
-              this.finishAttempt(provider, model, operation, span, startedAt, completion);
+              this.finishAttempt(provider, model, operation, span, attemptContext, startedAt, completion);
             },
           };
         }
-        this.finishAttempt(provider, model, operation, span, startedAt, result.completion ?? { status: 'success' });
+        this.finishAttempt(
+          provider,
+          model,
+          operation,
+          span,
+          attemptContext,
+          startedAt,
+          result.completion ?? { status: 'success' },
+        );
         return { value: result.value, provider: provider.name, complete: () => {} };
       } catch (error) {
         if ((error as { code?: string }).code === 'EOPENBREAKER') {
@@ -220,7 +246,7 @@ export class ProviderRouter {
           error instanceof UpstreamFailure
             ? error
             : new UpstreamFailure('error', 'internal', 'Unexpected error while calling the provider', true);
-        this.finishAttempt(provider, model, operation, span, startedAt, {
+        this.finishAttempt(provider, model, operation, span, attemptContext, startedAt, {
           status: failure.status,
           errorType: failure.errorType,
           errorMessage: failure.message,
@@ -260,6 +286,7 @@ export class ProviderRouter {
     model: string,
     operation: Operation,
     span: Span,
+    attemptContext: Context,
     startedAt: number,
     completion: AttemptCompletion,
   ): void {
@@ -318,7 +345,7 @@ export class ProviderRouter {
         }
       }
     };
-    if (span.isRecording()) contextApi.with(trace.setSpan(contextApi.active(), span), record);
+    if (span.isRecording()) contextApi.with(attemptContext, record);
     else record();
     try {
       sink.recordCall({

@@ -2,6 +2,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import {
   createGateway,
+  loadContextManagerChoice,
   loadGatewaySettings,
   startDemoProviders,
   type DemoProviders,
@@ -40,6 +41,8 @@ export async function startTestGateway(
     hostMetrics: false,
     traces: options.spanProcessors ? { spanProcessors: options.spanProcessors } : false,
     logStream: null,
+    // TELEMETRY_CONTEXT_MANAGER in `options.env`, default 'synchronous' as in main.ts.
+    contextManager: loadContextManagerChoice(env),
     env: {},
   });
   const demo = await startDemoProviders({ latencyMs: 0, errorRate: 0 });

@@ -2,7 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Check an `Authorization: Bearer <token>` header against the expected token in constant time.
- * Both sides are hashed first so the comparison takes the same time whatever the lengths.
+ * Both sides are hashed first so the comparison takes the same time whatever the lengths. The
+ * scheme is case-insensitive; a missing header (`null`) or another scheme is not authorised.
+ *
+ * @example
+ * ```ts
+ * if (!isAuthorized(request.headers.get('authorization'), process.env.ADMIN_TOKEN!)) {
+ *   return new Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer' } });
+ * }
+ * ```
  */
 export function isAuthorized(authorizationHeader: string | null, expectedToken: string): boolean {
   if (authorizationHeader === null) return false;

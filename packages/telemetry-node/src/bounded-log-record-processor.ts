@@ -8,9 +8,31 @@ import {
   type ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
 
+/**
+ * Why log records were lost: `queue_full` (refused at `onEmit`, `maxQueueSize` records already in
+ * flight) or `export_failed` (the exporter reported a failure for their batch).
+ *
+ * @example
+ * ```ts
+ * const onDrop = (reason: LogDropReason, count: number) => otel.telemetry.add('telemetryLogsDropped', count, { reason });
+ * ```
+ */
 export type LogDropReason = 'queue_full' | 'export_failed';
 
+/**
+ * Options of {@link BoundedLogRecordProcessor}.
+ *
+ * @example
+ * ```ts
+ * const options: BoundedLogRecordProcessorOptions = {
+ *   exporter: new OTLPLogExporter(),
+ *   maxQueueSize: 4096,
+ *   onDrop: (reason, count) => console.error(`dropped ${count} log records (${reason})`),
+ * };
+ * ```
+ */
 export interface BoundedLogRecordProcessorOptions {
+  /** Where batches of records go, e.g. an `OTLPLogExporter`. */
   exporter: LogRecordExporter;
   /** Records waiting or being exported at most; more are dropped and counted. Default 2048. */
   maxQueueSize?: number;
@@ -30,6 +52,13 @@ export interface BoundedLogRecordProcessorOptions {
  * flight are refused at once (`queue_full`), and records of a failed export are reported
  * (`export_failed`). `onEmit` never blocks and never throws, so logging on the request path stays
  * cheap however the OTLP endpoint behaves.
+ *
+ * @example
+ * ```ts
+ * const processor = new BoundedLogRecordProcessor({ exporter: new OTLPLogExporter(), onDrop: (reason, count) => dropped.add(count, { reason }) });
+ * const provider = new LoggerProvider({ processors: [processor] });
+ * process.once('SIGTERM', () => void provider.shutdown());
+ * ```
  */
 export class BoundedLogRecordProcessor implements LogRecordProcessor {
   private readonly batch: BatchLogRecordProcessor;
@@ -37,6 +66,7 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
   private readonly onDrop: (reason: LogDropReason, count: number) => void;
   private inFlight = 0;
 
+  /** A processor exporting through `options.exporter` in batches; `maxExportBatchSize` is capped at `maxQueueSize`. */
   constructor(options: BoundedLogRecordProcessorOptions) {
     this.maxQueueSize = options.maxQueueSize ?? 2048;
     this.onDrop = options.onDrop;
@@ -66,6 +96,10 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
     return this.inFlight;
   }
 
+  /**
+   * Queue an emitted `ReadWriteLogRecord` for export, or refuse it at once (reported as
+   * `queue_full`) when `maxQueueSize` records are already in flight. Never blocks or throws.
+   */
   onEmit(logRecord: ReadWriteLogRecord, _context?: Context): void {
     if (this.inFlight >= this.maxQueueSize) {
       this.onDrop('queue_full', 1);
@@ -75,10 +109,12 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
     this.batch.onEmit(logRecord);
   }
 
+  /** Export every queued record now; resolves when the exports have finished. */
   forceFlush(): Promise<void> {
     return this.batch.forceFlush();
   }
 
+  /** Export what is queued, then shut down the exporter; records emitted afterwards are ignored. */
   shutdown(): Promise<void> {
     return this.batch.shutdown();
   }

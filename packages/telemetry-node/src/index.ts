@@ -9,7 +9,7 @@
  * import { startTelemetry, toNodeListener } from '@gatewayz/telemetry-node';
  *
  * const telemetry = startTelemetry({ serviceName: 'my-gateway' });
- * createServer(toNodeListener(telemetry.metricsHandler.fetch)).listen(9464);
+ * createServer(toNodeListener(telemetry.metricsHandler)).listen(9464);
  * process.once('SIGTERM', () => void telemetry.shutdown());
  * ```
  *
@@ -47,3 +47,4 @@ export type { StructuredLoggerOptions, LogLevel, LogAttributes } from './structu
 export { BoundedLogRecordProcessor } from './bounded-log-record-processor.js';
 export type { BoundedLogRecordProcessorOptions, LogDropReason } from './bounded-log-record-processor.js';
 export { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
+export { SynchronousContextManager } from './synchronous-context-manager.js';

@@ -7,11 +7,22 @@ import {
   type MetricKey,
 } from '@gatewayz/telemetry';
 
-/** Which categories each instrument belongs to, from the catalog under one prefix. */
+/**
+ * Which categories each instrument belongs to, from the catalog under one prefix: the lookup behind
+ * the per-category endpoints and the JSON summary.
+ *
+ * @example
+ * ```ts
+ * const index = new MetricCategoryIndex('gatewayz_');
+ * index.categoriesOf('gatewayz_provider_health_score'); // ['providers']
+ * serializePrometheus(resourceMetrics, { filter: index.filterFor('providers') });
+ * ```
+ */
 export class MetricCategoryIndex {
   private readonly byInstrument = new Map<string, readonly MetricCategory[]>();
   private readonly definitions = new Map<string, { key: MetricKey; definition: MetricDefinition }>();
 
+  /** Index the catalog with `prefix` applied to the metrics it marks as prefixed (e.g. `gatewayz_`). */
   constructor(prefix: string) {
     for (const [key, definition] of catalogEntries()) {
       const name = instrumentName(definition, prefix);
@@ -37,6 +48,16 @@ export class MetricCategoryIndex {
   }
 }
 
+/**
+ * Whether a string is one of the catalog's metric categories (`system`, `providers`, `models`,
+ * `business`, `performance`, `health_service`).
+ *
+ * @example
+ * ```ts
+ * const name = url.searchParams.get('category') ?? 'all';
+ * const filter = isMetricCategory(name) ? index.filterFor(name) : undefined;
+ * ```
+ */
 export function isMetricCategory(value: string): value is MetricCategory {
   return (METRIC_CATEGORIES as readonly string[]).includes(value);
 }

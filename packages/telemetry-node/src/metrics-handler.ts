@@ -7,11 +7,32 @@ import { SUMMARY_CATEGORIES, buildMetricsSummary, type SummaryCategory } from '.
 import { OPENMETRICS_CONTENT_TYPE, acceptsOpenMetrics, openMetricsChunks } from './openmetrics-serializer.js';
 import { prometheusChunks } from './prometheus-serializer.js';
 
-/** Anything that can collect metrics on demand: a `PrometheusExporter` or any `MetricReader`. */
+/**
+ * Anything that can collect metrics on demand: a `PrometheusExporter` or any `MetricReader`.
+ *
+ * @example
+ * ```ts
+ * const source: MetricsSource = new PrometheusExporter({ preventServerStart: true });
+ * const handler = createMetricsHandler({ source });
+ * ```
+ */
 export interface MetricsSource {
+  /**
+   * Collect every metric once; errors reported next to the data are logged through `diag` and the
+   * data still served. A rejection makes the endpoint answer 500.
+   */
   collect(): Promise<{ resourceMetrics: ResourceMetrics; errors: unknown[] }>;
 }
 
+/**
+ * Options of {@link createMetricsHandler}.
+ *
+ * @example
+ * ```ts
+ * const options: MetricsHandlerOptions = { source: exporter, prefix: 'gatewayz_', token: process.env.METRICS_TOKEN };
+ * const handler = createMetricsHandler(options);
+ * ```
+ */
 export interface MetricsHandlerOptions {
   /** Where metrics come from; `undefined` when telemetry is disabled (endpoints answer 503). */
   source: MetricsSource | undefined;
@@ -25,13 +46,37 @@ export interface MetricsHandlerOptions {
   disabledReason?: string;
 }
 
-/** A fetch-style handler for the metrics endpoints, plus a route test for mounting it. */
+/**
+ * A fetch-style handler for the metrics endpoints, plus a route test for mounting it.
+ *
+ * @example
+ * ```ts
+ * const handler: MetricsHandler = createMetricsHandler({ source: exporter });
+ * const listener = toNodeListener(handler);
+ * http.createServer((req, res) => {
+ *   if (handler.handles(new URL(req.url ?? '/', 'http://localhost').pathname)) listener(req, res);
+ *   else res.writeHead(404).end();
+ * });
+ * ```
+ */
 export interface MetricsHandler {
   (request: Request): Promise<Response>;
-  /** Whether a path is one of the metrics endpoints. */
+  /**
+   * Whether a path is one of the metrics endpoints: `/metrics` or any `/prometheus/metrics/{name}`
+   * (an unknown name is then answered 404 by the handler).
+   */
   handles(pathname: string): boolean;
 }
 
+/**
+ * `Content-Type` of the Prometheus text exposition format 0.0.4, which the metrics endpoints send
+ * unless the `Accept` header asks for OpenMetrics.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(serializePrometheus(resourceMetrics));
+ * ```
+ */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const CATEGORY_PATH = /^\/prometheus\/metrics\/([a-z_]+)\/?$/;
 
@@ -71,7 +116,16 @@ function jsonError(status: number, message: string, code: string, param?: string
 /**
  * Create the handler for `/metrics`, `/prometheus/metrics/{all,system,providers,models,business,performance}`,
  * `/prometheus/metrics/summary` and `/prometheus/metrics/docs`. It is a plain
- * `(Request) => Promise<Response>`; use `toNodeListener` to serve it from `node:http`.
+ * `(Request) => Promise<Response>`; use `toNodeListener` to serve it from `node:http`. The
+ * `health_service` category is served too, and expositions are OpenMetrics 1.0 when the `Accept`
+ * header asks for it.
+ *
+ * Errors are JSON `{ "error": { message, type: "invalid_request_error", code, param } }`: 404
+ * (`not_found`) for other paths and unknown categories, 405 (`method_not_allowed`, with `Allow`)
+ * for methods other than GET and HEAD, 401 (`unauthorized`, with `WWW-Authenticate`) without the
+ * configured bearer token, 400 (`invalid_parameter`) for an unknown summary `?category=`, 503
+ * (`telemetry_disabled`) when `source` is undefined (the docs endpoint still answers), and 500
+ * (`collection_failed`) when collecting fails.
  *
  * @example
  * ```ts

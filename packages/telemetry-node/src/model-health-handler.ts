@@ -11,7 +11,17 @@ import {
 } from '@gatewayz/telemetry';
 import { isAuthorized } from './bearer-auth.js';
 
+/**
+ * Options of {@link createModelHealthHandler}.
+ *
+ * @example
+ * ```ts
+ * const options: ModelHealthHandlerOptions = { store: new MemoryModelHealthStore(), token: process.env.METRICS_TOKEN };
+ * const api = createModelHealthHandler(options);
+ * ```
+ */
 export interface ModelHealthHandlerOptions {
+  /** Store the endpoints read from, e.g. `MemoryModelHealthStore` or `SupabaseModelHealthStore`. */
   store: ModelHealthStore;
   /** When set, every endpoint requires `Authorization: Bearer <token>`. */
   token?: string;
@@ -19,9 +29,22 @@ export interface ModelHealthHandlerOptions {
   basePath?: string;
 }
 
-/** A fetch-style handler for the model-health REST API, plus a route test for mounting it. */
+/**
+ * A fetch-style handler for the model-health REST API, plus a route test for mounting it.
+ *
+ * @example
+ * ```ts
+ * const api: ModelHealthHandler = createModelHealthHandler({ store });
+ * const listener = toNodeListener(api);
+ * http.createServer((req, res) => {
+ *   if (api.handles(new URL(req.url ?? '/', 'http://localhost').pathname)) listener(req, res);
+ *   else res.writeHead(404).end();
+ * });
+ * ```
+ */
 export interface ModelHealthHandler {
   (request: Request): Promise<Response>;
+  /** Whether a path is the base path (default `/v1/model-health`) or below it. */
   handles(pathname: string): boolean;
 }
 
@@ -44,7 +67,16 @@ function error(status: number, message: string, code: string, param: string | nu
   });
 }
 
-/** A model-health record as the API returns it (snake_case, as the seed's columns). */
+/**
+ * A model-health record as the API returns it (snake_case, as the seed's columns), with
+ * `success_rate` and `error_rate` (0-1, 0 without calls) added and dates as ISO-8601 strings.
+ *
+ * @example
+ * ```ts
+ * const record = await store.getModelHealth('openai', 'gpt-4o-mini');
+ * if (record !== undefined) console.log(JSON.stringify(serializeModelHealth(record)));
+ * ```
+ */
 export function serializeModelHealth(record: ModelHealthRecord): Record<string, unknown> {
   return {
     provider: record.provider,
@@ -147,7 +179,9 @@ function decodeSegment(segment: string, param: string): string {
  * - `GET /v1/model-health/providers` → `{ items, total }`, every provider's aggregates
  *
  * Bad parameters get 400 with `{ error: { message, param, code: "invalid_parameter" } }`; a failing
- * store gets 503.
+ * store gets 503 (`store_unavailable`). Other errors use the same JSON shape: 404 (`not_found`), 405
+ * (`method_not_allowed`, with `Allow`) for methods other than GET and HEAD, and 401 (`unauthorized`,
+ * with `WWW-Authenticate`) without the configured bearer token. `limit` defaults to 100.
  *
  * @example
  * ```ts

@@ -1,10 +1,31 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 
-/** A fetch-style handler. */
+/**
+ * A fetch-style handler: takes a WHATWG `Request`, resolves to a `Response`. `MetricsHandler` and
+ * `ModelHealthHandler` are both fetch handlers.
+ *
+ * @example
+ * ```ts
+ * const health: FetchHandler = async () => Response.json({ status: 'ok' });
+ * http.createServer(toNodeListener(health)).listen(8080);
+ * ```
+ */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
-/** Build a WHATWG `Request` from a `node:http` request. */
+/**
+ * Build a WHATWG `Request` from a `node:http` request: the URL is resolved against `baseUrl`
+ * (default `http://` plus the `Host` header, or `localhost`), repeated headers are kept, and the body
+ * of any method other than GET and HEAD is streamed, not buffered.
+ *
+ * @example
+ * ```ts
+ * http.createServer(async (req, res) => {
+ *   const response = await otel.metricsHandler(toFetchRequest(req));
+ *   await writeFetchResponse(response, res, req.method);
+ * });
+ * ```
+ */
 export function toFetchRequest(incoming: IncomingMessage, baseUrl?: string): Request {
   const host = incoming.headers.host ?? 'localhost';
   const url = new URL(incoming.url ?? '/', baseUrl ?? `http://${host}`);
@@ -25,7 +46,18 @@ export function toFetchRequest(incoming: IncomingMessage, baseUrl?: string): Req
   });
 }
 
-/** Write a WHATWG `Response` to a `node:http` response, streaming the body. */
+/**
+ * Write a WHATWG `Response` to a `node:http` response: status and headers, then the body streamed
+ * chunk by chunk, waiting for `drain` when the socket is full. For `method` `HEAD` only the head is
+ * written. The response is always ended, also when reading the body fails (the promise then rejects).
+ *
+ * @example
+ * ```ts
+ * http.createServer(async (req, res) => {
+ *   await writeFetchResponse(Response.json({ providers: ['openai', 'anthropic'] }), res, req.method);
+ * });
+ * ```
+ */
 export async function writeFetchResponse(response: Response, outgoing: ServerResponse, method = 'GET'): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
@@ -33,15 +65,22 @@ export async function writeFetchResponse(response: Response, outgoing: ServerRes
   });
   outgoing.writeHead(response.status, headers);
   if (response.body === null || method === 'HEAD') {
+    // A HEAD answer has no body: release the stream (a streamed scrape stops producing chunks).
+    await response.body?.cancel();
     outgoing.end();
     return;
   }
   const reader = response.body.getReader();
   try {
     for (;;) {
+      if (outgoing.destroyed) {
+        // The client went away: stop producing the rest of the body.
+        await reader.cancel();
+        return;
+      }
       const { done, value } = await reader.read();
       if (done) break;
-      if (!outgoing.write(value)) await new Promise<void>((resolve) => outgoing.once('drain', resolve));
+      if (!outgoing.write(value)) await drainedOrClosed(outgoing);
     }
   } finally {
     outgoing.end();
@@ -49,7 +88,9 @@ export async function writeFetchResponse(response: Response, outgoing: ServerRes
 }
 
 /**
- * Adapt a fetch-style handler to a `node:http` request listener.
+ * Adapt a fetch-style handler to a `node:http` request listener. When the handler rejects before
+ * the head is sent, the listener answers 500 with
+ * `{ "error": { "message": "Internal error", "type": "server_error" } }`; later, it destroys the socket.
  *
  * @example
  * ```ts
@@ -69,4 +110,17 @@ export function toNodeListener(handler: FetchHandler): (incoming: IncomingMessag
         }
       });
   };
+}
+
+/** Resolves when `outgoing` can take more data, or when its connection has closed. */
+function drainedOrClosed(outgoing: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      outgoing.off('drain', done);
+      outgoing.off('close', done);
+      resolve();
+    };
+    outgoing.once('drain', done);
+    outgoing.once('close', done);
+  });
 }

@@ -13,9 +13,25 @@ import {
   metricTypeOf,
 } from './prometheus-serializer.js';
 
+/**
+ * `Content-Type` of the OpenMetrics 1.0 text format, sent when the `Accept` header asks for it.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(200, { 'content-type': OPENMETRICS_CONTENT_TYPE }).end(serializeOpenMetrics(resourceMetrics));
+ * ```
+ */
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-/** Whether an `Accept` header asks for OpenMetrics (as Prometheus does when it can). */
+/**
+ * Whether an `Accept` header asks for OpenMetrics (as Prometheus does when it can).
+ *
+ * @example
+ * ```ts
+ * const openMetrics = acceptsOpenMetrics(request.headers.get('accept'));
+ * const body = openMetrics ? serializeOpenMetrics(resourceMetrics) : serializePrometheus(resourceMetrics);
+ * ```
+ */
 export function acceptsOpenMetrics(accept: string | null): boolean {
   return accept !== null && /application\/openmetrics-text/i.test(accept);
 }
@@ -101,13 +117,29 @@ function* familyChunks(metric: MetricData, name: string, scopeLabels: string): G
  * Serialise collected metrics in the OpenMetrics 1.0 text format: counters as `_total` with
  * `_created`, histograms with `_created` and, per bucket, the latest exemplar captured inside a
  * sampled span (`# {trace_id="…",span_id="…"} value timestamp`), `target_info` as an info metric,
- * and the closing `# EOF`.
+ * and the closing `# EOF`. When several scopes define the same family, the first one wins.
+ *
+ * @example
+ * ```ts
+ * const { resourceMetrics } = await exporter.collect();
+ * res.writeHead(200, { 'content-type': OPENMETRICS_CONTENT_TYPE }).end(serializeOpenMetrics(resourceMetrics));
+ * ```
  */
 export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): string {
   return [...openMetricsChunks(resourceMetrics, options)].join('');
 }
 
-/** The exposition of `serializeOpenMetrics` in pieces of at most `POINTS_PER_CHUNK` data points. */
+/**
+ * The exposition of `serializeOpenMetrics` in pieces of at most `POINTS_PER_CHUNK` data points.
+ *
+ * @example
+ * ```ts
+ * for (const chunk of openMetricsChunks(resourceMetrics, { filter: index.filterFor('models') })) {
+ *   if (!res.write(chunk)) await once(res, 'drain');
+ * }
+ * res.end();
+ * ```
+ */
 export function* openMetricsChunks(
   resourceMetrics: ResourceMetrics,
   options: SerializeOptions = {},

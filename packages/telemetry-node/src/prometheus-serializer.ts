@@ -7,6 +7,16 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 
+/**
+ * Options of {@link serializePrometheus}, {@link prometheusChunks}, {@link serializeOpenMetrics} and
+ * {@link openMetricsChunks}.
+ *
+ * @example
+ * ```ts
+ * const options: SerializeOptions = { filter: (name) => name.startsWith('gatewayz_'), withoutTargetInfo: true };
+ * const text = serializePrometheus(resourceMetrics, options);
+ * ```
+ */
 export interface SerializeOptions {
   /** Keep only metrics whose instrument name passes. Default: all. */
   filter?: (instrumentName: string) => boolean;
@@ -36,7 +46,14 @@ function escapeLabelValue(value: AttributeValue | undefined): string {
   return escapeText(text).replace(/"/g, '\\"');
 }
 
-/** Prometheus metric and label names allow `[a-zA-Z0-9_]`; other characters become `_`, runs of `_` collapse. */
+/**
+ * Prometheus metric and label names allow `[a-zA-Z0-9_]`; other characters become `_`, runs of `_` collapse.
+ *
+ * @example
+ * ```ts
+ * sanitizeName('gen_ai.client.token.usage'); // 'gen_ai_client_token_usage'
+ * ```
+ */
 export function sanitizeName(name: string): string {
   return name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/_{2,}/g, '_');
 }
@@ -80,7 +97,15 @@ export function isCounter(metric: MetricData): boolean {
   return metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
 }
 
-/** The exposed name of an instrument: sanitised, `_total` appended to monotonic sums. */
+/**
+ * The exposed name of an instrument: sanitised, `_total` appended to monotonic sums.
+ *
+ * @example
+ * ```ts
+ * const names = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.map(exposedName));
+ * // e.g. ['gatewayz_cost_by_provider_total', 'provider_response_time_seconds', …]
+ * ```
+ */
 export function exposedName(metric: MetricData): string {
   const name = baseName(metric);
   return isCounter(metric) && !name.endsWith('_total') ? `${name}_total` : name;
@@ -103,18 +128,40 @@ export function metricTypeOf(metric: MetricData, unknown: 'untyped' | 'unknown')
 /**
  * Serialise collected metrics in the Prometheus text exposition format (0.0.4), producing the same
  * text as `@opentelemetry/exporter-prometheus` for the same data, faster, and optionally only for
- * the metrics a filter keeps (the per-category endpoints).
+ * the metrics a filter keeps (the per-category endpoints). Writes `# no registered metrics` when no
+ * metric is left.
+ *
+ * @example
+ * ```ts
+ * const { resourceMetrics } = await exporter.collect();
+ * res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(serializePrometheus(resourceMetrics));
+ * ```
  */
 export function serializePrometheus(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): string {
   return [...prometheusChunks(resourceMetrics, options)].join('');
 }
 
-/** Data points per chunk of the streamed exposition: small enough to keep the event loop responsive. */
+/**
+ * Data points per chunk of the streamed exposition: small enough to keep the event loop responsive.
+ *
+ * @example
+ * ```ts
+ * const maxPointsPerWrite = POINTS_PER_CHUNK; // 500
+ * ```
+ */
 export const POINTS_PER_CHUNK = 500;
 
 /**
  * The exposition of `serializePrometheus` in pieces of at most `POINTS_PER_CHUNK` data points, so a
  * large registry can be written to the response with the event loop free between pieces.
+ *
+ * @example
+ * ```ts
+ * for (const chunk of prometheusChunks(resourceMetrics, { filter: index.filterFor('providers') })) {
+ *   if (!res.write(chunk)) await once(res, 'drain');
+ * }
+ * res.end();
+ * ```
  */
 export function* prometheusChunks(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): Generator<string> {
   if (!options.withoutTargetInfo) {

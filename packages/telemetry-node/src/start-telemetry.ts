@@ -1,4 +1,4 @@
-import { diag, metrics, trace, type Tracer } from '@opentelemetry/api';
+import { context, diag, metrics, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
@@ -22,13 +22,32 @@ import { createMetricsHandler, type MetricsHandler } from './metrics-handler.js'
 import { StructuredLogger, isLogLevel, type LogLevel } from './structured-logger.js';
 import { toNodeListener } from './node-adapter.js';
 import { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
+import { SynchronousContextManager } from './synchronous-context-manager.js';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
+/**
+ * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
+ * `OTEL_*` variables and `METRICS_TOKEN` / `LOG_LEVEL` of `env`, then to the defaults given below.
+ *
+ * @example
+ * ```ts
+ * const options: StartTelemetryOptions = {
+ *   serviceName: 'my-gateway',
+ *   serviceVersion: '1.4.0',
+ *   telemetry: { maxSeriesPerMetric: 5000 },
+ *   traces: false,
+ *   hostMetrics: false,
+ * };
+ * const otel = startTelemetry(options);
+ * ```
+ */
 export interface StartTelemetryOptions {
   /** `service.name`; default `OTEL_SERVICE_NAME` or `gatewayz-gateway`. */
   serviceName?: string;
+  /** `service.version` resource attribute; omitted when unset. */
   serviceVersion?: string;
   /** Options of the shared `GatewayTelemetry` instance (prefix, series limits). */
-  telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider'>;
+  telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider' | 'exportVia'>;
   /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
   metricsToken?: string;
   /**
@@ -55,12 +74,34 @@ export interface StartTelemetryOptions {
   hostMetrics?: boolean;
   /** Add `otel_scope_*` labels to every series. Default false. */
   withScopeInfo?: boolean;
+  /**
+   * How the active context follows the code. `'async-local-storage'` (default, as the Node SDK
+   * does) carries it across `await`s for any code, at a cost to every promise in the process on
+   * Node.js 20. `'synchronous'` ({@link SynchronousContextManager}) keeps it for the synchronous run
+   * of `context.with()` only: no async hooks, but the application passes its `Context` across
+   * `await`s itself (the example gateway does). Or pass any `ContextManager`.
+   */
+  contextManager?: 'async-local-storage' | 'synchronous' | ContextManager;
   /** Turn everything off; default `OTEL_SDK_DISABLED=true`. */
   disabled?: boolean;
   /** Environment to read; default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * What {@link startTelemetry} returns: the shared helpers, the metrics endpoints as a fetch handler
+ * and a `node:http` listener, a tracer and a logger, flags saying what is on, and `shutdown()`.
+ *
+ * @example
+ * ```ts
+ * const otel: RunningTelemetry = startTelemetry({ serviceName: 'my-gateway' });
+ * otel.onShutdown(async () => {
+ *   await recorder.close();
+ * });
+ * otel.logger.info('telemetry started', { traces: otel.tracesEnabled, metrics_auth: otel.metricsAuthEnabled });
+ * process.once('SIGTERM', () => void otel.shutdown());
+ * ```
+ */
 export interface RunningTelemetry {
   /** The shared helpers instance, bound to the SDK's meter provider. */
   readonly telemetry: GatewayTelemetry;
@@ -82,9 +123,12 @@ export interface RunningTelemetry {
   readonly metricsAuthEnabled: boolean;
   /** Register work to finish before the SDK shuts down (e.g. flushing pending model-health writes). */
   onShutdown(task: () => Promise<void> | void): void;
-  /** Export spans now. */
+  /** Export the spans and log records waiting in the batch processors now; a no-op when disabled. */
   forceFlush(): Promise<void>;
-  /** Run shutdown tasks, then flush and shut down the SDK. Never rejects; safe to call more than once. */
+  /**
+   * Run the `onShutdown` tasks in registration order (a failing task is logged through `diag`), then
+   * flush spans and logs and shut down the SDK. Never rejects; safe to call more than once.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -110,6 +154,12 @@ function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number)
  * `OTEL_*` variables, runtime and host metrics, and the shared `GatewayTelemetry` helpers bound to
  * it. `OTEL_SDK_DISABLED=true` turns it all off; the endpoints then answer 503.
  *
+ * Reads `OTEL_SERVICE_NAME`, `METRICS_TOKEN`, `LOG_LEVEL`, `OTEL_BLRP_MAX_QUEUE_SIZE`,
+ * `OTEL_BLRP_SCHEDULE_DELAY` and the standard `OTEL_*` exporter variables from `env`. Throws a
+ * `TelemetryConfigurationError` when the metrics token is shorter than 16 characters, `LOG_LEVEL`
+ * is not `debug`, `info`, `warn` or `error`, or (with log export on) an `OTEL_BLRP_*` value is not
+ * a positive integer.
+ *
  * @example
  * ```ts
  * const otel = startTelemetry({ serviceName: 'my-gateway' });
@@ -130,6 +180,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     );
   }
   const token = metricsToken === '' ? undefined : metricsToken;
+  const contextManager = resolveContextManager(options.contextManager);
   // The helpers aggregate in-process and are collected through a metric producer: recording never
   // enters the SDK, and collection reads the series directly. When helpers already ran before the
   // SDK started, their shared instance is kept, with the counts and gauges it holds.
@@ -235,8 +286,17 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     // Always explicit: left undefined, the SDK would export logs to localhost by default.
     logRecordProcessors: logProcessor !== undefined ? [logProcessor] : [],
     instrumentations: options.runtimeMetrics === false ? [] : [new RuntimeNodeInstrumentation()],
+    // We register the context manager ourselves (below), so we know whether it is ours to remove
+    // on shutdown; `null` tells the SDK not to register one.
+    contextManager: null as unknown as ContextManager,
   });
   sdk.start();
+  contextManager.enable();
+  const ownsContextManager = context.setGlobalContextManager(contextManager);
+  if (!ownsContextManager) {
+    contextManager.disable();
+    diag.warn('@gatewayz/telemetry-node: a context manager is already registered; keeping it');
+  }
   const meterProvider = metrics.getMeterProvider();
   if (options.hostMetrics !== false) {
     new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
@@ -282,9 +342,22 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
         metrics.disable();
         trace.disable();
         logs.disable();
+        // Unregister our context manager too, so a later startTelemetry() can install its own.
+        if (ownsContextManager) context.disable();
         releaseSharedTelemetry();
       })();
       return shuttingDown;
     },
   };
+}
+
+/** The context manager the `contextManager` option asks for. */
+function resolveContextManager(option: StartTelemetryOptions['contextManager']): ContextManager {
+  if (option === undefined || option === 'async-local-storage') return new AsyncLocalStorageContextManager();
+  if (option === 'synchronous') return new SynchronousContextManager();
+  if (typeof option === 'object' && option !== null && typeof option.with === 'function') return option;
+  throw new TelemetryConfigurationError(
+    'contextManager',
+    `expected 'async-local-storage', 'synchronous' or a ContextManager, got ${JSON.stringify(option) ?? typeof option}`,
+  );
 }

@@ -2,7 +2,27 @@ import { context as contextApi, trace } from '@opentelemetry/api';
 import { SeverityNumber, logs, type Logger } from '@opentelemetry/api-logs';
 import { PACKAGE_VERSION } from '@gatewayz/telemetry';
 
+/**
+ * Severity of a {@link StructuredLogger} record, lowest first; exported as the OpenTelemetry
+ * severities `DEBUG`, `INFO`, `WARN` and `ERROR`.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = process.env.NODE_ENV === 'production' ? 'info' : 'debug';
+ * const logger = new StructuredLogger({ level });
+ * ```
+ */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/**
+ * Attributes of a log record: flat keys with primitive values. `null` and `undefined` values are
+ * left out of the record.
+ *
+ * @example
+ * ```ts
+ * const attributes: LogAttributes = { provider: 'anthropic', model: 'claude-3-5-sonnet', attempt: 2, retried: true };
+ * otel.logger.warn('provider attempt failed', attributes);
+ * ```
+ */
 export type LogAttributes = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 const LEVELS: Record<LogLevel, { rank: number; severity: SeverityNumber; text: string }> = {
@@ -12,10 +32,28 @@ const LEVELS: Record<LogLevel, { rank: number; severity: SeverityNumber; text: s
   error: { rank: 40, severity: SeverityNumber.ERROR, text: 'ERROR' },
 };
 
+/**
+ * Whether a string is a {@link LogLevel} (exact, lowercase).
+ *
+ * @example
+ * ```ts
+ * const raw = process.env.APP_LOG_LEVEL ?? 'info';
+ * const logger = new StructuredLogger({ level: isLogLevel(raw) ? raw : 'info' });
+ * ```
+ */
 export function isLogLevel(value: string): value is LogLevel {
   return value in LEVELS;
 }
 
+/**
+ * Options of {@link StructuredLogger}.
+ *
+ * @example
+ * ```ts
+ * const options: StructuredLoggerOptions = { name: 'my-gateway', level: 'debug', bindings: { component: 'router' } };
+ * const logger = new StructuredLogger(options);
+ * ```
+ */
 export interface StructuredLoggerOptions {
   /** Instrumentation scope of the OpenTelemetry logger. Default `@gatewayz/telemetry-node`. */
   name?: string;
@@ -44,6 +82,7 @@ export class StructuredLogger {
   private readonly threshold: number;
   private readonly options: StructuredLoggerOptions;
 
+  /** A logger writing to standard output at level `info` and above unless `options` say otherwise. */
   constructor(options: StructuredLoggerOptions = {}) {
     this.options = options;
     this.threshold = LEVELS[options.level ?? 'info'].rank;
@@ -55,19 +94,24 @@ export class StructuredLogger {
     return new StructuredLogger({ ...this.options, bindings: { ...this.options.bindings, ...bindings } });
   }
 
+  /** Whether records of `level` are written, e.g. to skip building costly attributes. */
   enabled(level: LogLevel): boolean {
     return LEVELS[level].rank >= this.threshold;
   }
 
+  /** Write and emit a `debug` record, when the logger's level allows it. */
   debug(message: string, attributes?: LogAttributes): void {
     this.write('debug', message, attributes);
   }
+  /** Write and emit an `info` record, when the logger's level allows it. */
   info(message: string, attributes?: LogAttributes): void {
     this.write('info', message, attributes);
   }
+  /** Write and emit a `warn` record, when the logger's level allows it. */
   warn(message: string, attributes?: LogAttributes): void {
     this.write('warn', message, attributes);
   }
+  /** Write and emit an `error` record. */
   error(message: string, attributes?: LogAttributes): void {
     this.write('error', message, attributes);
   }

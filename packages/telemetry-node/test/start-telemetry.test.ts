@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, createContextKey, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   TelemetryConfigurationError,
@@ -8,7 +8,7 @@ import {
   setCircuitBreakerState,
 } from '@gatewayz/telemetry';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTelemetry, type RunningTelemetry } from '../src/index.js';
+import { SynchronousContextManager, startTelemetry, type RunningTelemetry } from '../src/index.js';
 
 let running: RunningTelemetry | undefined;
 afterEach(async () => {
@@ -80,6 +80,61 @@ describe('startTelemetry', () => {
     running.tracer.startSpan('work').end();
     await running.forceFlush();
     expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['work']);
+  });
+
+  describe('contextManager', () => {
+    const KEY = createContextKey('request');
+    const requestContext = ROOT_CONTEXT.setValue(KEY, 'r1');
+    /** The value of KEY synchronously inside context.with(), and after an await inside it. */
+    const probe = async (): Promise<{ inside: unknown; afterAwait: unknown }> =>
+      context.with(requestContext, async () => {
+        const inside = context.active().getValue(KEY);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return { inside, afterAwait: context.active().getValue(KEY) };
+      });
+
+    it('defaults to AsyncLocalStorage: the context survives an await', async () => {
+      running = startTelemetry({ traces: false, hostMetrics: false, runtimeMetrics: false, env: {} });
+      expect(await probe()).toEqual({ inside: 'r1', afterAwait: 'r1' });
+    });
+
+    it("'synchronous' keeps the context for the synchronous run only; spans still nest with an explicit parent", async () => {
+      const exporter = new InMemorySpanExporter();
+      running = startTelemetry({
+        contextManager: 'synchronous',
+        traces: { spanProcessors: [new SimpleSpanProcessor(exporter)] },
+        hostMetrics: false,
+        runtimeMetrics: false,
+        env: {},
+      });
+      expect(await probe()).toEqual({ inside: 'r1', afterAwait: undefined });
+      const parent = running.tracer.startSpan('request');
+      const parentContext = trace.setSpan(context.active(), parent);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      running.tracer.startSpan('attempt', {}, parentContext).end();
+      parent.end();
+      const [attempt, request] = exporter.getFinishedSpans();
+      expect(attempt?.parentSpanContext?.spanId).toBe(request?.spanContext().spanId);
+    });
+
+    it('takes a ContextManager instance, and a later start can install another after shutdown', async () => {
+      running = startTelemetry({
+        contextManager: new SynchronousContextManager(),
+        traces: false,
+        hostMetrics: false,
+        env: {},
+      });
+      expect((await probe()).afterAwait).toBeUndefined();
+      await running.shutdown();
+      running = startTelemetry({ traces: false, hostMetrics: false, runtimeMetrics: false, env: {} });
+      expect((await probe()).afterAwait).toBe('r1');
+    });
+
+    it('rejects an unknown value with a TelemetryConfigurationError', () => {
+      expect(() =>
+        startTelemetry({ contextManager: 'zone' as unknown as 'synchronous', traces: false, env: {} }),
+      ).toThrow(TelemetryConfigurationError);
+    });
   });
 
   it('does not export traces unless an OTLP endpoint is configured', () => {

@@ -4,22 +4,42 @@ import { fileURLToPath } from 'node:url';
 
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 
-/** File name of the migration that creates the model-health table, functions and policies. */
+/**
+ * File name of the migration that creates the model-health table, functions and policies.
+ *
+ * @example
+ * ```ts
+ * copyFileSync(migrationPath(MODEL_HEALTH_MIGRATION), `supabase/migrations/20250131120000_${MODEL_HEALTH_MIGRATION}`);
+ * ```
+ */
 export const MODEL_HEALTH_MIGRATION = '0001_model_health_tracking.sql';
 
-/** Every migration of this package, in the order to apply them. */
+/**
+ * Every migration of this package, in the order to apply them.
+ *
+ * @example
+ * ```ts
+ * for (const name of MIGRATIONS) await pg.query(readMigrationSql(name));
+ * ```
+ */
 export const MIGRATIONS: readonly string[] = [MODEL_HEALTH_MIGRATION];
 
 /**
  * Absolute path of the package's `migrations/` directory. `src/` and `dist/` both sit next to it,
  * and the CommonJS build gets `import.meta.url` from tsup's shim, so this holds for ESM, CJS and
  * the sources alike.
+ *
+ * @example
+ * ```ts
+ * const files = readdirSync(MIGRATIONS_DIR).filter((file) => file.endsWith('.sql'));
+ * ```
  */
 export const MIGRATIONS_DIR: string = fileURLToPath(new URL('../migrations/', import.meta.url));
 
 /**
  * Absolute path of one of the package's migrations (default: the model-health migration), for
- * `psql -f` or to copy into `supabase/migrations/`.
+ * `psql -f` or to copy into `supabase/migrations/`. Throws a `TelemetryConfigurationError` for a
+ * name not in {@link MIGRATIONS}.
  *
  * @example
  * ```ts
@@ -36,7 +56,15 @@ export function migrationPath(name: string = MODEL_HEALTH_MIGRATION): string {
   return join(MIGRATIONS_DIR, name);
 }
 
-/** The SQL text of one of the package's migrations (default: the model-health migration). */
+/**
+ * The SQL text of one of the package's migrations (default: the model-health migration), read
+ * synchronously. Throws a `TelemetryConfigurationError` for a name not in {@link MIGRATIONS}.
+ *
+ * @example
+ * ```ts
+ * await pg.query(readMigrationSql());
+ * ```
+ */
 export function readMigrationSql(name: string = MODEL_HEALTH_MIGRATION): string {
   return readFileSync(migrationPath(name), 'utf8');
 }

@@ -12,22 +12,48 @@ import { invalidResponse } from './postgrest-failure.js';
 /**
  * One element of `record_model_calls`' `p_entries`: a `ModelCallAggregate` in the snake_case JSON
  * the SQL function reads.
+ *
+ * @example
+ * ```ts
+ * const entry: ModelCallEntryJson = {
+ *   provider: 'openai', model: 'gpt-4o-mini', calls: 3, successes: 2, errors: 1,
+ *   total_response_time_ms: 1260, last_response_time_ms: 380, last_status: 'timeout',
+ *   last_error_message: 'upstream timed out after 30 s', last_called_at: '2025-01-31T12:00:00.000Z',
+ * };
+ * ```
  */
 export interface ModelCallEntryJson {
+  /** Provider name, e.g. `openai`. */
   provider: string;
+  /** Model name as the provider spells it, e.g. `gpt-4o-mini`. */
   model: string;
+  /** Calls folded into the entry (>= 1). */
   calls: number;
+  /** Successful calls. */
   successes: number;
+  /** Non-success calls: `calls - successes`. */
   errors: number;
+  /** Sum of the calls' response times, in milliseconds. */
   total_response_time_ms: number;
+  /** Response time of the most recent call, in milliseconds. */
   last_response_time_ms: number;
+  /** Status of the most recent call. */
   last_status: ModelCallStatus;
+  /** Message of the most recent failed call, or null. */
   last_error_message: string | null;
   /** ISO-8601, UTC. */
   last_called_at: string;
 }
 
-/** The JSON of one batch entry. */
+/**
+ * The JSON of one batch entry: the `ModelCallAggregate` with snake_case keys and `lastCalledAt` as
+ * an ISO-8601 UTC string.
+ *
+ * @example
+ * ```ts
+ * const { error } = await supabase.rpc('record_model_calls', { p_batch_id: batch.id, p_entries: batch.entries.map(entryToJson) });
+ * ```
+ */
 export function entryToJson(entry: ModelCallAggregate): ModelCallEntryJson {
   return {
     provider: entry.provider,

@@ -10,21 +10,42 @@
  * - `NOT_MIGRATED`: the SQL function does not exist (PostgREST `PGRST202`): apply the migration.
  * - `REJECTED`: the database refused the call (a constraint, an invalid argument, a deadlock).
  * - `INVALID_RESPONSE`: the answer did not have the expected shape.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof SupabaseModelHealthStoreError && error.code === 'NOT_MIGRATED') {
+ *   console.error('apply', migrationPath(), 'to the database');
+ * }
+ * ```
  */
 export type SupabaseModelHealthStoreErrorCode =
   'UNAVAILABLE' | 'TIMEOUT' | 'PERMISSION_DENIED' | 'NOT_MIGRATED' | 'REJECTED' | 'INVALID_RESPONSE';
 
-/** What {@link SupabaseModelHealthStoreError} is built from. */
+/**
+ * What {@link SupabaseModelHealthStoreError} is built from.
+ *
+ * @example
+ * ```ts
+ * const error = new SupabaseModelHealthStoreError({
+ *   code: 'UNAVAILABLE', operation: 'record_model_calls', status: 503, retryable: true,
+ *   message: 'Supabase model-health store: record_model_calls failed (HTTP 503)',
+ * });
+ * ```
+ */
 export interface SupabaseModelHealthStoreErrorDetails {
+  /** Why the call failed. */
   code: SupabaseModelHealthStoreErrorCode;
   /** SQL function called, e.g. `record_model_calls`. */
   operation: string;
+  /** The error message; must not contain keys or JWTs. */
   message: string;
   /** HTTP status of the PostgREST answer; 0 when there was none. */
   status?: number;
   /** PostgREST (`PGRST…`) or PostgreSQL (SQLSTATE) error code, when the server sent one. */
   databaseCode?: string;
+  /** Whether the same call can succeed later. */
   retryable: boolean;
+  /** The underlying error (thrown error, or the PostgREST error object with secrets removed); set as `Error.cause`. */
   cause?: unknown;
 }
 
@@ -44,13 +65,20 @@ export interface SupabaseModelHealthStoreErrorDetails {
  * ```
  */
 export class SupabaseModelHealthStoreError extends Error {
+  /** Always `SupabaseModelHealthStoreError`. */
   override readonly name = 'SupabaseModelHealthStoreError';
+  /** Machine-readable reason; see {@link SupabaseModelHealthStoreErrorCode}. */
   readonly code: SupabaseModelHealthStoreErrorCode;
+  /** SQL function called, e.g. `record_model_calls`. */
   readonly operation: string;
+  /** HTTP status of the PostgREST answer; 0 when there was none; undefined for `INVALID_RESPONSE`. */
   readonly status: number | undefined;
+  /** PostgREST (`PGRST…`) or PostgreSQL (SQLSTATE) error code, when the server sent one. */
   readonly databaseCode: string | undefined;
+  /** Whether trying the same call again later can succeed (for a batch: safely, it applies at most once). */
   readonly retryable: boolean;
 
+  /** An error from `details`; `details.cause` becomes the standard `cause`. */
   constructor(details: SupabaseModelHealthStoreErrorDetails) {
     super(details.message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = details.code;

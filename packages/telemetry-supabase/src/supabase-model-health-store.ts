@@ -27,16 +27,38 @@ import {
 import { storeErrorFromFailure, type PostgrestFailure } from './postgrest-failure.js';
 import { validateModelCallBatch } from './validate-model-call-batch.js';
 
-/** Anything that can take `database_query_duration_seconds` observations, e.g. a `GatewayTelemetry`. */
+/**
+ * Anything that can take `database_query_duration_seconds` observations, e.g. a `GatewayTelemetry`.
+ *
+ * @example
+ * ```ts
+ * const recorder: DatabaseQueryRecorder = otel.telemetry;
+ * const store = new SupabaseModelHealthStore({ client: supabase, telemetry: recorder });
+ * ```
+ */
 export interface DatabaseQueryRecorder {
+  /** Record one request to the SQL function `operation` that took `seconds`. */
   recordDatabaseQuery(operation: string, seconds: number): void;
 }
 
-/** Options of {@link SupabaseModelHealthStore}. */
 /** A supabase-js client typed with any generated `Database` type (or none). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the store queries its own tables, whatever Database type the caller's client carries
 type AnySupabaseClient = SupabaseClient<any, any, any>;
 
+/**
+ * Options of {@link SupabaseModelHealthStore}: a supabase-js `client`, or `url` and `serviceRoleKey`
+ * to create one.
+ *
+ * @example
+ * ```ts
+ * const options: SupabaseModelHealthStoreOptions = {
+ *   url: process.env.SUPABASE_URL!,
+ *   serviceRoleKey: process.env.SUPABASE_SERVICE_ROLE_KEY!,
+ *   requestTimeoutMs: 5_000,
+ * };
+ * const store = new SupabaseModelHealthStore(options);
+ * ```
+ */
 export interface SupabaseModelHealthStoreOptions {
   /**
    * A supabase-js client authorised as `service_role` (reads work with any key; writes and
@@ -101,6 +123,11 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
   /** Values never to show in an error message. */
   private readonly secrets: readonly string[];
 
+  /**
+   * A store using `options.client`, or a new supabase-js client for `url` and `serviceRoleKey`
+   * (no session persistence or token refresh). Throws a `TelemetryConfigurationError` when neither is
+   * usable or `requestTimeoutMs` is not a positive number. Sends no request.
+   */
   constructor(options: SupabaseModelHealthStoreOptions) {
     if (options === null || typeof options !== 'object') {
       throw new TelemetryConfigurationError('options', 'expected { client } or { url, serviceRoleKey }');

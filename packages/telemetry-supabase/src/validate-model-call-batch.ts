@@ -56,6 +56,16 @@ function checkEntry(entry: ModelCallAggregate, index: number): void {
 /**
  * Throws a `TelemetryInputError` (reason `invalid_batch`) naming the first problem when a batch
  * could not be applied: the id must be a UUID, every entry a well-formed `ModelCallAggregate`.
+ * `SupabaseModelHealthStore.applyBatch` runs it before any request.
+ *
+ * @example
+ * ```ts
+ * validateModelCallBatch({
+ *   id: randomUUID(),
+ *   entries: [{ provider: 'anthropic', model: 'claude-3-5-haiku', calls: 2, successes: 2, errors: 0,
+ *     totalResponseTimeMs: 910, lastResponseTimeMs: 430, lastStatus: 'success', lastErrorMessage: null, lastCalledAt: new Date() }],
+ * });
+ * ```
  */
 export function validateModelCallBatch(batch: ModelCallBatch): void {
   if (batch === null || typeof batch !== 'object') invalid('expected an object with id and entries');

@@ -12,7 +12,17 @@ import {
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
 } from './semconv.js';
 
-/** Groups served by the per-category Prometheus endpoints (`/prometheus/metrics/{category}`). */
+/**
+ * Groups served by the per-category Prometheus endpoints (`/prometheus/metrics/{category}`). Every
+ * catalog metric has a home category and may be listed under further ones.
+ *
+ * @example
+ * ```ts
+ * for (const category of METRIC_CATEGORIES) {
+ *   console.log(category, catalogEntries().filter(([, definition]) => definition.categories.includes(category)).length);
+ * }
+ * ```
+ */
 export const METRIC_CATEGORIES = [
   'system',
   'providers',
@@ -21,35 +31,120 @@ export const METRIC_CATEGORIES = [
   'performance',
   'health_service',
 ] as const;
+/**
+ * One of `METRIC_CATEGORIES`: `system`, `providers`, `models`, `business`, `performance` or
+ * `health_service`.
+ *
+ * @example
+ * ```ts
+ * const category: MetricCategory = 'providers';
+ * const names = catalogEntries()
+ *   .filter(([, definition]) => definition.categories.includes(category))
+ *   .map(([, definition]) => prometheusName(definition));
+ * ```
+ */
 export type MetricCategory = (typeof METRIC_CATEGORIES)[number];
 
 /**
  * How a metric is recorded. `counter` and `gauge` are aggregated in-process and reported through
  * observable instruments at collection time; `histogram` and `updown_counter` are synchronous
  * OpenTelemetry instruments.
+ *
+ * @example
+ * ```ts
+ * const kind: MetricKind = METRIC_CATALOG.providerResponseTime.kind; // 'histogram'
+ * ```
  */
 export type MetricKind = 'counter' | 'updown_counter' | 'gauge' | 'histogram';
 
-/** The states a circuit breaker can be in, as exported in the `state` label. */
+/**
+ * The states a circuit breaker can be in, as exported in the `state` label.
+ *
+ * @example
+ * ```ts
+ * const state = CIRCUIT_BREAKER_STATES.find((candidate) => candidate === request.body.state);
+ * if (state !== undefined) setCircuitBreakerState('openai', state);
+ * ```
+ */
 export const CIRCUIT_BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+/**
+ * A circuit breaker state: `closed` (calls go through), `open` (calls are refused) or `half_open`
+ * (a trial call is let through to test the provider).
+ *
+ * @example
+ * ```ts
+ * const state: CircuitBreakerState = 'half_open';
+ * setCircuitBreakerState('anthropic', state);
+ * ```
+ */
 export type CircuitBreakerState = (typeof CIRCUIT_BREAKER_STATES)[number];
 
-/** Outcome of one model call, shared by the inference counter and the model-health store. */
+/**
+ * Outcome of one model call, shared by the inference counter and the model-health store.
+ *
+ * @example
+ * ```ts
+ * const isModelCallStatus = (value: string): value is ModelCallStatus =>
+ *   (MODEL_CALL_STATUSES as readonly string[]).includes(value);
+ * ```
+ */
 export const MODEL_CALL_STATUSES = ['success', 'error', 'timeout', 'rate_limited', 'network_error'] as const;
+/**
+ * One of `MODEL_CALL_STATUSES`: the `status` label of `model_inference_requests_total` and the
+ * status a model-health record keeps. Other values are dropped and counted.
+ *
+ * @example
+ * ```ts
+ * const status: ModelCallStatus = response.status === 429 ? 'rate_limited' : response.ok ? 'success' : 'error';
+ * recordModelInference('openai', 'gpt-4o-mini', status, 0.84);
+ * ```
+ */
 export type ModelCallStatus = (typeof MODEL_CALL_STATUSES)[number];
 
-/** Token direction used by `tokens_used_total`. */
+/**
+ * Token direction used by `tokens_used_total` (the `token_type` label): `input` and `output`, the
+ * same values as `gen_ai.token.type`.
+ *
+ * @example
+ * ```ts
+ * const usage = { input: 1200, output: 300 };
+ * for (const tokenType of TOKEN_TYPES) recordTokensUsed('openai', 'gpt-4o-mini', tokenType, usage[tokenType]);
+ * ```
+ */
 export const TOKEN_TYPES = GEN_AI_TOKEN_TYPES;
+/**
+ * Direction of a token count: `input` (prompt) or `output` (completion).
+ *
+ * @example
+ * ```ts
+ * const tokenType: TokenType = 'output';
+ * recordTokensUsed('anthropic', 'claude-3-5-haiku-latest', tokenType, 512);
+ * ```
+ */
 export type TokenType = (typeof TOKEN_TYPES)[number];
 
-/** One metric, declared once. Everything else (helpers, endpoints, docs) derives from it. */
+/**
+ * One metric, declared once. Everything else (helpers, endpoints, docs) derives from it.
+ *
+ * @example
+ * ```ts
+ * const definition: MetricDefinition = METRIC_CATALOG.costByProvider;
+ * prometheusName(definition); // 'gatewayz_cost_by_provider_total'
+ * ```
+ */
 export interface MetricDefinition<Label extends string = string> {
   /** Instrument name without the configurable prefix. */
   readonly name: string;
   /** Whether the configurable prefix (default `gatewayz_`) is put in front of `name`. */
   readonly prefixed: boolean;
+  /** How the metric is recorded and which Prometheus type it is exposed as; see `MetricKind`. */
   readonly kind: MetricKind;
+  /**
+   * Unit given to the OpenTelemetry instrument: `s`, `USD`, `{token}` or `1` (dimensionless). It is
+   * not appended to the Prometheus name; names carry `_seconds` themselves where needed.
+   */
   readonly unit: string;
+  /** Help text of the instrument (the Prometheus `# HELP` line). */
   readonly description: string;
   /** Label names, in the order the positional helpers take them. */
   readonly labels: readonly Label[];
@@ -65,10 +160,33 @@ export interface MetricDefinition<Label extends string = string> {
   readonly buckets?: readonly number[];
 }
 
-/** Bucket boundaries for LLM provider latency: LLM calls take from tens of milliseconds to minutes. */
+/**
+ * Bucket boundaries for LLM provider latency: LLM calls take from tens of milliseconds to minutes.
+ * In seconds; used by `provider_response_time_seconds`, `model_inference_duration_seconds` and
+ * `gatewayz_time_to_first_token_seconds`.
+ *
+ * @example
+ * ```ts
+ * const failoverDuration = meter.createHistogram('gateway_failover_chain_duration_seconds', {
+ *   unit: 's',
+ *   advice: { explicitBucketBoundaries: [...LLM_LATENCY_BUCKETS] },
+ * });
+ * ```
+ */
 export const LLM_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120] as const;
 
-/** Bucket boundaries for HTTP and database latency. */
+/**
+ * Bucket boundaries for HTTP and database latency, in seconds (1 ms to 10 s); used by
+ * `fastapi_requests_duration_seconds` and `database_query_duration_seconds`.
+ *
+ * @example
+ * ```ts
+ * const redisDuration = meter.createHistogram('redis_command_duration_seconds', {
+ *   unit: 's',
+ *   advice: { explicitBucketBoundaries: [...SERVER_LATENCY_BUCKETS] },
+ * });
+ * ```
+ */
 export const SERVER_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
 const unitInterval = { min: 0, max: 1 } as const;
@@ -81,6 +199,12 @@ function define<const Definition extends MetricDefinition>(definition: Definitio
 /**
  * Every metric this library can emit. Prometheus names are derived from `name` (plus the prefix
  * when `prefixed`), with `_total` appended to counters by the exposition format.
+ *
+ * @example
+ * ```ts
+ * const { name, kind, labels } = METRIC_CATALOG.providerResponseTime;
+ * // 'provider_response_time_seconds', 'histogram', ['provider']
+ * ```
  */
 export const METRIC_CATALOG = {
   // --- providers -------------------------------------------------------------------------------
@@ -538,19 +662,68 @@ export const METRIC_CATALOG = {
   }),
 } as const;
 
+/**
+ * Key of a metric in `METRIC_CATALOG` (e.g. `providerResponseTime`): what the generic
+ * `GatewayTelemetry` methods and `metricName()` take.
+ *
+ * @example
+ * ```ts
+ * const key: MetricKey = 'costByProvider';
+ * telemetry.metricName(key); // 'gatewayz_cost_by_provider'
+ * ```
+ */
 export type MetricKey = keyof typeof METRIC_CATALOG;
+/**
+ * The type of `METRIC_CATALOG`, with each definition's literal name, kind, unit and label names.
+ *
+ * @example
+ * ```ts
+ * type CostUnit = MetricCatalog['costByProvider']['unit']; // 'USD'
+ * ```
+ */
 export type MetricCatalog = typeof METRIC_CATALOG;
 
-/** Label names of one metric, as a string union. */
+/**
+ * Label names of one metric, as a string union.
+ *
+ * @example
+ * ```ts
+ * type TokenLabels = LabelName<'tokensUsed'>; // 'provider' | 'model' | 'token_type'
+ * ```
+ */
 export type LabelName<K extends MetricKey> = MetricCatalog[K]['labels'][number];
 
-/** The label object a metric takes, keys typed from the catalog. */
+/**
+ * The label object a metric takes, keys typed from the catalog.
+ *
+ * @example
+ * ```ts
+ * const labels: LabelsOf<'modelInferenceRequests'> = { provider: 'openai', model: 'gpt-4o-mini', status: 'success' };
+ * telemetry.add('modelInferenceRequests', 1, labels);
+ * ```
+ */
 export type LabelsOf<K extends MetricKey> = { readonly [L in LabelName<K>]: string };
 
-/** Default prefix put in front of metrics declared with `prefixed: true`. */
+/**
+ * Default prefix put in front of metrics declared with `prefixed: true`.
+ *
+ * @example
+ * ```ts
+ * instrumentName(METRIC_CATALOG.providerHealthScore, DEFAULT_METRIC_PREFIX); // 'gatewayz_provider_health_score'
+ * ```
+ */
 export const DEFAULT_METRIC_PREFIX = 'gatewayz_';
 
-/** The OpenTelemetry instrument name of a catalog metric under a given prefix. */
+/**
+ * The OpenTelemetry instrument name of a catalog metric under a given prefix (default `gatewayz_`).
+ * Metrics declared with `prefixed: false` keep their bare name.
+ *
+ * @example
+ * ```ts
+ * instrumentName(METRIC_CATALOG.costByProvider, 'acme_'); // 'acme_cost_by_provider'
+ * instrumentName(METRIC_CATALOG.providerAvailability, 'acme_'); // 'provider_availability'
+ * ```
+ */
 export function instrumentName(definition: MetricDefinition, prefix: string = DEFAULT_METRIC_PREFIX): string {
   return definition.prefixed ? prefix + definition.name : definition.name;
 }
@@ -558,6 +731,12 @@ export function instrumentName(definition: MetricDefinition, prefix: string = DE
 /**
  * The name a metric is exposed under in the Prometheus text format: dots and other characters
  * Prometheus does not allow become `_`, and counters get `_total`.
+ *
+ * @example
+ * ```ts
+ * prometheusName(METRIC_CATALOG.costByProvider); // 'gatewayz_cost_by_provider_total'
+ * prometheusName(METRIC_CATALOG.genAiOperationDuration); // 'gen_ai_client_operation_duration'
+ * ```
  */
 export function prometheusName(definition: MetricDefinition, prefix: string = DEFAULT_METRIC_PREFIX): string {
   const base = sanitizePrometheusName(instrumentName(definition, prefix));
@@ -565,19 +744,42 @@ export function prometheusName(definition: MetricDefinition, prefix: string = DE
   return base;
 }
 
-/** The Prometheus type a catalog metric is exposed as. */
+/**
+ * The Prometheus type a catalog metric is exposed as: counters as `counter`, histograms as
+ * `histogram`, gauges and up-down counters as `gauge`.
+ *
+ * @example
+ * ```ts
+ * prometheusType(METRIC_CATALOG.httpRequestsInProgress); // 'gauge'
+ * ```
+ */
 export function prometheusType(definition: MetricDefinition): 'counter' | 'gauge' | 'histogram' {
   if (definition.kind === 'counter') return 'counter';
   if (definition.kind === 'histogram') return 'histogram';
   return 'gauge';
 }
 
-/** Replace characters Prometheus does not allow in names with `_`, as the OTel exporter does. */
+/**
+ * Replace characters Prometheus does not allow in names with `_`, as the OTel exporter does, and
+ * collapse runs of `_` into one.
+ *
+ * @example
+ * ```ts
+ * sanitizePrometheusName('gen_ai.client.token.usage'); // 'gen_ai_client_token_usage'
+ * ```
+ */
 export function sanitizePrometheusName(name: string): string {
   return name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/_{2,}/g, '_');
 }
 
-/** Every catalog entry with its key, in declaration order. */
+/**
+ * Every catalog entry with its key, in declaration order.
+ *
+ * @example
+ * ```ts
+ * for (const [key, definition] of catalogEntries()) console.log(key, prometheusName(definition));
+ * ```
+ */
 export function catalogEntries(): Array<[MetricKey, MetricDefinition]> {
   return Object.entries(METRIC_CATALOG) as Array<[MetricKey, MetricDefinition]>;
 }

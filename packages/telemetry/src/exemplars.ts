@@ -1,9 +1,22 @@
 import { TraceFlags, context as contextApi, isSpanContextValid, trace, type Attributes } from '@opentelemetry/api';
 
-/** The latest observation of one histogram bucket made inside a sampled span. */
+/**
+ * The latest observation of one histogram bucket made inside a sampled span.
+ *
+ * @example
+ * ```ts
+ * const exemplar: Exemplar = {
+ *   value: 0.42, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
+ *   timestampSeconds: 1718000000.5,
+ * };
+ * ```
+ */
 export interface Exemplar {
+  /** The observed value, in the histogram's unit (e.g. seconds). */
   value: number;
+  /** Trace id of the sampled span active when the value was observed (32 hex characters). */
   traceId: string;
+  /** Span id of that span (16 hex characters). */
   spanId: string;
   /** Unix time in seconds. */
   timestampSeconds: number;
@@ -21,9 +34,17 @@ class ExemplarSlot implements Exemplar {
 /**
  * Exemplars of one histogram series, one slot per bucket (the last slot is `+Inf`), newest wins.
  * Slots are updated in place, so recording allocates nothing once a bucket has had one.
+ *
+ * @example
+ * ```ts
+ * const exemplars: ExemplarSlots | undefined = exemplarsFor(dataPoint.attributes);
+ * const slowest = exemplars?.slots[exemplars.boundaries.length]; // the `+Inf` bucket
+ * ```
  */
 export interface ExemplarSlots {
+  /** Upper bounds of the histogram's buckets (the `le` values), in the histogram's unit. */
   readonly boundaries: readonly number[];
+  /** One exemplar per bucket, `boundaries.length + 1` slots; `undefined` until a sampled observation lands there. */
   readonly slots: Array<Exemplar | undefined>;
 }
 
@@ -36,7 +57,15 @@ const registry: WeakMap<Attributes, ExemplarSlots> = ((globalThis as Record<symb
 
 /**
  * The exemplars captured for the histogram series whose data point carries `attributes`, or
- * undefined. Used by the OpenMetrics exposition.
+ * undefined. Used by the OpenMetrics exposition. Series are looked up by object identity: pass the
+ * attributes object of a collected data point, not a copy.
+ *
+ * @example
+ * ```ts
+ * exemplarsFor(dataPoint.attributes)?.slots.forEach((exemplar, bucket) => {
+ *   if (exemplar !== undefined) console.log(bucket, exemplar.value, exemplar.traceId);
+ * });
+ * ```
  */
 export function exemplarsFor(attributes: Attributes): ExemplarSlots | undefined {
   return registry.get(attributes);

@@ -20,12 +20,59 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 type KeysOfKind<Kind extends string> = {
   [K in MetricKey]: (typeof METRIC_CATALOG)[K]['kind'] extends Kind ? K : never;
 }[MetricKey];
+/**
+ * Catalog keys of the counter metrics, e.g. `costByProvider` or `cacheHits`: what
+ * `GatewayTelemetry.add()` accepts, together with `UpDownCounterMetricKey`.
+ *
+ * @example
+ * ```ts
+ * const key: CounterMetricKey = 'cacheHits';
+ * telemetry.add(key, 1, { cache: 'responses' });
+ * ```
+ */
 export type CounterMetricKey = KeysOfKind<'counter'>;
+/**
+ * Catalog keys of the gauge metrics, e.g. `providerErrorRate`: what `GatewayTelemetry.set()` accepts.
+ *
+ * @example
+ * ```ts
+ * const key: GaugeMetricKey = 'providerErrorRate';
+ * telemetry.set(key, 0.02, { provider: 'openai' });
+ * ```
+ */
 export type GaugeMetricKey = KeysOfKind<'gauge'>;
+/**
+ * Catalog keys of the histogram metrics, e.g. `timeToFirstToken`: what `GatewayTelemetry.record()`
+ * accepts.
+ *
+ * @example
+ * ```ts
+ * const key: HistogramMetricKey = 'timeToFirstToken';
+ * telemetry.record(key, 0.31, { provider: 'openai', model: 'gpt-4o-mini' });
+ * ```
+ */
 export type HistogramMetricKey = KeysOfKind<'histogram'>;
+/**
+ * Catalog keys of the up-down counter metrics (`httpRequestsInProgress`): `GatewayTelemetry.add()`
+ * accepts them with negative values too.
+ *
+ * @example
+ * ```ts
+ * const key: UpDownCounterMetricKey = 'httpRequestsInProgress';
+ * telemetry.add(key, -1, { method: 'POST', path: '/v1/chat/completions' });
+ * ```
+ */
 export type UpDownCounterMetricKey = KeysOfKind<'updown_counter'>;
 
-/** Why a recording was dropped; exported as the `reason` label of `gatewayz_telemetry_dropped_total`. */
+/**
+ * Why a recording was dropped; exported as the `reason` label of `gatewayz_telemetry_dropped_total`.
+ *
+ * @example
+ * ```ts
+ * const reason: DropReason = 'out_of_range';
+ * // PromQL: sum by (metric) (rate(gatewayz_telemetry_dropped_total{reason="out_of_range"}[5m]))
+ * ```
+ */
 export type DropReason =
   | 'not_a_number'
   | 'not_finite'
@@ -35,6 +82,16 @@ export type DropReason =
   | 'label_too_long'
   | 'unknown_label_value';
 
+/**
+ * Options of the `GatewayTelemetry` constructor and of `configureTelemetry()`; all are optional.
+ * Invalid values make the constructor throw a `TelemetryConfigurationError`.
+ *
+ * @example
+ * ```ts
+ * const options: GatewayTelemetryOptions = { prefix: 'acme_', maxSeriesPerMetric: 5000, onInvalidInput: 'throw' };
+ * const telemetry = new GatewayTelemetry(options);
+ * ```
+ */
 export interface GatewayTelemetryOptions {
   /** Meter provider to report to. Default: the global one, resolved on first use (see `bindMeterProvider`). */
   meterProvider?: MeterProvider;
@@ -64,17 +121,34 @@ export interface GatewayTelemetryOptions {
   onInvalidInput?: 'drop' | 'throw';
 }
 
-/** Inputs of one GenAI client operation (OpenTelemetry GenAI semantic conventions). */
+/**
+ * Inputs of one GenAI client operation (OpenTelemetry GenAI semantic conventions).
+ *
+ * @example
+ * ```ts
+ * const operation: GenAiOperationRecord = {
+ *   operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini',
+ *   durationSeconds: 1.3, inputTokens: 420, outputTokens: 128,
+ * };
+ * recordGenAiOperation(operation);
+ * ```
+ */
 export interface GenAiOperationRecord {
+  /** `gen_ai.operation.name`, e.g. `chat` or `embeddings` (see `semconv.GEN_AI_OPERATION_NAMES`). */
   operationName: string;
+  /** `gen_ai.provider.name`, e.g. `openai` or `anthropic`. */
   providerName: string;
+  /** `gen_ai.request.model`: the model the caller asked for, e.g. `gpt-4o-mini`. */
   requestModel: string;
   /** Defaults to `requestModel`. */
   responseModel?: string;
+  /** Duration of the whole operation in seconds; a negative or non-finite value drops the whole record. */
   durationSeconds: number;
   /** Set when the operation failed, e.g. `timeout`, `rate_limited` or an HTTP status code. */
   errorType?: string;
+  /** Input (prompt) tokens, observed in `gen_ai.client.token.usage` with `gen_ai.token.type="input"`. */
   inputTokens?: number;
+  /** Output (completion) tokens, observed in `gen_ai.client.token.usage` with `gen_ai.token.type="output"`. */
   outputTokens?: number;
 }
 
@@ -106,8 +180,14 @@ const NOOP_METER = createNoopMeter();
  * ```
  */
 export class GatewayTelemetry {
+  /** Prefix put in front of the metrics the catalog marks as prefixed (the `prefix` option; default `gatewayz_`). */
   readonly prefix: string;
+  /** Label sets a metric holds before new ones fold into `other` (the `maxSeriesPerMetric` option; default 2000). */
   readonly maxSeriesPerMetric: number;
+  /**
+   * Longest label value accepted, in characters after trimming and removing control characters (the
+   * `maxLabelLength` option; default 128). Longer values are dropped with reason `label_too_long`.
+   */
   readonly maxLabelLength: number;
   private readonly onInvalidInput: 'drop' | 'throw';
   private readonly exemplars: boolean;
@@ -121,6 +201,12 @@ export class GatewayTelemetry {
   /** Summed tokens per model, keyed by the model's token-efficiency series. */
   private readonly modelTokenTotals = new Map<SeriesCell, { input: number; output: number }>();
 
+  /**
+   * Validate `options` and, when a `meterProvider` is given (and `exportVia` is `instruments`),
+   * create the instruments on it right away. Throws a `TelemetryConfigurationError` for a prefix
+   * that is not a valid metric name prefix, limits that are not positive integers, or an unknown
+   * `exportVia` or `onInvalidInput`.
+   */
   constructor(options: GatewayTelemetryOptions = {}) {
     this.prefix = options.prefix ?? DEFAULT_METRIC_PREFIX;
     this.maxSeriesPerMetric = options.maxSeriesPerMetric ?? 2000;
@@ -641,7 +727,8 @@ export class GatewayTelemetry {
       this.drop(state, 'not_finite', `${state.name} got ${String(value)}; values must be finite`);
       return false;
     }
-    const range = state.definition.range;
+    // A counter only goes up, whether or not its catalog entry spells out a range.
+    const range = state.definition.range ?? (state.definition.kind === 'counter' ? { min: 0 } : undefined);
     if (
       range !== undefined &&
       ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max))

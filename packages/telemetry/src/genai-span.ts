@@ -20,6 +20,18 @@ import {
   ATTR_SERVER_PORT,
 } from './semconv.js';
 
+/**
+ * What is known of a GenAI call when it starts: the attributes `startGenAiSpan()` puts on the span.
+ *
+ * @example
+ * ```ts
+ * const start: GenAiSpanStart = {
+ *   operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini',
+ *   serverAddress: 'api.openai.com', serverPort: 443, maxTokens: 1024,
+ * };
+ * const span = startGenAiSpan(tracer, start);
+ * ```
+ */
 export interface GenAiSpanStart {
   /** `gen_ai.operation.name`, e.g. `chat`. */
   operationName: string;
@@ -27,15 +39,34 @@ export interface GenAiSpanStart {
   providerName: string;
   /** `gen_ai.request.model`. */
   requestModel: string;
+  /** `server.address`: host of the provider API, e.g. `api.openai.com`. */
   serverAddress?: string;
+  /** `server.port`: port of the provider API, e.g. `443`. */
   serverPort?: number;
+  /** `gen_ai.request.max_tokens`: the most tokens the request lets the model generate. */
   maxTokens?: number;
 }
 
+/**
+ * What is known of a GenAI call when it ends: the attributes `endGenAiSpan()` sets before ending
+ * the span. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * const end: GenAiSpanEnd = {
+ *   responseModel: 'gpt-4o-mini-2024-07-18', inputTokens: 420, outputTokens: 128, finishReasons: ['stop'],
+ * };
+ * endGenAiSpan(span, end);
+ * ```
+ */
 export interface GenAiSpanEnd {
+  /** `gen_ai.response.model`: the model the provider reports having answered with. */
   responseModel?: string;
+  /** `gen_ai.usage.input_tokens`: input (prompt) tokens of the call. */
   inputTokens?: number;
+  /** `gen_ai.usage.output_tokens`: output (completion) tokens of the call. */
   outputTokens?: number;
+  /** `gen_ai.response.finish_reasons`: why generation stopped, one entry per choice, e.g. `['stop']`. */
   finishReasons?: readonly string[];
   /** Low-cardinality error class (`timeout`, `rate_limited`, `500`); marks the span as failed. */
   errorType?: string;
@@ -67,7 +98,16 @@ export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Co
   );
 }
 
-/** Set the response attributes on a GenAI span and end it. */
+/**
+ * Set the response attributes on a GenAI span and end it. With `errorType`, the span also gets
+ * `error.type` and an `ERROR` status.
+ *
+ * @example
+ * ```ts
+ * endGenAiSpan(span, { responseModel: 'gpt-4o-mini-2024-07-18', inputTokens: 420, outputTokens: 128 });
+ * endGenAiSpan(failedSpan, { errorType: 'rate_limited' });
+ * ```
+ */
 export function endGenAiSpan(span: Span, end: GenAiSpanEnd = {}): void {
   if (end.responseModel !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, end.responseModel);
   if (end.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, end.inputTokens);

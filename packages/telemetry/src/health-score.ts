@@ -1,9 +1,31 @@
-/** Latency at or below which the latency score is 1 (seconds). */
+/**
+ * Latency at or below which the latency score is 1 (seconds).
+ *
+ * @example
+ * ```ts
+ * latencyScore(LATENCY_SCORE_FULL_SECONDS); // 1
+ * ```
+ */
 export const LATENCY_SCORE_FULL_SECONDS = 2;
-/** Latency at or above which the latency score is 0 (seconds). */
+/**
+ * Latency at or above which the latency score is 0 (seconds).
+ *
+ * @example
+ * ```ts
+ * latencyScore(LATENCY_SCORE_ZERO_SECONDS); // 0
+ * ```
+ */
 export const LATENCY_SCORE_ZERO_SECONDS = 10;
 
-/** Inputs of the composite provider health score. */
+/**
+ * Inputs of the composite provider health score.
+ *
+ * @example
+ * ```ts
+ * const inputs: ProviderHealthInputs = { availability: 1, errorRate: 0.05, responseTimeSeconds: 0.8 };
+ * setProviderHealthScore('openai', providerHealthScore(inputs));
+ * ```
+ */
 export interface ProviderHealthInputs {
   /** 1 when the provider is available, 0 when not (fractions allowed). */
   availability: number;
@@ -20,7 +42,8 @@ function requireFinite(name: string, value: number, min: number, max: number): v
 }
 
 /**
- * Latency score: 1 at or below 2 s, falling linearly to 0 at 10 s, 0 above.
+ * Latency score: 1 at or below 2 s, falling linearly to 0 at 10 s, 0 above. Throws a `RangeError`
+ * for a negative or non-finite time.
  *
  * @example
  * ```ts
@@ -42,7 +65,7 @@ export function latencyScore(responseTimeSeconds: number): number {
  *
  * @example
  * ```ts
- * providerHealthScore({ availability: 1, errorRate: 0.05, responseTimeSeconds: 0.8 }); // 0.985
+ * providerHealthScore({ availability: 1, errorRate: 0.05, responseTimeSeconds: 0.8 }); // ≈ 0.985
  * ```
  */
 export function providerHealthScore(inputs: ProviderHealthInputs): number {

@@ -7,7 +7,7 @@
  * ```ts
  * import { recordProviderResponseTime, incrementCostByProvider } from '@gatewayz/telemetry';
  *
- * recordProviderResponseTime('openai', 'gpt-4o-mini', 0.42);
+ * recordProviderResponseTime('openai', 0.42);
  * incrementCostByProvider('openai', 0.00018);
  * ```
  *

@@ -11,22 +11,81 @@ import type {
   ProviderHealthSummary,
 } from './model-health.js';
 
-/** One finished call to a model at a provider. */
+/**
+ * One finished call to a model at a provider, as passed to `ModelHealthRecorder.recordModelCall()`
+ * and `MemoryModelHealthStore.recordCall()`. `validateModelCall` states what is accepted.
+ *
+ * @example
+ * ```ts
+ * const call: ModelCall = {
+ *   provider: 'anthropic',
+ *   model: 'claude-3-5-sonnet',
+ *   responseTimeMs: 30_000,
+ *   status: 'timeout',
+ *   errorMessage: 'upstream did not answer within 30 s',
+ * };
+ * recorder.recordModelCall(call);
+ * ```
+ */
 export interface ModelCall {
+  /** Provider name, e.g. `openai`: non-empty, not blank, at most 255 characters. */
   provider: string;
+  /** Model name at the provider, e.g. `gpt-4o-mini`: non-empty, not blank, at most 255 characters. */
   model: string;
+  /** Time the call took, in milliseconds (finite, >= 0); for a stream, until its end. */
   responseTimeMs: number;
+  /** Outcome: `success`, `error`, `timeout`, `rate_limited` or `network_error`. */
   status: ModelCallStatus;
+  /** Error text of a failed call, cut to 500 characters; ignored when `status` is `success`. */
   errorMessage?: string | null;
   /** When the call finished; default now. */
   calledAt?: Date;
 }
 
-/** Longest error message kept, as in the database schema. */
+/**
+ * Longest error message kept, in characters, as in the database schema (500). Longer messages are
+ * cut to it, not rejected.
+ *
+ * @example
+ * ```ts
+ * const errorMessage = await upstream.text(); // may be a long HTML error page
+ * recorder.recordModelCall({ provider: 'openai', model: 'gpt-4o', responseTimeMs: 95, status: 'error', errorMessage });
+ * // stored as errorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH)
+ * ```
+ */
 export const MAX_ERROR_MESSAGE_LENGTH = 500;
-/** Longest provider or model name accepted. */
+/**
+ * Longest provider or model name accepted, in characters (255); `validateModelCall` rejects longer
+ * ones.
+ *
+ * @example
+ * ```ts
+ * if (model.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
+ *   return Response.json({ error: 'model name too long' }, { status: 400 });
+ * }
+ * ```
+ */
 export const MAX_MODEL_HEALTH_NAME_LENGTH = 255;
+/**
+ * Page size of `listModelHealth` when the query has no `limit` (100).
+ *
+ * @example
+ * ```ts
+ * const page = await store.listModelHealth({ provider: 'openai' });
+ * page.limit === DEFAULT_MODEL_HEALTH_PAGE_SIZE; // true
+ * ```
+ */
 export const DEFAULT_MODEL_HEALTH_PAGE_SIZE = 100;
+/**
+ * Largest `limit` a model-health query accepts (1000); a larger one is rejected with a
+ * `TelemetryInputError`.
+ *
+ * @example
+ * ```ts
+ * const requested = Number(url.searchParams.get('limit') ?? DEFAULT_MODEL_HEALTH_PAGE_SIZE);
+ * const page = await store.listModelHealth({ limit: Math.min(requested, MAX_MODEL_HEALTH_PAGE_SIZE) });
+ * ```
+ */
 export const MAX_MODEL_HEALTH_PAGE_SIZE = 1000;
 
 type MutableRecord = { -readonly [K in keyof ModelHealthRecord]: ModelHealthRecord[K] };
@@ -35,7 +94,21 @@ function invalid(field: string, message: string): never {
   throw new TelemetryInputError('model_health', `invalid_${field}`, message);
 }
 
-/** Throws a `TelemetryInputError` naming the field when a call is malformed. */
+/**
+ * Throws a `TelemetryInputError` naming the field when a call is malformed: `provider` or `model`
+ * empty, blank or longer than 255 characters, `responseTimeMs` not a finite number >= 0, an unknown
+ * `status`, or a `calledAt` that is not a valid `Date`. The error's `reason` is `invalid_<field>`
+ * (e.g. `invalid_response_time`) and its `metric` is `model_health`. Returns nothing otherwise.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   validateModelCall({ provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: -5, status: 'success' });
+ * } catch (error) {
+ *   if (error instanceof TelemetryInputError) console.warn(error.reason); // 'invalid_response_time'
+ * }
+ * ```
+ */
 export function validateModelCall(call: ModelCall): void {
   if (call === null || typeof call !== 'object') invalid('call', 'Invalid model call: expected an object');
   for (const field of ['provider', 'model'] as const) {
@@ -64,7 +137,20 @@ export function validateModelCall(call: ModelCall): void {
   }
 }
 
-/** Fold one call into a batch entry (or start one). */
+/**
+ * Fold one call into a batch entry (or start one when `entry` is undefined) and return the new
+ * entry; `entry` itself is not changed. Counts and the response-time sum add up; the `last*` fields
+ * follow the call unless it finished before the entry's `lastCalledAt` (`calledAt` defaults to
+ * now). An error message is cut to 500 characters. The call is not validated: run
+ * `validateModelCall` first.
+ *
+ * @example
+ * ```ts
+ * let entry = foldModelCall(undefined, { provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: 420, status: 'success' });
+ * entry = foldModelCall(entry, { provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: 1800, status: 'timeout' });
+ * // entry.calls === 2, entry.errors === 1, entry.lastStatus === 'timeout'
+ * ```
+ */
 export function foldModelCall(entry: ModelCallAggregate | undefined, call: ModelCall): ModelCallAggregate {
   const at = call.calledAt ?? new Date();
   const success = call.status === 'success';
@@ -98,7 +184,18 @@ export function foldModelCall(entry: ModelCallAggregate | undefined, call: Model
   };
 }
 
-/** Validate and default the pagination and filters of a model-health query. */
+/**
+ * Validate and default the pagination and filters of a model-health query, for store
+ * implementations. Returns a copy with `limit` (default 100) and `offset` (default 0) filled in;
+ * throws a `TelemetryInputError` when `limit` is not an integer from 1 to 1000, `offset` is not an
+ * integer >= 0, `status` is unknown or `provider` is an empty string.
+ *
+ * @example
+ * ```ts
+ * normaliseModelHealthQuery({ provider: 'openai' }); // { provider: 'openai', limit: 100, offset: 0 }
+ * normaliseModelHealthQuery({ limit: 5000 }); // throws TelemetryInputError (reason 'invalid_limit')
+ * ```
+ */
 export function normaliseModelHealthQuery(
   query: ModelHealthQuery = {},
 ): Required<Pick<ModelHealthQuery, 'limit' | 'offset'>> & ModelHealthQuery {
@@ -118,7 +215,17 @@ export function normaliseModelHealthQuery(
   return { ...query, limit, offset };
 }
 
-/** Validate `getUnhealthyModels` arguments. */
+/**
+ * Validate `getUnhealthyModels` arguments, for store implementations: throws a
+ * `TelemetryInputError` unless `errorThreshold` is a finite number from 0 to 1 and `minCalls` an
+ * integer >= 1.
+ *
+ * @example
+ * ```ts
+ * validateUnhealthyQuery(0.2, 10); // fine
+ * validateUnhealthyQuery(20, 10); // throws: the threshold is a rate (0-1), not a percentage
+ * ```
+ */
 export function validateUnhealthyQuery(errorThreshold: number, minCalls: number): void {
   if (
     typeof errorThreshold !== 'number' ||
@@ -132,7 +239,16 @@ export function validateUnhealthyQuery(errorThreshold: number, minCalls: number)
     invalid('min_calls', `min_calls must be an integer >= 1, got ${String(minCalls)}`);
 }
 
-/** Validate `deleteOlderThan` arguments. */
+/**
+ * Validate `deleteOlderThan` arguments, for store implementations: throws a `TelemetryInputError`
+ * unless `days` is a finite number > 0 (fractions allowed).
+ *
+ * @example
+ * ```ts
+ * validateRetentionDays(30); // fine
+ * validateRetentionDays(0); // throws TelemetryInputError (reason 'invalid_days')
+ * ```
+ */
 export function validateRetentionDays(days: number): void {
   if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0)
     invalid('days', `days must be a number > 0, got ${String(days)}`);
@@ -173,7 +289,9 @@ const REMEMBERED_BATCHES = 10_000;
 
 /**
  * In-process model-health store: the embedded default. One record per (provider, model) with exact
- * counts and a call-weighted mean response time; batches are applied at most once per id.
+ * counts and a call-weighted mean response time; batches are applied at most once per id (the last
+ * 10 000 batch ids are remembered). The data lives in the process: it is lost on restart and not
+ * shared between gateway replicas (use `SupabaseModelHealthStore` for that).
  *
  * @example
  * ```ts
@@ -187,6 +305,10 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   private readonly appliedBatches = new Set<string>();
   private readonly now: () => Date;
 
+  /**
+   * Create an empty store. `now` supplies the time stamped on `createdAt` / `updatedAt` and the
+   * reference of `deleteOlderThan`; default the system time (inject one in tests).
+   */
   constructor(options: { now?: () => Date } = {}) {
     this.now = options.now ?? (() => new Date());
   }

@@ -7,6 +7,15 @@ import {
   type MetricCategory,
 } from './catalog.js';
 
+/**
+ * Options of `renderMetricsMarkdown()`.
+ *
+ * @example
+ * ```ts
+ * const options: MetricsMarkdownOptions = { prefix: 'acme_', baseUrl: 'https://gateway.example.com' };
+ * const markdown = renderMetricsMarkdown(options);
+ * ```
+ */
 export interface MetricsMarkdownOptions {
   /** Prefix of prefixed metrics. Default `gatewayz_`. */
   prefix?: string;
@@ -68,9 +77,7 @@ export function renderMetricsMarkdown(options: MetricsMarkdownOptions = {}): str
     '| --- | --- |',
     '| `/metrics` | every metric, Prometheus text format |',
     '| `/prometheus/metrics/all` | every metric |',
-    ...(['system', 'providers', 'models', 'business', 'performance'] as const).map(
-      (category) => `| \`/prometheus/metrics/${category}\` | ${CATEGORY_TITLES[category]} |`,
-    ),
+    ...METRIC_CATEGORIES.map((category) => `| \`/prometheus/metrics/${category}\` | ${CATEGORY_TITLES[category]} |`),
     '| `/prometheus/metrics/summary` | JSON summary (`?category=providers` or `business`) |',
     '| `/prometheus/metrics/docs` | this document |',
     '',

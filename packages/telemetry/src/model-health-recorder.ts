@@ -12,6 +12,21 @@ import {
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health.js';
 import { systemClock, type TrackerClock } from './periodic-task.js';
 
+/**
+ * Options of `new ModelHealthRecorder()`; only `store` is required. The numeric options must be
+ * positive integers (milliseconds or counts) and `retryMaxDelayMs` at least `retryInitialDelayMs`;
+ * the constructor throws a `TelemetryConfigurationError` otherwise.
+ *
+ * @example
+ * ```ts
+ * const recorder = new ModelHealthRecorder({
+ *   store,
+ *   flushIntervalMs: 2_000,
+ *   retryMaxDelayMs: 60_000,
+ *   onInvalidCall: process.env.NODE_ENV === 'production' ? 'drop' : 'throw',
+ * });
+ * ```
+ */
 export interface ModelHealthRecorderOptions {
   /** Where batches are written. */
   store: ModelHealthStore;
@@ -21,9 +36,9 @@ export interface ModelHealthRecorderOptions {
   maxPendingModels?: number;
   /** Entries per batch (one database round trip each). Default 1000. */
   maxBatchEntries?: number;
-  /** First retry delay after a failed flush; doubles up to `retryMaxDelayMs`. Default 500. */
+  /** First retry delay after a failed flush, in milliseconds; doubles up to `retryMaxDelayMs`. Default 500. */
   retryInitialDelayMs?: number;
-  /** Longest retry delay. Default 30 000. */
+  /** Longest retry delay, in milliseconds. Default 30 000. */
   retryMaxDelayMs?: number;
   /** Telemetry instance for the recorder's own metrics; default the shared one. */
   telemetry?: GatewayTelemetry;
@@ -35,7 +50,15 @@ export interface ModelHealthRecorderOptions {
   newBatchId?: () => string;
 }
 
-/** What `close()` achieved. */
+/**
+ * What `close()` achieved.
+ *
+ * @example
+ * ```ts
+ * const { flushed, pendingCalls } = await recorder.close({ timeoutMs: 5_000 });
+ * if (!flushed) console.error(`${pendingCalls} model calls were not written before shutdown`);
+ * ```
+ */
 export interface ModelHealthRecorderCloseResult {
   /** True when every recorded call reached the store. */
   flushed: boolean;
@@ -101,6 +124,11 @@ export class ModelHealthRecorder {
   private readonly warned = new Set<string>();
   private stats = { recorded: 0, dropped: 0, batchesWritten: 0, failedFlushes: 0 };
 
+  /**
+   * Create a recorder and start its background flusher (on the default clock an unref'd timer, so
+   * it does not keep the process alive). Throws a `TelemetryConfigurationError` when `store` has no
+   * `applyBatch()` method or an option is invalid (see `ModelHealthRecorderOptions`).
+   */
   constructor(options: ModelHealthRecorderOptions) {
     if (options.store === undefined || typeof options.store.applyBatch !== 'function') {
       throw new TelemetryConfigurationError('store', 'expected a model-health store with an applyBatch() method');
@@ -217,7 +245,9 @@ export class ModelHealthRecorder {
 
   /**
    * Stop the background loop and write what is left, retrying with backoff until `timeoutMs`
-   * (default 10 s). Calls recorded afterwards are dropped and counted.
+   * (milliseconds, default 10 s). Calls recorded afterwards are dropped and counted. Never rejects:
+   * if the store stays down past the deadline it logs through `diag` and resolves with
+   * `flushed: false`. Safe to call again; a later call retries what is still pending.
    */
   async close(options: { timeoutMs?: number } = {}): Promise<ModelHealthRecorderCloseResult> {
     const deadline = this.clock.now() + (options.timeoutMs ?? 10_000);
@@ -244,6 +274,11 @@ export class ModelHealthRecorder {
     }
   }
 
+  /**
+   * Counters for health checks and debugging: calls and (provider, model) pairs waiting to be
+   * written, and since construction the calls recorded and dropped, batches written and failed
+   * flushes. `JSON.stringify(recorder)` uses it.
+   */
   toJSON(): {
     pendingCalls: number;
     pendingModels: number;

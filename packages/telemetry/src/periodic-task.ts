@@ -1,7 +1,26 @@
-/** Timer functions background loops schedule with; inject one for deterministic tests. */
+/**
+ * Timer functions the background loops (provider health tracker, health-service poller,
+ * model-health recorder) schedule with; inject one for deterministic tests. The default uses the
+ * real timers, unref'd.
+ *
+ * @example
+ * ```ts
+ * const timers = new Map<number, () => void>(); // the test runs them when it wants
+ * let nextId = 0;
+ * const clock: TrackerClock = {
+ *   now: () => Date.now(),
+ *   setTimeout: (callback) => { timers.set(++nextId, callback); return nextId; },
+ *   clearTimeout: (handle) => { timers.delete(handle as number); },
+ * };
+ * const tracker = startProviderHealthTracker({ source: store, clock, runImmediately: false });
+ * ```
+ */
 export interface TrackerClock {
+  /** Current time in milliseconds since the Unix epoch, as `Date.now()`. */
   now(): number;
+  /** Call `callback` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancel a callback scheduled with `setTimeout` that has not run yet. */
   clearTimeout(handle: unknown): void;
 }
 
@@ -16,6 +35,7 @@ export const systemClock: TrackerClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** A loop started by `startPeriodicTask`. */
 export interface PeriodicTask<T> {
   /** Run now, or join the run in flight; resolves with its result. */
   tick(this: void): Promise<T>;

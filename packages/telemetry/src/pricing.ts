@@ -1,6 +1,13 @@
 import { TelemetryConfigurationError } from './errors.js';
 
-/** Prices of one model at one provider, in USD. */
+/**
+ * Prices of one model at one provider, in USD. A price left out counts as 0.
+ *
+ * @example
+ * ```ts
+ * const claudeSonnet: ModelPrice = { inputPerMillionTokens: 3, outputPerMillionTokens: 15 };
+ * ```
+ */
 export interface ModelPrice {
   /** USD per million input (prompt) tokens. */
   inputPerMillionTokens?: number;
@@ -12,14 +19,39 @@ export interface ModelPrice {
   perRequest?: number;
 }
 
-/** Prices by provider, then by model. */
+/**
+ * Prices by provider, then by model.
+ *
+ * @example
+ * ```ts
+ * const prices: PricingTableInput = {
+ *   openai: { 'gpt-4o-mini': { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } },
+ *   anthropic: { 'claude-3-5-sonnet-latest': { inputPerMillionTokens: 3, outputPerMillionTokens: 15 } },
+ * };
+ * ```
+ */
 export type PricingTableInput = Readonly<Record<string, Readonly<Record<string, ModelPrice>>>>;
 
+/**
+ * Usage of one call, as `PricingTable.cost()` prices it. Counts left out count as 0; a negative or
+ * non-finite count makes `cost()` return `undefined`.
+ *
+ * @example
+ * ```ts
+ * const usage: UsageForPricing = { provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1200, outputTokens: 300 };
+ * pricing.cost(usage); // ≈ 0.00036 USD at $0.15 / $0.60 per million tokens
+ * ```
+ */
 export interface UsageForPricing {
+  /** Provider key as in the pricing table (exact, case-sensitive match). */
   provider: string;
+  /** Model key as in the pricing table (exact, case-sensitive match). */
   model: string;
+  /** Input (prompt) tokens. */
   inputTokens?: number;
+  /** Output (completion) tokens. */
   outputTokens?: number;
+  /** Generated images, priced with `perImage`. */
   images?: number;
 }
 
@@ -37,6 +69,10 @@ export interface UsageForPricing {
 export class PricingTable {
   private readonly prices = new Map<string, Map<string, Required<ModelPrice>>>();
 
+  /**
+   * Validate and index `table`. Throws a `TelemetryConfigurationError` (option
+   * `pricing.<provider>.<model>.<field>`) for a negative or non-finite price.
+   */
   constructor(table: PricingTableInput) {
     for (const [provider, models] of Object.entries(table)) {
       const byModel = new Map<string, Required<ModelPrice>>();

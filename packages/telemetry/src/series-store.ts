@@ -4,18 +4,40 @@ import type { MetricDefinition } from './catalog.js';
 /**
  * Bucket counts of one histogram series aggregated in-process (producer export). `counts` has one
  * slot per boundary plus the `+Inf` slot.
+ *
+ * @example
+ * ```ts
+ * const histogram: HistogramState | undefined = cell.histogram;
+ * const meanSeconds = histogram !== undefined && histogram.count > 0 ? histogram.sum / histogram.count : undefined;
+ * ```
  */
 export interface HistogramState {
+  /** Observations per bucket (not cumulative): a value lands in the first bucket whose boundary is >= it. */
   readonly counts: number[];
+  /** Number of observations. */
   count: number;
+  /** Sum of the observed values. */
   sum: number;
+  /** Smallest observed value. */
   min: number;
+  /** Largest observed value. */
   max: number;
 }
 
-/** One label set of one metric: its running value (counters, gauges) and its frozen attributes. */
+/**
+ * One label set of one metric: its running value (counters, gauges) and its frozen attributes.
+ *
+ * @example
+ * ```ts
+ * for (const { name, cells } of telemetry.exportableMetrics()) {
+ *   for (const cell of cells) console.log(name, cell.attributes, cell.value);
+ * }
+ * ```
+ */
 export interface SeriesCell {
+  /** Running value: the counter total, the up-down counter level or the last gauge value (0 for histograms). */
   value: number;
+  /** The series' label values, frozen; the same object is passed with every recording of the series. */
   readonly attributes: Attributes;
   /** Histogram aggregation, when the instance exports through a metric producer. */
   histogram?: HistogramState;
@@ -45,7 +67,16 @@ class Cell implements SeriesCell {
   constructor(readonly attributes: Attributes) {}
 }
 
-/** Label value used in place of real values once a metric reaches its series limit. */
+/**
+ * Label value used in place of real values once a metric reaches its series limit. Labels with a
+ * closed set of values (such as `status` or `state`) keep theirs; each folded recording is counted
+ * in `gatewayz_telemetry_label_overflow_total{metric}`.
+ *
+ * @example
+ * ```ts
+ * telemetry.currentValue('costByProvider', { provider: OVERFLOW_LABEL_VALUE }); // USD of providers past the limit
+ * ```
+ */
 export const OVERFLOW_LABEL_VALUE = 'other';
 
 // eslint-disable-next-line no-control-regex

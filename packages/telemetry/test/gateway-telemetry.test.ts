@@ -244,6 +244,22 @@ describe('GatewayTelemetry recordTokenUsage', () => {
   });
 });
 
+describe('GatewayTelemetry counters without a catalog range', () => {
+  it('never go down: a negative add() is dropped and counted', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.add('telemetryLabelOverflow', 2, { metric: 'tokens_used' });
+    telemetry.add('telemetryLabelOverflow', -1, { metric: 'tokens_used' });
+    const collected = await collect();
+    expect(collected.value('gatewayz_telemetry_label_overflow', { metric: 'tokens_used' })).toBe(2);
+    expect(
+      collected.value('gatewayz_telemetry_dropped', {
+        reason: 'out_of_range',
+        metric: 'gatewayz_telemetry_label_overflow',
+      }),
+    ).toBe(1);
+  });
+});
+
 describe('GatewayTelemetry HTTP, database and cache helpers', () => {
   it('counts HTTP requests by method, route and status code and observes their duration', async () => {
     const { telemetry, collect } = setup();

@@ -1,0 +1,112 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toNodeListener } from '../src/index.js';
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** Serve `handler` on a loopback port; resolves with its port. */
+async function serve(handler: Parameters<typeof toNodeListener>[0]): Promise<number> {
+  server = createServer(toNodeListener(handler));
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A body that produces `chunks` chunks of `size` bytes on demand and records how far it got. */
+function countingBody(chunks: number, size: number) {
+  const state = { pulled: 0, cancelled: false };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (state.pulled === chunks) return controller.close();
+        state.pulled++;
+        controller.enqueue(new Uint8Array(size).fill(120));
+      },
+      cancel() {
+        state.cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, state };
+}
+
+describe('toNodeListener (writeFetchResponse underneath)', () => {
+  it('streams a body of many chunks completely, with status and headers', async () => {
+    const { body, state } = countingBody(200, 64 * 1024);
+    const port = await serve(async () => new Response(body, { status: 201, headers: { 'x-test': 'yes' } }));
+    const received = await new Promise<{ status: number; header: string; bytes: number }>((resolve, reject) => {
+      request({ port, host: '127.0.0.1', path: '/' }, (response) => {
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, header: String(response.headers['x-test']), bytes }),
+        );
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(received).toEqual({ status: 201, header: 'yes', bytes: 200 * 64 * 1024 });
+    expect(state.pulled).toBe(200);
+  });
+
+  it('answers HEAD without a body and releases the body stream', async () => {
+    const { body, state } = countingBody(1000, 1024);
+    const port = await serve(async () => new Response(body, { headers: { 'content-type': 'text/plain' } }));
+    const status = await new Promise<number>((resolve, reject) => {
+      request({ port, host: '127.0.0.1', path: '/', method: 'HEAD' }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(status).toBe(200);
+    await expect.poll(() => state.cancelled).toBe(true);
+    expect(state.pulled).toBeLessThan(1000);
+  });
+
+  it('stops reading the body when the client disconnects mid-stream', async () => {
+    // 1 GiB if read to the end: the client reads a little and hangs up.
+    const { body, state } = countingBody(16 * 1024, 64 * 1024);
+    const port = await serve(async () => new Response(body));
+    await new Promise<void>((resolve, reject) => {
+      const outgoing = request({ port, host: '127.0.0.1', path: '/' }, (response) => {
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > 1024 * 1024) {
+            outgoing.destroy();
+            resolve();
+          }
+        });
+      });
+      outgoing.on('error', () => {});
+      outgoing.on('response', () => {});
+      outgoing.end();
+      setTimeout(() => reject(new Error('no data')), 10_000);
+    });
+    await expect.poll(() => state.cancelled, { timeout: 5_000 }).toBe(true);
+    expect(state.pulled).toBeLessThan(16 * 1024);
+  });
+
+  it('answers 500 with a JSON error when the handler rejects before the head is sent', async () => {
+    const port = await serve(async () => {
+      throw new Error('boom');
+    });
+    const answer = await fetch(`http://127.0.0.1:${port}/`);
+    expect(answer.status).toBe(500);
+    expect(await answer.json()).toEqual({ error: { message: 'Internal error', type: 'server_error' } });
+  });
+
+  it('writes an empty body for a null-body response', async () => {
+    const port = await serve(async () => new Response(null, { status: 204 }));
+    const answer = await fetch(`http://127.0.0.1:${port}/`);
+    expect(answer.status).toBe(204);
+    expect(await answer.text()).toBe('');
+  });
+});
