@@ -428,8 +428,8 @@ function renderGateway(results) {
   const result = results.gateway;
   if (!result) return [...out, '_Not run._', ''].join('\n');
   out.push(
-    `Two \`node examples/gateway/dist/main.js\` child processes with \`DEMO_LATENCY_MS=0 DEMO_ERROR_RATE=0 DEMO_TRAFFIC_RPS=0 PORT=0\`: A with \`OTEL_SDK_DISABLED=true\`, B with telemetry on (defaults: no OTLP endpoint, so spans are recorded but not exported). ` +
-      `Both processes run at once; autocannon (${result.connections} connections, ${result.durationS} s per run, in the bench process) loads them alternately A, B, A, B, …, A after a warm-up of each; each B run is compared with the A runs right before and after it (A-B-A pairing cancels load drift), and the verdict needs the 95 % interval of those paired ratios on one side of the target — otherwise it is "inconclusive". ` +
+    `Three \`node examples/gateway/dist/main.js\` child processes with \`DEMO_LATENCY_MS=0 DEMO_ERROR_RATE=0 DEMO_TRAFFIC_RPS=0 PORT=0\`: A with \`OTEL_SDK_DISABLED=true\`; B with telemetry on as the gateway ships (no OTLP endpoint, so spans are recorded but not exported; \`TELEMETRY_CONTEXT_MANAGER=synchronous\`: the gateway passes each request's context explicitly and no async hooks run); C the same with \`TELEMETRY_CONTEXT_MANAGER=async-local-storage\` (the Node SDK default, for applications whose other instrumentation needs the active span across \`await\`s; reported, not a target). ` +
+      `All run at once; autocannon (${result.connections} connections, ${result.durationS} s per run, in the bench process) loads them in turn A, B, C, A, C, B, …, A after a warm-up of each; each B (and C) run is compared with the A runs right before and after its round (A-B-A pairing cancels load drift), and the verdict needs the 95 % interval of those paired ratios on one side of the target — otherwise it is "inconclusive". ` +
       `p50/p99 come from every 2xx response's exact duration (autocannon's own histogram has 1 ms resolution). "CPU ms/req" is the gateway process's user+system CPU time from \`/proc/<pid>/stat\` per request: less sensitive to other load than req/s, though not immune (cache and frequency effects). ` +
       `The simulated upstream providers run inside each gateway process, so each request's CPU includes the upstream side. Sanity: A answers /metrics with ${result.sanity.offMetricsStatus}, B with ${result.sanity.onMetricsStatus} (${int(result.sanity.onSeries)} samples after the run).`,
     '',
@@ -452,6 +452,7 @@ function renderGateway(results) {
           'B p50 ms',
           'B p99 ms',
           'B CPU ms/req',
+          ...(runs.als ? ['C ALS req/s', 'C p99 ms', 'C CPU ms/req'] : []),
         ],
         [
           ...runs.off.map((off, index) => {
@@ -459,6 +460,12 @@ function renderGateway(results) {
             const onCells = on
               ? [fixed(on.requestsPerSec, 0), fixed(on.p50Ms, 2), fixed(on.p99Ms, 2), fixed(on.cpuMsPerRequest, 3)]
               : ['', '', '', ''];
+            const als = runs.als?.[index];
+            const alsCells = runs.als
+              ? als
+                ? [fixed(als.requestsPerSec, 0), fixed(als.p99Ms, 2), fixed(als.cpuMsPerRequest, 3)]
+                : ['', '', '']
+              : [];
             return [
               on ? `round ${index + 1}` : 'closing A',
               fixed(off.requestsPerSec, 0),
@@ -466,6 +473,7 @@ function renderGateway(results) {
               fixed(off.p99Ms, 2),
               fixed(off.cpuMsPerRequest, 3),
               ...onCells,
+              ...alsCells,
             ];
           }),
           [
@@ -478,6 +486,13 @@ function renderGateway(results) {
             fixed(summary.on.p50Ms, 2),
             fixed(summary.on.p99Ms, 2),
             fixed(summary.on.cpuMsPerRequest, 3),
+            ...(summary.als
+              ? [
+                  fixed(summary.als.requestsPerSec, 0),
+                  fixed(summary.als.p99Ms, 2),
+                  fixed(summary.als.cpuMsPerRequest, 3),
+                ]
+              : []),
           ],
         ],
       ),
@@ -489,6 +504,12 @@ function renderGateway(results) {
         `p99 ${signedMs(summary.p99DeltaMs)}${ci(summary.p99DeltaCi, signedMs)} (target ≤ +1 ms) — ${verdict(summary.p99Met)}. Failed requests: ${summary.failures}.`,
       '',
     );
+    if (summary.als) {
+      out.push(
+        `C (AsyncLocalStorage context manager) against A, same pairing: throughput ${pct(summary.als.throughputRatio)}${ci(summary.als.throughputCi, pct)}, CPU-normalised ${pct(summary.als.cpuCapacityRatio)}${ci(summary.als.cpuCapacityCi, pct)}, p99 ${signedMs(summary.als.p99DeltaMs)}${ci(summary.als.p99DeltaCi, signedMs)} — the price of carrying the context across every \`await\` on Node.js ${process.versions.node.split('.')[0]}.`,
+        '',
+      );
+    }
   }
   if (result.profile) {
     const shares = result.profile.shares;
@@ -553,8 +574,8 @@ function renderGateway(results) {
     out.push(
       `Expected cost from the component benchmarks: a request records 2 SDK spans (server + GenAI client, ${fixed(spanUs, 1)} µs each, section 6), 6 histogram observations inside a sampled span (${fixed(histUs, 2)} µs each, section 1) and ~8 counter/gauge updates (< 0.1 µs each) ≈ ${fixed(expected, 0)} µs, ` +
         (probes?.als
-          ? `plus the AsyncLocalStorage context manager NodeSDK installs, which makes every \`await\` in the process ${fixed(probes.als.overheadNsPerAwait, 0)} ns dearer (probe). `
-          : 'plus the AsyncLocalStorage context manager NodeSDK installs. ') +
+          ? `and no context propagation cost in B (no async hooks); C adds the AsyncLocalStorage context manager, which makes every \`await\` in the process ${fixed(probes.als.overheadNsPerAwait, 0)} ns dearer (probe). `
+          : 'and no context propagation cost in B (no async hooks); C adds the AsyncLocalStorage context manager. ') +
         `Against ≈ ${fixed(offCpuUs, 0)} µs of CPU per request without telemetry (the lowest mode mean above) that is ≈ ${pct(expected / offCpuUs)} before context propagation` +
         (expected / offCpuUs < 0.02
           ? ' — well inside the 5 % budget.'

@@ -197,9 +197,16 @@ const results = { rounds: ROUNDS, durationS: DURATION_S, connections: CONNECTION
 try {
   const off = await startGateway('telemetry off (OTEL_SDK_DISABLED=true)', false);
   gateways.push(off);
-  const on = await startGateway('telemetry on', true);
+  // B: the gateway as shipped (it passes each request's context explicitly; synchronous context
+  // manager). C: the same with the AsyncLocalStorage context manager, for applications whose other
+  // instrumentation needs the active span across awaits (reported, not a target).
+  const on = await startGateway('telemetry on', true, { env: { TELEMETRY_CONTEXT_MANAGER: 'synchronous' } });
   gateways.push(on);
-  log('gateway', `A: ${off.url} (${off.telemetry}), B: ${on.url} (${on.telemetry})`);
+  const als = await startGateway('telemetry on, AsyncLocalStorage', true, {
+    env: { TELEMETRY_CONTEXT_MANAGER: 'async-local-storage' },
+  });
+  gateways.push(als);
+  log('gateway', `A: ${off.url} (${off.telemetry}), B: ${on.url} (${on.telemetry}), C: ${als.url} (AsyncLocalStorage)`);
 
   // Both must behave as configured: A answers 503 on /metrics, B serves the helpers' metrics.
   const offMetrics = await fetch(`${off.url}/metrics`);
@@ -219,10 +226,15 @@ try {
     // Warm up both processes (JIT, connection pools) before measuring.
     await load(off, body, WARMUP_S);
     await load(on, body, WARMUP_S);
-    const runs = { off: [await load(off, body, DURATION_S)], on: [] };
+    await load(als, body, WARMUP_S);
+    const runs = { off: [await load(off, body, DURATION_S)], on: [], als: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      await sleep(200);
-      runs.on.push(await load(on, body, DURATION_S));
+      // A B C A B C … A, with B and C swapping places every other round.
+      const [first, second] = round % 2 === 0 ? [on, als] : [als, on];
+      for (const gateway of [first, second]) {
+        await sleep(200);
+        runs[gateway === on ? 'on' : 'als'].push(await load(gateway, body, DURATION_S));
+      }
       await sleep(200);
       runs.off.push(await load(off, body, DURATION_S));
       log(
@@ -260,7 +272,25 @@ try {
     // of this run is larger than the effect and the verdict is 'inconclusive'.
     summary.throughputMet = throughput.low >= 0.95 ? true : throughput.high < 0.95 ? false : 'inconclusive';
     summary.p99Met = p99.high <= 1 ? true : p99.low > 1 ? false : 'inconclusive';
-    summary.failures = [...runs.off, ...runs.on].reduce((sum, run) => sum + run.non2xx + run.errors + run.timeouts, 0);
+    const alsThroughput = pairedRatio({ off: runs.off, on: runs.als }, 'requestsPerSec');
+    const alsCpu = pairedRatio({ off: runs.off, on: runs.als }, 'cpuMsPerRequest');
+    const alsP99 = pairedDelta({ off: runs.off, on: runs.als }, 'p99Ms');
+    summary.als = {
+      requestsPerSec: mean(runs.als, 'requestsPerSec'),
+      p99Ms: mean(runs.als, 'p99Ms'),
+      p50Ms: mean(runs.als, 'p50Ms'),
+      cpuMsPerRequest: mean(runs.als, 'cpuMsPerRequest'),
+      throughputRatio: alsThroughput.estimate,
+      throughputCi: [alsThroughput.low, alsThroughput.high],
+      cpuCapacityRatio: 1 / alsCpu.estimate,
+      cpuCapacityCi: [1 / alsCpu.high, 1 / alsCpu.low],
+      p99DeltaMs: alsP99.estimate,
+      p99DeltaCi: [alsP99.low, alsP99.high],
+    };
+    summary.failures = [...runs.off, ...runs.on, ...runs.als].reduce(
+      (sum, run) => sum + run.non2xx + run.errors + run.timeouts,
+      0,
+    );
     results.modes[mode] = { runs, summary };
   }
 
