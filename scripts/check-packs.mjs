@@ -2,9 +2,11 @@
 // Pack the three published packages, install the tarballs into a scratch project outside the
 // repository (dependencies come from the npm registry), and run each README's quick start there.
 //
-//   node scripts/check-packs.mjs            (build first: npx turbo run build)
-//   KEEP_SCRATCH=1 node scripts/check-packs.mjs   keeps the scratch directory for inspection
-//   node scripts/check-packs.mjs --update-contents   rewrites scripts/pack-contents.json
+//   npx vite-node scripts/check-packs.mjs   (build first: npx turbo run build; vite-node because
+//                                           the Supabase check starts PostgreSQL + PostgREST with
+//                                           test-support/postgres.ts)
+//   KEEP_SCRATCH=1 npx vite-node scripts/check-packs.mjs   keeps the scratch directory for inspection
+//   npx vite-node scripts/check-packs.mjs --update-contents   rewrites scripts/pack-contents.json
 //
 // Each tarball's file list must equal scripts/pack-contents.json: nothing missing (dist, types,
 // README, LICENSE, CHANGELOG, migrations) and nothing extra (sources, tests, configs).
@@ -129,7 +131,7 @@ try {
     }
     if (problems.length > 0) {
       throw new Error(
-        `${problems.join('\n')}\n(if intended: node scripts/check-packs.mjs --update-contents, and review the diff)`,
+        `${problems.join('\n')}\n(if intended: npx vite-node scripts/check-packs.mjs --update-contents, and review the diff)`,
       );
     }
     return sizes.join('; ');
@@ -223,15 +225,30 @@ try {
   await check('@gatewayz/telemetry-supabase quick start', async () => {
     // No Supabase here: point the store at a closed port. The quick start must load, build the store,
     // recorder and tracker, and fail on its first request with SupabaseModelHealthStoreError UNAVAILABLE.
-    const port = await freePort();
-    writeFileSync(join(project, 'telemetry-supabase.mjs'), quickStart('telemetry-supabase'));
-    const { code, output } = await run(project, 'telemetry-supabase.mjs', {
-      env: { SUPABASE_URL: `http://127.0.0.1:${port}`, SUPABASE_SERVICE_ROLE_KEY: 'not-a-real-key' },
+    // A real PostgreSQL + PostgREST (test-support/postgres.ts, hence vite-node) with the package's
+    // own migration, as the README says to apply it.
+    const { startSupabaseStack } = await import('../test-support/postgres.ts');
+    const stack = await startSupabaseStack({
+      migrations: [join(repository, 'packages/telemetry-supabase/migrations/0001_model_health_tracking.sql')],
     });
-    if (code === 0 || !/SupabaseModelHealthStoreError/.test(output) || !/UNAVAILABLE/.test(output)) {
-      throw new Error(`expected SupabaseModelHealthStoreError UNAVAILABLE (no server), got exit ${code}:\n${output}`);
+    try {
+      writeFileSync(join(project, 'telemetry-supabase.mjs'), quickStart('telemetry-supabase'));
+      const { code, output } = await run(project, 'telemetry-supabase.mjs', {
+        env: { SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey },
+      });
+      // One call is below the quick start's 10-call minimum, so no model is unhealthy yet.
+      if (code !== 0 || output.trim() !== '[]') throw new Error(`exit ${code}, expected "[]":\n${output}`);
+      const rows = (
+        await stack.postgres.psql(
+          "select provider || '/' || model || ' ' || call_count || ' call(s)' from model_health_tracking",
+        )
+      ).trim();
+      if (rows !== 'openai/gpt-4o-mini 1 call(s)')
+        throw new Error(`expected the recorded call in the table, got: ${rows}`);
+      return `printed [] and wrote ${rows} through PostgREST`;
+    } finally {
+      await stack.stop();
     }
-    return 'loaded and ran up to the first request (UNAVAILABLE without a Supabase server)';
   });
 
   console.log(`${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${seconds(started)}`);

@@ -10,14 +10,15 @@ import {
 
 /**
  * Why log records were lost: `queue_full` (refused at `onEmit`, `maxQueueSize` records already in
- * flight) or `export_failed` (the exporter reported a failure for their batch).
+ * flight), `export_failed` (the exporter reported a failure for their batch, or did not answer
+ * within `exportTimeoutMillis`) or `shutdown` (emitted after `shutdown()`).
  *
  * @example
  * ```ts
  * const onDrop = (reason: LogDropReason, count: number) => otel.telemetry.add('telemetryLogsDropped', count, { reason });
  * ```
  */
-export type LogDropReason = 'queue_full' | 'export_failed';
+export type LogDropReason = 'queue_full' | 'export_failed' | 'shutdown';
 
 /**
  * Options of {@link BoundedLogRecordProcessor}.
@@ -65,19 +66,37 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
   private readonly maxQueueSize: number;
   private readonly onDrop: (reason: LogDropReason, count: number) => void;
   private inFlight = 0;
+  private isShutDown = false;
 
   /** A processor exporting through `options.exporter` in batches; `maxExportBatchSize` is capped at `maxQueueSize`. */
   constructor(options: BoundedLogRecordProcessorOptions) {
     this.maxQueueSize = options.maxQueueSize ?? 2048;
     this.onDrop = options.onDrop;
     const inner = options.exporter;
+    const exportTimeoutMillis = options.exportTimeoutMillis ?? 30_000;
     const counting: LogRecordExporter = {
       export: (records: ReadableLogRecord[], done: (result: ExportResult) => void) => {
-        inner.export(records, (result) => {
+        // Settle once: on the exporter's answer, or when it has not answered in time (an exporter
+        // that never calls back must not keep these records "in flight" forever and block the queue).
+        let settled = false;
+        const settle = (result: ExportResult): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
           this.inFlight -= records.length;
           if (result.code !== ExportResultCode.SUCCESS) this.onDrop('export_failed', records.length);
           done(result);
-        });
+        };
+        const timer = setTimeout(
+          () => settle({ code: ExportResultCode.FAILED, error: new Error('log export timed out') }),
+          exportTimeoutMillis,
+        );
+        timer.unref();
+        try {
+          inner.export(records, settle);
+        } catch (error) {
+          settle({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+        }
       },
       shutdown: () => inner.shutdown(),
       forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
@@ -87,7 +106,7 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
       maxQueueSize: this.maxQueueSize,
       maxExportBatchSize: Math.min(options.maxExportBatchSize ?? 512, this.maxQueueSize),
       scheduledDelayMillis: options.scheduledDelayMillis ?? 1000,
-      exportTimeoutMillis: options.exportTimeoutMillis ?? 30_000,
+      exportTimeoutMillis,
     });
   }
 
@@ -101,6 +120,10 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
    * `queue_full`) when `maxQueueSize` records are already in flight. Never blocks or throws.
    */
   onEmit(logRecord: ReadWriteLogRecord, _context?: Context): void {
+    if (this.isShutDown) {
+      this.onDrop('shutdown', 1);
+      return;
+    }
     if (this.inFlight >= this.maxQueueSize) {
       this.onDrop('queue_full', 1);
       return;
@@ -114,8 +137,9 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
     return this.batch.forceFlush();
   }
 
-  /** Export what is queued, then shut down the exporter; records emitted afterwards are ignored. */
+  /** Export what is queued, then shut down the exporter; records emitted afterwards are dropped (`shutdown`). */
   shutdown(): Promise<void> {
+    this.isShutDown = true;
     return this.batch.shutdown();
   }
 }

@@ -106,13 +106,14 @@ describe('StructuredLogger through startTelemetry', () => {
 });
 
 describe('BoundedLogRecordProcessor', () => {
-  function setup(exporter: LogRecordExporter, maxQueueSize: number) {
-    const drops: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0 };
+  function setup(exporter: LogRecordExporter, maxQueueSize: number, exportTimeoutMillis = 30_000) {
+    const drops: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0, shutdown: 0 };
     const processor = new BoundedLogRecordProcessor({
       exporter,
       maxQueueSize,
       maxExportBatchSize: 5,
       scheduledDelayMillis: 60_000,
+      exportTimeoutMillis,
       onDrop: (reason, count) => (drops[reason] += count),
     });
     const provider = new LoggerProvider({ processors: [processor] });
@@ -171,5 +172,35 @@ describe('BoundedLogRecordProcessor', () => {
     emit(17);
     await provider.shutdown();
     expect(exported).toHaveLength(17);
+  });
+
+  it('counts records emitted after shutdown as dropped, not as pending', async () => {
+    const collecting: LogRecordExporter = {
+      export: (_records, done) => done({ code: ExportResultCode.SUCCESS }),
+      shutdown: async () => {},
+      forceFlush: async () => {},
+    };
+    const { processor, drops } = setup(collecting, 100);
+    await processor.shutdown();
+    const provider = new LoggerProvider({ processors: [processor] });
+    for (let index = 0; index < 4; index++) provider.getLogger('late').emit({ body: 'too late' });
+    expect(drops.shutdown).toBe(4);
+    expect(processor.pending).toBe(0);
+  });
+
+  it('gives up on an exporter that never answers: the records count as failed and free the queue', async () => {
+    const silent: LogRecordExporter = {
+      export: () => {},
+      shutdown: async () => {},
+      forceFlush: async () => {},
+    };
+    const { processor, drops, emit } = setup(silent, 10, 50);
+    emit(10);
+    expect(processor.pending).toBe(10);
+    await processor.forceFlush().catch(() => {});
+    await expect.poll(() => processor.pending, { timeout: 2_000 }).toBe(0);
+    expect(drops.export_failed).toBe(10);
+    emit(3);
+    expect(drops.queue_full).toBe(0);
   });
 });

@@ -646,9 +646,9 @@ export const METRIC_CATALOG = {
     prefixed: true,
     kind: 'counter',
     unit: '1',
-    description: 'Log records not exported over OTLP, by reason (queue_full, export_failed)',
+    description: 'Log records not exported over OTLP, by reason (queue_full, export_failed, shutdown)',
     labels: ['reason'],
-    labelValues: { reason: ['queue_full', 'export_failed'] },
+    labelValues: { reason: ['queue_full', 'export_failed', 'shutdown'] },
     categories: ['system'],
   }),
   telemetryLabelOverflow: define({
