@@ -1181,7 +1181,7 @@ export function renderReport({ machine, results, failures, short, partial }) {
     '',
     '```sh',
     'npx turbo run build                  # the benchmarks import the built packages (dist/)',
-    'npm run bench                        # full run (~5 min), rewrites docs/benchmarks.md',
+    'npm run bench                        # full run (~9 min), rewrites docs/benchmarks.md',
     'npm run bench:ci                     # BENCH_SHORT=1: smoke run (< 90 s), report in $TMPDIR/gatewayz-benchmarks-short.md',
     'BENCH_ONLY=scrape,record node bench/run.mjs   # some sections only (report in $TMPDIR)',
     'node --expose-gc bench/sections/record-path.mjs histogram   # one section, JSON on stdout',

@@ -313,6 +313,7 @@ export class AnomalyDetector {
   private readonly providers = new Map<string, ProviderBuckets>();
   private readonly detected: Record<AnomalyType, number> = { latency_spike: 0, error_surge: 0 };
   private rejectedObservations = 0;
+  private staleObservations = 0;
   private evictedProviders = 0;
   private warnedRejection = false;
 
@@ -380,7 +381,11 @@ export class AnomalyDetector {
     const bucket = Math.floor(now / this.bucketMs);
     const buckets = this.bucketsFor(provider);
     buckets.lastSeen = now;
-    if (!buckets.add(bucket, observation.success, latencySeconds)) return NO_ANOMALIES;
+    if (!buckets.add(bucket, observation.success, latencySeconds)) {
+      // Older than the baseline ring (the clock went back): nothing left to add it to; counted.
+      this.staleObservations += 1;
+      return NO_ANOMALIES;
+    }
     return this.evaluate(provider, buckets, Math.max(bucket, buckets.newestBucket), now);
   }
 
@@ -405,7 +410,9 @@ export class AnomalyDetector {
 
   /**
    * Settings and counters: providers tracked now, anomalies detected per type, observations
-   * rejected as invalid and providers evicted over `maxProviders`, since construction.
+   * rejected as invalid, observations too old for the baseline ring (`staleObservations`: the
+   * clock went back by more than the baseline window) and providers evicted over `maxProviders`,
+   * since construction.
    */
   toJSON(): {
     windowMs: number;
@@ -415,6 +422,7 @@ export class AnomalyDetector {
     providers: number;
     detected: Record<AnomalyType, number>;
     rejectedObservations: number;
+    staleObservations: number;
     evictedProviders: number;
   } {
     return {
@@ -425,6 +433,7 @@ export class AnomalyDetector {
       providers: this.providers.size,
       detected: { ...this.detected },
       rejectedObservations: this.rejectedObservations,
+      staleObservations: this.staleObservations,
       evictedProviders: this.evictedProviders,
     };
   }

@@ -306,13 +306,14 @@ describe('AnomalyDetector: isolation, bounds and bad input', () => {
     expect(warnings).toHaveLength(1);
   });
 
-  it('ignores an observation older than the ring', () => {
+  it('ignores an observation older than the ring, and counts it', () => {
     const { detector, clock } = setup();
     detector.observe({ provider: 'openai', success: true });
     clock.time -= 7 * MINUTE;
     detector.observe({ provider: 'openai', success: false });
     clock.time += 7 * MINUTE;
     expect(detector.providerStats('openai')?.window).toMatchObject({ calls: 1, errors: 0 });
+    expect(detector.toJSON()).toMatchObject({ staleObservations: 1, rejectedObservations: 0 });
   });
 
   it('calls onAnomaly, survives a throwing callback, and honours disabled detectors', async () => {
