@@ -90,6 +90,27 @@ export const MAX_MODEL_HEALTH_PAGE_SIZE = 1000;
 
 type MutableRecord = { -readonly [K in keyof ModelHealthRecord]: ModelHealthRecord[K] };
 
+/**
+ * A caller's copy of a stored record. Spelled out field by field: several times faster than an
+ * object spread, which matters when the provider health tracker reads 10 000 records a tick.
+ */
+function copyRecord(record: ModelHealthRecord): ModelHealthRecord {
+  return {
+    provider: record.provider,
+    model: record.model,
+    callCount: record.callCount,
+    successCount: record.successCount,
+    errorCount: record.errorCount,
+    lastResponseTimeMs: record.lastResponseTimeMs,
+    avgResponseTimeMs: record.avgResponseTimeMs,
+    lastStatus: record.lastStatus,
+    lastErrorMessage: record.lastErrorMessage,
+    lastCalledAt: record.lastCalledAt,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
 function invalid(field: string, message: string): never {
   throw new TelemetryInputError('model_health', `invalid_${field}`, message);
 }
@@ -367,12 +388,12 @@ export class MemoryModelHealthStore implements ModelHealthStore {
 
   async getModelHealth(provider: string, model: string): Promise<ModelHealthRecord | undefined> {
     const record = this.records.get(`${provider}\u0000${model}`);
-    return record === undefined ? undefined : { ...record };
+    return record === undefined ? undefined : copyRecord(record);
   }
 
   async listAllModelHealth(): Promise<readonly ModelHealthRecord[]> {
     // No order promised here: the provider health tracker reads every record each tick.
-    return Array.from(this.records.values(), (record) => ({ ...record }));
+    return Array.from(this.records.values(), copyRecord);
   }
 
   async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
@@ -435,7 +456,7 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   }
 
   private sorted(): ModelHealthRecord[] {
-    return [...this.records.values()].map((record) => ({ ...record })).sort(compareKeys);
+    return Array.from(this.records.values(), copyRecord).sort(compareKeys);
   }
 }
 

@@ -98,6 +98,39 @@ interface Counts {
   totalResponseMs: number;
 }
 
+/** A model's new calls since the last tick (all providers) and its 24 h uptime window. */
+interface ModelState {
+  calls: number;
+  successes: number;
+  /** The aggregation pass `calls` and `successes` belong to. */
+  pass: number;
+  readonly window: HourlyWindow;
+  /** Not through the uptime loop yet: its first figure is set even without new calls. */
+  fresh: boolean;
+}
+
+/** Counts a (provider, model) had at the previous tick, with its model's state. */
+interface ModelCounts extends Counts {
+  readonly model: ModelState;
+}
+
+/** Per provider: its models' previous counts, and this tick's totals and deltas. */
+interface ProviderState {
+  readonly models: Map<string, ModelCounts>;
+  /** The aggregation pass these totals belong to; -1 before the first. */
+  tick: number;
+  modelCount: number;
+  readonly total: Counts;
+  readonly delta: Counts;
+}
+
+function resetCounts(counts: Counts): void {
+  counts.calls = 0;
+  counts.successes = 0;
+  counts.errors = 0;
+  counts.totalResponseMs = 0;
+}
+
 const HOUR_MS = 3_600_000;
 const UPTIME_WINDOW_HOURS = 24;
 
@@ -166,30 +199,54 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   }
   const clock = options.clock ?? systemClock;
   const telemetry = options.telemetry ?? getTelemetry();
-  const previous = new Map<string, Map<string, Counts>>();
-  const modelDeltas = new Map<string, { calls: number; successes: number }>();
-  const uptimeWindows = new Map<string, HourlyWindow>();
+  // Per provider: the counts each model had at the previous tick, and this tick's running totals.
+  // Per model name: this tick's new calls and its 24 h uptime window (one figure per model, even
+  // when several providers serve it). Both are kept between ticks and reset, not reallocated, so a
+  // tick over 10 000 models does two Map lookups per record and allocates nothing for known models.
+  const providerStates = new Map<string, ProviderState>();
+  const modelStates = new Map<string, ModelState>();
   let snapshot: ProviderHealthSnapshot[] = [];
   let byProvider = new Map<string, ProviderHealthSnapshot>();
   let ticks = 0;
   let failures = 0;
+  let aggregations = 0;
 
   const aggregate = (records: readonly ModelHealthRecord[]): ProviderHealthSnapshot[] => {
     const hour = Math.floor(clock.now() / HOUR_MS);
-    const providers = new Map<string, { models: number; total: Counts; delta: Counts }>();
-    // Per-model figures of this tick, reset rather than reallocated (10 000 models tick in a few ms).
-    for (const figures of modelDeltas.values()) {
-      figures.calls = 0;
-      figures.successes = 0;
-    }
+    // Identifies this pass, so provider totals from a pass that threw are never added to.
+    const pass = ++aggregations;
+    const active: Array<[string, ProviderState]> = [];
     for (const record of records) {
       const calls = record.callCount;
       const totalResponseMs = (record.avgResponseTimeMs ?? 0) * calls;
-      let byModel = previous.get(record.provider);
-      if (byModel === undefined) previous.set(record.provider, (byModel = new Map<string, Counts>()));
-      let before = byModel.get(record.model);
-      if (before === undefined)
-        byModel.set(record.model, (before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 }));
+      let provider = providerStates.get(record.provider);
+      if (provider === undefined) {
+        provider = {
+          models: new Map<string, ModelCounts>(),
+          tick: -1,
+          modelCount: 0,
+          total: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
+          delta: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
+        };
+        providerStates.set(record.provider, provider);
+      }
+      if (provider.tick !== pass) {
+        provider.tick = pass;
+        provider.modelCount = 0;
+        resetCounts(provider.total);
+        resetCounts(provider.delta);
+        active.push([record.provider, provider]);
+      }
+      let before = provider.models.get(record.model);
+      if (before === undefined) {
+        let model = modelStates.get(record.model);
+        if (model === undefined) {
+          model = { calls: 0, successes: 0, pass, window: new HourlyWindow(), fresh: true };
+          modelStates.set(record.model, model);
+        }
+        before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0, model };
+        provider.models.set(record.model, before);
+      }
       // A store that was reset reports fewer calls than before: the new counts are then the delta.
       const reset = calls < before.calls;
       const deltaCalls = reset ? calls : calls - before.calls;
@@ -201,44 +258,41 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       before.errors = record.errorCount;
       before.totalResponseMs = totalResponseMs;
 
-      // The uptime gauge is per model, so a model served by several providers is one figure.
-      let figures = modelDeltas.get(record.model);
-      if (figures === undefined) modelDeltas.set(record.model, (figures = { calls: 0, successes: 0 }));
-      figures.calls += deltaCalls;
-      figures.successes += deltaSuccesses;
-
-      let entry = providers.get(record.provider);
-      if (entry === undefined) {
-        entry = {
-          models: 0,
-          total: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
-          delta: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
-        };
-        providers.set(record.provider, entry);
+      const model = before.model;
+      if (model.pass !== pass) {
+        model.pass = pass;
+        model.calls = 0;
+        model.successes = 0;
       }
-      entry.models += 1;
-      entry.total.calls += calls;
-      entry.total.successes += record.successCount;
-      entry.total.errors += record.errorCount;
-      entry.total.totalResponseMs += totalResponseMs;
-      entry.delta.calls += deltaCalls;
-      entry.delta.successes += deltaSuccesses;
-      entry.delta.errors += deltaErrors;
-      entry.delta.totalResponseMs += deltaResponseMs;
+      model.calls += deltaCalls;
+      model.successes += deltaSuccesses;
+
+      provider.modelCount += 1;
+      provider.total.calls += calls;
+      provider.total.successes += record.successCount;
+      provider.total.errors += record.errorCount;
+      provider.total.totalResponseMs += totalResponseMs;
+      provider.delta.calls += deltaCalls;
+      provider.delta.successes += deltaSuccesses;
+      provider.delta.errors += deltaErrors;
+      provider.delta.totalResponseMs += deltaResponseMs;
     }
 
-    for (const [model, delta] of modelDeltas) {
-      let window = uptimeWindows.get(model);
-      if (window === undefined) uptimeWindows.set(model, (window = new HourlyWindow()));
+    for (const [model, figures] of modelStates) {
+      const { window } = figures;
+      // Calls counted in this pass only (a model without records now has none).
+      const calls = figures.pass === pass ? figures.calls : 0;
+      const successes = figures.pass === pass ? figures.successes : 0;
       // Most models of a large registry had no call since the last tick: their uptime stands.
-      else if (delta.calls === 0 && window.unchangedWithoutCalls(hour)) continue;
-      window.add(hour, delta.calls, delta.successes);
+      if (figures.fresh) figures.fresh = false;
+      else if (calls === 0 && window.unchangedWithoutCalls(hour)) continue;
+      window.add(hour, calls, successes);
       const uptime = window.uptime();
       if (uptime !== undefined) telemetry.setModelUptime24h(model, uptime);
     }
 
     const result: ProviderHealthSnapshot[] = [];
-    for (const [provider, entry] of providers) {
+    for (const [provider, entry] of active) {
       const windowed = entry.delta.calls > 0;
       const before = byProvider.get(provider);
       let availability: number;
@@ -267,7 +321,7 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       telemetry.setProviderHealthScore(provider, healthScore);
       result.push({
         provider,
-        models: entry.models,
+        models: entry.modelCount,
         availability,
         errorRate,
         responseTimeSeconds,
