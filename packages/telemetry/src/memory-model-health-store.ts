@@ -396,6 +396,14 @@ export class MemoryModelHealthStore implements ModelHealthStore {
     return Array.from(this.records.values(), copyRecord);
   }
 
+  /**
+   * Visit every stored record in place (no copies), synchronously. For the provider health
+   * tracker, which reads 10 000 records a tick: read them during the call only, never keep them.
+   */
+  forEachModelHealth(visit: (record: ModelHealthRecord) => void): void {
+    for (const record of this.records.values()) visit(record);
+  }
+
   async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
     const { limit, offset, provider, status } = normaliseModelHealthQuery(query);
     const matching = this.sorted().filter(

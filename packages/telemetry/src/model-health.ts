@@ -55,6 +55,12 @@ export interface ModelHealthRecord {
 export interface ModelHealthSource {
   /** Every tracked (provider, model) record, in no particular order. */
   listAllModelHealth(): Promise<readonly ModelHealthRecord[]>;
+  /**
+   * Optional: call `visit` once for every tracked record, in no particular order, without copying
+   * them; the tracker uses it instead of `listAllModelHealth()` when present. The records may be
+   * the store's own objects: read them during the call only, never keep or change them.
+   */
+  forEachModelHealth?(visit: (record: ModelHealthRecord) => void): void | Promise<void>;
 }
 
 /**

@@ -211,12 +211,12 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   let failures = 0;
   let aggregations = 0;
 
-  const aggregate = (records: readonly ModelHealthRecord[]): ProviderHealthSnapshot[] => {
-    const hour = Math.floor(clock.now() / HOUR_MS);
+  /** One aggregation: `visit` every record, then `finish` computes the snapshot and sets gauges. */
+  const startPass = (): { visit: (record: ModelHealthRecord) => void; finish: () => ProviderHealthSnapshot[] } => {
     // Identifies this pass, so provider totals from a pass that threw are never added to.
     const pass = ++aggregations;
     const active: Array<[string, ProviderState]> = [];
-    for (const record of records) {
+    const visit = (record: ModelHealthRecord): void => {
       const calls = record.callCount;
       const totalResponseMs = (record.avgResponseTimeMs ?? 0) * calls;
       let provider = providerStates.get(record.provider);
@@ -276,8 +276,12 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       provider.delta.successes += deltaSuccesses;
       provider.delta.errors += deltaErrors;
       provider.delta.totalResponseMs += deltaResponseMs;
-    }
+    };
+    return { visit, finish: () => finishPass(pass, active) };
+  };
 
+  const finishPass = (pass: number, active: ReadonlyArray<[string, ProviderState]>): ProviderHealthSnapshot[] => {
+    const hour = Math.floor(clock.now() / HOUR_MS);
     for (const [model, figures] of modelStates) {
       const { window } = figures;
       // Calls counted in this pass only (a model without records now has none).
@@ -335,8 +339,12 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
 
   const runTick = async (): Promise<readonly ProviderHealthSnapshot[]> => {
     try {
-      const records = await options.source.listAllModelHealth();
-      snapshot = aggregate(records);
+      const { source } = options;
+      const pass = startPass();
+      // A source that can visit its records in place saves a copy of every record per tick.
+      if (typeof source.forEachModelHealth === 'function') await source.forEachModelHealth(pass.visit);
+      else for (const record of await source.listAllModelHealth()) pass.visit(record);
+      snapshot = pass.finish();
       byProvider = new Map(snapshot.map((entry) => [entry.provider, entry]));
       ticks += 1;
     } catch (error) {

@@ -265,6 +265,32 @@ describe('startProviderHealthTracker', () => {
     expect((await collect()).value('provider_error_rate', { provider: 'openai' })).toBe(0.25);
   });
 
+  it('reads a source in place with forEachModelHealth when it has one, with the same results as a list', async () => {
+    const store = seededStore();
+    const listOnly: ModelHealthSource = { listAllModelHealth: () => store.listAllModelHealth() };
+    let listCalls = 0;
+    const inPlace: ModelHealthSource = {
+      listAllModelHealth: () => {
+        listCalls += 1;
+        return store.listAllModelHealth();
+      },
+      forEachModelHealth: (visit) => store.forEachModelHealth(visit),
+    };
+    const clock = new ManualClock();
+    // No timer fires within the test: every tick is an explicit tick() of both trackers.
+    const options = { clock, intervalMs: 100 * HOUR, runImmediately: false };
+    const a = track(startProviderHealthTracker({ ...options, source: listOnly, telemetry: setup().telemetry }));
+    const b = track(startProviderHealthTracker({ ...options, source: inPlace, telemetry: setup().telemetry }));
+    for (let round = 0; round < 5; round++) {
+      recordCalls(store, 'openai', 'gpt-4o', round, round % 2 === 0 ? 'success' : 'error', 300 + round);
+      recordCalls(store, `provider-${round}`, 'shared-model', 2, 'success', 200);
+      await clock.advance(HOUR);
+      expect(await b.tick()).toEqual(await a.tick());
+    }
+    expect(listCalls).toBe(0);
+    expect(b.snapshot().length).toBe(8);
+  });
+
   it('ticks every intervalMs, the first tick at once by default', async () => {
     const { telemetry } = setup();
     const clock = new ManualClock();
