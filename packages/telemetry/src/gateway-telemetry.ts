@@ -157,10 +157,15 @@ interface MetricState {
   readonly definition: MetricDefinition;
   readonly name: string;
   readonly store: SeriesStore;
+  /** Values outside it are dropped: the catalog's range, or `min: 0` for a counter without one. */
+  readonly range: { readonly min?: number; readonly max?: number } | undefined;
   histogram: Histogram | undefined;
 }
 
 const NOOP_METER = createNoopMeter();
+
+/** The range of a counter whose catalog entry names none: it only goes up. */
+const COUNTER_RANGE = { min: 0 } as const;
 
 /**
  * Typed recording helpers over one set of OpenTelemetry instruments derived from the metric catalog.
@@ -258,6 +263,7 @@ export class GatewayTelemetry {
         definition,
         name: instrumentName(definition, this.prefix),
         store: new SeriesStore(definition, internal ? internalLimits : limits),
+        range: definition.range ?? (definition.kind === 'counter' ? COUNTER_RANGE : undefined),
         histogram: undefined,
       };
     }
@@ -727,8 +733,8 @@ export class GatewayTelemetry {
       this.drop(state, 'not_finite', `${state.name} got ${String(value)}; values must be finite`);
       return false;
     }
-    // A counter only goes up, whether or not its catalog entry spells out a range.
-    const range = state.definition.range ?? (state.definition.kind === 'counter' ? { min: 0 } : undefined);
+    // A counter only goes up, whether or not its catalog entry spells out a range (see `range`).
+    const range = state.range;
     if (
       range !== undefined &&
       ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max))
