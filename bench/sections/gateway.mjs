@@ -110,17 +110,13 @@ async function load(gateway, body, durationS) {
   const cpuBefore = cpuSeconds(gateway.child.pid);
   const result = await instance;
   const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
-  const stats = latencies.length > 0 ? summarize(latencies) : undefined;
-  const sorted = Float64Array.from(latencies).sort();
   return {
     requestsPerSec: result.requests.average,
     total: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    p50Ms: stats?.p50,
-    p99Ms: stats ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : undefined,
-    meanMs: stats?.mean,
+    ...latencyFigures(latencies),
     cpuMsPerRequest: (cpuUsed * 1000) / Math.max(1, result.requests.total),
   };
 }
@@ -177,17 +173,57 @@ async function paced(gateway, body, durationS, rate) {
   await Promise.all(pending);
   const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
   agent.destroy();
-  const stats = latencies.length > 0 ? summarize(latencies) : undefined;
-  const sorted = Float64Array.from(latencies).sort();
   return {
     rate,
     total,
     non2xx,
     errors,
     timeouts: 0,
-    p50Ms: stats?.p50,
-    p99Ms: stats ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : undefined,
+    ...latencyFigures(latencies),
     cpuMsPerRequest: (cpuUsed * 1000) / total,
+  };
+}
+
+/** p50, p99 and mean of one run's 2xx latencies in ms (undefined when there were none). */
+function latencyFigures(latencies) {
+  if (latencies.length === 0) return { p50Ms: undefined, p99Ms: undefined, meanMs: undefined };
+  const stats = summarize(latencies);
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    p50Ms: stats.p50,
+    p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+    meanMs: stats.mean,
+  };
+}
+
+/**
+ * Runs `measure` on the gateways in turn A B C A C B … A (B and C swap places every other round,
+ * A closes), ROUNDS rounds; `afterRound(round, runs)` may log. Resolves with the runs per gateway.
+ */
+async function rotate({ off, on, als }, measure, afterRound) {
+  const runs = { off: [await measure(off)], on: [], als: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const [first, second] = round % 2 === 0 ? [on, als] : [als, on];
+    for (const gateway of [first, second]) {
+      await sleep(200);
+      runs[gateway === on ? 'on' : 'als'].push(await measure(gateway));
+    }
+    await sleep(200);
+    runs.off.push(await measure(off));
+    afterRound(round, runs);
+  }
+  return runs;
+}
+
+const meanOf = (list, field) => list.reduce((sum, run) => sum + run[field], 0) / list.length;
+
+/** Mean throughput, latency and CPU per request over one gateway's runs. */
+function means(list) {
+  return {
+    requestsPerSec: meanOf(list, 'requestsPerSec'),
+    p99Ms: meanOf(list, 'p99Ms'),
+    p50Ms: meanOf(list, 'p50Ms'),
+    cpuMsPerRequest: meanOf(list, 'cpuMsPerRequest'),
   };
 }
 
@@ -215,6 +251,25 @@ function pairedDelta(runs, field) {
     runs.on.map((on, index) => on[field] - (runs.off[index][field] + runs.off[index + 1][field]) / 2),
   );
   return { estimate: mean, low, high };
+}
+
+/**
+ * One telemetry-on gateway's runs against A's, paired per round: throughput ratio, requests per
+ * CPU-second ratio and p99 difference, each with its 95 % interval.
+ */
+function comparedWithOff(offRuns, onRuns) {
+  const pairs = { off: offRuns, on: onRuns };
+  const throughput = pairedRatio(pairs, 'requestsPerSec');
+  const cpu = pairedRatio(pairs, 'cpuMsPerRequest');
+  const p99 = pairedDelta(pairs, 'p99Ms');
+  return {
+    throughputRatio: throughput.estimate,
+    throughputCi: [throughput.low, throughput.high],
+    cpuCapacityRatio: 1 / cpu.estimate,
+    cpuCapacityCi: [1 / cpu.high, 1 / cpu.low],
+    p99DeltaMs: p99.estimate,
+    p99DeltaCi: [p99.low, p99.high],
+  };
 }
 
 /**
@@ -294,77 +349,44 @@ try {
     await load(off, body, WARMUP_S);
     await load(on, body, WARMUP_S);
     await load(als, body, WARMUP_S);
-    const runs = { off: [await load(off, body, DURATION_S)], on: [], als: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      // A B C A B C … A, with B and C swapping places every other round.
-      const [first, second] = round % 2 === 0 ? [on, als] : [als, on];
-      for (const gateway of [first, second]) {
-        await sleep(200);
-        runs[gateway === on ? 'on' : 'als'].push(await load(gateway, body, DURATION_S));
-      }
-      await sleep(200);
-      runs.off.push(await load(off, body, DURATION_S));
-      log(
-        'gateway',
-        `${mode} round ${round + 1}: on ${runs.on.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${runs.on.at(-1).p99Ms?.toFixed(2)} ms | off after ${runs.off.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${runs.off.at(-1).p99Ms?.toFixed(2)} ms`,
-      );
-    }
-    const mean = (list, field) => list.reduce((sum, run) => sum + run[field], 0) / list.length;
-    const summary = {
-      off: {
-        requestsPerSec: mean(runs.off, 'requestsPerSec'),
-        p99Ms: mean(runs.off, 'p99Ms'),
-        p50Ms: mean(runs.off, 'p50Ms'),
-        cpuMsPerRequest: mean(runs.off, 'cpuMsPerRequest'),
-      },
-      on: {
-        requestsPerSec: mean(runs.on, 'requestsPerSec'),
-        p99Ms: mean(runs.on, 'p99Ms'),
-        p50Ms: mean(runs.on, 'p50Ms'),
-        cpuMsPerRequest: mean(runs.on, 'cpuMsPerRequest'),
-      },
-    };
-
+    const runs = await rotate(
+      { off, on, als },
+      (gateway) => load(gateway, body, DURATION_S),
+      (round, done) =>
+        log(
+          'gateway',
+          `${mode} round ${round + 1}: on ${done.on.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${done.on.at(-1).p99Ms?.toFixed(2)} ms | off after ${done.off.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${done.off.at(-1).p99Ms?.toFixed(2)} ms`,
+        ),
+    );
     // Paired per round (A and B ran back to back): the machine's drift cancels within a pair.
-    const throughput = pairedRatio(runs, 'requestsPerSec');
-    const cpu = pairedRatio(runs, 'cpuMsPerRequest');
-    const p99 = pairedDelta(runs, 'p99Ms');
-    summary.throughputRatio = throughput.estimate;
-    summary.throughputCi = [throughput.low, throughput.high];
-    summary.cpuCapacityRatio = 1 / cpu.estimate;
-    summary.cpuCapacityCi = [1 / cpu.high, 1 / cpu.low];
-    summary.p99DeltaMs = p99.estimate;
-    summary.p99DeltaCi = [p99.low, p99.high];
+    const summary = { off: means(runs.off), on: means(runs.on), ...comparedWithOff(runs.off, runs.on) };
     // met / not met only when the 95 % interval is on one side of the target; otherwise the noise
     // of this run is larger than the effect and the verdict is 'inconclusive'.
-    summary.throughputMet = throughput.low >= 0.95 ? true : throughput.high < 0.95 ? false : 'inconclusive';
-    summary.p99Met = p99.high <= 1 ? true : p99.low > 1 ? false : 'inconclusive';
+    const [throughputLow, throughputHigh] = summary.throughputCi;
+    summary.throughputMet = throughputLow >= 0.95 ? true : throughputHigh < 0.95 ? false : 'inconclusive';
+    const [p99Low, p99High] = summary.p99DeltaCi;
+    summary.p99Met = p99High <= 1 ? true : p99Low > 1 ? false : 'inconclusive';
     // Latency at a fixed offered load: 40 % of what A sustained above, so no gateway is saturated
     // and p99 is the requests' own latency (saturated p99 is mostly queueing, and queueing noise
     // on a shared 2-core machine is ±10 ms). Same A B C … A rotation and pairing.
     const rate = Math.max(20, Math.round(0.4 * Math.min(...runs.off.map((run) => run.requestsPerSec))));
-    const fixed = { off: [await paced(off, body, DURATION_S, rate)], on: [], als: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      const [first, second] = round % 2 === 0 ? [on, als] : [als, on];
-      for (const gateway of [first, second]) {
-        await sleep(200);
-        fixed[gateway === on ? 'on' : 'als'].push(await paced(gateway, body, DURATION_S, rate));
-      }
-      await sleep(200);
-      fixed.off.push(await paced(off, body, DURATION_S, rate));
-      log(
-        'gateway',
-        `${mode} at ${rate} req/s, round ${round + 1}: p99 off ${fixed.off.at(-2).p99Ms?.toFixed(2)} / on ${fixed.on.at(-1).p99Ms?.toFixed(2)} / als ${fixed.als.at(-1).p99Ms?.toFixed(2)} ms`,
-      );
-    }
+    const fixed = await rotate(
+      { off, on, als },
+      (gateway) => paced(gateway, body, DURATION_S, rate),
+      (round, done) =>
+        log(
+          'gateway',
+          `${mode} at ${rate} req/s, round ${round + 1}: p99 off ${done.off.at(-2).p99Ms?.toFixed(2)} / on ${done.on.at(-1).p99Ms?.toFixed(2)} / als ${done.als.at(-1).p99Ms?.toFixed(2)} ms`,
+        ),
+    );
     const fixedP99 = pairedDelta(fixed, 'p99Ms');
     const fixedP50 = pairedDelta(fixed, 'p50Ms');
     const fixedAlsP99 = pairedDelta({ off: fixed.off, on: fixed.als }, 'p99Ms');
     summary.fixedRate = {
       rate,
-      off: { p50Ms: mean(fixed.off, 'p50Ms'), p99Ms: mean(fixed.off, 'p99Ms') },
-      on: { p50Ms: mean(fixed.on, 'p50Ms'), p99Ms: mean(fixed.on, 'p99Ms') },
-      als: { p50Ms: mean(fixed.als, 'p50Ms'), p99Ms: mean(fixed.als, 'p99Ms') },
+      off: { p50Ms: meanOf(fixed.off, 'p50Ms'), p99Ms: meanOf(fixed.off, 'p99Ms') },
+      on: { p50Ms: meanOf(fixed.on, 'p50Ms'), p99Ms: meanOf(fixed.on, 'p99Ms') },
+      als: { p50Ms: meanOf(fixed.als, 'p50Ms'), p99Ms: meanOf(fixed.als, 'p99Ms') },
       p50DeltaMs: fixedP50.estimate,
       p50DeltaCi: [fixedP50.low, fixedP50.high],
       alsP99DeltaMs: fixedAlsP99.estimate,
@@ -378,21 +400,7 @@ try {
     summary.p99Met = fixedP99.high <= 1 ? true : fixedP99.low > 1 ? false : 'inconclusive';
     runs.fixedRate = fixed;
 
-    const alsThroughput = pairedRatio({ off: runs.off, on: runs.als }, 'requestsPerSec');
-    const alsCpu = pairedRatio({ off: runs.off, on: runs.als }, 'cpuMsPerRequest');
-    const alsP99 = pairedDelta({ off: runs.off, on: runs.als }, 'p99Ms');
-    summary.als = {
-      requestsPerSec: mean(runs.als, 'requestsPerSec'),
-      p99Ms: mean(runs.als, 'p99Ms'),
-      p50Ms: mean(runs.als, 'p50Ms'),
-      cpuMsPerRequest: mean(runs.als, 'cpuMsPerRequest'),
-      throughputRatio: alsThroughput.estimate,
-      throughputCi: [alsThroughput.low, alsThroughput.high],
-      cpuCapacityRatio: 1 / alsCpu.estimate,
-      cpuCapacityCi: [1 / alsCpu.high, 1 / alsCpu.low],
-      p99DeltaMs: alsP99.estimate,
-      p99DeltaCi: [alsP99.low, alsP99.high],
-    };
+    summary.als = { ...means(runs.als), ...comparedWithOff(runs.off, runs.als) };
     summary.failures = [...runs.off, ...runs.on, ...runs.als, ...fixed.off, ...fixed.on, ...fixed.als].reduce(
       (sum, run) => sum + run.non2xx + run.errors + run.timeouts,
       0,

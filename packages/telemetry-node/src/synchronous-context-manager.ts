@@ -65,7 +65,7 @@ export class SynchronousContextManager implements ContextManager {
     const manager = this;
     const original = target as unknown as (...args: unknown[]) => unknown;
     const bound = function (this: unknown, ...args: unknown[]): unknown {
-      return manager.with(context, () => original.apply(this, args));
+      return manager.with(context, original, this, ...args);
     };
     Object.defineProperty(bound, 'length', { value: original.length });
     return bound as unknown as T;
