@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { serve, type HttpBindings } from '@hono/node-server';
 import {
   ROOT_CONTEXT,
   SpanKind,
@@ -31,9 +31,13 @@ import { postUpstream, readUpstreamJson } from './upstream.js';
 
 /** Hono variables of a gateway request. */
 export interface GatewayEnv {
+  /** Set by @hono/node-server; absent when the app is called through `app.fetch` directly. */
+  Bindings: Partial<HttpBindings>;
   Variables: {
     /** The request's OpenTelemetry context: its server span, continuing the caller's `traceparent`. */
     otelContext: OtelContext;
+    /** Aborts when the client goes away; made on first use (see `clientGone`). */
+    clientGone: AbortSignal;
   };
 }
 
@@ -179,6 +183,25 @@ export function createGateway(options: GatewayOptions): Gateway {
   // the active context: that works with either context manager, including 'synchronous'.
   const app = new Hono<GatewayEnv>();
   const requestContext = (c: Context<GatewayEnv>): OtelContext => c.get('otelContext') ?? ROOT_CONTEXT;
+  /**
+   * Aborts when the client goes away before the answer is complete. From Node's response when
+   * served by @hono/node-server: `c.req.raw.signal` would build a WHATWG Request (see
+   * `readJsonObject`).
+   */
+  const clientGone = (c: Context<GatewayEnv>): AbortSignal => {
+    const made = c.get('clientGone');
+    if (made !== undefined) return made;
+    const outgoing = c.env?.outgoing;
+    if (outgoing === undefined) return c.req.raw.signal;
+    const controller = new AbortController();
+    c.set('clientGone', controller.signal);
+    if (outgoing.destroyed && !outgoing.writableFinished) controller.abort();
+    else
+      outgoing.once('close', () => {
+        if (!outgoing.writableFinished) controller.abort();
+      });
+    return controller.signal;
+  };
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -287,7 +310,7 @@ export function createGateway(options: GatewayOptions): Gateway {
             body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
             headers,
             timeoutMs: config.attemptTimeoutMs,
-            signal: c.req.raw.signal,
+            signal: clientGone(c),
           });
           return { value: { response, attemptStartedAt }, deferred: true };
         },
@@ -310,7 +333,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           body: { ...upstreamBody, stream: false },
           headers,
           timeoutMs: config.attemptTimeoutMs,
-          signal: c.req.raw.signal,
+          signal: clientGone(c),
         });
         const completion = await readUpstreamJson(response);
         const usage = usageOf(completion);
@@ -332,7 +355,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   app.post('/v1/chat/completions', async (c) => {
-    const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
+    const body = await readJsonObject(c.req.raw, config.maxBodyBytes, c.env?.incoming);
     const { model, stream, includeUsage } = validateChatRequest(body);
     return chat(
       c,
@@ -345,7 +368,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   app.post('/v1/messages', async (c) => {
-    const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
+    const body = await readJsonObject(c.req.raw, config.maxBodyBytes, c.env?.incoming);
     const { model, stream, openAi } = anthropicToOpenAi(body);
     return chat(
       c,
@@ -358,7 +381,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   app.post('/v1/images/generations', async (c) => {
-    const body = await readJsonObject(c.req.raw, config.maxBodyBytes);
+    const body = await readJsonObject(c.req.raw, config.maxBodyBytes, c.env?.incoming);
     const model = body['model'];
     if (typeof model !== 'string' || model.trim() === '')
       throw badRequest('model: field required (a non-empty string)', 'model');
@@ -386,7 +409,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           body,
           headers,
           timeoutMs: config.attemptTimeoutMs,
-          signal: c.req.raw.signal,
+          signal: clientGone(c),
         });
         const result = await readUpstreamJson(response);
         const images = Array.isArray(result['data']) ? result['data'].length : 0;

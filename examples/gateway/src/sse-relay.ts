@@ -1,4 +1,5 @@
 import type { AttemptCompletion, Usage } from './provider-router.js';
+import type { UpstreamResponse } from './upstream.js';
 
 /** One parsed OpenAI `chat.completion.chunk`. */
 export interface CompletionChunk {
@@ -64,10 +65,10 @@ function parseChunk(data: string): CompletionChunk | undefined {
  * first token and end of stream, enforcing an idle timeout, and reporting how the stream ended
  * (success, timeout, upstream failure, client cancel) exactly once through `onEnd`.
  */
-export function relaySse(upstream: Response, options: RelayOptions): ReadableStream<Uint8Array> {
+export function relaySse(upstream: UpstreamResponse, options: RelayOptions): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  const reader = (upstream.body as ReadableStream<Uint8Array>).getReader();
+  const reader = upstream.body;
   let buffer = '';
   let usage: Usage | undefined;
   let finishReason: string | undefined;
@@ -99,7 +100,7 @@ export function relaySse(upstream: Response, options: RelayOptions): ReadableStr
         } catch {
           // The client is gone already.
         }
-        void reader.cancel().catch(() => {});
+        reader.cancel();
         finish({ status, errorType, errorMessage: message });
       };
       const armIdleTimer = (): void => {
@@ -117,7 +118,7 @@ export function relaySse(upstream: Response, options: RelayOptions): ReadableStr
             ),
           );
           controller.close();
-          void reader.cancel().catch(() => {});
+          reader.discardRest();
           finish({ status: 'success' });
           return false;
         }
@@ -139,7 +140,7 @@ export function relaySse(upstream: Response, options: RelayOptions): ReadableStr
       const pump = async (): Promise<void> => {
         armIdleTimer();
         for (;;) {
-          let result: ReadableStreamReadResult<Uint8Array>;
+          let result: IteratorResult<Uint8Array, undefined>;
           try {
             result = await reader.read();
           } catch {
@@ -173,7 +174,7 @@ export function relaySse(upstream: Response, options: RelayOptions): ReadableStr
       void pump();
     },
     cancel() {
-      void reader.cancel().catch(() => {});
+      reader.cancel();
       // The client hanging up says nothing about the provider, which was streaming fine.
       finish({ status: 'success', cancelled: true });
     },

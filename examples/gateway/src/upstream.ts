@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
 
 /**
@@ -31,23 +33,108 @@ export interface UpstreamRequest {
 }
 
 const MAX_ERROR_BODY_BYTES = 16_384;
+/** Largest non-streaming success body read (a truncated body fails JSON parsing: `invalid_response`). */
+const MAX_SUCCESS_BODY_BYTES = 64 * 1024 * 1024;
 
-async function readBounded(response: Response): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
+/**
+ * Keep-alive connection pools for the upstream calls. Node's `http` client rather than `fetch`: on
+ * Node 20, `fetch` (undici) registers every response with a FinalizationRegistry, which keeps each
+ * request's objects alive through young-generation collections. At a few hundred requests a second
+ * the gateway then promoted ~10 MB/s to the old generation and paused for a full mark-compact every
+ * few seconds, the largest source of its tail latency; `http.request` over a keep-alive agent
+ * promotes nothing per request (see docs/benchmarks.md, gateway section).
+ */
+const httpAgent = new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
+const httpsAgent = new HttpsAgent({ keepAlive: true, scheduling: 'lifo' });
+
+/** A successful upstream response: its status and its body as it arrives. */
+export interface UpstreamResponse {
+  readonly status: number;
+  /** The body, chunk by chunk. Read it to the end or `cancel()` it, so the connection is released. */
+  readonly body: UpstreamBody;
+}
+
+/** Body of an upstream response, read chunk by chunk. */
+export interface UpstreamBody {
+  /** The next chunk; `done` at the end. Rejects when the connection fails midway. */
+  read(): Promise<IteratorResult<Uint8Array, undefined>>;
+  /** Stop reading; a body still arriving closes its connection (it is not reused). */
+  cancel(): void;
+  /**
+   * Stop reading because the caller has all it needs (an SSE `[DONE]`): what is left of the body is
+   * discarded as it arrives, so the connection goes back to the pool; it is closed instead when the
+   * body has not ended within `DISCARD_TIMEOUT_MS`.
+   */
+  discardRest(): void;
+}
+
+const DISCARD_TIMEOUT_MS = 5_000;
+
+function bodyOf(message: IncomingMessage): UpstreamBody {
+  // destroyOnReturn: false, so that `return()` detaches the iterator and leaves the socket alone.
+  const iterator = message.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer, undefined>;
+  const discard = (): void => {
+    if (message.destroyed || message.readableEnded) return;
+    const timer = setTimeout(() => message.destroy(), DISCARD_TIMEOUT_MS);
+    timer.unref();
+    message.once('close', () => clearTimeout(timer));
+    void (async () => {
+      await iterator.return?.();
+      message.resume(); // the response must end for its socket to go back to the pool
+    })().catch(() => message.destroy());
+  };
+  return {
+    read: () => iterator.next(),
+    // A body that has fully arrived only needs consuming; destroying it would waste the connection.
+    cancel: () => (message.complete ? discard() : message.destroy()),
+    discardRest: discard,
+  };
+}
+
+/** The body as text, at most `limit` bytes (the rest is dropped and the connection closed). */
+async function readText(body: UpstreamBody, limit: number): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await body.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_ERROR_BODY_BYTES) {
-      await reader.cancel().catch(() => {});
+    if (size > limit) {
+      body.cancel();
       break;
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Send the request; resolves with the response once its headers arrived. */
+function send(
+  request: UpstreamRequest,
+  payload: string,
+  onRequest: (outgoing: ClientRequest) => void,
+): Promise<IncomingMessage> {
+  const url = new URL(request.url);
+  const secure = url.protocol === 'https:';
+  if (!secure && url.protocol !== 'http:') {
+    return Promise.reject(new Error(`unsupported upstream protocol ${url.protocol}`));
+  }
+  return new Promise((resolve, reject) => {
+    const outgoing = (secure ? httpsRequest : httpRequest)(url, {
+      method: 'POST',
+      agent: secure ? httpsAgent : httpAgent,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...request.headers,
+        'content-length': Buffer.byteLength(payload),
+      },
+    });
+    outgoing.once('response', resolve);
+    outgoing.once('error', reject);
+    onRequest(outgoing);
+    outgoing.end(payload);
+  });
 }
 
 /**
@@ -56,26 +143,22 @@ async function readBounded(response: Response): Promise<string> {
  * the connection failed, `rate_limited` on 429, `error` on 5xx (all fail over) and `error` without
  * failover on other 4xx (the request itself is wrong).
  */
-export async function postUpstream(request: UpstreamRequest): Promise<Response> {
-  const controller = new AbortController();
+export async function postUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+  let outgoing: ClientRequest | undefined;
   let timedOut = false;
+  const abort = (): void => {
+    outgoing?.destroy();
+  };
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort();
+    abort();
   }, request.timeoutMs);
-  const onClientAbort = (): void => controller.abort();
-  request.signal?.addEventListener('abort', onClientAbort, { once: true });
-  let response: Response;
+  request.signal?.addEventListener('abort', abort, { once: true });
+  let message: IncomingMessage;
   try {
-    response = await fetch(request.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        ...request.headers,
-      },
-      body: JSON.stringify(request.body),
-      signal: controller.signal,
+    if (request.signal?.aborted) throw new Error('the client closed the request');
+    message = await send(request, JSON.stringify(request.body), (created) => {
+      outgoing = created;
     });
   } catch (error) {
     if (timedOut) {
@@ -84,14 +167,20 @@ export async function postUpstream(request: UpstreamRequest): Promise<Response> 
     if (request.signal?.aborted) {
       throw new UpstreamFailure('error', 'cancelled', 'Client closed the request', false);
     }
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    throw new UpstreamFailure('network_error', 'network_error', `Connection failed${cause ? ` (${cause})` : ''}`, true);
+    const code = (error as { code?: unknown }).code;
+    throw new UpstreamFailure(
+      'network_error',
+      'network_error',
+      `Connection failed${typeof code === 'string' ? ` (${code})` : ''}`,
+      true,
+    );
   } finally {
     clearTimeout(timer);
-    request.signal?.removeEventListener('abort', onClientAbort);
+    request.signal?.removeEventListener('abort', abort);
   }
-  if (response.ok) return response;
-  const text = await readBounded(response).catch(() => '');
+  const response = { status: message.statusCode ?? 0, body: bodyOf(message) };
+  if (response.status >= 200 && response.status < 300) return response;
+  const text = await readText(response.body, MAX_ERROR_BODY_BYTES).catch(() => '');
   if (response.status === 429) {
     throw new UpstreamFailure('rate_limited', 'rate_limited', 'Upstream rate limit (HTTP 429)', true, 429);
   }
@@ -131,10 +220,16 @@ export async function postUpstream(request: UpstreamRequest): Promise<Response> 
 }
 
 /** Read a JSON body from a successful upstream response; a malformed body is an upstream error. */
-export async function readUpstreamJson(response: Response): Promise<Record<string, unknown>> {
+export async function readUpstreamJson(response: UpstreamResponse): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readText(response.body, MAX_SUCCESS_BODY_BYTES);
+  } catch {
+    throw new UpstreamFailure('network_error', 'network_error', 'Upstream connection failed during the response', true);
+  }
   let parsed: unknown;
   try {
-    parsed = await response.json();
+    parsed = JSON.parse(text);
   } catch {
     throw new UpstreamFailure('error', 'invalid_response', 'Upstream returned malformed JSON', true);
   }

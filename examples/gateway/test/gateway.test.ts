@@ -277,6 +277,36 @@ describe('example gateway: upstream faults map to model-health statuses', () => 
   });
 });
 
+describe('example gateway: client disconnects', () => {
+  it('cancels the upstream attempt when the client goes away, without waiting for the attempt timeout', async () => {
+    const openrouter = gw.provider('openrouter');
+    openrouter.configure({ errorRate: 1, failureMode: 'hang' });
+    const before = await health('openrouter', 'llama-3.1-8b-instruct');
+    const sent = () => openrouter.requestCounts.get('/v1/chat/completions') ?? 0;
+    const sentBefore = sent();
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chatBody('llama-3.1-8b-instruct')),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    // Wait until the request reached the provider, then hang up.
+    const deadline = Date.now() + 1_500;
+    let after = before;
+    while (Date.now() < deadline && sent() === sentBefore) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    // The attempt ends as cancelled ("error"), not as the timeout it would become after 2 s.
+    while (Date.now() < deadline && (after?.errorCount ?? 0) === (before?.errorCount ?? 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await health('openrouter', 'llama-3.1-8b-instruct');
+    }
+    expect((after?.errorCount ?? 0) - (before?.errorCount ?? 0)).toBe(1);
+    expect(after?.lastStatus).toBe('error');
+  });
+});
+
 describe('example gateway: bad input', () => {
   it.each([
     ['malformed JSON', '{"model":', 400, 'invalid_json'],
@@ -321,6 +351,29 @@ describe('example gateway: bad input', () => {
       body: 'hi',
     });
     expect(text.status).toBe(415);
+  });
+
+  it('rejects a streamed (chunked, no content-length) body once it passes the limit, and keeps serving', async () => {
+    const { request } = await import('node:http');
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const outgoing = request(
+        `${gw.url}/v1/chat/completions`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.write('{"model":"gpt-4o","padding":"');
+      for (let index = 0; index < 24; index++) outgoing.write('x'.repeat(64 * 1024));
+      outgoing.end('"}');
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.code).toBe('request_too_large');
+    expect((await fetch(`${gw.url}/v1/models`)).status).toBe(200);
   });
 
   it('answers unknown routes with a JSON 404', async () => {

@@ -1,0 +1,207 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postUpstream, readUpstreamJson, UpstreamFailure } from '../src/upstream.js';
+
+type Handler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
+
+/** A loopback HTTP server whose behaviour each test sets, counting the TCP connections it accepts. */
+let server: Server;
+let baseUrl: string;
+let handler: Handler;
+const connections = new Set<Socket>();
+let accepted = 0;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => handler(request, response, Buffer.concat(chunks).toString('utf8')));
+  });
+  server.on('connection', (socket: Socket) => {
+    accepted++;
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  for (const socket of connections) socket.destroy();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const request = (extra: Partial<Parameters<typeof postUpstream>[0]> = {}) =>
+  postUpstream({ url: `${baseUrl}/chat/completions`, body: { model: 'm' }, headers: {}, timeoutMs: 2_000, ...extra });
+
+/** The UpstreamFailure a promise rejects with (fails the test when it resolves or throws something else). */
+async function failureOf(promise: Promise<unknown>): Promise<UpstreamFailure> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(UpstreamFailure);
+  return error as UpstreamFailure;
+}
+
+async function readAll(body: { read(): Promise<IteratorResult<Uint8Array, undefined>> }): Promise<string> {
+  let text = '';
+  for (;;) {
+    const { done, value } = await body.read();
+    if (done) return text;
+    text += Buffer.from(value).toString('utf8');
+  }
+}
+
+describe('postUpstream (node:http client with keep-alive)', () => {
+  it('sends the JSON body with the given headers and reads a JSON answer', async () => {
+    let seen: { body: string; headers: IncomingMessage['headers'] } | undefined;
+    handler = (incoming, response, body) => {
+      seen = { body, headers: incoming.headers };
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ id: 'x', choices: [{ message: { content: 'hi' } }] }));
+    };
+    const response = await request({
+      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    });
+    expect(response.status).toBe(200);
+    expect(await readUpstreamJson(response)).toEqual({ id: 'x', choices: [{ message: { content: 'hi' } }] });
+    expect(JSON.parse(seen!.body)).toEqual({ model: 'm' });
+    expect(seen!.headers['content-type']).toBe('application/json');
+    expect(seen!.headers['traceparent']).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(Number(seen!.headers['content-length'])).toBe(Buffer.byteLength(seen!.body));
+  });
+
+  it('reuses one connection for sequential requests, including streams ended early after [DONE]', async () => {
+    handler = (incoming, response) => {
+      if (incoming.url === '/stream') {
+        response.setHeader('content-type', 'text/event-stream');
+        response.write('data: {"choices":[]}\n\n');
+        response.write('data: [DONE]\n\n');
+        // The end of the body arrives after the caller has stopped reading.
+        setTimeout(() => response.end(), 20);
+        return;
+      }
+      response.end('{"ok":true}');
+    };
+    const before = accepted;
+    for (let index = 0; index < 5; index++) {
+      const json = await request();
+      expect(await readUpstreamJson(json)).toEqual({ ok: true });
+      const stream = await request({ url: `${baseUrl}/stream` });
+      const first = await stream.body.read();
+      expect(first.done).toBe(false);
+      stream.body.discardRest();
+      // Give the discarded end of the body time to arrive, so the socket is back in the pool.
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    // 10 requests; at most one new connection (the pool may still hold one from an earlier test).
+    expect(accepted - before).toBeLessThanOrEqual(1);
+  });
+
+  it('closes the connection of a body cancelled while it is still arriving', async () => {
+    let open: ServerResponse | undefined;
+    handler = (_incoming, response) => {
+      response.write('data: first\n\n');
+      open = response; // never ends
+    };
+    const response = await request();
+    await response.body.read();
+    const closed = new Promise((resolve) => open!.once('close', resolve));
+    response.body.cancel();
+    await closed;
+    expect(open!.writableFinished).toBe(false);
+  });
+
+  it('times out when no headers come within timeoutMs (failover: yes)', async () => {
+    handler = () => {}; // never answers
+    const failure = await failureOf(request({ timeoutMs: 100 }));
+    expect(failure.status).toBe('timeout');
+    expect(failure.failover).toBe(true);
+    expect(failure.message).toBe('No response within 100 ms');
+  });
+
+  it('gives up without failover when the client closed the request, before or during the wait', async () => {
+    handler = () => {};
+    const controller = new AbortController();
+    const pending = request({ signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const during = await failureOf(pending);
+    expect([during.errorType, during.failover]).toEqual(['cancelled', false]);
+
+    const before = await failureOf(request({ signal: AbortSignal.abort() }));
+    expect([before.errorType, before.failover]).toEqual(['cancelled', false]);
+  });
+
+  it('classifies a refused connection and a reset as network_error, naming the code', async () => {
+    const refused = await failureOf(request({ url: 'http://127.0.0.1:1/chat/completions' }));
+    expect([refused.status, refused.failover]).toEqual(['network_error', true]);
+    expect(refused.message).toBe('Connection failed (ECONNREFUSED)');
+
+    handler = (incoming) => incoming.socket.destroy();
+    const reset = await failureOf(request());
+    expect(reset.status).toBe('network_error');
+    expect(reset.message).toMatch(/^Connection failed \((ECONNRESET|EPIPE)\)$/);
+  });
+
+  it('reports a connection lost in the middle of a JSON body as network_error, a bad body as invalid_response', async () => {
+    handler = (_incoming, response) => {
+      response.setHeader('content-length', '100');
+      response.write('{"partial":');
+      setTimeout(() => response.socket?.destroy(), 20);
+    };
+    const cut = await failureOf(request().then(readUpstreamJson));
+    expect([cut.status, cut.errorType]).toEqual(['network_error', 'network_error']);
+
+    handler = (_incoming, response) => response.end('not json');
+    const malformed = await failureOf(request().then(readUpstreamJson));
+    expect([malformed.status, malformed.errorType]).toEqual(['error', 'invalid_response']);
+  });
+
+  it('maps statuses: 429 rate_limited, 5xx and 401 fail over, other 4xx pass the body back without failover', async () => {
+    const answer = (status: number, body: string) => {
+      handler = (_incoming, response) => {
+        response.statusCode = status;
+        response.end(body);
+      };
+    };
+    answer(429, '{}');
+    const limited = await failureOf(request());
+    expect([limited.status, limited.httpStatus, limited.failover]).toEqual(['rate_limited', 429, true]);
+    answer(503, 'upstream down');
+    const down = await failureOf(request());
+    expect([down.status, down.errorType, down.failover]).toEqual(['error', '503', true]);
+    answer(401, '{"error":"bad key"}');
+    const credentials = await failureOf(request());
+    expect([credentials.failover, credentials.clientBody]).toEqual([true, undefined]);
+    answer(400, '{"error":{"message":"bad temperature"}}');
+    const bad = await failureOf(request());
+    expect([bad.failover, bad.httpStatus]).toEqual([false, 400]);
+    expect(bad.clientBody).toEqual({ error: { message: 'bad temperature' } });
+  });
+
+  it('reads at most 16 KiB of an error body and keeps serving afterwards', async () => {
+    handler = (_incoming, response) => {
+      response.statusCode = 400;
+      response.end(`{"error":"${'x'.repeat(100_000)}"}`);
+    };
+    const failure = await failureOf(request());
+    expect(failure.clientBody).toBeUndefined(); // truncated, so not JSON: not passed back
+    handler = (_incoming, response) => response.end('{"ok":true}');
+    expect(await readUpstreamJson(await request())).toEqual({ ok: true });
+  });
+
+  it('refuses protocols other than http and https', async () => {
+    const failure = await failureOf(request({ url: 'ftp://127.0.0.1/chat/completions' }));
+    expect(failure.status).toBe('network_error');
+  });
+
+  it('returns the body of a 2xx stream chunk by chunk', async () => {
+    handler = (_incoming, response) => {
+      response.write('a');
+      setTimeout(() => response.end('b'), 10);
+    };
+    const response = await request();
+    expect(await readAll(response.body)).toBe('ab');
+  });
+});
