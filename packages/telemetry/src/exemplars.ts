@@ -1,4 +1,11 @@
-import { TraceFlags, context as contextApi, isSpanContextValid, trace, type Attributes } from '@opentelemetry/api';
+import {
+  TraceFlags,
+  context as contextApi,
+  isSpanContextValid,
+  trace,
+  type Attributes,
+  type SpanContext,
+} from '@opentelemetry/api';
 
 /**
  * The latest observation of one histogram bucket made inside a sampled span.
@@ -84,22 +91,30 @@ export function bucketIndex(boundaries: readonly number[], value: number): numbe
 }
 
 /**
- * Remember `value` as the exemplar of its bucket when the active span is sampled. Cheap when there
- * is no active span: one context lookup.
+ * The active span's context when that span is sampled (and valid), else undefined: the first half
+ * of exemplar capture. It takes no number on purpose: a caller checks it before handing the
+ * observed value on, so the usual case (no sampled span) passes no double to a call that V8 might
+ * not inline, which would box it in a fresh HeapNumber on every observation.
  */
-export function captureExemplar(
-  attributes: Attributes,
-  boundaries: readonly number[],
-  value: number,
-  index: number = bucketIndex(boundaries, value),
-): void {
+export function sampledSpanContext(): SpanContext | undefined {
   const spanContext = trace.getSpanContext(contextApi.active());
   if (
     spanContext === undefined ||
     (spanContext.traceFlags & TraceFlags.SAMPLED) === 0 ||
     !isSpanContextValid(spanContext)
   )
-    return;
+    return undefined;
+  return spanContext;
+}
+
+/** Remember `value` as the exemplar of bucket `index`, observed inside the sampled span `spanContext`. */
+export function captureExemplar(
+  attributes: Attributes,
+  boundaries: readonly number[],
+  value: number,
+  index: number,
+  spanContext: SpanContext,
+): void {
   let slots = registry.get(attributes);
   if (slots === undefined) {
     slots = { boundaries, slots: new Array<Exemplar | undefined>(boundaries.length + 1).fill(undefined) };

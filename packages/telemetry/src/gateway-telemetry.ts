@@ -12,7 +12,7 @@ import {
   type TokenType,
 } from './catalog.js';
 import { TelemetryConfigurationError, TelemetryInputError } from './errors.js';
-import { bucketIndex, captureExemplar } from './exemplars.js';
+import { bucketIndex, captureExemplar, sampledSpanContext } from './exemplars.js';
 import { OVERFLOW_LABEL_VALUE, SeriesStore, type SeriesCell } from './series-store.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -664,14 +664,22 @@ export class GatewayTelemetry {
       histogram.sum += value;
       if (value < histogram.min) histogram.min = value;
       if (value > histogram.max) histogram.max = value;
-      if (this.exemplars) captureExemplar(cell.attributes, boundaries, value, index);
+      if (this.exemplars) {
+        // Span first, value second: see sampledSpanContext().
+        const spanContext = sampledSpanContext();
+        if (spanContext !== undefined) captureExemplar(cell.attributes, boundaries, value, index, spanContext);
+      }
       return;
     }
     if (this.boundMeter === undefined) this.tryBindGlobal();
     const instrument = state.histogram;
     if (instrument === undefined) return;
     instrument.record(value, cell.attributes);
-    if (this.exemplars) captureExemplar(cell.attributes, boundaries, value);
+    if (this.exemplars) {
+      const spanContext = sampledSpanContext();
+      if (spanContext !== undefined)
+        captureExemplar(cell.attributes, boundaries, value, bucketIndex(boundaries, value), spanContext);
+    }
   }
 
   /**
