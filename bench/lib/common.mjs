@@ -52,6 +52,13 @@ const T_975 = [
   2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
 
+/** Two-sided 97.5 % quantile of Student's t with `df` degrees of freedom (table to 30, then a series expansion). */
+export function t975(df) {
+  if (df >= 1 && df <= 30) return T_975[df - 1];
+  const z = 1.959964;
+  return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2);
+}
+
 function quantile(sorted, q) {
   if (sorted.length === 0) return NaN;
   const position = (sorted.length - 1) * q;
@@ -73,7 +80,7 @@ export function summarize(samples) {
   let squares = 0;
   for (const value of sorted) squares += (value - mean) ** 2;
   const sd = n > 1 ? Math.sqrt(squares / (n - 1)) : 0;
-  const t = n - 1 >= 1 && n - 1 <= 30 ? T_975[n - 2] : 1.96;
+  const t = n > 1 ? t975(n - 1) : 1.96;
   const moe = n > 1 ? (t * sd) / Math.sqrt(n) : 0;
   return {
     n,

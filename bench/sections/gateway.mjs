@@ -1,6 +1,9 @@
-// Section 3: end-to-end overhead of telemetry in the example gateway. Two gateway processes run
-// side by side, one with OTEL_SDK_DISABLED=true (A) and one with telemetry on (B); autocannon loads
-// them alternately (A, B, A, B, ...) over loopback, non-streaming and streaming chat completions.
+// Section 3: end-to-end overhead of telemetry in the example gateway. Three gateway processes run
+// side by side: A with OTEL_SDK_DISABLED=true, B with telemetry on as shipped, C with telemetry on
+// and the AsyncLocalStorage context manager. They are always loaded at the same time, so whatever
+// else the shared machine does hits all three alike: throughput from many short rounds of
+// autocannon saturating all three at once, latency from one open-loop schedule whose requests go
+// to A, B and C in turn. Non-streaming and streaming chat completions, over loopback.
 import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -9,14 +12,25 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { emit, log, pick, sleep, summarize } from '../lib/common.mjs';
+import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
 
 const MAIN = fileURLToPath(new URL('../../examples/gateway/dist/main.js', import.meta.url));
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
 
-const ROUNDS = pick(5, 1);
-const DURATION_S = pick(4, 1);
+// Throughput: ROUNDS rounds of ROUND_S s. Many short rounds rather than a few long ones: the
+// interval of the mean ratio shrinks with the number of rounds, and a round disturbed by the
+// machine is one of many.
+const ROUNDS = pick(60, 2);
+const ROUND_S = pick(2, 1);
+// Latency at a fixed load: LATENCY_ROUNDS rounds of LATENCY_ROUND_S s at RATE_SHARE of A's median
+// saturated throughput, per gateway.
+const LATENCY_ROUNDS = pick(12, 1);
+const LATENCY_ROUND_S = pick(4, 1);
+const BOOTSTRAP = 2000;
+const RATE_SHARE = 0.2;
 const WARMUP_S = pick(3, 1);
+// CPU profiles: one gateway at a time, saturated for PROFILE_S s.
+const PROFILE_S = pick(4, 1);
 const CONNECTIONS = 10;
 
 const MODES = {
@@ -92,7 +106,11 @@ function startGateway(name, telemetryOn, { nodeArgs = [], env: extraEnv = {} } =
   });
 }
 
-/** One autocannon run; latency percentiles from every 2xx response's exact duration (autocannon's own histogram has 1 ms resolution). */
+/**
+ * One closed-loop autocannon run (CONNECTIONS connections, one request in flight on each) against
+ * one gateway. Latency percentiles from every 2xx response's exact duration (autocannon's own
+ * histogram has 1 ms resolution).
+ */
 async function load(gateway, body, durationS) {
   const latencies = [];
   const instance = autocannon({
@@ -113,57 +131,66 @@ async function load(gateway, body, durationS) {
   return {
     requestsPerSec: result.requests.average,
     total: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    failures: result.non2xx + result.errors + result.timeouts,
     ...latencyFigures(latencies),
     cpuMsPerRequest: (cpuUsed * 1000) / Math.max(1, result.requests.total),
   };
 }
 
+/** The three gateways under saturation at the same time, each by its own autocannon; start order rotates per round. */
+async function saturateTogether(gateways, body, durationS, round) {
+  const order = gateways.map((_, index) => (index + round) % gateways.length);
+  const runs = new Array(gateways.length);
+  await Promise.all(
+    order.map(async (index) => {
+      runs[index] = await load(gateways[index], body, durationS);
+    }),
+  );
+  return runs;
+}
+
 /**
- * Open-loop load at a fixed rate: one request every 1000/rate ms on its schedule, whether or not
- * earlier ones have answered (autocannon's `overallRate` sends each second's quota in a burst).
- * Each latency runs from the scheduled start to the end of the response body, so a stalled
- * gateway is charged for the requests that queue behind the stall (no coordinated omission).
+ * Open-loop load at a fixed rate on several gateways at once: one schedule, request k goes to
+ * gateway k mod n, so each gets `rate` requests per second and adjacent requests of different
+ * gateways are 1/(n·rate) s apart. Whatever stalls the machine or the load generator hits every
+ * gateway alike. Each latency runs from the scheduled start to the end of the response body, so a
+ * stalled gateway is charged for the requests that queue behind the stall (no coordinated
+ * omission). autocannon's `overallRate` was not used: it sends each second's quota in a burst.
  */
-async function paced(gateway, body, durationS, rate) {
-  const url = new URL(`${gateway.url}/v1/chat/completions`);
+async function pacedTogether(gateways, body, durationS, rate) {
+  const count = gateways.length;
   const payload = JSON.stringify(body);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const latencies = [];
-  let non2xx = 0;
-  let errors = 0;
-  const total = Math.max(1, Math.round(durationS * rate));
-  const intervalMs = 1000 / rate;
-  const cpuBefore = cpuSeconds(gateway.child.pid);
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+  const targets = gateways.map((gateway) => ({
+    gateway,
+    url: new URL(`${gateway.url}/v1/chat/completions`),
+    agent: new Agent({ keepAlive: true, maxSockets: 64 }),
+    latencies: [],
+    failures: 0,
+    cpuBefore: cpuSeconds(gateway.child.pid),
+  }));
+  const perGateway = Math.max(1, Math.round(durationS * rate));
+  const intervalMs = 1000 / (rate * count);
   const startedAt = performance.now();
   const pending = [];
-  for (let index = 0; index < total; index++) {
+  for (let index = 0; index < perGateway * count; index++) {
     const scheduledAt = startedAt + index * intervalMs;
     const wait = scheduledAt - performance.now();
     if (wait > 1) await sleep(wait);
+    const target = targets[index % count];
     pending.push(
       new Promise((resolve) => {
-        const outgoing = request(
-          url,
-          {
-            method: 'POST',
-            agent,
-            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-          },
-          (response) => {
-            response.resume();
-            response.once('end', () => {
-              if (response.statusCode >= 200 && response.statusCode < 300)
-                latencies.push(performance.now() - scheduledAt);
-              else non2xx++;
-              resolve();
-            });
-          },
-        );
+        const outgoing = request(target.url, { method: 'POST', agent: target.agent, headers }, (response) => {
+          response.resume();
+          response.once('end', () => {
+            if (response.statusCode >= 200 && response.statusCode < 300)
+              target.latencies.push(performance.now() - scheduledAt);
+            else target.failures++;
+            resolve();
+          });
+        });
         outgoing.once('error', () => {
-          errors++;
+          target.failures++;
           resolve();
         });
         outgoing.end(payload);
@@ -171,17 +198,18 @@ async function paced(gateway, body, durationS, rate) {
     );
   }
   await Promise.all(pending);
-  const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
-  agent.destroy();
-  return {
-    rate,
-    total,
-    non2xx,
-    errors,
-    timeouts: 0,
-    ...latencyFigures(latencies),
-    cpuMsPerRequest: (cpuUsed * 1000) / total,
-  };
+  return targets.map((target) => {
+    target.agent.destroy();
+    return {
+      rate,
+      total: perGateway,
+      failures: target.failures,
+      // Kept for the pooled p99 below and removed before the results are written.
+      latencies: Float64Array.from(target.latencies),
+      ...latencyFigures(target.latencies),
+      cpuMsPerRequest: ((cpuSeconds(target.gateway.child.pid) - target.cpuBefore) * 1000) / perGateway,
+    };
+  });
 }
 
 /** p50, p99 and mean of one run's 2xx latencies in ms (undefined when there were none). */
@@ -196,80 +224,107 @@ function latencyFigures(latencies) {
   };
 }
 
-/**
- * Runs `measure` on the gateways in turn A B C A C B … A (B and C swap places every other round,
- * A closes), ROUNDS rounds; `afterRound(round, runs)` may log. Resolves with the runs per gateway.
- */
-async function rotate({ off, on, als }, measure, afterRound) {
-  const runs = { off: [await measure(off)], on: [], als: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    const [first, second] = round % 2 === 0 ? [on, als] : [als, on];
-    for (const gateway of [first, second]) {
-      await sleep(200);
-      runs[gateway === on ? 'on' : 'als'].push(await measure(gateway));
-    }
-    await sleep(200);
-    runs.off.push(await measure(off));
-    afterRound(round, runs);
-  }
-  return runs;
-}
-
+const KEYS = ['off', 'on', 'als'];
 const meanOf = (list, field) => list.reduce((sum, run) => sum + run[field], 0) / list.length;
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length % 2
+    ? sorted[sorted.length >> 1]
+    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+};
 
-/** Mean throughput, latency and CPU per request over one gateway's runs. */
-function means(list) {
-  return {
-    requestsPerSec: meanOf(list, 'requestsPerSec'),
-    p99Ms: meanOf(list, 'p99Ms'),
-    p50Ms: meanOf(list, 'p50Ms'),
-    cpuMsPerRequest: meanOf(list, 'cpuMsPerRequest'),
-  };
-}
-
-const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+/** Mean of `values` with its 95 % interval (Student's t). */
 function interval(values) {
   const n = values.length;
   const mean = values.reduce((sum, value) => sum + value, 0) / n;
-  const sd = n > 1 ? Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1)) : Infinity;
-  const half = n > 1 ? ((T_975[n - 2] ?? 1.96) * sd) / Math.sqrt(n) : Infinity;
+  if (n < 2) return { mean, low: -Infinity, high: Infinity };
+  const sd = Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
+  const half = (t975(n - 1) * sd) / Math.sqrt(n);
   return { mean, low: mean - half, high: mean + half };
 }
-// The sequence is A0 B0 A1 B1 … A(n): every B run is compared with the A runs on both sides of it
-// (A-B-A), which cancels any load drift that is linear over the ~2 runs.
-/** Geometric mean of the per-round ratios B_i / sqrt(A_i · A_i+1) with a 95 % interval (t on the log ratios). */
-function pairedRatio(runs, field) {
-  const logs = runs.on.map(
-    (on, index) => Math.log(on[field]) - (Math.log(runs.off[index][field]) + Math.log(runs.off[index + 1][field])) / 2,
-  );
-  const { mean, low, high } = interval(logs);
-  return { estimate: Math.exp(mean), low: Math.exp(low), high: Math.exp(high), perRound: logs.map(Math.exp) };
+/** Geometric mean of the per-round ratios key/off of `field`, with its 95 % interval (t on the log ratios). */
+function ratioPerRound(rounds, key, field) {
+  const { mean, low, high } = interval(rounds.map((round) => Math.log(round[key][field] / round.off[field])));
+  return { estimate: Math.exp(mean), ci: [Math.exp(low), Math.exp(high)] };
 }
-/** Mean of the per-round differences B_i - (A_i + A_i+1) / 2 with a 95 % interval. */
-function pairedDelta(runs, field) {
-  const { mean, low, high } = interval(
-    runs.on.map((on, index) => on[field] - (runs.off[index][field] + runs.off[index + 1][field]) / 2),
-  );
-  return { estimate: mean, low, high };
+/** Mean of the per-round differences key - off of `field`, with its 95 % interval. */
+function deltaPerRound(rounds, key, field) {
+  const { mean, low, high } = interval(rounds.map((round) => round[key][field] - round.off[field]));
+  return { estimate: mean, ci: [low, high] };
+}
+/** met / not met only when the whole 95 % interval is on one side of the target; otherwise inconclusive. */
+const atLeast = ([low, high], target) => (low >= target ? true : high < target ? false : 'inconclusive');
+const atMost = ([low, high], target) => (high <= target ? true : low > target ? false : 'inconclusive');
+
+/** p99 of all 2xx latencies of the rounds `picks` (indexes; repeats allowed) pooled together, in ms. */
+function pooledP99(rounds, key, picks) {
+  let length = 0;
+  for (const index of picks) length += rounds[index][key].latencies.length;
+  const all = new Float64Array(length);
+  let at = 0;
+  for (const index of picks) {
+    all.set(rounds[index][key].latencies, at);
+    at += rounds[index][key].latencies.length;
+  }
+  all.sort();
+  return all[Math.min(all.length - 1, Math.floor(all.length * 0.99))];
 }
 
 /**
- * One telemetry-on gateway's runs against A's, paired per round: throughput ratio, requests per
- * CPU-second ratio and p99 difference, each with its 95 % interval.
+ * p99 over every request of the fixed-load rounds, `key` minus A, with a 95 % interval from a
+ * paired bootstrap over rounds: each resample draws whole rounds, so A and B keep the windows they
+ * shared. Pooling gives p99 from all requests (≈ 1 % of them above it) rather than from the ten
+ * slowest of one round, which one stall of the machine decides.
  */
-function comparedWithOff(offRuns, onRuns) {
-  const pairs = { off: offRuns, on: onRuns };
-  const throughput = pairedRatio(pairs, 'requestsPerSec');
-  const cpu = pairedRatio(pairs, 'cpuMsPerRequest');
-  const p99 = pairedDelta(pairs, 'p99Ms');
+function pooledP99Delta(rounds, key) {
+  const every = rounds.map((_, index) => index);
+  const estimate = pooledP99(rounds, key, every) - pooledP99(rounds, 'off', every);
+  if (rounds.length < 2) return { estimate, ci: [-Infinity, Infinity] };
+  const random = seededRandom(20261124);
+  const deltas = new Float64Array(BOOTSTRAP);
+  for (let sample = 0; sample < BOOTSTRAP; sample++) {
+    const picks = every.map(() => Math.floor(random() * rounds.length));
+    deltas[sample] = pooledP99(rounds, key, picks) - pooledP99(rounds, 'off', picks);
+  }
+  deltas.sort();
+  return { estimate, ci: [deltas[Math.floor(0.025 * BOOTSTRAP)], deltas[Math.ceil(0.975 * BOOTSTRAP) - 1]] };
+}
+
+/** One telemetry-on gateway (`key`) against A over the same rounds. */
+function comparedWithOff(throughputRounds, latencyRounds, key) {
+  const throughput = ratioPerRound(throughputRounds, key, 'requestsPerSec');
+  const cpu = ratioPerRound(throughputRounds, key, 'cpuMsPerRequest');
+  const saturatedP99 = deltaPerRound(throughputRounds, key, 'p99Ms');
+  const p99 = pooledP99Delta(latencyRounds, key);
+  const roundP99 = deltaPerRound(latencyRounds, key, 'p99Ms');
+  const p50 = deltaPerRound(latencyRounds, key, 'p50Ms');
   return {
     throughputRatio: throughput.estimate,
-    throughputCi: [throughput.low, throughput.high],
+    throughputCi: throughput.ci,
     cpuCapacityRatio: 1 / cpu.estimate,
-    cpuCapacityCi: [1 / cpu.high, 1 / cpu.low],
+    cpuCapacityCi: [1 / cpu.ci[1], 1 / cpu.ci[0]],
+    saturatedP99DeltaMs: saturatedP99.estimate,
+    saturatedP99DeltaCi: saturatedP99.ci,
     p99DeltaMs: p99.estimate,
-    p99DeltaCi: [p99.low, p99.high],
+    p99DeltaCi: p99.ci,
+    roundP99DeltaMs: roundP99.estimate,
+    roundP99DeltaCi: roundP99.ci,
+    p50DeltaMs: p50.estimate,
+    p50DeltaCi: p50.ci,
   };
+}
+
+/** Per-gateway means over the rounds of one design. */
+function meansOf(rounds, key, fields) {
+  return Object.fromEntries(
+    fields.map((field) => [
+      field,
+      meanOf(
+        rounds.map((round) => round[key]),
+        field,
+      ),
+    ]),
+  );
 }
 
 /**
@@ -315,7 +370,16 @@ function attributeProfile(profile, window) {
 }
 
 const gateways = [];
-const results = { rounds: ROUNDS, durationS: DURATION_S, connections: CONNECTIONS, modes: {} };
+const results = {
+  design: 'concurrent',
+  rounds: ROUNDS,
+  roundS: ROUND_S,
+  latencyRounds: LATENCY_ROUNDS,
+  latencyRoundS: LATENCY_ROUND_S,
+  rateShare: RATE_SHARE,
+  connections: CONNECTIONS,
+  modes: {},
+};
 try {
   const off = await startGateway('telemetry off (OTEL_SDK_DISABLED=true)', false);
   gateways.push(off);
@@ -328,84 +392,86 @@ try {
     env: { TELEMETRY_CONTEXT_MANAGER: 'async-local-storage' },
   });
   gateways.push(als);
+  const trio = [off, on, als];
   log('gateway', `A: ${off.url} (${off.telemetry}), B: ${on.url} (${on.telemetry}), C: ${als.url} (AsyncLocalStorage)`);
 
-  // Both must behave as configured: A answers 503 on /metrics, B serves the helpers' metrics.
+  // Each must behave as configured: A answers 503 on /metrics, B serves the helpers' metrics.
   const offMetrics = await fetch(`${off.url}/metrics`);
   await offMetrics.text();
   results.sanity = { offMetricsStatus: offMetrics.status };
 
   for (const [mode, body] of Object.entries(MODES)) {
-    const probe = await fetch(`${on.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const probeText = await probe.text();
-    if (probe.status !== 200) throw new Error(`${mode} probe answered ${probe.status}: ${probeText.slice(0, 200)}`);
-    if (body.stream && !probeText.includes('data: [DONE]'))
-      throw new Error(`${mode} probe is not a complete SSE stream`);
-    // Warm up both processes (JIT, connection pools) before measuring.
-    await load(off, body, WARMUP_S);
-    await load(on, body, WARMUP_S);
-    await load(als, body, WARMUP_S);
-    const runs = await rotate(
-      { off, on, als },
-      (gateway) => load(gateway, body, DURATION_S),
-      (round, done) =>
-        log(
-          'gateway',
-          `${mode} round ${round + 1}: on ${done.on.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${done.on.at(-1).p99Ms?.toFixed(2)} ms | off after ${done.off.at(-1).requestsPerSec.toFixed(0)} req/s p99 ${done.off.at(-1).p99Ms?.toFixed(2)} ms`,
-        ),
-    );
-    // Paired per round (A and B ran back to back): the machine's drift cancels within a pair.
-    const summary = { off: means(runs.off), on: means(runs.on), ...comparedWithOff(runs.off, runs.on) };
-    // met / not met only when the 95 % interval is on one side of the target; otherwise the noise
-    // of this run is larger than the effect and the verdict is 'inconclusive'.
-    const [throughputLow, throughputHigh] = summary.throughputCi;
-    summary.throughputMet = throughputLow >= 0.95 ? true : throughputHigh < 0.95 ? false : 'inconclusive';
-    const [p99Low, p99High] = summary.p99DeltaCi;
-    summary.p99Met = p99High <= 1 ? true : p99Low > 1 ? false : 'inconclusive';
-    // Latency at a fixed offered load: 40 % of what A sustained above, so no gateway is saturated
-    // and p99 is the requests' own latency (saturated p99 is mostly queueing, and queueing noise
-    // on a shared 2-core machine is ±10 ms). Same A B C … A rotation and pairing.
-    const rate = Math.max(20, Math.round(0.4 * Math.min(...runs.off.map((run) => run.requestsPerSec))));
-    const fixed = await rotate(
-      { off, on, als },
-      (gateway) => paced(gateway, body, DURATION_S, rate),
-      (round, done) =>
-        log(
-          'gateway',
-          `${mode} at ${rate} req/s, round ${round + 1}: p99 off ${done.off.at(-2).p99Ms?.toFixed(2)} / on ${done.on.at(-1).p99Ms?.toFixed(2)} / als ${done.als.at(-1).p99Ms?.toFixed(2)} ms`,
-        ),
-    );
-    const fixedP99 = pairedDelta(fixed, 'p99Ms');
-    const fixedP50 = pairedDelta(fixed, 'p50Ms');
-    const fixedAlsP99 = pairedDelta({ off: fixed.off, on: fixed.als }, 'p99Ms');
-    summary.fixedRate = {
-      rate,
-      off: { p50Ms: meanOf(fixed.off, 'p50Ms'), p99Ms: meanOf(fixed.off, 'p99Ms') },
-      on: { p50Ms: meanOf(fixed.on, 'p50Ms'), p99Ms: meanOf(fixed.on, 'p99Ms') },
-      als: { p50Ms: meanOf(fixed.als, 'p50Ms'), p99Ms: meanOf(fixed.als, 'p99Ms') },
-      p50DeltaMs: fixedP50.estimate,
-      p50DeltaCi: [fixedP50.low, fixedP50.high],
-      alsP99DeltaMs: fixedAlsP99.estimate,
-      alsP99DeltaCi: [fixedAlsP99.low, fixedAlsP99.high],
-    };
-    // The p99 target is judged at the fixed load; the saturated figures above stay as information.
-    summary.saturatedP99DeltaMs = summary.p99DeltaMs;
-    summary.saturatedP99DeltaCi = summary.p99DeltaCi;
-    summary.p99DeltaMs = fixedP99.estimate;
-    summary.p99DeltaCi = [fixedP99.low, fixedP99.high];
-    summary.p99Met = fixedP99.high <= 1 ? true : fixedP99.low > 1 ? false : 'inconclusive';
-    runs.fixedRate = fixed;
+    for (const gateway of trio) {
+      const probe = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const probeText = await probe.text();
+      if (probe.status !== 200)
+        throw new Error(`${mode} probe of ${gateway.name} answered ${probe.status}: ${probeText.slice(0, 200)}`);
+      if (body.stream && !probeText.includes('data: [DONE]'))
+        throw new Error(`${mode} probe of ${gateway.name} is not a complete SSE stream`);
+    }
+    // Warm up all three together (JIT, connection pools) before measuring.
+    await saturateTogether(trio, body, WARMUP_S, 0);
 
-    summary.als = { ...means(runs.als), ...comparedWithOff(runs.off, runs.als) };
-    summary.failures = [...runs.off, ...runs.on, ...runs.als, ...fixed.off, ...fixed.on, ...fixed.als].reduce(
-      (sum, run) => sum + run.non2xx + run.errors + run.timeouts,
-      0,
+    // Throughput: A, B and C saturated at the same time, ROUNDS short rounds. Whatever else the
+    // machine does during a round slows all three alike, and the scheduler shares the CPUs
+    // between the busy processes, so each round's B/A ratio is the ratio of their costs.
+    const throughputRounds = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const [offRun, onRun, alsRun] = await saturateTogether(trio, body, ROUND_S, round);
+      throughputRounds.push({ off: offRun, on: onRun, als: alsRun });
+      if ((round + 1) % 10 === 0 || round === ROUNDS - 1)
+        log(
+          'gateway',
+          `${mode} saturated round ${round + 1}/${ROUNDS}: A ${offRun.requestsPerSec.toFixed(0)} / B ${onRun.requestsPerSec.toFixed(0)} / C ${alsRun.requestsPerSec.toFixed(0)} req/s`,
+        );
+    }
+
+    // Latency at a fixed offered load, a share of what A sustained while sharing the machine, so
+    // no gateway is saturated and p99 is the requests' own latency (saturated p99 is queueing).
+    const rate = Math.max(
+      20,
+      Math.round(RATE_SHARE * median(throughputRounds.map((round) => round.off.requestsPerSec))),
     );
-    results.modes[mode] = { runs, summary };
+    const latencyRounds = [];
+    for (let round = 0; round < LATENCY_ROUNDS; round++) {
+      const [offRun, onRun, alsRun] = await pacedTogether(trio, body, LATENCY_ROUND_S, rate);
+      latencyRounds.push({ off: offRun, on: onRun, als: alsRun });
+      log(
+        'gateway',
+        `${mode} at ${rate} req/s each, round ${round + 1}: p99 A ${offRun.p99Ms?.toFixed(2)} / B ${onRun.p99Ms?.toFixed(2)} / C ${alsRun.p99Ms?.toFixed(2)} ms`,
+      );
+    }
+
+    const saturated = ['requestsPerSec', 'cpuMsPerRequest', 'p50Ms', 'p99Ms'];
+    const paced = ['p50Ms', 'p99Ms', 'cpuMsPerRequest'];
+    const every = latencyRounds.map((_, index) => index);
+    const onVsOff = comparedWithOff(throughputRounds, latencyRounds, 'on');
+    const alsVsOff = comparedWithOff(throughputRounds, latencyRounds, 'als');
+    const summary = {
+      off: meansOf(throughputRounds, 'off', saturated),
+      on: meansOf(throughputRounds, 'on', saturated),
+      ...onVsOff,
+      throughputMet: atLeast(onVsOff.throughputCi, 0.95),
+      p99Met: atMost(onVsOff.p99DeltaCi, 1),
+      als: { ...meansOf(throughputRounds, 'als', saturated), ...alsVsOff },
+      fixedRate: {
+        rate,
+        off: { ...meansOf(latencyRounds, 'off', paced), pooledP99Ms: pooledP99(latencyRounds, 'off', every) },
+        on: { ...meansOf(latencyRounds, 'on', paced), pooledP99Ms: pooledP99(latencyRounds, 'on', every) },
+        als: { ...meansOf(latencyRounds, 'als', paced), pooledP99Ms: pooledP99(latencyRounds, 'als', every) },
+        requestsPerGateway: latencyRounds.reduce((sum, round) => sum + round.off.latencies.length, 0),
+      },
+      failures: [...throughputRounds, ...latencyRounds].reduce(
+        (sum, round) => sum + KEYS.reduce((inner, key) => inner + round[key].failures, 0),
+        0,
+      ),
+    };
+    for (const round of latencyRounds) for (const key of KEYS) delete round[key].latencies;
+    results.modes[mode] = { throughputRounds, latencyRounds, summary };
   }
 
   // CPU profiles of two more gateways (telemetry on, and off as the baseline) under the same
@@ -422,7 +488,7 @@ try {
     gateways.push(profiled);
     await load(profiled, MODES.nonStreaming, Math.max(1, WARMUP_S));
     const loadStart = performance.now();
-    const profiledRun = await load(profiled, MODES.nonStreaming, DURATION_S);
+    const profiledRun = await load(profiled, MODES.nonStreaming, PROFILE_S);
     const loadEnd = performance.now();
     let exitAt;
     const exited = new Promise((resolve) =>
