@@ -882,7 +882,18 @@ function renderProposals(results, targets) {
   const missed = new Set(targets.filter((target) => target.met === false).map((target) => target.id));
   const out = ['## Missed (or borderline) targets: measured cause and proposed change', ''];
   const probes = results.probes;
-  if (missed.size === 0) out.push('Every target that ran was met.', '');
+  const inconclusive = targets.filter((target) => target.met === 'inconclusive');
+  if (missed.size === 0 && inconclusive.length === 0) out.push('Every target that ran was met.', '');
+  else if (missed.size === 0) out.push('No target that ran was missed.', '');
+  if (inconclusive.length > 0)
+    out.push(
+      `Inconclusive in this run (the 95 % interval straddles the target, so neither met nor missed can be claimed): ${inconclusive
+        .map((target) => `${target.target} — ${target.measured}`)
+        .join(
+          '; ',
+        )}. The interval is as wide as the machine's noise allows in the time the section takes; the per-round figures in the section show the spread.`,
+      '',
+    );
 
   for (const key of ['counter', 'gauge', 'multiLabel']) {
     if (!missed.has(`record-${key}`)) continue;
@@ -1096,24 +1107,24 @@ function renderFindings(results) {
   if (big?.defaultLimit) {
     const limit = big.defaultLimit;
     out.push(
-      `- **The SDK's default cardinality limit silently truncates helper metrics (correctness).** The OTel SDK keeps at most 2,000 attribute sets per instrument per reader (1,999 + one \`otel.metric.overflow="true"\` point) unless a view or the reader says otherwise, and \`startTelemetry()\` configures neither. ` +
-        `Measured: ${int(limit.recordedSeries)} series recorded through the helpers (\`maxSeriesPerMetric\` raised) → ${int(limit.exportedPoints)} data points exported, ${limit.overflowPoints} of them \`otel.metric.overflow\`. ` +
-        (flood
-          ? `Even at the defaults it bites: the label flood holds ${int(flood.seriesRequests)} helper series (2,000 + \`other\`) and ${int(flood.exportedPoints)} points come out, so the helpers' \`other\` series is folded away by the SDK. `
-          : '') +
-        "Proposal (P4): in `packages/telemetry-node/src/start-telemetry.ts` pass `views: [{ instrumentName: '*', aggregationCardinalityLimit: <maxSeriesPerMetric + 16, at least 2,000> }]` to `NodeSDK` (or, with P1, helper metrics no longer go through SDK storage at all).",
+      (limit.exportedPoints < limit.recordedSeries || limit.overflowPoints > 0
+        ? `- **The SDK's cardinality limit truncates helper metrics exported the way \`startTelemetry()\` does (correctness).** Measured: ${int(limit.recordedSeries)} series recorded through the helpers (\`maxSeriesPerMetric\` raised) → ${int(limit.exportedPoints)} data points exported, ${limit.overflowPoints} of them \`otel.metric.overflow\`. `
+        : `- **Helper metrics exported the way \`startTelemetry()\` does are not cut by the SDK's cardinality limit.** ${int(limit.recordedSeries)} series recorded through the helpers (\`maxSeriesPerMetric\` raised) → ${int(limit.exportedPoints)} data points, ${limit.overflowPoints} \`otel.metric.overflow\`: the metric producer bypasses SDK storage, whose default limit is 2,000 attribute sets per instrument. `) +
+        (flood && flood.exportedPoints < flood.seriesRequests
+          ? `A \`GatewayTelemetry\` given a \`meterProvider\` instead (observable instruments, SDK storage) is cut: in the label flood it holds ${int(flood.seriesRequests)} series (2,000 + \`other\`) and ${int(flood.exportedPoints)} points come out, so its \`other\` series is folded into the SDK's overflow point. Raise the SDK limit with a view (\`aggregationCardinalityLimit\`) when wiring the SDK by hand.`
+          : ''),
     );
   }
   const big20 = results['scrape-20000'];
   if (big20) {
     out.push(
-      `- **Prometheus negotiates OpenMetrics, which is our slower path.** Prometheus 2.x sends \`Accept: application/openmetrics-text;…\` first, so real scrapes take the OpenMetrics serializer: ${times(big20.ratios.handlerOpenMetrics)} prom-client at 20,000 series (text: ${times(big20.ratios.handler)}), blocking the loop up to ${fixed(big20.eventLoop.handlerOpenMetrics.maxMs, 0)} ms. It writes ${int(big20.outputs.openMetrics.samples - big20.outputs.ours.samples)} more samples (\`_created\`) and looks up exemplars per histogram point. P1/P3 apply to it the same way.`,
+      `- **Prometheus negotiates OpenMetrics, which is our slower path.** Prometheus 2.x sends \`Accept: application/openmetrics-text;…\` first, so real scrapes take the OpenMetrics serializer: ${times(big20.ratios.handlerOpenMetrics)} prom-client at 20,000 series (text: ${times(big20.ratios.handler)}), blocking the loop up to ${fixed(big20.eventLoop.handlerOpenMetrics.maxMs, 0)} ms. It writes ${int(big20.outputs.openMetrics.samples - big20.outputs.ours.samples)} more samples (\`_created\`) and looks up exemplars per histogram point.`,
     );
   }
   const memory = ['helpers-counter', 'otel-counter', 'prom-counter'].map((id) => results[`memory-${id}`]);
   if (memory.every(Boolean)) {
     out.push(
-      `- **Per-series memory of helper counters doubles after the first scrape.** ${bytes(memory[0].bytesPerSeriesRecorded)}/series after recording, ${bytes(memory[0].bytesPerSeriesAfterCollect)} after collections (raw OTel ${bytes(memory[1].bytesPerSeriesAfterCollect)}, prom-client ${bytes(memory[2].bytesPerSeriesAfterCollect)}): the observable-instrument path makes the SDK keep its own copy (hash string, memo, accumulation) of every series the helpers already hold. P1 removes that copy.`,
+      `- **Per-series memory of helper counters grows after the first collection.** ${bytes(memory[0].bytesPerSeriesRecorded)}/series after recording, ${bytes(memory[0].bytesPerSeriesAfterCollect)} after collections (raw OTel ${bytes(memory[1].bytesPerSeriesAfterCollect)}, prom-client ${bytes(memory[2].bytesPerSeriesAfterCollect)}): what the metric producer and the reader keep per series between collections.`,
     );
   }
   if (flood) {
