@@ -82,11 +82,16 @@ export interface ProviderHealthTracker {
   snapshot(this: void): readonly ProviderHealthSnapshot[];
   /** Health score of one provider from the last tick, or undefined when unknown. */
   healthScore(this: void, provider: string): number | undefined;
-  /** Interval, successful and failed ticks, and the last snapshot; `JSON.stringify(tracker)` uses it. */
+  /**
+   * Interval, successful and failed ticks, the number of models it keeps state for, and the last
+   * snapshot; `JSON.stringify(tracker)` uses it.
+   */
   toJSON(this: void): {
     intervalMs: number;
     ticks: number;
     failures: number;
+    /** Model names the tracker keeps counts and an uptime window for (see `startProviderHealthTracker`). */
+    trackedModels: number;
     providers: readonly ProviderHealthSnapshot[];
   };
 }
@@ -107,11 +112,15 @@ interface ModelState {
   readonly window: HourlyWindow;
   /** Not through the uptime loop yet: its first figure is set even without new calls. */
   fresh: boolean;
+  /** Hour (since the epoch) of the last pass that saw a record of this model. */
+  lastSeenHour: number;
 }
 
 /** Counts a (provider, model) had at the previous tick, with its model's state. */
 interface ModelCounts extends Counts {
   readonly model: ModelState;
+  /** Hour (since the epoch) of the last pass that saw this record. */
+  lastSeenHour: number;
 }
 
 /** Per provider: its models' previous counts, and this tick's totals and deltas. */
@@ -174,7 +183,9 @@ class HourlyWindow {
  * `gatewayz_provider_health_score`, and per model `gatewayz_model_uptime_24h`. Availability,
  * error rate and response time cover the calls made since the previous tick; a provider without
  * calls since then keeps the figures of its last interval with calls (on the first tick: all
- * recorded calls). Available means at least one call succeeded. A failing tick is logged and counted in
+ * recorded calls). Available means at least one call succeeded. State kept for a model that no tick has
+ * seen for more than 24 hours (deleted by retention, renamed) is dropped, so memory follows the models
+ * that exist; if it comes back, its counts then are all new calls. A failing tick is logged and counted in
  * `gatewayz_provider_health_tracker_errors_total`; the next tick still runs. The timer is unref'd, so
  * it does not keep the process alive; `stop()` waits for a tick in flight. Throws a
  * `TelemetryConfigurationError` for invalid options (see `ProviderHealthTrackerOptions`).
@@ -210,11 +221,13 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   let ticks = 0;
   let failures = 0;
   let aggregations = 0;
+  let prunedHour = -1;
 
   /** One aggregation: `visit` every record, then `finish` computes the snapshot and sets gauges. */
   const startPass = (): { visit: (record: ModelHealthRecord) => void; finish: () => ProviderHealthSnapshot[] } => {
     // Identifies this pass, so provider totals from a pass that threw are never added to.
     const pass = ++aggregations;
+    const hour = Math.floor(clock.now() / HOUR_MS);
     const active: Array<[string, ProviderState]> = [];
     const visit = (record: ModelHealthRecord): void => {
       const calls = record.callCount;
@@ -241,10 +254,10 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       if (before === undefined) {
         let model = modelStates.get(record.model);
         if (model === undefined) {
-          model = { calls: 0, successes: 0, pass, window: new HourlyWindow(), fresh: true };
+          model = { calls: 0, successes: 0, pass, window: new HourlyWindow(), fresh: true, lastSeenHour: hour };
           modelStates.set(record.model, model);
         }
-        before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0, model };
+        before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0, model, lastSeenHour: hour };
         provider.models.set(record.model, before);
       }
       // A store that was reset reports fewer calls than before: the new counts are then the delta.
@@ -257,12 +270,14 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       before.successes = record.successCount;
       before.errors = record.errorCount;
       before.totalResponseMs = totalResponseMs;
+      before.lastSeenHour = hour;
 
       const model = before.model;
       if (model.pass !== pass) {
         model.pass = pass;
         model.calls = 0;
         model.successes = 0;
+        model.lastSeenHour = hour;
       }
       model.calls += deltaCalls;
       model.successes += deltaSuccesses;
@@ -277,11 +292,36 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       provider.delta.errors += deltaErrors;
       provider.delta.totalResponseMs += deltaResponseMs;
     };
-    return { visit, finish: () => finishPass(pass, active) };
+    return { visit, finish: () => finishPass(pass, hour, active) };
   };
 
-  const finishPass = (pass: number, active: ReadonlyArray<[string, ProviderState]>): ProviderHealthSnapshot[] => {
-    const hour = Math.floor(clock.now() / HOUR_MS);
+  /**
+   * Forget what no pass has seen for longer than the uptime window: records deleted from the store
+   * (retention) or renamed models. Without this, a long-running gateway with changing model names
+   * would keep state for every name it ever saw. Runs once per hour. A record that comes back
+   * later starts over: its counts at that point are all new calls.
+   */
+  const prune = (hour: number): void => {
+    const stale = (lastSeenHour: number): boolean => hour - lastSeenHour > UPTIME_WINDOW_HOURS;
+    for (const [provider, state] of providerStates) {
+      for (const [model, counts] of state.models) if (stale(counts.lastSeenHour)) state.models.delete(model);
+      if (state.models.size === 0) {
+        providerStates.delete(provider);
+        byProvider.delete(provider);
+      }
+    }
+    for (const [model, state] of modelStates) if (stale(state.lastSeenHour)) modelStates.delete(model);
+  };
+
+  const finishPass = (
+    pass: number,
+    hour: number,
+    active: ReadonlyArray<[string, ProviderState]>,
+  ): ProviderHealthSnapshot[] => {
+    if (hour !== prunedHour) {
+      prunedHour = hour;
+      prune(hour);
+    }
     for (const [model, figures] of modelStates) {
       const { window } = figures;
       // Calls counted in this pass only (a model without records now has none).
@@ -365,7 +405,7 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
     tick: task.tick,
     snapshot: () => snapshot,
     healthScore: (provider) => byProvider.get(provider)?.healthScore,
-    toJSON: () => ({ intervalMs, ticks, failures, providers: snapshot }),
+    toJSON: () => ({ intervalMs, ticks, failures, trackedModels: modelStates.size, providers: snapshot }),
   };
 }
 

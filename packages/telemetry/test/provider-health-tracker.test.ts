@@ -469,6 +469,37 @@ describe('startProviderHealthTracker', () => {
     expect(reads).toBe(1);
   });
 
+  it('forgets models and providers no tick has seen for more than 24 hours, and counts a returning one afresh', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = new MemoryModelHealthStore();
+    recordCalls(store, 'openai', 'gpt-4o', 4, 'success', 100);
+    recordCalls(store, 'openai', 'retired-model', 2, 'success', 100);
+    recordCalls(store, 'legacy', 'old-model', 3, 'error', 100);
+    // Records deleted from the store (retention, renamed models) disappear from what it lists.
+    const deleted = new Set<string>();
+    const source: ModelHealthSource = {
+      listAllModelHealth: async () => (await store.listAllModelHealth()).filter((record) => !deleted.has(record.model)),
+    };
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: HOUR }));
+    await clock.advance(0); // hour 0
+    expect(tracker.toJSON().trackedModels).toBe(3);
+
+    deleted.add('retired-model').add('old-model');
+    await clock.advance(24 * HOUR); // hour 24: unseen for 24 hours, still inside the window
+    expect(tracker.toJSON().trackedModels).toBe(3);
+    await clock.advance(HOUR); // hour 25: unseen for longer than the window
+    expect(tracker.toJSON().trackedModels).toBe(1);
+    expect(tracker.snapshot().map((entry) => entry.provider)).toEqual(['openai']);
+
+    // Back with its old counts plus one new failed call: all of them are new calls to the tracker.
+    deleted.delete('retired-model');
+    recordCalls(store, 'openai', 'retired-model', 1, 'error', 100);
+    await clock.advance(HOUR);
+    expect(tracker.toJSON().trackedModels).toBe(2);
+    expect((await collect()).value('gatewayz_model_uptime_24h', { model: 'retired-model' })).toBeCloseTo(2 / 3, 12);
+  });
+
   it('keeps gatewayz_model_uptime_24h over a sliding 24-hour window', async () => {
     const { telemetry, collect } = setup();
     const clock = new ManualClock();
