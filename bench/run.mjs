@@ -65,7 +65,7 @@ const SECTIONS = [
   { id: 'model-health', script: 'model-health.mjs', flags: GC, timeoutS: 180 },
   { id: 'model-health-db', script: 'model-health-db.mjs', flags: [], timeoutS: 400 },
   { id: 'spans', script: 'spans.mjs', flags: GC, timeoutS: 180 },
-  { id: 'gateway', script: 'gateway.mjs', flags: [], timeoutS: 600 },
+  { id: 'gateway', script: 'gateway.mjs', flags: [], timeoutS: 1200 },
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,11 +1,12 @@
-// Section 3: end-to-end overhead of telemetry in the example gateway. Three gateway processes run
-// side by side: A with OTEL_SDK_DISABLED=true, B with telemetry on as shipped, C with telemetry on
-// and the AsyncLocalStorage context manager. They are always loaded at the same time, so whatever
-// else the shared machine does hits all three alike: throughput from many short rounds of
-// autocannon saturating all three at once, latency from one open-loop schedule whose requests go
-// to A, B and C in turn. Non-streaming and streaming chat completions, over loopback.
+// Section 3: end-to-end overhead of telemetry in the example gateway. Four gateway processes:
+// A with OTEL_SDK_DISABLED=true, B with telemetry on as shipped, C with telemetry on and the
+// AsyncLocalStorage context manager, D as B with traces exported to a loopback OTLP receiver.
+// Throughput: many short rounds; in each, A, B, C and D in turn (rotating order) get a 1 s slot of
+// saturating load while the others idle, so adjacent slots share whatever else the machine does
+// and no gateway competes with another for the CPUs. Latency: one open-loop schedule whose
+// requests go to A, B, C and D in turn. Non-streaming and streaming chat completions, over loopback.
 import { spawn, spawnSync } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +18,19 @@ import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/co
 const MAIN = fileURLToPath(new URL('../../examples/gateway/dist/main.js', import.meta.url));
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
 
-// Throughput: ROUNDS rounds of ROUND_S s. Many short rounds rather than a few long ones: the
-// interval of the mean ratio shrinks with the number of rounds, and a round disturbed by the
-// machine is one of many.
+// Throughput: ROUNDS rounds of one ROUND_S-second slot per gateway. Many short rounds rather than
+// a few long ones: the interval of the mean ratio shrinks with the number of rounds, a round
+// disturbed by the machine is one of many, and the slots compared are seconds apart.
 const ROUNDS = pick(60, 2);
-const ROUND_S = pick(2, 1);
+const ROUND_S = pick(1, 1);
 // Latency at a fixed load: LATENCY_ROUNDS rounds of LATENCY_ROUND_S s at RATE_SHARE of A's median
-// saturated throughput, per gateway.
+// saturated throughput (alone), per gateway. All four gateways and the load generator run at
+// once then; 5 % each keeps every process far from saturation (about the load the previous,
+// concurrent design offered at 20 % of a shared-machine throughput).
 const LATENCY_ROUNDS = pick(12, 1);
 const LATENCY_ROUND_S = pick(4, 1);
 const BOOTSTRAP = 2000;
-const RATE_SHARE = 0.2;
+const RATE_SHARE = 0.05;
 const WARMUP_S = pick(3, 1);
 // CPU profiles: one gateway at a time, saturated for PROFILE_S s.
 const PROFILE_S = pick(4, 1);
@@ -137,15 +140,16 @@ async function load(gateway, body, durationS) {
   };
 }
 
-/** The three gateways under saturation at the same time, each by its own autocannon; start order rotates per round. */
-async function saturateTogether(gateways, body, durationS, round) {
-  const order = gateways.map((_, index) => (index + round) % gateways.length);
+/**
+ * One round of throughput slots: each gateway in turn, alone under saturating load for
+ * `durationS`; the order rotates per round so no gateway always follows the same one.
+ */
+async function saturateInTurn(gateways, body, durationS, round) {
   const runs = new Array(gateways.length);
-  await Promise.all(
-    order.map(async (index) => {
-      runs[index] = await load(gateways[index], body, durationS);
-    }),
-  );
+  for (let step = 0; step < gateways.length; step++) {
+    const index = (step + round) % gateways.length;
+    runs[index] = await load(gateways[index], body, durationS);
+  }
   return runs;
 }
 
@@ -224,7 +228,7 @@ function latencyFigures(latencies) {
   };
 }
 
-const KEYS = ['off', 'on', 'als'];
+const KEYS = ['off', 'on', 'als', 'traced'];
 const meanOf = (list, field) => list.reduce((sum, run) => sum + run[field], 0) / list.length;
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -369,9 +373,33 @@ function attributeProfile(profile, window) {
   };
 }
 
+/**
+ * A loopback OTLP/HTTP trace receiver for D: accepts every export (200, empty response message)
+ * and counts requests and bytes, so D pays for recording, batching, serialising and sending its
+ * spans, as a gateway exporting to a Collector does.
+ */
+async function startOtlpSink() {
+  const received = { requests: 0, bytes: 0, contentType: '' };
+  const server = createServer((incoming, response) => {
+    incoming.on('data', (chunk) => {
+      received.bytes += chunk.length;
+    });
+    incoming.on('end', () => {
+      received.requests++;
+      received.contentType = incoming.headers['content-type'] ?? '';
+      const json = (incoming.headers['content-type'] ?? '').includes('json');
+      response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+      response.end(json ? '{}' : '');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/v1/traces`, received, close: () => server.close() };
+}
+
 const gateways = [];
+let sink;
 const results = {
-  design: 'concurrent',
+  design: 'slots',
   rounds: ROUNDS,
   roundS: ROUND_S,
   latencyRounds: LATENCY_ROUNDS,
@@ -392,8 +420,18 @@ try {
     env: { TELEMETRY_CONTEXT_MANAGER: 'async-local-storage' },
   });
   gateways.push(als);
-  const trio = [off, on, als];
-  log('gateway', `A: ${off.url} (${off.telemetry}), B: ${on.url} (${on.telemetry}), C: ${als.url} (AsyncLocalStorage)`);
+  // D: B with traces on, exported over OTLP/HTTP to a loopback receiver (B records no spans: with
+  // no OTLP endpoint configured the SDK installs no tracer provider). Reported, not a target.
+  sink = await startOtlpSink();
+  const traced = await startGateway('telemetry on, traces exported', true, {
+    env: { TELEMETRY_CONTEXT_MANAGER: 'synchronous', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.url },
+  });
+  gateways.push(traced);
+  const contenders = [off, on, als, traced];
+  log(
+    'gateway',
+    `A: ${off.url} (${off.telemetry}), B: ${on.url} (${on.telemetry}), C: ${als.url} (AsyncLocalStorage), D: ${traced.url} (traces to ${sink.url})`,
+  );
 
   // Each must behave as configured: A answers 503 on /metrics, B serves the helpers' metrics.
   const offMetrics = await fetch(`${off.url}/metrics`);
@@ -401,7 +439,7 @@ try {
   results.sanity = { offMetricsStatus: offMetrics.status };
 
   for (const [mode, body] of Object.entries(MODES)) {
-    for (const gateway of trio) {
+    for (const gateway of contenders) {
       const probe = await fetch(`${gateway.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -413,36 +451,38 @@ try {
       if (body.stream && !probeText.includes('data: [DONE]'))
         throw new Error(`${mode} probe of ${gateway.name} is not a complete SSE stream`);
     }
-    // Warm up all three together (JIT, connection pools) before measuring.
-    await saturateTogether(trio, body, WARMUP_S, 0);
-
-    // Throughput: A, B and C saturated at the same time, ROUNDS short rounds. Whatever else the
-    // machine does during a round slows all three alike, and the scheduler shares the CPUs
-    // between the busy processes, so each round's B/A ratio is the ratio of their costs.
+    // Throughput: ROUNDS rounds of one slot per gateway, each gateway alone under load in its
+    // slot. Slots are a second apart, so whatever else the machine does is shared by the slots of
+    // a round. Saturating them all at once (the previous design) let the scheduler's placement
+    // of the busy processes on the cores decide each round: per-round sd of log(B/A) 0.16-0.34
+    // for streaming in trials, 0.07 with slots.
     const throughputRounds = [];
+    // Warm up each (JIT, connection pools) before measuring.
+    await saturateInTurn(contenders, body, WARMUP_S, 0);
     for (let round = 0; round < ROUNDS; round++) {
-      const [offRun, onRun, alsRun] = await saturateTogether(trio, body, ROUND_S, round);
-      throughputRounds.push({ off: offRun, on: onRun, als: alsRun });
+      const [offRun, onRun, alsRun, tracedRun] = await saturateInTurn(contenders, body, ROUND_S, round);
+      throughputRounds.push({ off: offRun, on: onRun, als: alsRun, traced: tracedRun });
       if ((round + 1) % 10 === 0 || round === ROUNDS - 1)
         log(
           'gateway',
-          `${mode} saturated round ${round + 1}/${ROUNDS}: A ${offRun.requestsPerSec.toFixed(0)} / B ${onRun.requestsPerSec.toFixed(0)} / C ${alsRun.requestsPerSec.toFixed(0)} req/s`,
+          `${mode} saturated round ${round + 1}/${ROUNDS}: A ${offRun.requestsPerSec.toFixed(0)} / B ${onRun.requestsPerSec.toFixed(0)} / C ${alsRun.requestsPerSec.toFixed(0)} / D ${tracedRun.requestsPerSec.toFixed(0)} req/s`,
         );
     }
 
-    // Latency at a fixed offered load, a share of what A sustained while sharing the machine, so
-    // no gateway is saturated and p99 is the requests' own latency (saturated p99 is queueing).
+    // Latency at a fixed offered load, a small share of what A serves alone, so with all four
+    // gateways and the load generator running at once no process is near saturation and p99 is
+    // the requests' own latency (saturated p99 is queueing).
     const rate = Math.max(
       20,
       Math.round(RATE_SHARE * median(throughputRounds.map((round) => round.off.requestsPerSec))),
     );
     const latencyRounds = [];
     for (let round = 0; round < LATENCY_ROUNDS; round++) {
-      const [offRun, onRun, alsRun] = await pacedTogether(trio, body, LATENCY_ROUND_S, rate);
-      latencyRounds.push({ off: offRun, on: onRun, als: alsRun });
+      const [offRun, onRun, alsRun, tracedRun] = await pacedTogether(contenders, body, LATENCY_ROUND_S, rate);
+      latencyRounds.push({ off: offRun, on: onRun, als: alsRun, traced: tracedRun });
       log(
         'gateway',
-        `${mode} at ${rate} req/s each, round ${round + 1}: p99 A ${offRun.p99Ms?.toFixed(2)} / B ${onRun.p99Ms?.toFixed(2)} / C ${alsRun.p99Ms?.toFixed(2)} ms`,
+        `${mode} at ${rate} req/s each, round ${round + 1}: p99 A ${offRun.p99Ms?.toFixed(2)} / B ${onRun.p99Ms?.toFixed(2)} / C ${alsRun.p99Ms?.toFixed(2)} / D ${tracedRun.p99Ms?.toFixed(2)} ms`,
       );
     }
 
@@ -451,6 +491,7 @@ try {
     const every = latencyRounds.map((_, index) => index);
     const onVsOff = comparedWithOff(throughputRounds, latencyRounds, 'on');
     const alsVsOff = comparedWithOff(throughputRounds, latencyRounds, 'als');
+    const tracedVsOff = comparedWithOff(throughputRounds, latencyRounds, 'traced');
     const summary = {
       off: meansOf(throughputRounds, 'off', saturated),
       on: meansOf(throughputRounds, 'on', saturated),
@@ -458,11 +499,16 @@ try {
       throughputMet: atLeast(onVsOff.throughputCi, 0.95),
       p99Met: atMost(onVsOff.p99DeltaCi, 1),
       als: { ...meansOf(throughputRounds, 'als', saturated), ...alsVsOff },
+      traced: { ...meansOf(throughputRounds, 'traced', saturated), ...tracedVsOff },
       fixedRate: {
         rate,
         off: { ...meansOf(latencyRounds, 'off', paced), pooledP99Ms: pooledP99(latencyRounds, 'off', every) },
         on: { ...meansOf(latencyRounds, 'on', paced), pooledP99Ms: pooledP99(latencyRounds, 'on', every) },
         als: { ...meansOf(latencyRounds, 'als', paced), pooledP99Ms: pooledP99(latencyRounds, 'als', every) },
+        traced: {
+          ...meansOf(latencyRounds, 'traced', paced),
+          pooledP99Ms: pooledP99(latencyRounds, 'traced', every),
+        },
         requestsPerGateway: latencyRounds.reduce((sum, round) => sum + round.off.latencies.length, 0),
       },
       failures: [...throughputRounds, ...latencyRounds].reduce(
@@ -521,9 +567,20 @@ try {
   results.sanity.onMetricsStatus = onMetrics.status;
   results.sanity.onHasProviderLatency = onText.includes('provider_response_time_seconds_bucket');
   results.sanity.onSeries = onText.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
+  // B records no spans (no exemplars); D does, and exported them to the sink.
+  const exemplars = async (gateway) => {
+    const response = await fetch(`${gateway.url}/metrics`, { headers: { accept: 'application/openmetrics-text' } });
+    return (await response.text()).split('\n').filter((line) => line.includes('trace_id=')).length;
+  };
+  results.sanity.onExemplars = await exemplars(on);
+  results.sanity.tracedExemplars = await exemplars(traced);
+  results.sanity.otlpSink = { ...sink.received };
+  if (sink.received.requests === 0)
+    throw new Error('D exported no spans to the OTLP sink: the traced gateway is misconfigured');
 } finally {
   for (const gateway of gateways) gateway.child.kill('SIGTERM');
   await sleep(300);
   for (const gateway of gateways) if (gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+  sink?.close();
 }
 emit(results);
