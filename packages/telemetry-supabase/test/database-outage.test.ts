@@ -66,8 +66,11 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore when Postgr
     const error = await store.applyBatch(during).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SupabaseModelHealthStoreError);
     expect(error).toMatchObject({ code: 'UNAVAILABLE', operation: 'record_model_calls', status: 503, retryable: true });
+    // Which error PostgREST reports depends on when it notices: its own connection error
+    // (PGRST00x) or, on a pooled connection the shutdown cut, PostgreSQL's 57P01 ("terminating
+    // connection due to administrator command"). Both are 503 and must read as unavailable.
     expect((error as Error).message).toMatch(
-      /^Supabase model-health store: record_model_calls failed \(HTTP 503, PGRST00\d\): [^\n]+[^.]\. Supabase\/PostgREST or PostgreSQL is unreachable; retry later\.$/,
+      /^Supabase model-health store: record_model_calls failed \(HTTP 503, (PGRST00\d|57P0\d)\): [^\n]+[^.]\. Supabase\/PostgREST or PostgreSQL is unreachable; retry later\.$/,
     );
     expect((error as Error).message).not.toContain(stack.serviceRoleKey);
     await expect(store.getStats()).rejects.toMatchObject({ code: 'UNAVAILABLE', operation: 'get_model_health_stats' });
