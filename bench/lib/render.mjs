@@ -20,7 +20,8 @@ const verdict = (met) =>
   met === true ? '**met**' : met === false ? '**not met**' : met === 'inconclusive' ? '**inconclusive**' : 'n/a';
 const ci = (range, format) => (Array.isArray(range) ? ` [95 % CI ${format(range[0])} … ${format(range[1])}]` : '');
 const signedMs = (value) => `${value >= 0 ? '+' : ''}${fixed(value, 2)} ms`;
-const bytes = (value) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 0)} B` : 'n/a');
+const bytes = (value) =>
+  Number.isFinite(value) ? `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(value < 10 ? 2 : 0)} B` : 'n/a';
 
 /** A Markdown table; numeric columns are right-aligned unless `leftColumns` says otherwise. */
 function table(header, rows, leftColumns = 1) {
@@ -45,9 +46,11 @@ function cpuNote(result, { waits = false } = {}) {
 // --- targets -----------------------------------------------------------------------------------------
 const RECORD_KEYS = ['counter', 'gauge', 'multiLabel', 'histogram'];
 const NO_ALLOCATION_BYTES = 1; // a real per-call allocation is at least a 12-16 byte heap object
-/** ` (largest chunk: … B/call)` for an allocation result that has per-chunk figures (older raw results do not). */
+/** What one measurement of the allocation section is called: a pair of cycles (current method) or a chunk (older raw results). */
+let allocUnit = 'chunk';
+/** ` (largest pair: … B/call)` for an allocation result that has per-measurement figures (older raw results do not). */
 const largestChunk = (task) =>
-  Number.isFinite(task?.maxChunkBytesPerCall) ? ` (largest chunk ${bytes(task.maxChunkBytesPerCall)}/call)` : '';
+  Number.isFinite(task?.maxChunkBytesPerCall) ? ` (largest ${allocUnit} ${bytes(task.maxChunkBytesPerCall)}/call)` : '';
 
 /**
  * Two throughput estimates from the on/off CPU profiles. (1) 1 − the extra self time in telemetry
@@ -64,6 +67,7 @@ function profileEstimates(profiles) {
 }
 
 export function evaluateTargets(results) {
+  allocUnit = results.alloc?.method === 'pairs' ? 'pair' : 'chunk';
   const targets = [];
   const database = results['model-health-db'];
   const recordTarget = {
@@ -104,7 +108,7 @@ export function evaluateTargets(results) {
         id: `alloc-${key}`,
         area: '1. Record path',
         target: `No allocation per call, seen label sets: ${alloc.results[key].title.replace(/`/g, '')}`,
-        measured: `${bytes(value)}/call over ${int(alloc.results[key].tasks[alloc.results[key].subject].calls)} calls${largestChunk(alloc.results[key].tasks[alloc.results[key].subject])}`,
+        measured: `${bytes(value)}/call over ${int(alloc.results[key].tasks[alloc.results[key].subject].calls)} calls${largestChunk(alloc.results[key].tasks[alloc.results[key].subject])}${Number.isFinite(alloc.results[key].tasks[alloc.results[key].subject].rawBytesPerCall) ? `; raw growth ${bytes(alloc.results[key].tasks[alloc.results[key].subject].rawBytesPerCall)}/call` : ''}`,
         met: value < NO_ALLOCATION_BYTES,
       });
     }
@@ -284,7 +288,10 @@ function renderRecord(results) {
             `So the same cycle runs with an empty function until ${alloc.settle.quietCycles ?? 4} cycles in a row each grow \`heapUsed\` by < ${alloc.settle.limitKb ?? 4} KB (at most ${alloc.settle.maxCycles ?? 40}): this run took ${int(alloc.settle.cycles ?? alloc.settle.cyclesKb?.length)} cycles (KB per cycle: ${(alloc.settle.cyclesKb ?? []).map((kb) => fixed(kb, 1)).join(', ')})${alloc.settle.settled === false ? ' and **did not settle**: the first figures below may include that one-off cost' : ''}. `
           : 'These results predate the settle step (empty-function cycles before the first contender): the first contender measured may include a one-off cost of a few hundred KB from the first cycles. ') +
         (alloc.control
-          ? `A control contender — a loop that only reads the same pre-boxed input values, no call — measured the same way gives the floor of the method: ${bytes(alloc.control.bytesPerCall)}/call${alloc.control.valid === false ? ' (GC in window)' : ''}.`
+          ? `A control contender — a loop that only reads the same pre-boxed input values, no call — measured the same way gives the floor of the method: ${bytes(alloc.control.bytesPerCall)}/call${alloc.control.valid === false ? ' (GC in window)' : ''}. `
+          : '') +
+        (alloc.method === 'pairs'
+          ? `Per call from pairs of cycles: the contender's own code has a per-cycle cost as well — after the \`gc()\` that opens a cycle, a warmed-up helper's first few cycles each grew \`heapUsed\` by a fixed ~130–220 KB however many calls the cycle made (the same KB with 25, 50, 100 or 200 batches per cycle), which once read as 2.06 B/call. So each measurement is a pair of cycles of ${int(alloc.chunk)} and ${int(2 * alloc.chunk)} calls (which runs first alternates), and the figure is the difference over ${int(alloc.chunk)}: the allocation per call, with any fixed per-cycle cost cancelled. The mean over the pairs is the verdict; "raw" (all growth over all calls, the figure before pairs) and the fixed cost per cycle are shown beside it.`
           : ''),
       '',
     );
@@ -311,28 +318,37 @@ function renderRecord(results) {
     const present = columns.filter((column) => RECORD_KEYS.some((key) => alloc.results[key]?.tasks[column]));
     // Largest single chunk of the helper, beside its mean: a one-off cost shows in one chunk, a per-call allocation in all.
     const chunked = RECORD_KEYS.some((key) => Number.isFinite(alloc.results[key]?.tasks.helper?.maxChunkBytesPerCall));
+    const paired = alloc.method === 'pairs';
+    const helperExtras = [
+      ...(chunked ? [`helper, largest ${allocUnit}`] : []),
+      ...(paired ? ['helper, raw', 'helper, fixed KB/cycle'] : []),
+    ];
     out.push(
       table(
         [
           'Comparison',
-          ...present.flatMap((column) =>
-            column === 'helper' && chunked ? [names[column], 'helper, largest chunk'] : [names[column]],
-          ),
+          ...present.flatMap((column) => (column === 'helper' ? [names[column], ...helperExtras] : [names[column]])),
         ],
         RECORD_KEYS.map((key) => [
           alloc.results[key].title,
           ...present.flatMap((column) => {
             const task = alloc.results[key].tasks[column];
             const cell = task ? `${bytes(task.bytesPerCall)}${task.valid ? '' : ' (GC in window)'}` : '—';
-            if (column !== 'helper' || !chunked) return [cell];
-            return [cell, task && Number.isFinite(task.maxChunkBytesPerCall) ? bytes(task.maxChunkBytesPerCall) : '—'];
+            if (column !== 'helper') return [cell];
+            return [
+              cell,
+              ...(chunked
+                ? [task && Number.isFinite(task.maxChunkBytesPerCall) ? bytes(task.maxChunkBytesPerCall) : '—']
+                : []),
+              ...(paired ? [bytes(task?.rawBytesPerCall), fixed((task?.fixedBytesPerCycle ?? NaN) / 1024, 1)] : []),
+            ];
           }),
         ]),
       ),
       '',
     );
     out.push(
-      `Bytes per call (mean over all chunks${chunked ? `; "helper, largest chunk" is the largest of the helper's ${int(alloc.results.counter?.tasks.helper?.chunkBytesPerCall?.length)} chunks of ${int(alloc.chunk)} calls` : ''}). In the histogram row "raw OTel" is \`histogram.record(v, cachedAttrs)\`. ` +
+      `Bytes per call (${paired ? `mean over pairs of cycles` : 'mean over all chunks'}${chunked ? `; "helper, largest ${allocUnit}" is the largest of the helper's ${int(alloc.results.counter?.tasks.helper?.chunkBytesPerCall?.length)} ${allocUnit}s${paired ? '' : ` of ${int(alloc.chunk)} calls`}` : ''}). In the histogram row "raw OTel" is \`histogram.record(v, cachedAttrs)\`. ` +
         (alloc.control
           ? `Control (loop reading the same pre-boxed inputs, no call): ${bytes(alloc.control.bytesPerCall)}/call over ${int(alloc.control.calls)} calls${largestChunk(alloc.control)}. `
           : '') +
@@ -960,7 +976,7 @@ function renderProposals(results, targets) {
       return (
         `${helpers[key]}: ${bytes(task.bytesPerCall)}/call on average over ${int(task.calls)} calls` +
         (chunks
-          ? ` in ${int(chunks.length)} chunks of ${int(alloc.chunk)}; largest chunk ${bytes(task.maxChunkBytesPerCall)}/call; ${int(high)} of ${int(chunks.length)} chunks at or above ${NO_ALLOCATION_BYTES} B/call`
+          ? ` in ${int(chunks.length)} ${allocUnit}s; largest ${allocUnit} ${bytes(task.maxChunkBytesPerCall)}/call; ${int(high)} of ${int(chunks.length)} ${allocUnit}s at or above ${NO_ALLOCATION_BYTES} B/call`
           : '') +
         (alloc.control ? `; control ${bytes(alloc.control.bytesPerCall)}/call` : '') +
         (task.valid === false ? '; a collection started inside a window, so the figure is not exact' : '') +
@@ -968,8 +984,8 @@ function renderProposals(results, targets) {
         (chunks === undefined
           ? 'These results predate the per-chunk figures and the harness settle step: re-run `BENCH_ONLY=alloc node bench/run.mjs` to tell a one-off cost from a steady per-call allocation. '
           : high === chunks.length
-            ? `Every chunk is above the limit: a steady allocation, not a one-off cost${task.bytesPerCall < 12 ? ` — on some calls only (a heap object is ≥ 12 B, so about one call in ${int(16 / task.bytesPerCall)} allocates a 16-byte one)` : ''}; find it with a heap sampling profile of the helper loop (\`node --heap-prof\`) or \`--trace-deopt\` (optimised code that boxes a double allocates a HeapNumber). `
-            : `Only ${int(high)} of ${int(chunks.length)} chunks ${high === 1 ? 'is' : 'are'} above the limit: a one-off cost inside ${high === 1 ? 'that chunk' : 'those chunks'} (code compiled or feedback allocated while the window was open), not an allocation per call; ` +
+            ? `Every ${allocUnit} is above the limit: a steady allocation, not a one-off cost${task.bytesPerCall < 12 ? ` — on some calls only (a heap object is ≥ 12 B, so about one call in ${int(16 / task.bytesPerCall)} allocates a 16-byte one)` : ''}; find it with a heap sampling profile of the helper loop (\`node --heap-prof\`) or \`--trace-deopt\` (optimised code that boxes a double allocates a HeapNumber). `
+            : `Only ${int(high)} of ${int(chunks.length)} ${allocUnit}s ${high === 1 ? 'is' : 'are'} above the limit: a one-off cost inside ${high === 1 ? `that ${allocUnit}` : `those ${allocUnit}s`} (code compiled or feedback allocated while the window was open), not an allocation per call; ` +
               `${alloc.settle ? `the harness was settled first (${int(alloc.settle.cycles ?? alloc.settle.cyclesKb?.length)} empty cycles${alloc.settle.settled === false ? ', **not settled**' : ''})` : 'these results predate the harness settle step, which removes the usual one-off cost of the first cycles'}. `)
       );
     };
@@ -1159,6 +1175,7 @@ function renderFindings(results) {
 
 // --- whole report ------------------------------------------------------------------------------------
 export function renderReport({ machine, results, failures, short, partial }) {
+  allocUnit = results.alloc?.method === 'pairs' ? 'pair' : 'chunk';
   const targets = evaluateTargets(results);
   const out = [];
   out.push('# Benchmarks', '');

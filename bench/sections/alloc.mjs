@@ -22,9 +22,17 @@
 // no call) is then measured like any other: it is the floor of the method (the ~0.3 KB per cycle
 // that reading heapUsed itself allocates inside the window, ~0.01 B/call).
 //
-// The verdict figure is the mean over all measured chunks (`bytesPerCall`); the per-chunk figures
-// (`chunkBytesPerCall`, `maxChunkBytesPerCall`) tell a one-off cost in one chunk from a steady
-// per-call allocation.
+// Per-call figure from pairs of cycles: the contender's own code has a per-cycle cost too. After
+// the gc() that opens a cycle, the first ~5 cycles of a warmed-up helper each grew heapUsed by a
+// fixed ~130-220 KB whatever the number of calls in the cycle (1.0 B/call with 200 batches per
+// cycle, 2.0 with 100, 3.0 with 50, 6.9 with 25: the same KB per cycle), then ~0.3 KB; in one full
+// run it lasted for all 20 cycles and read as 2.06 B/call. So each measurement is a pair of cycles,
+// one of CHUNK calls and one of 2 x CHUNK calls (which first alternates): their difference over
+// CHUNK is the allocation per call, and a fixed per-cycle cost cancels out. `bytesPerCall` (the
+// verdict) is the mean over the pairs; `chunkBytesPerCall` / `maxChunkBytesPerCall` are the pairs'
+// own figures (one pair off shows a one-off, all pairs high a steady per-call allocation);
+// `rawBytesPerCall` (all growth over all calls, the figure before pairs) and `fixedBytesPerCycle`
+// are reported too.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { BATCH, buildRecordFixtures } from '../lib/record-fixtures.mjs';
 import { emit, log, pick, seededRandom, sleep, yieldToLoop } from '../lib/common.mjs';
@@ -33,7 +41,7 @@ if (!globalThis.gc) throw new Error('run with --expose-gc');
 // 1e6 calls for our helpers (the target), 2e5 for the other contenders (same method, less time).
 const HELPER_CALLS = pick(1_000_000, 51_200);
 const OTHER_CALLS = pick(204_800, 51_200);
-const CHUNK = 50 * BATCH; // 51,200 calls: at most ~25 MB even for the allocation-heavy contenders
+const CHUNK = 50 * BATCH; // 51,200 calls; a pair's long cycle (2 x CHUNK) stays under ~50 MB even for the allocation-heavy contenders
 const BATCHES = CHUNK / BATCH;
 // Harness settling: SETTLE_QUIET consecutive empty cycles under SETTLE_LIMIT_BYTES each, at most SETTLE_MAX_CYCLES.
 const SETTLE_QUIET = 4;
@@ -64,14 +72,14 @@ const control = {
 const round = (value, digits) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /**
- * One cycle of the method: gc(), read heapUsed, BATCHES calls of `fn`, read heapUsed. Returns the
+ * One cycle of the method: gc(), read heapUsed, `batches` calls of `fn`, read heapUsed. Returns the
  * growth in bytes; appends the chunk's time window to `windows` (after the second read).
  */
-function cycle(fn, windows) {
+function cycle(fn, windows, batches = BATCHES) {
   globalThis.gc();
   const h0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
-  for (let i = 0; i < BATCHES; i++) fn();
+  for (let i = 0; i < batches; i++) fn();
   const t1 = performance.now();
   const h1 = process.memoryUsage().heapUsed;
   windows.push([t0, t1]);
@@ -114,11 +122,22 @@ async function measure(fn, CALLS) {
   await yieldToLoop();
   const before = process.memoryUsage().heapUsed;
   const windows = [];
-  const chunkBytes = [];
+  const pairBytesPerCall = [];
+  const fixedBytes = [];
   let calls = 0;
+  let grown = 0;
   while (calls < CALLS) {
-    chunkBytes.push(cycle(fn, windows));
-    calls += CHUNK;
+    // Alternate which cycle of the pair runs first, so a cost that fades from one cycle to the
+    // next does not always land on the same side of the difference.
+    const shortFirst = pairBytesPerCall.length % 2 === 0;
+    const first = cycle(fn, windows, shortFirst ? BATCHES : 2 * BATCHES);
+    const second = cycle(fn, windows, shortFirst ? 2 * BATCHES : BATCHES);
+    const [short, long] = shortFirst ? [first, second] : [second, first];
+    const perCall = (long - short) / CHUNK;
+    pairBytesPerCall.push(perCall);
+    fixedBytes.push(short - perCall * CHUNK);
+    grown += short + long;
+    calls += 3 * CHUNK;
   }
   globalThis.gc();
   globalThis.gc();
@@ -127,12 +146,13 @@ async function measure(fn, CALLS) {
   await sleep(20); // let the observer deliver gc entries
   const collectionsInside = gcStarts.filter((start) => windows.some(([t0, t1]) => start > t0 && start < t1)).length;
   gcStarts.length = 0;
-  const allocated = chunkBytes.reduce((sum, value) => sum + value, 0);
   return {
     calls,
-    bytesPerCall: allocated / calls,
-    chunkBytesPerCall: chunkBytes.map((value) => round(value / CHUNK, 2)),
-    maxChunkBytesPerCall: Math.max(...chunkBytes) / CHUNK,
+    bytesPerCall: pairBytesPerCall.reduce((sum, value) => sum + value, 0) / pairBytesPerCall.length,
+    chunkBytesPerCall: pairBytesPerCall.map((value) => round(value, 2)),
+    maxChunkBytesPerCall: Math.max(...pairBytesPerCall),
+    rawBytesPerCall: grown / calls,
+    fixedBytesPerCycle: fixedBytes.reduce((sum, value) => sum + value, 0) / fixedBytes.length,
     retainedBytes: after - before,
     collectionsInside,
     valid: collectionsInside === 0,
@@ -140,7 +160,7 @@ async function measure(fn, CALLS) {
 }
 
 const describe = (result) =>
-  `${result.bytesPerCall.toFixed(2)} B/call (largest chunk ${result.maxChunkBytesPerCall.toFixed(2)}), retained ${result.retainedBytes} B${result.valid ? '' : ' (GC inside window!)'}`;
+  `${(Math.abs(result.bytesPerCall) < 0.005 ? 0 : result.bytesPerCall).toFixed(2)} B/call (largest pair ${result.maxChunkBytesPerCall.toFixed(2)}; raw ${result.rawBytesPerCall.toFixed(2)}, fixed ${(result.fixedBytesPerCycle / 1024).toFixed(1)} KB/cycle), retained ${result.retainedBytes} B${result.valid ? '' : ' (GC inside window!)'}`;
 
 const settle = await settleHarness();
 log(
@@ -168,6 +188,7 @@ emit({
   helperCalls: HELPER_CALLS,
   otherCalls: OTHER_CALLS,
   chunk: CHUNK,
+  method: 'pairs',
   settle,
   control: controlResult,
   results,
