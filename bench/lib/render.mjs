@@ -278,7 +278,7 @@ function renderRecord(results) {
   else {
     out.push(
       'Method: the process runs with `--expose-gc --min-semi-space-size=128 --max-semi-space-size=128`. For each contender, after a warm-up (optimised code, every label set seen): ' +
-        '`gc()`, read `process.memoryUsage().heapUsed`, make 51,200 calls, read `heapUsed` again — repeated until the call count is reached. With a 128 MB young generation no scavenge can start inside a window ' +
+        '`gc()`, read `process.memoryUsage().heapUsed`, make a cycle of calls, read `heapUsed` again (a cycle; cycles come in pairs, see below) — repeated until the call count is reached. With a 128 MB young generation no scavenge can start inside a window ' +
         '(a `PerformanceObserver` on `gc` entries checks it; a window with a collection would be flagged), so the difference is exactly what the calls allocated. ' +
         '`gc()` before/after around the whole run gives what was retained (≤ 0 everywhere, since the heap before the first window still held warm-up garbage: nothing leaks; that alone would not show per-call garbage, hence the no-GC windows). ' +
         `Input values are pre-boxed numbers (see \`bench/lib/record-fixtures.mjs\`) so the harness itself allocates nothing. "No allocation" means < ${NO_ALLOCATION_BYTES} B/call: anything real is ≥ 12 B. ` +
@@ -291,7 +291,7 @@ function renderRecord(results) {
           ? `A control contender — a loop that only reads the same pre-boxed input values, no call — measured the same way gives the floor of the method: ${bytes(alloc.control.bytesPerCall)}/call${alloc.control.valid === false ? ' (GC in window)' : ''}. `
           : '') +
         (alloc.method === 'pairs'
-          ? `Per call from pairs of cycles: the contender's own code has a per-cycle cost as well — after the \`gc()\` that opens a cycle, a warmed-up helper's first few cycles each grew \`heapUsed\` by a fixed ~130–220 KB however many calls the cycle made (the same KB with 25, 50, 100 or 200 batches per cycle), which once read as 2.06 B/call. So each measurement is a pair of cycles of ${int(alloc.chunk)} and ${int(2 * alloc.chunk)} calls (which runs first alternates), and the figure is the difference over ${int(alloc.chunk)}: the allocation per call, with any fixed per-cycle cost cancelled. The mean over the pairs is the verdict; "raw" (all growth over all calls, the figure before pairs) and the fixed cost per cycle are shown beside it.`
+          ? `Per call from pairs of cycles: the contender's own code has a per-cycle cost as well — after the \`gc()\` that opens a cycle, a warmed-up helper's first few cycles each grew \`heapUsed\` by a fixed ~130–220 KB however many calls the cycle made (the same KB with 25, 50, 100 or 200 batches per cycle), which once read as 2.06 B/call. So each measurement is a pair of cycles of N and 2N calls (which runs first alternates; N = ${int(alloc.chunk)} for our helpers, smaller for contenders that allocate hundreds of bytes per call, so the long cycle stays under 32 MB), after two unmeasured warm-up pairs, and the figure is the difference over N: the allocation per call, with any fixed per-cycle cost cancelled. The mean over the pairs is the verdict; "raw" (all growth over all calls, the figure before pairs) and the fixed cost per cycle are shown beside it.`
           : ''),
       '',
     );

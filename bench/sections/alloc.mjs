@@ -27,8 +27,10 @@
 // fixed ~130-220 KB whatever the number of calls in the cycle (1.0 B/call with 200 batches per
 // cycle, 2.0 with 100, 3.0 with 50, 6.9 with 25: the same KB per cycle), then ~0.3 KB; in one full
 // run it lasted for all 20 cycles and read as 2.06 B/call. So each measurement is a pair of cycles,
-// one of CHUNK calls and one of 2 x CHUNK calls (which first alternates): their difference over
-// CHUNK is the allocation per call, and a fixed per-cycle cost cancels out. `bytesPerCall` (the
+// one of N calls and one of 2N calls (which first alternates; N = CHUNK for our helpers, smaller
+// for contenders that allocate hundreds of bytes per call, so no scavenge starts in a window):
+// their difference over N is the allocation per call, and a fixed per-cycle cost cancels out.
+// Two unmeasured warm-up pairs per contender come first. `bytesPerCall` (the
 // verdict) is the mean over the pairs; `chunkBytesPerCall` / `maxChunkBytesPerCall` are the pairs'
 // own figures (one pair off shows a one-off, all pairs high a steady per-call allocation);
 // `rawBytesPerCall` (all growth over all calls, the figure before pairs) and `fixedBytesPerCycle`
@@ -43,6 +45,10 @@ const HELPER_CALLS = pick(1_000_000, 51_200);
 const OTHER_CALLS = pick(204_800, 51_200);
 const CHUNK = 50 * BATCH; // 51,200 calls; a pair's long cycle (2 x CHUNK) stays under ~50 MB even for the allocation-heavy contenders
 const BATCHES = CHUNK / BATCH;
+// Pairs: the long cycle of a pair allocates at most this much (well under the 128 MB young
+// generation); unmeasured warm-up pairs per contender first.
+const LONG_CYCLE_LIMIT_BYTES = 32 * 1024 * 1024;
+const WARMUP_PAIRS = 2;
 // Harness settling: SETTLE_QUIET consecutive empty cycles under SETTLE_LIMIT_BYTES each, at most SETTLE_MAX_CYCLES.
 const SETTLE_QUIET = 4;
 const SETTLE_LIMIT_BYTES = 1024;
@@ -117,6 +123,19 @@ async function settleHarness() {
 
 async function measure(fn, CALLS) {
   for (let i = 0; i < 2 * BATCHES; i++) fn(); // warm up: optimised code, every label set seen
+  // Size the pairs: a probe cycle estimates the bytes per call, and the long cycle of a pair must
+  // stay far below the 128 MB young generation (≤ LONG_CYCLE_LIMIT_BYTES), or a scavenge would
+  // start inside it. Our helpers get full CHUNK-call pairs; the allocating contenders smaller ones.
+  const probeBatches = Math.max(1, BATCHES / 8);
+  const probe = cycle(fn, [], probeBatches) / (probeBatches * BATCH);
+  const batches = Math.max(1, Math.min(BATCHES, Math.floor(LONG_CYCLE_LIMIT_BYTES / (2 * BATCH * Math.max(1, probe)))));
+  const pairCalls = batches * BATCH;
+  // Warm-up pairs, not measured: a function's first gc-separated cycles carry one-off costs
+  // (feedback, baseline code) that would land on one side of a pair.
+  for (let pair = 0; pair < WARMUP_PAIRS; pair++) {
+    cycle(fn, [], batches);
+    cycle(fn, [], 2 * batches);
+  }
   globalThis.gc();
   globalThis.gc();
   await yieldToLoop();
@@ -130,14 +149,14 @@ async function measure(fn, CALLS) {
     // Alternate which cycle of the pair runs first, so a cost that fades from one cycle to the
     // next does not always land on the same side of the difference.
     const shortFirst = pairBytesPerCall.length % 2 === 0;
-    const first = cycle(fn, windows, shortFirst ? BATCHES : 2 * BATCHES);
-    const second = cycle(fn, windows, shortFirst ? 2 * BATCHES : BATCHES);
+    const first = cycle(fn, windows, shortFirst ? batches : 2 * batches);
+    const second = cycle(fn, windows, shortFirst ? 2 * batches : batches);
     const [short, long] = shortFirst ? [first, second] : [second, first];
-    const perCall = (long - short) / CHUNK;
+    const perCall = (long - short) / pairCalls;
     pairBytesPerCall.push(perCall);
-    fixedBytes.push(short - perCall * CHUNK);
+    fixedBytes.push(short - perCall * pairCalls);
     grown += short + long;
-    calls += 3 * CHUNK;
+    calls += 3 * pairCalls;
   }
   globalThis.gc();
   globalThis.gc();
@@ -148,6 +167,7 @@ async function measure(fn, CALLS) {
   gcStarts.length = 0;
   return {
     calls,
+    pairCalls,
     bytesPerCall: pairBytesPerCall.reduce((sum, value) => sum + value, 0) / pairBytesPerCall.length,
     chunkBytesPerCall: pairBytesPerCall.map((value) => round(value, 2)),
     maxChunkBytesPerCall: Math.max(...pairBytesPerCall),
