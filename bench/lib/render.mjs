@@ -47,10 +47,12 @@ function cpuNote(result, { waits = false } = {}) {
 const RECORD_KEYS = ['counter', 'gauge', 'multiLabel', 'histogram'];
 const NO_ALLOCATION_BYTES = 1; // a real per-call allocation is at least a 12-16 byte heap object
 /** What one measurement of the allocation section is called: a pair of cycles (current method) or a chunk (older raw results). */
-let allocUnit = 'chunk';
+const unitOf = (alloc) => (alloc?.method === 'pairs' ? 'pair' : 'chunk');
 /** ` (largest pair: … B/call)` for an allocation result that has per-measurement figures (older raw results do not). */
-const largestChunk = (task) =>
-  Number.isFinite(task?.maxChunkBytesPerCall) ? ` (largest ${allocUnit} ${bytes(task.maxChunkBytesPerCall)}/call)` : '';
+const largestChunk = (alloc, task) =>
+  Number.isFinite(task?.maxChunkBytesPerCall)
+    ? ` (largest ${unitOf(alloc)} ${bytes(task.maxChunkBytesPerCall)}/call)`
+    : '';
 
 /**
  * Two throughput estimates from the on/off CPU profiles. (1) 1 − the extra self time in telemetry
@@ -67,7 +69,6 @@ function profileEstimates(profiles) {
 }
 
 export function evaluateTargets(results) {
-  allocUnit = results.alloc?.method === 'pairs' ? 'pair' : 'chunk';
   const targets = [];
   const database = results['model-health-db'];
   const recordTarget = {
@@ -108,7 +109,7 @@ export function evaluateTargets(results) {
         id: `alloc-${key}`,
         area: '1. Record path',
         target: `No allocation per call, seen label sets: ${alloc.results[key].title.replace(/`/g, '')}`,
-        measured: `${bytes(value)}/call over ${int(alloc.results[key].tasks[alloc.results[key].subject].calls)} calls${largestChunk(alloc.results[key].tasks[alloc.results[key].subject])}${Number.isFinite(alloc.results[key].tasks[alloc.results[key].subject].rawBytesPerCall) ? `; raw growth ${bytes(alloc.results[key].tasks[alloc.results[key].subject].rawBytesPerCall)}/call` : ''}`,
+        measured: `${bytes(value)}/call over ${int(alloc.results[key].tasks[alloc.results[key].subject].calls)} calls${largestChunk(alloc, alloc.results[key].tasks[alloc.results[key].subject])}${Number.isFinite(alloc.results[key].tasks[alloc.results[key].subject].rawBytesPerCall) ? `; raw growth ${bytes(alloc.results[key].tasks[alloc.results[key].subject].rawBytesPerCall)}/call` : ''}`,
         met: value < NO_ALLOCATION_BYTES,
       });
     }
@@ -319,6 +320,7 @@ function renderRecord(results) {
     // Largest single chunk of the helper, beside its mean: a one-off cost shows in one chunk, a per-call allocation in all.
     const chunked = RECORD_KEYS.some((key) => Number.isFinite(alloc.results[key]?.tasks.helper?.maxChunkBytesPerCall));
     const paired = alloc.method === 'pairs';
+    const allocUnit = unitOf(alloc);
     const helperExtras = [
       ...(chunked ? [`helper, largest ${allocUnit}`] : []),
       ...(paired ? ['helper, raw', 'helper, fixed KB/cycle'] : []),
@@ -350,7 +352,7 @@ function renderRecord(results) {
     out.push(
       `Bytes per call (${paired ? `mean over pairs of cycles` : 'mean over all chunks'}${chunked ? `; "helper, largest ${allocUnit}" is the largest of the helper's ${int(alloc.results.counter?.tasks.helper?.chunkBytesPerCall?.length)} ${allocUnit}s${paired ? '' : ` of ${int(alloc.chunk)} calls`}` : ''}). In the histogram row "raw OTel" is \`histogram.record(v, cachedAttrs)\`. ` +
         (alloc.control
-          ? `Control (loop reading the same pre-boxed inputs, no call): ${bytes(alloc.control.bytesPerCall)}/call over ${int(alloc.control.calls)} calls${largestChunk(alloc.control)}. `
+          ? `Control (loop reading the same pre-boxed inputs, no call): ${bytes(alloc.control.bytesPerCall)}/call over ${int(alloc.control.calls)} calls${largestChunk(alloc, alloc.control)}. `
           : '') +
         cpuNote(alloc),
       '',
@@ -961,6 +963,7 @@ function renderProposals(results, targets) {
   const allocMissed = RECORD_KEYS.filter((key) => missed.has(`alloc-${key}`));
   if (allocMissed.length > 0) {
     const alloc = results.alloc;
+    const allocUnit = unitOf(alloc);
     out.push('### Allocation per call', '');
     const helpers = {
       counter: '`incrementCostByProvider` (counter, fractional USD)',
@@ -1012,7 +1015,7 @@ function renderProposals(results, targets) {
           "With `exportVia: 'producer'` (as `startTelemetry` configures it, and as measured here) `observe()` aggregates in the cell (`packages/telemetry/src/gateway-telemetry.ts`: bucket index, `counts`, `count`, `sum`, `min`, `max` in `cell.histogram`) and does not call the SDK, whose `histogram.record(v, cachedAttrs)` allocates " +
           `${bytes(tasks.otel?.bytesPerCall)}/call here (\`hashAttributes\` on every call). ` +
           (tasks.helperNoExemplars
-            ? `Exemplar capture (\`captureExemplar\`, \`packages/telemetry/src/exemplars.ts\`) outside a sampled span: the helper with \`exemplars: false\` allocates ${bytes(tasks.helperNoExemplars.bytesPerCall)}/call${largestChunk(tasks.helperNoExemplars)}` +
+            ? `Exemplar capture (\`captureExemplar\`, \`packages/telemetry/src/exemplars.ts\`) outside a sampled span: the helper with \`exemplars: false\` allocates ${bytes(tasks.helperNoExemplars.bytesPerCall)}/call${largestChunk(alloc, tasks.helperNoExemplars)}` +
               (tasks.helperNoExemplars.bytesPerCall < NO_ALLOCATION_BYTES
                 ? ', so the allocation comes with the exemplar path (`observe()` calling `captureExemplar`, which outside a span returns right after the context lookup).'
                 : '.')
@@ -1175,7 +1178,6 @@ function renderFindings(results) {
 
 // --- whole report ------------------------------------------------------------------------------------
 export function renderReport({ machine, results, failures, short, partial }) {
-  allocUnit = results.alloc?.method === 'pairs' ? 'pair' : 'chunk';
   const targets = evaluateTargets(results);
   const out = [];
   out.push('# Benchmarks', '');

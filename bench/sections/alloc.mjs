@@ -43,7 +43,7 @@ if (!globalThis.gc) throw new Error('run with --expose-gc');
 // 1e6 calls for our helpers (the target), 2e5 for the other contenders (same method, less time).
 const HELPER_CALLS = pick(1_000_000, 51_200);
 const OTHER_CALLS = pick(204_800, 51_200);
-const CHUNK = 50 * BATCH; // 51,200 calls; a pair's long cycle (2 x CHUNK) stays under ~50 MB even for the allocation-heavy contenders
+const CHUNK = 50 * BATCH; // 51,200 calls: the short cycle of a pair for our helpers (smaller pairs for allocating contenders)
 const BATCHES = CHUNK / BATCH;
 // Pairs: the long cycle of a pair allocates at most this much (well under the 128 MB young
 // generation); unmeasured warm-up pairs per contender first.

@@ -22,7 +22,7 @@ if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx tur
 // a few long ones: the interval of the mean ratio shrinks with the number of rounds, a round
 // disturbed by the machine is one of many, and the slots compared are seconds apart.
 const ROUNDS = pick(60, 2);
-const ROUND_S = pick(1, 1);
+const ROUND_S = 1;
 // Latency at a fixed load: LATENCY_ROUNDS rounds of LATENCY_ROUND_S s at RATE_SHARE of A's median
 // saturated throughput (alone), per gateway. All four gateways and the load generator run at
 // once then; 5 % each keeps every process far from saturation (about the load the previous,
@@ -228,7 +228,10 @@ function latencyFigures(latencies) {
   };
 }
 
+// Keys of the gateways in `contenders` order (A, B, C, D).
 const KEYS = ['off', 'on', 'als', 'traced'];
+/** One run per gateway, in `contenders` order, keyed by KEYS. */
+const byKey = (runs) => Object.fromEntries(KEYS.map((key, index) => [key, runs[index]]));
 const meanOf = (list, field) => list.reduce((sum, run) => sum + run[field], 0) / list.length;
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -387,7 +390,7 @@ async function startOtlpSink() {
     incoming.on('end', () => {
       received.requests++;
       received.contentType = incoming.headers['content-type'] ?? '';
-      const json = (incoming.headers['content-type'] ?? '').includes('json');
+      const json = received.contentType.includes('json');
       response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
       response.end(json ? '{}' : '');
     });
@@ -460,12 +463,12 @@ try {
     // Warm up each (JIT, connection pools) before measuring.
     await saturateInTurn(contenders, body, WARMUP_S, 0);
     for (let round = 0; round < ROUNDS; round++) {
-      const [offRun, onRun, alsRun, tracedRun] = await saturateInTurn(contenders, body, ROUND_S, round);
-      throughputRounds.push({ off: offRun, on: onRun, als: alsRun, traced: tracedRun });
+      const runs = await saturateInTurn(contenders, body, ROUND_S, round);
+      throughputRounds.push(byKey(runs));
       if ((round + 1) % 10 === 0 || round === ROUNDS - 1)
         log(
           'gateway',
-          `${mode} saturated round ${round + 1}/${ROUNDS}: A ${offRun.requestsPerSec.toFixed(0)} / B ${onRun.requestsPerSec.toFixed(0)} / C ${alsRun.requestsPerSec.toFixed(0)} / D ${tracedRun.requestsPerSec.toFixed(0)} req/s`,
+          `${mode} saturated round ${round + 1}/${ROUNDS}, A / B / C / D: ${runs.map((run) => run.requestsPerSec.toFixed(0)).join(' / ')} req/s`,
         );
     }
 
@@ -478,11 +481,11 @@ try {
     );
     const latencyRounds = [];
     for (let round = 0; round < LATENCY_ROUNDS; round++) {
-      const [offRun, onRun, alsRun, tracedRun] = await pacedTogether(contenders, body, LATENCY_ROUND_S, rate);
-      latencyRounds.push({ off: offRun, on: onRun, als: alsRun, traced: tracedRun });
+      const runs = await pacedTogether(contenders, body, LATENCY_ROUND_S, rate);
+      latencyRounds.push(byKey(runs));
       log(
         'gateway',
-        `${mode} at ${rate} req/s each, round ${round + 1}: p99 A ${offRun.p99Ms?.toFixed(2)} / B ${onRun.p99Ms?.toFixed(2)} / C ${alsRun.p99Ms?.toFixed(2)} / D ${tracedRun.p99Ms?.toFixed(2)} ms`,
+        `${mode} at ${rate} req/s each, round ${round + 1}, p99 A / B / C / D: ${runs.map((run) => run.p99Ms?.toFixed(2)).join(' / ')} ms`,
       );
     }
 
@@ -502,13 +505,12 @@ try {
       traced: { ...meansOf(throughputRounds, 'traced', saturated), ...tracedVsOff },
       fixedRate: {
         rate,
-        off: { ...meansOf(latencyRounds, 'off', paced), pooledP99Ms: pooledP99(latencyRounds, 'off', every) },
-        on: { ...meansOf(latencyRounds, 'on', paced), pooledP99Ms: pooledP99(latencyRounds, 'on', every) },
-        als: { ...meansOf(latencyRounds, 'als', paced), pooledP99Ms: pooledP99(latencyRounds, 'als', every) },
-        traced: {
-          ...meansOf(latencyRounds, 'traced', paced),
-          pooledP99Ms: pooledP99(latencyRounds, 'traced', every),
-        },
+        ...Object.fromEntries(
+          KEYS.map((key) => [
+            key,
+            { ...meansOf(latencyRounds, key, paced), pooledP99Ms: pooledP99(latencyRounds, key, every) },
+          ]),
+        ),
         requestsPerGateway: latencyRounds.reduce((sum, round) => sum + round.off.latencies.length, 0),
       },
       failures: [...throughputRounds, ...latencyRounds].reduce(
