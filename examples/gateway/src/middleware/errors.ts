@@ -3,7 +3,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { ApiError } from '../protocol/openai-errors.js';
 import { requestContext } from '../request/request-context.js';
 import type { GatewayEnv, GatewayLogger } from '../server/gateway-env.js';
-import { UNMATCHED_ROUTE, type RouteTemplates } from './route-template.js';
+import { UNMATCHED_ROUTE, type RouteTemplates } from './route-templates.js';
 
 /** `ApiError`s answer in their own shape; anything else is logged (with the request's trace) and answered 500. */
 export function handleErrors(log: GatewayLogger, routes: RouteTemplates): ErrorHandler<GatewayEnv> {

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { RunningTelemetry } from '@gatewayz/telemetry-node';
 import type { GatewayEnv, GatewayLogger } from '../server/gateway-env.js';
 import { logAccess } from './access-log.js';
-import type { RouteTemplates } from './route-template.js';
+import type { RouteTemplates } from './route-templates.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

@@ -3,7 +3,7 @@ import CircuitBreaker from 'opossum';
 import { bindCircuitBreakerMetrics, type GatewayTelemetry } from '@gatewayz/telemetry';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import type { AttemptContext, AttemptResult, Operation, RoutedResult } from '../request/attempt.js';
-import { tryProviders } from '../request/failover.js';
+import { tryProviders } from '../request/try-providers.js';
 import type { AttemptRecording } from '../request/finish-attempt.js';
 import { providerChain } from '../request/provider-chain.js';
 import { UpstreamFailure } from './upstream.js';

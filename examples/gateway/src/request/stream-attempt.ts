@@ -6,11 +6,13 @@ import type { AttemptCompletion, Usage } from './attempt.js';
 import { clientGone, requestContext } from './request-context.js';
 
 /*
- * One streamed chat attempt, start to end: the provider chain is tried (`router.route`, see
- * failover.ts) with an attempt that opens an upstream stream; the first provider whose stream
- * opens is relayed to the client through `relaySse`, which measures time to first token, enforces
- * the idle timeout and reports how the stream ended exactly once, and that report finishes the
- * attempt (`complete` → finish-attempt.ts: metrics, model health, the attempt span).
+ * One streamed chat attempt, start to end. `streamChat` asks the router for the provider chain
+ * (provider-chain.ts) and tries it (try-providers.ts: breaker, attempt span, failover) with an
+ * attempt that only opens the upstream stream and returns it `deferred`, so the attempt is still
+ * open when the first provider whose stream opened is handed to `relaySse`. The relay measures
+ * time to first token from the attempt's start, enforces the idle timeout between chunks, and
+ * reports how the stream ended (success, timeout, upstream failure, client cancel) exactly once;
+ * that report finishes the attempt (`complete` → finish-attempt.ts: metrics, model health, span).
  */
 
 const SSE_HEADERS = {

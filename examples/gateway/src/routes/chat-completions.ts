@@ -2,7 +2,7 @@ import type { Handler } from 'hono';
 import { validateChatRequest } from '../protocol/chat-request.js';
 import { openAiStreamEncoder } from '../protocol/stream-encoder.js';
 import { completeChat } from '../request/body-attempt.js';
-import { readJsonObject } from '../request/read-json-body.js';
+import { readJsonObject } from '../request/read-json-object.js';
 import { streamChat } from '../request/stream-attempt.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 

@@ -1,7 +1,7 @@
 import type { Handler } from 'hono';
 import { ApiError, badRequest } from '../protocol/openai-errors.js';
 import { generateImages } from '../request/body-attempt.js';
-import { readJsonObject } from '../request/read-json-body.js';
+import { readJsonObject } from '../request/read-json-object.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 
 /** `POST /v1/images/generations`: an OpenAI image request, passed to a provider serving the model for images. */

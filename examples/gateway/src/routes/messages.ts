@@ -1,7 +1,7 @@
 import type { Handler } from 'hono';
 import { anthropicStreamEncoder, anthropicToOpenAi, openAiToAnthropic } from '../protocol/anthropic.js';
 import { completeChat } from '../request/body-attempt.js';
-import { readJsonObject } from '../request/read-json-body.js';
+import { readJsonObject } from '../request/read-json-object.js';
 import { streamChat } from '../request/stream-attempt.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 

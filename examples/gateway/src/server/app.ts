@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { handleErrors, handleNotFound } from '../middleware/errors.js';
 import { instrumentRequest } from '../middleware/instrument-request.js';
-import { RouteTemplates } from '../middleware/route-template.js';
+import { RouteTemplates } from '../middleware/route-templates.js';
 import { chatCompletionsRoute } from '../routes/chat-completions.js';
 import { dashboardRoute } from '../routes/dashboard.js';
 import { healthRoute, modelsRoute } from '../routes/health.js';

@@ -2,7 +2,7 @@ import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import fc from 'fast-check';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RouteTemplates, routeLabelOf } from '../src/middleware/route-template.js';
+import { RouteTemplates, routeLabelOf } from '../src/middleware/route-templates.js';
 import { startTestGateway, type TestGateway } from './harness.js';
 
 /**
