@@ -38,16 +38,16 @@ describe('routeLabelOf', () => {
 });
 
 describe('RouteTemplates on a small app', () => {
-  const routes = new RouteTemplates();
   const app = new Hono();
+  const routes = new RouteTemplates(app);
   let seen = '';
   app.use('*', async (c, next) => {
-    seen = routes.of(c);
+    seen = routes.of(c.req.method, c.req.path);
     await next();
   });
   app.get('/items/:id{[0-9]+}', (c) => c.text('item'));
   app.all('/files/*', (c) => c.text('file'));
-  routes.learn(app.routes, ['/files/:name']);
+  routes.learn(['/files/:name']);
   app.get('/late', (c) => c.text('late'));
 
   it.each([

@@ -15,13 +15,14 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 export function instrumentRequest(
   otel: RunningTelemetry,
   log: GatewayLogger,
-  routes: RouteTemplates,
+  routes: RouteTemplates<GatewayEnv>,
 ): MiddlewareHandler<GatewayEnv> {
   const telemetry = otel.telemetry;
   return async (c, next) => {
     const started = performance.now();
-    const method = METHODS.has(c.req.method) ? c.req.method : 'other';
-    const route = routes.of(c);
+    const requestMethod = c.req.method;
+    const method = METHODS.has(requestMethod) ? requestMethod : 'other';
+    const route = routes.of(requestMethod, c.req.path);
     const carrier: Record<string, string> = {};
     c.req.raw.headers.forEach((value, key) => {
       carrier[key] = value;

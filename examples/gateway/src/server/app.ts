@@ -18,7 +18,7 @@ import type { GatewayEnv, GatewayServices } from './gateway-env.js';
  */
 export function createApp(services: GatewayServices): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  const routes = new RouteTemplates();
+  const routes = new RouteTemplates<GatewayEnv>(app);
   app.use('*', instrumentRequest(services.otel, services.log, routes));
   app.onError(handleErrors(services.log, routes));
   app.notFound(handleNotFound(routes));
@@ -38,6 +38,6 @@ export function createApp(services: GatewayServices): Hono<GatewayEnv> {
   app.post('/v1/messages', messagesRoute(services));
   app.post('/v1/images/generations', imagesRoute(services));
 
-  routes.learn(app.routes, MODEL_HEALTH_ROUTES);
+  routes.learn(MODEL_HEALTH_ROUTES);
   return app;
 }
