@@ -11,15 +11,10 @@ import {
   type Context as OtelContext,
 } from '@opentelemetry/api';
 import { Hono, type Context } from 'hono';
-import {
-  AnomalyDetector,
-  MemoryModelHealthStore,
-  ModelHealthRecorder,
-  PricingTable,
-  startProviderHealthTracker,
-  type ModelHealthStore,
-  type ProviderHealthTracker,
-} from '@gatewayz/telemetry';
+import { startProviderHealthTracker, type ProviderHealthTracker } from '@gatewayz/telemetry';
+import { MemoryModelHealthStore, ModelHealthRecorder, type ModelHealthStore } from '@gatewayz/telemetry/model-health';
+import { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
+import { PricingTable } from '@gatewayz/telemetry/genai';
 import { createModelHealthHandler, type RunningTelemetry, type StructuredLogger } from '@gatewayz/telemetry-node';
 import { anthropicStreamEncoder, anthropicToOpenAi, openAiToAnthropic } from './anthropic.js';
 import type { GatewayConfig } from './config.js';

@@ -8,16 +8,10 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
-import {
-  bindCircuitBreakerMetrics,
-  type AnomalyDetector,
-  endGenAiSpan,
-  startGenAiSpan,
-  type GatewayTelemetry,
-  type ModelCall,
-  type ModelCallStatus,
-  type PricingTable,
-} from '@gatewayz/telemetry';
+import { bindCircuitBreakerMetrics, type GatewayTelemetry, type ModelCallStatus } from '@gatewayz/telemetry';
+import { type ModelCall } from '@gatewayz/telemetry/model-health';
+import { type AnomalyDetector } from '@gatewayz/telemetry/provider-health';
+import { endGenAiSpan, startGenAiSpan, type PricingTable } from '@gatewayz/telemetry/genai';
 import type { GatewayConfig, ProviderConfig } from './config.js';
 import { ApiError } from './openai-errors.js';
 import { UpstreamFailure } from './upstream.js';

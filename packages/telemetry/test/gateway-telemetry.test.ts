@@ -1,6 +1,6 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/index.js';
+import { LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/metrics/index.js';
 import { bucketCount, createTelemetry, type MetricsHarness } from './helpers.js';
 
 const harnesses: MetricsHarness[] = [];
