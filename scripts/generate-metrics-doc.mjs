@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderMetricsMarkdown } from '../packages/telemetry/dist/index.js';
+import { renderMetricsMarkdown } from '../packages/telemetry/dist/metrics/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 writeFileSync(join(root, 'docs', 'metrics.md'), renderMetricsMarkdown());

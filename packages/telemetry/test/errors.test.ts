@@ -149,10 +149,12 @@ describe('isInstance(): errors recognised by their Symbol.for brand', () => {
   it('recognises an error of another copy of the package, which instanceof does not', () => {
     // What a second copy (the CJS build next to the ESM one, or another version) creates: another
     // class, the same brands. packages/telemetry-node/test/dual-build.test.ts checks the real builds.
+    const errorBrand = Symbol.for('@gatewayz/telemetry.error');
+    const configurationBrand = Symbol.for('@gatewayz/telemetry.error.TelemetryConfigurationError');
     class OtherCopyError extends Error {
       readonly code = 'INVALID_OPTION';
-      [Symbol.for('@gatewayz/telemetry.error')] = true;
-      [Symbol.for('@gatewayz/telemetry.error.TelemetryConfigurationError')] = true;
+      readonly [errorBrand] = true;
+      readonly [configurationBrand] = true;
     }
     const foreign = new OtherCopyError('from another copy');
     expect(foreign).not.toBeInstanceOf(TelemetryError);

@@ -1,16 +1,15 @@
 import type { TokenType } from '../metrics/metric-definition.js';
-import type { MetricRecorder } from '../metrics/metric-recorder.js';
-import type { HelperMethods } from '../metrics/recorder-types.js';
+import { defineHelpers } from '../metrics/metric-recorder.js';
 
 /** Business metrics of a `GatewayTelemetry`: cost, tokens, credits, trials, API keys and subscriptions. */
-export const businessMetrics = {
+export const businessMetrics = defineHelpers({
   /** Add USD to `gatewayz_cost_by_provider_total`. */
-  incrementCostByProvider(this: MetricRecorder, provider: string, usd: number): void {
+  incrementCostByProvider(provider: string, usd: number): void {
     this.addCounter1(this.states.costByProvider, provider, usd);
   },
 
   /** Add tokens to `tokens_used_total{provider,model,token_type}`. */
-  recordTokensUsed(this: MetricRecorder, provider: string, model: string, tokenType: TokenType, tokens: number): void {
+  recordTokensUsed(provider: string, model: string, tokenType: TokenType, tokens: number): void {
     const state = this.states.tokensUsed;
     if (!this.acceptValue(state, tokens)) return;
     const cell = this.cellFor(state, state.store.lookup(provider, model, tokenType));
@@ -21,13 +20,7 @@ export const businessMetrics = {
    * Record one call's token usage: adds both directions to `tokens_used_total` and updates
    * `gatewayz_token_efficiency{model}` to the model's output/input ratio over all calls so far.
    */
-  recordTokenUsage(
-    this: MetricRecorder,
-    provider: string,
-    model: string,
-    inputTokens: number,
-    outputTokens: number,
-  ): void {
+  recordTokenUsage(provider: string, model: string, inputTokens: number, outputTokens: number): void {
     const tokens = this.states.tokensUsed;
     if (!this.acceptValue(tokens, inputTokens) || !this.acceptValue(tokens, outputTokens)) return;
     const inputCell = this.cellFor(tokens, tokens.store.lookup(provider, model, 'input'));
@@ -47,7 +40,7 @@ export const businessMetrics = {
   },
 
   /** Add credits to `credits_used_total{provider,model}`. */
-  recordCreditsUsed(this: MetricRecorder, provider: string, model: string, credits: number): void {
+  recordCreditsUsed(provider: string, model: string, credits: number): void {
     const state = this.states.creditsUsed;
     if (!this.acceptValue(state, credits)) return;
     const cell = this.cellFor(state, state.store.lookup(provider, model));
@@ -55,20 +48,20 @@ export const businessMetrics = {
   },
 
   /** Set `trial_active`. */
-  setTrialActiveCount(this: MetricRecorder, count: number): void {
+  setTrialActiveCount(count: number): void {
     this.setGauge0(this.states.trialActive, count);
   },
 
   /** Set `active_api_keys`. */
-  setActiveApiKeys(this: MetricRecorder, count: number): void {
+  setActiveApiKeys(count: number): void {
     this.setGauge0(this.states.activeApiKeys, count);
   },
 
   /** Set `subscription_count`. */
-  setSubscriptionCount(this: MetricRecorder, count: number): void {
+  setSubscriptionCount(count: number): void {
     this.setGauge0(this.states.subscriptionCount, count);
   },
-};
+});
 
 /** The business helpers of a `GatewayTelemetry`. */
-export type BusinessMetrics = HelperMethods<typeof businessMetrics>;
+export type BusinessMetrics = typeof businessMetrics;

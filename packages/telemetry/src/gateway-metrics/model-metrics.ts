@@ -1,16 +1,15 @@
 import type { ModelCallStatus } from '../metrics/metric-definition.js';
-import type { MetricRecorder } from '../metrics/metric-recorder.js';
-import type { HelperMethods } from '../metrics/recorder-types.js';
+import { defineHelpers } from '../metrics/metric-recorder.js';
 
 /** Model metrics of a `GatewayTelemetry`: uptime, token efficiency, inferences and time to first token. */
-export const modelMetrics = {
+export const modelMetrics = defineHelpers({
   /** Set `gatewayz_model_uptime_24h` (0-1). */
-  setModelUptime24h(this: MetricRecorder, model: string, uptime: number): void {
+  setModelUptime24h(model: string, uptime: number): void {
     this.setGauge1(this.states.modelUptime24h, model, uptime);
   },
 
   /** Set `gatewayz_token_efficiency` (output tokens per input token). */
-  setTokenEfficiency(this: MetricRecorder, model: string, efficiency: number): void {
+  setTokenEfficiency(model: string, efficiency: number): void {
     this.setGauge1(this.states.tokenEfficiency, model, efficiency);
   },
 
@@ -18,13 +17,7 @@ export const modelMetrics = {
    * Count one model inference (`model_inference_requests_total{provider,model,status}`) and, when
    * a duration is given, observe it in `model_inference_duration_seconds{provider,model}`.
    */
-  recordModelInference(
-    this: MetricRecorder,
-    provider: string,
-    model: string,
-    status: ModelCallStatus,
-    durationSeconds?: number,
-  ): void {
+  recordModelInference(provider: string, model: string, status: ModelCallStatus, durationSeconds?: number): void {
     const requests = this.states.modelInferenceRequests;
     const duration = this.states.modelInferenceDuration;
     // Validate everything before touching a series, so a refused call leaves no empty series behind.
@@ -40,13 +33,13 @@ export const modelMetrics = {
   },
 
   /** Observe the time to the first streamed content chunk (`gatewayz_time_to_first_token_seconds`). */
-  recordTimeToFirstToken(this: MetricRecorder, provider: string, model: string, seconds: number): void {
+  recordTimeToFirstToken(provider: string, model: string, seconds: number): void {
     const state = this.states.timeToFirstToken;
     if (!this.acceptValue(state, seconds)) return;
     const cell = this.cellFor(state, state.store.lookup(provider, model));
     if (cell !== undefined) this.observe(state, seconds, cell);
   },
-};
+});
 
 /** The model helpers of a `GatewayTelemetry`. */
-export type ModelMetrics = HelperMethods<typeof modelMetrics>;
+export type ModelMetrics = typeof modelMetrics;

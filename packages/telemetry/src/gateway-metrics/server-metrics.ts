@@ -1,20 +1,13 @@
-import type { MetricRecorder } from '../metrics/metric-recorder.js';
-import type { HelperMethods } from '../metrics/recorder-types.js';
+import { defineHelpers } from '../metrics/metric-recorder.js';
 
 /** HTTP server, database and cache metrics of a `GatewayTelemetry`. */
-export const serverMetrics = {
+export const serverMetrics = defineHelpers({
   /**
    * Record one served HTTP request: `fastapi_requests_total{method,path,status_code}` and
    * `fastapi_requests_duration_seconds{method,path}`. Pass the route template (`/v1/model-health/:provider`),
    * never the raw URL, so the label set stays bounded.
    */
-  recordHttpRequest(
-    this: MetricRecorder,
-    method: string,
-    path: string,
-    statusCode: number | string,
-    durationSeconds: number,
-  ): void {
+  recordHttpRequest(method: string, path: string, statusCode: number | string, durationSeconds: number): void {
     const duration = this.states.httpRequestDuration;
     if (!this.acceptValue(duration, durationSeconds)) return;
     const requests = this.states.httpRequests;
@@ -28,7 +21,7 @@ export const serverMetrics = {
   },
 
   /** Move `fastapi_requests_in_progress{method,path}` by `delta` (+1 when a request starts, -1 when it ends). */
-  trackHttpRequestInProgress(this: MetricRecorder, method: string, path: string, delta: 1 | -1): void {
+  trackHttpRequestInProgress(method: string, path: string, delta: 1 | -1): void {
     const state = this.states.httpRequestsInProgress;
     if (!this.acceptValue(state, delta)) return;
     const cell = this.cellFor(state, state.store.lookup(method, path));
@@ -36,7 +29,7 @@ export const serverMetrics = {
   },
 
   /** Observe one database call in `database_query_duration_seconds{operation}`. */
-  recordDatabaseQuery(this: MetricRecorder, operation: string, seconds: number): void {
+  recordDatabaseQuery(operation: string, seconds: number): void {
     const state = this.states.databaseQueryDuration;
     if (!this.acceptValue(state, seconds)) return;
     const cell = this.cellFor(state, state.store.lookup(operation));
@@ -44,18 +37,18 @@ export const serverMetrics = {
   },
 
   /** Count a cache hit (`cache_hits_total{cache}`). */
-  recordCacheHit(this: MetricRecorder, cache = 'default'): void {
+  recordCacheHit(cache = 'default'): void {
     this.addCounter1(this.states.cacheHits, cache, 1);
   },
 
   /** Count a cache miss (`cache_misses_total{cache}`). */
-  recordCacheMiss(this: MetricRecorder, cache = 'default'): void {
+  recordCacheMiss(cache = 'default'): void {
     this.addCounter1(this.states.cacheMisses, cache, 1);
   },
-};
+});
 
 /** The HTTP server, database and cache helpers of a `GatewayTelemetry`. */
-export type ServerMetrics = HelperMethods<typeof serverMetrics>;
+export type ServerMetrics = typeof serverMetrics;
 
 /** HTTP status codes as label values; anything outside 100-599 becomes `other`. */
 function statusCodeLabel(statusCode: number): string {

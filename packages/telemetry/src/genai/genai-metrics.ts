@@ -1,6 +1,5 @@
 import type { TokenType } from '../metrics/metric-definition.js';
-import type { MetricRecorder } from '../metrics/metric-recorder.js';
-import type { HelperMethods } from '../metrics/recorder-types.js';
+import { defineHelpers, type MetricRecorder } from '../metrics/metric-recorder.js';
 
 /**
  * Inputs of one GenAI client operation (OpenTelemetry GenAI semantic conventions).
@@ -34,12 +33,12 @@ export interface GenAiOperationRecord {
 }
 
 /** GenAI semantic-convention metrics of a `GatewayTelemetry`. */
-export const genAiMetrics = {
+export const genAiMetrics = defineHelpers({
   /**
    * Record one GenAI client operation in `gen_ai.client.operation.duration` and, when token counts
    * are given, `gen_ai.client.token.usage` (one observation per token type).
    */
-  recordGenAiOperation(this: MetricRecorder, operation: GenAiOperationRecord): void {
+  recordGenAiOperation(operation: GenAiOperationRecord): void {
     const duration = this.states.genAiOperationDuration;
     if (!this.acceptValue(duration, operation.durationSeconds)) return;
     const responseModel = operation.responseModel ?? operation.requestModel;
@@ -60,10 +59,10 @@ export const genAiMetrics = {
     if (operation.outputTokens !== undefined)
       recordGenAiTokens(this, operation, responseModel, 'output', operation.outputTokens);
   },
-};
+});
 
 /** The GenAI helpers of a `GatewayTelemetry`. */
-export type GenAiMetrics = HelperMethods<typeof genAiMetrics>;
+export type GenAiMetrics = typeof genAiMetrics;
 
 function recordGenAiTokens(
   recorder: MetricRecorder,

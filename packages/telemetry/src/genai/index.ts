@@ -13,6 +13,7 @@
  * import { PricingTable, startGenAiSpan, endGenAiSpan } from '@gatewayz/telemetry/genai';
  * ```
  *
+ * @packageDocumentation
  * @module @gatewayz/telemetry/genai
  */
 export { startGenAiSpan, endGenAiSpan } from './genai-span.js';

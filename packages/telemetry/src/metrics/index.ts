@@ -20,6 +20,7 @@
  * for (const [key, definition] of catalogEntries()) console.log(key, prometheusName(definition));
  * ```
  *
+ * @packageDocumentation
  * @module @gatewayz/telemetry/metrics
  */
 export {
@@ -51,7 +52,6 @@ export {
   escapePrometheusText,
 } from './naming.js';
 export { MetricRecorder } from './metric-recorder.js';
-export type { MetricState } from './recorder-types.js';
 export { OVERFLOW_LABEL_VALUE } from './series-store.js';
 export type { SeriesCell, HistogramState } from './series-store.js';
 export type { Exemplar, ExemplarSlots } from './exemplars.js';

@@ -416,3 +416,11 @@ export class MetricRecorder {
     }
   }
 }
+
+/**
+ * A domain's typed helpers, written as methods whose `this` is the recorder: `GatewayTelemetry`
+ * installs them on its prototype. Returns `methods` unchanged; it only types `this` inside them.
+ */
+export function defineHelpers<Methods>(methods: Methods & ThisType<MetricRecorder>): Methods {
+  return methods;
+}

@@ -129,9 +129,3 @@ export interface MetricState {
   readonly range: { readonly min?: number; readonly max?: number } | undefined;
   histogram: Histogram | undefined;
 }
-
-/**
- * The helpers of a domain method set as callers see them: the methods are written with
- * `this: MetricRecorder` and installed on `GatewayTelemetry.prototype`.
- */
-export type HelperMethods<Methods> = { [K in keyof Methods]: OmitThisParameter<Methods[K]> };

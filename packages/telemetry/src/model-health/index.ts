@@ -16,6 +16,7 @@
  * recorder.recordModelCall({ provider: 'openai', model: 'gpt-4o-mini', status: 'success', responseTimeMs: 420 });
  * ```
  *
+ * @packageDocumentation
  * @module @gatewayz/telemetry/model-health
  */
 export type {

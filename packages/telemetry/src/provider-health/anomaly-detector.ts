@@ -23,6 +23,30 @@ import {
 
 const NO_ANOMALIES: readonly DetectedAnomaly[] = Object.freeze([]);
 
+/**
+ * Latency-spike and error-surge detection per provider over sliding time windows (seed 002). Each
+ * `observe()` adds one call to the provider's time buckets and compares the recent window
+ * (default the last minute) with the baseline right before it (default the 15 minutes before):
+ *
+ * - **latency spike**: the window's mean latency of successful calls is at least `multiplier` times
+ *   (default 3) the baseline mean and at least `minIncreaseSeconds` (default 1 s) above it;
+ * - **error surge**: the window's error rate is at least `threshold` (default 0.25) and at least
+ *   `minIncrease` (default 0.1) above the baseline rate.
+ *
+ * Nothing is called below the minimum sample counts. One episode is one anomaly: a detector fires
+ * when its condition starts to hold, stays quiet while it keeps holding, re-arms once it clears,
+ * and does not fire again for the provider within `cooldownMs` (default 5 min). Each anomaly adds
+ * one to `gatewayz_detected_anomalies_total{type}` through `recordAnomaly(type)`. Memory is fixed:
+ * a ring of buckets per provider, at most `maxProviders` providers. Invalid observations are
+ * dropped and counted, never thrown.
+ *
+ * @example
+ * ```ts
+ * const detector = new AnomalyDetector({ windowMs: 60_000, cooldownMs: 300_000 });
+ * // after each provider call:
+ * detector.observe({ provider: 'openai', latencySeconds: 0.84, success: true });
+ * ```
+ */
 export class AnomalyDetector {
   /** Length of the recent window, in milliseconds (default applied). */
   readonly windowMs: number;

@@ -14,6 +14,7 @@
  * import { AnomalyDetector, providerHealthScore } from '@gatewayz/telemetry/provider-health';
  * ```
  *
+ * @packageDocumentation
  * @module @gatewayz/telemetry/provider-health
  */
 export {

@@ -1,15 +1,14 @@
 import { CIRCUIT_BREAKER_STATES, type CircuitBreakerState } from '../metrics/metric-definition.js';
-import type { MetricRecorder } from '../metrics/metric-recorder.js';
-import type { HelperMethods } from '../metrics/recorder-types.js';
+import { defineHelpers } from '../metrics/metric-recorder.js';
 import { OVERFLOW_LABEL_VALUE, type SeriesCell } from '../metrics/series-store.js';
 
 /**
  * Provider metrics of a `GatewayTelemetry`: latency, health score, availability, error rate,
  * circuit-breaker state and detected anomalies. Installed on `GatewayTelemetry.prototype`.
  */
-export const providerMetrics = {
+export const providerMetrics = defineHelpers({
   /** Observe one provider call's latency in seconds (`provider_response_time_seconds`). */
-  recordProviderResponseTime(this: MetricRecorder, provider: string, seconds: number): void {
+  recordProviderResponseTime(provider: string, seconds: number): void {
     const state = this.states.providerResponseTime;
     if (!this.acceptValue(state, seconds)) return;
     const cell = this.cellFor(state, state.store.lookup(provider));
@@ -17,18 +16,18 @@ export const providerMetrics = {
   },
 
   /** Set `gatewayz_provider_health_score` (0-1); see `providerHealthScore()` for the formula. */
-  setProviderHealthScore(this: MetricRecorder, provider: string, score: number): void {
+  setProviderHealthScore(provider: string, score: number): void {
     this.setGauge1(this.states.providerHealthScore, provider, score);
   },
 
   /** Set `provider_availability`: 1 (or true) when available, 0 (or false) when not. */
-  setProviderAvailability(this: MetricRecorder, provider: string, availability: number | boolean): void {
+  setProviderAvailability(provider: string, availability: number | boolean): void {
     const value = typeof availability === 'boolean' ? (availability ? 1 : 0) : availability;
     this.setGauge1(this.states.providerAvailability, provider, value);
   },
 
   /** Set `provider_error_rate` (0-1). */
-  setProviderErrorRate(this: MetricRecorder, provider: string, errorRate: number): void {
+  setProviderErrorRate(provider: string, errorRate: number): void {
     this.setGauge1(this.states.providerErrorRate, provider, errorRate);
   },
 
@@ -36,7 +35,7 @@ export const providerMetrics = {
    * Set `gatewayz_circuit_breaker_state{provider,state}`: 1 for `state`, 0 for the other states, so
    * `gatewayz_circuit_breaker_state{state="open"} == 1` lists the open breakers.
    */
-  setCircuitBreakerState(this: MetricRecorder, provider: string, state: CircuitBreakerState): void {
+  setCircuitBreakerState(provider: string, state: CircuitBreakerState): void {
     const metric = this.states.circuitBreakerState;
     if (!(CIRCUIT_BREAKER_STATES as readonly unknown[]).includes(state)) {
       this.drop(
@@ -79,10 +78,10 @@ export const providerMetrics = {
   },
 
   /** Count one (or `count`) detected anomalies of a type (`gatewayz_detected_anomalies_total`). */
-  recordAnomaly(this: MetricRecorder, type: string, count = 1): void {
+  recordAnomaly(type: string, count = 1): void {
     this.addCounter1(this.states.detectedAnomalies, type, count);
   },
-};
+});
 
 /** The provider helpers of a `GatewayTelemetry`. */
-export type ProviderMetrics = HelperMethods<typeof providerMetrics>;
+export type ProviderMetrics = typeof providerMetrics;

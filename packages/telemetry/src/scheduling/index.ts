@@ -11,6 +11,7 @@
  * await task.stop();
  * ```
  *
+ * @packageDocumentation
  * @module @gatewayz/telemetry/scheduling
  */
 export { startPeriodicTask, systemClock } from './periodic-task.js';

@@ -24,7 +24,14 @@ export interface TrackerClock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real timers, unref'd so a background loop never keeps the process alive. */
+/**
+ * The real timers, unref'd so a background loop never keeps the process alive.
+ *
+ * @example
+ * ```ts
+ * const tracker = startProviderHealthTracker({ source: store, clock: systemClock }); // the default
+ * ```
+ */
 export const systemClock: TrackerClock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => {
@@ -35,7 +42,16 @@ export const systemClock: TrackerClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** A loop started by `startPeriodicTask`. */
+/**
+ * A loop started by `startPeriodicTask`.
+ *
+ * @example
+ * ```ts
+ * const task: PeriodicTask<number> = startPeriodicTask(async () => countRows(), options);
+ * const rows = await task.tick(); // run now (or join the run in flight)
+ * await task.stop();
+ * ```
+ */
 export interface PeriodicTask<T> {
   /** Run now, or join the run in flight; resolves with its result. */
   tick(this: void): Promise<T>;
@@ -46,6 +62,16 @@ export interface PeriodicTask<T> {
 /**
  * Run `run` every `intervalMs` measured from the end of one run to the start of the next, so runs
  * never overlap; `run` must not reject (background loops log and count their own failures).
+ *
+ * @example
+ * ```ts
+ * const task = startPeriodicTask(async () => poll().catch(logFailure), {
+ *   intervalMs: 30_000,
+ *   clock: systemClock,
+ *   runImmediately: true,
+ * });
+ * process.once('SIGTERM', () => void task.stop());
+ * ```
  */
 export function startPeriodicTask<T>(
   run: () => Promise<T>,
