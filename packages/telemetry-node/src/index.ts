@@ -21,38 +21,34 @@
  * @packageDocumentation
  * @module @gatewayz/telemetry-node
  */
-export { startTelemetry } from './sdk/start-telemetry.js';
-export type { StartTelemetryOptions, RunningTelemetry } from './sdk/start-telemetry.js';
-export { createTelemetryMetricProducer } from './sdk/telemetry-metric-producer.js';
-export { SynchronousContextManager } from './sdk/synchronous-context-manager.js';
-export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './http/metrics-handler.js';
-export type { MetricsHandler, MetricsHandlerOptions, MetricsSource } from './http/metrics-handler.js';
-export { createModelHealthHandler, serializeModelHealth } from './http/model-health-handler.js';
-export type { ModelHealthHandler, ModelHealthHandlerOptions } from './http/model-health-handler.js';
-export { toNodeListener, toFetchRequest, writeFetchResponse } from './http/node-adapter.js';
-export type { FetchHandler } from './http/node-adapter.js';
-export { serializePrometheus, prometheusChunks } from './exposition/prometheus-serializer.js';
-export type { SerializeOptions } from './exposition/prometheus-serializer.js';
+export { startTelemetry } from './sdk/index.js';
+export type { StartTelemetryOptions, RunningTelemetry } from './sdk/index.js';
+export { createTelemetryMetricProducer } from './sdk/index.js';
+export { SynchronousContextManager } from './sdk/index.js';
+export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './http/index.js';
+export type { MetricsHandler, MetricsHandlerOptions, MetricsSource } from './http/index.js';
+export { createModelHealthHandler, serializeModelHealth } from './http/index.js';
+export type { ModelHealthHandler, ModelHealthHandlerOptions } from './http/index.js';
+export { toNodeListener, toFetchRequest, writeFetchResponse } from './http/index.js';
+export type { FetchHandler } from './http/index.js';
+export { serializePrometheus, prometheusChunks } from './exposition/index.js';
+export type { SerializeOptions } from './exposition/index.js';
 export {
   serializeOpenMetrics,
   openMetricsChunks,
   acceptsOpenMetrics,
   OPENMETRICS_CONTENT_TYPE,
-} from './exposition/openmetrics-serializer.js';
-export type { ExemplarDataPoint } from './exposition/exemplar-data-point.js';
-export { buildMetricsSummary, HEALTHY_SCORE_THRESHOLD, SUMMARY_CATEGORIES } from './exposition/metrics-summary.js';
-export type {
-  MetricsSummary,
-  ProvidersSummary,
-  BusinessSummary,
-  SummaryCategory,
-} from './exposition/metrics-summary.js';
-export { MetricCategoryIndex, isMetricCategory } from './exposition/metric-categories.js';
-export { StructuredLogger, isLogLevel } from './logs/structured-logger.js';
-export type { StructuredLoggerOptions, LogLevel, LogAttributes } from './logs/structured-logger.js';
-export { BoundedLogRecordProcessor } from './logs/bounded-log-record-processor.js';
-export type { BoundedLogRecordProcessorOptions, LogDropReason } from './logs/bounded-log-record-processor.js';
-export { startHealthServicePoller, HEALTH_SERVICE_ENDPOINTS } from './health-service/index.js';
+} from './exposition/index.js';
+export type { ExemplarDataPoint } from './exposition/index.js';
+export { buildMetricsSummary, HEALTHY_SCORE_THRESHOLD, SUMMARY_CATEGORIES } from './exposition/index.js';
+export type { MetricsSummary, ProvidersSummary, BusinessSummary, SummaryCategory } from './exposition/index.js';
+export { MetricCategoryIndex, isMetricCategory } from './exposition/index.js';
+export { StructuredLogger, isLogLevel } from './logs/index.js';
+export type { StructuredLoggerOptions, LogLevel, LogAttributes } from './logs/index.js';
+export { BoundedLogRecordProcessor } from './logs/index.js';
+export type { BoundedLogRecordProcessorOptions, LogDropReason } from './logs/index.js';
+export { startHealthServicePoller } from './health-service/index.js';
+export { HEALTH_SERVICE_ENDPOINTS } from './health-service/index.js';
 export type {
   HealthServicePoller,
   HealthServicePollerOptions,

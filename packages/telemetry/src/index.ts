@@ -48,8 +48,6 @@ export {
   setTokenEfficiency,
   recordModelInference,
   recordTimeToFirstToken,
-} from './gateway-metrics/model-helpers.js';
-export {
   incrementCostByProvider,
   recordTokensUsed,
   recordTokenUsage,
@@ -57,14 +55,12 @@ export {
   setTrialActiveCount,
   setActiveApiKeys,
   setSubscriptionCount,
-} from './gateway-metrics/business-helpers.js';
-export {
   recordHttpRequest,
   trackHttpRequestInProgress,
   recordDatabaseQuery,
   recordCacheHit,
   recordCacheMiss,
-} from './gateway-metrics/server-helpers.js';
+} from './gateway-metrics/index.js';
 export { recordGenAiOperation } from './genai/genai-helpers.js';
 export type { GenAiOperationRecord } from './genai/genai-metrics.js';
 export { providerHealthScore } from './provider-health/health-score.js';
