@@ -55,6 +55,17 @@ function quickStart(folder) {
   return block[1].replace(/([\w\])])!(?=[\s,);.])/g, '$1');
 }
 
+/**
+ * Shared chunks carry a content hash in their name (`dist/chunk-XSNYTJR5.js`,
+ * `dist/metric-recorder-r1CuXZNh.d.ts`) that changes with every source change; the expected
+ * contents name them with `[hash]` instead.
+ */
+function withoutContentHash(path) {
+  return path
+    .replace(/^dist\/chunk-[A-Z0-9]{8}\./, 'dist/chunk-[hash].')
+    .replace(/-[A-Za-z0-9_-]{8}(\.d\.c?ts)$/, '-[hash]$1');
+}
+
 function freePort() {
   return new Promise((resolvePort, reject) => {
     const server = createServer().once('error', reject);
@@ -110,7 +121,7 @@ try {
       const { stdout } = await execFile(npm, ['pack', '--json', '--pack-destination', tarballs], { cwd: directory });
       const [packed] = JSON.parse(stdout);
       files.push(join(tarballs, packed.filename));
-      contents[packed.name] = packed.files.map((file) => file.path).sort();
+      contents[packed.name] = [...new Set(packed.files.map((file) => withoutContentHash(file.path)))].sort();
       sizes.push(`${packed.name} ${packed.files.length} files, ${(packed.size / 1024).toFixed(0)} KiB`);
     }
     return files.map((file) => file.slice(tarballs.length + 1)).join(', ');

@@ -5,13 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { TelemetryInputError } from '../packages/telemetry/src/index.js';
 import {
-  TelemetryInputError,
   foldModelCall,
   type ModelCall,
   type ModelCallAggregate,
   type ModelHealthStore,
-} from '../packages/telemetry/src/index.js';
+} from '../packages/telemetry/src/model-health/index.js';
 
 export interface ContractStoreFactory {
   /** A store over empty storage (called before every test). */

@@ -4,7 +4,8 @@
 // reuses the TypeScript test harness); writes its figures to BENCH_RESULT_FILE.
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { ModelHealthRecorder, foldModelCall, type ModelCall, type TrackerClock } from '@gatewayz/telemetry';
+import { type TrackerClock } from '@gatewayz/telemetry';
+import { ModelHealthRecorder, foldModelCall, type ModelCall } from '@gatewayz/telemetry/model-health';
 import { SupabaseModelHealthStore, migrationPath } from '@gatewayz/telemetry-supabase';
 import { expect, it } from 'vitest';
 import { startSupabaseStack } from '../../test-support/postgres.js';

@@ -6,7 +6,8 @@
 // and add an indirect call to every contender.
 import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { GatewayTelemetry, LLM_LATENCY_BUCKETS } from '@gatewayz/telemetry';
+import { GatewayTelemetry } from '@gatewayz/telemetry';
+import { LLM_LATENCY_BUCKETS } from '@gatewayz/telemetry/metrics';
 import { createTelemetryMetricProducer } from '@gatewayz/telemetry-node';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import client from 'prom-client';

@@ -929,7 +929,7 @@ function renderProposals(results, targets) {
     out.push(
       `### ${result.title}`,
       '',
-      `Measured: helper ${nsText(result.results.helper.ns.p50)} ns vs prom-client ${nsText(result.results.prom.ns.p50)} ns (p50). The helper path is validation + a nested-Map lookup + a field update; a miss here points at a regression in \`SeriesStore.lookup\` or \`GatewayTelemetry.cellFor\` (\`packages/telemetry/src/series-store.ts\`, \`gateway-telemetry.ts\`): profile with \`node --cpu-prof bench/sections/record-path.mjs ${key}\`.`,
+      `Measured: helper ${nsText(result.results.helper.ns.p50)} ns vs prom-client ${nsText(result.results.prom.ns.p50)} ns (p50). The helper path is validation + a nested-Map lookup + a field update; a miss here points at a regression in \`SeriesStore.lookup\` or \`MetricRecorder.acceptValue\` (\`packages/telemetry/src/metrics/series-store.ts\`, \`metrics/metric-recorder.ts\`): profile with \`node --cpu-prof bench/sections/record-path.mjs ${key}\`.`,
       '',
     );
   }
@@ -950,10 +950,10 @@ function renderProposals(results, targets) {
         (probes
           ? `The SDK call itself dominates: ${nsText(probes.inCellHistogram.nsSdk)} ns in the probe, against ${nsText(probes.inCellHistogram.nsInCell)} ns for the same aggregation done in the cell. `
           : '') +
-        '**Proposal (P2)** — `packages/telemetry/src/series-store.ts` / `gateway-telemetry.ts`: aggregate histograms in the `SeriesCell` like counters (a `Float64Array` of bucket counts, `sum`, `count`; `observe()` = binary search + three writes) and export them as HISTOGRAM data points through the metric producer of P1 instead of `meter.createHistogram`. ' +
+        '**Proposal (P2)** — `packages/telemetry/src/metrics/series-store.ts` / `metric-recorder.ts`: aggregate histograms in the `SeriesCell` like counters (a `Float64Array` of bucket counts, `sum`, `count`; `observe()` = binary search + three writes) and export them as HISTOGRAM data points through the metric producer of P1 instead of `meter.createHistogram`. ' +
         'That makes the helper far cheaper than the raw SDK histogram (the ratio target is then met by a wide margin) and removes the per-call allocation. Exemplars stay beside the cell' +
         (result.results.helperInSpan
-          ? `; inside a sampled span the helper costs ${nsText(result.results.helperInSpan.ns.p50)} ns: \`captureExemplar\` (\`packages/telemetry/src/exemplars.ts\`) rewrites \`value\` and \`timestampSeconds\` of an object-literal slot, which allocates a HeapNumber per write (same V8 behaviour as P5) — make the slot a class instance or keep the numbers in a \`Float64Array\` per series, and read the clock once per observation`
+          ? `; inside a sampled span the helper costs ${nsText(result.results.helperInSpan.ns.p50)} ns: \`captureExemplar\` (\`packages/telemetry/src/metrics/exemplars.ts\`) rewrites \`value\` and \`timestampSeconds\` of an object-literal slot, which allocates a HeapNumber per write (same V8 behaviour as P5) — make the slot a class instance or keep the numbers in a \`Float64Array\` per series, and read the clock once per observation`
           : '') +
         '.',
       '',
@@ -1000,7 +1000,7 @@ function renderProposals(results, targets) {
       }
       out.push(
         facts(key) +
-          'Cells are `class Cell` instances (`packages/telemetry/src/series-store.ts`), so `cell.value += value` updates an in-place double field' +
+          'Cells are `class Cell` instances (`packages/telemetry/src/metrics/series-store.ts`), so `cell.value += value` updates an in-place double field' +
           (probes
             ? ` (probe: ${bytes(probes.doubleField.classBytesPerAdd)}/add on a class instance vs ${bytes(probes.doubleField.literalBytesPerAdd)}/add on an object-literal one)`
             : '') +
@@ -1012,10 +1012,10 @@ function renderProposals(results, targets) {
       const tasks = alloc.results.histogram.tasks;
       out.push(
         facts('histogram') +
-          "With `exportVia: 'producer'` (as `startTelemetry` configures it, and as measured here) `observe()` aggregates in the cell (`packages/telemetry/src/gateway-telemetry.ts`: bucket index, `counts`, `count`, `sum`, `min`, `max` in `cell.histogram`) and does not call the SDK, whose `histogram.record(v, cachedAttrs)` allocates " +
+          "With `exportVia: 'producer'` (as `startTelemetry` configures it, and as measured here) `observe()` aggregates in the cell (`packages/telemetry/src/metrics/metric-recorder.ts`: bucket index, `counts`, `count`, `sum`, `min`, `max` in `cell.histogram`) and does not call the SDK, whose `histogram.record(v, cachedAttrs)` allocates " +
           `${bytes(tasks.otel?.bytesPerCall)}/call here (\`hashAttributes\` on every call). ` +
           (tasks.helperNoExemplars
-            ? `Exemplar capture (\`captureExemplar\`, \`packages/telemetry/src/exemplars.ts\`) outside a sampled span: the helper with \`exemplars: false\` allocates ${bytes(tasks.helperNoExemplars.bytesPerCall)}/call${largestChunk(alloc, tasks.helperNoExemplars)}` +
+            ? `Exemplar capture (\`captureExemplar\`, \`packages/telemetry/src/metrics/exemplars.ts\`) outside a sampled span: the helper with \`exemplars: false\` allocates ${bytes(tasks.helperNoExemplars.bytesPerCall)}/call${largestChunk(alloc, tasks.helperNoExemplars)}` +
               (tasks.helperNoExemplars.bytesPerCall < NO_ALLOCATION_BYTES
                 ? ', so the allocation comes with the exemplar path (`observe()` calling `captureExemplar`, which outside a span returns right after the context lookup).'
                 : '.')
@@ -1045,7 +1045,7 @@ function renderProposals(results, targets) {
           : '') +
         '.',
       '',
-      '**Proposal (P1)** — `packages/telemetry/src/gateway-telemetry.ts`: give `GatewayTelemetry` a `metricProducer()` returning an SDK `MetricProducer` whose `collect()` builds `MetricData` for the helper metrics straight from `SeriesStore.cells` (one data point per cell, reusing `cell.attributes`, shared start/end time; SUM for counters with `isMonotonic`, GAUGE for gauges, HISTOGRAM once P2 lands), and stop creating observable instruments for those metrics when the producer is in use. ' +
+      '**Proposal (P1)** — `packages/telemetry/src/metrics/metric-recorder.ts`: give `GatewayTelemetry` a `metricProducer()` returning an SDK `MetricProducer` whose `collect()` builds `MetricData` for the helper metrics straight from `SeriesStore.cells` (one data point per cell, reusing `cell.attributes`, shared start/end time; SUM for counters with `isMonotonic`, GAUGE for gauges, HISTOGRAM once P2 lands), and stop creating observable instruments for those metrics when the producer is in use. ' +
         "`packages/telemetry-node/src/start-telemetry.ts`: `new PrometheusExporter({ preventServerStart: true, withoutScopeInfo, metricProducers: [telemetry.metricProducer()] })` — `MetricReader.collect()` merges producer output with the SDK's (runtime/host metrics keep going through the SDK). " +
         (probes
           ? `Probe: building ${int(probes.producerCollect.series)} data points from cells takes ${fixed(probes.producerCollect.msP50, 2)} ms, `
@@ -1113,7 +1113,7 @@ function renderProposals(results, targets) {
     out.push(
       '### Label flood',
       '',
-      `Heap grew by ${fixed(flood.heapAfterMb - flood.heapBeforeMb, 1)} MB with ${int(flood.seriesRequests)} series held: check \`SeriesStore.slowLookup\` (overflowed raw values must not be cached) in \`packages/telemetry/src/series-store.ts\`.`,
+      `Heap grew by ${fixed(flood.heapAfterMb - flood.heapBeforeMb, 1)} MB with ${int(flood.seriesRequests)} series held: check \`SeriesStore.slowLookup\` (overflowed raw values must not be cached) in \`packages/telemetry/src/metrics/series-store.ts\`.`,
       '',
     );
   }

@@ -1,7 +1,8 @@
 // Section 4: memory. One contender per process (a fresh heap each time), run with --expose-gc.
 // Usage: node --expose-gc bench/sections/memory.mjs <helpers|otel|prom>-<counter|histogram>
 //        node --expose-gc bench/sections/memory.mjs flood
-import { GatewayTelemetry, LLM_LATENCY_BUCKETS } from '@gatewayz/telemetry';
+import { GatewayTelemetry } from '@gatewayz/telemetry';
+import { LLM_LATENCY_BUCKETS } from '@gatewayz/telemetry/metrics';
 import { createTelemetryMetricProducer } from '@gatewayz/telemetry-node';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import client from 'prom-client';

@@ -1,13 +1,13 @@
 // Section 5: model health. recordModelCall throughput (write-behind recorder if the package exports
 // it, otherwise the store's direct path), the recorder's flush, and one provider health tracker tick
 // over 10,000 models.
-import * as telemetryPackage from '@gatewayz/telemetry';
+import { GatewayTelemetry, startProviderHealthTracker, MODEL_CALL_STATUSES } from '@gatewayz/telemetry';
+import * as modelHealthPackage from '@gatewayz/telemetry/model-health';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BenchReader, compareTasks, emit, log, pick, summarize } from '../lib/common.mjs';
 
-const { GatewayTelemetry, MemoryModelHealthStore, foldModelCall, startProviderHealthTracker, MODEL_CALL_STATUSES } =
-  telemetryPackage;
-const ModelHealthRecorder = telemetryPackage.ModelHealthRecorder;
+const { MemoryModelHealthStore, foldModelCall } = modelHealthPackage;
+const ModelHealthRecorder = modelHealthPackage.ModelHealthRecorder;
 
 const BATCH = 1024;
 const MODELS = pick(10_000, 2_000);

@@ -2,7 +2,7 @@
 // targets that are missed. They use plain JS stand-ins, never the packages' internals, so they keep
 // working while the source changes. Run with --expose-gc and a 128 MB young generation (allocation
 // is measured as in the alloc section: heapUsed delta with no collection inside the window).
-import { LLM_LATENCY_BUCKETS } from '@gatewayz/telemetry';
+import { LLM_LATENCY_BUCKETS } from '@gatewayz/telemetry/metrics';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BenchReader, compareTasks, emit, log, pick } from '../lib/common.mjs';
 

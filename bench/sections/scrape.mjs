@@ -4,7 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { GatewayTelemetry, METRIC_CATALOG, prometheusName } from '@gatewayz/telemetry';
+import { GatewayTelemetry } from '@gatewayz/telemetry';
+import { METRIC_CATALOG, prometheusName } from '@gatewayz/telemetry/metrics';
 import { createMetricsHandler, createTelemetryMetricProducer, serializePrometheus } from '@gatewayz/telemetry-node';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';

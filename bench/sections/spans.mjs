@@ -3,7 +3,7 @@
 // across 200k spans while every export fails, to show the request path does not slow down.
 import { createServer } from 'node:net';
 import { trace } from '@opentelemetry/api';
-import { startGenAiSpan, endGenAiSpan } from '@gatewayz/telemetry';
+import { startGenAiSpan, endGenAiSpan } from '@gatewayz/telemetry/genai';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { emit, log, pick, summarize, yieldToLoop } from '../lib/common.mjs';

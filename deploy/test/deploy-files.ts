@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { catalogEntries, prometheusName } from '../../packages/telemetry/src/catalog.js';
+import { catalogEntries, prometheusName } from '../../packages/telemetry/src/metrics/index.js';
 
 export const DEPLOY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = resolve(DEPLOY_DIR, '..');

@@ -17,11 +17,11 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnomalyDetector } from '../../packages/telemetry/src/anomaly-detector.js';
+import { AnomalyDetector } from '../../packages/telemetry/src/provider-health/index.js';
 import {
   startHealthServicePoller,
   type HealthServicePoller,
-} from '../../packages/telemetry/src/health-service-poller.js';
+} from '../../packages/telemetry-node/src/health-service/index.js';
 import { freePort } from '../../test-support/ports.js';
 import {
   componentAvailable,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ModelPrice } from '@gatewayz/telemetry';
+import type { ModelPrice } from '@gatewayz/telemetry/genai';
 
 /** One upstream provider speaking the OpenAI-compatible API. */
 export interface ProviderConfig {

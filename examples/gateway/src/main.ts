@@ -1,4 +1,5 @@
-import { startHealthServicePoller, type ModelHealthStore } from '@gatewayz/telemetry';
+import { startHealthServicePoller } from '@gatewayz/telemetry-node';
+import { type ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { startTelemetry } from '@gatewayz/telemetry-node';
 import { SupabaseModelHealthStore } from '@gatewayz/telemetry-supabase';
 import {

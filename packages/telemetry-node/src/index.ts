@@ -13,38 +13,50 @@
  * process.once('SIGTERM', () => void telemetry.shutdown());
  * ```
  *
+ * Inside: `sdk/` (startTelemetry, the metric producer, the context manager), `exposition/`
+ * (Prometheus and OpenMetrics serializers, categories, JSON summary), `http/` (the fetch-style
+ * handlers and the `node:http` adapter), `logs/` (structured logger, bounded log processor) and
+ * `health-service/` (the health-service poller, which does HTTP and so lives here, not in the core).
+ *
  * @packageDocumentation
  * @module @gatewayz/telemetry-node
  */
-export { startTelemetry } from './start-telemetry.js';
-export type { StartTelemetryOptions, RunningTelemetry } from './start-telemetry.js';
-export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './metrics-handler.js';
-export type { MetricsHandler, MetricsHandlerOptions, MetricsSource } from './metrics-handler.js';
-export {
-  serializePrometheus,
-  prometheusChunks,
-  POINTS_PER_CHUNK,
-  exposedName,
-  sanitizeName,
-} from './prometheus-serializer.js';
-export type { SerializeOptions } from './prometheus-serializer.js';
-export { buildMetricsSummary, HEALTHY_SCORE_THRESHOLD, SUMMARY_CATEGORIES } from './metrics-summary.js';
-export type { MetricsSummary, ProvidersSummary, BusinessSummary, SummaryCategory } from './metrics-summary.js';
-export { MetricCategoryIndex, isMetricCategory } from './metric-categories.js';
-export { isAuthorized } from './bearer-auth.js';
-export { toNodeListener, toFetchRequest, writeFetchResponse } from './node-adapter.js';
-export type { FetchHandler } from './node-adapter.js';
-export { createModelHealthHandler, serializeModelHealth } from './model-health-handler.js';
-export type { ModelHealthHandler, ModelHealthHandlerOptions } from './model-health-handler.js';
+export { startTelemetry } from './sdk/index.js';
+export type { StartTelemetryOptions, RunningTelemetry } from './sdk/index.js';
+export { createTelemetryMetricProducer } from './sdk/index.js';
+export { SynchronousContextManager } from './sdk/index.js';
+export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './http/index.js';
+export type { MetricsHandler, MetricsHandlerOptions, MetricsSource } from './http/index.js';
+export { createModelHealthHandler, serializeModelHealth } from './http/index.js';
+export type { ModelHealthHandler, ModelHealthHandlerOptions } from './http/index.js';
+export { toNodeListener, toFetchRequest, writeFetchResponse } from './http/index.js';
+export type { FetchHandler } from './http/index.js';
+export { serializePrometheus, prometheusChunks } from './exposition/index.js';
+export type { SerializeOptions } from './exposition/index.js';
 export {
   serializeOpenMetrics,
   openMetricsChunks,
   acceptsOpenMetrics,
   OPENMETRICS_CONTENT_TYPE,
-} from './openmetrics-serializer.js';
-export { StructuredLogger, isLogLevel } from './structured-logger.js';
-export type { StructuredLoggerOptions, LogLevel, LogAttributes } from './structured-logger.js';
-export { BoundedLogRecordProcessor } from './bounded-log-record-processor.js';
-export type { BoundedLogRecordProcessorOptions, LogDropReason } from './bounded-log-record-processor.js';
-export { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
-export { SynchronousContextManager } from './synchronous-context-manager.js';
+} from './exposition/index.js';
+export type { ExemplarDataPoint } from './exposition/index.js';
+export { buildMetricsSummary, HEALTHY_SCORE_THRESHOLD, SUMMARY_CATEGORIES } from './exposition/index.js';
+export type { MetricsSummary, ProvidersSummary, BusinessSummary, SummaryCategory } from './exposition/index.js';
+export { MetricCategoryIndex, isMetricCategory } from './exposition/index.js';
+export { StructuredLogger, isLogLevel } from './logs/index.js';
+export type { StructuredLoggerOptions, LogLevel, LogAttributes } from './logs/index.js';
+export { BoundedLogRecordProcessor } from './logs/index.js';
+export type { BoundedLogRecordProcessorOptions, LogDropReason } from './logs/index.js';
+export { startHealthServicePoller } from './health-service/index.js';
+export { HEALTH_SERVICE_ENDPOINTS } from './health-service/index.js';
+export type {
+  HealthServicePoller,
+  HealthServicePollerOptions,
+  HealthServicePoll,
+  HealthServicePollerSnapshot,
+  HealthServiceEndpoint,
+  HealthServiceEndpointResult,
+  HealthServiceFailureReason,
+  HealthServiceValues,
+  HealthServiceTelemetry,
+} from './health-service/index.js';

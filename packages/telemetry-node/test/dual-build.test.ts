@@ -22,6 +22,10 @@ describe('the built packages load from a scratch project as ESM and as CommonJS'
       join(repository, 'packages', 'telemetry-node'),
       join(project, 'node_modules', '@gatewayz', 'telemetry-node'),
     );
+    symlinkSync(
+      join(repository, 'packages', 'telemetry-supabase'),
+      join(project, 'node_modules', '@gatewayz', 'telemetry-supabase'),
+    );
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
@@ -63,5 +67,49 @@ import { recordProviderResponseTime, incrementCostByProvider } from '@gatewayz/t
 const { recordProviderResponseTime, incrementCostByProvider } = require('@gatewayz/telemetry');`),
     );
     expect(output.trim()).toBe('200 true');
+  });
+
+  it('recognises errors across the ESM and CJS builds loaded side by side with isInstance()', () => {
+    // Each build has its own classes, so instanceof fails across them; the Symbol.for brands do not.
+    const output = run(
+      'both.mjs',
+      `import { createRequire } from 'node:module';
+import * as esm from '@gatewayz/telemetry';
+import * as esmSupabase from '@gatewayz/telemetry-supabase';
+const require = createRequire(import.meta.url);
+const cjs = require('@gatewayz/telemetry');
+const cjsSupabase = require('@gatewayz/telemetry-supabase');
+const thrown = (telemetry) => { try { new telemetry.GatewayTelemetry({ maxSeriesPerMetric: 0 }); } catch (error) { return error; } };
+const fromEsm = thrown(esm);
+const fromCjs = thrown(cjs);
+const supabaseDetails = { code: 'UNAVAILABLE', operation: 'record_model_calls', message: 'down', retryable: true };
+const fromCjsSupabase = new cjsSupabase.SupabaseModelHealthStoreError(supabaseDetails);
+const fromEsmSupabase = new esmSupabase.SupabaseModelHealthStoreError(supabaseDetails);
+console.log(JSON.stringify({
+  distinctClasses: esm.TelemetryError !== cjs.TelemetryError,
+  instanceofAcross: fromCjs instanceof esm.TelemetryError,
+  esmSeesCjs: esm.TelemetryConfigurationError.isInstance(fromCjs) && esm.TelemetryError.isInstance(fromCjs),
+  cjsSeesEsm: cjs.TelemetryConfigurationError.isInstance(fromEsm) && cjs.TelemetryError.isInstance(fromEsm),
+  wrongSubclass: esm.TelemetryInputError.isInstance(fromCjs) || cjs.TelemetryInputError.isInstance(fromEsm),
+  supabase: esmSupabase.SupabaseModelHealthStoreError.isInstance(fromCjsSupabase) &&
+    cjsSupabase.SupabaseModelHealthStoreError.isInstance(fromEsmSupabase) &&
+    esm.TelemetryError.isInstance(fromCjsSupabase) && cjs.TelemetryError.isInstance(fromEsmSupabase),
+  supabaseIsNotConfiguration: esm.TelemetryConfigurationError.isInstance(fromCjsSupabase),
+  names: [fromCjs.name, fromEsm.name, fromCjsSupabase.name],
+  codes: [fromCjs.code, fromEsmSupabase.code],
+}));
+`,
+    );
+    expect(JSON.parse(output)).toEqual({
+      distinctClasses: true,
+      instanceofAcross: false,
+      esmSeesCjs: true,
+      cjsSeesEsm: true,
+      wrongSubclass: false,
+      supabase: true,
+      supabaseIsNotConfiguration: false,
+      names: ['TelemetryConfigurationError', 'TelemetryConfigurationError', 'SupabaseModelHealthStoreError'],
+      codes: ['INVALID_OPTION', 'UNAVAILABLE'],
+    });
   });
 });

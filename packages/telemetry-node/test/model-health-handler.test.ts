@@ -1,4 +1,4 @@
-import { MemoryModelHealthStore, type ModelCall, type ModelHealthStore } from '@gatewayz/telemetry';
+import { MemoryModelHealthStore, type ModelCall, type ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createModelHealthHandler, type ModelHealthHandler } from '../src/index.js';
 

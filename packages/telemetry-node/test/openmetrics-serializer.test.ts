@@ -3,7 +3,7 @@ import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptsOpenMetrics, serializeOpenMetrics } from '../src/index.js';
+import { acceptsOpenMetrics, createTelemetryMetricProducer, serializeOpenMetrics } from '../src/index.js';
 
 class PullReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -26,6 +26,17 @@ function inSpan(traceId: string, spanId: string, sampled: boolean, fn: () => voi
 function setup(options: { exemplars?: boolean } = {}) {
   const reader = new PullReader();
   const telemetry = new GatewayTelemetry({ meterProvider: new MeterProvider({ readers: [reader] }), ...options });
+  return {
+    telemetry,
+    scrape: async () => serializeOpenMetrics((await reader.collect()).resourceMetrics),
+  };
+}
+
+/** Exemplars travel on the data points of the telemetry's metric producer, as `startTelemetry()` wires it. */
+function setupWithProducer(options: { exemplars?: boolean } = {}) {
+  const telemetry = new GatewayTelemetry({ exportVia: 'producer', ...options });
+  const reader = new PullReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
+  new MeterProvider({ readers: [reader] });
   return {
     telemetry,
     scrape: async () => serializeOpenMetrics((await reader.collect()).resourceMetrics),
@@ -70,7 +81,7 @@ describe('serializeOpenMetrics', () => {
   });
 
   it('attaches the latest exemplar of a sampled span to the bucket it fell in, newest wins', async () => {
-    const { telemetry, scrape } = setup();
+    const { telemetry, scrape } = setupWithProducer();
     inSpan(TRACE_A, '00f067aa0ba902b7', true, () => telemetry.recordProviderResponseTime('openai', 0.3));
     inSpan(TRACE_B, 'b7ad6b7169203331', true, () => telemetry.recordProviderResponseTime('openai', 0.4));
     inSpan(TRACE_A, '1111111111111111', true, () => telemetry.recordProviderResponseTime('openai', 4));
@@ -85,11 +96,11 @@ describe('serializeOpenMetrics', () => {
   });
 
   it('captures no exemplar without a span, for an unsampled span, or when turned off', async () => {
-    const first = setup();
+    const first = setupWithProducer();
     first.telemetry.recordProviderResponseTime('openai', 0.3);
     inSpan(TRACE_A, '00f067aa0ba902b7', false, () => first.telemetry.recordProviderResponseTime('openai', 0.3));
     expect(await first.scrape()).not.toContain('trace_id');
-    const off = setup({ exemplars: false });
+    const off = setupWithProducer({ exemplars: false });
     inSpan(TRACE_A, '00f067aa0ba902b7', true, () => off.telemetry.recordProviderResponseTime('openai', 0.3));
     expect(await off.scrape()).not.toContain('trace_id');
   });

@@ -3,8 +3,8 @@ import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetr
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { describe, expect, it } from 'vitest';
+import { POINTS_PER_CHUNK } from '../src/exposition/prometheus-serializer.js';
 import {
-  POINTS_PER_CHUNK,
   createTelemetryMetricProducer,
   openMetricsChunks,
   prometheusChunks,

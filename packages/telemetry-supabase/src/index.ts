@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { ModelHealthRecorder } from '@gatewayz/telemetry';
+ * import { ModelHealthRecorder } from '@gatewayz/telemetry/model-health';
  * import { SupabaseModelHealthStore } from '@gatewayz/telemetry-supabase';
  *
  * const store = new SupabaseModelHealthStore({ url: process.env.SUPABASE_URL!, serviceRoleKey: process.env.SUPABASE_SERVICE_ROLE_KEY! });

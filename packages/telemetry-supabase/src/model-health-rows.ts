@@ -1,11 +1,10 @@
+import { MODEL_CALL_STATUSES, type ModelCallStatus } from '@gatewayz/telemetry';
 import {
-  MODEL_CALL_STATUSES,
   type ModelCallAggregate,
-  type ModelCallStatus,
   type ModelHealthRecord,
   type ModelHealthStats,
   type ProviderHealthSummary,
-} from '@gatewayz/telemetry';
+} from '@gatewayz/telemetry/model-health';
 
 import { invalidResponse } from './postgrest-failure.js';
 

@@ -1,3 +1,5 @@
+import { TelemetryError } from '@gatewayz/telemetry';
+
 /**
  * Machine-readable reason of a {@link SupabaseModelHealthStoreError}.
  *
@@ -13,7 +15,7 @@
  *
  * @example
  * ```ts
- * if (error instanceof SupabaseModelHealthStoreError && error.code === 'NOT_MIGRATED') {
+ * if (SupabaseModelHealthStoreError.isInstance(error) && error.code === 'NOT_MIGRATED') {
  *   console.error('apply', migrationPath(), 'to the database');
  * }
  * ```
@@ -49,6 +51,9 @@ export interface SupabaseModelHealthStoreErrorDetails {
   cause?: unknown;
 }
 
+const MARKER = '@gatewayz/telemetry.error.SupabaseModelHealthStoreError';
+const brand = Symbol.for(MARKER);
+
 /**
  * A `SupabaseModelHealthStore` call failed. `code` says why (see
  * {@link SupabaseModelHealthStoreErrorCode}), `retryable` whether trying again later can succeed.
@@ -59,16 +64,15 @@ export interface SupabaseModelHealthStoreErrorDetails {
  * try {
  *   await store.applyBatch(batch);
  * } catch (error) {
- *   if (error instanceof SupabaseModelHealthStoreError && error.retryable) scheduleRetry(batch);
+ *   if (SupabaseModelHealthStoreError.isInstance(error) && error.retryable) scheduleRetry(batch);
  *   else throw error;
  * }
  * ```
  */
-export class SupabaseModelHealthStoreError extends Error {
+export class SupabaseModelHealthStoreError extends TelemetryError<SupabaseModelHealthStoreErrorCode> {
+  private readonly [brand] = true;
   /** Always `SupabaseModelHealthStoreError`. */
   override readonly name = 'SupabaseModelHealthStoreError';
-  /** Machine-readable reason; see {@link SupabaseModelHealthStoreErrorCode}. */
-  readonly code: SupabaseModelHealthStoreErrorCode;
   /** SQL function called, e.g. `record_model_calls`. */
   readonly operation: string;
   /** HTTP status of the PostgREST answer; 0 when there was none; undefined for `INVALID_RESPONSE`. */
@@ -80,11 +84,15 @@ export class SupabaseModelHealthStoreError extends Error {
 
   /** An error from `details`; `details.cause` becomes the standard `cause`. */
   constructor(details: SupabaseModelHealthStoreErrorDetails) {
-    super(details.message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = details.code;
+    super(details.code, details.message, details.cause === undefined ? undefined : { cause: details.cause });
     this.operation = details.operation;
     this.status = details.status;
     this.databaseCode = details.databaseCode;
     this.retryable = details.retryable;
+  }
+
+  /** Whether `value` is a `SupabaseModelHealthStoreError`, from any build or copy of the package. */
+  static override isInstance(value: unknown): value is SupabaseModelHealthStoreError {
+    return TelemetryError.hasMarker(value, MARKER);
   }
 }

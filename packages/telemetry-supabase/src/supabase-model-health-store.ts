@@ -1,8 +1,6 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { TelemetryConfigurationError, TelemetryInputError, getTelemetry } from '@gatewayz/telemetry';
 import {
-  TelemetryConfigurationError,
-  TelemetryInputError,
-  getTelemetry,
   normaliseModelHealthQuery,
   validateRetentionDays,
   validateUnhealthyQuery,
@@ -13,7 +11,7 @@ import {
   type ModelHealthStats,
   type ModelHealthStore,
   type ProviderHealthSummary,
-} from '@gatewayz/telemetry';
+} from '@gatewayz/telemetry/model-health';
 
 import {
   entryToJson,

@@ -1,10 +1,9 @@
+import { MODEL_CALL_STATUSES, TelemetryInputError } from '@gatewayz/telemetry';
 import {
   MAX_MODEL_HEALTH_NAME_LENGTH,
-  MODEL_CALL_STATUSES,
-  TelemetryInputError,
   type ModelCallAggregate,
   type ModelCallBatch,
-} from '@gatewayz/telemetry';
+} from '@gatewayz/telemetry/model-health';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

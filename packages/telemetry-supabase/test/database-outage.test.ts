@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import type { ModelCallBatch } from '@gatewayz/telemetry';
+import type { ModelCallBatch } from '@gatewayz/telemetry/model-health';
 
 import type { SupabaseTestStack } from '../../../test-support/postgres.js';
 import { SupabaseModelHealthStore, SupabaseModelHealthStoreError } from '../src/index.js';

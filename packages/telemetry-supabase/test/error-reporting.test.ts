@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { createClient } from '@supabase/supabase-js';
+import { TelemetryError } from '@gatewayz/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort } from '../../../test-support/ports.js';
@@ -20,6 +21,8 @@ async function failure(promise: Promise<unknown>): Promise<SupabaseModelHealthSt
     (caught: unknown) => caught,
   );
   expect(error).toBeInstanceOf(SupabaseModelHealthStoreError);
+  expect(error).toBeInstanceOf(TelemetryError);
+  expect(SupabaseModelHealthStoreError.isInstance(error) && TelemetryError.isInstance(error)).toBe(true);
   const storeError = error as SupabaseModelHealthStoreError;
   expect(storeError.message).not.toContain(KEY);
   return storeError;

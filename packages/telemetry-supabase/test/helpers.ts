@@ -7,7 +7,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import { foldModelCall, type ModelCall, type ModelCallAggregate, type ModelCallBatch } from '@gatewayz/telemetry';
+import {
+  foldModelCall,
+  type ModelCall,
+  type ModelCallAggregate,
+  type ModelCallBatch,
+} from '@gatewayz/telemetry/model-health';
 
 import { startSupabaseStack, type SupabaseTestStack } from '../../../test-support/postgres.js';
 import { migrationPath } from '../src/index.js';

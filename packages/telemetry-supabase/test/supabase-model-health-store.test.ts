@@ -4,15 +4,13 @@ import { MeterProvider, MetricReader, type Histogram } from '@opentelemetry/sdk-
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { GatewayTelemetry, TelemetryConfigurationError, TelemetryInputError } from '@gatewayz/telemetry';
 import {
-  GatewayTelemetry,
   MemoryModelHealthStore,
-  TelemetryConfigurationError,
-  TelemetryInputError,
   type ModelCallAggregate,
   type ModelCallBatch,
   type ModelHealthRecord,
-} from '@gatewayz/telemetry';
+} from '@gatewayz/telemetry/model-health';
 
 import { signJwt, type SupabaseTestStack } from '../../../test-support/postgres.js';
 import { SupabaseModelHealthStore, SupabaseModelHealthStoreError, migrationPath } from '../src/index.js';

@@ -1,7 +1,15 @@
 /**
  * Typed OpenTelemetry metric helpers for LLM gateways: provider health, latency, cost, tokens,
- * circuit breakers, model health and the OpenTelemetry GenAI conventions. Depends on
- * `@opentelemetry/api` only; pair it with any OpenTelemetry SDK, or with `@gatewayz/telemetry-node`.
+ * circuit breakers and HTTP/database/cache metrics. Depends on `@opentelemetry/api` only; pair it
+ * with any OpenTelemetry SDK, or with `@gatewayz/telemetry-node`.
+ *
+ * The root entry point carries what an application records with. The optional parts have their
+ * own entry points:
+ * - `@gatewayz/telemetry/model-health`: the model-health contract, recorder and in-memory store
+ * - `@gatewayz/telemetry/provider-health`: health score, tracker, anomaly detector, breaker binding
+ * - `@gatewayz/telemetry/genai`: GenAI spans, pricing and the semantic-convention strings
+ * - `@gatewayz/telemetry/metrics`: the metric catalog, exposition naming and series types (for SDK wiring)
+ * - `@gatewayz/telemetry/scheduling`: the clock and periodic task the background loops share
  *
  * @example
  * ```ts
@@ -14,58 +22,32 @@
  * @packageDocumentation
  * @module @gatewayz/telemetry
  */
-export {
-  METRIC_CATALOG,
-  METRIC_CATEGORIES,
-  CIRCUIT_BREAKER_STATES,
-  MODEL_CALL_STATUSES,
-  TOKEN_TYPES,
-  DEFAULT_METRIC_PREFIX,
-  LLM_LATENCY_BUCKETS,
-  SERVER_LATENCY_BUCKETS,
-  instrumentName,
-  prometheusName,
-  prometheusType,
-  sanitizePrometheusName,
-  catalogEntries,
-} from './catalog.js';
-export type {
-  MetricCategory,
-  MetricKind,
-  MetricDefinition,
-  MetricKey,
-  MetricCatalog,
-  LabelName,
-  LabelsOf,
-  CircuitBreakerState,
-  ModelCallStatus,
-  TokenType,
-} from './catalog.js';
-export { GatewayTelemetry } from './gateway-telemetry.js';
+export { GatewayTelemetry } from './metrics/gateway-telemetry.js';
 export type {
   GatewayTelemetryOptions,
-  GenAiOperationRecord,
   DropReason,
   CounterMetricKey,
   GaugeMetricKey,
   HistogramMetricKey,
   UpDownCounterMetricKey,
-} from './gateway-telemetry.js';
+} from './metrics/recorder-types.js';
+export { getTelemetry, peekTelemetry, configureTelemetry, setTelemetry } from './metrics/shared-telemetry.js';
+export { CIRCUIT_BREAKER_STATES, MODEL_CALL_STATUSES, TOKEN_TYPES } from './metrics/metric-definition.js';
+export type { CircuitBreakerState, ModelCallStatus, TokenType, MetricCategory } from './metrics/metric-definition.js';
+export type { MetricKey, LabelsOf, LabelName } from './metrics/catalog.js';
 export {
-  getTelemetry,
-  peekTelemetry,
-  configureTelemetry,
-  setTelemetry,
   recordProviderResponseTime,
   setProviderHealthScore,
   setProviderAvailability,
   setProviderErrorRate,
   setCircuitBreakerState,
   recordAnomaly,
+} from './provider-health/provider-helpers.js';
+export {
   setModelUptime24h,
   setTokenEfficiency,
   recordModelInference,
-  recordGenAiOperation,
+  recordTimeToFirstToken,
   incrementCostByProvider,
   recordTokensUsed,
   recordTokenUsage,
@@ -78,84 +60,20 @@ export {
   recordDatabaseQuery,
   recordCacheHit,
   recordCacheMiss,
-  recordTimeToFirstToken,
-} from './default-telemetry.js';
-export {
-  providerHealthScore,
-  latencyScore,
-  LATENCY_SCORE_FULL_SECONDS,
-  LATENCY_SCORE_ZERO_SECONDS,
-} from './health-score.js';
-export type { ProviderHealthInputs } from './health-score.js';
-export { startProviderHealthTracker } from './provider-health-tracker.js';
+} from './gateway-metrics/index.js';
+export { recordGenAiOperation } from './genai/genai-helpers.js';
+export type { GenAiOperationRecord } from './genai/genai-metrics.js';
+export { providerHealthScore } from './provider-health/health-score.js';
+export type { ProviderHealthInputs } from './provider-health/health-score.js';
+export { startProviderHealthTracker } from './provider-health/provider-health-tracker.js';
 export type {
   ProviderHealthTracker,
   ProviderHealthTrackerOptions,
   ProviderHealthSnapshot,
-  TrackerClock,
-} from './provider-health-tracker.js';
-export { bindCircuitBreakerMetrics, circuitBreakerStateOf } from './circuit-breaker.js';
-export type { CircuitBreakerLike } from './circuit-breaker.js';
-export { startGenAiSpan, endGenAiSpan } from './genai-span.js';
-export type { GenAiSpanStart, GenAiSpanEnd } from './genai-span.js';
-export { PricingTable } from './pricing.js';
-export type { ModelPrice, PricingTableInput, UsageForPricing } from './pricing.js';
-export type {
-  ModelHealthRecord,
-  ModelHealthSource,
-  ModelHealthStore,
-  ModelCallAggregate,
-  ModelCallBatch,
-  ModelHealthQuery,
-  ModelHealthPage,
-  ModelHealthStats,
-  ProviderHealthSummary,
-} from './model-health.js';
-export {
-  MemoryModelHealthStore,
-  validateModelCall,
-  foldModelCall,
-  normaliseModelHealthQuery,
-  validateUnhealthyQuery,
-  validateRetentionDays,
-  MAX_ERROR_MESSAGE_LENGTH,
-  MAX_MODEL_HEALTH_NAME_LENGTH,
-  DEFAULT_MODEL_HEALTH_PAGE_SIZE,
-  MAX_MODEL_HEALTH_PAGE_SIZE,
-} from './memory-model-health-store.js';
-export type { ModelCall } from './memory-model-health-store.js';
+} from './provider-health/provider-health-tracker.js';
+export { bindCircuitBreakerMetrics } from './provider-health/circuit-breaker.js';
+export type { CircuitBreakerLike } from './provider-health/circuit-breaker.js';
+export type { TrackerClock } from './scheduling/periodic-task.js';
 export { TelemetryError, TelemetryConfigurationError, TelemetryInputError } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
-export { OVERFLOW_LABEL_VALUE } from './series-store.js';
-export type { SeriesCell, HistogramState } from './series-store.js';
-export * as semconv from './semconv.js';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
-export { renderMetricsMarkdown } from './metrics-markdown.js';
-export type { MetricsMarkdownOptions } from './metrics-markdown.js';
-export { ModelHealthRecorder } from './model-health-recorder.js';
-export type { ModelHealthRecorderOptions, ModelHealthRecorderCloseResult } from './model-health-recorder.js';
-export { exemplarsFor } from './exemplars.js';
-export type { Exemplar, ExemplarSlots } from './exemplars.js';
-export { startHealthServicePoller, HEALTH_SERVICE_ENDPOINTS } from './health-service-poller.js';
-export type {
-  HealthServicePoller,
-  HealthServicePollerOptions,
-  HealthServicePoll,
-  HealthServicePollerSnapshot,
-  HealthServiceEndpoint,
-  HealthServiceEndpointResult,
-  HealthServiceFailureReason,
-  HealthServiceValues,
-  HealthServiceTelemetry,
-} from './health-service-poller.js';
-export { AnomalyDetector, ANOMALY_TYPES } from './anomaly-detector.js';
-export type {
-  AnomalyType,
-  AnomalyObservation,
-  AnomalyDetectorOptions,
-  LatencySpikeOptions,
-  ErrorSurgeOptions,
-  DetectedAnomaly,
-  ProviderAnomalyStats,
-  AnomalyWindowFigures,
-} from './anomaly-detector.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AnomalyDetector, type AnomalyDetectorOptions, type DetectedAnomaly } from '../src/anomaly-detector.js';
+import { AnomalyDetector, type AnomalyDetectorOptions, type DetectedAnomaly } from '../src/provider-health/index.js';
 import { TelemetryConfigurationError } from '../src/errors.js';
 import { CollectingDiagLogger, createTelemetry, type MetricsHarness } from './helpers.js';
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayTelemetry, OVERFLOW_LABEL_VALUE } from '../src/index.js';
+import { GatewayTelemetry } from '../src/index.js';
+import { OVERFLOW_LABEL_VALUE } from '../src/metrics/index.js';
 import { CollectingDiagLogger, createTelemetry, type MetricsHarness } from './helpers.js';
 
 const OVERFLOW = 'gatewayz_telemetry_label_overflow';

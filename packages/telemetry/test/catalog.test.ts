@@ -1,21 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { CIRCUIT_BREAKER_STATES, MODEL_CALL_STATUSES, TOKEN_TYPES, type MetricKey } from '../src/index.js';
+import { semconv } from '../src/genai/index.js';
 import {
-  CIRCUIT_BREAKER_STATES,
   DEFAULT_METRIC_PREFIX,
   LLM_LATENCY_BUCKETS,
   METRIC_CATALOG,
   METRIC_CATEGORIES,
-  MODEL_CALL_STATUSES,
   SERVER_LATENCY_BUCKETS,
-  TOKEN_TYPES,
   catalogEntries,
   instrumentName,
   prometheusName,
   prometheusType,
   sanitizePrometheusName,
-  semconv,
-  type MetricKey,
-} from '../src/index.js';
+} from '../src/metrics/index.js';
 import { createTelemetry } from './helpers.js';
 
 /** The exposed Prometheus names the seeds and dashboards depend on (DESIGN §1). */

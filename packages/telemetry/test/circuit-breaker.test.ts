@@ -3,12 +3,12 @@ import CircuitBreaker from 'opossum';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   bindCircuitBreakerMetrics,
-  circuitBreakerStateOf,
   getTelemetry,
   setTelemetry,
   type CircuitBreakerLike,
   type CircuitBreakerState,
 } from '../src/index.js';
+import { circuitBreakerStateOf } from '../src/provider-health/index.js';
 import { createTelemetry, type CollectedMetrics, type MetricsHarness } from './helpers.js';
 
 const STATE_METRIC = 'gatewayz_circuit_breaker_state';

@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   GatewayTelemetry,
-  MemoryModelHealthStore,
-  PricingTable,
   TelemetryConfigurationError,
   TelemetryError,
   TelemetryInputError,
   startProviderHealthTracker,
   type GatewayTelemetryOptions,
-  type ModelHealthSource,
 } from '../src/index.js';
+import { MemoryModelHealthStore, type ModelHealthSource } from '../src/model-health/index.js';
+import { PricingTable } from '../src/genai/index.js';
 import { ManualClock } from './helpers.js';
 
 function configurationError(run: () => unknown): TelemetryConfigurationError {
@@ -120,8 +119,47 @@ describe('TelemetryInputError', () => {
   });
 
   it('TelemetryError has its own name and code', () => {
-    const error = new TelemetryError('UNKNOWN_METRIC', 'no such metric');
+    const error = new TelemetryError('INVALID_OPTION', 'no such option');
     expect(error.name).toBe('TelemetryError');
-    expect(error.code).toBe('UNKNOWN_METRIC');
+    expect(error.code).toBe('INVALID_OPTION');
+  });
+});
+
+describe('isInstance(): errors recognised by their Symbol.for brand', () => {
+  it('recognises each class and its subclasses, and nothing else', () => {
+    const configuration = new TelemetryConfigurationError('prefix', 'bad');
+    const input = new TelemetryInputError('metric', 'out_of_range', 'bad');
+    expect(TelemetryError.isInstance(configuration)).toBe(true);
+    expect(TelemetryError.isInstance(input)).toBe(true);
+    expect(TelemetryConfigurationError.isInstance(configuration)).toBe(true);
+    expect(TelemetryConfigurationError.isInstance(input)).toBe(false);
+    expect(TelemetryInputError.isInstance(input)).toBe(true);
+    expect(TelemetryInputError.isInstance(configuration)).toBe(false);
+    for (const other of [
+      new Error('plain'),
+      undefined,
+      null,
+      'TelemetryError',
+      { name: 'TelemetryError', code: 'INVALID_OPTION' },
+    ]) {
+      expect(TelemetryError.isInstance(other)).toBe(false);
+    }
+  });
+
+  it('recognises an error of another copy of the package, which instanceof does not', () => {
+    // What a second copy (the CJS build next to the ESM one, or another version) creates: another
+    // class, the same brands. packages/telemetry-node/test/dual-build.test.ts checks the real builds.
+    const errorBrand = Symbol.for('@gatewayz/telemetry.error');
+    const configurationBrand = Symbol.for('@gatewayz/telemetry.error.TelemetryConfigurationError');
+    class OtherCopyError extends Error {
+      readonly code = 'INVALID_OPTION';
+      readonly [errorBrand] = true;
+      readonly [configurationBrand] = true;
+    }
+    const foreign = new OtherCopyError('from another copy');
+    expect(foreign).not.toBeInstanceOf(TelemetryError);
+    expect(TelemetryError.isInstance(foreign)).toBe(true);
+    expect(TelemetryConfigurationError.isInstance(foreign)).toBe(true);
+    expect(TelemetryInputError.isInstance(foreign)).toBe(false);
   });
 });

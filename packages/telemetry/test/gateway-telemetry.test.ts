@@ -1,6 +1,6 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/index.js';
+import { LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/metrics/index.js';
 import { bucketCount, createTelemetry, type MetricsHarness } from './helpers.js';
 
 const harnesses: MetricsHarness[] = [];
@@ -375,5 +375,70 @@ describe('GatewayTelemetry generic API', () => {
     second.telemetry.incrementCostByProvider('openai', 5);
     expect((await first.collect()).value('gatewayz_cost_by_provider', { provider: 'openai' })).toBe(1);
     expect((await second.collect()).value('gatewayz_cost_by_provider', { provider: 'openai' })).toBe(5);
+  });
+});
+
+describe('GatewayTelemetry continueFrom', () => {
+  it('starts from an unbound instance: its options, series, token totals and exemplars', async () => {
+    const { GatewayTelemetry, TelemetryConfigurationError } = await import('../src/index.js');
+    const { ROOT_CONTEXT, TraceFlags, context, trace } = await import('@opentelemetry/api');
+    const earlier = new GatewayTelemetry({ exportVia: 'producer', prefix: 'acme_', maxSeriesPerMetric: 3 });
+    earlier.incrementCostByProvider('openai', 0.25);
+    earlier.setCircuitBreakerState('openai', 'half_open');
+    earlier.recordTokenUsage('openai', 'gpt-4o-mini', 100, 50);
+    // Exemplar capture reads the active span from the context: a minimal synchronous context manager.
+    let active = ROOT_CONTEXT;
+    context.setGlobalContextManager({
+      active: () => active,
+      with: (next, fn, thisArg, ...args) => {
+        const previous = active;
+        active = next;
+        try {
+          return fn.call(thisArg, ...args);
+        } finally {
+          active = previous;
+        }
+      },
+      bind: (_context, target) => target,
+      enable() {
+        return this;
+      },
+      disable() {
+        return this;
+      },
+    });
+    const spanContext = {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.SAMPLED,
+    };
+    try {
+      context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () =>
+        earlier.recordProviderResponseTime('openai', 0.3),
+      );
+    } finally {
+      context.disable();
+    }
+
+    const later = new GatewayTelemetry({ exportVia: 'producer', continueFrom: earlier });
+    expect(later.prefix).toBe('acme_');
+    expect(later.maxSeriesPerMetric).toBe(3);
+    expect(later.startTimeMs).toBe(earlier.startTimeMs);
+    expect(later.currentValue('costByProvider', { provider: 'openai' })).toBe(0.25);
+    expect(later.currentValue('circuitBreakerState', { provider: 'openai', state: 'half_open' })).toBe(1);
+    later.incrementCostByProvider('openai', 0.5);
+    later.recordTokenUsage('openai', 'gpt-4o-mini', 100, 150);
+    expect(later.currentValue('costByProvider', { provider: 'openai' })).toBe(0.75);
+    expect(later.currentValue('tokenEfficiency', { model: 'gpt-4o-mini' })).toBe(1); // (50 + 150) / (100 + 100)
+    expect(earlier.currentValue('costByProvider', { provider: 'openai' })).toBe(0.25);
+    const histogram = later.exportableMetrics().find((metric) => metric.name === 'provider_response_time_seconds');
+    const cell = histogram?.cells[0];
+    expect(cell?.histogram?.count).toBe(1);
+    expect(cell?.exemplars?.slots.filter((slot) => slot !== undefined).map((slot) => slot?.spanId)).toEqual([
+      '00f067aa0ba902b7',
+    ]);
+
+    const { telemetry: bound } = setup();
+    expect(() => new GatewayTelemetry({ continueFrom: bound })).toThrow(TelemetryConfigurationError);
   });
 });

@@ -2,7 +2,8 @@ import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { endGenAiSpan, semconv, startGenAiSpan, type GenAiOperationRecord } from '../src/index.js';
+import { type GenAiOperationRecord } from '../src/index.js';
+import { endGenAiSpan, semconv, startGenAiSpan } from '../src/genai/index.js';
 import { bucketCount, createTelemetry, type MetricsHarness } from './helpers.js';
 
 let exporter: InMemorySpanExporter;

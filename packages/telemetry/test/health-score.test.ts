@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  LATENCY_SCORE_FULL_SECONDS,
-  LATENCY_SCORE_ZERO_SECONDS,
-  latencyScore,
-  providerHealthScore,
-} from '../src/index.js';
+import { providerHealthScore } from '../src/index.js';
+import { LATENCY_SCORE_FULL_SECONDS, LATENCY_SCORE_ZERO_SECONDS, latencyScore } from '../src/provider-health/index.js';
 
 describe('latencyScore', () => {
   it('uses the 2 s / 10 s thresholds of seed 000', () => {

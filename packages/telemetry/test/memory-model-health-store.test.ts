@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { TelemetryInputError } from '../src/index.js';
 import {
   MAX_ERROR_MESSAGE_LENGTH,
   MemoryModelHealthStore,
   foldModelCall,
-  TelemetryInputError,
   validateModelCall,
   type ModelCall,
-} from '../src/index.js';
+} from '../src/model-health/index.js';
 
 const call = (overrides: Partial<ModelCall> = {}): ModelCall => ({
   provider: 'openai',

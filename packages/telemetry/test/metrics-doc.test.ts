@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { METRIC_CATALOG, prometheusName, renderMetricsMarkdown, type MetricDefinition } from '../src/index.js';
+import { METRIC_CATALOG, prometheusName, renderMetricsMarkdown, type MetricDefinition } from '../src/metrics/index.js';
 
 const docPath = join(__dirname, '..', '..', '..', 'docs', 'metrics.md');
 

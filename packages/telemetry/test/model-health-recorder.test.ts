@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { TelemetryConfigurationError, TelemetryInputError } from '../src/index.js';
 import {
   MemoryModelHealthStore,
   ModelHealthRecorder,
-  TelemetryConfigurationError,
-  TelemetryInputError,
   type ModelCall,
   type ModelCallBatch,
   type ModelHealthStore,
-} from '../src/index.js';
+} from '../src/model-health/index.js';
 import { ManualClock, createTelemetry } from './helpers.js';
 
 const call = (overrides: Partial<ModelCall> = {}): ModelCall => ({

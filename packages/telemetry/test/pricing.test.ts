@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PricingTable, TelemetryConfigurationError, type ModelPrice } from '../src/index.js';
+import { TelemetryConfigurationError } from '../src/index.js';
+import { PricingTable, type ModelPrice } from '../src/genai/index.js';
 
 const table = new PricingTable({
   openai: {

@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  MemoryModelHealthStore,
   getTelemetry,
   setTelemetry,
   startProviderHealthTracker,
   type ModelCallStatus,
-  type ModelHealthRecord,
-  type ModelHealthSource,
   type ProviderHealthTracker,
 } from '../src/index.js';
+import { MemoryModelHealthStore, type ModelHealthRecord, type ModelHealthSource } from '../src/model-health/index.js';
 import {
   CollectingDiagLogger,
   ManualClock,

@@ -1,5 +1,6 @@
 import type { Span } from '@opentelemetry/api';
-import type { ModelCall, ModelCallStatus } from '@gatewayz/telemetry';
+import type { ModelCallStatus } from '@gatewayz/telemetry';
+import type { ModelCall } from '@gatewayz/telemetry/model-health';
 import type { ProviderConfig } from '../config.js';
 
 export type Operation = 'chat' | 'image_generation';

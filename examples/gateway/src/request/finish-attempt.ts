@@ -1,5 +1,7 @@
 import { context as contextApi, type Context, type Span } from '@opentelemetry/api';
-import { endGenAiSpan, type AnomalyDetector, type GatewayTelemetry, type PricingTable } from '@gatewayz/telemetry';
+import type { GatewayTelemetry } from '@gatewayz/telemetry';
+import { endGenAiSpan, type PricingTable } from '@gatewayz/telemetry/genai';
+import type { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import type { AttemptCompletion, ModelCallSink, Operation } from './attempt.js';
 

@@ -1,5 +1,5 @@
 import { propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
-import { startGenAiSpan } from '@gatewayz/telemetry';
+import { startGenAiSpan } from '@gatewayz/telemetry/genai';
 import { ApiError } from '../protocol/openai-errors.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';

@@ -1,6 +1,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context as OtelContext } from '@opentelemetry/api';
-import type { ModelHealthStore, ProviderHealthTracker } from '@gatewayz/telemetry';
+import type { ProviderHealthTracker } from '@gatewayz/telemetry';
+import type { ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import type { RunningTelemetry, StructuredLogger } from '@gatewayz/telemetry-node';
 import type { GatewayConfig } from '../config.js';
 import type { ProviderRouter } from '../providers/provider-router.js';

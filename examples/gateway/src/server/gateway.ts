@@ -1,13 +1,8 @@
 import type { Hono } from 'hono';
-import {
-  AnomalyDetector,
-  MemoryModelHealthStore,
-  ModelHealthRecorder,
-  PricingTable,
-  startProviderHealthTracker,
-  type ModelHealthStore,
-  type ProviderHealthTracker,
-} from '@gatewayz/telemetry';
+import { startProviderHealthTracker, type ProviderHealthTracker } from '@gatewayz/telemetry';
+import { PricingTable } from '@gatewayz/telemetry/genai';
+import { MemoryModelHealthStore, ModelHealthRecorder, type ModelHealthStore } from '@gatewayz/telemetry/model-health';
+import { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
 import type { RunningTelemetry } from '@gatewayz/telemetry-node';
 import type { GatewayConfig } from '../config.js';
 import { ProviderRouter } from '../providers/provider-router.js';

@@ -1,0 +1,168 @@
+import { escapePrometheusText, type Exemplar } from '@gatewayz/telemetry/metrics';
+import { DataPointType, type DataPoint, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import type { ExemplarDataPoint } from './exemplar-data-point.js';
+import type { SerializeOptions } from './prometheus-serializer.js';
+import {
+  POINTS_PER_CHUNK,
+  baseName,
+  formatLabels,
+  formatValue,
+  isCounter,
+  joinLabels,
+  metricTypeOf,
+} from './prometheus-serializer.js';
+
+/**
+ * `Content-Type` of the OpenMetrics 1.0 text format, sent when the `Accept` header asks for it.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(200, { 'content-type': OPENMETRICS_CONTENT_TYPE }).end(serializeOpenMetrics(resourceMetrics));
+ * ```
+ */
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+/**
+ * Whether an `Accept` header asks for OpenMetrics (as Prometheus does when it can).
+ *
+ * @example
+ * ```ts
+ * const openMetrics = acceptsOpenMetrics(request.headers.get('accept'));
+ * const body = openMetrics ? serializeOpenMetrics(resourceMetrics) : serializePrometheus(resourceMetrics);
+ * ```
+ */
+export function acceptsOpenMetrics(accept: string | null): boolean {
+  return accept !== null && /application\/openmetrics-text/i.test(accept);
+}
+
+function familyName(metric: MetricData): string {
+  const name = baseName(metric);
+  // A counter family is named without `_total`; its sample carries the suffix.
+  return isCounter(metric) && name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
+}
+
+function braced(labels: string): string {
+  return labels.length > 0 ? `{${labels}}` : '';
+}
+
+function seconds(hrTime: DataPoint<unknown>['startTime']): string {
+  return formatValue(hrTimeToMilliseconds(hrTime) / 1000);
+}
+
+/** OpenMetrics wants floats in `le` written as floats: `1.0`, not `1`. */
+function leValue(bound: number): string {
+  if (bound === Infinity) return '+Inf';
+  const text = String(bound);
+  return /[.eE]/.test(text) ? text : `${text}.0`;
+}
+
+function exemplarSuffix(exemplar: Exemplar | undefined): string {
+  if (exemplar === undefined) return '';
+  return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${formatValue(exemplar.value)} ${exemplar.timestampSeconds.toFixed(3)}`;
+}
+
+function* familyChunks(metric: MetricData, name: string, scopeLabels: string): Generator<string> {
+  const type = metricTypeOf(metric, 'unknown');
+  let text = `# TYPE ${name} ${type}\n# HELP ${name} ${escapePrometheusText(metric.descriptor.description || 'description missing')}\n`;
+  let points = 0;
+  if (metric.dataPointType === DataPointType.HISTOGRAM) {
+    for (const point of metric.dataPoints) {
+      if (++points % POINTS_PER_CHUNK === 0) {
+        yield text;
+        text = '';
+      }
+      const histogram = point.value;
+      const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+      const exemplars = (point as ExemplarDataPoint).exemplars;
+      const prefix = labels.length > 0 ? `${name}_bucket{${labels},le="` : `${name}_bucket{le="`;
+      const { boundaries, counts } = histogram.buckets;
+      let cumulative = 0;
+      for (let index = 0; index < counts.length; index++) {
+        cumulative += counts[index] as number;
+        const upper = index < boundaries.length ? (boundaries[index] as number) : Infinity;
+        // Exemplars follow the catalog's buckets; only attach them when the SDK used the same ones.
+        const exemplar =
+          exemplars !== undefined && exemplars.boundaries.length === boundaries.length
+            ? exemplars.slots[index]
+            : undefined;
+        text += `${prefix}${leValue(upper)}"} ${formatValue(cumulative)}${exemplarSuffix(exemplar)}\n`;
+        if (upper === Infinity) break;
+      }
+      if (boundaries.length >= counts.length) text += `${prefix}+Inf"} ${formatValue(cumulative)}\n`;
+      text += `${name}_count${braced(labels)} ${formatValue(histogram.count)}\n`;
+      if (histogram.sum !== undefined) text += `${name}_sum${braced(labels)} ${formatValue(histogram.sum)}\n`;
+      text += `${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;
+    }
+    if (text !== '') yield text;
+    return;
+  }
+  for (const point of metric.dataPoints as Array<DataPoint<number>>) {
+    if (++points % POINTS_PER_CHUNK === 0) {
+      yield text;
+      text = '';
+    }
+    const labels = braced(joinLabels(formatLabels(point.attributes), scopeLabels));
+    if (type === 'counter') {
+      text += `${name}_total${labels} ${formatValue(point.value)}\n`;
+      text += `${name}_created${labels} ${seconds(point.startTime)}\n`;
+    } else {
+      text += `${name}${labels} ${formatValue(point.value)}\n`;
+    }
+  }
+  if (text !== '') yield text;
+}
+
+/**
+ * Serialise collected metrics in the OpenMetrics 1.0 text format: counters as `_total` with
+ * `_created`, histograms with `_created` and, per bucket, the latest exemplar captured inside a
+ * sampled span (`# {trace_id="…",span_id="…"} value timestamp`), `target_info` as an info metric,
+ * and the closing `# EOF`. When several scopes define the same family, the first one wins.
+ *
+ * @example
+ * ```ts
+ * const { resourceMetrics } = await exporter.collect();
+ * res.writeHead(200, { 'content-type': OPENMETRICS_CONTENT_TYPE }).end(serializeOpenMetrics(resourceMetrics));
+ * ```
+ */
+export function serializeOpenMetrics(resourceMetrics: ResourceMetrics, options: SerializeOptions = {}): string {
+  return [...openMetricsChunks(resourceMetrics, options)].join('');
+}
+
+/**
+ * The exposition of `serializeOpenMetrics` in pieces of at most `POINTS_PER_CHUNK` data points.
+ *
+ * @example
+ * ```ts
+ * for (const chunk of openMetricsChunks(resourceMetrics, { filter: index.filterFor('models') })) {
+ *   if (!res.write(chunk)) await once(res, 'drain');
+ * }
+ * res.end();
+ * ```
+ */
+export function* openMetricsChunks(
+  resourceMetrics: ResourceMetrics,
+  options: SerializeOptions = {},
+): Generator<string> {
+  if (!options.withoutTargetInfo) {
+    yield `# TYPE target info\n# HELP target Target metadata\ntarget_info${braced(formatLabels(resourceMetrics.resource.attributes))} 1\n`;
+  }
+  const seen = new Set<string>();
+  for (const scopeMetrics of resourceMetrics.scopeMetrics) {
+    let scopeLabels = '';
+    if (options.withScopeInfo) {
+      const attributes: Record<string, string> = { otel_scope_name: scopeMetrics.scope.name };
+      if (scopeMetrics.scope.version) attributes['otel_scope_version'] = scopeMetrics.scope.version;
+      scopeLabels = formatLabels(attributes);
+    }
+    for (const metric of scopeMetrics.metrics) {
+      if (options.filter !== undefined && !options.filter(metric.descriptor.name)) continue;
+      // OpenMetrics forbids a family appearing twice; the first scope to define a name wins.
+      const name = familyName(metric);
+      if (name === '' || name === '_' || seen.has(name)) continue;
+      seen.add(name);
+      yield* familyChunks(metric, name, scopeLabels);
+    }
+  }
+  yield '# EOF\n';
+}

@@ -1,0 +1,217 @@
+import { diag } from '@opentelemetry/api';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { type MetricCategory } from '@gatewayz/telemetry';
+import { DEFAULT_METRIC_PREFIX, renderMetricsMarkdown } from '@gatewayz/telemetry/metrics';
+import { isAuthorized } from './bearer-auth.js';
+import { MetricCategoryIndex, isMetricCategory } from '../exposition/metric-categories.js';
+import { SUMMARY_CATEGORIES, buildMetricsSummary, type SummaryCategory } from '../exposition/metrics-summary.js';
+import {
+  OPENMETRICS_CONTENT_TYPE,
+  acceptsOpenMetrics,
+  openMetricsChunks,
+} from '../exposition/openmetrics-serializer.js';
+import { prometheusChunks } from '../exposition/prometheus-serializer.js';
+import { jsonError } from './json-error.js';
+
+// The metrics endpoints have always typed every error, 5xx included, as `invalid_request_error`.
+const CLIENT_ERROR_TYPE = { type: 'invalid_request_error' } as const;
+
+/**
+ * Anything that can collect metrics on demand: a `PrometheusExporter` or any `MetricReader`.
+ *
+ * @example
+ * ```ts
+ * const source: MetricsSource = new PrometheusExporter({ preventServerStart: true });
+ * const handler = createMetricsHandler({ source });
+ * ```
+ */
+export interface MetricsSource {
+  /**
+   * Collect every metric once; errors reported next to the data are logged through `diag` and the
+   * data still served. A rejection makes the endpoint answer 500.
+   */
+  collect(): Promise<{ resourceMetrics: ResourceMetrics; errors: unknown[] }>;
+}
+
+/**
+ * Options of {@link createMetricsHandler}.
+ *
+ * @example
+ * ```ts
+ * const options: MetricsHandlerOptions = { source: exporter, prefix: 'gatewayz_', token: process.env.METRICS_TOKEN };
+ * const handler = createMetricsHandler(options);
+ * ```
+ */
+export interface MetricsHandlerOptions {
+  /** Where metrics come from; `undefined` when telemetry is disabled (endpoints answer 503). */
+  source: MetricsSource | undefined;
+  /** Prefix of prefixed catalog metrics. Default `gatewayz_`. */
+  prefix?: string;
+  /** When set, every endpoint requires `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Add `otel_scope_name`/`otel_scope_version` labels. Default false. */
+  withScopeInfo?: boolean;
+  /** Message served with the 503 when `source` is undefined. */
+  disabledReason?: string;
+}
+
+/**
+ * A fetch-style handler for the metrics endpoints, plus a route test for mounting it.
+ *
+ * @example
+ * ```ts
+ * const handler: MetricsHandler = createMetricsHandler({ source: exporter });
+ * const listener = toNodeListener(handler);
+ * http.createServer((req, res) => {
+ *   if (handler.handles(new URL(req.url ?? '/', 'http://localhost').pathname)) listener(req, res);
+ *   else res.writeHead(404).end();
+ * });
+ * ```
+ */
+export interface MetricsHandler {
+  (request: Request): Promise<Response>;
+  /**
+   * Whether a path is one of the metrics endpoints: `/metrics` or any `/prometheus/metrics/{name}`
+   * (an unknown name is then answered 404 by the handler).
+   */
+  handles(pathname: string): boolean;
+}
+
+/**
+ * `Content-Type` of the Prometheus text exposition format 0.0.4, which the metrics endpoints send
+ * unless the `Accept` header asks for OpenMetrics.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(serializePrometheus(resourceMetrics));
+ * ```
+ */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+const CATEGORY_PATH = /^\/prometheus\/metrics\/([a-z_]+)\/?$/;
+
+/**
+ * A response body written piece by piece, yielding to the event loop between pieces, so serialising
+ * a large registry never blocks other requests for long.
+ */
+function streamChunks(chunks: Iterator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (started) await new Promise<void>((resolve) => setImmediate(resolve));
+      started = true;
+      try {
+        const next = chunks.next();
+        if (next.done === true) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (error) {
+        diag.error('@gatewayz/telemetry-node: serialising metrics failed', error);
+        controller.error(error);
+      }
+    },
+  });
+}
+
+/**
+ * Create the handler for `/metrics`, `/prometheus/metrics/{all,system,providers,models,business,performance}`,
+ * `/prometheus/metrics/summary` and `/prometheus/metrics/docs`. It is a plain
+ * `(Request) => Promise<Response>`; use `toNodeListener` to serve it from `node:http`. The
+ * `health_service` category is served too, and expositions are OpenMetrics 1.0 when the `Accept`
+ * header asks for it.
+ *
+ * Errors are JSON `{ "error": { message, type: "invalid_request_error", code, param } }`: 404
+ * (`not_found`) for other paths and unknown categories, 405 (`method_not_allowed`, with `Allow`)
+ * for methods other than GET and HEAD, 401 (`unauthorized`, with `WWW-Authenticate`) without the
+ * configured bearer token, 400 (`invalid_parameter`) for an unknown summary `?category=`, 503
+ * (`telemetry_disabled`) when `source` is undefined (the docs endpoint still answers), and 500
+ * (`collection_failed`) when collecting fails.
+ *
+ * @example
+ * ```ts
+ * const handler = createMetricsHandler({ source: prometheusExporter, token: process.env.METRICS_TOKEN });
+ * const response = await handler(new Request('http://localhost/prometheus/metrics/providers'));
+ * ```
+ */
+export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHandler {
+  const prefix = options.prefix ?? DEFAULT_METRIC_PREFIX;
+  const index = new MetricCategoryIndex(prefix);
+  let docs: string | undefined;
+
+  const collect = async (): Promise<ResourceMetrics> => {
+    const { resourceMetrics, errors } = await (options.source as MetricsSource).collect();
+    if (errors.length > 0) diag.error('@gatewayz/telemetry-node: errors while collecting metrics', ...errors);
+    return resourceMetrics;
+  };
+
+  const exposition = async (category: MetricCategory | 'all', accept: string | null): Promise<Response> => {
+    const serializeOptions = { filter: index.filterFor(category), withScopeInfo: options.withScopeInfo ?? false };
+    const resourceMetrics = await collect();
+    const openMetrics = acceptsOpenMetrics(accept);
+    const chunks = openMetrics
+      ? openMetricsChunks(resourceMetrics, serializeOptions)
+      : prometheusChunks(resourceMetrics, serializeOptions);
+    return new Response(streamChunks(chunks), {
+      status: 200,
+      headers: { 'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, vary: 'accept' },
+    });
+  };
+
+  const handler = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    if (!handles(path)) return jsonError(404, `No metrics endpoint at ${path}`, 'not_found');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const response = jsonError(405, `Method ${request.method} not allowed; use GET`, 'method_not_allowed');
+      response.headers.set('allow', 'GET, HEAD');
+      return response;
+    }
+    if (options.token !== undefined && !isAuthorized(request.headers.get('authorization'), options.token)) {
+      const response = jsonError(401, 'Missing or invalid bearer token for the metrics endpoints', 'unauthorized');
+      response.headers.set('www-authenticate', 'Bearer realm="metrics"');
+      return response;
+    }
+    if (path === '/prometheus/metrics/docs' || path === '/prometheus/metrics/docs/') {
+      docs ??= renderMetricsMarkdown({ prefix, baseUrl: url.origin });
+      return new Response(docs, { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' } });
+    }
+    if (options.source === undefined) {
+      return jsonError(503, options.disabledReason ?? 'Telemetry is disabled', 'telemetry_disabled', CLIENT_ERROR_TYPE);
+    }
+    try {
+      const accept = request.headers.get('accept');
+      if (path === '/metrics') return await exposition('all', accept);
+      const name = (CATEGORY_PATH.exec(path) as RegExpExecArray)[1] as string;
+      if (name === 'summary') {
+        const category = url.searchParams.get('category');
+        if (category !== null && !(SUMMARY_CATEGORIES as readonly string[]).includes(category)) {
+          return jsonError(
+            400,
+            `Unknown summary category "${category.slice(0, 64)}"; expected one of ${SUMMARY_CATEGORIES.join(', ')}`,
+            'invalid_parameter',
+            { param: 'category' },
+          );
+        }
+        const summary = buildMetricsSummary(
+          await collect(),
+          index,
+          (category ?? undefined) as SummaryCategory | undefined,
+        );
+        return new Response(JSON.stringify(summary), {
+          status: 200,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        });
+      }
+      if (name === 'all' || isMetricCategory(name)) return await exposition(name, accept);
+      return jsonError(404, `Unknown metrics category "${name}"`, 'not_found');
+    } catch (error) {
+      diag.error('@gatewayz/telemetry-node: metrics endpoint failed', error);
+      return jsonError(500, 'Collecting metrics failed; see the server log', 'collection_failed', CLIENT_ERROR_TYPE);
+    }
+  };
+
+  function handles(pathname: string): boolean {
+    return pathname === '/metrics' || CATEGORY_PATH.test(pathname);
+  }
+
+  return Object.assign(handler, { handles });
+}

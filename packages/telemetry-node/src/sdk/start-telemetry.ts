@@ -1,0 +1,364 @@
+import { context, diag, metrics, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { HostMetrics } from '@opentelemetry/host-metrics';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
+import { envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  GatewayTelemetry,
+  PACKAGE_VERSION,
+  TelemetryConfigurationError,
+  peekTelemetry,
+  setTelemetry,
+  type GatewayTelemetryOptions,
+} from '@gatewayz/telemetry';
+import { BoundedLogRecordProcessor } from '../logs/bounded-log-record-processor.js';
+import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
+import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
+import { toNodeListener } from '../http/node-adapter.js';
+import { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
+import { SynchronousContextManager } from './synchronous-context-manager.js';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+
+/**
+ * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
+ * `OTEL_*` variables and `METRICS_TOKEN` / `LOG_LEVEL` of `env`, then to the defaults given below.
+ *
+ * @example
+ * ```ts
+ * const options: StartTelemetryOptions = {
+ *   serviceName: 'my-gateway',
+ *   serviceVersion: '1.4.0',
+ *   telemetry: { maxSeriesPerMetric: 5000 },
+ *   traces: false,
+ *   hostMetrics: false,
+ * };
+ * const otel = startTelemetry(options);
+ * ```
+ */
+export interface StartTelemetryOptions {
+  /** `service.name`; default `OTEL_SERVICE_NAME` or `gatewayz-gateway`. */
+  serviceName?: string;
+  /** `service.version` resource attribute; omitted when unset. */
+  serviceVersion?: string;
+  /** Options of the shared `GatewayTelemetry` instance (prefix, series limits). */
+  telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider' | 'exportVia' | 'continueFrom'>;
+  /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
+  metricsToken?: string;
+  /**
+   * Trace export. Default: OTLP/HTTP when any of `OTEL_EXPORTER_OTLP_ENDPOINT`,
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_TRACES_EXPORTER` is set (the standard variables
+   * configure it), otherwise none. Pass an exporter or span processors to choose explicitly, or
+   * `false` to turn tracing off.
+   */
+  traces?: false | { exporter: SpanExporter } | { spanProcessors: SpanProcessor[] };
+  /**
+   * Log export. Default: OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`
+   * or `OTEL_LOGS_EXPORTER` is set, otherwise logs go to standard output only. Records beyond
+   * `maxQueueSize` waiting for export (default `OTEL_BLRP_MAX_QUEUE_SIZE` or 2048) are dropped and
+   * counted in `gatewayz_telemetry_logs_dropped_total{reason}`.
+   */
+  logs?: false | { exporter?: LogRecordExporter; maxQueueSize?: number; scheduledDelayMillis?: number };
+  /** Lowest level `logger` writes; default `LOG_LEVEL` or `info`. */
+  logLevel?: LogLevel;
+  /** Where `logger` writes JSON lines; default standard output, `null` for none. */
+  logStream?: { write(line: string): unknown } | null;
+  /** Node.js runtime metrics (event loop, heap, GC). Default true. */
+  runtimeMetrics?: boolean;
+  /** Host and process metrics (CPU, memory). Default true. */
+  hostMetrics?: boolean;
+  /** Add `otel_scope_*` labels to every series. Default false. */
+  withScopeInfo?: boolean;
+  /**
+   * How the active context follows the code. `'async-local-storage'` (default, as the Node SDK
+   * does) carries it across `await`s for any code, at a cost to every promise in the process on
+   * Node.js 20. `'synchronous'` ({@link SynchronousContextManager}) keeps it for the synchronous run
+   * of `context.with()` only: no async hooks, but the application passes its `Context` across
+   * `await`s itself (the example gateway does). Or pass any `ContextManager`.
+   */
+  contextManager?: 'async-local-storage' | 'synchronous' | ContextManager;
+  /** Turn everything off; default `OTEL_SDK_DISABLED=true`. */
+  disabled?: boolean;
+  /** Environment to read; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * What {@link startTelemetry} returns: the shared helpers, the metrics endpoints as a fetch handler
+ * and a `node:http` listener, a tracer and a logger, flags saying what is on, and `shutdown()`.
+ *
+ * @example
+ * ```ts
+ * const otel: RunningTelemetry = startTelemetry({ serviceName: 'my-gateway' });
+ * otel.onShutdown(async () => {
+ *   await recorder.close();
+ * });
+ * otel.logger.info('telemetry started', { traces: otel.tracesEnabled, metrics_auth: otel.metricsAuthEnabled });
+ * process.once('SIGTERM', () => void otel.shutdown());
+ * ```
+ */
+export interface RunningTelemetry {
+  /** The shared helpers instance, bound to the SDK's meter provider. */
+  readonly telemetry: GatewayTelemetry;
+  /** Fetch-style handler for every metrics endpoint. */
+  readonly metricsHandler: MetricsHandler;
+  /** `node:http` listener serving `metricsHandler`. */
+  readonly nodeMetricsListener: ReturnType<typeof toNodeListener>;
+  /** Tracer for the application's spans. */
+  readonly tracer: Tracer;
+  /** Structured JSON logger, correlated with the active span and exported over OTLP when configured. */
+  readonly logger: StructuredLogger;
+  /** Whether log records are exported over OTLP. */
+  readonly logsExported: boolean;
+  /** True when `OTEL_SDK_DISABLED=true` (or `disabled`) turned telemetry off. */
+  readonly disabled: boolean;
+  /** Whether spans are exported. */
+  readonly tracesEnabled: boolean;
+  /** Whether the metrics endpoints require a bearer token. */
+  readonly metricsAuthEnabled: boolean;
+  /** Register work to finish before the SDK shuts down (e.g. flushing pending model-health writes). */
+  onShutdown(task: () => Promise<void> | void): void;
+  /** Export the spans and log records waiting in the batch processors now; a no-op when disabled. */
+  forceFlush(): Promise<void>;
+  /**
+   * Run the `onShutdown` tasks in registration order (a failing task is logged through `diag`), then
+   * flush spans and logs and shut down the SDK. Never rejects; safe to call more than once.
+   */
+  shutdown(): Promise<void>;
+}
+
+const OTLP_TRACE_VARIABLES = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_TRACES_EXPORTER',
+];
+const OTLP_LOG_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_LOGS_EXPORTER'];
+
+function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new TelemetryConfigurationError(name, `expected a positive integer, got "${raw}"`);
+  return value;
+}
+
+/**
+ * Start the OpenTelemetry Node SDK for a gateway: a meter provider whose Prometheus exporter is
+ * served by `metricsHandler` (no extra port), OTLP/HTTP trace export configured by the standard
+ * `OTEL_*` variables, runtime and host metrics, and the shared `GatewayTelemetry` helpers bound to
+ * it. `OTEL_SDK_DISABLED=true` turns it all off; the endpoints then answer 503.
+ *
+ * Reads `OTEL_SERVICE_NAME`, `METRICS_TOKEN`, `LOG_LEVEL`, `OTEL_BLRP_MAX_QUEUE_SIZE`,
+ * `OTEL_BLRP_SCHEDULE_DELAY` and the standard `OTEL_*` exporter variables from `env`. Throws a
+ * `TelemetryConfigurationError` when the metrics token is shorter than 16 characters, `LOG_LEVEL`
+ * is not `debug`, `info`, `warn` or `error`, or (with log export on) an `OTEL_BLRP_*` value is not
+ * a positive integer.
+ *
+ * @example
+ * ```ts
+ * const otel = startTelemetry({ serviceName: 'my-gateway' });
+ * http.createServer((req, res) =>
+ *   otel.metricsHandler.handles(new URL(req.url!, 'http://x').pathname) ? otel.nodeMetricsListener(req, res) : app(req, res),
+ * );
+ * process.on('SIGTERM', () => otel.shutdown());
+ * ```
+ */
+export function startTelemetry(options: StartTelemetryOptions = {}): RunningTelemetry {
+  const env = options.env ?? process.env;
+  const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
+  const metricsToken = options.metricsToken ?? env['METRICS_TOKEN'];
+  if (metricsToken !== undefined && metricsToken !== '' && metricsToken.length < 16) {
+    throw new TelemetryConfigurationError(
+      'metricsToken',
+      'use at least 16 characters (METRICS_TOKEN), or leave it unset to disable auth',
+    );
+  }
+  const token = metricsToken === '' ? undefined : metricsToken;
+  const contextManager = resolveContextManager(options.contextManager);
+  // The helpers aggregate in-process and are collected through a metric producer: recording never
+  // enters the SDK, and collection reads the series directly. When helpers already ran before the
+  // SDK started, the new instance continues their shared one, with the counts and gauges it holds.
+  const existing = options.telemetry === undefined ? peekTelemetry() : undefined;
+  const telemetry = new GatewayTelemetry({
+    ...options.telemetry,
+    exportVia: 'producer',
+    ...(existing !== undefined && !existing.isBound ? { continueFrom: existing } : {}),
+  });
+  setTelemetry(telemetry);
+  const envLevel = env['LOG_LEVEL']?.trim().toLowerCase();
+  if (envLevel !== undefined && envLevel !== '' && !isLogLevel(envLevel)) {
+    throw new TelemetryConfigurationError('LOG_LEVEL', `expected debug, info, warn or error, got "${envLevel}"`);
+  }
+  const serviceName = options.serviceName ?? env['OTEL_SERVICE_NAME'] ?? 'gatewayz-gateway';
+  const makeLogger = (): StructuredLogger =>
+    new StructuredLogger({
+      name: serviceName,
+      level: options.logLevel ?? (envLevel || undefined) ?? 'info',
+      ...(options.logStream !== undefined ? { stream: options.logStream } : {}),
+    });
+  const shutdownTasks: Array<() => Promise<void> | void> = [];
+  /** Run the registered tasks once each; a failing task is logged, never thrown. */
+  const runShutdownTasks = async (): Promise<void> => {
+    for (const task of shutdownTasks.splice(0)) {
+      try {
+        await task();
+      } catch (error) {
+        diag.error('@gatewayz/telemetry-node: shutdown task failed', error);
+      }
+    }
+  };
+  /** A later startTelemetry() starts from fresh series, not this run's. */
+  const releaseSharedTelemetry = (): void => {
+    if (peekTelemetry() === telemetry) setTelemetry(undefined);
+  };
+
+  if (disabled) {
+    const metricsHandler = createMetricsHandler({
+      source: undefined,
+      prefix: telemetry.prefix,
+      token,
+      disabledReason: 'Telemetry is disabled (OTEL_SDK_DISABLED=true)',
+    });
+    return {
+      telemetry,
+      metricsHandler,
+      nodeMetricsListener: toNodeListener(metricsHandler),
+      tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
+      logger: makeLogger(),
+      logsExported: false,
+      disabled: true,
+      tracesEnabled: false,
+      metricsAuthEnabled: token !== undefined,
+      onShutdown: (task) => void shutdownTasks.push(task),
+      forceFlush: async () => {},
+      shutdown: async () => {
+        await runShutdownTasks();
+        releaseSharedTelemetry();
+      },
+    };
+  }
+
+  const exporter = new PrometheusExporter({
+    preventServerStart: true,
+    withoutScopeInfo: !options.withScopeInfo,
+    metricProducers: [createTelemetryMetricProducer(telemetry)],
+  });
+  let spanProcessors: SpanProcessor[] | undefined;
+  const traces = options.traces;
+  if (traces === false) spanProcessors = [];
+  else if (traces !== undefined && 'exporter' in traces) spanProcessors = [new BatchSpanProcessor(traces.exporter)];
+  else if (traces !== undefined) spanProcessors = traces.spanProcessors;
+  else if (!OTLP_TRACE_VARIABLES.some((name) => (env[name] ?? '') !== '')) spanProcessors = [];
+  // else: undefined lets NodeSDK build the OTLP exporter from the standard variables.
+
+  let logProcessor: BoundedLogRecordProcessor | undefined;
+  const logOptions = options.logs;
+  if (
+    logOptions !== false &&
+    (logOptions?.exporter !== undefined || OTLP_LOG_VARIABLES.some((name) => (env[name] ?? '') !== ''))
+  ) {
+    logProcessor = new BoundedLogRecordProcessor({
+      exporter: logOptions?.exporter ?? new OTLPLogExporter(),
+      maxQueueSize: logOptions?.maxQueueSize ?? positiveFromEnv(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048),
+      scheduledDelayMillis: logOptions?.scheduledDelayMillis ?? positiveFromEnv(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000),
+      onDrop: (reason, count) => telemetry.add('telemetryLogsDropped', count, { reason }),
+    });
+  }
+
+  const sdk = new NodeSDK({
+    serviceName,
+    resource: resourceFromAttributes({
+      ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
+      'process.pid': process.pid,
+      'process.runtime.name': 'nodejs',
+      'process.runtime.version': process.versions.node,
+    }),
+    // The stock process detector exports the command line, which can carry secrets; we add the
+    // harmless process attributes above instead.
+    resourceDetectors: [envDetector, hostDetector],
+    metricReaders: [exporter],
+    ...(spanProcessors !== undefined ? { spanProcessors } : {}),
+    // Always explicit: left undefined, the SDK would export logs to localhost by default.
+    logRecordProcessors: logProcessor !== undefined ? [logProcessor] : [],
+    instrumentations: options.runtimeMetrics === false ? [] : [new RuntimeNodeInstrumentation()],
+    // We register the context manager ourselves (below), so we know whether it is ours to remove
+    // on shutdown; `null` tells the SDK not to register one.
+    contextManager: null as unknown as ContextManager,
+  });
+  sdk.start();
+  contextManager.enable();
+  const ownsContextManager = context.setGlobalContextManager(contextManager);
+  if (!ownsContextManager) {
+    contextManager.disable();
+    diag.warn('@gatewayz/telemetry-node: a context manager is already registered; keeping it');
+  }
+  const meterProvider = metrics.getMeterProvider();
+  if (options.hostMetrics !== false) {
+    new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
+  }
+  const tracesEnabled = spanProcessors === undefined || spanProcessors.length > 0;
+  const metricsHandler = createMetricsHandler({
+    source: exporter,
+    prefix: telemetry.prefix,
+    token,
+    withScopeInfo: options.withScopeInfo ?? false,
+  });
+
+  let shuttingDown: Promise<void> | undefined;
+  return {
+    telemetry,
+    metricsHandler,
+    nodeMetricsListener: toNodeListener(metricsHandler),
+    tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
+    logger: makeLogger(),
+    logsExported: logProcessor !== undefined,
+    disabled: false,
+    tracesEnabled,
+    metricsAuthEnabled: token !== undefined,
+    onShutdown: (task) => void shutdownTasks.push(task),
+    forceFlush: async () => {
+      const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void> };
+      const delegate = (provider as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
+      await (delegate ?? provider).forceFlush?.();
+      await logProcessor?.forceFlush();
+    },
+    shutdown: () => {
+      shuttingDown ??= (async () => {
+        await runShutdownTasks();
+        try {
+          await sdk.shutdown();
+        } catch (error) {
+          // An unreachable exporter must not turn a clean shutdown into a crash; say what was lost.
+          diag.error(
+            '@gatewayz/telemetry-node: flushing telemetry on shutdown failed; some spans were not exported',
+            error,
+          );
+        }
+        metrics.disable();
+        trace.disable();
+        logs.disable();
+        // Unregister our context manager too, so a later startTelemetry() can install its own.
+        if (ownsContextManager) context.disable();
+        releaseSharedTelemetry();
+      })();
+      return shuttingDown;
+    },
+  };
+}
+
+/** The context manager the `contextManager` option asks for. */
+function resolveContextManager(option: StartTelemetryOptions['contextManager']): ContextManager {
+  if (option === undefined || option === 'async-local-storage') return new AsyncLocalStorageContextManager();
+  if (option === 'synchronous') return new SynchronousContextManager();
+  if (typeof option === 'object' && option !== null && typeof option.with === 'function') return option;
+  throw new TelemetryConfigurationError(
+    'contextManager',
+    `expected 'async-local-storage', 'synchronous' or a ContextManager, got ${JSON.stringify(option) ?? typeof option}`,
+  );
+}

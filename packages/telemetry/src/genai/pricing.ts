@@ -1,0 +1,123 @@
+import { TelemetryConfigurationError } from '../errors.js';
+
+/**
+ * Prices of one model at one provider, in USD. A price left out counts as 0.
+ *
+ * @example
+ * ```ts
+ * const claudeSonnet: ModelPrice = { inputPerMillionTokens: 3, outputPerMillionTokens: 15 };
+ * ```
+ */
+export interface ModelPrice {
+  /** USD per million input (prompt) tokens. */
+  inputPerMillionTokens?: number;
+  /** USD per million output (completion) tokens. */
+  outputPerMillionTokens?: number;
+  /** USD per generated image. */
+  perImage?: number;
+  /** USD per request, on top of token prices. */
+  perRequest?: number;
+}
+
+/**
+ * Prices by provider, then by model.
+ *
+ * @example
+ * ```ts
+ * const prices: PricingTableInput = {
+ *   openai: { 'gpt-4o-mini': { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } },
+ *   anthropic: { 'claude-3-5-sonnet-latest': { inputPerMillionTokens: 3, outputPerMillionTokens: 15 } },
+ * };
+ * ```
+ */
+export type PricingTableInput = Readonly<Record<string, Readonly<Record<string, ModelPrice>>>>;
+
+/**
+ * Usage of one call, as `PricingTable.cost()` prices it. Counts left out count as 0; a negative or
+ * non-finite count makes `cost()` return `undefined`.
+ *
+ * @example
+ * ```ts
+ * const usage: UsageForPricing = { provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1200, outputTokens: 300 };
+ * pricing.cost(usage); // ≈ 0.00036 USD at $0.15 / $0.60 per million tokens
+ * ```
+ */
+export interface UsageForPricing {
+  /** Provider key as in the pricing table (exact, case-sensitive match). */
+  provider: string;
+  /** Model key as in the pricing table (exact, case-sensitive match). */
+  model: string;
+  /** Input (prompt) tokens. */
+  inputTokens?: number;
+  /** Output (completion) tokens. */
+  outputTokens?: number;
+  /** Generated images, priced with `perImage`. */
+  images?: number;
+}
+
+/**
+ * Turns token usage into USD from prices the application supplies. Prices are validated when the
+ * table is built; `cost()` returns `undefined` for a model without a price so the caller can decide.
+ *
+ * @example
+ * ```ts
+ * const pricing = new PricingTable({ openai: { 'gpt-4o-mini': { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } } });
+ * const usd = pricing.cost({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1200, outputTokens: 300 });
+ * if (usd !== undefined) incrementCostByProvider('openai', usd);
+ * ```
+ */
+export class PricingTable {
+  private readonly prices = new Map<string, Map<string, Required<ModelPrice>>>();
+
+  /**
+   * Validate and index `table`. Throws a `TelemetryConfigurationError` (option
+   * `pricing.<provider>.<model>.<field>`) for a negative or non-finite price.
+   */
+  constructor(table: PricingTableInput) {
+    for (const [provider, models] of Object.entries(table)) {
+      const byModel = new Map<string, Required<ModelPrice>>();
+      for (const [model, price] of Object.entries(models)) {
+        const checked: Required<ModelPrice> = {
+          inputPerMillionTokens: checkPrice(provider, model, 'inputPerMillionTokens', price.inputPerMillionTokens),
+          outputPerMillionTokens: checkPrice(provider, model, 'outputPerMillionTokens', price.outputPerMillionTokens),
+          perImage: checkPrice(provider, model, 'perImage', price.perImage),
+          perRequest: checkPrice(provider, model, 'perRequest', price.perRequest),
+        };
+        byModel.set(model, checked);
+      }
+      this.prices.set(provider, byModel);
+    }
+  }
+
+  /** Whether a price exists for the model at the provider. */
+  has(provider: string, model: string): boolean {
+    return this.prices.get(provider)?.has(model) ?? false;
+  }
+
+  /** USD cost of one call, or `undefined` when the table has no price for it or the usage is invalid. */
+  cost(usage: UsageForPricing): number | undefined {
+    const price = this.prices.get(usage.provider)?.get(usage.model);
+    if (price === undefined) return undefined;
+    const input = usage.inputTokens ?? 0;
+    const output = usage.outputTokens ?? 0;
+    const images = usage.images ?? 0;
+    if (![input, output, images].every((n) => Number.isFinite(n) && n >= 0)) return undefined;
+    return (
+      (input * price.inputPerMillionTokens) / 1_000_000 +
+      (output * price.outputPerMillionTokens) / 1_000_000 +
+      images * price.perImage +
+      price.perRequest
+    );
+  }
+}
+
+function checkPrice(provider: string, model: string, field: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TelemetryConfigurationError(
+      `pricing.${provider}.${model}.${field}`,
+      `expected a non-negative number of USD, got ${String(value)}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,36 @@
+import type { BusinessMetrics } from '../gateway-metrics/business-metrics.js';
+import { businessMetrics } from '../gateway-metrics/business-metrics.js';
+import { modelMetrics, type ModelMetrics } from '../gateway-metrics/model-metrics.js';
+import { serverMetrics, type ServerMetrics } from '../gateway-metrics/server-metrics.js';
+import { genAiMetrics, type GenAiMetrics } from '../genai/genai-metrics.js';
+import { providerMetrics, type ProviderMetrics } from '../provider-health/provider-metrics.js';
+import { MetricRecorder } from './metric-recorder.js';
+
+/**
+ * Typed recording helpers over one set of OpenTelemetry instruments derived from the metric
+ * catalog: the generic machinery of `MetricRecorder` plus one typed helper per metric, each defined
+ * next to its domain (`provider-health/provider-metrics.ts`, `gateway-metrics/*-metrics.ts`,
+ * `genai/genai-metrics.ts`) and installed here.
+ *
+ * Counters and gauges are aggregated in-process (a number per label set) and reported through
+ * observable instruments at collection time, so the record path is a map lookup and an addition.
+ * Histograms record into the SDK's histogram with a cached attribute object. Invalid input is
+ * dropped and counted in `gatewayz_telemetry_dropped_total{reason,metric}`; it never throws unless
+ * `onInvalidInput: 'throw'`.
+ *
+ * @example
+ * ```ts
+ * const telemetry = new GatewayTelemetry({ meterProvider });
+ * telemetry.recordProviderResponseTime('openai', 0.42);
+ * telemetry.incrementCostByProvider('openai', 0.0031);
+ * telemetry.setCircuitBreakerState('openai', 'open');
+ * ```
+ */
+// The domain helpers are plain methods on the prototype (installed below): a call is as direct as
+// a class method's. The interface declares them; each is implemented once, in its domain's file.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class GatewayTelemetry extends MetricRecorder {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface GatewayTelemetry extends ProviderMetrics, ModelMetrics, GenAiMetrics, BusinessMetrics, ServerMetrics {}
+Object.assign(GatewayTelemetry.prototype, providerMetrics, modelMetrics, genAiMetrics, businessMetrics, serverMetrics);

@@ -1,0 +1,186 @@
+import { GEN_AI_TOKEN_TYPES } from '../genai/semconv.js';
+
+/**
+ * Groups served by the per-category Prometheus endpoints (`/prometheus/metrics/{category}`). Every
+ * catalog metric has a home category and may be listed under further ones.
+ *
+ * @example
+ * ```ts
+ * for (const category of METRIC_CATEGORIES) {
+ *   console.log(category, catalogEntries().filter(([, definition]) => definition.categories.includes(category)).length);
+ * }
+ * ```
+ */
+export const METRIC_CATEGORIES = [
+  'system',
+  'providers',
+  'models',
+  'business',
+  'performance',
+  'health_service',
+] as const;
+/**
+ * One of `METRIC_CATEGORIES`: `system`, `providers`, `models`, `business`, `performance` or
+ * `health_service`.
+ *
+ * @example
+ * ```ts
+ * const category: MetricCategory = 'providers';
+ * const names = catalogEntries()
+ *   .filter(([, definition]) => definition.categories.includes(category))
+ *   .map(([, definition]) => prometheusName(definition));
+ * ```
+ */
+export type MetricCategory = (typeof METRIC_CATEGORIES)[number];
+
+/**
+ * How a metric is recorded. `counter` and `gauge` are aggregated in-process and reported through
+ * observable instruments at collection time; `histogram` and `updown_counter` are synchronous
+ * OpenTelemetry instruments.
+ *
+ * @example
+ * ```ts
+ * const kind: MetricKind = METRIC_CATALOG.providerResponseTime.kind; // 'histogram'
+ * ```
+ */
+export type MetricKind = 'counter' | 'updown_counter' | 'gauge' | 'histogram';
+
+/**
+ * The states a circuit breaker can be in, as exported in the `state` label.
+ *
+ * @example
+ * ```ts
+ * const state = CIRCUIT_BREAKER_STATES.find((candidate) => candidate === request.body.state);
+ * if (state !== undefined) setCircuitBreakerState('openai', state);
+ * ```
+ */
+export const CIRCUIT_BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+/**
+ * A circuit breaker state: `closed` (calls go through), `open` (calls are refused) or `half_open`
+ * (a trial call is let through to test the provider).
+ *
+ * @example
+ * ```ts
+ * const state: CircuitBreakerState = 'half_open';
+ * setCircuitBreakerState('anthropic', state);
+ * ```
+ */
+export type CircuitBreakerState = (typeof CIRCUIT_BREAKER_STATES)[number];
+
+/**
+ * Outcome of one model call, shared by the inference counter and the model-health store.
+ *
+ * @example
+ * ```ts
+ * const isModelCallStatus = (value: string): value is ModelCallStatus =>
+ *   (MODEL_CALL_STATUSES as readonly string[]).includes(value);
+ * ```
+ */
+export const MODEL_CALL_STATUSES = ['success', 'error', 'timeout', 'rate_limited', 'network_error'] as const;
+/**
+ * One of `MODEL_CALL_STATUSES`: the `status` label of `model_inference_requests_total` and the
+ * status a model-health record keeps. Other values are dropped and counted.
+ *
+ * @example
+ * ```ts
+ * const status: ModelCallStatus = response.status === 429 ? 'rate_limited' : response.ok ? 'success' : 'error';
+ * recordModelInference('openai', 'gpt-4o-mini', status, 0.84);
+ * ```
+ */
+export type ModelCallStatus = (typeof MODEL_CALL_STATUSES)[number];
+
+/**
+ * Token direction used by `tokens_used_total` (the `token_type` label): `input` and `output`, the
+ * same values as `gen_ai.token.type`.
+ *
+ * @example
+ * ```ts
+ * const usage = { input: 1200, output: 300 };
+ * for (const tokenType of TOKEN_TYPES) recordTokensUsed('openai', 'gpt-4o-mini', tokenType, usage[tokenType]);
+ * ```
+ */
+export const TOKEN_TYPES = GEN_AI_TOKEN_TYPES;
+/**
+ * Direction of a token count: `input` (prompt) or `output` (completion).
+ *
+ * @example
+ * ```ts
+ * const tokenType: TokenType = 'output';
+ * recordTokensUsed('anthropic', 'claude-3-5-haiku-latest', tokenType, 512);
+ * ```
+ */
+export type TokenType = (typeof TOKEN_TYPES)[number];
+
+/**
+ * One metric, declared once. Everything else (helpers, endpoints, docs) derives from it.
+ *
+ * @example
+ * ```ts
+ * const definition: MetricDefinition = METRIC_CATALOG.costByProvider;
+ * prometheusName(definition); // 'gatewayz_cost_by_provider_total'
+ * ```
+ */
+export interface MetricDefinition<Label extends string = string> {
+  /** Instrument name without the configurable prefix. */
+  readonly name: string;
+  /** Whether the configurable prefix (default `gatewayz_`) is put in front of `name`. */
+  readonly prefixed: boolean;
+  /** How the metric is recorded and which Prometheus type it is exposed as; see `MetricKind`. */
+  readonly kind: MetricKind;
+  /**
+   * Unit given to the OpenTelemetry instrument: `s`, `USD`, `{token}` or `1` (dimensionless). It is
+   * not appended to the Prometheus name; names carry `_seconds` themselves where needed.
+   */
+  readonly unit: string;
+  /** Help text of the instrument (the Prometheus `# HELP` line). */
+  readonly description: string;
+  /** Label names, in the order the positional helpers take them. */
+  readonly labels: readonly Label[];
+  /** Labels that may be absent (omitted from the attributes), e.g. `error.type` on success. */
+  readonly optionalLabels?: readonly Label[];
+  /** Labels whose values are a closed set; anything else is dropped and counted. */
+  readonly labelValues?: { readonly [L in Label]?: readonly string[] };
+  /** Home category first; further categories also list the metric (e.g. latency under `performance`). */
+  readonly categories: readonly [MetricCategory, ...MetricCategory[]];
+  /** Inclusive bounds for recorded values; values outside are dropped and counted. */
+  readonly range?: { readonly min?: number; readonly max?: number };
+  /** Histogram bucket boundaries. */
+  readonly buckets?: readonly number[];
+}
+
+/**
+ * Bucket boundaries for LLM provider latency: LLM calls take from tens of milliseconds to minutes.
+ * In seconds; used by `provider_response_time_seconds`, `model_inference_duration_seconds` and
+ * `gatewayz_time_to_first_token_seconds`.
+ *
+ * @example
+ * ```ts
+ * const failoverDuration = meter.createHistogram('gateway_failover_chain_duration_seconds', {
+ *   unit: 's',
+ *   advice: { explicitBucketBoundaries: [...LLM_LATENCY_BUCKETS] },
+ * });
+ * ```
+ */
+export const LLM_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120] as const;
+
+/**
+ * Bucket boundaries for HTTP and database latency, in seconds (1 ms to 10 s); used by
+ * `fastapi_requests_duration_seconds` and `database_query_duration_seconds`.
+ *
+ * @example
+ * ```ts
+ * const redisDuration = meter.createHistogram('redis_command_duration_seconds', {
+ *   unit: 's',
+ *   advice: { explicitBucketBoundaries: [...SERVER_LATENCY_BUCKETS] },
+ * });
+ * ```
+ */
+export const SERVER_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+export const unitInterval = { min: 0, max: 1 } as const;
+export const nonNegative = { min: 0 } as const;
+
+/** Identity function that keeps each catalog entry's literal types. */
+export function define<const Definition extends MetricDefinition>(definition: Definition): Definition {
+  return definition;
+}

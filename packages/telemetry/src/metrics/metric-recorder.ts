@@ -1,0 +1,426 @@
+import { createNoopMeter, diag, metrics, type Meter, type MeterProvider } from '@opentelemetry/api';
+import { METRIC_CATALOG, type LabelsOf, type MetricKey } from './catalog.js';
+import type { MetricDefinition } from './metric-definition.js';
+import { DEFAULT_METRIC_PREFIX, instrumentName } from './naming.js';
+import { TelemetryConfigurationError, TelemetryInputError } from '../errors.js';
+import { bucketIndex, captureExemplar, sampledSpanContext } from './exemplars.js';
+import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
+import type {
+  CounterMetricKey,
+  DropReason,
+  GatewayTelemetryOptions,
+  GaugeMetricKey,
+  HistogramMetricKey,
+  MetricState,
+  UpDownCounterMetricKey,
+} from './recorder-types.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
+
+const NOOP_METER = createNoopMeter();
+
+/** The range of a counter whose catalog entry names none: it only goes up. */
+const COUNTER_RANGE = { min: 0 } as const;
+
+/**
+ * The generic recording machinery behind `GatewayTelemetry`: one series store per catalog metric,
+ * value and label validation, drop and overflow accounting, histogram observation with exemplars,
+ * and the two ways values reach an SDK (chosen once, at construction). Domain helpers
+ * (`recordProviderResponseTime()` and the others) are a lookup and an add on top of it.
+ *
+ * Counters and gauges are aggregated in-process (a number per label set) and reported through
+ * observable instruments at collection time, so the record path is a map lookup and an addition.
+ * Histograms record into the SDK's histogram with a cached attribute object, or in-process with
+ * `exportVia: 'producer'`. Invalid input is dropped and counted in
+ * `gatewayz_telemetry_dropped_total{reason,metric}`; it never throws unless `onInvalidInput: 'throw'`.
+ *
+ * @example
+ * ```ts
+ * const telemetry = new GatewayTelemetry({ meterProvider });
+ * telemetry.record('timeToFirstToken', 0.31, { provider: 'openai', model: 'gpt-4o-mini' });
+ * telemetry.add('cacheHits', 1, { cache: 'responses' });
+ * ```
+ */
+export class MetricRecorder {
+  /** Prefix put in front of the metrics the catalog marks as prefixed (the `prefix` option; default `gatewayz_`). */
+  readonly prefix: string;
+  /** Label sets a metric holds before new ones fold into `other` (the `maxSeriesPerMetric` option; default 2000). */
+  readonly maxSeriesPerMetric: number;
+  /**
+   * Longest label value accepted, in characters after trimming and removing control characters (the
+   * `maxLabelLength` option; default 128). Longer values are dropped with reason `label_too_long`.
+   */
+  readonly maxLabelLength: number;
+  /** How values reach an SDK, fixed at construction; see the `exportVia` option. */
+  readonly exportVia: 'instruments' | 'producer';
+  /** When this instance (or the one it continues) started aggregating, in milliseconds since the epoch. */
+  readonly startTimeMs: number;
+  /** @internal The catalog metrics of this instance, by key: what domain helpers record into. */
+  readonly states: { readonly [K in MetricKey]: MetricState };
+  /** @internal Summed input and output tokens per model label value, behind `gatewayz_token_efficiency`. */
+  readonly modelTokenTotals: Map<string, { input: number; output: number }>;
+  private readonly onInvalidInput: 'drop' | 'throw';
+  private readonly exemplars: boolean;
+  private readonly explicitProvider: MeterProvider | undefined;
+  private boundMeter: Meter | undefined;
+  private readonly warnedReasons = new Set<string>();
+
+  /**
+   * Validate `options` and, when a `meterProvider` is given (and `exportVia` is `instruments`),
+   * create the instruments on it right away. Throws a `TelemetryConfigurationError` for a prefix
+   * that is not a valid metric name prefix, limits that are not positive integers, an unknown
+   * `exportVia` or `onInvalidInput`, or a `continueFrom` instance already bound to a meter provider.
+   */
+  constructor(options: GatewayTelemetryOptions = {}) {
+    const previous = options.continueFrom;
+    if (previous !== undefined && previous.isBound) {
+      throw new TelemetryConfigurationError(
+        'continueFrom',
+        'that instance already reports to a meter provider; keep using it instead of continuing it',
+      );
+    }
+    this.prefix = options.prefix ?? previous?.prefix ?? DEFAULT_METRIC_PREFIX;
+    this.maxSeriesPerMetric = options.maxSeriesPerMetric ?? previous?.maxSeriesPerMetric ?? 2000;
+    this.maxLabelLength = options.maxLabelLength ?? previous?.maxLabelLength ?? 128;
+    this.onInvalidInput = options.onInvalidInput ?? previous?.onInvalidInput ?? 'drop';
+    this.exemplars = options.exemplars ?? previous?.exemplars ?? true;
+    this.exportVia = options.exportVia ?? 'instruments';
+    this.startTimeMs = previous?.startTimeMs ?? Date.now();
+    if (this.exportVia !== 'instruments' && this.exportVia !== 'producer') {
+      throw new TelemetryConfigurationError(
+        'exportVia',
+        `expected "instruments" or "producer", got "${String(options.exportVia)}"`,
+      );
+    }
+    this.explicitProvider = options.meterProvider;
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(this.prefix) && this.prefix !== '') {
+      throw new TelemetryConfigurationError(
+        'prefix',
+        `"${this.prefix}" is not a valid metric name prefix; use letters, digits and underscores, e.g. "gatewayz_"`,
+      );
+    }
+    if (!Number.isInteger(this.maxSeriesPerMetric) || this.maxSeriesPerMetric < 1) {
+      throw new TelemetryConfigurationError(
+        'maxSeriesPerMetric',
+        `expected a positive integer, got ${String(options.maxSeriesPerMetric)}`,
+      );
+    }
+    if (!Number.isInteger(this.maxLabelLength) || this.maxLabelLength < 1) {
+      throw new TelemetryConfigurationError(
+        'maxLabelLength',
+        `expected a positive integer, got ${String(options.maxLabelLength)}`,
+      );
+    }
+    if (this.onInvalidInput !== 'drop' && this.onInvalidInput !== 'throw') {
+      throw new TelemetryConfigurationError(
+        'onInvalidInput',
+        `expected "drop" or "throw", got "${String(options.onInvalidInput)}"`,
+      );
+    }
+    const limits = { maxSeries: this.maxSeriesPerMetric, maxLabelLength: this.maxLabelLength };
+    // The library's own accounting labels hold reasons and metric names: bounded by the catalog,
+    // and never subject to the application's label limits.
+    const internalLimits = { maxSeries: 10_000, maxLabelLength: 256 };
+    const ignore = { labelRejected: () => undefined, seriesOverflowed: () => undefined };
+    const states = {} as Record<MetricKey, MetricState>;
+    for (const key of Object.keys(METRIC_CATALOG) as MetricKey[]) {
+      const definition = METRIC_CATALOG[key] as MetricDefinition;
+      const internal = key === 'telemetryDropped' || key === 'telemetryLabelOverflow';
+      const state: MetricState = {
+        key,
+        definition,
+        name: instrumentName(definition, this.prefix),
+        store: undefined as unknown as SeriesStore,
+        range: definition.range ?? (definition.kind === 'counter' ? COUNTER_RANGE : undefined),
+        histogram: undefined,
+      };
+      // Created once per metric, never per call: the store reports refusals and folds as they happen.
+      const listener = internal
+        ? ignore
+        : {
+            labelRejected: (rejection: LabelRejectionDetail) => this.rejectLabel(state, rejection),
+            seriesOverflowed: () => this.noteOverflow(state),
+          };
+      (state as { store: SeriesStore }).store = new SeriesStore(
+        definition,
+        internal ? internalLimits : limits,
+        listener,
+      );
+      if (previous !== undefined) state.store.copyFrom(previous.states[key].store);
+      states[key] = state;
+    }
+    this.states = states;
+    this.modelTokenTotals = new Map(previous?.modelTokenTotals);
+    if (this.explicitProvider !== undefined && this.exportVia === 'instruments')
+      this.bindMeterProvider(this.explicitProvider);
+  }
+
+  /**
+   * Create this instance's instruments on `provider`. Without it the global provider is looked up on
+   * each record until a real SDK provider is registered, so helpers imported before the SDK starts
+   * begin reporting as soon as it does. Counter and gauge values recorded before binding are kept and
+   * reported; histogram observations before binding are not. Returns false for an instance that
+   * exports through a metric producer, or when `provider` is a no-op.
+   */
+  bindMeterProvider(provider: MeterProvider): boolean {
+    if (this.exportVia === 'producer') return false;
+    const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
+    // Another copy of @opentelemetry/api in the process has its own no-op meter singleton.
+    if (meter === NOOP_METER || meter.constructor?.name === 'NoopMeter') return false;
+    if (meter === this.boundMeter) return true;
+    this.boundMeter = meter;
+    for (const state of Object.values(this.states)) this.createInstrument(meter, state);
+    return true;
+  }
+
+  /** Whether instruments exist on a real meter provider. */
+  get isBound(): boolean {
+    return this.boundMeter !== undefined;
+  }
+
+  /** The OpenTelemetry instrument name of a catalog metric under this instance's prefix. */
+  metricName(key: MetricKey): string {
+    return this.states[key].name;
+  }
+
+  /** Number of label sets currently held for a metric (for tests and capacity planning). */
+  seriesCount(key: MetricKey): number {
+    return this.states[key].store.seriesCount;
+  }
+
+  /** Current in-process value of a counter, gauge or up-down counter series, or undefined if never recorded. */
+  currentValue<K extends MetricKey>(key: K, labels: LabelsOf<K>): number | undefined {
+    const store = this.states[key].store;
+    const wanted = labels as Record<string, string>;
+    const cell = store.cells.find((candidate) =>
+      store.definition.labels.every((label) => candidate.attributes[label] === wanted[label]),
+    );
+    return cell?.value;
+  }
+
+  /**
+   * Every catalog metric with its series, for a metric producer (`exportVia: 'producer'`). Series
+   * are live objects: read them during collection, do not keep them.
+   */
+  exportableMetrics(): ReadonlyArray<{
+    readonly name: string;
+    readonly definition: MetricDefinition;
+    readonly cells: readonly SeriesCell[];
+  }> {
+    return Object.values(this.states).map((state) => ({
+      name: state.name,
+      definition: state.definition,
+      cells: state.store.cells,
+    }));
+  }
+
+  // --- generic, catalog-typed API ----------------------------------------------------------------
+
+  /** Add to a counter. `labels` keys are typed from the catalog. */
+  add<K extends CounterMetricKey | UpDownCounterMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
+    const state = this.states[key];
+    if (!this.acceptValue(state, value)) return;
+    const cell = this.cellFor(state, state.store.lookupLabels(labels));
+    if (cell !== undefined) cell.value += value;
+  }
+
+  /** Set a gauge. */
+  set<K extends GaugeMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
+    const state = this.states[key];
+    if (!this.acceptValue(state, value)) return;
+    const cell = this.cellFor(state, state.store.lookupLabels(labels));
+    if (cell !== undefined) cell.value = value;
+  }
+
+  /** Record a histogram observation. */
+  record<K extends HistogramMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
+    const state = this.states[key];
+    if (!this.acceptValue(state, value)) return;
+    const cell = this.cellFor(state, state.store.lookupLabels(labels));
+    if (cell !== undefined) this.observe(state, value, cell);
+  }
+
+  // --- the record path shared by the domain helpers ------------------------------------------------
+
+  /** @internal Set a gauge without labels. */
+  setGauge0(state: MetricState, value: number): void {
+    if (!this.acceptValue(state, value)) return;
+    const cell = this.cellFor(state, state.store.lookup());
+    if (cell !== undefined) cell.value = value;
+  }
+
+  /** @internal Set a gauge with one label. */
+  setGauge1(state: MetricState, label: string, value: number): void {
+    if (!this.acceptValue(state, value)) return;
+    const cell = this.cellFor(state, state.store.lookup(label));
+    if (cell !== undefined) cell.value = value;
+  }
+
+  /** @internal Add to a counter with one label. */
+  addCounter1(state: MetricState, label: string, value: number): void {
+    if (!this.acceptValue(state, value)) return;
+    const cell = this.cellFor(state, state.store.lookup(label));
+    if (cell !== undefined) cell.value += value;
+  }
+
+  /** @internal Observe `value` in the histogram series `cell` of `state`. */
+  observe(state: MetricState, value: number, cell: SeriesCell): void {
+    const boundaries = state.definition.buckets as readonly number[];
+    if (this.exportVia === 'producer') {
+      const index = bucketIndex(boundaries, value);
+      let histogram = cell.histogram;
+      if (histogram === undefined) {
+        histogram = cell.histogram = {
+          counts: new Array<number>(boundaries.length + 1).fill(0),
+          count: 0,
+          sum: 0,
+          min: value,
+          max: value,
+        };
+      }
+      histogram.counts[index]! += 1;
+      histogram.count++;
+      histogram.sum += value;
+      if (value < histogram.min) histogram.min = value;
+      if (value > histogram.max) histogram.max = value;
+      if (this.exemplars) {
+        // Span first, value second: see sampledSpanContext().
+        const spanContext = sampledSpanContext();
+        if (spanContext !== undefined) captureExemplar(cell, boundaries, value, index, spanContext);
+      }
+      return;
+    }
+    if (this.boundMeter === undefined) this.tryBindGlobal();
+    const instrument = state.histogram;
+    if (instrument === undefined) return;
+    instrument.record(value, cell.attributes);
+    if (this.exemplars) {
+      const spanContext = sampledSpanContext();
+      if (spanContext !== undefined)
+        captureExemplar(cell, boundaries, value, bucketIndex(boundaries, value), spanContext);
+    }
+  }
+
+  /**
+   * @internal The looked-up cell, once this instance is bound (instruments export looks the global
+   * provider up until a real one is registered). Refusals and folds were reported by the store.
+   */
+  cellFor(state: MetricState, cell: SeriesCell | undefined): SeriesCell | undefined {
+    if (this.boundMeter === undefined && this.exportVia === 'instruments') this.tryBindGlobal();
+    return cell;
+  }
+
+  /** @internal Whether `value` may be recorded in `state`; drops and counts it otherwise. */
+  acceptValue(state: MetricState, value: number): boolean {
+    if (typeof value !== 'number' || Number.isNaN(value)) {
+      this.drop(state, 'not_a_number', `${state.name} got ${String(value)} instead of a number`);
+      return false;
+    }
+    if (value === Infinity || value === -Infinity) {
+      this.drop(state, 'not_finite', `${state.name} got ${String(value)}; values must be finite`);
+      return false;
+    }
+    // A counter only goes up, whether or not its catalog entry spells out a range (see `range`).
+    const range = state.range;
+    if (
+      range !== undefined &&
+      ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max))
+    ) {
+      this.drop(
+        state,
+        'out_of_range',
+        `${state.name} got ${value}; expected a value in [${range.min ?? '-inf'}, ${range.max ?? '+inf'}]`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /** @internal Count (or, with `onInvalidInput: 'throw'`, throw) a refused label value. */
+  rejectLabel(state: MetricState, rejection: LabelRejectionDetail): void {
+    const shown = typeof rejection.value === 'string' ? `"${rejection.value.slice(0, 64)}"` : String(rejection.value);
+    const expected = state.definition.labelValues?.[rejection.label as never];
+    this.drop(
+      state,
+      rejection.reason,
+      `Label "${rejection.label}" of ${state.name} rejected (${rejection.reason}): ${shown}` +
+        (expected !== undefined ? `; expected ${expected.join(', ')}` : ''),
+    );
+  }
+
+  /** @internal Count one recording folded into the overflow series of `state`. */
+  noteOverflow(state: MetricState): void {
+    this.countInternal(this.states.telemetryLabelOverflow, state.name);
+    this.warnOnce(
+      `overflow:${state.key}`,
+      `${state.name} reached its limit of ${this.maxSeriesPerMetric} label sets; new label values are recorded as "other". Raise maxSeriesPerMetric or stop using unbounded values as labels.`,
+    );
+  }
+
+  /** @internal Count (or, with `onInvalidInput: 'throw'`, throw) a dropped recording. */
+  drop(state: MetricState, reason: DropReason, message: string): void {
+    if (this.onInvalidInput === 'throw') throw new TelemetryInputError(state.name, reason, message);
+    this.countInternal(this.states.telemetryDropped, reason, state.name);
+    this.warnOnce(
+      reason,
+      `${message}. Dropped; further drops for reason "${reason}" are counted in ${this.states.telemetryDropped.name} without a warning.`,
+    );
+  }
+
+  private countInternal(state: MetricState, first: string, second?: string): void {
+    const cell = state.store.lookup(first, second);
+    if (cell !== undefined) cell.value += 1;
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warnedReasons.has(key)) return;
+    this.warnedReasons.add(key);
+    diag.warn(`@gatewayz/telemetry: ${message}`);
+  }
+
+  private tryBindGlobal(): void {
+    if (this.explicitProvider !== undefined || this.exportVia === 'producer') return;
+    this.bindMeterProvider(metrics.getMeterProvider());
+  }
+
+  private createInstrument(meter: Meter, state: MetricState): void {
+    const { definition, name, store } = state;
+    const options = { description: definition.description, unit: definition.unit };
+    switch (definition.kind) {
+      case 'histogram':
+        state.histogram = meter.createHistogram(name, {
+          ...options,
+          advice: definition.buckets ? { explicitBucketBoundaries: [...definition.buckets] } : {},
+        });
+        return;
+      case 'counter': {
+        const counter = meter.createObservableCounter(name, options);
+        counter.addCallback((result) => {
+          for (const cell of store.cells) result.observe(cell.value, cell.attributes);
+        });
+        return;
+      }
+      case 'updown_counter': {
+        const counter = meter.createObservableUpDownCounter(name, options);
+        counter.addCallback((result) => {
+          for (const cell of store.cells) result.observe(cell.value, cell.attributes);
+        });
+        return;
+      }
+      case 'gauge': {
+        const gauge = meter.createObservableGauge(name, options);
+        gauge.addCallback((result) => {
+          for (const cell of store.cells) result.observe(cell.value, cell.attributes);
+        });
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * A domain's typed helpers, written as methods whose `this` is the recorder: `GatewayTelemetry`
+ * installs them on its prototype. Returns `methods` unchanged; it only types `this` inside them.
+ */
+export function defineHelpers<Methods>(methods: Methods & ThisType<MetricRecorder>): Methods {
+  return methods;
+}

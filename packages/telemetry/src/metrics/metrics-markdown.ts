@@ -1,0 +1,121 @@
+import { catalogEntries } from './catalog.js';
+import { METRIC_CATEGORIES, type MetricCategory } from './metric-definition.js';
+import { DEFAULT_METRIC_PREFIX, prometheusName, prometheusType } from './naming.js';
+
+/**
+ * Options of `renderMetricsMarkdown()`.
+ *
+ * @example
+ * ```ts
+ * const options: MetricsMarkdownOptions = { prefix: 'acme_', baseUrl: 'https://gateway.example.com' };
+ * const markdown = renderMetricsMarkdown(options);
+ * ```
+ */
+export interface MetricsMarkdownOptions {
+  /** Prefix of prefixed metrics. Default `gatewayz_`. */
+  prefix?: string;
+  /** Base URL used in the curl examples. Default `http://localhost:8080`. */
+  baseUrl?: string;
+}
+
+const CATEGORY_TITLES: Record<MetricCategory, string> = {
+  system: 'System (HTTP server, runtime, self-monitoring)',
+  providers: 'Providers',
+  models: 'Models',
+  business: 'Business',
+  performance: 'Performance (latency metrics from every category)',
+  health_service: 'Health service',
+};
+
+const QUERY_EXAMPLES: ReadonlyArray<[string, string]> = [
+  ['Provider health score', 'gatewayz_provider_health_score'],
+  ['Average error rate by provider', 'avg by (provider) (provider_error_rate)'],
+  [
+    'p95 provider latency',
+    'histogram_quantile(0.95, sum by (provider, le) (rate(provider_response_time_seconds_bucket[5m])))',
+  ],
+  ['Cost per provider per hour (USD)', 'sum by (provider) (increase(gatewayz_cost_by_provider_total[1h]))'],
+  ['Open circuit breakers', 'gatewayz_circuit_breaker_state{state="open"} == 1'],
+  ['Inference requests per second by model', 'sum by (model) (rate(model_inference_requests_total[5m]))'],
+  ['Token usage by model', 'sum by (model, token_type) (rate(tokens_used_total[5m]))'],
+  [
+    'Cache hit ratio',
+    'sum(rate(cache_hits_total[5m])) / (sum(rate(cache_hits_total[5m])) + sum(rate(cache_misses_total[5m])))',
+  ],
+];
+
+/**
+ * Markdown reference of every catalog metric (exposed name, type, labels, unit, description) by
+ * category, with curl and PromQL examples. Served at `/prometheus/metrics/docs` and written to
+ * `docs/metrics.md`.
+ *
+ * @example
+ * ```ts
+ * const markdown = renderMetricsMarkdown({ prefix: 'gatewayz_' });
+ * ```
+ */
+export function renderMetricsMarkdown(options: MetricsMarkdownOptions = {}): string {
+  const prefix = options.prefix ?? DEFAULT_METRIC_PREFIX;
+  const baseUrl = options.baseUrl ?? 'http://localhost:8080';
+  const lines: string[] = [
+    '# Metrics reference',
+    '',
+    // Kept as it was when the catalog lived in one file (now src/metrics/catalog*.ts): docs/metrics.md
+    // and the /prometheus/metrics/docs endpoint stay byte-identical until a metric changes.
+    'Generated from the metric catalog of `@gatewayz/telemetry` (`packages/telemetry/src/catalog.ts`). Do not edit by hand: run `npm run docs:metrics`.',
+    '',
+    'Counters are exposed with a `_total` suffix. Units are part of the name where Prometheus expects them (`_seconds`); the exporter does not append units. Label values outside the listed sets are dropped and counted in `gatewayz_telemetry_dropped_total{reason,metric}`; once a metric holds its maximum number of label sets, new values are folded into `other` and counted in `gatewayz_telemetry_label_overflow_total{metric}`.',
+    '',
+    '`subscription_count` keeps the name the existing GatewayZ dashboards use. `promtool check metrics` warns that a gauge should not end in `_count` (it reads like a histogram or summary component); that one warning is expected and allowed by our tests.',
+    '',
+    '## Endpoints',
+    '',
+    '| Path | Content |',
+    '| --- | --- |',
+    '| `/metrics` | every metric, Prometheus text format |',
+    '| `/prometheus/metrics/all` | every metric |',
+    ...METRIC_CATEGORIES.map((category) => `| \`/prometheus/metrics/${category}\` | ${CATEGORY_TITLES[category]} |`),
+    '| `/prometheus/metrics/summary` | JSON summary (`?category=providers` or `business`) |',
+    '| `/prometheus/metrics/docs` | this document |',
+    '',
+    'Metrics from outside the catalog (Node.js runtime and host metrics) are served under `system`.',
+    '',
+    '```sh',
+    `curl ${baseUrl}/prometheus/metrics/providers`,
+    `curl ${baseUrl}/prometheus/metrics/summary?category=providers`,
+    `curl -H "Authorization: Bearer $METRICS_TOKEN" ${baseUrl}/metrics   # when METRICS_TOKEN is set`,
+    '```',
+    '',
+  ];
+  const entries = catalogEntries();
+  for (const category of METRIC_CATEGORIES) {
+    const inCategory = entries.filter(([, definition]) => definition.categories.includes(category));
+    if (inCategory.length === 0) continue;
+    lines.push(
+      `## ${CATEGORY_TITLES[category]}`,
+      '',
+      '| Metric | Type | Labels | Unit | Description |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const [key, definition] of inCategory) {
+      const labels = definition.labels
+        .map((label) => {
+          const values = definition.labelValues?.[label];
+          const optional = definition.optionalLabels?.includes(label) ? ' (optional)' : '';
+          return `\`${label}\`${values ? ` (${values.join(' \\| ')})` : ''}${optional}`;
+        })
+        .join(', ');
+      lines.push(
+        `| \`${prometheusName(definition, prefix)}\` | ${prometheusType(definition)} | ${labels || '-'} | ${definition.unit} | ${definition.description} (helper key \`${key}\`) |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push('## PromQL examples', '', '| Question | Query |', '| --- | --- |');
+  for (const [question, query] of QUERY_EXAMPLES) {
+    const forPrefix = query.split(DEFAULT_METRIC_PREFIX).join(prefix);
+    lines.push(`| ${question} | \`${forPrefix.replace(/\|/g, '\\|')}\` |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

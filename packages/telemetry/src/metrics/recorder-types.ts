@@ -1,0 +1,131 @@
+import type { Histogram, MeterProvider } from '@opentelemetry/api';
+import type { METRIC_CATALOG, MetricKey } from './catalog.js';
+import type { MetricDefinition } from './metric-definition.js';
+import type { MetricRecorder } from './metric-recorder.js';
+import type { SeriesStore } from './series-store.js';
+
+/** Metric keys by kind, so the generic API only accepts metrics of the right kind. */
+type KeysOfKind<Kind extends string> = {
+  [K in MetricKey]: (typeof METRIC_CATALOG)[K]['kind'] extends Kind ? K : never;
+}[MetricKey];
+/**
+ * Catalog keys of the counter metrics, e.g. `costByProvider` or `cacheHits`: what
+ * `GatewayTelemetry.add()` accepts, together with `UpDownCounterMetricKey`.
+ *
+ * @example
+ * ```ts
+ * const key: CounterMetricKey = 'cacheHits';
+ * telemetry.add(key, 1, { cache: 'responses' });
+ * ```
+ */
+export type CounterMetricKey = KeysOfKind<'counter'>;
+/**
+ * Catalog keys of the gauge metrics, e.g. `providerErrorRate`: what `GatewayTelemetry.set()` accepts.
+ *
+ * @example
+ * ```ts
+ * const key: GaugeMetricKey = 'providerErrorRate';
+ * telemetry.set(key, 0.02, { provider: 'openai' });
+ * ```
+ */
+export type GaugeMetricKey = KeysOfKind<'gauge'>;
+/**
+ * Catalog keys of the histogram metrics, e.g. `timeToFirstToken`: what `GatewayTelemetry.record()`
+ * accepts.
+ *
+ * @example
+ * ```ts
+ * const key: HistogramMetricKey = 'timeToFirstToken';
+ * telemetry.record(key, 0.31, { provider: 'openai', model: 'gpt-4o-mini' });
+ * ```
+ */
+export type HistogramMetricKey = KeysOfKind<'histogram'>;
+/**
+ * Catalog keys of the up-down counter metrics (`httpRequestsInProgress`): `GatewayTelemetry.add()`
+ * accepts them with negative values too.
+ *
+ * @example
+ * ```ts
+ * const key: UpDownCounterMetricKey = 'httpRequestsInProgress';
+ * telemetry.add(key, -1, { method: 'POST', path: '/v1/chat/completions' });
+ * ```
+ */
+export type UpDownCounterMetricKey = KeysOfKind<'updown_counter'>;
+
+/**
+ * Why a recording was dropped; exported as the `reason` label of `gatewayz_telemetry_dropped_total`.
+ *
+ * @example
+ * ```ts
+ * const reason: DropReason = 'out_of_range';
+ * // PromQL: sum by (metric) (rate(gatewayz_telemetry_dropped_total{reason="out_of_range"}[5m]))
+ * ```
+ */
+export type DropReason =
+  | 'not_a_number'
+  | 'not_finite'
+  | 'out_of_range'
+  | 'invalid_label_type'
+  | 'empty_label'
+  | 'label_too_long'
+  | 'unknown_label_value';
+
+/**
+ * Options of the `GatewayTelemetry` constructor and of `configureTelemetry()`; all are optional.
+ * Invalid values make the constructor throw a `TelemetryConfigurationError`.
+ *
+ * @example
+ * ```ts
+ * const options: GatewayTelemetryOptions = { prefix: 'acme_', maxSeriesPerMetric: 5000, onInvalidInput: 'throw' };
+ * const telemetry = new GatewayTelemetry(options);
+ * ```
+ */
+export interface GatewayTelemetryOptions {
+  /** Meter provider to report to. Default: the global one, resolved on first use (see `bindMeterProvider`). */
+  meterProvider?: MeterProvider;
+  /** Prefix for metrics the catalog marks as prefixed. Default `gatewayz_`. */
+  prefix?: string;
+  /** Distinct label sets per metric before new ones fold into `other`. Default 2000. */
+  maxSeriesPerMetric?: number;
+  /** Longest label value accepted, after trimming. Default 128 characters. */
+  maxLabelLength?: number;
+  /**
+   * How values reach an SDK. `instruments` (default) creates OpenTelemetry instruments on the meter
+   * provider (observable counters and gauges, synchronous histograms): works with any SDK set up
+   * through the API. `producer` keeps histograms in-process too and exports everything through a
+   * `MetricProducer` registered with the metric reader (`startTelemetry()` does this): the record
+   * path then never enters the SDK.
+   */
+  exportVia?: 'instruments' | 'producer';
+  /**
+   * Keep, per histogram bucket, the latest observation made inside a sampled span (trace and span
+   * id) for the OpenMetrics exposition. Default true.
+   */
+  exemplars?: boolean;
+  /**
+   * What invalid input on the record path does: `drop` (default) drops and counts it; `throw`
+   * throws a `TelemetryInputError`, for development and tests.
+   */
+  onInvalidInput?: 'drop' | 'throw';
+  /**
+   * An instance whose series this one continues: its options (unless given here) and everything it
+   * recorded are carried over. It must never have reached a meter provider (see `isBound`); the
+   * earlier instance should not be used afterwards. `startTelemetry()` passes the shared instance
+   * that helpers used before the SDK started, so those values are kept.
+   */
+  continueFrom?: MetricRecorder;
+}
+
+/**
+ * One catalog metric inside an instance: its definition, exposed name, series and, in instruments
+ * mode, its histogram instrument.
+ */
+export interface MetricState {
+  readonly key: MetricKey;
+  readonly definition: MetricDefinition;
+  readonly name: string;
+  readonly store: SeriesStore;
+  /** Values outside it are dropped: the catalog's range, or `min: 0` for a counter without one. */
+  readonly range: { readonly min?: number; readonly max?: number } | undefined;
+  histogram: Histogram | undefined;
+}

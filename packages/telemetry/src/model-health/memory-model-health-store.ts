@@ -1,0 +1,246 @@
+import type {
+  ModelCallAggregate,
+  ModelCallBatch,
+  ModelHealthPage,
+  ModelHealthQuery,
+  ModelHealthRecord,
+  ModelHealthStats,
+  ModelHealthStore,
+  ProviderHealthSummary,
+} from './model-health-store.js';
+import {
+  MAX_ERROR_MESSAGE_LENGTH,
+  foldModelCall,
+  normaliseModelHealthQuery,
+  validateModelCall,
+  validateRetentionDays,
+  validateUnhealthyQuery,
+  type ModelCall,
+} from './model-call.js';
+
+type MutableRecord = { -readonly [K in keyof ModelHealthRecord]: ModelHealthRecord[K] };
+
+/**
+ * A caller's copy of a stored record. Spelled out field by field: several times faster than an
+ * object spread, which matters when the provider health tracker reads 10 000 records a tick.
+ */
+function copyRecord(record: ModelHealthRecord): ModelHealthRecord {
+  return {
+    provider: record.provider,
+    model: record.model,
+    callCount: record.callCount,
+    successCount: record.successCount,
+    errorCount: record.errorCount,
+    lastResponseTimeMs: record.lastResponseTimeMs,
+    avgResponseTimeMs: record.avgResponseTimeMs,
+    lastStatus: record.lastStatus,
+    lastErrorMessage: record.lastErrorMessage,
+    lastCalledAt: record.lastCalledAt,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+function errorRateOf(record: ModelHealthRecord): number {
+  return record.callCount > 0 ? record.errorCount / record.callCount : 0;
+}
+
+function summarise(provider: string, records: readonly ModelHealthRecord[]): ProviderHealthSummary {
+  let calls = 0;
+  let successes = 0;
+  let errors = 0;
+  let totalMs = 0;
+  let last: Date | null = null;
+  for (const record of records) {
+    calls += record.callCount;
+    successes += record.successCount;
+    errors += record.errorCount;
+    totalMs += (record.avgResponseTimeMs ?? 0) * record.callCount;
+    if (last === null || record.lastCalledAt > last) last = record.lastCalledAt;
+  }
+  return {
+    provider,
+    totalModels: records.length,
+    totalCalls: calls,
+    successCount: successes,
+    errorCount: errors,
+    successRate: calls > 0 ? successes / calls : 0,
+    errorRate: calls > 0 ? errors / calls : 0,
+    avgResponseTimeMs: calls > 0 ? totalMs / calls : null,
+    lastCalledAt: last,
+  };
+}
+
+/** How many applied batch ids are remembered for idempotency. */
+const REMEMBERED_BATCHES = 10_000;
+
+/**
+ * In-process model-health store: the embedded default. One record per (provider, model) with exact
+ * counts and a call-weighted mean response time; batches are applied at most once per id (the last
+ * 10 000 batch ids are remembered). The data lives in the process: it is lost on restart and not
+ * shared between gateway replicas (use `SupabaseModelHealthStore` for that).
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryModelHealthStore();
+ * store.recordCall({ provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: 420, status: 'success' });
+ * const page = await store.listModelHealth({ provider: 'openai', limit: 20 });
+ * ```
+ */
+export class MemoryModelHealthStore implements ModelHealthStore {
+  private readonly records = new Map<string, MutableRecord>();
+  private readonly appliedBatches = new Set<string>();
+  private readonly now: () => Date;
+
+  /**
+   * Create an empty store. `now` supplies the time stamped on `createdAt` / `updatedAt` and the
+   * reference of `deleteOlderThan`; default the system time (inject one in tests).
+   */
+  constructor(options: { now?: () => Date } = {}) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Fold one call in directly (no write-behind). Throws `TelemetryInputError` for a malformed call. */
+  recordCall(call: ModelCall): void {
+    validateModelCall(call);
+    this.applyEntry(foldModelCall(undefined, call));
+  }
+
+  async applyBatch(batch: ModelCallBatch): Promise<void> {
+    if (this.appliedBatches.has(batch.id)) return;
+    for (const entry of batch.entries) this.applyEntry(entry);
+    this.appliedBatches.add(batch.id);
+    if (this.appliedBatches.size > REMEMBERED_BATCHES) {
+      const oldest = this.appliedBatches.values().next().value as string;
+      this.appliedBatches.delete(oldest);
+    }
+  }
+
+  private applyEntry(entry: ModelCallAggregate): void {
+    const key = `${entry.provider}\u0000${entry.model}`;
+    const now = this.now();
+    let record = this.records.get(key);
+    if (record === undefined) {
+      record = {
+        provider: entry.provider,
+        model: entry.model,
+        callCount: 0,
+        successCount: 0,
+        errorCount: 0,
+        lastResponseTimeMs: null,
+        avgResponseTimeMs: null,
+        lastStatus: entry.lastStatus,
+        lastErrorMessage: null,
+        lastCalledAt: entry.lastCalledAt,
+        createdAt: now,
+        updatedAt: now,
+      };
+      this.records.set(key, record);
+    }
+    const previousTotal = (record.avgResponseTimeMs ?? 0) * record.callCount;
+    record.callCount += entry.calls;
+    record.successCount += entry.successes;
+    record.errorCount += entry.errors;
+    record.avgResponseTimeMs = (previousTotal + entry.totalResponseTimeMs) / record.callCount;
+    if (record.lastResponseTimeMs === null || entry.lastCalledAt >= record.lastCalledAt) {
+      record.lastResponseTimeMs = entry.lastResponseTimeMs;
+      record.lastStatus = entry.lastStatus;
+      record.lastCalledAt = entry.lastCalledAt;
+      if (entry.lastErrorMessage !== null)
+        record.lastErrorMessage = entry.lastErrorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH);
+    }
+    record.updatedAt = now;
+  }
+
+  async getModelHealth(provider: string, model: string): Promise<ModelHealthRecord | undefined> {
+    const record = this.records.get(`${provider}\u0000${model}`);
+    return record === undefined ? undefined : copyRecord(record);
+  }
+
+  async listAllModelHealth(): Promise<readonly ModelHealthRecord[]> {
+    // No order promised here: the provider health tracker reads every record each tick.
+    return Array.from(this.records.values(), copyRecord);
+  }
+
+  /**
+   * Visit every stored record in place (no copies), synchronously. For the provider health
+   * tracker, which reads 10 000 records a tick: read them during the call only, never keep them.
+   */
+  forEachModelHealth(visit: (record: ModelHealthRecord) => void): void {
+    for (const record of this.records.values()) visit(record);
+  }
+
+  async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
+    const { limit, offset, provider, status } = normaliseModelHealthQuery(query);
+    const matching = this.sorted().filter(
+      (record) =>
+        (provider === undefined || record.provider === provider) &&
+        (status === undefined || record.lastStatus === status),
+    );
+    return { items: matching.slice(offset, offset + limit), total: matching.length, limit, offset };
+  }
+
+  async getUnhealthyModels(errorThreshold: number, minCalls = 1): Promise<readonly ModelHealthRecord[]> {
+    validateUnhealthyQuery(errorThreshold, minCalls);
+    return this.sorted()
+      .filter((record) => record.callCount >= minCalls && errorRateOf(record) >= errorThreshold)
+      .sort((a, b) => errorRateOf(b) - errorRateOf(a) || b.callCount - a.callCount || compareKeys(a, b));
+  }
+
+  async getStats(): Promise<ModelHealthStats> {
+    const records = this.sorted();
+    const summary = summarise('', records);
+    return {
+      totalModels: records.length,
+      totalProviders: new Set(records.map((record) => record.provider)).size,
+      totalCalls: summary.totalCalls,
+      totalSuccesses: summary.successCount,
+      totalErrors: summary.errorCount,
+      successRate: summary.successRate,
+      avgResponseTimeMs: summary.avgResponseTimeMs,
+    };
+  }
+
+  async getProviderSummary(provider: string): Promise<ProviderHealthSummary | undefined> {
+    const records = this.sorted().filter((record) => record.provider === provider);
+    return records.length === 0 ? undefined : summarise(provider, records);
+  }
+
+  async listProviders(): Promise<readonly ProviderHealthSummary[]> {
+    const byProvider = new Map<string, ModelHealthRecord[]>();
+    for (const record of this.sorted()) {
+      const list = byProvider.get(record.provider) ?? [];
+      list.push(record);
+      byProvider.set(record.provider, list);
+    }
+    return [...byProvider.entries()].map(([provider, records]) => summarise(provider, records));
+  }
+
+  async deleteOlderThan(days: number): Promise<number> {
+    validateRetentionDays(days);
+    const cutoff = this.now().getTime() - days * 86_400_000;
+    let deleted = 0;
+    for (const [key, record] of this.records) {
+      if (record.lastCalledAt.getTime() < cutoff) {
+        this.records.delete(key);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  private sorted(): ModelHealthRecord[] {
+    return Array.from(this.records.values(), copyRecord).sort(compareKeys);
+  }
+}
+
+function compareKeys(a: ModelHealthRecord, b: ModelHealthRecord): number {
+  return a.provider < b.provider
+    ? -1
+    : a.provider > b.provider
+      ? 1
+      : a.model < b.model
+        ? -1
+        : a.model > b.model
+          ? 1
+          : 0;
+}

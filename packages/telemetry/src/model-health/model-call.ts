@@ -1,0 +1,244 @@
+import { MODEL_CALL_STATUSES, type ModelCallStatus } from '../metrics/metric-definition.js';
+import { TelemetryInputError } from '../errors.js';
+import type { ModelCallAggregate, ModelHealthQuery } from './model-health-store.js';
+
+/**
+ * One finished call to a model at a provider, as passed to `ModelHealthRecorder.recordModelCall()`
+ * and `MemoryModelHealthStore.recordCall()`. `validateModelCall` states what is accepted.
+ *
+ * @example
+ * ```ts
+ * const call: ModelCall = {
+ *   provider: 'anthropic',
+ *   model: 'claude-3-5-sonnet',
+ *   responseTimeMs: 30_000,
+ *   status: 'timeout',
+ *   errorMessage: 'upstream did not answer within 30 s',
+ * };
+ * recorder.recordModelCall(call);
+ * ```
+ */
+export interface ModelCall {
+  /** Provider name, e.g. `openai`: non-empty, not blank, at most 255 characters. */
+  provider: string;
+  /** Model name at the provider, e.g. `gpt-4o-mini`: non-empty, not blank, at most 255 characters. */
+  model: string;
+  /** Time the call took, in milliseconds (finite, >= 0); for a stream, until its end. */
+  responseTimeMs: number;
+  /** Outcome: `success`, `error`, `timeout`, `rate_limited` or `network_error`. */
+  status: ModelCallStatus;
+  /** Error text of a failed call, cut to 500 characters; ignored when `status` is `success`. */
+  errorMessage?: string | null;
+  /** When the call finished; default now. */
+  calledAt?: Date;
+}
+
+/**
+ * Longest error message kept, in characters, as in the database schema (500). Longer messages are
+ * cut to it, not rejected.
+ *
+ * @example
+ * ```ts
+ * const errorMessage = await upstream.text(); // may be a long HTML error page
+ * recorder.recordModelCall({ provider: 'openai', model: 'gpt-4o', responseTimeMs: 95, status: 'error', errorMessage });
+ * // stored as errorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH)
+ * ```
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 500;
+/**
+ * Longest provider or model name accepted, in characters (255); `validateModelCall` rejects longer
+ * ones.
+ *
+ * @example
+ * ```ts
+ * if (model.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
+ *   return Response.json({ error: 'model name too long' }, { status: 400 });
+ * }
+ * ```
+ */
+export const MAX_MODEL_HEALTH_NAME_LENGTH = 255;
+/**
+ * Page size of `listModelHealth` when the query has no `limit` (100).
+ *
+ * @example
+ * ```ts
+ * const page = await store.listModelHealth({ provider: 'openai' });
+ * page.limit === DEFAULT_MODEL_HEALTH_PAGE_SIZE; // true
+ * ```
+ */
+export const DEFAULT_MODEL_HEALTH_PAGE_SIZE = 100;
+/**
+ * Largest `limit` a model-health query accepts (1000); a larger one is rejected with a
+ * `TelemetryInputError`.
+ *
+ * @example
+ * ```ts
+ * const requested = Number(url.searchParams.get('limit') ?? DEFAULT_MODEL_HEALTH_PAGE_SIZE);
+ * const page = await store.listModelHealth({ limit: Math.min(requested, MAX_MODEL_HEALTH_PAGE_SIZE) });
+ * ```
+ */
+export const MAX_MODEL_HEALTH_PAGE_SIZE = 1000;
+
+function invalid(field: string, message: string): never {
+  throw new TelemetryInputError('model_health', `invalid_${field}`, message);
+}
+
+/**
+ * Throws a `TelemetryInputError` naming the field when a call is malformed: `provider` or `model`
+ * empty, blank or longer than 255 characters, `responseTimeMs` not a finite number >= 0, an unknown
+ * `status`, or a `calledAt` that is not a valid `Date`. The error's `reason` is `invalid_<field>`
+ * (e.g. `invalid_response_time`) and its `metric` is `model_health`. Returns nothing otherwise.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   validateModelCall({ provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: -5, status: 'success' });
+ * } catch (error) {
+ *   if (error instanceof TelemetryInputError) console.warn(error.reason); // 'invalid_response_time'
+ * }
+ * ```
+ */
+export function validateModelCall(call: ModelCall): void {
+  if (call === null || typeof call !== 'object') invalid('call', 'Invalid model call: expected an object');
+  for (const field of ['provider', 'model'] as const) {
+    const value = call[field];
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
+      invalid(
+        field,
+        `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`,
+      );
+    }
+  }
+  if (typeof call.responseTimeMs !== 'number' || !Number.isFinite(call.responseTimeMs) || call.responseTimeMs < 0) {
+    invalid(
+      'response_time',
+      `Invalid model call: responseTimeMs must be a finite number >= 0, got ${String(call.responseTimeMs)}`,
+    );
+  }
+  if (!(MODEL_CALL_STATUSES as readonly string[]).includes(call.status)) {
+    invalid(
+      'status',
+      `Invalid model call: unknown status "${String(call.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`,
+    );
+  }
+  if (call.calledAt !== undefined && (!(call.calledAt instanceof Date) || Number.isNaN(call.calledAt.getTime()))) {
+    invalid('called_at', 'Invalid model call: calledAt must be a valid Date');
+  }
+}
+
+/**
+ * Fold one call into a batch entry (or start one when `entry` is undefined) and return the new
+ * entry; `entry` itself is not changed. Counts and the response-time sum add up; the `last*` fields
+ * follow the call unless it finished before the entry's `lastCalledAt` (`calledAt` defaults to
+ * now). An error message is cut to 500 characters. The call is not validated: run
+ * `validateModelCall` first.
+ *
+ * @example
+ * ```ts
+ * let entry = foldModelCall(undefined, { provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: 420, status: 'success' });
+ * entry = foldModelCall(entry, { provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: 1800, status: 'timeout' });
+ * // entry.calls === 2, entry.errors === 1, entry.lastStatus === 'timeout'
+ * ```
+ */
+export function foldModelCall(entry: ModelCallAggregate | undefined, call: ModelCall): ModelCallAggregate {
+  const at = call.calledAt ?? new Date();
+  const success = call.status === 'success';
+  const message = success ? null : ((call.errorMessage ?? null)?.slice(0, MAX_ERROR_MESSAGE_LENGTH) ?? null);
+  if (entry === undefined) {
+    return {
+      provider: call.provider,
+      model: call.model,
+      calls: 1,
+      successes: success ? 1 : 0,
+      errors: success ? 0 : 1,
+      totalResponseTimeMs: call.responseTimeMs,
+      lastResponseTimeMs: call.responseTimeMs,
+      lastStatus: call.status,
+      lastErrorMessage: message,
+      lastCalledAt: at,
+    };
+  }
+  const newer = at >= entry.lastCalledAt;
+  return {
+    provider: entry.provider,
+    model: entry.model,
+    calls: entry.calls + 1,
+    successes: entry.successes + (success ? 1 : 0),
+    errors: entry.errors + (success ? 0 : 1),
+    totalResponseTimeMs: entry.totalResponseTimeMs + call.responseTimeMs,
+    lastResponseTimeMs: newer ? call.responseTimeMs : entry.lastResponseTimeMs,
+    lastStatus: newer ? call.status : entry.lastStatus,
+    lastErrorMessage: newer && message !== null ? message : entry.lastErrorMessage,
+    lastCalledAt: newer ? at : entry.lastCalledAt,
+  };
+}
+
+/**
+ * Validate and default the pagination and filters of a model-health query, for store
+ * implementations. Returns a copy with `limit` (default 100) and `offset` (default 0) filled in;
+ * throws a `TelemetryInputError` when `limit` is not an integer from 1 to 1000, `offset` is not an
+ * integer >= 0, `status` is unknown or `provider` is an empty string.
+ *
+ * @example
+ * ```ts
+ * normaliseModelHealthQuery({ provider: 'openai' }); // { provider: 'openai', limit: 100, offset: 0 }
+ * normaliseModelHealthQuery({ limit: 5000 }); // throws TelemetryInputError (reason 'invalid_limit')
+ * ```
+ */
+export function normaliseModelHealthQuery(
+  query: ModelHealthQuery = {},
+): Required<Pick<ModelHealthQuery, 'limit' | 'offset'>> & ModelHealthQuery {
+  const limit = query.limit ?? DEFAULT_MODEL_HEALTH_PAGE_SIZE;
+  const offset = query.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MODEL_HEALTH_PAGE_SIZE) {
+    invalid('limit', `limit must be an integer from 1 to ${MAX_MODEL_HEALTH_PAGE_SIZE}, got ${String(query.limit)}`);
+  }
+  if (!Number.isInteger(offset) || offset < 0)
+    invalid('offset', `offset must be an integer >= 0, got ${String(query.offset)}`);
+  if (query.status !== undefined && !(MODEL_CALL_STATUSES as readonly string[]).includes(query.status)) {
+    invalid('status', `unknown status "${String(query.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
+  }
+  if (query.provider !== undefined && (typeof query.provider !== 'string' || query.provider === '')) {
+    invalid('provider', 'provider must be a non-empty string');
+  }
+  return { ...query, limit, offset };
+}
+
+/**
+ * Validate `getUnhealthyModels` arguments, for store implementations: throws a
+ * `TelemetryInputError` unless `errorThreshold` is a finite number from 0 to 1 and `minCalls` an
+ * integer >= 1.
+ *
+ * @example
+ * ```ts
+ * validateUnhealthyQuery(0.2, 10); // fine
+ * validateUnhealthyQuery(20, 10); // throws: the threshold is a rate (0-1), not a percentage
+ * ```
+ */
+export function validateUnhealthyQuery(errorThreshold: number, minCalls: number): void {
+  if (
+    typeof errorThreshold !== 'number' ||
+    !Number.isFinite(errorThreshold) ||
+    errorThreshold < 0 ||
+    errorThreshold > 1
+  ) {
+    invalid('error_threshold', `error_threshold must be a number from 0 to 1, got ${String(errorThreshold)}`);
+  }
+  if (!Number.isInteger(minCalls) || minCalls < 1)
+    invalid('min_calls', `min_calls must be an integer >= 1, got ${String(minCalls)}`);
+}
+
+/**
+ * Validate `deleteOlderThan` arguments, for store implementations: throws a `TelemetryInputError`
+ * unless `days` is a finite number > 0 (fractions allowed).
+ *
+ * @example
+ * ```ts
+ * validateRetentionDays(30); // fine
+ * validateRetentionDays(0); // throws TelemetryInputError (reason 'invalid_days')
+ * ```
+ */
+export function validateRetentionDays(days: number): void {
+  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0)
+    invalid('days', `days must be a number > 0, got ${String(days)}`);
+}

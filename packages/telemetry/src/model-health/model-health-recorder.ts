@@ -1,0 +1,408 @@
+import { diag } from '@opentelemetry/api';
+import { MODEL_CALL_STATUSES } from '../metrics/metric-definition.js';
+import { getTelemetry } from '../metrics/shared-telemetry.js';
+import { TelemetryConfigurationError, TelemetryInputError } from '../errors.js';
+import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
+import {
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_MODEL_HEALTH_NAME_LENGTH,
+  validateModelCall,
+  type ModelCall,
+} from './model-call.js';
+import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health-store.js';
+import { systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
+
+/**
+ * Options of `new ModelHealthRecorder()`; only `store` is required. The numeric options must be
+ * positive integers (milliseconds or counts) and `retryMaxDelayMs` at least `retryInitialDelayMs`;
+ * the constructor throws a `TelemetryConfigurationError` otherwise.
+ *
+ * @example
+ * ```ts
+ * const recorder = new ModelHealthRecorder({
+ *   store,
+ *   flushIntervalMs: 2_000,
+ *   retryMaxDelayMs: 60_000,
+ *   onInvalidCall: process.env.NODE_ENV === 'production' ? 'drop' : 'throw',
+ * });
+ * ```
+ */
+export interface ModelHealthRecorderOptions {
+  /** Where batches are written. */
+  store: ModelHealthStore;
+  /** Milliseconds between flushes while the store is healthy. Default 1000. */
+  flushIntervalMs?: number;
+  /** Distinct (provider, model) pairs held while waiting for a flush; calls for new pairs beyond it are dropped and counted. Default 10 000. */
+  maxPendingModels?: number;
+  /** Entries per batch (one database round trip each). Default 1000. */
+  maxBatchEntries?: number;
+  /** First retry delay after a failed flush, in milliseconds; doubles up to `retryMaxDelayMs`. Default 500. */
+  retryInitialDelayMs?: number;
+  /** Longest retry delay, in milliseconds. Default 30 000. */
+  retryMaxDelayMs?: number;
+  /** Telemetry instance for the recorder's own metrics; default the shared one. */
+  telemetry?: GatewayTelemetry;
+  /** Timer functions; default the real ones, unref'd. */
+  clock?: TrackerClock;
+  /** `drop` (default) drops and counts malformed calls; `throw` throws `TelemetryInputError` (development). */
+  onInvalidCall?: 'drop' | 'throw';
+  /** Batch id generator; default `crypto.randomUUID()`. */
+  newBatchId?: () => string;
+}
+
+/**
+ * What `close()` achieved.
+ *
+ * @example
+ * ```ts
+ * const { flushed, pendingCalls } = await recorder.close({ timeoutMs: 5_000 });
+ * if (!flushed) console.error(`${pendingCalls} model calls were not written before shutdown`);
+ * ```
+ */
+export interface ModelHealthRecorderCloseResult {
+  /** True when every recorded call reached the store. */
+  flushed: boolean;
+  /** Calls still not written (non-zero only when the store stayed down until the deadline). */
+  pendingCalls: number;
+}
+
+interface PendingEntry {
+  provider: string;
+  model: string;
+  calls: number;
+  successes: number;
+  totalResponseTimeMs: number;
+  lastResponseTimeMs: number;
+  lastStatus: ModelCall['status'];
+  lastErrorMessage: string | null;
+  lastCalledAtMs: number;
+}
+
+function positiveInteger(option: string, value: number | undefined, fallback: number): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 1) {
+    throw new TelemetryConfigurationError(option, `expected a positive integer, got ${String(value)}`);
+  }
+  return result;
+}
+
+/**
+ * Write-behind recording of model calls. `recordModelCall()` is synchronous and allocation-light:
+ * it folds the call into an in-memory entry per (provider, model). A background flusher writes the
+ * entries in batches, one store round trip per batch; each batch carries an id the store applies at
+ * most once, and a failed batch is retried unchanged with exponential backoff until it lands, so no
+ * call is lost or counted twice. Memory is bounded by `maxPendingModels`; `close()` flushes what is
+ * left before shutdown.
+ *
+ * @example
+ * ```ts
+ * const recorder = new ModelHealthRecorder({ store: new MemoryModelHealthStore() });
+ * recorder.recordModelCall({ provider: 'openai', model: 'gpt-4o-mini', responseTimeMs: 420, status: 'success' });
+ * await recorder.close();
+ * ```
+ */
+export class ModelHealthRecorder {
+  private readonly store: ModelHealthStore;
+  private readonly flushIntervalMs: number;
+  private readonly maxPendingModels: number;
+  private readonly maxBatchEntries: number;
+  private readonly retryInitialDelayMs: number;
+  private readonly retryMaxDelayMs: number;
+  private readonly telemetry: GatewayTelemetry;
+  private readonly clock: TrackerClock;
+  private readonly onInvalidCall: 'drop' | 'throw';
+  private readonly newBatchId: () => string;
+
+  private readonly pending = new Map<string, Map<string, PendingEntry>>();
+  private pendingModels = 0;
+  private pendingCallCount = 0;
+  private inFlight: { batch: ModelCallBatch; calls: number } | undefined;
+  private consecutiveFailures = 0;
+  private timer: unknown;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly warned = new Set<string>();
+  private stats = { recorded: 0, dropped: 0, batchesWritten: 0, failedFlushes: 0 };
+
+  /**
+   * Create a recorder and start its background flusher (on the default clock an unref'd timer, so
+   * it does not keep the process alive). Throws a `TelemetryConfigurationError` when `store` has no
+   * `applyBatch()` method or an option is invalid (see `ModelHealthRecorderOptions`).
+   */
+  constructor(options: ModelHealthRecorderOptions) {
+    if (options.store === undefined || typeof options.store.applyBatch !== 'function') {
+      throw new TelemetryConfigurationError('store', 'expected a model-health store with an applyBatch() method');
+    }
+    this.store = options.store;
+    this.flushIntervalMs = positiveInteger('flushIntervalMs', options.flushIntervalMs, 1000);
+    this.maxPendingModels = positiveInteger('maxPendingModels', options.maxPendingModels, 10_000);
+    this.maxBatchEntries = positiveInteger('maxBatchEntries', options.maxBatchEntries, 1000);
+    this.retryInitialDelayMs = positiveInteger('retryInitialDelayMs', options.retryInitialDelayMs, 500);
+    this.retryMaxDelayMs = positiveInteger('retryMaxDelayMs', options.retryMaxDelayMs, 30_000);
+    if (this.retryMaxDelayMs < this.retryInitialDelayMs) {
+      throw new TelemetryConfigurationError('retryMaxDelayMs', 'must be at least retryInitialDelayMs');
+    }
+    this.onInvalidCall = options.onInvalidCall ?? 'drop';
+    if (this.onInvalidCall !== 'drop' && this.onInvalidCall !== 'throw') {
+      throw new TelemetryConfigurationError(
+        'onInvalidCall',
+        `expected "drop" or "throw", got "${String(options.onInvalidCall)}"`,
+      );
+    }
+    this.telemetry = options.telemetry ?? getTelemetry();
+    this.clock = options.clock ?? systemClock;
+    this.newBatchId = options.newBatchId ?? (() => globalThis.crypto.randomUUID());
+    this.schedule(this.flushIntervalMs);
+  }
+
+  /**
+   * Record one finished call. Synchronous, never blocks; invalid calls are dropped and counted in
+   * `gatewayz_model_health_dropped_total{reason="invalid_call"}` (or thrown with
+   * `onInvalidCall: 'throw'`), calls for a new (provider, model) when `maxPendingModels` pairs are
+   * already waiting are dropped and counted with `reason="buffer_full"`.
+   */
+  recordModelCall(call: ModelCall): void {
+    if (!isWellFormed(call)) {
+      if (this.onInvalidCall === 'throw') validateModelCall(call);
+      this.drop('invalid_call', () => {
+        try {
+          validateModelCall(call);
+          return 'Invalid model call';
+        } catch (error) {
+          return (error as TelemetryInputError).message;
+        }
+      });
+      return;
+    }
+    if (this.closed) {
+      this.drop('closed', () => 'Model call recorded after close(); it was not written');
+      return;
+    }
+    let byModel = this.pending.get(call.provider);
+    let entry = byModel?.get(call.model);
+    const at = call.calledAt !== undefined ? call.calledAt.getTime() : this.clock.now();
+    const success = call.status === 'success';
+    if (entry === undefined) {
+      if (this.pendingModels >= this.maxPendingModels) {
+        this.drop(
+          'buffer_full',
+          () =>
+            `${this.maxPendingModels} models are waiting to be written (is the store down?); new models' calls are dropped until a flush succeeds`,
+        );
+        return;
+      }
+      entry = {
+        provider: call.provider,
+        model: call.model,
+        calls: 0,
+        successes: 0,
+        totalResponseTimeMs: 0,
+        lastResponseTimeMs: call.responseTimeMs,
+        lastStatus: call.status,
+        lastErrorMessage: null,
+        lastCalledAtMs: at,
+      };
+      if (byModel === undefined) this.pending.set(call.provider, (byModel = new Map<string, PendingEntry>()));
+      byModel.set(call.model, entry);
+      this.pendingModels++;
+    }
+    entry.calls++;
+    if (success) entry.successes++;
+    entry.totalResponseTimeMs += call.responseTimeMs;
+    if (at >= entry.lastCalledAtMs) {
+      entry.lastCalledAtMs = at;
+      entry.lastResponseTimeMs = call.responseTimeMs;
+      entry.lastStatus = call.status;
+      if (!success && typeof call.errorMessage === 'string') {
+        entry.lastErrorMessage =
+          call.errorMessage.length > MAX_ERROR_MESSAGE_LENGTH
+            ? call.errorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH)
+            : call.errorMessage;
+      }
+    }
+    this.pendingCallCount++;
+    this.stats.recorded++;
+  }
+
+  /** Calls recorded but not yet written (pending plus the batch being written). */
+  get pendingCalls(): number {
+    return this.pendingCallCount + (this.inFlight?.calls ?? 0);
+  }
+
+  /**
+   * Write everything recorded so far now. Resolves when it is in the store; rejects with the
+   * store's error if a write fails (the batch is kept and retried by the background loop).
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.running !== undefined) await this.running.catch(() => {});
+      if (this.inFlight === undefined && this.pendingCallCount === 0) return;
+      const failuresBefore = this.stats.failedFlushes;
+      await this.runFlush();
+      if (this.stats.failedFlushes > failuresBefore) throw this.lastError;
+    }
+  }
+
+  /**
+   * Stop the background loop and write what is left, retrying with backoff until `timeoutMs`
+   * (milliseconds, default 10 s). Calls recorded afterwards are dropped and counted. Never rejects:
+   * if the store stays down past the deadline it logs through `diag` and resolves with
+   * `flushed: false`. Safe to call again; a later call retries what is still pending.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<ModelHealthRecorderCloseResult> {
+    const deadline = this.clock.now() + (options.timeoutMs ?? 10_000);
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    for (;;) {
+      try {
+        await this.flush();
+        return { flushed: true, pendingCalls: 0 };
+      } catch {
+        const delay = this.backoffDelay();
+        if (this.clock.now() + delay > deadline) {
+          diag.error(
+            `@gatewayz/telemetry: ${this.pendingCalls} model calls could not be written before shutdown: the model-health store is unavailable`,
+          );
+          return { flushed: false, pendingCalls: this.pendingCalls };
+        }
+        // A referenced timer: an unref'd one could let the process exit mid-shutdown.
+        await new Promise<void>((resolve) =>
+          this.clock === systemClock ? setTimeout(resolve, delay) : this.clock.setTimeout(resolve, delay),
+        );
+      }
+    }
+  }
+
+  /**
+   * Counters for health checks and debugging: calls and (provider, model) pairs waiting to be
+   * written, and since construction the calls recorded and dropped, batches written and failed
+   * flushes. `JSON.stringify(recorder)` uses it.
+   */
+  toJSON(): {
+    pendingCalls: number;
+    pendingModels: number;
+    recorded: number;
+    dropped: number;
+    batchesWritten: number;
+    failedFlushes: number;
+  } {
+    return { pendingCalls: this.pendingCalls, pendingModels: this.pendingModels, ...this.stats };
+  }
+
+  private lastError: unknown;
+
+  private runFlush(): Promise<void> {
+    if (this.running !== undefined) return this.running;
+    this.running = this.writeOneBatch().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async writeOneBatch(): Promise<void> {
+    if (this.inFlight === undefined) {
+      if (this.pendingCallCount === 0) return;
+      this.inFlight = this.takeBatch();
+    }
+    const { batch } = this.inFlight;
+    try {
+      await this.store.applyBatch(batch);
+      this.inFlight = undefined;
+      this.consecutiveFailures = 0;
+      this.stats.batchesWritten++;
+      if (this.warned.delete('store_down'))
+        diag.info('@gatewayz/telemetry: model-health store reachable again; pending calls written');
+    } catch (error) {
+      this.lastError = error;
+      this.consecutiveFailures++;
+      this.stats.failedFlushes++;
+      this.telemetry.add('modelHealthFlushErrors', 1, {});
+      if (!this.warned.has('store_down')) {
+        this.warned.add('store_down');
+        diag.warn(
+          '@gatewayz/telemetry: writing model health failed; the batch is kept and retried with backoff',
+          error,
+        );
+      }
+    } finally {
+      this.telemetry.set('modelHealthPendingCalls', this.pendingCalls, {});
+    }
+  }
+
+  private takeBatch(): { batch: ModelCallBatch; calls: number } {
+    const entries: ModelCallAggregate[] = [];
+    let calls = 0;
+    outer: for (const [provider, byModel] of this.pending) {
+      for (const [model, entry] of byModel) {
+        if (entries.length >= this.maxBatchEntries) break outer;
+        entries.push({
+          provider: entry.provider,
+          model: entry.model,
+          calls: entry.calls,
+          successes: entry.successes,
+          errors: entry.calls - entry.successes,
+          totalResponseTimeMs: entry.totalResponseTimeMs,
+          lastResponseTimeMs: entry.lastResponseTimeMs,
+          lastStatus: entry.lastStatus,
+          lastErrorMessage: entry.lastErrorMessage,
+          lastCalledAt: new Date(entry.lastCalledAtMs),
+        });
+        calls += entry.calls;
+        byModel.delete(model);
+        this.pendingModels--;
+      }
+      if (byModel.size === 0) this.pending.delete(provider);
+    }
+    this.pendingCallCount -= calls;
+    return { batch: { id: this.newBatchId(), entries }, calls };
+  }
+
+  private backoffDelay(): number {
+    const exponent = Math.min(this.consecutiveFailures - 1, 30);
+    return Math.min(this.retryMaxDelayMs, this.retryInitialDelayMs * 2 ** Math.max(0, exponent));
+  }
+
+  private schedule(delay: number): void {
+    if (this.closed) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.runFlush().then(() => {
+        if (this.consecutiveFailures > 0) this.schedule(this.backoffDelay());
+        else this.schedule(this.pendingCallCount > 0 ? 0 : this.flushIntervalMs);
+      });
+    }, delay);
+  }
+
+  private drop(reason: string, message: () => string): void {
+    this.stats.dropped++;
+    this.telemetry.add('modelHealthDropped', 1, { reason });
+    if (!this.warned.has(`drop:${reason}`)) {
+      this.warned.add(`drop:${reason}`);
+      diag.warn(
+        `@gatewayz/telemetry: ${message()}. Further drops (reason "${reason}") are counted in gatewayz_model_health_dropped_total without a warning.`,
+      );
+    }
+  }
+}
+
+/** Fast structural check of a call; the detailed message comes from `validateModelCall`. */
+function isWellFormed(call: ModelCall): boolean {
+  return (
+    call !== null &&
+    typeof call === 'object' &&
+    typeof call.provider === 'string' &&
+    call.provider.length > 0 &&
+    call.provider.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
+    call.provider.trim().length > 0 &&
+    typeof call.model === 'string' &&
+    call.model.length > 0 &&
+    call.model.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
+    call.model.trim().length > 0 &&
+    typeof call.responseTimeMs === 'number' &&
+    call.responseTimeMs >= 0 &&
+    call.responseTimeMs !== Infinity &&
+    (MODEL_CALL_STATUSES as readonly string[]).includes(call.status) &&
+    (call.calledAt === undefined || (call.calledAt instanceof Date && !Number.isNaN(call.calledAt.getTime())))
+  );
+}

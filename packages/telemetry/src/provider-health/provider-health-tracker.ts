@@ -1,0 +1,414 @@
+import { diag } from '@opentelemetry/api';
+import { TelemetryConfigurationError } from '../errors.js';
+import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
+import { getTelemetry } from '../metrics/shared-telemetry.js';
+import { providerHealthScore } from './health-score.js';
+import { startPeriodicTask, systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
+import type { ModelHealthRecord, ModelHealthSource } from '../model-health/model-health-store.js';
+
+/**
+ * What the tracker computed for one provider on its last tick.
+ *
+ * @example
+ * ```ts
+ * const [best] = await tracker.tick(); // best health first
+ * if (best !== undefined) console.log(`prefer ${best.provider} (score ${best.healthScore.toFixed(2)})`);
+ * ```
+ */
+export interface ProviderHealthSnapshot {
+  /** Provider name, e.g. `openai`. */
+  readonly provider: string;
+  /** Models of the provider in the source. */
+  readonly models: number;
+  /** 1 when at least one call succeeded in the last interval with calls, else 0. */
+  readonly availability: number;
+  /** Error rate (0-1) over the same calls as `availability`. */
+  readonly errorRate: number;
+  /** Mean response time in seconds, or null before any call. */
+  readonly responseTimeSeconds: number | null;
+  /**
+   * `providerHealthScore()` of these figures (0-1), as set on `gatewayz_provider_health_score`; a
+   * null response time counts as 0 s.
+   */
+  readonly healthScore: number;
+  /** Whether the figures cover only the last interval (true) or all recorded calls (false). */
+  readonly windowed: boolean;
+}
+
+/**
+ * Options of `startProviderHealthTracker`; only `source` is required. It throws a
+ * `TelemetryConfigurationError` for an `intervalMs` under 10 or a `source` without a
+ * `listAllModelHealth()` method.
+ *
+ * @example
+ * ```ts
+ * const tracker = startProviderHealthTracker({ source: store, intervalMs: 15_000, runImmediately: false });
+ * ```
+ */
+export interface ProviderHealthTrackerOptions {
+  /** Where per-model health comes from: a model-health store. */
+  source: ModelHealthSource;
+  /** Milliseconds between ticks. Default 30 000. */
+  intervalMs?: number;
+  /** Timer functions; default the real ones, unref'd. */
+  clock?: TrackerClock;
+  /** Telemetry instance to set gauges on; default the shared one. */
+  telemetry?: GatewayTelemetry;
+  /** Run the first tick at once instead of after one interval. Default true. */
+  runImmediately?: boolean;
+}
+
+/**
+ * A running provider health tracker, as returned by `startProviderHealthTracker`.
+ *
+ * @example
+ * ```ts
+ * // Order a failover chain by health, unknown providers last.
+ * const chain = ['openai', 'anthropic', 'groq'].sort(
+ *   (a, b) => (tracker.healthScore(b) ?? -1) - (tracker.healthScore(a) ?? -1),
+ * );
+ * ```
+ */
+export interface ProviderHealthTracker {
+  /** Stop ticking; resolves once a tick in flight has finished. Safe to call more than once. */
+  stop(this: void): Promise<void>;
+  /**
+   * Run one tick now, or join the one in flight (also used by tests); resolves with the new
+   * snapshot. Never rejects: a failed tick is logged and counted, and resolves with the previous
+   * snapshot.
+   */
+  tick(this: void): Promise<readonly ProviderHealthSnapshot[]>;
+  /** The snapshot of the last successful tick, best health first. */
+  snapshot(this: void): readonly ProviderHealthSnapshot[];
+  /** Health score of one provider from the last tick, or undefined when unknown. */
+  healthScore(this: void, provider: string): number | undefined;
+  /**
+   * Interval, successful and failed ticks, the number of models it keeps state for, and the last
+   * snapshot; `JSON.stringify(tracker)` uses it.
+   */
+  toJSON(this: void): {
+    intervalMs: number;
+    ticks: number;
+    failures: number;
+    /** Model names the tracker keeps counts and an uptime window for (see `startProviderHealthTracker`). */
+    trackedModels: number;
+    providers: readonly ProviderHealthSnapshot[];
+  };
+}
+
+interface Counts {
+  calls: number;
+  successes: number;
+  errors: number;
+  totalResponseMs: number;
+}
+
+/** A model's new calls since the last tick (all providers) and its 24 h uptime window. */
+interface ModelState {
+  calls: number;
+  successes: number;
+  /** The aggregation pass `calls` and `successes` belong to. */
+  pass: number;
+  readonly window: HourlyWindow;
+  /** Not through the uptime loop yet: its first figure is set even without new calls. */
+  fresh: boolean;
+  /** Hour (since the epoch) of the last pass that saw a record of this model. */
+  lastSeenHour: number;
+}
+
+/** Counts a (provider, model) had at the previous tick, with its model's state. */
+interface ModelCounts extends Counts {
+  readonly model: ModelState;
+  /** Hour (since the epoch) of the last pass that saw this record. */
+  lastSeenHour: number;
+}
+
+/** Per provider: its models' previous counts, and this tick's totals and deltas. */
+interface ProviderState {
+  readonly models: Map<string, ModelCounts>;
+  /** The aggregation pass these totals belong to; -1 before the first. */
+  tick: number;
+  modelCount: number;
+  readonly total: Counts;
+  readonly delta: Counts;
+}
+
+function resetCounts(counts: Counts): void {
+  counts.calls = 0;
+  counts.successes = 0;
+  counts.errors = 0;
+  counts.totalResponseMs = 0;
+}
+
+const HOUR_MS = 3_600_000;
+const UPTIME_WINDOW_HOURS = 24;
+
+/** Per-model calls and successes in hourly buckets, for `gatewayz_model_uptime_24h`. */
+class HourlyWindow {
+  private readonly buckets: Array<{ hour: number; calls: number; successes: number }> = [];
+
+  /** Whether adding nothing in `hour` would leave the uptime as it is (no bucket to expire). */
+  unchangedWithoutCalls(hour: number): boolean {
+    const first = this.buckets[0];
+    return first === undefined || first.hour > hour - UPTIME_WINDOW_HOURS;
+  }
+
+  add(hour: number, calls: number, successes: number): void {
+    const last = this.buckets[this.buckets.length - 1];
+    if (last !== undefined && last.hour === hour) {
+      last.calls += calls;
+      last.successes += successes;
+    } else {
+      this.buckets.push({ hour, calls, successes });
+    }
+    while (this.buckets.length > 0 && (this.buckets[0] as { hour: number }).hour <= hour - UPTIME_WINDOW_HOURS) {
+      this.buckets.shift();
+    }
+  }
+
+  uptime(): number | undefined {
+    let calls = 0;
+    let successes = 0;
+    for (const bucket of this.buckets) {
+      calls += bucket.calls;
+      successes += bucket.successes;
+    }
+    return calls > 0 ? successes / calls : undefined;
+  }
+}
+
+/**
+ * Start a background loop that, every `intervalMs` (default 30 s), reads per-model health from
+ * `source`, aggregates it per provider and sets `provider_availability`, `provider_error_rate` and
+ * `gatewayz_provider_health_score`, and per model `gatewayz_model_uptime_24h`. Availability,
+ * error rate and response time cover the calls made since the previous tick; a provider without
+ * calls since then keeps the figures of its last interval with calls (on the first tick: all
+ * recorded calls). Available means at least one call succeeded. State kept for a model that no tick has
+ * seen for more than 24 hours (deleted by retention, renamed) is dropped, so memory follows the models
+ * that exist; if it comes back, its counts then are all new calls. A failing tick is logged and counted in
+ * `gatewayz_provider_health_tracker_errors_total`; the next tick still runs. The timer is unref'd, so
+ * it does not keep the process alive; `stop()` waits for a tick in flight. Throws a
+ * `TelemetryConfigurationError` for invalid options (see `ProviderHealthTrackerOptions`).
+ *
+ * @example
+ * ```ts
+ * const tracker = startProviderHealthTracker({ source: modelHealthStore });
+ * // ... on shutdown
+ * await tracker.stop();
+ * ```
+ */
+export function startProviderHealthTracker(options: ProviderHealthTrackerOptions): ProviderHealthTracker {
+  const intervalMs = options.intervalMs ?? 30_000;
+  if (!Number.isFinite(intervalMs) || intervalMs < 10) {
+    throw new TelemetryConfigurationError(
+      'intervalMs',
+      `expected at least 10 milliseconds, got ${String(options.intervalMs)}`,
+    );
+  }
+  if (options.source === undefined || typeof options.source.listAllModelHealth !== 'function') {
+    throw new TelemetryConfigurationError('source', 'expected a model-health store with a listAllModelHealth() method');
+  }
+  const clock = options.clock ?? systemClock;
+  const telemetry = options.telemetry ?? getTelemetry();
+  // Per provider: the counts each model had at the previous tick, and this tick's running totals.
+  // Per model name: this tick's new calls and its 24 h uptime window (one figure per model, even
+  // when several providers serve it). Both are kept between ticks and reset, not reallocated, so a
+  // tick over 10 000 models does two Map lookups per record and allocates nothing for known models.
+  const providerStates = new Map<string, ProviderState>();
+  const modelStates = new Map<string, ModelState>();
+  let snapshot: ProviderHealthSnapshot[] = [];
+  let byProvider = new Map<string, ProviderHealthSnapshot>();
+  let ticks = 0;
+  let failures = 0;
+  let aggregations = 0;
+  let prunedHour = -1;
+
+  /** One aggregation: `visit` every record, then `finish` computes the snapshot and sets gauges. */
+  const startPass = (): { visit: (record: ModelHealthRecord) => void; finish: () => ProviderHealthSnapshot[] } => {
+    // Identifies this pass, so provider totals from a pass that threw are never added to.
+    const pass = ++aggregations;
+    const hour = Math.floor(clock.now() / HOUR_MS);
+    const active: Array<[string, ProviderState]> = [];
+    const visit = (record: ModelHealthRecord): void => {
+      const calls = record.callCount;
+      const totalResponseMs = (record.avgResponseTimeMs ?? 0) * calls;
+      let provider = providerStates.get(record.provider);
+      if (provider === undefined) {
+        provider = {
+          models: new Map<string, ModelCounts>(),
+          tick: -1,
+          modelCount: 0,
+          total: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
+          delta: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
+        };
+        providerStates.set(record.provider, provider);
+      }
+      if (provider.tick !== pass) {
+        provider.tick = pass;
+        provider.modelCount = 0;
+        resetCounts(provider.total);
+        resetCounts(provider.delta);
+        active.push([record.provider, provider]);
+      }
+      let before = provider.models.get(record.model);
+      if (before === undefined) {
+        let model = modelStates.get(record.model);
+        if (model === undefined) {
+          model = { calls: 0, successes: 0, pass, window: new HourlyWindow(), fresh: true, lastSeenHour: hour };
+          modelStates.set(record.model, model);
+        }
+        before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0, model, lastSeenHour: hour };
+        provider.models.set(record.model, before);
+      }
+      // A store that was reset reports fewer calls than before: the new counts are then the delta.
+      const reset = calls < before.calls;
+      const deltaCalls = reset ? calls : calls - before.calls;
+      const deltaSuccesses = reset ? record.successCount : record.successCount - before.successes;
+      const deltaErrors = reset ? record.errorCount : record.errorCount - before.errors;
+      const deltaResponseMs = reset ? totalResponseMs : totalResponseMs - before.totalResponseMs;
+      before.calls = calls;
+      before.successes = record.successCount;
+      before.errors = record.errorCount;
+      before.totalResponseMs = totalResponseMs;
+      before.lastSeenHour = hour;
+
+      const model = before.model;
+      if (model.pass !== pass) {
+        model.pass = pass;
+        model.calls = 0;
+        model.successes = 0;
+        model.lastSeenHour = hour;
+      }
+      model.calls += deltaCalls;
+      model.successes += deltaSuccesses;
+
+      provider.modelCount += 1;
+      provider.total.calls += calls;
+      provider.total.successes += record.successCount;
+      provider.total.errors += record.errorCount;
+      provider.total.totalResponseMs += totalResponseMs;
+      provider.delta.calls += deltaCalls;
+      provider.delta.successes += deltaSuccesses;
+      provider.delta.errors += deltaErrors;
+      provider.delta.totalResponseMs += deltaResponseMs;
+    };
+    return { visit, finish: () => finishPass(pass, hour, active) };
+  };
+
+  /**
+   * Forget what no pass has seen for longer than the uptime window: records deleted from the store
+   * (retention) or renamed models. Without this, a long-running gateway with changing model names
+   * would keep state for every name it ever saw. Runs once per hour. A record that comes back
+   * later starts over: its counts at that point are all new calls.
+   */
+  const prune = (hour: number): void => {
+    const stale = (lastSeenHour: number): boolean => hour - lastSeenHour > UPTIME_WINDOW_HOURS;
+    for (const [provider, state] of providerStates) {
+      for (const [model, counts] of state.models) if (stale(counts.lastSeenHour)) state.models.delete(model);
+      if (state.models.size === 0) {
+        providerStates.delete(provider);
+        byProvider.delete(provider);
+      }
+    }
+    for (const [model, state] of modelStates) if (stale(state.lastSeenHour)) modelStates.delete(model);
+  };
+
+  const finishPass = (
+    pass: number,
+    hour: number,
+    active: ReadonlyArray<[string, ProviderState]>,
+  ): ProviderHealthSnapshot[] => {
+    if (hour !== prunedHour) {
+      prunedHour = hour;
+      prune(hour);
+    }
+    for (const [model, figures] of modelStates) {
+      const { window } = figures;
+      // Calls counted in this pass only (a model without records now has none).
+      const calls = figures.pass === pass ? figures.calls : 0;
+      const successes = figures.pass === pass ? figures.successes : 0;
+      // Most models of a large registry had no call since the last tick: their uptime stands.
+      if (figures.fresh) figures.fresh = false;
+      else if (calls === 0 && window.unchangedWithoutCalls(hour)) continue;
+      window.add(hour, calls, successes);
+      const uptime = window.uptime();
+      if (uptime !== undefined) telemetry.setModelUptime24h(model, uptime);
+    }
+
+    const result: ProviderHealthSnapshot[] = [];
+    for (const [provider, entry] of active) {
+      const windowed = entry.delta.calls > 0;
+      const before = byProvider.get(provider);
+      let availability: number;
+      let errorRate: number;
+      let responseTimeSeconds: number | null;
+      if (windowed) {
+        availability = entry.delta.successes > 0 ? 1 : 0;
+        errorRate = clamp01(entry.delta.errors / entry.delta.calls);
+        responseTimeSeconds = Math.max(0, entry.delta.totalResponseMs / entry.delta.calls / 1000);
+      } else if (before !== undefined) {
+        // No calls since the previous tick: the last interval with traffic still stands.
+        ({ availability, errorRate, responseTimeSeconds } = before);
+      } else {
+        availability = entry.total.successes > 0 ? 1 : 0;
+        errorRate = entry.total.calls > 0 ? clamp01(entry.total.errors / entry.total.calls) : 0;
+        responseTimeSeconds =
+          entry.total.calls > 0 ? Math.max(0, entry.total.totalResponseMs / entry.total.calls / 1000) : null;
+      }
+      const healthScore = providerHealthScore({
+        availability,
+        errorRate,
+        responseTimeSeconds: responseTimeSeconds ?? 0,
+      });
+      telemetry.setProviderAvailability(provider, availability);
+      telemetry.setProviderErrorRate(provider, errorRate);
+      telemetry.setProviderHealthScore(provider, healthScore);
+      result.push({
+        provider,
+        models: entry.modelCount,
+        availability,
+        errorRate,
+        responseTimeSeconds,
+        healthScore,
+        windowed,
+      });
+    }
+    result.sort((a, b) => b.healthScore - a.healthScore || a.provider.localeCompare(b.provider));
+    return result;
+  };
+
+  const runTick = async (): Promise<readonly ProviderHealthSnapshot[]> => {
+    try {
+      const { source } = options;
+      const pass = startPass();
+      // A source that can visit its records in place saves a copy of every record per tick.
+      if (typeof source.forEachModelHealth === 'function') await source.forEachModelHealth(pass.visit);
+      else for (const record of await source.listAllModelHealth()) pass.visit(record);
+      snapshot = pass.finish();
+      byProvider = new Map(snapshot.map((entry) => [entry.provider, entry]));
+      ticks += 1;
+    } catch (error) {
+      failures += 1;
+      telemetry.add('providerHealthTrackerErrors', 1, {});
+      diag.error(
+        '@gatewayz/telemetry: provider health tracker tick failed; the next tick will run as scheduled',
+        error,
+      );
+    }
+    return snapshot;
+  };
+
+  const task = startPeriodicTask(runTick, { intervalMs, clock, runImmediately: options.runImmediately !== false });
+
+  return {
+    stop: task.stop,
+    tick: task.tick,
+    snapshot: () => snapshot,
+    healthScore: (provider) => byProvider.get(provider)?.healthScore,
+    toJSON: () => ({ intervalMs, ticks, failures, trackedModels: modelStates.size, providers: snapshot }),
+  };
+}
+
+function clamp01(value: number): number {
+  return value < 0 ? 0 : value > 1 ? 1 : value;
+}

@@ -1,0 +1,18 @@
+/**
+ * The clock and the non-overlapping periodic task behind the background loops (provider health
+ * tracker, model-health recorder, and the health-service poller of `@gatewayz/telemetry-node`).
+ * Inject a `TrackerClock` for deterministic tests.
+ *
+ * @example
+ * ```ts
+ * import { startPeriodicTask, systemClock } from '@gatewayz/telemetry/scheduling';
+ *
+ * const task = startPeriodicTask(async () => poll(), { intervalMs: 30_000, clock: systemClock, runImmediately: true });
+ * await task.stop();
+ * ```
+ *
+ * @packageDocumentation
+ * @module @gatewayz/telemetry/scheduling
+ */
+export { startPeriodicTask, systemClock } from './periodic-task.js';
+export type { PeriodicTask, TrackerClock } from './periodic-task.js';
