@@ -24,6 +24,9 @@ import { toNodeListener } from './node-adapter.js';
 import { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
 import { SynchronousContextManager } from './synchronous-context-manager.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { resolveMetricsExport, type MetricsExportOptions } from './otlp-metrics/metrics-export-config.js';
+import { createOtlpMetricsReader } from './otlp-metrics/otlp-metrics-reader.js';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -82,6 +85,13 @@ export interface StartTelemetryOptions {
    * `await`s itself (the example gateway does). Or pass any `ContextManager`.
    */
   contextManager?: 'async-local-storage' | 'synchronous' | ContextManager;
+  /**
+   * Where metrics go. Default: `OTEL_METRICS_EXPORTER` (`prometheus`, `otlp`, `console`, `none`, or
+   * a comma list such as `otlp,prometheus`), else Prometheus only. The OTLP push reads the standard
+   * `OTEL_EXPORTER_OTLP_*` and `OTEL_METRIC_EXPORT_*` variables unless `metrics.otlp` sets them.
+   * Without `prometheus` the metrics endpoints answer 503.
+   */
+  metrics?: MetricsExportOptions;
   /** Turn everything off; default `OTEL_SDK_DISABLED=true`. */
   disabled?: boolean;
   /** Environment to read; default `process.env`. */
@@ -119,6 +129,8 @@ export interface RunningTelemetry {
   readonly disabled: boolean;
   /** Whether spans are exported. */
   readonly tracesEnabled: boolean;
+  /** Which metric exporters run (`prometheus`, `otlp`, `console`). */
+  readonly metricExporters: readonly string[];
   /** Whether the metrics endpoints require a bearer token. */
   readonly metricsAuthEnabled: boolean;
   /** Register work to finish before the SDK shuts down (e.g. flushing pending model-health writes). */
@@ -180,6 +192,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     );
   }
   const token = metricsToken === '' ? undefined : metricsToken;
+  const metricsExport = resolveMetricsExport(options.metrics, env);
   const contextManager = resolveContextManager(options.contextManager);
   // The helpers aggregate in-process and are collected through a metric producer: recording never
   // enters the SDK, and collection reads the series directly. When helpers already ran before the
@@ -233,6 +246,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       logsExported: false,
       disabled: true,
       tracesEnabled: false,
+      metricExporters: [],
       metricsAuthEnabled: token !== undefined,
       onShutdown: (task) => void shutdownTasks.push(task),
       forceFlush: async () => {},
@@ -243,11 +257,38 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     };
   }
 
-  const exporter = new PrometheusExporter({
-    preventServerStart: true,
-    withoutScopeInfo: !options.withScopeInfo,
-    metricProducers: [createTelemetryMetricProducer(telemetry)],
-  });
+  // Each reader has its own producer over the same series: reading never changes them, so both
+  // paths carry the same values and nothing is counted twice.
+  const exporter = metricsExport.prometheus
+    ? new PrometheusExporter({
+        preventServerStart: true,
+        withoutScopeInfo: !options.withScopeInfo,
+        metricProducers: [createTelemetryMetricProducer(telemetry)],
+      })
+    : undefined;
+  const metricReaders: MetricReader[] = exporter !== undefined ? [exporter] : [];
+  if (metricsExport.otlp !== undefined) {
+    metricReaders.push(
+      createOtlpMetricsReader(metricsExport.otlp, createTelemetryMetricProducer(telemetry), (reason) =>
+        telemetry.add('telemetryExportFailures', 1, { signal: 'metrics', reason }),
+      ),
+    );
+  }
+  if (metricsExport.console) {
+    metricReaders.push(
+      new PeriodicExportingMetricReader({
+        exporter: new ConsoleMetricExporter(),
+        metricProducers: [createTelemetryMetricProducer(telemetry)],
+      }),
+    );
+  }
+  if (metricsExport.unsupportedVariables.length > 0) {
+    diag.warn(
+      `@gatewayz/telemetry-node: ${metricsExport.unsupportedVariables.join(', ')} ${
+        metricsExport.unsupportedVariables.length === 1 ? 'is' : 'are'
+      } set but not supported for the OTLP metrics push; ignoring`,
+    );
+  }
   let spanProcessors: SpanProcessor[] | undefined;
   const traces = options.traces;
   if (traces === false) spanProcessors = [];
@@ -281,7 +322,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     // The stock process detector exports the command line, which can carry secrets; we add the
     // harmless process attributes above instead.
     resourceDetectors: [envDetector, hostDetector],
-    metricReaders: [exporter],
+    metricReaders,
     ...(spanProcessors !== undefined ? { spanProcessors } : {}),
     // Always explicit: left undefined, the SDK would export logs to localhost by default.
     logRecordProcessors: logProcessor !== undefined ? [logProcessor] : [],
@@ -307,6 +348,9 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     prefix: telemetry.prefix,
     token,
     withScopeInfo: options.withScopeInfo ?? false,
+    ...(exporter === undefined
+      ? { disabledReason: 'Prometheus export is off (OTEL_METRICS_EXPORTER does not list prometheus)' }
+      : {}),
   });
 
   let shuttingDown: Promise<void> | undefined;
@@ -319,6 +363,11 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     logsExported: logProcessor !== undefined,
     disabled: false,
     tracesEnabled,
+    metricExporters: [
+      ...(metricsExport.prometheus ? ['prometheus'] : []),
+      ...(metricsExport.otlp !== undefined ? ['otlp'] : []),
+      ...(metricsExport.console ? ['console'] : []),
+    ],
     metricsAuthEnabled: token !== undefined,
     onShutdown: (task) => void shutdownTasks.push(task),
     forceFlush: async () => {
@@ -326,6 +375,10 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       const delegate = (provider as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
       await (delegate ?? provider).forceFlush?.();
       await logProcessor?.forceFlush();
+      // Push readers (OTLP, console) export now; the Prometheus reader has nothing to flush.
+      if (metricReaders.length > (exporter !== undefined ? 1 : 0)) {
+        await (metrics.getMeterProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.();
+      }
     },
     shutdown: () => {
       shuttingDown ??= (async () => {

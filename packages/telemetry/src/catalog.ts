@@ -651,6 +651,19 @@ export const METRIC_CATALOG = {
     labelValues: { reason: ['queue_full', 'export_failed', 'shutdown'] },
     categories: ['system'],
   }),
+  telemetryExportFailures: define({
+    name: 'telemetry_export_failures',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description: 'Pushes of telemetry over OTLP that the backend did not accept, by signal and reason',
+    labels: ['signal', 'reason'],
+    labelValues: {
+      signal: ['metrics'],
+      reason: ['timeout', 'http_error', 'network_error', 'exporter_error'],
+    },
+    categories: ['system'],
+  }),
   telemetryLabelOverflow: define({
     name: 'telemetry_label_overflow',
     prefixed: true,
