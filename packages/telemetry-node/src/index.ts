@@ -48,3 +48,17 @@ export { BoundedLogRecordProcessor } from './bounded-log-record-processor.js';
 export type { BoundedLogRecordProcessorOptions, LogDropReason } from './bounded-log-record-processor.js';
 export { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
 export { SynchronousContextManager } from './synchronous-context-manager.js';
+export { startClusterPrimary } from './cluster/cluster-primary.js';
+export type { ClusterPrimary, ClusterPrimaryOptions } from './cluster/cluster-primary.js';
+export { createClusterMetricsSource } from './cluster/cluster-worker.js';
+export type { ClusterMetricsSourceOptions, ClusterChannel } from './cluster/cluster-worker.js';
+export { ClusterModelHealthStore } from './cluster/cluster-model-health-store.js';
+export type { ClusterModelHealthStoreOptions } from './cluster/cluster-model-health-store.js';
+export type { GaugeMergeRule } from './cluster/merge-worker-metrics.js';
+export type {
+  MetricsExportOptions,
+  OtlpMetricsOptions,
+  MetricsExporterName,
+  OtlpMetricsProtocol,
+  MetricsTemporalityPreference,
+} from './otlp-metrics/metrics-export-config.js';

@@ -27,6 +27,8 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { resolveMetricsExport, type MetricsExportOptions } from './otlp-metrics/metrics-export-config.js';
 import { createOtlpMetricsReader } from './otlp-metrics/otlp-metrics-reader.js';
+import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from './cluster/cluster-worker.js';
+import { randomUUID } from 'node:crypto';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -92,6 +94,12 @@ export interface StartTelemetryOptions {
    * Without `prometheus` the metrics endpoints answer 503.
    */
   metrics?: MetricsExportOptions;
+  /**
+   * node:cluster mode, for a worker process: the metrics endpoints answer the aggregate of every
+   * worker (counters and histograms summed, gauges merged by their catalog rule), collected through
+   * the primary, which must run `startClusterPrimary()`. Default false.
+   */
+  cluster?: boolean | ClusterMetricsSourceOptions;
   /** Turn everything off; default `OTEL_SDK_DISABLED=true`. */
   disabled?: boolean;
   /** Environment to read; default `process.env`. */
@@ -311,9 +319,16 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     });
   }
 
+  const clusterOptions = options.cluster === true ? {} : options.cluster === false ? undefined : options.cluster;
+  // Processes that push (or share a port) must tell their series apart: one instance id each,
+  // unless OTEL_RESOURCE_ATTRIBUTES gives one.
+  const needsInstanceId =
+    (clusterOptions !== undefined || metricsExport.otlp !== undefined) &&
+    !/(^|,)\s*service\.instance\.id\s*=/.test(env['OTEL_RESOURCE_ATTRIBUTES'] ?? '');
   const sdk = new NodeSDK({
     serviceName,
     resource: resourceFromAttributes({
+      ...(needsInstanceId ? { 'service.instance.id': randomUUID() } : {}),
       ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
       'process.pid': process.pid,
       'process.runtime.name': 'nodejs',
@@ -343,8 +358,12 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
   }
   const tracesEnabled = spanProcessors === undefined || spanProcessors.length > 0;
+  const clusterSource =
+    clusterOptions !== undefined && exporter !== undefined
+      ? createClusterMetricsSource(exporter, clusterOptions)
+      : undefined;
   const metricsHandler = createMetricsHandler({
-    source: exporter,
+    source: clusterSource ?? exporter,
     prefix: telemetry.prefix,
     token,
     withScopeInfo: options.withScopeInfo ?? false,
@@ -383,6 +402,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     shutdown: () => {
       shuttingDown ??= (async () => {
         await runShutdownTasks();
+        clusterSource?.stop();
         try {
           await sdk.shutdown();
         } catch (error) {
