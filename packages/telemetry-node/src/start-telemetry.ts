@@ -13,6 +13,7 @@ import {
   GatewayTelemetry,
   PACKAGE_VERSION,
   TelemetryConfigurationError,
+  exemplarsFor,
   peekTelemetry,
   setTelemetry,
   type GatewayTelemetryOptions,
@@ -277,8 +278,11 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   const metricReaders: MetricReader[] = exporter !== undefined ? [exporter] : [];
   if (metricsExport.otlp !== undefined) {
     metricReaders.push(
-      createOtlpMetricsReader(metricsExport.otlp, createTelemetryMetricProducer(telemetry), (reason) =>
-        telemetry.add('telemetryExportFailures', 1, { signal: 'metrics', reason }),
+      createOtlpMetricsReader(
+        metricsExport.otlp,
+        createTelemetryMetricProducer(telemetry),
+        (reason) => telemetry.add('telemetryExportFailures', 1, { signal: 'metrics', reason }),
+        (point) => exemplarsFor(point.attributes)?.slots.filter((slot) => slot !== undefined),
       ),
     );
   }

@@ -1,4 +1,5 @@
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
@@ -173,6 +174,36 @@ describe('OTLP metrics push (OTEL_METRICS_EXPORTER=otlp)', () => {
     // The failures themselves went out too (the self-metric is cumulative-or-delta like the rest).
     expect(sumOf(pointsOf(back.metrics(), 'gatewayz_telemetry_export_failures'))).toBe(2);
   });
+});
+
+describe('exemplars over OTLP', () => {
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'a latency observed inside a sampled span is pushed with its trace and span id (%s)',
+    async (protocol) => {
+      const target = await receiver();
+      running = startTelemetry({
+        hostMetrics: false,
+        runtimeMetrics: false,
+        traces: { spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] },
+        env: otlpEnv(target, { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol }),
+      });
+      const otel = running;
+      const spanContext = otel.tracer.startActiveSpan('chat gpt-4o', (span) => {
+        otel.telemetry.recordProviderResponseTime('openai', 2.5);
+        span.end();
+        return span.spanContext();
+      });
+      otel.telemetry.recordProviderResponseTime('openai', 0.05);
+      await otel.forceFlush();
+      const point = pointsOf(target.metrics(), 'provider_response_time_seconds')[0];
+      const exemplars = point?.raw['exemplars'] as Array<Record<string, unknown>>;
+      const hex = (id: unknown): string =>
+        /^[0-9a-f]+$/.test(String(id)) ? String(id) : Buffer.from(String(id), 'base64').toString('hex');
+      expect(
+        exemplars.map((exemplar) => [exemplar['asDouble'], hex(exemplar['traceId']), hex(exemplar['spanId'])]),
+      ).toEqual([[2.5, spanContext.traceId, spanContext.spanId]]);
+    },
+  );
 });
 
 describe('resolveMetricsExport', () => {

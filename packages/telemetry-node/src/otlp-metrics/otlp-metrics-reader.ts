@@ -6,9 +6,18 @@
  */
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OtlpProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporterBase,
+  type OTLPMetricExporterOptions,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import { CompressionAlgorithm, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  JsonMetricsSerializer,
+  MetricsExporterMetricsHelper,
+  ProtobufMetricsSerializer,
+} from '@opentelemetry/otlp-transformer';
 import {
   AggregationTemporality,
   AggregationType,
@@ -22,6 +31,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { TemporalityMetricProducer } from './temporality-metric-producer.js';
+import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
 
 const DEFAULT_AGGREGATION: AggregationOption = { type: AggregationType.DEFAULT };
 
@@ -60,18 +70,31 @@ function failureReason(error: Error | undefined): MetricsExportFailureReason {
   return 'exporter_error';
 }
 
-/** The maintained OTLP/HTTP exporter for `config`, given explicitly so `startTelemetry({ env })` is what counts. */
-function createOtlpExporter(config: ResolvedOtlpMetrics): PushMetricExporter {
-  const options = {
+/**
+ * The maintained OTLP/HTTP metric exporter for `config`, assembled from the same parts the
+ * `@opentelemetry/exporter-metrics-otlp-{proto,http}` classes use (export delegate, retrying HTTP
+ * transport, stock serializer), with the serializer wrapped to add exemplars. Options are given
+ * explicitly, so `startTelemetry({ env })` is what counts.
+ */
+function createOtlpExporter(config: ResolvedOtlpMetrics, exemplars: ExemplarLookup): PushMetricExporter {
+  const options: OTLPMetricExporterOptions & OTLPExporterNodeConfigBase = {
     url: config.url,
     headers: { ...config.headers },
     timeoutMillis: Math.min(config.timeoutMillis, config.exportTimeoutMillis),
-    compression: config.compression,
+    compression: config.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
     temporalityPreference: PREFERENCES[config.temporalityPreference],
-  } as ConstructorParameters<typeof OtlpProtobufMetricExporter>[0];
-  return config.protocol === 'http/json'
-    ? new OtlpJsonMetricExporter(options)
-    : new OtlpProtobufMetricExporter(options);
+  };
+  const json = config.protocol === 'http/json';
+  const delegate = createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions(options, 'METRICS', 'v1/metrics', {
+      'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+    }),
+    withExemplars(json ? JsonMetricsSerializer : ProtobufMetricsSerializer, json ? 'json' : 'protobuf', exemplars),
+    'otlp_http_metric_exporter',
+    MetricsExporterMetricsHelper,
+    undefined,
+  );
+  return new OTLPMetricExporterBase(delegate, options);
 }
 
 /**
@@ -139,8 +162,9 @@ export function createOtlpMetricsReader(
   config: ResolvedOtlpMetrics,
   producer: MetricProducer,
   onExportFailure: (reason: MetricsExportFailureReason, error: Error | undefined) => void,
+  exemplars: ExemplarLookup = () => undefined,
 ): PeriodicExportingMetricReader {
-  const inner = config.exporter ?? createOtlpExporter(config);
+  const inner = config.exporter ?? createOtlpExporter(config, exemplars);
   const selector: AggregationTemporalitySelector =
     inner.selectAggregationTemporality !== undefined
       ? (type) => inner.selectAggregationTemporality!(type)
