@@ -1,5 +1,5 @@
-export { createGateway } from './gateway.js';
-export type { Gateway, GatewayEnv, GatewayOptions } from './gateway.js';
+export { createGateway } from './server/gateway.js';
+export type { Gateway, GatewayEnv, GatewayOptions } from './server/gateway.js';
 export {
   loadGatewaySettings,
   loadDemoSettings,
@@ -8,10 +8,14 @@ export {
   GatewayConfigError,
 } from './config.js';
 export type { GatewayConfig, ProviderConfig, ContextManagerChoice } from './config.js';
-export { startDemoProviders, DEMO_PROVIDERS } from './demo-providers.js';
-export type { DemoProviders } from './demo-providers.js';
-export { startSimulatedProvider } from './simulated-provider.js';
-export type { SimulatedProvider, SimulatedProviderOptions, SimulatedFailureMode } from './simulated-provider.js';
-export { ProviderRouter } from './provider-router.js';
+export { startDemoProviders, DEMO_PROVIDERS } from './providers/demo-providers.js';
+export type { DemoProviders } from './providers/demo-providers.js';
+export { startSimulatedProvider } from './providers/simulated-provider.js';
+export type {
+  SimulatedProvider,
+  SimulatedProviderOptions,
+  SimulatedFailureMode,
+} from './providers/simulated-provider.js';
+export { ProviderRouter } from './providers/provider-router.js';
 export { createDashboardHandler, classifyModelHealth, DEFAULT_HEALTH_THRESHOLDS } from './dashboard/index.js';
 export type { DashboardHandler, DashboardHandlerOptions, HealthThresholds } from './dashboard/index.js';

@@ -10,9 +10,9 @@ import {
   loadProvidersFile,
   type ProviderConfig,
 } from './config.js';
-import { startDemoProviders, type DemoProviders } from './demo-providers.js';
+import { startDemoProviders, type DemoProviders } from './providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from './demo-traffic.js';
-import { createGateway } from './gateway.js';
+import { createGateway } from './server/gateway.js';
 
 /** Providers from GATEWAY_PROVIDERS_FILE, from UPSTREAM_* variables, or simulated ones for the demo. */
 async function resolveProviders(

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postUpstream, readUpstreamJson, UpstreamFailure } from '../src/upstream.js';
+import { postUpstream, readUpstreamJson, UpstreamFailure } from '../src/providers/upstream.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
 

@@ -1,5 +1,5 @@
 import { badRequest } from './openai-errors.js';
-import type { StreamEncoder } from './sse-relay.js';
+import type { StreamEncoder } from './stream-encoder.js';
 
 interface AnthropicTextBlock {
   type: 'text';

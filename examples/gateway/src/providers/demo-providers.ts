@@ -1,4 +1,4 @@
-import type { ProviderConfig } from './config.js';
+import type { ProviderConfig } from '../config.js';
 import { startSimulatedProvider, type SimulatedProvider } from './simulated-provider.js';
 
 /** USD per million tokens, roughly the public list prices of the models the demo simulates. */

@@ -1,25 +1,62 @@
-import type { AttemptCompletion, Usage } from './provider-router.js';
-import type { UpstreamResponse } from './upstream.js';
+import type { Context } from 'hono';
+import { parseCompletionChunk, type StreamEncoder } from '../protocol/stream-encoder.js';
+import { postUpstream, type UpstreamResponse } from '../providers/upstream.js';
+import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+import type { AttemptCompletion, Usage } from './attempt.js';
+import { clientGone, requestContext } from './request-context.js';
 
-/** One parsed OpenAI `chat.completion.chunk`. */
-export interface CompletionChunk {
-  raw: string;
-  id?: string;
-  model?: string;
-  content?: string;
-  finishReason?: string;
-  usage?: Usage;
-  /** A usage-only chunk (`choices: []`). */
-  usageOnly: boolean;
-}
+/*
+ * One streamed chat attempt, start to end. `streamChat` asks the router for the provider chain
+ * (provider-chain.ts) and tries it (try-providers.ts: breaker, attempt span, failover) with an
+ * attempt that only opens the upstream stream and returns it `deferred`, so the attempt is still
+ * open when the first provider whose stream opened is handed to `relaySse`. The relay measures
+ * time to first token from the attempt's start, enforces the idle timeout between chunks, and
+ * reports how the stream ended (success, timeout, upstream failure, client cancel) exactly once;
+ * that report finishes the attempt (`complete` → finish-attempt.ts: metrics, model health, span).
+ */
 
-/** Turns upstream chunks into what the client receives (OpenAI passthrough or Anthropic events). */
-export interface StreamEncoder {
-  chunk(chunk: CompletionChunk): string;
-  /** Text written when the upstream finished normally. */
-  end(completion: { usage?: Usage; finishReason?: string }): string;
-  /** Text written when the stream fails midway. */
-  error(message: string, type: string): string;
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+};
+
+/**
+ * Answer a chat request as a stream: `upstreamBody` (an OpenAI chat request) goes to the best
+ * provider that opens a stream, and its chunks reach the client through `encoder`.
+ */
+export async function streamChat(
+  c: Context<GatewayEnv>,
+  services: GatewayServices,
+  model: string,
+  upstreamBody: Record<string, unknown>,
+  encoder: StreamEncoder,
+): Promise<Response> {
+  const { config } = services;
+  // An unknown model is answered 404 by router.route() before any provider is tried.
+  const routed = await services.router.route(
+    model,
+    'chat',
+    async ({ provider, headers }) => {
+      const attemptStartedAt = performance.now();
+      const response = await postUpstream({
+        url: `${provider.baseUrl}/chat/completions`,
+        body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
+        headers,
+        timeoutMs: config.attemptTimeoutMs,
+        signal: clientGone(c),
+      });
+      return { value: { response, attemptStartedAt }, deferred: true };
+    },
+    requestContext(c),
+  );
+  const body = relaySse(routed.value.response, {
+    encoder,
+    idleTimeoutMs: config.streamIdleTimeoutMs,
+    attemptStartedAt: routed.value.attemptStartedAt,
+    onEnd: (completion) => routed.complete(completion),
+  });
+  return new Response(body, { status: 200, headers: SSE_HEADERS });
 }
 
 export interface RelayOptions {
@@ -30,34 +67,6 @@ export interface RelayOptions {
   attemptStartedAt: number;
   /** Called exactly once when the stream ends, however it ends. */
   onEnd: (completion: AttemptCompletion) => void;
-}
-
-function parseChunk(data: string): CompletionChunk | undefined {
-  let parsed: {
-    id?: string;
-    model?: string;
-    choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
-    usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
-  };
-  try {
-    parsed = JSON.parse(data) as typeof parsed;
-  } catch {
-    return undefined;
-  }
-  const choice = parsed.choices?.[0];
-  const usage =
-    parsed.usage && typeof parsed.usage.prompt_tokens === 'number' && typeof parsed.usage.completion_tokens === 'number'
-      ? { inputTokens: parsed.usage.prompt_tokens, outputTokens: parsed.usage.completion_tokens }
-      : undefined;
-  return {
-    raw: data,
-    ...(parsed.id !== undefined ? { id: parsed.id } : {}),
-    ...(parsed.model !== undefined ? { model: parsed.model } : {}),
-    ...(typeof choice?.delta?.content === 'string' ? { content: choice.delta.content } : {}),
-    ...(typeof choice?.finish_reason === 'string' ? { finishReason: choice.finish_reason } : {}),
-    ...(usage !== undefined ? { usage } : {}),
-    usageOnly: Array.isArray(parsed.choices) && parsed.choices.length === 0,
-  };
 }
 
 /**
@@ -122,7 +131,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           finish({ status: 'success' });
           return false;
         }
-        const chunk = parseChunk(data);
+        const chunk = parseCompletionChunk(data);
         if (chunk === undefined) {
           fail('error', 'invalid_response', 'Upstream sent a malformed stream chunk');
           return false;
@@ -179,13 +188,4 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
       finish({ status: 'success', cancelled: true });
     },
   });
-}
-
-/** OpenAI passthrough: chunks as received; the usage chunk only when the client asked for it. */
-export function openAiStreamEncoder(includeUsage: boolean): StreamEncoder {
-  return {
-    chunk: (chunk) => (chunk.usageOnly && !includeUsage ? '' : `data: ${chunk.raw}\n\n`),
-    end: () => 'data: [DONE]\n\n',
-    error: (message, type) => `data: ${JSON.stringify({ error: { message, type, code: type } })}\n\n`,
-  };
 }

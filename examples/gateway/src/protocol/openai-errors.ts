@@ -1,0 +1,23 @@
+/** An error answered in the OpenAI error shape: `{ error: { message, type, param, code } }`. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string,
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+
+  toResponse(): Response {
+    return new Response(
+      JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } }),
+      { status: this.status, headers: { 'content-type': 'application/json; charset=utf-8' } },
+    );
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code = 'invalid_request'): ApiError =>
+  new ApiError(400, message, 'invalid_request_error', code, param);

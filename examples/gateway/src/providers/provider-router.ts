@@ -1,0 +1,120 @@
+import { ROOT_CONTEXT, type Context, type Tracer } from '@opentelemetry/api';
+import CircuitBreaker from 'opossum';
+import { bindCircuitBreakerMetrics, type GatewayTelemetry } from '@gatewayz/telemetry';
+import type { GatewayConfig, ProviderConfig } from '../config.js';
+import type { AttemptContext, AttemptResult, Operation, RoutedResult } from '../request/attempt.js';
+import { tryProviders } from '../request/try-providers.js';
+import type { AttemptRecording } from '../request/finish-attempt.js';
+import { providerChain } from '../request/provider-chain.js';
+import { UpstreamFailure } from './upstream.js';
+
+export type {
+  AttemptCompletion,
+  AttemptContext,
+  AttemptResult,
+  ModelCallSink,
+  Operation,
+  RoutedResult,
+  Usage,
+} from '../request/attempt.js';
+
+/** A configured provider with its circuit breaker. */
+export interface ProviderRuntime {
+  readonly config: ProviderConfig;
+  readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  readonly unbind: () => void;
+}
+
+export interface ProviderRouterOptions extends AttemptRecording {
+  config: GatewayConfig;
+  telemetry: GatewayTelemetry;
+  tracer: Tracer;
+  /** Current health score of a provider (from the tracker); unknown providers rank as healthy. */
+  healthScore: (provider: string) => number | undefined;
+}
+
+/**
+ * Routes a request for a model across the providers that serve it, best health score first, each
+ * behind its own opossum circuit breaker. Every attempt gets a GenAI CLIENT span, is timed into the
+ * provider/model metrics and is recorded in model health with its own status.
+ */
+export class ProviderRouter {
+  private readonly runtimes: ProviderRuntime[];
+  private readonly options: ProviderRouterOptions;
+
+  constructor(options: ProviderRouterOptions) {
+    this.options = options;
+    const { breaker } = options.config;
+    this.runtimes = options.config.providers.map((config) => {
+      const circuit = new CircuitBreaker<[() => Promise<unknown>], unknown>((action) => action(), {
+        name: config.name,
+        timeout: false,
+        errorThresholdPercentage: breaker.errorThresholdPercentage,
+        resetTimeout: breaker.resetTimeoutMs,
+        volumeThreshold: breaker.volumeThreshold,
+        rollingCountTimeout: breaker.rollingCountTimeoutMs,
+        // A client error (bad request) says nothing about the provider's health.
+        errorFilter: (error: unknown) => error instanceof UpstreamFailure && !error.failover,
+      });
+      return { config, breaker: circuit, unbind: bindCircuitBreakerMetrics(circuit, config.name, options.telemetry) };
+    });
+  }
+
+  /** Every model some provider serves, with the providers serving it. */
+  models(): Array<{ id: string; providers: string[] }> {
+    const byModel = new Map<string, string[]>();
+    for (const runtime of this.runtimes) {
+      for (const model of runtime.config.models) {
+        const list = byModel.get(model) ?? [];
+        list.push(runtime.config.name);
+        byModel.set(model, list);
+      }
+    }
+    return [...byModel.entries()].map(([id, providers]) => ({ id, providers }));
+  }
+
+  serves(model: string, operation: Operation): boolean {
+    return this.candidates(model, operation).length > 0;
+  }
+
+  /** Breaker state per provider, for `/health`. */
+  breakerStates(): Record<string, string> {
+    const states: Record<string, string> = {};
+    for (const runtime of this.runtimes) {
+      states[runtime.config.name] = runtime.breaker.halfOpen ? 'half_open' : runtime.breaker.opened ? 'open' : 'closed';
+    }
+    return states;
+  }
+
+  /** Providers able to serve the model, best health score first, configuration order breaking ties. */
+  candidates(model: string, operation: Operation): readonly ProviderConfig[] {
+    return providerChain(this.runtimes, model, operation, this.options.healthScore).map((runtime) => runtime.config);
+  }
+
+  /**
+   * Try providers in order until one succeeds (see `tryProviders`). Throws `ApiError`: 404 when no
+   * provider serves the model, the upstream's own 4xx for a client error, 503 when every breaker
+   * is open, 502 when every attempt failed.
+   *
+   * `parent` is the request's context (its server span): attempt spans become its children and
+   * carry it upstream in `traceparent`. It is passed explicitly rather than read from the active
+   * context, so tracing works with a context manager that does not follow `await`s.
+   */
+  route<T>(
+    model: string,
+    operation: Operation,
+    attempt: (context: AttemptContext) => Promise<AttemptResult<T>>,
+    parent: Context = ROOT_CONTEXT,
+  ): Promise<RoutedResult<T>> {
+    const chain = providerChain(this.runtimes, model, operation, this.options.healthScore);
+    return tryProviders(chain, model, operation, attempt, parent, this.options);
+  }
+
+  /** Detach breaker listeners and stop their timers. */
+  close(): void {
+    for (const runtime of this.runtimes) {
+      runtime.unbind();
+      runtime.breaker.shutdown();
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import type { Span } from '@opentelemetry/api';
+import type { ModelCall, ModelCallStatus } from '@gatewayz/telemetry';
+import type { ProviderConfig } from '../config.js';
+
+export type Operation = 'chat' | 'image_generation';
+
+/** Where finished calls go: the model-health store (or its write-behind recorder). */
+export interface ModelCallSink {
+  recordCall(call: ModelCall): void;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** What an attempt reports when it finishes (immediately, or at the end of a stream). */
+export interface AttemptCompletion {
+  status: ModelCallStatus;
+  usage?: Usage;
+  images?: number;
+  responseModel?: string;
+  finishReasons?: string[];
+  errorType?: string;
+  errorMessage?: string;
+  timeToFirstTokenSeconds?: number;
+  /** The client went away before the end (streams); recorded as the provider's success. */
+  cancelled?: boolean;
+}
+
+export interface AttemptContext {
+  provider: ProviderConfig;
+  /** Headers for the upstream request: auth and W3C `traceparent` of the attempt span. */
+  headers: Record<string, string>;
+  span: Span;
+}
+
+/**
+ * The value an attempt produced. When `deferred`, the call is still running (a stream) and the
+ * caller must call `complete()` exactly once when it ends.
+ */
+export interface AttemptResult<T> {
+  value: T;
+  deferred?: boolean;
+  completion?: AttemptCompletion;
+}
+
+export interface RoutedResult<T> {
+  value: T;
+  provider: string;
+  /** Finish a deferred attempt (streams). No-op for finished ones. */
+  complete(completion: AttemptCompletion): void;
+}

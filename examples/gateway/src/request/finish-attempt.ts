@@ -1,0 +1,110 @@
+import { context as contextApi, type Context, type Span } from '@opentelemetry/api';
+import { endGenAiSpan, type AnomalyDetector, type GatewayTelemetry, type PricingTable } from '@gatewayz/telemetry';
+import type { GatewayConfig, ProviderConfig } from '../config.js';
+import type { AttemptCompletion, ModelCallSink, Operation } from './attempt.js';
+
+/** Where a finished attempt is recorded. */
+export interface AttemptRecording {
+  config: Pick<GatewayConfig, 'creditsPerUsd'>;
+  telemetry: GatewayTelemetry;
+  sink: ModelCallSink;
+  pricing: PricingTable;
+  /** Latency-spike and error-surge detection, fed with every attempt. */
+  anomalies?: AnomalyDetector;
+  /** Where failed attempts are logged (inside the attempt span, so the log carries its trace). */
+  logger?: { warn(message: string, attributes?: Record<string, string | number | boolean | null | undefined>): void };
+}
+
+/**
+ * Finish one provider attempt: feed the anomaly detector, record the provider, model, GenAI,
+ * time-to-first-token, token, cost and credit metrics, log a failure, record the call in model
+ * health, and end the attempt span with the response attributes.
+ */
+export function finishAttempt(
+  recording: AttemptRecording,
+  provider: ProviderConfig,
+  model: string,
+  operation: Operation,
+  span: Span,
+  attemptContext: Context,
+  startedAt: number,
+  completion: AttemptCompletion,
+): void {
+  const { telemetry, sink, pricing, config } = recording;
+  const durationMs = performance.now() - startedAt;
+  const seconds = durationMs / 1000;
+  const name = provider.name;
+  recording.anomalies?.observe({
+    provider: name,
+    latencySeconds: seconds,
+    success: completion.status === 'success',
+  });
+  // Record inside the attempt span so latency histograms carry it as their exemplar (only a
+  // recording span can be one: skip the context switch otherwise).
+  const record = (): void => {
+    if (completion.status !== 'success') {
+      recording.logger?.warn('provider attempt failed', {
+        provider: name,
+        model,
+        operation,
+        status: completion.status,
+        error_type: completion.errorType,
+        duration_ms: Math.round(durationMs),
+      });
+    }
+    telemetry.recordProviderResponseTime(name, seconds);
+    telemetry.recordModelInference(name, model, completion.status, seconds);
+    telemetry.recordGenAiOperation({
+      operationName: operation,
+      providerName: name,
+      requestModel: model,
+      responseModel: completion.responseModel ?? model,
+      durationSeconds: seconds,
+      ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
+      ...(completion.usage !== undefined
+        ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens }
+        : {}),
+    });
+    if (completion.timeToFirstTokenSeconds !== undefined) {
+      telemetry.recordTimeToFirstToken(name, model, completion.timeToFirstTokenSeconds);
+    }
+    if (completion.status === 'success') {
+      if (completion.usage !== undefined) {
+        telemetry.recordTokenUsage(name, model, completion.usage.inputTokens, completion.usage.outputTokens);
+      }
+      const cost = pricing.cost({
+        provider: name,
+        model,
+        inputTokens: completion.usage?.inputTokens ?? 0,
+        outputTokens: completion.usage?.outputTokens ?? 0,
+        images: completion.images ?? 0,
+      });
+      if (cost !== undefined) {
+        telemetry.incrementCostByProvider(name, cost);
+        telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
+      }
+    }
+  };
+  if (span.isRecording()) contextApi.with(attemptContext, record);
+  else record();
+  try {
+    sink.recordCall({
+      provider: name,
+      model,
+      responseTimeMs: durationMs,
+      status: completion.status,
+      errorMessage: completion.errorMessage ?? null,
+    });
+  } catch {
+    // The sink validates input; the values above are ours, so this only guards the request path.
+  }
+  if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
+  endGenAiSpan(span, {
+    responseModel: completion.responseModel ?? model,
+    ...(completion.usage !== undefined
+      ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens }
+      : {}),
+    ...(completion.finishReasons !== undefined ? { finishReasons: completion.finishReasons } : {}),
+    ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
+  });
+}

@@ -1,0 +1,17 @@
+import type { Handler } from 'hono';
+import { validateChatRequest } from '../protocol/chat-request.js';
+import { openAiStreamEncoder } from '../protocol/stream-encoder.js';
+import { completeChat } from '../request/body-attempt.js';
+import { readJsonObject } from '../request/read-json-object.js';
+import { streamChat } from '../request/stream-attempt.js';
+import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+
+/** `POST /v1/chat/completions`: an OpenAI chat request, answered as JSON or, with `stream: true`, as SSE. */
+export function chatCompletionsRoute(services: GatewayServices): Handler<GatewayEnv> {
+  return async (c) => {
+    const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
+    const { model, stream, includeUsage } = validateChatRequest(body);
+    if (stream) return streamChat(c, services, model, body, openAiStreamEncoder(includeUsage));
+    return c.json(await completeChat(c, services, model, body));
+  };
+}

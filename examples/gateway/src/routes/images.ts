@@ -1,0 +1,31 @@
+import type { Handler } from 'hono';
+import { ApiError, badRequest } from '../protocol/openai-errors.js';
+import { generateImages } from '../request/body-attempt.js';
+import { readJsonObject } from '../request/read-json-object.js';
+import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+
+/** `POST /v1/images/generations`: an OpenAI image request, passed to a provider serving the model for images. */
+export function imagesRoute(services: GatewayServices): Handler<GatewayEnv> {
+  return async (c) => {
+    const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
+    const model = body['model'];
+    if (typeof model !== 'string' || model.trim() === '')
+      throw badRequest('model: field required (a non-empty string)', 'model');
+    const prompt = body['prompt'];
+    if (typeof prompt !== 'string' || prompt.trim() === '')
+      throw badRequest('prompt: field required (a non-empty string)', 'prompt');
+    const n = body['n'] ?? 1;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10)
+      throw badRequest('n must be an integer from 1 to 10', 'n');
+    if (!services.router.serves(model, 'image_generation')) {
+      throw new ApiError(
+        404,
+        `The model \`${model}\` does not generate images at any configured provider`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
+    }
+    return c.json(await generateImages(c, services, model, body));
+  };
+}

@@ -1,0 +1,43 @@
+import { Hono } from 'hono';
+import { handleErrors, handleNotFound } from '../middleware/errors.js';
+import { instrumentRequest } from '../middleware/instrument-request.js';
+import { RouteTemplates } from '../middleware/route-templates.js';
+import { chatCompletionsRoute } from '../routes/chat-completions.js';
+import { dashboardRoute } from '../routes/dashboard.js';
+import { healthRoute, modelsRoute } from '../routes/health.js';
+import { imagesRoute } from '../routes/images.js';
+import { messagesRoute } from '../routes/messages.js';
+import { metricsRoute } from '../routes/metrics.js';
+import { MODEL_HEALTH_ROUTES, modelHealthRoute } from '../routes/model-health.js';
+import type { GatewayEnv, GatewayServices } from './gateway-env.js';
+
+/**
+ * The gateway's Hono app: the instrumentation middleware first, then every route. A route's path
+ * is also its label in HTTP metrics and span names (see RouteTemplates), so it is registered as
+ * the template it should be reported as.
+ */
+export function createApp(services: GatewayServices): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  const routes = new RouteTemplates<GatewayEnv>(app);
+  app.use('*', instrumentRequest(services.otel, services.log, routes));
+  app.onError(handleErrors(services.log, routes));
+  app.notFound(handleNotFound(routes));
+
+  app.get('/health', healthRoute(services));
+  app.get('/v1/models', modelsRoute(services));
+  const modelHealth = modelHealthRoute(services);
+  app.all('/v1/model-health', modelHealth);
+  app.all('/v1/model-health/*', modelHealth);
+  app.get('/dashboard', dashboardRoute());
+  const metrics = metricsRoute(services);
+  app.all('/metrics', metrics);
+  app.all('/prometheus/metrics/:category{[a-z_]+}', metrics);
+  // Any other category: the metrics handler answers it (404) under the label `other`.
+  app.all('/prometheus/metrics/*', metrics);
+  app.post('/v1/chat/completions', chatCompletionsRoute(services));
+  app.post('/v1/messages', messagesRoute(services));
+  app.post('/v1/images/generations', imagesRoute(services));
+
+  routes.learn(MODEL_HEALTH_ROUTES);
+  return app;
+}

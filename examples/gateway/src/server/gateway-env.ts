@@ -1,0 +1,31 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { Context as OtelContext } from '@opentelemetry/api';
+import type { ModelHealthStore, ProviderHealthTracker } from '@gatewayz/telemetry';
+import type { RunningTelemetry, StructuredLogger } from '@gatewayz/telemetry-node';
+import type { GatewayConfig } from '../config.js';
+import type { ProviderRouter } from '../providers/provider-router.js';
+
+/** Hono variables of a gateway request. */
+export interface GatewayEnv {
+  /** Set by @hono/node-server; absent when the app is called through `app.fetch` directly. */
+  Bindings: Partial<HttpBindings>;
+  Variables: {
+    /** The request's OpenTelemetry context: its server span, continuing the caller's `traceparent`. */
+    otelContext: OtelContext;
+    /** Aborts when the client goes away; made on first use (see `clientGone`). */
+    clientGone: AbortSignal;
+  };
+}
+
+/** The logging the gateway needs: `StructuredLogger` from @gatewayz/telemetry-node fits. */
+export type GatewayLogger = Pick<StructuredLogger, 'debug' | 'info' | 'warn' | 'error' | 'enabled'>;
+
+/** What the middleware and routes work with, built once by `createGateway`. */
+export interface GatewayServices {
+  readonly config: GatewayConfig;
+  readonly otel: RunningTelemetry;
+  readonly log: GatewayLogger;
+  readonly router: ProviderRouter;
+  readonly tracker: ProviderHealthTracker;
+  readonly store: ModelHealthStore;
+}

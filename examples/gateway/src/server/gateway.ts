@@ -1,0 +1,102 @@
+import type { Hono } from 'hono';
+import {
+  AnomalyDetector,
+  MemoryModelHealthStore,
+  ModelHealthRecorder,
+  PricingTable,
+  startProviderHealthTracker,
+  type ModelHealthStore,
+  type ProviderHealthTracker,
+} from '@gatewayz/telemetry';
+import type { RunningTelemetry } from '@gatewayz/telemetry-node';
+import type { GatewayConfig } from '../config.js';
+import { ProviderRouter } from '../providers/provider-router.js';
+import { createApp } from './app.js';
+import type { GatewayEnv, GatewayLogger } from './gateway-env.js';
+import { startHttpServer, type HttpServer } from './http-server.js';
+
+export type { GatewayEnv, GatewayLogger } from './gateway-env.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  otel: RunningTelemetry;
+  /** Model-health store; default an in-memory one. */
+  store?: ModelHealthStore;
+  /** Structured logger; default `otel.logger`. */
+  logger?: GatewayLogger;
+}
+
+export interface Gateway {
+  readonly app: Hono<GatewayEnv>;
+  readonly router: ProviderRouter;
+  readonly tracker: ProviderHealthTracker;
+  readonly store: ModelHealthStore;
+  /** Write-behind recording of every provider attempt into `store`. */
+  readonly recorder: ModelHealthRecorder;
+  /** Start listening; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Stop accepting, let in-flight requests (streams included) finish within the deadline, stop background work. */
+  close(): Promise<void>;
+}
+
+/**
+ * The example gateway: OpenAI- and Anthropic-compatible endpoints over a failover chain of
+ * providers, instrumented end to end with @gatewayz/telemetry. This wires the model-health store
+ * and recorder, the provider health tracker, pricing, anomaly detection and the provider router
+ * to the app (./app.ts), and owns the server's lifecycle.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { config, otel } = options;
+  const telemetry = otel.telemetry;
+  const log = options.logger ?? otel.logger;
+  const store = options.store ?? new MemoryModelHealthStore();
+  const recorder = new ModelHealthRecorder({ store, telemetry, flushIntervalMs: config.modelHealthFlushIntervalMs });
+  const tracker = startProviderHealthTracker({ source: store, intervalMs: config.healthTrackerIntervalMs, telemetry });
+  const pricing = new PricingTable(
+    Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])),
+  );
+  const anomalies = new AnomalyDetector({
+    telemetry,
+    onAnomaly: (anomaly) =>
+      log.warn('anomaly detected', {
+        type: anomaly.type,
+        provider: anomaly.provider,
+        value: anomaly.value,
+        baseline: anomaly.baseline,
+        samples: anomaly.samples,
+      }),
+  });
+  const router = new ProviderRouter({
+    config,
+    telemetry,
+    anomalies,
+    logger: log,
+    tracer: otel.tracer,
+    sink: { recordCall: (call) => recorder.recordModelCall(call) },
+    pricing,
+    healthScore: (provider) => tracker.healthScore(provider),
+  });
+  const app = createApp({ config, otel, log, router, tracker, store });
+  let server: HttpServer | undefined;
+
+  return {
+    app,
+    router,
+    tracker,
+    store,
+    recorder,
+    listen: () => {
+      server = startHttpServer(app, config.port, config.host);
+      return server.listening;
+    },
+    close: async () => {
+      await server?.close(config.shutdownTimeoutMs);
+      // Everything the finished requests recorded reaches the store before we stop.
+      const flushed = await recorder.close({ timeoutMs: config.shutdownTimeoutMs });
+      if (!flushed.flushed)
+        log.error('model-health calls not written before shutdown', { pending_calls: flushed.pendingCalls });
+      await tracker.stop();
+      router.close();
+    },
+  };
+}

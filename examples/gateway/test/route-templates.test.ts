@@ -1,0 +1,179 @@
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import fc from 'fast-check';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RouteTemplates, routeLabelOf } from '../src/middleware/route-templates.js';
+import { startTestGateway, type TestGateway } from './harness.js';
+
+/**
+ * The route labels the gateway used before they came from Hono: its hand-written table. Every
+ * path must keep the label this table gave it.
+ */
+const LEGACY_ROUTES: ReadonlyArray<[RegExp, string]> = [
+  [/^\/v1\/chat\/completions\/?$/, '/v1/chat/completions'],
+  [/^\/v1\/messages\/?$/, '/v1/messages'],
+  [/^\/v1\/images\/generations\/?$/, '/v1/images/generations'],
+  [/^\/v1\/models\/?$/, '/v1/models'],
+  [/^\/health\/?$/, '/health'],
+  [/^\/dashboard\/?$/, '/dashboard'],
+  [/^\/v1\/model-health\/?$/, '/v1/model-health'],
+  [/^\/v1\/model-health\/(?:unhealthy|stats|providers)\/?$/, '/v1/model-health/:query'],
+  [/^\/v1\/model-health\/provider\/[^/]+\/summary\/?$/, '/v1/model-health/provider/:provider/summary'],
+  [/^\/v1\/model-health\/.+$/, '/v1/model-health/:provider/:model'],
+  [/^\/metrics\/?$/, '/metrics'],
+  [/^\/prometheus\/metrics\/[a-z_]+\/?$/, '/prometheus/metrics/:category'],
+];
+function legacyRouteOf(pathname: string): string {
+  for (const [pattern, template] of LEGACY_ROUTES) if (pattern.test(pathname)) return template;
+  return 'other';
+}
+
+describe('routeLabelOf', () => {
+  it('drops parameter constraints and optional marks from a registered path', () => {
+    expect(routeLabelOf('/v1/chat/completions')).toBe('/v1/chat/completions');
+    expect(routeLabelOf('/prometheus/metrics/:category{[a-z_]+}')).toBe('/prometheus/metrics/:category');
+    expect(routeLabelOf('/v1/model-health/:provider{[^/]*}/:model{.+}?')).toBe('/v1/model-health/:provider/:model');
+    expect(routeLabelOf('/a/:b?/c')).toBe('/a/:b/c');
+  });
+});
+
+describe('RouteTemplates on a small app', () => {
+  const app = new Hono();
+  const routes = new RouteTemplates(app);
+  let seen = '';
+  app.use('*', async (c, next) => {
+    seen = routes.of(c.req.method, c.req.path);
+    await next();
+  });
+  app.get('/items/:id{[0-9]+}', (c) => c.text('item'));
+  app.all('/files/*', (c) => c.text('file'));
+  routes.learn(['/files/:name']);
+  app.get('/late', (c) => c.text('late'));
+
+  it.each([
+    ['GET', '/items/42', '/items/:id'],
+    ['POST', '/items/42', '/items/:id'],
+    ['GET', '/items/42/', '/items/:id'],
+    ['GET', '/items/abc', 'other'],
+    ['GET', '/files/a', '/files/:name'],
+    ['GET', '/files/a/b', 'other'],
+    ['GET', '/late', 'other'],
+    ['GET', '/nowhere', 'other'],
+  ])('%s %s is labelled %s', async (method, path, label) => {
+    await app.request(path, { method });
+    expect(seen).toBe(label);
+  });
+});
+
+describe('route labels of the gateway', () => {
+  let gw: TestGateway;
+  /** Spans as they end (an exporter would see them only after the resource is ready). */
+  let ended: ReadableSpan[] = [];
+  const recorder: SpanProcessor = {
+    onStart: () => {},
+    onEnd: (span) => void ended.push(span),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ spanProcessors: [recorder] });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  /** `http.route` of the server span of one request, answered by the app in this process. */
+  async function routeOf(method: string, path: string): Promise<string> {
+    ended = [];
+    const response = await gw.gateway.app.request(path, { method });
+    await response.arrayBuffer();
+    const server = ended.find((span) => span.attributes['http.route'] !== undefined);
+    return String(server?.attributes['http.route']);
+  }
+
+  const KNOWN = [
+    '/v1/chat/completions',
+    '/v1/messages',
+    '/v1/images/generations',
+    '/v1/models',
+    '/health',
+    '/dashboard',
+    '/v1/model-health',
+    '/v1/model-health/unhealthy',
+    '/v1/model-health/stats',
+    '/v1/model-health/providers',
+    '/v1/model-health/provider/openai/summary',
+    '/v1/model-health/openai/gpt-4o-mini',
+    '/v1/model-health/openrouter/meta/llama-3.1-8b-instruct',
+    '/v1/model-health/openai',
+    '/v1/model-health/provider',
+    '/v1/model-health/provider/openai',
+    '/v1/model-health//x',
+    '/v1/model-health/x//',
+    '/v1/model-health/%0A',
+    '/v1/model-health/a/%0A',
+    '/v1/model-health/provider/%0A/summary',
+    '/metrics',
+    '/prometheus/metrics/summary',
+    '/prometheus/metrics/providers',
+    '/prometheus/metrics/NOPE',
+    '/prometheus/metrics/a/b',
+    '/',
+    '/v2/whatever',
+    '/healthz',
+    '/v1',
+  ];
+
+  it('gives known paths, their trailing-slash forms and any method the label of the old table', async () => {
+    for (const path of KNOWN) {
+      for (const variant of path === '/' ? [path] : [path, `${path}/`, `${path}//`]) {
+        for (const method of ['GET', 'POST', 'DELETE']) {
+          const expected = legacyRouteOf(variant.replace(/%0A/g, '\n'));
+          expect(`${method} ${variant} → ${await routeOf(method, variant)}`).toBe(`${method} ${variant} → ${expected}`);
+        }
+      }
+    }
+  });
+
+  it('gives generated paths the label of the old table', async () => {
+    const segment = fc.constantFrom(
+      '',
+      'v1',
+      'model-health',
+      'provider',
+      'summary',
+      'stats',
+      'unhealthy',
+      'providers',
+      'openai',
+      'prometheus',
+      'metrics',
+      'summary_x',
+      'chat',
+      'completions',
+      'health',
+      '%0A',
+      'A',
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(segment, { minLength: 1, maxLength: 5 }),
+        fc.constantFrom('GET', 'POST'),
+        async (segments, method) => {
+          const path = `/${segments.join('/')}`;
+          const expected = legacyRouteOf(path.replace(/%0A/g, '\n'));
+          expect(`${method} ${path} → ${await routeOf(method, path)}`).toBe(`${method} ${path} → ${expected}`);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('keeps raw client paths out of the 404 message, unless the path is a known one', async () => {
+    const unknown = await gw.gateway.app.request('/secret-token-123');
+    expect((await unknown.json()).error.message).toBe('Unknown route GET path');
+    const known = await gw.gateway.app.request('/v1/chat/completions');
+    expect((await known.json()).error.message).toBe('Unknown route GET /v1/chat/completions');
+  });
+});

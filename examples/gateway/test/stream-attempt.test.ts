@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openAiStreamEncoder } from '../src/protocol/stream-encoder.js';
+import type { UpstreamBody, UpstreamResponse } from '../src/providers/upstream.js';
+import type { AttemptCompletion } from '../src/request/attempt.js';
+import { relaySse } from '../src/request/stream-attempt.js';
+
+/** An upstream stream the test feeds by hand. */
+function upstream(): { response: UpstreamResponse; send(text: string): void; end(): void; cancelled: () => boolean } {
+  const queue: Array<IteratorResult<Uint8Array, undefined>> = [];
+  let waiting: ((result: IteratorResult<Uint8Array, undefined>) => void) | undefined;
+  let cancelled = false;
+  const push = (result: IteratorResult<Uint8Array, undefined>): void => {
+    if (waiting !== undefined) {
+      const resolve = waiting;
+      waiting = undefined;
+      resolve(result);
+    } else queue.push(result);
+  };
+  const body: UpstreamBody = {
+    read: () => {
+      const next = queue.shift();
+      return next !== undefined ? Promise.resolve(next) : new Promise((resolve) => (waiting = resolve));
+    },
+    cancel: () => void (cancelled = true),
+    discardRest: () => {},
+  };
+  return {
+    response: { status: 200, body },
+    send: (text) => push({ done: false, value: new TextEncoder().encode(text) }),
+    end: () => push({ done: true, value: undefined }),
+    cancelled: () => cancelled,
+  };
+}
+
+const chunk = (fields: Record<string, unknown>): string => `data: ${JSON.stringify(fields)}\n\n`;
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return new Response(stream).text();
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('relaySse: one streamed attempt', () => {
+  it('relays chunks, measures time to first token from the attempt start and ends once with usage', async () => {
+    const source = upstream();
+    const ends: AttemptCompletion[] = [];
+    const attemptStartedAt = performance.now() - 250;
+    const stream = relaySse(source.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 10_000,
+      attemptStartedAt,
+      onEnd: (completion) => ends.push(completion),
+    });
+    source.send(chunk({ id: 'c1', model: 'gpt-4o', choices: [{ delta: { content: '' } }] }));
+    source.send(chunk({ id: 'c1', model: 'gpt-4o', choices: [{ delta: { content: 'Hi' } }] }));
+    source.send(chunk({ id: 'c1', choices: [{ delta: {}, finish_reason: 'stop' }] }));
+    source.send(chunk({ id: 'c1', choices: [], usage: { prompt_tokens: 3, completion_tokens: 1 } }));
+    source.send('data: [DONE]\n\n');
+    const text = await readAll(stream);
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(text).toContain('"content":"Hi"');
+    expect(text).not.toContain('"usage"'); // the client did not ask for the usage chunk
+    expect(ends).toHaveLength(1);
+    const [end] = ends;
+    expect(end).toMatchObject({
+      status: 'success',
+      usage: { inputTokens: 3, outputTokens: 1 },
+      responseModel: 'gpt-4o',
+      finishReasons: ['stop'],
+    });
+    // The empty first delta is not a token: the clock stops at "Hi", at least 250 ms after the start.
+    expect(end?.timeToFirstTokenSeconds).toBeGreaterThanOrEqual(0.25);
+    expect(end?.timeToFirstTokenSeconds).toBeLessThan(5);
+  });
+
+  it('ends as a timeout after the idle deadline, with an error event to the client', async () => {
+    vi.useFakeTimers();
+    const source = upstream();
+    const ends: AttemptCompletion[] = [];
+    const stream = relaySse(source.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 1_000,
+      attemptStartedAt: performance.now(),
+      onEnd: (completion) => ends.push(completion),
+    });
+    const text = readAll(stream);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(ends).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ends).toEqual([
+      { status: 'timeout', errorType: 'timeout', errorMessage: 'Upstream stream idle for 1000 ms' },
+    ]);
+    expect(source.cancelled()).toBe(true);
+    expect(await text).toContain('"type":"timeout"');
+  });
+
+  it('ends as a network error when the upstream closes before finishing, as a success when it closes after', async () => {
+    const cut = upstream();
+    const cutEnds: AttemptCompletion[] = [];
+    const cutStream = relaySse(cut.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 10_000,
+      attemptStartedAt: performance.now(),
+      onEnd: (completion) => cutEnds.push(completion),
+    });
+    cut.send(chunk({ choices: [{ delta: { content: 'Hi' } }] }));
+    cut.end();
+    await readAll(cutStream);
+    expect(cutEnds).toMatchObject([{ status: 'network_error', errorType: 'network_error' }]);
+
+    const finished = upstream();
+    const finishedEnds: AttemptCompletion[] = [];
+    const finishedStream = relaySse(finished.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 10_000,
+      attemptStartedAt: performance.now(),
+      onEnd: (completion) => finishedEnds.push(completion),
+    });
+    finished.send(chunk({ choices: [{ delta: { content: 'Hi' }, finish_reason: 'stop' }] }));
+    finished.end();
+    expect(await readAll(finishedStream)).toContain('data: [DONE]');
+    expect(finishedEnds).toMatchObject([{ status: 'success', finishReasons: ['stop'] }]);
+  });
+
+  it('records a client that hangs up as a cancelled success, once', async () => {
+    const source = upstream();
+    const ends: AttemptCompletion[] = [];
+    const stream = relaySse(source.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 10_000,
+      attemptStartedAt: performance.now(),
+      onEnd: (completion) => ends.push(completion),
+    });
+    await stream.cancel();
+    source.send('data: [DONE]\n\n');
+    expect(ends).toEqual([{ status: 'success', cancelled: true }]);
+    expect(source.cancelled()).toBe(true);
+  });
+});
