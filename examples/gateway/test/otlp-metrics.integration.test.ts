@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
 import { startGatewayProcess } from './gateway-process.js';
+import { sendOnFreshConnection } from './harness.js';
 
 const REQUESTS = 24;
 
@@ -95,4 +96,45 @@ describe.each([
       expect(names, name).toContain(name);
     expect(metrics.every((metric) => metric.resource['service.name'] === 'otlp-metrics-gateway')).toBe(true);
   });
+});
+
+describe('OTLP metrics push from a cluster (GATEWAY_WORKERS=2)', () => {
+  it('each worker pushes with its own service.instance.id, and their latest pushes add up to the requests served', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const gateway = await startGatewayProcess({
+        GATEWAY_WORKERS: '2',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: receiver.metricsUrl,
+        OTEL_METRIC_EXPORT_INTERVAL: '60000',
+        DEMO_LATENCY_MS: '0',
+        DEMO_ERROR_RATE: '0',
+      });
+      const sent = 40;
+      // Fresh connections, so both workers serve some of them.
+      const answers = await Promise.all(
+        Array.from({ length: sent }, () =>
+          sendOnFreshConnection(gateway, 'POST', '/v1/chat/completions', {
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        ),
+      );
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      // SIGTERM: every worker makes its final push.
+      expect(await gateway.terminate()).toBe(0);
+      const latest = new Map<string, number>();
+      for (const metric of receiver.metrics().filter((m) => m.name === 'model_inference_requests')) {
+        const instance = String(metric.resource['service.instance.id']);
+        latest.set(
+          instance,
+          metric.dataPoints.reduce((total, point) => total + (point.value ?? 0), 0),
+        );
+      }
+      expect(latest.size).toBe(2);
+      expect([...latest.values()].reduce((total, value) => total + value, 0)).toBe(sent);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 });
