@@ -65,6 +65,11 @@ const SECTIONS = [
   { id: 'model-health', script: 'model-health.mjs', flags: GC, timeoutS: 180 },
   { id: 'model-health-db', script: 'model-health-db.mjs', flags: [], timeoutS: 400 },
   { id: 'spans', script: 'spans.mjs', flags: GC, timeoutS: 180 },
+  { id: 'otlp-push-1000', script: 'otlp-push.mjs', args: ['1000'], flags: GC, timeoutS: 180 },
+  { id: 'otlp-push-20000', script: 'otlp-push.mjs', args: ['20000'], flags: GC, timeoutS: 240 },
+  // The section process is the cluster primary; its workers are forked from cluster-worker.mjs.
+  { id: 'cluster-scrape-2', script: 'cluster-primary.mjs', args: ['2'], flags: [], timeoutS: 180 },
+  { id: 'cluster-scrape-4', script: 'cluster-primary.mjs', args: ['4'], flags: [], timeoutS: 240 },
   { id: 'gateway', script: 'gateway.mjs', flags: [], timeoutS: 1200 },
 ];
 

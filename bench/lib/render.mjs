@@ -1,47 +1,20 @@
 // Renders the sections' JSON results as docs/benchmarks.md: machine, targets, method, one part per
 // comparison, and, for every missed target, the measured cause and a proposed change.
-
-// --- formatting --------------------------------------------------------------------------------------
-const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
-const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
-const nsText = (value) => (!Number.isFinite(value) ? 'n/a' : value < 100 ? value.toFixed(1) : int(value));
-/** A tinybench-style row: label, ops/s, mean ns, ±rme, p50 ns and the p50 ratio to `baselineNs`. */
-const timingRow = (label, row, baselineNs) => [
-  label,
-  int(row.opsPerSec),
-  nsText(row.ns.mean),
-  `±${fixed(row.ns.rme, 1)} %`,
-  nsText(row.ns.p50),
-  times(row.ns.p50 / baselineNs),
-];
-const times = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a');
-const pct = (value) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)} %` : 'n/a');
-const verdict = (met) =>
-  met === true ? '**met**' : met === false ? '**not met**' : met === 'inconclusive' ? '**inconclusive**' : 'n/a';
-const ci = (range, format) => (Array.isArray(range) ? ` [95 % CI ${format(range[0])} … ${format(range[1])}]` : '');
-const signedMs = (value) => `${value >= 0 ? '+' : ''}${fixed(value, 2)} ms`;
-const bytes = (value) =>
-  Number.isFinite(value) ? `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(value < 10 ? 2 : 0)} B` : 'n/a';
-
-/** A Markdown table; numeric columns are right-aligned unless `leftColumns` says otherwise. */
-function table(header, rows, leftColumns = 1) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [
-    line(header),
-    line(header.map((cell, index) => (index < leftColumns ? '---' : '---:'))),
-    ...rows.map(line),
-  ].join('\n');
-}
-
-function cpuNote(result, { waits = false } = {}) {
-  const meta = result?._meta;
-  if (!meta) return '';
-  if (waits) return `_Load average during the section: ${meta.loadavg.map((value) => value.toFixed(2)).join(' / ')}._`;
-  const share = meta.cpuShare;
-  const starved =
-    share < 0.85 ? ' — the process got less than a full core: wall-clock figures are inflated by other load' : '';
-  return `_Section process: ${fixed(meta.wallS, 1)} s wall, ${fixed(meta.cpuS, 1)} s CPU (CPU/wall ${fixed(share, 2)}), load average ${meta.loadavg.map((value) => value.toFixed(2)).join(' / ')}${starved}._`;
-}
+import {
+  bytes,
+  ci,
+  cpuNote,
+  fixed,
+  int,
+  nsText,
+  pct,
+  signedMs,
+  table,
+  timingRow,
+  times,
+  verdict,
+} from './report-format.mjs';
+import { otlpClusterTargets, renderOtlpCluster, renderOtlpClusterCauses } from './render-otlp-cluster.mjs';
 
 // --- targets -----------------------------------------------------------------------------------------
 const RECORD_KEYS = ['counter', 'gauge', 'multiLabel', 'histogram'];
@@ -227,6 +200,7 @@ export function evaluateTargets(results) {
       : 'not run',
     met: spans ? spans.flatMet : undefined,
   });
+  targets.push(...otlpClusterTargets(results));
   return targets;
 }
 
@@ -1073,7 +1047,7 @@ function renderProposals(results, targets) {
       "**Proposals**, by measured weight: (1) context propagation — run the gateway on Node ≥ 22 with `--experimental-async-context-frame` (the default from Node 24), where AsyncLocalStorage no longer rides on async hooks; no source change, but `engines` in the root `package.json` and the gateway's start command would say so. If Node 20 must stay, this share is the price of trace context and can only shrink with fewer awaits per request. " +
         '(2) SDK histogram cost — P2 (in-cell histograms) takes the 6 observations per request out of the SDK. ' +
         '(3) spans — `OTEL_TRACES_SAMPLER=parentbased_traceidratio` in production turns unsampled spans into no-ops. ' +
-        '(4) `examples/gateway/src/provider-router.ts`: the record block runs inside `contextApi.with(trace.setSpan(...))` only so that `captureExemplar` can find the span; passing the span context to the helpers explicitly (an optional argument or a `telemetry.withExemplarSpan(span)` scope on the instance) saves one context switch per attempt.',
+        '(4) `examples/gateway/src/request/finish-attempt.ts`: the record block runs inside `contextApi.with(trace.setSpan(...))` only so that `captureExemplar` can find the span; passing the span context to the helpers explicitly (an optional argument or a `telemetry.withExemplarSpan(span)` scope on the instance) saves one context switch per attempt.',
       '',
     );
   }
@@ -1126,6 +1100,7 @@ function renderProposals(results, targets) {
       '',
     );
   }
+  out.push(renderOtlpClusterCauses(results, missed));
   return out.join('\n');
 }
 
@@ -1236,7 +1211,7 @@ export function renderReport({ machine, results, failures, short, partial }) {
     '',
     '```sh',
     'npx turbo run build                  # the benchmarks import the built packages (dist/)',
-    'npm run bench                        # full run (~13 min), rewrites docs/benchmarks.md',
+    'npm run bench                        # full run (~15 min), rewrites docs/benchmarks.md',
     'npm run bench:ci                     # BENCH_SHORT=1: smoke run (< 90 s), report in $TMPDIR/gatewayz-benchmarks-short.md',
     'BENCH_ONLY=scrape,record node bench/run.mjs   # some sections only (report in $TMPDIR)',
     'node --expose-gc bench/sections/record-path.mjs histogram   # one section, JSON on stdout',
@@ -1259,6 +1234,7 @@ export function renderReport({ machine, results, failures, short, partial }) {
   out.push(renderModelHealth(results));
   out.push(renderModelHealthDatabase(results));
   out.push(renderSpans(results));
+  out.push(renderOtlpCluster(results));
   out.push(renderProposals(results, targets));
   out.push(renderFindings(results));
   out.push(renderProbes(results));

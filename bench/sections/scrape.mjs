@@ -12,53 +12,13 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import client from 'prom-client';
 import { BenchReader, compareTasks, emit, log, pick, sleep } from '../lib/common.mjs';
+import { MIX, assertSeriesCounts, recordSeries, seriesOfMix } from '../lib/series-mix.mjs';
 
 const SERIES = Number(process.argv[2] ?? 20_000);
 const PROMTOOL = '/usr/bin/promtool';
 // Prometheus 2.x's default scrape Accept header: it prefers OpenMetrics when the target offers it.
 const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-
-/** The series mix: metric key, share of all series, and how one series is recorded. */
-const MIX = [
-  // providers category: 10 % of the series
-  { key: 'providerHealthScore', share: 0.05 },
-  { key: 'providerResponseTime', share: 0.05 },
-  // business
-  { key: 'costByProvider', share: 0.05 },
-  { key: 'tokensUsed', share: 0.25 },
-  { key: 'creditsUsed', share: 0.1 },
-  // models
-  { key: 'modelInferenceRequests', share: 0.3 },
-  { key: 'modelInferenceDuration', share: 0.1 },
-  { key: 'tokenEfficiency', share: 0.1 },
-];
-
-/** Label sets of series `index` of a metric, from the catalog's label names; enumerated labels cycle through their values. */
-function labelsFor(key, index) {
-  const definition = METRIC_CATALOG[key];
-  const enumerated = definition.labelValues ?? {};
-  const open = definition.labels.filter((label) => enumerated[label] === undefined);
-  const closed = definition.labels.filter((label) => enumerated[label] !== undefined);
-  // Combinations of the closed labels per open label set.
-  const closedCount = closed.reduce((product, label) => product * enumerated[label].length, 1);
-  const openIndex = Math.floor(index / closedCount);
-  let rest = index % closedCount;
-  const labels = {};
-  for (const label of definition.labels) {
-    if (enumerated[label] !== undefined) continue;
-    if (label === 'provider')
-      labels.provider = open.length === 1 ? `provider-${openIndex}` : `provider-${openIndex % 50}`;
-    else if (label === 'model') labels.model = `model-${openIndex}`;
-    else labels[label] = `${label}-${openIndex}`;
-  }
-  for (const label of closed) {
-    const values = enumerated[label];
-    labels[label] = values[rest % values.length];
-    rest = Math.floor(rest / values.length);
-  }
-  return labels;
-}
 
 // --- our helpers as startTelemetry wires them: in-process series collected through a MetricProducer
 // registered with the stock PrometheusExporter ------------------------------------------------------
@@ -92,33 +52,16 @@ for (const { key } of MIX) {
         : new client.Histogram({ ...common, buckets: [...definition.buckets] });
 }
 
-let created = 0;
-for (const { key, share } of MIX) {
-  const count = Math.round(SERIES * share);
-  const kind = METRIC_CATALOG[key].kind;
-  const prom = promMetrics[key];
-  for (let index = 0; index < count; index++) {
-    const labels = labelsFor(key, index);
-    const value = (index % 97) / 97;
-    if (kind === 'counter') {
-      telemetry.add(key, 1 + index, labels);
-      prom.inc(labels, 1 + index);
-    } else if (kind === 'gauge') {
-      telemetry.set(key, value, labels);
-      prom.set(labels, value);
-    } else {
-      for (const seconds of [0.04 + value, 1.3, 7 + value * 10]) {
-        telemetry.record(key, seconds, labels);
-        prom.observe(labels, seconds);
-      }
-    }
-  }
-  if (telemetry.seriesCount(key) !== count)
-    throw new Error(`${key}: expected ${count} series, have ${telemetry.seriesCount(key)}`);
-  created += count;
+const allSeries = seriesOfMix(SERIES);
+for (const entry of allSeries) {
+  const prom = promMetrics[entry.key];
+  if (entry.kind === 'counter') prom.inc(entry.labels, entry.amount);
+  else if (entry.kind === 'gauge') prom.set(entry.labels, entry.value);
+  else for (const seconds of entry.observations) prom.observe(entry.labels, seconds);
 }
-if (telemetry.seriesCount('telemetryLabelOverflow') !== 0)
-  throw new Error('helpers folded series into "other"; raise maxSeriesPerMetric');
+recordSeries(telemetry, allSeries);
+assertSeriesCounts(telemetry, SERIES);
+const created = allSeries.length;
 log('scrape', `${SERIES}: created ${created} series (helpers and prom-client)`);
 
 const handler = createMetricsHandler({ source: exporter });

@@ -1,6 +1,8 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -162,17 +164,20 @@ describe('startOtlpReceiver with the real OTLP/HTTP JSON metric exporter', () =>
 });
 
 describe('startOtlpReceiver raw HTTP handling', () => {
-  it('rejects protobuf with 415 and unknown paths with 404', async () => {
+  it('rejects malformed protobuf with 400, other content types with 415 and unknown paths with 404', async () => {
     const r = await receiver();
     const proto = await fetch(r.tracesUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-protobuf' },
-      body: new Uint8Array([0x0a, 0x00]),
+      // Field 1, length-delimited, claims 16 bytes but carries one.
+      body: new Uint8Array([0x0a, 0x10, 0x00]),
     });
-    expect(proto.status).toBe(415);
+    expect(proto.status).toBe(400);
+    const text = await fetch(r.tracesUrl, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' });
+    expect(text.status).toBe(415);
     const notFound = await fetch(`${r.url}/v1/nope`, { method: 'POST', body: '{}' });
     expect(notFound.status).toBe(404);
-    expect(r.requestCount).toBe(2);
+    expect(r.requestCount).toBe(3);
   });
 
   it('decodes base64 ids, kvlists, int64 strings and log records', async () => {
@@ -264,5 +269,93 @@ describe('startOtlpReceiver raw HTTP handling', () => {
         scope: { name: 'logger', attributes: {} },
       }),
     ]);
+  });
+});
+
+describe('startOtlpReceiver with the real OTLP/HTTP protobuf exporters', () => {
+  it('decodes protobuf spans into the same records as JSON', async () => {
+    const r = await receiver();
+    const make = (exporter: OTLPTraceExporter | OTLPProtoTraceExporter): BasicTracerProvider => {
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': 'proto-test' }),
+        spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 50 })],
+      });
+      providers.push(provider);
+      return provider;
+    };
+    const json = make(new OTLPTraceExporter({ url: r.tracesUrl }));
+    const proto = make(new OTLPProtoTraceExporter({ url: r.tracesUrl }));
+    const record = (provider: BasicTracerProvider, name: string): { traceId: string; spanId: string } => {
+      const span = provider.getTracer('scope', '2.0.0').startSpan(name, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'gen_ai.request.model': 'gpt-4o', tokens: 12, ratio: 0.5, ok: true, reasons: ['stop'] },
+      });
+      span.addEvent('first_chunk', { index: 0 });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+      span.end();
+      return span.spanContext();
+    };
+    const jsonIds = record(json, 'same');
+    const protoIds = record(proto, 'same');
+    await json.forceFlush();
+    await proto.forceFlush();
+    const spans = await r.waitForSpans((s) => s.length === 2, 5_000);
+    expect(
+      r
+        .requests()
+        .map((x) => x.contentType)
+        .sort(),
+    ).toEqual(['application/json', 'application/x-protobuf']);
+    const fromJson = spans.find((s) => s.spanId === jsonIds.spanId);
+    const fromProto = spans.find((s) => s.spanId === protoIds.spanId);
+    expect(fromProto?.traceId).toBe(protoIds.traceId);
+    const comparable = (span: typeof fromJson) => {
+      const { traceId: _t, spanId: _s, startTimeUnixNano: _a, endTimeUnixNano: _b, events, ...rest } = span!;
+      return { ...rest, events: events.map(({ timeUnixNano: _c, ...event }) => event) };
+    };
+    expect(comparable(fromProto)).toEqual(comparable(fromJson));
+    expect(fromProto).toMatchObject({
+      kind: SpanKindNumber.CLIENT,
+      attributes: { 'gen_ai.request.model': 'gpt-4o', tokens: 12, ratio: 0.5, ok: true, reasons: ['stop'] },
+      status: { code: StatusCodeNumber.ERROR, message: 'boom' },
+      events: [{ name: 'first_chunk', attributes: { index: 0 } }],
+    });
+  });
+
+  it('decodes protobuf histograms and sums with their values', async () => {
+    const r = await receiver();
+    const provider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': 'proto-metrics' }),
+      readers: [
+        new PeriodicExportingMetricReader({
+          exporter: new OTLPProtoMetricExporter({ url: r.metricsUrl }),
+          exportIntervalMillis: 60_000,
+        }),
+      ],
+    });
+    providers.push(provider);
+    const meter = provider.getMeter('m');
+    meter.createCounter('requests').add(7, { provider: 'openai' });
+    const histogram = meter.createHistogram('latency', { unit: 's', advice: { explicitBucketBoundaries: [0.1, 1] } });
+    for (const value of [0.05, 0.5, 0.7, 3]) histogram.record(value, { provider: 'openai' });
+    await provider.forceFlush();
+    const metrics = await r.waitForMetrics((m) => m.some((x) => x.name === 'latency'), 5_000);
+    expect(r.requests()[0]?.contentType).toBe('application/x-protobuf');
+    expect(metrics.find((m) => m.name === 'requests')).toMatchObject({
+      type: 'sum',
+      isMonotonic: true,
+      aggregationTemporality: 2,
+      dataPoints: [{ attributes: { provider: 'openai' }, value: 7 }],
+    });
+    const latency = metrics.find((m) => m.name === 'latency');
+    expect(latency).toMatchObject({ type: 'histogram', unit: 's', aggregationTemporality: 2 });
+    expect(latency?.dataPoints[0]?.raw).toMatchObject({
+      count: '4',
+      sum: 4.25,
+      bucketCounts: ['1', '2', '1'],
+      explicitBounds: [0.1, 1],
+      min: 0.05,
+      max: 3,
+    });
   });
 });

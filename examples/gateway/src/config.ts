@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { ModelPrice } from '@gatewayz/telemetry/genai';
 
 /** One upstream provider speaking the OpenAI-compatible API. */
@@ -72,17 +73,28 @@ function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
 
 /** Read providers from `GATEWAY_PROVIDERS_FILE` (JSON array); `apiKeyEnv` names a variable holding the key. */
 export function loadProvidersFile(path: string, env: NodeJS.ProcessEnv): ProviderConfig[] {
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new GatewayConfigError(`GATEWAY_PROVIDERS_FILE ${path} is not readable JSON: ${(error as Error).message}`);
   }
+  return parseProviders(text, `GATEWAY_PROVIDERS_FILE ${path}`, env);
+}
+
+/** Providers from the JSON text of a providers file (`source` names it in errors). */
+export function parseProviders(text: string, source: string, env: NodeJS.ProcessEnv): ProviderConfig[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new GatewayConfigError(`${source} is not readable JSON: ${(error as Error).message}`);
+  }
   if (!Array.isArray(parsed) || parsed.length === 0) {
-    throw new GatewayConfigError(`GATEWAY_PROVIDERS_FILE ${path} must hold a non-empty JSON array of providers`);
+    throw new GatewayConfigError(`${source} must hold a non-empty JSON array of providers`);
   }
   return parsed.map((entry: Record<string, unknown>, index) => {
-    const where = `GATEWAY_PROVIDERS_FILE ${path}, provider ${index}`;
+    const where = `${source}, provider ${index}`;
     if (typeof entry['name'] !== 'string' || !/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(entry['name'])) {
       throw new GatewayConfigError(`${where}: "name" must be a lowercase identifier such as "openai"`);
     }
@@ -106,6 +118,20 @@ export function loadProvidersFile(path: string, env: NodeJS.ProcessEnv): Provide
       imageModels: (entry['imageModels'] as string[] | undefined) ?? [],
     };
   });
+}
+
+/**
+ * Worker processes of `GATEWAY_WORKERS`: a whole number of at least 1, or `auto` for every core
+ * the process may use. Default 1 (no cluster).
+ */
+export function loadWorkerCount(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
+  const raw = env['GATEWAY_WORKERS']?.trim();
+  if (raw === undefined || raw === '') return 1;
+  if (raw.toLowerCase() === 'auto') return Math.max(1, cores);
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 1 || count > 256)
+    throw new GatewayConfigError(`GATEWAY_WORKERS must be a whole number from 1 to 256 or "auto", got "${raw}"`);
+  return count;
 }
 
 /** Gateway settings from the environment (providers are added by the caller). */

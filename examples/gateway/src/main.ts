@@ -1,141 +1,15 @@
-import { startHealthServicePoller } from '@gatewayz/telemetry-node';
-import { type ModelHealthStore } from '@gatewayz/telemetry/model-health';
-import { startTelemetry } from '@gatewayz/telemetry-node';
-import { SupabaseModelHealthStore } from '@gatewayz/telemetry-supabase';
-import {
-  GatewayConfigError,
-  loadContextManagerChoice,
-  loadDemoSettings,
-  loadHealthServiceIntervalMs,
-  loadGatewaySettings,
-  loadProvidersFile,
-  type ProviderConfig,
-} from './config.js';
-import { startDemoProviders, type DemoProviders } from './providers/demo-providers.js';
-import { startDemoTraffic, type DemoTraffic } from './demo-traffic.js';
-import { createGateway } from './server/gateway.js';
+import cluster from 'node:cluster';
+import { loadWorkerCount } from './config.js';
+import { runClusterPrimary } from './server/run-cluster.js';
+import { runGateway } from './server/run-gateway.js';
 
-/** Providers from GATEWAY_PROVIDERS_FILE, from UPSTREAM_* variables, or simulated ones for the demo. */
-async function resolveProviders(
-  env: NodeJS.ProcessEnv,
-): Promise<{ providers: ProviderConfig[]; demo?: DemoProviders }> {
-  if (env['GATEWAY_PROVIDERS_FILE']) return { providers: loadProvidersFile(env['GATEWAY_PROVIDERS_FILE'], env) };
-  if (env['UPSTREAM_BASE_URL']) {
-    const models = (env['UPSTREAM_MODELS'] ?? '')
-      .split(',')
-      .map((model) => model.trim())
-      .filter(Boolean);
-    if (models.length === 0)
-      throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
-    return {
-      providers: [
-        {
-          name: env['UPSTREAM_NAME'] ?? 'upstream',
-          baseUrl: env['UPSTREAM_BASE_URL'].replace(/\/+$/, ''),
-          ...(env['UPSTREAM_API_KEY'] ? { apiKey: env['UPSTREAM_API_KEY'] } : {}),
-          models,
-        },
-      ],
-    };
-  }
-  const demo = await startDemoProviders(loadDemoSettings(env));
-  return { providers: demo.providers, demo };
-}
-
+/** One process by default; with GATEWAY_WORKERS=N (or auto) a node:cluster of N workers on one port. */
 async function main(): Promise<void> {
   const env = process.env;
-  const contextManager = loadContextManagerChoice(env);
-  const otel = startTelemetry({
-    serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway',
-    contextManager,
-  });
-  const log = otel.logger;
-  const { providers, demo } = await resolveProviders(env);
-  // The demo refreshes provider health every 5 s so its dashboards move; production keeps 30 s.
-  const settings = loadGatewaySettings(demo !== undefined ? { HEALTH_TRACKER_INTERVAL_MS: '5000', ...env } : env);
-  // SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY keep model health in Supabase (shared by every
-  // replica); without them it stays in memory.
-  let store: ModelHealthStore | undefined;
-  const supabaseUrl = env['SUPABASE_URL'];
-  const serviceRoleKey = env['SUPABASE_SERVICE_ROLE_KEY'];
-  if ((supabaseUrl === undefined) !== (serviceRoleKey === undefined)) {
-    throw new GatewayConfigError(
-      'set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use Supabase, or neither to keep model health in memory',
-    );
-  }
-  if (supabaseUrl !== undefined && serviceRoleKey !== undefined) {
-    store = new SupabaseModelHealthStore({ url: supabaseUrl, serviceRoleKey, telemetry: otel.telemetry });
-  }
-  const gateway = createGateway({
-    config: { ...settings, providers },
-    otel,
-    logger: log,
-    ...(store !== undefined ? { store } : {}),
-  });
-  otel.onShutdown(() => gateway.tracker.stop());
-  // Seed 004 option A: poll an external health service into the gatewayz_health_* metrics.
-  const healthServiceUrl = env['HEALTH_SERVICE_URL'];
-  if (healthServiceUrl !== undefined && healthServiceUrl !== '') {
-    const poller = startHealthServicePoller({
-      url: healthServiceUrl,
-      telemetry: otel.telemetry,
-      intervalMs: loadHealthServiceIntervalMs(env),
-    });
-    otel.onShutdown(() => poller.stop());
-  }
-  const url = await gateway.listen();
-  log.info('gateway listening', {
-    url,
-    providers: providers.map((provider) => `${provider.name}[${provider.models.join(',')}]`).join(' '),
-    simulated_providers: demo !== undefined,
-    telemetry: otel.disabled ? 'disabled (OTEL_SDK_DISABLED=true)' : 'enabled',
-    model_health_store: store !== undefined ? 'supabase' : 'memory',
-    health_service: healthServiceUrl ? 'polled' : 'not configured (HEALTH_SERVICE_URL)',
-    traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
-    logs: otel.logsExported ? 'standard output and OTLP' : 'standard output',
-    context_manager: contextManager,
-  });
-  if (!otel.metricsAuthEnabled) {
-    log.warn('metrics and model-health endpoints are not protected; set METRICS_TOKEN to require a bearer token');
-  }
-  log.info(
-    `try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`,
-  );
-
-  let traffic: DemoTraffic | undefined;
-  if (demo !== undefined) {
-    const { trafficPerSecond } = loadDemoSettings(env);
-    if (trafficPerSecond > 0) {
-      traffic = startDemoTraffic(url, trafficPerSecond);
-      log.info(
-        `demo traffic: ${trafficPerSecond} requests/s against the simulated providers (DEMO_TRAFFIC_RPS=0 turns it off)`,
-      );
-    }
-    log.info(
-      `metrics: ${url}/metrics, ${url}/prometheus/metrics/providers, ${url}/prometheus/metrics/summary; dashboard: ${url}/dashboard`,
-    );
-  }
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal });
-    let exitCode = 0;
-    try {
-      await traffic?.stop();
-      await gateway.close();
-      await otel.shutdown();
-      await demo?.close();
-      log.info('stopped');
-    } catch (error) {
-      exitCode = 1;
-      log.error('shutdown failed', { error: error instanceof Error ? error.message : String(error) });
-    }
-    process.exit(exitCode);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  if (cluster.isWorker) return runGateway(env, true);
+  const workers = loadWorkerCount(env);
+  if (workers > 1) return runClusterPrimary(env, workers);
+  return runGateway(env, false);
 }
 
 main().catch((error: unknown) => {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import {
@@ -101,4 +102,34 @@ export function demoCost(
   output: number,
 ): number {
   return ((prices?.inputPerMillionTokens ?? 0) * input + (prices?.outputPerMillionTokens ?? 0) * output) / 1_000_000;
+}
+
+/** One request on a fresh connection, so node:cluster hands it to any of its workers. */
+export function sendOnFreshConnection(
+  gateway: { url: string },
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  const url = new URL(path, gateway.url);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        agent: false,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
 }

@@ -60,3 +60,19 @@ export type {
   HealthServiceValues,
   HealthServiceTelemetry,
 } from './health-service/index.js';
+export { startClusterPrimary, createClusterMetricsSource, ClusterModelHealthStore } from './cluster/index.js';
+export type {
+  ClusterPrimary,
+  ClusterPrimaryOptions,
+  ClusterMetricsSourceOptions,
+  ClusterChannel,
+  ClusterModelHealthStoreOptions,
+  GaugeMergeRule,
+} from './cluster/index.js';
+export type {
+  MetricsExportOptions,
+  OtlpMetricsOptions,
+  MetricsExporterName,
+  OtlpMetricsProtocol,
+  MetricsTemporalityPreference,
+} from './otlp-metrics/index.js';

@@ -22,8 +22,14 @@ import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handl
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import { toNodeListener } from '../http/node-adapter.js';
 import { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
+import type { ExemplarDataPoint } from '../exposition/exemplar-data-point.js';
 import { SynchronousContextManager } from './synchronous-context-manager.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { resolveMetricsExport, type MetricsExportOptions } from '../otlp-metrics/metrics-export-config.js';
+import { createOtlpMetricsReader } from '../otlp-metrics/otlp-metrics-reader.js';
+import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
+import { randomUUID } from 'node:crypto';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -82,6 +88,19 @@ export interface StartTelemetryOptions {
    * `await`s itself (the example gateway does). Or pass any `ContextManager`.
    */
   contextManager?: 'async-local-storage' | 'synchronous' | ContextManager;
+  /**
+   * Where metrics go. Default: `OTEL_METRICS_EXPORTER` (`prometheus`, `otlp`, `console`, `none`, or
+   * a comma list such as `otlp,prometheus`), else Prometheus only. The OTLP push reads the standard
+   * `OTEL_EXPORTER_OTLP_*` and `OTEL_METRIC_EXPORT_*` variables unless `metrics.otlp` sets them.
+   * Without `prometheus` the metrics endpoints answer 503.
+   */
+  metrics?: MetricsExportOptions;
+  /**
+   * node:cluster mode, for a worker process: the metrics endpoints answer the aggregate of every
+   * worker (counters and histograms summed, gauges merged by their catalog rule), collected through
+   * the primary, which must run `startClusterPrimary()`. Default false.
+   */
+  cluster?: boolean | ClusterMetricsSourceOptions;
   /** Turn everything off; default `OTEL_SDK_DISABLED=true`. */
   disabled?: boolean;
   /** Environment to read; default `process.env`. */
@@ -119,6 +138,8 @@ export interface RunningTelemetry {
   readonly disabled: boolean;
   /** Whether spans are exported. */
   readonly tracesEnabled: boolean;
+  /** Which metric exporters run (`prometheus`, `otlp`, `console`). */
+  readonly metricExporters: readonly string[];
   /** Whether the metrics endpoints require a bearer token. */
   readonly metricsAuthEnabled: boolean;
   /** Register work to finish before the SDK shuts down (e.g. flushing pending model-health writes). */
@@ -180,6 +201,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     );
   }
   const token = metricsToken === '' ? undefined : metricsToken;
+  const metricsExport = resolveMetricsExport(options.metrics, env);
   const contextManager = resolveContextManager(options.contextManager);
   // The helpers aggregate in-process and are collected through a metric producer: recording never
   // enters the SDK, and collection reads the series directly. When helpers already ran before the
@@ -234,6 +256,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       logsExported: false,
       disabled: true,
       tracesEnabled: false,
+      metricExporters: [],
       metricsAuthEnabled: token !== undefined,
       onShutdown: (task) => void shutdownTasks.push(task),
       forceFlush: async () => {},
@@ -244,11 +267,41 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     };
   }
 
-  const exporter = new PrometheusExporter({
-    preventServerStart: true,
-    withoutScopeInfo: !options.withScopeInfo,
-    metricProducers: [createTelemetryMetricProducer(telemetry)],
-  });
+  // Each reader has its own producer over the same series: reading never changes them, so both
+  // paths carry the same values and nothing is counted twice.
+  const exporter = metricsExport.prometheus
+    ? new PrometheusExporter({
+        preventServerStart: true,
+        withoutScopeInfo: !options.withScopeInfo,
+        metricProducers: [createTelemetryMetricProducer(telemetry)],
+      })
+    : undefined;
+  const metricReaders: MetricReader[] = exporter !== undefined ? [exporter] : [];
+  if (metricsExport.otlp !== undefined) {
+    metricReaders.push(
+      createOtlpMetricsReader(
+        metricsExport.otlp,
+        createTelemetryMetricProducer(telemetry),
+        (reason) => telemetry.add('telemetryExportFailures', 1, { signal: 'metrics', reason }),
+        (point) => (point as ExemplarDataPoint).exemplars?.slots.filter((slot) => slot !== undefined),
+      ),
+    );
+  }
+  if (metricsExport.console) {
+    metricReaders.push(
+      new PeriodicExportingMetricReader({
+        exporter: new ConsoleMetricExporter(),
+        metricProducers: [createTelemetryMetricProducer(telemetry)],
+      }),
+    );
+  }
+  if (metricsExport.unsupportedVariables.length > 0) {
+    diag.warn(
+      `@gatewayz/telemetry-node: ${metricsExport.unsupportedVariables.join(', ')} ${
+        metricsExport.unsupportedVariables.length === 1 ? 'is' : 'are'
+      } set but not supported for the OTLP metrics push; ignoring`,
+    );
+  }
   let spanProcessors: SpanProcessor[] | undefined;
   const traces = options.traces;
   if (traces === false) spanProcessors = [];
@@ -271,9 +324,16 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     });
   }
 
+  const clusterOptions = options.cluster === true ? {} : options.cluster === false ? undefined : options.cluster;
+  // Processes that push (or share a port) must tell their series apart: one instance id each,
+  // unless OTEL_RESOURCE_ATTRIBUTES gives one.
+  const needsInstanceId =
+    (clusterOptions !== undefined || metricsExport.otlp !== undefined) &&
+    !/(^|,)\s*service\.instance\.id\s*=/.test(env['OTEL_RESOURCE_ATTRIBUTES'] ?? '');
   const sdk = new NodeSDK({
     serviceName,
     resource: resourceFromAttributes({
+      ...(needsInstanceId ? { 'service.instance.id': randomUUID() } : {}),
       ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
       'process.pid': process.pid,
       'process.runtime.name': 'nodejs',
@@ -282,7 +342,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     // The stock process detector exports the command line, which can carry secrets; we add the
     // harmless process attributes above instead.
     resourceDetectors: [envDetector, hostDetector],
-    metricReaders: [exporter],
+    metricReaders,
     ...(spanProcessors !== undefined ? { spanProcessors } : {}),
     // Always explicit: left undefined, the SDK would export logs to localhost by default.
     logRecordProcessors: logProcessor !== undefined ? [logProcessor] : [],
@@ -303,11 +363,18 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
   }
   const tracesEnabled = spanProcessors === undefined || spanProcessors.length > 0;
+  const clusterSource =
+    clusterOptions !== undefined && exporter !== undefined
+      ? createClusterMetricsSource(exporter, clusterOptions)
+      : undefined;
   const metricsHandler = createMetricsHandler({
-    source: exporter,
+    source: clusterSource ?? exporter,
     prefix: telemetry.prefix,
     token,
     withScopeInfo: options.withScopeInfo ?? false,
+    ...(exporter === undefined
+      ? { disabledReason: 'Prometheus export is off (OTEL_METRICS_EXPORTER does not list prometheus)' }
+      : {}),
   });
 
   let shuttingDown: Promise<void> | undefined;
@@ -320,6 +387,11 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     logsExported: logProcessor !== undefined,
     disabled: false,
     tracesEnabled,
+    metricExporters: [
+      ...(metricsExport.prometheus ? ['prometheus'] : []),
+      ...(metricsExport.otlp !== undefined ? ['otlp'] : []),
+      ...(metricsExport.console ? ['console'] : []),
+    ],
     metricsAuthEnabled: token !== undefined,
     onShutdown: (task) => void shutdownTasks.push(task),
     forceFlush: async () => {
@@ -327,10 +399,15 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       const delegate = (provider as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
       await (delegate ?? provider).forceFlush?.();
       await logProcessor?.forceFlush();
+      // Push readers (OTLP, console) export now; the Prometheus reader has nothing to flush.
+      if (metricReaders.length > (exporter !== undefined ? 1 : 0)) {
+        await (metrics.getMeterProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.();
+      }
     },
     shutdown: () => {
       shuttingDown ??= (async () => {
         await runShutdownTasks();
+        clusterSource?.stop();
         try {
           await sdk.shutdown();
         } catch (error) {

@@ -114,6 +114,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: [],
     categories: ['system'],
     range: nonNegative,
+    clusterMerge: 'sum',
   }),
   modelHealthDropped: define({
     name: 'model_health_dropped',
@@ -163,6 +164,19 @@ export const HEALTH_AND_SELF_METRICS = {
     description: 'Log records not exported over OTLP, by reason (queue_full, export_failed, shutdown)',
     labels: ['reason'],
     labelValues: { reason: ['queue_full', 'export_failed', 'shutdown'] },
+    categories: ['system'],
+  }),
+  telemetryExportFailures: define({
+    name: 'telemetry_export_failures',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description: 'Pushes of telemetry over OTLP that the backend did not accept, by signal and reason',
+    labels: ['signal', 'reason'],
+    labelValues: {
+      signal: ['metrics'],
+      reason: ['timeout', 'http_error', 'network_error', 'exporter_error'],
+    },
     categories: ['system'],
   }),
   telemetryLabelOverflow: define({

@@ -146,6 +146,13 @@ export interface MetricDefinition<Label extends string = string> {
   readonly range?: { readonly min?: number; readonly max?: number };
   /** Histogram bucket boundaries. */
   readonly buckets?: readonly number[];
+  /**
+   * How a gauge of several node:cluster workers merges into the value one scrape of the shared
+   * port answers: `max` (the default: values every worker derives alike, such as health scores
+   * read from the shared store, or a state that any worker being in should show), `sum` (a
+   * quantity each worker holds part of) or `min`. Counters and histograms always add up.
+   */
+  readonly clusterMerge?: 'sum' | 'max' | 'min';
 }
 
 /**

@@ -111,6 +111,23 @@ export function renderMetricsMarkdown(options: MetricsMarkdownOptions = {}): str
     }
     lines.push('');
   }
+  lines.push(
+    '## Names over OTLP',
+    '',
+    'Pushed over OTLP (`OTEL_METRICS_EXPORTER=otlp`), each metric carries its OpenTelemetry instrument name: the Prometheus name above without the `_total` that the exposition adds to counters (`model_inference_requests_total` is the instrument `model_inference_requests`); the GenAI metrics keep their dotted names (`gen_ai.client.operation.duration`).',
+    '',
+    '## Gauges in cluster mode',
+    '',
+    'In node:cluster mode one scrape answers the aggregate of every worker: counters, up-down counters and histograms add up; each gauge merges by its rule: `max` (the highest worker value: the same figure derived from shared state, or any worker being in a state), `sum` (each worker holds a part) or `min`.',
+    '',
+    '| Gauge | Merge |',
+    '| --- | --- |',
+  );
+  for (const [, definition] of entries) {
+    if (definition.kind !== 'gauge') continue;
+    lines.push(`| \`${prometheusName(definition, prefix)}\` | ${definition.clusterMerge ?? 'max'} |`);
+  }
+  lines.push('');
   lines.push('## PromQL examples', '', '| Question | Query |', '| --- | --- |');
   for (const [question, query] of QUERY_EXAMPLES) {
     const forPrefix = query.split(DEFAULT_METRIC_PREFIX).join(prefix);

@@ -1,0 +1,44 @@
+// Formatting helpers of the benchmark report (bench/lib/render.mjs and the renderers it calls).
+
+export const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+export const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+export const nsText = (value) => (!Number.isFinite(value) ? 'n/a' : value < 100 ? value.toFixed(1) : int(value));
+/** A tinybench-style row: label, ops/s, mean ns, ±rme, p50 ns and the p50 ratio to `baselineNs`. */
+export const timingRow = (label, row, baselineNs) => [
+  label,
+  int(row.opsPerSec),
+  nsText(row.ns.mean),
+  `±${fixed(row.ns.rme, 1)} %`,
+  nsText(row.ns.p50),
+  times(row.ns.p50 / baselineNs),
+];
+export const times = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a');
+export const pct = (value) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)} %` : 'n/a');
+export const verdict = (met) =>
+  met === true ? '**met**' : met === false ? '**not met**' : met === 'inconclusive' ? '**inconclusive**' : 'n/a';
+export const ci = (range, format) =>
+  Array.isArray(range) ? ` [95 % CI ${format(range[0])} … ${format(range[1])}]` : '';
+export const signedMs = (value) => `${value >= 0 ? '+' : ''}${fixed(value, 2)} ms`;
+export const bytes = (value) =>
+  Number.isFinite(value) ? `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(value < 10 ? 2 : 0)} B` : 'n/a';
+
+/** A Markdown table; numeric columns are right-aligned unless `leftColumns` says otherwise. */
+export function table(header, rows, leftColumns = 1) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [
+    line(header),
+    line(header.map((cell, index) => (index < leftColumns ? '---' : '---:'))),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+/** The section process's CPU/wall note under a table, flagging a starved process. */
+export function cpuNote(result, { waits = false } = {}) {
+  const meta = result?._meta;
+  if (!meta) return '';
+  if (waits) return `_Load average during the section: ${meta.loadavg.map((value) => value.toFixed(2)).join(' / ')}._`;
+  const share = meta.cpuShare;
+  const starved =
+    share < 0.85 ? ' — the process got less than a full core: wall-clock figures are inflated by other load' : '';
+  return `_Section process: ${fixed(meta.wallS, 1)} s wall, ${fixed(meta.cpuS, 1)} s CPU (CPU/wall ${fixed(share, 2)}), load average ${meta.loadavg.map((value) => value.toFixed(2)).join(' / ')}${starved}._`;
+}

@@ -1,0 +1,109 @@
+/**
+ * The primary of `GATEWAY_WORKERS=N`: it forks N gateway workers that share one port, answers
+ * their scrapes with the aggregate of all of them (`startClusterPrimary`), keeps the in-memory
+ * model-health store they share, runs the demo's simulated providers and traffic once, replaces a
+ * worker that dies, and on SIGTERM stops the workers and waits for them.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { MemoryModelHealthStore } from '@gatewayz/telemetry/model-health';
+import { StructuredLogger, isLogLevel, startClusterPrimary } from '@gatewayz/telemetry-node';
+import { loadDemoSettings, loadGatewaySettings } from '../config.js';
+import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
+import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
+import { CLUSTER_PROVIDERS_VARIABLE, providersConfigured } from './run-gateway.js';
+
+/** More restarts than this within {@link RESTART_WINDOW_MS} is a crash loop: the gateway stops. */
+const MAX_RESTARTS = 10;
+const RESTART_WINDOW_MS = 60_000;
+/** How long workers get to drain and flush on shutdown before they are killed. */
+const STOP_TIMEOUT_MS = 20_000;
+
+/** Run the cluster primary with `workers` workers until SIGTERM or SIGINT. */
+export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number): Promise<void> {
+  const level = env['LOG_LEVEL']?.trim().toLowerCase();
+  const log = new StructuredLogger({
+    name: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway',
+    level: level !== undefined && isLogLevel(level) ? level : 'info',
+    bindings: { role: 'cluster-primary' },
+  });
+  const settings = loadGatewaySettings(env);
+  const childEnv: NodeJS.ProcessEnv = { ...env };
+  // The simulated providers run once, here, so every worker talks to the same upstreams.
+  let demo: DemoProviders | undefined;
+  if (!providersConfigured(env)) {
+    demo = await startDemoProviders(loadDemoSettings(env));
+    childEnv[CLUSTER_PROVIDERS_VARIABLE] = JSON.stringify(demo.providers);
+  }
+  const sharedStore = env['SUPABASE_URL'] === undefined ? new MemoryModelHealthStore() : undefined;
+  const primary = startClusterPrimary(sharedStore !== undefined ? { modelHealthStore: sharedStore } : {});
+  const url = `http://${settings.host}:${settings.port}`;
+
+  let stopping = false;
+  let traffic: DemoTraffic | undefined;
+  let announced = false;
+  const restarts: number[] = [];
+  const fork = (): Worker => cluster.fork(childEnv);
+
+  const listening = new Set<number>();
+  cluster.on('listening', (worker) => {
+    listening.add(worker.id);
+    if (announced || listening.size < workers) return;
+    announced = true;
+    log.info('gateway listening', {
+      url,
+      workers: String(workers),
+      simulated_providers: String(demo !== undefined),
+      model_health_store: sharedStore !== undefined ? 'memory (cluster primary)' : 'supabase',
+    });
+    const { trafficPerSecond } = loadDemoSettings(env);
+    if (demo !== undefined && trafficPerSecond > 0) traffic = startDemoTraffic(url, trafficPerSecond);
+  });
+
+  const stop = async (signal: string, exitCode: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal, workers: String(Object.keys(cluster.workers ?? {}).length) });
+    await traffic?.stop();
+    const alive = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+    const exits = alive.map(
+      (worker) =>
+        new Promise<number | null>((resolve) => {
+          if (worker.isDead()) resolve(worker.process.exitCode);
+          else worker.once('exit', (code) => resolve(code));
+        }),
+    );
+    for (const worker of alive) worker.process.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      for (const worker of alive) if (!worker.isDead()) worker.process.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
+    const codes = await Promise.all(exits);
+    clearTimeout(killer);
+    primary.stop();
+    await demo?.close();
+    const failed = codes.filter((code) => code !== 0).length;
+    log.info('stopped', { workers_failed: String(failed) });
+    process.exit(failed > 0 ? 1 : exitCode);
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    listening.delete(worker.id);
+    if (stopping) return;
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts.length > 0 && (restarts[0] as number) < now - RESTART_WINDOW_MS) restarts.shift();
+    if (restarts.length > MAX_RESTARTS) {
+      log.error('workers keep dying; stopping the gateway', { restarts: String(restarts.length) });
+      void stop('crash-loop', 1);
+      return;
+    }
+    log.warn('worker exited; starting a replacement', {
+      worker: String(worker.id),
+      code: String(code),
+      signal: signal ?? '',
+    });
+    fork();
+  });
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  for (let index = 0; index < workers; index++) fork();
+}

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { sampleSum, sendOnFreshConnection as send } from './harness.js';
+
+/** `count` inference requests (chat, streamed chat, Anthropic messages) over `connections` clients. */
+async function traffic(gateway: GatewayProcess, count: number, connections = 12): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < count) {
+        const index = next++;
+        const messages = [{ role: 'user', content: `request ${index}` }];
+        const answer =
+          index % 5 === 0
+            ? await send(gateway, 'POST', '/v1/messages', { model: 'claude-3-5-haiku', max_tokens: 32, messages })
+            : await send(gateway, 'POST', '/v1/chat/completions', {
+                model: index % 2 === 0 ? 'gpt-4o-mini' : 'claude-3-5-haiku',
+                stream: index % 3 === 0,
+                messages,
+              });
+        expect(answer.status).toBe(200);
+      }
+    }),
+  );
+}
+
+const workerPids = (output: string): number[] =>
+  [...output.matchAll(/"msg":"worker listening"/g)].map((match) => {
+    const line = output.slice(output.lastIndexOf('\n', match.index) + 1, output.indexOf('\n', match.index));
+    return Number((JSON.parse(line) as { pid: number }).pid);
+  });
+
+async function stats(gateway: GatewayProcess): Promise<number> {
+  return (JSON.parse((await send(gateway, 'GET', '/v1/model-health/stats')).text) as { total_calls: number })
+    .total_calls;
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the example gateway on every core (GATEWAY_WORKERS=2)', () => {
+  let gateway: GatewayProcess;
+
+  beforeAll(async () => {
+    gateway = await startGatewayProcess({ GATEWAY_WORKERS: '2', DEMO_LATENCY_MS: '0', DEMO_ERROR_RATE: '0' });
+  }, 30_000);
+
+  afterAll(async () => {
+    await gateway?.terminate();
+  });
+
+  it('serves one port from two workers and every scrape answers the exact total', async () => {
+    // The primary announces the port once both workers listen; their own log lines may trail it.
+    await until(async () => workerPids(gateway.output()).length === 2, 'both workers to log');
+    await traffic(gateway, 300);
+    for (let scrape = 0; scrape < 5; scrape++) {
+      const text = (await send(gateway, 'GET', '/metrics')).text;
+      expect(sampleSum(text, 'model_inference_requests_total')).toBe(300);
+      expect(sampleSum(text, 'model_inference_requests_total', { status: 'success' })).toBe(300);
+      expect(sampleSum(text, 'gen_ai_client_operation_duration_count')).toBe(300);
+      // Both workers' runtime metrics, each under its own worker label.
+      expect(
+        new Set([...text.matchAll(/^nodejs_eventloop_utilization\{worker="(\d+)"\}/gm)].map((m) => m[1])).size,
+      ).toBe(2);
+    }
+    const models = (await send(gateway, 'GET', '/prometheus/metrics/models')).text;
+    expect(sampleSum(models, 'model_inference_requests_total')).toBe(300);
+  });
+
+  it('keeps one model-health store for both workers: its totals equal the requests served', async () => {
+    await until(async () => (await stats(gateway)) === 300, 'model health to count 300 calls');
+    // Any worker answers the same figures.
+    for (let read = 0; read < 4; read++) expect(await stats(gateway)).toBe(300);
+  });
+
+  it('replaces a worker that is killed; counts already scraped stay and counters never go backwards', async () => {
+    const [victim] = workerPids(gateway.output());
+    const before = sampleSum((await send(gateway, 'GET', '/metrics')).text, 'model_inference_requests_total');
+    process.kill(victim as number, 'SIGKILL');
+    await until(async () => workerPids(gateway.output()).length === 3, 'a replacement worker');
+    let previous = before;
+    for (let round = 0; round < 4; round++) {
+      await traffic(gateway, 25, 5);
+      const total = sampleSum((await send(gateway, 'GET', '/metrics')).text, 'model_inference_requests_total');
+      expect(total).toBeGreaterThanOrEqual(previous);
+      previous = total;
+    }
+    expect(previous).toBe(400);
+    await until(async () => (await stats(gateway)) === 400, 'model health to count 400 calls');
+    expect(gateway.output()).toContain('worker exited; starting a replacement');
+  });
+
+  it('stops every worker on SIGTERM and exits cleanly', async () => {
+    expect(await gateway.terminate()).toBe(0);
+    expect(gateway.output()).toContain('"role":"cluster-primary","workers_failed":"0"');
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * The worker side of cluster mode: the metrics endpoints of a worker answer the aggregate of every
+ * worker (asked of the primary, see `startClusterPrimary`), and a worker answers the primary's
+ * requests for its own metrics. Nothing here runs on the record path.
+ */
+import { diag } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricsSource } from '../http/metrics-handler.js';
+import { isClusterMessage, message, type ClusterMessage } from './cluster-messages.js';
+import type { WorkerCollection } from './merge-worker-metrics.js';
+
+/**
+ * The IPC side of a worker process: `process` in a node:cluster worker (the default); tests may
+ * pass another channel.
+ *
+ * @example
+ * ```ts
+ * const channel: ClusterChannel = process;
+ * const store = new ClusterModelHealthStore({ channel });
+ * ```
+ */
+export interface ClusterChannel {
+  /** Send a message to the primary; the callback reports a delivery error. */
+  send?(message: unknown, callback?: (error: Error | null) => void): boolean;
+  /** Listen for the primary's messages. */
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  /** Stop listening. */
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/** A pending request to the primary, keyed by id. */
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Requests to the primary over the IPC channel, each answered by the reply with its id, or
+ * rejected after `timeoutMs`. Shared by the metrics source and the model-health store proxy.
+ */
+export class ClusterRequests {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending<ClusterMessage>>();
+  private readonly listener = (received: unknown): void => {
+    if (!isClusterMessage(received) || !('id' in received)) return;
+    if (received.type !== 'collect-result' && received.type !== 'store-result') return;
+    const waiting = this.pending.get(received.id);
+    if (waiting === undefined) return;
+    this.pending.delete(received.id);
+    clearTimeout(waiting.timer);
+    waiting.resolve(received);
+  };
+
+  constructor(
+    private readonly channel: ClusterChannel,
+    private readonly timeoutMs: number,
+  ) {
+    if (typeof channel.send !== 'function')
+      throw new Error('cluster mode needs an IPC channel: start this process as a node:cluster worker');
+    channel.on('message', this.listener);
+  }
+
+  /** Send `body` (with a fresh id) and resolve with the primary's reply. */
+  request(body: (id: number) => ClusterMessage, what: string): Promise<ClusterMessage> {
+    const id = this.nextId++;
+    return new Promise<ClusterMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(
+          new Error(
+            `the cluster primary did not answer ${what} within ${this.timeoutMs} ms; is startClusterPrimary() running in the primary?`,
+          ),
+        );
+      }, this.timeoutMs);
+      timer.unref();
+      this.pending.set(id, { resolve, reject, timer });
+      this.channel.send!(body(id), (error) => {
+        if (error === null) return;
+        this.pending.delete(id);
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
+  /** Stop listening; pending requests are rejected. */
+  close(): void {
+    this.channel.off('message', this.listener);
+    for (const [id, waiting] of this.pending) {
+      clearTimeout(waiting.timer);
+      waiting.reject(new Error('cluster channel closed'));
+      this.pending.delete(id);
+    }
+  }
+}
+
+/**
+ * JSON (the default cluster serialisation) turns the empty slots of an exemplar array into `null`;
+ * the exposition expects `undefined` there.
+ */
+function restoreEmptyExemplarSlots(collection: WorkerCollection): void {
+  for (const scope of collection.scopeMetrics)
+    for (const metric of scope.metrics)
+      for (const point of metric.dataPoints as ReadonlyArray<{ exemplars?: { slots: unknown[] } }>) {
+        const slots = point.exemplars?.slots;
+        if (slots === undefined) continue;
+        for (let index = 0; index < slots.length; index++) if (slots[index] === null) slots[index] = undefined;
+      }
+}
+
+/** A collected `ResourceMetrics` as it travels to the primary. */
+export function toWorkerCollection(resourceMetrics: ResourceMetrics): WorkerCollection {
+  return { resource: resourceMetrics.resource.attributes, scopeMetrics: resourceMetrics.scopeMetrics };
+}
+
+/**
+ * Options of {@link createClusterMetricsSource}.
+ *
+ * @example
+ * ```ts
+ * const options: ClusterMetricsSourceOptions = { timeoutMs: 10_000 };
+ * ```
+ */
+export interface ClusterMetricsSourceOptions {
+  /** How long a scrape waits for the primary's aggregate. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** The IPC channel; default `process`. */
+  channel?: ClusterChannel;
+}
+
+/**
+ * A `MetricsSource` that answers with the aggregate of every worker of the cluster, and answers the
+ * primary's requests for this worker's own metrics from `local`. `stop()` removes the listeners.
+ *
+ * @example
+ * ```ts
+ * const source = createClusterMetricsSource(prometheusExporter);
+ * const handler = createMetricsHandler({ source });
+ * ```
+ */
+export function createClusterMetricsSource(
+  local: MetricsSource,
+  options: ClusterMetricsSourceOptions = {},
+): MetricsSource & { stop(): void } {
+  const channel: ClusterChannel = options.channel ?? process;
+  const requests = new ClusterRequests(channel, options.timeoutMs ?? 10_000);
+  const onPrimaryMessage = (received: unknown): void => {
+    if (!isClusterMessage(received)) return;
+    if (received.type === 'hello-ack') {
+      acknowledged = true;
+      return;
+    }
+    if (received.type !== 'snapshot-request') return;
+    const id = received.id;
+    local.collect().then(
+      ({ resourceMetrics, errors }) => {
+        for (const error of errors) diag.warn('@gatewayz/telemetry-node: metric collection error', error);
+        channel.send!(message({ type: 'snapshot', id, collection: toWorkerCollection(resourceMetrics) }));
+      },
+      (error: unknown) => channel.send!(message({ type: 'snapshot', id, error: String(error) })),
+    );
+  };
+  let acknowledged = false;
+  channel.on('message', onPrimaryMessage);
+  channel.send!(message({ type: 'hello' }));
+  // Say it once, early, when no primary aggregates: every scrape would fail otherwise.
+  const helloTimer = setTimeout(() => {
+    if (!acknowledged)
+      diag.warn(
+        '@gatewayz/telemetry-node: cluster mode is on but the primary did not answer; call startClusterPrimary() in the node:cluster primary',
+      );
+  }, 2000).unref();
+  return {
+    async collect() {
+      const reply = await requests.request((id) => message({ type: 'collect', id }), 'a metrics collection');
+      if (reply.type !== 'collect-result' || reply.collection === undefined)
+        throw new Error(
+          `the cluster primary could not aggregate metrics: ${(reply as { error?: string }).error ?? 'no data'}`,
+        );
+      const collection = reply.collection;
+      restoreEmptyExemplarSlots(collection);
+      return {
+        resourceMetrics: {
+          resource: resourceFromAttributes(collection.resource),
+          scopeMetrics: collection.scopeMetrics as ResourceMetrics['scopeMetrics'],
+        },
+        errors: [],
+      };
+    },
+    stop() {
+      clearTimeout(helloTimer);
+      channel.off('message', onPrimaryMessage);
+      requests.close();
+    },
+  };
+}

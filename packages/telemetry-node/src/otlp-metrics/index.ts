@@ -1,0 +1,22 @@
+/**
+ * Metrics pushed over OTLP/HTTP from the standard variables (`OTEL_METRICS_EXPORTER`,
+ * `OTEL_EXPORTER_OTLP_*`, `OTEL_METRIC_EXPORT_*`): the same series the Prometheus endpoint serves,
+ * in the temporality the exporter asks for, with exemplars.
+ *
+ * - `metrics-export-config.ts`: the variables and the `metrics` option, resolved and validated
+ * - `otlp-metrics-reader.ts`: the periodic reader around the maintained exporter parts, failure counting
+ * - `temporality-metric-producer.ts`: cumulative series as delta, measured from the last accepted push
+ * - `exemplar-serializer.ts`: the stock serializer's output plus each histogram point's exemplars
+ */
+export { resolveMetricsExport } from './metrics-export-config.js';
+export type {
+  MetricsExportOptions,
+  OtlpMetricsOptions,
+  MetricsExporterName,
+  OtlpMetricsProtocol,
+  MetricsTemporalityPreference,
+  ResolvedMetricsExport,
+  ResolvedOtlpMetrics,
+} from './metrics-export-config.js';
+export { createOtlpMetricsReader } from './otlp-metrics-reader.js';
+export type { MetricsExportFailureReason } from './otlp-metrics-reader.js';

@@ -1,0 +1,199 @@
+/**
+ * The OTLP metrics push: a `PeriodicExportingMetricReader` around the maintained OTLP/HTTP
+ * exporter (protobuf or JSON), fed by the helpers' own producer in the temporality the exporter
+ * asks for. Every export that fails is reported to `onExportFailure` (the caller counts it); the
+ * exporter holds no queue, so a backend that is down costs one bounded request per interval.
+ */
+import { diag } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporterBase,
+  type OTLPMetricExporterOptions,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import { CompressionAlgorithm, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  JsonMetricsSerializer,
+  MetricsExporterMetricsHelper,
+  ProtobufMetricsSerializer,
+} from '@opentelemetry/otlp-transformer';
+import {
+  AggregationTemporality,
+  AggregationType,
+  InstrumentType,
+  PeriodicExportingMetricReader,
+  type AggregationOption,
+  type AggregationTemporalitySelector,
+  type MetricProducer,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
+import { TemporalityMetricProducer } from './temporality-metric-producer.js';
+import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
+
+const DEFAULT_AGGREGATION: AggregationOption = { type: AggregationType.DEFAULT };
+
+/** Why an export failed, as the `reason` label of the failure counter. */
+export type MetricsExportFailureReason = 'timeout' | 'http_error' | 'network_error' | 'exporter_error';
+
+const PREFERENCES: Record<MetricsTemporalityPreference, AggregationTemporalityPreference> = {
+  cumulative: AggregationTemporalityPreference.CUMULATIVE,
+  delta: AggregationTemporalityPreference.DELTA,
+  lowmemory: AggregationTemporalityPreference.LOWMEMORY,
+};
+
+/** The specification's temporality per instrument type for each preference (used for a custom exporter without its own). */
+function selectorFor(preference: MetricsTemporalityPreference): AggregationTemporalitySelector {
+  return (type) => {
+    if (preference === 'cumulative') return AggregationTemporality.CUMULATIVE;
+    if (type === InstrumentType.UP_DOWN_COUNTER || type === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER)
+      return AggregationTemporality.CUMULATIVE;
+    if (
+      preference === 'lowmemory' &&
+      (type === InstrumentType.OBSERVABLE_COUNTER ||
+        type === InstrumentType.GAUGE ||
+        type === InstrumentType.OBSERVABLE_GAUGE)
+    )
+      return AggregationTemporality.CUMULATIVE;
+    return AggregationTemporality.DELTA;
+  };
+}
+
+function failureReason(error: Error | undefined): MetricsExportFailureReason {
+  if (error === undefined) return 'exporter_error';
+  const text = `${error.name} ${error.message}`.toLowerCase();
+  if (text.includes('timeout') || text.includes('timed out')) return 'timeout';
+  if ('code' in error && typeof (error as { code?: unknown }).code === 'number') return 'http_error';
+  if (/econnrefused|econnreset|enotfound|ehostunreach|socket|network/.test(text)) return 'network_error';
+  return 'exporter_error';
+}
+
+/**
+ * The maintained OTLP/HTTP metric exporter for `config`, assembled from the same parts the
+ * `@opentelemetry/exporter-metrics-otlp-{proto,http}` classes use (export delegate, retrying HTTP
+ * transport, stock serializer), with the serializer wrapped to add exemplars. Options are given
+ * explicitly, so `startTelemetry({ env })` is what counts.
+ */
+function createOtlpExporter(config: ResolvedOtlpMetrics, exemplars: ExemplarLookup): PushMetricExporter {
+  const options: OTLPMetricExporterOptions & OTLPExporterNodeConfigBase = {
+    url: config.url,
+    headers: { ...config.headers },
+    timeoutMillis: Math.min(config.timeoutMillis, config.exportTimeoutMillis),
+    compression: config.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+    temporalityPreference: PREFERENCES[config.temporalityPreference],
+  };
+  const json = config.protocol === 'http/json';
+  const delegate = createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions(options, 'METRICS', 'v1/metrics', {
+      'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+    }),
+    withExemplars(json ? JsonMetricsSerializer : ProtobufMetricsSerializer, json ? 'json' : 'protobuf', exemplars),
+    'otlp_http_metric_exporter',
+    MetricsExporterMetricsHelper,
+    undefined,
+  );
+  return new OTLPMetricExporterBase(delegate, options);
+}
+
+/**
+ * Forwards to the real exporter, settles the delta baselines of `producer` with the outcome and
+ * reports failures. The exporter's aggregation and temporality choices stay the exporter's.
+ */
+class SettlingMetricExporter implements PushMetricExporter {
+  constructor(
+    private readonly inner: PushMetricExporter,
+    private readonly producer: TemporalityMetricProducer,
+    private readonly selector: AggregationTemporalitySelector,
+    private readonly onExportFailure: (reason: MetricsExportFailureReason, error: Error | undefined) => void,
+    private readonly onExportSuccess: () => void,
+  ) {}
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    const token = this.producer.pendingToken();
+    let settled = false;
+    const finish = (result: ExportResult): void => {
+      if (settled) return;
+      settled = true;
+      const accepted = result.code === ExportResultCode.SUCCESS;
+      this.producer.settle(token, accepted);
+      if (accepted) this.onExportSuccess();
+      else this.onExportFailure(failureReason(result.error), result.error);
+      resultCallback(result);
+    };
+    try {
+      this.inner.export(metrics, finish);
+    } catch (error) {
+      finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  selectAggregationTemporality(type: InstrumentType): AggregationTemporality {
+    return this.selector(type);
+  }
+
+  selectAggregation(type: InstrumentType): AggregationOption {
+    return this.inner.selectAggregation?.(type) ?? DEFAULT_AGGREGATION;
+  }
+}
+
+/**
+ * A metric reader pushing everything over OTLP/HTTP every `exportIntervalMillis`: the SDK's own
+ * instruments (runtime, host) and the helpers' in-process series from `producer`, in the
+ * temporality the exporter prefers. `onExportFailure` is called once per failed export.
+ *
+ * @example
+ * ```ts
+ * const reader = createOtlpMetricsReader(resolved.otlp, createTelemetryMetricProducer(telemetry), (reason) =>
+ *   telemetry.add('telemetryExportFailures', 1, { signal: 'metrics', reason }),
+ * );
+ * ```
+ */
+export function createOtlpMetricsReader(
+  config: ResolvedOtlpMetrics,
+  producer: MetricProducer,
+  onExportFailure: (reason: MetricsExportFailureReason, error: Error | undefined) => void,
+  exemplars: ExemplarLookup = () => undefined,
+): PeriodicExportingMetricReader {
+  const inner = config.exporter ?? createOtlpExporter(config, exemplars);
+  const selector: AggregationTemporalitySelector =
+    inner.selectAggregationTemporality !== undefined
+      ? (type) => inner.selectAggregationTemporality!(type)
+      : selectorFor(config.temporalityPreference);
+  const temporal = new TemporalityMetricProducer(producer, selector);
+  // One warning when exports start failing (or fail differently), not one per interval.
+  let warnedReason: MetricsExportFailureReason | undefined;
+  const exporter = new SettlingMetricExporter(
+    inner,
+    temporal,
+    selector,
+    (reason, error) => {
+      if (reason !== warnedReason) {
+        warnedReason = reason;
+        diag.warn(
+          `@gatewayz/telemetry-node: OTLP metrics export to ${config.url} failed (${reason}); counted in telemetry_export_failures`,
+          error?.message,
+        );
+      }
+      onExportFailure(reason, error);
+    },
+    () => {
+      warnedReason = undefined;
+    },
+  );
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: config.exportIntervalMillis,
+    exportTimeoutMillis: config.exportTimeoutMillis,
+    metricProducers: [temporal],
+  });
+}

@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test-support/ports.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-app.mjs', import.meta.url));
+
+/** One request on a fresh connection, so the cluster spreads requests over its workers. */
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (match === null || match[1] !== name) continue;
+    const present = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((pair) => [pair[1], pair[2]]),
+    );
+    if (Object.entries(labels).every(([key, value]) => present[key] === value)) total += Number(match[3]);
+  }
+  return total;
+}
+
+/** `count` requests to `/work` over `connections` concurrent clients; the worker ids that answered. */
+async function work(port: number, count: number, connections = 16): Promise<Set<string>> {
+  const answeredBy = new Set<string>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < count) {
+        const index = next++;
+        const { status, body } = await get(port, `/work?model=${index % 3 === 0 ? 'gpt-4o' : 'gpt-4o-mini'}`);
+        expect(status).toBe(200);
+        answeredBy.add(body);
+      }
+    }),
+  );
+  return answeredBy;
+}
+
+describe('node:cluster: one port, the exact aggregate of every worker', () => {
+  let child: ChildProcess;
+  let port: number;
+  let output = '';
+
+  beforeAll(async () => {
+    port = await freePort();
+    child = spawn(process.execPath, [FIXTURE], {
+      env: { PATH: process.env['PATH'] ?? '', PORT: String(port), WORKERS: '2' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${output}`)), 20_000);
+      const check = (): void => {
+        if (output.includes('"cluster listening"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', check);
+      child.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${output}`)));
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('counts every request once, whichever worker served it or answers the scrape', async () => {
+    const answeredBy = await work(port, 400);
+    expect(answeredBy.size).toBe(2);
+    for (let scrape = 0; scrape < 6; scrape++) {
+      const text = (await get(port, '/metrics')).body;
+      expect(sample(text, 'model_inference_requests_total')).toBe(400);
+      expect(sample(text, 'model_inference_duration_seconds_count')).toBe(400);
+      expect(sample(text, 'model_inference_duration_seconds_bucket', { le: '+Inf' })).toBe(400);
+      expect(sample(text, 'gatewayz_cost_by_provider_total')).toBe(200);
+      // One series per label set: no worker's copy is left beside the sum.
+      expect(text.match(/^model_inference_requests_total\{/gm)).toHaveLength(2);
+    }
+    const models = (await get(port, '/prometheus/metrics/models')).body;
+    expect(sample(models, 'model_inference_requests_total', { model: 'gpt-4o' })).toBe(134);
+    const summary = JSON.parse((await get(port, '/prometheus/metrics/summary')).body) as {
+      metrics: { providers: { avg_response_time_ms: number }; business: { total_tokens_used: number } };
+    };
+    expect(summary.metrics.business.total_tokens_used).toBe(4000);
+    expect(summary.metrics.providers.avg_response_time_ms).toBe(250);
+  });
+
+  it('merges gauges by their catalog rule and keeps per-process metrics per worker', async () => {
+    const text = (await get(port, '/metrics')).body;
+    // Worker 1 closed, worker 2 open: the breaker gauge is max-merged, so both states show.
+    expect(sample(text, 'gatewayz_circuit_breaker_state', { provider: 'openai', state: 'open' })).toBe(1);
+    expect(sample(text, 'gatewayz_circuit_breaker_state', { provider: 'openai', state: 'closed' })).toBe(1);
+    const workerLabels = new Set(
+      [...text.matchAll(/^nodejs_eventloop[a-z_]*\{[^}]*worker="(\d+)"/gm)].map((m) => m[1]),
+    );
+    expect(workerLabels.size).toBe(2);
+    expect(text).not.toMatch(/target_info\{[^}]*process_pid=/);
+  });
+
+  it('shares one model-health store through the primary: its counts equal the requests served', async () => {
+    await Promise.all([get(port, '/flush'), get(port, '/flush'), get(port, '/flush'), get(port, '/flush')]);
+    let stats: { totalCalls: number; totalModels: number } = { totalCalls: 0, totalModels: 0 };
+    for (let attempt = 0; attempt < 40 && stats.totalCalls < 400; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      stats = JSON.parse((await get(port, '/stats')).body) as typeof stats;
+    }
+    expect(stats).toMatchObject({ totalCalls: 400, totalModels: 2 });
+  });
+
+  it('a worker that dies is replaced; the counts it had exported stay, and counters never go backwards', async () => {
+    const before = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
+    expect(before).toBe(400);
+    const crashed = (await get(port, '/crash')).body;
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 10_000;
+      const poll = (): void => {
+        get(port, '/work?model=after-crash')
+          .then(({ body }) => {
+            if (body !== crashed && body !== '' && Number(body) > 2) resolve();
+            else if (Date.now() > deadline) reject(new Error(`no replacement worker:\n${output}`));
+            else setTimeout(poll, 50);
+          })
+          .catch(() => setTimeout(poll, 50));
+      };
+      poll();
+    });
+    let previous = 0;
+    for (let round = 0; round < 5; round++) {
+      await work(port, 20, 4);
+      const total = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
+      expect(total).toBeGreaterThanOrEqual(previous);
+      previous = total;
+    }
+    const text = (await get(port, '/metrics')).body;
+    const afterCrash = sample(text, 'model_inference_requests_total', { model: 'after-crash' });
+    expect(sample(text, 'model_inference_requests_total')).toBe(400 + afterCrash + 100);
+  });
+});

@@ -1,0 +1,290 @@
+import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
+import { startTelemetry, type RunningTelemetry } from '../src/index.js';
+import { resolveMetricsExport } from '../src/otlp-metrics/metrics-export-config.js';
+
+let running: RunningTelemetry | undefined;
+const receivers: OtlpReceiver[] = [];
+afterEach(async () => {
+  await running?.shutdown();
+  running = undefined;
+  await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
+});
+
+async function receiver(options?: Parameters<typeof startOtlpReceiver>[0]): Promise<OtlpReceiver> {
+  const started = await startOtlpReceiver(options);
+  receivers.push(started);
+  return started;
+}
+
+/** Env of a gateway pushing metrics to `receiver` every hour: tests flush explicitly. */
+function otlpEnv(target: OtlpReceiver, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: target.metricsUrl,
+    OTEL_METRIC_EXPORT_INTERVAL: '3600000',
+    ...extra,
+  };
+}
+
+function pointsOf(metrics: ReceivedMetric[], name: string): ReceivedMetric['dataPoints'] {
+  return metrics.filter((metric) => metric.name === name).flatMap((metric) => metric.dataPoints);
+}
+
+const sumOf = (points: ReceivedMetric['dataPoints']): number =>
+  points.reduce((total, point) => total + (point.value ?? 0), 0);
+
+describe('OTLP metrics push (OTEL_METRICS_EXPORTER=otlp)', () => {
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'pushes every helper series over %s with exact cumulative values',
+    async (protocol) => {
+      const target = await receiver();
+      running = startTelemetry({
+        traces: false,
+        hostMetrics: false,
+        runtimeMetrics: false,
+        env: otlpEnv(target, { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol, OTEL_SERVICE_NAME: 'otlp-push' }),
+      });
+      expect(running.metricExporters).toEqual(['otlp']);
+      for (let index = 0; index < 137; index++)
+        running.telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.4);
+      running.telemetry.recordModelInference('openai', 'gpt-4o', 'error', 2.5);
+      running.telemetry.incrementCostByProvider('openai', 0.125);
+      running.telemetry.setCircuitBreakerState('openai', 'open');
+      await running.forceFlush();
+      const contentType = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+      expect(target.requests().map((request) => request.contentType)).toEqual([contentType]);
+      const metrics = target.metrics();
+      expect(metrics[0]?.resource['service.name']).toBe('otlp-push');
+      const requests = metrics.find((metric) => metric.name === 'model_inference_requests');
+      expect(requests).toMatchObject({ type: 'sum', isMonotonic: true, aggregationTemporality: 2 });
+      expect(requests?.dataPoints.map((point) => [point.attributes, point.value])).toEqual([
+        [{ provider: 'openai', model: 'gpt-4o', status: 'success' }, 137],
+        [{ provider: 'openai', model: 'gpt-4o', status: 'error' }, 1],
+      ]);
+      expect(pointsOf(metrics, 'gatewayz_cost_by_provider')[0]?.value).toBe(0.125);
+      const breaker = pointsOf(metrics, 'gatewayz_circuit_breaker_state');
+      expect(breaker.map((point) => [point.attributes['state'], point.value])).toEqual([
+        ['closed', 0],
+        ['open', 1],
+        ['half_open', 0],
+      ]);
+      const duration = metrics.find((metric) => metric.name === 'model_inference_duration_seconds');
+      expect(duration).toMatchObject({ type: 'histogram', unit: 's', aggregationTemporality: 2 });
+      let expectedSum = 0;
+      for (let index = 0; index < 137; index++) expectedSum += 0.4;
+      expect(duration?.dataPoints[0]?.raw).toMatchObject({ sum: expectedSum + 2.5, min: 0.4, max: 2.5 });
+      expect(Number(duration?.dataPoints[0]?.raw['count'])).toBe(138);
+      // Prometheus is off: the endpoints say so.
+      const scrape = await running.metricsHandler(new Request('http://localhost/metrics'));
+      expect(scrape.status).toBe(503);
+      expect(await scrape.text()).toContain('OTEL_METRICS_EXPORTER');
+    },
+  );
+
+  it('with both readers on, OTLP and /metrics carry the same values and nothing twice', async () => {
+    const target = await receiver();
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      env: otlpEnv(target, { OTEL_METRICS_EXPORTER: 'otlp, prometheus' }),
+    });
+    expect(running.metricExporters).toEqual(['prometheus', 'otlp']);
+    for (let index = 0; index < 50; index++) running.telemetry.recordModelInference('anthropic', 'claude', 'success');
+    const text = await (await running.metricsHandler(new Request('http://localhost/metrics'))).text();
+    await running.forceFlush();
+    expect(text).toContain('model_inference_requests_total{provider="anthropic",model="claude",status="success"} 50');
+    expect(sumOf(pointsOf(target.metrics(), 'model_inference_requests'))).toBe(50);
+    // A second scrape and a second push still read 50: reading never changes the series.
+    await running.metricsHandler(new Request('http://localhost/metrics'));
+    target.reset();
+    await running.forceFlush();
+    expect(sumOf(pointsOf(target.metrics(), 'model_inference_requests'))).toBe(50);
+  });
+
+  it('delta temporality: the accepted pushes sum to the exact count, across a refused push and shutdown', async () => {
+    const target = await receiver();
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      env: otlpEnv(target, { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }),
+    });
+    const record = (count: number): void => {
+      for (let index = 0; index < count; index++)
+        running!.telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.2);
+    };
+    const pushedRequests = (): number[] =>
+      target
+        .metrics()
+        .filter((metric) => metric.name === 'model_inference_requests')
+        .map((metric) => {
+          expect(metric.aggregationTemporality).toBe(1);
+          return sumOf(metric.dataPoints);
+        });
+    record(10);
+    await running.forceFlush();
+    record(7);
+    // A 400 is not retried: this push fails outright and its counts must travel with the next one.
+    target.failNext(1, 400);
+    await running.forceFlush();
+    expect(running.telemetry.currentValue('telemetryExportFailures', { signal: 'metrics', reason: 'http_error' })).toBe(
+      1,
+    );
+    record(5);
+    await running.forceFlush();
+    // Nothing new: a delta push carries no zero points for the series.
+    await running.forceFlush();
+    record(3);
+    await running.shutdown();
+    running = undefined;
+    expect(pushedRequests()).toEqual([10, 12, 3]);
+    const durations = target.metrics().filter((metric) => metric.name === 'model_inference_duration_seconds');
+    expect(durations.map((metric) => Number(metric.dataPoints[0]?.raw['count']))).toEqual([10, 12, 3]);
+    expect(durations[1]?.dataPoints[0]?.raw['sum']).toBeCloseTo(12 * 0.2, 12);
+  });
+
+  it('a backend that is down: failures are counted, recording goes on, and the next push has everything', async () => {
+    const target = await receiver();
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      env: otlpEnv(target, {
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+        OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '300',
+      }),
+    });
+    running.telemetry.incrementCostByProvider('openai', 1);
+    await target.close();
+    await running.forceFlush();
+    running.telemetry.incrementCostByProvider('openai', 2);
+    await running.forceFlush();
+    expect(
+      running.telemetry.currentValue('telemetryExportFailures', { signal: 'metrics', reason: 'network_error' }),
+    ).toBe(2);
+    // The backend comes back on the same address: one push carries both refused intervals.
+    const back = await receiver({ port: target.port });
+    await running.forceFlush();
+    const cost = back.metrics().filter((metric) => metric.name === 'gatewayz_cost_by_provider');
+    expect(cost.map((metric) => sumOf(metric.dataPoints))).toEqual([3]);
+    // The failures themselves went out too (the self-metric is cumulative-or-delta like the rest).
+    expect(sumOf(pointsOf(back.metrics(), 'gatewayz_telemetry_export_failures'))).toBe(2);
+  });
+});
+
+describe('exemplars over OTLP', () => {
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'a latency observed inside a sampled span is pushed with its trace and span id (%s)',
+    async (protocol) => {
+      const target = await receiver();
+      running = startTelemetry({
+        hostMetrics: false,
+        runtimeMetrics: false,
+        traces: { spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] },
+        env: otlpEnv(target, { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol }),
+      });
+      const otel = running;
+      const spanContext = otel.tracer.startActiveSpan('chat gpt-4o', (span) => {
+        otel.telemetry.recordProviderResponseTime('openai', 2.5);
+        span.end();
+        return span.spanContext();
+      });
+      otel.telemetry.recordProviderResponseTime('openai', 0.05);
+      await otel.forceFlush();
+      const point = pointsOf(target.metrics(), 'provider_response_time_seconds')[0];
+      const exemplars = point?.raw['exemplars'] as Array<Record<string, unknown>>;
+      const hex = (id: unknown): string =>
+        /^[0-9a-f]+$/.test(String(id)) ? String(id) : Buffer.from(String(id), 'base64').toString('hex');
+      expect(
+        exemplars.map((exemplar) => [exemplar['asDouble'], hex(exemplar['traceId']), hex(exemplar['spanId'])]),
+      ).toEqual([[2.5, spanContext.traceId, spanContext.spanId]]);
+    },
+  );
+});
+
+describe('resolveMetricsExport', () => {
+  it('defaults to Prometheus only, as before', () => {
+    expect(resolveMetricsExport(undefined, {})).toMatchObject({ prometheus: true, otlp: undefined, console: false });
+    expect(resolveMetricsExport(undefined, { OTEL_METRICS_EXPORTER: 'none' })).toMatchObject({
+      prometheus: false,
+      otlp: undefined,
+    });
+  });
+
+  it('follows the specification for endpoints, headers, timeouts and temporality', () => {
+    const generic = resolveMetricsExport(undefined, {
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+      OTEL_EXPORTER_OTLP_HEADERS: 'api-key=secret%20one,x-tenant=a',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-tenant=b',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'LowMemory',
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+    }).otlp;
+    expect(generic).toMatchObject({
+      url: 'http://collector:4318/v1/metrics',
+      protocol: 'http/protobuf',
+      headers: { 'api-key': 'secret one', 'x-tenant': 'b' },
+      timeoutMillis: 5000,
+      compression: 'gzip',
+      temporalityPreference: 'lowmemory',
+      exportIntervalMillis: 1000,
+      // The default 30 s export timeout is clamped to the interval.
+      exportTimeoutMillis: 1000,
+    });
+    const specific = resolveMetricsExport(undefined, {
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://metrics:9000/custom/path',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    }).otlp;
+    expect(specific).toMatchObject({ url: 'http://metrics:9000/custom/path', protocol: 'http/json' });
+  });
+
+  it('options win over variables', () => {
+    const resolved = resolveMetricsExport(
+      { exporters: ['otlp'], otlp: { url: 'http://127.0.0.1:1/v1/metrics', temporalityPreference: 'delta' } },
+      { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'cumulative' },
+    );
+    expect(resolved).toMatchObject({
+      prometheus: false,
+      otlp: { url: 'http://127.0.0.1:1/v1/metrics', temporalityPreference: 'delta' },
+    });
+  });
+
+  it.each([
+    [{ OTEL_METRICS_EXPORTER: 'otpl' }, /OTEL_METRICS_EXPORTER.*unknown exporter "otpl"/],
+    [{ OTEL_METRICS_EXPORTER: 'none,otlp' }, /"none" cannot be combined/],
+    [{ OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /OTLP\/gRPC is not supported/],
+    [
+      { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'thrift' },
+      /OTEL_EXPORTER_OTLP_METRICS_PROTOCOL.*"thrift"/,
+    ],
+    [{ OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_INTERVAL: '1.5s' }, /OTEL_METRIC_EXPORT_INTERVAL.*"1.5s"/],
+    [{ OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, /OTEL_EXPORTER_OTLP_HEADERS.*key=value/],
+    [
+      { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4318' },
+      /not a URL|http or https/,
+    ],
+    [
+      { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes' },
+      /TEMPORALITY_PREFERENCE.*"sometimes"/,
+    ],
+  ])('rejects %o with a TelemetryConfigurationError', (env, message) => {
+    expect(() => resolveMetricsExport(undefined, env)).toThrow(TelemetryConfigurationError);
+    expect(() => resolveMetricsExport(undefined, env)).toThrow(message);
+    expect(() => startTelemetry({ env, traces: false, hostMetrics: false })).toThrow(TelemetryConfigurationError);
+  });
+
+  it('reports set variables it cannot honour', () => {
+    expect(
+      resolveMetricsExport(undefined, { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_CERTIFICATE: '/ca.pem' })
+        .unsupportedVariables,
+    ).toEqual(['OTEL_EXPORTER_OTLP_CERTIFICATE']);
+  });
+});
