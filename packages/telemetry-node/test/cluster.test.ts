@@ -126,32 +126,36 @@ describe('node:cluster: one port, the exact aggregate of every worker', () => {
     expect(stats).toMatchObject({ totalCalls: 400, totalModels: 2 });
   });
 
-  it('a worker that dies is replaced; the counts it had exported stay, and counters never go backwards', async () => {
-    const before = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
-    expect(before).toBe(400);
-    const crashed = (await get(port, '/crash')).body;
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + 10_000;
-      const poll = (): void => {
-        get(port, '/work?model=after-crash')
-          .then(({ body }) => {
-            if (body !== crashed && body !== '' && Number(body) > 2) resolve();
-            else if (Date.now() > deadline) reject(new Error(`no replacement worker:\n${output}`));
-            else setTimeout(poll, 50);
-          })
-          .catch(() => setTimeout(poll, 50));
-      };
-      poll();
-    });
-    let previous = 0;
-    for (let round = 0; round < 5; round++) {
-      await work(port, 20, 4);
-      const total = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
-      expect(total).toBeGreaterThanOrEqual(previous);
-      previous = total;
-    }
-    const text = (await get(port, '/metrics')).body;
-    const afterCrash = sample(text, 'model_inference_requests_total', { model: 'after-crash' });
-    expect(sample(text, 'model_inference_requests_total')).toBe(400 + afterCrash + 100);
-  });
+  it(
+    'a worker that dies is replaced; the counts it had exported stay, and counters never go backwards',
+    { timeout: 60_000 },
+    async () => {
+      const before = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
+      expect(before).toBe(400);
+      const crashed = (await get(port, '/crash')).body;
+      await new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + 10_000;
+        const poll = (): void => {
+          get(port, '/work?model=after-crash')
+            .then(({ body }) => {
+              if (body !== crashed && body !== '' && Number(body) > 2) resolve();
+              else if (Date.now() > deadline) reject(new Error(`no replacement worker:\n${output}`));
+              else setTimeout(poll, 50);
+            })
+            .catch(() => setTimeout(poll, 50));
+        };
+        poll();
+      });
+      let previous = 0;
+      for (let round = 0; round < 5; round++) {
+        await work(port, 20, 4);
+        const total = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
+        expect(total).toBeGreaterThanOrEqual(previous);
+        previous = total;
+      }
+      const text = (await get(port, '/metrics')).body;
+      const afterCrash = sample(text, 'model_inference_requests_total', { model: 'after-crash' });
+      expect(sample(text, 'model_inference_requests_total')).toBe(400 + afterCrash + 100);
+    },
+  );
 });

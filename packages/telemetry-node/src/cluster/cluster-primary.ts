@@ -6,7 +6,6 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { diag } from '@opentelemetry/api';
-import { PACKAGE_NAME } from '@gatewayz/telemetry';
 import { METRIC_CATALOG, instrumentName, type MetricDefinition } from '@gatewayz/telemetry/metrics';
 import type { ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { STORE_METHODS, isClusterMessage, message, toWireError, type ClusterMessage } from './cluster-messages.js';
@@ -124,7 +123,7 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     let merged: WorkerCollection | undefined;
     let error: string | undefined;
     try {
-      merged = mergeWorkerMetrics(parts, PACKAGE_NAME, ruleOf);
+      merged = mergeWorkerMetrics(parts, ruleOf);
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
     }
@@ -201,7 +200,7 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   const onExit = (worker: Worker): void => {
     const last = lastSnapshots.get(worker.id);
     lastSnapshots.delete(worker.id);
-    if (last !== undefined) retired = retireWorker(retired, last, PACKAGE_NAME);
+    if (last !== undefined) retired = retireWorker(retired, last);
     const current = round;
     if (current !== undefined && current.waiting.delete(worker.id) && current.waiting.size === 0) finishRound(current);
   };

@@ -5,10 +5,10 @@
  */
 import { diag } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { MetricsSource } from '../http/metrics-handler.js';
 import { isClusterMessage, message, type ClusterMessage } from './cluster-messages.js';
-import type { WorkerCollection } from './merge-worker-metrics.js';
+import { PACKAGE_NAME } from '@gatewayz/telemetry';
+import { toScopeMetrics, toWorkerCollection } from './merge-worker-metrics.js';
 
 /**
  * The IPC side of a worker process: `process` in a node:cluster worker (the default); tests may
@@ -97,25 +97,6 @@ export class ClusterRequests {
 }
 
 /**
- * JSON (the default cluster serialisation) turns the empty slots of an exemplar array into `null`;
- * the exposition expects `undefined` there.
- */
-function restoreEmptyExemplarSlots(collection: WorkerCollection): void {
-  for (const scope of collection.scopeMetrics)
-    for (const metric of scope.metrics)
-      for (const point of metric.dataPoints as ReadonlyArray<{ exemplars?: { slots: unknown[] } }>) {
-        const slots = point.exemplars?.slots;
-        if (slots === undefined) continue;
-        for (let index = 0; index < slots.length; index++) if (slots[index] === null) slots[index] = undefined;
-      }
-}
-
-/** A collected `ResourceMetrics` as it travels to the primary. */
-export function toWorkerCollection(resourceMetrics: ResourceMetrics): WorkerCollection {
-  return { resource: resourceMetrics.resource.attributes, scopeMetrics: resourceMetrics.scopeMetrics };
-}
-
-/**
  * Options of {@link createClusterMetricsSource}.
  *
  * @example
@@ -157,7 +138,7 @@ export function createClusterMetricsSource(
     local.collect().then(
       ({ resourceMetrics, errors }) => {
         for (const error of errors) diag.warn('@gatewayz/telemetry-node: metric collection error', error);
-        channel.send!(message({ type: 'snapshot', id, collection: toWorkerCollection(resourceMetrics) }));
+        channel.send!(message({ type: 'snapshot', id, collection: toWorkerCollection(resourceMetrics, PACKAGE_NAME) }));
       },
       (error: unknown) => channel.send!(message({ type: 'snapshot', id, error: String(error) })),
     );
@@ -180,11 +161,10 @@ export function createClusterMetricsSource(
           `the cluster primary could not aggregate metrics: ${(reply as { error?: string }).error ?? 'no data'}`,
         );
       const collection = reply.collection;
-      restoreEmptyExemplarSlots(collection);
       return {
         resourceMetrics: {
           resource: resourceFromAttributes(collection.resource),
-          scopeMetrics: collection.scopeMetrics as ResourceMetrics['scopeMetrics'],
+          scopeMetrics: toScopeMetrics(collection),
         },
         errors: [],
       };
