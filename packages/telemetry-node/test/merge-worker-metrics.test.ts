@@ -1,0 +1,103 @@
+import { GatewayTelemetry, PACKAGE_NAME } from '@gatewayz/telemetry';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { describe, expect, it } from 'vitest';
+import {
+  mergeWorkerMetrics,
+  retireWorker,
+  toScopeMetrics,
+  toWorkerCollection,
+  type WorkerCollection,
+} from '../src/cluster/merge-worker-metrics.js';
+import { serializePrometheus } from '../src/exposition/index.js';
+import { createTelemetryMetricProducer } from '../src/sdk/index.js';
+
+class CollectingReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/** One worker: its helpers, collected as a worker sends them (through JSON, as the IPC channel does). */
+async function worker(record: (telemetry: GatewayTelemetry) => void, pid: number): Promise<WorkerCollection> {
+  const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+  record(telemetry);
+  const reader = new CollectingReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'gw', 'process.pid': pid }),
+    readers: [reader],
+  });
+  provider.getMeter('runtime').createGauge('process_memory').record(pid);
+  const { resourceMetrics } = await reader.collect();
+  await provider.shutdown();
+  return JSON.parse(JSON.stringify(toWorkerCollection(resourceMetrics, PACKAGE_NAME))) as WorkerCollection;
+}
+
+const text = (collection: WorkerCollection): string =>
+  serializePrometheus({
+    resource: resourceFromAttributes(collection.resource),
+    scopeMetrics: toScopeMetrics(collection),
+  } as ResourceMetrics);
+
+const rule = (name: string): 'sum' | 'max' => (name === 'gatewayz_model_health_pending_calls' ? 'sum' : 'max');
+
+describe('mergeWorkerMetrics', () => {
+  it('adds counters and histograms, merges gauges by rule, keeps per-process series per worker', async () => {
+    const first = await worker((telemetry) => {
+      telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.2);
+      telemetry.recordModelInference('openai', 'gpt-4o', 'success', 3);
+      telemetry.setProviderHealthScore('openai', 0.9);
+      telemetry.set('modelHealthPendingCalls', 4, {});
+    }, 11);
+    const second = await worker((telemetry) => {
+      telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.05);
+      telemetry.recordModelInference('anthropic', 'claude', 'error', 1);
+      telemetry.setProviderHealthScore('openai', 0.7);
+      telemetry.set('modelHealthPendingCalls', 3, {});
+    }, 22);
+    const merged = text(
+      mergeWorkerMetrics(
+        [
+          { workerId: '1', collection: first },
+          { workerId: '2', collection: second },
+        ],
+        rule,
+      ),
+    );
+    expect(merged).toContain('model_inference_requests_total{provider="openai",model="gpt-4o",status="success"} 3');
+    expect(merged).toContain('model_inference_requests_total{provider="anthropic",model="claude",status="error"} 1');
+    expect(merged).toContain('model_inference_duration_seconds_count{provider="openai",model="gpt-4o"} 3');
+    expect(merged).toMatch(/model_inference_duration_seconds_sum\{provider="openai",model="gpt-4o"\} 3\.25/);
+    expect(merged).toContain('model_inference_duration_seconds_bucket{provider="openai",model="gpt-4o",le="0.1"} 1');
+    expect(merged).toContain('gatewayz_provider_health_score{provider="openai"} 0.9');
+    expect(merged).toContain('gatewayz_model_health_pending_calls 7');
+    expect(merged).toContain('process_memory{worker="1"} 11');
+    expect(merged).toContain('process_memory{worker="2"} 22');
+    expect(merged).not.toContain('process_pid');
+  });
+
+  it('what an exited worker leaves: its counters and histograms, not its gauges or per-process series', async () => {
+    const gone = await worker((telemetry) => {
+      telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.2);
+      telemetry.setProviderHealthScore('openai', 0.1);
+      telemetry.set('modelHealthPendingCalls', 9, {});
+    }, 33);
+    const live = await worker((telemetry) => telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.4), 44);
+    const retired = retireWorker(retireWorker(undefined, gone), gone);
+    const merged = text(
+      mergeWorkerMetrics(
+        [
+          { workerId: '3', collection: live },
+          { workerId: undefined, collection: retired },
+        ],
+        rule,
+      ),
+    );
+    // Two retirements of the same counts (two workers that exited) plus the live worker.
+    expect(merged).toContain('model_inference_requests_total{provider="openai",model="gpt-4o",status="success"} 3');
+    expect(merged).toContain('model_inference_duration_seconds_count{provider="openai",model="gpt-4o"} 3');
+    expect(merged).not.toContain('gatewayz_provider_health_score');
+    expect(merged).not.toContain('gatewayz_model_health_pending_calls');
+    expect(merged).toContain('process_memory{worker="3"} 44');
+    expect(merged).not.toContain('33');
+  });
+});
