@@ -177,7 +177,7 @@ describe('official openai SDK: responses', () => {
     expect(gw.provider('openai').requestCounts.get('/v1/responses')).toBe(before + 1);
     expect(response.status).toBe('incomplete');
     expect(response.incomplete_details).toEqual({ reason: 'max_output_tokens' });
-    expect(response.store).toBe(false);
+    expect((response as unknown as { store: boolean }).store).toBe(false); // sent upstream: nothing kept there
     expect(response.output_text.split(' ')).toHaveLength(5);
     expect(response.usage).toMatchObject({ input_tokens: promptTokens(text), output_tokens: 5 });
     expectChatMetrics(delta, 'openai', 'gpt-4o', { input: promptTokens(text), output: 5 }, GPT_4O);
