@@ -1,6 +1,10 @@
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './harness.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProvidersFile } from '../src/index.js';
+import { sampleSum, startTestGateway, type TestGateway } from './harness.js';
 
 /*
  * What goes over the wire, event by event, where the official SDKs are forgiving: Anthropic and
@@ -178,6 +182,21 @@ describe('Responses API', () => {
     });
   });
 
+  it('ends a relayed Responses API stream the upstream cut with an error event that continues its sequence', async () => {
+    gw.provider('openai').configure({ errorRate: 1, failureMode: 'cut' });
+    const before = await gw.scrape();
+    const received = await events(await gw.post('/v1/responses', { model: 'gpt-4o', input: 'Hi', stream: true }));
+    expect(received.map((event) => json(event).sequence_number)).toEqual(received.map((_, index) => index));
+    expect(received.filter((event) => event.event === 'response.output_text.delta')).toHaveLength(2);
+    expect(received.at(-1)?.event).toBe('error');
+    expect(json(received.at(-1))).toMatchObject({ message: CUT_MESSAGE, error: { code: 'network_error' } });
+    const after = await gw.scrape();
+    const labels = { provider: 'openai', model: 'gpt-4o', status: 'network_error' };
+    expect(sampleSum(after, 'model_inference_requests_total', labels)).toBe(
+      sampleSum(before, 'model_inference_requests_total', labels) + 1,
+    );
+  });
+
   it('refuses previous_response_id, conversation and store: true with a 400 in OpenAI error shape', async () => {
     for (const [param, value] of [
       ['previous_response_id', 'resp_1'],
@@ -219,5 +238,26 @@ describe('Embeddings', () => {
     const response = await gw.post('/v1/embeddings', { model: 'gpt-4o', input: 'x' });
     expect(response.status).toBe(404);
     expect((await response.json()).error.code).toBe('model_not_found');
+  });
+});
+
+describe('providers file', () => {
+  const file = (providers: unknown): string => {
+    const path = join(mkdtempSync(join(tmpdir(), 'providers-')), 'providers.json');
+    writeFileSync(path, JSON.stringify(providers));
+    return path;
+  };
+  const base = { name: 'acme', baseUrl: 'https://api.acme.example/v1', models: ['acme-large'] };
+
+  it('reads responsesApi and embeddingModels, off and empty by default', () => {
+    const [native] = loadProvidersFile(file([{ ...base, responsesApi: true, embeddingModels: ['acme-embed'] }]), {});
+    expect(native).toMatchObject({ responsesApi: true, embeddingModels: ['acme-embed'] });
+    expect(loadProvidersFile(file([base]), {})[0]).toMatchObject({ responsesApi: false, embeddingModels: [] });
+  });
+
+  it('rejects a responsesApi that is not a boolean, naming the field', () => {
+    expect(() => loadProvidersFile(file([{ ...base, responsesApi: 'yes' }]), {})).toThrow(
+      /provider 0: "responsesApi" must be true or false/,
+    );
   });
 });
