@@ -7,13 +7,14 @@ import type { AttemptCompletion, Usage } from './attempt.js';
 import { clientGone, requestContext } from './request-context.js';
 
 /*
- * One streamed attempt, start to end. `streamModel` (chat completions, messages, responses) asks the router for the provider chain
- * (provider-chain.ts) and tries it (try-providers.ts: breaker, attempt span, failover) with an
- * attempt that only opens the upstream stream and returns it `deferred`, so the attempt is still
- * open when the first provider whose stream opened is handed to `relaySse`. The relay measures
- * time to first token from the attempt's start, enforces the idle timeout between chunks, and
- * reports how the stream ended (success, timeout, upstream failure, client cancel) exactly once;
- * that report finishes the attempt (`complete` → finish-attempt.ts: metrics, model health, span).
+ * One streamed attempt, start to end. `streamModel` (chat completions, messages, responses) asks
+ * the router for the provider chain (provider-chain.ts) and tries it (try-providers.ts: breaker,
+ * attempt span, failover) with an attempt that only opens the upstream stream and returns it
+ * `deferred`, so the attempt is still open when the first provider whose stream opened is handed
+ * to `relaySse`. The relay measures time to first token from the attempt's start, enforces the
+ * idle timeout between chunks, and reports how the stream ended (success, timeout, upstream
+ * failure, client cancel) exactly once; that report finishes the attempt (`complete` →
+ * finish-attempt.ts: metrics, model health, span).
  */
 
 const SSE_HEADERS = {
