@@ -112,7 +112,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
   };
   const routes = new Set(['/v1/chat/completions', '/v1/images/generations', '/v1/embeddings']);
   if (options.responsesApi) routes.add('/v1/responses');
-  /** Prompts answered before: a repeat is reported as read from the prompt cache. */
+  /** Prompts answered before, by model: a repeat is reported as read from the prompt cache. */
   const promptCache = new Set<string>();
   const random = options.random ?? Math.random;
   const requestCounts = new Map<string, number>();
@@ -219,7 +219,10 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       return;
     }
     const responses = path === '/v1/responses';
-    const promptKey = JSON.stringify(responses ? [body['instructions'], body['input']] : body['messages']);
+    const promptKey = JSON.stringify([
+      model,
+      ...(responses ? [body['instructions'], body['input']] : [body['messages']]),
+    ]);
     const promptTokens = responses
       ? Math.max(1, Math.ceil(responsesPromptCharacters(body) / 4))
       : countPromptTokens(body);
