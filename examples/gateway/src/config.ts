@@ -16,6 +16,13 @@ export interface ProviderConfig {
   pricing?: Record<string, ModelPrice>;
   /** Models that accept `/v1/images/generations`. */
   imageModels?: string[];
+  /** Models that accept `/v1/embeddings`. */
+  embeddingModels?: string[];
+  /**
+   * The provider serves OpenAI's Responses API (`POST {baseUrl}/responses`): `/v1/responses`
+   * requests are passed to it as they are. Otherwise they are translated to chat completions.
+   */
+  responsesApi?: boolean;
 }
 
 export interface GatewayConfig {
@@ -109,6 +116,15 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
     if (typeof apiKeyEnv === 'string' && (apiKey === undefined || apiKey === '')) {
       throw new GatewayConfigError(`${where}: the variable ${apiKeyEnv} named by "apiKeyEnv" is not set`);
     }
+    if (entry['responsesApi'] !== undefined && typeof entry['responsesApi'] !== 'boolean') {
+      throw new GatewayConfigError(`${where}: "responsesApi" must be true or false`);
+    }
+    for (const field of ['imageModels', 'embeddingModels']) {
+      const models = entry[field];
+      if (models !== undefined && (!Array.isArray(models) || models.some((model) => typeof model !== 'string'))) {
+        throw new GatewayConfigError(`${where}: "${field}" must be an array of model names`);
+      }
+    }
     return {
       name: entry['name'],
       baseUrl: entry['baseUrl'].replace(/\/+$/, ''),
@@ -116,6 +132,8 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
       models: entry['models'] as string[],
       pricing: (entry['pricing'] as ProviderConfig['pricing']) ?? {},
       imageModels: (entry['imageModels'] as string[] | undefined) ?? [],
+      embeddingModels: (entry['embeddingModels'] as string[] | undefined) ?? [],
+      responsesApi: entry['responsesApi'] === true,
     };
   });
 }

@@ -18,12 +18,28 @@ describe('GATEWAY_WORKERS', () => {
 describe('parseProviders', () => {
   it('reads the providers a cluster primary hands its workers', () => {
     const providers = parseProviders(
-      JSON.stringify([{ name: 'openai', baseUrl: 'http://127.0.0.1:9/v1/', models: ['gpt-4o-mini'] }]),
+      JSON.stringify([
+        {
+          name: 'openai',
+          baseUrl: 'http://127.0.0.1:9/v1/',
+          models: ['gpt-4o-mini'],
+          embeddingModels: ['text-embedding-3-small'],
+          responsesApi: true,
+        },
+      ]),
       'GATEWAY_CLUSTER_PROVIDERS',
       {},
     );
     expect(providers).toEqual([
-      { name: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: ['gpt-4o-mini'], pricing: {}, imageModels: [] },
+      {
+        name: 'openai',
+        baseUrl: 'http://127.0.0.1:9/v1',
+        models: ['gpt-4o-mini'],
+        pricing: {},
+        imageModels: [],
+        embeddingModels: ['text-embedding-3-small'],
+        responsesApi: true,
+      },
     ]);
   });
 

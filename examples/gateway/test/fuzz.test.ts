@@ -67,7 +67,13 @@ async function assertWellFormedError(response: Response): Promise<void> {
 }
 
 describe('property: no generated request makes the gateway fail or hang', () => {
-  for (const path of ['/v1/chat/completions', '/v1/messages', '/v1/images/generations']) {
+  for (const path of [
+    '/v1/chat/completions',
+    '/v1/messages',
+    '/v1/responses',
+    '/v1/embeddings',
+    '/v1/images/generations',
+  ]) {
     it(`POST ${path} answers every generated body with a success or an OpenAI-style client error`, async () => {
       await fc.assert(
         fc.asyncProperty(body, fc.constantFrom(...CONTENT_TYPES), async (payload, contentType) => {

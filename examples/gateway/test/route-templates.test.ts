@@ -12,6 +12,8 @@ import { startTestGateway, type TestGateway } from './harness.js';
 const LEGACY_ROUTES: ReadonlyArray<[RegExp, string]> = [
   [/^\/v1\/chat\/completions\/?$/, '/v1/chat/completions'],
   [/^\/v1\/messages\/?$/, '/v1/messages'],
+  [/^\/v1\/responses\/?$/, '/v1/responses'],
+  [/^\/v1\/embeddings\/?$/, '/v1/embeddings'],
   [/^\/v1\/images\/generations\/?$/, '/v1/images/generations'],
   [/^\/v1\/models\/?$/, '/v1/models'],
   [/^\/health\/?$/, '/health'],
@@ -95,6 +97,8 @@ describe('route labels of the gateway', () => {
   const KNOWN = [
     '/v1/chat/completions',
     '/v1/messages',
+    '/v1/responses',
+    '/v1/embeddings',
     '/v1/images/generations',
     '/v1/models',
     '/health',
@@ -170,10 +174,28 @@ describe('route labels of the gateway', () => {
     );
   });
 
-  it('keeps raw client paths out of the 404 message, unless the path is a known one', async () => {
-    const unknown = await gw.gateway.app.request('/secret-token-123');
-    expect((await unknown.json()).error.message).toBe('Unknown route GET path');
-    const known = await gw.gateway.app.request('/v1/chat/completions');
-    expect((await known.json()).error.message).toBe('Unknown route GET /v1/chat/completions');
+  it('names the method and path asked for: 404 for an unknown path, 405 with Allow for a known one', async () => {
+    const unknown = await gw.gateway.app.request('/v1/nope', { method: 'POST' });
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error).toEqual({
+      message: 'Unknown route: POST /v1/nope',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'not_found',
+    });
+    const wrongMethod = await gw.gateway.app.request('/v1/chat/completions');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect((await wrongMethod.json()).error).toMatchObject({
+      message: 'Method not allowed: GET /v1/chat/completions (allowed: POST)',
+      code: 'method_not_allowed',
+    });
+    const health = await gw.gateway.app.request('/health', { method: 'DELETE' });
+    expect(health.status).toBe(405);
+    expect(health.headers.get('allow')).toBe('GET, HEAD');
+    const trailingSlash = await gw.gateway.app.request('/v1/responses/', { method: 'POST' });
+    expect(trailingSlash.status).toBe(404);
+    const long = await gw.gateway.app.request(`/${'x'.repeat(1000)}`);
+    expect((await long.json()).error.message).toBe(`Unknown route: GET /${'x'.repeat(255)}…`);
   });
 });

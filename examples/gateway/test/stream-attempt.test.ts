@@ -93,7 +93,7 @@ describe('relaySse: one streamed attempt', () => {
       { status: 'timeout', errorType: 'timeout', errorMessage: 'Upstream stream idle for 1000 ms' },
     ]);
     expect(source.cancelled()).toBe(true);
-    expect(await text).toContain('"type":"timeout"');
+    expect(await text).toContain('"code":"timeout"');
   });
 
   it('ends as a network error when the upstream closes before finishing, as a success when it closes after', async () => {

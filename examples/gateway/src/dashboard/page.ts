@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { MODEL_CALL_STATUSES } from '@gatewayz/telemetry';
+import { dashboardApi } from './client-api.js';
+import { dashboardRender } from './client-render.js';
+import { dashboardView } from './client-view.js';
 import { dashboardClient, type DashboardClientConfig } from './client.js';
 import { DASHBOARD_CSS } from './styles.js';
 import { DEFAULT_HEALTH_THRESHOLDS, describeThresholds, type HealthThresholds } from './thresholds.js';
@@ -29,12 +32,13 @@ function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
-/** Serialise the browser code and its settings into one inline script. */
+/** Serialise the browser code (the client and the parts it is handed) and its settings into one inline script. */
 function inlineScript(config: DashboardClientConfig): string {
   // JSON inside <script>: escape "<" so no value can close the element.
   const json = JSON.stringify(config).replace(/</g, '\\u003c');
   // Some toolchains (esbuild keepNames) wrap functions in `__name(...)`; give the page a no-op.
-  return `"use strict";\nvar __name = function (target) { return target; };\n(${dashboardClient.toString()})(${json});\n`;
+  const parts = `{ view: ${dashboardView.toString()}, api: ${dashboardApi.toString()}, render: ${dashboardRender.toString()} }`;
+  return `"use strict";\nvar __name = function (target) { return target; };\n(${dashboardClient.toString()})(${json}, ${parts});\n`;
 }
 
 function kpi(name: string, label: string, tone = ''): string {

@@ -3,7 +3,11 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { ApiError } from '../protocol/openai-errors.js';
 import { requestContext } from '../request/request-context.js';
 import type { GatewayEnv, GatewayLogger } from '../server/gateway-env.js';
-import { UNMATCHED_ROUTE, type RouteTemplates } from './route-templates.js';
+import type { AllowedMethods } from './allowed-methods.js';
+import type { RouteTemplates } from './route-templates.js';
+
+/** Longest path repeated in a 404 or 405 message. */
+const MAX_PATH_IN_MESSAGE = 256;
 
 /** `ApiError`s answer in their own shape; anything else is logged (with the request's trace) and answered 500. */
 export function handleErrors(log: GatewayLogger, routes: RouteTemplates<GatewayEnv>): ErrorHandler<GatewayEnv> {
@@ -16,13 +20,26 @@ export function handleErrors(log: GatewayLogger, routes: RouteTemplates<GatewayE
   };
 }
 
-/** A JSON 404 that names the path only when it is one the gateway knows (another method, a trailing slash). */
-export function handleNotFound(routes: RouteTemplates<GatewayEnv>): NotFoundHandler<GatewayEnv> {
-  return (c: Context<GatewayEnv>) =>
-    new ApiError(
-      404,
-      `Unknown route ${c.req.method} ${routes.of(c.req.method, c.req.path) === UNMATCHED_ROUTE ? 'path' : c.req.path}`,
+/**
+ * A JSON answer, in OpenAI's error shape, for a request no route answers: 405 with an `Allow`
+ * header when the path is served under other methods, 404 otherwise. Both name the method and path
+ * asked for (the path cut at 256 characters), and nothing else.
+ */
+export function handleNotFound(allowed: AllowedMethods<GatewayEnv>): NotFoundHandler<GatewayEnv> {
+  return (c: Context<GatewayEnv>) => {
+    const method = c.req.method;
+    const path = c.req.path.length > MAX_PATH_IN_MESSAGE ? `${c.req.path.slice(0, MAX_PATH_IN_MESSAGE)}…` : c.req.path;
+    const methods = allowed.of(c.req.path);
+    if (methods.length === 0) {
+      return new ApiError(404, `Unknown route: ${method} ${path}`, 'invalid_request_error', 'not_found').toResponse();
+    }
+    const response = new ApiError(
+      405,
+      `Method not allowed: ${method} ${path} (allowed: ${methods.join(', ')})`,
       'invalid_request_error',
-      'not_found',
+      'method_not_allowed',
     ).toResponse();
+    response.headers.set('allow', methods.join(', '));
+    return response;
+  };
 }

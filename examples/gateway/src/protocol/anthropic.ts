@@ -1,5 +1,7 @@
-import { badRequest } from './openai-errors.js';
+import { ApiError, badRequest } from './openai-errors.js';
+import type { Usage } from '../request/attempt.js';
 import type { StreamEncoder } from './stream-encoder.js';
+import { anthropicUsage, chatUsageOf } from './usage.js';
 
 interface AnthropicTextBlock {
   type: 'text';
@@ -69,7 +71,6 @@ export function openAiToAnthropic(completion: Record<string, unknown>, model: st
   const choice = (
     completion['choices'] as Array<{ message?: { content?: string | null }; finish_reason?: string }> | undefined
   )?.[0];
-  const usage = completion['usage'] as { prompt_tokens?: number; completion_tokens?: number } | undefined;
   return {
     id: `msg_${typeof completion['id'] === 'string' ? completion['id'] : ''}`,
     type: 'message',
@@ -78,7 +79,7 @@ export function openAiToAnthropic(completion: Record<string, unknown>, model: st
     content: [{ type: 'text', text: choice?.message?.content ?? '' }],
     stop_reason: STOP_REASONS[choice?.finish_reason ?? 'stop'] ?? 'end_turn',
     stop_sequence: null,
-    usage: { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0 },
+    usage: anthropicUsage(chatUsageOf(completion['usage'])),
   };
 }
 
@@ -86,10 +87,17 @@ function event(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** Translate OpenAI stream chunks into the Anthropic Messages streaming events. */
+/**
+ * Translate OpenAI stream chunks into Anthropic's Messages stream, event for event as Anthropic
+ * sends it: `message_start` (with the input tokens when the upstream's first chunk reports them;
+ * an OpenAI upstream reports usage only at the end), `content_block_start`, `ping`, text deltas,
+ * `content_block_stop`, a `message_delta` with the cumulative usage (input, output, cache read and
+ * cache creation tokens) and `message_stop`; a failure midway is an `error` event in Anthropic's
+ * error shape.
+ */
 export function anthropicStreamEncoder(model: string): StreamEncoder {
   let started = false;
-  const start = (id: string): string => {
+  const start = (id: string, usage: Usage | undefined): string => {
     if (started) return '';
     started = true;
     return (
@@ -103,15 +111,20 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: 0, output_tokens: 0 },
+          usage: { ...anthropicUsage(usage), output_tokens: 0 },
         },
       }) +
-      event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
+      event('content_block_start', {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'text', text: '' },
+      }) +
+      event('ping', { type: 'ping' })
     );
   };
   return {
     chunk: (chunk) => {
-      let text = start(chunk.id ?? 'stream');
+      let text = start(chunk.id ?? 'stream', chunk.usage);
       if (chunk.content !== undefined && chunk.content !== '') {
         text += event('content_block_delta', {
           type: 'content_block_delta',
@@ -122,18 +135,38 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
       return text;
     },
     end: ({ usage, finishReason }) =>
-      start('stream') +
+      start('stream', usage) +
       event('content_block_stop', { type: 'content_block_stop', index: 0 }) +
       event('message_delta', {
         type: 'message_delta',
         delta: { stop_reason: STOP_REASONS[finishReason ?? 'stop'] ?? 'end_turn', stop_sequence: null },
-        usage: { output_tokens: usage?.outputTokens ?? 0 },
+        usage: anthropicUsage(usage),
       }) +
       event('message_stop', { type: 'message_stop' }),
     error: (message, type) =>
       event('error', {
         type: 'error',
-        error: { type: type === 'timeout' ? 'overloaded_error' : 'api_error', message },
+        error: { type: type === 'timeout' || type === 'rate_limited' ? 'overloaded_error' : 'api_error', message },
       }),
   };
+}
+
+/** Anthropic's error type for an HTTP status. */
+function anthropicErrorType(status: number): string {
+  if (status === 400 || status === 415) return 'invalid_request_error';
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 413) return 'request_too_large';
+  if (status === 429) return 'rate_limit_error';
+  if (status === 503) return 'overloaded_error';
+  return 'api_error';
+}
+
+/** An `ApiError` answered in Anthropic's error shape: `{"type":"error","error":{"type":...,"message":...}}`. */
+export function anthropicErrorResponse(error: ApiError): Response {
+  return new Response(
+    JSON.stringify({ type: 'error', error: { type: anthropicErrorType(error.status), message: error.message } }),
+    { status: error.status, headers: { 'content-type': 'application/json; charset=utf-8' } },
+  );
 }

@@ -9,25 +9,42 @@ const PRICES = {
   'claude-3-5-sonnet': { inputPerMillionTokens: 3, outputPerMillionTokens: 15 },
   'llama-3.1-8b-instruct': { inputPerMillionTokens: 0.05, outputPerMillionTokens: 0.08 },
   'gpt-image-1': { perImage: 0.04 },
+  'text-embedding-3-small': { inputPerMillionTokens: 0.02 },
 } as const;
 
 interface DemoProviderSpec {
   name: string;
   models: string[];
   imageModels: string[];
+  embeddingModels: string[];
+  /** Serves `/v1/responses` itself (see `ProviderConfig.responsesApi`). */
+  responsesApi: boolean;
   /** Multiplier of DEMO_LATENCY_MS. */
   latencyFactor: number;
   /** Whether DEMO_ERROR_RATE applies (the flaky provider). */
   flaky: boolean;
 }
 
-/** Three providers with overlapping models; `openrouter` is the flaky one. */
+/**
+ * Three providers with overlapping models; `openrouter` is the flaky one. `openai` speaks the
+ * Responses API itself; the others get `/v1/responses` translated to chat completions.
+ */
 export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
-  { name: 'openai', models: ['gpt-4o-mini', 'gpt-4o'], imageModels: ['gpt-image-1'], latencyFactor: 1, flaky: false },
+  {
+    name: 'openai',
+    models: ['gpt-4o-mini', 'gpt-4o'],
+    imageModels: ['gpt-image-1'],
+    embeddingModels: ['text-embedding-3-small'],
+    responsesApi: true,
+    latencyFactor: 1,
+    flaky: false,
+  },
   {
     name: 'anthropic',
     models: ['claude-3-5-haiku', 'claude-3-5-sonnet'],
     imageModels: [],
+    embeddingModels: [],
+    responsesApi: false,
     latencyFactor: 1.3,
     flaky: false,
   },
@@ -35,6 +52,8 @@ export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
     name: 'openrouter',
     models: ['gpt-4o-mini', 'claude-3-5-haiku', 'llama-3.1-8b-instruct'],
     imageModels: ['gpt-image-1'],
+    embeddingModels: ['text-embedding-3-small'],
+    responsesApi: false,
     latencyFactor: 0.8,
     flaky: true,
   },
@@ -55,7 +74,8 @@ export async function startDemoProviders(settings: { latencyMs: number; errorRat
     DEMO_PROVIDERS.map((spec) =>
       startSimulatedProvider({
         name: spec.name,
-        models: [...spec.models, ...spec.imageModels],
+        models: [...spec.models, ...spec.imageModels, ...spec.embeddingModels],
+        responsesApi: spec.responsesApi,
         latencyMs: Math.round(settings.latencyMs * spec.latencyFactor),
         errorRate: spec.flaky ? settings.errorRate : 0,
         chunkDelayMs: Math.round(settings.latencyMs / 20),
@@ -67,8 +87,13 @@ export async function startDemoProviders(settings: { latencyMs: number; errorRat
     baseUrl: (simulated[index] as SimulatedProvider).baseUrl,
     models: spec.models,
     imageModels: spec.imageModels,
+    embeddingModels: spec.embeddingModels,
+    responsesApi: spec.responsesApi,
     pricing: Object.fromEntries(
-      [...spec.models, ...spec.imageModels].map((model) => [model, PRICES[model as keyof typeof PRICES]]),
+      [...spec.models, ...spec.imageModels, ...spec.embeddingModels].map((model) => [
+        model,
+        PRICES[model as keyof typeof PRICES],
+      ]),
     ),
   }));
   return {

@@ -1,8 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { simulatedEmbeddings } from './simulated-embeddings.js';
+import {
+  responsesPromptCharacters,
+  simulatedResponse,
+  writeSimulatedResponseStream,
+  type SimulatedCompletion,
+} from './simulated-responses.js';
 
-/** How a simulated provider answers. `hang` never answers; `reset` drops the connection. */
-export type SimulatedFailureMode = 'error' | 'rate_limit' | 'hang' | 'reset';
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
+
+/**
+ * How a simulated provider fails. `hang` never answers; `reset` drops the connection; `cut`
+ * answers a stream and drops the connection after its first words (like `reset` without a stream).
+ */
+export type SimulatedFailureMode = 'error' | 'rate_limit' | 'hang' | 'reset' | 'cut';
 
 export interface SimulatedProviderBehaviour {
   /** Added latency per request, in milliseconds. */
@@ -13,6 +25,8 @@ export interface SimulatedProviderBehaviour {
   failureMode: SimulatedFailureMode;
   /** Delay between streamed chunks, in milliseconds. */
   chunkDelayMs: number;
+  /** Chat streams carry `usage` in every chunk (as some OpenAI-compatible servers do), not only in the last. */
+  usageInEveryChunk: boolean;
 }
 
 export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehaviour> {
@@ -22,6 +36,8 @@ export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehav
   random?: () => number;
   /** When set, requests must carry `Authorization: Bearer <apiKey>` (401 otherwise). */
   apiKey?: string;
+  /** Serve OpenAI's Responses API (`/v1/responses`) too. */
+  responsesApi?: boolean;
 }
 
 export interface SimulatedProvider {
@@ -80,8 +96,10 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 
 /**
  * An OpenAI-compatible upstream served in-process on loopback: `/v1/chat/completions` (JSON and
- * SSE streaming with a final usage chunk), `/v1/images/generations` and `/v1/models`, with
- * configurable latency, error rate and failure mode. The demo and the tests route real HTTP traffic
+ * SSE streaming with a final usage chunk), `/v1/embeddings` (deterministic vectors),
+ * `/v1/images/generations`, `/v1/models`, and with `responsesApi` `/v1/responses`, with
+ * configurable latency, error rate and failure mode. A repeated prompt is reported as read from
+ * the prompt cache (half its tokens, `cached_tokens`). The demo and the tests route real HTTP traffic
  * through it.
  */
 export async function startSimulatedProvider(options: SimulatedProviderOptions): Promise<SimulatedProvider> {
@@ -90,7 +108,12 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     errorRate: options.errorRate ?? 0,
     failureMode: options.failureMode ?? 'error',
     chunkDelayMs: options.chunkDelayMs ?? 0,
+    usageInEveryChunk: options.usageInEveryChunk ?? false,
   };
+  const routes = new Set(['/v1/chat/completions', '/v1/images/generations', '/v1/embeddings']);
+  if (options.responsesApi) routes.add('/v1/responses');
+  /** Prompts answered before, by model: a repeat is reported as read from the prompt cache. */
+  const promptCache = new Set<string>();
   const random = options.random ?? Math.random;
   const requestCounts = new Map<string, number>();
   const outcomes = new Map<string, { succeeded: number; failed: number }>();
@@ -125,7 +148,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       sendJson(response, 401, { error: { message: 'Invalid API key', type: 'authentication_error' } });
       return;
     }
-    if (request.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/v1/images/generations')) {
+    if (request.method !== 'POST' || !routes.has(path)) {
       sendJson(response, 404, {
         error: { message: `No route ${request.method} ${path}`, type: 'invalid_request_error' },
       });
@@ -150,7 +173,8 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       return;
     }
     if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
-    if (behaviour.errorRate > 0 && random() < behaviour.errorRate) {
+    const failing = behaviour.errorRate > 0 && random() < behaviour.errorRate;
+    if (failing) {
       outcome(model, 'failed');
       switch (behaviour.failureMode) {
         case 'hang':
@@ -160,6 +184,12 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
         case 'reset':
           request.socket.destroy();
           return;
+        case 'cut':
+          if (body['stream'] !== true) {
+            request.socket.destroy();
+            return;
+          }
+          break;
         case 'rate_limit':
           response.setHeader('retry-after', '1');
           sendJson(response, 429, { error: { message: 'Rate limit exceeded', type: 'rate_limit_error' } });
@@ -169,8 +199,9 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
           return;
       }
     }
+    const cutAfter = behaviour.failureMode === 'cut' && failing ? 2 : undefined;
     sequence += 1;
-    outcome(model, 'succeeded');
+    if (cutAfter === undefined) outcome(model, 'succeeded');
     const id = `${options.name}-${sequence}`;
     const created = Math.floor(Date.now() / 1000);
     if (path === '/v1/images/generations') {
@@ -183,23 +214,59 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       });
       return;
     }
-    const promptTokens = countPromptTokens(body);
-    const maxTokens = Number(body['max_tokens'] ?? 16) || 16;
+    if (path === '/v1/embeddings') {
+      sendJson(response, 200, simulatedEmbeddings(body, model));
+      return;
+    }
+    const responses = path === '/v1/responses';
+    const promptKey = JSON.stringify([
+      model,
+      ...(responses ? [body['instructions'], body['input']] : [body['messages']]),
+    ]);
+    const promptTokens = responses
+      ? Math.max(1, Math.ceil(responsesPromptCharacters(body) / 4))
+      : countPromptTokens(body);
+    const cachedTokens = promptCache.has(promptKey) ? Math.floor(promptTokens / 2) : 0;
+    promptCache.add(promptKey);
+    const maxTokens = Number(body[responses ? 'max_output_tokens' : 'max_tokens'] ?? 16) || 16;
     const completionTokens = Math.max(1, Math.min(maxTokens, 12));
-    const text = completionText(sequence, completionTokens);
+    const completion: SimulatedCompletion = {
+      id,
+      model,
+      created,
+      text: completionText(sequence, completionTokens),
+      finishReason: maxTokens < 12 ? 'length' : 'stop',
+      promptTokens,
+      completionTokens,
+      cachedTokens,
+    };
+    const afterWord = async (): Promise<void> => {
+      if (behaviour.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.chunkDelayMs));
+    };
+    if (responses) {
+      if (body['stream'] !== true) sendJson(response, 200, simulatedResponse(completion, body));
+      else {
+        response.writeHead(200, SSE_HEADERS);
+        await writeSimulatedResponseStream(response, completion, body, afterWord, cutAfter);
+      }
+      return;
+    }
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: cachedTokens },
+      completion_tokens_details: { reasoning_tokens: 0 },
     };
     if (body['stream'] === true) {
-      response.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
-      const words = text.split(' ');
+      response.writeHead(200, SSE_HEADERS);
+      const words = completion.text.split(' ');
+      const everyChunk = behaviour.usageInEveryChunk ? { usage } : {};
       for (let index = 0; index < words.length; index++) {
+        if (cutAfter !== undefined && index === cutAfter) {
+          response.socket?.end(); // after what was written: headers and the first words arrive, then the connection drops
+          return;
+        }
         const chunk = {
           id,
           object: 'chat.completion.chunk',
@@ -212,12 +279,13 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
               finish_reason: null,
             },
           ],
+          ...everyChunk,
         };
         response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-        if (behaviour.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.chunkDelayMs));
+        await afterWord();
       }
       response.write(
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: {}, finish_reason: completion.finishReason }], ...everyChunk })}\n\n`,
       );
       const streamOptions = body['stream_options'] as { include_usage?: boolean } | undefined;
       if (streamOptions?.include_usage) {
@@ -233,7 +301,9 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       object: 'chat.completion',
       created,
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: completion.text }, finish_reason: completion.finishReason },
+      ],
       usage,
     });
   }

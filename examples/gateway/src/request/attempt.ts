@@ -3,16 +3,26 @@ import type { ModelCallStatus } from '@gatewayz/telemetry';
 import type { ModelCall } from '@gatewayz/telemetry/model-health';
 import type { ProviderConfig } from '../config.js';
 
-export type Operation = 'chat' | 'image_generation';
+/** The GenAI operation of a request (`gen_ai.operation.name`): `/v1/responses` is `chat` too. */
+export type Operation = 'chat' | 'image_generation' | 'embeddings';
 
 /** Where finished calls go: the model-health store (or its write-behind recorder). */
 export interface ModelCallSink {
   recordCall(call: ModelCall): void;
 }
 
+/** Token usage of one call, as the upstream reported it. */
 export interface Usage {
+  /** Every input token, cached ones included (OpenAI's `prompt_tokens` / `input_tokens`). */
   inputTokens: number;
+  /** Every output token, reasoning ones included (0 for embeddings). */
   outputTokens: number;
+  /** Input tokens read from the provider's prompt cache, when reported. */
+  cachedInputTokens?: number;
+  /** Input tokens written to the provider's prompt cache, when reported. */
+  cacheWriteInputTokens?: number;
+  /** Output tokens spent on reasoning, when reported. */
+  reasoningTokens?: number;
 }
 
 /** What an attempt reports when it finishes (immediately, or at the end of a stream). */

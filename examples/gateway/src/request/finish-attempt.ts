@@ -33,6 +33,14 @@ export function finishAttempt(
   completion: AttemptCompletion,
 ): void {
   const { telemetry, sink, pricing, config } = recording;
+  // Embeddings have input tokens only: no output observation, no output/input efficiency ratio.
+  const embeddings = operation === 'embeddings';
+  const tokens =
+    completion.usage === undefined
+      ? {}
+      : embeddings
+        ? { inputTokens: completion.usage.inputTokens }
+        : { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens };
   const durationMs = performance.now() - startedAt;
   const seconds = durationMs / 1000;
   const name = provider.name;
@@ -63,15 +71,15 @@ export function finishAttempt(
       responseModel: completion.responseModel ?? model,
       durationSeconds: seconds,
       ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
-      ...(completion.usage !== undefined
-        ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens }
-        : {}),
+      ...tokens,
     });
     if (completion.timeToFirstTokenSeconds !== undefined) {
       telemetry.recordTimeToFirstToken(name, model, completion.timeToFirstTokenSeconds);
     }
     if (completion.status === 'success') {
-      if (completion.usage !== undefined) {
+      if (completion.usage !== undefined && embeddings) {
+        telemetry.recordTokensUsed(name, model, 'input', completion.usage.inputTokens);
+      } else if (completion.usage !== undefined) {
         telemetry.recordTokenUsage(name, model, completion.usage.inputTokens, completion.usage.outputTokens);
       }
       const cost = pricing.cost({
@@ -103,9 +111,7 @@ export function finishAttempt(
   if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
   endGenAiSpan(span, {
     responseModel: completion.responseModel ?? model,
-    ...(completion.usage !== undefined
-      ? { inputTokens: completion.usage.inputTokens, outputTokens: completion.usage.outputTokens }
-      : {}),
+    ...tokens,
     ...(completion.finishReasons !== undefined ? { finishReasons: completion.finishReasons } : {}),
     ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
   });

@@ -12,14 +12,21 @@ export function providerChain(
   operation: Operation,
   healthScore: (provider: string) => number | undefined,
 ): ProviderRuntime[] {
-  const serving = runtimes.filter((runtime) =>
-    operation === 'image_generation'
-      ? (runtime.config.imageModels ?? []).includes(model)
-      : runtime.config.models.includes(model),
-  );
+  const serving = runtimes.filter((runtime) => modelsFor(runtime, operation).includes(model));
   const score = (runtime: ProviderRuntime): number => healthScore(runtime.config.name) ?? 1;
   return serving
     .map((runtime, order) => ({ runtime, order, score: score(runtime) }))
     .sort((a, b) => b.score - a.score || a.order - b.order)
     .map((entry) => entry.runtime);
+}
+
+function modelsFor(runtime: ProviderRuntime, operation: Operation): readonly string[] {
+  switch (operation) {
+    case 'image_generation':
+      return runtime.config.imageModels ?? [];
+    case 'embeddings':
+      return runtime.config.embeddingModels ?? [];
+    default:
+      return runtime.config.models;
+  }
 }

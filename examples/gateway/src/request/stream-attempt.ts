@@ -1,18 +1,20 @@
 import type { Context } from 'hono';
-import { parseCompletionChunk, type StreamEncoder } from '../protocol/stream-encoder.js';
+import type { ProviderConfig } from '../config.js';
+import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
 import { postUpstream, type UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptCompletion, Usage } from './attempt.js';
 import { clientGone, requestContext } from './request-context.js';
 
 /*
- * One streamed chat attempt, start to end. `streamChat` asks the router for the provider chain
- * (provider-chain.ts) and tries it (try-providers.ts: breaker, attempt span, failover) with an
- * attempt that only opens the upstream stream and returns it `deferred`, so the attempt is still
- * open when the first provider whose stream opened is handed to `relaySse`. The relay measures
- * time to first token from the attempt's start, enforces the idle timeout between chunks, and
- * reports how the stream ended (success, timeout, upstream failure, client cancel) exactly once;
- * that report finishes the attempt (`complete` → finish-attempt.ts: metrics, model health, span).
+ * One streamed attempt, start to end. `streamModel` (chat completions, messages, responses) asks
+ * the router for the provider chain (provider-chain.ts) and tries it (try-providers.ts: breaker,
+ * attempt span, failover) with an attempt that only opens the upstream stream and returns it
+ * `deferred`, so the attempt is still open when the first provider whose stream opened is handed
+ * to `relaySse`. The relay measures time to first token from the attempt's start, enforces the
+ * idle timeout between chunks, and reports how the stream ended (success, timeout, upstream
+ * failure, client cancel) exactly once; that report finishes the attempt (`complete` →
+ * finish-attempt.ts: metrics, model health, span).
  */
 
 const SSE_HEADERS = {
@@ -21,16 +23,25 @@ const SSE_HEADERS = {
   connection: 'keep-alive',
 };
 
+/** What one streamed attempt sends to a provider, and how its stream is read and re-encoded. */
+export interface StreamPlan {
+  /** Path below the provider's base URL, e.g. `/chat/completions`. */
+  path: string;
+  body: Record<string, unknown>;
+  encoder: StreamEncoder;
+  /** How the upstream's events are parsed; default OpenAI chat chunks. */
+  parse?: StreamParser;
+}
+
 /**
- * Answer a chat request as a stream: `upstreamBody` (an OpenAI chat request) goes to the best
- * provider that opens a stream, and its chunks reach the client through `encoder`.
+ * Answer a model request as a stream: `plan` says, per provider tried, what to send upstream and
+ * how its stream reaches the client; the first provider whose stream opens is relayed.
  */
-export async function streamChat(
+export async function streamModel(
   c: Context<GatewayEnv>,
   services: GatewayServices,
   model: string,
-  upstreamBody: Record<string, unknown>,
-  encoder: StreamEncoder,
+  plan: (provider: ProviderConfig) => StreamPlan,
 ): Promise<Response> {
   const { config } = services;
   // An unknown model is answered 404 by router.route() before any provider is tried.
@@ -39,28 +50,51 @@ export async function streamChat(
     'chat',
     async ({ provider, headers }) => {
       const attemptStartedAt = performance.now();
+      const planned = plan(provider);
       const response = await postUpstream({
-        url: `${provider.baseUrl}/chat/completions`,
-        body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
+        url: `${provider.baseUrl}${planned.path}`,
+        body: planned.body,
         headers,
         timeoutMs: config.attemptTimeoutMs,
         signal: clientGone(c),
       });
-      return { value: { response, attemptStartedAt }, deferred: true };
+      return { value: { response, attemptStartedAt, planned }, deferred: true };
     },
     requestContext(c),
   );
-  const body = relaySse(routed.value.response, {
-    encoder,
+  const { response, attemptStartedAt, planned } = routed.value;
+  const body = relaySse(response, {
+    encoder: planned.encoder,
+    ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
     idleTimeoutMs: config.streamIdleTimeoutMs,
-    attemptStartedAt: routed.value.attemptStartedAt,
+    attemptStartedAt,
     onEnd: (completion) => routed.complete(completion),
   });
   return new Response(body, { status: 200, headers: SSE_HEADERS });
 }
 
+/**
+ * Answer a chat request as a stream: `upstreamBody` (an OpenAI chat request) goes to the best
+ * provider that opens a stream, and its chunks reach the client through `encoder`.
+ */
+export function streamChat(
+  c: Context<GatewayEnv>,
+  services: GatewayServices,
+  model: string,
+  upstreamBody: Record<string, unknown>,
+  encoder: () => StreamEncoder,
+): Promise<Response> {
+  return streamModel(c, services, model, () => ({
+    path: '/chat/completions',
+    body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
+    encoder: encoder(),
+  }));
+}
+
 export interface RelayOptions {
   encoder: StreamEncoder;
+  /** How upstream events are parsed; default OpenAI chat chunks (`parseCompletionChunk`). */
+  parse?: StreamParser;
   /** Longest silence allowed between upstream chunks. */
   idleTimeoutMs: number;
   /** `performance.now()` when the attempt started, for time to first token. */
@@ -78,6 +112,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const reader = upstream.body;
+  const parse = options.parse ?? ((data: string) => parseCompletionChunk(data));
   let buffer = '';
   let usage: Usage | undefined;
   let finishReason: string | undefined;
@@ -119,19 +154,22 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           options.idleTimeoutMs,
         );
       };
-      const handleEvent = (data: string): boolean => {
-        if (data === '[DONE]') {
-          controller.enqueue(
-            encoder.encode(
-              options.encoder.end({ ...(usage ? { usage } : {}), ...(finishReason ? { finishReason } : {}) }),
-            ),
-          );
-          controller.close();
+      const endStream = (): void => {
+        controller.enqueue(
+          encoder.encode(
+            options.encoder.end({ ...(usage ? { usage } : {}), ...(finishReason ? { finishReason } : {}) }),
+          ),
+        );
+        controller.close();
+        finish({ status: 'success' });
+      };
+      const handleEvent = (data: string, eventName: string | undefined): boolean => {
+        const chunk = parse(data, eventName);
+        if (chunk === 'done') {
+          endStream();
           reader.discardRest();
-          finish({ status: 'success' });
           return false;
         }
-        const chunk = parseCompletionChunk(data);
         if (chunk === undefined) {
           fail('error', 'invalid_response', 'Upstream sent a malformed stream chunk');
           return false;
@@ -144,6 +182,18 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
         }
         const text = options.encoder.chunk(chunk);
         if (text !== '') controller.enqueue(encoder.encode(text));
+        if (chunk.failure !== undefined) {
+          // The upstream's own error event, relayed above, ends the stream.
+          controller.close();
+          reader.cancel();
+          finish({ status: 'error', errorType: 'upstream_stream_error', errorMessage: chunk.failure });
+          return false;
+        }
+        if (chunk.final) {
+          endStream();
+          reader.discardRest();
+          return false;
+        }
         return true;
       };
       const pump = async (): Promise<void> => {
@@ -158,11 +208,8 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           }
           if (ended) return;
           if (result.done) {
-            if (finishReason !== undefined) {
-              controller.enqueue(encoder.encode(options.encoder.end({ ...(usage ? { usage } : {}), finishReason })));
-              controller.close();
-              finish({ status: 'success' });
-            } else {
+            if (finishReason !== undefined) endStream();
+            else {
               fail('network_error', 'network_error', 'Upstream stream ended before completion');
             }
             return;
@@ -173,10 +220,8 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           while ((boundary = buffer.indexOf('\n\n')) !== -1) {
             const event = buffer.slice(0, boundary);
             buffer = buffer.slice(boundary + 2);
-            for (const line of event.split('\n')) {
-              if (!line.startsWith('data:')) continue;
-              if (!handleEvent(line.slice(5).trim())) return;
-            }
+            const { name, data } = sseEvent(event);
+            if (data !== undefined && !handleEvent(data, name)) return;
           }
         }
       };
@@ -188,4 +233,17 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
       finish({ status: 'success', cancelled: true });
     },
   });
+}
+
+/** The `event:` name and the `data:` lines (joined by line feeds) of one SSE event; no data for a comment or keep-alive. */
+function sseEvent(block: string): { name?: string; data?: string } {
+  let name: string | undefined;
+  let data: string | undefined;
+  for (const line of block.split('\n')) {
+    if (line.startsWith('data:')) {
+      const value = line.slice(line.startsWith('data: ') ? 6 : 5).replace(/\r$/, '');
+      data = data === undefined ? value : `${data}\n${value}`;
+    } else if (line.startsWith('event:')) name = line.slice(6).trim();
+  }
+  return { ...(name !== undefined ? { name } : {}), ...(data !== undefined ? { data: data.trim() } : {}) };
 }

@@ -11,7 +11,7 @@ export function chatCompletionsRoute(services: GatewayServices): Handler<Gateway
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const { model, stream, includeUsage } = validateChatRequest(body);
-    if (stream) return streamChat(c, services, model, body, openAiStreamEncoder(includeUsage));
+    if (stream) return streamChat(c, services, model, body, () => openAiStreamEncoder(includeUsage));
     return c.json(await completeChat(c, services, model, body));
   };
 }

@@ -1,14 +1,17 @@
 import { Hono } from 'hono';
+import { AllowedMethods } from '../middleware/allowed-methods.js';
 import { handleErrors, handleNotFound } from '../middleware/errors.js';
 import { instrumentRequest } from '../middleware/instrument-request.js';
 import { RouteTemplates } from '../middleware/route-templates.js';
 import { chatCompletionsRoute } from '../routes/chat-completions.js';
 import { dashboardRoute } from '../routes/dashboard.js';
+import { embeddingsRoute } from '../routes/embeddings.js';
 import { healthRoute, modelsRoute } from '../routes/health.js';
 import { imagesRoute } from '../routes/images.js';
 import { messagesRoute } from '../routes/messages.js';
 import { metricsRoute } from '../routes/metrics.js';
 import { MODEL_HEALTH_ROUTES, modelHealthRoute } from '../routes/model-health.js';
+import { responsesRoute } from '../routes/responses.js';
 import type { GatewayEnv, GatewayServices } from './gateway-env.js';
 
 /**
@@ -21,7 +24,8 @@ export function createApp(services: GatewayServices): Hono<GatewayEnv> {
   const routes = new RouteTemplates<GatewayEnv>(app);
   app.use('*', instrumentRequest(services.otel, services.log, routes));
   app.onError(handleErrors(services.log, routes));
-  app.notFound(handleNotFound(routes));
+  const allowedMethods = new AllowedMethods<GatewayEnv>(app);
+  app.notFound(handleNotFound(allowedMethods));
 
   app.get('/health', healthRoute(services));
   app.get('/v1/models', modelsRoute(services));
@@ -36,8 +40,11 @@ export function createApp(services: GatewayServices): Hono<GatewayEnv> {
   app.all('/prometheus/metrics/*', metrics);
   app.post('/v1/chat/completions', chatCompletionsRoute(services));
   app.post('/v1/messages', messagesRoute(services));
+  app.post('/v1/responses', responsesRoute(services));
+  app.post('/v1/embeddings', embeddingsRoute(services));
   app.post('/v1/images/generations', imagesRoute(services));
 
   routes.learn(MODEL_HEALTH_ROUTES);
+  allowedMethods.learn();
   return app;
 }

@@ -1,0 +1,198 @@
+import { ApiError, badRequest } from './openai-errors.js';
+
+/** A validated `POST /v1/responses` request: what the gateway sends upstream and echoes back. */
+export interface ResponsesRequest {
+  model: string;
+  stream: boolean;
+  /** The request as an OpenAI chat request, for providers without the Responses API. */
+  chatBody: Record<string, unknown>;
+  /** The request for a provider that speaks the Responses API: as sent, with `store: false`. */
+  nativeBody: Record<string, unknown>;
+  /** Request fields a Response object repeats (`instructions`, `max_output_tokens`, ...). */
+  echo: ResponseEcho;
+}
+
+export interface ResponseEcho {
+  instructions: string | null;
+  maxOutputTokens: number | null;
+  temperature: number | null;
+  topP: number | null;
+  metadata: Record<string, unknown>;
+  text: Record<string, unknown>;
+}
+
+const unsupported = (param: string, message: string): ApiError =>
+  new ApiError(400, message, 'invalid_request_error', 'unsupported_parameter', param);
+
+/**
+ * The gateway keeps no state between requests, so the Responses API features that need it are
+ * refused with a 400 that says what to do instead.
+ */
+function refuseStatefulFeatures(body: Record<string, unknown>): void {
+  const present = (field: string): boolean => body[field] !== undefined && body[field] !== null;
+  if (present('previous_response_id')) {
+    throw unsupported(
+      'previous_response_id',
+      'previous_response_id is not supported: this gateway stores no responses. Send the whole conversation in `input`.',
+    );
+  }
+  if (present('conversation')) {
+    throw unsupported(
+      'conversation',
+      'conversation is not supported: this gateway stores no conversations. Send the whole conversation in `input`.',
+    );
+  }
+  if (body['store'] === true) {
+    throw unsupported(
+      'store',
+      'store: true is not supported: this gateway stores no responses. Leave `store` out or set it to false.',
+    );
+  }
+  if (body['background'] === true) {
+    throw unsupported(
+      'background',
+      'background: true is not supported: this gateway answers every response in the request.',
+    );
+  }
+  if (present('prompt')) {
+    throw unsupported('prompt', 'prompt templates are not supported by this gateway: send `instructions` and `input`.');
+  }
+  if (Array.isArray(body['tools']) && body['tools'].length > 0) {
+    throw unsupported('tools', 'tools are not supported on /v1/responses by this gateway; use /v1/chat/completions.');
+  }
+}
+
+const ROLES = new Set(['user', 'assistant', 'system', 'developer']);
+
+/** One content part of an input message, as a chat content part. */
+function chatPart(part: unknown, param: string): Record<string, unknown> {
+  const candidate = part as { type?: unknown; text?: unknown; image_url?: unknown; detail?: unknown } | null;
+  if (candidate === null || typeof candidate !== 'object') throw badRequest(`${param} must be an object`, param);
+  if (
+    (candidate.type === 'input_text' || candidate.type === 'output_text' || candidate.type === 'text') &&
+    typeof candidate.text === 'string'
+  ) {
+    return { type: 'text', text: candidate.text };
+  }
+  if (candidate.type === 'input_image' && typeof candidate.image_url === 'string') {
+    return {
+      type: 'image_url',
+      image_url: {
+        url: candidate.image_url,
+        ...(typeof candidate.detail === 'string' ? { detail: candidate.detail } : {}),
+      },
+    };
+  }
+  throw badRequest(
+    `${param} must be an input_text ({"type":"input_text","text":"..."}), output_text or input_image part (with image_url)`,
+    param,
+  );
+}
+
+/** `input` (a string, or an array of messages) as chat messages. */
+function chatMessages(input: unknown): Array<Record<string, unknown>> {
+  if (typeof input === 'string') return [{ role: 'user', content: input }];
+  if (!Array.isArray(input) || input.length === 0) {
+    throw badRequest('input: field required (a string or a non-empty array of messages)', 'input');
+  }
+  return input.map((item: unknown, index) => {
+    const param = `input[${index}]`;
+    const candidate = item as { type?: unknown; role?: unknown; content?: unknown } | null;
+    if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
+      throw badRequest(`${param} must be a message object`, param);
+    }
+    if (candidate.type !== undefined && candidate.type !== 'message') {
+      throw unsupported(
+        `${param}.type`,
+        `${param}.type ${JSON.stringify(candidate.type)} is not supported by this gateway: input items must be messages`,
+      );
+    }
+    if (typeof candidate.role !== 'string' || !ROLES.has(candidate.role)) {
+      throw badRequest(`${param}.role must be one of ${[...ROLES].join(', ')}`, `${param}.role`);
+    }
+    const content = candidate.content;
+    if (typeof content === 'string') return { role: candidate.role, content };
+    if (!Array.isArray(content)) {
+      throw badRequest(`${param}.content must be a string or an array of content parts`, `${param}.content`);
+    }
+    const parts = content.map((part: unknown, partIndex) => chatPart(part, `${param}.content[${partIndex}]`));
+    // Assistant turns and plain text read best upstream as a string.
+    const textOnly = parts.every((part) => part['type'] === 'text');
+    return { role: candidate.role, content: textOnly ? parts.map((part) => part['text']).join('') : parts };
+  });
+}
+
+function optionalNumber(body: Record<string, unknown>, field: string): number | null {
+  const value = body[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw badRequest(`${field} must be a number`, field);
+  return value;
+}
+
+/** `text.format` as a chat `response_format`; `undefined` for plain text. */
+function responseFormatOf(text: unknown): Record<string, unknown> | undefined {
+  const format = (text as { format?: Record<string, unknown> } | undefined)?.format;
+  if (format === undefined || format['type'] === 'text') return undefined;
+  if (format['type'] === 'json_object') return { type: 'json_object' };
+  if (format['type'] === 'json_schema') {
+    const { type: _type, ...schema } = format;
+    return { type: 'json_schema', json_schema: schema };
+  }
+  throw badRequest('text.format.type must be text, json_object or json_schema', 'text.format.type');
+}
+
+/**
+ * Validate an OpenAI Responses API request (string or message-array `input`, `instructions`,
+ * `max_output_tokens`, `temperature`, `top_p`, `text.format`, `stream`) and translate it to a chat
+ * request. Throws a 400 `ApiError` in OpenAI's shape, also for the stateful features
+ * (`previous_response_id`, `conversation`, `store: true`) the gateway does not keep.
+ */
+export function validateResponsesRequest(body: Record<string, unknown>): ResponsesRequest {
+  const model = body['model'];
+  if (typeof model !== 'string' || model.trim() === '')
+    throw badRequest('model: field required (a non-empty string)', 'model');
+  refuseStatefulFeatures(body);
+  const stream = body['stream'];
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean')
+    throw badRequest('stream must be a boolean', 'stream');
+  const instructions = body['instructions'];
+  if (instructions !== undefined && instructions !== null && typeof instructions !== 'string')
+    throw badRequest('instructions must be a string', 'instructions');
+  const maxOutputTokens = body['max_output_tokens'];
+  if (
+    maxOutputTokens !== undefined &&
+    maxOutputTokens !== null &&
+    (typeof maxOutputTokens !== 'number' || !Number.isInteger(maxOutputTokens) || maxOutputTokens < 1)
+  ) {
+    throw badRequest('max_output_tokens must be a positive integer', 'max_output_tokens');
+  }
+  const messages = chatMessages(body['input']);
+  if (typeof instructions === 'string') messages.unshift({ role: 'system', content: instructions });
+  const temperature = optionalNumber(body, 'temperature');
+  const topP = optionalNumber(body, 'top_p');
+  const responseFormat = responseFormatOf(body['text']);
+  const metadata = body['metadata'];
+  const chatBody: Record<string, unknown> = {
+    model,
+    messages,
+    ...(typeof maxOutputTokens === 'number' ? { max_tokens: maxOutputTokens } : {}),
+    ...(temperature !== null ? { temperature } : {}),
+    ...(topP !== null ? { top_p: topP } : {}),
+    ...(responseFormat !== undefined ? { response_format: responseFormat } : {}),
+    ...(typeof body['user'] === 'string' ? { user: body['user'] } : {}),
+  };
+  return {
+    model,
+    stream: stream === true,
+    chatBody,
+    nativeBody: { ...body, store: false },
+    echo: {
+      instructions: typeof instructions === 'string' ? instructions : null,
+      maxOutputTokens: typeof maxOutputTokens === 'number' ? maxOutputTokens : null,
+      temperature,
+      topP,
+      metadata: metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {},
+      text: (body['text'] as Record<string, unknown> | undefined) ?? { format: { type: 'text' } },
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import type { Usage } from '../request/attempt.js';
+import type { ResponseEcho } from './responses-request.js';
+import { chatUsageOf, responsesUsage } from './usage.js';
+
+/** An id in OpenAI's style: `resp_` / `msg_` and 48 hex digits. */
+export const responseId = (prefix: 'resp' | 'msg'): string => `${prefix}_${randomBytes(24).toString('hex')}`;
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+
+/** How a chat `finish_reason` ends a Response: `length` and `content_filter` make it incomplete. */
+export function statusOf(finishReason: string | undefined): {
+  status: 'completed' | 'incomplete';
+  incompleteDetails: { reason: string } | null;
+} {
+  if (finishReason === 'length') return { status: 'incomplete', incompleteDetails: { reason: 'max_output_tokens' } };
+  if (finishReason === 'content_filter')
+    return { status: 'incomplete', incompleteDetails: { reason: 'content_filter' } };
+  return { status: 'completed', incompleteDetails: null };
+}
+
+/** An assistant output message holding `text` (`status` as the item's). */
+export function outputMessage(id: string, text: string, status: 'in_progress' | 'completed' | 'incomplete') {
+  return {
+    id,
+    type: 'message',
+    status,
+    role: 'assistant',
+    content: status === 'in_progress' ? [] : [outputText(text)],
+  };
+}
+
+/** An `output_text` content part. */
+export const outputText = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] });
+
+/** A Response object, as the Responses API answers it and as its stream events carry it. */
+export function responseObject(fields: {
+  id: string;
+  createdAt: number;
+  model: string;
+  status: ResponseStatus;
+  output: unknown[];
+  echo: ResponseEcho;
+  usage?: Usage;
+  incompleteDetails?: { reason: string } | null;
+  error?: { code: string; message: string } | null;
+}): Record<string, unknown> {
+  const done = fields.status === 'completed' || fields.status === 'incomplete';
+  return {
+    id: fields.id,
+    object: 'response',
+    created_at: fields.createdAt,
+    status: fields.status,
+    background: false,
+    completed_at: fields.status === 'completed' ? Math.floor(Date.now() / 1000) : null,
+    error: fields.error ?? null,
+    incomplete_details: fields.incompleteDetails ?? null,
+    instructions: fields.echo.instructions,
+    max_output_tokens: fields.echo.maxOutputTokens,
+    metadata: fields.echo.metadata,
+    model: fields.model,
+    output: fields.output,
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    reasoning: { effort: null, summary: null },
+    store: false,
+    temperature: fields.echo.temperature ?? 1,
+    text: fields.echo.text,
+    tool_choice: 'auto',
+    tools: [],
+    top_p: fields.echo.topP ?? 1,
+    truncation: 'disabled',
+    usage: done && fields.usage !== undefined ? responsesUsage(fields.usage) : null,
+  };
+}
+
+/** Turn an OpenAI chat completion into a Response object. */
+export function chatToResponse(
+  completion: Record<string, unknown>,
+  model: string,
+  echo: ResponseEcho,
+): Record<string, unknown> {
+  const choice = (
+    completion['choices'] as Array<{ message?: { content?: string | null }; finish_reason?: string }> | undefined
+  )?.[0];
+  const { status, incompleteDetails } = statusOf(choice?.finish_reason);
+  const usage = chatUsageOf(completion['usage']);
+  return responseObject({
+    id: responseId('resp'),
+    createdAt: typeof completion['created'] === 'number' ? completion['created'] : Math.floor(Date.now() / 1000),
+    model: typeof completion['model'] === 'string' ? completion['model'] : model,
+    status,
+    incompleteDetails,
+    output: [outputMessage(responseId('msg'), choice?.message?.content ?? '', status)],
+    echo,
+    ...(usage !== undefined ? { usage } : {}),
+  });
+}

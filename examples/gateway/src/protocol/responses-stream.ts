@@ -1,0 +1,162 @@
+import type { ResponseEcho } from './responses-request.js';
+import { outputMessage, outputText, responseId, responseObject, statusOf } from './responses-response.js';
+import type { CompletionChunk, StreamEncoder } from './stream-encoder.js';
+import { responsesUsageOf } from './usage.js';
+
+/*
+ * Responses API streams: typed SSE events (`event: <type>` and a `data:` object with the same
+ * `type` and a `sequence_number` counting from 0), no `[DONE]`. Either translated from an OpenAI
+ * chat stream, or relayed as the upstream sent them.
+ */
+
+function event(type: string, sequenceNumber: number, fields: Record<string, unknown>): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequenceNumber, ...fields })}\n\n`;
+}
+
+/**
+ * A stream failure as the Responses API sends it: an `error` event with `code`, `message` and
+ * `param` at the top, as its reference documents, and nested under `error`, as the live API sends
+ * them (which is what makes the official SDKs raise an `APIError`).
+ */
+export function responsesStreamError(sequenceNumber: number, message: string, type: string): string {
+  return event('error', sequenceNumber, {
+    code: 'server_error',
+    message,
+    param: null,
+    error: { type: 'server_error', code: type, message, param: null },
+  });
+}
+
+/**
+ * Translate an OpenAI chat stream into Responses API events: `response.created`,
+ * `response.in_progress`, `response.output_item.added`, `response.content_part.added`,
+ * `response.output_text.delta`..., `response.output_text.done`, `response.content_part.done`,
+ * `response.output_item.done`, and `response.completed` (or `response.incomplete` when the output
+ * hit `max_output_tokens`) carrying the whole Response with its usage.
+ */
+export function responsesStreamEncoder(model: string, echo: ResponseEcho): StreamEncoder {
+  const id = responseId('resp');
+  const itemId = responseId('msg');
+  const createdAt = Math.floor(Date.now() / 1000);
+  let sequence = 0;
+  let started = false;
+  let responseModel = model;
+  let text = '';
+  const next = (type: string, fields: Record<string, unknown>): string => event(type, sequence++, fields);
+  const position = { item_id: itemId, output_index: 0, content_index: 0 };
+  const start = (): string => {
+    if (started) return '';
+    started = true;
+    const response = responseObject({ id, createdAt, model: responseModel, status: 'in_progress', output: [], echo });
+    return (
+      next('response.created', { response }) +
+      next('response.in_progress', { response }) +
+      next('response.output_item.added', { output_index: 0, item: outputMessage(itemId, '', 'in_progress') }) +
+      next('response.content_part.added', { ...position, part: outputText('') })
+    );
+  };
+  return {
+    chunk: (chunk) => {
+      if (chunk.model !== undefined && !started) responseModel = chunk.model;
+      let out = start();
+      if (chunk.content !== undefined && chunk.content !== '') {
+        text += chunk.content;
+        out += next('response.output_text.delta', { ...position, delta: chunk.content, logprobs: [] });
+      }
+      return out;
+    },
+    end: ({ usage, finishReason }) => {
+      const { status, incompleteDetails } = statusOf(finishReason);
+      const item = outputMessage(itemId, text, status);
+      const response = responseObject({
+        id,
+        createdAt,
+        model: responseModel,
+        status,
+        incompleteDetails,
+        output: [item],
+        echo,
+        ...(usage !== undefined ? { usage } : {}),
+      });
+      return (
+        start() +
+        next('response.output_text.done', { ...position, text, logprobs: [] }) +
+        next('response.content_part.done', { ...position, part: outputText(text) }) +
+        next('response.output_item.done', { output_index: 0, item }) +
+        next(status === 'completed' ? 'response.completed' : 'response.incomplete', { response })
+      );
+    },
+    error: (message, type) => {
+      let out = '';
+      if (started) {
+        const response = responseObject({
+          id,
+          createdAt,
+          model: responseModel,
+          status: 'failed',
+          output: [],
+          echo,
+          error: { code: 'server_error', message },
+        });
+        out += next('response.failed', { response });
+      }
+      return out + responsesStreamError(sequence++, message, type);
+    },
+  };
+}
+
+/** Parse one event of an upstream Responses API stream (the native path): text deltas, the final usage, failures. */
+export function parseResponsesEvent(data: string, name: string | undefined): CompletionChunk | undefined {
+  let json: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(data);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    json = parsed as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const type = typeof json['type'] === 'string' ? json['type'] : name;
+  const chunk: CompletionChunk = { raw: data, json, usageOnly: false, ...(type !== undefined ? { event: type } : {}) };
+  const response = json['response'] as
+    { id?: unknown; model?: unknown; usage?: unknown; error?: { message?: unknown } | null } | undefined;
+  if (typeof response?.model === 'string') chunk.model = response.model;
+  if (typeof response?.id === 'string') chunk.id = response.id;
+  switch (type) {
+    case 'response.output_text.delta':
+      if (typeof json['delta'] === 'string') chunk.content = json['delta'];
+      break;
+    case 'response.completed':
+    case 'response.incomplete': {
+      const usage = responsesUsageOf(response?.usage);
+      if (usage !== undefined) chunk.usage = usage;
+      chunk.finishReason = type === 'response.completed' ? 'stop' : 'length';
+      chunk.final = true;
+      break;
+    }
+    case 'response.failed':
+      chunk.failure =
+        typeof response?.error?.message === 'string' ? response.error.message : 'The upstream response failed';
+      break;
+    case 'error': {
+      const nested = json['error'] as { message?: unknown } | undefined;
+      const message = typeof json['message'] === 'string' ? json['message'] : nested?.message;
+      chunk.failure = typeof message === 'string' ? message : 'The upstream stream failed';
+      break;
+    }
+  }
+  return chunk;
+}
+
+/** Relay an upstream Responses API stream as it came; a failure of the gateway's own continues its sequence numbers. */
+export function responsesPassthroughEncoder(): StreamEncoder {
+  let lastSequence = -1;
+  return {
+    chunk: (chunk) => {
+      const sequence = chunk.json['sequence_number'];
+      if (typeof sequence === 'number') lastSequence = sequence;
+      return `event: ${chunk.event ?? 'message'}\ndata: ${chunk.raw}\n\n`;
+    },
+    end: () => '',
+    error: (message, type) => responsesStreamError(lastSequence + 1, message, type),
+  };
+}

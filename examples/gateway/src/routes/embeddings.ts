@@ -1,0 +1,44 @@
+import type { Handler } from 'hono';
+import { inEncoding, validateEmbeddingsRequest } from '../protocol/embeddings.js';
+import { ApiError } from '../protocol/openai-errors.js';
+import { chatUsageOf } from '../protocol/usage.js';
+import { completeJson } from '../request/body-attempt.js';
+import { readJsonObject } from '../request/read-json-object.js';
+import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+
+/**
+ * `POST /v1/embeddings`: an OpenAI embeddings request (string or array `input`, `encoding_format`
+ * `float` or `base64`), routed to the providers serving the model for embeddings and recorded
+ * with the GenAI operation `embeddings`, its input tokens and their price.
+ */
+export function embeddingsRoute(services: GatewayServices): Handler<GatewayEnv> {
+  return async (c) => {
+    const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
+    const request = validateEmbeddingsRequest(body);
+    if (!services.router.serves(request.model, 'embeddings')) {
+      throw new ApiError(
+        404,
+        `The model \`${request.model}\` does not make embeddings at any configured provider`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
+    }
+    const answer = await completeJson(c, services, request.model, 'embeddings', () => ({
+      path: '/embeddings',
+      body: request.body,
+      answer: (result) => {
+        const usage = chatUsageOf({ completion_tokens: 0, ...(result['usage'] as object | undefined) });
+        return {
+          value: inEncoding(result, request.encodingFormat),
+          completion: {
+            status: 'success',
+            ...(usage !== undefined ? { usage } : {}),
+            ...(typeof result['model'] === 'string' ? { responseModel: result['model'] } : {}),
+          },
+        };
+      },
+    }));
+    return c.json(answer);
+  };
+}

@@ -1,0 +1,74 @@
+import type { Handler } from 'hono';
+import type { ProviderConfig } from '../config.js';
+import { validateResponsesRequest, type ResponsesRequest } from '../protocol/responses-request.js';
+import { chatToResponse } from '../protocol/responses-response.js';
+import {
+  parseResponsesEvent,
+  responsesPassthroughEncoder,
+  responsesStreamEncoder,
+} from '../protocol/responses-stream.js';
+import { responsesUsageOf } from '../protocol/usage.js';
+import { chatCompletionOf, completeJson, type JsonPlan } from '../request/body-attempt.js';
+import { readJsonObject } from '../request/read-json-object.js';
+import { streamModel, type StreamPlan } from '../request/stream-attempt.js';
+import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+
+/**
+ * `POST /v1/responses`: an OpenAI Responses API request, answered as a Response object or, with
+ * `stream: true`, as typed SSE events. Routed, failed over, priced and recorded like a chat
+ * completion (GenAI operation `chat`). A provider whose config says `responsesApi: true` gets the
+ * request as it is (with `store: false`); any other gets it as a chat completion, translated back.
+ */
+export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
+  return async (c) => {
+    const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
+    const request = validateResponsesRequest(body);
+    if (request.stream) return streamModel(c, services, request.model, (provider) => streamPlan(provider, request));
+    return c.json(await completeJson(c, services, request.model, 'chat', (provider) => jsonPlan(provider, request)));
+  };
+}
+
+function jsonPlan(provider: ProviderConfig, request: ResponsesRequest): JsonPlan<Record<string, unknown>> {
+  if (provider.responsesApi) {
+    return {
+      path: '/responses',
+      body: { ...request.nativeBody, stream: false },
+      answer: (response) => {
+        const usage = responsesUsageOf(response['usage']);
+        return {
+          value: response,
+          completion: {
+            status: 'success',
+            ...(usage !== undefined ? { usage } : {}),
+            ...(typeof response['model'] === 'string' ? { responseModel: response['model'] } : {}),
+            finishReasons: [response['status'] === 'incomplete' ? 'length' : 'stop'],
+          },
+        };
+      },
+    };
+  }
+  return {
+    path: '/chat/completions',
+    body: { ...request.chatBody, stream: false },
+    answer: (completion) => ({
+      value: chatToResponse(completion, request.model, request.echo),
+      completion: chatCompletionOf(completion),
+    }),
+  };
+}
+
+function streamPlan(provider: ProviderConfig, request: ResponsesRequest): StreamPlan {
+  if (provider.responsesApi) {
+    return {
+      path: '/responses',
+      body: { ...request.nativeBody, stream: true },
+      encoder: responsesPassthroughEncoder(),
+      parse: parseResponsesEvent,
+    };
+  }
+  return {
+    path: '/chat/completions',
+    body: { ...request.chatBody, stream: true, stream_options: { include_usage: true } },
+    encoder: responsesStreamEncoder(request.model, request.echo),
+  };
+}
