@@ -1,11 +1,12 @@
 /**
  * A minimal in-process OTLP/HTTP receiver for integration tests.
  *
- * It accepts the OTLP/HTTP **JSON** encoding (what
- * `@opentelemetry/exporter-trace-otlp-http` and the other `*-otlp-http`
- * exporters send) on `POST /v1/traces`, `/v1/logs` and `/v1/metrics`,
- * decodes it into flat, easy-to-assert records and answers `200 {}`.
- * Protobuf (`application/x-protobuf`) is rejected with `415`.
+ * It accepts both OTLP/HTTP encodings on `POST /v1/traces`, `/v1/logs` and
+ * `/v1/metrics`: JSON (what the `*-otlp-http` exporters send) and protobuf
+ * (`application/x-protobuf`, what the `*-otlp-proto` exporters send, decoded
+ * with the protobufjs code generated from the official opentelemetry-proto
+ * definitions, as shipped in `@opentelemetry/otlp-transformer` 0.57), decodes
+ * either into the same flat, easy-to-assert records and answers `200 {}`.
  *
  * ```ts
  * const receiver = await startOtlpReceiver();
@@ -20,6 +21,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createRequire } from 'node:module';
 import { gunzipSync, inflateSync } from 'node:zlib';
 
 // ---------------------------------------------------------------------------
@@ -135,7 +137,7 @@ export interface OtlpRequestRecord {
   contentType: string;
   /** The status code the receiver answered with. */
   status: number;
-  /** Parsed JSON body (only for accepted JSON requests). */
+  /** The decoded body (JSON, or protobuf in the JSON shape) of accepted requests. */
   body?: unknown;
   /** Why the request was rejected, when it was. */
   error?: string;
@@ -143,6 +145,8 @@ export interface OtlpRequestRecord {
 
 /** Options for {@link startOtlpReceiver}. */
 export interface OtlpReceiverOptions {
+  /** Port to listen on (127.0.0.1); default an ephemeral one. */
+  port?: number;
   /** Answer the first N POSTs to a `/v1/*` endpoint with {@link OtlpReceiverOptions.failStatus} (data is discarded). */
   failFirst?: number;
   /** Status used by `failFirst`; default 503 (retryable for OTLP exporters). */
@@ -189,6 +193,8 @@ export interface OtlpReceiver {
   ): Promise<ReceivedLogRecord[]>;
   /** Like {@link OtlpReceiver.waitForSpans} for metrics. */
   waitForMetrics(predicate: (metrics: ReceivedMetric[]) => boolean, timeoutMs?: number): Promise<ReceivedMetric[]>;
+  /** Answer the next `count` signal POSTs with `status` (default {@link OtlpReceiverOptions.failStatus}), discarding their data. */
+  failNext(count: number, status?: number): void;
   /** Forgets all received data and requests (the `failFirst` budget is not reset). */
   reset(): void;
   /** Stops the server (open keep-alive connections are closed). Idempotent. */
@@ -454,6 +460,50 @@ export function decodeMetrics(body: unknown): ReceivedMetric[] {
 }
 
 // ---------------------------------------------------------------------------
+// Protobuf
+// ---------------------------------------------------------------------------
+
+interface ProtobufMessageType {
+  decode(bytes: Uint8Array): unknown;
+  toObject(message: unknown, options: Record<string, unknown>): Json;
+}
+interface GeneratedRoot {
+  opentelemetry: {
+    proto: {
+      collector: {
+        trace: { v1: { ExportTraceServiceRequest: ProtobufMessageType } };
+        logs: { v1: { ExportLogsServiceRequest: ProtobufMessageType } };
+        metrics: { v1: { ExportMetricsServiceRequest: ProtobufMessageType } };
+      };
+    };
+  };
+}
+
+let generatedRoot: GeneratedRoot | undefined;
+function protobufTypes(): GeneratedRoot['opentelemetry']['proto']['collector'] {
+  generatedRoot ??= createRequire(import.meta.url)(
+    'otlp-proto-definitions/build/src/generated/root.js',
+  ) as GeneratedRoot;
+  return generatedRoot.opentelemetry.proto.collector;
+}
+
+/**
+ * Decodes an OTLP protobuf request body of `path` into the same object shape the OTLP/JSON encoding
+ * has (camelCase fields, 64-bit integers as decimal strings, ids as base64, enums as numbers), so
+ * one set of decoders serves both encodings.
+ */
+export function decodeProtobufRequest(path: string, bytes: Uint8Array): Json {
+  const types = protobufTypes();
+  const type =
+    path === '/v1/traces'
+      ? types.trace.v1.ExportTraceServiceRequest
+      : path === '/v1/logs'
+        ? types.logs.v1.ExportLogsServiceRequest
+        : types.metrics.v1.ExportMetricsServiceRequest;
+  return type.toObject(type.decode(bytes), { longs: String, enums: Number, bytes: String, arrays: true });
+}
+
+// ---------------------------------------------------------------------------
 // Server
 // ---------------------------------------------------------------------------
 
@@ -481,15 +531,17 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 /**
  * Starts an OTLP/HTTP JSON receiver on `127.0.0.1:<ephemeral port>`.
  *
- * - `POST /v1/traces|logs|metrics` with `Content-Type: application/json`
- *   (optionally `Content-Encoding: gzip|deflate`) → decoded, `200 {}`.
- * - `application/x-protobuf` or other content types → `415`.
- * - Malformed JSON → `400`; unknown paths → `404`; other methods → `405`.
+ * - `POST /v1/traces|logs|metrics` with `Content-Type: application/json` or
+ *   `application/x-protobuf` (optionally `Content-Encoding: gzip|deflate`) →
+ *   decoded, `200 {}`.
+ * - Other content types → `415`.
+ * - Malformed bodies → `400`; unknown paths → `404`; other methods → `405`.
  * - The first `failFirst` signal POSTs → `failStatus` (503), data discarded.
  */
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const failStatus = options.failStatus ?? 503;
   let failuresLeft = options.failFirst ?? 0;
+  let currentFailStatus = failStatus;
   let spans: ReceivedSpan[] = [];
   let logRecords: ReceivedLogRecord[] = [];
   let metrics: ReceivedMetric[] = [];
@@ -520,21 +572,27 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     if (failuresLeft > 0) {
       failuresLeft--;
       reject(
-        failStatus,
-        'failFirst: simulated failure',
+        currentFailStatus,
+        'simulated failure',
         options.retryAfterSeconds !== undefined ? { 'Retry-After': String(options.retryAfterSeconds) } : {},
       );
       return;
     }
-    if (contentType !== 'application/json') {
-      reject(415, `unsupported content type "${contentType}"; this test receiver only decodes application/json`);
+    if (contentType !== 'application/json' && contentType !== 'application/x-protobuf') {
+      reject(
+        415,
+        `unsupported content type "${contentType}"; this test receiver decodes application/json and application/x-protobuf`,
+      );
       return;
     }
     let body: unknown;
     try {
       const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
       const decoded = encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw;
-      body = JSON.parse(decoded.toString('utf8'));
+      body =
+        contentType === 'application/json'
+          ? JSON.parse(decoded.toString('utf8'))
+          : decodeProtobufRequest(path, decoded);
     } catch (err) {
       reject(400, `cannot decode body: ${err instanceof Error ? err.message : String(err)}`);
       return;
@@ -555,7 +613,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
       server.removeListener('error', reject);
       resolve();
     });
@@ -609,6 +667,10 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     waitForLogRecords: (predicate, timeoutMs = 10_000) =>
       waitFor('log records', () => [...logRecords], predicate, timeoutMs),
     waitForMetrics: (predicate, timeoutMs = 10_000) => waitFor('metrics', () => [...metrics], predicate, timeoutMs),
+    failNext: (count, status) => {
+      failuresLeft = count;
+      currentFailStatus = status ?? failStatus;
+    },
     reset: () => {
       spans = [];
       logRecords = [];

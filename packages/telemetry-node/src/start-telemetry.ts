@@ -8,7 +8,6 @@ import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runti
 import { envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   GatewayTelemetry,
   PACKAGE_VERSION,
@@ -24,6 +23,7 @@ import { toNodeListener } from './node-adapter.js';
 import { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
 import { SynchronousContextManager } from './synchronous-context-manager.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { createSpanProcessorsFromEnv } from './tracing/index.js';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -54,7 +54,9 @@ export interface StartTelemetryOptions {
    * Trace export. Default: OTLP/HTTP when any of `OTEL_EXPORTER_OTLP_ENDPOINT`,
    * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_TRACES_EXPORTER` is set (the standard variables
    * configure it), otherwise none. Pass an exporter or span processors to choose explicitly, or
-   * `false` to turn tracing off.
+   * `false` to turn tracing off. With the default or an `exporter`, sampled spans the batch
+   * processor drops (queue beyond `OTEL_BSP_MAX_QUEUE_SIZE`) or fails to export are counted in
+   * `gatewayz_telemetry_spans_dropped_total{reason}`.
    */
   traces?: false | { exporter: SpanExporter } | { spanProcessors: SpanProcessor[] };
   /**
@@ -248,13 +250,18 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     withoutScopeInfo: !options.withScopeInfo,
     metricProducers: [createTelemetryMetricProducer(telemetry)],
   });
+  const countDroppedSpans = (reason: 'queue_full' | 'export_failed', count: number): void =>
+    telemetry.add('telemetrySpansDropped', count, { reason });
   let spanProcessors: SpanProcessor[] | undefined;
   const traces = options.traces;
   if (traces === false) spanProcessors = [];
-  else if (traces !== undefined && 'exporter' in traces) spanProcessors = [new BatchSpanProcessor(traces.exporter)];
+  else if (traces !== undefined && 'exporter' in traces)
+    spanProcessors = createSpanProcessorsFromEnv({ env, exporter: traces.exporter, onDrop: countDroppedSpans });
   else if (traces !== undefined) spanProcessors = traces.spanProcessors;
   else if (!OTLP_TRACE_VARIABLES.some((name) => (env[name] ?? '') !== '')) spanProcessors = [];
-  // else: undefined lets NodeSDK build the OTLP exporter from the standard variables.
+  // The OTLP/HTTP exporter of the standard variables behind a stock batch processor whose drops are
+  // counted; undefined (another exporter, or gRPC) lets NodeSDK build it from the variables.
+  else spanProcessors = createSpanProcessorsFromEnv({ env, onDrop: countDroppedSpans });
 
   let logProcessor: BoundedLogRecordProcessor | undefined;
   const logOptions = options.logs;

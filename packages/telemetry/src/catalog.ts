@@ -651,6 +651,16 @@ export const METRIC_CATALOG = {
     labelValues: { reason: ['queue_full', 'export_failed', 'shutdown'] },
     categories: ['system'],
   }),
+  telemetrySpansDropped: define({
+    name: 'telemetry_spans_dropped',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description: 'Sampled spans not exported over OTLP, by reason (queue_full, export_failed)',
+    labels: ['reason'],
+    labelValues: { reason: ['queue_full', 'export_failed'] },
+    categories: ['system'],
+  }),
   telemetryLabelOverflow: define({
     name: 'telemetry_label_overflow',
     prefixed: true,
