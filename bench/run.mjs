@@ -66,6 +66,7 @@ const SECTIONS = [
   { id: 'model-health-db', script: 'model-health-db.mjs', flags: [], timeoutS: 400 },
   { id: 'spans', script: 'spans.mjs', flags: GC, timeoutS: 180 },
   { id: 'gateway', script: 'gateway.mjs', flags: [], timeoutS: 1200 },
+  { id: 'traces', script: 'traces.mjs', flags: [], timeoutS: 600 },
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,368 @@
+// Section 7: the price of tracing every request, measured as a user would. Three example-gateway
+// processes behind one real HTTP upstream (a simulated OpenAI-compatible provider in its own
+// process): off (OTEL_SDK_DISABLED=true), traced (OTEL_TRACES_SAMPLER=always_on, OTLP/HTTP protobuf
+// to a loopback receiver in its own process) and ratio (parentbased_traceidratio 0.1, same export).
+// Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
+// rotating; latency: one open-loop schedule at a fixed rate shared by the three; memory: the traced
+// gateway saturated for MEMORY_S seconds while its old-space is read from its own /metrics.
+import { spawn, spawnSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
+
+const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
+const MAIN = `${GATEWAY_DIST}main.js`;
+if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
+
+const ROUNDS = pick(20, 1);
+const ROUND_S = 1;
+const LATENCY_ROUNDS = pick(8, 1);
+const LATENCY_ROUND_S = pick(4, 1);
+const RATE_SHARE = 0.05;
+const WARMUP_S = pick(3, 1);
+const MEMORY_S = pick(120, 3);
+const MEMORY_SAMPLE_S = pick(10, 1);
+const CONNECTIONS = 10;
+const BOOTSTRAP = 2000;
+const KEYS = ['off', 'traced', 'ratio'];
+const MODES = {
+  nonStreaming: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }] },
+  streaming: {
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Say hello to the benchmark.' }],
+    stream: true,
+  },
+};
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** user + system CPU seconds of a process, all threads (Linux /proc). */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+function rssMb(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A child process running `code` (ES module); resolves with the first message it sends. */
+function startHelper(name, code) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve({ child, ...message }));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+}
+
+// OTLP/HTTP receiver: accepts any body, answers an empty ExportTraceServiceResponse, counts bytes.
+const RECEIVER = `
+import { createServer } from 'node:http';
+let bytes = 0, requests = 0, contentType = '';
+const server = createServer((req, res) => {
+  contentType = req.headers['content-type'] ?? '';
+  req.on('data', (chunk) => { bytes += chunk.length; });
+  req.on('end', () => { requests++; res.writeHead(200, { 'content-type': 'application/x-protobuf' }); res.end(); });
+});
+server.listen(0, '127.0.0.1', () => process.send({ url: 'http://127.0.0.1:' + server.address().port + '/v1/traces' }));
+process.on('message', () => process.send({ bytes, requests, contentType }));
+`;
+const UPSTREAM = `
+import { startSimulatedProvider } from ${JSON.stringify(`${GATEWAY_DIST}index.js`)};
+const provider = await startSimulatedProvider({ name: 'upstream', models: ['gpt-4o-mini'], latencyMs: 0, errorRate: 0, chunkDelayMs: 0 });
+process.send({ baseUrl: provider.baseUrl });
+`;
+
+function startGateway(name, extraEnv) {
+  const env = { ...process.env };
+  for (const key of Object.keys(env))
+    if (key.startsWith('OTEL_') || key.startsWith('UPSTREAM_') || key === 'METRICS_TOKEN') delete env[key];
+  Object.assign(env, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DEMO_TRAFFIC_RPS: '0',
+    NODE_ENV: 'production',
+    TELEMETRY_CONTEXT_MANAGER: 'synchronous',
+    ...extraEnv,
+  });
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: not listening within 20 s: ${stderr}`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'gateway listening') {
+          clearTimeout(timer);
+          resolve({ name, child, url: entry.url });
+        }
+      } catch {
+        // not a JSON log line
+      }
+    });
+  });
+}
+
+async function saturate(gateway, body, durationS) {
+  const instance = autocannon({
+    url: `${gateway.url}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    connections: CONNECTIONS,
+    duration: durationS,
+  });
+  const cpuBefore = cpuSeconds(gateway.child.pid);
+  const result = await instance;
+  const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
+  return {
+    requestsPerSec: result.requests.average,
+    total: result.requests.total,
+    failures: result.non2xx + result.errors + result.timeouts,
+    cpuUsPerRequest: (cpuUsed * 1e6) / Math.max(1, result.requests.total),
+  };
+}
+
+/** Open-loop load at `rate` per gateway from one schedule (request k to gateway k mod n). */
+async function paced(gateways, body, durationS, rate) {
+  const payload = JSON.stringify(body);
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+  const targets = gateways.map((gateway) => ({
+    url: new URL(`${gateway.url}/v1/chat/completions`),
+    agent: new Agent({ keepAlive: true, maxSockets: 64 }),
+    latencies: [],
+    failures: 0,
+  }));
+  const perGateway = Math.max(1, Math.round(durationS * rate));
+  const intervalMs = 1000 / (rate * targets.length);
+  const startedAt = performance.now();
+  const pending = [];
+  for (let index = 0; index < perGateway * targets.length; index++) {
+    const scheduledAt = startedAt + index * intervalMs;
+    const wait = scheduledAt - performance.now();
+    if (wait > 1) await sleep(wait);
+    const target = targets[index % targets.length];
+    pending.push(
+      new Promise((resolve) => {
+        const outgoing = request(target.url, { method: 'POST', agent: target.agent, headers }, (response) => {
+          response.resume();
+          response.once('end', () => {
+            if (response.statusCode >= 200 && response.statusCode < 300)
+              target.latencies.push(performance.now() - scheduledAt);
+            else target.failures++;
+            resolve();
+          });
+        });
+        outgoing.once('error', () => {
+          target.failures++;
+          resolve();
+        });
+        outgoing.end(payload);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  return targets.map((target) => {
+    target.agent.destroy();
+    return { latencies: Float64Array.from(target.latencies), failures: target.failures };
+  });
+}
+
+function interval(values) {
+  const n = values.length;
+  const mean = values.reduce((sum, value) => sum + value, 0) / n;
+  if (n < 2) return { mean, low: -Infinity, high: Infinity };
+  const sd = Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
+  const half = (t975(n - 1) * sd) / Math.sqrt(n);
+  return { mean, low: mean - half, high: mean + half };
+}
+function ratioPerRound(rounds, key, field) {
+  const { mean, low, high } = interval(rounds.map((round) => Math.log(round[key][field] / round.off[field])));
+  return { estimate: Math.exp(mean), ci: [Math.exp(low), Math.exp(high)] };
+}
+function deltaPerRound(rounds, key, field) {
+  const { mean, low, high } = interval(rounds.map((round) => round[key][field] - round.off[field]));
+  return { estimate: mean, ci: [low, high] };
+}
+function pooledP99(rounds, key, picks) {
+  const all = Float64Array.from(picks.flatMap((index) => Array.from(rounds[index][key].latencies))).sort();
+  return all[Math.min(all.length - 1, Math.floor(all.length * 0.99))];
+}
+function pooledP99Delta(rounds, key) {
+  const every = rounds.map((_, index) => index);
+  const estimate = pooledP99(rounds, key, every) - pooledP99(rounds, 'off', every);
+  if (rounds.length < 2) return { estimate, ci: [-Infinity, Infinity] };
+  const random = seededRandom(20261203);
+  const deltas = new Float64Array(BOOTSTRAP);
+  for (let sample = 0; sample < BOOTSTRAP; sample++) {
+    const picks = every.map(() => Math.floor(random() * rounds.length));
+    deltas[sample] = pooledP99(rounds, key, picks) - pooledP99(rounds, 'off', picks);
+  }
+  deltas.sort();
+  return { estimate, ci: [deltas[Math.floor(0.025 * BOOTSTRAP)], deltas[Math.ceil(0.975 * BOOTSTRAP) - 1]] };
+}
+
+/** Text of a gateway's /metrics (telemetry-on gateways only). */
+async function scrape(gateway) {
+  const response = await fetch(`${gateway.url}/metrics`);
+  return response.ok ? response.text() : '';
+}
+function sampleValue(text, name, labels = '') {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (labels === '' ? rest.startsWith(' ') || rest.startsWith('{') : rest.includes(labels))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+const receiver = await startHelper('OTLP receiver', RECEIVER);
+const upstream = await startHelper('upstream', UPSTREAM);
+const upstreamEnv = { UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_MODELS: 'gpt-4o-mini' };
+const exportEnv = {
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+};
+const gateways = [
+  await startGateway('off', { ...upstreamEnv, OTEL_SDK_DISABLED: 'true' }),
+  await startGateway('traced', { ...upstreamEnv, ...exportEnv, OTEL_TRACES_SAMPLER: 'always_on' }),
+  await startGateway('ratio', {
+    ...upstreamEnv,
+    ...exportEnv,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
+  }),
+];
+const byKey = (runs) => Object.fromEntries(KEYS.map((key, index) => [key, runs[index]]));
+const result = {
+  rounds: ROUNDS,
+  roundS: ROUND_S,
+  latencyRounds: LATENCY_ROUNDS,
+  latencyRoundS: LATENCY_ROUND_S,
+  rateShare: RATE_SHARE,
+  memoryS: MEMORY_S,
+  connections: CONNECTIONS,
+  modes: {},
+};
+
+try {
+  for (const [mode, body] of Object.entries(MODES)) {
+    for (const gateway of gateways) await saturate(gateway, body, WARMUP_S);
+    const rounds = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const runs = new Array(gateways.length);
+      for (let step = 0; step < gateways.length; step++) {
+        const index = (step + round) % gateways.length;
+        runs[index] = await saturate(gateways[index], body, ROUND_S);
+      }
+      rounds.push(byKey(runs));
+    }
+    const offRate = summarize(rounds.map((round) => round.off.requestsPerSec)).p50;
+    const rate = Math.max(5, Math.round(offRate * RATE_SHARE));
+    const latencyRounds = [];
+    for (let round = 0; round < LATENCY_ROUNDS; round++)
+      latencyRounds.push(byKey(await paced(gateways, body, LATENCY_ROUND_S, rate)));
+    const summary = {};
+    for (const key of KEYS) {
+      const totals = rounds.reduce((sum, round) => sum + round[key].total, 0);
+      summary[key] = {
+        requestsPerSec: rounds.reduce((sum, round) => sum + round[key].requestsPerSec, 0) / rounds.length,
+        cpuUsPerRequest: rounds.reduce((sum, round) => sum + round[key].cpuUsPerRequest * round[key].total, 0) / totals,
+        failures: rounds.reduce((sum, round) => sum + round[key].failures, 0),
+        pooledP99Ms: pooledP99(
+          latencyRounds,
+          key,
+          latencyRounds.map((_, index) => index),
+        ),
+      };
+      if (key === 'off') continue;
+      const throughput = ratioPerRound(rounds, key, 'requestsPerSec');
+      const cpu = deltaPerRound(rounds, key, 'cpuUsPerRequest');
+      const p99 = pooledP99Delta(latencyRounds, key);
+      Object.assign(summary[key], {
+        throughputRatio: throughput.estimate,
+        throughputCi: throughput.ci,
+        addedCpuUs: cpu.estimate,
+        addedCpuCi: cpu.ci,
+        p99DeltaMs: p99.estimate,
+        p99DeltaCi: p99.ci,
+      });
+    }
+    result.modes[mode] = { rate, summary, perRound: rounds };
+    log(
+      'traces',
+      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (+${summary.traced.addedCpuUs.toFixed(1)} µs/req, p99 ${summary.traced.p99DeltaMs.toFixed(2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %`,
+    );
+  }
+
+  // Memory: the traced gateway saturated for MEMORY_S s (non-streaming); old-space from its own
+  // runtime metrics every MEMORY_SAMPLE_S s.
+  const traced = gateways[1];
+  const samples = [];
+  const memoryStart = performance.now();
+  const loadDone = saturate(traced, MODES.nonStreaming, MEMORY_S);
+  while (performance.now() - memoryStart < MEMORY_S * 1000 - 500) {
+    await sleep(MEMORY_SAMPLE_S * 1000);
+    const text = await scrape(traced);
+    samples.push({
+      atS: (performance.now() - memoryStart) / 1000,
+      oldSpaceMb: sampleValue(text, 'v8js_memory_heap_used', 'v8js_heap_space_name="old_space"') / 1048576,
+      rssMb: rssMb(traced.child.pid),
+    });
+  }
+  const memoryRun = await loadDone;
+  // Flat: the old-space of the last third is not above the first third's (after warm-up) by more than 10 %.
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const early = summarize(samples.slice(0, third).map((sample) => sample.oldSpaceMb)).p50;
+  const late = summarize(samples.slice(-third).map((sample) => sample.oldSpaceMb)).p50;
+  result.memory = {
+    samples,
+    requests: memoryRun.total,
+    earlyOldSpaceMb: early,
+    lateOldSpaceMb: late,
+    growth: late / early,
+  };
+
+  await sleep(6000); // past the 5 s batch delay: every queued span exported
+  const metricsText = await scrape(traced);
+  receiver.child.send('stats');
+  const received = await new Promise((resolve) => receiver.child.once('message', resolve));
+  result.export = {
+    ...received,
+    droppedQueueFull: sampleValue(metricsText, 'gatewayz_telemetry_spans_dropped_total', 'reason="queue_full"') ?? 0,
+    droppedExportFailed:
+      sampleValue(metricsText, 'gatewayz_telemetry_spans_dropped_total', 'reason="export_failed"') ?? 0,
+  };
+  result.rssAfterMb = Object.fromEntries(gateways.map((gateway) => [gateway.name, rssMb(gateway.child.pid)]));
+} finally {
+  for (const gateway of gateways) gateway.child.kill('SIGTERM');
+  receiver.child.kill();
+  upstream.child.kill();
+}
+
+const nonStreaming = result.modes.nonStreaming.summary;
+const streaming = result.modes.streaming.summary;
+result.targets = {
+  throughput: Math.min(nonStreaming.traced.throughputRatio, streaming.traced.throughputRatio) >= 0.9,
+  addedCpu: Math.max(nonStreaming.traced.addedCpuUs, streaming.traced.addedCpuUs) <= 35,
+  p99: Math.max(nonStreaming.traced.p99DeltaMs, streaming.traced.p99DeltaMs) <= 1,
+  ratioThroughput: Math.min(nonStreaming.ratio.throughputRatio, streaming.ratio.throughputRatio) >= 0.97,
+  heapFlat: result.memory.growth <= 1.1,
+  rss: result.rssAfterMb.traced <= 100,
+};
+emit(result);
