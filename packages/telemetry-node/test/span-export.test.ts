@@ -1,10 +1,20 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { BasicTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { endGenAiSpan, startGenAiSpan } from '@gatewayz/telemetry';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
-import { createSpanProcessorsFromEnv } from '../src/tracing/index.js';
+import {
+  EncodingBatchSpanProcessor,
+  createSpanProcessorsFromEnv,
+  type EncodedTraceExporter,
+  type EncodedTraceRequest,
+} from '../src/tracing/index.js';
 import {
   startOtlpReceiver,
   type OtlpReceiver,
@@ -114,9 +124,13 @@ describe('span export (startTelemetry with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)',
     return running;
   }
 
-  for (const protocol of ['http/protobuf', 'http/json']) {
-    it(`exports every span, attribute, event, link, status and resource as recorded (${protocol})`, async () => {
-      const otel = await start(protocol);
+  for (const [protocol, processor] of [
+    ['http/protobuf', 'encoding'],
+    ['http/protobuf', 'batch'],
+    ['http/json', 'batch'],
+  ] as const) {
+    it(`exports every span, attribute, event, link, status and resource as recorded (${protocol}, ${processor} processor)`, async () => {
+      const otel = await start(protocol, processor === 'batch' ? { GATEWAYZ_SPAN_PROCESSOR: 'batch' } : {});
       expect(otel.tracesEnabled).toBe(true);
       const recorded = recordGatewaySpans(otel);
       await otel.forceFlush();
@@ -132,14 +146,21 @@ describe('span export (startTelemetry with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)',
     });
   }
 
-  it('counts spans whose export failed in gatewayz_telemetry_spans_dropped_total', async () => {
-    const otel = await start('http/protobuf', {}, { failFirst: 1000, failStatus: 400 });
-    const recorded = recordGatewaySpans(otel);
-    await otel.forceFlush().catch(() => {});
-    const response = await otel.metricsHandler(new Request('http://gateway/metrics'));
-    const text = await response.text();
-    expect(text).toContain(`gatewayz_telemetry_spans_dropped_total{reason="export_failed"} ${recorded.length}`);
-  });
+  for (const processor of ['encoding', 'batch']) {
+    it(`counts spans whose export failed in gatewayz_telemetry_spans_dropped_total (${processor} processor)`, async () => {
+      const otel = await start(
+        'http/protobuf',
+        { GATEWAYZ_SPAN_PROCESSOR: processor },
+        { failFirst: 1000, failStatus: 400 },
+      );
+      const recorded = recordGatewaySpans(otel);
+      await otel.forceFlush().catch(() => {});
+      const response = await otel.metricsHandler(new Request('http://gateway/metrics'));
+      const text = await response.text();
+      expect(text).toContain(`gatewayz_telemetry_spans_dropped_total{reason="export_failed"} ${recorded.length}`);
+      expect(receiver!.requests().length).toBeGreaterThan(0);
+    });
+  }
 });
 
 /** An exporter that fails every export, after a tick, like a rejected HTTP request. */
@@ -151,6 +172,67 @@ class RejectingExporter implements SpanExporter {
   }
   async shutdown(): Promise<void> {}
 }
+
+/** An encoded-request exporter that answers each request when the test says so. */
+class ManualEncodedExporter implements EncodedTraceExporter {
+  readonly requests: Array<{ request: EncodedTraceRequest; answer: (success: boolean) => void }> = [];
+  exportEncoded(request: EncodedTraceRequest, done: (result: ExportResult) => void): void {
+    this.requests.push({
+      request,
+      answer: (success) =>
+        done(success ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error('503') }),
+    });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+describe('EncodingBatchSpanProcessor', () => {
+  it('batches by maxExportBatchSize, bounds what waits by maxQueueSize, and reports every span it does not deliver', async () => {
+    const exporter = new ManualEncodedExporter();
+    const drops: Record<string, number> = {};
+    const processor = new EncodingBatchSpanProcessor({
+      exporter,
+      maxQueueSize: 6,
+      maxExportBatchSize: 3,
+      scheduledDelayMillis: 60_000,
+      onDrop: (reason, count) => void (drops[reason] = (drops[reason] ?? 0) + count),
+    });
+    const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+    const tracer = provider.getTracer('test');
+    for (let index = 0; index < 10; index++) tracer.startSpan(`span ${index}`).end();
+    // Two requests of 3 spans in flight fill the queue of 6: the other 4 spans are dropped.
+    expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([3, 3]);
+    expect(drops).toEqual({ queue_full: 4 });
+    exporter.requests[0]!.answer(true);
+    exporter.requests[1]!.answer(false);
+    expect(drops).toEqual({ queue_full: 4, export_failed: 3 });
+    // Room again: a partial batch waits for forceFlush (or the scheduled delay).
+    tracer.startSpan('late').end();
+    expect(exporter.requests).toHaveLength(2);
+    const flushed = processor.forceFlush();
+    exporter.requests[2]!.answer(true);
+    await flushed;
+    expect(exporter.requests[2]!.request.spanCount).toBe(1);
+    await provider.shutdown();
+  });
+
+  it('exports a partial batch after scheduledDelayMillis', () => {
+    vi.useFakeTimers();
+    try {
+      const exporter = new ManualEncodedExporter();
+      const provider = new BasicTracerProvider({
+        spanProcessors: [new EncodingBatchSpanProcessor({ exporter, scheduledDelayMillis: 1000 })],
+      });
+      provider.getTracer('test').startSpan('one').end();
+      vi.advanceTimersByTime(999);
+      expect(exporter.requests).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+      expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([1]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
 
 describe('createSpanProcessorsFromEnv', () => {
   it('reports every sampled span it does not deliver: queue full or export failed', async () => {
@@ -173,7 +255,13 @@ describe('createSpanProcessorsFromEnv', () => {
 
   it('reads OTEL_TRACES_EXPORTER and the protocol like NodeSDK, leaving what it does not build to it', () => {
     const onDrop = (): void => {};
-    expect(createSpanProcessorsFromEnv({ env: {}, onDrop })).toHaveLength(1);
+    expect(createSpanProcessorsFromEnv({ env: {}, onDrop })?.[0]).toBeInstanceOf(EncodingBatchSpanProcessor);
+    expect(createSpanProcessorsFromEnv({ env: { GATEWAYZ_SPAN_PROCESSOR: 'batch' }, onDrop })?.[0]).toBeInstanceOf(
+      BatchSpanProcessor,
+    );
+    expect(() => createSpanProcessorsFromEnv({ env: { GATEWAYZ_SPAN_PROCESSOR: 'fast' }, onDrop })).toThrow(
+      /GATEWAYZ_SPAN_PROCESSOR/,
+    );
     expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'otlp' }, onDrop })).toHaveLength(1);
     expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'console' }, onDrop })).toBeUndefined();
     expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, onDrop })).toBeUndefined();
