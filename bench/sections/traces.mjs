@@ -5,7 +5,7 @@
 // for reference, stock (always_on through the SDK's BatchSpanProcessor + OTLPTraceExporter).
 // Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
 // rotating; latency: one open-loop schedule at a fixed rate shared by the three; memory: the traced
-// gateway saturated for MEMORY_S seconds while its old-space is read from its own /metrics.
+// gateway saturated for MEMORY_S seconds (off beside it) while its old-space is read from its /metrics.
 import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', impor
 const MAIN = `${GATEWAY_DIST}main.js`;
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
 
-const ROUNDS = pick(20, 1);
+const ROUNDS = pick(30, 1);
 const ROUND_S = 1;
 const LATENCY_ROUNDS = pick(8, 1);
 const LATENCY_ROUND_S = pick(4, 1);
@@ -323,7 +323,9 @@ try {
   const traced = gateways[1];
   const samples = [];
   const memoryStart = performance.now();
+  // The off gateway gets the same load side by side, so the RSS figures after the section compare.
   const loadDone = saturate(traced, MODES.nonStreaming, MEMORY_S);
+  const offLoadDone = saturate(gateways[0], MODES.nonStreaming, MEMORY_S);
   while (performance.now() - memoryStart < MEMORY_S * 1000 - 500) {
     await sleep(MEMORY_SAMPLE_S * 1000);
     const text = await scrape(traced);
@@ -334,6 +336,7 @@ try {
     });
   }
   const memoryRun = await loadDone;
+  await offLoadDone;
   // Old-space saw-tooths between mark-compacts; its floor over a third of the run is what stays
   // live. Flat: the last third's floor is not above the first third's by more than 10 %.
   const third = Math.max(1, Math.floor(samples.length / 3));

@@ -39,7 +39,7 @@ export function encodeSpan(sink: ProtobufSink, span: ReadableSpan): void {
     sink.hexId(parent.spanId);
   }
   sink.tag(5, LENGTH_DELIMITED);
-  sink.string(span.name);
+  sink.repeatedString(span.name);
   // OTLP kinds are the API's plus one (0 is "unspecified").
   const kind = span.kind == null ? 0 : span.kind + 1;
   if (kind !== 0) {
@@ -59,7 +59,7 @@ export function encodeSpan(sink: ProtobufSink, span: ReadableSpan): void {
     sink.tag(1, FIXED64);
     sink.hrTime(event.time);
     sink.tag(2, LENGTH_DELIMITED);
-    sink.string(event.name);
+    sink.repeatedString(event.name);
     encodeAttributes(sink, event.attributes, 3);
     sink.tag(4, VARINT);
     sink.varint(event.droppedAttributesCount || 0);
@@ -114,7 +114,7 @@ function encodeAttributes(sink: ProtobufSink, attributes: Attributes | undefined
     sink.tag(field, LENGTH_DELIMITED);
     const keyValueAt = sink.start();
     sink.tag(1, LENGTH_DELIMITED);
-    sink.string(key);
+    sink.repeatedString(key);
     sink.tag(2, LENGTH_DELIMITED);
     const valueAt = sink.start();
     encodeAnyValue(sink, attributes[key]);

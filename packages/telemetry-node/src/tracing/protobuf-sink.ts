@@ -6,7 +6,7 @@ export class ProtobufSink {
   bytes: Uint8Array;
   length = 0;
   private readonly encoder = new TextEncoder();
-  /** UTF-8 of strings seen before (attribute keys, span names, model names), bounded. */
+  /** UTF-8 of strings that repeat (attribute keys, span names), bounded. */
   private readonly utf8Cache = new Map<string, Uint8Array>();
 
   constructor(initialSize = 64 * 1024) {
@@ -105,10 +105,26 @@ export class ProtobufSink {
     this.length += value.length;
   }
 
-  /** Length-prefixed UTF-8 of a string. */
-  string(value: string): void {
+  /**
+   * Length-prefixed UTF-8 of a string that repeats from span to span (attribute keys, span names):
+   * encoded once and copied afterwards. Bounded: past 4096 distinct strings, new ones are encoded
+   * every time, so high-cardinality names cannot grow the heap.
+   */
+  repeatedString(value: string): void {
     const cached = this.utf8Cache.get(value);
     if (cached !== undefined) return this.lengthDelimited(cached);
+    const start = this.length;
+    this.string(value);
+    if (this.utf8Cache.size < 4096 && value.length <= 128) {
+      // The bytes after the length prefix, whatever its size.
+      const encodedLength = this.length - start;
+      const bodyStart = this.length - (encodedLength - varintSize(encodedLength));
+      this.utf8Cache.set(value, this.bytes.slice(bodyStart, this.length));
+    }
+  }
+
+  /** Length-prefixed UTF-8 of a string. */
+  string(value: string): void {
     const length = value.length;
     let ascii = true;
     for (let index = 0; index < length; index++) {
@@ -127,8 +143,6 @@ export class ProtobufSink {
     const start = this.length;
     for (let index = 0; index < length; index++) bytes[start + index] = value.charCodeAt(index);
     this.length = start + length;
-    // Keys and names repeat on every span: keep the short ones encoded.
-    if (length <= 64 && this.utf8Cache.size < 4096) this.utf8Cache.set(value, bytes.slice(start, start + length));
   }
 
   /** Hex id (trace or span) as length-prefixed bytes. */
@@ -175,4 +189,11 @@ function hexValue(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
   if (code >= 97 && code <= 102) return code - 87;
   return code - 55;
+}
+
+/** Bytes of the varint length prefix in front of a length-delimited body whose field takes `total` bytes. */
+function varintSize(total: number): number {
+  // total = prefix + body; the prefix is the smallest size consistent with the body length.
+  for (let size = 1; size <= 5; size++) if (total - size < 2 ** (7 * size)) return size;
+  return 5;
 }
