@@ -231,9 +231,9 @@ export function evaluateTargets(results) {
   return targets;
 }
 
-/** Section 7 targets: traced (always_on) and sampled (ratio 0.1) gateways against OTEL_SDK_DISABLED=true. */
+/** Section 8 targets: traced (always_on) and sampled (ratio 0.1) gateways against OTEL_SDK_DISABLED=true. */
 function traceTargets(result) {
-  const area = '7. Traces';
+  const area = '8. Traces';
   const modes = result ? Object.values(result.modes).map((mode) => mode.summary) : [];
   const both = (format) =>
     result
@@ -923,7 +923,7 @@ function renderSpans(results) {
 }
 
 function renderTraces(results) {
-  const out = ['## 7. Traces', ''];
+  const out = ['## 8. Traces', ''];
   const result = results.traces;
   if (!result) return [...out, '_Not run._', ''].join('\n');
   out.push(

@@ -1,4 +1,4 @@
-// Section 7: the price of tracing every request, measured as a user would. Three example-gateway
+// Section 8: the price of tracing every request, measured as a user would. Four example-gateway
 // processes behind one real HTTP upstream (a simulated OpenAI-compatible provider in its own
 // process): off (OTEL_SDK_DISABLED=true), traced (OTEL_TRACES_SAMPLER=always_on, OTLP/HTTP protobuf
 // to a loopback receiver in its own process), ratio (parentbased_traceidratio 0.1, same export) and,
