@@ -4,7 +4,7 @@
 // to a loopback receiver in its own process), ratio (parentbased_traceidratio 0.1, same export) and,
 // for reference, stock (always_on through the SDK's BatchSpanProcessor + OTLPTraceExporter).
 // Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
-// rotating; latency: one open-loop schedule at a fixed rate shared by the three; memory: the traced
+// rotating; latency: one open-loop schedule at a fixed rate shared by the four; memory: the traced
 // gateway saturated for MEMORY_S seconds (off beside it) while its old-space is read from its /metrics.
 import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
