@@ -979,9 +979,37 @@ function renderTraces(results) {
     '',
     `Export: the receiver got ${int(result.export.requests)} requests, ${fixed(result.export.bytes / 1e6, 1)} MB (\`${result.export.contentType}\`); the traced gateway counted ${int(result.export.droppedQueueFull)} spans dropped on a full queue and ${int(result.export.droppedExportFailed)} on failed exports (\`gatewayz_telemetry_spans_dropped_total\`).`,
     '',
-    cpuNote(result, { waits: true }),
-    '',
   );
+  const competitors = result.competitors;
+  out.push('### Same OpenAI-SDK call path: ours, Traceloop, OpenLIT', '');
+  if (competitors?.contenders) {
+    const labels = {
+      none: 'OpenAI SDK, no instrumentation (baseline)',
+      ours: 'ours: `startGenAiSpan`/`endGenAiSpan` around the call, `startTelemetry()` exporting OTLP/HTTP protobuf',
+      traceloop:
+        'Traceloop `@traceloop/instrumentation-openai` 0.27, SDK `BatchSpanProcessor` + `OTLPTraceExporter` (protobuf)',
+      openlit: 'OpenLIT 1.15 `openlit.init()` (its own OTLP/HTTP exporter), metrics off',
+    };
+    out.push(
+      `Each contender in its own process, ${int(competitors.calls)} calls per round (8 in flight) against a local fake OpenAI server, ${int(competitors.rounds)} rotating rounds; every contender exports its spans to a loopback receiver. Added CPU per call = contender − baseline per round (mean, 95 % interval; median beside it).`,
+      '',
+      table(
+        ['Contender', 'CPU µs/call', 'added µs/call', 'added (median)'],
+        Object.entries(competitors.contenders).map(([key, row]) => [
+          labels[key] ?? key,
+          fixed(row.usPerCall, 1),
+          key === 'none' ? '—' : `${fixed(row.addedUs, 1)}${ci(row.addedCi, (value) => fixed(value, 1))}`,
+          key === 'none' ? '—' : fixed(row.addedMedianUs, 1),
+        ]),
+      ),
+      '',
+    );
+  } else
+    out.push(
+      `Not run: ${competitors?.error ?? competitors?.skipped ?? 'no result'}. OpenLIT and Traceloop are not dependencies of this repository (about 110 packages); install \`openlit@1.15.0 @traceloop/instrumentation-openai@0.27.0 openai@4\` in a directory and set \`BENCH_COMPETITORS_DIR\` to it.`,
+      '',
+    );
+  out.push(cpuNote(result, { waits: true }), '');
   return out.join('\n');
 }
 

@@ -7,7 +7,7 @@
 // rotating; latency: one open-loop schedule at a fixed rate shared by the four; memory: the traced
 // gateway saturated for MEMORY_S seconds (off beside it) while its old-space is read from its /metrics.
 import { spawn, spawnSync } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -232,6 +232,100 @@ function sampleValue(text, name, labels = '') {
   return undefined;
 }
 
+// OpenLIT and Traceloop against ours on the same OpenAI-SDK call path. Optional: they are not
+// dependencies of this repository (about 110 packages, 120 MB); BENCH_COMPETITORS_DIR names a
+// directory where `npm install openlit@1.15.0 @traceloop/instrumentation-openai@0.27.0 openai@4`
+// ran. Each contender is its own process making chat-completion calls (8 in flight) against a local
+// fake OpenAI server, its spans exported over OTLP/HTTP to a loopback receiver (both in this
+// process); CPU per call from process.cpuUsage in rotating rounds; added = contender − none, per round.
+const CONTENDER_SOURCE =
+  "const [mode, openaiUrl, receiverBase] = process.argv.slice(1);\n(async () => {\n  let wrap = (call) => call();\n  if (mode === 'traceloop') {\n    const { NodeTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-node');\n    const { OTLPTraceExporter } = require(process.env.BENCH_OTLP_PROTO_EXPORTER);\n    const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: receiverBase + '/v1/traces' }))] });\n    provider.register();\n    const { OpenAIInstrumentation } = require('@traceloop/instrumentation-openai');\n    const instrumentation = new OpenAIInstrumentation();\n    instrumentation.setTracerProvider(provider);\n    instrumentation.manuallyInstrument(require('openai'));\n  } else if (mode === 'openlit') {\n    const openlit = require('openlit').default ?? require('openlit');\n    openlit.init({ otlpEndpoint: receiverBase, instrumentations: { openai: require('openai') }, disableMetrics: true, pricingJson: {}, applicationName: 'bench' });\n  } else if (mode === 'ours') {\n    const { startTelemetry } = await import(process.env.BENCH_TELEMETRY_NODE);\n    const { startGenAiSpan, endGenAiSpan } = await import(process.env.BENCH_TELEMETRY);\n    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = receiverBase + '/v1/traces';\n    const otel = startTelemetry({ env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiverBase + '/v1/traces', OTEL_TRACES_SAMPLER: 'always_on' }, hostMetrics: false, runtimeMetrics: false, logStream: null, contextManager: 'synchronous' });\n    wrap = async (call) => {\n      const span = startGenAiSpan(otel.tracer, { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini', serverAddress: '127.0.0.1', maxTokens: 64 });\n      const response = await call();\n      endGenAiSpan(span, { responseModel: response.model, inputTokens: response.usage.prompt_tokens, outputTokens: response.usage.completion_tokens, finishReasons: response.choices.map((c) => c.finish_reason) });\n      return response;\n    };\n  }\n  const OpenAI = require('openai').default ?? require('openai');\n  const client = new OpenAI({ apiKey: 'sk-bench', baseURL: openaiUrl, maxRetries: 0 });\n  const one = () => wrap(() => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 64 }));\n  process.on('message', async ({ calls }) => {\n    const before = process.cpuUsage();\n    let next = 0;\n    await Promise.all(Array.from({ length: 8 }, async () => { while (next++ < calls) await one(); }));\n    const used = process.cpuUsage(before);\n    process.send({ usPerCall: (used.user + used.system) / calls });\n  });\n  process.send({ ready: true });\n})().catch((error) => { console.error(mode, error); process.exit(1); });\n";
+const COMPETITOR_ROUNDS = pick(10, 1);
+const COMPETITOR_CALLS = pick(2000, 200);
+
+async function compareCompetitors(directory) {
+  const completion = JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model: 'gpt-4o-mini-2024-07-18',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop', logprobs: null }],
+    usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
+  });
+  const openai = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(completion);
+    });
+  });
+  const otlpBytes = {};
+  const sink = createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (chunk) => (bytes += chunk.length));
+    req.on('end', () => {
+      const agent = req.headers['user-agent'] ?? 'unknown';
+      otlpBytes[agent] = (otlpBytes[agent] ?? 0) + bytes;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise((resolve) => openai.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const openaiUrl = `http://127.0.0.1:${openai.address().port}/v1`;
+  const sinkUrl = `http://127.0.0.1:${sink.address().port}`;
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const modes = ['none', 'ours', 'traceloop', 'openlit'];
+  const children = {};
+  try {
+    for (const mode of modes) {
+      const child = spawn(process.execPath, ['-e', CONTENDER_SOURCE, mode, openaiUrl, sinkUrl], {
+        cwd: directory,
+        env: {
+          ...process.env,
+          BENCH_OTLP_PROTO_EXPORTER: `${root}node_modules/@opentelemetry/exporter-trace-otlp-proto`,
+          BENCH_TELEMETRY_NODE: `${root}packages/telemetry-node/dist/index.js`,
+          BENCH_TELEMETRY: `${root}packages/telemetry/dist/index.js`,
+        },
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
+      await new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('exit', (code) => reject(new Error(`competitor ${mode} exited with ${code}`)));
+      });
+      children[mode] = child;
+    }
+    const ask = (mode, calls) =>
+      new Promise((resolve) => {
+        children[mode].once('message', (message) => resolve(message.usPerCall));
+        children[mode].send({ calls });
+      });
+    for (const mode of modes) await ask(mode, Math.min(1000, COMPETITOR_CALLS));
+    const perRound = Object.fromEntries(modes.map((mode) => [mode, []]));
+    for (let round = 0; round < COMPETITOR_ROUNDS; round++)
+      for (let step = 0; step < modes.length; step++) {
+        const mode = modes[(step + round) % modes.length];
+        perRound[mode].push(await ask(mode, COMPETITOR_CALLS));
+      }
+    const contenders = {};
+    for (const mode of modes) {
+      const added = perRound[mode].map((value, index) => value - perRound.none[index]);
+      const { mean, low, high } = interval(added);
+      contenders[mode] = {
+        usPerCall: summarize(perRound[mode]).mean,
+        addedUs: mean,
+        addedCi: [low, high],
+        addedMedianUs: summarize(added).p50,
+      };
+    }
+    return { rounds: COMPETITOR_ROUNDS, calls: COMPETITOR_CALLS, contenders, otlpBytes };
+  } finally {
+    for (const child of Object.values(children)) child.kill();
+    openai.close();
+    sink.close();
+  }
+}
+
 const receiver = await startHelper('OTLP receiver', RECEIVER);
 const upstream = await startHelper('upstream', UPSTREAM);
 const upstreamEnv = { UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_MODELS: 'gpt-4o-mini' };
@@ -361,6 +455,11 @@ try {
       sampleValue(metricsText, 'gatewayz_telemetry_spans_dropped_total', 'reason="export_failed"') ?? 0,
   };
   result.rssAfterMb = Object.fromEntries(gateways.map((gateway) => [gateway.name, rssMb(gateway.child.pid)]));
+  for (const gateway of gateways) gateway.child.kill('SIGTERM');
+  const competitorsDirectory = process.env.BENCH_COMPETITORS_DIR;
+  result.competitors = competitorsDirectory
+    ? await compareCompetitors(competitorsDirectory).catch((error) => ({ error: String(error) }))
+    : { skipped: 'BENCH_COMPETITORS_DIR not set' };
 } finally {
   for (const gateway of gateways) gateway.child.kill('SIGTERM');
   receiver.child.kill();
