@@ -71,6 +71,7 @@ const SECTIONS = [
   { id: 'cluster-scrape-2', script: 'cluster-primary.mjs', args: ['2'], flags: [], timeoutS: 180 },
   { id: 'cluster-scrape-4', script: 'cluster-primary.mjs', args: ['4'], flags: [], timeoutS: 240 },
   { id: 'gateway', script: 'gateway.mjs', flags: [], timeoutS: 1200 },
+  { id: 'traces', script: 'traces.mjs', flags: [], timeoutS: 600 },
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

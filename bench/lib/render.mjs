@@ -201,7 +201,79 @@ export function evaluateTargets(results) {
     met: spans ? spans.flatMet : undefined,
   });
   targets.push(...otlpClusterTargets(results));
+  targets.push(...traceTargets(results.traces));
   return targets;
+}
+
+/** Section 8 targets: traced (always_on) and sampled (ratio 0.1) gateways against OTEL_SDK_DISABLED=true. */
+function traceTargets(result) {
+  const area = '8. Traces';
+  const modes = result ? Object.values(result.modes).map((mode) => mode.summary) : [];
+  const both = (format) =>
+    result
+      ? `${format(result.modes.nonStreaming.summary)} non-streaming, ${format(result.modes.streaming.summary)} streaming`
+      : 'not run';
+  // Per mode: met / not met only when the whole 95 % interval is on one side, otherwise
+  // inconclusive (as the gateway section judges); over both modes the worst verdict wins.
+  const judge = (check) => {
+    if (!result) return undefined;
+    const verdicts = modes.map(check);
+    return verdicts.includes(false) ? false : verdicts.includes('inconclusive') ? 'inconclusive' : true;
+  };
+  const atLeast = ([low, high], target) => (low >= target ? true : high < target ? false : 'inconclusive');
+  const atMost = ([low, high], target) => (high <= target ? true : low > target ? false : 'inconclusive');
+  const when = (met) => (result ? met : undefined);
+  return [
+    {
+      id: 'traces-throughput',
+      area,
+      target: 'always_on, OTLP/HTTP protobuf: req/s ≥ 0.90× of `OTEL_SDK_DISABLED=true`',
+      measured: both((summary) => `${times(summary.traced.throughputRatio)}${ci(summary.traced.throughputCi, times)}`),
+      met: judge((summary) => atLeast(summary.traced.throughputCi, 0.9)),
+    },
+    {
+      id: 'traces-cpu',
+      area,
+      target: 'always_on: added gateway CPU ≤ 35 µs per request',
+      measured: both(
+        (summary) =>
+          `+${fixed(summary.traced.addedCpuUs, 1)} µs${ci(summary.traced.addedCpuCi, (value) => fixed(value, 1))}`,
+      ),
+      met: judge((summary) => atMost(summary.traced.addedCpuCi, 35)),
+    },
+    {
+      id: 'traces-p99',
+      area,
+      target: 'always_on: p99 at a fixed offered load ≤ +1 ms',
+      measured: both((summary) => `${signedMs(summary.traced.p99DeltaMs)}${ci(summary.traced.p99DeltaCi, signedMs)}`),
+      met: judge((summary) => atMost(summary.traced.p99DeltaCi, 1)),
+    },
+    {
+      id: 'traces-ratio',
+      area,
+      target: '`parentbased_traceidratio` 0.1: req/s ≥ 0.97×',
+      measured: both((summary) => `${times(summary.ratio.throughputRatio)}${ci(summary.ratio.throughputCi, times)}`),
+      met: judge((summary) => atLeast(summary.ratio.throughputCi, 0.97)),
+    },
+    {
+      id: 'traces-heap',
+      area,
+      target: `Old-space flat over a ${result ? fixed(result.memoryS, 0) : '120'} s saturated traced run (floor of the last third ≤ 1.10× the first third's)`,
+      measured: result
+        ? `${fixed(result.memory.earlyOldSpaceMb, 1)} → ${fixed(result.memory.lateOldSpaceMb, 1)} MB (${times(result.memory.growth)})`
+        : 'not run',
+      met: when(result?.memory.growth <= 1.1),
+    },
+    {
+      id: 'traces-rss',
+      area,
+      target: 'Traced gateway RSS after the benchmark ≤ 100 MB',
+      measured: result
+        ? `${fixed(result.rssAfterMb.traced, 0)} MB (telemetry off: ${fixed(result.rssAfterMb.off, 0)} MB)`
+        : 'not run',
+      met: when(result?.rssAfterMb.traced <= 100),
+    },
+  ];
 }
 
 export function targetSummary({ results, failures }) {
@@ -824,6 +896,97 @@ function renderSpans(results) {
   return out.join('\n');
 }
 
+function renderTraces(results) {
+  const out = ['## 8. Traces', ''];
+  const result = results.traces;
+  if (!result) return [...out, '_Not run._', ''].join('\n');
+  out.push(
+    'Three `node examples/gateway/dist/main.js` processes (`TELEMETRY_CONTEXT_MANAGER=synchronous`) behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (`UPSTREAM_BASE_URL`, no latency, no errors): ' +
+      `**off** with \`OTEL_SDK_DISABLED=true\`; **traced** with \`OTEL_TRACES_SAMPLER=always_on\` and \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\` (protocol \`http/protobuf\`) pointing at a loopback OTLP/HTTP receiver in its own process, so every request exports its server and GenAI client spans through \`EncodingBatchSpanProcessor\` (each span encoded to OTLP protobuf as it ends, byte-identical to the SDK serializer) and the SDK's OTLP/HTTP transport; **ratio** as traced with \`parentbased_traceidratio\` 0.1; **stock** (reference, the path before this change) as traced with \`GATEWAYZ_SPAN_PROCESSOR=batch\`: the SDK's \`BatchSpanProcessor\` + \`OTLPTraceExporter\`, as \`NodeSDK\` builds them. ` +
+      `Throughput and CPU: ${int(result.rounds)} rounds; in each, the four gateways in turn (rotating order) get a ${result.roundS} s slot of saturating load (autocannon, ${result.connections} connections) while the others idle. Ratios are geometric means of the per-round ratios, added CPU the mean of the per-round differences of user+system CPU per request (\`/proc/<pid>/stat\`, all threads), both with 95 % intervals. ` +
+      `Latency: ${int(result.latencyRounds)} rounds of ${result.latencyRoundS} s of open-loop load at ${pct(result.rateShare)} of off's median saturated req/s per gateway from one schedule; p99 over all requests, traced − off, 95 % interval from a paired bootstrap over rounds. ` +
+      `Memory: the traced gateway saturated for ${fixed(result.memoryS, 0)} s (the off gateway saturated beside it, so their RSS afterwards compares), \`v8js_memory_heap_used{old_space}\` read from its own /metrics every few seconds (old-space saw-tooths between mark-compacts: the verdict compares the floor of the first and last thirds); RSS from \`/proc\` after the whole section.`,
+    '',
+  );
+  for (const [mode, title] of [
+    ['nonStreaming', 'Non-streaming `POST /v1/chat/completions`'],
+    ['streaming', 'Streaming (`stream: true`, SSE)'],
+  ]) {
+    const { summary, rate } = result.modes[mode];
+    out.push(
+      `### ${title}`,
+      '',
+      table(
+        [
+          'Gateway',
+          'req/s (mean)',
+          'CPU µs/req',
+          `p99 ms at ${int(rate)} req/s`,
+          '× off req/s',
+          'added CPU µs/req',
+          'p99 − off',
+        ],
+        [
+          ['off (`OTEL_SDK_DISABLED=true`)', 'off'],
+          ['traced (always_on)', 'traced'],
+          ['ratio 0.1', 'ratio'],
+          ['stock: always_on, SDK `BatchSpanProcessor` + `OTLPTraceExporter` (before; info)', 'stock'],
+        ].map(([label, key]) => {
+          const row = summary[key];
+          return [
+            label,
+            int(row.requestsPerSec),
+            fixed(row.cpuUsPerRequest, 1),
+            fixed(row.pooledP99Ms, 2),
+            key === 'off' ? '1.00×' : `${times(row.throughputRatio)}${ci(row.throughputCi, times)}`,
+            key === 'off' ? '—' : `${fixed(row.addedCpuUs, 1)}${ci(row.addedCpuCi, (value) => fixed(value, 1))}`,
+            key === 'off' ? '—' : `${signedMs(row.p99DeltaMs)}${ci(row.p99DeltaCi, signedMs)}`,
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+  const { memory } = result;
+  out.push(
+    `Memory (traced, ${int(memory.requests)} requests in ${fixed(result.memoryS, 0)} s): old-space ${memory.samples.map((sample) => fixed(sample.oldSpaceMb, 1)).join(', ')} MB; RSS ${memory.samples.map((sample) => fixed(sample.rssMb, 0)).join(', ')} MB. RSS after the section: off ${fixed(result.rssAfterMb.off, 0)} MB, traced ${fixed(result.rssAfterMb.traced, 0)} MB, ratio ${fixed(result.rssAfterMb.ratio, 0)} MB.`,
+    '',
+    `Export: the receiver got ${int(result.export.requests)} requests, ${fixed(result.export.bytes / 1e6, 1)} MB (\`${result.export.contentType}\`); the traced gateway counted ${int(result.export.droppedQueueFull)} spans dropped on a full queue and ${int(result.export.droppedExportFailed)} on failed exports (\`gatewayz_telemetry_spans_dropped_total\`).`,
+    '',
+  );
+  const competitors = result.competitors;
+  out.push('### Same OpenAI-SDK call path: ours, Traceloop, OpenLIT', '');
+  if (competitors?.contenders) {
+    const labels = {
+      none: 'OpenAI SDK, no instrumentation (baseline)',
+      ours: 'ours: `startGenAiSpan`/`endGenAiSpan` around the call, `startTelemetry()` exporting OTLP/HTTP protobuf',
+      traceloop:
+        'Traceloop `@traceloop/instrumentation-openai` 0.27, SDK `BatchSpanProcessor` + `OTLPTraceExporter` (protobuf)',
+      openlit: 'OpenLIT 1.15 `openlit.init()` (its own OTLP/HTTP exporter), metrics off',
+    };
+    out.push(
+      `Each contender in its own process, ${int(competitors.calls)} calls per round (8 in flight) against a local fake OpenAI server, ${int(competitors.rounds)} rotating rounds; every contender exports its spans to a loopback receiver. Added CPU per call = contender − baseline per round (mean, 95 % interval; median beside it).`,
+      '',
+      table(
+        ['Contender', 'CPU µs/call', 'added µs/call', 'added (median)'],
+        Object.entries(competitors.contenders).map(([key, row]) => [
+          labels[key] ?? key,
+          fixed(row.usPerCall, 1),
+          key === 'none' ? '—' : `${fixed(row.addedUs, 1)}${ci(row.addedCi, (value) => fixed(value, 1))}`,
+          key === 'none' ? '—' : fixed(row.addedMedianUs, 1),
+        ]),
+      ),
+      '',
+    );
+  } else
+    out.push(
+      `Not run: ${competitors?.error ?? competitors?.skipped ?? 'no result'}. OpenLIT and Traceloop are not dependencies of this repository (about 110 packages); install \`openlit@1.15.0 @traceloop/instrumentation-openai@0.27.0 openai@4\` in a directory and set \`BENCH_COMPETITORS_DIR\` to it.`,
+      '',
+    );
+  out.push(cpuNote(result, { waits: true }), '');
+  return out.join('\n');
+}
+
 function renderProbes(results) {
   const probes = results.probes;
   if (!probes) return '';
@@ -1235,6 +1398,7 @@ export function renderReport({ machine, results, failures, short, partial }) {
   out.push(renderModelHealthDatabase(results));
   out.push(renderSpans(results));
   out.push(renderOtlpCluster(results));
+  out.push(renderTraces(results));
   out.push(renderProposals(results, targets));
   out.push(renderFindings(results));
   out.push(renderProbes(results));

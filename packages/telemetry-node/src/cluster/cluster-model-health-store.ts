@@ -61,7 +61,7 @@ export class ClusterModelHealthStore implements ModelHealthStore {
 
   /** Listen on the worker's IPC channel; every call then goes to the primary's store. */
   constructor(options: ClusterModelHealthStoreOptions = {}) {
-    this.requests = new ClusterRequests(options.channel ?? process, options.timeoutMs ?? 10_000);
+    this.requests = new ClusterRequests(options.channel ?? process, options.timeoutMs ?? 10_000, 'store-result');
   }
 
   private async call<T>(method: StoreMethod, ...args: unknown[]): Promise<T> {

@@ -29,6 +29,8 @@ export interface ClusterChannel {
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
+let nextRequestId = 1;
+
 /** A pending request to the primary, keyed by id. */
 interface Pending<T> {
   resolve(value: T): void;
@@ -41,11 +43,11 @@ interface Pending<T> {
  * rejected after `timeoutMs`. Shared by the metrics source and the model-health store proxy.
  */
 export class ClusterRequests {
-  private nextId = 1;
   private readonly pending = new Map<number, Pending<ClusterMessage>>();
   private readonly listener = (received: unknown): void => {
     if (!isClusterMessage(received) || !('id' in received)) return;
-    if (received.type !== 'collect-result' && received.type !== 'store-result') return;
+    // Several channels share the process's IPC: take only this one's replies.
+    if (received.type !== this.replyType) return;
     const waiting = this.pending.get(received.id);
     if (waiting === undefined) return;
     this.pending.delete(received.id);
@@ -56,6 +58,7 @@ export class ClusterRequests {
   constructor(
     private readonly channel: ClusterChannel,
     private readonly timeoutMs: number,
+    private readonly replyType: 'collect-result' | 'store-result',
   ) {
     if (typeof channel.send !== 'function')
       throw new Error('cluster mode needs an IPC channel: start this process as a node:cluster worker');
@@ -64,7 +67,8 @@ export class ClusterRequests {
 
   /** Send `body` (with a fresh id) and resolve with the primary's reply. */
   request(body: (id: number) => ClusterMessage, what: string): Promise<ClusterMessage> {
-    const id = this.nextId++;
+    // Ids are unique in the process, not per channel, so no reply can be taken for another's.
+    const id = nextRequestId++;
     return new Promise<ClusterMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -126,7 +130,7 @@ export function createClusterMetricsSource(
   options: ClusterMetricsSourceOptions = {},
 ): MetricsSource & { stop(): void } {
   const channel: ClusterChannel = options.channel ?? process;
-  const requests = new ClusterRequests(channel, options.timeoutMs ?? 10_000);
+  const requests = new ClusterRequests(channel, options.timeoutMs ?? 10_000, 'collect-result');
   const onPrimaryMessage = (received: unknown): void => {
     if (!isClusterMessage(received)) return;
     if (received.type === 'hello-ack') {

@@ -5,6 +5,7 @@
  * context manager for applications that carry their `Context` themselves.
  *
  * - `start-telemetry.ts`: `startTelemetry()` and its options
+ * - `metric-readers.ts`: the readers for the configured exporters (Prometheus, OTLP, console)
  * - `telemetry-metric-producer.ts`: `createTelemetryMetricProducer()`
  * - `synchronous-context-manager.ts`: `SynchronousContextManager`
  */

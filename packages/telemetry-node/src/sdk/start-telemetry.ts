@@ -2,13 +2,11 @@ import { context, diag, metrics, trace, type ContextManager, type Tracer } from 
 import { logs } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { HostMetrics } from '@opentelemetry/host-metrics';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   GatewayTelemetry,
   PACKAGE_VERSION,
@@ -21,15 +19,13 @@ import { BoundedLogRecordProcessor } from '../logs/bounded-log-record-processor.
 import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import { toNodeListener } from '../http/node-adapter.js';
-import { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
-import type { ExemplarDataPoint } from '../exposition/exemplar-data-point.js';
 import { SynchronousContextManager } from './synchronous-context-manager.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { resolveMetricsExport, type MetricsExportOptions } from '../otlp-metrics/metrics-export-config.js';
-import { createOtlpMetricsReader } from '../otlp-metrics/otlp-metrics-reader.js';
+import { createMetricReaders } from './metric-readers.js';
 import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
 import { randomUUID } from 'node:crypto';
+import { createSpanProcessorsFromEnv } from '../tracing/index.js';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -60,7 +56,12 @@ export interface StartTelemetryOptions {
    * Trace export. Default: OTLP/HTTP when any of `OTEL_EXPORTER_OTLP_ENDPOINT`,
    * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_TRACES_EXPORTER` is set (the standard variables
    * configure it), otherwise none. Pass an exporter or span processors to choose explicitly, or
-   * `false` to turn tracing off.
+   * `false` to turn tracing off. The default for OTLP/HTTP protobuf encodes each sampled span as it
+   * ends and batches only the bytes (`OTEL_BSP_*` apply; same request bytes as the SDK's exporter,
+   * a fraction of the CPU and no span objects waiting in the heap); `GATEWAYZ_SPAN_PROCESSOR=batch`
+   * selects the SDK's `BatchSpanProcessor` + `OTLPTraceExporter` instead. With the default or an
+   * `exporter`, sampled spans dropped (queue beyond `OTEL_BSP_MAX_QUEUE_SIZE`) or not exported are
+   * counted in `gatewayz_telemetry_spans_dropped_total{reason}`.
    */
   traces?: false | { exporter: SpanExporter } | { spanProcessors: SpanProcessor[] };
   /**
@@ -267,48 +268,23 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     };
   }
 
-  // Each reader has its own producer over the same series: reading never changes them, so both
-  // paths carry the same values and nothing is counted twice.
-  const exporter = metricsExport.prometheus
-    ? new PrometheusExporter({
-        preventServerStart: true,
-        withoutScopeInfo: !options.withScopeInfo,
-        metricProducers: [createTelemetryMetricProducer(telemetry)],
-      })
-    : undefined;
-  const metricReaders: MetricReader[] = exporter !== undefined ? [exporter] : [];
-  if (metricsExport.otlp !== undefined) {
-    metricReaders.push(
-      createOtlpMetricsReader(
-        metricsExport.otlp,
-        createTelemetryMetricProducer(telemetry),
-        (reason) => telemetry.add('telemetryExportFailures', 1, { signal: 'metrics', reason }),
-        (point) => (point as ExemplarDataPoint).exemplars?.slots.filter((slot) => slot !== undefined),
-      ),
-    );
-  }
-  if (metricsExport.console) {
-    metricReaders.push(
-      new PeriodicExportingMetricReader({
-        exporter: new ConsoleMetricExporter(),
-        metricProducers: [createTelemetryMetricProducer(telemetry)],
-      }),
-    );
-  }
-  if (metricsExport.unsupportedVariables.length > 0) {
-    diag.warn(
-      `@gatewayz/telemetry-node: ${metricsExport.unsupportedVariables.join(', ')} ${
-        metricsExport.unsupportedVariables.length === 1 ? 'is' : 'are'
-      } set but not supported for the OTLP metrics push; ignoring`,
-    );
-  }
+  const { exporter, readers: metricReaders } = createMetricReaders(
+    telemetry,
+    metricsExport,
+    options.withScopeInfo ?? false,
+  );
+  const countDroppedSpans = (reason: 'queue_full' | 'export_failed', count: number): void =>
+    telemetry.add('telemetrySpansDropped', count, { reason });
   let spanProcessors: SpanProcessor[] | undefined;
   const traces = options.traces;
   if (traces === false) spanProcessors = [];
-  else if (traces !== undefined && 'exporter' in traces) spanProcessors = [new BatchSpanProcessor(traces.exporter)];
+  else if (traces !== undefined && 'exporter' in traces)
+    spanProcessors = createSpanProcessorsFromEnv({ env, exporter: traces.exporter, onDrop: countDroppedSpans });
   else if (traces !== undefined) spanProcessors = traces.spanProcessors;
   else if (!OTLP_TRACE_VARIABLES.some((name) => (env[name] ?? '') !== '')) spanProcessors = [];
-  // else: undefined lets NodeSDK build the OTLP exporter from the standard variables.
+  // The OTLP/HTTP exporter of the standard variables behind a stock batch processor whose drops are
+  // counted; undefined (another exporter, or gRPC) lets NodeSDK build it from the variables.
+  else spanProcessors = createSpanProcessorsFromEnv({ env, onDrop: countDroppedSpans });
 
   let logProcessor: BoundedLogRecordProcessor | undefined;
   const logOptions = options.logs;

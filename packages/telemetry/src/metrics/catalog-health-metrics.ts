@@ -179,6 +179,16 @@ export const HEALTH_AND_SELF_METRICS = {
     },
     categories: ['system'],
   }),
+  telemetrySpansDropped: define({
+    name: 'telemetry_spans_dropped',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description: 'Sampled spans not exported over OTLP, by reason (queue_full, export_failed)',
+    labels: ['reason'],
+    labelValues: { reason: ['queue_full', 'export_failed'] },
+    categories: ['system'],
+  }),
   telemetryLabelOverflow: define({
     name: 'telemetry_label_overflow',
     prefixed: true,

@@ -1,0 +1,479 @@
+// Section 8: the price of tracing every request, measured as a user would. Four example-gateway
+// processes behind one real HTTP upstream (a simulated OpenAI-compatible provider in its own
+// process): off (OTEL_SDK_DISABLED=true), traced (OTEL_TRACES_SAMPLER=always_on, OTLP/HTTP protobuf
+// to a loopback receiver in its own process), ratio (parentbased_traceidratio 0.1, same export) and,
+// for reference, stock (always_on through the SDK's BatchSpanProcessor + OTLPTraceExporter).
+// Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
+// rotating; latency: one open-loop schedule at a fixed rate shared by the four; memory: the traced
+// gateway saturated for MEMORY_S seconds (off beside it) while its old-space is read from its /metrics.
+import { spawn, spawnSync } from 'node:child_process';
+import { Agent, createServer, request } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
+
+const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
+const MAIN = `${GATEWAY_DIST}main.js`;
+if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
+
+const ROUNDS = pick(30, 1);
+const ROUND_S = 1;
+const LATENCY_ROUNDS = pick(8, 1);
+const LATENCY_ROUND_S = pick(4, 1);
+const RATE_SHARE = 0.05;
+const WARMUP_S = pick(3, 1);
+const MEMORY_S = pick(120, 3);
+const MEMORY_SAMPLE_S = pick(5, 1);
+const CONNECTIONS = 10;
+const BOOTSTRAP = 2000;
+const KEYS = ['off', 'traced', 'ratio', 'stock'];
+const MODES = {
+  nonStreaming: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }] },
+  streaming: {
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Say hello to the benchmark.' }],
+    stream: true,
+  },
+};
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** user + system CPU seconds of a process, all threads (Linux /proc). */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+function rssMb(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A child process running `code` (ES module); resolves with the first message it sends. */
+function startHelper(name, code) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve({ child, ...message }));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+}
+
+// OTLP/HTTP receiver: accepts any body, answers an empty ExportTraceServiceResponse, counts bytes.
+const RECEIVER = `
+import { createServer } from 'node:http';
+let bytes = 0, requests = 0, contentType = '';
+const server = createServer((req, res) => {
+  contentType = req.headers['content-type'] ?? '';
+  req.on('data', (chunk) => { bytes += chunk.length; });
+  req.on('end', () => { requests++; res.writeHead(200, { 'content-type': 'application/x-protobuf' }); res.end(); });
+});
+server.listen(0, '127.0.0.1', () => process.send({ url: 'http://127.0.0.1:' + server.address().port + '/v1/traces' }));
+process.on('message', () => process.send({ bytes, requests, contentType }));
+`;
+const UPSTREAM = `
+import { startSimulatedProvider } from ${JSON.stringify(`${GATEWAY_DIST}index.js`)};
+const provider = await startSimulatedProvider({ name: 'upstream', models: ['gpt-4o-mini'], latencyMs: 0, errorRate: 0, chunkDelayMs: 0 });
+process.send({ baseUrl: provider.baseUrl });
+`;
+
+function startGateway(name, extraEnv) {
+  const env = { ...process.env };
+  for (const key of Object.keys(env))
+    if (key.startsWith('OTEL_') || key.startsWith('UPSTREAM_') || key === 'METRICS_TOKEN') delete env[key];
+  Object.assign(env, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DEMO_TRAFFIC_RPS: '0',
+    NODE_ENV: 'production',
+    TELEMETRY_CONTEXT_MANAGER: 'synchronous',
+    ...extraEnv,
+  });
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: not listening within 20 s: ${stderr}`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'gateway listening') {
+          clearTimeout(timer);
+          resolve({ name, child, url: entry.url });
+        }
+      } catch {
+        // not a JSON log line
+      }
+    });
+  });
+}
+
+async function saturate(gateway, body, durationS) {
+  const instance = autocannon({
+    url: `${gateway.url}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    connections: CONNECTIONS,
+    duration: durationS,
+  });
+  const cpuBefore = cpuSeconds(gateway.child.pid);
+  const result = await instance;
+  const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
+  return {
+    requestsPerSec: result.requests.average,
+    total: result.requests.total,
+    failures: result.non2xx + result.errors + result.timeouts,
+    cpuUsPerRequest: (cpuUsed * 1e6) / Math.max(1, result.requests.total),
+  };
+}
+
+/** Open-loop load at `rate` per gateway from one schedule (request k to gateway k mod n). */
+async function paced(gateways, body, durationS, rate) {
+  const payload = JSON.stringify(body);
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+  const targets = gateways.map((gateway) => ({
+    url: new URL(`${gateway.url}/v1/chat/completions`),
+    agent: new Agent({ keepAlive: true, maxSockets: 64 }),
+    latencies: [],
+    failures: 0,
+  }));
+  const perGateway = Math.max(1, Math.round(durationS * rate));
+  const intervalMs = 1000 / (rate * targets.length);
+  const startedAt = performance.now();
+  const pending = [];
+  for (let index = 0; index < perGateway * targets.length; index++) {
+    const scheduledAt = startedAt + index * intervalMs;
+    const wait = scheduledAt - performance.now();
+    if (wait > 1) await sleep(wait);
+    const target = targets[index % targets.length];
+    pending.push(
+      new Promise((resolve) => {
+        const outgoing = request(target.url, { method: 'POST', agent: target.agent, headers }, (response) => {
+          response.resume();
+          response.once('end', () => {
+            if (response.statusCode >= 200 && response.statusCode < 300)
+              target.latencies.push(performance.now() - scheduledAt);
+            else target.failures++;
+            resolve();
+          });
+        });
+        outgoing.once('error', () => {
+          target.failures++;
+          resolve();
+        });
+        outgoing.end(payload);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  return targets.map((target) => {
+    target.agent.destroy();
+    return { latencies: Float64Array.from(target.latencies), failures: target.failures };
+  });
+}
+
+function interval(values) {
+  const n = values.length;
+  const mean = values.reduce((sum, value) => sum + value, 0) / n;
+  if (n < 2) return { mean, low: -Infinity, high: Infinity };
+  const sd = Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
+  const half = (t975(n - 1) * sd) / Math.sqrt(n);
+  return { mean, low: mean - half, high: mean + half };
+}
+function ratioPerRound(rounds, key, field) {
+  const { mean, low, high } = interval(rounds.map((round) => Math.log(round[key][field] / round.off[field])));
+  return { estimate: Math.exp(mean), ci: [Math.exp(low), Math.exp(high)] };
+}
+function deltaPerRound(rounds, key, field) {
+  const { mean, low, high } = interval(rounds.map((round) => round[key][field] - round.off[field]));
+  return { estimate: mean, ci: [low, high] };
+}
+function pooledP99(rounds, key, picks) {
+  const all = Float64Array.from(picks.flatMap((index) => Array.from(rounds[index][key].latencies))).sort();
+  return all[Math.min(all.length - 1, Math.floor(all.length * 0.99))];
+}
+function pooledP99Delta(rounds, key) {
+  const every = rounds.map((_, index) => index);
+  const estimate = pooledP99(rounds, key, every) - pooledP99(rounds, 'off', every);
+  if (rounds.length < 2) return { estimate, ci: [-Infinity, Infinity] };
+  const random = seededRandom(20261203);
+  const deltas = new Float64Array(BOOTSTRAP);
+  for (let sample = 0; sample < BOOTSTRAP; sample++) {
+    const picks = every.map(() => Math.floor(random() * rounds.length));
+    deltas[sample] = pooledP99(rounds, key, picks) - pooledP99(rounds, 'off', picks);
+  }
+  deltas.sort();
+  return { estimate, ci: [deltas[Math.floor(0.025 * BOOTSTRAP)], deltas[Math.ceil(0.975 * BOOTSTRAP) - 1]] };
+}
+
+/** Text of a gateway's /metrics (telemetry-on gateways only). */
+async function scrape(gateway) {
+  const response = await fetch(`${gateway.url}/metrics`);
+  return response.ok ? response.text() : '';
+}
+function sampleValue(text, name, labels = '') {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (labels === '' ? rest.startsWith(' ') || rest.startsWith('{') : rest.includes(labels))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+// OpenLIT and Traceloop against ours on the same OpenAI-SDK call path. Optional: they are not
+// dependencies of this repository (about 110 packages, 120 MB); BENCH_COMPETITORS_DIR names a
+// directory where `npm install openlit@1.15.0 @traceloop/instrumentation-openai@0.27.0 openai@4`
+// ran. Each contender is its own process making chat-completion calls (8 in flight) against a local
+// fake OpenAI server, its spans exported over OTLP/HTTP to a loopback receiver (both in this
+// process); CPU per call from process.cpuUsage in rotating rounds; added = contender − none, per round.
+const CONTENDER_SOURCE =
+  "const [mode, openaiUrl, receiverBase] = process.argv.slice(1);\n(async () => {\n  let wrap = (call) => call();\n  if (mode === 'traceloop') {\n    const { NodeTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-node');\n    const { OTLPTraceExporter } = require(process.env.BENCH_OTLP_PROTO_EXPORTER);\n    const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: receiverBase + '/v1/traces' }))] });\n    provider.register();\n    const { OpenAIInstrumentation } = require('@traceloop/instrumentation-openai');\n    const instrumentation = new OpenAIInstrumentation();\n    instrumentation.setTracerProvider(provider);\n    instrumentation.manuallyInstrument(require('openai'));\n  } else if (mode === 'openlit') {\n    const openlit = require('openlit').default ?? require('openlit');\n    openlit.init({ otlpEndpoint: receiverBase, instrumentations: { openai: require('openai') }, disableMetrics: true, pricingJson: {}, applicationName: 'bench' });\n  } else if (mode === 'ours') {\n    const { startTelemetry } = await import(process.env.BENCH_TELEMETRY_NODE);\n    const { startGenAiSpan, endGenAiSpan } = await import(process.env.BENCH_TELEMETRY);\n    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = receiverBase + '/v1/traces';\n    const otel = startTelemetry({ env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiverBase + '/v1/traces', OTEL_TRACES_SAMPLER: 'always_on' }, hostMetrics: false, runtimeMetrics: false, logStream: null, contextManager: 'synchronous' });\n    wrap = async (call) => {\n      const span = startGenAiSpan(otel.tracer, { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini', serverAddress: '127.0.0.1', maxTokens: 64 });\n      const response = await call();\n      endGenAiSpan(span, { responseModel: response.model, inputTokens: response.usage.prompt_tokens, outputTokens: response.usage.completion_tokens, finishReasons: response.choices.map((c) => c.finish_reason) });\n      return response;\n    };\n  }\n  const OpenAI = require('openai').default ?? require('openai');\n  const client = new OpenAI({ apiKey: 'sk-bench', baseURL: openaiUrl, maxRetries: 0 });\n  const one = () => wrap(() => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 64 }));\n  process.on('message', async ({ calls }) => {\n    const before = process.cpuUsage();\n    let next = 0;\n    await Promise.all(Array.from({ length: 8 }, async () => { while (next++ < calls) await one(); }));\n    const used = process.cpuUsage(before);\n    process.send({ usPerCall: (used.user + used.system) / calls });\n  });\n  process.send({ ready: true });\n})().catch((error) => { console.error(mode, error); process.exit(1); });\n";
+const COMPETITOR_ROUNDS = pick(10, 1);
+const COMPETITOR_CALLS = pick(2000, 200);
+
+async function compareCompetitors(directory) {
+  const completion = JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model: 'gpt-4o-mini-2024-07-18',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop', logprobs: null }],
+    usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
+  });
+  const openai = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(completion);
+    });
+  });
+  const otlpBytes = {};
+  const sink = createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (chunk) => (bytes += chunk.length));
+    req.on('end', () => {
+      const agent = req.headers['user-agent'] ?? 'unknown';
+      otlpBytes[agent] = (otlpBytes[agent] ?? 0) + bytes;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise((resolve) => openai.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const openaiUrl = `http://127.0.0.1:${openai.address().port}/v1`;
+  const sinkUrl = `http://127.0.0.1:${sink.address().port}`;
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const modes = ['none', 'ours', 'traceloop', 'openlit'];
+  const children = {};
+  try {
+    for (const mode of modes) {
+      const child = spawn(process.execPath, ['-e', CONTENDER_SOURCE, mode, openaiUrl, sinkUrl], {
+        cwd: directory,
+        env: {
+          ...process.env,
+          BENCH_OTLP_PROTO_EXPORTER: `${root}node_modules/@opentelemetry/exporter-trace-otlp-proto`,
+          BENCH_TELEMETRY_NODE: `${root}packages/telemetry-node/dist/index.js`,
+          BENCH_TELEMETRY: `${root}packages/telemetry/dist/index.js`,
+        },
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
+      await new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('exit', (code) => reject(new Error(`competitor ${mode} exited with ${code}`)));
+      });
+      children[mode] = child;
+    }
+    const ask = (mode, calls) =>
+      new Promise((resolve) => {
+        children[mode].once('message', (message) => resolve(message.usPerCall));
+        children[mode].send({ calls });
+      });
+    for (const mode of modes) await ask(mode, Math.min(1000, COMPETITOR_CALLS));
+    const perRound = Object.fromEntries(modes.map((mode) => [mode, []]));
+    for (let round = 0; round < COMPETITOR_ROUNDS; round++)
+      for (let step = 0; step < modes.length; step++) {
+        const mode = modes[(step + round) % modes.length];
+        perRound[mode].push(await ask(mode, COMPETITOR_CALLS));
+      }
+    const contenders = {};
+    for (const mode of modes) {
+      const added = perRound[mode].map((value, index) => value - perRound.none[index]);
+      const { mean, low, high } = interval(added);
+      contenders[mode] = {
+        usPerCall: summarize(perRound[mode]).mean,
+        addedUs: mean,
+        addedCi: [low, high],
+        addedMedianUs: summarize(added).p50,
+      };
+    }
+    return { rounds: COMPETITOR_ROUNDS, calls: COMPETITOR_CALLS, contenders, otlpBytes };
+  } finally {
+    for (const child of Object.values(children)) child.kill();
+    openai.close();
+    sink.close();
+  }
+}
+
+const receiver = await startHelper('OTLP receiver', RECEIVER);
+const upstream = await startHelper('upstream', UPSTREAM);
+const upstreamEnv = { UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_MODELS: 'gpt-4o-mini' };
+const exportEnv = {
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+};
+const gateways = [
+  await startGateway('off', { ...upstreamEnv, OTEL_SDK_DISABLED: 'true' }),
+  await startGateway('traced', { ...upstreamEnv, ...exportEnv, OTEL_TRACES_SAMPLER: 'always_on' }),
+  await startGateway('ratio', {
+    ...upstreamEnv,
+    ...exportEnv,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
+  }),
+  // Before: the SDK's BatchSpanProcessor + OTLPTraceExporter (what NodeSDK builds), for reference.
+  await startGateway('stock', {
+    ...upstreamEnv,
+    ...exportEnv,
+    OTEL_TRACES_SAMPLER: 'always_on',
+    GATEWAYZ_SPAN_PROCESSOR: 'batch',
+  }),
+];
+const byKey = (runs) => Object.fromEntries(KEYS.map((key, index) => [key, runs[index]]));
+const result = {
+  rounds: ROUNDS,
+  roundS: ROUND_S,
+  latencyRounds: LATENCY_ROUNDS,
+  latencyRoundS: LATENCY_ROUND_S,
+  rateShare: RATE_SHARE,
+  memoryS: MEMORY_S,
+  connections: CONNECTIONS,
+  modes: {},
+};
+
+try {
+  for (const [mode, body] of Object.entries(MODES)) {
+    for (const gateway of gateways) await saturate(gateway, body, WARMUP_S);
+    const rounds = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const runs = new Array(gateways.length);
+      for (let step = 0; step < gateways.length; step++) {
+        const index = (step + round) % gateways.length;
+        runs[index] = await saturate(gateways[index], body, ROUND_S);
+      }
+      rounds.push(byKey(runs));
+    }
+    const offRate = summarize(rounds.map((round) => round.off.requestsPerSec)).p50;
+    const rate = Math.max(5, Math.round(offRate * RATE_SHARE));
+    const latencyRounds = [];
+    for (let round = 0; round < LATENCY_ROUNDS; round++)
+      latencyRounds.push(byKey(await paced(gateways, body, LATENCY_ROUND_S, rate)));
+    const summary = {};
+    for (const key of KEYS) {
+      const totals = rounds.reduce((sum, round) => sum + round[key].total, 0);
+      summary[key] = {
+        requestsPerSec: rounds.reduce((sum, round) => sum + round[key].requestsPerSec, 0) / rounds.length,
+        cpuUsPerRequest: rounds.reduce((sum, round) => sum + round[key].cpuUsPerRequest * round[key].total, 0) / totals,
+        failures: rounds.reduce((sum, round) => sum + round[key].failures, 0),
+        pooledP99Ms: pooledP99(
+          latencyRounds,
+          key,
+          latencyRounds.map((_, index) => index),
+        ),
+      };
+      if (key === 'off') continue;
+      const throughput = ratioPerRound(rounds, key, 'requestsPerSec');
+      const cpu = deltaPerRound(rounds, key, 'cpuUsPerRequest');
+      const p99 = pooledP99Delta(latencyRounds, key);
+      Object.assign(summary[key], {
+        throughputRatio: throughput.estimate,
+        throughputCi: throughput.ci,
+        addedCpuUs: cpu.estimate,
+        addedCpuCi: cpu.ci,
+        p99DeltaMs: p99.estimate,
+        p99DeltaCi: p99.ci,
+      });
+    }
+    result.modes[mode] = { rate, summary, perRound: rounds };
+    log(
+      'traces',
+      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (+${summary.traced.addedCpuUs.toFixed(1)} µs/req, p99 ${summary.traced.p99DeltaMs.toFixed(2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (+${summary.stock.addedCpuUs.toFixed(1)} µs/req)`,
+    );
+  }
+
+  // Memory: the traced gateway saturated for MEMORY_S s (non-streaming); old-space from its own
+  // runtime metrics every MEMORY_SAMPLE_S s.
+  const traced = gateways[1];
+  const samples = [];
+  const memoryStart = performance.now();
+  // The off gateway gets the same load side by side, so the RSS figures after the section compare.
+  const loadDone = saturate(traced, MODES.nonStreaming, MEMORY_S);
+  const offLoadDone = saturate(gateways[0], MODES.nonStreaming, MEMORY_S);
+  while (performance.now() - memoryStart < MEMORY_S * 1000 - 500) {
+    await sleep(MEMORY_SAMPLE_S * 1000);
+    const text = await scrape(traced);
+    samples.push({
+      atS: (performance.now() - memoryStart) / 1000,
+      oldSpaceMb: sampleValue(text, 'v8js_memory_heap_used', 'v8js_heap_space_name="old_space"') / 1048576,
+      rssMb: rssMb(traced.child.pid),
+    });
+  }
+  const memoryRun = await loadDone;
+  await offLoadDone;
+  // Old-space saw-tooths between mark-compacts; its floor over a third of the run is what stays
+  // live. Flat: the last third's floor is not above the first third's by more than 10 %.
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const early = Math.min(...samples.slice(0, third).map((sample) => sample.oldSpaceMb));
+  const late = Math.min(...samples.slice(-third).map((sample) => sample.oldSpaceMb));
+  result.memory = {
+    samples,
+    requests: memoryRun.total,
+    earlyOldSpaceMb: early,
+    lateOldSpaceMb: late,
+    growth: late / early,
+  };
+
+  await sleep(6000); // past the 5 s batch delay: every queued span exported
+  const metricsText = await scrape(traced);
+  receiver.child.send('stats');
+  const received = await new Promise((resolve) => receiver.child.once('message', resolve));
+  result.export = {
+    ...received,
+    droppedQueueFull: sampleValue(metricsText, 'gatewayz_telemetry_spans_dropped_total', 'reason="queue_full"') ?? 0,
+    droppedExportFailed:
+      sampleValue(metricsText, 'gatewayz_telemetry_spans_dropped_total', 'reason="export_failed"') ?? 0,
+  };
+  result.rssAfterMb = Object.fromEntries(gateways.map((gateway) => [gateway.name, rssMb(gateway.child.pid)]));
+  for (const gateway of gateways) gateway.child.kill('SIGTERM');
+  const competitorsDirectory = process.env.BENCH_COMPETITORS_DIR;
+  result.competitors = competitorsDirectory
+    ? await compareCompetitors(competitorsDirectory).catch((error) => ({ error: String(error) }))
+    : { skipped: 'BENCH_COMPETITORS_DIR not set' };
+} finally {
+  for (const gateway of gateways) gateway.child.kill('SIGTERM');
+  receiver.child.kill();
+  upstream.child.kill();
+}
+
+const nonStreaming = result.modes.nonStreaming.summary;
+const streaming = result.modes.streaming.summary;
+result.targets = {
+  throughput: Math.min(nonStreaming.traced.throughputRatio, streaming.traced.throughputRatio) >= 0.9,
+  addedCpu: Math.max(nonStreaming.traced.addedCpuUs, streaming.traced.addedCpuUs) <= 35,
+  p99: Math.max(nonStreaming.traced.p99DeltaMs, streaming.traced.p99DeltaMs) <= 1,
+  ratioThroughput: Math.min(nonStreaming.ratio.throughputRatio, streaming.ratio.throughputRatio) >= 0.97,
+  heapFlat: result.memory.growth <= 1.1,
+  rss: result.rssAfterMb.traced <= 100,
+};
+emit(result);

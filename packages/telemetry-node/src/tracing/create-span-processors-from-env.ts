@@ -1,0 +1,112 @@
+import { diag, type MeterProvider } from '@opentelemetry/api';
+import { OTLPTraceExporter as OTLPHttpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPHttpProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import {
+  BatchSpanProcessor,
+  type BufferConfig,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
+import { OtlpProtobufTraceExporter } from './otlp-protobuf-trace-exporter.js';
+import { createSpanDropMeterProvider, type SpanDropReason } from './span-drop-meter-provider.js';
+
+/** Options of {@link createSpanProcessorsFromEnv}. */
+export interface SpanProcessorsFromEnvOptions {
+  /** Environment to read `OTEL_TRACES_EXPORTER`, `OTEL_EXPORTER_OTLP_*PROTOCOL` and `OTEL_BSP_*` from. */
+  env: NodeJS.ProcessEnv;
+  /** Exporter to batch into instead of the OTLP exporter the variables describe. */
+  exporter?: SpanExporter;
+  /** Called with the sampled spans that were not exported: queue full or export failed. */
+  onDrop: (reason: SpanDropReason, count: number) => void;
+}
+
+const BATCH_VARIABLES = {
+  maxQueueSize: 'OTEL_BSP_MAX_QUEUE_SIZE',
+  scheduledDelayMillis: 'OTEL_BSP_SCHEDULE_DELAY',
+  exportTimeoutMillis: 'OTEL_BSP_EXPORT_TIMEOUT',
+  maxExportBatchSize: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+} as const;
+
+/**
+ * The span processors the standard variables ask for: a batch processor configured by `OTEL_BSP_*`
+ * in front of an OTLP/HTTP exporter configured by `OTEL_EXPORTER_OTLP_TRACES_*`. For the default
+ * protocol (`http/protobuf`) that is {@link EncodingBatchSpanProcessor} with
+ * {@link OtlpProtobufTraceExporter} (same batching, same bytes on the wire, a fraction of the CPU);
+ * with `GATEWAYZ_SPAN_PROCESSOR=batch`, an explicit `exporter` or `http/json`, the stock
+ * `BatchSpanProcessor`, as `NodeSDK` builds it. Either way, sampled spans dropped on a full queue or
+ * a failed export are reported to `onDrop` instead of only to a debug log.
+ *
+ * Returns `undefined` for what it does not build (`OTEL_TRACES_EXPORTER` other than `otlp`, or the
+ * `grpc` protocol): the caller then leaves the choice to `NodeSDK`, as before.
+ *
+ * @example
+ * ```ts
+ * const spanProcessors = createSpanProcessorsFromEnv({
+ *   env: process.env,
+ *   onDrop: (reason, count) => telemetry.add('telemetrySpansDropped', count, { reason }),
+ * });
+ * ```
+ */
+export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOptions): SpanProcessor[] | undefined {
+  const { env } = options;
+  const processorChoice = (env['GATEWAYZ_SPAN_PROCESSOR'] ?? '').trim() || 'encoding';
+  if (processorChoice !== 'encoding' && processorChoice !== 'batch')
+    throw new TelemetryConfigurationError(
+      'GATEWAYZ_SPAN_PROCESSOR',
+      `expected encoding (default) or batch, got "${processorChoice}"`,
+    );
+  const batch = {
+    maxQueueSize: nonNegativeFromEnv(env, BATCH_VARIABLES.maxQueueSize),
+    scheduledDelayMillis: nonNegativeFromEnv(env, BATCH_VARIABLES.scheduledDelayMillis),
+    exportTimeoutMillis: nonNegativeFromEnv(env, BATCH_VARIABLES.exportTimeoutMillis),
+    maxExportBatchSize: nonNegativeFromEnv(env, BATCH_VARIABLES.maxExportBatchSize),
+  };
+  let exporter = options.exporter;
+  if (exporter === undefined) {
+    const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
+    if (exporters.length > 1 || (exporters.length === 1 && exporters[0] !== 'otlp')) return undefined;
+    const protocol = (env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? '').trim();
+    if (protocol === '' || protocol === 'http/protobuf') {
+      if (processorChoice === 'encoding') {
+        // Spans are encoded as they end and only their bytes wait for the batch (see the class).
+        const onDrop = options.onDrop;
+        return [
+          new EncodingBatchSpanProcessor({ ...definedOnly(batch), exporter: new OtlpProtobufTraceExporter(), onDrop }),
+        ];
+      }
+      exporter = new OTLPHttpProtobufTraceExporter();
+    } else if (protocol === 'http/json') exporter = new OTLPHttpJsonTraceExporter();
+    else {
+      diag.debug(`@gatewayz/telemetry-node: trace protocol "${protocol}" is configured by NodeSDK`);
+      return undefined;
+    }
+  }
+  const config: BufferConfig & { selfObsMeterProvider: MeterProvider } = {
+    ...batch,
+    // The processor's standard self-observability hook (typed on `@opentelemetry/sdk-trace`'s
+    // options, passed through unchanged by this package's constructor).
+    selfObsMeterProvider: createSpanDropMeterProvider(options.onDrop),
+  };
+  return [new BatchSpanProcessor(exporter, config)];
+}
+
+function definedOnly<T extends object>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
+
+/** An `OTEL_BSP_*` value; unset or blank leaves the SDK default (as `NodeSDK` does). */
+function nonNegativeFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new TelemetryConfigurationError(name, `expected a non-negative integer, got "${raw}"`);
+  return value;
+}

@@ -1,0 +1,150 @@
+import type { InstrumentationScope } from '@opentelemetry/core';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { encodeSpan } from './encode-span.js';
+import { ProtobufSink } from './protobuf-sink.js';
+
+/** An `ExportTraceServiceRequest` already encoded as protobuf, with the number of spans it carries. */
+export interface EncodedTraceRequest {
+  readonly bytes: Uint8Array;
+  readonly spanCount: number;
+}
+
+/**
+ * The bytes around a group's spans: the `Resource` and `InstrumentationScope` fields and any schema
+ * URLs. Taken from the SDK serializer's own output for one span of the group, so they are exactly
+ * what it writes.
+ */
+interface GroupEnvelope {
+  resourceField: Uint8Array;
+  resourceSuffix: Uint8Array;
+  scopeField: Uint8Array;
+  scopeSuffix: Uint8Array;
+}
+
+/** Spans of one resource and scope, encoded as they ended. */
+interface SpanGroup {
+  readonly envelope: GroupEnvelope;
+  readonly spans: ProtobufSink;
+  count: number;
+}
+
+/**
+ * Collects ended spans as protobuf bytes, grouped by resource and instrumentation scope as the SDK
+ * serializer groups them, and seals them into an `ExportTraceServiceRequest` byte-identical to
+ * `ProtobufTraceSerializer.serializeRequest` of the same spans. A span is encoded once, when it is
+ * added; the span object itself is not kept.
+ */
+export class TraceRequestBuilder {
+  private readonly groups = new Map<Resource, Map<InstrumentationScope, SpanGroup>>();
+  private readonly request = new ProtobufSink(16 * 1024);
+  /** Spans added since the last {@link TraceRequestBuilder.seal}. */
+  spanCount = 0;
+
+  add(span: ReadableSpan): void {
+    let scopes = this.groups.get(span.resource);
+    if (scopes === undefined) {
+      scopes = new Map();
+      this.groups.set(span.resource, scopes);
+    }
+    let group = scopes.get(span.instrumentationScope);
+    if (group === undefined) {
+      group = { envelope: envelopeOf(span), spans: new ProtobufSink(16 * 1024), count: 0 };
+      scopes.set(span.instrumentationScope, group);
+    }
+    encodeSpan(group.spans, span);
+    group.count++;
+    this.spanCount++;
+  }
+
+  /** The request for every span added since the last call (undefined when none), and start over. */
+  seal(): EncodedTraceRequest | undefined {
+    if (this.spanCount === 0) return undefined;
+    const sink = this.request;
+    sink.reset();
+    for (const [resource, scopes] of this.groups) {
+      let resourceStarted = false;
+      let resourceAt = 0;
+      let suffix: Uint8Array | undefined;
+      for (const [scope, group] of scopes) {
+        if (group.count === 0) continue;
+        if (!resourceStarted) {
+          sink.tag(1, 2);
+          resourceAt = sink.start();
+          sink.raw(group.envelope.resourceField);
+          resourceStarted = true;
+          suffix = group.envelope.resourceSuffix;
+        }
+        sink.tag(2, 2);
+        const scopeAt = sink.start();
+        sink.raw(group.envelope.scopeField);
+        sink.raw(group.spans.bytes.subarray(0, group.spans.length));
+        sink.raw(group.envelope.scopeSuffix);
+        sink.finish(scopeAt);
+        group.spans.reset();
+        group.count = 0;
+        void scope;
+      }
+      if (resourceStarted) {
+        sink.raw(suffix!);
+        sink.finish(resourceAt);
+      }
+      void resource;
+    }
+    const spanCount = this.spanCount;
+    this.spanCount = 0;
+    // Resources and scopes of a long-running process are few; forget them once their batch is out.
+    if (this.groups.size > 16) this.groups.clear();
+    return { bytes: sink.bytes.slice(0, sink.length), spanCount };
+  }
+}
+
+/** Encode `spans` as one request (the exporter path for spans handed over by any processor). */
+export function encodeTraceRequest(spans: readonly ReadableSpan[]): EncodedTraceRequest {
+  const builder = new TraceRequestBuilder();
+  for (const span of spans) builder.add(span);
+  return builder.seal() ?? { bytes: new Uint8Array(0), spanCount: 0 };
+}
+
+/** Split the SDK's request for one span into the bytes before and after the span field. */
+function envelopeOf(span: ReadableSpan): GroupEnvelope {
+  const bytes = ProtobufTraceSerializer.serializeRequest([span]);
+  if (bytes === undefined) throw new Error('ProtobufTraceSerializer returned no bytes');
+  const [resourceSpansStart, resourceSpansEnd] = lengthDelimitedBody(bytes, 0);
+  const resourceField = fieldAt(bytes, resourceSpansStart);
+  const scopeSpansField = fieldAt(bytes, resourceField.end);
+  const [scopeSpansStart, scopeSpansEnd] = lengthDelimitedBody(bytes, resourceField.end);
+  const scopeField = fieldAt(bytes, scopeSpansStart);
+  const spanField = fieldAt(bytes, scopeField.end);
+  return {
+    resourceField: bytes.slice(resourceSpansStart, resourceField.end),
+    resourceSuffix: bytes.slice(scopeSpansField.end, resourceSpansEnd),
+    scopeField: bytes.slice(scopeSpansStart, scopeField.end),
+    scopeSuffix: bytes.slice(spanField.end, scopeSpansEnd),
+  };
+}
+
+function readVarint(bytes: Uint8Array, at: number): [value: number, next: number] {
+  let value = 0;
+  let shift = 0;
+  let position = at;
+  for (;;) {
+    const byte = bytes[position++]!;
+    value += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return [value, position];
+    shift += 7;
+  }
+}
+
+/** [start, end) of the body of the length-delimited field whose tag is at `at`. */
+function lengthDelimitedBody(bytes: Uint8Array, at: number): [number, number] {
+  const [, afterTag] = readVarint(bytes, at);
+  const [length, bodyStart] = readVarint(bytes, afterTag);
+  return [bodyStart, bodyStart + length];
+}
+
+/** The length-delimited field whose tag is at `at`: where it ends. */
+function fieldAt(bytes: Uint8Array, at: number): { end: number } {
+  return { end: lengthDelimitedBody(bytes, at)[1] };
+}

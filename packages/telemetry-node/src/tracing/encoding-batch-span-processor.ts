@@ -1,0 +1,135 @@
+import { TraceFlags, diag, type Context } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TraceRequestBuilder, type EncodedTraceRequest } from './encoded-trace-request.js';
+import type { SpanDropReason } from './span-drop-meter-provider.js';
+
+/** Where {@link EncodingBatchSpanProcessor} sends its requests. */
+export interface EncodedTraceExporter {
+  exportEncoded(
+    request: EncodedTraceRequest,
+    resultCallback: (result: { code: ExportResultCode; error?: Error }) => void,
+  ): void;
+  forceFlush?(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Options of {@link EncodingBatchSpanProcessor}; the batch ones mean what `OTEL_BSP_*` mean. */
+export interface EncodingBatchSpanProcessorOptions {
+  exporter: EncodedTraceExporter;
+  /** Spans encoded and not yet exported beyond which new spans are dropped; default 2048. */
+  maxQueueSize?: number;
+  /** Spans per export request; default 512. */
+  maxExportBatchSize?: number;
+  /** Longest wait before a partial batch is exported; default 5000 ms. */
+  scheduledDelayMillis?: number;
+  /** Export time limit, after which the request counts as failed; default 30000 ms. */
+  exportTimeoutMillis?: number;
+  /** Sampled spans that were not exported: queue full, or the export failed. */
+  onDrop?: (reason: SpanDropReason, count: number) => void;
+}
+
+/**
+ * A batch span processor that encodes each sampled span into OTLP protobuf when it ends and keeps
+ * only the bytes: the span object dies young instead of waiting (and being promoted to old space)
+ * for its batch, and encoding runs while the span's data is still in cache. Batching, limits and
+ * defaults are those of the SDK's `BatchSpanProcessor` (`OTEL_BSP_*`); what it drops is reported.
+ *
+ * @example
+ * ```ts
+ * const processor = new EncodingBatchSpanProcessor({
+ *   exporter: new OtlpProtobufTraceExporter(),
+ *   onDrop: (reason, count) => telemetry.add('telemetrySpansDropped', count, { reason }),
+ * });
+ * const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+ * ```
+ */
+export class EncodingBatchSpanProcessor implements SpanProcessor {
+  private readonly exporter: EncodedTraceExporter;
+  private readonly maxQueueSize: number;
+  private readonly maxExportBatchSize: number;
+  private readonly scheduledDelayMillis: number;
+  private readonly exportTimeoutMillis: number;
+  private readonly onDrop: (reason: SpanDropReason, count: number) => void;
+  private readonly builder = new TraceRequestBuilder();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Spans in requests sent and not yet answered. */
+  private spansInFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private isShutdown = false;
+
+  constructor(options: EncodingBatchSpanProcessorOptions) {
+    this.exporter = options.exporter;
+    this.maxQueueSize = options.maxQueueSize ?? 2048;
+    this.maxExportBatchSize = Math.min(options.maxExportBatchSize ?? 512, this.maxQueueSize);
+    this.scheduledDelayMillis = options.scheduledDelayMillis ?? 5000;
+    this.exportTimeoutMillis = options.exportTimeoutMillis ?? 30000;
+    this.onDrop = options.onDrop ?? (() => {});
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.isShutdown || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.builder.spanCount + this.spansInFlight >= this.maxQueueSize) {
+      this.onDrop('queue_full', 1);
+      return;
+    }
+    try {
+      this.builder.add(span);
+    } catch (error) {
+      diag.error('@gatewayz/telemetry-node: could not encode a span for export', error);
+      this.onDrop('export_failed', 1);
+      return;
+    }
+    if (this.builder.spanCount >= this.maxExportBatchSize) this.send();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.send(), this.scheduledDelayMillis);
+      this.timer.unref();
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    this.send();
+    await Promise.all([...this.inFlight]);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.isShutdown) return;
+    await this.forceFlush();
+    this.isShutdown = true;
+    await this.exporter.shutdown();
+  }
+
+  /** Seal the spans encoded so far into one request and export it. */
+  private send(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const request = this.builder.seal();
+    if (request === undefined) return;
+    this.spansInFlight += request.spanCount;
+    const exported = new Promise<void>((resolve) => {
+      let settled = false;
+      const settle = (failed: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timeout);
+        this.spansInFlight -= request.spanCount;
+        if (failed) this.onDrop('export_failed', request.spanCount);
+        resolve();
+      };
+      const timeout = setTimeout(() => settle(true), this.exportTimeoutMillis);
+      timeout.unref();
+      try {
+        this.exporter.exportEncoded(request, (result) => settle(result.code !== ExportResultCode.SUCCESS));
+      } catch (error) {
+        diag.error('@gatewayz/telemetry-node: span export threw', error);
+        settle(true);
+      }
+    });
+    this.inFlight.add(exported);
+    void exported.then(() => this.inFlight.delete(exported));
+  }
+}

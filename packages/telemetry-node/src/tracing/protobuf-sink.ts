@@ -1,0 +1,199 @@
+/**
+ * An append-only protobuf byte buffer that grows by doubling. Length-delimited fields reserve one
+ * length byte and move their body when it turns out longer than 127 bytes, as the SDK's writer does.
+ */
+export class ProtobufSink {
+  bytes: Uint8Array;
+  length = 0;
+  private readonly encoder = new TextEncoder();
+  /** UTF-8 of strings that repeat (attribute keys, span names), bounded. */
+  private readonly utf8Cache = new Map<string, Uint8Array>();
+
+  constructor(initialSize = 64 * 1024) {
+    this.bytes = new Uint8Array(initialSize);
+  }
+
+  /** Forget the content, keep the memory. */
+  reset(): void {
+    this.length = 0;
+  }
+
+  ensure(extra: number): void {
+    const needed = this.length + extra;
+    if (needed <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < needed) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  tag(field: number, wireType: number): void {
+    this.varint((field << 3) | wireType);
+  }
+
+  /** Unsigned varint of a non-negative integer below 2^32 (every length, count and tag). */
+  varint(value: number): void {
+    this.ensure(5);
+    const bytes = this.bytes;
+    let position = this.length;
+    let remaining = value >>> 0;
+    while (remaining > 0x7f) {
+      bytes[position++] = (remaining & 0x7f) | 0x80;
+      remaining >>>= 7;
+    }
+    bytes[position++] = remaining;
+    this.length = position;
+  }
+
+  /** int64 varint of any integer in the int64 range (negative ones take ten bytes, two's complement). */
+  int64(value: number): void {
+    if (value >= 0 && value <= 0xffffffff) return this.varint(value);
+    let remaining = BigInt.asUintN(64, BigInt(value));
+    this.ensure(10);
+    while (remaining > 0x7fn) {
+      this.bytes[this.length++] = Number(remaining & 0x7fn) | 0x80;
+      remaining >>= 7n;
+    }
+    this.bytes[this.length++] = Number(remaining);
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4);
+    const bytes = this.bytes;
+    let position = this.length;
+    bytes[position++] = value & 0xff;
+    bytes[position++] = (value >>> 8) & 0xff;
+    bytes[position++] = (value >>> 16) & 0xff;
+    bytes[position++] = (value >>> 24) & 0xff;
+    this.length = position;
+  }
+
+  /** A fixed64 from its low and high 32 bits. */
+  fixed64(low: number, high: number): void {
+    this.fixed32(low >>> 0);
+    this.fixed32(high >>> 0);
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    new DataView(this.bytes.buffer, this.bytes.byteOffset + this.length, 8).setFloat64(0, value, true);
+    this.length += 8;
+  }
+
+  /** Nanoseconds since the epoch of an `HrTime`, as fixed64, exact for any [seconds, nanoseconds]. */
+  hrTime(time: readonly [number, number]): void {
+    const seconds = time[0];
+    const lowSeconds = seconds & 0xffff;
+    const highSeconds = (seconds / 0x10000) >>> 0;
+    const fromLow = lowSeconds * 1e9;
+    const fromHigh = highSeconds * 1e9;
+    const low = (fromLow >>> 0) + (((fromHigh & 0xffff) * 0x10000) >>> 0) + time[1];
+    const high = Math.floor(fromLow / 0x100000000) + ((fromHigh / 0x10000) >>> 0) + Math.floor(low / 0x100000000);
+    this.fixed64(low >>> 0, high >>> 0);
+  }
+
+  /** Length-prefixed raw bytes. */
+  lengthDelimited(value: Uint8Array): void {
+    this.varint(value.length);
+    this.raw(value);
+  }
+
+  raw(value: Uint8Array): void {
+    this.ensure(value.length);
+    this.bytes.set(value, this.length);
+    this.length += value.length;
+  }
+
+  /**
+   * Length-prefixed UTF-8 of a string that repeats from span to span (attribute keys, span names):
+   * encoded once and copied afterwards. Bounded: past 4096 distinct strings, new ones are encoded
+   * every time, so high-cardinality names cannot grow the heap.
+   */
+  repeatedString(value: string): void {
+    const cached = this.utf8Cache.get(value);
+    if (cached !== undefined) return this.lengthDelimited(cached);
+    const start = this.length;
+    this.string(value);
+    if (this.utf8Cache.size < 4096 && value.length <= 128) {
+      // The bytes after the length prefix, whatever its size.
+      const encodedLength = this.length - start;
+      const bodyStart = this.length - (encodedLength - varintSize(encodedLength));
+      this.utf8Cache.set(value, this.bytes.slice(bodyStart, this.length));
+    }
+  }
+
+  /** Length-prefixed UTF-8 of a string. */
+  string(value: string): void {
+    const length = value.length;
+    let ascii = true;
+    for (let index = 0; index < length; index++) {
+      if (value.charCodeAt(index) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii) {
+      this.lengthDelimited(this.encoder.encode(value));
+      return;
+    }
+    this.varint(length);
+    this.ensure(length);
+    const bytes = this.bytes;
+    const start = this.length;
+    for (let index = 0; index < length; index++) bytes[start + index] = value.charCodeAt(index);
+    this.length = start + length;
+  }
+
+  /** Hex id (trace or span) as length-prefixed bytes. */
+  hexId(hex: string): void {
+    const byteLength = hex.length >>> 1;
+    this.varint(byteLength);
+    this.ensure(byteLength);
+    const bytes = this.bytes;
+    let position = this.length;
+    for (let index = 0; index < hex.length; index += 2)
+      bytes[position++] = (hexValue(hex.charCodeAt(index)) << 4) | hexValue(hex.charCodeAt(index + 1));
+    this.length = position;
+  }
+
+  /** Start a length-delimited body; pass the result to {@link ProtobufSink.finish}. */
+  start(): number {
+    this.ensure(1);
+    return this.length++;
+  }
+
+  /** Write the body length in front of the body started at `lengthAt`, moving the body if needed. */
+  finish(lengthAt: number): void {
+    const bodyLength = this.length - lengthAt - 1;
+    if (bodyLength < 0x80) {
+      this.bytes[lengthAt] = bodyLength;
+      return;
+    }
+    const lengthBytes = bodyLength < 0x4000 ? 2 : bodyLength < 0x200000 ? 3 : bodyLength < 0x10000000 ? 4 : 5;
+    this.ensure(lengthBytes - 1);
+    const bytes = this.bytes;
+    bytes.copyWithin(lengthAt + lengthBytes, lengthAt + 1, this.length);
+    this.length += lengthBytes - 1;
+    let position = lengthAt;
+    let remaining = bodyLength;
+    while (remaining > 0x7f) {
+      bytes[position++] = (remaining & 0x7f) | 0x80;
+      remaining >>>= 7;
+    }
+    bytes[position] = remaining;
+  }
+}
+
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  return code - 55;
+}
+
+/** Bytes of the varint length prefix in front of a length-delimited body whose field takes `total` bytes. */
+function varintSize(total: number): number {
+  // total = prefix + body; the prefix is the smallest size consistent with the body length.
+  for (let size = 1; size <= 5; size++) if (total - size < 2 ** (7 * size)) return size;
+  return 5;
+}

@@ -1,0 +1,272 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { endGenAiSpan, startGenAiSpan } from '@gatewayz/telemetry/genai';
+import { startTelemetry, type RunningTelemetry } from '../src/index.js';
+import {
+  EncodingBatchSpanProcessor,
+  createSpanProcessorsFromEnv,
+  type EncodedTraceExporter,
+  type EncodedTraceRequest,
+} from '../src/tracing/index.js';
+import {
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type OtlpReceiverOptions,
+  type ReceivedSpan,
+} from '../../../test-support/otlp-receiver.js';
+
+const nanos = (time: [number, number]): string => (BigInt(time[0]) * 1_000_000_000n + BigInt(time[1])).toString();
+
+/** What the receiver should have decoded for a span the SDK recorded. */
+function expectedFromRecorded(span: ReadableSpan): ReceivedSpan {
+  return {
+    traceId: span.spanContext().traceId,
+    spanId: span.spanContext().spanId,
+    parentSpanId: span.parentSpanContext?.spanId,
+    name: span.name,
+    kind: span.kind + 1,
+    startTimeUnixNano: nanos(span.startTime),
+    endTimeUnixNano: nanos(span.endTime),
+    attributes: { ...span.attributes } as ReceivedSpan['attributes'],
+    status: span.status.message === undefined ? { code: span.status.code } : { ...span.status },
+    events: span.events.map((event) => ({
+      name: event.name,
+      timeUnixNano: nanos(event.time),
+      attributes: { ...event.attributes } as ReceivedSpan['attributes'],
+    })),
+    links: span.links.map((link) => ({
+      traceId: link.context.traceId,
+      spanId: link.context.spanId,
+      attributes: { ...link.attributes } as ReceivedSpan['attributes'],
+    })),
+    resource: { ...span.resource.attributes } as ReceivedSpan['resource'],
+    scope: { name: span.instrumentationScope.name, version: span.instrumentationScope.version, attributes: {} },
+  };
+}
+
+/** The request shapes of the example gateway: a server span, a GenAI client child, an error with an event and a link. */
+function recordGatewaySpans(running: RunningTelemetry): ReadableSpan[] {
+  const recorded: Span[] = [];
+  for (let request = 0; request < 3; request++) {
+    const server = running.tracer.startSpan('POST /v1/chat/completions', {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions' },
+    });
+    const attempt = startGenAiSpan(
+      running.tracer,
+      {
+        operationName: 'chat',
+        providerName: 'openai',
+        requestModel: 'gpt-4o-mini',
+        serverAddress: 'api.openai.com',
+        serverPort: 443,
+        maxTokens: 256,
+      },
+      trace.setSpan(context.active(), server),
+    );
+    endGenAiSpan(
+      attempt,
+      request === 2
+        ? { errorType: 'rate_limited' }
+        : { responseModel: 'gpt-4o-mini-2024-07-18', inputTokens: 12, outputTokens: 30, finishReasons: ['stop'] },
+    );
+    server.addEvent('upstream.retry', { 'gatewayz.attempt': 2, 'gatewayz.delay_s': 0.25, 'gatewayz.final': false });
+    server.addLink({ context: attempt.spanContext(), attributes: { 'link.kind': 'attempt' } });
+    server.setAttribute('http.response.status_code', request === 2 ? 502 : 200);
+    if (request === 2) server.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream failed' });
+    server.end();
+    recorded.push(attempt, server);
+  }
+  return recorded as unknown as ReadableSpan[];
+}
+
+describe('span export (startTelemetry with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)', () => {
+  let running: RunningTelemetry | undefined;
+  let receiver: OtlpReceiver | undefined;
+  afterEach(async () => {
+    await running?.shutdown();
+    await receiver?.close();
+    running = undefined;
+    receiver = undefined;
+    vi.unstubAllEnvs();
+  });
+
+  async function start(
+    protocol: string,
+    extraEnv: Record<string, string> = {},
+    receiverOptions: OtlpReceiverOptions = {},
+  ): Promise<RunningTelemetry> {
+    receiver = await startOtlpReceiver(receiverOptions);
+    const env = {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl,
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: protocol,
+      OTEL_TRACES_SAMPLER: 'always_on',
+      ...extraEnv,
+    };
+    // The exporters read their endpoint from process.env, as in production.
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    running = startTelemetry({
+      serviceName: 'span-export-test',
+      serviceVersion: '9.9.9',
+      hostMetrics: false,
+      runtimeMetrics: false,
+      logStream: null,
+      contextManager: 'synchronous',
+      env: { ...env },
+    });
+    return running;
+  }
+
+  for (const [protocol, processor] of [
+    ['http/protobuf', 'encoding'],
+    ['http/protobuf', 'batch'],
+    ['http/json', 'batch'],
+  ] as const) {
+    it(`exports every span, attribute, event, link, status and resource as recorded (${protocol}, ${processor} processor)`, async () => {
+      const otel = await start(protocol, processor === 'batch' ? { GATEWAYZ_SPAN_PROCESSOR: 'batch' } : {});
+      expect(otel.tracesEnabled).toBe(true);
+      const recorded = recordGatewaySpans(otel);
+      await otel.forceFlush();
+      const received = await receiver!.waitForSpans((spans) => spans.length >= recorded.length);
+      expect(receiver!.requests().every((request) => request.contentType.includes(protocol.slice(5)))).toBe(true);
+      expect(received).toHaveLength(recorded.length);
+      const bySpanId = new Map(received.map((span) => [span.spanId, span]));
+      for (const span of recorded) {
+        const expected = expectedFromRecorded(span);
+        expect(expected.resource['service.name']).toBe('span-export-test');
+        expect(bySpanId.get(expected.spanId)).toEqual(expected);
+      }
+    });
+  }
+
+  for (const processor of ['encoding', 'batch']) {
+    it(`counts spans whose export failed in gatewayz_telemetry_spans_dropped_total (${processor} processor)`, async () => {
+      const otel = await start(
+        'http/protobuf',
+        { GATEWAYZ_SPAN_PROCESSOR: processor },
+        { failFirst: 1000, failStatus: 400 },
+      );
+      const recorded = recordGatewaySpans(otel);
+      await otel.forceFlush().catch(() => {});
+      const response = await otel.metricsHandler(new Request('http://gateway/metrics'));
+      const text = await response.text();
+      expect(text).toContain(`gatewayz_telemetry_spans_dropped_total{reason="export_failed"} ${recorded.length}`);
+      expect(receiver!.requests().length).toBeGreaterThan(0);
+    });
+  }
+});
+
+/** An exporter that fails every export, after a tick, like a rejected HTTP request. */
+class RejectingExporter implements SpanExporter {
+  exported = 0;
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.exported += spans.length;
+    setImmediate(() => done({ code: ExportResultCode.FAILED, error: new Error('HTTP 400') }));
+  }
+  async shutdown(): Promise<void> {}
+}
+
+/** An encoded-request exporter that answers each request when the test says so. */
+class ManualEncodedExporter implements EncodedTraceExporter {
+  readonly requests: Array<{ request: EncodedTraceRequest; answer: (success: boolean) => void }> = [];
+  exportEncoded(request: EncodedTraceRequest, done: (result: ExportResult) => void): void {
+    this.requests.push({
+      request,
+      answer: (success) =>
+        done(success ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error('503') }),
+    });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+describe('EncodingBatchSpanProcessor', () => {
+  it('batches by maxExportBatchSize, bounds what waits by maxQueueSize, and reports every span it does not deliver', async () => {
+    const exporter = new ManualEncodedExporter();
+    const drops: Record<string, number> = {};
+    const processor = new EncodingBatchSpanProcessor({
+      exporter,
+      maxQueueSize: 6,
+      maxExportBatchSize: 3,
+      scheduledDelayMillis: 60_000,
+      onDrop: (reason, count) => void (drops[reason] = (drops[reason] ?? 0) + count),
+    });
+    const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+    const tracer = provider.getTracer('test');
+    for (let index = 0; index < 10; index++) tracer.startSpan(`span ${index}`).end();
+    // Two requests of 3 spans in flight fill the queue of 6: the other 4 spans are dropped.
+    expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([3, 3]);
+    expect(drops).toEqual({ queue_full: 4 });
+    exporter.requests[0]!.answer(true);
+    exporter.requests[1]!.answer(false);
+    expect(drops).toEqual({ queue_full: 4, export_failed: 3 });
+    // Room again: a partial batch waits for forceFlush (or the scheduled delay).
+    tracer.startSpan('late').end();
+    expect(exporter.requests).toHaveLength(2);
+    const flushed = processor.forceFlush();
+    exporter.requests[2]!.answer(true);
+    await flushed;
+    expect(exporter.requests[2]!.request.spanCount).toBe(1);
+    await provider.shutdown();
+  });
+
+  it('exports a partial batch after scheduledDelayMillis', () => {
+    vi.useFakeTimers();
+    try {
+      const exporter = new ManualEncodedExporter();
+      const provider = new BasicTracerProvider({
+        spanProcessors: [new EncodingBatchSpanProcessor({ exporter, scheduledDelayMillis: 1000 })],
+      });
+      provider.getTracer('test').startSpan('one').end();
+      vi.advanceTimersByTime(999);
+      expect(exporter.requests).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+      expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([1]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('createSpanProcessorsFromEnv', () => {
+  it('reports every sampled span it does not deliver: queue full or export failed', async () => {
+    const exporter = new RejectingExporter();
+    const drops: Record<string, number> = {};
+    const processors = createSpanProcessorsFromEnv({
+      env: { OTEL_BSP_MAX_QUEUE_SIZE: '4', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '4', OTEL_BSP_SCHEDULE_DELAY: '60000' },
+      exporter,
+      onDrop: (reason, count) => void (drops[reason] = (drops[reason] ?? 0) + count),
+    })!;
+    const provider = new BasicTracerProvider({ spanProcessors: processors });
+    const tracer = provider.getTracer('test');
+    for (let index = 0; index < 20; index++) tracer.startSpan(`span ${index}`).end();
+    await provider.forceFlush().catch(() => {});
+    await provider.shutdown().catch(() => {});
+    expect(drops['queue_full']).toBeGreaterThan(0);
+    expect(drops['export_failed']).toBe(exporter.exported);
+    expect(drops['queue_full']! + drops['export_failed']!).toBe(20);
+  });
+
+  it('reads OTEL_TRACES_EXPORTER and the protocol like NodeSDK, leaving what it does not build to it', () => {
+    const onDrop = (): void => {};
+    expect(createSpanProcessorsFromEnv({ env: {}, onDrop })?.[0]).toBeInstanceOf(EncodingBatchSpanProcessor);
+    expect(createSpanProcessorsFromEnv({ env: { GATEWAYZ_SPAN_PROCESSOR: 'batch' }, onDrop })?.[0]).toBeInstanceOf(
+      BatchSpanProcessor,
+    );
+    expect(() => createSpanProcessorsFromEnv({ env: { GATEWAYZ_SPAN_PROCESSOR: 'fast' }, onDrop })).toThrow(
+      /GATEWAYZ_SPAN_PROCESSOR/,
+    );
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'otlp' }, onDrop })).toHaveLength(1);
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'console' }, onDrop })).toBeUndefined();
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, onDrop })).toBeUndefined();
+    expect(() => createSpanProcessorsFromEnv({ env: { OTEL_BSP_MAX_QUEUE_SIZE: 'many' }, onDrop })).toThrow(
+      /OTEL_BSP_MAX_QUEUE_SIZE/,
+    );
+  });
+});

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { SpanKind, SpanStatusCode, TraceFlags, context, trace } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
+import fc from 'fast-check';
+import { endGenAiSpan, startGenAiSpan } from '@gatewayz/telemetry/genai';
+import { TraceRequestBuilder, encodeTraceRequest } from '../../src/tracing/index.js';
+import { decodeProtobufRequest } from '../../../../test-support/otlp-receiver.js';
+
+function recorder(resourceAttributes: Record<string, string | number> = { 'service.name': 'encoder-test' }) {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes(resourceAttributes),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  return { provider, exporter };
+}
+
+/** Everything a span can carry: every attribute type, events, links, trace state, remote parent, status. */
+function richSpans(): ReadableSpan[] {
+  const { provider, exporter } = recorder({ 'service.name': 'encoder-test', 'process.pid': 4242, 'host.name': 'héte' });
+  const gateway = provider.getTracer('@gatewayz/telemetry-node', '0.1.0');
+  const other = provider.getTracer('other-scope');
+  const remoteParent = trace.setSpanContext(context.active(), {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+    traceState: new TraceState('vendor=value,other=1'),
+  });
+  const server = gateway.startSpan(
+    'POST /v1/chat/completions',
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/v1/chat/completions' } },
+    remoteParent,
+  );
+  const attempt = startGenAiSpan(
+    gateway,
+    {
+      operationName: 'chat',
+      providerName: 'openai',
+      requestModel: 'gpt-4o-mini',
+      serverAddress: 'api.openai.com',
+      serverPort: 443,
+      maxTokens: 256,
+    },
+    trace.setSpan(remoteParent, server),
+  );
+  endGenAiSpan(attempt, {
+    responseModel: 'gpt-4o-mini-2024-07-18',
+    inputTokens: 12,
+    outputTokens: 30,
+    finishReasons: ['stop', 'length'],
+  });
+  server.setAttributes({
+    'test.negative': -42,
+    'test.big': 2 ** 40,
+    'test.huge': -(2 ** 62),
+    'test.double': 0.125,
+    'test.nan': Number.NaN,
+    'test.bool': false,
+    'test.unicode': 'naïve 🚀 ✓',
+    'test.empty': '',
+    'test.bools': [true, false],
+    'test.numbers': [1, 2.5, -3],
+    'test.long': 'x'.repeat(300),
+  });
+  server.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': 'hi', count: 3 });
+  server.addEvent('bare');
+  server.addLink({ context: attempt.spanContext(), attributes: { 'link.kind': 'attempt' } });
+  server.addLink({
+    context: { traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 0, isRemote: true },
+  });
+  server.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream failed' });
+  server.end();
+  other.startSpan('internal', { kind: SpanKind.INTERNAL }).end();
+  // Many attributes: a span body longer than 16 KB (3-byte length prefixes).
+  const big = other.startSpan('big');
+  for (let index = 0; index < 400; index++) big.setAttribute(`key.${index}`, `value ${index} ${'y'.repeat(40)}`);
+  big.end();
+  const spans = exporter.getFinishedSpans();
+  // A second resource, so requests hold two ResourceSpans.
+  const second = recorder({ 'service.name': 'second' });
+  second.provider.getTracer('@gatewayz/telemetry-node').startSpan('second resource').end();
+  return [...spans, ...second.exporter.getFinishedSpans()];
+}
+
+describe('encodeTraceRequest', () => {
+  it('is byte-identical to ProtobufTraceSerializer.serializeRequest', () => {
+    const spans = richSpans();
+    const ours = encodeTraceRequest(spans);
+    const sdk = ProtobufTraceSerializer.serializeRequest(spans)!;
+    expect(ours.spanCount).toBe(spans.length);
+    expect(Buffer.from(ours.bytes).equals(Buffer.from(sdk))).toBe(true);
+  });
+
+  it('decodes with the official protobuf definitions to the same message as the SDK encoding', () => {
+    const spans = richSpans();
+    const ours = decodeProtobufRequest('/v1/traces', encodeTraceRequest(spans).bytes);
+    const sdk = decodeProtobufRequest('/v1/traces', ProtobufTraceSerializer.serializeRequest(spans)!);
+    expect(ours).toEqual(sdk);
+    const resourceSpans = (ours as { resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }> }).resourceSpans;
+    expect(resourceSpans).toHaveLength(2);
+    expect(resourceSpans.flatMap((group) => group.scopeSpans.flatMap((scope) => scope.spans))).toHaveLength(
+      spans.length,
+    );
+  });
+
+  it('encodes spans added one by one and sealed in batches the same as the SDK encodes each batch', () => {
+    const spans = richSpans();
+    const builder = new TraceRequestBuilder();
+    for (const [start, end] of [
+      [0, 2],
+      [2, spans.length],
+    ] as const) {
+      for (const span of spans.slice(start, end)) builder.add(span);
+      const sealed = builder.seal()!;
+      expect(
+        Buffer.from(sealed.bytes).equals(
+          Buffer.from(ProtobufTraceSerializer.serializeRequest(spans.slice(start, end))!),
+        ),
+      ).toBe(true);
+    }
+    expect(builder.seal()).toBeUndefined();
+  });
+
+  it('matches the SDK for arbitrary attribute values and names', () => {
+    const attributeValue = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.boolean(),
+      fc.integer(),
+      fc.double(),
+      fc.maxSafeInteger(),
+      fc.array(fc.string({ unit: 'grapheme' }), { maxLength: 4 }),
+      fc.array(fc.double(), { maxLength: 4 }),
+    );
+    const { provider, exporter } = recorder();
+    const tracer = provider.getTracer('property');
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme' }),
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), attributeValue, { maxKeys: 12 }),
+        (name, attributes) => {
+          exporter.reset();
+          tracer.startSpan(name, { attributes }).end();
+          const spans = exporter.getFinishedSpans();
+          const ours = encodeTraceRequest(spans).bytes;
+          return Buffer.from(ours).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
