@@ -220,8 +220,12 @@ function traceTargets(result) {
     const verdicts = modes.map(check);
     return verdicts.includes(false) ? false : verdicts.includes('inconclusive') ? 'inconclusive' : true;
   };
-  const atLeast = ([low, high], target) => (low >= target ? true : high < target ? false : 'inconclusive');
-  const atMost = ([low, high], target) => (high <= target ? true : low > target ? false : 'inconclusive');
+  // An interval that could not be computed (one round in short mode: null bounds) decides nothing.
+  const known = (bounds) => bounds.every((bound) => typeof bound === 'number' && Number.isFinite(bound));
+  const atLeast = ([low, high], target) =>
+    !known([low, high]) ? 'inconclusive' : low >= target ? true : high < target ? false : 'inconclusive';
+  const atMost = ([low, high], target) =>
+    !known([low, high]) ? 'inconclusive' : high <= target ? true : low > target ? false : 'inconclusive';
   const when = (met) => (result ? met : undefined);
   return [
     {
