@@ -5,8 +5,8 @@
 // saturating load while the others idle, so adjacent slots share whatever else the machine does
 // and no gateway competes with another for the CPUs. Latency: one open-loop schedule whose
 // requests go to A, B, C and D in turn. Non-streaming and streaming chat completions, over loopback.
-import { spawn, spawnSync } from 'node:child_process';
-import { Agent, createServer, request } from 'node:http';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
+import { cpuSeconds, pacedSchedule } from '../lib/paced-load.mjs';
 
 const MAIN = fileURLToPath(new URL('../../examples/gateway/dist/main.js', import.meta.url));
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
@@ -45,21 +46,8 @@ const MODES = {
   },
 };
 
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/**
- * CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat. Per-request
- * CPU time is much less sensitive to other load on a shared machine than requests per second.
- */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN; // not Linux
-  }
-}
+// Per-request CPU time (`cpuSeconds`) is much less sensitive to other load on a shared machine
+// than requests per second.
 
 /** Start one gateway; resolves with its base URL once it logs "gateway listening". */
 function startGateway(name, telemetryOn, { nodeArgs = [], env: extraEnv = {} } = {}) {
@@ -162,58 +150,17 @@ async function saturateInTurn(gateways, body, durationS, round) {
  * omission). autocannon's `overallRate` was not used: it sends each second's quota in a burst.
  */
 async function pacedTogether(gateways, body, durationS, rate) {
-  const count = gateways.length;
-  const payload = JSON.stringify(body);
-  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
-  const targets = gateways.map((gateway) => ({
-    gateway,
-    url: new URL(`${gateway.url}/v1/chat/completions`),
-    agent: new Agent({ keepAlive: true, maxSockets: 64 }),
-    latencies: [],
-    failures: 0,
-    cpuBefore: cpuSeconds(gateway.child.pid),
+  const cpuBefore = gateways.map((gateway) => cpuSeconds(gateway.child.pid));
+  const runs = await pacedSchedule(gateways, body, durationS, rate);
+  return runs.map((run, index) => ({
+    rate,
+    total: run.total,
+    failures: run.failures,
+    // Kept for the pooled p99 below and removed before the results are written.
+    latencies: run.latencies,
+    ...latencyFigures(run.latencies),
+    cpuMsPerRequest: ((cpuSeconds(gateways[index].child.pid) - cpuBefore[index]) * 1000) / run.total,
   }));
-  const perGateway = Math.max(1, Math.round(durationS * rate));
-  const intervalMs = 1000 / (rate * count);
-  const startedAt = performance.now();
-  const pending = [];
-  for (let index = 0; index < perGateway * count; index++) {
-    const scheduledAt = startedAt + index * intervalMs;
-    const wait = scheduledAt - performance.now();
-    if (wait > 1) await sleep(wait);
-    const target = targets[index % count];
-    pending.push(
-      new Promise((resolve) => {
-        const outgoing = request(target.url, { method: 'POST', agent: target.agent, headers }, (response) => {
-          response.resume();
-          response.once('end', () => {
-            if (response.statusCode >= 200 && response.statusCode < 300)
-              target.latencies.push(performance.now() - scheduledAt);
-            else target.failures++;
-            resolve();
-          });
-        });
-        outgoing.once('error', () => {
-          target.failures++;
-          resolve();
-        });
-        outgoing.end(payload);
-      }),
-    );
-  }
-  await Promise.all(pending);
-  return targets.map((target) => {
-    target.agent.destroy();
-    return {
-      rate,
-      total: perGateway,
-      failures: target.failures,
-      // Kept for the pooled p99 below and removed before the results are written.
-      latencies: Float64Array.from(target.latencies),
-      ...latencyFigures(target.latencies),
-      cpuMsPerRequest: ((cpuSeconds(target.gateway.child.pid) - target.cpuBefore) * 1000) / perGateway,
-    };
-  });
 }
 
 /** p50, p99 and mean of one run's 2xx latencies in ms (undefined when there were none). */

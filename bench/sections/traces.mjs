@@ -6,13 +6,14 @@
 // Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
 // rotating; latency: one open-loop schedule at a fixed rate shared by the four; memory: the traced
 // gateway saturated for MEMORY_S seconds (off beside it) while its old-space is read from its /metrics.
-import { spawn, spawnSync } from 'node:child_process';
-import { Agent, createServer, request } from 'node:http';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
+import { cpuSeconds, pacedSchedule } from '../lib/paced-load.mjs';
 
 const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
 const MAIN = `${GATEWAY_DIST}main.js`;
@@ -37,18 +38,6 @@ const MODES = {
     stream: true,
   },
 };
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** user + system CPU seconds of a process, all threads (Linux /proc). */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
 function rssMb(pid) {
   try {
     return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
@@ -140,47 +129,10 @@ async function saturate(gateway, body, durationS) {
 
 /** Open-loop load at `rate` per gateway from one schedule (request k to gateway k mod n). */
 async function paced(gateways, body, durationS, rate) {
-  const payload = JSON.stringify(body);
-  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
-  const targets = gateways.map((gateway) => ({
-    url: new URL(`${gateway.url}/v1/chat/completions`),
-    agent: new Agent({ keepAlive: true, maxSockets: 64 }),
-    latencies: [],
-    failures: 0,
+  return (await pacedSchedule(gateways, body, durationS, rate)).map(({ latencies, failures }) => ({
+    latencies,
+    failures,
   }));
-  const perGateway = Math.max(1, Math.round(durationS * rate));
-  const intervalMs = 1000 / (rate * targets.length);
-  const startedAt = performance.now();
-  const pending = [];
-  for (let index = 0; index < perGateway * targets.length; index++) {
-    const scheduledAt = startedAt + index * intervalMs;
-    const wait = scheduledAt - performance.now();
-    if (wait > 1) await sleep(wait);
-    const target = targets[index % targets.length];
-    pending.push(
-      new Promise((resolve) => {
-        const outgoing = request(target.url, { method: 'POST', agent: target.agent, headers }, (response) => {
-          response.resume();
-          response.once('end', () => {
-            if (response.statusCode >= 200 && response.statusCode < 300)
-              target.latencies.push(performance.now() - scheduledAt);
-            else target.failures++;
-            resolve();
-          });
-        });
-        outgoing.once('error', () => {
-          target.failures++;
-          resolve();
-        });
-        outgoing.end(payload);
-      }),
-    );
-  }
-  await Promise.all(pending);
-  return targets.map((target) => {
-    target.agent.destroy();
-    return { latencies: Float64Array.from(target.latencies), failures: target.failures };
-  });
 }
 
 function interval(values) {

@@ -1,0 +1,70 @@
+// Shared by the gateway and traces sections: process CPU from /proc, and one open-loop schedule
+// that sends POST /v1/chat/completions to several gateways in turn at a fixed rate.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { sleep } from './common.mjs';
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** user + system CPU seconds of a process, all threads (Linux /proc); NaN elsewhere. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN; // not Linux
+  }
+}
+
+/**
+ * Open-loop load at `rate` requests per second per gateway from one schedule (request k goes to
+ * gateway k mod n), `durationS` long. Each latency runs from the scheduled start to the end of the
+ * response body, so a stalled gateway is charged for the requests that queue behind the stall (no
+ * coordinated omission). Returns, per gateway in order, the 2xx latencies in ms, the failures and
+ * the number of requests scheduled for it.
+ */
+export async function pacedSchedule(gateways, body, durationS, rate) {
+  const payload = JSON.stringify(body);
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+  const targets = gateways.map((gateway) => ({
+    url: new URL(`${gateway.url}/v1/chat/completions`),
+    agent: new Agent({ keepAlive: true, maxSockets: 64 }),
+    latencies: [],
+    failures: 0,
+  }));
+  const perGateway = Math.max(1, Math.round(durationS * rate));
+  const intervalMs = 1000 / (rate * targets.length);
+  const startedAt = performance.now();
+  const pending = [];
+  for (let index = 0; index < perGateway * targets.length; index++) {
+    const scheduledAt = startedAt + index * intervalMs;
+    const wait = scheduledAt - performance.now();
+    if (wait > 1) await sleep(wait);
+    const target = targets[index % targets.length];
+    pending.push(
+      new Promise((resolve) => {
+        const outgoing = request(target.url, { method: 'POST', agent: target.agent, headers }, (response) => {
+          response.resume();
+          response.once('end', () => {
+            if (response.statusCode >= 200 && response.statusCode < 300)
+              target.latencies.push(performance.now() - scheduledAt);
+            else target.failures++;
+            resolve();
+          });
+        });
+        outgoing.once('error', () => {
+          target.failures++;
+          resolve();
+        });
+        outgoing.end(payload);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  return targets.map((target) => {
+    target.agent.destroy();
+    return { latencies: Float64Array.from(target.latencies), failures: target.failures, total: perGateway };
+  });
+}
