@@ -10,7 +10,7 @@ import { StructuredLogger, isLogLevel, startClusterPrimary } from '@gatewayz/tel
 import { loadDemoSettings, loadGatewaySettings } from '../config.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
-import { CLUSTER_PROVIDERS_VARIABLE, providersConfigured } from './run-gateway.js';
+import { CLUSTER_PROVIDERS_VARIABLE, demoCallers, providersConfigured } from './run-gateway.js';
 
 /** More restarts than this within {@link RESTART_WINDOW_MS} is a crash loop: the gateway stops. */
 const MAX_RESTARTS = 10;
@@ -56,7 +56,8 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
       model_health_store: sharedStore !== undefined ? 'memory (cluster primary)' : 'supabase',
     });
     const { trafficPerSecond } = loadDemoSettings(env);
-    if (demo !== undefined && trafficPerSecond > 0) traffic = startDemoTraffic(url, trafficPerSecond);
+    if (demo !== undefined && trafficPerSecond > 0)
+      traffic = startDemoTraffic(url, trafficPerSecond, demoCallers(settings.apiKeys));
   });
 
   const stop = async (signal: string, exitCode: number): Promise<void> => {
