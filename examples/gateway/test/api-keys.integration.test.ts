@@ -134,7 +134,10 @@ describe('gateway API keys (GATEWAY_API_KEYS_FILE) in a real gateway process', (
     const cases: Array<[Record<string, string>, string]> = [
       [{}, 'missing_api_key'],
       [bearer(UNKNOWN_KEY), 'invalid_api_key'],
-      [{ authorization: `Basic ${Buffer.from(`user:${PAID_KEY}`).toString('base64')}` }, 'invalid_authorization_header'],
+      [
+        { authorization: `Basic ${Buffer.from(`user:${PAID_KEY}`).toString('base64')}` },
+        'invalid_authorization_header',
+      ],
       [{ authorization: PAID_KEY }, 'invalid_authorization_header'],
       [{ authorization: 'Bearer ' }, 'invalid_authorization_header'],
       // x-api-key is Anthropic's header: only /v1/messages takes it.
@@ -282,8 +285,12 @@ describe('gateway API keys (GATEWAY_API_KEYS_FILE) in a real gateway process', (
     exitCode = await gateway.terminate();
     expect(exitCode).toBe(0);
     const metrics = receiver.metrics();
-    expect(latestPushSum(metrics, 'gatewayz_cost_by_api_key')).toBe(latestPushSum(metrics, 'gatewayz_cost_by_provider'));
-    expect(latestPushSum(metrics, 'gatewayz_cost_by_api_key')).toBe(sampleSum(scraped, 'gatewayz_cost_by_api_key_total'));
+    expect(latestPushSum(metrics, 'gatewayz_cost_by_api_key')).toBe(
+      latestPushSum(metrics, 'gatewayz_cost_by_provider'),
+    );
+    expect(latestPushSum(metrics, 'gatewayz_cost_by_api_key')).toBe(
+      sampleSum(scraped, 'gatewayz_cost_by_api_key_total'),
+    );
 
     const spans = await receiver.waitForSpans(
       (received) => received.some((span) => span.attributes['gatewayz.api_key.name'] === 'trial-user'),
