@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -306,5 +307,135 @@ describe('gateway API keys (GATEWAY_API_KEYS_FILE) in a real gateway process', (
     const everything = exported.join('\n');
     expect(everything).toContain('team-capped');
     for (const secret of SECRETS) expect(everything).not.toContain(secret);
+  }, 30_000);
+});
+
+/** One POST on a fresh connection (node:cluster hands each connection to any worker), with headers. */
+function postFresh(
+  gateway: GatewayProcess,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
+  const url = new URL(path, gateway.url);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', ...headers },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
+}
+
+describe('gateway API keys in a cluster (GATEWAY_WORKERS=2)', () => {
+  const BUDGET = 0.003;
+  let gateway: GatewayProcess | undefined;
+  let directory: string;
+
+  afterAll(async () => {
+    await gateway?.terminate();
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('holds a budget for the whole gateway: the workers share spend through the primary', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'gateway-api-keys-cluster-'));
+    const keysFile = join(directory, 'keys.json');
+    writeFileSync(
+      keysFile,
+      JSON.stringify([
+        { name: 'shared-budget', key: CAPPED_KEY, plan: 'trial', budget_usd: BUDGET },
+        { name: 'idle', key: PAID_KEY, plan: 'paid' },
+      ]),
+    );
+    gateway = await startGatewayProcess({
+      GATEWAY_WORKERS: '2',
+      GATEWAY_API_KEYS_FILE: keysFile,
+      DEMO_LATENCY_MS: '0',
+      DEMO_ERROR_RATE: '0',
+    });
+    const ask = (): Promise<{ status: number; text: string }> =>
+      postFresh(
+        gateway as GatewayProcess,
+        '/v1/chat/completions',
+        { model: 'gpt-4o', messages: [{ role: 'user', content: 'how much is left?' }] },
+        { authorization: `Bearer ${CAPPED_KEY}` },
+      );
+    expect((await postFresh(gateway, '/v1/chat/completions', { model: 'gpt-4o' }, {})).status).toBe(401);
+    let served = 0;
+    let refused = false;
+    let largestCost = 0;
+    let previousCost = 0;
+    while (!refused && served < 500) {
+      const answer = await ask();
+      if (answer.status === 429) {
+        refused = true;
+        expect(errorOf(JSON.parse(answer.text) as Json)).toMatchObject({ code: 'insufficient_quota' });
+        break;
+      }
+      expect(answer.status).toBe(200);
+      served++;
+      const text = await (await fetch(`${gateway.url}/metrics`)).text();
+      const cost = sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'shared-budget' });
+      largestCost = Math.max(largestCost, cost - previousCost);
+      previousCost = cost;
+      // Paced beyond two exchange intervals, so each worker has heard of the other's spend.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect(refused).toBe(true);
+    // Both workers refuse now.
+    for (let index = 0; index < 8; index++) expect((await ask()).status).toBe(429);
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    const spent = sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'shared-budget' });
+    // Each worker alone would have let the key spend its budget: about twice the budget in all.
+    expect(spent).toBeGreaterThanOrEqual(BUDGET);
+    expect(spent).toBeLessThan(BUDGET + largestCost * 1.01);
+    expect(served).toBeGreaterThan(5);
+    expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'shared-budget' })).toBe(0);
+    expect(sampleSum(text, 'active_api_keys')).toBe(1);
+    expect(sampleSum(text, 'subscription_count')).toBe(1);
+    expect(sampleSum(text, 'trial_active')).toBe(1);
+    expect(await gateway.terminate()).toBe(0);
+  }, 60_000);
+});
+
+describe('a gateway given a bad GATEWAY_API_KEYS_FILE', () => {
+  it('refuses to start, naming the entry and the fix without repeating the key', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'gateway-api-keys-bad-'));
+    try {
+      const keysFile = join(directory, 'keys.json');
+      writeFileSync(
+        keysFile,
+        JSON.stringify([
+          { name: 'a', key: PAID_KEY, plan: 'paid' },
+          { name: 'b', key: PAID_KEY, plan: 'paid' },
+        ]),
+      );
+      for (const workers of ['1', '2']) {
+        const started = startGatewayProcess({ GATEWAY_API_KEYS_FILE: keysFile, GATEWAY_WORKERS: workers });
+        const error = await started.then(
+          () => new Error('started'),
+          (failure: unknown) => failure as Error,
+        );
+        expect(error.message).toMatch(/exited with 1/);
+        expect(error.message).toContain('ApiKeysFileError');
+        expect(error.message).toContain('entry 1 ("b"): has the same key as entry 0');
+        expect(error.message).not.toContain(PAID_KEY);
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   }, 30_000);
 });

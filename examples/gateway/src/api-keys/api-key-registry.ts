@@ -5,12 +5,22 @@ import { ANONYMOUS_API_KEY_NAME, type ApiKeyPlan, type ApiKeysConfig } from './a
 /** How long after its last request a key still counts in `active_api_keys`. */
 export const ACTIVE_KEY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
-/** One key's running state: what it spent, when it was last used. The secret is not kept here. */
+/**
+ * One key's running state: what it spent, when it was last used. The secret is not kept here. In
+ * a node:cluster, spend and use are this worker's own plus what the primary reports of the others
+ * (see cluster-usage.ts), so budgets and `active_api_keys` hold for the whole gateway.
+ */
 export class ApiKeyAccount {
-  /** USD spent through this key since the gateway started (this process). */
-  spentUsd = 0;
-  /** When a request last came with this key (ms since the epoch); -Infinity when never. */
-  lastUsedMs = Number.NEGATIVE_INFINITY;
+  /** USD this process spent through the key since it started. */
+  ownSpentUsd = 0;
+  /** When this process last served a request with the key (ms since the epoch); -Infinity when never. */
+  ownLastUsedMs = Number.NEGATIVE_INFINITY;
+  /** USD the other workers of a cluster spent through the key (0 outside a cluster). */
+  othersSpentUsd = 0;
+  /** When another worker of a cluster last served the key. */
+  othersLastUsedMs = Number.NEGATIVE_INFINITY;
+  /** Called when this process's spend or use of the key changes (a cluster worker shares it). */
+  onChange: ((account: ApiKeyAccount) => void) | undefined = undefined;
 
   constructor(
     /** The key's name: the `api_key_name` label. */
@@ -21,6 +31,16 @@ export class ApiKeyAccount {
     readonly budgetUsd: number | undefined,
     private readonly telemetry: GatewayTelemetry,
   ) {}
+
+  /** USD spent through the key since the gateway started, by every worker. */
+  get spentUsd(): number {
+    return this.ownSpentUsd + this.othersSpentUsd;
+  }
+
+  /** When the key was last used, by any worker. */
+  get lastUsedMs(): number {
+    return Math.max(this.ownLastUsedMs, this.othersLastUsedMs);
+  }
 
   /** Whether the key's spend has reached its budget: its requests are refused with 429. */
   get exhausted(): boolean {
@@ -33,7 +53,13 @@ export class ApiKeyAccount {
    */
   charge(usd: number): void {
     if (!(usd > 0) || !Number.isFinite(usd)) return;
-    this.spentUsd += usd;
+    this.ownSpentUsd += usd;
+    this.updateBudgetGauge();
+    this.onChange?.(this);
+  }
+
+  /** Set the budget gauges from the current spend (keys without a budget have none). */
+  updateBudgetGauge(): void {
     if (this.budgetUsd !== undefined) this.telemetry.setApiKeyBudget(this.name, this.budgetUsd, this.spentUsd);
   }
 }
@@ -93,9 +119,7 @@ export class ApiKeyRegistry {
     const accounts = this.accounts();
     this.telemetry.setSubscriptionCount(accounts.filter((account) => account.plan === 'paid').length);
     this.telemetry.setTrialActiveCount(accounts.filter((account) => account.plan === 'trial').length);
-    for (const account of accounts) {
-      if (account.budgetUsd !== undefined) this.telemetry.setApiKeyBudget(account.name, account.budgetUsd, 0);
-    }
+    for (const account of accounts) account.updateBudgetGauge();
     this.refreshActiveKeys();
     this.timer = setInterval(() => this.refreshActiveKeys(), options.refreshIntervalMs ?? 60_000);
     this.timer.unref();
@@ -128,8 +152,14 @@ export class ApiKeyRegistry {
     if (account === this.anonymous) return;
     const now = this.now();
     const wasActive = now - account.lastUsedMs < ACTIVE_KEY_WINDOW_MS;
-    account.lastUsedMs = now;
+    account.ownLastUsedMs = now;
     if (!wasActive) this.refreshActiveKeys();
+    account.onChange?.(account);
+  }
+
+  /** The account of the key named `name`, if registered. */
+  account(name: string): ApiKeyAccount | undefined {
+    return this.keys.find((key) => key.account.name === name)?.account;
   }
 
   /** Keys used within the last 24 hours. */

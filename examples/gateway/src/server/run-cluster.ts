@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { MemoryModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { StructuredLogger, isLogLevel, startClusterPrimary } from '@gatewayz/telemetry-node';
+import { startApiKeyUsageExchange } from '../api-keys/cluster-usage.js';
 import { loadDemoSettings, loadGatewaySettings } from '../config.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
@@ -36,6 +37,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
   }
   const sharedStore = env['SUPABASE_URL'] === undefined ? new MemoryModelHealthStore() : undefined;
   const primary = startClusterPrimary(sharedStore !== undefined ? { modelHealthStore: sharedStore } : {});
+  const stopApiKeyUsage = startApiKeyUsageExchange();
   const url = `http://${settings.host}:${settings.port}`;
 
   let stopping = false;
@@ -80,6 +82,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     const codes = await Promise.all(exits);
     clearTimeout(killer);
     primary.stop();
+    stopApiKeyUsage();
     await demo?.close();
     const failed = codes.filter((code) => code !== 0).length;
     log.info('stopped', { workers_failed: String(failed) });

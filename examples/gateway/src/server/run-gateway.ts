@@ -17,6 +17,7 @@ import {
   type ProviderConfig,
 } from '../config.js';
 import type { ApiKeysConfig } from '../api-keys/api-keys-file.js';
+import { shareApiKeyUsage } from '../api-keys/cluster-usage.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
 import { createGateway } from './gateway.js';
@@ -99,6 +100,8 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     ...(store !== undefined ? { store } : {}),
   });
   otel.onShutdown(() => gateway.tracker.stop());
+  // Budgets and active_api_keys hold for the whole cluster: spend and use are shared through the primary.
+  if (clusterWorker) otel.onShutdown(shareApiKeyUsage(gateway.apiKeys));
   // Seed 004 option A: poll an external health service into the gatewayz_health_* metrics.
   const healthServiceUrl = env['HEALTH_SERVICE_URL'];
   if (healthServiceUrl !== undefined && healthServiceUrl !== '') {
