@@ -119,7 +119,7 @@ export function startApiKeyUsageExchange(): () => void {
   const onMessage = (worker: Worker, received: unknown): void => {
     if (!isUsageMessage(received)) return;
     let keys = byWorker.get(worker.id);
-    if (keys === undefined) byWorker.set(worker.id, (keys = new Map()));
+    if (keys === undefined) byWorker.set(worker.id, (keys = new Map<string, KeyUsage>()));
     for (const usage of received.keys) {
       if (typeof usage.name !== 'string' || !Number.isFinite(usage.spentUsd)) continue;
       keys.set(usage.name, usage);
