@@ -87,7 +87,15 @@ describe('alert rules', () => {
     expect(byName['GatewayzHealthServiceDown']).toMatchObject({ expr: 'gatewayz_health_service_up == 0', for: '2m' });
     expect(byName['GatewayzHealthServiceScrapeErrors']?.expr).toBe(
       'increase(gatewayz_health_service_scrape_errors_total[10m]) > 3',
+    ); // API key budgets: 80 % (warning, until spent) and 100 % (critical) of budget_usd.
+    expect(byName['GatewayzApiKeyBudgetNearlySpent']?.expr).toMatch(
+      /^\(1 - gatewayz_api_key_budget_remaining_usd \/ gatewayz_api_key_budget_usd\) >= 0\.8\s+and\s+gatewayz_api_key_budget_remaining_usd > 0\s*$/,
     );
+    expect(byName['GatewayzApiKeyBudgetNearlySpent']?.labels?.['severity']).toBe('warning');
+    expect(byName['GatewayzApiKeyBudgetSpent']).toMatchObject({
+      expr: 'gatewayz_api_key_budget_remaining_usd <= 0 and gatewayz_api_key_budget_usd > 0',
+      labels: { severity: 'critical' },
+    });
   });
 
   it('every alert has a promtool unit test where it fires and one where it stays quiet', () => {

@@ -171,6 +171,24 @@ describe('Grafana dashboards', () => {
   });
 });
 
+describe('Business dashboard', () => {
+  it('shows requests, cost, tokens and budgets by API key', () => {
+    const used = new Set(
+      dashboardPromQueries()
+        .filter((query) => query.file === 'business.json')
+        .flatMap((query) => metricNames(query.expr)),
+    );
+    for (const name of [
+      'gatewayz_requests_by_api_key_total',
+      'gatewayz_cost_by_api_key_total',
+      'gatewayz_tokens_by_api_key_total',
+      'gatewayz_api_key_budget_remaining_usd',
+      'gatewayz_api_key_budget_usd',
+    ])
+      expect(used, name).toContain(name);
+  });
+});
+
 describe('Grafana provisioning', () => {
   it('provisions Prometheus, Tempo and Loki with the uids the dashboards use, wired to each other', () => {
     const byUid = Object.fromEntries(datasources.map((datasource) => [datasource.uid, datasource]));

@@ -42,6 +42,8 @@ import {
 } from './deploy-files.js';
 
 const available = componentAvailable('prometheus');
+/** USD budget of the key the scenario spends 80 % or more of (each call costs well under 5 % of it). */
+const BUDGET_NEARLY_SPENT = 0.003;
 
 /** A stand-in for the external health service of seed 004; `failing` switches it to HTTP 500. */
 async function startHealthService(): Promise<{ url: string; fail(): void; close(): Promise<void> }> {
@@ -112,6 +114,14 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
       // The breaker opens only after the first scrapes, so failures keep reaching anthropic for a while.
       env: { BREAKER_VOLUME_THRESHOLD: '6', ATTEMPT_TIMEOUT_MS: '15000', MODEL_HEALTH_FLUSH_INTERVAL_MS: '200' },
       spanProcessors: [new SimpleSpanProcessor(spans)],
+      // Keys optional (the traffic below is anonymous), two of them with budgets to spend.
+      apiKeys: {
+        keys: [
+          { name: 'team-nearly-spent', key: 'key-nearly-spent', plan: 'paid', budgetUsd: BUDGET_NEARLY_SPENT },
+          { name: 'trial-spent', key: 'key-spent', plan: 'trial', budgetUsd: 0.0005 },
+        ],
+        required: false,
+      },
     });
     const app = gw.otel.telemetry;
     poller = startHealthServicePoller({ url: healthService.url, intervalMs: 200, timeoutMs: 1_000, telemetry: app });
@@ -126,22 +136,22 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     });
     gw.provider('anthropic').configure({ errorRate: 1, failureMode: 'error' });
 
-    const post = async (model: string, extra: Record<string, unknown> = {}): Promise<number> => {
-      const response = await gw.post('/v1/chat/completions', chatBody(model, extra));
+    const post = async (
+      model: string,
+      extra: Record<string, unknown> = {},
+      headers: Record<string, string> = {},
+    ): Promise<number> => {
+      const response = await gw.post('/v1/chat/completions', chatBody(model, extra), headers);
       await response.text();
       return response.status;
     };
     let cacheNames = 0;
-    let subscriptions = 40;
     /**
-     * What the example gateway does not emit itself (it has no user database, response cache or
-     * SQL store): recorded here as the embedding application would.
+     * What the example gateway does not emit itself (it has no response cache or SQL store):
+     * recorded here as the embedding application would. The business gauges come from the
+     * gateway's API keys.
      */
     const applicationSignals = (): void => {
-      subscriptions += 1;
-      app.setSubscriptionCount(subscriptions);
-      app.setActiveApiKeys(200 + subscriptions);
-      app.setTrialActiveCount(12);
       app.recordCacheHit('responses');
       app.recordCacheHit('responses');
       app.recordCacheMiss('responses');
@@ -169,6 +179,13 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
 
     // 1. Warm-up: every series exists before Prometheus first scrapes.
     expect(await post('gpt-4o')).toBe(200);
+    // One key spends 80 % or more of its budget but not all of it, another all of it (budget alerts).
+    const [nearly, spent] = gw.gateway.apiKeys.accounts();
+    while ((nearly?.spentUsd ?? 1) < 0.8 * BUDGET_NEARLY_SPENT)
+      expect(await post('gpt-4o', {}, { authorization: 'Bearer key-nearly-spent' })).toBe(200);
+    expect(nearly?.exhausted).toBe(false);
+    while (spent?.exhausted === false) await post('gpt-4o', {}, { authorization: 'Bearer key-spent' });
+    expect(await post('gpt-4o-mini', {}, { authorization: 'Bearer key-spent' })).toBe(429);
     await gatewayTraffic();
     applicationSignals();
     anomalyEpisode(detector, anomalyClock);

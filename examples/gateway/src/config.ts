@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { ModelPrice } from '@gatewayz/telemetry/genai';
+import { loadApiKeys, type ApiKeysConfig } from './api-keys/api-keys-file.js';
+import { GatewayConfigError } from './config-error.js';
 
 /** One upstream provider speaking the OpenAI-compatible API. */
 export interface ProviderConfig {
@@ -45,6 +47,8 @@ export interface GatewayConfig {
   creditsPerUsd: number;
   /** Deadline for in-flight requests on shutdown. */
   shutdownTimeoutMs: number;
+  /** The gateway's API keys (`GATEWAY_API_KEYS_FILE`, or the demo's) and whether they are required. */
+  apiKeys?: ApiKeysConfig;
   breaker: {
     errorThresholdPercentage: number;
     resetTimeoutMs: number;
@@ -53,10 +57,7 @@ export interface GatewayConfig {
   };
 }
 
-/** A configuration value that cannot work; the message names the variable and the fix. */
-export class GatewayConfigError extends Error {
-  override readonly name = 'GatewayConfigError';
-}
+export { GatewayConfigError } from './config-error.js';
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -183,6 +184,7 @@ export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<
     ...(env['METRICS_TOKEN'] ? { apiToken: env['METRICS_TOKEN'] } : {}),
     creditsPerUsd: number(env, 'CREDITS_PER_USD', 1, 0, 1_000_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    apiKeys: loadApiKeys(env),
     breaker: {
       errorThresholdPercentage: number(env, 'BREAKER_ERROR_THRESHOLD_PERCENT', 50, 1, 100),
       resetTimeoutMs: integer(env, 'BREAKER_RESET_TIMEOUT_MS', 10_000, 10, 3_600_000),

@@ -1,4 +1,8 @@
+import { DEMO_API_KEYS } from './api-keys/api-keys-file.js';
+
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-haiku', 'claude-3-5-sonnet', 'llama-3.1-8b-instruct'];
+/** Each demo key in turn, then a request without one (served as `anonymous`). */
+const DEMO_CALLERS = [...DEMO_API_KEYS.map((entry) => entry.key), undefined];
 
 export interface DemoTraffic {
   stop(): Promise<void>;
@@ -7,9 +11,15 @@ export interface DemoTraffic {
 
 /**
  * Send a steady mix of requests to the gateway so `npm run demo` shows live metrics: chat
- * completions (a third streamed), Anthropic messages and the odd image, at `ratePerSecond`.
+ * completions (a third streamed), Anthropic messages and the odd image, at `ratePerSecond`,
+ * sent with the demo's API keys in turn (and some without a key), so per-key metrics move.
  */
-export function startDemoTraffic(baseUrl: string, ratePerSecond: number): DemoTraffic {
+export function startDemoTraffic(
+  baseUrl: string,
+  ratePerSecond: number,
+  /** API keys to send in turn; `undefined` sends none. Default the demo's keys and no key. */
+  callers: ReadonlyArray<string | undefined> = DEMO_CALLERS,
+): DemoTraffic {
   let sent = 0;
   const inFlight = new Set<Promise<void>>();
   const send = async (index: number): Promise<void> => {
@@ -17,8 +27,16 @@ export function startDemoTraffic(baseUrl: string, ratePerSecond: number): DemoTr
     const messages = [{ role: 'user', content: `Demo request ${index}: summarise the provider health.` }];
     let path = '/v1/chat/completions';
     let body: Record<string, unknown> = { model, messages, stream: index % 3 === 0 };
+    const key = callers[index % callers.length];
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (key !== undefined) headers['authorization'] = `Bearer ${key}`;
     if (index % 7 === 0) {
       path = '/v1/messages';
+      // Anthropic's clients send their key as x-api-key.
+      if (key !== undefined) {
+        delete headers['authorization'];
+        headers['x-api-key'] = key;
+      }
       body = { model: 'claude-3-5-haiku', max_tokens: 64, messages };
     } else if (index % 11 === 0) {
       path = '/v1/images/generations';
@@ -27,7 +45,7 @@ export function startDemoTraffic(baseUrl: string, ratePerSecond: number): DemoTr
     try {
       const response = await fetch(`${baseUrl}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify(body),
       });
       await response.arrayBuffer();

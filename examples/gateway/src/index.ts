@@ -8,6 +8,16 @@ export {
   GatewayConfigError,
 } from './config.js';
 export type { GatewayConfig, ProviderConfig, ContextManagerChoice } from './config.js';
+export {
+  ApiKeysFileError,
+  ANONYMOUS_API_KEY_NAME,
+  DEMO_API_KEYS,
+  loadApiKeys,
+  loadApiKeysFile,
+  parseApiKeys,
+} from './api-keys/api-keys-file.js';
+export type { ApiKeyEntry, ApiKeyPlan, ApiKeysConfig, ApiKeysFileErrorCode } from './api-keys/api-keys-file.js';
+export { ApiKeyRegistry, ApiKeyAccount } from './api-keys/api-key-registry.js';
 export { startDemoProviders, DEMO_PROVIDERS } from './providers/demo-providers.js';
 export type { DemoProviders } from './providers/demo-providers.js';
 export { startSimulatedProvider } from './providers/simulated-provider.js';

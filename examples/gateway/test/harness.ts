@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
+import type { ApiKeysConfig } from '../src/api-keys/api-keys-file.js';
 import {
   createGateway,
   loadContextManagerChoice,
@@ -27,7 +28,7 @@ export interface TestGateway {
  * (no latency, no errors unless a test configures them) and a real OpenTelemetry SDK.
  */
 export async function startTestGateway(
-  options: { env?: Record<string, string>; spanProcessors?: SpanProcessor[] } = {},
+  options: { env?: Record<string, string>; spanProcessors?: SpanProcessor[]; apiKeys?: ApiKeysConfig } = {},
 ): Promise<TestGateway> {
   const env = {
     PORT: '0',
@@ -47,7 +48,11 @@ export async function startTestGateway(
     env: {},
   });
   const demo = await startDemoProviders({ latencyMs: 0, errorRate: 0 });
-  const gateway = createGateway({ config: { ...loadGatewaySettings(env), providers: demo.providers }, otel });
+  const settings = loadGatewaySettings(env);
+  const gateway = createGateway({
+    config: { ...settings, providers: demo.providers, apiKeys: options.apiKeys ?? settings.apiKeys },
+    otel,
+  });
   const url = await gateway.listen();
   return {
     url,

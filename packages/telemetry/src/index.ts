@@ -61,6 +61,7 @@ export {
   recordCacheHit,
   recordCacheMiss,
 } from './gateway-metrics/index.js';
+export { recordApiKeyRequest, recordApiKeyTokens, recordAttributedCost, setApiKeyBudget } from './attribution/index.js';
 export { recordGenAiOperation } from './genai/genai-helpers.js';
 export type { GenAiOperationRecord } from './genai/genai-metrics.js';
 export { providerHealthScore } from './provider-health/health-score.js';

@@ -2,6 +2,8 @@ import { context as contextApi, type Context, type Span } from '@opentelemetry/a
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
 import { endGenAiSpan, type PricingTable } from '@gatewayz/telemetry/genai';
 import type { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
+import { apiKeyAccountOf } from '../api-keys/api-key-context.js';
+import { ANONYMOUS_API_KEY_NAME } from '../api-keys/api-keys-file.js';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import type { AttemptCompletion, ModelCallSink, Operation } from './attempt.js';
 
@@ -44,6 +46,9 @@ export function finishAttempt(
   const durationMs = performance.now() - startedAt;
   const seconds = durationMs / 1000;
   const name = provider.name;
+  // The request's API key (authenticate middleware); requests that skipped it count as anonymous.
+  const apiKey = apiKeyAccountOf(attemptContext);
+  const apiKeyName = apiKey?.name ?? ANONYMOUS_API_KEY_NAME;
   recording.anomalies?.observe({
     provider: name,
     latencySeconds: seconds,
@@ -64,6 +69,7 @@ export function finishAttempt(
     }
     telemetry.recordProviderResponseTime(name, seconds);
     telemetry.recordModelInference(name, model, completion.status, seconds);
+    telemetry.recordApiKeyRequest(apiKeyName, completion.status);
     telemetry.recordGenAiOperation({
       operationName: operation,
       providerName: name,
@@ -79,8 +85,11 @@ export function finishAttempt(
     if (completion.status === 'success') {
       if (completion.usage !== undefined && embeddings) {
         telemetry.recordTokensUsed(name, model, 'input', completion.usage.inputTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'input', completion.usage.inputTokens);
       } else if (completion.usage !== undefined) {
         telemetry.recordTokenUsage(name, model, completion.usage.inputTokens, completion.usage.outputTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'input', completion.usage.inputTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'output', completion.usage.outputTokens);
       }
       const cost = pricing.cost({
         provider: name,
@@ -90,7 +99,8 @@ export function finishAttempt(
         images: completion.images ?? 0,
       });
       if (cost !== undefined) {
-        telemetry.incrementCostByProvider(name, cost);
+        // One number to the provider's and the key's cost (so they sum alike) and the key's spend.
+        if (telemetry.recordAttributedCost(name, apiKeyName, cost)) apiKey?.charge(cost);
         telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
       }
     }

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { authenticate } from '../api-keys/authenticate.js';
 import { AllowedMethods } from '../middleware/allowed-methods.js';
 import { handleErrors, handleNotFound } from '../middleware/errors.js';
 import { instrumentRequest } from '../middleware/instrument-request.js';
@@ -38,11 +39,13 @@ export function createApp(services: GatewayServices): Hono<GatewayEnv> {
   app.all('/prometheus/metrics/:category{[a-z_]+}', metrics);
   // Any other category: the metrics handler answers it (404) under the label `other`.
   app.all('/prometheus/metrics/*', metrics);
-  app.post('/v1/chat/completions', chatCompletionsRoute(services));
-  app.post('/v1/messages', messagesRoute(services));
-  app.post('/v1/responses', responsesRoute(services));
-  app.post('/v1/embeddings', embeddingsRoute(services));
-  app.post('/v1/images/generations', imagesRoute(services));
+  // Every endpoint that spends money at a provider is served as one of the gateway's API keys.
+  const apiKey = authenticate(services.apiKeys, 'openai');
+  app.post('/v1/chat/completions', apiKey, chatCompletionsRoute(services));
+  app.post('/v1/messages', authenticate(services.apiKeys, 'anthropic'), messagesRoute(services));
+  app.post('/v1/responses', apiKey, responsesRoute(services));
+  app.post('/v1/embeddings', apiKey, embeddingsRoute(services));
+  app.post('/v1/images/generations', apiKey, imagesRoute(services));
 
   routes.learn(MODEL_HEALTH_ROUTES);
   allowedMethods.learn();

@@ -3,6 +3,7 @@ import type { Context as OtelContext } from '@opentelemetry/api';
 import type { ProviderHealthTracker } from '@gatewayz/telemetry';
 import type { ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import type { RunningTelemetry, StructuredLogger } from '@gatewayz/telemetry-node';
+import type { ApiKeyRegistry } from '../api-keys/api-key-registry.js';
 import type { GatewayConfig } from '../config.js';
 import type { ProviderRouter } from '../providers/provider-router.js';
 
@@ -29,4 +30,6 @@ export interface GatewayServices {
   readonly router: ProviderRouter;
   readonly tracker: ProviderHealthTracker;
   readonly store: ModelHealthStore;
+  /** The gateway's API keys: who a request is served as, spend against budgets. */
+  readonly apiKeys: ApiKeyRegistry;
 }

@@ -4,6 +4,8 @@ import { PricingTable } from '@gatewayz/telemetry/genai';
 import { MemoryModelHealthStore, ModelHealthRecorder, type ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
 import type { RunningTelemetry } from '@gatewayz/telemetry-node';
+import { ApiKeyRegistry } from '../api-keys/api-key-registry.js';
+import { DEMO_API_KEYS } from '../api-keys/api-keys-file.js';
 import type { GatewayConfig } from '../config.js';
 import { ProviderRouter } from '../providers/provider-router.js';
 import { createApp } from './app.js';
@@ -26,6 +28,8 @@ export interface Gateway {
   readonly router: ProviderRouter;
   readonly tracker: ProviderHealthTracker;
   readonly store: ModelHealthStore;
+  /** The API keys requests are served as, their spend and the business gauges derived from them. */
+  readonly apiKeys: ApiKeyRegistry;
   /** Write-behind recording of every provider attempt into `store`. */
   readonly recorder: ModelHealthRecorder;
   /** Start listening; resolves with the base URL. */
@@ -47,6 +51,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const store = options.store ?? new MemoryModelHealthStore();
   const recorder = new ModelHealthRecorder({ store, telemetry, flushIntervalMs: config.modelHealthFlushIntervalMs });
   const tracker = startProviderHealthTracker({ source: store, intervalMs: config.healthTrackerIntervalMs, telemetry });
+  // Set the business gauges (keys by plan, budgets) now, before the first request or scrape.
+  const apiKeys = new ApiKeyRegistry({ config: config.apiKeys ?? { keys: DEMO_API_KEYS, required: false }, telemetry });
   const pricing = new PricingTable(
     Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])),
   );
@@ -71,7 +77,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     pricing,
     healthScore: (provider) => tracker.healthScore(provider),
   });
-  const app = createApp({ config, otel, log, router, tracker, store });
+  const app = createApp({ config, otel, log, router, tracker, store, apiKeys });
   let server: HttpServer | undefined;
 
   return {
@@ -79,6 +85,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     router,
     tracker,
     store,
+    apiKeys,
     recorder,
     listen: () => {
       server = startHttpServer(app, config.port, config.host);
@@ -92,6 +99,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         log.error('model-health calls not written before shutdown', { pending_calls: flushed.pendingCalls });
       await tracker.stop();
       router.close();
+      apiKeys.close();
     },
   };
 }

@@ -7,10 +7,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { MemoryModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { StructuredLogger, isLogLevel, startClusterPrimary } from '@gatewayz/telemetry-node';
+import { startApiKeyUsageExchange } from '../api-keys/cluster-usage.js';
 import { loadDemoSettings, loadGatewaySettings } from '../config.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
-import { CLUSTER_PROVIDERS_VARIABLE, providersConfigured } from './run-gateway.js';
+import { CLUSTER_PROVIDERS_VARIABLE, demoCallers, providersConfigured } from './run-gateway.js';
 
 /** More restarts than this within {@link RESTART_WINDOW_MS} is a crash loop: the gateway stops. */
 const MAX_RESTARTS = 10;
@@ -36,6 +37,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
   }
   const sharedStore = env['SUPABASE_URL'] === undefined ? new MemoryModelHealthStore() : undefined;
   const primary = startClusterPrimary(sharedStore !== undefined ? { modelHealthStore: sharedStore } : {});
+  const stopApiKeyUsage = startApiKeyUsageExchange();
   const url = `http://${settings.host}:${settings.port}`;
 
   let stopping = false;
@@ -56,7 +58,8 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
       model_health_store: sharedStore !== undefined ? 'memory (cluster primary)' : 'supabase',
     });
     const { trafficPerSecond } = loadDemoSettings(env);
-    if (demo !== undefined && trafficPerSecond > 0) traffic = startDemoTraffic(url, trafficPerSecond);
+    if (demo !== undefined && trafficPerSecond > 0)
+      traffic = startDemoTraffic(url, trafficPerSecond, demoCallers(settings.apiKeys));
   });
 
   const stop = async (signal: string, exitCode: number): Promise<void> => {
@@ -79,6 +82,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     const codes = await Promise.all(exits);
     clearTimeout(killer);
     primary.stop();
+    stopApiKeyUsage();
     await demo?.close();
     const failed = codes.filter((code) => code !== 0).length;
     log.info('stopped', { workers_failed: String(failed) });

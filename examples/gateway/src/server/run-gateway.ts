@@ -16,6 +16,8 @@ import {
   parseProviders,
   type ProviderConfig,
 } from '../config.js';
+import type { ApiKeysConfig } from '../api-keys/api-keys-file.js';
+import { shareApiKeyUsage } from '../api-keys/cluster-usage.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
 import { createGateway } from './gateway.js';
@@ -98,6 +100,8 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     ...(store !== undefined ? { store } : {}),
   });
   otel.onShutdown(() => gateway.tracker.stop());
+  // Budgets and active_api_keys hold for the whole cluster: spend and use are shared through the primary.
+  if (clusterWorker) otel.onShutdown(shareApiKeyUsage(gateway.apiKeys));
   // Seed 004 option A: poll an external health service into the gatewayz_health_* metrics.
   const healthServiceUrl = env['HEALTH_SERVICE_URL'];
   if (healthServiceUrl !== undefined && healthServiceUrl !== '') {
@@ -121,6 +125,9 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
     logs: otel.logsExported ? 'standard output and OTLP' : 'standard output',
     context_manager: contextManager,
+    api_keys: settings.apiKeys?.required
+      ? `${settings.apiKeys.keys.length} from GATEWAY_API_KEYS_FILE, required on inference endpoints`
+      : 'demo keys, optional (requests without a key are served as anonymous)',
   });
   if (clusterWorker) {
     handleSignals(log, async () => {
@@ -133,14 +140,14 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     log.warn('metrics and model-health endpoints are not protected; set METRICS_TOKEN to require a bearer token');
   }
   log.info(
-    `try: curl ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`,
+    `try: curl ${url}/v1/chat/completions${settings.apiKeys?.required ? " -H 'authorization: Bearer <your key>'" : ''} -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`,
   );
 
   let traffic: DemoTraffic | undefined;
   if (demo !== undefined) {
     const { trafficPerSecond } = loadDemoSettings(env);
     if (trafficPerSecond > 0) {
-      traffic = startDemoTraffic(url, trafficPerSecond);
+      traffic = startDemoTraffic(url, trafficPerSecond, demoCallers(settings.apiKeys));
       log.info(
         `demo traffic: ${trafficPerSecond} requests/s against the simulated providers (DEMO_TRAFFIC_RPS=0 turns it off)`,
       );
@@ -156,6 +163,13 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     await otel.shutdown();
     await demo?.close();
   });
+}
+
+/** The keys the demo traffic sends in turn: the gateway's own, and no key when keys are optional. */
+export function demoCallers(apiKeys: ApiKeysConfig | undefined): Array<string | undefined> {
+  const keys: Array<string | undefined> = (apiKeys?.keys ?? []).map((entry) => entry.key);
+  if (apiKeys?.required !== true) keys.push(undefined);
+  return keys;
 }
 
 /** On SIGTERM or SIGINT: run `stop` once, then exit (1 when it failed). */

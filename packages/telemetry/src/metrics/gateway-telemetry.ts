@@ -1,3 +1,4 @@
+import { attributionMetrics, type AttributionMetrics } from '../attribution/attribution-metrics.js';
 import type { BusinessMetrics } from '../gateway-metrics/business-metrics.js';
 import { businessMetrics } from '../gateway-metrics/business-metrics.js';
 import { modelMetrics, type ModelMetrics } from '../gateway-metrics/model-metrics.js';
@@ -32,5 +33,14 @@ import { MetricRecorder } from './metric-recorder.js';
 export class GatewayTelemetry extends MetricRecorder {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export interface GatewayTelemetry extends ProviderMetrics, ModelMetrics, GenAiMetrics, BusinessMetrics, ServerMetrics {}
-Object.assign(GatewayTelemetry.prototype, providerMetrics, modelMetrics, genAiMetrics, businessMetrics, serverMetrics);
+export interface GatewayTelemetry
+  extends ProviderMetrics, ModelMetrics, GenAiMetrics, BusinessMetrics, AttributionMetrics, ServerMetrics {}
+Object.assign(
+  GatewayTelemetry.prototype,
+  providerMetrics,
+  modelMetrics,
+  genAiMetrics,
+  businessMetrics,
+  attributionMetrics,
+  serverMetrics,
+);

@@ -1,0 +1,212 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { GatewayTelemetry } from '@gatewayz/telemetry';
+import { ANONYMOUS_API_KEY_NAME, type ApiKeyPlan, type ApiKeysConfig } from './api-keys-file.js';
+
+/** How long after its last request a key still counts in `active_api_keys`. */
+export const ACTIVE_KEY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * One key's running state: what it spent, when it was last used. The secret is not kept here. In
+ * a node:cluster, spend and use are this worker's own plus what the primary reports of the others
+ * (see cluster-usage.ts), so budgets and `active_api_keys` hold for the whole gateway.
+ */
+export class ApiKeyAccount {
+  /** USD this process spent through the key since it started. */
+  ownSpentUsd = 0;
+  /** When this process last served a request with the key (ms since the epoch); -Infinity when never. */
+  ownLastUsedMs = Number.NEGATIVE_INFINITY;
+  /** USD the other workers of a cluster spent through the key (0 outside a cluster). */
+  othersSpentUsd = 0;
+  /** When another worker of a cluster last served the key. */
+  othersLastUsedMs = Number.NEGATIVE_INFINITY;
+  /** Called when this process's spend or use of the key changes (a cluster worker shares it). */
+  onChange: ((account: ApiKeyAccount) => void) | undefined = undefined;
+
+  constructor(
+    /** The key's name: the `api_key_name` label. */
+    readonly name: string,
+    /** Undefined for `anonymous`. */
+    readonly plan: ApiKeyPlan | undefined,
+    /** Spending limit in USD, when the key has one. */
+    readonly budgetUsd: number | undefined,
+    private readonly telemetry: GatewayTelemetry,
+  ) {}
+
+  /** USD spent through the key since the gateway started, by every worker. */
+  get spentUsd(): number {
+    return this.ownSpentUsd + this.othersSpentUsd;
+  }
+
+  /** When the key was last used, by any worker. */
+  get lastUsedMs(): number {
+    return Math.max(this.ownLastUsedMs, this.othersLastUsedMs);
+  }
+
+  /** Whether the key's spend has reached its budget: its requests are refused with 429. */
+  get exhausted(): boolean {
+    return this.budgetUsd !== undefined && this.spentUsd >= this.budgetUsd;
+  }
+
+  /**
+   * Add a call's cost to the key's spend and its budget gauge. Called with the amount that was
+   * just added to `gatewayz_cost_by_api_key_total`, so spend and exported cost agree.
+   */
+  charge(usd: number): void {
+    if (!(usd > 0) || !Number.isFinite(usd)) return;
+    this.ownSpentUsd += usd;
+    this.updateBudgetGauge();
+    this.onChange?.(this);
+  }
+
+  /** Set the budget gauges from the current spend (keys without a budget have none). */
+  updateBudgetGauge(): void {
+    if (this.budgetUsd !== undefined) this.telemetry.setApiKeyBudget(this.name, this.budgetUsd, this.spentUsd);
+  }
+}
+
+/** How a request presented its key. */
+export type PresentedKey =
+  { readonly kind: 'none' } | { readonly kind: 'malformed' } | { readonly kind: 'key'; readonly secret: string };
+
+/** Who a request is served as, or why it is refused. */
+export type Identification =
+  | { readonly kind: 'account'; readonly account: ApiKeyAccount }
+  | { readonly kind: 'refused'; readonly reason: 'missing' | 'malformed' | 'unknown' };
+
+export interface ApiKeyRegistryOptions {
+  readonly config: ApiKeysConfig;
+  readonly telemetry: GatewayTelemetry;
+  /** Clock in ms since the epoch; default `Date.now`. */
+  readonly now?: () => number;
+  /** How often `active_api_keys` is recounted so keys unused for 24 h drop out; default 60 s. */
+  readonly refreshIntervalMs?: number;
+}
+
+interface RegisteredKey {
+  readonly digest: Buffer;
+  readonly account: ApiKeyAccount;
+}
+
+/**
+ * The gateway's API keys at run time: identifies a request's key in constant time, keeps each key's
+ * spend against its budget, and sets the business gauges from the keys (`subscription_count` =
+ * paid keys, `trial_active` = trial keys, `active_api_keys` = keys used in the last 24 hours) and
+ * each budget's gauges as soon as it is built.
+ *
+ * Keys are compared by their SHA-256 digests with `crypto.timingSafeEqual`, against every
+ * registered key with no early exit, so neither the time to answer nor its dependence on the
+ * presented key's length tells an attacker how close a guess was.
+ */
+export class ApiKeyRegistry {
+  /** Whether a request without a known key is refused (keys from `GATEWAY_API_KEYS_FILE`). */
+  readonly required: boolean;
+  /** Requests without a key when keys are optional. */
+  readonly anonymous: ApiKeyAccount;
+  private readonly keys: readonly RegisteredKey[];
+  private readonly telemetry: GatewayTelemetry;
+  private readonly now: () => number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(options: ApiKeyRegistryOptions) {
+    this.required = options.config.required;
+    this.telemetry = options.telemetry;
+    this.now = options.now ?? Date.now;
+    this.anonymous = new ApiKeyAccount(ANONYMOUS_API_KEY_NAME, undefined, undefined, this.telemetry);
+    this.keys = options.config.keys.map((entry) => ({
+      digest: digestOf(entry.key),
+      account: new ApiKeyAccount(entry.name, entry.plan, entry.budgetUsd, this.telemetry),
+    }));
+    const accounts = this.accounts();
+    this.telemetry.setSubscriptionCount(accounts.filter((account) => account.plan === 'paid').length);
+    this.telemetry.setTrialActiveCount(accounts.filter((account) => account.plan === 'trial').length);
+    for (const account of accounts) account.updateBudgetGauge();
+    this.refreshActiveKeys();
+    this.timer = setInterval(() => this.refreshActiveKeys(), options.refreshIntervalMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  /** Every registered key's account, in file order. */
+  accounts(): ApiKeyAccount[] {
+    return this.keys.map((key) => key.account);
+  }
+
+  /**
+   * Who a request is served as: the account of a registered key; otherwise, when keys are
+   * required, a refusal (`missing`, `malformed` Authorization header, `unknown` key), and when they
+   * are optional, `anonymous`.
+   */
+  identify(presented: PresentedKey): Identification {
+    if (presented.kind === 'key') {
+      const account = this.lookup(presented.secret);
+      if (account !== undefined) return { kind: 'account', account };
+    }
+    if (!this.required) return { kind: 'account', account: this.anonymous };
+    return {
+      kind: 'refused',
+      reason: presented.kind === 'none' ? 'missing' : presented.kind === 'malformed' ? 'malformed' : 'unknown',
+    };
+  }
+
+  /** Note a request served with `account`: it counts in `active_api_keys` for the next 24 hours. */
+  use(account: ApiKeyAccount): void {
+    if (account === this.anonymous) return;
+    const now = this.now();
+    const wasActive = now - account.lastUsedMs < ACTIVE_KEY_WINDOW_MS;
+    account.ownLastUsedMs = now;
+    if (!wasActive) this.refreshActiveKeys();
+    account.onChange?.(account);
+  }
+
+  /** The account of the key named `name`, if registered. */
+  account(name: string): ApiKeyAccount | undefined {
+    return this.keys.find((key) => key.account.name === name)?.account;
+  }
+
+  /** Keys used within the last 24 hours. */
+  activeKeyCount(): number {
+    const now = this.now();
+    let count = 0;
+    for (const { account } of this.keys) if (now - account.lastUsedMs < ACTIVE_KEY_WINDOW_MS) count++;
+    return count;
+  }
+
+  /** Recount `active_api_keys` (done on a timer, and when a key becomes active). */
+  refreshActiveKeys(): void {
+    this.telemetry.setActiveApiKeys(this.activeKeyCount());
+  }
+
+  /** Stop the recount timer. */
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private lookup(secret: string): ApiKeyAccount | undefined {
+    const digest = digestOf(secret);
+    let found: ApiKeyAccount | undefined;
+    // Every key is compared, whatever matched: the loop takes the same time for any guess.
+    for (const key of this.keys) {
+      if (timingSafeEqual(digest, key.digest)) found = key.account;
+    }
+    return found;
+  }
+}
+
+function digestOf(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, or, where `xApiKey` is passed
+ * (Anthropic's `/v1/messages`), the `x-api-key` header when there is no Authorization header.
+ */
+export function presentedKey(authorization: string | undefined, xApiKey?: string): PresentedKey {
+  if (authorization !== undefined) {
+    const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorization);
+    return match?.[1] !== undefined ? { kind: 'key', secret: match[1] } : { kind: 'malformed' };
+  }
+  if (xApiKey !== undefined) {
+    const secret = xApiKey.trim();
+    return secret === '' ? { kind: 'malformed' } : { kind: 'key', secret };
+  }
+  return { kind: 'none' };
+}

@@ -1,0 +1,59 @@
+import { trace } from '@opentelemetry/api';
+import type { MiddlewareHandler } from 'hono';
+import { anthropicErrorResponse } from '../protocol/anthropic.js';
+import { ApiError } from '../protocol/openai-errors.js';
+import { requestContext } from '../request/request-context.js';
+import type { GatewayEnv } from '../server/gateway-env.js';
+import { withApiKeyAccount } from './api-key-context.js';
+import type { ApiKeyRegistry } from './api-key-registry.js';
+import { presentedKey } from './api-key-registry.js';
+
+/** The request span's attribute naming the API key a request was served as (never the secret). */
+export const ATTR_API_KEY_NAME = 'gatewayz.api_key.name';
+
+const REFUSALS = {
+  missing: ['Missing API key: send it as "Authorization: Bearer <key>"', 'missing_api_key'],
+  malformed: ['The Authorization header must be "Bearer <key>"', 'invalid_authorization_header'],
+  unknown: ['Invalid API key', 'invalid_api_key'],
+} as const;
+
+/**
+ * Middleware of the inference endpoints: identifies the request's API key (`ApiKeyRegistry`),
+ * answers 401 when keys are required and none known was presented, 429 `insufficient_quota` when
+ * the key's spend has reached its budget, and otherwise names the key on the request span and
+ * puts its account in the request's context for the attempts to record by. `style: 'anthropic'`
+ * (`/v1/messages`) also accepts `x-api-key` and answers in Anthropic's error shape.
+ */
+export function authenticate(registry: ApiKeyRegistry, style: 'openai' | 'anthropic'): MiddlewareHandler<GatewayEnv> {
+  const answer = (error: ApiError): Response =>
+    style === 'anthropic' ? anthropicErrorResponse(error) : error.toResponse();
+  return async (c, next) => {
+    const presented = presentedKey(
+      c.req.header('authorization'),
+      style === 'anthropic' ? c.req.header('x-api-key') : undefined,
+    );
+    const identified = registry.identify(presented);
+    if (identified.kind === 'refused') {
+      const [message, code] = REFUSALS[identified.reason];
+      const response = answer(new ApiError(401, message, 'invalid_request_error', code));
+      response.headers.set('www-authenticate', 'Bearer');
+      return response;
+    }
+    const { account } = identified;
+    const context = requestContext(c);
+    trace.getSpan(context)?.setAttribute(ATTR_API_KEY_NAME, account.name);
+    registry.use(account);
+    if (account.exhausted) {
+      return answer(
+        new ApiError(
+          429,
+          `The API key "${account.name}" has spent its budget of ${account.budgetUsd} USD`,
+          'insufficient_quota',
+          'insufficient_quota',
+        ),
+      );
+    }
+    c.set('otelContext', withApiKeyAccount(context, account));
+    await next();
+  };
+}

@@ -1,0 +1,254 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayTelemetry } from '@gatewayz/telemetry';
+import { ACTIVE_KEY_WINDOW_MS, ApiKeyRegistry, presentedKey } from '../src/api-keys/api-key-registry.js';
+import {
+  ApiKeysFileError,
+  DEMO_API_KEYS,
+  loadApiKeys,
+  parseApiKeys,
+  type ApiKeysFileErrorCode,
+} from '../src/api-keys/api-keys-file.js';
+import { GatewayConfigError } from '../src/config.js';
+import { demoCallers } from '../src/server/run-gateway.js';
+import { sampleSum, startTestGateway, type TestGateway } from './harness.js';
+
+const SECRET = 'sk-very-secret-value';
+
+function refusal(text: string): ApiKeysFileError {
+  try {
+    parseApiKeys(text, 'keys.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApiKeysFileError);
+    expect(error).toBeInstanceOf(GatewayConfigError);
+    return error as ApiKeysFileError;
+  }
+  throw new Error(`accepted: ${text}`);
+}
+
+describe('GATEWAY_API_KEYS_FILE', () => {
+  it('reads name, key, plan and the optional budget', () => {
+    expect(
+      parseApiKeys(
+        JSON.stringify([
+          { name: 'team-a', key: 'k1', plan: 'paid', budget_usd: 12.5 },
+          { name: 'trial.b', key: 'k2', plan: 'trial' },
+          { name: 'c', key: 'k3', plan: 'trial', budget_usd: 0 },
+        ]),
+        'keys.json',
+      ),
+    ).toEqual([
+      { name: 'team-a', key: 'k1', plan: 'paid', budgetUsd: 12.5 },
+      { name: 'trial.b', key: 'k2', plan: 'trial' },
+      { name: 'c', key: 'k3', plan: 'trial', budgetUsd: 0 },
+    ]);
+  });
+
+  it.each<[string, unknown, ApiKeysFileErrorCode, RegExp]>([
+    ['bad JSON', '[{"name": "a",', 'invalid_json', /not valid JSON/],
+    ['an object', { name: 'a', key: 'k', plan: 'paid' }, 'not_an_array', /non-empty JSON array/],
+    ['an empty array', [], 'not_an_array', /non-empty JSON array/],
+    ['a string entry', ['team-a'], 'invalid_entry', /entry 0 must be an object/],
+    ['an unknown field', [{ name: 'a', key: 'k', plan: 'paid', budget: 5 }], 'unknown_field', /"budget".*budget_usd/],
+    ['an upper-case name', [{ name: 'Team A', key: 'k', plan: 'paid' }], 'invalid_name', /lowercase identifier/],
+    ['a missing name', [{ key: 'k', plan: 'paid' }], 'invalid_name', /"name"/],
+    ['the name anonymous', [{ name: 'anonymous', key: 'k', plan: 'paid' }], 'reserved_name', /reserved/],
+    ['the name other', [{ name: 'other', key: 'k', plan: 'paid' }], 'reserved_name', /reserved/],
+    [
+      'a duplicate name',
+      [
+        { name: 'a', key: 'k1', plan: 'paid' },
+        { name: 'a', key: 'k2', plan: 'paid' },
+      ],
+      'duplicate_name',
+      /entry 1: the name "a" is already used by entry 0/,
+    ],
+    ['an empty key', [{ name: 'a', key: '', plan: 'paid' }], 'empty_key', /non-empty string/],
+    ['a numeric key', [{ name: 'a', key: 42, plan: 'paid' }], 'empty_key', /non-empty string/],
+    ['a key with a space', [{ name: 'a', key: 'two words', plan: 'paid' }], 'invalid_key', /printable ASCII/],
+    ['a key with a newline', [{ name: 'a', key: 'k\nx', plan: 'paid' }], 'invalid_key', /printable ASCII/],
+    ['an over-long key', [{ name: 'a', key: 'k'.repeat(513), plan: 'paid' }], 'invalid_key', /at most 512/],
+    [
+      'a duplicate key',
+      [
+        { name: 'a', key: SECRET, plan: 'paid' },
+        { name: 'b', key: SECRET, plan: 'trial' },
+      ],
+      'duplicate_key',
+      /entry 1 \("b"\): has the same key as entry 0/,
+    ],
+    ['an unknown plan', [{ name: 'a', key: 'k', plan: 'free' }], 'invalid_plan', /"paid" or "trial"/],
+    ['a missing plan', [{ name: 'a', key: 'k' }], 'invalid_plan', /"paid" or "trial"/],
+    ['a negative budget', [{ name: 'a', key: 'k', plan: 'paid', budget_usd: -1 }], 'invalid_budget', /at least 0/],
+    ['a string budget', [{ name: 'a', key: 'k', plan: 'paid', budget_usd: '10' }], 'invalid_budget', /"10"/],
+    ['a null budget', [{ name: 'a', key: 'k', plan: 'paid', budget_usd: null }], 'invalid_budget', /null/],
+  ])('refuses %s with a typed error that names the fix', (_, content, code, message) => {
+    const error = refusal(typeof content === 'string' ? content : JSON.stringify(content));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain('keys.json');
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  it('is read from the file GATEWAY_API_KEYS_FILE names, and makes keys required; without it, the demo keys are optional', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'api-keys-file-'));
+    try {
+      const path = join(directory, 'keys.json');
+      writeFileSync(path, JSON.stringify([{ name: 'a', key: SECRET, plan: 'paid' }]));
+      expect(loadApiKeys({ GATEWAY_API_KEYS_FILE: path })).toEqual({
+        keys: [{ name: 'a', key: SECRET, plan: 'paid' }],
+        required: true,
+      });
+      expect(loadApiKeys({})).toEqual({ keys: DEMO_API_KEYS, required: false });
+      expect(() => loadApiKeys({ GATEWAY_API_KEYS_FILE: join(directory, 'missing.json') })).toThrow(
+        /GATEWAY_API_KEYS_FILE .*missing\.json cannot be read: ENOENT/,
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the demo traffic the gateway keys, and no key only when keys are optional', () => {
+    expect(demoCallers({ keys: DEMO_API_KEYS, required: false })).toEqual([
+      ...DEMO_API_KEYS.map((entry) => entry.key),
+      undefined,
+    ]);
+    expect(demoCallers({ keys: [{ name: 'a', key: 'k', plan: 'paid' }], required: true })).toEqual(['k']);
+  });
+});
+
+describe('presentedKey', () => {
+  it('reads Bearer keys, x-api-key where allowed, and flags other Authorization schemes', () => {
+    expect(presentedKey('Bearer abc')).toEqual({ kind: 'key', secret: 'abc' });
+    expect(presentedKey('bearer  abc ')).toEqual({ kind: 'key', secret: 'abc' });
+    expect(presentedKey(undefined)).toEqual({ kind: 'none' });
+    expect(presentedKey('Basic dXNlcjpwYXNz')).toEqual({ kind: 'malformed' });
+    expect(presentedKey('Bearer')).toEqual({ kind: 'malformed' });
+    expect(presentedKey('Bearer a b')).toEqual({ kind: 'malformed' });
+    expect(presentedKey(undefined, 'abc')).toEqual({ kind: 'key', secret: 'abc' });
+    expect(presentedKey(undefined, ' ')).toEqual({ kind: 'malformed' });
+    // Authorization wins when both are sent.
+    expect(presentedKey('Bearer one', 'two')).toEqual({ kind: 'key', secret: 'one' });
+  });
+});
+
+describe('ApiKeyRegistry', () => {
+  const registries: ApiKeyRegistry[] = [];
+  afterEach(() => {
+    for (const registry of registries.splice(0)) registry.close();
+  });
+
+  function registry(required: boolean, now: () => number = Date.now) {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const created = new ApiKeyRegistry({
+      config: {
+        keys: [
+          { name: 'paid-a', key: 'key-a', plan: 'paid' },
+          { name: 'paid-b', key: 'key-b-longer', plan: 'paid', budgetUsd: 1 },
+          { name: 'trial-c', key: 'c', plan: 'trial', budgetUsd: 0 },
+        ],
+        required,
+      },
+      telemetry,
+      now,
+    });
+    registries.push(created);
+    return { registry: created, telemetry };
+  }
+
+  it('sets subscription_count, trial_active, active_api_keys and the budgets when built', () => {
+    const { telemetry } = registry(true);
+    expect(telemetry.currentValue('subscriptionCount', {})).toBe(2);
+    expect(telemetry.currentValue('trialActive', {})).toBe(1);
+    expect(telemetry.currentValue('activeApiKeys', {})).toBe(0);
+    expect(telemetry.currentValue('apiKeyBudget', { api_key_name: 'paid-b' })).toBe(1);
+    expect(telemetry.currentValue('apiKeyBudgetRemaining', { api_key_name: 'trial-c' })).toBe(0);
+    expect(telemetry.currentValue('apiKeyBudget', { api_key_name: 'paid-a' })).toBeUndefined();
+  });
+
+  it('identifies keys of any length, and refuses or serves as anonymous the rest', () => {
+    const { registry: required } = registry(true);
+    const identified = required.identify({ kind: 'key', secret: 'key-b-longer' });
+    expect(identified.kind === 'account' && identified.account.name).toBe('paid-b');
+    expect(required.identify({ kind: 'key', secret: 'c' })).toMatchObject({ account: { name: 'trial-c' } });
+    expect(required.identify({ kind: 'key', secret: 'key-b' })).toEqual({ kind: 'refused', reason: 'unknown' });
+    expect(required.identify({ kind: 'key', secret: 'key-b-longer!' })).toEqual({ kind: 'refused', reason: 'unknown' });
+    expect(required.identify({ kind: 'none' })).toEqual({ kind: 'refused', reason: 'missing' });
+    expect(required.identify({ kind: 'malformed' })).toEqual({ kind: 'refused', reason: 'malformed' });
+    const { registry: optional } = registry(false);
+    for (const presented of [{ kind: 'none' }, { kind: 'malformed' }, { kind: 'key', secret: 'nope' }] as const)
+      expect(optional.identify(presented)).toEqual({ kind: 'account', account: optional.anonymous });
+    expect(optional.identify({ kind: 'key', secret: 'key-a' })).toMatchObject({ account: { name: 'paid-a' } });
+  });
+
+  it('counts a key in active_api_keys for 24 hours after its last request', () => {
+    let now = 1_000_000;
+    const { registry: keys, telemetry } = registry(true, () => now);
+    const [a, b] = keys.accounts();
+    keys.use(a!);
+    keys.use(keys.anonymous);
+    expect(telemetry.currentValue('activeApiKeys', {})).toBe(1);
+    now += 60_000;
+    keys.use(b!);
+    keys.use(a!);
+    expect(telemetry.currentValue('activeApiKeys', {})).toBe(2);
+    now += ACTIVE_KEY_WINDOW_MS - 1;
+    keys.refreshActiveKeys();
+    expect(telemetry.currentValue('activeApiKeys', {})).toBe(2);
+    now += 1;
+    keys.refreshActiveKeys();
+    expect(telemetry.currentValue('activeApiKeys', {})).toBe(0);
+    keys.use(b!);
+    expect(telemetry.currentValue('activeApiKeys', {})).toBe(1);
+  });
+
+  it('keeps spend against the budget: exhausted once spend reaches it, the gauge at what is left', () => {
+    const { registry: keys, telemetry } = registry(true);
+    const [a, b, c] = keys.accounts();
+    expect(c!.exhausted).toBe(true); // a budget of 0 refuses everything
+    expect(b!.exhausted).toBe(false);
+    b!.charge(0.75);
+    expect(telemetry.currentValue('apiKeyBudgetRemaining', { api_key_name: 'paid-b' })).toBe(0.25);
+    b!.charge(Number.NaN);
+    b!.charge(-5);
+    expect(b!.spentUsd).toBe(0.75);
+    b!.charge(0.25);
+    expect(b!.exhausted).toBe(true);
+    expect(telemetry.currentValue('apiKeyBudgetRemaining', { api_key_name: 'paid-b' })).toBe(0);
+    a!.charge(1000);
+    expect(a!.exhausted).toBe(false); // no budget
+  });
+});
+
+describe('without GATEWAY_API_KEYS_FILE (the demo)', () => {
+  let gateway: TestGateway | undefined;
+  afterEach(async () => {
+    await gateway?.close();
+    gateway = undefined;
+  });
+
+  it('serves requests without a key, or with an unknown one, as anonymous, and demo keys as themselves', async () => {
+    gateway = await startTestGateway();
+    const atStart = await gateway.scrape();
+    expect(sampleSum(atStart, 'subscription_count')).toBe(2);
+    expect(sampleSum(atStart, 'trial_active')).toBe(1);
+    expect(sampleSum(atStart, 'gatewayz_api_key_budget_usd', { api_key_name: 'demo-trial' })).toBe(2);
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+    expect((await gateway.post('/v1/chat/completions', body)).status).toBe(200);
+    expect((await gateway.post('/v1/chat/completions', body, { authorization: 'Bearer sk-whatever' })).status).toBe(
+      200,
+    );
+    expect((await gateway.post('/v1/chat/completions', body, { authorization: 'Basic abc' })).status).toBe(200);
+    const demoKey = DEMO_API_KEYS[0]!;
+    expect((await gateway.post('/v1/chat/completions', body, { authorization: `Bearer ${demoKey.key}` })).status).toBe(
+      200,
+    );
+    const text = await gateway.scrape();
+    expect(sampleSum(text, 'gatewayz_requests_by_api_key_total', { api_key_name: 'anonymous' })).toBe(3);
+    expect(sampleSum(text, 'gatewayz_requests_by_api_key_total', { api_key_name: demoKey.name })).toBe(1);
+    expect(sampleSum(text, 'active_api_keys')).toBe(1);
+    expect(sampleSum(text, 'gatewayz_cost_by_api_key_total')).toBe(sampleSum(text, 'gatewayz_cost_by_provider_total'));
+  });
+});
