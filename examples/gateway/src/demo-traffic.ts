@@ -1,4 +1,6 @@
-const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-haiku', 'claude-3-5-sonnet', 'llama-3.1-8b-instruct'];
+const MODELS = ['gpt-4o-mini', 'gpt-4o', 'o4-mini', 'claude-3-5-haiku', 'claude-3-5-sonnet', 'llama-3.1-8b-instruct'];
+/** Distinct prompts the demo cycles through: repeats are answered from the providers' prompt caches. */
+const PROMPTS = 13;
 
 export interface DemoTraffic {
   stop(): Promise<void>;
@@ -7,16 +9,25 @@ export interface DemoTraffic {
 
 /**
  * Send a steady mix of requests to the gateway so `npm run demo` shows live metrics: chat
- * completions (a third streamed), Anthropic messages and the odd image, at `ratePerSecond`.
+ * completions (a third streamed, asking for usage in the final chunk), Anthropic messages and the
+ * odd image, at `ratePerSecond`. Prompts repeat, so cached tokens show; `o4-mini` reasons.
  */
 export function startDemoTraffic(baseUrl: string, ratePerSecond: number): DemoTraffic {
   let sent = 0;
   const inFlight = new Set<Promise<void>>();
   const send = async (index: number): Promise<void> => {
     const model = MODELS[index % MODELS.length] as string;
-    const messages = [{ role: 'user', content: `Demo request ${index}: summarise the provider health.` }];
+    const messages = [
+      { role: 'user', content: `Demo request ${index % PROMPTS}: summarise the provider health of the gateway.` },
+    ];
     let path = '/v1/chat/completions';
-    let body: Record<string, unknown> = { model, messages, stream: index % 3 === 0 };
+    const stream = index % 3 === 0;
+    let body: Record<string, unknown> = {
+      model,
+      messages,
+      stream,
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+    };
     if (index % 7 === 0) {
       path = '/v1/messages';
       body = { model: 'claude-3-5-haiku', max_tokens: 64, messages };

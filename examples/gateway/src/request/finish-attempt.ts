@@ -18,8 +18,9 @@ export interface AttemptRecording {
 }
 
 /**
- * Finish one provider attempt: feed the anomaly detector, record the provider, model, GenAI,
- * time-to-first-token, token, cost and credit metrics, log a failure, record the call in model
+ * Finish one provider attempt: feed the anomaly detector, record the provider, model, GenAI
+ * (duration, token usage, chunk timing of streams), time-to-first-token, token (with the cache and
+ * reasoning subsets), cost (cache-priced) and credit metrics, log a failure, record the call in model
  * health, and end the attempt span with the response attributes.
  */
 export function finishAttempt(
@@ -72,6 +73,12 @@ export function finishAttempt(
       durationSeconds: seconds,
       ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
       ...tokens,
+      ...(completion.timeToFirstChunkSeconds !== undefined
+        ? { timeToFirstChunkSeconds: completion.timeToFirstChunkSeconds }
+        : {}),
+      ...(completion.timesPerOutputChunkSeconds !== undefined
+        ? { timesPerOutputChunkSeconds: completion.timesPerOutputChunkSeconds }
+        : {}),
     });
     if (completion.timeToFirstTokenSeconds !== undefined) {
       telemetry.recordTimeToFirstToken(name, model, completion.timeToFirstTokenSeconds);
@@ -82,11 +89,19 @@ export function finishAttempt(
       } else if (completion.usage !== undefined) {
         telemetry.recordTokenUsage(name, model, completion.usage.inputTokens, completion.usage.outputTokens);
       }
+      // Subsets of input and output (tokens_used_total{token_type=cache_read|cache_write|reasoning}).
+      const usage = completion.usage;
+      if (usage?.cachedInputTokens) telemetry.recordTokensUsed(name, model, 'cache_read', usage.cachedInputTokens);
+      if (usage?.cacheWriteInputTokens)
+        telemetry.recordTokensUsed(name, model, 'cache_write', usage.cacheWriteInputTokens);
+      if (usage?.reasoningTokens) telemetry.recordTokensUsed(name, model, 'reasoning', usage.reasoningTokens);
       const cost = pricing.cost({
         provider: name,
         model,
-        inputTokens: completion.usage?.inputTokens ?? 0,
-        outputTokens: completion.usage?.outputTokens ?? 0,
+        inputTokens: usage?.inputTokens ?? 0,
+        outputTokens: usage?.outputTokens ?? 0,
+        cacheReadInputTokens: usage?.cachedInputTokens ?? 0,
+        cacheCreationInputTokens: usage?.cacheWriteInputTokens ?? 0,
         images: completion.images ?? 0,
       });
       if (cost !== undefined) {
@@ -109,9 +124,17 @@ export function finishAttempt(
     // The sink validates input; the values above are ours, so this only guards the request path.
   }
   if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
+  const usage = completion.usage;
   endGenAiSpan(span, {
     responseModel: completion.responseModel ?? model,
     ...tokens,
+    ...(usage?.cachedInputTokens !== undefined ? { cacheReadInputTokens: usage.cachedInputTokens } : {}),
+    ...(usage?.cacheWriteInputTokens !== undefined ? { cacheCreationInputTokens: usage.cacheWriteInputTokens } : {}),
+    ...(usage?.reasoningTokens !== undefined && !embeddings ? { reasoningOutputTokens: usage.reasoningTokens } : {}),
+    ...(completion.responseId !== undefined ? { responseId: completion.responseId } : {}),
+    ...(completion.timeToFirstChunkSeconds !== undefined
+      ? { timeToFirstChunkSeconds: completion.timeToFirstChunkSeconds }
+      : {}),
     ...(completion.finishReasons !== undefined ? { finishReasons: completion.finishReasons } : {}),
     ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
   });
