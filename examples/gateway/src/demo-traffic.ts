@@ -1,6 +1,8 @@
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'o4-mini', 'claude-3-5-haiku', 'claude-3-5-sonnet', 'llama-3.1-8b-instruct'];
 /** Distinct prompts the demo cycles through: repeats are answered from the providers' prompt caches. */
 const PROMPTS = 13;
+/** A system prompt long enough (~1100 tokens) for the simulated anthropic provider to report cache writes. */
+const LONG_SYSTEM_PROMPT = 'You are the gateway assistant. Answer briefly and cite the provider health. '.repeat(60);
 
 export interface DemoTraffic {
   stop(): Promise<void>;
@@ -30,7 +32,7 @@ export function startDemoTraffic(baseUrl: string, ratePerSecond: number): DemoTr
     };
     if (index % 7 === 0) {
       path = '/v1/messages';
-      body = { model: 'claude-3-5-haiku', max_tokens: 64, messages };
+      body = { model: 'claude-3-5-haiku', max_tokens: 64, system: LONG_SYSTEM_PROMPT, messages };
     } else if (index % 11 === 0) {
       path = '/v1/images/generations';
       body = { model: 'gpt-image-1', prompt: 'a lighthouse at dusk' };

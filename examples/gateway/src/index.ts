@@ -8,7 +8,7 @@ export {
   GatewayConfigError,
 } from './config.js';
 export type { GatewayConfig, ProviderConfig, ContextManagerChoice } from './config.js';
-export { startDemoProviders, DEMO_PROVIDERS } from './providers/demo-providers.js';
+export { startDemoProviders, DEMO_PROVIDERS, DEMO_PRICES, DEMO_REASONING_MODELS } from './providers/demo-providers.js';
 export type { DemoProviders } from './providers/demo-providers.js';
 export { startSimulatedProvider } from './providers/simulated-provider.js';
 export type {

@@ -39,7 +39,11 @@ export function chatUsage(usage: Usage): Record<string, unknown> {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
     total_tokens: usage.inputTokens + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens ?? 0 },
+    prompt_tokens_details: {
+      cached_tokens: usage.cachedInputTokens ?? 0,
+      // OpenRouter's field for prompt-cache writes (Anthropic models); absent when there were none.
+      ...(usage.cacheWriteInputTokens ? { cache_write_tokens: usage.cacheWriteInputTokens } : {}),
+    },
     completion_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
   };
 }

@@ -44,11 +44,15 @@ export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehav
    */
   reasoningModels?: readonly string[];
   /**
-   * Report the prompt-cache write of a prompt seen for the first time
-   * (`prompt_tokens_details.cache_write_tokens`, as OpenRouter reports Anthropic's cache writes).
+   * Report the prompt-cache write of a prompt of at least `CACHE_WRITE_MIN_TOKENS` seen for the
+   * first time (`prompt_tokens_details.cache_write_tokens`, as OpenRouter reports Anthropic's cache
+   * writes; Anthropic caches prompts from 1024 tokens).
    */
   reportsCacheWrites?: boolean;
 }
+
+/** Shortest prompt, in tokens, whose first sighting `reportsCacheWrites` reports as a cache write. */
+export const CACHE_WRITE_MIN_TOKENS = 1024;
 
 /** Output tokens a simulated reasoning model spends on reasoning per answer. */
 export const REASONING_TOKENS = 48;
@@ -243,7 +247,8 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       : countPromptTokens(body);
     const seen = promptCache.has(promptKey);
     const cachedTokens = seen ? Math.floor(promptTokens / 2) : 0;
-    const cacheWriteTokens = !seen && options.reportsCacheWrites ? Math.floor(promptTokens / 2) : 0;
+    const cacheWriteTokens =
+      !seen && options.reportsCacheWrites && promptTokens >= CACHE_WRITE_MIN_TOKENS ? Math.floor(promptTokens / 2) : 0;
     promptCache.add(promptKey);
     const maxTokens =
       Number(body[responses ? 'max_output_tokens' : 'max_tokens'] ?? body['max_completion_tokens'] ?? 16) || 16;

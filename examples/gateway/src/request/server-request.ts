@@ -1,7 +1,9 @@
+import { context as contextApi, trace } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { ApiError } from '../protocol/openai-errors.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptCompletion, Operation } from './attempt.js';
+import { requestContext } from './request-context.js';
 
 /*
  * The gateway as the GenAI server its clients call: one record per model request it answers, in
@@ -29,12 +31,19 @@ function startedAt(c: Context<GatewayEnv>): number {
   return c.get('requestStartedAt') ?? performance.now();
 }
 
+/** Run `record` inside the request's server span, so the histograms take it as their exemplar. */
+function inRequest(c: Context<GatewayEnv>, record: () => void): void {
+  const parent = requestContext(c);
+  if (trace.getSpan(parent)?.isRecording()) contextApi.with(parent, record);
+  else record();
+}
+
 /** Record one answered request: success or failure as its completion says. */
 export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServices, answer: ServerAnswer): void {
   const start = startedAt(c);
   const { completion } = answer;
   const failed = completion.status !== 'success' || completion.cancelled === true;
-  services.otel.telemetry.recordGenAiServerRequest({
+  const record = {
     operationName: answer.operation,
     providerName: answer.provider,
     requestModel: answer.model,
@@ -43,7 +52,8 @@ export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServ
     ...(failed ? { errorType: completion.cancelled ? 'client_cancelled' : (completion.errorType ?? 'error') } : {}),
     ...(answer.firstContentAt !== undefined ? { timeToFirstTokenSeconds: (answer.firstContentAt - start) / 1000 } : {}),
     ...(completion.usage !== undefined ? { outputTokens: completion.usage.outputTokens } : {}),
-  });
+  };
+  inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
 }
 
 /**
@@ -57,11 +67,12 @@ export function recordServerFailure(
   model: string,
   error: unknown,
 ): void {
-  services.otel.telemetry.recordGenAiServerRequest({
+  const record = {
     operationName: operation,
     providerName: (error instanceof ApiError ? error.provider : undefined) ?? GATEWAY_PROVIDER_NAME,
     requestModel: model,
     durationSeconds: (performance.now() - startedAt(c)) / 1000,
     errorType: error instanceof ApiError ? String(error.status) : '500',
-  });
+  };
+  inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
 }
