@@ -37,12 +37,12 @@ interface DemoProviderSpec {
   latencyFactor: number;
   /** Whether DEMO_ERROR_RATE applies (the flaky provider). */
   flaky: boolean;
-  /** Reports prompt-cache writes (as Anthropic does, through OpenRouter's usage shape). */
-  reportsCacheWrites: boolean;
 }
 
 /** The demo's reasoning models: their answers carry reasoning tokens. */
 export const DEMO_REASONING_MODELS = ['o4-mini'] as const;
+/** The demo's models that write long prompts to the prompt cache (and report it), whoever serves them. */
+export const DEMO_CACHE_WRITE_MODELS = ['claude-3-5-haiku', 'claude-3-5-sonnet'] as const;
 
 /**
  * Three providers with overlapping models; `openrouter` is the flaky one. `openai` speaks the
@@ -57,7 +57,6 @@ export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
     responsesApi: true,
     latencyFactor: 1,
     flaky: false,
-    reportsCacheWrites: false,
   },
   {
     name: 'anthropic',
@@ -67,7 +66,6 @@ export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
     responsesApi: false,
     latencyFactor: 1.3,
     flaky: false,
-    reportsCacheWrites: true,
   },
   {
     name: 'openrouter',
@@ -77,7 +75,6 @@ export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
     responsesApi: false,
     latencyFactor: 0.8,
     flaky: true,
-    reportsCacheWrites: false,
   },
 ];
 
@@ -102,7 +99,7 @@ export async function startDemoProviders(settings: { latencyMs: number; errorRat
         errorRate: spec.flaky ? settings.errorRate : 0,
         chunkDelayMs: Math.round(settings.latencyMs / 20),
         reasoningModels: DEMO_REASONING_MODELS,
-        reportsCacheWrites: spec.reportsCacheWrites,
+        cacheWriteModels: DEMO_CACHE_WRITE_MODELS,
       }),
     ),
   );

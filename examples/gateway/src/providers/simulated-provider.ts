@@ -44,14 +44,15 @@ export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehav
    */
   reasoningModels?: readonly string[];
   /**
-   * Report the prompt-cache write of a prompt of at least `CACHE_WRITE_MIN_TOKENS` seen for the
-   * first time (`prompt_tokens_details.cache_write_tokens`, as OpenRouter reports Anthropic's cache
-   * writes; Anthropic caches prompts from 1024 tokens).
+   * Models that write their prompts to the cache explicitly (Anthropic's): the first sighting of a
+   * prompt of at least `CACHE_WRITE_MIN_TOKENS` reports half of it as written
+   * (`prompt_tokens_details.cache_write_tokens`, as OpenRouter reports Anthropic's cache writes;
+   * Anthropic caches prompts from 1024 tokens).
    */
-  reportsCacheWrites?: boolean;
+  cacheWriteModels?: readonly string[];
 }
 
-/** Shortest prompt, in tokens, whose first sighting `reportsCacheWrites` reports as a cache write. */
+/** Shortest prompt, in tokens, whose first sighting a `cacheWriteModels` model reports as a cache write. */
 export const CACHE_WRITE_MIN_TOKENS = 1024;
 
 /** Output tokens a simulated reasoning model spends on reasoning per answer. */
@@ -116,8 +117,8 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
  * SSE streaming with a final usage chunk), `/v1/embeddings` (deterministic vectors),
  * `/v1/images/generations`, `/v1/models`, and with `responsesApi` `/v1/responses`, with
  * configurable latency, error rate and failure mode. A repeated prompt is reported as read from
- * the prompt cache (half its tokens, `cached_tokens`); with `reportsCacheWrites`, its first sighting
- * reports the same half as written to the cache. Reasoning models report reasoning tokens. Streams
+ * the prompt cache (half its tokens, `cached_tokens`); for `cacheWriteModels`, a long prompt's first
+ * sighting reports the same half as written to the cache. Reasoning models report reasoning tokens. Streams
  * carry usage in a final `choices: []` chunk when the request asks with
  * `stream_options.include_usage`. The demo and the tests route real HTTP traffic through it.
  */
@@ -248,7 +249,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     const seen = promptCache.has(promptKey);
     const cachedTokens = seen ? Math.floor(promptTokens / 2) : 0;
     const cacheWriteTokens =
-      !seen && options.reportsCacheWrites && promptTokens >= CACHE_WRITE_MIN_TOKENS ? Math.floor(promptTokens / 2) : 0;
+      !seen && options.cacheWriteModels?.includes(model) === true && promptTokens >= CACHE_WRITE_MIN_TOKENS ? Math.floor(promptTokens / 2) : 0;
     promptCache.add(promptKey);
     const maxTokens =
       Number(body[responses ? 'max_output_tokens' : 'max_tokens'] ?? body['max_completion_tokens'] ?? 16) || 16;
