@@ -177,9 +177,9 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
       (pricing.cost({ provider: 'anthropic', model: 'claude-3-5-haiku', ...read }) as number);
     const cached = DEMO_PRICES['claude-3-5-haiku'];
     expect(cached.cacheWritePerMillionTokens).toBeGreaterThan(cached.inputPerMillionTokens);
-    expect(Math.abs(sampleSum(metrics, 'gatewayz_cost_by_provider_total', { provider: 'anthropic' }) - expected)).toBeLessThan(
-      1e-12,
-    );
+    expect(
+      Math.abs(sampleSum(metrics, 'gatewayz_cost_by_provider_total', { provider: 'anthropic' }) - expected),
+    ).toBeLessThan(1e-12);
   });
 
   it('exposes the client chunk timing of streamed attempts with the recommended buckets', () => {
@@ -243,8 +243,9 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
       expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['stop']);
     }
     expect(o4Streams[0]?.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(0);
-    expect(o4Streams[1]?.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(streamedUsage[1] &&
-      usageFromOpenAi(streamedUsage[1])?.cacheReadInputTokens);
+    expect(o4Streams[1]?.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(
+      streamedUsage[1] && usageFromOpenAi(streamedUsage[1])?.cacheReadInputTokens,
+    );
 
     const haiku = clients
       .filter((span) => span.name === 'chat claude-3-5-haiku')

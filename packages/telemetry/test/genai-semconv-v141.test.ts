@@ -111,14 +111,18 @@ describe('GenAI conventions v1.41', () => {
     telemetry.recordTokensUsed('openai', 'o4-mini', 'cache_read', 1920);
     telemetry.recordTokensUsed('openai', 'o4-mini', 'reasoning', 192);
     telemetry.recordTokensUsed('anthropic', 'claude-3-5-haiku', 'cache_write', 1000);
-    expect(telemetry.currentValue('tokensUsed', { provider: 'openai', model: 'o4-mini', token_type: 'cache_read' })).toBe(
-      1920,
-    );
-    expect(telemetry.currentValue('tokensUsed', { provider: 'openai', model: 'o4-mini', token_type: 'reasoning' })).toBe(
-      192,
-    );
     expect(
-      telemetry.currentValue('tokensUsed', { provider: 'anthropic', model: 'claude-3-5-haiku', token_type: 'cache_write' }),
+      telemetry.currentValue('tokensUsed', { provider: 'openai', model: 'o4-mini', token_type: 'cache_read' }),
+    ).toBe(1920);
+    expect(
+      telemetry.currentValue('tokensUsed', { provider: 'openai', model: 'o4-mini', token_type: 'reasoning' }),
+    ).toBe(192);
+    expect(
+      telemetry.currentValue('tokensUsed', {
+        provider: 'anthropic',
+        model: 'claude-3-5-haiku',
+        token_type: 'cache_write',
+      }),
     ).toBe(1000);
   });
 });
@@ -248,7 +252,12 @@ describe('usage of both wire shapes, priced with cache prices', () => {
       '{"id":"chatcmpl-B9","object":"chat.completion.chunk","created":1741570283,"model":"o4-mini-2025-04-16","choices":[],"usage":{"prompt_tokens":1200,"completion_tokens":80,"total_tokens":1280,"prompt_tokens_details":{"cached_tokens":1024},"completion_tokens_details":{"reasoning_tokens":64}}}',
     ) as { usage: unknown };
     const usage = usageFromOpenAi(finalChunk.usage);
-    expect(usage).toEqual({ inputTokens: 1200, outputTokens: 80, cacheReadInputTokens: 1024, reasoningOutputTokens: 64 });
+    expect(usage).toEqual({
+      inputTokens: 1200,
+      outputTokens: 80,
+      cacheReadInputTokens: 1024,
+      reasoningOutputTokens: 64,
+    });
     const cost = pricing.cost({ provider: 'openai', model: 'o4-mini', ...usage });
     expect(Math.abs((cost as number) - (176 * 1.1 + 1024 * 0.275 + 80 * 4.4) / 1e6)).toBeLessThan(1e-12);
   });

@@ -249,7 +249,9 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     const seen = promptCache.has(promptKey);
     const cachedTokens = seen ? Math.floor(promptTokens / 2) : 0;
     const cacheWriteTokens =
-      !seen && options.cacheWriteModels?.includes(model) === true && promptTokens >= CACHE_WRITE_MIN_TOKENS ? Math.floor(promptTokens / 2) : 0;
+      !seen && options.cacheWriteModels?.includes(model) === true && promptTokens >= CACHE_WRITE_MIN_TOKENS
+        ? Math.floor(promptTokens / 2)
+        : 0;
     promptCache.add(promptKey);
     const maxTokens =
       Number(body[responses ? 'max_output_tokens' : 'max_tokens'] ?? body['max_completion_tokens'] ?? 16) || 16;

@@ -113,7 +113,13 @@ export const genAiMetrics = defineHelpers({
     if (operation.inputTokens !== undefined)
       observeGenAi(this, this.states.genAiTokenUsage, operation.inputTokens, labels, 'input' satisfies GenAiTokenType);
     if (operation.outputTokens !== undefined)
-      observeGenAi(this, this.states.genAiTokenUsage, operation.outputTokens, labels, 'output' satisfies GenAiTokenType);
+      observeGenAi(
+        this,
+        this.states.genAiTokenUsage,
+        operation.outputTokens,
+        labels,
+        'output' satisfies GenAiTokenType,
+      );
     if (operation.timeToFirstChunkSeconds !== undefined)
       observeGenAi(this, this.states.genAiTimeToFirstChunk, operation.timeToFirstChunkSeconds, labels);
     if (operation.timesPerOutputChunkSeconds !== undefined) {
@@ -134,7 +140,13 @@ export const genAiMetrics = defineHelpers({
     const responseModel = request.responseModel ?? request.requestModel;
     const cell = this.cellFor(
       duration,
-      duration.store.lookup(operationName, request.providerName, request.requestModel, responseModel, request.errorType),
+      duration.store.lookup(
+        operationName,
+        request.providerName,
+        request.requestModel,
+        responseModel,
+        request.errorType,
+      ),
     );
     if (cell === undefined) return;
     this.observe(duration, request.durationSeconds, cell);

@@ -120,11 +120,7 @@ export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Co
   if (start.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = start.serverPort;
   if (start.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = start.maxTokens;
   if (start.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = start.stream;
-  return tracer.startSpan(
-    `${operation.name} ${start.requestModel}`,
-    { kind: SpanKind.CLIENT, attributes },
-    parent,
-  );
+  return tracer.startSpan(`${operation.name} ${start.requestModel}`, { kind: SpanKind.CLIENT, attributes }, parent);
 }
 
 /**
