@@ -14,7 +14,14 @@ import { ATTR_GEN_AI_OUTPUT_TYPE } from './semconv.js';
  */
 export type GenAiSemconvMode = 'default' | 'latest_experimental';
 
-/** The `OTEL_SEMCONV_STABILITY_OPT_IN` value that opts in to the latest experimental GenAI conventions. */
+/**
+ * The `OTEL_SEMCONV_STABILITY_OPT_IN` value that opts in to the latest experimental GenAI conventions.
+ *
+ * @example
+ * ```ts
+ * const telemetry = new GatewayTelemetry({ semconvStabilityOptIn: GEN_AI_LATEST_EXPERIMENTAL_OPT_IN });
+ * ```
+ */
 export const GEN_AI_LATEST_EXPERIMENTAL_OPT_IN = 'gen_ai_latest_experimental';
 
 /**
