@@ -6,7 +6,7 @@ import {
   type OtlpReceiver,
   type ReceivedSpan,
 } from '../../../test-support/otlp-receiver.js';
-import { DEMO_PRICES, DEMO_REASONING_MODELS } from '../src/index.js';
+import { DEMO_PRICES, DEMO_REASONING_MODELS, startDemoProviders } from '../src/index.js';
 import { CACHE_WRITE_MIN_TOKENS, REASONING_TOKENS } from '../src/providers/simulated-provider.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { sampleSum } from './harness.js';
@@ -301,5 +301,42 @@ describe('OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental in the gatewa
     expect(attempt?.name).toBe('generate_content gpt-image-1');
     expect(attempt?.attributes['gen_ai.operation.name']).toBe('generate_content');
     expect(attempt?.attributes['gen_ai.output.type']).toBe('image');
+  });
+});
+
+describe('the demo providers simulate reasoning and prompt caching', () => {
+  it('o4-mini on openrouter: reasoning tokens, cached tokens on a repeat, usage only in the final chunk when asked', async () => {
+    const demo = await startDemoProviders({ latencyMs: 0, errorRate: 0 });
+    try {
+      const openrouter = demo.providers.find((provider) => provider.name === 'openrouter');
+      expect(openrouter?.models).toContain('o4-mini');
+      expect(demo.providers.find((provider) => provider.name === 'openai')?.models).toContain('o4-mini');
+      const stream = async (includeUsage: boolean): Promise<Array<Record<string, unknown>>> => {
+        const response = await fetch(`${openrouter?.baseUrl}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'o4-mini',
+            stream: true,
+            ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+            messages: [{ role: 'user', content: 'Think about cache keys.' }],
+          }),
+        });
+        return sseData(response);
+      };
+      const withoutUsage = await stream(false);
+      expect(withoutUsage.some((chunk) => chunk['usage'] !== undefined)).toBe(false);
+      const chunks = await stream(true);
+      const last = chunks.at(-1) as { choices: unknown[]; usage: unknown };
+      expect(last.choices).toEqual([]);
+      expect(chunks.slice(0, -1).every((chunk) => chunk['usage'] === undefined)).toBe(true);
+      const usage = usageFromOpenAi(last.usage);
+      expect(usage?.reasoningOutputTokens).toBe(REASONING_TOKENS);
+      expect(usage?.outputTokens).toBe(12 + REASONING_TOKENS);
+      expect(usage?.cacheReadInputTokens).toBe(Math.floor((usage?.inputTokens ?? 0) / 2));
+      expect(usage?.cacheReadInputTokens).toBeGreaterThan(0);
+    } finally {
+      await demo.close();
+    }
   });
 });
