@@ -77,9 +77,17 @@ export async function tryProviders<T>(
           },
         };
       }
-      const completion = result.completion ?? { status: 'success' };
-      finishAttempt(options, provider, model, operation, span, attemptContext, startedAt, completion);
-      return { value: result.value, provider: provider.name, completion, complete: () => {} };
+      finishAttempt(
+        options,
+        provider,
+        model,
+        operation,
+        span,
+        attemptContext,
+        startedAt,
+        result.completion ?? { status: 'success' },
+      );
+      return { value: result.value, provider: provider.name, completion: result.completion, complete: () => {} };
     } catch (error) {
       if ((error as { code?: string }).code === 'EOPENBREAKER') {
         // The breaker opened while we were choosing; nothing was sent to the provider.
