@@ -120,6 +120,9 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
     });
     expect(unknown.status).toBe(404);
     await unknown.text();
+    const notForImages = await post(gateway, '/v1/images/generations', { model: 'gpt-4o', prompt: 'a chart' });
+    expect(notForImages.status).toBe(404);
+    await notForImages.text();
     metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     openMetrics = await (await fetch(`${gateway.url}/metrics`, { headers: { accept: OPENMETRICS_ACCEPT } })).text();
     expect(await gateway.terminate()).toBe(0);
@@ -199,8 +202,16 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
 
   it('records every answered request in the server metrics, time to first token for streams', () => {
     expect(metrics).toContain('# TYPE gen_ai_server_request_duration histogram');
-    // 10 successful answers and one 404 the gateway gave itself.
-    expect(sampleSum(metrics, 'gen_ai_server_request_duration_count')).toBe(11);
+    // 10 successful answers and two 404s the gateway gave itself.
+    expect(sampleSum(metrics, 'gen_ai_server_request_duration_count')).toBe(12);
+    expect(
+      sampleSum(metrics, 'gen_ai_server_request_duration_count', {
+        gen_ai_operation_name: 'image_generation',
+        gen_ai_provider_name: 'gatewayz',
+        gen_ai_request_model: 'gpt-4o',
+        error_type: '404',
+      }),
+    ).toBe(1);
     expect(
       sampleSum(metrics, 'gen_ai_server_request_duration_count', {
         gen_ai_provider_name: 'gatewayz',
