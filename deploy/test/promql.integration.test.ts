@@ -164,8 +164,16 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
       const names = cacheNames === 0 ? app.maxSeriesPerMetric + 5 : 5;
       for (let index = 0; index < names; index++) app.recordCacheHit(`tenant-cache-${cacheNames++}`);
     };
+    let longPrompts = 0;
     const gatewayTraffic = async (): Promise<void> => {
       await Promise.all([
+        // A new long prompt each time: a prompt-cache write (claude models), priced at the write price.
+        post('claude-3-5-haiku', {
+          messages: [
+            { role: 'system', content: `Runbook ${longPrompts++}: ${'check the provider health first. '.repeat(140)}` },
+            { role: 'user', content: 'What next?' },
+          ],
+        }),
         post('claude-3-5-haiku'), // anthropic fails, openrouter answers (openrouter first once anthropic's score drops)
         post('claude-3-5-sonnet'), // only anthropic serves it: 502, then 503 once its breaker is open
         post('claude-3-5-sonnet'),
@@ -186,6 +194,8 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     expect(nearly?.exhausted).toBe(false);
     while (spent?.exhausted === false) await post('gpt-4o', {}, { authorization: 'Bearer key-spent' });
     expect(await post('gpt-4o-mini', {}, { authorization: 'Bearer key-spent' })).toBe(429);
+    // A reasoning model: reasoning tokens (openai answers at once during the warm-up).
+    expect(await post('o4-mini')).toBe(200);
     await gatewayTraffic();
     applicationSignals();
     anomalyEpisode(detector, anomalyClock);
@@ -252,6 +262,12 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
   it('scrapes the gateway, and sees the unreachable replica as down', async () => {
     const up = await prometheus.query('up{job="gatewayz"}');
     expect(up.map((sample) => Number(sample.value[1])).sort()).toEqual([0, 1]);
+  });
+
+  it('sees every token type the cost and model panels break out', async () => {
+    for (const tokenType of ['input', 'output', 'cache_read', 'cache_write', 'reasoning']) {
+      await expectData(`sum(tokens_used_total{token_type="${tokenType}"}) > 0`, `token_type=${tokenType}`);
+    }
   });
 
   const queries = dashboardPromQueries();

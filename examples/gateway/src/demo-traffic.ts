@@ -1,6 +1,10 @@
 import { DEMO_API_KEYS } from './api-keys/api-keys-file.js';
 
-const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-haiku', 'claude-3-5-sonnet', 'llama-3.1-8b-instruct'];
+const MODELS = ['gpt-4o-mini', 'gpt-4o', 'o4-mini', 'claude-3-5-haiku', 'claude-3-5-sonnet', 'llama-3.1-8b-instruct'];
+/** Distinct prompts the demo cycles through: repeats are answered from the providers' prompt caches. */
+const PROMPTS = 13;
+/** A system prompt long enough (~1100 tokens) for the simulated anthropic provider to report cache writes. */
+const LONG_SYSTEM_PROMPT = 'You are the gateway assistant. Answer briefly and cite the provider health. '.repeat(60);
 /** Each demo key in turn, then a request without one (served as `anonymous`). */
 const DEMO_CALLERS = [...DEMO_API_KEYS.map((entry) => entry.key), undefined];
 
@@ -11,8 +15,9 @@ export interface DemoTraffic {
 
 /**
  * Send a steady mix of requests to the gateway so `npm run demo` shows live metrics: chat
- * completions (a third streamed), Anthropic messages and the odd image, at `ratePerSecond`,
- * sent with the demo's API keys in turn (and some without a key), so per-key metrics move.
+ * completions (a third streamed, asking for usage in the final chunk), Anthropic messages and the
+ * odd image, at `ratePerSecond`, sent with the demo's API keys in turn (and some without a key), so
+ * per-key metrics move. Prompts repeat, so cached tokens show; `o4-mini` reasons.
  */
 export function startDemoTraffic(
   baseUrl: string,
@@ -24,9 +29,17 @@ export function startDemoTraffic(
   const inFlight = new Set<Promise<void>>();
   const send = async (index: number): Promise<void> => {
     const model = MODELS[index % MODELS.length] as string;
-    const messages = [{ role: 'user', content: `Demo request ${index}: summarise the provider health.` }];
+    const messages = [
+      { role: 'user', content: `Demo request ${index % PROMPTS}: summarise the provider health of the gateway.` },
+    ];
     let path = '/v1/chat/completions';
-    let body: Record<string, unknown> = { model, messages, stream: index % 3 === 0 };
+    const stream = index % 3 === 0;
+    let body: Record<string, unknown> = {
+      model,
+      messages,
+      stream,
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+    };
     const key = callers[index % callers.length];
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (key !== undefined) headers['authorization'] = `Bearer ${key}`;
@@ -37,7 +50,7 @@ export function startDemoTraffic(
         delete headers['authorization'];
         headers['x-api-key'] = key;
       }
-      body = { model: 'claude-3-5-haiku', max_tokens: 64, messages };
+      body = { model: 'claude-3-5-haiku', max_tokens: 64, system: LONG_SYSTEM_PROMPT, messages };
     } else if (index % 11 === 0) {
       path = '/v1/images/generations';
       body = { model: 'gpt-image-1', prompt: 'a lighthouse at dusk' };

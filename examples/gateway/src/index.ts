@@ -18,7 +18,7 @@ export {
 } from './api-keys/api-keys-file.js';
 export type { ApiKeyEntry, ApiKeyPlan, ApiKeysConfig, ApiKeysFileErrorCode } from './api-keys/api-keys-file.js';
 export { ApiKeyRegistry, ApiKeyAccount } from './api-keys/api-key-registry.js';
-export { startDemoProviders, DEMO_PROVIDERS } from './providers/demo-providers.js';
+export { startDemoProviders, DEMO_PROVIDERS, DEMO_PRICES, DEMO_REASONING_MODELS } from './providers/demo-providers.js';
 export type { DemoProviders } from './providers/demo-providers.js';
 export { startSimulatedProvider } from './providers/simulated-provider.js';
 export type {

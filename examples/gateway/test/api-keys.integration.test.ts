@@ -261,7 +261,7 @@ describe('gateway API keys (GATEWAY_API_KEYS_FILE) in a real gateway process', (
       );
     }
     expect(sampleSum(scraped, 'gatewayz_requests_by_api_key_total', { status: 'error' })).toBeGreaterThan(0);
-    for (const tokenType of ['input', 'output']) {
+    for (const tokenType of ['input', 'output', 'cache_read', 'cache_write', 'reasoning']) {
       expect(sampleSum(scraped, 'gatewayz_tokens_by_api_key_total', { token_type: tokenType })).toBe(
         sampleSum(scraped, 'tokens_used_total', { token_type: tokenType }),
       );

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { componentAvailable, promtoolCheckMetrics } from '../../../test-support/prometheus.js';
+import { DEMO_PRICES } from '../src/index.js';
 import { chatBody, demoCost, sampleSum, startTestGateway, type TestGateway } from './harness.js';
 
 let gw: TestGateway;
@@ -35,6 +36,7 @@ describe('example gateway: OpenAI chat completions', () => {
     const requests = 25;
     let inputTokens = 0;
     let outputTokens = 0;
+    let cachedTokens = 0;
     for (let index = 0; index < requests; index++) {
       const response = await gw.post('/v1/chat/completions', chatBody('gpt-4o'));
       expect(response.status).toBe(200);
@@ -43,6 +45,7 @@ describe('example gateway: OpenAI chat completions', () => {
       expect(body.choices[0].message.content.length).toBeGreaterThan(0);
       inputTokens += body.usage.prompt_tokens;
       outputTokens += body.usage.completion_tokens;
+      cachedTokens += body.usage.prompt_tokens_details.cached_tokens;
     }
     const after = await gw.scrape();
     const delta = (name: string, labels: Record<string, string> = {}): number =>
@@ -55,11 +58,10 @@ describe('example gateway: OpenAI chat completions', () => {
     expect(delta('provider_response_time_seconds_count', { provider: 'openai' })).toBe(requests);
     expect(delta('tokens_used_total', { model: 'gpt-4o', token_type: 'input' })).toBe(inputTokens);
     expect(delta('tokens_used_total', { model: 'gpt-4o', token_type: 'output' })).toBe(outputTokens);
-    const expectedCost = demoCost(
-      { inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 },
-      inputTokens,
-      outputTokens,
-    );
+    // The same prompt 25 times: every repeat is read from the simulated prompt cache.
+    expect(cachedTokens).toBeGreaterThan(0);
+    expect(delta('tokens_used_total', { model: 'gpt-4o', token_type: 'cache_read' })).toBe(cachedTokens);
+    const expectedCost = demoCost(DEMO_PRICES['gpt-4o'], inputTokens, outputTokens, cachedTokens);
     expect(delta('gatewayz_cost_by_provider_total', { provider: 'openai' })).toBeCloseTo(expectedCost, 12);
     expect(
       delta('gen_ai_client_operation_duration_count', {

@@ -100,13 +100,33 @@ export const chatBody = (model: string, extra: Record<string, unknown> = {}): Re
   ...extra,
 });
 
-/** USD of one call at the demo prices (per million tokens). */
+/** Per-million-token prices of one demo model (`DEMO_PRICES`). */
+export interface DemoPrice {
+  inputPerMillionTokens?: number;
+  cachedInputPerMillionTokens?: number;
+  cacheWritePerMillionTokens?: number;
+  outputPerMillionTokens?: number;
+}
+
+/**
+ * USD of one call at the demo prices (per million tokens): `input` counts every input token,
+ * `cacheRead` and `cacheWrite` of them are priced at the cache prices (default the input price).
+ */
 export function demoCost(
-  prices: { inputPerMillionTokens?: number; outputPerMillionTokens?: number } | undefined,
+  prices: DemoPrice | undefined,
   input: number,
   output: number,
+  cacheRead = 0,
+  cacheWrite = 0,
 ): number {
-  return ((prices?.inputPerMillionTokens ?? 0) * input + (prices?.outputPerMillionTokens ?? 0) * output) / 1_000_000;
+  const inputPrice = prices?.inputPerMillionTokens ?? 0;
+  return (
+    (inputPrice * (input - cacheRead - cacheWrite) +
+      (prices?.cachedInputPerMillionTokens ?? inputPrice) * cacheRead +
+      (prices?.cacheWritePerMillionTokens ?? inputPrice) * cacheWrite +
+      (prices?.outputPerMillionTokens ?? 0) * output) /
+    1_000_000
+  );
 }
 
 /** One request on a fresh connection, so node:cluster hands it to any of its workers. */

@@ -2,7 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedEmbedding } from '../src/providers/simulated-embeddings.js';
-import { demoCost, sampleSum, startTestGateway, type TestGateway } from './harness.js';
+import { DEMO_PRICES } from '../src/index.js';
+import { demoCost, sampleSum, startTestGateway, type DemoPrice, type TestGateway } from './harness.js';
 
 /*
  * The official `openai` and `@anthropic-ai/sdk` clients against a real gateway on loopback, with
@@ -53,8 +54,8 @@ function expectChatMetrics(
   delta: (name: string, labels?: Record<string, string>) => number,
   provider: string,
   model: string,
-  usage: { input: number; output: number },
-  prices: { inputPerMillionTokens: number; outputPerMillionTokens: number },
+  usage: { input: number; output: number; cacheRead?: number },
+  prices: DemoPrice,
 ): void {
   expect(delta('model_inference_requests_total', { provider, model, status: 'success' })).toBe(1);
   expect(delta('tokens_used_total', { provider, model, token_type: 'input' })).toBe(usage.input);
@@ -63,15 +64,16 @@ function expectChatMetrics(
   expect(delta('gen_ai_client_token_usage_sum', { ...genAi, gen_ai_token_type: 'input' })).toBe(usage.input);
   expect(delta('gen_ai_client_token_usage_sum', { ...genAi, gen_ai_token_type: 'output' })).toBe(usage.output);
   expect(delta('gen_ai_client_operation_duration_count', genAi)).toBe(1);
+  expect(delta('tokens_used_total', { provider, model, token_type: 'cache_read' })).toBe(usage.cacheRead ?? 0);
   expect(delta('gatewayz_cost_by_provider_total', { provider })).toBeCloseTo(
-    demoCost(prices, usage.input, usage.output),
+    demoCost(prices, usage.input, usage.output, usage.cacheRead ?? 0),
     12,
   );
 }
 
-const GPT_4O = { inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 };
-const SONNET = { inputPerMillionTokens: 3, outputPerMillionTokens: 15 };
-const HAIKU = { inputPerMillionTokens: 0.8, outputPerMillionTokens: 4 };
+const GPT_4O = DEMO_PRICES['gpt-4o'];
+const SONNET = DEMO_PRICES['claude-3-5-sonnet'];
+const HAIKU = DEMO_PRICES['claude-3-5-haiku'];
 
 describe('official openai SDK: chat completions', () => {
   it('chat.completions.create: content, usage as the provider reported it, metrics, model health', async () => {
@@ -216,8 +218,9 @@ describe('official openai SDK: responses', () => {
         output_tokens_details: { reasoning_tokens: 0 },
         total_tokens: input_tokens + 12,
       });
-      const prices = model === 'gpt-4o-mini' ? { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 } : HAIKU;
-      expectChatMetrics(delta, provider, model, { input: input_tokens, output: 12 }, prices);
+      const prices = model === 'gpt-4o-mini' ? DEMO_PRICES['gpt-4o-mini'] : HAIKU;
+      const cacheRead = Math.floor(input_tokens / 2);
+      expectChatMetrics(delta, provider, model, { input: input_tokens, output: 12, cacheRead }, prices);
       expect(delta('gatewayz_time_to_first_token_seconds_count', { provider, model })).toBe(1);
     }
   });
@@ -323,7 +326,7 @@ describe('official @anthropic-ai/sdk: messages', () => {
       output_tokens: 12,
     });
     expect(second.final.content[0]?.type === 'text' && second.final.content[0].text.split(' ')).toHaveLength(12);
-    expectChatMetrics(delta, 'anthropic', 'claude-3-5-haiku', { input, output: 12 }, HAIKU);
+    expectChatMetrics(delta, 'anthropic', 'claude-3-5-haiku', { input, output: 12, cacheRead: cached }, HAIKU);
   });
 
   it('a stream that fails upstream midway rejects finalMessage() with an api_error', async () => {

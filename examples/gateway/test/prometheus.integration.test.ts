@@ -5,6 +5,7 @@ import {
   type PrometheusInstance,
   type PromSample,
 } from '../../../test-support/prometheus.js';
+import { DEMO_PRICES } from '../src/index.js';
 import { chatBody, demoCost, startTestGateway, type TestGateway } from './harness.js';
 
 const available = componentAvailable('prometheus');
@@ -34,9 +35,10 @@ describe.skipIf(!available)('a real Prometheus scraping the example gateway', ()
       expect(response.status).toBe(200);
       const body = await response.json();
       expectedCost.openrouter += demoCost(
-        { inputPerMillionTokens: 0.8, outputPerMillionTokens: 4 },
+        DEMO_PRICES['claude-3-5-haiku'],
         body.usage.prompt_tokens,
         body.usage.completion_tokens,
+        body.usage.prompt_tokens_details.cached_tokens,
       );
       successes.count++;
     }
@@ -48,9 +50,10 @@ describe.skipIf(!available)('a real Prometheus scraping the example gateway', ()
         expect(response.status).toBe(200);
         const body = await response.json();
         expectedCost.openai += demoCost(
-          { inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 },
+          DEMO_PRICES['gpt-4o'],
           body.usage.prompt_tokens,
           body.usage.completion_tokens,
+          body.usage.prompt_tokens_details.cached_tokens,
         );
         successes.count++;
       }),

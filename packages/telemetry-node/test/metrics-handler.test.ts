@@ -125,6 +125,37 @@ describe('metrics handler', () => {
     expect(Object.keys(onlyBusiness.metrics)).toEqual(['business']);
   });
 
+  it('counts configured providers without traffic as available and healthy, and tokens once', async () => {
+    const reader = new PullReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const telemetry = new GatewayTelemetry({ meterProvider: provider });
+    const handler = createMetricsHandler({ source: reader, providers: ['openai', 'anthropic', 'openrouter'] });
+    const atStart = await (await get(handler, '/prometheus/metrics/summary?category=providers')).json();
+    expect(atStart.metrics.providers).toMatchObject({
+      total_providers: 3,
+      healthy_providers: 3,
+      degraded_providers: 0,
+      unavailable_providers: 0,
+    });
+    // Once the tracker has gauges for one, they count; a provider only seen in the gauges counts too.
+    telemetry.setProviderAvailability('anthropic', 0);
+    telemetry.setProviderHealthScore('cerebras', 0.5);
+    // The cache and reasoning series are subsets of input and output: the total counts each token once.
+    telemetry.recordTokensUsed('openai', 'o4-mini', 'input', 2000);
+    telemetry.recordTokensUsed('openai', 'o4-mini', 'cache_read', 1024);
+    telemetry.recordTokensUsed('openai', 'o4-mini', 'output', 300);
+    telemetry.recordTokensUsed('openai', 'o4-mini', 'reasoning', 192);
+    const later = await (await get(handler, '/prometheus/metrics/summary')).json();
+    expect(later.metrics.providers).toMatchObject({
+      total_providers: 4,
+      healthy_providers: 2,
+      degraded_providers: 1,
+      unavailable_providers: 1,
+    });
+    expect(later.metrics.business.total_tokens_used).toBe(2300);
+    await provider.shutdown();
+  });
+
   it('answers 400 with a JSON error naming the parameter for an unknown summary category', async () => {
     const { handler } = setup();
     const response = await get(handler, '/prometheus/metrics/summary?category=nope');

@@ -62,8 +62,8 @@ export {
   recordCacheMiss,
 } from './gateway-metrics/index.js';
 export { recordApiKeyRequest, recordApiKeyTokens, recordAttributedCost, setApiKeyBudget } from './attribution/index.js';
-export { recordGenAiOperation } from './genai/genai-helpers.js';
-export type { GenAiOperationRecord } from './genai/genai-metrics.js';
+export { recordGenAiOperation, recordGenAiServerRequest } from './genai/genai-helpers.js';
+export type { GenAiOperationRecord, GenAiServerRequestRecord } from './genai/genai-metrics.js';
 export { providerHealthScore } from './provider-health/health-score.js';
 export type { ProviderHealthInputs } from './provider-health/health-score.js';
 export { startProviderHealthTracker } from './provider-health/provider-health-tracker.js';

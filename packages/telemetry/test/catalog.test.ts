@@ -192,7 +192,8 @@ describe('metric catalog', () => {
     expect(METRIC_CATALOG.circuitBreakerState.labels).toEqual(['provider', 'state']);
     expect(METRIC_CATALOG.circuitBreakerState.labelValues.state).toBe(CIRCUIT_BREAKER_STATES);
     expect(METRIC_CATALOG.modelInferenceRequests.labelValues.status).toBe(MODEL_CALL_STATUSES);
-    expect(TOKEN_TYPES).toEqual(['input', 'output']);
+    expect(TOKEN_TYPES).toEqual(['input', 'output', 'cache_read', 'cache_write', 'reasoning']);
+    expect(METRIC_CATALOG.genAiTokenUsage.labelValues['gen_ai.token.type']).toEqual(['input', 'output']);
     expect(MODEL_CALL_STATUSES).toContain('success');
     expect(MODEL_CALL_STATUSES).toContain('timeout');
   });

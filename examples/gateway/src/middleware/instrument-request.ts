@@ -36,6 +36,7 @@ export function instrumentRequest(
     telemetry.trackHttpRequestInProgress(method, route, 1);
     const active = trace.setSpan(parent, span);
     c.set('otelContext', active);
+    c.set('requestStartedAt', started);
     try {
       await contextApi.with(active, next);
     } finally {

@@ -11,6 +11,15 @@ export class ApiError extends Error {
     super(message);
   }
 
+  /** The provider whose answer this error passes on (the last one tried), for the GenAI server metrics. */
+  provider: string | undefined;
+
+  /** Name the provider this error comes from; returns this error. */
+  answeredBy(provider: string): this {
+    this.provider = provider;
+    return this;
+  }
+
   toResponse(): Response {
     return new Response(
       JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } }),

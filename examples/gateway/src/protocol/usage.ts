@@ -1,3 +1,4 @@
+import { usageFromOpenAi, type GenAiUsage } from '@gatewayz/telemetry/genai';
 import type { Usage } from '../request/attempt.js';
 
 /*
@@ -6,68 +7,30 @@ import type { Usage } from '../request/attempt.js';
  * `input_tokens` is the uncached part.
  */
 
-const count = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
-
-function details(cached: unknown, cacheWrite: unknown, reasoning: unknown): Partial<Usage> {
-  const cachedInputTokens = count(cached);
-  const cacheWriteInputTokens = count(cacheWrite);
-  const reasoningTokens = count(reasoning);
+/** The gateway's `Usage` of a usage object the core read (`usageFromOpenAi`, `usageFromAnthropic`). */
+function fromGenAi(usage: GenAiUsage | undefined): Usage | undefined {
+  if (usage === undefined) return undefined;
   return {
-    ...(cachedInputTokens !== undefined ? { cachedInputTokens } : {}),
-    ...(cacheWriteInputTokens !== undefined ? { cacheWriteInputTokens } : {}),
-    ...(reasoningTokens !== undefined ? { reasoningTokens } : {}),
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    ...(usage.cacheReadInputTokens !== undefined ? { cachedInputTokens: usage.cacheReadInputTokens } : {}),
+    ...(usage.cacheCreationInputTokens !== undefined ? { cacheWriteInputTokens: usage.cacheCreationInputTokens } : {}),
+    ...(usage.reasoningOutputTokens !== undefined ? { reasoningTokens: usage.reasoningOutputTokens } : {}),
   };
 }
 
-/** Usage of an OpenAI chat completion or chunk (`usage.prompt_tokens`, ...); `undefined` when absent. */
+/**
+ * Usage of an OpenAI chat completion or chunk (`usage.prompt_tokens`, `prompt_tokens_details.cached_tokens`,
+ * `completion_tokens_details.reasoning_tokens`, OpenRouter's `prompt_tokens_details.cache_write_tokens`);
+ * `undefined` when absent.
+ */
 export function chatUsageOf(usage: unknown): Usage | undefined {
-  const fields = usage as
-    | {
-        prompt_tokens?: unknown;
-        completion_tokens?: unknown;
-        prompt_tokens_details?: { cached_tokens?: unknown; cache_write_tokens?: unknown } | null;
-        completion_tokens_details?: { reasoning_tokens?: unknown } | null;
-      }
-    | null
-    | undefined;
-  const inputTokens = count(fields?.prompt_tokens);
-  const outputTokens = count(fields?.completion_tokens);
-  if (inputTokens === undefined || outputTokens === undefined) return undefined;
-  return {
-    inputTokens,
-    outputTokens,
-    ...details(
-      fields?.prompt_tokens_details?.cached_tokens,
-      fields?.prompt_tokens_details?.cache_write_tokens,
-      fields?.completion_tokens_details?.reasoning_tokens,
-    ),
-  };
+  return fromGenAi(usageFromOpenAi(usage));
 }
 
-/** Usage of an OpenAI Responses API response (`usage.input_tokens`, ...); `undefined` when absent. */
+/** Usage of an OpenAI Responses API response (`usage.input_tokens`, `input_tokens_details`, ...); `undefined` when absent. */
 export function responsesUsageOf(usage: unknown): Usage | undefined {
-  const fields = usage as
-    | {
-        input_tokens?: unknown;
-        output_tokens?: unknown;
-        input_tokens_details?: { cached_tokens?: unknown; cache_write_tokens?: unknown } | null;
-        output_tokens_details?: { reasoning_tokens?: unknown } | null;
-      }
-    | null
-    | undefined;
-  const inputTokens = count(fields?.input_tokens);
-  const outputTokens = count(fields?.output_tokens);
-  if (inputTokens === undefined || outputTokens === undefined) return undefined;
-  return {
-    inputTokens,
-    outputTokens,
-    ...details(
-      fields?.input_tokens_details?.cached_tokens,
-      fields?.input_tokens_details?.cache_write_tokens,
-      fields?.output_tokens_details?.reasoning_tokens,
-    ),
-  };
+  return fromGenAi(usageFromOpenAi(usage));
 }
 
 /** `usage` of an OpenAI chat completion or usage chunk. */
@@ -76,7 +39,11 @@ export function chatUsage(usage: Usage): Record<string, unknown> {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
     total_tokens: usage.inputTokens + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens ?? 0 },
+    prompt_tokens_details: {
+      cached_tokens: usage.cachedInputTokens ?? 0,
+      // OpenRouter's field for prompt-cache writes (Anthropic models); absent when there were none.
+      ...(usage.cacheWriteInputTokens ? { cache_write_tokens: usage.cacheWriteInputTokens } : {}),
+    },
     completion_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
   };
 }

@@ -1,12 +1,26 @@
 import type { ProviderConfig } from '../config.js';
 import { startSimulatedProvider, type SimulatedProvider } from './simulated-provider.js';
 
-/** USD per million tokens, roughly the public list prices of the models the demo simulates. */
-const PRICES = {
-  'gpt-4o-mini': { inputPerMillionTokens: 0.15, outputPerMillionTokens: 0.6 },
-  'gpt-4o': { inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 },
-  'claude-3-5-haiku': { inputPerMillionTokens: 0.8, outputPerMillionTokens: 4 },
-  'claude-3-5-sonnet': { inputPerMillionTokens: 3, outputPerMillionTokens: 15 },
+/**
+ * USD per million tokens, roughly the public list prices of the models the demo simulates: cached
+ * input at OpenAI's and Anthropic's cache-read discounts, cache writes at Anthropic's premium.
+ */
+export const DEMO_PRICES = {
+  'gpt-4o-mini': { inputPerMillionTokens: 0.15, cachedInputPerMillionTokens: 0.075, outputPerMillionTokens: 0.6 },
+  'gpt-4o': { inputPerMillionTokens: 2.5, cachedInputPerMillionTokens: 1.25, outputPerMillionTokens: 10 },
+  'o4-mini': { inputPerMillionTokens: 1.1, cachedInputPerMillionTokens: 0.275, outputPerMillionTokens: 4.4 },
+  'claude-3-5-haiku': {
+    inputPerMillionTokens: 0.8,
+    cachedInputPerMillionTokens: 0.08,
+    cacheWritePerMillionTokens: 1,
+    outputPerMillionTokens: 4,
+  },
+  'claude-3-5-sonnet': {
+    inputPerMillionTokens: 3,
+    cachedInputPerMillionTokens: 0.3,
+    cacheWritePerMillionTokens: 3.75,
+    outputPerMillionTokens: 15,
+  },
   'llama-3.1-8b-instruct': { inputPerMillionTokens: 0.05, outputPerMillionTokens: 0.08 },
   'gpt-image-1': { perImage: 0.04 },
   'text-embedding-3-small': { inputPerMillionTokens: 0.02 },
@@ -25,6 +39,11 @@ interface DemoProviderSpec {
   flaky: boolean;
 }
 
+/** The demo's reasoning models: their answers carry reasoning tokens. */
+export const DEMO_REASONING_MODELS = ['o4-mini'] as const;
+/** The demo's models that write long prompts to the prompt cache (and report it), whoever serves them. */
+export const DEMO_CACHE_WRITE_MODELS = ['claude-3-5-haiku', 'claude-3-5-sonnet'] as const;
+
 /**
  * Three providers with overlapping models; `openrouter` is the flaky one. `openai` speaks the
  * Responses API itself; the others get `/v1/responses` translated to chat completions.
@@ -32,7 +51,7 @@ interface DemoProviderSpec {
 export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
   {
     name: 'openai',
-    models: ['gpt-4o-mini', 'gpt-4o'],
+    models: ['gpt-4o-mini', 'gpt-4o', 'o4-mini'],
     imageModels: ['gpt-image-1'],
     embeddingModels: ['text-embedding-3-small'],
     responsesApi: true,
@@ -50,7 +69,7 @@ export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
   },
   {
     name: 'openrouter',
-    models: ['gpt-4o-mini', 'claude-3-5-haiku', 'llama-3.1-8b-instruct'],
+    models: ['gpt-4o-mini', 'o4-mini', 'claude-3-5-haiku', 'llama-3.1-8b-instruct'],
     imageModels: ['gpt-image-1'],
     embeddingModels: ['text-embedding-3-small'],
     responsesApi: false,
@@ -79,6 +98,8 @@ export async function startDemoProviders(settings: { latencyMs: number; errorRat
         latencyMs: Math.round(settings.latencyMs * spec.latencyFactor),
         errorRate: spec.flaky ? settings.errorRate : 0,
         chunkDelayMs: Math.round(settings.latencyMs / 20),
+        reasoningModels: DEMO_REASONING_MODELS,
+        cacheWriteModels: DEMO_CACHE_WRITE_MODELS,
       }),
     ),
   );
@@ -92,7 +113,7 @@ export async function startDemoProviders(settings: { latencyMs: number; errorRat
     pricing: Object.fromEntries(
       [...spec.models, ...spec.imageModels, ...spec.embeddingModels].map((model) => [
         model,
-        PRICES[model as keyof typeof PRICES],
+        DEMO_PRICES[model as keyof typeof DEMO_PRICES],
       ]),
     ),
   }));

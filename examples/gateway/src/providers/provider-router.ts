@@ -98,16 +98,18 @@ export class ProviderRouter {
    *
    * `parent` is the request's context (its server span): attempt spans become its children and
    * carry it upstream in `traceparent`. It is passed explicitly rather than read from the active
-   * context, so tracing works with a context manager that does not follow `await`s.
+   * context, so tracing works with a context manager that does not follow `await`s. `stream`
+   * sets `gen_ai.request.stream` on the attempt spans.
    */
   route<T>(
     model: string,
     operation: Operation,
     attempt: (context: AttemptContext) => Promise<AttemptResult<T>>,
     parent: Context = ROOT_CONTEXT,
+    stream = false,
   ): Promise<RoutedResult<T>> {
     const chain = providerChain(this.runtimes, model, operation, this.options.healthScore);
-    return tryProviders(chain, model, operation, attempt, parent, this.options);
+    return tryProviders(chain, model, operation, attempt, parent, this.options, stream);
   }
 
   /** Detach breaker listeners and stop their timers. */

@@ -38,7 +38,25 @@ export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehav
   apiKey?: string;
   /** Serve OpenAI's Responses API (`/v1/responses`) too. */
   responsesApi?: boolean;
+  /**
+   * Reasoning models (e.g. `o4-mini`): their answers spend `REASONING_TOKENS` output tokens on
+   * reasoning before the visible text, reported in `completion_tokens_details.reasoning_tokens`.
+   */
+  reasoningModels?: readonly string[];
+  /**
+   * Models that write their prompts to the cache explicitly (Anthropic's): the first sighting of a
+   * prompt of at least `CACHE_WRITE_MIN_TOKENS` reports half of it as written
+   * (`prompt_tokens_details.cache_write_tokens`, as OpenRouter reports Anthropic's cache writes;
+   * Anthropic caches prompts from 1024 tokens).
+   */
+  cacheWriteModels?: readonly string[];
 }
+
+/** Shortest prompt, in tokens, whose first sighting a `cacheWriteModels` model reports as a cache write. */
+export const CACHE_WRITE_MIN_TOKENS = 1024;
+
+/** Output tokens a simulated reasoning model spends on reasoning per answer. */
+export const REASONING_TOKENS = 48;
 
 export interface SimulatedProvider {
   readonly name: string;
@@ -99,8 +117,10 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
  * SSE streaming with a final usage chunk), `/v1/embeddings` (deterministic vectors),
  * `/v1/images/generations`, `/v1/models`, and with `responsesApi` `/v1/responses`, with
  * configurable latency, error rate and failure mode. A repeated prompt is reported as read from
- * the prompt cache (half its tokens, `cached_tokens`). The demo and the tests route real HTTP traffic
- * through it.
+ * the prompt cache (half its tokens, `cached_tokens`); for `cacheWriteModels`, a long prompt's first
+ * sighting reports the same half as written to the cache. Reasoning models report reasoning tokens. Streams
+ * carry usage in a final `choices: []` chunk when the request asks with
+ * `stream_options.include_usage`. The demo and the tests route real HTTP traffic through it.
  */
 export async function startSimulatedProvider(options: SimulatedProviderOptions): Promise<SimulatedProvider> {
   const behaviour: SimulatedProviderBehaviour = {
@@ -226,19 +246,29 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     const promptTokens = responses
       ? Math.max(1, Math.ceil(responsesPromptCharacters(body) / 4))
       : countPromptTokens(body);
-    const cachedTokens = promptCache.has(promptKey) ? Math.floor(promptTokens / 2) : 0;
+    const seen = promptCache.has(promptKey);
+    const cachedTokens = seen ? Math.floor(promptTokens / 2) : 0;
+    const cacheWriteTokens =
+      !seen && options.cacheWriteModels?.includes(model) === true && promptTokens >= CACHE_WRITE_MIN_TOKENS
+        ? Math.floor(promptTokens / 2)
+        : 0;
     promptCache.add(promptKey);
-    const maxTokens = Number(body[responses ? 'max_output_tokens' : 'max_tokens'] ?? 16) || 16;
-    const completionTokens = Math.max(1, Math.min(maxTokens, 12));
+    const maxTokens =
+      Number(body[responses ? 'max_output_tokens' : 'max_tokens'] ?? body['max_completion_tokens'] ?? 16) || 16;
+    const visibleTokens = Math.max(1, Math.min(maxTokens, 12));
+    const reasoningTokens = options.reasoningModels?.includes(model) ? REASONING_TOKENS : 0;
+    const completionTokens = visibleTokens + reasoningTokens;
     const completion: SimulatedCompletion = {
       id,
       model,
       created,
-      text: completionText(sequence, completionTokens),
+      text: completionText(sequence, visibleTokens),
       finishReason: maxTokens < 12 ? 'length' : 'stop',
       promptTokens,
       completionTokens,
       cachedTokens,
+      cacheWriteTokens,
+      reasoningTokens,
     };
     const afterWord = async (): Promise<void> => {
       if (behaviour.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.chunkDelayMs));
@@ -255,8 +285,11 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
-      prompt_tokens_details: { cached_tokens: cachedTokens },
-      completion_tokens_details: { reasoning_tokens: 0 },
+      prompt_tokens_details: {
+        cached_tokens: cachedTokens,
+        ...(cacheWriteTokens > 0 ? { cache_write_tokens: cacheWriteTokens } : {}),
+      },
+      completion_tokens_details: { reasoning_tokens: reasoningTokens },
     };
     if (body['stream'] === true) {
       response.writeHead(200, SSE_HEADERS);

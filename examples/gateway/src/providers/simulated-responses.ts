@@ -8,8 +8,13 @@ export interface SimulatedCompletion {
   text: string;
   finishReason: 'stop' | 'length';
   promptTokens: number;
+  /** Every output token, `reasoningTokens` included. */
   completionTokens: number;
   cachedTokens: number;
+  /** Prompt tokens written to the prompt cache (reported by providers that charge for it). */
+  cacheWriteTokens: number;
+  /** Output tokens spent on reasoning (reasoning models). */
+  reasoningTokens: number;
 }
 
 /** Characters of the text a Responses API request sends the model (`instructions` and `input`). */
@@ -53,9 +58,12 @@ function response(completion: SimulatedCompletion, body: Record<string, unknown>
     usage: done
       ? {
           input_tokens: completion.promptTokens,
-          input_tokens_details: { cached_tokens: completion.cachedTokens },
+          input_tokens_details: {
+            cached_tokens: completion.cachedTokens,
+            ...(completion.cacheWriteTokens > 0 ? { cache_write_tokens: completion.cacheWriteTokens } : {}),
+          },
           output_tokens: completion.completionTokens,
-          output_tokens_details: { reasoning_tokens: 0 },
+          output_tokens_details: { reasoning_tokens: completion.reasoningTokens },
           total_tokens: completion.promptTokens + completion.completionTokens,
         }
       : null,

@@ -35,6 +35,12 @@ export interface AttemptCompletion {
   errorType?: string;
   errorMessage?: string;
   timeToFirstTokenSeconds?: number;
+  /** Streams: seconds from the attempt's start to the first chunk received from the provider. */
+  timeToFirstChunkSeconds?: number;
+  /** Streams: for each chunk received after the first, seconds since the previous one. */
+  timesPerOutputChunkSeconds?: number[];
+  /** The provider's id of the response (`gen_ai.response.id`), e.g. `chatcmpl-123`. */
+  responseId?: string;
   /** The client went away before the end (streams); recorded as the provider's success. */
   cancelled?: boolean;
 }
@@ -59,6 +65,8 @@ export interface AttemptResult<T> {
 export interface RoutedResult<T> {
   value: T;
   provider: string;
+  /** How the attempt that produced `value` finished; absent while a deferred attempt runs. */
+  completion?: AttemptCompletion;
   /** Finish a deferred attempt (streams). No-op for finished ones. */
   complete(completion: AttemptCompletion): void;
 }

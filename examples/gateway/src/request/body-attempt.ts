@@ -3,7 +3,8 @@ import type { ProviderConfig } from '../config.js';
 import { chatUsageOf } from '../protocol/usage.js';
 import { postUpstream, readUpstreamJson } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { AttemptCompletion, Operation } from './attempt.js';
+import type { AttemptCompletion, Operation, RoutedResult } from './attempt.js';
+import { recordServerAnswer, recordServerFailure } from './server-request.js';
 import { clientGone, requestContext } from './request-context.js';
 
 /*
@@ -25,7 +26,8 @@ export interface JsonPlan<T> {
 /**
  * Run a request answered with one JSON body through the provider chain for `operation`: `plan`
  * says, per provider tried, what to send and how to read the answer. Resolves with the answer of
- * the first provider that succeeds.
+ * the first provider that succeeds. The request is recorded in the GenAI server metrics (duration
+ * to the answer; no time to first token, which a JSON answer does not have before its last).
  */
 export async function completeJson<T>(
   c: Context<GatewayEnv>,
@@ -35,23 +37,31 @@ export async function completeJson<T>(
   plan: (provider: ProviderConfig) => JsonPlan<T>,
 ): Promise<T> {
   const { config } = services;
-  // An unknown model is answered 404 by router.route() before any provider is tried.
-  const routed = await services.router.route(
-    model,
-    operation,
-    async ({ provider, headers }) => {
-      const planned = plan(provider);
-      const response = await postUpstream({
-        url: `${provider.baseUrl}${planned.path}`,
-        body: planned.body,
-        headers,
-        timeoutMs: config.attemptTimeoutMs,
-        signal: clientGone(c),
-      });
-      return planned.answer(await readUpstreamJson(response));
-    },
-    requestContext(c),
-  );
+  let routed: RoutedResult<T>;
+  try {
+    // An unknown model is answered 404 by router.route() before any provider is tried.
+    routed = await services.router.route(
+      model,
+      operation,
+      async ({ provider, headers }) => {
+        const planned = plan(provider);
+        const response = await postUpstream({
+          url: `${provider.baseUrl}${planned.path}`,
+          body: planned.body,
+          headers,
+          timeoutMs: config.attemptTimeoutMs,
+          signal: clientGone(c),
+        });
+        return planned.answer(await readUpstreamJson(response));
+      },
+      requestContext(c),
+    );
+  } catch (error) {
+    recordServerFailure(c, services, operation, model, error);
+    throw error;
+  }
+  const completion = routed.completion ?? { status: 'success' };
+  recordServerAnswer(c, services, { operation, model, provider: routed.provider, completion });
   return routed.value;
 }
 
@@ -63,6 +73,7 @@ export function chatCompletionOf(completion: Record<string, unknown>): AttemptCo
     status: 'success',
     ...(usage !== undefined ? { usage } : {}),
     ...(typeof completion['model'] === 'string' ? { responseModel: completion['model'] } : {}),
+    ...(typeof completion['id'] === 'string' ? { responseId: completion['id'] } : {}),
     ...(typeof finishReason === 'string' ? { finishReasons: [finishReason] } : {}),
   };
 }

@@ -20,8 +20,9 @@ export interface AttemptRecording {
 }
 
 /**
- * Finish one provider attempt: feed the anomaly detector, record the provider, model, GenAI,
- * time-to-first-token, token, cost and credit metrics, log a failure, record the call in model
+ * Finish one provider attempt: feed the anomaly detector, record the provider, model, GenAI
+ * (duration, token usage, chunk timing of streams), time-to-first-token, token (with the cache and
+ * reasoning subsets), cost (cache-priced) and credit metrics, log a failure, record the call in model
  * health, and end the attempt span with the response attributes.
  */
 export function finishAttempt(
@@ -78,6 +79,12 @@ export function finishAttempt(
       durationSeconds: seconds,
       ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
       ...tokens,
+      ...(completion.timeToFirstChunkSeconds !== undefined
+        ? { timeToFirstChunkSeconds: completion.timeToFirstChunkSeconds }
+        : {}),
+      ...(completion.timesPerOutputChunkSeconds !== undefined
+        ? { timesPerOutputChunkSeconds: completion.timesPerOutputChunkSeconds }
+        : {}),
     });
     if (completion.timeToFirstTokenSeconds !== undefined) {
       telemetry.recordTimeToFirstToken(name, model, completion.timeToFirstTokenSeconds);
@@ -91,11 +98,28 @@ export function finishAttempt(
         telemetry.recordApiKeyTokens(apiKeyName, 'input', completion.usage.inputTokens);
         telemetry.recordApiKeyTokens(apiKeyName, 'output', completion.usage.outputTokens);
       }
+      // Subsets of input and output (tokens_used_total{token_type=cache_read|cache_write|reasoning}).
+      const usage = completion.usage;
+      // The same subsets by API key, so tokens by key and by provider carry the same token types.
+      if (usage?.cachedInputTokens) {
+        telemetry.recordTokensUsed(name, model, 'cache_read', usage.cachedInputTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'cache_read', usage.cachedInputTokens);
+      }
+      if (usage?.cacheWriteInputTokens) {
+        telemetry.recordTokensUsed(name, model, 'cache_write', usage.cacheWriteInputTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'cache_write', usage.cacheWriteInputTokens);
+      }
+      if (usage?.reasoningTokens) {
+        telemetry.recordTokensUsed(name, model, 'reasoning', usage.reasoningTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'reasoning', usage.reasoningTokens);
+      }
       const cost = pricing.cost({
         provider: name,
         model,
-        inputTokens: completion.usage?.inputTokens ?? 0,
-        outputTokens: completion.usage?.outputTokens ?? 0,
+        inputTokens: usage?.inputTokens ?? 0,
+        outputTokens: usage?.outputTokens ?? 0,
+        cacheReadInputTokens: usage?.cachedInputTokens ?? 0,
+        cacheCreationInputTokens: usage?.cacheWriteInputTokens ?? 0,
         images: completion.images ?? 0,
       });
       if (cost !== undefined) {
@@ -119,9 +143,17 @@ export function finishAttempt(
     // The sink validates input; the values above are ours, so this only guards the request path.
   }
   if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
+  const usage = completion.usage;
   endGenAiSpan(span, {
     responseModel: completion.responseModel ?? model,
     ...tokens,
+    ...(usage?.cachedInputTokens !== undefined ? { cacheReadInputTokens: usage.cachedInputTokens } : {}),
+    ...(usage?.cacheWriteInputTokens !== undefined ? { cacheCreationInputTokens: usage.cacheWriteInputTokens } : {}),
+    ...(usage?.reasoningTokens !== undefined && !embeddings ? { reasoningOutputTokens: usage.reasoningTokens } : {}),
+    ...(completion.responseId !== undefined ? { responseId: completion.responseId } : {}),
+    ...(completion.timeToFirstChunkSeconds !== undefined
+      ? { timeToFirstChunkSeconds: completion.timeToFirstChunkSeconds }
+      : {}),
     ...(completion.finishReasons !== undefined ? { finishReasons: completion.finishReasons } : {}),
     ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
   });

@@ -3,7 +3,8 @@ import type { ProviderConfig } from '../config.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
 import { postUpstream, type UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { AttemptCompletion, Usage } from './attempt.js';
+import type { AttemptCompletion, RoutedResult, Usage } from './attempt.js';
+import { recordServerAnswer, recordServerFailure } from './server-request.js';
 import { clientGone, requestContext } from './request-context.js';
 
 /*
@@ -35,7 +36,9 @@ export interface StreamPlan {
 
 /**
  * Answer a model request as a stream: `plan` says, per provider tried, what to send upstream and
- * how its stream reaches the client; the first provider whose stream opens is relayed.
+ * how its stream reaches the client; the first provider whose stream opens is relayed. When the
+ * stream ends, the request is recorded in the GenAI server metrics (duration, time to the first
+ * content chunk sent to the client, time per output token).
  */
 export async function streamModel(
   c: Context<GatewayEnv>,
@@ -44,31 +47,51 @@ export async function streamModel(
   plan: (provider: ProviderConfig) => StreamPlan,
 ): Promise<Response> {
   const { config } = services;
-  // An unknown model is answered 404 by router.route() before any provider is tried.
-  const routed = await services.router.route(
-    model,
-    'chat',
-    async ({ provider, headers }) => {
-      const attemptStartedAt = performance.now();
-      const planned = plan(provider);
-      const response = await postUpstream({
-        url: `${provider.baseUrl}${planned.path}`,
-        body: planned.body,
-        headers,
-        timeoutMs: config.attemptTimeoutMs,
-        signal: clientGone(c),
-      });
-      return { value: { response, attemptStartedAt, planned }, deferred: true };
-    },
-    requestContext(c),
-  );
+  let routed: RoutedResult<{ response: UpstreamResponse; attemptStartedAt: number; planned: StreamPlan }>;
+  try {
+    // An unknown model is answered 404 by router.route() before any provider is tried.
+    routed = await services.router.route(
+      model,
+      'chat',
+      async ({ provider, headers }) => {
+        const attemptStartedAt = performance.now();
+        const planned = plan(provider);
+        const response = await postUpstream({
+          url: `${provider.baseUrl}${planned.path}`,
+          body: planned.body,
+          headers,
+          timeoutMs: config.attemptTimeoutMs,
+          signal: clientGone(c),
+        });
+        return { value: { response, attemptStartedAt, planned }, deferred: true };
+      },
+      requestContext(c),
+      true,
+    );
+  } catch (error) {
+    recordServerFailure(c, services, 'chat', model, error);
+    throw error;
+  }
   const { response, attemptStartedAt, planned } = routed.value;
   const body = relaySse(response, {
     encoder: planned.encoder,
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     attemptStartedAt,
-    onEnd: (completion) => routed.complete(completion),
+    onEnd: (completion) => {
+      routed.complete(completion);
+      const firstContentAt =
+        completion.timeToFirstTokenSeconds !== undefined
+          ? attemptStartedAt + completion.timeToFirstTokenSeconds * 1000
+          : undefined;
+      recordServerAnswer(c, services, {
+        operation: 'chat',
+        model,
+        provider: routed.provider,
+        completion,
+        ...(firstContentAt !== undefined ? { firstContentAt } : {}),
+      });
+    },
   });
   return new Response(body, { status: 200, headers: SSE_HEADERS });
 }
@@ -118,6 +141,11 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
   let finishReason: string | undefined;
   let responseModel: string | undefined;
   let timeToFirstTokenSeconds: number | undefined;
+  let responseId: string | undefined;
+  // Chunk timing for gen_ai.client.operation.time_to_first_chunk / time_per_output_chunk.
+  let timeToFirstChunkSeconds: number | undefined;
+  let lastChunkAt: number | undefined;
+  const timesPerOutputChunkSeconds: number[] = [];
   let ended = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -131,6 +159,8 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
       ...(responseModel !== undefined ? { responseModel } : {}),
       ...(finishReason !== undefined ? { finishReasons: [finishReason] } : {}),
       ...(timeToFirstTokenSeconds !== undefined ? { timeToFirstTokenSeconds } : {}),
+      ...(timeToFirstChunkSeconds !== undefined ? { timeToFirstChunkSeconds, timesPerOutputChunkSeconds } : {}),
+      ...(responseId !== undefined ? { responseId } : {}),
     });
   };
 
@@ -174,11 +204,16 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           fail('error', 'invalid_response', 'Upstream sent a malformed stream chunk');
           return false;
         }
+        const receivedAt = performance.now();
+        if (lastChunkAt === undefined) timeToFirstChunkSeconds = (receivedAt - options.attemptStartedAt) / 1000;
+        else timesPerOutputChunkSeconds.push((receivedAt - lastChunkAt) / 1000);
+        lastChunkAt = receivedAt;
+        if (chunk.id !== undefined) responseId ??= chunk.id;
         if (chunk.usage !== undefined) usage = chunk.usage;
         if (chunk.model !== undefined) responseModel = chunk.model;
         if (chunk.finishReason !== undefined) finishReason = chunk.finishReason;
         if (timeToFirstTokenSeconds === undefined && chunk.content !== undefined && chunk.content !== '') {
-          timeToFirstTokenSeconds = (performance.now() - options.attemptStartedAt) / 1000;
+          timeToFirstTokenSeconds = (receivedAt - options.attemptStartedAt) / 1000;
         }
         const text = options.encoder.chunk(chunk);
         if (text !== '') controller.enqueue(encoder.encode(text));

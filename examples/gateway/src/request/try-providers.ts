@@ -26,6 +26,7 @@ export async function tryProviders<T>(
   attempt: (context: AttemptContext) => Promise<AttemptResult<T>>,
   parent: Context,
   options: FailoverOptions,
+  stream = false,
 ): Promise<RoutedResult<T>> {
   if (chain.length === 0) {
     throw new ApiError(
@@ -37,6 +38,7 @@ export async function tryProviders<T>(
     );
   }
   const failures: string[] = [];
+  let lastTried: string | undefined;
   let skippedOpen = 0;
   for (const runtime of chain) {
     if (runtime.breaker.opened && !runtime.breaker.halfOpen) {
@@ -51,6 +53,8 @@ export async function tryProviders<T>(
         providerName: provider.name,
         requestModel: model,
         ...serverOf(provider.baseUrl),
+        stream,
+        semconvMode: options.telemetry.genAiSemconvMode,
       },
       parent,
     );
@@ -83,7 +87,7 @@ export async function tryProviders<T>(
         startedAt,
         result.completion ?? { status: 'success' },
       );
-      return { value: result.value, provider: provider.name, complete: () => {} };
+      return { value: result.value, provider: provider.name, completion: result.completion, complete: () => {} };
     } catch (error) {
       if ((error as { code?: string }).code === 'EOPENBREAKER') {
         // The breaker opened while we were choosing; nothing was sent to the provider.
@@ -100,8 +104,9 @@ export async function tryProviders<T>(
         errorType: failure.errorType,
         errorMessage: failure.message,
       });
-      if (!failure.failover) throw clientError(failure);
+      if (!failure.failover) throw clientError(failure, provider.name);
       failures.push(`${provider.name}: ${failure.status}`);
+      lastTried = provider.name;
     }
   }
   if (failures.length === 0) {
@@ -117,11 +122,11 @@ export async function tryProviders<T>(
     `All providers failed for \`${model}\` (${failures.join(', ')})`,
     'server_error',
     'upstream_failed',
-  );
+  ).answeredBy(lastTried as string);
 }
 
 /** A client error from upstream (no failover), answered with the upstream's own status and error fields. */
-function clientError(failure: UpstreamFailure): ApiError {
+function clientError(failure: UpstreamFailure, provider: string): ApiError {
   const body = failure.clientBody as
     { error?: { message?: string; type?: string; code?: string; param?: string } } | undefined;
   return new ApiError(
@@ -130,7 +135,7 @@ function clientError(failure: UpstreamFailure): ApiError {
     body?.error?.type ?? 'invalid_request_error',
     body?.error?.code ?? null,
     body?.error?.param ?? null,
-  );
+  ).answeredBy(provider);
 }
 
 /** `server.address` and `server.port` of the attempt span, from the provider's base URL. */

@@ -4,6 +4,7 @@ import { ApiError } from '../protocol/openai-errors.js';
 import { chatUsageOf } from '../protocol/usage.js';
 import { completeJson } from '../request/body-attempt.js';
 import { readJsonObject } from '../request/read-json-object.js';
+import { recordServerFailure } from '../request/server-request.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 
 /**
@@ -16,13 +17,15 @@ export function embeddingsRoute(services: GatewayServices): Handler<GatewayEnv> 
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const request = validateEmbeddingsRequest(body);
     if (!services.router.serves(request.model, 'embeddings')) {
-      throw new ApiError(
+      const notServed = new ApiError(
         404,
         `The model \`${request.model}\` does not make embeddings at any configured provider`,
         'invalid_request_error',
         'model_not_found',
         'model',
       );
+      recordServerFailure(c, services, 'embeddings', request.model, notServed);
+      throw notServed;
     }
     const answer = await completeJson(c, services, request.model, 'embeddings', () => ({
       path: '/embeddings',

@@ -2,6 +2,7 @@ import type { Handler } from 'hono';
 import { ApiError, badRequest } from '../protocol/openai-errors.js';
 import { generateImages } from '../request/body-attempt.js';
 import { readJsonObject } from '../request/read-json-object.js';
+import { recordServerFailure } from '../request/server-request.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 
 /** `POST /v1/images/generations`: an OpenAI image request, passed to a provider serving the model for images. */
@@ -18,13 +19,15 @@ export function imagesRoute(services: GatewayServices): Handler<GatewayEnv> {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10)
       throw badRequest('n must be an integer from 1 to 10', 'n');
     if (!services.router.serves(model, 'image_generation')) {
-      throw new ApiError(
+      const notServed = new ApiError(
         404,
         `The model \`${model}\` does not generate images at any configured provider`,
         'invalid_request_error',
         'model_not_found',
         'model',
       );
+      recordServerFailure(c, services, 'image_generation', model, notServed);
+      throw notServed;
     }
     return c.json(await generateImages(c, services, model, body));
   };

@@ -41,6 +41,7 @@ function jsonPlan(provider: ProviderConfig, request: ResponsesRequest): JsonPlan
             status: 'success',
             ...(usage !== undefined ? { usage } : {}),
             ...(typeof response['model'] === 'string' ? { responseModel: response['model'] } : {}),
+            ...(typeof response['id'] === 'string' ? { responseId: response['id'] } : {}),
             finishReasons: [response['status'] === 'incomplete' ? 'length' : 'stop'],
           },
         };

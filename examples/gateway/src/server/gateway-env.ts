@@ -16,6 +16,8 @@ export interface GatewayEnv {
     otelContext: OtelContext;
     /** Aborts when the client goes away; made on first use (see `clientGone`). */
     clientGone: AbortSignal;
+    /** `performance.now()` when the request arrived (for the GenAI server metrics). */
+    requestStartedAt: number;
   };
 }
 

@@ -63,17 +63,19 @@ export async function resolveProviders(
  */
 export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean): Promise<void> {
   const contextManager = loadContextManagerChoice(env);
-  const otel = startTelemetry({
-    serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway',
-    contextManager,
-    cluster: clusterWorker,
-  });
-  const log = otel.logger;
   const clusterProviders = env[CLUSTER_PROVIDERS_VARIABLE];
   const { providers, demo } =
     clusterWorker && clusterProviders !== undefined
       ? { providers: parseProviders(clusterProviders, CLUSTER_PROVIDERS_VARIABLE, env), demo: undefined }
       : await resolveProviders(env);
+  const otel = startTelemetry({
+    serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway',
+    contextManager,
+    cluster: clusterWorker,
+    // The summary counts the configured providers from start-up, before their first call.
+    providers: providers.map((provider) => provider.name),
+  });
+  const log = otel.logger;
   const simulated = demo !== undefined || clusterProviders !== undefined;
   // The demo refreshes provider health every 5 s so its dashboards move; production keeps 30 s.
   const settings = loadGatewaySettings(simulated ? { HEALTH_TRACKER_INTERVAL_MS: '5000', ...env } : env);

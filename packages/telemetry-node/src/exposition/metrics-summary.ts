@@ -25,7 +25,10 @@ export const HEALTHY_SCORE_THRESHOLD = 0.8;
  * ```
  */
 export interface ProvidersSummary {
-  /** Providers with a `provider_availability` or `gatewayz_provider_health_score` series. */
+  /**
+   * Configured providers (the `providers` given to `startTelemetry()`) and any other provider with a
+   * `provider_availability` or `gatewayz_provider_health_score` series.
+   */
   total_providers: number;
   /** Available providers with a health score of at least {@link HEALTHY_SCORE_THRESHOLD} (or without a score). */
   healthy_providers: number;
@@ -55,7 +58,10 @@ export interface BusinessSummary {
   active_api_keys: number;
   /** Sum of the `subscription_count` gauge. */
   active_subscriptions: number;
-  /** Sum of `tokens_used_total` over every series (all token types). */
+  /**
+   * Sum of `tokens_used_total` over its `input` and `output` series: the `cache_read`, `cache_write`
+   * and `reasoning` series are subsets of those and are not added again.
+   */
   total_tokens_used: number;
   /** Sum of `credits_used_total` over every series, rounded to 6 decimals. */
   total_credits_used: number;
@@ -134,8 +140,10 @@ function round(value: number, digits: number): number {
  * unavailable when `provider_availability` is 0, healthy when available with
  * `gatewayz_provider_health_score` >= 0.8, degraded otherwise. `avg_response_time_ms` is the mean of
  * every observation in `provider_response_time_seconds`. An available provider without a health score
- * counts as healthy. `category` limits the result to one section; `now` sets the
- * timestamp.
+ * counts as healthy. `configuredProviders` (the application's providers) are counted from start-up:
+ * until the provider health tracker has seen a call of one, it has no gauges and counts as available
+ * and healthy (no evidence against it; the gateway routes to it). `category` limits the result to
+ * one section; `now` sets the timestamp.
  *
  * @example
  * ```ts
@@ -148,6 +156,7 @@ export function buildMetricsSummary(
   index: MetricCategoryIndex,
   category?: SummaryCategory,
   now: Date = new Date(),
+  configuredProviders: readonly string[] = [],
 ): MetricsSummary {
   const metrics = byKey(resourceMetrics, index);
   const summary: MetricsSummary = { timestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), metrics: {} };
@@ -161,7 +170,7 @@ export function buildMetricsSummary(
     for (const point of numberPoints(metrics.get('providerHealthScore'))) {
       scores.set(String(point.attributes['provider']), point.value);
     }
-    const providers = new Set([...availability.keys(), ...scores.keys()]);
+    const providers = new Set([...configuredProviders, ...availability.keys(), ...scores.keys()]);
     let healthy = 0;
     let degraded = 0;
     let unavailable = 0;
@@ -194,7 +203,9 @@ export function buildMetricsSummary(
     summary.metrics.business = {
       active_api_keys: sum(metrics.get('activeApiKeys')),
       active_subscriptions: sum(metrics.get('subscriptionCount')),
-      total_tokens_used: sum(metrics.get('tokensUsed')),
+      total_tokens_used: numberPoints(metrics.get('tokensUsed'))
+        .filter((point) => point.attributes['token_type'] === 'input' || point.attributes['token_type'] === 'output')
+        .reduce((total, point) => total + point.value, 0),
       total_credits_used: round(sum(metrics.get('creditsUsed')), 6),
     };
   }

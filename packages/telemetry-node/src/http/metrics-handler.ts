@@ -53,6 +53,8 @@ export interface MetricsHandlerOptions {
   withScopeInfo?: boolean;
   /** Message served with the 503 when `source` is undefined. */
   disabledReason?: string;
+  /** Configured providers, counted by the summary from start-up (see `buildMetricsSummary`). */
+  providers?: readonly string[];
 }
 
 /**
@@ -195,6 +197,8 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
           await collect(),
           index,
           (category ?? undefined) as SummaryCategory | undefined,
+          new Date(),
+          options.providers,
         );
         return new Response(JSON.stringify(summary), {
           status: 200,

@@ -48,7 +48,11 @@ export interface StartTelemetryOptions {
   serviceName?: string;
   /** `service.version` resource attribute; omitted when unset. */
   serviceVersion?: string;
-  /** Options of the shared `GatewayTelemetry` instance (prefix, series limits). */
+  /**
+   * Options of the shared `GatewayTelemetry` instance (prefix, series limits). `semconvStabilityOptIn`
+   * defaults to `OTEL_SEMCONV_STABILITY_OPT_IN`, read once here (`gen_ai_latest_experimental` opts in
+   * to the latest experimental GenAI conventions).
+   */
   telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider' | 'exportVia' | 'continueFrom'>;
   /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
   metricsToken?: string;
@@ -102,6 +106,11 @@ export interface StartTelemetryOptions {
    * the primary, which must run `startClusterPrimary()`. Default false.
    */
   cluster?: boolean | ClusterMetricsSourceOptions;
+  /**
+   * Names of the providers the application is configured with: `/prometheus/metrics/summary` counts
+   * them from start-up, before their first call gives them health gauges (see `buildMetricsSummary`).
+   */
+  providers?: readonly string[];
   /** Turn everything off; default `OTEL_SDK_DISABLED=true`. */
   disabled?: boolean;
   /** Environment to read; default `process.env`. */
@@ -208,7 +217,9 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   // enters the SDK, and collection reads the series directly. When helpers already ran before the
   // SDK started, the new instance continues their shared one, with the counts and gauges it holds.
   const existing = options.telemetry === undefined ? peekTelemetry() : undefined;
+  const semconvOptIn = env['OTEL_SEMCONV_STABILITY_OPT_IN'];
   const telemetry = new GatewayTelemetry({
+    ...(semconvOptIn !== undefined ? { semconvStabilityOptIn: semconvOptIn } : {}),
     ...options.telemetry,
     exportVia: 'producer',
     ...(existing !== undefined && !existing.isBound ? { continueFrom: existing } : {}),
@@ -348,6 +359,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     prefix: telemetry.prefix,
     token,
     withScopeInfo: options.withScopeInfo ?? false,
+    ...(options.providers !== undefined ? { providers: options.providers } : {}),
     ...(exporter === undefined
       ? { disabledReason: 'Prometheus export is off (OTEL_METRICS_EXPORTER does not list prometheus)' }
       : {}),

@@ -1,4 +1,4 @@
-import type { GenAiOperationRecord } from './genai-metrics.js';
+import type { GenAiOperationRecord, GenAiServerRequestRecord } from './genai-metrics.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 
 // The GenAI helpers on the shared instance (see getTelemetry()), for applications that use one.
@@ -22,4 +22,23 @@ import { getTelemetry } from '../metrics/shared-telemetry.js';
  */
 export function recordGenAiOperation(operation: GenAiOperationRecord): void {
   getTelemetry().recordGenAiOperation(operation);
+}
+
+/**
+ * Record one request the gateway answered, as the GenAI server its clients call, on the shared
+ * instance: `gen_ai.server.request.duration`, and for a successful streamed answer
+ * `gen_ai.server.time_to_first_token` and `gen_ai.server.time_per_output_token`.
+ *
+ * @example
+ * ```ts
+ * recordGenAiServerRequest({
+ *   operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini',
+ *   durationSeconds: 1.9, timeToFirstTokenSeconds: 0.4, outputTokens: 151,
+ * });
+ * ```
+ *
+ * @see GatewayTelemetry.recordGenAiServerRequest
+ */
+export function recordGenAiServerRequest(request: GenAiServerRequestRecord): void {
+  getTelemetry().recordGenAiServerRequest(request);
 }

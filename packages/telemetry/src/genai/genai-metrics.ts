@@ -1,5 +1,7 @@
-import type { TokenType } from '../metrics/metric-definition.js';
+import type { GenAiTokenType } from './semconv.js';
+import { genAiOperation } from './semconv-stability.js';
 import { defineHelpers, type MetricRecorder } from '../metrics/metric-recorder.js';
+import type { MetricState } from '../metrics/recorder-types.js';
 
 /**
  * Inputs of one GenAI client operation (OpenTelemetry GenAI semantic conventions).
@@ -9,6 +11,7 @@ import { defineHelpers, type MetricRecorder } from '../metrics/metric-recorder.j
  * const operation: GenAiOperationRecord = {
  *   operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini',
  *   durationSeconds: 1.3, inputTokens: 420, outputTokens: 128,
+ *   timeToFirstChunkSeconds: 0.21, timesPerOutputChunkSeconds: [0.02, 0.03],
  * };
  * recordGenAiOperation(operation);
  * ```
@@ -30,22 +33,74 @@ export interface GenAiOperationRecord {
   inputTokens?: number;
   /** Output (completion) tokens, observed in `gen_ai.client.token.usage` with `gen_ai.token.type="output"`. */
   outputTokens?: number;
+  /**
+   * Streamed operations only: seconds from issuing the request to the first chunk of the response,
+   * observed in `gen_ai.client.operation.time_to_first_chunk`.
+   */
+  timeToFirstChunkSeconds?: number;
+  /**
+   * Streamed operations only: for each chunk after the first, the seconds since the previous one,
+   * each observed in `gen_ai.client.operation.time_per_output_chunk`.
+   */
+  timesPerOutputChunkSeconds?: readonly number[];
+}
+
+/**
+ * One request the gateway answered, as the GenAI server its clients call (the `gen_ai.server.*`
+ * metrics of the OpenTelemetry GenAI conventions).
+ *
+ * @example
+ * ```ts
+ * const request: GenAiServerRequestRecord = {
+ *   operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini',
+ *   durationSeconds: 1.9, timeToFirstTokenSeconds: 0.4, outputTokens: 151,
+ * };
+ * recordGenAiServerRequest(request);
+ * ```
+ */
+export interface GenAiServerRequestRecord {
+  /** `gen_ai.operation.name`, e.g. `chat`. */
+  operationName: string;
+  /** `gen_ai.provider.name`: the provider that produced the answer, e.g. `openai`. */
+  providerName: string;
+  /** `gen_ai.request.model`: the model the client asked for. */
+  requestModel: string;
+  /** `gen_ai.response.model`; defaults to `requestModel`. */
+  responseModel?: string;
+  /** Seconds from receiving the request to the last byte of the answer (`gen_ai.server.request.duration`). */
+  durationSeconds: number;
+  /** Set when the request failed, e.g. `502` or `timeout`: only the duration is recorded then. */
+  errorType?: string;
+  /**
+   * Seconds from receiving the request to the first content the server sent (`gen_ai.server.time_to_first_token`);
+   * give it for streamed answers, where there is a first token before the last.
+   */
+  timeToFirstTokenSeconds?: number;
+  /**
+   * Output tokens of the answer: with `timeToFirstTokenSeconds` and more than one token, the time per
+   * token after the first, `(durationSeconds - timeToFirstTokenSeconds) / (outputTokens - 1)`, is
+   * observed in `gen_ai.server.time_per_output_token`.
+   */
+  outputTokens?: number;
 }
 
 /** GenAI semantic-convention metrics of a `GatewayTelemetry`. */
 export const genAiMetrics = defineHelpers({
   /**
    * Record one GenAI client operation in `gen_ai.client.operation.duration` and, when token counts
-   * are given, `gen_ai.client.token.usage` (one observation per token type).
+   * are given, `gen_ai.client.token.usage` (one observation per token type); for a streamed
+   * operation, its chunk timing in `gen_ai.client.operation.time_to_first_chunk` and
+   * `gen_ai.client.operation.time_per_output_chunk`.
    */
   recordGenAiOperation(operation: GenAiOperationRecord): void {
     const duration = this.states.genAiOperationDuration;
     if (!this.acceptValue(duration, operation.durationSeconds)) return;
+    const operationName = genAiOperation(operation.operationName, this.genAiSemconvMode).name;
     const responseModel = operation.responseModel ?? operation.requestModel;
     const durationCell = this.cellFor(
       duration,
       duration.store.lookup(
-        operation.operationName,
+        operationName,
         operation.providerName,
         operation.requestModel,
         responseModel,
@@ -54,34 +109,75 @@ export const genAiMetrics = defineHelpers({
     );
     if (durationCell === undefined) return;
     this.observe(duration, operation.durationSeconds, durationCell);
+    const labels = [operationName, operation.providerName, operation.requestModel, responseModel] as const;
     if (operation.inputTokens !== undefined)
-      recordGenAiTokens(this, operation, responseModel, 'input', operation.inputTokens);
+      observeGenAi(this, this.states.genAiTokenUsage, operation.inputTokens, labels, 'input' satisfies GenAiTokenType);
     if (operation.outputTokens !== undefined)
-      recordGenAiTokens(this, operation, responseModel, 'output', operation.outputTokens);
+      observeGenAi(
+        this,
+        this.states.genAiTokenUsage,
+        operation.outputTokens,
+        labels,
+        'output' satisfies GenAiTokenType,
+      );
+    if (operation.timeToFirstChunkSeconds !== undefined)
+      observeGenAi(this, this.states.genAiTimeToFirstChunk, operation.timeToFirstChunkSeconds, labels);
+    if (operation.timesPerOutputChunkSeconds !== undefined) {
+      for (const seconds of operation.timesPerOutputChunkSeconds)
+        observeGenAi(this, this.states.genAiTimePerOutputChunk, seconds, labels);
+    }
+  },
+
+  /**
+   * Record one request the gateway answered as a GenAI server: its duration in
+   * `gen_ai.server.request.duration` and, for a successful answer with a time to first token,
+   * `gen_ai.server.time_to_first_token` and (more than one output token) `gen_ai.server.time_per_output_token`.
+   */
+  recordGenAiServerRequest(request: GenAiServerRequestRecord): void {
+    const duration = this.states.genAiServerRequestDuration;
+    if (!this.acceptValue(duration, request.durationSeconds)) return;
+    const operationName = genAiOperation(request.operationName, this.genAiSemconvMode).name;
+    const responseModel = request.responseModel ?? request.requestModel;
+    const cell = this.cellFor(
+      duration,
+      duration.store.lookup(
+        operationName,
+        request.providerName,
+        request.requestModel,
+        responseModel,
+        request.errorType,
+      ),
+    );
+    if (cell === undefined) return;
+    this.observe(duration, request.durationSeconds, cell);
+    const firstToken = request.timeToFirstTokenSeconds;
+    if (request.errorType !== undefined || firstToken === undefined) return;
+    const labels = [operationName, request.providerName, request.requestModel, responseModel] as const;
+    if (!observeGenAi(this, this.states.genAiServerTimeToFirstToken, firstToken, labels)) return;
+    const outputTokens = request.outputTokens;
+    if (outputTokens === undefined || !Number.isFinite(outputTokens) || outputTokens <= 1) return;
+    const perToken = Math.max(0, request.durationSeconds - firstToken) / (outputTokens - 1);
+    observeGenAi(this, this.states.genAiServerTimePerOutputToken, perToken, labels);
   },
 });
 
 /** The GenAI helpers of a `GatewayTelemetry`. */
 export type GenAiMetrics = typeof genAiMetrics;
 
-function recordGenAiTokens(
+/**
+ * Observe `value` in a GenAI histogram under the four common attributes (and the token type of
+ * `gen_ai.client.token.usage`); false when the value or a label was dropped.
+ */
+function observeGenAi(
   recorder: MetricRecorder,
-  operation: GenAiOperationRecord,
-  responseModel: string,
-  tokenType: TokenType,
-  tokens: number,
-): void {
-  const usage = recorder.states.genAiTokenUsage;
-  if (!recorder.acceptValue(usage, tokens)) return;
-  const cell = recorder.cellFor(
-    usage,
-    usage.store.lookup(
-      operation.operationName,
-      operation.providerName,
-      operation.requestModel,
-      responseModel,
-      tokenType,
-    ),
-  );
-  if (cell !== undefined) recorder.observe(usage, tokens, cell);
+  state: MetricState,
+  value: number,
+  labels: readonly [string, string, string, string],
+  tokenType?: GenAiTokenType,
+): boolean {
+  if (!recorder.acceptValue(state, value)) return false;
+  const cell = recorder.cellFor(state, state.store.lookup(labels[0], labels[1], labels[2], labels[3], tokenType));
+  if (cell === undefined) return false;
+  recorder.observe(state, value, cell);
+  return true;
 }

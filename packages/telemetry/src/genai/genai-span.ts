@@ -12,13 +12,20 @@ import {
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from './semconv.js';
+import { genAiOperation, type GenAiSemconvMode } from './semconv-stability.js';
 
 /**
  * What is known of a GenAI call when it starts: the attributes `startGenAiSpan()` puts on the span.
@@ -27,7 +34,7 @@ import {
  * ```ts
  * const start: GenAiSpanStart = {
  *   operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini',
- *   serverAddress: 'api.openai.com', serverPort: 443, maxTokens: 1024,
+ *   serverAddress: 'api.openai.com', serverPort: 443, maxTokens: 1024, stream: true,
  * };
  * const span = startGenAiSpan(tracer, start);
  * ```
@@ -45,6 +52,14 @@ export interface GenAiSpanStart {
   serverPort?: number;
   /** `gen_ai.request.max_tokens`: the most tokens the request lets the model generate. */
   maxTokens?: number;
+  /** `gen_ai.request.stream`: whether the request asks for a streamed response. */
+  stream?: boolean;
+  /**
+   * Which GenAI conventions to emit (`GatewayTelemetry.genAiSemconvMode`, from
+   * `OTEL_SEMCONV_STABILITY_OPT_IN`); default `default`. Under `latest_experimental` an
+   * `image_generation` operation is named `generate_content` with `gen_ai.output.type="image"`.
+   */
+  semconvMode?: GenAiSemconvMode;
 }
 
 /**
@@ -54,7 +69,8 @@ export interface GenAiSpanStart {
  * @example
  * ```ts
  * const end: GenAiSpanEnd = {
- *   responseModel: 'gpt-4o-mini-2024-07-18', inputTokens: 420, outputTokens: 128, finishReasons: ['stop'],
+ *   responseModel: 'gpt-4o-mini-2024-07-18', responseId: 'chatcmpl-123', inputTokens: 420, outputTokens: 128,
+ *   cacheReadInputTokens: 256, finishReasons: ['stop'],
  * };
  * endGenAiSpan(span, end);
  * ```
@@ -64,8 +80,18 @@ export interface GenAiSpanEnd {
   responseModel?: string;
   /** `gen_ai.usage.input_tokens`: input (prompt) tokens of the call. */
   inputTokens?: number;
-  /** `gen_ai.usage.output_tokens`: output (completion) tokens of the call. */
+  /** `gen_ai.usage.output_tokens`: output (completion) tokens of the call, reasoning ones included. */
   outputTokens?: number;
+  /** `gen_ai.usage.cache_read.input_tokens`: input tokens read from the provider's prompt cache (part of `inputTokens`). */
+  cacheReadInputTokens?: number;
+  /** `gen_ai.usage.cache_creation.input_tokens`: input tokens written to the provider's prompt cache (part of `inputTokens`). */
+  cacheCreationInputTokens?: number;
+  /** `gen_ai.usage.reasoning.output_tokens`: output tokens spent on reasoning (part of `outputTokens`). */
+  reasoningOutputTokens?: number;
+  /** `gen_ai.response.id`: the provider's id of the completion, e.g. `chatcmpl-123`. */
+  responseId?: string;
+  /** `gen_ai.response.time_to_first_chunk`: seconds from issuing a streamed request to its first chunk. */
+  timeToFirstChunkSeconds?: number;
   /** `gen_ai.response.finish_reasons`: why generation stopped, one entry per choice, e.g. `['stop']`. */
   finishReasons?: readonly string[];
   /** Low-cardinality error class (`timeout`, `rate_limited`, `500`); marks the span as failed. */
@@ -83,19 +109,18 @@ export interface GenAiSpanEnd {
  * ```
  */
 export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Context = contextApi.active()): Span {
-  const attributes: Record<string, string | number> = {
-    [ATTR_GEN_AI_OPERATION_NAME]: start.operationName,
+  const operation = genAiOperation(start.operationName, start.semconvMode ?? 'default');
+  const attributes: Record<string, string | number | boolean> = {
+    [ATTR_GEN_AI_OPERATION_NAME]: operation.name,
     [ATTR_GEN_AI_PROVIDER_NAME]: start.providerName,
     [ATTR_GEN_AI_REQUEST_MODEL]: start.requestModel,
+    ...operation.attributes,
   };
   if (start.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = start.serverAddress;
   if (start.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = start.serverPort;
   if (start.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = start.maxTokens;
-  return tracer.startSpan(
-    `${start.operationName} ${start.requestModel}`,
-    { kind: SpanKind.CLIENT, attributes },
-    parent,
-  );
+  if (start.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = start.stream;
+  return tracer.startSpan(`${operation.name} ${start.requestModel}`, { kind: SpanKind.CLIENT, attributes }, parent);
 }
 
 /**
@@ -112,6 +137,15 @@ export function endGenAiSpan(span: Span, end: GenAiSpanEnd = {}): void {
   if (end.responseModel !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, end.responseModel);
   if (end.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, end.inputTokens);
   if (end.outputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, end.outputTokens);
+  if (end.cacheReadInputTokens !== undefined)
+    span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, end.cacheReadInputTokens);
+  if (end.cacheCreationInputTokens !== undefined)
+    span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, end.cacheCreationInputTokens);
+  if (end.reasoningOutputTokens !== undefined)
+    span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, end.reasoningOutputTokens);
+  if (end.responseId !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, end.responseId);
+  if (end.timeToFirstChunkSeconds !== undefined)
+    span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, end.timeToFirstChunkSeconds);
   if (end.finishReasons !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [...end.finishReasons]);
   if (end.errorType !== undefined) {
     span.setAttribute(ATTR_ERROR_TYPE, end.errorType);

@@ -4,9 +4,12 @@
  * strings in one place (`semconv`).
  *
  * - `genai-span.ts`: `startGenAiSpan()` / `endGenAiSpan()`
- * - `genai-metrics.ts` / `genai-helpers.ts`: `recordGenAiOperation()` on an instance and on the shared one
- * - `pricing.ts`: `PricingTable`
- * - `semconv.ts`: attribute and metric names, operation names, buckets
+ * - `genai-metrics.ts` / `genai-helpers.ts`: `recordGenAiOperation()` and `recordGenAiServerRequest()`
+ *   on an instance and on the shared one
+ * - `pricing.ts`: `PricingTable` (input, output, cached-input and cache-write prices)
+ * - `usage.ts`: `openAiUsage()` / `anthropicUsage()`, token usage from either wire shape
+ * - `semconv.ts`: attribute and metric names, operation names, buckets (pinned to v1.41.0)
+ * - `semconv-stability.ts`: `OTEL_SEMCONV_STABILITY_OPT_IN` (`gen_ai_latest_experimental`)
  *
  * @example
  * ```ts
@@ -20,6 +23,10 @@ export { startGenAiSpan, endGenAiSpan } from './genai-span.js';
 export type { GenAiSpanStart, GenAiSpanEnd } from './genai-span.js';
 export { PricingTable } from './pricing.js';
 export type { ModelPrice, PricingTableInput, UsageForPricing } from './pricing.js';
-export { recordGenAiOperation } from './genai-helpers.js';
-export type { GenAiOperationRecord } from './genai-metrics.js';
+export { recordGenAiOperation, recordGenAiServerRequest } from './genai-helpers.js';
+export type { GenAiOperationRecord, GenAiServerRequestRecord } from './genai-metrics.js';
+export { genAiSemconvModeFrom, genAiOperation, GEN_AI_LATEST_EXPERIMENTAL_OPT_IN } from './semconv-stability.js';
+export type { GenAiSemconvMode } from './semconv-stability.js';
+export { usageFromOpenAi, usageFromAnthropic } from './usage.js';
+export type { GenAiUsage } from './usage.js';
 export * as semconv from './semconv.js';

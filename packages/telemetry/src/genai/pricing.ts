@@ -1,16 +1,23 @@
 import { TelemetryConfigurationError } from '../errors.js';
 
 /**
- * Prices of one model at one provider, in USD. A price left out counts as 0.
+ * Prices of one model at one provider, in USD. A price left out counts as 0, except the two
+ * cache prices, which default to `inputPerMillionTokens` (a provider without a cache discount).
  *
  * @example
  * ```ts
- * const claudeSonnet: ModelPrice = { inputPerMillionTokens: 3, outputPerMillionTokens: 15 };
+ * const claudeSonnet: ModelPrice = {
+ *   inputPerMillionTokens: 3, cachedInputPerMillionTokens: 0.3, cacheWritePerMillionTokens: 3.75, outputPerMillionTokens: 15,
+ * };
  * ```
  */
 export interface ModelPrice {
-  /** USD per million input (prompt) tokens. */
+  /** USD per million input (prompt) tokens not read from or written to the prompt cache. */
   inputPerMillionTokens?: number;
+  /** USD per million input tokens read from the provider's prompt cache; default `inputPerMillionTokens`. */
+  cachedInputPerMillionTokens?: number;
+  /** USD per million input tokens written to the provider's prompt cache; default `inputPerMillionTokens`. */
+  cacheWritePerMillionTokens?: number;
   /** USD per million output (completion) tokens. */
   outputPerMillionTokens?: number;
   /** USD per generated image. */
@@ -33,8 +40,9 @@ export interface ModelPrice {
 export type PricingTableInput = Readonly<Record<string, Readonly<Record<string, ModelPrice>>>>;
 
 /**
- * Usage of one call, as `PricingTable.cost()` prices it. Counts left out count as 0; a negative or
- * non-finite count makes `cost()` return `undefined`.
+ * Usage of one call, as `PricingTable.cost()` prices it (a `GenAiUsage` from `usageFromOpenAi()` or
+ * `usageFromAnthropic()` plus provider and model). Counts left out count as 0; a negative or
+ * non-finite count, or cache counts above `inputTokens`, make `cost()` return `undefined`.
  *
  * @example
  * ```ts
@@ -47,10 +55,16 @@ export interface UsageForPricing {
   provider: string;
   /** Model key as in the pricing table (exact, case-sensitive match). */
   model: string;
-  /** Input (prompt) tokens. */
+  /** Input (prompt) tokens, cached ones included. */
   inputTokens?: number;
-  /** Output (completion) tokens. */
+  /** Output (completion) tokens, reasoning ones included (priced as output). */
   outputTokens?: number;
+  /** Of `inputTokens`, those read from the prompt cache: priced with `cachedInputPerMillionTokens`. */
+  cacheReadInputTokens?: number;
+  /** Of `inputTokens`, those written to the prompt cache: priced with `cacheWritePerMillionTokens`. */
+  cacheCreationInputTokens?: number;
+  /** Of `outputTokens`, those spent on reasoning; billed as output, accepted so a `GenAiUsage` can be passed as is. */
+  reasoningOutputTokens?: number;
   /** Generated images, priced with `perImage`. */
   images?: number;
 }
@@ -77,8 +91,17 @@ export class PricingTable {
     for (const [provider, models] of Object.entries(table)) {
       const byModel = new Map<string, Required<ModelPrice>>();
       for (const [model, price] of Object.entries(models)) {
+        const input = checkPrice(provider, model, 'inputPerMillionTokens', price.inputPerMillionTokens);
         const checked: Required<ModelPrice> = {
-          inputPerMillionTokens: checkPrice(provider, model, 'inputPerMillionTokens', price.inputPerMillionTokens),
+          inputPerMillionTokens: input,
+          cachedInputPerMillionTokens:
+            price.cachedInputPerMillionTokens === undefined
+              ? input
+              : checkPrice(provider, model, 'cachedInputPerMillionTokens', price.cachedInputPerMillionTokens),
+          cacheWritePerMillionTokens:
+            price.cacheWritePerMillionTokens === undefined
+              ? input
+              : checkPrice(provider, model, 'cacheWritePerMillionTokens', price.cacheWritePerMillionTokens),
           outputPerMillionTokens: checkPrice(provider, model, 'outputPerMillionTokens', price.outputPerMillionTokens),
           perImage: checkPrice(provider, model, 'perImage', price.perImage),
           perRequest: checkPrice(provider, model, 'perRequest', price.perRequest),
@@ -94,16 +117,26 @@ export class PricingTable {
     return this.prices.get(provider)?.has(model) ?? false;
   }
 
-  /** USD cost of one call, or `undefined` when the table has no price for it or the usage is invalid. */
+  /**
+   * USD cost of one call, or `undefined` when the table has no price for it or the usage is invalid.
+   * Input tokens read from or written to the prompt cache are priced at the cache prices, the rest
+   * of the input at the input price.
+   */
   cost(usage: UsageForPricing): number | undefined {
     const price = this.prices.get(usage.provider)?.get(usage.model);
     if (price === undefined) return undefined;
     const input = usage.inputTokens ?? 0;
+    const cacheRead = usage.cacheReadInputTokens ?? 0;
+    const cacheWrite = usage.cacheCreationInputTokens ?? 0;
     const output = usage.outputTokens ?? 0;
     const images = usage.images ?? 0;
-    if (![input, output, images].every((n) => Number.isFinite(n) && n >= 0)) return undefined;
+    if (![input, cacheRead, cacheWrite, output, images].every((n) => Number.isFinite(n) && n >= 0)) return undefined;
+    const uncached = input - cacheRead - cacheWrite;
+    if (uncached < 0) return undefined;
     return (
-      (input * price.inputPerMillionTokens) / 1_000_000 +
+      (uncached * price.inputPerMillionTokens) / 1_000_000 +
+      (cacheRead * price.cachedInputPerMillionTokens) / 1_000_000 +
+      (cacheWrite * price.cacheWritePerMillionTokens) / 1_000_000 +
       (output * price.outputPerMillionTokens) / 1_000_000 +
       images * price.perImage +
       price.perRequest

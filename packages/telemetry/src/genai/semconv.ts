@@ -1,5 +1,7 @@
 /**
- * OpenTelemetry GenAI semantic-convention strings, kept in one place.
+ * OpenTelemetry GenAI semantic-convention strings, kept in one place, pinned to release v1.41.0 of
+ * the conventions (`GEN_AI_SEMCONV_VERSION`; the last release before the GenAI conventions moved
+ * to their own repository). Every name here is in that release's GenAI registry and metrics.
  *
  * The `@opentelemetry/semantic-conventions` package marks these as incubating, so we pin the
  * strings here instead of depending on its unstable entry point. The metric helpers and
@@ -34,8 +36,20 @@ export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
 /** `gen_ai.request.max_tokens`: the maximum number of tokens the request lets the model generate. */
 export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
-/** `gen_ai.request.stream`: whether the request asked for a streamed response. The helpers of this package do not set it. */
+/** `gen_ai.request.stream`: whether the request asked for a streamed response (`startGenAiSpan()` sets it from `stream`). */
 export const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
+/** `gen_ai.response.id`: the provider's identifier of the completion, e.g. `chatcmpl-123`. */
+export const ATTR_GEN_AI_RESPONSE_ID = 'gen_ai.response.id';
+/** `gen_ai.response.time_to_first_chunk`: seconds from issuing a streamed request to the first chunk of its response. */
+export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
+/** `gen_ai.usage.cache_read.input_tokens`: input tokens served from a provider-managed cache (included in `gen_ai.usage.input_tokens`). */
+export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
+/** `gen_ai.usage.cache_creation.input_tokens`: input tokens written to a provider-managed cache (included in `gen_ai.usage.input_tokens`). */
+export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens';
+/** `gen_ai.usage.reasoning.output_tokens`: output tokens spent on reasoning (included in `gen_ai.usage.output_tokens`). */
+export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
+/** `gen_ai.output.type`: the output modality the client asked for, e.g. `text` or `image`. */
+export const ATTR_GEN_AI_OUTPUT_TYPE = 'gen_ai.output.type';
 /** `error.type`: low-cardinality class of the error an operation ended with (e.g. `timeout`, `rate_limited`, `500`); absent on success. */
 export const ATTR_ERROR_TYPE = 'error.type';
 /** `server.address`: host name of the provider API the client called, e.g. `api.openai.com`. */
@@ -47,8 +61,30 @@ export const ATTR_SERVER_PORT = 'server.port';
 export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.duration';
 /** `gen_ai.client.token.usage`: histogram of the tokens one GenAI operation used, by `gen_ai.token.type` (catalog key `genAiTokenUsage`). */
 export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
+/** `gen_ai.client.operation.time_to_first_chunk`: histogram of the time from issuing a streamed request to its first chunk, in seconds. */
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK = 'gen_ai.client.operation.time_to_first_chunk';
+/** `gen_ai.client.operation.time_per_output_chunk`: histogram of the time between consecutive chunks of a stream after the first, in seconds. */
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK = 'gen_ai.client.operation.time_per_output_chunk';
+/** `gen_ai.server.request.duration`: histogram of the time a GenAI server takes to answer a request, to its last byte, in seconds. */
+export const METRIC_GEN_AI_SERVER_REQUEST_DURATION = 'gen_ai.server.request.duration';
+/** `gen_ai.server.time_to_first_token`: histogram of the time a GenAI server takes to send the first token of a successful response, in seconds. */
+export const METRIC_GEN_AI_SERVER_TIME_TO_FIRST_TOKEN = 'gen_ai.server.time_to_first_token';
+/** `gen_ai.server.time_per_output_token`: histogram of the time per output token after the first, of a successful response, in seconds. */
+export const METRIC_GEN_AI_SERVER_TIME_PER_OUTPUT_TOKEN = 'gen_ai.server.time_per_output_token';
 
-/** Values of `gen_ai.operation.name` used by LLM gateways. */
+/** The release of the OpenTelemetry semantic conventions every string of this module is pinned to. */
+export const GEN_AI_SEMCONV_VERSION = '1.41.0';
+/** The schema URL of `GEN_AI_SEMCONV_VERSION`. */
+export const GEN_AI_SEMCONV_SCHEMA_URL = 'https://opentelemetry.io/schemas/1.41.0';
+
+/**
+ * Values of `gen_ai.operation.name` used by LLM gateways. All but `image_generation` are values of
+ * the v1.41 registry; `image_generation` is this package's name for OpenAI-style image generation,
+ * which the conventions do not name: it is emitted by default (dashboards written against earlier
+ * releases of this package select it) and becomes `generate_content` with
+ * `gen_ai.output.type="image"` under `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`
+ * (see `genAiOperation()`).
+ */
 export const GEN_AI_OPERATION_NAMES = [
   'chat',
   'text_completion',
@@ -59,12 +95,16 @@ export const GEN_AI_OPERATION_NAMES = [
 /** One of `GEN_AI_OPERATION_NAMES`, e.g. `chat`. */
 export type GenAiOperationName = (typeof GEN_AI_OPERATION_NAMES)[number];
 
-/** Values of `gen_ai.token.type`. */
+/** Values of `gen_ai.token.type` (v1.41 has `input` and `output`; cache and reasoning counts are span attributes only). */
 export const GEN_AI_TOKEN_TYPES = ['input', 'output'] as const;
 /** One of `GEN_AI_TOKEN_TYPES`: `input` or `output`. */
 export type GenAiTokenType = (typeof GEN_AI_TOKEN_TYPES)[number];
 
-/** Bucket boundaries the GenAI conventions recommend for `gen_ai.client.operation.duration` (seconds). */
+/**
+ * Bucket boundaries the GenAI conventions recommend for `gen_ai.client.operation.duration`,
+ * `gen_ai.client.operation.time_to_first_chunk`, `gen_ai.client.operation.time_per_output_chunk` and
+ * `gen_ai.server.request.duration` (seconds).
+ */
 export const GEN_AI_DURATION_BUCKETS = [
   0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 ] as const;
@@ -72,4 +112,14 @@ export const GEN_AI_DURATION_BUCKETS = [
 /** Bucket boundaries the GenAI conventions recommend for `gen_ai.client.token.usage`. */
 export const GEN_AI_TOKEN_BUCKETS = [
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+] as const;
+
+/** Bucket boundaries the GenAI conventions recommend for `gen_ai.server.time_to_first_token` (seconds). */
+export const GEN_AI_SERVER_TIME_TO_FIRST_TOKEN_BUCKETS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+] as const;
+
+/** Bucket boundaries the GenAI conventions recommend for `gen_ai.server.time_per_output_token` (seconds). */
+export const GEN_AI_SERVER_TIME_PER_OUTPUT_TOKEN_BUCKETS = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
 ] as const;

@@ -34,7 +34,8 @@ export const ATTRIBUTION_METRICS = {
     prefixed: true,
     kind: 'counter',
     unit: '{token}',
-    description: 'Tokens used, by gateway API key name and direction (input/output)',
+    description:
+      'Tokens used, by gateway API key name and token type (input/output, and the cache_read, cache_write and reasoning subsets of them)',
     labels: ['api_key_name', 'token_type'],
     labelValues: { token_type: TOKEN_TYPES },
     categories: ['business'],

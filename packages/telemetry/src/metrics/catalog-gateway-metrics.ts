@@ -195,7 +195,8 @@ export const GATEWAY_METRICS = {
     prefixed: false,
     kind: 'counter',
     unit: '{token}',
-    description: 'Tokens used, by provider, model and direction (input/output)',
+    description:
+      'Tokens used, by provider, model and type: input and output, and their parts cache_read, cache_write (of input) and reasoning (of output)',
     labels: ['provider', 'model', 'token_type'],
     labelValues: { token_type: TOKEN_TYPES },
     categories: ['business'],

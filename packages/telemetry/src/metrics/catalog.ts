@@ -1,5 +1,6 @@
 import type { MetricDefinition } from './metric-definition.js';
 import { GATEWAY_METRICS } from './catalog-gateway-metrics.js';
+import { GENAI_METRICS } from './catalog-genai-metrics.js';
 import { HEALTH_AND_SELF_METRICS } from './catalog-health-metrics.js';
 import { ATTRIBUTION_METRICS } from './catalog-attribution-metrics.js';
 
@@ -13,7 +14,12 @@ import { ATTRIBUTION_METRICS } from './catalog-attribution-metrics.js';
  * // 'provider_response_time_seconds', 'histogram', ['provider']
  * ```
  */
-export const METRIC_CATALOG = { ...GATEWAY_METRICS, ...ATTRIBUTION_METRICS, ...HEALTH_AND_SELF_METRICS } as const;
+export const METRIC_CATALOG = {
+  ...GATEWAY_METRICS,
+  ...ATTRIBUTION_METRICS,
+  ...GENAI_METRICS,
+  ...HEALTH_AND_SELF_METRICS,
+} as const;
 
 /**
  * Key of a metric in `METRIC_CATALOG` (e.g. `providerResponseTime`): what the generic

@@ -1,5 +1,3 @@
-import { GEN_AI_TOKEN_TYPES } from '../genai/semconv.js';
-
 /**
  * Groups served by the per-category Prometheus endpoints (`/prometheus/metrics/{category}`). Every
  * catalog metric has a home category and may be listed under further ones.
@@ -90,22 +88,27 @@ export const MODEL_CALL_STATUSES = ['success', 'error', 'timeout', 'rate_limited
 export type ModelCallStatus = (typeof MODEL_CALL_STATUSES)[number];
 
 /**
- * Token direction used by `tokens_used_total` (the `token_type` label): `input` and `output`, the
- * same values as `gen_ai.token.type`.
+ * Token types of `tokens_used_total` (the `token_type` label): `input` and `output` (the values of
+ * `gen_ai.token.type`, every token of the call), and three subsets as the GenAI conventions define
+ * them: `cache_read` (input tokens read from the provider's prompt cache) and `cache_write` (input
+ * tokens written to it), both included in `input`, and `reasoning` (output tokens spent on
+ * reasoning), included in `output`. A sum over every `token_type` therefore counts those tokens
+ * twice: sum `input` and `output` for the total.
  *
  * @example
  * ```ts
- * const usage = { input: 1200, output: 300 };
- * for (const tokenType of TOKEN_TYPES) recordTokensUsed('openai', 'gpt-4o-mini', tokenType, usage[tokenType]);
+ * const usage = { input: 1200, output: 300, cache_read: 1024, cache_write: 0, reasoning: 192 };
+ * for (const tokenType of TOKEN_TYPES) recordTokensUsed('openai', 'o4-mini', tokenType, usage[tokenType]);
  * ```
  */
-export const TOKEN_TYPES = GEN_AI_TOKEN_TYPES;
+export const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const;
 /**
- * Direction of a token count: `input` (prompt) or `output` (completion).
+ * One of `TOKEN_TYPES`: `input` (prompt), `output` (completion), or the subsets `cache_read`,
+ * `cache_write` (of `input`) and `reasoning` (of `output`).
  *
  * @example
  * ```ts
- * const tokenType: TokenType = 'output';
+ * const tokenType: TokenType = 'cache_read';
  * recordTokensUsed('anthropic', 'claude-3-5-haiku-latest', tokenType, 512);
  * ```
  */

@@ -15,6 +15,7 @@ import type {
   UpDownCounterMetricKey,
 } from './recorder-types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
+import { genAiSemconvModeFrom, type GenAiSemconvMode } from '../genai/semconv-stability.js';
 
 const NOOP_METER = createNoopMeter();
 
@@ -58,6 +59,8 @@ export class MetricRecorder {
   readonly states: { readonly [K in MetricKey]: MetricState };
   /** @internal Summed input and output tokens per model label value, behind `gatewayz_token_efficiency`. */
   readonly modelTokenTotals: Map<string, { input: number; output: number }>;
+  /** GenAI conventions the helpers emit, from `OTEL_SEMCONV_STABILITY_OPT_IN` (see `GenAiSemconvMode`). */
+  readonly genAiSemconvMode: GenAiSemconvMode;
   private readonly onInvalidInput: 'drop' | 'throw';
   private readonly exemplars: boolean;
   private readonly explicitProvider: MeterProvider | undefined;
@@ -84,6 +87,10 @@ export class MetricRecorder {
     this.onInvalidInput = options.onInvalidInput ?? previous?.onInvalidInput ?? 'drop';
     this.exemplars = options.exemplars ?? previous?.exemplars ?? true;
     this.exportVia = options.exportVia ?? 'instruments';
+    this.genAiSemconvMode =
+      options.semconvStabilityOptIn !== undefined
+        ? genAiSemconvModeFrom(options.semconvStabilityOptIn)
+        : (previous?.genAiSemconvMode ?? 'default');
     this.startTimeMs = previous?.startTimeMs ?? Date.now();
     if (this.exportVia !== 'instruments' && this.exportVia !== 'producer') {
       throw new TelemetryConfigurationError(

@@ -1,6 +1,7 @@
 import { catalogEntries } from './catalog.js';
 import { METRIC_CATEGORIES, type MetricCategory } from './metric-definition.js';
 import { DEFAULT_METRIC_PREFIX, prometheusName, prometheusType } from './naming.js';
+import { GEN_AI_SEMCONV_VERSION } from '../genai/semconv.js';
 
 /**
  * Options of `renderMetricsMarkdown()`.
@@ -75,7 +76,7 @@ export function renderMetricsMarkdown(options: MetricsMarkdownOptions = {}): str
     '| `/metrics` | every metric, Prometheus text format |',
     '| `/prometheus/metrics/all` | every metric |',
     ...METRIC_CATEGORIES.map((category) => `| \`/prometheus/metrics/${category}\` | ${CATEGORY_TITLES[category]} |`),
-    '| `/prometheus/metrics/summary` | JSON summary (`?category=providers` or `business`) |',
+    '| `/prometheus/metrics/summary` | JSON summary (`?category=providers` or `business`); configured providers count from start-up, as available and healthy until their first call gives them gauges |',
     '| `/prometheus/metrics/docs` | this document |',
     '',
     'Metrics from outside the catalog (Node.js runtime and host metrics) are served under `system`.',
@@ -115,6 +116,16 @@ export function renderMetricsMarkdown(options: MetricsMarkdownOptions = {}): str
     '## Names over OTLP',
     '',
     'Pushed over OTLP (`OTEL_METRICS_EXPORTER=otlp`), each metric carries its OpenTelemetry instrument name: the Prometheus name above without the `_total` that the exposition adds to counters (`model_inference_requests_total` is the instrument `model_inference_requests`); the GenAI metrics keep their dotted names (`gen_ai.client.operation.duration`).',
+    '',
+    '## GenAI semantic conventions',
+    '',
+    `The \`gen_ai.*\` metrics and the GenAI span attributes follow the OpenTelemetry semantic conventions release v${GEN_AI_SEMCONV_VERSION} (the last release before the GenAI conventions moved to their own repository), pinned in \`packages/telemetry/src/genai/semconv.ts\` with the bucket boundaries the conventions recommend. The \`gen_ai.client.*\` metrics time each provider attempt (\`time_to_first_chunk\` and \`time_per_output_chunk\` only for streamed attempts); the \`gen_ai.server.*\` metrics time each request the gateway answers as the GenAI server its clients call (\`time_to_first_token\` to the first content chunk sent to the client, and \`time_per_output_token\`, only for successful streamed answers). The Prometheus names are the instrument names with dots as underscores and no unit suffix, as for \`gen_ai_client_operation_duration\`.`,
+    '',
+    '`OTEL_SEMCONV_STABILITY_OPT_IN` (a comma list, read once when telemetry starts): without `gen_ai_latest_experimental` the helpers emit the names this package has always emitted; with it, the latest experimental conventions this package supports (v' +
+      GEN_AI_SEMCONV_VERSION +
+      '), which today renames the one value the conventions do not define: `gen_ai.operation.name="image_generation"` becomes `generate_content` with the span attribute `gen_ai.output.type="image"`. The seed metric names (`tokens_used_total`, `gatewayz_time_to_first_token_seconds`, ...) are the same in both modes.',
+    '',
+    '`tokens_used_total{token_type}` has `input` and `output` (every token of the call) and three subsets, as the conventions define `gen_ai.usage.cache_read.input_tokens`, `gen_ai.usage.cache_creation.input_tokens` and `gen_ai.usage.reasoning.output_tokens`: `cache_read` and `cache_write` are part of `input`, `reasoning` is part of `output`. A sum over every `token_type` counts them twice: sum `token_type=~"input|output"` for the total (the summary does).',
     '',
     '## Gauges in cluster mode',
     '',

@@ -114,6 +114,13 @@ export interface GatewayTelemetryOptions {
    * that helpers used before the SDK started, so those values are kept.
    */
   continueFrom?: MetricRecorder;
+  /**
+   * The value of `OTEL_SEMCONV_STABILITY_OPT_IN` (a comma list): with `gen_ai_latest_experimental`
+   * the GenAI helpers emit the latest experimental GenAI conventions this package supports
+   * (v1.41.0) instead of the names it has always emitted (see `GenAiSemconvMode`). Read once, here;
+   * `startTelemetry()` passes the variable. Default: the default names.
+   */
+  semconvStabilityOptIn?: string;
 }
 
 /**

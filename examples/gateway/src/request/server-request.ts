@@ -1,0 +1,78 @@
+import { context as contextApi, trace } from '@opentelemetry/api';
+import type { Context } from 'hono';
+import { ApiError } from '../protocol/openai-errors.js';
+import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+import type { AttemptCompletion, Operation } from './attempt.js';
+import { requestContext } from './request-context.js';
+
+/*
+ * The gateway as the GenAI server its clients call: one record per model request it answers, in
+ * `gen_ai.server.request.duration` (every answer, `error.type` on failures) and, for a successful
+ * stream, `gen_ai.server.time_to_first_token` (to the first content chunk sent to the client) and
+ * `gen_ai.server.time_per_output_token`. Times run from the request's arrival
+ * (`c.var.requestStartedAt`, set by the first middleware).
+ */
+
+/** `gen_ai.provider.name` of an answer no provider produced (unknown model, every breaker open). */
+export const GATEWAY_PROVIDER_NAME = 'gatewayz';
+
+/** What is known of an answered model request when its last byte is out. */
+export interface ServerAnswer {
+  operation: Operation;
+  model: string;
+  /** The provider whose answer the client got. */
+  provider: string;
+  completion: AttemptCompletion;
+  /** `performance.now()` when the client got the first content chunk (streams). */
+  firstContentAt?: number;
+}
+
+function startedAt(c: Context<GatewayEnv>): number {
+  return c.get('requestStartedAt') ?? performance.now();
+}
+
+/** Run `record` inside the request's server span, so the histograms take it as their exemplar. */
+function inRequest(c: Context<GatewayEnv>, record: () => void): void {
+  const parent = requestContext(c);
+  if (trace.getSpan(parent)?.isRecording()) contextApi.with(parent, record);
+  else record();
+}
+
+/** Record one answered request: success or failure as its completion says. */
+export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServices, answer: ServerAnswer): void {
+  const start = startedAt(c);
+  const { completion } = answer;
+  const failed = completion.status !== 'success' || completion.cancelled === true;
+  const record = {
+    operationName: answer.operation,
+    providerName: answer.provider,
+    requestModel: answer.model,
+    responseModel: completion.responseModel ?? answer.model,
+    durationSeconds: (performance.now() - start) / 1000,
+    ...(failed ? { errorType: completion.cancelled ? 'client_cancelled' : (completion.errorType ?? 'error') } : {}),
+    ...(answer.firstContentAt !== undefined ? { timeToFirstTokenSeconds: (answer.firstContentAt - start) / 1000 } : {}),
+    ...(completion.usage !== undefined ? { outputTokens: completion.usage.outputTokens } : {}),
+  };
+  inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
+}
+
+/**
+ * Record a request answered with an error before any content (`error.type` is the HTTP status,
+ * e.g. `502`), naming the provider whose failure it passes on, if any.
+ */
+export function recordServerFailure(
+  c: Context<GatewayEnv>,
+  services: GatewayServices,
+  operation: Operation,
+  model: string,
+  error: unknown,
+): void {
+  const record = {
+    operationName: operation,
+    providerName: (error instanceof ApiError ? error.provider : undefined) ?? GATEWAY_PROVIDER_NAME,
+    requestModel: model,
+    durationSeconds: (performance.now() - startedAt(c)) / 1000,
+    errorType: error instanceof ApiError ? String(error.status) : '500',
+  };
+  inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
+}

@@ -1,0 +1,120 @@
+/**
+ * Token usage of one GenAI call in the conventions' terms: totals that include their subsets, as
+ * `gen_ai.usage.input_tokens` includes `gen_ai.usage.cache_read.input_tokens` and
+ * `gen_ai.usage.cache_creation.input_tokens`, and `gen_ai.usage.output_tokens` includes
+ * `gen_ai.usage.reasoning.output_tokens`. It is what `PricingTable.cost()` prices.
+ *
+ * @example
+ * ```ts
+ * const usage: GenAiUsage = { inputTokens: 2006, outputTokens: 300, cacheReadInputTokens: 1920, reasoningOutputTokens: 192 };
+ * ```
+ */
+export interface GenAiUsage {
+  /** Every input token, cached ones included. */
+  inputTokens: number;
+  /** Every output token, reasoning ones included. */
+  outputTokens: number;
+  /** Input tokens read from the provider's prompt cache (part of `inputTokens`). */
+  cacheReadInputTokens?: number;
+  /** Input tokens written to the provider's prompt cache (part of `inputTokens`). */
+  cacheCreationInputTokens?: number;
+  /** Output tokens spent on reasoning (part of `outputTokens`). */
+  reasoningOutputTokens?: number;
+}
+
+const count = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+
+type Fields = Record<string, unknown> | null | undefined;
+const field = (object: unknown, name: string): unknown =>
+  typeof object === 'object' && object !== null ? (object as Record<string, unknown>)[name] : undefined;
+
+function withSubsets(
+  inputTokens: number,
+  outputTokens: number,
+  cacheRead: unknown,
+  cacheCreation: unknown,
+  reasoning: unknown,
+): GenAiUsage {
+  const cacheReadInputTokens = count(cacheRead);
+  const cacheCreationInputTokens = count(cacheCreation);
+  const reasoningOutputTokens = count(reasoning);
+  return {
+    inputTokens,
+    outputTokens,
+    ...(cacheReadInputTokens !== undefined ? { cacheReadInputTokens } : {}),
+    ...(cacheCreationInputTokens !== undefined ? { cacheCreationInputTokens } : {}),
+    ...(reasoningOutputTokens !== undefined ? { reasoningOutputTokens } : {}),
+  };
+}
+
+/**
+ * Usage of an OpenAI (or OpenAI-compatible) response: the `usage` object of a chat completion, of
+ * the final chunk of a stream requested with `stream_options: { include_usage: true }`, or of a
+ * Responses API response. OpenAI counts cached tokens inside `prompt_tokens` / `input_tokens`
+ * (`prompt_tokens_details.cached_tokens`) and reasoning tokens inside `completion_tokens`
+ * (`completion_tokens_details.reasoning_tokens`); OpenRouter's
+ * `prompt_tokens_details.cache_write_tokens` is read as cache creation. `undefined` when the
+ * totals are missing or not non-negative integers.
+ *
+ * @example
+ * ```ts
+ * const usage = usageFromOpenAi(completion.usage);
+ * // { inputTokens: 2006, outputTokens: 300, cacheReadInputTokens: 1920, reasoningOutputTokens: 192 }
+ * ```
+ */
+export function usageFromOpenAi(usage: unknown): GenAiUsage | undefined {
+  const fields = usage as Fields;
+  if (field(fields, 'prompt_tokens') !== undefined) {
+    const inputTokens = count(field(fields, 'prompt_tokens'));
+    const outputTokens = count(field(fields, 'completion_tokens') ?? 0);
+    if (inputTokens === undefined || outputTokens === undefined) return undefined;
+    const prompt = field(fields, 'prompt_tokens_details');
+    return withSubsets(
+      inputTokens,
+      outputTokens,
+      field(prompt, 'cached_tokens'),
+      field(prompt, 'cache_write_tokens'),
+      field(field(fields, 'completion_tokens_details'), 'reasoning_tokens'),
+    );
+  }
+  const inputTokens = count(field(fields, 'input_tokens'));
+  const outputTokens = count(field(fields, 'output_tokens') ?? 0);
+  if (inputTokens === undefined || outputTokens === undefined) return undefined;
+  const input = field(fields, 'input_tokens_details');
+  return withSubsets(
+    inputTokens,
+    outputTokens,
+    field(input, 'cached_tokens'),
+    field(input, 'cache_write_tokens'),
+    field(field(fields, 'output_tokens_details'), 'reasoning_tokens'),
+  );
+}
+
+/**
+ * Usage of an Anthropic Messages API response (or the cumulative `usage` of a stream's final
+ * `message_delta`). Anthropic counts cached tokens beside `input_tokens`, which is the uncached
+ * part only: the total input is `input_tokens + cache_read_input_tokens +
+ * cache_creation_input_tokens`, as the conventions define `gen_ai.usage.input_tokens`.
+ * `undefined` when `input_tokens` or `output_tokens` is missing or not a non-negative integer.
+ *
+ * @example
+ * ```ts
+ * usageFromAnthropic({ input_tokens: 50, cache_read_input_tokens: 1900, cache_creation_input_tokens: 0, output_tokens: 120 });
+ * // { inputTokens: 1950, outputTokens: 120, cacheReadInputTokens: 1900, cacheCreationInputTokens: 0 }
+ * ```
+ */
+export function usageFromAnthropic(usage: unknown): GenAiUsage | undefined {
+  const uncached = count(field(usage, 'input_tokens'));
+  const outputTokens = count(field(usage, 'output_tokens'));
+  if (uncached === undefined || outputTokens === undefined) return undefined;
+  const cacheRead = count(field(usage, 'cache_read_input_tokens') ?? 0);
+  const cacheCreation = count(field(usage, 'cache_creation_input_tokens') ?? 0);
+  if (cacheRead === undefined || cacheCreation === undefined) return undefined;
+  return {
+    inputTokens: uncached + cacheRead + cacheCreation,
+    outputTokens,
+    cacheReadInputTokens: cacheRead,
+    cacheCreationInputTokens: cacheCreation,
+  };
+}
