@@ -1,6 +1,7 @@
 import type { MetricDefinition } from './metric-definition.js';
 import { GATEWAY_METRICS } from './catalog-gateway-metrics.js';
 import { HEALTH_AND_SELF_METRICS } from './catalog-health-metrics.js';
+import { ROUTING_METRICS } from './catalog-routing-metrics.js';
 
 /**
  * Every metric this library can emit. Prometheus names are derived from `name` (plus the prefix
@@ -12,7 +13,7 @@ import { HEALTH_AND_SELF_METRICS } from './catalog-health-metrics.js';
  * // 'provider_response_time_seconds', 'histogram', ['provider']
  * ```
  */
-export const METRIC_CATALOG = { ...GATEWAY_METRICS, ...HEALTH_AND_SELF_METRICS } as const;
+export const METRIC_CATALOG = { ...GATEWAY_METRICS, ...ROUTING_METRICS, ...HEALTH_AND_SELF_METRICS } as const;
 
 /**
  * Key of a metric in `METRIC_CATALOG` (e.g. `providerResponseTime`): what the generic

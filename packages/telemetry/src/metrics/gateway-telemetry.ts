@@ -4,6 +4,7 @@ import { modelMetrics, type ModelMetrics } from '../gateway-metrics/model-metric
 import { serverMetrics, type ServerMetrics } from '../gateway-metrics/server-metrics.js';
 import { genAiMetrics, type GenAiMetrics } from '../genai/genai-metrics.js';
 import { providerMetrics, type ProviderMetrics } from '../provider-health/provider-metrics.js';
+import { rateLimitMetrics, type RateLimitMetrics } from '../rate-limits/rate-limit-metrics.js';
 import { MetricRecorder } from './metric-recorder.js';
 
 /**
@@ -32,5 +33,19 @@ import { MetricRecorder } from './metric-recorder.js';
 export class GatewayTelemetry extends MetricRecorder {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export interface GatewayTelemetry extends ProviderMetrics, ModelMetrics, GenAiMetrics, BusinessMetrics, ServerMetrics {}
-Object.assign(GatewayTelemetry.prototype, providerMetrics, modelMetrics, genAiMetrics, businessMetrics, serverMetrics);
+export interface GatewayTelemetry
+  extends ProviderMetrics,
+    ModelMetrics,
+    GenAiMetrics,
+    BusinessMetrics,
+    ServerMetrics,
+    RateLimitMetrics {}
+Object.assign(
+  GatewayTelemetry.prototype,
+  providerMetrics,
+  modelMetrics,
+  genAiMetrics,
+  businessMetrics,
+  serverMetrics,
+  rateLimitMetrics,
+);
