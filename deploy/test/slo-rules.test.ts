@@ -54,7 +54,11 @@ describe('SLO rules', () => {
         'provider:gatewayz_slo_availability_errors:ratio_rate',
         'gatewayz:slo_availability_objective:ratio',
       ],
-      ['GatewayzModelLatencyBurn', 'model:gatewayz_slo_latency_slow:ratio_rate', 'gatewayz:slo_latency_objective:ratio'],
+      [
+        'GatewayzModelLatencyBurn',
+        'model:gatewayz_slo_latency_slow:ratio_rate',
+        'gatewayz:slo_latency_objective:ratio',
+      ],
     ] as const) {
       for (const burn of BURNS) {
         const rule = byName[`${prefix}${burn.suffix}`];

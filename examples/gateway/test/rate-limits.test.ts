@@ -25,7 +25,9 @@ describe('ProviderRateLimits', () => {
     limits.observe('openai', 200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '5s' });
     expect(limits.isExhausted('openai')).toBe(true);
     expect(remaining(telemetry, 'openai', 'requests')).toBe(0);
-    expect(telemetry.currentValue('providerRateLimitResetSeconds', { provider: 'openai', limit_type: 'requests' })).toBe(5);
+    expect(
+      telemetry.currentValue('providerRateLimitResetSeconds', { provider: 'openai', limit_type: 'requests' }),
+    ).toBe(5);
     time.advance(4_999);
     expect(limits.isExhausted('openai')).toBe(true);
     time.advance(1);
@@ -84,7 +86,10 @@ describe('ProviderRateLimits', () => {
     limits.observe('openai', 200, { 'x-ratelimit-remaining-requests': 'none', 'x-ratelimit-reset-requests': '1y' });
     expect(limits.isExhausted('openai')).toBe(false);
     expect(
-      telemetry.currentValue('rateLimitHeadersMalformed', { provider: 'openai', header: 'x-ratelimit-remaining-requests' }),
+      telemetry.currentValue('rateLimitHeadersMalformed', {
+        provider: 'openai',
+        header: 'x-ratelimit-remaining-requests',
+      }),
     ).toBe(1);
   });
 });
@@ -99,7 +104,10 @@ describe('goDuration', () => {
     [83_250, '1m23.25s'],
   ])('writes %d ms as %s, which the parser reads back', (ms, text) => {
     expect(goDuration(ms)).toBe(text);
-    expect(parseRateLimitHeaders({ 'x-ratelimit-reset-requests': text }).requests?.resetSeconds).toBeCloseTo(ms / 1000, 9);
+    expect(parseRateLimitHeaders({ 'x-ratelimit-reset-requests': text }).requests?.resetSeconds).toBeCloseTo(
+      ms / 1000,
+      9,
+    );
   });
 });
 
@@ -111,13 +119,22 @@ describe('simulated provider rate limit (real HTTP)', () => {
       body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hello' }] }),
     });
     await response.text();
-    return { status: response.status, headers: Object.fromEntries(response.headers) };
+    const headers: IncomingHttpHeaders = {};
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return { status: response.status, headers };
   }
 
   it.each(['openai', 'anthropic'] as const)(
     'accepts rateLimitRpm requests a minute with %s-style headers, then answers 429 with retry-after',
     async (style) => {
-      const provider = await startSimulatedProvider({ name: 'p', models: ['m'], rateLimitRpm: 3, rateLimitHeaders: style });
+      const provider = await startSimulatedProvider({
+        name: 'p',
+        models: ['m'],
+        rateLimitRpm: 3,
+        rateLimitHeaders: style,
+      });
       try {
         const answers = [];
         for (let index = 0; index < 5; index++) answers.push(await post(provider));

@@ -30,12 +30,29 @@ describe('parseGoDurationSeconds', () => {
     expect(parseGoDurationSeconds(text)).toBeCloseTo(seconds, 12);
   });
 
-  it.each(['', '1', '12', '-1s', '+1s', '1 s', ' 1s', '1S', '1d', '1sec', 's', '1s2', 'ms', '1..5s', '1e3s', 'NaN', 'Infinity', '1m-2s', `${'9'.repeat(70)}s`])(
-    'refuses %j',
-    (text) => {
-      expect(parseGoDurationSeconds(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '1',
+    '12',
+    '-1s',
+    '+1s',
+    '1 s',
+    ' 1s',
+    '1S',
+    '1d',
+    '1sec',
+    's',
+    '1s2',
+    'ms',
+    '1..5s',
+    '1e3s',
+    'NaN',
+    'Infinity',
+    '1m-2s',
+    `${'9'.repeat(70)}s`,
+  ])('refuses %j', (text) => {
+    expect(parseGoDurationSeconds(text)).toBeUndefined();
+  });
 });
 
 describe('parseRateLimitCount', () => {
@@ -96,12 +113,18 @@ describe('parseRetryAfterSeconds', () => {
     expect(parseRetryAfterSeconds(text, NOW)).toBe(seconds);
   });
 
-  it.each(['', '-5', 'soon', '1e3', 'Thu, 31 Feb 2026 16:01:00 GMT', 'Thu, 03 Dec 2026 16:01:00 PST', '2026-12-03T16:01:00Z', 'Thu, 03 Foo 2026 16:01:00 GMT'])(
-    'refuses %j',
-    (text) => {
-      expect(parseRetryAfterSeconds(text, NOW)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '-5',
+    'soon',
+    '1e3',
+    'Thu, 31 Feb 2026 16:01:00 GMT',
+    'Thu, 03 Dec 2026 16:01:00 PST',
+    '2026-12-03T16:01:00Z',
+    'Thu, 03 Foo 2026 16:01:00 GMT',
+  ])('refuses %j', (text) => {
+    expect(parseRetryAfterSeconds(text, NOW)).toBeUndefined();
+  });
 });
 
 describe('parseRateLimitHeaders', () => {

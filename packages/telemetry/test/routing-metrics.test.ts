@@ -100,9 +100,15 @@ describe('recordFailover', () => {
     telemetry.recordFailover('openai', 'openrouter', 'circuit_open');
     telemetry.recordFailover('anthropic', 'openrouter', 'rate_limited');
     const collected = await collect();
-    expect(collected.value('gatewayz_failovers', { provider: 'openai', next_provider: 'openrouter', reason: 'error' })).toBe(2);
     expect(
-      collected.value('gatewayz_failovers', { provider: 'openai', next_provider: 'openrouter', reason: 'circuit_open' }),
+      collected.value('gatewayz_failovers', { provider: 'openai', next_provider: 'openrouter', reason: 'error' }),
+    ).toBe(2);
+    expect(
+      collected.value('gatewayz_failovers', {
+        provider: 'openai',
+        next_provider: 'openrouter',
+        reason: 'circuit_open',
+      }),
     ).toBe(1);
     expect(collected.total('gatewayz_failovers')).toBe(4);
   });
@@ -127,7 +133,11 @@ describe('recordFailover', () => {
       setTelemetry(previous);
     }
     expect(
-      (await collect()).value('gatewayz_failovers', { provider: 'openai', next_provider: 'anthropic', reason: 'timeout' }),
+      (await collect()).value('gatewayz_failovers', {
+        provider: 'openai',
+        next_provider: 'anthropic',
+        reason: 'timeout',
+      }),
     ).toBe(1);
   });
 });

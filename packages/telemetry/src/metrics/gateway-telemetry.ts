@@ -34,12 +34,7 @@ export class GatewayTelemetry extends MetricRecorder {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface GatewayTelemetry
-  extends ProviderMetrics,
-    ModelMetrics,
-    GenAiMetrics,
-    BusinessMetrics,
-    ServerMetrics,
-    RateLimitMetrics {}
+  extends ProviderMetrics, ModelMetrics, GenAiMetrics, BusinessMetrics, ServerMetrics, RateLimitMetrics {}
 Object.assign(
   GatewayTelemetry.prototype,
   providerMetrics,

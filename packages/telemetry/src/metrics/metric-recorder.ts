@@ -405,13 +405,13 @@ export class MetricRecorder {
         });
         return;
       default: {
-        const create =
+        const instrument =
           definition.kind === 'counter'
-            ? meter.createObservableCounter
+            ? meter.createObservableCounter(name, options)
             : definition.kind === 'gauge'
-              ? meter.createObservableGauge
-              : meter.createObservableUpDownCounter;
-        create.call(meter, name, options).addCallback((result) => {
+              ? meter.createObservableGauge(name, options)
+              : meter.createObservableUpDownCounter(name, options);
+        instrument.addCallback((result) => {
           this.collectHooks.run(state.key);
           for (const cell of store.cells) result.observe(cell.value, cell.attributes);
         });

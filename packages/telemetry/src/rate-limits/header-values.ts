@@ -11,8 +11,8 @@ const GO_DURATION_UNITS: Readonly<Record<string, number>> = {
   s: 1,
   ms: 1e-3,
   us: 1e-6,
-  'µs': 1e-6, // U+00B5 MICRO SIGN, what Go writes
-  'μs': 1e-6, // U+03BC GREEK SMALL LETTER MU, what Go also accepts
+  µs: 1e-6, // U+00B5 MICRO SIGN, what Go writes
+  μs: 1e-6, // U+03BC GREEK SMALL LETTER MU, what Go also accepts
   ns: 1e-9,
 };
 const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|μs|ns)/y;
@@ -79,7 +79,7 @@ function daysInMonth(year: number, month: number): number {
 export function parseRfc3339Millis(text: string): number | undefined {
   const match = RFC3339.exec(text);
   if (match === null) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as number[] as [
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
     number,
     number,
     number,

@@ -1,4 +1,9 @@
-import { parseGoDurationSeconds, parseRateLimitCount, parseRetryAfterSeconds, parseRfc3339Millis } from './header-values.js';
+import {
+  parseGoDurationSeconds,
+  parseRateLimitCount,
+  parseRetryAfterSeconds,
+  parseRfc3339Millis,
+} from './header-values.js';
 
 /**
  * The `limit_type` label of the rate-limit gauges: the request budget or the token budget of a
@@ -72,8 +77,7 @@ export type RateLimitHeaderName = (typeof RATE_LIMIT_HEADERS)[number];
  * ```
  */
 export type RateLimitHeaderSource =
-  | { get(name: string): string | null }
-  | Readonly<Record<string, string | readonly string[] | undefined>>;
+  { get(name: string): string | null } | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
  * One budget of a provider as its headers describe it. Each field is absent when its header was
@@ -103,6 +107,7 @@ export interface RateLimitWindow {
  * ```
  */
 export interface MalformedRateLimitHeader {
+  /** The header, in lower case. */
   readonly header: RateLimitHeaderName;
   /** The raw value, cut to 64 characters. */
   readonly value: string;
@@ -229,8 +234,7 @@ function mostRestrictive(a: RateLimitWindow | undefined, b: RateLimitWindow | un
 export function parseRateLimitHeaders(headers: RateLimitHeaderSource, nowMs: number = Date.now()): RateLimitSnapshot {
   const malformed: MalformedRateLimitHeader[] = [];
   const read = headerReader(headers, malformed);
-  const count = (name: RateLimitHeaderName): number | undefined =>
-    readWith(read, malformed, name, parseRateLimitCount);
+  const count = (name: RateLimitHeaderName): number | undefined => readWith(read, malformed, name, parseRateLimitCount);
   const duration = (name: RateLimitHeaderName): number | undefined =>
     readWith(read, malformed, name, parseGoDurationSeconds);
   const resetAt = (name: RateLimitHeaderName): number | undefined =>
@@ -256,7 +260,11 @@ export function parseRateLimitHeaders(headers: RateLimitHeaderSource, nowMs: num
   const inputTokens = anthropic('input-tokens');
   const outputTokens = anthropic('output-tokens');
   const tokens = merge(
-    window(count('x-ratelimit-limit-tokens'), count('x-ratelimit-remaining-tokens'), duration('x-ratelimit-reset-tokens')),
+    window(
+      count('x-ratelimit-limit-tokens'),
+      count('x-ratelimit-remaining-tokens'),
+      duration('x-ratelimit-reset-tokens'),
+    ),
     anthropic('tokens') ?? mostRestrictive(inputTokens, outputTokens),
   );
   const retryAfterSeconds = readWith(read, malformed, 'retry-after', (text) => parseRetryAfterSeconds(text, nowMs));
