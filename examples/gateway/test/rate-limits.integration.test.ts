@@ -137,6 +137,14 @@ describe('demo gateway with DEMO_RATE_LIMIT_RPM: traffic moves off an exhausted 
     expect(reset).toBeGreaterThan(0);
     expect(reset).toBeLessThanOrEqual(61);
     expect(samples(text, 'gatewayz_ratelimit_headers_malformed_total')).toEqual([]);
+    // No response since: the reset counts down between scrapes.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const later = sample(await scrape(gateway), 'gatewayz_provider_ratelimit_reset_seconds', {
+      provider: 'anthropic',
+      limit_type: 'requests',
+    });
+    expect(later).toBeLessThanOrEqual((reset ?? 0) - 1);
+    expect(later).toBeGreaterThan((reset ?? 0) - 3);
   });
 
   it('answers 429 once every provider of the model is out of requests', async () => {

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { getTelemetry, recordFailover, setTelemetry, type FailoverReason } from '../src/index.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GatewayTelemetry, getTelemetry, recordFailover, setTelemetry, type FailoverReason } from '../src/index.js';
 import { parseRateLimitHeaders, recordRateLimits } from '../src/rate-limits/index.js';
 import { createTelemetry, type MetricsHarness } from './helpers.js';
 
@@ -19,6 +19,14 @@ afterEach(async () => {
 });
 
 describe('recordRateLimits', () => {
+  // Resets count down on the wall clock: it stands still unless a test moves it.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('sets remaining and reset per provider and limit type from parsed headers', async () => {
     const { telemetry, collect } = setup();
     telemetry.recordRateLimits(
@@ -51,6 +59,61 @@ describe('recordRateLimits', () => {
     expect(collected.value(REMAINING, { provider: 'anthropic', limit_type: 'requests' })).toBe(0);
     expect(collected.value(RESET, { provider: 'anthropic', limit_type: 'requests' })).toBe(30);
     expect(collected.value(REMAINING, { provider: 'anthropic', limit_type: 'tokens' })).toBeUndefined();
+  });
+
+  it('counts the reset down between responses, and reads the full limit once it has passed', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders(
+        {
+          'x-ratelimit-limit-requests': '60',
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '20s',
+          'x-ratelimit-remaining-tokens': '100',
+          'x-ratelimit-reset-tokens': '5s',
+        },
+        NOW,
+      ),
+    );
+    const requests = { provider: 'openai', limit_type: 'requests' };
+    const tokens = { provider: 'openai', limit_type: 'tokens' };
+    vi.setSystemTime(NOW + 7_500);
+    let collected = await collect();
+    expect(collected.value(RESET, requests)).toBe(12.5);
+    expect(collected.value(REMAINING, requests)).toBe(0);
+    expect(collected.value(RESET, tokens)).toBe(0);
+    // No token limit was announced: the last remaining value stays.
+    expect(collected.value(REMAINING, tokens)).toBe(100);
+    vi.setSystemTime(NOW + 20_000);
+    collected = await collect();
+    expect(collected.value(RESET, requests)).toBe(0);
+    expect(collected.value(REMAINING, requests)).toBe(60);
+    // A new response starts a new window.
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders(
+        { 'x-ratelimit-remaining-requests': '59', 'x-ratelimit-reset-requests': '1s' },
+        NOW + 20_000,
+      ),
+    );
+    collected = await collect();
+    expect(collected.value(REMAINING, requests)).toBe(59);
+    expect(collected.value(RESET, requests)).toBe(1);
+  });
+
+  it('counts down in producer mode too (the metric producer path)', () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    telemetry.recordRateLimits('anthropic', {
+      requests: { limit: 50, remaining: 0, resetSeconds: 30 },
+      malformed: [],
+    });
+    vi.setSystemTime(NOW + 10_000);
+    const values = Object.fromEntries(
+      telemetry.exportableMetrics().flatMap((metric) => metric.cells.map((cell) => [metric.name, cell.value])),
+    );
+    expect(values[RESET]).toBe(20);
+    expect(values[REMAINING]).toBe(0);
   });
 
   it('keeps values the next response does not mention, and moves the ones it does', async () => {

@@ -31,7 +31,7 @@ export const ROUTING_METRICS = {
     kind: 'gauge',
     unit: '1',
     description:
-      "Requests or tokens left in the provider's current rate-limit window, from its latest response headers",
+      "Requests or tokens left in the provider's rate-limit window, from its latest response headers (the full limit once the announced reset has passed)",
     labels: ['provider', 'limit_type'],
     labelValues: { limit_type: RATE_LIMIT_TYPES },
     categories: ['providers'],
@@ -45,7 +45,7 @@ export const ROUTING_METRICS = {
     kind: 'gauge',
     unit: 's',
     description:
-      "Seconds until the provider's rate-limit window resets, as its latest response headers said (not counted down)",
+      "Seconds until the provider's rate-limit window resets, announced by its latest response headers and counted down at collection",
     labels: ['provider', 'limit_type'],
     labelValues: { limit_type: RATE_LIMIT_TYPES },
     categories: ['providers'],

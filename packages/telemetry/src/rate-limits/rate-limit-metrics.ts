@@ -1,5 +1,10 @@
-import { defineHelpers } from '../metrics/metric-recorder.js';
+import { defineHelpers, type MetricRecorder } from '../metrics/metric-recorder.js';
+import type { SeriesCell } from '../metrics/series-store.js';
 import { RATE_LIMIT_TYPES, type RateLimitSnapshot } from './rate-limit-headers.js';
+import { RateLimitWindows } from './rate-limit-windows.js';
+
+/** Each recorder's rate-limit windows, created on its first `recordRateLimits()`; collected with it. */
+const rateLimitWindows = new WeakMap<MetricRecorder, RateLimitWindows>();
 
 /**
  * Rate-limit helpers of a `GatewayTelemetry`: the headroom gauges and the count of unreadable
@@ -11,7 +16,9 @@ export const rateLimitMetrics = defineHelpers({
    * `parseRateLimitHeaders()`): `gatewayz_provider_ratelimit_remaining{provider,limit_type}` and
    * `gatewayz_provider_ratelimit_reset_seconds{provider,limit_type}` for each budget the headers
    * described, and one `gatewayz_ratelimit_headers_malformed_total{provider,header}` per unreadable
-   * header. Budgets the headers did not mention keep their previous values.
+   * header. Budgets the headers did not mention keep their previous values. Between responses the
+   * reset gauge counts down to the announced reset, and once it has passed the remaining gauge reads
+   * the budget's limit (when the headers gave one): the provider has refilled it by then.
    */
   recordRateLimits(provider: string, snapshot: RateLimitSnapshot): void {
     const remaining = this.states.providerRateLimitRemaining;
@@ -19,14 +26,20 @@ export const rateLimitMetrics = defineHelpers({
     for (const limitType of RATE_LIMIT_TYPES) {
       const window = snapshot[limitType];
       if (window === undefined) continue;
+      let remainingCell: SeriesCell | undefined;
+      let resetCell: SeriesCell | undefined;
       if (window.remaining !== undefined && this.acceptValue(remaining, window.remaining)) {
-        const cell = this.cellFor(remaining, remaining.store.lookup(provider, limitType));
-        if (cell !== undefined) cell.value = window.remaining;
+        remainingCell = this.cellFor(remaining, remaining.store.lookup(provider, limitType));
+        if (remainingCell !== undefined) remainingCell.value = window.remaining;
       }
       if (window.resetSeconds !== undefined && this.acceptValue(reset, window.resetSeconds)) {
-        const cell = this.cellFor(reset, reset.store.lookup(provider, limitType));
-        if (cell !== undefined) cell.value = window.resetSeconds;
+        resetCell = this.cellFor(reset, reset.store.lookup(provider, limitType));
+        if (resetCell !== undefined) resetCell.value = window.resetSeconds;
       }
+      if (remainingCell === undefined && resetCell === undefined) continue;
+      let windows = rateLimitWindows.get(this);
+      if (windows === undefined) rateLimitWindows.set(this, (windows = new RateLimitWindows(this)));
+      windows.update(`${provider}\u0000${limitType}`, { remaining: remainingCell, reset: resetCell }, window);
     }
     const malformed = this.states.rateLimitHeadersMalformed;
     for (const { header } of snapshot.malformed) {
