@@ -141,55 +141,100 @@ export interface RateLimitSnapshot {
   readonly malformed: readonly MalformedRateLimitHeader[];
 }
 
-type Reader = (name: RateLimitHeaderName) => string | undefined;
-
-/** A reader that reports malformed values into `malformed` and returns the trimmed value or undefined. */
-function headerReader(headers: RateLimitHeaderSource, malformed: MalformedRateLimitHeader[]): Reader {
-  const get =
+/** The value of one header, trimmed, or undefined when absent; a conflicting repeat is malformed. */
+function headerValue(
+  headers: RateLimitHeaderSource,
+  name: RateLimitHeaderName,
+  malformed: MalformedRateLimitHeader[],
+): string | undefined {
+  const raw =
     typeof (headers as { get?: unknown }).get === 'function'
-      ? (name: string): string | readonly string[] | undefined =>
-          (headers as { get(name: string): string | null }).get(name) ?? undefined
-      : (name: string): string | readonly string[] | undefined =>
-          (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[name];
-  return (name) => {
-    const raw = get(name);
-    if (raw === undefined) return undefined;
-    let value: string;
-    if (typeof raw === 'string') value = raw.trim();
-    else {
-      // The same header sent twice: usable only when both say the same thing.
-      const values = new Set(raw.map((entry) => String(entry).trim()));
-      value = values.size === 1 ? ([...values][0] as string) : '';
-      if (values.size !== 1) {
-        malformed.push({ header: name, value: raw.join(', ').slice(0, 64) });
-        return undefined;
-      }
+      ? ((headers as { get(name: string): string | null }).get(name) ?? undefined)
+      : (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string') return raw.trim();
+  // The same header sent twice: usable only when every copy says the same thing.
+  const first = String(raw[0] ?? '').trim();
+  for (const entry of raw) {
+    if (String(entry).trim() !== first) {
+      malformed.push({ header: name, value: raw.join(', ').slice(0, 64) });
+      return undefined;
     }
-    return value;
-  };
+  }
+  return first;
 }
 
 /** Read one header with `parse`; a present value `parse` refuses is recorded as malformed. */
-function readWith<T>(
-  read: Reader,
-  malformed: MalformedRateLimitHeader[],
+function readWith(
+  headers: RateLimitHeaderSource,
   name: RateLimitHeaderName,
-  parse: (text: string) => T | undefined,
-): T | undefined {
-  const text = read(name);
+  malformed: MalformedRateLimitHeader[],
+  parse: (text: string, nowMs: number) => number | undefined,
+  nowMs: number,
+): number | undefined {
+  const text = headerValue(headers, name, malformed);
   if (text === undefined) return undefined;
-  const value = parse(text);
+  const value = parse(text, nowMs);
   if (value === undefined) malformed.push({ header: name, value: text.slice(0, 64) });
   return value;
 }
 
-function window(limit: number | undefined, remaining: number | undefined, resetSeconds: number | undefined) {
+const count = (text: string): number | undefined => parseRateLimitCount(text);
+const duration = (text: string): number | undefined => parseGoDurationSeconds(text);
+const resetAt = (text: string, nowMs: number): number | undefined => {
+  const at = parseRfc3339Millis(text);
+  return at === undefined ? undefined : Math.max(0, (at - nowMs) / 1000);
+};
+
+function window(
+  limit: number | undefined,
+  remaining: number | undefined,
+  resetSeconds: number | undefined,
+): RateLimitWindow | undefined {
   if (limit === undefined && remaining === undefined && resetSeconds === undefined) return undefined;
-  return {
-    ...(limit !== undefined ? { limit } : {}),
-    ...(remaining !== undefined ? { remaining } : {}),
-    ...(resetSeconds !== undefined ? { resetSeconds } : {}),
-  } satisfies RateLimitWindow;
+  const result: { limit?: number; remaining?: number; resetSeconds?: number } = {};
+  if (limit !== undefined) result.limit = limit;
+  if (remaining !== undefined) result.remaining = remaining;
+  if (resetSeconds !== undefined) result.resetSeconds = resetSeconds;
+  return result;
+}
+
+type AnthropicBudget = 'requests' | 'tokens' | 'input-tokens' | 'output-tokens';
+const ANTHROPIC_HEADERS = {
+  requests: [
+    'anthropic-ratelimit-requests-limit',
+    'anthropic-ratelimit-requests-remaining',
+    'anthropic-ratelimit-requests-reset',
+  ],
+  tokens: [
+    'anthropic-ratelimit-tokens-limit',
+    'anthropic-ratelimit-tokens-remaining',
+    'anthropic-ratelimit-tokens-reset',
+  ],
+  'input-tokens': [
+    'anthropic-ratelimit-input-tokens-limit',
+    'anthropic-ratelimit-input-tokens-remaining',
+    'anthropic-ratelimit-input-tokens-reset',
+  ],
+  'output-tokens': [
+    'anthropic-ratelimit-output-tokens-limit',
+    'anthropic-ratelimit-output-tokens-remaining',
+    'anthropic-ratelimit-output-tokens-reset',
+  ],
+} as const satisfies Record<AnthropicBudget, readonly [RateLimitHeaderName, RateLimitHeaderName, RateLimitHeaderName]>;
+
+function anthropicWindow(
+  headers: RateLimitHeaderSource,
+  budget: AnthropicBudget,
+  malformed: MalformedRateLimitHeader[],
+  nowMs: number,
+): RateLimitWindow | undefined {
+  const [limit, remaining, reset] = ANTHROPIC_HEADERS[budget];
+  return window(
+    readWith(headers, limit, malformed, count, nowMs),
+    readWith(headers, remaining, malformed, count, nowMs),
+    readWith(headers, reset, malformed, resetAt, nowMs),
+  );
 }
 
 /** The first window's fields, each filled from the second where the first lacks it. */
@@ -233,47 +278,37 @@ function mostRestrictive(a: RateLimitWindow | undefined, b: RateLimitWindow | un
  */
 export function parseRateLimitHeaders(headers: RateLimitHeaderSource, nowMs: number = Date.now()): RateLimitSnapshot {
   const malformed: MalformedRateLimitHeader[] = [];
-  const read = headerReader(headers, malformed);
-  const count = (name: RateLimitHeaderName): number | undefined => readWith(read, malformed, name, parseRateLimitCount);
-  const duration = (name: RateLimitHeaderName): number | undefined =>
-    readWith(read, malformed, name, parseGoDurationSeconds);
-  const resetAt = (name: RateLimitHeaderName): number | undefined =>
-    readWith(read, malformed, name, (text) => {
-      const at = parseRfc3339Millis(text);
-      return at === undefined ? undefined : Math.max(0, (at - nowMs) / 1000);
-    });
-  const anthropic = (budget: 'requests' | 'tokens' | 'input-tokens' | 'output-tokens'): RateLimitWindow | undefined =>
-    window(
-      count(`anthropic-ratelimit-${budget}-limit`),
-      count(`anthropic-ratelimit-${budget}-remaining`),
-      resetAt(`anthropic-ratelimit-${budget}-reset`),
-    );
-
   const requests = merge(
     window(
-      count('x-ratelimit-limit-requests'),
-      count('x-ratelimit-remaining-requests'),
-      duration('x-ratelimit-reset-requests'),
+      readWith(headers, 'x-ratelimit-limit-requests', malformed, count, nowMs),
+      readWith(headers, 'x-ratelimit-remaining-requests', malformed, count, nowMs),
+      readWith(headers, 'x-ratelimit-reset-requests', malformed, duration, nowMs),
     ),
-    anthropic('requests'),
+    anthropicWindow(headers, 'requests', malformed, nowMs),
   );
-  const inputTokens = anthropic('input-tokens');
-  const outputTokens = anthropic('output-tokens');
+  const inputTokens = anthropicWindow(headers, 'input-tokens', malformed, nowMs);
+  const outputTokens = anthropicWindow(headers, 'output-tokens', malformed, nowMs);
   const tokens = merge(
     window(
-      count('x-ratelimit-limit-tokens'),
-      count('x-ratelimit-remaining-tokens'),
-      duration('x-ratelimit-reset-tokens'),
+      readWith(headers, 'x-ratelimit-limit-tokens', malformed, count, nowMs),
+      readWith(headers, 'x-ratelimit-remaining-tokens', malformed, count, nowMs),
+      readWith(headers, 'x-ratelimit-reset-tokens', malformed, duration, nowMs),
     ),
-    anthropic('tokens') ?? mostRestrictive(inputTokens, outputTokens),
+    anthropicWindow(headers, 'tokens', malformed, nowMs) ?? mostRestrictive(inputTokens, outputTokens),
   );
-  const retryAfterSeconds = readWith(read, malformed, 'retry-after', (text) => parseRetryAfterSeconds(text, nowMs));
-  return {
-    ...(requests !== undefined ? { requests } : {}),
-    ...(tokens !== undefined ? { tokens } : {}),
-    ...(inputTokens !== undefined ? { inputTokens } : {}),
-    ...(outputTokens !== undefined ? { outputTokens } : {}),
-    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-    malformed,
-  };
+  const retryAfterSeconds = readWith(headers, 'retry-after', malformed, parseRetryAfterSeconds, nowMs);
+  const snapshot: {
+    requests?: RateLimitWindow;
+    tokens?: RateLimitWindow;
+    inputTokens?: RateLimitWindow;
+    outputTokens?: RateLimitWindow;
+    retryAfterSeconds?: number;
+    malformed: readonly MalformedRateLimitHeader[];
+  } = { malformed };
+  if (requests !== undefined) snapshot.requests = requests;
+  if (tokens !== undefined) snapshot.tokens = tokens;
+  if (inputTokens !== undefined) snapshot.inputTokens = inputTokens;
+  if (outputTokens !== undefined) snapshot.outputTokens = outputTokens;
+  if (retryAfterSeconds !== undefined) snapshot.retryAfterSeconds = retryAfterSeconds;
+  return snapshot;
 }
