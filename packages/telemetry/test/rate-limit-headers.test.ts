@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   parseGoDurationSeconds,
   parseRateLimitCount,
@@ -249,5 +250,59 @@ describe('parseRateLimitHeaders', () => {
         for (const field of Object.values(window ?? {})) expect(Number.isFinite(field) && field >= 0).toBe(true);
       }
     }
+  });
+});
+
+describe('parseRateLimitHeaders (property-based)', () => {
+  const anyValue = fc.oneof(
+    fc.string(),
+    fc.stringMatching(/^[0-9hmsuµn.:+\-TZ ]{0,24}$/),
+    fc.integer({ min: -1e12, max: 1e12 }).map(String),
+    fc.double().map(String),
+    fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    fc.date({ noInvalidDate: true }).map((date) => date.toUTCString()),
+  );
+  const anyHeaders = fc.dictionary(fc.constantFrom(...RATE_LIMIT_HEADERS), anyValue);
+
+  it('never throws, reads only finite non-negative numbers, and reports every value it did not read', () => {
+    fc.assert(
+      fc.property(anyHeaders, fc.integer({ min: 0, max: 4e12 }), (headers, now) => {
+        const snapshot = parseRateLimitHeaders(headers, now);
+        const fields = [snapshot.requests, snapshot.tokens, snapshot.inputTokens, snapshot.outputTokens].flatMap(
+          (window) => Object.values(window ?? {}),
+        );
+        if (snapshot.retryAfterSeconds !== undefined) fields.push(snapshot.retryAfterSeconds);
+        for (const value of fields) expect(Number.isFinite(value) && value >= 0).toBe(true);
+        for (const { header } of snapshot.malformed) expect(headers[header]).toBeDefined();
+        // Every header given was either read into the snapshot or reported as malformed: reading
+        // each one alone tells which.
+        for (const [header, value] of Object.entries(headers)) {
+          const alone = parseRateLimitHeaders({ [header]: value }, now);
+          const read = Object.keys(alone).some((key) => key !== 'malformed');
+          expect(read !== (alone.malformed.length === 1)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads back every count and Go duration it is given', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 1_000_000 }),
+        fc.nat({ max: 5 }),
+        fc.nat({ max: 59 }),
+        fc.nat({ max: 59_999 }),
+        (remaining, hours, minutes, millis) => {
+          const text = `${hours}h${minutes}m${millis / 1000}s`;
+          const snapshot = parseRateLimitHeaders(
+            { 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': text },
+            0,
+          );
+          expect(snapshot.requests?.remaining).toBe(remaining);
+          expect(snapshot.requests?.resetSeconds).toBeCloseTo(hours * 3600 + minutes * 60 + millis / 1000, 6);
+        },
+      ),
+    );
   });
 });
