@@ -250,6 +250,64 @@ describe('failover and breaker history equal what the providers did', () => {
     expect(sample(await scrape(gateway), 'gatewayz_circuit_breaker_open_seconds_total', { provider: 'alpha' })).toBe(
       open,
     );
-    expect(open).toBeGreaterThan(0.8);
+    // Two open intervals of the 400 ms reset timeout (timers may fire a millisecond early).
+    expect(open).toBeGreaterThan(0.75);
+  });
+});
+
+describe('a provider that answered 429 with retry-after is passed over until then', () => {
+  let limited: SimulatedProvider;
+  let spare: SimulatedProvider;
+  let gateway: GatewayProcess;
+  let directory: string;
+
+  beforeAll(async () => {
+    // Every call answered 429 with `retry-after: 1` and no rate-limit headers.
+    limited = await startSimulatedProvider({ name: 'limited', models: ['m'], errorRate: 1, failureMode: 'rate_limit' });
+    spare = await startSimulatedProvider({ name: 'spare', models: ['m'] });
+    directory = mkdtempSync(join(tmpdir(), 'gateway-retry-after-'));
+    const providersFile = join(directory, 'providers.json');
+    writeFileSync(
+      providersFile,
+      JSON.stringify([
+        { name: 'limited', baseUrl: limited.baseUrl, models: ['m'] },
+        { name: 'spare', baseUrl: spare.baseUrl, models: ['m'] },
+      ]),
+    );
+    gateway = await startGatewayProcess({
+      GATEWAY_PROVIDERS_FILE: providersFile,
+      HEALTH_TRACKER_INTERVAL_MS: '3600000',
+      BREAKER_VOLUME_THRESHOLD: '1000',
+    });
+  });
+  afterAll(async () => {
+    await gateway?.terminate();
+    await Promise.all([limited?.close(), spare?.close()]);
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('tries it again only once retry-after has passed; clients never see the 429', async () => {
+    const limitedCalls = (): number => limited.requestCounts.get('/v1/chat/completions') ?? 0;
+    expect((await chat(gateway, 'm')).status).toBe(200);
+    expect(limitedCalls()).toBe(1);
+    for (let index = 0; index < 3; index++) expect((await chat(gateway, 'm')).status).toBe(200);
+    expect(limitedCalls()).toBe(1);
+    let text = await scrape(gateway);
+    expect(sample(text, 'gatewayz_provider_ratelimit_remaining', { provider: 'limited', limit_type: 'requests' })).toBe(
+      0,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await chat(gateway, 'm')).status).toBe(200);
+    expect(limitedCalls()).toBe(2);
+    expect(spare.outcomes.get('m')?.succeeded).toBe(5);
+    text = await scrape(gateway);
+    const failovers = (reason: string) =>
+      sample(text, 'gatewayz_failovers_total', { provider: 'limited', next_provider: 'spare', reason });
+    // Two attempts answered 429, three requests passed it over: five moves to spare, all rate_limited.
+    expect(failovers('rate_limited')).toBe(5);
+    expect(samples(text, 'gatewayz_failovers_total')).toEqual([5]);
+    expect(
+      sample(text, 'model_inference_requests_total', { provider: 'limited', model: 'm', status: 'rate_limited' }),
+    ).toBe(limitedCalls());
   });
 });
