@@ -33,7 +33,7 @@ process.chdir(ROOT);
 const out = check ? mkdtempSync(join(tmpdir(), 'gatewayz-api-docs-')) : OUT;
 // The entry points of typedoc.json plus the core's subpath entry points (`@gatewayz/telemetry/…`).
 const typedocConfig = JSON.parse(readFileSync(join(ROOT, 'typedoc.json'), 'utf8'));
-const coreSubpaths = ['metrics', 'model-health', 'provider-health', 'genai', 'scheduling'].map(
+const coreSubpaths = ['metrics', 'model-health', 'provider-health', 'genai', 'scheduling', 'rate-limits'].map(
   (subpath) => `packages/telemetry/src/${subpath}/index.ts`,
 );
 const entryPoints = [typedocConfig.entryPoints[0], ...coreSubpaths, ...typedocConfig.entryPoints.slice(1)];

@@ -27,9 +27,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync, rmSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { freePort } from './ports.js';
@@ -261,6 +261,11 @@ export interface StartPrometheusOptions {
    * targets about 5 s after startup, so this takes ~5 s; default `false`.
    */
   waitForTargets?: boolean;
+  /**
+   * Rule files (recording and alerting rules) to load, e.g. deploy/prometheus/slo-rules.yml. They
+   * are copied into the instance's directory, so Prometheus (possibly another user) can read them.
+   */
+  ruleFiles?: string[];
 }
 
 /** One element of an instant-vector query result. */
@@ -367,7 +372,7 @@ function durationMs(seconds: number): string {
 }
 
 /** Builds the prometheus.yml content (JSON is valid YAML). */
-function buildConfig(targets: PrometheusTarget[], intervalSeconds: number): string {
+function buildConfig(targets: PrometheusTarget[], intervalSeconds: number, ruleFiles: readonly string[] = []): string {
   const seen = new Set<string>();
   const scrapeConfigs = targets.map((target) => {
     if (seen.has(target.job)) {
@@ -397,6 +402,7 @@ function buildConfig(targets: PrometheusTarget[], intervalSeconds: number): stri
       scrape_timeout: durationMs(Math.min(intervalSeconds, 10)),
       evaluation_interval: durationMs(intervalSeconds),
     },
+    ...(ruleFiles.length > 0 ? { rule_files: ruleFiles } : {}),
     scrape_configs: scrapeConfigs,
   };
   return `${JSON.stringify(config, null, 2)}\n`;
@@ -423,10 +429,16 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   if (!(intervalSeconds > 0)) {
     throw new Error(`startPrometheus: scrapeIntervalSeconds must be > 0, got ${intervalSeconds}`);
   }
-  const configText = buildConfig(options.targets, intervalSeconds);
-
   const dir = await mkdtemp(join(tmpdir(), 'prometheus-test-'));
   await chmod(dir, 0o777);
+  const ruleFiles: string[] = [];
+  for (const [index, source] of (options.ruleFiles ?? []).entries()) {
+    const copy = join(dir, `rules-${index}-${basename(source)}`);
+    await copyFile(source, copy);
+    await chmod(copy, 0o644);
+    ruleFiles.push(copy);
+  }
+  const configText = buildConfig(options.targets, intervalSeconds, ruleFiles);
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, configText, { mode: 0o644 });
   await chmod(configFile, 0o644);

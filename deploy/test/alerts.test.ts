@@ -127,7 +127,7 @@ describe('alert rules', () => {
       rule_files: string[];
       scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
     }>(PROMETHEUS_CONFIG_FILE);
-    expect(config.rule_files).toEqual(['alerts.yml']);
+    expect(config.rule_files).toEqual(['alerts.yml', 'slo-rules.yml']);
     const targets = Object.fromEntries(
       config.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((entry) => entry.targets)]),
     );

@@ -16,6 +16,8 @@ export const PROMETHEUS_DIR = join(DEPLOY_DIR, 'prometheus');
 export const ALERTS_FILE = join(PROMETHEUS_DIR, 'alerts.yml');
 export const ALERTS_TEST_FILE = join(PROMETHEUS_DIR, 'alerts.test.yml');
 export const PROMETHEUS_CONFIG_FILE = join(PROMETHEUS_DIR, 'prometheus.yml');
+export const SLO_RULES_FILE = join(PROMETHEUS_DIR, 'slo-rules.yml');
+export const SLO_RULES_TEST_FILE = join(PROMETHEUS_DIR, 'slo-rules.test.yml');
 export const DASHBOARDS_DIR = join(DEPLOY_DIR, 'grafana', 'dashboards');
 export const DATASOURCES_FILE = join(DEPLOY_DIR, 'grafana', 'provisioning', 'datasources', 'datasources.yml');
 export const DASHBOARD_PROVIDERS_FILE = join(DEPLOY_DIR, 'grafana', 'provisioning', 'dashboards', 'dashboards.yml');
@@ -41,9 +43,17 @@ export interface RuleGroup {
   rules: Array<AlertRule | { record: string; expr: string }>;
 }
 
-export function loadAlertRules(): AlertRule[] {
-  const file = readYaml<{ groups: RuleGroup[] }>(ALERTS_FILE);
+export function loadAlertRules(path: string = ALERTS_FILE): AlertRule[] {
+  const file = readYaml<{ groups: RuleGroup[] }>(path);
   return file.groups.flatMap((group) => group.rules.filter((rule): rule is AlertRule => 'alert' in rule));
+}
+
+/** The recording rules of a rules file (`slo-rules.yml` by default). */
+export function loadRecordingRules(path: string = SLO_RULES_FILE): Array<{ record: string; expr: string }> {
+  const file = readYaml<{ groups: RuleGroup[] }>(path);
+  return file.groups.flatMap((group) =>
+    group.rules.filter((rule): rule is { record: string; expr: string } => 'record' in rule),
+  );
 }
 
 export interface AlertUnitTests {

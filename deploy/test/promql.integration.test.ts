@@ -4,6 +4,9 @@
  * scrapes the example gateway while it serves traffic, and must return at least one finite sample:
  * a renamed metric, a wrong label or a bad `by` clause cannot silently match nothing.
  *
+ * Prometheus also loads deploy/prometheus/slo-rules.yml: the error-budget panels read its recording
+ * rules, and every SLO recording rule and alert expression is run too.
+ *
  * The scenario makes every alert's condition true, so the alert expressions are checked in full:
  * anthropic fails every call (error surge, unhealthy, breaker open), openai answers in 10.5 s
  * (p95 above 10 s), the health service starts failing (down, poll errors), a second replica target
@@ -36,6 +39,8 @@ import {
   labelValuesQuery,
   loadAlertRules,
   loadDashboards,
+  loadRecordingRules,
+  SLO_RULES_FILE,
   metricNames,
   readYaml,
   substituteGrafanaVariables,
@@ -135,6 +140,8 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
       errors: { minSamples: 10, minBaselineSamples: 10 },
     });
     gw.provider('anthropic').configure({ errorRate: 1, failureMode: 'error' });
+    // Rate-limit headers on every answer (a limit the traffic never reaches), for the headroom panels.
+    for (const name of ['openai', 'openrouter']) gw.provider(name).configure({ rateLimitRpm: 100_000 });
 
     const post = async (
       model: string,
@@ -211,6 +218,8 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
       ],
       scrapeIntervalSeconds: 1,
       extraArgs: ['--enable-feature=exemplar-storage'],
+      // The SLO recording rules feed the error-budget panels; their alerts are checked below too.
+      ruleFiles: [SLO_RULES_FILE],
     });
     await prometheus.waitForQuery('up{job="gatewayz"} == 1', (result) => result.length === 1, 30_000);
     await prometheus.waitForQuery('gatewayz_circuit_breaker_state', (result) => result.length > 0, 10_000);
@@ -233,6 +242,13 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
       'histogram_quantile(0.95, sum by (provider, le) (rate(provider_response_time_seconds_bucket{provider="openai"}[1m]))) > 10',
       (result) => result.length === 1,
       15_000,
+    );
+    // anthropic's failures after the first scrape are in Prometheus (the SLO and Tempo error-rate
+    // queries need an increase; on a loaded machine a scrape can time out and come later).
+    await prometheus.waitForQuery(
+      'sum(increase(model_inference_requests_total{provider="anthropic"}[5m])) > 0',
+      (result) => result.length === 1,
+      30_000,
     );
     await prometheus.waitForQuery(
       'increase(gatewayz_health_service_scrape_errors_total[1m]) > 3',
@@ -298,6 +314,21 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     'alert %s: its expression matches the live series',
     async (name, expr) => {
       // The scenario makes every alert condition true, so the full expression (threshold included) returns data.
+      await expectData(expr, `alert ${name}`);
+    },
+  );
+
+  it.each(loadRecordingRules().map((rule) => [rule.record, rule.expr] as const))(
+    'SLO recording rule %s records live series',
+    async (record) => {
+      await expectData(record, `recording rule ${record}`);
+    },
+  );
+
+  it.each(loadAlertRules(SLO_RULES_FILE).map((rule) => [rule.alert, rule.expr] as const))(
+    'SLO alert %s: its expression matches the live series',
+    async (name, expr) => {
+      // anthropic fails every call and gpt-4o answers in 10.5 s: every burn rate is far above its threshold.
       await expectData(expr, `alert ${name}`);
     },
   );

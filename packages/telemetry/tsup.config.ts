@@ -9,6 +9,7 @@ export default defineConfig({
     'provider-health/index': 'src/provider-health/index.ts',
     'genai/index': 'src/genai/index.ts',
     'scheduling/index': 'src/scheduling/index.ts',
+    'rate-limits/index': 'src/rate-limits/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -31,7 +31,8 @@ describe('@gatewayz/telemetry root entry point', () => {
       import('../../packages/telemetry/src/provider-health/index.js'),
       import('../../packages/telemetry/src/genai/index.js'),
       import('../../packages/telemetry/src/scheduling/index.js'),
+      import('../../packages/telemetry/src/rate-limits/index.js'),
     ]);
-    expect(subpaths.map((module) => Object.keys(module).length > 0)).toEqual([true, true, true, true, true]);
+    expect(subpaths.map((module) => Object.keys(module).length > 0)).toEqual([true, true, true, true, true, true]);
   });
 });

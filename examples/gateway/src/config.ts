@@ -199,12 +199,31 @@ export function loadDemoSettings(env: NodeJS.ProcessEnv = process.env): {
   latencyMs: number;
   errorRate: number;
   trafficPerSecond: number;
+  /** Requests per minute each simulated provider accepts (`DEMO_RATE_LIMIT_RPM`); undefined: no limit. */
+  rateLimitRpm: number | undefined;
 } {
   return {
     latencyMs: integer(env, 'DEMO_LATENCY_MS', 150, 0, 60_000),
     errorRate: number(env, 'DEMO_ERROR_RATE', 0.2, 0, 1),
     trafficPerSecond: number(env, 'DEMO_TRAFFIC_RPS', 2, 0, 1000),
+    rateLimitRpm: loadDemoRateLimitRpm(env),
   };
+}
+
+/**
+ * `DEMO_RATE_LIMIT_RPM`: requests per minute each simulated provider accepts before answering 429
+ * (a whole number from 1 to 1,000,000). Unset or empty: no limit.
+ */
+export function loadDemoRateLimitRpm(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env['DEMO_RATE_LIMIT_RPM']?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > 1_000_000) {
+    throw new GatewayConfigError(
+      `DEMO_RATE_LIMIT_RPM must be a whole number of requests per minute from 1 to 1000000 (unset it for no limit), got "${env['DEMO_RATE_LIMIT_RPM']}"`,
+    );
+  }
+  return value;
 }
 
 /** Poll interval of the external health service (`HEALTH_SERVICE_INTERVAL_MS`, default 30 s). */

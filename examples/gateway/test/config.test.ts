@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayConfigError, loadWorkerCount, parseProviders } from '../src/config.js';
+import {
+  GatewayConfigError,
+  loadDemoRateLimitRpm,
+  loadDemoSettings,
+  loadWorkerCount,
+  parseProviders,
+} from '../src/config.js';
 
 describe('GATEWAY_WORKERS', () => {
   it('is one process by default, N workers when set, every core with auto', () => {
@@ -48,5 +54,21 @@ describe('parseProviders', () => {
       /GATEWAY_CLUSTER_PROVIDERS, provider 0: "name" must be a lowercase identifier/,
     );
     expect(() => parseProviders('{', 'GATEWAY_CLUSTER_PROVIDERS', {})).toThrow(/is not readable JSON/);
+  });
+});
+
+describe('DEMO_RATE_LIMIT_RPM', () => {
+  it('is no limit when unset or empty, N requests per minute when set', () => {
+    expect(loadDemoRateLimitRpm({})).toBeUndefined();
+    expect(loadDemoRateLimitRpm({ DEMO_RATE_LIMIT_RPM: '  ' })).toBeUndefined();
+    expect(loadDemoRateLimitRpm({ DEMO_RATE_LIMIT_RPM: '6' })).toBe(6);
+    expect(loadDemoSettings({ DEMO_RATE_LIMIT_RPM: '120' }).rateLimitRpm).toBe(120);
+  });
+
+  it.each(['0', '-5', '1.5', 'ten', '1e3', '1000001'])('rejects %s with a clear GatewayConfigError', (value) => {
+    expect(() => loadDemoRateLimitRpm({ DEMO_RATE_LIMIT_RPM: value })).toThrow(GatewayConfigError);
+    expect(() => loadDemoRateLimitRpm({ DEMO_RATE_LIMIT_RPM: value })).toThrow(
+      `DEMO_RATE_LIMIT_RPM must be a whole number of requests per minute from 1 to 1000000 (unset it for no limit), got "${value}"`,
+    );
   });
 });

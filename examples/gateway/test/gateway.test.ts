@@ -263,16 +263,17 @@ describe('example gateway: model-health API', () => {
 
 describe('example gateway: upstream faults map to model-health statuses', () => {
   it.each([
-    ['rate_limit', 'rate_limited'],
-    ['hang', 'timeout'],
-    ['reset', 'network_error'],
-  ] as const)('%s on the only provider of a model gives 502 and status %s', async (failureMode, status) => {
+    // Every provider of the model rate limited: the client is told so (429), not sent a 502.
+    ['rate_limit', 'rate_limited', 429, 'rate_limit_exceeded'],
+    ['hang', 'timeout', 502, 'upstream_failed'],
+    ['reset', 'network_error', 502, 'upstream_failed'],
+  ] as const)('%s on the only provider of a model gives status %s', async (failureMode, status, httpStatus, code) => {
     const openrouter = gw.provider('openrouter');
     openrouter.configure({ errorRate: 1, failureMode });
     const before = await health('openrouter', 'llama-3.1-8b-instruct');
     const response = await gw.post('/v1/chat/completions', chatBody('llama-3.1-8b-instruct'));
-    expect(response.status).toBe(502);
-    expect((await response.json()).error.code).toBe('upstream_failed');
+    expect(response.status).toBe(httpStatus);
+    expect((await response.json()).error.code).toBe(code);
     const after = await health('openrouter', 'llama-3.1-8b-instruct');
     expect(after?.lastStatus).toBe(status);
     expect((after?.errorCount ?? 0) - (before?.errorCount ?? 0)).toBe(1);

@@ -10,6 +10,7 @@
  * - `@gatewayz/telemetry/genai`: GenAI spans, pricing and the semantic-convention strings
  * - `@gatewayz/telemetry/metrics`: the metric catalog, exposition naming and series types (for SDK wiring)
  * - `@gatewayz/telemetry/scheduling`: the clock and periodic task the background loops share
+ * - `@gatewayz/telemetry/rate-limits`: the rate-limit header parser and the headroom gauges
  *
  * @example
  * ```ts
@@ -42,7 +43,10 @@ export {
   setProviderErrorRate,
   setCircuitBreakerState,
   recordAnomaly,
+  recordFailover,
 } from './provider-health/provider-helpers.js';
+export { FAILOVER_REASONS } from './metrics/catalog-routing-metrics.js';
+export type { FailoverReason } from './metrics/catalog-routing-metrics.js';
 export {
   setModelUptime24h,
   setTokenEfficiency,
@@ -73,7 +77,7 @@ export type {
   ProviderHealthSnapshot,
 } from './provider-health/provider-health-tracker.js';
 export { bindCircuitBreakerMetrics } from './provider-health/circuit-breaker.js';
-export type { CircuitBreakerLike } from './provider-health/circuit-breaker.js';
+export type { CircuitBreakerLike, CircuitBreakerBindingOptions } from './provider-health/circuit-breaker.js';
 export type { TrackerClock } from './scheduling/periodic-task.js';
 export { TelemetryError, TelemetryConfigurationError, TelemetryInputError } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';

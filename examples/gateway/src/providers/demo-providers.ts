@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '../config.js';
 import { startSimulatedProvider, type SimulatedProvider } from './simulated-provider.js';
+import type { RateLimitHeaderStyle } from './simulated-rate-limit.js';
 
 /**
  * USD per million tokens, roughly the public list prices of the models the demo simulates: cached
@@ -37,6 +38,8 @@ interface DemoProviderSpec {
   latencyFactor: number;
   /** Whether DEMO_ERROR_RATE applies (the flaky provider). */
   flaky: boolean;
+  /** The rate-limit headers it sends (with DEMO_RATE_LIMIT_RPM): its real counterpart's. */
+  rateLimitHeaders: RateLimitHeaderStyle;
 }
 
 /** The demo's reasoning models: their answers carry reasoning tokens. */
@@ -57,6 +60,7 @@ export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
     responsesApi: true,
     latencyFactor: 1,
     flaky: false,
+    rateLimitHeaders: 'openai',
   },
   {
     name: 'anthropic',
@@ -66,6 +70,7 @@ export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
     responsesApi: false,
     latencyFactor: 1.3,
     flaky: false,
+    rateLimitHeaders: 'anthropic',
   },
   {
     name: 'openrouter',
@@ -75,6 +80,7 @@ export const DEMO_PROVIDERS: readonly DemoProviderSpec[] = [
     responsesApi: false,
     latencyFactor: 0.8,
     flaky: true,
+    rateLimitHeaders: 'openai',
   },
 ];
 
@@ -86,9 +92,15 @@ export interface DemoProviders {
 
 /**
  * Start the demo's simulated upstreams on loopback. `latencyMs` and `errorRate` come from
- * `DEMO_LATENCY_MS` and `DEMO_ERROR_RATE`; 0 and 0 give a fast, error-free run.
+ * `DEMO_LATENCY_MS` and `DEMO_ERROR_RATE`; 0 and 0 give a fast, error-free run. `rateLimitRpm`
+ * (`DEMO_RATE_LIMIT_RPM`) limits each provider to that many requests per minute, announced in
+ * OpenAI-style headers (openai, openrouter) or Anthropic-style ones (anthropic).
  */
-export async function startDemoProviders(settings: { latencyMs: number; errorRate: number }): Promise<DemoProviders> {
+export async function startDemoProviders(settings: {
+  latencyMs: number;
+  errorRate: number;
+  rateLimitRpm?: number | undefined;
+}): Promise<DemoProviders> {
   const simulated = await Promise.all(
     DEMO_PROVIDERS.map((spec) =>
       startSimulatedProvider({
@@ -100,6 +112,8 @@ export async function startDemoProviders(settings: { latencyMs: number; errorRat
         chunkDelayMs: Math.round(settings.latencyMs / 20),
         reasoningModels: DEMO_REASONING_MODELS,
         cacheWriteModels: DEMO_CACHE_WRITE_MODELS,
+        rateLimitRpm: settings.rateLimitRpm ?? 0,
+        rateLimitHeaders: spec.rateLimitHeaders,
       }),
     ),
   );

@@ -3,9 +3,10 @@ import CircuitBreaker from 'opossum';
 import { bindCircuitBreakerMetrics, type GatewayTelemetry } from '@gatewayz/telemetry';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import type { AttemptContext, AttemptResult, Operation, RoutedResult } from '../request/attempt.js';
-import { tryProviders } from '../request/try-providers.js';
+import { tryProviders, type FailoverOptions } from '../request/try-providers.js';
 import type { AttemptRecording } from '../request/finish-attempt.js';
 import { providerChain } from '../request/provider-chain.js';
+import { ProviderRateLimits } from './provider-rate-limits.js';
 import { UpstreamFailure } from './upstream.js';
 
 export type {
@@ -35,15 +36,21 @@ export interface ProviderRouterOptions extends AttemptRecording {
 
 /**
  * Routes a request for a model across the providers that serve it, best health score first, each
- * behind its own opossum circuit breaker. Every attempt gets a GenAI CLIENT span, is timed into the
+ * behind its own opossum circuit breaker, passing over providers with no requests left until their
+ * rate limit resets. Every attempt gets a GenAI CLIENT span, is timed into the
  * provider/model metrics and is recorded in model health with its own status.
  */
 export class ProviderRouter {
   private readonly runtimes: ProviderRuntime[];
   private readonly options: ProviderRouterOptions;
+  private readonly failoverOptions: FailoverOptions;
+  /** Each provider's rate-limit headroom, from the headers of its responses. */
+  readonly rateLimits: ProviderRateLimits;
 
   constructor(options: ProviderRouterOptions) {
     this.options = options;
+    this.rateLimits = new ProviderRateLimits(options.telemetry);
+    this.failoverOptions = { ...options, rateLimits: this.rateLimits };
     const { breaker } = options.config;
     this.runtimes = options.config.providers.map((config) => {
       const circuit = new CircuitBreaker<[() => Promise<unknown>], unknown>((action) => action(), {
@@ -94,7 +101,7 @@ export class ProviderRouter {
   /**
    * Try providers in order until one succeeds (see `tryProviders`). Throws `ApiError`: 404 when no
    * provider serves the model, the upstream's own 4xx for a client error, 503 when every breaker
-   * is open, 502 when every attempt failed.
+   * is open, 429 when every attempt was rate limited, 502 when every attempt failed.
    *
    * `parent` is the request's context (its server span): attempt spans become its children and
    * carry it upstream in `traceparent`. It is passed explicitly rather than read from the active
@@ -109,7 +116,7 @@ export class ProviderRouter {
     stream = false,
   ): Promise<RoutedResult<T>> {
     const chain = providerChain(this.runtimes, model, operation, this.options.healthScore);
-    return tryProviders(chain, model, operation, attempt, parent, this.options, stream);
+    return tryProviders(chain, model, operation, attempt, parent, this.failoverOptions, stream);
   }
 
   /** Detach breaker listeners and stop their timers. */

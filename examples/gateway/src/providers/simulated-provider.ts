@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simulatedEmbeddings } from './simulated-embeddings.js';
+import { SimulatedRateLimit, type RateLimitHeaderStyle } from './simulated-rate-limit.js';
 import {
   responsesPromptCharacters,
   simulatedResponse,
@@ -27,6 +28,8 @@ export interface SimulatedProviderBehaviour {
   chunkDelayMs: number;
   /** Chat streams carry `usage` in every chunk (as some OpenAI-compatible servers do), not only in the last. */
   usageInEveryChunk: boolean;
+  /** Requests per minute this provider accepts (more get 429 with `retry-after`); 0 for no limit. */
+  rateLimitRpm: number;
 }
 
 export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehaviour> {
@@ -50,6 +53,8 @@ export interface SimulatedProviderOptions extends Partial<SimulatedProviderBehav
    * Anthropic caches prompts from 1024 tokens).
    */
   cacheWriteModels?: readonly string[];
+  /** Rate-limit headers sent while `rateLimitRpm` is set: OpenAI's `x-ratelimit-*` (default) or Anthropic's. */
+  rateLimitHeaders?: RateLimitHeaderStyle;
 }
 
 /** Shortest prompt, in tokens, whose first sighting a `cacheWriteModels` model reports as a cache write. */
@@ -67,6 +72,8 @@ export interface SimulatedProvider {
   readonly requestCounts: Map<string, number>;
   /** Answers per model: completed successfully, or failed on purpose (error rate). */
   readonly outcomes: Map<string, { succeeded: number; failed: number }>;
+  /** Requests answered 429 because `rateLimitRpm` was used up. */
+  rateLimitedCount(): number;
   /** Headers of the most recent request (to check `traceparent` propagation). */
   lastHeaders(): IncomingMessage['headers'] | undefined;
   /** Change behaviour at run time (tests, demos). */
@@ -116,10 +123,11 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
  * An OpenAI-compatible upstream served in-process on loopback: `/v1/chat/completions` (JSON and
  * SSE streaming with a final usage chunk), `/v1/embeddings` (deterministic vectors),
  * `/v1/images/generations`, `/v1/models`, and with `responsesApi` `/v1/responses`, with
- * configurable latency, error rate and failure mode. A repeated prompt is reported as read from
- * the prompt cache (half its tokens, `cached_tokens`); for `cacheWriteModels`, a long prompt's first
- * sighting reports the same half as written to the cache. Reasoning models report reasoning tokens. Streams
- * carry usage in a final `choices: []` chunk when the request asks with
+ * configurable latency, error rate and failure mode, and with `rateLimitRpm` a requests-per-minute
+ * limit announced in OpenAI- or Anthropic-style rate-limit headers. A repeated prompt is reported
+ * as read from the prompt cache (half its tokens, `cached_tokens`); for `cacheWriteModels`, a long
+ * prompt's first sighting reports the same half as written to the cache. Reasoning models report
+ * reasoning tokens. Streams carry usage in a final `choices: []` chunk when the request asks with
  * `stream_options.include_usage`. The demo and the tests route real HTTP traffic through it.
  */
 export async function startSimulatedProvider(options: SimulatedProviderOptions): Promise<SimulatedProvider> {
@@ -129,7 +137,10 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     failureMode: options.failureMode ?? 'error',
     chunkDelayMs: options.chunkDelayMs ?? 0,
     usageInEveryChunk: options.usageInEveryChunk ?? false,
+    rateLimitRpm: options.rateLimitRpm ?? 0,
   };
+  const rateLimit = new SimulatedRateLimit(options.rateLimitHeaders ?? 'openai');
+  let rateLimited = 0;
   const routes = new Set(['/v1/chat/completions', '/v1/images/generations', '/v1/embeddings']);
   if (options.responsesApi) routes.add('/v1/responses');
   /** Prompts answered before, by model: a repeat is reported as read from the prompt cache. */
@@ -191,6 +202,14 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
         },
       });
       return;
+    }
+    if (behaviour.rateLimitRpm > 0) {
+      const tokens = Math.max(1, Math.ceil(JSON.stringify(body).length / 4));
+      if (!rateLimit.admit(response, behaviour.rateLimitRpm, tokens)) {
+        rateLimited++;
+        sendJson(response, 429, { error: { message: 'Rate limit exceeded', type: 'rate_limit_error' } });
+        return;
+      }
     }
     if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
     const failing = behaviour.errorRate > 0 && random() < behaviour.errorRate;
@@ -349,6 +368,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requestCounts,
     outcomes,
+    rateLimitedCount: () => rateLimited,
     lastHeaders: () => lastHeaders,
     configure: (changes) => Object.assign(behaviour, changes),
     behaviour: () => ({ ...behaviour }),

@@ -1,4 +1,10 @@
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
 
@@ -30,6 +36,11 @@ export interface UpstreamRequest {
   timeoutMs: number;
   /** Aborts the attempt when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * Called with the status and headers of every response, success or failure, as soon as they
+   * arrive (the router reads the provider's rate-limit headers from them).
+   */
+  onResponseHeaders?: (status: number, headers: IncomingHttpHeaders) => void;
 }
 
 const MAX_ERROR_BODY_BYTES = 16_384;
@@ -179,6 +190,7 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
     request.signal?.removeEventListener('abort', abort);
   }
   const response = { status: message.statusCode ?? 0, body: bodyOf(message) };
+  request.onResponseHeaders?.(response.status, message.headers);
   if (response.status >= 200 && response.status < 300) return response;
   const text = await readText(response.body, MAX_ERROR_BODY_BYTES).catch(() => '');
   if (response.status === 429) {

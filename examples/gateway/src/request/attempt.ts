@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
 import type { ModelCall } from '@gatewayz/telemetry/model-health';
@@ -50,6 +51,8 @@ export interface AttemptContext {
   /** Headers for the upstream request: auth and W3C `traceparent` of the attempt span. */
   headers: Record<string, string>;
   span: Span;
+  /** Give it the status and headers of the provider's response (its rate-limit headers are read). */
+  onResponseHeaders: (status: number, headers: IncomingHttpHeaders) => void;
 }
 
 /**

@@ -43,12 +43,13 @@ export async function completeJson<T>(
     routed = await services.router.route(
       model,
       operation,
-      async ({ provider, headers }) => {
+      async ({ provider, headers, onResponseHeaders }) => {
         const planned = plan(provider);
         const response = await postUpstream({
           url: `${provider.baseUrl}${planned.path}`,
           body: planned.body,
           headers,
+          onResponseHeaders,
           timeoutMs: config.attemptTimeoutMs,
           signal: clientGone(c),
         });

@@ -53,13 +53,14 @@ export async function streamModel(
     routed = await services.router.route(
       model,
       'chat',
-      async ({ provider, headers }) => {
+      async ({ provider, headers, onResponseHeaders }) => {
         const attemptStartedAt = performance.now();
         const planned = plan(provider);
         const response = await postUpstream({
           url: `${provider.baseUrl}${planned.path}`,
           body: planned.body,
           headers,
+          onResponseHeaders,
           timeoutMs: config.attemptTimeoutMs,
           signal: clientGone(c),
         });

@@ -1,6 +1,9 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
+import type { FailoverReason } from '@gatewayz/telemetry';
 import { startGenAiSpan } from '@gatewayz/telemetry/genai';
 import { ApiError } from '../protocol/openai-errors.js';
+import type { ProviderRateLimits } from '../providers/provider-rate-limits.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';
 import type { AttemptContext, AttemptResult, Operation, RoutedResult } from './attempt.js';
@@ -8,6 +11,8 @@ import { finishAttempt, type AttemptRecording } from './finish-attempt.js';
 
 export interface FailoverOptions extends AttemptRecording {
   tracer: Tracer;
+  /** Providers' rate-limit headroom, read from every response; exhausted providers are passed over. */
+  rateLimits: ProviderRateLimits;
 }
 
 /**
@@ -16,8 +21,14 @@ export interface FailoverOptions extends AttemptRecording {
  * Every attempt that reached a provider is finished by `finishAttempt`: at once, or, when the
  * attempt is `deferred` (a stream), through the `complete` of the result.
  *
+ * A provider whose breaker is open is passed over; so is a provider with no requests left until
+ * its announced reset (see `ProviderRateLimits`), as long as another provider of the chain can
+ * answer. Every move from one provider of the chain to the next, after a failed attempt or passing
+ * a provider over, is counted in `gatewayz_failovers_total{provider,next_provider,reason}`.
+ *
  * Throws `ApiError`: 404 when no provider serves the model, the upstream's own 4xx for a client
- * error, 503 when every breaker is open, 502 when every attempt failed.
+ * error, 503 when every breaker is open, 429 when every attempt was rate limited, 502 when every
+ * attempt failed.
  */
 export async function tryProviders<T>(
   chain: readonly ProviderRuntime[],
@@ -40,9 +51,24 @@ export async function tryProviders<T>(
   const failures: string[] = [];
   let lastTried: string | undefined;
   let skippedOpen = 0;
-  for (const runtime of chain) {
-    if (runtime.breaker.opened && !runtime.breaker.halfOpen) {
+  let rateLimitedFailures = 0;
+  const isOpen = (runtime: ProviderRuntime): boolean => runtime.breaker.opened && !runtime.breaker.halfOpen;
+  const isExhausted = (runtime: ProviderRuntime): boolean => options.rateLimits.isExhausted(runtime.config.name);
+  // An exhausted provider is tried anyway when no other provider of the chain could answer.
+  const anotherCanAnswer = chain.some((runtime) => !isOpen(runtime) && !isExhausted(runtime));
+  const moveOn = (index: number, reason: FailoverReason): void => {
+    const next = chain[index + 1];
+    if (next !== undefined) options.telemetry.recordFailover(chain[index]!.config.name, next.config.name, reason);
+  };
+  for (let index = 0; index < chain.length; index++) {
+    const runtime = chain[index] as ProviderRuntime;
+    if (isOpen(runtime)) {
       skippedOpen++;
+      moveOn(index, 'circuit_open');
+      continue;
+    }
+    if (anotherCanAnswer && isExhausted(runtime)) {
+      moveOn(index, 'rate_limited');
       continue;
     }
     const provider = runtime.config;
@@ -62,9 +88,13 @@ export async function tryProviders<T>(
     const headers: Record<string, string> = {};
     if (provider.apiKey) headers['authorization'] = `Bearer ${provider.apiKey}`;
     propagation.inject(attemptContext, headers);
+    const onResponseHeaders = (status: number, responseHeaders: IncomingHttpHeaders): void =>
+      options.rateLimits.observe(provider.name, status, responseHeaders);
     const startedAt = performance.now();
     try {
-      const result = (await runtime.breaker.fire(() => attempt({ provider, headers, span }))) as AttemptResult<T>;
+      const result = (await runtime.breaker.fire(() =>
+        attempt({ provider, headers, span, onResponseHeaders }),
+      )) as AttemptResult<T>;
       if (result.deferred) {
         let completed = false;
         return {
@@ -93,6 +123,7 @@ export async function tryProviders<T>(
         // The breaker opened while we were choosing; nothing was sent to the provider.
         span.end();
         skippedOpen++;
+        moveOn(index, 'circuit_open');
         continue;
       }
       const failure =
@@ -107,6 +138,8 @@ export async function tryProviders<T>(
       if (!failure.failover) throw clientError(failure, provider.name);
       failures.push(`${provider.name}: ${failure.status}`);
       lastTried = provider.name;
+      if (failure.status === 'rate_limited') rateLimitedFailures++;
+      moveOn(index, failure.status === 'success' ? 'error' : failure.status);
     }
   }
   if (failures.length === 0) {
@@ -116,6 +149,14 @@ export async function tryProviders<T>(
       'server_error',
       'providers_unavailable',
     );
+  }
+  if (rateLimitedFailures === failures.length) {
+    throw new ApiError(
+      429,
+      `Every provider serving \`${model}\` is rate limited; retry later`,
+      'rate_limit_error',
+      'rate_limit_exceeded',
+    ).answeredBy(lastTried as string);
   }
   throw new ApiError(
     502,

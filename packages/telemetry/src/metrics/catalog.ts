@@ -3,6 +3,7 @@ import { GATEWAY_METRICS } from './catalog-gateway-metrics.js';
 import { GENAI_METRICS } from './catalog-genai-metrics.js';
 import { HEALTH_AND_SELF_METRICS } from './catalog-health-metrics.js';
 import { ATTRIBUTION_METRICS } from './catalog-attribution-metrics.js';
+import { ROUTING_METRICS } from './catalog-routing-metrics.js';
 
 /**
  * Every metric this library can emit. Prometheus names are derived from `name` (plus the prefix
@@ -18,6 +19,7 @@ export const METRIC_CATALOG = {
   ...GATEWAY_METRICS,
   ...ATTRIBUTION_METRICS,
   ...GENAI_METRICS,
+  ...ROUTING_METRICS,
   ...HEALTH_AND_SELF_METRICS,
 } as const;
 

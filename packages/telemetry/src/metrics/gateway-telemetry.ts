@@ -5,6 +5,7 @@ import { modelMetrics, type ModelMetrics } from '../gateway-metrics/model-metric
 import { serverMetrics, type ServerMetrics } from '../gateway-metrics/server-metrics.js';
 import { genAiMetrics, type GenAiMetrics } from '../genai/genai-metrics.js';
 import { providerMetrics, type ProviderMetrics } from '../provider-health/provider-metrics.js';
+import { rateLimitMetrics, type RateLimitMetrics } from '../rate-limits/rate-limit-metrics.js';
 import { MetricRecorder } from './metric-recorder.js';
 
 /**
@@ -34,7 +35,14 @@ export class GatewayTelemetry extends MetricRecorder {}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface GatewayTelemetry
-  extends ProviderMetrics, ModelMetrics, GenAiMetrics, BusinessMetrics, AttributionMetrics, ServerMetrics {}
+  extends
+    ProviderMetrics,
+    ModelMetrics,
+    GenAiMetrics,
+    BusinessMetrics,
+    AttributionMetrics,
+    ServerMetrics,
+    RateLimitMetrics {}
 Object.assign(
   GatewayTelemetry.prototype,
   providerMetrics,
@@ -43,4 +51,5 @@ Object.assign(
   businessMetrics,
   attributionMetrics,
   serverMetrics,
+  rateLimitMetrics,
 );

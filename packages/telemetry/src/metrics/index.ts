@@ -5,7 +5,8 @@
  * tooling read this entry point; applications record through the root one.
  *
  * - `metric-definition.ts`: categories, kinds, label value sets, buckets, `MetricDefinition`
- * - `catalog.ts` (+ `catalog-gateway-metrics.ts`, `catalog-health-metrics.ts`): `METRIC_CATALOG`
+ * - `catalog.ts` (+ `catalog-gateway-metrics.ts`, `catalog-routing-metrics.ts`, `catalog-health-metrics.ts`): `METRIC_CATALOG`
+ * - `collect-hooks.ts`: what runs just before a collection reads a metric (time-dependent values)
  * - `naming.ts`: instrument and Prometheus names, Prometheus types
  * - `series-store.ts`: the label sets of one metric, allocation-free on the record path
  * - `exemplars.ts`: per-bucket exemplars, kept on the series they belong to
@@ -40,6 +41,8 @@ export type {
   TokenType,
 } from './metric-definition.js';
 export { METRIC_CATALOG, catalogEntries } from './catalog.js';
+export { FAILOVER_REASONS } from './catalog-routing-metrics.js';
+export type { FailoverReason } from './catalog-routing-metrics.js';
 export type { MetricKey, MetricCatalog, LabelName, LabelsOf } from './catalog.js';
 export {
   DEFAULT_METRIC_PREFIX,

@@ -4,6 +4,7 @@ import type { MetricDefinition } from './metric-definition.js';
 import { DEFAULT_METRIC_PREFIX, instrumentName } from './naming.js';
 import { TelemetryConfigurationError, TelemetryInputError } from '../errors.js';
 import { bucketIndex, captureExemplar, sampledSpanContext } from './exemplars.js';
+import { CollectHooks } from './collect-hooks.js';
 import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
 import type {
   CounterMetricKey,
@@ -66,6 +67,7 @@ export class MetricRecorder {
   private readonly explicitProvider: MeterProvider | undefined;
   private boundMeter: Meter | undefined;
   private readonly warnedReasons = new Set<string>();
+  private readonly collectHooks = new CollectHooks<MetricKey>();
 
   /**
    * Validate `options` and, when a `meterProvider` is given (and `exportVia` is `instruments`),
@@ -213,11 +215,21 @@ export class MetricRecorder {
     readonly definition: MetricDefinition;
     readonly cells: readonly SeriesCell[];
   }> {
+    this.collectHooks.runAll();
     return Object.values(this.states).map((state) => ({
       name: state.name,
       definition: state.definition,
       cells: state.store.cells,
     }));
+  }
+
+  /**
+   * Run `refresh` just before every collection reads the series of `key`, so a value that grows
+   * with time is exact when read (the circuit-breaker binding credits a breaker's current open
+   * interval this way). Returns a function that removes it.
+   */
+  beforeCollect(key: MetricKey, refresh: () => void): () => void {
+    return this.collectHooks.add(key, refresh);
   }
 
   // --- generic, catalog-typed API ----------------------------------------------------------------
@@ -399,26 +411,17 @@ export class MetricRecorder {
           advice: definition.buckets ? { explicitBucketBoundaries: [...definition.buckets] } : {},
         });
         return;
-      case 'counter': {
-        const counter = meter.createObservableCounter(name, options);
-        counter.addCallback((result) => {
+      default: {
+        const instrument =
+          definition.kind === 'counter'
+            ? meter.createObservableCounter(name, options)
+            : definition.kind === 'gauge'
+              ? meter.createObservableGauge(name, options)
+              : meter.createObservableUpDownCounter(name, options);
+        instrument.addCallback((result) => {
+          this.collectHooks.run(state.key);
           for (const cell of store.cells) result.observe(cell.value, cell.attributes);
         });
-        return;
-      }
-      case 'updown_counter': {
-        const counter = meter.createObservableUpDownCounter(name, options);
-        counter.addCallback((result) => {
-          for (const cell of store.cells) result.observe(cell.value, cell.attributes);
-        });
-        return;
-      }
-      case 'gauge': {
-        const gauge = meter.createObservableGauge(name, options);
-        gauge.addCallback((result) => {
-          for (const cell of store.cells) result.observe(cell.value, cell.attributes);
-        });
-        return;
       }
     }
   }

@@ -14,7 +14,7 @@ import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
  * ```
  */
 export interface CircuitBreakerLike {
-  /** Add a listener for a state-change event; the binding listens to `open`, `halfOpen` and `close`. */
+  /** Add a listener for an event; the binding listens to `open`, `halfOpen`, `close` and `shutdown`. */
   on(event: 'open' | 'halfOpen' | 'close' | 'shutdown', listener: () => void): unknown;
   /** Remove a listener added with `on` (called by the function `bindCircuitBreakerMetrics()` returns). */
   removeListener(event: 'open' | 'halfOpen' | 'close' | 'shutdown', listener: () => void): unknown;
@@ -45,9 +45,34 @@ export function circuitBreakerStateOf(breaker: CircuitBreakerLike): CircuitBreak
 const EVENTS = ['open', 'halfOpen', 'close'] as const;
 
 /**
- * Keep `gatewayz_circuit_breaker_state{provider,state}` in step with a breaker: sets it now and on
- * every `open`, `halfOpen` and `close` event, always from the breaker's current state. Returns a
- * function that detaches the listeners.
+ * Options of `bindCircuitBreakerMetrics()`.
+ *
+ * @example
+ * ```ts
+ * const options: CircuitBreakerBindingOptions = { now: () => performance.now() };
+ * ```
+ */
+export interface CircuitBreakerBindingOptions {
+  /**
+   * A monotonic clock in milliseconds, for the open time. Default `performance.now()`; tests pass
+   * a hand-driven one.
+   */
+  now?: () => number;
+}
+
+/**
+ * Follow a breaker in the metrics until it is unbound or shut down:
+ *
+ * - `gatewayz_circuit_breaker_state{provider,state}`, set now and on every `open`, `halfOpen` and
+ *   `close` event, always from the breaker's current state;
+ * - `gatewayz_circuit_breaker_transitions_total{provider,from_state,to_state}`, one per change of
+ *   that state (an event that leaves the state as it was counts nothing);
+ * - `gatewayz_circuit_breaker_open_seconds_total{provider}`, the time the breaker spent open:
+ *   credited when it leaves `open`, and, while it is open, up to the moment of each collection, so
+ *   a scrape of a breaker open for a minute reads that minute without waiting for it to close.
+ *
+ * opossum's `shutdown` event (or calling the returned function) credits the open time so far and
+ * detaches the binding; the state gauge keeps the last state.
  *
  * @example
  * ```ts
@@ -59,11 +84,42 @@ export function bindCircuitBreakerMetrics(
   breaker: CircuitBreakerLike,
   provider: string,
   telemetry: GatewayTelemetry = getTelemetry(),
+  options: CircuitBreakerBindingOptions = {},
 ): () => void {
-  const update = (): void => telemetry.setCircuitBreakerState(provider, circuitBreakerStateOf(breaker));
-  for (const event of EVENTS) breaker.on(event, update);
-  update();
-  return () => {
-    for (const event of EVENTS) breaker.removeListener(event, update);
+  const now = options.now ?? (() => performance.now());
+  let current = circuitBreakerStateOf(breaker);
+  /** While open: when the open time was last credited to the counter. */
+  let openCreditedAt = current === 'open' ? now() : undefined;
+  const creditOpenTime = (): void => {
+    if (openCreditedAt === undefined) return;
+    const at = now();
+    if (at > openCreditedAt) telemetry.add('circuitBreakerOpenSeconds', (at - openCreditedAt) / 1000, { provider });
+    openCreditedAt = Math.max(at, openCreditedAt);
   };
+  const update = (): void => {
+    const next = circuitBreakerStateOf(breaker);
+    telemetry.setCircuitBreakerState(provider, next);
+    if (next === current) return;
+    creditOpenTime();
+    telemetry.add('circuitBreakerTransitions', 1, { provider, from_state: current, to_state: next });
+    openCreditedAt = next === 'open' ? now() : undefined;
+    current = next;
+  };
+  let detached = false;
+  const detach = (): void => {
+    if (detached) return;
+    detached = true;
+    creditOpenTime();
+    openCreditedAt = undefined;
+    removeHook();
+    for (const event of EVENTS) breaker.removeListener(event, update);
+    breaker.removeListener('shutdown', detach);
+  };
+  const removeHook = telemetry.beforeCollect('circuitBreakerOpenSeconds', creditOpenTime);
+  for (const event of EVENTS) breaker.on(event, update);
+  breaker.on('shutdown', detach);
+  telemetry.setCircuitBreakerState(provider, current);
+  // The series exists from the start, so rate() and increase() see the first open interval whole.
+  telemetry.add('circuitBreakerOpenSeconds', 0, { provider });
+  return detach;
 }

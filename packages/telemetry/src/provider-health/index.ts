@@ -31,7 +31,7 @@ export type {
   ProviderHealthSnapshot,
 } from './provider-health-tracker.js';
 export { bindCircuitBreakerMetrics, circuitBreakerStateOf } from './circuit-breaker.js';
-export type { CircuitBreakerLike } from './circuit-breaker.js';
+export type { CircuitBreakerLike, CircuitBreakerBindingOptions } from './circuit-breaker.js';
 export { AnomalyDetector } from './anomaly-detector.js';
 export { ANOMALY_TYPES } from './anomaly-types.js';
 export type {
@@ -51,4 +51,5 @@ export {
   setProviderErrorRate,
   setCircuitBreakerState,
   recordAnomaly,
+  recordFailover,
 } from './provider-helpers.js';

@@ -1,4 +1,5 @@
 import type { CircuitBreakerState } from '../metrics/metric-definition.js';
+import type { FailoverReason } from '../metrics/catalog-routing-metrics.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 
 // The provider helpers on the shared instance (see getTelemetry()), for applications that use one.
@@ -100,4 +101,22 @@ export function setCircuitBreakerState(provider: string, state: CircuitBreakerSt
  */
 export function recordAnomaly(type: string, count = 1): void {
   getTelemetry().recordAnomaly(type, count);
+}
+
+/**
+ * Count one move of a request from `provider` to `nextProvider`, the next provider of its failover
+ * chain, in `gatewayz_failovers_total{provider,next_provider,reason}` on the shared instance: after
+ * a failed attempt (`error`, `timeout`, `rate_limited`, `network_error`) or when the provider was
+ * passed over (`rate_limited`: no requests left until its reset; `circuit_open`). An unknown reason
+ * is dropped and counted in `gatewayz_telemetry_dropped_total`.
+ *
+ * @example
+ * ```ts
+ * recordFailover('openai', 'openrouter', 'timeout');
+ * ```
+ *
+ * @see GatewayTelemetry.recordFailover
+ */
+export function recordFailover(provider: string, nextProvider: string, reason: FailoverReason): void {
+  getTelemetry().recordFailover(provider, nextProvider, reason);
 }

@@ -1,4 +1,5 @@
 import { CIRCUIT_BREAKER_STATES, type CircuitBreakerState } from '../metrics/metric-definition.js';
+import type { FailoverReason } from '../metrics/catalog-routing-metrics.js';
 import { defineHelpers } from '../metrics/metric-recorder.js';
 import { OVERFLOW_LABEL_VALUE, type SeriesCell } from '../metrics/series-store.js';
 
@@ -75,6 +76,18 @@ export const providerMetrics = defineHelpers({
     for (let index = 0; index < cells.length; index++) {
       (cells[index] as SeriesCell).value = CIRCUIT_BREAKER_STATES[index] === state ? 1 : 0;
     }
+  },
+
+  /**
+   * Count one move of a request from `provider` to `nextProvider`, the next of its failover chain
+   * (`gatewayz_failovers_total{provider,next_provider,reason}`): after a failed attempt (`error`,
+   * `timeout`, `rate_limited`, `network_error`) or passing the provider over (`rate_limited`,
+   * `circuit_open`). An unknown reason is dropped and counted.
+   */
+  recordFailover(provider: string, nextProvider: string, reason: FailoverReason): void {
+    const state = this.states.failovers;
+    const cell = this.cellFor(state, state.store.lookup(provider, nextProvider, reason));
+    if (cell !== undefined) cell.value += 1;
   },
 
   /** Count one (or `count`) detected anomalies of a type (`gatewayz_detected_anomalies_total`). */

@@ -1,0 +1,172 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { GatewayTelemetry } from '@gatewayz/telemetry';
+import { parseRateLimitHeaders } from '@gatewayz/telemetry/rate-limits';
+import { ProviderRateLimits } from '../src/providers/provider-rate-limits.js';
+import { startSimulatedProvider, type SimulatedProvider } from '../src/providers/simulated-provider.js';
+import { goDuration } from '../src/providers/simulated-rate-limit.js';
+
+function clock(start = Date.parse('2026-12-03T16:00:00Z')) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms) };
+}
+
+function remaining(telemetry: GatewayTelemetry, provider: string, limitType: 'requests' | 'tokens') {
+  return telemetry.currentValue('providerRateLimitRemaining', { provider, limit_type: limitType });
+}
+
+describe('ProviderRateLimits', () => {
+  it('marks a provider exhausted until the reset its headers announce, and records the gauges', () => {
+    const time = clock();
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const limits = new ProviderRateLimits(telemetry, time.now);
+    limits.observe('openai', 200, { 'x-ratelimit-remaining-requests': '1', 'x-ratelimit-reset-requests': '5s' });
+    expect(limits.isExhausted('openai')).toBe(false);
+    limits.observe('openai', 200, { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '5s' });
+    expect(limits.isExhausted('openai')).toBe(true);
+    expect(remaining(telemetry, 'openai', 'requests')).toBe(0);
+    expect(
+      telemetry.currentValue('providerRateLimitResetSeconds', { provider: 'openai', limit_type: 'requests' }),
+    ).toBe(5);
+    time.advance(4_999);
+    expect(limits.isExhausted('openai')).toBe(true);
+    time.advance(1);
+    expect(limits.isExhausted('openai')).toBe(false);
+  });
+
+  it('reads an exhausted token budget and Anthropic reset times the same way', () => {
+    const time = clock();
+    const limits = new ProviderRateLimits(new GatewayTelemetry({ exportVia: 'producer' }), time.now);
+    limits.observe('anthropic', 200, {
+      'anthropic-ratelimit-tokens-remaining': '0',
+      'anthropic-ratelimit-tokens-reset': '2026-12-03T16:00:03Z',
+    });
+    time.advance(2_000);
+    expect(limits.isExhausted('anthropic')).toBe(true);
+    time.advance(1_000);
+    expect(limits.isExhausted('anthropic')).toBe(false);
+  });
+
+  it('after a 429 waits for retry-after, and shows no requests left even without rate-limit headers', () => {
+    const time = clock();
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const limits = new ProviderRateLimits(telemetry, time.now);
+    limits.observe('openrouter', 429, { 'retry-after': '2' });
+    expect(limits.isExhausted('openrouter')).toBe(true);
+    expect(remaining(telemetry, 'openrouter', 'requests')).toBe(0);
+    expect(
+      telemetry.currentValue('providerRateLimitResetSeconds', { provider: 'openrouter', limit_type: 'requests' }),
+    ).toBe(2);
+    time.advance(2_000);
+    expect(limits.isExhausted('openrouter')).toBe(false);
+  });
+
+  it('a 429 without retry-after or reset pauses the provider for one second', () => {
+    const time = clock();
+    const limits = new ProviderRateLimits(new GatewayTelemetry({ exportVia: 'producer' }), time.now);
+    limits.observe('openrouter', 429, {});
+    expect(limits.isExhausted('openrouter')).toBe(true);
+    time.advance(1_000);
+    expect(limits.isExhausted('openrouter')).toBe(false);
+  });
+
+  it('a success with requests left ends an announced pause early; providers are independent', () => {
+    const time = clock();
+    const limits = new ProviderRateLimits(new GatewayTelemetry({ exportVia: 'producer' }), time.now);
+    limits.observe('openai', 429, { 'retry-after': '30' });
+    limits.observe('anthropic', 429, { 'retry-after': '30' });
+    limits.observe('openai', 200, { 'x-ratelimit-remaining-requests': '10' });
+    expect(limits.isExhausted('openai')).toBe(false);
+    expect(limits.isExhausted('anthropic')).toBe(true);
+  });
+
+  it('counts malformed headers and ignores them for routing', () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const limits = new ProviderRateLimits(telemetry, clock().now);
+    limits.observe('openai', 200, { 'x-ratelimit-remaining-requests': 'none', 'x-ratelimit-reset-requests': '1y' });
+    expect(limits.isExhausted('openai')).toBe(false);
+    expect(
+      telemetry.currentValue('rateLimitHeadersMalformed', {
+        provider: 'openai',
+        header: 'x-ratelimit-remaining-requests',
+      }),
+    ).toBe(1);
+  });
+});
+
+describe('goDuration', () => {
+  it.each([
+    [0, '0ms'],
+    [20, '20ms'],
+    [1000, '1s'],
+    [7500, '7.5s'],
+    [60_000, '1m0s'],
+    [83_250, '1m23.25s'],
+  ])('writes %d ms as %s, which the parser reads back', (ms, text) => {
+    expect(goDuration(ms)).toBe(text);
+    expect(parseRateLimitHeaders({ 'x-ratelimit-reset-requests': text }).requests?.resetSeconds).toBeCloseTo(
+      ms / 1000,
+      9,
+    );
+  });
+});
+
+describe('simulated provider rate limit (real HTTP)', () => {
+  async function post(provider: SimulatedProvider): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+    const response = await fetch(`${provider.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    await response.text();
+    const headers: IncomingHttpHeaders = {};
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return { status: response.status, headers };
+  }
+
+  it.each(['openai', 'anthropic'] as const)(
+    'accepts rateLimitRpm requests a minute with %s-style headers, then answers 429 with retry-after',
+    async (style) => {
+      const provider = await startSimulatedProvider({
+        name: 'p',
+        models: ['m'],
+        rateLimitRpm: 3,
+        rateLimitHeaders: style,
+      });
+      try {
+        const answers = [];
+        for (let index = 0; index < 5; index++) answers.push(await post(provider));
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 429, 429]);
+        const parsed = answers.map((answer) => parseRateLimitHeaders(answer.headers));
+        expect(parsed.map((snapshot) => snapshot.malformed)).toEqual([[], [], [], [], []]);
+        expect(parsed.map((snapshot) => snapshot.requests?.remaining)).toEqual([2, 1, 0, 0, 0]);
+        expect(parsed.map((snapshot) => snapshot.requests?.limit)).toEqual([3, 3, 3, 3, 3]);
+        for (const snapshot of parsed) {
+          expect(snapshot.requests?.resetSeconds).toBeGreaterThan(55);
+          expect(snapshot.requests?.resetSeconds).toBeLessThanOrEqual(61);
+        }
+        expect(parsed[0]?.tokens?.remaining).toBeLessThan(12_000);
+        expect(parsed[3]?.retryAfterSeconds).toBeGreaterThan(55);
+        expect(parsed[0]?.retryAfterSeconds).toBeUndefined();
+        expect(provider.rateLimitedCount()).toBe(2);
+        const header = style === 'openai' ? 'x-ratelimit-remaining-requests' : 'anthropic-ratelimit-requests-remaining';
+        expect(answers[0]?.headers[header]).toBe('2');
+      } finally {
+        await provider.close();
+      }
+    },
+  );
+
+  it('sends no rate-limit headers without a limit', async () => {
+    const provider = await startSimulatedProvider({ name: 'p', models: ['m'] });
+    try {
+      const answer = await post(provider);
+      expect(answer.status).toBe(200);
+      expect(parseRateLimitHeaders(answer.headers)).toEqual({ malformed: [] });
+    } finally {
+      await provider.close();
+    }
+  });
+});

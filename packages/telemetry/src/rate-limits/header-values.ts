@@ -1,0 +1,137 @@
+/*
+ * Parsers for the value formats of rate-limit headers. Each returns undefined for a value it cannot
+ * read exactly; the caller drops it and counts it. None of them guesses: a value that could mean
+ * two things (a bare number where a duration is expected, an impossible calendar date) is refused.
+ */
+
+/** Seconds per unit of a Go duration (`time.Duration.String()` writes h, m, s, ms, µs and ns). */
+const GO_DURATION_UNITS: Readonly<Record<string, number>> = {
+  h: 3600,
+  m: 60,
+  s: 1,
+  ms: 1e-3,
+  us: 1e-6,
+  µs: 1e-6, // U+00B5 MICRO SIGN, what Go writes
+  μs: 1e-6, // U+03BC GREEK SMALL LETTER MU, what Go also accepts
+  ns: 1e-9,
+};
+const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|μs|ns)/y;
+
+/**
+ * Seconds of a Go-style duration as OpenAI writes `x-ratelimit-reset-*`: `1s`, `6m0s`, `20ms`,
+ * `1h2m3.5s`, or `0`. Signs, spaces, bare numbers other than `0` and unknown units are refused.
+ *
+ * @example
+ * ```ts
+ * parseGoDurationSeconds('6m0s'); // 360
+ * parseGoDurationSeconds('20ms'); // 0.02
+ * parseGoDurationSeconds('soon'); // undefined
+ * ```
+ */
+export function parseGoDurationSeconds(text: string): number | undefined {
+  if (text === '0') return 0;
+  if (text.length === 0 || text.length > 64) return undefined;
+  let seconds = 0;
+  let position = 0;
+  while (position < text.length) {
+    GO_DURATION_PART.lastIndex = position;
+    const match = GO_DURATION_PART.exec(text);
+    if (match === null) return undefined;
+    seconds += Number(match[1]) * (GO_DURATION_UNITS[match[2] as string] as number);
+    position = GO_DURATION_PART.lastIndex;
+  }
+  return Number.isFinite(seconds) ? seconds : undefined;
+}
+
+/**
+ * A count such as `x-ratelimit-remaining-requests: 59`: decimal digits only, at most a safe
+ * integer. Signs, fractions, exponents and spaces inside are refused.
+ *
+ * @example
+ * ```ts
+ * parseRateLimitCount('59'); // 59
+ * parseRateLimitCount('-1'); // undefined
+ * ```
+ */
+export function parseRateLimitCount(text: string): number | undefined {
+  if (!/^\d{1,16}$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+}
+
+/**
+ * Milliseconds since the epoch of an RFC 3339 timestamp, as Anthropic writes
+ * `anthropic-ratelimit-*-reset` (`2026-12-03T16:20:07Z`, offsets and fractions allowed). Impossible
+ * dates (`2024-02-30`) and times are refused rather than rolled over.
+ *
+ * @example
+ * ```ts
+ * parseRfc3339Millis('2026-12-03T16:20:07Z'); // 1796314807000
+ * parseRfc3339Millis('2026-02-30T00:00:00Z'); // undefined
+ * ```
+ */
+export function parseRfc3339Millis(text: string): number | undefined {
+  const match = RFC3339.exec(text);
+  if (match === null) return undefined;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[4]);
+  const minute = Number(match[5]);
+  const second = Number(match[6]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  let offsetMinutes = 0;
+  if (match[8] !== undefined) {
+    const offsetHours = Number(match[9]);
+    const offsetMinutesPart = Number(match[10]);
+    if (offsetHours > 23 || offsetMinutesPart > 59) return undefined;
+    offsetMinutes = (match[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutesPart);
+  }
+  const fraction = match[7] !== undefined ? Number(`0${match[7]}`) * 1000 : 0;
+  // A leap second (:60) reads as the first instant of the next minute.
+  const utc = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59)) + (second === 60 ? 1000 : 0);
+  return utc + fraction - offsetMinutes * 60_000;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+
+/**
+ * Seconds to wait from a `retry-after` value: delay-seconds (`120`, or `1.5` as some providers
+ * send) or an HTTP date (IMF-fixdate, `Wed, 21 Oct 2015 07:28:00 GMT`), measured from `nowMs`. A
+ * date in the past gives 0. Anything else is refused.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfterSeconds('30', Date.now()); // 30
+ * parseRetryAfterSeconds('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('2015-10-21T07:27:00Z')); // 60
+ * ```
+ */
+export function parseRetryAfterSeconds(text: string, nowMs: number): number | undefined {
+  if (/^\d{1,10}(?:\.\d{1,6})?$/.test(text)) return Number(text);
+  const match = IMF_FIXDATE.exec(text);
+  if (match === null) return undefined;
+  const [day, monthName, year, hour, minute, second] = match.slice(1, 7) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const month = MONTHS.indexOf(monthName) + 1;
+  if (month === 0 || Number(day) < 1 || Number(day) > daysInMonth(Number(year), month)) return undefined;
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) return undefined;
+  const at = Date.UTC(Number(year), month - 1, Number(day), Number(hour), Number(minute), Math.min(Number(second), 59));
+  return Math.max(0, (at - nowMs) / 1000);
+}

@@ -1,0 +1,53 @@
+import { defineHelpers, type MetricRecorder } from '../metrics/metric-recorder.js';
+import type { SeriesCell } from '../metrics/series-store.js';
+import { RATE_LIMIT_TYPES, type RateLimitSnapshot } from './rate-limit-headers.js';
+import { RateLimitWindows } from './rate-limit-windows.js';
+
+/** Each recorder's rate-limit windows, created on its first `recordRateLimits()`; collected with it. */
+const rateLimitWindows = new WeakMap<MetricRecorder, RateLimitWindows>();
+
+/**
+ * Rate-limit helpers of a `GatewayTelemetry`: the headroom gauges and the count of unreadable
+ * headers. Installed on `GatewayTelemetry.prototype`.
+ */
+export const rateLimitMetrics = defineHelpers({
+  /**
+   * Record what one response of `provider` said about its rate limits (see
+   * `parseRateLimitHeaders()`): `gatewayz_provider_ratelimit_remaining{provider,limit_type}` and
+   * `gatewayz_provider_ratelimit_reset_seconds{provider,limit_type}` for each budget the headers
+   * described, and one `gatewayz_ratelimit_headers_malformed_total{provider,header}` per unreadable
+   * header. Budgets the headers did not mention keep their previous values. Between responses the
+   * reset gauge counts down to the announced reset, and once it has passed the remaining gauge reads
+   * the budget's limit (when the headers gave one): the provider has refilled it by then.
+   */
+  recordRateLimits(provider: string, snapshot: RateLimitSnapshot): void {
+    const remaining = this.states.providerRateLimitRemaining;
+    const reset = this.states.providerRateLimitResetSeconds;
+    for (const limitType of RATE_LIMIT_TYPES) {
+      const window = snapshot[limitType];
+      if (window === undefined) continue;
+      let remainingCell: SeriesCell | undefined;
+      let resetCell: SeriesCell | undefined;
+      if (window.remaining !== undefined && this.acceptValue(remaining, window.remaining)) {
+        remainingCell = this.cellFor(remaining, remaining.store.lookup(provider, limitType));
+        if (remainingCell !== undefined) remainingCell.value = window.remaining;
+      }
+      if (window.resetSeconds !== undefined && this.acceptValue(reset, window.resetSeconds)) {
+        resetCell = this.cellFor(reset, reset.store.lookup(provider, limitType));
+        if (resetCell !== undefined) resetCell.value = window.resetSeconds;
+      }
+      if (remainingCell === undefined && resetCell === undefined) continue;
+      let windows = rateLimitWindows.get(this);
+      if (windows === undefined) rateLimitWindows.set(this, (windows = new RateLimitWindows(this)));
+      windows.update(`${provider}\u0000${limitType}`, { remaining: remainingCell, reset: resetCell }, window);
+    }
+    const malformed = this.states.rateLimitHeadersMalformed;
+    for (const { header } of snapshot.malformed) {
+      const cell = this.cellFor(malformed, malformed.store.lookup(provider, header));
+      if (cell !== undefined) cell.value += 1;
+    }
+  },
+});
+
+/** The rate-limit helpers of a `GatewayTelemetry`. */
+export type RateLimitMetrics = typeof rateLimitMetrics;

@@ -1,0 +1,55 @@
+import type { MetricRecorder } from '../metrics/metric-recorder.js';
+import type { SeriesCell } from '../metrics/series-store.js';
+
+/** One budget of one provider, as its latest headers described it. */
+interface WindowState {
+  remainingCell: SeriesCell | undefined;
+  resetCell: SeriesCell | undefined;
+  /** When the budget is full again, in milliseconds since the epoch (`Date.now()`). */
+  resetAt: number | undefined;
+  limit: number | undefined;
+}
+
+/**
+ * The rate-limit windows a recorder has seen, kept so the headroom gauges stay true between a
+ * provider's responses: at every collection the reset gauge counts down to the announced reset, and
+ * once it has passed the remaining gauge reads the budget's full `limit` (when the headers gave it),
+ * since the provider refills the budget then.
+ */
+export class RateLimitWindows {
+  private readonly windows = new Map<string, WindowState>();
+
+  constructor(recorder: MetricRecorder) {
+    const refresh = (): void => this.refresh(Date.now());
+    recorder.beforeCollect('providerRateLimitResetSeconds', refresh);
+    recorder.beforeCollect('providerRateLimitRemaining', refresh);
+  }
+
+  /** Note what one response said about one budget (`resetSeconds` from now). */
+  update(
+    key: string,
+    cells: { remaining: SeriesCell | undefined; reset: SeriesCell | undefined },
+    window: { limit?: number; resetSeconds?: number },
+  ): void {
+    let state = this.windows.get(key);
+    if (state === undefined) {
+      state = { remainingCell: undefined, resetCell: undefined, resetAt: undefined, limit: undefined };
+      this.windows.set(key, state);
+    }
+    state.remainingCell = cells.remaining ?? state.remainingCell;
+    state.resetCell = cells.reset ?? state.resetCell;
+    if (window.limit !== undefined) state.limit = window.limit;
+    if (window.resetSeconds !== undefined) state.resetAt = Date.now() + window.resetSeconds * 1000;
+  }
+
+  private refresh(now: number): void {
+    for (const state of this.windows.values()) {
+      if (state.resetAt === undefined) continue;
+      const seconds = Math.max(0, (state.resetAt - now) / 1000);
+      if (state.resetCell !== undefined) state.resetCell.value = seconds;
+      if (seconds === 0 && state.limit !== undefined && state.remainingCell !== undefined) {
+        state.remainingCell.value = state.limit;
+      }
+    }
+  }
+}

@@ -1,0 +1,206 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GatewayTelemetry, getTelemetry, recordFailover, setTelemetry, type FailoverReason } from '../src/index.js';
+import { parseRateLimitHeaders, recordRateLimits } from '../src/rate-limits/index.js';
+import { createTelemetry, type MetricsHarness } from './helpers.js';
+
+const REMAINING = 'gatewayz_provider_ratelimit_remaining';
+const RESET = 'gatewayz_provider_ratelimit_reset_seconds';
+const MALFORMED = 'gatewayz_ratelimit_headers_malformed';
+const NOW = Date.parse('2026-12-03T16:00:00Z');
+
+const harnesses: MetricsHarness[] = [];
+function setup() {
+  const created = createTelemetry();
+  harnesses.push(created.harness);
+  return created;
+}
+afterEach(async () => {
+  await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
+});
+
+describe('recordRateLimits', () => {
+  // Resets count down on the wall clock: it stands still unless a test moves it.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sets remaining and reset per provider and limit type from parsed headers', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders(
+        {
+          'x-ratelimit-remaining-requests': '4',
+          'x-ratelimit-reset-requests': '12s',
+          'x-ratelimit-remaining-tokens': '9000',
+          'x-ratelimit-reset-tokens': '20ms',
+        },
+        NOW,
+      ),
+    );
+    telemetry.recordRateLimits(
+      'anthropic',
+      parseRateLimitHeaders(
+        {
+          'anthropic-ratelimit-requests-remaining': '0',
+          'anthropic-ratelimit-requests-reset': '2026-12-03T16:00:30Z',
+        },
+        NOW,
+      ),
+    );
+    const collected = await collect();
+    expect(collected.value(REMAINING, { provider: 'openai', limit_type: 'requests' })).toBe(4);
+    expect(collected.value(REMAINING, { provider: 'openai', limit_type: 'tokens' })).toBe(9000);
+    expect(collected.value(RESET, { provider: 'openai', limit_type: 'requests' })).toBe(12);
+    expect(collected.value(RESET, { provider: 'openai', limit_type: 'tokens' })).toBe(0.02);
+    expect(collected.value(REMAINING, { provider: 'anthropic', limit_type: 'requests' })).toBe(0);
+    expect(collected.value(RESET, { provider: 'anthropic', limit_type: 'requests' })).toBe(30);
+    expect(collected.value(REMAINING, { provider: 'anthropic', limit_type: 'tokens' })).toBeUndefined();
+  });
+
+  it('counts the reset down between responses, and reads the full limit once it has passed', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders(
+        {
+          'x-ratelimit-limit-requests': '60',
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '20s',
+          'x-ratelimit-remaining-tokens': '100',
+          'x-ratelimit-reset-tokens': '5s',
+        },
+        NOW,
+      ),
+    );
+    const requests = { provider: 'openai', limit_type: 'requests' };
+    const tokens = { provider: 'openai', limit_type: 'tokens' };
+    vi.setSystemTime(NOW + 7_500);
+    let collected = await collect();
+    expect(collected.value(RESET, requests)).toBe(12.5);
+    expect(collected.value(REMAINING, requests)).toBe(0);
+    expect(collected.value(RESET, tokens)).toBe(0);
+    // No token limit was announced: the last remaining value stays.
+    expect(collected.value(REMAINING, tokens)).toBe(100);
+    vi.setSystemTime(NOW + 20_000);
+    collected = await collect();
+    expect(collected.value(RESET, requests)).toBe(0);
+    expect(collected.value(REMAINING, requests)).toBe(60);
+    // A new response starts a new window.
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders(
+        { 'x-ratelimit-remaining-requests': '59', 'x-ratelimit-reset-requests': '1s' },
+        NOW + 20_000,
+      ),
+    );
+    collected = await collect();
+    expect(collected.value(REMAINING, requests)).toBe(59);
+    expect(collected.value(RESET, requests)).toBe(1);
+  });
+
+  it('counts down in producer mode too (the metric producer path)', () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    telemetry.recordRateLimits('anthropic', {
+      requests: { limit: 50, remaining: 0, resetSeconds: 30 },
+      malformed: [],
+    });
+    vi.setSystemTime(NOW + 10_000);
+    const values = Object.fromEntries(
+      telemetry.exportableMetrics().flatMap((metric) => metric.cells.map((cell) => [metric.name, cell.value])),
+    );
+    expect(values[RESET]).toBe(20);
+    expect(values[REMAINING]).toBe(0);
+  });
+
+  it('keeps values the next response does not mention, and moves the ones it does', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.recordRateLimits('openai', parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '10' }, NOW));
+    telemetry.recordRateLimits('openai', parseRateLimitHeaders({ 'x-ratelimit-remaining-tokens': '5' }, NOW));
+    telemetry.recordRateLimits('openai', parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '9' }, NOW));
+    const collected = await collect();
+    expect(collected.value(REMAINING, { provider: 'openai', limit_type: 'requests' })).toBe(9);
+    expect(collected.value(REMAINING, { provider: 'openai', limit_type: 'tokens' })).toBe(5);
+  });
+
+  it('counts malformed headers per provider and header, and leaves the gauges alone', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.recordRateLimits('openai', parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '3' }, NOW));
+    const bad = parseRateLimitHeaders(
+      { 'x-ratelimit-remaining-requests': 'lots', 'x-ratelimit-reset-requests': '5 minutes' },
+      NOW,
+    );
+    telemetry.recordRateLimits('openai', bad);
+    telemetry.recordRateLimits('openai', bad);
+    const collected = await collect();
+    expect(collected.value(REMAINING, { provider: 'openai', limit_type: 'requests' })).toBe(3);
+    expect(collected.value(MALFORMED, { provider: 'openai', header: 'x-ratelimit-remaining-requests' })).toBe(2);
+    expect(collected.value(MALFORMED, { provider: 'openai', header: 'x-ratelimit-reset-requests' })).toBe(2);
+    expect(collected.points(RESET)).toEqual([]);
+  });
+
+  it('has a module-level shortcut on the shared instance', async () => {
+    const { telemetry, collect } = setup();
+    const previous = getTelemetry();
+    setTelemetry(telemetry);
+    try {
+      recordRateLimits('groq', parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '1' }, NOW));
+    } finally {
+      setTelemetry(previous);
+    }
+    expect((await collect()).value(REMAINING, { provider: 'groq', limit_type: 'requests' })).toBe(1);
+  });
+});
+
+describe('recordFailover', () => {
+  it('counts moves by provider, next provider and reason', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.recordFailover('openai', 'openrouter', 'error');
+    telemetry.recordFailover('openai', 'openrouter', 'error');
+    telemetry.recordFailover('openai', 'openrouter', 'circuit_open');
+    telemetry.recordFailover('anthropic', 'openrouter', 'rate_limited');
+    const collected = await collect();
+    expect(
+      collected.value('gatewayz_failovers', { provider: 'openai', next_provider: 'openrouter', reason: 'error' }),
+    ).toBe(2);
+    expect(
+      collected.value('gatewayz_failovers', {
+        provider: 'openai',
+        next_provider: 'openrouter',
+        reason: 'circuit_open',
+      }),
+    ).toBe(1);
+    expect(collected.total('gatewayz_failovers')).toBe(4);
+  });
+
+  it('drops and counts an unknown reason', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.recordFailover('openai', 'openrouter', 'overloaded' as FailoverReason);
+    const collected = await collect();
+    expect(collected.total('gatewayz_failovers')).toBe(0);
+    expect(
+      collected.value('gatewayz_telemetry_dropped', { reason: 'unknown_label_value', metric: 'gatewayz_failovers' }),
+    ).toBe(1);
+  });
+
+  it('has a module-level shortcut on the shared instance', async () => {
+    const { telemetry, collect } = setup();
+    const previous = getTelemetry();
+    setTelemetry(telemetry);
+    try {
+      recordFailover('openai', 'anthropic', 'timeout');
+    } finally {
+      setTelemetry(previous);
+    }
+    expect(
+      (await collect()).value('gatewayz_failovers', {
+        provider: 'openai',
+        next_provider: 'anthropic',
+        reason: 'timeout',
+      }),
+    ).toBe(1);
+  });
+});
