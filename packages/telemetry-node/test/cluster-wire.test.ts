@@ -11,7 +11,7 @@ import { ValueType } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { CollectionReceiver, partsOfCollection } from '../src/cluster/collection-parts.js';
 import { mergeWorkerMetrics } from '../src/cluster/merge-worker-metrics.js';
-import { DEFAULT_POINTS_PER_PART } from '../src/cluster/series-wire.js';
+import { DEFAULT_POINTS_PER_PART, decodeNumbers, encodeNumbers } from '../src/cluster/series-wire.js';
 import { WireEncoder } from '../src/cluster/wire-encoder.js';
 import { serializePrometheus } from '../src/exposition/index.js';
 import { createTelemetryMetricProducer } from '../src/sdk/index.js';
@@ -105,6 +105,26 @@ describe('the cluster wire (series sent once, numbers in columns, in parts)', ()
       attributes: { provider: 'provider-new', model: 'model-new', token_type: 'output' },
       value: 5,
     });
+  });
+
+  it('carries every number exactly, in the shortest of its column encodings', () => {
+    const columns: Array<[number[], string]> = [
+      [[], 'u'],
+      [[0, 1, 2, 4294967295], 'u'],
+      [[1.5, -2, NaN, 4294967296, Number.MAX_VALUE, Infinity], 'f'],
+      [[...Array.from({ length: 40 }, () => 0), 7, 3, 0.25], 's'],
+      [[...Array.from({ length: 40 }, () => 0), 7, 3, 9], 's'],
+      [Array.from({ length: 40 }, (_, index) => index + 0.5), 'f'],
+    ];
+    for (const [numbers, kind] of columns) {
+      const text = encodeNumbers(Float64Array.from(numbers));
+      expect(text[0]).toBe(kind);
+      expect([...decodeNumbers(JSON.parse(JSON.stringify(text)) as string)]).toEqual(numbers);
+    }
+    // Mostly zeros, as histogram buckets are: the positions and values of the others only.
+    const buckets = new Float64Array(18 * 1000);
+    for (let series = 0; series < 1000; series++) buckets[series * 18 + (series % 18)] = series + 1;
+    expect(encodeNumbers(buckets).length).toBeLessThan(18 * 1000 * 4 * 0.2);
   });
 
   it('splits a collection into parts of at most pointsPerPart points', async () => {

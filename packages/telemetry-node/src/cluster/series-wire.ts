@@ -72,24 +72,46 @@ export interface WireSlice {
 export const toBase64 = (array: Float64Array | Uint32Array): string =>
   Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
 
-/**
- * A column of numbers as text: `u` and the base64 of a `Uint32Array` when every number is a whole
- * number that fits (counts mostly are: half the bytes), else `f` and the base64 of the `Float64Array`.
- */
-export function encodeNumbers(column: Float64Array): string {
-  let whole = true;
+function denseNumbers(column: Float64Array): string {
   for (let index = 0; index < column.length; index++) {
     const value = column[index] as number;
-    if (!(value >= 0 && value <= 0xffffffff && Math.floor(value) === value)) {
-      whole = false;
-      break;
-    }
+    if (!(value >= 0 && value <= 0xffffffff && Math.floor(value) === value)) return `f${toBase64(column)}`;
   }
-  return whole ? `u${toBase64(Uint32Array.from(column))}` : `f${toBase64(column)}`;
+  return `u${toBase64(Uint32Array.from(column))}`;
+}
+
+/**
+ * A column of numbers as text, whichever is shortest of: `u` and the base64 of a `Uint32Array`
+ * when every number is a whole number that fits (counts mostly are: half the bytes); `f` and the
+ * base64 of the `Float64Array`; `s` when most numbers are zero (histogram buckets mostly are): the
+ * length, the positions of the others (`Uint32Array`) and their values, `:`-separated.
+ */
+export function encodeNumbers(column: Float64Array): string {
+  let others = 0;
+  for (let index = 0; index < column.length; index++) if (!Object.is(column[index], 0)) others++;
+  if (column.length < 16 || others * 2 > column.length) return denseNumbers(column);
+  const positions = new Uint32Array(others);
+  const values = new Float64Array(others);
+  let at = 0;
+  for (let index = 0; index < column.length; index++) {
+    const value = column[index] as number;
+    if (Object.is(value, 0)) continue;
+    positions[at] = index;
+    values[at++] = value;
+  }
+  return `s${column.length}:${toBase64(positions)}:${denseNumbers(values)}`;
 }
 
 /** The inverse of {@link encodeNumbers}. */
 export function decodeNumbers(text: string): Float64Array {
+  if (text[0] === 's') {
+    const [length, positions, values] = text.slice(1).split(':') as [string, string, string];
+    const column = new Float64Array(Number(length));
+    const at = uint32s(positions);
+    const found = decodeNumbers(values);
+    for (let index = 0; index < at.length; index++) column[at[index] as number] = found[index] as number;
+    return column;
+  }
   const bytes = Buffer.from(text.slice(1), 'base64');
   if (text[0] === 'u') {
     const whole = new Uint32Array(bytes.length / 4);
