@@ -12,7 +12,12 @@ import { createTelemetryMetricProducer } from '../src/sdk/index.js';
 import { WirePrimary, overJson } from './fixtures/cluster-wire.js';
 import { CollectingReader } from './fixtures/collecting-reader.js';
 
-type Sent = ClusterMessage & { id?: number; more?: boolean; part?: { metrics: Array<{ points: number }> } };
+type Sent = ClusterMessage & {
+  id?: number;
+  more?: boolean;
+  fresh?: boolean;
+  part?: { metrics: Array<{ points: number }> };
+};
 
 /** A worker's IPC channel: what the worker sends is logged, the test plays the primary. */
 function fakeChannel(log: string[]): ClusterChannel & { sent: Sent[]; receive(message: unknown): void } {
