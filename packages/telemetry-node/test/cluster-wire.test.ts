@@ -7,13 +7,14 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { ValueType } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
+import { ROOT_CONTEXT, TraceFlags, ValueType, context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectionReceiver, partsOfCollection } from '../src/cluster/collection-parts.js';
 import { mergeWorkerMetrics } from '../src/cluster/merge-worker-metrics.js';
 import { DEFAULT_POINTS_PER_PART, decodeNumbers, encodeNumbers } from '../src/cluster/series-wire.js';
 import { WireEncoder } from '../src/cluster/wire-encoder.js';
-import { serializePrometheus } from '../src/exposition/index.js';
+import { serializeOpenMetrics, serializePrometheus } from '../src/exposition/index.js';
 import { createTelemetryMetricProducer } from '../src/sdk/index.js';
 import { WirePrimary, overJson, receiveAll } from './fixtures/cluster-wire.js';
 import { CollectingReader } from './fixtures/collecting-reader.js';
@@ -49,6 +50,19 @@ const ownText = (resourceMetrics: ResourceMetrics): string =>
   serializePrometheus(resourceMetrics, { withoutTargetInfo: true });
 
 const rule = (): 'max' => 'max';
+
+/** Run `fn` with an active sampled span context, as a traced request records. */
+function inSpan(traceId: string, spanId: string, fn: () => void): void {
+  const spanContext = { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false };
+  context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), fn);
+}
+
+beforeAll(() => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+});
+afterAll(() => {
+  context.disable();
+});
 
 describe('the cluster wire (series sent once, numbers in columns, in parts)', () => {
   it('is exact at scale: two workers merge to what one process recording both would serve', async () => {
@@ -105,6 +119,37 @@ describe('the cluster wire (series sent once, numbers in columns, in parts)', ()
       attributes: { provider: 'provider-new', model: 'model-new', token_type: 'output' },
       value: 5,
     });
+  });
+
+  it('keeps each bucket’s newest exemplar across workers, scrape after scrape', async () => {
+    const [one, two] = [0, 1].map(() => new GatewayTelemetry({ exportVia: 'producer' })) as [
+      GatewayTelemetry,
+      GatewayTelemetry,
+    ];
+    const traceA = '0af7651916cd43dd8448eb211c80319c';
+    const traceB = '4bf92f3577b34da6a3ce929d0e0e4736';
+    inSpan(traceA, '00f067aa0ba902b7', () => one.recordProviderResponseTime('openai', 0.3));
+    inSpan(traceA, '1111111111111111', () => one.recordProviderResponseTime('openai', 4));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    inSpan(traceB, 'b7ad6b7169203331', () => two.recordProviderResponseTime('openai', 0.4));
+    const primary = new WirePrimary();
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const merged = mergeWorkerMetrics(
+        [
+          { workerId: '1', collection: primary.receive('1', await processOf(one).collect()) },
+          { workerId: '2', collection: primary.receive('2', await processOf(two).collect()) },
+        ],
+        rule,
+      );
+      const text = serializeOpenMetrics(primary.reply(merged));
+      expect(text).toMatch(
+        new RegExp(`le="0\\.5"\\} 2 # \\{trace_id="${traceB}",span_id="b7ad6b7169203331"\\} 0\\.4 `, 'm'),
+      );
+      expect(text).toMatch(
+        new RegExp(`le="5\\.0"\\} 3 # \\{trace_id="${traceA}",span_id="1111111111111111"\\} 4 `, 'm'),
+      );
+      expect(text.match(/ # \{/g)).toHaveLength(2);
+    }
   });
 
   it('carries every number exactly, in the shortest of its column encodings', () => {

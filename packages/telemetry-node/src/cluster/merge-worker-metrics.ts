@@ -140,6 +140,7 @@ class Accumulator {
   readonly min: Float64Array;
   readonly max: Float64Array;
   readonly exemplars = new Map<number, Slots>();
+  private readonly buckets: number;
   startTime: HrTime;
 
   constructor(
@@ -158,8 +159,6 @@ class Accumulator {
     this.max = new Float64Array(histogram ? size : 0).fill(NaN);
     this.startTime = first.header.startTime;
   }
-
-  private readonly buckets: number;
 
   add(metric: SlotMetric): void {
     const { slots } = metric;
@@ -224,7 +223,7 @@ class Accumulator {
     slots.forEach((slot, point) =>
       counts.set(this.counts.subarray(slot * buckets, slot * buckets + buckets), point * buckets),
     );
-    const pointOf = new Map(slots.map((slot, point) => [slot, point]));
+    const pointOf = new Map(this.exemplars.size === 0 ? [] : slots.map((slot, point) => [slot, point]));
     return {
       ...base,
       counts,
