@@ -158,4 +158,26 @@ describe('node:cluster: one port, the exact aggregate of every worker', () => {
       expect(sample(text, 'model_inference_requests_total')).toBe(400 + afterCrash + 100);
     },
   );
+
+  it('aggregates thousands of series per worker exactly, in parts both ways', { timeout: 60_000 }, async () => {
+    // Until both workers hold the 1,500 label sets (three metrics: 4,500 series, several parts each
+    // way; a worker keeps 2,000 series per metric): every series is then in two workers' collections.
+    const served = new Set<string>();
+    let calls = 0;
+    while (served.size < 2 && calls < 20) {
+      served.add((await get(port, '/many?n=1500')).body);
+      calls++;
+    }
+    expect(served.size).toBe(2);
+    for (let scrape = 0; scrape < 3; scrape++) {
+      const text = (await get(port, '/metrics')).body;
+      expect(text.match(/^tokens_used_total\{provider="bulk",/gm)).toHaveLength(1500);
+      expect(sample(text, 'tokens_used_total', { provider: 'bulk' })).toBe(1500 * calls);
+      expect(sample(text, 'tokens_used_total', { provider: 'bulk', model: 'bulk-1499' })).toBe(calls);
+      expect(text.match(/^model_inference_duration_seconds_count\{provider="bulk",/gm)).toHaveLength(1500);
+      expect(sample(text, 'model_inference_duration_seconds_bucket', { provider: 'bulk', le: '0.25' })).toBe(
+        1500 * calls,
+      );
+    }
+  });
 });

@@ -1,24 +1,14 @@
-import { GatewayTelemetry, PACKAGE_NAME } from '@gatewayz/telemetry';
+import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import {
-  mergeWorkerMetrics,
-  retireWorker,
-  toScopeMetrics,
-  toWorkerCollection,
-  type WorkerCollection,
-} from '../src/cluster/merge-worker-metrics.js';
-import { serializePrometheus } from '../src/exposition/index.js';
+import { mergeWorkerMetrics, retireWorker } from '../src/cluster/merge-worker-metrics.js';
 import { createTelemetryMetricProducer } from '../src/sdk/index.js';
+import { WirePrimary } from './fixtures/cluster-wire.js';
+import { CollectingReader } from './fixtures/collecting-reader.js';
 
-class CollectingReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-
-/** One worker: its helpers, collected as a worker sends them (through JSON, as the IPC channel does). */
-async function worker(record: (telemetry: GatewayTelemetry) => void, pid: number): Promise<WorkerCollection> {
+/** One worker's collection: its helpers and one per-process gauge. */
+async function worker(record: (telemetry: GatewayTelemetry) => void, pid: number): Promise<ResourceMetrics> {
   const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
   record(telemetry);
   const reader = new CollectingReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
@@ -29,19 +19,16 @@ async function worker(record: (telemetry: GatewayTelemetry) => void, pid: number
   provider.getMeter('runtime').createGauge('process_memory').record(pid);
   const { resourceMetrics } = await reader.collect();
   await provider.shutdown();
-  return JSON.parse(JSON.stringify(toWorkerCollection(resourceMetrics, PACKAGE_NAME))) as WorkerCollection;
+  return resourceMetrics;
 }
-
-const text = (collection: WorkerCollection): string =>
-  serializePrometheus({
-    resource: resourceFromAttributes(collection.resource),
-    scopeMetrics: toScopeMetrics(collection),
-  } as ResourceMetrics);
 
 const rule = (name: string): 'sum' | 'max' => (name === 'gatewayz_model_health_pending_calls' ? 'sum' : 'max');
 
+// Every collection crosses the wire as it does between processes: the worker's parts through JSON
+// into the primary, the merge, the merged parts through JSON back into the scraped worker.
 describe('mergeWorkerMetrics', () => {
   it('adds counters and histograms, merges gauges by rule, keeps per-process series per worker', async () => {
+    const primary = new WirePrimary();
     const first = await worker((telemetry) => {
       telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.2);
       telemetry.recordModelInference('openai', 'gpt-4o', 'success', 3);
@@ -54,11 +41,11 @@ describe('mergeWorkerMetrics', () => {
       telemetry.setProviderHealthScore('openai', 0.7);
       telemetry.set('modelHealthPendingCalls', 3, {});
     }, 22);
-    const merged = text(
+    const merged = primary.text(
       mergeWorkerMetrics(
         [
-          { workerId: '1', collection: first },
-          { workerId: '2', collection: second },
+          { workerId: '1', collection: primary.receive('1', first) },
+          { workerId: '2', collection: primary.receive('2', second) },
         ],
         rule,
       ),
@@ -76,17 +63,19 @@ describe('mergeWorkerMetrics', () => {
   });
 
   it('what an exited worker leaves: its counters and histograms, not its gauges or per-process series', async () => {
+    const primary = new WirePrimary();
     const gone = await worker((telemetry) => {
       telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.2);
       telemetry.setProviderHealthScore('openai', 0.1);
       telemetry.set('modelHealthPendingCalls', 9, {});
     }, 33);
     const live = await worker((telemetry) => telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.4), 44);
-    const retired = retireWorker(retireWorker(undefined, gone), gone);
-    const merged = text(
+    const goneCollection = primary.receive('4', gone);
+    const retired = retireWorker(retireWorker(undefined, goneCollection), goneCollection);
+    const merged = primary.text(
       mergeWorkerMetrics(
         [
-          { workerId: '3', collection: live },
+          { workerId: '3', collection: primary.receive('3', live) },
           { workerId: undefined, collection: retired },
         ],
         rule,

@@ -2,7 +2,7 @@
  * The messages the primary and the workers of a node:cluster exchange over the IPC channel. Every
  * message carries `gatewayz` so an application's own messages on the same channel are left alone.
  */
-import type { WorkerCollection } from './merge-worker-metrics.js';
+import type { CollectionPart } from './collection-parts.js';
 
 /** Marker of every message of this package on the cluster IPC channel. */
 export const MESSAGE_TAG = '@gatewayz/telemetry-node/cluster';
@@ -33,24 +33,47 @@ export interface WireError {
   readonly option?: string;
 }
 
-/** Every message of this package; `id` pairs a reply with its request. */
+/**
+ * Every message of this package; `id` pairs a reply with its request. A collection travels as
+ * several messages (`part`, `more`), in order.
+ */
 export type ClusterMessage =
   | { readonly gatewayz: typeof MESSAGE_TAG; readonly type: 'hello' }
   | { readonly gatewayz: typeof MESSAGE_TAG; readonly type: 'hello-ack' }
-  | { readonly gatewayz: typeof MESSAGE_TAG; readonly type: 'collect'; readonly id: number }
+  | {
+      readonly gatewayz: typeof MESSAGE_TAG;
+      readonly type: 'collect';
+      readonly id: number;
+      /** The worker lost track of the series it was told: send them all again. */
+      readonly fresh?: boolean;
+    }
   | {
       readonly gatewayz: typeof MESSAGE_TAG;
       readonly type: 'collect-result';
       readonly id: number;
-      readonly collection?: WorkerCollection;
+      /** The primary that sent it: a new one knows none of the series the worker was told before. */
+      readonly session?: string;
+      /** One part of the merged collection; `more` when others follow. */
+      readonly part?: CollectionPart;
+      readonly more?: boolean;
       readonly error?: string;
     }
-  | { readonly gatewayz: typeof MESSAGE_TAG; readonly type: 'snapshot-request'; readonly id: number }
+  | {
+      readonly gatewayz: typeof MESSAGE_TAG;
+      readonly type: 'snapshot-request';
+      readonly id: number;
+      /** The asking primary: a new one knows none of the series the worker sent before. */
+      readonly session: string;
+    }
   | {
       readonly gatewayz: typeof MESSAGE_TAG;
       readonly type: 'snapshot';
       readonly id: number;
-      readonly collection?: WorkerCollection;
+      /** The session of the request it answers. */
+      readonly session?: string;
+      /** One part of the worker's collection; `more` when others follow. */
+      readonly part?: CollectionPart;
+      readonly more?: boolean;
       readonly error?: string;
     }
   | {

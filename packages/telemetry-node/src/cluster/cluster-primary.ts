@@ -5,15 +5,19 @@
  * memory.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomUUID } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
 import { METRIC_CATALOG, instrumentName, type MetricDefinition } from '@gatewayz/telemetry/metrics';
 import type { ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { STORE_METHODS, isClusterMessage, message, toWireError, type ClusterMessage } from './cluster-messages.js';
 import { decodeDates, encodeDates } from './wire-dates.js';
+import { CollectionReceiver, partsOfMerged } from './collection-parts.js';
+import { WireEncoder } from './wire-encoder.js';
 import {
   mergeWorkerMetrics,
   retireWorker,
   type GaugeMergeRule,
+  SeriesTable,
   type MergePart,
   type WorkerCollection,
 } from './merge-worker-metrics.js';
@@ -59,6 +63,22 @@ interface Round {
   readonly timer: NodeJS.Timeout;
 }
 
+/** What the primary reads from one worker: its snapshots, under a session the worker encodes for. */
+interface Inbound {
+  readonly session: string;
+  readonly receiver: CollectionReceiver;
+}
+
+/** What the primary sends one worker: the aggregate, one reply after the other. */
+interface Outbound {
+  readonly session: string;
+  readonly encoder: WireEncoder;
+  chain: Promise<void>;
+}
+
+/** Yield to the event loop between the parts of a reply. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function gaugeRules(prefix: string): Map<string, GaugeMergeRule> {
   const rules = new Map<string, GaugeMergeRule>();
   for (const definition of Object.values(METRIC_CATALOG) as MetricDefinition[]) {
@@ -96,6 +116,34 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   let retired: WorkerCollection | undefined;
   let round: Round | undefined;
   let nextRoundId = 1;
+  // Each worker's dictionaries (series sent once, then only their numbers) belong to a session:
+  // a new primary, or one that lost track of what a worker sent, starts a new one.
+  const primarySession = randomUUID();
+  // One numbering of every metric's label sets across workers, kept from scrape to scrape.
+  const tables = new Map<string, SeriesTable>();
+  const tableOf = (name: string): SeriesTable => {
+    let table = tables.get(name);
+    if (table === undefined) tables.set(name, (table = new SeriesTable()));
+    return table;
+  };
+  let nextSession = 1;
+  const inbound = new Map<number, Inbound>();
+  const outbound = new Map<number, Outbound>();
+  const newSession = (): string => `${primarySession}.${nextSession++}`;
+  const inboundOf = (worker: Worker): Inbound => {
+    let state = inbound.get(worker.id);
+    if (state === undefined)
+      inbound.set(worker.id, (state = { session: newSession(), receiver: new CollectionReceiver() }));
+    return state;
+  };
+  const outboundOf = (worker: Worker, fresh = false): Outbound => {
+    let state = outbound.get(worker.id);
+    if (state === undefined || fresh) {
+      state = { session: newSession(), encoder: new WireEncoder(), chain: state?.chain ?? Promise.resolve() };
+      outbound.set(worker.id, state);
+    }
+    return state;
+  };
 
   const liveWorkers = (): Worker[] =>
     Object.values(cluster.workers ?? {}).filter(
@@ -107,6 +155,32 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     worker.send(body, (error: Error | null) => {
       if (error) diag.debug('@gatewayz/telemetry-node: cluster message not delivered', error.message);
     });
+  };
+
+  /** Send `merged` (or `error`) to a worker that asked, in parts, after any reply still going to it. */
+  const reply = (worker: Worker, id: number, merged: WorkerCollection | undefined, error: string | undefined): void => {
+    const state = outboundOf(worker);
+    state.chain = state.chain
+      .then(async () => {
+        if (merged === undefined) {
+          send(worker, message({ type: 'collect-result', id, error: error ?? 'merge failed' }));
+          return;
+        }
+        const parts = partsOfMerged(state.encoder, merged);
+        let next = parts.next();
+        while (next.done !== true) {
+          const part = next.value;
+          next = parts.next();
+          send(worker, message({ type: 'collect-result', id, session: state.session, part, more: next.done !== true }));
+          if (next.done !== true) await nextTurn();
+        }
+      })
+      .catch((caught: unknown) => {
+        // The worker may have been told part of it: it asks for everything again when its reply fails.
+        diag.error('@gatewayz/telemetry-node: sending the cluster aggregate failed', caught);
+        outbound.delete(worker.id);
+        send(worker, message({ type: 'collect-result', id, error: String(caught) }));
+      });
   };
 
   const finishRound = (current: Round): void => {
@@ -127,15 +201,7 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
     }
-    for (const requester of current.requesters)
-      send(
-        requester.worker,
-        message({
-          type: 'collect-result',
-          id: requester.id,
-          ...(merged !== undefined ? { collection: merged } : { error: error ?? 'merge failed' }),
-        }),
-      );
+    for (const requester of current.requesters) reply(requester.worker, requester.id, merged, error);
   };
 
   const startOrJoinRound = (requester: Worker, requestId: number): void => {
@@ -153,8 +219,34 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
       timer: setTimeout(() => finishRound(current), timeoutMs).unref(),
     };
     round = current;
-    for (const worker of workers) send(worker, message({ type: 'snapshot-request', id: current.id }));
+    for (const worker of workers)
+      send(worker, message({ type: 'snapshot-request', id: current.id, session: inboundOf(worker).session }));
     if (current.waiting.size === 0) finishRound(current);
+  };
+
+  /** One part of a worker's snapshot; the whole snapshot when it was the last part. */
+  const receiveSnapshot = (
+    worker: Worker,
+    received: Extract<ClusterMessage, { type: 'snapshot' }>,
+  ): { done: boolean; collection?: WorkerCollection } => {
+    const state = inboundOf(worker);
+    // Parts of a session given up (the worker is told the new one with the next request): its
+    // previous snapshot counts for this round.
+    if (received.session !== state.session) return { done: received.more !== true };
+    try {
+      if (received.part === undefined) {
+        state.receiver.abandon(received.id);
+        throw new Error(received.error ?? 'no data');
+      }
+      const done = state.receiver.receive(received.id, received.part, received.more === true);
+      if (done === undefined) return { done: received.more !== true };
+      return { done: true, collection: state.receiver.toWorkerCollection(done, tableOf) };
+    } catch (caught) {
+      diag.debug('@gatewayz/telemetry-node: a worker snapshot could not be read; its previous one counts', caught);
+      // What it sent may be lost: it sends every series again, under a new session.
+      inbound.delete(worker.id);
+      return { done: true };
+    }
   };
 
   const serveStore = async (worker: Worker, id: number, method: string, args: readonly unknown[]): Promise<void> => {
@@ -178,13 +270,16 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
         send(worker, message({ type: 'hello-ack' }));
         return;
       case 'collect':
+        if (received.fresh === true) outboundOf(worker, true);
         startOrJoinRound(worker, received.id);
         return;
       case 'snapshot': {
-        if (received.collection !== undefined) lastSnapshots.set(worker.id, received.collection);
+        const { done, collection } = receiveSnapshot(worker, received);
+        if (!done) return;
+        if (collection !== undefined) lastSnapshots.set(worker.id, collection);
         const current = round;
         if (current === undefined || current.id !== received.id) return;
-        if (received.collection !== undefined) current.parts.set(worker.id, received.collection);
+        if (collection !== undefined) current.parts.set(worker.id, collection);
         current.waiting.delete(worker.id);
         if (current.waiting.size === 0) finishRound(current);
         return;
@@ -200,6 +295,8 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   const onExit = (worker: Worker): void => {
     const last = lastSnapshots.get(worker.id);
     lastSnapshots.delete(worker.id);
+    inbound.delete(worker.id);
+    outbound.delete(worker.id);
     if (last !== undefined) retired = retireWorker(retired, last);
     const current = round;
     if (current !== undefined && current.waiting.delete(worker.id) && current.waiting.size === 0) finishRound(current);

@@ -8,7 +8,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { MetricsSource } from '../http/metrics-handler.js';
 import { isClusterMessage, message, type ClusterMessage } from './cluster-messages.js';
 import { PACKAGE_NAME } from '@gatewayz/telemetry';
-import { toScopeMetrics, toWorkerCollection } from './merge-worker-metrics.js';
+import { CollectionReceiver, partsOfCollection, type ReceivedCollection } from './collection-parts.js';
+import { WireEncoder } from './wire-encoder.js';
 
 /**
  * The IPC side of a worker process: `process` in a node:cluster worker (the default); tests may
@@ -48,6 +49,8 @@ export class ClusterRequests {
     if (!isClusterMessage(received) || !('id' in received)) return;
     // Several channels share the process's IPC: take only this one's replies.
     if (received.type !== this.replyType) return;
+    // A reply in parts answers with its last one.
+    if ((received as { more?: boolean }).more === true) return;
     const waiting = this.pending.get(received.id);
     if (waiting === undefined) return;
     this.pending.delete(received.id);
@@ -115,9 +118,16 @@ export interface ClusterMetricsSourceOptions {
   channel?: ClusterChannel;
 }
 
+/** Yield to the event loop: timers, I/O and other requests run before the next step. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * A `MetricsSource` that answers with the aggregate of every worker of the cluster, and answers the
  * primary's requests for this worker's own metrics from `local`. `stop()` removes the listeners.
+ *
+ * Both ways a collection travels in parts (see `series-wire.ts`): this worker sends its own in
+ * messages of a few thousand points, yielding to the event loop between them, and reads the
+ * aggregate part by part as it arrives, so no single step of a large collection holds the loop.
  *
  * @example
  * ```ts
@@ -130,25 +140,73 @@ export function createClusterMetricsSource(
   options: ClusterMetricsSourceOptions = {},
 ): MetricsSource & { stop(): void } {
   const channel: ClusterChannel = options.channel ?? process;
-  const requests = new ClusterRequests(channel, options.timeoutMs ?? 10_000, 'collect-result');
-  const onPrimaryMessage = (received: unknown): void => {
-    if (!isClusterMessage(received)) return;
-    if (received.type === 'hello-ack') {
+  const send = (body: ClusterMessage): void => {
+    channel.send!(body, (error) => {
+      if (error !== null) diag.debug('@gatewayz/telemetry-node: cluster message not delivered', error.message);
+    });
+  };
+  const encoder = new WireEncoder();
+  const receiver = new CollectionReceiver();
+  const received = new Map<number, ReceivedCollection | Error>();
+  let fresh = true;
+  // One snapshot at a time: parts of two would interleave on the channel.
+  let snapshots: Promise<void> = Promise.resolve();
+
+  const sendSnapshot = async (id: number, session: string): Promise<void> => {
+    try {
+      const { resourceMetrics, errors } = await local.collect();
+      for (const error of errors) diag.warn('@gatewayz/telemetry-node: metric collection error', error);
+      encoder.useSession(session);
+      const parts = partsOfCollection(encoder, resourceMetrics, PACKAGE_NAME);
+      let next = parts.next();
+      while (next.done !== true) {
+        const part = next.value;
+        next = parts.next();
+        send(message({ type: 'snapshot', id, session, part, more: next.done !== true }));
+        if (next.done !== true) await nextTurn();
+      }
+    } catch (error) {
+      // What was sent of it may be lost to the primary: it starts a new session for this worker.
+      send(message({ type: 'snapshot', id, session, error: String(error) }));
+    }
+  };
+
+  const onPrimaryMessage = (incoming: unknown): void => {
+    if (!isClusterMessage(incoming)) return;
+    if (incoming.type === 'hello-ack') {
       acknowledged = true;
       return;
     }
-    if (received.type !== 'snapshot-request') return;
-    const id = received.id;
-    local.collect().then(
-      ({ resourceMetrics, errors }) => {
-        for (const error of errors) diag.warn('@gatewayz/telemetry-node: metric collection error', error);
-        channel.send!(message({ type: 'snapshot', id, collection: toWorkerCollection(resourceMetrics, PACKAGE_NAME) }));
-      },
-      (error: unknown) => channel.send!(message({ type: 'snapshot', id, error: String(error) })),
-    );
+    if (incoming.type === 'collect-result') {
+      try {
+        // A new session: the primary starts its numbering of the series over.
+        if (incoming.session !== undefined) receiver.decoder.useSession(incoming.session);
+        if (incoming.part === undefined) receiver.abandon(incoming.id);
+        else {
+          const done = receiver.receive(incoming.id, incoming.part, incoming.more === true);
+          if (done !== undefined) keep(incoming.id, done);
+        }
+      } catch (error) {
+        // The series this worker was told are out of step with the primary's: ask for all of them again.
+        fresh = true;
+        receiver.abandon(incoming.id);
+        keep(incoming.id, error instanceof Error ? error : new Error(String(error)));
+      }
+      return;
+    }
+    if (incoming.type !== 'snapshot-request') return;
+    const { id, session } = incoming;
+    snapshots = snapshots.then(() => sendSnapshot(id, session));
+  };
+  // Collections a request has not taken yet; a few at most (a request that timed out never takes its own).
+  const keep = (id: number, value: ReceivedCollection | Error): void => {
+    received.set(id, value);
+    for (const older of received.keys()) if (received.size > 8) received.delete(older);
   };
   let acknowledged = false;
+  // Before the request channel's listener: a reply's last part is put together before its request resolves.
   channel.on('message', onPrimaryMessage);
+  const requests = new ClusterRequests(channel, options.timeoutMs ?? 10_000, 'collect-result');
   channel.send!(message({ type: 'hello' }));
   // Say it once, early, when no primary aggregates: every scrape would fail otherwise.
   const helloTimer = setTimeout(() => {
@@ -159,16 +217,24 @@ export function createClusterMetricsSource(
   }, 2000).unref();
   return {
     async collect() {
-      const reply = await requests.request((id) => message({ type: 'collect', id }), 'a metrics collection');
-      if (reply.type !== 'collect-result' || reply.collection === undefined)
+      const asFresh = fresh;
+      fresh = false;
+      const reply = await requests.request(
+        (id) => message({ type: 'collect', id, ...(asFresh ? { fresh: true } : {}) }),
+        'a metrics collection',
+      );
+      const replyId = (reply as { id: number }).id;
+      const collection = received.get(replyId);
+      received.delete(replyId);
+      if (collection instanceof Error) throw collection;
+      if (reply.type !== 'collect-result' || collection === undefined)
         throw new Error(
           `the cluster primary could not aggregate metrics: ${(reply as { error?: string }).error ?? 'no data'}`,
         );
-      const collection = reply.collection;
       return {
         resourceMetrics: {
-          resource: resourceFromAttributes(collection.resource),
-          scopeMetrics: toScopeMetrics(collection),
+          resource: resourceFromAttributes(collection.head.resource),
+          scopeMetrics: receiver.toScopeMetrics(collection),
         },
         errors: [],
       };

@@ -8,7 +8,10 @@
  *
  * - `cluster-primary.ts`: `startClusterPrimary()`
  * - `cluster-worker.ts`: `createClusterMetricsSource()` and the request/reply channel
- * - `merge-worker-metrics.ts`: the merge and what an exited worker leaves behind
+ * - `merge-worker-metrics.ts`: the merge (by slot in a table of label sets) and what an exited
+ *   worker leaves behind
+ * - `series-wire.ts`, `wire-encoder.ts`, `wire-decoder.ts`, `collection-parts.ts`: how collections
+ *   travel (each series' labels once, numbers in columns, in parts)
  * - `cluster-model-health-store.ts`: `ClusterModelHealthStore`
  * - `cluster-messages.ts`, `wire-dates.ts`: the messages on the IPC channel
  */

@@ -5,20 +5,13 @@
  * them. Metrics of other scopes (runtime, host, process) describe one process each and keep one
  * series per worker under a `worker` attribute.
  *
- * The helpers' series travel between processes in columns (label values, numbers, bucket counts as
- * flat arrays of primitives) rather than as one object per data point: on the IPC channel's JSON,
- * that is what makes a scrape of thousands of series per worker cheap to send, parse and merge.
+ * The primary numbers every label set of a metric once, in a {@link SeriesTable} kept from scrape
+ * to scrape: a worker's point carries its slot in the table (found once per series, see
+ * `wire-decoder.ts`), so merging is adding typed arrays slot by slot, with no label in sight.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import {
-  DataPointType,
-  type AggregationTemporality,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type MetricDescriptor,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { Slots, WireHeader } from './series-wire.js';
 
 /**
  * How a gauge of several workers becomes one value (the catalog's `clusterMerge`).
@@ -30,47 +23,83 @@ import {
  */
 export type GaugeMergeRule = 'sum' | 'max' | 'min';
 
-type Scope = { readonly name: string; readonly version?: string; readonly schemaUrl?: string };
+export type Scope = { readonly name: string; readonly version?: string; readonly schemaUrl?: string };
 
-interface ExemplarLike {
-  readonly timestampSeconds: number;
-}
-/** Exemplar slots of one histogram series; empty slots arrive as `null` after JSON. */
-interface SlotsLike {
-  readonly boundaries: readonly number[];
-  readonly slots: ReadonlyArray<ExemplarLike | null | undefined>;
+/**
+ * The label sets of one metric across every worker, each with its slot, in the order first seen.
+ * Slots are never reused; the label names only grow (a label first seen later has no value in the
+ * label sets before it).
+ */
+export class SeriesTable {
+  readonly labels: string[] = [];
+  /** Per slot, the attributes of the label set (the first worker's object). */
+  readonly attributes: Attributes[] = [];
+  private readonly slots = new Map<string, number>();
+
+  private keyOf(attributes: Attributes): string {
+    let key = '';
+    for (let label = 0; label < this.labels.length; label++) {
+      const value = attributes[this.labels[label] as string];
+      key += (label === 0 ? '' : '\u0001') + (value === undefined || value === null ? '\u0002' : String(value));
+    }
+    return key;
+  }
+
+  /** The slot of a label set, numbered now if it is new. */
+  slotOf(attributes: Attributes): number {
+    let widened = false;
+    for (const label in attributes)
+      if (!this.labels.includes(label)) {
+        this.labels.push(label);
+        widened = true;
+      }
+    if (widened) {
+      this.slots.clear();
+      this.attributes.forEach((known, slot) => this.slots.set(this.keyOf(known), slot));
+    }
+    const key = this.keyOf(attributes);
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.attributes.length;
+      this.slots.set(key, slot);
+      this.attributes.push(attributes);
+    }
+    return slot;
+  }
+
+  get size(): number {
+    return this.attributes.length;
+  }
 }
 
-/** One of the helpers' metrics in columns: point `i`'s labels are `labelValues[i * labels.length …]`. */
-export interface ColumnarMetric {
-  readonly descriptor: MetricDescriptor;
-  readonly dataPointType: DataPointType;
-  readonly aggregationTemporality: AggregationTemporality;
-  readonly isMonotonic?: boolean;
-  readonly startTime: HrTime;
-  readonly endTime: HrTime;
-  readonly labels: string[];
-  /** `null` where a point has no value for an (optional) label. */
-  readonly labelValues: Array<string | null>;
-  /** Sums and gauges: one value per point. */
-  readonly values: number[];
-  /** Histograms: the bucket boundaries, shared by every point of the metric. */
-  readonly boundaries: number[];
-  /** Histograms: `boundaries.length + 1` counts per point. */
-  readonly counts: number[];
-  readonly count: number[];
-  readonly sum: number[];
-  readonly min: Array<number | null>;
-  readonly max: Array<number | null>;
-  /** Histograms: the exemplars of the points that have any, by point index. */
-  readonly exemplars: Array<[point: number, slots: SlotsLike]>;
+/** Number columns of a metric: sums and gauges have `values`, histograms the rest. */
+export interface NumberColumns {
+  readonly values?: Float64Array;
+  /** `boundaries.length + 1` counts per point. */
+  readonly counts?: Float64Array;
+  readonly count?: Float64Array;
+  readonly sum?: Float64Array;
+  /** NaN: no min or max. */
+  readonly min?: Float64Array;
+  readonly max?: Float64Array;
 }
 
-/** One worker's collection on the wire. */
+/** One of the helpers' metrics of one worker (or of the merge): its points by slot, with their numbers. */
+export interface SlotMetric extends NumberColumns {
+  readonly header: WireHeader;
+  readonly table: SeriesTable;
+  /** The slot of each point. */
+  readonly slots: Int32Array;
+  /** Histograms: `[point, exemplar slots]` of the points that have exemplars. */
+  readonly exemplars: ReadonlyArray<readonly [number, Slots]>;
+}
+
+/** One worker's collection as the primary holds it, or the merged one. */
 export interface WorkerCollection {
   readonly resource: Attributes;
-  /** The helpers' metrics, in columns. */
-  readonly own: { readonly scope: Scope; readonly metrics: ColumnarMetric[] } | undefined;
+  readonly scope: Scope | undefined;
+  /** The helpers' metrics. */
+  readonly metrics: readonly SlotMetric[];
   /** Every other scope's metrics as collected (a few dozen series: runtime, host). */
   readonly other: ReadonlyArray<{ readonly scope: Scope; readonly metrics: readonly MetricData[] }>;
 }
@@ -82,178 +111,135 @@ export interface MergePart {
   readonly collection: WorkerCollection;
 }
 
-function emptyColumns(from: ColumnarMetric): ColumnarMetric {
-  return {
-    descriptor: from.descriptor,
-    dataPointType: from.dataPointType,
-    aggregationTemporality: from.aggregationTemporality,
-    ...(from.isMonotonic !== undefined ? { isMonotonic: from.isMonotonic } : {}),
-    startTime: from.startTime,
-    endTime: from.endTime,
-    labels: [...from.labels],
-    labelValues: [],
-    values: [],
-    boundaries: from.boundaries,
-    counts: [],
-    count: [],
-    sum: [],
-    min: [],
-    max: [],
-    exemplars: [],
-  };
-}
-
-/** The helpers' metric `metric` in columns. */
-function toColumns(metric: MetricData): ColumnarMetric {
-  const points = metric.dataPoints as ReadonlyArray<DataPoint<unknown> & { exemplars?: SlotsLike }>;
-  const first = points[0];
-  const labels: string[] = [];
-  for (const point of points)
-    for (const label of Object.keys(point.attributes)) if (!labels.includes(label)) labels.push(label);
-  const histogram = metric.dataPointType === DataPointType.HISTOGRAM;
-  const columns = emptyColumns({
-    descriptor: metric.descriptor,
-    dataPointType: metric.dataPointType,
-    aggregationTemporality: metric.aggregationTemporality,
-    ...(metric.dataPointType === DataPointType.SUM ? { isMonotonic: metric.isMonotonic } : {}),
-    startTime: first?.startTime ?? [0, 0],
-    endTime: first?.endTime ?? [0, 0],
-    labels,
-    boundaries: histogram && first !== undefined ? [...(first.value as Histogram).buckets.boundaries] : [],
-  } as ColumnarMetric);
-  points.forEach((point, index) => {
-    for (const label of labels) {
-      const value = point.attributes[label];
-      columns.labelValues.push(value === undefined ? null : String(value));
-    }
-    if (!histogram) {
-      columns.values.push(point.value as number);
-      return;
-    }
-    const value = point.value as Histogram;
-    for (const bucket of value.buckets.counts) columns.counts.push(bucket);
-    columns.count.push(value.count);
-    columns.sum.push(value.sum ?? 0);
-    columns.min.push(value.min ?? null);
-    columns.max.push(value.max ?? null);
-    if (point.exemplars !== undefined) columns.exemplars.push([index, point.exemplars]);
-  });
-  return columns;
-}
-
-/**
- * A collected `ResourceMetrics` as it travels to the primary: the helpers' scope (`ownScope`) in
- * columns, the rest as collected.
- *
- * @example
- * ```ts
- * process.send(message({ type: 'snapshot', id, collection: toWorkerCollection(resourceMetrics, PACKAGE_NAME) }));
- * ```
- */
-export function toWorkerCollection(resourceMetrics: ResourceMetrics, ownScope: string): WorkerCollection {
-  const own = resourceMetrics.scopeMetrics.find((scope) => scope.scope.name === ownScope);
-  return {
-    resource: resourceMetrics.resource.attributes,
-    own: own === undefined ? undefined : { scope: own.scope, metrics: own.metrics.map(toColumns) },
-    other: resourceMetrics.scopeMetrics.filter((scope) => scope.scope.name !== ownScope),
-  };
-}
+type Exemplar = { readonly timestampSeconds: number } | null | undefined;
 
 /** Per bucket, the newer of two exemplars. */
-function newerExemplars(left: SlotsLike, right: SlotsLike): SlotsLike {
+function newerExemplars(left: Slots, right: Slots): Slots {
   if (left.slots.length !== right.slots.length) return left;
   return {
     boundaries: left.boundaries,
     slots: left.slots.map((mine, index) => {
-      const theirs = right.slots[index];
+      const theirs = right.slots[index] as Exemplar;
       if (mine == null) return theirs ?? null;
       if (theirs == null) return mine;
-      return theirs.timestampSeconds > mine.timestampSeconds ? theirs : mine;
+      return theirs.timestampSeconds > (mine as NonNullable<Exemplar>).timestampSeconds ? theirs : mine;
     }),
   };
 }
 
 const earlier = (left: HrTime, right: HrTime): HrTime =>
   left[0] < right[0] || (left[0] === right[0] && left[1] <= right[1]) ? left : right;
-const minOf = (left: number | null, right: number | null): number | null =>
-  left === null ? right : right === null ? left : Math.min(left, right);
-const maxOf = (left: number | null, right: number | null): number | null =>
-  left === null ? right : right === null ? left : Math.max(left, right);
 
-/** The columns being merged into, with the position of every label set seen so far. */
-interface MergeTarget {
-  columns: ColumnarMetric;
-  readonly index: Map<string, number>;
-  readonly exemplars: Map<number, SlotsLike>;
-}
+/** One metric being merged: numbers by slot, and which slots some part had. */
+class Accumulator {
+  readonly present: Uint8Array;
+  readonly values: Float64Array;
+  readonly counts: Float64Array;
+  readonly count: Float64Array;
+  readonly sum: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly exemplars = new Map<number, Slots>();
+  private readonly buckets: number;
+  startTime: HrTime;
 
-/** Add the points of `from` to `target` (same metric), adding values of label sets already there. */
-function addColumns(target: MergeTarget, from: ColumnarMetric, rule: GaugeMergeRule): void {
-  const into = target.columns;
-  // The label order of the first worker wins; another order (an optional label seen elsewhere first) is mapped.
-  for (const label of from.labels) if (!into.labels.includes(label)) into.labels.push(label);
-  const width = from.labels.length;
-  const positions = from.labels.map((label) => into.labels.indexOf(label));
-  const sameOrder = width === into.labels.length && positions.every((position, index) => position === index);
-  const buckets = from.boundaries.length + 1;
-  const histogram = from.dataPointType === DataPointType.HISTOGRAM;
-  const exemplarsOf = new Map(from.exemplars);
-  const points = width === 0 ? from.values.length + from.count.length : from.labelValues.length / width;
-  for (let point = 0; point < points; point++) {
-    let values: Array<string | null>;
-    if (sameOrder) values = from.labelValues.slice(point * width, point * width + width);
-    else {
-      values = new Array<string | null>(into.labels.length).fill(null);
-      for (let label = 0; label < width; label++)
-        values[positions[label] as number] = from.labelValues[point * width + label] ?? null;
-    }
-    const key = values.map((value) => (value === null ? '\u0002' : value)).join('\u0001');
-    let at = target.index.get(key);
-    const exemplars = exemplarsOf.get(point);
-    if (at === undefined) {
-      at = target.index.size;
-      target.index.set(key, at);
-      into.labelValues.push(...values);
-      if (histogram) {
-        for (let bucket = 0; bucket < buckets; bucket++) into.counts.push(from.counts[point * buckets + bucket] ?? 0);
-        into.count.push(from.count[point] ?? 0);
-        into.sum.push(from.sum[point] ?? 0);
-        into.min.push(from.min[point] ?? null);
-        into.max.push(from.max[point] ?? null);
-      } else into.values.push(from.values[point] ?? 0);
-      if (exemplars !== undefined) target.exemplars.set(at, exemplars);
-      continue;
-    }
-    if (histogram) {
-      for (let bucket = 0; bucket < buckets; bucket++)
-        into.counts[at * buckets + bucket] =
-          (into.counts[at * buckets + bucket] ?? 0) + (from.counts[point * buckets + bucket] ?? 0);
-      into.count[at] = (into.count[at] ?? 0) + (from.count[point] ?? 0);
-      into.sum[at] = (into.sum[at] ?? 0) + (from.sum[point] ?? 0);
-      into.min[at] = minOf(into.min[at] ?? null, from.min[point] ?? null);
-      into.max[at] = maxOf(into.max[at] ?? null, from.max[point] ?? null);
-      if (exemplars !== undefined) {
-        const mine = target.exemplars.get(at);
-        target.exemplars.set(at, mine === undefined ? exemplars : newerExemplars(mine, exemplars));
-      }
-      continue;
-    }
-    const left = into.values[at] ?? 0;
-    const right = from.values[point] ?? 0;
-    into.values[at] =
-      from.dataPointType === DataPointType.GAUGE && rule === 'max'
-        ? Math.max(left, right)
-        : from.dataPointType === DataPointType.GAUGE && rule === 'min'
-          ? Math.min(left, right)
-          : left + right;
+  constructor(
+    readonly first: SlotMetric,
+    private readonly rule: GaugeMergeRule,
+  ) {
+    const size = first.table.size;
+    const histogram = first.header.dataPointType === DataPointType.HISTOGRAM;
+    this.buckets = first.header.boundaries.length + 1;
+    this.present = new Uint8Array(size);
+    this.values = new Float64Array(histogram ? 0 : size);
+    this.counts = new Float64Array(histogram ? size * this.buckets : 0);
+    this.count = new Float64Array(histogram ? size : 0);
+    this.sum = new Float64Array(histogram ? size : 0);
+    this.min = new Float64Array(histogram ? size : 0).fill(NaN);
+    this.max = new Float64Array(histogram ? size : 0).fill(NaN);
+    this.startTime = first.header.startTime;
   }
-  if (earlier(from.startTime, into.startTime) === from.startTime)
-    target.columns = { ...into, startTime: from.startTime };
+
+  add(metric: SlotMetric): void {
+    const { slots } = metric;
+    // Workers of two versions of an application during a rolling restart: the first one's shape wins.
+    if (
+      metric.header.dataPointType !== this.first.header.dataPointType ||
+      metric.header.boundaries.length !== this.first.header.boundaries.length
+    )
+      return;
+    const present = this.present;
+    if (earlier(metric.header.startTime, this.startTime) === metric.header.startTime)
+      this.startTime = metric.header.startTime;
+    if (this.first.header.dataPointType !== DataPointType.HISTOGRAM) {
+      const into = this.values;
+      const from = metric.values as Float64Array;
+      const gauge = this.first.header.dataPointType === DataPointType.GAUGE;
+      const rule = gauge ? this.rule : 'sum';
+      for (let point = 0; point < slots.length; point++) {
+        const slot = slots[point] as number;
+        const value = from[point] as number;
+        if (present[slot] === 0) {
+          present[slot] = 1;
+          into[slot] = value;
+        } else if (rule === 'sum') into[slot] = (into[slot] as number) + value;
+        else if (rule === 'max') into[slot] = Math.max(into[slot] as number, value);
+        else into[slot] = Math.min(into[slot] as number, value);
+      }
+      return;
+    }
+    const buckets = this.buckets;
+    const { counts, count, sum, min, max } = metric as Required<NumberColumns>;
+    for (let point = 0; point < slots.length; point++) {
+      const slot = slots[point] as number;
+      present[slot] = 1;
+      for (let bucket = 0; bucket < buckets; bucket++)
+        (this.counts[slot * buckets + bucket] as number) += counts[point * buckets + bucket] as number;
+      (this.count[slot] as number) += count[point] as number;
+      (this.sum[slot] as number) += sum[point] as number;
+      const low = min[point] as number;
+      const high = max[point] as number;
+      if (!(low >= (this.min[slot] as number))) this.min[slot] = Number.isNaN(low) ? (this.min[slot] as number) : low;
+      if (!(high <= (this.max[slot] as number)))
+        this.max[slot] = Number.isNaN(high) ? (this.max[slot] as number) : high;
+    }
+    for (const [point, exemplars] of metric.exemplars) {
+      const slot = slots[point] as number;
+      const mine = this.exemplars.get(slot);
+      this.exemplars.set(slot, mine === undefined ? exemplars : newerExemplars(mine, exemplars));
+    }
+  }
+
+  /** The merged metric: the slots some part had, in slot order. */
+  result(): SlotMetric {
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.present.length; slot++) if (this.present[slot] === 1) slots.push(slot);
+    const header = { ...this.first.header, startTime: this.startTime };
+    const base = { header, table: this.first.table, slots: Int32Array.from(slots) };
+    if (header.dataPointType !== DataPointType.HISTOGRAM)
+      return { ...base, values: Float64Array.from(slots, (slot) => this.values[slot] as number), exemplars: [] };
+    const buckets = this.buckets;
+    const counts = new Float64Array(slots.length * buckets);
+    slots.forEach((slot, point) =>
+      counts.set(this.counts.subarray(slot * buckets, slot * buckets + buckets), point * buckets),
+    );
+    const pointOf = new Map(this.exemplars.size === 0 ? [] : slots.map((slot, point) => [slot, point]));
+    return {
+      ...base,
+      counts,
+      count: Float64Array.from(slots, (slot) => this.count[slot] as number),
+      sum: Float64Array.from(slots, (slot) => this.sum[slot] as number),
+      min: Float64Array.from(slots, (slot) => this.min[slot] as number),
+      max: Float64Array.from(slots, (slot) => this.max[slot] as number),
+      exemplars: [...this.exemplars].map(([slot, exemplars]) => [pointOf.get(slot) as number, exemplars] as const),
+    };
+  }
 }
 
 /**
  * Merge the collections of several workers (and the counts retired from exited ones) into one.
- * `gaugeRule` gives the rule of each of the helpers' gauges by metric name.
+ * `gaugeRule` gives the rule of each of the helpers' gauges by metric name. Every part's metrics
+ * must number their series in the same tables (one {@link SeriesTable} per metric name).
  *
  * @example
  * ```ts
@@ -264,38 +250,32 @@ export function mergeWorkerMetrics(
   parts: readonly MergePart[],
   gaugeRule: (metricName: string) => GaugeMergeRule,
 ): WorkerCollection {
-  const targets = new Map<string, MergeTarget>();
-  let ownScope: Scope | undefined;
+  const accumulators = new Map<string, Accumulator>();
+  let scope: Scope | undefined;
   let resource: Attributes | undefined;
   const other = new Map<string, { scope: Scope; metrics: Map<string, MetricData> }>();
   for (const part of parts) {
     if (part.workerId !== undefined) resource ??= part.collection.resource;
-    const own = part.collection.own;
-    if (own !== undefined) {
-      ownScope ??= own.scope;
-      for (const metric of own.metrics) {
-        const name = metric.descriptor.name;
-        let target = targets.get(name);
-        if (target === undefined) {
-          target = { columns: emptyColumns(metric), index: new Map(), exemplars: new Map() };
-          targets.set(name, target);
-        }
-        addColumns(target, metric, metric.dataPointType === DataPointType.GAUGE ? gaugeRule(name) : 'sum');
-      }
+    scope ??= part.collection.scope;
+    for (const metric of part.collection.metrics) {
+      const name = metric.header.descriptor.name;
+      let accumulator = accumulators.get(name);
+      if (accumulator === undefined) accumulators.set(name, (accumulator = new Accumulator(metric, gaugeRule(name))));
+      accumulator.add(metric);
     }
     // Per-process metrics of a worker that exited are gone with it; live ones stay per worker.
     if (part.workerId === undefined) continue;
     for (const scopeMetrics of part.collection.other) {
-      let scope = other.get(scopeMetrics.scope.name);
-      if (scope === undefined)
-        other.set(scopeMetrics.scope.name, (scope = { scope: scopeMetrics.scope, metrics: new Map() }));
+      let kept = other.get(scopeMetrics.scope.name);
+      if (kept === undefined)
+        other.set(scopeMetrics.scope.name, (kept = { scope: scopeMetrics.scope, metrics: new Map() }));
       for (const metric of scopeMetrics.metrics) {
         const points = (metric.dataPoints as ReadonlyArray<DataPoint<unknown>>).map((point) => ({
           ...point,
           attributes: { ...point.attributes, worker: part.workerId },
         }));
-        const existing = scope.metrics.get(metric.descriptor.name);
-        scope.metrics.set(metric.descriptor.name, {
+        const existing = kept.metrics.get(metric.descriptor.name);
+        kept.metrics.set(metric.descriptor.name, {
           ...metric,
           dataPoints: [...((existing?.dataPoints ?? []) as Array<DataPoint<unknown>>), ...points],
         } as MetricData);
@@ -306,17 +286,9 @@ export function mergeWorkerMetrics(
   const { ['process.pid']: _pid, ['service.instance.id']: _instance, ...shared } = resource ?? {};
   return {
     resource: shared,
-    own:
-      ownScope === undefined
-        ? undefined
-        : {
-            scope: ownScope,
-            metrics: [...targets.values()].map((target) => ({
-              ...target.columns,
-              exemplars: [...target.exemplars.entries()],
-            })),
-          },
-    other: [...other.values()].map((scope) => ({ scope: scope.scope, metrics: [...scope.metrics.values()] })),
+    scope,
+    metrics: [...accumulators.values()].map((accumulator) => accumulator.result()),
+    other: [...other.values()].map((kept) => ({ scope: kept.scope, metrics: [...kept.metrics.values()] })),
   };
 }
 
@@ -333,97 +305,17 @@ export function mergeWorkerMetrics(
 export function retireWorker(retired: WorkerCollection | undefined, last: WorkerCollection): WorkerCollection {
   const kept: WorkerCollection = {
     resource: {},
+    scope: last.scope,
     other: [],
-    own:
-      last.own === undefined
-        ? undefined
-        : {
-            scope: last.own.scope,
-            metrics: last.own.metrics
-              .filter(
-                (metric) =>
-                  metric.dataPointType === DataPointType.HISTOGRAM ||
-                  (metric.dataPointType === DataPointType.SUM && metric.isMonotonic === true),
-              )
-              .map((metric) => ({ ...metric, exemplars: [] })),
-          },
+    metrics: last.metrics
+      .filter(
+        (metric) =>
+          metric.header.dataPointType === DataPointType.HISTOGRAM ||
+          (metric.header.dataPointType === DataPointType.SUM && metric.header.isMonotonic === true),
+      )
+      .map((metric) => ({ ...metric, exemplars: [] })),
   };
   const parts: MergePart[] = [{ workerId: undefined, collection: kept }];
   if (retired !== undefined) parts.push({ workerId: undefined, collection: retired });
   return mergeWorkerMetrics(parts, () => 'sum');
-}
-
-/** The columns of `metric` as the data points a serializer reads. */
-function fromColumns(metric: ColumnarMetric): MetricData {
-  const width = metric.labels.length;
-  const histogram = metric.dataPointType === DataPointType.HISTOGRAM;
-  const points = histogram ? metric.count.length : metric.values.length;
-  const buckets = metric.boundaries.length + 1;
-  const exemplars = new Map(metric.exemplars);
-  const dataPoints: Array<DataPoint<unknown>> = [];
-  for (let point = 0; point < points; point++) {
-    const attributes: Attributes = {};
-    for (let label = 0; label < width; label++) {
-      const value = metric.labelValues[point * width + label];
-      if (value !== null && value !== undefined) attributes[metric.labels[label] as string] = value;
-    }
-    let value: unknown = metric.values[point];
-    if (histogram) {
-      const min = metric.min[point];
-      const max = metric.max[point];
-      value = {
-        buckets: {
-          boundaries: metric.boundaries,
-          counts: metric.counts.slice(point * buckets, point * buckets + buckets),
-        },
-        count: metric.count[point] ?? 0,
-        sum: metric.sum[point],
-        ...(min !== null && min !== undefined ? { min } : {}),
-        ...(max !== null && max !== undefined ? { max } : {}),
-      } satisfies Histogram;
-    }
-    const slots = exemplars.get(point);
-    dataPoints.push({
-      startTime: metric.startTime,
-      endTime: metric.endTime,
-      attributes,
-      value,
-      // JSON turned empty slots into null; the exposition expects undefined there.
-      ...(slots !== undefined
-        ? { exemplars: { boundaries: slots.boundaries, slots: slots.slots.map((slot) => slot ?? undefined) } }
-        : {}),
-    });
-  }
-  const {
-    labels: _labels,
-    labelValues: _values,
-    values: _numbers,
-    boundaries: _b,
-    counts: _c,
-    count: _n,
-    sum: _s,
-    min: _min,
-    max: _max,
-    exemplars: _e,
-    startTime: _start,
-    endTime: _end,
-    ...rest
-  } = metric;
-  return { ...rest, dataPoints } as unknown as MetricData;
-}
-
-/**
- * The scopes of a (merged) collection as `ResourceMetrics.scopeMetrics`, for the serializers.
- *
- * @example
- * ```ts
- * const resourceMetrics = { resource: resourceFromAttributes(merged.resource), scopeMetrics: toScopeMetrics(merged) };
- * ```
- */
-export function toScopeMetrics(collection: WorkerCollection): ResourceMetrics['scopeMetrics'] {
-  const scopes = collection.other.map((scope) => ({ scope: scope.scope, metrics: [...scope.metrics] }));
-  // Where a single process has them too: after the SDK's own scopes, as the metric producer adds them.
-  if (collection.own !== undefined)
-    scopes.push({ scope: collection.own.scope, metrics: collection.own.metrics.map(fromColumns) });
-  return scopes;
 }

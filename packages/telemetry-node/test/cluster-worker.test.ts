@@ -1,0 +1,155 @@
+import { EventEmitter } from 'node:events';
+import { GatewayTelemetry } from '@gatewayz/telemetry';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MESSAGE_TAG, type ClusterMessage } from '../src/cluster/cluster-messages.js';
+import { partsOfMerged } from '../src/cluster/collection-parts.js';
+import { createClusterMetricsSource, type ClusterChannel } from '../src/cluster/cluster-worker.js';
+import { mergeWorkerMetrics } from '../src/cluster/merge-worker-metrics.js';
+import { DEFAULT_POINTS_PER_PART } from '../src/cluster/series-wire.js';
+import { WireEncoder } from '../src/cluster/wire-encoder.js';
+import { createTelemetryMetricProducer } from '../src/sdk/index.js';
+import { WirePrimary, overJson } from './fixtures/cluster-wire.js';
+import { CollectingReader } from './fixtures/collecting-reader.js';
+
+type Sent = ClusterMessage & {
+  id?: number;
+  more?: boolean;
+  fresh?: boolean;
+  part?: { metrics: Array<{ points: number }> };
+};
+
+/** A worker's IPC channel: what the worker sends is logged, the test plays the primary. */
+function fakeChannel(log: string[]): ClusterChannel & { sent: Sent[]; receive(message: unknown): void } {
+  const emitter = new EventEmitter();
+  const sent: Sent[] = [];
+  return {
+    sent,
+    send(message, callback) {
+      sent.push(message as Sent);
+      if ((message as Sent).type === 'snapshot') log.push('part');
+      callback?.(null);
+      return true;
+    },
+    on: (event, listener) => emitter.on(event, listener),
+    off: (event, listener) => emitter.off(event, listener),
+    receive: (message) => emitter.emit('message', message),
+  };
+}
+
+/** A worker's local metrics: `series` label sets of three metrics. */
+function localSource(series: number): { collect(): Promise<{ resourceMetrics: ResourceMetrics; errors: unknown[] }> } {
+  const telemetry = new GatewayTelemetry({ exportVia: 'producer', maxSeriesPerMetric: series });
+  for (let index = 0; index < series; index++) {
+    telemetry.recordModelInference('openai', `model-${index}`, 'success', 0.5);
+    telemetry.recordTokensUsed('openai', `model-${index}`, 'input', index + 1);
+  }
+  const reader = new CollectingReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
+  new MeterProvider({ readers: [reader] });
+  return { collect: () => reader.collect() };
+}
+
+let stop: (() => void) | undefined;
+afterEach(() => stop?.());
+
+describe('a cluster worker', () => {
+  it('sends a large collection in parts and yields to the event loop between every two parts', async () => {
+    const log: string[] = [];
+    const channel = fakeChannel(log);
+    const source = createClusterMetricsSource(localSource(4000), { channel });
+    stop = source.stop;
+    // An event-loop turn counter: every turn the worker lets run leaves a tick between its parts.
+    let ticking = true;
+    const tick = (): void => {
+      log.push('tick');
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    channel.receive({ gatewayz: MESSAGE_TAG, type: 'snapshot-request', id: 7, session: 's' });
+    await new Promise<void>((resolve) => {
+      const wait = (): void => {
+        if (channel.sent.some((message) => message.type === 'snapshot' && message.more === false)) resolve();
+        else setTimeout(wait, 5);
+      };
+      wait();
+    });
+    ticking = false;
+    const parts = channel.sent.filter((message) => message.type === 'snapshot');
+    const points = parts.map((part) => part.part?.metrics.reduce((total, slice) => total + slice.points, 0) ?? 0);
+    expect(points.reduce((total, count) => total + count, 0)).toBe(12_000);
+    expect(parts.length).toBe(Math.ceil(12_000 / DEFAULT_POINTS_PER_PART));
+    expect(points.every((count) => count <= DEFAULT_POINTS_PER_PART)).toBe(true);
+    expect(parts.map((part) => part.more)).toEqual([...parts.slice(1).map(() => true), false]);
+    // No two parts in one synchronous step: an event-loop turn ran between each pair.
+    const order = log.slice(log.indexOf('part'), log.lastIndexOf('part') + 1);
+    for (let index = 1; index < order.length; index++)
+      if (order[index] === 'part') expect(order[index - 1]).toBe('tick');
+  });
+
+  it('reads the aggregate part by part; asks for every series again after a reply it could not read', async () => {
+    const channel = fakeChannel([]);
+    const source = createClusterMetricsSource(localSource(1), { channel });
+    stop = source.stop;
+    // The primary's side: a merged collection of 3000 series, sent in parts with its session.
+    const primary = new WirePrimary();
+    const merged = mergeWorkerMetrics(
+      [{ workerId: '1', collection: primary.receive('1', (await localSource(3000).collect()).resourceMetrics) }],
+      () => 'max',
+    );
+    const encoder = new WireEncoder();
+    const answer = (id: number, session: string): void => {
+      const parts = overJson(partsOfMerged(encoder, merged));
+      parts.forEach((part, index) =>
+        channel.receive({
+          gatewayz: MESSAGE_TAG,
+          type: 'collect-result',
+          id,
+          session,
+          part,
+          more: index < parts.length - 1,
+        }),
+      );
+    };
+    const lastCollect = (): Sent => channel.sent.filter((message) => message.type === 'collect').at(-1) as Sent;
+
+    const first = source.collect();
+    expect(lastCollect()).toMatchObject({ fresh: true });
+    answer(lastCollect().id as number, 'a');
+    const { resourceMetrics } = await first;
+    const tokens = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((metric) => metric.descriptor.name === 'tokens_used');
+    expect(tokens?.dataPoints).toHaveLength(3000);
+    expect(tokens?.dataPoints[2999]).toMatchObject({ attributes: { model: 'model-2999' }, value: 3000 });
+
+    // Same session: only numbers come; the series keep their attributes objects.
+    const second = source.collect();
+    expect(lastCollect().fresh).toBeUndefined();
+    answer(lastCollect().id as number, 'a');
+    const again = (await second).resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+    expect(again.find((metric) => metric.descriptor.name === 'tokens_used')?.dataPoints[5]?.attributes).toBe(
+      tokens?.dataPoints[5]?.attributes,
+    );
+
+    // A reply naming series this worker was never told (the primary lost track): the scrape fails
+    // clearly, and the next request asks for everything again.
+    const lost = new WireEncoder();
+    overJson(partsOfMerged(lost, merged));
+    const third = source.collect();
+    const id = lastCollect().id as number;
+    const parts = overJson(partsOfMerged(lost, merged));
+    parts.forEach((part, index) =>
+      channel.receive({
+        gatewayz: MESSAGE_TAG,
+        type: 'collect-result',
+        id,
+        session: 'b',
+        part,
+        more: index < parts.length - 1,
+      }),
+    );
+    await expect(third).rejects.toThrow(/unknown to the receiver/);
+    void source.collect().catch(() => undefined);
+    expect(lastCollect()).toMatchObject({ fresh: true });
+  });
+});
