@@ -72,6 +72,30 @@ export function loadAlertUnitTests(): AlertUnitTests {
   return readYaml<AlertUnitTests>(ALERTS_TEST_FILE);
 }
 
+/**
+ * What a promtool unit-test file covers, against the alert names of its rule file: alerts no case
+ * expects to fire, alerts no case expects to stay quiet, and cases naming an alert that does not
+ * exist (which would pass vacuously). All three are empty for a complete file.
+ */
+export function alertTestGaps(
+  unitTests: AlertUnitTests,
+  alertNames: readonly string[],
+): { neverFiring: string[]; neverQuiet: string[]; unknown: string[] } {
+  const firing = new Set<string>();
+  const quiet = new Set<string>();
+  for (const test of unitTests.tests) {
+    for (const check of test.alert_rule_test ?? []) {
+      if ((check.exp_alerts ?? []).length > 0) firing.add(check.alertname);
+      else quiet.add(check.alertname);
+    }
+  }
+  return {
+    neverFiring: alertNames.filter((name) => !firing.has(name)),
+    neverQuiet: alertNames.filter((name) => !quiet.has(name)),
+    unknown: [...new Set([...firing, ...quiet])].filter((name) => !alertNames.includes(name)),
+  };
+}
+
 // --- Grafana dashboards ------------------------------------------------------------------------
 
 export interface GrafanaTarget {

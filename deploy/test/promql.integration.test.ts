@@ -117,7 +117,7 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     healthService = await startHealthService();
     gw = await startTestGateway({
       // The breaker opens only after the first scrapes, so failures keep reaching anthropic for a while.
-      env: { BREAKER_VOLUME_THRESHOLD: '6', ATTEMPT_TIMEOUT_MS: '15000', MODEL_HEALTH_FLUSH_INTERVAL_MS: '200' },
+      env: { BREAKER_VOLUME_THRESHOLD: '6', ATTEMPT_TIMEOUT_MS: '30000', MODEL_HEALTH_FLUSH_INTERVAL_MS: '200' },
       spanProcessors: [new SimpleSpanProcessor(spans)],
       // Keys optional (the traffic below is anonymous), two of them with budgets to spend.
       apiKeys: {

@@ -144,6 +144,34 @@ describe('postUpstream (node:http client with keep-alive)', () => {
     expect(reset.message).toMatch(/^Connection failed \((ECONNRESET|EPIPE)\)$/);
   });
 
+  it('sends a request again on a new connection when the pooled one turns out closed, once', async () => {
+    // The upstream closes a kept-alive connection as the next request arrives on it (its idle
+    // timeout and our request crossed): that request never reached the upstream's application.
+    const served = new WeakSet<Socket>();
+    handler = (incoming, response) => {
+      if (served.has(incoming.socket)) {
+        incoming.socket.destroy();
+        return;
+      }
+      served.add(incoming.socket);
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    };
+    expect(await readUpstreamJson(await request())).toEqual({ ok: true }); // its connection is back in the pool
+    const before = accepted;
+    const answer = await request();
+    expect(answer.status).toBe(200);
+    expect(await readUpstreamJson(answer)).toEqual({ ok: true });
+    expect(accepted - before).toBe(1); // the pooled connection failed, one new one answered
+
+    // A new connection that fails is not tried again: one connection, network_error.
+    handler = (incoming) => incoming.socket.destroy();
+    for (const socket of connections) socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const fresh = accepted;
+    expect((await failureOf(request())).status).toBe('network_error');
+    expect(accepted - fresh).toBe(1);
+  });
+
   it('reports a connection lost in the middle of a JSON body as network_error, a bad body as invalid_response', async () => {
     handler = (_incoming, response) => {
       response.setHeader('content-length', '100');

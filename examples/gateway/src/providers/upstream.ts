@@ -119,6 +119,12 @@ async function readText(body: UpstreamBody, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The errors of a request written to a connection the server had already closed. */
+function isStaleConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 /** Send the request; resolves with the response once its headers arrived. */
 function send(
   request: UpstreamRequest,
@@ -168,9 +174,21 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
   let message: IncomingMessage;
   try {
     if (request.signal?.aborted) throw new Error('the client closed the request');
-    message = await send(request, JSON.stringify(request.body), (created) => {
+    const payload = JSON.stringify(request.body);
+    const track = (created: ClientRequest): void => {
       outgoing = created;
-    });
+    };
+    try {
+      message = await send(request, payload, track);
+    } catch (error) {
+      // A keep-alive connection the upstream closed while it sat idle in the pool (the close and
+      // our request crossed): the request never reached the upstream's application, so it is sent
+      // once more on a new connection, as Node's documentation of `request.reusedSocket` advises.
+      if (timedOut || request.signal?.aborted || outgoing?.reusedSocket !== true || !isStaleConnection(error)) {
+        throw error;
+      }
+      message = await send(request, payload, track);
+    }
   } catch (error) {
     if (timedOut) {
       throw new UpstreamFailure('timeout', 'timeout', `No response within ${request.timeoutMs} ms`, true);

@@ -93,23 +93,8 @@ export const genAiMetrics = defineHelpers({
    * `gen_ai.client.operation.time_per_output_chunk`.
    */
   recordGenAiOperation(operation: GenAiOperationRecord): void {
-    const duration = this.states.genAiOperationDuration;
-    if (!this.acceptValue(duration, operation.durationSeconds)) return;
-    const operationName = genAiOperation(operation.operationName, this.genAiSemconvMode).name;
-    const responseModel = operation.responseModel ?? operation.requestModel;
-    const durationCell = this.cellFor(
-      duration,
-      duration.store.lookup(
-        operationName,
-        operation.providerName,
-        operation.requestModel,
-        responseModel,
-        operation.errorType,
-      ),
-    );
-    if (durationCell === undefined) return;
-    this.observe(duration, operation.durationSeconds, durationCell);
-    const labels = [operationName, operation.providerName, operation.requestModel, responseModel] as const;
+    const labels = observeDuration(this, this.states.genAiOperationDuration, operation);
+    if (labels === undefined) return;
     if (operation.inputTokens !== undefined)
       observeGenAi(this, this.states.genAiTokenUsage, operation.inputTokens, labels, 'input' satisfies GenAiTokenType);
     if (operation.outputTokens !== undefined)
@@ -122,9 +107,14 @@ export const genAiMetrics = defineHelpers({
       );
     if (operation.timeToFirstChunkSeconds !== undefined)
       observeGenAi(this, this.states.genAiTimeToFirstChunk, operation.timeToFirstChunkSeconds, labels);
-    if (operation.timesPerOutputChunkSeconds !== undefined) {
-      for (const seconds of operation.timesPerOutputChunkSeconds)
-        observeGenAi(this, this.states.genAiTimePerOutputChunk, seconds, labels);
+    const chunkTimes = operation.timesPerOutputChunkSeconds;
+    if (chunkTimes !== undefined && chunkTimes.length > 0) {
+      // One series for every chunk of the stream: look it up once.
+      const perChunk = this.states.genAiTimePerOutputChunk;
+      const cell = this.cellFor(perChunk, perChunk.store.lookup(labels[0], labels[1], labels[2], labels[3]));
+      if (cell !== undefined)
+        for (const seconds of chunkTimes)
+          if (this.acceptValue(perChunk, seconds)) this.observe(perChunk, seconds, cell);
     }
   },
 
@@ -134,25 +124,10 @@ export const genAiMetrics = defineHelpers({
    * `gen_ai.server.time_to_first_token` and (more than one output token) `gen_ai.server.time_per_output_token`.
    */
   recordGenAiServerRequest(request: GenAiServerRequestRecord): void {
-    const duration = this.states.genAiServerRequestDuration;
-    if (!this.acceptValue(duration, request.durationSeconds)) return;
-    const operationName = genAiOperation(request.operationName, this.genAiSemconvMode).name;
-    const responseModel = request.responseModel ?? request.requestModel;
-    const cell = this.cellFor(
-      duration,
-      duration.store.lookup(
-        operationName,
-        request.providerName,
-        request.requestModel,
-        responseModel,
-        request.errorType,
-      ),
-    );
-    if (cell === undefined) return;
-    this.observe(duration, request.durationSeconds, cell);
+    const labels = observeDuration(this, this.states.genAiServerRequestDuration, request);
+    if (labels === undefined) return;
     const firstToken = request.timeToFirstTokenSeconds;
     if (request.errorType !== undefined || firstToken === undefined) return;
-    const labels = [operationName, request.providerName, request.requestModel, responseModel] as const;
     if (!observeGenAi(this, this.states.genAiServerTimeToFirstToken, firstToken, labels)) return;
     const outputTokens = request.outputTokens;
     if (outputTokens === undefined || !Number.isFinite(outputTokens) || outputTokens <= 1) return;
@@ -163,6 +138,35 @@ export const genAiMetrics = defineHelpers({
 
 /** The GenAI helpers of a `GatewayTelemetry`. */
 export type GenAiMetrics = typeof genAiMetrics;
+
+/**
+ * Observe a GenAI duration histogram (`gen_ai.client.operation.duration` or
+ * `gen_ai.server.request.duration`) under its five attributes; the four common ones for the other
+ * histograms of the same call, or undefined when the value or a label was dropped.
+ */
+function observeDuration(
+  recorder: MetricRecorder,
+  duration: MetricState,
+  call: {
+    operationName: string;
+    providerName: string;
+    requestModel: string;
+    responseModel?: string;
+    errorType?: string;
+    durationSeconds: number;
+  },
+): readonly [string, string, string, string] | undefined {
+  if (!recorder.acceptValue(duration, call.durationSeconds)) return undefined;
+  const operationName = genAiOperation(call.operationName, recorder.genAiSemconvMode).name;
+  const responseModel = call.responseModel ?? call.requestModel;
+  const cell = recorder.cellFor(
+    duration,
+    duration.store.lookup(operationName, call.providerName, call.requestModel, responseModel, call.errorType),
+  );
+  if (cell === undefined) return undefined;
+  recorder.observe(duration, call.durationSeconds, cell);
+  return [operationName, call.providerName, call.requestModel, responseModel];
+}
 
 /**
  * Observe `value` in a GenAI histogram under the four common attributes (and the token type of
