@@ -280,6 +280,30 @@ describe('example gateway: upstream faults map to model-health statuses', () => 
   });
 });
 
+describe('example gateway: rate limits and the circuit breaker', () => {
+  it('a provider answering 429 again and again keeps its breaker closed: clients get 429, never 503', async () => {
+    // A gateway of its own: no earlier successes in the breaker's window to dilute the failures.
+    const fresh = await startTestGateway();
+    try {
+      const openrouter = fresh.provider('openrouter');
+      openrouter.configure({ errorRate: 1, failureMode: 'rate_limit' });
+      const sent = () => openrouter.requestCounts.get('/v1/chat/completions') ?? 0;
+      // Four times the breaker's volume threshold (3), all failing: errors this many would open it.
+      for (let index = 0; index < 12; index++) {
+        const response = await fresh.post('/v1/chat/completions', chatBody('llama-3.1-8b-instruct'));
+        expect(response.status).toBe(429);
+        expect((await response.json()).error.code).toBe('rate_limit_exceeded');
+      }
+      // Every request was tried (the only provider of the model), none refused by an open breaker.
+      expect(sent()).toBe(12);
+      const metrics = await (await fetch(`${fresh.url}/metrics`)).text();
+      expect(metrics).toContain('gatewayz_circuit_breaker_state{provider="openrouter",state="closed"} 1');
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe('example gateway: client disconnects', () => {
   it('cancels the upstream attempt when the client goes away, without waiting for the attempt timeout', async () => {
     const openrouter = gw.provider('openrouter');

@@ -60,8 +60,11 @@ export class ProviderRouter {
         resetTimeout: breaker.resetTimeoutMs,
         volumeThreshold: breaker.volumeThreshold,
         rollingCountTimeout: breaker.rollingCountTimeoutMs,
-        // A client error (bad request) says nothing about the provider's health.
-        errorFilter: (error: unknown) => error instanceof UpstreamFailure && !error.failover,
+        // A client error (bad request) says nothing about the provider's health, and a rate limit
+        // (429) is the provider working as announced: the rate-limit headroom passes it over until
+        // its reset, so it does not open the breaker (which would answer 503 instead of 429).
+        errorFilter: (error: unknown) =>
+          error instanceof UpstreamFailure && (!error.failover || error.status === 'rate_limited'),
       });
       return { config, breaker: circuit, unbind: bindCircuitBreakerMetrics(circuit, config.name, options.telemetry) };
     });
