@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { chatUsageOf } from '../protocol/usage.js';
-import { postUpstream, readUpstreamJson } from '../providers/upstream.js';
+import { readUpstreamJson } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { AttemptCompletion, Operation, RoutedResult } from './attempt.js';
-import { recordServerAnswer, recordServerFailure } from './server-request.js';
-import { clientGone, requestContext } from './request-context.js';
+import type { AttemptCompletion, Operation } from './attempt.js';
+import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
+import { recordServerAnswer } from './server-request.js';
 
 /*
  * Attempts answered with one JSON body (chat without `stream`, responses, embeddings, image
@@ -15,10 +15,7 @@ import { clientGone, requestContext } from './request-context.js';
  */
 
 /** What one attempt sends to a provider, and what it makes of the provider's JSON answer. */
-export interface JsonPlan<T> {
-  /** Path below the provider's base URL, e.g. `/chat/completions`. */
-  path: string;
-  body: Record<string, unknown>;
+export interface JsonPlan<T> extends UpstreamPlan {
   /** The client's answer and the attempt's completion, from the upstream's JSON body. */
   answer(upstream: Record<string, unknown>): { value: T; completion: AttemptCompletion };
 }
@@ -36,31 +33,9 @@ export async function completeJson<T>(
   operation: Operation,
   plan: (provider: ProviderConfig) => JsonPlan<T>,
 ): Promise<T> {
-  const { config } = services;
-  let routed: RoutedResult<T>;
-  try {
-    // An unknown model is answered 404 by router.route() before any provider is tried.
-    routed = await services.router.route(
-      model,
-      operation,
-      async ({ provider, headers, onResponseHeaders }) => {
-        const planned = plan(provider);
-        const response = await postUpstream({
-          url: `${provider.baseUrl}${planned.path}`,
-          body: planned.body,
-          headers,
-          onResponseHeaders,
-          timeoutMs: config.attemptTimeoutMs,
-          signal: clientGone(c),
-        });
-        return planned.answer(await readUpstreamJson(response));
-      },
-      requestContext(c),
-    );
-  } catch (error) {
-    recordServerFailure(c, services, operation, model, error);
-    throw error;
-  }
+  const routed = await routeUpstream(c, services, operation, model, plan, async (planned, response) =>
+    planned.answer(await readUpstreamJson(response)),
+  );
   const completion = routed.completion ?? { status: 'success' };
   recordServerAnswer(c, services, { operation, model, provider: routed.provider, completion });
   return routed.value;

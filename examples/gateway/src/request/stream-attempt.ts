@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
-import { postUpstream, type UpstreamResponse } from '../providers/upstream.js';
+import type { UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { AttemptCompletion, RoutedResult, Usage } from './attempt.js';
-import { recordServerAnswer, recordServerFailure } from './server-request.js';
-import { clientGone, requestContext } from './request-context.js';
+import type { AttemptCompletion, Usage } from './attempt.js';
+import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
+import { recordServerAnswer } from './server-request.js';
 
 /*
  * One streamed attempt, start to end. `streamModel` (chat completions, messages, responses) asks
@@ -25,10 +25,7 @@ const SSE_HEADERS = {
 };
 
 /** What one streamed attempt sends to a provider, and how its stream is read and re-encoded. */
-export interface StreamPlan {
-  /** Path below the provider's base URL, e.g. `/chat/completions`. */
-  path: string;
-  body: Record<string, unknown>;
+export interface StreamPlan extends UpstreamPlan {
   encoder: StreamEncoder;
   /** How the upstream's events are parsed; default OpenAI chat chunks. */
   parse?: StreamParser;
@@ -47,32 +44,18 @@ export async function streamModel(
   plan: (provider: ProviderConfig) => StreamPlan,
 ): Promise<Response> {
   const { config } = services;
-  let routed: RoutedResult<{ response: UpstreamResponse; attemptStartedAt: number; planned: StreamPlan }>;
-  try {
-    // An unknown model is answered 404 by router.route() before any provider is tried.
-    routed = await services.router.route(
-      model,
-      'chat',
-      async ({ provider, headers, onResponseHeaders }) => {
-        const attemptStartedAt = performance.now();
-        const planned = plan(provider);
-        const response = await postUpstream({
-          url: `${provider.baseUrl}${planned.path}`,
-          body: planned.body,
-          headers,
-          onResponseHeaders,
-          timeoutMs: config.attemptTimeoutMs,
-          signal: clientGone(c),
-        });
-        return { value: { response, attemptStartedAt, planned }, deferred: true };
-      },
-      requestContext(c),
-      true,
-    );
-  } catch (error) {
-    recordServerFailure(c, services, 'chat', model, error);
-    throw error;
-  }
+  const routed = await routeUpstream(
+    c,
+    services,
+    'chat',
+    model,
+    plan,
+    async (planned, response, attemptStartedAt) => ({
+      value: { response, attemptStartedAt, planned },
+      deferred: true,
+    }),
+    true,
+  );
   const { response, attemptStartedAt, planned } = routed.value;
   const body = relaySse(response, {
     encoder: planned.encoder,
