@@ -981,6 +981,12 @@ function renderTraces(results) {
         ]),
       ),
       '',
+      `OTLP received by contender (bytes; each exports under its own path): ${
+        Object.entries(competitors.otlpBytes ?? {})
+          .map(([key, bytes]) => `${key} ${int(bytes)}`)
+          .join(', ') || 'nothing'
+      }.`,
+      '',
     );
   } else
     out.push(

@@ -216,8 +216,9 @@ async function compareCompetitors(directory) {
     let bytes = 0;
     req.on('data', (chunk) => (bytes += chunk.length));
     req.on('end', () => {
-      const agent = req.headers['user-agent'] ?? 'unknown';
-      otlpBytes[agent] = (otlpBytes[agent] ?? 0) + bytes;
+      // Each contender exports under its own path prefix (/<mode>/v1/traces).
+      const contender = (req.url ?? '/unknown').split('/')[1] || 'unknown';
+      otlpBytes[contender] = (otlpBytes[contender] ?? 0) + bytes;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });
@@ -231,13 +232,13 @@ async function compareCompetitors(directory) {
   const children = {};
   try {
     for (const mode of modes) {
-      const child = spawn(process.execPath, ['-e', CONTENDER_SOURCE, mode, openaiUrl, sinkUrl], {
+      const child = spawn(process.execPath, ['-e', CONTENDER_SOURCE, mode, openaiUrl, `${sinkUrl}/${mode}`], {
         cwd: directory,
         env: {
           ...process.env,
           BENCH_OTLP_PROTO_EXPORTER: `${root}node_modules/@opentelemetry/exporter-trace-otlp-proto`,
           BENCH_TELEMETRY_NODE: `${root}packages/telemetry-node/dist/index.js`,
-          BENCH_TELEMETRY: `${root}packages/telemetry/dist/index.js`,
+          BENCH_TELEMETRY: `${root}packages/telemetry/dist/genai/index.js`,
         },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });
@@ -248,9 +249,15 @@ async function compareCompetitors(directory) {
       children[mode] = child;
     }
     const ask = (mode, calls) =>
-      new Promise((resolve) => {
-        children[mode].once('message', (message) => resolve(message.usPerCall));
-        children[mode].send({ calls });
+      new Promise((resolve, reject) => {
+        const child = children[mode];
+        const exited = (code) => reject(new Error(`competitor ${mode} exited with ${code}`));
+        child.once('exit', exited);
+        child.once('message', (message) => {
+          child.off('exit', exited);
+          resolve(message.usPerCall);
+        });
+        child.send({ calls });
       });
     for (const mode of modes) await ask(mode, Math.min(1000, COMPETITOR_CALLS));
     const perRound = Object.fromEntries(modes.map((mode) => [mode, []]));
@@ -270,7 +277,10 @@ async function compareCompetitors(directory) {
         addedMedianUs: summarize(added).p50,
       };
     }
-    return { rounds: COMPETITOR_ROUNDS, calls: COMPETITOR_CALLS, contenders, otlpBytes };
+    // Spans still waiting in a batch go out on the exporters' 5 s timer: wait for them, so the
+    // bytes received show that every contender really traced its calls.
+    await sleep(6000);
+    return { rounds: COMPETITOR_ROUNDS, calls: COMPETITOR_CALLS, contenders, otlpBytes: { ...otlpBytes } };
   } finally {
     for (const child of Object.values(children)) child.kill();
     openai.close();

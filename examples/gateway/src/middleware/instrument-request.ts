@@ -1,4 +1,11 @@
-import { SpanKind, SpanStatusCode, context as contextApi, propagation, trace } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  context as contextApi,
+  propagation,
+  trace,
+  type TextMapGetter,
+} from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import type { RunningTelemetry } from '@gatewayz/telemetry-node';
 import type { GatewayEnv, GatewayLogger } from '../server/gateway-env.js';
@@ -6,6 +13,39 @@ import { logAccess } from './access-log.js';
 import type { RouteTemplates } from './route-templates.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * Reads propagation headers from Node's `IncomingMessage.rawHeaders` (`[name, value, name, value,
+ * ...]` as received), without building a headers object. Names match case-insensitively; a field
+ * sent more than once reads as its values joined with ", ", as a Fetch `Headers` object reads it.
+ */
+export const rawHeadersGetter: TextMapGetter<readonly string[]> = {
+  keys(raw) {
+    const names = new Set<string>();
+    for (let index = 0; index < raw.length; index += 2) names.add(raw[index]!.toLowerCase());
+    return [...names];
+  },
+  get(raw, key) {
+    const wanted = key.toLowerCase();
+    let value: string | undefined;
+    for (let index = 0; index < raw.length; index += 2) {
+      const name = raw[index]!;
+      if (name.length !== wanted.length || name.toLowerCase() !== wanted) continue;
+      value = value === undefined ? raw[index + 1]! : `${value}, ${raw[index + 1]!}`;
+    }
+    return value;
+  },
+};
+
+/** Reads propagation headers from a Fetch `Headers` object. */
+const fetchHeadersGetter: TextMapGetter<Headers> = {
+  keys(headers) {
+    const names: string[] = [];
+    headers.forEach((_value, name) => names.push(name));
+    return names;
+  },
+  get: (headers, key) => headers.get(key) ?? undefined,
+};
 
 /**
  * The gateway's first middleware: the request's SERVER span (continuing the caller's
@@ -23,11 +63,13 @@ export function instrumentRequest(
     const requestMethod = c.req.method;
     const method = METHODS.has(requestMethod) ? requestMethod : 'other';
     const route = routes.of(requestMethod, c.req.path);
-    const carrier: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, key) => {
-      carrier[key] = value;
-    });
-    const parent = propagation.extract(contextApi.active(), carrier);
+    // The caller's trace context, read where the headers already are: Node's raw header list when
+    // served by @hono/node-server, else the Fetch Request (app.fetch); nothing is copied.
+    const incoming = c.env?.incoming;
+    const parent =
+      incoming !== undefined
+        ? propagation.extract(contextApi.active(), incoming.rawHeaders, rawHeadersGetter)
+        : propagation.extract(contextApi.active(), c.req.raw.headers, fetchHeadersGetter);
     const span = otel.tracer.startSpan(
       `${method} ${route}`,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': route } },

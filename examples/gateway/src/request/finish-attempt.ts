@@ -142,6 +142,11 @@ export function finishAttempt(
   } catch {
     // The sink validates input; the values above are ours, so this only guards the request path.
   }
+  if (!span.isRecording()) {
+    // Not sampled: the end attributes would be dropped, so do not build them.
+    span.end();
+    return;
+  }
   if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
   const usage = completion.usage;
   endGenAiSpan(span, {

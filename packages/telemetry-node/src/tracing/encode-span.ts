@@ -111,17 +111,72 @@ function encodeAttributes(sink: ProtobufSink, attributes: Attributes | undefined
   if (attributes === undefined) return;
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    const value = attributes[key];
+    if (field === SPAN_ATTRIBUTES && typeof value === 'string') {
+      encodeStringAttribute(sink, key, value);
+      continue;
+    }
     sink.tag(field, LENGTH_DELIMITED);
     const keyValueAt = sink.start();
     sink.tag(1, LENGTH_DELIMITED);
     sink.repeatedString(key);
     sink.tag(2, LENGTH_DELIMITED);
     const valueAt = sink.start();
-    encodeAnyValue(sink, attributes[key]);
+    encodeAnyValue(sink, value);
     sink.finish(valueAt);
     sink.finish(keyValueAt);
   }
 }
+
+/** `Span.attributes`. */
+const SPAN_ATTRIBUTES = 9;
+/** Distinct values of one attribute key kept encoded; a key with more is not cached any more. */
+const VALUES_PER_KEY = 16;
+/** Longest string value kept encoded. */
+const CACHED_VALUE_LENGTH = 64;
+
+/**
+ * A span attribute with a string value. Most of them repeat from span to span with a few values
+ * (`http.route`, `gen_ai.provider.name`, ...): the whole field, tag to value, is encoded once per
+ * (key, value) and copied afterwards. A key seen with more than {@link VALUES_PER_KEY} values
+ * (ids, free text) stops being cached, so memory stays bounded whatever the attributes carry.
+ */
+function encodeStringAttribute(sink: ProtobufSink, key: string, value: string): void {
+  const cache = sink.stringAttributes;
+  let values = cache.get(key);
+  if (values !== undefined && values !== null) {
+    const encoded = values.get(value);
+    if (encoded !== undefined) {
+      sink.raw(encoded);
+      return;
+    }
+  }
+  const fieldStart = sink.length;
+  sink.tag(SPAN_ATTRIBUTES, LENGTH_DELIMITED);
+  const keyValueAt = sink.start();
+  sink.tag(1, LENGTH_DELIMITED);
+  sink.repeatedString(key);
+  sink.tag(2, LENGTH_DELIMITED);
+  const valueAt = sink.start();
+  sink.tag(1, LENGTH_DELIMITED);
+  sink.string(value);
+  sink.finish(valueAt);
+  sink.finish(keyValueAt);
+  if (values === null || value.length > CACHED_VALUE_LENGTH) return;
+  if (values === undefined) {
+    if (cache.size >= MAX_CACHED_KEYS) return;
+    values = new Map();
+    cache.set(key, values);
+  }
+  if (values.size >= VALUES_PER_KEY) {
+    cache.set(key, null);
+    return;
+  }
+  values.set(value, sink.bytes.slice(fieldStart, sink.length));
+}
+
+/** Attribute keys with cached fields, at most. */
+const MAX_CACHED_KEYS = 1024;
 
 /** The body of an `AnyValue`; nothing for `null`/`undefined` (an empty value, as the SDK writes). */
 function encodeAnyValue(sink: ProtobufSink, value: AttributeValue | undefined | null | object): void {

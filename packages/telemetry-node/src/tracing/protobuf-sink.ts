@@ -8,6 +8,11 @@ export class ProtobufSink {
   private readonly encoder = new TextEncoder();
   /** UTF-8 of strings that repeat (attribute keys, span names), bounded. */
   private readonly utf8Cache = new Map<string, Uint8Array>();
+  /**
+   * Whole encoded span-attribute fields with string values, by key then value; `null` marks a key
+   * with too many values to cache. Filled and bounded by `encode-span.ts`.
+   */
+  readonly stringAttributes = new Map<string, Map<string, Uint8Array> | null>();
 
   constructor(initialSize = 64 * 1024) {
     this.bytes = new Uint8Array(initialSize);
@@ -153,7 +158,8 @@ export class ProtobufSink {
     const bytes = this.bytes;
     let position = this.length;
     for (let index = 0; index < hex.length; index += 2)
-      bytes[position++] = (hexValue(hex.charCodeAt(index)) << 4) | hexValue(hex.charCodeAt(index + 1));
+      bytes[position++] =
+        (HEX_DIGITS[hex.charCodeAt(index) & 0xff]! << 4) | HEX_DIGITS[hex.charCodeAt(index + 1) & 0xff]!;
     this.length = position;
   }
 
@@ -185,11 +191,15 @@ export class ProtobufSink {
   }
 }
 
-function hexValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 97 && code <= 102) return code - 87;
-  return code - 55;
-}
+/** The value of each hex digit by character code (either case); other characters read 0. */
+const HEX_DIGITS = (() => {
+  const digits = new Uint8Array(256);
+  for (let value = 0; value < 16; value++) {
+    digits['0123456789abcdef'.charCodeAt(value)] = value;
+    digits['0123456789ABCDEF'.charCodeAt(value)] = value;
+  }
+  return digits;
+})();
 
 /** Bytes of the varint length prefix in front of a length-delimited body whose field takes `total` bytes. */
 function varintSize(total: number): number {

@@ -130,6 +130,50 @@ describe('encodeTraceRequest', () => {
     expect(builder.seal()).toBeUndefined();
   });
 
+  it('stays byte-identical to the SDK while one builder reuses encoded string attributes across batches', () => {
+    // Keys and values from small pools so (key, value) pairs repeat from span to span and batch to
+    // batch: cached fields are copied. `many` takes more values than a key keeps cached, `long`
+    // values longer than are cached, and values include non-ASCII text.
+    const keys = ['http.route', 'gen_ai.provider.name', 'many', 'long', 'ünïcode.key'];
+    const value = fc.oneof(
+      fc.constantFrom('openai', 'anthropic', 'POST', '/v1/chat/completions', 'héllo wörld', ''),
+      fc.integer({ min: 0, max: 40 }).map((n) => `value-${n}`),
+      fc.string({ minLength: 60, maxLength: 80 }),
+      fc.integer(),
+      fc.boolean(),
+    );
+    const { provider, exporter } = recorder();
+    const tracer = provider.getTracer('cache');
+    const builder = new TraceRequestBuilder();
+    fc.assert(
+      fc.property(
+        fc.array(fc.dictionary(fc.constantFrom(...keys), value, { maxKeys: keys.length }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (batch) => {
+          exporter.reset();
+          for (const attributes of batch) tracer.startSpan('cached', { attributes }).end();
+          const spans = exporter.getFinishedSpans();
+          for (const span of spans) builder.add(span);
+          const sealed = builder.seal()!;
+          return Buffer.from(sealed.bytes).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!));
+        },
+      ),
+      { numRuns: 400 },
+    );
+    // More than 1,024 distinct keys, each seen twice: the later spans still encode exactly.
+    exporter.reset();
+    for (let round = 0; round < 2; round++)
+      for (let index = 0; index < 1100; index++)
+        tracer.startSpan('keys', { attributes: { [`key.${index}`]: 'v' } }).end();
+    const spans = exporter.getFinishedSpans();
+    for (const span of spans) builder.add(span);
+    expect(
+      Buffer.from(builder.seal()!.bytes).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!)),
+    ).toBe(true);
+  });
+
   it('matches the SDK for arbitrary attribute values and names', () => {
     const attributeValue = fc.oneof(
       fc.string({ unit: 'binary' }),

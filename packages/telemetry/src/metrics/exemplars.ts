@@ -69,14 +69,17 @@ export function bucketIndex(boundaries: readonly number[], value: number): numbe
  */
 export function sampledSpanContext(): SpanContext | undefined {
   const spanContext = trace.getSpanContext(contextApi.active());
-  if (
-    spanContext === undefined ||
-    (spanContext.traceFlags & TraceFlags.SAMPLED) === 0 ||
-    !isSpanContextValid(spanContext)
-  )
-    return undefined;
+  if (spanContext === undefined || (spanContext.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
+  if (spanContext === lastValid) return spanContext;
+  if (!isSpanContextValid(spanContext)) return undefined;
+  // A request observes several histograms inside one span: check its ids (two regular
+  // expressions) once. A span context's ids do not change after the span started.
+  lastValid = spanContext;
   return spanContext;
 }
+
+/** The span context {@link sampledSpanContext} last found valid (one, so nothing accumulates). */
+let lastValid: SpanContext | undefined;
 
 /**
  * Remember `value` as the exemplar of bucket `index` of the series `cell`, observed inside the
