@@ -181,6 +181,18 @@ function clientError(failure: UpstreamFailure, provider: string): ApiError {
 
 /** `server.address` and `server.port` of the attempt span, from the provider's base URL. */
 function serverOf(baseUrl: string): { serverAddress?: string; serverPort?: number } {
+  let server = servers.get(baseUrl);
+  if (server === undefined) {
+    server = parseServer(baseUrl);
+    // Base URLs come from the provider configuration: a handful, parsed once each.
+    servers.set(baseUrl, server);
+  }
+  return server;
+}
+
+const servers = new Map<string, { serverAddress?: string; serverPort?: number }>();
+
+function parseServer(baseUrl: string): { serverAddress?: string; serverPort?: number } {
   try {
     const url = new URL(baseUrl);
     const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
