@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import type { ApiKeysConfig } from '../src/api-keys/api-keys-file.js';
 import {
@@ -77,6 +77,24 @@ export async function startTestGateway(
       await demo.close();
     },
   };
+}
+
+/** Keeps every span as it ends (an exporter would see them only once the resource is ready). */
+export class SpanRecorder implements SpanProcessor {
+  readonly spans: ReadableSpan[] = [];
+  onStart(): void {}
+  onEnd(span: ReadableSpan): void {
+    this.spans.push(span);
+  }
+  clear(): void {
+    this.spans.length = 0;
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** Sum of every sample of `name` whose labels include all of `labels`, parsed from exposition text. */

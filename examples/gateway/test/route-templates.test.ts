@@ -1,9 +1,8 @@
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouteTemplates, routeLabelOf } from '../src/middleware/route-templates.js';
-import { startTestGateway, type TestGateway } from './harness.js';
+import { SpanRecorder, startTestGateway, type TestGateway } from './harness.js';
 
 /**
  * The route labels the gateway used before they came from Hono: its hand-written table. Every
@@ -69,14 +68,7 @@ describe('RouteTemplates on a small app', () => {
 
 describe('route labels of the gateway', () => {
   let gw: TestGateway;
-  /** Spans as they end (an exporter would see them only after the resource is ready). */
-  let ended: ReadableSpan[] = [];
-  const recorder: SpanProcessor = {
-    onStart: () => {},
-    onEnd: (span) => void ended.push(span),
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
+  const recorder = new SpanRecorder();
 
   beforeAll(async () => {
     gw = await startTestGateway({ spanProcessors: [recorder] });
@@ -87,10 +79,10 @@ describe('route labels of the gateway', () => {
 
   /** `http.route` of the server span of one request, answered by the app in this process. */
   async function routeOf(method: string, path: string): Promise<string> {
-    ended = [];
+    recorder.clear();
     const response = await gw.gateway.app.request(path, { method });
     await response.arrayBuffer();
-    const server = ended.find((span) => span.attributes['http.route'] !== undefined);
+    const server = recorder.spans.find((span) => span.attributes['http.route'] !== undefined);
     return String(server?.attributes['http.route']);
   }
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { rawHeadersGetter } from '../src/middleware/instrument-request.js';
-import { chatBody, startTestGateway, type TestGateway } from './harness.js';
+import { SpanRecorder, chatBody, startTestGateway, type TestGateway } from './harness.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_SPAN_ID = 'b7ad6b7169203331';
@@ -38,21 +37,14 @@ describe('rawHeadersGetter (propagation headers read from IncomingMessage.rawHea
 });
 
 describe("the gateway's server span continues the caller's traceparent", () => {
-  /** Spans as they end (an exporter would see them only after the resource is ready). */
-  const ended: ReadableSpan[] = [];
-  const recorder: SpanProcessor = {
-    onStart: () => {},
-    onEnd: (span) => void ended.push(span),
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
+  const recorder = new SpanRecorder();
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway({ spanProcessors: [recorder] });
   });
   afterAll(() => gw.close());
 
-  const serverSpans = () => ended.filter((span) => span.kind === SpanKind.SERVER);
+  const serverSpans = () => recorder.spans.filter((span) => span.kind === SpanKind.SERVER);
 
   it('over HTTP (Node raw headers, any case) and through app.request (Fetch headers)', async () => {
     const overHttp = await gw.post('/v1/chat/completions', chatBody('gpt-4o-mini'), {

@@ -1,10 +1,9 @@
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProvidersFile } from '../src/index.js';
-import { sampleSum, startTestGateway, type TestGateway } from './harness.js';
+import { SpanRecorder, sampleSum, startTestGateway, type TestGateway } from './harness.js';
 
 /*
  * What goes over the wire, event by event, where the official SDKs are forgiving: Anthropic and
@@ -13,13 +12,7 @@ import { sampleSum, startTestGateway, type TestGateway } from './harness.js';
  */
 
 let gw: TestGateway;
-let ended: ReadableSpan[] = [];
-const recorder: SpanProcessor = {
-  onStart: () => {},
-  onEnd: (span) => void ended.push(span),
-  forceFlush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
+const recorder = new SpanRecorder();
 
 beforeAll(async () => {
   gw = await startTestGateway({ spanProcessors: [recorder] });
@@ -28,7 +21,7 @@ afterAll(async () => {
   await gw.close();
 });
 beforeEach(() => {
-  ended = [];
+  recorder.clear();
 });
 afterEach(() => {
   for (const provider of gw.demo.simulated)
@@ -214,7 +207,7 @@ describe('Responses API', () => {
 
   it('traces a response like a chat completion: GenAI operation chat, usage on the attempt span', async () => {
     const body = await (await gw.post('/v1/responses', { model: 'claude-3-5-sonnet', input: 'Hi' })).json();
-    const attempt = ended.find((span) => span.attributes['gen_ai.operation.name'] !== undefined);
+    const attempt = recorder.spans.find((span) => span.attributes['gen_ai.operation.name'] !== undefined);
     expect(attempt?.name).toBe('chat claude-3-5-sonnet');
     expect(attempt?.attributes).toMatchObject({
       'gen_ai.operation.name': 'chat',
@@ -228,7 +221,7 @@ describe('Responses API', () => {
 describe('Embeddings', () => {
   it('traces with the GenAI operation embeddings and input tokens only', async () => {
     const body = await (await gw.post('/v1/embeddings', { model: 'text-embedding-3-small', input: 'trace me' })).json();
-    const attempt = ended.find((span) => span.attributes['gen_ai.operation.name'] !== undefined);
+    const attempt = recorder.spans.find((span) => span.attributes['gen_ai.operation.name'] !== undefined);
     expect(attempt?.name).toBe('embeddings text-embedding-3-small');
     expect(attempt?.attributes['gen_ai.usage.input_tokens']).toBe(body.usage.prompt_tokens);
     expect(attempt?.attributes['gen_ai.usage.output_tokens']).toBeUndefined();

@@ -1,31 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, TraceFlags, context, trace, type Context, type SpanContext } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, context, trace, type SpanContext } from '@opentelemetry/api';
+import { useSynchronousContext } from '../../../test-support/synchronous-context.js';
 import { sampledSpanContext } from '../src/metrics/exemplars.js';
 
-// sampledSpanContext() reads the active span: a minimal synchronous context manager.
-let active: Context = ROOT_CONTEXT;
+// sampledSpanContext() reads the active span.
+let disableContext: () => void;
 beforeAll(() => {
-  context.setGlobalContextManager({
-    active: () => active,
-    with: (next, fn, thisArg, ...args) => {
-      const previous = active;
-      active = next;
-      try {
-        return fn.call(thisArg, ...args);
-      } finally {
-        active = previous;
-      }
-    },
-    bind: (_context, target) => target,
-    enable() {
-      return this;
-    },
-    disable() {
-      return this;
-    },
-  });
+  disableContext = useSynchronousContext();
 });
-afterAll(() => context.disable());
+afterAll(() => disableContext());
 
 const inSpan = (spanContext: SpanContext): SpanContext | undefined =>
   context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), sampledSpanContext);

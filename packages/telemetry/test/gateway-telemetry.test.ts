@@ -2,6 +2,7 @@ import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/metrics/index.js';
 import { bucketCount, createTelemetry, type MetricsHarness } from './helpers.js';
+import { useSynchronousContext } from '../../../test-support/synchronous-context.js';
 
 const harnesses: MetricsHarness[] = [];
 
@@ -386,27 +387,8 @@ describe('GatewayTelemetry continueFrom', () => {
     earlier.incrementCostByProvider('openai', 0.25);
     earlier.setCircuitBreakerState('openai', 'half_open');
     earlier.recordTokenUsage('openai', 'gpt-4o-mini', 100, 50);
-    // Exemplar capture reads the active span from the context: a minimal synchronous context manager.
-    let active = ROOT_CONTEXT;
-    context.setGlobalContextManager({
-      active: () => active,
-      with: (next, fn, thisArg, ...args) => {
-        const previous = active;
-        active = next;
-        try {
-          return fn.call(thisArg, ...args);
-        } finally {
-          active = previous;
-        }
-      },
-      bind: (_context, target) => target,
-      enable() {
-        return this;
-      },
-      disable() {
-        return this;
-      },
-    });
+    // Exemplar capture reads the active span from the context.
+    const disableContext = useSynchronousContext();
     const spanContext = {
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
       spanId: '00f067aa0ba902b7',
@@ -417,7 +399,7 @@ describe('GatewayTelemetry continueFrom', () => {
         earlier.recordProviderResponseTime('openai', 0.3),
       );
     } finally {
-      context.disable();
+      disableContext();
     }
 
     const later = new GatewayTelemetry({ exportVia: 'producer', continueFrom: earlier });

@@ -116,16 +116,21 @@ function encodeAttributes(sink: ProtobufSink, attributes: Attributes | undefined
       encodeStringAttribute(sink, key, value);
       continue;
     }
-    sink.tag(field, LENGTH_DELIMITED);
-    const keyValueAt = sink.start();
-    sink.tag(1, LENGTH_DELIMITED);
-    sink.repeatedString(key);
-    sink.tag(2, LENGTH_DELIMITED);
-    const valueAt = sink.start();
-    encodeAnyValue(sink, value);
-    sink.finish(valueAt);
-    sink.finish(keyValueAt);
+    encodeKeyValue(sink, field, key, value);
   }
+}
+
+/** One `KeyValue` in field `field`. */
+function encodeKeyValue(sink: ProtobufSink, field: number, key: string, value: AttributeValue | undefined): void {
+  sink.tag(field, LENGTH_DELIMITED);
+  const keyValueAt = sink.start();
+  sink.tag(1, LENGTH_DELIMITED);
+  sink.repeatedString(key);
+  sink.tag(2, LENGTH_DELIMITED);
+  const valueAt = sink.start();
+  encodeAnyValue(sink, value);
+  sink.finish(valueAt);
+  sink.finish(keyValueAt);
 }
 
 /** `Span.attributes`. */
@@ -152,16 +157,7 @@ function encodeStringAttribute(sink: ProtobufSink, key: string, value: string): 
     }
   }
   const fieldStart = sink.length;
-  sink.tag(SPAN_ATTRIBUTES, LENGTH_DELIMITED);
-  const keyValueAt = sink.start();
-  sink.tag(1, LENGTH_DELIMITED);
-  sink.repeatedString(key);
-  sink.tag(2, LENGTH_DELIMITED);
-  const valueAt = sink.start();
-  sink.tag(1, LENGTH_DELIMITED);
-  sink.string(value);
-  sink.finish(valueAt);
-  sink.finish(keyValueAt);
+  encodeKeyValue(sink, SPAN_ATTRIBUTES, key, value);
   if (values === null || value.length > CACHED_VALUE_LENGTH) return;
   if (values === undefined) {
     if (cache.size >= MAX_CACHED_KEYS) return;
