@@ -1052,6 +1052,42 @@ function renderProbes(results) {
   return out.join('\n');
 }
 
+/**
+ * Why a missed trace target is missed, from the run's own figures: the added CPU a throughput
+ * ratio allows at the untraced gateway's cost per request, against what tracing added.
+ */
+function renderTraceCauses(results, missed) {
+  const traces = results.traces;
+  if (!traces?.modes || !['traces-throughput', 'traces-ratio', 'traces-rss'].some((id) => missed.has(id))) return '';
+  const out = ['### Traces', ''];
+  const budget = (offUs, ratio) => offUs * (1 / ratio - 1);
+  const modes = [
+    ['non-streaming', traces.modes.nonStreaming.summary],
+    ['streaming', traces.modes.streaming.summary],
+  ];
+  if (missed.has('traces-throughput') || missed.has('traces-ratio'))
+    out.push(
+      `Throughput ratios on a saturated gateway are CPU ratios: a ratio r allows off × (1/r − 1) µs of added CPU per request. ${modes
+        .map(
+          ([name, summary]) =>
+            `${name}: off costs ${fixed(summary.off.cpuUsPerRequest, 1)} µs/request, so 0.90× allows ${fixed(budget(summary.off.cpuUsPerRequest, 0.9), 1)} µs (always_on added ${fixed(summary.traced.addedCpuUs, 1)}) and 0.97× allows ${fixed(budget(summary.off.cpuUsPerRequest, 0.97), 1)} µs (ratio 0.1 added ${fixed(summary.ratio.addedCpuUs, 1)})`,
+        )
+        .join('; ')}. ` +
+        "Measured by elimination on the built gateway (addendum of the run of record): the SDK's span objects and the API/context work around them, with a processor that does nothing, already add 12–17 µs per request; encoding (about 2 µs for a request's two spans in isolation) and the OTLP/HTTP export come on top. " +
+        "The ratios cannot be reached while the SDK's `Tracer`/`Span` stay on the request path; what can be cut is ours (`packages/telemetry-node/src/tracing/`, exemplar capture, the gateway's span attributes): profile the traced gateway against the off one with `node --cpu-prof` before changing anything.",
+      '',
+    );
+  if (missed.has('traces-rss'))
+    out.push(
+      `RSS after the section: off ${fixed(traces.rssAfterMb.off, 0)} MB, traced ${fixed(traces.rssAfterMb.traced, 0)} MB, ratio ${fixed(traces.rssAfterMb.ratio, 0)} MB; only off and traced ran the ${fixed(traces.memoryS, 0)} s saturated memory phase. ` +
+        (traces.memory.growth <= 1.1
+          ? `Old-space stayed flat (${times(traces.memory.growth)}), so spans waiting for export are not what holds the memory; in the run of record's addendum the resident size after sustained load was V8's young generation, the same with telemetry off. \`--max-semi-space-size\` lowers it for some throughput (docs/deployment.md).`
+          : `Old-space grew ${times(traces.memory.growth)} over the memory phase: look for spans or encoded batches held longer than one export (\`packages/telemetry-node/src/tracing/\`) with a heap snapshot of the traced gateway.`),
+      '',
+    );
+  return out.join('\n');
+}
+
 // --- causes and proposals ----------------------------------------------------------------------------
 function renderProposals(results, targets) {
   const missed = new Set(targets.filter((target) => target.met === false).map((target) => target.id));
@@ -1273,6 +1309,7 @@ function renderProposals(results, targets) {
       '',
     );
   }
+  out.push(renderTraceCauses(results, missed));
   out.push(renderOtlpClusterCauses(results, missed));
   return out.join('\n');
 }
