@@ -65,31 +65,33 @@ function withSubsets(
  */
 export function usageFromOpenAi(usage: unknown): GenAiUsage | undefined {
   const fields = usage as Fields;
-  if (field(fields, 'prompt_tokens') !== undefined) {
-    const inputTokens = count(field(fields, 'prompt_tokens'));
-    const outputTokens = count(field(fields, 'completion_tokens') ?? 0);
-    if (inputTokens === undefined || outputTokens === undefined) return undefined;
-    const prompt = field(fields, 'prompt_tokens_details');
-    return withSubsets(
-      inputTokens,
-      outputTokens,
-      field(prompt, 'cached_tokens'),
-      field(prompt, 'cache_write_tokens'),
-      field(field(fields, 'completion_tokens_details'), 'reasoning_tokens'),
-    );
-  }
-  const inputTokens = count(field(fields, 'input_tokens'));
-  const outputTokens = count(field(fields, 'output_tokens') ?? 0);
+  const names = field(fields, 'prompt_tokens') !== undefined ? CHAT_COMPLETIONS_USAGE : RESPONSES_USAGE;
+  const inputTokens = count(field(fields, names.input));
+  const outputTokens = count(field(fields, names.output) ?? 0);
   if (inputTokens === undefined || outputTokens === undefined) return undefined;
-  const input = field(fields, 'input_tokens_details');
+  const inputDetails = field(fields, names.inputDetails);
   return withSubsets(
     inputTokens,
     outputTokens,
-    field(input, 'cached_tokens'),
-    field(input, 'cache_write_tokens'),
-    field(field(fields, 'output_tokens_details'), 'reasoning_tokens'),
+    field(inputDetails, 'cached_tokens'),
+    field(inputDetails, 'cache_write_tokens'),
+    field(field(fields, names.outputDetails), 'reasoning_tokens'),
   );
 }
+
+/** Where OpenAI's two usage shapes keep the same figures: Chat Completions and the Responses API. */
+const CHAT_COMPLETIONS_USAGE = {
+  input: 'prompt_tokens',
+  output: 'completion_tokens',
+  inputDetails: 'prompt_tokens_details',
+  outputDetails: 'completion_tokens_details',
+} as const;
+const RESPONSES_USAGE = {
+  input: 'input_tokens',
+  output: 'output_tokens',
+  inputDetails: 'input_tokens_details',
+  outputDetails: 'output_tokens_details',
+} as const;
 
 /**
  * Usage of an Anthropic Messages API response (or the cumulative `usage` of a stream's final
