@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   recordApiKeyRequest,
   recordAttributedCost,
@@ -6,19 +6,9 @@ import {
   setTelemetry,
   type GatewayTelemetry,
 } from '../src/index.js';
-import { createTelemetry, type MetricsHarness } from './helpers.js';
+import { telemetryPerTest } from './helpers.js';
 
-const harnesses: MetricsHarness[] = [];
-
-function setup(options: Parameters<typeof createTelemetry>[0] = {}) {
-  const created = createTelemetry(options);
-  harnesses.push(created.harness);
-  return created;
-}
-
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
-});
+const setup = telemetryPerTest();
 
 function sumOf(points: Array<{ value: unknown }>): number {
   return points.reduce((total, point) => total + (point.value as number), 0);

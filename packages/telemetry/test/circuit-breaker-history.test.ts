@@ -1,41 +1,12 @@
-import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
-import { afterEach, describe, expect, it } from 'vitest';
-import { bindCircuitBreakerMetrics, GatewayTelemetry, type CircuitBreakerLike } from '../src/index.js';
-import { createTelemetry, type CollectedMetrics, type MetricsHarness } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { bindCircuitBreakerMetrics, GatewayTelemetry } from '../src/index.js';
+import { FakeBreaker, telemetryPerTest, type CollectedMetrics } from './helpers.js';
 
 const TRANSITIONS = 'gatewayz_circuit_breaker_transitions';
 const OPEN_SECONDS = 'gatewayz_circuit_breaker_open_seconds';
 
-const harnesses: MetricsHarness[] = [];
-function setup() {
-  const created = createTelemetry();
-  harnesses.push(created.harness);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
-});
-
-class FakeBreaker extends EventEmitter implements CircuitBreakerLike {
-  opened = false;
-  halfOpen = false;
-  trip(): void {
-    this.opened = true;
-    this.halfOpen = false;
-    this.emit('open');
-  }
-  probe(): void {
-    this.opened = false;
-    this.halfOpen = true;
-    this.emit('halfOpen');
-  }
-  reset(): void {
-    this.opened = false;
-    this.halfOpen = false;
-    this.emit('close');
-  }
-}
+const setup = telemetryPerTest();
 
 /** A hand-driven millisecond clock. */
 function manualClock() {

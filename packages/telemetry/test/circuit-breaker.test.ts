@@ -1,6 +1,5 @@
-import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bindCircuitBreakerMetrics,
   getTelemetry,
@@ -9,21 +8,11 @@ import {
   type CircuitBreakerState,
 } from '../src/index.js';
 import { circuitBreakerStateOf } from '../src/provider-health/index.js';
-import { createTelemetry, type CollectedMetrics, type MetricsHarness } from './helpers.js';
+import { FakeBreaker, telemetryPerTest, type CollectedMetrics } from './helpers.js';
 
 const STATE_METRIC = 'gatewayz_circuit_breaker_state';
 
-const harnesses: MetricsHarness[] = [];
-
-function setup(options: Parameters<typeof createTelemetry>[0] = {}) {
-  const created = createTelemetry(options);
-  harnesses.push(created.harness);
-  return created;
-}
-
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
-});
+const setup = telemetryPerTest();
 
 /** The exported state gauge of one provider, as `{ closed, open, half_open }`. */
 function statesOf(collected: CollectedMetrics, provider: string): Record<string, number> {
@@ -137,28 +126,6 @@ describe('circuitBreakerStateOf', () => {
     expect(circuitBreakerStateOf({ opened: true, halfOpen: true } as CircuitBreakerLike)).toBe('half_open');
   });
 });
-
-/** A minimal breaker satisfying `CircuitBreakerLike`: flags plus opossum-style events. */
-class FakeBreaker extends EventEmitter implements CircuitBreakerLike {
-  opened = false;
-  halfOpen = false;
-
-  trip(): void {
-    this.opened = true;
-    this.halfOpen = false;
-    this.emit('open');
-  }
-  probe(): void {
-    this.opened = false;
-    this.halfOpen = true;
-    this.emit('halfOpen', 50);
-  }
-  reset(): void {
-    this.opened = false;
-    this.halfOpen = false;
-    this.emit('close');
-  }
-}
 
 describe('bindCircuitBreakerMetrics with a CircuitBreakerLike', () => {
   it('sets the current state at once and follows open, halfOpen and close events', async () => {

@@ -1,20 +1,10 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/metrics/index.js';
-import { bucketCount, createTelemetry, type MetricsHarness } from './helpers.js';
+import { bucketCount, telemetryPerTest } from './helpers.js';
 import { useSynchronousContext } from '../../../test-support/synchronous-context.js';
 
-const harnesses: MetricsHarness[] = [];
-
-function setup(options: Parameters<typeof createTelemetry>[0] = {}) {
-  const created = createTelemetry(options);
-  harnesses.push(created.harness);
-  return created;
-}
-
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
-});
+const setup = telemetryPerTest();
 
 describe('GatewayTelemetry provider helpers', () => {
   it('records provider response times in a histogram with the LLM latency buckets', async () => {

@@ -1,5 +1,5 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TOKEN_TYPES, type GenAiServerRequestRecord } from '../src/index.js';
 import {
   PricingTable,
@@ -11,17 +11,9 @@ import {
   usageFromOpenAi,
 } from '../src/genai/index.js';
 import { METRIC_CATALOG, prometheusName } from '../src/metrics/index.js';
-import { bucketCount, createTelemetry, type MetricsHarness } from './helpers.js';
+import { bucketCount, telemetryPerTest } from './helpers.js';
 
-const harnesses: MetricsHarness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
-});
-function setup(options: Parameters<typeof createTelemetry>[0] = {}) {
-  const created = createTelemetry(options);
-  harnesses.push(created.harness);
-  return created;
-}
+const setup = telemetryPerTest();
 
 const common = {
   'gen_ai.operation.name': 'chat',

@@ -12,7 +12,14 @@ import {
   type Histogram,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { GatewayTelemetry, type GatewayTelemetryOptions, type TrackerClock } from '../src/index.js';
+import { EventEmitter } from 'node:events';
+import { afterEach } from 'vitest';
+import {
+  GatewayTelemetry,
+  type CircuitBreakerLike,
+  type GatewayTelemetryOptions,
+  type TrackerClock,
+} from '../src/index.js';
 
 /** A pull reader: `collect()` gathers everything the provider's meters hold at that moment. */
 export class TestMetricReader extends MetricReader {
@@ -117,6 +124,46 @@ export function createTelemetry(options: Omit<GatewayTelemetryOptions, 'meterPro
   const harness = createMetricsHarness();
   const telemetry = new GatewayTelemetry({ ...options, meterProvider: harness.provider });
   return { telemetry, harness, collect: () => harness.collect() };
+}
+
+/**
+ * `createTelemetry()` for the tests of one file: registers an `afterEach` that shuts down every
+ * harness made since the last test, and returns the function that makes them.
+ */
+export function telemetryPerTest(): (
+  options?: Omit<GatewayTelemetryOptions, 'meterProvider'>,
+) => ReturnType<typeof createTelemetry> {
+  const harnesses: MetricsHarness[] = [];
+  afterEach(async () => {
+    await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
+  });
+  return (options = {}) => {
+    const created = createTelemetry(options);
+    harnesses.push(created.harness);
+    return created;
+  };
+}
+
+/** A minimal breaker satisfying `CircuitBreakerLike`: flags plus opossum-style events. */
+export class FakeBreaker extends EventEmitter implements CircuitBreakerLike {
+  opened = false;
+  halfOpen = false;
+
+  trip(): void {
+    this.opened = true;
+    this.halfOpen = false;
+    this.emit('open');
+  }
+  probe(): void {
+    this.opened = false;
+    this.halfOpen = true;
+    this.emit('halfOpen', 50);
+  }
+  reset(): void {
+    this.opened = false;
+    this.halfOpen = false;
+    this.emit('close');
+  }
 }
 
 /** Histogram bucket count of the bucket whose upper bound is `upperBound` (`Infinity` for the last). */

@@ -1,22 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayTelemetry, getTelemetry, recordFailover, setTelemetry, type FailoverReason } from '../src/index.js';
 import { parseRateLimitHeaders, recordRateLimits } from '../src/rate-limits/index.js';
-import { createTelemetry, type MetricsHarness } from './helpers.js';
+import { telemetryPerTest } from './helpers.js';
 
 const REMAINING = 'gatewayz_provider_ratelimit_remaining';
 const RESET = 'gatewayz_provider_ratelimit_reset_seconds';
 const MALFORMED = 'gatewayz_ratelimit_headers_malformed';
 const NOW = Date.parse('2026-12-03T16:00:00Z');
 
-const harnesses: MetricsHarness[] = [];
-function setup() {
-  const created = createTelemetry();
-  harnesses.push(created.harness);
-  return created;
-}
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.shutdown()));
-});
+const setup = telemetryPerTest();
 
 describe('recordRateLimits', () => {
   // Resets count down on the wall clock: it stands still unless a test moves it.
