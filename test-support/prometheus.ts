@@ -25,14 +25,17 @@
  *
  * @packageDocumentation
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync, rmSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 import { freePort } from './ports.js';
+
+const runFile = promisify(execFile);
 
 // ---------------------------------------------------------------------------
 // Component discovery and the skip-or-fail policy
@@ -190,6 +193,30 @@ export interface PromtoolCheckResult {
   problems: string[];
   /** promtool exit code: 0 = clean, 3 = lint problems, 1 = parse error. */
   exitCode: number;
+}
+
+/**
+ * Runs `promtool` with `args` (e.g. `check rules <file>`, `test rules <file>`) and returns its exit
+ * code (-1 when it did not exit on its own, e.g. killed after `timeoutMs`) and everything it printed.
+ *
+ * @throws If promtool is not installed.
+ */
+export async function runPromtool(
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<{ code: number; output: string }> {
+  const promtool = findPromtool();
+  if (promtool === undefined) throw new Error(`promtool not found: ${INSTALL_HINTS.promtool}`);
+  try {
+    const { stdout, stderr } = await runFile(promtool, [...args], { timeout: timeoutMs });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: typeof failure.code === 'number' ? failure.code : -1,
+      output: `${failure.stdout ?? ''}${failure.stderr ?? ''}`,
+    };
+  }
 }
 
 /**

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { componentAvailable, findPromtool } from '../../test-support/prometheus.js';
+import { componentAvailable, runPromtool } from '../../test-support/prometheus.js';
 import {
   ALERTS_FILE,
   alertTestGaps,
@@ -14,21 +12,9 @@ import {
   readYaml,
 } from './deploy-files.js';
 
-const run = promisify(execFile);
 const SEVERITIES = ['critical', 'warning', 'info'];
 
-async function promtool(...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(findPromtool() as string, args, { timeout: 60_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: typeof failure.code === 'number' ? failure.code : -1,
-      output: `${failure.stdout ?? ''}${failure.stderr ?? ''}`,
-    };
-  }
-}
+const promtool = (...args: string[]): Promise<{ code: number; output: string }> => runPromtool(args, 60_000);
 
 describe('alert rules', () => {
   const rules = loadAlertRules();

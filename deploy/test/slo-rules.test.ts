@@ -3,12 +3,10 @@
  * per-provider availability SLO and a per-model latency SLO, their recording rules, and their
  * promtool unit tests (deploy/prometheus/slo-rules.test.yml).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { componentAvailable, findPromtool } from '../../test-support/prometheus.js';
+import { componentAvailable, runPromtool } from '../../test-support/prometheus.js';
 import {
   PROMETHEUS_CONFIG_FILE,
   alertTestGaps,
@@ -23,20 +21,7 @@ import {
   type AlertUnitTests,
 } from './deploy-files.js';
 
-const run = promisify(execFile);
-
-async function promtool(...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(findPromtool() as string, args, { timeout: 120_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    return {
-      code: typeof failure.code === 'number' ? failure.code : -1,
-      output: `${failure.stdout ?? ''}${failure.stderr ?? ''}`,
-    };
-  }
-}
+const promtool = (...args: string[]): Promise<{ code: number; output: string }> => runPromtool(args, 120_000);
 
 const alerts = loadAlertRules(SLO_RULES_FILE);
 const recordings = loadRecordingRules();
