@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../src/index.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
-import { sampleSum } from './harness.js';
+import { sampleSum, sendOnFreshConnection } from './harness.js';
 
 // Secrets of the gateway's API keys: none of them may appear in anything the gateway exports.
 const PAID_KEY = `gwz-paid-${randomBytes(12).toString('hex')}`;
@@ -310,36 +309,6 @@ describe('gateway API keys (GATEWAY_API_KEYS_FILE) in a real gateway process', (
   }, 30_000);
 });
 
-/** One POST on a fresh connection (node:cluster hands each connection to any worker), with headers. */
-function postFresh(
-  gateway: GatewayProcess,
-  path: string,
-  body: unknown,
-  headers: Record<string, string>,
-): Promise<{ status: number; text: string }> {
-  const url = new URL(path, gateway.url);
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const outgoing = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/json', ...headers },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(payload);
-  });
-}
-
 describe('gateway API keys in a cluster (GATEWAY_WORKERS=2)', () => {
   const BUDGET = 0.003;
   let gateway: GatewayProcess | undefined;
@@ -367,13 +336,16 @@ describe('gateway API keys in a cluster (GATEWAY_WORKERS=2)', () => {
       DEMO_ERROR_RATE: '0',
     });
     const ask = (): Promise<{ status: number; text: string }> =>
-      postFresh(
+      sendOnFreshConnection(
         gateway as GatewayProcess,
+        'POST',
         '/v1/chat/completions',
         { model: 'gpt-4o', messages: [{ role: 'user', content: 'how much is left?' }] },
         { authorization: `Bearer ${CAPPED_KEY}` },
       );
-    expect((await postFresh(gateway, '/v1/chat/completions', { model: 'gpt-4o' }, {})).status).toBe(401);
+    expect((await sendOnFreshConnection(gateway, 'POST', '/v1/chat/completions', { model: 'gpt-4o' }, {})).status).toBe(
+      401,
+    );
     let served = 0;
     let refused = false;
     let largestCost = 0;

@@ -153,6 +153,7 @@ export function sendOnFreshConnection(
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; text: string }> {
   const url = new URL(path, gateway.url);
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -164,7 +165,7 @@ export function sendOnFreshConnection(
         path: url.pathname + url.search,
         method,
         agent: false,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+        headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
       },
       (response) => {
         let text = '';
