@@ -22,6 +22,8 @@ export type {
 /** A configured provider with its circuit breaker. */
 export interface ProviderRuntime {
   readonly config: ProviderConfig;
+  /** `server.address` and `server.port` of its attempt spans, from its base URL (parsed once). */
+  readonly server: { readonly serverAddress?: string; readonly serverPort?: number };
   readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
   readonly unbind: () => void;
 }
@@ -66,7 +68,12 @@ export class ProviderRouter {
         errorFilter: (error: unknown) =>
           error instanceof UpstreamFailure && (!error.failover || error.status === 'rate_limited'),
       });
-      return { config, breaker: circuit, unbind: bindCircuitBreakerMetrics(circuit, config.name, options.telemetry) };
+      return {
+        config,
+        server: serverOf(config.baseUrl),
+        breaker: circuit,
+        unbind: bindCircuitBreakerMetrics(circuit, config.name, options.telemetry),
+      };
     });
   }
 
@@ -128,5 +135,16 @@ export class ProviderRouter {
       runtime.unbind();
       runtime.breaker.shutdown();
     }
+  }
+}
+
+/** `server.address` and `server.port` of a provider's attempt spans, from its base URL. */
+function serverOf(baseUrl: string): { serverAddress?: string; serverPort?: number } {
+  try {
+    const url = new URL(baseUrl);
+    const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    return { serverAddress: url.hostname, serverPort: port };
+  } catch {
+    return {};
   }
 }

@@ -78,7 +78,7 @@ export async function tryProviders<T>(
         operationName: operation,
         providerName: provider.name,
         requestModel: model,
-        ...serverOf(provider.baseUrl),
+        ...runtime.server,
         stream,
         semconvMode: options.telemetry.genAiSemconvMode,
       },
@@ -177,27 +177,4 @@ function clientError(failure: UpstreamFailure, provider: string): ApiError {
     body?.error?.code ?? null,
     body?.error?.param ?? null,
   ).answeredBy(provider);
-}
-
-/** `server.address` and `server.port` of the attempt span, from the provider's base URL. */
-function serverOf(baseUrl: string): { serverAddress?: string; serverPort?: number } {
-  let server = servers.get(baseUrl);
-  if (server === undefined) {
-    server = parseServer(baseUrl);
-    // Base URLs come from the provider configuration: a handful, parsed once each.
-    servers.set(baseUrl, server);
-  }
-  return server;
-}
-
-const servers = new Map<string, { serverAddress?: string; serverPort?: number }>();
-
-function parseServer(baseUrl: string): { serverAddress?: string; serverPort?: number } {
-  try {
-    const url = new URL(baseUrl);
-    const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return { serverAddress: url.hostname, serverPort: port };
-  } catch {
-    return {};
-  }
 }

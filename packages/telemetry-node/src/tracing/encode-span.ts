@@ -139,6 +139,8 @@ const SPAN_ATTRIBUTES = 9;
 const VALUES_PER_KEY = 16;
 /** Longest string value kept encoded. */
 const CACHED_VALUE_LENGTH = 64;
+/** Attribute keys with cached fields, at most. */
+const MAX_CACHED_KEYS = 1024;
 
 /**
  * A span attribute with a string value. Most of them repeat from span to span with a few values
@@ -170,9 +172,6 @@ function encodeStringAttribute(sink: ProtobufSink, key: string, value: string): 
   }
   values.set(value, sink.bytes.slice(fieldStart, sink.length));
 }
-
-/** Attribute keys with cached fields, at most. */
-const MAX_CACHED_KEYS = 1024;
 
 /** The body of an `AnyValue`; nothing for `null`/`undefined` (an empty value, as the SDK writes). */
 function encodeAnyValue(sink: ProtobufSink, value: AttributeValue | undefined | null | object): void {
