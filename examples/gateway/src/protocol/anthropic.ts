@@ -1,7 +1,8 @@
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { ApiError, badRequest } from './openai-errors.js';
 import type { Usage } from '../request/attempt.js';
 import type { StreamEncoder } from './stream-encoder.js';
-import { anthropicUsage, chatUsageOf } from './usage.js';
+import { anthropicUsage } from './usage.js';
 
 interface AnthropicTextBlock {
   type: 'text';
@@ -79,7 +80,7 @@ export function openAiToAnthropic(completion: Record<string, unknown>, model: st
     content: [{ type: 'text', text: choice?.message?.content ?? '' }],
     stop_reason: STOP_REASONS[choice?.finish_reason ?? 'stop'] ?? 'end_turn',
     stop_sequence: null,
-    usage: anthropicUsage(chatUsageOf(completion['usage'])),
+    usage: anthropicUsage(usageFromOpenAi(completion['usage'])),
   };
 }
 

@@ -1,7 +1,8 @@
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '../request/attempt.js';
 import type { ResponseEcho } from './responses-request.js';
-import { chatUsageOf, responsesUsage } from './usage.js';
+import { responsesUsage } from './usage.js';
 
 /** An id in OpenAI's style: `resp_` / `msg_` and 48 hex digits. */
 export const responseId = (prefix: 'resp' | 'msg'): string => `${prefix}_${randomBytes(24).toString('hex')}`;
@@ -84,7 +85,7 @@ export function chatToResponse(
     completion['choices'] as Array<{ message?: { content?: string | null }; finish_reason?: string }> | undefined
   )?.[0];
   const { status, incompleteDetails } = statusOf(choice?.finish_reason);
-  const usage = chatUsageOf(completion['usage']);
+  const usage = usageFromOpenAi(completion['usage']);
   return responseObject({
     id: responseId('resp'),
     createdAt: typeof completion['created'] === 'number' ? completion['created'] : Math.floor(Date.now() / 1000),

@@ -1,7 +1,7 @@
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { ResponseEcho } from './responses-request.js';
 import { outputMessage, outputText, responseId, responseObject, statusOf } from './responses-response.js';
 import type { CompletionChunk, StreamEncoder } from './stream-encoder.js';
-import { responsesUsageOf } from './usage.js';
 
 /*
  * Responses API streams: typed SSE events (`event: <type>` and a `data:` object with the same
@@ -127,7 +127,7 @@ export function parseResponsesEvent(data: string, name: string | undefined): Com
       break;
     case 'response.completed':
     case 'response.incomplete': {
-      const usage = responsesUsageOf(response?.usage);
+      const usage = usageFromOpenAi(response?.usage);
       if (usage !== undefined) chunk.usage = usage;
       chunk.finishReason = type === 'response.completed' ? 'stop' : 'length';
       chunk.final = true;

@@ -1,5 +1,6 @@
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Usage } from '../request/attempt.js';
-import { chatUsage, chatUsageOf } from './usage.js';
+import { chatUsage } from './usage.js';
 
 /** One parsed upstream SSE event: an OpenAI `chat.completion.chunk`, or a Responses API event. */
 export interface CompletionChunk {
@@ -54,7 +55,7 @@ export function parseCompletionChunk(data: string): CompletionChunk | 'done' | u
   const choices = json['choices'] as
     Array<{ delta?: { content?: string | null }; finish_reason?: string | null } | null> | undefined;
   const choice = Array.isArray(choices) ? choices[0] : undefined;
-  const usage = chatUsageOf(json['usage']);
+  const usage = usageFromOpenAi(json['usage']);
   return {
     raw: data,
     json,

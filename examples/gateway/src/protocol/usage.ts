@@ -1,4 +1,3 @@
-import { usageFromOpenAi, type GenAiUsage } from '@gatewayz/telemetry/genai';
 import type { Usage } from '../request/attempt.js';
 
 /*
@@ -7,32 +6,6 @@ import type { Usage } from '../request/attempt.js';
  * `input_tokens` is the uncached part.
  */
 
-/** The gateway's `Usage` of a usage object the core read (`usageFromOpenAi`, `usageFromAnthropic`). */
-function fromGenAi(usage: GenAiUsage | undefined): Usage | undefined {
-  if (usage === undefined) return undefined;
-  return {
-    inputTokens: usage.inputTokens,
-    outputTokens: usage.outputTokens,
-    ...(usage.cacheReadInputTokens !== undefined ? { cachedInputTokens: usage.cacheReadInputTokens } : {}),
-    ...(usage.cacheCreationInputTokens !== undefined ? { cacheWriteInputTokens: usage.cacheCreationInputTokens } : {}),
-    ...(usage.reasoningOutputTokens !== undefined ? { reasoningTokens: usage.reasoningOutputTokens } : {}),
-  };
-}
-
-/**
- * Usage of an OpenAI chat completion or chunk (`usage.prompt_tokens`, `prompt_tokens_details.cached_tokens`,
- * `completion_tokens_details.reasoning_tokens`, OpenRouter's `prompt_tokens_details.cache_write_tokens`);
- * `undefined` when absent.
- */
-export function chatUsageOf(usage: unknown): Usage | undefined {
-  return fromGenAi(usageFromOpenAi(usage));
-}
-
-/** Usage of an OpenAI Responses API response (`usage.input_tokens`, `input_tokens_details`, ...); `undefined` when absent. */
-export function responsesUsageOf(usage: unknown): Usage | undefined {
-  return fromGenAi(usageFromOpenAi(usage));
-}
-
 /** `usage` of an OpenAI chat completion or usage chunk. */
 export function chatUsage(usage: Usage): Record<string, unknown> {
   return {
@@ -40,11 +13,11 @@ export function chatUsage(usage: Usage): Record<string, unknown> {
     completion_tokens: usage.outputTokens,
     total_tokens: usage.inputTokens + usage.outputTokens,
     prompt_tokens_details: {
-      cached_tokens: usage.cachedInputTokens ?? 0,
+      cached_tokens: usage.cacheReadInputTokens ?? 0,
       // OpenRouter's field for prompt-cache writes (Anthropic models); absent when there were none.
-      ...(usage.cacheWriteInputTokens ? { cache_write_tokens: usage.cacheWriteInputTokens } : {}),
+      ...(usage.cacheCreationInputTokens ? { cache_write_tokens: usage.cacheCreationInputTokens } : {}),
     },
-    completion_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
+    completion_tokens_details: { reasoning_tokens: usage.reasoningOutputTokens ?? 0 },
   };
 }
 
@@ -53,19 +26,19 @@ export function responsesUsage(usage: Usage): Record<string, unknown> {
   return {
     input_tokens: usage.inputTokens,
     input_tokens_details: {
-      cached_tokens: usage.cachedInputTokens ?? 0,
-      cache_write_tokens: usage.cacheWriteInputTokens ?? 0,
+      cached_tokens: usage.cacheReadInputTokens ?? 0,
+      cache_write_tokens: usage.cacheCreationInputTokens ?? 0,
     },
     output_tokens: usage.outputTokens,
-    output_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
+    output_tokens_details: { reasoning_tokens: usage.reasoningOutputTokens ?? 0 },
     total_tokens: usage.inputTokens + usage.outputTokens,
   };
 }
 
 /** `usage` of an Anthropic message (or the cumulative usage of a stream's final `message_delta`). */
 export function anthropicUsage(usage: Usage | undefined): Record<string, number> {
-  const cacheRead = usage?.cachedInputTokens ?? 0;
-  const cacheCreation = usage?.cacheWriteInputTokens ?? 0;
+  const cacheRead = usage?.cacheReadInputTokens ?? 0;
+  const cacheCreation = usage?.cacheCreationInputTokens ?? 0;
   return {
     input_tokens: Math.max(0, (usage?.inputTokens ?? 0) - cacheRead - cacheCreation),
     cache_creation_input_tokens: cacheCreation,

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
+import type { GenAiUsage } from '@gatewayz/telemetry/genai';
 import type { ModelCall } from '@gatewayz/telemetry/model-health';
 import type { ProviderConfig } from '../config.js';
 
@@ -12,19 +13,11 @@ export interface ModelCallSink {
   recordCall(call: ModelCall): void;
 }
 
-/** Token usage of one call, as the upstream reported it. */
-export interface Usage {
-  /** Every input token, cached ones included (OpenAI's `prompt_tokens` / `input_tokens`). */
-  inputTokens: number;
-  /** Every output token, reasoning ones included (0 for embeddings). */
-  outputTokens: number;
-  /** Input tokens read from the provider's prompt cache, when reported. */
-  cachedInputTokens?: number;
-  /** Input tokens written to the provider's prompt cache, when reported. */
-  cacheWriteInputTokens?: number;
-  /** Output tokens spent on reasoning, when reported. */
-  reasoningTokens?: number;
-}
+/**
+ * Token usage of one call, as the upstream reported it: the core's `GenAiUsage` (cached and
+ * reasoning tokens are parts of the input and output totals; 0 output tokens for embeddings).
+ */
+export type Usage = GenAiUsage;
 
 /** What an attempt reports when it finishes (immediately, or at the end of a stream). */
 export interface AttemptCompletion {

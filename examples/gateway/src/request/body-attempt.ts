@@ -1,6 +1,6 @@
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
-import { chatUsageOf } from '../protocol/usage.js';
 import { readUpstreamJson } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptCompletion, Operation } from './attempt.js';
@@ -43,7 +43,7 @@ export async function completeJson<T>(
 
 /** The completion of a chat attempt answered by `completion` (an OpenAI chat completion). */
 export function chatCompletionOf(completion: Record<string, unknown>): AttemptCompletion {
-  const usage = chatUsageOf(completion['usage']);
+  const usage = usageFromOpenAi(completion['usage']);
   const finishReason = (completion['choices'] as Array<{ finish_reason?: string }> | undefined)?.[0]?.finish_reason;
   return {
     status: 'success',

@@ -101,25 +101,25 @@ export function finishAttempt(
       // Subsets of input and output (tokens_used_total{token_type=cache_read|cache_write|reasoning}).
       const usage = completion.usage;
       // The same subsets by API key, so tokens by key and by provider carry the same token types.
-      if (usage?.cachedInputTokens) {
-        telemetry.recordTokensUsed(name, model, 'cache_read', usage.cachedInputTokens);
-        telemetry.recordApiKeyTokens(apiKeyName, 'cache_read', usage.cachedInputTokens);
+      if (usage?.cacheReadInputTokens) {
+        telemetry.recordTokensUsed(name, model, 'cache_read', usage.cacheReadInputTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'cache_read', usage.cacheReadInputTokens);
       }
-      if (usage?.cacheWriteInputTokens) {
-        telemetry.recordTokensUsed(name, model, 'cache_write', usage.cacheWriteInputTokens);
-        telemetry.recordApiKeyTokens(apiKeyName, 'cache_write', usage.cacheWriteInputTokens);
+      if (usage?.cacheCreationInputTokens) {
+        telemetry.recordTokensUsed(name, model, 'cache_write', usage.cacheCreationInputTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'cache_write', usage.cacheCreationInputTokens);
       }
-      if (usage?.reasoningTokens) {
-        telemetry.recordTokensUsed(name, model, 'reasoning', usage.reasoningTokens);
-        telemetry.recordApiKeyTokens(apiKeyName, 'reasoning', usage.reasoningTokens);
+      if (usage?.reasoningOutputTokens) {
+        telemetry.recordTokensUsed(name, model, 'reasoning', usage.reasoningOutputTokens);
+        telemetry.recordApiKeyTokens(apiKeyName, 'reasoning', usage.reasoningOutputTokens);
       }
       const cost = pricing.cost({
         provider: name,
         model,
         inputTokens: usage?.inputTokens ?? 0,
         outputTokens: usage?.outputTokens ?? 0,
-        cacheReadInputTokens: usage?.cachedInputTokens ?? 0,
-        cacheCreationInputTokens: usage?.cacheWriteInputTokens ?? 0,
+        cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
+        cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
         images: completion.images ?? 0,
       });
       if (cost !== undefined) {
@@ -152,9 +152,13 @@ export function finishAttempt(
   endGenAiSpan(span, {
     responseModel: completion.responseModel ?? model,
     ...tokens,
-    ...(usage?.cachedInputTokens !== undefined ? { cacheReadInputTokens: usage.cachedInputTokens } : {}),
-    ...(usage?.cacheWriteInputTokens !== undefined ? { cacheCreationInputTokens: usage.cacheWriteInputTokens } : {}),
-    ...(usage?.reasoningTokens !== undefined && !embeddings ? { reasoningOutputTokens: usage.reasoningTokens } : {}),
+    ...(usage?.cacheReadInputTokens !== undefined ? { cacheReadInputTokens: usage.cacheReadInputTokens } : {}),
+    ...(usage?.cacheCreationInputTokens !== undefined
+      ? { cacheCreationInputTokens: usage.cacheCreationInputTokens }
+      : {}),
+    ...(usage?.reasoningOutputTokens !== undefined && !embeddings
+      ? { reasoningOutputTokens: usage.reasoningOutputTokens }
+      : {}),
     ...(completion.responseId !== undefined ? { responseId: completion.responseId } : {}),
     ...(completion.timeToFirstChunkSeconds !== undefined
       ? { timeToFirstChunkSeconds: completion.timeToFirstChunkSeconds }

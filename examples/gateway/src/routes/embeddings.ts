@@ -1,7 +1,7 @@
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { inEncoding, validateEmbeddingsRequest } from '../protocol/embeddings.js';
 import { ApiError } from '../protocol/openai-errors.js';
-import { chatUsageOf } from '../protocol/usage.js';
 import { completeJson } from '../request/body-attempt.js';
 import { readJsonObject } from '../request/read-json-object.js';
 import { recordServerFailure } from '../request/server-request.js';
@@ -31,7 +31,7 @@ export function embeddingsRoute(services: GatewayServices): Handler<GatewayEnv> 
       path: '/embeddings',
       body: request.body,
       answer: (result) => {
-        const usage = chatUsageOf({ completion_tokens: 0, ...(result['usage'] as object | undefined) });
+        const usage = usageFromOpenAi({ completion_tokens: 0, ...(result['usage'] as object | undefined) });
         return {
           value: inEncoding(result, request.encodingFormat),
           completion: {

@@ -1,3 +1,4 @@
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { validateResponsesRequest, type ResponsesRequest } from '../protocol/responses-request.js';
@@ -7,7 +8,6 @@ import {
   responsesPassthroughEncoder,
   responsesStreamEncoder,
 } from '../protocol/responses-stream.js';
-import { responsesUsageOf } from '../protocol/usage.js';
 import { chatCompletionOf, completeJson, type JsonPlan } from '../request/body-attempt.js';
 import { readJsonObject } from '../request/read-json-object.js';
 import { streamModel, type StreamPlan } from '../request/stream-attempt.js';
@@ -34,7 +34,7 @@ function jsonPlan(provider: ProviderConfig, request: ResponsesRequest): JsonPlan
       path: '/responses',
       body: { ...request.nativeBody, stream: false },
       answer: (response) => {
-        const usage = responsesUsageOf(response['usage']);
+        const usage = usageFromOpenAi(response['usage']);
         return {
           value: response,
           completion: {
