@@ -23,6 +23,7 @@ export default defineConfig({
       'examples/*/test/**/*.test.ts',
       'test-support/test/**/*.test.ts',
       'deploy/test/**/*.test.ts',
+      'bench/test/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

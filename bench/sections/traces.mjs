@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
+import { liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
 import { cpuSeconds, pacedSchedule } from '../lib/paced-load.mjs';
 
 const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
@@ -27,6 +28,7 @@ const RATE_SHARE = 0.05;
 const WARMUP_S = pick(3, 1);
 const MEMORY_S = pick(120, 3);
 const MEMORY_SAMPLE_S = pick(5, 1);
+const MEMORY_WARMUP_S = pick(10, 0);
 const CONNECTIONS = 10;
 const BOOTSTRAP = 2000;
 const KEYS = ['off', 'traced', 'ratio', 'stock'];
@@ -87,18 +89,26 @@ function startGateway(name, extraEnv) {
     TELEMETRY_CONTEXT_MANAGER: 'synchronous',
     ...extraEnv,
   });
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Every gateway runs with --trace-gc (the same few lines per second for all four), so the memory
+  // phase can read the live heap after each mark-compact instead of sampling a saw-tooth.
+  const child = spawn(process.execPath, ['--trace-gc', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
+  const markCompacts = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name}: not listening within 20 s: ${stderr}`)), 20_000);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('[')) {
+        const heapAfterMb = markCompactHeapAfterMb(line);
+        if (heapAfterMb !== undefined) markCompacts.push({ atMs: performance.now(), heapAfterMb });
+        return;
+      }
       try {
         const entry = JSON.parse(line);
         if (entry.msg === 'gateway listening') {
           clearTimeout(timer);
-          resolve({ name, child, url: entry.url });
+          resolve({ name, child, url: entry.url, markCompacts });
         }
       } catch {
         // not a JSON log line
@@ -393,17 +403,22 @@ try {
   }
   const memoryRun = await loadDone;
   await offLoadDone;
-  // Old-space saw-tooths between mark-compacts; its floor over a third of the run is what stays
-  // live. Flat: the last third's floor is not above the first third's by more than 10 %.
-  const third = Math.max(1, Math.floor(samples.length / 3));
-  const early = Math.min(...samples.slice(0, third).map((sample) => sample.oldSpaceMb));
-  const late = Math.min(...samples.slice(-third).map((sample) => sample.oldSpaceMb));
+  const memoryEnd = performance.now();
+  // Flat: the median live heap after a mark-compact in the last third is not above the first
+  // third's by more than 10 % (the phase's first MEMORY_WARMUP_S seconds left out).
+  const live = liveHeapGrowth(traced.markCompacts, memoryStart, memoryEnd, MEMORY_WARMUP_S * 1000);
   result.memory = {
     samples,
     requests: memoryRun.total,
-    earlyOldSpaceMb: early,
-    lateOldSpaceMb: late,
-    growth: late / early,
+    warmupS: MEMORY_WARMUP_S,
+    markCompacts: traced.markCompacts
+      .filter((entry) => entry.atMs >= memoryStart && entry.atMs < memoryEnd)
+      .map((entry) => ({ atS: (entry.atMs - memoryStart) / 1000, heapAfterMb: entry.heapAfterMb })),
+    earlyLiveHeapMb: live.earlyMb,
+    lateLiveHeapMb: live.lateMb,
+    earlyMarkCompacts: live.earlyCount,
+    lateMarkCompacts: live.lateCount,
+    growth: live.growth,
   };
 
   await sleep(6000); // past the 5 s batch delay: every queued span exported

@@ -1,0 +1,42 @@
+// Reading the live heap of a Node process from its `--trace-gc` output (bench section 8, memory).
+
+/**
+ * The heap in use after a full collection, from a `--trace-gc` line such as
+ * `[4242:0x6a1c3c0]  7315 ms: Mark-Compact 38.6 (50.4) -> 18.6 (50.9) MB, 3.71 / 0.00 ms ...`;
+ * undefined for scavenges and anything else.
+ */
+export function markCompactHeapAfterMb(line) {
+  // " ms: " in front leaves out the young generation's "Minor Mark-Compact"/"Minor Mark-Sweep".
+  const match = / ms: Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/.exec(line);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * Whether the live heap grew over a saturated run: the median heap after the mark-compacts of the
+ * run's last third against that of its first third (the first `warmupMs` left out). Old-space
+ * saw-tooths between mark-compacts, so readings taken at arbitrary moments do not show what stays
+ * live; the heap right after a full collection does. Undefined when a third saw no mark-compact.
+ */
+export function liveHeapGrowth(markCompacts, startMs, endMs, warmupMs) {
+  const from = startMs + warmupMs;
+  const third = (endMs - from) / 3;
+  const median = (values) => {
+    if (values.length === 0) return undefined;
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  };
+  const within = (low, high) =>
+    markCompacts.filter((entry) => entry.atMs >= low && entry.atMs < high).map((entry) => entry.heapAfterMb);
+  const early = within(from, from + third);
+  const late = within(endMs - third, endMs);
+  const earlyMb = median(early);
+  const lateMb = median(late);
+  return {
+    earlyMb,
+    lateMb,
+    earlyCount: early.length,
+    lateCount: late.length,
+    growth: earlyMb === undefined || lateMb === undefined ? undefined : lateMb / earlyMb,
+  };
+}

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error -- a plain-JS bench module without type declarations
+import { liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
+
+const run = promisify(execFile);
+
+describe('markCompactHeapAfterMb', () => {
+  it('reads the heap after the mark-compacts that this Node prints with --trace-gc, and nothing from scavenges', async () => {
+    // Enough live objects that the forced collection has something to keep, then two full GCs.
+    const script =
+      'const kept = []; for (let i = 0; i < 300000; i++) kept.push({ i }); gc(); gc(); console.log(kept.length);';
+    const { stdout } = await run(process.execPath, ['--trace-gc', '--expose-gc', '-e', script]);
+    const lines = stdout.split('\n');
+    const readings = lines.map(markCompactHeapAfterMb).filter((value) => value !== undefined);
+    expect(readings.length).toBeGreaterThanOrEqual(2);
+    for (const value of readings) {
+      // 300,000 small objects and an array of them stay live: several MB, well under 200.
+      expect(value).toBeGreaterThan(5);
+      expect(value).toBeLessThan(200);
+    }
+    const scavenges = lines.filter((line) => line.includes(' Scavenge '));
+    expect(scavenges.length).toBeGreaterThan(0);
+    for (const line of scavenges) expect(markCompactHeapAfterMb(line)).toBeUndefined();
+  });
+
+  it('reads the figure after the arrow, also from memory-reducing and newer-format lines, never from minor GCs', () => {
+    expect(
+      markCompactHeapAfterMb(
+        '[4242:0x6a1c3c0]     7315 ms: Mark-Compact 38.6 (50.4) -> 18.6 (50.9) MB, 3.71 / 0.00 ms  (average mu = 0.994, current mu = 0.994) finalize incremental marking via task; GC in old space requested',
+      ),
+    ).toBe(18.6);
+    expect(
+      markCompactHeapAfterMb(
+        '[1:0x1]  90 ms: Mark-Compact (reduce) 22.0 (40.1) -> 12.5 (30.0) MB, 5.0 / 0.0 ms  memory reducer',
+      ),
+    ).toBe(12.5);
+    expect(
+      markCompactHeapAfterMb(
+        '[1:0x1]  49 ms: Mark-Compact 18.9 (33.4) -> 15.6 (32.3) MB, pooled: 0 MB, 7.69 / 0.00 ms  testing',
+      ),
+    ).toBe(15.6);
+    expect(
+      markCompactHeapAfterMb('[1:0x1]  12 ms: Minor Mark-Compact 4.0 (6.0) -> 3.0 (6.0) MB, 1.0 / 0.0 ms'),
+    ).toBeUndefined();
+    expect(markCompactHeapAfterMb('{"level":"info","msg":"Mark-Compact 1.0 (2.0) -> 0.5 (2.0) MB"}')).toBeUndefined();
+  });
+});
+
+describe('liveHeapGrowth', () => {
+  /** Mark-compacts every 1.5 s from `startMs`, with heap-after values from `heapAt(seconds)`. */
+  const series = (startMs: number, seconds: number, heapAt: (atS: number, index: number) => number) =>
+    Array.from({ length: Math.floor(seconds / 1.5) }, (_, index) => ({
+      atMs: startMs + index * 1500,
+      heapAfterMb: heapAt(index * 1.5, index),
+    }));
+
+  it('is flat for a steady live heap with the odd outlier, and leaves the warm-up out', () => {
+    // Lower during warm-up; one mark-compact in ten lands while much is in flight.
+    const markCompacts = series(1000, 120, (atS, index) => (atS < 25 ? 14 : index % 10 === 0 ? 23 : 19.8));
+    const result = liveHeapGrowth(markCompacts, 1000, 121_000, 25_000);
+    expect(result.earlyMb).toBeCloseTo(19.8, 5);
+    expect(result.lateMb).toBeCloseTo(19.8, 5);
+    expect(result.growth).toBeCloseTo(1, 5);
+    expect(result.earlyCount).toBeGreaterThan(20);
+    expect(result.lateCount).toBeGreaterThan(20);
+  });
+
+  it('reports growth when what stays live grows through the run', () => {
+    // 20 MB live at the start, +0.1 MB per second: the last third's median is well above the first's.
+    const markCompacts = series(0, 120, (atS) => 20 + 0.1 * atS);
+    const result = liveHeapGrowth(markCompacts, 0, 120_000, 10_000);
+    expect(result.growth).toBeGreaterThan(1.1);
+    expect(result.lateMb).toBeGreaterThan(result.earlyMb);
+  });
+
+  it('gives no verdict when a third saw no mark-compact (a run too short for one)', () => {
+    const result = liveHeapGrowth([{ atMs: 500, heapAfterMb: 18 }], 0, 3000, 0);
+    expect(result.earlyCount).toBe(1);
+    expect(result.lateCount).toBe(0);
+    expect(result.growth).toBeUndefined();
+  });
+});
