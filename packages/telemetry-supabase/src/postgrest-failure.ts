@@ -49,6 +49,7 @@ function classify(
   status: number,
   databaseCode: string | undefined,
   message: string,
+  emptyError: boolean,
 ): { code: SupabaseModelHealthStoreErrorCode; retryable: boolean; fix: string } {
   if (status === 0 && /abort|timeout/i.test(message)) {
     return {
@@ -68,6 +69,17 @@ function classify(
       code: 'UNAVAILABLE',
       retryable: true,
       fix: 'Supabase/PostgREST or PostgreSQL is unreachable; retry later',
+    };
+  }
+  // PostgREST 12 answers 400 with an error whose code and message are both empty
+  // ({"code":"","details":null,"hint":null,"message":""}) when its connection to PostgreSQL drops
+  // in the middle of a call, e.g. while the database restarts. Every error PostgREST or PostgreSQL
+  // reports for a bad request carries a code, so an empty one is the connection, not the request.
+  if (status === 400 && emptyError) {
+    return {
+      code: 'UNAVAILABLE',
+      retryable: true,
+      fix: 'PostgREST answered without an error code or message, as it does when its connection to PostgreSQL drops mid-call; retrying the same batch is safe (batches apply at most once)',
     };
   }
   if (databaseCode === 'PGRST202' || databaseCode === '42883' || (status === 404 && databaseCode === undefined)) {
@@ -110,7 +122,12 @@ export function storeErrorFromFailure(
 ): SupabaseModelHealthStoreError {
   const databaseCode = text(failure.code);
   const serverMessage = (text(failure.message) ?? 'no error message').replace(/\.+$/, '');
-  const { code, retryable, fix } = classify(status, databaseCode, serverMessage);
+  const emptyError =
+    databaseCode === undefined &&
+    text(failure.message) === undefined &&
+    text(failure.details) === undefined &&
+    text(failure.hint) === undefined;
+  const { code, retryable, fix } = classify(status, databaseCode, serverMessage, emptyError);
   // Without an HTTP answer, postgrest-js puts the network error's cause (ECONNREFUSED, …) in details.
   const networkCause =
     status === 0

@@ -95,6 +95,33 @@ describe('SupabaseModelHealthStore error reporting', () => {
     expect(await failure(store.listAllModelHealth())).toMatchObject({ code: 'INVALID_RESPONSE' });
   });
 
+  it('reports the empty 400 that PostgREST answers when its database connection drops mid-call as UNAVAILABLE', async () => {
+    // The exact answer PostgREST 12.0.2 gave to 2 of ~1,600 calls while PostgreSQL restarted
+    // under them (headers and body as captured).
+    answers.set('/rest/v1/rpc/record_model_calls', {
+      status: 400,
+      body: '{"code":"","details":null,"hint":null,"message":""}',
+    });
+    const store = new SupabaseModelHealthStore({ url, serviceRoleKey: KEY, onQuery: () => undefined });
+    const error = await failure(store.applyBatch(batchOf(entryOf(call()))));
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', status: 400, retryable: true, operation: 'record_model_calls' });
+    expect(error.databaseCode).toBeUndefined();
+    expect(error.message).toBe(
+      'Supabase model-health store: record_model_calls failed (HTTP 400): no error message. PostgREST answered without an error code or message, as it does when its connection to PostgreSQL drops mid-call; retrying the same batch is safe (batches apply at most once).',
+    );
+  });
+
+  it.each([
+    ['a PostgREST code', { code: 'PGRST100', message: '', details: null, hint: null }],
+    ['a message', { code: '', message: 'invalid input syntax for type uuid', details: null, hint: null }],
+    ['details', { code: '', message: '', details: 'Token "x" is invalid.', hint: null }],
+  ])('keeps a 400 that carries %s as REJECTED, not retried', async (_what, body) => {
+    answers.set('/rest/v1/rpc/record_model_calls', { status: 400, body: JSON.stringify(body) });
+    const store = new SupabaseModelHealthStore({ url, serviceRoleKey: KEY, onQuery: () => undefined });
+    const error = await failure(store.applyBatch(batchOf(entryOf(call()))));
+    expect(error).toMatchObject({ code: 'REJECTED', status: 400, retryable: false });
+  });
+
   it('reports a PostgREST error body with its code and message, keys redacted', async () => {
     answers.set('/rest/v1/rpc/get_all_provider_health_summaries', {
       status: 500,
