@@ -1075,7 +1075,15 @@ function renderTraceCauses(results, missed) {
             `${name}: off costs ${fixed(summary.off.cpuUsPerRequest, 1)} µs/request, so 0.90× allows ${fixed(budget(summary.off.cpuUsPerRequest, 0.9), 1)} µs (always_on added ${fixed(summary.traced.addedCpuUs, 1)}) and 0.97× allows ${fixed(budget(summary.off.cpuUsPerRequest, 0.97), 1)} µs (ratio 0.1 added ${fixed(summary.ratio.addedCpuUs, 1)})`,
         )
         .join('; ')}. ` +
-        "Measured by elimination on the built gateway (addendum of the run of record): the SDK's span objects and the API/context work around them, with a processor that does nothing, already add 12–17 µs per request; encoding (about 2 µs for a request's two spans in isolation) and the OTLP/HTTP export come on top. " +
+        `${modes
+          .map(([name, summary]) => {
+            const unsampled = (summary.ratio.addedCpuUs - 0.1 * summary.traced.addedCpuUs) / 0.9;
+            return `${name}: of ratio 0.1's ${fixed(summary.ratio.addedCpuUs, 1)} µs, the sampled tenth accounts for ${fixed(0.1 * summary.traced.addedCpuUs, 1)}, so each unsampled request adds about ${fixed(unsampled, 1)} µs over off`;
+          })
+          .join(
+            '; ',
+          )} (the metrics that off does not record, about 3–4 µs, then two \`startSpan\` calls that return non-recording spans, their ids and sampling decisions, and the \`traceparent\` header sent upstream, about 2 µs): with a 0.97× budget of a few µs, sampling alone cannot reach it. ` +
+        "Measured by elimination on the built gateway (addendum of the run of record): the SDK's span objects and the API/context work around them, with a processor that does nothing, already add 12–17 µs per request; encoding (about 2 µs for a request's two spans in isolation, 3.8 µs per span inside the running gateway) and the OTLP/HTTP export come on top. " +
         "The ratios cannot be reached while the SDK's `Tracer`/`Span` stay on the request path; what can be cut is ours (`packages/telemetry-node/src/tracing/`, exemplar capture, the gateway's span attributes): profile the traced gateway against the off one with `node --cpu-prof` before changing anything.",
       '',
     );
