@@ -59,7 +59,8 @@ export function t975(df) {
   return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2);
 }
 
-function quantile(sorted, q) {
+/** Quantile `q` of ascending `sorted` values, interpolated between neighbours; NaN when empty. */
+export function quantile(sorted, q) {
   if (sorted.length === 0) return NaN;
   const position = (sorted.length - 1) * q;
   const low = Math.floor(position);

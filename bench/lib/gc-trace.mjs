@@ -1,4 +1,5 @@
 // Reading the live heap of a Node process from its `--trace-gc` output (bench section 8, memory).
+import { quantile } from './common.mjs';
 
 /**
  * The heap in use after a full collection, from a `--trace-gc` line such as
@@ -22,9 +23,10 @@ export function liveHeapGrowth(markCompacts, startMs, endMs, warmupMs) {
   const third = (endMs - from) / 3;
   const median = (values) => {
     if (values.length === 0) return undefined;
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    return quantile(
+      [...values].sort((a, b) => a - b),
+      0.5,
+    );
   };
   const within = (low, high) =>
     markCompacts.filter((entry) => entry.atMs >= low && entry.atMs < high).map((entry) => entry.heapAfterMb);

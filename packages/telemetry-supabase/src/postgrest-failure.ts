@@ -121,10 +121,11 @@ export function storeErrorFromFailure(
   thrown?: unknown,
 ): SupabaseModelHealthStoreError {
   const databaseCode = text(failure.code);
-  const serverMessage = (text(failure.message) ?? 'no error message').replace(/\.+$/, '');
+  const reported = text(failure.message);
+  const serverMessage = (reported ?? 'no error message').replace(/\.+$/, '');
   const emptyError =
     databaseCode === undefined &&
-    text(failure.message) === undefined &&
+    reported === undefined &&
     text(failure.details) === undefined &&
     text(failure.hint) === undefined;
   const { code, retryable, fix } = classify(status, databaseCode, serverMessage, emptyError);
