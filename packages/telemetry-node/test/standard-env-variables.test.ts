@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DiagLogLevel, diag, trace, type DiagLogger } from '@opentelemetry/api';
+import { DiagLogLevel, ROOT_CONTEXT, diag, propagation, trace, type DiagLogger } from '@opentelemetry/api';
 import { ConsoleLogRecordExporter } from '@opentelemetry/sdk-logs';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 import { EncodingBatchSpanProcessor, createSpanProcessorsFromEnv } from '../src/tracing/index.js';
@@ -32,6 +32,7 @@ afterEach(async () => {
   tlsServer = undefined;
   vi.unstubAllEnvs();
   diag.disable();
+  propagation.disable();
 });
 
 /** Capture `diag.warn` from here on. */
@@ -285,6 +286,42 @@ describe('OTLP metrics push variables', () => {
     running.telemetry.add('telemetrySpansDropped', 1, { reason: 'queue_full' });
     await running.forceFlush();
     expect(paths).toContain('/v1/metrics');
+  });
+});
+
+describe('OTEL_PROPAGATORS', () => {
+  const incoming = {
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    b3: '0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1',
+  };
+  /** Headers an outbound call carries for a request that came in with `incoming`. */
+  function forwarded(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    propagation.inject(propagation.extract(ROOT_CONTEXT, incoming), headers);
+    return headers;
+  }
+  const quiet = { traces: false, hostMetrics: false, runtimeMetrics: false, logStream: null } as const;
+
+  it('still propagates trace context when OTEL_SDK_DISABLED=true', async () => {
+    propagation.disable();
+    running = startTelemetry({ ...quiet, env: { OTEL_SDK_DISABLED: 'true' } });
+    expect(running.disabled).toBe(true);
+    expect(forwarded()).toEqual({ traceparent: incoming.traceparent });
+    await running.shutdown();
+    running = startTelemetry({ ...quiet, env: { OTEL_SDK_DISABLED: 'TRUE', OTEL_PROPAGATORS: 'b3' } });
+    expect(forwarded()).toEqual({ b3: incoming.b3 });
+  });
+
+  it('reads names case-insensitively and skips unknown ones with a warning', () => {
+    propagation.disable();
+    captureWarnings();
+    running = startTelemetry({ ...quiet, env: { OTEL_PROPAGATORS: 'B3MULTI,tracecontext,carrier-pigeon' } });
+    expect(warnings.join('\n')).toMatch(/OTEL_PROPAGATORS="carrier-pigeon"/);
+    expect(forwarded()).toMatchObject({
+      traceparent: incoming.traceparent,
+      'x-b3-traceid': '0af7651916cd43dd8448eb211c80319c',
+      'x-b3-spanid': 'b7ad6b7169203331',
+    });
   });
 });
 

@@ -117,6 +117,8 @@ export interface ResolvedMetricsExport {
   readonly otlp: ResolvedOtlpMetrics | undefined;
   /** Standard variables that are set but that this package does not honour, for one start-up warning. */
   readonly unsupportedVariables: readonly string[];
+  /** `OTEL_EXPORTER_PROMETHEUS_HOST`/`_PORT` when set: the exporter starts no server of its own here. */
+  readonly prometheusServerVariables: readonly string[];
 }
 
 const EXPORTER_NAMES: readonly string[] = ['prometheus', 'otlp', 'console', 'none'];
@@ -375,5 +377,8 @@ export function resolveMetricsExport(
     console: exporters.has('console'),
     otlp: exporters.has('otlp') ? resolveOtlp(env, options?.otlp ?? {}) : undefined,
     unsupportedVariables: exporters.has('otlp') ? unsupportedVariables(env) : [],
+    prometheusServerVariables: ['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_PORT'].filter(
+      (name) => variable(env, name) !== undefined,
+    ),
   };
 }

@@ -1,4 +1,4 @@
-import { context, diag, metrics, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
+import { context, diag, metrics, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { HostMetrics } from '@opentelemetry/host-metrics';
@@ -28,7 +28,8 @@ import { createSpanProcessorsFromEnv } from '../tracing/index.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from-env.js';
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
 import { serviceNameFromEnv } from '../env/service-name-from-env.js';
-import { readEnvList, readEnvString } from '../env/standard-variables.js';
+import { readEnvList } from '../env/standard-variables.js';
+import { propagatorFromEnv } from '../env/propagator-from-env.js';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -173,8 +174,6 @@ const OTLP_TRACE_VARIABLES = [
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   'OTEL_TRACES_EXPORTER',
 ];
-/** Standard variables of exporters this package does not run, reported once at start-up when set. */
-const PROMETHEUS_SERVER_VARIABLES = ['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_PORT'];
 
 /**
  * Start the OpenTelemetry Node SDK for a gateway: a meter provider whose Prometheus exporter is
@@ -199,6 +198,7 @@ const PROMETHEUS_SERVER_VARIABLES = ['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPO
 export function startTelemetry(options: StartTelemetryOptions = {}): RunningTelemetry {
   const env = options.env ?? process.env;
   const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
+  const propagator = propagatorFromEnv(env);
   const metricsToken = options.metricsToken ?? env['METRICS_TOKEN'];
   if (metricsToken !== undefined && metricsToken !== '' && metricsToken.length < 16) {
     throw new TelemetryConfigurationError(
@@ -249,6 +249,9 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   };
 
   if (disabled) {
+    // The specification: OTEL_SDK_DISABLED leaves the propagators of OTEL_PROPAGATORS in place, so
+    // a disabled gateway still passes its callers' trace context on to providers.
+    if (propagator !== null) propagation.setGlobalPropagator(propagator);
     const metricsHandler = createMetricsHandler({
       source: undefined,
       prefix: telemetry.prefix,
@@ -270,6 +273,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       forceFlush: async () => {},
       shutdown: async () => {
         await runShutdownTasks();
+        if (propagator !== null) propagation.disable();
         releaseSharedTelemetry();
       },
     };
@@ -312,11 +316,6 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
         onDrop: (reason, count) => telemetry.add('telemetryLogsDropped', count, { reason }),
       }),
   );
-  const ignoredVariables = PROMETHEUS_SERVER_VARIABLES.filter((name) => readEnvString(env, name) !== undefined);
-  if (ignoredVariables.length > 0)
-    diag.warn(
-      `@gatewayz/telemetry-node: ${ignoredVariables.join(', ')} ignored: the Prometheus exporter starts no server of its own; serve metricsHandler (or nodeMetricsListener) on the application's port`,
-    );
 
   const clusterOptions = options.cluster === true ? {} : options.cluster === false ? undefined : options.cluster;
   // Processes that push (or share a port) must tell their series apart: one instance id each,
@@ -341,6 +340,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     // Read from `env` as the specification parses them (the SDK's own readers take the sampler
     // name case-sensitively and miss OTEL_EVENT_/OTEL_LINK_ATTRIBUTE_COUNT_LIMIT).
     sampler: samplerFromEnv(env),
+    textMapPropagator: propagator,
     spanLimits: spanLimitsFromEnv(env),
     // Always explicit: left undefined, the SDK would export logs to localhost by default.
     logRecordProcessors: logProcessors,
@@ -422,6 +422,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
         metrics.disable();
         trace.disable();
         logs.disable();
+        propagation.disable();
         // Unregister our context manager too, so a later startTelemetry() can install its own.
         if (ownsContextManager) context.disable();
         releaseSharedTelemetry();
