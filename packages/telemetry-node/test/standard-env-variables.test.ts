@@ -101,6 +101,16 @@ describe('OTEL_LOGS_EXPORTER and the logs protocol', () => {
     expect(receiver!.requests().find((request) => request.path === '/v1/logs')?.contentType).toBe('application/json');
   });
 
+  it('reads every OTEL_BLRP_* variable: a delay of 0 exports at once, batches of OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', async () => {
+    const otel = await start({ OTEL_BLRP_SCHEDULE_DELAY: '0', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '1' });
+    otel.logger.info('first');
+    otel.logger.info('second');
+    // No forceFlush(): the records leave on the processor's own schedule.
+    const records = await receiver!.waitForLogRecords((received) => received.length >= 2, 5_000);
+    expect(records.map((record) => record.body)).toEqual(['first', 'second']);
+    expect(receiver!.requests().filter((request) => request.path === '/v1/logs')).toHaveLength(2);
+  });
+
   it('builds a console exporter for console and skips unknown names with a warning', () => {
     captureWarnings();
     const exporters = createLogExportersFromEnv({ OTEL_LOGS_EXPORTER: 'Console,carrier-pigeon' });
