@@ -135,6 +135,8 @@ export interface OtlpRequestRecord {
   method: string;
   path: string;
   contentType: string;
+  /** The request's headers, names in lower case (repeated headers joined with `, `). */
+  headers: Record<string, string>;
   /** The status code the receiver answered with. */
   status: number;
   /** The decoded body (JSON, or protobuf in the JSON shape) of accepted requests. */
@@ -552,7 +554,10 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     requestCount++;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    const record: OtlpRequestRecord = { method: req.method ?? '', path, contentType, status: 0 };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers))
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const record: OtlpRequestRecord = { method: req.method ?? '', path, contentType, headers, status: 0 };
     requests.push(record);
     const reject = (status: number, error: string, headers: Record<string, string> = {}): void => {
       record.status = status;

@@ -31,7 +31,11 @@ describe.each(['synchronous', 'async-local-storage'])(
         // flush on SIGTERM.
         OTEL_BSP_SCHEDULE_DELAY: '600000',
         OTEL_BLRP_SCHEDULE_DELAY: '600000',
-        OTEL_SERVICE_NAME: 'otlp-test-gateway',
+        // The standard variables name the service either way (the second as the specification's
+        // fallback when OTEL_SERVICE_NAME is unset).
+        ...(contextManager === 'synchronous'
+          ? { OTEL_SERVICE_NAME: 'otlp-test-gateway' }
+          : { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,service.name=otlp-test-gateway' }),
         TELEMETRY_CONTEXT_MANAGER: contextManager,
         DEMO_LATENCY_MS: '0',
         DEMO_ERROR_RATE: '0',

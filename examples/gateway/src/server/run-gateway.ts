@@ -68,8 +68,13 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     clusterWorker && clusterProviders !== undefined
       ? { providers: parseProviders(clusterProviders, CLUSTER_PROVIDERS_VARIABLE, env), demo: undefined }
       : await resolveProviders(env);
+  // startTelemetry() takes service.name from OTEL_SERVICE_NAME, then from OTEL_RESOURCE_ATTRIBUTES;
+  // the example's own name applies only when neither gives one.
+  const serviceNamed =
+    (env['OTEL_SERVICE_NAME'] ?? '').trim() !== '' ||
+    /(^|,)\s*service\.name\s*=\s*[^,\s]/.test(env['OTEL_RESOURCE_ATTRIBUTES'] ?? '');
   const otel = startTelemetry({
-    serviceName: env['OTEL_SERVICE_NAME'] ?? 'gatewayz-example-gateway',
+    ...(serviceNamed ? {} : { serviceName: 'gatewayz-example-gateway' }),
     contextManager,
     cluster: clusterWorker,
     // The summary counts the configured providers from start-up, before their first call.

@@ -2,10 +2,14 @@
  * Where metrics leave the process: the standard `OTEL_METRICS_EXPORTER` list (`prometheus`, `otlp`,
  * `console`, `none`) and the `OTEL_EXPORTER_OTLP_*` / `OTEL_METRIC_EXPORT_*` variables of the
  * OpenTelemetry specification, resolved once at start-up into one typed value. Options passed to
- * `startTelemetry()` win over variables; a value that cannot be honoured is a
- * `TelemetryConfigurationError`, never silently ignored.
+ * `startTelemetry()` win over variables. An option that cannot be honoured is a
+ * `TelemetryConfigurationError`; a variable whose value the specification does not allow is
+ * reported through `diag.warn` and ignored (its default applies), as the specification asks,
+ * except an endpoint that is not an http(s) URL and the `grpc` protocol, which fail loudly because
+ * no default could reach the collector meant.
  */
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { NO_TIMEOUT_MILLIS, readEnvList, warnIgnoredVariable } from '../env/standard-variables.js';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 
 /**
@@ -113,24 +117,31 @@ export interface ResolvedMetricsExport {
   readonly otlp: ResolvedOtlpMetrics | undefined;
   /** Standard variables that are set but that this package does not honour, for one start-up warning. */
   readonly unsupportedVariables: readonly string[];
+  /** `OTEL_EXPORTER_PROMETHEUS_HOST`/`_PORT` when set: the exporter starts no server of its own here. */
+  readonly prometheusServerVariables: readonly string[];
 }
 
 const EXPORTER_NAMES: readonly string[] = ['prometheus', 'otlp', 'console', 'none'];
 const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'];
 const TEMPORALITIES: readonly string[] = ['cumulative', 'delta', 'lowmemory'];
 
-/** Set for OTLP/gRPC or TLS client certificates, which this package does not configure. */
-const UNSUPPORTED_VARIABLES = [
-  'OTEL_EXPORTER_OTLP_CERTIFICATE',
-  'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE',
-  'OTEL_EXPORTER_OTLP_CLIENT_KEY',
-  'OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY',
-  'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE',
-  'OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE',
-  'OTEL_EXPORTER_OTLP_INSECURE',
-  'OTEL_EXPORTER_OTLP_METRICS_INSECURE',
-  'OTEL_METRICS_EXEMPLAR_FILTER',
-];
+/**
+ * Set, these ask for what the OTLP metrics push does not do. (The TLS variables,
+ * `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `_CLIENT_KEY` and `_CLIENT_CERTIFICATE`, are honoured:
+ * the SDK's HTTP transport reads them; `_INSECURE` only concerns gRPC.)
+ */
+function unsupportedVariables(env: NodeJS.ProcessEnv): string[] {
+  const unsupported: string[] = [];
+  // Exemplars come from sampled spans only: the specification's default filter, `trace_based`.
+  const exemplarFilter = variable(env, 'OTEL_METRICS_EXEMPLAR_FILTER');
+  if (exemplarFilter !== undefined && exemplarFilter.toLowerCase() !== 'trace_based')
+    unsupported.push('OTEL_METRICS_EXEMPLAR_FILTER');
+  const histogram = variable(env, 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
+  // Explicit buckets are what every histogram here has (the catalog declares them).
+  if (histogram !== undefined && histogram.toLowerCase() !== 'explicit_bucket_histogram')
+    unsupported.push('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
+  return unsupported;
+}
 
 function variable(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -156,35 +167,48 @@ function exportersFrom(env: NodeJS.ProcessEnv, option: readonly MetricsExporterN
     }
     return new Set(option);
   }
-  const raw = variable(env, 'OTEL_METRICS_EXPORTER');
-  if (raw === undefined) return new Set(['prometheus']);
-  const names = raw
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => name !== '');
-  for (const name of names) {
-    if (!EXPORTER_NAMES.includes(name))
-      throw new TelemetryConfigurationError(
-        'OTEL_METRICS_EXPORTER',
-        `unknown exporter "${name}" in "${raw}"; expected a comma list of prometheus, otlp and console, or none`,
-      );
-  }
+  const raw = variable(env, 'OTEL_METRICS_EXPORTER') ?? '';
+  const names = (readEnvList(env, 'OTEL_METRICS_EXPORTER') ?? []).filter((name) => {
+    if (EXPORTER_NAMES.includes(name)) return true;
+    warnIgnoredVariable('OTEL_METRICS_EXPORTER', name, 'prometheus, otlp, console or none', 'skipping it');
+    return false;
+  });
+  if (names.length === 0) return new Set(['prometheus']);
   if (names.includes('none')) {
-    if (names.length > 1)
-      throw new TelemetryConfigurationError(
-        'OTEL_METRICS_EXPORTER',
-        `"none" cannot be combined with other exporters (got "${raw}")`,
-      );
+    if (names.length > 1) warnIgnoredVariable('OTEL_METRICS_EXPORTER', raw, '"none" alone', 'exporting no metrics');
     return new Set();
   }
   return new Set(names);
 }
 
-function positiveMillis(option: string, value: number | string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const number = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(number) || number < 1)
-    throw new TelemetryConfigurationError(option, `expected a positive whole number of milliseconds, got "${value}"`);
+/**
+ * Milliseconds from an option (a positive integer, else a `TelemetryConfigurationError`) or a
+ * variable (a non-negative integer, `0` meaning no limit where `zeroIsNoLimit`, else a warning and
+ * `fallback`).
+ */
+function millis(
+  source: { name: string; value: number | string; fromOption: boolean } | undefined,
+  fallback: number,
+  zeroIsNoLimit: boolean,
+): number {
+  if (source === undefined) return fallback;
+  const { name, value, fromOption } = source;
+  if (fromOption) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+      throw new TelemetryConfigurationError(name, `expected a positive whole number of milliseconds, got "${value}"`);
+    return value;
+  }
+  const number = /^\d+$/.test(String(value)) ? Number(value) : Number.NaN;
+  if (zeroIsNoLimit && number === 0) return NO_TIMEOUT_MILLIS;
+  if (!Number.isSafeInteger(number) || number < 1) {
+    warnIgnoredVariable(
+      name,
+      String(value),
+      zeroIsNoLimit ? 'a non-negative integer' : 'a positive integer',
+      `using ${fallback}`,
+    );
+    return fallback;
+  }
   return number;
 }
 
@@ -212,23 +236,26 @@ function urlFrom(env: NodeJS.ProcessEnv, option: string | undefined): string {
   return url;
 }
 
-/** Parse `key=value,key2=value2` (values percent-decoded), as the specification's header variables are written. */
+/**
+ * Parse `key=value,key2=value2` (values percent-decoded), as the specification's header variables
+ * are written. An entry that is not a header name, `=` and a percent-encoded value is warned about
+ * and skipped; the others apply.
+ */
 export function parseOtlpHeaders(variableName: string, raw: string): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const entry of raw.split(',')) {
     if (entry.trim() === '') continue;
     const equals = entry.indexOf('=');
     const key = equals < 0 ? '' : entry.slice(0, equals).trim();
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key))
-      throw new TelemetryConfigurationError(
-        variableName,
-        `expected comma-separated key=value pairs, got an entry "${entry.trim()}"`,
-      );
-    let value: string;
+    let value: string | undefined;
     try {
       value = decodeURIComponent(entry.slice(equals + 1).trim());
     } catch {
-      throw new TelemetryConfigurationError(variableName, `the value of "${key}" is not valid percent-encoding`);
+      value = undefined;
+    }
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || value === undefined) {
+      warnIgnoredVariable(variableName, entry.trim(), 'key=value with a percent-encoded value', 'skipping that entry');
+      continue;
     }
     headers[key.toLowerCase()] = value;
   }
@@ -245,66 +272,83 @@ function headersFrom(env: NodeJS.ProcessEnv, option: Record<string, string> | un
   };
 }
 
-function oneOf<T extends string>(option: string, value: string, allowed: readonly string[]): T {
-  const normalised = value.trim().toLowerCase();
-  if (!allowed.includes(normalised))
-    throw new TelemetryConfigurationError(option, `expected ${allowed.join(', ')}; got "${value}"`);
-  return normalised as T;
+/** One of `allowed` (any case): from an option, else a `TelemetryConfigurationError`; from a variable, else a warning and `fallback`. */
+function oneOf<T extends string>(
+  source: { name: string; value: string; fromOption: boolean } | undefined,
+  allowed: readonly string[],
+  fallback: T,
+): T {
+  if (source === undefined) return fallback;
+  const normalised = source.value.trim().toLowerCase();
+  if (allowed.includes(normalised)) return normalised as T;
+  if (source.fromOption)
+    throw new TelemetryConfigurationError(source.name, `expected ${allowed.join(', ')}; got "${source.value}"`);
+  warnIgnoredVariable(source.name, source.value, `one of ${allowed.join(', ')}`, `using ${fallback}`);
+  return fallback;
+}
+
+/** The option if given, else the first of `names` set in `env`. */
+function sourceOf<T extends string | number>(
+  option: { name: string; value: T | undefined },
+  env: NodeJS.ProcessEnv,
+  names: readonly string[],
+): { name: string; value: T | string; fromOption: boolean } | undefined {
+  if (option.value !== undefined) return { name: option.name, value: option.value, fromOption: true };
+  const found = firstVariable(env, names);
+  return found === undefined ? undefined : { ...found, fromOption: false };
 }
 
 function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): ResolvedOtlpMetrics {
-  const protocolSource =
-    options.protocol !== undefined
-      ? { name: 'metrics.otlp.protocol', value: options.protocol }
-      : firstVariable(env, ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']);
+  const protocolSource = sourceOf({ name: 'metrics.otlp.protocol', value: options.protocol }, env, [
+    'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
+    'OTEL_EXPORTER_OTLP_PROTOCOL',
+  ]);
   if (protocolSource?.value.trim().toLowerCase() === 'grpc')
     throw new TelemetryConfigurationError(
       protocolSource.name,
       'OTLP/gRPC is not supported for metrics; use http/protobuf (the default) or http/json',
     );
-  const protocol =
-    protocolSource === undefined
-      ? 'http/protobuf'
-      : oneOf<OtlpMetricsProtocol>(protocolSource.name, protocolSource.value, PROTOCOLS);
-  const timeoutSource =
-    options.timeoutMillis !== undefined
-      ? { name: 'metrics.otlp.timeoutMillis', value: options.timeoutMillis }
-      : firstVariable(env, ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']);
-  const compressionSource =
-    options.compression !== undefined
-      ? { name: 'metrics.otlp.compression', value: options.compression }
-      : firstVariable(env, ['OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION']);
-  const temporalitySource =
-    options.temporalityPreference !== undefined
-      ? { name: 'metrics.otlp.temporalityPreference', value: options.temporalityPreference }
-      : firstVariable(env, ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE']);
-  const intervalName =
-    options.exportIntervalMillis !== undefined ? 'metrics.otlp.exportIntervalMillis' : 'OTEL_METRIC_EXPORT_INTERVAL';
-  const exportIntervalMillis = positiveMillis(
-    intervalName,
-    options.exportIntervalMillis ?? variable(env, 'OTEL_METRIC_EXPORT_INTERVAL'),
+  const exportIntervalMillis = millis(
+    sourceOf({ name: 'metrics.otlp.exportIntervalMillis', value: options.exportIntervalMillis }, env, [
+      'OTEL_METRIC_EXPORT_INTERVAL',
+    ]),
     60_000,
+    false,
   );
-  const timeoutName =
-    options.exportTimeoutMillis !== undefined ? 'metrics.otlp.exportTimeoutMillis' : 'OTEL_METRIC_EXPORT_TIMEOUT';
-  const exportTimeoutMillis = positiveMillis(
-    timeoutName,
-    options.exportTimeoutMillis ?? variable(env, 'OTEL_METRIC_EXPORT_TIMEOUT'),
+  const exportTimeoutMillis = millis(
+    sourceOf({ name: 'metrics.otlp.exportTimeoutMillis', value: options.exportTimeoutMillis }, env, [
+      'OTEL_METRIC_EXPORT_TIMEOUT',
+    ]),
     30_000,
+    true,
   );
   return {
     url: urlFrom(env, options.url),
-    protocol,
+    protocol: oneOf<OtlpMetricsProtocol>(protocolSource, PROTOCOLS, 'http/protobuf'),
     headers: headersFrom(env, options.headers),
-    timeoutMillis: positiveMillis(timeoutSource?.name ?? 'OTEL_EXPORTER_OTLP_TIMEOUT', timeoutSource?.value, 10_000),
-    compression:
-      compressionSource === undefined
-        ? 'none'
-        : oneOf<'gzip' | 'none'>(compressionSource.name, compressionSource.value, ['gzip', 'none']),
-    temporalityPreference:
-      temporalitySource === undefined
-        ? 'cumulative'
-        : oneOf<MetricsTemporalityPreference>(temporalitySource.name, temporalitySource.value, TEMPORALITIES),
+    timeoutMillis: millis(
+      sourceOf({ name: 'metrics.otlp.timeoutMillis', value: options.timeoutMillis }, env, [
+        'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
+        'OTEL_EXPORTER_OTLP_TIMEOUT',
+      ]),
+      10_000,
+      true,
+    ),
+    compression: oneOf<'gzip' | 'none'>(
+      sourceOf({ name: 'metrics.otlp.compression', value: options.compression }, env, [
+        'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION',
+        'OTEL_EXPORTER_OTLP_COMPRESSION',
+      ]),
+      ['gzip', 'none'],
+      'none',
+    ),
+    temporalityPreference: oneOf<MetricsTemporalityPreference>(
+      sourceOf({ name: 'metrics.otlp.temporalityPreference', value: options.temporalityPreference }, env, [
+        'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+      ]),
+      TEMPORALITIES,
+      'cumulative',
+    ),
     exportIntervalMillis,
     // An export may not outlast its interval (the SDK clamps the same way).
     exportTimeoutMillis: Math.min(exportTimeoutMillis, exportIntervalMillis),
@@ -332,8 +376,9 @@ export function resolveMetricsExport(
     prometheus: exporters.has('prometheus'),
     console: exporters.has('console'),
     otlp: exporters.has('otlp') ? resolveOtlp(env, options?.otlp ?? {}) : undefined,
-    unsupportedVariables: exporters.has('otlp')
-      ? UNSUPPORTED_VARIABLES.filter((name) => variable(env, name) !== undefined)
-      : [],
+    unsupportedVariables: exporters.has('otlp') ? unsupportedVariables(env) : [],
+    prometheusServerVariables: ['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_PORT'].filter(
+      (name) => variable(env, name) !== undefined,
+    ),
   };
 }

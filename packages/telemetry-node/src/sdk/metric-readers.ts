@@ -51,5 +51,10 @@ export function createMetricReaders(
       } set but not supported for the OTLP metrics push; ignoring`,
     );
   }
+  if (metricsExport.prometheusServerVariables.length > 0) {
+    diag.warn(
+      `@gatewayz/telemetry-node: ${metricsExport.prometheusServerVariables.join(', ')} ignored: the Prometheus exporter starts no server of its own; serve metricsHandler (or nodeMetricsListener) on the application's port`,
+    );
+  }
   return { exporter, readers };
 }

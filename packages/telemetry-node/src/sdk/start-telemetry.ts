@@ -1,6 +1,5 @@
-import { context, diag, metrics, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
+import { context, diag, metrics, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { HostMetrics } from '@opentelemetry/host-metrics';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
@@ -26,6 +25,11 @@ import { createMetricReaders } from './metric-readers.js';
 import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
 import { randomUUID } from 'node:crypto';
 import { createSpanProcessorsFromEnv } from '../tracing/index.js';
+import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from-env.js';
+import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
+import { serviceNameFromEnv } from '../env/service-name-from-env.js';
+import { readEnvList } from '../env/standard-variables.js';
+import { propagatorFromEnv } from '../env/propagator-from-env.js';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -44,7 +48,7 @@ import { createSpanProcessorsFromEnv } from '../tracing/index.js';
  * ```
  */
 export interface StartTelemetryOptions {
-  /** `service.name`; default `OTEL_SERVICE_NAME` or `gatewayz-gateway`. */
+  /** `service.name`; default `OTEL_SERVICE_NAME`, the `service.name` of `OTEL_RESOURCE_ATTRIBUTES`, or `gatewayz-gateway`. */
   serviceName?: string;
   /** `service.version` resource attribute; omitted when unset. */
   serviceVersion?: string;
@@ -69,10 +73,12 @@ export interface StartTelemetryOptions {
    */
   traces?: false | { exporter: SpanExporter } | { spanProcessors: SpanProcessor[] };
   /**
-   * Log export. Default: OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`
-   * or `OTEL_LOGS_EXPORTER` is set, otherwise logs go to standard output only. Records beyond
-   * `maxQueueSize` waiting for export (default `OTEL_BLRP_MAX_QUEUE_SIZE` or 2048) are dropped and
-   * counted in `gatewayz_telemetry_logs_dropped_total{reason}`.
+   * Log export. Default: `OTEL_LOGS_EXPORTER` (`otlp`, `console`, a comma list of both, or `none`);
+   * unset, OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` is set, in
+   * the protocol of `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL` (default
+   * `http/protobuf`), otherwise logs go to standard output only. Records beyond `maxQueueSize`
+   * waiting for export (default `OTEL_BLRP_MAX_QUEUE_SIZE` or 2048) are dropped and counted in
+   * `gatewayz_telemetry_logs_dropped_total{reason}`; `OTEL_BLRP_*` set the other batch settings.
    */
   logs?: false | { exporter?: LogRecordExporter; maxQueueSize?: number; scheduledDelayMillis?: number };
   /** Lowest level `logger` writes; default `LOG_LEVEL` or `info`. */
@@ -168,16 +174,6 @@ const OTLP_TRACE_VARIABLES = [
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   'OTEL_TRACES_EXPORTER',
 ];
-const OTLP_LOG_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_LOGS_EXPORTER'];
-
-function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new TelemetryConfigurationError(name, `expected a positive integer, got "${raw}"`);
-  return value;
-}
 
 /**
  * Start the OpenTelemetry Node SDK for a gateway: a meter provider whose Prometheus exporter is
@@ -185,11 +181,10 @@ function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number)
  * `OTEL_*` variables, runtime and host metrics, and the shared `GatewayTelemetry` helpers bound to
  * it. `OTEL_SDK_DISABLED=true` turns it all off; the endpoints then answer 503.
  *
- * Reads `OTEL_SERVICE_NAME`, `METRICS_TOKEN`, `LOG_LEVEL`, `OTEL_BLRP_MAX_QUEUE_SIZE`,
- * `OTEL_BLRP_SCHEDULE_DELAY` and the standard `OTEL_*` exporter variables from `env`. Throws a
- * `TelemetryConfigurationError` when the metrics token is shorter than 16 characters, `LOG_LEVEL`
- * is not `debug`, `info`, `warn` or `error`, or (with log export on) an `OTEL_BLRP_*` value is not
- * a positive integer.
+ * Reads `METRICS_TOKEN`, `LOG_LEVEL` and the standard `OTEL_*` variables from `env` (the list is in
+ * the package README). Throws a `TelemetryConfigurationError` when the metrics token is shorter
+ * than 16 characters or `LOG_LEVEL` is not `debug`, `info`, `warn` or `error`; a standard variable
+ * with a value the specification does not allow is reported through `diag.warn` and ignored.
  *
  * @example
  * ```ts
@@ -203,6 +198,7 @@ function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number)
 export function startTelemetry(options: StartTelemetryOptions = {}): RunningTelemetry {
   const env = options.env ?? process.env;
   const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
+  const propagator = propagatorFromEnv(env);
   const metricsToken = options.metricsToken ?? env['METRICS_TOKEN'];
   if (metricsToken !== undefined && metricsToken !== '' && metricsToken.length < 16) {
     throw new TelemetryConfigurationError(
@@ -229,7 +225,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   if (envLevel !== undefined && envLevel !== '' && !isLogLevel(envLevel)) {
     throw new TelemetryConfigurationError('LOG_LEVEL', `expected debug, info, warn or error, got "${envLevel}"`);
   }
-  const serviceName = options.serviceName ?? env['OTEL_SERVICE_NAME'] ?? 'gatewayz-gateway';
+  const serviceName = options.serviceName ?? serviceNameFromEnv(env) ?? 'gatewayz-gateway';
   const makeLogger = (): StructuredLogger =>
     new StructuredLogger({
       name: serviceName,
@@ -253,6 +249,9 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   };
 
   if (disabled) {
+    // The specification: OTEL_SDK_DISABLED leaves the propagators of OTEL_PROPAGATORS in place, so
+    // a disabled gateway still passes its callers' trace context on to providers.
+    if (propagator !== null) propagation.setGlobalPropagator(propagator);
     const metricsHandler = createMetricsHandler({
       source: undefined,
       prefix: telemetry.prefix,
@@ -274,6 +273,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       forceFlush: async () => {},
       shutdown: async () => {
         await runShutdownTasks();
+        if (propagator !== null) propagation.disable();
         releaseSharedTelemetry();
       },
     };
@@ -297,19 +297,25 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   // counted; undefined (another exporter, or gRPC) lets NodeSDK build it from the variables.
   else spanProcessors = createSpanProcessorsFromEnv({ env, onDrop: countDroppedSpans });
 
-  let logProcessor: BoundedLogRecordProcessor | undefined;
-  const logOptions = options.logs;
-  if (
-    logOptions !== false &&
-    (logOptions?.exporter !== undefined || OTLP_LOG_VARIABLES.some((name) => (env[name] ?? '') !== ''))
-  ) {
-    logProcessor = new BoundedLogRecordProcessor({
-      exporter: logOptions?.exporter ?? new OTLPLogExporter(),
-      maxQueueSize: logOptions?.maxQueueSize ?? positiveFromEnv(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048),
-      scheduledDelayMillis: logOptions?.scheduledDelayMillis ?? positiveFromEnv(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000),
-      onDrop: (reason, count) => telemetry.add('telemetryLogsDropped', count, { reason }),
-    });
-  }
+  const logOptions = options.logs === false ? undefined : options.logs;
+  const logExporters =
+    options.logs === false
+      ? []
+      : logOptions?.exporter !== undefined
+        ? [logOptions.exporter]
+        : createLogExportersFromEnv(env);
+  const logBatch = logExporters.length > 0 ? logBatchFromEnv(env) : undefined;
+  const logProcessors = logExporters.map(
+    (exporter) =>
+      new BoundedLogRecordProcessor({
+        exporter,
+        maxQueueSize: logOptions?.maxQueueSize ?? logBatch?.maxQueueSize ?? 2048,
+        scheduledDelayMillis: logOptions?.scheduledDelayMillis ?? logBatch?.scheduledDelayMillis ?? 1000,
+        ...(logBatch?.maxExportBatchSize !== undefined ? { maxExportBatchSize: logBatch.maxExportBatchSize } : {}),
+        ...(logBatch?.exportTimeoutMillis !== undefined ? { exportTimeoutMillis: logBatch.exportTimeoutMillis } : {}),
+        onDrop: (reason, count) => telemetry.add('telemetryLogsDropped', count, { reason }),
+      }),
+  );
 
   const clusterOptions = options.cluster === true ? {} : options.cluster === false ? undefined : options.cluster;
   // Processes that push (or share a port) must tell their series apart: one instance id each,
@@ -331,8 +337,13 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     resourceDetectors: [envDetector, hostDetector],
     metricReaders,
     ...(spanProcessors !== undefined ? { spanProcessors } : {}),
+    // Read from `env` as the specification parses them (the SDK's own readers take the sampler
+    // name case-sensitively and miss OTEL_EVENT_/OTEL_LINK_ATTRIBUTE_COUNT_LIMIT).
+    sampler: samplerFromEnv(env),
+    textMapPropagator: propagator,
+    spanLimits: spanLimitsFromEnv(env),
     // Always explicit: left undefined, the SDK would export logs to localhost by default.
-    logRecordProcessors: logProcessor !== undefined ? [logProcessor] : [],
+    logRecordProcessors: logProcessors,
     instrumentations: options.runtimeMetrics === false ? [] : [new RuntimeNodeInstrumentation()],
     // We register the context manager ourselves (below), so we know whether it is ours to remove
     // on shutdown; `null` tells the SDK not to register one.
@@ -349,7 +360,10 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   if (options.hostMetrics !== false) {
     new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
   }
-  const tracesEnabled = spanProcessors === undefined || spanProcessors.length > 0;
+  const tracesEnabled =
+    spanProcessors === undefined
+      ? !(readEnvList(env, 'OTEL_TRACES_EXPORTER') ?? []).includes('none')
+      : spanProcessors.length > 0;
   const clusterSource =
     clusterOptions !== undefined && exporter !== undefined
       ? createClusterMetricsSource(exporter, clusterOptions)
@@ -372,7 +386,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
     nodeMetricsListener: toNodeListener(metricsHandler),
     tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
     logger: makeLogger(),
-    logsExported: logProcessor !== undefined,
+    logsExported: logProcessors.length > 0,
     disabled: false,
     tracesEnabled,
     metricExporters: [
@@ -386,7 +400,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void> };
       const delegate = (provider as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
       await (delegate ?? provider).forceFlush?.();
-      await logProcessor?.forceFlush();
+      await Promise.all(logProcessors.map((processor) => processor.forceFlush()));
       // Push readers (OTLP, console) export now; the Prometheus reader has nothing to flush.
       if (metricReaders.length > (exporter !== undefined ? 1 : 0)) {
         await (metrics.getMeterProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.();
@@ -408,6 +422,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
         metrics.disable();
         trace.disable();
         logs.disable();
+        propagation.disable();
         // Unregister our context manager too, so a later startTelemetry() can install its own.
         if (ownsContextManager) context.disable();
         releaseSharedTelemetry();

@@ -8,6 +8,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { readEnvInteger, readEnvList, readEnvString, readEnvTimeout } from '../env/standard-variables.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
 import { OtlpProtobufTraceExporter } from './otlp-protobuf-trace-exporter.js';
 import { createSpanDropMeterProvider, type SpanDropReason } from './span-drop-meter-provider.js';
@@ -21,13 +22,6 @@ export interface SpanProcessorsFromEnvOptions {
   /** Called with the sampled spans that were not exported: queue full or export failed. */
   onDrop: (reason: SpanDropReason, count: number) => void;
 }
-
-const BATCH_VARIABLES = {
-  maxQueueSize: 'OTEL_BSP_MAX_QUEUE_SIZE',
-  scheduledDelayMillis: 'OTEL_BSP_SCHEDULE_DELAY',
-  exportTimeoutMillis: 'OTEL_BSP_EXPORT_TIMEOUT',
-  maxExportBatchSize: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
-} as const;
 
 /**
  * The span processors the standard variables ask for: a batch processor configured by `OTEL_BSP_*`
@@ -57,27 +51,21 @@ export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOption
       'GATEWAYZ_SPAN_PROCESSOR',
       `expected encoding (default) or batch, got "${processorChoice}"`,
     );
-  const batch = {
-    maxQueueSize: nonNegativeFromEnv(env, BATCH_VARIABLES.maxQueueSize),
-    scheduledDelayMillis: nonNegativeFromEnv(env, BATCH_VARIABLES.scheduledDelayMillis),
-    exportTimeoutMillis: nonNegativeFromEnv(env, BATCH_VARIABLES.exportTimeoutMillis),
-    maxExportBatchSize: nonNegativeFromEnv(env, BATCH_VARIABLES.maxExportBatchSize),
-  };
+  const batch = batchConfigFromEnv(env);
   let exporter = options.exporter;
   if (exporter === undefined) {
-    const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '')
-      .split(',')
-      .map((name) => name.trim())
-      .filter((name) => name !== '');
+    const exporters = readEnvList(env, 'OTEL_TRACES_EXPORTER') ?? [];
     if (exporters.length > 1 || (exporters.length === 1 && exporters[0] !== 'otlp')) return undefined;
-    const protocol = (env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? '').trim();
+    const protocol = (
+      readEnvString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
+      readEnvString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
+      ''
+    ).toLowerCase();
     if (protocol === '' || protocol === 'http/protobuf') {
       if (processorChoice === 'encoding') {
         // Spans are encoded as they end and only their bytes wait for the batch (see the class).
         const onDrop = options.onDrop;
-        return [
-          new EncodingBatchSpanProcessor({ ...definedOnly(batch), exporter: new OtlpProtobufTraceExporter(), onDrop }),
-        ];
+        return [new EncodingBatchSpanProcessor({ ...batch, exporter: new OtlpProtobufTraceExporter(), onDrop })];
       }
       exporter = new OTLPHttpProtobufTraceExporter();
     } else if (protocol === 'http/json') exporter = new OTLPHttpJsonTraceExporter();
@@ -95,18 +83,17 @@ export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOption
   return [new BatchSpanProcessor(exporter, config)];
 }
 
-function definedOnly<T extends object>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as {
-    [K in keyof T]?: Exclude<T[K], undefined>;
+/**
+ * `OTEL_BSP_*` as the specification defines them: sizes are positive integers, the delay a
+ * non-negative one, the export timeout a non-negative one where `0` means no limit. A value outside
+ * that is warned about and ignored: the specification's default applies, as when unset or blank.
+ * Every field is given, so the stock processor never reads `process.env` again behind `env`'s back.
+ */
+export function batchConfigFromEnv(env: NodeJS.ProcessEnv): Required<BufferConfig> {
+  return {
+    maxQueueSize: readEnvInteger(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 1) ?? 2048,
+    scheduledDelayMillis: readEnvInteger(env, 'OTEL_BSP_SCHEDULE_DELAY', 0) ?? 5000,
+    exportTimeoutMillis: readEnvTimeout(env, 'OTEL_BSP_EXPORT_TIMEOUT') ?? 30_000,
+    maxExportBatchSize: readEnvInteger(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1) ?? 512,
   };
-}
-
-/** An `OTEL_BSP_*` value; unset or blank leaves the SDK default (as `NodeSDK` does). */
-function nonNegativeFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0)
-    throw new TelemetryConfigurationError(name, `expected a non-negative integer, got "${raw}"`);
-  return value;
 }

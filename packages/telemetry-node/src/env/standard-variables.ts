@@ -1,0 +1,79 @@
+/**
+ * Reading the standard `OTEL_*` variables the way the OpenTelemetry specification parses them
+ * ("SDK environment variables", "Common configuration"): an empty value is the same as unset, enum
+ * values are case-insensitive, and a value that cannot be parsed or is out of range is reported
+ * through `diag.warn` (naming the variable and the value given) and then ignored, so the default
+ * applies. Variables of this package's own (`METRICS_TOKEN`, `LOG_LEVEL`, `GATEWAYZ_*`) and options
+ * passed in code keep failing loudly with a `TelemetryConfigurationError`.
+ */
+import { diag } from '@opentelemetry/api';
+
+/** The longest timer Node.js keeps (2^31 − 1 ms): what a timeout of `0` ("no limit") becomes. */
+export const NO_TIMEOUT_MILLIS = 2_147_483_647;
+
+/** Say once, at start-up, that `name` was set to a value that is ignored, and what applies instead. */
+export function warnIgnoredVariable(name: string, raw: string, expected: string, instead = 'using the default'): void {
+  diag.warn(`@gatewayz/telemetry-node: ignoring ${name}=${JSON.stringify(raw)}; expected ${expected}, ${instead}`);
+}
+
+/** The trimmed value of `name`, or `undefined` when it is unset or blank. */
+export function readEnvString(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * A whole number of at least `minimum` (durations and sizes of the specification are non-negative
+ * integers; queue and batch sizes must be positive). Anything else is warned about and ignored.
+ */
+export function readEnvInteger(env: NodeJS.ProcessEnv, name: string, minimum: number): number | undefined {
+  const raw = readEnvString(env, name);
+  if (raw === undefined) return undefined;
+  const value = /^[+-]?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < minimum) {
+    warnIgnoredVariable(name, raw, minimum === 0 ? 'a non-negative integer' : `an integer of at least ${minimum}`);
+    return undefined;
+  }
+  return value;
+}
+
+/**
+ * A timeout in milliseconds: a non-negative integer where `0` means no limit (the specification's
+ * "Timeout" type), returned as {@link NO_TIMEOUT_MILLIS}.
+ */
+export function readEnvTimeout(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = readEnvInteger(env, name, 0);
+  return value === 0 ? NO_TIMEOUT_MILLIS : value;
+}
+
+/** One of `allowed` (compared in lower case); an unknown value is warned about and ignored. */
+export function readEnvEnum<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  allowed: readonly T[],
+  instead?: string,
+): T | undefined {
+  const raw = readEnvString(env, name);
+  if (raw === undefined) return undefined;
+  const value = raw.toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) {
+    warnIgnoredVariable(name, raw, `one of ${allowed.join(', ')}`, instead);
+    return undefined;
+  }
+  return value as T;
+}
+
+/** A comma list in lower case, blanks dropped and duplicates removed; `undefined` when unset or blank. */
+export function readEnvList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const raw = readEnvString(env, name);
+  if (raw === undefined) return undefined;
+  const names = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase())
+        .filter((entry) => entry !== ''),
+    ),
+  ];
+  return names.length === 0 ? undefined : names;
+}

@@ -1,0 +1,79 @@
+import { OTLPLogExporter as OTLPGrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPLogExporter as OTLPHttpJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as OTLPHttpProtobufLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { ConsoleLogRecordExporter, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import {
+  readEnvEnum,
+  readEnvInteger,
+  readEnvList,
+  readEnvString,
+  readEnvTimeout,
+  warnIgnoredVariable,
+} from '../env/standard-variables.js';
+
+/** The batch settings `OTEL_BLRP_*` give, each `undefined` when unset or invalid (the default then applies). */
+export interface LogBatchFromEnv {
+  maxQueueSize: number | undefined;
+  maxExportBatchSize: number | undefined;
+  scheduledDelayMillis: number | undefined;
+  exportTimeoutMillis: number | undefined;
+}
+
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+
+/** The OTLP log exporter for `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL` (default `http/protobuf`). */
+function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
+  const protocol =
+    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', OTLP_PROTOCOLS, 'using the generic protocol') ??
+    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'using http/protobuf') ??
+    'http/protobuf';
+  if (protocol === 'http/json') return new OTLPHttpJsonLogExporter();
+  if (protocol === 'grpc') return new OTLPGrpcLogExporter();
+  return new OTLPHttpProtobufLogExporter();
+}
+
+/**
+ * The log exporters the standard variables ask for. `OTEL_LOGS_EXPORTER` is a comma list of `otlp`
+ * and `console`, or `none`; unset, logs are exported over OTLP only when an OTLP endpoint variable
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`) is set, and otherwise stay on
+ * standard output. Unknown names are warned about and ignored. The OTLP exporter speaks the
+ * protocol of `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL` (default
+ * `http/protobuf`) and reads its endpoint, headers, timeout and compression from the standard
+ * variables itself.
+ *
+ * @example
+ * ```ts
+ * const exporters = createLogExportersFromEnv({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+ * ```
+ */
+export function createLogExportersFromEnv(env: NodeJS.ProcessEnv): LogRecordExporter[] {
+  const names = readEnvList(env, 'OTEL_LOGS_EXPORTER');
+  if (names === undefined) {
+    const endpointSet =
+      readEnvString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
+      readEnvString(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') !== undefined;
+    return endpointSet ? [otlpLogExporter(env)] : [];
+  }
+  if (names.includes('none')) {
+    if (names.length > 1)
+      warnIgnoredVariable('OTEL_LOGS_EXPORTER', env['OTEL_LOGS_EXPORTER'] ?? '', '"none" alone', 'exporting no logs');
+    return [];
+  }
+  const exporters: LogRecordExporter[] = [];
+  for (const name of names) {
+    if (name === 'otlp') exporters.push(otlpLogExporter(env));
+    else if (name === 'console') exporters.push(new ConsoleLogRecordExporter());
+    else warnIgnoredVariable('OTEL_LOGS_EXPORTER', name, 'otlp, console or none', 'skipping it');
+  }
+  return exporters;
+}
+
+/** `OTEL_BLRP_*`: sizes positive, the delay non-negative, the export timeout non-negative with `0` for no limit. */
+export function logBatchFromEnv(env: NodeJS.ProcessEnv): LogBatchFromEnv {
+  return {
+    maxQueueSize: readEnvInteger(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 1),
+    maxExportBatchSize: readEnvInteger(env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 1),
+    scheduledDelayMillis: readEnvInteger(env, 'OTEL_BLRP_SCHEDULE_DELAY', 0),
+    exportTimeoutMillis: readEnvTimeout(env, 'OTEL_BLRP_EXPORT_TIMEOUT'),
+  };
+}
