@@ -179,6 +179,18 @@ const BAD_INPUT: readonly BadInputCase[] = [
     record: (t) => t.recordTokensUsed('openai', 'gpt-4o', asString('cached') as 'input', 5),
   },
   {
+    title: 'no GenAI operation record at all',
+    reason: 'not_a_number',
+    metric: 'gen_ai.client.operation.duration',
+    record: (t) => t.recordGenAiOperation(undefined as never),
+  },
+  {
+    title: 'a null GenAI server request record',
+    reason: 'not_a_number',
+    metric: 'gen_ai.server.request.duration',
+    record: (t) => t.recordGenAiServerRequest(null as never),
+  },
+  {
     title: 'unknown circuit state',
     reason: 'unknown_label_value',
     metric: 'gatewayz_circuit_breaker_state',

@@ -1,3 +1,4 @@
+import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
 import type {
   ModelCallAggregate,
   ModelCallBatch,
@@ -96,6 +97,10 @@ export class MemoryModelHealthStore implements ModelHealthStore {
    * reference of `deleteOlderThan`; default the system time (inject one in tests).
    */
   constructor(options: { now?: () => Date } = {}) {
+    requireOptionsObject(options, 'options', 'an object of options (or nothing)');
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TelemetryConfigurationError('now', `expected a function returning a Date, got ${typeof options.now}`);
+    }
     this.now = options.now ?? (() => new Date());
   }
 

@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { MODEL_CALL_STATUSES } from '../metrics/metric-definition.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
-import { TelemetryConfigurationError, TelemetryInputError } from '../errors.js';
+import { TelemetryConfigurationError, TelemetryInputError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import {
   MAX_ERROR_MESSAGE_LENGTH,
@@ -130,7 +130,8 @@ export class ModelHealthRecorder {
    * `applyBatch()` method or an option is invalid (see `ModelHealthRecorderOptions`).
    */
   constructor(options: ModelHealthRecorderOptions) {
-    if (options.store === undefined || typeof options.store.applyBatch !== 'function') {
+    requireOptionsObject(options, 'options', 'an object with at least `store`');
+    if (typeof options.store?.applyBatch !== 'function') {
       throw new TelemetryConfigurationError('store', 'expected a model-health store with an applyBatch() method');
     }
     this.store = options.store;
