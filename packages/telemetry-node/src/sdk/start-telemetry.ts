@@ -15,6 +15,7 @@ import {
   setTelemetry,
   type GatewayTelemetryOptions,
 } from '@gatewayz/telemetry';
+import { checkStartTelemetryOptions } from './start-telemetry-options.js';
 import { BoundedLogRecordProcessor } from '../logs/bounded-log-record-processor.js';
 import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
@@ -187,7 +188,8 @@ function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number)
  *
  * Reads `OTEL_SERVICE_NAME`, `METRICS_TOKEN`, `LOG_LEVEL`, `OTEL_BLRP_MAX_QUEUE_SIZE`,
  * `OTEL_BLRP_SCHEDULE_DELAY` and the standard `OTEL_*` exporter variables from `env`. Throws a
- * `TelemetryConfigurationError` when the metrics token is shorter than 16 characters, `LOG_LEVEL`
+ * `TelemetryConfigurationError` for an option of the wrong type or out of range (naming it), when
+ * the metrics token is shorter than 16 characters, `LOG_LEVEL`
  * is not `debug`, `info`, `warn` or `error`, or (with log export on) an `OTEL_BLRP_*` value is not
  * a positive integer.
  *
@@ -201,6 +203,7 @@ function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number)
  * ```
  */
 export function startTelemetry(options: StartTelemetryOptions = {}): RunningTelemetry {
+  checkStartTelemetryOptions(options);
   const env = options.env ?? process.env;
   const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
   const metricsToken = options.metricsToken ?? env['METRICS_TOKEN'];
