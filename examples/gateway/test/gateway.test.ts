@@ -415,6 +415,32 @@ describe('example gateway: bad input', () => {
     expect(text).not.toContain('secret-path');
     expect(sampleSum(text, 'fastapi_requests_total', { path: 'other', status_code: '404' })).toBeGreaterThan(0);
   });
+
+  it('never turns a model name a client sends into a metric label', async () => {
+    const before = await gw.scrape();
+    const unknown = ['client-model-a', 'client-model-b', `client-model-${'x'.repeat(300)}`];
+    for (const model of unknown) {
+      const response = await gw.post('/v1/chat/completions', chatBody(model));
+      expect(response.status).toBe(404);
+      expect((await response.json()).error.code).toBe('model_not_found');
+    }
+    // A model configured for chat but asked for images is a known name: it keeps its label.
+    const images = await gw.post('/v1/images/generations', { model: 'gpt-4o', prompt: 'a lighthouse' });
+    expect(images.status).toBe(404);
+    const after = await gw.scrape();
+    expect(after).not.toContain('client-model');
+    const delta = (labels: Record<string, string>): number =>
+      sampleSum(after, 'gen_ai_server_request_duration_count', labels) -
+      sampleSum(before, 'gen_ai_server_request_duration_count', labels);
+    expect(delta({ gen_ai_request_model: '_OTHER', gen_ai_response_model: '_OTHER', error_type: '404' })).toBe(3);
+    expect(
+      delta({ gen_ai_operation_name: 'image_generation', gen_ai_request_model: 'gpt-4o', error_type: '404' }),
+    ).toBe(1);
+    // The over-long name is not a dropped recording either: nothing was wrong with the telemetry.
+    expect(
+      sampleSum(after, 'gatewayz_telemetry_dropped_total') - sampleSum(before, 'gatewayz_telemetry_dropped_total'),
+    ).toBe(0);
+  });
 });
 
 describe('example gateway: exposition', () => {
