@@ -403,6 +403,40 @@ describe('example gateway: bad input', () => {
     expect((await fetch(`${gw.url}/v1/models`)).status).toBe(200);
   });
 
+  it.each([
+    ['a header line without a colon', 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 400],
+    [
+      'a Content-Length that is not a number',
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+      400,
+    ],
+    [
+      'an invalid chunk',
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      400,
+    ],
+    ['headers over the size limit', `GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', 400],
+  ])('answers %s, which never reaches the app, with a JSON error, and keeps serving', async (_title, raw, status) => {
+    const { connect } = await import('node:net');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(raw);
+    });
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head.toLowerCase()).toContain('content-type: application/json');
+    const error = JSON.parse(body).error;
+    expect(error.type).toBe('invalid_request_error');
+    expect(typeof error.message).toBe('string');
+    expect(error.code).toBe(status === 431 ? 'request_headers_too_large' : 'malformed_request');
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const response = await fetch(`${gw.url}/v2/whatever`);
     expect(response.status).toBe(404);
