@@ -129,6 +129,14 @@ describe('MemoryModelHealthStore', () => {
     ['a negative response time', { responseTimeMs: -1 }, 'invalid_response_time'],
     ['a NaN response time', { responseTimeMs: Number.NaN }, 'invalid_response_time'],
     ['an infinite response time', { responseTimeMs: Infinity }, 'invalid_response_time'],
+    // Two of these used to fold into an Infinity total, stored as a null average.
+    ['a response time beyond Number.MAX_SAFE_INTEGER', { responseTimeMs: 1e308 }, 'invalid_response_time'],
+    // Used to pass validation and then throw a TypeError from the fold.
+    [
+      'an error message that is not a string',
+      { status: 'error', errorMessage: 5 as unknown as string },
+      'invalid_error_message',
+    ],
   ])('throws a TelemetryInputError for %s and records nothing', async (_title, overrides, reason) => {
     const store = new MemoryModelHealthStore();
     const error = inputError(() => store.recordCall(call(overrides)));

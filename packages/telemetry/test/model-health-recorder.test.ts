@@ -150,6 +150,9 @@ describe('ModelHealthRecorder', () => {
       call({ provider: '' }),
       call({ model: '   ' }),
       call({ calledAt: new Date('nope') }),
+      call({ responseTimeMs: 1e308 }),
+      call({ responseTimeMs: 1e308 }),
+      call({ status: 'error', errorMessage: 5 as unknown as string }),
       null as unknown as ModelCall,
     ];
     for (const item of bad) expect(() => recorder.recordModelCall(item)).not.toThrow();

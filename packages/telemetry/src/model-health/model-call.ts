@@ -85,8 +85,9 @@ function invalid(field: string, message: string): never {
 
 /**
  * Throws a `TelemetryInputError` naming the field when a call is malformed: `provider` or `model`
- * empty, blank or longer than 255 characters, `responseTimeMs` not a finite number >= 0, an unknown
- * `status`, or a `calledAt` that is not a valid `Date`. The error's `reason` is `invalid_<field>`
+ * empty, blank or longer than 255 characters, `responseTimeMs` not a number from 0 to
+ * `Number.MAX_SAFE_INTEGER`, an unknown `status`, an `errorMessage` that is not a string or null,
+ * or a `calledAt` that is not a valid `Date`. The error's `reason` is `invalid_<field>`
  * (e.g. `invalid_response_time`) and its `metric` is `model_health`. Returns nothing otherwise.
  *
  * @example
@@ -109,10 +110,17 @@ export function validateModelCall(call: ModelCall): void {
       );
     }
   }
-  if (typeof call.responseTimeMs !== 'number' || !Number.isFinite(call.responseTimeMs) || call.responseTimeMs < 0) {
+  // Bounded so that sums of response times stay finite and exact enough: two calls of 1e308 ms
+  // used to fold into an Infinity total, stored as a null average (and refused by PostgreSQL).
+  if (
+    typeof call.responseTimeMs !== 'number' ||
+    !Number.isFinite(call.responseTimeMs) ||
+    call.responseTimeMs < 0 ||
+    call.responseTimeMs > Number.MAX_SAFE_INTEGER
+  ) {
     invalid(
       'response_time',
-      `Invalid model call: responseTimeMs must be a finite number >= 0, got ${String(call.responseTimeMs)}`,
+      `Invalid model call: responseTimeMs must be a number of milliseconds from 0 to ${Number.MAX_SAFE_INTEGER}, got ${String(call.responseTimeMs)}`,
     );
   }
   if (!(MODEL_CALL_STATUSES as readonly string[]).includes(call.status)) {
@@ -120,6 +128,10 @@ export function validateModelCall(call: ModelCall): void {
       'status',
       `Invalid model call: unknown status "${String(call.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`,
     );
+  }
+  const message: unknown = call.errorMessage;
+  if (message !== undefined && message !== null && typeof message !== 'string') {
+    invalid('error_message', `Invalid model call: errorMessage must be a string or null, got ${typeof message}`);
   }
   if (call.calledAt !== undefined && (!(call.calledAt instanceof Date) || Number.isNaN(call.calledAt.getTime()))) {
     invalid('called_at', 'Invalid model call: calledAt must be a valid Date');

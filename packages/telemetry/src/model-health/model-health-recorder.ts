@@ -402,8 +402,9 @@ function isWellFormed(call: ModelCall): boolean {
     call.model.trim().length > 0 &&
     typeof call.responseTimeMs === 'number' &&
     call.responseTimeMs >= 0 &&
-    call.responseTimeMs !== Infinity &&
+    call.responseTimeMs <= Number.MAX_SAFE_INTEGER &&
     (MODEL_CALL_STATUSES as readonly string[]).includes(call.status) &&
+    (call.errorMessage === undefined || call.errorMessage === null || typeof call.errorMessage === 'string') &&
     (call.calledAt === undefined || (call.calledAt instanceof Date && !Number.isNaN(call.calledAt.getTime())))
   );
 }
