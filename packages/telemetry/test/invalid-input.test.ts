@@ -191,6 +191,12 @@ const BAD_INPUT: readonly BadInputCase[] = [
     record: (t) => t.recordGenAiServerRequest(null as never),
   },
   {
+    title: 'no rate-limit snapshot at all',
+    reason: 'not_a_number',
+    metric: 'gatewayz_provider_ratelimit_remaining',
+    record: (t) => t.recordRateLimits('openai', undefined as never),
+  },
+  {
     title: 'unknown circuit state',
     reason: 'unknown_label_value',
     metric: 'gatewayz_circuit_breaker_state',
@@ -295,6 +301,29 @@ describe('invalid input is dropped and counted', () => {
     const collected = await collect();
     expect(collected.metric('model_inference_duration_seconds')).toBeUndefined();
     expect(collected.value(DROPPED, { reason: 'not_a_number', metric: 'model_inference_duration_seconds' })).toBe(1);
+  });
+});
+
+describe('hand-built rate-limit snapshots', () => {
+  it('records what a snapshot without `malformed` or with null windows says, without throwing', async () => {
+    const { telemetry, collect } = setup();
+    const snapshot = { requests: { remaining: 40, limit: 50, resetSeconds: 12 }, tokens: null };
+    expect(() => telemetry.recordRateLimits('openai', snapshot as never)).not.toThrow();
+    expect(() =>
+      telemetry.recordRateLimits('openai', { malformed: [null, { header: 5 }, { header: 'retry-after' }] } as never),
+    ).not.toThrow();
+
+    const collected = await collect();
+    expect(
+      collected.value('gatewayz_provider_ratelimit_remaining', { provider: 'openai', limit_type: 'requests' }),
+    ).toBe(40);
+    expect(collected.value('gatewayz_ratelimit_headers_malformed', { provider: 'openai', header: 'retry-after' })).toBe(
+      1,
+    );
+    // The entries without a header name are refused as labels and counted.
+    expect(
+      collected.value(DROPPED, { reason: 'invalid_label_type', metric: 'gatewayz_ratelimit_headers_malformed' }),
+    ).toBe(2);
   });
 });
 
