@@ -197,6 +197,30 @@ const BAD_INPUT: readonly BadInputCase[] = [
     record: (t) => t.recordRateLimits('openai', undefined as never),
   },
   {
+    title: 'labels of null through the generic API',
+    reason: 'invalid_label_type',
+    metric: 'gatewayz_cost_by_provider',
+    record: (t) => t.add('costByProvider', 1, null as never),
+  },
+  {
+    title: 'a histogram label of null through the generic API',
+    reason: 'invalid_label_type',
+    metric: 'gatewayz_time_to_first_token_seconds',
+    record: (t) => t.record('timeToFirstToken', 0.2, null as never),
+  },
+  {
+    title: 'a metric key the catalog does not have',
+    reason: 'unknown_metric',
+    metric: 'costByProviders',
+    record: (t) => t.add('costByProviders' as 'costByProvider', 1, { provider: 'openai' }),
+  },
+  {
+    title: 'an Object.prototype name as a metric key',
+    reason: 'unknown_metric',
+    metric: 'toString',
+    record: (t) => t.set('toString' as 'providerHealthScore', 1, { provider: 'openai' }),
+  },
+  {
     title: 'unknown circuit state',
     reason: 'unknown_label_value',
     metric: 'gatewayz_circuit_breaker_state',

@@ -201,26 +201,43 @@ export class MetricRecorder {
 
   /** Add to a counter. `labels` keys are typed from the catalog. */
   add<K extends CounterMetricKey | UpDownCounterMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
-    const state = this.states[key];
-    if (!this.acceptValue(state, value)) return;
+    const state = this.stateOf(key);
+    if (state === undefined || !this.acceptValue(state, value)) return;
     const cell = this.cellFor(state, state.store.lookupLabels(labels));
     if (cell !== undefined) cell.value += value;
   }
 
   /** Set a gauge. */
   set<K extends GaugeMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
-    const state = this.states[key];
-    if (!this.acceptValue(state, value)) return;
+    const state = this.stateOf(key);
+    if (state === undefined || !this.acceptValue(state, value)) return;
     const cell = this.cellFor(state, state.store.lookupLabels(labels));
     if (cell !== undefined) cell.value = value;
   }
 
   /** Record a histogram observation. */
   record<K extends HistogramMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
-    const state = this.states[key];
-    if (!this.acceptValue(state, value)) return;
+    const state = this.stateOf(key);
+    if (state === undefined || !this.acceptValue(state, value)) return;
     const cell = this.cellFor(state, state.store.lookupLabels(labels));
     if (cell !== undefined) this.observe(state, value, cell);
+  }
+
+  /**
+   * The state of a catalog key given to the generic API, or undefined (dropped and counted with
+   * reason `unknown_metric`) for a key that is not in the catalog, as plain JavaScript can pass.
+   */
+  private stateOf(key: MetricKey): MetricState | undefined {
+    if (Object.hasOwn(this.states, key)) return this.states[key];
+    const shown = String(key as unknown).slice(0, 64);
+    if (this.onInvalidInput === 'throw')
+      throw new TelemetryInputError(shown, 'unknown_metric', `"${shown}" is not a metric of the catalog`);
+    this.countInternal(this.states.telemetryDropped, 'unknown_metric', shown);
+    this.warnOnce(
+      'unknown_metric',
+      `"${shown}" is not a metric of the catalog (see MetricKey). Dropped; further drops for reason "unknown_metric" are counted in ${this.states.telemetryDropped.name} without a warning.`,
+    );
+    return undefined;
   }
 
   // --- the record path shared by the domain helpers ------------------------------------------------
