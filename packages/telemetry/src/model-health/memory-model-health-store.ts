@@ -1,4 +1,5 @@
 import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
+import { validateModelCallBatch } from './model-call-batch.js';
 import type {
   ModelCallAggregate,
   ModelCallBatch,
@@ -110,7 +111,9 @@ export class MemoryModelHealthStore implements ModelHealthStore {
     this.applyEntry(foldModelCall(undefined, call));
   }
 
+  /** Apply a batch once per id; rejects with a `TelemetryInputError` for a malformed one (nothing applied). */
   async applyBatch(batch: ModelCallBatch): Promise<void> {
+    validateModelCallBatch(batch);
     if (this.appliedBatches.has(batch.id)) return;
     for (const entry of batch.entries) this.applyEntry(entry);
     this.appliedBatches.add(batch.id);
