@@ -95,6 +95,14 @@ function requireString(operation: string, field: string, value: unknown): string
       `${operation}: ${field} must be a string, got ${typeof value}`,
     );
   }
+  // PostgreSQL text cannot hold NUL: the database would refuse the call (and the REST API answer 503).
+  if (value.includes('\u0000')) {
+    throw new TelemetryInputError(
+      'model_health',
+      `invalid_${field}`,
+      `${operation}: ${field} must not contain NUL characters`,
+    );
+  }
   return value;
 }
 

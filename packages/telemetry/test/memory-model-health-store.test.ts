@@ -126,6 +126,9 @@ describe('MemoryModelHealthStore', () => {
     ['an unknown status', { status: 'failed' as 'error' }, 'invalid_status'],
     ['an empty provider', { provider: '' }, 'invalid_provider'],
     ['a whitespace model', { model: '   ' }, 'invalid_model'],
+    // PostgreSQL refuses NUL, and the memory store's keys join provider and model with it.
+    ['a provider with a NUL character', { provider: 'open\u0000ai' }, 'invalid_provider'],
+    ['a model with a NUL character', { model: 'gpt\u00004o' }, 'invalid_model'],
     ['a negative response time', { responseTimeMs: -1 }, 'invalid_response_time'],
     ['a NaN response time', { responseTimeMs: Number.NaN }, 'invalid_response_time'],
     ['an infinite response time', { responseTimeMs: Infinity }, 'invalid_response_time'],

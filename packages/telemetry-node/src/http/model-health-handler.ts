@@ -145,8 +145,8 @@ function integerParameter(url: URL, name: string, fallback: number, min: number,
 function textParameter(url: URL, name: string): string | undefined {
   const raw = url.searchParams.get(name);
   if (raw === null) return undefined;
-  if (raw.trim() === '' || raw.length > 255)
-    throw new BadParameter(name, `${name} must be a non-empty string of at most 255 characters`);
+  if (raw.trim() === '' || raw.length > 255 || raw.includes('\u0000'))
+    throw new BadParameter(name, `${name} must be a non-empty string of at most 255 characters, without NUL`);
   return raw;
 }
 
@@ -157,8 +157,8 @@ function decodeSegment(segment: string, param: string): string {
   } catch {
     throw new BadParameter(param, `${param} is not valid percent-encoding`);
   }
-  if (value.trim() === '' || value.length > 255)
-    throw new BadParameter(param, `${param} must be a non-empty string of at most 255 characters`);
+  if (value.trim() === '' || value.length > 255 || value.includes('\u0000'))
+    throw new BadParameter(param, `${param} must be a non-empty string of at most 255 characters, without NUL`);
   return value;
 }
 

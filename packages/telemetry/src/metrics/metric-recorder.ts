@@ -229,7 +229,7 @@ export class MetricRecorder {
    */
   private stateOf(key: MetricKey): MetricState | undefined {
     if (Object.hasOwn(this.states, key)) return this.states[key];
-    const shown = String(key as unknown).slice(0, 64);
+    const shown = String(key).slice(0, 64);
     if (this.onInvalidInput === 'throw')
       throw new TelemetryInputError(shown, 'unknown_metric', `"${shown}" is not a metric of the catalog`);
     this.countInternal(this.states.telemetryDropped, 'unknown_metric', shown);

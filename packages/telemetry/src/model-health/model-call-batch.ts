@@ -20,8 +20,15 @@ function checkEntry(entry: ModelCallAggregate, index: number): void {
   const where = `entry ${index} (${String(entry.provider)}/${String(entry.model)})`;
   for (const field of ['provider', 'model'] as const) {
     const value: unknown = entry[field];
-    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
-      invalid(`${where}: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`);
+    if (
+      typeof value !== 'string' ||
+      value.trim() === '' ||
+      value.length > MAX_MODEL_HEALTH_NAME_LENGTH ||
+      value.includes('\u0000')
+    ) {
+      invalid(
+        `${where}: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters, without NUL characters`,
+      );
     }
   }
   if (

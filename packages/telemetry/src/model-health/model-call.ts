@@ -79,6 +79,22 @@ export const DEFAULT_MODEL_HEALTH_PAGE_SIZE = 100;
  */
 export const MAX_MODEL_HEALTH_PAGE_SIZE = 1000;
 
+/**
+ * NUL, which PostgreSQL text cannot hold: in a name it is refused (it would also let two names
+ * collide in a key joined by NUL), in an error message (an upstream's bytes) it is removed.
+ */
+const NUL = '\u0000';
+
+/**
+ * @internal The error message a store keeps of a call: at most `MAX_ERROR_MESSAGE_LENGTH`
+ * characters, without NUL characters (an upstream's error body can hold any bytes; PostgreSQL
+ * refuses a whole batch over one NUL).
+ */
+export function storedErrorMessage(message: string): string {
+  const clean = message.includes(NUL) ? message.replaceAll(NUL, '') : message;
+  return clean.length > MAX_ERROR_MESSAGE_LENGTH ? clean.slice(0, MAX_ERROR_MESSAGE_LENGTH) : clean;
+}
+
 function invalid(field: string, message: string): never {
   throw new TelemetryInputError('model_health', `invalid_${field}`, message);
 }
@@ -103,10 +119,15 @@ export function validateModelCall(call: ModelCall): void {
   if (call === null || typeof call !== 'object') invalid('call', 'Invalid model call: expected an object');
   for (const field of ['provider', 'model'] as const) {
     const value = call[field];
-    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
+    if (
+      typeof value !== 'string' ||
+      value.trim() === '' ||
+      value.length > MAX_MODEL_HEALTH_NAME_LENGTH ||
+      value.includes(NUL)
+    ) {
       invalid(
         field,
-        `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`,
+        `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters, without NUL characters`,
       );
     }
   }
@@ -155,7 +176,7 @@ export function validateModelCall(call: ModelCall): void {
 export function foldModelCall(entry: ModelCallAggregate | undefined, call: ModelCall): ModelCallAggregate {
   const at = call.calledAt ?? new Date();
   const success = call.status === 'success';
-  const message = success ? null : ((call.errorMessage ?? null)?.slice(0, MAX_ERROR_MESSAGE_LENGTH) ?? null);
+  const message = success || typeof call.errorMessage !== 'string' ? null : storedErrorMessage(call.errorMessage);
   if (entry === undefined) {
     return {
       provider: call.provider,
@@ -210,8 +231,11 @@ export function normaliseModelHealthQuery(
   if (query.status !== undefined && !(MODEL_CALL_STATUSES as readonly string[]).includes(query.status)) {
     invalid('status', `unknown status "${String(query.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
   }
-  if (query.provider !== undefined && (typeof query.provider !== 'string' || query.provider === '')) {
-    invalid('provider', 'provider must be a non-empty string');
+  if (
+    query.provider !== undefined &&
+    (typeof query.provider !== 'string' || query.provider === '' || query.provider.includes(NUL))
+  ) {
+    invalid('provider', 'provider must be a non-empty string without NUL characters');
   }
   return { ...query, limit, offset };
 }

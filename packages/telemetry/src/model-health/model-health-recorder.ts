@@ -3,12 +3,7 @@ import { MODEL_CALL_STATUSES } from '../metrics/metric-definition.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { TelemetryConfigurationError, TelemetryInputError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
-import {
-  MAX_ERROR_MESSAGE_LENGTH,
-  MAX_MODEL_HEALTH_NAME_LENGTH,
-  validateModelCall,
-  type ModelCall,
-} from './model-call.js';
+import { storedErrorMessage, MAX_MODEL_HEALTH_NAME_LENGTH, validateModelCall, type ModelCall } from './model-call.js';
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health-store.js';
 import { systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
 
@@ -214,12 +209,8 @@ export class ModelHealthRecorder {
       entry.lastCalledAtMs = at;
       entry.lastResponseTimeMs = call.responseTimeMs;
       entry.lastStatus = call.status;
-      if (!success && typeof call.errorMessage === 'string') {
-        entry.lastErrorMessage =
-          call.errorMessage.length > MAX_ERROR_MESSAGE_LENGTH
-            ? call.errorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH)
-            : call.errorMessage;
-      }
+      if (!success && typeof call.errorMessage === 'string')
+        entry.lastErrorMessage = storedErrorMessage(call.errorMessage);
     }
     this.pendingCallCount++;
     this.stats.recorded++;
@@ -396,10 +387,12 @@ function isWellFormed(call: ModelCall): boolean {
     call.provider.length > 0 &&
     call.provider.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
     call.provider.trim().length > 0 &&
+    !call.provider.includes('\u0000') &&
     typeof call.model === 'string' &&
     call.model.length > 0 &&
     call.model.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
     call.model.trim().length > 0 &&
+    !call.model.includes('\u0000') &&
     typeof call.responseTimeMs === 'number' &&
     call.responseTimeMs >= 0 &&
     call.responseTimeMs <= Number.MAX_SAFE_INTEGER &&
