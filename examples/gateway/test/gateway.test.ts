@@ -437,6 +437,28 @@ describe('example gateway: bad input', () => {
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
   });
 
+  it('counts a body the client cut off as its error (400), not as a server error (500)', async () => {
+    const { connect } = await import('node:net');
+    const before = await gw.scrape();
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    const counted = (text: string, status: string): number =>
+      sampleSum(text, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status }) -
+      sampleSum(before, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status });
+    let after = await gw.scrape();
+    for (let attempt = 0; attempt < 100 && counted(after, '400') + counted(after, '500') === 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await gw.scrape();
+    }
+    expect(counted(after, '400')).toBe(1);
+    expect(counted(after, '500')).toBe(0);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const response = await fetch(`${gw.url}/v2/whatever`);
     expect(response.status).toBe(404);
