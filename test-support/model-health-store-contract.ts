@@ -10,6 +10,7 @@ import {
   foldModelCall,
   type ModelCall,
   type ModelCallAggregate,
+  type ModelCallBatch,
   type ModelHealthStore,
 } from '../packages/telemetry/src/model-health/index.js';
 
@@ -112,6 +113,25 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         successCount: 1,
         errorCount: 1,
       });
+    });
+
+    it('rejects a malformed batch with a TelemetryInputError and applies none of it', async () => {
+      const good = entryOf([call({ model: 'gpt-4o-mini' })]);
+      const malformed: unknown[] = [
+        null,
+        { id: randomUUID(), entries: 'none' },
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), calls: Number.NaN }] },
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), successes: 5 }] },
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), totalResponseTimeMs: Infinity }] },
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), lastStatus: 'exploded' }] },
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), lastCalledAt: 'yesterday' }] },
+      ];
+      for (const batch of malformed) {
+        const error: unknown = await store.applyBatch(batch as ModelCallBatch).catch((reason: unknown) => reason);
+        expect(error).toBeInstanceOf(TelemetryInputError);
+        expect((error as TelemetryInputError).reason).toBe('invalid_batch');
+      }
+      expect(await store.listAllModelHealth()).toEqual([]);
     });
 
     it('applies every entry of a batch, for many models at once', async () => {

@@ -403,6 +403,62 @@ describe('example gateway: bad input', () => {
     expect((await fetch(`${gw.url}/v1/models`)).status).toBe(200);
   });
 
+  it.each([
+    ['a header line without a colon', 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 400],
+    [
+      'a Content-Length that is not a number',
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+      400,
+    ],
+    [
+      'an invalid chunk',
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      400,
+    ],
+    ['headers over the size limit', `GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', 400],
+  ])('answers %s, which never reaches the app, with a JSON error, and keeps serving', async (_title, raw, status) => {
+    const { connect } = await import('node:net');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(raw);
+    });
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head.toLowerCase()).toContain('content-type: application/json');
+    const error = JSON.parse(body).error;
+    expect(error.type).toBe('invalid_request_error');
+    expect(typeof error.message).toBe('string');
+    expect(error.code).toBe(status === 431 ? 'request_headers_too_large' : 'malformed_request');
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+  });
+
+  it('counts a body the client cut off as its error (400), not as a server error (500)', async () => {
+    const { connect } = await import('node:net');
+    const before = await gw.scrape();
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    const counted = (text: string, status: string): number =>
+      sampleSum(text, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status }) -
+      sampleSum(before, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status });
+    let after = await gw.scrape();
+    for (let attempt = 0; attempt < 100 && counted(after, '400') + counted(after, '500') === 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await gw.scrape();
+    }
+    expect(counted(after, '400')).toBe(1);
+    expect(counted(after, '500')).toBe(0);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const response = await fetch(`${gw.url}/v2/whatever`);
     expect(response.status).toBe(404);
@@ -414,6 +470,32 @@ describe('example gateway: bad input', () => {
     const text = await gw.scrape();
     expect(text).not.toContain('secret-path');
     expect(sampleSum(text, 'fastapi_requests_total', { path: 'other', status_code: '404' })).toBeGreaterThan(0);
+  });
+
+  it('never turns a model name a client sends into a metric label', async () => {
+    const before = await gw.scrape();
+    const unknown = ['client-model-a', 'client-model-b', `client-model-${'x'.repeat(300)}`];
+    for (const model of unknown) {
+      const response = await gw.post('/v1/chat/completions', chatBody(model));
+      expect(response.status).toBe(404);
+      expect((await response.json()).error.code).toBe('model_not_found');
+    }
+    // A model configured for chat but asked for images is a known name: it keeps its label.
+    const images = await gw.post('/v1/images/generations', { model: 'gpt-4o', prompt: 'a lighthouse' });
+    expect(images.status).toBe(404);
+    const after = await gw.scrape();
+    expect(after).not.toContain('client-model');
+    const delta = (labels: Record<string, string>): number =>
+      sampleSum(after, 'gen_ai_server_request_duration_count', labels) -
+      sampleSum(before, 'gen_ai_server_request_duration_count', labels);
+    expect(delta({ gen_ai_request_model: '_OTHER', gen_ai_response_model: '_OTHER', error_type: '404' })).toBe(3);
+    expect(
+      delta({ gen_ai_operation_name: 'image_generation', gen_ai_request_model: 'gpt-4o', error_type: '404' }),
+    ).toBe(1);
+    // The over-long name is not a dropped recording either: nothing was wrong with the telemetry.
+    expect(
+      sampleSum(after, 'gatewayz_telemetry_dropped_total') - sampleSum(before, 'gatewayz_telemetry_dropped_total'),
+    ).toBe(0);
   });
 });
 

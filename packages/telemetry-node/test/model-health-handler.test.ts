@@ -126,6 +126,11 @@ describe('model-health REST API', () => {
     ['/v1/model-health/unhealthy?error_threshold=', 'error_threshold'],
     ['/v1/model-health/unhealthy?min_calls=0', 'min_calls'],
     ['/v1/model-health/openai/%E0%A4%A', 'model'],
+    // NUL, which a PostgreSQL-backed store cannot even look up (it answered 503 store_unavailable).
+    ['/v1/model-health?provider=open%00ai', 'provider'],
+    ['/v1/model-health/open%00ai/gpt-4o', 'provider'],
+    ['/v1/model-health/openai/gpt%004o', 'model'],
+    ['/v1/model-health/provider/open%00ai/summary', 'provider'],
   ])('%s is a 400 naming %s', async (path, param) => {
     const response = await get(path);
     expect(response.status).toBe(400);

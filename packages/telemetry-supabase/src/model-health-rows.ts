@@ -63,7 +63,8 @@ export function entryToJson(entry: ModelCallAggregate): ModelCallEntryJson {
     total_response_time_ms: entry.totalResponseTimeMs,
     last_response_time_ms: entry.lastResponseTimeMs,
     last_status: entry.lastStatus,
-    last_error_message: entry.lastErrorMessage,
+    // PostgreSQL text cannot hold NUL: one in a message would make the database refuse the whole batch.
+    last_error_message: entry.lastErrorMessage?.replaceAll('\u0000', '') ?? null,
     last_called_at: entry.lastCalledAt.toISOString(),
   };
 }

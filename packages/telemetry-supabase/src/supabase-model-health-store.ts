@@ -95,6 +95,14 @@ function requireString(operation: string, field: string, value: unknown): string
       `${operation}: ${field} must be a string, got ${typeof value}`,
     );
   }
+  // PostgreSQL text cannot hold NUL: the database would refuse the call (and the REST API answer 503).
+  if (value.includes('\u0000')) {
+    throw new TelemetryInputError(
+      'model_health',
+      `invalid_${field}`,
+      `${operation}: ${field} must not contain NUL characters`,
+    );
+  }
   return value;
 }
 
@@ -124,7 +132,9 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
   /**
    * A store using `options.client`, or a new supabase-js client for `url` and `serviceRoleKey`
    * (no session persistence or token refresh). Throws a `TelemetryConfigurationError` when neither is
-   * usable or `requestTimeoutMs` is not a positive number. Sends no request.
+   * usable (a `client` without `rpc()`, a `url` that is not an http(s) URL, an empty key), when
+   * `requestTimeoutMs` is not a positive number, or `onQuery` / `telemetry` is of the wrong type.
+   * Sends no request.
    */
   constructor(options: SupabaseModelHealthStoreOptions) {
     if (options === null || typeof options !== 'object') {
@@ -139,7 +149,7 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
     }
     this.requestTimeoutMs = timeout;
     if (options.client !== undefined) {
-      if (typeof options.client.rpc !== 'function')
+      if (typeof (options.client as Partial<AnySupabaseClient> | null)?.rpc !== 'function')
         throw new TelemetryConfigurationError(
           'client',
           'must be a supabase-js client (createClient from @supabase/supabase-js)',
@@ -159,10 +169,28 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
           'pass the project service-role key as `serviceRoleKey` (from the SUPABASE_SERVICE_ROLE_KEY secret), or a supabase-js client as `client`',
         );
       }
+      if (!URL.canParse(options.url)) {
+        throw new TelemetryConfigurationError(
+          'url',
+          `"${options.url.slice(0, 200)}" is not a URL; pass the Supabase project URL, e.g. https://<project>.supabase.co`,
+        );
+      }
       this.client = createClient(options.url, options.serviceRoleKey, {
         auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
       });
       this.secrets = [options.serviceRoleKey];
+    }
+    if (options.onQuery !== undefined && typeof options.onQuery !== 'function') {
+      throw new TelemetryConfigurationError(
+        'onQuery',
+        `expected a function (operation, seconds) => void, got ${typeof options.onQuery}`,
+      );
+    }
+    if (
+      options.telemetry !== undefined &&
+      typeof (options.telemetry as { recordDatabaseQuery?: unknown } | null)?.recordDatabaseQuery !== 'function'
+    ) {
+      throw new TelemetryConfigurationError('telemetry', 'expected a GatewayTelemetry instance');
     }
     if (options.onQuery !== undefined) {
       this.onQuery = options.onQuery;

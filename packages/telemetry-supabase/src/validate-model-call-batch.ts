@@ -1,61 +1,14 @@
-import { MODEL_CALL_STATUSES, TelemetryInputError } from '@gatewayz/telemetry';
-import {
-  MAX_MODEL_HEALTH_NAME_LENGTH,
-  type ModelCallAggregate,
-  type ModelCallBatch,
-} from '@gatewayz/telemetry/model-health';
+import { TelemetryInputError } from '@gatewayz/telemetry';
+import { validateModelCallBatch as validateBatch, type ModelCallBatch } from '@gatewayz/telemetry/model-health';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function invalid(message: string): never {
-  throw new TelemetryInputError('model_health', 'invalid_batch', `Invalid model-call batch: ${message}`);
-}
-
-function isCount(value: unknown, minimum: number): boolean {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= minimum;
-}
-
-function isDuration(value: unknown): boolean {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
-}
-
-function checkEntry(entry: ModelCallAggregate, index: number): void {
-  if (entry === null || typeof entry !== 'object') invalid(`entry ${index} must be an object`);
-  const where = `entry ${index} (${String(entry.provider)}/${String(entry.model)})`;
-  for (const field of ['provider', 'model'] as const) {
-    const value: unknown = entry[field];
-    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
-      invalid(`${where}: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`);
-    }
-  }
-  if (
-    !isCount(entry.calls, 1) ||
-    !isCount(entry.successes, 0) ||
-    !isCount(entry.errors, 0) ||
-    entry.successes + entry.errors !== entry.calls
-  ) {
-    invalid(
-      `${where}: calls must be an integer >= 1 equal to successes + errors, got calls=${String(entry.calls)}, successes=${String(entry.successes)}, errors=${String(entry.errors)}`,
-    );
-  }
-  if (!isDuration(entry.totalResponseTimeMs) || !isDuration(entry.lastResponseTimeMs)) {
-    invalid(`${where}: totalResponseTimeMs and lastResponseTimeMs must be finite numbers >= 0`);
-  }
-  if (!(MODEL_CALL_STATUSES as readonly string[]).includes(entry.lastStatus)) {
-    invalid(`${where}: unknown lastStatus "${String(entry.lastStatus)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
-  }
-  if (entry.lastErrorMessage !== null && typeof entry.lastErrorMessage !== 'string') {
-    invalid(`${where}: lastErrorMessage must be a string or null`);
-  }
-  if (!(entry.lastCalledAt instanceof Date) || Number.isNaN(entry.lastCalledAt.getTime())) {
-    invalid(`${where}: lastCalledAt must be a valid Date`);
-  }
-}
-
 /**
  * Throws a `TelemetryInputError` (reason `invalid_batch`) naming the first problem when a batch
- * could not be applied: the id must be a UUID, every entry a well-formed `ModelCallAggregate`.
- * `SupabaseModelHealthStore.applyBatch` runs it before any request.
+ * could not be applied: the id must be a UUID (the `model_health_applied_batches` key), every entry
+ * a well-formed `ModelCallAggregate` (the checks of `validateModelCallBatch` from
+ * `@gatewayz/telemetry/model-health`, which every store runs). `SupabaseModelHealthStore.applyBatch`
+ * runs it before any request.
  *
  * @example
  * ```ts
@@ -67,9 +20,12 @@ function checkEntry(entry: ModelCallAggregate, index: number): void {
  * ```
  */
 export function validateModelCallBatch(batch: ModelCallBatch): void {
-  if (batch === null || typeof batch !== 'object') invalid('expected an object with id and entries');
-  if (typeof batch.id !== 'string' || !UUID_PATTERN.test(batch.id))
-    invalid(`id must be a UUID, got ${JSON.stringify(batch.id)}`);
-  if (!Array.isArray(batch.entries)) invalid('entries must be an array');
-  batch.entries.forEach(checkEntry);
+  validateBatch(batch);
+  if (!UUID_PATTERN.test(batch.id)) {
+    throw new TelemetryInputError(
+      'model_health',
+      'invalid_batch',
+      `Invalid model-call batch: id must be a UUID, got ${JSON.stringify(batch.id)}`,
+    );
+  }
 }

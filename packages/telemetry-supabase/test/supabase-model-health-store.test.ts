@@ -125,12 +125,28 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
         store.applyBatch(batchOf({ ...good, lastStatus: 'exploded' as 'error' })),
         store.applyBatch(batchOf({ ...good, lastCalledAt: new Date(Number.NaN) })),
         store.getModelHealth(42 as unknown as string, 'gpt-4o'),
+        // PostgreSQL text cannot hold NUL: these used to reach the database and fail there.
+        store.getModelHealth('openai', 'gpt\u00004o'),
+        store.getProviderSummary('open\u0000ai'),
+        store.listModelHealth({ provider: 'open\u0000ai' }),
+        store.applyBatch(batchOf({ ...good, model: 'gpt\u00004o' })),
       ];
       for (const attempt of rejected) await expect(attempt).rejects.toBeInstanceOf(TelemetryInputError);
       await expect(store.applyBatch(batchOf({ ...good, calls: 2 }))).rejects.toThrow(
         /entry 0 \(openai\/gpt-4o\): calls must be an integer >= 1 equal to successes \+ errors/,
       );
       expect(stack.proxy.requests).toEqual([]);
+    });
+
+    it('applies a batch whose error message holds NUL characters, without them', async () => {
+      // An upstream's error body can hold any bytes; one NUL used to make PostgreSQL refuse the
+      // whole batch (22P05, REJECTED, not retried), losing every model's calls in it.
+      const failed = entryOf(call({ status: 'error', errorMessage: 'bad\u0000gateway' }));
+      const byHand = { ...entryOf(call({ model: 'gpt-4o-mini', status: 'error' })), lastErrorMessage: 'x\u0000y' };
+      await store.applyBatch(batchOf(failed, byHand, entryOf(call({ model: 'o4-mini' }))));
+      expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBe('badgateway');
+      expect((await store.getModelHealth('openai', 'gpt-4o-mini'))?.lastErrorMessage).toBe('xy');
+      expect((await store.getModelHealth('openai', 'o4-mini'))?.callCount).toBe(1);
     });
 
     it('rejects unusable options with a TelemetryConfigurationError', () => {

@@ -91,6 +91,18 @@ export class TelemetryConfigurationError extends TelemetryError {
 }
 
 /**
+ * @internal Throw a `TelemetryConfigurationError` for `option` unless `value` is an object (not
+ * `null`, not an array): what a constructor or `start*()` function reads its options from. Options
+ * passed from plain JavaScript then fail with the option named instead of a `TypeError` from inside.
+ */
+export function requireOptionsObject(value: unknown, option: string, expected: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    throw new TelemetryConfigurationError(option, `expected ${expected}, got ${got}`);
+  }
+}
+
+/**
  * A value or label was rejected. The metric helpers throw it only with `onInvalidInput: 'throw'`
  * (by default they drop and count bad input); model-health validation (`validateModelCall`, the
  * query validators and the stores built on them) always throws or rejects with it. Code

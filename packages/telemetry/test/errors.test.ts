@@ -4,11 +4,20 @@ import {
   TelemetryConfigurationError,
   TelemetryError,
   TelemetryInputError,
+  bindCircuitBreakerMetrics,
   startProviderHealthTracker,
+  type CircuitBreakerLike,
   type GatewayTelemetryOptions,
+  type ProviderHealthTrackerOptions,
 } from '../src/index.js';
-import { MemoryModelHealthStore, type ModelHealthSource } from '../src/model-health/index.js';
-import { PricingTable } from '../src/genai/index.js';
+import {
+  MemoryModelHealthStore,
+  ModelHealthRecorder,
+  type ModelHealthRecorderOptions,
+  type ModelHealthSource,
+} from '../src/model-health/index.js';
+import { AnomalyDetector } from '../src/provider-health/index.js';
+import { PricingTable, type PricingTableInput } from '../src/genai/index.js';
 import { ManualClock } from './helpers.js';
 
 function configurationError(run: () => unknown): TelemetryConfigurationError {
@@ -34,6 +43,15 @@ describe('TelemetryConfigurationError from GatewayTelemetry options', () => {
     ['maxLabelLength 0', { maxLabelLength: 0 }, 'maxLabelLength'],
     ['infinite maxLabelLength', { maxLabelLength: Infinity }, 'maxLabelLength'],
     ['an unknown onInvalidInput', { onInvalidInput: 'ignore' as 'drop' }, 'onInvalidInput'],
+    // Options read from plain JavaScript: a wrong type is named, never a TypeError from inside.
+    ['null options', null as unknown as GatewayTelemetryOptions, 'options'],
+    ['a string for options', 'gatewayz_' as unknown as GatewayTelemetryOptions, 'options'],
+    ['a number prefix', { prefix: 5 as unknown as string }, 'prefix'],
+    ['a string maxSeriesPerMetric', { maxSeriesPerMetric: '10' as unknown as number }, 'maxSeriesPerMetric'],
+    ['a string exemplars', { exemplars: 'no' as unknown as boolean }, 'exemplars'],
+    ['a meterProvider without getMeter', { meterProvider: {} as never }, 'meterProvider'],
+    ['a number semconvStabilityOptIn', { semconvStabilityOptIn: 5 as unknown as string }, 'semconvStabilityOptIn'],
+    ['a continueFrom that is not an instance', { continueFrom: {} as never }, 'continueFrom'],
   ])('rejects %s', (_title, options, option) => {
     const error = configurationError(() => new GatewayTelemetry(options));
     expect(error.option).toBe(option);
@@ -104,6 +122,54 @@ describe('TelemetryConfigurationError from other entry points', () => {
     );
     expect(error.option).toBe('pricing.openai.gpt-4o-mini.outputPerMillionTokens');
     expect(error.message).toContain('-0.6');
+  });
+});
+
+describe('TelemetryConfigurationError for options of the wrong type (plain JavaScript callers)', () => {
+  const breaker = (): CircuitBreakerLike =>
+    ({ opened: false, halfOpen: false, on: () => undefined, removeListener: () => undefined }) as CircuitBreakerLike;
+  it.each<[string, () => unknown, string]>([
+    ['a tracker started without options', () => startProviderHealthTracker(undefined as never), 'options'],
+    [
+      'a tracker source of null',
+      () => startProviderHealthTracker({ source: null } as unknown as ProviderHealthTrackerOptions),
+      'source',
+    ],
+    ['a recorder without options', () => new ModelHealthRecorder(undefined as never), 'options'],
+    [
+      'a recorder store of null',
+      () => new ModelHealthRecorder({ store: null } as unknown as ModelHealthRecorderOptions),
+      'store',
+    ],
+    ['a memory store clock that is not a function', () => new MemoryModelHealthStore({ now: 5 as never }), 'now'],
+    ['anomaly detector options of null', () => new AnomalyDetector(null as never), 'options'],
+    ['a pricing table of null', () => new PricingTable(null as never), 'pricing'],
+    [
+      'a provider entry that is a number',
+      () => new PricingTable({ openai: 5 } as unknown as PricingTableInput),
+      'pricing.openai',
+    ],
+    [
+      'a model price of null',
+      () => new PricingTable({ openai: { 'gpt-4o': null } } as unknown as PricingTableInput),
+      'pricing.openai.gpt-4o',
+    ],
+    ['a breaker of null', () => bindCircuitBreakerMetrics(null as never, 'openai', new GatewayTelemetry()), 'breaker'],
+    [
+      'a breaker without on()',
+      () => bindCircuitBreakerMetrics({} as CircuitBreakerLike, 'openai', new GatewayTelemetry()),
+      'breaker',
+    ],
+    ['an empty breaker provider', () => bindCircuitBreakerMetrics(breaker(), ' ', new GatewayTelemetry()), 'provider'],
+    [
+      'a breaker provider that is a number',
+      () => bindCircuitBreakerMetrics(breaker(), 5 as unknown as string, new GatewayTelemetry()),
+      'provider',
+    ],
+  ])('rejects %s, naming the option', (_title, run, option) => {
+    const error = configurationError(run);
+    expect(error.option).toBe(option);
+    expect(error.message).toContain(`Invalid option "${option}": expected`);
   });
 });
 

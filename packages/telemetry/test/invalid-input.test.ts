@@ -179,6 +179,48 @@ const BAD_INPUT: readonly BadInputCase[] = [
     record: (t) => t.recordTokensUsed('openai', 'gpt-4o', asString('cached') as 'input', 5),
   },
   {
+    title: 'no GenAI operation record at all',
+    reason: 'not_a_number',
+    metric: 'gen_ai.client.operation.duration',
+    record: (t) => t.recordGenAiOperation(undefined as never),
+  },
+  {
+    title: 'a null GenAI server request record',
+    reason: 'not_a_number',
+    metric: 'gen_ai.server.request.duration',
+    record: (t) => t.recordGenAiServerRequest(null as never),
+  },
+  {
+    title: 'no rate-limit snapshot at all',
+    reason: 'not_a_number',
+    metric: 'gatewayz_provider_ratelimit_remaining',
+    record: (t) => t.recordRateLimits('openai', undefined as never),
+  },
+  {
+    title: 'labels of null through the generic API',
+    reason: 'invalid_label_type',
+    metric: 'gatewayz_cost_by_provider',
+    record: (t) => t.add('costByProvider', 1, null as never),
+  },
+  {
+    title: 'a histogram label of null through the generic API',
+    reason: 'invalid_label_type',
+    metric: 'gatewayz_time_to_first_token_seconds',
+    record: (t) => t.record('timeToFirstToken', 0.2, null as never),
+  },
+  {
+    title: 'a metric key the catalog does not have',
+    reason: 'unknown_metric',
+    metric: 'costByProviders',
+    record: (t) => t.add('costByProviders' as 'costByProvider', 1, { provider: 'openai' }),
+  },
+  {
+    title: 'an Object.prototype name as a metric key',
+    reason: 'unknown_metric',
+    metric: 'toString',
+    record: (t) => t.set('toString' as 'providerHealthScore', 1, { provider: 'openai' }),
+  },
+  {
     title: 'unknown circuit state',
     reason: 'unknown_label_value',
     metric: 'gatewayz_circuit_breaker_state',
@@ -283,6 +325,29 @@ describe('invalid input is dropped and counted', () => {
     const collected = await collect();
     expect(collected.metric('model_inference_duration_seconds')).toBeUndefined();
     expect(collected.value(DROPPED, { reason: 'not_a_number', metric: 'model_inference_duration_seconds' })).toBe(1);
+  });
+});
+
+describe('hand-built rate-limit snapshots', () => {
+  it('records what a snapshot without `malformed` or with null windows says, without throwing', async () => {
+    const { telemetry, collect } = setup();
+    const snapshot = { requests: { remaining: 40, limit: 50, resetSeconds: 12 }, tokens: null };
+    expect(() => telemetry.recordRateLimits('openai', snapshot as never)).not.toThrow();
+    expect(() =>
+      telemetry.recordRateLimits('openai', { malformed: [null, { header: 5 }, { header: 'retry-after' }] } as never),
+    ).not.toThrow();
+
+    const collected = await collect();
+    expect(
+      collected.value('gatewayz_provider_ratelimit_remaining', { provider: 'openai', limit_type: 'requests' }),
+    ).toBe(40);
+    expect(collected.value('gatewayz_ratelimit_headers_malformed', { provider: 'openai', header: 'retry-after' })).toBe(
+      1,
+    );
+    // The entries without a header name are refused as labels and counted.
+    expect(
+      collected.value(DROPPED, { reason: 'invalid_label_type', metric: 'gatewayz_ratelimit_headers_malformed' }),
+    ).toBe(2);
   });
 });
 

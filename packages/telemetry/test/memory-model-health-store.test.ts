@@ -126,9 +126,20 @@ describe('MemoryModelHealthStore', () => {
     ['an unknown status', { status: 'failed' as 'error' }, 'invalid_status'],
     ['an empty provider', { provider: '' }, 'invalid_provider'],
     ['a whitespace model', { model: '   ' }, 'invalid_model'],
+    // PostgreSQL refuses NUL, and the memory store's keys join provider and model with it.
+    ['a provider with a NUL character', { provider: 'open\u0000ai' }, 'invalid_provider'],
+    ['a model with a NUL character', { model: 'gpt\u00004o' }, 'invalid_model'],
     ['a negative response time', { responseTimeMs: -1 }, 'invalid_response_time'],
     ['a NaN response time', { responseTimeMs: Number.NaN }, 'invalid_response_time'],
     ['an infinite response time', { responseTimeMs: Infinity }, 'invalid_response_time'],
+    // Two of these used to fold into an Infinity total, stored as a null average.
+    ['a response time beyond Number.MAX_SAFE_INTEGER', { responseTimeMs: 1e308 }, 'invalid_response_time'],
+    // Used to pass validation and then throw a TypeError from the fold.
+    [
+      'an error message that is not a string',
+      { status: 'error', errorMessage: 5 as unknown as string },
+      'invalid_error_message',
+    ],
   ])('throws a TelemetryInputError for %s and records nothing', async (_title, overrides, reason) => {
     const store = new MemoryModelHealthStore();
     const error = inputError(() => store.recordCall(call(overrides)));

@@ -150,6 +150,10 @@ describe('ModelHealthRecorder', () => {
       call({ provider: '' }),
       call({ model: '   ' }),
       call({ calledAt: new Date('nope') }),
+      call({ responseTimeMs: 1e308 }),
+      call({ responseTimeMs: 1e308 }),
+      call({ status: 'error', errorMessage: 5 as unknown as string }),
+      call({ provider: 'open\u0000ai' }),
       null as unknown as ModelCall,
     ];
     for (const item of bad) expect(() => recorder.recordModelCall(item)).not.toThrow();
@@ -163,6 +167,13 @@ describe('ModelHealthRecorder', () => {
     });
     expect(() => strict.recordModelCall(call({ status: 'exploded' as 'error' }))).toThrow(TelemetryInputError);
     await strict.close();
+  });
+
+  it('removes NUL characters from error messages (an upstream body can hold any bytes)', async () => {
+    const { recorder, store } = setup();
+    recorder.recordModelCall(call({ status: 'error', errorMessage: 'bad\u0000gateway\u0000' }));
+    await recorder.flush();
+    expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBe('badgateway');
   });
 
   it('caps error messages at 500 characters', async () => {

@@ -94,6 +94,16 @@ export class ProviderRouter {
     return this.candidates(model, operation).length > 0;
   }
 
+  /**
+   * Whether some provider is configured with the model, for any operation: a bounded set of names,
+   * unlike the model strings clients send, so only these may become metric labels.
+   */
+  knows(model: string): boolean {
+    return this.runtimes.some(({ config }) =>
+      [config.models, config.embeddingModels ?? [], config.imageModels ?? []].some((models) => models.includes(model)),
+    );
+  }
+
   /** Breaker state per provider, for `/health`. */
   breakerStates(): Record<string, string> {
     const states: Record<string, string> = {};

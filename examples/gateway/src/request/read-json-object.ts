@@ -22,7 +22,8 @@ function chunksOf(request: Request, incoming: IncomingMessage | undefined): Body
 
 /**
  * Read a JSON object body with a size limit. Rejects non-JSON content types (415), bodies over the
- * limit (413) and malformed JSON or non-object JSON (400). With `incoming` (the Node request behind
+ * limit (413), a body cut off by the client (400 `incomplete_body`, so it is counted as the
+ * client's error rather than a 500) and malformed JSON or non-object JSON (400). With `incoming` (the Node request behind
  * `request`, served by @hono/node-server), the body is read from it directly.
  */
 export async function readJsonObject(
@@ -48,7 +49,19 @@ export async function readJsonObject(
   const body = chunksOf(request, incoming);
   if (body !== undefined) {
     for (;;) {
-      const { done, value } = await body.next();
+      let next: IteratorResult<Uint8Array, unknown>;
+      try {
+        next = await body.next();
+      } catch {
+        // The client closed the connection mid-body, or sent a chunk Node's parser refused (which
+        // the server's clientError listener answers): the client's doing, not a server error.
+        throw badRequest(
+          'The request body ended before it was complete (connection closed or malformed body)',
+          null,
+          'incomplete_body',
+        );
+      }
+      const { done, value } = next;
       if (done) break;
       const chunk = value;
       size += chunk.byteLength;

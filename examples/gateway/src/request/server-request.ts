@@ -16,6 +16,15 @@ import { requestContext } from './request-context.js';
 /** `gen_ai.provider.name` of an answer no provider produced (unknown model, every breaker open). */
 export const GATEWAY_PROVIDER_NAME = 'gatewayz';
 
+/**
+ * `gen_ai.request.model` (and response model) of a failure for a model no provider is configured
+ * with. The model string comes from the client, unauthenticated on a gateway without keys: as a
+ * label it would let anyone add a series per request until the metric's series limit folds the real
+ * models into `other`, and a long one would count as a dropped recording. `_OTHER` is the
+ * OpenTelemetry conventions' value for one outside the known set; the span still names the model.
+ */
+export const UNKNOWN_MODEL_LABEL = '_OTHER';
+
 /** What is known of an answered model request when its last byte is out. */
 export interface ServerAnswer {
   operation: Operation;
@@ -70,7 +79,7 @@ export function recordServerFailure(
   const record = {
     operationName: operation,
     providerName: (error instanceof ApiError ? error.provider : undefined) ?? GATEWAY_PROVIDER_NAME,
-    requestModel: model,
+    requestModel: services.router.knows(model) ? model : UNKNOWN_MODEL_LABEL,
     durationSeconds: (performance.now() - startedAt(c)) / 1000,
     errorType: error instanceof ApiError ? String(error.status) : '500',
   };

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { answerClientError } from './client-error.js';
 import type { GatewayEnv } from './gateway-env.js';
 
 /** An HTTP server that can drain: stop accepting, let in-flight requests finish, then close. */
@@ -22,6 +23,7 @@ export function startHttpServer(app: Hono<GatewayEnv>, port: number, hostname: s
       resolve(`http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`);
     }) as Server;
     instance.on('error', reject);
+    instance.on('clientError', answerClientError);
     instance.on('request', (_request, response) => {
       inFlight++;
       response.once('close', () => {

@@ -53,6 +53,9 @@ import { recordHealthServicePoll } from './health-service-gauges.js';
  * ```
  */
 export function startHealthServicePoller(options: HealthServicePollerOptions): HealthServicePoller {
+  if (typeof options !== 'object' || options === null) {
+    throw new TelemetryConfigurationError('options', 'expected { url, intervalMs?, timeoutMs?, … }');
+  }
   const baseUrl = parseBaseUrl(options.url);
   const intervalMs = options.intervalMs ?? 30_000;
   const timeoutMs = options.timeoutMs ?? 5_000;

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 
 /**
  * Check an `Authorization: Bearer <token>` header against the expected token in constant time.
@@ -21,4 +22,19 @@ export function isAuthorized(authorizationHeader: string | null, expectedToken: 
     .digest();
   const expected = createHash('sha256').update(expectedToken).digest();
   return timingSafeEqual(given, expected);
+}
+
+/**
+ * @internal Throw a `TelemetryConfigurationError` for `option` unless `token` is undefined (no auth)
+ * or a non-empty string: a number or an empty string would otherwise be accepted here and then fail
+ * (or lock everyone out) on every request.
+ */
+export function checkBearerToken(option: string, token: unknown): void {
+  if (token === undefined) return;
+  if (typeof token !== 'string' || token.trim() === '') {
+    throw new TelemetryConfigurationError(
+      option,
+      `expected the bearer token as a non-empty string (or leave it unset for no auth), got ${typeof token === 'string' ? '""' : typeof token}`,
+    );
+  }
 }

@@ -2,7 +2,8 @@ import { diag } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { type MetricCategory } from '@gatewayz/telemetry';
 import { DEFAULT_METRIC_PREFIX, renderMetricsMarkdown } from '@gatewayz/telemetry/metrics';
-import { isAuthorized } from './bearer-auth.js';
+import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { checkBearerToken, isAuthorized } from './bearer-auth.js';
 import { MetricCategoryIndex, isMetricCategory } from '../exposition/metric-categories.js';
 import { SUMMARY_CATEGORIES, buildMetricsSummary, type SummaryCategory } from '../exposition/metrics-summary.js';
 import {
@@ -135,6 +136,7 @@ function streamChunks(chunks: Iterator<string>): ReadableStream<Uint8Array> {
  * ```
  */
 export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHandler {
+  checkMetricsHandlerOptions(options);
   const prefix = options.prefix ?? DEFAULT_METRIC_PREFIX;
   const index = new MetricCategoryIndex(prefix);
   let docs: string | undefined;
@@ -218,4 +220,32 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
   }
 
   return Object.assign(handler, { handles });
+}
+
+/** A wrong option is a `TelemetryConfigurationError` now, not a 500 on every request later. */
+function checkMetricsHandlerOptions(options: MetricsHandlerOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TelemetryConfigurationError('options', 'expected { source, prefix?, token?, … }');
+  }
+  if (
+    options.source !== undefined &&
+    typeof (options.source as Partial<MetricsSource> | null)?.collect !== 'function'
+  ) {
+    throw new TelemetryConfigurationError(
+      'source',
+      'expected a metric reader with collect() (e.g. a PrometheusExporter), or undefined when telemetry is disabled',
+    );
+  }
+  const prefix: unknown = options.prefix;
+  if (prefix !== undefined && (typeof prefix !== 'string' || !/^([a-zA-Z_][a-zA-Z0-9_]*)?$/.test(prefix))) {
+    throw new TelemetryConfigurationError(
+      'prefix',
+      `${JSON.stringify(prefix) ?? typeof prefix} is not a valid metric name prefix; use the prefix of the GatewayTelemetry instance, e.g. "gatewayz_"`,
+    );
+  }
+  checkBearerToken('token', options.token);
+  const providers: unknown = options.providers;
+  if (providers !== undefined && (!Array.isArray(providers) || providers.some((name) => typeof name !== 'string'))) {
+    throw new TelemetryConfigurationError('providers', 'expected an array of provider names');
+  }
 }

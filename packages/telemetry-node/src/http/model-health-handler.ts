@@ -1,5 +1,10 @@
 import { diag } from '@opentelemetry/api';
-import { MODEL_CALL_STATUSES, TelemetryInputError, type ModelCallStatus } from '@gatewayz/telemetry';
+import {
+  MODEL_CALL_STATUSES,
+  TelemetryConfigurationError,
+  TelemetryInputError,
+  type ModelCallStatus,
+} from '@gatewayz/telemetry';
 import {
   MAX_MODEL_HEALTH_PAGE_SIZE,
   type ModelHealthRecord,
@@ -7,7 +12,7 @@ import {
   type ModelHealthStore,
   type ProviderHealthSummary,
 } from '@gatewayz/telemetry/model-health';
-import { isAuthorized } from './bearer-auth.js';
+import { checkBearerToken, isAuthorized } from './bearer-auth.js';
 import { jsonError, jsonResponse } from './json-error.js';
 
 /**
@@ -140,8 +145,8 @@ function integerParameter(url: URL, name: string, fallback: number, min: number,
 function textParameter(url: URL, name: string): string | undefined {
   const raw = url.searchParams.get(name);
   if (raw === null) return undefined;
-  if (raw.trim() === '' || raw.length > 255)
-    throw new BadParameter(name, `${name} must be a non-empty string of at most 255 characters`);
+  if (raw.trim() === '' || raw.length > 255 || raw.includes('\u0000'))
+    throw new BadParameter(name, `${name} must be a non-empty string of at most 255 characters, without NUL`);
   return raw;
 }
 
@@ -152,8 +157,8 @@ function decodeSegment(segment: string, param: string): string {
   } catch {
     throw new BadParameter(param, `${param} is not valid percent-encoding`);
   }
-  if (value.trim() === '' || value.length > 255)
-    throw new BadParameter(param, `${param} must be a non-empty string of at most 255 characters`);
+  if (value.trim() === '' || value.length > 255 || value.includes('\u0000'))
+    throw new BadParameter(param, `${param} must be a non-empty string of at most 255 characters, without NUL`);
   return value;
 }
 
@@ -179,6 +184,7 @@ function decodeSegment(segment: string, param: string): string {
  * ```
  */
 export function createModelHealthHandler(options: ModelHealthHandlerOptions): ModelHealthHandler {
+  checkModelHealthHandlerOptions(options);
   const base = (options.basePath ?? '/v1/model-health').replace(/\/+$/, '');
   const { store } = options;
 
@@ -294,4 +300,37 @@ export function createModelHealthHandler(options: ModelHealthHandlerOptions): Mo
   }
 
   return Object.assign(handler, { handles });
+}
+
+/** The store methods the endpoints call. */
+const STORE_METHODS = [
+  'listModelHealth',
+  'getModelHealth',
+  'getUnhealthyModels',
+  'getStats',
+  'getProviderSummary',
+  'listProviders',
+] as const;
+
+/** A wrong option is a `TelemetryConfigurationError` now, not a 500 on every request later. */
+function checkModelHealthHandlerOptions(options: ModelHealthHandlerOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TelemetryConfigurationError('options', 'expected { store, token?, basePath? }');
+  }
+  const store = options.store as Partial<Record<(typeof STORE_METHODS)[number], unknown>> | null | undefined;
+  const missing = STORE_METHODS.filter((method) => typeof store?.[method] !== 'function');
+  if (missing.length > 0) {
+    throw new TelemetryConfigurationError(
+      'store',
+      `expected a model-health store (MemoryModelHealthStore, SupabaseModelHealthStore, …); missing ${missing.map((method) => `${method}()`).join(', ')}`,
+    );
+  }
+  checkBearerToken('token', options.token);
+  const basePath: unknown = options.basePath;
+  if (basePath !== undefined && (typeof basePath !== 'string' || !basePath.startsWith('/'))) {
+    throw new TelemetryConfigurationError(
+      'basePath',
+      `expected a path starting with "/", got ${JSON.stringify(basePath) ?? typeof basePath}`,
+    );
+  }
 }

@@ -14,6 +14,7 @@ import {
   setTelemetry,
   type GatewayTelemetryOptions,
 } from '@gatewayz/telemetry';
+import { checkStartTelemetryOptions } from './start-telemetry-options.js';
 import { BoundedLogRecordProcessor } from '../logs/bounded-log-record-processor.js';
 import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
@@ -182,9 +183,10 @@ const OTLP_TRACE_VARIABLES = [
  * it. `OTEL_SDK_DISABLED=true` turns it all off; the endpoints then answer 503.
  *
  * Reads `METRICS_TOKEN`, `LOG_LEVEL` and the standard `OTEL_*` variables from `env` (the list is in
- * the package README). Throws a `TelemetryConfigurationError` when the metrics token is shorter
- * than 16 characters or `LOG_LEVEL` is not `debug`, `info`, `warn` or `error`; a standard variable
- * with a value the specification does not allow is reported through `diag.warn` and ignored.
+ * the package README). Throws a `TelemetryConfigurationError` for an option of the wrong type or
+ * out of range (naming it), when the metrics token is shorter than 16 characters or `LOG_LEVEL` is
+ * not `debug`, `info`, `warn` or `error`; a standard variable with a value the specification does
+ * not allow is reported through `diag.warn` and ignored.
  *
  * @example
  * ```ts
@@ -196,6 +198,7 @@ const OTLP_TRACE_VARIABLES = [
  * ```
  */
 export function startTelemetry(options: StartTelemetryOptions = {}): RunningTelemetry {
+  checkStartTelemetryOptions(options);
   const env = options.env ?? process.env;
   const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
   const propagator = propagatorFromEnv(env);

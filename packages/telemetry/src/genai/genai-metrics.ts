@@ -93,6 +93,7 @@ export const genAiMetrics = defineHelpers({
    * `gen_ai.client.operation.time_per_output_chunk`.
    */
   recordGenAiOperation(operation: GenAiOperationRecord): void {
+    if (!isRecord(this, this.states.genAiOperationDuration, operation)) return;
     const labels = observeDuration(this, this.states.genAiOperationDuration, operation);
     if (labels === undefined) return;
     if (operation.inputTokens !== undefined)
@@ -124,6 +125,7 @@ export const genAiMetrics = defineHelpers({
    * `gen_ai.server.time_to_first_token` and (more than one output token) `gen_ai.server.time_per_output_token`.
    */
   recordGenAiServerRequest(request: GenAiServerRequestRecord): void {
+    if (!isRecord(this, this.states.genAiServerRequestDuration, request)) return;
     const labels = observeDuration(this, this.states.genAiServerRequestDuration, request);
     if (labels === undefined) return;
     const firstToken = request.timeToFirstTokenSeconds;
@@ -138,6 +140,21 @@ export const genAiMetrics = defineHelpers({
 
 /** The GenAI helpers of a `GatewayTelemetry`. */
 export type GenAiMetrics = typeof genAiMetrics;
+
+/**
+ * Whether `record` is an object to read a call from; anything else (`undefined`, `null`, a number
+ * passed from plain JavaScript) has no duration, and is dropped and counted as `not_a_number` for
+ * the duration metric, as a record without `durationSeconds` is, instead of throwing a `TypeError`.
+ */
+function isRecord(recorder: MetricRecorder, duration: MetricState, record: unknown): boolean {
+  if (typeof record === 'object' && record !== null) return true;
+  recorder.drop(
+    duration,
+    'not_a_number',
+    `${duration.name} got ${String(record)} instead of a record with durationSeconds`,
+  );
+  return false;
+}
 
 /**
  * Observe a GenAI duration histogram (`gen_ai.client.operation.duration` or

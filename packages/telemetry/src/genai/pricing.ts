@@ -1,4 +1,4 @@
-import { TelemetryConfigurationError } from '../errors.js';
+import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
 
 /**
  * Prices of one model at one provider, in USD. A price left out counts as 0, except the two
@@ -88,9 +88,16 @@ export class PricingTable {
    * `pricing.<provider>.<model>.<field>`) for a negative or non-finite price.
    */
   constructor(table: PricingTableInput) {
+    requireOptionsObject(table, 'pricing', 'an object of providers, each an object of model prices');
     for (const [provider, models] of Object.entries(table)) {
+      requireOptionsObject(models, `pricing.${provider}`, 'an object of model prices keyed by model name');
       const byModel = new Map<string, Required<ModelPrice>>();
       for (const [model, price] of Object.entries(models)) {
+        requireOptionsObject(
+          price,
+          `pricing.${provider}.${model}`,
+          'a price such as { inputPerMillionTokens, outputPerMillionTokens }',
+        );
         const input = checkPrice(provider, model, 'inputPerMillionTokens', price.inputPerMillionTokens);
         const checked: Required<ModelPrice> = {
           inputPerMillionTokens: input,

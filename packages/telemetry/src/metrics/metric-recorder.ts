@@ -1,8 +1,9 @@
 import { createNoopMeter, diag, metrics, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { METRIC_CATALOG, type LabelsOf, type MetricKey } from './catalog.js';
 import type { MetricDefinition } from './metric-definition.js';
-import { DEFAULT_METRIC_PREFIX, instrumentName } from './naming.js';
-import { TelemetryConfigurationError, TelemetryInputError } from '../errors.js';
+import { instrumentName } from './naming.js';
+import { TelemetryInputError } from '../errors.js';
+import { resolveRecorderOptions } from './recorder-options.js';
 import { bucketIndex, captureExemplar, sampledSpanContext } from './exemplars.js';
 import { CollectHooks } from './collect-hooks.js';
 import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
@@ -16,7 +17,7 @@ import type {
   UpDownCounterMetricKey,
 } from './recorder-types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
-import { genAiSemconvModeFrom, type GenAiSemconvMode } from '../genai/semconv-stability.js';
+import type { GenAiSemconvMode } from '../genai/semconv-stability.js';
 
 const NOOP_METER = createNoopMeter();
 
@@ -71,60 +72,24 @@ export class MetricRecorder {
 
   /**
    * Validate `options` and, when a `meterProvider` is given (and `exportVia` is `instruments`),
-   * create the instruments on it right away. Throws a `TelemetryConfigurationError` for a prefix
-   * that is not a valid metric name prefix, limits that are not positive integers, an unknown
-   * `exportVia` or `onInvalidInput`, or a `continueFrom` instance already bound to a meter provider.
+   * create the instruments on it right away. Throws a `TelemetryConfigurationError` for options
+   * that are not an object, a prefix that is not a valid metric name prefix, limits that are not
+   * positive integers, an unknown `exportVia` or `onInvalidInput`, an `exemplars` that is not a
+   * boolean, a `semconvStabilityOptIn` that is not a string, a `meterProvider` without `getMeter()`,
+   * or a `continueFrom` that is not an instance or is already bound to a meter provider.
    */
   constructor(options: GatewayTelemetryOptions = {}) {
-    const previous = options.continueFrom;
-    if (previous !== undefined && previous.isBound) {
-      throw new TelemetryConfigurationError(
-        'continueFrom',
-        'that instance already reports to a meter provider; keep using it instead of continuing it',
-      );
-    }
-    this.prefix = options.prefix ?? previous?.prefix ?? DEFAULT_METRIC_PREFIX;
-    this.maxSeriesPerMetric = options.maxSeriesPerMetric ?? previous?.maxSeriesPerMetric ?? 2000;
-    this.maxLabelLength = options.maxLabelLength ?? previous?.maxLabelLength ?? 128;
-    this.onInvalidInput = options.onInvalidInput ?? previous?.onInvalidInput ?? 'drop';
-    this.exemplars = options.exemplars ?? previous?.exemplars ?? true;
-    this.exportVia = options.exportVia ?? 'instruments';
-    this.genAiSemconvMode =
-      options.semconvStabilityOptIn !== undefined
-        ? genAiSemconvModeFrom(options.semconvStabilityOptIn)
-        : (previous?.genAiSemconvMode ?? 'default');
+    const resolved = resolveRecorderOptions(options);
+    const previous = resolved.previous;
+    this.prefix = resolved.prefix;
+    this.maxSeriesPerMetric = resolved.maxSeriesPerMetric;
+    this.maxLabelLength = resolved.maxLabelLength;
+    this.onInvalidInput = resolved.onInvalidInput ?? previous?.onInvalidInput ?? 'drop';
+    this.exemplars = resolved.exemplars ?? previous?.exemplars ?? true;
+    this.exportVia = resolved.exportVia;
+    this.genAiSemconvMode = resolved.genAiSemconvMode;
     this.startTimeMs = previous?.startTimeMs ?? Date.now();
-    if (this.exportVia !== 'instruments' && this.exportVia !== 'producer') {
-      throw new TelemetryConfigurationError(
-        'exportVia',
-        `expected "instruments" or "producer", got "${String(options.exportVia)}"`,
-      );
-    }
-    this.explicitProvider = options.meterProvider;
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(this.prefix) && this.prefix !== '') {
-      throw new TelemetryConfigurationError(
-        'prefix',
-        `"${this.prefix}" is not a valid metric name prefix; use letters, digits and underscores, e.g. "gatewayz_"`,
-      );
-    }
-    if (!Number.isInteger(this.maxSeriesPerMetric) || this.maxSeriesPerMetric < 1) {
-      throw new TelemetryConfigurationError(
-        'maxSeriesPerMetric',
-        `expected a positive integer, got ${String(options.maxSeriesPerMetric)}`,
-      );
-    }
-    if (!Number.isInteger(this.maxLabelLength) || this.maxLabelLength < 1) {
-      throw new TelemetryConfigurationError(
-        'maxLabelLength',
-        `expected a positive integer, got ${String(options.maxLabelLength)}`,
-      );
-    }
-    if (this.onInvalidInput !== 'drop' && this.onInvalidInput !== 'throw') {
-      throw new TelemetryConfigurationError(
-        'onInvalidInput',
-        `expected "drop" or "throw", got "${String(options.onInvalidInput)}"`,
-      );
-    }
+    this.explicitProvider = resolved.meterProvider;
     const limits = { maxSeries: this.maxSeriesPerMetric, maxLabelLength: this.maxLabelLength };
     // The library's own accounting labels hold reasons and metric names: bounded by the catalog,
     // and never subject to the application's label limits.
@@ -236,26 +201,43 @@ export class MetricRecorder {
 
   /** Add to a counter. `labels` keys are typed from the catalog. */
   add<K extends CounterMetricKey | UpDownCounterMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
-    const state = this.states[key];
-    if (!this.acceptValue(state, value)) return;
+    const state = this.stateOf(key);
+    if (state === undefined || !this.acceptValue(state, value)) return;
     const cell = this.cellFor(state, state.store.lookupLabels(labels));
     if (cell !== undefined) cell.value += value;
   }
 
   /** Set a gauge. */
   set<K extends GaugeMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
-    const state = this.states[key];
-    if (!this.acceptValue(state, value)) return;
+    const state = this.stateOf(key);
+    if (state === undefined || !this.acceptValue(state, value)) return;
     const cell = this.cellFor(state, state.store.lookupLabels(labels));
     if (cell !== undefined) cell.value = value;
   }
 
   /** Record a histogram observation. */
   record<K extends HistogramMetricKey>(key: K, value: number, labels: LabelsOf<K>): void {
-    const state = this.states[key];
-    if (!this.acceptValue(state, value)) return;
+    const state = this.stateOf(key);
+    if (state === undefined || !this.acceptValue(state, value)) return;
     const cell = this.cellFor(state, state.store.lookupLabels(labels));
     if (cell !== undefined) this.observe(state, value, cell);
+  }
+
+  /**
+   * The state of a catalog key given to the generic API, or undefined (dropped and counted with
+   * reason `unknown_metric`) for a key that is not in the catalog, as plain JavaScript can pass.
+   */
+  private stateOf(key: MetricKey): MetricState | undefined {
+    if (Object.hasOwn(this.states, key)) return this.states[key];
+    const shown = String(key).slice(0, 64);
+    if (this.onInvalidInput === 'throw')
+      throw new TelemetryInputError(shown, 'unknown_metric', `"${shown}" is not a metric of the catalog`);
+    this.countInternal(this.states.telemetryDropped, 'unknown_metric', shown);
+    this.warnOnce(
+      'unknown_metric',
+      `"${shown}" is not a metric of the catalog (see MetricKey). Dropped; further drops for reason "unknown_metric" are counted in ${this.states.telemetryDropped.name} without a warning.`,
+    );
+    return undefined;
   }
 
   // --- the record path shared by the domain helpers ------------------------------------------------

@@ -68,7 +68,8 @@ export type DropReason =
   | 'invalid_label_type'
   | 'empty_label'
   | 'label_too_long'
-  | 'unknown_label_value';
+  | 'unknown_label_value'
+  | 'unknown_metric';
 
 /**
  * Options of the `GatewayTelemetry` constructor and of `configureTelemetry()`; all are optional.

@@ -210,7 +210,9 @@ export class SeriesStore {
 
   /** The cell for a label object keyed by the catalog's label names. */
   lookupLabels(labels: Readonly<Record<string, unknown>> | undefined): SeriesCell | undefined {
-    if (labels === undefined) return this.lookup();
+    // Labels that are not an object (null or a string from plain JavaScript) are no labels at all:
+    // the lookup then refuses the first required label as it would an absent one.
+    if (typeof labels !== 'object' || labels === null) return this.lookup();
     const names = this.definition.labels;
     const count = names.length;
     return this.lookup(

@@ -30,6 +30,7 @@ export type {
   ModelHealthStats,
   ProviderHealthSummary,
 } from './model-health-store.js';
+export { validateModelCallBatch } from './model-call-batch.js';
 export {
   validateModelCall,
   foldModelCall,

@@ -1,3 +1,5 @@
+import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
+import { validateModelCallBatch } from './model-call-batch.js';
 import type {
   ModelCallAggregate,
   ModelCallBatch,
@@ -96,6 +98,10 @@ export class MemoryModelHealthStore implements ModelHealthStore {
    * reference of `deleteOlderThan`; default the system time (inject one in tests).
    */
   constructor(options: { now?: () => Date } = {}) {
+    requireOptionsObject(options, 'options', 'an object of options (or nothing)');
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TelemetryConfigurationError('now', `expected a function returning a Date, got ${typeof options.now}`);
+    }
     this.now = options.now ?? (() => new Date());
   }
 
@@ -105,7 +111,9 @@ export class MemoryModelHealthStore implements ModelHealthStore {
     this.applyEntry(foldModelCall(undefined, call));
   }
 
+  /** Apply a batch once per id; rejects with a `TelemetryInputError` for a malformed one (nothing applied). */
   async applyBatch(batch: ModelCallBatch): Promise<void> {
+    validateModelCallBatch(batch);
     if (this.appliedBatches.has(batch.id)) return;
     for (const entry of batch.entries) this.applyEntry(entry);
     this.appliedBatches.add(batch.id);

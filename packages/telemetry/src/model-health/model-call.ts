@@ -79,14 +79,31 @@ export const DEFAULT_MODEL_HEALTH_PAGE_SIZE = 100;
  */
 export const MAX_MODEL_HEALTH_PAGE_SIZE = 1000;
 
+/**
+ * NUL, which PostgreSQL text cannot hold: in a name it is refused (it would also let two names
+ * collide in a key joined by NUL), in an error message (an upstream's bytes) it is removed.
+ */
+const NUL = '\u0000';
+
+/**
+ * @internal The error message a store keeps of a call: at most `MAX_ERROR_MESSAGE_LENGTH`
+ * characters, without NUL characters (an upstream's error body can hold any bytes; PostgreSQL
+ * refuses a whole batch over one NUL).
+ */
+export function storedErrorMessage(message: string): string {
+  const clean = message.includes(NUL) ? message.replaceAll(NUL, '') : message;
+  return clean.length > MAX_ERROR_MESSAGE_LENGTH ? clean.slice(0, MAX_ERROR_MESSAGE_LENGTH) : clean;
+}
+
 function invalid(field: string, message: string): never {
   throw new TelemetryInputError('model_health', `invalid_${field}`, message);
 }
 
 /**
  * Throws a `TelemetryInputError` naming the field when a call is malformed: `provider` or `model`
- * empty, blank or longer than 255 characters, `responseTimeMs` not a finite number >= 0, an unknown
- * `status`, or a `calledAt` that is not a valid `Date`. The error's `reason` is `invalid_<field>`
+ * empty, blank or longer than 255 characters, `responseTimeMs` not a number from 0 to
+ * `Number.MAX_SAFE_INTEGER`, an unknown `status`, an `errorMessage` that is not a string or null,
+ * or a `calledAt` that is not a valid `Date`. The error's `reason` is `invalid_<field>`
  * (e.g. `invalid_response_time`) and its `metric` is `model_health`. Returns nothing otherwise.
  *
  * @example
@@ -102,17 +119,29 @@ export function validateModelCall(call: ModelCall): void {
   if (call === null || typeof call !== 'object') invalid('call', 'Invalid model call: expected an object');
   for (const field of ['provider', 'model'] as const) {
     const value = call[field];
-    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_MODEL_HEALTH_NAME_LENGTH) {
+    if (
+      typeof value !== 'string' ||
+      value.trim() === '' ||
+      value.length > MAX_MODEL_HEALTH_NAME_LENGTH ||
+      value.includes(NUL)
+    ) {
       invalid(
         field,
-        `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters`,
+        `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters, without NUL characters`,
       );
     }
   }
-  if (typeof call.responseTimeMs !== 'number' || !Number.isFinite(call.responseTimeMs) || call.responseTimeMs < 0) {
+  // Bounded so that sums of response times stay finite and exact enough: two calls of 1e308 ms
+  // used to fold into an Infinity total, stored as a null average (and refused by PostgreSQL).
+  if (
+    typeof call.responseTimeMs !== 'number' ||
+    !Number.isFinite(call.responseTimeMs) ||
+    call.responseTimeMs < 0 ||
+    call.responseTimeMs > Number.MAX_SAFE_INTEGER
+  ) {
     invalid(
       'response_time',
-      `Invalid model call: responseTimeMs must be a finite number >= 0, got ${String(call.responseTimeMs)}`,
+      `Invalid model call: responseTimeMs must be a number of milliseconds from 0 to ${Number.MAX_SAFE_INTEGER}, got ${String(call.responseTimeMs)}`,
     );
   }
   if (!(MODEL_CALL_STATUSES as readonly string[]).includes(call.status)) {
@@ -120,6 +149,10 @@ export function validateModelCall(call: ModelCall): void {
       'status',
       `Invalid model call: unknown status "${String(call.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`,
     );
+  }
+  const message: unknown = call.errorMessage;
+  if (message !== undefined && message !== null && typeof message !== 'string') {
+    invalid('error_message', `Invalid model call: errorMessage must be a string or null, got ${typeof message}`);
   }
   if (call.calledAt !== undefined && (!(call.calledAt instanceof Date) || Number.isNaN(call.calledAt.getTime()))) {
     invalid('called_at', 'Invalid model call: calledAt must be a valid Date');
@@ -143,7 +176,7 @@ export function validateModelCall(call: ModelCall): void {
 export function foldModelCall(entry: ModelCallAggregate | undefined, call: ModelCall): ModelCallAggregate {
   const at = call.calledAt ?? new Date();
   const success = call.status === 'success';
-  const message = success ? null : ((call.errorMessage ?? null)?.slice(0, MAX_ERROR_MESSAGE_LENGTH) ?? null);
+  const message = success || typeof call.errorMessage !== 'string' ? null : storedErrorMessage(call.errorMessage);
   if (entry === undefined) {
     return {
       provider: call.provider,
@@ -198,8 +231,11 @@ export function normaliseModelHealthQuery(
   if (query.status !== undefined && !(MODEL_CALL_STATUSES as readonly string[]).includes(query.status)) {
     invalid('status', `unknown status "${String(query.status)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
   }
-  if (query.provider !== undefined && (typeof query.provider !== 'string' || query.provider === '')) {
-    invalid('provider', 'provider must be a non-empty string');
+  if (
+    query.provider !== undefined &&
+    (typeof query.provider !== 'string' || query.provider === '' || query.provider.includes(NUL))
+  ) {
+    invalid('provider', 'provider must be a non-empty string without NUL characters');
   }
   return { ...query, limit, offset };
 }

@@ -1,14 +1,9 @@
 import { diag } from '@opentelemetry/api';
 import { MODEL_CALL_STATUSES } from '../metrics/metric-definition.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
-import { TelemetryConfigurationError, TelemetryInputError } from '../errors.js';
+import { TelemetryConfigurationError, TelemetryInputError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
-import {
-  MAX_ERROR_MESSAGE_LENGTH,
-  MAX_MODEL_HEALTH_NAME_LENGTH,
-  validateModelCall,
-  type ModelCall,
-} from './model-call.js';
+import { storedErrorMessage, MAX_MODEL_HEALTH_NAME_LENGTH, validateModelCall, type ModelCall } from './model-call.js';
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health-store.js';
 import { systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
 
@@ -130,7 +125,8 @@ export class ModelHealthRecorder {
    * `applyBatch()` method or an option is invalid (see `ModelHealthRecorderOptions`).
    */
   constructor(options: ModelHealthRecorderOptions) {
-    if (options.store === undefined || typeof options.store.applyBatch !== 'function') {
+    requireOptionsObject(options, 'options', 'an object with at least `store`');
+    if (typeof options.store?.applyBatch !== 'function') {
       throw new TelemetryConfigurationError('store', 'expected a model-health store with an applyBatch() method');
     }
     this.store = options.store;
@@ -213,12 +209,8 @@ export class ModelHealthRecorder {
       entry.lastCalledAtMs = at;
       entry.lastResponseTimeMs = call.responseTimeMs;
       entry.lastStatus = call.status;
-      if (!success && typeof call.errorMessage === 'string') {
-        entry.lastErrorMessage =
-          call.errorMessage.length > MAX_ERROR_MESSAGE_LENGTH
-            ? call.errorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH)
-            : call.errorMessage;
-      }
+      if (!success && typeof call.errorMessage === 'string')
+        entry.lastErrorMessage = storedErrorMessage(call.errorMessage);
     }
     this.pendingCallCount++;
     this.stats.recorded++;
@@ -395,14 +387,17 @@ function isWellFormed(call: ModelCall): boolean {
     call.provider.length > 0 &&
     call.provider.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
     call.provider.trim().length > 0 &&
+    !call.provider.includes('\u0000') &&
     typeof call.model === 'string' &&
     call.model.length > 0 &&
     call.model.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
     call.model.trim().length > 0 &&
+    !call.model.includes('\u0000') &&
     typeof call.responseTimeMs === 'number' &&
     call.responseTimeMs >= 0 &&
-    call.responseTimeMs !== Infinity &&
+    call.responseTimeMs <= Number.MAX_SAFE_INTEGER &&
     (MODEL_CALL_STATUSES as readonly string[]).includes(call.status) &&
+    (call.errorMessage === undefined || call.errorMessage === null || typeof call.errorMessage === 'string') &&
     (call.calledAt === undefined || (call.calledAt instanceof Date && !Number.isNaN(call.calledAt.getTime())))
   );
 }

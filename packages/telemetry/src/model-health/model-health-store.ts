@@ -238,7 +238,11 @@ export interface ProviderHealthSummary {
  * ```
  */
 export interface ModelHealthStore extends ModelHealthSource {
-  /** Apply a batch atomically and at most once per batch id. */
+  /**
+   * Apply a batch atomically and at most once per batch id. Rejects with a `TelemetryInputError`
+   * (reason `invalid_batch`) before changing anything when the batch is malformed (see
+   * `validateModelCallBatch`).
+   */
   applyBatch(batch: ModelCallBatch): Promise<void>;
   /** The record of one (provider, model), or undefined when no call to it is recorded. */
   getModelHealth(provider: string, model: string): Promise<ModelHealthRecord | undefined>;

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { TelemetryConfigurationError } from '../errors.js';
+import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import {
@@ -77,6 +77,7 @@ export class AnomalyDetector {
    * (see `AnomalyDetectorOptions`, `LatencySpikeOptions`, `ErrorSurgeOptions`).
    */
   constructor(options: AnomalyDetectorOptions = {}) {
+    requireOptionsObject(options, 'options', 'an object of options (or nothing)');
     this.windowMs = options.windowMs ?? 60_000;
     this.baselineWindowMs = options.baselineWindowMs ?? 900_000;
     this.bucketMs = options.bucketMs ?? 10_000;

@@ -1,3 +1,4 @@
+import { TelemetryConfigurationError } from '../errors.js';
 import type { CircuitBreakerState } from '../metrics/metric-definition.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
@@ -86,6 +87,18 @@ export function bindCircuitBreakerMetrics(
   telemetry: GatewayTelemetry = getTelemetry(),
   options: CircuitBreakerBindingOptions = {},
 ): () => void {
+  if (typeof breaker?.on !== 'function' || typeof breaker.removeListener !== 'function') {
+    throw new TelemetryConfigurationError(
+      'breaker',
+      'expected a circuit breaker that emits events (on() and removeListener()), such as an opossum CircuitBreaker',
+    );
+  }
+  if (typeof provider !== 'string' || provider.trim() === '') {
+    throw new TelemetryConfigurationError(
+      'provider',
+      `expected the provider's name as a non-empty string, got ${typeof provider === 'string' ? '""' : typeof provider}`,
+    );
+  }
   const now = options.now ?? (() => performance.now());
   let current = circuitBreakerStateOf(breaker);
   /** While open: when the open time was last credited to the counter. */

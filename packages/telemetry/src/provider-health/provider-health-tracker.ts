@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { TelemetryConfigurationError } from '../errors.js';
+import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { providerHealthScore } from './health-score.js';
@@ -198,6 +198,7 @@ class HourlyWindow {
  * ```
  */
 export function startProviderHealthTracker(options: ProviderHealthTrackerOptions): ProviderHealthTracker {
+  requireOptionsObject(options, 'options', 'an object with at least `source`');
   const intervalMs = options.intervalMs ?? 30_000;
   if (!Number.isFinite(intervalMs) || intervalMs < 10) {
     throw new TelemetryConfigurationError(
@@ -205,7 +206,7 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       `expected at least 10 milliseconds, got ${String(options.intervalMs)}`,
     );
   }
-  if (options.source === undefined || typeof options.source.listAllModelHealth !== 'function') {
+  if (typeof options.source?.listAllModelHealth !== 'function') {
     throw new TelemetryConfigurationError('source', 'expected a model-health store with a listAllModelHealth() method');
   }
   const clock = options.clock ?? systemClock;

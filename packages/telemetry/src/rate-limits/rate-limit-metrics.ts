@@ -23,9 +23,18 @@ export const rateLimitMetrics = defineHelpers({
   recordRateLimits(provider: string, snapshot: RateLimitSnapshot): void {
     const remaining = this.states.providerRateLimitRemaining;
     const reset = this.states.providerRateLimitResetSeconds;
+    // A snapshot from plain JavaScript may be missing or hand-built: drop and count, never throw.
+    if (typeof snapshot !== 'object' || snapshot === null) {
+      this.drop(
+        remaining,
+        'not_a_number',
+        `${remaining.name} got ${String(snapshot)} instead of a rate-limit snapshot`,
+      );
+      return;
+    }
     for (const limitType of RATE_LIMIT_TYPES) {
       const window = snapshot[limitType];
-      if (window === undefined) continue;
+      if (typeof window !== 'object' || window === null) continue;
       let remainingCell: SeriesCell | undefined;
       let resetCell: SeriesCell | undefined;
       if (window.remaining !== undefined && this.acceptValue(remaining, window.remaining)) {
@@ -42,7 +51,8 @@ export const rateLimitMetrics = defineHelpers({
       windows.update(`${provider}\u0000${limitType}`, { remaining: remainingCell, reset: resetCell }, window);
     }
     const malformed = this.states.rateLimitHeadersMalformed;
-    for (const { header } of snapshot.malformed) {
+    for (const entry of Array.isArray(snapshot.malformed) ? snapshot.malformed : []) {
+      const header: unknown = (entry as { header?: unknown } | null)?.header;
       const cell = this.cellFor(malformed, malformed.store.lookup(provider, header));
       if (cell !== undefined) cell.value += 1;
     }

@@ -1,0 +1,86 @@
+import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { isLogLevel } from '../logs/structured-logger.js';
+import type { StartTelemetryOptions } from './start-telemetry.js';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasMethod(value: unknown, method: string): boolean {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[method] === 'function'
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 64)) : typeof value;
+}
+
+function fail(option: string, expected: string, value: unknown): never {
+  throw new TelemetryConfigurationError(option, `expected ${expected}, got ${describe(value)}`);
+}
+
+function positiveInteger(option: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1))
+    fail(option, 'a positive integer', typeof value === 'number' ? String(value) : value);
+}
+
+/**
+ * Check the types and ranges of `startTelemetry()`'s options before anything starts, so a wrong
+ * value (often from plain JavaScript or a parsed config file) throws a `TelemetryConfigurationError`
+ * naming the option, instead of a `TypeError` from inside the SDK, an option silently ignored, or
+ * a failure on the first scrape (a numeric `metricsToken` used to make every authorised request fail).
+ * Options checked elsewhere (`telemetry`, `metrics`, `contextManager`, the `OTEL_*` variables) are
+ * only checked here for being objects.
+ */
+export function checkStartTelemetryOptions(options: unknown): asserts options is StartTelemetryOptions {
+  if (!isObject(options)) fail('options', 'an object of options (or nothing)', options);
+  for (const name of ['serviceName', 'serviceVersion'] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === ''))
+      fail(name, 'a non-empty string', value);
+  }
+  if (options['metricsToken'] !== undefined && typeof options['metricsToken'] !== 'string')
+    fail('metricsToken', 'a string of at least 16 characters (or "" to disable auth)', options['metricsToken']);
+  for (const name of ['runtimeMetrics', 'hostMetrics', 'withScopeInfo', 'disabled'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') fail(name, 'true or false', options[name]);
+  }
+  for (const name of ['telemetry', 'metrics', 'env'] as const) {
+    if (options[name] !== undefined && !isObject(options[name])) fail(name, 'an object', options[name]);
+  }
+  const logLevel = options['logLevel'];
+  if (logLevel !== undefined && (typeof logLevel !== 'string' || !isLogLevel(logLevel)))
+    fail('logLevel', 'debug, info, warn or error', logLevel);
+  const logStream = options['logStream'];
+  if (logStream !== undefined && logStream !== null && !hasMethod(logStream, 'write'))
+    fail('logStream', 'a stream with write() (or null for none)', logStream);
+  const traces = options['traces'];
+  if (traces !== undefined && traces !== false) {
+    if (!isObject(traces)) fail('traces', 'false, { exporter } or { spanProcessors }', traces);
+    if ('exporter' in traces) {
+      if (!hasMethod(traces['exporter'], 'export'))
+        fail('traces.exporter', 'a SpanExporter (an object with export())', traces['exporter']);
+    } else if (!Array.isArray(traces['spanProcessors'])) {
+      fail('traces', 'false, { exporter } or { spanProcessors: SpanProcessor[] }', traces);
+    }
+  }
+  const logs = options['logs'];
+  if (logs !== undefined && logs !== false) {
+    if (!isObject(logs)) fail('logs', 'false or { exporter?, maxQueueSize?, scheduledDelayMillis? }', logs);
+    if (logs['exporter'] !== undefined && !hasMethod(logs['exporter'], 'export'))
+      fail('logs.exporter', 'a LogRecordExporter (an object with export())', logs['exporter']);
+    positiveInteger('logs.maxQueueSize', logs['maxQueueSize']);
+    positiveInteger('logs.scheduledDelayMillis', logs['scheduledDelayMillis']);
+  }
+  const cluster = options['cluster'];
+  if (cluster !== undefined && typeof cluster !== 'boolean' && !isObject(cluster))
+    fail('cluster', 'true, false or cluster source options', cluster);
+  const providers = options['providers'];
+  if (
+    providers !== undefined &&
+    (!Array.isArray(providers) || providers.some((name) => typeof name !== 'string' || name.trim() === ''))
+  )
+    fail('providers', 'an array of provider names (non-empty strings)', providers);
+}

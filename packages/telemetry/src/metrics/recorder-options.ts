@@ -1,0 +1,123 @@
+import type { MeterProvider } from '@opentelemetry/api';
+import { TelemetryConfigurationError } from '../errors.js';
+import { genAiSemconvModeFrom, type GenAiSemconvMode } from '../genai/semconv-stability.js';
+import type { MetricRecorder } from './metric-recorder.js';
+import { DEFAULT_METRIC_PREFIX } from './naming.js';
+import type { GatewayTelemetryOptions } from './recorder-types.js';
+
+/** `GatewayTelemetryOptions` checked, with the defaults (or the continued instance's values) filled in. */
+export interface ResolvedRecorderOptions {
+  readonly previous: MetricRecorder | undefined;
+  readonly meterProvider: MeterProvider | undefined;
+  readonly prefix: string;
+  readonly maxSeriesPerMetric: number;
+  readonly maxLabelLength: number;
+  /** As given; undefined when not given (the continued instance's value, or the default, applies). */
+  readonly onInvalidInput: 'drop' | 'throw' | undefined;
+  /** As given; undefined when not given (the continued instance's value, or the default, applies). */
+  readonly exemplars: boolean | undefined;
+  readonly exportVia: 'instruments' | 'producer';
+  readonly genAiSemconvMode: GenAiSemconvMode;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * Check the options of a `GatewayTelemetry` (or `configureTelemetry()`) and fill in the defaults.
+ * Options are read from plain JavaScript too, so each is checked for its type as well as its range:
+ * a wrong value throws a `TelemetryConfigurationError` naming the option, never a `TypeError` from
+ * deep inside, and never a silently ignored setting.
+ */
+export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefined): ResolvedRecorderOptions {
+  if (given !== undefined && (!isObject(given) || Array.isArray(given))) {
+    throw new TelemetryConfigurationError(
+      'options',
+      `expected an object of options (or nothing), got ${given === null ? 'null' : typeof given}`,
+    );
+  }
+  const options: GatewayTelemetryOptions = given ?? {};
+  const previous = options.continueFrom;
+  if (previous !== undefined && (!isObject(previous) || !isObject((previous as { states?: unknown }).states))) {
+    throw new TelemetryConfigurationError(
+      'continueFrom',
+      'expected a GatewayTelemetry instance whose series this one continues',
+    );
+  }
+  if (previous !== undefined && previous.isBound) {
+    throw new TelemetryConfigurationError(
+      'continueFrom',
+      'that instance already reports to a meter provider; keep using it instead of continuing it',
+    );
+  }
+  const meterProvider = options.meterProvider;
+  if (meterProvider !== undefined && (!isObject(meterProvider) || typeof meterProvider.getMeter !== 'function')) {
+    throw new TelemetryConfigurationError(
+      'meterProvider',
+      "expected an OpenTelemetry MeterProvider (an object with getMeter()), e.g. the SDK's MeterProvider",
+    );
+  }
+  const prefix = options.prefix ?? previous?.prefix ?? DEFAULT_METRIC_PREFIX;
+  if (typeof prefix !== 'string' || (prefix !== '' && !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(prefix))) {
+    throw new TelemetryConfigurationError(
+      'prefix',
+      `"${String(prefix)}" is not a valid metric name prefix; use letters, digits and underscores, e.g. "gatewayz_"`,
+    );
+  }
+  const maxSeriesPerMetric = positiveInteger(
+    'maxSeriesPerMetric',
+    options.maxSeriesPerMetric,
+    previous?.maxSeriesPerMetric ?? 2000,
+  );
+  const maxLabelLength = positiveInteger('maxLabelLength', options.maxLabelLength, previous?.maxLabelLength ?? 128);
+  const onInvalidInput = options.onInvalidInput;
+  if (onInvalidInput !== undefined && onInvalidInput !== 'drop' && onInvalidInput !== 'throw') {
+    throw new TelemetryConfigurationError(
+      'onInvalidInput',
+      `expected "drop" or "throw", got "${String(options.onInvalidInput)}"`,
+    );
+  }
+  const exemplars = options.exemplars;
+  if (exemplars !== undefined && typeof exemplars !== 'boolean') {
+    throw new TelemetryConfigurationError('exemplars', `expected true or false, got ${shown(exemplars)}`);
+  }
+  const exportVia = options.exportVia ?? 'instruments';
+  if (exportVia !== 'instruments' && exportVia !== 'producer') {
+    throw new TelemetryConfigurationError(
+      'exportVia',
+      `expected "instruments" or "producer", got "${String(options.exportVia)}"`,
+    );
+  }
+  const optIn = options.semconvStabilityOptIn;
+  if (optIn !== undefined && typeof optIn !== 'string') {
+    throw new TelemetryConfigurationError(
+      'semconvStabilityOptIn',
+      `expected the comma list of OTEL_SEMCONV_STABILITY_OPT_IN as a string, got ${typeof optIn}`,
+    );
+  }
+  return {
+    previous,
+    meterProvider,
+    prefix,
+    maxSeriesPerMetric,
+    maxLabelLength,
+    onInvalidInput,
+    exemplars,
+    exportVia,
+    genAiSemconvMode: optIn !== undefined ? genAiSemconvModeFrom(optIn) : (previous?.genAiSemconvMode ?? 'default'),
+  };
+}
+
+function positiveInteger(option: string, given: unknown, fallback: number): number {
+  const value = given ?? fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TelemetryConfigurationError(option, `expected a positive integer, got ${shown(given)}`);
+  }
+  return value;
+}
+
+/** A value as a message shows it: strings quoted, so `"10"` and `10` read differently. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
