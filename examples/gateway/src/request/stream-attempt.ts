@@ -57,24 +57,30 @@ export async function streamModel(
     true,
   );
   const { response, attemptStartedAt, planned } = routed.value;
+  // The stream records when it ends, after this handler returned: shutdown waits for it.
+  const recorded = services.inFlight.begin();
   const body = relaySse(response, {
     encoder: planned.encoder,
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     attemptStartedAt,
     onEnd: (completion) => {
-      routed.complete(completion);
-      const firstContentAt =
-        completion.timeToFirstTokenSeconds !== undefined
-          ? attemptStartedAt + completion.timeToFirstTokenSeconds * 1000
-          : undefined;
-      recordServerAnswer(c, services, {
-        operation: 'chat',
-        model,
-        provider: routed.provider,
-        completion,
-        ...(firstContentAt !== undefined ? { firstContentAt } : {}),
-      });
+      try {
+        routed.complete(completion);
+        const firstContentAt =
+          completion.timeToFirstTokenSeconds !== undefined
+            ? attemptStartedAt + completion.timeToFirstTokenSeconds * 1000
+            : undefined;
+        recordServerAnswer(c, services, {
+          operation: 'chat',
+          model,
+          provider: routed.provider,
+          completion,
+          ...(firstContentAt !== undefined ? { firstContentAt } : {}),
+        });
+      } finally {
+        recorded();
+      }
     },
   });
   return new Response(body, { status: 200, headers: SSE_HEADERS });
