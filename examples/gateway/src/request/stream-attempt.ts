@@ -1,3 +1,4 @@
+import type { GenAiRequestParameters } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
@@ -35,13 +36,15 @@ export interface StreamPlan extends UpstreamPlan {
  * Answer a model request as a stream: `plan` says, per provider tried, what to send upstream and
  * how its stream reaches the client; the first provider whose stream opens is relayed. When the
  * stream ends, the request is recorded in the GenAI server metrics (duration, time to the first
- * content chunk sent to the client, time per output token).
+ * content chunk sent to the client, time per output token). `parameters` (the client's max
+ * tokens, temperature, ...) go on the attempt spans.
  */
 export async function streamModel(
   c: Context<GatewayEnv>,
   services: GatewayServices,
   model: string,
   plan: (provider: ProviderConfig) => StreamPlan,
+  parameters: GenAiRequestParameters = {},
 ): Promise<Response> {
   const { config } = services;
   const routed = await routeUpstream(
@@ -54,7 +57,7 @@ export async function streamModel(
       value: { response, attemptStartedAt, planned },
       deferred: true,
     }),
-    true,
+    { ...parameters, stream: true },
   );
   const { response, attemptStartedAt, planned } = routed.value;
   // The stream records when it ends, after this handler returned: shutdown waits for it.
@@ -88,7 +91,8 @@ export async function streamModel(
 
 /**
  * Answer a chat request as a stream: `upstreamBody` (an OpenAI chat request) goes to the best
- * provider that opens a stream, and its chunks reach the client through `encoder`.
+ * provider that opens a stream, and its chunks reach the client through `encoder`. `parameters`
+ * are the client's, read from the body it sent.
  */
 export function streamChat(
   c: Context<GatewayEnv>,
@@ -96,12 +100,19 @@ export function streamChat(
   model: string,
   upstreamBody: Record<string, unknown>,
   encoder: () => StreamEncoder,
+  parameters: GenAiRequestParameters,
 ): Promise<Response> {
-  return streamModel(c, services, model, () => ({
-    path: '/chat/completions',
-    body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
-    encoder: encoder(),
-  }));
+  return streamModel(
+    c,
+    services,
+    model,
+    () => ({
+      path: '/chat/completions',
+      body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
+      encoder: encoder(),
+    }),
+    parameters,
+  );
 }
 
 export interface RelayOptions {
