@@ -185,6 +185,13 @@ describe('graceful shutdown of the gateway process', () => {
         }),
       ).toBe(2);
       expect(pushedTotal(receiver.metrics(), 'model_inference_requests', { model: 'gpt-4o' })).toBe(2);
+      // The clients were cut, not answered 400.
+      expect(
+        pushedTotal(receiver.metrics(), 'gen_ai.server.request.duration', {
+          'gen_ai.request.model': 'gpt-4o',
+          'error.type': 'client_cancelled',
+        }),
+      ).toBe(2);
     } finally {
       await receiver.close();
     }

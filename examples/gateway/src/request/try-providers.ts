@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import type { FailoverReason } from '@gatewayz/telemetry';
 import { startGenAiSpan } from '@gatewayz/telemetry/genai';
-import { ApiError } from '../protocol/openai-errors.js';
+import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
 import type { ProviderRateLimits } from '../providers/provider-rate-limits.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';
@@ -169,8 +169,19 @@ export async function tryProviders<T>(
   ).answeredBy(lastTried as string);
 }
 
-/** A client error from upstream (no failover), answered with the upstream's own status and error fields. */
+/**
+ * A client error from upstream (no failover), answered with the upstream's own status and error
+ * fields; a client that went away before any answer is 499 (client closed request), not a 400 it
+ * never sent.
+ */
 function clientError(failure: UpstreamFailure, provider: string): ApiError {
+  if (failure.errorType === 'cancelled')
+    return new ApiError(
+      CLIENT_CLOSED_REQUEST,
+      failure.message,
+      'invalid_request_error',
+      'client_closed_request',
+    ).answeredBy(provider);
   const body = failure.clientBody as
     { error?: { message?: string; type?: string; code?: string; param?: string } } | undefined;
   return new ApiError(
