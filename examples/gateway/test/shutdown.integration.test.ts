@@ -176,6 +176,8 @@ describe('graceful shutdown of the gateway process', () => {
       for (const span of clients) {
         expect(span.attributes['error.type']).toBe('cancelled');
         expect(span.status.code).toBe(StatusCodeNumber.ERROR);
+        // No response came: the span names no response model.
+        expect(span.attributes['gen_ai.response.model']).toBeUndefined();
       }
       expect(spans.filter((span) => span.kind === SpanKindNumber.SERVER)).toHaveLength(2);
       expect(
