@@ -331,6 +331,13 @@ describe('example gateway: client disconnects', () => {
     }
     expect((after?.errorCount ?? 0) - (before?.errorCount ?? 0)).toBe(1);
     expect(after?.lastStatus).toBe('error');
+    // As the GenAI server, the gateway lost its client (as a stream left midway), not a bad request.
+    const model = { gen_ai_request_model: 'llama-3.1-8b-instruct' };
+    const text = await gw.scrape();
+    expect(sampleSum(text, 'gen_ai_server_request_duration_count', { ...model, error_type: 'client_cancelled' })).toBe(
+      1,
+    );
+    expect(sampleSum(text, 'gen_ai_server_request_duration_count', { ...model, error_type: '400' })).toBe(0);
   });
 });
 

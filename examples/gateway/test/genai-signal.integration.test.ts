@@ -84,6 +84,9 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
       const response = await post(gateway, '/v1/messages', {
         model: 'claude-3-5-haiku',
         max_tokens: 64,
+        temperature: 0.5,
+        top_k: 40,
+        stop_sequences: ['\n\nHuman:'],
         system: LONG_SYSTEM,
         messages: [{ role: 'user', content: 'Summarise the incident.' }],
       });
@@ -93,7 +96,16 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
     for (let index = 0; index < 2; index++) {
       const response = await post(gateway, '/v1/chat/completions', {
         model: 'gpt-4o-mini',
-        messages: [{ role: 'user', content: 'One line on exemplars.' }],
+        max_completion_tokens: 80,
+        temperature: 0.2,
+        top_p: 0.9,
+        frequency_penalty: 0.1,
+        presence_penalty: 0.3,
+        stop: 'END',
+        seed: 7,
+        n: 1,
+        response_format: { type: 'json_object' },
+        messages: [{ role: 'user', content: 'One line on exemplars, as JSON.' }],
       });
       expect(response.status).toBe(200);
       await response.json();
@@ -107,10 +119,19 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
     const image = await post(gateway, '/v1/images/generations', { model: 'gpt-image-1', prompt: 'a gauge' });
     expect(image.status).toBe(200);
     await image.json();
-    const embeddings = await post(gateway, '/v1/embeddings', { model: 'text-embedding-3-small', input: 'x' });
+    const embeddings = await post(gateway, '/v1/embeddings', {
+      model: 'text-embedding-3-small',
+      input: 'x',
+      encoding_format: 'base64',
+      dimensions: 64,
+    });
     expect(embeddings.status).toBe(200);
     await embeddings.json();
-    const responses = await post(gateway, '/v1/responses', { model: 'o4-mini', input: 'Reason briefly.' });
+    const responses = await post(gateway, '/v1/responses', {
+      model: 'o4-mini',
+      input: 'Reason briefly.',
+      max_output_tokens: 200,
+    });
     expect(responses.status).toBe(200);
     await responses.json();
     summary = (await (await fetch(`${gateway.url}/prometheus/metrics/summary`)).json()) as typeof summary;
@@ -278,6 +299,50 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
     const image = clients.find((span) => span.name === 'image_generation gpt-image-1');
     expect(image?.attributes['gen_ai.operation.name']).toBe('image_generation');
     expect(image?.attributes['gen_ai.output.type']).toBeUndefined();
+  });
+
+  it("puts the client's request parameters on the attempt spans, in each API's terms", () => {
+    const clients = spans.filter((span) => span.kind === SpanKindNumber.CLIENT);
+    const chat = clients.filter((span) => span.name === 'chat gpt-4o-mini');
+    expect(chat).toHaveLength(2);
+    for (const span of chat) {
+      expect(span.attributes).toMatchObject({
+        'gen_ai.request.max_tokens': 80,
+        'gen_ai.request.temperature': 0.2,
+        'gen_ai.request.top_p': 0.9,
+        'gen_ai.request.frequency_penalty': 0.1,
+        'gen_ai.request.presence_penalty': 0.3,
+        'gen_ai.request.stop_sequences': ['END'],
+        'gen_ai.request.seed': 7,
+        'gen_ai.output.type': 'json',
+      });
+      // n: 1 is the default: the conventions want choice.count only when it is not 1.
+      expect(span.attributes['gen_ai.request.choice.count']).toBeUndefined();
+    }
+    // /v1/messages: Anthropic's parameters, top_k included, though the upstream got an OpenAI request.
+    for (const span of clients.filter((candidate) => candidate.name === 'chat claude-3-5-haiku'))
+      expect(span.attributes).toMatchObject({
+        'gen_ai.request.max_tokens': 64,
+        'gen_ai.request.temperature': 0.5,
+        'gen_ai.request.top_k': 40,
+        'gen_ai.request.stop_sequences': ['\n\nHuman:'],
+      });
+    const responses = clients.find(
+      (span) => span.name === 'chat o4-mini' && span.attributes['gen_ai.request.stream'] === false,
+    );
+    expect(responses?.attributes['gen_ai.request.max_tokens']).toBe(200);
+    const embeddings = clients.find((span) => span.name === 'embeddings text-embedding-3-small');
+    expect(embeddings?.attributes).toMatchObject({
+      'gen_ai.request.encoding_formats': ['base64'],
+      'gen_ai.embeddings.dimension.count': 64,
+    });
+    expect(embeddings?.attributes['gen_ai.request.temperature']).toBeUndefined();
+    // A request without parameters has none on its span.
+    const plainStream = clients.find((span) => span.name === 'chat gpt-4o');
+    expect(Object.keys(plainStream?.attributes ?? {}).filter((key) => key.startsWith('gen_ai.request.'))).toEqual([
+      'gen_ai.request.model',
+      'gen_ai.request.stream',
+    ]);
   });
 });
 

@@ -1,7 +1,42 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { SpanKindNumber, startOtlpReceiver } from '../../../test-support/otlp-receiver.js';
+import {
+  SpanKindNumber,
+  StatusCodeNumber,
+  startOtlpReceiver,
+  type ReceivedMetric,
+} from '../../../test-support/otlp-receiver.js';
 import { freePort } from '../../../test-support/ports.js';
 import { startGatewayProcess } from './gateway-process.js';
+
+/** The summed `count` (histograms) or value (sums) of `name`'s points whose attributes include `attributes`. */
+function pushedTotal(metrics: ReceivedMetric[], name: string, attributes: Record<string, string> = {}): number {
+  let total = 0;
+  for (const metric of metrics.filter((candidate) => candidate.name === name))
+    for (const point of metric.dataPoints)
+      if (Object.entries(attributes).every(([key, value]) => point.attributes[key] === value))
+        total += Number(point.raw['count'] ?? point.value ?? 0);
+  return total;
+}
+
+/** An OTLP endpoint that accepts connections and never answers. */
+async function startSilentEndpoint(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer(() => {});
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 const chat = (url: string, stream: boolean): Promise<Response> =>
   fetch(`${url}/v1/chat/completions`, {
@@ -68,5 +103,128 @@ describe('graceful shutdown of the gateway process', () => {
     const started = Date.now();
     expect(await gateway.terminate()).toBe(0);
     expect(Date.now() - started).toBeLessThan(20_000);
+  }, 60_000);
+
+  it('on SIGINT, with the default protobuf export, sends the queued spans and a final OTLP metrics push', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const gateway = await startGatewayProcess({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        // No protocol: http/protobuf through EncodingBatchSpanProcessor, spans waiting as bytes.
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_METRIC_EXPORT_INTERVAL: '600000',
+        DEMO_LATENCY_MS: '400',
+        DEMO_ERROR_RATE: '0',
+      });
+      const inFlight = [true, false].map(async (stream) => {
+        const response = await chat(gateway.url, stream);
+        return { status: response.status, body: await response.text() };
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      gateway.child.kill('SIGINT');
+      const [streamed, plain] = await Promise.all(inFlight);
+      expect(streamed?.status).toBe(200);
+      expect(streamed?.body.trim().endsWith('data: [DONE]')).toBe(true);
+      expect(plain?.status).toBe(200);
+      expect(await gateway.terminate()).toBe(0);
+      expect(gateway.output()).toContain('"signal":"SIGINT"');
+      // Nothing was sent on a timer (10-minute schedules): all of it came with the shutdown.
+      const traces = receiver.requests().filter((request) => request.path === '/v1/traces');
+      expect(traces.length).toBeGreaterThan(0);
+      expect(traces.every((request) => request.contentType === 'application/x-protobuf')).toBe(true);
+      const clients = receiver.spans().filter((span) => span.kind === SpanKindNumber.CLIENT);
+      expect(clients.map((span) => span.attributes['gen_ai.request.stream']).sort()).toEqual([false, true]);
+      const pushed = receiver.metrics();
+      const attempt = { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' };
+      expect(pushedTotal(pushed, 'gen_ai.client.operation.duration', attempt)).toBe(2);
+      expect(pushedTotal(pushed, 'gen_ai.server.request.duration', attempt)).toBe(2);
+      expect(pushedTotal(pushed, 'model_inference_requests', { model: 'gpt-4o', status: 'success' })).toBe(2);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
+
+  it('exports the spans and metrics of the requests the drain deadline cut, before it flushes', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const gateway = await startGatewayProcess({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_METRIC_EXPORT_INTERVAL: '600000',
+        SHUTDOWN_TIMEOUT_MS: '300',
+        // Answers take longer than the drain deadline: both requests are cut.
+        DEMO_LATENCY_MS: '5000',
+        DEMO_ERROR_RATE: '0',
+      });
+      const inFlight = [true, false].map((stream) =>
+        chat(gateway.url, stream).then(
+          (response) => response.text(),
+          (error: unknown) => String(error),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(await gateway.terminate()).toBe(0);
+      await Promise.all(inFlight);
+      const output = gateway.output();
+      expect(output).not.toContain('recorded after close()');
+      expect(output).not.toContain('still recording at shutdown');
+      const spans = receiver.spans();
+      const clients = spans.filter((span) => span.kind === SpanKindNumber.CLIENT && span.name === 'chat gpt-4o');
+      expect(clients).toHaveLength(2);
+      for (const span of clients) {
+        expect(span.attributes['error.type']).toBe('cancelled');
+        expect(span.status.code).toBe(StatusCodeNumber.ERROR);
+        // No response came: the span names no response model.
+        expect(span.attributes['gen_ai.response.model']).toBeUndefined();
+      }
+      expect(spans.filter((span) => span.kind === SpanKindNumber.SERVER)).toHaveLength(2);
+      expect(
+        pushedTotal(receiver.metrics(), 'gen_ai.client.operation.duration', {
+          'gen_ai.request.model': 'gpt-4o',
+          'error.type': 'cancelled',
+        }),
+      ).toBe(2);
+      expect(pushedTotal(receiver.metrics(), 'model_inference_requests', { model: 'gpt-4o' })).toBe(2);
+      // The clients were cut, not answered 400.
+      expect(
+        pushedTotal(receiver.metrics(), 'gen_ai.server.request.duration', {
+          'gen_ai.request.model': 'gpt-4o',
+          'error.type': 'client_cancelled',
+        }),
+      ).toBe(2);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
+
+  it('ends within the OTLP timeout when the collector accepts connections and never answers', async () => {
+    const silent = await startSilentEndpoint();
+    try {
+      const gateway = await startGatewayProcess({
+        OTEL_EXPORTER_OTLP_ENDPOINT: silent.url,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '1500',
+        OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+        OTEL_LOGS_EXPORTER: 'otlp',
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+        DEMO_LATENCY_MS: '0',
+        DEMO_ERROR_RATE: '0',
+      });
+      for (let index = 0; index < 20; index++) {
+        const response = await chat(gateway.url, index % 3 === 0);
+        expect(response.status).toBe(200);
+        await response.text();
+      }
+      const started = Date.now();
+      expect(await gateway.terminate()).toBe(0);
+      // Spans, logs and metrics each wait for one 1.5 s export, side by side, then give up.
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(1_000);
+      expect(elapsed).toBeLessThan(6_000);
+      expect(gateway.output()).toContain('"stopped"');
+    } finally {
+      await silent.close();
+    }
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import {
 import type { MiddlewareHandler } from 'hono';
 import type { RunningTelemetry } from '@gatewayz/telemetry-node';
 import type { GatewayEnv, GatewayLogger } from '../server/gateway-env.js';
+import type { InFlightWork } from '../server/in-flight-work.js';
 import { logAccess } from './access-log.js';
 import type { RouteTemplates } from './route-templates.js';
 
@@ -51,14 +52,17 @@ const fetchHeadersGetter: TextMapGetter<Headers> = {
  * The gateway's first middleware: the request's SERVER span (continuing the caller's
  * `traceparent`), the in-flight gauge, the HTTP request metrics and the access log, all labelled
  * with the route template. The span's context is kept in `c.var.otelContext` for the handlers.
+ * The request counts in `inFlight` until its handler is done, so shutdown waits for its recording.
  */
 export function instrumentRequest(
   otel: RunningTelemetry,
   log: GatewayLogger,
   routes: RouteTemplates<GatewayEnv>,
+  inFlight: InFlightWork,
 ): MiddlewareHandler<GatewayEnv> {
   const telemetry = otel.telemetry;
   return async (c, next) => {
+    const done = inFlight.begin();
     const started = performance.now();
     const requestMethod = c.req.method;
     const method = METHODS.has(requestMethod) ? requestMethod : 'other';
@@ -89,6 +93,7 @@ export function instrumentRequest(
       span.end();
       telemetry.trackHttpRequestInProgress(method, route, -1);
       telemetry.recordHttpRequest(method, route, status, (performance.now() - started) / 1000);
+      done();
     }
   };
 }

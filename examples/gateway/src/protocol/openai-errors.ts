@@ -28,5 +28,8 @@ export class ApiError extends Error {
   }
 }
 
+/** The status of a request whose client went away before it was answered (nginx's 499); nobody reads the answer. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 export const badRequest = (message: string, param: string | null = null, code = 'invalid_request'): ApiError =>
   new ApiError(400, message, 'invalid_request_error', code, param);

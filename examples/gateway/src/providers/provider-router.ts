@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, type Context, type Tracer } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import { bindCircuitBreakerMetrics, type GatewayTelemetry } from '@gatewayz/telemetry';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
-import type { AttemptContext, AttemptResult, Operation, RoutedResult } from '../request/attempt.js';
+import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedResult } from '../request/attempt.js';
 import { tryProviders, type FailoverOptions } from '../request/try-providers.js';
 import type { AttemptRecording } from '../request/finish-attempt.js';
 import { providerChain } from '../request/provider-chain.js';
@@ -125,18 +125,18 @@ export class ProviderRouter {
    *
    * `parent` is the request's context (its server span): attempt spans become its children and
    * carry it upstream in `traceparent`. It is passed explicitly rather than read from the active
-   * context, so tracing works with a context manager that does not follow `await`s. `stream`
-   * sets `gen_ai.request.stream` on the attempt spans.
+   * context, so tracing works with a context manager that does not follow `await`s. `request`
+   * (`gen_ai.request.stream` and the request's parameters) goes on the attempt spans.
    */
   route<T>(
     model: string,
     operation: Operation,
     attempt: (context: AttemptContext) => Promise<AttemptResult<T>>,
     parent: Context = ROOT_CONTEXT,
-    stream = false,
+    request: AttemptRequest = {},
   ): Promise<RoutedResult<T>> {
     const chain = providerChain(this.runtimes, model, operation, this.options.healthScore);
-    return tryProviders(chain, model, operation, attempt, parent, this.failoverOptions, stream);
+    return tryProviders(chain, model, operation, attempt, parent, this.failoverOptions, request);
   }
 
   /** Detach breaker listeners and stop their timers. */

@@ -1,12 +1,19 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
-import type { GenAiUsage } from '@gatewayz/telemetry/genai';
+import type { GenAiRequestParameters, GenAiUsage } from '@gatewayz/telemetry/genai';
 import type { ModelCall } from '@gatewayz/telemetry/model-health';
 import type { ProviderConfig } from '../config.js';
 
 /** The GenAI operation of a request (`gen_ai.operation.name`): `/v1/responses` is `chat` too. */
 export type Operation = 'chat' | 'image_generation' | 'embeddings';
+
+/**
+ * What the attempt spans say of the client's request: whether it streams (`gen_ai.request.stream`)
+ * and its parameters (`gen_ai.request.max_tokens`, `temperature`, `stop_sequences`, ...), the same
+ * for every provider tried.
+ */
+export type AttemptRequest = GenAiRequestParameters & { stream?: boolean };
 
 /** Where finished calls go: the model-health store (or its write-behind recorder). */
 export interface ModelCallSink {

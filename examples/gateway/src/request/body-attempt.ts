@@ -1,4 +1,4 @@
-import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
+import { usageFromOpenAi, type GenAiRequestParameters } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { readUpstreamJson } from '../providers/upstream.js';
@@ -25,6 +25,7 @@ export interface JsonPlan<T> extends UpstreamPlan {
  * says, per provider tried, what to send and how to read the answer. Resolves with the answer of
  * the first provider that succeeds. The request is recorded in the GenAI server metrics (duration
  * to the answer; no time to first token, which a JSON answer does not have before its last).
+ * `parameters` (the client's max tokens, temperature, ...) go on the attempt spans.
  */
 export async function completeJson<T>(
   c: Context<GatewayEnv>,
@@ -32,9 +33,16 @@ export async function completeJson<T>(
   model: string,
   operation: Operation,
   plan: (provider: ProviderConfig) => JsonPlan<T>,
+  parameters: GenAiRequestParameters = {},
 ): Promise<T> {
-  const routed = await routeUpstream(c, services, operation, model, plan, async (planned, response) =>
-    planned.answer(await readUpstreamJson(response)),
+  const routed = await routeUpstream(
+    c,
+    services,
+    operation,
+    model,
+    plan,
+    async (planned, response) => planned.answer(await readUpstreamJson(response)),
+    { ...parameters, stream: false },
   );
   const completion = routed.completion ?? { status: 'success' };
   recordServerAnswer(c, services, { operation, model, provider: routed.provider, completion });
@@ -54,18 +62,29 @@ export function chatCompletionOf(completion: Record<string, unknown>): AttemptCo
   };
 }
 
-/** Run a non-streamed chat request (`upstreamBody`, OpenAI shape) through the provider chain; resolves with the completion. */
+/**
+ * Run a non-streamed chat request (`upstreamBody`, OpenAI shape) through the provider chain;
+ * resolves with the completion. `parameters` are the client's, read from the body it sent.
+ */
 export function completeChat(
   c: Context<GatewayEnv>,
   services: GatewayServices,
   model: string,
   upstreamBody: Record<string, unknown>,
+  parameters: GenAiRequestParameters,
 ): Promise<Record<string, unknown>> {
-  return completeJson(c, services, model, 'chat', () => ({
-    path: '/chat/completions',
-    body: { ...upstreamBody, stream: false },
-    answer: (completion) => ({ value: completion, completion: chatCompletionOf(completion) }),
-  }));
+  return completeJson(
+    c,
+    services,
+    model,
+    'chat',
+    () => ({
+      path: '/chat/completions',
+      body: { ...upstreamBody, stream: false },
+      answer: (completion) => ({ value: completion, completion: chatCompletionOf(completion) }),
+    }),
+    parameters,
+  );
 }
 
 /** Run an image generation request (`body`, OpenAI shape) through the provider chain; resolves with the upstream's answer. */

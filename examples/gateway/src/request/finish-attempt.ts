@@ -149,8 +149,10 @@ export function finishAttempt(
   }
   if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
   const usage = completion.usage;
+  // A failed attempt got no response: no gen_ai.response.model unless the provider named one.
+  const responseModel = completion.responseModel ?? (completion.status === 'success' ? model : undefined);
   endGenAiSpan(span, {
-    responseModel: completion.responseModel ?? model,
+    ...(responseModel !== undefined ? { responseModel } : {}),
     ...tokens,
     ...(usage?.cacheReadInputTokens !== undefined ? { cacheReadInputTokens: usage.cacheReadInputTokens } : {}),
     ...(usage?.cacheCreationInputTokens !== undefined

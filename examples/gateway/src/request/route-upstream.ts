@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { postUpstream, type UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { AttemptResult, Operation, RoutedResult } from './attempt.js';
+import type { AttemptRequest, AttemptResult, Operation, RoutedResult } from './attempt.js';
 import { recordServerFailure } from './server-request.js';
 import { clientGone, requestContext } from './request-context.js';
 
@@ -18,7 +18,7 @@ export interface UpstreamPlan {
  * context): for each provider tried, `plan` says what to POST, the attempt's headers (auth,
  * `traceparent`) and rate-limit observer go with it, and `answer` makes the attempt's result of
  * the upstream response. A request that no provider answers is recorded in the GenAI server
- * metrics before its error reaches the client. The one place the JSON and the streamed paths
+ * metrics before its error reaches the client. `request` (streaming, parameters) goes on the attempt spans. The one place the JSON and the streamed paths
  * share, so both send the same request the same way.
  */
 export async function routeUpstream<P extends UpstreamPlan, T>(
@@ -28,7 +28,7 @@ export async function routeUpstream<P extends UpstreamPlan, T>(
   model: string,
   plan: (provider: ProviderConfig) => P,
   answer: (planned: P, response: UpstreamResponse, attemptStartedAt: number) => Promise<AttemptResult<T>>,
-  stream = false,
+  request: AttemptRequest = {},
 ): Promise<RoutedResult<T>> {
   try {
     // An unknown model is answered 404 by router.route() before any provider is tried.
@@ -49,7 +49,7 @@ export async function routeUpstream<P extends UpstreamPlan, T>(
         return answer(planned, response, attemptStartedAt);
       },
       requestContext(c),
-      stream,
+      request,
     );
   } catch (error) {
     recordServerFailure(c, services, operation, model, error);

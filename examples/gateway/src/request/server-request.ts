@@ -1,6 +1,6 @@
 import { context as contextApi, trace } from '@opentelemetry/api';
 import type { Context } from 'hono';
-import { ApiError } from '../protocol/openai-errors.js';
+import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptCompletion, Operation } from './attempt.js';
 import { requestContext } from './request-context.js';
@@ -12,6 +12,9 @@ import { requestContext } from './request-context.js';
  * `gen_ai.server.time_per_output_token`. Times run from the request's arrival
  * (`c.var.requestStartedAt`, set by the first middleware).
  */
+
+/** `error.type` of a request whose client went away, before or during the answer. */
+export const CLIENT_CANCELLED_ERROR_TYPE = 'client_cancelled';
 
 /** `gen_ai.provider.name` of an answer no provider produced (unknown model, every breaker open). */
 export const GATEWAY_PROVIDER_NAME = 'gatewayz';
@@ -58,7 +61,9 @@ export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServ
     requestModel: answer.model,
     responseModel: completion.responseModel ?? answer.model,
     durationSeconds: (performance.now() - start) / 1000,
-    ...(failed ? { errorType: completion.cancelled ? 'client_cancelled' : (completion.errorType ?? 'error') } : {}),
+    ...(failed
+      ? { errorType: completion.cancelled ? CLIENT_CANCELLED_ERROR_TYPE : (completion.errorType ?? 'error') }
+      : {}),
     ...(answer.firstContentAt !== undefined ? { timeToFirstTokenSeconds: (answer.firstContentAt - start) / 1000 } : {}),
     ...(completion.usage !== undefined ? { outputTokens: completion.usage.outputTokens } : {}),
   };
@@ -67,7 +72,8 @@ export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServ
 
 /**
  * Record a request answered with an error before any content (`error.type` is the HTTP status,
- * e.g. `502`), naming the provider whose failure it passes on, if any.
+ * e.g. `502`, or `client_cancelled` when the client went away, as for a stream it left midway),
+ * naming the provider whose failure it passes on, if any.
  */
 export function recordServerFailure(
   c: Context<GatewayEnv>,
@@ -81,7 +87,11 @@ export function recordServerFailure(
     providerName: (error instanceof ApiError ? error.provider : undefined) ?? GATEWAY_PROVIDER_NAME,
     requestModel: services.router.knows(model) ? model : UNKNOWN_MODEL_LABEL,
     durationSeconds: (performance.now() - startedAt(c)) / 1000,
-    errorType: error instanceof ApiError ? String(error.status) : '500',
+    errorType: !(error instanceof ApiError)
+      ? '500'
+      : error.status === CLIENT_CLOSED_REQUEST
+        ? CLIENT_CANCELLED_ERROR_TYPE
+        : String(error.status),
   };
   inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
 }

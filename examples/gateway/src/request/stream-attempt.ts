@@ -1,3 +1,4 @@
+import type { GenAiRequestParameters } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
@@ -35,13 +36,15 @@ export interface StreamPlan extends UpstreamPlan {
  * Answer a model request as a stream: `plan` says, per provider tried, what to send upstream and
  * how its stream reaches the client; the first provider whose stream opens is relayed. When the
  * stream ends, the request is recorded in the GenAI server metrics (duration, time to the first
- * content chunk sent to the client, time per output token).
+ * content chunk sent to the client, time per output token). `parameters` (the client's max
+ * tokens, temperature, ...) go on the attempt spans.
  */
 export async function streamModel(
   c: Context<GatewayEnv>,
   services: GatewayServices,
   model: string,
   plan: (provider: ProviderConfig) => StreamPlan,
+  parameters: GenAiRequestParameters = {},
 ): Promise<Response> {
   const { config } = services;
   const routed = await routeUpstream(
@@ -54,27 +57,33 @@ export async function streamModel(
       value: { response, attemptStartedAt, planned },
       deferred: true,
     }),
-    true,
+    { ...parameters, stream: true },
   );
   const { response, attemptStartedAt, planned } = routed.value;
+  // The stream records when it ends, after this handler returned: shutdown waits for it.
+  const recorded = services.inFlight.begin();
   const body = relaySse(response, {
     encoder: planned.encoder,
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     attemptStartedAt,
     onEnd: (completion) => {
-      routed.complete(completion);
-      const firstContentAt =
-        completion.timeToFirstTokenSeconds !== undefined
-          ? attemptStartedAt + completion.timeToFirstTokenSeconds * 1000
-          : undefined;
-      recordServerAnswer(c, services, {
-        operation: 'chat',
-        model,
-        provider: routed.provider,
-        completion,
-        ...(firstContentAt !== undefined ? { firstContentAt } : {}),
-      });
+      try {
+        routed.complete(completion);
+        const firstContentAt =
+          completion.timeToFirstTokenSeconds !== undefined
+            ? attemptStartedAt + completion.timeToFirstTokenSeconds * 1000
+            : undefined;
+        recordServerAnswer(c, services, {
+          operation: 'chat',
+          model,
+          provider: routed.provider,
+          completion,
+          ...(firstContentAt !== undefined ? { firstContentAt } : {}),
+        });
+      } finally {
+        recorded();
+      }
     },
   });
   return new Response(body, { status: 200, headers: SSE_HEADERS });
@@ -82,7 +91,8 @@ export async function streamModel(
 
 /**
  * Answer a chat request as a stream: `upstreamBody` (an OpenAI chat request) goes to the best
- * provider that opens a stream, and its chunks reach the client through `encoder`.
+ * provider that opens a stream, and its chunks reach the client through `encoder`. `parameters`
+ * are the client's, read from the body it sent.
  */
 export function streamChat(
   c: Context<GatewayEnv>,
@@ -90,12 +100,19 @@ export function streamChat(
   model: string,
   upstreamBody: Record<string, unknown>,
   encoder: () => StreamEncoder,
+  parameters: GenAiRequestParameters,
 ): Promise<Response> {
-  return streamModel(c, services, model, () => ({
-    path: '/chat/completions',
-    body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
-    encoder: encoder(),
-  }));
+  return streamModel(
+    c,
+    services,
+    model,
+    () => ({
+      path: '/chat/completions',
+      body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
+      encoder: encoder(),
+    }),
+    parameters,
+  );
 }
 
 export interface RelayOptions {

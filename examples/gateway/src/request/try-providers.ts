@@ -2,11 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import type { FailoverReason } from '@gatewayz/telemetry';
 import { startGenAiSpan } from '@gatewayz/telemetry/genai';
-import { ApiError } from '../protocol/openai-errors.js';
+import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
 import type { ProviderRateLimits } from '../providers/provider-rate-limits.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';
-import type { AttemptContext, AttemptResult, Operation, RoutedResult } from './attempt.js';
+import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedResult } from './attempt.js';
 import { finishAttempt, type AttemptRecording } from './finish-attempt.js';
 
 export interface FailoverOptions extends AttemptRecording {
@@ -26,6 +26,8 @@ export interface FailoverOptions extends AttemptRecording {
  * answer. Every move from one provider of the chain to the next, after a failed attempt or passing
  * a provider over, is counted in `gatewayz_failovers_total{provider,next_provider,reason}`.
  *
+ * `request` (streaming or not, the request's parameters) goes on every attempt span.
+ *
  * Throws `ApiError`: 404 when no provider serves the model, the upstream's own 4xx for a client
  * error, 503 when every breaker is open, 429 when every attempt was rate limited, 502 when every
  * attempt failed.
@@ -37,7 +39,7 @@ export async function tryProviders<T>(
   attempt: (context: AttemptContext) => Promise<AttemptResult<T>>,
   parent: Context,
   options: FailoverOptions,
-  stream = false,
+  request: AttemptRequest = {},
 ): Promise<RoutedResult<T>> {
   if (chain.length === 0) {
     throw new ApiError(
@@ -75,11 +77,12 @@ export async function tryProviders<T>(
     const span = startGenAiSpan(
       options.tracer,
       {
+        stream: false,
+        ...request,
         operationName: operation,
         providerName: provider.name,
         requestModel: model,
         ...runtime.server,
-        stream,
         semconvMode: options.telemetry.genAiSemconvMode,
       },
       parent,
@@ -166,8 +169,19 @@ export async function tryProviders<T>(
   ).answeredBy(lastTried as string);
 }
 
-/** A client error from upstream (no failover), answered with the upstream's own status and error fields. */
+/**
+ * A client error from upstream (no failover), answered with the upstream's own status and error
+ * fields; a client that went away before any answer is 499 (client closed request), not a 400 it
+ * never sent.
+ */
 function clientError(failure: UpstreamFailure, provider: string): ApiError {
+  if (failure.errorType === 'cancelled')
+    return new ApiError(
+      CLIENT_CLOSED_REQUEST,
+      failure.message,
+      'invalid_request_error',
+      'client_closed_request',
+    ).answeredBy(provider);
   const body = failure.clientBody as
     { error?: { message?: string; type?: string; code?: string; param?: string } } | undefined;
   return new ApiError(

@@ -1,3 +1,4 @@
+import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { validateChatRequest } from '../protocol/chat-request.js';
 import { openAiStreamEncoder } from '../protocol/stream-encoder.js';
@@ -11,7 +12,8 @@ export function chatCompletionsRoute(services: GatewayServices): Handler<Gateway
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const { model, stream, includeUsage } = validateChatRequest(body);
-    if (stream) return streamChat(c, services, model, body, () => openAiStreamEncoder(includeUsage));
-    return c.json(await completeChat(c, services, model, body));
+    const parameters = requestParametersFromOpenAi(body);
+    if (stream) return streamChat(c, services, model, body, () => openAiStreamEncoder(includeUsage), parameters);
+    return c.json(await completeChat(c, services, model, body, parameters));
   };
 }

@@ -1,4 +1,4 @@
-import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
+import { requestParametersFromOpenAi, usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { inEncoding, validateEmbeddingsRequest } from '../protocol/embeddings.js';
 import { ApiError } from '../protocol/openai-errors.js';
@@ -27,21 +27,34 @@ export function embeddingsRoute(services: GatewayServices): Handler<GatewayEnv> 
       recordServerFailure(c, services, 'embeddings', request.model, notServed);
       throw notServed;
     }
-    const answer = await completeJson(c, services, request.model, 'embeddings', () => ({
-      path: '/embeddings',
-      body: request.body,
-      answer: (result) => {
-        const usage = usageFromOpenAi({ completion_tokens: 0, ...(result['usage'] as object | undefined) });
-        return {
-          value: inEncoding(result, request.encodingFormat),
-          completion: {
-            status: 'success',
-            ...(usage !== undefined ? { usage } : {}),
-            ...(typeof result['model'] === 'string' ? { responseModel: result['model'] } : {}),
-          },
-        };
-      },
-    }));
+    // encoding_format and dimensions: gen_ai.request.encoding_formats, gen_ai.embeddings.dimension.count.
+    const { encodingFormats, embeddingsDimensionCount } = requestParametersFromOpenAi(body);
+    const parameters = {
+      ...(encodingFormats !== undefined ? { encodingFormats } : {}),
+      ...(embeddingsDimensionCount !== undefined ? { embeddingsDimensionCount } : {}),
+    };
+    const answer = await completeJson(
+      c,
+      services,
+      request.model,
+      'embeddings',
+      () => ({
+        path: '/embeddings',
+        body: request.body,
+        answer: (result) => {
+          const usage = usageFromOpenAi({ completion_tokens: 0, ...(result['usage'] as object | undefined) });
+          return {
+            value: inEncoding(result, request.encodingFormat),
+            completion: {
+              status: 'success',
+              ...(usage !== undefined ? { usage } : {}),
+              ...(typeof result['model'] === 'string' ? { responseModel: result['model'] } : {}),
+            },
+          };
+        },
+      }),
+      parameters,
+    );
     return c.json(answer);
   };
 }

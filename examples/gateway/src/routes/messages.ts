@@ -1,3 +1,4 @@
+import { requestParametersFromAnthropic } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import {
   anthropicErrorResponse,
@@ -20,8 +21,10 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
     try {
       const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
       const { model, stream, openAi } = anthropicToOpenAi(body);
-      if (stream) return await streamChat(c, services, model, openAi, () => anthropicStreamEncoder(model));
-      return c.json(openAiToAnthropic(await completeChat(c, services, model, openAi), model));
+      // The span says what the client asked for, in its own terms (top_k has no OpenAI equivalent).
+      const parameters = requestParametersFromAnthropic(body);
+      if (stream) return await streamChat(c, services, model, openAi, () => anthropicStreamEncoder(model), parameters);
+      return c.json(openAiToAnthropic(await completeChat(c, services, model, openAi, parameters), model));
     } catch (error) {
       if (error instanceof ApiError) return anthropicErrorResponse(error);
       throw error;

@@ -1,4 +1,4 @@
-import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
+import { requestParametersFromOpenAi, usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { validateResponsesRequest, type ResponsesRequest } from '../protocol/responses-request.js';
@@ -23,8 +23,12 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const request = validateResponsesRequest(body);
-    if (request.stream) return streamModel(c, services, request.model, (provider) => streamPlan(provider, request));
-    return c.json(await completeJson(c, services, request.model, 'chat', (provider) => jsonPlan(provider, request)));
+    const parameters = requestParametersFromOpenAi(body);
+    if (request.stream)
+      return streamModel(c, services, request.model, (provider) => streamPlan(provider, request), parameters);
+    return c.json(
+      await completeJson(c, services, request.model, 'chat', (provider) => jsonPlan(provider, request), parameters),
+    );
   };
 }
 

@@ -23,7 +23,7 @@ import type { GatewayEnv, GatewayServices } from './gateway-env.js';
 export function createApp(services: GatewayServices): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const routes = new RouteTemplates<GatewayEnv>(app);
-  app.use('*', instrumentRequest(services.otel, services.log, routes));
+  app.use('*', instrumentRequest(services.otel, services.log, routes, services.inFlight));
   app.onError(handleErrors(services.log, routes));
   const allowedMethods = new AllowedMethods<GatewayEnv>(app);
   app.notFound(handleNotFound(allowedMethods));

@@ -6,6 +6,7 @@ import type { RunningTelemetry, StructuredLogger } from '@gatewayz/telemetry-nod
 import type { ApiKeyRegistry } from '../api-keys/api-key-registry.js';
 import type { GatewayConfig } from '../config.js';
 import type { ProviderRouter } from '../providers/provider-router.js';
+import type { InFlightWork } from './in-flight-work.js';
 
 /** Hono variables of a gateway request. */
 export interface GatewayEnv {
@@ -34,4 +35,6 @@ export interface GatewayServices {
   readonly store: ModelHealthStore;
   /** The gateway's API keys: who a request is served as, spend against budgets. */
   readonly apiKeys: ApiKeyRegistry;
+  /** Requests and streams still recording; shutdown waits for them before it flushes. */
+  readonly inFlight: InFlightWork;
 }

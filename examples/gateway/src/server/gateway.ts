@@ -11,8 +11,12 @@ import { ProviderRouter } from '../providers/provider-router.js';
 import { createApp } from './app.js';
 import type { GatewayEnv, GatewayLogger } from './gateway-env.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
+import { InFlightWork } from './in-flight-work.js';
 
 export type { GatewayEnv, GatewayLogger } from './gateway-env.js';
+
+/** How long shutdown waits, after the drain, for the requests it cut to record how they ended. */
+const CUT_REQUESTS_GRACE_MS = 2000;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -77,7 +81,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     pricing,
     healthScore: (provider) => tracker.healthScore(provider),
   });
-  const app = createApp({ config, otel, log, router, tracker, store, apiKeys });
+  const inFlight = new InFlightWork();
+  const app = createApp({ config, otel, log, router, tracker, store, apiKeys, inFlight });
   let server: HttpServer | undefined;
 
   return {
@@ -93,6 +98,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     close: async () => {
       await server?.close(config.shutdownTimeoutMs);
+      // Requests the deadline cut record their attempts (spans, metrics, model health) as the abort
+      // reaches them, just after their connections closed: wait for that before flushing anything.
+      if (!(await inFlight.idle(CUT_REQUESTS_GRACE_MS)))
+        log.error('requests still recording at shutdown; their telemetry is lost', { requests: inFlight.size });
       // Everything the finished requests recorded reaches the store before we stop.
       const flushed = await recorder.close({ timeoutMs: config.shutdownTimeoutMs });
       if (!flushed.flushed)

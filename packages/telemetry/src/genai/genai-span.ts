@@ -8,11 +8,22 @@ import {
 } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
   ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_TYPE,
   ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
+  ATTR_GEN_AI_REQUEST_ENCODING_FORMATS,
+  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
+  ATTR_GEN_AI_REQUEST_SEED,
+  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
   ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_K,
+  ATTR_GEN_AI_REQUEST_TOP_P,
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
@@ -25,10 +36,13 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from './semconv.js';
+import type { GenAiRequestParameters } from './request-parameters.js';
 import { genAiOperation, type GenAiSemconvMode } from './semconv-stability.js';
 
 /**
- * What is known of a GenAI call when it starts: the attributes `startGenAiSpan()` puts on the span.
+ * What is known of a GenAI call when it starts: the attributes `startGenAiSpan()` puts on the span,
+ * the request's parameters (`GenAiRequestParameters`: max tokens, temperature, stop sequences, ...)
+ * included.
  *
  * @example
  * ```ts
@@ -39,7 +53,7 @@ import { genAiOperation, type GenAiSemconvMode } from './semconv-stability.js';
  * const span = startGenAiSpan(tracer, start);
  * ```
  */
-export interface GenAiSpanStart {
+export interface GenAiSpanStart extends GenAiRequestParameters {
   /** `gen_ai.operation.name`, e.g. `chat`. */
   operationName: string;
   /** `gen_ai.provider.name`, e.g. `openai`. */
@@ -50,8 +64,6 @@ export interface GenAiSpanStart {
   serverAddress?: string;
   /** `server.port`: port of the provider API, e.g. `443`. */
   serverPort?: number;
-  /** `gen_ai.request.max_tokens`: the most tokens the request lets the model generate. */
-  maxTokens?: number;
   /** `gen_ai.request.stream`: whether the request asks for a streamed response. */
   stream?: boolean;
   /**
@@ -110,7 +122,7 @@ export interface GenAiSpanEnd {
  */
 export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Context = contextApi.active()): Span {
   const operation = genAiOperation(start.operationName, start.semconvMode ?? 'default');
-  const attributes: Record<string, string | number | boolean> = {
+  const attributes: Record<string, string | number | boolean | string[]> = {
     [ATTR_GEN_AI_OPERATION_NAME]: operation.name,
     [ATTR_GEN_AI_PROVIDER_NAME]: start.providerName,
     [ATTR_GEN_AI_REQUEST_MODEL]: start.requestModel,
@@ -118,9 +130,36 @@ export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Co
   };
   if (start.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = start.serverAddress;
   if (start.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = start.serverPort;
-  if (start.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = start.maxTokens;
   if (start.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = start.stream;
+  setRequestParameters(attributes, start);
   return tracer.startSpan(`${operation.name} ${start.requestModel}`, { kind: SpanKind.CLIENT, attributes }, parent);
+}
+
+/** The request-parameter attributes of `parameters`, each when given (`choice.count` only when not 1). */
+function setRequestParameters(
+  attributes: Record<string, string | number | boolean | string[]>,
+  parameters: GenAiRequestParameters,
+): void {
+  if (parameters.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = parameters.maxTokens;
+  if (parameters.temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = parameters.temperature;
+  if (parameters.topP !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_P] = parameters.topP;
+  if (parameters.topK !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_K] = parameters.topK;
+  if (parameters.frequencyPenalty !== undefined)
+    attributes[ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = parameters.frequencyPenalty;
+  if (parameters.presencePenalty !== undefined)
+    attributes[ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = parameters.presencePenalty;
+  if (parameters.stopSequences !== undefined)
+    attributes[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = [...parameters.stopSequences];
+  if (parameters.seed !== undefined) attributes[ATTR_GEN_AI_REQUEST_SEED] = parameters.seed;
+  if (parameters.choiceCount !== undefined && parameters.choiceCount !== 1)
+    attributes[ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = parameters.choiceCount;
+  // The request's own output format; under latest_experimental an image operation already has `image`.
+  if (parameters.outputType !== undefined && attributes[ATTR_GEN_AI_OUTPUT_TYPE] === undefined)
+    attributes[ATTR_GEN_AI_OUTPUT_TYPE] = parameters.outputType;
+  if (parameters.encodingFormats !== undefined)
+    attributes[ATTR_GEN_AI_REQUEST_ENCODING_FORMATS] = [...parameters.encodingFormats];
+  if (parameters.embeddingsDimensionCount !== undefined)
+    attributes[ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = parameters.embeddingsDimensionCount;
 }
 
 /**

@@ -7,7 +7,9 @@
  * - `genai-metrics.ts` / `genai-helpers.ts`: `recordGenAiOperation()` and `recordGenAiServerRequest()`
  *   on an instance and on the shared one
  * - `pricing.ts`: `PricingTable` (input, output, cached-input and cache-write prices)
- * - `usage.ts`: `openAiUsage()` / `anthropicUsage()`, token usage from either wire shape
+ * - `usage.ts`: `usageFromOpenAi()` / `usageFromAnthropic()`, token usage from either wire shape
+ * - `request-parameters.ts`: `requestParametersFromOpenAi()` / `requestParametersFromAnthropic()`,
+ *   the `gen_ai.request.*` span attributes from either request shape
  * - `semconv.ts`: attribute and metric names, operation names, buckets (pinned to v1.41.0)
  * - `semconv-stability.ts`: `OTEL_SEMCONV_STABILITY_OPT_IN` (`gen_ai_latest_experimental`)
  *
@@ -29,4 +31,6 @@ export { genAiSemconvModeFrom, genAiOperation, GEN_AI_LATEST_EXPERIMENTAL_OPT_IN
 export type { GenAiSemconvMode } from './semconv-stability.js';
 export { usageFromOpenAi, usageFromAnthropic } from './usage.js';
 export type { GenAiUsage } from './usage.js';
+export { requestParametersFromOpenAi, requestParametersFromAnthropic } from './request-parameters.js';
+export type { GenAiRequestParameters } from './request-parameters.js';
 export * as semconv from './semconv.js';

@@ -36,6 +36,26 @@ export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
 /** `gen_ai.request.max_tokens`: the maximum number of tokens the request lets the model generate. */
 export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
+/** `gen_ai.request.temperature`: the sampling temperature the request asks for. */
+export const ATTR_GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
+/** `gen_ai.request.top_p`: the nucleus-sampling probability mass the request asks for. */
+export const ATTR_GEN_AI_REQUEST_TOP_P = 'gen_ai.request.top_p';
+/** `gen_ai.request.top_k`: the top-k sampling setting the request asks for (Anthropic's `top_k`). */
+export const ATTR_GEN_AI_REQUEST_TOP_K = 'gen_ai.request.top_k';
+/** `gen_ai.request.frequency_penalty`: the frequency penalty the request asks for. */
+export const ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY = 'gen_ai.request.frequency_penalty';
+/** `gen_ai.request.presence_penalty`: the presence penalty the request asks for. */
+export const ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY = 'gen_ai.request.presence_penalty';
+/** `gen_ai.request.stop_sequences`: the sequences at which the model is asked to stop generating. */
+export const ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = 'gen_ai.request.stop_sequences';
+/** `gen_ai.request.seed`: the seed the request asks for (conditionally required when the request has one). */
+export const ATTR_GEN_AI_REQUEST_SEED = 'gen_ai.request.seed';
+/** `gen_ai.request.choice.count`: the number of candidate completions asked for (conditionally required when not 1). */
+export const ATTR_GEN_AI_REQUEST_CHOICE_COUNT = 'gen_ai.request.choice.count';
+/** `gen_ai.request.encoding_formats`: the encodings an embeddings request asks for, e.g. `['float']`. */
+export const ATTR_GEN_AI_REQUEST_ENCODING_FORMATS = 'gen_ai.request.encoding_formats';
+/** `gen_ai.embeddings.dimension.count`: the number of dimensions an embeddings request asks for. */
+export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = 'gen_ai.embeddings.dimension.count';
 /** `gen_ai.request.stream`: whether the request asked for a streamed response (`startGenAiSpan()` sets it from `stream`). */
 export const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
 /** `gen_ai.response.id`: the provider's identifier of the completion, e.g. `chatcmpl-123`. */
@@ -48,7 +68,7 @@ export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_rea
 export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens';
 /** `gen_ai.usage.reasoning.output_tokens`: output tokens spent on reasoning (included in `gen_ai.usage.output_tokens`). */
 export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
-/** `gen_ai.output.type`: the output modality the client asked for, e.g. `text` or `image`. */
+/** `gen_ai.output.type`: the output modality the client asked for: `text`, `json`, `image` or `speech` (see `GEN_AI_OUTPUT_TYPES`). */
 export const ATTR_GEN_AI_OUTPUT_TYPE = 'gen_ai.output.type';
 /** `error.type`: low-cardinality class of the error an operation ended with (e.g. `timeout`, `rate_limited`, `500`); absent on success. */
 export const ATTR_ERROR_TYPE = 'error.type';
@@ -94,6 +114,11 @@ export const GEN_AI_OPERATION_NAMES = [
 ] as const;
 /** One of `GEN_AI_OPERATION_NAMES`, e.g. `chat`. */
 export type GenAiOperationName = (typeof GEN_AI_OPERATION_NAMES)[number];
+
+/** Values of `gen_ai.output.type` in v1.41. */
+export const GEN_AI_OUTPUT_TYPES = ['text', 'json', 'image', 'speech'] as const;
+/** One of `GEN_AI_OUTPUT_TYPES`, e.g. `json`. */
+export type GenAiOutputType = (typeof GEN_AI_OUTPUT_TYPES)[number];
 
 /** Values of `gen_ai.token.type` (v1.41 has `input` and `output`; cache and reasoning counts are span attributes only). */
 export const GEN_AI_TOKEN_TYPES = ['input', 'output'] as const;
