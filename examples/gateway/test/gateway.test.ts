@@ -444,7 +444,7 @@ describe('example gateway: bad input', () => {
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
   });
 
-  it('counts a body the client cut off as its error (400), not as a server error (500)', async () => {
+  it('counts a body the client cut off as a client that went away (499), not as a server error (500)', async () => {
     const { connect } = await import('node:net');
     const before = await gw.scrape();
     const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
@@ -458,11 +458,13 @@ describe('example gateway: bad input', () => {
       sampleSum(text, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status }) -
       sampleSum(before, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status });
     let after = await gw.scrape();
-    for (let attempt = 0; attempt < 100 && counted(after, '400') + counted(after, '500') === 0; attempt++) {
+    const any = (text: string): number => counted(text, '499') + counted(text, '400') + counted(text, '500');
+    for (let attempt = 0; attempt < 100 && any(after) === 0; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       after = await gw.scrape();
     }
-    expect(counted(after, '400')).toBe(1);
+    expect(counted(after, '499')).toBe(1);
+    expect(counted(after, '400')).toBe(0);
     expect(counted(after, '500')).toBe(0);
   });
 

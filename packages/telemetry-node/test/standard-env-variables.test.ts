@@ -348,3 +348,44 @@ describe('variables of exporters that do not run here', () => {
     expect(warnings.join('\n')).toMatch(/OTEL_EXPORTER_PROMETHEUS_PORT ignored/);
   });
 });
+
+describe('where the warnings go', () => {
+  it('writes each ignored value to the returned logger as a warn record, with no diagnostic logger installed', () => {
+    const lines: string[] = [];
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      logStream: { write: (line: string) => lines.push(line) },
+      env: { OTEL_TRACES_SAMPLER: 'sometimes', OTEL_PROPAGATORS: 'tracecontext,carrier-pigeon' },
+    });
+    const records = lines.map((line) => JSON.parse(line) as { level: string; msg?: string; message?: string });
+    const warned = records.filter((record) => record.level === 'warn').map((record) => JSON.stringify(record));
+    expect(warned).toHaveLength(2);
+    expect(warned.join('\n')).toMatch(/OTEL_TRACES_SAMPLER=\\"sometimes\\"/);
+    expect(warned.join('\n')).toMatch(/OTEL_PROPAGATORS=\\"carrier-pigeon\\"/);
+  });
+
+  it('writes nothing when every value is valid, and the warnings of one start do not leak into the next', () => {
+    const first: string[] = [];
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      logStream: { write: (line: string) => first.push(line) },
+      env: { OTEL_TRACES_SAMPLER: 'sometimes' },
+    });
+    expect(first).toHaveLength(1);
+    return running.shutdown().then(() => {
+      const second: string[] = [];
+      running = startTelemetry({
+        traces: false,
+        hostMetrics: false,
+        runtimeMetrics: false,
+        logStream: { write: (line: string) => second.push(line) },
+        env: { OTEL_TRACES_SAMPLER: 'ALWAYS_OFF' },
+      });
+      expect(second).toEqual([]);
+    });
+  });
+});

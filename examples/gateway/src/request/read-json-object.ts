@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ApiError, badRequest } from '../protocol/openai-errors.js';
+import { ApiError, CLIENT_CLOSED_REQUEST, badRequest } from '../protocol/openai-errors.js';
 
 /** Chunks of a request body, and a way to stop reading them. */
 interface BodyChunks {
@@ -22,9 +22,10 @@ function chunksOf(request: Request, incoming: IncomingMessage | undefined): Body
 
 /**
  * Read a JSON object body with a size limit. Rejects non-JSON content types (415), bodies over the
- * limit (413), a body cut off by the client (400 `incomplete_body`, so it is counted as the
- * client's error rather than a 500) and malformed JSON or non-object JSON (400). With `incoming` (the Node request behind
- * `request`, served by @hono/node-server), the body is read from it directly.
+ * limit (413), a body the client cuts off by closing the connection (499 `client_closed_request`,
+ * counted as the client's doing rather than a 500) or with a chunk Node's parser refuses (400
+ * `incomplete_body`) and malformed JSON or non-object JSON (400). With `incoming` (the Node request
+ * behind `request`, served by @hono/node-server), the body is read from it directly.
  */
 export async function readJsonObject(
   request: Request,
@@ -52,14 +53,19 @@ export async function readJsonObject(
       let next: IteratorResult<Uint8Array, unknown>;
       try {
         next = await body.next();
-      } catch {
-        // The client closed the connection mid-body, or sent a chunk Node's parser refused (which
-        // the server's clientError listener answers): the client's doing, not a server error.
-        throw badRequest(
-          'The request body ended before it was complete (connection closed or malformed body)',
-          null,
-          'incomplete_body',
-        );
+      } catch (error) {
+        // The client's doing, not a server error: it closed the connection mid-body (Node's
+        // `aborted`, ECONNRESET: 499, as any request whose client went away), or sent a chunk
+        // Node's parser refused (which the server's clientError listener answers): 400.
+        if ((error as { code?: unknown } | null)?.code === 'ECONNRESET') {
+          throw new ApiError(
+            CLIENT_CLOSED_REQUEST,
+            'The client closed the connection before the request body was complete',
+            'invalid_request_error',
+            'client_closed_request',
+          );
+        }
+        throw badRequest('The request body ended before it was complete (malformed body)', null, 'incomplete_body');
       }
       const { done, value } = next;
       if (done) break;

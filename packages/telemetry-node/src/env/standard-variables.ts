@@ -2,8 +2,8 @@
  * Reading the standard `OTEL_*` variables the way the OpenTelemetry specification parses them
  * ("SDK environment variables", "Common configuration"): an empty value is the same as unset, enum
  * values are case-insensitive, and a value that cannot be parsed or is out of range is reported
- * through `diag.warn` (naming the variable and the value given) and then ignored, so the default
- * applies. Variables of this package's own (`METRICS_TOKEN`, `LOG_LEVEL`, `GATEWAYZ_*`) and options
+ * through `diag.warn` and `startTelemetry()`'s logger (naming the variable and the value given) and
+ * then ignored, so the default applies. Variables of this package's own (`METRICS_TOKEN`, `LOG_LEVEL`, `GATEWAYZ_*`) and options
  * passed in code keep failing loudly with a `TelemetryConfigurationError`.
  */
 import { diag } from '@opentelemetry/api';
@@ -11,9 +11,38 @@ import { diag } from '@opentelemetry/api';
 /** The longest timer Node.js keeps (2^31 − 1 ms): what a timeout of `0` ("no limit") becomes. */
 export const NO_TIMEOUT_MILLIS = 2_147_483_647;
 
+/** Where `warnConfiguration()` also puts its messages while `captureConfigurationWarnings()` runs. */
+let capturedWarnings: string[] | undefined;
+
+/**
+ * Report a configuration problem that is ignored (the specification's "generate a warning"):
+ * through `diag.warn`, and, while `captureConfigurationWarnings()` runs, into its list, so that
+ * `startTelemetry()` can also write it to its logger (the SDK's diagnostic logger prints nothing
+ * unless `OTEL_LOG_LEVEL` is set, and is installed only after the variables have been read).
+ */
+export function warnConfiguration(message: string): void {
+  capturedWarnings?.push(message);
+  diag.warn(message);
+}
+
+/** Run `start` (synchronous) and return what it returned with the configuration warnings it reported. */
+export function captureConfigurationWarnings<T>(start: () => T): { result: T; warnings: string[] } {
+  const outer = capturedWarnings;
+  const warnings: string[] = [];
+  capturedWarnings = warnings;
+  try {
+    return { result: start(), warnings };
+  } finally {
+    capturedWarnings = outer;
+    outer?.push(...warnings);
+  }
+}
+
 /** Say once, at start-up, that `name` was set to a value that is ignored, and what applies instead. */
 export function warnIgnoredVariable(name: string, raw: string, expected: string, instead = 'using the default'): void {
-  diag.warn(`@gatewayz/telemetry-node: ignoring ${name}=${JSON.stringify(raw)}; expected ${expected}, ${instead}`);
+  warnConfiguration(
+    `@gatewayz/telemetry-node: ignoring ${name}=${JSON.stringify(raw)}; expected ${expected}, ${instead}`,
+  );
 }
 
 /** The trimmed value of `name`, or `undefined` when it is unset or blank. */

@@ -3,7 +3,6 @@
  * Each reader has its own producer over the same in-process series: reading never changes them, so
  * every path carries the same values and nothing is counted twice.
  */
-import { diag } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
@@ -11,6 +10,7 @@ import type { ExemplarDataPoint } from '../exposition/exemplar-data-point.js';
 import type { ResolvedMetricsExport } from '../otlp-metrics/metrics-export-config.js';
 import { createOtlpMetricsReader } from '../otlp-metrics/otlp-metrics-reader.js';
 import { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
+import { warnConfiguration } from '../env/standard-variables.js';
 
 /** The readers for `metricsExport`, and the Prometheus exporter among them (the metrics endpoints' source) if any. */
 export function createMetricReaders(
@@ -45,14 +45,14 @@ export function createMetricReaders(
     );
   }
   if (metricsExport.unsupportedVariables.length > 0) {
-    diag.warn(
+    warnConfiguration(
       `@gatewayz/telemetry-node: ${metricsExport.unsupportedVariables.join(', ')} ${
         metricsExport.unsupportedVariables.length === 1 ? 'is' : 'are'
       } set but not supported for the OTLP metrics push; ignoring`,
     );
   }
   if (metricsExport.prometheusServerVariables.length > 0) {
-    diag.warn(
+    warnConfiguration(
       `@gatewayz/telemetry-node: ${metricsExport.prometheusServerVariables.join(', ')} ignored: the Prometheus exporter starts no server of its own; serve metricsHandler (or nodeMetricsListener) on the application's port`,
     );
   }

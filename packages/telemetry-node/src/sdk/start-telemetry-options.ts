@@ -1,5 +1,8 @@
+import type { ContextManager } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { isLogLevel } from '../logs/structured-logger.js';
+import { SynchronousContextManager } from './synchronous-context-manager.js';
 import type { StartTelemetryOptions } from './start-telemetry.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -83,4 +86,15 @@ export function checkStartTelemetryOptions(options: unknown): asserts options is
     (!Array.isArray(providers) || providers.some((name) => typeof name !== 'string' || name.trim() === ''))
   )
     fail('providers', 'an array of provider names (non-empty strings)', providers);
+}
+
+/** The context manager the `contextManager` option asks for. */
+export function resolveContextManager(option: StartTelemetryOptions['contextManager']): ContextManager {
+  if (option === undefined || option === 'async-local-storage') return new AsyncLocalStorageContextManager();
+  if (option === 'synchronous') return new SynchronousContextManager();
+  if (typeof option === 'object' && option !== null && typeof option.with === 'function') return option;
+  throw new TelemetryConfigurationError(
+    'contextManager',
+    `expected 'async-local-storage', 'synchronous' or a ContextManager, got ${JSON.stringify(option) ?? typeof option}`,
+  );
 }

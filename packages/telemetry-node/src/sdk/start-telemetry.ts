@@ -14,13 +14,11 @@ import {
   setTelemetry,
   type GatewayTelemetryOptions,
 } from '@gatewayz/telemetry';
-import { checkStartTelemetryOptions } from './start-telemetry-options.js';
+import { checkStartTelemetryOptions, resolveContextManager } from './start-telemetry-options.js';
 import { BoundedLogRecordProcessor } from '../logs/bounded-log-record-processor.js';
 import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import { toNodeListener } from '../http/node-adapter.js';
-import { SynchronousContextManager } from './synchronous-context-manager.js';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resolveMetricsExport, type MetricsExportOptions } from '../otlp-metrics/metrics-export-config.js';
 import { createMetricReaders } from './metric-readers.js';
 import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
@@ -29,7 +27,7 @@ import { createSpanProcessorsFromEnv } from '../tracing/index.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from-env.js';
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
 import { serviceNameFromEnv } from '../env/service-name-from-env.js';
-import { readEnvList } from '../env/standard-variables.js';
+import { captureConfigurationWarnings, readEnvList, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv } from '../env/propagator-from-env.js';
 
 /**
@@ -186,7 +184,7 @@ const OTLP_TRACE_VARIABLES = [
  * the package README). Throws a `TelemetryConfigurationError` for an option of the wrong type or
  * out of range (naming it), when the metrics token is shorter than 16 characters or `LOG_LEVEL` is
  * not `debug`, `info`, `warn` or `error`; a standard variable with a value the specification does
- * not allow is reported through `diag.warn` and ignored.
+ * not allow is reported through `diag.warn` and the returned `logger` (a `warn` record) and ignored.
  *
  * @example
  * ```ts
@@ -198,6 +196,12 @@ const OTLP_TRACE_VARIABLES = [
  * ```
  */
 export function startTelemetry(options: StartTelemetryOptions = {}): RunningTelemetry {
+  const { result, warnings } = captureConfigurationWarnings(() => start(options));
+  for (const warning of warnings) result.logger.warn(warning);
+  return result;
+}
+
+function start(options: StartTelemetryOptions): RunningTelemetry {
   checkStartTelemetryOptions(options);
   const env = options.env ?? process.env;
   const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
@@ -357,7 +361,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
   const ownsContextManager = context.setGlobalContextManager(contextManager);
   if (!ownsContextManager) {
     contextManager.disable();
-    diag.warn('@gatewayz/telemetry-node: a context manager is already registered; keeping it');
+    warnConfiguration('@gatewayz/telemetry-node: a context manager is already registered; keeping it');
   }
   const meterProvider = metrics.getMeterProvider();
   if (options.hostMetrics !== false) {
@@ -433,15 +437,4 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
       return shuttingDown;
     },
   };
-}
-
-/** The context manager the `contextManager` option asks for. */
-function resolveContextManager(option: StartTelemetryOptions['contextManager']): ContextManager {
-  if (option === undefined || option === 'async-local-storage') return new AsyncLocalStorageContextManager();
-  if (option === 'synchronous') return new SynchronousContextManager();
-  if (typeof option === 'object' && option !== null && typeof option.with === 'function') return option;
-  throw new TelemetryConfigurationError(
-    'contextManager',
-    `expected 'async-local-storage', 'synchronous' or a ContextManager, got ${JSON.stringify(option) ?? typeof option}`,
-  );
 }

@@ -62,9 +62,13 @@ function outputTypeOf(format: unknown): GenAiOutputType | undefined {
   return undefined;
 }
 
-/** Drop the undefined fields, so spreading the result never sets a key to undefined. */
-function defined(parameters: Record<string, unknown>): GenAiRequestParameters {
-  return Object.fromEntries(Object.entries(parameters).filter(([, value]) => value !== undefined));
+/** Set `key` when `value` is defined, so spreading the result never sets a key to undefined. */
+function put<K extends keyof GenAiRequestParameters>(
+  parameters: GenAiRequestParameters,
+  key: K,
+  value: GenAiRequestParameters[K] | undefined,
+): void {
+  if (value !== undefined) parameters[key] = value;
 }
 
 /**
@@ -81,21 +85,23 @@ function defined(parameters: Record<string, unknown>): GenAiRequestParameters {
  * ```
  */
 export function requestParametersFromOpenAi(body: unknown): GenAiRequestParameters {
-  return defined({
-    maxTokens: integer(
-      field(body, 'max_completion_tokens') ?? field(body, 'max_tokens') ?? field(body, 'max_output_tokens'),
-    ),
-    temperature: finite(field(body, 'temperature')),
-    topP: finite(field(body, 'top_p')),
-    frequencyPenalty: finite(field(body, 'frequency_penalty')),
-    presencePenalty: finite(field(body, 'presence_penalty')),
-    stopSequences: strings(field(body, 'stop')),
-    seed: integer(field(body, 'seed')),
-    choiceCount: integer(field(body, 'n')),
-    outputType: outputTypeOf(field(body, 'response_format') ?? field(field(body, 'text'), 'format')),
-    encodingFormats: strings(field(body, 'encoding_format')),
-    embeddingsDimensionCount: integer(field(body, 'dimensions')),
-  });
+  const parameters: GenAiRequestParameters = {};
+  put(
+    parameters,
+    'maxTokens',
+    integer(field(body, 'max_completion_tokens') ?? field(body, 'max_tokens') ?? field(body, 'max_output_tokens')),
+  );
+  put(parameters, 'temperature', finite(field(body, 'temperature')));
+  put(parameters, 'topP', finite(field(body, 'top_p')));
+  put(parameters, 'frequencyPenalty', finite(field(body, 'frequency_penalty')));
+  put(parameters, 'presencePenalty', finite(field(body, 'presence_penalty')));
+  put(parameters, 'stopSequences', strings(field(body, 'stop')));
+  put(parameters, 'seed', integer(field(body, 'seed')));
+  put(parameters, 'choiceCount', integer(field(body, 'n')));
+  put(parameters, 'outputType', outputTypeOf(field(body, 'response_format') ?? field(field(body, 'text'), 'format')));
+  put(parameters, 'encodingFormats', strings(field(body, 'encoding_format')));
+  put(parameters, 'embeddingsDimensionCount', integer(field(body, 'dimensions')));
+  return parameters;
 }
 
 /**
@@ -109,11 +115,11 @@ export function requestParametersFromOpenAi(body: unknown): GenAiRequestParamete
  * ```
  */
 export function requestParametersFromAnthropic(body: unknown): GenAiRequestParameters {
-  return defined({
-    maxTokens: integer(field(body, 'max_tokens')),
-    temperature: finite(field(body, 'temperature')),
-    topP: finite(field(body, 'top_p')),
-    topK: finite(field(body, 'top_k')),
-    stopSequences: strings(field(body, 'stop_sequences')),
-  });
+  const parameters: GenAiRequestParameters = {};
+  put(parameters, 'maxTokens', integer(field(body, 'max_tokens')));
+  put(parameters, 'temperature', finite(field(body, 'temperature')));
+  put(parameters, 'topP', finite(field(body, 'top_p')));
+  put(parameters, 'topK', finite(field(body, 'top_k')));
+  put(parameters, 'stopSequences', strings(field(body, 'stop_sequences')));
+  return parameters;
 }
