@@ -5,6 +5,7 @@ import {
   SpanKindNumber,
   StatusCodeNumber,
   startOtlpReceiver,
+  type OtlpReceiver,
   type ReceivedMetric,
 } from '../../../test-support/otlp-receiver.js';
 import { freePort } from '../../../test-support/ports.js';
@@ -21,6 +22,25 @@ function pushedTotal(metrics: ReceivedMetric[], name: string, attributes: Record
 }
 
 /** An OTLP endpoint that accepts connections and never answers. */
+/** Send `count` chat requests one after another (every third streamed), each answered 200 and read. */
+async function answered(url: string, count: number): Promise<void> {
+  for (let index = 0; index < count; index++) {
+    const response = await chat(url, index % 3 === 0);
+    expect(response.status).toBe(200);
+    await response.text();
+  }
+}
+
+/** Run `test` against a fresh OTLP receiver, closed afterwards whatever happens. */
+async function withReceiver(test: (receiver: OtlpReceiver) => Promise<void>): Promise<void> {
+  const receiver = await startOtlpReceiver();
+  try {
+    await test(receiver);
+  } finally {
+    await receiver.close();
+  }
+}
+
 async function startSilentEndpoint(): Promise<{ url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer(() => {});
@@ -47,8 +67,7 @@ const chat = (url: string, stream: boolean): Promise<Response> =>
 
 describe('graceful shutdown of the gateway process', () => {
   it('on SIGTERM stops accepting, finishes in-flight requests (streams included) and flushes every span', async () => {
-    const receiver = await startOtlpReceiver();
-    try {
+    await withReceiver(async (receiver) => {
       const gateway = await startGatewayProcess({
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -81,9 +100,7 @@ describe('graceful shutdown of the gateway process', () => {
       expect(spans.filter((span) => span.kind === SpanKindNumber.CLIENT && span.name === 'chat gpt-4o')).toHaveLength(
         6,
       );
-    } finally {
-      await receiver.close();
-    }
+    });
   }, 60_000);
 
   it('keeps serving when the OTLP endpoint is down, and still exits cleanly', async () => {
@@ -95,19 +112,14 @@ describe('graceful shutdown of the gateway process', () => {
       DEMO_LATENCY_MS: '0',
       DEMO_ERROR_RATE: '0',
     });
-    for (let index = 0; index < 60; index++) {
-      const response = await chat(gateway.url, index % 3 === 0);
-      expect(response.status).toBe(200);
-      await response.text();
-    }
+    await answered(gateway.url, 60);
     const started = Date.now();
     expect(await gateway.terminate()).toBe(0);
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 60_000);
 
   it('on SIGINT, with the default protobuf export, sends the queued spans and a final OTLP metrics push', async () => {
-    const receiver = await startOtlpReceiver();
-    try {
+    await withReceiver(async (receiver) => {
       const gateway = await startGatewayProcess({
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         // No protocol: http/protobuf through EncodingBatchSpanProcessor, spans waiting as bytes.
@@ -140,14 +152,11 @@ describe('graceful shutdown of the gateway process', () => {
       expect(pushedTotal(pushed, 'gen_ai.client.operation.duration', attempt)).toBe(2);
       expect(pushedTotal(pushed, 'gen_ai.server.request.duration', attempt)).toBe(2);
       expect(pushedTotal(pushed, 'model_inference_requests', { model: 'gpt-4o', status: 'success' })).toBe(2);
-    } finally {
-      await receiver.close();
-    }
+    });
   }, 60_000);
 
   it('exports the spans and metrics of the requests the drain deadline cut, before it flushes', async () => {
-    const receiver = await startOtlpReceiver();
-    try {
+    await withReceiver(async (receiver) => {
       const gateway = await startGatewayProcess({
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BSP_SCHEDULE_DELAY: '600000',
@@ -194,9 +203,7 @@ describe('graceful shutdown of the gateway process', () => {
           'error.type': 'client_cancelled',
         }),
       ).toBe(2);
-    } finally {
-      await receiver.close();
-    }
+    });
   }, 60_000);
 
   it('ends within the OTLP timeout when the collector accepts connections and never answers', async () => {
@@ -211,11 +218,7 @@ describe('graceful shutdown of the gateway process', () => {
         DEMO_LATENCY_MS: '0',
         DEMO_ERROR_RATE: '0',
       });
-      for (let index = 0; index < 20; index++) {
-        const response = await chat(gateway.url, index % 3 === 0);
-        expect(response.status).toBe(200);
-        await response.text();
-      }
+      await answered(gateway.url, 20);
       const started = Date.now();
       expect(await gateway.terminate()).toBe(0);
       // Spans, logs and metrics each wait for one 1.5 s export, side by side, then give up.

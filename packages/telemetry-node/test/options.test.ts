@@ -10,6 +10,7 @@ import {
   type ModelHealthHandlerOptions,
   type StartTelemetryOptions,
 } from '../src/index.js';
+import { thrown } from '../../../test-support/thrown.js';
 
 /*
  * Options passed from plain JavaScript or a parsed config file: every one of the wrong type or out of
@@ -17,15 +18,8 @@ import {
  * from inside or a failure on every request later.
  */
 
-function configurationError(run: () => unknown): TelemetryConfigurationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TelemetryConfigurationError);
-    return error as TelemetryConfigurationError;
-  }
-  throw new Error('expected a TelemetryConfigurationError');
-}
+const configurationError = (run: () => unknown): TelemetryConfigurationError =>
+  thrown(TelemetryConfigurationError, run);
 
 const quiet = { env: {}, traces: false, runtimeMetrics: false, hostMetrics: false, logStream: null } as const;
 const wrong = <T>(value: unknown): T => value as T;

@@ -350,14 +350,21 @@ describe('variables of exporters that do not run here', () => {
 });
 
 describe('where the warnings go', () => {
-  it('writes each ignored value to the returned logger as a warn record, with no diagnostic logger installed', () => {
-    const lines: string[] = [];
-    running = startTelemetry({
+  /** Start telemetry with `env`, its log records written to `lines`. */
+  const startLoggingTo = (lines: string[], env: Record<string, string>): RunningTelemetry =>
+    startTelemetry({
       traces: false,
       hostMetrics: false,
       runtimeMetrics: false,
       logStream: { write: (line: string) => lines.push(line) },
-      env: { OTEL_TRACES_SAMPLER: 'sometimes', OTEL_PROPAGATORS: 'tracecontext,carrier-pigeon' },
+      env,
+    });
+
+  it('writes each ignored value to the returned logger as a warn record, with no diagnostic logger installed', () => {
+    const lines: string[] = [];
+    running = startLoggingTo(lines, {
+      OTEL_TRACES_SAMPLER: 'sometimes',
+      OTEL_PROPAGATORS: 'tracecontext,carrier-pigeon',
     });
     const records = lines.map((line) => JSON.parse(line) as { level: string; msg?: string; message?: string });
     const warned = records.filter((record) => record.level === 'warn').map((record) => JSON.stringify(record));
@@ -368,23 +375,11 @@ describe('where the warnings go', () => {
 
   it('writes nothing when every value is valid, and the warnings of one start do not leak into the next', () => {
     const first: string[] = [];
-    running = startTelemetry({
-      traces: false,
-      hostMetrics: false,
-      runtimeMetrics: false,
-      logStream: { write: (line: string) => first.push(line) },
-      env: { OTEL_TRACES_SAMPLER: 'sometimes' },
-    });
+    running = startLoggingTo(first, { OTEL_TRACES_SAMPLER: 'sometimes' });
     expect(first).toHaveLength(1);
     return running.shutdown().then(() => {
       const second: string[] = [];
-      running = startTelemetry({
-        traces: false,
-        hostMetrics: false,
-        runtimeMetrics: false,
-        logStream: { write: (line: string) => second.push(line) },
-        env: { OTEL_TRACES_SAMPLER: 'ALWAYS_OFF' },
-      });
+      running = startLoggingTo(second, { OTEL_TRACES_SAMPLER: 'ALWAYS_OFF' });
       expect(second).toEqual([]);
     });
   });

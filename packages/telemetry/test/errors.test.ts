@@ -19,16 +19,10 @@ import {
 import { AnomalyDetector } from '../src/provider-health/index.js';
 import { PricingTable, type PricingTableInput } from '../src/genai/index.js';
 import { ManualClock } from './helpers.js';
+import { thrown } from '../../../test-support/thrown.js';
 
-function configurationError(run: () => unknown): TelemetryConfigurationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TelemetryConfigurationError);
-    return error as TelemetryConfigurationError;
-  }
-  throw new Error('expected a TelemetryConfigurationError');
-}
+const configurationError = (run: () => unknown): TelemetryConfigurationError =>
+  thrown(TelemetryConfigurationError, run);
 
 describe('TelemetryConfigurationError from GatewayTelemetry options', () => {
   it.each<[string, GatewayTelemetryOptions, string]>([
