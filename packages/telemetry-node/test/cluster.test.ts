@@ -180,4 +180,30 @@ describe('node:cluster: one port, the exact aggregate of every worker', () => {
       );
     }
   });
+
+  it(
+    'a worker draining off the channel before it exits still counts: no scrape dips while it shuts down',
+    { timeout: 60_000 },
+    async () => {
+      const before = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
+      expect(before).toBeGreaterThan(400);
+      // The draining worker is off the IPC channel for 3 s before it exits: every scrape meanwhile
+      // (answered by the other worker) must still count what it served.
+      const drained = (await get(port, '/drain?ms=3000')).body;
+      const deadline = Date.now() + 2500;
+      let scrapes = 0;
+      while (Date.now() < deadline) {
+        const { body } = await get(port, '/metrics');
+        expect(sample(body, 'model_inference_requests_total')).toBe(before);
+        scrapes++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(scrapes).toBeGreaterThan(5);
+      // Once it has exited (and been replaced), its counts are retired: still the same total.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const after = await work(port, 10, 2);
+      expect(after.has(drained)).toBe(false);
+      expect(sample((await get(port, '/metrics')).body, 'model_inference_requests_total')).toBe(before + 10);
+    },
+  );
 });

@@ -188,10 +188,13 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     round = undefined;
     clearTimeout(current.timer);
     const parts: MergePart[] = [];
-    for (const worker of liveWorkers()) {
-      // A worker that did not answer in time counts with its previous metrics, so no counter dips.
-      const collection = current.parts.get(worker.id) ?? lastSnapshots.get(worker.id);
-      if (collection !== undefined) parts.push({ workerId: String(worker.id), collection });
+    // A worker that did not answer in time counts with its previous metrics, so no counter dips.
+    // So does one that left the channel but has not exited (a graceful shutdown draining its
+    // connections): it cannot be asked any more, and its counts are retired only when it exits.
+    const workerIds = new Set([...liveWorkers().map((worker) => worker.id), ...lastSnapshots.keys()]);
+    for (const workerId of workerIds) {
+      const collection = current.parts.get(workerId) ?? lastSnapshots.get(workerId);
+      if (collection !== undefined) parts.push({ workerId: String(workerId), collection });
     }
     if (retired !== undefined) parts.push({ workerId: undefined, collection: retired });
     let merged: WorkerCollection | undefined;
