@@ -176,6 +176,72 @@ describe('OTLP metrics push (OTEL_METRICS_EXPORTER=otlp)', () => {
   });
 });
 
+describe('OTLP metrics push: what a failed or partly refused push is counted as', () => {
+  const failures = (otel: RunningTelemetry, reason: string): number =>
+    otel.telemetry.currentValue('telemetryExportFailures', { signal: 'metrics', reason }) ?? 0;
+
+  it.each([
+    [429, 60],
+    [503, undefined],
+  ] as const)(
+    'a backend answering %i until the timeout runs out is an http_error, and nothing is lost',
+    async (status, retryAfterSeconds) => {
+      // Retry-After beyond the timeout: no retry; without it the exporter retries within the 1.5 s.
+      const target = await receiver({ failStatus: status, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) });
+      running = startTelemetry({
+        traces: false,
+        hostMetrics: false,
+        runtimeMetrics: false,
+        env: otlpEnv(target, {
+          OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+          OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '1500',
+        }),
+      });
+      running.telemetry.incrementCostByProvider('openai', 1);
+      target.failNext(1000);
+      await running.forceFlush();
+      expect(target.requests().every((request) => request.status === status)).toBe(true);
+      expect(failures(running, 'http_error')).toBe(1);
+      expect(failures(running, 'exporter_error')).toBe(0);
+      target.failNext(0);
+      running.telemetry.incrementCostByProvider('openai', 2);
+      await running.forceFlush();
+      expect(sumOf(pointsOf(target.metrics(), 'gatewayz_cost_by_provider'))).toBe(3);
+    },
+  );
+
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'a partial success (%s) is counted as rejected, and its delta is not sent again',
+    async (protocol) => {
+      const target = await receiver();
+      running = startTelemetry({
+        traces: false,
+        hostMetrics: false,
+        runtimeMetrics: false,
+        env: otlpEnv(target, {
+          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+          OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+        }),
+      });
+      running.telemetry.incrementCostByProvider('openai', 1);
+      target.partialSuccessNext(1, 2, 'two points out of range');
+      await running.forceFlush();
+      expect(failures(running, 'rejected')).toBe(1);
+      // The specification forbids retrying a partial success: the next push carries only what is new.
+      running.telemetry.incrementCostByProvider('openai', 2);
+      await running.forceFlush();
+      expect(failures(running, 'rejected')).toBe(1);
+      const cost = target.metrics().filter((metric) => metric.name === 'gatewayz_cost_by_provider');
+      expect(cost.map((metric) => sumOf(metric.dataPoints))).toEqual([1, 2]);
+      expect(
+        Object.values(['timeout', 'http_error', 'network_error', 'exporter_error']).map((reason) =>
+          failures(running!, reason),
+        ),
+      ).toEqual([0, 0, 0, 0]);
+    },
+  );
+});
+
 describe('exemplars over OTLP', () => {
   it.each(['http/protobuf', 'http/json'] as const)(
     'a latency observed inside a sampled span is pushed with its trace and span id (%s)',
