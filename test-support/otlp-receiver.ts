@@ -203,6 +203,12 @@ export interface OtlpReceiver {
    * The data is recorded like any accepted request's.
    */
   partialSuccessNext(count: number, rejected: number, errorMessage?: string): void;
+  /**
+   * Keep the data of the next `count` signal POSTs at once but answer them `200` only after
+   * `delayMs`: the headers go out at once and a byte of whitespace every 100 ms, so a client's idle
+   * socket timeout never fires (a slow backend or proxy, as the exporter's export timeout sees it).
+   */
+  slowNext(count: number, delayMs: number): void;
   /** Forgets all received data and requests (the `failFirst` budget is not reset). */
   reset(): void;
   /** Stops the server (open keep-alive connections are closed). Idempotent. */
@@ -579,6 +585,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   let failuresLeft = options.failFirst ?? 0;
   let currentFailStatus = failStatus;
   let partialSuccessesLeft = 0;
+  let slowLeft = 0;
+  let slowDelayMs = 0;
   let partialSuccess = { rejected: 0, errorMessage: '' };
   let spans: ReceivedSpan[] = [];
   let logRecords: ReceivedLogRecord[] = [];
@@ -643,6 +651,17 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     else if (path === '/v1/logs') logRecords.push(...decodeLogs(body));
     else metrics.push(...decodeMetrics(body));
     record.status = 200;
+    if (slowLeft > 0) {
+      slowLeft--;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const deadline = Date.now() + slowDelayMs;
+      while (Date.now() < deadline) {
+        await sleep(Math.min(100, Math.max(deadline - Date.now(), 0)));
+        res.write(' ');
+      }
+      res.end('{}');
+      return;
+    }
     if (partialSuccessesLeft > 0) {
       partialSuccessesLeft--;
       const { rejected, errorMessage } = partialSuccess;
@@ -727,6 +746,10 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     partialSuccessNext: (count, rejected, errorMessage = 'rejected by the test receiver') => {
       partialSuccessesLeft = count;
       partialSuccess = { rejected, errorMessage };
+    },
+    slowNext: (count, delayMs) => {
+      slowLeft = count;
+      slowDelayMs = delayMs;
     },
     reset: () => {
       spans = [];

@@ -1,4 +1,6 @@
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
@@ -240,6 +242,71 @@ describe('OTLP metrics push: what a failed or partly refused push is counted as'
       ).toEqual([0, 0, 0, 0]);
     },
   );
+});
+
+describe('OTLP metrics push: a backend slower than the export timeout', () => {
+  it('delta: a push answered after the next one started is neither counted twice nor lost', async () => {
+    const target = await receiver();
+    // Every 500 ms, with the export timeout clamped to the interval: the reader gives up on the
+    // slow push and starts the next one while the slow one is still under way, then accepted.
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      env: otlpEnv(target, {
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+      }),
+    });
+    target.slowNext(1, 1300);
+    running.telemetry.incrementCostByProvider('openai', 10);
+    // The slow push, then at least two more while or after it is answered.
+    await target.waitForMetrics(() => target.requests().length >= 4, 10_000);
+    running.telemetry.incrementCostByProvider('openai', 5);
+    await running.shutdown();
+    running = undefined;
+    const cost = target.metrics().filter((metric) => metric.name === 'gatewayz_cost_by_provider');
+    expect(cost.map((metric) => sumOf(metric.dataPoints))).toEqual([10, 5]);
+  });
+
+  it('delta: a push refused after the next one was sent gives its counts to the one after', async () => {
+    // An exporter whose answers the test gives, in any order (as a slow backend's arrive).
+    const exports: Array<{ metrics: ResourceMetrics; answer: (result: ExportResult) => void }> = [];
+    const exporter: PushMetricExporter = {
+      export: (metrics, answer) => void exports.push({ metrics, answer }),
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      metrics: {
+        exporters: ['otlp'],
+        otlp: { exporter, temporalityPreference: 'delta', exportIntervalMillis: 3_600_000, exportTimeoutMillis: 100 },
+      },
+      env: {},
+    });
+    const costIn = (index: number): number[] =>
+      (exports[index]?.metrics.scopeMetrics ?? [])
+        .flatMap((scope) => scope.metrics)
+        .filter((metric) => metric.descriptor.name === 'gatewayz_cost_by_provider')
+        .flatMap((metric) => metric.dataPoints.map((point) => point.value as number));
+    running.telemetry.incrementCostByProvider('openai', 10);
+    await running.forceFlush(); // the reader gives up after 100 ms; the push is still under way
+    running.telemetry.incrementCostByProvider('openai', 5);
+    await running.forceFlush();
+    expect([costIn(0), costIn(1)]).toEqual([[10], [5]]);
+    exports[1]?.answer({ code: ExportResultCode.SUCCESS });
+    exports[0]?.answer({ code: ExportResultCode.FAILED, error: new Error('refused late') });
+    running.telemetry.incrementCostByProvider('openai', 1);
+    await running.forceFlush();
+    expect(costIn(2)).toEqual([11]);
+    exports[2]?.answer({ code: ExportResultCode.SUCCESS });
+    await running.forceFlush();
+    expect(costIn(3)).toEqual([]);
+  });
 });
 
 describe('exemplars over OTLP', () => {
