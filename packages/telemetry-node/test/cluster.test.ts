@@ -206,4 +206,26 @@ describe('node:cluster: one port, the exact aggregate of every worker', () => {
       expect(sample((await get(port, '/metrics')).body, 'model_inference_requests_total')).toBe(before + 10);
     },
   );
+
+  it(
+    'a worker whose event loop is held: scrapes answer within the primary timeout with its previous counts',
+    { timeout: 60_000 },
+    async () => {
+      const before = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
+      await get(port, '/hang?ms=6000');
+      // New connections alternate between the workers: of two scrapes, one reaches the live worker,
+      // which the primary answers after its 2 s timeout with the held worker's last collection.
+      const started = Date.now();
+      const timed = (): Promise<{ ms: number; total: number }> =>
+        get(port, '/metrics').then(({ body }) => ({
+          ms: Date.now() - started,
+          total: sample(body, 'model_inference_requests_total'),
+        }));
+      const scrapes = await Promise.all([timed(), timed()]);
+      const fastest = Math.min(...scrapes.map((scrape) => scrape.ms));
+      expect(fastest).toBeGreaterThanOrEqual(1900);
+      expect(fastest).toBeLessThan(4000);
+      expect(scrapes.map((scrape) => scrape.total)).toEqual([before, before]);
+    },
+  );
 });
