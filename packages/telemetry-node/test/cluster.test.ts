@@ -49,38 +49,53 @@ async function work(port: number, count: number, connections = 16): Promise<Set<
   return answeredBy;
 }
 
+/** The fixture cluster on a free port, once every worker listens. */
+async function startCluster(
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; port: number; output: () => string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [FIXTURE], {
+    env: { PATH: process.env['PATH'] ?? '', PORT: String(port), WORKERS: '2', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${output}`)), 20_000);
+    const check = (): void => {
+      if (output.includes('"cluster listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${output}`)));
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { child, port, output: () => output, stop };
+}
+
 describe('node:cluster: one port, the exact aggregate of every worker', () => {
-  let child: ChildProcess;
   let port: number;
   let output = '';
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    port = await freePort();
-    child = spawn(process.execPath, [FIXTURE], {
-      env: { PATH: process.env['PATH'] ?? '', PORT: String(port), WORKERS: '2' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${output}`)), 20_000);
-      const check = (): void => {
-        if (output.includes('"cluster listening"')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', check);
-      child.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${output}`)));
-    });
+    const started = await startCluster();
+    port = started.port;
+    stop = started.stop;
+    started.child.stdout?.on('data', () => (output = started.output()));
+    started.child.stderr?.on('data', () => (output = started.output()));
   }, 30_000);
 
   afterAll(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stop();
   });
 
   it('counts every request once, whichever worker served it or answers the scrape', async () => {
@@ -228,4 +243,35 @@ describe('node:cluster: one port, the exact aggregate of every worker', () => {
       expect(scrapes.map((scrape) => scrape.total)).toEqual([before, before]);
     },
   );
+});
+
+describe('node:cluster: a worker that has not started its telemetry yet', () => {
+  it('is not waited for: scrapes answer at once, and it counts once it has started', { timeout: 60_000 }, async () => {
+    const cluster = await startCluster({ LATE_WORKER_MS: '6000' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(cluster.output()).toContain('"late worker forked"');
+      await work(cluster.port, 20, 2);
+      // The primary's timeout is 2 s: a scrape that waited for the late worker would take that long.
+      for (let scrape = 0; scrape < 3; scrape++) {
+        const started = Date.now();
+        const { body } = await get(cluster.port, '/metrics');
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(sample(body, 'model_inference_requests_total')).toBe(20);
+      }
+      // Once its telemetry runs and it serves, it is asked like the others.
+      let answeredBy = new Set<string>();
+      let served = 20;
+      const deadline = Date.now() + 15_000;
+      while (!answeredBy.has('3') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        answeredBy = await work(cluster.port, 12, 3);
+        served += 12;
+      }
+      expect(answeredBy.has('3')).toBe(true);
+      expect(sample((await get(cluster.port, '/metrics')).body, 'model_inference_requests_total')).toBe(served);
+    } finally {
+      await cluster.stop();
+    }
+  });
 });
