@@ -197,6 +197,18 @@ export interface OtlpReceiver {
   waitForMetrics(predicate: (metrics: ReceivedMetric[]) => boolean, timeoutMs?: number): Promise<ReceivedMetric[]>;
   /** Answer the next `count` signal POSTs with `status` (default {@link OtlpReceiverOptions.failStatus}), discarding their data. */
   failNext(count: number, status?: number): void;
+  /**
+   * Answer the next `count` signal POSTs with `200` and an OTLP partial success saying
+   * `rejected` items (data points, spans or log records) were rejected, in the request's encoding.
+   * The data is recorded like any accepted request's.
+   */
+  partialSuccessNext(count: number, rejected: number, errorMessage?: string): void;
+  /**
+   * Keep the data of the next `count` signal POSTs at once but answer them `200` only after
+   * `delayMs`: the headers go out at once and a byte of whitespace every 100 ms, so a client's idle
+   * socket timeout never fires (a slow backend or proxy, as the exporter's export timeout sees it).
+   */
+  slowNext(count: number, delayMs: number): void;
   /** Forgets all received data and requests (the `failFirst` budget is not reset). */
   reset(): void;
   /** Stops the server (open keep-alive connections are closed). Idempotent. */
@@ -469,13 +481,23 @@ interface ProtobufMessageType {
   decode(bytes: Uint8Array): unknown;
   toObject(message: unknown, options: Record<string, unknown>): Json;
 }
+interface ProtobufResponseType {
+  fromObject(object: Json): unknown;
+  encode(message: unknown): { finish(): Uint8Array };
+}
 interface GeneratedRoot {
   opentelemetry: {
     proto: {
       collector: {
-        trace: { v1: { ExportTraceServiceRequest: ProtobufMessageType } };
-        logs: { v1: { ExportLogsServiceRequest: ProtobufMessageType } };
-        metrics: { v1: { ExportMetricsServiceRequest: ProtobufMessageType } };
+        trace: {
+          v1: { ExportTraceServiceRequest: ProtobufMessageType; ExportTraceServiceResponse: ProtobufResponseType };
+        };
+        logs: {
+          v1: { ExportLogsServiceRequest: ProtobufMessageType; ExportLogsServiceResponse: ProtobufResponseType };
+        };
+        metrics: {
+          v1: { ExportMetricsServiceRequest: ProtobufMessageType; ExportMetricsServiceResponse: ProtobufResponseType };
+        };
       };
     };
   };
@@ -504,6 +526,24 @@ export function decodeProtobufRequest(path: string, bytes: Uint8Array): Json {
         : types.metrics.v1.ExportMetricsServiceRequest;
   return type.toObject(type.decode(bytes), { longs: String, enums: Number, bytes: String, arrays: true });
 }
+
+/** An export response with a partial success of `rejected` items, protobuf-encoded for `path`. */
+function encodePartialSuccess(path: string, rejected: number, errorMessage: string): Uint8Array {
+  const types = protobufTypes();
+  const [type, field] =
+    path === '/v1/traces'
+      ? [types.trace.v1.ExportTraceServiceResponse, 'rejectedSpans']
+      : path === '/v1/logs'
+        ? [types.logs.v1.ExportLogsServiceResponse, 'rejectedLogRecords']
+        : [types.metrics.v1.ExportMetricsServiceResponse, 'rejectedDataPoints'];
+  return type.encode(type.fromObject({ partialSuccess: { [field]: rejected, errorMessage } })).finish();
+}
+
+const REJECTED_FIELD: Record<string, string> = {
+  '/v1/traces': 'rejectedSpans',
+  '/v1/logs': 'rejectedLogRecords',
+  '/v1/metrics': 'rejectedDataPoints',
+};
 
 // ---------------------------------------------------------------------------
 // Server
@@ -544,6 +584,10 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const failStatus = options.failStatus ?? 503;
   let failuresLeft = options.failFirst ?? 0;
   let currentFailStatus = failStatus;
+  let partialSuccessesLeft = 0;
+  let slowLeft = 0;
+  let slowDelayMs = 0;
+  let partialSuccess = { rejected: 0, errorMessage: '' };
   let spans: ReceivedSpan[] = [];
   let logRecords: ReceivedLogRecord[] = [];
   let metrics: ReceivedMetric[] = [];
@@ -607,6 +651,29 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     else if (path === '/v1/logs') logRecords.push(...decodeLogs(body));
     else metrics.push(...decodeMetrics(body));
     record.status = 200;
+    if (slowLeft > 0) {
+      slowLeft--;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const deadline = Date.now() + slowDelayMs;
+      while (Date.now() < deadline) {
+        await sleep(Math.min(100, Math.max(deadline - Date.now(), 0)));
+        res.write(' ');
+      }
+      res.end('{}');
+      return;
+    }
+    if (partialSuccessesLeft > 0) {
+      partialSuccessesLeft--;
+      const { rejected, errorMessage } = partialSuccess;
+      if (contentType === 'application/json')
+        send(res, 200, { partialSuccess: { [REJECTED_FIELD[path] as string]: String(rejected), errorMessage } });
+      else {
+        const bytes = encodePartialSuccess(path, rejected, errorMessage);
+        res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': bytes.length });
+        res.end(bytes);
+      }
+      return;
+    }
     send(res, 200, {});
   };
 
@@ -675,6 +742,14 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     failNext: (count, status) => {
       failuresLeft = count;
       currentFailStatus = status ?? failStatus;
+    },
+    partialSuccessNext: (count, rejected, errorMessage = 'rejected by the test receiver') => {
+      partialSuccessesLeft = count;
+      partialSuccess = { rejected, errorMessage };
+    },
+    slowNext: (count, delayMs) => {
+      slowLeft = count;
+      slowDelayMs = delayMs;
     },
     reset: () => {
       spans = [];

@@ -49,38 +49,53 @@ async function work(port: number, count: number, connections = 16): Promise<Set<
   return answeredBy;
 }
 
+/** The fixture cluster on a free port, once every worker listens. */
+async function startCluster(
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; port: number; output: () => string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [FIXTURE], {
+    env: { PATH: process.env['PATH'] ?? '', PORT: String(port), WORKERS: '2', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${output}`)), 20_000);
+    const check = (): void => {
+      if (output.includes('"cluster listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${output}`)));
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { child, port, output: () => output, stop };
+}
+
 describe('node:cluster: one port, the exact aggregate of every worker', () => {
-  let child: ChildProcess;
   let port: number;
   let output = '';
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    port = await freePort();
-    child = spawn(process.execPath, [FIXTURE], {
-      env: { PATH: process.env['PATH'] ?? '', PORT: String(port), WORKERS: '2' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${output}`)), 20_000);
-      const check = (): void => {
-        if (output.includes('"cluster listening"')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', check);
-      child.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${output}`)));
-    });
+    const started = await startCluster();
+    port = started.port;
+    stop = started.stop;
+    started.child.stdout?.on('data', () => (output = started.output()));
+    started.child.stderr?.on('data', () => (output = started.output()));
   }, 30_000);
 
   afterAll(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stop();
   });
 
   it('counts every request once, whichever worker served it or answers the scrape', async () => {
@@ -178,6 +193,85 @@ describe('node:cluster: one port, the exact aggregate of every worker', () => {
       expect(sample(text, 'model_inference_duration_seconds_bucket', { provider: 'bulk', le: '0.25' })).toBe(
         1500 * calls,
       );
+    }
+  });
+
+  it(
+    'a worker draining off the channel before it exits still counts: no scrape dips while it shuts down',
+    { timeout: 60_000 },
+    async () => {
+      const before = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
+      expect(before).toBeGreaterThan(400);
+      // The draining worker is off the IPC channel for 3 s before it exits: every scrape meanwhile
+      // (answered by the other worker) must still count what it served.
+      const drained = (await get(port, '/drain?ms=3000')).body;
+      const deadline = Date.now() + 2500;
+      let scrapes = 0;
+      while (Date.now() < deadline) {
+        const { body } = await get(port, '/metrics');
+        expect(sample(body, 'model_inference_requests_total')).toBe(before);
+        scrapes++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(scrapes).toBeGreaterThan(5);
+      // Once it has exited (and been replaced), its counts are retired: still the same total.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const after = await work(port, 10, 2);
+      expect(after.has(drained)).toBe(false);
+      expect(sample((await get(port, '/metrics')).body, 'model_inference_requests_total')).toBe(before + 10);
+    },
+  );
+
+  it(
+    'a worker whose event loop is held: scrapes answer within the primary timeout with its previous counts',
+    { timeout: 60_000 },
+    async () => {
+      const before = sample((await get(port, '/metrics')).body, 'model_inference_requests_total');
+      await get(port, '/hang?ms=6000');
+      // New connections alternate between the workers: of two scrapes, one reaches the live worker,
+      // which the primary answers after its 2 s timeout with the held worker's last collection.
+      const started = Date.now();
+      const timed = (): Promise<{ ms: number; total: number }> =>
+        get(port, '/metrics').then(({ body }) => ({
+          ms: Date.now() - started,
+          total: sample(body, 'model_inference_requests_total'),
+        }));
+      const scrapes = await Promise.all([timed(), timed()]);
+      const fastest = Math.min(...scrapes.map((scrape) => scrape.ms));
+      expect(fastest).toBeGreaterThanOrEqual(1900);
+      expect(fastest).toBeLessThan(4000);
+      expect(scrapes.map((scrape) => scrape.total)).toEqual([before, before]);
+    },
+  );
+});
+
+describe('node:cluster: a worker that has not started its telemetry yet', () => {
+  it('is not waited for: scrapes answer at once, and it counts once it has started', { timeout: 60_000 }, async () => {
+    const cluster = await startCluster({ LATE_WORKER_MS: '6000' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(cluster.output()).toContain('"late worker forked"');
+      await work(cluster.port, 20, 2);
+      // The primary's timeout is 2 s: a scrape that waited for the late worker would take that long.
+      for (let scrape = 0; scrape < 3; scrape++) {
+        const started = Date.now();
+        const { body } = await get(cluster.port, '/metrics');
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(sample(body, 'model_inference_requests_total')).toBe(20);
+      }
+      // Once its telemetry runs and it serves, it is asked like the others.
+      let answeredBy = new Set<string>();
+      let served = 20;
+      const deadline = Date.now() + 15_000;
+      while (!answeredBy.has('3') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        answeredBy = await work(cluster.port, 12, 3);
+        served += 12;
+      }
+      expect(answeredBy.has('3')).toBe(true);
+      expect(sample((await get(cluster.port, '/metrics')).body, 'model_inference_requests_total')).toBe(served);
+    } finally {
+      await cluster.stop();
     }
   });
 });

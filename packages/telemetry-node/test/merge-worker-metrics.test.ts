@@ -1,6 +1,6 @@
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { mergeWorkerMetrics, retireWorker } from '../src/cluster/merge-worker-metrics.js';
 import { createTelemetryMetricProducer } from '../src/sdk/index.js';
@@ -60,6 +60,50 @@ describe('mergeWorkerMetrics', () => {
     expect(merged).toContain('process_memory{worker="1"} 11');
     expect(merged).toContain('process_memory{worker="2"} 22');
     expect(merged).not.toContain('process_pid');
+  });
+
+  it('histograms with other bucket bounds (a rolling restart that changed them) are never added up', async () => {
+    const primary = new WirePrimary();
+    const record = (telemetry: GatewayTelemetry): void =>
+      telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.2);
+    const first = await worker(record, 11);
+    // The same metric from a worker whose buckets have the same number of bounds, each doubled.
+    const second = await worker(record, 22);
+    const rebucketed: ResourceMetrics = {
+      ...second,
+      scopeMetrics: second.scopeMetrics.map((scope) => ({
+        ...scope,
+        metrics: scope.metrics.map((metric) =>
+          metric.dataPointType !== DataPointType.HISTOGRAM
+            ? metric
+            : {
+                ...metric,
+                dataPoints: metric.dataPoints.map((point) => ({
+                  ...point,
+                  value: {
+                    ...point.value,
+                    buckets: {
+                      ...point.value.buckets,
+                      boundaries: point.value.buckets.boundaries.map((bound) => bound * 2),
+                    },
+                  },
+                })),
+              },
+        ),
+      })),
+    };
+    const merged = primary.text(
+      mergeWorkerMetrics(
+        [
+          { workerId: '1', collection: primary.receive('1', first) },
+          { workerId: '2', collection: primary.receive('2', rebucketed) },
+        ],
+        rule,
+      ),
+    );
+    // The first worker's shape wins; the counter (no buckets) still adds up.
+    expect(merged).toContain('model_inference_duration_seconds_count{provider="openai",model="gpt-4o"} 1');
+    expect(merged).toContain('model_inference_requests_total{provider="openai",model="gpt-4o",status="success"} 2');
   });
 
   it('what an exited worker leaves: its counters and histograms, not its gauges or per-process series', async () => {

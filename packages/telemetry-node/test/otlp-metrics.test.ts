@@ -1,4 +1,6 @@
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
@@ -173,6 +175,137 @@ describe('OTLP metrics push (OTEL_METRICS_EXPORTER=otlp)', () => {
     expect(cost.map((metric) => sumOf(metric.dataPoints))).toEqual([3]);
     // The failures themselves went out too (the self-metric is cumulative-or-delta like the rest).
     expect(sumOf(pointsOf(back.metrics(), 'gatewayz_telemetry_export_failures'))).toBe(2);
+  });
+});
+
+describe('OTLP metrics push: what a failed or partly refused push is counted as', () => {
+  const failures = (otel: RunningTelemetry, reason: string): number =>
+    otel.telemetry.currentValue('telemetryExportFailures', { signal: 'metrics', reason }) ?? 0;
+
+  it.each([
+    [429, 60],
+    [503, undefined],
+  ] as const)(
+    'a backend answering %i until the timeout runs out is an http_error, and nothing is lost',
+    async (status, retryAfterSeconds) => {
+      // Retry-After beyond the timeout: no retry; without it the exporter retries within the 1.5 s.
+      const target = await receiver({ failStatus: status, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) });
+      running = startTelemetry({
+        traces: false,
+        hostMetrics: false,
+        runtimeMetrics: false,
+        env: otlpEnv(target, {
+          OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+          OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '1500',
+        }),
+      });
+      running.telemetry.incrementCostByProvider('openai', 1);
+      target.failNext(1000);
+      await running.forceFlush();
+      expect(target.requests().every((request) => request.status === status)).toBe(true);
+      expect(failures(running, 'http_error')).toBe(1);
+      expect(failures(running, 'exporter_error')).toBe(0);
+      target.failNext(0);
+      running.telemetry.incrementCostByProvider('openai', 2);
+      await running.forceFlush();
+      expect(sumOf(pointsOf(target.metrics(), 'gatewayz_cost_by_provider'))).toBe(3);
+    },
+  );
+
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'a partial success (%s) is counted as rejected, and its delta is not sent again',
+    async (protocol) => {
+      const target = await receiver();
+      running = startTelemetry({
+        traces: false,
+        hostMetrics: false,
+        runtimeMetrics: false,
+        env: otlpEnv(target, {
+          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+          OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+        }),
+      });
+      running.telemetry.incrementCostByProvider('openai', 1);
+      target.partialSuccessNext(1, 2, 'two points out of range');
+      await running.forceFlush();
+      expect(failures(running, 'rejected')).toBe(1);
+      // The specification forbids retrying a partial success: the next push carries only what is new.
+      running.telemetry.incrementCostByProvider('openai', 2);
+      await running.forceFlush();
+      expect(failures(running, 'rejected')).toBe(1);
+      const cost = target.metrics().filter((metric) => metric.name === 'gatewayz_cost_by_provider');
+      expect(cost.map((metric) => sumOf(metric.dataPoints))).toEqual([1, 2]);
+      expect(
+        Object.values(['timeout', 'http_error', 'network_error', 'exporter_error']).map((reason) =>
+          failures(running!, reason),
+        ),
+      ).toEqual([0, 0, 0, 0]);
+    },
+  );
+});
+
+describe('OTLP metrics push: a backend slower than the export timeout', () => {
+  it('delta: a push answered after the next one started is neither counted twice nor lost', async () => {
+    const target = await receiver();
+    // Every 500 ms, with the export timeout clamped to the interval: the reader gives up on the
+    // slow push and starts the next one while the slow one is still under way, then accepted.
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      env: otlpEnv(target, {
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+      }),
+    });
+    target.slowNext(1, 1300);
+    running.telemetry.incrementCostByProvider('openai', 10);
+    // The slow push, then at least two more while or after it is answered.
+    await target.waitForMetrics(() => target.requests().length >= 4, 10_000);
+    running.telemetry.incrementCostByProvider('openai', 5);
+    await running.shutdown();
+    running = undefined;
+    const cost = target.metrics().filter((metric) => metric.name === 'gatewayz_cost_by_provider');
+    expect(cost.map((metric) => sumOf(metric.dataPoints))).toEqual([10, 5]);
+  });
+
+  it('delta: a push refused after the next one was sent gives its counts to the one after', async () => {
+    // An exporter whose answers the test gives, in any order (as a slow backend's arrive).
+    const exports: Array<{ metrics: ResourceMetrics; answer: (result: ExportResult) => void }> = [];
+    const exporter: PushMetricExporter = {
+      export: (metrics, answer) => void exports.push({ metrics, answer }),
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      metrics: {
+        exporters: ['otlp'],
+        otlp: { exporter, temporalityPreference: 'delta', exportIntervalMillis: 3_600_000, exportTimeoutMillis: 100 },
+      },
+      env: {},
+    });
+    const costIn = (index: number): number[] =>
+      (exports[index]?.metrics.scopeMetrics ?? [])
+        .flatMap((scope) => scope.metrics)
+        .filter((metric) => metric.descriptor.name === 'gatewayz_cost_by_provider')
+        .flatMap((metric) => metric.dataPoints.map((point) => point.value as number));
+    running.telemetry.incrementCostByProvider('openai', 10);
+    await running.forceFlush(); // the reader gives up after 100 ms; the push is still under way
+    running.telemetry.incrementCostByProvider('openai', 5);
+    await running.forceFlush();
+    expect([costIn(0), costIn(1)]).toEqual([[10], [5]]);
+    exports[1]?.answer({ code: ExportResultCode.SUCCESS });
+    exports[0]?.answer({ code: ExportResultCode.FAILED, error: new Error('refused late') });
+    running.telemetry.incrementCostByProvider('openai', 1);
+    await running.forceFlush();
+    expect(costIn(2)).toEqual([11]);
+    exports[2]?.answer({ code: ExportResultCode.SUCCESS });
+    await running.forceFlush();
+    expect(costIn(3)).toEqual([]);
   });
 });
 

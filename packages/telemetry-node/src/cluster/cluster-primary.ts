@@ -113,6 +113,9 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   const ruleOf = (name: string): GaugeMergeRule => rules.get(name) ?? 'max';
   const store = options.modelHealthStore;
   const lastSnapshots = new Map<number, WorkerCollection>();
+  // Workers whose metrics source runs (it says hello when it starts): only they are asked. A worker
+  // still loading its code, or one that runs no telemetry, would hold every scrape for `timeoutMs`.
+  const greeted = new Set<number>();
   let retired: WorkerCollection | undefined;
   let round: Round | undefined;
   let nextRoundId = 1;
@@ -188,10 +191,13 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     round = undefined;
     clearTimeout(current.timer);
     const parts: MergePart[] = [];
-    for (const worker of liveWorkers()) {
-      // A worker that did not answer in time counts with its previous metrics, so no counter dips.
-      const collection = current.parts.get(worker.id) ?? lastSnapshots.get(worker.id);
-      if (collection !== undefined) parts.push({ workerId: String(worker.id), collection });
+    // A worker that did not answer in time counts with its previous metrics, so no counter dips.
+    // So does one that left the channel but has not exited (a graceful shutdown draining its
+    // connections): it cannot be asked any more, and its counts are retired only when it exits.
+    const workerIds = new Set([...liveWorkers().map((worker) => worker.id), ...lastSnapshots.keys()]);
+    for (const workerId of workerIds) {
+      const collection = current.parts.get(workerId) ?? lastSnapshots.get(workerId);
+      if (collection !== undefined) parts.push({ workerId: String(workerId), collection });
     }
     if (retired !== undefined) parts.push({ workerId: undefined, collection: retired });
     let merged: WorkerCollection | undefined;
@@ -210,7 +216,7 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
       round.requesters.push({ worker: requester, id: requestId });
       return;
     }
-    const workers = liveWorkers();
+    const workers = liveWorkers().filter((worker) => greeted.has(worker.id));
     const current: Round = {
       id: nextRoundId++,
       waiting: new Set(workers.map((worker) => worker.id)),
@@ -265,6 +271,8 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
 
   const onMessage = (worker: Worker, received: unknown): void => {
     if (!isClusterMessage(received)) return;
+    // A model-health store proxy alone is no metrics source.
+    if (received.type !== 'store-call') greeted.add(worker.id);
     switch (received.type) {
       case 'hello':
         send(worker, message({ type: 'hello-ack' }));
@@ -295,6 +303,7 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   const onExit = (worker: Worker): void => {
     const last = lastSnapshots.get(worker.id);
     lastSnapshots.delete(worker.id);
+    greeted.delete(worker.id);
     inbound.delete(worker.id);
     outbound.delete(worker.id);
     if (last !== undefined) retired = retireWorker(retired, last);

@@ -162,10 +162,14 @@ class Accumulator {
 
   add(metric: SlotMetric): void {
     const { slots } = metric;
-    // Workers of two versions of an application during a rolling restart: the first one's shape wins.
+    // Workers of two versions of an application during a rolling restart: the first one's shape
+    // wins. Buckets with other bounds, even as many, count other things: never added up.
+    const boundaries = metric.header.boundaries;
+    const firstBoundaries = this.first.header.boundaries;
     if (
       metric.header.dataPointType !== this.first.header.dataPointType ||
-      metric.header.boundaries.length !== this.first.header.boundaries.length
+      boundaries.length !== firstBoundaries.length ||
+      (boundaries !== firstBoundaries && boundaries.some((bound, index) => bound !== firstBoundaries[index]))
     )
       return;
     const present = this.present;

@@ -7,6 +7,7 @@
  * - `otlp-metrics-reader.ts`: the periodic reader around the maintained exporter parts, failure counting
  * - `temporality-metric-producer.ts`: cumulative series as delta, measured from the last accepted push
  * - `exemplar-serializer.ts`: the stock serializer's output plus each histogram point's exemplars
+ * - `partial-success.ts`: data points a backend rejected from an accepted request, for the failure count
  */
 export { resolveMetricsExport } from './metrics-export-config.js';
 export type {

@@ -11,7 +11,11 @@ import {
   OTLPMetricExporterBase,
   type OTLPMetricExporterOptions,
 } from '@opentelemetry/exporter-metrics-otlp-http';
-import { CompressionAlgorithm, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
+import {
+  CompressionAlgorithm,
+  OTLPExporterError,
+  type OTLPExporterNodeConfigBase,
+} from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   JsonMetricsSerializer,
@@ -32,11 +36,15 @@ import {
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { TemporalityMetricProducer } from './temporality-metric-producer.js';
 import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
+import { reportingRejections, type RejectedDataPoints } from './partial-success.js';
 
 const DEFAULT_AGGREGATION: AggregationOption = { type: AggregationType.DEFAULT };
 
-/** Why an export failed, as the `reason` label of the failure counter. */
-export type MetricsExportFailureReason = 'timeout' | 'http_error' | 'network_error' | 'exporter_error';
+/**
+ * Why an export failed, as the `reason` label of the failure counter; `rejected`: the backend
+ * accepted the request but rejected some of its data points (an OTLP partial success).
+ */
+export type MetricsExportFailureReason = 'timeout' | 'http_error' | 'network_error' | 'exporter_error' | 'rejected';
 
 const PREFERENCES: Record<MetricsTemporalityPreference, AggregationTemporalityPreference> = {
   cumulative: AggregationTemporalityPreference.CUMULATIVE,
@@ -66,6 +74,9 @@ function failureReason(error: Error | undefined): MetricsExportFailureReason {
   const text = `${error.name} ${error.message}`.toLowerCase();
   if (text.includes('timeout') || text.includes('timed out')) return 'timeout';
   if ('code' in error && typeof (error as { code?: unknown }).code === 'number') return 'http_error';
+  // A retryable status (429, 502, 503, 504) still answered after the retries the timeout allows:
+  // the exporter reports it without the status code.
+  if (error instanceof OTLPExporterError && /retryable status/i.test(error.message)) return 'http_error';
   if (/econnrefused|econnreset|enotfound|ehostunreach|socket|network/.test(text)) return 'network_error';
   return 'exporter_error';
 }
@@ -76,7 +87,11 @@ function failureReason(error: Error | undefined): MetricsExportFailureReason {
  * transport, stock serializer), with the serializer wrapped to add exemplars. Options are given
  * explicitly, so `startTelemetry({ env })` is what counts.
  */
-function createOtlpExporter(config: ResolvedOtlpMetrics, exemplars: ExemplarLookup): PushMetricExporter {
+function createOtlpExporter(
+  config: ResolvedOtlpMetrics,
+  exemplars: ExemplarLookup,
+  onRejected: (rejected: RejectedDataPoints) => void,
+): PushMetricExporter {
   const options: OTLPMetricExporterOptions & OTLPExporterNodeConfigBase = {
     url: config.url,
     headers: { ...config.headers },
@@ -89,7 +104,10 @@ function createOtlpExporter(config: ResolvedOtlpMetrics, exemplars: ExemplarLook
     convertLegacyHttpOptions(options, 'METRICS', 'v1/metrics', {
       'Content-Type': json ? 'application/json' : 'application/x-protobuf',
     }),
-    withExemplars(json ? JsonMetricsSerializer : ProtobufMetricsSerializer, json ? 'json' : 'protobuf', exemplars),
+    reportingRejections(
+      withExemplars(json ? JsonMetricsSerializer : ProtobufMetricsSerializer, json ? 'json' : 'protobuf', exemplars),
+      onRejected,
+    ),
     'otlp_http_metric_exporter',
     MetricsExporterMetricsHelper,
     undefined,
@@ -164,32 +182,40 @@ export function createOtlpMetricsReader(
   onExportFailure: (reason: MetricsExportFailureReason, error: Error | undefined) => void,
   exemplars: ExemplarLookup = () => undefined,
 ): PeriodicExportingMetricReader {
-  const inner = config.exporter ?? createOtlpExporter(config, exemplars);
+  // One warning when exports start failing (or fail differently), not one per interval.
+  let warnedReason: MetricsExportFailureReason | undefined;
+  const reportFailure = (reason: MetricsExportFailureReason, error: Error | undefined): void => {
+    if (reason !== warnedReason) {
+      warnedReason = reason;
+      diag.warn(
+        `@gatewayz/telemetry-node: OTLP metrics export to ${config.url} failed (${reason}); counted in telemetry_export_failures`,
+        error?.message,
+      );
+    }
+    onExportFailure(reason, error);
+  };
+  // A partial success is reported while its response is read, just before the export's success.
+  let partialSuccess = false;
+  const inner =
+    config.exporter ??
+    createOtlpExporter(config, exemplars, (rejected) => {
+      partialSuccess = true;
+      reportFailure(
+        'rejected',
+        new Error(
+          `the backend rejected ${rejected.dataPoints} data points: ${rejected.errorMessage || '(no message)'}`,
+        ),
+      );
+    });
   const selector: AggregationTemporalitySelector =
     inner.selectAggregationTemporality !== undefined
       ? (type) => inner.selectAggregationTemporality!(type)
       : selectorFor(config.temporalityPreference);
   const temporal = new TemporalityMetricProducer(producer, selector);
-  // One warning when exports start failing (or fail differently), not one per interval.
-  let warnedReason: MetricsExportFailureReason | undefined;
-  const exporter = new SettlingMetricExporter(
-    inner,
-    temporal,
-    selector,
-    (reason, error) => {
-      if (reason !== warnedReason) {
-        warnedReason = reason;
-        diag.warn(
-          `@gatewayz/telemetry-node: OTLP metrics export to ${config.url} failed (${reason}); counted in telemetry_export_failures`,
-          error?.message,
-        );
-      }
-      onExportFailure(reason, error);
-    },
-    () => {
-      warnedReason = undefined;
-    },
-  );
+  const exporter = new SettlingMetricExporter(inner, temporal, selector, reportFailure, () => {
+    if (!partialSuccess) warnedReason = undefined;
+    partialSuccess = false;
+  });
   return new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: config.exportIntervalMillis,

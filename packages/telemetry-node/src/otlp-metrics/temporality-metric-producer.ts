@@ -3,9 +3,11 @@
  * temporality (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta` or `lowmemory`); this
  * producer turns the cumulative series of the producer it wraps into what the exporter selects.
  *
- * A delta is measured from the last export the backend accepted, not from the last attempt: an
- * export that fails is rolled back, so its counts travel with the next one and the sum of all
- * accepted deltas equals the cumulative count exactly.
+ * A delta is what the backend has not been sent yet: the cumulative value minus what earlier
+ * pushes carried, counting those it accepted and those still under way. A push that fails gives its
+ * counts back, so they travel with the next one; a push still under way when the next collection
+ * starts (an answer slower than the export timeout) is neither sent again nor lost, whichever way
+ * it ends. The sum of all accepted deltas equals the cumulative count exactly.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import {
@@ -21,20 +23,49 @@ import {
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 
-type SeriesBaseline =
-  | { readonly kind: 'number'; readonly value: number; readonly time: HrTime }
-  | {
-      readonly kind: 'histogram';
-      readonly counts: readonly number[];
-      readonly count: number;
-      readonly sum: number;
-      readonly time: HrTime;
-    };
+/** The amounts of one series: a sum's value, or a histogram's bucket counts, count and sum. */
+interface Amounts {
+  value: number;
+  counts: number[];
+  count: number;
+  sum: number;
+}
+
+/** What the backend has of one series, and what pushes under way carry of it. */
+interface SeriesState {
+  readonly kind: 'number' | 'histogram';
+  /** Carried by accepted pushes. */
+  readonly accepted: Amounts;
+  /** Carried by pushes not settled yet. */
+  readonly inFlight: Amounts;
+  /** End of the last point sent: the start of the next one. */
+  time: HrTime;
+}
+
+/** One series' point in a collection not settled yet. */
+interface SentPoint {
+  readonly state: SeriesState;
+  readonly delta: Amounts;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+}
 
 /** A collection whose deltas have not been accepted or refused yet. */
 interface PendingCollection {
   readonly sequence: number;
-  readonly updates: Array<{ baselines: MetricBaselines; attributes: Attributes; baseline: SeriesBaseline }>;
+  readonly sent: SentPoint[];
+  /** Handed to an export (a collection never exported is refused by the next one). */
+  exported: boolean;
+}
+
+const zero = (buckets: number): Amounts => ({ value: 0, counts: new Array<number>(buckets).fill(0), count: 0, sum: 0 });
+
+/** `into += sign · amounts`. */
+function addAmounts(into: Amounts, amounts: Amounts, sign: 1 | -1): void {
+  into.value += sign * amounts.value;
+  into.count += sign * amounts.count;
+  into.sum += sign * amounts.sum;
+  amounts.counts.forEach((count, index) => (into.counts[index] = (into.counts[index] ?? 0) + sign * count));
 }
 
 function instrumentTypeOf(metric: MetricData): InstrumentType | undefined {
@@ -45,16 +76,16 @@ function instrumentTypeOf(metric: MetricData): InstrumentType | undefined {
 }
 
 /**
- * Baselines of one metric. The helpers' producer hands out the same frozen attributes object for a
- * series on every collection, so the object identifies the series without building a key; a
- * series whose object is new (another producer, a new start) simply starts a baseline.
+ * States of one metric's series. The helpers' producer hands out the same frozen attributes object
+ * for a series on every collection, so the object identifies the series without building a key; a
+ * series whose object is new (another producer, a new start) simply starts a state.
  */
-type MetricBaselines = WeakMap<Attributes, SeriesBaseline>;
+type MetricStates = WeakMap<Attributes, SeriesState>;
 
 /**
  * Wraps a cumulative `MetricProducer` and reports sums and histograms with the temporality
- * `selector` picks per instrument type. Call {@link settle} with the token {@link pendingToken}
- * returned after a collection once its export succeeded or failed.
+ * `selector` picks per instrument type. After a collection, {@link pendingToken} names it for its
+ * export; call {@link settle} with that token once the export succeeded or failed.
  *
  * @example
  * ```ts
@@ -63,8 +94,9 @@ type MetricBaselines = WeakMap<Attributes, SeriesBaseline>;
  * ```
  */
 export class TemporalityMetricProducer implements MetricProducer {
-  private readonly baselines = new Map<string, MetricBaselines>();
-  private pending: PendingCollection | undefined;
+  private readonly states = new Map<string, MetricStates>();
+  private readonly pending = new Map<number, PendingCollection>();
+  private latest: PendingCollection | undefined;
   private sequence = 0;
 
   constructor(
@@ -84,16 +116,17 @@ export class TemporalityMetricProducer implements MetricProducer {
   async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
     const result = await this.source.collect(options);
     if (!this.convertsToDelta) return result;
-    // A collection that starts before the previous one was settled supersedes it: whatever that
-    // export did, its deltas are measured again from the last accepted baseline.
-    const updates: PendingCollection['updates'] = [];
-    this.pending = { sequence: ++this.sequence, updates };
+    // A collection no export took (the reader gave up before exporting it) carried nothing anywhere.
+    for (const collection of this.pending.values()) if (!collection.exported) this.settle(collection.sequence, false);
+    const collection: PendingCollection = { sequence: ++this.sequence, sent: [], exported: false };
+    this.pending.set(collection.sequence, collection);
+    this.latest = collection;
     const scopeMetrics = result.resourceMetrics.scopeMetrics.map((scope) => ({
       ...scope,
       metrics: scope.metrics.flatMap((metric) => {
         const type = instrumentTypeOf(metric);
         if (type === undefined || this.selector(type) !== AggregationTemporality.DELTA) return [metric];
-        const converted = this.toDelta(metric, updates);
+        const converted = this.toDelta(metric, collection.sent);
         return converted === undefined ? [] : [converted];
       }),
     }));
@@ -102,53 +135,90 @@ export class TemporalityMetricProducer implements MetricProducer {
 
   /** Token of the latest collection, to hand to {@link settle} when its export finished. */
   pendingToken(): number {
-    return this.pending?.sequence ?? 0;
+    const latest = this.latest;
+    if (latest === undefined) return 0;
+    latest.exported = true;
+    return latest.sequence;
   }
 
-  /** Accept (the backend has the data) or refuse (it does not) the collection `token` names. */
+  /**
+   * Accept (the backend has the data) or refuse (it does not) the collection `token` names, in any
+   * order: a refused collection's counts go out with the next one.
+   */
   settle(token: number, accepted: boolean): void {
-    const pending = this.pending;
-    if (pending === undefined || pending.sequence !== token) return;
-    this.pending = undefined;
-    if (!accepted) return;
-    for (const update of pending.updates) update.baselines.set(update.attributes, update.baseline);
+    const collection = this.pending.get(token);
+    if (collection === undefined) return;
+    this.pending.delete(token);
+    if (this.latest === collection) this.latest = undefined;
+    for (const point of collection.sent) {
+      addAmounts(point.state.inFlight, point.delta, -1);
+      if (accepted) addAmounts(point.state.accepted, point.delta, 1);
+      // The next point starts where the last one the backend may have begins.
+      else if (point.state.time === point.endTime) point.state.time = point.startTime;
+    }
   }
 
-  private toDelta(metric: MetricData, updates: PendingCollection['updates']): MetricData | undefined {
+  /**
+   * The delta of one series: its cumulative `current` amounts minus what was sent of it. A new
+   * series, or a monotonic one that went down (restarted), starts over from `current`.
+   */
+  private deltaOf(
+    states: MetricStates,
+    point: DataPoint<unknown>,
+    kind: SeriesState['kind'],
+    current: Amounts,
+    monotonic: boolean,
+    sent: SentPoint[],
+  ): { delta: Amounts; startTime: HrTime; reset: boolean } | undefined {
+    let state = states.get(point.attributes);
+    let reset = state === undefined || state.kind !== kind;
+    if (state !== undefined && !reset && monotonic) {
+      const covered = state.accepted.count + state.inFlight.count;
+      const coveredValue = state.accepted.value + state.inFlight.value;
+      reset = kind === 'histogram' ? current.count < covered : current.value < coveredValue;
+    }
+    if (state === undefined || reset) {
+      // Pushes under way settle into the state they were sent from, not this one.
+      state = {
+        kind,
+        accepted: zero(current.counts.length),
+        inFlight: zero(current.counts.length),
+        time: point.startTime,
+      };
+      states.set(point.attributes, state);
+    }
+    const delta = zero(current.counts.length);
+    addAmounts(delta, current, 1);
+    addAmounts(delta, state.accepted, -1);
+    addAmounts(delta, state.inFlight, -1);
+    if (kind === 'histogram' ? delta.count === 0 : delta.value === 0) return undefined;
+    const startTime = state.time;
+    addAmounts(state.inFlight, delta, 1);
+    state.time = point.endTime;
+    sent.push({ state, delta, startTime, endTime: point.endTime });
+    return { delta, startTime, reset };
+  }
+
+  private toDelta(metric: MetricData, sent: SentPoint[]): MetricData | undefined {
     const name = metric.descriptor.name;
-    let baselines = this.baselines.get(name);
-    if (baselines === undefined) this.baselines.set(name, (baselines = new WeakMap()));
+    let states = this.states.get(name);
+    if (states === undefined) this.states.set(name, (states = new WeakMap()));
     if (metric.dataPointType === DataPointType.HISTOGRAM) {
       const dataPoints: Array<DataPoint<Histogram>> = [];
       for (const point of metric.dataPoints) {
-        const before = baselines.get(point.attributes);
         const value = point.value;
-        const counts = value.buckets.counts;
-        updates.push({
-          baselines,
-          attributes: point.attributes,
-          baseline: {
-            kind: 'histogram',
-            counts: [...counts],
-            count: value.count,
-            sum: value.sum ?? 0,
-            time: point.endTime,
-          },
-        });
-        const reset = before === undefined || before.kind !== 'histogram' || value.count < before.count;
-        const count = reset ? value.count : value.count - before.count;
-        if (count === 0) continue;
+        const current = { value: 0, counts: [...value.buckets.counts], count: value.count, sum: value.sum ?? 0 };
+        const found = this.deltaOf(states, point, 'histogram', current, true, sent);
+        if (found === undefined) continue;
+        const { delta, startTime, reset } = found;
         dataPoints.push({
           // Whatever else the point carries (its exemplars) travels with it.
           ...point,
-          startTime: reset ? point.startTime : before.time,
+          startTime,
           value: {
-            buckets: {
-              boundaries: value.buckets.boundaries,
-              counts: reset ? [...counts] : counts.map((bucket, index) => bucket - (before.counts[index] ?? 0)),
-            },
-            count,
-            sum: reset ? value.sum : (value.sum ?? 0) - before.sum,
+            buckets: { boundaries: value.buckets.boundaries, counts: delta.counts },
+            count: delta.count,
+            sum: reset ? value.sum : delta.sum,
             // The in-process aggregation keeps cumulative extremes only; a delta point has none.
             ...(reset ? { min: value.min, max: value.max } : {}),
           },
@@ -161,18 +231,9 @@ export class TemporalityMetricProducer implements MetricProducer {
     if (metric.dataPointType !== DataPointType.SUM) return metric;
     const dataPoints: Array<DataPoint<number>> = [];
     for (const point of metric.dataPoints) {
-      const before = baselines.get(point.attributes);
-      updates.push({
-        baselines,
-        attributes: point.attributes,
-        baseline: { kind: 'number', value: point.value, time: point.endTime },
-      });
-      // A monotonic sum that went down was restarted; an up-down counter may go down.
-      const reset =
-        before === undefined || before.kind !== 'number' || (metric.isMonotonic && point.value < before.value);
-      const delta = reset ? point.value : point.value - before.value;
-      if (delta === 0) continue;
-      dataPoints.push({ ...point, startTime: reset ? point.startTime : before.time, value: delta });
+      const current = { value: point.value, counts: [], count: 0, sum: 0 };
+      const found = this.deltaOf(states, point, 'number', current, metric.isMonotonic, sent);
+      if (found !== undefined) dataPoints.push({ ...point, startTime: found.startTime, value: found.delta.value });
     }
     return dataPoints.length === 0
       ? undefined

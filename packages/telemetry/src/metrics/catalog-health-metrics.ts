@@ -171,11 +171,12 @@ export const HEALTH_AND_SELF_METRICS = {
     prefixed: true,
     kind: 'counter',
     unit: '1',
-    description: 'Pushes of telemetry over OTLP that the backend did not accept, by signal and reason',
+    description:
+      'Pushes of telemetry over OTLP that the backend did not accept, or accepted with some data points rejected (reason rejected), by signal and reason',
     labels: ['signal', 'reason'],
     labelValues: {
       signal: ['metrics'],
-      reason: ['timeout', 'http_error', 'network_error', 'exporter_error'],
+      reason: ['timeout', 'http_error', 'network_error', 'exporter_error', 'rejected'],
     },
     categories: ['system'],
   }),
