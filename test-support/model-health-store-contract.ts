@@ -125,6 +125,12 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         { id: randomUUID(), entries: [good, { ...entryOf([call()]), totalResponseTimeMs: Infinity }] },
         { id: randomUUID(), entries: [good, { ...entryOf([call()]), lastStatus: 'exploded' }] },
         { id: randomUUID(), entries: [good, { ...entryOf([call()]), lastCalledAt: 'yesterday' }] },
+        // A lone UTF-16 surrogate has no UTF-8 encoding: PostgREST refuses the request that carries one.
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), model: 'half \uD83D' }] },
+        {
+          id: randomUUID(),
+          entries: [good, { ...entryOf([call({ status: 'error' })]), lastErrorMessage: '\uDE00 half' }],
+        },
       ];
       for (const batch of malformed) {
         const error: unknown = await store.applyBatch(batch as ModelCallBatch).catch((reason: unknown) => reason);
@@ -154,6 +160,38 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
       const model = `weird 'model' "name" \\ ünïcødé ${'m'.repeat(40)}`;
       await apply(store, entryOf([call({ provider: 'a-provider.eu', model })]));
       expect((await store.getModelHealth('a-provider.eu', model))?.model).toBe(model);
+    });
+
+    it('keeps an error message cut at 500 characters whole when an emoji straddles the cut', async () => {
+      const message = `${'x'.repeat(499)}\u{1F600} and more`;
+      await apply(store, entryOf([call({ status: 'error', errorMessage: message })]));
+      const stored = (await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage;
+      expect(stored).toBe('x'.repeat(499));
+    });
+
+    it('orders names by code point, as UTF-8 bytes compare, also beyond U+FFFF', async () => {
+      // JavaScript's < puts U+1F600 (a surrogate pair) before U+FF5E; UTF-8 and PostgreSQL's "C" order after it.
+      const names = ['m\u{1F600}', 'm\u{FF5E}', 'm\u{E000}', 'mz', 'm\u{10000}'];
+      await apply(store, ...names.map((name) => entryOf([call({ provider: name, model: name, status: 'error' })])));
+      const expected = ['mz', 'm\u{E000}', 'm\u{FF5E}', 'm\u{10000}', 'm\u{1F600}'];
+      expect((await store.listModelHealth()).items.map((record) => record.model)).toEqual(expected);
+      expect((await store.listProviders()).map((summary) => summary.provider)).toEqual(expected);
+      expect((await store.getUnhealthyModels(1)).map((record) => record.model)).toEqual(expected);
+      const paged = [0, 2, 4].map((offset) => store.listModelHealth({ limit: 2, offset }));
+      expect((await Promise.all(paged)).flatMap((page) => page.items.map((record) => record.model))).toEqual(expected);
+    });
+
+    it('accepts an offset and a minimum call count past 2^31 - 1', async () => {
+      await apply(store, entryOf([call()]));
+      expect(await store.listModelHealth({ offset: 3_000_000_000 })).toEqual({
+        items: [],
+        total: 1,
+        limit: 100,
+        offset: 3_000_000_000,
+      });
+      expect(await store.listModelHealth({ offset: Number.MAX_SAFE_INTEGER })).toMatchObject({ items: [], total: 1 });
+      expect(await store.getUnhealthyModels(0, 3_000_000_000)).toEqual([]);
+      expect(await store.getUnhealthyModels(0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     });
 
     describe('listing', () => {

@@ -307,7 +307,13 @@ as $$
   where t.provider = p_provider and t.model = p_model
 $$;
 
--- One page of records ordered by provider then model (byte order, as JavaScript compares strings),
+-- Earlier versions of this file took p_offset and min_calls as integer: an offset or minimum past
+-- 2^31 - 1, which the store accepts, failed with "integer out of range" (the REST API answered 503).
+-- Drop those signatures, or PostgREST would find two candidates for one call.
+drop function if exists public.get_all_model_health(text, text, integer, integer);
+drop function if exists public.get_unhealthy_models(double precision, integer);
+
+-- One page of records ordered by provider then model (byte order of UTF-8, i.e. code point order),
 -- optionally filtered by provider and last status, with the number of matching rows:
 --   { "total": 42, "limit": 100, "offset": 0, "items": [ { <model_health_tracking row> }, ... ] }
 -- p_limit is 1-1000, or null for every row from p_offset on. One JSON value rather than a set of
@@ -317,7 +323,7 @@ create or replace function public.get_all_model_health(
   p_provider text default null,
   p_status text default null,
   p_limit integer default 100,
-  p_offset integer default 0)
+  p_offset bigint default 0)
 returns jsonb
 language plpgsql
 stable
@@ -359,7 +365,7 @@ $$;
 
 -- Models whose error rate (error_count / call_count) is at least error_threshold and that have at
 -- least min_calls calls, worst first: error rate, then call count, descending.
-create or replace function public.get_unhealthy_models(error_threshold double precision, min_calls integer default 1)
+create or replace function public.get_unhealthy_models(error_threshold double precision, min_calls bigint default 1)
 returns setof public.model_health_tracking
 language plpgsql
 stable
@@ -538,14 +544,14 @@ revoke all on function public.delete_old_health_records(double precision) from p
 grant execute on function public.delete_old_health_records(double precision) to service_role;
 
 revoke all on function public.get_model_health(text, text) from public;
-revoke all on function public.get_all_model_health(text, text, integer, integer) from public;
-revoke all on function public.get_unhealthy_models(double precision, integer) from public;
+revoke all on function public.get_all_model_health(text, text, integer, bigint) from public;
+revoke all on function public.get_unhealthy_models(double precision, bigint) from public;
 revoke all on function public.get_model_health_stats() from public;
 revoke all on function public.get_provider_health_summary(text) from public;
 revoke all on function public.get_all_provider_health_summaries() from public;
 grant execute on function public.get_model_health(text, text) to anon, authenticated, service_role;
-grant execute on function public.get_all_model_health(text, text, integer, integer) to anon, authenticated, service_role;
-grant execute on function public.get_unhealthy_models(double precision, integer) to anon, authenticated, service_role;
+grant execute on function public.get_all_model_health(text, text, integer, bigint) to anon, authenticated, service_role;
+grant execute on function public.get_unhealthy_models(double precision, bigint) to anon, authenticated, service_role;
 grant execute on function public.get_model_health_stats() to anon, authenticated, service_role;
 grant execute on function public.get_provider_health_summary(text) to anon, authenticated, service_role;
 grant execute on function public.get_all_provider_health_summaries() to anon, authenticated, service_role;

@@ -103,6 +103,14 @@ function requireString(operation: string, field: string, value: unknown): string
       `${operation}: ${field} must not contain NUL characters`,
     );
   }
+  // Nor can UTF-8 hold a lone UTF-16 surrogate: PostgREST would refuse the JSON of the request.
+  if ((value as { isWellFormed?: () => boolean }).isWellFormed?.() === false) {
+    throw new TelemetryInputError(
+      'model_health',
+      `invalid_${field}`,
+      `${operation}: ${field} must not contain lone UTF-16 surrogates`,
+    );
+  }
   return value;
 }
 
