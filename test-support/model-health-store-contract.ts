@@ -131,6 +131,12 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
           id: randomUUID(),
           entries: [good, { ...entryOf([call({ status: 'error' })]), lastErrorMessage: '\uDE00 half' }],
         },
+        // Years PostgreSQL's timestamptz cannot read from toISOString()'s expanded form (+010000-…).
+        {
+          id: randomUUID(),
+          entries: [good, { ...entryOf([call()]), lastCalledAt: new Date('+010000-01-01T00:00:00Z') }],
+        },
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), lastCalledAt: new Date(-1e15) }] },
       ];
       for (const batch of malformed) {
         const error: unknown = await store.applyBatch(batch as ModelCallBatch).catch((reason: unknown) => reason);
@@ -340,6 +346,7 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         entryOf([call({ model: 'older', calledAt: new Date(now - 400 * DAY) })]),
         entryOf([call({ model: 'recent', calledAt: new Date(now - 2 * DAY) })]),
       );
+      expect(await store.deleteOlderThan(2e12)).toBe(0); // a cutoff before any recordable call
       expect(await store.deleteOlderThan(30)).toBe(2);
       expect((await store.listAllModelHealth()).map((record) => record.model)).toEqual(['recent']);
       expect(await store.deleteOlderThan(30)).toBe(0);

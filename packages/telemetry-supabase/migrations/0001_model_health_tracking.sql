@@ -492,8 +492,10 @@ begin
   if days is null or days <= 0 or days = 'Infinity' or days = 'NaN' then
     raise exception 'delete_old_health_records: days must be a number > 0, got %', days using errcode = '22023';
   end if;
+  -- Capped at 2 000 000 days (about 5 500 years): recorded calls are from the years 1 to 9999, and
+  -- a larger interval would put the cutoff before 4713 BC ("timestamp out of range").
   delete from public.model_health_tracking t
-  where t.last_called_at < now() - make_interval(secs => days * 86400);
+  where t.last_called_at < now() - make_interval(secs => least(days, 2000000) * 86400);
   get diagnostics v_deleted = row_count;
 
   delete from public.model_health_applied_batches b

@@ -154,6 +154,8 @@ describe('ModelHealthRecorder', () => {
       call({ responseTimeMs: 1e308 }),
       call({ status: 'error', errorMessage: 5 as unknown as string }),
       call({ provider: 'open\u0000ai' }),
+      call({ model: 'half an emoji \uD83D' }),
+      call({ calledAt: new Date('+010000-01-01T00:00:00Z') }),
       null as unknown as ModelCall,
     ];
     for (const item of bad) expect(() => recorder.recordModelCall(item)).not.toThrow();

@@ -125,6 +125,21 @@ export function storedErrorMessage(message: string): string {
   return isWellFormedText(clean) ? clean : toWellFormedText(clean);
 }
 
+/** 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, in milliseconds since the epoch. */
+const EARLIEST_CALL_TIME = -62_135_596_800_000;
+const LATEST_CALL_TIME = 253_402_300_799_999;
+
+/**
+ * @internal Whether a value is a `Date` a store can keep: years 1 to 9999. `toISOString()` writes
+ * other years in the expanded form (`+010000-…`, `-000001-…`) that PostgreSQL refuses, which failed
+ * the whole batch on every retry.
+ */
+export function isStorableDate(value: unknown): value is Date {
+  if (!(value instanceof Date)) return false;
+  const time = value.getTime();
+  return time >= EARLIEST_CALL_TIME && time <= LATEST_CALL_TIME;
+}
+
 /** A provider or model name a store can keep: non-empty, not blank, bounded, no NUL, no lone surrogate. */
 function isStorableName(value: unknown): value is string {
   return (
@@ -144,7 +159,7 @@ function invalid(field: string, message: string): never {
  * Throws a `TelemetryInputError` naming the field when a call is malformed: `provider` or `model`
  * empty, blank, longer than 255 characters or holding NUL or a lone UTF-16 surrogate, `responseTimeMs` not a number from 0 to
  * `Number.MAX_SAFE_INTEGER`, an unknown `status`, an `errorMessage` that is not a string or null,
- * or a `calledAt` that is not a valid `Date`. The error's `reason` is `invalid_<field>`
+ * or a `calledAt` that is not a valid `Date` in the years 1 to 9999. The error's `reason` is `invalid_<field>`
  * (e.g. `invalid_response_time`) and its `metric` is `model_health`. Returns nothing otherwise.
  *
  * @example
@@ -189,8 +204,8 @@ export function validateModelCall(call: ModelCall): void {
   if (message !== undefined && message !== null && typeof message !== 'string') {
     invalid('error_message', `Invalid model call: errorMessage must be a string or null, got ${typeof message}`);
   }
-  if (call.calledAt !== undefined && (!(call.calledAt instanceof Date) || Number.isNaN(call.calledAt.getTime()))) {
-    invalid('called_at', 'Invalid model call: calledAt must be a valid Date');
+  if (call.calledAt !== undefined && !isStorableDate(call.calledAt)) {
+    invalid('called_at', 'Invalid model call: calledAt must be a valid Date in the years 1 to 9999');
   }
 }
 

@@ -4,6 +4,7 @@ import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { TelemetryConfigurationError, TelemetryInputError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import {
+  isStorableDate,
   isWellFormedText,
   storedErrorMessage,
   MAX_MODEL_HEALTH_NAME_LENGTH,
@@ -430,6 +431,6 @@ function isWellFormed(call: ModelCall): boolean {
     call.responseTimeMs <= Number.MAX_SAFE_INTEGER &&
     (MODEL_CALL_STATUSES as readonly string[]).includes(call.status) &&
     (call.errorMessage === undefined || call.errorMessage === null || typeof call.errorMessage === 'string') &&
-    (call.calledAt === undefined || (call.calledAt instanceof Date && !Number.isNaN(call.calledAt.getTime())))
+    (call.calledAt === undefined || isStorableDate(call.calledAt))
   );
 }
