@@ -250,6 +250,49 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         expect(new Set(keys).size).toBe(5);
       });
 
+      it('pages by key without repeating or skipping a record while others are added and deleted', async () => {
+        const keyOf = (record: { provider: string; model: string }): string => `${record.provider}/${record.model}`;
+        const first = await store.listModelHealth({ limit: 2 });
+        expect(first.items.map(keyOf)).toEqual(['anthropic/claude-3-5-haiku', 'openai/gpt-4o']);
+        // Between the pages: a record before the cursor, one after it, and one deleted after it.
+        await apply(
+          store,
+          entryOf([call({ provider: 'aaa', model: 'new-first' })]),
+          entryOf([call({ provider: 'openai', model: 'gpt-4o-a' })]),
+        );
+        await apply(store, entryOf([call({ provider: 'zeta', model: 'old', calledAt: new Date(now - 400 * DAY) })]));
+        expect(await store.deleteOlderThan(300)).toBe(1);
+        const seen = [...first.items];
+        let after = first.items.at(-1);
+        while (after !== undefined) {
+          const page = await store.listModelHealth({ limit: 2, after });
+          expect(page).toMatchObject({ total: 7, limit: 2, offset: 0 });
+          seen.push(...page.items);
+          after = page.items.length === 2 ? page.items.at(-1) : undefined;
+        }
+        expect(seen.map(keyOf)).toEqual([
+          'anthropic/claude-3-5-haiku',
+          'openai/gpt-4o',
+          'openai/gpt-4o-a',
+          'openai/gpt-4o-mini',
+          'openrouter/gpt-4o',
+          'openrouter/llama',
+        ]);
+        // With filters, an offset after the key, and a key that is not (or no longer) stored.
+        const afterKey = { provider: 'openai', model: 'gpt-4o-0' };
+        expect((await store.listModelHealth({ provider: 'openai', after: afterKey })).items.map(keyOf)).toEqual([
+          'openai/gpt-4o-a',
+          'openai/gpt-4o-mini',
+        ]);
+        expect((await store.listModelHealth({ after: afterKey, offset: 1, limit: 1 })).items.map(keyOf)).toEqual([
+          'openai/gpt-4o-mini',
+        ]);
+        expect(
+          (await store.listModelHealth({ status: 'timeout', after: { provider: 'b', model: '' } })).items.map(keyOf),
+        ).toEqual(['openrouter/gpt-4o']);
+        expect((await store.listModelHealth({ after: { provider: 'zzz', model: 'x' } })).items).toEqual([]);
+      });
+
       it('rejects bad pagination and filters with a TelemetryInputError', async () => {
         for (const query of [
           { limit: 0 },
@@ -257,6 +300,9 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
           { limit: 1.5 },
           { offset: -1 },
           { status: 'broken' as 'error' },
+          { after: { provider: 'openai' } as { provider: string; model: string } },
+          { after: { provider: 'openai', model: 'half \uD83D' } },
+          { after: 'openai/gpt-4o' as unknown as { provider: string; model: string } },
         ]) {
           await expect(store.listModelHealth(query)).rejects.toBeInstanceOf(TelemetryInputError);
         }

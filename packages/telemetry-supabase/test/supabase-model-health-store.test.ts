@@ -515,7 +515,7 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       try {
         const options = { database: 'migration_upgrade' };
         await stack.postgres.applyFile(migrationPath(), options);
-        // The signatures of 0.1.0, which failed past 2^31 - 1 (stand-in bodies).
+        // The signatures of 0.1.0, which failed past 2^31 - 1 and had no keyset paging (stand-in bodies).
         await stack.postgres.psql(
           `create function public.get_all_model_health(p_provider text default null, p_status text default null,
              p_limit integer default 100, p_offset integer default 0) returns jsonb language sql as 'select null::jsonb';
@@ -530,7 +530,7 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
           options,
         );
         expect(signatures).toBe(
-          'get_all_model_health(p_provider text, p_status text, p_limit integer, p_offset bigint);get_unhealthy_models(error_threshold double precision, min_calls bigint)',
+          'get_all_model_health(p_provider text, p_status text, p_limit integer, p_offset bigint, p_after_provider text, p_after_model text);get_unhealthy_models(error_threshold double precision, min_calls bigint)',
         );
       } finally {
         await stack.postgres.psql('drop database migration_upgrade', { database: 'postgres' });

@@ -117,7 +117,7 @@ function serializeStats(stats: ModelHealthStats): Record<string, unknown> {
 }
 
 const KNOWN_PARAMETERS: Record<string, readonly string[]> = {
-  list: ['provider', 'status', 'limit', 'offset'],
+  list: ['provider', 'status', 'limit', 'offset', 'cursor'],
   unhealthy: ['error_threshold', 'min_calls'],
   none: [],
 };
@@ -150,6 +150,29 @@ function textParameter(url: URL, name: string): string | undefined {
   return raw;
 }
 
+/**
+ * The `next_cursor` of a page: the key of its last record, as base64url of `[provider, model]`.
+ * Opaque to clients; `cursor=` hands it back.
+ */
+function encodeCursor(record: ModelHealthRecord): string {
+  return Buffer.from(JSON.stringify([record.provider, record.model]), 'utf8').toString('base64url');
+}
+
+function cursorParameter(url: URL): { provider: string; model: string } | undefined {
+  const raw = url.searchParams.get('cursor');
+  if (raw === null) return undefined;
+  let key: unknown;
+  try {
+    key = /^[\w-]{1,2000}$/.test(raw) ? JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    key = undefined;
+  }
+  if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== 'string' || typeof key[1] !== 'string') {
+    throw new BadParameter('cursor', 'cursor must be the next_cursor of a previous page');
+  }
+  return { provider: key[0], model: key[1] };
+}
+
 function decodeSegment(segment: string, param: string): string {
   let value: string;
   try {
@@ -165,7 +188,10 @@ function decodeSegment(segment: string, param: string): string {
 /**
  * The model-health REST API over any `ModelHealthStore` (seed 003):
  *
- * - `GET /v1/model-health?provider=&status=&limit=&offset=` → `{ items, total, limit, offset }`
+ * - `GET /v1/model-health?provider=&status=&limit=&offset=&cursor=` → `{ items, total, limit, offset, next_cursor }`:
+ *   a full page carries `next_cursor`; pass it as `cursor` for the next page, which then neither
+ *   repeats nor skips a record when others are written in between (`offset` paging does; `offset`
+ *   with `cursor` skips that many after it). `next_cursor` is null after a short page.
  * - `GET /v1/model-health/{provider}/{model}` → one record (404 when unknown; the model may contain `/`)
  * - `GET /v1/model-health/unhealthy?error_threshold=0.2&min_calls=1` → `{ items, total, error_threshold, min_calls }`
  * - `GET /v1/model-health/stats` → totals, success rate, mean response time
@@ -198,17 +224,21 @@ export function createModelHealthHandler(options: ModelHealthHandlerOptions): Mo
         throw new BadParameter('status', `status must be one of ${MODEL_CALL_STATUSES.join(', ')}`);
       }
       const provider = textParameter(url, 'provider');
+      const after = cursorParameter(url);
       const page = await store.listModelHealth({
         ...(provider !== undefined ? { provider } : {}),
         ...(status !== undefined ? { status: status as ModelCallStatus } : {}),
         limit: integerParameter(url, 'limit', 100, 1, MAX_MODEL_HEALTH_PAGE_SIZE),
         offset: integerParameter(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+        ...(after !== undefined ? { after } : {}),
       });
+      const last = page.items.at(-1);
       return jsonResponse(200, {
         items: page.items.map(serializeModelHealth),
         total: page.total,
         limit: page.limit,
         offset: page.offset,
+        next_cursor: last !== undefined && page.items.length === page.limit ? encodeCursor(last) : null,
       });
     }
     if (segments.length === 1 && segments[0] === 'unhealthy') {

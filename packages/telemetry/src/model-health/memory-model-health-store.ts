@@ -20,6 +20,7 @@ import {
   type ModelCall,
 } from './model-call.js';
 
+type ModelHealthKey = Pick<ModelHealthRecord, 'provider' | 'model'>;
 type MutableRecord = { -readonly [K in keyof ModelHealthRecord]: ModelHealthRecord[K] };
 
 /**
@@ -177,13 +178,15 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   }
 
   async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
-    const { limit, offset, provider, status } = normaliseModelHealthQuery(query);
+    const { limit, offset, provider, status, after } = normaliseModelHealthQuery(query);
     const matching = this.sorted().filter(
       (record) =>
         (provider === undefined || record.provider === provider) &&
         (status === undefined || record.lastStatus === status),
     );
-    return { items: matching.slice(offset, offset + limit), total: matching.length, limit, offset };
+    const start = after === undefined ? 0 : matching.findIndex((record) => compareKeys(record, after) > 0);
+    const from = (start === -1 ? matching.length : start) + offset;
+    return { items: matching.slice(from, from + limit), total: matching.length, limit, offset };
   }
 
   async getUnhealthyModels(errorThreshold: number, minCalls = 1): Promise<readonly ModelHealthRecord[]> {
@@ -240,7 +243,7 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   }
 }
 
-function compareKeys(a: ModelHealthRecord, b: ModelHealthRecord): number {
+function compareKeys(a: ModelHealthKey, b: ModelHealthKey): number {
   return compareCodePoints(a.provider, b.provider) || compareCodePoints(a.model, b.model);
 }
 

@@ -260,7 +260,8 @@ export function foldModelCall(entry: ModelCallAggregate | undefined, call: Model
  * Validate and default the pagination and filters of a model-health query, for store
  * implementations. Returns a copy with `limit` (default 100) and `offset` (default 0) filled in;
  * throws a `TelemetryInputError` when `limit` is not an integer from 1 to 1000, `offset` is not an
- * integer >= 0, `status` is unknown or `provider` is an empty string.
+ * integer >= 0, `status` is unknown, `provider` is an empty string or `after` is not a
+ * `{ provider, model }` pair of strings.
  *
  * @example
  * ```ts
@@ -290,7 +291,22 @@ export function normaliseModelHealthQuery(
   ) {
     invalid('provider', 'provider must be a non-empty string without NUL characters or lone surrogates');
   }
+  const after: unknown = query.after;
+  if (
+    after !== undefined &&
+    (after === null ||
+      typeof after !== 'object' ||
+      !isKeyText((after as { provider?: unknown }).provider) ||
+      !isKeyText((after as { model?: unknown }).model))
+  ) {
+    invalid('after', 'after must be { provider, model }, two strings without NUL characters or lone surrogates');
+  }
   return { ...query, limit, offset };
+}
+
+/** A string a key can be compared with in every store (PostgreSQL text holds no NUL or lone surrogate). */
+function isKeyText(value: unknown): value is string {
+  return typeof value === 'string' && !value.includes(NUL) && isWellFormedText(value);
 }
 
 /**
