@@ -70,7 +70,13 @@ describe('model-health REST API', () => {
     expect(second.body.items.map((item: { provider: string }) => item.provider)).toEqual(['openrouter']);
     const filtered = await get(`/v1/model-health?provider=openrouter&cursor=${first.body.next_cursor as string}`);
     expect(filtered.body.items).toHaveLength(1);
-    for (const cursor of ['', 'not+base64', 'bm90IGpzb24', Buffer.from('["only one"]').toString('base64url')]) {
+    for (const cursor of [
+      '',
+      'not+base64',
+      'bm90IGpzb24',
+      Buffer.from('["only one"]').toString('base64url'),
+      Buffer.from('["openai","half \\ud83d"]').toString('base64url'),
+    ]) {
       const bad = await get(`/v1/model-health?cursor=${encodeURIComponent(cursor)}`);
       expect(bad.status).toBe(400);
       expect(bad.body.error).toMatchObject({ code: 'invalid_parameter', param: 'cursor' });

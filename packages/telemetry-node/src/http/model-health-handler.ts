@@ -158,6 +158,15 @@ function encodeCursor(record: ModelHealthRecord): string {
   return Buffer.from(JSON.stringify([record.provider, record.model]), 'utf8').toString('base64url');
 }
 
+/** A key string a store can compare: no NUL, no lone UTF-16 surrogate (PostgreSQL text holds neither). */
+function isCursorText(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    !value.includes('\u0000') &&
+    (value as { isWellFormed?: () => boolean }).isWellFormed?.() !== false
+  );
+}
+
 function cursorParameter(url: URL): { provider: string; model: string } | undefined {
   const raw = url.searchParams.get('cursor');
   if (raw === null) return undefined;
@@ -167,7 +176,7 @@ function cursorParameter(url: URL): { provider: string; model: string } | undefi
   } catch {
     key = undefined;
   }
-  if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== 'string' || typeof key[1] !== 'string') {
+  if (!Array.isArray(key) || key.length !== 2 || !key.every(isCursorText)) {
     throw new BadParameter('cursor', 'cursor must be the next_cursor of a previous page');
   }
   return { provider: key[0], model: key[1] };
