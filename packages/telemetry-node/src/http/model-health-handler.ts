@@ -176,10 +176,11 @@ function cursorParameter(url: URL): { provider: string; model: string } | undefi
   } catch {
     key = undefined;
   }
-  if (!Array.isArray(key) || key.length !== 2 || !key.every(isCursorText)) {
+  const [provider, model, ...rest] = Array.isArray(key) ? (key as unknown[]) : [];
+  if (!isCursorText(provider) || !isCursorText(model) || rest.length > 0) {
     throw new BadParameter('cursor', 'cursor must be the next_cursor of a previous page');
   }
-  return { provider: key[0], model: key[1] };
+  return { provider, model };
 }
 
 function decodeSegment(segment: string, param: string): string {
