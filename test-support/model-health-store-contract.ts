@@ -125,6 +125,18 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         { id: randomUUID(), entries: [good, { ...entryOf([call()]), totalResponseTimeMs: Infinity }] },
         { id: randomUUID(), entries: [good, { ...entryOf([call()]), lastStatus: 'exploded' }] },
         { id: randomUUID(), entries: [good, { ...entryOf([call()]), lastCalledAt: 'yesterday' }] },
+        // A lone UTF-16 surrogate has no UTF-8 encoding: PostgREST refuses the request that carries one.
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), model: 'half \uD83D' }] },
+        {
+          id: randomUUID(),
+          entries: [good, { ...entryOf([call({ status: 'error' })]), lastErrorMessage: '\uDE00 half' }],
+        },
+        // Years PostgreSQL's timestamptz cannot read from toISOString()'s expanded form (+010000-…).
+        {
+          id: randomUUID(),
+          entries: [good, { ...entryOf([call()]), lastCalledAt: new Date('+010000-01-01T00:00:00Z') }],
+        },
+        { id: randomUUID(), entries: [good, { ...entryOf([call()]), lastCalledAt: new Date(-1e15) }] },
       ];
       for (const batch of malformed) {
         const error: unknown = await store.applyBatch(batch as ModelCallBatch).catch((reason: unknown) => reason);
@@ -154,6 +166,38 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
       const model = `weird 'model' "name" \\ ünïcødé ${'m'.repeat(40)}`;
       await apply(store, entryOf([call({ provider: 'a-provider.eu', model })]));
       expect((await store.getModelHealth('a-provider.eu', model))?.model).toBe(model);
+    });
+
+    it('keeps an error message cut at 500 characters whole when an emoji straddles the cut', async () => {
+      const message = `${'x'.repeat(499)}\u{1F600} and more`;
+      await apply(store, entryOf([call({ status: 'error', errorMessage: message })]));
+      const stored = (await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage;
+      expect(stored).toBe('x'.repeat(499));
+    });
+
+    it('orders names by code point, as UTF-8 bytes compare, also beyond U+FFFF', async () => {
+      // JavaScript's < puts U+1F600 (a surrogate pair) before U+FF5E; UTF-8 and PostgreSQL's "C" order after it.
+      const names = ['m\u{1F600}', 'm\u{FF5E}', 'm\u{E000}', 'mz', 'm\u{10000}'];
+      await apply(store, ...names.map((name) => entryOf([call({ provider: name, model: name, status: 'error' })])));
+      const expected = ['mz', 'm\u{E000}', 'm\u{FF5E}', 'm\u{10000}', 'm\u{1F600}'];
+      expect((await store.listModelHealth()).items.map((record) => record.model)).toEqual(expected);
+      expect((await store.listProviders()).map((summary) => summary.provider)).toEqual(expected);
+      expect((await store.getUnhealthyModels(1)).map((record) => record.model)).toEqual(expected);
+      const paged = [0, 2, 4].map((offset) => store.listModelHealth({ limit: 2, offset }));
+      expect((await Promise.all(paged)).flatMap((page) => page.items.map((record) => record.model))).toEqual(expected);
+    });
+
+    it('accepts an offset and a minimum call count past 2^31 - 1', async () => {
+      await apply(store, entryOf([call()]));
+      expect(await store.listModelHealth({ offset: 3_000_000_000 })).toEqual({
+        items: [],
+        total: 1,
+        limit: 100,
+        offset: 3_000_000_000,
+      });
+      expect(await store.listModelHealth({ offset: Number.MAX_SAFE_INTEGER })).toMatchObject({ items: [], total: 1 });
+      expect(await store.getUnhealthyModels(0, 3_000_000_000)).toEqual([]);
+      expect(await store.getUnhealthyModels(0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     });
 
     describe('listing', () => {
@@ -206,6 +250,49 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         expect(new Set(keys).size).toBe(5);
       });
 
+      it('pages by key without repeating or skipping a record while others are added and deleted', async () => {
+        const keyOf = (record: { provider: string; model: string }): string => `${record.provider}/${record.model}`;
+        const first = await store.listModelHealth({ limit: 2 });
+        expect(first.items.map(keyOf)).toEqual(['anthropic/claude-3-5-haiku', 'openai/gpt-4o']);
+        // Between the pages: a record before the cursor, one after it, and one deleted after it.
+        await apply(
+          store,
+          entryOf([call({ provider: 'aaa', model: 'new-first' })]),
+          entryOf([call({ provider: 'openai', model: 'gpt-4o-a' })]),
+        );
+        await apply(store, entryOf([call({ provider: 'zeta', model: 'old', calledAt: new Date(now - 400 * DAY) })]));
+        expect(await store.deleteOlderThan(300)).toBe(1);
+        const seen = [...first.items];
+        let after = first.items.at(-1);
+        while (after !== undefined) {
+          const page = await store.listModelHealth({ limit: 2, after });
+          expect(page).toMatchObject({ total: 7, limit: 2, offset: 0 });
+          seen.push(...page.items);
+          after = page.items.length === 2 ? page.items.at(-1) : undefined;
+        }
+        expect(seen.map(keyOf)).toEqual([
+          'anthropic/claude-3-5-haiku',
+          'openai/gpt-4o',
+          'openai/gpt-4o-a',
+          'openai/gpt-4o-mini',
+          'openrouter/gpt-4o',
+          'openrouter/llama',
+        ]);
+        // With filters, an offset after the key, and a key that is not (or no longer) stored.
+        const afterKey = { provider: 'openai', model: 'gpt-4o-0' };
+        expect((await store.listModelHealth({ provider: 'openai', after: afterKey })).items.map(keyOf)).toEqual([
+          'openai/gpt-4o-a',
+          'openai/gpt-4o-mini',
+        ]);
+        expect((await store.listModelHealth({ after: afterKey, offset: 1, limit: 1 })).items.map(keyOf)).toEqual([
+          'openai/gpt-4o-mini',
+        ]);
+        expect(
+          (await store.listModelHealth({ status: 'timeout', after: { provider: 'b', model: '' } })).items.map(keyOf),
+        ).toEqual(['openrouter/gpt-4o']);
+        expect((await store.listModelHealth({ after: { provider: 'zzz', model: 'x' } })).items).toEqual([]);
+      });
+
       it('rejects bad pagination and filters with a TelemetryInputError', async () => {
         for (const query of [
           { limit: 0 },
@@ -213,6 +300,9 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
           { limit: 1.5 },
           { offset: -1 },
           { status: 'broken' as 'error' },
+          { after: { provider: 'openai' } as { provider: string; model: string } },
+          { after: { provider: 'openai', model: 'half \uD83D' } },
+          { after: 'openai/gpt-4o' as unknown as { provider: string; model: string } },
         ]) {
           await expect(store.listModelHealth(query)).rejects.toBeInstanceOf(TelemetryInputError);
         }
@@ -302,6 +392,7 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
         entryOf([call({ model: 'older', calledAt: new Date(now - 400 * DAY) })]),
         entryOf([call({ model: 'recent', calledAt: new Date(now - 2 * DAY) })]),
       );
+      expect(await store.deleteOlderThan(2e12)).toBe(0); // a cutoff before any recordable call
       expect(await store.deleteOlderThan(30)).toBe(2);
       expect((await store.listAllModelHealth()).map((record) => record.model)).toEqual(['recent']);
       expect(await store.deleteOlderThan(30)).toBe(0);

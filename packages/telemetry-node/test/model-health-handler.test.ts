@@ -57,6 +57,32 @@ describe('model-health REST API', () => {
     expect((await get('/v1/model-health?status=rate_limited')).body.items[0].model).toBe('meta-llama/llama-3.1-8b');
   });
 
+  it('pages with next_cursor without repeating or skipping a record while others are written', async () => {
+    const first = await get('/v1/model-health?limit=2');
+    expect(first.body.items.map((item: { provider: string }) => item.provider)).toEqual(['anthropic', 'openai']);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    // Before the cursor: offset paging would now show openai/gpt-4o again on the second page.
+    record([{ provider: 'aaa', model: 'new' }]);
+    const offsetPage = await get('/v1/model-health?limit=2&offset=2');
+    expect(offsetPage.body.items.map((item: { provider: string }) => item.provider)).toEqual(['openai', 'openrouter']);
+    const second = await get(`/v1/model-health?limit=2&cursor=${first.body.next_cursor as string}`);
+    expect(second.body).toMatchObject({ total: 4, limit: 2, offset: 0, next_cursor: null });
+    expect(second.body.items.map((item: { provider: string }) => item.provider)).toEqual(['openrouter']);
+    const filtered = await get(`/v1/model-health?provider=openrouter&cursor=${first.body.next_cursor as string}`);
+    expect(filtered.body.items).toHaveLength(1);
+    for (const cursor of [
+      '',
+      'not+base64',
+      'bm90IGpzb24',
+      Buffer.from('["only one"]').toString('base64url'),
+      Buffer.from('["openai","half \\ud83d"]').toString('base64url'),
+    ]) {
+      const bad = await get(`/v1/model-health?cursor=${encodeURIComponent(cursor)}`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatchObject({ code: 'invalid_parameter', param: 'cursor' });
+    }
+  });
+
   it('returns one model, including model names with a slash, and 404 for unknown ones', async () => {
     const one = await get('/v1/model-health/openrouter/meta-llama/llama-3.1-8b');
     expect(one.status).toBe(200);

@@ -307,17 +307,29 @@ as $$
   where t.provider = p_provider and t.model = p_model
 $$;
 
--- One page of records ordered by provider then model (byte order, as JavaScript compares strings),
+-- Earlier versions of this file took p_offset and min_calls as integer (an offset or minimum past
+-- 2^31 - 1, which the store accepts, failed with "integer out of range") and had no keyset
+-- parameters. Drop those signatures, or PostgREST would find two candidates for one call.
+drop function if exists public.get_all_model_health(text, text, integer, integer);
+drop function if exists public.get_all_model_health(text, text, integer, bigint);
+drop function if exists public.get_unhealthy_models(double precision, integer);
+
+-- One page of records ordered by provider then model (byte order of UTF-8, i.e. code point order),
 -- optionally filtered by provider and last status, with the number of matching rows:
 --   { "total": 42, "limit": 100, "offset": 0, "items": [ { <model_health_tracking row> }, ... ] }
--- p_limit is 1-1000, or null for every row from p_offset on. One JSON value rather than a set of
+-- p_limit is 1-1000, or null for every row from p_offset on. With p_after_provider and
+-- p_after_model (both or neither), only rows after that key count for p_offset and the page
+-- (keyset paging: no row repeated or skipped when others are written between pages); the total
+-- ignores them. One JSON value rather than a set of
 -- rows, so the total comes with any page (even one past the end) and PostgREST's max-rows cap
 -- does not apply.
 create or replace function public.get_all_model_health(
   p_provider text default null,
   p_status text default null,
   p_limit integer default 100,
-  p_offset integer default 0)
+  p_offset bigint default 0,
+  p_after_provider text default null,
+  p_after_model text default null)
 returns jsonb
 language plpgsql
 stable
@@ -332,6 +344,9 @@ begin
   end if;
   if p_offset is null or p_offset < 0 then
     raise exception 'get_all_model_health: p_offset must be >= 0, got %', p_offset using errcode = '22023';
+  end if;
+  if (p_after_provider is null) <> (p_after_model is null) then
+    raise exception 'get_all_model_health: give both p_after_provider and p_after_model, or neither' using errcode = '22023';
   end if;
   if p_status is not null and p_status not in ('success', 'error', 'timeout', 'rate_limited', 'network_error') then
     raise exception 'get_all_model_health: unknown p_status %; expected success, error, timeout, rate_limited or network_error', p_status
@@ -349,6 +364,9 @@ begin
     select t.* from public.model_health_tracking t
     where (p_provider is null or t.provider = p_provider)
       and (p_status is null or t.last_status = p_status)
+      and (p_after_provider is null
+           or t.provider collate "C" > p_after_provider collate "C"
+           or (t.provider collate "C" = p_after_provider collate "C" and t.model collate "C" > p_after_model collate "C"))
     order by t.provider collate "C", t.model collate "C"
     limit p_limit offset p_offset
   ) page;
@@ -359,7 +377,7 @@ $$;
 
 -- Models whose error rate (error_count / call_count) is at least error_threshold and that have at
 -- least min_calls calls, worst first: error rate, then call count, descending.
-create or replace function public.get_unhealthy_models(error_threshold double precision, min_calls integer default 1)
+create or replace function public.get_unhealthy_models(error_threshold double precision, min_calls bigint default 1)
 returns setof public.model_health_tracking
 language plpgsql
 stable
@@ -486,8 +504,10 @@ begin
   if days is null or days <= 0 or days = 'Infinity' or days = 'NaN' then
     raise exception 'delete_old_health_records: days must be a number > 0, got %', days using errcode = '22023';
   end if;
+  -- Capped at 2 000 000 days (about 5 500 years): recorded calls are from the years 1 to 9999, and
+  -- a larger interval would put the cutoff before 4713 BC ("timestamp out of range").
   delete from public.model_health_tracking t
-  where t.last_called_at < now() - make_interval(secs => days * 86400);
+  where t.last_called_at < now() - make_interval(secs => least(days, 2000000) * 86400);
   get diagnostics v_deleted = row_count;
 
   delete from public.model_health_applied_batches b
@@ -538,14 +558,14 @@ revoke all on function public.delete_old_health_records(double precision) from p
 grant execute on function public.delete_old_health_records(double precision) to service_role;
 
 revoke all on function public.get_model_health(text, text) from public;
-revoke all on function public.get_all_model_health(text, text, integer, integer) from public;
-revoke all on function public.get_unhealthy_models(double precision, integer) from public;
+revoke all on function public.get_all_model_health(text, text, integer, bigint, text, text) from public;
+revoke all on function public.get_unhealthy_models(double precision, bigint) from public;
 revoke all on function public.get_model_health_stats() from public;
 revoke all on function public.get_provider_health_summary(text) from public;
 revoke all on function public.get_all_provider_health_summaries() from public;
 grant execute on function public.get_model_health(text, text) to anon, authenticated, service_role;
-grant execute on function public.get_all_model_health(text, text, integer, integer) to anon, authenticated, service_role;
-grant execute on function public.get_unhealthy_models(double precision, integer) to anon, authenticated, service_role;
+grant execute on function public.get_all_model_health(text, text, integer, bigint, text, text) to anon, authenticated, service_role;
+grant execute on function public.get_unhealthy_models(double precision, bigint) to anon, authenticated, service_role;
 grant execute on function public.get_model_health_stats() to anon, authenticated, service_role;
 grant execute on function public.get_provider_health_summary(text) to anon, authenticated, service_role;
 grant execute on function public.get_all_provider_health_summaries() to anon, authenticated, service_role;

@@ -103,6 +103,14 @@ function requireString(operation: string, field: string, value: unknown): string
       `${operation}: ${field} must not contain NUL characters`,
     );
   }
+  // Nor can UTF-8 hold a lone UTF-16 surrogate: PostgREST would refuse the JSON of the request.
+  if ((value as { isWellFormed?: () => boolean }).isWellFormed?.() === false) {
+    throw new TelemetryInputError(
+      'model_health',
+      `invalid_${field}`,
+      `${operation}: ${field} must not contain lone UTF-16 surrogates`,
+    );
+  }
   return value;
 }
 
@@ -258,17 +266,21 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
       p_status: null,
       p_limit: null,
       p_offset: 0,
+      p_after_provider: null,
+      p_after_model: null,
     });
     return pageFromJson('get_all_model_health', data).items;
   }
 
   async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
-    const { limit, offset, provider, status } = normaliseModelHealthQuery(query);
+    const { limit, offset, provider, status, after } = normaliseModelHealthQuery(query);
     const data = await this.call('get_all_model_health', {
       p_provider: provider ?? null,
       p_status: status ?? null,
       p_limit: limit,
       p_offset: offset,
+      p_after_provider: after?.provider ?? null,
+      p_after_model: after?.model ?? null,
     });
     const { total, items } = pageFromJson('get_all_model_health', data);
     return { items, total, limit, offset };

@@ -510,6 +510,33 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2 });
     });
 
+    it('replaces the integer offset and min_calls of earlier versions instead of adding overloads', async () => {
+      await stack.postgres.psql('create database migration_upgrade');
+      try {
+        const options = { database: 'migration_upgrade' };
+        await stack.postgres.applyFile(migrationPath(), options);
+        // The signatures of 0.1.0, which failed past 2^31 - 1 and had no keyset paging (stand-in bodies).
+        await stack.postgres.psql(
+          `create function public.get_all_model_health(p_provider text default null, p_status text default null,
+             p_limit integer default 100, p_offset integer default 0) returns jsonb language sql as 'select null::jsonb';
+           create function public.get_unhealthy_models(error_threshold double precision, min_calls integer default 1)
+             returns setof public.model_health_tracking language sql as 'select * from public.model_health_tracking';`,
+          options,
+        );
+        await stack.postgres.applyFile(migrationPath(), options);
+        const signatures = await stack.postgres.psql(
+          `select string_agg(proname || '(' || pg_get_function_identity_arguments(oid) || ')', ';' order by proname)
+           from pg_proc where pronamespace = 'public'::regnamespace and proname in ('get_all_model_health', 'get_unhealthy_models')`,
+          options,
+        );
+        expect(signatures).toBe(
+          'get_all_model_health(p_provider text, p_status text, p_limit integer, p_offset bigint, p_after_provider text, p_after_model text);get_unhealthy_models(error_threshold double precision, min_calls bigint)',
+        );
+      } finally {
+        await stack.postgres.psql('drop database migration_upgrade', { database: 'postgres' });
+      }
+    });
+
     it('applies twice to a fresh database whose roles already exist', async () => {
       await stack.postgres.psql('create database migration_twice');
       try {

@@ -154,6 +154,8 @@ describe('ModelHealthRecorder', () => {
       call({ responseTimeMs: 1e308 }),
       call({ status: 'error', errorMessage: 5 as unknown as string }),
       call({ provider: 'open\u0000ai' }),
+      call({ model: 'half an emoji \uD83D' }),
+      call({ calledAt: new Date('+010000-01-01T00:00:00Z') }),
       null as unknown as ModelCall,
     ];
     for (const item of bad) expect(() => recorder.recordModelCall(item)).not.toThrow();
@@ -216,6 +218,32 @@ describe('ModelHealthRecorder', () => {
     for (let step = 0; step < 10; step++) await clock.advance(500);
     expect(await closing).toEqual({ flushed: false, pendingCalls: 1 });
     expect(store.attempts.length).toBeGreaterThan(1);
+  });
+
+  it('resolves close() by its deadline when a write hangs, and writes that batch once later', async () => {
+    const store = new FlakyStore();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = Object.assign(Object.create(store) as FlakyStore, {
+      applyBatch: async (batch: ModelCallBatch): Promise<void> => {
+        await held;
+        await store.applyBatch(batch);
+      },
+    });
+    const { recorder, clock } = setup({ store: slow });
+    recorder.recordModelCall(call());
+    recorder.recordModelCall(call({ status: 'timeout' }));
+    let outcome: unknown;
+    const closing = recorder.close({ timeoutMs: 2000 }).then((result) => (outcome = result));
+    await clock.advance(1999);
+    expect(outcome).toBeUndefined();
+    await clock.advance(1);
+    await closing;
+    expect(outcome).toEqual({ flushed: false, pendingCalls: 2 });
+    release();
+    expect(await recorder.close({ timeoutMs: 2000 })).toEqual({ flushed: true, pendingCalls: 0 });
+    expect(store.attempts).toHaveLength(1);
+    expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2, errorCount: 1 });
   });
 
   it('rejects unusable options at construction', () => {

@@ -117,7 +117,7 @@ function serializeStats(stats: ModelHealthStats): Record<string, unknown> {
 }
 
 const KNOWN_PARAMETERS: Record<string, readonly string[]> = {
-  list: ['provider', 'status', 'limit', 'offset'],
+  list: ['provider', 'status', 'limit', 'offset', 'cursor'],
   unhealthy: ['error_threshold', 'min_calls'],
   none: [],
 };
@@ -150,6 +150,39 @@ function textParameter(url: URL, name: string): string | undefined {
   return raw;
 }
 
+/**
+ * The `next_cursor` of a page: the key of its last record, as base64url of `[provider, model]`.
+ * Opaque to clients; `cursor=` hands it back.
+ */
+function encodeCursor(record: ModelHealthRecord): string {
+  return Buffer.from(JSON.stringify([record.provider, record.model]), 'utf8').toString('base64url');
+}
+
+/** A key string a store can compare: no NUL, no lone UTF-16 surrogate (PostgreSQL text holds neither). */
+function isCursorText(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    !value.includes('\u0000') &&
+    (value as { isWellFormed?: () => boolean }).isWellFormed?.() !== false
+  );
+}
+
+function cursorParameter(url: URL): { provider: string; model: string } | undefined {
+  const raw = url.searchParams.get('cursor');
+  if (raw === null) return undefined;
+  let key: unknown;
+  try {
+    key = /^[\w-]{1,2000}$/.test(raw) ? JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    key = undefined;
+  }
+  const [provider, model, ...rest] = Array.isArray(key) ? (key as unknown[]) : [];
+  if (!isCursorText(provider) || !isCursorText(model) || rest.length > 0) {
+    throw new BadParameter('cursor', 'cursor must be the next_cursor of a previous page');
+  }
+  return { provider, model };
+}
+
 function decodeSegment(segment: string, param: string): string {
   let value: string;
   try {
@@ -165,7 +198,10 @@ function decodeSegment(segment: string, param: string): string {
 /**
  * The model-health REST API over any `ModelHealthStore` (seed 003):
  *
- * - `GET /v1/model-health?provider=&status=&limit=&offset=` → `{ items, total, limit, offset }`
+ * - `GET /v1/model-health?provider=&status=&limit=&offset=&cursor=` → `{ items, total, limit, offset, next_cursor }`:
+ *   a full page carries `next_cursor`; pass it as `cursor` for the next page, which then neither
+ *   repeats nor skips a record when others are written in between (`offset` paging does; `offset`
+ *   with `cursor` skips that many after it). `next_cursor` is null after a short page.
  * - `GET /v1/model-health/{provider}/{model}` → one record (404 when unknown; the model may contain `/`)
  * - `GET /v1/model-health/unhealthy?error_threshold=0.2&min_calls=1` → `{ items, total, error_threshold, min_calls }`
  * - `GET /v1/model-health/stats` → totals, success rate, mean response time
@@ -198,17 +234,21 @@ export function createModelHealthHandler(options: ModelHealthHandlerOptions): Mo
         throw new BadParameter('status', `status must be one of ${MODEL_CALL_STATUSES.join(', ')}`);
       }
       const provider = textParameter(url, 'provider');
+      const after = cursorParameter(url);
       const page = await store.listModelHealth({
         ...(provider !== undefined ? { provider } : {}),
         ...(status !== undefined ? { status: status as ModelCallStatus } : {}),
         limit: integerParameter(url, 'limit', 100, 1, MAX_MODEL_HEALTH_PAGE_SIZE),
         offset: integerParameter(url, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+        ...(after !== undefined ? { after } : {}),
       });
+      const last = page.items.at(-1);
       return jsonResponse(200, {
         items: page.items.map(serializeModelHealth),
         total: page.total,
         limit: page.limit,
         offset: page.offset,
+        next_cursor: last !== undefined && page.items.length === page.limit ? encodeCursor(last) : null,
       });
     }
     if (segments.length === 1 && segments[0] === 'unhealthy') {

@@ -11,8 +11,8 @@ import type {
   ProviderHealthSummary,
 } from './model-health-store.js';
 import {
-  MAX_ERROR_MESSAGE_LENGTH,
   foldModelCall,
+  storedErrorMessage,
   normaliseModelHealthQuery,
   validateModelCall,
   validateRetentionDays,
@@ -20,6 +20,7 @@ import {
   type ModelCall,
 } from './model-call.js';
 
+type ModelHealthKey = Pick<ModelHealthRecord, 'provider' | 'model'>;
 type MutableRecord = { -readonly [K in keyof ModelHealthRecord]: ModelHealthRecord[K] };
 
 /**
@@ -153,8 +154,7 @@ export class MemoryModelHealthStore implements ModelHealthStore {
       record.lastResponseTimeMs = entry.lastResponseTimeMs;
       record.lastStatus = entry.lastStatus;
       record.lastCalledAt = entry.lastCalledAt;
-      if (entry.lastErrorMessage !== null)
-        record.lastErrorMessage = entry.lastErrorMessage.slice(0, MAX_ERROR_MESSAGE_LENGTH);
+      if (entry.lastErrorMessage !== null) record.lastErrorMessage = storedErrorMessage(entry.lastErrorMessage);
     }
     record.updatedAt = now;
   }
@@ -178,13 +178,15 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   }
 
   async listModelHealth(query?: ModelHealthQuery): Promise<ModelHealthPage> {
-    const { limit, offset, provider, status } = normaliseModelHealthQuery(query);
+    const { limit, offset, provider, status, after } = normaliseModelHealthQuery(query);
     const matching = this.sorted().filter(
       (record) =>
         (provider === undefined || record.provider === provider) &&
         (status === undefined || record.lastStatus === status),
     );
-    return { items: matching.slice(offset, offset + limit), total: matching.length, limit, offset };
+    const start = after === undefined ? 0 : matching.findIndex((record) => compareKeys(record, after) > 0);
+    const from = (start === -1 ? matching.length : start) + offset;
+    return { items: matching.slice(from, from + limit), total: matching.length, limit, offset };
   }
 
   async getUnhealthyModels(errorThreshold: number, minCalls = 1): Promise<readonly ModelHealthRecord[]> {
@@ -241,14 +243,29 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   }
 }
 
-function compareKeys(a: ModelHealthRecord, b: ModelHealthRecord): number {
-  return a.provider < b.provider
-    ? -1
-    : a.provider > b.provider
-      ? 1
-      : a.model < b.model
-        ? -1
-        : a.model > b.model
-          ? 1
-          : 0;
+function compareKeys(a: ModelHealthKey, b: ModelHealthKey): number {
+  return compareCodePoints(a.provider, b.provider) || compareCodePoints(a.model, b.model);
+}
+
+/**
+ * Unicode code point order, which is the byte order of UTF-8 and so the `COLLATE "C"` order of
+ * the SQL store. JavaScript's `<` compares UTF-16 code units instead, which puts a character
+ * beyond U+FFFF (a surrogate pair, e.g. an emoji) before U+E000-U+FFFF (e.g. fullwidth forms):
+ * the two stores would page the same rows differently.
+ */
+function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const left = a.charCodeAt(index);
+    const right = b.charCodeAt(index);
+    if (left !== right) return codePointRank(left) - codePointRank(right);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 code unit moved so that surrogates (U+D800-U+DFFF) rank above U+E000-U+FFFF. */
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }

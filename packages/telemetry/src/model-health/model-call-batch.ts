@@ -1,6 +1,6 @@
 import { TelemetryInputError } from '../errors.js';
 import { MODEL_CALL_STATUSES } from '../metrics/metric-definition.js';
-import { MAX_MODEL_HEALTH_NAME_LENGTH } from './model-call.js';
+import { MAX_MODEL_HEALTH_NAME_LENGTH, isStorableDate, isWellFormedText } from './model-call.js';
 import type { ModelCallAggregate, ModelCallBatch } from './model-health-store.js';
 
 function invalid(message: string): never {
@@ -24,10 +24,11 @@ function checkEntry(entry: ModelCallAggregate, index: number): void {
       typeof value !== 'string' ||
       value.trim() === '' ||
       value.length > MAX_MODEL_HEALTH_NAME_LENGTH ||
-      value.includes('\u0000')
+      value.includes('\u0000') ||
+      !isWellFormedText(value)
     ) {
       invalid(
-        `${where}: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters, without NUL characters`,
+        `${where}: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters, without NUL characters or lone surrogates`,
       );
     }
   }
@@ -47,19 +48,22 @@ function checkEntry(entry: ModelCallAggregate, index: number): void {
   if (!(MODEL_CALL_STATUSES as readonly string[]).includes(entry.lastStatus)) {
     invalid(`${where}: unknown lastStatus "${String(entry.lastStatus)}"; expected ${MODEL_CALL_STATUSES.join(', ')}`);
   }
-  if (entry.lastErrorMessage !== null && typeof entry.lastErrorMessage !== 'string') {
-    invalid(`${where}: lastErrorMessage must be a string or null`);
+  if (
+    entry.lastErrorMessage !== null &&
+    (typeof entry.lastErrorMessage !== 'string' || !isWellFormedText(entry.lastErrorMessage))
+  ) {
+    invalid(`${where}: lastErrorMessage must be a string without lone surrogates, or null`);
   }
-  if (!(entry.lastCalledAt instanceof Date) || Number.isNaN(entry.lastCalledAt.getTime())) {
-    invalid(`${where}: lastCalledAt must be a valid Date`);
+  if (!isStorableDate(entry.lastCalledAt)) {
+    invalid(`${where}: lastCalledAt must be a valid Date in the years 1 to 9999`);
   }
 }
 
 /**
  * Throws a `TelemetryInputError` (reason `invalid_batch`, metric `model_health`) naming the first
  * problem when a batch cannot be applied: the id must be a non-empty string, every entry a
- * well-formed `ModelCallAggregate` (counts safe integers with `successes + errors === calls >= 1`,
- * finite response times >= 0, a known `lastStatus`, a valid `lastCalledAt`). Every store's
+ * well-formed `ModelCallAggregate` (names and message without NUL or lone UTF-16 surrogates, counts safe integers with `successes + errors === calls >= 1`,
+ * finite response times >= 0, a known `lastStatus`, a valid `lastCalledAt` in the years 1 to 9999). Every store's
  * `applyBatch` runs it before changing anything (a store may ask more of the id, e.g. a UUID), so a
  * malformed batch rejects the same way everywhere instead of storing `NaN` counts.
  *

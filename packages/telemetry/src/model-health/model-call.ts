@@ -85,14 +85,70 @@ export const MAX_MODEL_HEALTH_PAGE_SIZE = 1000;
  */
 const NUL = '\u0000';
 
+/** `String.prototype.isWellFormed` / `toWellFormed` (ES2024, Node.js 20), not in the ES2022 lib types. */
+interface WellFormedString {
+  isWellFormed?: () => boolean;
+  toWellFormed?: () => string;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * @internal Whether a string holds no lone UTF-16 surrogate. PostgreSQL stores UTF-8, which has no
+ * encoding for one, and PostgREST refuses the whole JSON request that carries one (`\ud83d`).
+ */
+export function isWellFormedText(text: string): boolean {
+  const native = (text as WellFormedString).isWellFormed;
+  if (native !== undefined) return native.call(text);
+  LONE_SURROGATE.lastIndex = 0;
+  return !LONE_SURROGATE.test(text);
+}
+
+function toWellFormedText(text: string): string {
+  const native = (text as WellFormedString).toWellFormed;
+  return native !== undefined ? native.call(text) : text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 /**
  * @internal The error message a store keeps of a call: at most `MAX_ERROR_MESSAGE_LENGTH`
- * characters, without NUL characters (an upstream's error body can hold any bytes; PostgreSQL
- * refuses a whole batch over one NUL).
+ * characters, without NUL characters and without lone surrogates (an upstream's error body can
+ * hold any bytes; PostgreSQL refuses a whole batch over one NUL, PostgREST over one lone
+ * surrogate). The cut never splits a surrogate pair: an emoji across character 500 used to leave
+ * half of it, and the batch holding it was refused on every retry.
  */
 export function storedErrorMessage(message: string): string {
-  const clean = message.includes(NUL) ? message.replaceAll(NUL, '') : message;
-  return clean.length > MAX_ERROR_MESSAGE_LENGTH ? clean.slice(0, MAX_ERROR_MESSAGE_LENGTH) : clean;
+  let clean = message.includes(NUL) ? message.replaceAll(NUL, '') : message;
+  if (clean.length > MAX_ERROR_MESSAGE_LENGTH) {
+    const last = clean.charCodeAt(MAX_ERROR_MESSAGE_LENGTH - 1);
+    clean = clean.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_ERROR_MESSAGE_LENGTH - 1 : MAX_ERROR_MESSAGE_LENGTH);
+  }
+  return isWellFormedText(clean) ? clean : toWellFormedText(clean);
+}
+
+/** 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z, in milliseconds since the epoch. */
+const EARLIEST_CALL_TIME = -62_135_596_800_000;
+const LATEST_CALL_TIME = 253_402_300_799_999;
+
+/**
+ * @internal Whether a value is a `Date` a store can keep: years 1 to 9999. `toISOString()` writes
+ * other years in the expanded form (`+010000-…`, `-000001-…`) that PostgreSQL refuses, which failed
+ * the whole batch on every retry.
+ */
+export function isStorableDate(value: unknown): value is Date {
+  if (!(value instanceof Date)) return false;
+  const time = value.getTime();
+  return time >= EARLIEST_CALL_TIME && time <= LATEST_CALL_TIME;
+}
+
+/** A provider or model name a store can keep: non-empty, not blank, bounded, no NUL, no lone surrogate. */
+function isStorableName(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.trim() !== '' &&
+    value.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
+    !value.includes(NUL) &&
+    isWellFormedText(value)
+  );
 }
 
 function invalid(field: string, message: string): never {
@@ -101,9 +157,9 @@ function invalid(field: string, message: string): never {
 
 /**
  * Throws a `TelemetryInputError` naming the field when a call is malformed: `provider` or `model`
- * empty, blank or longer than 255 characters, `responseTimeMs` not a number from 0 to
+ * empty, blank, longer than 255 characters or holding NUL or a lone UTF-16 surrogate, `responseTimeMs` not a number from 0 to
  * `Number.MAX_SAFE_INTEGER`, an unknown `status`, an `errorMessage` that is not a string or null,
- * or a `calledAt` that is not a valid `Date`. The error's `reason` is `invalid_<field>`
+ * or a `calledAt` that is not a valid `Date` in the years 1 to 9999. The error's `reason` is `invalid_<field>`
  * (e.g. `invalid_response_time`) and its `metric` is `model_health`. Returns nothing otherwise.
  *
  * @example
@@ -118,16 +174,10 @@ function invalid(field: string, message: string): never {
 export function validateModelCall(call: ModelCall): void {
   if (call === null || typeof call !== 'object') invalid('call', 'Invalid model call: expected an object');
   for (const field of ['provider', 'model'] as const) {
-    const value = call[field];
-    if (
-      typeof value !== 'string' ||
-      value.trim() === '' ||
-      value.length > MAX_MODEL_HEALTH_NAME_LENGTH ||
-      value.includes(NUL)
-    ) {
+    if (!isStorableName(call[field])) {
       invalid(
         field,
-        `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters, without NUL characters`,
+        `Invalid model call: ${field} must be a non-empty string of at most ${MAX_MODEL_HEALTH_NAME_LENGTH} characters, without NUL characters or lone surrogates`,
       );
     }
   }
@@ -154,8 +204,8 @@ export function validateModelCall(call: ModelCall): void {
   if (message !== undefined && message !== null && typeof message !== 'string') {
     invalid('error_message', `Invalid model call: errorMessage must be a string or null, got ${typeof message}`);
   }
-  if (call.calledAt !== undefined && (!(call.calledAt instanceof Date) || Number.isNaN(call.calledAt.getTime()))) {
-    invalid('called_at', 'Invalid model call: calledAt must be a valid Date');
+  if (call.calledAt !== undefined && !isStorableDate(call.calledAt)) {
+    invalid('called_at', 'Invalid model call: calledAt must be a valid Date in the years 1 to 9999');
   }
 }
 
@@ -210,7 +260,8 @@ export function foldModelCall(entry: ModelCallAggregate | undefined, call: Model
  * Validate and default the pagination and filters of a model-health query, for store
  * implementations. Returns a copy with `limit` (default 100) and `offset` (default 0) filled in;
  * throws a `TelemetryInputError` when `limit` is not an integer from 1 to 1000, `offset` is not an
- * integer >= 0, `status` is unknown or `provider` is an empty string.
+ * integer >= 0, `status` is unknown, `provider` is an empty string or `after` is not a
+ * `{ provider, model }` pair of strings.
  *
  * @example
  * ```ts
@@ -233,11 +284,29 @@ export function normaliseModelHealthQuery(
   }
   if (
     query.provider !== undefined &&
-    (typeof query.provider !== 'string' || query.provider === '' || query.provider.includes(NUL))
+    (typeof query.provider !== 'string' ||
+      query.provider === '' ||
+      query.provider.includes(NUL) ||
+      !isWellFormedText(query.provider))
   ) {
-    invalid('provider', 'provider must be a non-empty string without NUL characters');
+    invalid('provider', 'provider must be a non-empty string without NUL characters or lone surrogates');
+  }
+  const after: unknown = query.after;
+  if (
+    after !== undefined &&
+    (after === null ||
+      typeof after !== 'object' ||
+      !isKeyText((after as { provider?: unknown }).provider) ||
+      !isKeyText((after as { model?: unknown }).model))
+  ) {
+    invalid('after', 'after must be { provider, model }, two strings without NUL characters or lone surrogates');
   }
   return { ...query, limit, offset };
+}
+
+/** A string a key can be compared with in every store (PostgreSQL text holds no NUL or lone surrogate). */
+function isKeyText(value: unknown): value is string {
+  return typeof value === 'string' && !value.includes(NUL) && isWellFormedText(value);
 }
 
 /**

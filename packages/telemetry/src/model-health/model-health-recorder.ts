@@ -3,7 +3,14 @@ import { MODEL_CALL_STATUSES } from '../metrics/metric-definition.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { TelemetryConfigurationError, TelemetryInputError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
-import { storedErrorMessage, MAX_MODEL_HEALTH_NAME_LENGTH, validateModelCall, type ModelCall } from './model-call.js';
+import {
+  isStorableDate,
+  isWellFormedText,
+  storedErrorMessage,
+  MAX_MODEL_HEALTH_NAME_LENGTH,
+  validateModelCall,
+  type ModelCall,
+} from './model-call.js';
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health-store.js';
 import { systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
 
@@ -237,9 +244,10 @@ export class ModelHealthRecorder {
 
   /**
    * Stop the background loop and write what is left, retrying with backoff until `timeoutMs`
-   * (milliseconds, default 10 s). Calls recorded afterwards are dropped and counted. Never rejects:
-   * if the store stays down past the deadline it logs through `diag` and resolves with
-   * `flushed: false`. Safe to call again; a later call retries what is still pending.
+   * (milliseconds, default 10 s). Calls recorded afterwards are dropped and counted. Never rejects,
+   * and resolves by the deadline even when a write hangs: if the store is down or too slow it logs
+   * through `diag` and resolves with `flushed: false` (a write still in flight counts as pending; it
+   * may land later, and a later `close()` retries it under the same batch id, so it counts once).
    */
   async close(options: { timeoutMs?: number } = {}): Promise<ModelHealthRecorderCloseResult> {
     const deadline = this.clock.now() + (options.timeoutMs ?? 10_000);
@@ -247,23 +255,46 @@ export class ModelHealthRecorder {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     for (;;) {
-      try {
-        await this.flush();
-        return { flushed: true, pendingCalls: 0 };
-      } catch {
-        const delay = this.backoffDelay();
-        if (this.clock.now() + delay > deadline) {
-          diag.error(
-            `@gatewayz/telemetry: ${this.pendingCalls} model calls could not be written before shutdown: the model-health store is unavailable`,
-          );
-          return { flushed: false, pendingCalls: this.pendingCalls };
-        }
-        // A referenced timer: an unref'd one could let the process exit mid-shutdown.
-        await new Promise<void>((resolve) =>
-          this.clock === systemClock ? setTimeout(resolve, delay) : this.clock.setTimeout(resolve, delay),
+      const outcome = await this.beforeDeadline(
+        this.flush().then(
+          () => 'flushed' as const,
+          () => 'failed' as const,
+        ),
+        deadline,
+      );
+      if (outcome === 'flushed') return { flushed: true, pendingCalls: 0 };
+      const delay = this.backoffDelay();
+      if (outcome === 'expired' || this.clock.now() + delay > deadline) {
+        diag.error(
+          `@gatewayz/telemetry: ${this.pendingCalls} model calls could not be written before shutdown: the model-health store is ${outcome === 'expired' ? 'too slow' : 'unavailable'}`,
         );
+        return { flushed: false, pendingCalls: this.pendingCalls };
       }
+      await this.sleep(delay);
     }
+  }
+
+  /** What `work` settled to, or `expired` when the clock reaches `deadline` first. */
+  private async beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T | 'expired'> {
+    let handle: unknown;
+    const expired = new Promise<'expired'>((resolve) => {
+      handle = this.startTimer(() => resolve('expired'), Math.max(0, deadline - this.clock.now()));
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      if (this.clock === systemClock) clearTimeout(handle as ReturnType<typeof setTimeout>);
+      else this.clock.clearTimeout(handle);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => this.startTimer(resolve, ms));
+  }
+
+  /** A referenced timer during shutdown: an unref'd one could let the process exit mid-flush. */
+  private startTimer(callback: () => void, ms: number): unknown {
+    return this.clock === systemClock ? setTimeout(callback, ms) : this.clock.setTimeout(callback, ms);
   }
 
   /**
@@ -388,16 +419,18 @@ function isWellFormed(call: ModelCall): boolean {
     call.provider.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
     call.provider.trim().length > 0 &&
     !call.provider.includes('\u0000') &&
+    isWellFormedText(call.provider) &&
     typeof call.model === 'string' &&
     call.model.length > 0 &&
     call.model.length <= MAX_MODEL_HEALTH_NAME_LENGTH &&
     call.model.trim().length > 0 &&
     !call.model.includes('\u0000') &&
+    isWellFormedText(call.model) &&
     typeof call.responseTimeMs === 'number' &&
     call.responseTimeMs >= 0 &&
     call.responseTimeMs <= Number.MAX_SAFE_INTEGER &&
     (MODEL_CALL_STATUSES as readonly string[]).includes(call.status) &&
     (call.errorMessage === undefined || call.errorMessage === null || typeof call.errorMessage === 'string') &&
-    (call.calledAt === undefined || (call.calledAt instanceof Date && !Number.isNaN(call.calledAt.getTime())))
+    (call.calledAt === undefined || isStorableDate(call.calledAt))
   );
 }

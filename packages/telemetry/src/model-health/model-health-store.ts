@@ -129,6 +129,8 @@ export interface ModelCallBatch {
  * ```ts
  * const query: ModelHealthQuery = { provider: 'openai', status: 'rate_limited', limit: 50, offset: 0 };
  * const page = await store.listModelHealth(query);
+ * const last = page.items.at(-1);
+ * const next = last === undefined ? undefined : await store.listModelHealth({ ...query, after: last });
  * ```
  */
 export interface ModelHealthQuery {
@@ -140,6 +142,13 @@ export interface ModelHealthQuery {
   limit?: number;
   /** Rows to skip. Default 0. */
   offset?: number;
+  /**
+   * Keyset paging: only records after this (provider, model) key in the list order (provider, then
+   * model, by Unicode code point). Pass the last record of the previous page. Unlike `offset`, pages
+   * read this way neither repeat nor skip a record when others are added or deleted in between;
+   * `total` still counts every record that matches the filters.
+   */
+  after?: { readonly provider: string; readonly model: string };
 }
 
 /**
