@@ -266,8 +266,6 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
       p_status: null,
       p_limit: null,
       p_offset: 0,
-      p_after_provider: null,
-      p_after_model: null,
     });
     return pageFromJson('get_all_model_health', data).items;
   }
@@ -279,8 +277,9 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
       p_status: status ?? null,
       p_limit: limit,
       p_offset: offset,
-      p_after_provider: after?.provider ?? null,
-      p_after_model: after?.model ?? null,
+      // Only with a cursor: without one, a database still on the migration's earlier
+      // four-parameter signature keeps answering until the migration is applied again.
+      ...(after !== undefined ? { p_after_provider: after.provider, p_after_model: after.model } : {}),
     });
     const { total, items } = pageFromJson('get_all_model_health', data);
     return { items, total, limit, offset };

@@ -24,6 +24,19 @@ import {
   truncateTables,
 } from './helpers.js';
 
+/** What `run` resolves to once it stops failing (PostgREST reloading its schema cache), within 10 s. */
+async function eventually<T>(run: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await run();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 class TestMetricReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
     return Promise.resolve();
@@ -534,6 +547,38 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
         );
       } finally {
         await stack.postgres.psql('drop database migration_upgrade', { database: 'postgres' });
+      }
+    });
+
+    it('keeps listing without a cursor on a database still on the four-parameter get_all_model_health', async () => {
+      await store.applyBatch(batchOf(entryOf(call())));
+      // An upgrade of the package before the migration is applied again: the earlier signature
+      // (integer offset, no keyset parameters) is what the database has.
+      await stack.postgres.psql(
+        `alter function public.get_all_model_health(text, text, integer, bigint, text, text) rename to get_all_model_health_new;
+         create function public.get_all_model_health(p_provider text default null, p_status text default null,
+           p_limit integer default 100, p_offset integer default 0) returns jsonb language sql
+           as 'select public.get_all_model_health_new(p_provider, p_status, p_limit, p_offset, null, null)';
+         grant execute on function public.get_all_model_health(text, text, integer, integer) to anon, authenticated, service_role;
+         notify pgrst, 'reload schema';`,
+      );
+      try {
+        // PostgREST reloads its schema cache on the notification, asynchronously: until it has,
+        // it still calls with the new signature's types.
+        const listed = await eventually(() => store.listModelHealth({ limit: 10 }));
+        expect(listed.items).toHaveLength(1);
+        expect(await store.listAllModelHealth()).toHaveLength(1);
+        // A cursor needs the keyset parameters: a clear NOT_MIGRATED until the migration is applied.
+        await expect(store.listModelHealth({ limit: 10, after: { provider: 'a', model: 'b' } })).rejects.toMatchObject({
+          code: 'NOT_MIGRATED',
+        });
+      } finally {
+        await stack.postgres.psql(
+          `drop function public.get_all_model_health(text, text, integer, integer);
+           alter function public.get_all_model_health_new(text, text, integer, bigint, text, text) rename to get_all_model_health;
+           notify pgrst, 'reload schema';`,
+        );
+        await eventually(() => store.listModelHealth({ limit: 10, after: { provider: 'a', model: 'b' } }));
       }
     });
 
