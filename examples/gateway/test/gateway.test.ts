@@ -444,6 +444,37 @@ describe('example gateway: bad input', () => {
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
   });
 
+  it('never writes an error answer into a streamed answer already under way on the connection', async () => {
+    // A pipelined request Node's parser refuses while the stream of the previous one is being
+    // relayed: an error answer written now would land inside the chunked stream and corrupt it.
+    for (const provider of gw.demo.simulated) provider.configure({ chunkDelayMs: 20 });
+    const { connect } = await import('node:net');
+    const body = JSON.stringify(chatBody('claude-3-5-sonnet', { stream: true }));
+    const received = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+      let text = '';
+      let garbageSent = false;
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+        if (!garbageSent && text.includes('data: ')) {
+          garbageSent = true;
+          socket.write('GARBAGE\r\n\r\n');
+        }
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received).toContain('data: ');
+    // The connection is dropped (as Node does), never answered twice.
+    expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(received).not.toContain('malformed_request');
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+  });
+
   it('counts a body the client cut off as a client that went away (499), not as a server error (500)', async () => {
     const { connect } = await import('node:net');
     const before = await gw.scrape();

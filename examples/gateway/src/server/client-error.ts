@@ -18,10 +18,14 @@ const MALFORMED = [400, 'Bad Request', 'Malformed HTTP request', 'malformed_requ
  * refuses (a malformed request line or header, an invalid `Content-Length` or chunk, headers over
  * the size limit) never reaches the app, and Node's default answer is a bare status line. This
  * answers it in the OpenAI error shape like every other client error, with the status Node would
- * have used, and closes the connection. A connection already reset or half-written is destroyed.
+ * have used, and closes the connection. A connection already reset or half-written is destroyed,
+ * and so, as Node's default does, is one whose previous answer is under way (a stream, with a
+ * pipelined request after it): bytes written now would land inside that answer and corrupt it.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // Node's http server keeps the response being written on the socket (`_httpMessage`).
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent === true) {
     socket.destroy();
     return;
   }
