@@ -499,6 +499,40 @@ describe('example gateway: bad input', () => {
     expect(counted(after, '500')).toBe(0);
   });
 
+  it.each([
+    ['closes its side', false],
+    ['keeps its side open', true],
+  ])(
+    "counts a chunk Node's parser refused as the 400 it was answered, promptly, when the client %s",
+    async (_title, allowHalfOpen) => {
+      const { connect } = await import('node:net');
+      const before = await gw.scrape();
+      const socket = connect({ port: Number(new URL(gw.url).port), host: '127.0.0.1', allowHalfOpen });
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.write(
+          'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"mod\r\nzz\r\n',
+        );
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      const counted = (text: string, status: string): number =>
+        sampleSum(text, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status }) -
+        sampleSum(before, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status });
+      // The handler ends without waiting for the client to hang up (a half-open one never does).
+      let after = await gw.scrape();
+      for (let attempt = 0; attempt < 100 && counted(after, '400') + counted(after, '499') === 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        after = await gw.scrape();
+      }
+      socket.destroy();
+      expect(counted(after, '400')).toBe(1);
+      expect(counted(after, '499')).toBe(0);
+    },
+  );
+
   it('answers unknown routes with a JSON 404', async () => {
     const response = await fetch(`${gw.url}/v2/whatever`);
     expect(response.status).toBe(404);
