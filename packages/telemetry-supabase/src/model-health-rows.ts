@@ -63,8 +63,7 @@ export function entryToJson(entry: ModelCallAggregate): ModelCallEntryJson {
     total_response_time_ms: entry.totalResponseTimeMs,
     last_response_time_ms: entry.lastResponseTimeMs,
     last_status: entry.lastStatus,
-    // PostgreSQL text cannot hold NUL: one in a message would make the database refuse the whole batch.
-    last_error_message: entry.lastErrorMessage?.replaceAll('\u0000', '') ?? null,
+    last_error_message: entry.lastErrorMessage === null ? null : storableText(entry.lastErrorMessage),
     last_called_at: entry.lastCalledAt.toISOString(),
   };
 }
@@ -202,4 +201,16 @@ export function pageFromJson(operation: string, value: unknown): { total: number
 export function integerFrom(operation: string, value: unknown): number {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   throw invalidResponse(operation, `expected an integer, got ${JSON.stringify(value)}`);
+}
+
+/** Half of a UTF-16 surrogate pair on its own: JSON can carry it, PostgREST refuses the request. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text PostgreSQL (through PostgREST) accepts: without NUL, which text cannot hold, and with a lone
+ * surrogate as U+FFFD. Either in one message of a hand-built batch would make the whole batch be
+ * refused (the recorder's messages are clean already).
+ */
+function storableText(text: string): string {
+  return (text.includes('\u0000') ? text.replaceAll('\u0000', '') : text).replace(LONE_SURROGATE, '\ufffd');
 }

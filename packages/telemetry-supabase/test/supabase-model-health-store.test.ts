@@ -149,6 +149,16 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       expect((await store.getModelHealth('openai', 'o4-mini'))?.callCount).toBe(1);
     });
 
+    it('applies a batch whose error messages hold a lone surrogate or a character cut in two by the cap', async () => {
+      // Either made PostgREST refuse the whole batch as invalid JSON (PGRST102), like a NUL did.
+      const capped = entryOf(call({ status: 'error', errorMessage: `${'x'.repeat(499)}\u{1F600} and more` }));
+      const byHand = { ...entryOf(call({ model: 'gpt-4o-mini', status: 'error' })), lastErrorMessage: 'a\ud800b' };
+      await store.applyBatch(batchOf(capped, byHand, entryOf(call({ model: 'o4-mini' }))));
+      expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBe('x'.repeat(499));
+      expect((await store.getModelHealth('openai', 'gpt-4o-mini'))?.lastErrorMessage).toBe('a\ufffdb');
+      expect((await store.getModelHealth('openai', 'o4-mini'))?.callCount).toBe(1);
+    });
+
     it('rejects unusable options with a TelemetryConfigurationError', () => {
       expect(() => new SupabaseModelHealthStore({ url: 'ftp://nowhere', serviceRoleKey: 'x' })).toThrow(
         TelemetryConfigurationError,

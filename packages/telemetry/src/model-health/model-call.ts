@@ -85,14 +85,26 @@ export const MAX_MODEL_HEALTH_PAGE_SIZE = 1000;
  */
 const NUL = '\u0000';
 
+/** Half of a UTF-16 surrogate pair on its own: JSON can carry it, PostgREST refuses the request. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 /**
  * @internal The error message a store keeps of a call: at most `MAX_ERROR_MESSAGE_LENGTH`
- * characters, without NUL characters (an upstream's error body can hold any bytes; PostgreSQL
- * refuses a whole batch over one NUL).
+ * characters, without NUL characters, and well-formed UTF-16 (an upstream's error body can hold
+ * any bytes; PostgreSQL refuses a whole batch over one NUL, PostgREST over one lone surrogate). A
+ * character the cap would cut in two is left out; a lone surrogate becomes U+FFFD.
  */
 export function storedErrorMessage(message: string): string {
-  const clean = message.includes(NUL) ? message.replaceAll(NUL, '') : message;
-  return clean.length > MAX_ERROR_MESSAGE_LENGTH ? clean.slice(0, MAX_ERROR_MESSAGE_LENGTH) : clean;
+  let clean = message.includes(NUL) ? message.replaceAll(NUL, '') : message;
+  if (clean.length > MAX_ERROR_MESSAGE_LENGTH) {
+    const cutsPair = isHighSurrogate(clean.charCodeAt(MAX_ERROR_MESSAGE_LENGTH - 1));
+    clean = clean.slice(0, MAX_ERROR_MESSAGE_LENGTH - (cutsPair ? 1 : 0));
+  }
+  return clean.replace(LONE_SURROGATE, '\ufffd');
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function invalid(field: string, message: string): never {
