@@ -447,32 +447,40 @@ describe('example gateway: bad input', () => {
   it('never writes an error answer into a streamed answer already under way on the connection', async () => {
     // A pipelined request Node's parser refuses while the stream of the previous one is being
     // relayed: an error answer written now would land inside the chunked stream and corrupt it.
-    for (const provider of gw.demo.simulated) provider.configure({ chunkDelayMs: 20 });
-    const { connect } = await import('node:net');
-    const body = JSON.stringify(chatBody('claude-3-5-sonnet', { stream: true }));
-    const received = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
-      let text = '';
-      let garbageSent = false;
-      socket.setEncoding('utf8').on('data', (chunk: string) => {
-        text += chunk;
-        if (!garbageSent && text.includes('data: ')) {
-          garbageSent = true;
-          socket.write('GARBAGE\r\n\r\n');
-        }
+    // A gateway of its own: no breaker opened by the tests before, so the answer is a stream.
+    const own = await startTestGateway();
+    try {
+      for (const provider of own.demo.simulated) provider.configure({ chunkDelayMs: 20 });
+      const { connect } = await import('node:net');
+      const body = JSON.stringify(chatBody('gpt-4o', { stream: true }));
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(own.url).port), '127.0.0.1');
+        let text = '';
+        let garbageSent = false;
+        socket.setEncoding('utf8').on('data', (chunk: string) => {
+          text += chunk;
+          if (!garbageSent && text.includes('data: ')) {
+            garbageSent = true;
+            socket.write('GARBAGE\r\n\r\n');
+          }
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        // Whatever went wrong, end with what arrived rather than wait for the test timeout.
+        socket.setTimeout(4000, () => socket.destroy());
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
       });
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-      socket.write(
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-    });
-    expect(received).toMatch(/^HTTP\/1\.1 200 /);
-    expect(received).toContain('data: ');
-    // The connection is dropped (as Node does), never answered twice.
-    expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
-    expect(received).not.toContain('malformed_request');
-    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received).toContain('data: ');
+      // The connection is dropped (as Node does), never answered twice.
+      expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      expect(received).not.toContain('malformed_request');
+      expect((await fetch(`${own.url}/health`)).status).toBe(200);
+    } finally {
+      await own.close();
+    }
   });
 
   it('counts a body the client cut off as a client that went away (499), not as a server error (500)', async () => {
