@@ -444,6 +444,45 @@ describe('example gateway: bad input', () => {
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
   });
 
+  it('never writes an error answer into a streamed answer already under way on the connection', async () => {
+    // A pipelined request Node's parser refuses while the stream of the previous one is being
+    // relayed: an error answer written now would land inside the chunked stream and corrupt it.
+    // A gateway of its own: no breaker opened by the tests before, so the answer is a stream.
+    const own = await startTestGateway();
+    try {
+      for (const provider of own.demo.simulated) provider.configure({ chunkDelayMs: 20 });
+      const { connect } = await import('node:net');
+      const body = JSON.stringify(chatBody('gpt-4o', { stream: true }));
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(own.url).port), '127.0.0.1');
+        let text = '';
+        let garbageSent = false;
+        socket.setEncoding('utf8').on('data', (chunk: string) => {
+          text += chunk;
+          if (!garbageSent && text.includes('data: ')) {
+            garbageSent = true;
+            socket.write('GARBAGE\r\n\r\n');
+          }
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        // Whatever went wrong, end with what arrived rather than wait for the test timeout.
+        socket.setTimeout(4000, () => socket.destroy());
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      });
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received).toContain('data: ');
+      // The connection is dropped (as Node does), never answered twice.
+      expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      expect(received).not.toContain('malformed_request');
+      expect((await fetch(`${own.url}/health`)).status).toBe(200);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('counts a body the client cut off as a client that went away (499), not as a server error (500)', async () => {
     const { connect } = await import('node:net');
     const before = await gw.scrape();
@@ -467,6 +506,40 @@ describe('example gateway: bad input', () => {
     expect(counted(after, '400')).toBe(0);
     expect(counted(after, '500')).toBe(0);
   });
+
+  it.each([
+    ['closes its side', false],
+    ['keeps its side open', true],
+  ])(
+    "counts a chunk Node's parser refused as the 400 it was answered, promptly, when the client %s",
+    async (_title, allowHalfOpen) => {
+      const { connect } = await import('node:net');
+      const before = await gw.scrape();
+      const socket = connect({ port: Number(new URL(gw.url).port), host: '127.0.0.1', allowHalfOpen });
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.write(
+          'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"mod\r\nzz\r\n',
+        );
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      const counted = (text: string, status: string): number =>
+        sampleSum(text, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status }) -
+        sampleSum(before, 'fastapi_requests_total', { path: '/v1/chat/completions', status_code: status });
+      // The handler ends without waiting for the client to hang up (a half-open one never does).
+      let after = await gw.scrape();
+      for (let attempt = 0; attempt < 100 && counted(after, '400') + counted(after, '499') === 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        after = await gw.scrape();
+      }
+      socket.destroy();
+      expect(counted(after, '400')).toBe(1);
+      expect(counted(after, '499')).toBe(0);
+    },
+  );
 
   it('answers unknown routes with a JSON 404', async () => {
     const response = await fetch(`${gw.url}/v2/whatever`);

@@ -55,6 +55,22 @@ describe('startTelemetry: options of the wrong type', () => {
   });
 });
 
+describe('startTelemetry: options of the right type', () => {
+  it('accepts logs.scheduledDelayMillis: 0 (export at once), as OTEL_BLRP_SCHEDULE_DELAY=0 is', async () => {
+    const { InMemoryLogRecordExporter } = await import('@opentelemetry/sdk-logs');
+    const exporter = new InMemoryLogRecordExporter();
+    const running = startTelemetry({ ...quiet, logs: { exporter, scheduledDelayMillis: 0 } });
+    try {
+      running.logger.info('exported without a flush');
+      for (let attempt = 0; attempt < 100 && exporter.getFinishedLogRecords().length === 0; attempt++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(exporter.getFinishedLogRecords().map((record) => record.body)).toContain('exported without a flush');
+    } finally {
+      await running.shutdown();
+    }
+  });
+});
+
 describe('metrics and model-health handlers: options of the wrong type', () => {
   it.each<[string, MetricsHandlerOptions, string]>([
     ['null options', wrong(null), 'options'],

@@ -322,6 +322,21 @@ describe('OTEL_PROPAGATORS', () => {
     expect(forwarded()).toEqual({ b3: incoming.b3 });
   });
 
+  it.each([
+    ['running', {}],
+    ['disabled', { OTEL_SDK_DISABLED: 'true' }],
+  ])('keeps a propagator the application registered first, through shutdown (%s)', async (_state, env) => {
+    propagation.disable();
+    const { B3Propagator } = await import('@opentelemetry/propagator-b3');
+    expect(propagation.setGlobalPropagator(new B3Propagator())).toBe(true);
+    running = startTelemetry({ ...quiet, env });
+    expect(forwarded()).toEqual({ b3: incoming.b3 });
+    await running.shutdown();
+    running = undefined;
+    // Not ours to remove: the application's calls still carry trace context.
+    expect(forwarded()).toEqual({ b3: incoming.b3 });
+  });
+
   it('reads names case-insensitively and skips unknown ones with a warning', () => {
     propagation.disable();
     captureWarnings();

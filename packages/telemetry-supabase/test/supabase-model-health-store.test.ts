@@ -162,6 +162,17 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       expect((await store.getModelHealth('openai', 'o4-mini'))?.callCount).toBe(1);
     });
 
+    it('applies a batch whose error message had a character cut in two by the cap, and refuses a lone surrogate by hand', async () => {
+      // Either made PostgREST refuse the whole batch as invalid JSON (PGRST102), like a NUL did.
+      const capped = entryOf(call({ status: 'error', errorMessage: `${'x'.repeat(499)}\u{1F600} and more` }));
+      const byHand = { ...entryOf(call({ model: 'gpt-4o-mini', status: 'error' })), lastErrorMessage: 'a\ud800b' };
+      await expect(store.applyBatch(batchOf(byHand))).rejects.toBeInstanceOf(TelemetryInputError);
+      await store.applyBatch(batchOf(capped, entryOf(call({ model: 'o4-mini' }))));
+      expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBe('x'.repeat(499));
+      expect(await store.getModelHealth('openai', 'gpt-4o-mini')).toBeUndefined();
+      expect((await store.getModelHealth('openai', 'o4-mini'))?.callCount).toBe(1);
+    });
+
     it('rejects unusable options with a TelemetryConfigurationError', () => {
       expect(() => new SupabaseModelHealthStore({ url: 'ftp://nowhere', serviceRoleKey: 'x' })).toThrow(
         TelemetryConfigurationError,

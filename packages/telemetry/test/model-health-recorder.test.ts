@@ -178,6 +178,15 @@ describe('ModelHealthRecorder', () => {
     expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBe('badgateway');
   });
 
+  it('keeps error messages well-formed: no half of a character the cap cuts, no lone surrogate', async () => {
+    const { recorder, store } = setup();
+    recorder.recordModelCall(call({ status: 'error', errorMessage: `${'e'.repeat(499)}\u{1F600}!` }));
+    recorder.recordModelCall(call({ model: 'gpt-4o-mini', status: 'error', errorMessage: 'a\udc00b' }));
+    await recorder.flush();
+    expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorMessage).toBe('e'.repeat(499));
+    expect((await store.getModelHealth('openai', 'gpt-4o-mini'))?.lastErrorMessage).toBe('a\ufffdb');
+  });
+
   it('caps error messages at 500 characters', async () => {
     const { recorder, store } = setup();
     recorder.recordModelCall(call({ status: 'error', errorMessage: 'e'.repeat(2000) }));

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError, CLIENT_CLOSED_REQUEST, badRequest } from '../protocol/openai-errors.js';
+import { parserRefusal } from '../server/client-error.js';
 
 /** Chunks of a request body, and a way to stop reading them. */
 interface BodyChunks {
@@ -24,7 +25,8 @@ function chunksOf(request: Request, incoming: IncomingMessage | undefined): Body
  * Read a JSON object body with a size limit. Rejects non-JSON content types (415), bodies over the
  * limit (413), a body the client cuts off by closing the connection (499 `client_closed_request`,
  * counted as the client's doing rather than a 500) or with a chunk Node's parser refuses (400
- * `incomplete_body`) and malformed JSON or non-object JSON (400). With `incoming` (the Node request
+ * `malformed_request`, as the server's clientError listener answered it) and malformed JSON or
+ * non-object JSON (400). With `incoming` (the Node request
  * behind `request`, served by @hono/node-server), the body is read from it directly.
  */
 export async function readJsonObject(
@@ -55,9 +57,12 @@ export async function readJsonObject(
         next = await body.next();
       } catch (error) {
         // The client's doing, not a server error: it closed the connection mid-body (Node's
-        // `aborted`, ECONNRESET: 499, as any request whose client went away), or sent a chunk
-        // Node's parser refused (which the server's clientError listener answers): 400.
-        if ((error as { code?: unknown } | null)?.code === 'ECONNRESET') {
+        // `aborted`, ECONNRESET: 499, as any request whose client went away), or sent something
+        // Node's parser refused (a bad chunk): the server's clientError listener has answered that
+        // (400 for a bad chunk) and failed this read with the parser's error; the same answer here
+        // counts the request with the status its client was sent.
+        const code = (error as { code?: unknown } | null)?.code;
+        if (code === 'ECONNRESET') {
           throw new ApiError(
             CLIENT_CLOSED_REQUEST,
             'The client closed the connection before the request body was complete',
@@ -65,7 +70,7 @@ export async function readJsonObject(
             'client_closed_request',
           );
         }
-        throw badRequest('The request body ended before it was complete (malformed body)', null, 'incomplete_body');
+        throw parserRefusal(code);
       }
       const { done, value } = next;
       if (done) break;

@@ -1,34 +1,69 @@
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ApiError } from '../protocol/openai-errors.js';
 
 /** Node's HTTP parser errors and the status each is answered with (Node's own choice for each). */
-const STATUS_BY_CODE: Readonly<Record<string, readonly [number, string, string, string]>> = {
-  HPE_HEADER_OVERFLOW: [
-    431,
-    'Request Header Fields Too Large',
-    'Request headers are too large',
-    'request_headers_too_large',
-  ],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'Chunk extensions are too large', 'request_too_large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request was not received in time', 'request_timeout'],
+const STATUS_BY_CODE: Readonly<Record<string, readonly [number, string, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request headers are too large', 'request_headers_too_large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Chunk extensions are too large', 'request_too_large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request was not received in time', 'request_timeout'],
 };
-const MALFORMED = [400, 'Bad Request', 'Malformed HTTP request', 'malformed_request'] as const;
+const MALFORMED = [400, 'Malformed HTTP request', 'malformed_request'] as const;
+
+/**
+ * The answer to a request Node's HTTP parser refused with the error `code` (an `HPE_*` code, or
+ * `ERR_HTTP_REQUEST_TIMEOUT`): Node's own status for it, in the OpenAI error shape. The
+ * `clientError` listener writes it on the socket; a handler whose body read failed with that error
+ * throws it, so the request is counted with the status its client was sent.
+ */
+export function parserRefusal(code: unknown): ApiError {
+  const [status, message, errorCode] = (typeof code === 'string' ? STATUS_BY_CODE[code] : undefined) ?? MALFORMED;
+  return new ApiError(status, message, 'invalid_request_error', errorCode);
+}
+
+/** What `_httpMessage` holds: the response being written on the socket, and its request. */
+interface CurrentResponse {
+  readonly headersSent?: boolean;
+  readonly req?: IncomingMessage;
+}
 
 /**
  * The `clientError` listener of the gateway's `node:http` server: a request Node's HTTP parser
  * refuses (a malformed request line or header, an invalid `Content-Length` or chunk, headers over
  * the size limit) never reaches the app, and Node's default answer is a bare status line. This
  * answers it in the OpenAI error shape like every other client error, with the status Node would
- * have used, and closes the connection. A connection already reset or half-written is destroyed.
+ * have used (`parserRefusal`), and closes the connection.
+ *
+ * A connection the client reset, or ended in the middle of a request (it went away: a handler
+ * reading that body counts it as 499), is destroyed without an answer, and so, as Node's default
+ * does, is one whose previous answer is under way (a stream, with a pipelined request after it):
+ * bytes written now would land inside that answer and corrupt it. When the app is reading the
+ * refused request's body, that read is failed with the parser's error once the answer is out, so
+ * the handler ends now (not when the client hangs up) and counts the status the client was sent.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // Node's http server keeps the response being written on the socket in `_httpMessage`.
+  const current = (socket as Duplex & { _httpMessage?: CurrentResponse | null })._httpMessage;
+  if (
+    error.code === 'ECONNRESET' ||
+    error.code === 'HPE_INVALID_EOF_STATE' ||
+    !socket.writable ||
+    current?.headersSent === true
+  ) {
     socket.destroy();
     return;
   }
-  const [status, reason, message, code] = STATUS_BY_CODE[error.code ?? ''] ?? MALFORMED;
-  const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } });
+  const refusal = parserRefusal(error.code);
+  const body = JSON.stringify({
+    error: { message: refusal.message, type: refusal.type, param: refusal.param, code: refusal.code },
+  });
+  const request = current?.req;
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+    () => {
+      if (request !== undefined && !request.complete) request.destroy(error);
+    },
   );
 }

@@ -1,8 +1,8 @@
-import type { TextMapPropagator } from '@opentelemetry/api';
+import { propagation, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
-import { readEnvList, warnIgnoredVariable } from './standard-variables.js';
+import { readEnvList, warnConfiguration, warnIgnoredVariable } from './standard-variables.js';
 
 const PROPAGATORS: Record<string, () => TextMapPropagator> = {
   tracecontext: () => new W3CTraceContextPropagator(),
@@ -39,4 +39,18 @@ export function propagatorFromEnv(env: NodeJS.ProcessEnv): TextMapPropagator | n
   });
   if (propagators.length === 0) propagators.push(PROPAGATORS['tracecontext']!(), PROPAGATORS['baggage']!());
   return propagators.length === 1 ? propagators[0]! : new CompositePropagator({ propagators });
+}
+
+/**
+ * Register `propagator` (from {@link propagatorFromEnv}) as the global propagator and return what
+ * undoes it at shutdown. A propagator the application registered first is kept (with a warning) and
+ * left registered at shutdown, as the context manager is: it is not ours to remove.
+ */
+export function registerPropagator(propagator: TextMapPropagator | null): () => void {
+  if (propagator === null) return () => {};
+  if (!propagation.setGlobalPropagator(propagator)) {
+    warnConfiguration('@gatewayz/telemetry-node: a propagator is already registered; keeping it');
+    return () => {};
+  }
+  return () => propagation.disable();
 }

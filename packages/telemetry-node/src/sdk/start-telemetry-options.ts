@@ -25,9 +25,13 @@ function fail(option: string, expected: string, value: unknown): never {
   throw new TelemetryConfigurationError(option, `expected ${expected}, got ${describe(value)}`);
 }
 
-function positiveInteger(option: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1))
-    fail(option, 'a positive integer', typeof value === 'number' ? String(value) : value);
+function integerFrom(minimum: 0 | 1, option: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < minimum))
+    fail(
+      option,
+      minimum === 1 ? 'a positive integer' : 'a non-negative integer',
+      typeof value === 'number' ? String(value) : value,
+    );
 }
 
 /**
@@ -74,8 +78,9 @@ export function checkStartTelemetryOptions(options: unknown): asserts options is
     if (!isObject(logs)) fail('logs', 'false or { exporter?, maxQueueSize?, scheduledDelayMillis? }', logs);
     if (logs['exporter'] !== undefined && !hasMethod(logs['exporter'], 'export'))
       fail('logs.exporter', 'a LogRecordExporter (an object with export())', logs['exporter']);
-    positiveInteger('logs.maxQueueSize', logs['maxQueueSize']);
-    positiveInteger('logs.scheduledDelayMillis', logs['scheduledDelayMillis']);
+    integerFrom(1, 'logs.maxQueueSize', logs['maxQueueSize']);
+    // A delay of 0 exports at once, as OTEL_BLRP_SCHEDULE_DELAY=0 does.
+    integerFrom(0, 'logs.scheduledDelayMillis', logs['scheduledDelayMillis']);
   }
   const cluster = options['cluster'];
   if (cluster !== undefined && typeof cluster !== 'boolean' && !isObject(cluster))

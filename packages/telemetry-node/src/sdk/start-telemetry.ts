@@ -1,4 +1,4 @@
-import { context, diag, metrics, propagation, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
+import { context, diag, metrics, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { HostMetrics } from '@opentelemetry/host-metrics';
@@ -28,7 +28,7 @@ import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
 import { serviceNameFromEnv } from '../env/service-name-from-env.js';
 import { captureConfigurationWarnings, readEnvList, warnConfiguration } from '../env/standard-variables.js';
-import { propagatorFromEnv } from '../env/propagator-from-env.js';
+import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -258,7 +258,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   if (disabled) {
     // The specification: OTEL_SDK_DISABLED leaves the propagators of OTEL_PROPAGATORS in place, so
     // a disabled gateway still passes its callers' trace context on to providers.
-    if (propagator !== null) propagation.setGlobalPropagator(propagator);
+    const unregisterPropagator = registerPropagator(propagator);
     const metricsHandler = createMetricsHandler({
       source: undefined,
       prefix: telemetry.prefix,
@@ -280,7 +280,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
       forceFlush: async () => {},
       shutdown: async () => {
         await runShutdownTasks();
-        if (propagator !== null) propagation.disable();
+        unregisterPropagator();
         releaseSharedTelemetry();
       },
     };
@@ -347,7 +347,8 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     // Read from `env` as the specification parses them (the SDK's own readers take the sampler
     // name case-sensitively and miss OTEL_EVENT_/OTEL_LINK_ATTRIBUTE_COUNT_LIMIT).
     sampler: samplerFromEnv(env),
-    textMapPropagator: propagator,
+    // Registered by us (below), like the context manager, so shutdown removes only our own.
+    textMapPropagator: null,
     spanLimits: spanLimitsFromEnv(env),
     // Always explicit: left undefined, the SDK would export logs to localhost by default.
     logRecordProcessors: logProcessors,
@@ -357,6 +358,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     contextManager: null as unknown as ContextManager,
   });
   sdk.start();
+  const unregisterPropagator = registerPropagator(propagator);
   contextManager.enable();
   const ownsContextManager = context.setGlobalContextManager(contextManager);
   if (!ownsContextManager) {
@@ -429,7 +431,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
         metrics.disable();
         trace.disable();
         logs.disable();
-        propagation.disable();
+        unregisterPropagator();
         // Unregister our context manager too, so a later startTelemetry() can install its own.
         if (ownsContextManager) context.disable();
         releaseSharedTelemetry();
