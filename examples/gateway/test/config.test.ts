@@ -6,6 +6,7 @@ import {
   loadWorkerCount,
   parseProviders,
 } from '../src/config.js';
+import { loadWorkerKillTimeoutMs } from '../src/server/worker-kill-timeout.js';
 
 describe('GATEWAY_WORKERS', () => {
   it('is one process by default, N workers when set, every core with auto', () => {
@@ -70,5 +71,32 @@ describe('DEMO_RATE_LIMIT_RPM', () => {
     expect(() => loadDemoRateLimitRpm({ DEMO_RATE_LIMIT_RPM: value })).toThrow(
       `DEMO_RATE_LIMIT_RPM must be a whole number of requests per minute from 1 to 1000000 (unset it for no limit), got "${value}"`,
     );
+  });
+});
+
+describe('WORKER_KILL_TIMEOUT_MS', () => {
+  it('is derived from the shutdown budget: 2 × SHUTDOWN_TIMEOUT_MS + 2 s + the largest OTLP timeout + 5 s', () => {
+    expect(loadWorkerKillTimeoutMs({}, 10_000)).toBe(37_000);
+    expect(loadWorkerKillTimeoutMs({}, 30_000)).toBe(77_000);
+    expect(loadWorkerKillTimeoutMs({ OTEL_EXPORTER_OTLP_TIMEOUT: '20000' }, 10_000)).toBe(47_000);
+    expect(loadWorkerKillTimeoutMs({ OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '25000' }, 10_000)).toBe(52_000);
+    // 0 is "no limit": the batch processors' 30 s export timeout bounds the flush.
+    expect(loadWorkerKillTimeoutMs({ OTEL_EXPORTER_OTLP_TIMEOUT: '0' }, 10_000)).toBe(57_000);
+    // Values the exporters ignore are ignored here too.
+    expect(loadWorkerKillTimeoutMs({ OTEL_EXPORTER_OTLP_TIMEOUT: 'soon' }, 10_000)).toBe(37_000);
+  });
+
+  it('is never derived below 20 s', () => {
+    expect(loadWorkerKillTimeoutMs({}, 0)).toBe(20_000);
+    expect(loadWorkerKillTimeoutMs({ OTEL_EXPORTER_OTLP_TIMEOUT: '1000' }, 1000)).toBe(20_000);
+  });
+
+  it('takes an explicit value, and refuses one that is not whole milliseconds from 1000 to 3600000', () => {
+    expect(loadWorkerKillTimeoutMs({ WORKER_KILL_TIMEOUT_MS: ' 90000 ' }, 10_000)).toBe(90_000);
+    expect(loadWorkerKillTimeoutMs({ WORKER_KILL_TIMEOUT_MS: '1000' }, 10_000)).toBe(1000);
+    expect(loadWorkerKillTimeoutMs({ WORKER_KILL_TIMEOUT_MS: '' }, 10_000)).toBe(37_000);
+    for (const raw of ['999', '3600001', '1.5e4', '-5000', 'ten']) {
+      expect(() => loadWorkerKillTimeoutMs({ WORKER_KILL_TIMEOUT_MS: raw }, 10_000)).toThrow(GatewayConfigError);
+    }
   });
 });

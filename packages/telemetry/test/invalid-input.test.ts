@@ -26,7 +26,10 @@ afterEach(async () => {
 interface BadInputCase {
   readonly title: string;
   readonly reason: DropReason;
+  /** The `metric` label of the drop counter. */
   readonly metric: string;
+  /** `TelemetryInputError.metric` when it differs: the unknown key itself, which the counter's label never holds. */
+  readonly thrownMetric?: string;
   readonly record: (telemetry: GatewayTelemetry) => void;
 }
 
@@ -211,13 +214,15 @@ const BAD_INPUT: readonly BadInputCase[] = [
   {
     title: 'a metric key the catalog does not have',
     reason: 'unknown_metric',
-    metric: 'costByProviders',
+    metric: '_unknown',
+    thrownMetric: 'costByProviders',
     record: (t) => t.add('costByProviders' as 'costByProvider', 1, { provider: 'openai' }),
   },
   {
     title: 'an Object.prototype name as a metric key',
     reason: 'unknown_metric',
-    metric: 'toString',
+    metric: '_unknown',
+    thrownMetric: 'toString',
     record: (t) => t.set('toString' as 'providerHealthScore', 1, { provider: 'openai' }),
   },
   {
@@ -241,6 +246,29 @@ describe('invalid input is dropped and counted', () => {
     expect(collected.metric(metric)).toBeUndefined();
     expect(logger.ownWarnings).toHaveLength(1);
     expect(logger.ownWarnings[0]).toContain(reason);
+  });
+
+  it('counts keys the catalog does not have under one fixed label, naming each key once in a bounded set of warnings', async () => {
+    const { telemetry, collect } = setup();
+    // A computed key from a bug: more distinct values than the drop counter's 10,000 series.
+    for (let index = 0; index < 12_000; index++)
+      telemetry.add(`cost_${index}` as 'costByProvider', 1, { provider: 'a' });
+    telemetry.add('cost_1' as 'costByProvider', 1, { provider: 'a' });
+    // A real drop afterwards still gets its own series, not `other`.
+    telemetry.recordProviderResponseTime('openai', Number.NaN);
+
+    const collected = await collect();
+    expect(collected.value(DROPPED, { reason: 'unknown_metric', metric: '_unknown' })).toBe(12_001);
+    expect(collected.value(DROPPED, { reason: 'not_a_number', metric: 'provider_response_time_seconds' })).toBe(1);
+    expect(collected.points(DROPPED)).toHaveLength(2);
+    expect(collected.metric('gatewayz_telemetry_label_overflow')).toBeUndefined();
+    // The developer learns which keys were wrong: the first ten by name, then one last warning.
+    const unknown = logger.ownWarnings.filter(
+      (warning) => warning.includes('not metrics of the catalog') || warning.includes('is not a metric of the catalog'),
+    );
+    expect(unknown).toHaveLength(11);
+    for (let index = 0; index < 10; index++) expect(unknown[index]).toContain(`"cost_${index}"`);
+    expect(unknown[10]).toContain('more than 10 keys');
   });
 
   it('exports the drop counter as a monotonic counter', async () => {
@@ -392,7 +420,7 @@ describe('invalid input warnings', () => {
 });
 
 describe('onInvalidInput: "throw"', () => {
-  it.each(BAD_INPUT)('throws a TelemetryInputError for $title', async ({ reason, metric, record }) => {
+  it.each(BAD_INPUT)('throws a TelemetryInputError for $title', async ({ reason, metric, thrownMetric, record }) => {
     const { telemetry, collect } = setup({ onInvalidInput: 'throw' });
     let thrown: unknown;
     try {
@@ -404,7 +432,7 @@ describe('onInvalidInput: "throw"', () => {
     expect(thrown).toBeInstanceOf(TelemetryError);
     const error = thrown as TelemetryInputError;
     expect(error.reason).toBe(reason);
-    expect(error.metric).toBe(metric);
+    expect(error.metric).toBe(thrownMetric ?? metric);
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.name).toBe('TelemetryInputError');
     expect(error.message.length).toBeGreaterThan(0);

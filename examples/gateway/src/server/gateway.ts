@@ -16,7 +16,7 @@ import { InFlightWork } from './in-flight-work.js';
 export type { GatewayEnv, GatewayLogger } from './gateway-env.js';
 
 /** How long shutdown waits, after the drain, for the requests it cut to record how they ended. */
-const CUT_REQUESTS_GRACE_MS = 2000;
+export const CUT_REQUESTS_GRACE_MS = 2000;
 
 export interface GatewayOptions {
   config: GatewayConfig;

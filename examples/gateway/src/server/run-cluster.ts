@@ -12,12 +12,11 @@ import { loadDemoSettings, loadGatewaySettings } from '../config.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
 import { CLUSTER_PROVIDERS_VARIABLE, demoCallers, providersConfigured } from './run-gateway.js';
+import { loadWorkerKillTimeoutMs } from './worker-kill-timeout.js';
 
 /** More restarts than this within {@link RESTART_WINDOW_MS} is a crash loop: the gateway stops. */
 const MAX_RESTARTS = 10;
 const RESTART_WINDOW_MS = 60_000;
-/** How long workers get to drain and flush on shutdown before they are killed. */
-const STOP_TIMEOUT_MS = 20_000;
 
 /** Run the cluster primary with `workers` workers until SIGTERM or SIGINT. */
 export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number): Promise<void> {
@@ -28,6 +27,8 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     bindings: { role: 'cluster-primary' },
   });
   const settings = loadGatewaySettings(env);
+  // How long workers get to drain and flush on shutdown before they are killed.
+  const killTimeoutMs = loadWorkerKillTimeoutMs(env, settings.shutdownTimeoutMs);
   const childEnv: NodeJS.ProcessEnv = { ...env };
   // The simulated providers run once, here, so every worker talks to the same upstreams.
   let demo: DemoProviders | undefined;
@@ -65,7 +66,11 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
   const stop = async (signal: string, exitCode: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal, workers: String(Object.keys(cluster.workers ?? {}).length) });
+    log.info('shutting down', {
+      signal,
+      workers: String(Object.keys(cluster.workers ?? {}).length),
+      worker_kill_timeout_ms: String(killTimeoutMs),
+    });
     await traffic?.stop();
     const alive = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
     const exits = alive.map(
@@ -77,8 +82,14 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     );
     for (const worker of alive) worker.process.kill('SIGTERM');
     const killer = setTimeout(() => {
-      for (const worker of alive) if (!worker.isDead()) worker.process.kill('SIGKILL');
-    }, STOP_TIMEOUT_MS);
+      const late = alive.filter((worker) => !worker.isDead());
+      // Their spans, metrics and model-health writes still pending are lost: say so.
+      log.error('workers still shutting down at the deadline; killing them', {
+        workers: String(late.length),
+        worker_kill_timeout_ms: String(killTimeoutMs),
+      });
+      for (const worker of late) worker.process.kill('SIGKILL');
+    }, killTimeoutMs);
     const codes = await Promise.all(exits);
     clearTimeout(killer);
     primary.stop();

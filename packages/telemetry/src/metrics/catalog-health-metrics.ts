@@ -143,7 +143,8 @@ export const HEALTH_AND_SELF_METRICS = {
     prefixed: true,
     kind: 'counter',
     unit: '1',
-    description: 'Recordings dropped because of invalid input, by reason and metric',
+    description:
+      'Recordings dropped because of invalid input, by reason and metric (_unknown for a key the catalog does not have)',
     labels: ['reason', 'metric'],
     categories: ['system'],
   }),

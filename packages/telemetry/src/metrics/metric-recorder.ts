@@ -23,6 +23,10 @@ const NOOP_METER = createNoopMeter();
 
 /** The range of a counter whose catalog entry names none: it only goes up. */
 const COUNTER_RANGE = { min: 0 } as const;
+/** The `metric` label of a drop with reason `unknown_metric`: never the key given, which is unbounded. */
+const UNKNOWN_METRIC_LABEL = '_unknown';
+/** Distinct unknown keys named in a warning each; later ones share one last warning. */
+const MAX_UNKNOWN_METRIC_WARNINGS = 10;
 
 /**
  * The generic recording machinery behind `GatewayTelemetry`: one series store per catalog metric,
@@ -68,6 +72,8 @@ export class MetricRecorder {
   private readonly explicitProvider: MeterProvider | undefined;
   private boundMeter: Meter | undefined;
   private readonly warnedReasons = new Set<string>();
+  /** Keys not in the catalog already named in a warning (at most {@link MAX_UNKNOWN_METRIC_WARNINGS}). */
+  private readonly unknownKeysWarned = new Set<string>();
   private readonly collectHooks = new CollectHooks<MetricKey>();
 
   /**
@@ -232,11 +238,21 @@ export class MetricRecorder {
     const shown = String(key).slice(0, 64);
     if (this.onInvalidInput === 'throw')
       throw new TelemetryInputError(shown, 'unknown_metric', `"${shown}" is not a metric of the catalog`);
-    this.countInternal(this.states.telemetryDropped, 'unknown_metric', shown);
-    this.warnOnce(
-      'unknown_metric',
-      `"${shown}" is not a metric of the catalog (see MetricKey). Dropped; further drops for reason "unknown_metric" are counted in ${this.states.telemetryDropped.name} without a warning.`,
-    );
+    // The key comes from the caller (a computed one from a bug can take any value): the counter
+    // gets a fixed label, the warning names the key.
+    this.countInternal(this.states.telemetryDropped, 'unknown_metric', UNKNOWN_METRIC_LABEL);
+    if (this.unknownKeysWarned.has(shown)) return undefined;
+    if (this.unknownKeysWarned.size < MAX_UNKNOWN_METRIC_WARNINGS) {
+      this.unknownKeysWarned.add(shown);
+      diag.warn(
+        `@gatewayz/telemetry: "${shown}" is not a metric of the catalog (see MetricKey). Dropped; counted in ${this.states.telemetryDropped.name}{reason="unknown_metric",metric="${UNKNOWN_METRIC_LABEL}"}, further drops of this key without a warning.`,
+      );
+    } else {
+      this.warnOnce(
+        'unknown_metric',
+        `more than ${MAX_UNKNOWN_METRIC_WARNINGS} keys that are not metrics of the catalog were given (latest "${shown}"); further ones are counted in ${this.states.telemetryDropped.name}{reason="unknown_metric",metric="${UNKNOWN_METRIC_LABEL}"} without a warning.`,
+      );
+    }
     return undefined;
   }
 

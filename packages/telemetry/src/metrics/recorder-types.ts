@@ -54,6 +54,8 @@ export type UpDownCounterMetricKey = KeysOfKind<'updown_counter'>;
 
 /**
  * Why a recording was dropped; exported as the `reason` label of `gatewayz_telemetry_dropped_total`.
+ * Its `metric` label names the metric, or is `_unknown` for `unknown_metric` (a key the catalog does
+ * not have; the key is named in a diagnostics warning instead).
  *
  * @example
  * ```ts
