@@ -92,6 +92,22 @@ describe('GATEWAY_API_KEYS_FILE', () => {
     expect(error.message).not.toContain(SECRET);
   });
 
+  it.each([
+    ['an unquoted key', `[{"name":"a","key":${SECRET},"plan":"paid"}]`, /unexpected character/],
+    ['a single-quoted key', `[{"name":"a","key":'${SECRET}',"plan":"paid"}]`, /unexpected character/],
+    ['an unquoted plan after a key', `[{"name":"a","key":"${SECRET}","plan":paid}]`, /unexpected character/],
+    ['a trailing comma', `[{"name":"a",\n "key":"${SECRET}",\n "plan":"paid",}]`, /at line 3, column 16/],
+    ['a missing bracket', `[{"name":"a","key":"${SECRET}","plan":"paid"}`, /at line 1, column/],
+    ['an empty file', '', /Unexpected end of JSON input/],
+  ])('never quotes the file (and so no key, not even in part) when it is not JSON: %s', (_, text, message) => {
+    const error = refusal(text);
+    expect(error.code).toBe('invalid_json');
+    expect(error.message).toMatch(message);
+    for (let start = 0; start + 4 <= SECRET.length; start++) {
+      expect(error.message).not.toContain(SECRET.slice(start, start + 4));
+    }
+  });
+
   it('is read from the file GATEWAY_API_KEYS_FILE names, and makes keys required; without it, the demo keys are optional', () => {
     const directory = mkdtempSync(join(tmpdir(), 'api-keys-file-'));
     try {
