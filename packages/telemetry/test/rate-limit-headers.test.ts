@@ -31,6 +31,26 @@ describe('parseGoDurationSeconds', () => {
     expect(parseGoDurationSeconds(text)).toBeCloseTo(seconds, 12);
   });
 
+  it('reads sub-second units as the double nearest the decimal value, like a client that divides', () => {
+    // Whole and fractional counts of ms, µs and ns: exactly n / 1000 (resp. 1e6, 1e9), never a
+    // unit in the last place off (`9ms` is 0.009, not 0.009000000000000001).
+    for (let count = 0; count < 100_000; count++) {
+      expect(parseGoDurationSeconds(`${count}ms`)).toBe(count / 1e3);
+      expect(parseGoDurationSeconds(`${count}µs`)).toBe(count / 1e6);
+      expect(parseGoDurationSeconds(`${count}ns`)).toBe(count / 1e9);
+    }
+    fc.assert(
+      fc.property(fc.nat({ max: 999_999 }), fc.nat({ max: 999 }), (whole, fraction) => {
+        const text = `${whole}.${String(fraction).padStart(3, '0')}`;
+        expect(parseGoDurationSeconds(`${text}ms`)).toBe(Number(text) / 1e3);
+        expect(parseGoDurationSeconds(`${text}s`)).toBe(Number(text));
+      }),
+      { seed: 18 },
+    );
+    expect(parseGoDurationSeconds('9ms')).toBe(0.009);
+    expect(parseGoDurationSeconds('1m59.011s')).toBe(119.011);
+  });
+
   it.each([
     '',
     '1',

@@ -4,16 +4,21 @@
  * two things (a bare number where a duration is expected, an impossible calendar date) is refused.
  */
 
-/** Seconds per unit of a Go duration (`time.Duration.String()` writes h, m, s, ms, µs and ns). */
-const GO_DURATION_UNITS: Readonly<Record<string, number>> = {
-  h: 3600,
-  m: 60,
-  s: 1,
-  ms: 1e-3,
-  us: 1e-6,
-  µs: 1e-6, // U+00B5 MICRO SIGN, what Go writes
-  μs: 1e-6, // U+03BC GREEK SMALL LETTER MU, what Go also accepts
-  ns: 1e-9,
+/**
+ * Each unit of a Go duration (`time.Duration.String()` writes h, m, s, ms, µs and ns) as seconds
+ * per unit, or as units per second for the sub-second ones: dividing `9` by 1000 gives the double
+ * nearest 0.009, multiplying by the inexact 1e-3 gives 0.009000000000000001 (13 % of whole
+ * millisecond counts came out one unit in the last place off that way).
+ */
+const GO_DURATION_UNITS: Readonly<Record<string, { readonly seconds: number } | { readonly perSecond: number }>> = {
+  h: { seconds: 3600 },
+  m: { seconds: 60 },
+  s: { seconds: 1 },
+  ms: { perSecond: 1e3 },
+  us: { perSecond: 1e6 },
+  µs: { perSecond: 1e6 }, // U+00B5 MICRO SIGN, what Go writes
+  μs: { perSecond: 1e6 }, // U+03BC GREEK SMALL LETTER MU, what Go also accepts
+  ns: { perSecond: 1e9 },
 };
 const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|μs|ns)/y;
 
@@ -37,7 +42,8 @@ export function parseGoDurationSeconds(text: string): number | undefined {
     GO_DURATION_PART.lastIndex = position;
     const match = GO_DURATION_PART.exec(text);
     if (match === null) return undefined;
-    seconds += Number(match[1]) * (GO_DURATION_UNITS[match[2] as string] as number);
+    const unit = GO_DURATION_UNITS[match[2] as string] as { seconds: number } | { perSecond: number };
+    seconds += 'seconds' in unit ? Number(match[1]) * unit.seconds : Number(match[1]) / unit.perSecond;
     position = GO_DURATION_PART.lastIndex;
   }
   return Number.isFinite(seconds) ? seconds : undefined;
