@@ -1,3 +1,5 @@
+import { createServer, get, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -255,6 +257,47 @@ describe('parseRateLimitHeaders', () => {
     const conflicting = parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': ['7', '9'] }, NOW);
     expect(conflicting.requests).toBeUndefined();
     expect(conflicting.malformed).toEqual([{ header: 'x-ratelimit-remaining-requests', value: '7, 9' }]);
+  });
+
+  it('reads a header a provider sent twice with one value, as Node and fetch hand it over (joined by ", ")', async () => {
+    const date = 'Thu, 03 Dec 2026 16:00:30 GMT';
+    const sent: OutgoingHttpHeaders = {
+      'x-ratelimit-remaining-requests': ['0', '0'],
+      'x-ratelimit-reset-requests': ['1s', '1s'],
+      'anthropic-ratelimit-tokens-remaining': ['12000', '12000', '12000'],
+      'x-ratelimit-remaining-tokens': ['7', '9'],
+    };
+    // A real HTTP response with each header line repeated, read by node:http.
+    const server = createServer((_request, response) => {
+      for (const [name, value] of Object.entries(sent)) response.setHeader(name, value as string[]);
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const received = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port }, (response) => {
+        response.resume();
+        resolve(response.headers);
+      }).on('error', reject);
+    });
+    await new Promise((resolve) => server.close(resolve));
+    expect(received['x-ratelimit-remaining-requests']).toBe('0, 0');
+    const fromNode = parseRateLimitHeaders(received, NOW);
+    expect(fromNode.requests).toEqual({ remaining: 0, resetSeconds: 1 });
+    expect(fromNode.tokens).toEqual({ remaining: 12000 });
+    expect(fromNode.malformed).toEqual([{ header: 'x-ratelimit-remaining-tokens', value: '7, 9' }]);
+    // fetch's Headers joins repeats the same way, retry-after (an HTTP date holds a comma) included.
+    const headers = new Headers();
+    for (const value of [date, date]) headers.append('retry-after', value);
+    for (const value of ['5', '5']) headers.append('x-ratelimit-remaining-requests', value);
+    const fromFetch = parseRateLimitHeaders(headers, NOW);
+    expect(fromFetch.retryAfterSeconds).toBe(30);
+    expect(fromFetch.requests).toEqual({ remaining: 5 });
+    expect(fromFetch.malformed).toEqual([]);
+    const twoDates = new Headers([
+      ['retry-after', date],
+      ['retry-after', 'Thu, 03 Dec 2026 16:00:31 GMT'],
+    ]);
+    expect(parseRateLimitHeaders(twoDates, NOW).malformed).toHaveLength(1);
   });
 
   it('trims surrounding whitespace', () => {
