@@ -132,6 +132,11 @@ describe('parseRetryAfterSeconds', () => {
     ['1.5', 1.5],
     ['Thu, 03 Dec 2026 16:01:00 GMT', 60],
     ['Thu, 03 Dec 2026 15:59:00 GMT', 0],
+    // The obsolete formats RFC 9110 (5.6.7) says a recipient must accept.
+    ['Thursday, 03-Dec-26 16:01:00 GMT', 60],
+    ['Thu Dec  3 16:01:00 2026', 60],
+    ['Thu Dec 13 16:00:00 2026', 10 * 86_400],
+    ['Sunday, 06-Nov-94 08:49:37 GMT', 0], // 1994: a 2094 reading would be more than 50 years ahead
   ])('reads %j', (text, seconds) => {
     expect(parseRetryAfterSeconds(text, NOW)).toBe(seconds);
   });
@@ -145,6 +150,10 @@ describe('parseRetryAfterSeconds', () => {
     'Thu, 03 Dec 2026 16:01:00 PST',
     '2026-12-03T16:01:00Z',
     'Thu, 03 Foo 2026 16:01:00 GMT',
+    'Thursday, 31-Feb-26 16:01:00 GMT',
+    'Thu, 03-Dec-26 16:01:00 GMT',
+    'Thu Dec 3 16:01:00 2026',
+    'Thu Dec  3 16:01:00 26',
   ])('refuses %j', (text) => {
     expect(parseRetryAfterSeconds(text, NOW)).toBeUndefined();
   });
