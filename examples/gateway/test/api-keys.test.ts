@@ -124,6 +124,9 @@ describe('GATEWAY_API_KEYS_FILE', () => {
         required: true,
       });
       expect(loadApiKeys({})).toEqual({ keys: DEMO_API_KEYS, required: false });
+      // Saved with a UTF-8 byte order mark (Windows editors).
+      writeFileSync(path, `\uFEFF${JSON.stringify([{ name: 'a', key: SECRET, plan: 'paid' }])}`);
+      expect(loadApiKeys({ GATEWAY_API_KEYS_FILE: path }).keys).toEqual([{ name: 'a', key: SECRET, plan: 'paid' }]);
       expect(() => loadApiKeys({ GATEWAY_API_KEYS_FILE: join(directory, 'missing.json') })).toThrow(
         /GATEWAY_API_KEYS_FILE .*missing\.json cannot be read: ENOENT/,
       );

@@ -76,7 +76,9 @@ export function loadApiKeysFile(path: string): ApiKeyEntry[] {
       `GATEWAY_API_KEYS_FILE ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  return parseApiKeys(text, `GATEWAY_API_KEYS_FILE ${path}`);
+  // Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses (Node's own JSON
+  // loading skips it too).
+  return parseApiKeys(text.replace(/^\uFEFF/, ''), `GATEWAY_API_KEYS_FILE ${path}`);
 }
 
 /**
