@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
-import { ACTIVE_KEY_WINDOW_MS, ApiKeyRegistry, presentedKey } from '../src/api-keys/api-key-registry.js';
+import fc from 'fast-check';
+import {
+  ACTIVE_KEY_WINDOW_MS,
+  ApiKeyRegistry,
+  CompensatedSum,
+  presentedKey,
+} from '../src/api-keys/api-key-registry.js';
 import {
   ApiKeysFileError,
   DEMO_API_KEYS,
@@ -92,6 +98,22 @@ describe('GATEWAY_API_KEYS_FILE', () => {
     expect(error.message).not.toContain(SECRET);
   });
 
+  it.each([
+    ['an unquoted key', `[{"name":"a","key":${SECRET},"plan":"paid"}]`, /unexpected character/],
+    ['a single-quoted key', `[{"name":"a","key":'${SECRET}',"plan":"paid"}]`, /unexpected character/],
+    ['an unquoted plan after a key', `[{"name":"a","key":"${SECRET}","plan":paid}]`, /unexpected character/],
+    ['a trailing comma', `[{"name":"a",\n "key":"${SECRET}",\n "plan":"paid",}]`, /at line 3, column 16/],
+    ['a missing bracket', `[{"name":"a","key":"${SECRET}","plan":"paid"}`, /at line 1, column/],
+    ['an empty file', '', /Unexpected end of JSON input/],
+  ])('never quotes the file (and so no key, not even in part) when it is not JSON: %s', (_, text, message) => {
+    const error = refusal(text);
+    expect(error.code).toBe('invalid_json');
+    expect(error.message).toMatch(message);
+    for (let start = 0; start + 4 <= SECRET.length; start++) {
+      expect(error.message).not.toContain(SECRET.slice(start, start + 4));
+    }
+  });
+
   it('is read from the file GATEWAY_API_KEYS_FILE names, and makes keys required; without it, the demo keys are optional', () => {
     const directory = mkdtempSync(join(tmpdir(), 'api-keys-file-'));
     try {
@@ -102,6 +124,9 @@ describe('GATEWAY_API_KEYS_FILE', () => {
         required: true,
       });
       expect(loadApiKeys({})).toEqual({ keys: DEMO_API_KEYS, required: false });
+      // Saved with a UTF-8 byte order mark (Windows editors).
+      writeFileSync(path, `\uFEFF${JSON.stringify([{ name: 'a', key: SECRET, plan: 'paid' }])}`);
+      expect(loadApiKeys({ GATEWAY_API_KEYS_FILE: path }).keys).toEqual([{ name: 'a', key: SECRET, plan: 'paid' }]);
       expect(() => loadApiKeys({ GATEWAY_API_KEYS_FILE: join(directory, 'missing.json') })).toThrow(
         /GATEWAY_API_KEYS_FILE .*missing\.json cannot be read: ENOENT/,
       );
@@ -219,6 +244,76 @@ describe('ApiKeyRegistry', () => {
     expect(telemetry.currentValue('apiKeyBudgetRemaining', { api_key_name: 'paid-b' })).toBe(0);
     a!.charge(1000);
     expect(a!.exhausted).toBe(false); // no budget
+  });
+});
+
+/** The exact sum of `amounts` (doubles), rounded once to a double: the reference for spend. */
+function exactlyRoundedSum(amounts: readonly number[]): number {
+  const SCALE = 200n; // every amount here is a multiple of 2^-200
+  let total = 0n;
+  const view = new DataView(new ArrayBuffer(8));
+  for (const amount of amounts) {
+    if (amount === 0) continue;
+    view.setFloat64(0, amount);
+    const bits = view.getBigUint64(0);
+    const exponent = Number((bits >> 52n) & 0x7ffn);
+    const mantissa = (bits & ((1n << 52n) - 1n)) | (exponent === 0 ? 0n : 1n << 52n);
+    const shift = BigInt(exponent === 0 ? 1 : exponent) - 1075n + SCALE;
+    expect(shift >= 0n).toBe(true);
+    total += mantissa << shift;
+  }
+  // Number(bigint) rounds to nearest, ties to even; scaling by a power of two is exact.
+  return Number(total) * 2 ** -Number(SCALE);
+}
+
+describe('API key spend', () => {
+  it('adds many small costs without drift: the spend is the exact sum, rounded once', () => {
+    const sum = (amounts: readonly number[]): number => {
+      const spend = new CompensatedSum();
+      for (const amount of amounts) spend.add(amount);
+      return spend.value;
+    };
+    expect(sum(Array(10).fill(0.1))).toBe(1); // naive: 0.9999999999999999
+    expect(sum(Array(10).fill(0.04))).toBe(0.4); // naive: 0.39999999999999997
+    expect(sum(Array(1_000_000).fill(0.000001))).toBe(1); // naive: 1.000000000007918
+    // Token costs as a pricing table makes them: tokens × USD per million / 1e6.
+    const cost = fc
+      .tuple(fc.integer({ min: 0, max: 200_000 }), fc.constantFrom(0.02, 0.075, 0.15, 0.6, 2.5, 3, 10, 15, 75))
+      .map(([tokens, pricePerMillion]) => (tokens * pricePerMillion) / 1e6);
+    fc.assert(
+      fc.property(fc.array(cost, { minLength: 1, maxLength: 3000 }), (amounts) => {
+        expect(sum(amounts)).toBe(exactlyRoundedSum(amounts));
+      }),
+      { seed: 18, numRuns: 200 },
+    );
+    const spend = new CompensatedSum();
+    for (let call = 0; call < 7; call++) spend.add(0.1);
+    expect(spend.plus(0.3)).toBe(1); // other workers' spend joins the sum with one rounding
+    expect(spend.value).toBe(exactlyRoundedSum(Array(7).fill(0.1)));
+  });
+
+  it('refuses the call after the one that spends a budget exactly, over HTTP (10 images of 0.04 USD spend 0.4 USD)', async () => {
+    const key = 'gwz-images-budget';
+    const gateway = await startTestGateway({
+      apiKeys: { keys: [{ name: 'images', key, plan: 'paid', budgetUsd: 0.4 }], required: true },
+    });
+    try {
+      const image = { model: 'gpt-image-1', prompt: 'a lighthouse' };
+      const statuses: number[] = [];
+      for (let call = 0; call < 10; call++) {
+        statuses.push((await gateway.post('/v1/images/generations', image, { authorization: `Bearer ${key}` })).status);
+      }
+      expect(statuses).toEqual(Array(10).fill(200));
+      const text = await gateway.scrape();
+      expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'images' })).toBe(0);
+      const refused = await gateway.post('/v1/images/generations', image, { authorization: `Bearer ${key}` });
+      expect(refused.status).toBe(429);
+      expect(await refused.json()).toMatchObject({
+        error: { type: 'insufficient_quota', code: 'insufficient_quota' },
+      });
+    } finally {
+      await gateway.close();
+    }
   });
 });
 

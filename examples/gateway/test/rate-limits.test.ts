@@ -47,6 +47,34 @@ describe('ProviderRateLimits', () => {
     expect(limits.isExhausted('anthropic')).toBe(false);
   });
 
+  it('with several budgets spent, waits for the latest reset (requests back in 1 s, tokens in 6 min)', () => {
+    const time = clock();
+    const limits = new ProviderRateLimits(new GatewayTelemetry({ exportVia: 'producer' }), time.now);
+    limits.observe('openai', 200, {
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '1s',
+      'x-ratelimit-remaining-tokens': '0',
+      'x-ratelimit-reset-tokens': '6m0s',
+    });
+    time.advance(1_001);
+    expect(limits.isExhausted('openai')).toBe(true);
+    time.advance(360_000 - 1_001 - 1);
+    expect(limits.isExhausted('openai')).toBe(true);
+    time.advance(1);
+    expect(limits.isExhausted('openai')).toBe(false);
+    // Anthropic: input tokens back in 2 s, output tokens in 50 s.
+    limits.observe('anthropic', 200, {
+      'anthropic-ratelimit-input-tokens-remaining': '0',
+      'anthropic-ratelimit-input-tokens-reset': new Date(time.now() + 2_000).toISOString(),
+      'anthropic-ratelimit-output-tokens-remaining': '0',
+      'anthropic-ratelimit-output-tokens-reset': new Date(time.now() + 50_000).toISOString(),
+    });
+    time.advance(49_999);
+    expect(limits.isExhausted('anthropic')).toBe(true);
+    time.advance(1);
+    expect(limits.isExhausted('anthropic')).toBe(false);
+  });
+
   it('after a 429 waits for retry-after, and shows no requests left even without rate-limit headers', () => {
     const time = clock();
     const telemetry = new GatewayTelemetry({ exportVia: 'producer' });

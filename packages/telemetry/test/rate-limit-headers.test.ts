@@ -1,3 +1,5 @@
+import { createServer, get, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -29,6 +31,28 @@ describe('parseGoDurationSeconds', () => {
     ['2m30s500ms', 150.5],
   ])('reads %s as %d s', (text, seconds) => {
     expect(parseGoDurationSeconds(text)).toBeCloseTo(seconds, 12);
+  });
+
+  it('reads sub-second units as the double nearest the decimal value, like a client that divides', () => {
+    // Whole and fractional counts of ms, µs and ns: exactly n / 1000 (resp. 1e6, 1e9), never a
+    // unit in the last place off (`9ms` is 0.009, not 0.009000000000000001).
+    const wrong: string[] = [];
+    for (let count = 0; count < 100_000; count++) {
+      if (parseGoDurationSeconds(`${count}ms`) !== count / 1e3) wrong.push(`${count}ms`);
+      if (parseGoDurationSeconds(`${count}µs`) !== count / 1e6) wrong.push(`${count}µs`);
+      if (parseGoDurationSeconds(`${count}ns`) !== count / 1e9) wrong.push(`${count}ns`);
+    }
+    expect(wrong).toEqual([]);
+    fc.assert(
+      fc.property(fc.nat({ max: 999_999 }), fc.nat({ max: 999 }), (whole, fraction) => {
+        const text = `${whole}.${String(fraction).padStart(3, '0')}`;
+        expect(parseGoDurationSeconds(`${text}ms`)).toBe(Number(text) / 1e3);
+        expect(parseGoDurationSeconds(`${text}s`)).toBe(Number(text));
+      }),
+      { seed: 18 },
+    );
+    expect(parseGoDurationSeconds('9ms')).toBe(0.009);
+    expect(parseGoDurationSeconds('1m59.011s')).toBe(119.011);
   });
 
   it.each([
@@ -110,6 +134,11 @@ describe('parseRetryAfterSeconds', () => {
     ['1.5', 1.5],
     ['Thu, 03 Dec 2026 16:01:00 GMT', 60],
     ['Thu, 03 Dec 2026 15:59:00 GMT', 0],
+    // The obsolete formats RFC 9110 (5.6.7) says a recipient must accept.
+    ['Thursday, 03-Dec-26 16:01:00 GMT', 60],
+    ['Thu Dec  3 16:01:00 2026', 60],
+    ['Thu Dec 13 16:00:00 2026', 10 * 86_400],
+    ['Sunday, 06-Nov-94 08:49:37 GMT', 0], // 1994: a 2094 reading would be more than 50 years ahead
   ])('reads %j', (text, seconds) => {
     expect(parseRetryAfterSeconds(text, NOW)).toBe(seconds);
   });
@@ -123,6 +152,10 @@ describe('parseRetryAfterSeconds', () => {
     'Thu, 03 Dec 2026 16:01:00 PST',
     '2026-12-03T16:01:00Z',
     'Thu, 03 Foo 2026 16:01:00 GMT',
+    'Thursday, 31-Feb-26 16:01:00 GMT',
+    'Thu, 03-Dec-26 16:01:00 GMT',
+    'Thu Dec 3 16:01:00 2026',
+    'Thu Dec  3 16:01:00 26',
   ])('refuses %j', (text) => {
     expect(parseRetryAfterSeconds(text, NOW)).toBeUndefined();
   });
@@ -235,6 +268,47 @@ describe('parseRateLimitHeaders', () => {
     const conflicting = parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': ['7', '9'] }, NOW);
     expect(conflicting.requests).toBeUndefined();
     expect(conflicting.malformed).toEqual([{ header: 'x-ratelimit-remaining-requests', value: '7, 9' }]);
+  });
+
+  it('reads a header a provider sent twice with one value, as Node and fetch hand it over (joined by ", ")', async () => {
+    const date = 'Thu, 03 Dec 2026 16:00:30 GMT';
+    const sent: OutgoingHttpHeaders = {
+      'x-ratelimit-remaining-requests': ['0', '0'],
+      'x-ratelimit-reset-requests': ['1s', '1s'],
+      'anthropic-ratelimit-tokens-remaining': ['12000', '12000', '12000'],
+      'x-ratelimit-remaining-tokens': ['7', '9'],
+    };
+    // A real HTTP response with each header line repeated, read by node:http.
+    const server = createServer((_request, response) => {
+      for (const [name, value] of Object.entries(sent)) response.setHeader(name, value as string[]);
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const received = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port }, (response) => {
+        response.resume();
+        resolve(response.headers);
+      }).on('error', reject);
+    });
+    await new Promise((resolve) => server.close(resolve));
+    expect(received['x-ratelimit-remaining-requests']).toBe('0, 0');
+    const fromNode = parseRateLimitHeaders(received, NOW);
+    expect(fromNode.requests).toEqual({ remaining: 0, resetSeconds: 1 });
+    expect(fromNode.tokens).toEqual({ remaining: 12000 });
+    expect(fromNode.malformed).toEqual([{ header: 'x-ratelimit-remaining-tokens', value: '7, 9' }]);
+    // fetch's Headers joins repeats the same way, retry-after (an HTTP date holds a comma) included.
+    const headers = new Headers();
+    for (const value of [date, date]) headers.append('retry-after', value);
+    for (const value of ['5', '5']) headers.append('x-ratelimit-remaining-requests', value);
+    const fromFetch = parseRateLimitHeaders(headers, NOW);
+    expect(fromFetch.retryAfterSeconds).toBe(30);
+    expect(fromFetch.requests).toEqual({ remaining: 5 });
+    expect(fromFetch.malformed).toEqual([]);
+    const twoDates = new Headers([
+      ['retry-after', date],
+      ['retry-after', 'Thu, 03 Dec 2026 16:00:31 GMT'],
+    ]);
+    expect(parseRateLimitHeaders(twoDates, NOW).malformed).toHaveLength(1);
   });
 
   it('trims surrounding whitespace', () => {

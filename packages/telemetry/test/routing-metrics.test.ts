@@ -108,6 +108,47 @@ describe('recordRateLimits', () => {
     expect(values[REMAINING]).toBe(0);
   });
 
+  it('never lets an earlier reset overwrite a remaining count that came later without one', async () => {
+    const { telemetry, collect } = setup();
+    const requests = { provider: 'openai', limit_type: 'requests' };
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders(
+        {
+          'x-ratelimit-limit-requests': '60',
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '1s',
+        },
+        NOW,
+      ),
+    );
+    vi.setSystemTime(NOW + 30_000);
+    // A later response says 12 are left and nothing about the reset: 12 is what is known now.
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '12' }, NOW + 30_000),
+    );
+    vi.setSystemTime(NOW + 31_000);
+    let collected = await collect();
+    expect(collected.value(REMAINING, requests)).toBe(12);
+    expect(collected.value(RESET, requests)).toBe(0);
+    // A count read before an announced reset is still refilled by it.
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders(
+        { 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': '10s' },
+        NOW + 31_000,
+      ),
+    );
+    telemetry.recordRateLimits(
+      'openai',
+      parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '2' }, NOW + 31_000),
+    );
+    vi.setSystemTime(NOW + 41_000);
+    collected = await collect();
+    expect(collected.value(REMAINING, requests)).toBe(60);
+  });
+
   it('keeps values the next response does not mention, and moves the ones it does', async () => {
     const { telemetry, collect } = setup();
     telemetry.recordRateLimits('openai', parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '10' }, NOW));

@@ -11,8 +11,8 @@ export const ACTIVE_KEY_WINDOW_MS = 24 * 60 * 60 * 1000;
  * (see cluster-usage.ts), so budgets and `active_api_keys` hold for the whole gateway.
  */
 export class ApiKeyAccount {
-  /** USD this process spent through the key since it started. */
-  ownSpentUsd = 0;
+  /** Running sum of the USD this process charged to the key, and its rounding error (see `charge`). */
+  private readonly ownSpend = new CompensatedSum();
   /** When this process last served a request with the key (ms since the epoch); -Infinity when never. */
   ownLastUsedMs = Number.NEGATIVE_INFINITY;
   /** USD the other workers of a cluster spent through the key (0 outside a cluster). */
@@ -32,9 +32,14 @@ export class ApiKeyAccount {
     private readonly telemetry: GatewayTelemetry,
   ) {}
 
+  /** USD this process spent through the key since it started. */
+  get ownSpentUsd(): number {
+    return this.ownSpend.value;
+  }
+
   /** USD spent through the key since the gateway started, by every worker. */
   get spentUsd(): number {
-    return this.ownSpentUsd + this.othersSpentUsd;
+    return this.ownSpend.plus(this.othersSpentUsd);
   }
 
   /** When the key was last used, by any worker. */
@@ -53,7 +58,9 @@ export class ApiKeyAccount {
    */
   charge(usd: number): void {
     if (!(usd > 0) || !Number.isFinite(usd)) return;
-    this.ownSpentUsd += usd;
+    // Compensated: ten calls of 0.1 USD are 1 USD, not 0.9999999999999999 (which let an 11th call
+    // through a 1 USD budget, and left the remaining-budget gauge above 0).
+    this.ownSpend.add(usd);
     this.updateBudgetGauge();
     this.onChange?.(this);
   }
@@ -61,6 +68,34 @@ export class ApiKeyAccount {
   /** Set the budget gauges from the current spend (keys without a budget have none). */
   updateBudgetGauge(): void {
     if (this.budgetUsd !== undefined) this.telemetry.setApiKeyBudget(this.name, this.budgetUsd, this.spentUsd);
+  }
+}
+
+/**
+ * A sum of many small amounts without the drift of repeated `+=` (Neumaier's variant of Kahan
+ * summation): `value` is the exact sum of the amounts added, rounded once, for any realistic
+ * number of calls (the error bound is |sum| × 2^-53 plus a term that only matters past ~10^15 additions).
+ */
+export class CompensatedSum {
+  private sum = 0;
+  /** What rounding took from `sum` so far. */
+  private compensation = 0;
+
+  add(amount: number): void {
+    const next = this.sum + amount;
+    this.compensation += Math.abs(this.sum) >= Math.abs(amount) ? this.sum - next + amount : amount - next + this.sum;
+    this.sum = next;
+  }
+
+  get value(): number {
+    return this.sum + this.compensation;
+  }
+
+  /** The sum with `amount` added, rounded once, leaving this sum as it is. */
+  plus(amount: number): number {
+    const next = this.sum + amount;
+    const lost = Math.abs(this.sum) >= Math.abs(amount) ? this.sum - next + amount : amount - next + this.sum;
+    return next + (this.compensation + lost);
   }
 }
 

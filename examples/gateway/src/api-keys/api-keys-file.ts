@@ -76,7 +76,9 @@ export function loadApiKeysFile(path: string): ApiKeyEntry[] {
       `GATEWAY_API_KEYS_FILE ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  return parseApiKeys(text, `GATEWAY_API_KEYS_FILE ${path}`);
+  // Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses (Node's own JSON
+  // loading skips it too).
+  return parseApiKeys(text.replace(/^\uFEFF/, ''), `GATEWAY_API_KEYS_FILE ${path}`);
 }
 
 /**
@@ -92,7 +94,7 @@ export function parseApiKeys(text: string, source: string): ApiKeyEntry[] {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ApiKeysFileError('invalid_json', `${source} is not valid JSON: ${(error as Error).message}`);
+    throw new ApiKeysFileError('invalid_json', `${source} is not valid JSON: ${jsonSyntaxProblem(text, error)}`);
   }
   if (!Array.isArray(parsed) || parsed.length === 0) {
     throw new ApiKeysFileError(
@@ -174,6 +176,25 @@ export function parseApiKeys(text: string, source: string): ApiKeyEntry[] {
     }
     return { name, key, plan, ...(budget !== undefined ? { budgetUsd: budget } : {}) };
   });
+}
+
+/**
+ * What `JSON.parse` found wrong with `text`, without quoting the text: V8 puts a piece of the
+ * input in some of its messages (`Unexpected token 's', ..."key":sk-live-…"... is not valid JSON`),
+ * and in a keys file that piece can be a key. Its messages that quote nothing are kept, with the
+ * position given as line and column.
+ */
+function jsonSyntaxProblem(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /^(.*) in JSON at position (\d+)/.exec(message);
+  if (position !== null && !(position[1] as string).includes('"')) {
+    const before = text.slice(0, Number(position[2]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return `${position[1] as string} at line ${line}, column ${column}`;
+  }
+  if (message !== '' && !message.includes('"')) return message;
+  return 'an unexpected character (check the quotes and commas; the file is not quoted here because it holds keys)';
 }
 
 /**

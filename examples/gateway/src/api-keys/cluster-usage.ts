@@ -10,7 +10,7 @@
  * in that time (plus, as in one process, the requests already in flight when it is reached).
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { ApiKeyAccount, ApiKeyRegistry } from './api-key-registry.js';
+import { CompensatedSum, type ApiKeyAccount, type ApiKeyRegistry } from './api-key-registry.js';
 
 /** How often a worker sends its changes, and the primary its news. */
 export const SHARE_INTERVAL_MS = 50;
@@ -95,19 +95,22 @@ export function startApiKeyUsageExchange(): () => void {
   let dirty = false;
 
   const othersOf = (workerId: number): KeyUsage[] => {
-    const totals = new Map<string, { spentUsd: number; lastUsedMs: number }>();
+    const totals = new Map<string, { spentUsd: CompensatedSum; lastUsedMs: number }>();
     for (const [id, keys] of byWorker) {
       if (id === workerId) continue;
       for (const usage of keys.values()) {
-        const total = totals.get(usage.name) ?? { spentUsd: 0, lastUsedMs: Number.NEGATIVE_INFINITY };
-        total.spentUsd += usage.spentUsd;
+        const total = totals.get(usage.name) ?? {
+          spentUsd: new CompensatedSum(),
+          lastUsedMs: Number.NEGATIVE_INFINITY,
+        };
+        total.spentUsd.add(usage.spentUsd);
         total.lastUsedMs = Math.max(total.lastUsedMs, usage.lastUsedMs ?? Number.NEGATIVE_INFINITY);
         totals.set(usage.name, total);
       }
     }
     return [...totals].map(([name, total]) => ({
       name,
-      spentUsd: total.spentUsd,
+      spentUsd: total.spentUsd.value,
       lastUsedMs: finiteOrNull(total.lastUsedMs),
     }));
   };

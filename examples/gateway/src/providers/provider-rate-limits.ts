@@ -8,7 +8,8 @@ export const DEFAULT_RATE_LIMIT_PAUSE_MS = 1_000;
 /**
  * What the gateway knows about each provider's rate limits, from the headers of its responses:
  * the headroom gauges, and until when a provider has no requests (or tokens) left. A provider is
- * exhausted until the reset its headers announced when a budget reads 0 remaining, and after a
+ * exhausted until the reset its headers announced when a budget reads 0 remaining (the latest
+ * reset when several budgets read 0), and after a
  * 429 until its `retry-after` (or the announced reset, or `DEFAULT_RATE_LIMIT_PAUSE_MS`).
  */
 export class ProviderRateLimits {
@@ -24,7 +25,13 @@ export class ProviderRateLimits {
   observe(provider: string, status: number, headers: IncomingHttpHeaders): void {
     const now = this.now();
     let snapshot = parseRateLimitHeaders(headers, now);
-    const exhaustedFor = exhaustedSeconds(snapshot.requests) ?? exhaustedSeconds(snapshot.tokens);
+    // Every budget with nothing left must have refilled before a request can pass: the latest reset.
+    const exhaustedFor = latest([
+      exhaustedSeconds(snapshot.requests),
+      exhaustedSeconds(snapshot.tokens),
+      exhaustedSeconds(snapshot.inputTokens),
+      exhaustedSeconds(snapshot.outputTokens),
+    ]);
     let pauseSeconds = exhaustedFor;
     if (status === 429) {
       pauseSeconds = snapshot.retryAfterSeconds ?? exhaustedFor ?? DEFAULT_RATE_LIMIT_PAUSE_MS / 1000;
@@ -51,6 +58,13 @@ export class ProviderRateLimits {
     this.exhaustedUntil.delete(provider);
     return false;
   }
+}
+
+/** The largest of the defined values; undefined when none is. */
+function latest(values: ReadonlyArray<number | undefined>): number | undefined {
+  let result: number | undefined;
+  for (const value of values) if (value !== undefined && (result === undefined || value > result)) result = value;
+  return result;
 }
 
 /** Seconds until `window` resets when nothing is left of it; undefined while something is. */

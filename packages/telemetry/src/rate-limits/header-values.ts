@@ -4,16 +4,21 @@
  * two things (a bare number where a duration is expected, an impossible calendar date) is refused.
  */
 
-/** Seconds per unit of a Go duration (`time.Duration.String()` writes h, m, s, ms, µs and ns). */
-const GO_DURATION_UNITS: Readonly<Record<string, number>> = {
-  h: 3600,
-  m: 60,
-  s: 1,
-  ms: 1e-3,
-  us: 1e-6,
-  µs: 1e-6, // U+00B5 MICRO SIGN, what Go writes
-  μs: 1e-6, // U+03BC GREEK SMALL LETTER MU, what Go also accepts
-  ns: 1e-9,
+/**
+ * Each unit of a Go duration (`time.Duration.String()` writes h, m, s, ms, µs and ns) as seconds
+ * per unit, or as units per second for the sub-second ones: dividing `9` by 1000 gives the double
+ * nearest 0.009, multiplying by the inexact 1e-3 gives 0.009000000000000001 (13 % of whole
+ * millisecond counts came out one unit in the last place off that way).
+ */
+const GO_DURATION_UNITS: Readonly<Record<string, { readonly seconds: number } | { readonly perSecond: number }>> = {
+  h: { seconds: 3600 },
+  m: { seconds: 60 },
+  s: { seconds: 1 },
+  ms: { perSecond: 1e3 },
+  us: { perSecond: 1e6 },
+  µs: { perSecond: 1e6 }, // U+00B5 MICRO SIGN, what Go writes
+  μs: { perSecond: 1e6 }, // U+03BC GREEK SMALL LETTER MU, what Go also accepts
+  ns: { perSecond: 1e9 },
 };
 const GO_DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|μs|ns)/y;
 
@@ -37,7 +42,8 @@ export function parseGoDurationSeconds(text: string): number | undefined {
     GO_DURATION_PART.lastIndex = position;
     const match = GO_DURATION_PART.exec(text);
     if (match === null) return undefined;
-    seconds += Number(match[1]) * (GO_DURATION_UNITS[match[2] as string] as number);
+    const unit = GO_DURATION_UNITS[match[2] as string] as { seconds: number } | { perSecond: number };
+    seconds += 'seconds' in unit ? Number(match[1]) * unit.seconds : Number(match[1]) / unit.perSecond;
     position = GO_DURATION_PART.lastIndex;
   }
   return Number.isFinite(seconds) ? seconds : undefined;
@@ -104,12 +110,55 @@ export function parseRfc3339Millis(text: string): number | undefined {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** IMF-fixdate, the HTTP date format senders use: `Sun, 06 Nov 1994 08:49:37 GMT`. */
 const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+/** The obsolete RFC 850 format, which recipients must still accept: `Sunday, 06-Nov-94 08:49:37 GMT`. */
+const RFC850_DATE =
+  /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+/** The obsolete ANSI C asctime() format, which recipients must still accept: `Sun Nov  6 08:49:37 1994`. */
+const ASCTIME_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+
+/**
+ * Milliseconds since the epoch of an HTTP date in any of the three formats RFC 9110 (section 5.6.7)
+ * says a recipient must accept; undefined for anything else or an impossible date. A two-digit RFC
+ * 850 year that would be more than 50 years after `nowMs` is read as the latest past year ending in
+ * those digits, as the RFC says.
+ */
+function parseHttpDateMillis(text: string, nowMs: number): number | undefined {
+  // [day, month name, year, hour, minute, second] as written, whatever the format.
+  let fields: string[];
+  let match = IMF_FIXDATE.exec(text);
+  if (match !== null) fields = match.slice(1, 7);
+  else if ((match = RFC850_DATE.exec(text)) !== null) fields = match.slice(1, 7);
+  else if ((match = ASCTIME_DATE.exec(text)) !== null)
+    fields = [match[2] as string, match[1] as string, match[6] as string, ...match.slice(3, 6)];
+  else return undefined;
+  const [day, month, year, hour, minute, second] = [
+    Number(fields[0]),
+    MONTHS.indexOf(fields[1] as string) + 1,
+    fullYear(fields[2] as string, nowMs),
+    Number(fields[3]),
+    Number(fields[4]),
+    Number(fields[5]),
+  ];
+  if (month === 0 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59));
+}
+
+/** A four-digit year as is; a two-digit one (RFC 850) in the century that puts it at most 50 years ahead. */
+function fullYear(digits: string, nowMs: number): number {
+  if (digits.length === 4) return Number(digits);
+  const currentYear = new Date(nowMs).getUTCFullYear();
+  const year = Math.floor(currentYear / 100) * 100 + Number(digits);
+  return year > currentYear + 50 ? year - 100 : year;
+}
 
 /**
  * Seconds to wait from a `retry-after` value: delay-seconds (`120`, or `1.5` as some providers
- * send) or an HTTP date (IMF-fixdate, `Wed, 21 Oct 2015 07:28:00 GMT`), measured from `nowMs`. A
- * date in the past gives 0. Anything else is refused.
+ * send) or an HTTP date (IMF-fixdate, `Wed, 21 Oct 2015 07:28:00 GMT`, or the obsolete RFC 850 and
+ * asctime formats every recipient must accept), measured from `nowMs`. A date in the past gives 0.
+ * Anything else is refused.
  *
  * @example
  * ```ts
@@ -119,19 +168,6 @@ const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (
  */
 export function parseRetryAfterSeconds(text: string, nowMs: number): number | undefined {
   if (/^\d{1,10}(?:\.\d{1,6})?$/.test(text)) return Number(text);
-  const match = IMF_FIXDATE.exec(text);
-  if (match === null) return undefined;
-  const [day, monthName, year, hour, minute, second] = match.slice(1, 7) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  const month = MONTHS.indexOf(monthName) + 1;
-  if (month === 0 || Number(day) < 1 || Number(day) > daysInMonth(Number(year), month)) return undefined;
-  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) return undefined;
-  const at = Date.UTC(Number(year), month - 1, Number(day), Number(hour), Number(minute), Math.min(Number(second), 59));
-  return Math.max(0, (at - nowMs) / 1000);
+  const at = parseHttpDateMillis(text, nowMs);
+  return at === undefined ? undefined : Math.max(0, (at - nowMs) / 1000);
 }

@@ -141,7 +141,10 @@ export interface RateLimitSnapshot {
   readonly malformed: readonly MalformedRateLimitHeader[];
 }
 
-/** The value of one header, trimmed, or undefined when absent; a conflicting repeat is malformed. */
+/**
+ * The value of one header, trimmed, or undefined when absent; a conflicting repeat is malformed.
+ * Repeats given as an array are checked here; repeats already joined into one string, in `readWith`.
+ */
 function headerValue(
   headers: RateLimitHeaderSource,
   name: RateLimitHeaderName,
@@ -174,9 +177,29 @@ function readWith(
 ): number | undefined {
   const text = headerValue(headers, name, malformed);
   if (text === undefined) return undefined;
-  const value = parse(text, nowMs);
+  let value = parse(text, nowMs);
+  if (value === undefined) {
+    const copy = repeatedCopy(text);
+    if (copy !== undefined) value = parse(copy, nowMs);
+  }
   if (value === undefined) malformed.push({ header: name, value: text.slice(0, 64) });
   return value;
+}
+
+/**
+ * The one value of a header sent more than once with the same value, which Node's
+ * `IncomingMessage.headers` and fetch's `Headers.get()` hand over joined with ", " (`0, 0`;
+ * `Wed, 21 Oct 2015 07:28:00 GMT, Wed, 21 Oct 2015 07:28:00 GMT`); undefined when the copies differ
+ * or there is only one.
+ */
+function repeatedCopy(text: string): string | undefined {
+  if (!text.includes(',')) return undefined;
+  const pieces = text.split(',').map((piece) => piece.trim());
+  for (let period = 1; period <= pieces.length / 2; period++) {
+    if (pieces.length % period !== 0) continue;
+    if (pieces.every((piece, index) => piece === pieces[index % period])) return pieces.slice(0, period).join(', ');
+  }
+  return undefined;
 }
 
 const count = (text: string): number | undefined => parseRateLimitCount(text);

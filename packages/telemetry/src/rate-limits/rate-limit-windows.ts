@@ -7,6 +7,8 @@ interface WindowState {
   resetCell: SeriesCell | undefined;
   /** When the budget is full again, in milliseconds since the epoch (`Date.now()`). */
   resetAt: number | undefined;
+  /** When the remaining count was last read from a response (ms since the epoch). */
+  remainingSeenAt: number;
   limit: number | undefined;
 }
 
@@ -33,13 +35,21 @@ export class RateLimitWindows {
   ): void {
     let state = this.windows.get(key);
     if (state === undefined) {
-      state = { remainingCell: undefined, resetCell: undefined, resetAt: undefined, limit: undefined };
+      state = {
+        remainingCell: undefined,
+        resetCell: undefined,
+        resetAt: undefined,
+        remainingSeenAt: Number.NEGATIVE_INFINITY,
+        limit: undefined,
+      };
       this.windows.set(key, state);
     }
+    const now = Date.now();
     state.remainingCell = cells.remaining ?? state.remainingCell;
+    if (cells.remaining !== undefined) state.remainingSeenAt = now;
     state.resetCell = cells.reset ?? state.resetCell;
     if (window.limit !== undefined) state.limit = window.limit;
-    if (window.resetSeconds !== undefined) state.resetAt = Date.now() + window.resetSeconds * 1000;
+    if (window.resetSeconds !== undefined) state.resetAt = now + window.resetSeconds * 1000;
   }
 
   private refresh(now: number): void {
@@ -47,7 +57,14 @@ export class RateLimitWindows {
       if (state.resetAt === undefined) continue;
       const seconds = Math.max(0, (state.resetAt - now) / 1000);
       if (state.resetCell !== undefined) state.resetCell.value = seconds;
-      if (seconds === 0 && state.limit !== undefined && state.remainingCell !== undefined) {
+      // Refill only a count read before that reset: a count that came later (without a reset of
+      // its own) is newer than what the reset implies.
+      if (
+        seconds === 0 &&
+        state.limit !== undefined &&
+        state.remainingCell !== undefined &&
+        state.remainingSeenAt <= state.resetAt
+      ) {
         state.remainingCell.value = state.limit;
       }
     }
