@@ -116,11 +116,18 @@ interface ModelState {
   lastSeenHour: number;
 }
 
-/** Counts a (provider, model) had at the previous tick, with its model's state. */
+/**
+ * Counts a (provider, model) had at the last completed tick, with its model's state. A pass stages
+ * what it reads and commits it on completion: calls read by a pass that failed half-way (a paging
+ * source whose next page failed) are counted by the next pass instead of lost.
+ */
 interface ModelCounts extends Counts {
   readonly model: ModelState;
   /** Hour (since the epoch) of the last pass that saw this record. */
   lastSeenHour: number;
+  /** The counts the pass `stagedPass` read. */
+  readonly staged: Counts;
+  stagedPass: number;
 }
 
 /** Per provider: its models' previous counts, and this tick's totals and deltas. */
@@ -131,6 +138,10 @@ interface ProviderState {
   modelCount: number;
   readonly total: Counts;
   readonly delta: Counts;
+}
+
+function zeroCounts(): Counts {
+  return { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 };
 }
 
 function resetCounts(counts: Counts): void {
@@ -223,6 +234,8 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   let failures = 0;
   let aggregations = 0;
   let prunedHour = -1;
+  /** Records read by the pass under way, whose staged counts it commits when it completes. */
+  const touched: ModelCounts[] = [];
 
   /** One aggregation: `visit` every record, then `finish` computes the snapshot and sets gauges. */
   const startPass = (): { visit: (record: ModelHealthRecord) => void; finish: () => ProviderHealthSnapshot[] } => {
@@ -239,8 +252,8 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
           models: new Map<string, ModelCounts>(),
           tick: -1,
           modelCount: 0,
-          total: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
-          delta: { calls: 0, successes: 0, errors: 0, totalResponseMs: 0 },
+          total: zeroCounts(),
+          delta: zeroCounts(),
         };
         providerStates.set(record.provider, provider);
       }
@@ -258,19 +271,23 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
           model = { calls: 0, successes: 0, pass, window: new HourlyWindow(), fresh: true, lastSeenHour: hour };
           modelStates.set(record.model, model);
         }
-        before = { calls: 0, successes: 0, errors: 0, totalResponseMs: 0, model, lastSeenHour: hour };
+        before = { ...zeroCounts(), model, lastSeenHour: hour, staged: zeroCounts(), stagedPass: -1 };
         provider.models.set(record.model, before);
       }
+      // Against the last completed pass (or this pass's earlier read of the same record).
+      const base: Counts = before.stagedPass === pass ? before.staged : before;
+      if (before.stagedPass !== pass) touched.push(before);
       // A store that was reset reports fewer calls than before: the new counts are then the delta.
-      const reset = calls < before.calls;
-      const deltaCalls = reset ? calls : calls - before.calls;
-      const deltaSuccesses = reset ? record.successCount : record.successCount - before.successes;
-      const deltaErrors = reset ? record.errorCount : record.errorCount - before.errors;
-      const deltaResponseMs = reset ? totalResponseMs : totalResponseMs - before.totalResponseMs;
-      before.calls = calls;
-      before.successes = record.successCount;
-      before.errors = record.errorCount;
-      before.totalResponseMs = totalResponseMs;
+      const reset = calls < base.calls;
+      const deltaCalls = reset ? calls : calls - base.calls;
+      const deltaSuccesses = reset ? record.successCount : record.successCount - base.successes;
+      const deltaErrors = reset ? record.errorCount : record.errorCount - base.errors;
+      const deltaResponseMs = reset ? totalResponseMs : totalResponseMs - base.totalResponseMs;
+      before.stagedPass = pass;
+      before.staged.calls = calls;
+      before.staged.successes = record.successCount;
+      before.staged.errors = record.errorCount;
+      before.staged.totalResponseMs = totalResponseMs;
       before.lastSeenHour = hour;
 
       const model = before.model;
@@ -293,7 +310,22 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       provider.delta.errors += deltaErrors;
       provider.delta.totalResponseMs += deltaResponseMs;
     };
-    return { visit, finish: () => finishPass(pass, hour, active) };
+    touched.length = 0;
+    return {
+      visit,
+      finish: () => {
+        const result = finishPass(pass, hour, active);
+        // The pass completed: what it read is the reference of the next one.
+        for (const counts of touched) {
+          counts.calls = counts.staged.calls;
+          counts.successes = counts.staged.successes;
+          counts.errors = counts.staged.errors;
+          counts.totalResponseMs = counts.staged.totalResponseMs;
+        }
+        touched.length = 0;
+        return result;
+      },
+    };
   };
 
   /**
