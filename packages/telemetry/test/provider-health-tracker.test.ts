@@ -561,6 +561,36 @@ describe('startProviderHealthTracker', () => {
     expect(await uptime()).toBeCloseTo(2 / 3, 12);
   });
 
+  it('keeps gatewayz_model_uptime_24h to 24 hours of the clock after the clock jumped forward and back', async () => {
+    const { telemetry, collect } = setup();
+    let now = 0;
+    const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} };
+    const store = new MemoryModelHealthStore();
+    const tracker = track(
+      startProviderHealthTracker({ source: store, clock, telemetry, intervalMs: HOUR, runImmediately: false }),
+    );
+    const uptime = async () => (await collect()).value('gatewayz_model_uptime_24h', { model: 'claude' });
+    recordCalls(store, 'anthropic', 'claude', 10, 'error', 100);
+    await tracker.tick(); // hour 0
+    expect(await uptime()).toBe(0);
+
+    now = 48 * HOUR; // a wrong clock, two days ahead
+    recordCalls(store, 'anthropic', 'claude', 10, 'success', 100);
+    await tracker.tick();
+    expect(await uptime()).toBe(1);
+
+    now = 1 * HOUR; // corrected
+    recordCalls(store, 'anthropic', 'claude', 10, 'success', 100);
+    await tracker.tick();
+    expect(await uptime()).toBe(1);
+
+    // Hour 30: every call before hour 7 has left the window, those stamped "hour 48" included.
+    now = 30 * HOUR;
+    recordCalls(store, 'anthropic', 'claude', 10, 'error', 100);
+    await tracker.tick();
+    expect(await uptime()).toBe(0);
+  });
+
   it('combines every provider serving a model into its gatewayz_model_uptime_24h', async () => {
     // The gauge has only a `model` label, so the same model at two providers must be one figure
     // over all its calls, not whichever provider the store happened to list last.

@@ -3,6 +3,7 @@ import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js'
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { providerHealthScore } from './health-score.js';
+import { HourlyWindow, UPTIME_WINDOW_HOURS } from './hourly-window.js';
 import { startPeriodicTask, systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
 import type { ModelHealthRecord, ModelHealthSource } from '../model-health/model-health-store.js';
 
@@ -152,41 +153,6 @@ function resetCounts(counts: Counts): void {
 }
 
 const HOUR_MS = 3_600_000;
-const UPTIME_WINDOW_HOURS = 24;
-
-/** Per-model calls and successes in hourly buckets, for `gatewayz_model_uptime_24h`. */
-class HourlyWindow {
-  private readonly buckets: Array<{ hour: number; calls: number; successes: number }> = [];
-
-  /** Whether adding nothing in `hour` would leave the uptime as it is (no bucket to expire). */
-  unchangedWithoutCalls(hour: number): boolean {
-    const first = this.buckets[0];
-    return first === undefined || first.hour > hour - UPTIME_WINDOW_HOURS;
-  }
-
-  add(hour: number, calls: number, successes: number): void {
-    const last = this.buckets[this.buckets.length - 1];
-    if (last !== undefined && last.hour === hour) {
-      last.calls += calls;
-      last.successes += successes;
-    } else {
-      this.buckets.push({ hour, calls, successes });
-    }
-    while (this.buckets.length > 0 && (this.buckets[0] as { hour: number }).hour <= hour - UPTIME_WINDOW_HOURS) {
-      this.buckets.shift();
-    }
-  }
-
-  uptime(): number | undefined {
-    let calls = 0;
-    let successes = 0;
-    for (const bucket of this.buckets) {
-      calls += bucket.calls;
-      successes += bucket.successes;
-    }
-    return calls > 0 ? successes / calls : undefined;
-  }
-}
 
 /**
  * Start a background loop that, every `intervalMs` (default 30 s), reads per-model health from
