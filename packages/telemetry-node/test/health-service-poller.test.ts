@@ -544,6 +544,25 @@ describe('startHealthServicePoller: liberal reading', () => {
     expect(poll.values.trackedModels).toBe(50);
   });
 
+  it('keeps the statuses a failed /status would have set while /metrics counts stand in for it', async () => {
+    const { service, collect, poller } = await setup();
+    await poller.tick();
+    expect(distribution(await collect())).toEqual({ healthy: 14, degraded: 1, down: 1 });
+
+    // /status fails; /metrics still answers its `healthy_models` count, which stands in for the
+    // distribution. It says nothing about degraded or down models: they keep their last values.
+    service.set('/status', { kind: 'json', status: 503, body: { error: 'unavailable' } });
+    service.set('/metrics', { kind: 'json', body: { total_checks: 1300, healthy_models: 13 } });
+    const poll = await poller.tick();
+    expect(poll.endpoints.status.ok).toBe(false);
+    expect(distribution(await collect())).toEqual({ healthy: 13, degraded: 1, down: 1 });
+
+    // /status answers again, without `down`: now it has no models any more.
+    service.set('/status', { kind: 'json', body: { status_distribution: { healthy: 15, degraded: 1 } } });
+    await poller.tick();
+    expect(distribution(await collect())).toEqual({ healthy: 15, degraded: 1, down: 0 });
+  });
+
   it('sets a status that left the distribution to 0 and caps label values from the service', async () => {
     const { service, collect, poller } = await setup();
     await poller.tick();

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AnomalyDetector, type AnomalyDetectorOptions, type DetectedAnomaly } from '../src/provider-health/index.js';
 import { TelemetryConfigurationError } from '../src/errors.js';
 import { CollectingDiagLogger, createTelemetry, type MetricsHarness } from './helpers.js';
@@ -314,6 +314,32 @@ describe('AnomalyDetector: isolation, bounds and bad input', () => {
     clock.time += 7 * MINUTE;
     expect(detector.providerStats('openai')?.window).toMatchObject({ calls: 1, errors: 0 });
     expect(detector.toJSON()).toMatchObject({ staleObservations: 1, rejectedObservations: 0 });
+  });
+
+  it('by default follows a monotonic clock: a step back of the wall clock neither blinds nor fools it', async () => {
+    // Fake timers move Date and performance.now() together; setSystemTime() then steps Date alone,
+    // as NTP stepping the system clock back an hour would.
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      const { telemetry, harness, collect } = createTelemetry();
+      harnesses.push(harness);
+      const detector = new AnomalyDetector({ ...OPTIONS, telemetry }); // no clock: the default one
+      for (let second = 0; second < 5 * 60; second++) {
+        vi.advanceTimersByTime(SECOND);
+        detector.observe({ provider: 'openai', success: true, latencySeconds: 0.5 });
+      }
+      vi.setSystemTime(Date.now() - 60 * MINUTE);
+      const found: DetectedAnomaly[] = [];
+      for (let second = 0; second < 60; second++) {
+        vi.advanceTimersByTime(SECOND);
+        found.push(...detector.observe({ provider: 'openai', success: false }));
+      }
+      expect(found.map((anomaly) => anomaly.type)).toEqual(['error_surge']);
+      expect(detector.toJSON()).toMatchObject({ staleObservations: 0 });
+      expect((await collect()).value('gatewayz_detected_anomalies', { type: 'error_surge' })).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('calls onAnomaly, survives a throwing callback, and honours disabled detectors', async () => {

@@ -384,6 +384,44 @@ describe('startProviderHealthTracker', () => {
     expect(tracker.toJSON()).toMatchObject({ ticks: 2, failures: 1 });
   });
 
+  it('counts at the next tick the calls a tick that failed half-way had read (a paging source)', async () => {
+    const { telemetry, collect } = setup();
+    const clock = new ManualClock();
+    const store = new MemoryModelHealthStore();
+    recordCalls(store, 'anthropic', 'claude', 10, 'success', 500);
+    recordCalls(store, 'openai', 'gpt-4o', 10, 'success', 500);
+    // Reads page by page; the second page fails once, after the first was visited.
+    let failSecondPage = false;
+    const source: ModelHealthSource = {
+      listAllModelHealth: () => store.listAllModelHealth(),
+      async forEachModelHealth(visit) {
+        const records = [...(await store.listAllModelHealth())].sort((a, b) => a.provider.localeCompare(b.provider));
+        for (const [page, record] of records.entries()) {
+          if (page === 1 && failSecondPage) throw new Error('page 2: connection reset');
+          visit(record);
+        }
+      },
+    };
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+
+    // anthropic fails every call of the next interval; the tick that reads this fails on page 2.
+    recordCalls(store, 'anthropic', 'claude', 10, 'error', 2000);
+    failSecondPage = true;
+    await clock.advance(INTERVAL);
+    expect(tracker.toJSON()).toMatchObject({ ticks: 1, failures: 1 });
+    failSecondPage = false;
+    await clock.advance(INTERVAL);
+
+    // The ten failed calls are new calls to the tick that completes: none is lost.
+    const anthropic = tracker.snapshot().find((entry) => entry.provider === 'anthropic');
+    expect(anthropic).toMatchObject({ windowed: true, availability: 0, errorRate: 1, responseTimeSeconds: 2 });
+    const collected = await collect();
+    expect(providerGauges(collected, 'anthropic')).toEqual({ availability: 0, errorRate: 1, healthScore: 0.3 });
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'claude' })).toBe(0.5);
+    expect(providerGauges(collected, 'openai')).toEqual({ availability: 1, errorRate: 0, healthScore: 1 });
+  });
+
   it('survives a source that throws synchronously', async () => {
     const { telemetry, collect } = setup();
     const clock = new ManualClock();
@@ -521,6 +559,36 @@ describe('startProviderHealthTracker', () => {
     recordCalls(store, 'anthropic', 'claude', 1, 'error', 100);
     await clock.advance(HOUR); // hour 27
     expect(await uptime()).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('keeps gatewayz_model_uptime_24h to 24 hours of the clock after the clock jumped forward and back', async () => {
+    const { telemetry, collect } = setup();
+    let now = 0;
+    const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} };
+    const store = new MemoryModelHealthStore();
+    const tracker = track(
+      startProviderHealthTracker({ source: store, clock, telemetry, intervalMs: HOUR, runImmediately: false }),
+    );
+    const uptime = async () => (await collect()).value('gatewayz_model_uptime_24h', { model: 'claude' });
+    recordCalls(store, 'anthropic', 'claude', 10, 'error', 100);
+    await tracker.tick(); // hour 0
+    expect(await uptime()).toBe(0);
+
+    now = 48 * HOUR; // a wrong clock, two days ahead
+    recordCalls(store, 'anthropic', 'claude', 10, 'success', 100);
+    await tracker.tick();
+    expect(await uptime()).toBe(1);
+
+    now = 1 * HOUR; // corrected
+    recordCalls(store, 'anthropic', 'claude', 10, 'success', 100);
+    await tracker.tick();
+    expect(await uptime()).toBe(1);
+
+    // Hour 30: every call before hour 7 has left the window, those stamped "hour 48" included.
+    now = 30 * HOUR;
+    recordCalls(store, 'anthropic', 'claude', 10, 'error', 100);
+    await tracker.tick();
+    expect(await uptime()).toBe(0);
   });
 
   it('combines every provider serving a model into its gatewayz_model_uptime_24h', async () => {

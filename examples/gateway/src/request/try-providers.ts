@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { FailoverReason } from '@gatewayz/telemetry';
 import { startGenAiSpan } from '@gatewayz/telemetry/genai';
 import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
@@ -8,6 +8,14 @@ import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';
 import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedResult } from './attempt.js';
 import { finishAttempt, type AttemptRecording } from './finish-attempt.js';
+
+/** An attempt the breaker let through: its CLIENT span, context, outbound headers and start time. */
+interface BegunAttempt {
+  readonly span: Span;
+  readonly attemptContext: Context;
+  readonly headers: Record<string, string>;
+  readonly startedAt: number;
+}
 
 export interface FailoverOptions extends AttemptRecording {
   tracer: Tracer;
@@ -74,30 +82,39 @@ export async function tryProviders<T>(
       continue;
     }
     const provider = runtime.config;
-    const span = startGenAiSpan(
-      options.tracer,
-      {
-        stream: false,
-        ...request,
-        operationName: operation,
-        providerName: provider.name,
-        requestModel: model,
-        ...runtime.server,
-        semconvMode: options.telemetry.genAiSemconvMode,
-      },
-      parent,
-    );
-    const attemptContext = trace.setSpan(parent, span);
-    const headers: Record<string, string> = {};
-    if (provider.apiKey) headers['authorization'] = `Bearer ${provider.apiKey}`;
-    propagation.inject(attemptContext, headers);
+    // The attempt span starts when the breaker lets the call through (opossum runs the action
+    // synchronously inside fire()), so a call the breaker refuses (open, or half-open with its
+    // trial call in flight) leaves no CLIENT span for a request never sent.
+    const begun: { attempt?: BegunAttempt } = {};
+    const begin = (): BegunAttempt => {
+      const span = startGenAiSpan(
+        options.tracer,
+        {
+          stream: false,
+          ...request,
+          operationName: operation,
+          providerName: provider.name,
+          requestModel: model,
+          ...runtime.server,
+          semconvMode: options.telemetry.genAiSemconvMode,
+        },
+        parent,
+      );
+      const attemptContext = trace.setSpan(parent, span);
+      const headers: Record<string, string> = {};
+      if (provider.apiKey) headers['authorization'] = `Bearer ${provider.apiKey}`;
+      propagation.inject(attemptContext, headers);
+      begun.attempt = { span, attemptContext, headers, startedAt: performance.now() };
+      return begun.attempt;
+    };
     const onResponseHeaders = (status: number, responseHeaders: IncomingHttpHeaders): void =>
       options.rateLimits.observe(provider.name, status, responseHeaders);
-    const startedAt = performance.now();
     try {
-      const result = (await runtime.breaker.fire(() =>
-        attempt({ provider, headers, span, onResponseHeaders }),
-      )) as AttemptResult<T>;
+      const result = (await runtime.breaker.fire(() => {
+        const { span, headers } = begin();
+        return attempt({ provider, headers, span, onResponseHeaders });
+      })) as AttemptResult<T>;
+      const { span, attemptContext, startedAt } = begun.attempt ?? begin();
       if (result.deferred) {
         let completed = false;
         return {
@@ -122,9 +139,9 @@ export async function tryProviders<T>(
       );
       return { value: result.value, provider: provider.name, completion: result.completion, complete: () => {} };
     } catch (error) {
-      if ((error as { code?: string }).code === 'EOPENBREAKER') {
-        // The breaker opened while we were choosing; nothing was sent to the provider.
-        span.end();
+      if (begun.attempt === undefined && (error as { code?: string }).code === 'EOPENBREAKER') {
+        // The breaker refused the call (it opened while we were choosing, or it is half-open with
+        // its trial call in flight): nothing was sent to the provider, and no attempt span exists.
         skippedOpen++;
         moveOn(index, 'circuit_open');
         continue;
@@ -133,6 +150,8 @@ export async function tryProviders<T>(
         error instanceof UpstreamFailure
           ? error
           : new UpstreamFailure('error', 'internal', 'Unexpected error while calling the provider', true);
+      // A failure before the action ran (e.g. a breaker shut down) is still an attempt on record.
+      const { span, attemptContext, startedAt } = begun.attempt ?? begin();
       finishAttempt(options, provider, model, operation, span, attemptContext, startedAt, {
         status: failure.status,
         errorType: failure.errorType,

@@ -3,7 +3,7 @@ import type { HealthServicePoll, HealthServiceTelemetry } from './health-service
 /**
  * Set the `gatewayz_health_*` gauges from one poll. `seenStatuses` is the poller's memory of every
  * status it has exported: the distribution is complete, so a status that disappeared from it has no
- * models any more and reads 0.
+ * models any more and reads 0 (unless /status failed: its statuses keep their last values).
  */
 export function recordHealthServicePoll(
   telemetry: HealthServiceTelemetry,
@@ -20,8 +20,9 @@ export function recordHealthServicePoll(
   if (values.activeIncidents !== undefined) telemetry.set('healthActiveIncidents', values.activeIncidents, {});
   if (values.statusDistribution !== undefined) {
     // The distribution is complete: a status that disappeared from it has no models any more.
-    // A status listed with an unusable count keeps its last value instead.
-    for (const status of seenStatuses) {
+    // A status listed with an unusable count keeps its last value instead; so does every status
+    // while /status fails (the `*_models` counts of /metrics that stand in for it are partial).
+    for (const status of poll.endpoints.status.ok ? seenStatuses : []) {
       if (!mentionedStatuses.has(status)) telemetry.set('healthStatusDistribution', 0, { status });
     }
     for (const [status, count] of Object.entries(values.statusDistribution)) {

@@ -109,7 +109,9 @@ export class AnomalyDetector {
     }
     this.latency = options.latency === false ? undefined : latencyOptions(options.latency ?? {});
     this.errors = options.errors === false ? undefined : errorOptions(options.errors ?? {});
-    this.clock = options.clock ?? { now: () => Date.now() };
+    // Monotonic: a step of the wall clock (NTP setting it) must not move the windows. Stepped
+    // back an hour, Date.now() would make every observation older than the ring for ~45 minutes.
+    this.clock = options.clock ?? { now: () => performance.timeOrigin + performance.now() };
     this.telemetry = options.telemetry ?? getTelemetry();
     this.onAnomaly = options.onAnomaly;
   }

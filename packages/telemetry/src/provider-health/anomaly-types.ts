@@ -112,7 +112,10 @@ export interface AnomalyDetectorOptions {
   latency?: LatencySpikeOptions | false;
   /** Error-surge detector settings, or `false` to turn it off. */
   errors?: ErrorSurgeOptions | false;
-  /** Time source in milliseconds; default `Date.now`. */
+  /**
+   * Time source in milliseconds; default a monotonic clock (`performance.timeOrigin +
+   * performance.now()`), which a step of the wall clock does not move.
+   */
   clock?: { now(): number };
   /** Telemetry instance to count anomalies on; default the shared one. */
   telemetry?: Pick<GatewayTelemetry, 'recordAnomaly'>;
