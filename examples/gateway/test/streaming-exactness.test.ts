@@ -457,3 +457,103 @@ describe('native Responses API streams (the OpenAI SDK against a Responses upstr
     expect(counter('gatewayz_cost_by_provider_total')).toBeCloseTo((30 * 2 + 20 * 0.5 + 30 * 8) / 1e6, 12);
   });
 });
+
+/** The SSE events of a raw response body: `event:` name (if any) and parsed `data:`. */
+async function sseEvents(response: Response): Promise<Array<{ event?: string; data: string }>> {
+  const text = await response.text();
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
+      return { ...(event !== undefined ? { event } : {}), data };
+    });
+}
+
+describe('the wire the clients parse', () => {
+  it('sends usage once, in the final usage chunk, when the upstream puts it on the finish chunk', async () => {
+    gw.upstream.script(CHAT, [
+      { afterMs: 10, data: { ...delta({ role: 'assistant', content: 'Hi' }), usage: null } },
+      {
+        afterMs: 10,
+        data: { ...delta({}, 'stop'), usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } },
+      },
+      { afterMs: 0, data: '[DONE]' },
+    ]);
+    const { result } = await measure(() => readChat({ stream_options: { include_usage: true } }));
+    const withUsage = result.chunks.filter((chunk) => chunk.usage !== null && chunk.usage !== undefined);
+    expect(withUsage).toHaveLength(1);
+    expect(withUsage[0]).toBe(result.chunks.at(-1));
+    expect(withUsage[0]?.choices).toEqual([]);
+    expect(withUsage[0]?.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 });
+    expect(result.chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
+  });
+
+  it('streams /v1/messages event for event as Anthropic does, timed as scripted, with cumulative cached usage', async () => {
+    const steps: ScriptStep[] = [
+      { afterMs: 100, data: delta({ role: 'assistant', content: '' }) },
+      { afterMs: 200, data: delta({ content: 'Hel' }) },
+      { afterMs: 100, data: delta({ content: 'lo' }) },
+      { afterMs: 100, data: delta({}, 'length') },
+      { afterMs: 0, data: usageChunk(1000, 3, { prompt_tokens_details: { cached_tokens: 800 } }) },
+      { afterMs: 0, data: '[DONE]' },
+    ];
+    gw.upstream.script(CHAT, steps);
+    const { result, histogram, counter } = await measure(async () => {
+      const stream = anthropic.messages.stream({ model, max_tokens: 3, messages: [{ role: 'user', content: 'hi' }] });
+      const start = performance.now();
+      let firstText = 0;
+      stream.on('text', () => {
+        if (firstText === 0) firstText = (performance.now() - start) / 1000;
+      });
+      const message = await stream.finalMessage();
+      return { message, firstText };
+    });
+    // Anthropic's input_tokens excludes the cache: 200 uncached + 800 read = 1000 in the conventions' terms.
+    expect(result.message.usage).toMatchObject({
+      input_tokens: 200,
+      cache_read_input_tokens: 800,
+      cache_creation_input_tokens: 0,
+      output_tokens: 3,
+    });
+    expect(result.message.stop_reason).toBe('max_tokens');
+    expect(result.message.content).toMatchObject([{ type: 'text', text: 'Hello' }]);
+    const firstToken = histogram('gen_ai_server_time_to_first_token');
+    expectObserved(firstToken, 0.3);
+    expect(firstToken.sum).toBeLessThanOrEqual(result.firstText);
+    expect(histogram('gen_ai_server_time_per_output_token').sum).toBeCloseTo(
+      (histogram('gen_ai_server_request_duration').sum - firstToken.sum) / (3 - 1),
+      9,
+    );
+    expect(attemptSpan().attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.cache_read.input_tokens': 800,
+    });
+    expect(counter('gatewayz_cost_by_provider_total')).toBeCloseTo((200 * 2 + 800 * 0.5 + 3 * 8) / 1e6, 12);
+
+    gw.upstream.script(CHAT, steps);
+    const raw = await sseEvents(
+      await fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, max_tokens: 3, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      }),
+    );
+    expect(raw.map((event) => event.event)).toEqual([
+      'message_start',
+      'content_block_start',
+      'ping',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
+    for (const event of raw) expect((JSON.parse(event.data) as { type: string }).type).toBe(event.event);
+    expect(JSON.parse(raw[6]?.data ?? '{}')).toMatchObject({
+      delta: { stop_reason: 'max_tokens' },
+      usage: { input_tokens: 200, cache_read_input_tokens: 800, cache_creation_input_tokens: 0, output_tokens: 3 },
+    });
+  });
+});

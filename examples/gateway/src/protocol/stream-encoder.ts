@@ -149,7 +149,7 @@ export function openAiStreamError(message: string, type: string): string {
  * OpenAI passthrough, with `stream_options.include_usage` honoured as OpenAI does: the gateway
  * always asks the upstream for usage (to record it), but the client gets a usage field only when
  * it asked, and then as a final `choices: []` chunk before `[DONE]` (made here if the upstream
- * reported usage elsewhere).
+ * reported usage elsewhere, with `usage: null` on the chunk that carried it).
  */
 export function openAiStreamEncoder(includeUsage: boolean): StreamEncoder {
   let usageChunkSent = false;
@@ -165,6 +165,11 @@ export function openAiStreamEncoder(includeUsage: boolean): StreamEncoder {
       if (!includeUsage && 'usage' in chunk.json) {
         const { usage: _usage, ...withoutUsage } = chunk.json;
         return `data: ${JSON.stringify(withoutUsage)}\n\n`;
+      }
+      if (includeUsage && chunk.json['usage'] !== null && chunk.json['usage'] !== undefined) {
+        // An upstream that puts usage on a content or finish chunk: OpenAI's clients find it
+        // null there and in the usage chunk at the end (made in `end`), never twice.
+        return `data: ${JSON.stringify({ ...chunk.json, usage: null })}\n\n`;
       }
       return `data: ${chunk.raw}\n\n`;
     },
