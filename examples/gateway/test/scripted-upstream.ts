@@ -21,6 +21,12 @@ export interface ScriptStep {
   event?: string;
   /** Destroy the connection instead of writing (an upstream that dies mid-stream). */
   destroy?: boolean;
+  /** The data as several `data:` lines (joined by line feeds on reading), instead of `data`. */
+  dataLines?: string[];
+  /** Line ending of the event (SSE allows CRLF, LF and CR); default LF. */
+  lineEnding?: string;
+  /** Write the event in two writes, split after this many characters (a chunk boundary inside it). */
+  splitAt?: number;
 }
 
 export interface ScriptedUpstream {
@@ -29,6 +35,8 @@ export interface ScriptedUpstream {
   script(path: string, steps: ScriptStep[]): void;
   /** Answer the next requests on `path` with `body` as one JSON response instead. */
   scriptJson(path: string, body: Record<string, unknown>): void;
+  /** The steps last scripted for `path` (empty when none or a JSON answer). */
+  lastScript(path: string): ScriptStep[];
   /** The JSON body of the last request received on `path`. */
   lastBody(path: string): Record<string, unknown> | undefined;
   close(): Promise<void>;
@@ -68,7 +76,16 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
           return;
         }
         const data = typeof step.data === 'string' ? step.data : JSON.stringify(step.data);
-        response.write(`${step.event !== undefined ? `event: ${step.event}\n` : ''}data: ${data}\n\n`);
+        const end = step.lineEnding ?? '\n';
+        const lines = (step.dataLines ?? [data]).map((line) => `data: ${line}${end}`).join('');
+        const text = `${step.event !== undefined ? `event: ${step.event}${end}` : ''}${lines}${end}`;
+        if (step.splitAt === undefined) response.write(text);
+        else {
+          response.write(text.slice(0, step.splitAt));
+          // A separate TCP segment: let the first part reach the gateway on its own.
+          await sleep(5);
+          response.write(text.slice(step.splitAt));
+        }
       }
       response.end();
     })();
@@ -80,6 +97,10 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
     script: (path, steps) => void scripts.set(path, steps),
     scriptJson: (path, body) => void scripts.set(path, { json: body }),
     lastBody: (path) => bodies.get(path),
+    lastScript: (path) => {
+      const steps = scripts.get(path);
+      return Array.isArray(steps) ? steps : [];
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -557,3 +557,93 @@ describe('the wire the clients parse', () => {
     });
   });
 });
+
+describe('SSE line endings from the upstream', () => {
+  it('reads events separated by CRLF or CR, also when a chunk boundary falls between CR and LF', async () => {
+    // One chunk as two data lines (SSE joins them with a line feed; JSON takes it as white space).
+    const json = JSON.stringify(delta({ content: 'Hi' }));
+    const cut = json.indexOf(',') + 1;
+    const [firstHalf, secondHalf] = [json.slice(0, cut), json.slice(cut)];
+    for (const lineEnding of ['\r\n', '\r']) {
+      const steps: ScriptStep[] = [
+        { afterMs: 10, data: delta({ role: 'assistant', content: '' }), lineEnding },
+        // Split right after the first data line's CR: its LF comes in the next piece.
+        {
+          afterMs: 10,
+          dataLines: [firstHalf as string, secondHalf as string],
+          lineEnding,
+          splitAt: `data: ${firstHalf}\r`.length,
+        },
+        { afterMs: 10, data: delta({}, 'stop'), lineEnding },
+        { afterMs: 0, data: usageChunk(7, 1), lineEnding },
+        { afterMs: 0, data: '[DONE]', lineEnding },
+      ];
+      gw.upstream.script(CHAT, steps);
+      spans.clear();
+      const { result } = await measure(() => readChat());
+      expect(result.chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('Hi');
+      expect(attemptSpan().attributes).toMatchObject({
+        'gen_ai.usage.output_tokens': 1,
+        'gen_ai.response.finish_reasons': ['stop'],
+      });
+    }
+    // A Responses event whose `event:` line and `data:` line are split between CR and LF.
+    gw.upstream.script(RESPONSES, [
+      {
+        afterMs: 10,
+        event: 'response.output_text.delta',
+        data: {
+          type: 'response.output_text.delta',
+          sequence_number: 0,
+          item_id: 'm',
+          output_index: 0,
+          content_index: 0,
+          delta: 'Hi',
+        },
+        lineEnding: '\r\n',
+        splitAt: 'event: response.output_text.delta\r'.length,
+      },
+      {
+        afterMs: 10,
+        event: 'response.completed',
+        data: {
+          type: 'response.completed',
+          sequence_number: 1,
+          response: {
+            id: 'resp_1',
+            object: 'response',
+            model,
+            status: 'completed',
+            output: [],
+            usage: { input_tokens: 3, output_tokens: 1 },
+          },
+        },
+        lineEnding: '\r\n',
+      },
+    ]);
+    spans.clear();
+    const { result: types } = await measure(async () => {
+      const stream = await openai.responses.create({ model, input: 'hi', stream: true });
+      const seen: string[] = [];
+      for await (const event of stream) seen.push(event.type);
+      return seen;
+    });
+    expect(types).toEqual(['response.output_text.delta', 'response.completed']);
+    expect(attemptSpan().attributes['gen_ai.usage.output_tokens']).toBe(1);
+
+    // CR line endings to the very end: the last event's final CR is the last byte of the stream.
+    gw.upstream.script(
+      RESPONSES,
+      gw.upstream.lastScript(RESPONSES).map((step) => ({ ...step, lineEnding: '\r', splitAt: undefined })),
+    );
+    spans.clear();
+    const { result: crTypes } = await measure(async () => {
+      const stream = await openai.responses.create({ model, input: 'hi', stream: true });
+      const seen: string[] = [];
+      for await (const event of stream) seen.push(event.type);
+      return seen;
+    });
+    expect(crTypes).toEqual(['response.output_text.delta', 'response.completed']);
+    expect(attemptSpan().attributes['error.type']).toBeUndefined();
+  });
+});

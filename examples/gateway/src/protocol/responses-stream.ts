@@ -1,7 +1,7 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { ResponseEcho } from './responses-request.js';
 import { outputMessage, outputText, responseId, responseObject, statusOf } from './responses-response.js';
-import type { CompletionChunk, GeneratedOutput, StreamEncoder } from './stream-encoder.js';
+import { dataEvent, type CompletionChunk, type GeneratedOutput, type StreamEncoder } from './stream-encoder.js';
 
 /*
  * Responses API streams: typed SSE events (`event: <type>` and a `data:` object with the same
@@ -180,7 +180,7 @@ export function responsesPassthroughEncoder(): StreamEncoder {
     chunk: (chunk) => {
       const sequence = chunk.json['sequence_number'];
       if (typeof sequence === 'number') lastSequence = sequence;
-      return `event: ${chunk.event ?? 'message'}\ndata: ${chunk.raw}\n\n`;
+      return `event: ${chunk.event ?? 'message'}\n${dataEvent(chunk.raw)}`;
     },
     end: () => '',
     error: (message, type) => responsesStreamError(lastSequence + 1, message, type),

@@ -140,6 +140,17 @@ export function parseCompletionChunk(data: string): CompletionChunk | 'done' | u
   };
 }
 
+/**
+ * One SSE event carrying `data`: a `data:` field per line, so data the upstream sent on several
+ * lines (which SSE joins with line feeds) reaches the client whole.
+ */
+export function dataEvent(data: string): string {
+  return `${data
+    .split('\n')
+    .map((line) => `data: ${line}`)
+    .join('\n')}\n\n`;
+}
+
 /** A mid-stream error in OpenAI's shape; the official SDKs raise it as an `APIError`. */
 export function openAiStreamError(message: string, type: string): string {
   return `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: type } })}\n\n`;
@@ -160,7 +171,7 @@ export function openAiStreamEncoder(includeUsage: boolean): StreamEncoder {
       if (chunk.usageOnly) {
         if (!includeUsage) return '';
         usageChunkSent = true;
-        return `data: ${chunk.raw}\n\n`;
+        return dataEvent(chunk.raw);
       }
       if (!includeUsage && 'usage' in chunk.json) {
         const { usage: _usage, ...withoutUsage } = chunk.json;
@@ -171,7 +182,7 @@ export function openAiStreamEncoder(includeUsage: boolean): StreamEncoder {
         // null there and in the usage chunk at the end (made in `end`), never twice.
         return `data: ${JSON.stringify({ ...chunk.json, usage: null })}\n\n`;
       }
-      return `data: ${chunk.raw}\n\n`;
+      return dataEvent(chunk.raw);
     },
     end: ({ usage }) => {
       if (!includeUsage || usageChunkSent || usage === undefined) return 'data: [DONE]\n\n';

@@ -143,6 +143,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
   const reader = upstream.body;
   const parse = options.parse ?? ((data: string) => parseCompletionChunk(data));
   let buffer = '';
+  const lines = lineFeeds();
   let usage: Usage | undefined;
   let finishReason: string | undefined;
   // One finish reason per choice (`n` > 1), reported in choice order.
@@ -268,6 +269,9 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           }
           if (ended) return;
           if (result.done) {
+            // A CR held back at the very end was a line end: the last event may be complete.
+            buffer += lines.flush();
+            if (!handleEvents()) return;
             if (finishReason !== undefined) endStream();
             else {
               fail('network_error', 'network_error', 'Upstream stream ended before completion');
@@ -275,15 +279,20 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
             return;
           }
           armIdleTimer();
-          buffer += decoder.decode(result.value, { stream: true });
-          let boundary: number;
-          while ((boundary = buffer.indexOf('\n\n')) !== -1) {
-            const event = buffer.slice(0, boundary);
-            buffer = buffer.slice(boundary + 2);
-            const { name, data } = sseEvent(event);
-            if (data !== undefined && !handleEvent(data, name)) return;
-          }
+          buffer += lines.normalize(decoder.decode(result.value, { stream: true }));
+          if (!handleEvents()) return;
         }
+      };
+      /** Handle every complete event in the buffer; false once the stream has ended. */
+      const handleEvents = (): boolean => {
+        let boundary: number;
+        while ((boundary = buffer.indexOf('\n\n')) !== -1) {
+          const event = buffer.slice(0, boundary);
+          buffer = buffer.slice(boundary + 2);
+          const { name, data } = sseEvent(event);
+          if (data !== undefined && !handleEvent(data, name)) return false;
+        }
+        return true;
       };
       void pump();
     },
@@ -293,6 +302,28 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
       finish({ status: 'success', cancelled: true });
     },
   });
+}
+
+/**
+ * SSE ends lines with CRLF, LF or CR (servers built on sse-starlette send CRLF): turn each into a
+ * line feed, so events split on a blank line. A CR at the end of a piece waits for the next one,
+ * in case it is the first half of a CRLF.
+ */
+function lineFeeds(): { normalize(text: string): string; flush(): string } {
+  let pendingCarriageReturn = false;
+  return {
+    flush() {
+      const rest = pendingCarriageReturn ? '\n' : '';
+      pendingCarriageReturn = false;
+      return rest;
+    },
+    normalize(text) {
+      let piece = pendingCarriageReturn ? `\r${text}` : text;
+      pendingCarriageReturn = piece.endsWith('\r');
+      if (pendingCarriageReturn) piece = piece.slice(0, -1);
+      return piece.replace(/\r\n?/g, '\n');
+    },
+  };
 }
 
 /** The `event:` name and the `data:` lines (joined by line feeds) of one SSE event; no data for a comment or keep-alive. */
