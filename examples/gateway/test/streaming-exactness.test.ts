@@ -293,7 +293,7 @@ describe('streamed chat timing against a client with the OpenAI SDK', () => {
 });
 
 describe('streams that end badly', () => {
-  it('ends at the upstream error event, with the upstream message, in every client API shape', async () => {
+  it('ends at the upstream error event (OpenAI and OpenRouter shapes), with its message, for OpenAI and Anthropic clients', async () => {
     // The upstream reports its failure and then keeps the connection open for 2 s.
     const failing: ScriptStep[] = [
       { afterMs: 20, data: delta({ role: 'assistant', content: '' }) },
@@ -336,6 +336,27 @@ describe('streams that end badly', () => {
     expect(String(anthropicCall.result)).toContain('The model is overloaded');
     expect(
       anthropicCall.histogram('gen_ai_server_request_duration', { error_type: 'upstream_stream_error' }).count,
+    ).toBe(1);
+
+    // OpenRouter's shape: a chunk with a top-level error and a choice that finished with "error".
+    gw.upstream.script(CHAT, [
+      failing[0] as ScriptStep,
+      failing[1] as ScriptStep,
+      {
+        afterMs: 20,
+        data: { ...delta({ content: '' }, 'error'), error: { code: 502, message: 'The model is overloaded' } },
+      },
+      { afterMs: 2000, data: '[DONE]' },
+    ]);
+    const openRouterCall = await measure(() =>
+      readChat().then(
+        () => 'ended',
+        (thrown: unknown) => String(thrown),
+      ),
+    );
+    expect(openRouterCall.result).toContain('The model is overloaded');
+    expect(
+      openRouterCall.histogram('gen_ai_server_request_duration', { error_type: 'upstream_stream_error' }).count,
     ).toBe(1);
   });
 

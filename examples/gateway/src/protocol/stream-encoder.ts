@@ -97,10 +97,13 @@ function outputOf(delta: ChatDelta | undefined): GeneratedOutput | undefined {
   return undefined;
 }
 
-/** The message of an OpenAI-style error object sent as a stream event (`{"error":{"message":...}}`). */
+/**
+ * The message of an error sent as a stream event: OpenAI's `{"error":{"message":...}}`, or
+ * OpenRouter's chunk with a top-level `error` beside a choice with `finish_reason: "error"`.
+ */
 function streamErrorMessage(json: Record<string, unknown>): string | undefined {
   const error = json['error'];
-  if (error === null || error === undefined || 'choices' in json) return undefined;
+  if (error === null || error === undefined || error === false) return undefined;
   const message = typeof error === 'object' ? (error as { message?: unknown }).message : error;
   return typeof message === 'string' && message !== '' ? message : 'The upstream stream failed';
 }
