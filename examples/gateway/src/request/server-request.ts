@@ -8,7 +8,7 @@ import { requestContext } from './request-context.js';
 /*
  * The gateway as the GenAI server its clients call: one record per model request it answers, in
  * `gen_ai.server.request.duration` (every answer, `error.type` on failures) and, for a successful
- * stream, `gen_ai.server.time_to_first_token` (to the first content chunk sent to the client) and
+ * stream, `gen_ai.server.time_to_first_token` (to the first generated output sent to the client) and
  * `gen_ai.server.time_per_output_token`. Times run from the request's arrival
  * (`c.var.requestStartedAt`, set by the first middleware).
  */
