@@ -232,6 +232,21 @@ describe('streamed chat timing against a client with the OpenAI SDK', () => {
       9,
     );
 
+    // The same stream to an Anthropic client: /v1/messages passes on text only, so its first
+    // token is the first text (0.5 s), and the 2 reasoning tokens it never saw came before it.
+    const toAnthropic = await measure(() =>
+      anthropic.messages.stream({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }).finalMessage(),
+    );
+    expect(toAnthropic.result.content).toMatchObject([{ type: 'text', text: 'Yes.' }]);
+    const anthropicFirst = toAnthropic.histogram('gen_ai_server_time_to_first_token');
+    expectObserved(anthropicFirst, 0.5);
+    expect(toAnthropic.histogram('gen_ai_server_time_per_output_token').sum).toBeCloseTo(
+      (toAnthropic.histogram('gen_ai_server_request_duration').sum - anthropicFirst.sum) / (4 - 2 - 1),
+      9,
+    );
+    // The provider's first token is still its first reasoning delta.
+    expectObserved(toAnthropic.histogram('gatewayz_time_to_first_token_seconds'), 0.1);
+
     // Reasoning hidden (OpenAI's o-series on chat completions): 40 reasoning tokens were made
     // before the first visible token at 0.5 s; the 2 tokens after it took 0.1 s each.
     gw.upstream.script(CHAT, [
