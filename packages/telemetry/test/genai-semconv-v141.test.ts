@@ -288,6 +288,37 @@ describe('usage of both wire shapes, priced with cache prices', () => {
     expect(Math.abs((plain as number) - (2109 * 3 + 393 * 15) / 1e6)).toBeLessThan(1e-12);
   });
 
+  it("reads an Anthropic stream's usage from its final message_delta and its message_start", () => {
+    // As the API streams it: input and cache counts in message_start, the delta's cumulative
+    // output count, with the input fields null (or absent) in the delta.
+    const start = {
+      input_tokens: 21,
+      cache_creation_input_tokens: 188,
+      cache_read_input_tokens: 1900,
+      output_tokens: 1,
+    };
+    const delta = {
+      input_tokens: null,
+      cache_creation_input_tokens: null,
+      cache_read_input_tokens: null,
+      output_tokens: 393,
+    };
+    const expected = {
+      inputTokens: 2109,
+      outputTokens: 393,
+      cacheReadInputTokens: 1900,
+      cacheCreationInputTokens: 188,
+    };
+    expect(usageFromAnthropic(delta, start)).toEqual(expected);
+    expect(usageFromAnthropic({ output_tokens: 393 }, start)).toEqual(expected);
+    // A delta that reports the cumulative input too wins over the start.
+    expect(usageFromAnthropic({ ...start, output_tokens: 393 }, { input_tokens: 0, output_tokens: 0 })).toEqual(
+      expected,
+    );
+    // The delta alone cannot say what the input was.
+    expect(usageFromAnthropic(delta)).toBeUndefined();
+  });
+
   it('refuses malformed usage and cache counts above the input', () => {
     expect(usageFromOpenAi({ prompt_tokens: -1, completion_tokens: 3 })).toBeUndefined();
     expect(usageFromOpenAi(null)).toBeUndefined();

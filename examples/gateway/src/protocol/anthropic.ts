@@ -123,8 +123,15 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
       event('ping', { type: 'ping' })
     );
   };
+  const error = (message: string, type: string): string =>
+    event('error', {
+      type: 'error',
+      error: { type: type === 'timeout' || type === 'rate_limited' ? 'overloaded_error' : 'api_error', message },
+    });
   return {
     chunk: (chunk) => {
+      // The upstream's own error event ends the stream: the client gets it as Anthropic's `error`.
+      if (chunk.failure !== undefined) return error(chunk.failure, 'upstream_stream_error');
       let text = start(chunk.id ?? 'stream', chunk.usage);
       if (chunk.content !== undefined && chunk.content !== '') {
         text += event('content_block_delta', {
@@ -144,11 +151,9 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
         usage: anthropicUsage(usage),
       }) +
       event('message_stop', { type: 'message_stop' }),
-    error: (message, type) =>
-      event('error', {
-        type: 'error',
-        error: { type: type === 'timeout' || type === 'rate_limited' ? 'overloaded_error' : 'api_error', message },
-      }),
+    // Text only: reasoning and tool calls of the upstream are not translated.
+    relaysOutput: (chunk) => chunk.content !== undefined && chunk.content !== '',
+    error,
   };
 }
 

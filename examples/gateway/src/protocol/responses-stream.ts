@@ -1,7 +1,7 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { ResponseEcho } from './responses-request.js';
 import { outputMessage, outputText, responseId, responseObject, statusOf } from './responses-response.js';
-import type { CompletionChunk, StreamEncoder } from './stream-encoder.js';
+import { dataEvent, type CompletionChunk, type GeneratedOutput, type StreamEncoder } from './stream-encoder.js';
 
 /*
  * Responses API streams: typed SSE events (`event: <type>` and a `data:` object with the same
@@ -55,8 +55,10 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       next('response.content_part.added', { ...position, part: outputText('') })
     );
   };
-  return {
+  const encoder: StreamEncoder = {
     chunk: (chunk) => {
+      // The upstream's own error event ends the stream: the client gets it as `response.failed` + `error`.
+      if (chunk.failure !== undefined) return encoder.error(chunk.failure, 'upstream_stream_error');
       if (chunk.model !== undefined && !started) responseModel = chunk.model;
       let out = start();
       if (chunk.content !== undefined && chunk.content !== '') {
@@ -102,7 +104,26 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       }
       return out + responsesStreamError(sequence++, message, type);
     },
+    // Text only: reasoning and tool calls of the upstream are not translated.
+    relaysOutput: (chunk) => chunk.content !== undefined && chunk.content !== '',
   };
+  return encoder;
+}
+
+/** Responses API events whose `delta` is generated output: the first of them is the first token. */
+const RESPONSES_OUTPUT_EVENTS: ReadonlyMap<string, GeneratedOutput> = new Map([
+  ['response.output_text.delta', 'text'],
+  ['response.refusal.delta', 'refusal'],
+  ['response.reasoning_text.delta', 'reasoning'],
+  ['response.reasoning_summary_text.delta', 'reasoning_summary'],
+  ['response.function_call_arguments.delta', 'tool_call'],
+  ['response.custom_tool_call_input.delta', 'tool_call'],
+]);
+
+/** The chat finish reason of a `response.incomplete`: its `incomplete_details.reason`, as chat names it. */
+function incompleteFinishReason(response: unknown): string {
+  const details = (response as { incomplete_details?: { reason?: unknown } | null } | undefined)?.incomplete_details;
+  return details?.reason === 'content_filter' ? 'content_filter' : 'length';
 }
 
 /** Parse one event of an upstream Responses API stream (the native path): text deltas, the final usage, failures. */
@@ -121,6 +142,10 @@ export function parseResponsesEvent(data: string, name: string | undefined): Com
     { id?: unknown; model?: unknown; usage?: unknown; error?: { message?: unknown } | null } | undefined;
   if (typeof response?.model === 'string') chunk.model = response.model;
   if (typeof response?.id === 'string') chunk.id = response.id;
+  const delta = json['delta'];
+  const output =
+    type !== undefined && typeof delta === 'string' && delta !== '' ? RESPONSES_OUTPUT_EVENTS.get(type) : undefined;
+  if (output !== undefined) chunk.output = output;
   switch (type) {
     case 'response.output_text.delta':
       if (typeof json['delta'] === 'string') chunk.content = json['delta'];
@@ -129,7 +154,8 @@ export function parseResponsesEvent(data: string, name: string | undefined): Com
     case 'response.incomplete': {
       const usage = usageFromOpenAi(response?.usage);
       if (usage !== undefined) chunk.usage = usage;
-      chunk.finishReason = type === 'response.completed' ? 'stop' : 'length';
+      chunk.finishReason = type === 'response.completed' ? 'stop' : incompleteFinishReason(response);
+      chunk.finishReasons = [[0, chunk.finishReason]];
       chunk.final = true;
       break;
     }
@@ -154,7 +180,7 @@ export function responsesPassthroughEncoder(): StreamEncoder {
     chunk: (chunk) => {
       const sequence = chunk.json['sequence_number'];
       if (typeof sequence === 'number') lastSequence = sequence;
-      return `event: ${chunk.event ?? 'message'}\ndata: ${chunk.raw}\n\n`;
+      return `event: ${chunk.event ?? 'message'}\n${dataEvent(chunk.raw)}`;
     },
     end: () => '',
     error: (message, type) => responsesStreamError(lastSequence + 1, message, type),

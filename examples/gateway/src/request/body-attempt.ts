@@ -52,13 +52,24 @@ export async function completeJson<T>(
 /** The completion of a chat attempt answered by `completion` (an OpenAI chat completion). */
 export function chatCompletionOf(completion: Record<string, unknown>): AttemptCompletion {
   const usage = usageFromOpenAi(completion['usage']);
-  const finishReason = (completion['choices'] as Array<{ finish_reason?: string }> | undefined)?.[0]?.finish_reason;
+  // One finish reason per choice (`n` > 1), in choice order.
+  const choices = completion['choices'];
+  const finishReasons = (
+    Array.isArray(choices) ? (choices as Array<{ index?: unknown; finish_reason?: unknown } | null>) : []
+  )
+    .map((choice, position) => ({
+      index: typeof choice?.index === 'number' ? choice.index : position,
+      reason: choice?.finish_reason,
+    }))
+    .filter((choice): choice is { index: number; reason: string } => typeof choice.reason === 'string')
+    .sort((a, b) => a.index - b.index)
+    .map((choice) => choice.reason);
   return {
     status: 'success',
     ...(usage !== undefined ? { usage } : {}),
     ...(typeof completion['model'] === 'string' ? { responseModel: completion['model'] } : {}),
     ...(typeof completion['id'] === 'string' ? { responseId: completion['id'] } : {}),
-    ...(typeof finishReason === 'string' ? { finishReasons: [finishReason] } : {}),
+    ...(finishReasons.length > 0 ? { finishReasons } : {}),
   };
 }
 

@@ -2,13 +2,13 @@ import { context as contextApi, trace } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { AttemptCompletion, Operation } from './attempt.js';
+import type { AttemptCompletion, Operation, Usage } from './attempt.js';
 import { requestContext } from './request-context.js';
 
 /*
  * The gateway as the GenAI server its clients call: one record per model request it answers, in
  * `gen_ai.server.request.duration` (every answer, `error.type` on failures) and, for a successful
- * stream, `gen_ai.server.time_to_first_token` (to the first content chunk sent to the client) and
+ * stream, `gen_ai.server.time_to_first_token` (to the first generated output sent to the client) and
  * `gen_ai.server.time_per_output_token`. Times run from the request's arrival
  * (`c.var.requestStartedAt`, set by the first middleware).
  */
@@ -35,8 +35,14 @@ export interface ServerAnswer {
   /** The provider whose answer the client got. */
   provider: string;
   completion: AttemptCompletion;
-  /** `performance.now()` when the client got the first content chunk (streams). */
+  /** `performance.now()` when the client got the first generated output (streams). */
   firstContentAt?: number;
+  /**
+   * Streams: whether the client got the model's reasoning as it was generated. When it did not
+   * (the provider keeps reasoning hidden, as OpenAI's chat completions do), the reasoning tokens
+   * were generated before the first token the client saw and are not among the tokens after it.
+   */
+  reasoningStreamed?: boolean;
 }
 
 function startedAt(c: Context<GatewayEnv>): number {
@@ -65,9 +71,20 @@ export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServ
       ? { errorType: completion.cancelled ? CLIENT_CANCELLED_ERROR_TYPE : (completion.errorType ?? 'error') }
       : {}),
     ...(answer.firstContentAt !== undefined ? { timeToFirstTokenSeconds: (answer.firstContentAt - start) / 1000 } : {}),
-    ...(completion.usage !== undefined ? { outputTokens: completion.usage.outputTokens } : {}),
+    ...(completion.usage !== undefined ? { outputTokens: servedOutputTokens(completion.usage, answer) } : {}),
   };
   inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
+}
+
+/**
+ * The output tokens the client saw arrive, from its first token to its last, for
+ * `gen_ai.server.time_per_output_token` (the time after the first token divided by the tokens
+ * after it): every output token, less the reasoning tokens the model generated before the first
+ * token the client got when that reasoning was not streamed to it.
+ */
+function servedOutputTokens(usage: Usage, answer: ServerAnswer): number {
+  if (answer.firstContentAt === undefined || answer.reasoningStreamed === true) return usage.outputTokens;
+  return Math.max(0, usage.outputTokens - (usage.reasoningOutputTokens ?? 0));
 }
 
 /**

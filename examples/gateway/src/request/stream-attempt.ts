@@ -67,19 +67,16 @@ export async function streamModel(
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     attemptStartedAt,
-    onEnd: (completion) => {
+    onEnd: (completion, served) => {
       try {
         routed.complete(completion);
-        const firstContentAt =
-          completion.timeToFirstTokenSeconds !== undefined
-            ? attemptStartedAt + completion.timeToFirstTokenSeconds * 1000
-            : undefined;
         recordServerAnswer(c, services, {
           operation: 'chat',
           model,
           provider: routed.provider,
           completion,
-          ...(firstContentAt !== undefined ? { firstContentAt } : {}),
+          ...(served.firstOutputAt !== undefined ? { firstContentAt: served.firstOutputAt } : {}),
+          reasoningStreamed: served.reasoningRelayed,
         });
       } finally {
         recorded();
@@ -124,7 +121,15 @@ export interface RelayOptions {
   /** `performance.now()` when the attempt started, for time to first token. */
   attemptStartedAt: number;
   /** Called exactly once when the stream ends, however it ends. */
-  onEnd: (completion: AttemptCompletion) => void;
+  onEnd: (completion: AttemptCompletion, served: ServedOutput) => void;
+}
+
+/** What the client of a relayed stream got of the generated output. */
+export interface ServedOutput {
+  /** `performance.now()` when the first generated output went to the client (text, reasoning, tool call, refusal). */
+  firstOutputAt?: number;
+  /** Whether reasoning output reached the client (false when the provider kept it hidden or the encoder dropped it). */
+  reasoningRelayed: boolean;
 }
 
 /**
@@ -138,8 +143,12 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
   const reader = upstream.body;
   const parse = options.parse ?? ((data: string) => parseCompletionChunk(data));
   let buffer = '';
+  const lines = lineFeeds();
   let usage: Usage | undefined;
   let finishReason: string | undefined;
+  // One finish reason per choice (`n` > 1), reported in choice order.
+  const finishReasons = new Map<number, string>();
+  const served: ServedOutput = { reasoningRelayed: false };
   let responseModel: string | undefined;
   let timeToFirstTokenSeconds: number | undefined;
   let responseId: string | undefined;
@@ -154,15 +163,20 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
     if (ended) return;
     ended = true;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
-    options.onEnd({
-      ...completion,
-      ...(usage !== undefined ? { usage } : {}),
-      ...(responseModel !== undefined ? { responseModel } : {}),
-      ...(finishReason !== undefined ? { finishReasons: [finishReason] } : {}),
-      ...(timeToFirstTokenSeconds !== undefined ? { timeToFirstTokenSeconds } : {}),
-      ...(timeToFirstChunkSeconds !== undefined ? { timeToFirstChunkSeconds, timesPerOutputChunkSeconds } : {}),
-      ...(responseId !== undefined ? { responseId } : {}),
-    });
+    options.onEnd(
+      {
+        ...completion,
+        ...(usage !== undefined ? { usage } : {}),
+        ...(responseModel !== undefined ? { responseModel } : {}),
+        ...(finishReasons.size > 0
+          ? { finishReasons: [...finishReasons].sort(([a], [b]) => a - b).map(([, reason]) => reason) }
+          : {}),
+        ...(timeToFirstTokenSeconds !== undefined ? { timeToFirstTokenSeconds } : {}),
+        ...(timeToFirstChunkSeconds !== undefined ? { timeToFirstChunkSeconds, timesPerOutputChunkSeconds } : {}),
+        ...(responseId !== undefined ? { responseId } : {}),
+      },
+      served,
+    );
   };
 
   return new ReadableStream<Uint8Array>({
@@ -213,11 +227,22 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
         if (chunk.usage !== undefined) usage = chunk.usage;
         if (chunk.model !== undefined) responseModel = chunk.model;
         if (chunk.finishReason !== undefined) finishReason = chunk.finishReason;
-        if (timeToFirstTokenSeconds === undefined && chunk.content !== undefined && chunk.content !== '') {
+        for (const [index, reason] of chunk.finishReasons ?? []) finishReasons.set(index, reason);
+        // The first token is the first generated output of any kind (text, reasoning, tool call,
+        // refusal); role-only, empty, usage and finish chunks are not tokens.
+        if (timeToFirstTokenSeconds === undefined && chunk.output !== undefined) {
           timeToFirstTokenSeconds = (receivedAt - options.attemptStartedAt) / 1000;
         }
         const text = options.encoder.chunk(chunk);
         if (text !== '') controller.enqueue(encoder.encode(text));
+        if (
+          chunk.output !== undefined &&
+          chunk.failure === undefined &&
+          (options.encoder.relaysOutput?.(chunk) ?? true)
+        ) {
+          served.firstOutputAt ??= performance.now();
+          if (chunk.output === 'reasoning') served.reasoningRelayed = true;
+        }
         if (chunk.failure !== undefined) {
           // The upstream's own error event, relayed above, ends the stream.
           controller.close();
@@ -244,6 +269,9 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           }
           if (ended) return;
           if (result.done) {
+            // A CR held back at the very end was a line end: the last event may be complete.
+            buffer += lines.flush();
+            if (!handleEvents()) return;
             if (finishReason !== undefined) endStream();
             else {
               fail('network_error', 'network_error', 'Upstream stream ended before completion');
@@ -251,15 +279,20 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
             return;
           }
           armIdleTimer();
-          buffer += decoder.decode(result.value, { stream: true });
-          let boundary: number;
-          while ((boundary = buffer.indexOf('\n\n')) !== -1) {
-            const event = buffer.slice(0, boundary);
-            buffer = buffer.slice(boundary + 2);
-            const { name, data } = sseEvent(event);
-            if (data !== undefined && !handleEvent(data, name)) return;
-          }
+          buffer += lines.normalize(decoder.decode(result.value, { stream: true }));
+          if (!handleEvents()) return;
         }
+      };
+      /** Handle every complete event in the buffer; false once the stream has ended. */
+      const handleEvents = (): boolean => {
+        let boundary: number;
+        while ((boundary = buffer.indexOf('\n\n')) !== -1) {
+          const event = buffer.slice(0, boundary);
+          buffer = buffer.slice(boundary + 2);
+          const { name, data } = sseEvent(event);
+          if (data !== undefined && !handleEvent(data, name)) return false;
+        }
+        return true;
       };
       void pump();
     },
@@ -269,6 +302,28 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
       finish({ status: 'success', cancelled: true });
     },
   });
+}
+
+/**
+ * SSE ends lines with CRLF, LF or CR (servers built on sse-starlette send CRLF): turn each into a
+ * line feed, so events split on a blank line. A CR at the end of a piece waits for the next one,
+ * in case it is the first half of a CRLF.
+ */
+function lineFeeds(): { normalize(text: string): string; flush(): string } {
+  let pendingCarriageReturn = false;
+  return {
+    flush() {
+      const rest = pendingCarriageReturn ? '\n' : '';
+      pendingCarriageReturn = false;
+      return rest;
+    },
+    normalize(text) {
+      let piece = pendingCarriageReturn ? `\r${text}` : text;
+      pendingCarriageReturn = piece.endsWith('\r');
+      if (pendingCarriageReturn) piece = piece.slice(0, -1);
+      return piece.replace(/\r\n?/g, '\n');
+    },
+  };
 }
 
 /** The `event:` name and the `data:` lines (joined by line feeds) of one SSE event; no data for a comment or keep-alive. */

@@ -59,9 +59,9 @@ export function recordModelInference(
 }
 
 /**
- * Observe the time from sending a streaming request to the first content chunk, in seconds, in
- * `gatewayz_time_to_first_token_seconds{provider,model}` on the shared instance. Negative or
- * non-finite values are dropped and counted in `gatewayz_telemetry_dropped_total`.
+ * Observe the time from sending a streaming request to its first token (generated output), in
+ * seconds, in `gatewayz_time_to_first_token_seconds{provider,model}` on the shared instance.
+ * Negative or non-finite values are dropped and counted in `gatewayz_telemetry_dropped_total`.
  *
  * @example
  * ```ts

@@ -72,8 +72,9 @@ export interface GenAiServerRequestRecord {
   /** Set when the request failed, e.g. `502` or `timeout`: only the duration is recorded then. */
   errorType?: string;
   /**
-   * Seconds from receiving the request to the first content the server sent (`gen_ai.server.time_to_first_token`);
-   * give it for streamed answers, where there is a first token before the last.
+   * Seconds from receiving the request to the first token (generated output) the server sent
+   * (`gen_ai.server.time_to_first_token`); give it for streamed answers, where there is a first
+   * token before the last.
    */
   timeToFirstTokenSeconds?: number;
   /**

@@ -94,24 +94,32 @@ const RESPONSES_USAGE = {
 } as const;
 
 /**
- * Usage of an Anthropic Messages API response (or the cumulative `usage` of a stream's final
- * `message_delta`). Anthropic counts cached tokens beside `input_tokens`, which is the uncached
- * part only: the total input is `input_tokens + cache_read_input_tokens +
+ * Usage of an Anthropic Messages API response, or of a stream: give the final `message_delta`'s
+ * cumulative `usage` and, as `startUsage`, the `usage` of the stream's `message_start`. A field the
+ * delta leaves out or sends as `null` (input and cache counts arrive in `message_start` only on
+ * many streams) is taken from `startUsage`. Anthropic counts cached tokens beside `input_tokens`,
+ * which is the uncached part only: the total input is `input_tokens + cache_read_input_tokens +
  * cache_creation_input_tokens`, as the conventions define `gen_ai.usage.input_tokens`.
- * `undefined` when `input_tokens` or `output_tokens` is missing or not a non-negative integer.
+ * `undefined` when `input_tokens` or `output_tokens` is in neither, or a count is not a
+ * non-negative integer.
  *
  * @example
  * ```ts
  * usageFromAnthropic({ input_tokens: 50, cache_read_input_tokens: 1900, cache_creation_input_tokens: 0, output_tokens: 120 });
  * // { inputTokens: 1950, outputTokens: 120, cacheReadInputTokens: 1900, cacheCreationInputTokens: 0 }
+ * // A stream: message_delta's usage, then message_start's.
+ * usageFromAnthropic({ output_tokens: 120, input_tokens: null }, { input_tokens: 50, cache_read_input_tokens: 1900, output_tokens: 1 });
+ * // { inputTokens: 1950, outputTokens: 120, cacheReadInputTokens: 1900, cacheCreationInputTokens: 0 }
  * ```
  */
-export function usageFromAnthropic(usage: unknown): GenAiUsage | undefined {
-  const uncached = count(field(usage, 'input_tokens'));
-  const outputTokens = count(field(usage, 'output_tokens'));
+export function usageFromAnthropic(usage: unknown, startUsage?: unknown): GenAiUsage | undefined {
+  // The delta's value when it reports one, else the start's (absent and null mean "not reported here").
+  const reported = (name: string): unknown => field(usage, name) ?? field(startUsage, name);
+  const uncached = count(reported('input_tokens'));
+  const outputTokens = count(reported('output_tokens'));
   if (uncached === undefined || outputTokens === undefined) return undefined;
-  const cacheRead = count(field(usage, 'cache_read_input_tokens') ?? 0);
-  const cacheCreation = count(field(usage, 'cache_creation_input_tokens') ?? 0);
+  const cacheRead = count(reported('cache_read_input_tokens') ?? 0);
+  const cacheCreation = count(reported('cache_creation_input_tokens') ?? 0);
   if (cacheRead === undefined || cacheCreation === undefined) return undefined;
   return {
     inputTokens: uncached + cacheRead + cacheCreation,

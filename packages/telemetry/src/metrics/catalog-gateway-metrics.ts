@@ -136,7 +136,8 @@ export const GATEWAY_METRICS = {
     prefixed: true,
     kind: 'histogram',
     unit: 's',
-    description: 'Time from sending a streaming request to the first content chunk, by provider and model',
+    description:
+      'Time from sending a streaming request to its first token (the first chunk with generated output: text, reasoning or a tool call), by provider and model',
     labels: ['provider', 'model'],
     categories: ['models', 'performance'],
     range: nonNegative,

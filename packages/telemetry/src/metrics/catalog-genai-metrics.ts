@@ -72,7 +72,7 @@ export const GENAI_METRICS = {
     kind: 'histogram',
     unit: 's',
     description:
-      'Time to the first content chunk the gateway streams to its client, for successful streamed responses (OpenTelemetry GenAI semantic conventions)',
+      'Time to the first token the gateway streams to its client (the first chunk with generated output: text, reasoning or a tool call), for successful streamed responses (OpenTelemetry GenAI semantic conventions)',
     labels: GEN_AI_ATTRIBUTES,
     categories: ['performance', 'models'],
     range: nonNegative,
