@@ -66,19 +66,21 @@ function labelName(key: string): string {
   return name;
 }
 
+/** Label names of the label set being formatted (reused: formatting is synchronous and allocates none). */
+const namesSeen: string[] = [];
+
 export function formatLabels(attributes: Attributes): string {
   let cached = labelCache.get(attributes);
   if (cached !== undefined) return cached;
   cached = '';
-  let names: Set<string> | undefined;
+  namesSeen.length = 0;
   for (const key in attributes) {
     const name = labelName(key);
-    if (names === undefined) names = new Set();
-    else if (names.has(name)) {
+    if (namesSeen.includes(name)) {
       cached = formatCollidingLabels(attributes);
       break;
     }
-    names.add(name);
+    namesSeen.push(name);
     if (cached.length > 0) cached += ',';
     cached += `${name}="${escapeLabelValue(attributes[key])}"`;
   }
