@@ -83,6 +83,6 @@ describe('metrics token', () => {
         hostMetrics: false,
         env: {},
       }),
-    ).toThrow(/white space|control character/);
+    ).toThrow(/metricsToken.*(white space|control character)/s);
   });
 });
