@@ -112,7 +112,7 @@ describe('serializePrometheus', () => {
     expect(text).toContain('gatewayz_circuit_breaker_state{provider="anthropic",state="half_open"} 1');
     expect(text).not.toContain('provider_response_time_seconds');
     expect(serializePrometheus(resourceMetrics, { filter: () => false, withoutTargetInfo: true })).toBe(
-      '# no registered metrics',
+      '# no registered metrics\n',
     );
   });
 

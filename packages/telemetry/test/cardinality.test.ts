@@ -157,6 +157,23 @@ describe('label normalisation', () => {
     expect(telemetry.seriesCount('costByProvider')).toBe(1);
   });
 
+  it('replaces a lone surrogate with U+FFFD, so values that differ only there share one series', async () => {
+    // The exposition is UTF-8, where every lone surrogate is U+FFFD: kept apart here, these were
+    // three series written with one label set, and Prometheus kept the first of them only.
+    const { telemetry, collect } = setup();
+    telemetry.incrementCostByProvider('acme\uD800', 1);
+    telemetry.incrementCostByProvider('acme\uDC00', 2);
+    telemetry.incrementCostByProvider('acme\uFFFD', 4);
+    telemetry.incrementCostByProvider('\uDBFFacme\uFFFD', 8);
+    telemetry.incrementCostByProvider('acme\uD83D\uDE00', 16);
+
+    const collected = await collect();
+    expect(collected.points('gatewayz_cost_by_provider')).toHaveLength(3);
+    expect(collected.value('gatewayz_cost_by_provider', { provider: 'acme\uFFFD' })).toBe(7);
+    expect(collected.value('gatewayz_cost_by_provider', { provider: '\uFFFDacme\uFFFD' })).toBe(8);
+    expect(collected.value('gatewayz_cost_by_provider', { provider: 'acme\uD83D\uDE00' })).toBe(16);
+  });
+
   it('keeps inner spaces and other printable characters', async () => {
     const { telemetry, collect } = setup();
     telemetry.recordCacheHit('  response cache/v2  ');

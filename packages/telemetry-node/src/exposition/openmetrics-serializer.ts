@@ -23,23 +23,18 @@ import {
  */
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-/**
- * Whether an `Accept` header asks for OpenMetrics (as Prometheus does when it can).
- *
- * @example
- * ```ts
- * const openMetrics = acceptsOpenMetrics(request.headers.get('accept'));
- * const body = openMetrics ? serializeOpenMetrics(resourceMetrics) : serializePrometheus(resourceMetrics);
- * ```
- */
-export function acceptsOpenMetrics(accept: string | null): boolean {
-  return accept !== null && /application\/openmetrics-text/i.test(accept);
-}
-
 function familyName(metric: MetricData): string {
   const name = baseName(metric);
   // A counter family is named without `_total`; its sample carries the suffix.
   return isCounter(metric) && name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
+}
+
+/**
+ * Escape a `# HELP` text as OpenMetrics writes an escaped-string: backslash, line feed and, unlike
+ * the classic format, the double quote.
+ */
+function escapeHelp(text: string): string {
+  return escapePrometheusText(text).replace(/"/g, '\\"');
 }
 
 function braced(labels: string): string {
@@ -64,7 +59,7 @@ function exemplarSuffix(exemplar: Exemplar | undefined): string {
 
 function* familyChunks(metric: MetricData, name: string, scopeLabels: string): Generator<string> {
   const type = metricTypeOf(metric, 'unknown');
-  let text = `# TYPE ${name} ${type}\n# HELP ${name} ${escapePrometheusText(metric.descriptor.description || 'description missing')}\n`;
+  let text = `# TYPE ${name} ${type}\n# HELP ${name} ${escapeHelp(metric.descriptor.description || 'description missing')}\n`;
   let points = 0;
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     for (const point of metric.dataPoints) {

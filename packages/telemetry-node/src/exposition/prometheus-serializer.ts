@@ -32,7 +32,9 @@ export interface SerializeOptions {
   withoutTargetInfo?: boolean;
 }
 
-const NO_REGISTERED_METRICS = '# no registered metrics';
+// The text format wants every line, the last included, ended by a line feed: without it promtool
+// (and any parser built on the Go client's) refused an empty category endpoint as a truncated body.
+const NO_REGISTERED_METRICS = '# no registered metrics\n';
 
 /**
  * Label strings are cached per attributes object. The SDK hands back the attribute objects it was
@@ -48,25 +50,66 @@ function escapeLabelValue(value: AttributeValue | undefined): string {
 }
 
 const sanitizedLabelNames = new Map<string, string>();
+/**
+ * An attribute key made a valid label name (`[a-zA-Z_][a-zA-Z0-9_]*`): other characters become `_`
+ * (runs collapsed), and `_` goes in front of a leading digit or of an empty key. Resource attributes
+ * come from `OTEL_RESOURCE_ATTRIBUTES`, where `1zone=a` is a legal key: written as is, it made every
+ * scrape of the endpoint fail.
+ */
 function labelName(key: string): string {
   let name = sanitizedLabelNames.get(key);
   if (name === undefined) {
     name = sanitizePrometheusName(key);
+    if (name.length === 0 || (name[0]! >= '0' && name[0]! <= '9')) name = `_${name}`;
     if (sanitizedLabelNames.size < 10_000) sanitizedLabelNames.set(key, name);
   }
   return name;
 }
 
+/** Label names of the label set being formatted (reused: formatting is synchronous and allocates none). */
+const namesSeen: string[] = [];
+
 export function formatLabels(attributes: Attributes): string {
   let cached = labelCache.get(attributes);
   if (cached !== undefined) return cached;
   cached = '';
+  namesSeen.length = 0;
   for (const key in attributes) {
+    const name = labelName(key);
+    if (namesSeen.includes(name)) {
+      cached = formatCollidingLabels(attributes);
+      break;
+    }
+    namesSeen.push(name);
     if (cached.length > 0) cached += ',';
-    cached += `${labelName(key)}="${escapeLabelValue(attributes[key])}"`;
+    cached += `${name}="${escapeLabelValue(attributes[key])}"`;
   }
   labelCache.set(attributes, cached);
   return cached;
+}
+
+/**
+ * Labels of attributes of which two or more keys sanitise to one label name (`a.b` and `a_b`): a
+ * label name repeated in a series makes Prometheus refuse the whole scrape, so, as the OpenTelemetry
+ * Prometheus compatibility specification says, their values are joined with `;` in the
+ * lexicographical order of the original keys, under the first position the name took.
+ */
+function formatCollidingLabels(attributes: Attributes): string {
+  const byName = new Map<string, Array<[key: string, value: string]>>();
+  for (const key in attributes) {
+    const name = labelName(key);
+    const text = escapeLabelValue(attributes[key]);
+    const values = byName.get(name);
+    if (values === undefined) byName.set(name, [[key, text]]);
+    else values.push([key, text]);
+  }
+  let text = '';
+  for (const [name, values] of byName) {
+    values.sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+    if (text.length > 0) text += ',';
+    text += `${name}="${values.map(([, value]) => value).join(';')}"`;
+  }
+  return text;
 }
 
 export function formatValue(value: number): string {

@@ -6,11 +6,8 @@ import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { checkBearerToken, isAuthorized } from './bearer-auth.js';
 import { MetricCategoryIndex, isMetricCategory } from '../exposition/metric-categories.js';
 import { SUMMARY_CATEGORIES, buildMetricsSummary, type SummaryCategory } from '../exposition/metrics-summary.js';
-import {
-  OPENMETRICS_CONTENT_TYPE,
-  acceptsOpenMetrics,
-  openMetricsChunks,
-} from '../exposition/openmetrics-serializer.js';
+import { OPENMETRICS_CONTENT_TYPE, openMetricsChunks } from '../exposition/openmetrics-serializer.js';
+import { acceptsOpenMetrics } from '../exposition/accepts-openmetrics.js';
 import { prometheusChunks } from '../exposition/prometheus-serializer.js';
 import { jsonError } from './json-error.js';
 

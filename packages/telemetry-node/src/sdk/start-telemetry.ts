@@ -16,6 +16,7 @@ import {
 } from '@gatewayz/telemetry';
 import { checkStartTelemetryOptions, resolveContextManager } from './start-telemetry-options.js';
 import { BoundedLogRecordProcessor } from '../logs/bounded-log-record-processor.js';
+import { checkBearerToken } from '../http/bearer-auth.js';
 import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import { toNodeListener } from '../http/node-adapter.js';
@@ -214,6 +215,8 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     );
   }
   const token = metricsToken === '' ? undefined : metricsToken;
+  // Before anything starts: a token no header can carry would otherwise only fail in the handler.
+  checkBearerToken('metricsToken', token);
   const metricsExport = resolveMetricsExport(options.metrics, env);
   const contextManager = resolveContextManager(options.contextManager);
   // The helpers aggregate in-process and are collected through a metric producer: recording never

@@ -99,6 +99,12 @@ export const OVERFLOW_LABEL_VALUE = 'other';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+/**
+ * A UTF-16 surrogate without its pair. The exposition is UTF-8, where it becomes U+FFFD: two label
+ * values differing only there (`m\uD800`, `m\uD801`) were two series here but one label set on the
+ * wire, and Prometheus kept the first and dropped the others. Normalised to U+FFFD here, they are one.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 type Level = Map<string | undefined, Level | SeriesCell>;
 
@@ -304,7 +310,7 @@ export class SeriesStore {
       if (allowed.includes(raw)) return raw;
       return { reason: 'unknown_label_value', label, value: raw };
     }
-    const value = raw.replace(CONTROL_CHARACTERS, '').trim();
+    const value = raw.replace(CONTROL_CHARACTERS, '').replace(LONE_SURROGATE, '\uFFFD').trim();
     if (value.length === 0) return { reason: 'empty_label', label, value: raw };
     if (value.length > this.limits.maxLabelLength) return { reason: 'label_too_long', label, value: raw };
     return value;
