@@ -14,6 +14,10 @@
 // The quick starts are taken from the READMEs (the first ```ts block under "## Quick start") and run
 // as .mjs with the TypeScript-only syntax they contain removed (non-null assertions `x!`). Anything
 // else changed is named in the check's output.
+//
+// Every ```ts example of the READMEs and docs/*.md (scripts/doc-snippets.mjs) is typechecked there
+// too, against the installed tarballs' types, once as an ES module and once as CommonJS (the
+// repository's TypeScript and @types/node; strict mode, module nodenext).
 import { execFile as execFileCallback, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { docSnippets, snippetModule } from './doc-snippets.mjs';
 
 const execFile = promisify(execFileCallback);
 const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -168,6 +173,62 @@ try {
     return Object.entries(installed)
       .map(([name, info]) => `${name}@${info.version}`)
       .join(', ');
+  });
+
+  await check('documentation examples typecheck against the tarballs, as ESM and as CommonJS', async () => {
+    const snippets = docSnippets(repository);
+    const problems = [];
+    for (const format of ['module', 'commonjs']) {
+      const directory = join(project, `doc-snippets-${format}`);
+      mkdirSync(directory, { recursive: true });
+      writeFileSync(join(directory, 'package.json'), JSON.stringify({ private: true, type: format }));
+      writeFileSync(
+        join(directory, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            target: 'es2022',
+            lib: ['es2023'],
+            strict: true,
+            noEmit: true,
+            // supabase-js 2.100's own declarations do not compile on their own (realtime-js names
+            // types @supabase/phoenix does not ship); the examples and our .d.ts are what is checked.
+            skipLibCheck: true,
+            typeRoots: [join(repository, 'node_modules', '@types')],
+            types: ['node'],
+          },
+          include: ['*.ts'],
+        }),
+      );
+      const modules = new Map();
+      snippets.forEach((snippet, index) => {
+        const name = `${String(index).padStart(2, '0')}-${snippet.file.replace(/[^A-Za-z0-9]+/g, '-')}-${snippet.line}.ts`;
+        const module = snippetModule(snippet, format);
+        writeFileSync(join(directory, name), module.text);
+        modules.set(name, { snippet, module });
+      });
+      const tsc = join(repository, 'node_modules', 'typescript', 'bin', 'tsc');
+      const result = await execFile(process.execPath, [tsc, '-p', directory, '--pretty', 'false'], {
+        cwd: directory,
+        maxBuffer: 16 << 20,
+      }).catch((error) => error);
+      for (const line of String(result.stdout ?? '')
+        .split('\n')
+        .filter(Boolean)) {
+        const where = /^([^(]+)\((\d+),\d+\): (.*)$/.exec(line);
+        const found = where && modules.get(where[1]);
+        problems.push(
+          found
+            ? `${format}: ${found.snippet.file}:${found.module.docLine(Number(where[2]))}: ${where[3]}`
+            : `${format}: ${line}`,
+        );
+      }
+      if (result.code !== undefined && result.code !== 0 && problems.length === 0)
+        throw new Error(`tsc exited with ${result.code}: ${result.stderr}`);
+    }
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+    return `${snippets.length} examples from ${new Set(snippets.map((snippet) => snippet.file)).size} documents`;
   });
 
   await check('@gatewayz/telemetry quick start', async () => {

@@ -230,3 +230,27 @@ export function loadDemoRateLimitRpm(env: NodeJS.ProcessEnv = process.env): numb
 export function loadHealthServiceIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
   return integer(env, 'HEALTH_SERVICE_INTERVAL_MS', 30_000, 100, 3_600_000);
 }
+
+/**
+ * `SUPABASE_URL` and `SUPABASE_SERVICE_ROLE_KEY`: both set, model health is kept in Supabase and
+ * shared by every replica; both unset, in memory. An empty value counts as unset, as for every
+ * other variable here (a compose file's `SUPABASE_URL: ${SUPABASE_URL:-}` passes one). One without
+ * the other is a configuration error.
+ */
+export function loadSupabaseSettings(
+  env: NodeJS.ProcessEnv = process.env,
+): { url: string; serviceRoleKey: string } | undefined {
+  const given = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+  const url = given('SUPABASE_URL');
+  const serviceRoleKey = given('SUPABASE_SERVICE_ROLE_KEY');
+  if (url === undefined && serviceRoleKey === undefined) return undefined;
+  if (url === undefined || serviceRoleKey === undefined) {
+    throw new GatewayConfigError(
+      `set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use Supabase, or neither to keep model health in memory (${url === undefined ? 'SUPABASE_URL' : 'SUPABASE_SERVICE_ROLE_KEY'} is unset or empty)`,
+    );
+  }
+  return { url, serviceRoleKey };
+}

@@ -100,3 +100,26 @@ describe('the example gateway on every core (GATEWAY_WORKERS=2)', () => {
     expect(gateway.output()).toContain('"role":"cluster-primary","workers_failed":"0"');
   });
 });
+
+describe('GATEWAY_WORKERS=2 with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY present but empty', () => {
+  it("keeps model health in the primary's memory, as when they are unset", async () => {
+    // A compose file's `SUPABASE_URL: ${SUPABASE_URL:-}` passes empty values. They used to count as
+    // set: the primary kept no store and every worker failed on an empty Supabase URL, restarted
+    // until the crash-loop guard stopped the gateway.
+    const gateway = await startGatewayProcess({
+      GATEWAY_WORKERS: '2',
+      DEMO_LATENCY_MS: '0',
+      DEMO_ERROR_RATE: '0',
+      SUPABASE_URL: '',
+      SUPABASE_SERVICE_ROLE_KEY: '',
+    });
+    try {
+      await traffic(gateway, 10);
+      await until(async () => (await stats(gateway)) === 10, 'the 10 calls in the shared store');
+      expect(gateway.output()).toContain('"model_health_store":"memory (cluster primary)"');
+      expect(gateway.output()).not.toContain('worker exited');
+    } finally {
+      expect(await gateway.terminate()).toBe(0);
+    }
+  }, 30_000);
+});

@@ -5,6 +5,7 @@ import {
   loadDemoSettings,
   loadWorkerCount,
   parseProviders,
+  loadSupabaseSettings,
 } from '../src/config.js';
 import { loadWorkerKillTimeoutMs } from '../src/server/worker-kill-timeout.js';
 
@@ -98,5 +99,32 @@ describe('WORKER_KILL_TIMEOUT_MS', () => {
     for (const raw of ['999', '3600001', '1.5e4', '-5000', 'ten']) {
       expect(() => loadWorkerKillTimeoutMs({ WORKER_KILL_TIMEOUT_MS: raw }, 10_000)).toThrow(GatewayConfigError);
     }
+  });
+});
+
+describe('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY', () => {
+  it('keeps model health in memory when both are unset or empty (as a compose file passes them)', () => {
+    expect(loadSupabaseSettings({})).toBeUndefined();
+    expect(loadSupabaseSettings({ SUPABASE_URL: '', SUPABASE_SERVICE_ROLE_KEY: '' })).toBeUndefined();
+    expect(loadSupabaseSettings({ SUPABASE_URL: '  ', SUPABASE_SERVICE_ROLE_KEY: undefined })).toBeUndefined();
+  });
+
+  it('uses Supabase when both are set, without the whitespace around them', () => {
+    expect(
+      loadSupabaseSettings({
+        SUPABASE_URL: 'https://abcd.supabase.co',
+        SUPABASE_SERVICE_ROLE_KEY: 'service-role-jwt\n',
+      }),
+    ).toEqual({ url: 'https://abcd.supabase.co', serviceRoleKey: 'service-role-jwt' });
+  });
+
+  it.each([
+    [{ SUPABASE_URL: 'https://abcd.supabase.co' }, 'SUPABASE_SERVICE_ROLE_KEY'],
+    [{ SUPABASE_URL: 'https://abcd.supabase.co', SUPABASE_SERVICE_ROLE_KEY: '' }, 'SUPABASE_SERVICE_ROLE_KEY'],
+    [{ SUPABASE_URL: '', SUPABASE_SERVICE_ROLE_KEY: 'service-role-jwt' }, 'SUPABASE_URL'],
+  ])('refuses one without the other: %o', (env, missing) => {
+    expect(() => loadSupabaseSettings(env)).toThrow(
+      `set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use Supabase, or neither to keep model health in memory (${missing} is unset or empty)`,
+    );
   });
 });

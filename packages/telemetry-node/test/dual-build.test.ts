@@ -69,6 +69,58 @@ const { recordProviderResponseTime, incrementCostByProvider } = require('@gatewa
     expect(output.trim()).toBe('200 true');
   });
 
+  it('records into one shared instance when an ESM application and a CommonJS dependency load both builds', () => {
+    // The application imports the ESM build; a dependency of it requires the CommonJS build. Each
+    // build used to keep its own shared instance: the dependency's bound itself to the SDK's meter
+    // provider, so the scrape carried provider_response_time_seconds twice (promtool refuses that)
+    // and the OpenMetrics answer, the one Prometheus asks for, kept only one of the two families.
+    const output = run(
+      'mixed.mjs',
+      `import { createRequire } from 'node:module';
+import { startTelemetry } from '@gatewayz/telemetry-node';
+import * as esm from '@gatewayz/telemetry';
+const cjs = createRequire(import.meta.url)('@gatewayz/telemetry');
+cjs.incrementCostByProvider('dependency', 1);   // the dependency records at its top level, before start-up
+esm.incrementCostByProvider('application', 1);
+const otel = startTelemetry({ serviceName: 'scratch', traces: false, runtimeMetrics: false, hostMetrics: false, env: {} });
+esm.recordProviderResponseTime('application', 0.25);
+cjs.recordProviderResponseTime('dependency', 0.5);
+cjs.incrementCostByProvider('dependency', 2);
+cjs.recordProviderResponseTime('dependency', Number.NaN);
+const scrape = async (accept) => (await otel.metricsHandler(new Request('http://localhost/metrics', { headers: { accept } }))).text();
+const text = await scrape('text/plain');
+const openMetrics = await scrape('application/openmetrics-text;version=1.0.0');
+const families = (body) => body.split('\\n').filter((line) => line.startsWith('# TYPE ')).map((line) => line.split(' ')[2]);
+const repeated = (body) => families(body).filter((name, index, all) => all.indexOf(name) !== index);
+const lines = (body, pattern) => body.split('\\n').filter((line) => pattern.test(line)).sort();
+console.log(JSON.stringify({
+  oneInstance: cjs.getTelemetry() === otel.telemetry && esm.getTelemetry() === otel.telemetry,
+  repeatedText: repeated(text),
+  repeatedOpenMetrics: repeated(openMetrics),
+  text: lines(text, /^(provider_response_time_seconds_count|gatewayz_cost_by_provider_total|gatewayz_telemetry_dropped_total)\\{/),
+  openMetrics: lines(openMetrics, /^provider_response_time_seconds_count\\{/),
+}));
+await otel.shutdown();
+`,
+    );
+    expect(JSON.parse(output)).toEqual({
+      oneInstance: true,
+      repeatedText: [],
+      repeatedOpenMetrics: [],
+      text: [
+        'gatewayz_cost_by_provider_total{provider="application"} 1',
+        'gatewayz_cost_by_provider_total{provider="dependency"} 3',
+        'gatewayz_telemetry_dropped_total{reason="not_a_number",metric="provider_response_time_seconds"} 1',
+        'provider_response_time_seconds_count{provider="application"} 1',
+        'provider_response_time_seconds_count{provider="dependency"} 1',
+      ],
+      openMetrics: [
+        'provider_response_time_seconds_count{provider="application"} 1',
+        'provider_response_time_seconds_count{provider="dependency"} 1',
+      ],
+    });
+  });
+
   it('recognises errors across the ESM and CJS builds loaded side by side with isInstance()', () => {
     // Each build has its own classes, so instanceof fails across them; the Symbol.for brands do not.
     const output = run(

@@ -8,7 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { MemoryModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { StructuredLogger, isLogLevel, startClusterPrimary } from '@gatewayz/telemetry-node';
 import { startApiKeyUsageExchange } from '../api-keys/cluster-usage.js';
-import { loadDemoSettings, loadGatewaySettings } from '../config.js';
+import { loadDemoSettings, loadGatewaySettings, loadSupabaseSettings } from '../config.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
 import { CLUSTER_PROVIDERS_VARIABLE, demoCallers, providersConfigured } from './run-gateway.js';
@@ -36,7 +36,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     demo = await startDemoProviders(loadDemoSettings(env));
     childEnv[CLUSTER_PROVIDERS_VARIABLE] = JSON.stringify(demo.providers);
   }
-  const sharedStore = env['SUPABASE_URL'] === undefined ? new MemoryModelHealthStore() : undefined;
+  const sharedStore = loadSupabaseSettings(env) === undefined ? new MemoryModelHealthStore() : undefined;
   const primary = startClusterPrimary(sharedStore !== undefined ? { modelHealthStore: sharedStore } : {});
   const stopApiKeyUsage = startApiKeyUsageExchange();
   const url = `http://${settings.host}:${settings.port}`;

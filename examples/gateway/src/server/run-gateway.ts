@@ -13,6 +13,7 @@ import {
   loadHealthServiceIntervalMs,
   loadGatewaySettings,
   loadProvidersFile,
+  loadSupabaseSettings,
   parseProviders,
   type ProviderConfig,
 } from '../config.js';
@@ -87,15 +88,9 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
   // SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY keep model health in Supabase (shared by every
   // replica); without them it stays in memory.
   let store: ModelHealthStore | undefined;
-  const supabaseUrl = env['SUPABASE_URL'];
-  const serviceRoleKey = env['SUPABASE_SERVICE_ROLE_KEY'];
-  if ((supabaseUrl === undefined) !== (serviceRoleKey === undefined)) {
-    throw new GatewayConfigError(
-      'set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use Supabase, or neither to keep model health in memory',
-    );
-  }
-  if (supabaseUrl !== undefined && serviceRoleKey !== undefined) {
-    store = new SupabaseModelHealthStore({ url: supabaseUrl, serviceRoleKey, telemetry: otel.telemetry });
+  const supabase = loadSupabaseSettings(env);
+  if (supabase !== undefined) {
+    store = new SupabaseModelHealthStore({ ...supabase, telemetry: otel.telemetry });
   } else if (clusterWorker) {
     // One in-memory store for all workers, in the primary.
     store = new ClusterModelHealthStore();
@@ -127,7 +122,7 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     providers: providers.map((provider) => `${provider.name}[${provider.models.join(',')}]`).join(' '),
     simulated_providers: demo !== undefined,
     telemetry: otel.disabled ? 'disabled (OTEL_SDK_DISABLED=true)' : 'enabled',
-    model_health_store: supabaseUrl !== undefined ? 'supabase' : clusterWorker ? 'memory (cluster primary)' : 'memory',
+    model_health_store: supabase !== undefined ? 'supabase' : clusterWorker ? 'memory (cluster primary)' : 'memory',
     health_service: healthServiceUrl ? 'polled' : 'not configured (HEALTH_SERVICE_URL)',
     traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
     logs: otel.logsExported ? 'standard output and OTLP' : 'standard output',

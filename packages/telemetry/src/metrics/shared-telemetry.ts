@@ -1,7 +1,43 @@
+import { diag } from '@opentelemetry/api';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
 import { GatewayTelemetry } from './gateway-telemetry.js';
 import type { GatewayTelemetryOptions } from './recorder-types.js';
 
-let shared: GatewayTelemetry | undefined;
+/** Where the shared instance lives, and the version of the package that created the slot. */
+interface SharedSlot {
+  readonly version: string;
+  telemetry: GatewayTelemetry | undefined;
+}
+
+// The shared instance lives in one process-wide slot, not in this module, because a process can
+// load this package twice: its ESM build for the application's `import` and its CommonJS build for a
+// dependency's `require()`. With an instance per build, both report the same metric names, the
+// scrape carries those families twice (invalid exposition: promtool refuses it, and Prometheus keeps
+// only one of them) and start-up options reach one build only. The helpers are methods of the
+// instance, so whichever build created it, every build records through the same code and state.
+const SLOT_KEY = Symbol.for(`${PACKAGE_NAME}.shared-telemetry`);
+let slot: SharedSlot | undefined;
+
+function sharedSlot(): SharedSlot {
+  if (slot !== undefined) return slot;
+  const holder = globalThis as { [SLOT_KEY]?: SharedSlot };
+  const existing = holder[SLOT_KEY];
+  if (existing === undefined) {
+    slot = { version: PACKAGE_VERSION, telemetry: undefined };
+    Object.defineProperty(holder, SLOT_KEY, { value: slot, enumerable: false, configurable: true, writable: false });
+  } else if (existing.version === PACKAGE_VERSION) {
+    slot = existing;
+  } else {
+    // Another version's instance may lack helpers this one has: keep a separate one, and say so.
+    slot = { version: PACKAGE_VERSION, telemetry: undefined };
+    diag.warn(
+      `${PACKAGE_NAME}: versions ${existing.version} and ${PACKAGE_VERSION} are both loaded; each keeps its own ` +
+        'shared instance, so metrics recorded through both are exposed twice. Install one version ' +
+        `(npm ls ${PACKAGE_NAME}).`,
+    );
+  }
+  return slot;
+}
 
 /**
  * The shared `GatewayTelemetry` instance behind the module-level helpers. Created on first use with
@@ -13,7 +49,7 @@ let shared: GatewayTelemetry | undefined;
  * ```
  */
 export function getTelemetry(): GatewayTelemetry {
-  return (shared ??= new GatewayTelemetry());
+  return ((slot ?? sharedSlot()).telemetry ??= new GatewayTelemetry());
 }
 
 /**
@@ -26,8 +62,9 @@ export function getTelemetry(): GatewayTelemetry {
  * ```
  */
 export function configureTelemetry(options: GatewayTelemetryOptions = {}): GatewayTelemetry {
-  shared = new GatewayTelemetry(options);
-  return shared;
+  const telemetry = new GatewayTelemetry(options);
+  sharedSlot().telemetry = telemetry;
+  return telemetry;
 }
 
 /**
@@ -40,7 +77,7 @@ export function configureTelemetry(options: GatewayTelemetryOptions = {}): Gatew
  * ```
  */
 export function peekTelemetry(): GatewayTelemetry | undefined {
-  return shared;
+  return (slot ?? sharedSlot()).telemetry;
 }
 
 /**
@@ -54,5 +91,5 @@ export function peekTelemetry(): GatewayTelemetry | undefined {
  * ```
  */
 export function setTelemetry(telemetry: GatewayTelemetry | undefined): void {
-  shared = telemetry;
+  sharedSlot().telemetry = telemetry;
 }
