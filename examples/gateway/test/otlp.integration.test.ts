@@ -7,6 +7,7 @@ import {
   type ReceivedSpan,
 } from '../../../test-support/otlp-receiver.js';
 import { startGatewayProcess } from './gateway-process.js';
+import { sampleSum } from './harness.js';
 
 const PLANTED_PROMPT = `planted-prompt-${randomBytes(6).toString('hex')}`;
 
@@ -21,6 +22,7 @@ describe.each(['synchronous', 'async-local-storage'])(
     const parentSpanId = randomBytes(8).toString('hex');
     let exitCode: number | null;
     let requestCountBeforeShutdown = 0;
+    let metricsText = '';
 
     beforeAll(async () => {
       receiver = await startOtlpReceiver();
@@ -37,7 +39,8 @@ describe.each(['synchronous', 'async-local-storage'])(
           ? { OTEL_SERVICE_NAME: 'otlp-test-gateway' }
           : { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,service.name=otlp-test-gateway' }),
         TELEMETRY_CONTEXT_MANAGER: contextManager,
-        DEMO_LATENCY_MS: '0',
+        // Streams take a few chunks of 5 ms (latency / 20), relayed after the handler returned.
+        DEMO_LATENCY_MS: '100',
         DEMO_ERROR_RATE: '0',
         DEMO_TRAFFIC_RPS: '0',
       });
@@ -58,9 +61,10 @@ describe.each(['synchronous', 'async-local-storage'])(
         }),
       });
       expect(await stream.text()).toContain('[DONE]');
+      metricsText = await (await fetch(`${gateway.url}/metrics`)).text();
       requestCountBeforeShutdown = receiver.requestCount;
       exitCode = await gateway.terminate();
-      spans = await receiver.waitForSpans((received) => received.length >= 4, 10_000);
+      spans = await receiver.waitForSpans((received) => received.length >= 5, 10_000);
     }, 60_000);
 
     afterAll(async () => {
@@ -70,7 +74,8 @@ describe.each(['synchronous', 'async-local-storage'])(
     it('exits cleanly on SIGTERM and flushes every span on the way out', () => {
       expect(exitCode).toBe(0);
       expect(requestCountBeforeShutdown).toBe(0);
-      expect(spans.length).toBe(4);
+      // Two model requests, their two provider attempts, and the /metrics request.
+      expect(spans.length).toBe(5);
     });
 
     it("continues the caller's trace in the server span (W3C traceparent)", () => {
@@ -102,6 +107,30 @@ describe.each(['synchronous', 'async-local-storage'])(
       expect(streamed?.kind).toBe(SpanKindNumber.CLIENT);
       expect(streamed?.attributes['gen_ai.provider.name']).toBe('anthropic');
       expect(streamed?.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    });
+
+    it("ends a streamed request's SERVER span once the stream has been relayed, after its provider attempt", () => {
+      const attempt = spans.find((span) => span.name === 'chat claude-3-5-haiku') as ReceivedSpan;
+      const server = spans.find((span) => span.spanId === attempt.parentSpanId);
+      expect(server?.kind).toBe(SpanKindNumber.SERVER);
+      // The server span covers the whole response, not just the handler that returned the stream:
+      // it lasts longer than its attempt child. (Durations, not timestamps: the SDK anchors each
+      // span's wall-clock time separately, to the millisecond.)
+      const duration = (span: ReceivedSpan): bigint => BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano);
+      expect(duration(server!)).toBeGreaterThan(duration(attempt));
+    });
+
+    it("records a streamed request's HTTP duration to the end of its stream", () => {
+      const attempts = spans.filter((span) => span.kind === SpanKindNumber.CLIENT);
+      expect(attempts).toHaveLength(2);
+      const attemptSeconds = attempts.reduce(
+        (total, span) => total + Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e9,
+        0,
+      );
+      // Both requests went to this route; each lasted longer than its provider attempt.
+      const labels = { method: 'POST', path: '/v1/chat/completions' };
+      expect(sampleSum(metricsText, 'fastapi_requests_duration_seconds_count', labels)).toBe(2);
+      expect(sampleSum(metricsText, 'fastapi_requests_duration_seconds_sum', labels)).toBeGreaterThan(attemptSeconds);
     });
 
     it('never exports the prompt', () => {

@@ -4,6 +4,8 @@ import {
   context as contextApi,
   propagation,
   trace,
+  type Context as OtelContext,
+  type Span,
   type TextMapGetter,
 } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
@@ -49,10 +51,39 @@ const fetchHeadersGetter: TextMapGetter<Headers> = {
 };
 
 /**
+ * The end of a response whose body outlives its handler (a relayed stream). A handler that returns
+ * such a body sets one in `c.var.responseBodyEnd` and calls `end()` once the body has been sent in
+ * full or abandoned; the request's SERVER span, duration and in-progress count end then, as the
+ * HTTP conventions measure a request: until its response is complete. Either order works: `end()`
+ * before the middleware has seen the handler return finishes the request when it does.
+ */
+export class ResponseBodyEnd {
+  private ended = false;
+  private onEnd: (() => void) | undefined;
+
+  /** The body has been sent in full, or the client went away; idempotent. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const finish = this.onEnd;
+    this.onEnd = undefined;
+    finish?.();
+  }
+
+  /** Run `finish` once the body has ended (at once when it already has). */
+  whenEnded(finish: () => void): void {
+    if (this.ended) finish();
+    else this.onEnd = finish;
+  }
+}
+
+/**
  * The gateway's first middleware: the request's SERVER span (continuing the caller's
  * `traceparent`), the in-flight gauge, the HTTP request metrics and the access log, all labelled
  * with the route template. The span's context is kept in `c.var.otelContext` for the handlers.
- * The request counts in `inFlight` until its handler is done, so shutdown waits for its recording.
+ * The request counts in `inFlight` until it is finished, so shutdown waits for its recording. A
+ * request is finished when its handler is done or, for a streamed body (`c.var.responseBodyEnd`),
+ * when the body has ended.
  */
 export function instrumentRequest(
   otel: RunningTelemetry,
@@ -87,13 +118,32 @@ export function instrumentRequest(
       await contextApi.with(active, next);
     } finally {
       const status = c.res.status;
-      if (log.enabled('debug')) logAccess(log, active, method, route, status, started);
-      span.setAttribute('http.response.status_code', status);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-      telemetry.trackHttpRequestInProgress(method, route, -1);
-      telemetry.recordHttpRequest(method, route, status, (performance.now() - started) / 1000);
-      done();
+      const bodyEnd = c.get('responseBodyEnd');
+      if (bodyEnd === undefined) finishRequest(otel, log, active, span, method, route, status, started, done);
+      else bodyEnd.whenEnded(() => finishRequest(otel, log, active, span, method, route, status, started, done));
     }
   };
+}
+
+function finishRequest(
+  otel: RunningTelemetry,
+  log: GatewayLogger,
+  active: OtelContext,
+  span: Span,
+  method: string,
+  route: string,
+  status: number,
+  started: number,
+  done: () => void,
+): void {
+  try {
+    if (log.enabled('debug')) logAccess(log, active, method, route, status, started);
+    span.setAttribute('http.response.status_code', status);
+    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+    otel.telemetry.trackHttpRequestInProgress(method, route, -1);
+    otel.telemetry.recordHttpRequest(method, route, status, (performance.now() - started) / 1000);
+  } finally {
+    done();
+  }
 }

@@ -2,6 +2,7 @@ import type { GenAiRequestParameters } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
+import { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptCompletion, Usage } from './attempt.js';
@@ -60,8 +61,11 @@ export async function streamModel(
     { ...parameters, stream: true },
   );
   const { response, attemptStartedAt, planned } = routed.value;
-  // The stream records when it ends, after this handler returned: shutdown waits for it.
+  // The stream records when it ends, after this handler returned: shutdown waits for it, and the
+  // request's SERVER span and duration end with it.
   const recorded = services.inFlight.begin();
+  const bodyEnd = new ResponseBodyEnd();
+  c.set('responseBodyEnd', bodyEnd);
   const body = relaySse(response, {
     encoder: planned.encoder,
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
@@ -80,6 +84,7 @@ export async function streamModel(
         });
       } finally {
         recorded();
+        bodyEnd.end();
       }
     },
   });

@@ -6,6 +6,7 @@ import type { RunningTelemetry, StructuredLogger } from '@gatewayz/telemetry-nod
 import type { ApiKeyRegistry } from '../api-keys/api-key-registry.js';
 import type { GatewayConfig } from '../config.js';
 import type { ProviderRouter } from '../providers/provider-router.js';
+import type { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { InFlightWork } from './in-flight-work.js';
 
 /** Hono variables of a gateway request. */
@@ -19,6 +20,8 @@ export interface GatewayEnv {
     clientGone: AbortSignal;
     /** `performance.now()` when the request arrived (for the GenAI server metrics). */
     requestStartedAt: number;
+    /** Set by a handler whose response body outlives it (a stream): the request ends with the body. */
+    responseBodyEnd: ResponseBodyEnd;
   };
 }
 
