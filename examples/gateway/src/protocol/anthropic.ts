@@ -51,6 +51,11 @@ export function anthropicToOpenAi(body: Record<string, unknown>): {
     throw badRequest('messages: field required (a non-empty array)', 'messages');
   const stream = body['stream'];
   if (stream !== undefined && typeof stream !== 'boolean') throw badRequest('stream must be a boolean', 'stream');
+  // Tools are not translated: dropping them would answer a tool request with text, silently.
+  for (const field of ['tools', 'tool_choice'] as const) {
+    if (body[field] !== undefined && body[field] !== null)
+      throw badRequest(`${field}: tool use is not supported on /v1/messages by this gateway`, field);
+  }
   const converted: Array<{ role: string; content: string }> = [];
   if (body['system'] !== undefined) converted.push({ role: 'system', content: textOf(body['system'], 'system') });
   messages.forEach((message: unknown, index) => {
