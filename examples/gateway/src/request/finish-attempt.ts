@@ -150,7 +150,8 @@ export function finishAttempt(
     span.end();
     return;
   }
-  if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
+  if (completion.cancelled)
+    span.setAttribute(completion.shutdown ? 'gatewayz.server_shutdown' : 'gatewayz.client_cancelled', true);
   const usage = completion.usage;
   // A failed attempt got no response: no gen_ai.response.model unless the provider named one.
   const responseModel = completion.responseModel ?? (completion.status === 'success' ? model : undefined);
