@@ -196,13 +196,75 @@ describe('graceful shutdown of the gateway process', () => {
         }),
       ).toBe(2);
       expect(pushedTotal(receiver.metrics(), 'model_inference_requests', { model: 'gpt-4o' })).toBe(2);
-      // The clients were cut, not answered 400.
+      // The server cut them: not answered 400, and not left by their clients either.
       expect(
         pushedTotal(receiver.metrics(), 'gen_ai.server.request.duration', {
           'gen_ai.request.model': 'gpt-4o',
-          'error.type': 'client_cancelled',
+          'error.type': 'server_shutdown',
         }),
       ).toBe(2);
+      expect(
+        pushedTotal(receiver.metrics(), 'gen_ai.server.request.duration', { 'error.type': 'client_cancelled' }),
+      ).toBe(0);
+    });
+  }, 60_000);
+
+  it('labels the requests the drain deadline cut as the server shutdown (503), a stream cut midway too', async () => {
+    await withReceiver(async (receiver) => {
+      const gateway = await startGatewayProcess({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_METRIC_EXPORT_INTERVAL: '600000',
+        SHUTDOWN_TIMEOUT_MS: '300',
+        // First byte after ~2 s, then 12 chunks 100 ms apart: the stream outlives the deadline.
+        DEMO_LATENCY_MS: '2000',
+        DEMO_ERROR_RATE: '0',
+      });
+      const stream = await chat(gateway.url, true);
+      expect(stream.status).toBe(200);
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toContain('data:');
+      const rest = (async () => {
+        try {
+          for (;;) if ((await reader.read()).done) return 'ended';
+        } catch {
+          return 'cut';
+        }
+      })();
+      // A JSON request waiting for its answer when the deadline passes.
+      const json = chat(gateway.url, false).then(
+        (response) => response.status,
+        (error: unknown) => String(error),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await gateway.terminate()).toBe(0);
+      await Promise.all([rest, json]);
+      expect(gateway.output()).not.toContain('still recording at shutdown');
+      const metrics = receiver.metrics();
+      expect(
+        pushedTotal(metrics, 'gen_ai.server.request.duration', {
+          'gen_ai.request.model': 'gpt-4o',
+          'error.type': 'server_shutdown',
+        }),
+      ).toBe(2);
+      expect(pushedTotal(metrics, 'gen_ai.server.request.duration', { 'error.type': 'client_cancelled' })).toBe(0);
+      // The JSON request had no answer yet: 503, a server error, on its SERVER span and in the HTTP metrics.
+      const spans = receiver.spans();
+      const servers = spans.filter((span) => span.kind === SpanKindNumber.SERVER);
+      expect(servers.map((span) => span.attributes['http.response.status_code']).sort()).toEqual([200, 503]);
+      expect(servers.find((span) => span.attributes['http.response.status_code'] === 503)?.status.code).toBe(
+        StatusCodeNumber.ERROR,
+      );
+      expect(pushedTotal(metrics, 'fastapi_requests', { path: '/v1/chat/completions', status_code: '503' })).toBe(1);
+      expect(pushedTotal(metrics, 'fastapi_requests', { status_code: '499' })).toBe(0);
+      // The stream's attempt: the provider was streaming fine, the gateway's shutdown ended it.
+      const streamed = spans.find(
+        (span) => span.kind === SpanKindNumber.CLIENT && span.attributes['gen_ai.request.stream'] === true,
+      );
+      expect(streamed?.attributes['gatewayz.server_shutdown']).toBe(true);
+      expect(streamed?.attributes['gatewayz.client_cancelled']).toBeUndefined();
     });
   }, 60_000);
 

@@ -1,159 +1,81 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
-import { ApiError, badRequest } from './openai-errors.js';
-import type { Usage } from '../request/attempt.js';
-import type { StreamEncoder } from './stream-encoder.js';
+import { randomBytes } from 'node:crypto';
+import type { ApiError } from './openai-errors.js';
 import { anthropicUsage } from './usage.js';
 
-interface AnthropicTextBlock {
-  type: 'text';
-  text: string;
-}
-
-function textOf(content: unknown, param: string): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((block: unknown, index) => {
-        const candidate = block as Partial<AnthropicTextBlock> | null;
-        if (
-          candidate === null ||
-          typeof candidate !== 'object' ||
-          candidate.type !== 'text' ||
-          typeof candidate.text !== 'string'
-        ) {
-          throw badRequest(
-            `${param}[${index}] must be a text block ({"type":"text","text":"..."})`,
-            `${param}[${index}]`,
-          );
-        }
-        return candidate.text;
-      })
-      .join('');
-  }
-  throw badRequest(`${param} must be a string or an array of text blocks`, param);
-}
-
-/** Validate an Anthropic Messages request and turn it into an OpenAI chat request body. */
-export function anthropicToOpenAi(body: Record<string, unknown>): {
-  model: string;
-  stream: boolean;
-  openAi: Record<string, unknown>;
-} {
-  const model = body['model'];
-  if (typeof model !== 'string' || model.trim() === '')
-    throw badRequest('model: field required (a non-empty string)', 'model');
-  const maxTokens = body['max_tokens'];
-  if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1) {
-    throw badRequest('max_tokens: field required (a positive integer)', 'max_tokens');
-  }
-  const messages = body['messages'];
-  if (!Array.isArray(messages) || messages.length === 0)
-    throw badRequest('messages: field required (a non-empty array)', 'messages');
-  const stream = body['stream'];
-  if (stream !== undefined && typeof stream !== 'boolean') throw badRequest('stream must be a boolean', 'stream');
-  const converted: Array<{ role: string; content: string }> = [];
-  if (body['system'] !== undefined) converted.push({ role: 'system', content: textOf(body['system'], 'system') });
-  messages.forEach((message: unknown, index) => {
-    const candidate = message as { role?: unknown; content?: unknown } | null;
-    if (candidate === null || typeof candidate !== 'object')
-      throw badRequest(`messages[${index}] must be an object`, `messages[${index}]`);
-    if (candidate.role !== 'user' && candidate.role !== 'assistant') {
-      throw badRequest(`messages[${index}].role must be "user" or "assistant"`, `messages[${index}].role`);
-    }
-    converted.push({ role: candidate.role, content: textOf(candidate.content, `messages[${index}].content`) });
-  });
-  return { model, stream: stream === true, openAi: { model, max_tokens: maxTokens, messages: converted } };
-}
+/*
+ * Anthropic Messages answers made from OpenAI chat completions (text and `tool_use` blocks, stop
+ * reason, usage) and Anthropic's error shape. The request side is in anthropic-request.ts, the
+ * stream in anthropic-stream.ts.
+ */
 
 const STOP_REASONS: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use' };
 
-/** Turn an OpenAI chat completion into an Anthropic message. */
+/**
+ * Anthropic's `stop_reason` for a chat finish reason. An answer that called tools ends with
+ * `tool_use` (the signal Anthropic clients run their tools on) also when the upstream said `stop`,
+ * as some OpenAI-compatible servers do; one cut at `max_tokens` stays `max_tokens`.
+ */
+export function stopReason(finishReason: string | undefined, calledTools: boolean): string {
+  const reason = STOP_REASONS[finishReason ?? 'stop'] ?? 'end_turn';
+  return calledTools && reason === 'end_turn' ? 'tool_use' : reason;
+}
+
+/** An id for a tool call the upstream sent without one, in Anthropic's style. */
+export const toolUseId = (): string => `toolu_${randomBytes(12).toString('hex')}`;
+
+/** An upstream answer the Anthropic translation cannot carry (tool call arguments that are not a JSON object). */
+export class UntranslatableAnswer extends Error {
+  override readonly name = 'UntranslatableAnswer';
+}
+
+/**
+ * The `input` of a `tool_use` block from OpenAI's `arguments` (a JSON text; empty means no
+ * arguments). Throws `UntranslatableAnswer` when they are not a JSON object: the client could not
+ * run its tool with them.
+ */
+export function toolInput(argumentsText: unknown): Record<string, unknown> {
+  if (argumentsText === undefined || argumentsText === null || argumentsText === '') return {};
+  let input: unknown;
+  try {
+    input = typeof argumentsText === 'string' ? JSON.parse(argumentsText) : undefined;
+  } catch {
+    input = undefined;
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new UntranslatableAnswer('Upstream returned tool call arguments that are not a JSON object');
+  return input as Record<string, unknown>;
+}
+
+interface ChatToolCall {
+  id?: unknown;
+  function?: { name?: unknown; arguments?: unknown };
+}
+
+/** Turn an OpenAI chat completion into an Anthropic message: its text, then a `tool_use` block per tool call. */
 export function openAiToAnthropic(completion: Record<string, unknown>, model: string): Record<string, unknown> {
   const choice = (
-    completion['choices'] as Array<{ message?: { content?: string | null }; finish_reason?: string }> | undefined
+    completion['choices'] as
+      Array<{ message?: { content?: string | null; tool_calls?: unknown }; finish_reason?: string }> | undefined
   )?.[0];
+  const calls = Array.isArray(choice?.message?.tool_calls) ? (choice.message.tool_calls as ChatToolCall[]) : [];
+  const text = choice?.message?.content ?? '';
+  const toolUses = calls.map((call) => ({
+    type: 'tool_use',
+    id: typeof call.id === 'string' && call.id !== '' ? call.id : toolUseId(),
+    name: typeof call.function?.name === 'string' ? call.function.name : '',
+    input: toolInput(call.function?.arguments),
+  }));
   return {
     id: `msg_${typeof completion['id'] === 'string' ? completion['id'] : ''}`,
     type: 'message',
     role: 'assistant',
     model,
-    content: [{ type: 'text', text: choice?.message?.content ?? '' }],
-    stop_reason: STOP_REASONS[choice?.finish_reason ?? 'stop'] ?? 'end_turn',
+    // Anthropic sends no empty text block beside tool calls.
+    content: [...(text !== '' || toolUses.length === 0 ? [{ type: 'text', text }] : []), ...toolUses],
+    stop_reason: stopReason(choice?.finish_reason, toolUses.length > 0),
     stop_sequence: null,
     usage: anthropicUsage(usageFromOpenAi(completion['usage'])),
-  };
-}
-
-function event(name: string, data: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-/**
- * Translate OpenAI stream chunks into Anthropic's Messages stream, event for event as Anthropic
- * sends it: `message_start` (with the input tokens when the upstream's first chunk reports them;
- * an OpenAI upstream reports usage only at the end), `content_block_start`, `ping`, text deltas,
- * `content_block_stop`, a `message_delta` with the cumulative usage (input, output, cache read and
- * cache creation tokens) and `message_stop`; a failure midway is an `error` event in Anthropic's
- * error shape.
- */
-export function anthropicStreamEncoder(model: string): StreamEncoder {
-  let started = false;
-  const start = (id: string, usage: Usage | undefined): string => {
-    if (started) return '';
-    started = true;
-    return (
-      event('message_start', {
-        type: 'message_start',
-        message: {
-          id: `msg_${id}`,
-          type: 'message',
-          role: 'assistant',
-          model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: { ...anthropicUsage(usage), output_tokens: 0 },
-        },
-      }) +
-      event('content_block_start', {
-        type: 'content_block_start',
-        index: 0,
-        content_block: { type: 'text', text: '' },
-      }) +
-      event('ping', { type: 'ping' })
-    );
-  };
-  const error = (message: string, type: string): string =>
-    event('error', {
-      type: 'error',
-      error: { type: type === 'timeout' || type === 'rate_limited' ? 'overloaded_error' : 'api_error', message },
-    });
-  return {
-    chunk: (chunk) => {
-      // The upstream's own error event ends the stream: the client gets it as Anthropic's `error`.
-      if (chunk.failure !== undefined) return error(chunk.failure, 'upstream_stream_error');
-      let text = start(chunk.id ?? 'stream', chunk.usage);
-      if (chunk.content !== undefined && chunk.content !== '') {
-        text += event('content_block_delta', {
-          type: 'content_block_delta',
-          index: 0,
-          delta: { type: 'text_delta', text: chunk.content },
-        });
-      }
-      return text;
-    },
-    end: ({ usage, finishReason }) =>
-      start('stream', usage) +
-      event('content_block_stop', { type: 'content_block_stop', index: 0 }) +
-      event('message_delta', {
-        type: 'message_delta',
-        delta: { stop_reason: STOP_REASONS[finishReason ?? 'stop'] ?? 'end_turn', stop_sequence: null },
-        usage: anthropicUsage(usage),
-      }) +
-      event('message_stop', { type: 'message_stop' }),
-    // Text only: reasoning and tool calls of the upstream are not translated.
-    relaysOutput: (chunk) => chunk.content !== undefined && chunk.content !== '',
-    error,
   };
 }
 

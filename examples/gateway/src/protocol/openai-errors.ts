@@ -31,5 +31,19 @@ export class ApiError extends Error {
 /** The status of a request whose client went away before it was answered (nginx's 499); nobody reads the answer. */
 export const CLIENT_CLOSED_REQUEST = 499;
 
+/** `code` of the error a request the gateway's shutdown cut is answered with (503; its connection is closed under it). */
+export const SERVER_SHUTDOWN_CODE = 'server_shutdown';
+
+/** The error of a request cut by the shutdown drain deadline, passing on `provider`'s attempt, if any. */
+export function serverShutdownError(provider: string | undefined): ApiError {
+  const error = new ApiError(
+    503,
+    'The gateway shut down before the request was answered',
+    'server_error',
+    SERVER_SHUTDOWN_CODE,
+  );
+  return provider !== undefined ? error.answeredBy(provider) : error;
+}
+
 export const badRequest = (message: string, param: string | null = null, code = 'invalid_request'): ApiError =>
   new ApiError(400, message, 'invalid_request_error', code, param);

@@ -1,4 +1,5 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
+import { responsesFinishReason } from './responses-outcome.js';
 import type { ResponseEcho } from './responses-request.js';
 import { outputMessage, outputText, responseId, responseObject, statusOf } from './responses-response.js';
 import { dataEvent, type CompletionChunk, type GeneratedOutput, type StreamEncoder } from './stream-encoder.js';
@@ -120,13 +121,11 @@ const RESPONSES_OUTPUT_EVENTS: ReadonlyMap<string, GeneratedOutput> = new Map([
   ['response.custom_tool_call_input.delta', 'tool_call'],
 ]);
 
-/** The chat finish reason of a `response.incomplete`: its `incomplete_details.reason`, as chat names it. */
-function incompleteFinishReason(response: unknown): string {
-  const details = (response as { incomplete_details?: { reason?: unknown } | null } | undefined)?.incomplete_details;
-  return details?.reason === 'content_filter' ? 'content_filter' : 'length';
-}
-
-/** Parse one event of an upstream Responses API stream (the native path): text deltas, the final usage, failures. */
+/**
+ * Parse one event of an upstream Responses API stream (the native path): generated output, the
+ * final usage and finish reason (`response.completed` / `response.incomplete`), failures (with the
+ * usage a `response.failed` reports).
+ */
 export function parseResponsesEvent(data: string, name: string | undefined): CompletionChunk | undefined {
   let json: Record<string, unknown>;
   try {
@@ -154,15 +153,19 @@ export function parseResponsesEvent(data: string, name: string | undefined): Com
     case 'response.incomplete': {
       const usage = usageFromOpenAi(response?.usage);
       if (usage !== undefined) chunk.usage = usage;
-      chunk.finishReason = type === 'response.completed' ? 'stop' : incompleteFinishReason(response);
+      chunk.finishReason = responsesFinishReason(response, type === 'response.completed' ? 'completed' : 'incomplete');
       chunk.finishReasons = [[0, chunk.finishReason]];
       chunk.final = true;
       break;
     }
-    case 'response.failed':
+    case 'response.failed': {
+      // A failed response may still report the tokens it used (billed by the provider).
+      const usage = usageFromOpenAi(response?.usage);
+      if (usage !== undefined) chunk.usage = usage;
       chunk.failure =
         typeof response?.error?.message === 'string' ? response.error.message : 'The upstream response failed';
       break;
+    }
     case 'error': {
       const nested = json['error'] as { message?: unknown } | undefined;
       const message = typeof json['message'] === 'string' ? json['message'] : nested?.message;

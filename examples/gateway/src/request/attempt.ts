@@ -44,6 +44,8 @@ export interface AttemptCompletion {
   responseId?: string;
   /** The client went away before the end (streams); recorded as the provider's success. */
   cancelled?: boolean;
+  /** With `cancelled`: it was the gateway's shutdown (drain deadline passed) that cut the stream, not the client. */
+  shutdown?: boolean;
 }
 
 export interface AttemptContext {

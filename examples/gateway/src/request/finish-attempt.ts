@@ -22,8 +22,9 @@ export interface AttemptRecording {
 /**
  * Finish one provider attempt: feed the anomaly detector, record the provider, model, GenAI
  * (duration, token usage, chunk timing of streams), time-to-first-token, token (with the cache and
- * reasoning subsets), cost (cache-priced) and credit metrics, log a failure, record the call in model
- * health, and end the attempt span with the response attributes.
+ * reasoning subsets), cost (cache-priced) and credit metrics (of a failed attempt too, when the
+ * provider reported its usage), log a failure, record the call in model health, and end the
+ * attempt span with the response attributes.
  */
 export function finishAttempt(
   recording: AttemptRecording,
@@ -89,7 +90,9 @@ export function finishAttempt(
     if (completion.timeToFirstTokenSeconds !== undefined) {
       telemetry.recordTimeToFirstToken(name, model, completion.timeToFirstTokenSeconds);
     }
-    if (completion.status === 'success') {
+    // A failed attempt that reported usage (a Responses `response.failed`) used tokens the provider
+    // bills: they count, and cost, like a success's.
+    if (completion.status === 'success' || completion.usage !== undefined) {
       if (completion.usage !== undefined && embeddings) {
         telemetry.recordTokensUsed(name, model, 'input', completion.usage.inputTokens);
         telemetry.recordApiKeyTokens(apiKeyName, 'input', completion.usage.inputTokens);
@@ -147,7 +150,8 @@ export function finishAttempt(
     span.end();
     return;
   }
-  if (completion.cancelled) span.setAttribute('gatewayz.client_cancelled', true);
+  if (completion.cancelled)
+    span.setAttribute(completion.shutdown ? 'gatewayz.server_shutdown' : 'gatewayz.client_cancelled', true);
   const usage = completion.usage;
   // A failed attempt got no response: no gen_ai.response.model unless the provider named one.
   const responseModel = completion.responseModel ?? (completion.status === 'success' ? model : undefined);

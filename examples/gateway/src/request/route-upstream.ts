@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
+import { ApiError, CLIENT_CLOSED_REQUEST, serverShutdownError } from '../protocol/openai-errors.js';
 import { postUpstream, type UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptRequest, AttemptResult, Operation, RoutedResult } from './attempt.js';
@@ -52,7 +53,13 @@ export async function routeUpstream<P extends UpstreamPlan, T>(
       request,
     );
   } catch (error) {
-    recordServerFailure(c, services, operation, model, error);
-    throw error;
+    // A request whose upstream call was aborted because shutdown closed its connection was cut by
+    // the server, not left by its client.
+    const failure =
+      services.inFlight.cut && error instanceof ApiError && error.status === CLIENT_CLOSED_REQUEST
+        ? serverShutdownError(error.provider)
+        : error;
+    recordServerFailure(c, services, operation, model, failure);
+    throw failure;
   }
 }

@@ -1,6 +1,6 @@
 import { context as contextApi, trace } from '@opentelemetry/api';
 import type { Context } from 'hono';
-import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
+import { ApiError, CLIENT_CLOSED_REQUEST, SERVER_SHUTDOWN_CODE } from '../protocol/openai-errors.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptCompletion, Operation, Usage } from './attempt.js';
 import { requestContext } from './request-context.js';
@@ -15,6 +15,13 @@ import { requestContext } from './request-context.js';
 
 /** `error.type` of a request whose client went away, before or during the answer. */
 export const CLIENT_CANCELLED_ERROR_TYPE = 'client_cancelled';
+
+/**
+ * `error.type` of a request the gateway's shutdown cut: still running when the drain deadline
+ * (`SHUTDOWN_TIMEOUT_MS`) passed, its connection closed by the server (HTTP status 503 when no
+ * answer had started).
+ */
+export const SERVER_SHUTDOWN_ERROR_TYPE = 'server_shutdown';
 
 /** `gen_ai.provider.name` of an answer no provider produced (unknown model, every breaker open). */
 export const GATEWAY_PROVIDER_NAME = 'gatewayz';
@@ -68,12 +75,17 @@ export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServ
     responseModel: completion.responseModel ?? answer.model,
     durationSeconds: (performance.now() - start) / 1000,
     ...(failed
-      ? { errorType: completion.cancelled ? CLIENT_CANCELLED_ERROR_TYPE : (completion.errorType ?? 'error') }
+      ? { errorType: completion.cancelled ? cancelledErrorType(services) : (completion.errorType ?? 'error') }
       : {}),
     ...(answer.firstContentAt !== undefined ? { timeToFirstTokenSeconds: (answer.firstContentAt - start) / 1000 } : {}),
     ...(completion.usage !== undefined ? { outputTokens: servedOutputTokens(completion.usage, answer) } : {}),
   };
   inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
+}
+
+/** Whose doing a cancelled answer was: the server's shutdown once its drain deadline passed, else the client's. */
+function cancelledErrorType(services: GatewayServices): string {
+  return services.inFlight.cut ? SERVER_SHUTDOWN_ERROR_TYPE : CLIENT_CANCELLED_ERROR_TYPE;
 }
 
 /**
@@ -89,7 +101,8 @@ function servedOutputTokens(usage: Usage, answer: ServerAnswer): number {
 
 /**
  * Record a request answered with an error before any content (`error.type` is the HTTP status,
- * e.g. `502`, or `client_cancelled` when the client went away, as for a stream it left midway),
+ * e.g. `502`, `client_cancelled` when the client went away, as for a stream it left midway, or
+ * `server_shutdown` when the shutdown drain deadline cut it),
  * naming the provider whose failure it passes on, if any.
  */
 export function recordServerFailure(
@@ -108,7 +121,9 @@ export function recordServerFailure(
       ? '500'
       : error.status === CLIENT_CLOSED_REQUEST
         ? CLIENT_CANCELLED_ERROR_TYPE
-        : String(error.status),
+        : error.code === SERVER_SHUTDOWN_CODE
+          ? SERVER_SHUTDOWN_ERROR_TYPE
+          : String(error.status),
   };
   inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
 }

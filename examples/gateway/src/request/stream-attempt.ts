@@ -71,8 +71,10 @@ export async function streamModel(
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     attemptStartedAt,
-    onEnd: (completion, served) => {
+    onEnd: (ended, served) => {
       try {
+        // A stream cut because shutdown's drain deadline passed was ended by the server.
+        const completion = ended.cancelled && services.inFlight.cut ? { ...ended, shutdown: true } : ended;
         routed.complete(completion);
         recordServerAnswer(c, services, {
           operation: 'chat',

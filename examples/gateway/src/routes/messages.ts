@@ -1,13 +1,11 @@
 import { requestParametersFromAnthropic } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
-import {
-  anthropicErrorResponse,
-  anthropicStreamEncoder,
-  anthropicToOpenAi,
-  openAiToAnthropic,
-} from '../protocol/anthropic.js';
+import { anthropicToOpenAi } from '../protocol/anthropic-request.js';
+import { anthropicStreamEncoder } from '../protocol/anthropic-stream.js';
+import { anthropicErrorResponse, openAiToAnthropic, UntranslatableAnswer } from '../protocol/anthropic.js';
 import { ApiError } from '../protocol/openai-errors.js';
-import { completeChat } from '../request/body-attempt.js';
+import { chatCompletionOf, completeJson } from '../request/body-attempt.js';
+import { UpstreamFailure } from '../providers/upstream.js';
 import { readJsonObject } from '../request/read-json-object.js';
 import { streamChat } from '../request/stream-attempt.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
@@ -24,10 +22,41 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       // The span says what the client asked for, in its own terms (top_k has no OpenAI equivalent).
       const parameters = requestParametersFromAnthropic(body);
       if (stream) return await streamChat(c, services, model, openAi, () => anthropicStreamEncoder(model), parameters);
-      return c.json(openAiToAnthropic(await completeChat(c, services, model, openAi, parameters), model));
+      return c.json(
+        await completeJson(
+          c,
+          services,
+          model,
+          'chat',
+          () => ({
+            path: '/chat/completions',
+            body: { ...openAi, stream: false },
+            answer: (completion) => ({
+              value: anthropicAnswer(completion, model),
+              completion: chatCompletionOf(completion),
+            }),
+          }),
+          parameters,
+        ),
+      );
     } catch (error) {
       if (error instanceof ApiError) return anthropicErrorResponse(error);
       throw error;
     }
   };
+}
+
+/**
+ * The Anthropic message of an upstream chat completion, made inside the attempt: an answer it
+ * cannot carry (tool call arguments that are not JSON) fails the attempt as `invalid_response`,
+ * as malformed JSON does, and the next provider is tried.
+ */
+function anthropicAnswer(completion: Record<string, unknown>, model: string): Record<string, unknown> {
+  try {
+    return openAiToAnthropic(completion, model);
+  } catch (error) {
+    if (error instanceof UntranslatableAnswer)
+      throw new UpstreamFailure('error', 'invalid_response', error.message, true);
+    throw error;
+  }
 }

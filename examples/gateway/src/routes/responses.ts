@@ -1,6 +1,7 @@
 import { requestParametersFromOpenAi, usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import type { ProviderConfig } from '../config.js';
+import { responsesFinishReason } from '../protocol/responses-outcome.js';
 import { validateResponsesRequest, type ResponsesRequest } from '../protocol/responses-request.js';
 import { chatToResponse } from '../protocol/responses-response.js';
 import {
@@ -46,7 +47,7 @@ function jsonPlan(provider: ProviderConfig, request: ResponsesRequest): JsonPlan
             ...(usage !== undefined ? { usage } : {}),
             ...(typeof response['model'] === 'string' ? { responseModel: response['model'] } : {}),
             ...(typeof response['id'] === 'string' ? { responseId: response['id'] } : {}),
-            finishReasons: [response['status'] === 'incomplete' ? 'length' : 'stop'],
+            finishReasons: [responsesFinishReason(response, response['status'])],
           },
         };
       },

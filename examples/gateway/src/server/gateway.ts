@@ -97,7 +97,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       return server.listening;
     },
     close: async () => {
-      await server?.close(config.shutdownTimeoutMs);
+      // Requests still running at the deadline are cut by the server: they are recorded as such.
+      await server?.close(config.shutdownTimeoutMs, () => inFlight.markCut());
       // Requests the deadline cut record their attempts (spans, metrics, model health) as the abort
       // reaches them, just after their connections closed: wait for that before flushing anything.
       if (!(await inFlight.idle(CUT_REQUESTS_GRACE_MS)))

@@ -9,8 +9,11 @@ import type { GatewayEnv } from './gateway-env.js';
 export interface HttpServer {
   /** Resolves with the base URL once the server listens; rejects when it cannot. */
   readonly listening: Promise<string>;
-  /** Stop accepting; wait for in-flight requests (streams included) at most `timeoutMs`, then drop the rest. */
-  close(timeoutMs: number): Promise<void>;
+  /**
+   * Stop accepting; wait for in-flight requests (streams included) at most `timeoutMs`, then drop
+   * the rest, after calling `onDeadline` when there are any.
+   */
+  close(timeoutMs: number, onDeadline?: () => void): Promise<void>;
 }
 
 /** Serve `app` through @hono/node-server (a `node:http` server) on `port` and `hostname`. */
@@ -35,7 +38,7 @@ export function startHttpServer(app: Hono<GatewayEnv>, port: number, hostname: s
   });
   return {
     listening,
-    close: async (timeoutMs) => {
+    close: async (timeoutMs, onDeadline) => {
       if (server === undefined) return;
       const instance = server;
       const closed = new Promise<void>((resolve) => instance.close(() => resolve()));
@@ -46,6 +49,7 @@ export function startHttpServer(app: Hono<GatewayEnv>, port: number, hostname: s
           new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
         ]);
       }
+      if (inFlight > 0) onDeadline?.();
       instance.closeAllConnections();
       await closed;
     },

@@ -7,6 +7,21 @@
 export class InFlightWork {
   private pending = 0;
   private readonly waiters = new Set<() => void>();
+  private deadlinePassed = false;
+
+  /**
+   * Say that shutdown's drain deadline has passed: the connections still open are about to be
+   * closed by the gateway, so the requests on them end because the server cut them, not because
+   * their clients left.
+   */
+  markCut(): void {
+    this.deadlinePassed = true;
+  }
+
+  /** Whether shutdown's drain deadline has passed (see `markCut`). */
+  get cut(): boolean {
+    return this.deadlinePassed;
+  }
 
   /** Count one piece of work; call the returned function (any number of times) when it is done. */
   begin(): () => void {

@@ -1,0 +1,154 @@
+import type { Usage } from '../request/attempt.js';
+import { stopReason, toolUseId } from './anthropic.js';
+import type { CompletionChunk, StreamEncoder } from './stream-encoder.js';
+import { anthropicUsage } from './usage.js';
+
+/*
+ * An OpenAI chat stream as Anthropic's Messages stream, event for event as Anthropic sends it.
+ */
+
+function event(name: string, data: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** One tool call fragment of a chat chunk's first choice (`delta.tool_calls[]`). */
+interface ToolCallDelta {
+  index?: unknown;
+  id?: unknown;
+  function?: { name?: unknown; arguments?: unknown } | null;
+}
+
+/** The tool call fragments of a chunk's first choice. */
+function toolCallDeltas(chunk: CompletionChunk): ToolCallDelta[] {
+  const choices = chunk.json['choices'];
+  const first = Array.isArray(choices) ? (choices[0] as { delta?: { tool_calls?: unknown } | null } | null) : null;
+  const calls = first?.delta?.tool_calls;
+  return Array.isArray(calls)
+    ? (calls.filter((call) => typeof call === 'object' && call !== null) as ToolCallDelta[])
+    : [];
+}
+
+/**
+ * Translate OpenAI stream chunks into Anthropic's Messages stream: `message_start` (with the input
+ * tokens when the upstream's first chunk reports them; an OpenAI upstream reports usage only at
+ * the end), then a content block per run of text and per tool call, each `content_block_start`,
+ * its deltas (`text_delta`; `input_json_delta` with the tool call's argument fragments) and
+ * `content_block_stop` (a `ping` after the first block starts), a `message_delta` with the stop
+ * reason (`tool_use` when tools were called) and the cumulative usage (input, output, cache read
+ * and cache creation tokens) and `message_stop`; a failure midway is an `error` event in
+ * Anthropic's error shape. Tool call fragments are expected in order, one call after the other, as
+ * OpenAI streams them; a fragment of a call whose block is closed still goes to that block's index.
+ */
+export function anthropicStreamEncoder(model: string): StreamEncoder {
+  let started = false;
+  /** Content blocks started so far; the last one is `open` until the next starts or the stream ends. */
+  let blocks = 0;
+  let open: { kind: 'text' | 'tool' } | undefined;
+  /** The block index of each tool call, by the upstream's tool call index. */
+  const toolBlocks = new Map<number, number>();
+  const start = (id: string, usage: Usage | undefined): string => {
+    if (started) return '';
+    started = true;
+    return event('message_start', {
+      type: 'message_start',
+      message: {
+        id: `msg_${id}`,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...anthropicUsage(usage), output_tokens: 0 },
+      },
+    });
+  };
+  const close = (): string => {
+    if (open === undefined) return '';
+    open = undefined;
+    return event('content_block_stop', { type: 'content_block_stop', index: blocks - 1 });
+  };
+  const begin = (block: Record<string, unknown>): string => {
+    const out =
+      close() + event('content_block_start', { type: 'content_block_start', index: blocks, content_block: block });
+    blocks++;
+    // Anthropic pings once the first block has started.
+    return blocks === 1 ? out + event('ping', { type: 'ping' }) : out;
+  };
+  const text = (delta: string): string => {
+    let out = '';
+    if (open?.kind !== 'text') {
+      out += begin({ type: 'text', text: '' });
+      open = { kind: 'text' };
+    }
+    return (
+      out +
+      event('content_block_delta', {
+        type: 'content_block_delta',
+        index: blocks - 1,
+        delta: { type: 'text_delta', text: delta },
+      })
+    );
+  };
+  const toolCall = (call: ToolCallDelta, position: number): string => {
+    const index = typeof call.index === 'number' && Number.isInteger(call.index) ? call.index : position;
+    let out = '';
+    let block = toolBlocks.get(index);
+    if (block === undefined) {
+      out += begin({
+        type: 'tool_use',
+        id: typeof call.id === 'string' && call.id !== '' ? call.id : toolUseId(),
+        name: typeof call.function?.name === 'string' ? call.function.name : '',
+        input: {},
+      });
+      block = blocks - 1;
+      toolBlocks.set(index, block);
+      open = { kind: 'tool' };
+    }
+    const fragment = call.function?.arguments;
+    if (typeof fragment === 'string' && fragment !== '') {
+      out += event('content_block_delta', {
+        type: 'content_block_delta',
+        index: block,
+        delta: { type: 'input_json_delta', partial_json: fragment },
+      });
+    }
+    return out;
+  };
+  const error = (message: string, type: string): string =>
+    event('error', {
+      type: 'error',
+      error: { type: type === 'timeout' || type === 'rate_limited' ? 'overloaded_error' : 'api_error', message },
+    });
+  return {
+    chunk: (chunk) => {
+      // The upstream's own error event ends the stream: the client gets it as Anthropic's `error`.
+      if (chunk.failure !== undefined) return error(chunk.failure, 'upstream_stream_error');
+      let out = start(chunk.id ?? 'stream', chunk.usage);
+      if (chunk.content !== undefined && chunk.content !== '') out += text(chunk.content);
+      toolCallDeltas(chunk).forEach((call, position) => (out += toolCall(call, position)));
+      return out;
+    },
+    end: ({ usage, finishReason }) => {
+      let out = start('stream', usage);
+      // An answer with no output still has its (empty) text block, as Anthropic sends it.
+      if (blocks === 0) {
+        out += begin({ type: 'text', text: '' });
+        open = { kind: 'text' };
+      }
+      return (
+        out +
+        close() +
+        event('message_delta', {
+          type: 'message_delta',
+          delta: { stop_reason: stopReason(finishReason, toolBlocks.size > 0), stop_sequence: null },
+          usage: anthropicUsage(usage),
+        }) +
+        event('message_stop', { type: 'message_stop' })
+      );
+    },
+    // Text and tool calls reach the client; the upstream's reasoning does not.
+    relaysOutput: (chunk) => (chunk.content !== undefined && chunk.content !== '') || toolCallDeltas(chunk).length > 0,
+    error,
+  };
+}

@@ -1,0 +1,48 @@
+/*
+ * How a native Responses API response (the provider's own, relayed or answered as JSON) ended, in
+ * the chat completion's terms the attempt span reports (`gen_ai.response.finish_reasons`).
+ */
+
+/**
+ * Output item types that ask the client to run a tool and send its result back: the Responses
+ * API's counterparts of a chat completion ending with `tool_calls`. Built-in tools the provider
+ * runs itself (`web_search_call`, `file_search_call`, `code_interpreter_call`, ...) do not end the
+ * turn: a response holding only those ends with its message.
+ */
+const CLIENT_TOOL_CALLS: ReadonlySet<string> = new Set([
+  'function_call',
+  'custom_tool_call',
+  'computer_call',
+  'local_shell_call',
+  'shell_call',
+  'apply_patch_call',
+]);
+
+interface NativeResponse {
+  status?: unknown;
+  output?: unknown;
+  incomplete_details?: { reason?: unknown } | null;
+}
+
+/** Whether a Response's `output` holds a call of a tool the client runs. */
+function callsClientTool(output: unknown): boolean {
+  if (!Array.isArray(output)) return false;
+  return output.some((item: unknown) => {
+    const type = (item as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && CLIENT_TOOL_CALLS.has(type);
+  });
+}
+
+/**
+ * The chat finish reason of a finished Response: `length` or `content_filter` for an incomplete
+ * one (its `incomplete_details.reason` decides), `tool_calls` for a completed one whose output
+ * calls a tool the client runs (a function, a custom tool, the computer, a shell, a patch), `stop`
+ * otherwise. `status` is the Response's, or the event's for a stream's `response.completed` /
+ * `response.incomplete`.
+ */
+export function responsesFinishReason(response: unknown, status: unknown): string {
+  const native = (typeof response === 'object' && response !== null ? response : {}) as NativeResponse;
+  if (status === 'incomplete')
+    return native.incomplete_details?.reason === 'content_filter' ? 'content_filter' : 'length';
+  return callsClientTool(native.output) ? 'tool_calls' : 'stop';
+}
