@@ -26,7 +26,7 @@ export type { StartTelemetryOptions, RunningTelemetry } from './sdk/index.js';
 export { createTelemetryMetricProducer } from './sdk/index.js';
 export { SynchronousContextManager } from './sdk/index.js';
 export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './http/index.js';
-export type { MetricsHandler, MetricsHandlerOptions, MetricsSource } from './http/index.js';
+export type { MetricsHandler, MetricsHandlerOptions, MetricsSource, MetricsCompression } from './http/index.js';
 export { createModelHealthHandler, serializeModelHealth } from './http/index.js';
 export type { ModelHealthHandler, ModelHealthHandlerOptions } from './http/index.js';
 export { toNodeListener, toFetchRequest, writeFetchResponse } from './http/index.js';
