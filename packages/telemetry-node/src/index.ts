@@ -39,7 +39,7 @@ export {
   acceptsOpenMetrics,
   OPENMETRICS_CONTENT_TYPE,
 } from './exposition/index.js';
-export type { ExemplarDataPoint } from './exposition/index.js';
+export type { ExemplarDataPoint, ExpositionDrop, ExpositionDropReason } from './exposition/index.js';
 export { buildMetricsSummary, HEALTHY_SCORE_THRESHOLD, SUMMARY_CATEGORIES } from './exposition/index.js';
 export type { MetricsSummary, ProvidersSummary, BusinessSummary, SummaryCategory } from './exposition/index.js';
 export { MetricCategoryIndex, isMetricCategory } from './exposition/index.js';

@@ -131,12 +131,12 @@ describe('gzip on the exposition endpoints', () => {
   });
 
   it('refuses an unknown compression option at configuration time, naming it', () => {
-    expect(() =>
-      createMetricsHandler({ source: undefined, compression: 'brotli' as unknown as 'gzip' }),
-    ).toThrowError(TelemetryConfigurationError);
-    expect(() =>
-      resolveMetricsExport({ prometheus: { compression: 'zstd' as unknown as 'none' } }, {}),
-    ).toThrowError(/metrics\.prometheus\.compression/);
+    expect(() => createMetricsHandler({ source: undefined, compression: 'brotli' as unknown as 'gzip' })).toThrowError(
+      TelemetryConfigurationError,
+    );
+    expect(() => resolveMetricsExport({ prometheus: { compression: 'zstd' as unknown as 'none' } }, {})).toThrowError(
+      /metrics\.prometheus\.compression/,
+    );
     expect(resolveMetricsExport(undefined, {}).prometheusCompression).toBe('gzip');
     expect(resolveMetricsExport({ prometheus: { compression: 'none' } }, {}).prometheusCompression).toBe('none');
   });

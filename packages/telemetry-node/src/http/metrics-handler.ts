@@ -10,6 +10,7 @@ import { OPENMETRICS_CONTENT_TYPE, openMetricsChunks } from '../exposition/openm
 import { acceptsOpenMetrics } from '../exposition/accepts-openmetrics.js';
 import { prometheusChunks } from '../exposition/prometheus-serializer.js';
 import { jsonError } from './json-error.js';
+import { reportExpositionDropsOnce } from './exposition-drops.js';
 import { acceptsGzip, encodeExposition, type MetricsCompression } from './response-encoding.js';
 
 // The metrics endpoints have always typed every error, 5xx included, as `invalid_request_error`.
@@ -128,8 +129,13 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
   };
 
   const compress = (options.compression ?? 'gzip') === 'gzip';
+  const reportDrop = reportExpositionDropsOnce();
   const exposition = async (category: MetricCategory | 'all', request: Request): Promise<Response> => {
-    const serializeOptions = { filter: index.filterFor(category), withScopeInfo: options.withScopeInfo ?? false };
+    const serializeOptions = {
+      filter: index.filterFor(category),
+      withScopeInfo: options.withScopeInfo ?? false,
+      onDrop: reportDrop,
+    };
     const resourceMetrics = await collect();
     const openMetrics = acceptsOpenMetrics(request.headers.get('accept'));
     const chunks = openMetrics
