@@ -25,7 +25,7 @@ export { startTelemetry } from './sdk/index.js';
 export type { StartTelemetryOptions, RunningTelemetry } from './sdk/index.js';
 export { createTelemetryMetricProducer } from './sdk/index.js';
 export { SynchronousContextManager } from './sdk/index.js';
-export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './http/index.js';
+export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE, GZIP_MIN_BYTES } from './http/index.js';
 export type { MetricsHandler, MetricsHandlerOptions, MetricsSource, MetricsCompression } from './http/index.js';
 export { createModelHealthHandler, serializeModelHealth } from './http/index.js';
 export type { ModelHealthHandler, ModelHealthHandlerOptions } from './http/index.js';

@@ -26,6 +26,7 @@ export type ExpositionDropReason = 'name_conflict' | 'duplicate_series';
  * ```
  */
 export interface ExpositionDrop {
+  /** Why it was left out: a name taken by another family, or a series another scope already wrote. */
   readonly reason: ExpositionDropReason;
   /** The family name the dropped instrument would have been written under. */
   readonly family: string;

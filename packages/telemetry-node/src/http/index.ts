@@ -11,6 +11,7 @@
  */
 export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './metrics-handler.js';
 export type { MetricsHandler, MetricsHandlerOptions, MetricsSource } from './metrics-handler.js';
+export { GZIP_MIN_BYTES } from './response-encoding.js';
 export type { MetricsCompression } from './response-encoding.js';
 export { createModelHealthHandler, serializeModelHealth } from './model-health-handler.js';
 export type { ModelHealthHandler, ModelHealthHandlerOptions } from './model-health-handler.js';
