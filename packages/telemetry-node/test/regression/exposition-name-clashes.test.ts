@@ -164,3 +164,28 @@ describe('a gauge named <counter>_created beside the counter', () => {
     await expectPromtoolClean(text);
   });
 });
+
+describe('an instrument named like the target info', () => {
+  it('is left out and reported: target_info in both formats, target in OpenMetrics (the info family)', async () => {
+    const resourceMetrics = await collect((provider) => {
+      provider.getMeter('app').createGauge('target_info').record(2);
+      provider.getMeter('app').createGauge('target').record(3);
+    });
+    const drops: ExpositionDrop[] = [];
+    const text = serializePrometheus(resourceMetrics, { onDrop: (drop) => drops.push(drop) });
+    expect(lines(text, 'target_info')).toEqual(['target_info{service_name="clashes"} 1']);
+    expect(lines(text, 'target ')).toEqual(['target 3']);
+    await expectPromtoolClean(text);
+    const openMetrics = serializeOpenMetrics(resourceMetrics, { onDrop: (drop) => drops.push(drop) });
+    expect(lines(openMetrics, 'target')).toEqual(['target_info{service_name="clashes"} 1']);
+    expect(drops.map((drop) => `${drop.format} ${drop.family}`)).toEqual([
+      'prometheus target_info',
+      'openmetrics target_info',
+      'openmetrics target',
+    ]);
+    // Without the target info, the names are free.
+    expect(lines(serializePrometheus(resourceMetrics, { withoutTargetInfo: true }), 'target_info')).toEqual([
+      'target_info 2',
+    ]);
+  });
+});
