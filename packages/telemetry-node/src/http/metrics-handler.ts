@@ -101,7 +101,9 @@ const CATEGORY_PATH = /^\/prometheus\/metrics\/([a-z_]+)\/?$/;
  * `/prometheus/metrics/summary` and `/prometheus/metrics/docs`. It is a plain
  * `(Request) => Promise<Response>`; use `toNodeListener` to serve it from `node:http`. The
  * `health_service` category is served too, and expositions are OpenMetrics 1.0 when the `Accept`
- * header asks for it.
+ * header asks for it, gzip-coded when `Accept-Encoding` allows it (unless `compression: 'none'`).
+ * Instruments whose names clash in the exposition are merged or left out (see `SerializeOptions.onDrop`);
+ * each one left out is logged through `diag.warn` and counted in `telemetry_dropped`, once.
  *
  * Errors are JSON `{ "error": { message, type: "invalid_request_error", code, param } }`: 404
  * (`not_found`) for other paths and unknown categories, 405 (`method_not_allowed`, with `Allow`)

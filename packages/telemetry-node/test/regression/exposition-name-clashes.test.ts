@@ -1,7 +1,14 @@
+import { DiagLogLevel, diag, type DiagLogger } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { describe, expect, it } from 'vitest';
-import { serializeOpenMetrics, serializePrometheus, type ExpositionDrop } from '../../src/index.js';
+import { GatewayTelemetry, peekTelemetry, setTelemetry } from '@gatewayz/telemetry';
+import {
+  createMetricsHandler,
+  serializeOpenMetrics,
+  serializePrometheus,
+  type ExpositionDrop,
+} from '../../src/index.js';
 import { componentAvailable, promtoolCheckMetrics } from '../../../../test-support/prometheus.js';
 
 /*
@@ -31,6 +38,8 @@ async function collect(record: (provider: MeterProvider) => void): Promise<Resou
   record(provider);
   return (await reader.collect()).resourceMetrics;
 }
+
+const silentLogger = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, verbose: () => {} };
 
 function lines(text: string, prefix: string): string[] {
   return text.split('\n').filter((line) => line.startsWith(prefix));
@@ -187,5 +196,43 @@ describe('an instrument named like the target info', () => {
     expect(lines(serializePrometheus(resourceMetrics, { withoutTargetInfo: true }), 'target_info')).toEqual([
       'target_info 2',
     ]);
+  });
+});
+
+describe('the metrics handler reporting what an exposition left out', () => {
+  it('warns once per instrument and format and counts it once in telemetry_dropped, however many scrapes', async () => {
+    const reader = new PullReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const telemetry = new GatewayTelemetry({ meterProvider: provider });
+    const previous = peekTelemetry();
+    setTelemetry(telemetry);
+    const warnings: string[] = [];
+    diag.setLogger(
+      { ...silentLogger, warn: (message: string) => void warnings.push(message) } as DiagLogger,
+      DiagLogLevel.WARN,
+    );
+    try {
+      provider.getMeter('lib-a').createHistogram('app.size').record(2);
+      provider.getMeter('lib-b').createGauge('app_size').record(9);
+      const handler = createMetricsHandler({ source: reader });
+      for (let scrape = 0; scrape < 3; scrape++) {
+        for (const accept of ['text/plain', 'application/openmetrics-text;version=1.0.0']) {
+          const response = await handler(new Request('http://gateway.test/metrics', { headers: { accept } }));
+          expect(response.status).toBe(200);
+          await response.text();
+        }
+      }
+      const conflicts = warnings.filter((message) => message.includes('"app_size" of scope "lib-b"'));
+      expect(conflicts).toHaveLength(2);
+      expect(conflicts[0]).toContain('left out of the Prometheus text exposition');
+      expect(conflicts[1]).toContain('left out of the OpenMetrics exposition');
+      const text = await (await handler(new Request('http://gateway.test/metrics'))).text();
+      expect(lines(text, 'gatewayz_telemetry_dropped_total{')).toEqual([
+        'gatewayz_telemetry_dropped_total{reason="exposition_name_conflict",metric="app_size"} 2',
+      ]);
+    } finally {
+      diag.disable();
+      setTelemetry(previous);
+    }
   });
 });
