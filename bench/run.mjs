@@ -52,6 +52,7 @@ const SECTIONS = [
   { id: 'probes', script: 'probes.mjs', flags: ALLOC, timeoutS: 120 },
   { id: 'scrape-1000', script: 'scrape.mjs', args: ['1000'], flags: GC, timeoutS: 180 },
   { id: 'scrape-20000', script: 'scrape.mjs', args: ['20000'], flags: GC, timeoutS: 300 },
+  { id: 'scrape-gzip', script: 'scrape-gzip.mjs', args: ['3000'], flags: GC, timeoutS: 180 },
   ...['helpers-counter', 'otel-counter', 'prom-counter', 'helpers-histogram', 'otel-histogram', 'prom-histogram'].map(
     (contender) => ({
       id: `memory-${contender}`,

@@ -15,6 +15,7 @@ import {
   verdict,
 } from './report-format.mjs';
 import { otlpClusterTargets, renderOtlpCluster, renderOtlpClusterCauses } from './render-otlp-cluster.mjs';
+import { renderScrapeGzip } from './render-scrape-gzip.mjs';
 
 // --- targets -----------------------------------------------------------------------------------------
 const RECORD_KEYS = ['counter', 'gauge', 'multiLabel', 'histogram'];
@@ -1451,6 +1452,7 @@ export function renderReport({ machine, results, failures, short, partial }) {
   );
   out.push(renderRecord(results));
   out.push(renderScrape(results));
+  out.push(renderScrapeGzip(results));
   out.push(renderGateway(results));
   out.push(renderMemory(results));
   out.push(renderModelHealth(results));

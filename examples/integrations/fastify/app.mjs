@@ -15,7 +15,8 @@ async function metrics(request, reply) {
   const response = await otel.metricsHandler(new Request(new URL(request.url, 'http://localhost'), { headers }));
   reply.code(response.status);
   response.headers.forEach((value, name) => reply.header(name, value));
-  return reply.send(await response.text());
+  // Bytes, not text: the body is gzip-coded when the scraper's Accept-Encoding allows it.
+  return reply.send(Buffer.from(await response.arrayBuffer()));
 }
 app.get('/metrics', metrics);
 app.get('/prometheus/metrics/*', metrics);

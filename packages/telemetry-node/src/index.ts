@@ -25,8 +25,8 @@ export { startTelemetry } from './sdk/index.js';
 export type { StartTelemetryOptions, RunningTelemetry } from './sdk/index.js';
 export { createTelemetryMetricProducer } from './sdk/index.js';
 export { SynchronousContextManager } from './sdk/index.js';
-export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from './http/index.js';
-export type { MetricsHandler, MetricsHandlerOptions, MetricsSource } from './http/index.js';
+export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE, GZIP_MIN_BYTES } from './http/index.js';
+export type { MetricsHandler, MetricsHandlerOptions, MetricsSource, MetricsCompression } from './http/index.js';
 export { createModelHealthHandler, serializeModelHealth } from './http/index.js';
 export type { ModelHealthHandler, ModelHealthHandlerOptions } from './http/index.js';
 export { toNodeListener, toFetchRequest, writeFetchResponse } from './http/index.js';
@@ -39,7 +39,7 @@ export {
   acceptsOpenMetrics,
   OPENMETRICS_CONTENT_TYPE,
 } from './exposition/index.js';
-export type { ExemplarDataPoint } from './exposition/index.js';
+export type { ExemplarDataPoint, ExpositionDrop, ExpositionDropReason } from './exposition/index.js';
 export { buildMetricsSummary, HEALTHY_SCORE_THRESHOLD, SUMMARY_CATEGORIES } from './exposition/index.js';
 export type { MetricsSummary, ProvidersSummary, BusinessSummary, SummaryCategory } from './exposition/index.js';
 export { MetricCategoryIndex, isMetricCategory } from './exposition/index.js';

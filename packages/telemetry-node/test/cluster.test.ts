@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test-support/ports.js';
 
@@ -13,6 +14,27 @@ function get(port: number, path: string): Promise<{ status: number; body: string
       let body = '';
       response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+/** A scrape asking for gzip as Prometheus does: the answer's coding and its decoded body. */
+function getGzipped(port: number, path: string): Promise<{ contentEncoding: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'accept-encoding': 'gzip' };
+    const outgoing = request({ host: '127.0.0.1', port, path, agent: false, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const encoding = response.headers['content-encoding'];
+        const bytes = Buffer.concat(chunks);
+        resolve({
+          contentEncoding: encoding,
+          body: (encoding === 'gzip' ? gunzipSync(bytes) : bytes).toString('utf8'),
+        });
+      });
     });
     outgoing.on('error', reject);
     outgoing.end();
@@ -193,6 +215,13 @@ describe('node:cluster: one port, the exact aggregate of every worker', () => {
       expect(sample(text, 'model_inference_duration_seconds_bucket', { provider: 'bulk', le: '0.25' })).toBe(
         1500 * calls,
       );
+    }
+    // The aggregate, gzipped as Prometheus asks for it, on /metrics and on a category endpoint.
+    for (const path of ['/metrics', '/prometheus/metrics/business']) {
+      const gzipped = await getGzipped(port, path);
+      expect(gzipped.contentEncoding).toBe('gzip');
+      expect(gzipped.body.match(/^tokens_used_total\{provider="bulk",/gm)).toHaveLength(1500);
+      expect(sample(gzipped.body, 'tokens_used_total', { provider: 'bulk' })).toBe(1500 * calls);
     }
   });
 

@@ -46,6 +46,8 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
   let server: Server;
   let prometheus: PrometheusInstance;
   const scrapedWith: Record<string, string[]> = { om: [], text: [] };
+  /** Per job, each scrape's `Accept-Encoding` and the coding of the answer. */
+  const codings: Record<string, string[]> = { om: [], text: [] };
   const savedResourceAttributes = process.env['OTEL_RESOURCE_ATTRIBUTES'];
 
   beforeAll(async () => {
@@ -86,9 +88,16 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
         request.url = request.url.slice('/as-text'.length);
         request.headers.accept = 'text/plain;version=0.0.4';
       }
-      scrapedWith[request.url === '/metrics' && request.headers.accept?.includes('openmetrics') ? 'om' : 'text']!.push(
-        request.headers.accept ?? '',
-      );
+      const job = request.url === '/metrics' && request.headers.accept?.includes('openmetrics') ? 'om' : 'text';
+      scrapedWith[job]!.push(request.headers.accept ?? '');
+      // writeHead's headers are not readable back through getHeader(): look at them on the way out.
+      const writeHead = response.writeHead.bind(response) as (status: number, headers: object) => typeof response;
+      response.writeHead = ((status: number, headers: Record<string, string>) => {
+        codings[job]!.push(
+          `${request.headers['accept-encoding'] ?? ''} → ${headers['content-encoding'] ?? 'identity'}`,
+        );
+        return writeHead(status, headers);
+      }) as typeof response.writeHead;
       listener(request, response);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -126,6 +135,8 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
     expect(target?.health).toBe('up');
     expect(target?.lastError).toBe('');
     expect(scrapedWith[job]!.length).toBeGreaterThan(0);
+    // Prometheus asks for gzip and gets it: every value below was read from a gzipped body.
+    expect(new Set(codings[job])).toEqual(new Set(['gzip → gzip']));
   });
 
   it.each(['om', 'text'])(

@@ -11,7 +11,9 @@ import {
   isCounter,
   joinLabels,
   metricTypeOf,
+  scopeLabelsOf,
 } from './prometheus-serializer.js';
+import { SeriesOfFamily, expositionFamilies, type ExpositionFamily } from './exposition-families.js';
 
 /**
  * `Content-Type` of the OpenMetrics 1.0 text format, sent when the `Accept` header asks for it.
@@ -57,21 +59,42 @@ function exemplarSuffix(exemplar: Exemplar | undefined): string {
   return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${formatValue(exemplar.value)} ${exemplar.timestampSeconds.toFixed(3)}`;
 }
 
-function* familyChunks(metric: MetricData, name: string, scopeLabels: string): Generator<string> {
-  const type = metricTypeOf(metric, 'unknown');
-  let text = `# TYPE ${name} ${type}\n# HELP ${name} ${escapeHelp(metric.descriptor.description || 'description missing')}\n`;
+function* familyChunks(family: ExpositionFamily, options: SerializeOptions): Generator<string> {
+  const { name, type } = family;
+  const first = (family.parts[0] as ExpositionFamily['parts'][number]).metric;
+  let text = `# TYPE ${name} ${type}\n# HELP ${name} ${escapeHelp(first.descriptor.description || 'description missing')}\n`;
+  const series = new SeriesOfFamily(family, 'openmetrics', options.onDrop);
   let points = 0;
-  if (metric.dataPointType === DataPointType.HISTOGRAM) {
-    for (const point of metric.dataPoints) {
+  for (const part of family.parts) {
+    const scopeLabels = scopeLabelsOf(part.scope, options.withScopeInfo === true, false);
+    for (const chunk of partLines(part.metric, name, type, scopeLabels, (labels) => series.admit(part, labels))) {
+      text += chunk;
       if (++points % POINTS_PER_CHUNK === 0) {
         yield text;
         text = '';
       }
+    }
+  }
+  if (text !== '') yield text;
+}
+
+/** The lines of one instrument's points in a family, one string per point. */
+function* partLines(
+  metric: MetricData,
+  name: string,
+  type: string,
+  scopeLabels: string,
+  admit: (labels: string) => boolean,
+): Generator<string> {
+  if (metric.dataPointType === DataPointType.HISTOGRAM) {
+    for (const point of metric.dataPoints) {
       const histogram = point.value;
       const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+      if (!admit(labels)) continue;
       const exemplars = (point as ExemplarDataPoint).exemplars;
       const prefix = labels.length > 0 ? `${name}_bucket{${labels},le="` : `${name}_bucket{le="`;
       const { boundaries, counts } = histogram.buckets;
+      let text = '';
       let cumulative = 0;
       for (let index = 0; index < counts.length; index++) {
         cumulative += counts[index] as number;
@@ -87,32 +110,27 @@ function* familyChunks(metric: MetricData, name: string, scopeLabels: string): G
       if (boundaries.length >= counts.length) text += `${prefix}+Inf"} ${formatValue(cumulative)}\n`;
       text += `${name}_count${braced(labels)} ${formatValue(histogram.count)}\n`;
       if (histogram.sum !== undefined) text += `${name}_sum${braced(labels)} ${formatValue(histogram.sum)}\n`;
-      text += `${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;
+      yield `${text}${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;
     }
-    if (text !== '') yield text;
     return;
   }
   for (const point of metric.dataPoints as Array<DataPoint<number>>) {
-    if (++points % POINTS_PER_CHUNK === 0) {
-      yield text;
-      text = '';
-    }
-    const labels = braced(joinLabels(formatLabels(point.attributes), scopeLabels));
+    const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+    if (!admit(labels)) continue;
     if (type === 'counter') {
-      text += `${name}_total${labels} ${formatValue(point.value)}\n`;
-      text += `${name}_created${labels} ${seconds(point.startTime)}\n`;
+      yield `${name}_total${braced(labels)} ${formatValue(point.value)}\n${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;
     } else {
-      text += `${name}${labels} ${formatValue(point.value)}\n`;
+      yield `${name}${braced(labels)} ${formatValue(point.value)}\n`;
     }
   }
-  if (text !== '') yield text;
 }
 
 /**
  * Serialise collected metrics in the OpenMetrics 1.0 text format: counters as `_total` with
  * `_created`, histograms with `_created` and, per bucket, the latest exemplar captured inside a
  * sampled span (`# {trace_id="…",span_id="…"} value timestamp`), `target_info` as an info metric,
- * and the closing `# EOF`. When several scopes define the same family, the first one wins.
+ * and the closing `# EOF`. Instruments of several scopes with one family name and type are one
+ * family; one whose name collides with another family's is left out (see `expositionFamilies`).
  *
  * @example
  * ```ts
@@ -142,22 +160,15 @@ export function* openMetricsChunks(
   if (!options.withoutTargetInfo) {
     yield `# TYPE target info\n# HELP target Target metadata\ntarget_info${braced(formatLabels(resourceMetrics.resource.attributes))} 1\n`;
   }
-  const seen = new Set<string>();
-  for (const scopeMetrics of resourceMetrics.scopeMetrics) {
-    let scopeLabels = '';
-    if (options.withScopeInfo) {
-      const attributes: Record<string, string> = { otel_scope_name: scopeMetrics.scope.name };
-      if (scopeMetrics.scope.version) attributes['otel_scope_version'] = scopeMetrics.scope.version;
-      scopeLabels = formatLabels(attributes);
-    }
-    for (const metric of scopeMetrics.metrics) {
-      if (options.filter !== undefined && !options.filter(metric.descriptor.name)) continue;
-      // OpenMetrics forbids a family appearing twice; the first scope to define a name wins.
-      const name = familyName(metric);
-      if (name === '' || name === '_' || seen.has(name)) continue;
-      seen.add(name);
-      yield* familyChunks(metric, name, scopeLabels);
-    }
-  }
+  const families = expositionFamilies(
+    resourceMetrics,
+    'openmetrics',
+    familyName,
+    (metric) => metricTypeOf(metric, 'unknown'),
+    options.filter,
+    options.onDrop,
+    !options.withoutTargetInfo,
+  );
+  for (const family of families) yield* familyChunks(family, options);
   yield '# EOF\n';
 }

@@ -12,6 +12,13 @@ import {
   prometheusExposedName,
   sanitizePrometheusName,
 } from '@gatewayz/telemetry/metrics';
+import {
+  SeriesOfFamily,
+  expositionFamilies,
+  scopeAttributes,
+  type ExpositionDrop,
+  type ExpositionFamily,
+} from './exposition-families.js';
 
 /**
  * Options of {@link serializePrometheus}, {@link prometheusChunks}, {@link serializeOpenMetrics} and
@@ -30,6 +37,11 @@ export interface SerializeOptions {
   withScopeInfo?: boolean;
   /** Omit the `target_info` series built from the resource. */
   withoutTargetInfo?: boolean;
+  /**
+   * Told of every instrument (or series) the exposition leaves out because its name collides with
+   * another family's (see `ExpositionDrop`); called during serialisation, on every scrape.
+   */
+  onDrop?: (drop: ExpositionDrop) => void;
 }
 
 // The text format wants every line, the last included, ended by a line feed: without it promtool
@@ -52,7 +64,8 @@ function escapeLabelValue(value: AttributeValue | undefined): string {
 const sanitizedLabelNames = new Map<string, string>();
 /**
  * An attribute key made a valid label name (`[a-zA-Z_][a-zA-Z0-9_]*`): other characters become `_`
- * (runs collapsed), and `_` goes in front of a leading digit or of an empty key. Resource attributes
+ * (runs collapsed), and `_` goes in front of a leading digit, of an empty key and of the reserved
+ * names `le` and `quantile` (`le` → `_le`). Resource attributes
  * come from `OTEL_RESOURCE_ATTRIBUTES`, where `1zone=a` is a legal key: written as is, it made every
  * scrape of the endpoint fail.
  */
@@ -60,7 +73,10 @@ function labelName(key: string): string {
   let name = sanitizedLabelNames.get(key);
   if (name === undefined) {
     name = sanitizePrometheusName(key);
-    if (name.length === 0 || (name[0]! >= '0' && name[0]! <= '9')) name = `_${name}`;
+    // `le` (histogram buckets) and `quantile` (summary quantiles) are reserved: an attribute `le` on a
+    // histogram repeated the label and Prometheus refused the scrape; elsewhere promtool flags both.
+    if (name.length === 0 || (name[0]! >= '0' && name[0]! <= '9') || name === 'le' || name === 'quantile')
+      name = `_${name}`;
     if (sanitizedLabelNames.size < 10_000) sanitizedLabelNames.set(key, name);
   }
   return name;
@@ -190,24 +206,26 @@ export function* prometheusChunks(resourceMetrics: ResourceMetrics, options: Ser
     const labels = formatLabels(resourceMetrics.resource.attributes);
     yield `# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info${labels.length > 0 ? `{${labels}}` : ''} 1\n`;
   }
-  let metricsWritten = 0;
-  for (const scopeMetrics of resourceMetrics.scopeMetrics) {
-    let scopeLabels = '';
-    if (options.withScopeInfo) {
-      const scopeAttributes: Attributes = { otel_scope_name: scopeMetrics.scope.name };
-      if (scopeMetrics.scope.schemaUrl) scopeAttributes['otel.scope.schema_url'] = scopeMetrics.scope.schemaUrl;
-      if (scopeMetrics.scope.version) scopeAttributes['otel_scope_version'] = scopeMetrics.scope.version;
-      scopeLabels = formatLabels(scopeAttributes);
-    }
-    for (const metric of scopeMetrics.metrics) {
-      if (options.filter !== undefined && !options.filter(metric.descriptor.name)) continue;
-      const name = exposedName(metric);
-      if (name === '' || name === '_') continue;
-      metricsWritten++;
-      yield* metricChunks(metric, name, scopeLabels);
-    }
-  }
-  if (metricsWritten === 0) yield NO_REGISTERED_METRICS;
+  const families = expositionFamilies(
+    resourceMetrics,
+    'prometheus',
+    exposedName,
+    (metric) => metricTypeOf(metric, 'untyped'),
+    options.filter,
+    options.onDrop,
+    !options.withoutTargetInfo,
+  );
+  for (const family of families) yield* familyChunks(family, options);
+  if (families.length === 0) yield NO_REGISTERED_METRICS;
+}
+
+/** The scope labels of each part of a family (`withScopeInfo`), or '' for every part. */
+export function scopeLabelsOf(
+  scope: ExpositionFamily['parts'][number]['scope'],
+  withScopeInfo: boolean,
+  withSchemaUrl: boolean,
+): string {
+  return withScopeInfo ? formatLabels(scopeAttributes(scope, withSchemaUrl)) : '';
 }
 
 /** Join two label lists, either of which may be empty. */
@@ -217,35 +235,44 @@ export function joinLabels(own: string, extra: string): string {
   return `${own},${extra}`;
 }
 
-function* metricChunks(metric: MetricData, name: string, scopeLabels: string): Generator<string> {
-  let text = `# HELP ${name} ${escapePrometheusText(metric.descriptor.description || 'description missing')}\n`;
-  if (metric.descriptor.unit) text += `# UNIT ${name} ${escapePrometheusText(metric.descriptor.unit)}\n`;
-  text += `# TYPE ${name} ${metricTypeOf(metric, 'untyped')}\n`;
+function* familyChunks(family: ExpositionFamily, options: SerializeOptions): Generator<string> {
+  const { name } = family;
+  const first = (family.parts[0] as ExpositionFamily['parts'][number]).metric;
+  let text = `# HELP ${name} ${escapePrometheusText(first.descriptor.description || 'description missing')}\n`;
+  if (first.descriptor.unit) text += `# UNIT ${name} ${escapePrometheusText(first.descriptor.unit)}\n`;
+  text += `# TYPE ${name} ${family.type}\n`;
+  const series = new SeriesOfFamily(family, 'prometheus', options.onDrop);
   let points = 0;
-  if (metric.dataPointType === DataPointType.HISTOGRAM) {
-    for (const point of metric.dataPoints) {
-      text += serializeHistogramPoint(name, point, scopeLabels);
-      if (++points % POINTS_PER_CHUNK === 0) {
-        yield text;
-        text = '';
+  for (const part of family.parts) {
+    const { metric } = part;
+    const scopeLabels = scopeLabelsOf(part.scope, options.withScopeInfo === true, true);
+    if (metric.dataPointType === DataPointType.HISTOGRAM) {
+      for (const point of metric.dataPoints) {
+        const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+        if (!series.admit(part, labels)) continue;
+        text += serializeHistogramPoint(name, point, labels);
+        if (++points % POINTS_PER_CHUNK === 0) {
+          yield text;
+          text = '';
+        }
       }
-    }
-  } else {
-    for (const point of metric.dataPoints as Array<DataPoint<number>>) {
-      const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
-      text += `${name}${labels.length > 0 ? `{${labels}}` : ''} ${formatValue(point.value)}\n`;
-      if (++points % POINTS_PER_CHUNK === 0) {
-        yield text;
-        text = '';
+    } else {
+      for (const point of metric.dataPoints as Array<DataPoint<number>>) {
+        const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+        if (!series.admit(part, labels)) continue;
+        text += `${name}${labels.length > 0 ? `{${labels}}` : ''} ${formatValue(point.value)}\n`;
+        if (++points % POINTS_PER_CHUNK === 0) {
+          yield text;
+          text = '';
+        }
       }
     }
   }
   if (text !== '') yield text;
 }
 
-function serializeHistogramPoint(name: string, point: DataPoint<Histogram>, scopeLabels: string): string {
+function serializeHistogramPoint(name: string, point: DataPoint<Histogram>, labels: string): string {
   const histogram = point.value;
-  const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
   const braced = labels.length > 0 ? `{${labels}}` : '';
   let text = `${name}_count${braced} ${formatValue(histogram.count)}\n`;
   if (histogram.sum !== undefined) text += `${name}_sum${braced} ${formatValue(histogram.sum)}\n`;

@@ -10,6 +10,8 @@ import { OPENMETRICS_CONTENT_TYPE, openMetricsChunks } from '../exposition/openm
 import { acceptsOpenMetrics } from '../exposition/accepts-openmetrics.js';
 import { prometheusChunks } from '../exposition/prometheus-serializer.js';
 import { jsonError } from './json-error.js';
+import { reportExpositionDropsOnce } from './exposition-drops.js';
+import { acceptsGzip, encodeExposition, type MetricsCompression } from './response-encoding.js';
 
 // The metrics endpoints have always typed every error, 5xx included, as `invalid_request_error`.
 const CLIENT_ERROR_TYPE = { type: 'invalid_request_error' } as const;
@@ -53,6 +55,11 @@ export interface MetricsHandlerOptions {
   disabledReason?: string;
   /** Configured providers, counted by the summary from start-up (see `buildMetricsSummary`). */
   providers?: readonly string[];
+  /**
+   * `gzip` (default): expositions are gzip-coded when the request's `Accept-Encoding` allows it
+   * (Prometheus always sends `gzip`) and the body is at least `GZIP_MIN_BYTES` long; `none`: never.
+   */
+  compression?: MetricsCompression;
 }
 
 /**
@@ -90,34 +97,13 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 const CATEGORY_PATH = /^\/prometheus\/metrics\/([a-z_]+)\/?$/;
 
 /**
- * A response body written piece by piece, yielding to the event loop between pieces, so serialising
- * a large registry never blocks other requests for long.
- */
-function streamChunks(chunks: Iterator<string>): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let started = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (started) await new Promise<void>((resolve) => setImmediate(resolve));
-      started = true;
-      try {
-        const next = chunks.next();
-        if (next.done === true) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
-      } catch (error) {
-        diag.error('@gatewayz/telemetry-node: serialising metrics failed', error);
-        controller.error(error);
-      }
-    },
-  });
-}
-
-/**
  * Create the handler for `/metrics`, `/prometheus/metrics/{all,system,providers,models,business,performance}`,
  * `/prometheus/metrics/summary` and `/prometheus/metrics/docs`. It is a plain
  * `(Request) => Promise<Response>`; use `toNodeListener` to serve it from `node:http`. The
  * `health_service` category is served too, and expositions are OpenMetrics 1.0 when the `Accept`
- * header asks for it.
+ * header asks for it, gzip-coded when `Accept-Encoding` allows it (unless `compression: 'none'`).
+ * Instruments whose names clash in the exposition are merged or left out (see `SerializeOptions.onDrop`);
+ * each one left out is logged through `diag.warn` and counted in `telemetry_dropped`, once.
  *
  * Errors are JSON `{ "error": { message, type: "invalid_request_error", code, param } }`: 404
  * (`not_found`) for other paths and unknown categories, 405 (`method_not_allowed`, with `Allow`)
@@ -144,17 +130,28 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
     return resourceMetrics;
   };
 
-  const exposition = async (category: MetricCategory | 'all', accept: string | null): Promise<Response> => {
-    const serializeOptions = { filter: index.filterFor(category), withScopeInfo: options.withScopeInfo ?? false };
+  const compress = (options.compression ?? 'gzip') === 'gzip';
+  const reportDrop = reportExpositionDropsOnce();
+  const exposition = async (category: MetricCategory | 'all', request: Request): Promise<Response> => {
+    const serializeOptions = {
+      filter: index.filterFor(category),
+      withScopeInfo: options.withScopeInfo ?? false,
+      onDrop: reportDrop,
+    };
     const resourceMetrics = await collect();
-    const openMetrics = acceptsOpenMetrics(accept);
+    const openMetrics = acceptsOpenMetrics(request.headers.get('accept'));
     const chunks = openMetrics
       ? openMetricsChunks(resourceMetrics, serializeOptions)
       : prometheusChunks(resourceMetrics, serializeOptions);
-    return new Response(streamChunks(chunks), {
-      status: 200,
-      headers: { 'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, vary: 'accept' },
+    const gzip = compress && acceptsGzip(request.headers.get('accept-encoding'));
+    const { body, contentEncoding } = encodeExposition(chunks, gzip);
+    const headers = new Headers({
+      'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+      // Caches must key on both: the format follows Accept, the coding Accept-Encoding.
+      vary: compress ? 'accept, accept-encoding' : 'accept',
     });
+    if (contentEncoding !== undefined) headers.set('content-encoding', contentEncoding);
+    return new Response(body, { status: 200, headers });
   };
 
   const handler = async (request: Request): Promise<Response> => {
@@ -179,8 +176,7 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
       return jsonError(503, options.disabledReason ?? 'Telemetry is disabled', 'telemetry_disabled', CLIENT_ERROR_TYPE);
     }
     try {
-      const accept = request.headers.get('accept');
-      if (path === '/metrics') return await exposition('all', accept);
+      if (path === '/metrics') return await exposition('all', request);
       const name = (CATEGORY_PATH.exec(path) as RegExpExecArray)[1] as string;
       if (name === 'summary') {
         const category = url.searchParams.get('category');
@@ -204,7 +200,7 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
           headers: { 'content-type': 'application/json; charset=utf-8' },
         });
       }
-      if (name === 'all' || isMetricCategory(name)) return await exposition(name, accept);
+      if (name === 'all' || isMetricCategory(name)) return await exposition(name, request);
       return jsonError(404, `Unknown metrics category "${name}"`, 'not_found');
     } catch (error) {
       diag.error('@gatewayz/telemetry-node: metrics endpoint failed', error);
@@ -241,6 +237,13 @@ function checkMetricsHandlerOptions(options: MetricsHandlerOptions): void {
     );
   }
   checkBearerToken('token', options.token);
+  const compression: unknown = options.compression;
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'none') {
+    throw new TelemetryConfigurationError(
+      'compression',
+      `expected 'gzip' or 'none', got ${JSON.stringify(compression) ?? typeof compression}`,
+    );
+  }
   const providers: unknown = options.providers;
   if (providers !== undefined && (!Array.isArray(providers) || providers.some((name) => typeof name !== 'string'))) {
     throw new TelemetryConfigurationError('providers', 'expected an array of provider names');

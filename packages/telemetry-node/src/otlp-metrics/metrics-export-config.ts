@@ -95,6 +95,11 @@ export interface MetricsExportOptions {
   exporters?: readonly MetricsExporterName[];
   /** OTLP push settings, used when `otlp` is among the exporters. */
   otlp?: OtlpMetricsOptions;
+  /**
+   * The metrics endpoints: `compression` `gzip` (default) gzip-codes an exposition when the
+   * scraper's `Accept-Encoding` allows it (Prometheus always does), `none` never does.
+   */
+  prometheus?: { compression?: 'gzip' | 'none' };
 }
 
 /** The OTLP push, fully resolved. */
@@ -119,6 +124,8 @@ export interface ResolvedMetricsExport {
   readonly unsupportedVariables: readonly string[];
   /** `OTEL_EXPORTER_PROMETHEUS_HOST`/`_PORT` when set: the exporter starts no server of its own here. */
   readonly prometheusServerVariables: readonly string[];
+  /** Whether the metrics endpoints may gzip their expositions. */
+  readonly prometheusCompression: 'gzip' | 'none';
 }
 
 const EXPORTER_NAMES: readonly string[] = ['prometheus', 'otlp', 'console', 'none'];
@@ -372,6 +379,12 @@ export function resolveMetricsExport(
   env: NodeJS.ProcessEnv,
 ): ResolvedMetricsExport {
   const exporters = exportersFrom(env, options?.exporters);
+  const compression: unknown = options?.prometheus?.compression;
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'none')
+    throw new TelemetryConfigurationError(
+      'metrics.prometheus.compression',
+      `expected 'gzip' or 'none', got ${JSON.stringify(compression) ?? typeof compression}`,
+    );
   return {
     prometheus: exporters.has('prometheus'),
     console: exporters.has('console'),
@@ -380,5 +393,6 @@ export function resolveMetricsExport(
     prometheusServerVariables: ['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_PORT'].filter(
       (name) => variable(env, name) !== undefined,
     ),
+    prometheusCompression: compression ?? 'gzip',
   };
 }

@@ -385,6 +385,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     prefix: telemetry.prefix,
     token,
     withScopeInfo: options.withScopeInfo ?? false,
+    compression: metricsExport.prometheusCompression,
     ...(options.providers !== undefined ? { providers: options.providers } : {}),
     ...(exporter === undefined
       ? { disabledReason: 'Prometheus export is off (OTEL_METRICS_EXPORTER does not list prometheus)' }
