@@ -65,9 +65,10 @@ describe('half-open circuit breakers', () => {
     await waitFor(() => state() === 'half_open', 'half-open');
     expect(chain()).toEqual(['openai', 'openrouter']);
 
-    // openai has recovered (slowly: 300 ms). The next request is its trial; requests arriving while
-    // the trial is in flight go to openrouter (200, not 503), and the trial closes the breaker.
-    openai.configure({ errorRate: 0, latencyMs: 300 });
+    // openai has recovered (slowly: 1 s, so the requests below arrive during the trial). The next
+    // request is its trial; requests arriving while the trial is in flight go to openrouter (200,
+    // not 503), and the trial closes the breaker.
+    openai.configure({ errorRate: 0, latencyMs: 1000 });
     const callsBefore = openaiCalls();
     const openaiAnswered = answered(openai);
     const openrouterAnswered = answered(openrouter);
@@ -144,7 +145,7 @@ describe('half-open circuit breakers', () => {
     });
 
     await waitFor(() => state() === 'half_open', 'half-open');
-    openai.configure({ errorRate: 0, latencyMs: 500 });
+    openai.configure({ errorRate: 0, latencyMs: 1000 });
     const calls = (): number => openai.requestCounts.get('/v1/chat/completions') ?? 0;
     const callsBefore = calls();
     const trial = gateway.post('/v1/chat/completions', chatBody(model));
