@@ -33,8 +33,9 @@ export interface FailoverOptions extends AttemptRecording {
  * A provider whose breaker is open is passed over, and so is one whose breaker is half-open with
  * its trial call in flight (a half-open breaker waiting for its trial comes first in the chain, see
  * `providerChain`); so is a provider with no requests left until its announced reset (see
- * `ProviderRateLimits`), as long as another provider of the chain can answer. Every move from one provider of the chain to the next, after a failed attempt or passing
- * a provider over, is counted in `gatewayz_failovers_total{provider,next_provider,reason}`.
+ * `ProviderRateLimits`), as long as another provider of the chain can answer. Every move from one
+ * provider of the chain to the next, after a failed attempt or passing a provider over, is counted
+ * in `gatewayz_failovers_total{provider,next_provider,reason}`.
  *
  * `request` (streaming or not, the request's parameters) goes on every attempt span.
  *
