@@ -87,7 +87,11 @@ describe.skipIf(!available)('circuit breaker lifecycle through the gateway', () 
     expect(await exported()).toEqual(oneHot('open'));
     // Open: refused without an attempt (no span), 503.
     spans.clear();
-    expect((await gw.post('/v1/chat/completions', chatBody('gpt-4o'))).status).toBe(503);
+    const refusedOpen = await gw.post('/v1/chat/completions', chatBody('gpt-4o'));
+    expect(refusedOpen.status).toBe(503);
+    expect(((await refusedOpen.json()) as { error: { message: string } }).error.message).toBe(
+      'No provider is available for `gpt-4o`: the circuit breaker of openai is open. Retry shortly.',
+    );
     expect(openaiClientSpans()).toBe(0);
 
     await waitFor(() => state() === 'half_open', 'half-open');
@@ -98,10 +102,16 @@ describe.skipIf(!available)('circuit breaker lifecycle through the gateway', () 
     // trial call through and refuses the others while it is in flight.
     gw.provider('openai').configure({ errorRate: 0, latencyMs: 1000 });
     spans.clear();
-    const statuses = (
-      await Promise.all(Array.from({ length: 5 }, () => gw.post('/v1/chat/completions', chatBody('gpt-4o'))))
-    ).map((response) => response.status);
-    expect(statuses.sort()).toEqual([200, 503, 503, 503, 503]);
+    const burst = await Promise.all(
+      Array.from({ length: 5 }, () => gw.post('/v1/chat/completions', chatBody('gpt-4o'))),
+    );
+    expect(burst.map((response) => response.status).sort()).toEqual([200, 503, 503, 503, 503]);
+    // The refused ones are told the breaker is half-open with its trial in progress, not "open".
+    for (const response of burst.filter((refused) => refused.status === 503)) {
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+        'the circuit breaker of openai is half-open with a trial call in progress',
+      );
+    }
     // Exactly one attempt reached openai, and exactly one CLIENT span says so.
     expect(openaiClientSpans()).toBe(1);
     expect(state()).toBe('closed');

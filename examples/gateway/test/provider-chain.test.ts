@@ -1,10 +1,28 @@
-import { describe, expect, it } from 'vitest';
+import CircuitBreaker from 'opossum';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../src/config.js';
 import type { ProviderRuntime } from '../src/providers/provider-router.js';
 import { providerChain } from '../src/request/provider-chain.js';
 
-/** The chain only reads each runtime's configuration. */
-const runtime = (config: ProviderConfig): ProviderRuntime => ({ config }) as ProviderRuntime;
+type Breaker = ProviderRuntime['breaker'];
+const breakers: Breaker[] = [];
+afterAll(() => {
+  for (const breaker of breakers.splice(0)) breaker.shutdown();
+});
+
+/** A real opossum breaker, closed or (as a gateway would restore one) half-open. */
+const breaker = (state: 'closed' | 'half_open' = 'closed'): Breaker => {
+  const created: Breaker = new CircuitBreaker<[() => Promise<unknown>], unknown>((action) => action(), {
+    timeout: false,
+    ...(state === 'half_open' ? { state: { closed: false, halfOpen: true } } : {}),
+  });
+  breakers.push(created);
+  return created;
+};
+
+/** The chain reads each runtime's configuration and its breaker's state. */
+const runtime = (config: ProviderConfig, circuit: Breaker = breaker()): ProviderRuntime =>
+  ({ config, breaker: circuit }) as ProviderRuntime;
 
 const RUNTIMES = [
   runtime({ name: 'a', baseUrl: 'http://a', models: ['m1', 'm2'] }),
@@ -32,5 +50,27 @@ describe('providerChain', () => {
     expect(names(providerChain(RUNTIMES, 'img', 'image_generation', () => 1))).toEqual(['b', 'c']);
     expect(names(providerChain(RUNTIMES, 'img', 'chat', () => 1))).toEqual([]);
     expect(names(providerChain(RUNTIMES, 'nope', 'chat', () => 1))).toEqual([]);
+  });
+
+  it('puts a provider whose half-open breaker awaits its trial call first, whatever its score', async () => {
+    const halfOpen = breaker('half_open');
+    const runtimes = [
+      runtime({ name: 'a', baseUrl: 'http://a', models: ['m1'] }),
+      runtime({ name: 'b', baseUrl: 'http://b', models: ['m1'] }, halfOpen),
+      runtime({ name: 'c', baseUrl: 'http://c', models: ['m1'] }),
+    ];
+    const scores: Record<string, number> = { a: 0.9, b: 0.15, c: 0.7 };
+    expect(halfOpen.halfOpen && halfOpen.pendingClose).toBe(true);
+    expect(names(providerChain(runtimes, 'm1', 'chat', (name) => scores[name]))).toEqual(['b', 'a', 'c']);
+    // The trial call is in flight (opossum admits one): the breaker refuses every other call until
+    // it ends, so the provider ranks by its score again.
+    let endTrial = (): void => {};
+    const trial = halfOpen.fire(() => new Promise<void>((resolve) => (endTrial = resolve)));
+    expect(halfOpen.halfOpen && !halfOpen.pendingClose).toBe(true);
+    expect(names(providerChain(runtimes, 'm1', 'chat', (name) => scores[name]))).toEqual(['a', 'c', 'b']);
+    endTrial();
+    await trial;
+    expect(halfOpen.closed).toBe(true);
+    expect(names(providerChain(runtimes, 'm1', 'chat', (name) => scores[name]))).toEqual(['a', 'c', 'b']);
   });
 });

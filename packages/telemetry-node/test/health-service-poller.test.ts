@@ -630,3 +630,103 @@ describe('startHealthServicePoller: lifecycle', () => {
     expect(JSON.parse(JSON.stringify(poller))).toMatchObject({ polls: 1, lastPoll: { ok: true, up: true } });
   });
 });
+
+describe('startHealthServicePoller: what /health says', () => {
+  const json = (body: unknown): Behaviour => ({ kind: 'json', body });
+  const text = (body: string): Behaviour => ({ kind: 'raw', contentType: 'text/plain; charset=utf-8', body });
+
+  it.each([
+    // The common spellings of false in a flag field, in any case, and the known down words.
+    ['{"healthy":"false"}', json({ healthy: 'false' }), 'unhealthy'],
+    ['{"healthy":"FALSE"}', json({ healthy: 'FALSE' }), 'unhealthy'],
+    ['{"healthy":"0"}', json({ healthy: '0' }), 'unhealthy'],
+    ['{"healthy":0}', json({ healthy: 0 }), 'unhealthy'],
+    ['{"healthy":"no"}', json({ healthy: 'no' }), 'unhealthy'],
+    ['{"healthy":"down"}', json({ healthy: 'down' }), 'unhealthy'],
+    ['{"healthy":false}', json({ healthy: false }), 'unhealthy'],
+    ['{"ok":false}', json({ ok: false }), 'unhealthy'],
+    ['{"ok":"off"}', json({ ok: 'off' }), 'unhealthy'],
+    ['{"data":{"healthy":"false"}}', json({ data: { healthy: 'false' } }), 'unhealthy'],
+    ['{"status":"false"}', json({ status: 'false' }), 'false'],
+    ['{"status":"DOWN"}', json({ status: 'DOWN' }), 'down'],
+    ['{"status":"OUT_OF_SERVICE"}', json({ status: 'OUT_OF_SERVICE' }), 'out_of_service'],
+    ['{"status":"out of service"}', json({ status: 'out of service' }), 'out of service'],
+    ['{"status":"fail"}', json({ status: 'fail' }), 'fail'],
+    ['{"state":"red"}', json({ state: 'red' }), 'red'],
+    ['{"status":0}', json({ status: 0 }), 'unhealthy'],
+    ['{"status":503}', json({ status: 503 }), 'unhealthy'],
+    ['{"status":"unhealthy","healthy":true}', json({ status: 'unhealthy', healthy: true }), 'unhealthy'],
+    ['text/plain "false"', text('false'), 'false'],
+    ['text/plain "0"', text('0\n'), '0'],
+    ['text/plain "Unhealthy"', text('Unhealthy\n'), 'unhealthy'],
+  ])('reads %s as the service reporting itself down: up 0, no scrape error', async (_name, health, status) => {
+    const { service, collect, poller } = await setup();
+    service.set('/health', health);
+    const poll = await poller.tick();
+    expect(poll).toMatchObject({ ok: true, up: false, values: { serviceStatus: status } });
+    expect(gauges(await collect())).toMatchObject({ up: 0, scrapeErrors: 0, lastSuccessfulScrape: START / 1000 });
+  });
+
+  it.each([
+    ['{"healthy":"true"}', json({ healthy: 'true' }), 'healthy'],
+    ['{"healthy":1}', json({ healthy: 1 }), 'healthy'],
+    ['{"healthy":"yes"}', json({ healthy: 'yes' }), 'healthy'],
+    ['{"ok":true}', json({ ok: true }), 'healthy'],
+    ['{"status":"UP"}', json({ status: 'UP' }), 'up'],
+    ['{"status":"pass"}', json({ status: 'pass' }), 'pass'],
+    ['{"status":"degraded"}', json({ status: 'degraded' }), 'degraded'],
+    ['{"status":"operational"}', json({ status: 'operational' }), 'operational'],
+    ['{"status":200}', json({ status: 200 }), 'healthy'],
+    ['{"status":null,"healthy":"true"}', json({ status: null, healthy: 'true' }), 'healthy'],
+    ['{"monitoring_active":true} (no status)', json({ monitoring_active: true }), undefined],
+    ['text/plain "OK"', text('OK\n'), 'ok'],
+    ['text/plain "true"', text('true'), 'true'],
+    ['text/plain "pong" (free-form)', text('pong'), 'pong'],
+    ['an empty text/plain body', text(''), undefined],
+  ])('reads %s as up', async (_name, health, status) => {
+    const { service, collect, poller } = await setup();
+    service.set('/health', health);
+    const poll = await poller.tick();
+    expect(poll).toMatchObject({ ok: true, up: true });
+    expect(poll.values.serviceStatus).toBe(status);
+    expect(poll.ignoredFields).toEqual([]);
+    expect(gauges(await collect())).toMatchObject({ up: 1, scrapeErrors: 0 });
+  });
+
+  it.each([
+    ['{"healthy":"maybe"}', { healthy: 'maybe', monitoring_active: false }, /"healthy" is "maybe"/],
+    ['{"healthy":2}', { healthy: 2, monitoring_active: false }, /"healthy" is 2/],
+    ['{"status":42}', { status: 42, monitoring_active: false }, /"status" is 42/],
+    ['{"status":"banana"}', { status: 'banana', monitoring_active: false }, /"status" is "banana"/],
+    ['{"status":""}', { status: '', monitoring_active: false }, /"status" is ""/],
+    ['{"status":{"db":"ok"}}', { status: { db: 'ok' }, monitoring_active: false }, /"status" is an object/],
+    ['{"ok":[]}', { ok: [], monitoring_active: false }, /"ok" is an array/],
+  ])(
+    'counts a /health whose status cannot be read (%s) as a failed request, not as up',
+    async (_name, body, message) => {
+      const { service, collect, clock, poller } = await setup();
+      await poller.tick();
+      service.set('/health', json(body));
+      await clock.advance(5_000);
+      const poll = await poller.tick();
+      expect(poll).toMatchObject({ ok: false, up: false });
+      expect(poll.endpoints.health).toMatchObject({
+        ok: false,
+        httpStatus: 200,
+        failure: { reason: 'unreadable_health_status' },
+      });
+      expect(poll.endpoints.health.failure?.message).toMatch(message);
+      expect(poll.values.serviceStatus).toBeUndefined();
+      expect(gauges(await collect())).toMatchObject({
+        up: 0,
+        scrapeErrors: 1,
+        // The poll failed: the last successful one stands, and so do the gauges /health would set.
+        lastSuccessfulScrape: START / 1000,
+        monitoringActive: 1,
+        // The other endpoints answered: their gauges are set as usual.
+        trackedModels: 50,
+      });
+      expect(logger.errors.some((error) => error.message.includes('cannot read as up or down'))).toBe(true);
+    },
+  );
+});

@@ -8,6 +8,7 @@ import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';
 import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedResult } from './attempt.js';
 import { finishAttempt, type AttemptRecording } from './finish-attempt.js';
+import { trialInFlight } from './provider-chain.js';
 
 /** An attempt the breaker let through: its CLIENT span, context, outbound headers and start time. */
 interface BegunAttempt {
@@ -29,16 +30,19 @@ export interface FailoverOptions extends AttemptRecording {
  * Every attempt that reached a provider is finished by `finishAttempt`: at once, or, when the
  * attempt is `deferred` (a stream), through the `complete` of the result.
  *
- * A provider whose breaker is open is passed over; so is a provider with no requests left until
- * its announced reset (see `ProviderRateLimits`), as long as another provider of the chain can
- * answer. Every move from one provider of the chain to the next, after a failed attempt or passing
- * a provider over, is counted in `gatewayz_failovers_total{provider,next_provider,reason}`.
+ * A provider whose breaker is open is passed over, and so is one whose breaker is half-open with
+ * its trial call in flight (a half-open breaker waiting for its trial comes first in the chain, see
+ * `providerChain`); so is a provider with no requests left until its announced reset (see
+ * `ProviderRateLimits`), as long as another provider of the chain can answer. Every move from one
+ * provider of the chain to the next, after a failed attempt or passing a provider over, is counted
+ * in `gatewayz_failovers_total{provider,next_provider,reason}`.
  *
  * `request` (streaming or not, the request's parameters) goes on every attempt span.
  *
  * Throws `ApiError`: 404 when no provider serves the model, the upstream's own 4xx for a client
- * error, 503 when every breaker is open, 429 when every attempt was rate limited, 502 when every
- * attempt failed.
+ * error, 503 when no provider could be tried (its message names the providers whose breaker is
+ * open and those whose half-open trial is in progress), 429 when every attempt was rate limited,
+ * 502 when every attempt failed.
  */
 export async function tryProviders<T>(
   chain: readonly ProviderRuntime[],
@@ -60,20 +64,26 @@ export async function tryProviders<T>(
   }
   const failures: string[] = [];
   let lastTried: string | undefined;
-  let skippedOpen = 0;
+  const refused: RefusedProviders = { open: [], trialInFlight: [] };
   let rateLimitedFailures = 0;
   const isOpen = (runtime: ProviderRuntime): boolean => runtime.breaker.opened && !runtime.breaker.halfOpen;
   const isExhausted = (runtime: ProviderRuntime): boolean => options.rateLimits.isExhausted(runtime.config.name);
+  // A breaker refuses calls while open, and while half-open with its one trial call in flight.
+  const refuse = (runtime: ProviderRuntime): void => {
+    (trialInFlight(runtime) ? refused.trialInFlight : refused.open).push(runtime.config.name);
+  };
   // An exhausted provider is tried anyway when no other provider of the chain could answer.
-  const anotherCanAnswer = chain.some((runtime) => !isOpen(runtime) && !isExhausted(runtime));
+  const anotherCanAnswer = chain.some(
+    (runtime) => !isOpen(runtime) && !trialInFlight(runtime) && !isExhausted(runtime),
+  );
   const moveOn = (index: number, reason: FailoverReason): void => {
     const next = chain[index + 1];
     if (next !== undefined) options.telemetry.recordFailover(chain[index]!.config.name, next.config.name, reason);
   };
   for (let index = 0; index < chain.length; index++) {
     const runtime = chain[index] as ProviderRuntime;
-    if (isOpen(runtime)) {
-      skippedOpen++;
+    if (isOpen(runtime) || trialInFlight(runtime)) {
+      refuse(runtime);
       moveOn(index, 'circuit_open');
       continue;
     }
@@ -142,7 +152,7 @@ export async function tryProviders<T>(
       if (begun.attempt === undefined && (error as { code?: string }).code === 'EOPENBREAKER') {
         // The breaker refused the call (it opened while we were choosing, or it is half-open with
         // its trial call in flight): nothing was sent to the provider, and no attempt span exists.
-        skippedOpen++;
+        refuse(runtime);
         moveOn(index, 'circuit_open');
         continue;
       }
@@ -165,12 +175,7 @@ export async function tryProviders<T>(
     }
   }
   if (failures.length === 0) {
-    throw new ApiError(
-      503,
-      `No provider is available for \`${model}\`: ${skippedOpen} circuit breaker(s) open`,
-      'server_error',
-      'providers_unavailable',
-    );
+    throw new ApiError(503, unavailableMessage(model, refused), 'server_error', 'providers_unavailable');
   }
   if (rateLimitedFailures === failures.length) {
     throw new ApiError(
@@ -210,4 +215,30 @@ function clientError(failure: UpstreamFailure, provider: string): ApiError {
     body?.error?.code ?? null,
     body?.error?.param ?? null,
   ).answeredBy(provider);
+}
+
+/** Providers a request could not try because their circuit breaker refused calls, by reason. */
+interface RefusedProviders {
+  /** Breaker open: calls fail fast until its reset timeout makes it half-open. */
+  readonly open: string[];
+  /** Breaker half-open with its one trial call in flight (another request's): refused until it ends. */
+  readonly trialInFlight: string[];
+}
+
+/**
+ * The message of the 503 answered when no provider of the chain could be tried: which breakers
+ * were open, and which were half-open with their trial call (another request's) in progress, which
+ * closes the breaker again within one provider call if the provider has recovered.
+ */
+function unavailableMessage(model: string, refused: RefusedProviders): string {
+  const reasons: string[] = [];
+  const breakers = (names: readonly string[]): string =>
+    names.length === 1 ? `the circuit breaker of ${names[0]} is` : `the circuit breakers of ${names.join(', ')} are`;
+  if (refused.open.length > 0) reasons.push(`${breakers(refused.open)} open`);
+  if (refused.trialInFlight.length > 0)
+    reasons.push(
+      `${breakers(refused.trialInFlight)} half-open with a trial call in progress (the provider is being retested)`,
+    );
+  if (reasons.length === 0) reasons.push('no provider could be tried');
+  return `No provider is available for \`${model}\`: ${reasons.join('; ')}. Retry shortly.`;
 }

@@ -7,6 +7,7 @@ import {
   type HealthServicePoll,
 } from './health-service-types.js';
 import { isObject } from './health-service-reader.js';
+import { PlainTextHealth } from './health-verdict.js';
 
 /** A request failure with the reason exported in poll results. */
 export class PollFailure extends Error {
@@ -77,7 +78,11 @@ export async function readBody(response: Response, url: string, limit: number): 
   return text + decoder.decode();
 }
 
-/** Parse a body. JSON unless `/health` or `/metrics` answered in plain text. */
+/**
+ * Parse a body. JSON unless `/health` or `/metrics` answered in plain text: plain text holding a JSON
+ * object is read as one; any other `/health` text is a `PlainTextHealth` (its words are read by
+ * `readHealthVerdict`), any other `/metrics` text (Prometheus exposition) an empty object.
+ */
 export function decodeBody(
   endpoint: HealthServiceEndpoint,
   url: string,
@@ -87,11 +92,15 @@ export function decodeBody(
   const type = (contentType ?? '').toLowerCase();
   const plainText = type.startsWith('text/plain') || type.startsWith('application/openmetrics-text');
   if (plainText && (endpoint === 'health' || endpoint === 'metrics')) {
+    let parsed: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      parsed = JSON.parse(text) as unknown;
     } catch {
-      return endpoint === 'health' ? { status: text.trim().slice(0, 32) } : {};
+      parsed = undefined;
     }
+    // `false` or `0` sent as text/plain is the service's word, not a JSON value to look into.
+    if (isObject(parsed)) return parsed;
+    return endpoint === 'health' ? new PlainTextHealth(text) : {};
   }
   let body: unknown;
   try {

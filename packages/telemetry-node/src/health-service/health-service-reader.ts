@@ -4,18 +4,6 @@ import type {
   HealthServiceValues,
 } from './health-service-types.js';
 
-export const DOWN_WORDS = new Set([
-  'unhealthy',
-  'down',
-  'fail',
-  'failed',
-  'failing',
-  'error',
-  'critical',
-  'unavailable',
-  'offline',
-  'dead',
-]);
 const TRUE_WORDS = new Set([
   'true',
   'yes',
@@ -42,6 +30,8 @@ const FALSE_WORDS = new Set([
   'unhealthy',
   'disconnected',
 ]);
+/** Keys of a `/health` body that keep a `{ "data": { … } }` envelope from being unwrapped. */
+export const HEALTH_KEYS: readonly string[] = ['status', 'state', 'healthy', 'monitoring_active'];
 /** Status names read from `/metrics` counts such as `healthy_models` when `/status` has no distribution. */
 const METRICS_STATUS_NAMES = ['healthy', 'degraded', 'unhealthy', 'down', 'offline', 'unknown', 'maintenance'];
 /** Label values taken from the service are bounded: at most this many statuses or cache types. */
@@ -55,7 +45,7 @@ export function isObject(value: unknown): value is JsonObject {
 }
 
 /** A `{ "data": { … } }` envelope is unwrapped when the top level has nothing else of interest. */
-function unwrap(body: unknown, keys: readonly string[]): JsonObject | undefined {
+export function unwrap(body: unknown, keys: readonly string[]): JsonObject | undefined {
   if (!isObject(body)) return undefined;
   if (!keys.some((key) => key in body) && isObject(body['data'])) return body['data'];
   return body;
@@ -185,23 +175,14 @@ export function readValues(
   mentionedStatuses: Set<string>,
 ): HealthServiceValues {
   const values: HealthServiceValues = {};
-  const health = endpoints.health.ok
-    ? unwrap(bodies.health, ['status', 'state', 'healthy', 'monitoring_active'])
-    : undefined;
+  const health = endpoints.health.ok ? unwrap(bodies.health, HEALTH_KEYS) : undefined;
   const status = endpoints.status.ok ? unwrap(bodies.status, STATUS_KEYS) : undefined;
   const metrics = endpoints.metrics.ok ? unwrap(bodies.metrics, STATUS_KEYS) : undefined;
   const cacheStats = endpoints.cacheStats.ok ? unwrap(bodies.cacheStats, ['caches', 'redis']) : undefined;
 
+  // The service's status is read by readHealthVerdict (health-verdict.ts), before this.
   if (health !== undefined) {
-    const reader = new FieldReader('health', ignored);
-    const rawStatus = health['status'] ?? health['state'] ?? health['healthy'];
-    if (typeof rawStatus === 'string' && rawStatus.trim() !== '')
-      values.serviceStatus = rawStatus.trim().toLowerCase().slice(0, 32);
-    else if (typeof rawStatus === 'boolean') values.serviceStatus = rawStatus ? 'healthy' : 'unhealthy';
-    else if (rawStatus !== undefined && rawStatus !== null) {
-      ignored.push(`health.status: expected a status word such as "healthy", got ${describe(rawStatus)}`);
-    }
-    const monitoring = monitoringFlag(health, reader);
+    const monitoring = monitoringFlag(health, new FieldReader('health', ignored));
     if (monitoring !== undefined) values.monitoringActive = monitoring;
   }
 

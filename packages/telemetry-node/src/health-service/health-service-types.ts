@@ -82,8 +82,10 @@ export interface HealthServicePollerOptions {
 /**
  * Why one request of a poll failed: `timeout` (no full answer within `timeoutMs`), `network_error`
  * (connection failed), `http_error` (a non-2xx status), `malformed_json` (a body that is not a JSON
- * object where one is expected), `response_too_large` (over `maxResponseBytes`), `stopped` (aborted
- * by `stop()`) or `internal_error` (a bug in the poller; the loop goes on).
+ * object where one is expected), `unreadable_health_status` (a JSON `/health` whose `status`,
+ * `state`, `healthy` or `ok` holds a value that is neither a known up nor a known down spelling,
+ * e.g. `"healthy": "maybe"` or `"status": 42`), `response_too_large` (over `maxResponseBytes`),
+ * `stopped` (aborted by `stop()`) or `internal_error` (a bug in the poller; the loop goes on).
  *
  * @example
  * ```ts
@@ -92,7 +94,14 @@ export interface HealthServicePollerOptions {
  * ```
  */
 export type HealthServiceFailureReason =
-  'timeout' | 'network_error' | 'http_error' | 'malformed_json' | 'response_too_large' | 'stopped' | 'internal_error';
+  | 'timeout'
+  | 'network_error'
+  | 'http_error'
+  | 'malformed_json'
+  | 'unreadable_health_status'
+  | 'response_too_large'
+  | 'stopped'
+  | 'internal_error';
 
 /**
  * Outcome of one request of a poll.
@@ -127,7 +136,11 @@ export interface HealthServiceEndpointResult {
  * ```
  */
 export interface HealthServiceValues {
-  /** `status` of `/health`, lower-cased (`healthy`, `degraded`, `unhealthy`, …). */
+  /**
+   * `status` (or `state`) of `/health`, lower-cased (`healthy`, `degraded`, `unhealthy`, …), or a
+   * plain-text body's word; `healthy` or `unhealthy` when `/health` answers with a flag (`healthy`,
+   * `ok`: a boolean, 1/0 or a spelling such as `"false"`).
+   */
   serviceStatus?: string;
   /** Whether the service reports that it is actively monitoring (`gatewayz_health_monitoring_active`). */
   monitoringActive?: boolean;
@@ -157,7 +170,10 @@ export interface HealthServiceValues {
 export interface HealthServicePoll {
   /** Every request answered 2xx with a readable body. */
   readonly ok: boolean;
-  /** The value written to `gatewayz_health_service_up`: `ok` and `/health` does not report the service down. */
+  /**
+   * The value written to `gatewayz_health_service_up`: `ok` and `/health` does not report the service
+   * down (a `/health` status that is neither up nor down fails its request, so `ok` is false then).
+   */
   readonly up: boolean;
   /** Clock time the poll finished, in milliseconds. */
   readonly finishedAt: number;

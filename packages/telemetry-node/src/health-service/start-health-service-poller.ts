@@ -9,7 +9,8 @@ import {
   type HealthServicePoller,
   type HealthServicePollerOptions,
 } from './health-service-types.js';
-import { DOWN_WORDS, readValues } from './health-service-reader.js';
+import { readValues } from './health-service-reader.js';
+import { PlainTextHealth, readHealthVerdict } from './health-verdict.js';
 import { PollFailure, classify, decodeBody, internalFailure, parseBaseUrl, readBody } from './health-service-http.js';
 import { recordHealthServicePoll } from './health-service-gauges.js';
 
@@ -20,17 +21,23 @@ import { recordHealthServicePoll } from './health-service-gauges.js';
  * gauges from the answers. A poll in which every request answered 2xx with a readable body sets
  * `gatewayz_health_service_up` to 1 (0 if `/health` itself reports the service down) and
  * `gatewayz_health_service_last_successful_scrape` to the Unix time in seconds. Any failure (HTTP
- * error, timeout, network error, malformed JSON) adds one to
- * `gatewayz_health_service_scrape_errors_total`, sets `gatewayz_health_service_up` to 0, and is
- * logged through `diag`; the loop goes on. Gauges a failed request would have set keep their last
+ * error, timeout, network error, malformed JSON, a `/health` status that is neither up nor down)
+ * adds one to `gatewayz_health_service_scrape_errors_total`, sets `gatewayz_health_service_up` to 0,
+ * and is logged through `diag`; the loop goes on. Gauges a failed request would have set keep their last
  * value: read them together with `up` and `last_successful_scrape`.
  *
  * The JSON it understands (unknown fields are ignored; a field holding a negative number, NaN or a
  * non-number is skipped on its own without failing the poll; a top-level `data` object is unwrapped):
  * - `/health`: `{ "status": "healthy" | "degraded" | "unhealthy" | …, "monitoring_active": true }`
- *   (`monitoring: { active }` too). A plain-text body such as `OK` is read as the status.
- *   `unhealthy`, `down`, `fail`, `failed`, `failing`, `error`, `critical`, `unavailable`, `offline`
- *   and `dead` mean the service reports itself down; so does `"healthy": false` without a `status`.
+ *   (`monitoring: { active }` too). The verdict is the first of `status`, `state`, `healthy`, `ok`
+ *   present: words such as `unhealthy`, `down`, `fail`, `error`, `critical`, `offline`,
+ *   `out_of_service`, `false`, `no`, `0` (any case), the boolean `false`, the number 0, or in
+ *   `status` an HTTP code 400–599 mean the service reports itself down (`up` 0, no scrape error);
+ *   `healthy`, `ok`, `up`, `pass`, `degraded`, `true`, `1`, … or a code 200–399 mean up (the full
+ *   lists are in docs/deployment.md). Any other value of these fields (`"healthy": "maybe"`,
+ *   `"status": 42`, an unknown word) fails the `/health` request (`unreadable_health_status`)
+ *   instead of reading as up. A body without them is up; a plain-text body (`OK`, `pong`) is up
+ *   unless it is a down word.
  * - `/status`: `{ "tracked_models": 50, "tracked_providers": 16, "tracked_gateways": 8,
  *   "active_incidents": 2, "status_distribution": { "healthy": 14, "degraded": 1, "down": 1 },
  *   "monitoring_active": true }`; `total_models` etc. are accepted, arrays count their elements.
@@ -160,11 +167,23 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
       HealthServiceEndpoint,
       unknown
     >;
+    // A /health whose status cannot be read as up or down is a failed request, not an "up".
+    const verdict = endpoints.health.ok ? readHealthVerdict(bodies.health) : undefined;
+    if (verdict?.kind === 'unreadable') {
+      endpoints.health = {
+        ...endpoints.health,
+        ok: false,
+        failure: { reason: 'unreadable_health_status', message: `GET ${endpoints.health.url}: ${verdict.message}` },
+      };
+    }
+    if (bodies.health instanceof PlainTextHealth) bodies.health = undefined;
     const ignoredFields: string[] = [];
     const mentionedStatuses = new Set<string>();
     const values = readValues(bodies, endpoints, ignoredFields, mentionedStatuses);
-    const ok = answers.every((answer) => answer.result.ok);
-    const up = ok && !(values.serviceStatus !== undefined && DOWN_WORDS.has(values.serviceStatus));
+    if (verdict !== undefined && verdict.kind !== 'unreadable' && verdict.status !== undefined)
+      values.serviceStatus = verdict.status;
+    const ok = Object.values(endpoints).every((result) => result.ok);
+    const up = ok && verdict?.kind !== 'down';
     return { poll: { ok, up, finishedAt: clock.now(), endpoints, values, ignoredFields }, mentionedStatuses };
   };
 
