@@ -154,7 +154,10 @@ describe('removeGaugeSeriesByLabel', () => {
       telemetry.setProviderAvailability(provider, true);
       telemetry.setProviderErrorRate(provider, 0.1);
       telemetry.setCircuitBreakerState(provider, 'closed');
-      telemetry.recordRateLimits(provider, { requests: { remaining: 10, limit: 100, resetSeconds: 30 } });
+      telemetry.recordRateLimits(provider, {
+        requests: { remaining: 10, limit: 100, resetSeconds: 30 },
+        malformed: [],
+      });
       telemetry.incrementCostByProvider(provider, 1.25);
       telemetry.recordProviderResponseTime(provider, 0.3);
     }
@@ -182,14 +185,14 @@ describe('removeGaugeSeriesByLabel', () => {
 
   it('a removed rate-limit budget is not counted down or refilled back to life, and comes back with the next headers', () => {
     const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
-    telemetry.recordRateLimits('acme', { requests: { remaining: 0, limit: 100, resetSeconds: 0 } });
+    telemetry.recordRateLimits('acme', { requests: { remaining: 0, limit: 100, resetSeconds: 0 }, malformed: [] });
     expect(exported(telemetry, 'gatewayz_provider_ratelimit_remaining')).toEqual([
       [{ provider: 'acme', limit_type: 'requests' }, 100], // refilled: the reset has passed
     ]);
     telemetry.removeGaugeSeriesByLabel('provider', 'acme');
     expect(exported(telemetry, 'gatewayz_provider_ratelimit_remaining')).toEqual([]);
     expect(exported(telemetry, 'gatewayz_provider_ratelimit_reset_seconds')).toEqual([]);
-    telemetry.recordRateLimits('acme', { requests: { remaining: 7, resetSeconds: 60 } });
+    telemetry.recordRateLimits('acme', { requests: { remaining: 7, resetSeconds: 60 }, malformed: [] });
     expect(exported(telemetry, 'gatewayz_provider_ratelimit_remaining')).toEqual([
       [{ provider: 'acme', limit_type: 'requests' }, 7],
     ]);

@@ -50,6 +50,11 @@ export const seriesRemoval = defineHelpers({
    * the catalog, removes nothing and logs one `diag.warn` per key. Not for the record path: it scans
    * the gauge's series unless every label is given.
    *
+   * Removal shows wherever the series are collected through a metric producer, which is how
+   * `startTelemetry()` exports. With `exportVia: 'instruments'` (your own SDK reading observable
+   * instruments), the OpenTelemetry JS SDK 2.x goes on exporting the last value it collected for an
+   * attribute set under cumulative temporality, so a removed series keeps its last value there.
+   *
    * @returns The number of series removed.
    *
    * @example
