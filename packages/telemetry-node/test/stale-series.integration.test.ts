@@ -90,6 +90,12 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus and a brea
         'ALERTS{alertname="GatewayzCircuitBreakerOpen"}',
         (samples) => samples.length === 0,
       );
+      // Stale, not merely unscraped: the target is up and the samples before the shutdown are kept.
+      expect((await prometheus.query('up{job="gatewayz"}')).map((sample) => sample.value[1])).toEqual(['1']);
+      const history = await prometheus.query(
+        'count_over_time(gatewayz_circuit_breaker_state{provider="openai",state="open"}[5m])',
+      );
+      expect(Number(history[0]?.value[1])).toBeGreaterThan(0);
       const anthropic = await prometheus.query('gatewayz_circuit_breaker_state{provider="anthropic"} == 1');
       expect(anthropic.map((sample) => sample.metric['state'])).toEqual(['closed']);
       const transitions = await prometheus.query(
