@@ -153,6 +153,32 @@ describe('node:cluster: one port, the exact aggregate of every worker', () => {
     expect(text).not.toMatch(/target_info\{[^}]*process_pid=/);
   });
 
+  it("drops a worker's removed gauge series from the aggregate, and only them", async () => {
+    const before = (await get(port, '/metrics')).body;
+    expect(sample(before, 'gatewayz_circuit_breaker_state', { provider: 'openai', state: 'open' })).toBe(1);
+    const cost = sample(before, 'gatewayz_cost_by_provider_total');
+    // Fresh connections until each worker has removed its series once.
+    const removedBy = new Map<number, number>();
+    for (let attempt = 0; attempt < 200 && removedBy.size < 2; attempt++) {
+      const { worker, removed } = JSON.parse((await get(port, '/remove-breaker')).body) as {
+        worker: number;
+        removed: number;
+      };
+      if (!removedBy.has(worker)) removedBy.set(worker, removed);
+    }
+    expect([...removedBy.values()]).toEqual([3, 3]);
+    // Whichever worker answers the scrape, the primary's aggregate has no openai state left.
+    for (let scrape = 0; scrape < 6; scrape++) {
+      const text = (await get(port, '/metrics')).body;
+      expect(text).not.toMatch(/^gatewayz_circuit_breaker_state\{provider="openai"/m);
+      expect(sample(text, 'gatewayz_cost_by_provider_total')).toBe(cost);
+    }
+    // Set again (by whichever worker), it is back.
+    expect((await get(port, '/breaker-state?state=closed')).status).toBe(200);
+    const after = (await get(port, '/metrics')).body;
+    expect(after).toMatch(/^gatewayz_circuit_breaker_state\{provider="openai",state="closed"\} 1$/m);
+  });
+
   it('shares one model-health store through the primary: its counts equal the requests served', async () => {
     await Promise.all([get(port, '/flush'), get(port, '/flush'), get(port, '/flush'), get(port, '/flush')]);
     let stats: { totalCalls: number; totalModels: number } = { totalCalls: 0, totalModels: 0 };

@@ -160,18 +160,21 @@ describe('circuit-breaker open time', () => {
 });
 
 describe("opossum's shutdown event", () => {
-  it('credits the open time so far, detaches the binding and keeps the last state', async () => {
+  it('credits the open time so far, detaches the binding and removes the state series (shut down while open)', async () => {
     const { telemetry, collect } = setup();
     const clock = manualClock();
     const breaker = new CircuitBreaker(async () => 'ok', { resetTimeout: 60_000, timeout: false });
     bindCircuitBreakerMetrics(breaker, 'openai', telemetry, clock);
     breaker.open();
     clock.advance(9_000);
+    expect(telemetry.currentValue('circuitBreakerState', { provider: 'openai', state: 'open' })).toBe(1);
     breaker.shutdown();
     clock.advance(100_000);
     const collected = await collect();
     expect(collected.value(OPEN_SECONDS, { provider: 'openai' })).toBe(9);
-    expect(collected.value('gatewayz_circuit_breaker_state', { provider: 'openai', state: 'open' })).toBe(1);
+    // No breaker, no state: GatewayzCircuitBreakerOpen must not go on firing for it.
+    for (const state of ['closed', 'open', 'half_open'] as const)
+      expect(telemetry.currentValue('circuitBreakerState', { provider: 'openai', state })).toBeUndefined();
     expect(transitions(collected, 'openai')).toEqual({ 'closed->open': 1 });
     // opossum removes every listener on shutdown; the binding's collection hook is gone too (above).
     expect(breaker.listenerCount('shutdown')).toBe(0);
@@ -183,5 +186,93 @@ describe("opossum's shutdown event", () => {
     bindCircuitBreakerMetrics(breaker, 'openai', telemetry, manualClock());
     breaker.emit('shutdown');
     for (const event of ['open', 'halfOpen', 'close', 'shutdown']) expect(breaker.listenerCount(event)).toBe(0);
+  });
+});
+
+describe('state series after a breaker goes away', () => {
+  /** What the metric producer of startTelemetry() exports for the state gauge, by provider. */
+  function states(telemetry: GatewayTelemetry): Record<string, string> {
+    const found: Record<string, string> = {};
+    const metric = telemetry.exportableMetrics().find((entry) => entry.name === 'gatewayz_circuit_breaker_state');
+    for (const cell of metric?.cells ?? []) {
+      const provider = String(cell.attributes.provider);
+      found[provider] = (found[provider] ?? '') + (cell.value === 1 ? String(cell.attributes.state) : '');
+    }
+    return found;
+  }
+
+  it('unbinding removes the state series; the counters stay and go on after a new breaker is bound', () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const clock = manualClock();
+    const first = new FakeBreaker();
+    const unbind = bindCircuitBreakerMetrics(first, 'openai', telemetry, clock);
+    bindCircuitBreakerMetrics(new FakeBreaker(), 'anthropic', telemetry, clock);
+    first.trip();
+    clock.advance(3_000);
+    expect(states(telemetry)).toEqual({ openai: 'open', anthropic: 'closed' });
+    unbind();
+    expect(states(telemetry)).toEqual({ anthropic: 'closed' });
+    expect(telemetry.currentValue('circuitBreakerOpenSeconds', { provider: 'openai' })).toBe(3);
+    expect(
+      telemetry.currentValue('circuitBreakerTransitions', {
+        provider: 'openai',
+        from_state: 'closed',
+        to_state: 'open',
+      }),
+    ).toBe(1);
+
+    const second = new FakeBreaker();
+    bindCircuitBreakerMetrics(second, 'openai', telemetry, clock);
+    expect(states(telemetry)).toEqual({ openai: 'closed', anthropic: 'closed' });
+    second.trip();
+    clock.advance(2_000);
+    telemetry.exportableMetrics();
+    expect(telemetry.currentValue('circuitBreakerOpenSeconds', { provider: 'openai' })).toBe(5);
+    expect(
+      telemetry.currentValue('circuitBreakerTransitions', {
+        provider: 'openai',
+        from_state: 'closed',
+        to_state: 'open',
+      }),
+    ).toBe(2);
+  });
+
+  it('a breaker replaced by a new one for the same provider, in either order, leaves the new one on the gauge', () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const clock = manualClock();
+    // Bind the new one, then shut the old one down.
+    const old = new FakeBreaker();
+    bindCircuitBreakerMetrics(old, 'openai', telemetry, clock);
+    old.trip();
+    const replacement = new FakeBreaker();
+    bindCircuitBreakerMetrics(replacement, 'openai', telemetry, clock);
+    old.trip(); // a late event of the old one
+    expect(states(telemetry)).toEqual({ openai: 'open' });
+    old.emit('shutdown');
+    expect(states(telemetry)).toEqual({ openai: 'closed' });
+    replacement.probe();
+    expect(states(telemetry)).toEqual({ openai: 'half_open' });
+
+    // The other order: the newer one goes first, the older one (still live) takes the gauge back.
+    const newer = new FakeBreaker();
+    const unbindNewer = bindCircuitBreakerMetrics(newer, 'openai', telemetry, clock);
+    newer.trip();
+    expect(states(telemetry)).toEqual({ openai: 'open' });
+    unbindNewer();
+    expect(states(telemetry)).toEqual({ openai: 'half_open' });
+    replacement.emit('shutdown');
+    expect(states(telemetry)).toEqual({});
+  });
+
+  it('keeps bindings of separate telemetry instances apart', () => {
+    const one = new GatewayTelemetry({ exportVia: 'producer' });
+    const two = new GatewayTelemetry({ exportVia: 'producer' });
+    const breaker = new FakeBreaker();
+    bindCircuitBreakerMetrics(breaker, 'openai', one);
+    const unbindTwo = bindCircuitBreakerMetrics(new FakeBreaker(), 'openai', two);
+    breaker.trip();
+    unbindTwo();
+    expect(states(one)).toEqual({ openai: 'open' });
+    expect(states(two)).toEqual({});
   });
 });

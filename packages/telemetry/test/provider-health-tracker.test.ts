@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  GatewayTelemetry,
   getTelemetry,
   setTelemetry,
   startProviderHealthTracker,
@@ -534,6 +535,71 @@ describe('startProviderHealthTracker', () => {
     await clock.advance(HOUR);
     expect(tracker.toJSON().trackedModels).toBe(2);
     expect((await collect()).value('gatewayz_model_uptime_24h', { model: 'retired-model' })).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('removes gatewayz_model_uptime_24h once a model has had no call for 24 hours, and brings it back with the next call', async () => {
+    // Producer export (startTelemetry()): what the exposition, the OTLP push and the cluster read.
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const clock = new ManualClock();
+    const store = new MemoryModelHealthStore();
+    const uptime = () => telemetry.currentValue('modelUptime24h', { model: 'claude' });
+    recordCalls(store, 'anthropic', 'claude', 5, 'success', 100);
+    recordCalls(store, 'anthropic', 'claude', 5, 'error', 100);
+    recordCalls(store, 'openai', 'gpt-4o', 1, 'success', 100);
+    track(startProviderHealthTracker({ source: store, clock, telemetry, intervalMs: HOUR }));
+    await clock.advance(0); // hour 0
+    expect(uptime()).toBe(0.5);
+    await clock.advance(23 * HOUR); // hour 23: the calls are still inside the window
+    expect(uptime()).toBe(0.5);
+    recordCalls(store, 'openai', 'gpt-4o', 1, 'success', 100);
+    await clock.advance(HOUR); // hour 24: no call of claude in the last 24 hours
+    expect(uptime()).toBeUndefined();
+    await clock.advance(6 * HOUR); // hour 30 (the audit's reproduction read 0.5 here)
+    expect(uptime()).toBeUndefined();
+    expect(telemetry.seriesCount('modelUptime24h')).toBe(1);
+    expect(telemetry.currentValue('modelUptime24h', { model: 'gpt-4o' })).toBe(1); // a call at hour 23
+    // The record is still listed (the store keeps it): its provider's gauges stand.
+    expect(telemetry.currentValue('providerAvailability', { provider: 'anthropic' })).toBe(1);
+
+    recordCalls(store, 'anthropic', 'claude', 1, 'error', 100);
+    await clock.advance(HOUR); // hour 31
+    expect(uptime()).toBe(0);
+  });
+
+  it("removes the gauges of a provider it forgets and the uptime of its models, never the provider's breaker state", async () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const clock = new ManualClock();
+    const store = new MemoryModelHealthStore();
+    recordCalls(store, 'openai', 'gpt-4o', 4, 'success', 100);
+    recordCalls(store, 'legacy', 'old-model', 3, 'error', 100);
+    const deleted = new Set<string>();
+    const source: ModelHealthSource = {
+      listAllModelHealth: async () => (await store.listAllModelHealth()).filter((record) => !deleted.has(record.model)),
+    };
+    // The breaker binding owns the state gauge; the tracker leaves it alone.
+    telemetry.setCircuitBreakerState('legacy', 'open');
+    track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: HOUR }));
+    await clock.advance(0); // hour 0
+    const legacy = () => ({
+      healthScore: telemetry.currentValue('providerHealthScore', { provider: 'legacy' }),
+      availability: telemetry.currentValue('providerAvailability', { provider: 'legacy' }),
+      errorRate: telemetry.currentValue('providerErrorRate', { provider: 'legacy' }),
+      uptime: telemetry.currentValue('modelUptime24h', { model: 'old-model' }),
+    });
+    expect(legacy()).toEqual({ healthScore: 0.3, availability: 0, errorRate: 1, uptime: 0 });
+
+    deleted.add('old-model'); // deleted from the store by retention
+    await clock.advance(24 * HOUR); // hour 24: unseen for 24 hours, not forgotten yet
+    expect(legacy().availability).toBe(0);
+    await clock.advance(HOUR); // hour 25: forgotten
+    expect(legacy()).toEqual({
+      healthScore: undefined,
+      availability: undefined,
+      errorRate: undefined,
+      uptime: undefined,
+    });
+    expect(telemetry.currentValue('circuitBreakerState', { provider: 'legacy', state: 'open' })).toBe(1);
+    expect(telemetry.currentValue('providerAvailability', { provider: 'openai' })).toBe(1);
   });
 
   it('keeps gatewayz_model_uptime_24h over a sliding 24-hour window', async () => {

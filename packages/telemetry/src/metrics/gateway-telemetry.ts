@@ -7,6 +7,7 @@ import { genAiMetrics, type GenAiMetrics } from '../genai/genai-metrics.js';
 import { providerMetrics, type ProviderMetrics } from '../provider-health/provider-metrics.js';
 import { rateLimitMetrics, type RateLimitMetrics } from '../rate-limits/rate-limit-metrics.js';
 import { MetricRecorder } from './metric-recorder.js';
+import { seriesRemoval, type SeriesRemoval } from './series-removal.js';
 
 /**
  * Typed recording helpers over one set of OpenTelemetry instruments derived from the metric
@@ -26,6 +27,7 @@ import { MetricRecorder } from './metric-recorder.js';
  * telemetry.recordProviderResponseTime('openai', 0.42);
  * telemetry.incrementCostByProvider('openai', 0.0031);
  * telemetry.setCircuitBreakerState('openai', 'open');
+ * telemetry.removeGaugeSeries('modelUptime24h', { model: 'gpt-4-0314' }); // a model no longer served
  * ```
  */
 // The domain helpers are plain methods on the prototype (installed below): a call is as direct as
@@ -42,7 +44,8 @@ export interface GatewayTelemetry
     BusinessMetrics,
     AttributionMetrics,
     ServerMetrics,
-    RateLimitMetrics {}
+    RateLimitMetrics,
+    SeriesRemoval {}
 Object.assign(
   GatewayTelemetry.prototype,
   providerMetrics,
@@ -52,4 +55,5 @@ Object.assign(
   attributionMetrics,
   serverMetrics,
   rateLimitMetrics,
+  seriesRemoval,
 );

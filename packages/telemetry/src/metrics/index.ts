@@ -11,6 +11,7 @@
  * - `series-store.ts`: the label sets of one metric, allocation-free on the record path
  * - `exemplars.ts`: per-bucket exemplars, kept on the series they belong to
  * - `metric-recorder.ts` / `recorder-types.ts`: validation, drop and overflow accounting, export
+ * - `series-removal.ts`: removing the series of a gauge whose subject went away
  * - `gateway-telemetry.ts` / `shared-telemetry.ts`: the class with its domain helpers, and the shared instance
  * - `metrics-markdown.ts`: the metrics reference generated from the catalog
  *

@@ -388,7 +388,8 @@ export class MetricRecorder {
     if (cell !== undefined) cell.value += 1;
   }
 
-  private warnOnce(key: string, message: string): void {
+  /** @internal One `diag.warn` per `key` for the life of the instance. */
+  warnOnce(key: string, message: string): void {
     if (this.warnedReasons.has(key)) return;
     this.warnedReasons.add(key);
     diag.warn(`@gatewayz/telemetry: ${message}`);

@@ -44,6 +44,12 @@ export interface SeriesCell {
   histogram?: HistogramState;
   /** Exemplars of a histogram series, when captured: one slot per bucket, newest wins. */
   exemplars?: ExemplarSlots;
+  /**
+   * True once the series was removed (`GatewayTelemetry.removeGaugeSeries()`): no collection reads
+   * it any more, and recording the same labels again creates a new series. Code that keeps a cell
+   * between recordings checks it and looks the series up again.
+   */
+  readonly removed?: boolean;
 }
 
 /** Why a label value was refused. */
@@ -82,6 +88,7 @@ class Cell implements SeriesCell {
   value = 0;
   histogram: HistogramState | undefined = undefined;
   exemplars: ExemplarSlots | undefined = undefined;
+  removed = false;
   constructor(readonly attributes: Attributes) {}
 }
 
@@ -212,6 +219,71 @@ export class SeriesStore {
           copy,
         );
     }
+  }
+
+  /**
+   * Remove the series whose labels match `match`: every label it gives (normalised as on the record
+   * path) must be equal; a label it leaves out, or gives as `undefined`, matches any value, so `{}`
+   * removes every series. A given value that recording would refuse matches nothing. Removed cells
+   * are marked `removed` and leave every index, so the next lookup of their labels creates a new
+   * series. Returns how many were removed. Not on the record path: one pass over the cells, or a
+   * direct find when every label is given.
+   */
+  remove(match: Readonly<Record<string, unknown>>): number {
+    const labels = this.definition.labels;
+    const wanted: Array<string | undefined> = [];
+    let complete = true;
+    for (const label of labels) {
+      const raw = match[label];
+      if (raw === undefined) {
+        wanted.push(undefined);
+        complete = false;
+        continue;
+      }
+      const value = this.normaliseLabelValue(label, raw);
+      if (typeof value !== 'string') return 0;
+      wanted.push(value);
+    }
+    if (complete) {
+      const cell = labels.length === 0 ? this.noLabelCell : this.byNormalisedKey.get(joinKey(wanted));
+      if (cell === undefined) return 0;
+      this.cells.splice(this.cells.indexOf(cell), 1);
+      this.forget(cell);
+      return 1;
+    }
+    let kept = 0;
+    let removed = 0;
+    for (const cell of this.cells) {
+      if (wanted.every((value, index) => value === undefined || cell.attributes[labels[index] as string] === value)) {
+        this.forget(cell);
+        removed++;
+      } else this.cells[kept++] = cell;
+    }
+    this.cells.length = kept;
+    return removed;
+  }
+
+  /** Drop a removed cell from the indexes (the raw cache holds it under its normalised values only). */
+  private forget(cell: SeriesCell): void {
+    (cell as Cell).removed = true;
+    if (this.labelCount === 0) {
+      this.noLabelCell = undefined;
+      return;
+    }
+    const values = this.definition.labels.map((label) => cell.attributes[label] as string | undefined);
+    this.byNormalisedKey.delete(joinKey(values));
+    const path: Level[] = [this.root];
+    for (let index = 0; index < values.length - 1; index++) {
+      const next = (path[index] as Level).get(values[index]);
+      if (!(next instanceof Map)) return;
+      path.push(next);
+    }
+    const leaf = path[path.length - 1] as Level;
+    if (leaf.get(values[values.length - 1]) !== cell) return;
+    leaf.delete(values[values.length - 1]);
+    // Empty levels go too, so removing series returns their memory.
+    for (let index = path.length - 1; index > 0 && (path[index] as Level).size === 0; index--)
+      (path[index - 1] as Level).delete(values[index - 1]);
   }
 
   /** The cell for a label object keyed by the catalog's label names. */

@@ -45,6 +45,29 @@ export function circuitBreakerStateOf(breaker: CircuitBreakerLike): CircuitBreak
 
 const EVENTS = ['open', 'halfOpen', 'close'] as const;
 
+/** Per telemetry instance and provider name, the live bindings' breakers, oldest first. */
+const liveBindings = new WeakMap<GatewayTelemetry, Map<string, CircuitBreakerLike[]>>();
+
+/** Note a live binding; returns the function that forgets it and settles the state gauge. */
+function registerBinding(telemetry: GatewayTelemetry, provider: string, breaker: CircuitBreakerLike): () => void {
+  const byProvider = liveBindings.get(telemetry) ?? new Map<string, CircuitBreakerLike[]>();
+  liveBindings.set(telemetry, byProvider);
+  const key = provider.trim();
+  const live = byProvider.get(key) ?? [];
+  byProvider.set(key, live);
+  live.push(breaker);
+  return () => {
+    live.splice(live.indexOf(breaker), 1);
+    const successor = live[live.length - 1];
+    if (successor !== undefined) {
+      telemetry.setCircuitBreakerState(provider, circuitBreakerStateOf(successor));
+      return;
+    }
+    byProvider.delete(key);
+    telemetry.removeGaugeSeries('circuitBreakerState', { provider });
+  };
+}
+
 /**
  * Options of `bindCircuitBreakerMetrics()`.
  *
@@ -72,8 +95,13 @@ export interface CircuitBreakerBindingOptions {
  *   credited when it leaves `open`, and, while it is open, up to the moment of each collection, so
  *   a scrape of a breaker open for a minute reads that minute without waiting for it to close.
  *
- * opossum's `shutdown` event (or calling the returned function) credits the open time so far and
- * detaches the binding; the state gauge keeps the last state.
+ * opossum's `shutdown` event (or calling the returned function) credits the open time so far,
+ * detaches the binding and removes the provider's `gatewayz_circuit_breaker_state` series: a
+ * breaker that no longer exists has no state, and one shut down while open must not keep
+ * `GatewayzCircuitBreakerOpen` firing. When another breaker bound to the same provider (on the same
+ * telemetry instance) is still live, the gauge takes that breaker's state instead (the most recently
+ * bound one's), so a breaker can be replaced in either order. The transitions and open-time
+ * counters are kept: they never go back while the process lives.
  *
  * @example
  * ```ts
@@ -127,10 +155,12 @@ export function bindCircuitBreakerMetrics(
     removeHook();
     for (const event of EVENTS) breaker.removeListener(event, update);
     breaker.removeListener('shutdown', detach);
+    unregister();
   };
   const removeHook = telemetry.beforeCollect('circuitBreakerOpenSeconds', creditOpenTime);
   for (const event of EVENTS) breaker.on(event, update);
   breaker.on('shutdown', detach);
+  const unregister = registerBinding(telemetry, provider, breaker);
   telemetry.setCircuitBreakerState(provider, current);
   // The series exists from the start, so rate() and increase() see the first open interval whole.
   telemetry.add('circuitBreakerOpenSeconds', 0, { provider });

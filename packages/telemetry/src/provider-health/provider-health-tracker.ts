@@ -160,9 +160,11 @@ const HOUR_MS = 3_600_000;
  * `gatewayz_provider_health_score`, and per model `gatewayz_model_uptime_24h`. Availability,
  * error rate and response time cover the calls made since the previous tick; a provider without
  * calls since then keeps the figures of its last interval with calls (on the first tick: all
- * recorded calls). Available means at least one call succeeded. State kept for a model that no tick has
- * seen for more than 24 hours (deleted by retention, renamed) is dropped, so memory follows the models
- * that exist; if it comes back, its counts then are all new calls. A failing tick is logged and counted in
+ * recorded calls). Available means at least one call succeeded. A model without any call in the last
+ * 24 hours has no `gatewayz_model_uptime_24h` series (it is removed). State kept for a model that no
+ * tick has seen for more than 24 hours (deleted by retention, renamed) is dropped, so memory follows
+ * the models that exist, and so are its uptime series and, for a provider none of whose records was
+ * seen for that long, its three provider gauges; if it comes back, its counts then are all new calls. A failing tick is logged and counted in
  * `gatewayz_provider_health_tracker_errors_total`; the next tick still runs. The timer is unref'd, so
  * it does not keep the process alive; `stop()` waits for a tick in flight. Throws a
  * `TelemetryConfigurationError` for invalid options (see `ProviderHealthTrackerOptions`).
@@ -317,9 +319,17 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       if (state.models.size === 0) {
         providerStates.delete(provider);
         byProvider.delete(provider);
+        // Its figures describe calls over a day old: stop reporting them (breaker series are the binding's).
+        telemetry.removeGaugeSeries('providerHealthScore', { provider });
+        telemetry.removeGaugeSeries('providerAvailability', { provider });
+        telemetry.removeGaugeSeries('providerErrorRate', { provider });
       }
     }
-    for (const [model, state] of modelStates) if (stale(state.lastSeenHour)) modelStates.delete(model);
+    for (const [model, state] of modelStates)
+      if (stale(state.lastSeenHour)) {
+        modelStates.delete(model);
+        telemetry.removeGaugeSeries('modelUptime24h', { model });
+      }
   };
 
   const finishPass = (
@@ -341,7 +351,9 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       else if (calls === 0 && window.unchangedWithoutCalls(hour)) continue;
       window.add(hour, calls, successes);
       const uptime = window.uptime();
+      // No call in the last 24 hours: there is no uptime over them to report.
       if (uptime !== undefined) telemetry.setModelUptime24h(model, uptime);
+      else telemetry.removeGaugeSeries('modelUptime24h', { model });
     }
 
     const result: ProviderHealthSnapshot[] = [];

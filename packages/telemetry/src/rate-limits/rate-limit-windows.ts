@@ -53,7 +53,15 @@ export class RateLimitWindows {
   }
 
   private refresh(now: number): void {
-    for (const state of this.windows.values()) {
+    for (const [key, state] of this.windows) {
+      // A removed series (`removeGaugeSeries()`) is not refreshed back to life; a later response
+      // of the provider records it afresh.
+      if (state.remainingCell?.removed === true) state.remainingCell = undefined;
+      if (state.resetCell?.removed === true) state.resetCell = undefined;
+      if (state.remainingCell === undefined && state.resetCell === undefined) {
+        this.windows.delete(key);
+        continue;
+      }
       if (state.resetAt === undefined) continue;
       const seconds = Math.max(0, (state.resetAt - now) / 1000);
       if (state.resetCell !== undefined) state.resetCell.value = seconds;
