@@ -87,7 +87,9 @@ export function loadProvidersFile(path: string, env: NodeJS.ProcessEnv): Provide
   } catch (error) {
     throw new GatewayConfigError(`GATEWAY_PROVIDERS_FILE ${path} is not readable JSON: ${(error as Error).message}`);
   }
-  return parseProviders(text, `GATEWAY_PROVIDERS_FILE ${path}`, env);
+  // A leading byte order mark (a file saved by a Windows editor) is not JSON; skip it, as Node's own
+  // JSON loading does (the keys file does the same).
+  return parseProviders(text.replace(/^\uFEFF/, ''), `GATEWAY_PROVIDERS_FILE ${path}`, env);
 }
 
 /** Providers from the JSON text of a providers file (`source` names it in errors). */

@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   GatewayConfigError,
   loadDemoRateLimitRpm,
   loadDemoSettings,
+  loadProvidersFile,
   loadWorkerCount,
   parseProviders,
   loadSupabaseSettings,
@@ -56,6 +60,26 @@ describe('parseProviders', () => {
       /GATEWAY_CLUSTER_PROVIDERS, provider 0: "name" must be a lowercase identifier/,
     );
     expect(() => parseProviders('{', 'GATEWAY_CLUSTER_PROVIDERS', {})).toThrow(/is not readable JSON/);
+  });
+});
+
+describe('GATEWAY_PROVIDERS_FILE', () => {
+  it('reads a file saved with a UTF-8 byte order mark (Windows editors) like one without', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'providers-file-'));
+    try {
+      const path = join(directory, 'providers.json');
+      const providers = [{ name: 'openai', baseUrl: 'https://api.openai.com/v1', models: ['gpt-4o-mini'] }];
+      writeFileSync(path, JSON.stringify(providers));
+      const withoutMark = loadProvidersFile(path, {});
+      writeFileSync(path, `\uFEFF${JSON.stringify(providers)}`);
+      expect(loadProvidersFile(path, {})).toEqual(withoutMark);
+      expect(withoutMark.map((provider) => provider.name)).toEqual(['openai']);
+      // Only a leading mark is skipped: one anywhere else is still not JSON.
+      writeFileSync(path, `[\uFEFF${JSON.stringify(providers[0])}]`);
+      expect(() => loadProvidersFile(path, {})).toThrow(/is not readable JSON/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 
