@@ -6,6 +6,7 @@ import {
   GatewayConfigError,
   loadDemoRateLimitRpm,
   loadDemoSettings,
+  loadGatewaySettings,
   loadProvidersFile,
   loadWorkerCount,
   parseProviders,
@@ -80,6 +81,21 @@ describe('GATEWAY_PROVIDERS_FILE', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe('RETRY_AFTER_MAX_MS', () => {
+  it('caps retry-after at 60 s unless set', () => {
+    expect(loadGatewaySettings({}).maxRetryAfterMs).toBe(60_000);
+    expect(loadGatewaySettings({ RETRY_AFTER_MAX_MS: '' }).maxRetryAfterMs).toBe(60_000);
+    expect(loadGatewaySettings({ RETRY_AFTER_MAX_MS: ' 300000 ' }).maxRetryAfterMs).toBe(300_000);
+  });
+
+  it.each(['0', '99', '1.5', 'one minute', '86400001'])('rejects %s with a GatewayConfigError', (value) => {
+    expect(() => loadGatewaySettings({ RETRY_AFTER_MAX_MS: value })).toThrow(GatewayConfigError);
+    expect(() => loadGatewaySettings({ RETRY_AFTER_MAX_MS: value })).toThrow(
+      /RETRY_AFTER_MAX_MS must be an integer between 100 and 86400000/,
+    );
   });
 });
 
