@@ -329,7 +329,9 @@ describe('retry-after-ms and the retry-after cap (RETRY_AFTER_MAX_MS), over HTTP
       request.on('end', () => {
         limitedCalls += 1;
         response.writeHead(429, { 'content-type': 'application/json', ...retryHeaders });
-        response.end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit' } }));
+        response.end(
+          JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit' } }),
+        );
       });
     });
     await new Promise<void>((resolve) => limited.listen(0, '127.0.0.1', resolve));

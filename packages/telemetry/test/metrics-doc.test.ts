@@ -14,7 +14,12 @@ describe('docs/metrics.md', () => {
     const named = /\(`packages\/telemetry\/(src\/[^`]+)`\)/.exec(renderMetricsMarkdown())?.[1];
     expect(named).toBeDefined();
     const folder = join(__dirname, '..', named!.slice(0, named!.lastIndexOf('/')));
-    const pattern = new RegExp(`^${named!.slice(named!.lastIndexOf('/') + 1).replace('.', '\\.').replace('*', '.*')}$`);
+    const pattern = new RegExp(
+      `^${named!
+        .slice(named!.lastIndexOf('/') + 1)
+        .replace('.', '\\.')
+        .replace('*', '.*')}$`,
+    );
     const files = readdirSync(folder).filter((file) => pattern.test(file));
     expect(files).toContain('catalog.ts');
     expect(files.length).toBeGreaterThan(1);
