@@ -323,6 +323,45 @@ try {
     }
   });
 
+  await check(
+    'a newer @gatewayz/telemetry installed beside telemetry-node and telemetry-supabase: one copy',
+    async () => {
+      // An application that updates the core (a patch release here) without updating the packages
+      // built on it must get one copy: two would each keep their own shared instance (different
+      // versions do not share it) and expose the same metrics twice (docs/compatibility.md).
+      if (files.length !== packages.length) throw new Error('nothing to install');
+      const unpacked = join(scratch, 'newer-core');
+      mkdirSync(unpacked);
+      await execFile('tar', ['-xzf', files[packages.indexOf('telemetry')], '-C', unpacked]);
+      const manifestPath = join(unpacked, 'package', 'package.json');
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+      const [major, minor, patch] = manifest.version.split('.').map(Number);
+      manifest.version = `${major}.${minor}.${patch + 1}`;
+      writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+      const { stdout: packed } = await execFile(npm, ['pack', '--json', '--pack-destination', unpacked], {
+        cwd: join(unpacked, 'package'),
+      });
+      const newer = join(unpacked, JSON.parse(packed)[0].filename);
+      const app = join(scratch, 'newer-core-app');
+      mkdirSync(app);
+      writeFileSync(
+        join(app, 'package.json'),
+        JSON.stringify({ name: 'gatewayz-newer-core', private: true, type: 'module' }),
+      );
+      const dependents = ['telemetry-node', 'telemetry-supabase'].map((folder) => files[packages.indexOf(folder)]);
+      await execFile(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', newer, ...dependents, ...peers], {
+        cwd: app,
+        maxBuffer: 16 << 20,
+      });
+      // Every installed copy, wherever npm put it (a nested node_modules included).
+      const { stdout } = await execFile(npm, ['query', '#@gatewayz/telemetry'], { cwd: app, maxBuffer: 16 << 20 });
+      const copies = JSON.parse(stdout).map((node) => `${relative(app, node.path)}@${node.version}`);
+      if (copies.length !== 1 || !copies[0].endsWith(`@${manifest.version}`))
+        throw new Error(`expected one copy of @gatewayz/telemetry@${manifest.version}, found: ${copies.join(', ')}`);
+      return copies[0];
+    },
+  );
+
   console.log(`${failures === 0 ? 'all checks passed' : `${failures} check(s) failed`} in ${seconds(started)}`);
   process.exitCode = failures === 0 ? 0 : 1;
 } finally {

@@ -1,5 +1,5 @@
 // Writes docs/metrics.md from the metric catalog. Run `npm run docs:metrics` after changing
-// packages/telemetry/src/metrics/catalog.ts; a test fails while the file is stale.
+// packages/telemetry/src/metrics/catalog*.ts; a test fails while the file is stale.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

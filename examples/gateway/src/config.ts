@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { ModelPrice } from '@gatewayz/telemetry/genai';
 import { loadApiKeys, type ApiKeysConfig } from './api-keys/api-keys-file.js';
 import { GatewayConfigError } from './config-error.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS } from './providers/provider-rate-limits.js';
 
 /** One upstream provider speaking the OpenAI-compatible API. */
 export interface ProviderConfig {
@@ -37,6 +38,11 @@ export interface GatewayConfig {
   streamIdleTimeoutMs: number;
   /** Largest accepted request body. */
   maxBodyBytes: number;
+  /**
+   * Longest pause a provider's 429 `retry-after`/`retry-after-ms` imposes (`RETRY_AFTER_MAX_MS`);
+   * unset: `DEFAULT_MAX_RETRY_AFTER_MS` (60 s). See `ProviderRateLimitsOptions`.
+   */
+  maxRetryAfterMs?: number;
   /** Provider health tracker interval. */
   healthTrackerIntervalMs: number;
   /** Model-health write-behind flush interval. */
@@ -87,7 +93,9 @@ export function loadProvidersFile(path: string, env: NodeJS.ProcessEnv): Provide
   } catch (error) {
     throw new GatewayConfigError(`GATEWAY_PROVIDERS_FILE ${path} is not readable JSON: ${(error as Error).message}`);
   }
-  return parseProviders(text, `GATEWAY_PROVIDERS_FILE ${path}`, env);
+  // A leading byte order mark (a file saved by a Windows editor) is not JSON; skip it, as Node's own
+  // JSON loading does (the keys file does the same).
+  return parseProviders(text.replace(/^\uFEFF/, ''), `GATEWAY_PROVIDERS_FILE ${path}`, env);
 }
 
 /** Providers from the JSON text of a providers file (`source` names it in errors). */
@@ -179,6 +187,7 @@ export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<
     attemptTimeoutMs: integer(env, 'ATTEMPT_TIMEOUT_MS', 30_000, 10, 600_000),
     streamIdleTimeoutMs: integer(env, 'STREAM_IDLE_TIMEOUT_MS', 30_000, 10, 600_000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    maxRetryAfterMs: integer(env, 'RETRY_AFTER_MAX_MS', DEFAULT_MAX_RETRY_AFTER_MS, 100, 86_400_000),
     healthTrackerIntervalMs: integer(env, 'HEALTH_TRACKER_INTERVAL_MS', 30_000, 100, 3_600_000),
     modelHealthFlushIntervalMs: integer(env, 'MODEL_HEALTH_FLUSH_INTERVAL_MS', 1000, 10, 600_000),
     ...(env['METRICS_TOKEN'] ? { apiToken: env['METRICS_TOKEN'] } : {}),

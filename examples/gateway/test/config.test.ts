@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   GatewayConfigError,
   loadDemoRateLimitRpm,
   loadDemoSettings,
+  loadGatewaySettings,
+  loadProvidersFile,
   loadWorkerCount,
   parseProviders,
   loadSupabaseSettings,
@@ -56,6 +61,41 @@ describe('parseProviders', () => {
       /GATEWAY_CLUSTER_PROVIDERS, provider 0: "name" must be a lowercase identifier/,
     );
     expect(() => parseProviders('{', 'GATEWAY_CLUSTER_PROVIDERS', {})).toThrow(/is not readable JSON/);
+  });
+});
+
+describe('GATEWAY_PROVIDERS_FILE', () => {
+  it('reads a file saved with a UTF-8 byte order mark (Windows editors) like one without', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'providers-file-'));
+    try {
+      const path = join(directory, 'providers.json');
+      const providers = [{ name: 'openai', baseUrl: 'https://api.openai.com/v1', models: ['gpt-4o-mini'] }];
+      writeFileSync(path, JSON.stringify(providers));
+      const withoutMark = loadProvidersFile(path, {});
+      writeFileSync(path, `\uFEFF${JSON.stringify(providers)}`);
+      expect(loadProvidersFile(path, {})).toEqual(withoutMark);
+      expect(withoutMark.map((provider) => provider.name)).toEqual(['openai']);
+      // Only a leading mark is skipped: one anywhere else is still not JSON.
+      writeFileSync(path, `[\uFEFF${JSON.stringify(providers[0])}]`);
+      expect(() => loadProvidersFile(path, {})).toThrow(/is not readable JSON/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('RETRY_AFTER_MAX_MS', () => {
+  it('caps retry-after at 60 s unless set', () => {
+    expect(loadGatewaySettings({}).maxRetryAfterMs).toBe(60_000);
+    expect(loadGatewaySettings({ RETRY_AFTER_MAX_MS: '' }).maxRetryAfterMs).toBe(60_000);
+    expect(loadGatewaySettings({ RETRY_AFTER_MAX_MS: ' 300000 ' }).maxRetryAfterMs).toBe(300_000);
+  });
+
+  it.each(['0', '99', '1.5', 'one minute', '86400001'])('rejects %s with a GatewayConfigError', (value) => {
+    expect(() => loadGatewaySettings({ RETRY_AFTER_MAX_MS: value })).toThrow(GatewayConfigError);
+    expect(() => loadGatewaySettings({ RETRY_AFTER_MAX_MS: value })).toThrow(
+      /RETRY_AFTER_MAX_MS must be an integer between 100 and 86400000/,
+    );
   });
 });
 

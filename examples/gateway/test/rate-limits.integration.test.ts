@@ -5,6 +5,8 @@
  * read from the gateway's `/metrics`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -309,5 +311,74 @@ describe('a provider that answered 429 with retry-after is passed over until the
     expect(
       sample(text, 'model_inference_requests_total', { provider: 'limited', model: 'm', status: 'rate_limited' }),
     ).toBe(limitedCalls());
+  });
+});
+
+describe('retry-after-ms and the retry-after cap (RETRY_AFTER_MAX_MS), over HTTP', () => {
+  let limited: Server;
+  let limitedCalls = 0;
+  // What the limited provider answers its 429s with; changed by the test.
+  let retryHeaders: Record<string, string> = { 'retry-after': '86400' };
+  let spare: SimulatedProvider;
+  let gateway: GatewayProcess;
+  let directory: string;
+
+  beforeAll(async () => {
+    limited = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        limitedCalls += 1;
+        response.writeHead(429, { 'content-type': 'application/json', ...retryHeaders });
+        response.end(
+          JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit' } }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => limited.listen(0, '127.0.0.1', resolve));
+    const { port } = limited.address() as AddressInfo;
+    spare = await startSimulatedProvider({ name: 'spare', models: ['m'] });
+    directory = mkdtempSync(join(tmpdir(), 'gateway-retry-after-cap-'));
+    const providersFile = join(directory, 'providers.json');
+    writeFileSync(
+      providersFile,
+      JSON.stringify([
+        { name: 'limited', baseUrl: `http://127.0.0.1:${port}/v1`, models: ['m'] },
+        { name: 'spare', baseUrl: spare.baseUrl, models: ['m'] },
+      ]),
+    );
+    gateway = await startGatewayProcess({
+      GATEWAY_PROVIDERS_FILE: providersFile,
+      HEALTH_TRACKER_INTERVAL_MS: '3600000',
+      BREAKER_VOLUME_THRESHOLD: '1000',
+      RETRY_AFTER_MAX_MS: '1000',
+    });
+  });
+  afterAll(async () => {
+    await gateway?.terminate();
+    await Promise.all([new Promise((resolve) => limited?.close(resolve)), spare?.close()]);
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('pauses a provider answering retry-after: 86400 for the cap only, and reads retry-after-ms first', async () => {
+    expect((await chat(gateway, 'm')).status).toBe(200);
+    expect(limitedCalls).toBe(1);
+    expect((await chat(gateway, 'm')).status).toBe(200);
+    expect(limitedCalls).toBe(1);
+    // The reset gauge shows the pause applied (at most the 1 s cap), not a day.
+    const reset = sample(await scrape(gateway), 'gatewayz_provider_ratelimit_reset_seconds', {
+      provider: 'limited',
+      limit_type: 'requests',
+    });
+    expect(reset).toBeGreaterThan(0);
+    expect(reset).toBeLessThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Now in milliseconds as well: 200 ms wins over the day of retry-after.
+    retryHeaders = { 'retry-after-ms': '200', 'retry-after': '86400' };
+    expect((await chat(gateway, 'm')).status).toBe(200);
+    expect(limitedCalls).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await chat(gateway, 'm')).status).toBe(200);
+    expect(limitedCalls).toBe(3);
+    expect(spare.outcomes.get('m')?.succeeded).toBe(4);
   });
 });

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { parseRateLimitHeaders } from '@gatewayz/telemetry/rate-limits';
-import { ProviderRateLimits } from '../src/providers/provider-rate-limits.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS, ProviderRateLimits } from '../src/providers/provider-rate-limits.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../src/providers/simulated-provider.js';
 import { goDuration } from '../src/providers/simulated-rate-limit.js';
 
@@ -87,6 +87,62 @@ describe('ProviderRateLimits', () => {
     ).toBe(2);
     time.advance(2_000);
     expect(limits.isExhausted('openrouter')).toBe(false);
+  });
+
+  it('caps a 429 retry-after at 60 s by default: retry-after: 86400 does not pause a provider for a day', () => {
+    expect(DEFAULT_MAX_RETRY_AFTER_MS).toBe(60_000);
+    const time = clock();
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const limits = new ProviderRateLimits(telemetry, time.now);
+    limits.observe('openrouter', 429, { 'retry-after': '86400' });
+    // The reset gauge shows the pause applied, not the header's day.
+    expect(
+      telemetry.currentValue('providerRateLimitResetSeconds', { provider: 'openrouter', limit_type: 'requests' }),
+    ).toBe(60);
+    time.advance(59_999);
+    expect(limits.isExhausted('openrouter')).toBe(true);
+    time.advance(1);
+    expect(limits.isExhausted('openrouter')).toBe(false);
+    // An HTTP date a day ahead and retry-after-ms alike.
+    limits.observe('openrouter', 429, { 'retry-after': new Date(time.now() + 86_400_000).toUTCString() });
+    time.advance(60_000);
+    expect(limits.isExhausted('openrouter')).toBe(false);
+    limits.observe('openrouter', 429, { 'retry-after-ms': '86400000' });
+    time.advance(60_000);
+    expect(limits.isExhausted('openrouter')).toBe(false);
+  });
+
+  it('takes the cap from maxRetryAfterMs, leaves shorter retry-after values and announced resets alone', () => {
+    const time = clock();
+    const limits = new ProviderRateLimits(new GatewayTelemetry({ exportVia: 'producer' }), time.now, {
+      maxRetryAfterMs: 5_000,
+    });
+    limits.observe('a', 429, { 'retry-after': '3600' });
+    time.advance(4_999);
+    expect(limits.isExhausted('a')).toBe(true);
+    time.advance(1);
+    expect(limits.isExhausted('a')).toBe(false);
+    limits.observe('a', 429, { 'retry-after': '2' });
+    time.advance(1_999);
+    expect(limits.isExhausted('a')).toBe(true);
+    time.advance(1);
+    expect(limits.isExhausted('a')).toBe(false);
+    // A budget the provider announced as spent until its reset (6 min) is its window: not capped.
+    limits.observe('a', 200, { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '6m0s' });
+    time.advance(359_999);
+    expect(limits.isExhausted('a')).toBe(true);
+    time.advance(1);
+    expect(limits.isExhausted('a')).toBe(false);
+  });
+
+  it('prefers retry-after-ms to retry-after after a 429', () => {
+    const time = clock();
+    const limits = new ProviderRateLimits(new GatewayTelemetry({ exportVia: 'producer' }), time.now);
+    limits.observe('openai', 429, { 'retry-after-ms': '250', 'retry-after': '30' });
+    time.advance(249);
+    expect(limits.isExhausted('openai')).toBe(true);
+    time.advance(1);
+    expect(limits.isExhausted('openai')).toBe(false);
   });
 
   it('a 429 without retry-after or reset pauses the provider for one second', () => {

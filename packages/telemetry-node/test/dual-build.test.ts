@@ -121,6 +121,53 @@ await otel.shutdown();
     });
   });
 
+  it('matches each cluster reply to its own request when a worker uses both builds for model-health calls', () => {
+    // A real node:cluster primary and worker. The worker's application uses the ESM build's
+    // ClusterModelHealthStore, a dependency the CommonJS build's: both listen on the worker's one IPC
+    // channel. Request ids used to be counted per build, so both sent id 1, 2, …, and the first reply
+    // with an id was taken by both requests that had it: the application read the dependency's answer.
+    const output = run(
+      'cluster-ids.mjs',
+      `import cluster from 'node:cluster';
+import { createRequire } from 'node:module';
+import * as esm from '@gatewayz/telemetry-node';
+const cjs = createRequire(import.meta.url)('@gatewayz/telemetry-node');
+if (cluster.isPrimary) {
+  // The primary's store answers with the provider it was asked about; the ESM caller's answers come later.
+  const store = {
+    async getProviderSummary(provider) {
+      await new Promise((resolve) => setTimeout(resolve, provider === 'esm' ? 30 : 0));
+      return { provider };
+    },
+  };
+  const primary = esm.startClusterPrimary({ modelHealthStore: store });
+  const worker = cluster.fork();
+  const deadline = setTimeout(() => { console.log('{"timeout":true}'); worker.kill(); primary.stop(); }, 15000);
+  worker.on('message', (received) => {
+    if (received?.answers === undefined) return;
+    clearTimeout(deadline);
+    console.log(JSON.stringify(received.answers));
+    primary.stop();
+    worker.kill();
+  });
+} else {
+  const application = new esm.ClusterModelHealthStore({ timeoutMs: 5000 });
+  const dependency = new cjs.ClusterModelHealthStore({ timeoutMs: 5000 });
+  const calls = [];
+  for (let round = 0; round < 3; round++) {
+    calls.push(application.getProviderSummary('esm'), dependency.getProviderSummary('cjs'));
+  }
+  const settled = await Promise.allSettled(calls);
+  const answers = settled.map((result) => (result.status === 'fulfilled' ? result.value?.provider : String(result.reason)));
+  application.close();
+  dependency.close();
+  process.send({ answers });
+}
+`,
+    );
+    expect(JSON.parse(output)).toEqual(['esm', 'cjs', 'esm', 'cjs', 'esm', 'cjs']);
+  });
+
   it('recognises errors across the ESM and CJS builds loaded side by side with isInstance()', () => {
     // Each build has its own classes, so instanceof fails across them; the Symbol.for brands do not.
     const output = run(

@@ -70,3 +70,14 @@ describe('providerHealthScore', () => {
     expect(() => providerHealthScore({ availability: 1, errorRate: 2, responseTimeSeconds: 1 })).toThrow(/errorRate/);
   });
 });
+
+describe('the README example', () => {
+  it('shows the value providerHealthScore() really returns', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /providerHealthScore\((\{[^}]*\})\); \/\/ (\S+)/.exec(readme);
+    expect(example, 'packages/telemetry/README.md has a providerHealthScore example').not.toBeNull();
+    const inputs = new Function(`return ${example![1]};`)() as Parameters<typeof providerHealthScore>[0];
+    expect(example![2]).toBe(String(providerHealthScore(inputs)));
+  });
+});

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METRIC_CATALOG, prometheusName, renderMetricsMarkdown, type MetricDefinition } from '../src/metrics/index.js';
@@ -8,6 +8,21 @@ const docPath = join(__dirname, '..', '..', '..', 'docs', 'metrics.md');
 describe('docs/metrics.md', () => {
   it('is generated from the current catalog (run `npm run docs:metrics` when this fails)', () => {
     expect(readFileSync(docPath, 'utf8')).toBe(renderMetricsMarkdown());
+  });
+
+  it('names the files the catalog really lives in', () => {
+    const named = /\(`packages\/telemetry\/(src\/[^`]+)`\)/.exec(renderMetricsMarkdown())?.[1];
+    expect(named).toBeDefined();
+    const folder = join(__dirname, '..', named!.slice(0, named!.lastIndexOf('/')));
+    const pattern = new RegExp(
+      `^${named!
+        .slice(named!.lastIndexOf('/') + 1)
+        .replace('.', '\\.')
+        .replace('*', '.*')}$`,
+    );
+    const files = readdirSync(folder).filter((file) => pattern.test(file));
+    expect(files).toContain('catalog.ts');
+    expect(files.length).toBeGreaterThan(1);
   });
 
   it('lists every catalog metric under its exposed name', () => {

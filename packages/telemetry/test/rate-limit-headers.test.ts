@@ -2,6 +2,7 @@ import { createServer, get, type IncomingHttpHeaders, type OutgoingHttpHeaders }
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { GatewayTelemetry } from '../src/index.js';
 import {
   parseGoDurationSeconds,
   parseRateLimitCount,
@@ -324,6 +325,56 @@ describe('parseRateLimitHeaders', () => {
         for (const field of Object.values(window ?? {})) expect(Number.isFinite(field) && field >= 0).toBe(true);
       }
     }
+  });
+});
+
+describe('retry-after-ms', () => {
+  it('is read in milliseconds and preferred over retry-after, as the OpenAI and Anthropic SDKs do', () => {
+    expect(parseRateLimitHeaders({ 'retry-after-ms': '1500' }, NOW)).toEqual({ retryAfterSeconds: 1.5, malformed: [] });
+    expect(parseRateLimitHeaders({ 'retry-after-ms': '250', 'retry-after': '9' }, NOW)).toEqual({
+      retryAfterSeconds: 0.25,
+      malformed: [],
+    });
+    expect(parseRateLimitHeaders({ 'retry-after-ms': '0' }, NOW).retryAfterSeconds).toBe(0);
+    expect(parseRateLimitHeaders({ 'retry-after-ms': ' 250.5 ' }, NOW).retryAfterSeconds).toBe(0.2505);
+    // From fetch's Headers (any case), and sent twice with the same value (joined with ", ").
+    expect(parseRateLimitHeaders(new Headers({ 'Retry-After-Ms': '20' }), NOW).retryAfterSeconds).toBe(0.02);
+    expect(parseRateLimitHeaders({ 'retry-after-ms': '750, 750' }, NOW).retryAfterSeconds).toBe(0.75);
+  });
+
+  it('gives every whole millisecond count as the double nearest the decimal value in seconds', () => {
+    for (let count = 0; count < 100_000; count++) {
+      const snapshot = parseRateLimitHeaders({ 'retry-after-ms': String(count) }, NOW);
+      if (snapshot.retryAfterSeconds !== count / 1000) expect(snapshot.retryAfterSeconds).toBe(count / 1000);
+    }
+  });
+
+  it.each(['soon', '-5', '+5', '1e3', '1.5s', '1.', '.5', '0x10', '', '1 500', 'Infinity', '12345678901234', '7, 9'])(
+    'drops and lists %j, falling back to retry-after',
+    (value) => {
+      const snapshot = parseRateLimitHeaders({ 'retry-after-ms': value, 'retry-after': '9' }, NOW);
+      expect(snapshot.retryAfterSeconds).toBe(9);
+      expect(snapshot.malformed).toEqual([{ header: 'retry-after-ms', value: value.trim() }]);
+      const alone = parseRateLimitHeaders({ 'retry-after-ms': value }, NOW);
+      expect(alone.retryAfterSeconds).toBeUndefined();
+      expect(alone.malformed.map((entry) => entry.header)).toEqual(['retry-after-ms']);
+    },
+  );
+
+  it('lists a malformed retry-after even when retry-after-ms is used', () => {
+    const snapshot = parseRateLimitHeaders({ 'retry-after-ms': '300', 'retry-after': 'later' }, NOW);
+    expect(snapshot.retryAfterSeconds).toBe(0.3);
+    expect(snapshot.malformed).toEqual([{ header: 'retry-after', value: 'later' }]);
+  });
+
+  it('counts an unreadable one in gatewayz_ratelimit_headers_malformed_total{header="retry-after-ms"}', () => {
+    expect(RATE_LIMIT_HEADERS).toContain('retry-after-ms');
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    telemetry.recordRateLimits('openai', parseRateLimitHeaders({ 'retry-after-ms': 'soon' }, NOW));
+    telemetry.recordRateLimits('openai', parseRateLimitHeaders({ 'retry-after-ms': '-1' }, NOW));
+    expect(telemetry.currentValue('rateLimitHeadersMalformed', { provider: 'openai', header: 'retry-after-ms' })).toBe(
+      2,
+    );
   });
 });
 

@@ -6,20 +6,46 @@ import { parseRateLimitHeaders, type RateLimitWindow } from '@gatewayz/telemetry
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 1_000;
 
 /**
+ * The longest pause a 429's `retry-after` (or `retry-after-ms`) can impose by default: 60 s, the
+ * bound below which OpenAI's Node SDK (v4 and v5) obeys a server's retry hint (above it, it backs
+ * off on its own, at most 8 s).
+ */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
+/** Options of `ProviderRateLimits`. */
+export interface ProviderRateLimitsOptions {
+  /**
+   * Longest pause a 429's `retry-after` or `retry-after-ms` imposes on a provider, in milliseconds
+   * (`RETRY_AFTER_MAX_MS`; default `DEFAULT_MAX_RETRY_AFTER_MS`). A longer value (a provider or a
+   * proxy answering `retry-after: 86400`) pauses the provider this long; the next request after
+   * that tries it again, and a new 429 pauses it again. Resets announced by the rate-limit
+   * headers themselves are not capped: they are the provider's budget windows.
+   */
+  readonly maxRetryAfterMs?: number;
+}
+
+/**
  * What the gateway knows about each provider's rate limits, from the headers of its responses:
  * the headroom gauges, and until when a provider has no requests (or tokens) left. A provider is
  * exhausted until the reset its headers announced when a budget reads 0 remaining (the latest
  * reset when several budgets read 0), and after a
- * 429 until its `retry-after` (or the announced reset, or `DEFAULT_RATE_LIMIT_PAUSE_MS`).
+ * 429 until its `retry-after-ms` or `retry-after` (at most `maxRetryAfterMs`; without one, until the
+ * announced reset, or for `DEFAULT_RATE_LIMIT_PAUSE_MS`). A 429 that names no exhausted budget
+ * records `requests` remaining 0 with the pause applied as its reset, so
+ * `gatewayz_provider_ratelimit_reset_seconds` shows the capped pause, not the header's value.
  */
 export class ProviderRateLimits {
   private readonly exhaustedUntil = new Map<string, number>();
+  private readonly maxRetryAfterSeconds: number;
 
   constructor(
     private readonly telemetry: GatewayTelemetry,
     /** Wall clock in milliseconds since the epoch (Anthropic's resets are RFC 3339 times). */
     private readonly now: () => number = Date.now,
-  ) {}
+    options: ProviderRateLimitsOptions = {},
+  ) {
+    this.maxRetryAfterSeconds = (options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS) / 1000;
+  }
 
   /** Read one response of `provider`: record its headroom and note whether it is exhausted. */
   observe(provider: string, status: number, headers: IncomingHttpHeaders): void {
@@ -34,7 +60,11 @@ export class ProviderRateLimits {
     ]);
     let pauseSeconds = exhaustedFor;
     if (status === 429) {
-      pauseSeconds = snapshot.retryAfterSeconds ?? exhaustedFor ?? DEFAULT_RATE_LIMIT_PAUSE_MS / 1000;
+      const retryAfter =
+        snapshot.retryAfterSeconds === undefined
+          ? undefined
+          : Math.min(snapshot.retryAfterSeconds, this.maxRetryAfterSeconds);
+      pauseSeconds = retryAfter ?? exhaustedFor ?? DEFAULT_RATE_LIMIT_PAUSE_MS / 1000;
       // A 429 that names no exhausted budget still means no request gets through until then.
       if (exhaustedFor === undefined) {
         snapshot = { ...snapshot, requests: { ...snapshot.requests, remaining: 0, resetSeconds: pauseSeconds } };

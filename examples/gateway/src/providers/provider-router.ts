@@ -51,7 +51,9 @@ export class ProviderRouter {
 
   constructor(options: ProviderRouterOptions) {
     this.options = options;
-    this.rateLimits = new ProviderRateLimits(options.telemetry);
+    this.rateLimits = new ProviderRateLimits(options.telemetry, Date.now, {
+      maxRetryAfterMs: options.config.maxRetryAfterMs,
+    });
     this.failoverOptions = { ...options, rateLimits: this.rateLimits };
     const { breaker } = options.config;
     this.runtimes = options.config.providers.map((config) => {

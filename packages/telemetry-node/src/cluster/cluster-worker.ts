@@ -30,7 +30,29 @@ export interface ClusterChannel {
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
-let nextRequestId = 1;
+// Request ids must be unique in the process, not in this module: a process can load this package
+// twice (its ESM build for the application's `import`, its CommonJS build for a dependency's
+// `require()`), and every request channel of both listens on the same IPC. With a counter per build
+// both would send id 1, and a reply would be taken by whichever pending request has its id. So the
+// counter lives in a process-wide slot, as the shared telemetry instance does; its shape (one
+// number) must stay the same in every version, which all share it.
+const REQUEST_IDS_KEY = Symbol.for('@gatewayz/telemetry-node.cluster-request-ids');
+
+/** The next request id of the process, from the slot every loaded copy of this package shares. */
+function nextRequestId(): number {
+  const holder = globalThis as { [REQUEST_IDS_KEY]?: { next: number } };
+  let counter = holder[REQUEST_IDS_KEY];
+  if (counter === undefined) {
+    counter = { next: 1 };
+    Object.defineProperty(holder, REQUEST_IDS_KEY, {
+      value: counter,
+      enumerable: false,
+      configurable: true,
+      writable: false,
+    });
+  }
+  return counter.next++;
+}
 
 /** A pending request to the primary, keyed by id. */
 interface Pending<T> {
@@ -70,8 +92,9 @@ export class ClusterRequests {
 
   /** Send `body` (with a fresh id) and resolve with the primary's reply. */
   request(body: (id: number) => ClusterMessage, what: string): Promise<ClusterMessage> {
-    // Ids are unique in the process, not per channel, so no reply can be taken for another's.
-    const id = nextRequestId++;
+    // Ids are unique in the process (every build of this package included), not per channel, so no
+    // reply can be taken for another's.
+    const id = nextRequestId();
     return new Promise<ClusterMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

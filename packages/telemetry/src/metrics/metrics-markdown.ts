@@ -61,9 +61,8 @@ export function renderMetricsMarkdown(options: MetricsMarkdownOptions = {}): str
   const lines: string[] = [
     '# Metrics reference',
     '',
-    // Kept as it was when the catalog lived in one file (now src/metrics/catalog*.ts): docs/metrics.md
-    // and the /prometheus/metrics/docs endpoint stay byte-identical until a metric changes.
-    'Generated from the metric catalog of `@gatewayz/telemetry` (`packages/telemetry/src/catalog.ts`). Do not edit by hand: run `npm run docs:metrics`.',
+    // Where the catalog lives (a test checks that these files exist).
+    'Generated from the metric catalog of `@gatewayz/telemetry` (`packages/telemetry/src/metrics/catalog*.ts`). Do not edit by hand: run `npm run docs:metrics`.',
     '',
     'Counters are exposed with a `_total` suffix. Units are part of the name where Prometheus expects them (`_seconds`); the exporter does not append units. Label values outside the listed sets are dropped and counted in `gatewayz_telemetry_dropped_total{reason,metric}`; once a metric holds its maximum number of label sets, new values are folded into `other` and counted in `gatewayz_telemetry_label_overflow_total{metric}`.',
     '',

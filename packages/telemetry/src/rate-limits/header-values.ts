@@ -171,3 +171,16 @@ export function parseRetryAfterSeconds(text: string, nowMs: number): number | un
   const at = parseHttpDateMillis(text, nowMs);
   return at === undefined ? undefined : Math.max(0, (at - nowMs) / 1000);
 }
+
+/**
+ * Seconds to wait from a `retry-after-ms` value: a non-negative number of milliseconds (`1500`,
+ * `250.5`), the header some APIs send beside `retry-after` and that OpenAI's and Anthropic's SDKs
+ * read first.
+ * Anything else (a sign, an exponent, a unit, an empty value) is refused. The result is the double
+ * nearest the decimal value in seconds (`9` ms gives 0.009 exactly as written).
+ */
+export function parseRetryAfterMillisSeconds(text: string): number | undefined {
+  if (!/^\d{1,13}(?:\.\d{1,6})?$/.test(text)) return undefined;
+  // Parsed as a decimal with the point moved: one rounding, no inexact division by 1000.
+  return Number(`${text}e-3`);
+}

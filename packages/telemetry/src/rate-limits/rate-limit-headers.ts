@@ -1,6 +1,7 @@
 import {
   parseGoDurationSeconds,
   parseRateLimitCount,
+  parseRetryAfterMillisSeconds,
   parseRetryAfterSeconds,
   parseRfc3339Millis,
 } from './header-values.js';
@@ -26,8 +27,8 @@ export const RATE_LIMIT_TYPES = ['requests', 'tokens'] as const;
 export type RateLimitType = (typeof RATE_LIMIT_TYPES)[number];
 
 /**
- * Every header the parser reads: OpenAI's `x-ratelimit-*`, Anthropic's `anthropic-ratelimit-*`
- * and `retry-after`. The `header` label of `gatewayz_ratelimit_headers_malformed_total` takes
+ * Every header the parser reads: OpenAI's `x-ratelimit-*`, Anthropic's `anthropic-ratelimit-*`,
+ * `retry-after` and `retry-after-ms`. The `header` label of `gatewayz_ratelimit_headers_malformed_total` takes
  * these values.
  *
  * @example
@@ -55,6 +56,7 @@ export const RATE_LIMIT_HEADERS = [
   'anthropic-ratelimit-output-tokens-remaining',
   'anthropic-ratelimit-output-tokens-reset',
   'retry-after',
+  'retry-after-ms',
 ] as const;
 /**
  * The name of a header the parser reads, in lower case; see `RATE_LIMIT_HEADERS`.
@@ -135,7 +137,11 @@ export interface RateLimitSnapshot {
   readonly inputTokens?: RateLimitWindow;
   /** Anthropic's output-token budget (`anthropic-ratelimit-output-tokens-*`). */
   readonly outputTokens?: RateLimitWindow;
-  /** Seconds to wait before retrying (`retry-after`, in seconds or as an HTTP date). */
+  /**
+   * Seconds to wait before retrying: from `retry-after-ms` (milliseconds) when it is present and
+   * readable, as OpenAI's and Anthropic's SDKs prefer it, else from `retry-after` (seconds or an
+   * HTTP date).
+   */
   readonly retryAfterSeconds?: number;
   /** Headers present with a value that could not be read; empty when every value was readable. */
   readonly malformed: readonly MalformedRateLimitHeader[];
@@ -204,6 +210,7 @@ function repeatedCopy(text: string): string | undefined {
 
 const count = (text: string): number | undefined => parseRateLimitCount(text);
 const duration = (text: string): number | undefined => parseGoDurationSeconds(text);
+const retryAfterMillis = (text: string): number | undefined => parseRetryAfterMillisSeconds(text);
 const resetAt = (text: string, nowMs: number): number | undefined => {
   const at = parseRfc3339Millis(text);
   return at === undefined ? undefined : Math.max(0, (at - nowMs) / 1000);
@@ -285,7 +292,8 @@ function mostRestrictive(a: RateLimitWindow | undefined, b: RateLimitWindow | un
  * `-remaining-requests`, `-remaining-tokens`, `-reset-requests`, `-reset-tokens`, with Go-style
  * durations such as `1s`, `6m0s`, `20ms`), Anthropic style
  * (`anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}`, resets
- * as RFC 3339 times, turned into seconds from `nowMs`) and `retry-after` (seconds or an HTTP date).
+ * as RFC 3339 times, turned into seconds from `nowMs`), `retry-after` (seconds or an HTTP date) and
+ * `retry-after-ms` (milliseconds; preferred over `retry-after` when both are readable).
  *
  * Pure and total: it never throws. A value that cannot be read exactly is left out of the snapshot
  * and listed in `malformed`, so the caller can count it; a reset time in the past reads as 0 s.
@@ -319,7 +327,10 @@ export function parseRateLimitHeaders(headers: RateLimitHeaderSource, nowMs: num
     ),
     anthropicWindow(headers, 'tokens', malformed, nowMs) ?? mostRestrictive(inputTokens, outputTokens),
   );
-  const retryAfterSeconds = readWith(headers, 'retry-after', malformed, parseRetryAfterSeconds, nowMs);
+  // Both are read (an unreadable one is counted); the millisecond one wins, as in the providers' SDKs.
+  const retryAfterFromSeconds = readWith(headers, 'retry-after', malformed, parseRetryAfterSeconds, nowMs);
+  const retryAfterSeconds =
+    readWith(headers, 'retry-after-ms', malformed, retryAfterMillis, nowMs) ?? retryAfterFromSeconds;
   const snapshot: {
     requests?: RateLimitWindow;
     tokens?: RateLimitWindow;
