@@ -34,7 +34,7 @@ const EFFORTS: ReadonlySet<string> = new Set(['low', 'medium', 'high', 'xhigh', 
  * Anthropic's minimum budget is 1,024 and it suggests 16k and more for complex tasks; the presets
  * of gateways that map the other way put `low` at 1k–4k, `medium` at 8k–10k, `high` at 20k–24k.
  */
-export function effortOfThinkingBudget(budgetTokens: number): 'low' | 'medium' | 'high' {
+function effortOfThinkingBudget(budgetTokens: number): 'low' | 'medium' | 'high' {
   if (budgetTokens < 4096) return 'low';
   if (budgetTokens < 16_384) return 'medium';
   return 'high';
