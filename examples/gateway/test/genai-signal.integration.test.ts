@@ -85,7 +85,6 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
         model: 'claude-3-5-haiku',
         max_tokens: 64,
         temperature: 0.5,
-        top_k: 40,
         stop_sequences: ['\n\nHuman:'],
         system: LONG_SYSTEM,
         messages: [{ role: 'user', content: 'Summarise the incident.' }],
@@ -319,12 +318,13 @@ describe('the GenAI signal of the example gateway process (conventions v1.41)', 
       // n: 1 is the default: the conventions want choice.count only when it is not 1.
       expect(span.attributes['gen_ai.request.choice.count']).toBeUndefined();
     }
-    // /v1/messages: Anthropic's parameters, top_k included, though the upstream got an OpenAI request.
-    for (const span of clients.filter((candidate) => candidate.name === 'chat claude-3-5-haiku'))
+    // /v1/messages: the parameters of the OpenAI request the upstream got (stop_sequences sent as stop).
+    const messages = clients.filter((candidate) => candidate.name === 'chat claude-3-5-haiku');
+    expect(messages).toHaveLength(2);
+    for (const span of messages)
       expect(span.attributes).toMatchObject({
         'gen_ai.request.max_tokens': 64,
         'gen_ai.request.temperature': 0.5,
-        'gen_ai.request.top_k': 40,
         'gen_ai.request.stop_sequences': ['\n\nHuman:'],
       });
     const responses = clients.find(

@@ -186,3 +186,45 @@ describe('usage of a failed native Responses stream', () => {
     });
   });
 });
+
+describe('a native Responses JSON answer that says it did not complete', () => {
+  it('records status failed (HTTP 200) as a failed attempt, as a streamed response.failed, with its usage', async () => {
+    const failed = response('failed', { error: { code: 'server_error', message: 'The model crashed' }, usage });
+    gw.upstream.scriptJson(RESPONSES, failed);
+    const { result, delta } = await measure(() => openai.responses.create({ model, input: 'weather in Paris?' }));
+    // The client gets the Response as the provider sent it.
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toBe('The model crashed');
+    const errorType = { error_type: 'upstream_stream_error' };
+    expect(delta('gen_ai_client_operation_duration_count', errorType)).toBe(1);
+    expect(delta('gen_ai_server_request_duration_count', errorType)).toBe(1);
+    expect(delta('model_inference_requests_total', { status: 'error' })).toBe(1);
+    expect(delta('model_inference_requests_total', { status: 'success' })).toBe(0);
+    expect(delta('tokens_used_total', { token_type: 'input' })).toBe(120);
+    expect(delta('tokens_used_total', { token_type: 'output' })).toBe(15);
+    expect(delta('gatewayz_cost_by_provider_total')).toBeCloseTo((80 * 2 + 40 * 0.5 + 15 * 8) / 1e6, 12);
+    const attributes = attemptSpan().attributes;
+    expect(attributes).toMatchObject({
+      'error.type': 'upstream_stream_error',
+      'gen_ai.response.id': 'resp_native',
+      'gen_ai.usage.input_tokens': 120,
+      'gen_ai.usage.output_tokens': 15,
+    });
+    // A failed response has no finish reason, as a streamed response.failed has none.
+    expect(attributes['gen_ai.response.finish_reasons']).toBeUndefined();
+    expect(attemptSpan().status.code).toBe(2);
+  });
+
+  it('records status incomplete as a success cut short (length), as a streamed response.incomplete', async () => {
+    gw.upstream.scriptJson(
+      RESPONSES,
+      response('incomplete', { output: [message], usage, incomplete_details: { reason: 'max_output_tokens' } }),
+    );
+    const { result, delta } = await measure(() => openai.responses.create({ model, input: 'weather in Paris?' }));
+    expect(result.status).toBe('incomplete');
+    expect(delta('model_inference_requests_total', { status: 'success' })).toBe(1);
+    expect(delta('tokens_used_total', { token_type: 'output' })).toBe(15);
+    expect(attemptSpan().attributes['gen_ai.response.finish_reasons']).toEqual(['length']);
+    expect(attemptSpan().attributes['error.type']).toBeUndefined();
+  });
+});

@@ -1,10 +1,12 @@
+import { generationParameters } from './anthropic-parameters.js';
 import { badRequest } from './openai-errors.js';
 
 /*
- * An Anthropic Messages request as an OpenAI chat request: the system prompt, text turns, and tool
+ * An Anthropic Messages request as an OpenAI chat request: the system prompt, text turns, tool
  * use (tool definitions, `tool_choice`, the assistant's `tool_use` blocks and the user's
- * `tool_result` blocks). What has no OpenAI counterpart (images, documents, thinking blocks,
- * Anthropic's server tools) is refused with a 400, never dropped.
+ * `tool_result` blocks) and the generation parameters (anthropic-parameters.ts). What has no
+ * OpenAI counterpart (images, documents, thinking blocks, Anthropic's server tools, `top_k`) is
+ * refused with a 400, never dropped.
  */
 
 type Json = Record<string, unknown>;
@@ -144,8 +146,12 @@ function toolChoiceOf(choice: unknown): Json {
   }
 }
 
-/** Validate an Anthropic Messages request and turn it into an OpenAI chat request body. */
-export function anthropicToOpenAi(body: Json): { model: string; stream: boolean; openAi: Json } {
+/**
+ * Validate an Anthropic Messages request and turn it into an OpenAI chat request body.
+ * `apiVersion` is the request's `anthropic-version` header, if any: it decides whether the
+ * sampling parameters are part of the request.
+ */
+export function anthropicToOpenAi(body: Json, apiVersion?: string): { model: string; stream: boolean; openAi: Json } {
   const model = body['model'];
   if (typeof model !== 'string' || model.trim() === '')
     throw badRequest('model: field required (a non-empty string)', 'model');
@@ -177,6 +183,7 @@ export function anthropicToOpenAi(body: Json): { model: string; stream: boolean;
       model,
       max_tokens: maxTokens,
       messages: converted,
+      ...generationParameters(body, maxTokens, apiVersion),
       // Without tools a tool choice has nothing to choose from (OpenAI refuses it then).
       ...(tools !== undefined && tools.length > 0 ? { tools, ...choice } : {}),
     },

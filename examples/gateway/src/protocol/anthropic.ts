@@ -9,10 +9,17 @@ import { anthropicUsage } from './usage.js';
  * stream in anthropic-stream.ts.
  */
 
-const STOP_REASONS: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use' };
+const STOP_REASONS: Record<string, string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  // The provider's content filter stopped the answer: Anthropic's `refusal` (its classifiers stopped it).
+  content_filter: 'refusal',
+};
 
 /**
- * Anthropic's `stop_reason` for a chat finish reason. An answer that called tools ends with
+ * Anthropic's `stop_reason` for a chat finish reason: `end_turn`, `max_tokens`, `tool_use`, or
+ * `refusal` for a `content_filter` finish. An answer that called tools ends with
  * `tool_use` (the signal Anthropic clients run their tools on) also when the upstream said `stop`,
  * as some OpenAI-compatible servers do; one cut at `max_tokens` stays `max_tokens`.
  */

@@ -1,6 +1,10 @@
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
+import type { AttemptCompletion } from '../request/attempt.js';
+
 /*
  * How a native Responses API response (the provider's own, relayed or answered as JSON) ended, in
- * the chat completion's terms the attempt span reports (`gen_ai.response.finish_reasons`).
+ * the chat completion's terms the attempt span reports (`gen_ai.response.finish_reasons`), and
+ * the attempt's completion of a JSON answer.
  */
 
 /**
@@ -45,4 +49,32 @@ export function responsesFinishReason(response: unknown, status: unknown): strin
   if (status === 'incomplete')
     return native.incomplete_details?.reason === 'content_filter' ? 'content_filter' : 'length';
   return callsClientTool(native.output) ? 'tool_calls' : 'stop';
+}
+
+/**
+ * The attempt's completion of a native Response answered as JSON. A Response with `status:
+ * "failed"` (answered with HTTP 200) is a failed attempt, recorded as a stream's
+ * `response.failed` is (status `error`, `error.type` `upstream_stream_error`, the provider's
+ * message, and the usage it reports, which the provider bills); the client still gets the
+ * Response as the provider sent it. A completed or incomplete one succeeded, with its finish
+ * reason (`length` or `content_filter` when incomplete, as a stream's `response.incomplete`).
+ */
+export function nativeResponseCompletion(response: Record<string, unknown>): AttemptCompletion {
+  const usage = usageFromOpenAi(response['usage']);
+  const reported = {
+    ...(usage !== undefined ? { usage } : {}),
+    ...(typeof response['model'] === 'string' ? { responseModel: response['model'] } : {}),
+    ...(typeof response['id'] === 'string' ? { responseId: response['id'] } : {}),
+  };
+  if (response['status'] === 'failed') {
+    const message = (response['error'] as { message?: unknown } | null | undefined)?.message;
+    return {
+      status: 'error',
+      // The error.type stream-attempt.ts gives a stream's `response.failed`: one name for both.
+      errorType: 'upstream_stream_error',
+      errorMessage: typeof message === 'string' ? message : 'The upstream response failed',
+      ...reported,
+    };
+  }
+  return { status: 'success', ...reported, finishReasons: [responsesFinishReason(response, response['status'])] };
 }

@@ -1,4 +1,4 @@
-import { requestParametersFromAnthropic } from '@gatewayz/telemetry/genai';
+import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { anthropicToOpenAi } from '../protocol/anthropic-request.js';
 import { anthropicStreamEncoder } from '../protocol/anthropic-stream.js';
@@ -18,9 +18,9 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
   return async (c) => {
     try {
       const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
-      const { model, stream, openAi } = anthropicToOpenAi(body);
-      // The span says what the client asked for, in its own terms (top_k has no OpenAI equivalent).
-      const parameters = requestParametersFromAnthropic(body);
+      const { model, stream, openAi } = anthropicToOpenAi(body, c.req.header('anthropic-version'));
+      // The attempt spans say what the providers are sent: the translated request, not the client's.
+      const parameters = requestParametersFromOpenAi(openAi);
       if (stream) return await streamChat(c, services, model, openAi, () => anthropicStreamEncoder(model), parameters);
       return c.json(
         await completeJson(

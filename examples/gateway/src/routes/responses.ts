@@ -1,7 +1,7 @@
-import { requestParametersFromOpenAi, usageFromOpenAi } from '@gatewayz/telemetry/genai';
+import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import type { ProviderConfig } from '../config.js';
-import { responsesFinishReason } from '../protocol/responses-outcome.js';
+import { nativeResponseCompletion } from '../protocol/responses-outcome.js';
 import { validateResponsesRequest, type ResponsesRequest } from '../protocol/responses-request.js';
 import { chatToResponse } from '../protocol/responses-response.js';
 import {
@@ -38,19 +38,7 @@ function jsonPlan(provider: ProviderConfig, request: ResponsesRequest): JsonPlan
     return {
       path: '/responses',
       body: { ...request.nativeBody, stream: false },
-      answer: (response) => {
-        const usage = usageFromOpenAi(response['usage']);
-        return {
-          value: response,
-          completion: {
-            status: 'success',
-            ...(usage !== undefined ? { usage } : {}),
-            ...(typeof response['model'] === 'string' ? { responseModel: response['model'] } : {}),
-            ...(typeof response['id'] === 'string' ? { responseId: response['id'] } : {}),
-            finishReasons: [responsesFinishReason(response, response['status'])],
-          },
-        };
-      },
+      answer: (response) => ({ value: response, completion: nativeResponseCompletion(response) }),
     };
   }
   return {
