@@ -10,6 +10,7 @@ import {
 } from '../../../test-support/otlp-receiver.js';
 import { freePort } from '../../../test-support/ports.js';
 import { startGatewayProcess } from './gateway-process.js';
+import { sampleSum } from './harness.js';
 
 /** The summed `count` (histograms) or value (sums) of `name`'s points whose attributes include `attributes`. */
 function pushedTotal(metrics: ReceivedMetric[], name: string, attributes: Record<string, string> = {}): number {
@@ -160,7 +161,8 @@ describe('graceful shutdown of the gateway process', () => {
       const gateway = await startGatewayProcess({
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BSP_SCHEDULE_DELAY: '600000',
-        OTEL_METRICS_EXPORTER: 'otlp',
+        // Prometheus too: the test reads the requests in progress from /metrics.
+        OTEL_METRICS_EXPORTER: 'otlp,prometheus',
         OTEL_METRIC_EXPORT_INTERVAL: '600000',
         SHUTDOWN_TIMEOUT_MS: '300',
         // Answers take longer than the drain deadline: both requests are cut.
@@ -173,7 +175,10 @@ describe('graceful shutdown of the gateway process', () => {
           (error: unknown) => String(error),
         ),
       );
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // Both requests are being handled (their answers are 5 s away), whatever the machine's load;
+      // then a little more, so both have reached their provider.
+      await waitForChatsInProgress(gateway.url, 2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await gateway.terminate()).toBe(0);
       await Promise.all(inFlight);
       const output = gateway.output();
@@ -188,7 +193,9 @@ describe('graceful shutdown of the gateway process', () => {
         // No response came: the span names no response model.
         expect(span.attributes['gen_ai.response.model']).toBeUndefined();
       }
-      expect(spans.filter((span) => span.kind === SpanKindNumber.SERVER)).toHaveLength(2);
+      expect(
+        spans.filter((span) => span.kind === SpanKindNumber.SERVER && span.name === 'POST /v1/chat/completions'),
+      ).toHaveLength(2);
       expect(
         pushedTotal(receiver.metrics(), 'gen_ai.client.operation.duration', {
           'gen_ai.request.model': 'gpt-4o',
@@ -293,3 +300,15 @@ describe('graceful shutdown of the gateway process', () => {
     }
   }, 60_000);
 });
+
+/** Polls the gateway's /metrics until `count` chat requests are in progress (10 s at most). */
+async function waitForChatsInProgress(url: string, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const inProgress = sampleSum(text, 'fastapi_requests_in_progress', { path: '/v1/chat/completions' });
+    if (inProgress >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${inProgress} chat requests in progress after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
