@@ -363,8 +363,9 @@ describe('gateway API keys in a cluster (GATEWAY_WORKERS=2)', () => {
       const cost = sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'shared-budget' });
       largestCost = Math.max(largestCost, cost - previousCost);
       previousCost = cost;
-      // Paced beyond two exchange intervals, so each worker has heard of the other's spend.
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // Paced well beyond two exchange intervals (2 × 50 ms), so each worker has heard of the
+      // other's spend even on a loaded machine (150 ms was too little at a load average of 8).
+      await new Promise((resolve) => setTimeout(resolve, 400));
     }
     expect(refused).toBe(true);
     // Both workers refuse now.
