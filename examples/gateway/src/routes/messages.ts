@@ -1,5 +1,6 @@
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
+import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import { anthropicToOpenAi } from '../protocol/anthropic-request.js';
 import { anthropicStreamEncoder } from '../protocol/anthropic-stream.js';
 import { anthropicErrorResponse, openAiToAnthropic, UntranslatableAnswer } from '../protocol/anthropic.js';
@@ -21,6 +22,8 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       const { model, stream, openAi } = anthropicToOpenAi(body, c.req.header('anthropic-version'));
       // The attempt spans say what the providers are sent: the translated request, not the client's.
       const parameters = requestParametersFromOpenAi(openAi);
+      const account = budgetedAccount(c);
+      if (account !== undefined) holdBudget(c, account, services.costs.chat(model, openAi));
       if (stream) return await streamChat(c, services, model, openAi, () => anthropicStreamEncoder(model), parameters);
       return c.json(
         await completeJson(
