@@ -473,6 +473,64 @@ describe('budgets under concurrent requests (holds), in a real gateway process',
   }, 60_000);
 });
 
+describe('budget holds in a cluster (GATEWAY_WORKERS=2): per worker', () => {
+  let gateway: GatewayProcess | undefined;
+  let directory: string;
+
+  afterAll(async () => {
+    await gateway?.terminate();
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('admits a burst up to what is left on each worker: 40 concurrent 0.04 USD images on 0.4 USD serve 10 to 20', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'gateway-api-keys-cluster-holds-'));
+    const keysFile = join(directory, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify([{ name: 'images', key: CAPPED_KEY, plan: 'paid', budget_usd: 0.4 }]));
+    gateway = await startGatewayProcess({
+      GATEWAY_WORKERS: '2',
+      GATEWAY_API_KEYS_FILE: keysFile,
+      DEMO_LATENCY_MS: '300',
+      DEMO_ERROR_RATE: '0',
+    });
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const answer = await sendOnFreshConnection(
+          gateway as GatewayProcess,
+          'POST',
+          '/v1/images/generations',
+          { model: 'gpt-image-1', prompt: 'a lighthouse' },
+          { authorization: `Bearer ${CAPPED_KEY}` },
+        );
+        return answer.status;
+      }),
+    );
+    const served = statuses.filter((status) => status === 200).length;
+    // Each worker holds at most the budget; the other worker's holds are not shared.
+    expect(served).toBeGreaterThanOrEqual(10);
+    expect(served).toBeLessThanOrEqual(20);
+    expect(statuses.filter((status) => status === 429).length).toBe(40 - served);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'images' })).toBeCloseTo(
+      served * 0.04,
+      12,
+    );
+    // Once the workers have heard of each other's spend, the key is refused everywhere.
+    for (let index = 0; index < 4; index++) {
+      const answer = await sendOnFreshConnection(
+        gateway,
+        'POST',
+        '/v1/images/generations',
+        { model: 'gpt-image-1', prompt: 'a lighthouse' },
+        { authorization: `Bearer ${CAPPED_KEY}` },
+      );
+      expect(answer.status).toBe(429);
+    }
+    const exitCode = await gateway.terminate();
+    expect(exitCode, gateway.output()).toBe(0);
+  }, 60_000);
+});
+
 describe('a gateway given a bad GATEWAY_API_KEYS_FILE', () => {
   it('refuses to start, naming the entry and the fix without repeating the key', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'gateway-api-keys-bad-'));

@@ -7,7 +7,9 @@
  *
  * Changes travel in batches every {@link SHARE_INTERVAL_MS} in each direction: a worker learns of
  * another's spend within about twice that, and a budget can be overrun by what the gateway spends
- * in that time (plus, as in one process, the requests already in flight when it is reached).
+ * in that time. The holds of requests in progress (`ApiKeyAccount.hold`) are not shared: each
+ * worker admits against the shared spend and its own holds, so a burst spread over N workers can
+ * be admitted up to what is left of the budget on each (at most N × the budget in all).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { CompensatedSum, type ApiKeyAccount, type ApiKeyRegistry } from './api-key-registry.js';
