@@ -93,7 +93,7 @@ export function holdBudget(c: Context<GatewayEnv>, account: ApiKeyAccount, usd: 
     throw new ApiError(
       429,
       `The API key "${account.name}" has too little of its budget of ${account.budgetUsd} USD left for this request, ` +
-        `which may cost up to ${usd} USD (its requests in progress hold part of the budget until they finish)`,
+        `which may cost up to ${Number(usd.toPrecision(6))} USD (its requests in progress hold part of the budget until they finish)`,
       'insufficient_quota',
       'insufficient_quota',
     );
