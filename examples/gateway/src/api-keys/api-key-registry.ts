@@ -171,6 +171,8 @@ export class CompensatedSum {
  */
 export class BudgetHold {
   private released = false;
+  /** Called once at `release` (a cluster worker tells the primary, which admitted the hold). */
+  onRelease: (() => void) | undefined = undefined;
 
   constructor(
     readonly account: ApiKeyAccount,
@@ -198,7 +200,17 @@ export class BudgetHold {
     const rest = this.remaining;
     this.remaining = 0;
     this.account.releaseHold(rest);
+    this.onRelease?.();
   }
+}
+
+/**
+ * Where a cluster worker has its holds admitted by the cluster primary, which sees every worker's
+ * holds (see cluster-usage.ts): `admit` resolves whether the gateway as a whole can hold `usd` more
+ * of the key's budget; `release` tells it the hold ended. Absent outside a cluster.
+ */
+export interface HoldAdmission {
+  admit(account: ApiKeyAccount, usd: number): Promise<{ admitted: boolean; release?: () => void }>;
 }
 
 /** How a request presented its key. */
@@ -237,6 +249,8 @@ interface RegisteredKey {
 export class ApiKeyRegistry {
   /** Whether a request without a known key is refused (keys from `GATEWAY_API_KEYS_FILE`). */
   readonly required: boolean;
+  /** In a cluster worker: the primary's admission of holds, across workers (see `holdBudget`). */
+  admission: HoldAdmission | undefined = undefined;
   /** Requests without a key when keys are optional. */
   readonly anonymous: ApiKeyAccount;
   private readonly keys: readonly RegisteredKey[];

@@ -87,8 +87,22 @@ export function budgetedAccount(c: Context<GatewayEnv>): ApiKeyAccount | undefin
  * the key's other requests in progress and `usd` do not fit in the budget. Call it once per
  * request, after validating it and before it reaches a provider.
  */
-export function holdBudget(c: Context<GatewayEnv>, account: ApiKeyAccount, usd: number): void {
-  const hold = account.hold(usd);
+export async function holdBudget(
+  c: Context<GatewayEnv>,
+  registry: ApiKeyRegistry,
+  account: ApiKeyAccount,
+  usd: number,
+): Promise<void> {
+  let hold = account.hold(usd);
+  // In a cluster, the primary admits it too, against every worker's holds.
+  if (hold !== undefined && registry.admission !== undefined) {
+    const answer = await registry.admission.admit(account, usd);
+    if (answer.admitted) hold.onRelease = answer.release;
+    else {
+      hold.release();
+      hold = undefined;
+    }
+  }
   if (hold === undefined) {
     throw new ApiError(
       429,

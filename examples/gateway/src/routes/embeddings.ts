@@ -29,7 +29,8 @@ export function embeddingsRoute(services: GatewayServices): Handler<GatewayEnv> 
       throw notServed;
     }
     const account = budgetedAccount(c);
-    if (account !== undefined) holdBudget(c, account, services.costs.embeddings(request.model, body['input']));
+    if (account !== undefined)
+      await holdBudget(c, services.apiKeys, account, services.costs.embeddings(request.model, body['input']));
     // encoding_format and dimensions: gen_ai.request.encoding_formats, gen_ai.embeddings.dimension.count.
     const { encodingFormats, embeddingsDimensionCount } = requestParametersFromOpenAi(body);
     const parameters = {

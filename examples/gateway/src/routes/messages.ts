@@ -23,7 +23,7 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       // The attempt spans say what the providers are sent: the translated request, not the client's.
       const parameters = requestParametersFromOpenAi(openAi);
       const account = budgetedAccount(c);
-      if (account !== undefined) holdBudget(c, account, services.costs.chat(model, openAi));
+      if (account !== undefined) await holdBudget(c, services.apiKeys, account, services.costs.chat(model, openAi));
       if (stream) return await streamChat(c, services, model, openAi, () => anthropicStreamEncoder(model), parameters);
       return c.json(
         await completeJson(
