@@ -64,11 +64,12 @@ export class ProviderRouter {
         resetTimeout: breaker.resetTimeoutMs,
         volumeThreshold: breaker.volumeThreshold,
         rollingCountTimeout: breaker.rollingCountTimeoutMs,
-        // A client error (bad request) says nothing about the provider's health, and a rate limit
+        // A client error (bad request) or a call the client left says nothing about the provider's
+        // health (the health figures leave it out too, see provider-fault.ts), and a rate limit
         // (429) is the provider working as announced: the rate-limit headroom passes it over until
         // its reset, so it does not open the breaker (which would answer 503 instead of 429).
         errorFilter: (error: unknown) =>
-          error instanceof UpstreamFailure && (!error.failover || error.status === 'rate_limited'),
+          error instanceof UpstreamFailure && (error.saysNothingOfProvider || error.status === 'rate_limited'),
       });
       return {
         config,
