@@ -37,8 +37,9 @@ export function isClientFault4xx(httpStatus: number): boolean {
  * `cancelled` (the client went away, or the gateway's shutdown cut the call, before the provider
  * answered: the provider was never given the time to answer) and the upstream's HTTP status for a
  * client error (see `PROVIDER_FAULT_4XX`). Such an attempt is left out of every provider health
- * figure and is not a failure of the provider's circuit breaker; its span and the GenAI metrics
- * still carry the `error.type`, which describes what happened.
+ * figure and is not a failure of the provider's circuit breaker (except a call cancelled while the
+ * breaker is half-open, which must not close it: see breaker-error-filter.ts); its span and the
+ * GenAI metrics still carry the `error.type`, which describes what happened.
  */
 export function saysNothingOfProvider(errorType: string | undefined): boolean {
   if (errorType === undefined) return false;

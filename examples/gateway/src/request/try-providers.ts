@@ -41,8 +41,9 @@ export interface FailoverOptions extends AttemptRecording {
  *
  * Throws `ApiError`: 404 when no provider serves the model, the upstream's own 4xx for a client
  * error, 503 when no provider could be tried (its message names the providers whose breaker is
- * open and those whose half-open trial is in progress), 429 when every attempt was rate limited,
- * 502 when every attempt failed.
+ * open and those whose half-open trial is in progress; its `Retry-After` is the time until the
+ * first of those breakers goes half-open, in whole seconds, at least 1), 429 when every attempt was
+ * rate limited, 502 when every attempt failed.
  */
 export async function tryProviders<T>(
   chain: readonly ProviderRuntime[],
@@ -64,13 +65,17 @@ export async function tryProviders<T>(
   }
   const failures: string[] = [];
   let lastTried: string | undefined;
-  const refused: RefusedProviders = { open: [], trialInFlight: [] };
+  const refused: RefusedProviders = { open: [], trialInFlight: [], retryAt: [] };
   let rateLimitedFailures = 0;
   const isOpen = (runtime: ProviderRuntime): boolean => runtime.breaker.opened && !runtime.breaker.halfOpen;
   const isExhausted = (runtime: ProviderRuntime): boolean => options.rateLimits.isExhausted(runtime.config.name);
   // A breaker refuses calls while open, and while half-open with its one trial call in flight.
   const refuse = (runtime: ProviderRuntime): void => {
     (trialInFlight(runtime) ? refused.trialInFlight : refused.open).push(runtime.config.name);
+    // An open breaker lets a call through once it goes half-open; one busy with its trial, at the
+    // trial's end (at once, at the earliest).
+    const halfOpenAt = trialInFlight(runtime) ? Date.now() : runtime.halfOpenAt();
+    if (halfOpenAt !== undefined) refused.retryAt.push(halfOpenAt);
   };
   // An exhausted provider is tried anyway when no other provider of the chain could answer.
   const anotherCanAnswer = chain.some(
@@ -175,7 +180,9 @@ export async function tryProviders<T>(
     }
   }
   if (failures.length === 0) {
-    throw new ApiError(503, unavailableMessage(model, refused), 'server_error', 'providers_unavailable');
+    const error = new ApiError(503, unavailableMessage(model, refused), 'server_error', 'providers_unavailable');
+    const retryAfter = retryAfterSeconds(refused.retryAt, Date.now());
+    throw retryAfter === undefined ? error : error.withHeader('retry-after', String(retryAfter));
   }
   if (rateLimitedFailures === failures.length) {
     throw new ApiError(
@@ -223,6 +230,18 @@ interface RefusedProviders {
   readonly open: string[];
   /** Breaker half-open with its one trial call in flight (another request's): refused until it ends. */
   readonly trialInFlight: string[];
+  /** When each refusing breaker lets a call through again, at the earliest (epoch milliseconds). */
+  readonly retryAt: number[];
+}
+
+/**
+ * The `Retry-After` of the 503, in seconds: until the first refusing breaker goes half-open (its
+ * next call is its trial), rounded up, at least 1 (a breaker busy with its trial may be free again
+ * at any moment). `undefined` when no breaker said when.
+ */
+function retryAfterSeconds(retryAt: readonly number[], now: number): number | undefined {
+  if (retryAt.length === 0) return undefined;
+  return Math.max(1, Math.ceil((Math.min(...retryAt) - now) / 1000));
 }
 
 /**
