@@ -6,6 +6,7 @@ import { apiKeyAccountOf } from '../api-keys/api-key-context.js';
 import { ANONYMOUS_API_KEY_NAME } from '../api-keys/api-keys-file.js';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import { saysNothingOfProvider } from '../providers/provider-fault.js';
+import type { GatewayLogger } from '../server/gateway-env.js';
 import type { AttemptCompletion, ModelCallSink, Operation } from './attempt.js';
 
 /** Where a finished attempt is recorded. */
@@ -16,8 +17,11 @@ export interface AttemptRecording {
   pricing: PricingTable;
   /** Latency-spike and error-surge detection, fed with every attempt. */
   anomalies?: AnomalyDetector;
-  /** Where failed attempts are logged (inside the attempt span, so the log carries its trace). */
-  logger?: { warn(message: string, attributes?: Record<string, string | number | boolean | null | undefined>): void };
+  /**
+   * Where failed attempts are logged (inside the attempt span, so the log carries its trace): at
+   * `warn` when the failure is the provider's, at `debug` when it says nothing about the provider.
+   */
+  logger?: Pick<GatewayLogger, 'warn' | 'debug'>;
 }
 
 /**
@@ -33,7 +37,7 @@ export interface AttemptRecording {
  * `model_inference_requests_total` and `model_inference_duration_seconds` (and
  * `gatewayz_requests_by_api_key_total`, which adds up like it), and model health (so the tracker's
  * availability, error rate and score). Its span, the GenAI metrics (with its `error.type`) and the
- * log still record it.
+ * log still record it (at `debug`, where a provider's failure is a `warn`).
  */
 export function finishAttempt(
   recording: AttemptRecording,
@@ -74,7 +78,10 @@ export function finishAttempt(
   // recording span can be one: skip the context switch otherwise).
   const record = (): void => {
     if (completion.status !== 'success') {
-      recording.logger?.warn('provider attempt failed', {
+      // A client's bad request or cancellation is not the provider's failure: a client sending
+      // bad requests must not flood the warn log (its 4xx is in the access log and the metrics).
+      const level = providerOutcome ? 'warn' : 'debug';
+      recording.logger?.[level]('provider attempt failed', {
         provider: name,
         model,
         operation,

@@ -43,7 +43,8 @@ export interface FailoverOptions extends AttemptRecording {
  * error, 503 when no provider could be tried (its message names the providers whose breaker is
  * open and those whose half-open trial is in progress; its `Retry-After` is the time until the
  * first of those breakers goes half-open, in whole seconds, at least 1), 429 when every attempt was
- * rate limited, 502 when every attempt failed.
+ * rate limited (its `Retry-After` is the time until the first of those providers' pauses ends, see
+ * `ProviderRateLimits.pausedUntil`, in whole seconds, at least 1), 502 when every attempt failed.
  */
 export async function tryProviders<T>(
   chain: readonly ProviderRuntime[],
@@ -66,7 +67,8 @@ export async function tryProviders<T>(
   const failures: string[] = [];
   let lastTried: string | undefined;
   const refused: RefusedProviders = { open: [], trialInFlight: [], retryAt: [] };
-  let rateLimitedFailures = 0;
+  /** The providers whose attempt was answered 429, for the `Retry-After` of the 429. */
+  const rateLimited: string[] = [];
   const isOpen = (runtime: ProviderRuntime): boolean => runtime.breaker.opened && !runtime.breaker.halfOpen;
   const isExhausted = (runtime: ProviderRuntime): boolean => options.rateLimits.isExhausted(runtime.config.name);
   // A breaker refuses calls while open, and while half-open with its one trial call in flight.
@@ -175,7 +177,7 @@ export async function tryProviders<T>(
       if (!failure.failover) throw clientError(failure, provider.name);
       failures.push(`${provider.name}: ${failure.status}`);
       lastTried = provider.name;
-      if (failure.status === 'rate_limited') rateLimitedFailures++;
+      if (failure.status === 'rate_limited') rateLimited.push(provider.name);
       moveOn(index, failure.status === 'success' ? 'error' : failure.status);
     }
   }
@@ -184,13 +186,18 @@ export async function tryProviders<T>(
     const retryAfter = retryAfterSeconds(refused.retryAt, Date.now());
     throw retryAfter === undefined ? error : error.withHeader('retry-after', String(retryAfter));
   }
-  if (rateLimitedFailures === failures.length) {
-    throw new ApiError(
+  if (rateLimited.length === failures.length) {
+    const error = new ApiError(
       429,
       `Every provider serving \`${model}\` is rate limited; retry later`,
       'rate_limit_error',
       'rate_limit_exceeded',
     ).answeredBy(lastTried as string);
+    // Each 429 paused its provider (ProviderRateLimits.observe): retry once the first pause ends.
+    const pausedUntil = rateLimited
+      .map((name) => options.rateLimits.pausedUntil(name))
+      .filter((until): until is number => until !== undefined);
+    throw error.withHeader('retry-after', String(retryAfterSeconds(pausedUntil, Date.now()) ?? 1));
   }
   throw new ApiError(
     502,
@@ -235,9 +242,10 @@ interface RefusedProviders {
 }
 
 /**
- * The `Retry-After` of the 503, in seconds: until the first refusing breaker goes half-open (its
- * next call is its trial), rounded up, at least 1 (a breaker busy with its trial may be free again
- * at any moment). `undefined` when no breaker said when.
+ * A `Retry-After` in seconds: until the earliest of `retryAt` (epoch milliseconds), rounded up, at
+ * least 1. For the 503, when the first refusing breaker goes half-open (its next call is its trial;
+ * a breaker busy with its trial may be free again at any moment); for the 429, when the first rate
+ * limited provider's pause ends. `undefined` when none said when.
  */
 function retryAfterSeconds(retryAt: readonly number[], now: number): number | undefined {
   if (retryAt.length === 0) return undefined;

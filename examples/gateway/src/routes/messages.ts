@@ -1,6 +1,8 @@
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
+import type { ProviderConfig } from '../config.js';
 import { anthropicToOpenAi } from '../protocol/anthropic-request.js';
+import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
 import { anthropicStreamEncoder } from '../protocol/anthropic-stream.js';
 import { anthropicErrorResponse, openAiToAnthropic, UntranslatableAnswer } from '../protocol/anthropic.js';
 import { ApiError } from '../protocol/openai-errors.js';
@@ -21,16 +23,20 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       const { model, stream, openAi } = anthropicToOpenAi(body, c.req.header('anthropic-version'));
       // The attempt spans say what the providers are sent: the translated request, not the client's.
       const parameters = requestParametersFromOpenAi(openAi);
-      if (stream) return await streamChat(c, services, model, openAi, () => anthropicStreamEncoder(model), parameters);
+      // Each provider gets the output limit in the field it takes (see maxTokensParameterOf).
+      const forProvider = (provider: ProviderConfig): Record<string, unknown> =>
+        withMaxTokensParameter(openAi, provider);
+      if (stream)
+        return await streamChat(c, services, model, forProvider, () => anthropicStreamEncoder(model), parameters);
       return c.json(
         await completeJson(
           c,
           services,
           model,
           'chat',
-          () => ({
+          (provider) => ({
             path: '/chat/completions',
-            body: { ...openAi, stream: false },
+            body: { ...forProvider(provider), stream: false },
             answer: (completion) => ({
               value: anthropicAnswer(completion, model),
               completion: chatCompletionOf(completion),
