@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { ModelPrice } from '@gatewayz/telemetry/genai';
 import { loadApiKeys, type ApiKeysConfig } from './api-keys/api-keys-file.js';
 import { DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS } from './api-keys/cost-estimate.js';
+import { MAX_TOKENS_PARAMETERS, type MaxTokensParameter } from './protocol/max-tokens-parameter.js';
 import { GatewayConfigError } from './config-error.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './providers/provider-rate-limits.js';
 
@@ -27,6 +28,14 @@ export interface ProviderConfig {
    * requests are passed to it as they are. Otherwise they are translated to chat completions.
    */
   responsesApi?: boolean;
+  /**
+   * The field the output limit of a request the gateway translates to a chat completion
+   * (`/v1/messages`, `/v1/responses` without `responsesApi`) is sent in: `max_tokens` or
+   * `max_completion_tokens` (OpenAI's reasoning models refuse `max_tokens`). Unset:
+   * `max_completion_tokens` for `api.openai.com`, `max_tokens` for any other base URL (see
+   * `maxTokensParameterOf`). `/v1/chat/completions` requests are passed on as the client sent them.
+   */
+  maxTokensParameter?: MaxTokensParameter;
 }
 
 export interface GatewayConfig {
@@ -135,6 +144,10 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
     if (entry['responsesApi'] !== undefined && typeof entry['responsesApi'] !== 'boolean') {
       throw new GatewayConfigError(`${where}: "responsesApi" must be true or false`);
     }
+    const maxTokensParameter = entry['maxTokensParameter'];
+    if (maxTokensParameter !== undefined && !MAX_TOKENS_PARAMETERS.includes(maxTokensParameter as MaxTokensParameter)) {
+      throw new GatewayConfigError(`${where}: "maxTokensParameter" must be "max_tokens" or "max_completion_tokens"`);
+    }
     for (const field of ['imageModels', 'embeddingModels']) {
       const models = entry[field];
       if (models !== undefined && (!Array.isArray(models) || models.some((model) => typeof model !== 'string'))) {
@@ -150,6 +163,7 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
       imageModels: (entry['imageModels'] as string[] | undefined) ?? [],
       embeddingModels: (entry['embeddingModels'] as string[] | undefined) ?? [],
       responsesApi: entry['responsesApi'] === true,
+      ...(maxTokensParameter !== undefined ? { maxTokensParameter: maxTokensParameter as MaxTokensParameter } : {}),
     };
   });
 }

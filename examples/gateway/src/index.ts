@@ -8,6 +8,7 @@ export {
   GatewayConfigError,
 } from './config.js';
 export type { GatewayConfig, ProviderConfig, ContextManagerChoice } from './config.js';
+export { maxTokensParameterOf, type MaxTokensParameter } from './protocol/max-tokens-parameter.js';
 export {
   ApiKeysFileError,
   ANONYMOUS_API_KEY_NAME,

@@ -125,9 +125,17 @@ describe('half-open circuit breakers', () => {
     const openai = gateway.provider('openai');
     const model = 'gpt-4o'; // served by openai alone
     const state = (): string | undefined => gateway.gateway.router.breakerStates()['openai'];
-    const refusal = async (): Promise<{ status: number; error: Record<string, unknown> }> => {
+    const refusal = async (): Promise<{
+      status: number;
+      retryAfter: string | null;
+      error: Record<string, unknown>;
+    }> => {
       const response = await gateway.post('/v1/chat/completions', chatBody(model));
-      return { status: response.status, error: ((await response.json()) as { error: Record<string, unknown> }).error };
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        error: ((await response.json()) as { error: Record<string, unknown> }).error,
+      };
     };
     openai.configure({ errorRate: 1, failureMode: 'error', latencyMs: 0 });
     for (let sent = 0; state() !== 'open'; sent++) {
@@ -137,6 +145,8 @@ describe('half-open circuit breakers', () => {
 
     const whileOpen = await refusal();
     expect(whileOpen.status).toBe(503);
+    // Half-open within the 1 s reset timeout: retry in 1 s.
+    expect(whileOpen.retryAfter).toBe('1');
     expect(whileOpen.error).toEqual({
       message: 'No provider is available for `gpt-4o`: the circuit breaker of openai is open. Retry shortly.',
       type: 'server_error',
@@ -152,6 +162,8 @@ describe('half-open circuit breakers', () => {
     await waitFor(() => calls() > callsBefore, 'the trial call to reach openai');
     const duringTrial = await refusal();
     expect(duringTrial.status).toBe(503);
+    // The trial may end at any moment: the least Retry-After, 1 s.
+    expect(duringTrial.retryAfter).toBe('1');
     expect(duringTrial.error).toMatchObject({ type: 'server_error', code: 'providers_unavailable' });
     expect(duringTrial.error['message']).toBe(
       'No provider is available for `gpt-4o`: the circuit breaker of openai is half-open with a trial call ' +
@@ -160,5 +172,146 @@ describe('half-open circuit breakers', () => {
     expect((await trial).status).toBe(200);
     expect(state()).toBe('closed');
     expect(calls() - callsBefore).toBe(1);
+  });
+
+  /** A chat request whose client hangs up once `provider` has received it; resolves when it has. */
+  const cancelOnceReceived = async (
+    gateway: TestGateway,
+    provider: ReturnType<TestGateway['provider']>,
+    model: string,
+  ): Promise<void> => {
+    const calls = (): number => provider.requestCounts.get('/v1/chat/completions') ?? 0;
+    const before = calls();
+    const controller = new AbortController();
+    const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chatBody(model)),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    await waitFor(() => calls() > before, `the call to reach ${provider.name}`);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+  };
+
+  it('a trial call the client cancels leaves the breaker open, and the next trial is a new call', async () => {
+    const gateway = await start();
+    const openai = gateway.provider('openai');
+    const model = 'gpt-4o'; // served by openai alone
+    const state = (): string | undefined => gateway.gateway.router.breakerStates()['openai'];
+    const calls = (): number => openai.requestCounts.get('/v1/chat/completions') ?? 0;
+    const transitions = async (from: string, to: string): Promise<number> =>
+      sampleSum(await gateway.scrape(), 'gatewayz_circuit_breaker_transitions_total', {
+        provider: 'openai',
+        from_state: from,
+        to_state: to,
+      });
+    openai.configure({ errorRate: 1, failureMode: 'error', latencyMs: 0 });
+    for (let sent = 0; state() !== 'open'; sent++) {
+      if (sent > 50) throw new Error('the breaker did not open');
+      expect((await gateway.post('/v1/chat/completions', chatBody(model))).status).toBe(502);
+    }
+    await waitFor(() => state() === 'half_open', 'half-open');
+
+    // openai has recovered, slowly; the client of the trial call hangs up before it answers.
+    openai.configure({ errorRate: 0, latencyMs: 1000 });
+    const callsBefore = calls();
+    await cancelOnceReceived(gateway, openai, model);
+    await waitFor(() => state() !== 'half_open', 'the cancelled trial to end');
+    // openai never answered: the breaker must not close on it. It is open again (opossum has no
+    // way back to "waiting for a trial" but its reset timer)...
+    expect(state()).toBe('open');
+    expect(await transitions('half_open', 'closed')).toBe(0);
+    expect(await transitions('half_open', 'open')).toBe(1);
+    const refused = await gateway.post('/v1/chat/completions', chatBody(model));
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('providers_unavailable');
+    expect(calls() - callsBefore).toBe(1);
+
+    // ...and once half-open again, the next request is the trial: it reaches openai and closes it.
+    await waitFor(() => state() === 'half_open', 'half-open again');
+    expect(gateway.gateway.router.candidates('gpt-4o-mini', 'chat').map((provider) => provider.name)).toEqual([
+      'openai',
+      'openrouter',
+    ]);
+    openai.configure({ latencyMs: 0 });
+    expect((await gateway.post('/v1/chat/completions', chatBody(model))).status).toBe(200);
+    expect(calls() - callsBefore).toBe(2);
+    expect(state()).toBe('closed');
+    expect(await transitions('half_open', 'closed')).toBe(1);
+  });
+
+  it('does not hold client cancellations against a provider whose breaker is closed', async () => {
+    const gateway = await start();
+    const openai = gateway.provider('openai');
+    const state = (): string | undefined => gateway.gateway.router.breakerStates()['openai'];
+    openai.configure({ errorRate: 0, latencyMs: 1000 });
+    // Two calls in the window open the breaker when they fail; four cancelled ones must not.
+    for (let cancelled = 0; cancelled < 4; cancelled++) {
+      expect(state()).toBe('closed');
+      await cancelOnceReceived(gateway, openai, 'gpt-4o');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(state()).toBe('closed');
+    openai.configure({ latencyMs: 0 });
+    expect((await gateway.post('/v1/chat/completions', chatBody('gpt-4o'))).status).toBe(200);
+  });
+
+  it('answers the 503 with a Retry-After until the first refusing breaker goes half-open, in both error shapes', async () => {
+    // A 30 s reset timeout, so the Retry-After counts down whole seconds well above its floor of 1.
+    gw = await startTestGateway({ env: { BREAKER_RESET_TIMEOUT_MS: '30000', BREAKER_VOLUME_THRESHOLD: '2' } });
+    const gateway = gw;
+    const state = (provider: string): string | undefined => gateway.gateway.router.breakerStates()[provider];
+    /** Fail `provider` until its breaker opens (requests for `model`); returns when it opened, within bounds. */
+    const trip = async (provider: string, model: string): Promise<{ after: number; before: number }> => {
+      gateway.provider(provider).configure({ errorRate: 1, failureMode: 'error', latencyMs: 0 });
+      let sentAt = Date.now();
+      for (let sent = 0; state(provider) !== 'open'; sent++) {
+        if (sent > 50) throw new Error(`the breaker of ${provider} did not open`);
+        sentAt = Date.now();
+        await gateway.post('/v1/chat/completions', chatBody(model));
+      }
+      return { after: sentAt, before: Date.now() };
+    };
+    /** The Retry-After a 503 answered between `sentAt` and `answeredAt` may carry for a breaker opened within `opened`. */
+    const expected = (opened: { after: number; before: number }, sentAt: number, answeredAt: number): number[] => {
+      const low = Math.ceil((opened.after + 30_000 - answeredAt) / 1000);
+      const high = Math.ceil((opened.before + 30_000 - sentAt) / 1000);
+      return Array.from({ length: high - low + 1 }, (_, index) => low + index);
+    };
+
+    const openaiOpened = await trip('openai', 'gpt-4o'); // gpt-4o: openai alone
+    let sentAt = Date.now();
+    const openAi = await gateway.post('/v1/chat/completions', chatBody('gpt-4o'));
+    let answeredAt = Date.now();
+    expect(openAi.status).toBe(503);
+    expect(((await openAi.json()) as { error: { code: string } }).error.code).toBe('providers_unavailable');
+    const openAiRetryAfter = Number(openAi.headers.get('retry-after'));
+    expect(expected(openaiOpened, sentAt, answeredAt)).toContain(openAiRetryAfter);
+    expect(openAiRetryAfter).toBeGreaterThan(25);
+
+    // The same refusal in Anthropic's shape (/v1/messages) carries the same header.
+    sentAt = Date.now();
+    const anthropic = await gateway.post('/v1/messages', {
+      model: 'gpt-4o',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    answeredAt = Date.now();
+    expect(anthropic.status).toBe(503);
+    expect(((await anthropic.json()) as { type: string; error: { type: string } }).error.type).toBe('overloaded_error');
+    expect(expected(openaiOpened, sentAt, answeredAt)).toContain(Number(anthropic.headers.get('retry-after')));
+
+    // Two providers refusing: the one that goes half-open first decides (openai opened over 1 s
+    // before openrouter).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const openrouterOpened = await trip('openrouter', 'llama-3.1-8b-instruct'); // openrouter alone
+    sentAt = Date.now();
+    const both = await gateway.post('/v1/chat/completions', chatBody('gpt-4o-mini')); // openai and openrouter
+    answeredAt = Date.now();
+    expect(both.status).toBe(503);
+    const bothRetryAfter = Number(both.headers.get('retry-after'));
+    expect(expected(openaiOpened, sentAt, answeredAt)).toContain(bothRetryAfter);
+    expect(bothRetryAfter).toBeLessThan(Math.ceil((openrouterOpened.after + 30_000 - answeredAt) / 1000));
   });
 });

@@ -202,7 +202,9 @@ describe('graceful shutdown of the gateway process', () => {
           'error.type': 'cancelled',
         }),
       ).toBe(2);
-      expect(pushedTotal(receiver.metrics(), 'model_inference_requests', { model: 'gpt-4o' })).toBe(2);
+      // Cut before the provider answered, they say nothing about it: not provider outcomes (the
+      // provider's availability and error rate, model health and the anomaly detector leave them out).
+      expect(pushedTotal(receiver.metrics(), 'model_inference_requests', { model: 'gpt-4o' })).toBe(0);
       // The server cut them: not answered 400, and not left by their clients either.
       expect(
         pushedTotal(receiver.metrics(), 'gen_ai.server.request.duration', {

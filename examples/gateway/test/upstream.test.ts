@@ -208,6 +208,40 @@ describe('postUpstream (node:http client with keep-alive)', () => {
     expect(bad.clientBody).toEqual({ error: { message: 'bad temperature' } });
   });
 
+  it("fails over on the 4xx that are the provider's or its configuration's fault, and says which say nothing of it", async () => {
+    const answer = (status: number): void => {
+      handler = (_incoming, response) => {
+        response.statusCode = status;
+        response.end('{"error":{"message":"no"}}');
+      };
+    };
+    const outcome = async (status: number): Promise<[boolean, boolean]> => {
+      answer(status);
+      const failure = await failureOf(request());
+      return [failure.failover, failure.saysNothingOfProvider];
+    };
+    // The gateway's key, its account's credit, a model configured for a provider that lacks it, the
+    // provider's own timeout, an outage: another provider may answer, and they count against it.
+    for (const status of [401, 402, 403, 404, 408, 500, 503])
+      expect(await outcome(status), String(status)).toEqual([true, false]);
+    // The provider's quota: fails over, counts (as rate_limited).
+    expect(await outcome(429)).toEqual([true, false]);
+    // The client's request was wrong: passed back as it is, and says nothing of the provider.
+    for (const status of [400, 409, 413, 415, 422])
+      expect(await outcome(status), String(status)).toEqual([false, true]);
+    // A client that left before the answer: nothing to hold against the provider either.
+    handler = () => {};
+    const controller = new AbortController();
+    const pending = failureOf(request({ signal: controller.signal }));
+    setTimeout(() => controller.abort(), 20);
+    const cancelled = await pending;
+    expect([cancelled.errorType, cancelled.failover, cancelled.saysNothingOfProvider]).toEqual([
+      'cancelled',
+      false,
+      true,
+    ]);
+  });
+
   it('reads at most 16 KiB of an error body and keeps serving afterwards', async () => {
     handler = (_incoming, response) => {
       response.statusCode = 400;

@@ -151,6 +151,19 @@ function outputConfigOf(config: unknown): { effort?: string; responseFormat?: Js
   return result;
 }
 
+/** The top-level request fields read (or refused) here. */
+export const GENERATION_PARAMETER_FIELDS: readonly string[] = [
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'metadata',
+  'thinking',
+  'output_config',
+  'container',
+  'mcp_servers',
+];
+
 /** Request fields for Anthropic's own runtime (code execution containers and skills, MCP connectors), refused. */
 const ANTHROPIC_RUNTIME_FIELDS: ReadonlyArray<[string, string]> = [
   ['container', 'code execution containers and skills run on Anthropic'],

@@ -1,4 +1,4 @@
-import { generationParameters } from './anthropic-parameters.js';
+import { GENERATION_PARAMETER_FIELDS, generationParameters } from './anthropic-parameters.js';
 import { badRequest } from './openai-errors.js';
 
 /*
@@ -147,11 +147,41 @@ function toolChoiceOf(choice: unknown): Json {
 }
 
 /**
+ * The top-level fields of an Anthropic Messages request (API version 2023-06-01 and later, not
+ * the betas): the model, messages, `max_tokens`, `system`, `stream`, tools and tool choice (here);
+ * the generation parameters, translated or refused (anthropic-parameters.ts); and those left out
+ * as they do not change the answer (prompt caching, service tier and speed, region, diagnostics,
+ * workspace and user profile). Any other field is refused as Anthropic refuses it (`Extra inputs
+ * are not permitted`), not silently dropped.
+ */
+const MESSAGES_FIELDS: ReadonlySet<string> = new Set([
+  'model',
+  'messages',
+  'max_tokens',
+  'system',
+  'stream',
+  'tools',
+  'tool_choice',
+  ...GENERATION_PARAMETER_FIELDS,
+  // Accepted and left out.
+  'cache_control',
+  'service_tier',
+  'speed',
+  'inference_geo',
+  'diagnostics',
+  'workspace_id',
+  'user_profile_id',
+]);
+
+/**
  * Validate an Anthropic Messages request and turn it into an OpenAI chat request body.
  * `apiVersion` is the request's `anthropic-version` header, if any: it decides whether the
  * sampling parameters are part of the request.
  */
 export function anthropicToOpenAi(body: Json, apiVersion?: string): { model: string; stream: boolean; openAi: Json } {
+  for (const field of Object.keys(body)) {
+    if (!MESSAGES_FIELDS.has(field)) throw badRequest(`${field}: Extra inputs are not permitted`, field);
+  }
   const model = body['model'];
   if (typeof model !== 'string' || model.trim() === '')
     throw badRequest('model: field required (a non-empty string)', 'model');

@@ -102,6 +102,6 @@ function anthropicErrorType(status: number): string {
 export function anthropicErrorResponse(error: ApiError): Response {
   return new Response(
     JSON.stringify({ type: 'error', error: { type: anthropicErrorType(error.status), message: error.message } }),
-    { status: error.status, headers: { 'content-type': 'application/json; charset=utf-8' } },
+    { status: error.status, headers: { ...error.headers, 'content-type': 'application/json; charset=utf-8' } },
   );
 }

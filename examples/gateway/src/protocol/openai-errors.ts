@@ -20,10 +20,19 @@ export class ApiError extends Error {
     return this;
   }
 
+  /** Headers its answer carries besides `content-type` (e.g. `retry-after`), in either error shape. */
+  readonly headers: Record<string, string> = {};
+
+  /** Set a header of its answer; returns this error. */
+  withHeader(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
+
   toResponse(): Response {
     return new Response(
       JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } }),
-      { status: this.status, headers: { 'content-type': 'application/json; charset=utf-8' } },
+      { status: this.status, headers: { ...this.headers, 'content-type': 'application/json; charset=utf-8' } },
     );
   }
 }

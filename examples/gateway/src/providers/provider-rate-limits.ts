@@ -80,6 +80,14 @@ export class ProviderRateLimits {
     }
   }
 
+  /**
+   * When `provider`'s pause ends (epoch milliseconds): the reset it announced with nothing left, or
+   * the end of its 429's `retry-after`; `undefined` when it is not paused (or the pause has ended).
+   */
+  pausedUntil(provider: string): number | undefined {
+    return this.isExhausted(provider) ? this.exhaustedUntil.get(provider) : undefined;
+  }
+
   /** Whether `provider` has no requests left now (until the reset it announced). */
   isExhausted(provider: string): boolean {
     const until = this.exhaustedUntil.get(provider);

@@ -6,8 +6,9 @@ import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedRe
 import { tryProviders, type FailoverOptions } from '../request/try-providers.js';
 import type { AttemptRecording } from '../request/finish-attempt.js';
 import { providerChain } from '../request/provider-chain.js';
+import { breakerErrorFilter } from './breaker-error-filter.js';
+import { trackHalfOpenTime } from './half-open-time.js';
 import { ProviderRateLimits } from './provider-rate-limits.js';
-import { UpstreamFailure } from './upstream.js';
 
 export type {
   AttemptCompletion,
@@ -25,6 +26,8 @@ export interface ProviderRuntime {
   /** `server.address` and `server.port` of its attempt spans, from its base URL (parsed once). */
   readonly server: { readonly serverAddress?: string; readonly serverPort?: number };
   readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  /** While the breaker is open: when it goes half-open (epoch milliseconds); otherwise `undefined`. */
+  readonly halfOpenAt: () => number | undefined;
   readonly unbind: () => void;
 }
 
@@ -57,23 +60,25 @@ export class ProviderRouter {
     this.failoverOptions = { ...options, rateLimits: this.rateLimits };
     const { breaker } = options.config;
     this.runtimes = options.config.providers.map((config) => {
-      const circuit = new CircuitBreaker<[() => Promise<unknown>], unknown>((action) => action(), {
+      const breakerOptions: CircuitBreaker.Options<[() => Promise<unknown>]> = {
         name: config.name,
         timeout: false,
         errorThresholdPercentage: breaker.errorThresholdPercentage,
         resetTimeout: breaker.resetTimeoutMs,
         volumeThreshold: breaker.volumeThreshold,
         rollingCountTimeout: breaker.rollingCountTimeoutMs,
-        // A client error (bad request) says nothing about the provider's health, and a rate limit
-        // (429) is the provider working as announced: the rate-limit headroom passes it over until
-        // its reset, so it does not open the breaker (which would answer 503 instead of 429).
-        errorFilter: (error: unknown) =>
-          error instanceof UpstreamFailure && (!error.failover || error.status === 'rate_limited'),
-      });
+        // A client error (bad request) or a call the client left says nothing about the provider's
+        // health (the health figures leave it out too, see provider-fault.ts), except a call left
+        // as a half-open breaker's trial, which must not close it; a rate limit (429) is the
+        // provider working as announced (see breakerErrorFilter).
+        errorFilter: (error: unknown) => breakerErrorFilter(error, circuit),
+      };
+      const circuit = new CircuitBreaker<[() => Promise<unknown>], unknown>((action) => action(), breakerOptions);
       return {
         config,
         server: serverOf(config.baseUrl),
         breaker: circuit,
+        halfOpenAt: trackHalfOpenTime(circuit, breaker.resetTimeoutMs),
         unbind: bindCircuitBreakerMetrics(circuit, config.name, options.telemetry),
       };
     });

@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
+import { PROVIDER_FAULT_4XX, saysNothingOfProvider } from './provider-fault.js';
 
 /**
  * A failed upstream attempt, classified for model health (`status`), for the GenAI `error.type`
@@ -25,6 +26,15 @@ export class UpstreamFailure extends Error {
     readonly clientBody?: unknown,
   ) {
     super(message);
+  }
+
+  /**
+   * The client went away (or shutdown cut the call) before an answer, or the upstream rejected the
+   * client's request (a client-fault 4xx, see `PROVIDER_FAULT_4XX`): the attempt says nothing
+   * about the provider, so its circuit breaker and its health figures leave it out.
+   */
+  get saysNothingOfProvider(): boolean {
+    return saysNothingOfProvider(this.errorType);
   }
 }
 
@@ -157,8 +167,9 @@ function send(
 /**
  * POST JSON to an upstream and return the response once its headers arrived with a 2xx status.
  * Throws `UpstreamFailure`: `timeout` when no headers came within `timeoutMs`, `network_error` when
- * the connection failed, `rate_limited` on 429, `error` on 5xx (all fail over) and `error` without
- * failover on other 4xx (the request itself is wrong).
+ * the connection failed, `rate_limited` on 429, `error` on 5xx and on the 4xx that are the
+ * provider's or its configuration's fault (401, 402, 403, 404, 408: all fail over), and `error`
+ * without failover on other 4xx (the client's request itself is wrong, see `PROVIDER_FAULT_4XX`).
  */
 export async function postUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
   let outgoing: ClientRequest | undefined;
@@ -224,7 +235,9 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
       response.status,
     );
   }
-  if (response.status >= 500 || response.status === 408) {
+  // 402 (the gateway's account out of credit), 404 (the provider lacks a model configured for it),
+  // 408 (the provider's own timeout) and 5xx: the provider's or its configuration's fault.
+  if (response.status >= 500 || PROVIDER_FAULT_4XX.has(response.status)) {
     throw new UpstreamFailure(
       'error',
       String(response.status),

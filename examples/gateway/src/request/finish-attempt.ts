@@ -5,6 +5,8 @@ import type { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
 import { apiKeyAccountOf, budgetHoldOf } from '../api-keys/api-key-context.js';
 import { ANONYMOUS_API_KEY_NAME } from '../api-keys/api-keys-file.js';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
+import { saysNothingOfProvider } from '../providers/provider-fault.js';
+import type { GatewayLogger } from '../server/gateway-env.js';
 import type { AttemptCompletion, ModelCallSink, Operation } from './attempt.js';
 
 /** Where a finished attempt is recorded. */
@@ -15,8 +17,11 @@ export interface AttemptRecording {
   pricing: PricingTable;
   /** Latency-spike and error-surge detection, fed with every attempt. */
   anomalies?: AnomalyDetector;
-  /** Where failed attempts are logged (inside the attempt span, so the log carries its trace). */
-  logger?: { warn(message: string, attributes?: Record<string, string | number | boolean | null | undefined>): void };
+  /**
+   * Where failed attempts are logged (inside the attempt span, so the log carries its trace): at
+   * `warn` when the failure is the provider's, at `debug` when it says nothing about the provider.
+   */
+  logger?: Pick<GatewayLogger, 'warn' | 'debug'>;
 }
 
 /**
@@ -25,6 +30,14 @@ export interface AttemptRecording {
  * reasoning subsets), cost (cache-priced) and credit metrics (of a failed attempt too, when the
  * provider reported its usage), log a failure, record the call in model health, and end the
  * attempt span with the response attributes.
+ *
+ * An attempt that says nothing about the provider (the client went away or shutdown cut it before
+ * an answer, or the upstream rejected the client's bad request: see `saysNothingOfProvider`) is
+ * left out of the provider's health figures: the anomaly detector, `provider_response_time_seconds`,
+ * `model_inference_requests_total` and `model_inference_duration_seconds` (and
+ * `gatewayz_requests_by_api_key_total`, which adds up like it), and model health (so the tracker's
+ * availability, error rate and score). Its span, the GenAI metrics (with its `error.type`) and the
+ * log still record it (at `debug`, where a provider's failure is a `warn`).
  */
 export function finishAttempt(
   recording: AttemptRecording,
@@ -51,16 +64,24 @@ export function finishAttempt(
   // The request's API key (authenticate middleware); requests that skipped it count as anonymous.
   const apiKey = apiKeyAccountOf(attemptContext);
   const apiKeyName = apiKey?.name ?? ANONYMOUS_API_KEY_NAME;
-  recording.anomalies?.observe({
-    provider: name,
-    latencySeconds: seconds,
-    success: completion.status === 'success',
-  });
+  // The circuit breaker does not hold such an attempt against the provider (its errorFilter): the
+  // health figures do not either.
+  const providerOutcome = completion.status === 'success' || !saysNothingOfProvider(completion.errorType);
+  if (providerOutcome) {
+    recording.anomalies?.observe({
+      provider: name,
+      latencySeconds: seconds,
+      success: completion.status === 'success',
+    });
+  }
   // Record inside the attempt span so latency histograms carry it as their exemplar (only a
   // recording span can be one: skip the context switch otherwise).
   const record = (): void => {
     if (completion.status !== 'success') {
-      recording.logger?.warn('provider attempt failed', {
+      // A client's bad request or cancellation is not the provider's failure: a client sending
+      // bad requests must not flood the warn log (its 4xx is in the access log and the metrics).
+      const level = providerOutcome ? 'warn' : 'debug';
+      recording.logger?.[level]('provider attempt failed', {
         provider: name,
         model,
         operation,
@@ -69,9 +90,12 @@ export function finishAttempt(
         duration_ms: Math.round(durationMs),
       });
     }
-    telemetry.recordProviderResponseTime(name, seconds);
-    telemetry.recordModelInference(name, model, completion.status, seconds);
-    telemetry.recordApiKeyRequest(apiKeyName, completion.status);
+    if (providerOutcome) {
+      telemetry.recordProviderResponseTime(name, seconds);
+      telemetry.recordModelInference(name, model, completion.status, seconds);
+      // With the statuses of model_inference_requests_total, so the two add up alike.
+      telemetry.recordApiKeyRequest(apiKeyName, completion.status);
+    }
     telemetry.recordGenAiOperation({
       operationName: operation,
       providerName: name,
@@ -137,13 +161,14 @@ export function finishAttempt(
   if (span.isRecording()) contextApi.with(attemptContext, record);
   else record();
   try {
-    sink.recordCall({
-      provider: name,
-      model,
-      responseTimeMs: durationMs,
-      status: completion.status,
-      errorMessage: completion.errorMessage ?? null,
-    });
+    if (providerOutcome)
+      sink.recordCall({
+        provider: name,
+        model,
+        responseTimeMs: durationMs,
+        status: completion.status,
+        errorMessage: completion.errorMessage ?? null,
+      });
   } catch {
     // The sink validates input; the values above are ours, so this only guards the request path.
   }

@@ -94,15 +94,15 @@ export async function streamModel(
 }
 
 /**
- * Answer a chat request as a stream: `upstreamBody` (an OpenAI chat request) goes to the best
- * provider that opens a stream, and its chunks reach the client through `encoder`. `parameters`
+ * Answer a chat request as a stream: `upstreamBody` (an OpenAI chat request, or a function making
+ * it for the provider tried) goes to the best provider that opens a stream, and its chunks reach the client through `encoder`. `parameters`
  * are the client's, read from the body it sent.
  */
 export function streamChat(
   c: Context<GatewayEnv>,
   services: GatewayServices,
   model: string,
-  upstreamBody: Record<string, unknown>,
+  upstreamBody: Record<string, unknown> | ((provider: ProviderConfig) => Record<string, unknown>),
   encoder: () => StreamEncoder,
   parameters: GenAiRequestParameters,
 ): Promise<Response> {
@@ -110,9 +110,13 @@ export function streamChat(
     c,
     services,
     model,
-    () => ({
+    (provider) => ({
       path: '/chat/completions',
-      body: { ...upstreamBody, stream: true, stream_options: { include_usage: true } },
+      body: {
+        ...(typeof upstreamBody === 'function' ? upstreamBody(provider) : upstreamBody),
+        stream: true,
+        stream_options: { include_usage: true },
+      },
       encoder: encoder(),
     }),
     parameters,

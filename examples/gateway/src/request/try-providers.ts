@@ -41,8 +41,10 @@ export interface FailoverOptions extends AttemptRecording {
  *
  * Throws `ApiError`: 404 when no provider serves the model, the upstream's own 4xx for a client
  * error, 503 when no provider could be tried (its message names the providers whose breaker is
- * open and those whose half-open trial is in progress), 429 when every attempt was rate limited,
- * 502 when every attempt failed.
+ * open and those whose half-open trial is in progress; its `Retry-After` is the time until the
+ * first of those breakers goes half-open, in whole seconds, at least 1), 429 when every attempt was
+ * rate limited (its `Retry-After` is the time until the first of those providers' pauses ends, see
+ * `ProviderRateLimits.pausedUntil`, in whole seconds, at least 1), 502 when every attempt failed.
  */
 export async function tryProviders<T>(
   chain: readonly ProviderRuntime[],
@@ -64,13 +66,18 @@ export async function tryProviders<T>(
   }
   const failures: string[] = [];
   let lastTried: string | undefined;
-  const refused: RefusedProviders = { open: [], trialInFlight: [] };
-  let rateLimitedFailures = 0;
+  const refused: RefusedProviders = { open: [], trialInFlight: [], retryAt: [] };
+  /** The providers whose attempt was answered 429, for the `Retry-After` of the 429. */
+  const rateLimited: string[] = [];
   const isOpen = (runtime: ProviderRuntime): boolean => runtime.breaker.opened && !runtime.breaker.halfOpen;
   const isExhausted = (runtime: ProviderRuntime): boolean => options.rateLimits.isExhausted(runtime.config.name);
   // A breaker refuses calls while open, and while half-open with its one trial call in flight.
   const refuse = (runtime: ProviderRuntime): void => {
     (trialInFlight(runtime) ? refused.trialInFlight : refused.open).push(runtime.config.name);
+    // An open breaker lets a call through once it goes half-open; one busy with its trial, at the
+    // trial's end (at once, at the earliest).
+    const halfOpenAt = trialInFlight(runtime) ? Date.now() : runtime.halfOpenAt();
+    if (halfOpenAt !== undefined) refused.retryAt.push(halfOpenAt);
   };
   // An exhausted provider is tried anyway when no other provider of the chain could answer.
   const anotherCanAnswer = chain.some(
@@ -170,20 +177,27 @@ export async function tryProviders<T>(
       if (!failure.failover) throw clientError(failure, provider.name);
       failures.push(`${provider.name}: ${failure.status}`);
       lastTried = provider.name;
-      if (failure.status === 'rate_limited') rateLimitedFailures++;
+      if (failure.status === 'rate_limited') rateLimited.push(provider.name);
       moveOn(index, failure.status === 'success' ? 'error' : failure.status);
     }
   }
   if (failures.length === 0) {
-    throw new ApiError(503, unavailableMessage(model, refused), 'server_error', 'providers_unavailable');
+    const error = new ApiError(503, unavailableMessage(model, refused), 'server_error', 'providers_unavailable');
+    const retryAfter = retryAfterSeconds(refused.retryAt, Date.now());
+    throw retryAfter === undefined ? error : error.withHeader('retry-after', String(retryAfter));
   }
-  if (rateLimitedFailures === failures.length) {
-    throw new ApiError(
+  if (rateLimited.length === failures.length) {
+    const error = new ApiError(
       429,
       `Every provider serving \`${model}\` is rate limited; retry later`,
       'rate_limit_error',
       'rate_limit_exceeded',
     ).answeredBy(lastTried as string);
+    // Each 429 paused its provider (ProviderRateLimits.observe): retry once the first pause ends.
+    const pausedUntil = rateLimited
+      .map((name) => options.rateLimits.pausedUntil(name))
+      .filter((until): until is number => until !== undefined);
+    throw error.withHeader('retry-after', String(retryAfterSeconds(pausedUntil, Date.now()) ?? 1));
   }
   throw new ApiError(
     502,
@@ -223,6 +237,19 @@ interface RefusedProviders {
   readonly open: string[];
   /** Breaker half-open with its one trial call in flight (another request's): refused until it ends. */
   readonly trialInFlight: string[];
+  /** When each refusing breaker lets a call through again, at the earliest (epoch milliseconds). */
+  readonly retryAt: number[];
+}
+
+/**
+ * A `Retry-After` in seconds: until the earliest of `retryAt` (epoch milliseconds), rounded up, at
+ * least 1. For the 503, when the first refusing breaker goes half-open (its next call is its trial;
+ * a breaker busy with its trial may be free again at any moment); for the 429, when the first rate
+ * limited provider's pause ends. `undefined` when none said when.
+ */
+function retryAfterSeconds(retryAt: readonly number[], now: number): number | undefined {
+  if (retryAt.length === 0) return undefined;
+  return Math.max(1, Math.ceil((Math.min(...retryAt) - now) / 1000));
 }
 
 /**

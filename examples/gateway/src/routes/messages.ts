@@ -1,7 +1,9 @@
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
+import type { ProviderConfig } from '../config.js';
 import { anthropicToOpenAi } from '../protocol/anthropic-request.js';
+import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
 import { anthropicStreamEncoder } from '../protocol/anthropic-stream.js';
 import { anthropicErrorResponse, openAiToAnthropic, UntranslatableAnswer } from '../protocol/anthropic.js';
 import { ApiError } from '../protocol/openai-errors.js';
@@ -24,16 +26,20 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       const parameters = requestParametersFromOpenAi(openAi);
       const account = budgetedAccount(c);
       if (account !== undefined) await holdBudget(c, services.apiKeys, account, services.costs.chat(model, openAi));
-      if (stream) return await streamChat(c, services, model, openAi, () => anthropicStreamEncoder(model), parameters);
+      // Each provider gets the output limit in the field it takes (see maxTokensParameterOf).
+      const forProvider = (provider: ProviderConfig): Record<string, unknown> =>
+        withMaxTokensParameter(openAi, provider);
+      if (stream)
+        return await streamChat(c, services, model, forProvider, () => anthropicStreamEncoder(model), parameters);
       return c.json(
         await completeJson(
           c,
           services,
           model,
           'chat',
-          () => ({
+          (provider) => ({
             path: '/chat/completions',
-            body: { ...openAi, stream: false },
+            body: { ...forProvider(provider), stream: false },
             answer: (completion) => ({
               value: anthropicAnswer(completion, model),
               completion: chatCompletionOf(completion),

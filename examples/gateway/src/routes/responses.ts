@@ -2,6 +2,7 @@ import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import type { ProviderConfig } from '../config.js';
+import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
 import { nativeResponseCompletion } from '../protocol/responses-outcome.js';
 import { validateResponsesRequest, type ResponsesRequest } from '../protocol/responses-request.js';
 import { chatToResponse } from '../protocol/responses-response.js';
@@ -52,7 +53,7 @@ function jsonPlan(provider: ProviderConfig, request: ResponsesRequest): JsonPlan
   }
   return {
     path: '/chat/completions',
-    body: { ...request.chatBody, stream: false },
+    body: { ...withMaxTokensParameter(request.chatBody, provider), stream: false },
     answer: (completion) => ({
       value: chatToResponse(completion, request.model, request.echo),
       completion: chatCompletionOf(completion),
@@ -71,7 +72,11 @@ function streamPlan(provider: ProviderConfig, request: ResponsesRequest): Stream
   }
   return {
     path: '/chat/completions',
-    body: { ...request.chatBody, stream: true, stream_options: { include_usage: true } },
+    body: {
+      ...withMaxTokensParameter(request.chatBody, provider),
+      stream: true,
+      stream_options: { include_usage: true },
+    },
     encoder: responsesStreamEncoder(request.model, request.echo),
   };
 }
