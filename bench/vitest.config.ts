@@ -5,5 +5,10 @@ import root from '../vitest.config.js';
 // (test-support/postgres.ts) and the source aliases of the root configuration.
 export default defineConfig({
   resolve: root.resolve,
-  test: { include: ['bench/db/**/*.bench.test.ts'], testTimeout: 600_000, hookTimeout: 120_000, pool: 'forks' },
+  test: {
+    include: ['bench/db/**/*.bench.test.ts', 'bench/gateway/**/*.bench.test.ts'],
+    testTimeout: 600_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
 });

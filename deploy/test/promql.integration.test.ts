@@ -123,7 +123,7 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
       apiKeys: {
         keys: [
           { name: 'team-nearly-spent', key: 'key-nearly-spent', plan: 'paid', budgetUsd: BUDGET_NEARLY_SPENT },
-          { name: 'trial-spent', key: 'key-spent', plan: 'trial', budgetUsd: 0.0005 },
+          { name: 'trial-spent', key: 'key-spent', plan: 'trial', budgetUsd: 0.08 },
         ],
         required: false,
       },
@@ -196,10 +196,22 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     expect(await post('gpt-4o')).toBe(200);
     // One key spends 80 % or more of its budget but not all of it, another all of it (budget alerts).
     const [nearly, spent] = gw.gateway.apiKeys.accounts();
+    // Requests hold what they may cost (their max_tokens) against the budget until they finish.
     while ((nearly?.spentUsd ?? 1) < 0.8 * BUDGET_NEARLY_SPENT)
-      expect(await post('gpt-4o', {}, { authorization: 'Bearer key-nearly-spent' })).toBe(200);
+      expect(await post('gpt-4o', { max_tokens: 16 }, { authorization: 'Bearer key-nearly-spent' })).toBe(200);
     expect(nearly?.exhausted).toBe(false);
-    while (spent?.exhausted === false) await post('gpt-4o', {}, { authorization: 'Bearer key-spent' });
+    // Two images of 0.04 USD spend 0.08 USD exactly (a request that would not fit is refused, so a
+    // budget is spent to its last cent only by requests whose cost is known in advance).
+    for (let image = 0; image < 2; image++) {
+      const response = await gw.post(
+        '/v1/images/generations',
+        { model: 'gpt-image-1', prompt: 'a lighthouse' },
+        { authorization: 'Bearer key-spent' },
+      );
+      expect(response.status).toBe(200);
+      await response.text();
+    }
+    expect(spent?.exhausted).toBe(true);
     expect(await post('gpt-4o-mini', {}, { authorization: 'Bearer key-spent' })).toBe(429);
     // A reasoning model: reasoning tokens (openai answers at once during the warm-up).
     expect(await post('o4-mini')).toBe(200);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { ModelPrice } from '@gatewayz/telemetry/genai';
 import { loadApiKeys, type ApiKeysConfig } from './api-keys/api-keys-file.js';
+import { DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS } from './api-keys/cost-estimate.js';
 import { MAX_TOKENS_PARAMETERS, type MaxTokensParameter } from './protocol/max-tokens-parameter.js';
 import { GatewayConfigError } from './config-error.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './providers/provider-rate-limits.js';
@@ -64,6 +65,12 @@ export interface GatewayConfig {
   shutdownTimeoutMs: number;
   /** The gateway's API keys (`GATEWAY_API_KEYS_FILE`, or the demo's) and whether they are required. */
   apiKeys?: ApiKeysConfig;
+  /**
+   * Output tokens a request that sets no output limit (`max_tokens`, `max_completion_tokens`,
+   * `max_output_tokens`) is held for against its key's budget (`GATEWAY_BUDGET_HOLD_OUTPUT_TOKENS`);
+   * unset: `DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS`. See api-keys/cost-estimate.ts.
+   */
+  budgetHoldOutputTokens?: number;
   breaker: {
     errorThresholdPercentage: number;
     resetTimeoutMs: number;
@@ -208,6 +215,13 @@ export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<
     creditsPerUsd: number(env, 'CREDITS_PER_USD', 1, 0, 1_000_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     apiKeys: loadApiKeys(env),
+    budgetHoldOutputTokens: integer(
+      env,
+      'GATEWAY_BUDGET_HOLD_OUTPUT_TOKENS',
+      DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS,
+      0,
+      10_000_000,
+    ),
     breaker: {
       errorThresholdPercentage: number(env, 'BREAKER_ERROR_THRESHOLD_PERCENT', 50, 1, 100),
       resetTimeoutMs: integer(env, 'BREAKER_RESET_TIMEOUT_MS', 10_000, 10, 3_600_000),

@@ -189,11 +189,12 @@ describe('gateway API keys (GATEWAY_API_KEYS_FILE) in a real gateway process', (
       expect(response.status, path).toBe(200);
       await response.text();
     }
-    // The trial key spends until its budget is reached; the request after that is refused.
+    // The trial key spends until what is left of its budget no longer covers a request's hold
+    // (its prompt and 16 output tokens); that request is refused.
     let served = 0;
     let refused: Response | undefined;
     for (let index = 0; index < 200 && refused === undefined; index++) {
-      const response = await post('/v1/chat/completions', chat(index), bearer(TRIAL_KEY));
+      const response = await post('/v1/chat/completions', { ...chat(index), max_tokens: 16 }, bearer(TRIAL_KEY));
       if (response.status === 429) refused = response;
       else {
         expect(response.status).toBe(200);
@@ -207,13 +208,14 @@ describe('gateway API keys (GATEWAY_API_KEYS_FILE) in a real gateway process', (
     exported.push(JSON.stringify(body));
     expect(errorOf(body)).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' });
     expect(String(errorOf(body)['message'])).toContain('trial-user');
-    // Still refused, on every endpoint, Anthropic's included.
-    const again = await post('/v1/embeddings', { model: 'embed-model', input: 'x' }, bearer(TRIAL_KEY));
+    // Refused on every endpoint, Anthropic's included, when what is left does not cover the hold
+    // (1,000 input tokens of embeddings, 1,024 output tokens of a message: more than the budget).
+    const again = await post('/v1/embeddings', { model: 'embed-model', input: 'x'.repeat(1000) }, bearer(TRIAL_KEY));
     expect(again.status).toBe(429);
     await again.text();
     const messages = await post(
       '/v1/messages',
-      { model: 'shared-model', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
+      { model: 'shared-model', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] },
       { 'x-api-key': TRIAL_KEY },
     );
     expect(messages.status).toBe(429);
@@ -269,10 +271,14 @@ describe('gateway API keys (GATEWAY_API_KEYS_FILE) in a real gateway process', (
     expect(scraped).not.toContain('api_key_name="anonymous"');
   });
 
-  it('shows the budgets: spent-out at 0, the other at its budget minus its cost', () => {
+  it('shows the budgets: each at its budget minus its cost, the trial key stopped within one hold of its budget', () => {
     const trialCost = sampleSum(scraped, 'gatewayz_cost_by_api_key_total', { api_key_name: 'trial-user' });
-    expect(trialCost).toBeGreaterThanOrEqual(TRIAL_BUDGET);
-    expect(sampleSum(scraped, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'trial-user' })).toBe(0);
+    expect(trialCost).toBeLessThanOrEqual(TRIAL_BUDGET);
+    // A hold: at most 16 output tokens and a 60-token prompt bound (its question's bytes and framing).
+    expect(trialCost).toBeGreaterThan(TRIAL_BUDGET - 16 * PRICE.outputPerMillionTokens * 1e-6 - 60 * 2 ** -16);
+    expect(sampleSum(scraped, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'trial-user' })).toBe(
+      TRIAL_BUDGET - trialCost,
+    );
     const cappedCost = sampleSum(scraped, 'gatewayz_cost_by_api_key_total', { api_key_name: 'team-capped' });
     expect(sampleSum(scraped, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'team-capped' })).toBe(
       CAPPED_BUDGET - cappedCost,
@@ -340,7 +346,7 @@ describe('gateway API keys in a cluster (GATEWAY_WORKERS=2)', () => {
         gateway as GatewayProcess,
         'POST',
         '/v1/chat/completions',
-        { model: 'gpt-4o', messages: [{ role: 'user', content: 'how much is left?' }] },
+        { model: 'gpt-4o', max_tokens: 16, messages: [{ role: 'user', content: 'how much is left?' }] },
         { authorization: `Bearer ${CAPPED_KEY}` },
       );
     expect((await sendOnFreshConnection(gateway, 'POST', '/v1/chat/completions', { model: 'gpt-4o' }, {})).status).toBe(
@@ -373,14 +379,148 @@ describe('gateway API keys in a cluster (GATEWAY_WORKERS=2)', () => {
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
     const spent = sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'shared-budget' });
     // Each worker alone would have let the key spend its budget: about twice the budget in all.
-    expect(spent).toBeGreaterThanOrEqual(BUDGET);
-    expect(spent).toBeLessThan(BUDGET + largestCost * 1.01);
+    // Requests paced apart: the key stops when what is left no longer covers one request's hold
+    // (a 40-token prompt bound at 2.5 USD and 16 output tokens at 10 USD per million).
+    const hold = 40 * 2.5e-6 + 16 * 10e-6;
+    expect(spent).toBeLessThanOrEqual(BUDGET);
+    expect(spent).toBeGreaterThan(BUDGET - hold);
+    expect(largestCost).toBeLessThan(hold);
     expect(served).toBeGreaterThan(5);
-    expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'shared-budget' })).toBe(0);
+    expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'shared-budget' })).toBeCloseTo(
+      BUDGET - spent,
+      15,
+    );
     expect(sampleSum(text, 'active_api_keys')).toBe(1);
     expect(sampleSum(text, 'subscription_count')).toBe(1);
     expect(sampleSum(text, 'trial_active')).toBe(1);
     // A worker whose shutdown failed makes the primary exit 1; its log says why.
+    const exitCode = await gateway.terminate();
+    expect(exitCode, gateway.output()).toBe(0);
+  }, 60_000);
+});
+
+describe('budgets under concurrent requests (holds), in a real gateway process', () => {
+  const IMAGES_KEY = `gwz-images-${randomBytes(12).toString('hex')}`;
+  const CHAT_KEY = `gwz-chat-${randomBytes(12).toString('hex')}`;
+  let gateway: GatewayProcess | undefined;
+  let directory: string;
+
+  afterAll(async () => {
+    await gateway?.terminate();
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  });
+
+  const send = async (path: string, body: unknown, key: string): Promise<number> => {
+    const response = await fetch(`${(gateway as GatewayProcess).url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status === 429)
+      expect(errorOf(JSON.parse(text) as Json)).toMatchObject({ code: 'insufficient_quota' });
+    return response.status;
+  };
+  const count = (statuses: number[], status: number): number => statuses.filter((value) => value === status).length;
+
+  it('serves at most what the budget covers: 40 concurrent 0.04 USD images at 300 ms on 0.4 USD, chats by max_tokens', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'gateway-api-keys-holds-'));
+    const keysFile = join(directory, 'keys.json');
+    writeFileSync(
+      keysFile,
+      JSON.stringify([
+        { name: 'images', key: IMAGES_KEY, plan: 'paid', budget_usd: 0.4 },
+        { name: 'chats', key: CHAT_KEY, plan: 'paid', budget_usd: 0.05 },
+      ]),
+    );
+    gateway = await startGatewayProcess({
+      GATEWAY_API_KEYS_FILE: keysFile,
+      DEMO_LATENCY_MS: '300',
+      DEMO_ERROR_RATE: '0',
+    });
+    const image = { model: 'gpt-image-1', prompt: 'a lighthouse' };
+    const images = await Promise.all(
+      Array.from({ length: 40 }, () => send('/v1/images/generations', image, IMAGES_KEY)),
+    );
+    // Before holds: all 40 served, 1.60 USD spent.
+    expect(count(images, 200)).toBe(10);
+    expect(count(images, 429)).toBe(30);
+    // gpt-4o (2.5 and 10 USD per million tokens), 1,000 output tokens: a hold of about 0.0101 USD,
+    // so about 4 fit in 0.05 USD at once (the answers cost some 0.00016 USD each). Before holds: all 10.
+    const chat = { model: 'gpt-4o', max_tokens: 1000, messages: [{ role: 'user', content: 'how much is left?' }] };
+    const chats = await Promise.all(Array.from({ length: 10 }, () => send('/v1/chat/completions', chat, CHAT_KEY)));
+    expect(count(chats, 200)).toBeGreaterThan(0);
+    expect(count(chats, 200)).toBeLessThan(10);
+    expect(count(chats, 200) + count(chats, 429)).toBe(10);
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    const imagesSpent = sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'images' });
+    expect(imagesSpent).toBeLessThanOrEqual(0.4);
+    expect(imagesSpent).toBeCloseTo(0.4, 12);
+    // The remaining-budget gauge is the budget less the spend (holds are not spend).
+    expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'images' })).toBe(0);
+    const chatsSpent = sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'chats' });
+    expect(chatsSpent).toBeLessThan(0.05);
+    expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'chats' })).toBeCloseTo(
+      0.05 - chatsSpent,
+      15,
+    );
+    // Every hold was given back: the chat key is served again, four at a time.
+    const again = await Promise.all(Array.from({ length: 4 }, () => send('/v1/chat/completions', chat, CHAT_KEY)));
+    expect(again).toEqual([200, 200, 200, 200]);
+    expect(await send('/v1/images/generations', image, IMAGES_KEY)).toBe(429);
+    const exitCode = await gateway.terminate();
+    expect(exitCode, gateway.output()).toBe(0);
+  }, 60_000);
+});
+
+describe('budget holds in a cluster (GATEWAY_WORKERS=2): admitted by the primary', () => {
+  let gateway: GatewayProcess | undefined;
+  let directory: string;
+
+  afterAll(async () => {
+    await gateway?.terminate();
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  });
+
+  const images = async (count: number): Promise<number[]> =>
+    Promise.all(
+      Array.from({ length: count }, async () => {
+        const answer = await sendOnFreshConnection(
+          gateway as GatewayProcess,
+          'POST',
+          '/v1/images/generations',
+          { model: 'gpt-image-1', prompt: 'a lighthouse' },
+          { authorization: `Bearer ${CAPPED_KEY}` },
+        );
+        if (answer.status === 429)
+          expect(errorOf(JSON.parse(answer.text) as Json)).toMatchObject({ code: 'insufficient_quota' });
+        return answer.status;
+      }),
+    );
+  const served = (statuses: number[]): number => statuses.filter((status) => status === 200).length;
+
+  it('admits a burst spread over both workers only as far as the budget goes, and frees the holds of finished requests', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'gateway-api-keys-cluster-holds-'));
+    const keysFile = join(directory, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify([{ name: 'images', key: CAPPED_KEY, plan: 'paid', budget_usd: 0.8 }]));
+    gateway = await startGatewayProcess({
+      GATEWAY_WORKERS: '2',
+      GATEWAY_API_KEYS_FILE: keysFile,
+      DEMO_LATENCY_MS: '300',
+      DEMO_ERROR_RATE: '0',
+    });
+    // Half the budget: all 10 served, and their holds are given back to the primary as they end.
+    expect(served(await images(10))).toBe(10);
+    // 40 simultaneous images reach both workers: with holds per worker 20 were served (0.80 USD
+    // on 0.4 USD left), before holds all 40.
+    const burst = await images(40);
+    expect(served(burst)).toBe(10);
+    expect(burst.filter((status) => status === 429)).toHaveLength(30);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'images' })).toBeCloseTo(0.8, 12);
+    expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'images' })).toBe(0);
+    expect(served(await images(4))).toBe(0);
     const exitCode = await gateway.terminate();
     expect(exitCode, gateway.output()).toBe(0);
   }, 60_000);

@@ -21,6 +21,11 @@ export class ApiKeyAccount {
   othersLastUsedMs = Number.NEGATIVE_INFINITY;
   /** Called when this process's spend or use of the key changes (a cluster worker shares it). */
   onChange: ((account: ApiKeyAccount) => void) | undefined = undefined;
+  /** USD held for this process's requests in progress (see `hold`), and how many hold some. */
+  private readonly holds = new CompensatedSum();
+  private openHolds = 0;
+  /** Where `hold` adds spend, holds and the request's cost (kept to allocate nothing per request). */
+  private readonly scratch = new CompensatedSum();
 
   constructor(
     /** The key's name: the `api_key_name` label. */
@@ -50,6 +55,53 @@ export class ApiKeyAccount {
   /** Whether the key's spend has reached its budget: its requests are refused with 429. */
   get exhausted(): boolean {
     return this.budgetUsd !== undefined && this.spentUsd >= this.budgetUsd;
+  }
+
+  /** USD this process holds against the budget for its requests in progress (see `hold`). */
+  get heldUsd(): number {
+    return this.holds.value;
+  }
+
+  /** How many requests in progress in this process hold part of the budget. */
+  get holdCount(): number {
+    return this.openHolds;
+  }
+
+  /**
+   * Admit a request that may cost up to `usd`: when the key's spend, what this process holds for
+   * its other requests in progress and `usd` together fit in the budget (the exact sum, rounded
+   * once), hold `usd` until the request ends and return the hold; otherwise undefined (the request
+   * is refused). A key without a budget needs no hold (undefined too: check `budgetUsd` first).
+   * The hold's `charge` turns what the request costs into spend, and its `release` gives back
+   * whatever it did not cost.
+   */
+  hold(usd: number): BudgetHold | undefined {
+    if (this.budgetUsd === undefined) return undefined;
+    const amount = Number.isFinite(usd) && usd > 0 ? usd : 0;
+    const committed = this.scratch;
+    committed.reset();
+    committed.addSum(this.ownSpend);
+    committed.add(this.othersSpentUsd);
+    committed.addSum(this.holds);
+    committed.add(amount);
+    if (committed.value > this.budgetUsd) return undefined;
+    this.holds.add(amount);
+    this.openHolds++;
+    return new BudgetHold(this, amount);
+  }
+
+  /** @internal `BudgetHold`: charge `usd`, of which `covered` was held, in one step. */
+  chargeHeld(usd: number, covered: number): void {
+    if (covered > 0) this.holds.add(-covered);
+    this.charge(usd);
+  }
+
+  /** @internal `BudgetHold.release`: give back what a request's hold did not cost. */
+  releaseHold(rest: number): void {
+    this.openHolds--;
+    // With no request in progress nothing is held: exactly 0, whatever rounding left behind.
+    if (this.openHolds === 0) this.holds.reset();
+    else if (rest > 0) this.holds.add(-rest);
   }
 
   /**
@@ -91,12 +143,74 @@ export class CompensatedSum {
     return this.sum + this.compensation;
   }
 
+  /** Add what `other` holds (its sum and its rounding error), keeping the total exact. */
+  addSum(other: CompensatedSum): void {
+    this.add(other.sum);
+    this.add(other.compensation);
+  }
+
+  /** Back to 0. */
+  reset(): void {
+    this.sum = 0;
+    this.compensation = 0;
+  }
+
   /** The sum with `amount` added, rounded once, leaving this sum as it is. */
   plus(amount: number): number {
     const next = this.sum + amount;
     const lost = Math.abs(this.sum) >= Math.abs(amount) ? this.sum - next + amount : amount - next + this.sum;
     return next + (this.compensation + lost);
   }
+}
+
+/**
+ * One request's hold on its key's budget (`ApiKeyAccount.hold`): `charge` adds a cost of the
+ * request to the key's spend and takes as much from the hold (the two change together, so the key
+ * is never counted twice nor short), `release` gives back the rest when the request ends, however
+ * it ends. Both are safe to call in any order and more than once; nothing is held after `release`.
+ */
+export class BudgetHold {
+  private released = false;
+  /** Called once at `release` (a cluster worker tells the primary, which admitted the hold). */
+  onRelease: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly account: ApiKeyAccount,
+    /** USD still held: the amount held at admission less what the request was charged so far. */
+    private remaining: number,
+  ) {}
+
+  /** USD still held. */
+  get heldUsd(): number {
+    return this.remaining;
+  }
+
+  /** Charge a cost of the request (an attempt's): it replaces as much of the hold. */
+  charge(usd: number): void {
+    if (!(usd > 0) || !Number.isFinite(usd)) return;
+    const covered = Math.min(usd, this.remaining);
+    this.remaining -= covered;
+    this.account.chargeHeld(usd, covered);
+  }
+
+  /** The request ended: whatever is still held goes back to the budget. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    const rest = this.remaining;
+    this.remaining = 0;
+    this.account.releaseHold(rest);
+    this.onRelease?.();
+  }
+}
+
+/**
+ * Where a cluster worker has its holds admitted by the cluster primary, which sees every worker's
+ * holds (see cluster-usage.ts): `admit` resolves whether the gateway as a whole can hold `usd` more
+ * of the key's budget; `release` tells it the hold ended. Absent outside a cluster.
+ */
+export interface HoldAdmission {
+  admit(account: ApiKeyAccount, usd: number): Promise<{ admitted: boolean; release?: () => void }>;
 }
 
 /** How a request presented its key. */
@@ -135,6 +249,8 @@ interface RegisteredKey {
 export class ApiKeyRegistry {
   /** Whether a request without a known key is refused (keys from `GATEWAY_API_KEYS_FILE`). */
   readonly required: boolean;
+  /** In a cluster worker: the primary's admission of holds, across workers (see `holdBudget`). */
+  admission: HoldAdmission | undefined = undefined;
   /** Requests without a key when keys are optional. */
   readonly anonymous: ApiKeyAccount;
   private readonly keys: readonly RegisteredKey[];

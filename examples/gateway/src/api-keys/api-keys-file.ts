@@ -210,7 +210,8 @@ export function loadApiKeys(env: NodeJS.ProcessEnv = process.env): ApiKeysConfig
 /**
  * Keys the gateway knows without `GATEWAY_API_KEYS_FILE`; the demo traffic uses them, so the
  * per-key metrics and the Business dashboard show data. The trial key's budget runs out after some
- * minutes of demo traffic, which shows the 429 `insufficient_quota` answer and the budget alerts.
+ * minutes of demo traffic (its requests are refused once what is left no longer covers what they
+ * may cost), which shows the 429 `insufficient_quota` answer and the budget alerts.
  * They are not secrets: without the file, keys are optional anyway.
  */
 export const DEMO_API_KEYS: readonly ApiKeyEntry[] = [

@@ -2,10 +2,11 @@ import { trace } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import { anthropicErrorResponse } from '../protocol/anthropic.js';
 import { ApiError } from '../protocol/openai-errors.js';
+import type { Context } from 'hono';
 import { requestContext } from '../request/request-context.js';
 import type { GatewayEnv } from '../server/gateway-env.js';
-import { withApiKeyAccount } from './api-key-context.js';
-import type { ApiKeyRegistry } from './api-key-registry.js';
+import { apiKeyAccountOf, withApiKeyAccount, withBudgetHold } from './api-key-context.js';
+import type { ApiKeyAccount, ApiKeyRegistry } from './api-key-registry.js';
 import { presentedKey } from './api-key-registry.js';
 
 /** The request span's attribute naming the API key a request was served as (never the secret). */
@@ -54,6 +55,63 @@ export function authenticate(registry: ApiKeyRegistry, style: 'openai' | 'anthro
       );
     }
     c.set('otelContext', withApiKeyAccount(context, account));
-    await next();
+    try {
+      await next();
+    } finally {
+      // The route held part of the budget (`holdBudget`): whatever the request did not cost goes
+      // back when it ends, with its body when that outlives the handler (a stream).
+      const hold = c.get('budgetHold');
+      if (hold !== undefined) {
+        const bodyEnd = c.get('responseBodyEnd');
+        if (bodyEnd === undefined) hold.release();
+        else bodyEnd.whenEnded(() => hold.release());
+      }
+    }
   };
+}
+
+/**
+ * The account of the request's API key when the key has a budget: a route then estimates what the
+ * request may cost (`CostEstimator`) and passes it to `holdBudget`. Undefined for keys without
+ * one, which need no estimate.
+ */
+export function budgetedAccount(c: Context<GatewayEnv>): ApiKeyAccount | undefined {
+  const account = apiKeyAccountOf(requestContext(c));
+  return account?.budgetUsd !== undefined ? account : undefined;
+}
+
+/**
+ * Admit a request of `account` (from `budgetedAccount`) that may cost up to `usd`: hold that much
+ * of the key's budget until the request ends (`authenticate` releases it; its attempts charge
+ * their cost through it), or throw a 429 `insufficient_quota` `ApiError` when spend, the holds of
+ * the key's other requests in progress and `usd` do not fit in the budget. Call it once per
+ * request, after validating it and before it reaches a provider.
+ */
+export async function holdBudget(
+  c: Context<GatewayEnv>,
+  registry: ApiKeyRegistry,
+  account: ApiKeyAccount,
+  usd: number,
+): Promise<void> {
+  let hold = account.hold(usd);
+  // In a cluster, the primary admits it too, against every worker's holds.
+  if (hold !== undefined && registry.admission !== undefined) {
+    const answer = await registry.admission.admit(account, usd);
+    if (answer.admitted) hold.onRelease = answer.release;
+    else {
+      hold.release();
+      hold = undefined;
+    }
+  }
+  if (hold === undefined) {
+    throw new ApiError(
+      429,
+      `The API key "${account.name}" has too little of its budget of ${account.budgetUsd} USD left for this request, ` +
+        `which may cost up to ${Number(usd.toPrecision(6))} USD (its requests in progress hold part of the budget until they finish)`,
+      'insufficient_quota',
+      'insufficient_quota',
+    );
+  }
+  c.set('budgetHold', hold);
+  c.set('otelContext', withBudgetHold(requestContext(c), hold));
 }

@@ -7,7 +7,14 @@
  *
  * Changes travel in batches every {@link SHARE_INTERVAL_MS} in each direction: a worker learns of
  * another's spend within about twice that, and a budget can be overrun by what the gateway spends
- * in that time (plus, as in one process, the requests already in flight when it is reached).
+ * in that time.
+ *
+ * The holds of requests in progress (`ApiKeyAccount.hold`) are admitted by the primary, which sees
+ * them all: a worker that can hold a request's cost locally asks the primary (one IPC round trip
+ * per request of a key with a budget), which admits it when every worker's spend, every worker's
+ * holds and the new hold fit in the budget. The request's worker tells its own spend with the
+ * question and again when the hold ends, so the primary never counts a finished request short.
+ * The holds of a worker that exits are dropped. A worker cut off from the primary admits alone.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { CompensatedSum, type ApiKeyAccount, type ApiKeyRegistry } from './api-key-registry.js';
@@ -28,6 +35,44 @@ interface KeyUsage {
 interface UsageMessage {
   readonly tag: typeof TAG;
   readonly keys: readonly KeyUsage[];
+}
+
+/** A hold the primary admitted: the key's name and the USD held. */
+interface HeldCost {
+  readonly name: string;
+  readonly usd: number;
+}
+
+/** Marks the hold messages (admission questions, answers, releases). */
+const HOLD_TAG = 'gatewayz-example-api-key-holds';
+
+type HoldMessage =
+  | {
+      readonly tag: typeof HOLD_TAG;
+      readonly kind: 'hold';
+      readonly id: number;
+      readonly name: string;
+      readonly budgetUsd: number;
+      readonly usd: number;
+      /** The asking worker's own spend through the key. */
+      readonly spentUsd: number;
+    }
+  | { readonly tag: typeof HOLD_TAG; readonly kind: 'answer'; readonly id: number; readonly admitted: boolean }
+  | {
+      readonly tag: typeof HOLD_TAG;
+      readonly kind: 'release';
+      readonly id: number;
+      readonly name: string;
+      readonly spentUsd: number;
+    };
+
+function isHoldMessage(value: unknown): value is HoldMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { tag?: unknown }).tag === HOLD_TAG &&
+    typeof (value as { id?: unknown }).id === 'number'
+  );
 }
 
 function isUsageMessage(value: unknown): value is UsageMessage {
@@ -61,7 +106,42 @@ export function shareApiKeyUsage(registry: ApiKeyRegistry, channel: NodeJS.Proce
   for (const account of registry.accounts()) account.onChange = (changedAccount) => changed.add(changedAccount);
   const timer = setInterval(send, SHARE_INTERVAL_MS);
   timer.unref();
+  // Holds: asked of the primary, answered by id.
+  let lastHoldId = 0;
+  const waiting = new Map<number, (admitted: boolean) => void>();
+  const admitAll = (): void => {
+    for (const resolve of waiting.values()) resolve(true);
+    waiting.clear();
+  };
+  registry.admission = {
+    admit: (account, usd) => {
+      if (channel.connected !== true || channel.send === undefined || account.budgetUsd === undefined)
+        return Promise.resolve({ admitted: true });
+      const id = ++lastHoldId;
+      const { name, budgetUsd } = account;
+      return new Promise((resolve) => {
+        waiting.set(id, (admitted) =>
+          resolve({
+            admitted,
+            release: () => {
+              if (channel.connected === true)
+                channel.send?.({ tag: HOLD_TAG, kind: 'release', id, name, spentUsd: account.ownSpentUsd });
+            },
+          }),
+        );
+        channel.send?.({ tag: HOLD_TAG, kind: 'hold', id, name, budgetUsd, usd, spentUsd: account.ownSpentUsd });
+      });
+    },
+  };
+  // Cut off from the primary, the worker admits alone (its local check stands).
+  channel.on('disconnect', admitAll);
   const onMessage = (received: unknown): void => {
+    if (isHoldMessage(received)) {
+      if (received.kind !== 'answer') return;
+      waiting.get(received.id)?.(received.admitted);
+      waiting.delete(received.id);
+      return;
+    }
     if (!isUsageMessage(received)) return;
     for (const others of received.keys) {
       const account = registry.account(others.name);
@@ -80,6 +160,9 @@ export function shareApiKeyUsage(registry: ApiKeyRegistry, channel: NodeJS.Proce
     clearInterval(timer);
     send();
     channel.off('message', onMessage);
+    channel.off('disconnect', admitAll);
+    registry.admission = undefined;
+    admitAll();
     for (const account of registry.accounts()) account.onChange = undefined;
   };
 }
@@ -92,6 +175,8 @@ export function shareApiKeyUsage(registry: ApiKeyRegistry, channel: NodeJS.Proce
 export function startApiKeyUsageExchange(): () => void {
   /** Usage by worker id, then key name. Workers that exited keep theirs: their spend happened. */
   const byWorker = new Map<number, Map<string, KeyUsage>>();
+  /** Holds of requests in progress by worker id, then hold id. */
+  const holdsByWorker = new Map<number, Map<number, HeldCost>>();
   let dirty = false;
 
   const othersOf = (workerId: number): KeyUsage[] => {
@@ -119,7 +204,49 @@ export function startApiKeyUsageExchange(): () => void {
     const keys = othersOf(worker.id);
     if (keys.length > 0) worker.send({ tag: TAG, keys } satisfies UsageMessage);
   };
+  /** A worker's own spend through a key, as it just told it with a hold message. */
+  const noteSpend = (workerId: number, name: string, spentUsd: number): void => {
+    if (!Number.isFinite(spentUsd)) return;
+    let keys = byWorker.get(workerId);
+    if (keys === undefined) byWorker.set(workerId, (keys = new Map<string, KeyUsage>()));
+    const known = keys.get(name);
+    if (known !== undefined && known.spentUsd === spentUsd) return;
+    keys.set(name, { name, spentUsd, lastUsedMs: known?.lastUsedMs ?? null });
+    dirty = true;
+  };
+  /** Whether every worker's spend and holds through `name`, and `usd` more, fit in `budgetUsd`. */
+  const fits = (name: string, usd: number, budgetUsd: number): boolean => {
+    const total = new CompensatedSum();
+    for (const keys of byWorker.values()) total.add(keys.get(name)?.spentUsd ?? 0);
+    for (const holds of holdsByWorker.values())
+      for (const hold of holds.values()) if (hold.name === name) total.add(hold.usd);
+    total.add(usd);
+    return total.value <= budgetUsd;
+  };
+  const onHoldMessage = (worker: Worker, received: HoldMessage): void => {
+    if (received.kind === 'answer' || typeof received.name !== 'string') return;
+    noteSpend(worker.id, received.name, received.spentUsd);
+    let holds = holdsByWorker.get(worker.id);
+    if (holds === undefined) holdsByWorker.set(worker.id, (holds = new Map<number, HeldCost>()));
+    if (received.kind === 'release') {
+      holds.delete(received.id);
+      return;
+    }
+    const admitted =
+      Number.isFinite(received.usd) && received.usd >= 0 && fits(received.name, received.usd, received.budgetUsd);
+    if (admitted) holds.set(received.id, { name: received.name, usd: received.usd });
+    if (worker.isConnected())
+      worker.send({ tag: HOLD_TAG, kind: 'answer', id: received.id, admitted } satisfies HoldMessage);
+  };
+  // A worker that exits ends its requests: their holds go.
+  const onExit = (worker: Worker): void => {
+    holdsByWorker.delete(worker.id);
+  };
   const onMessage = (worker: Worker, received: unknown): void => {
+    if (isHoldMessage(received)) {
+      onHoldMessage(worker, received);
+      return;
+    }
     if (!isUsageMessage(received)) return;
     let keys = byWorker.get(worker.id);
     if (keys === undefined) byWorker.set(worker.id, (keys = new Map<string, KeyUsage>()));
@@ -137,8 +264,10 @@ export function startApiKeyUsageExchange(): () => void {
   }, SHARE_INTERVAL_MS);
   timer.unref();
   cluster.on('message', onMessage);
+  cluster.on('exit', onExit);
   return () => {
     clearInterval(timer);
     cluster.off('message', onMessage);
+    cluster.off('exit', onExit);
   };
 }

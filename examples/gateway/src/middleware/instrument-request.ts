@@ -59,21 +59,29 @@ const fetchHeadersGetter: TextMapGetter<Headers> = {
  */
 export class ResponseBodyEnd {
   private ended = false;
-  private onEnd: (() => void) | undefined;
+  private readonly onEnd: Array<() => void> = [];
 
   /** The body has been sent in full, or the client went away; idempotent. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    const finish = this.onEnd;
-    this.onEnd = undefined;
-    finish?.();
+    const finishes = this.onEnd.splice(0);
+    // Every one runs, even when one throws; the first error is rethrown after the others.
+    let failure: { error: unknown } | undefined;
+    for (const finish of finishes) {
+      try {
+        finish();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
   }
 
-  /** Run `finish` once the body has ended (at once when it already has). */
+  /** Run `finish` once the body has ended (at once when it already has); in the order given. */
   whenEnded(finish: () => void): void {
     if (this.ended) finish();
-    else this.onEnd = finish;
+    else this.onEnd.push(finish);
   }
 }
 

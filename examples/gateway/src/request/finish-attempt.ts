@@ -2,7 +2,7 @@ import { context as contextApi, type Context, type Span } from '@opentelemetry/a
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
 import { endGenAiSpan, type PricingTable } from '@gatewayz/telemetry/genai';
 import type { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
-import { apiKeyAccountOf } from '../api-keys/api-key-context.js';
+import { apiKeyAccountOf, budgetHoldOf } from '../api-keys/api-key-context.js';
 import { ANONYMOUS_API_KEY_NAME } from '../api-keys/api-keys-file.js';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import { saysNothingOfProvider } from '../providers/provider-fault.js';
@@ -151,7 +151,9 @@ export function finishAttempt(
       });
       if (cost !== undefined) {
         // One number to the provider's and the key's cost (so they sum alike) and the key's spend.
-        if (telemetry.recordAttributedCost(name, apiKeyName, cost)) apiKey?.charge(cost);
+        // Through the request's budget hold when its key has a budget: the cost replaces as much of it.
+        if (telemetry.recordAttributedCost(name, apiKeyName, cost))
+          (budgetHoldOf(attemptContext) ?? apiKey)?.charge(cost);
         telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
       }
     }

@@ -1,5 +1,6 @@
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
+import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import { validateChatRequest } from '../protocol/chat-request.js';
 import { openAiStreamEncoder } from '../protocol/stream-encoder.js';
 import { completeChat } from '../request/body-attempt.js';
@@ -13,6 +14,8 @@ export function chatCompletionsRoute(services: GatewayServices): Handler<Gateway
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const { model, stream, includeUsage } = validateChatRequest(body);
     const parameters = requestParametersFromOpenAi(body);
+    const account = budgetedAccount(c);
+    if (account !== undefined) await holdBudget(c, services.apiKeys, account, services.costs.chat(model, body));
     if (stream) return streamChat(c, services, model, body, () => openAiStreamEncoder(includeUsage), parameters);
     return c.json(await completeChat(c, services, model, body, parameters));
   };

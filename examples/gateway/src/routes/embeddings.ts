@@ -1,5 +1,6 @@
 import { requestParametersFromOpenAi, usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
+import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import { inEncoding, validateEmbeddingsRequest } from '../protocol/embeddings.js';
 import { ApiError } from '../protocol/openai-errors.js';
 import { completeJson } from '../request/body-attempt.js';
@@ -27,6 +28,9 @@ export function embeddingsRoute(services: GatewayServices): Handler<GatewayEnv> 
       recordServerFailure(c, services, 'embeddings', request.model, notServed);
       throw notServed;
     }
+    const account = budgetedAccount(c);
+    if (account !== undefined)
+      await holdBudget(c, services.apiKeys, account, services.costs.embeddings(request.model, body['input']));
     // encoding_format and dimensions: gen_ai.request.encoding_formats, gen_ai.embeddings.dimension.count.
     const { encodingFormats, embeddingsDimensionCount } = requestParametersFromOpenAi(body);
     const parameters = {

@@ -1,4 +1,5 @@
 import type { Handler } from 'hono';
+import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import { ApiError, badRequest } from '../protocol/openai-errors.js';
 import { generateImages } from '../request/body-attempt.js';
 import { readJsonObject } from '../request/read-json-object.js';
@@ -29,6 +30,8 @@ export function imagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       recordServerFailure(c, services, 'image_generation', model, notServed);
       throw notServed;
     }
+    const account = budgetedAccount(c);
+    if (account !== undefined) await holdBudget(c, services.apiKeys, account, services.costs.images(model, n));
     return c.json(await generateImages(c, services, model, body));
   };
 }

@@ -1,5 +1,6 @@
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
+import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import type { ProviderConfig } from '../config.js';
 import { anthropicToOpenAi } from '../protocol/anthropic-request.js';
 import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
@@ -23,6 +24,8 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       const { model, stream, openAi } = anthropicToOpenAi(body, c.req.header('anthropic-version'));
       // The attempt spans say what the providers are sent: the translated request, not the client's.
       const parameters = requestParametersFromOpenAi(openAi);
+      const account = budgetedAccount(c);
+      if (account !== undefined) await holdBudget(c, services.apiKeys, account, services.costs.chat(model, openAi));
       // Each provider gets the output limit in the field it takes (see maxTokensParameterOf).
       const forProvider = (provider: ProviderConfig): Record<string, unknown> =>
         withMaxTokensParameter(openAi, provider);

@@ -1,5 +1,6 @@
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
+import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import type { ProviderConfig } from '../config.js';
 import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
 import { nativeResponseCompletion } from '../protocol/responses-outcome.js';
@@ -26,6 +27,14 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const request = validateResponsesRequest(body);
     const parameters = requestParametersFromOpenAi(body);
+    const account = budgetedAccount(c);
+    if (account !== undefined)
+      await holdBudget(
+        c,
+        services.apiKeys,
+        account,
+        services.costs.chat(request.model, request.chatBody, body['tools']),
+      );
     if (request.stream)
       return streamModel(c, services, request.model, (provider) => streamPlan(provider, request), parameters);
     return c.json(

@@ -3,7 +3,8 @@ import type { Context as OtelContext } from '@opentelemetry/api';
 import type { ProviderHealthTracker } from '@gatewayz/telemetry';
 import type { ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import type { RunningTelemetry, StructuredLogger } from '@gatewayz/telemetry-node';
-import type { ApiKeyRegistry } from '../api-keys/api-key-registry.js';
+import type { ApiKeyRegistry, BudgetHold } from '../api-keys/api-key-registry.js';
+import type { CostEstimator } from '../api-keys/cost-estimate.js';
 import type { GatewayConfig } from '../config.js';
 import type { ProviderRouter } from '../providers/provider-router.js';
 import type { ResponseBodyEnd } from '../middleware/instrument-request.js';
@@ -22,6 +23,8 @@ export interface GatewayEnv {
     requestStartedAt: number;
     /** Set by a handler whose response body outlives it (a stream): the request ends with the body. */
     responseBodyEnd: ResponseBodyEnd;
+    /** The request's hold on its API key's budget (keys with a budget): released when the request ends. */
+    budgetHold: BudgetHold;
   };
 }
 
@@ -38,6 +41,8 @@ export interface GatewayServices {
   readonly store: ModelHealthStore;
   /** The gateway's API keys: who a request is served as, spend against budgets. */
   readonly apiKeys: ApiKeyRegistry;
+  /** What a request may cost at most: held against its key's budget when it is admitted. */
+  readonly costs: CostEstimator;
   /** Requests and streams still recording; shutdown waits for them before it flushes. */
   readonly inFlight: InFlightWork;
 }

@@ -6,6 +6,7 @@ import { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
 import type { RunningTelemetry } from '@gatewayz/telemetry-node';
 import { ApiKeyRegistry } from '../api-keys/api-key-registry.js';
 import { DEMO_API_KEYS } from '../api-keys/api-keys-file.js';
+import { CostEstimator } from '../api-keys/cost-estimate.js';
 import type { GatewayConfig } from '../config.js';
 import { ProviderRouter } from '../providers/provider-router.js';
 import { createApp } from './app.js';
@@ -60,6 +61,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const pricing = new PricingTable(
     Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])),
   );
+  const costs = new CostEstimator(config.providers, pricing, config.budgetHoldOutputTokens);
   const anomalies = new AnomalyDetector({
     telemetry,
     onAnomaly: (anomaly) =>
@@ -82,7 +84,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     healthScore: (provider) => tracker.healthScore(provider),
   });
   const inFlight = new InFlightWork();
-  const app = createApp({ config, otel, log, router, tracker, store, apiKeys, inFlight });
+  const app = createApp({ config, otel, log, router, tracker, store, apiKeys, costs, inFlight });
   let server: HttpServer | undefined;
 
   return {

@@ -1,0 +1,182 @@
+import type { PricingTable, UsageForPricing } from '@gatewayz/telemetry/genai';
+import type { ProviderConfig } from '../config.js';
+import type { Operation } from '../request/attempt.js';
+
+/**
+ * Output tokens a chat request that sets no output limit is held for against its key's budget
+ * (`GATEWAY_BUDGET_HOLD_OUTPUT_TOKENS`): what such a request can spend beyond its hold is its
+ * output past this many tokens.
+ */
+export const DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS = 4096;
+
+/**
+ * Tokens held for each content part that is not text (an image, audio or file part): about the
+ * most one image costs at OpenAI's high detail (1,105 to 1,445 tokens for the largest tilings) and
+ * at Anthropic (about 1,600 tokens at 1.15 megapixels). Long audio or large files can cost more.
+ */
+export const MEDIA_PART_TOKENS = 2000;
+
+/** Tokens held per object or array of a request (a message's role and separators, a tool's framing). */
+const STRUCTURE_TOKENS = 4;
+
+/** Content part types that are text: their strings are counted like any other. */
+const TEXT_PART_TYPES = new Set(['text', 'input_text', 'output_text', 'refusal']);
+
+/**
+ * What a request can cost at most, held against its key's budget when it is admitted (see
+ * `ApiKeyAccount.hold`): the most any provider serving the model charges for it, priced by the
+ * gateway's `PricingTable` with the same arithmetic as the charge, so a request whose cost is
+ * known in advance (an image) is held for exactly what it is then charged.
+ *
+ * - Images: `n` × the price per image (plus any per-request price): exact.
+ * - Embeddings: the input's tokens, bounded from above by its UTF-8 bytes (token arrays: their length).
+ * - Chat (chat completions, Responses, Messages): the prompt's tokens bounded the same way (every
+ *   string of the messages and tool definitions, keys included, plus {@link STRUCTURE_TOKENS} per
+ *   object and {@link MEDIA_PART_TOKENS} per image, audio or file part), and `n` × the output
+ *   limit (`max_completion_tokens`, else `max_tokens`) at the output price, or the configured
+ *   hold (`GATEWAY_BUDGET_HOLD_OUTPUT_TOKENS`) when the request sets none.
+ *
+ * UTF-8 bytes bound the text's tokens for the byte-level BPE tokenizers of OpenAI's, Anthropic's and
+ * Llama 3's models (every token is at least one byte); ordinary English text has about four bytes
+ * a token, so the hold of a text prompt is some four times its cost, and is released at completion.
+ * Input priced at the dearest of the model's input, cache-read and cache-write prices.
+ */
+export class CostEstimator {
+  private readonly providers: Record<Operation, Map<string, string[]>> = {
+    chat: new Map(),
+    embeddings: new Map(),
+    image_generation: new Map(),
+  };
+  /** One pricing question reused for every estimate (the table reads it synchronously). */
+  private readonly usage: UsageForPricing = { provider: '', model: '' };
+
+  constructor(
+    providers: readonly ProviderConfig[],
+    private readonly pricing: PricingTable,
+    /** Output tokens held for a chat request that sets no output limit. */
+    private readonly holdOutputTokens: number = DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS,
+  ) {
+    for (const provider of providers) {
+      const add = (operation: Operation, models: readonly string[] | undefined): void => {
+        for (const model of models ?? []) {
+          const serving = this.providers[operation].get(model) ?? [];
+          serving.push(provider.name);
+          this.providers[operation].set(model, serving);
+        }
+      };
+      add('chat', provider.models);
+      add('embeddings', provider.embeddingModels);
+      add('image_generation', provider.imageModels);
+    }
+  }
+
+  /** An image request for `n` images: exactly what it is charged when the provider makes them. */
+  images(model: string, n: number): number {
+    return this.mostExpensive('image_generation', model, 0, 0, n);
+  }
+
+  /** An embeddings request's input (a string, strings, token arrays). */
+  embeddings(model: string, input: unknown): number {
+    return this.mostExpensive('embeddings', model, embeddingTokens(input), 0, 0);
+  }
+
+  /**
+   * A chat request in OpenAI's chat shape (chat completions, and Responses and Messages as sent
+   * upstream); `tools` are the tool definitions when the body does not carry them (a Responses
+   * request's, which a provider serving that API is sent).
+   */
+  chat(model: string, body: Record<string, unknown>, tools: unknown = body['tools']): number {
+    const inputTokens =
+      promptTokens(body['messages']) +
+      promptTokens(tools) +
+      promptTokens(body['functions']) +
+      promptTokens(body['response_format']);
+    const limit = positiveInteger(body['max_completion_tokens']) ?? positiveInteger(body['max_tokens']);
+    const choices = positiveInteger(body['n']) ?? 1;
+    return this.mostExpensive('chat', model, inputTokens, (limit ?? this.holdOutputTokens) * choices, 0);
+  }
+
+  /** The dearest provider's price for the call, input priced at its dearest input price. */
+  private mostExpensive(
+    operation: Operation,
+    model: string,
+    inputTokens: number,
+    outputTokens: number,
+    images: number,
+  ): number {
+    const serving = this.providers[operation].get(model);
+    if (serving === undefined) return 0;
+    const usage = this.usage;
+    usage.model = model;
+    usage.outputTokens = outputTokens;
+    usage.images = images;
+    usage.inputTokens = inputTokens;
+    let most = 0;
+    for (const provider of serving) {
+      usage.provider = provider;
+      usage.cacheReadInputTokens = 0;
+      usage.cacheCreationInputTokens = 0;
+      most = Math.max(most, this.pricing.cost(usage) ?? 0);
+      if (inputTokens === 0) continue;
+      usage.cacheReadInputTokens = inputTokens;
+      most = Math.max(most, this.pricing.cost(usage) ?? 0);
+      usage.cacheReadInputTokens = 0;
+      usage.cacheCreationInputTokens = inputTokens;
+      most = Math.max(most, this.pricing.cost(usage) ?? 0);
+    }
+    return most;
+  }
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** Embeddings input tokens: UTF-8 bytes of each string, the length of each token array. */
+function embeddingTokens(input: unknown): number {
+  if (typeof input === 'string') return Buffer.byteLength(input, 'utf8');
+  if (!Array.isArray(input)) return 0;
+  if (input.every((item) => typeof item === 'number')) return input.length;
+  let tokens = 0;
+  for (const item of input) tokens += embeddingTokens(item);
+  return tokens;
+}
+
+/**
+ * An upper bound of the tokens of a prompt's messages or tool definitions (see `CostEstimator`):
+ * UTF-8 bytes of every key and string, digits of numbers, {@link STRUCTURE_TOKENS} per object or
+ * array, and {@link MEDIA_PART_TOKENS} for a content part that is not text (its URL or base64 data
+ * is not counted).
+ */
+export function promptTokens(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number') return String(value).length;
+  if (typeof value !== 'object' || value === null) return value === undefined ? 0 : 1;
+  let tokens = STRUCTURE_TOKENS;
+  if (Array.isArray(value)) {
+    for (const item of value) tokens += promptTokens(item);
+    return tokens;
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type === 'string' && isMediaPart(value as Record<string, unknown>, type)) return MEDIA_PART_TOKENS;
+  for (const key in value) {
+    tokens += Buffer.byteLength(key, 'utf8') + promptTokens((value as Record<string, unknown>)[key]);
+  }
+  return tokens;
+}
+
+/** A content part that is not text: an image, audio or file (by its type, or its payload field). */
+function isMediaPart(part: Record<string, unknown>, type: string): boolean {
+  if (TEXT_PART_TYPES.has(type)) return false;
+  return (
+    type === 'image_url' ||
+    type === 'input_image' ||
+    type === 'input_audio' ||
+    type === 'input_file' ||
+    type === 'file' ||
+    type === 'image' ||
+    type === 'document' ||
+    'image_url' in part ||
+    'input_audio' in part
+  );
+}

@@ -1,0 +1,165 @@
+import { GatewayTelemetry } from '@gatewayz/telemetry';
+import { PricingTable } from '@gatewayz/telemetry/genai';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ApiKeyAccount } from '../src/api-keys/api-key-registry.js';
+import { CostEstimator, MEDIA_PART_TOKENS, promptTokens } from '../src/api-keys/cost-estimate.js';
+import type { ProviderConfig } from '../src/config.js';
+
+const PROVIDERS: ProviderConfig[] = [
+  {
+    name: 'cheap',
+    baseUrl: 'http://127.0.0.1:1/v1',
+    models: ['chat-model'],
+    imageModels: ['image-model'],
+    embeddingModels: ['embed-model'],
+  },
+  { name: 'dear', baseUrl: 'http://127.0.0.1:2/v1', models: ['chat-model'], imageModels: ['image-model'] },
+];
+const PRICING = new PricingTable({
+  cheap: {
+    'chat-model': { inputPerMillionTokens: 1, outputPerMillionTokens: 4 },
+    'image-model': { perImage: 0.04 },
+    'embed-model': { inputPerMillionTokens: 0.02 },
+  },
+  // Dearer output, and a cache-write price above its input price (Anthropic's 1.25×).
+  dear: {
+    'chat-model': { inputPerMillionTokens: 0.8, cacheWritePerMillionTokens: 2, outputPerMillionTokens: 5 },
+    'image-model': { perImage: 0.03 },
+  },
+});
+
+describe('CostEstimator', () => {
+  const costs = new CostEstimator(PROVIDERS, PRICING, 1000);
+
+  it('holds an image request for exactly what the provider then charges: n × the price per image', () => {
+    for (let n = 1; n <= 10; n++) {
+      expect(costs.images('image-model', n)).toBe(PRICING.cost({ provider: 'cheap', model: 'image-model', images: n }));
+    }
+    expect(costs.images('image-model', 3)).toBe(3 * 0.04);
+    expect(costs.images('unpriced-model', 3)).toBe(0);
+  });
+
+  it('bounds embeddings input by UTF-8 bytes, token arrays by their length', () => {
+    expect(costs.embeddings('embed-model', 'héllo')).toBe((6 * 0.02) / 1e6);
+    expect(costs.embeddings('embed-model', ['ab', '€'])).toBe((5 * 0.02) / 1e6);
+    expect(costs.embeddings('embed-model', [[1, 2, 3], [4]])).toBe((4 * 0.02) / 1e6);
+    expect(costs.embeddings('embed-model', [1, 2, 3])).toBe((3 * 0.02) / 1e6);
+  });
+
+  it('holds chat for the prompt bound at the dearest input price and the output limit at the dearest output price', () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    // 4 (array) + 4 (message) + role 4 + user 4 + content 7 + hi 2.
+    expect(promptTokens(messages)).toBe(25);
+    const input = (25 * 2) / 1e6; // dear's cache-write price is the dearest input price
+    expect(costs.chat('chat-model', { messages, max_tokens: 100 })).toBeCloseTo(input + (100 * 5) / 1e6, 18);
+    // max_completion_tokens wins over max_tokens; n choices each up to the limit.
+    expect(costs.chat('chat-model', { messages, max_tokens: 100, max_completion_tokens: 10, n: 3 })).toBeCloseTo(
+      input + (30 * 5) / 1e6,
+      18,
+    );
+    // No limit: the configured hold (1000 output tokens here).
+    expect(costs.chat('chat-model', { messages })).toBeCloseTo(input + (1000 * 5) / 1e6, 18);
+    expect(new CostEstimator(PROVIDERS, PRICING, 0).chat('chat-model', { messages })).toBeCloseTo(input, 18);
+    // Tool definitions are part of the prompt.
+    const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }];
+    expect(costs.chat('chat-model', { messages, tools, max_tokens: 1 })).toBeGreaterThan(
+      costs.chat('chat-model', { messages, max_tokens: 1 }),
+    );
+    expect(costs.chat('unknown-model', { messages })).toBe(0);
+  });
+
+  it('counts an image, audio or file part as MEDIA_PART_TOKENS, never its base64 data', () => {
+    const image = { type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(1_000_000)}` } };
+    const text = { type: 'text', text: 'describe' };
+    expect(promptTokens([{ role: 'user', content: [text, image] }])).toBe(
+      4 + 4 + 4 + 4 + 7 + (4 + 4 + 4 + 4 + 4 + 8) + MEDIA_PART_TOKENS,
+    );
+    expect(promptTokens({ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } })).toBe(MEDIA_PART_TOKENS);
+  });
+
+  it('is never below what the providers charge for usage within the bound (any split of cached input)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 400 }),
+        fc.integer({ min: 1, max: 4000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (content, limit, readShare, writeShare) => {
+          const body = { messages: [{ role: 'user', content }], max_tokens: limit };
+          const held = costs.chat('chat-model', body);
+          // Real usage: at most as many input tokens as the bound, at most `limit` output tokens.
+          const input = promptTokens(body.messages);
+          const read = Math.floor(input * readShare);
+          const write = Math.floor((input - read) * writeShare);
+          for (const provider of ['cheap', 'dear']) {
+            const charged = PRICING.cost({
+              provider,
+              model: 'chat-model',
+              inputTokens: input,
+              cacheReadInputTokens: read,
+              cacheCreationInputTokens: write,
+              outputTokens: limit,
+            });
+            expect(held).toBeGreaterThanOrEqual(charged as number);
+          }
+        },
+      ),
+      { seed: 7, numRuns: 300 },
+    );
+  });
+});
+
+describe('ApiKeyAccount holds', () => {
+  const account = (budgetUsd: number | undefined): ApiKeyAccount =>
+    new ApiKeyAccount('key', 'paid', budgetUsd, new GatewayTelemetry({ exportVia: 'producer' }));
+
+  it('fits holds in the budget exactly: ten of 0.04 USD fill 0.4 USD, the eleventh does not fit', () => {
+    const key = account(0.4);
+    const holds = Array.from({ length: 10 }, () => key.hold(0.04));
+    expect(holds.every((hold) => hold !== undefined)).toBe(true);
+    expect(key.heldUsd).toBe(0.4);
+    expect(key.hold(0.04)).toBeUndefined();
+    const free = key.hold(0); // a free request fits a full budget
+    expect(free).toBeDefined();
+    free?.release();
+    // Each charge replaces its hold: held + spent stays 0.4 throughout.
+    for (const hold of holds) {
+      hold!.charge(0.04);
+      hold!.release();
+    }
+    expect(key.spentUsd).toBe(0.4);
+    expect(key.heldUsd).toBe(0);
+    expect(key.holdCount).toBe(0);
+    expect(key.exhausted).toBe(true);
+    expect(account(undefined).hold(1)).toBeUndefined(); // no budget, no hold needed
+  });
+
+  it('returns to exactly nothing held after any mix of charges and releases, and never counts a cost twice', () => {
+    const price = fc.constantFrom(0.04, 0.1, 0.000015, 0.0025, 0.6e-6 * 37);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(price, fc.integer({ min: 0, max: 3 }), fc.boolean()), { minLength: 1, maxLength: 60 }),
+        (requests) => {
+          const key = account(1_000_000);
+          const open = requests.map(([held]) => key.hold(held)!);
+          let charged = 0;
+          requests.forEach(([held, charges, chargeAfterRelease], index) => {
+            const hold = open[index]!;
+            if (chargeAfterRelease) hold.release();
+            for (let charge = 0; charge < charges; charge++) {
+              hold.charge(held / 2);
+              charged += held / 2;
+            }
+            hold.release();
+            hold.release();
+          });
+          expect(key.holdCount).toBe(0);
+          expect(key.heldUsd).toBe(0);
+          expect(key.spentUsd).toBeCloseTo(charged, 9);
+        },
+      ),
+      { seed: 11, numRuns: 200 },
+    );
+  });
+});
