@@ -301,7 +301,9 @@ try {
     // own migration, as the README says to apply it.
     const { startSupabaseStack } = await import('../test-support/postgres.ts');
     const stack = await startSupabaseStack({
-      migrations: [join(repository, 'packages/telemetry-supabase/migrations/0001_model_health_tracking.sql')],
+      migrations: ['0001_model_health_tracking.sql', '0002_model_health_last_error_at.sql'].map((name) =>
+        join(repository, 'packages/telemetry-supabase/migrations', name),
+      ),
     });
     try {
       writeFileSync(join(project, 'telemetry-supabase.mjs'), quickStart('telemetry-supabase'));

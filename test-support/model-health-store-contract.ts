@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TelemetryInputError } from '../packages/telemetry/src/index.js';
+import { describeLastErrorContract } from './model-health-last-error-contract.js';
 import {
   foldModelCall,
   type ModelCall,
@@ -44,6 +45,12 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
     beforeEach(async () => {
       store = await factory.create();
     });
+
+    describeLastErrorContract(
+      () => store,
+      () => factory.create(),
+      (offsetMs) => at(offsetMs),
+    );
 
     it('starts empty', async () => {
       expect(await store.listAllModelHealth()).toEqual([]);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { type TrackerClock } from '@gatewayz/telemetry';
 import { ModelHealthRecorder, foldModelCall, type ModelCall } from '@gatewayz/telemetry/model-health';
-import { SupabaseModelHealthStore, migrationPath } from '@gatewayz/telemetry-supabase';
+import { MIGRATIONS, SupabaseModelHealthStore, migrationPath } from '@gatewayz/telemetry-supabase';
 import { expect, it } from 'vitest';
 import { startSupabaseStack } from '../../test-support/postgres.js';
 
@@ -28,7 +28,7 @@ function makeCalls(count: number): ModelCall[] {
 }
 
 it('measures write-behind vs per-call upserts against PostgREST', { timeout: 600_000 }, async () => {
-  const stack = await startSupabaseStack({ migrations: [migrationPath()] });
+  const stack = await startSupabaseStack({ migrations: MIGRATIONS.map((name) => migrationPath(name)) });
   try {
     const total = async (): Promise<number> =>
       Number(await stack.postgres.psql('select coalesce(sum(call_count),0) from public.model_health_tracking'));

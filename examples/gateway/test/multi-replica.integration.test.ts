@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { migrationPath } from '@gatewayz/telemetry-supabase';
+import { MIGRATIONS, migrationPath } from '@gatewayz/telemetry-supabase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dashboardPromQueries,
@@ -195,7 +195,7 @@ describe.skipIf(!prometheusInstalled || !stackInstalled)(
 
     beforeAll(async () => {
       const started = Date.now();
-      stack = await startSupabaseStack({ migrations: [migrationPath()] });
+      stack = await startSupabaseStack({ migrations: MIGRATIONS.map((name) => migrationPath(name)) });
       const env: Record<string, string> = {
         SUPABASE_URL: stack.url,
         SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,

@@ -1,4 +1,4 @@
-import { migrationPath } from '@gatewayz/telemetry-supabase';
+import { MIGRATIONS, migrationPath } from '@gatewayz/telemetry-supabase';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSupabaseStack, supabaseStackAvailable, type SupabaseTestStack } from '../../../test-support/postgres.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
@@ -54,7 +54,7 @@ describe.skipIf(!supabaseStackAvailable())(
     };
 
     beforeAll(async () => {
-      stack = await startSupabaseStack({ migrations: [migrationPath()] });
+      stack = await startSupabaseStack({ migrations: MIGRATIONS.map((name) => migrationPath(name)) });
     }, 60_000);
     afterAll(async () => {
       await stack?.stop();

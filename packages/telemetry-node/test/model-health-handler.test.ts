@@ -50,6 +50,11 @@ describe('model-health REST API', () => {
       last_error_message: 'HTTP 500',
     });
     expect(all.body.items[1].error_rate).toBeCloseTo(1 / 3, 10);
+    expect(all.body.items[1].last_error_at).toBe(
+      (await store.getModelHealth('openai', 'gpt-4o'))?.lastErrorAt?.toISOString(),
+    );
+    expect(all.body.items[1].last_error_at).toEqual(expect.any(String));
+    expect(all.body.items[0]).toMatchObject({ last_error_message: null, last_error_at: null });
     const page = await get('/v1/model-health?limit=1&offset=1');
     expect(page.body).toMatchObject({ total: 3, limit: 1, offset: 1 });
     expect(page.body.items.map((item: { provider: string }) => item.provider)).toEqual(['openai']);

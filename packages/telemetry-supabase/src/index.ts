@@ -26,4 +26,11 @@ export type {
 export { validateModelCallBatch } from './validate-model-call-batch.js';
 export { entryToJson } from './model-health-rows.js';
 export type { ModelCallEntryJson } from './model-health-rows.js';
-export { MIGRATIONS, MIGRATIONS_DIR, MODEL_HEALTH_MIGRATION, migrationPath, readMigrationSql } from './migrations.js';
+export {
+  LAST_ERROR_AT_MIGRATION,
+  MIGRATIONS,
+  MIGRATIONS_DIR,
+  MODEL_HEALTH_MIGRATION,
+  migrationPath,
+  readMigrationSql,
+} from './migrations.js';

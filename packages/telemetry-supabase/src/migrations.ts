@@ -15,6 +15,18 @@ import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 export const MODEL_HEALTH_MIGRATION = '0001_model_health_tracking.sql';
 
 /**
+ * File name of the migration that gives the last error message its own time (`last_error_at`), so
+ * it follows the most recent failed call whatever order batches arrive in. Apply it after
+ * {@link MODEL_HEALTH_MIGRATION}.
+ *
+ * @example
+ * ```ts
+ * await pg.query(readMigrationSql(LAST_ERROR_AT_MIGRATION));
+ * ```
+ */
+export const LAST_ERROR_AT_MIGRATION = '0002_model_health_last_error_at.sql';
+
+/**
  * Every migration of this package, in the order to apply them.
  *
  * @example
@@ -22,7 +34,7 @@ export const MODEL_HEALTH_MIGRATION = '0001_model_health_tracking.sql';
  * for (const name of MIGRATIONS) await pg.query(readMigrationSql(name));
  * ```
  */
-export const MIGRATIONS: readonly string[] = [MODEL_HEALTH_MIGRATION];
+export const MIGRATIONS: readonly string[] = [MODEL_HEALTH_MIGRATION, LAST_ERROR_AT_MIGRATION];
 
 /**
  * Absolute path of the package's `migrations/` directory. `src/` and `dist/` both sit next to it,

@@ -17,7 +17,8 @@ import { invalidResponse } from './postgrest-failure.js';
  * const entry: ModelCallEntryJson = {
  *   provider: 'openai', model: 'gpt-4o-mini', calls: 3, successes: 2, errors: 1,
  *   total_response_time_ms: 1260, last_response_time_ms: 380, last_status: 'timeout',
- *   last_error_message: 'upstream timed out after 30 s', last_called_at: '2025-01-31T12:00:00.000Z',
+ *   last_error_message: 'upstream timed out after 30 s', last_error_at: '2025-01-31T12:00:00.000Z',
+ *   last_called_at: '2025-01-31T12:00:00.000Z',
  * };
  * ```
  */
@@ -40,6 +41,11 @@ export interface ModelCallEntryJson {
   last_status: ModelCallStatus;
   /** Message of the most recent failed call, or null. */
   last_error_message: string | null;
+  /**
+   * ISO-8601, UTC: when the call of `last_error_message` finished, or null. Null (or absent) with a
+   * message, the database takes `last_called_at`.
+   */
+  last_error_at: string | null;
   /** ISO-8601, UTC. */
   last_called_at: string;
 }
@@ -65,6 +71,7 @@ export function entryToJson(entry: ModelCallAggregate): ModelCallEntryJson {
     last_status: entry.lastStatus,
     // PostgreSQL text cannot hold NUL: one in a message would make the database refuse the whole batch.
     last_error_message: entry.lastErrorMessage?.replaceAll('\u0000', '') ?? null,
+    last_error_at: entry.lastErrorMessage === null ? null : (entry.lastErrorAt?.toISOString() ?? null),
     last_called_at: entry.lastCalledAt.toISOString(),
   };
 }
@@ -154,6 +161,8 @@ export function recordFromRow(operation: string, value: unknown): ModelHealthRec
     avgResponseTimeMs: row.nullableNumber('avg_response_time_ms'),
     lastStatus: row.status('last_status'),
     lastErrorMessage: row.nullableString('last_error_message'),
+    // Absent on a database without migration 0002 (a store upgraded before the migration is applied).
+    lastErrorAt: row.nullableDate('last_error_at'),
     lastCalledAt: row.date('last_called_at'),
     createdAt: row.date('created_at'),
     updatedAt: row.date('updated_at'),

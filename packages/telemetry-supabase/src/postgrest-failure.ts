@@ -86,7 +86,7 @@ function classify(
     return {
       code: 'NOT_MIGRATED',
       retryable: false,
-      fix: 'apply migrations/0001_model_health_tracking.sql from @gatewayz/telemetry-supabase to the database (and reload the PostgREST schema cache)',
+      fix: 'apply migrations/0001_model_health_tracking.sql from @gatewayz/telemetry-supabase to the database, then the later migrations in order (0002_model_health_last_error_at.sql), and reload the PostgREST schema cache',
     };
   }
   if (databaseCode !== undefined && JWT_POSTGREST_CODES.has(databaseCode)) {

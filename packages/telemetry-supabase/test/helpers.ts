@@ -15,16 +15,20 @@ import {
 } from '@gatewayz/telemetry/model-health';
 
 import { startSupabaseStack, type SupabaseTestStack } from '../../../test-support/postgres.js';
-import { migrationPath } from '../src/index.js';
+import { MIGRATIONS, migrationPath } from '../src/index.js';
 
 export { supabaseStackAvailable } from '../../../test-support/postgres.js';
 
+/** Every migration of the package, in order. */
+export const ALL_MIGRATIONS: readonly string[] = MIGRATIONS.map((name) => migrationPath(name));
+
 /**
  * Starts the stack with a linguistic (ICU en-US) default collation, unlike JavaScript's string
- * order, so the tests show the SQL functions order by byte order themselves.
+ * order, so the tests show the SQL functions order by byte order themselves. `migrations` default
+ * every migration of the package.
  */
-export function startStoreStack(): Promise<SupabaseTestStack> {
-  return startSupabaseStack({ migrations: [migrationPath()], icuLocale: 'en-US' });
+export function startStoreStack(migrations: readonly string[] = ALL_MIGRATIONS): Promise<SupabaseTestStack> {
+  return startSupabaseStack({ migrations, icuLocale: 'en-US' });
 }
 
 /** Empty both tables (as the superuser, bypassing RLS). */

@@ -1,12 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 
-import { MIGRATIONS, MIGRATIONS_DIR, MODEL_HEALTH_MIGRATION, migrationPath, readMigrationSql } from '../src/index.js';
+import {
+  LAST_ERROR_AT_MIGRATION,
+  MIGRATIONS,
+  MIGRATIONS_DIR,
+  MODEL_HEALTH_MIGRATION,
+  migrationPath,
+  readMigrationSql,
+} from '../src/index.js';
 import { requireBuiltPackage } from './helpers.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -14,8 +21,10 @@ const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 describe('migration files', () => {
   it('resolves the migrations directory from the sources', () => {
     expect(MIGRATIONS_DIR).toBe(`${PACKAGE_DIR}migrations/`);
-    expect(MIGRATIONS).toEqual([MODEL_HEALTH_MIGRATION]);
-    expect(existsSync(migrationPath())).toBe(true);
+    expect(MIGRATIONS).toEqual([MODEL_HEALTH_MIGRATION, LAST_ERROR_AT_MIGRATION]);
+    expect(readdirSync(MIGRATIONS_DIR).filter((file) => file.endsWith('.sql'))).toEqual(MIGRATIONS);
+    for (const name of MIGRATIONS) expect(existsSync(migrationPath(name))).toBe(true);
+    expect(readMigrationSql(LAST_ERROR_AT_MIGRATION)).toMatch(/add column if not exists last_error_at timestamptz/);
     expect(readMigrationSql()).toMatch(
       /create or replace function public\.record_model_calls\(p_batch_id uuid, p_entries jsonb\)/,
     );

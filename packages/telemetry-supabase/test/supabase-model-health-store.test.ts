@@ -15,6 +15,7 @@ import {
 import { signJwt, type SupabaseTestStack } from '../../../test-support/postgres.js';
 import { SupabaseModelHealthStore, SupabaseModelHealthStoreError, migrationPath } from '../src/index.js';
 import {
+  ALL_MIGRATIONS,
   batchOf,
   call,
   clientFor,
@@ -527,8 +528,8 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
     it('can be applied again over live data', async () => {
       await store.applyBatch(batchOf(entryOf(call())));
       const policies = await stack.postgres.psql("select count(*) from pg_policies where schemaname = 'public'");
-      await stack.postgres.applyFile(migrationPath());
-      await stack.postgres.applyFile(migrationPath());
+      // Every migration, in order, twice (running 0001 alone again would put back its record_model_calls).
+      for (const file of [...ALL_MIGRATIONS, ...ALL_MIGRATIONS]) await stack.postgres.applyFile(file);
       expect(await stack.postgres.psql("select count(*) from pg_policies where schemaname = 'public'")).toBe(policies);
       await store.applyBatch(batchOf(entryOf(call())));
       expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2 });
@@ -596,8 +597,9 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
     it('applies twice to a fresh database whose roles already exist', async () => {
       await stack.postgres.psql('create database migration_twice');
       try {
-        await stack.postgres.applyFile(migrationPath(), { database: 'migration_twice' });
-        await stack.postgres.applyFile(migrationPath(), { database: 'migration_twice' });
+        for (const file of [...ALL_MIGRATIONS, ...ALL_MIGRATIONS]) {
+          await stack.postgres.applyFile(file, { database: 'migration_twice' });
+        }
         const functions = await stack.postgres.psql(
           "select string_agg(proname, ',' order by proname) from pg_proc where pronamespace = 'public'::regnamespace",
           { database: 'migration_twice' },

@@ -156,6 +156,18 @@ describe('MemoryModelHealthStore', () => {
     expect(error.message).toContain('success, error, timeout, rate_limited, network_error');
   });
 
+  it('folds the most recent error message by call time, whatever order the calls come in', () => {
+    const at = (second: number): Date => new Date(Date.UTC(2025, 0, 1, 0, 0, second));
+    let entry = foldModelCall(undefined, call({ calledAt: at(10) }));
+    expect(entry).toMatchObject({ lastErrorMessage: null, lastErrorAt: null });
+    entry = foldModelCall(entry, call({ status: 'error', errorMessage: 'late but newest', calledAt: at(5) }));
+    entry = foldModelCall(entry, call({ status: 'error', errorMessage: 'older', calledAt: at(3) }));
+    entry = foldModelCall(entry, call({ status: 'timeout', calledAt: at(7) }));
+    expect(entry).toMatchObject({ lastStatus: 'success', lastErrorMessage: 'late but newest', errors: 3 });
+    expect(entry.lastErrorAt).toEqual(at(5));
+    expect(entry.lastCalledAt).toEqual(at(10));
+  });
+
   it('applies a batch once per batch id', async () => {
     const store = new MemoryModelHealthStore();
     const entry = foldModelCall(foldModelCall(undefined, call()), call({ status: 'error' }));

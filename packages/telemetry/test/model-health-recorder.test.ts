@@ -210,6 +210,30 @@ describe('ModelHealthRecorder', () => {
     });
   });
 
+  it('keeps the most recent error message by call time when an older call is recorded late', async () => {
+    const { recorder, store } = setup();
+    recorder.recordModelCall(
+      call({ status: 'error', errorMessage: 'oldest', calledAt: new Date('2025-01-01T00:00:01Z') }),
+    );
+    recorder.recordModelCall(call({ status: 'success', calledAt: new Date('2025-01-01T00:00:10Z') }));
+    // Finished before the success but after the first error: its message is the most recent one.
+    recorder.recordModelCall(
+      call({ status: 'timeout', errorMessage: 'newest', calledAt: new Date('2025-01-01T00:00:05Z') }),
+    );
+    recorder.recordModelCall(
+      call({ status: 'error', errorMessage: 'older', calledAt: new Date('2025-01-01T00:00:03Z') }),
+    );
+    expect(recorder.pendingCalls).toBe(4);
+    await recorder.flush();
+    const sent = store.attempts[0]?.entries[0];
+    expect(sent?.lastErrorMessage).toBe('newest');
+    expect(sent?.lastErrorAt?.toISOString()).toBe('2025-01-01T00:00:05.000Z');
+    const record = await store.getModelHealth('openai', 'gpt-4o');
+    expect(record).toMatchObject({ callCount: 4, errorCount: 3, lastStatus: 'success', lastErrorMessage: 'newest' });
+    expect(record?.lastErrorAt?.toISOString()).toBe('2025-01-01T00:00:05.000Z');
+    expect(record?.lastCalledAt.toISOString()).toBe('2025-01-01T00:00:10.000Z');
+  });
+
   it('flushes everything on close and drops calls recorded afterwards', async () => {
     const { recorder, store, collect } = setup();
     for (let index = 0; index < 3; index++) recorder.recordModelCall(call());

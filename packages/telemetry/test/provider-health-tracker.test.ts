@@ -249,6 +249,7 @@ describe('startProviderHealthTracker', () => {
       avgResponseTimeMs: 1000,
       lastStatus: 'success',
       lastErrorMessage: null,
+      lastErrorAt: null,
       lastCalledAt: at,
       createdAt: at,
       updatedAt: at,

@@ -64,6 +64,9 @@ class BadParameter extends Error {
 /**
  * A model-health record as the API returns it (snake_case, as the seed's columns), with
  * `success_rate` and `error_rate` (0-1, 0 without calls) added and dates as ISO-8601 strings.
+ * `last_error_at` is when the call of `last_error_message` finished (null without a message): the
+ * message is that of the most recent failed call by call time, and may be older than
+ * `last_called_at`.
  *
  * @example
  * ```ts
@@ -84,6 +87,7 @@ export function serializeModelHealth(record: ModelHealthRecord): Record<string, 
     avg_response_time_ms: record.avgResponseTimeMs,
     last_status: record.lastStatus,
     last_error_message: record.lastErrorMessage,
+    last_error_at: record.lastErrorAt?.toISOString() ?? null,
     last_called_at: record.lastCalledAt.toISOString(),
     created_at: record.createdAt.toISOString(),
     updated_at: record.updatedAt.toISOString(),

@@ -11,6 +11,7 @@ import type {
   ProviderHealthSummary,
 } from './model-health-store.js';
 import {
+  entryErrorAt,
   foldModelCall,
   storedErrorMessage,
   normaliseModelHealthQuery,
@@ -38,6 +39,7 @@ function copyRecord(record: ModelHealthRecord): ModelHealthRecord {
     avgResponseTimeMs: record.avgResponseTimeMs,
     lastStatus: record.lastStatus,
     lastErrorMessage: record.lastErrorMessage,
+    lastErrorAt: record.lastErrorAt,
     lastCalledAt: record.lastCalledAt,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -139,6 +141,7 @@ export class MemoryModelHealthStore implements ModelHealthStore {
         avgResponseTimeMs: null,
         lastStatus: entry.lastStatus,
         lastErrorMessage: null,
+        lastErrorAt: null,
         lastCalledAt: entry.lastCalledAt,
         createdAt: now,
         updatedAt: now,
@@ -154,7 +157,16 @@ export class MemoryModelHealthStore implements ModelHealthStore {
       record.lastResponseTimeMs = entry.lastResponseTimeMs;
       record.lastStatus = entry.lastStatus;
       record.lastCalledAt = entry.lastCalledAt;
-      if (entry.lastErrorMessage !== null) record.lastErrorMessage = storedErrorMessage(entry.lastErrorMessage);
+    }
+    // The message follows its own time, so a late batch's newer error still replaces an older one.
+    const errorAt = entryErrorAt(entry);
+    if (
+      entry.lastErrorMessage !== null &&
+      errorAt !== null &&
+      (record.lastErrorAt === null || errorAt >= record.lastErrorAt)
+    ) {
+      record.lastErrorMessage = storedErrorMessage(entry.lastErrorMessage);
+      record.lastErrorAt = errorAt;
     }
     record.updatedAt = now;
   }

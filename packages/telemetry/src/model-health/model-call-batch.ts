@@ -57,6 +57,13 @@ function checkEntry(entry: ModelCallAggregate, index: number): void {
   if (!isStorableDate(entry.lastCalledAt)) {
     invalid(`${where}: lastCalledAt must be a valid Date in the years 1 to 9999`);
   }
+  const errorAt: unknown = entry.lastErrorAt;
+  if (errorAt !== undefined && errorAt !== null) {
+    if (!isStorableDate(errorAt) || errorAt > entry.lastCalledAt) {
+      invalid(`${where}: lastErrorAt must be a valid Date in the years 1 to 9999, not after lastCalledAt, or null`);
+    }
+    if (entry.lastErrorMessage === null) invalid(`${where}: lastErrorAt must be null when lastErrorMessage is null`);
+  }
 }
 
 /**

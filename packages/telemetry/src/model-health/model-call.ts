@@ -213,7 +213,8 @@ export function validateModelCall(call: ModelCall): void {
  * Fold one call into a batch entry (or start one when `entry` is undefined) and return the new
  * entry; `entry` itself is not changed. Counts and the response-time sum add up; the `last*` fields
  * follow the call unless it finished before the entry's `lastCalledAt` (`calledAt` defaults to
- * now). An error message is cut to 500 characters. The call is not validated: run
+ * now), except the error message and `lastErrorAt`, which follow a failed call with a message unless
+ * it finished before the entry's `lastErrorAt`. An error message is cut to 500 characters. The call is not validated: run
  * `validateModelCall` first.
  *
  * @example
@@ -238,10 +239,13 @@ export function foldModelCall(entry: ModelCallAggregate | undefined, call: Model
       lastResponseTimeMs: call.responseTimeMs,
       lastStatus: call.status,
       lastErrorMessage: message,
+      lastErrorAt: message === null ? null : at,
       lastCalledAt: at,
     };
   }
   const newer = at >= entry.lastCalledAt;
+  const previousErrorAt = entryErrorAt(entry);
+  const newerError = message !== null && (previousErrorAt === null || at >= previousErrorAt);
   return {
     provider: entry.provider,
     model: entry.model,
@@ -251,9 +255,20 @@ export function foldModelCall(entry: ModelCallAggregate | undefined, call: Model
     totalResponseTimeMs: entry.totalResponseTimeMs + call.responseTimeMs,
     lastResponseTimeMs: newer ? call.responseTimeMs : entry.lastResponseTimeMs,
     lastStatus: newer ? call.status : entry.lastStatus,
-    lastErrorMessage: newer && message !== null ? message : entry.lastErrorMessage,
+    lastErrorMessage: newerError ? message : entry.lastErrorMessage,
+    lastErrorAt: newerError ? at : previousErrorAt,
     lastCalledAt: newer ? at : entry.lastCalledAt,
   };
+}
+
+/**
+ * @internal When the error message of a batch entry was recorded: its `lastErrorAt`, or
+ * `lastCalledAt` when an entry with a message has none (built by hand or by an earlier version);
+ * null when the entry has no message.
+ */
+export function entryErrorAt(entry: ModelCallAggregate): Date | null {
+  if (entry.lastErrorMessage === null) return null;
+  return entry.lastErrorAt ?? entry.lastCalledAt;
 }
 
 /**

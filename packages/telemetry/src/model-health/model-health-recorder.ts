@@ -77,6 +77,8 @@ interface PendingEntry {
   lastResponseTimeMs: number;
   lastStatus: ModelCall['status'];
   lastErrorMessage: string | null;
+  /** When the call of `lastErrorMessage` finished; meaningless while it is null. */
+  lastErrorAtMs: number;
   lastCalledAtMs: number;
 }
 
@@ -203,6 +205,7 @@ export class ModelHealthRecorder {
         lastResponseTimeMs: call.responseTimeMs,
         lastStatus: call.status,
         lastErrorMessage: null,
+        lastErrorAtMs: at,
         lastCalledAtMs: at,
       };
       if (byModel === undefined) this.pending.set(call.provider, (byModel = new Map<string, PendingEntry>()));
@@ -216,8 +219,15 @@ export class ModelHealthRecorder {
       entry.lastCalledAtMs = at;
       entry.lastResponseTimeMs = call.responseTimeMs;
       entry.lastStatus = call.status;
-      if (!success && typeof call.errorMessage === 'string')
-        entry.lastErrorMessage = storedErrorMessage(call.errorMessage);
+    }
+    // The message has its own time: an older call recorded late must not hide a newer error.
+    if (
+      !success &&
+      typeof call.errorMessage === 'string' &&
+      (entry.lastErrorMessage === null || at >= entry.lastErrorAtMs)
+    ) {
+      entry.lastErrorMessage = storedErrorMessage(call.errorMessage);
+      entry.lastErrorAtMs = at;
     }
     this.pendingCallCount++;
     this.stats.recorded++;
@@ -369,6 +379,7 @@ export class ModelHealthRecorder {
           lastResponseTimeMs: entry.lastResponseTimeMs,
           lastStatus: entry.lastStatus,
           lastErrorMessage: entry.lastErrorMessage,
+          lastErrorAt: entry.lastErrorMessage === null ? null : new Date(entry.lastErrorAtMs),
           lastCalledAt: new Date(entry.lastCalledAtMs),
         });
         calls += entry.calls;

@@ -31,9 +31,16 @@ export interface ModelHealthRecord {
   readonly lastStatus: ModelCallStatus;
   /**
    * Message of the most recent failed call that carried one (at most 500 characters), or null. A
-   * later successful call does not clear it; compare `lastStatus`.
+   * later successful call does not clear it; compare `lastStatus`. "Most recent" is by call time,
+   * whatever order the batches arrived in: see `lastErrorAt`.
    */
   readonly lastErrorMessage: string | null;
+  /**
+   * When the failed call whose message is `lastErrorMessage` finished; null when there is no
+   * message. Also null for a message written before this field existed when the store could not
+   * know its time (a Supabase database not yet migrated with `0002_model_health_last_error_at.sql`).
+   */
+  readonly lastErrorAt: Date | null;
   /** When the most recent call finished. */
   readonly lastCalledAt: Date;
   /** When the store first recorded a call for the pair. */
@@ -65,9 +72,12 @@ export interface ModelHealthSource {
 
 /**
  * Calls to one (provider, model) folded together by the write-behind recorder. A store applies an
- * entry atomically: counts add up, the mean response time is re-weighted, and the `last*` fields
- * replace the stored ones when `lastCalledAt` is not older than the stored `lastCalledAt` (a null
- * `lastErrorMessage` leaves the stored message as it is).
+ * entry atomically: counts add up, the mean response time is re-weighted, and `lastResponseTimeMs`,
+ * `lastStatus` and `lastCalledAt` replace the stored ones when `lastCalledAt` is not older than the
+ * stored `lastCalledAt`. The error message has its own time: it replaces the stored one when its
+ * `lastErrorAt` is not older than the stored `lastErrorAt`, so a late batch's newer error wins over
+ * an older one whatever order batches arrive in (a null `lastErrorMessage` leaves the stored message
+ * as it is).
  *
  * @example
  * ```ts
@@ -98,6 +108,12 @@ export interface ModelCallAggregate {
   readonly lastStatus: ModelCallStatus;
   /** Message of the most recent failed call in the entry (at most 500 characters), or null. */
   readonly lastErrorMessage: string | null;
+  /**
+   * When the failed call whose message is `lastErrorMessage` finished (not after `lastCalledAt`);
+   * null or absent when there is no message. Absent with a message (a batch built by hand, or by an
+   * earlier version), the message is taken to be from `lastCalledAt`.
+   */
+  readonly lastErrorAt?: Date | null;
   /** When the most recent call in the entry finished. */
   readonly lastCalledAt: Date;
 }
