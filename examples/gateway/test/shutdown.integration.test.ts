@@ -295,7 +295,9 @@ describe('graceful shutdown of the gateway process', () => {
       // Spans, logs and metrics each wait for one 1.5 s export, side by side, then give up.
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(1_000);
-      expect(elapsed).toBeLessThan(6_000);
+      // The gateway's log says which step took the time when this fails (seen once at 10.9 s
+      // under a full-suite load; not reproduced alone or beside three busy CPU loops).
+      expect(elapsed, gateway.output()).toBeLessThan(6_000);
       expect(gateway.output()).toContain('"stopped"');
     } finally {
       await silent.close();
