@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { freePort } from '../../../test-support/ports.js';
 
 const mainScript = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -13,6 +14,16 @@ export interface GatewayProcess {
   terminate(): Promise<number | null>;
 }
 
+/** Gateways started by this test file and not yet exited. */
+const running = new Set<ChildProcess>();
+
+// A test that fails before it terminates its gateway would leave the process running (found: one
+// still serving an hour later). What is left when the file's tests are done is killed. (Imported at
+// collection, this registers on the importing file's root suite; each file gets its own module.)
+afterAll(() => {
+  for (const leftover of running) leftover.kill('SIGKILL');
+});
+
 /** Start the built example gateway (`dist/main.js`) as a real process on a free loopback port. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
@@ -20,6 +31,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', DEMO_TRAFFIC_RPS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
