@@ -1,6 +1,7 @@
 import type { PricingTable, UsageForPricing } from '@gatewayz/telemetry/genai';
 import type { ProviderConfig } from '../config.js';
 import type { Operation } from '../request/attempt.js';
+import { modelsServed } from '../request/provider-chain.js';
 
 /**
  * Output tokens a chat request that sets no output limit is held for against its key's budget
@@ -57,16 +58,13 @@ export class CostEstimator {
     private readonly holdOutputTokens: number = DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS,
   ) {
     for (const provider of providers) {
-      const add = (operation: Operation, models: readonly string[] | undefined): void => {
-        for (const model of models ?? []) {
+      for (const operation of Object.keys(this.providers) as Operation[]) {
+        for (const model of modelsServed(provider, operation)) {
           const serving = this.providers[operation].get(model) ?? [];
           serving.push(provider.name);
           this.providers[operation].set(model, serving);
         }
-      };
-      add('chat', provider.models);
-      add('embeddings', provider.embeddingModels);
-      add('image_generation', provider.imageModels);
+      }
     }
   }
 

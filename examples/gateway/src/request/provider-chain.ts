@@ -1,3 +1,4 @@
+import type { ProviderConfig } from '../config.js';
 import type { Operation } from './attempt.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
 
@@ -20,7 +21,7 @@ export function providerChain(
   operation: Operation,
   healthScore: (provider: string) => number | undefined,
 ): ProviderRuntime[] {
-  const serving = runtimes.filter((runtime) => modelsFor(runtime, operation).includes(model));
+  const serving = runtimes.filter((runtime) => modelsServed(runtime.config, operation).includes(model));
   const score = (runtime: ProviderRuntime): number => healthScore(runtime.config.name) ?? 1;
   return serving
     .map((runtime, order) => ({ runtime, order, trial: awaitsTrial(runtime), score: score(runtime) }))
@@ -38,13 +39,14 @@ export function trialInFlight(runtime: ProviderRuntime): boolean {
   return runtime.breaker.halfOpen && !runtime.breaker.pendingClose;
 }
 
-function modelsFor(runtime: ProviderRuntime, operation: Operation): readonly string[] {
+/** The models `provider` serves for `operation`: its image, embedding or chat models. */
+export function modelsServed(provider: ProviderConfig, operation: Operation): readonly string[] {
   switch (operation) {
     case 'image_generation':
-      return runtime.config.imageModels ?? [];
+      return provider.imageModels ?? [];
     case 'embeddings':
-      return runtime.config.embeddingModels ?? [];
+      return provider.embeddingModels ?? [];
     default:
-      return runtime.config.models;
+      return provider.models;
   }
 }

@@ -69,9 +69,11 @@ export async function tryProviders<T>(
   const refused: RefusedProviders = { open: [], trialInFlight: [], retryAt: [] };
   /** The providers whose attempt was answered 429, for the `Retry-After` of the 429. */
   const rateLimited: string[] = [];
-  const isOpen = (runtime: ProviderRuntime): boolean => runtime.breaker.opened && !runtime.breaker.halfOpen;
-  const isExhausted = (runtime: ProviderRuntime): boolean => options.rateLimits.isExhausted(runtime.config.name);
   // A breaker refuses calls while open, and while half-open with its one trial call in flight.
+  const refusesCalls = (runtime: ProviderRuntime): boolean =>
+    (runtime.breaker.opened && !runtime.breaker.halfOpen) || trialInFlight(runtime);
+  const isExhausted = (runtime: ProviderRuntime): boolean => options.rateLimits.isExhausted(runtime.config.name);
+  // Note why a provider was refused, and when its breaker lets a call through again.
   const refuse = (runtime: ProviderRuntime): void => {
     (trialInFlight(runtime) ? refused.trialInFlight : refused.open).push(runtime.config.name);
     // An open breaker lets a call through once it goes half-open; one busy with its trial, at the
@@ -80,16 +82,14 @@ export async function tryProviders<T>(
     if (halfOpenAt !== undefined) refused.retryAt.push(halfOpenAt);
   };
   // An exhausted provider is tried anyway when no other provider of the chain could answer.
-  const anotherCanAnswer = chain.some(
-    (runtime) => !isOpen(runtime) && !trialInFlight(runtime) && !isExhausted(runtime),
-  );
+  const anotherCanAnswer = chain.some((runtime) => !refusesCalls(runtime) && !isExhausted(runtime));
   const moveOn = (index: number, reason: FailoverReason): void => {
     const next = chain[index + 1];
     if (next !== undefined) options.telemetry.recordFailover(chain[index]!.config.name, next.config.name, reason);
   };
   for (let index = 0; index < chain.length; index++) {
     const runtime = chain[index] as ProviderRuntime;
-    if (isOpen(runtime) || trialInFlight(runtime)) {
+    if (refusesCalls(runtime)) {
       refuse(runtime);
       moveOn(index, 'circuit_open');
       continue;
