@@ -709,4 +709,51 @@ describe('startProviderHealthTracker', () => {
     vi.useRealTimers();
     expect((await collect()).value('provider_availability', { provider: 'openai' })).toBe(1);
   });
+
+  it('after a restart over a persistent store, counts only calls made since it started in the uptime window', async () => {
+    const { telemetry, collect } = setup();
+    const started = 400 * 24 * HOUR;
+    const clock = new ManualClock(started);
+    const record = (model: string, createdAt: number, calls: number, successes: number): ModelHealthRecord => ({
+      provider: 'openai',
+      model,
+      callCount: calls,
+      successCount: successes,
+      errorCount: calls - successes,
+      lastResponseTimeMs: 100,
+      avgResponseTimeMs: 100,
+      lastStatus: 'success',
+      lastErrorMessage: null,
+      lastErrorAt: null,
+      lastCalledAt: new Date(started),
+      createdAt: new Date(createdAt),
+      updatedAt: new Date(started),
+    });
+    // gpt-4o: 1,000 calls over the ten days before the restart (990 succeeded), when exactly is unknown.
+    let records = [record('gpt-4o', started - 10 * 24 * HOUR, 1000, 990)];
+    const source: ModelHealthSource = { listAllModelHealth: async () => records };
+    const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL }));
+    await clock.advance(0);
+    let collected = await collect();
+    // Provider figures of the first tick cover all recorded calls, and say so.
+    expect(tracker.snapshot()[0]).toMatchObject({ provider: 'openai', windowed: false, availability: 1 });
+    expect(collected.value('provider_error_rate', { provider: 'openai' })).toBeCloseTo(0.01, 12);
+    // Not one of those calls is known to fall in the last 24 hours: no uptime yet (was 0.99).
+    expect(collected.points('gatewayz_model_uptime_24h')).toHaveLength(0);
+
+    // Since the restart: 10 calls of gpt-4o (5 failed), and a model first recorded after it.
+    records = [record('gpt-4o', started - 10 * 24 * HOUR, 1010, 995), record('gpt-4o-mini', started + 1000, 4, 3)];
+    await clock.advance(INTERVAL);
+    collected = await collect();
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'gpt-4o' })).toBe(0.5);
+    expect(collected.value('gatewayz_model_uptime_24h', { model: 'gpt-4o-mini' })).toBe(0.75);
+    expect(tracker.snapshot()[0]).toMatchObject({ windowed: true });
+    expect(collected.value('provider_error_rate', { provider: 'openai' })).toBeCloseTo(6 / 14, 12);
+
+    // A source that gives no creation time (a JavaScript caller's): its counts are a baseline too.
+    const bare = { ...record('o1', started, 7, 7), createdAt: undefined } as unknown as ModelHealthRecord;
+    records = [...records, bare];
+    await clock.advance(INTERVAL);
+    expect((await collect()).points('gatewayz_model_uptime_24h')).toHaveLength(2);
+  });
 });

@@ -154,17 +154,23 @@ function resetCounts(counts: Counts): void {
 
 const HOUR_MS = 3_600_000;
 
+/** A record's `createdAt` in ms, NaN when a source gave none (JavaScript callers). */
+const createdMs = (r: ModelHealthRecord): number => (r.createdAt as Date | undefined)?.getTime?.() ?? Number.NaN;
+
 /**
  * Start a background loop that, every `intervalMs` (default 30 s), reads per-model health from
  * `source`, aggregates it per provider and sets `provider_availability`, `provider_error_rate` and
  * `gatewayz_provider_health_score`, and per model `gatewayz_model_uptime_24h`. Availability,
  * error rate and response time cover the calls made since the previous tick; a provider without
  * calls since then keeps the figures of its last interval with calls (on the first tick: all
- * recorded calls). Available means at least one call succeeded. A model without any call in the last
- * 24 hours has no `gatewayz_model_uptime_24h` series (it is removed). State kept for a model that no
- * tick has seen for more than 24 hours (deleted by retention, renamed) is dropped, so memory follows
- * the models that exist, and so are its uptime series and, for a provider none of whose records was
- * seen for that long, its three provider gauges; if it comes back, its counts then are all new calls. A failing tick is logged and counted in
+ * recorded calls). Available means at least one call succeeded. The uptime window counts the calls
+ * made since the tracker started: a record the store created before (a restart over a persistent
+ * store) gives its counts then as a baseline, so a model's lifetime never lands in the current hour.
+ * A model without any call in the last 24 hours has no `gatewayz_model_uptime_24h` series (it is
+ * removed). State kept for a model that no tick has seen for more than 24 hours (deleted by
+ * retention, renamed) is dropped, so memory follows the models that exist, and so are its uptime
+ * series and, for a provider none of whose records was seen for that long, its three provider
+ * gauges; if it comes back, it starts over as a record first seen. A failing tick is logged and counted in
  * `gatewayz_provider_health_tracker_errors_total`; the next tick still runs. The timer is unref'd, so
  * it does not keep the process alive; `stop()` waits for a tick in flight. Throws a
  * `TelemetryConfigurationError` for invalid options (see `ProviderHealthTrackerOptions`).
@@ -190,6 +196,8 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   }
   const clock = options.clock ?? systemClock;
   const telemetry = options.telemetry ?? getTelemetry();
+  // Calls of a record the store created before this were made at times the tracker cannot know.
+  const startedAt = clock.now();
   // Per provider: the counts each model had at the previous tick, and this tick's running totals.
   // Per model name: this tick's new calls and its 24 h uptime window (one figure per model, even
   // when several providers serve it). Both are kept between ticks and reset, not reallocated, so a
@@ -251,6 +259,13 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
           stagedPass: -1,
         };
         provider.models.set(record.model, before);
+        // Older than the tracker (or no creation time): calls at unknown times, so a baseline.
+        if (!(createdMs(record) >= startedAt)) {
+          before.calls = calls;
+          before.successes = record.successCount;
+          before.errors = record.errorCount;
+          before.totalResponseMs = totalResponseMs;
+        }
       }
       // Against the last completed pass (or this pass's earlier read of the same record).
       const base: Counts = before.stagedPass === pass ? before.staged : before;
