@@ -249,7 +249,9 @@ export async function startOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions = {
       const items = get();
       if (predicate(items)) return items;
       if (Date.now() >= deadline)
-        throw new Error(`OTLP/gRPC receiver at ${url}: timed out after ${timeoutMs} ms waiting for ${what}\n${describeState()}`);
+        throw new Error(
+          `OTLP/gRPC receiver at ${url}: timed out after ${timeoutMs} ms waiting for ${what}\n${describeState()}`,
+        );
       await sleep(25);
     }
   }

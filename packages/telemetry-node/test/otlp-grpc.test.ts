@@ -122,8 +122,7 @@ describe('OTLP/gRPC: each signal arrives with the content the HTTP path sends', 
       const otel = start({
         OTEL_METRICS_EXPORTER: 'otlp',
         OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
-        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT:
-          protocol === 'grpc' ? receiver.url : (receiver as OtlpReceiver).metricsUrl,
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: protocol === 'grpc' ? receiver.url : (receiver as OtlpReceiver).metricsUrl,
       });
       for (let index = 0; index < 5; index++) recordRequest(otel, index);
       otel.telemetry.setCircuitBreakerState('anthropic', 'open');
@@ -175,9 +174,12 @@ describe('OTLP/gRPC: each signal arrives with the content the HTTP path sends', 
     span.end();
     await otel.forceFlush();
     const [record] = await receiver.waitForLogRecords((records) => records.length >= 1);
-    expect(receiver.calls().filter((call) => call.signal === 'logs').map((call) => call.method)).toEqual([
-      OTLP_GRPC_METHODS.logs,
-    ]);
+    expect(
+      receiver
+        .calls()
+        .filter((call) => call.signal === 'logs')
+        .map((call) => call.method),
+    ).toEqual([OTLP_GRPC_METHODS.logs]);
     expect(record).toMatchObject({
       body: 'provider failed',
       severityText: 'ERROR',

@@ -417,7 +417,11 @@ describe('resolveMetricsExport', () => {
       /not a URL|http or https/,
     ],
     [
-      { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://c:4317' },
+      {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://c:4317',
+      },
       /http or https/,
     ],
   ])('rejects %o with a TelemetryConfigurationError', (env, message) => {

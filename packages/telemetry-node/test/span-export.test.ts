@@ -268,7 +268,10 @@ describe('createSpanProcessorsFromEnv', () => {
       EncodingBatchSpanProcessor,
     );
     expect(
-      createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', GATEWAYZ_SPAN_PROCESSOR: 'batch' }, onDrop })?.[0],
+      createSpanProcessorsFromEnv({
+        env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', GATEWAYZ_SPAN_PROCESSOR: 'batch' },
+        onDrop,
+      })?.[0],
     ).toBeInstanceOf(BatchSpanProcessor);
     expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, onDrop })).toBeUndefined();
     expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'OTLP' }, onDrop })?.[0]).toBeInstanceOf(
