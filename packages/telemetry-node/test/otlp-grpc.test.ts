@@ -3,6 +3,7 @@
  * receiver (`@grpc/grpc-js` server on loopback): what arrives, which variable wins, metadata,
  * compression, failures and shutdown.
  */
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -313,6 +314,31 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     await otel.shutdown();
     running = undefined;
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('a collector that accepts connections and never answers: a timeout, and shutdown within the OTLP timeout', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createTcpServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          silent.close(() => resolve());
+        }),
+    );
+    const { port } = silent.address() as AddressInfo;
+    const otel = start(allSignals(`http://127.0.0.1:${port}`, 'grpc', { OTEL_EXPORTER_OTLP_TIMEOUT: '1000' }));
+    recordRequest(otel);
+    await otel.forceFlush();
+    expect(failures(otel, 'timeout')).toBe(1);
+    expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(2);
+    recordRequest(otel);
+    const started = Date.now();
+    await otel.shutdown();
+    running = undefined;
+    // Spans, metrics and logs wait side by side: one timeout, not three.
+    expect(Date.now() - started).toBeLessThan(2_500);
   });
 
   it('traces: a receiver answering an error status has its spans counted as dropped', async () => {
