@@ -289,13 +289,17 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     receiver.failNext(1, GrpcStatus.INVALID_ARGUMENT, 'bad request');
     await otel.forceFlush();
     expect(failures(otel, 'http_error')).toBe(1);
+    // UNAVAILABLE answered by the collector itself is its answer, not a connection failure.
+    receiver.failNext(1, GrpcStatus.UNAVAILABLE, 'overloaded');
+    await otel.forceFlush();
+    expect(failures(otel, 'http_error')).toBe(2);
     otel.telemetry.incrementCostByProvider('openai', 2);
     receiver.partialSuccessNext(1, 3, 'three points out of range');
     await otel.forceFlush();
     expect(failures(otel, 'rejected')).toBe(1);
     otel.telemetry.incrementCostByProvider('openai', 4);
     await otel.forceFlush();
-    // The refused push's 1 went with the next one; the partly accepted one is not sent again.
+    // The refused pushes' 1 went with the next one; the partly accepted one is not sent again.
     expect(cost()).toEqual([3, 4]);
     expect(failures(otel, 'network_error') + failures(otel, 'timeout') + failures(otel, 'exporter_error')).toBe(0);
   });
