@@ -528,7 +528,7 @@ export function decodeProtobufRequest(path: string, bytes: Uint8Array): Json {
 }
 
 /** An export response with a partial success of `rejected` items, protobuf-encoded for `path`. */
-function encodePartialSuccess(path: string, rejected: number, errorMessage: string): Uint8Array {
+export function encodePartialSuccess(path: string, rejected: number, errorMessage: string): Uint8Array {
   const types = protobufTypes();
   const [type, field] =
     path === '/v1/traces'

@@ -379,6 +379,25 @@ describe('resolveMetricsExport', () => {
     expect(specific).toMatchObject({ url: 'http://metrics:9000/custom/path', protocol: 'http/json' });
   });
 
+  it('grpc: the endpoint is the collector address as given, default http://localhost:4317, host:port allowed', () => {
+    const resolve = (env: NodeJS.ProcessEnv) =>
+      resolveMetricsExport(undefined, { OTEL_METRICS_EXPORTER: 'otlp', ...env }).otlp;
+    expect(resolve({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatchObject({
+      url: 'http://localhost:4317',
+      protocol: 'grpc',
+    });
+    expect(
+      resolve({ OTEL_EXPORTER_OTLP_PROTOCOL: 'GRPC', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4317' }),
+    ).toMatchObject({ url: 'https://collector:4317', protocol: 'grpc' });
+    expect(
+      resolve({ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4317' }),
+    ).toMatchObject({ url: 'collector:4317', protocol: 'grpc' });
+    // The per-signal protocol beats the general one, both ways.
+    expect(
+      resolve({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf' }),
+    ).toMatchObject({ url: 'http://localhost:4318/v1/metrics', protocol: 'http/protobuf' });
+  });
+
   it('options win over variables', () => {
     const resolved = resolveMetricsExport(
       { exporters: ['otlp'], otlp: { url: 'http://127.0.0.1:1/v1/metrics', temporalityPreference: 'delta' } },
@@ -393,10 +412,17 @@ describe('resolveMetricsExport', () => {
   // Other invalid values are warned about and ignored (standard-env-variables.test.ts); these two
   // could only send metrics somewhere the user did not mean.
   it.each([
-    [{ OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /OTLP\/gRPC is not supported/],
     [
       { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4318' },
       /not a URL|http or https/,
+    ],
+    [
+      {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://c:4317',
+      },
+      /http or https/,
     ],
   ])('rejects %o with a TelemetryConfigurationError', (env, message) => {
     expect(() => resolveMetricsExport(undefined, env)).toThrow(TelemetryConfigurationError);

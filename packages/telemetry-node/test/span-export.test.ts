@@ -264,7 +264,16 @@ describe('createSpanProcessorsFromEnv', () => {
     );
     expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'otlp' }, onDrop })).toHaveLength(1);
     expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'console' }, onDrop })).toBeUndefined();
-    expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, onDrop })).toBeUndefined();
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, onDrop })?.[0]).toBeInstanceOf(
+      EncodingBatchSpanProcessor,
+    );
+    expect(
+      createSpanProcessorsFromEnv({
+        env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', GATEWAYZ_SPAN_PROCESSOR: 'batch' },
+        onDrop,
+      })?.[0],
+    ).toBeInstanceOf(BatchSpanProcessor);
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, onDrop })).toBeUndefined();
     expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'OTLP' }, onDrop })?.[0]).toBeInstanceOf(
       EncodingBatchSpanProcessor,
     );

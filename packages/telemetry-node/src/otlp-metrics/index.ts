@@ -1,10 +1,11 @@
 /**
- * Metrics pushed over OTLP/HTTP from the standard variables (`OTEL_METRICS_EXPORTER`,
+ * Metrics pushed over OTLP (HTTP or gRPC) from the standard variables (`OTEL_METRICS_EXPORTER`,
  * `OTEL_EXPORTER_OTLP_*`, `OTEL_METRIC_EXPORT_*`): the same series the Prometheus endpoint serves,
  * in the temporality the exporter asks for, with exemplars.
  *
  * - `metrics-export-config.ts`: the variables and the `metrics` option, resolved and validated
- * - `otlp-metrics-reader.ts`: the periodic reader around the maintained exporter parts, failure counting
+ * - `otlp-metrics-reader.ts`: the periodic reader around the exporter, failure counting
+ * - `otlp-metric-exporter.ts`: the maintained exporter parts (HTTP or gRPC transport, stock serializer)
  * - `temporality-metric-producer.ts`: cumulative series as delta, measured from the last accepted push
  * - `exemplar-serializer.ts`: the stock serializer's output plus each histogram point's exemplars
  * - `partial-success.ts`: data points a backend rejected from an accepted request, for the failure count

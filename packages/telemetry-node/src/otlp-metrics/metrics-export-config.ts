@@ -5,8 +5,8 @@
  * `startTelemetry()` win over variables. An option that cannot be honoured is a
  * `TelemetryConfigurationError`; a variable whose value the specification does not allow is
  * reported through `diag.warn` and ignored (its default applies), as the specification asks,
- * except an endpoint that is not an http(s) URL and the `grpc` protocol, which fail loudly because
- * no default could reach the collector meant.
+ * except an endpoint that is not an http(s) URL (or, for gRPC, a `host:port`), which fails loudly
+ * because no default could reach the collector meant.
  */
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { NO_TIMEOUT_MILLIS, readEnvList, warnIgnoredVariable } from '../env/standard-variables.js';
@@ -24,15 +24,15 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 export type MetricsExporterName = 'prometheus' | 'otlp' | 'console';
 
 /**
- * OTLP/HTTP encodings; `http/protobuf` is the specification's default.
+ * OTLP transports: protobuf (the specification's default) or JSON over HTTP, or protobuf over gRPC.
  *
  * @example
  * ```ts
- * const protocol: OtlpMetricsProtocol = 'http/json';
- * startTelemetry({ metrics: { exporters: ['otlp'], otlp: { protocol } } });
+ * const protocol: OtlpMetricsProtocol = 'grpc';
+ * startTelemetry({ metrics: { exporters: ['otlp'], otlp: { protocol, url: 'http://collector:4317' } } });
  * ```
  */
-export type OtlpMetricsProtocol = 'http/protobuf' | 'http/json';
+export type OtlpMetricsProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
 /**
  * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` values: `cumulative` (default), `delta`
@@ -62,11 +62,15 @@ export type MetricsTemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
  * ```
  */
 export interface OtlpMetricsOptions {
-  /** Full URL; default `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`, `http://localhost:4318/v1/metrics`. */
+  /**
+   * Full URL; default `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/metrics`,
+   * `http://localhost:4318/v1/metrics`. For `grpc`: the collector's address (`http://host:4317`
+   * plaintext, `https://…` or `host:port` TLS), default the same variables as they are, `http://localhost:4317`.
+   */
   url?: string;
   /** Default `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, `http/protobuf`. */
   protocol?: OtlpMetricsProtocol;
-  /** Extra request headers; default from `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_METRICS_HEADERS`. */
+  /** Extra request headers (gRPC metadata for `grpc`); default from `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_METRICS_HEADERS`. */
   headers?: Record<string, string>;
   /** Per-request timeout; default `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT`, 10 000 ms. */
   timeoutMillis?: number;
@@ -78,7 +82,7 @@ export interface OtlpMetricsOptions {
   exportIntervalMillis?: number;
   /** Longest an export may take; default `OTEL_METRIC_EXPORT_TIMEOUT`, 30 000 ms (never above the interval). */
   exportTimeoutMillis?: number;
-  /** Use this exporter instead of building the OTLP/HTTP one (interval, timeout and temporality still apply). */
+  /** Use this exporter instead of building the OTLP one (interval, timeout and temporality still apply). */
   exporter?: PushMetricExporter;
 }
 
@@ -129,13 +133,14 @@ export interface ResolvedMetricsExport {
 }
 
 const EXPORTER_NAMES: readonly string[] = ['prometheus', 'otlp', 'console', 'none'];
-const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'];
+const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json', 'grpc'];
 const TEMPORALITIES: readonly string[] = ['cumulative', 'delta', 'lowmemory'];
 
 /**
  * Set, these ask for what the OTLP metrics push does not do. (The TLS variables,
  * `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `_CLIENT_KEY` and `_CLIENT_CERTIFICATE`, are honoured:
- * the SDK's HTTP transport reads them; `_INSECURE` only concerns gRPC.)
+ * the SDK's HTTP and gRPC transports read them; so is `_INSECURE`, which only concerns a gRPC
+ * endpoint written without a scheme.)
  */
 function unsupportedVariables(env: NodeJS.ProcessEnv): string[] {
   const unsupported: string[] = [];
@@ -219,19 +224,23 @@ function millis(
   return number;
 }
 
-function urlFrom(env: NodeJS.ProcessEnv, option: string | undefined): string {
+function urlFrom(env: NodeJS.ProcessEnv, option: string | undefined, grpc: boolean): string {
   const specific = option ?? variable(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
   const name = option !== undefined ? 'metrics.otlp.url' : 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT';
   let url: string;
   if (specific !== undefined) url = specific;
   else {
     const base = variable(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-    // The generic endpoint is a base: the signal path is appended (specification, "Endpoint URLs for OTLP/HTTP").
-    url = base === undefined ? 'http://localhost:4318/v1/metrics' : `${base.replace(/\/+$/, '')}/v1/metrics`;
+    // Over HTTP the generic endpoint is a base and the signal path is appended (specification,
+    // "Endpoint URLs for OTLP/HTTP"); a gRPC endpoint is the collector's address, used as it is.
+    if (grpc) url = base ?? 'http://localhost:4317';
+    else url = base === undefined ? 'http://localhost:4318/v1/metrics' : `${base.replace(/\/+$/, '')}/v1/metrics`;
   }
+  // A gRPC endpoint may be `host:port` alone: TLS, unless OTEL_EXPORTER_OTLP_(METRICS_)INSECURE says not.
+  const schemeless = grpc && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url);
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(schemeless ? `https://${url}` : url);
   } catch {
     throw new TelemetryConfigurationError(
       specific !== undefined ? name : 'OTEL_EXPORTER_OTLP_ENDPOINT',
@@ -310,11 +319,7 @@ function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): Resol
     'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
     'OTEL_EXPORTER_OTLP_PROTOCOL',
   ]);
-  if (protocolSource?.value.trim().toLowerCase() === 'grpc')
-    throw new TelemetryConfigurationError(
-      protocolSource.name,
-      'OTLP/gRPC is not supported for metrics; use http/protobuf (the default) or http/json',
-    );
+  const protocol = oneOf<OtlpMetricsProtocol>(protocolSource, PROTOCOLS, 'http/protobuf');
   const exportIntervalMillis = millis(
     sourceOf({ name: 'metrics.otlp.exportIntervalMillis', value: options.exportIntervalMillis }, env, [
       'OTEL_METRIC_EXPORT_INTERVAL',
@@ -330,8 +335,8 @@ function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): Resol
     true,
   );
   return {
-    url: urlFrom(env, options.url),
-    protocol: oneOf<OtlpMetricsProtocol>(protocolSource, PROTOCOLS, 'http/protobuf'),
+    url: urlFrom(env, options.url, protocol === 'grpc'),
+    protocol,
     headers: headersFrom(env, options.headers),
     timeoutMillis: millis(
       sourceOf({ name: 'metrics.otlp.timeoutMillis', value: options.timeoutMillis }, env, [
@@ -371,7 +376,7 @@ function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): Resol
  * ```ts
  * const resolved = resolveMetricsExport(undefined, { OTEL_METRICS_EXPORTER: 'otlp,prometheus' });
  * resolved.prometheus; // true
- * resolved.otlp?.url; // 'http://localhost:4318/v1/metrics'
+ * resolved.otlp?.url; // 'http://localhost:4318/v1/metrics' ('http://localhost:4317' with OTEL_EXPORTER_OTLP_PROTOCOL=grpc)
  * ```
  */
 export function resolveMetricsExport(

@@ -1,27 +1,12 @@
 /**
- * The OTLP metrics push: a `PeriodicExportingMetricReader` around the maintained OTLP/HTTP
- * exporter (protobuf or JSON), fed by the helpers' own producer in the temporality the exporter
+ * The OTLP metrics push: a `PeriodicExportingMetricReader` around the maintained OTLP exporter
+ * (HTTP protobuf or JSON, or gRPC), fed by the helpers' own producer in the temporality the exporter
  * asks for. Every export that fails is reported to `onExportFailure` (the caller counts it); the
  * exporter holds no queue, so a backend that is down costs one bounded request per interval.
  */
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import {
-  AggregationTemporalityPreference,
-  OTLPMetricExporterBase,
-  type OTLPMetricExporterOptions,
-} from '@opentelemetry/exporter-metrics-otlp-http';
-import {
-  CompressionAlgorithm,
-  OTLPExporterError,
-  type OTLPExporterNodeConfigBase,
-} from '@opentelemetry/otlp-exporter-base';
-import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import {
-  JsonMetricsSerializer,
-  MetricsExporterMetricsHelper,
-  ProtobufMetricsSerializer,
-} from '@opentelemetry/otlp-transformer';
+import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import {
   AggregationTemporality,
   AggregationType,
@@ -35,8 +20,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { TemporalityMetricProducer } from './temporality-metric-producer.js';
-import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
-import { reportingRejections, type RejectedDataPoints } from './partial-success.js';
+import type { ExemplarLookup } from './exemplar-serializer.js';
+import { createOtlpMetricExporter } from './otlp-metric-exporter.js';
 
 const DEFAULT_AGGREGATION: AggregationOption = { type: AggregationType.DEFAULT };
 
@@ -45,12 +30,6 @@ const DEFAULT_AGGREGATION: AggregationOption = { type: AggregationType.DEFAULT }
  * accepted the request but rejected some of its data points (an OTLP partial success).
  */
 export type MetricsExportFailureReason = 'timeout' | 'http_error' | 'network_error' | 'exporter_error' | 'rejected';
-
-const PREFERENCES: Record<MetricsTemporalityPreference, AggregationTemporalityPreference> = {
-  cumulative: AggregationTemporalityPreference.CUMULATIVE,
-  delta: AggregationTemporalityPreference.DELTA,
-  lowmemory: AggregationTemporalityPreference.LOWMEMORY,
-};
 
 /** The specification's temporality per instrument type for each preference (used for a custom exporter without its own). */
 function selectorFor(preference: MetricsTemporalityPreference): AggregationTemporalitySelector {
@@ -69,9 +48,27 @@ function selectorFor(preference: MetricsTemporalityPreference): AggregationTempo
   };
 }
 
+/** gRPC's status codes for a call past its deadline and for a server it could not reach or lost. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/** A gRPC call's failure (`ServiceError` of `@grpc/grpc-js`): a status code, details and metadata. */
+function isGrpcError(error: Error): error is Error & { code: number; details: string } {
+  const fields = error as { code?: unknown; details?: unknown; metadata?: unknown };
+  return typeof fields.code === 'number' && typeof fields.details === 'string' && fields.metadata !== undefined;
+}
+
 function failureReason(error: Error | undefined): MetricsExportFailureReason {
   if (error === undefined) return 'exporter_error';
   const text = `${error.name} ${error.message}`.toLowerCase();
+  if (isGrpcError(error)) {
+    if (error.code === GRPC_DEADLINE_EXCEEDED) return 'timeout';
+    // UNAVAILABLE is also a status a server may answer; the client's own says it found no connection.
+    if (error.code === GRPC_UNAVAILABLE && /no connection established|connect|dns|resolution/i.test(error.details))
+      return 'network_error';
+    // Any other status is the backend's answer, as an HTTP error status is.
+    return 'http_error';
+  }
   if (text.includes('timeout') || text.includes('timed out')) return 'timeout';
   if ('code' in error && typeof (error as { code?: unknown }).code === 'number') return 'http_error';
   // A retryable status (429, 502, 503, 504) still answered after the retries the timeout allows:
@@ -79,40 +76,6 @@ function failureReason(error: Error | undefined): MetricsExportFailureReason {
   if (error instanceof OTLPExporterError && /retryable status/i.test(error.message)) return 'http_error';
   if (/econnrefused|econnreset|enotfound|ehostunreach|socket|network/.test(text)) return 'network_error';
   return 'exporter_error';
-}
-
-/**
- * The maintained OTLP/HTTP metric exporter for `config`, assembled from the same parts the
- * `@opentelemetry/exporter-metrics-otlp-{proto,http}` classes use (export delegate, retrying HTTP
- * transport, stock serializer), with the serializer wrapped to add exemplars. Options are given
- * explicitly, so `startTelemetry({ env })` is what counts.
- */
-function createOtlpExporter(
-  config: ResolvedOtlpMetrics,
-  exemplars: ExemplarLookup,
-  onRejected: (rejected: RejectedDataPoints) => void,
-): PushMetricExporter {
-  const options: OTLPMetricExporterOptions & OTLPExporterNodeConfigBase = {
-    url: config.url,
-    headers: { ...config.headers },
-    timeoutMillis: Math.min(config.timeoutMillis, config.exportTimeoutMillis),
-    compression: config.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
-    temporalityPreference: PREFERENCES[config.temporalityPreference],
-  };
-  const json = config.protocol === 'http/json';
-  const delegate = createOtlpHttpExportDelegate(
-    convertLegacyHttpOptions(options, 'METRICS', 'v1/metrics', {
-      'Content-Type': json ? 'application/json' : 'application/x-protobuf',
-    }),
-    reportingRejections(
-      withExemplars(json ? JsonMetricsSerializer : ProtobufMetricsSerializer, json ? 'json' : 'protobuf', exemplars),
-      onRejected,
-    ),
-    'otlp_http_metric_exporter',
-    MetricsExporterMetricsHelper,
-    undefined,
-  );
-  return new OTLPMetricExporterBase(delegate, options);
 }
 
 /**
@@ -165,7 +128,7 @@ class SettlingMetricExporter implements PushMetricExporter {
 }
 
 /**
- * A metric reader pushing everything over OTLP/HTTP every `exportIntervalMillis`: the SDK's own
+ * A metric reader pushing everything over OTLP (HTTP or gRPC) every `exportIntervalMillis`: the SDK's own
  * instruments (runtime, host) and the helpers' in-process series from `producer`, in the
  * temporality the exporter prefers. `onExportFailure` is called once per failed export.
  *
@@ -198,7 +161,7 @@ export function createOtlpMetricsReader(
   let partialSuccess = false;
   const inner =
     config.exporter ??
-    createOtlpExporter(config, exemplars, (rejected) => {
+    createOtlpMetricExporter(config, exemplars, (rejected) => {
       partialSuccess = true;
       reportFailure(
         'rejected',

@@ -61,10 +61,10 @@ export interface StartTelemetryOptions {
   /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
   metricsToken?: string;
   /**
-   * Trace export. Default: OTLP/HTTP when any of `OTEL_EXPORTER_OTLP_ENDPOINT`,
+   * Trace export. Default: OTLP (HTTP or gRPC) when any of `OTEL_EXPORTER_OTLP_ENDPOINT`,
    * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_TRACES_EXPORTER` is set (the standard variables
    * configure it), otherwise none. Pass an exporter or span processors to choose explicitly, or
-   * `false` to turn tracing off. The default for OTLP/HTTP protobuf encodes each sampled span as it
+   * `false` to turn tracing off. The default for `http/protobuf` and `grpc` encodes each sampled span as it
    * ends and batches only the bytes (`OTEL_BSP_*` apply; same request bytes as the SDK's exporter,
    * a fraction of the CPU and no span objects waiting in the heap); `GATEWAYZ_SPAN_PROCESSOR=batch`
    * selects the SDK's `BatchSpanProcessor` + `OTLPTraceExporter` instead. With the default or an
@@ -177,7 +177,7 @@ const OTLP_TRACE_VARIABLES = [
 
 /**
  * Start the OpenTelemetry Node SDK for a gateway: a meter provider whose Prometheus exporter is
- * served by `metricsHandler` (no extra port), OTLP/HTTP trace export configured by the standard
+ * served by `metricsHandler` (no extra port), OTLP trace export configured by the standard
  * `OTEL_*` variables, runtime and host metrics, and the shared `GatewayTelemetry` helpers bound to
  * it. `OTEL_SDK_DISABLED=true` turns it all off; the endpoints then answer 503.
  *
@@ -303,8 +303,8 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     spanProcessors = createSpanProcessorsFromEnv({ env, exporter: traces.exporter, onDrop: countDroppedSpans });
   else if (traces !== undefined) spanProcessors = traces.spanProcessors;
   else if (!OTLP_TRACE_VARIABLES.some((name) => (env[name] ?? '') !== '')) spanProcessors = [];
-  // The OTLP/HTTP exporter of the standard variables behind a stock batch processor whose drops are
-  // counted; undefined (another exporter, or gRPC) lets NodeSDK build it from the variables.
+  // The OTLP exporter of the standard variables (HTTP or gRPC) behind a batch processor whose drops
+  // are counted; undefined (another exporter) lets NodeSDK build it from the variables.
   else spanProcessors = createSpanProcessorsFromEnv({ env, onDrop: countDroppedSpans });
 
   const logOptions = options.logs === false ? undefined : options.logs;

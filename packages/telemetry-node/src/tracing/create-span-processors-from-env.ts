@@ -10,6 +10,7 @@ import {
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { readEnvInteger, readEnvList, readEnvString, readEnvTimeout } from '../env/standard-variables.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
+import { OtlpGrpcTraceExporter } from './otlp-grpc-trace-exporter.js';
 import { OtlpProtobufTraceExporter } from './otlp-protobuf-trace-exporter.js';
 import { createSpanDropMeterProvider, type SpanDropReason } from './span-drop-meter-provider.js';
 
@@ -25,15 +26,15 @@ export interface SpanProcessorsFromEnvOptions {
 
 /**
  * The span processors the standard variables ask for: a batch processor configured by `OTEL_BSP_*`
- * in front of an OTLP/HTTP exporter configured by `OTEL_EXPORTER_OTLP_TRACES_*`. For the default
- * protocol (`http/protobuf`) that is {@link EncodingBatchSpanProcessor} with
- * {@link OtlpProtobufTraceExporter} (same batching, same bytes on the wire, a fraction of the CPU);
- * with `GATEWAYZ_SPAN_PROCESSOR=batch`, an explicit `exporter` or `http/json`, the stock
- * `BatchSpanProcessor`, as `NodeSDK` builds it. Either way, sampled spans dropped on a full queue or
- * a failed export are reported to `onDrop` instead of only to a debug log.
+ * in front of an OTLP exporter configured by `OTEL_EXPORTER_OTLP_TRACES_*`. For the protobuf
+ * protocols (`http/protobuf`, the default, and `grpc`) that is {@link EncodingBatchSpanProcessor}
+ * with {@link OtlpProtobufTraceExporter} or {@link OtlpGrpcTraceExporter} (same batching, same bytes
+ * on the wire, a fraction of the CPU); with `GATEWAYZ_SPAN_PROCESSOR=batch`, an explicit `exporter`
+ * or `http/json`, the stock `BatchSpanProcessor`, as `NodeSDK` builds it. Either way, sampled spans
+ * dropped on a full queue or a failed export are reported to `onDrop` instead of only to a debug log.
  *
- * Returns `undefined` for what it does not build (`OTEL_TRACES_EXPORTER` other than `otlp`, or the
- * `grpc` protocol): the caller then leaves the choice to `NodeSDK`, as before.
+ * Returns `undefined` for what it does not build (`OTEL_TRACES_EXPORTER` other than `otlp`, or a
+ * protocol the specification does not name): the caller then leaves the choice to `NodeSDK`.
  *
  * @example
  * ```ts
@@ -61,13 +62,15 @@ export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOption
       readEnvString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
       ''
     ).toLowerCase();
-    if (protocol === '' || protocol === 'http/protobuf') {
+    if (protocol === '' || protocol === 'http/protobuf' || protocol === 'grpc') {
+      // Both carry the same protobuf request; only the transport differs.
+      const encodedExporter = protocol === 'grpc' ? new OtlpGrpcTraceExporter() : new OtlpProtobufTraceExporter();
       if (processorChoice === 'encoding') {
         // Spans are encoded as they end and only their bytes wait for the batch (see the class).
         const onDrop = options.onDrop;
-        return [new EncodingBatchSpanProcessor({ ...batch, exporter: new OtlpProtobufTraceExporter(), onDrop })];
+        return [new EncodingBatchSpanProcessor({ ...batch, exporter: encodedExporter, onDrop })];
       }
-      exporter = new OTLPHttpProtobufTraceExporter();
+      exporter = protocol === 'grpc' ? encodedExporter : new OTLPHttpProtobufTraceExporter();
     } else if (protocol === 'http/json') exporter = new OTLPHttpJsonTraceExporter();
     else {
       diag.debug(`@gatewayz/telemetry-node: trace protocol "${protocol}" is configured by NodeSDK`);

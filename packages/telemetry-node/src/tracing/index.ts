@@ -6,4 +6,5 @@ export {
   type EncodingBatchSpanProcessorOptions,
 } from './encoding-batch-span-processor.js';
 export { OtlpProtobufTraceExporter } from './otlp-protobuf-trace-exporter.js';
+export { OtlpGrpcTraceExporter } from './otlp-grpc-trace-exporter.js';
 export { TraceRequestBuilder, encodeTraceRequest, type EncodedTraceRequest } from './encoded-trace-request.js';

@@ -1,0 +1,69 @@
+import type { ExportResult } from '@opentelemetry/core';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import {
+  convertLegacyOtlpGrpcOptions,
+  createOtlpGrpcExportDelegate,
+  type OTLPGRPCExporterConfigNode,
+} from '@opentelemetry/otlp-grpc-exporter-base';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { encodeTraceRequest, type EncodedTraceRequest } from './encoded-trace-request.js';
+
+/** The unary method of the OTLP trace service every collector serves on its gRPC port. */
+const TRACE_EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
+/**
+ * OTLP/gRPC span exporter for requests encoded as the spans ended
+ * ({@link EncodingBatchSpanProcessor}). An encoded request is already the protobuf
+ * `ExportTraceServiceRequest` a gRPC Export call carries, so only the transport differs from
+ * {@link OtlpProtobufTraceExporter}: the SDK's own gRPC export delegate (`@grpc/grpc-js`, options as
+ * `@opentelemetry/exporter-trace-otlp-grpc` reads them), with a serializer that hands the bytes
+ * through. `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` (default `http://localhost:4317`), `_HEADERS` (sent
+ * as metadata), `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`, `_CERTIFICATE`, `_CLIENT_KEY` and
+ * `_CLIENT_CERTIFICATE` behave as with the stock exporter. As a plain `SpanExporter` it works
+ * behind any span processor too.
+ *
+ * @example
+ * ```ts
+ * const exporter = new OtlpGrpcTraceExporter({ url: 'http://collector:4317' });
+ * const processor = new EncodingBatchSpanProcessor({ exporter });
+ * ```
+ */
+export class OtlpGrpcTraceExporter implements SpanExporter {
+  private readonly transport: OTLPExporterBase<EncodedTraceRequest>;
+
+  constructor(config: OTLPGRPCExporterConfigNode = {}) {
+    this.transport = new OTLPExporterBase(
+      createOtlpGrpcExportDelegate(
+        convertLegacyOtlpGrpcOptions(config, 'TRACES'),
+        {
+          serializeRequest: (request: EncodedTraceRequest) => request.bytes,
+          deserializeResponse: (data: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(data),
+        },
+        'otlp_grpc_span_exporter',
+        { name: 'span', countItems: (request: EncodedTraceRequest) => request.spanCount },
+        undefined,
+        'TraceExportService',
+        TRACE_EXPORT_METHOD,
+      ),
+    );
+  }
+
+  /** Export spans handed over by any processor: encoded here, then sent. */
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.transport.export(encodeTraceRequest(spans), resultCallback);
+  }
+
+  /** Send a request encoded as its spans ended. */
+  exportEncoded(request: EncodedTraceRequest, resultCallback: (result: ExportResult) => void): void {
+    this.transport.export(request, resultCallback);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.transport.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.transport.shutdown();
+  }
+}
