@@ -196,6 +196,20 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
     expect(await post('gpt-4o')).toBe(200);
     // One key spends 80 % or more of its budget but not all of it, another all of it (budget alerts).
     const [nearly, spent] = gw.gateway.apiKeys.accounts();
+    // A stream its client leaves midway: charged the most it can have cost, as estimated spend.
+    gw.provider('openai').configure({ chunkDelayMs: 200 });
+    const leaving = new AbortController();
+    const leftStream = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer key-nearly-spent' },
+      body: JSON.stringify(chatBody('gpt-4o', { stream: true, max_tokens: 16 })),
+      signal: leaving.signal,
+    });
+    await leftStream.body?.getReader().read();
+    leaving.abort();
+    for (let wait = 0; wait < 100 && (nearly?.holdCount ?? 0) > 0; wait++) await sleep(20);
+    expect(nearly?.spentUsd).toBeGreaterThan(0);
+    gw.provider('openai').configure({ chunkDelayMs: 0 });
     // Requests hold what they may cost (their max_tokens) against the budget until they finish.
     while ((nearly?.spentUsd ?? 1) < 0.8 * BUDGET_NEARLY_SPENT)
       expect(await post('gpt-4o', { max_tokens: 16 }, { authorization: 'Bearer key-nearly-spent' })).toBe(200);

@@ -36,6 +36,15 @@ export interface ProviderConfig {
    * `maxTokensParameterOf`). `/v1/chat/completions` requests are passed on as the client sent them.
    */
   maxTokensParameter?: MaxTokensParameter;
+  /**
+   * The provider stops generating, and billing, when the connection of a stream closes (OpenAI,
+   * Anthropic and Azure do; OpenRouter lists the providers that do not), and streams every output
+   * token it bills (no hidden reasoning). A stream a client leaves before the provider's usage is
+   * then charged to the key's budget as its prompt's bound plus the output received so far, one
+   * token per UTF-8 byte; otherwise as its prompt's bound plus its whole output limit (see
+   * api-keys/request-budget.ts). Default false.
+   */
+  cancelStopsBilling?: boolean;
 }
 
 export interface GatewayConfig {
@@ -141,8 +150,10 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
     if (typeof apiKeyEnv === 'string' && (apiKey === undefined || apiKey === '')) {
       throw new GatewayConfigError(`${where}: the variable ${apiKeyEnv} named by "apiKeyEnv" is not set`);
     }
-    if (entry['responsesApi'] !== undefined && typeof entry['responsesApi'] !== 'boolean') {
-      throw new GatewayConfigError(`${where}: "responsesApi" must be true or false`);
+    for (const field of ['responsesApi', 'cancelStopsBilling']) {
+      if (entry[field] !== undefined && typeof entry[field] !== 'boolean') {
+        throw new GatewayConfigError(`${where}: "${field}" must be true or false`);
+      }
     }
     const maxTokensParameter = entry['maxTokensParameter'];
     if (maxTokensParameter !== undefined && !MAX_TOKENS_PARAMETERS.includes(maxTokensParameter as MaxTokensParameter)) {
@@ -163,6 +174,7 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
       imageModels: (entry['imageModels'] as string[] | undefined) ?? [],
       embeddingModels: (entry['embeddingModels'] as string[] | undefined) ?? [],
       responsesApi: entry['responsesApi'] === true,
+      cancelStopsBilling: entry['cancelStopsBilling'] === true,
       ...(maxTokensParameter !== undefined ? { maxTokensParameter: maxTokensParameter as MaxTokensParameter } : {}),
     };
   });

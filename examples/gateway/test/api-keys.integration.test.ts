@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
 import { startSimulatedProvider, type SimulatedProvider } from '../src/index.js';
+import { PricingTable } from '@gatewayz/telemetry/genai';
+import { CostEstimator } from '../src/api-keys/cost-estimate.js';
+import { anthropicToOpenAi } from '../src/protocol/anthropic-request.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { startScriptedUpstream, type ScriptedUpstream } from './scripted-upstream.js';
 import { sampleSum, sendOnFreshConnection } from './harness.js';
 
 // Secrets of the gateway's API keys: none of them may appear in anything the gateway exports.
@@ -521,6 +526,189 @@ describe('budget holds in a cluster (GATEWAY_WORKERS=2): admitted by the primary
     expect(sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'images' })).toBeCloseTo(0.8, 12);
     expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'images' })).toBe(0);
     expect(served(await images(4))).toBe(0);
+    const exitCode = await gateway.terminate();
+    expect(exitCode, gateway.output()).toBe(0);
+  }, 60_000);
+});
+
+describe('streams left before their usage, in a cluster (GATEWAY_WORKERS=2)', () => {
+  let gateway: GatewayProcess | undefined;
+  let slow: SimulatedProvider | undefined;
+  let directory: string;
+
+  afterAll(async () => {
+    await gateway?.terminate();
+    await slow?.close();
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  });
+
+  /** Open a stream on a fresh connection (either worker), hang up at its first chunk; the status. */
+  const leaveStream = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const url = new URL('/v1/chat/completions', (gateway as GatewayProcess).url);
+      const outgoing = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${CAPPED_KEY}` },
+        },
+        (response) => {
+          if (response.statusCode !== 200) {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+            return;
+          }
+          response.once('data', () => {
+            outgoing.destroy();
+            resolve(200);
+          });
+        },
+      );
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        if (!outgoing.destroyed || error.code !== 'ECONNRESET') reject(error);
+      });
+      outgoing.end(
+        JSON.stringify({
+          model: 'shared-model',
+          stream: true,
+          max_tokens: 50,
+          messages: [{ role: 'user', content: 'stream' }],
+        }),
+      );
+    });
+
+  it("charges each left stream's bound to the key's spend shared by both workers, and refuses the key once it is spent", async () => {
+    // The prompt's bound: 29 tokens (6 bytes of content, 15 of keys and role, 4 per array and
+    // object); 50 output tokens: the provider may go on generating after the client left.
+    const bound = 29 * 2 ** -16 + 50 * 2 ** -15;
+    slow = await startSimulatedProvider({ name: 'slow', models: ['shared-model'], chunkDelayMs: 300 });
+    directory = mkdtempSync(join(tmpdir(), 'gateway-api-keys-cluster-cancel-'));
+    const providersFile = join(directory, 'providers.json');
+    writeFileSync(
+      providersFile,
+      JSON.stringify([
+        { name: 'slow', baseUrl: slow.baseUrl, models: ['shared-model'], pricing: { 'shared-model': PRICE } },
+      ]),
+    );
+    const keysFile = join(directory, 'keys.json');
+    writeFileSync(
+      keysFile,
+      JSON.stringify([{ name: 'leaver', key: CAPPED_KEY, plan: 'paid', budget_usd: 3.5 * bound }]),
+    );
+    gateway = await startGatewayProcess({
+      GATEWAY_WORKERS: '2',
+      GATEWAY_PROVIDERS_FILE: providersFile,
+      GATEWAY_API_KEYS_FILE: keysFile,
+    });
+    const statuses: number[] = [];
+    for (let stream = 0; stream < 6; stream++) {
+      statuses.push(await leaveStream());
+      // Well beyond two exchange intervals: both workers know the spend of the stream just left.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    // Before: every stream served, nothing spent.
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    const text = (await sendOnFreshConnection(gateway, 'GET', '/metrics')).text;
+    expect(sampleSum(text, 'gatewayz_api_key_estimated_spend_usd_total', { api_key_name: 'leaver' })).toBe(3 * bound);
+    expect(sampleSum(text, 'gatewayz_api_key_attempts_without_usage_total', { api_key_name: 'leaver' })).toBe(3);
+    expect(sampleSum(text, 'gatewayz_api_key_budget_remaining_usd', { api_key_name: 'leaver' })).toBeCloseTo(
+      0.5 * bound,
+      15,
+    );
+    expect(sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'leaver' })).toBe(0);
+    const exitCode = await gateway.terminate();
+    expect(exitCode, gateway.output()).toBe(0);
+  }, 60_000);
+});
+
+describe('failover after an attempt that reported usage, in a cluster (GATEWAY_WORKERS=2)', () => {
+  const ROOMY_KEY = `gwz-roomy-${randomBytes(12).toString('hex')}`;
+  const TIGHT_KEY = `gwz-tight-${randomBytes(12).toString('hex')}`;
+  let gateway: GatewayProcess | undefined;
+  let first: ScriptedUpstream | undefined;
+  let second: ScriptedUpstream | undefined;
+  let directory: string;
+
+  afterAll(async () => {
+    await gateway?.terminate();
+    await first?.close();
+    await second?.close();
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  });
+
+  const MESSAGES = { model: 'shared-model', max_tokens: 100, messages: [{ role: 'user', content: 'weather?' }] };
+  /** A chat completion calling a tool with `toolArguments`, billed 20 input and 100 output tokens. */
+  const completion = (toolArguments: string): Json => ({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    model: 'shared-model',
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: toolArguments } }],
+        },
+        finish_reason: 'tool_calls',
+      },
+    ],
+    usage: { prompt_tokens: 20, completion_tokens: 100, total_tokens: 120 },
+  });
+
+  it('extends the hold through the primary before the next attempt, or answers 429 when the budget cannot cover it', async () => {
+    // The first provider's answer cannot be translated for /v1/messages (its tool arguments are not
+    // JSON): the gateway fails over to the second, after being billed for the first.
+    first = await startScriptedUpstream();
+    second = await startScriptedUpstream();
+    first.scriptJson('/v1/chat/completions', completion('not json'));
+    second.scriptJson('/v1/chat/completions', completion('{"city":"Paris"}'));
+    const providers = [first, second].map((upstream, index) => ({
+      name: index === 0 ? 'first' : 'second',
+      baseUrl: `${upstream.url}/v1`,
+      models: ['shared-model'],
+      pricing: { 'shared-model': PRICE },
+    }));
+    const hold = new CostEstimator(providers, new PricingTable({ first: { 'shared-model': PRICE } })).chat(
+      'shared-model',
+      anthropicToOpenAi(MESSAGES).openAi,
+    );
+    const billed = 20 * 2 ** -16 + 100 * 2 ** -15;
+    directory = mkdtempSync(join(tmpdir(), 'gateway-api-keys-cluster-failover-'));
+    const providersFile = join(directory, 'providers.json');
+    writeFileSync(providersFile, JSON.stringify(providers));
+    const keysFile = join(directory, 'keys.json');
+    writeFileSync(
+      keysFile,
+      JSON.stringify([
+        // Room for the hold, then for the second attempt's hold after the first was charged.
+        { name: 'roomy', key: ROOMY_KEY, plan: 'paid', budget_usd: hold + 1.01 * billed },
+        // Room for the hold and half the first attempt's bill: the second attempt is not covered.
+        { name: 'tight', key: TIGHT_KEY, plan: 'paid', budget_usd: hold + billed / 2 },
+      ]),
+    );
+    gateway = await startGatewayProcess({
+      GATEWAY_WORKERS: '2',
+      GATEWAY_PROVIDERS_FILE: providersFile,
+      GATEWAY_API_KEYS_FILE: keysFile,
+      BREAKER_VOLUME_THRESHOLD: '100000',
+    });
+    const ask = (key: string): Promise<{ status: number; text: string }> =>
+      sendOnFreshConnection(gateway as GatewayProcess, 'POST', '/v1/messages', MESSAGES, { 'x-api-key': key });
+    const roomy = await ask(ROOMY_KEY);
+    expect(roomy.status, roomy.text).toBe(200);
+    expect(JSON.parse(roomy.text)).toMatchObject({ type: 'message', stop_reason: 'tool_use' });
+    // Before: served too, 2 × billed spent on a budget of hold + billed / 2.
+    const tight = await ask(TIGHT_KEY);
+    expect(tight.status).toBe(429);
+    expect(JSON.parse(tight.text)).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const text = (await sendOnFreshConnection(gateway, 'GET', '/metrics')).text;
+    expect(sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'roomy' })).toBe(2 * billed);
+    expect(sampleSum(text, 'gatewayz_cost_by_api_key_total', { api_key_name: 'tight' })).toBe(billed);
     const exitCode = await gateway.terminate();
     expect(exitCode, gateway.output()).toBe(0);
   }, 60_000);

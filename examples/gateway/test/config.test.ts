@@ -38,6 +38,7 @@ describe('parseProviders', () => {
           models: ['gpt-4o-mini'],
           embeddingModels: ['text-embedding-3-small'],
           responsesApi: true,
+          cancelStopsBilling: true,
         },
       ]),
       'GATEWAY_CLUSTER_PROVIDERS',
@@ -52,6 +53,7 @@ describe('parseProviders', () => {
         imageModels: [],
         embeddingModels: ['text-embedding-3-small'],
         responsesApi: true,
+        cancelStopsBilling: true,
       },
     ]);
   });
@@ -61,6 +63,13 @@ describe('parseProviders', () => {
       /GATEWAY_CLUSTER_PROVIDERS, provider 0: "name" must be a lowercase identifier/,
     );
     expect(() => parseProviders('{', 'GATEWAY_CLUSTER_PROVIDERS', {})).toThrow(/is not readable JSON/);
+    expect(() =>
+      parseProviders(
+        '[{"name":"p","baseUrl":"http://127.0.0.1:9/v1","models":[],"cancelStopsBilling":"yes"}]',
+        'GATEWAY_CLUSTER_PROVIDERS',
+        {},
+      ),
+    ).toThrow(/provider 0: "cancelStopsBilling" must be true or false/);
   });
 });
 

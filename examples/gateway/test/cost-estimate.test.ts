@@ -69,6 +69,21 @@ describe('CostEstimator', () => {
     expect(costs.chat('unknown-model', { messages })).toBe(0);
   });
 
+  it('prices one attempt at its own provider (the hold is the dearest), with fewer output tokens when fewer were made', () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    const bound = costs.chatBound('chat-model', { messages, max_tokens: 100 });
+    expect(bound).toEqual({ operation: 'chat', model: 'chat-model', inputTokens: 25, outputTokens: 100, images: 0 });
+    const atCheap = (25 * 1 + 100 * 4) / 1e6;
+    const atDear = (25 * 2 + 100 * 5) / 1e6;
+    expect(costs.atProvider(bound, 'cheap')).toBeCloseTo(atCheap, 18);
+    expect(costs.atProvider(bound, 'dear')).toBeCloseTo(atDear, 18);
+    expect(costs.maximum(bound)).toBe(costs.atProvider(bound, 'dear'));
+    expect(costs.maximum(bound)).toBe(costs.chat('chat-model', { messages, max_tokens: 100 }));
+    // A stream left after 7 bytes of output: at most 7 output tokens.
+    expect(costs.atProvider(bound, 'cheap', 7)).toBeCloseTo((25 * 1 + 7 * 4) / 1e6, 18);
+    expect(costs.atProvider(costs.imagesBound('image-model', 2), 'dear')).toBeCloseTo(0.06, 18);
+  });
+
   it('counts an image, audio or file part as MEDIA_PART_TOKENS, never its base64 data', () => {
     const image = { type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(1_000_000)}` } };
     const text = { type: 'text', text: 'describe' };
@@ -133,6 +148,32 @@ describe('ApiKeyAccount holds', () => {
     expect(key.holdCount).toBe(0);
     expect(key.exhausted).toBe(true);
     expect(account(undefined).hold(1)).toBeUndefined(); // no budget, no hold needed
+  });
+
+  it('extends a hold only within the budget, and gives back what it holds in all, admissions included', () => {
+    const key = account(0.1);
+    const hold = key.hold(0.04)!;
+    hold.charge(0.03); // a failed attempt that reported usage
+    expect(hold.heldUsd).toBeCloseTo(0.01, 15);
+    // Spent 0.03, held 0.01: 0.07 more fits exactly, 0.07 and a bit does not, and changes nothing.
+    expect(hold.extend(0.0700001)).toBe(false);
+    expect(key.heldUsd).toBeCloseTo(0.01, 15);
+    expect(hold.extend(0.03)).toBe(true);
+    expect(hold.heldUsd).toBeCloseTo(0.04, 15);
+    expect(key.heldUsd).toBeCloseTo(0.04, 15);
+    const released: string[] = [];
+    hold.onRelease = () => released.push('first admission');
+    hold.replaceAdmission(() => released.push('second admission'));
+    expect(released).toEqual(['first admission']);
+    hold.release();
+    expect(released).toEqual(['first admission', 'second admission']);
+    expect(hold.extend(0.01)).toBe(false); // released: nothing more is held for it
+    // Admitted after the request ended: given back at once.
+    hold.replaceAdmission(() => released.push('late admission'));
+    expect(released.at(-1)).toBe('late admission');
+    expect(key.heldUsd).toBe(0);
+    expect(key.holdCount).toBe(0);
+    expect(key.spentUsd).toBe(0.03);
   });
 
   it('returns to exactly nothing held after any mix of charges and releases, and never counts a cost twice', () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import { createGateway, loadContextManagerChoice, loadGatewaySettings, type Gateway } from '../src/index.js';
+import type { ApiKeysConfig } from '../src/api-keys/api-keys-file.js';
 import type { ProviderConfig } from '../src/config.js';
 
 /*
@@ -33,8 +34,8 @@ export interface ScriptedUpstream {
   url: string;
   /** The script the next requests get (per path: `/v1/chat/completions` or `/v1/responses`). */
   script(path: string, steps: ScriptStep[]): void;
-  /** Answer the next requests on `path` with `body` as one JSON response instead. */
-  scriptJson(path: string, body: Record<string, unknown>): void;
+  /** Answer the next requests on `path` with `body` as one JSON response instead, after `afterMs`. */
+  scriptJson(path: string, body: Record<string, unknown>, afterMs?: number): void;
   /** The steps last scripted for `path` (empty when none or a JSON answer). */
   lastScript(path: string): ScriptStep[];
   /** The JSON body of the last request received on `path`. */
@@ -51,7 +52,7 @@ async function bodyOf(request: IncomingMessage): Promise<Record<string, unknown>
 }
 
 export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
-  const scripts = new Map<string, ScriptStep[] | { json: Record<string, unknown> }>();
+  const scripts = new Map<string, ScriptStep[] | { json: Record<string, unknown>; afterMs: number }>();
   const bodies = new Map<string, Record<string, unknown>>();
   const server: Server = createServer((request, response) => {
     void (async () => {
@@ -63,6 +64,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
         return;
       }
       if (!Array.isArray(steps)) {
+        if (steps.afterMs > 0) await sleep(steps.afterMs);
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(steps.json));
         return;
       }
@@ -95,7 +97,7 @@ export async function startScriptedUpstream(): Promise<ScriptedUpstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     script: (path, steps) => void scripts.set(path, steps),
-    scriptJson: (path, body) => void scripts.set(path, { json: body }),
+    scriptJson: (path, body, afterMs = 0) => void scripts.set(path, { json: body, afterMs }),
     lastBody: (path) => bodies.get(path),
     lastScript: (path) => {
       const steps = scripts.get(path);
@@ -118,10 +120,15 @@ export interface ScriptedGateway {
   close(): Promise<void>;
 }
 
-/** The example gateway in this process with the scripted upstream as provider `provider` (its only one). */
+/**
+ * The example gateway in this process with the scripted upstream as provider `provider` (its only
+ * one, unless `options.providers` adds others, e.g. another scripted upstream) and, with
+ * `options.apiKeys`, the gateway's API keys.
+ */
 export async function startScriptedGateway(
   provider: Omit<ProviderConfig, 'baseUrl'>,
   spanProcessors: SpanProcessor[] = [],
+  options: { apiKeys?: ApiKeysConfig; providers?: ProviderConfig[]; env?: Record<string, string> } = {},
 ): Promise<ScriptedGateway> {
   const upstream = await startScriptedUpstream();
   const env = {
@@ -129,6 +136,7 @@ export async function startScriptedGateway(
     HEALTH_TRACKER_INTERVAL_MS: '3600000',
     ATTEMPT_TIMEOUT_MS: '5000',
     STREAM_IDLE_TIMEOUT_MS: '5000',
+    ...options.env,
   };
   const otel = startTelemetry({
     serviceName: 'gateway-under-test',
@@ -140,7 +148,11 @@ export async function startScriptedGateway(
   });
   const settings = loadGatewaySettings(env);
   const gateway = createGateway({
-    config: { ...settings, providers: [{ ...provider, baseUrl: `${upstream.url}/v1` }] },
+    config: {
+      ...settings,
+      providers: [{ ...provider, baseUrl: `${upstream.url}/v1` }, ...(options.providers ?? [])],
+      apiKeys: options.apiKeys ?? settings.apiKeys,
+    },
     otel,
   });
   const url = await gateway.listen();

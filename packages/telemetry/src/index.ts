@@ -66,7 +66,14 @@ export {
   recordCacheHit,
   recordCacheMiss,
 } from './gateway-metrics/index.js';
-export { recordApiKeyRequest, recordApiKeyTokens, recordAttributedCost, setApiKeyBudget } from './attribution/index.js';
+export {
+  recordApiKeyAttemptWithoutUsage,
+  recordApiKeyEstimatedSpend,
+  recordApiKeyRequest,
+  recordApiKeyTokens,
+  recordAttributedCost,
+  setApiKeyBudget,
+} from './attribution/index.js';
 export { recordGenAiOperation, recordGenAiServerRequest } from './genai/genai-helpers.js';
 export type { GenAiOperationRecord, GenAiServerRequestRecord } from './genai/genai-metrics.js';
 export { providerHealthScore } from './provider-health/health-score.js';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  recordApiKeyAttemptWithoutUsage,
+  recordApiKeyEstimatedSpend,
   recordApiKeyRequest,
   recordAttributedCost,
   setApiKeyBudget,
@@ -83,6 +85,32 @@ describe('per-API-key attribution', () => {
     expect(collected.value('gatewayz_api_key_budget_remaining_usd', { api_key_name: 'trial' })).toBe(0);
   });
 
+  it('adds estimated spend by key apart from the cost counters, and counts attempts without usage', async () => {
+    const { telemetry, collect } = setup();
+    expect(telemetry.recordApiKeyEstimatedSpend('team-a', 0.25)).toBe(true);
+    expect(telemetry.recordApiKeyEstimatedSpend('team-a', 2 ** -10)).toBe(true);
+    expect(telemetry.recordApiKeyEstimatedSpend('team-a', -1)).toBe(false);
+    expect(telemetry.recordApiKeyEstimatedSpend('team-a', Number.POSITIVE_INFINITY)).toBe(false);
+    telemetry.recordApiKeyAttemptWithoutUsage('team-a');
+    telemetry.recordApiKeyAttemptWithoutUsage('team-a');
+    telemetry.recordApiKeyAttemptWithoutUsage('anonymous');
+
+    const collected = await collect();
+    expect(collected.value('gatewayz_api_key_estimated_spend_usd', { api_key_name: 'team-a' })).toBe(0.25 + 2 ** -10);
+    expect(collected.require('gatewayz_api_key_estimated_spend_usd').descriptor.unit).toBe('USD');
+    expect(collected.value('gatewayz_api_key_attempts_without_usage', { api_key_name: 'team-a' })).toBe(2);
+    expect(collected.value('gatewayz_api_key_attempts_without_usage', { api_key_name: 'anonymous' })).toBe(1);
+    // An estimate is not a provider's cost: the cost counters have nothing.
+    expect(collected.points('gatewayz_cost_by_api_key')).toHaveLength(0);
+    expect(collected.points('gatewayz_cost_by_provider')).toHaveLength(0);
+    expect(
+      collected.value('gatewayz_telemetry_dropped', {
+        reason: 'out_of_range',
+        metric: 'gatewayz_api_key_estimated_spend_usd',
+      }),
+    ).toBe(1);
+  });
+
   it('caps api_key_name like every other label: past the limit, names fold into "other" and are counted', async () => {
     const { telemetry, collect } = setup({ maxSeriesPerMetric: 3 });
     let total = 0;
@@ -104,6 +132,10 @@ describe('per-API-key attribution', () => {
     recordApiKeyRequest('team-a', 'timeout');
     recordAttributedCost('openai', 'team-a', 0.5);
     setApiKeyBudget('team-a', 2, 0.5);
+    recordApiKeyEstimatedSpend('team-a', 0.125);
+    recordApiKeyAttemptWithoutUsage('team-a');
+    expect(telemetry.currentValue('apiKeyEstimatedSpend', { api_key_name: 'team-a' })).toBe(0.125);
+    expect(telemetry.currentValue('apiKeyAttemptsWithoutUsage', { api_key_name: 'team-a' })).toBe(1);
     expect(telemetry.currentValue('requestsByApiKey', { api_key_name: 'team-a', status: 'timeout' })).toBe(1);
     expect(telemetry.currentValue('costByApiKey', { api_key_name: 'team-a' })).toBe(0.5);
     expect(telemetry.currentValue('apiKeyBudgetRemaining', { api_key_name: 'team-a' })).toBe(1.5);

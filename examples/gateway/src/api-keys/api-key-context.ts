@@ -1,8 +1,9 @@
 import { createContextKey, type Context } from '@opentelemetry/api';
-import type { ApiKeyAccount, BudgetHold } from './api-key-registry.js';
+import type { ApiKeyAccount } from './api-key-registry.js';
+import type { RequestBudget } from './request-budget.js';
 
 const API_KEY_ACCOUNT = createContextKey('gatewayz example gateway API key account');
-const BUDGET_HOLD = createContextKey('gatewayz example gateway API key budget hold');
+const REQUEST_BUDGET = createContextKey('gatewayz example gateway request budget');
 
 /**
  * The request's context with the account of its API key: the attempts of the request (children
@@ -18,12 +19,15 @@ export function apiKeyAccountOf(context: Context): ApiKeyAccount | undefined {
   return context.getValue(API_KEY_ACCOUNT) as ApiKeyAccount | undefined;
 }
 
-/** The request's context with its hold on its key's budget: attempts charge their cost through it. */
-export function withBudgetHold(context: Context, hold: BudgetHold): Context {
-  return context.setValue(BUDGET_HOLD, hold);
+/**
+ * The request's context with its budget (its hold on its key's budget and the bound of what it can
+ * use): each attempt is covered by it before it is sent and charges its cost through it.
+ */
+export function withRequestBudget(context: Context, budget: RequestBudget): Context {
+  return context.setValue(REQUEST_BUDGET, budget);
 }
 
-/** The budget hold of a request's (or attempt's) context; undefined when its key has no budget. */
-export function budgetHoldOf(context: Context): BudgetHold | undefined {
-  return context.getValue(BUDGET_HOLD) as BudgetHold | undefined;
+/** The budget of a request's (or attempt's) context; undefined when its key has no budget. */
+export function requestBudgetOf(context: Context): RequestBudget | undefined {
+  return context.getValue(REQUEST_BUDGET) as RequestBudget | undefined;
 }

@@ -76,18 +76,33 @@ export class ApiKeyAccount {
    * whatever it did not cost.
    */
   hold(usd: number): BudgetHold | undefined {
-    if (this.budgetUsd === undefined) return undefined;
     const amount = Number.isFinite(usd) && usd > 0 ? usd : 0;
+    if (!this.fits(amount)) return undefined;
+    this.holds.add(amount);
+    this.openHolds++;
+    return new BudgetHold(this, amount);
+  }
+
+  /**
+   * @internal `BudgetHold.extend`: hold `usd` more for a request in progress, under the rule of
+   * `hold` (spend, every hold and `usd` within the budget). Returns whether it was held.
+   */
+  extendHold(usd: number): boolean {
+    if (!(usd > 0) || !Number.isFinite(usd) || !this.fits(usd)) return false;
+    this.holds.add(usd);
+    return true;
+  }
+
+  /** Whether the key's spend, what this process holds and `usd` more fit in the budget (exact sum, rounded once). */
+  private fits(usd: number): boolean {
+    if (this.budgetUsd === undefined) return false;
     const committed = this.scratch;
     committed.reset();
     committed.addSum(this.ownSpend);
     committed.add(this.othersSpentUsd);
     committed.addSum(this.holds);
-    committed.add(amount);
-    if (committed.value > this.budgetUsd) return undefined;
-    this.holds.add(amount);
-    this.openHolds++;
-    return new BudgetHold(this, amount);
+    committed.add(usd);
+    return committed.value <= this.budgetUsd;
   }
 
   /** @internal `BudgetHold`: charge `usd`, of which `covered` was held, in one step. */
@@ -171,7 +186,10 @@ export class CompensatedSum {
  */
 export class BudgetHold {
   private released = false;
-  /** Called once at `release` (a cluster worker tells the primary, which admitted the hold). */
+  /**
+   * Called once at `release` (a cluster worker tells the primary, which admitted the hold), or
+   * when `replaceAdmission` replaces it.
+   */
   onRelease: (() => void) | undefined = undefined;
 
   constructor(
@@ -191,6 +209,29 @@ export class BudgetHold {
     const covered = Math.min(usd, this.remaining);
     this.remaining -= covered;
     this.account.chargeHeld(usd, covered);
+  }
+
+  /**
+   * Hold `usd` more for the request (a further attempt may cost more than is still held), under
+   * the rule of `ApiKeyAccount.hold`. Returns whether it was held; nothing changes when not, or
+   * once released.
+   */
+  extend(usd: number): boolean {
+    if (this.released || !this.account.extendHold(usd)) return false;
+    this.remaining += usd;
+    return true;
+  }
+
+  /**
+   * The cluster primary admitted the hold anew (for what it holds now): the previous admission is
+   * given back, and `release` gives back the new one.
+   */
+  replaceAdmission(release: (() => void) | undefined): void {
+    const previous = this.onRelease;
+    this.onRelease = this.released ? undefined : release;
+    previous?.();
+    // Admitted after the request ended: nothing is held any more, give it back at once.
+    if (this.released) release?.();
   }
 
   /** The request ended: whatever is still held goes back to the budget. */

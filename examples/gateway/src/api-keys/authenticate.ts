@@ -5,9 +5,11 @@ import { ApiError } from '../protocol/openai-errors.js';
 import type { Context } from 'hono';
 import { requestContext } from '../request/request-context.js';
 import type { GatewayEnv } from '../server/gateway-env.js';
-import { apiKeyAccountOf, withApiKeyAccount, withBudgetHold } from './api-key-context.js';
+import { apiKeyAccountOf, withApiKeyAccount, withRequestBudget } from './api-key-context.js';
 import type { ApiKeyAccount, ApiKeyRegistry } from './api-key-registry.js';
 import { presentedKey } from './api-key-registry.js';
+import type { CostBound, CostEstimator } from './cost-estimate.js';
+import { RequestBudget } from './request-budget.js';
 
 /** The request span's attribute naming the API key a request was served as (never the secret). */
 export const ATTR_API_KEY_NAME = 'gatewayz.api_key.name';
@@ -81,18 +83,21 @@ export function budgetedAccount(c: Context<GatewayEnv>): ApiKeyAccount | undefin
 }
 
 /**
- * Admit a request of `account` (from `budgetedAccount`) that may cost up to `usd`: hold that much
- * of the key's budget until the request ends (`authenticate` releases it; its attempts charge
- * their cost through it), or throw a 429 `insufficient_quota` `ApiError` when spend, the holds of
- * the key's other requests in progress and `usd` do not fit in the budget. Call it once per
- * request, after validating it and before it reaches a provider.
+ * Admit a request of `account` (from `budgetedAccount`) that can use up to `bound` (from the
+ * `CostEstimator`): hold what that costs at the dearest provider serving the model until the
+ * request ends (`authenticate` releases it; its attempts are covered by it and charge their cost
+ * through it, see `RequestBudget`), or throw a 429 `insufficient_quota` `ApiError` when spend, the
+ * holds of the key's other requests in progress and the hold do not fit in the budget. Call it
+ * once per request, after validating it and before it reaches a provider.
  */
 export async function holdBudget(
   c: Context<GatewayEnv>,
-  registry: ApiKeyRegistry,
+  services: { readonly apiKeys: ApiKeyRegistry; readonly costs: CostEstimator },
   account: ApiKeyAccount,
-  usd: number,
+  bound: CostBound,
 ): Promise<void> {
+  const registry = services.apiKeys;
+  const usd = services.costs.maximum(bound);
   let hold = account.hold(usd);
   // In a cluster, the primary admits it too, against every worker's holds.
   if (hold !== undefined && registry.admission !== undefined) {
@@ -103,15 +108,21 @@ export async function holdBudget(
       hold = undefined;
     }
   }
-  if (hold === undefined) {
-    throw new ApiError(
-      429,
-      `The API key "${account.name}" has too little of its budget of ${account.budgetUsd} USD left for this request, ` +
-        `which may cost up to ${Number(usd.toPrecision(6))} USD (its requests in progress hold part of the budget until they finish)`,
-      'insufficient_quota',
-      'insufficient_quota',
-    );
-  }
+  if (hold === undefined) throw budgetRefusal(account, usd);
   c.set('budgetHold', hold);
-  c.set('otelContext', withBudgetHold(requestContext(c), hold));
+  c.set('otelContext', withRequestBudget(requestContext(c), new RequestBudget(hold, bound, services.costs, registry)));
+}
+
+/**
+ * The 429 `insufficient_quota` of a request of `account` that may cost up to `usd` (at admission,
+ * or before a further attempt after a failed one was charged) when that no longer fits in the budget.
+ */
+export function budgetRefusal(account: ApiKeyAccount, usd: number): ApiError {
+  return new ApiError(
+    429,
+    `The API key "${account.name}" has too little of its budget of ${account.budgetUsd} USD left for this request, ` +
+      `which may cost up to ${Number(usd.toPrecision(6))} USD (its requests in progress hold part of the budget until they finish)`,
+    'insufficient_quota',
+    'insufficient_quota',
+  );
 }

@@ -24,6 +24,21 @@ const STRUCTURE_TOKENS = 4;
 const TEXT_PART_TYPES = new Set(['text', 'input_text', 'output_text', 'refusal']);
 
 /**
+ * The most a request can use, in the units it is priced by: what `CostEstimator` prices at the
+ * dearest provider to hold it, and at one provider for one attempt.
+ */
+export interface CostBound {
+  readonly operation: Operation;
+  readonly model: string;
+  /** Input tokens, bounded from above (UTF-8 bytes of the prompt, see `promptTokens`). */
+  readonly inputTokens: number;
+  /** Output tokens: `n` × the output limit, or the configured hold when the request sets none. */
+  readonly outputTokens: number;
+  /** Images (image generation). */
+  readonly images: number;
+}
+
+/**
  * What a request can cost at most, held against its key's budget when it is admitted (see
  * `ApiKeyAccount.hold`): the most any provider serving the model charges for it, priced by the
  * gateway's `PricingTable` with the same arithmetic as the charge, so a request whose cost is
@@ -70,12 +85,12 @@ export class CostEstimator {
 
   /** An image request for `n` images: exactly what it is charged when the provider makes them. */
   images(model: string, n: number): number {
-    return this.mostExpensive('image_generation', model, 0, 0, n);
+    return this.maximum(this.imagesBound(model, n));
   }
 
   /** An embeddings request's input (a string, strings, token arrays). */
   embeddings(model: string, input: unknown): number {
-    return this.mostExpensive('embeddings', model, embeddingTokens(input), 0, 0);
+    return this.maximum(this.embeddingsBound(model, input));
   }
 
   /**
@@ -84,6 +99,21 @@ export class CostEstimator {
    * request's, which a provider serving that API is sent).
    */
   chat(model: string, body: Record<string, unknown>, tools: unknown = body['tools']): number {
+    return this.maximum(this.chatBound(model, body, tools));
+  }
+
+  /** The bound of an image request for `n` images (see `images`). */
+  imagesBound(model: string, n: number): CostBound {
+    return { operation: 'image_generation', model, inputTokens: 0, outputTokens: 0, images: n };
+  }
+
+  /** The bound of an embeddings request (see `embeddings`). */
+  embeddingsBound(model: string, input: unknown): CostBound {
+    return { operation: 'embeddings', model, inputTokens: embeddingTokens(input), outputTokens: 0, images: 0 };
+  }
+
+  /** The bound of a chat request (see `chat`). */
+  chatBound(model: string, body: Record<string, unknown>, tools: unknown = body['tools']): CostBound {
     const inputTokens =
       promptTokens(body['messages']) +
       promptTokens(tools) +
@@ -91,38 +121,45 @@ export class CostEstimator {
       promptTokens(body['response_format']);
     const limit = positiveInteger(body['max_completion_tokens']) ?? positiveInteger(body['max_tokens']);
     const choices = positiveInteger(body['n']) ?? 1;
-    return this.mostExpensive('chat', model, inputTokens, (limit ?? this.holdOutputTokens) * choices, 0);
+    return {
+      operation: 'chat',
+      model,
+      inputTokens,
+      outputTokens: (limit ?? this.holdOutputTokens) * choices,
+      images: 0,
+    };
   }
 
-  /** The dearest provider's price for the call, input priced at its dearest input price. */
-  private mostExpensive(
-    operation: Operation,
-    model: string,
-    inputTokens: number,
-    outputTokens: number,
-    images: number,
-  ): number {
-    const serving = this.providers[operation].get(model);
+  /** What a request within `bound` can cost at most at the dearest provider serving its model: its hold. */
+  maximum(bound: CostBound): number {
+    const serving = this.providers[bound.operation].get(bound.model);
     if (serving === undefined) return 0;
-    const usage = this.usage;
-    usage.model = model;
-    usage.outputTokens = outputTokens;
-    usage.images = images;
-    usage.inputTokens = inputTokens;
     let most = 0;
-    for (const provider of serving) {
-      usage.provider = provider;
-      usage.cacheReadInputTokens = 0;
-      usage.cacheCreationInputTokens = 0;
-      most = Math.max(most, this.pricing.cost(usage) ?? 0);
-      if (inputTokens === 0) continue;
-      usage.cacheReadInputTokens = inputTokens;
-      most = Math.max(most, this.pricing.cost(usage) ?? 0);
-      usage.cacheReadInputTokens = 0;
-      usage.cacheCreationInputTokens = inputTokens;
-      most = Math.max(most, this.pricing.cost(usage) ?? 0);
-    }
+    for (const provider of serving) most = Math.max(most, this.atProvider(bound, provider));
     return most;
+  }
+
+  /**
+   * What one attempt within `bound` can cost at most at `provider`'s prices, its input at the
+   * dearest of the provider's input, cache-read and cache-write prices; `outputTokens` replaces the
+   * bound's output when fewer can have been generated (a cancelled stream's output received so far).
+   */
+  atProvider(bound: CostBound, provider: string, outputTokens: number = bound.outputTokens): number {
+    const usage = this.usage;
+    usage.provider = provider;
+    usage.model = bound.model;
+    usage.outputTokens = outputTokens;
+    usage.images = bound.images;
+    usage.inputTokens = bound.inputTokens;
+    usage.cacheReadInputTokens = 0;
+    usage.cacheCreationInputTokens = 0;
+    let most = this.pricing.cost(usage) ?? 0;
+    if (bound.inputTokens === 0) return most;
+    usage.cacheReadInputTokens = bound.inputTokens;
+    most = Math.max(most, this.pricing.cost(usage) ?? 0);
+    usage.cacheReadInputTokens = 0;
+    usage.cacheCreationInputTokens = bound.inputTokens;
+    return Math.max(most, this.pricing.cost(usage) ?? 0);
   }
 }
 

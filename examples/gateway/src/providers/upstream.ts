@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
+import type { GenAiUsage as Usage } from '@gatewayz/telemetry/genai';
 import { PROVIDER_FAULT_4XX, saysNothingOfProvider } from './provider-fault.js';
 
 /**
@@ -35,6 +36,18 @@ export class UpstreamFailure extends Error {
    */
   get saysNothingOfProvider(): boolean {
     return saysNothingOfProvider(this.errorType);
+  }
+
+  /**
+   * The usage the provider reported with an answer the gateway could not use (it bills it): the
+   * failed attempt's tokens and cost are recorded, and charged to the request's budget.
+   */
+  usage: Usage | undefined = undefined;
+
+  /** This failure with the usage the provider reported for the answer it refers to. */
+  withUsage(usage: Usage | undefined): this {
+    this.usage = usage;
+    return this;
   }
 }
 

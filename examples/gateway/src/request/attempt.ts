@@ -46,6 +46,12 @@ export interface AttemptCompletion {
   cancelled?: boolean;
   /** With `cancelled`: it was the gateway's shutdown (drain deadline passed) that cut the stream, not the client. */
   shutdown?: boolean;
+  /**
+   * Streams: UTF-8 bytes of the generated output received from the provider (text, refusal,
+   * reasoning, tool calls), which bound its output tokens from above when no usage came (see
+   * `RequestBudget.chargeWithoutUsage`).
+   */
+  streamedOutputBytes?: number;
 }
 
 export interface AttemptContext {

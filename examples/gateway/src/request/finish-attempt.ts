@@ -2,7 +2,7 @@ import { context as contextApi, type Context, type Span } from '@opentelemetry/a
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
 import { endGenAiSpan, type PricingTable } from '@gatewayz/telemetry/genai';
 import type { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
-import { apiKeyAccountOf, budgetHoldOf } from '../api-keys/api-key-context.js';
+import { apiKeyAccountOf, requestBudgetOf } from '../api-keys/api-key-context.js';
 import { ANONYMOUS_API_KEY_NAME } from '../api-keys/api-keys-file.js';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import { saysNothingOfProvider } from '../providers/provider-fault.js';
@@ -67,6 +67,10 @@ export function finishAttempt(
   // The circuit breaker does not hold such an attempt against the provider (its errorFilter): the
   // health figures do not either.
   const providerOutcome = completion.status === 'success' || !saysNothingOfProvider(completion.errorType);
+  // The client went away (or shutdown cut the attempt) before the provider's usage: the provider
+  // may bill what it generated, which no cost counter knows.
+  const withoutUsage =
+    completion.usage === undefined && (completion.cancelled === true || completion.errorType === CANCELLED_ERROR_TYPE);
   if (providerOutcome) {
     recording.anomalies?.observe({
       provider: name,
@@ -149,14 +153,16 @@ export function finishAttempt(
         cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
         images: completion.images ?? 0,
       });
-      if (cost !== undefined) {
+      // Without usage the cost is the estimate below (a per-request price included), not a cost.
+      if (cost !== undefined && !withoutUsage) {
         // One number to the provider's and the key's cost (so they sum alike) and the key's spend.
         // Through the request's budget hold when its key has a budget: the cost replaces as much of it.
         if (telemetry.recordAttributedCost(name, apiKeyName, cost))
-          (budgetHoldOf(attemptContext) ?? apiKey)?.charge(cost);
+          (requestBudgetOf(attemptContext)?.hold ?? apiKey)?.charge(cost);
         telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
       }
     }
+    if (withoutUsage) chargeWithoutUsage(telemetry, provider, apiKeyName, attemptContext, completion);
   };
   if (span.isRecording()) contextApi.with(attemptContext, record);
   else record();
@@ -199,4 +205,27 @@ export function finishAttempt(
     ...(completion.finishReasons !== undefined ? { finishReasons: completion.finishReasons } : {}),
     ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
   });
+}
+
+/** `error.type` of an attempt the client left, or shutdown cut, before the provider answered. */
+const CANCELLED_ERROR_TYPE = 'cancelled';
+
+/**
+ * An attempt the provider may bill ended without its usage: counted in
+ * `gatewayz_api_key_attempts_without_usage_total`, and for a key with a budget charged, through
+ * the request's hold, the most it can have cost (`RequestBudget.chargeWithoutUsage`), which goes
+ * to `gatewayz_api_key_estimated_spend_usd_total` and never to the cost or token counters.
+ */
+function chargeWithoutUsage(
+  telemetry: GatewayTelemetry,
+  provider: ProviderConfig,
+  apiKeyName: string,
+  attemptContext: Context,
+  completion: AttemptCompletion,
+): void {
+  telemetry.recordApiKeyAttemptWithoutUsage(apiKeyName);
+  const budget = requestBudgetOf(attemptContext);
+  if (budget === undefined) return;
+  const charged = budget.chargeWithoutUsage(provider, completion.streamedOutputBytes);
+  if (charged > 0) telemetry.recordApiKeyEstimatedSpend(apiKeyName, charged);
 }

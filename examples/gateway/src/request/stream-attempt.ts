@@ -1,6 +1,7 @@
 import type { GenAiRequestParameters } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
+import { generatedOutputBytes } from '../protocol/output-bytes.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
 import { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { UpstreamResponse } from '../providers/upstream.js';
@@ -167,6 +168,8 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
   let timeToFirstChunkSeconds: number | undefined;
   let lastChunkAt: number | undefined;
   const timesPerOutputChunkSeconds: number[] = [];
+  // Bounds the output tokens received when the stream ends without usage (a client that left).
+  let streamedOutputBytes = 0;
   let ended = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -185,6 +188,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
         ...(timeToFirstTokenSeconds !== undefined ? { timeToFirstTokenSeconds } : {}),
         ...(timeToFirstChunkSeconds !== undefined ? { timeToFirstChunkSeconds, timesPerOutputChunkSeconds } : {}),
         ...(responseId !== undefined ? { responseId } : {}),
+        streamedOutputBytes,
       },
       served,
     );
@@ -231,6 +235,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           return false;
         }
         const receivedAt = performance.now();
+        streamedOutputBytes += generatedOutputBytes(chunk);
         if (lastChunkAt === undefined) timeToFirstChunkSeconds = (receivedAt - options.attemptStartedAt) / 1000;
         else timesPerOutputChunkSeconds.push((receivedAt - lastChunkAt) / 1000);
         lastChunkAt = receivedAt;

@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { FailoverReason } from '@gatewayz/telemetry';
 import { startGenAiSpan } from '@gatewayz/telemetry/genai';
+import { requestBudgetOf } from '../api-keys/api-key-context.js';
+import { budgetRefusal } from '../api-keys/authenticate.js';
 import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
 import type { ProviderRateLimits } from '../providers/provider-rate-limits.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
@@ -87,6 +89,8 @@ export async function tryProviders<T>(
     const next = chain[index + 1];
     if (next !== undefined) options.telemetry.recordFailover(chain[index]!.config.name, next.config.name, reason);
   };
+  // The request's budget, when its key has one (see RequestBudget).
+  const budget = requestBudgetOf(parent);
   for (let index = 0; index < chain.length; index++) {
     const runtime = chain[index] as ProviderRuntime;
     if (refusesCalls(runtime)) {
@@ -99,6 +103,13 @@ export async function tryProviders<T>(
       continue;
     }
     const provider = runtime.config;
+    // A failed attempt that reported usage was charged through the request's hold: the next one is
+    // tried only if the hold still covers what it may cost, or can be extended to (else 429).
+    if (budget !== undefined) {
+      const covered = budget.cover(provider.name);
+      if (covered !== true && !(await covered))
+        throw budgetRefusal(budget.hold.account, budget.attemptMaximum(provider.name));
+    }
     // The attempt span starts when the breaker lets the call through (opossum runs the action
     // synchronously inside fire()), so a call the breaker refuses (open, or half-open with its
     // trial call in flight) leaves no CLIENT span for a request never sent.
@@ -173,6 +184,10 @@ export async function tryProviders<T>(
         status: failure.status,
         errorType: failure.errorType,
         errorMessage: failure.message,
+        // A stream that failed (or was left) before it opened has received no output.
+        ...(request.stream === true ? { streamedOutputBytes: 0 } : {}),
+        // An answer the gateway could not use, which the provider made and bills.
+        ...(failure.usage !== undefined ? { usage: failure.usage } : {}),
       });
       if (!failure.failover) throw clientError(failure, provider.name);
       failures.push(`${provider.name}: ${failure.status}`);

@@ -15,7 +15,7 @@ export function chatCompletionsRoute(services: GatewayServices): Handler<Gateway
     const { model, stream, includeUsage } = validateChatRequest(body);
     const parameters = requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
-    if (account !== undefined) await holdBudget(c, services.apiKeys, account, services.costs.chat(model, body));
+    if (account !== undefined) await holdBudget(c, services, account, services.costs.chatBound(model, body));
     if (stream) return streamChat(c, services, model, body, () => openAiStreamEncoder(includeUsage), parameters);
     return c.json(await completeChat(c, services, model, body, parameters));
   };

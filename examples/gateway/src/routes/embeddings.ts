@@ -30,7 +30,7 @@ export function embeddingsRoute(services: GatewayServices): Handler<GatewayEnv> 
     }
     const account = budgetedAccount(c);
     if (account !== undefined)
-      await holdBudget(c, services.apiKeys, account, services.costs.embeddings(request.model, body['input']));
+      await holdBudget(c, services, account, services.costs.embeddingsBound(request.model, body['input']));
     // encoding_format and dimensions: gen_ai.request.encoding_formats, gen_ai.embeddings.dimension.count.
     const { encodingFormats, embeddingsDimensionCount } = requestParametersFromOpenAi(body);
     const parameters = {

@@ -31,7 +31,7 @@ export function imagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       throw notServed;
     }
     const account = budgetedAccount(c);
-    if (account !== undefined) await holdBudget(c, services.apiKeys, account, services.costs.images(model, n));
+    if (account !== undefined) await holdBudget(c, services, account, services.costs.imagesBound(model, n));
     return c.json(await generateImages(c, services, model, body));
   };
 }

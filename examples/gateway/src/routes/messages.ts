@@ -1,4 +1,4 @@
-import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
+import { requestParametersFromOpenAi, usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import type { ProviderConfig } from '../config.js';
@@ -25,7 +25,7 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       // The attempt spans say what the providers are sent: the translated request, not the client's.
       const parameters = requestParametersFromOpenAi(openAi);
       const account = budgetedAccount(c);
-      if (account !== undefined) await holdBudget(c, services.apiKeys, account, services.costs.chat(model, openAi));
+      if (account !== undefined) await holdBudget(c, services, account, services.costs.chatBound(model, openAi));
       // Each provider gets the output limit in the field it takes (see maxTokensParameterOf).
       const forProvider = (provider: ProviderConfig): Record<string, unknown> =>
         withMaxTokensParameter(openAi, provider);
@@ -64,8 +64,11 @@ function anthropicAnswer(completion: Record<string, unknown>, model: string): Re
   try {
     return openAiToAnthropic(completion, model);
   } catch (error) {
+    // The provider made (and bills) the answer: its usage is recorded with the failed attempt.
     if (error instanceof UntranslatableAnswer)
-      throw new UpstreamFailure('error', 'invalid_response', error.message, true);
+      throw new UpstreamFailure('error', 'invalid_response', error.message, true).withUsage(
+        usageFromOpenAi(completion['usage']),
+      );
     throw error;
   }
 }

@@ -29,12 +29,7 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
     const parameters = requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
     if (account !== undefined)
-      await holdBudget(
-        c,
-        services.apiKeys,
-        account,
-        services.costs.chat(request.model, request.chatBody, body['tools']),
-      );
+      await holdBudget(c, services, account, services.costs.chatBound(request.model, request.chatBody, body['tools']));
     if (request.stream)
       return streamModel(c, services, request.model, (provider) => streamPlan(provider, request), parameters);
     return c.json(

@@ -55,6 +55,40 @@ export function recordAttributedCost(provider: string, apiKeyName: string, usd: 
 }
 
 /**
+ * Add a charge a key's budget took by estimate (USD) to
+ * `gatewayz_api_key_estimated_spend_usd_total{api_key_name}` on the shared instance: for a provider
+ * attempt that ended without a usage report (a cancelled stream), whose cost the cost counters do
+ * not have. Cost by key plus estimated spend is then what the key spent. Returns false when the
+ * amount (negative, non-finite) or the label was refused; the drop is counted.
+ *
+ * @example
+ * ```ts
+ * recordApiKeyEstimatedSpend('team-search', 0.0021);
+ * ```
+ *
+ * @see GatewayTelemetry.recordApiKeyEstimatedSpend
+ */
+export function recordApiKeyEstimatedSpend(apiKeyName: string, usd: number): boolean {
+  return getTelemetry().recordApiKeyEstimatedSpend(apiKeyName, usd);
+}
+
+/**
+ * Count one provider attempt for a gateway API key that ended without a usage report although the
+ * provider may bill it (the client went away, or shutdown cut it) in
+ * `gatewayz_api_key_attempts_without_usage_total{api_key_name}` on the shared instance.
+ *
+ * @example
+ * ```ts
+ * recordApiKeyAttemptWithoutUsage('team-search');
+ * ```
+ *
+ * @see GatewayTelemetry.recordApiKeyAttemptWithoutUsage
+ */
+export function recordApiKeyAttemptWithoutUsage(apiKeyName: string): void {
+  getTelemetry().recordApiKeyAttemptWithoutUsage(apiKeyName);
+}
+
+/**
  * Set `gatewayz_api_key_budget_usd{api_key_name}` to a key's budget and
  * `gatewayz_api_key_budget_remaining_usd{api_key_name}` to what is left of it (never below 0) on
  * the shared instance. Alert rules compare the two (80 % and 100 % of a budget).

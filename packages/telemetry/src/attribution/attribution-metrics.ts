@@ -41,6 +41,31 @@ export const attributionMetrics = defineHelpers({
   },
 
   /**
+   * Add a charge a key's budget took by estimate, in USD, to
+   * `gatewayz_api_key_estimated_spend_usd_total{api_key_name}`: an attempt the provider may bill
+   * ended without a usage report, so its cost is not in the cost counters. Returns whether it was
+   * recorded (a negative or non-finite amount is dropped and counted).
+   */
+  recordApiKeyEstimatedSpend(apiKeyName: string, usd: number): boolean {
+    const state = this.states.apiKeyEstimatedSpend;
+    if (!this.acceptValue(state, usd)) return false;
+    const cell = this.cellFor(state, state.store.lookup(apiKeyName));
+    if (cell === undefined) return false;
+    cell.value += usd;
+    return true;
+  },
+
+  /**
+   * Count one provider attempt for a key that ended without a usage report although the provider
+   * may bill it: `gatewayz_api_key_attempts_without_usage_total{api_key_name}`.
+   */
+  recordApiKeyAttemptWithoutUsage(apiKeyName: string): void {
+    const state = this.states.apiKeyAttemptsWithoutUsage;
+    const cell = this.cellFor(state, state.store.lookup(apiKeyName));
+    if (cell !== undefined) cell.value += 1;
+  },
+
+  /**
    * Set a key's budget and what is left of it: `gatewayz_api_key_budget_usd{api_key_name}` and
    * `gatewayz_api_key_budget_remaining_usd{api_key_name}` (the budget minus `spentUsd`, never below 0).
    */

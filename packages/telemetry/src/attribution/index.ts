@@ -9,6 +9,8 @@
  * ```
  */
 export {
+  recordApiKeyAttemptWithoutUsage,
+  recordApiKeyEstimatedSpend,
   recordApiKeyRequest,
   recordApiKeyTokens,
   recordAttributedCost,

@@ -63,4 +63,26 @@ export const ATTRIBUTION_METRICS = {
     range: nonNegative,
     clusterMerge: 'min',
   }),
+  apiKeyEstimatedSpend: define({
+    name: 'api_key_estimated_spend_usd',
+    prefixed: true,
+    kind: 'counter',
+    unit: 'USD',
+    description:
+      'Spend in USD charged to the budget of a gateway API key by estimate, for provider attempts that ended without a usage report (a cancelled stream or request): an upper bound of what they cost, kept out of the cost counters, so cost by key plus this is what the key spent',
+    labels: ['api_key_name'],
+    categories: ['business'],
+    range: nonNegative,
+  }),
+  apiKeyAttemptsWithoutUsage: define({
+    name: 'api_key_attempts_without_usage',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description:
+      'Provider attempts for a gateway API key that the provider may bill but that ended without a usage report (the client went away, or shutdown cut them), by key name',
+    labels: ['api_key_name'],
+    categories: ['business'],
+    range: nonNegative,
+  }),
 } as const;
