@@ -334,7 +334,10 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     const { port } = silent.address() as AddressInfo;
     const otel = start(allSignals(`http://127.0.0.1:${port}`, 'grpc', { OTEL_EXPORTER_OTLP_TIMEOUT: '1000' }));
     recordRequest(otel);
+    const flushStarted = Date.now();
     await otel.forceFlush();
+    // Spans, metrics and logs are flushed side by side too (one after another: about 3 s).
+    expect(Date.now() - flushStarted).toBeLessThan(2_500);
     expect(failures(otel, 'timeout')).toBe(1);
     expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(2);
     recordRequest(otel);

@@ -160,7 +160,7 @@ export interface RunningTelemetry {
   readonly metricsAuthEnabled: boolean;
   /** Register work to finish before the SDK shuts down (e.g. flushing pending model-health writes). */
   onShutdown(task: () => Promise<void> | void): void;
-  /** Export the spans and log records waiting in the batch processors now; a no-op when disabled. */
+  /** Export the spans, log records and pushed metrics waiting now, side by side; a no-op when disabled. */
   forceFlush(): Promise<void>;
   /**
    * Run the `onShutdown` tasks in registration order (a failing task is logged through `diag`), then
@@ -412,12 +412,14 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     forceFlush: async () => {
       const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void> };
       const delegate = (provider as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
-      await (delegate ?? provider).forceFlush?.();
-      await Promise.all(logProcessors.map((processor) => processor.forceFlush()));
+      // Side by side, as shutdown does: a silent collector costs one export timeout, not three.
       // Push readers (OTLP, console) export now; the Prometheus reader has nothing to flush.
-      if (metricReaders.length > (exporter !== undefined ? 1 : 0)) {
-        await (metrics.getMeterProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.();
-      }
+      const pushes = metricReaders.length > (exporter !== undefined ? 1 : 0);
+      await Promise.all([
+        (delegate ?? provider).forceFlush?.(),
+        ...logProcessors.map((processor) => processor.forceFlush()),
+        pushes ? (metrics.getMeterProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.() : undefined,
+      ]);
     },
     shutdown: () => {
       shuttingDown ??= (async () => {
