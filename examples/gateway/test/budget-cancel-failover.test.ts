@@ -1,3 +1,4 @@
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PricingTable } from '@gatewayz/telemetry/genai';
 import type { ApiKeyAccount } from '../src/api-keys/api-key-registry.js';
@@ -163,6 +164,53 @@ describe('a stream the client leaves before the usage chunk', () => {
     const text = await running.scrape();
     expect(sampleSum(text, 'gatewayz_api_key_estimated_spend_usd_total', { api_key_name: 'capped' })).toBe(3 * hold);
     expect(sampleSum(text, 'gatewayz_api_key_attempts_without_usage_total', { api_key_name: 'capped' })).toBe(3);
+  });
+});
+
+describe('a request the client leaves before it reached the provider', () => {
+  it.each([false, true])('charges nothing (stream: %s): the provider cannot have begun to answer', async (stream) => {
+    // A provider that accepts the connection and never reads: a 16 MB prompt stays half-written.
+    const sockets = new Set<Socket>();
+    const stalled = createTcpServer((socket) => {
+      socket.pause();
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = stalled.address() as AddressInfo;
+      const others: ProviderConfig[] = [
+        { name: 'stalled', baseUrl: `http://127.0.0.1:${port}/v1`, models: ['m'], pricing: PRICE },
+      ];
+      gateway = await startScriptedGateway({ name: 'scripted', models: ['unused'], pricing: PRICE }, [], {
+        apiKeys: { keys: [{ name: 'capped', key: KEY, plan: 'paid', budgetUsd: 1e6 }], required: true },
+        providers: others,
+        env: { MAX_BODY_BYTES: String(64 * 1_048_576) },
+      });
+      const account = gateway.gateway.apiKeys.account('capped') as ApiKeyAccount;
+      const leaving = new AbortController();
+      const body = JSON.stringify(chat({ stream, messages: [{ role: 'user', content: 'a'.repeat(16 * 1_048_576) }] }));
+      const answer = fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...AUTH },
+        body,
+        signal: leaving.signal,
+      }).catch(() => undefined);
+      // Admitted, and the gateway is writing the prompt to the provider, which does not read it.
+      await vi.waitFor(() => expect(sockets.size).toBe(1), { timeout: 10_000, interval: 10 });
+      expect(account.holdCount).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      leaving.abort();
+      await answer;
+      await vi.waitFor(() => expect(account.holdCount).toBe(0), { timeout: 5000, interval: 5 });
+      // Before: charged the bound of a request the provider never received (2^8 USD of prompt alone).
+      expect(account.spentUsd).toBe(0);
+      const text = await gateway.scrape();
+      expect(sampleSum(text, 'gatewayz_api_key_attempts_without_usage_total', { api_key_name: 'capped' })).toBe(0);
+      expect(sampleSum(text, 'gatewayz_api_key_estimated_spend_usd_total', { api_key_name: 'capped' })).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => stalled.close(() => resolve()));
+    }
   });
 });
 

@@ -127,10 +127,12 @@ describe('postUpstream (node:http client with keep-alive)', () => {
     const pending = request({ signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     const during = await failureOf(pending);
-    expect([during.errorType, during.failover]).toEqual(['cancelled', false]);
+    // The upstream had the whole request: it may be answering (and billing).
+    expect([during.errorType, during.failover, during.unsent]).toEqual(['cancelled', false, false]);
 
     const before = await failureOf(request({ signal: AbortSignal.abort() }));
-    expect([before.errorType, before.failover]).toEqual(['cancelled', false]);
+    // Nothing was sent: there is nothing the upstream can bill.
+    expect([before.errorType, before.failover, before.unsent]).toEqual(['cancelled', false, true]);
   });
 
   it('classifies a refused connection and a reset as network_error, naming the code', async () => {

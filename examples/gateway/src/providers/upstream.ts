@@ -38,6 +38,9 @@ export class UpstreamFailure extends Error {
     return saysNothingOfProvider(this.errorType);
   }
 
+  /** The client left before the request's body was all written to the upstream: nothing to bill. */
+  unsent = false;
+
   /**
    * The usage the provider reported with an answer the gateway could not use (it bills it): the
    * failed attempt's tokens and cost are recorded, and charged to the request's budget.
@@ -187,7 +190,10 @@ function send(
 export async function postUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
   let outgoing: ClientRequest | undefined;
   let timedOut = false;
+  /** Whether the request's body was all written when the call was aborted (destroy() hides it). */
+  let sentWhenAborted: boolean | undefined;
   const abort = (): void => {
+    sentWhenAborted ??= outgoing?.writableFinished === true;
     outgoing?.destroy();
   };
   const timer = setTimeout(() => {
@@ -218,7 +224,10 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
       throw new UpstreamFailure('timeout', 'timeout', `No response within ${request.timeoutMs} ms`, true);
     }
     if (request.signal?.aborted) {
-      throw new UpstreamFailure('error', 'cancelled', 'Client closed the request', false);
+      const failure = new UpstreamFailure('error', 'cancelled', 'Client closed the request', false);
+      // The body was not all written: the upstream cannot have begun to answer (nor bill).
+      failure.unsent = sentWhenAborted !== true;
+      throw failure;
     }
     const code = (error as { code?: unknown }).code;
     throw new UpstreamFailure(

@@ -52,6 +52,11 @@ export interface AttemptCompletion {
    * `RequestBudget.chargeWithoutUsage`).
    */
   streamedOutputBytes?: number;
+  /**
+   * The client went away before the request's body was all written to the provider, which then
+   * cannot have begun to answer: nothing is charged for it (see `UpstreamFailure.unsent`).
+   */
+  unsent?: boolean;
 }
 
 export interface AttemptContext {

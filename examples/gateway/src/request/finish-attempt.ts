@@ -70,7 +70,9 @@ export function finishAttempt(
   // The client went away (or shutdown cut the attempt) before the provider's usage: the provider
   // may bill what it generated, which no cost counter knows.
   const withoutUsage =
-    completion.usage === undefined && (completion.cancelled === true || completion.errorType === CANCELLED_ERROR_TYPE);
+    completion.usage === undefined &&
+    completion.unsent !== true &&
+    (completion.cancelled === true || completion.errorType === CANCELLED_ERROR_TYPE);
   if (providerOutcome) {
     recording.anomalies?.observe({
       provider: name,

@@ -188,6 +188,7 @@ export async function tryProviders<T>(
         ...(request.stream === true ? { streamedOutputBytes: 0 } : {}),
         // An answer the gateway could not use, which the provider made and bills.
         ...(failure.usage !== undefined ? { usage: failure.usage } : {}),
+        ...(failure.unsent ? { unsent: true } : {}),
       });
       if (!failure.failover) throw clientError(failure, provider.name);
       failures.push(`${provider.name}: ${failure.status}`);
