@@ -24,10 +24,10 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  Metadata,
   Server,
   ServerCredentials,
   status as GrpcStatus,
-  type Metadata,
   type ServerUnaryCall,
   type sendUnaryData,
   type ServiceDefinition,
@@ -42,6 +42,7 @@ import {
   type ReceivedMetric,
   type ReceivedSpan,
 } from './otlp-receiver.js';
+import { encodeStatusDetails } from './grpc-status-details.js';
 
 /** Which signal a request carried. */
 export type OtlpSignal = 'traces' | 'metrics' | 'logs';
@@ -71,6 +72,8 @@ export interface OtlpGrpcCallRecord {
   bytes: Uint8Array;
   /** The gRPC status the receiver answered with (`0` OK). */
   status: number;
+  /** When the call arrived (`Date.now()`). */
+  receivedAt: number;
   /** The decoded request (protobuf in the OTLP/JSON shape), for accepted calls. */
   body?: unknown;
 }
@@ -100,8 +103,12 @@ export interface OtlpGrpcReceiver {
     timeoutMs?: number,
   ): Promise<ReceivedLogRecord[]>;
   waitForMetrics(predicate: (metrics: ReceivedMetric[]) => boolean, timeoutMs?: number): Promise<ReceivedMetric[]>;
-  /** Answer the next `count` calls (any signal) with gRPC status `code` (default UNAVAILABLE), discarding their data. */
-  failNext(count: number, code?: number, details?: string): void;
+  /**
+   * Answer the next `count` calls (any signal) with gRPC status `code` (default UNAVAILABLE),
+   * discarding their data. With `retryDelayMillis`, the status carries a `google.rpc.RetryInfo` of
+   * that delay in the `grpc-status-details-bin` trailer, as a collector asking for a later retry.
+   */
+  failNext(count: number, code?: number, details?: string, retryDelayMillis?: number): void;
   /**
    * Answer the next `count` calls with OK and an OTLP partial success of `rejected` items (data
    * points, spans or log records); their data is recorded like any accepted call's.
@@ -164,7 +171,8 @@ function countingStream(socket: Socket, onBytes: (count: number) => void): Duple
  * - An Export call whose message decodes: recorded, answered OK with an empty response (or the
  *   partial success asked for with `partialSuccessNext`).
  * - A message that does not decode: `INVALID_ARGUMENT`.
- * - The next calls after `failNext(count, code)`: `code`, data discarded.
+ * - The next calls after `failNext(count, code, details, retryDelayMillis)`: `code`, data discarded,
+ *   with a RetryInfo trailer when `retryDelayMillis` is given.
  */
 export async function startOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions = {}): Promise<OtlpGrpcReceiver> {
   let spans: ReceivedSpan[] = [];
@@ -172,7 +180,11 @@ export async function startOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions = {
   let metrics: ReceivedMetric[] = [];
   let calls: OtlpGrpcCallRecord[] = [];
   let failuresLeft = 0;
-  let failure = { code: GrpcStatus.UNAVAILABLE as number, details: 'simulated failure' };
+  let failure: { code: number; details: string; retryDelayMillis: number | undefined } = {
+    code: GrpcStatus.UNAVAILABLE,
+    details: 'simulated failure',
+    retryDelayMillis: undefined,
+  };
   let partialSuccessesLeft = 0;
   let partialSuccess = { rejected: 0, errorMessage: '' };
   let wireBytes = 0;
@@ -187,12 +199,19 @@ export async function startOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions = {
         metadata: metadataRecord(call.metadata),
         bytes,
         status: GrpcStatus.OK,
+        receivedAt: Date.now(),
       };
       calls.push(record);
       if (failuresLeft > 0) {
         failuresLeft--;
         record.status = failure.code;
-        callback({ code: failure.code, details: failure.details });
+        const trailers = new Metadata();
+        if (failure.retryDelayMillis !== undefined)
+          trailers.set(
+            'grpc-status-details-bin',
+            Buffer.from(encodeStatusDetails(failure.code, failure.details, failure.retryDelayMillis)),
+          );
+        callback({ code: failure.code, details: failure.details, metadata: trailers });
         return;
       }
       let body: Record<string, unknown>;
@@ -271,9 +290,9 @@ export async function startOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions = {
     waitForLogRecords: (predicate, timeoutMs = 10_000) =>
       waitFor('log records', () => [...logRecords], predicate, timeoutMs),
     waitForMetrics: (predicate, timeoutMs = 10_000) => waitFor('metrics', () => [...metrics], predicate, timeoutMs),
-    failNext: (count, code = GrpcStatus.UNAVAILABLE, details = 'simulated failure') => {
+    failNext: (count, code = GrpcStatus.UNAVAILABLE, details = 'simulated failure', retryDelayMillis) => {
       failuresLeft = count;
-      failure = { code, details };
+      failure = { code, details, retryDelayMillis };
     },
     partialSuccessNext: (count, rejected, errorMessage = 'rejected by the test receiver') => {
       partialSuccessesLeft = count;

@@ -12,6 +12,7 @@ import {
   OTLP_GRPC_METHODS,
   startOtlpGrpcReceiver,
   type OtlpGrpcReceiver,
+  type OtlpSignal,
 } from '../../../test-support/otlp-grpc-receiver.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 
@@ -279,6 +280,7 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
       OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc',
       OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '1500',
     });
     const cost = (): number[] =>
       receiver
@@ -289,10 +291,12 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     receiver.failNext(1, GrpcStatus.INVALID_ARGUMENT, 'bad request');
     await otel.forceFlush();
     expect(failures(otel, 'http_error')).toBe(1);
-    // UNAVAILABLE answered by the collector itself is its answer, not a connection failure.
-    receiver.failNext(1, GrpcStatus.UNAVAILABLE, 'overloaded');
+    // UNAVAILABLE answered by the collector itself, until the retries run out of time, is its
+    // answer, not a connection failure.
+    receiver.failNext(1000, GrpcStatus.UNAVAILABLE, 'overloaded');
     await otel.forceFlush();
     expect(failures(otel, 'http_error')).toBe(2);
+    receiver.failNext(0);
     otel.telemetry.incrementCostByProvider('openai', 2);
     receiver.partialSuccessNext(1, 3, 'three points out of range');
     await otel.forceFlush();
@@ -356,6 +360,156 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     await otel.forceFlush();
     expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(6);
     expect(receiver.calls().every((call) => call.status === GrpcStatus.RESOURCE_EXHAUSTED)).toBe(true);
+  });
+});
+
+/** The Export calls of `signal` the receiver saw, as the status each was answered with. */
+const statuses = (receiver: OtlpGrpcReceiver, signal: OtlpSignal): number[] =>
+  receiver
+    .calls()
+    .filter((call) => call.signal === signal)
+    .map((call) => call.status);
+
+/** Only `signal` exported over gRPC to `url`. */
+function onlySignal(url: string, signal: OtlpSignal, extra: Record<string, string> = {}): Record<string, string> {
+  return allSignals(url, 'grpc', {
+    OTEL_TRACES_EXPORTER: signal === 'traces' ? 'otlp' : 'none',
+    OTEL_METRICS_EXPORTER: signal === 'metrics' ? 'otlp' : 'none',
+    OTEL_LOGS_EXPORTER: signal === 'logs' ? 'otlp' : 'none',
+    ...extra,
+  });
+}
+
+const modelRequests = (receiver: OtlpGrpcReceiver): number[] =>
+  receiver
+    .metrics()
+    .filter((metric) => metric.name === 'model_inference_requests')
+    .flatMap((metric) => metric.dataPoints.map((point) => point.value ?? 0));
+
+describe('OTLP/gRPC: transient failures are retried within the export timeout', () => {
+  it.each(['traces', 'metrics', 'logs'] as const)(
+    '%s: UNAVAILABLE twice, then OK: the batch arrives once and nothing is counted as failed',
+    async (signal) => {
+      const receiver = await grpcReceiver();
+      const otel = start(onlySignal(receiver.url, signal));
+      recordRequest(otel);
+      receiver.failNext(2, GrpcStatus.UNAVAILABLE, 'memory limiter refused the data');
+      await otel.forceFlush();
+      expect(statuses(receiver, signal)).toEqual([GrpcStatus.UNAVAILABLE, GrpcStatus.UNAVAILABLE, GrpcStatus.OK]);
+      const calls = receiver.calls();
+      // Exponential backoff: the second wait is longer than the first (1 s and 1.5 s, ±20 %).
+      const firstWait = calls[1]!.receivedAt - calls[0]!.receivedAt;
+      const secondWait = calls[2]!.receivedAt - calls[1]!.receivedAt;
+      expect(firstWait).toBeGreaterThanOrEqual(790);
+      expect(secondWait).toBeGreaterThan(firstWait * 0.99);
+      if (signal === 'traces') expect(receiver.spans()).toHaveLength(2);
+      if (signal === 'logs') expect(receiver.logRecords()).toHaveLength(1);
+      if (signal === 'metrics') expect(modelRequests(receiver)).toEqual([1]);
+      expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' }) ?? 0).toBe(0);
+      for (const reason of ['http_error', 'network_error', 'timeout', 'exporter_error'])
+        expect(failures(otel, reason)).toBe(0);
+    },
+  );
+
+  it.each([
+    ['INVALID_ARGUMENT', GrpcStatus.INVALID_ARGUMENT, undefined],
+    ['RESOURCE_EXHAUSTED without RetryInfo', GrpcStatus.RESOURCE_EXHAUSTED, undefined],
+    ['UNAVAILABLE whose RetryInfo asks for a wait past the timeout', GrpcStatus.UNAVAILABLE, 5000],
+  ])('%s: one call per signal, no retry, the batch counted as failed', async (_name, code, retryDelayMillis) => {
+    const receiver = await grpcReceiver();
+    const otel = start(allSignals(receiver.url, 'grpc', { OTEL_EXPORTER_OTLP_TIMEOUT: '3000' }));
+    receiver.failNext(1000, code, 'refused', retryDelayMillis);
+    recordRequest(otel);
+    const started = Date.now();
+    await otel.forceFlush();
+    expect(Date.now() - started).toBeLessThan(1000);
+    for (const signal of ['traces', 'metrics', 'logs'] as const) expect(statuses(receiver, signal)).toEqual([code]);
+    expect(failures(otel, 'http_error')).toBe(1);
+    expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(2);
+  });
+
+  it.each([
+    ['RESOURCE_EXHAUSTED', GrpcStatus.RESOURCE_EXHAUSTED],
+    ['UNAVAILABLE', GrpcStatus.UNAVAILABLE],
+  ])('%s with RetryInfo: retried after the delay the server asked for', async (_name, code) => {
+    const receiver = await grpcReceiver();
+    const otel = start(onlySignal(receiver.url, 'metrics'));
+    recordRequest(otel);
+    // Longer than any backoff of a first retry (1 s + 20 %), so only RetryInfo explains the wait.
+    receiver.failNext(1, code, 'over quota, come back later', 2000);
+    await otel.forceFlush();
+    const calls = receiver.calls();
+    expect(calls.map((call) => call.status)).toEqual([code, GrpcStatus.OK]);
+    expect(calls[1]!.receivedAt - calls[0]!.receivedAt).toBeGreaterThanOrEqual(1995);
+    expect(modelRequests(receiver)).toEqual([1]);
+    expect(failures(otel, 'http_error')).toBe(0);
+  });
+
+  it('UNAVAILABLE forever: every signal gives up within the timeout and counts the batch once', async () => {
+    const receiver = await grpcReceiver();
+    const otel = start(allSignals(receiver.url, 'grpc', { OTEL_EXPORTER_OTLP_TIMEOUT: '2000' }));
+    receiver.failNext(1_000_000, GrpcStatus.UNAVAILABLE, 'still overloaded');
+    recordRequest(otel);
+    await otel.forceFlush();
+    // 2 s allow a first retry after 0.8 to 1.2 s, not a second one (another 1.2 to 1.8 s).
+    for (const signal of ['traces', 'metrics', 'logs'] as const)
+      expect(statuses(receiver, signal)).toEqual([GrpcStatus.UNAVAILABLE, GrpcStatus.UNAVAILABLE]);
+    expect(failures(otel, 'http_error')).toBe(1);
+    expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(2);
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const calls = receiver.calls().filter((call) => call.signal === signal);
+      expect(calls[1]!.receivedAt - calls[0]!.receivedAt).toBeLessThan(2000);
+    }
+    // Shutdown flushes the next request's data the same way, the three signals side by side.
+    recordRequest(otel);
+    const started = Date.now();
+    await otel.shutdown();
+    running = undefined;
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(receiver.calls()).toHaveLength(12);
+  });
+
+  it('shutdown during a backoff ends within the export timeout, and no retry follows it', async () => {
+    const receiver = await grpcReceiver();
+    const otel = start(onlySignal(receiver.url, 'traces', { OTEL_EXPORTER_OTLP_TIMEOUT: '2000' }));
+    receiver.failNext(1_000_000, GrpcStatus.UNAVAILABLE, 'still overloaded');
+    recordRequest(otel);
+    const flushed = otel.forceFlush();
+    // The first attempt failed: the exporter is now waiting to retry.
+    while (receiver.calls().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const exportStarted = receiver.calls()[0]!.receivedAt;
+    await otel.shutdown();
+    running = undefined;
+    await flushed;
+    expect(Date.now() - exportStarted).toBeLessThan(2_300);
+    expect(statuses(receiver, 'traces')).toEqual([GrpcStatus.UNAVAILABLE, GrpcStatus.UNAVAILABLE]);
+    expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(receiver.calls()).toHaveLength(2);
+  });
+
+  it('delta temporality: a push that succeeded on a retry is not sent again with the next one', async () => {
+    const receiver = await grpcReceiver();
+    const otel = start(
+      onlySignal(receiver.url, 'metrics', { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }),
+    );
+    const cost = (): number[] =>
+      receiver
+        .metrics()
+        .filter((metric) => metric.name === 'gatewayz_cost_by_provider')
+        .map((metric) => metric.dataPoints.reduce((total, point) => total + (point.value ?? 0), 0));
+    otel.telemetry.incrementCostByProvider('openai', 1);
+    receiver.failNext(2, GrpcStatus.UNAVAILABLE, 'memory limiter refused the data');
+    await otel.forceFlush();
+    otel.telemetry.incrementCostByProvider('openai', 2);
+    await otel.forceFlush();
+    expect(cost()).toEqual([1, 2]);
+    expect(statuses(receiver, 'metrics')).toEqual([
+      GrpcStatus.UNAVAILABLE,
+      GrpcStatus.UNAVAILABLE,
+      GrpcStatus.OK,
+      GrpcStatus.OK,
+    ]);
   });
 });
 

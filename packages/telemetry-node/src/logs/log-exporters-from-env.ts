@@ -1,4 +1,3 @@
-import { OTLPLogExporter as OTLPGrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as OTLPHttpJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as OTLPHttpProtobufLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { ConsoleLogRecordExporter, type LogRecordExporter } from '@opentelemetry/sdk-logs';
@@ -10,6 +9,7 @@ import {
   readEnvTimeout,
   warnIgnoredVariable,
 } from '../env/standard-variables.js';
+import { OtlpGrpcLogExporter } from './otlp-grpc-log-exporter.js';
 
 /** The batch settings `OTEL_BLRP_*` give, each `undefined` when unset or invalid (the default then applies). */
 export interface LogBatchFromEnv {
@@ -28,7 +28,7 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
     readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'using http/protobuf') ??
     'http/protobuf';
   if (protocol === 'http/json') return new OTLPHttpJsonLogExporter();
-  if (protocol === 'grpc') return new OTLPGrpcLogExporter();
+  if (protocol === 'grpc') return new OtlpGrpcLogExporter();
   return new OTLPHttpProtobufLogExporter();
 }
 

@@ -15,7 +15,6 @@ import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentel
 import {
   convertLegacyOtlpGrpcOptions,
   createEmptyMetadata,
-  createOtlpGrpcExportDelegate,
   type OTLPGRPCExporterConfigNode,
 } from '@opentelemetry/otlp-grpc-exporter-base';
 import {
@@ -25,6 +24,7 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { warnConfiguration } from '../env/standard-variables.js';
+import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
 import { reportingRejections, type RejectedDataPoints } from './partial-success.js';
@@ -57,8 +57,8 @@ function metadataOf(headers: Readonly<Record<string, string>>): ReturnType<typeo
 
 /**
  * The OTLP exporter `config.protocol` names: `http/protobuf` or `http/json` over the SDK's retrying
- * HTTP transport, or `grpc` over its `@grpc/grpc-js` transport (the protobuf request is the same as
- * for `http/protobuf`; headers go as metadata; an `http://` endpoint is plaintext, `https://` TLS
+ * HTTP transport, or `grpc` over its `@grpc/grpc-js` transport with our retries (the protobuf request
+ * is the same as for `http/protobuf`; headers go as metadata; an `http://` endpoint is plaintext, `https://` TLS
  * with `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `_CLIENT_KEY` and `_CLIENT_CERTIFICATE`, a
  * `host:port` TLS unless `OTEL_EXPORTER_OTLP_(METRICS_)INSECURE` is `true`, as the SDK reads them).
  *
@@ -88,14 +88,15 @@ export function createOtlpMetricExporter(
       url: config.url,
       metadata: metadataOf(config.headers),
     };
-    const delegate = createOtlpGrpcExportDelegate(
+    const delegate = createRetryingOtlpGrpcExportDelegate(
       convertLegacyOtlpGrpcOptions(options, 'METRICS'),
       serializer,
-      'otlp_grpc_metric_exporter',
-      MetricsExporterMetricsHelper,
-      undefined,
-      'MetricsExportService',
-      METRICS_EXPORT_METHOD,
+      {
+        name: 'MetricsExportService',
+        path: METRICS_EXPORT_METHOD,
+        componentType: 'otlp_grpc_metric_exporter',
+        metricsHelper: MetricsExporterMetricsHelper,
+      },
     );
     return new OTLPMetricExporterBase(delegate, options);
   }

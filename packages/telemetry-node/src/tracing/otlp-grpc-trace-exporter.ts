@@ -1,12 +1,9 @@
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import {
-  convertLegacyOtlpGrpcOptions,
-  createOtlpGrpcExportDelegate,
-  type OTLPGRPCExporterConfigNode,
-} from '@opentelemetry/otlp-grpc-exporter-base';
+import { convertLegacyOtlpGrpcOptions, type OTLPGRPCExporterConfigNode } from '@opentelemetry/otlp-grpc-exporter-base';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import { encodeTraceRequest, type EncodedTraceRequest } from './encoded-trace-request.js';
 
 /** The unary method of the OTLP trace service every collector serves on its gRPC port. */
@@ -16,9 +13,9 @@ const TRACE_EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceServic
  * OTLP/gRPC span exporter for requests encoded as the spans ended
  * ({@link EncodingBatchSpanProcessor}). An encoded request is already the protobuf
  * `ExportTraceServiceRequest` a gRPC Export call carries, so only the transport differs from
- * {@link OtlpProtobufTraceExporter}: the SDK's own gRPC export delegate (`@grpc/grpc-js`, options as
- * `@opentelemetry/exporter-trace-otlp-grpc` reads them), with a serializer that hands the bytes
- * through. `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` (default `http://localhost:4317`), `_HEADERS` (sent
+ * {@link OtlpProtobufTraceExporter}: the SDK's own gRPC transport (`@grpc/grpc-js`, options as
+ * `@opentelemetry/exporter-trace-otlp-grpc` reads them) with OTLP retries of transient failures
+ * within the export timeout, and a serializer that hands the bytes through. `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` (default `http://localhost:4317`), `_HEADERS` (sent
  * as metadata), `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`, `_CERTIFICATE`, `_CLIENT_KEY` and
  * `_CLIENT_CERTIFICATE` behave as with the stock exporter. As a plain `SpanExporter` it works
  * behind any span processor too.
@@ -34,17 +31,18 @@ export class OtlpGrpcTraceExporter implements SpanExporter {
 
   constructor(config: OTLPGRPCExporterConfigNode = {}) {
     this.transport = new OTLPExporterBase(
-      createOtlpGrpcExportDelegate(
+      createRetryingOtlpGrpcExportDelegate(
         convertLegacyOtlpGrpcOptions(config, 'TRACES'),
         {
           serializeRequest: (request: EncodedTraceRequest) => request.bytes,
           deserializeResponse: (data: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(data),
         },
-        'otlp_grpc_span_exporter',
-        { name: 'span', countItems: (request: EncodedTraceRequest) => request.spanCount },
-        undefined,
-        'TraceExportService',
-        TRACE_EXPORT_METHOD,
+        {
+          name: 'TraceExportService',
+          path: TRACE_EXPORT_METHOD,
+          componentType: 'otlp_grpc_span_exporter',
+          metricsHelper: { name: 'span', countItems: (request: EncodedTraceRequest) => request.spanCount },
+        },
       ),
     );
   }

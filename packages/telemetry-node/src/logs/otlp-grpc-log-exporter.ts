@@ -1,0 +1,32 @@
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyOtlpGrpcOptions, type OTLPGRPCExporterConfigNode } from '@opentelemetry/otlp-grpc-exporter-base';
+import { LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
+
+/** The unary method of the OTLP logs service every collector serves on its gRPC port. */
+const LOGS_EXPORT_METHOD = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+
+/**
+ * OTLP/gRPC log record exporter: what `@opentelemetry/exporter-logs-otlp-grpc` sends, read from the
+ * same variables (`OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`,
+ * `_INSECURE`, `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`), with OTLP retries of
+ * transient failures within the export timeout, as the traces and metrics gRPC exporters.
+ *
+ * @example
+ * ```ts
+ * const processor = new BatchLogRecordProcessor(new OtlpGrpcLogExporter({ url: 'http://collector:4317' }));
+ * ```
+ */
+export class OtlpGrpcLogExporter extends OTLPExporterBase<ReadableLogRecord[]> implements LogRecordExporter {
+  constructor(config: OTLPGRPCExporterConfigNode = {}) {
+    super(
+      createRetryingOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(config, 'LOGS'), ProtobufLogsSerializer, {
+        name: 'LogsExportService',
+        path: LOGS_EXPORT_METHOD,
+        componentType: 'otlp_grpc_log_exporter',
+        metricsHelper: LogsExporterMetricsHelper,
+      }),
+    );
+  }
+}
