@@ -1,10 +1,11 @@
-import type { ExportResult } from '@opentelemetry/core';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyOtlpGrpcOptions, type OTLPGRPCExporterConfigNode } from '@opentelemetry/otlp-grpc-exporter-base';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
-import { encodeTraceRequest, type EncodedTraceRequest } from './encoded-trace-request.js';
+import {
+  ENCODED_TRACE_METRICS_HELPER,
+  ENCODED_TRACE_SERIALIZER,
+  EncodedSpanExporter,
+} from './encoded-span-exporter.js';
 
 /** The unary method of the OTLP trace service every collector serves on its gRPC port. */
 const TRACE_EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -26,42 +27,17 @@ const TRACE_EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceServic
  * const processor = new EncodingBatchSpanProcessor({ exporter });
  * ```
  */
-export class OtlpGrpcTraceExporter implements SpanExporter {
-  private readonly transport: OTLPExporterBase<EncodedTraceRequest>;
-
+export class OtlpGrpcTraceExporter extends EncodedSpanExporter {
   constructor(config: OTLPGRPCExporterConfigNode = {}) {
-    this.transport = new OTLPExporterBase(
-      createRetryingOtlpGrpcExportDelegate(
-        convertLegacyOtlpGrpcOptions(config, 'TRACES'),
-        {
-          serializeRequest: (request: EncodedTraceRequest) => request.bytes,
-          deserializeResponse: (data: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(data),
-        },
-        {
+    super(
+      new OTLPExporterBase(
+        createRetryingOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(config, 'TRACES'), ENCODED_TRACE_SERIALIZER, {
           name: 'TraceExportService',
           path: TRACE_EXPORT_METHOD,
           componentType: 'otlp_grpc_span_exporter',
-          metricsHelper: { name: 'span', countItems: (request: EncodedTraceRequest) => request.spanCount },
-        },
+          metricsHelper: ENCODED_TRACE_METRICS_HELPER,
+        }),
       ),
     );
-  }
-
-  /** Export spans handed over by any processor: encoded here, then sent. */
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.transport.export(encodeTraceRequest(spans), resultCallback);
-  }
-
-  /** Send a request encoded as its spans ended. */
-  exportEncoded(request: EncodedTraceRequest, resultCallback: (result: ExportResult) => void): void {
-    this.transport.export(request, resultCallback);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.transport.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.transport.shutdown();
   }
 }

@@ -1,9 +1,10 @@
-import type { ExportResult } from '@opentelemetry/core';
 import { OTLPExporterBase, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { encodeTraceRequest, type EncodedTraceRequest } from './encoded-trace-request.js';
+import {
+  ENCODED_TRACE_METRICS_HELPER,
+  ENCODED_TRACE_SERIALIZER,
+  EncodedSpanExporter,
+} from './encoded-span-exporter.js';
 
 /**
  * OTLP/HTTP protobuf span exporter for requests encoded as the spans ended
@@ -18,39 +19,18 @@ import { encodeTraceRequest, type EncodedTraceRequest } from './encoded-trace-re
  * const processor = new EncodingBatchSpanProcessor({ exporter });
  * ```
  */
-export class OtlpProtobufTraceExporter implements SpanExporter {
-  private readonly transport: OTLPExporterBase<EncodedTraceRequest>;
-
+export class OtlpProtobufTraceExporter extends EncodedSpanExporter {
   constructor(config: OTLPExporterNodeConfigBase = {}) {
-    this.transport = new OTLPExporterBase(
-      createOtlpHttpExportDelegate(
-        convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
-        {
-          serializeRequest: (request: EncodedTraceRequest) => request.bytes,
-          deserializeResponse: (data: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(data),
-        },
-        'otlp_http_span_exporter',
-        { name: 'span', countItems: (request: EncodedTraceRequest) => request.spanCount },
-        undefined,
+    super(
+      new OTLPExporterBase(
+        createOtlpHttpExportDelegate(
+          convertLegacyHttpOptions(config, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+          ENCODED_TRACE_SERIALIZER,
+          'otlp_http_span_exporter',
+          ENCODED_TRACE_METRICS_HELPER,
+          undefined,
+        ),
       ),
     );
-  }
-
-  /** Export spans handed over by any processor: encoded here, then sent. */
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.transport.export(encodeTraceRequest(spans), resultCallback);
-  }
-
-  /** Send a request encoded as its spans ended. */
-  exportEncoded(request: EncodedTraceRequest, resultCallback: (result: ExportResult) => void): void {
-    this.transport.export(request, resultCallback);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.transport.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.transport.shutdown();
   }
 }
