@@ -87,6 +87,15 @@ function isUsageMessage(value: unknown): value is UsageMessage {
 const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ? value : null);
 
 /**
+ * The callback of every IPC send: a message to a process whose channel broke after the
+ * `connected` check (it died in between) fails with EPIPE, which Node throws as an uncaught error
+ * when no callback takes it. The process is gone, and its part of the exchange with it.
+ */
+function undelivered(error: Error | null): void {
+  void error;
+}
+
+/**
  * In a cluster worker: share this worker's spend and use of `registry`'s keys with the primary and
  * apply what it reports of the other workers. Returns a function that sends what is pending and
  * stops sharing.
@@ -101,7 +110,7 @@ export function shareApiKeyUsage(registry: ApiKeyRegistry, channel: NodeJS.Proce
       lastUsedMs: finiteOrNull(account.ownLastUsedMs),
     }));
     changed.clear();
-    channel.send?.({ tag: TAG, keys } satisfies UsageMessage);
+    channel.send?.({ tag: TAG, keys } satisfies UsageMessage, undelivered);
   };
   for (const account of registry.accounts()) account.onChange = (changedAccount) => changed.add(changedAccount);
   const timer = setInterval(send, SHARE_INTERVAL_MS);
@@ -125,11 +134,28 @@ export function shareApiKeyUsage(registry: ApiKeyRegistry, channel: NodeJS.Proce
             admitted,
             release: () => {
               if (channel.connected === true)
-                channel.send?.({ tag: HOLD_TAG, kind: 'release', id, name, spentUsd: account.ownSpentUsd });
+                channel.send?.(
+                  { tag: HOLD_TAG, kind: 'release', id, name, spentUsd: account.ownSpentUsd },
+                  undelivered,
+                );
             },
           }),
         );
-        channel.send?.({ tag: HOLD_TAG, kind: 'hold', id, name, budgetUsd, usd, spentUsd: account.ownSpentUsd });
+        const hold: HoldMessage = {
+          tag: HOLD_TAG,
+          kind: 'hold',
+          id,
+          name,
+          budgetUsd,
+          usd,
+          spentUsd: account.ownSpentUsd,
+        };
+        // Not delivered (the primary is gone): the worker admits alone, as when cut off.
+        channel.send?.(hold, (error: Error | null) => {
+          if (error === null) return;
+          waiting.get(id)?.(true);
+          waiting.delete(id);
+        });
       });
     },
   };
@@ -155,7 +181,7 @@ export function shareApiKeyUsage(registry: ApiKeyRegistry, channel: NodeJS.Proce
   channel.on('message', onMessage);
   // Says hello: the primary answers with what the other workers did so far (this one may replace a
   // worker that died, or start after the others served traffic).
-  channel.send?.({ tag: TAG, keys: [] } satisfies UsageMessage);
+  channel.send?.({ tag: TAG, keys: [] } satisfies UsageMessage, undelivered);
   return () => {
     clearInterval(timer);
     send();
@@ -202,7 +228,7 @@ export function startApiKeyUsageExchange(): () => void {
   const tell = (worker: Worker): void => {
     if (!worker.isConnected()) return;
     const keys = othersOf(worker.id);
-    if (keys.length > 0) worker.send({ tag: TAG, keys } satisfies UsageMessage);
+    if (keys.length > 0) worker.send({ tag: TAG, keys } satisfies UsageMessage, undelivered);
   };
   /** A worker's own spend through a key, as it just told it with a hold message. */
   const noteSpend = (workerId: number, name: string, spentUsd: number): void => {
@@ -236,7 +262,7 @@ export function startApiKeyUsageExchange(): () => void {
       Number.isFinite(received.usd) && received.usd >= 0 && fits(received.name, received.usd, received.budgetUsd);
     if (admitted) holds.set(received.id, { name: received.name, usd: received.usd });
     if (worker.isConnected())
-      worker.send({ tag: HOLD_TAG, kind: 'answer', id: received.id, admitted } satisfies HoldMessage);
+      worker.send({ tag: HOLD_TAG, kind: 'answer', id: received.id, admitted } satisfies HoldMessage, undelivered);
   };
   // A worker that exits ends its requests: their holds go.
   const onExit = (worker: Worker): void => {

@@ -230,7 +230,10 @@ export function createClusterMetricsSource(
   // Before the request channel's listener: a reply's last part is put together before its request resolves.
   channel.on('message', onPrimaryMessage);
   const requests = new ClusterRequests(channel, options.timeoutMs ?? 10_000, 'collect-result');
-  channel.send!(message({ type: 'hello' }));
+  // With a callback: a send to a primary that is gone would otherwise throw EPIPE, uncaught.
+  channel.send!(message({ type: 'hello' }), (error) => {
+    if (error) diag.debug('@gatewayz/telemetry-node: cluster hello not delivered', error.message);
+  });
   // Say it once, early, when no primary aggregates: every scrape would fail otherwise.
   const helloTimer = setTimeout(() => {
     if (!acknowledged)
