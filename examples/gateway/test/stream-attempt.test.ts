@@ -94,7 +94,6 @@ describe('relaySse: one streamed attempt', () => {
         status: 'timeout',
         errorType: 'timeout',
         errorMessage: 'Upstream stream idle for 1000 ms',
-        streamedOutputBytes: 0,
       },
     ]);
     expect(source.cancelled()).toBe(true);
@@ -140,39 +139,49 @@ describe('relaySse: one streamed attempt', () => {
     });
     await stream.cancel();
     source.send('data: [DONE]\n\n');
-    expect(ends).toEqual([{ status: 'success', cancelled: true, streamedOutputBytes: 0 }]);
+    expect(ends).toEqual([{ status: 'success', cancelled: true }]);
     expect(source.cancelled()).toBe(true);
   });
 
-  it('counts the UTF-8 bytes of the output received, for a client that leaves before the usage', async () => {
-    const source = upstream();
-    const ends: AttemptCompletion[] = [];
-    const stream = relaySse(source.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt: performance.now(),
-      onEnd: (completion) => ends.push(completion),
-    });
-    const reader = stream.getReader();
-    // A role-only chunk carries no output; "héllo" is 6 bytes, the tool call's strings 4 + 8 + 2 + 7.
-    source.send(chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] }));
-    source.send(chunk({ choices: [{ index: 0, delta: { content: 'héllo' } }] }));
-    source.send(
-      chunk({
-        choices: [
-          {
-            index: 0,
-            delta: {
-              tool_calls: [{ index: 0, id: 'c1', type: 'function', function: { name: 'weather', arguments: '{"a"' } }],
+  it.each([
+    { countOutputBytes: true, expected: 6 + 2 + 8 + 7 + 4 },
+    { countOutputBytes: false, expected: undefined },
+  ])(
+    'counts the UTF-8 bytes of the output received only when asked (countOutputBytes: $countOutputBytes), for a client that leaves before the usage',
+    async ({ countOutputBytes, expected }) => {
+      const source = upstream();
+      const ends: AttemptCompletion[] = [];
+      const stream = relaySse(source.response, {
+        encoder: openAiStreamEncoder(false),
+        idleTimeoutMs: 10_000,
+        attemptStartedAt: performance.now(),
+        countOutputBytes,
+        onEnd: (completion) => ends.push(completion),
+      });
+      const reader = stream.getReader();
+      // A role-only chunk carries no output; "héllo" is 6 bytes, the tool call's strings 4 + 8 + 2 + 7.
+      source.send(chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] }));
+      source.send(chunk({ choices: [{ index: 0, delta: { content: 'héllo' } }] }));
+      source.send(
+        chunk({
+          choices: [
+            {
+              index: 0,
+              delta: {
+                tool_calls: [
+                  { index: 0, id: 'c1', type: 'function', function: { name: 'weather', arguments: '{"a"' } },
+                ],
+              },
             },
-          },
-        ],
-      }),
-    );
-    await reader.read();
-    await reader.read();
-    await reader.read();
-    await reader.cancel();
-    expect(ends).toMatchObject([{ status: 'success', cancelled: true, streamedOutputBytes: 6 + 2 + 8 + 7 + 4 }]);
-  });
+          ],
+        }),
+      );
+      await reader.read();
+      await reader.read();
+      await reader.read();
+      await reader.cancel();
+      expect(ends).toMatchObject([{ status: 'success', cancelled: true }]);
+      expect(ends[0]?.streamedOutputBytes).toBe(expected);
+    },
+  );
 });

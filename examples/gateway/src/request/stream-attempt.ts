@@ -3,10 +3,12 @@ import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { generatedOutputBytes } from '../protocol/output-bytes.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
+import { requestBudgetOf } from '../api-keys/api-key-context.js';
 import { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptCompletion, Usage } from './attempt.js';
+import { requestContext } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
 
@@ -49,12 +51,15 @@ export async function streamModel(
   parameters: GenAiRequestParameters = {},
 ): Promise<Response> {
   const { config } = services;
+  // The output received is counted only where it can be charged: a request holding a budget, at a
+  // provider that stops generating (and billing) when the client leaves (RequestBudget.chargeWithoutUsage).
+  const budgeted = requestBudgetOf(requestContext(c)) !== undefined;
   const routed = await routeUpstream(
     c,
     services,
     'chat',
     model,
-    plan,
+    (provider) => ({ ...plan(provider), countOutputBytes: budgeted && provider.cancelStopsBilling === true }),
     async (planned, response, attemptStartedAt) => ({
       value: { response, attemptStartedAt, planned },
       deferred: true,
@@ -72,6 +77,7 @@ export async function streamModel(
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     attemptStartedAt,
+    countOutputBytes: planned.countOutputBytes,
     onEnd: (ended, served) => {
       try {
         // A stream cut because shutdown's drain deadline passed was ended by the server.
@@ -132,6 +138,12 @@ export interface RelayOptions {
   idleTimeoutMs: number;
   /** `performance.now()` when the attempt started, for time to first token. */
   attemptStartedAt: number;
+  /**
+   * Count the UTF-8 bytes of the generated output received (`AttemptCompletion.streamedOutputBytes`);
+   * default false, and then the completion has no `streamedOutputBytes`. Only a budget at a provider
+   * with `cancelStopsBilling` uses the count, so other streams do not pay for it on every chunk.
+   */
+  countOutputBytes?: boolean;
   /** Called exactly once when the stream ends, however it ends. */
   onEnd: (completion: AttemptCompletion, served: ServedOutput) => void;
 }
@@ -169,6 +181,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
   let lastChunkAt: number | undefined;
   const timesPerOutputChunkSeconds: number[] = [];
   // Bounds the output tokens received when the stream ends without usage (a client that left).
+  const countOutputBytes = options.countOutputBytes === true;
   let streamedOutputBytes = 0;
   let ended = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -188,7 +201,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
         ...(timeToFirstTokenSeconds !== undefined ? { timeToFirstTokenSeconds } : {}),
         ...(timeToFirstChunkSeconds !== undefined ? { timeToFirstChunkSeconds, timesPerOutputChunkSeconds } : {}),
         ...(responseId !== undefined ? { responseId } : {}),
-        streamedOutputBytes,
+        ...(countOutputBytes ? { streamedOutputBytes } : {}),
       },
       served,
     );
@@ -235,7 +248,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
           return false;
         }
         const receivedAt = performance.now();
-        streamedOutputBytes += generatedOutputBytes(chunk);
+        if (countOutputBytes) streamedOutputBytes += generatedOutputBytes(chunk);
         if (lastChunkAt === undefined) timeToFirstChunkSeconds = (receivedAt - options.attemptStartedAt) / 1000;
         else timesPerOutputChunkSeconds.push((receivedAt - lastChunkAt) / 1000);
         lastChunkAt = receivedAt;
