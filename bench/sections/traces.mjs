@@ -2,7 +2,7 @@
 // processes behind one real HTTP upstream (a simulated OpenAI-compatible provider in its own
 // process): off (OTEL_SDK_DISABLED=true), traced (OTEL_TRACES_SAMPLER=always_on, OTLP/HTTP protobuf
 // to a loopback receiver in its own process), ratio (parentbased_traceidratio 0.1, same export) and,
-// for reference, stock (always_on through the SDK's BatchSpanProcessor + OTLPTraceExporter).
+// for reference, stock (always_on through the SDK's BatchSpanProcessor and OTLP/HTTP protobuf exporter parts).
 // Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
 // rotating; latency: one open-loop schedule at a fixed rate shared by the four; memory: the traced
 // gateway saturated for MEMORY_S seconds (off beside it) while its old-space is read from its /metrics.

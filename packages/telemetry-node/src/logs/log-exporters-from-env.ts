@@ -1,6 +1,7 @@
-import { OTLPLogExporter as OTLPHttpJsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as OTLPHttpProtobufLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { ConsoleLogRecordExporter, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { JsonLogsSerializer, LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { ConsoleLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
   readEnvEnum,
   readEnvInteger,
@@ -9,7 +10,10 @@ import {
   readEnvTimeout,
   warnIgnoredVariable,
 } from '../env/standard-variables.js';
-import { OtlpGrpcLogExporter } from './otlp-grpc-log-exporter.js';
+import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
+import { otlpExporterVariables } from '../env/otlp-exporter-variables.js';
+import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
+import { LOGS_GRPC_SERVICE } from './otlp-grpc-log-exporter.js';
 
 /** The batch settings `OTEL_BLRP_*` give, each `undefined` when unset or invalid (the default then applies). */
 export interface LogBatchFromEnv {
@@ -27,9 +31,26 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
     readEnvEnum(env, 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', OTLP_PROTOCOLS, 'using the generic protocol') ??
     readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'using http/protobuf') ??
     'http/protobuf';
-  if (protocol === 'http/json') return new OTLPHttpJsonLogExporter();
-  if (protocol === 'grpc') return new OtlpGrpcLogExporter();
-  return new OTLPHttpProtobufLogExporter();
+  // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
+  const variables = otlpExporterVariables(env, 'LOGS', protocol === 'grpc');
+  if (protocol === 'grpc')
+    return new OTLPExporterBase(
+      createRetryingOtlpGrpcExportDelegate(
+        otlpGrpcDelegateOptions(variables, 'LOGS'),
+        ProtobufLogsSerializer,
+        LOGS_GRPC_SERVICE,
+      ),
+    );
+  const json = protocol === 'http/json';
+  return new OTLPExporterBase<ReadableLogRecord[]>(
+    createOtlpHttpExportDelegate(
+      otlpHttpDelegateOptions(variables, 'LOGS', json ? 'application/json' : 'application/x-protobuf'),
+      json ? JsonLogsSerializer : ProtobufLogsSerializer,
+      'otlp_http_log_exporter',
+      LogsExporterMetricsHelper,
+      undefined,
+    ),
+  );
 }
 
 /**

@@ -2,10 +2,18 @@ import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyOtlpGrpcOptions, type OTLPGRPCExporterConfigNode } from '@opentelemetry/otlp-grpc-exporter-base';
 import { LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
+import {
+  createRetryingOtlpGrpcExportDelegate,
+  type OtlpGrpcService,
+} from '../otlp-grpc/retrying-grpc-export-delegate.js';
 
-/** The unary method of the OTLP logs service every collector serves on its gRPC port. */
-const LOGS_EXPORT_METHOD = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+/** The OTLP logs service every collector serves on its gRPC port. */
+export const LOGS_GRPC_SERVICE: OtlpGrpcService<ReadableLogRecord[]> = {
+  name: 'LogsExportService',
+  path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+  componentType: 'otlp_grpc_log_exporter',
+  metricsHelper: LogsExporterMetricsHelper,
+};
 
 /**
  * OTLP/gRPC log record exporter: what `@opentelemetry/exporter-logs-otlp-grpc` sends, read from the
@@ -21,12 +29,11 @@ const LOGS_EXPORT_METHOD = '/opentelemetry.proto.collector.logs.v1.LogsService/E
 export class OtlpGrpcLogExporter extends OTLPExporterBase<ReadableLogRecord[]> implements LogRecordExporter {
   constructor(config: OTLPGRPCExporterConfigNode = {}) {
     super(
-      createRetryingOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(config, 'LOGS'), ProtobufLogsSerializer, {
-        name: 'LogsExportService',
-        path: LOGS_EXPORT_METHOD,
-        componentType: 'otlp_grpc_log_exporter',
-        metricsHelper: LogsExporterMetricsHelper,
-      }),
+      createRetryingOtlpGrpcExportDelegate(
+        convertLegacyOtlpGrpcOptions(config, 'LOGS'),
+        ProtobufLogsSerializer,
+        LOGS_GRPC_SERVICE,
+      ),
     );
   }
 }

@@ -9,7 +9,13 @@
  * because no default could reach the collector meant.
  */
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
-import { NO_TIMEOUT_MILLIS, readEnvList, warnIgnoredVariable } from '../env/standard-variables.js';
+import { readEnvList, warnIgnoredVariable } from '../env/standard-variables.js';
+import {
+  checkOtlpEndpoint,
+  millisFromVariable,
+  otlpEndpointFromEnv,
+  otlpHeadersFromEnv,
+} from '../env/otlp-exporter-variables.js';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 
 /**
@@ -210,82 +216,17 @@ function millis(
       throw new TelemetryConfigurationError(name, `expected a positive whole number of milliseconds, got "${value}"`);
     return value;
   }
-  const number = /^\d+$/.test(String(value)) ? Number(value) : Number.NaN;
-  if (zeroIsNoLimit && number === 0) return NO_TIMEOUT_MILLIS;
-  if (!Number.isSafeInteger(number) || number < 1) {
-    warnIgnoredVariable(
-      name,
-      String(value),
-      zeroIsNoLimit ? 'a non-negative integer' : 'a positive integer',
-      `using ${fallback}`,
-    );
-    return fallback;
-  }
-  return number;
+  return millisFromVariable({ name, value: String(value) }, fallback, zeroIsNoLimit);
 }
 
 function urlFrom(env: NodeJS.ProcessEnv, option: string | undefined, grpc: boolean): string {
-  const specific = option ?? variable(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
-  const name = option !== undefined ? 'metrics.otlp.url' : 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT';
-  let url: string;
-  if (specific !== undefined) url = specific;
-  else {
-    const base = variable(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-    // Over HTTP the generic endpoint is a base and the signal path is appended (specification,
-    // "Endpoint URLs for OTLP/HTTP"); a gRPC endpoint is the collector's address, used as it is.
-    if (grpc) url = base ?? 'http://localhost:4317';
-    else url = base === undefined ? 'http://localhost:4318/v1/metrics' : `${base.replace(/\/+$/, '')}/v1/metrics`;
-  }
-  // A gRPC endpoint may be `host:port` alone: TLS, unless OTEL_EXPORTER_OTLP_(METRICS_)INSECURE says not.
-  const schemeless = grpc && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url);
-  let parsed: URL;
-  try {
-    parsed = new URL(schemeless ? `https://${url}` : url);
-  } catch {
-    throw new TelemetryConfigurationError(
-      specific !== undefined ? name : 'OTEL_EXPORTER_OTLP_ENDPOINT',
-      `"${url}" is not a URL`,
-    );
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new TelemetryConfigurationError(name, `expected an http or https URL, got "${url}"`);
-  return url;
-}
-
-/**
- * Parse `key=value,key2=value2` (values percent-decoded), as the specification's header variables
- * are written. An entry that is not a header name, `=` and a percent-encoded value is warned about
- * and skipped; the others apply.
- */
-export function parseOtlpHeaders(variableName: string, raw: string): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const entry of raw.split(',')) {
-    if (entry.trim() === '') continue;
-    const equals = entry.indexOf('=');
-    const key = equals < 0 ? '' : entry.slice(0, equals).trim();
-    let value: string | undefined;
-    try {
-      value = decodeURIComponent(entry.slice(equals + 1).trim());
-    } catch {
-      value = undefined;
-    }
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || value === undefined) {
-      warnIgnoredVariable(variableName, entry.trim(), 'key=value with a percent-encoded value', 'skipping that entry');
-      continue;
-    }
-    headers[key.toLowerCase()] = value;
-  }
-  return headers;
+  return option !== undefined
+    ? checkOtlpEndpoint(option, 'metrics.otlp.url', grpc)
+    : otlpEndpointFromEnv(env, 'METRICS', grpc);
 }
 
 function headersFrom(env: NodeJS.ProcessEnv, option: Record<string, string> | undefined): Record<string, string> {
-  if (option !== undefined) return { ...option };
-  const generic = variable(env, 'OTEL_EXPORTER_OTLP_HEADERS');
-  const specific = variable(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS');
-  return {
-    ...(generic !== undefined ? parseOtlpHeaders('OTEL_EXPORTER_OTLP_HEADERS', generic) : {}),
-    ...(specific !== undefined ? parseOtlpHeaders('OTEL_EXPORTER_OTLP_METRICS_HEADERS', specific) : {}),
-  };
+  return option !== undefined ? { ...option } : otlpHeadersFromEnv(env, 'METRICS');
 }
 
 /** One of `allowed` (any case): from an option, else a `TelemetryConfigurationError`; from a variable, else a warning and `fallback`. */

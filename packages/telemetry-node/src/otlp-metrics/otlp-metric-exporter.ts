@@ -12,18 +12,14 @@ import {
 } from '@opentelemetry/exporter-metrics-otlp-http';
 import { CompressionAlgorithm, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import {
-  convertLegacyOtlpGrpcOptions,
-  createEmptyMetadata,
-  type OTLPGRPCExporterConfigNode,
-} from '@opentelemetry/otlp-grpc-exporter-base';
+import { convertLegacyOtlpGrpcOptions, type OTLPGRPCExporterConfigNode } from '@opentelemetry/otlp-grpc-exporter-base';
 import {
   JsonMetricsSerializer,
   MetricsExporterMetricsHelper,
   ProtobufMetricsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { warnConfiguration } from '../env/standard-variables.js';
+import { grpcMetadataOf } from '../env/otlp-exporter-config.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
@@ -37,23 +33,6 @@ const PREFERENCES: Record<MetricsTemporalityPreference, AggregationTemporalityPr
   delta: AggregationTemporalityPreference.DELTA,
   lowmemory: AggregationTemporalityPreference.LOWMEMORY,
 };
-
-/** gRPC metadata carrying `headers`; a header gRPC cannot carry is warned about and left out. */
-function metadataOf(headers: Readonly<Record<string, string>>): ReturnType<typeof createEmptyMetadata> {
-  const metadata = createEmptyMetadata();
-  for (const [name, value] of Object.entries(headers)) {
-    try {
-      metadata.set(name, value);
-    } catch (error) {
-      warnConfiguration(
-        `@gatewayz/telemetry-node: OTLP header "${name}" cannot be sent as gRPC metadata (${
-          error instanceof Error ? error.message : String(error)
-        }); leaving it out`,
-      );
-    }
-  }
-  return metadata;
-}
 
 /**
  * The OTLP exporter `config.protocol` names: `http/protobuf` or `http/json` over the SDK's retrying
@@ -86,7 +65,7 @@ export function createOtlpMetricExporter(
     const options: OTLPMetricExporterOptions & OTLPGRPCExporterConfigNode = {
       ...shared,
       url: config.url,
-      metadata: metadataOf(config.headers),
+      metadata: grpcMetadataOf(config.headers),
     };
     const delegate = createRetryingOtlpGrpcExportDelegate(
       convertLegacyOtlpGrpcOptions(options, 'METRICS'),

@@ -1,6 +1,4 @@
 import { diag, type MeterProvider } from '@opentelemetry/api';
-import { OTLPTraceExporter as OTLPHttpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPHttpProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import {
   BatchSpanProcessor,
   type BufferConfig,
@@ -10,13 +8,15 @@ import {
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { readEnvInteger, readEnvList, readEnvString, readEnvTimeout } from '../env/standard-variables.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
-import { OtlpGrpcTraceExporter } from './otlp-grpc-trace-exporter.js';
-import { OtlpProtobufTraceExporter } from './otlp-protobuf-trace-exporter.js';
+import { encodedSpanExporterFromEnv, httpSpanExporterFromEnv } from './otlp-trace-exporters-from-env.js';
 import { createSpanDropMeterProvider, type SpanDropReason } from './span-drop-meter-provider.js';
 
 /** Options of {@link createSpanProcessorsFromEnv}. */
 export interface SpanProcessorsFromEnvOptions {
-  /** Environment to read `OTEL_TRACES_EXPORTER`, `OTEL_EXPORTER_OTLP_*PROTOCOL` and `OTEL_BSP_*` from. */
+  /**
+   * Environment to read `OTEL_TRACES_EXPORTER`, `OTEL_BSP_*` and the OTLP exporter's variables
+   * (`OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, `_ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`) from.
+   */
   env: NodeJS.ProcessEnv;
   /** Exporter to batch into instead of the OTLP exporter the variables describe. */
   exporter?: SpanExporter;
@@ -63,15 +63,16 @@ export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOption
       ''
     ).toLowerCase();
     if (protocol === '' || protocol === 'http/protobuf' || protocol === 'grpc') {
-      // Both carry the same protobuf request; only the transport differs.
-      const encodedExporter = protocol === 'grpc' ? new OtlpGrpcTraceExporter() : new OtlpProtobufTraceExporter();
+      // Both carry the same protobuf request; only the transport differs. Every transport setting
+      // comes from `env`: the SDK's exporter classes would read `process.env`.
       if (processorChoice === 'encoding') {
         // Spans are encoded as they end and only their bytes wait for the batch (see the class).
+        const encodedExporter = encodedSpanExporterFromEnv(env, protocol === 'grpc');
         const onDrop = options.onDrop;
         return [new EncodingBatchSpanProcessor({ ...batch, exporter: encodedExporter, onDrop })];
       }
-      exporter = protocol === 'grpc' ? encodedExporter : new OTLPHttpProtobufTraceExporter();
-    } else if (protocol === 'http/json') exporter = new OTLPHttpJsonTraceExporter();
+      exporter = protocol === 'grpc' ? encodedSpanExporterFromEnv(env, true) : httpSpanExporterFromEnv(env, false);
+    } else if (protocol === 'http/json') exporter = httpSpanExporterFromEnv(env, true);
     else {
       diag.debug(`@gatewayz/telemetry-node: trace protocol "${protocol}" is configured by NodeSDK`);
       return undefined;

@@ -44,3 +44,13 @@ export abstract class EncodedSpanExporter implements SpanExporter {
     return this.transport.shutdown();
   }
 }
+
+/**
+ * An encoded-span exporter over a transport its caller assembled: `startTelemetry()`'s, from the
+ * settings of its `env` alone (see `otlpHttpDelegateOptions`).
+ */
+export class AssembledEncodedSpanExporter extends EncodedSpanExporter {
+  constructor(transport: OTLPExporterBase<EncodedTraceRequest>) {
+    super(transport);
+  }
+}

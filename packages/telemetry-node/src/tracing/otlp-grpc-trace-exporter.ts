@@ -1,14 +1,23 @@
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyOtlpGrpcOptions, type OTLPGRPCExporterConfigNode } from '@opentelemetry/otlp-grpc-exporter-base';
-import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
+import {
+  createRetryingOtlpGrpcExportDelegate,
+  type OtlpGrpcService,
+} from '../otlp-grpc/retrying-grpc-export-delegate.js';
+import type { EncodedTraceRequest } from './encoded-trace-request.js';
 import {
   ENCODED_TRACE_METRICS_HELPER,
   ENCODED_TRACE_SERIALIZER,
   EncodedSpanExporter,
 } from './encoded-span-exporter.js';
 
-/** The unary method of the OTLP trace service every collector serves on its gRPC port. */
-const TRACE_EXPORT_METHOD = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+/** The OTLP trace service every collector serves on its gRPC port, for encoded requests. */
+export const ENCODED_TRACE_GRPC_SERVICE: OtlpGrpcService<EncodedTraceRequest> = {
+  name: 'TraceExportService',
+  path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+  componentType: 'otlp_grpc_span_exporter',
+  metricsHelper: ENCODED_TRACE_METRICS_HELPER,
+};
 
 /**
  * OTLP/gRPC span exporter for requests encoded as the spans ended
@@ -31,12 +40,11 @@ export class OtlpGrpcTraceExporter extends EncodedSpanExporter {
   constructor(config: OTLPGRPCExporterConfigNode = {}) {
     super(
       new OTLPExporterBase(
-        createRetryingOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(config, 'TRACES'), ENCODED_TRACE_SERIALIZER, {
-          name: 'TraceExportService',
-          path: TRACE_EXPORT_METHOD,
-          componentType: 'otlp_grpc_span_exporter',
-          metricsHelper: ENCODED_TRACE_METRICS_HELPER,
-        }),
+        createRetryingOtlpGrpcExportDelegate(
+          convertLegacyOtlpGrpcOptions(config, 'TRACES'),
+          ENCODED_TRACE_SERIALIZER,
+          ENCODED_TRACE_GRPC_SERVICE,
+        ),
       ),
     );
   }

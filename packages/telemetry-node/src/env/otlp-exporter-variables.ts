@@ -1,0 +1,170 @@
+/**
+ * The transport variables of an OTLP exporter (`OTEL_EXPORTER_OTLP_(<SIGNAL>_)ENDPOINT`, `_HEADERS`,
+ * `_TIMEOUT`, `_COMPRESSION`), read from the `env` given to `startTelemetry()` as the
+ * specification's "OpenTelemetry Protocol Exporter" page defines them: the signal's variable wins
+ * over the general one; over HTTP the general endpoint is a base to which the signal's path is
+ * appended, over gRPC the collector's address used as it is. The exporters are handed the result,
+ * so none of them reads `process.env` behind `env`'s back.
+ */
+import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { NO_TIMEOUT_MILLIS, readEnvString, warnIgnoredVariable } from './standard-variables.js';
+
+/** The part of the OTLP variable names that selects a signal: `OTEL_EXPORTER_OTLP_<signal>_*`. */
+export type OtlpSignal = 'TRACES' | 'METRICS' | 'LOGS';
+
+/** The transport settings of one signal's OTLP exporter. */
+export interface OtlpExporterVariables {
+  /** Where to send: the full URL over HTTP (`…/v1/traces`), the collector's address over gRPC. */
+  readonly url: string;
+  /** `_HEADERS`: the general ones, overridden key by key by the signal's; names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `_TIMEOUT` in milliseconds (default 10,000; `0` means no limit). */
+  readonly timeoutMillis: number;
+  /** `_COMPRESSION` (default `none`). */
+  readonly compression: 'gzip' | 'none';
+}
+
+const SIGNAL_PATHS: Record<OtlpSignal, string> = { TRACES: 'v1/traces', METRICS: 'v1/metrics', LOGS: 'v1/logs' };
+
+/** The signal's variable when set and not blank, else the general one, with the name of the one read. */
+export function otlpVariable(
+  env: NodeJS.ProcessEnv,
+  signal: OtlpSignal,
+  suffix: string,
+): { name: string; value: string } | undefined {
+  for (const name of [`OTEL_EXPORTER_OTLP_${signal}_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]) {
+    const value = readEnvString(env, name);
+    if (value !== undefined) return { name, value };
+  }
+  return undefined;
+}
+
+/**
+ * Check that `url` is an endpoint an OTLP exporter can send to: an `http:` or `https:` URL, or over
+ * gRPC also `host:port` without a scheme. Throws a `TelemetryConfigurationError` naming `source`
+ * (the variable or option that gave it).
+ */
+export function checkOtlpEndpoint(url: string, source: string, grpc: boolean): string {
+  // A gRPC endpoint may be `host:port` alone: TLS, unless OTEL_EXPORTER_OTLP_(<SIGNAL>_)INSECURE says not.
+  const schemeless = grpc && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(schemeless ? `https://${url}` : url);
+  } catch {
+    throw new TelemetryConfigurationError(source, `"${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new TelemetryConfigurationError(source, `expected an http or https URL, got "${url}"`);
+  return url;
+}
+
+/**
+ * The endpoint of `signal`'s exporter: `OTEL_EXPORTER_OTLP_<signal>_ENDPOINT` as written, else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (over HTTP with the signal's path appended), else the default
+ * (`http://localhost:4318/v1/<signal>`, or `http://localhost:4317` over gRPC). Throws a
+ * `TelemetryConfigurationError` naming the variable when it is not a URL.
+ */
+export function otlpEndpointFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal, grpc: boolean): string {
+  const specificName = `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`;
+  const specific = readEnvString(env, specificName);
+  if (specific !== undefined) return checkOtlpEndpoint(specific, specificName, grpc);
+  const base = readEnvString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const path = SIGNAL_PATHS[signal];
+  if (base === undefined) return grpc ? 'http://localhost:4317' : `http://localhost:4318/${path}`;
+  // Over HTTP the general endpoint is a base and the signal's path is appended (specification,
+  // "Endpoint URLs for OTLP/HTTP"); a gRPC endpoint is the collector's address, used as it is.
+  return checkOtlpEndpoint(grpc ? base : `${base.replace(/\/+$/, '')}/${path}`, 'OTEL_EXPORTER_OTLP_ENDPOINT', grpc);
+}
+
+/**
+ * Parse `key=value,key2=value2` (values percent-decoded), as the specification's header variables
+ * are written. An entry that is not a header name, `=` and a percent-encoded value is warned about
+ * and skipped; the others apply.
+ */
+export function parseOtlpHeaders(variableName: string, raw: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const entry of raw.split(',')) {
+    if (entry.trim() === '') continue;
+    const equals = entry.indexOf('=');
+    const key = equals < 0 ? '' : entry.slice(0, equals).trim();
+    let value: string | undefined;
+    try {
+      value = decodeURIComponent(entry.slice(equals + 1).trim());
+    } catch {
+      value = undefined;
+    }
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || value === undefined) {
+      warnIgnoredVariable(variableName, entry.trim(), 'key=value with a percent-encoded value', 'skipping that entry');
+      continue;
+    }
+    headers[key.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+/** `OTEL_EXPORTER_OTLP_HEADERS`, overridden key by key by `OTEL_EXPORTER_OTLP_<signal>_HEADERS`. */
+export function otlpHeadersFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): Record<string, string> {
+  const specificName = `OTEL_EXPORTER_OTLP_${signal}_HEADERS`;
+  const generic = readEnvString(env, 'OTEL_EXPORTER_OTLP_HEADERS');
+  const specific = readEnvString(env, specificName);
+  return {
+    ...(generic !== undefined ? parseOtlpHeaders('OTEL_EXPORTER_OTLP_HEADERS', generic) : {}),
+    ...(specific !== undefined ? parseOtlpHeaders(specificName, specific) : {}),
+  };
+}
+
+/**
+ * A duration variable in milliseconds: a non-negative integer, `0` meaning no limit where
+ * `zeroIsNoLimit` (as {@link NO_TIMEOUT_MILLIS}). Anything else is warned about and `fallback` applies.
+ */
+export function millisFromVariable(
+  variable: { name: string; value: string } | undefined,
+  fallback: number,
+  zeroIsNoLimit: boolean,
+): number {
+  if (variable === undefined) return fallback;
+  const number = /^\d+$/.test(variable.value) ? Number(variable.value) : Number.NaN;
+  if (zeroIsNoLimit && number === 0) return NO_TIMEOUT_MILLIS;
+  if (!Number.isSafeInteger(number) || number < 1) {
+    warnIgnoredVariable(
+      variable.name,
+      variable.value,
+      zeroIsNoLimit ? 'a non-negative integer' : 'a positive integer',
+      `using ${fallback}`,
+    );
+    return fallback;
+  }
+  return number;
+}
+
+/** `_COMPRESSION` of `signal`: `gzip` or `none` (any case); another value is warned about and `none` applies. */
+export function otlpCompressionFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): 'gzip' | 'none' {
+  const variable = otlpVariable(env, signal, 'COMPRESSION');
+  if (variable === undefined) return 'none';
+  const value = variable.value.toLowerCase();
+  if (value === 'gzip' || value === 'none') return value;
+  warnIgnoredVariable(variable.name, variable.value, 'one of gzip, none', 'using none');
+  return 'none';
+}
+
+/**
+ * Everything `signal`'s OTLP exporter needs to know of its transport, from `env`.
+ *
+ * @example
+ * ```ts
+ * const variables = otlpExporterVariables({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, 'TRACES', false);
+ * variables.url; // 'http://collector:4318/v1/traces'
+ * ```
+ */
+export function otlpExporterVariables(
+  env: NodeJS.ProcessEnv,
+  signal: OtlpSignal,
+  grpc: boolean,
+): OtlpExporterVariables {
+  return {
+    url: otlpEndpointFromEnv(env, signal, grpc),
+    headers: otlpHeadersFromEnv(env, signal),
+    timeoutMillis: millisFromVariable(otlpVariable(env, signal, 'TIMEOUT'), 10_000, true),
+    compression: otlpCompressionFromEnv(env, signal),
+  };
+}

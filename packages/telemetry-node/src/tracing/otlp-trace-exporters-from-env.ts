@@ -1,0 +1,73 @@
+/**
+ * The OTLP span exporters `createSpanProcessorsFromEnv()` builds: the SDK's own parts (export
+ * delegate, transport, serializer, self-metrics helper), as its exporter classes assemble them, with
+ * every transport setting read from the `env` given (see `otlpExporterVariables`) and none from
+ * `process.env`.
+ */
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  JsonTraceSerializer,
+  ProtobufTraceSerializer,
+  TraceExporterMetricsHelper,
+} from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
+import { otlpExporterVariables } from '../env/otlp-exporter-variables.js';
+import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
+import {
+  AssembledEncodedSpanExporter,
+  ENCODED_TRACE_METRICS_HELPER,
+  ENCODED_TRACE_SERIALIZER,
+  type EncodedSpanExporter,
+} from './encoded-span-exporter.js';
+import { ENCODED_TRACE_GRPC_SERVICE } from './otlp-grpc-trace-exporter.js';
+
+/** The `otel.component.type` of the SDK's OTLP/HTTP span exporters' self-metrics. */
+const HTTP_SPAN_EXPORTER = 'otlp_http_span_exporter';
+
+/**
+ * The exporter of requests encoded as the spans ended, over OTLP/gRPC (`grpc`) or OTLP/HTTP
+ * protobuf: what {@link OtlpGrpcTraceExporter} and {@link OtlpProtobufTraceExporter} send.
+ */
+export function encodedSpanExporterFromEnv(env: NodeJS.ProcessEnv, grpc: boolean): EncodedSpanExporter {
+  const variables = otlpExporterVariables(env, 'TRACES', grpc);
+  if (grpc)
+    return new AssembledEncodedSpanExporter(
+      new OTLPExporterBase(
+        createRetryingOtlpGrpcExportDelegate(
+          otlpGrpcDelegateOptions(variables, 'TRACES'),
+          ENCODED_TRACE_SERIALIZER,
+          ENCODED_TRACE_GRPC_SERVICE,
+        ),
+      ),
+    );
+  return new AssembledEncodedSpanExporter(
+    new OTLPExporterBase(
+      createOtlpHttpExportDelegate(
+        otlpHttpDelegateOptions(variables, 'TRACES', 'application/x-protobuf'),
+        ENCODED_TRACE_SERIALIZER,
+        HTTP_SPAN_EXPORTER,
+        ENCODED_TRACE_METRICS_HELPER,
+        undefined,
+      ),
+    ),
+  );
+}
+
+/**
+ * The SDK's OTLP/HTTP span exporter (`http/protobuf` or `http/json`), for the stock batch processor:
+ * what `OTLPTraceExporter` of `@opentelemetry/exporter-trace-otlp-proto` / `-http` sends.
+ */
+export function httpSpanExporterFromEnv(env: NodeJS.ProcessEnv, json: boolean): SpanExporter {
+  const variables = otlpExporterVariables(env, 'TRACES', false);
+  return new OTLPExporterBase<ReadableSpan[]>(
+    createOtlpHttpExportDelegate(
+      otlpHttpDelegateOptions(variables, 'TRACES', json ? 'application/json' : 'application/x-protobuf'),
+      json ? JsonTraceSerializer : ProtobufTraceSerializer,
+      HTTP_SPAN_EXPORTER,
+      TraceExporterMetricsHelper,
+      undefined,
+    ),
+  );
+}
