@@ -17,32 +17,43 @@ interface Setup {
   url: string;
   /** Headers each provider's 429 carries from now on, by provider name. */
   headers: Map<string, Record<string, string>>;
+  /** Providers that answer 500 instead, from now on. */
+  failing: Set<string>;
   close(): Promise<void>;
 }
 
-/** A loopback upstream whose providers (`/{name}/v1/...`) answer every call 429 with their headers. */
-async function startLimitedUpstream(headers: Map<string, Record<string, string>>): Promise<Server> {
+/**
+ * A loopback upstream whose providers (`/{name}/v1/...`) answer every call 429 with their headers,
+ * or 500 for those in `failing`.
+ */
+async function startLimitedUpstream(
+  headers: Map<string, Record<string, string>>,
+  failing: Set<string>,
+): Promise<Server> {
   const server = createServer((request, response) => {
     const provider = (request.url ?? '').split('/')[1] ?? '';
-    request
-      .resume()
-      .on('end', () =>
-        response
-          .writeHead(429, { 'content-type': 'application/json', ...headers.get(provider) })
-          .end(
-            JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }),
+    request.resume().on('end', () =>
+      failing.has(provider)
+        ? response
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { message: 'Internal error', type: 'server_error' } }))
+        : response.writeHead(429, { 'content-type': 'application/json', ...headers.get(provider) }).end(
+            JSON.stringify({
+              error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' },
+            }),
           ),
-      );
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
 
-async function start(providers: readonly string[]): Promise<Setup> {
+async function start(providers: readonly string[], settings: Record<string, string> = {}): Promise<Setup> {
   const headers = new Map<string, Record<string, string>>();
-  const upstream = await startLimitedUpstream(headers);
+  const failing = new Set<string>();
+  const upstream = await startLimitedUpstream(headers, failing);
   const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const env = { PORT: '0', HEALTH_TRACKER_INTERVAL_MS: '3600000', ATTEMPT_TIMEOUT_MS: '5000' };
+  const env = { PORT: '0', HEALTH_TRACKER_INTERVAL_MS: '3600000', ATTEMPT_TIMEOUT_MS: '5000', ...settings };
   const otel: RunningTelemetry = startTelemetry({
     serviceName: 'gateway-under-test',
     hostMetrics: false,
@@ -62,6 +73,7 @@ async function start(providers: readonly string[]): Promise<Setup> {
   return {
     url,
     headers,
+    failing,
     close: async () => {
       await gateway.close();
       await otel.shutdown();
@@ -142,5 +154,25 @@ describe('429 when every provider is rate limited: Retry-After', () => {
     } finally {
       await fresh.close();
     }
+  });
+  it('is sooner when the breaker of a provider the request could not try lets a call through first', async () => {
+    // `broken` fails (its breaker opens after one failure, for 2 s); `limited` pauses for 40 s.
+    setup = await start(['broken', 'limited'], {
+      BREAKER_VOLUME_THRESHOLD: '1',
+      BREAKER_ERROR_THRESHOLD_PERCENT: '1',
+      BREAKER_RESET_TIMEOUT_MS: '2000',
+    });
+    setup.failing.add('broken');
+    setup.headers.set('limited', { 'retry-after': '40' });
+    const first = await post(setup.url, '/v1/chat/completions', chatBody(MODEL));
+    expect(first.status).toBe(502);
+
+    // Now `broken`'s breaker refuses the call and `limited` answers 429: the answer is a 429 whose
+    // Retry-After is when the breaker goes half-open (2 s at most), not the 40 s pause.
+    const second = await post(setup.url, '/v1/chat/completions', chatBody(MODEL));
+    expect(second.status).toBe(429);
+    const retryAfter = Number(second.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(2);
   });
 });

@@ -209,11 +209,13 @@ export async function tryProviders<T>(
       'rate_limit_error',
       'rate_limit_exceeded',
     ).answeredBy(lastTried as string);
-    // Each 429 paused its provider (ProviderRateLimits.observe): retry once the first pause ends.
+    // Each 429 paused its provider (ProviderRateLimits.observe): retry once the first pause ends,
+    // or once the breaker of a provider this request could not try lets a call through, if sooner.
     const pausedUntil = rateLimited
       .map((name) => options.rateLimits.pausedUntil(name))
       .filter((until): until is number => until !== undefined);
-    throw error.withHeader('retry-after', String(retryAfterSeconds(pausedUntil, Date.now()) ?? 1));
+    const retryAfter = retryAfterSeconds([...pausedUntil, ...refused.retryAt], Date.now()) ?? 1;
+    throw error.withHeader('retry-after', String(retryAfter));
   }
   throw new ApiError(
     502,
