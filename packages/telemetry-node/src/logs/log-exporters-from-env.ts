@@ -10,6 +10,8 @@ import {
   warnIgnoredVariable,
 } from '../env/standard-variables.js';
 import { OtlpGrpcLogExporter } from './otlp-grpc-log-exporter.js';
+import { otlpHttpAgentOptions, otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
+import { otlpGrpcCredentials, otlpGrpcEndpointFromEnv } from '../otlp-grpc/otlp-grpc-credentials.js';
 
 /** The batch settings `OTEL_BLRP_*` give, each `undefined` when unset or invalid (the default then applies). */
 export interface LogBatchFromEnv {
@@ -27,9 +29,14 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
     readEnvEnum(env, 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', OTLP_PROTOCOLS, 'using the generic protocol') ??
     readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'using http/protobuf') ??
     'http/protobuf';
-  if (protocol === 'http/json') return new OTLPHttpJsonLogExporter();
-  if (protocol === 'grpc') return new OtlpGrpcLogExporter();
-  return new OTLPHttpProtobufLogExporter();
+  // TLS files come from `env`, read now: the SDK's transports would read `process.env` at the first export.
+  const tls = otlpTlsFromEnv(env, 'LOGS');
+  if (protocol === 'grpc') {
+    const url = otlpGrpcEndpointFromEnv(env, 'LOGS');
+    return new OtlpGrpcLogExporter({ url, credentials: otlpGrpcCredentials(url, tls) });
+  }
+  const config = { httpAgentOptions: otlpHttpAgentOptions(tls) };
+  return protocol === 'http/json' ? new OTLPHttpJsonLogExporter(config) : new OTLPHttpProtobufLogExporter(config);
 }
 
 /**

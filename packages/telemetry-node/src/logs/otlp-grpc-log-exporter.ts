@@ -8,10 +8,12 @@ import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc
 const LOGS_EXPORT_METHOD = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 
 /**
- * OTLP/gRPC log record exporter: what `@opentelemetry/exporter-logs-otlp-grpc` sends, read from the
- * same variables (`OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`,
- * `_INSECURE`, `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`), with OTLP retries of
- * transient failures within the export timeout, as the traces and metrics gRPC exporters.
+ * OTLP/gRPC log record exporter: what `@opentelemetry/exporter-logs-otlp-grpc` sends, with OTLP
+ * retries of transient failures within the export timeout, as the traces and metrics gRPC
+ * exporters. Options not given in `config` come from `process.env` as the stock exporter reads them
+ * (`OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`,
+ * `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`); `startTelemetry()` passes `url` and
+ * `credentials` read from its `env` instead.
  *
  * @example
  * ```ts

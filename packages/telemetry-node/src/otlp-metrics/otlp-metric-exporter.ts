@@ -25,12 +25,21 @@ import {
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { warnConfiguration } from '../env/standard-variables.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
+import { otlpGrpcCredentials } from '../otlp-grpc/otlp-grpc-credentials.js';
+import { otlpHttpAgentOptions, type OtlpTlsSettings } from '../env/otlp-tls-from-env.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
 import { reportingRejections, type RejectedDataPoints } from './partial-success.js';
 
 /** The unary method of the OTLP metrics service every collector serves on its gRPC port. */
 const METRICS_EXPORT_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+
+const NO_TLS_SETTINGS: OtlpTlsSettings = {
+  certificateAuthority: undefined,
+  clientKey: undefined,
+  clientCertificate: undefined,
+  insecure: false,
+};
 
 const PREFERENCES: Record<MetricsTemporalityPreference, AggregationTemporalityPreference> = {
   cumulative: AggregationTemporalityPreference.CUMULATIVE,
@@ -58,9 +67,9 @@ function metadataOf(headers: Readonly<Record<string, string>>): ReturnType<typeo
 /**
  * The OTLP exporter `config.protocol` names: `http/protobuf` or `http/json` over the SDK's retrying
  * HTTP transport, or `grpc` over its `@grpc/grpc-js` transport with our retries (the protobuf request
- * is the same as for `http/protobuf`; headers go as metadata; an `http://` endpoint is plaintext, `https://` TLS
- * with `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `_CLIENT_KEY` and `_CLIENT_CERTIFICATE`, a
- * `host:port` TLS unless `OTEL_EXPORTER_OTLP_(METRICS_)INSECURE` is `true`, as the SDK reads them).
+ * is the same as for `http/protobuf`; headers go as metadata; an `http://` endpoint is plaintext, `https://` TLS,
+ * a `host:port` TLS unless `config.tls.insecure`). TLS trusts `config.tls`'s CA and presents its
+ * client certificate, over either transport; the TLS variables of `process.env` are not read.
  *
  * @example
  * ```ts
@@ -82,11 +91,13 @@ export function createOtlpMetricExporter(
     withExemplars(json ? JsonMetricsSerializer : ProtobufMetricsSerializer, json ? 'json' : 'protobuf', exemplars),
     onRejected,
   );
+  const tls = config.tls ?? NO_TLS_SETTINGS;
   if (config.protocol === 'grpc') {
     const options: OTLPMetricExporterOptions & OTLPGRPCExporterConfigNode = {
       ...shared,
       url: config.url,
       metadata: metadataOf(config.headers),
+      credentials: otlpGrpcCredentials(config.url, tls),
     };
     const delegate = createRetryingOtlpGrpcExportDelegate(
       convertLegacyOtlpGrpcOptions(options, 'METRICS'),
@@ -104,6 +115,7 @@ export function createOtlpMetricExporter(
     ...shared,
     url: config.url,
     headers: { ...config.headers },
+    httpAgentOptions: otlpHttpAgentOptions(tls),
   };
   const delegate = createOtlpHttpExportDelegate(
     convertLegacyHttpOptions(options, 'METRICS', 'v1/metrics', {

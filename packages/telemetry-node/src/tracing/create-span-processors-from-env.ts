@@ -9,6 +9,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { readEnvInteger, readEnvList, readEnvString, readEnvTimeout } from '../env/standard-variables.js';
+import { otlpHttpAgentOptions, otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
+import { otlpGrpcCredentials, otlpGrpcEndpointFromEnv } from '../otlp-grpc/otlp-grpc-credentials.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
 import { OtlpGrpcTraceExporter } from './otlp-grpc-trace-exporter.js';
 import { OtlpProtobufTraceExporter } from './otlp-protobuf-trace-exporter.js';
@@ -62,19 +64,27 @@ export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOption
       readEnvString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
       ''
     ).toLowerCase();
-    if (protocol === '' || protocol === 'http/protobuf' || protocol === 'grpc') {
+    if (protocol !== '' && protocol !== 'http/protobuf' && protocol !== 'grpc' && protocol !== 'http/json') {
+      diag.debug(`@gatewayz/telemetry-node: trace protocol "${protocol}" is configured by NodeSDK`);
+      return undefined;
+    }
+    // TLS files come from `env`, read now: the SDK's transports would read `process.env` at the first export.
+    const tls = otlpTlsFromEnv(env, 'TRACES');
+    const httpConfig = { httpAgentOptions: otlpHttpAgentOptions(tls) };
+    if (protocol === 'http/json') exporter = new OTLPHttpJsonTraceExporter(httpConfig);
+    else {
       // Both carry the same protobuf request; only the transport differs.
-      const encodedExporter = protocol === 'grpc' ? new OtlpGrpcTraceExporter() : new OtlpProtobufTraceExporter();
+      const url = otlpGrpcEndpointFromEnv(env, 'TRACES');
+      const encodedExporter =
+        protocol === 'grpc'
+          ? new OtlpGrpcTraceExporter({ url, credentials: otlpGrpcCredentials(url, tls) })
+          : new OtlpProtobufTraceExporter(httpConfig);
       if (processorChoice === 'encoding') {
         // Spans are encoded as they end and only their bytes wait for the batch (see the class).
         const onDrop = options.onDrop;
         return [new EncodingBatchSpanProcessor({ ...batch, exporter: encodedExporter, onDrop })];
       }
-      exporter = protocol === 'grpc' ? encodedExporter : new OTLPHttpProtobufTraceExporter();
-    } else if (protocol === 'http/json') exporter = new OTLPHttpJsonTraceExporter();
-    else {
-      diag.debug(`@gatewayz/telemetry-node: trace protocol "${protocol}" is configured by NodeSDK`);
-      return undefined;
+      exporter = protocol === 'grpc' ? encodedExporter : new OTLPHttpProtobufTraceExporter(httpConfig);
     }
   }
   const config: BufferConfig & { selfObsMeterProvider: MeterProvider } = {
