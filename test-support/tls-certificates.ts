@@ -60,10 +60,9 @@ export interface TestCertificates {
   remove(): Promise<void>;
 }
 
-/** Where `openssl` is, if installed (`OPENSSL_BIN` overrides the lookup). */
+/** Where `openssl` is, if installed (searched in `PATH`, then `/usr/bin`, `/usr/local/bin` and `/bin`). */
 export function findOpenssl(): string | undefined {
-  const override = process.env.OPENSSL_BIN;
-  return override !== undefined && override !== '' ? override : findExecutable('openssl');
+  return findExecutable('openssl');
 }
 
 /** Whether `openssl` is installed; under `CI=true` a missing one throws instead (see `requireComponent`). */
@@ -71,7 +70,7 @@ export function opensslAvailable(): boolean {
   return requireComponent(
     'openssl',
     findOpenssl(),
-    'install it with `sudo apt-get install -y openssl` (Debian/Ubuntu), or point OPENSSL_BIN at an openssl binary',
+    'install it with `sudo apt-get install -y openssl` (Debian/Ubuntu)',
   );
 }
 

@@ -159,6 +159,9 @@ async function expectRefused(otel: RunningTelemetry, signal: Signal, target: Tar
   await emit(otel, signal);
   expect(target.received(signal)).toEqual([]);
   expect(countedFailures(otel, signal)).toBeGreaterThanOrEqual(1);
+  // Over either transport a refused handshake is a network error: no request was answered.
+  if (signal === 'metrics')
+    expect(otel.telemetry.currentValue('telemetryExportFailures', { signal, reason: 'network_error' })).toBe(1);
   const started = performance.now();
   await otel.shutdown();
   expect(performance.now() - started).toBeLessThan(5000);
