@@ -288,6 +288,23 @@ describe.skipIf(!opensslAvailable())('OTLP over TLS, through startTelemetry()', 
     });
   });
 
+  it.each([
+    ['a CA file without a certificate', { OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: 'clientKey' }, 'CERTIFICATE'],
+    [
+      'a client key that does not match its certificate',
+      {
+        OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: 'clientKey',
+        OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: 'otherClientCertificate',
+      },
+      'CLIENT_KEY',
+    ],
+  ] as const)('%s is a TelemetryConfigurationError naming the variable', async (_case, files, variable) => {
+    const target = await startTarget('grpc', serverTls());
+    const tls = Object.fromEntries(Object.entries(files).map(([name, file]) => [name, certificates.paths[file]]));
+    const error = thrown(TelemetryConfigurationError, () => start(signalEnv('logs', 'grpc', target), tls));
+    expect(error.option).toBe(`OTEL_EXPORTER_OTLP_LOGS_${variable}`);
+  });
+
   describe.each(SIGNALS)('gRPC endpoint without a scheme, %s', (signal) => {
     const S = VARIABLE[signal];
     const hostPort = (target: Target): string => target.endpoint(signal).replace(/^https?:\/\//, '');

@@ -5,9 +5,11 @@
  * they cannot read into a debug-level warning and a TLS handshake that fails at every export), so
  * the files are loaded here, once, at start-up, and handed to the transports explicitly.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AgentOptions } from 'node:https';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { readEnvString } from './standard-variables.js';
 
@@ -58,8 +60,9 @@ function readPemFile(variable: { name: string; value: string } | undefined): Buf
  * The TLS settings of `signal`'s OTLP exporter: `OTEL_EXPORTER_OTLP_<signal>_CERTIFICATE`,
  * `_CLIENT_KEY`, `_CLIENT_CERTIFICATE` and `_INSECURE`, each falling back to the general
  * `OTEL_EXPORTER_OTLP_*` variable when unset or blank. The files are read now. Throws a
- * `TelemetryConfigurationError` naming the variable when a file cannot be read, or when only one of
- * the client key and client certificate is given (mutual TLS needs both).
+ * `TelemetryConfigurationError` naming the variable when a file cannot be read, the CA file holds no
+ * PEM certificate, only one of the client key and client certificate is given (mutual TLS needs
+ * both), or the key does not match the certificate.
  *
  * @example
  * ```ts
@@ -80,12 +83,37 @@ export function otlpTlsFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignalName): 
       `a client certificate needs its key and the other way round; set ${missing} too, or unset ${given}`,
     );
   }
+  const authorityVariable = signalVariable(env, signal, 'CERTIFICATE');
+  const certificateAuthority = readPemFile(authorityVariable);
+  if (certificateAuthority !== undefined) {
+    // Node.js would trust nothing from a file without a certificate, and say so only at each export.
+    checkPem(authorityVariable!, () => new X509Certificate(certificateAuthority), 'a PEM certificate');
+  }
+  const clientKey = readPemFile(keyVariable);
+  const clientCertificate = readPemFile(certificateVariable);
+  if (clientKey !== undefined && clientCertificate !== undefined) {
+    checkPem(
+      keyVariable!,
+      () => createSecureContext({ key: clientKey, cert: clientCertificate }),
+      `a PEM private key matching the certificate of ${certificateVariable!.name}`,
+    );
+  }
   return {
-    certificateAuthority: readPemFile(signalVariable(env, signal, 'CERTIFICATE')),
-    clientKey: readPemFile(keyVariable),
-    clientCertificate: readPemFile(certificateVariable),
+    certificateAuthority,
+    clientKey,
+    clientCertificate,
     insecure: signalVariable(env, signal, 'INSECURE')?.value.toLowerCase() === 'true',
   };
+}
+
+/** Run `parse`; a failure is a configuration error saying what `variable`'s file should hold. */
+function checkPem(variable: { name: string; value: string }, parse: () => unknown, expected: string): void {
+  try {
+    parse();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TelemetryConfigurationError(variable.name, `"${variable.value}" is not ${expected} (${reason})`);
+  }
 }
 
 /**

@@ -20,6 +20,5 @@ export type {
   ResolvedMetricsExport,
   ResolvedOtlpMetrics,
 } from './metrics-export-config.js';
-export type { OtlpTlsSettings } from '../env/otlp-tls-from-env.js';
 export { createOtlpMetricsReader } from './otlp-metrics-reader.js';
 export type { MetricsExportFailureReason } from './otlp-metrics-reader.js';
