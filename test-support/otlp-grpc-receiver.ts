@@ -10,6 +10,8 @@
  * It can answer the next requests with a gRPC error status or with an OTLP partial success. The
  * connections are accepted by a `net` server and handed to gRPC through a byte-counting stream, so
  * a test can see what travelled on the wire (gRPC decompresses before any handler sees a message).
+ * With `tls` it serves gRPC over TLS, and with `tls.clientCa` requires a client certificate that
+ * CA signed (mutual TLS), recording the verified certificate's name on each call.
  *
  * ```ts
  * const receiver = await startOtlpGrpcReceiver();
@@ -33,6 +35,7 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import {
+  commonName,
   decodeLogs,
   decodeMetrics,
   decodeProtobufRequest,
@@ -41,6 +44,7 @@ import {
   type ReceivedLogRecord,
   type ReceivedMetric,
   type ReceivedSpan,
+  type ReceiverTls,
 } from './otlp-receiver.js';
 import { encodeStatusDetails } from './grpc-status-details.js';
 
@@ -76,17 +80,27 @@ export interface OtlpGrpcCallRecord {
   receivedAt: number;
   /** The decoded request (protobuf in the OTLP/JSON shape), for accepted calls. */
   body?: unknown;
+  /**
+   * Over TLS, the common name of the client certificate the receiver verified against
+   * `tls.clientCa`; `undefined` when the client presented none (or over plaintext).
+   */
+  clientCertificate?: string;
 }
 
 /** Options for {@link startOtlpGrpcReceiver}. */
 export interface OtlpGrpcReceiverOptions {
   /** Port to listen on (127.0.0.1); default an ephemeral one. */
   port?: number;
+  /**
+   * Serve gRPC over TLS with this key and certificate (`url` is then `https://`); with `clientCa`,
+   * require a client certificate that CA signed (mutual TLS): a client without one fails to connect.
+   */
+  tls?: ReceiverTls;
 }
 
 /** A running receiver from {@link startOtlpGrpcReceiver}. */
 export interface OtlpGrpcReceiver {
-  /** `http://127.0.0.1:<port>`: the endpoint for `OTEL_EXPORTER_OTLP_ENDPOINT` with the `grpc` protocol. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`): the endpoint for `OTEL_EXPORTER_OTLP_ENDPOINT` with the `grpc` protocol. */
   url: string;
   port: number;
   spans(): ReceivedSpan[];
@@ -166,7 +180,7 @@ function countingStream(socket: Socket, onBytes: (count: number) => void): Duple
 }
 
 /**
- * Starts an OTLP/gRPC receiver (plaintext HTTP/2) on `127.0.0.1`.
+ * Starts an OTLP/gRPC receiver on `127.0.0.1`: plaintext HTTP/2, or TLS with `tls`.
  *
  * - An Export call whose message decodes: recorded, answered OK with an empty response (or the
  *   partial success asked for with `partialSuccessNext`).
@@ -201,6 +215,9 @@ export async function startOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions = {
         status: GrpcStatus.OK,
         receivedAt: Date.now(),
       };
+      const peer = call.getAuthContext().sslPeerCertificate;
+      const clientCertificate = peer === undefined ? undefined : commonName(peer.subject);
+      if (clientCertificate !== undefined) record.clientCertificate = clientCertificate;
       calls.push(record);
       if (failuresLeft > 0) {
         failuresLeft--;
@@ -241,7 +258,17 @@ export async function startOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions = {
     const path = OTLP_GRPC_METHODS[signal];
     server.addService({ Export: passThroughMethod(path) }, { Export: handlerFor(signal) });
   }
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const tls = options.tls;
+  const credentials =
+    tls === undefined
+      ? ServerCredentials.createInsecure()
+      : ServerCredentials.createSsl(
+          tls.clientCa === undefined ? null : Buffer.from(tls.clientCa),
+          [{ private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) }],
+          tls.clientCa !== undefined,
+        );
+  // Over TLS the bytes counted are the encrypted ones: gRPC's TLS server wraps the counting stream.
+  const injector = server.createConnectionInjector(credentials);
   const sockets = new Set<Socket>();
   const listener = createTcpServer((socket) => {
     sockets.add(socket);
@@ -256,7 +283,7 @@ export async function startOtlpGrpcReceiver(options: OtlpGrpcReceiverOptions = {
     });
   });
   const { port } = listener.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
 
   const describeState = (): string =>
     `spans: ${spans.length}, log records: ${logRecords.length}, metrics: ${metrics.length}\ncalls (${calls.length}):\n` +

@@ -6,7 +6,9 @@
  * (`application/x-protobuf`, what the `*-otlp-proto` exporters send, decoded
  * with the protobufjs code generated from the official opentelemetry-proto
  * definitions, as shipped in `@opentelemetry/otlp-transformer` 0.57), decodes
- * either into the same flat, easy-to-assert records and answers `200 {}`.
+ * either into the same flat, easy-to-assert records and answers `200 {}`. With `tls` it serves
+ * HTTPS instead, and with `tls.clientCa` it requires a client certificate signed by that CA
+ * (mutual TLS), recording the verified certificate's name on each request.
  *
  * ```ts
  * const receiver = await startOtlpReceiver();
@@ -19,6 +21,8 @@
  * @packageDocumentation
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequire } from 'node:module';
@@ -143,6 +147,37 @@ export interface OtlpRequestRecord {
   body?: unknown;
   /** Why the request was rejected, when it was. */
   error?: string;
+  /**
+   * Over TLS, the common name of the client certificate the receiver verified against
+   * `tls.clientCa`; `undefined` when the client presented none (or over plaintext).
+   */
+  clientCertificate?: string;
+}
+
+/** Serve over TLS (`https://`), optionally requiring a client certificate (mutual TLS). */
+export interface ReceiverTls {
+  /** The server's private key (PEM). */
+  key: Buffer | string;
+  /** The server's certificate chain (PEM). */
+  cert: Buffer | string;
+  /**
+   * Require a client certificate signed by this CA (PEM): a client that presents none, or one
+   * this CA did not sign, fails the handshake and is listed in `tlsFailures()`.
+   */
+  clientCa?: Buffer | string;
+}
+
+/** The common name of a certificate subject (Node.js gives an array when there are several). */
+export function commonName(subject: { CN?: string | string[] } | undefined): string | undefined {
+  const name = subject?.CN;
+  return Array.isArray(name) ? name.join(', ') : name;
+}
+
+/** The common name of the verified client certificate on `socket`, if any. */
+function verifiedClientName(socket: unknown): string | undefined {
+  const tls = socket as Partial<TLSSocket>;
+  if (tls.authorized !== true || typeof tls.getPeerCertificate !== 'function') return undefined;
+  return commonName(tls.getPeerCertificate().subject);
 }
 
 /** Options for {@link startOtlpReceiver}. */
@@ -158,11 +193,13 @@ export interface OtlpReceiverOptions {
    * immediately for `0`; without the header it backs off ~1 s (×1.5 per retry).
    */
   retryAfterSeconds?: number;
+  /** Serve HTTPS with this key and certificate (and require client certificates with `clientCa`). */
+  tls?: ReceiverTls;
 }
 
 /** A running receiver from {@link startOtlpReceiver}. */
 export interface OtlpReceiver {
-  /** Base endpoint `http://127.0.0.1:<port>` (as for `OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  /** Base endpoint `http://127.0.0.1:<port>` (`https://` with `tls`), as for `OTEL_EXPORTER_OTLP_ENDPOINT`. */
   url: string;
   /** `${url}/v1/traces`: pass this as `url` to `OTLPTraceExporter`. */
   tracesUrl: string;
@@ -182,6 +219,8 @@ export interface OtlpReceiver {
   requests(): OtlpRequestRecord[];
   /** Number of HTTP requests seen (any path, any outcome). */
   readonly requestCount: number;
+  /** With `tls`: the TLS handshakes the receiver refused (no or an unverifiable client certificate, ...), as error messages. */
+  tlsFailures(): string[];
   /**
    * Polls (every 25 ms) until `predicate(spans)` is true and resolves with the
    * spans; default timeout 10 000 ms.
@@ -579,6 +618,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
  * - Other content types → `415`.
  * - Malformed bodies → `400`; unknown paths → `404`; other methods → `405`.
  * - The first `failFirst` signal POSTs → `failStatus` (503), data discarded.
+ * - With `tls`: HTTPS; with `tls.clientCa`, a handshake without a client certificate that CA
+ *   signed is refused (no request is seen) and listed in `tlsFailures()`.
  */
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const failStatus = options.failStatus ?? 503;
@@ -602,6 +643,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     for (const [name, value] of Object.entries(req.headers))
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     const record: OtlpRequestRecord = { method: req.method ?? '', path, contentType, headers, status: 0 };
+    const clientCertificate = verifiedClientName(req.socket);
+    if (clientCertificate !== undefined) record.clientCertificate = clientCertificate;
     requests.push(record);
     const reject = (status: number, error: string, headers: Record<string, string> = {}): void => {
       record.status = status;
@@ -677,12 +720,26 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     send(res, 200, {});
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { message: String(err) });
       else res.destroy();
     });
-  });
+  };
+  const tls = options.tls;
+  const tlsFailures: string[] = [];
+  const server =
+    tls === undefined
+      ? createServer(listener)
+      : createTlsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+          listener,
+        );
+  server.on('tlsClientError', (error: Error) => tlsFailures.push(error.message));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -691,9 +748,10 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
 
   const describeState = (): string =>
+    (tlsFailures.length > 0 ? `TLS handshakes refused: ${JSON.stringify(tlsFailures)}\n` : '') +
     `spans received (${spans.length}): ${JSON.stringify(spans.map((s) => s.name))}\n` +
     `log records received: ${logRecords.length}, metrics received: ${metrics.length}\n` +
     `requests (${requestCount}):\n` +
@@ -735,6 +793,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     get requestCount() {
       return requestCount;
     },
+    tlsFailures: () => [...tlsFailures],
     waitForSpans: (predicate, timeoutMs = 10_000) => waitFor('spans', () => [...spans], predicate, timeoutMs),
     waitForLogRecords: (predicate, timeoutMs = 10_000) =>
       waitFor('log records', () => [...logRecords], predicate, timeoutMs),
@@ -757,6 +816,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       metrics = [];
       requests = [];
       requestCount = 0;
+      tlsFailures.length = 0;
     },
     close: () => {
       closed ??= new Promise<void>((resolve, reject) => {

@@ -43,7 +43,7 @@ async function wrongProcessEnv(): Promise<{ http: OtlpReceiver; grpc: OtlpGrpcRe
   vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', wrong.http.url);
   vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', 'x-leak=general,authorization=Bearer%20process-env');
   vi.stubEnv('OTEL_EXPORTER_OTLP_COMPRESSION', 'none');
-  for (const signal of ['TRACES', 'LOGS']) stub(signal, 'http');
+  for (const signal of ['TRACES', 'LOGS', 'METRICS']) stub(signal, 'http');
   return wrong;
 }
 
@@ -69,6 +69,9 @@ const HEADERS_IN_ENV = {
   OTEL_EXPORTER_OTLP_HEADERS: 'x-general=1,x-tenant=general',
   OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-tenant=acme-traces',
   OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-tenant=acme-logs',
+  OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-tenant=acme-metrics',
+  OTEL_METRICS_EXPORTER: 'otlp',
+  OTEL_METRIC_EXPORT_INTERVAL: '3600000',
 };
 
 describe('startTelemetry({ env }): OTLP exporters read their transport from env alone', () => {
@@ -77,7 +80,7 @@ describe('startTelemetry({ env }): OTLP exporters read their transport from env 
     ['http/protobuf', 'batch'],
     ['http/json', 'batch'],
   ] as const) {
-    it(`traces over ${protocol} (${processor} processor) and logs go to env's endpoint with env's headers, gzipped`, async () => {
+    it(`traces over ${protocol} (${processor} processor), logs and metrics go to env's endpoint with env's headers, gzipped`, async () => {
       const wrong = await wrongProcessEnv();
       const right = await receivers();
       const otel = start({
@@ -90,13 +93,15 @@ describe('startTelemetry({ env }): OTLP exporters read their transport from env 
       });
       otel.tracer.startSpan('POST /v1/chat/completions', { kind: SpanKind.SERVER }).end();
       otel.logger.info('routed', { provider: 'openai' });
+      otel.telemetry.incrementCostByProvider('openai', 0.25);
       await otel.forceFlush();
       expect(right.http.spans().map((span) => span.name)).toEqual(['POST /v1/chat/completions']);
       expect(right.http.logRecords().map((record) => record.body)).toEqual(['routed']);
       const requests = right.http.requests();
-      expect(requests.map((request) => request.path).sort()).toEqual(['/v1/logs', '/v1/traces']);
+      expect(requests.map((request) => request.path).sort()).toEqual(['/v1/logs', '/v1/metrics', '/v1/traces']);
+      expect(right.http.metrics().map((metric) => metric.name)).toContain('gatewayz_cost_by_provider');
       for (const request of requests) {
-        const signal = request.path === '/v1/traces' ? 'traces' : 'logs';
+        const signal = request.path.slice('/v1/'.length);
         expect(request.headers).toMatchObject({ 'x-general': '1', 'x-tenant': `acme-${signal}` });
         expect(request.headers).not.toHaveProperty('x-leak');
         expect(request.headers).not.toHaveProperty('authorization');
@@ -109,7 +114,7 @@ describe('startTelemetry({ env }): OTLP exporters read their transport from env 
   }
 
   for (const processor of ['encoding', 'batch']) {
-    it(`traces (${processor} processor) and logs over grpc go to env's collector with env's headers as metadata`, async () => {
+    it(`traces (${processor} processor), logs and metrics over grpc go to env's collector with env's headers as metadata`, async () => {
       const wrong = await wrongProcessEnv();
       const right = await receivers();
       const otel = start({
@@ -121,11 +126,13 @@ describe('startTelemetry({ env }): OTLP exporters read their transport from env 
       });
       otel.tracer.startSpan('POST /v1/chat/completions', { kind: SpanKind.SERVER }).end();
       otel.logger.info('routed', { provider: 'openai' });
+      otel.telemetry.incrementCostByProvider('openai', 0.25);
       await otel.forceFlush();
       expect(right.grpc.spans().map((span) => span.name)).toEqual(['POST /v1/chat/completions']);
       expect(right.grpc.logRecords().map((record) => record.body)).toEqual(['routed']);
       const bySignal = new Map(right.grpc.calls().map((call) => [call.signal, call.metadata]));
-      for (const signal of ['traces', 'logs'] as const) {
+      expect(right.grpc.metrics().map((metric) => metric.name)).toContain('gatewayz_cost_by_provider');
+      for (const signal of ['traces', 'logs', 'metrics'] as const) {
         expect(bySignal.get(signal)).toMatchObject({ 'x-general': '1', 'x-tenant': `acme-${signal}` });
         expect(bySignal.get(signal)).not.toHaveProperty('x-leak');
         expect(bySignal.get(signal)).not.toHaveProperty('authorization');

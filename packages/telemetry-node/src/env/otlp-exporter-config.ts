@@ -10,7 +10,9 @@ import {
   createEmptyMetadata,
   type OTLPGRPCExporterConfigNode,
 } from '@opentelemetry/otlp-grpc-exporter-base';
+import { otlpGrpcCredentials } from '../otlp-grpc/otlp-grpc-credentials.js';
 import type { OtlpGrpcOptions } from '../otlp-grpc/retrying-grpc-export-delegate.js';
+import { otlpHttpAgentOptions, type OtlpTlsSettings } from './otlp-tls-from-env.js';
 import type { OtlpExporterVariables, OtlpSignal } from './otlp-exporter-variables.js';
 import { warnConfiguration } from './standard-variables.js';
 
@@ -59,30 +61,36 @@ const SIGNAL_PATHS: Record<OtlpSignal, string> = { TRACES: 'v1/traces', METRICS:
 
 /**
  * The options of the SDK's OTLP/HTTP export delegate (`createOtlpHttpExportDelegate`) for
- * `variables` alone. The SDK's conversion fills what is not given from `process.env`: everything
- * that matters is given, and the headers it would merge in from `process.env` are replaced by
- * `variables.headers` (plus the `Content-Type` of the encoding).
+ * `variables` and `tls` alone. The SDK's conversion fills what is not given from `process.env`:
+ * everything that matters is given (the agent with `tls`'s CA and client certificate), and the
+ * headers it would merge in from `process.env` are replaced by `variables.headers` (plus the
+ * `Content-Type` of the encoding).
  */
 export function otlpHttpDelegateOptions(
   variables: OtlpExporterVariables,
+  tls: OtlpTlsSettings,
   signal: OtlpSignal,
   contentType: string,
 ): OtlpHttpDelegateOptions {
-  const converted = convertLegacyHttpOptions(otlpHttpExporterOptions(variables), signal, SIGNAL_PATHS[signal], {
-    'Content-Type': contentType,
-  });
+  const options = { ...otlpHttpExporterOptions(variables), httpAgentOptions: otlpHttpAgentOptions(tls) };
+  const converted = convertLegacyHttpOptions(options, signal, SIGNAL_PATHS[signal], { 'Content-Type': contentType });
   const headers = { ...variables.headers, 'content-type': contentType };
   return { ...converted, headers: async () => ({ ...headers }) };
 }
 
 /**
- * The options of the SDK's OTLP/gRPC export delegate for `variables` alone: as
- * {@link otlpHttpDelegateOptions}, the metadata the SDK's conversion would merge in from
- * `process.env` is replaced by `variables.headers`.
+ * The options of the SDK's OTLP/gRPC export delegate for `variables` and `tls` alone: the
+ * credentials the endpoint's scheme and `tls` call for, and, as in {@link otlpHttpDelegateOptions},
+ * the metadata the SDK's conversion would merge in from `process.env` replaced by `variables.headers`.
  */
-export function otlpGrpcDelegateOptions(variables: OtlpExporterVariables, signal: OtlpSignal): OtlpGrpcOptions {
+export function otlpGrpcDelegateOptions(
+  variables: OtlpExporterVariables,
+  tls: OtlpTlsSettings,
+  signal: OtlpSignal,
+): OtlpGrpcOptions {
   const { url, timeoutMillis, compression } = otlpGrpcExporterOptions(variables);
-  const converted = convertLegacyOtlpGrpcOptions({ url, timeoutMillis, compression }, signal);
+  const credentials = otlpGrpcCredentials(variables.url, tls);
+  const converted = convertLegacyOtlpGrpcOptions({ url, timeoutMillis, compression, credentials }, signal);
   const metadata = grpcMetadataOf(variables.headers);
   return { ...converted, metadata: () => metadata.clone() };
 }

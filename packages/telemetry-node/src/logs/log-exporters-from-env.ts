@@ -12,6 +12,7 @@ import {
 } from '../env/standard-variables.js';
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import { otlpExporterVariables } from '../env/otlp-exporter-variables.js';
+import { otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import { LOGS_GRPC_SERVICE } from './otlp-grpc-log-exporter.js';
 
@@ -33,10 +34,12 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
     'http/protobuf';
   // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
   const variables = otlpExporterVariables(env, 'LOGS', protocol === 'grpc');
+  // TLS files are read now, once: a bad one fails start-up, not every export.
+  const tls = otlpTlsFromEnv(env, 'LOGS');
   if (protocol === 'grpc')
     return new OTLPExporterBase(
       createRetryingOtlpGrpcExportDelegate(
-        otlpGrpcDelegateOptions(variables, 'LOGS'),
+        otlpGrpcDelegateOptions(variables, tls, 'LOGS'),
         ProtobufLogsSerializer,
         LOGS_GRPC_SERVICE,
       ),
@@ -44,7 +47,7 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
   const json = protocol === 'http/json';
   return new OTLPExporterBase<ReadableLogRecord[]>(
     createOtlpHttpExportDelegate(
-      otlpHttpDelegateOptions(variables, 'LOGS', json ? 'application/json' : 'application/x-protobuf'),
+      otlpHttpDelegateOptions(variables, tls, 'LOGS', json ? 'application/json' : 'application/x-protobuf'),
       json ? JsonLogsSerializer : ProtobufLogsSerializer,
       'otlp_http_log_exporter',
       LogsExporterMetricsHelper,

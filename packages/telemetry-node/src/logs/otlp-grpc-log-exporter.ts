@@ -16,10 +16,12 @@ export const LOGS_GRPC_SERVICE: OtlpGrpcService<ReadableLogRecord[]> = {
 };
 
 /**
- * OTLP/gRPC log record exporter: what `@opentelemetry/exporter-logs-otlp-grpc` sends, read from the
- * same variables (`OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`,
- * `_INSECURE`, `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`), with OTLP retries of
- * transient failures within the export timeout, as the traces and metrics gRPC exporters.
+ * OTLP/gRPC log record exporter: what `@opentelemetry/exporter-logs-otlp-grpc` sends, with OTLP
+ * retries of transient failures within the export timeout, as the traces and metrics gRPC
+ * exporters. Options not given in `config` come from `process.env` as the stock exporter reads them
+ * (`OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`,
+ * `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`); `startTelemetry()` builds its own from
+ * the settings of its `env`.
  *
  * @example
  * ```ts

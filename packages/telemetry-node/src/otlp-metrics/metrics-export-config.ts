@@ -16,6 +16,7 @@ import {
   otlpEndpointFromEnv,
   otlpHeadersFromEnv,
 } from '../env/otlp-exporter-variables.js';
+import { otlpTlsFromEnv, type OtlpTlsSettings } from '../env/otlp-tls-from-env.js';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 
 /**
@@ -123,6 +124,11 @@ export interface ResolvedOtlpMetrics {
   readonly exportIntervalMillis: number;
   readonly exportTimeoutMillis: number;
   readonly exporter: PushMetricExporter | undefined;
+  /**
+   * The CA, client certificate and `_INSECURE` of `OTEL_EXPORTER_OTLP_(METRICS_)*`, files read at
+   * resolution; left out, the push trusts Node.js's bundled authorities and presents no certificate.
+   */
+  readonly tls?: OtlpTlsSettings;
 }
 
 /** What {@link resolveMetricsExport} found. */
@@ -144,9 +150,8 @@ const TEMPORALITIES: readonly string[] = ['cumulative', 'delta', 'lowmemory'];
 
 /**
  * Set, these ask for what the OTLP metrics push does not do. (The TLS variables,
- * `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `_CLIENT_KEY` and `_CLIENT_CERTIFICATE`, are honoured:
- * the SDK's HTTP and gRPC transports read them; so is `_INSECURE`, which only concerns a gRPC
- * endpoint written without a scheme.)
+ * `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE` and `_INSECURE`,
+ * are honoured: `otlpTlsFromEnv` reads them from `env` and the transports are handed the result.)
  */
 function unsupportedVariables(env: NodeJS.ProcessEnv): string[] {
   const unsupported: string[] = [];
@@ -306,6 +311,8 @@ function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): Resol
     // An export may not outlast its interval (the SDK clamps the same way).
     exportTimeoutMillis: Math.min(exportTimeoutMillis, exportIntervalMillis),
     exporter: options.exporter,
+    // Only for the push this package builds: an exporter passed in code has its own transport.
+    ...(options.exporter === undefined ? { tls: otlpTlsFromEnv(env, 'METRICS') } : {}),
   };
 }
 

@@ -5,21 +5,17 @@
  * Options are given explicitly from the resolved configuration, so `startTelemetry({ env })` is what
  * counts.
  */
-import {
-  AggregationTemporalityPreference,
-  OTLPMetricExporterBase,
-  type OTLPMetricExporterOptions,
-} from '@opentelemetry/exporter-metrics-otlp-http';
-import { CompressionAlgorithm, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
-import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { convertLegacyOtlpGrpcOptions, type OTLPGRPCExporterConfigNode } from '@opentelemetry/otlp-grpc-exporter-base';
+import { AggregationTemporalityPreference, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
+import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   JsonMetricsSerializer,
   MetricsExporterMetricsHelper,
   ProtobufMetricsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { grpcMetadataOf } from '../env/otlp-exporter-config.js';
+import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
+import type { OtlpExporterVariables } from '../env/otlp-exporter-variables.js';
+import { NO_OTLP_TLS } from '../env/otlp-tls-from-env.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
@@ -37,9 +33,9 @@ const PREFERENCES: Record<MetricsTemporalityPreference, AggregationTemporalityPr
 /**
  * The OTLP exporter `config.protocol` names: `http/protobuf` or `http/json` over the SDK's retrying
  * HTTP transport, or `grpc` over its `@grpc/grpc-js` transport with our retries (the protobuf request
- * is the same as for `http/protobuf`; headers go as metadata; an `http://` endpoint is plaintext, `https://` TLS
- * with `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `_CLIENT_KEY` and `_CLIENT_CERTIFICATE`, a
- * `host:port` TLS unless `OTEL_EXPORTER_OTLP_(METRICS_)INSECURE` is `true`, as the SDK reads them).
+ * is the same as for `http/protobuf`; headers go as metadata; an `http://` endpoint is plaintext, `https://` TLS,
+ * a `host:port` TLS unless `config.tls.insecure`). TLS trusts `config.tls`'s CA and presents its
+ * client certificate, over either transport; the TLS variables of `process.env` are not read.
  *
  * @example
  * ```ts
@@ -51,24 +47,23 @@ export function createOtlpMetricExporter(
   exemplars: ExemplarLookup,
   onRejected: (rejected: RejectedDataPoints) => void,
 ): PushMetricExporter {
-  const shared = {
-    timeoutMillis: Math.min(config.timeoutMillis, config.exportTimeoutMillis),
-    compression: config.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
-    temporalityPreference: PREFERENCES[config.temporalityPreference],
-  };
+  const preferences = { temporalityPreference: PREFERENCES[config.temporalityPreference] };
   const json = config.protocol === 'http/json';
   const serializer = reportingRejections(
     withExemplars(json ? JsonMetricsSerializer : ProtobufMetricsSerializer, json ? 'json' : 'protobuf', exemplars),
     onRejected,
   );
+  // Everything the transport needs, from the resolved configuration alone (see otlpHttpDelegateOptions).
+  const variables: OtlpExporterVariables = {
+    url: config.url,
+    headers: config.headers,
+    timeoutMillis: Math.min(config.timeoutMillis, config.exportTimeoutMillis),
+    compression: config.compression,
+  };
+  const tls = config.tls ?? NO_OTLP_TLS;
   if (config.protocol === 'grpc') {
-    const options: OTLPMetricExporterOptions & OTLPGRPCExporterConfigNode = {
-      ...shared,
-      url: config.url,
-      metadata: grpcMetadataOf(config.headers),
-    };
     const delegate = createRetryingOtlpGrpcExportDelegate(
-      convertLegacyOtlpGrpcOptions(options, 'METRICS'),
+      otlpGrpcDelegateOptions(variables, tls, 'METRICS'),
       serializer,
       {
         name: 'MetricsExportService',
@@ -77,21 +72,14 @@ export function createOtlpMetricExporter(
         metricsHelper: MetricsExporterMetricsHelper,
       },
     );
-    return new OTLPMetricExporterBase(delegate, options);
+    return new OTLPMetricExporterBase(delegate, preferences);
   }
-  const options: OTLPMetricExporterOptions & OTLPExporterNodeConfigBase = {
-    ...shared,
-    url: config.url,
-    headers: { ...config.headers },
-  };
   const delegate = createOtlpHttpExportDelegate(
-    convertLegacyHttpOptions(options, 'METRICS', 'v1/metrics', {
-      'Content-Type': json ? 'application/json' : 'application/x-protobuf',
-    }),
+    otlpHttpDelegateOptions(variables, tls, 'METRICS', json ? 'application/json' : 'application/x-protobuf'),
     serializer,
     'otlp_http_metric_exporter',
     MetricsExporterMetricsHelper,
     undefined,
   );
-  return new OTLPMetricExporterBase(delegate, options);
+  return new OTLPMetricExporterBase(delegate, preferences);
 }

@@ -75,6 +75,11 @@ function failureReason(error: Error | undefined): MetricsExportFailureReason {
   // the exporter reports it without the status code.
   if (error instanceof OTLPExporterError && /retryable status/i.test(error.message)) return 'http_error';
   if (/econnrefused|econnreset|enotfound|ehostunreach|socket|network/.test(text)) return 'network_error';
+  // A refused TLS handshake (a certificate the CA did not sign, a client certificate the collector
+  // requires): no request was answered, as over gRPC, where the client reports it as no connection.
+  const code = (error as { code?: unknown }).code;
+  if (/certificate|cert_|ssl|tls/.test(`${text} ${typeof code === 'string' ? code.toLowerCase() : ''}`))
+    return 'network_error';
   return 'exporter_error';
 }
 

@@ -25,9 +25,11 @@ export const ENCODED_TRACE_GRPC_SERVICE: OtlpGrpcService<EncodedTraceRequest> = 
  * `ExportTraceServiceRequest` a gRPC Export call carries, so only the transport differs from
  * {@link OtlpProtobufTraceExporter}: the SDK's own gRPC transport (`@grpc/grpc-js`, options as
  * `@opentelemetry/exporter-trace-otlp-grpc` reads them) with OTLP retries of transient failures
- * within the export timeout, and a serializer that hands the bytes through. `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` (default `http://localhost:4317`), `_HEADERS` (sent
- * as metadata), `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`, `_CERTIFICATE`, `_CLIENT_KEY` and
- * `_CLIENT_CERTIFICATE` behave as with the stock exporter. As a plain `SpanExporter` it works
+ * within the export timeout, and a serializer that hands the bytes through. Options not given in
+ * `config` come from `process.env` as the stock exporter reads them (`OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`,
+ * default `http://localhost:4317`, `_HEADERS` as metadata, `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`,
+ * `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`); `startTelemetry()` builds its own from
+ * the settings of its `env`. As a plain `SpanExporter` it works
  * behind any span processor too.
  *
  * @example

@@ -1,8 +1,8 @@
 /**
  * The OTLP span exporters `createSpanProcessorsFromEnv()` builds: the SDK's own parts (export
  * delegate, transport, serializer, self-metrics helper), as its exporter classes assemble them, with
- * every transport setting read from the `env` given (see `otlpExporterVariables`) and none from
- * `process.env`.
+ * every transport setting read from the `env` given (see `otlpExporterVariables` and
+ * `otlpTlsFromEnv`) and none from `process.env`.
  */
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
@@ -14,6 +14,7 @@ import {
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import { otlpExporterVariables } from '../env/otlp-exporter-variables.js';
+import { otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import {
   AssembledEncodedSpanExporter,
@@ -32,11 +33,13 @@ const HTTP_SPAN_EXPORTER = 'otlp_http_span_exporter';
  */
 export function encodedSpanExporterFromEnv(env: NodeJS.ProcessEnv, grpc: boolean): EncodedSpanExporter {
   const variables = otlpExporterVariables(env, 'TRACES', grpc);
+  // TLS files are read now, once: a bad one fails start-up, not every export.
+  const tls = otlpTlsFromEnv(env, 'TRACES');
   if (grpc)
     return new AssembledEncodedSpanExporter(
       new OTLPExporterBase(
         createRetryingOtlpGrpcExportDelegate(
-          otlpGrpcDelegateOptions(variables, 'TRACES'),
+          otlpGrpcDelegateOptions(variables, tls, 'TRACES'),
           ENCODED_TRACE_SERIALIZER,
           ENCODED_TRACE_GRPC_SERVICE,
         ),
@@ -45,7 +48,7 @@ export function encodedSpanExporterFromEnv(env: NodeJS.ProcessEnv, grpc: boolean
   return new AssembledEncodedSpanExporter(
     new OTLPExporterBase(
       createOtlpHttpExportDelegate(
-        otlpHttpDelegateOptions(variables, 'TRACES', 'application/x-protobuf'),
+        otlpHttpDelegateOptions(variables, tls, 'TRACES', 'application/x-protobuf'),
         ENCODED_TRACE_SERIALIZER,
         HTTP_SPAN_EXPORTER,
         ENCODED_TRACE_METRICS_HELPER,
@@ -61,9 +64,10 @@ export function encodedSpanExporterFromEnv(env: NodeJS.ProcessEnv, grpc: boolean
  */
 export function httpSpanExporterFromEnv(env: NodeJS.ProcessEnv, json: boolean): SpanExporter {
   const variables = otlpExporterVariables(env, 'TRACES', false);
+  const tls = otlpTlsFromEnv(env, 'TRACES');
   return new OTLPExporterBase<ReadableSpan[]>(
     createOtlpHttpExportDelegate(
-      otlpHttpDelegateOptions(variables, 'TRACES', json ? 'application/json' : 'application/x-protobuf'),
+      otlpHttpDelegateOptions(variables, tls, 'TRACES', json ? 'application/json' : 'application/x-protobuf'),
       json ? JsonTraceSerializer : ProtobufTraceSerializer,
       HTTP_SPAN_EXPORTER,
       TraceExporterMetricsHelper,
