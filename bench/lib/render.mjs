@@ -937,7 +937,7 @@ function renderTraces(results) {
           ['off (`OTEL_SDK_DISABLED=true`)', 'off'],
           ['traced (always_on)', 'traced'],
           ['ratio 0.1', 'ratio'],
-          ['stock: always_on, SDK `BatchSpanProcessor` + `OTLPTraceExporter` (before; info)', 'stock'],
+          ['stock: always_on, SDK `BatchSpanProcessor` + OTLP/HTTP protobuf exporter (before; info)', 'stock'],
         ].map(([label, key]) => {
           const row = summary[key];
           return [

@@ -1,7 +1,8 @@
 /**
- * The SDK exporter options (`url`, `headers` or gRPC `metadata`, `timeoutMillis`, `compression`) for
- * the transport settings {@link otlpExporterVariables} read from `env`. Given explicitly, each wins
- * over what the SDK's exporters would read from `process.env`.
+ * What the SDK's OTLP export delegates are given for the transport settings
+ * {@link otlpExporterVariables} and `otlpTlsFromEnv` read from `env`: the legacy exporter options
+ * (`url`, `headers` or gRPC `metadata`, `timeoutMillis`, `compression`), and the resolved delegate
+ * options `startTelemetry()`'s exporters are built with, in which nothing comes from `process.env`.
  */
 import { CompressionAlgorithm, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions } from '@opentelemetry/otlp-exporter-base/node-http';
