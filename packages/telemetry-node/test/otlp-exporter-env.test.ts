@@ -8,7 +8,9 @@ import { SpanKind } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../test-support/otlp-receiver.js';
 import { startOtlpGrpcReceiver, type OtlpGrpcReceiver } from '../../../test-support/otlp-grpc-receiver.js';
+import { otlpGrpcDelegateOptions } from '../src/env/otlp-exporter-config.js';
 import { otlpExporterVariables } from '../src/env/otlp-exporter-variables.js';
+import { NO_OTLP_TLS } from '../src/env/otlp-tls-from-env.js';
 import { captureConfigurationWarnings, NO_TIMEOUT_MILLIS } from '../src/env/standard-variables.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 
@@ -221,5 +223,19 @@ describe('otlpExporterVariables', () => {
       expect.stringContaining('OTEL_EXPORTER_OTLP_LOGS_TIMEOUT="5s"'),
       expect.stringContaining('OTEL_EXPORTER_OTLP_COMPRESSION="brotli"'),
     ]);
+  });
+});
+
+describe('otlpGrpcDelegateOptions', () => {
+  it('leaves out, with one warning, a header gRPC metadata cannot carry, and sends the others', () => {
+    const { result, warnings } = captureConfigurationWarnings(() =>
+      otlpGrpcDelegateOptions(
+        otlpExporterVariables({ OTEL_EXPORTER_OTLP_HEADERS: 'x-trace-bin=abc,x-tenant=acme' }, 'TRACES', true),
+        NO_OTLP_TLS,
+        'TRACES',
+      ),
+    );
+    expect(warnings).toEqual([expect.stringContaining('OTLP header "x-trace-bin" cannot be sent as gRPC metadata')]);
+    expect(result.metadata().getMap()).toEqual({ 'x-tenant': 'acme' });
   });
 });

@@ -1,27 +1,22 @@
 /**
  * What the SDK's OTLP export delegates are given for the transport settings
- * {@link otlpExporterVariables} and `otlpTlsFromEnv` read from `env`: the legacy exporter options
- * (`url`, `headers` or gRPC `metadata`, `timeoutMillis`, `compression`), and the resolved delegate
- * options `startTelemetry()`'s exporters are built with, in which nothing comes from `process.env`.
+ * {@link otlpExporterVariables} and `otlpTlsFromEnv` read from `env`: the resolved delegate options
+ * `startTelemetry()`'s exporters are built with, in which nothing comes from `process.env`.
  */
-import { CompressionAlgorithm, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions } from '@opentelemetry/otlp-exporter-base/node-http';
-import {
-  convertLegacyOtlpGrpcOptions,
-  createEmptyMetadata,
-  type OTLPGRPCExporterConfigNode,
-} from '@opentelemetry/otlp-grpc-exporter-base';
+import { convertLegacyOtlpGrpcOptions, createEmptyMetadata } from '@opentelemetry/otlp-grpc-exporter-base';
 import { otlpGrpcCredentials } from '../otlp-grpc/otlp-grpc-credentials.js';
 import type { OtlpGrpcOptions } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import { otlpHttpAgentOptions, type OtlpTlsSettings } from './otlp-tls-from-env.js';
-import type { OtlpExporterVariables, OtlpSignal } from './otlp-exporter-variables.js';
+import { OTLP_SIGNAL_PATHS, type OtlpExporterVariables, type OtlpSignal } from './otlp-exporter-variables.js';
 import { warnConfiguration } from './standard-variables.js';
 
 /** The resolved options of the SDK's OTLP/HTTP export delegate (endpoint, headers, agent, timeout, ...). */
 export type OtlpHttpDelegateOptions = ReturnType<typeof convertLegacyHttpOptions>;
 
 /** gRPC metadata carrying `headers`; a header gRPC cannot carry is warned about and left out. */
-export function grpcMetadataOf(headers: Readonly<Record<string, string>>): ReturnType<typeof createEmptyMetadata> {
+function grpcMetadataOf(headers: Readonly<Record<string, string>>): ReturnType<typeof createEmptyMetadata> {
   const metadata = createEmptyMetadata();
   for (const [name, value] of Object.entries(headers)) {
     try {
@@ -37,28 +32,10 @@ export function grpcMetadataOf(headers: Readonly<Record<string, string>>): Retur
   return metadata;
 }
 
-/** `variables` as the options of the SDK's OTLP/HTTP exporters. */
-export function otlpHttpExporterOptions(variables: OtlpExporterVariables): OTLPExporterNodeConfigBase {
-  return {
-    url: variables.url,
-    headers: { ...variables.headers },
-    timeoutMillis: variables.timeoutMillis,
-    compression: variables.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
-  };
+/** The SDK's name for `variables.compression`. */
+function compressionOf(variables: OtlpExporterVariables): CompressionAlgorithm {
+  return variables.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE;
 }
-
-/** `variables` as the options of the SDK's OTLP/gRPC exporters (headers as metadata). */
-export function otlpGrpcExporterOptions(variables: OtlpExporterVariables): OTLPGRPCExporterConfigNode {
-  return {
-    url: variables.url,
-    metadata: grpcMetadataOf(variables.headers),
-    timeoutMillis: variables.timeoutMillis,
-    compression: variables.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
-  };
-}
-
-/** The signal's path below an OTLP/HTTP base endpoint. */
-const SIGNAL_PATHS: Record<OtlpSignal, string> = { TRACES: 'v1/traces', METRICS: 'v1/metrics', LOGS: 'v1/logs' };
 
 /**
  * The options of the SDK's OTLP/HTTP export delegate (`createOtlpHttpExportDelegate`) for
@@ -73,8 +50,15 @@ export function otlpHttpDelegateOptions(
   signal: OtlpSignal,
   contentType: string,
 ): OtlpHttpDelegateOptions {
-  const options = { ...otlpHttpExporterOptions(variables), httpAgentOptions: otlpHttpAgentOptions(tls) };
-  const converted = convertLegacyHttpOptions(options, signal, SIGNAL_PATHS[signal], { 'Content-Type': contentType });
+  const options = {
+    url: variables.url,
+    timeoutMillis: variables.timeoutMillis,
+    compression: compressionOf(variables),
+    httpAgentOptions: otlpHttpAgentOptions(tls),
+  };
+  const converted = convertLegacyHttpOptions(options, signal, OTLP_SIGNAL_PATHS[signal], {
+    'Content-Type': contentType,
+  });
   const headers = { ...variables.headers, 'content-type': contentType };
   return { ...converted, headers: async () => ({ ...headers }) };
 }
@@ -89,9 +73,15 @@ export function otlpGrpcDelegateOptions(
   tls: OtlpTlsSettings,
   signal: OtlpSignal,
 ): OtlpGrpcOptions {
-  const { url, timeoutMillis, compression } = otlpGrpcExporterOptions(variables);
-  const credentials = otlpGrpcCredentials(variables.url, tls);
-  const converted = convertLegacyOtlpGrpcOptions({ url, timeoutMillis, compression, credentials }, signal);
+  const converted = convertLegacyOtlpGrpcOptions(
+    {
+      url: variables.url,
+      timeoutMillis: variables.timeoutMillis,
+      compression: compressionOf(variables),
+      credentials: otlpGrpcCredentials(variables.url, tls),
+    },
+    signal,
+  );
   const metadata = grpcMetadataOf(variables.headers);
   return { ...converted, metadata: () => metadata.clone() };
 }

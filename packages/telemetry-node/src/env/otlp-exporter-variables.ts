@@ -24,7 +24,17 @@ export interface OtlpExporterVariables {
   readonly compression: 'gzip' | 'none';
 }
 
-const SIGNAL_PATHS: Record<OtlpSignal, string> = { TRACES: 'v1/traces', METRICS: 'v1/metrics', LOGS: 'v1/logs' };
+/** Each signal's path below an OTLP/HTTP base endpoint. */
+export const OTLP_SIGNAL_PATHS: Readonly<Record<OtlpSignal, string>> = {
+  TRACES: 'v1/traces',
+  METRICS: 'v1/metrics',
+  LOGS: 'v1/logs',
+};
+
+/** The scheme of an endpoint (`http`, `https`, in lower case), or `undefined` for `host:port` without one. */
+export function otlpEndpointScheme(url: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(url.trim())?.[1]?.toLowerCase();
+}
 
 /** The signal's variable when set and not blank, else the general one, with the name of the one read. */
 export function otlpVariable(
@@ -46,7 +56,7 @@ export function otlpVariable(
  */
 export function checkOtlpEndpoint(url: string, source: string, grpc: boolean): string {
   // A gRPC endpoint may be `host:port` alone: TLS, unless OTEL_EXPORTER_OTLP_(<SIGNAL>_)INSECURE says not.
-  const schemeless = grpc && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+  const schemeless = grpc && otlpEndpointScheme(url) === undefined;
   let parsed: URL;
   try {
     parsed = new URL(schemeless ? `https://${url}` : url);
@@ -69,7 +79,7 @@ export function otlpEndpointFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal, 
   const specific = readEnvString(env, specificName);
   if (specific !== undefined) return checkOtlpEndpoint(specific, specificName, grpc);
   const base = readEnvString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  const path = SIGNAL_PATHS[signal];
+  const path = OTLP_SIGNAL_PATHS[signal];
   if (base === undefined) return grpc ? 'http://localhost:4317' : `http://localhost:4318/${path}`;
   // Over HTTP the general endpoint is a base and the signal's path is appended (specification,
   // "Endpoint URLs for OTLP/HTTP"); a gRPC endpoint is the collector's address, used as it is.

@@ -1,4 +1,5 @@
 import { createInsecureCredentials, createSslCredentials } from '@opentelemetry/otlp-grpc-exporter-base';
+import { otlpEndpointScheme } from '../env/otlp-exporter-variables.js';
 import type { OtlpTlsSettings } from '../env/otlp-tls-from-env.js';
 
 /** The channel credentials of `@grpc/grpc-js`, as the SDK's gRPC exporter options take them. */
@@ -17,7 +18,7 @@ export type OtlpGrpcCredentials = ReturnType<typeof createSslCredentials>;
  * ```
  */
 export function otlpGrpcCredentials(endpoint: string, tls: OtlpTlsSettings): OtlpGrpcCredentials {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(endpoint.trim())?.[1]?.toLowerCase();
+  const scheme = otlpEndpointScheme(endpoint);
   if (scheme === 'http' || (scheme === undefined && tls.insecure)) return createInsecureCredentials();
   return createSslCredentials(tls.certificateAuthority, tls.clientKey, tls.clientCertificate);
 }
