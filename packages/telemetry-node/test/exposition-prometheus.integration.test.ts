@@ -48,10 +48,7 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
   const scrapedWith: Record<string, string[]> = { om: [], text: [] };
   /** Per job, each scrape's `Accept-Encoding` and the coding of the answer. */
   const codings: Record<string, string[]> = { om: [], text: [] };
-  const savedResourceAttributes = process.env['OTEL_RESOURCE_ATTRIBUTES'];
-
   beforeAll(async () => {
-    process.env['OTEL_RESOURCE_ATTRIBUTES'] = '1zone=eu-1,deployment.env=a,deployment_env=b';
     otel = startTelemetry({
       serviceName: 'exposition-audit',
       traces: false,
@@ -59,7 +56,7 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
       logStream: null,
       runtimeMetrics: false,
       hostMetrics: false,
-      env: {},
+      env: { OTEL_RESOURCE_ATTRIBUTES: '1zone=eu-1,deployment.env=a,deployment_env=b' },
     });
     const { telemetry } = otel;
     telemetry.incrementCostByProvider(PROVIDERS.quoted, 0.1);
@@ -116,8 +113,6 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
     await prometheus?.stop();
     await new Promise((resolve) => server?.close(resolve));
     await otel?.shutdown();
-    if (savedResourceAttributes === undefined) delete process.env['OTEL_RESOURCE_ATTRIBUTES'];
-    else process.env['OTEL_RESOURCE_ATTRIBUTES'] = savedResourceAttributes;
   });
 
   /** The samples of `metric` scraped by `job` (of one provider, if given), keyed by a label, as numbers. */

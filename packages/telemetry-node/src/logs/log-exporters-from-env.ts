@@ -1,7 +1,12 @@
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { JsonLogsSerializer, LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import { ConsoleLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import {
+  ConsoleLogRecordExporter,
+  type LogRecordExporter,
+  type LogRecordLimits,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
 import {
   readEnvEnum,
   readEnvInteger,
@@ -99,5 +104,29 @@ export function logBatchFromEnv(env: NodeJS.ProcessEnv): LogBatchFromEnv {
     maxExportBatchSize: readEnvInteger(env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 1),
     scheduledDelayMillis: readEnvInteger(env, 'OTEL_BLRP_SCHEDULE_DELAY', 0),
     exportTimeoutMillis: readEnvTimeout(env, 'OTEL_BLRP_EXPORT_TIMEOUT'),
+  };
+}
+
+/**
+ * The log record limits of the standard variables, each a non-negative integer:
+ * `OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT` and `OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT`, falling
+ * back to the general `OTEL_ATTRIBUTE_*`; unset or invalid ones take the specification's defaults
+ * (128 attributes, no length limit).
+ *
+ * @example
+ * ```ts
+ * logRecordLimitsFromEnv({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '256' }); // { attributeCountLimit: 128, attributeValueLengthLimit: 256 }
+ * ```
+ */
+export function logRecordLimitsFromEnv(env: NodeJS.ProcessEnv): Required<LogRecordLimits> {
+  return {
+    attributeCountLimit:
+      readEnvInteger(env, 'OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', 0) ??
+      readEnvInteger(env, 'OTEL_ATTRIBUTE_COUNT_LIMIT', 0) ??
+      128,
+    attributeValueLengthLimit:
+      readEnvInteger(env, 'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', 0) ??
+      readEnvInteger(env, 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', 0) ??
+      Infinity,
   };
 }

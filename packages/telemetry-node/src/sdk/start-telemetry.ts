@@ -1,10 +1,7 @@
 import { context, diag, metrics, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
-import { logs } from '@opentelemetry/api-logs';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { HostMetrics } from '@opentelemetry/host-metrics';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
-import { envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   GatewayTelemetry,
@@ -27,7 +24,8 @@ import { randomUUID } from 'node:crypto';
 import { createSpanProcessorsFromEnv } from '../tracing/index.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from-env.js';
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
-import { serviceNameFromEnv } from '../env/service-name-from-env.js';
+import { resourceAttributesFromEnv } from '../env/resource-from-env.js';
+import { startSdkProviders } from './sdk-providers.js';
 import { captureConfigurationWarnings, readEnvList, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
 
@@ -235,7 +233,12 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   if (envLevel !== undefined && envLevel !== '' && !isLogLevel(envLevel)) {
     throw new TelemetryConfigurationError('LOG_LEVEL', `expected debug, info, warn or error, got "${envLevel}"`);
   }
-  const serviceName = options.serviceName ?? serviceNameFromEnv(env) ?? 'gatewayz-gateway';
+  const envAttributes = resourceAttributesFromEnv(env);
+  const envServiceName = envAttributes['service.name'];
+  const serviceName =
+    options.serviceName ??
+    (typeof envServiceName === 'string' && envServiceName !== '' ? envServiceName : undefined) ??
+    'gatewayz-gateway';
   const makeLogger = (): StructuredLogger =>
     new StructuredLogger({
       name: serviceName,
@@ -332,35 +335,31 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   // unless OTEL_RESOURCE_ATTRIBUTES gives one.
   const needsInstanceId =
     (clusterOptions !== undefined || metricsExport.otlp !== undefined) &&
-    !/(^|,)\s*service\.instance\.id\s*=/.test(env['OTEL_RESOURCE_ATTRIBUTES'] ?? '');
-  const sdk = new NodeSDK({
-    serviceName,
-    resource: resourceFromAttributes({
+    envAttributes['service.instance.id'] === undefined;
+  const providers = startSdkProviders({
+    env,
+    // The stock process detector exports the command line, which can carry secrets; these
+    // harmless process attributes stand in for it.
+    defaultAttributes: {
       ...(needsInstanceId ? { 'service.instance.id': randomUUID() } : {}),
-      ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
       'process.pid': process.pid,
       'process.runtime.name': 'nodejs',
       'process.runtime.version': process.versions.node,
-    }),
-    // The stock process detector exports the command line, which can carry secrets; we add the
-    // harmless process attributes above instead.
-    resourceDetectors: [envDetector, hostDetector],
+    },
+    envAttributes,
+    codeAttributes: {
+      'service.name': serviceName,
+      ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
+    },
     metricReaders,
-    ...(spanProcessors !== undefined ? { spanProcessors } : {}),
+    spanProcessors: spanProcessors ?? [],
     // Read from `env` as the specification parses them (the SDK's own readers take the sampler
     // name case-sensitively and miss OTEL_EVENT_/OTEL_LINK_ATTRIBUTE_COUNT_LIMIT).
     sampler: samplerFromEnv(env),
-    // Registered by us (below), like the context manager, so shutdown removes only our own.
-    textMapPropagator: null,
     spanLimits: spanLimitsFromEnv(env),
-    // Always explicit: left undefined, the SDK would export logs to localhost by default.
     logRecordProcessors: logProcessors,
     instrumentations: options.runtimeMetrics === false ? [] : [new RuntimeNodeInstrumentation()],
-    // We register the context manager ourselves (below), so we know whether it is ours to remove
-    // on shutdown; `null` tells the SDK not to register one.
-    contextManager: null as unknown as ContextManager,
   });
-  sdk.start();
   const unregisterPropagator = registerPropagator(propagator);
   contextManager.enable();
   const ownsContextManager = context.setGlobalContextManager(contextManager);
@@ -410,33 +409,14 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     metricsAuthEnabled: token !== undefined,
     onShutdown: (task) => void shutdownTasks.push(task),
     forceFlush: async () => {
-      const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void> };
-      const delegate = (provider as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
-      // Side by side, as shutdown does: a silent collector costs one export timeout, not three.
       // Push readers (OTLP, console) export now; the Prometheus reader has nothing to flush.
-      const pushes = metricReaders.length > (exporter !== undefined ? 1 : 0);
-      await Promise.all([
-        (delegate ?? provider).forceFlush?.(),
-        ...logProcessors.map((processor) => processor.forceFlush()),
-        pushes ? (metrics.getMeterProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.() : undefined,
-      ]);
+      await providers.forceFlush({ metrics: metricReaders.length > (exporter !== undefined ? 1 : 0) });
     },
     shutdown: () => {
       shuttingDown ??= (async () => {
         await runShutdownTasks();
         clusterSource?.stop();
-        try {
-          await sdk.shutdown();
-        } catch (error) {
-          // An unreachable exporter must not turn a clean shutdown into a crash; say what was lost.
-          diag.error(
-            '@gatewayz/telemetry-node: flushing telemetry on shutdown failed; some spans were not exported',
-            error,
-          );
-        }
-        metrics.disable();
-        trace.disable();
-        logs.disable();
+        await providers.shutdown();
         unregisterPropagator();
         // Unregister our context manager too, so a later startTelemetry() can install its own.
         if (ownsContextManager) context.disable();

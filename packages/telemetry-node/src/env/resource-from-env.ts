@@ -1,0 +1,64 @@
+/**
+ * The resource attributes of the standard variables, read from the `env` given to
+ * `startTelemetry()`: the SDK's `envDetector` reads `process.env` only, and drops a malformed
+ * `OTEL_RESOURCE_ATTRIBUTES` with a debug message nobody sees.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { readEnvString, warnIgnoredVariable } from './standard-variables.js';
+
+/**
+ * `OTEL_RESOURCE_ATTRIBUTES` as the specification defines it: comma-separated `key=value` pairs,
+ * keys and values percent-decoded (`,` and `=` inside them must be encoded), blank entries skipped,
+ * surrounding spaces trimmed; a later pair wins over an earlier one with the same key. On any error
+ * (an entry without exactly one `=`, an empty key, a bad percent escape) the whole value is
+ * discarded and a warning names it, as the specification asks. `OTEL_SERVICE_NAME` then sets
+ * `service.name`, winning over the list.
+ *
+ * @example
+ * ```ts
+ * resourceAttributesFromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,team=llm%20platform' });
+ * // { 'deployment.environment': 'prod', team: 'llm platform' }
+ * ```
+ */
+export function resourceAttributesFromEnv(env: NodeJS.ProcessEnv): Attributes {
+  const attributes: Attributes = {};
+  const raw = readEnvString(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  if (raw !== undefined) {
+    const parsed = parseResourceAttributes(raw);
+    if (typeof parsed === 'string') {
+      warnIgnoredVariable(
+        'OTEL_RESOURCE_ATTRIBUTES',
+        raw,
+        'comma-separated key=value pairs with "," and "=" percent-encoded',
+        `${parsed}; none of its attributes are used`,
+      );
+    } else Object.assign(attributes, parsed);
+  }
+  const serviceName = readEnvString(env, 'OTEL_SERVICE_NAME');
+  if (serviceName !== undefined) attributes['service.name'] = serviceName;
+  return attributes;
+}
+
+/** The pairs of `raw`, or why it is malformed. */
+function parseResourceAttributes(raw: string): Record<string, string> | string {
+  const pairs: Record<string, string> = {};
+  for (const entry of raw.split(',')) {
+    if (entry.trim() === '') continue;
+    const parts = entry.split('=');
+    if (parts.length !== 2) return `"${entry.trim()}" is not one key=value pair`;
+    const key = decodePercent(parts[0]!.trim());
+    const value = decodePercent(parts[1]!.trim());
+    if (key === undefined || value === undefined) return `"${entry.trim()}" has a malformed percent escape`;
+    if (key === '') return `"${entry.trim()}" has an empty key`;
+    pairs[key] = value;
+  }
+  return pairs;
+}
+
+function decodePercent(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The SDK's three providers, built by `startTelemetry()` from the configuration it resolved from
+ * `env`, and registered as the global ones. (`NodeSDK` did this before, and read `OTEL_SDK_DISABLED`,
+ * `OTEL_LOG_LEVEL`, the log record limits and the resource attributes from `process.env` whatever
+ * `env` said.)
+ */
+import { DiagConsoleLogger, DiagLogLevel, diag, metrics, trace, type Attributes } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { detectResources, hostDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { TracerProvider, type Sampler, type SpanLimits, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { logRecordLimitsFromEnv } from '../logs/log-exporters-from-env.js';
+import { readEnvEnum } from '../env/standard-variables.js';
+
+/** What `startTelemetry()` needs of an instrumentation (the runtime metrics one). */
+export interface ProviderInstrumentation {
+  setMeterProvider(meterProvider: ReturnType<typeof metrics.getMeterProvider>): void;
+  setLoggerProvider(loggerProvider: ReturnType<typeof logs.getLoggerProvider>): void;
+  isEnabled(): boolean;
+  enable(): void;
+  disable(): void;
+}
+
+/** Options of {@link startSdkProviders}. */
+export interface SdkProvidersOptions {
+  /** Read for `OTEL_LOG_LEVEL`, the log record limits and `OTEL_NODE_EXPERIMENTAL_SDK_METRICS`. */
+  env: NodeJS.ProcessEnv;
+  /** Resource attributes `startTelemetry()` sets by default; every other source wins over them. */
+  defaultAttributes: Attributes;
+  /** `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME`, as `resourceAttributesFromEnv(env)` read them. */
+  envAttributes: Attributes;
+  /** Attributes given in code (`serviceName`, `serviceVersion`): they win over everything. */
+  codeAttributes: Attributes;
+  metricReaders: MetricReader[];
+  spanProcessors: SpanProcessor[];
+  sampler: Sampler;
+  spanLimits: Required<SpanLimits>;
+  logRecordProcessors: LogRecordProcessor[];
+  instrumentations: ProviderInstrumentation[];
+}
+
+/**
+ * The running providers; `shutdown()` flushes and stops them and undoes every registration (a
+ * failed flush is reported through `diag.error`, never thrown).
+ */
+export interface SdkProviders {
+  readonly resource: Resource;
+  readonly meterProvider: MeterProvider | undefined;
+  readonly tracerProvider: TracerProvider | undefined;
+  readonly loggerProvider: LoggerProvider;
+  forceFlush(options: { metrics: boolean }): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
+const DIAG_LEVELS: Record<(typeof LOG_LEVELS)[number], DiagLogLevel> = {
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
+};
+
+/**
+ * Build and register the providers, as `NodeSDK.start()` would with the same configuration, but with
+ * nothing read from `process.env`:
+ * - `OTEL_LOG_LEVEL` of `env` (case-insensitive; an unknown level is warned about and ignored)
+ *   installs a console diagnostic logger at that level, removed again on shutdown.
+ * - The resource: the default attributes, then the host detector's, then `env`'s
+ *   (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`), then those given in code; each source wins
+ *   over the ones before it, as the specification ranks them (user-provided over the variable).
+ * - A meter provider only when there is a reader, a tracer provider only when there is a span
+ *   processor (otherwise the API's no-op tracer answers, and spans cost nothing); a logger provider
+ *   always, with the log record limits of `env`.
+ * - The instrumentations get the meter provider and are enabled; shutdown disables them.
+ */
+export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
+  const { env } = options;
+  const logLevel = readEnvEnum(env, 'OTEL_LOG_LEVEL', LOG_LEVELS, 'leaving the diagnostic logger as it is');
+  if (logLevel !== undefined) diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[logLevel] });
+  const sdkMetricsEnabled = env['OTEL_NODE_EXPERIMENTAL_SDK_METRICS']?.trim().toLowerCase() === 'true';
+  const resource = resourceFromAttributes(options.defaultAttributes)
+    .merge(detectResources({ detectors: [hostDetector] }))
+    .merge(resourceFromAttributes(options.envAttributes))
+    .merge(resourceFromAttributes(options.codeAttributes));
+
+  let meterProvider: MeterProvider | undefined;
+  if (options.metricReaders.length > 0) {
+    meterProvider = new MeterProvider({ resource, readers: options.metricReaders, views: [], sdkMetricsEnabled });
+    metrics.setGlobalMeterProvider(meterProvider);
+  }
+  const selfMetrics = sdkMetricsEnabled && meterProvider !== undefined ? { meterProvider } : {};
+  let tracerProvider: TracerProvider | undefined;
+  if (options.spanProcessors.length > 0) {
+    tracerProvider = new TracerProvider({
+      resource,
+      sampler: options.sampler,
+      spanLimits: options.spanLimits,
+      spanProcessors: options.spanProcessors,
+      ...selfMetrics,
+    });
+    trace.setGlobalTracerProvider(tracerProvider);
+  }
+  const loggerProvider = new LoggerProvider({
+    resource,
+    logRecordLimits: logRecordLimitsFromEnv(env),
+    processors: options.logRecordProcessors,
+    ...selfMetrics,
+  });
+  logs.setGlobalLoggerProvider(loggerProvider);
+  for (const instrumentation of options.instrumentations) {
+    instrumentation.setMeterProvider(metrics.getMeterProvider());
+    instrumentation.setLoggerProvider(logs.getLoggerProvider());
+    // Instrumentations enable themselves when constructed; enabling twice would start their
+    // collectors twice.
+    if (!instrumentation.isEnabled()) instrumentation.enable();
+  }
+
+  return {
+    resource,
+    meterProvider,
+    tracerProvider,
+    loggerProvider,
+    forceFlush: async ({ metrics: flushMetrics }) => {
+      // Side by side: a silent collector costs one export timeout, not three.
+      await Promise.all([
+        tracerProvider?.forceFlush(),
+        loggerProvider.forceFlush(),
+        flushMetrics ? meterProvider?.forceFlush() : undefined,
+      ]);
+    },
+    shutdown: async () => {
+      for (const instrumentation of options.instrumentations) instrumentation.disable();
+      try {
+        await Promise.all([tracerProvider?.shutdown(), loggerProvider.shutdown(), meterProvider?.shutdown()]);
+      } catch (error) {
+        // An unreachable exporter must not turn a clean shutdown into a crash; say what was lost.
+        diag.error(
+          '@gatewayz/telemetry-node: flushing telemetry on shutdown failed; some spans were not exported',
+          error,
+        );
+      }
+      metrics.disable();
+      trace.disable();
+      logs.disable();
+      if (logLevel !== undefined) diag.disable();
+    },
+  };
+}
