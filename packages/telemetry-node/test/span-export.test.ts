@@ -4,6 +4,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
+  SimpleSpanProcessor,
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
@@ -253,28 +254,40 @@ describe('createSpanProcessorsFromEnv', () => {
     expect(drops['queue_full']! + drops['export_failed']!).toBe(20);
   });
 
-  it('reads OTEL_TRACES_EXPORTER and the protocol like NodeSDK, leaving what it does not build to it', () => {
+  it('reads OTEL_TRACES_EXPORTER and the protocol from env, building every pipeline itself', () => {
     const onDrop = (): void => {};
-    expect(createSpanProcessorsFromEnv({ env: {}, onDrop })?.[0]).toBeInstanceOf(EncodingBatchSpanProcessor);
-    expect(createSpanProcessorsFromEnv({ env: { GATEWAYZ_SPAN_PROCESSOR: 'batch' }, onDrop })?.[0]).toBeInstanceOf(
+    expect(createSpanProcessorsFromEnv({ env: {}, onDrop })[0]).toBeInstanceOf(EncodingBatchSpanProcessor);
+    expect(createSpanProcessorsFromEnv({ env: { GATEWAYZ_SPAN_PROCESSOR: 'batch' }, onDrop })[0]).toBeInstanceOf(
       BatchSpanProcessor,
     );
     expect(() => createSpanProcessorsFromEnv({ env: { GATEWAYZ_SPAN_PROCESSOR: 'fast' }, onDrop })).toThrow(
       /GATEWAYZ_SPAN_PROCESSOR/,
     );
     expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'otlp' }, onDrop })).toHaveLength(1);
-    expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'console' }, onDrop })).toBeUndefined();
-    expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, onDrop })?.[0]).toBeInstanceOf(
+    const [consoleProcessor, ...others] = createSpanProcessorsFromEnv({
+      env: { OTEL_TRACES_EXPORTER: 'console' },
+      onDrop,
+    });
+    expect(consoleProcessor).toBeInstanceOf(SimpleSpanProcessor);
+    expect(others).toEqual([]);
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'otlp,console' }, onDrop })).toEqual([
+      expect.any(EncodingBatchSpanProcessor),
+      expect.any(SimpleSpanProcessor),
+    ]);
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, onDrop })[0]).toBeInstanceOf(
       EncodingBatchSpanProcessor,
     );
     expect(
       createSpanProcessorsFromEnv({
         env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', GATEWAYZ_SPAN_PROCESSOR: 'batch' },
         onDrop,
-      })?.[0],
+      })[0],
     ).toBeInstanceOf(BatchSpanProcessor);
-    expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, onDrop })).toBeUndefined();
-    expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'OTLP' }, onDrop })?.[0]).toBeInstanceOf(
+    // A protocol the specification does not name is warned about and ignored: http/protobuf applies.
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, onDrop })[0]).toBeInstanceOf(
+      EncodingBatchSpanProcessor,
+    );
+    expect(createSpanProcessorsFromEnv({ env: { OTEL_TRACES_EXPORTER: 'OTLP' }, onDrop })[0]).toBeInstanceOf(
       EncodingBatchSpanProcessor,
     );
   });

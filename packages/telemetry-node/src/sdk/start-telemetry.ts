@@ -26,7 +26,7 @@ import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
 import { resourceAttributesFromEnv } from '../env/resource-from-env.js';
 import { startSdkProviders } from './sdk-providers.js';
-import { captureConfigurationWarnings, readEnvList, warnConfiguration } from '../env/standard-variables.js';
+import { captureConfigurationWarnings, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
 
 /**
@@ -59,9 +59,11 @@ export interface StartTelemetryOptions {
   /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
   metricsToken?: string;
   /**
-   * Trace export. Default: OTLP (HTTP or gRPC) when any of `OTEL_EXPORTER_OTLP_ENDPOINT`,
-   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_TRACES_EXPORTER` is set (the standard variables
-   * configure it), otherwise none. Pass an exporter or span processors to choose explicitly, or
+   * Trace export. Default: when any of `OTEL_EXPORTER_OTLP_ENDPOINT`,
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_TRACES_EXPORTER` is set, the exporters
+   * `OTEL_TRACES_EXPORTER` lists (`otlp`, the default, over HTTP or gRPC, `zipkin`, `console`, or
+   * `none`), each configured by the standard variables read from `env`; otherwise none. Pass an
+   * exporter or span processors to choose explicitly, or
    * `false` to turn tracing off. The default for `http/protobuf` and `grpc` encodes each sampled span as it
    * ends and batches only the bytes (`OTEL_BSP_*` apply; same request bytes as the SDK's exporter,
    * a fraction of the CPU and no span objects waiting in the heap); `GATEWAYZ_SPAN_PROCESSOR=batch`
@@ -299,15 +301,15 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   );
   const countDroppedSpans = (reason: 'queue_full' | 'export_failed', count: number): void =>
     telemetry.add('telemetrySpansDropped', count, { reason });
-  let spanProcessors: SpanProcessor[] | undefined;
+  let spanProcessors: SpanProcessor[];
   const traces = options.traces;
   if (traces === false) spanProcessors = [];
   else if (traces !== undefined && 'exporter' in traces)
     spanProcessors = createSpanProcessorsFromEnv({ env, exporter: traces.exporter, onDrop: countDroppedSpans });
   else if (traces !== undefined) spanProcessors = traces.spanProcessors;
   else if (!OTLP_TRACE_VARIABLES.some((name) => (env[name] ?? '') !== '')) spanProcessors = [];
-  // The OTLP exporter of the standard variables (HTTP or gRPC) behind a batch processor whose drops
-  // are counted; undefined (another exporter) lets NodeSDK build it from the variables.
+  // The exporters OTEL_TRACES_EXPORTER names (default otlp), all built from `env`, behind processors
+  // whose drops are counted.
   else spanProcessors = createSpanProcessorsFromEnv({ env, onDrop: countDroppedSpans });
 
   const logOptions = options.logs === false ? undefined : options.logs;
@@ -352,7 +354,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
       ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
     },
     metricReaders,
-    spanProcessors: spanProcessors ?? [],
+    spanProcessors,
     // Read from `env` as the specification parses them (the SDK's own readers take the sampler
     // name case-sensitively and miss OTEL_EVENT_/OTEL_LINK_ATTRIBUTE_COUNT_LIMIT).
     sampler: samplerFromEnv(env),
@@ -371,10 +373,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   if (options.hostMetrics !== false) {
     new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
   }
-  const tracesEnabled =
-    spanProcessors === undefined
-      ? !(readEnvList(env, 'OTEL_TRACES_EXPORTER') ?? []).includes('none')
-      : spanProcessors.length > 0;
+  const tracesEnabled = spanProcessors.length > 0;
   const clusterSource =
     clusterOptions !== undefined && exporter !== undefined
       ? createClusterMetricsSource(exporter, clusterOptions)

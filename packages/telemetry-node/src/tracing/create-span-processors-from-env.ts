@@ -1,90 +1,142 @@
-import { diag, type MeterProvider } from '@opentelemetry/api';
+import type { MeterProvider } from '@opentelemetry/api';
 import {
   BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
   type BufferConfig,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
-import { readEnvInteger, readEnvList, readEnvString, readEnvTimeout } from '../env/standard-variables.js';
+import {
+  readEnvEnum,
+  readEnvInteger,
+  readEnvList,
+  readEnvTimeout,
+  warnIgnoredVariable,
+} from '../env/standard-variables.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
 import { encodedSpanExporterFromEnv, httpSpanExporterFromEnv } from './otlp-trace-exporters-from-env.js';
 import { createSpanDropMeterProvider, type SpanDropReason } from './span-drop-meter-provider.js';
+import { zipkinSpanExporterFromEnv } from './zipkin-span-exporter-from-env.js';
 
 /** Options of {@link createSpanProcessorsFromEnv}. */
 export interface SpanProcessorsFromEnvOptions {
   /**
-   * Environment to read `OTEL_TRACES_EXPORTER`, `OTEL_BSP_*` and the OTLP exporter's variables
-   * (`OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, `_ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`) from.
+   * Environment to read `OTEL_TRACES_EXPORTER`, `OTEL_BSP_*`, the OTLP exporter's variables
+   * (`OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, `_ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`, the
+   * TLS files) and the Zipkin exporter's (`OTEL_EXPORTER_ZIPKIN_ENDPOINT`, `_TIMEOUT`) from.
    */
   env: NodeJS.ProcessEnv;
-  /** Exporter to batch into instead of the OTLP exporter the variables describe. */
+  /** Exporter to batch into instead of the exporters `OTEL_TRACES_EXPORTER` names. */
   exporter?: SpanExporter;
   /** Called with the sampled spans that were not exported: queue full or export failed. */
   onDrop: (reason: SpanDropReason, count: number) => void;
 }
 
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+
 /**
- * The span processors the standard variables ask for: a batch processor configured by `OTEL_BSP_*`
- * in front of an OTLP exporter configured by `OTEL_EXPORTER_OTLP_TRACES_*`. For the protobuf
- * protocols (`http/protobuf`, the default, and `grpc`) that is {@link EncodingBatchSpanProcessor}
- * with {@link OtlpProtobufTraceExporter} or {@link OtlpGrpcTraceExporter} (same batching, same bytes
- * on the wire, a fraction of the CPU); with `GATEWAYZ_SPAN_PROCESSOR=batch`, an explicit `exporter`
- * or `http/json`, the stock `BatchSpanProcessor`, as `NodeSDK` builds it. Either way, sampled spans
- * dropped on a full queue or a failed export are reported to `onDrop` instead of only to a debug log.
+ * The span processors the standard variables ask for, every one built from `env` (none left to
+ * `NodeSDK`, which would read `process.env`). `OTEL_TRACES_EXPORTER` is a comma list (default `otlp`)
+ * of:
  *
- * Returns `undefined` for what it does not build (`OTEL_TRACES_EXPORTER` other than `otlp`, or a
- * protocol the specification does not name): the caller then leaves the choice to `NodeSDK`.
+ * - `otlp`: a batch processor configured by `OTEL_BSP_*` in front of an OTLP exporter configured by
+ *   `OTEL_EXPORTER_OTLP_TRACES_*`. For the protobuf protocols (`http/protobuf`, the default, and
+ *   `grpc`) that is {@link EncodingBatchSpanProcessor} with {@link OtlpProtobufTraceExporter} or
+ *   {@link OtlpGrpcTraceExporter} (same batching, same bytes on the wire, a fraction of the CPU);
+ *   with `GATEWAYZ_SPAN_PROCESSOR=batch` or `http/json`, the stock `BatchSpanProcessor`. A protocol
+ *   the specification does not name is warned about and ignored (the generic variable, then
+ *   `http/protobuf`, applies), as for logs and metrics.
+ * - `zipkin`: the stock `BatchSpanProcessor` (`OTEL_BSP_*`) in front of the SDK's `ZipkinExporter`,
+ *   sending to `OTEL_EXPORTER_ZIPKIN_ENDPOINT` within `OTEL_EXPORTER_ZIPKIN_TIMEOUT`.
+ * - `console`: a `SimpleSpanProcessor` printing each span with the SDK's `ConsoleSpanExporter`.
+ * - `none`: no processors; listed with other names, it still wins, with a warning.
+ *
+ * Unknown names are warned about and skipped. With an explicit `exporter`, the list is not read:
+ * one stock batch processor exports to it. Sampled spans a batch processor drops on a full queue
+ * or a failed export are reported to `onDrop` instead of only to a debug log.
  *
  * @example
  * ```ts
  * const spanProcessors = createSpanProcessorsFromEnv({
- *   env: process.env,
+ *   env: { OTEL_TRACES_EXPORTER: 'otlp,zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://zipkin:9411/api/v2/spans' },
  *   onDrop: (reason, count) => telemetry.add('telemetrySpansDropped', count, { reason }),
  * });
  * ```
  */
-export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOptions): SpanProcessor[] | undefined {
-  const { env } = options;
+export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOptions): SpanProcessor[] {
+  const { env, onDrop } = options;
   const processorChoice = (env['GATEWAYZ_SPAN_PROCESSOR'] ?? '').trim() || 'encoding';
   if (processorChoice !== 'encoding' && processorChoice !== 'batch')
     throw new TelemetryConfigurationError(
       'GATEWAYZ_SPAN_PROCESSOR',
       `expected encoding (default) or batch, got "${processorChoice}"`,
     );
+  // Read once: a bad OTEL_BSP_* value is warned about once, however many processors use it.
   const batch = batchConfigFromEnv(env);
-  let exporter = options.exporter;
-  if (exporter === undefined) {
-    const exporters = readEnvList(env, 'OTEL_TRACES_EXPORTER') ?? [];
-    if (exporters.length > 1 || (exporters.length === 1 && exporters[0] !== 'otlp')) return undefined;
-    const protocol = (
-      readEnvString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
-      readEnvString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
-      ''
-    ).toLowerCase();
-    if (protocol === '' || protocol === 'http/protobuf' || protocol === 'grpc') {
-      // Both carry the same protobuf request; only the transport differs. Every transport setting
-      // comes from `env`: the SDK's exporter classes would read `process.env`.
-      if (processorChoice === 'encoding') {
-        // Spans are encoded as they end and only their bytes wait for the batch (see the class).
-        const encodedExporter = encodedSpanExporterFromEnv(env, protocol === 'grpc');
-        const onDrop = options.onDrop;
-        return [new EncodingBatchSpanProcessor({ ...batch, exporter: encodedExporter, onDrop })];
-      }
-      exporter = protocol === 'grpc' ? encodedSpanExporterFromEnv(env, true) : httpSpanExporterFromEnv(env, false);
-    } else if (protocol === 'http/json') exporter = httpSpanExporterFromEnv(env, true);
-    else {
-      diag.debug(`@gatewayz/telemetry-node: trace protocol "${protocol}" is configured by NodeSDK`);
-      return undefined;
-    }
+  if (options.exporter !== undefined) return [countingBatchSpanProcessor(options.exporter, batch, onDrop)];
+  const names = readEnvList(env, 'OTEL_TRACES_EXPORTER') ?? ['otlp'];
+  if (names.includes('none')) {
+    if (names.length > 1)
+      warnIgnoredVariable(
+        'OTEL_TRACES_EXPORTER',
+        env['OTEL_TRACES_EXPORTER'] ?? '',
+        '"none" alone',
+        'exporting no spans',
+      );
+    return [];
   }
+  const processors: SpanProcessor[] = [];
+  for (const name of names) {
+    if (name === 'otlp') processors.push(otlpSpanProcessor(env, batch, processorChoice === 'encoding', onDrop));
+    else if (name === 'zipkin')
+      processors.push(countingBatchSpanProcessor(zipkinSpanExporterFromEnv(env), batch, onDrop));
+    else if (name === 'console') processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
+    else warnIgnoredVariable('OTEL_TRACES_EXPORTER', name, 'otlp, zipkin, console or none', 'skipping it');
+  }
+  return processors;
+}
+
+/** The OTLP pipeline for `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL` (default `http/protobuf`). */
+function otlpSpanProcessor(
+  env: NodeJS.ProcessEnv,
+  batch: Required<BufferConfig>,
+  encoding: boolean,
+  onDrop: (reason: SpanDropReason, count: number) => void,
+): SpanProcessor {
+  const protocol =
+    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', OTLP_PROTOCOLS, 'using the generic protocol') ??
+    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'using http/protobuf') ??
+    'http/protobuf';
+  // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
+  if (protocol === 'http/json') return countingBatchSpanProcessor(httpSpanExporterFromEnv(env, true), batch, onDrop);
+  // Both protobuf protocols carry the same request; only the transport differs.
+  const grpc = protocol === 'grpc';
+  if (encoding)
+    // Spans are encoded as they end and only their bytes wait for the batch (see the class).
+    return new EncodingBatchSpanProcessor({
+      ...batch,
+      exporter: encodedSpanExporterFromEnv(env, grpc),
+      onDrop,
+    });
+  const exporter = grpc ? encodedSpanExporterFromEnv(env, true) : httpSpanExporterFromEnv(env, false);
+  return countingBatchSpanProcessor(exporter, batch, onDrop);
+}
+
+/** The stock `BatchSpanProcessor` with `batch` (`OTEL_BSP_*` from `env`), its drops reported to `onDrop`. */
+function countingBatchSpanProcessor(
+  exporter: SpanExporter,
+  batch: Required<BufferConfig>,
+  onDrop: (reason: SpanDropReason, count: number) => void,
+): SpanProcessor {
   const config: BufferConfig & { selfObsMeterProvider: MeterProvider } = {
     ...batch,
     // The processor's standard self-observability hook (typed on `@opentelemetry/sdk-trace`'s
     // options, passed through unchanged by this package's constructor).
-    selfObsMeterProvider: createSpanDropMeterProvider(options.onDrop),
+    selfObsMeterProvider: createSpanDropMeterProvider(onDrop),
   };
-  return [new BatchSpanProcessor(exporter, config)];
+  return new BatchSpanProcessor(exporter, config);
 }
 
 /**
