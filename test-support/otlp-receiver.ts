@@ -717,7 +717,13 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       }
       return;
     }
-    send(res, 200, {});
+    // A full success, in the request's encoding as the specification asks (an empty protobuf
+    // message is zero bytes); a JSON body would not parse as the protobuf response.
+    if (contentType === 'application/json') send(res, 200, {});
+    else {
+      res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': 0 });
+      res.end();
+    }
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {

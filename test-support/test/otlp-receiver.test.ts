@@ -164,6 +164,28 @@ describe('startOtlpReceiver with the real OTLP/HTTP JSON metric exporter', () =>
 });
 
 describe('startOtlpReceiver raw HTTP handling', () => {
+  it('answers a success in the encoding of the request: an empty protobuf message or {}', async () => {
+    const r = await receiver();
+    for (const url of [r.tracesUrl, r.metricsUrl, r.logsUrl]) {
+      const proto = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-protobuf' },
+        body: new Uint8Array(0),
+      });
+      expect([proto.status, proto.headers.get('content-type'), (await proto.arrayBuffer()).byteLength]).toEqual([
+        200,
+        'application/x-protobuf',
+        0,
+      ]);
+      const json = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      expect([json.status, json.headers.get('content-type'), await json.text()]).toEqual([
+        200,
+        'application/json',
+        '{}',
+      ]);
+    }
+  });
+
   it('rejects malformed protobuf with 400, other content types with 415 and unknown paths with 404', async () => {
     const r = await receiver();
     const proto = await fetch(r.tracesUrl, {
