@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 import { resolveMetricsExport } from '../src/otlp-metrics/metrics-export-config.js';
+import { captureConfigurationWarnings } from '../src/env/standard-variables.js';
 
 let running: RunningTelemetry | undefined;
 const receivers: OtlpReceiver[] = [];
@@ -339,6 +340,78 @@ describe('exemplars over OTLP', () => {
   );
 });
 
+describe('OTEL_METRICS_EXEMPLAR_FILTER', () => {
+  /** A latency inside a sampled span, then what the OTLP push and the OpenMetrics exposition carried. */
+  async function exemplarsWith(
+    env: NodeJS.ProcessEnv,
+    telemetryOptions: { exemplars?: boolean } = {},
+  ): Promise<{ pushed: number; exposed: number; warnings: string[] }> {
+    const target = await receiver();
+    const { result, warnings } = captureConfigurationWarnings(() =>
+      startTelemetry({
+        hostMetrics: false,
+        runtimeMetrics: false,
+        logStream: null,
+        telemetry: telemetryOptions,
+        traces: { spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] },
+        env: otlpEnv(target, { OTEL_METRICS_EXPORTER: 'otlp,prometheus', ...env }),
+      }),
+    );
+    running = result;
+    const otel = result;
+    otel.tracer.startActiveSpan('chat gpt-4o', (span) => {
+      otel.telemetry.recordProviderResponseTime('openai', 2.5);
+      span.end();
+    });
+    await otel.forceFlush();
+    const point = pointsOf(target.metrics(), 'provider_response_time_seconds')[0];
+    const response = await otel.metricsHandler(
+      new Request('http://gateway/metrics', { headers: { accept: 'application/openmetrics-text;version=1.0.0' } }),
+    );
+    const exposition = await response.text();
+    expect(exposition).toContain('provider_response_time_seconds_bucket{provider="openai"');
+    return {
+      pushed: ((point?.raw['exemplars'] as unknown[] | undefined) ?? []).length,
+      exposed: exposition.split('\n').filter((line) => line.includes('trace_id=')).length,
+      warnings,
+    };
+  }
+
+  it('always_off keeps no exemplar on either exporter; trace_based (any case) and unset keep them', async () => {
+    expect(await exemplarsWith({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_off' })).toEqual({
+      pushed: 0,
+      exposed: 0,
+      warnings: [],
+    });
+    await running?.shutdown();
+    expect(await exemplarsWith({ OTEL_METRICS_EXEMPLAR_FILTER: 'TRACE_BASED' })).toEqual({
+      pushed: 1,
+      exposed: 1,
+      warnings: [],
+    });
+    await running?.shutdown();
+    expect(await exemplarsWith({})).toMatchObject({ pushed: 1, exposed: 1 });
+  });
+
+  it('the exemplars option in code wins over the variable', async () => {
+    expect(await exemplarsWith({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_off' }, { exemplars: true })).toMatchObject({
+      pushed: 1,
+      exposed: 1,
+    });
+  });
+
+  it.each([
+    ['always_on', 'always_on is not supported'],
+    ['sometimes', 'expected one of trace_based, always_off, always_on'],
+  ])('%s is warned about and trace_based applies', async (value, message) => {
+    const { pushed, exposed, warnings } = await exemplarsWith({ OTEL_METRICS_EXEMPLAR_FILTER: value });
+    expect([pushed, exposed]).toEqual([1, 1]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`ignoring OTEL_METRICS_EXEMPLAR_FILTER="${value}"`);
+    expect(warnings[0]).toContain(message);
+  });
+});
+
 describe('resolveMetricsExport', () => {
   it('defaults to Prometheus only, as before', () => {
     expect(resolveMetricsExport(undefined, {})).toMatchObject({ prometheus: true, otlp: undefined, console: false });
@@ -432,8 +505,10 @@ describe('resolveMetricsExport', () => {
 
   it('reports set variables it cannot honour', () => {
     expect(
-      resolveMetricsExport(undefined, { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRICS_EXEMPLAR_FILTER: 'always_on' })
-        .unsupportedVariables,
-    ).toEqual(['OTEL_METRICS_EXEMPLAR_FILTER']);
+      resolveMetricsExport(undefined, {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram',
+      }).unsupportedVariables,
+    ).toEqual(['OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION']);
   });
 });

@@ -254,7 +254,7 @@ describe('OTLP metrics push variables', () => {
     expect(resolved.otlp?.timeoutMillis).toBe(2_147_483_647);
   });
 
-  it('does not call the default exemplar filter or explicit-bucket histograms unsupported, and does call the others', () => {
+  it('does not call explicit-bucket histograms or any exemplar filter unsupported for the push (exemplarsFromEnv reads it for every exporter), and does call exponential histograms', () => {
     const base = { OTEL_METRICS_EXPORTER: 'otlp' };
     expect(
       resolveMetricsExport(undefined, {
@@ -269,7 +269,7 @@ describe('OTLP metrics push variables', () => {
         OTEL_METRICS_EXEMPLAR_FILTER: 'always_on',
         OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram',
       }).unsupportedVariables,
-    ).toEqual(['OTEL_METRICS_EXEMPLAR_FILTER', 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION']);
+    ).toEqual(['OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION']);
   });
 
   it('honours OTEL_EXPORTER_OTLP_CERTIFICATE for the push (and does not report it unsupported)', async () => {

@@ -9,7 +9,7 @@
  * because no default could reach the collector meant.
  */
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
-import { readEnvList, warnIgnoredVariable } from '../env/standard-variables.js';
+import { readEnvEnum, readEnvList, warnIgnoredVariable } from '../env/standard-variables.js';
 import {
   checkOtlpEndpoint,
   millisFromVariable,
@@ -155,10 +155,7 @@ const TEMPORALITIES: readonly string[] = ['cumulative', 'delta', 'lowmemory'];
  */
 function unsupportedVariables(env: NodeJS.ProcessEnv): string[] {
   const unsupported: string[] = [];
-  // Exemplars come from sampled spans only: the specification's default filter, `trace_based`.
-  const exemplarFilter = variable(env, 'OTEL_METRICS_EXEMPLAR_FILTER');
-  if (exemplarFilter !== undefined && exemplarFilter.toLowerCase() !== 'trace_based')
-    unsupported.push('OTEL_METRICS_EXEMPLAR_FILTER');
+  // OTEL_METRICS_EXEMPLAR_FILTER applies to every exporter: see exemplarsFromEnv().
   const histogram = variable(env, 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
   // Explicit buckets are what every histogram here has (the catalog declares them).
   if (histogram !== undefined && histogram.toLowerCase() !== 'explicit_bucket_histogram')
@@ -348,4 +345,31 @@ export function resolveMetricsExport(
     ),
     prometheusCompression: compression ?? 'gzip',
   };
+}
+
+/**
+ * `OTEL_METRICS_EXEMPLAR_FILTER` for the helpers' histograms, on every exporter (the OpenMetrics
+ * exposition and the OTLP push alike): `trace_based`, the specification's default, keeps per bucket
+ * the latest observation made inside a sampled span; `always_off` keeps none. `always_on` would also
+ * make observations outside any sampled span exemplars, with no trace to link to; it is not
+ * supported, so it is warned about and `trace_based` applies. Returns the helpers' `exemplars`
+ * option, or `undefined` when the variable is unset or ignored (their default, `trace_based`).
+ *
+ * @example
+ * ```ts
+ * exemplarsFromEnv({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_off' }); // false
+ * ```
+ */
+export function exemplarsFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
+  const filter = readEnvEnum(env, 'OTEL_METRICS_EXEMPLAR_FILTER', ['trace_based', 'always_off', 'always_on']);
+  if (filter === 'always_on') {
+    warnIgnoredVariable(
+      'OTEL_METRICS_EXEMPLAR_FILTER',
+      env['OTEL_METRICS_EXEMPLAR_FILTER'] ?? '',
+      'trace_based or always_off (exemplars link observations to sampled spans; always_on is not supported)',
+      'using trace_based',
+    );
+    return undefined;
+  }
+  return filter === undefined ? undefined : filter === 'trace_based';
 }

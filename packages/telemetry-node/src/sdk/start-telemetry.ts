@@ -17,7 +17,11 @@ import { checkBearerToken } from '../http/bearer-auth.js';
 import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import { toNodeListener } from '../http/node-adapter.js';
-import { resolveMetricsExport, type MetricsExportOptions } from '../otlp-metrics/metrics-export-config.js';
+import {
+  exemplarsFromEnv,
+  resolveMetricsExport,
+  type MetricsExportOptions,
+} from '../otlp-metrics/metrics-export-config.js';
 import { createMetricReaders } from './metric-readers.js';
 import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
 import { randomUUID } from 'node:crypto';
@@ -53,7 +57,8 @@ export interface StartTelemetryOptions {
   /**
    * Options of the shared `GatewayTelemetry` instance (prefix, series limits). `semconvStabilityOptIn`
    * defaults to `OTEL_SEMCONV_STABILITY_OPT_IN`, read once here (`gen_ai_latest_experimental` opts in
-   * to the latest experimental GenAI conventions).
+   * to the latest experimental GenAI conventions); `exemplars` defaults to what
+   * `OTEL_METRICS_EXEMPLAR_FILTER` says (`always_off`: false; `trace_based`, the default: true).
    */
   telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider' | 'exportVia' | 'continueFrom'>;
   /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
@@ -224,8 +229,10 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   // SDK started, the new instance continues their shared one, with the counts and gauges it holds.
   const existing = options.telemetry === undefined ? peekTelemetry() : undefined;
   const semconvOptIn = env['OTEL_SEMCONV_STABILITY_OPT_IN'];
+  const exemplars = exemplarsFromEnv(env);
   const telemetry = new GatewayTelemetry({
     ...(semconvOptIn !== undefined ? { semconvStabilityOptIn: semconvOptIn } : {}),
+    ...(exemplars !== undefined ? { exemplars } : {}),
     ...options.telemetry,
     exportVia: 'producer',
     ...(existing !== undefined && !existing.isBound ? { continueFrom: existing } : {}),
