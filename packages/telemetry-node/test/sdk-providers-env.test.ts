@@ -9,9 +9,11 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
+import type { ResourceDetector } from '@opentelemetry/resources';
+import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../test-support/otlp-receiver.js';
-import { resourceAttributesFromEnv } from '../src/env/resource-from-env.js';
+import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../src/env/resource-from-env.js';
 import { captureConfigurationWarnings } from '../src/env/standard-variables.js';
 import { logRecordLimitsFromEnv } from '../src/logs/log-exporters-from-env.js';
 import { startTelemetry, type RunningTelemetry, type StartTelemetryOptions } from '../src/index.js';
@@ -138,6 +140,77 @@ describe('startTelemetry({ env }): the resource comes from env', () => {
     const generated = await start({});
     const [first] = await resourcesOf(generated.otel, generated.receiver);
     expect(first?.['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('resource detectors: OTEL_NODE_RESOURCE_DETECTORS and the resourceDetectors option', () => {
+  it.each([
+    [undefined, { 'host.name': true, 'os.type': false, 'process.command_args': false }],
+    ['os', { 'host.name': false, 'os.type': true, 'process.command_args': false }],
+    ['HOST, process', { 'host.name': true, 'os.type': false, 'process.command_args': true }],
+    ['all', { 'host.name': true, 'os.type': true, 'process.command_args': true }],
+    ['none', { 'host.name': false, 'os.type': false, 'process.command_args': false }],
+  ])('OTEL_NODE_RESOURCE_DETECTORS=%j runs the detectors it names', async (detectors, expected) => {
+    vi.stubEnv('OTEL_NODE_RESOURCE_DETECTORS', 'all');
+    const { otel, receiver: to } = await start({
+      ...(detectors !== undefined ? { OTEL_NODE_RESOURCE_DETECTORS: detectors } : {}),
+      OTEL_RESOURCE_ATTRIBUTES: 'team=routing',
+    });
+    for (const resource of await resourcesOf(otel, to)) {
+      const present = Object.fromEntries(Object.keys(expected).map((key) => [key, key in resource]));
+      expect(present).toEqual(expected);
+      // Always read, whatever the detectors.
+      expect(resource['team']).toBe('routing');
+    }
+  });
+
+  it('an unknown detector name is warned about and skipped; none with others runs none', () => {
+    const run = (value: string): string[] =>
+      captureConfigurationWarnings(() => resourceDetectorsFromEnv({ OTEL_NODE_RESOURCE_DETECTORS: value })).warnings;
+    expect(run('host,k8s')).toEqual([
+      '@gatewayz/telemetry-node: ignoring OTEL_NODE_RESOURCE_DETECTORS="k8s"; expected env, host, os, process, serviceinstance, all or none, skipping it',
+    ]);
+    expect(resourceDetectorsFromEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'none,host' })).toEqual([]);
+    expect(run('none,host')).toHaveLength(1);
+    expect(resourceDetectorsFromEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'env' })).toEqual([]);
+  });
+
+  it("the option's detectors run after the built-in ones, async attributes included; env and options win over them", async () => {
+    const { otel, receiver: to } = await start(
+      { OTEL_RESOURCE_ATTRIBUTES: 'host.name=gw-7' },
+      {
+        serviceVersion: '2.0.0',
+        resourceDetectors: [
+          {
+            detect: () => ({
+              attributes: {
+                'k8s.pod.name': 'gateway-0',
+                'host.name': 'from-detector',
+                'service.version': 'from-detector',
+                'cloud.region': new Promise<string>((resolve) => setTimeout(() => resolve('eu-west-1'), 50)),
+              },
+            }),
+          },
+        ],
+      },
+    );
+    const all = await resourcesOf(otel, to);
+    for (const resource of all) {
+      expect(resource).toMatchObject({
+        'k8s.pod.name': 'gateway-0',
+        'cloud.region': 'eu-west-1',
+        'host.name': 'gw-7',
+        'service.version': '2.0.0',
+      });
+      expect(resource).toHaveProperty('host.arch');
+    }
+  });
+
+  it('a resourceDetectors option that is not an array of detectors is a TelemetryConfigurationError', () => {
+    for (const value of [{ detect: () => ({}) }, [{}], ['host']])
+      expect(() =>
+        startTelemetry({ logStream: null, env: {}, resourceDetectors: value as unknown as ResourceDetector[] }),
+      ).toThrow(TelemetryConfigurationError);
   });
 });
 

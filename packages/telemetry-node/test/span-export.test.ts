@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, diag, trace, type Span } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
   BasicTracerProvider,
@@ -17,6 +18,8 @@ import {
   type EncodedTraceRequest,
 } from '../src/tracing/index.js';
 import {
+  decodeProtobufRequest,
+  decodeTraces,
   startOtlpReceiver,
   type OtlpReceiver,
   type OtlpReceiverOptions,
@@ -215,6 +218,70 @@ describe('EncodingBatchSpanProcessor', () => {
     await flushed;
     expect(exporter.requests[2]!.request.spanCount).toBe(1);
     await provider.shutdown();
+  });
+
+  /** Resource attributes of each span of `request`, decoded as a collector would. */
+  const resourcesIn = (request: EncodedTraceRequest): Array<Record<string, unknown>> =>
+    decodeTraces(decodeProtobufRequest('/v1/traces', request.bytes)).map((span) => span.resource);
+
+  it("waits for the resource's asynchronous attributes before a batch goes out, and spans that ended before they settled carry them too", async () => {
+    const exporter = new ManualEncodedExporter();
+    let settle: (region: string) => void = () => {};
+    const region = new Promise<string>((resolve) => (settle = resolve));
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'svc', 'cloud.region': region }),
+      spanProcessors: [new EncodingBatchSpanProcessor({ exporter, scheduledDelayMillis: 60_000 })],
+    });
+    const tracer = provider.getTracer('test');
+    tracer.startSpan('before the detector answered').end();
+    const flushed = provider.forceFlush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Still waiting for the region: nothing sent yet.
+    expect(exporter.requests).toHaveLength(0);
+    settle('eu-west-1');
+    await vi.waitFor(() => expect(exporter.requests).toHaveLength(1));
+    exporter.requests[0]!.answer(true);
+    await flushed;
+    tracer.startSpan('after').end();
+    const second = provider.forceFlush();
+    exporter.requests[1]!.answer(true);
+    await second;
+    expect(exporter.requests.flatMap((entry) => resourcesIn(entry.request))).toEqual([
+      { 'service.name': 'svc', 'cloud.region': 'eu-west-1' },
+      { 'service.name': 'svc', 'cloud.region': 'eu-west-1' },
+    ]);
+    await provider.shutdown();
+  });
+
+  it('an attribute that never settles holds spans back for one export timeout only, then they go without it', async () => {
+    const exporter = new ManualEncodedExporter();
+    const warn = vi.spyOn(diag, 'warn');
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'svc', 'cloud.region': new Promise<string>(() => {}) }),
+      spanProcessors: [
+        new EncodingBatchSpanProcessor({ exporter, scheduledDelayMillis: 60_000, exportTimeoutMillis: 200 }),
+      ],
+    });
+    const tracer = provider.getTracer('test');
+    tracer.startSpan('one').end();
+    const started = Date.now();
+    const flushed = provider.forceFlush();
+    await vi.waitFor(() => expect(exporter.requests).toHaveLength(1), { timeout: 2000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    exporter.requests[0]!.answer(true);
+    await flushed;
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('resource attributes still pending after 200 ms'));
+    // Later batches are not held back again.
+    tracer.startSpan('two').end();
+    const second = provider.forceFlush();
+    expect(exporter.requests).toHaveLength(2);
+    exporter.requests[1]!.answer(true);
+    await second;
+    expect(exporter.requests.flatMap((entry) => resourcesIn(entry.request))).toEqual([
+      { 'service.name': 'svc' },
+      { 'service.name': 'svc' },
+    ]);
+    warn.mockRestore();
   });
 
   it('exports a partial batch after scheduledDelayMillis', () => {

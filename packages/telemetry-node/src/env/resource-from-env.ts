@@ -4,7 +4,14 @@
  * `OTEL_RESOURCE_ATTRIBUTES` with a debug message nobody sees.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { readEnvString, warnIgnoredVariable } from './standard-variables.js';
+import {
+  hostDetector,
+  osDetector,
+  processDetector,
+  serviceInstanceIdDetector,
+  type ResourceDetector,
+} from '@opentelemetry/resources';
+import { readEnvList, readEnvString, warnIgnoredVariable } from './standard-variables.js';
 
 /**
  * `OTEL_RESOURCE_ATTRIBUTES` as the specification defines it: comma-separated `key=value` pairs,
@@ -61,4 +68,57 @@ function decodePercent(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The detectors `OTEL_NODE_RESOURCE_DETECTORS` can name (as in the Node SDK), besides `all` and `none`. */
+const NAMED_DETECTORS: Readonly<Record<string, ResourceDetector | undefined>> = {
+  // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are always read (the specification requires it).
+  env: undefined,
+  host: hostDetector,
+  os: osDetector,
+  process: processDetector,
+  serviceinstance: serviceInstanceIdDetector,
+};
+
+/**
+ * The built-in resource detectors `OTEL_NODE_RESOURCE_DETECTORS` names, a comma list of `env`,
+ * `host`, `os`, `process`, `serviceinstance`, `all` or `none`, as the Node SDK reads it. Unset, just
+ * the host detector: the process detector exports the command line, which can carry secrets, so it
+ * runs only when named (the resource gets `process.pid` and the runtime's name and version anyway).
+ * `env` is accepted and changes nothing: `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME` are
+ * always read. An unknown name is warned about and skipped.
+ *
+ * @example
+ * ```ts
+ * resourceDetectorsFromEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'host,os' }); // [hostDetector, osDetector]
+ * ```
+ */
+export function resourceDetectorsFromEnv(env: NodeJS.ProcessEnv): ResourceDetector[] {
+  const names = readEnvList(env, 'OTEL_NODE_RESOURCE_DETECTORS');
+  if (names === undefined) return [hostDetector];
+  if (names.includes('none')) {
+    if (names.length > 1)
+      warnIgnoredVariable(
+        'OTEL_NODE_RESOURCE_DETECTORS',
+        env['OTEL_NODE_RESOURCE_DETECTORS'] ?? '',
+        '"none" alone',
+        'running no detector',
+      );
+    return [];
+  }
+  const detectors = new Set<ResourceDetector>();
+  for (const name of names) {
+    if (!(name in NAMED_DETECTORS) && name !== 'all') {
+      warnIgnoredVariable(
+        'OTEL_NODE_RESOURCE_DETECTORS',
+        name,
+        'env, host, os, process, serviceinstance, all or none',
+        'skipping it',
+      );
+      continue;
+    }
+    const named = name === 'all' ? Object.values(NAMED_DETECTORS) : [NAMED_DETECTORS[name]];
+    for (const detector of named) if (detector !== undefined) detectors.add(detector);
+  }
+  return [...detectors];
 }

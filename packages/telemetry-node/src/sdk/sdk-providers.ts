@@ -6,7 +6,12 @@
  */
 import { DiagConsoleLogger, DiagLogLevel, diag, metrics, trace, type Attributes } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
-import { detectResources, hostDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import {
+  detectResources,
+  resourceFromAttributes,
+  type Resource,
+  type ResourceDetector,
+} from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { TracerProvider, type Sampler, type SpanLimits, type SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -28,6 +33,8 @@ export interface SdkProvidersOptions {
   env: NodeJS.ProcessEnv;
   /** Resource attributes `startTelemetry()` sets by default; every other source wins over them. */
   defaultAttributes: Attributes;
+  /** Resource detectors to run, in order (a later one wins over an earlier one). */
+  detectors: ResourceDetector[];
   /** `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME`, as `resourceAttributesFromEnv(env)` read them. */
   envAttributes: Attributes;
   /** Attributes given in code (`serviceName`, `serviceVersion`): they win over everything. */
@@ -69,7 +76,7 @@ const DIAG_LEVELS: Record<(typeof LOG_LEVELS)[number], DiagLogLevel> = {
  * nothing read from `process.env`:
  * - `OTEL_LOG_LEVEL` of `env` (case-insensitive; an unknown level is warned about and ignored)
  *   installs a console diagnostic logger at that level, removed again on shutdown.
- * - The resource: the default attributes, then the host detector's, then `env`'s
+ * - The resource: the default attributes, then the detectors', then `env`'s
  *   (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`), then those given in code; each source wins
  *   over the ones before it, as the specification ranks them (user-provided over the variable).
  * - A meter provider only when there is a reader, a tracer provider only when there is a span
@@ -83,7 +90,7 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
   if (logLevel !== undefined) diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[logLevel] });
   const sdkMetricsEnabled = env['OTEL_NODE_EXPERIMENTAL_SDK_METRICS']?.trim().toLowerCase() === 'true';
   const resource = resourceFromAttributes(options.defaultAttributes)
-    .merge(detectResources({ detectors: [hostDetector] }))
+    .merge(detectResources({ detectors: options.detectors }))
     .merge(resourceFromAttributes(options.envAttributes))
     .merge(resourceFromAttributes(options.codeAttributes));
 

@@ -63,6 +63,9 @@ export function checkStartTelemetryOptions(options: unknown): asserts options is
   const logStream = options['logStream'];
   if (logStream !== undefined && logStream !== null && !hasMethod(logStream, 'write'))
     fail('logStream', 'a stream with write() (or null for none)', logStream);
+  const detectors = options['resourceDetectors'];
+  if (detectors !== undefined && (!Array.isArray(detectors) || !detectors.every((item) => hasMethod(item, 'detect'))))
+    fail('resourceDetectors', 'an array of ResourceDetectors (objects with detect())', detectors);
   const traces = options['traces'];
   if (traces !== undefined && traces !== false) {
     if (!isObject(traces)) fail('traces', 'false, { exporter } or { spanProcessors }', traces);

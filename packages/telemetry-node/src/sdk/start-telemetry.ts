@@ -1,4 +1,5 @@
 import { context, diag, metrics, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
+import type { ResourceDetector } from '@opentelemetry/resources';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { HostMetrics } from '@opentelemetry/host-metrics';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
@@ -28,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { createSpanProcessorsFromEnv } from '../tracing/index.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from-env.js';
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
-import { resourceAttributesFromEnv } from '../env/resource-from-env.js';
+import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../env/resource-from-env.js';
 import { startSdkProviders } from './sdk-providers.js';
 import { captureConfigurationWarnings, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
@@ -94,6 +95,13 @@ export interface StartTelemetryOptions {
   runtimeMetrics?: boolean;
   /** Host and process metrics (CPU, memory). Default true. */
   hostMetrics?: boolean;
+  /**
+   * More resource detectors (e.g. a container, Kubernetes or cloud detector from
+   * `@opentelemetry/resource-detector-*`), run after the built-in ones `OTEL_NODE_RESOURCE_DETECTORS`
+   * names (default: the host detector). Their attributes win over the detected and default ones;
+   * `OTEL_RESOURCE_ATTRIBUTES` and the `serviceName`/`serviceVersion` options win over theirs.
+   */
+  resourceDetectors?: ResourceDetector[];
   /** Add `otel_scope_*` labels to every series. Default false. */
   withScopeInfo?: boolean;
   /**
@@ -355,6 +363,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
       'process.runtime.name': 'nodejs',
       'process.runtime.version': process.versions.node,
     },
+    detectors: [...resourceDetectorsFromEnv(env), ...(options.resourceDetectors ?? [])],
     envAttributes,
     codeAttributes: {
       'service.name': serviceName,

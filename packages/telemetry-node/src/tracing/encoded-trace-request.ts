@@ -25,9 +25,15 @@ interface GroupEnvelope {
 
 /** Spans of one resource and scope, encoded as they ended. */
 interface SpanGroup {
-  readonly envelope: GroupEnvelope;
+  envelope: GroupEnvelope;
   readonly spans: ProtobufSink;
   count: number;
+  /**
+   * The group's first span, kept while its envelope was built before the resource's asynchronous
+   * attributes (a detector's `host.id`, a cloud region) settled: the envelope is built again from
+   * it once they have, so no span is exported without them for the life of the process.
+   */
+  provisional: ReadableSpan | undefined;
 }
 
 /**
@@ -50,12 +56,36 @@ export class TraceRequestBuilder {
     }
     let group = scopes.get(span.instrumentationScope);
     if (group === undefined) {
-      group = { envelope: envelopeOf(span), spans: new ProtobufSink(16 * 1024), count: 0 };
+      group = {
+        envelope: envelopeOf(span),
+        spans: new ProtobufSink(16 * 1024),
+        count: 0,
+        provisional: span.resource.asyncAttributesPending === true ? span : undefined,
+      };
       scopes.set(span.instrumentationScope, group);
     }
     encodeSpan(group.spans, span);
     group.count++;
     this.spanCount++;
+  }
+
+  /**
+   * Resources of the spans waiting here whose asynchronous attributes have not settled yet: wait
+   * for them (`waitForAsyncAttributes()`) before {@link TraceRequestBuilder.seal}, as the SDK's
+   * batch processor does, or the request goes without those attributes.
+   */
+  pendingResources(): Resource[] {
+    const pending: Resource[] = [];
+    for (const [resource, scopes] of this.groups) {
+      if (resource.asyncAttributesPending !== true) continue;
+      for (const group of scopes.values()) {
+        if (group.count > 0 && group.provisional !== undefined) {
+          pending.push(resource);
+          break;
+        }
+      }
+    }
+    return pending;
   }
 
   /** The request for every span added since the last call (undefined when none), and start over. */
@@ -69,6 +99,10 @@ export class TraceRequestBuilder {
       let suffix: Uint8Array | undefined;
       for (const [scope, group] of scopes) {
         if (group.count === 0) continue;
+        if (group.provisional !== undefined && resource.asyncAttributesPending !== true) {
+          group.envelope = envelopeOf(group.provisional);
+          group.provisional = undefined;
+        }
         if (!resourceStarted) {
           sink.tag(1, 2);
           resourceAt = sink.start();

@@ -1,5 +1,6 @@
 import { TraceFlags, diag, type Context } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { TraceRequestBuilder, type EncodedTraceRequest } from './encoded-trace-request.js';
 import type { SpanDropReason } from './span-drop-meter-provider.js';
@@ -57,6 +58,10 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
   private spansInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private isShutdown = false;
+  /** Set while the spans wait for their resource's asynchronous attributes (see `send`). */
+  private resourceWait: Promise<void> | undefined;
+  /** A wait for them ran out: later batches are not held back again. */
+  private resourceWaitTimedOut = false;
 
   constructor(options: EncodingBatchSpanProcessorOptions) {
     this.exporter = options.exporter;
@@ -91,6 +96,7 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
 
   async forceFlush(): Promise<void> {
     this.send();
+    await this.resourceWait;
     await Promise.all([...this.inFlight]);
   }
 
@@ -101,11 +107,31 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     await this.exporter.shutdown();
   }
 
-  /** Seal the spans encoded so far into one request and export it. */
+  /**
+   * Seal the spans encoded so far into one request and export it; first, if their resource still
+   * has asynchronous attributes pending, wait for them (at most the export timeout, once: a
+   * detector that never answers must not hold spans back for good).
+   */
   private send(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
+    }
+    // The send at the end of the wait takes the spans that ended meanwhile.
+    if (this.resourceWait !== undefined) return;
+    const pending = this.resourceWaitTimedOut ? [] : this.builder.pendingResources();
+    if (pending.length > 0) {
+      this.resourceWait = settledWithin(pending, this.exportTimeoutMillis).then((settled) => {
+        if (!settled) {
+          this.resourceWaitTimedOut = true;
+          diag.warn(
+            `@gatewayz/telemetry-node: resource attributes still pending after ${this.exportTimeoutMillis} ms; exporting spans without them`,
+          );
+        }
+        this.resourceWait = undefined;
+        this.send();
+      });
+      return;
     }
     const request = this.builder.seal();
     if (request === undefined) return;
@@ -131,5 +157,25 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     });
     this.inFlight.add(exported);
     void exported.then(() => this.inFlight.delete(exported));
+  }
+}
+
+/** Whether every resource's asynchronous attributes settled within `timeoutMillis`. */
+async function settledWithin(resources: readonly Resource[], timeoutMillis: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMillis);
+    timer.unref();
+  });
+  const waits = resources.map((resource) => resource.waitForAsyncAttributes?.() ?? Promise.resolve());
+  const settled = Promise.all(waits).then(
+    () => true as const,
+    // A rejected attribute is dropped by the resource itself; nothing more to wait for.
+    () => true as const,
+  );
+  try {
+    return await Promise.race([settled, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }
