@@ -11,7 +11,7 @@ import {
   serviceInstanceIdDetector,
   type ResourceDetector,
 } from '@opentelemetry/resources';
-import { readEnvList, readEnvString, warnIgnoredVariable } from './standard-variables.js';
+import { readEnvListWithNone, readEnvString, warnIgnoredVariable } from './standard-variables.js';
 
 /**
  * `OTEL_RESOURCE_ATTRIBUTES` as the specification defines it: comma-separated `key=value` pairs,
@@ -94,18 +94,8 @@ const NAMED_DETECTORS: Readonly<Record<string, ResourceDetector | undefined>> = 
  * ```
  */
 export function resourceDetectorsFromEnv(env: NodeJS.ProcessEnv): ResourceDetector[] {
-  const names = readEnvList(env, 'OTEL_NODE_RESOURCE_DETECTORS');
+  const names = readEnvListWithNone(env, 'OTEL_NODE_RESOURCE_DETECTORS', 'running no detector');
   if (names === undefined) return [hostDetector];
-  if (names.includes('none')) {
-    if (names.length > 1)
-      warnIgnoredVariable(
-        'OTEL_NODE_RESOURCE_DETECTORS',
-        env['OTEL_NODE_RESOURCE_DETECTORS'] ?? '',
-        '"none" alone',
-        'running no detector',
-      );
-    return [];
-  }
   const detectors = new Set<ResourceDetector>();
   for (const name of names) {
     if (!(name in NAMED_DETECTORS) && name !== 'all') {

@@ -106,3 +106,15 @@ export function readEnvList(env: NodeJS.ProcessEnv, name: string): string[] | un
   ];
   return names.length === 0 ? undefined : names;
 }
+
+/**
+ * A comma list of names (as {@link readEnvList} reads it) where `none` means none of them: `[]` for
+ * `none`, which also wins over names listed beside it, with a warning saying so (`instead` tells
+ * what then applies); `undefined` when unset or blank.
+ */
+export function readEnvListWithNone(env: NodeJS.ProcessEnv, name: string, instead: string): string[] | undefined {
+  const names = readEnvList(env, name);
+  if (names === undefined || !names.includes('none')) return names;
+  if (names.length > 1) warnIgnoredVariable(name, env[name] ?? '', '"none" alone', instead);
+  return [];
+}

@@ -10,7 +10,7 @@ import {
 import {
   readEnvEnum,
   readEnvInteger,
-  readEnvList,
+  readEnvListWithNone,
   readEnvString,
   readEnvTimeout,
   warnIgnoredVariable,
@@ -76,17 +76,12 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
  * ```
  */
 export function createLogExportersFromEnv(env: NodeJS.ProcessEnv): LogRecordExporter[] {
-  const names = readEnvList(env, 'OTEL_LOGS_EXPORTER');
+  const names = readEnvListWithNone(env, 'OTEL_LOGS_EXPORTER', 'exporting no logs');
   if (names === undefined) {
     const endpointSet =
       readEnvString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
       readEnvString(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') !== undefined;
     return endpointSet ? [otlpLogExporter(env)] : [];
-  }
-  if (names.includes('none')) {
-    if (names.length > 1)
-      warnIgnoredVariable('OTEL_LOGS_EXPORTER', env['OTEL_LOGS_EXPORTER'] ?? '', '"none" alone', 'exporting no logs');
-    return [];
   }
   const exporters: LogRecordExporter[] = [];
   for (const name of names) {

@@ -11,7 +11,7 @@ import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import {
   readEnvEnum,
   readEnvInteger,
-  readEnvList,
+  readEnvListWithNone,
   readEnvTimeout,
   warnIgnoredVariable,
 } from '../env/standard-variables.js';
@@ -76,17 +76,7 @@ export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOption
   // Read once: a bad OTEL_BSP_* value is warned about once, however many processors use it.
   const batch = batchConfigFromEnv(env);
   if (options.exporter !== undefined) return [countingBatchSpanProcessor(options.exporter, batch, onDrop)];
-  const names = readEnvList(env, 'OTEL_TRACES_EXPORTER') ?? ['otlp'];
-  if (names.includes('none')) {
-    if (names.length > 1)
-      warnIgnoredVariable(
-        'OTEL_TRACES_EXPORTER',
-        env['OTEL_TRACES_EXPORTER'] ?? '',
-        '"none" alone',
-        'exporting no spans',
-      );
-    return [];
-  }
+  const names = readEnvListWithNone(env, 'OTEL_TRACES_EXPORTER', 'exporting no spans') ?? ['otlp'];
   const processors: SpanProcessor[] = [];
   for (const name of names) {
     if (name === 'otlp') processors.push(otlpSpanProcessor(env, batch, processorChoice === 'encoding', onDrop));
