@@ -222,6 +222,15 @@ describe('OTLP metrics push variables', () => {
       { protocol: 'http/protobuf' },
     ],
     [
+      {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'thrift',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      },
+      'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL="thrift"; expected one of http/protobuf, http/json, grpc, using the generic protocol',
+      { protocol: 'grpc' },
+    ],
+    [
       { OTEL_METRICS_EXPORTER: 'otlp', OTEL_METRIC_EXPORT_INTERVAL: '1.5s' },
       '"1.5s"',
       { exportIntervalMillis: 60_000 },

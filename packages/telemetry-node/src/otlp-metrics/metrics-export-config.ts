@@ -145,7 +145,7 @@ export interface ResolvedMetricsExport {
 }
 
 const EXPORTER_NAMES: readonly string[] = ['prometheus', 'otlp', 'console', 'none'];
-const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json', 'grpc'];
+const PROTOCOLS: readonly OtlpMetricsProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 const TEMPORALITIES: readonly string[] = ['cumulative', 'delta', 'lowmemory'];
 
 /**
@@ -258,11 +258,18 @@ function sourceOf<T extends string | number>(
 }
 
 function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): ResolvedOtlpMetrics {
-  const protocolSource = sourceOf({ name: 'metrics.otlp.protocol', value: options.protocol }, env, [
-    'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
-    'OTEL_EXPORTER_OTLP_PROTOCOL',
-  ]);
-  const protocol = oneOf<OtlpMetricsProtocol>(protocolSource, PROTOCOLS, 'http/protobuf');
+  // An option must be valid; of the variables, an invalid signal one is ignored for the general
+  // one, as for traces and logs.
+  const protocol =
+    options.protocol !== undefined
+      ? oneOf<OtlpMetricsProtocol>(
+          { name: 'metrics.otlp.protocol', value: options.protocol, fromOption: true },
+          PROTOCOLS,
+          'http/protobuf',
+        )
+      : (readEnvEnum(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', PROTOCOLS, 'using the generic protocol') ??
+        readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', PROTOCOLS, 'using http/protobuf') ??
+        'http/protobuf');
   const exportIntervalMillis = millis(
     sourceOf({ name: 'metrics.otlp.exportIntervalMillis', value: options.exportIntervalMillis }, env, [
       'OTEL_METRIC_EXPORT_INTERVAL',
