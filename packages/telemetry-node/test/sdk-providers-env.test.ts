@@ -9,7 +9,9 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
+import { ExportResultCode } from '@opentelemetry/core';
 import type { ResourceDetector } from '@opentelemetry/resources';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../test-support/otlp-receiver.js';
@@ -259,6 +261,27 @@ describe('startTelemetry({ env }): the rest of the SDK configuration comes from 
       expect(output.split('\n').filter((line) => line.startsWith('probe'))).toEqual(expected);
     },
   );
+
+  it('a failed export makes forceFlush reject with one AggregateError naming it, not an array', async () => {
+    const refused: SpanExporter = {
+      export: (_spans, done) =>
+        done({ code: ExportResultCode.FAILED, error: new Error('HTTP 400 from the collector') }),
+      shutdown: async () => {},
+    };
+    const { otel } = await start({}, { traces: { exporter: refused } });
+    otel.tracer.startSpan('refused').end();
+    const failure = await otel.forceFlush().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(AggregateError);
+    expect((failure as AggregateError).message).toBe(
+      '@gatewayz/telemetry-node: forceFlush: HTTP 400 from the collector',
+    );
+    expect((failure as AggregateError).errors.map((error: Error) => error.message)).toEqual([
+      'HTTP 400 from the collector',
+    ]);
+  });
 
   it('an unknown OTEL_LOG_LEVEL is warned about and ignored', () => {
     const { warnings } = captureConfigurationWarnings(() => {

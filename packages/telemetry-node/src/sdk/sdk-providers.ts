@@ -56,6 +56,7 @@ export interface SdkProviders {
   readonly meterProvider: MeterProvider | undefined;
   readonly tracerProvider: TracerProvider | undefined;
   readonly loggerProvider: LoggerProvider;
+  /** Flush every provider side by side; rejects with one `AggregateError` naming every failure. */
   forceFlush(options: { metrics: boolean }): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -133,11 +134,19 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
     loggerProvider,
     forceFlush: async ({ metrics: flushMetrics }) => {
       // Side by side: a silent collector costs one export timeout, not three.
-      await Promise.all([
+      const results = await Promise.allSettled([
         tracerProvider?.forceFlush(),
         loggerProvider.forceFlush(),
         flushMetrics ? meterProvider?.forceFlush() : undefined,
       ]);
+      const failures: unknown[] = [];
+      for (const result of results) {
+        if (result.status === 'fulfilled') continue;
+        const reason: unknown = result.reason;
+        if (Array.isArray(reason)) failures.push(...(reason as unknown[]));
+        else failures.push(reason);
+      }
+      if (failures.length > 0) throw flushError(failures);
     },
     shutdown: async () => {
       for (const instrumentation of options.instrumentations) instrumentation.disable();
@@ -156,4 +165,25 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
       if (logLevel !== undefined) diag.disable();
     },
   };
+}
+
+/**
+ * One `Error` for what a flush reported: the SDK's tracer provider rejects with an array (of its
+ * processors' errors, or a number for a processor that ran out of time), which names nothing when
+ * logged or thrown further.
+ */
+function flushError(failures: readonly unknown[]): AggregateError {
+  const errors = failures.map((failure) =>
+    failure instanceof Error
+      ? failure
+      : new Error(
+          typeof failure === 'number'
+            ? 'a span processor did not finish within its flush timeout'
+            : `flush failed: ${String(failure)}`,
+        ),
+  );
+  return new AggregateError(
+    errors,
+    `@gatewayz/telemetry-node: forceFlush: ${errors.map((error) => error.message).join('; ')}`,
+  );
 }

@@ -173,7 +173,12 @@ export interface RunningTelemetry {
   readonly metricsAuthEnabled: boolean;
   /** Register work to finish before the SDK shuts down (e.g. flushing pending model-health writes). */
   onShutdown(task: () => Promise<void> | void): void;
-  /** Export the spans, log records and pushed metrics waiting now, side by side; a no-op when disabled. */
+  /**
+   * Export the spans, log records and pushed metrics waiting now, side by side; a no-op when
+   * disabled. When an exporter reports a failure it rejects with one `AggregateError` whose message
+   * names every failure (`errors` holds them); what was not exported is also counted in the
+   * telemetry self-metrics.
+   */
   forceFlush(): Promise<void>;
   /**
    * Run the `onShutdown` tasks in registration order (a failing task is logged through `diag`), then
