@@ -175,6 +175,9 @@ describe('resource detectors: OTEL_NODE_RESOURCE_DETECTORS and the resourceDetec
     expect(resourceDetectorsFromEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'none,host' })).toEqual([]);
     expect(run('none,host')).toHaveLength(1);
     expect(resourceDetectorsFromEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'env' })).toEqual([]);
+    // Names of Object.prototype are not detectors either.
+    expect(run('constructor,toString')).toHaveLength(2);
+    expect(resourceDetectorsFromEnv({ OTEL_NODE_RESOURCE_DETECTORS: 'constructor' })).toEqual([]);
   });
 
   it("the option's detectors run after the built-in ones, async attributes included; env and options win over them", async () => {

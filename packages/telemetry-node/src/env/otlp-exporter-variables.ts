@@ -7,7 +7,13 @@
  * so none of them reads `process.env` behind `env`'s back.
  */
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
-import { NO_TIMEOUT_MILLIS, readEnvString, warnIgnoredVariable } from './standard-variables.js';
+import {
+  NO_TIMEOUT_MILLIS,
+  decodePercent,
+  readEnvEnum,
+  readEnvString,
+  warnIgnoredVariable,
+} from './standard-variables.js';
 
 /** The part of the OTLP variable names that selects a signal: `OTEL_EXPORTER_OTLP_<signal>_*`. */
 export type OtlpSignal = 'TRACES' | 'METRICS' | 'LOGS';
@@ -25,6 +31,25 @@ export interface OtlpExporterVariables {
 }
 
 /** Each signal's path below an OTLP/HTTP base endpoint. */
+/** The OTLP transports the specification names. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+
+/** One of {@link OTLP_PROTOCOLS}. */
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/**
+ * A signal's protocol: `OTEL_EXPORTER_OTLP_<signal>_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`,
+ * else `http/protobuf`. A value the specification does not name is warned about and ignored, so
+ * the next in that order applies.
+ */
+export function otlpProtocolFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): OtlpProtocol {
+  return (
+    readEnvEnum(env, `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, OTLP_PROTOCOLS, 'using the generic protocol') ??
+    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'using http/protobuf') ??
+    'http/protobuf'
+  );
+}
+
 export const OTLP_SIGNAL_PATHS: Readonly<Record<OtlpSignal, string>> = {
   TRACES: 'v1/traces',
   METRICS: 'v1/metrics',
@@ -97,12 +122,7 @@ export function parseOtlpHeaders(variableName: string, raw: string): Record<stri
     if (entry.trim() === '') continue;
     const equals = entry.indexOf('=');
     const key = equals < 0 ? '' : entry.slice(0, equals).trim();
-    let value: string | undefined;
-    try {
-      value = decodeURIComponent(entry.slice(equals + 1).trim());
-    } catch {
-      value = undefined;
-    }
+    const value = decodePercent(entry.slice(equals + 1).trim());
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || value === undefined) {
       warnIgnoredVariable(variableName, entry.trim(), 'key=value with a percent-encoded value', 'skipping that entry');
       continue;

@@ -11,7 +11,7 @@ import {
   serviceInstanceIdDetector,
   type ResourceDetector,
 } from '@opentelemetry/resources';
-import { readEnvListWithNone, readEnvString, warnIgnoredVariable } from './standard-variables.js';
+import { decodePercent, readEnvListWithNone, readEnvString, warnIgnoredVariable } from './standard-variables.js';
 
 /**
  * `OTEL_RESOURCE_ATTRIBUTES` as the specification defines it: comma-separated `key=value` pairs,
@@ -62,14 +62,6 @@ function parseResourceAttributes(raw: string): Record<string, string> | string {
   return pairs;
 }
 
-function decodePercent(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The detectors `OTEL_NODE_RESOURCE_DETECTORS` can name (as in the Node SDK), besides `all` and `none`. */
 const NAMED_DETECTORS: Readonly<Record<string, ResourceDetector | undefined>> = {
   // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are always read (the specification requires it).
@@ -98,7 +90,8 @@ export function resourceDetectorsFromEnv(env: NodeJS.ProcessEnv): ResourceDetect
   if (names === undefined) return [hostDetector];
   const detectors = new Set<ResourceDetector>();
   for (const name of names) {
-    if (!(name in NAMED_DETECTORS) && name !== 'all') {
+    // Own keys only: `constructor` or `tostring` are not detectors.
+    if (!Object.hasOwn(NAMED_DETECTORS, name) && name !== 'all') {
       warnIgnoredVariable(
         'OTEL_NODE_RESOURCE_DETECTORS',
         name,

@@ -118,3 +118,20 @@ export function readEnvListWithNone(env: NodeJS.ProcessEnv, name: string, instea
   if (names.length > 1) warnIgnoredVariable(name, env[name] ?? '', '"none" alone', instead);
   return [];
 }
+
+/**
+ * `true` when `name` is `true` in any case (surrounding spaces ignored), as the specification's
+ * boolean variables read; `false` for anything else, unset included.
+ */
+export function readEnvBoolean(env: NodeJS.ProcessEnv, name: string): boolean {
+  return env[name]?.trim().toLowerCase() === 'true';
+}
+
+/** `text` percent-decoded, or `undefined` when it holds a malformed escape. */
+export function decodePercent(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -8,7 +8,6 @@ import {
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
 import {
-  readEnvEnum,
   readEnvInteger,
   readEnvListWithNone,
   readEnvString,
@@ -16,7 +15,7 @@ import {
   warnIgnoredVariable,
 } from '../env/standard-variables.js';
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
-import { otlpExporterVariables } from '../env/otlp-exporter-variables.js';
+import { otlpExporterVariables, otlpProtocolFromEnv } from '../env/otlp-exporter-variables.js';
 import { otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import { LOGS_GRPC_SERVICE } from './otlp-grpc-log-exporter.js';
@@ -29,14 +28,9 @@ export interface LogBatchFromEnv {
   exportTimeoutMillis: number | undefined;
 }
 
-const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
-
 /** The OTLP log exporter for `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL` (default `http/protobuf`). */
 function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
-  const protocol =
-    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', OTLP_PROTOCOLS, 'using the generic protocol') ??
-    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'using http/protobuf') ??
-    'http/protobuf';
+  const protocol = otlpProtocolFromEnv(env, 'LOGS');
   // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
   const variables = otlpExporterVariables(env, 'LOGS', protocol === 'grpc');
   // TLS files are read now, once: a bad one fails start-up, not every export.

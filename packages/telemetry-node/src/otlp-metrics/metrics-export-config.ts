@@ -9,12 +9,14 @@
  * because no default could reach the collector meant.
  */
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
-import { readEnvEnum, readEnvList, warnIgnoredVariable } from '../env/standard-variables.js';
+import { readEnvEnum, readEnvList, readEnvString, warnIgnoredVariable } from '../env/standard-variables.js';
 import {
   checkOtlpEndpoint,
   millisFromVariable,
   otlpEndpointFromEnv,
   otlpHeadersFromEnv,
+  otlpProtocolFromEnv,
+  OTLP_PROTOCOLS,
 } from '../env/otlp-exporter-variables.js';
 import { otlpTlsFromEnv, type OtlpTlsSettings } from '../env/otlp-tls-from-env.js';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
@@ -145,7 +147,6 @@ export interface ResolvedMetricsExport {
 }
 
 const EXPORTER_NAMES: readonly string[] = ['prometheus', 'otlp', 'console', 'none'];
-const PROTOCOLS: readonly OtlpMetricsProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 const TEMPORALITIES: readonly string[] = ['cumulative', 'delta', 'lowmemory'];
 
 /**
@@ -156,21 +157,16 @@ const TEMPORALITIES: readonly string[] = ['cumulative', 'delta', 'lowmemory'];
 function unsupportedVariables(env: NodeJS.ProcessEnv): string[] {
   const unsupported: string[] = [];
   // OTEL_METRICS_EXEMPLAR_FILTER applies to every exporter: see exemplarsFromEnv().
-  const histogram = variable(env, 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
+  const histogram = readEnvString(env, 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
   // Explicit buckets are what every histogram here has (the catalog declares them).
   if (histogram !== undefined && histogram.toLowerCase() !== 'explicit_bucket_histogram')
     unsupported.push('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
   return unsupported;
 }
 
-function variable(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
 function firstVariable(env: NodeJS.ProcessEnv, names: readonly string[]): { name: string; value: string } | undefined {
   for (const name of names) {
-    const value = variable(env, name);
+    const value = readEnvString(env, name);
     if (value !== undefined) return { name, value };
   }
   return undefined;
@@ -187,7 +183,7 @@ function exportersFrom(env: NodeJS.ProcessEnv, option: readonly MetricsExporterN
     }
     return new Set(option);
   }
-  const raw = variable(env, 'OTEL_METRICS_EXPORTER') ?? '';
+  const raw = readEnvString(env, 'OTEL_METRICS_EXPORTER') ?? '';
   const names = (readEnvList(env, 'OTEL_METRICS_EXPORTER') ?? []).filter((name) => {
     if (EXPORTER_NAMES.includes(name)) return true;
     warnIgnoredVariable('OTEL_METRICS_EXPORTER', name, 'prometheus, otlp, console or none', 'skipping it');
@@ -258,18 +254,15 @@ function sourceOf<T extends string | number>(
 }
 
 function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): ResolvedOtlpMetrics {
-  // An option must be valid; of the variables, an invalid signal one is ignored for the general
-  // one, as for traces and logs.
+  // An option must be valid; of the variables, an invalid signal one is ignored for the general one.
   const protocol =
     options.protocol !== undefined
       ? oneOf<OtlpMetricsProtocol>(
           { name: 'metrics.otlp.protocol', value: options.protocol, fromOption: true },
-          PROTOCOLS,
+          OTLP_PROTOCOLS,
           'http/protobuf',
         )
-      : (readEnvEnum(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', PROTOCOLS, 'using the generic protocol') ??
-        readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', PROTOCOLS, 'using http/protobuf') ??
-        'http/protobuf');
+      : otlpProtocolFromEnv(env, 'METRICS');
   const exportIntervalMillis = millis(
     sourceOf({ name: 'metrics.otlp.exportIntervalMillis', value: options.exportIntervalMillis }, env, [
       'OTEL_METRIC_EXPORT_INTERVAL',
@@ -348,7 +341,7 @@ export function resolveMetricsExport(
     otlp: exporters.has('otlp') ? resolveOtlp(env, options?.otlp ?? {}) : undefined,
     unsupportedVariables: exporters.has('otlp') ? unsupportedVariables(env) : [],
     prometheusServerVariables: ['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_PORT'].filter(
-      (name) => variable(env, name) !== undefined,
+      (name) => readEnvString(env, name) !== undefined,
     ),
     prometheusCompression: compression ?? 'gzip',
   };

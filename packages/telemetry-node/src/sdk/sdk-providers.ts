@@ -6,17 +6,12 @@
  */
 import { DiagConsoleLogger, DiagLogLevel, diag, metrics, trace, type Attributes } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
-import {
-  detectResources,
-  resourceFromAttributes,
-  type Resource,
-  type ResourceDetector,
-} from '@opentelemetry/resources';
+import { detectResources, resourceFromAttributes, type ResourceDetector } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { TracerProvider, type Sampler, type SpanLimits, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { logRecordLimitsFromEnv } from '../logs/log-exporters-from-env.js';
-import { readEnvEnum } from '../env/standard-variables.js';
+import { readEnvBoolean, readEnvEnum } from '../env/standard-variables.js';
 
 /** What `startTelemetry()` needs of an instrumentation (the runtime metrics one). */
 export interface ProviderInstrumentation {
@@ -52,10 +47,6 @@ export interface SdkProvidersOptions {
  * failed flush is reported through `diag.error`, never thrown).
  */
 export interface SdkProviders {
-  readonly resource: Resource;
-  readonly meterProvider: MeterProvider | undefined;
-  readonly tracerProvider: TracerProvider | undefined;
-  readonly loggerProvider: LoggerProvider;
   /** Flush every provider side by side; rejects with one `AggregateError` naming every failure. */
   forceFlush(options: { metrics: boolean }): Promise<void>;
   shutdown(): Promise<void>;
@@ -89,7 +80,7 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
   const { env } = options;
   const logLevel = readEnvEnum(env, 'OTEL_LOG_LEVEL', LOG_LEVELS, 'leaving the diagnostic logger as it is');
   if (logLevel !== undefined) diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[logLevel] });
-  const sdkMetricsEnabled = env['OTEL_NODE_EXPERIMENTAL_SDK_METRICS']?.trim().toLowerCase() === 'true';
+  const sdkMetricsEnabled = readEnvBoolean(env, 'OTEL_NODE_EXPERIMENTAL_SDK_METRICS');
   const resource = resourceFromAttributes(options.defaultAttributes)
     .merge(detectResources({ detectors: options.detectors }))
     .merge(resourceFromAttributes(options.envAttributes))
@@ -128,10 +119,6 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
   }
 
   return {
-    resource,
-    meterProvider,
-    tracerProvider,
-    loggerProvider,
     forceFlush: async ({ metrics: flushMetrics }) => {
       // Side by side: a silent collector costs one export timeout, not three.
       const results = await Promise.allSettled([

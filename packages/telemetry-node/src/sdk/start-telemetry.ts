@@ -31,7 +31,7 @@ import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
 import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../env/resource-from-env.js';
 import { startSdkProviders } from './sdk-providers.js';
-import { captureConfigurationWarnings, warnConfiguration } from '../env/standard-variables.js';
+import { captureConfigurationWarnings, readEnvBoolean, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
 
 /**
@@ -223,7 +223,7 @@ export function startTelemetry(options: StartTelemetryOptions = {}): RunningTele
 function start(options: StartTelemetryOptions): RunningTelemetry {
   checkStartTelemetryOptions(options);
   const env = options.env ?? process.env;
-  const disabled = options.disabled ?? env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
+  const disabled = options.disabled ?? readEnvBoolean(env, 'OTEL_SDK_DISABLED');
   const propagator = propagatorFromEnv(env);
   const metricsToken = options.metricsToken ?? env['METRICS_TOKEN'];
   if (metricsToken !== undefined && metricsToken !== '' && metricsToken.length < 16) {

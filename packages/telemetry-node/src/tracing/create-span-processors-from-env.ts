@@ -8,13 +8,8 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
-import {
-  readEnvEnum,
-  readEnvInteger,
-  readEnvListWithNone,
-  readEnvTimeout,
-  warnIgnoredVariable,
-} from '../env/standard-variables.js';
+import { readEnvInteger, readEnvListWithNone, readEnvTimeout, warnIgnoredVariable } from '../env/standard-variables.js';
+import { otlpProtocolFromEnv } from '../env/otlp-exporter-variables.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
 import { encodedSpanExporterFromEnv, httpSpanExporterFromEnv } from './otlp-trace-exporters-from-env.js';
 import { createSpanDropMeterProvider, type SpanDropReason } from './span-drop-meter-provider.js';
@@ -33,8 +28,6 @@ export interface SpanProcessorsFromEnvOptions {
   /** Called with the sampled spans that were not exported: queue full or export failed. */
   onDrop: (reason: SpanDropReason, count: number) => void;
 }
-
-const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 
 /**
  * The span processors the standard variables ask for, every one built from `env` (none left to
@@ -95,10 +88,7 @@ function otlpSpanProcessor(
   encoding: boolean,
   onDrop: (reason: SpanDropReason, count: number) => void,
 ): SpanProcessor {
-  const protocol =
-    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', OTLP_PROTOCOLS, 'using the generic protocol') ??
-    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'using http/protobuf') ??
-    'http/protobuf';
+  const protocol = otlpProtocolFromEnv(env, 'TRACES');
   // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
   if (protocol === 'http/json') return countingBatchSpanProcessor(httpSpanExporterFromEnv(env, true), batch, onDrop);
   // Both protobuf protocols carry the same request; only the transport differs.
