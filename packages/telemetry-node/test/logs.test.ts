@@ -152,10 +152,33 @@ describe('BoundedLogRecordProcessor', () => {
       forceFlush: async () => {},
     };
     const { processor, drops, emit } = setup(failing, 100);
+    // Fewer than a batch: the flush is what exports them, and it says they are lost, as the
+    // specification asks of ForceFlush.
+    emit(4);
+    await expect(processor.forceFlush()).rejects.toThrow(/^4 log records not exported: export failed$/);
+    expect(drops.export_failed).toBe(4);
+    // Several batches (of 5): every record is counted, whichever export lost it.
     emit(12);
-    await processor.forceFlush();
-    expect(drops.export_failed).toBe(12);
+    await expect(processor.forceFlush()).rejects.toThrow(/log records not exported: export failed/);
+    expect(drops.export_failed).toBe(16);
     expect(processor.pending).toBe(0);
+    // A later flush with nothing lost resolves: a failure is reported by the flush it happened in.
+    await processor.forceFlush();
+  });
+
+  it('shutdown shuts the exporter down even when its last export failed, and says what was lost', async () => {
+    let shutDown = false;
+    const failing: LogRecordExporter = {
+      export: (records, done) => done({ code: ExportResultCode.FAILED, error: new Error('HTTP 503') }),
+      shutdown: async () => {
+        shutDown = true;
+      },
+      forceFlush: async () => {},
+    };
+    const { processor, emit } = setup(failing, 100);
+    emit(1);
+    await expect(processor.shutdown()).rejects.toThrow(/^1 log record not exported: HTTP 503$/);
+    expect(shutDown).toBe(true);
   });
 
   it('exports everything pending on shutdown', async () => {

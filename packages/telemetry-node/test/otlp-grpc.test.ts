@@ -14,6 +14,7 @@ import {
   type OtlpGrpcReceiver,
   type OtlpSignal,
 } from '../../../test-support/otlp-grpc-receiver.js';
+import { flushFailures } from '../../../test-support/flush-failures.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 
 let running: RunningTelemetry | undefined;
@@ -289,17 +290,19 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
         .map((metric) => metric.dataPoints.reduce((total, point) => total + (point.value ?? 0), 0));
     otel.telemetry.incrementCostByProvider('openai', 1);
     receiver.failNext(1, GrpcStatus.INVALID_ARGUMENT, 'bad request');
-    await otel.forceFlush();
+    expect(await flushFailures(otel)).toEqual(['metrics not exported (http_error): 3 INVALID_ARGUMENT: bad request']);
     expect(failures(otel, 'http_error')).toBe(1);
     // UNAVAILABLE answered by the collector itself, until the retries run out of time, is its
     // answer, not a connection failure.
     receiver.failNext(1000, GrpcStatus.UNAVAILABLE, 'overloaded');
-    await otel.forceFlush();
+    expect(await flushFailures(otel)).toEqual(['metrics not exported (http_error): 14 UNAVAILABLE: overloaded']);
     expect(failures(otel, 'http_error')).toBe(2);
     receiver.failNext(0);
     otel.telemetry.incrementCostByProvider('openai', 2);
     receiver.partialSuccessNext(1, 3, 'three points out of range');
-    await otel.forceFlush();
+    expect(await flushFailures(otel)).toEqual([
+      'metrics not exported (rejected): the backend rejected 3 data points: three points out of range',
+    ]);
     expect(failures(otel, 'rejected')).toBe(1);
     otel.telemetry.incrementCostByProvider('openai', 4);
     await otel.forceFlush();
@@ -314,7 +317,11 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     await gone.close();
     const otel = start(allSignals(url, 'grpc', { OTEL_EXPORTER_OTLP_TIMEOUT: '2000' }));
     recordRequest(otel);
-    await otel.forceFlush();
+    expect(await flushFailures(otel)).toEqual([
+      expect.stringMatching(/^1 log record not exported: 14 UNAVAILABLE: No connection established/),
+      expect.stringMatching(/^2 spans not exported: 14 UNAVAILABLE: No connection established/),
+      expect.stringMatching(/^metrics not exported \(network_error\): 14 UNAVAILABLE: No connection established/),
+    ]);
     expect(failures(otel, 'network_error')).toBe(1);
     expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(2);
     recordRequest(otel);
@@ -339,7 +346,11 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     const otel = start(allSignals(`http://127.0.0.1:${port}`, 'grpc', { OTEL_EXPORTER_OTLP_TIMEOUT: '1000' }));
     recordRequest(otel);
     const flushStarted = Date.now();
-    await otel.forceFlush();
+    expect(await flushFailures(otel)).toEqual([
+      expect.stringMatching(/^1 log record not exported: 4 DEADLINE_EXCEEDED/),
+      expect.stringMatching(/^2 spans not exported: 4 DEADLINE_EXCEEDED/),
+      expect.stringMatching(/^metrics not exported \(timeout\): 4 DEADLINE_EXCEEDED/),
+    ]);
     // Spans, metrics and logs are flushed side by side too (one after another: about 3 s).
     expect(Date.now() - flushStarted).toBeLessThan(2_500);
     expect(failures(otel, 'timeout')).toBe(1);
@@ -357,7 +368,7 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     const otel = start(allSignals(receiver.url, 'grpc', { OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' }));
     receiver.failNext(1000, GrpcStatus.RESOURCE_EXHAUSTED, 'over quota');
     for (let index = 0; index < 3; index++) recordRequest(otel, index);
-    await otel.forceFlush();
+    expect(await flushFailures(otel)).toEqual(['6 spans not exported: 8 RESOURCE_EXHAUSTED: over quota']);
     expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(6);
     expect(receiver.calls().every((call) => call.status === GrpcStatus.RESOURCE_EXHAUSTED)).toBe(true);
   });
@@ -425,7 +436,12 @@ describe('OTLP/gRPC: transient failures are retried within the export timeout', 
     receiver.failNext(1000, code, 'refused', retryDelayMillis);
     recordRequest(otel);
     const started = Date.now();
-    await otel.forceFlush();
+    const name = _name.split(' ')[0];
+    expect(await flushFailures(otel)).toEqual([
+      `1 log record not exported: ${code} ${name}: refused`,
+      `2 spans not exported: ${code} ${name}: refused`,
+      `metrics not exported (http_error): ${code} ${name}: refused`,
+    ]);
     expect(Date.now() - started).toBeLessThan(1000);
     for (const signal of ['traces', 'metrics', 'logs'] as const) expect(statuses(receiver, signal)).toEqual([code]);
     expect(failures(otel, 'http_error')).toBe(1);
@@ -454,7 +470,11 @@ describe('OTLP/gRPC: transient failures are retried within the export timeout', 
     const otel = start(allSignals(receiver.url, 'grpc', { OTEL_EXPORTER_OTLP_TIMEOUT: '2000' }));
     receiver.failNext(1_000_000, GrpcStatus.UNAVAILABLE, 'still overloaded');
     recordRequest(otel);
-    await otel.forceFlush();
+    expect(await flushFailures(otel)).toEqual([
+      '1 log record not exported: 14 UNAVAILABLE: still overloaded',
+      '2 spans not exported: 14 UNAVAILABLE: still overloaded',
+      'metrics not exported (http_error): 14 UNAVAILABLE: still overloaded',
+    ]);
     // 2 s allow a first retry after 0.8 to 1.2 s, not a second one (another 1.2 to 1.8 s).
     for (const signal of ['traces', 'metrics', 'logs'] as const)
       expect(statuses(receiver, signal)).toEqual([GrpcStatus.UNAVAILABLE, GrpcStatus.UNAVAILABLE]);
@@ -478,13 +498,13 @@ describe('OTLP/gRPC: transient failures are retried within the export timeout', 
     const otel = start(onlySignal(receiver.url, 'traces', { OTEL_EXPORTER_OTLP_TIMEOUT: '2000' }));
     receiver.failNext(1_000_000, GrpcStatus.UNAVAILABLE, 'still overloaded');
     recordRequest(otel);
-    const flushed = otel.forceFlush();
+    const flushed = flushFailures(otel);
     // The first attempt failed: the exporter is now waiting to retry.
     while (receiver.calls().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const exportStarted = receiver.calls()[0]!.receivedAt;
     await otel.shutdown();
     running = undefined;
-    await flushed;
+    expect(await flushed).toEqual(['2 spans not exported: 14 UNAVAILABLE: still overloaded']);
     expect(Date.now() - exportStarted).toBeLessThan(2_300);
     expect(statuses(receiver, 'traces')).toEqual([GrpcStatus.UNAVAILABLE, GrpcStatus.UNAVAILABLE]);
     expect(otel.telemetry.currentValue('telemetrySpansDropped', { reason: 'export_failed' })).toBe(2);

@@ -4,6 +4,7 @@ import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-met
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedMetric } from '../../../test-support/otlp-receiver.js';
+import { flushFailures } from '../../../test-support/flush-failures.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 import { resolveMetricsExport } from '../src/otlp-metrics/metrics-export-config.js';
 import { captureConfigurationWarnings } from '../src/env/standard-variables.js';
@@ -133,7 +134,7 @@ describe('OTLP metrics push (OTEL_METRICS_EXPORTER=otlp)', () => {
     record(7);
     // A 400 is not retried: this push fails outright and its counts must travel with the next one.
     target.failNext(1, 400);
-    await running.forceFlush();
+    expect(await flushFailures(running)).toEqual([expect.stringMatching(/^metrics not exported \(http_error\): /)]);
     expect(running.telemetry.currentValue('telemetryExportFailures', { signal: 'metrics', reason: 'http_error' })).toBe(
       1,
     );
@@ -163,9 +164,11 @@ describe('OTLP metrics push (OTEL_METRICS_EXPORTER=otlp)', () => {
     });
     running.telemetry.incrementCostByProvider('openai', 1);
     await target.close();
-    await running.forceFlush();
+    expect(await flushFailures(running)).toEqual([
+      expect.stringMatching(/^metrics not exported \(network_error\): .*ECONNREFUSED/),
+    ]);
     running.telemetry.incrementCostByProvider('openai', 2);
-    await running.forceFlush();
+    expect(await flushFailures(running)).toHaveLength(1);
     expect(
       running.telemetry.currentValue('telemetryExportFailures', { signal: 'metrics', reason: 'network_error' }),
     ).toBe(2);
@@ -202,7 +205,7 @@ describe('OTLP metrics push: what a failed or partly refused push is counted as'
       });
       running.telemetry.incrementCostByProvider('openai', 1);
       target.failNext(1000);
-      await running.forceFlush();
+      expect(await flushFailures(running)).toEqual([expect.stringMatching(/^metrics not exported \(http_error\): /)]);
       expect(target.requests().every((request) => request.status === status)).toBe(true);
       expect(failures(running, 'http_error')).toBe(1);
       expect(failures(running, 'exporter_error')).toBe(0);
@@ -228,7 +231,10 @@ describe('OTLP metrics push: what a failed or partly refused push is counted as'
       });
       running.telemetry.incrementCostByProvider('openai', 1);
       target.partialSuccessNext(1, 2, 'two points out of range');
-      await running.forceFlush();
+      // The data points the backend rejected are lost: the flush says so.
+      expect(await flushFailures(running)).toEqual([
+        'metrics not exported (rejected): the backend rejected 2 data points: two points out of range',
+      ]);
       expect(failures(running, 'rejected')).toBe(1);
       // The specification forbids retrying a partial success: the next push carries only what is new.
       running.telemetry.incrementCostByProvider('openai', 2);

@@ -124,13 +124,23 @@ function start(variables: Record<string, string>, tls: Record<string, string>): 
   return running;
 }
 
-/** Record one item of `signal` and flush it. */
-async function emit(otel: RunningTelemetry, signal: Signal): Promise<void> {
+/** Record one item of `signal` and flush it: what `forceFlush()` rejected with, if it did. */
+async function emit(otel: RunningTelemetry, signal: Signal): Promise<unknown> {
   if (signal === 'traces') otel.tracer.startSpan('span over tls').end();
   else if (signal === 'metrics') otel.telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.4);
   else otel.logger.warn('log over tls', { provider: 'openai' });
-  await otel.forceFlush();
+  return otel.forceFlush().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 }
+
+/** How `forceFlush()` names the loss of the one item `emit` recorded. */
+const NOT_EXPORTED: Readonly<Record<Signal, RegExp>> = {
+  traces: /^@gatewayz\/telemetry-node: forceFlush: 1 span not exported: /,
+  metrics: /^@gatewayz\/telemetry-node: forceFlush: metrics not exported \(network_error\): /,
+  logs: /^@gatewayz\/telemetry-node: forceFlush: 1 log record not exported: /,
+};
 
 const EXPECTED: Readonly<Record<Signal, string>> = {
   traces: 'span over tls',
@@ -149,14 +159,16 @@ function countedFailures(otel: RunningTelemetry, signal: Signal): number {
 }
 
 async function expectArrives(otel: RunningTelemetry, signal: Signal, target: Target): Promise<void> {
-  await emit(otel, signal);
+  expect(await emit(otel, signal)).toBeUndefined();
   expect(target.received(signal)).toContain(EXPECTED[signal]);
   expect(countedFailures(otel, signal)).toBe(0);
 }
 
 /** The export fails, is counted, nothing arrives, and shutdown still ends promptly. */
 async function expectRefused(otel: RunningTelemetry, signal: Signal, target: Target): Promise<void> {
-  await emit(otel, signal);
+  const failure = await emit(otel, signal);
+  expect(failure).toBeInstanceOf(AggregateError);
+  expect((failure as AggregateError).message).toMatch(NOT_EXPORTED[signal]);
   expect(target.received(signal)).toEqual([]);
   expect(countedFailures(otel, signal)).toBeGreaterThanOrEqual(1);
   // Over either transport a refused handshake is a network error: no request was answered.

@@ -220,6 +220,60 @@ describe('EncodingBatchSpanProcessor', () => {
     await provider.shutdown();
   });
 
+  it('forceFlush and shutdown say which requests failed; a failure before the flush is not blamed on it', async () => {
+    const exporter = new ManualEncodedExporter();
+    let shutDown = false;
+    exporter.shutdown = async () => void (shutDown = true);
+    const processor = new EncodingBatchSpanProcessor({ exporter, maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
+    const tracer = new BasicTracerProvider({ spanProcessors: [processor] }).getTracer('test');
+    // A full batch goes at once and fails before any flush: counted, but no flush lost it.
+    tracer.startSpan('a').end();
+    tracer.startSpan('b').end();
+    exporter.requests[0]!.answer(false);
+    tracer.startSpan('c').end();
+    const first = processor.forceFlush();
+    exporter.requests[1]!.answer(true);
+    await first;
+    // One request in flight (sent when its batch filled) and one the flush sends: both fail.
+    tracer.startSpan('d').end();
+    tracer.startSpan('e').end();
+    tracer.startSpan('f').end();
+    const second = processor.forceFlush().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    exporter.requests[2]!.answer(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The flush also waits for the request it sent itself.
+    const lost = (await Promise.race([second, new Promise((resolve) => setTimeout(resolve, 50))])) as unknown;
+    expect(lost).toBeUndefined();
+    exporter.requests[3]!.answer(false);
+    const failure = await second;
+    expect(failure).toBeInstanceOf(AggregateError);
+    expect((failure as AggregateError).errors.map((error: Error) => error.message)).toEqual([
+      '2 spans not exported: 503',
+      '1 span not exported: 503',
+    ]);
+    // Shutdown flushes the last span, shuts the exporter down although that export fails, and rejects.
+    tracer.startSpan('g').end();
+    const shutdown = processor.shutdown();
+    await vi.waitFor(() => expect(exporter.requests).toHaveLength(5));
+    exporter.requests[4]!.answer(false);
+    await expect(shutdown).rejects.toThrow(/^1 span not exported: 503$/);
+    expect(shutDown).toBe(true);
+  });
+
+  it('a request that never gets an answer fails the flush after the export timeout', async () => {
+    const exporter = new ManualEncodedExporter();
+    const processor = new EncodingBatchSpanProcessor({
+      exporter,
+      scheduledDelayMillis: 60_000,
+      exportTimeoutMillis: 100,
+    });
+    new BasicTracerProvider({ spanProcessors: [processor] }).getTracer('test').startSpan('silent').end();
+    await expect(processor.forceFlush()).rejects.toThrow(/^1 span not exported: no answer within 100 ms$/);
+  });
+
   /** Resource attributes of each span of `request`, decoded as a collector would. */
   const resourcesIn = (request: EncodedTraceRequest): Array<Record<string, unknown>> =>
     decodeTraces(decodeProtobufRequest('/v1/traces', request.bytes)).map((span) => span.resource);

@@ -149,6 +149,44 @@ describe('OTEL_TRACES_EXPORTER=zipkin', () => {
     expect(performance.now() - shutdownStarted).toBeLessThan(5_000);
   });
 
+  it('a span export failing on shutdown does not cut the other signals short, and what was lost is logged', async () => {
+    const zipkin = await zipkinReceiver();
+    zipkin.hangNext(1);
+    const logsReceiver = await otlpReceiver();
+    // The collector takes a second to answer the last log export.
+    logsReceiver.slowNext(1, 1000);
+    const errors: string[] = [];
+    diag.setLogger(
+      { error: (message) => errors.push(message), warn: () => {}, info: () => {}, debug: () => {}, verbose: () => {} },
+      DiagLogLevel.ERROR,
+    );
+    running = startTelemetry({
+      serviceName: 'traces-exporter-list',
+      hostMetrics: false,
+      runtimeMetrics: false,
+      logStream: null,
+      env: {
+        OTEL_TRACES_EXPORTER: 'zipkin',
+        OTEL_EXPORTER_ZIPKIN_ENDPOINT: zipkin.url,
+        OTEL_EXPORTER_ZIPKIN_TIMEOUT: '200',
+        OTEL_LOGS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: logsReceiver.logsUrl,
+        OTEL_METRICS_EXPORTER: 'none',
+      },
+    });
+    recordSpans(running);
+    running.logger.warn('the last log record', { provider: 'openai' });
+    const started = performance.now();
+    await running.shutdown();
+    running = undefined;
+    // The span export fails after 200 ms; shutdown still waits for the log export's answer.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(logsReceiver.logRecords().map((record) => record.body)).toEqual(['the last log record']);
+    expect(errors).toEqual([
+      '@gatewayz/telemetry-node: shutdown: Zipkin export timed out after 200 ms (OTEL_EXPORTER_ZIPKIN_TIMEOUT)',
+    ]);
+  });
+
   it('refuses an OTEL_EXPORTER_ZIPKIN_ENDPOINT that is not an http(s) URL, naming the variable', () => {
     for (const endpoint of ['ftp://zipkin:9411/api/v2/spans', 'zipkin:9411', 'not a url']) {
       const attempt = (): unknown =>

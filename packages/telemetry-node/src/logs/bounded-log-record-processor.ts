@@ -7,6 +7,7 @@ import {
   type ReadableLogRecord,
   type ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { FlushFailureWatch } from '../flush/flush-failures.js';
 
 /**
  * Why log records were lost: `queue_full` (refused at `onEmit`, `maxQueueSize` records already in
@@ -67,6 +68,8 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
   private readonly onDrop: (reason: LogDropReason, count: number) => void;
   private inFlight = 0;
   private isShutDown = false;
+  /** Failed exports, reported by the flush they happen in. */
+  private readonly failures = new FlushFailureWatch();
 
   /** A processor exporting through `options.exporter` in batches; `maxExportBatchSize` is capped at `maxQueueSize`. */
   constructor(options: BoundedLogRecordProcessorOptions) {
@@ -84,7 +87,10 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
           settled = true;
           clearTimeout(timer);
           this.inFlight -= records.length;
-          if (result.code !== ExportResultCode.SUCCESS) this.onDrop('export_failed', records.length);
+          if (result.code !== ExportResultCode.SUCCESS) {
+            this.onDrop('export_failed', records.length);
+            this.failures.record(logExportFailure(records.length, result.error));
+          }
           done(result);
         };
         const timer = setTimeout(
@@ -132,14 +138,29 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
     this.batch.onEmit(logRecord);
   }
 
-  /** Export every queued record now; resolves when the exports have finished. */
+  /**
+   * Export every queued record now; resolves when the exports have finished, and rejects when one
+   * of them failed (with its error, or an `AggregateError` holding each): the records are lost.
+   */
   forceFlush(): Promise<void> {
-    return this.batch.forceFlush();
+    return this.failures.during(() => this.batch.forceFlush());
   }
 
-  /** Export what is queued, then shut down the exporter; records emitted afterwards are dropped (`shutdown`). */
+  /**
+   * Export what is queued, then shut down the exporter; records emitted afterwards are dropped
+   * (`shutdown`). Rejects as `forceFlush` does when the last export failed.
+   */
   shutdown(): Promise<void> {
     this.isShutDown = true;
-    return this.batch.shutdown();
+    return this.failures.during(() => this.batch.shutdown());
   }
+}
+
+/** The error a failed export of `count` records is reported with, naming the exporter's reason. */
+function logExportFailure(count: number, reason: Error | undefined): Error {
+  const records = count === 1 ? '1 log record' : `${count} log records`;
+  return new Error(
+    `${records} not exported: ${reason?.message ?? 'export failed'}`,
+    reason === undefined ? undefined : { cause: reason },
+  );
 }

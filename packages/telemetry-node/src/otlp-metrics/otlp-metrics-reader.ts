@@ -15,9 +15,11 @@ import {
   type AggregationOption,
   type AggregationTemporalitySelector,
   type MetricProducer,
+  type PeriodicExportingMetricReaderOptions,
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { FlushFailureWatch } from '../flush/flush-failures.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { TemporalityMetricProducer } from './temporality-metric-producer.js';
 import type { ExemplarLookup } from './exemplar-serializer.js';
@@ -152,7 +154,11 @@ export function createOtlpMetricsReader(
 ): PeriodicExportingMetricReader {
   // One warning when exports start failing (or fail differently), not one per interval.
   let warnedReason: MetricsExportFailureReason | undefined;
+  const flushFailures = new FlushFailureWatch();
   const reportFailure = (reason: MetricsExportFailureReason, error: Error | undefined): void => {
+    flushFailures.record(
+      new Error(`metrics not exported (${reason}): ${error?.message ?? 'export failed'}`, { cause: error }),
+    );
     if (reason !== warnedReason) {
       warnedReason = reason;
       diag.warn(
@@ -184,10 +190,40 @@ export function createOtlpMetricsReader(
     if (!partialSuccess) warnedReason = undefined;
     partialSuccess = false;
   });
-  return new PeriodicExportingMetricReader({
-    exporter,
-    exportIntervalMillis: config.exportIntervalMillis,
-    exportTimeoutMillis: config.exportTimeoutMillis,
-    metricProducers: [temporal],
-  });
+  return new FlushReportingMetricReader(
+    {
+      exporter,
+      exportIntervalMillis: config.exportIntervalMillis,
+      exportTimeoutMillis: config.exportTimeoutMillis,
+      metricProducers: [temporal],
+    },
+    flushFailures,
+  );
+}
+
+/**
+ * The SDK's periodic reader, except that `forceFlush()` (and so `shutdown()`) rejects when an
+ * export failed while it ran: the SDK's reader only hands the failure to the global error handler,
+ * and the specification asks `ForceFlush` to let its caller know whether it succeeded.
+ */
+class FlushReportingMetricReader extends PeriodicExportingMetricReader {
+  constructor(
+    options: PeriodicExportingMetricReaderOptions,
+    private readonly failures: FlushFailureWatch,
+  ) {
+    super(options);
+  }
+
+  /** Set by `shutdown()`, whose own flush must go on to shut the exporter down, and reports at the end. */
+  private shuttingDown = false;
+
+  protected override onForceFlush(): Promise<void> {
+    if (this.shuttingDown) return super.onForceFlush();
+    return this.failures.during(() => super.onForceFlush());
+  }
+
+  protected override onShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    return this.failures.during(() => super.onShutdown());
+  }
 }

@@ -121,31 +121,23 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
   return {
     forceFlush: async ({ metrics: flushMetrics }) => {
       // Side by side: a silent collector costs one export timeout, not three.
-      const results = await Promise.allSettled([
+      const failure = await settledFailure('forceFlush', [
         tracerProvider?.forceFlush(),
         loggerProvider.forceFlush(),
         flushMetrics ? meterProvider?.forceFlush() : undefined,
       ]);
-      const failures: unknown[] = [];
-      for (const result of results) {
-        if (result.status === 'fulfilled') continue;
-        const reason: unknown = result.reason;
-        if (Array.isArray(reason)) failures.push(...(reason as unknown[]));
-        else failures.push(reason);
-      }
-      if (failures.length > 0) throw flushError(failures);
+      if (failure !== undefined) throw failure;
     },
     shutdown: async () => {
       for (const instrumentation of options.instrumentations) instrumentation.disable();
-      try {
-        await Promise.all([tracerProvider?.shutdown(), loggerProvider.shutdown(), meterProvider?.shutdown()]);
-      } catch (error) {
-        // An unreachable exporter must not turn a clean shutdown into a crash; say what was lost.
-        diag.error(
-          '@gatewayz/telemetry-node: flushing telemetry on shutdown failed; some spans were not exported',
-          error,
-        );
-      }
+      // Every provider finishes (one failing must not cut the others' last export short); an
+      // unreachable exporter must not turn a clean shutdown into a crash: say what was lost.
+      const failure = await settledFailure('shutdown', [
+        tracerProvider?.shutdown(),
+        loggerProvider.shutdown(),
+        meterProvider?.shutdown(),
+      ]);
+      if (failure !== undefined) diag.error(failure.message, failure);
       metrics.disable();
       trace.disable();
       logs.disable();
@@ -155,11 +147,30 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
 }
 
 /**
+ * Wait for every provider's flush or shutdown, and make one `AggregateError` of what they rejected
+ * with (`undefined` if none did).
+ */
+async function settledFailure(
+  operation: 'forceFlush' | 'shutdown',
+  work: ReadonlyArray<Promise<unknown> | undefined>,
+): Promise<AggregateError | undefined> {
+  const failures: unknown[] = [];
+  for (const result of await Promise.allSettled(work.map((promise) => promise ?? Promise.resolve()))) {
+    if (result.status === 'fulfilled') continue;
+    const reason: unknown = result.reason;
+    // The SDK tracer provider rejects with an array of its processors' errors.
+    if (Array.isArray(reason)) failures.push(...(reason as unknown[]));
+    else failures.push(reason);
+  }
+  return failures.length > 0 ? flushError(operation, failures) : undefined;
+}
+
+/**
  * One `Error` for what a flush reported: the SDK's tracer provider rejects with an array (of its
  * processors' errors, or a number for a processor that ran out of time), which names nothing when
  * logged or thrown further.
  */
-function flushError(failures: readonly unknown[]): AggregateError {
+function flushError(operation: 'forceFlush' | 'shutdown', failures: readonly unknown[]): AggregateError {
   const errors = failures.map((failure) =>
     failure instanceof Error
       ? failure
@@ -171,6 +182,6 @@ function flushError(failures: readonly unknown[]): AggregateError {
   );
   return new AggregateError(
     errors,
-    `@gatewayz/telemetry-node: forceFlush: ${errors.map((error) => error.message).join('; ')}`,
+    `@gatewayz/telemetry-node: ${operation}: ${errors.map((error) => error.message).join('; ')}`,
   );
 }

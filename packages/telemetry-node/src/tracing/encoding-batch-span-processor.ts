@@ -3,6 +3,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { TraceRequestBuilder, type EncodedTraceRequest } from './encoded-trace-request.js';
+import { flushFailure } from '../flush/flush-failures.js';
 import type { SpanDropReason } from './span-drop-meter-provider.js';
 
 /** Where {@link EncodingBatchSpanProcessor} sends its requests. */
@@ -53,7 +54,8 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
   private readonly exportTimeoutMillis: number;
   private readonly onDrop: (reason: SpanDropReason, count: number) => void;
   private readonly builder = new TraceRequestBuilder();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Requests sent and not yet answered; each settles to the reason it failed, if it did. */
+  private readonly inFlight = new Set<Promise<Error | undefined>>();
   /** Spans in requests sent and not yet answered. */
   private spansInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -94,17 +96,28 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     }
   }
 
+  /**
+   * Export every span ended so far and wait for the requests still unanswered. Rejects when one of
+   * them failed (the collector refused it, or it timed out): with that request's error, or an
+   * `AggregateError` holding each, so a caller flushing before a freeze or exit learns that spans
+   * were lost (they are also counted through `onDrop`).
+   */
   async forceFlush(): Promise<void> {
     this.send();
     await this.resourceWait;
-    await Promise.all([...this.inFlight]);
+    const failure = flushFailure((await Promise.all([...this.inFlight])).filter((failed) => failed !== undefined));
+    if (failure !== undefined) throw failure;
   }
 
+  /** Flush, then shut the exporter down even if the flush failed; rejects as `forceFlush` does. */
   async shutdown(): Promise<void> {
     if (this.isShutdown) return;
-    await this.forceFlush();
-    this.isShutdown = true;
-    await this.exporter.shutdown();
+    try {
+      await this.forceFlush();
+    } finally {
+      this.isShutdown = true;
+      await this.exporter.shutdown();
+    }
   }
 
   /**
@@ -136,28 +149,41 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     const request = this.builder.seal();
     if (request === undefined) return;
     this.spansInFlight += request.spanCount;
-    const exported = new Promise<void>((resolve) => {
+    const count = request.spanCount;
+    // Resolves (never rejects: a timer's send has nobody to catch) to why the request failed, if it did.
+    const exported = new Promise<Error | undefined>((resolve) => {
       let settled = false;
-      const settle = (failed: boolean): void => {
+      const settle = (failure: Error | undefined): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timeout);
-        this.spansInFlight -= request.spanCount;
-        if (failed) this.onDrop('export_failed', request.spanCount);
-        resolve();
+        this.spansInFlight -= count;
+        if (failure !== undefined) this.onDrop('export_failed', count);
+        resolve(failure);
       };
-      const timeout = setTimeout(() => settle(true), this.exportTimeoutMillis);
+      const timeout = setTimeout(
+        () => settle(new Error(`${spans(count)} not exported: no answer within ${this.exportTimeoutMillis} ms`)),
+        this.exportTimeoutMillis,
+      );
       timeout.unref();
       try {
-        this.exporter.exportEncoded(request, (result) => settle(result.code !== ExportResultCode.SUCCESS));
+        this.exporter.exportEncoded(request, (result) =>
+          settle(result.code === ExportResultCode.SUCCESS ? undefined : exportFailure(count, result.error)),
+        );
       } catch (error) {
         diag.error('@gatewayz/telemetry-node: span export threw', error);
-        settle(true);
+        settle(exportFailure(count, error));
       }
     });
     this.inFlight.add(exported);
     void exported.then(() => this.inFlight.delete(exported));
   }
+}
+
+/** The error a failed request of `count` spans settles to, naming the exporter's reason. */
+function exportFailure(count: number, reason: unknown): Error {
+  const detail = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'export failed';
+  return new Error(`${spans(count)} not exported: ${detail}`, reason === undefined ? undefined : { cause: reason });
 }
 
 /** Whether every resource's asynchronous attributes settled within `timeoutMillis`. */
@@ -178,4 +204,8 @@ async function settledWithin(resources: readonly Resource[], timeoutMillis: numb
   } finally {
     clearTimeout(timer);
   }
+}
+
+function spans(count: number): string {
+  return count === 1 ? '1 span' : `${count} spans`;
 }

@@ -1,0 +1,51 @@
+/**
+ * What a flush reports: the failures of the exports it waited for, as one `Error` (`undefined`
+ * when there were none). The specification asks `ForceFlush` to let its caller know whether it
+ * succeeded; the SDK's metric reader and log processor only hand a failure to the global error
+ * handler, so the processors and readers here collect their own.
+ *
+ * @example
+ * ```ts
+ * const failure = flushFailure([new Error('2 spans not exported: HTTP 503')]);
+ * if (failure !== undefined) throw failure;
+ * ```
+ */
+export function flushFailure(failures: readonly Error[]): Error | undefined {
+  if (failures.length <= 1) return failures[0];
+  return new AggregateError(failures, failures.map((failure) => failure.message).join('; '));
+}
+
+/**
+ * Export failures seen while a flush runs. `record()` is called where exports settle (and costs a
+ * loop over the flushes running, usually none); `during()` runs one flush and rejects with what
+ * failed meanwhile. A failure of a scheduled export that settles during the flush is reported too:
+ * its data is lost all the same.
+ *
+ * @example
+ * ```ts
+ * const watch = new FlushFailureWatch();
+ * exporter.export(batch, (result) => { if (result.code !== ExportResultCode.SUCCESS) watch.record(new Error('...')); });
+ * await watch.during(() => batchProcessor.forceFlush());
+ * ```
+ */
+export class FlushFailureWatch {
+  private readonly open = new Set<Error[]>();
+
+  /** Note a failed export for every flush running now. */
+  record(failure: Error): void {
+    for (const failures of this.open) failures.push(failure);
+  }
+
+  /** Run `flush`; reject with `flushFailure` of the failures recorded meanwhile, or with its own error. */
+  async during(flush: () => Promise<void>): Promise<void> {
+    const failures: Error[] = [];
+    this.open.add(failures);
+    try {
+      await flush();
+    } finally {
+      this.open.delete(failures);
+    }
+    const failure = flushFailure(failures);
+    if (failure !== undefined) throw failure;
+  }
+}
