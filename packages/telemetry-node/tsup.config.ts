@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   treeshake: true,
+  // `import.meta.url` in the CommonJS build (the gRPC credentials load @grpc/grpc-js with createRequire).
+  shims: true,
 });

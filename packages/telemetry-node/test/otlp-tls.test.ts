@@ -8,6 +8,10 @@
  * `process.env`, because the SDK's OTLP/HTTP trace and log exporters read their endpoint from
  * `process.env`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { startOtlpGrpcReceiver } from '../../../test-support/otlp-grpc-receiver.js';
@@ -342,6 +346,99 @@ describe.skipIf(!opensslAvailable())('OTLP over TLS, through startTelemetry()', 
         OTEL_EXPORTER_OTLP_INSECURE: 'false',
       });
       await expectArrives(otel, signal, target);
+    });
+  });
+
+  describe.each(CASES)('%s, %s: certificates rotated in their files', (transport, signal) => {
+    /** A copy of `names` in a fresh directory, as a certificate manager would mount them. */
+    function mounted(names: Record<string, keyof TestCertificates['paths']>): Record<string, string> {
+      const directory = mkdtempSync(join(tmpdir(), 'otlp-tls-rotation-'));
+      closers.push(async () => rmSync(directory, { recursive: true, force: true }));
+      return Object.fromEntries(
+        Object.entries(names).map(([file, name]) => {
+          const path = join(directory, file);
+          writeFileSync(path, certificates.read(name));
+          return [file, path];
+        }),
+      );
+    }
+    const rotate = (path: string, name: keyof TestCertificates['paths']): void =>
+      writeFileSync(path, certificates.read(name));
+    // The files are checked once a second.
+    const nextCheck = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1100));
+    // Over gRPC, long enough for the channel to come out of the backoff its refused handshakes put it in.
+    const variables = (target: Target): Record<string, string> => ({
+      ...signalEnv(signal, transport, target),
+      ...(transport === 'grpc' ? { OTEL_EXPORTER_OTLP_TIMEOUT: '6000' } : {}),
+    });
+
+    it('a client certificate replaced in its files is presented on the next export, without a restart', async () => {
+      const target = await startTarget(transport, serverTls({ mutual: true }));
+      // The certificate in the files is not one the collector trusts (an expired one, say).
+      const files = mounted({ 'tls.key': 'otherClientKey', 'tls.crt': 'otherClientCertificate' });
+      const otel = start(variables(target), {
+        OTEL_EXPORTER_OTLP_CERTIFICATE: certificates.paths.ca,
+        OTEL_EXPORTER_OTLP_CLIENT_KEY: files['tls.key']!,
+        OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: files['tls.crt']!,
+      });
+      expect((await emit(otel, signal)) as Error).toBeInstanceOf(AggregateError);
+      expect(target.received(signal)).toEqual([]);
+      rotate(files['tls.key']!, 'clientKey');
+      rotate(files['tls.crt']!, 'clientCertificate');
+      await nextCheck();
+      expect(await emit(otel, signal)).toBeUndefined();
+      expect(target.received(signal)).toContain(EXPECTED[signal]);
+      expect(target.clientCertificates().filter((name) => name !== undefined)).toEqual(['gatewayz-test-client']);
+    });
+
+    it('a CA replaced in its file is trusted on the next export', async () => {
+      const target = await startTarget(transport, serverTls({ unrelated: true }));
+      const files = mounted({ 'ca.crt': 'ca' });
+      const otel = start(variables(target), {
+        OTEL_EXPORTER_OTLP_CERTIFICATE: files['ca.crt']!,
+      });
+      expect((await emit(otel, signal)) as Error).toBeInstanceOf(AggregateError);
+      rotate(files['ca.crt']!, 'otherCa');
+      await nextCheck();
+      expect(await emit(otel, signal)).toBeUndefined();
+      expect(target.received(signal)).toContain(EXPECTED[signal]);
+    });
+
+    it('a rotation caught half-way keeps the certificates read before, with one warning, until the files agree', async () => {
+      const warnings: string[] = [];
+      diag.setLogger(
+        {
+          error: () => {},
+          warn: (message) => warnings.push(message),
+          info: () => {},
+          debug: () => {},
+          verbose: () => {},
+        },
+        DiagLogLevel.WARN,
+      );
+      closers.push(async () => diag.disable());
+      const target = await startTarget(transport, serverTls({ mutual: true }));
+      const files = mounted({ 'tls.key': 'clientKey', 'tls.crt': 'clientCertificate' });
+      const otel = start(variables(target), {
+        OTEL_EXPORTER_OTLP_CERTIFICATE: certificates.paths.ca,
+        OTEL_EXPORTER_OTLP_CLIENT_KEY: files['tls.key']!,
+        OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: files['tls.crt']!,
+      });
+      // Only the key has been replaced: it does not match the certificate in the other file.
+      rotate(files['tls.key']!, 'otherClientKey');
+      await nextCheck();
+      expect(await emit(otel, signal)).toBeUndefined();
+      await nextCheck();
+      expect(await emit(otel, signal)).toBeUndefined();
+      expect(
+        warnings.filter((warning) => warning.includes('OTLP TLS files changed but cannot be used yet')),
+      ).toHaveLength(1);
+      // The certificate follows: the new pair is used (and this collector does not trust it). A gRPC
+      // channel keeps the connection it has, so only OTLP/HTTP (a new connection per rotation) shows it.
+      if (transport === 'grpc') return;
+      rotate(files['tls.crt']!, 'otherClientCertificate');
+      await nextCheck();
+      expect((await emit(otel, signal)) as Error).toBeInstanceOf(AggregateError);
     });
   });
 });

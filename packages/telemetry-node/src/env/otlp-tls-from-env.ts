@@ -3,15 +3,18 @@
  * `startTelemetry()` reads. The SDK's transports would read `OTEL_EXPORTER_OTLP_*CERTIFICATE`,
  * `*CLIENT_KEY`, `*CLIENT_CERTIFICATE` and `*INSECURE` from `process.env` only (and turn a file
  * they cannot read into a debug-level warning and a TLS handshake that fails at every export), so
- * the files are loaded here, once, at start-up, and handed to the transports explicitly.
+ * the files are loaded and checked here at start-up, and handed to the transports explicitly. The
+ * OTLP/HTTP transports read them again when they change (certificate rotation, `otlp-tls-reload.ts`).
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AgentOptions } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { otlpVariable, type OtlpSignal } from './otlp-exporter-variables.js';
+import { reloadingHttpAgentFactory, type OtlpTlsFiles } from './otlp-tls-reload.js';
 
 /** The TLS settings of one signal's OTLP exporter. */
 export interface OtlpTlsSettings {
@@ -23,12 +26,19 @@ export interface OtlpTlsSettings {
   readonly clientCertificate: Buffer | undefined;
   /** `_INSECURE=true`: a gRPC endpoint written `host:port`, without a scheme, is plaintext. */
   readonly insecure: boolean;
+  /** The files the PEM bytes were read from (absolute paths), watched for rotation over OTLP/HTTP. */
+  readonly files?: OtlpTlsFiles;
+}
+
+/** The absolute path of the file a variable names (relative to the working directory). */
+function pemPath(variable: { name: string; value: string } | undefined): string | undefined {
+  return variable === undefined ? undefined : resolve(process.cwd(), variable.value);
 }
 
 /** The file a variable names (relative to the working directory), or a configuration error naming the variable. */
 function readPemFile(variable: { name: string; value: string } | undefined): Buffer | undefined {
   if (variable === undefined) return undefined;
-  const path = resolve(process.cwd(), variable.value);
+  const path = pemPath(variable)!;
   try {
     return readFileSync(path);
   } catch (error) {
@@ -87,6 +97,11 @@ export function otlpTlsFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): Otlp
     clientKey,
     clientCertificate,
     insecure: otlpVariable(env, signal, 'INSECURE')?.value.toLowerCase() === 'true',
+    files: {
+      certificateAuthority: pemPath(authorityVariable),
+      clientKey: pemPath(keyVariable),
+      clientCertificate: pemPath(certificateVariable),
+    },
   };
 }
 
@@ -104,9 +119,23 @@ function checkPem(variable: { name: string; value: string }, parse: () => unknow
  * Agent options for the SDK's OTLP/HTTP transport (`httpAgentOptions`): keep-alive, as the SDK's
  * default, and the CA and client certificate of `tls`. Always given, so the transport never reads
  * the TLS variables of `process.env` behind `env`'s back. (The SDK leaves them out of a plain
- * `http:` agent.)
+ * `http:` agent.) When `tls` came from files, an agent factory instead, whose `https:` agent reads
+ * the files again when they change (`reloadingHttpAgentFactory`).
  */
-export function otlpHttpAgentOptions(tls: OtlpTlsSettings): AgentOptions {
+export function otlpHttpAgentOptions(
+  tls: OtlpTlsSettings,
+): AgentOptions | ((protocol: string) => Promise<HttpAgent | HttpsAgent>) {
+  const files = tls.files;
+  if (
+    files !== undefined &&
+    (files.certificateAuthority !== undefined || files.clientKey !== undefined || files.clientCertificate !== undefined)
+  ) {
+    return reloadingHttpAgentFactory({ keepAlive: true }, files, {
+      ca: tls.certificateAuthority,
+      key: tls.clientKey,
+      cert: tls.clientCertificate,
+    });
+  }
   return {
     keepAlive: true,
     ...(tls.certificateAuthority !== undefined ? { ca: tls.certificateAuthority } : {}),
