@@ -58,7 +58,13 @@ describe('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', () => {
 
   it('false, blank or unset leave it off; process.env is not read', async () => {
     vi.stubEnv(CAPTURE, 'true');
-    for (const env of [{ [CAPTURE]: 'false' }, { [CAPTURE]: 'FALSE' }, { [CAPTURE]: '  ' }, {}]) {
+    const envs: Array<Record<string, string>> = [
+      { [CAPTURE]: 'false' },
+      { [CAPTURE]: 'FALSE' },
+      { [CAPTURE]: '  ' },
+      {},
+    ];
+    for (const env of envs) {
       const { otel, warnings } = start(env);
       expect(otel.telemetry.genAiContent.capture).toBe(false);
       expect(warnings).toEqual([]);
