@@ -100,11 +100,22 @@ const messagesStream = {
   messages: [{ role: 'user', content: 'Stream a summary.' }],
 };
 
+const responsesNative = {
+  model: 'gpt-4o-mini',
+  instructions: 'Reply in one line.',
+  input: [{ role: 'user', content: [{ type: 'input_text', text: 'Status of the fleet?' }] }],
+};
+const responsesNativeStream = { model: 'gpt-4o-mini', stream: true, input: 'Stream the fleet status.' };
+const responsesTranslated = { model: 'claude-3-5-haiku', input: 'Status through a chat provider?' };
+
 interface Answers {
   chatJson: string;
   chatStream: string;
   messagesJson: string;
   messagesStream: string;
+  responsesNative: string;
+  responsesNativeStream: string;
+  responsesTranslated: string;
 }
 
 /** Send the four requests; the answer texts as the client read them. */
@@ -130,6 +141,15 @@ async function sendAll(url: string): Promise<Answers> {
   const streamed = await events(await post('/v1/chat/completions', chatStream));
   const message = await json(await post('/v1/messages', messagesJson));
   const anthropicEvents = await events(await post('/v1/messages', messagesStream));
+  const native = await json(await post('/v1/responses', responsesNative));
+  const nativeEvents = await events(await post('/v1/responses', responsesNativeStream));
+  const translated = await json(await post('/v1/responses', responsesTranslated));
+  type ResponseOutput = Array<{ content?: Array<{ text?: string }> }>;
+  const outputText = (response: Record<string, unknown>): string =>
+    (response['output'] as ResponseOutput)
+      .flatMap((item) => item.content ?? [])
+      .map((part) => part.text ?? '')
+      .join('');
   type Choice = { message?: { content?: string }; delta?: { content?: string } };
   return {
     chatJson: (chat['choices'] as Choice[])[0]?.message?.content ?? '',
@@ -138,10 +158,16 @@ async function sendAll(url: string): Promise<Answers> {
     messagesStream: anthropicEvents
       .map((event) => (event['delta'] as { text?: string } | undefined)?.text ?? '')
       .join(''),
+    responsesNative: outputText(native),
+    responsesNativeStream: nativeEvents
+      .filter((event) => event['type'] === 'response.output_text.delta')
+      .map((event) => event['delta'] as string)
+      .join(''),
+    responsesTranslated: outputText(translated),
   };
 }
 
-/** The attempt (CLIENT) spans, in the order of the four requests. */
+/** The attempt (CLIENT) spans, in the order of the seven requests. */
 function attemptSpans(spans: ReceivedSpan[]): ReceivedSpan[] {
   const clients = spans
     .filter((span) => span.kind === SpanKindNumber.CLIENT && span.attributes['gen_ai.operation.name'] === 'chat')
@@ -151,6 +177,9 @@ function attemptSpans(spans: ReceivedSpan[]): ReceivedSpan[] {
     ['chat gpt-4o-mini', true],
     ['chat claude-3-5-haiku', false],
     ['chat claude-3-5-haiku', true],
+    ['chat gpt-4o-mini', false],
+    ['chat gpt-4o-mini', true],
+    ['chat claude-3-5-haiku', false],
   ]);
   return clients;
 }
@@ -175,7 +204,10 @@ describe('GenAI message content on the attempt spans of the gateway process', ()
     const off = await startGatewayProcess(env(receiver, { OTEL_SERVICE_NAME: 'content-off' }));
     await sendAll(off.url);
     expect(await off.terminate()).toBe(0);
-    const spans = await receiver.waitForSpans((received) => received.length >= 16, 10_000);
+    const spans = await receiver.waitForSpans(
+      (received) => received.filter((span) => span.kind === SpanKindNumber.CLIENT).length >= 14,
+      10_000,
+    );
     captured = attemptSpans(spans.filter((span) => span.resource['service.name'] === 'content-on'));
     uncaptured = attemptSpans(spans.filter((span) => span.resource['service.name'] === 'content-off'));
   }, 60_000);
@@ -245,8 +277,37 @@ describe('GenAI message content on the attempt spans of the gateway process', ()
     ]);
   });
 
+  it('responses, native JSON: instructions as system instructions, input messages in, the Response output out', () => {
+    const span = captured[4];
+    expect(content(span, SYSTEM)).toEqual([{ type: 'text', content: 'Reply in one line.' }]);
+    expect(content(span, INPUT)).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Status of the fleet?' }] },
+    ]);
+    expect(answers.responsesNative.length).toBeGreaterThan(0);
+    expect(content(span, OUTPUT)).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: answers.responsesNative }], finish_reason: 'stop' },
+    ]);
+  });
+
+  it('responses, native stream and through a chat provider: input string in, the answer out', () => {
+    expect(content(captured[5], INPUT)).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Stream the fleet status.' }] },
+    ]);
+    expect(answers.responsesNativeStream.length).toBeGreaterThan(0);
+    expect(content(captured[5], OUTPUT)).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: answers.responsesNativeStream }], finish_reason: 'stop' },
+    ]);
+    expect(captured[5]?.attributes[SYSTEM]).toBeUndefined();
+    expect(content(captured[6], INPUT)).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Status through a chat provider?' }] },
+    ]);
+    expect(content(captured[6], OUTPUT)).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: answers.responsesTranslated }], finish_reason: 'stop' },
+    ]);
+  });
+
   it('without the variable, none of the three attributes is on any span, and the prompts are nowhere in the export', () => {
-    expect(uncaptured).toHaveLength(4);
+    expect(uncaptured).toHaveLength(7);
     const offSpans = receiver.spans().filter((span) => span.resource['service.name'] === 'content-off');
     for (const span of offSpans) {
       for (const attribute of [INPUT, OUTPUT, SYSTEM]) expect(span.attributes[attribute]).toBeUndefined();

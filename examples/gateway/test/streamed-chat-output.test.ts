@@ -3,6 +3,7 @@ import { endGenAiSpan, startGenAiSpan, type GenAiOutputMessage } from '@gatewayz
 import { describe, expect, it } from 'vitest';
 import { anthropicContent } from '../src/protocol/anthropic-content.js';
 import { chatInputMessages, chatOutputMessages } from '../src/protocol/chat-content.js';
+import { responsesOutputMessages, StreamedResponsesOutput } from '../src/protocol/responses-content.js';
 import { openAiStreamEncoder } from '../src/protocol/stream-encoder.js';
 import type { UpstreamResponse } from '../src/providers/upstream.js';
 import type { AttemptCompletion } from '../src/request/attempt.js';
@@ -212,5 +213,45 @@ describe('request content as the conventions shape it', () => {
       },
       { role: 'assistant', parts: [{ type: 'text', content: 'cut' }], finish_reason: 'length' },
     ]);
+  });
+
+  it('maps a native Response: reasoning summary, text and function call in one message; a cut stream keeps its deltas', () => {
+    const response = {
+      status: 'completed',
+      output: [
+        { type: 'reasoning', summary: [{ type: 'summary_text', text: 'Needs the tool.' }] },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Calling it.' }] },
+        { type: 'function_call', call_id: 'call_9', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+      ],
+    };
+    expect(responsesOutputMessages(response)).toEqual([
+      {
+        role: 'assistant',
+        parts: [
+          { type: 'reasoning', content: 'Needs the tool.' },
+          { type: 'text', content: 'Calling it.' },
+          { type: 'tool_call', id: 'call_9', name: 'get_weather', arguments: { city: 'Oslo' } },
+        ],
+        finish_reason: 'tool_call',
+      },
+    ]);
+    const cut = new StreamedResponsesOutput(5);
+    cut.add({ type: 'response.reasoning_summary_text.delta', delta: 'Thinking hard' });
+    cut.add({ type: 'response.output_text.delta', delta: 'Half ' });
+    cut.add({ type: 'response.output_text.delta', delta: 'an answer' });
+    expect(cut.messages()).toEqual([
+      {
+        role: 'assistant',
+        parts: [
+          { type: 'reasoning', content: 'Thinki' },
+          { type: 'text', content: 'Half a' },
+        ],
+        finish_reason: 'error',
+      },
+    ]);
+    const whole = new StreamedResponsesOutput(undefined);
+    whole.add({ type: 'response.output_text.delta', delta: 'Calling' });
+    whole.add({ type: 'response.completed', response });
+    expect(whole.messages()).toEqual(responsesOutputMessages(response));
   });
 });

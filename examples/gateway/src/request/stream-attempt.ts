@@ -7,7 +7,7 @@ import { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { AttemptCompletion, SpanRequest, Usage } from './attempt.js';
-import { StreamedChatOutput } from './streamed-chat-output.js';
+import { StreamedChatOutput, type StreamedOutput } from './streamed-chat-output.js';
 import { requestContext } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
@@ -34,8 +34,8 @@ export interface StreamPlan extends UpstreamPlan {
   encoder: StreamEncoder;
   /** How the upstream's events are parsed; default OpenAI chat chunks. */
   parse?: StreamParser;
-  /** Where the answer's content is put together, when content capture is on (chat chunks only). */
-  output?: StreamedChatOutput;
+  /** Where the answer's content is put together, when content capture is on. */
+  output?: StreamedOutput;
 }
 
 /**
@@ -150,7 +150,7 @@ export interface RelayOptions {
    */
   countOutputBytes?: boolean;
   /** Puts the answer's content together from the chunks (content capture on); its messages go in the completion. */
-  output?: StreamedChatOutput;
+  output?: StreamedOutput;
   /** Called exactly once when the stream ends, however it ends. */
   onEnd: (completion: AttemptCompletion, served: ServedOutput) => void;
 }

@@ -6,12 +6,20 @@ import { finishReasonOf, isObject, reasoningOf, toolArguments } from '../protoco
  * `gen_ai.output.messages`: made only when content capture is on, one per streamed attempt.
  */
 
+/** What a streamed attempt puts its answer's content together with (content capture on). */
+export interface StreamedOutput {
+  /** Take one upstream event (its parsed JSON). */
+  add(event: Record<string, unknown>): void;
+  /** The answer so far, one message per choice. */
+  messages(): GenAiOutputMessage[];
+}
+
 /**
  * Text put together from pieces, holding at most `limit + 1` characters: enough for
  * `endGenAiSpan()` to see that it is longer than the limit and cut it exactly as it would cut the
  * whole text, so a long answer costs no more memory than the limit.
  */
-class BoundedText {
+export class BoundedText {
   text = '';
   constructor(private readonly limit: number | undefined) {}
 
@@ -55,7 +63,7 @@ interface ChoiceOutput {
  * output.messages(); // [{ role: 'assistant', parts: [{ type: 'text', content: 'Hello' }], finish_reason: 'stop' }]
  * ```
  */
-export class StreamedChatOutput {
+export class StreamedChatOutput implements StreamedOutput {
   private readonly choices = new Map<number, ChoiceOutput>();
 
   constructor(private readonly maxLength: number | undefined) {}
