@@ -6,15 +6,34 @@
  * are. Every schema object allows more properties than it names; add them with a cast.
  */
 
-/** `role` of a message: one of the schema's roles, or any other string the provider uses (e.g. `developer`). */
+/**
+ * `role` of a message: one of the schema's roles, or any other string the provider uses (e.g. `developer`).
+ *
+ * @example
+ * ```ts
+ * const role: GenAiRole = 'assistant';
+ * ```
+ */
 export type GenAiRole = 'system' | 'user' | 'assistant' | 'tool' | (string & {});
 
-/** `modality` of a blob, file or URI part: `image`, `video`, `audio`, or another string. */
+/**
+ * `modality` of a blob, file or URI part: `image`, `video`, `audio`, or another string.
+ *
+ * @example
+ * ```ts
+ * const modality: GenAiModality = 'image';
+ * ```
+ */
 export type GenAiModality = 'image' | 'video' | 'audio' | (string & {});
 
 /**
  * `finish_reason` of an output message: one of the schema's reasons (OpenAI's `tool_calls` is
  * `tool_call` here), or the provider's own string.
+ *
+ * @example
+ * ```ts
+ * const reason: GenAiFinishReason = 'tool_call';
+ * ```
  */
 export type GenAiFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_call' | 'error' | (string & {});
 
@@ -27,7 +46,9 @@ export type GenAiFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_cal
  * ```
  */
 export interface GenAiTextPart {
+  /** Always `text`. */
   type: 'text';
+  /** The text. */
   content: string;
 }
 
@@ -41,9 +62,13 @@ export interface GenAiTextPart {
  * ```
  */
 export interface GenAiToolCallRequestPart {
+  /** Always `tool_call`. */
   type: 'tool_call';
+  /** The provider's id of the call, which its response repeats. */
   id?: string | null;
+  /** The tool's name. */
   name: string;
+  /** The arguments the model gave the tool. */
   arguments?: unknown;
 }
 
@@ -56,8 +81,11 @@ export interface GenAiToolCallRequestPart {
  * ```
  */
 export interface GenAiToolCallResponsePart {
+  /** Always `tool_call_response`. */
   type: 'tool_call_response';
+  /** The id of the tool call answered. */
   id?: string | null;
+  /** What the tool returned: text or any JSON value. */
   response: unknown;
 }
 
@@ -71,9 +99,13 @@ export interface GenAiToolCallResponsePart {
  * ```
  */
 export interface GenAiServerToolCallPart {
+  /** Always `server_tool_call`. */
   type: 'server_tool_call';
+  /** The provider's id of the call. */
   id?: string | null;
+  /** The server tool's name. */
   name: string;
+  /** The call's details; `type` names the tool's kind. */
   server_tool_call: { type: string; [property: string]: unknown };
 }
 
@@ -86,8 +118,11 @@ export interface GenAiServerToolCallPart {
  * ```
  */
 export interface GenAiServerToolCallResponsePart {
+  /** Always `server_tool_call_response`. */
   type: 'server_tool_call_response';
+  /** The id of the server tool call answered. */
   id?: string | null;
+  /** The outcome's details; `type` names the tool's kind. */
   server_tool_call_response: { type: string; [property: string]: unknown };
 }
 
@@ -100,9 +135,13 @@ export interface GenAiServerToolCallResponsePart {
  * ```
  */
 export interface GenAiBlobPart {
+  /** Always `blob`. */
   type: 'blob';
+  /** The IANA MIME type of the data, when known, e.g. `image/png`. */
   mime_type?: string | null;
+  /** The kind of media. */
   modality: GenAiModality;
+  /** The data, base64-encoded. */
   content: string;
 }
 
@@ -115,9 +154,13 @@ export interface GenAiBlobPart {
  * ```
  */
 export interface GenAiFilePart {
+  /** Always `file`. */
   type: 'file';
+  /** The IANA MIME type of the file, when known. */
   mime_type?: string | null;
+  /** The kind of media. */
   modality: GenAiModality;
+  /** The provider's id of the uploaded file. */
   file_id: string;
 }
 
@@ -130,9 +173,13 @@ export interface GenAiFilePart {
  * ```
  */
 export interface GenAiUriPart {
+  /** Always `uri`. */
   type: 'uri';
+  /** The IANA MIME type of the data, when known. */
   mime_type?: string | null;
+  /** The kind of media. */
   modality: GenAiModality;
+  /** Where the data is, e.g. an `https:` or `gs:` URI. */
   uri: string;
 }
 
@@ -145,7 +192,9 @@ export interface GenAiUriPart {
  * ```
  */
 export interface GenAiReasoningPart {
+  /** Always `reasoning`. */
   type: 'reasoning';
+  /** The reasoning text. */
   content: string;
 }
 
@@ -158,6 +207,7 @@ export interface GenAiReasoningPart {
  * ```
  */
 export interface GenAiGenericPart {
+  /** The part's kind, e.g. `refusal`. */
   type: string;
   [property: string]: unknown;
 }
@@ -215,7 +265,9 @@ export type GenAiSystemInstructionPart =
  * ```
  */
 export interface GenAiInputMessage {
+  /** Who wrote the message: `system`, `user`, `assistant`, `tool`, or the provider's own role. */
   role: GenAiRole;
+  /** The message's content, in order. */
   parts: GenAiMessagePart[];
   /** The participant's name, when the request gives one. */
   name?: string | null;
@@ -233,5 +285,6 @@ export interface GenAiInputMessage {
  * ```
  */
 export interface GenAiOutputMessage extends GenAiInputMessage {
+  /** Why the model stopped generating this choice. */
   finish_reason: GenAiFinishReason;
 }
