@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SpanKindNumber,
@@ -9,11 +7,12 @@ import {
 } from '../../../test-support/otlp-receiver.js';
 import { GEN_AI_CONTENT_TRUNCATION_MARKER } from '@gatewayz/telemetry/genai';
 import { startGatewayProcess } from './gateway-process.js';
+import { parsedGenAiContent } from '../../../test-support/genai-content-shapes.js';
 
 // Opt-in message content on the provider attempt spans, end to end through the built gateway
 // process and the OTLP/HTTP receiver: with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true
 // the attempt spans of chat (JSON and streamed) and messages (JSON and streamed) carry what the
-// client sent and what the provider answered, as the v1.41 schemas shape it; without it, none of
+// client sent and what the provider answered, in the shape the v1.41 conventions give it; without it, none of
 // the three attributes appears anywhere.
 
 const INPUT = 'gen_ai.input.messages';
@@ -21,28 +20,9 @@ const OUTPUT = 'gen_ai.output.messages';
 const SYSTEM = 'gen_ai.system_instructions';
 const MAX_LENGTH = 600;
 
-const schemas = new URL('../../../packages/telemetry/test/fixtures/genai-schemas-v1.41.0/', import.meta.url);
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-const validators: Record<string, ValidateFunction> = Object.fromEntries(
-  [
-    [INPUT, 'input-messages'],
-    [OUTPUT, 'output-messages'],
-    [SYSTEM, 'system-instructions'],
-  ].map(([attribute, file]) => [
-    attribute,
-    ajv.compile(JSON.parse(readFileSync(new URL(`gen-ai-${file}.json`, schemas), 'utf8')) as object),
-  ]),
-);
-
-/** The content attribute of `span`, parsed, after checking it against its v1.41 schema. */
-function content(span: ReceivedSpan | undefined, attribute: string): unknown {
-  const json = span?.attributes[attribute];
-  expect(typeof json, `${attribute} on ${span?.name}`).toBe('string');
-  const value: unknown = JSON.parse(json as string);
-  const validate = validators[attribute] as ValidateFunction;
-  expect(validate(value), JSON.stringify(validate.errors)).toBe(true);
-  return value;
-}
+/** The content attribute of `span`, parsed, after checking it has the conventions' shape. */
+const content = (span: ReceivedSpan | undefined, attribute: string): unknown =>
+  parsedGenAiContent(span?.attributes, attribute);
 
 const env = (receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> => ({
   OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,

@@ -1,17 +1,15 @@
 /**
  * Opt-in GenAI content on spans (`gen_ai.input.messages`, `gen_ai.output.messages`,
- * `gen_ai.system_instructions`): JSON strings that validate against the v1.41.0 JSON schemas of
- * the conventions (vendored under fixtures/genai-schemas-v1.41.0), truncation that keeps the JSON
+ * `gen_ai.system_instructions`): JSON strings with the shape the v1.41.0 conventions give them
+ * (test-support/genai-content-shapes.ts), truncation that keeps the JSON
  * whole, no serialisation on a span that is not recording, and values JSON cannot hold dropped.
  */
-import { readFileSync } from 'node:fs';
 import {
   AlwaysOffSampler,
   BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayTelemetry, TelemetryConfigurationError } from '../src/index.js';
 import {
@@ -24,28 +22,12 @@ import {
   type GenAiSystemInstructionPart,
 } from '../src/genai/index.js';
 import { CollectingDiagLogger } from './helpers.js';
+import { genAiContentValidators, parsedGenAiContent } from '../../../test-support/genai-content-shapes.js';
 
-const schema = (name: string): object =>
-  JSON.parse(
-    readFileSync(new URL(`./fixtures/genai-schemas-v1.41.0/gen-ai-${name}.json`, import.meta.url), 'utf8'),
-  ) as object;
-// The schemas mark blob content with `format: binary`, which JSON Schema leaves to the application.
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-const validators = {
-  [semconv.ATTR_GEN_AI_INPUT_MESSAGES]: ajv.compile(schema('input-messages')),
-  [semconv.ATTR_GEN_AI_OUTPUT_MESSAGES]: ajv.compile(schema('output-messages')),
-  [semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]: ajv.compile(schema('system-instructions')),
-};
+const validators = genAiContentValidators;
 
-/** The attribute parsed from its JSON string, after checking it against its v1.41 schema. */
-function validated(attributes: Record<string, unknown>, name: keyof typeof validators): unknown {
-  const json = attributes[name];
-  expect(typeof json).toBe('string');
-  const value: unknown = JSON.parse(json as string);
-  const validate = validators[name];
-  expect(validate(value), JSON.stringify(validate.errors)).toBe(true);
-  return value;
-}
+/** The attribute parsed from its JSON string, after checking it has the conventions' shape. */
+const validated = (attributes: Record<string, unknown>, name: string): unknown => parsedGenAiContent(attributes, name);
 
 const start = { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini' };
 
@@ -102,7 +84,7 @@ function finished(): Record<string, unknown> {
 }
 
 describe('GenAI content attributes', () => {
-  it('records the three attributes as JSON strings that follow the v1.41 schemas', () => {
+  it('records the three attributes as JSON strings in the shape of the v1.41 conventions', () => {
     const tracer = provider.getTracer('test');
     const span = startGenAiSpan(tracer, { ...start, inputMessages: input, systemInstructions: system });
     endGenAiSpan(span, { outputMessages: output, finishReasons: ['stop', 'tool_calls'] });
@@ -115,12 +97,19 @@ describe('GenAI content attributes', () => {
     expect(semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS).toBe('gen_ai.system_instructions');
   });
 
-  it('the schemas refuse what the helper must never produce (the check can fail)', () => {
-    const validateOutput = validators[semconv.ATTR_GEN_AI_OUTPUT_MESSAGES];
+  it('the shape check refuses what the helper must never produce (the check can fail)', () => {
+    const validateOutput = validators[semconv.ATTR_GEN_AI_OUTPUT_MESSAGES]!;
+    const validateInput = validators[semconv.ATTR_GEN_AI_INPUT_MESSAGES]!;
     // finish_reason is required on output messages, parts on every message.
     expect(validateOutput([{ role: 'assistant', parts: [] }])).toBe(false);
-    expect(validators[semconv.ATTR_GEN_AI_INPUT_MESSAGES]([{ role: 'user' }])).toBe(false);
-    expect(validators[semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]([{ content: 'no type' }])).toBe(false);
+    expect(validateInput([{ role: 'user' }])).toBe(false);
+    expect(validators[semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]!([{ content: 'no type' }])).toBe(false);
+    // A part of a type the conventions define needs its fields; one of another type does not.
+    expect(validateInput([{ role: 'user', parts: [{ type: 'text' }] }])).toBe(false);
+    expect(validateInput([{ role: 'user', parts: [{ type: 'tool_call', id: 'call_1' }] }])).toBe(false);
+    expect(validateInput([{ role: 'user', parts: [{ type: 'blob', content: 'AAAA' }] }])).toBe(false);
+    expect(validateInput([{ role: 'user', parts: [{ type: 'text', content: 42 }] }])).toBe(false);
+    expect(validateInput([{ role: 'user', parts: [{ type: 'custom_widget', size: 3 }] }])).toBe(true);
   });
 
   it('records none of them when none is given', () => {
