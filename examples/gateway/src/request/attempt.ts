@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
-import type { GenAiRequestParameters, GenAiUsage } from '@gatewayz/telemetry/genai';
+import type { GenAiOutputMessage, GenAiRequestParameters, GenAiSpanStart, GenAiUsage } from '@gatewayz/telemetry/genai';
 import type { ModelCall } from '@gatewayz/telemetry/model-health';
 import type { ProviderConfig } from '../config.js';
 
@@ -13,7 +13,14 @@ export type Operation = 'chat' | 'image_generation' | 'embeddings';
  * and its parameters (`gen_ai.request.max_tokens`, `temperature`, `stop_sequences`, ...), the same
  * for every provider tried.
  */
-export type AttemptRequest = GenAiRequestParameters & { stream?: boolean };
+export type AttemptRequest = SpanRequest & { stream?: boolean };
+
+/**
+ * What a route puts on the attempt spans of its request: the request's parameters and, only when
+ * content capture is on (`GatewayTelemetry.genAiContent.capture`), its messages and system
+ * instructions (`gen_ai.input.messages`, `gen_ai.system_instructions`).
+ */
+export type SpanRequest = GenAiRequestParameters & Pick<GenAiSpanStart, 'inputMessages' | 'systemInstructions'>;
 
 /** Where finished calls go: the model-health store (or its write-behind recorder). */
 export interface ModelCallSink {
@@ -42,6 +49,8 @@ export interface AttemptCompletion {
   timesPerOutputChunkSeconds?: number[];
   /** The provider's id of the response (`gen_ai.response.id`), e.g. `chatcmpl-123`. */
   responseId?: string;
+  /** The answer, one message per choice (`gen_ai.output.messages`): only when content capture is on. */
+  outputMessages?: GenAiOutputMessage[];
   /** The client went away before the end (streams); recorded as the provider's success. */
   cancelled?: boolean;
   /** With `cancelled`: it was the gateway's shutdown (drain deadline passed) that cut the stream, not the client. */

@@ -1,9 +1,10 @@
-import { usageFromOpenAi, type GenAiRequestParameters } from '@gatewayz/telemetry/genai';
+import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { readUpstreamJson } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { AttemptCompletion, Operation } from './attempt.js';
+import { chatOutputMessages } from '../protocol/chat-content.js';
+import type { AttemptCompletion, Operation, SpanRequest } from './attempt.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
 
@@ -33,7 +34,7 @@ export async function completeJson<T>(
   model: string,
   operation: Operation,
   plan: (provider: ProviderConfig) => JsonPlan<T>,
-  parameters: GenAiRequestParameters = {},
+  parameters: SpanRequest = {},
 ): Promise<T> {
   const routed = await routeUpstream(
     c,
@@ -49,8 +50,11 @@ export async function completeJson<T>(
   return routed.value;
 }
 
-/** The completion of a chat attempt answered by `completion` (an OpenAI chat completion). */
-export function chatCompletionOf(completion: Record<string, unknown>): AttemptCompletion {
+/**
+ * The completion of a chat attempt answered by `completion` (an OpenAI chat completion); with
+ * `captureContent` (`GatewayTelemetry.genAiContent.capture`), its choices as output messages too.
+ */
+export function chatCompletionOf(completion: Record<string, unknown>, captureContent = false): AttemptCompletion {
   const usage = usageFromOpenAi(completion['usage']);
   // One finish reason per choice (`n` > 1), in choice order.
   const choices = completion['choices'];
@@ -70,6 +74,7 @@ export function chatCompletionOf(completion: Record<string, unknown>): AttemptCo
     ...(typeof completion['model'] === 'string' ? { responseModel: completion['model'] } : {}),
     ...(typeof completion['id'] === 'string' ? { responseId: completion['id'] } : {}),
     ...(finishReasons.length > 0 ? { finishReasons } : {}),
+    ...(captureContent ? { outputMessages: chatOutputMessages(completion) } : {}),
   };
 }
 
@@ -82,8 +87,9 @@ export function completeChat(
   services: GatewayServices,
   model: string,
   upstreamBody: Record<string, unknown>,
-  parameters: GenAiRequestParameters,
+  parameters: SpanRequest,
 ): Promise<Record<string, unknown>> {
+  const { capture } = services.otel.telemetry.genAiContent;
   return completeJson(
     c,
     services,
@@ -92,7 +98,7 @@ export function completeChat(
     () => ({
       path: '/chat/completions',
       body: { ...upstreamBody, stream: false },
-      answer: (completion) => ({ value: completion, completion: chatCompletionOf(completion) }),
+      answer: (completion) => ({ value: completion, completion: chatCompletionOf(completion, capture) }),
     }),
     parameters,
   );

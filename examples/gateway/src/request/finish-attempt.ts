@@ -206,8 +206,17 @@ export function finishAttempt(
       : {}),
     ...(completion.finishReasons !== undefined ? { finishReasons: completion.finishReasons } : {}),
     ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
+    ...(completion.outputMessages !== undefined
+      ? { outputMessages: completion.outputMessages, ...contentLimit(telemetry) }
+      : {}),
   });
 }
+
+/** The content length limit of `endGenAiSpan()`, when there is one. */
+const contentLimit = (telemetry: GatewayTelemetry): { contentMaxLength?: number } => {
+  const { maxLength } = telemetry.genAiContent;
+  return maxLength !== undefined ? { contentMaxLength: maxLength } : {};
+};
 
 /** `error.type` of an attempt the client left, or shutdown cut, before the provider answered. */
 const CANCELLED_ERROR_TYPE = 'cancelled';

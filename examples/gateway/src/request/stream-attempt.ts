@@ -1,4 +1,3 @@
-import type { GenAiRequestParameters } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { generatedOutputBytes } from '../protocol/output-bytes.js';
@@ -7,7 +6,8 @@ import { requestBudgetOf } from '../api-keys/api-key-context.js';
 import { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { UpstreamResponse } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { AttemptCompletion, Usage } from './attempt.js';
+import type { AttemptCompletion, SpanRequest, Usage } from './attempt.js';
+import { StreamedChatOutput, type StreamedOutput } from './streamed-chat-output.js';
 import { requestContext } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
@@ -34,6 +34,8 @@ export interface StreamPlan extends UpstreamPlan {
   encoder: StreamEncoder;
   /** How the upstream's events are parsed; default OpenAI chat chunks. */
   parse?: StreamParser;
+  /** Where the answer's content is put together, when content capture is on. */
+  output?: StreamedOutput;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function streamModel(
   services: GatewayServices,
   model: string,
   plan: (provider: ProviderConfig) => StreamPlan,
-  parameters: GenAiRequestParameters = {},
+  parameters: SpanRequest = {},
 ): Promise<Response> {
   const { config } = services;
   // The output received is counted only where it can be charged: a request holding a budget, at a
@@ -75,6 +77,7 @@ export async function streamModel(
   const body = relaySse(response, {
     encoder: planned.encoder,
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
+    ...(planned.output !== undefined ? { output: planned.output } : {}),
     idleTimeoutMs: config.streamIdleTimeoutMs,
     attemptStartedAt,
     countOutputBytes: planned.countOutputBytes,
@@ -111,8 +114,9 @@ export function streamChat(
   model: string,
   upstreamBody: Record<string, unknown> | ((provider: ProviderConfig) => Record<string, unknown>),
   encoder: () => StreamEncoder,
-  parameters: GenAiRequestParameters,
+  parameters: SpanRequest,
 ): Promise<Response> {
+  const { capture, maxLength } = services.otel.telemetry.genAiContent;
   return streamModel(
     c,
     services,
@@ -125,6 +129,7 @@ export function streamChat(
         stream_options: { include_usage: true },
       },
       encoder: encoder(),
+      ...(capture ? { output: new StreamedChatOutput(maxLength) } : {}),
     }),
     parameters,
   );
@@ -144,6 +149,8 @@ export interface RelayOptions {
    * with `cancelStopsBilling` uses the count, so other streams do not pay for it on every chunk.
    */
   countOutputBytes?: boolean;
+  /** Puts the answer's content together from the chunks (content capture on); its messages go in the completion. */
+  output?: StreamedOutput;
   /** Called exactly once when the stream ends, however it ends. */
   onEnd: (completion: AttemptCompletion, served: ServedOutput) => void;
 }
@@ -202,6 +209,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
         ...(timeToFirstChunkSeconds !== undefined ? { timeToFirstChunkSeconds, timesPerOutputChunkSeconds } : {}),
         ...(responseId !== undefined ? { responseId } : {}),
         ...(countOutputBytes ? { streamedOutputBytes } : {}),
+        ...(options.output !== undefined ? { outputMessages: options.output.messages() } : {}),
       },
       served,
     );
@@ -249,6 +257,7 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
         }
         const receivedAt = performance.now();
         if (countOutputBytes) streamedOutputBytes += generatedOutputBytes(chunk);
+        options.output?.add(chunk.json);
         if (lastChunkAt === undefined) timeToFirstChunkSeconds = (receivedAt - options.attemptStartedAt) / 1000;
         else timesPerOutputChunkSeconds.push((receivedAt - lastChunkAt) / 1000);
         lastChunkAt = receivedAt;

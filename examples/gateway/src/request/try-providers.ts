@@ -115,6 +115,7 @@ export async function tryProviders<T>(
     // trial call in flight) leaves no CLIENT span for a request never sent.
     const begun: { attempt?: BegunAttempt } = {};
     const begin = (): BegunAttempt => {
+      const { maxLength } = options.telemetry.genAiContent;
       const span = startGenAiSpan(
         options.tracer,
         {
@@ -125,6 +126,7 @@ export async function tryProviders<T>(
           requestModel: model,
           ...runtime.server,
           semconvMode: options.telemetry.genAiSemconvMode,
+          ...(maxLength !== undefined ? { contentMaxLength: maxLength } : {}),
         },
         parent,
       );

@@ -1,6 +1,7 @@
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
+import { chatInputMessages } from '../protocol/chat-content.js';
 import { validateChatRequest } from '../protocol/chat-request.js';
 import { openAiStreamEncoder } from '../protocol/stream-encoder.js';
 import { completeChat } from '../request/body-attempt.js';
@@ -13,7 +14,10 @@ export function chatCompletionsRoute(services: GatewayServices): Handler<Gateway
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const { model, stream, includeUsage } = validateChatRequest(body);
-    const parameters = requestParametersFromOpenAi(body);
+    // The messages go on the attempt spans only when content capture is on.
+    const parameters = services.otel.telemetry.genAiContent.capture
+      ? { ...requestParametersFromOpenAi(body), inputMessages: chatInputMessages(body) }
+      : requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
     if (account !== undefined) await holdBudget(c, services, account, services.costs.chatBound(model, body));
     if (stream) return streamChat(c, services, model, body, () => openAiStreamEncoder(includeUsage), parameters);

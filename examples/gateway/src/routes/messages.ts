@@ -2,6 +2,7 @@ import { requestParametersFromOpenAi, usageFromOpenAi } from '@gatewayz/telemetr
 import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import type { ProviderConfig } from '../config.js';
+import { anthropicContent } from '../protocol/anthropic-content.js';
 import { anthropicToOpenAi } from '../protocol/anthropic-request.js';
 import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
 import { anthropicStreamEncoder } from '../protocol/anthropic-stream.js';
@@ -23,7 +24,11 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
       const { model, stream, openAi } = anthropicToOpenAi(body, c.req.header('anthropic-version'));
       // The attempt spans say what the providers are sent: the translated request, not the client's.
-      const parameters = requestParametersFromOpenAi(openAi);
+      // With content capture on, the client's own system prompt and turns (see anthropicContent).
+      const { capture } = services.otel.telemetry.genAiContent;
+      const parameters = capture
+        ? { ...requestParametersFromOpenAi(openAi), ...anthropicContent(body) }
+        : requestParametersFromOpenAi(openAi);
       const account = budgetedAccount(c);
       if (account !== undefined) await holdBudget(c, services, account, services.costs.chatBound(model, openAi));
       // Each provider gets the output limit in the field it takes (see maxTokensParameterOf).
@@ -42,7 +47,7 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
             body: { ...forProvider(provider), stream: false },
             answer: (completion) => ({
               value: anthropicAnswer(completion, model),
-              completion: chatCompletionOf(completion),
+              completion: chatCompletionOf(completion, capture),
             }),
           }),
           parameters,

@@ -1,9 +1,11 @@
+import type { GenAiContentCapture } from '@gatewayz/telemetry/genai';
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import type { ProviderConfig } from '../config.js';
 import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
 import { nativeResponseCompletion } from '../protocol/responses-outcome.js';
+import { responsesContent, responsesOutputMessages, StreamedResponsesOutput } from '../protocol/responses-content.js';
 import { validateResponsesRequest, type ResponsesRequest } from '../protocol/responses-request.js';
 import { chatToResponse } from '../protocol/responses-response.js';
 import {
@@ -14,6 +16,7 @@ import {
 import { chatCompletionOf, completeJson, type JsonPlan } from '../request/body-attempt.js';
 import { readJsonObject } from '../request/read-json-object.js';
 import { streamModel, type StreamPlan } from '../request/stream-attempt.js';
+import { StreamedChatOutput } from '../request/streamed-chat-output.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 
 /**
@@ -26,24 +29,45 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const request = validateResponsesRequest(body);
-    const parameters = requestParametersFromOpenAi(body);
+    // With content capture on, `instructions` and `input` go on the attempt spans (see responsesContent).
+    const content = services.otel.telemetry.genAiContent;
+    const parameters = content.capture
+      ? { ...requestParametersFromOpenAi(body), ...responsesContent(body) }
+      : requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
     if (account !== undefined)
       await holdBudget(c, services, account, services.costs.chatBound(request.model, request.chatBody, body['tools']));
     if (request.stream)
-      return streamModel(c, services, request.model, (provider) => streamPlan(provider, request), parameters);
+      return streamModel(c, services, request.model, (provider) => streamPlan(provider, request, content), parameters);
     return c.json(
-      await completeJson(c, services, request.model, 'chat', (provider) => jsonPlan(provider, request), parameters),
+      await completeJson(
+        c,
+        services,
+        request.model,
+        'chat',
+        (provider) => jsonPlan(provider, request, content.capture),
+        parameters,
+      ),
     );
   };
 }
 
-function jsonPlan(provider: ProviderConfig, request: ResponsesRequest): JsonPlan<Record<string, unknown>> {
+function jsonPlan(
+  provider: ProviderConfig,
+  request: ResponsesRequest,
+  captureContent: boolean,
+): JsonPlan<Record<string, unknown>> {
   if (provider.responsesApi) {
     return {
       path: '/responses',
       body: { ...request.nativeBody, stream: false },
-      answer: (response) => ({ value: response, completion: nativeResponseCompletion(response) }),
+      answer: (response) => ({
+        value: response,
+        completion: {
+          ...nativeResponseCompletion(response),
+          ...(captureContent ? { outputMessages: responsesOutputMessages(response) } : {}),
+        },
+      }),
     };
   }
   return {
@@ -51,18 +75,19 @@ function jsonPlan(provider: ProviderConfig, request: ResponsesRequest): JsonPlan
     body: { ...withMaxTokensParameter(request.chatBody, provider), stream: false },
     answer: (completion) => ({
       value: chatToResponse(completion, request.model, request.echo),
-      completion: chatCompletionOf(completion),
+      completion: chatCompletionOf(completion, captureContent),
     }),
   };
 }
 
-function streamPlan(provider: ProviderConfig, request: ResponsesRequest): StreamPlan {
+function streamPlan(provider: ProviderConfig, request: ResponsesRequest, content: GenAiContentCapture): StreamPlan {
   if (provider.responsesApi) {
     return {
       path: '/responses',
       body: { ...request.nativeBody, stream: true },
       encoder: responsesPassthroughEncoder(),
       parse: parseResponsesEvent,
+      ...(content.capture ? { output: new StreamedResponsesOutput(content.maxLength) } : {}),
     };
   }
   return {
@@ -73,5 +98,6 @@ function streamPlan(provider: ProviderConfig, request: ResponsesRequest): Stream
       stream_options: { include_usage: true },
     },
     encoder: responsesStreamEncoder(request.model, request.echo),
+    ...(content.capture ? { output: new StreamedChatOutput(content.maxLength) } : {}),
   };
 }

@@ -33,6 +33,7 @@ import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../env/reso
 import { startSdkProviders } from './sdk-providers.js';
 import { captureConfigurationWarnings, readEnvBoolean, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
+import { genAiOptionsFromEnv } from '../env/genai-options-from-env.js';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -56,10 +57,10 @@ export interface StartTelemetryOptions {
   /** `service.version` resource attribute; omitted when unset. */
   serviceVersion?: string;
   /**
-   * Options of the shared `GatewayTelemetry` instance (prefix, series limits). `semconvStabilityOptIn`
-   * defaults to `OTEL_SEMCONV_STABILITY_OPT_IN`, read once here (`gen_ai_latest_experimental` opts in
-   * to the latest experimental GenAI conventions); `exemplars` defaults to what
-   * `OTEL_METRICS_EXEMPLAR_FILTER` says (`always_off`: false; `trace_based`, the default: true).
+   * Options of the shared `GatewayTelemetry` instance (prefix, series limits); they win over `env`.
+   * Read once here: `semconvStabilityOptIn` from `OTEL_SEMCONV_STABILITY_OPT_IN`, `captureGenAiContent` from
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` and `genAiContentMaxLength` from `GATEWAYZ_GENAI_CONTENT_MAX_LENGTH`
+   * (see the README), `exemplars` from `OTEL_METRICS_EXEMPLAR_FILTER` (`always_off`: false, else true).
    */
   telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider' | 'exportVia' | 'continueFrom'>;
   /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
@@ -241,10 +242,10 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   // enters the SDK, and collection reads the series directly. When helpers already ran before the
   // SDK started, the new instance continues their shared one, with the counts and gauges it holds.
   const existing = options.telemetry === undefined ? peekTelemetry() : undefined;
-  const semconvOptIn = env['OTEL_SEMCONV_STABILITY_OPT_IN'];
+  const genAiOptions = genAiOptionsFromEnv(env);
   const exemplars = exemplarsFromEnv(env);
   const telemetry = new GatewayTelemetry({
-    ...(semconvOptIn !== undefined ? { semconvStabilityOptIn: semconvOptIn } : {}),
+    ...genAiOptions,
     ...(exemplars !== undefined ? { exemplars } : {}),
     ...options.telemetry,
     exportVia: 'producer',

@@ -9,7 +9,9 @@ import {
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+  ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_GEN_AI_OUTPUT_TYPE,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
@@ -28,6 +30,7 @@ import {
   ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
@@ -37,6 +40,8 @@ import {
   ATTR_SERVER_PORT,
 } from './semconv.js';
 import type { GenAiRequestParameters } from './request-parameters.js';
+import type { GenAiInputMessage, GenAiOutputMessage, GenAiSystemInstructionPart } from './messages.js';
+import { setGenAiContentAttributes } from './message-content.js';
 import { genAiOperation, type GenAiSemconvMode } from './semconv-stability.js';
 
 /**
@@ -72,6 +77,19 @@ export interface GenAiSpanStart extends GenAiRequestParameters {
    * `image_generation` operation is named `generate_content` with `gen_ai.output.type="image"`.
    */
   semconvMode?: GenAiSemconvMode;
+  /**
+   * `gen_ai.input.messages`: the chat history sent, recorded as a JSON string when given. Give it
+   * only when the user opted in to content capture (`GatewayTelemetry.genAiContent.capture`):
+   * it may hold personal data. Serialised only when the span is recording.
+   */
+  inputMessages?: readonly GenAiInputMessage[];
+  /** `gen_ai.system_instructions`: instructions given apart from the chat history, as `inputMessages` is recorded. */
+  systemInstructions?: readonly GenAiSystemInstructionPart[];
+  /**
+   * Longest text content or tool argument string of `inputMessages` and `systemInstructions`;
+   * longer ones are cut and end with `GEN_AI_CONTENT_TRUNCATION_MARKER`. Default: no limit.
+   */
+  contentMaxLength?: number;
 }
 
 /**
@@ -108,16 +126,34 @@ export interface GenAiSpanEnd {
   finishReasons?: readonly string[];
   /** Low-cardinality error class (`timeout`, `rate_limited`, `500`); marks the span as failed. */
   errorType?: string;
+  /**
+   * `gen_ai.output.messages`: the answer, one message per choice, recorded as a JSON string when
+   * given and the span is recording. Opt-in content, as `GenAiSpanStart.inputMessages`.
+   */
+  outputMessages?: readonly GenAiOutputMessage[];
+  /** Longest text content or tool argument string of `outputMessages` (see `GenAiSpanStart.contentMaxLength`). */
+  contentMaxLength?: number;
 }
 
 /**
  * Start a CLIENT span for one call to a model provider, named `{operation} {model}` with the GenAI
- * semantic-convention attributes. Prompts and completions are never recorded.
+ * semantic-convention attributes. Prompts and completions are recorded only when given
+ * (`inputMessages`, `systemInstructions`, and `outputMessages` at the end), which the caller does
+ * only when content capture is on (`GatewayTelemetry.genAiContent`, off by default, as the
+ * conventions ask): then as JSON strings following the v1.41 schemas, on a recording span only. A
+ * value JSON cannot hold (cyclic, BigInt) is left out with one `diag.warn` per attribute; never thrown.
  *
  * @example
  * ```ts
  * const span = startGenAiSpan(tracer, { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini' });
  * try { ... } finally { endGenAiSpan(span, { inputTokens: 12, outputTokens: 30 }); }
+ *
+ * // With content capture on:
+ * const { capture, maxLength } = telemetry.genAiContent;
+ * const captured = startGenAiSpan(tracer, {
+ *   operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini',
+ *   ...(capture ? { inputMessages: [{ role: 'user', parts: [{ type: 'text', content: 'Hi' }] }], contentMaxLength: maxLength } : {}),
+ * });
  * ```
  */
 export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Context = contextApi.active()): Span {
@@ -132,7 +168,21 @@ export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Co
   if (start.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = start.serverPort;
   if (start.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = start.stream;
   setRequestParameters(attributes, start);
-  return tracer.startSpan(`${operation.name} ${start.requestModel}`, { kind: SpanKind.CLIENT, attributes }, parent);
+  const span = tracer.startSpan(
+    `${operation.name} ${start.requestModel}`,
+    { kind: SpanKind.CLIENT, attributes },
+    parent,
+  );
+  if (start.inputMessages !== undefined || start.systemInstructions !== undefined)
+    setGenAiContentAttributes(
+      span,
+      [
+        [ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, start.systemInstructions],
+        [ATTR_GEN_AI_INPUT_MESSAGES, start.inputMessages],
+      ],
+      start.contentMaxLength,
+    );
+  return span;
 }
 
 /** The request-parameter attributes of `parameters`, each when given (`choice.count` only when not 1). */
@@ -186,6 +236,8 @@ export function endGenAiSpan(span: Span, end: GenAiSpanEnd = {}): void {
   if (end.timeToFirstChunkSeconds !== undefined)
     span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, end.timeToFirstChunkSeconds);
   if (end.finishReasons !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [...end.finishReasons]);
+  if (end.outputMessages !== undefined)
+    setGenAiContentAttributes(span, [[ATTR_GEN_AI_OUTPUT_MESSAGES, end.outputMessages]], end.contentMaxLength);
   if (end.errorType !== undefined) {
     span.setAttribute(ATTR_ERROR_TYPE, end.errorType);
     span.setStatus({ code: SpanStatusCode.ERROR, message: end.errorType });

@@ -10,6 +10,10 @@
  * - `usage.ts`: `usageFromOpenAi()` / `usageFromAnthropic()`, token usage from either wire shape
  * - `request-parameters.ts`: `requestParametersFromOpenAi()` / `requestParametersFromAnthropic()`,
  *   the `gen_ai.request.*` span attributes from either request shape
+ * - `messages.ts`: `GenAiInputMessage`, `GenAiOutputMessage`, `GenAiSystemInstructionPart` and their
+ *   parts, the v1.41 shapes of the opt-in content attributes
+ * - `message-content.ts`: `GenAiContentCapture`, `GEN_AI_CONTENT_TRUNCATION_MARKER` (their JSON
+ *   serialisation and truncation)
  * - `semconv.ts`: attribute and metric names, operation names, buckets (pinned to v1.41.0)
  * - `semconv-stability.ts`: `OTEL_SEMCONV_STABILITY_OPT_IN` (`gen_ai_latest_experimental`)
  *
@@ -33,4 +37,25 @@ export { usageFromOpenAi, usageFromAnthropic } from './usage.js';
 export type { GenAiUsage } from './usage.js';
 export { requestParametersFromOpenAi, requestParametersFromAnthropic } from './request-parameters.js';
 export type { GenAiRequestParameters } from './request-parameters.js';
+export { GEN_AI_CONTENT_TRUNCATION_MARKER } from './message-content.js';
+export type { GenAiContentCapture } from './message-content.js';
+export type {
+  GenAiBlobPart,
+  GenAiFilePart,
+  GenAiFinishReason,
+  GenAiGenericPart,
+  GenAiInputMessage,
+  GenAiMessagePart,
+  GenAiModality,
+  GenAiOutputMessage,
+  GenAiReasoningPart,
+  GenAiRole,
+  GenAiServerToolCallPart,
+  GenAiServerToolCallResponsePart,
+  GenAiSystemInstructionPart,
+  GenAiTextPart,
+  GenAiToolCallRequestPart,
+  GenAiToolCallResponsePart,
+  GenAiUriPart,
+} from './messages.js';
 export * as semconv from './semconv.js';

@@ -70,6 +70,22 @@ export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache
 export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
 /** `gen_ai.output.type`: the output modality the client asked for: `text`, `json`, `image` or `speech` (see `GEN_AI_OUTPUT_TYPES`). */
 export const ATTR_GEN_AI_OUTPUT_TYPE = 'gen_ai.output.type';
+/**
+ * `gen_ai.input.messages`: the chat history sent to the model, as a JSON string following the
+ * conventions' input messages schema (`GenAiInputMessage[]`). Opt-in: it may hold personal data.
+ */
+export const ATTR_GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages';
+/**
+ * `gen_ai.output.messages`: the model's answer, one message per choice, as a JSON string following
+ * the conventions' output messages schema (`GenAiOutputMessage[]`). Opt-in: it may hold personal data.
+ */
+export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages';
+/**
+ * `gen_ai.system_instructions`: instructions given to the model apart from the chat history
+ * (Anthropic's `system`), as a JSON string following the conventions' system instructions schema
+ * (`GenAiSystemInstructionPart[]`). Opt-in: it may hold personal data.
+ */
+export const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = 'gen_ai.system_instructions';
 /** `error.type`: low-cardinality class of the error an operation ended with (e.g. `timeout`, `rate_limited`, `500`); absent on success. */
 export const ATTR_ERROR_TYPE = 'error.type';
 /** `server.address`: host name of the provider API the client called, e.g. `api.openai.com`. */

@@ -18,6 +18,7 @@ import type {
 } from './recorder-types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
 import type { GenAiSemconvMode } from '../genai/semconv-stability.js';
+import type { GenAiContentCapture } from '../genai/message-content.js';
 
 const NOOP_METER = createNoopMeter();
 
@@ -67,6 +68,8 @@ export class MetricRecorder {
   readonly modelTokenTotals: Map<string, { input: number; output: number }>;
   /** GenAI conventions the helpers emit, from `OTEL_SEMCONV_STABILITY_OPT_IN` (see `GenAiSemconvMode`). */
   readonly genAiSemconvMode: GenAiSemconvMode;
+  /** Whether GenAI message content is captured, and its length limit (the `captureGenAiContent` and `genAiContentMaxLength` options). */
+  readonly genAiContent: GenAiContentCapture;
   private readonly onInvalidInput: 'drop' | 'throw';
   private readonly exemplars: boolean;
   private readonly explicitProvider: MeterProvider | undefined;
@@ -81,7 +84,8 @@ export class MetricRecorder {
    * create the instruments on it right away. Throws a `TelemetryConfigurationError` for options
    * that are not an object, a prefix that is not a valid metric name prefix, limits that are not
    * positive integers, an unknown `exportVia` or `onInvalidInput`, an `exemplars` that is not a
-   * boolean, a `semconvStabilityOptIn` that is not a string, a `meterProvider` without `getMeter()`,
+   * boolean, a `semconvStabilityOptIn` that is not a string, a `captureGenAiContent` that is not a
+   * boolean or a `genAiContentMaxLength` that is not a positive integer, a `meterProvider` without `getMeter()`,
    * or a `continueFrom` that is not an instance or is already bound to a meter provider.
    */
   constructor(options: GatewayTelemetryOptions = {}) {
@@ -94,6 +98,7 @@ export class MetricRecorder {
     this.exemplars = resolved.exemplars ?? previous?.exemplars ?? true;
     this.exportVia = resolved.exportVia;
     this.genAiSemconvMode = resolved.genAiSemconvMode;
+    this.genAiContent = resolved.genAiContent;
     this.startTimeMs = previous?.startTimeMs ?? Date.now();
     this.explicitProvider = resolved.meterProvider;
     const limits = { maxSeries: this.maxSeriesPerMetric, maxLabelLength: this.maxLabelLength };

@@ -1,6 +1,7 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import { TelemetryConfigurationError } from '../errors.js';
 import { genAiSemconvModeFrom, type GenAiSemconvMode } from '../genai/semconv-stability.js';
+import type { GenAiContentCapture } from '../genai/message-content.js';
 import type { MetricRecorder } from './metric-recorder.js';
 import { DEFAULT_METRIC_PREFIX } from './naming.js';
 import type { GatewayTelemetryOptions } from './recorder-types.js';
@@ -18,6 +19,7 @@ export interface ResolvedRecorderOptions {
   readonly exemplars: boolean | undefined;
   readonly exportVia: 'instruments' | 'producer';
   readonly genAiSemconvMode: GenAiSemconvMode;
+  readonly genAiContent: GenAiContentCapture;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -96,6 +98,14 @@ export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefine
       `expected the comma list of OTEL_SEMCONV_STABILITY_OPT_IN as a string, got ${typeof optIn}`,
     );
   }
+  const capture = options.captureGenAiContent ?? previous?.genAiContent.capture ?? false;
+  if (typeof capture !== 'boolean') {
+    throw new TelemetryConfigurationError('captureGenAiContent', `expected true or false, got ${shown(capture)}`);
+  }
+  const maxLength =
+    options.genAiContentMaxLength === undefined
+      ? previous?.genAiContent.maxLength
+      : positiveInteger('genAiContentMaxLength', options.genAiContentMaxLength, undefined);
   return {
     previous,
     meterProvider,
@@ -106,12 +116,13 @@ export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefine
     exemplars,
     exportVia,
     genAiSemconvMode: optIn !== undefined ? genAiSemconvModeFrom(optIn) : (previous?.genAiSemconvMode ?? 'default'),
+    genAiContent: { capture, maxLength },
   };
 }
 
-function positiveInteger(option: string, given: unknown, fallback: number): number {
+function positiveInteger(option: string, given: unknown, fallback: number | undefined): number {
   const value = given ?? fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw new TelemetryConfigurationError(option, `expected a positive integer, got ${shown(given)}`);
   }
   return value;

@@ -124,6 +124,19 @@ export interface GatewayTelemetryOptions {
    * `startTelemetry()` passes the variable. Default: the default names.
    */
   semconvStabilityOptIn?: string;
+  /**
+   * Record GenAI message content (prompts, answers, system instructions) on the GenAI spans of the
+   * code that reads `genAiContent` (the example gateway's attempt spans). Default false: content may
+   * hold personal data, and the conventions ask instrumentations not to capture it unless the user
+   * opts in. `startTelemetry()` passes `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
+   */
+  captureGenAiContent?: boolean;
+  /**
+   * Longest text content or tool argument string of captured content, in characters; longer ones
+   * are cut (see `GEN_AI_CONTENT_TRUNCATION_MARKER`). Default: no limit. `startTelemetry()` passes
+   * `GATEWAYZ_GENAI_CONTENT_MAX_LENGTH`.
+   */
+  genAiContentMaxLength?: number;
 }
 
 /**

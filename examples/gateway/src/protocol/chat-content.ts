@@ -1,0 +1,178 @@
+import type {
+  GenAiFinishReason,
+  GenAiInputMessage,
+  GenAiMessagePart,
+  GenAiOutputMessage,
+} from '@gatewayz/telemetry/genai';
+
+/*
+ * OpenAI chat requests and completions as the GenAI conventions' messages (v1.41 schemas), for
+ * `gen_ai.input.messages` and `gen_ai.output.messages` on the attempt spans. Built only when
+ * content capture is on (`GatewayTelemetry.genAiContent.capture`). Reads the bodies the gateway
+ * validated; anything of an unexpected shape is left out, never thrown.
+ */
+
+type Json = Record<string, unknown>;
+
+export const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Tool call arguments as the conventions show them: the parsed JSON object, or the text when it is not JSON. */
+export function toolArguments(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** `data:[<mime>][;base64],<data>`: a blob part's MIME type and base64 content; `undefined` for other URLs. */
+function dataUrl(url: string): { mimeType?: string; content: string } | undefined {
+  const match = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(url);
+  if (match === null) return undefined;
+  const content =
+    match[2] === undefined ? Buffer.from(decodeURIComponent(match[3] ?? '')).toString('base64') : (match[3] ?? '');
+  return { ...(match[1] ? { mimeType: match[1] } : {}), content };
+}
+
+/** An image (or other media) given by URL: a blob part for a `data:` URL, else a URI part. */
+export function mediaPart(url: string, modality: string): GenAiMessagePart {
+  const inline = dataUrl(url);
+  if (inline === undefined) return { type: 'uri', modality, uri: url };
+  return {
+    type: 'blob',
+    modality,
+    ...(inline.mimeType !== undefined ? { mime_type: inline.mimeType } : {}),
+    content: inline.content,
+  };
+}
+
+/** One content part of an OpenAI chat message. */
+function contentPart(part: unknown): GenAiMessagePart | undefined {
+  if (!isObject(part) || typeof part['type'] !== 'string') return undefined;
+  switch (part['type']) {
+    case 'text':
+      return typeof part['text'] === 'string' ? { type: 'text', content: part['text'] } : undefined;
+    case 'refusal':
+      return typeof part['refusal'] === 'string' ? { type: 'refusal', content: part['refusal'] } : undefined;
+    case 'image_url': {
+      const url = isObject(part['image_url']) ? part['image_url']['url'] : undefined;
+      return typeof url === 'string' ? mediaPart(url, 'image') : undefined;
+    }
+    case 'input_audio': {
+      const audio = part['input_audio'];
+      if (!isObject(audio) || typeof audio['data'] !== 'string') return undefined;
+      const format = typeof audio['format'] === 'string' ? { mime_type: `audio/${audio['format']}` } : {};
+      return { type: 'blob', modality: 'audio', ...format, content: audio['data'] };
+    }
+    case 'file': {
+      const id = isObject(part['file']) ? part['file']['file_id'] : undefined;
+      return typeof id === 'string' ? { type: 'file', modality: 'document', file_id: id } : { type: 'file' };
+    }
+    default:
+      return { type: part['type'] };
+  }
+}
+
+/** The parts of a message's `content`: a string, or an array of content parts. */
+function contentParts(content: unknown): GenAiMessagePart[] {
+  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', content }];
+  if (!Array.isArray(content)) return [];
+  return content.map(contentPart).filter((part): part is GenAiMessagePart => part !== undefined);
+}
+
+/** An assistant message's tool calls (`tool_calls`, or the legacy `function_call`) as tool call parts. */
+function toolCallParts(message: Json): GenAiMessagePart[] {
+  const calls = Array.isArray(message['tool_calls']) ? message['tool_calls'] : [];
+  const parts: GenAiMessagePart[] = [];
+  for (const call of calls) {
+    const fn = isObject(call) ? call['function'] : undefined;
+    if (!isObject(fn) || typeof fn['name'] !== 'string') continue;
+    const id = isObject(call) && typeof call['id'] === 'string' ? call['id'] : null;
+    parts.push({ type: 'tool_call', id, name: fn['name'], arguments: toolArguments(fn['arguments']) });
+  }
+  const legacy = message['function_call'];
+  if (isObject(legacy) && typeof legacy['name'] === 'string')
+    parts.push({ type: 'tool_call', name: legacy['name'], arguments: toolArguments(legacy['arguments']) });
+  return parts;
+}
+
+/** One message of an OpenAI chat request as a conventions message. */
+function inputMessage(message: unknown): GenAiInputMessage | undefined {
+  if (!isObject(message) || typeof message['role'] !== 'string') return undefined;
+  const role = message['role'];
+  const name = typeof message['name'] === 'string' ? { name: message['name'] } : {};
+  if (role === 'tool' || role === 'function') {
+    const id = typeof message['tool_call_id'] === 'string' ? message['tool_call_id'] : null;
+    const content = message['content'];
+    const response = Array.isArray(content) ? contentParts(content) : (content ?? '');
+    return { role: 'tool', ...name, parts: [{ type: 'tool_call_response', id, response }] };
+  }
+  const parts = contentParts(message['content']);
+  if (role === 'assistant') {
+    if (typeof message['refusal'] === 'string') parts.push({ type: 'refusal', content: message['refusal'] });
+    parts.push(...toolCallParts(message));
+  }
+  return { role, ...name, parts };
+}
+
+/**
+ * The `messages` of an OpenAI chat request as `gen_ai.input.messages`, in the order sent. System
+ * and developer messages stay in the history, where the request puts them.
+ *
+ * @example
+ * ```ts
+ * chatInputMessages({ messages: [{ role: 'user', content: 'Hi' }] });
+ * // [{ role: 'user', parts: [{ type: 'text', content: 'Hi' }] }]
+ * ```
+ */
+export function chatInputMessages(body: Json): GenAiInputMessage[] {
+  const messages = Array.isArray(body['messages']) ? body['messages'] : [];
+  return messages.map(inputMessage).filter((message): message is GenAiInputMessage => message !== undefined);
+}
+
+/** An OpenAI `finish_reason` as the conventions name it (`tool_calls` and `function_call` are `tool_call`). */
+export function finishReasonOf(reason: unknown): GenAiFinishReason {
+  if (reason === 'tool_calls' || reason === 'function_call') return 'tool_call';
+  return typeof reason === 'string' ? reason : 'error';
+}
+
+/** Reasoning text of a message or delta (DeepSeek's `reasoning_content`, OpenRouter's `reasoning`). */
+export function reasoningOf(message: Json): string | undefined {
+  const reasoning = message['reasoning_content'] ?? message['reasoning'];
+  return typeof reasoning === 'string' && reasoning !== '' ? reasoning : undefined;
+}
+
+/**
+ * The choices of an OpenAI chat completion as `gen_ai.output.messages`, one message per choice in
+ * choice order: reasoning, text, refusal, then tool calls.
+ *
+ * @example
+ * ```ts
+ * chatOutputMessages({ choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }] });
+ * // [{ role: 'assistant', parts: [{ type: 'text', content: 'Hello' }], finish_reason: 'stop' }]
+ * ```
+ */
+export function chatOutputMessages(completion: Json): GenAiOutputMessage[] {
+  const choices = Array.isArray(completion['choices']) ? completion['choices'] : [];
+  return choices
+    .filter(isObject)
+    .map((choice, position) => ({ choice, index: typeof choice['index'] === 'number' ? choice['index'] : position }))
+    .sort((a, b) => a.index - b.index)
+    .map(({ choice }) => {
+      const message = isObject(choice['message']) ? choice['message'] : {};
+      const reasoning = reasoningOf(message);
+      const parts: GenAiMessagePart[] = [
+        ...(reasoning !== undefined ? [{ type: 'reasoning' as const, content: reasoning }] : []),
+        ...contentParts(message['content']),
+        ...(typeof message['refusal'] === 'string' ? [{ type: 'refusal', content: message['refusal'] }] : []),
+        ...toolCallParts(message),
+      ];
+      return {
+        role: typeof message['role'] === 'string' ? message['role'] : 'assistant',
+        parts,
+        finish_reason: finishReasonOf(choice['finish_reason']),
+      };
+    });
+}
