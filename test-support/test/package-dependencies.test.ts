@@ -27,12 +27,19 @@ function packageOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-/** Packages the built code loads: static imports, re-exports, dynamic import() and require(). */
+/**
+ * Packages the built code loads: static imports, re-exports, dynamic import(), require(), and calls
+ * of a require function made with createRequire (`const load = createRequire(import.meta.url)`).
+ */
 function loadedPackages(distFolder: string): Set<string> {
   const loaded = new Set<string>();
   const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"'./][^"']*)["']/gm;
   for (const file of builtFiles(distFolder)) {
-    for (const match of readFileSync(file, 'utf8').matchAll(pattern)) {
+    const text = readFileSync(file, 'utf8');
+    const loaders = [...text.matchAll(/\b([A-Za-z_$][\w$]*)\s*=\s*(?:[\w$]+\.)?createRequire\s*\(/g)].map(
+      (match) => new RegExp(`(?<![\\w$.])${match[1]!.replace(/\$/g, '\\$')}\\s*\\(\\s*["']([^"'./][^"']*)["']`, 'g'),
+    );
+    for (const match of [pattern, ...loaders].flatMap((each) => [...text.matchAll(each)])) {
       const specifier = match[1]!;
       if (specifier.startsWith('node:') || builtinModules.includes(packageOf(specifier))) continue;
       loaded.add(packageOf(specifier));
