@@ -24,6 +24,26 @@ afterAll(() => {
   for (const leftover of running) leftover.kill('SIGKILL');
 });
 
+/**
+ * The environment of a gateway that exports its spans over OTLP/HTTP JSON to `receiver` (batches
+ * held until a flush or shutdown), metrics on Prometheus, and simulated providers that answer at
+ * once without errors; `extra` adds or overrides variables.
+ */
+export function otlpJsonGatewayEnv(
+  receiver: { url: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '600000',
+    OTEL_METRICS_EXPORTER: 'prometheus',
+    DEMO_LATENCY_MS: '0',
+    DEMO_ERROR_RATE: '0',
+    ...extra,
+  };
+}
+
 /** Start the built example gateway (`dist/main.js`) as a real process on a free loopback port. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();

@@ -6,7 +6,7 @@ import {
   type ReceivedSpan,
 } from '../../../test-support/otlp-receiver.js';
 import { GEN_AI_CONTENT_TRUNCATION_MARKER } from '@gatewayz/telemetry/genai';
-import { startGatewayProcess } from './gateway-process.js';
+import { otlpJsonGatewayEnv, startGatewayProcess } from './gateway-process.js';
 import { parsedGenAiContent } from '../../../test-support/genai-content-shapes.js';
 
 // Opt-in message content on the provider attempt spans, end to end through the built gateway
@@ -24,15 +24,7 @@ const MAX_LENGTH = 600;
 const content = (span: ReceivedSpan | undefined, attribute: string): unknown =>
   parsedGenAiContent(span?.attributes, attribute);
 
-const env = (receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> => ({
-  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-  OTEL_BSP_SCHEDULE_DELAY: '600000',
-  OTEL_METRICS_EXPORTER: 'prometheus',
-  DEMO_LATENCY_MS: '0',
-  DEMO_ERROR_RATE: '0',
-  ...extra,
-});
+const env = otlpJsonGatewayEnv;
 
 const LONG_QUESTION = `Explain the incident. ${'The breaker opened at 02:14. '.repeat(40)}`;
 const chatJson = {

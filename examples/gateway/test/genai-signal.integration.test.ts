@@ -8,7 +8,7 @@ import {
 } from '../../../test-support/otlp-receiver.js';
 import { DEMO_PRICES, DEMO_REASONING_MODELS, startDemoProviders } from '../src/index.js';
 import { CACHE_WRITE_MIN_TOKENS, REASONING_TOKENS } from '../src/providers/simulated-provider.js';
-import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { otlpJsonGatewayEnv, startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { sampleSum } from './harness.js';
 
 // The GenAI signal of issue 17, end to end through the built gateway process: conventions v1.41
@@ -23,15 +23,7 @@ const pricing = new PricingTable({
   openai: DEMO_PRICES,
 });
 
-const gatewayEnv = (receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> => ({
-  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-  OTEL_BSP_SCHEDULE_DELAY: '600000',
-  OTEL_METRICS_EXPORTER: 'prometheus',
-  DEMO_LATENCY_MS: '0',
-  DEMO_ERROR_RATE: '0',
-  ...extra,
-});
+const gatewayEnv = otlpJsonGatewayEnv;
 
 async function post(gateway: GatewayProcess, path: string, body: unknown): Promise<Response> {
   return fetch(`${gateway.url}${path}`, {

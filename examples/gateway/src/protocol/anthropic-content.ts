@@ -4,7 +4,7 @@ import type {
   GenAiSpanStart,
   GenAiSystemInstructionPart,
 } from '@gatewayz/telemetry/genai';
-import { isObject, mediaPart } from './chat-content.js';
+import { isObject, mediaPart, partsOf } from './chat-content.js';
 
 /*
  * An Anthropic Messages request as the GenAI conventions' content (v1.41 schemas): the top-level
@@ -60,9 +60,7 @@ function blockPart(block: unknown): GenAiMessagePart | undefined {
 
 /** A string, or an array of content blocks, as parts. */
 function blockParts(content: unknown): GenAiMessagePart[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', content }];
-  if (!Array.isArray(content)) return [];
-  return content.map(blockPart).filter((part): part is GenAiMessagePart => part !== undefined);
+  return partsOf(content, blockPart);
 }
 
 /**

@@ -75,11 +75,28 @@ function contentPart(part: unknown): GenAiMessagePart | undefined {
   }
 }
 
-/** The parts of a message's `content`: a string, or an array of content parts. */
-function contentParts(content: unknown): GenAiMessagePart[] {
+/**
+ * The parts of a message's `content` in any of the wire formats: a non-empty string is one text
+ * part; an array maps each entry with `toPart` (the format's own blocks), leaving out the entries it
+ * cannot map; anything else has no parts.
+ *
+ * @example
+ * ```ts
+ * partsOf('Hi', contentPart); // [{ type: 'text', content: 'Hi' }]
+ * ```
+ */
+export function partsOf(
+  content: unknown,
+  toPart: (entry: unknown) => GenAiMessagePart | undefined,
+): GenAiMessagePart[] {
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', content }];
   if (!Array.isArray(content)) return [];
-  return content.map(contentPart).filter((part): part is GenAiMessagePart => part !== undefined);
+  return content.map(toPart).filter((part): part is GenAiMessagePart => part !== undefined);
+}
+
+/** The parts of a chat message's `content`: a string, or an array of content parts. */
+function contentParts(content: unknown): GenAiMessagePart[] {
+  return partsOf(content, contentPart);
 }
 
 /** An assistant message's tool calls (`tool_calls`, or the legacy `function_call`) as tool call parts. */

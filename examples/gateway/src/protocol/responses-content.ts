@@ -5,7 +5,7 @@ import type {
   GenAiSpanStart,
 } from '@gatewayz/telemetry/genai';
 import { BoundedText, type StreamedOutput } from '../request/streamed-chat-output.js';
-import { finishReasonOf, isObject, mediaPart, toolArguments } from './chat-content.js';
+import { finishReasonOf, isObject, mediaPart, partsOf, toolArguments } from './chat-content.js';
 import { responsesFinishReason } from './responses-outcome.js';
 
 /*
@@ -30,9 +30,7 @@ function part(item: unknown): GenAiMessagePart | undefined {
 }
 
 function parts(content: unknown): GenAiMessagePart[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', content }];
-  if (!Array.isArray(content)) return [];
-  return content.map(part).filter((item): item is GenAiMessagePart => item !== undefined);
+  return partsOf(content, part);
 }
 
 /**
