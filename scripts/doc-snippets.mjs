@@ -50,6 +50,11 @@ export const PRELUDES = [
     line: "const response = await fetch('https://api.openai.com/v1/chat/completions', init);",
     prelude: 'declare const init: RequestInit;\ndeclare function pauseUntil(epochMs: number): void;\n',
   },
+  {
+    file: 'packages/telemetry/README.md',
+    line: 'const { capture, maxLength } = telemetry.genAiContent;',
+    prelude: 'declare const prompt: string;\ndeclare const answer: string;\n',
+  },
 ];
 
 /**
