@@ -37,8 +37,8 @@ export class OtlpGrpcCertificateProvider implements CertificateProvider {
 
   addCaCertificateListener(listener: CaListener): void {
     this.caListeners.add(listener);
-    process.nextTick(() => listener(caUpdate(this.watch.material)));
     this.start();
+    process.nextTick(() => listener(caUpdate(this.watch.material)));
   }
 
   removeCaCertificateListener(listener: CaListener): void {
@@ -48,8 +48,8 @@ export class OtlpGrpcCertificateProvider implements CertificateProvider {
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identityListeners.add(listener);
-    process.nextTick(() => listener(identityUpdate(this.watch.material)));
     this.start();
+    process.nextTick(() => listener(identityUpdate(this.watch.material)));
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {
@@ -57,8 +57,10 @@ export class OtlpGrpcCertificateProvider implements CertificateProvider {
     this.stopWhenUnused();
   }
 
+  /** Start checking; the first listener of a channel gets what the files hold now, not at start-up. */
   private start(): void {
     if (this.timer !== undefined) return;
+    this.watch.refresh();
     this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
     this.timer.unref();
   }
