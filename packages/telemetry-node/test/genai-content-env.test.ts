@@ -77,7 +77,7 @@ describe('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', () => {
       const { otel, warnings } = start({ [CAPTURE]: value });
       expect(otel.telemetry.genAiContent.capture).toBe(false);
       expect(warnings).toEqual([
-        `@gatewayz/telemetry-node: ignoring ${CAPTURE}=${JSON.stringify(value)}; expected true or false, not capturing message content`,
+        `@gatewayz/telemetry-node: ignoring ${CAPTURE}=${JSON.stringify(value)}; expected one of true, false, not capturing message content`,
       ]);
       await otel.shutdown();
     }

@@ -7,19 +7,19 @@
 import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTestCertificates,
   opensslAvailable,
   type TestCertificates,
 } from '../../../test-support/tls-certificates.js';
+import { CollectingDiagLogger } from '../../telemetry/test/helpers.js';
 import { OtlpTlsFileWatch } from '../src/env/otlp-tls-reload.js';
 import { OtlpGrpcCertificateProvider } from '../src/otlp-grpc/otlp-grpc-certificate-provider.js';
 
 let certificates: TestCertificates;
 let directory: string;
-const warnings: string[] = [];
+let logger: CollectingDiagLogger;
 
 type Name = keyof TestCertificates['paths'];
 
@@ -47,21 +47,11 @@ describe.skipIf(!opensslAvailable())('OTLP TLS files, rotated', () => {
   afterAll(() => certificates?.remove());
   afterEach(() => {
     rmSync(directory, { recursive: true, force: true });
-    diag.disable();
+    CollectingDiagLogger.uninstall();
   });
   beforeEach(() => {
     directory = mkdtempSync(join(tmpdir(), 'otlp-tls-reload-'));
-    warnings.length = 0;
-    diag.setLogger(
-      {
-        error: () => {},
-        warn: (message) => warnings.push(message),
-        info: () => {},
-        debug: () => {},
-        verbose: () => {},
-      },
-      DiagLogLevel.WARN,
-    );
+    logger = new CollectingDiagLogger().install();
   });
 
   it('the watch takes new files when they change, no more often than its interval', () => {
@@ -86,11 +76,11 @@ describe.skipIf(!opensslAvailable())('OTLP TLS files, rotated', () => {
     expect(watch.refresh()).toBe(false);
     expect(watch.refresh()).toBe(false);
     expect(watch.material.key).toEqual(certificates.read('clientKey'));
-    expect(warnings.filter((warning) => warning.includes('cannot be used yet'))).toHaveLength(1);
+    expect(logger.warnings.filter((warning) => warning.includes('cannot be used yet'))).toHaveLength(1);
     unlinkSync(files.cert);
     expect(watch.refresh()).toBe(false);
     expect(watch.refresh()).toBe(false);
-    expect(warnings.filter((warning) => warning.includes('cannot be used yet'))).toHaveLength(2);
+    expect(logger.warnings.filter((warning) => warning.includes('cannot be used yet'))).toHaveLength(2);
     // The pair completes: taken.
     writeFileSync(files.cert, certificates.read('otherClientCertificate'));
     expect(watch.refresh()).toBe(true);

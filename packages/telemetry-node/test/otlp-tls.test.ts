@@ -11,7 +11,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { startOtlpGrpcReceiver } from '../../../test-support/otlp-grpc-receiver.js';
@@ -22,6 +21,7 @@ import {
   type TestCertificates,
 } from '../../../test-support/tls-certificates.js';
 import { thrown } from '../../../test-support/thrown.js';
+import { CollectingDiagLogger } from '../../telemetry/test/helpers.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 
 type Transport = 'http/protobuf' | 'grpc';
@@ -411,18 +411,8 @@ describe.skipIf(!opensslAvailable())('OTLP over TLS, through startTelemetry()', 
     });
 
     it('a rotation caught half-way keeps the certificates read before, with one warning, until the files agree', async () => {
-      const warnings: string[] = [];
-      diag.setLogger(
-        {
-          error: () => {},
-          warn: (message) => warnings.push(message),
-          info: () => {},
-          debug: () => {},
-          verbose: () => {},
-        },
-        DiagLogLevel.WARN,
-      );
-      closers.push(async () => diag.disable());
+      const logger = new CollectingDiagLogger().install();
+      closers.push(async () => CollectingDiagLogger.uninstall());
       const target = await startTarget(transport, serverTls({ mutual: true }));
       const files = mounted({ 'tls.key': 'clientKey', 'tls.crt': 'clientCertificate' });
       const otel = start(variables(target), {
@@ -437,7 +427,7 @@ describe.skipIf(!opensslAvailable())('OTLP over TLS, through startTelemetry()', 
       await nextCheck();
       expect(await emit(otel, signal)).toBeUndefined();
       expect(
-        warnings.filter((warning) => warning.includes('OTLP TLS files changed but cannot be used yet')),
+        logger.warnings.filter((warning) => warning.includes('OTLP TLS files changed but cannot be used yet')),
       ).toHaveLength(1);
       // The certificate follows: the new pair is used (and this collector does not trust it). A gRPC
       // channel keeps the connection it has, so only OTLP/HTTP (a new connection per rotation) shows it.

@@ -16,6 +16,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { CollectingDiagLogger } from '../../telemetry/test/helpers.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 import { EncodingBatchSpanProcessor, createSpanProcessorsFromEnv } from '../src/tracing/index.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../test-support/otlp-receiver.js';
@@ -155,11 +156,7 @@ describe('OTEL_TRACES_EXPORTER=zipkin', () => {
     const logsReceiver = await otlpReceiver();
     // The collector takes a second to answer the last log export.
     logsReceiver.slowNext(1, 1000);
-    const errors: string[] = [];
-    diag.setLogger(
-      { error: (message) => errors.push(message), warn: () => {}, info: () => {}, debug: () => {}, verbose: () => {} },
-      DiagLogLevel.ERROR,
-    );
+    const logger = new CollectingDiagLogger().install(DiagLogLevel.ERROR);
     running = startTelemetry({
       serviceName: 'traces-exporter-list',
       hostMetrics: false,
@@ -182,7 +179,7 @@ describe('OTEL_TRACES_EXPORTER=zipkin', () => {
     // The span export fails after 200 ms; shutdown still waits for the log export's answer.
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     expect(logsReceiver.logRecords().map((record) => record.body)).toEqual(['the last log record']);
-    expect(errors).toEqual([
+    expect(logger.errors.map((error) => error.message)).toEqual([
       '@gatewayz/telemetry-node: shutdown: Zipkin export timed out after 200 ms (OTEL_EXPORTER_ZIPKIN_TIMEOUT)',
     ]);
   });

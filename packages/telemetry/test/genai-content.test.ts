@@ -24,11 +24,6 @@ import {
 import { CollectingDiagLogger } from './helpers.js';
 import { genAiContentValidators, parsedGenAiContent } from '../../../test-support/genai-content-shapes.js';
 
-const validators = genAiContentValidators;
-
-/** The attribute parsed from its JSON string, after checking it has the conventions' shape. */
-const validated = (attributes: Record<string, unknown>, name: string): unknown => parsedGenAiContent(attributes, name);
-
 const start = { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini' };
 
 const system: GenAiSystemInstructionPart[] = [{ type: 'text', content: 'You are a weather bot.' }];
@@ -89,21 +84,21 @@ describe('GenAI content attributes', () => {
     const span = startGenAiSpan(tracer, { ...start, inputMessages: input, systemInstructions: system });
     endGenAiSpan(span, { outputMessages: output, finishReasons: ['stop', 'tool_calls'] });
     const attributes = finished();
-    expect(validated(attributes, semconv.ATTR_GEN_AI_INPUT_MESSAGES)).toEqual(input);
-    expect(validated(attributes, semconv.ATTR_GEN_AI_OUTPUT_MESSAGES)).toEqual(output);
-    expect(validated(attributes, semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS)).toEqual(system);
+    expect(parsedGenAiContent(attributes, semconv.ATTR_GEN_AI_INPUT_MESSAGES)).toEqual(input);
+    expect(parsedGenAiContent(attributes, semconv.ATTR_GEN_AI_OUTPUT_MESSAGES)).toEqual(output);
+    expect(parsedGenAiContent(attributes, semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS)).toEqual(system);
     expect(semconv.ATTR_GEN_AI_INPUT_MESSAGES).toBe('gen_ai.input.messages');
     expect(semconv.ATTR_GEN_AI_OUTPUT_MESSAGES).toBe('gen_ai.output.messages');
     expect(semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS).toBe('gen_ai.system_instructions');
   });
 
   it('the shape check refuses what the helper must never produce (the check can fail)', () => {
-    const validateOutput = validators[semconv.ATTR_GEN_AI_OUTPUT_MESSAGES]!;
-    const validateInput = validators[semconv.ATTR_GEN_AI_INPUT_MESSAGES]!;
+    const validateOutput = genAiContentValidators[semconv.ATTR_GEN_AI_OUTPUT_MESSAGES]!;
+    const validateInput = genAiContentValidators[semconv.ATTR_GEN_AI_INPUT_MESSAGES]!;
     // finish_reason is required on output messages, parts on every message.
     expect(validateOutput([{ role: 'assistant', parts: [] }])).toBe(false);
     expect(validateInput([{ role: 'user' }])).toBe(false);
-    expect(validators[semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]!([{ content: 'no type' }])).toBe(false);
+    expect(genAiContentValidators[semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]!([{ content: 'no type' }])).toBe(false);
     // A part of a type the conventions define needs its fields; one of another type does not.
     expect(validateInput([{ role: 'user', parts: [{ type: 'text' }] }])).toBe(false);
     expect(validateInput([{ role: 'user', parts: [{ type: 'tool_call', id: 'call_1' }] }])).toBe(false);
@@ -115,7 +110,7 @@ describe('GenAI content attributes', () => {
   it('records none of them when none is given', () => {
     endGenAiSpan(startGenAiSpan(provider.getTracer('test'), start), { outputTokens: 3 });
     const attributes = finished();
-    for (const name of Object.keys(validators)) expect(attributes[name]).toBeUndefined();
+    for (const name of Object.keys(genAiContentValidators)) expect(attributes[name]).toBeUndefined();
   });
 
   it('cuts text content and tool argument strings to contentMaxLength, keeping the JSON and the structural fields whole', () => {
@@ -149,10 +144,10 @@ describe('GenAI content attributes', () => {
     });
     const attributes = finished();
     const cut = `xxxxxxxx${GEN_AI_CONTENT_TRUNCATION_MARKER}`;
-    expect(validated(attributes, semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS)).toEqual([
+    expect(parsedGenAiContent(attributes, semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS)).toEqual([
       { type: 'text', content: `Be brief${GEN_AI_CONTENT_TRUNCATION_MARKER}` },
     ]);
-    expect(validated(attributes, semconv.ATTR_GEN_AI_INPUT_MESSAGES)).toEqual([
+    expect(parsedGenAiContent(attributes, semconv.ATTR_GEN_AI_INPUT_MESSAGES)).toEqual([
       { role: 'user', parts: [{ type: 'uri', modality: 'image', uri: `https://example.com/${long}.png` }] },
       {
         role: 'assistant',
@@ -167,7 +162,7 @@ describe('GenAI content attributes', () => {
       },
       { role: 'user', parts: [{ type: 'text', content: `abcdefg${GEN_AI_CONTENT_TRUNCATION_MARKER}` }] },
     ]);
-    expect(validated(attributes, semconv.ATTR_GEN_AI_OUTPUT_MESSAGES)).toEqual([
+    expect(parsedGenAiContent(attributes, semconv.ATTR_GEN_AI_OUTPUT_MESSAGES)).toEqual([
       {
         role: 'assistant',
         parts: [{ type: 'text', content: `Hello, w${GEN_AI_CONTENT_TRUNCATION_MARKER}` }],
@@ -234,7 +229,7 @@ describe('GenAI content attributes', () => {
       expect(span.attributes[semconv.ATTR_GEN_AI_OPERATION_NAME]).toBe('chat');
     }
     // What could be serialised still is.
-    expect(validated(spans[0]!.attributes, semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS)).toEqual(system);
+    expect(parsedGenAiContent(spans[0]!.attributes, semconv.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS)).toEqual(system);
     expect(spans[0]!.attributes[semconv.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBe(1);
     const warnings = logger.ownWarnings;
     expect(warnings.filter((message) => message.includes('gen_ai.input.messages'))).toEqual([

@@ -1,5 +1,5 @@
 import { TelemetryConfigurationError, type GatewayTelemetryOptions } from '@gatewayz/telemetry';
-import { readEnvString, warnIgnoredVariable } from './standard-variables.js';
+import { readEnvEnum, readEnvString } from './standard-variables.js';
 
 /** The variable OpenTelemetry's GenAI instrumentations (Python, JavaScript) read to opt in to message content. */
 export const CAPTURE_MESSAGE_CONTENT_VARIABLE = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';
@@ -34,13 +34,13 @@ export function genAiOptionsFromEnv(env: NodeJS.ProcessEnv): GenAiOptionsFromEnv
   const options: GenAiOptionsFromEnv = {};
   const optIn = env['OTEL_SEMCONV_STABILITY_OPT_IN'];
   if (optIn !== undefined) options.semconvStabilityOptIn = optIn;
-  const capture = readEnvString(env, CAPTURE_MESSAGE_CONTENT_VARIABLE);
-  if (capture !== undefined) {
-    const value = capture.toLowerCase();
-    if (value !== 'true' && value !== 'false')
-      warnIgnoredVariable(CAPTURE_MESSAGE_CONTENT_VARIABLE, capture, 'true or false', 'not capturing message content');
-    options.captureGenAiContent = value === 'true';
-  }
+  const capture = readEnvEnum(
+    env,
+    CAPTURE_MESSAGE_CONTENT_VARIABLE,
+    ['true', 'false'],
+    'not capturing message content',
+  );
+  if (capture !== undefined) options.captureGenAiContent = capture === 'true';
   const maxLength = readEnvString(env, CONTENT_MAX_LENGTH_VARIABLE);
   if (maxLength !== undefined) {
     const value = /^\d+$/.test(maxLength) ? Number(maxLength) : Number.NaN;

@@ -26,7 +26,10 @@ export interface OtlpTlsSettings {
   readonly clientCertificate: Buffer | undefined;
   /** `_INSECURE=true`: a gRPC endpoint written `host:port`, without a scheme, is plaintext. */
   readonly insecure: boolean;
-  /** The files the PEM bytes were read from (absolute paths), watched for rotation over OTLP/HTTP. */
+  /**
+   * The files the PEM bytes were read from (absolute paths), watched for rotation by both
+   * transports; `undefined` when no file is given.
+   */
   readonly files?: OtlpTlsFiles;
 }
 
@@ -97,11 +100,15 @@ export function otlpTlsFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): Otlp
     clientKey,
     clientCertificate,
     insecure: otlpVariable(env, signal, 'INSECURE')?.value.toLowerCase() === 'true',
-    files: {
-      certificateAuthority: pemPath(authorityVariable),
-      clientKey: pemPath(keyVariable),
-      clientCertificate: pemPath(certificateVariable),
-    },
+    ...(certificateAuthority !== undefined || clientKey !== undefined
+      ? {
+          files: {
+            certificateAuthority: pemPath(authorityVariable),
+            clientKey: pemPath(keyVariable),
+            clientCertificate: pemPath(certificateVariable),
+          },
+        }
+      : {}),
   };
 }
 
@@ -125,12 +132,8 @@ function checkPem(variable: { name: string; value: string }, parse: () => unknow
 export function otlpHttpAgentOptions(
   tls: OtlpTlsSettings,
 ): AgentOptions | ((protocol: string) => Promise<HttpAgent | HttpsAgent>) {
-  const files = tls.files;
-  if (
-    files !== undefined &&
-    (files.certificateAuthority !== undefined || files.clientKey !== undefined || files.clientCertificate !== undefined)
-  ) {
-    return reloadingHttpAgentFactory({ keepAlive: true }, files, {
+  if (tls.files !== undefined) {
+    return reloadingHttpAgentFactory({ keepAlive: true }, tls.files, {
       ca: tls.certificateAuthority,
       key: tls.clientKey,
       cert: tls.clientCertificate,

@@ -16,6 +16,26 @@ export function flushFailure(failures: readonly Error[]): Error | undefined {
 }
 
 /**
+ * The error a failed export is reported with: `what` (`2 spans not exported`, `metrics not exported
+ * (http_error)`), then the exporter's reason: an error's message (kept as the cause), a text as it
+ * is, or `export failed` when the exporter gave none.
+ *
+ * @example
+ * ```ts
+ * exportFailure(`${countOf(2, 'span', 'spans')} not exported`, new Error('HTTP 503')); // "2 spans not exported: HTTP 503"
+ * ```
+ */
+export function exportFailure(what: string, reason: unknown): Error {
+  if (reason instanceof Error) return new Error(`${what}: ${reason.message}`, { cause: reason });
+  return new Error(`${what}: ${typeof reason === 'string' ? reason : 'export failed'}`);
+}
+
+/** `count` of a thing, singular or plural: `1 span`, `2 spans`. */
+export function countOf(count: number, singular: string, plural: string): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
+
+/**
  * Export failures seen while a flush runs. `record()` is called where exports settle (and costs a
  * loop over the flushes running, usually none); `during()` runs one flush and rejects with what
  * failed meanwhile. A failure of a scheduled export that settles during the flush is reported too:

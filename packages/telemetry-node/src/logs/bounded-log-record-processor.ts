@@ -7,7 +7,7 @@ import {
   type ReadableLogRecord,
   type ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
-import { FlushFailureWatch } from '../flush/flush-failures.js';
+import { FlushFailureWatch, countOf, exportFailure } from '../flush/flush-failures.js';
 
 /**
  * Why log records were lost: `queue_full` (refused at `onEmit`, `maxQueueSize` records already in
@@ -89,7 +89,9 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
           this.inFlight -= records.length;
           if (result.code !== ExportResultCode.SUCCESS) {
             this.onDrop('export_failed', records.length);
-            this.failures.record(logExportFailure(records.length, result.error));
+            this.failures.record(
+              exportFailure(`${countOf(records.length, 'log record', 'log records')} not exported`, result.error),
+            );
           }
           done(result);
         };
@@ -154,13 +156,4 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
     this.isShutDown = true;
     return this.failures.during(() => this.batch.shutdown());
   }
-}
-
-/** The error a failed export of `count` records is reported with, naming the exporter's reason. */
-function logExportFailure(count: number, reason: Error | undefined): Error {
-  const records = count === 1 ? '1 log record' : `${count} log records`;
-  return new Error(
-    `${records} not exported: ${reason?.message ?? 'export failed'}`,
-    reason === undefined ? undefined : { cause: reason },
-  );
 }

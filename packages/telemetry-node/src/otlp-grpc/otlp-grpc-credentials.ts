@@ -29,8 +29,7 @@ export function otlpGrpcCredentials(endpoint: string, tls: OtlpTlsSettings): Otl
   const scheme = otlpEndpointScheme(endpoint);
   if (scheme === 'http' || (scheme === undefined && tls.insecure)) return createInsecureCredentials();
   const files = tls.files;
-  if (files?.certificateAuthority === undefined && files?.clientKey === undefined)
-    return createSslCredentials(tls.certificateAuthority, tls.clientKey, tls.clientCertificate);
+  if (files === undefined) return createSslCredentials(tls.certificateAuthority, tls.clientKey, tls.clientCertificate);
   const material = { ca: tls.certificateAuthority, key: tls.clientKey, cert: tls.clientCertificate };
   // The provider's timer is the throttle: the watch checks whenever it is asked.
   const provider = new OtlpGrpcCertificateProvider(new OtlpTlsFileWatch(files, material, 0));

@@ -19,7 +19,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { FlushFailureWatch } from '../flush/flush-failures.js';
+import { FlushFailureWatch, exportFailure } from '../flush/flush-failures.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { TemporalityMetricProducer } from './temporality-metric-producer.js';
 import type { ExemplarLookup } from './exemplar-serializer.js';
@@ -156,9 +156,7 @@ export function createOtlpMetricsReader(
   let warnedReason: MetricsExportFailureReason | undefined;
   const flushFailures = new FlushFailureWatch();
   const reportFailure = (reason: MetricsExportFailureReason, error: Error | undefined): void => {
-    flushFailures.record(
-      new Error(`metrics not exported (${reason}): ${error?.message ?? 'export failed'}`, { cause: error }),
-    );
+    flushFailures.record(exportFailure(`metrics not exported (${reason})`, error));
     if (reason !== warnedReason) {
       warnedReason = reason;
       diag.warn(

@@ -3,7 +3,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { TraceRequestBuilder, type EncodedTraceRequest } from './encoded-trace-request.js';
-import { flushFailure } from '../flush/flush-failures.js';
+import { countOf, exportFailure, flushFailure } from '../flush/flush-failures.js';
 import type { SpanDropReason } from './span-drop-meter-provider.js';
 
 /** Where {@link EncodingBatchSpanProcessor} sends its requests. */
@@ -162,28 +162,24 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
         resolve(failure);
       };
       const timeout = setTimeout(
-        () => settle(new Error(`${spans(count)} not exported: no answer within ${this.exportTimeoutMillis} ms`)),
+        () => settle(exportFailure(notExported(count), `no answer within ${this.exportTimeoutMillis} ms`)),
         this.exportTimeoutMillis,
       );
       timeout.unref();
       try {
         this.exporter.exportEncoded(request, (result) =>
-          settle(result.code === ExportResultCode.SUCCESS ? undefined : exportFailure(count, result.error)),
+          settle(
+            result.code === ExportResultCode.SUCCESS ? undefined : exportFailure(notExported(count), result.error),
+          ),
         );
       } catch (error) {
         diag.error('@gatewayz/telemetry-node: span export threw', error);
-        settle(exportFailure(count, error));
+        settle(exportFailure(notExported(count), error));
       }
     });
     this.inFlight.add(exported);
     void exported.then(() => this.inFlight.delete(exported));
   }
-}
-
-/** The error a failed request of `count` spans settles to, naming the exporter's reason. */
-function exportFailure(count: number, reason: unknown): Error {
-  const detail = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'export failed';
-  return new Error(`${spans(count)} not exported: ${detail}`, reason === undefined ? undefined : { cause: reason });
 }
 
 /** Whether every resource's asynchronous attributes settled within `timeoutMillis`. */
@@ -206,6 +202,7 @@ async function settledWithin(resources: readonly Resource[], timeoutMillis: numb
   }
 }
 
-function spans(count: number): string {
-  return count === 1 ? '1 span' : `${count} spans`;
+/** How a failed request of `count` spans is named. */
+function notExported(count: number): string {
+  return `${countOf(count, 'span', 'spans')} not exported`;
 }
