@@ -4,7 +4,8 @@ import type {
   GenAiSpanStart,
   GenAiSystemInstructionPart,
 } from '@gatewayz/telemetry/genai';
-import { isObject, mediaPart, partsOf } from './chat-content.js';
+import { mediaPart, partsOf } from './chat-content.js';
+import { isObject } from './json.js';
 
 /*
  * An Anthropic Messages request as the GenAI conventions' content (v1.41 schemas): the top-level

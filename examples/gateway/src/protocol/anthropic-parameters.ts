@@ -1,4 +1,5 @@
 import { badRequest } from './openai-errors.js';
+import { isObject, type Json } from './json.js';
 
 /*
  * The generation parameters of an Anthropic Messages request as OpenAI chat parameters: sampling
@@ -8,10 +9,6 @@ import { badRequest } from './openai-errors.js';
  * messages and tools are in anthropic-request.ts.
  */
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isSet = (value: unknown): boolean => value !== undefined && value !== null;
 
 /**

@@ -1,5 +1,6 @@
 import { GENERATION_PARAMETER_FIELDS, generationParameters } from './anthropic-parameters.js';
 import { badRequest } from './openai-errors.js';
+import { isObject, type Json } from './json.js';
 
 /*
  * An Anthropic Messages request as an OpenAI chat request: the system prompt, text turns, tool
@@ -8,11 +9,6 @@ import { badRequest } from './openai-errors.js';
  * OpenAI counterpart (images, documents, thinking blocks, Anthropic's server tools, `top_k`) is
  * refused with a 400, never dropped.
  */
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** An OpenAI chat message made from an Anthropic turn. */
 type ChatMessage =

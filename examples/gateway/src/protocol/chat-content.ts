@@ -4,6 +4,7 @@ import type {
   GenAiMessagePart,
   GenAiOutputMessage,
 } from '@gatewayz/telemetry/genai';
+import { isObject, type Json } from './json.js';
 
 /*
  * OpenAI chat requests and completions as the GenAI conventions' messages (v1.41 schemas), for
@@ -11,11 +12,6 @@ import type {
  * content capture is on (`GatewayTelemetry.genAiContent.capture`). Reads the bodies the gateway
  * validated; anything of an unexpected shape is left out, never thrown.
  */
-
-type Json = Record<string, unknown>;
-
-export const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Tool call arguments as the conventions show them: the parsed JSON object, or the text when it is not JSON. */
 export function toolArguments(text: unknown): unknown {

@@ -5,7 +5,8 @@ import type {
   GenAiSpanStart,
 } from '@gatewayz/telemetry/genai';
 import { BoundedText, type StreamedOutput } from '../request/streamed-chat-output.js';
-import { finishReasonOf, isObject, mediaPart, partsOf, toolArguments } from './chat-content.js';
+import { finishReasonOf, mediaPart, partsOf, toolArguments } from './chat-content.js';
+import { isObject } from './json.js';
 import { responsesFinishReason } from './responses-outcome.js';
 
 /*

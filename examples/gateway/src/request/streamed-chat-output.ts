@@ -1,5 +1,6 @@
 import type { GenAiMessagePart, GenAiOutputMessage } from '@gatewayz/telemetry/genai';
-import { finishReasonOf, isObject, reasoningOf, toolArguments } from '../protocol/chat-content.js';
+import { finishReasonOf, reasoningOf, toolArguments } from '../protocol/chat-content.js';
+import { isObject } from '../protocol/json.js';
 
 /*
  * The generated output of a streamed chat answer, put together from its deltas for

@@ -1,0 +1,15 @@
+/** A JSON object as the wire formats read it: a record of unknown values. */
+export type Json = Record<string, unknown>;
+
+/**
+ * Whether `value` is a JSON object (not `null`, not an array), for reading bodies of any shape
+ * without throwing.
+ *
+ * @example
+ * ```ts
+ * isObject({ role: 'user' }); // true
+ * isObject([1, 2]); // false
+ * ```
+ */
+export const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
