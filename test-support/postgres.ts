@@ -634,6 +634,25 @@ export async function startPostgrest(options: StartPostgrestOptions): Promise<Po
      ${roles.map((role) => `grant ${ident(role)} to authenticator;`).join('\n')}`,
   );
 
+  // A free port can be taken by another process between the check and PostgREST's bind (test
+  // files run side by side): then PostgREST exits at once with "Address in use", and it is started
+  // again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchPostgrest(binary, postgres, jwtSecret, options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !/address in use/i.test(error.message)) throw error;
+    }
+  }
+}
+
+/** One PostgREST process on new free ports, ready; stopped again when it does not get ready. */
+async function launchPostgrest(
+  binary: string,
+  postgres: StartPostgrestOptions['postgres'],
+  jwtSecret: string,
+  options: StartPostgrestOptions,
+): Promise<PostgrestInstance> {
   const port = await freePort();
   const adminPort = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -44,8 +44,24 @@ export function otlpJsonGatewayEnv(
   };
 }
 
-/** Start the built example gateway (`dist/main.js`) as a real process on a free loopback port. */
+/**
+ * Start the built example gateway (`dist/main.js`) as a real process on a free loopback port. A
+ * free port can be taken by another process before the gateway binds it (test files run side by
+ * side): the gateway then exits with `EADDRINUSE`, and it is started again on another port (unless
+ * `env` chose the port).
+ */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchGatewayProcess(env);
+    } catch (error) {
+      const portTaken = error instanceof Error && error.message.includes('EADDRINUSE');
+      if (attempt >= 3 || !portTaken || env['PORT'] !== undefined) throw error;
+    }
+  }
+}
+
+async function launchGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [mainScript], {
     env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', DEMO_TRAFFIC_RPS: '0', ...env },
