@@ -55,6 +55,11 @@ export const PRELUDES = [
     line: 'const { capture, maxLength } = telemetry.genAiContent;',
     prelude: 'declare const prompt: string;\ndeclare const answer: string;\n',
   },
+  {
+    file: 'packages/telemetry/README.md',
+    line: 'const { collect, capture, events: emitEvents, eventContent, maxLength } = telemetry.genAiContent;',
+    prelude: 'declare const prompt: string;\n',
+  },
 ];
 
 /**

@@ -1,14 +1,16 @@
 /**
- * What the GenAI semantic conventions (v1.41.0, `docs/gen-ai/gen-ai-spans.md` and the input, output
- * and system-instruction message schemas it points to) ask of `gen_ai.input.messages`,
- * `gen_ai.output.messages` and `gen_ai.system_instructions`, written as JSON Schemas of our own for
+ * What the GenAI semantic conventions (v1.41.0, `docs/gen-ai/gen-ai-spans.md` and the input, output,
+ * system-instruction and tool-definition schemas it points to) ask of `gen_ai.input.messages`,
+ * `gen_ai.output.messages`, `gen_ai.system_instructions` and `gen_ai.tool.definitions`, written as JSON Schemas of our own for
  * ajv, so tests can check what the helpers and the gateway record:
  *
  * - input messages: an array of `{ role, parts, name? }`; output messages also need `finish_reason`;
  *   system instructions: an array of parts;
  * - a part needs a string `type`; each part type the conventions define needs its own fields
  *   (`text` and `reasoning` a `content`, `tool_call` a `name`, `blob` a `modality` and `content`, ...);
- *   a part of another type carries whatever it wants, as the conventions' generic part allows.
+ *   a part of another type carries whatever it wants, as the conventions' generic part allows;
+ * - tool definitions: an array of `{ type, name }`, a function's `description` a string and its
+ *   `parameters` an object when present.
  *
  * Stricter than the conventions' own documents in one way: there, a known type missing its fields
  * still passes as a generic part; here it fails.
@@ -59,10 +61,20 @@ const message = (required: string[]) => ({
   },
 });
 
+/** A tool definition: a `type` and a `name`; a function's description and parameters, when present, a string and a JSON Schema object. */
+const toolDefinition = {
+  type: 'object',
+  required: ['type', 'name'],
+  properties: { type: { type: 'string' }, name: { type: 'string' } },
+  if: { properties: { type: { const: 'function' } }, required: ['type'] },
+  then: { properties: { description: { type: ['string', 'null'] }, parameters: { type: ['object', 'null'] } } },
+};
+
 const SCHEMAS: Readonly<Record<string, object>> = {
   'gen_ai.input.messages': { type: 'array', items: message(['role', 'parts']) },
   'gen_ai.output.messages': { type: 'array', items: message(['role', 'parts', 'finish_reason']) },
   'gen_ai.system_instructions': { type: 'array', items: part },
+  'gen_ai.tool.definitions': { type: 'array', items: toolDefinition },
 };
 
 const ajv = new Ajv({ allErrors: true });
@@ -79,9 +91,16 @@ export const genAiContentValidators: Readonly<Record<string, ValidateFunction>> 
 export function parsedGenAiContent(attributes: Record<string, unknown> | undefined, attribute: string): unknown {
   const json = attributes?.[attribute];
   expect(typeof json, attribute).toBe('string');
-  const value: unknown = JSON.parse(json as string);
+  return checkedGenAiContent(JSON.parse(json as string), attribute);
+}
+
+/**
+ * `value`, the structured content attribute `attribute` (as events hold it), after checking that it
+ * has the shape the conventions give it; fails the test otherwise.
+ */
+export function checkedGenAiContent(value: unknown, attribute: string): unknown {
   const validate = genAiContentValidators[attribute];
   expect(validate, `a schema for ${attribute}`).toBeDefined();
-  expect(validate!(value), JSON.stringify(validate!.errors)).toBe(true);
+  expect(validate!(value), `${attribute}: ${JSON.stringify(validate!.errors)}`).toBe(true);
   return value;
 }

@@ -1,12 +1,14 @@
 /**
  * `startTelemetry({ env })` decides GenAI content capture from `env`:
- * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (true / false in any case; anything else is
- * warned about once and means off) and `GATEWAYZ_GENAI_CONTENT_MAX_LENGTH` (a positive integer, or
- * a `TelemetryConfigurationError` at start-up); `telemetry` options given in code win. The
- * decision is on `otel.telemetry.genAiContent`, where the gateway reads it.
+ * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (true / false or a capture mode in any case;
+ * anything else is warned about once and means off), `OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT`
+ * (true / false) and `GATEWAYZ_GENAI_CONTENT_MAX_LENGTH` (a positive integer, or a
+ * `TelemetryConfigurationError` at start-up); `telemetry` options given in code win. The decision
+ * is on `otel.telemetry.genAiContent`, where the gateway reads it.
  */
 import { Writable } from 'node:stream';
 import { TelemetryConfigurationError, type GatewayTelemetryOptions } from '@gatewayz/telemetry';
+import { InMemoryLogRecordExporter } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 
@@ -21,6 +23,7 @@ afterEach(async () => {
 function start(
   env: Record<string, string>,
   telemetry?: GatewayTelemetryOptions,
+  logs: false | { exporter: InMemoryLogRecordExporter } = false,
 ): { otel: RunningTelemetry; warnings: string[] } {
   const warnings: string[] = [];
   const logStream = new Writable({
@@ -34,7 +37,7 @@ function start(
     hostMetrics: false,
     runtimeMetrics: false,
     traces: false,
-    logs: false,
+    logs,
     contextManager: 'synchronous',
     logStream,
     env,
@@ -50,7 +53,7 @@ describe('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', () => {
   it('true in any case, spaces around it ignored, turns capture on', async () => {
     for (const value of ['true', 'TRUE', ' True ']) {
       const { otel, warnings } = start({ [CAPTURE]: value });
-      expect(otel.telemetry.genAiContent).toEqual({ capture: true, maxLength: undefined });
+      expect(otel.telemetry.genAiContent).toMatchObject({ mode: 'span_only', capture: true, maxLength: undefined });
       expect(warnings).toEqual([]);
       await otel.shutdown();
     }
@@ -73,11 +76,11 @@ describe('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', () => {
   });
 
   it('an unknown value means off, with one warning naming the variable and the value', async () => {
-    for (const value of ['1', 'yes', 'SPAN_ONLY']) {
+    for (const value of ['1', 'yes', 'SPAN']) {
       const { otel, warnings } = start({ [CAPTURE]: value });
       expect(otel.telemetry.genAiContent.capture).toBe(false);
       expect(warnings).toEqual([
-        `@gatewayz/telemetry-node: ignoring ${CAPTURE}=${JSON.stringify(value)}; expected one of true, false, not capturing message content`,
+        `@gatewayz/telemetry-node: ignoring ${CAPTURE}=${JSON.stringify(value)}; expected one of true, false, no_content, span_only, event_only, span_and_event, not capturing message content`,
       ]);
       await otel.shutdown();
     }
@@ -99,14 +102,69 @@ describe('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', () => {
   it('is read when telemetry is disabled too, so the decision is the same either way', () => {
     const { otel } = start({ OTEL_SDK_DISABLED: 'true', [CAPTURE]: 'true', [MAX_LENGTH]: '64' });
     expect(otel.disabled).toBe(true);
-    expect(otel.telemetry.genAiContent).toEqual({ capture: true, maxLength: 64 });
+    expect(otel.telemetry.genAiContent).toMatchObject({ capture: true, maxLength: 64 });
+  });
+});
+
+describe('capture modes and OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT', () => {
+  const EMIT = 'OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT';
+  const withLogs = () => ({ exporter: new InMemoryLogRecordExporter() });
+
+  it('the modes of the Python GenAI utilities, in any case, say where content goes; events follow unless the switch says', async () => {
+    const cases: Array<[Record<string, string>, Record<string, unknown>]> = [
+      [{ [CAPTURE]: 'SPAN_ONLY' }, { mode: 'span_only', capture: true, events: false, eventContent: false }],
+      [
+        { [CAPTURE]: 'event_only' },
+        { mode: 'event_only', capture: false, events: true, eventContent: true, collect: true },
+      ],
+      [{ [CAPTURE]: 'Span_And_Event' }, { mode: 'span_and_event', capture: true, events: true, eventContent: true }],
+      [{ [CAPTURE]: 'NO_CONTENT' }, { mode: 'no_content', capture: false, events: false, collect: false }],
+      [{ [EMIT]: 'TRUE' }, { mode: 'no_content', events: true, eventContent: false, collect: false }],
+      [
+        { [CAPTURE]: 'EVENT_ONLY', [EMIT]: 'false' },
+        { events: false, eventContent: false, collect: false },
+      ],
+      [
+        { [CAPTURE]: 'true', [EMIT]: 'true' },
+        { capture: true, events: true, eventContent: false },
+      ],
+    ];
+    for (const [env, expected] of cases) {
+      const { otel, warnings } = start(env, undefined, withLogs());
+      expect(otel.telemetry.genAiContent, JSON.stringify(env)).toMatchObject(expected);
+      expect(warnings).toEqual([]);
+      await otel.shutdown();
+    }
+  });
+
+  it('an unknown event switch is warned about and ignored; code options win', async () => {
+    const { otel, warnings } = start({ [CAPTURE]: 'event_only', [EMIT]: 'yes' }, undefined, withLogs());
+    expect(otel.telemetry.genAiContent.events).toBe(true);
+    expect(warnings).toEqual([
+      `@gatewayz/telemetry-node: ignoring ${EMIT}="yes"; expected one of true, false, as the capture mode says`,
+    ]);
+    await otel.shutdown();
+    const coded = start(
+      { [CAPTURE]: 'event_only', [EMIT]: 'true' },
+      { captureGenAiContent: 'span_only', emitGenAiEvents: false },
+    );
+    expect(coded.otel.telemetry.genAiContent).toMatchObject({ mode: 'span_only', events: false });
+  });
+
+  it('warns once at start-up when events are on but no log exporter would carry them', async () => {
+    const nowhere = start({ [CAPTURE]: 'event_only' });
+    expect(nowhere.warnings).toEqual([
+      `@gatewayz/telemetry-node: GenAI events (${EMIT}, ${CAPTURE}=event_only) are on, but no log exporter is configured (OTEL_LOGS_EXPORTER, or an OTLP endpoint): they are not exported.`,
+    ]);
+    await nowhere.otel.shutdown();
+    expect(start({ [CAPTURE]: 'event_only' }, undefined, withLogs()).warnings).toEqual([]);
   });
 });
 
 describe('GATEWAYZ_GENAI_CONTENT_MAX_LENGTH', () => {
   it('a positive integer sets the limit; the code option wins', async () => {
     const { otel } = start({ [CAPTURE]: 'true', [MAX_LENGTH]: ' 4096 ' });
-    expect(otel.telemetry.genAiContent).toEqual({ capture: true, maxLength: 4096 });
+    expect(otel.telemetry.genAiContent).toMatchObject({ capture: true, maxLength: 4096 });
     await otel.shutdown();
     const coded = start({ [MAX_LENGTH]: '4096' }, { genAiContentMaxLength: 100 });
     expect(coded.otel.telemetry.genAiContent.maxLength).toBe(100);

@@ -269,11 +269,11 @@ describe('GenAI content attributes', () => {
 
 describe('GatewayTelemetry genAiContent', () => {
   it('is off by default and follows captureGenAiContent and genAiContentMaxLength', () => {
-    expect(new GatewayTelemetry().genAiContent).toEqual({ capture: false, maxLength: undefined });
+    expect(new GatewayTelemetry().genAiContent).toMatchObject({ capture: false, maxLength: undefined });
     const on = new GatewayTelemetry({ captureGenAiContent: true, genAiContentMaxLength: 4096 });
-    expect(on.genAiContent).toEqual({ capture: true, maxLength: 4096 });
+    expect(on.genAiContent).toMatchObject({ capture: true, maxLength: 4096 });
     // An instance continuing another keeps its choice unless told otherwise.
-    expect(new GatewayTelemetry({ continueFrom: on }).genAiContent).toEqual({ capture: true, maxLength: 4096 });
+    expect(new GatewayTelemetry({ continueFrom: on }).genAiContent).toMatchObject({ capture: true, maxLength: 4096 });
     expect(new GatewayTelemetry({ continueFrom: on, captureGenAiContent: false }).genAiContent.capture).toBe(false);
   });
 

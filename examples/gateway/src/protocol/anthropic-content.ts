@@ -6,6 +6,7 @@ import type {
 } from '@gatewayz/telemetry/genai';
 import { mediaPart, partsOf } from './chat-content.js';
 import { isObject } from './json.js';
+import { anthropicToolDefinitions } from './tool-definitions.js';
 
 /*
  * An Anthropic Messages request as the GenAI conventions' content (v1.41 schemas): the top-level
@@ -68,7 +69,7 @@ function blockParts(content: unknown): GenAiMessagePart[] {
  * The content of an Anthropic Messages request for the attempt spans: `system` (a string or text
  * blocks) as `systemInstructions`, the turns as `inputMessages` with their text, `tool_use`
  * (`tool_call`), `tool_result` (`tool_call_response`), image (blob, URI or file) and thinking
- * (reasoning) blocks, in the roles the request gives them.
+ * (reasoning) blocks, in the roles the request gives them; its `tools` as `toolDefinitions`.
  *
  * @example
  * ```ts
@@ -79,7 +80,7 @@ function blockParts(content: unknown): GenAiMessagePart[] {
  */
 export function anthropicContent(
   body: Record<string, unknown>,
-): Pick<GenAiSpanStart, 'inputMessages' | 'systemInstructions'> {
+): Pick<GenAiSpanStart, 'inputMessages' | 'systemInstructions' | 'toolDefinitions'> {
   const messages = Array.isArray(body['messages']) ? body['messages'] : [];
   const inputMessages = messages
     .filter(isObject)
@@ -87,5 +88,10 @@ export function anthropicContent(
     .map((message): GenAiInputMessage => ({ role: message['role'] as string, parts: blockParts(message['content']) }));
   const system =
     body['system'] === undefined ? undefined : (blockParts(body['system']) as GenAiSystemInstructionPart[]);
-  return { inputMessages, ...(system !== undefined && system.length > 0 ? { systemInstructions: system } : {}) };
+  const toolDefinitions = anthropicToolDefinitions(body);
+  return {
+    inputMessages,
+    ...(system !== undefined && system.length > 0 ? { systemInstructions: system } : {}),
+    ...(toolDefinitions !== undefined ? { toolDefinitions } : {}),
+  };
 }

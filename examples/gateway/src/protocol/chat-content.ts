@@ -3,8 +3,10 @@ import type {
   GenAiInputMessage,
   GenAiMessagePart,
   GenAiOutputMessage,
+  GenAiSpanStart,
 } from '@gatewayz/telemetry/genai';
 import { isObject, type Json } from './json.js';
+import { chatToolDefinitions } from './tool-definitions.js';
 
 /*
  * OpenAI chat requests and completions as the GenAI conventions' messages (v1.41 schemas), for
@@ -143,6 +145,21 @@ function inputMessage(message: unknown): GenAiInputMessage | undefined {
 export function chatInputMessages(body: Json): GenAiInputMessage[] {
   const messages = Array.isArray(body['messages']) ? body['messages'] : [];
   return messages.map(inputMessage).filter((message): message is GenAiInputMessage => message !== undefined);
+}
+
+/**
+ * The content of an OpenAI chat request for the attempt spans and events: its messages
+ * (`chatInputMessages`) and the tools it offers (`chatToolDefinitions`), when it offers any.
+ *
+ * @example
+ * ```ts
+ * chatContent({ messages: [{ role: 'user', content: 'Hi' }] });
+ * // { inputMessages: [{ role: 'user', parts: [{ type: 'text', content: 'Hi' }] }] }
+ * ```
+ */
+export function chatContent(body: Json): Pick<GenAiSpanStart, 'inputMessages' | 'toolDefinitions'> {
+  const toolDefinitions = chatToolDefinitions(body);
+  return { inputMessages: chatInputMessages(body), ...(toolDefinitions !== undefined ? { toolDefinitions } : {}) };
 }
 
 /** An OpenAI `finish_reason` as the conventions name it (`tool_calls` and `function_call` are `tool_call`). */

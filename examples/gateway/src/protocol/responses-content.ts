@@ -36,7 +36,8 @@ function parts(content: unknown): GenAiMessagePart[] {
 
 /**
  * The content of a Responses API request for the attempt spans: `instructions` as
- * `systemInstructions`, `input` as `inputMessages` (a string is one user message).
+ * `systemInstructions`, `input` as `inputMessages` (a string is one user message). The gateway
+ * refuses `tools` on this route, so there are no tool definitions.
  *
  * @example
  * ```ts

@@ -20,7 +20,8 @@ export type AttemptRequest = SpanRequest & { stream?: boolean };
  * content capture is on (`GatewayTelemetry.genAiContent.capture`), its messages and system
  * instructions (`gen_ai.input.messages`, `gen_ai.system_instructions`).
  */
-export type SpanRequest = GenAiRequestParameters & Pick<GenAiSpanStart, 'inputMessages' | 'systemInstructions'>;
+export type SpanRequest = GenAiRequestParameters &
+  Pick<GenAiSpanStart, 'inputMessages' | 'systemInstructions' | 'toolDefinitions'>;
 
 /** Where finished calls go: the model-health store (or its write-behind recorder). */
 export interface ModelCallSink {

@@ -89,7 +89,7 @@ export function completeChat(
   upstreamBody: Record<string, unknown>,
   parameters: SpanRequest,
 ): Promise<Record<string, unknown>> {
-  const { capture } = services.otel.telemetry.genAiContent;
+  const { collect } = services.otel.telemetry.genAiContent;
   return completeJson(
     c,
     services,
@@ -98,7 +98,7 @@ export function completeChat(
     () => ({
       path: '/chat/completions',
       body: { ...upstreamBody, stream: false },
-      answer: (completion) => ({ value: completion, completion: chatCompletionOf(completion, capture) }),
+      answer: (completion) => ({ value: completion, completion: chatCompletionOf(completion, collect) }),
     }),
     parameters,
   );

@@ -1,6 +1,14 @@
 import { context as contextApi, type Context, type Span } from '@opentelemetry/api';
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
-import { endGenAiSpan, type PricingTable } from '@gatewayz/telemetry/genai';
+import {
+  emitGenAiOperationDetails,
+  endGenAiSpan,
+  type GenAiEventLogger,
+  type GenAiOperationDetails,
+  type GenAiSpanEnd,
+  type GenAiSpanStart,
+  type PricingTable,
+} from '@gatewayz/telemetry/genai';
 import type { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
 import { apiKeyAccountOf, requestBudgetOf } from '../api-keys/api-key-context.js';
 import { ANONYMOUS_API_KEY_NAME } from '../api-keys/api-keys-file.js';
@@ -22,6 +30,21 @@ export interface AttemptRecording {
    * `warn` when the failure is the provider's, at `debug` when it says nothing about the provider.
    */
   logger?: Pick<GatewayLogger, 'warn' | 'debug'>;
+  /**
+   * Where the `gen_ai.client.inference.operation.details` events go when they are on
+   * (`GatewayTelemetry.genAiContent.events`): a Logs API logger. None: no events.
+   */
+  genAiEvents?: GenAiEventLogger;
+}
+
+/** An attempt that reached its provider: its span and the context holding it, its start, and what the span was started with. */
+export interface StartedAttempt {
+  readonly span: Span;
+  readonly attemptContext: Context;
+  /** `performance.now()` when the attempt started. */
+  readonly startedAt: number;
+  /** What the span was started with; its content (when collected) is given to the event too. */
+  readonly start: GenAiSpanStart;
 }
 
 /**
@@ -44,11 +67,10 @@ export function finishAttempt(
   provider: ProviderConfig,
   model: string,
   operation: Operation,
-  span: Span,
-  attemptContext: Context,
-  startedAt: number,
+  started: StartedAttempt,
   completion: AttemptCompletion,
 ): void {
+  const { span, attemptContext, startedAt } = started;
   const { telemetry, sink, pricing, config } = recording;
   // Embeddings have input tokens only: no output observation, no output/input efficiency ratio.
   const embeddings = operation === 'embeddings';
@@ -180,17 +202,39 @@ export function finishAttempt(
   } catch {
     // The sink validates input; the values above are ours, so this only guards the request path.
   }
-  if (!span.isRecording()) {
+  const { events, capture, eventContent } = telemetry.genAiContent;
+  const eventLogger = events ? recording.genAiEvents : undefined;
+  if (!span.isRecording() && eventLogger === undefined) {
     // Not sampled: the end attributes would be dropped, so do not build them.
+    span.end();
+    return;
+  }
+  const end = endOf(model, embeddings, tokens, completion, telemetry);
+  // The event is emitted whether the span is sampled or not: it keeps the details apart from traces.
+  if (eventLogger !== undefined) emitOperationDetails(eventLogger, started, end, eventContent, attemptContext);
+  if (!span.isRecording()) {
     span.end();
     return;
   }
   if (completion.cancelled)
     span.setAttribute(completion.shutdown ? 'gatewayz.server_shutdown' : 'gatewayz.client_cancelled', true);
+  // Output collected for the events only stays off the span.
+  if (!capture) delete end.outputMessages;
+  endGenAiSpan(span, end);
+}
+
+/** The end of an attempt as `endGenAiSpan()` and the event take it. */
+function endOf(
+  model: string,
+  embeddings: boolean,
+  tokens: { inputTokens?: number; outputTokens?: number },
+  completion: AttemptCompletion,
+  telemetry: GatewayTelemetry,
+): GenAiSpanEnd {
   const usage = completion.usage;
   // A failed attempt got no response: no gen_ai.response.model unless the provider named one.
   const responseModel = completion.responseModel ?? (completion.status === 'success' ? model : undefined);
-  endGenAiSpan(span, {
+  return {
     ...(responseModel !== undefined ? { responseModel } : {}),
     ...tokens,
     ...(usage?.cacheReadInputTokens !== undefined ? { cacheReadInputTokens: usage.cacheReadInputTokens } : {}),
@@ -209,7 +253,28 @@ export function finishAttempt(
     ...(completion.outputMessages !== undefined
       ? { outputMessages: completion.outputMessages, ...contentLimit(telemetry) }
       : {}),
-  });
+  };
+}
+
+/**
+ * Emit the attempt's `gen_ai.client.inference.operation.details` event, correlated with its span,
+ * with the request's and the answer's content only when content goes to events.
+ */
+function emitOperationDetails(
+  logger: GenAiEventLogger,
+  started: StartedAttempt,
+  end: GenAiSpanEnd,
+  eventContent: boolean,
+  attemptContext: Context,
+): void {
+  const details: GenAiOperationDetails = { ...started.start, ...end };
+  if (!eventContent) {
+    delete details.inputMessages;
+    delete details.systemInstructions;
+    delete details.toolDefinitions;
+    delete details.outputMessages;
+  }
+  emitGenAiOperationDetails(logger, details, attemptContext);
 }
 
 /** The content length limit of `endGenAiSpan()`, when there is one. */

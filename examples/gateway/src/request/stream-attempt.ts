@@ -116,7 +116,7 @@ export function streamChat(
   encoder: () => StreamEncoder,
   parameters: SpanRequest,
 ): Promise<Response> {
-  const { capture, maxLength } = services.otel.telemetry.genAiContent;
+  const { collect, maxLength } = services.otel.telemetry.genAiContent;
   return streamModel(
     c,
     services,
@@ -129,7 +129,7 @@ export function streamChat(
         stream_options: { include_usage: true },
       },
       encoder: encoder(),
-      ...(capture ? { output: new StreamedChatOutput(maxLength) } : {}),
+      ...(collect ? { output: new StreamedChatOutput(maxLength) } : {}),
     }),
     parameters,
   );

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import type { FailoverReason } from '@gatewayz/telemetry';
-import { startGenAiSpan } from '@gatewayz/telemetry/genai';
+import { startGenAiSpan, type GenAiSpanStart } from '@gatewayz/telemetry/genai';
 import { requestBudgetOf } from '../api-keys/api-key-context.js';
 import { budgetRefusal } from '../api-keys/authenticate.js';
 import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
@@ -9,15 +9,15 @@ import type { ProviderRateLimits } from '../providers/provider-rate-limits.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';
 import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedResult } from './attempt.js';
-import { finishAttempt, type AttemptRecording } from './finish-attempt.js';
+import { finishAttempt, type AttemptRecording, type StartedAttempt } from './finish-attempt.js';
 import { trialInFlight } from './provider-chain.js';
 
-/** An attempt the breaker let through: its CLIENT span, context, outbound headers and start time. */
-interface BegunAttempt {
-  readonly span: Span;
-  readonly attemptContext: Context;
+/**
+ * An attempt the breaker let through: its CLIENT span, context, outbound headers and start time,
+ * and what its span was started with (the content too when it goes to events).
+ */
+interface BegunAttempt extends StartedAttempt {
   readonly headers: Record<string, string>;
-  readonly startedAt: number;
 }
 
 export interface FailoverOptions extends AttemptRecording {
@@ -115,26 +115,24 @@ export async function tryProviders<T>(
     // trial call in flight) leaves no CLIENT span for a request never sent.
     const begun: { attempt?: BegunAttempt } = {};
     const begin = (): BegunAttempt => {
-      const { maxLength } = options.telemetry.genAiContent;
-      const span = startGenAiSpan(
-        options.tracer,
-        {
-          stream: false,
-          ...request,
-          operationName: operation,
-          providerName: provider.name,
-          requestModel: model,
-          ...runtime.server,
-          semconvMode: options.telemetry.genAiSemconvMode,
-          ...(maxLength !== undefined ? { contentMaxLength: maxLength } : {}),
-        },
-        parent,
-      );
+      const { maxLength, capture } = options.telemetry.genAiContent;
+      const start: GenAiSpanStart = {
+        stream: false,
+        ...request,
+        operationName: operation,
+        providerName: provider.name,
+        requestModel: model,
+        ...runtime.server,
+        semconvMode: options.telemetry.genAiSemconvMode,
+        ...(maxLength !== undefined ? { contentMaxLength: maxLength } : {}),
+      };
+      // The request's content was collected for the events only: it stays off the span.
+      const span = startGenAiSpan(options.tracer, capture ? start : withoutContent(start), parent);
       const attemptContext = trace.setSpan(parent, span);
       const headers: Record<string, string> = {};
       if (provider.apiKey) headers['authorization'] = `Bearer ${provider.apiKey}`;
       propagation.inject(attemptContext, headers);
-      begun.attempt = { span, attemptContext, headers, startedAt: performance.now() };
+      begun.attempt = { span, attemptContext, headers, startedAt: performance.now(), start };
       return begun.attempt;
     };
     const onResponseHeaders = (status: number, responseHeaders: IncomingHttpHeaders): void =>
@@ -144,7 +142,7 @@ export async function tryProviders<T>(
         const { span, headers } = begin();
         return attempt({ provider, headers, span, onResponseHeaders });
       })) as AttemptResult<T>;
-      const { span, attemptContext, startedAt } = begun.attempt ?? begin();
+      const started = begun.attempt ?? begin();
       if (result.deferred) {
         let completed = false;
         return {
@@ -153,20 +151,11 @@ export async function tryProviders<T>(
           complete: (completion) => {
             if (completed) return;
             completed = true;
-            finishAttempt(options, provider, model, operation, span, attemptContext, startedAt, completion);
+            finishAttempt(options, provider, model, operation, started, completion);
           },
         };
       }
-      finishAttempt(
-        options,
-        provider,
-        model,
-        operation,
-        span,
-        attemptContext,
-        startedAt,
-        result.completion ?? { status: 'success' },
-      );
+      finishAttempt(options, provider, model, operation, started, result.completion ?? { status: 'success' });
       return { value: result.value, provider: provider.name, completion: result.completion, complete: () => {} };
     } catch (error) {
       if (begun.attempt === undefined && (error as { code?: string }).code === 'EOPENBREAKER') {
@@ -181,8 +170,7 @@ export async function tryProviders<T>(
           ? error
           : new UpstreamFailure('error', 'internal', 'Unexpected error while calling the provider', true);
       // A failure before the action ran (e.g. a breaker shut down) is still an attempt on record.
-      const { span, attemptContext, startedAt } = begun.attempt ?? begin();
-      finishAttempt(options, provider, model, operation, span, attemptContext, startedAt, {
+      finishAttempt(options, provider, model, operation, begun.attempt ?? begin(), {
         status: failure.status,
         errorType: failure.errorType,
         errorMessage: failure.message,
@@ -288,4 +276,16 @@ function unavailableMessage(model: string, refused: RefusedProviders): string {
     );
   if (reasons.length === 0) reasons.push('no provider could be tried');
   return `No provider is available for \`${model}\`: ${reasons.join('; ')}. Retry shortly.`;
+}
+
+/** `start` without its content: what the span gets when the content goes to events only. */
+function withoutContent(start: GenAiSpanStart): GenAiSpanStart {
+  if (
+    start.inputMessages === undefined &&
+    start.systemInstructions === undefined &&
+    start.toolDefinitions === undefined
+  )
+    return start;
+  const { inputMessages: _input, systemInstructions: _system, toolDefinitions: _tools, ...rest } = start;
+  return rest;
 }

@@ -1,7 +1,7 @@
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
-import { chatInputMessages } from '../protocol/chat-content.js';
+import { chatContent } from '../protocol/chat-content.js';
 import { validateChatRequest } from '../protocol/chat-request.js';
 import { openAiStreamEncoder } from '../protocol/stream-encoder.js';
 import { completeChat } from '../request/body-attempt.js';
@@ -14,9 +14,9 @@ export function chatCompletionsRoute(services: GatewayServices): Handler<Gateway
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const { model, stream, includeUsage } = validateChatRequest(body);
-    // The messages go on the attempt spans only when content capture is on.
-    const parameters = services.otel.telemetry.genAiContent.capture
-      ? { ...requestParametersFromOpenAi(body), inputMessages: chatInputMessages(body) }
+    // The messages and tools go on the attempt spans or events only when content capture is on.
+    const parameters = services.otel.telemetry.genAiContent.collect
+      ? { ...requestParametersFromOpenAi(body), ...chatContent(body) }
       : requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
     if (account !== undefined) await holdBudget(c, services, account, services.costs.chatBound(model, body));

@@ -24,9 +24,9 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
       const { model, stream, openAi } = anthropicToOpenAi(body, c.req.header('anthropic-version'));
       // The attempt spans say what the providers are sent: the translated request, not the client's.
-      // With content capture on, the client's own system prompt and turns (see anthropicContent).
-      const { capture } = services.otel.telemetry.genAiContent;
-      const parameters = capture
+      // With content capture on, the client's own system prompt, turns and tools (see anthropicContent).
+      const { collect } = services.otel.telemetry.genAiContent;
+      const parameters = collect
         ? { ...requestParametersFromOpenAi(openAi), ...anthropicContent(body) }
         : requestParametersFromOpenAi(openAi);
       const account = budgetedAccount(c);
@@ -47,7 +47,7 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
             body: { ...forProvider(provider), stream: false },
             answer: (completion) => ({
               value: anthropicAnswer(completion, model),
-              completion: chatCompletionOf(completion, capture),
+              completion: chatCompletionOf(completion, collect),
             }),
           }),
           parameters,

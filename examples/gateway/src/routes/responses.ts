@@ -29,9 +29,9 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const request = validateResponsesRequest(body);
-    // With content capture on, `instructions` and `input` go on the attempt spans (see responsesContent).
+    // With content capture on, `instructions` and `input` go on the attempt spans or events (see responsesContent).
     const content = services.otel.telemetry.genAiContent;
-    const parameters = content.capture
+    const parameters = content.collect
       ? { ...requestParametersFromOpenAi(body), ...responsesContent(body) }
       : requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
@@ -45,7 +45,7 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
         services,
         request.model,
         'chat',
-        (provider) => jsonPlan(provider, request, content.capture),
+        (provider) => jsonPlan(provider, request, content.collect),
         parameters,
       ),
     );
@@ -87,7 +87,7 @@ function streamPlan(provider: ProviderConfig, request: ResponsesRequest, content
       body: { ...request.nativeBody, stream: true },
       encoder: responsesPassthroughEncoder(),
       parse: parseResponsesEvent,
-      ...(content.capture ? { output: new StreamedResponsesOutput(content.maxLength) } : {}),
+      ...(content.collect ? { output: new StreamedResponsesOutput(content.maxLength) } : {}),
     };
   }
   return {
@@ -98,6 +98,6 @@ function streamPlan(provider: ProviderConfig, request: ResponsesRequest, content
       stream_options: { include_usage: true },
     },
     encoder: responsesStreamEncoder(request.model, request.echo),
-    ...(content.capture ? { output: new StreamedChatOutput(content.maxLength) } : {}),
+    ...(content.collect ? { output: new StreamedChatOutput(content.maxLength) } : {}),
   };
 }

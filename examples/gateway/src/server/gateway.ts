@@ -1,3 +1,4 @@
+import { logs } from '@opentelemetry/api-logs';
 import type { Hono } from 'hono';
 import { startProviderHealthTracker, type ProviderHealthTracker } from '@gatewayz/telemetry';
 import { PricingTable } from '@gatewayz/telemetry/genai';
@@ -79,6 +80,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     anomalies,
     logger: log,
     tracer: otel.tracer,
+    // The gen_ai.client.inference.operation.details events, when on (GatewayTelemetry.genAiContent.events).
+    genAiEvents: logs.getLogger('@gatewayz/example-gateway'),
     sink: { recordCall: (call) => recorder.recordModelCall(call) },
     pricing,
     healthScore: (provider) => tracker.healthScore(provider),

@@ -33,7 +33,7 @@ import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../env/reso
 import { startSdkProviders } from './sdk-providers.js';
 import { captureConfigurationWarnings, readEnvBoolean, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
-import { genAiOptionsFromEnv } from '../env/genai-options-from-env.js';
+import { genAiOptionsFromEnv, warnWhenGenAiEventsGoNowhere } from '../env/genai-options-from-env.js';
 
 /**
  * Options of {@link startTelemetry}. Every option is optional; unset ones fall back to the standard
@@ -58,9 +58,9 @@ export interface StartTelemetryOptions {
   serviceVersion?: string;
   /**
    * Options of the shared `GatewayTelemetry` instance (prefix, series limits); they win over `env`.
-   * Read once here: `semconvStabilityOptIn` from `OTEL_SEMCONV_STABILITY_OPT_IN`, `captureGenAiContent` from
-   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` and `genAiContentMaxLength` from `GATEWAYZ_GENAI_CONTENT_MAX_LENGTH`
-   * (see the README), `exemplars` from `OTEL_METRICS_EXEMPLAR_FILTER` (`always_off`: false, else true).
+   * Read once here (see the README): the GenAI options from `OTEL_SEMCONV_STABILITY_OPT_IN`,
+   * `OTEL_INSTRUMENTATION_GENAI_*` and `GATEWAYZ_GENAI_CONTENT_MAX_LENGTH`, `exemplars` from
+   * `OTEL_METRICS_EXEMPLAR_FILTER` (`always_off`: false, else true).
    */
   telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider' | 'exportVia' | 'continueFrom'>;
   /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */
@@ -352,6 +352,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
         onDrop: (reason, count) => telemetry.add('telemetryLogsDropped', count, { reason }),
       }),
   );
+  warnWhenGenAiEventsGoNowhere(telemetry.genAiContent, logProcessors.length > 0);
 
   const clusterOptions = options.cluster === true ? {} : options.cluster === false ? undefined : options.cluster;
   // Processes that push (or share a port) must tell their series apart: one instance id each,

@@ -31,6 +31,7 @@ import {
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_GEN_AI_TOOL_DEFINITIONS,
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
@@ -40,7 +41,12 @@ import {
   ATTR_SERVER_PORT,
 } from './semconv.js';
 import type { GenAiRequestParameters } from './request-parameters.js';
-import type { GenAiInputMessage, GenAiOutputMessage, GenAiSystemInstructionPart } from './messages.js';
+import type {
+  GenAiInputMessage,
+  GenAiOutputMessage,
+  GenAiSystemInstructionPart,
+  GenAiToolDefinition,
+} from './messages.js';
 import { setGenAiContentAttributes } from './message-content.js';
 import { genAiOperation, type GenAiSemconvMode } from './semconv-stability.js';
 
@@ -86,7 +92,13 @@ export interface GenAiSpanStart extends GenAiRequestParameters {
   /** `gen_ai.system_instructions`: instructions given apart from the chat history, as `inputMessages` is recorded. */
   systemInstructions?: readonly GenAiSystemInstructionPart[];
   /**
-   * Longest text content or tool argument string of `inputMessages` and `systemInstructions`;
+   * `gen_ai.tool.definitions`: the tools the request offers the model, as `inputMessages` is
+   * recorded (opt-in content: descriptions and parameter schemas can be large).
+   */
+  toolDefinitions?: readonly GenAiToolDefinition[];
+  /**
+   * Longest text content or tool argument string of `inputMessages`, `systemInstructions` and
+   * `toolDefinitions` (whose descriptions and schema strings are cut alike);
    * longer ones are cut and end with `GEN_AI_CONTENT_TRUNCATION_MARKER`. Default: no limit.
    */
   contentMaxLength?: number;
@@ -157,8 +169,28 @@ export interface GenAiSpanEnd {
  * ```
  */
 export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Context = contextApi.active()): Span {
+  const attributes = genAiStartAttributes(start);
+  const span = tracer.startSpan(
+    `${attributes[ATTR_GEN_AI_OPERATION_NAME] as string} ${start.requestModel}`,
+    { kind: SpanKind.CLIENT, attributes },
+    parent,
+  );
+  if (
+    start.inputMessages !== undefined ||
+    start.systemInstructions !== undefined ||
+    start.toolDefinitions !== undefined
+  )
+    setGenAiContentAttributes(span, genAiStartContent(start), start.contentMaxLength);
+  return span;
+}
+
+/** @internal A GenAI attribute's value on a span (the content attributes are set apart). */
+export type GenAiAttributeValue = string | number | boolean | string[];
+
+/** @internal The attributes of a GenAI call known at its start, content apart. */
+export function genAiStartAttributes(start: GenAiSpanStart): Record<string, GenAiAttributeValue> {
   const operation = genAiOperation(start.operationName, start.semconvMode ?? 'default');
-  const attributes: Record<string, string | number | boolean | string[]> = {
+  const attributes: Record<string, GenAiAttributeValue> = {
     [ATTR_GEN_AI_OPERATION_NAME]: operation.name,
     [ATTR_GEN_AI_PROVIDER_NAME]: start.providerName,
     [ATTR_GEN_AI_REQUEST_MODEL]: start.requestModel,
@@ -168,26 +200,21 @@ export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Co
   if (start.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = start.serverPort;
   if (start.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = start.stream;
   setRequestParameters(attributes, start);
-  const span = tracer.startSpan(
-    `${operation.name} ${start.requestModel}`,
-    { kind: SpanKind.CLIENT, attributes },
-    parent,
-  );
-  if (start.inputMessages !== undefined || start.systemInstructions !== undefined)
-    setGenAiContentAttributes(
-      span,
-      [
-        [ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, start.systemInstructions],
-        [ATTR_GEN_AI_INPUT_MESSAGES, start.inputMessages],
-      ],
-      start.contentMaxLength,
-    );
-  return span;
+  return attributes;
+}
+
+/** @internal The content attributes of a GenAI call's start, in the order they are recorded. */
+export function genAiStartContent(start: GenAiSpanStart): ReadonlyArray<readonly [attribute: string, value: unknown]> {
+  return [
+    [ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, start.systemInstructions],
+    [ATTR_GEN_AI_INPUT_MESSAGES, start.inputMessages],
+    [ATTR_GEN_AI_TOOL_DEFINITIONS, start.toolDefinitions],
+  ];
 }
 
 /** The request-parameter attributes of `parameters`, each when given (`choice.count` only when not 1). */
 function setRequestParameters(
-  attributes: Record<string, string | number | boolean | string[]>,
+  attributes: Record<string, GenAiAttributeValue>,
   parameters: GenAiRequestParameters,
 ): void {
   if (parameters.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = parameters.maxTokens;
@@ -223,24 +250,33 @@ function setRequestParameters(
  * ```
  */
 export function endGenAiSpan(span: Span, end: GenAiSpanEnd = {}): void {
-  if (end.responseModel !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, end.responseModel);
-  if (end.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, end.inputTokens);
-  if (end.outputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, end.outputTokens);
-  if (end.cacheReadInputTokens !== undefined)
-    span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, end.cacheReadInputTokens);
-  if (end.cacheCreationInputTokens !== undefined)
-    span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, end.cacheCreationInputTokens);
-  if (end.reasoningOutputTokens !== undefined)
-    span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, end.reasoningOutputTokens);
-  if (end.responseId !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, end.responseId);
-  if (end.timeToFirstChunkSeconds !== undefined)
-    span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, end.timeToFirstChunkSeconds);
-  if (end.finishReasons !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [...end.finishReasons]);
+  setGenAiEndAttributes(span, end);
   if (end.outputMessages !== undefined)
     setGenAiContentAttributes(span, [[ATTR_GEN_AI_OUTPUT_MESSAGES, end.outputMessages]], end.contentMaxLength);
-  if (end.errorType !== undefined) {
-    span.setAttribute(ATTR_ERROR_TYPE, end.errorType);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: end.errorType });
-  }
+  if (end.errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: end.errorType });
   span.end();
+}
+
+/**
+ * @internal Set the attributes of a GenAI call known at its end, content apart, on `target` (a span,
+ * or what collects an event's attributes): one `setAttribute` each, no record built.
+ */
+export function setGenAiEndAttributes(
+  target: { setAttribute(key: string, value: GenAiAttributeValue): unknown },
+  end: GenAiSpanEnd,
+): void {
+  if (end.responseModel !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, end.responseModel);
+  if (end.inputTokens !== undefined) target.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, end.inputTokens);
+  if (end.outputTokens !== undefined) target.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, end.outputTokens);
+  if (end.cacheReadInputTokens !== undefined)
+    target.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, end.cacheReadInputTokens);
+  if (end.cacheCreationInputTokens !== undefined)
+    target.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, end.cacheCreationInputTokens);
+  if (end.reasoningOutputTokens !== undefined)
+    target.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, end.reasoningOutputTokens);
+  if (end.responseId !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_ID, end.responseId);
+  if (end.timeToFirstChunkSeconds !== undefined)
+    target.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, end.timeToFirstChunkSeconds);
+  if (end.finishReasons !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [...end.finishReasons]);
+  if (end.errorType !== undefined) target.setAttribute(ATTR_ERROR_TYPE, end.errorType);
 }

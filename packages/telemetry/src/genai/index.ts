@@ -12,8 +12,10 @@
  *   the `gen_ai.request.*` span attributes from either request shape
  * - `messages.ts`: `GenAiInputMessage`, `GenAiOutputMessage`, `GenAiSystemInstructionPart` and their
  *   parts, the v1.41 shapes of the opt-in content attributes
- * - `message-content.ts`: `GenAiContentCapture`, `GEN_AI_CONTENT_TRUNCATION_MARKER` (their JSON
- *   serialisation and truncation)
+ * - `message-content.ts`: `GenAiContentCapture`, `GenAiContentCaptureMode`,
+ *   `GEN_AI_CONTENT_TRUNCATION_MARKER` (their JSON serialisation and truncation)
+ * - `operation-details.ts`: `emitGenAiOperationDetails()`, the opt-in
+ *   `gen_ai.client.inference.operation.details` event
  * - `semconv.ts`: attribute and metric names, operation names, buckets (pinned to v1.41.0)
  * - `semconv-stability.ts`: `OTEL_SEMCONV_STABILITY_OPT_IN` (`gen_ai_latest_experimental`)
  *
@@ -27,6 +29,13 @@
  */
 export { startGenAiSpan, endGenAiSpan } from './genai-span.js';
 export type { GenAiSpanStart, GenAiSpanEnd } from './genai-span.js';
+export { emitGenAiOperationDetails } from './operation-details.js';
+export type {
+  GenAiEventLogger,
+  GenAiEventRecord,
+  GenAiEventValue,
+  GenAiOperationDetails,
+} from './operation-details.js';
 export { PricingTable } from './pricing.js';
 export type { ModelPrice, PricingTableInput, UsageForPricing } from './pricing.js';
 export { recordGenAiOperation, recordGenAiServerRequest } from './genai-helpers.js';
@@ -37,13 +46,15 @@ export { usageFromOpenAi, usageFromAnthropic } from './usage.js';
 export type { GenAiUsage } from './usage.js';
 export { requestParametersFromOpenAi, requestParametersFromAnthropic } from './request-parameters.js';
 export type { GenAiRequestParameters } from './request-parameters.js';
-export { GEN_AI_CONTENT_TRUNCATION_MARKER } from './message-content.js';
-export type { GenAiContentCapture } from './message-content.js';
+export { GEN_AI_CONTENT_TRUNCATION_MARKER, GEN_AI_CONTENT_CAPTURE_MODES } from './message-content.js';
+export type { GenAiContentCapture, GenAiContentCaptureMode } from './message-content.js';
 export type {
   GenAiBlobPart,
   GenAiFilePart,
   GenAiFinishReason,
+  GenAiFunctionToolDefinition,
   GenAiGenericPart,
+  GenAiGenericToolDefinition,
   GenAiInputMessage,
   GenAiMessagePart,
   GenAiModality,
@@ -56,6 +67,7 @@ export type {
   GenAiTextPart,
   GenAiToolCallRequestPart,
   GenAiToolCallResponsePart,
+  GenAiToolDefinition,
   GenAiUriPart,
 } from './messages.js';
 export * as semconv from './semconv.js';

@@ -288,3 +288,61 @@ export interface GenAiOutputMessage extends GenAiInputMessage {
   /** Why the model stopped generating this choice. */
   finish_reason: GenAiFinishReason;
 }
+
+/**
+ * A function the request offers the model (`gen_ai.tool.definitions` items, the conventions'
+ * `FunctionToolDefinition`): its name, and its description and JSON Schema (draft-07) parameters
+ * when known.
+ *
+ * @example
+ * ```ts
+ * const tool: GenAiFunctionToolDefinition = {
+ *   type: 'function', name: 'get_weather', description: 'Current weather',
+ *   parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
+ * };
+ * ```
+ */
+export interface GenAiFunctionToolDefinition {
+  /** Always `function`. */
+  type: 'function';
+  /** The function's name, as the model calls it. */
+  name: string;
+  /** What the function does, as the request describes it. */
+  description?: string | null;
+  /** The JSON Schema of the function's arguments. */
+  parameters?: Record<string, unknown> | null;
+  /** Other fields the provider's definition has (e.g. `strict`). */
+  [field: string]: unknown;
+}
+
+/**
+ * A tool of another kind (`GenericToolDefinition`): a provider's built-in tool such as web search,
+ * named by its type when it has no name of its own.
+ *
+ * @example
+ * ```ts
+ * const tool: GenAiGenericToolDefinition = { type: 'web_search', name: 'web_search' };
+ * ```
+ */
+export interface GenAiGenericToolDefinition {
+  /** The kind of tool, e.g. `web_search`, `code_interpreter`. */
+  type: string;
+  /** The tool's name. */
+  name: string;
+  /** The tool's other settings. */
+  [field: string]: unknown;
+}
+
+/**
+ * One tool the request offers the model, as `gen_ai.tool.definitions` lists it (v1.41 tool
+ * definitions schema): a function or a tool of another kind.
+ *
+ * @example
+ * ```ts
+ * const tools: GenAiToolDefinition[] = [
+ *   { type: 'function', name: 'get_weather', parameters: { type: 'object', properties: {} } },
+ *   { type: 'web_search', name: 'web_search' },
+ * ];
+ * ```
+ */
+export type GenAiToolDefinition = GenAiFunctionToolDefinition | GenAiGenericToolDefinition;

@@ -86,6 +86,18 @@ export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages';
  * (`GenAiSystemInstructionPart[]`). Opt-in: it may hold personal data.
  */
 export const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = 'gen_ai.system_instructions';
+/**
+ * `gen_ai.tool.definitions`: the tools the request offers the model (`GenAiToolDefinition[]`), as a
+ * JSON string on spans and structured in events, following the conventions' tool definitions
+ * schema. Opt-in: descriptions and parameter schemas can be large and may hold private details.
+ */
+export const ATTR_GEN_AI_TOOL_DEFINITIONS = 'gen_ai.tool.definitions';
+/**
+ * `gen_ai.client.inference.operation.details`: the event (a log record with this event name) that
+ * describes one inference call, its parameters, usage and, when content goes to events, its
+ * messages. Opt-in; see `emitGenAiOperationDetails()`.
+ */
+export const EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS = 'gen_ai.client.inference.operation.details';
 /** `error.type`: low-cardinality class of the error an operation ended with (e.g. `timeout`, `rate_limited`, `500`); absent on success. */
 export const ATTR_ERROR_TYPE = 'error.type';
 /** `server.address`: host name of the provider API the client called, e.g. `api.openai.com`. */

@@ -68,7 +68,7 @@ export class MetricRecorder {
   readonly modelTokenTotals: Map<string, { input: number; output: number }>;
   /** GenAI conventions the helpers emit, from `OTEL_SEMCONV_STABILITY_OPT_IN` (see `GenAiSemconvMode`). */
   readonly genAiSemconvMode: GenAiSemconvMode;
-  /** Whether GenAI message content is captured, and its length limit (the `captureGenAiContent` and `genAiContentMaxLength` options). */
+  /** Where GenAI message content goes, whether GenAI events are emitted, and the content's length limit (`captureGenAiContent`, `emitGenAiEvents`, `genAiContentMaxLength`). */
   readonly genAiContent: GenAiContentCapture;
   private readonly onInvalidInput: 'drop' | 'throw';
   private readonly exemplars: boolean;
@@ -85,7 +85,8 @@ export class MetricRecorder {
    * that are not an object, a prefix that is not a valid metric name prefix, limits that are not
    * positive integers, an unknown `exportVia` or `onInvalidInput`, an `exemplars` that is not a
    * boolean, a `semconvStabilityOptIn` that is not a string, a `captureGenAiContent` that is not a
-   * boolean or a `genAiContentMaxLength` that is not a positive integer, a `meterProvider` without `getMeter()`,
+   * boolean or a capture mode, an `emitGenAiEvents` that is not a boolean or a `genAiContentMaxLength`
+   * that is not a positive integer, a `meterProvider` without `getMeter()`,
    * or a `continueFrom` that is not an instance or is already bound to a meter provider.
    */
   constructor(options: GatewayTelemetryOptions = {}) {

@@ -1,7 +1,12 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import { TelemetryConfigurationError } from '../errors.js';
 import { genAiSemconvModeFrom, type GenAiSemconvMode } from '../genai/semconv-stability.js';
-import type { GenAiContentCapture } from '../genai/message-content.js';
+import {
+  GEN_AI_CONTENT_CAPTURE_MODES,
+  genAiContentCaptureOf,
+  type GenAiContentCapture,
+  type GenAiContentCaptureMode,
+} from '../genai/message-content.js';
 import type { MetricRecorder } from './metric-recorder.js';
 import { DEFAULT_METRIC_PREFIX } from './naming.js';
 import type { GatewayTelemetryOptions } from './recorder-types.js';
@@ -98,10 +103,14 @@ export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefine
       `expected the comma list of OTEL_SEMCONV_STABILITY_OPT_IN as a string, got ${typeof optIn}`,
     );
   }
-  const capture = options.captureGenAiContent ?? previous?.genAiContent.capture ?? false;
-  if (typeof capture !== 'boolean') {
-    throw new TelemetryConfigurationError('captureGenAiContent', `expected true or false, got ${shown(capture)}`);
+  const mode = captureModeOf(options.captureGenAiContent) ?? previous?.genAiContent.mode ?? 'no_content';
+  const emitEvents = options.emitGenAiEvents;
+  if (emitEvents !== undefined && typeof emitEvents !== 'boolean') {
+    throw new TelemetryConfigurationError('emitGenAiEvents', `expected true or false, got ${shown(emitEvents)}`);
   }
+  // A continued instance keeps an explicit event switch only when the mode is kept too.
+  const previousEvents =
+    options.captureGenAiContent === undefined && previous !== undefined ? previous.genAiContent.events : undefined;
   const maxLength =
     options.genAiContentMaxLength === undefined
       ? previous?.genAiContent.maxLength
@@ -116,7 +125,7 @@ export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefine
     exemplars,
     exportVia,
     genAiSemconvMode: optIn !== undefined ? genAiSemconvModeFrom(optIn) : (previous?.genAiSemconvMode ?? 'default'),
-    genAiContent: { capture, maxLength },
+    genAiContent: genAiContentCaptureOf(mode, emitEvents ?? previousEvents, maxLength),
   };
 }
 
@@ -131,4 +140,17 @@ function positiveInteger(option: string, given: unknown, fallback: number | unde
 /** A value as a message shows it: strings quoted, so `"10"` and `10` read differently. */
 function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** The capture mode `captureGenAiContent` names: `true` is `span_only`, `false` is `no_content`. */
+function captureModeOf(given: unknown): GenAiContentCaptureMode | undefined {
+  if (given === undefined) return undefined;
+  if (given === true) return 'span_only';
+  if (given === false) return 'no_content';
+  if (typeof given === 'string' && (GEN_AI_CONTENT_CAPTURE_MODES as readonly string[]).includes(given))
+    return given as GenAiContentCaptureMode;
+  throw new TelemetryConfigurationError(
+    'captureGenAiContent',
+    `expected true, false or one of ${GEN_AI_CONTENT_CAPTURE_MODES.join(', ')}, got ${shown(given)}`,
+  );
 }

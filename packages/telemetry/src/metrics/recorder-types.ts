@@ -3,6 +3,7 @@ import type { METRIC_CATALOG, MetricKey } from './catalog.js';
 import type { MetricDefinition } from './metric-definition.js';
 import type { MetricRecorder } from './metric-recorder.js';
 import type { SeriesStore } from './series-store.js';
+import type { GenAiContentCaptureMode } from '../genai/message-content.js';
 
 /** Metric keys by kind, so the generic API only accepts metrics of the right kind. */
 type KeysOfKind<Kind extends string> = {
@@ -125,12 +126,21 @@ export interface GatewayTelemetryOptions {
    */
   semconvStabilityOptIn?: string;
   /**
-   * Record GenAI message content (prompts, answers, system instructions) on the GenAI spans of the
-   * code that reads `genAiContent` (the example gateway's attempt spans). Default false: content may
-   * hold personal data, and the conventions ask instrumentations not to capture it unless the user
-   * opts in. `startTelemetry()` passes `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
+   * Record GenAI message content (prompts, answers, system instructions, tool definitions) for the
+   * code that reads `genAiContent` (the example gateway's attempt spans and events): `true` or
+   * `'span_only'` on the GenAI spans, `'event_only'` in the `gen_ai.client.inference.operation.details`
+   * events, `'span_and_event'` in both; `false` or `'no_content'` nowhere. Default `'no_content'`:
+   * content may hold personal data, and the conventions ask instrumentations not to capture it
+   * unless the user opts in. `startTelemetry()` passes `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
    */
-  captureGenAiContent?: boolean;
+  captureGenAiContent?: boolean | GenAiContentCaptureMode;
+  /**
+   * Emit a `gen_ai.client.inference.operation.details` event per inference call (with content only
+   * when `captureGenAiContent` puts it in events). Default: on when `captureGenAiContent` is
+   * `'event_only'` or `'span_and_event'`, else off. `startTelemetry()` passes
+   * `OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT`.
+   */
+  emitGenAiEvents?: boolean;
   /**
    * Longest text content or tool argument string of captured content, in characters; longer ones
    * are cut (see `GEN_AI_CONTENT_TRUNCATION_MARKER`). Default: no limit. `startTelemetry()` passes

@@ -1,0 +1,80 @@
+import type { GenAiToolDefinition } from '@gatewayz/telemetry/genai';
+import { isObject, type Json } from './json.js';
+
+/*
+ * The tools a request offers the model, in each wire format, as the GenAI conventions' tool
+ * definitions (`gen_ai.tool.definitions`, v1.41 schema: `{ type, name, description?, parameters? }`).
+ * Built only when content capture is on; entries of an unexpected shape are left out, never thrown.
+ */
+
+/** A function definition: its name, and its description and parameter schema when they are given. */
+function functionDefinition(name: unknown, description: unknown, parameters: unknown): GenAiToolDefinition | undefined {
+  if (typeof name !== 'string' || name === '') return undefined;
+  return {
+    type: 'function',
+    name,
+    ...(typeof description === 'string' ? { description } : {}),
+    ...(isObject(parameters) ? { parameters } : {}),
+  };
+}
+
+/** A tool of another kind, with its settings: named by its `name`, or by its type when it has none. */
+function otherTool(tool: Json, type: string): GenAiToolDefinition {
+  return { ...tool, type, name: typeof tool['name'] === 'string' ? tool['name'] : type };
+}
+
+/** The entries of `list` that `toDefinition` maps; `undefined` when `list` is not a non-empty array. */
+function definitionsOf(
+  list: unknown,
+  toDefinition: (tool: Json) => GenAiToolDefinition | undefined,
+): GenAiToolDefinition[] | undefined {
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  const definitions = list
+    .filter(isObject)
+    .map(toDefinition)
+    .filter((definition): definition is GenAiToolDefinition => definition !== undefined);
+  return definitions.length > 0 ? definitions : undefined;
+}
+
+/**
+ * The `tools` of an OpenAI chat request (`{ type: 'function', function: { name, description,
+ * parameters } }`, custom tools as `{ type: 'custom', name, ... }`), or its legacy `functions`.
+ *
+ * @example
+ * ```ts
+ * chatToolDefinitions({ tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }] });
+ * // [{ type: 'function', name: 'get_weather', parameters: { type: 'object' } }]
+ * ```
+ */
+export function chatToolDefinitions(body: Json): GenAiToolDefinition[] | undefined {
+  const fromTools = definitionsOf(body['tools'], (tool) => {
+    const type = tool['type'];
+    if (type === 'function') {
+      const fn = isObject(tool['function']) ? tool['function'] : {};
+      return functionDefinition(fn['name'], fn['description'], fn['parameters']);
+    }
+    if (typeof type !== 'string') return undefined;
+    // A custom tool's settings are under its type: `{ type: 'custom', custom: { name, ... } }`.
+    return otherTool(isObject(tool[type]) ? tool[type] : {}, type);
+  });
+  return (
+    fromTools ??
+    definitionsOf(body['functions'], (fn) => functionDefinition(fn['name'], fn['description'], fn['parameters']))
+  );
+}
+
+/**
+ * The `tools` of an Anthropic Messages request (`{ name, description, input_schema }`) as functions.
+ * The gateway refuses Anthropic's server tools before this reads the request.
+ *
+ * @example
+ * ```ts
+ * anthropicToolDefinitions({ tools: [{ name: 'get_weather', input_schema: { type: 'object' } }] });
+ * // [{ type: 'function', name: 'get_weather', parameters: { type: 'object' } }]
+ * ```
+ */
+export function anthropicToolDefinitions(body: Json): GenAiToolDefinition[] | undefined {
+  return definitionsOf(body['tools'], (tool) =>
+    functionDefinition(tool['name'], tool['description'], tool['input_schema']),
+  );
+}

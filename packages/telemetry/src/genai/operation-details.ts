@@ -1,0 +1,123 @@
+import type { Context } from '@opentelemetry/api';
+import { genAiContentValue } from './message-content.js';
+import {
+  genAiStartAttributes,
+  genAiStartContent,
+  setGenAiEndAttributes,
+  type GenAiSpanEnd,
+  type GenAiSpanStart,
+} from './genai-span.js';
+import { ATTR_GEN_AI_OUTPUT_MESSAGES, EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS } from './semconv.js';
+
+/**
+ * A value of an event attribute: the scalars and string arrays of span attributes, or the
+ * structured (JSON-shaped) content the conventions ask events to hold as it is.
+ *
+ * @example
+ * ```ts
+ * const messages: GenAiEventValue = [{ role: 'user', parts: [{ type: 'text', content: 'Hi' }] }];
+ * ```
+ */
+export type GenAiEventValue = string | number | boolean | null | GenAiEventValue[] | { [key: string]: GenAiEventValue };
+
+/**
+ * The log record `emitGenAiOperationDetails()` emits: the fields of an OpenTelemetry Logs API
+ * `LogRecord` it sets.
+ *
+ * @example
+ * ```ts
+ * const record: GenAiEventRecord = {
+ *   eventName: 'gen_ai.client.inference.operation.details',
+ *   attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini' },
+ * };
+ * ```
+ */
+export interface GenAiEventRecord {
+  /** Always `gen_ai.client.inference.operation.details`. */
+  eventName: string;
+  /** The call's attributes; the content ones structured. */
+  attributes: Record<string, GenAiEventValue>;
+  /** The context whose span the record is correlated with (the call's span), when given. */
+  context?: Context;
+}
+
+/**
+ * Where GenAI events go: any object with an `emit(record)` method, such as a `Logger` of
+ * `@opentelemetry/api-logs` (`logs.getLogger('my-gateway')`), which this package does not depend on.
+ *
+ * @example
+ * ```ts
+ * import { logs } from '@opentelemetry/api-logs';
+ * const events: GenAiEventLogger = logs.getLogger('my-gateway');
+ * ```
+ */
+export interface GenAiEventLogger {
+  /** Emit one log record (the Logs API's `Logger.emit`). */
+  emit(record: GenAiEventRecord): void;
+}
+
+/**
+ * Everything known of one inference call when it has ended: what `startGenAiSpan()` and
+ * `endGenAiSpan()` take. Content fields (`inputMessages`, `systemInstructions`, `toolDefinitions`,
+ * `outputMessages`) are given only when content goes to events (`GatewayTelemetry.genAiContent.eventContent`).
+ *
+ * @example
+ * ```ts
+ * const details: GenAiOperationDetails = {
+ *   operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini',
+ *   responseModel: 'gpt-4o-mini-2024-07-18', inputTokens: 12, outputTokens: 30, finishReasons: ['stop'],
+ * };
+ * ```
+ */
+export type GenAiOperationDetails = GenAiSpanStart & GenAiSpanEnd;
+
+/**
+ * Emit the `gen_ai.client.inference.operation.details` event for one inference call: a log record
+ * with that event name, the call's attributes as its GenAI span has them (operation, provider,
+ * model, server, request parameters, response, usage, `error.type`) and, when given, its content,
+ * structured (the conventions ask events to hold it so) and cut as on spans
+ * (`contentMaxLength`). Emit it whether or not the call's span is sampled: the event is meant to
+ * keep the details apart from traces. Call it only when `GatewayTelemetry.genAiContent.events` is
+ * on (off by default). Content that JSON cannot hold is left out with one warning; never throws
+ * for it.
+ *
+ * @param logger - where the event goes, e.g. `logs.getLogger('my-gateway')` of `@opentelemetry/api-logs`
+ * @param details - the call, as given to `startGenAiSpan()` and `endGenAiSpan()`
+ * @param context - the context of the call's span (`trace.setSpan(parent, span)`), which the record is correlated with
+ *
+ * @example
+ * ```ts
+ * const { events, eventContent, maxLength } = telemetry.genAiContent;
+ * if (events)
+ *   emitGenAiOperationDetails(logger, {
+ *     ...start, ...end,
+ *     ...(eventContent ? { inputMessages, outputMessages, contentMaxLength: maxLength } : {}),
+ *   }, trace.setSpan(parent, span));
+ * ```
+ */
+export function emitGenAiOperationDetails(
+  logger: GenAiEventLogger,
+  details: GenAiOperationDetails,
+  context?: Context,
+): void {
+  const attributes: Record<string, GenAiEventValue> = genAiStartAttributes(details);
+  setGenAiEndAttributes(
+    {
+      setAttribute: (key, value) => {
+        attributes[key] = value;
+      },
+    },
+    details,
+  );
+  const content = [...genAiStartContent(details), [ATTR_GEN_AI_OUTPUT_MESSAGES, details.outputMessages] as const];
+  for (const [attribute, value] of content) {
+    if (value === undefined) continue;
+    const structured = genAiContentValue(attribute, value, details.contentMaxLength);
+    if (structured !== undefined) attributes[attribute] = structured as GenAiEventValue;
+  }
+  logger.emit({
+    eventName: EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
+    attributes,
+    ...(context !== undefined ? { context } : {}),
+  });
+}
