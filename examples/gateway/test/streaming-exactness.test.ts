@@ -178,6 +178,8 @@ describe('streamed chat timing against a client with the OpenAI SDK', () => {
     expect(counter('tokens_used_total', { token_type: 'input' })).toBe(1000);
     expect(counter('tokens_used_total', { token_type: 'cache_read' })).toBe(600);
     expect(counter('gatewayz_cost_by_provider_total')).toBeCloseTo((400 * 2 + 600 * 0.5 + 5 * 8) / 1e6, 12);
+    // The attempt span carries the number the cost counter got.
+    expect(attemptSpan().attributes['gatewayz.usage.cost_usd']).toBeCloseTo((400 * 2 + 600 * 0.5 + 5 * 8) / 1e6, 15);
     expect(attemptSpan().attributes).toMatchObject({
       'gen_ai.usage.input_tokens': 1000,
       'gen_ai.usage.cache_read.input_tokens': 600,
@@ -416,6 +418,8 @@ describe('streams that end badly', () => {
     expectObserved(left.histogram('gen_ai_server_request_duration', { error_type: 'client_cancelled' }), 0.15);
     expect(left.histogram('gen_ai_server_time_to_first_token').count).toBe(0);
     expect(attemptSpan().attributes['gatewayz.client_cancelled']).toBe(true);
+    // No usage came: no cost on the span (what the key may have been charged is an estimate).
+    expect(attemptSpan().attributes['gatewayz.usage.cost_usd']).toBeUndefined();
   });
 });
 

@@ -102,6 +102,8 @@ export function finishAttempt(
       success: completion.status === 'success',
     });
   }
+  // What the attempt cost, priced from the usage the provider reported (for the span).
+  let attemptCost: number | undefined;
   // Record inside the attempt span so latency histograms carry it as their exemplar (only a
   // recording span can be one: skip the context switch otherwise).
   const record = (): void => {
@@ -179,6 +181,7 @@ export function finishAttempt(
       });
       // Without usage the cost is the estimate below (a per-request price included), not a cost.
       if (cost !== undefined && !withoutUsage) {
+        attemptCost = cost;
         // One number to the provider's and the key's cost (so they sum alike) and the key's spend.
         // Through the request's budget hold when its key has a budget: the cost replaces as much of it.
         if (telemetry.recordAttributedCost(name, apiKeyName, cost))
@@ -218,10 +221,19 @@ export function finishAttempt(
   }
   if (completion.cancelled)
     span.setAttribute(completion.shutdown ? 'gatewayz.server_shutdown' : 'gatewayz.client_cancelled', true);
+  // The same number the cost counters got, so a trace shows what its attempt cost.
+  if (attemptCost !== undefined) span.setAttribute(ATTR_COST_USD, attemptCost);
   // Output collected for the events only stays off the span.
   if (!capture) delete end.outputMessages;
   endGenAiSpan(span, end);
 }
+
+/**
+ * The attempt span's cost, in USD: what the pricing table makes of the usage the provider
+ * reported, the number `gatewayz_cost_by_provider_total` and the key's cost counter got. Absent
+ * when the model has no price or the provider reported no usage (an estimate is never recorded here).
+ */
+export const ATTR_COST_USD = 'gatewayz.usage.cost_usd';
 
 /** The end of an attempt as `endGenAiSpan()` and the event take it. */
 function endOf(
