@@ -225,6 +225,26 @@ describe('emitGenAiOperationDetails', () => {
     expect(record!.attributes['gen_ai.input.messages']).toEqual(input);
   });
 
+  it('never throws when the logger does: warns once, and the next event goes out', () => {
+    let calls = 0;
+    const flaky: GenAiEventLogger = {
+      emit: (record) => {
+        calls += 1;
+        if (calls <= 2) throw new Error('disk full');
+        logger.emit(record);
+      },
+    };
+    expect(() => emitGenAiOperationDetails(flaky, start)).not.toThrow();
+    expect(() => emitGenAiOperationDetails(flaky, start)).not.toThrow();
+    emitGenAiOperationDetails(flaky, { ...start, ...end });
+    expect(records.getFinishedLogRecords().map((record) => record.attributes['gen_ai.response.id'])).toEqual([
+      'chatcmpl-1',
+    ]);
+    expect(diagnostics.ownWarnings).toEqual([
+      '@gatewayz/telemetry: gen_ai.client.inference.operation.details event not emitted: the logger threw (Error: disk full). Further failures are not warned about.',
+    ]);
+  });
+
   it('takes a Logger of @opentelemetry/api-logs as it is (typed), and the no-op one', () => {
     const typed: GenAiEventLogger = logsApi.getLogger('no-op');
     expect(() => emitGenAiOperationDetails(typed, { ...start, ...end })).not.toThrow();

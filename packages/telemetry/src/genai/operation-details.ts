@@ -1,4 +1,4 @@
-import type { Context } from '@opentelemetry/api';
+import { diag, type Context } from '@opentelemetry/api';
 import { genAiContentValue } from './message-content.js';
 import {
   genAiStartAttributes,
@@ -78,8 +78,8 @@ export type GenAiOperationDetails = GenAiSpanStart & GenAiSpanEnd;
  * structured (the conventions ask events to hold it so) and cut as on spans
  * (`contentMaxLength`). Emit it whether or not the call's span is sampled: the event is meant to
  * keep the details apart from traces. Call it only when `GatewayTelemetry.genAiContent.events` is
- * on (off by default). Content that JSON cannot hold is left out with one warning; never throws
- * for it.
+ * on (off by default). Content that JSON cannot hold is left out with one warning, and a logger
+ * that throws is warned about once: it never throws.
  *
  * @param logger - where the event goes, e.g. `logs.getLogger('my-gateway')` of `@opentelemetry/api-logs`
  * @param details - the call, as given to `startGenAiSpan()` and `endGenAiSpan()`
@@ -115,9 +115,22 @@ export function emitGenAiOperationDetails(
     const structured = genAiContentValue(attribute, value, details.contentMaxLength);
     if (structured !== undefined) attributes[attribute] = structured as GenAiEventValue;
   }
-  logger.emit({
-    eventName: EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
-    attributes,
-    ...(context !== undefined ? { context } : {}),
-  });
+  try {
+    logger.emit({
+      eventName: EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
+      attributes,
+      ...(context !== undefined ? { context } : {}),
+    });
+  } catch (error) {
+    // A logger of the application's own that throws must not fail the call being recorded.
+    if (!emitFailureWarned) {
+      emitFailureWarned = true;
+      diag.warn(
+        `@gatewayz/telemetry: ${EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS} event not emitted: the logger threw (${String(error)}). Further failures are not warned about.`,
+      );
+    }
+  }
 }
+
+/** Whether a throwing logger was warned about (once per process). */
+let emitFailureWarned = false;
