@@ -54,8 +54,14 @@ const expectedTools = [
   { type: 'function', name: 'get_weather', description: 'Weather now', parameters: weatherSchema },
 ];
 
+/** An embeddings request, which is not an inference call: it gets no event. */
+const embeddings: [string, Record<string, unknown>] = [
+  '/v1/embeddings',
+  { model: 'text-embedding-3-small', input: 'x' },
+];
+
 async function sendAll(url: string): Promise<void> {
-  for (const [path, body] of requests) {
+  for (const [path, body] of [...requests, embeddings]) {
     const response = await fetch(`${url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -83,10 +89,16 @@ describe('GenAI operation-details events of the gateway process', () => {
       .logRecords()
       .filter((record) => record.resource['service.name'] === service && record.eventName === EVENT)
       .sort(byStart);
+  // The attempt spans of the inference calls (the embeddings attempt has no event).
   const attempts = (service: string): ReceivedSpan[] =>
     receiver
       .spans()
-      .filter((span) => span.resource['service.name'] === service && span.kind === SpanKindNumber.CLIENT)
+      .filter(
+        (span) =>
+          span.resource['service.name'] === service &&
+          span.kind === SpanKindNumber.CLIENT &&
+          span.attributes['gen_ai.operation.name'] !== 'embeddings',
+      )
       .sort(byStart);
 
   beforeAll(async () => {
@@ -142,6 +154,21 @@ describe('GenAI operation-details events of the gateway process', () => {
     expect((messages!['gen_ai.output.messages'] as Array<{ finish_reason: string }>)[0]?.finish_reason).toBeTypeOf(
       'string',
     );
+  });
+
+  it('an embeddings call, which is not an inference call, has its span and no event', () => {
+    const embeddingSpans = receiver
+      .spans()
+      .filter(
+        (span) => span.resource['service.name'] === 'both' && span.attributes['gen_ai.operation.name'] === 'embeddings',
+      );
+    expect(embeddingSpans.map((span) => span.name)).toEqual(['embeddings text-embedding-3-small']);
+    for (const service of ['both', 'events-only', 'unsampled'])
+      expect(events(service).map((record) => record.attributes['gen_ai.operation.name'])).toEqual([
+        'chat',
+        'chat',
+        'chat',
+      ]);
   });
 
   it('EVENT_ONLY: the content is in the events and on no span', () => {

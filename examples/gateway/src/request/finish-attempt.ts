@@ -206,7 +206,8 @@ export function finishAttempt(
     // The sink validates input; the values above are ours, so this only guards the request path.
   }
   const { events, capture, eventContent } = telemetry.genAiContent;
-  const eventLogger = events ? recording.genAiEvents : undefined;
+  // The event describes an inference call (chat, an image generation); embeddings are not one.
+  const eventLogger = events && !embeddings ? recording.genAiEvents : undefined;
   if (!span.isRecording() && eventLogger === undefined) {
     // Not sampled: the end attributes would be dropped, so do not build them.
     span.end();
