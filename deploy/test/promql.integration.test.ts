@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emitGenAiOperationDetails } from '../../packages/telemetry/src/genai/index.js';
 import { AnomalyDetector } from '../../packages/telemetry/src/provider-health/index.js';
 import {
   startHealthServicePoller,
@@ -167,6 +168,11 @@ describe.skipIf(!available)('deploy/ PromQL against a real Prometheus scraping t
       // Invalid input a buggy caller might send: dropped and counted, never thrown.
       app.recordProviderResponseTime('openai', Number.NaN);
       gw.gateway.recorder.recordModelCall({ provider: '', model: 'gpt-4o', responseTimeMs: 1, status: 'success' });
+      // GenAI content the helpers cannot record (not an array): left out, counted.
+      emitGenAiOperationDetails(
+        { emit: () => {} },
+        { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o', inputMessages: 'hi' as never },
+      );
       // Unbounded label values run into the series limit and fold into "other".
       const names = cacheNames === 0 ? app.maxSeriesPerMetric + 5 : 5;
       for (let index = 0; index < names; index++) app.recordCacheHit(`tenant-cache-${cacheNames++}`);

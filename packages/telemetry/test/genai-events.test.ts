@@ -13,7 +13,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayTelemetry, TelemetryConfigurationError } from '../src/index.js';
+import { GatewayTelemetry, TelemetryConfigurationError, getTelemetry, setTelemetry } from '../src/index.js';
 import {
   GEN_AI_CONTENT_TRUNCATION_MARKER,
   emitGenAiOperationDetails,
@@ -27,7 +27,7 @@ import {
   type GenAiSpanStart,
   type GenAiToolDefinition,
 } from '../src/genai/index.js';
-import { CollectingDiagLogger } from './helpers.js';
+import { CollectingDiagLogger, createTelemetry } from './helpers.js';
 import { checkedGenAiContent, parsedGenAiContent } from '../../../test-support/genai-content-shapes.js';
 
 const tools: GenAiToolDefinition[] = [
@@ -213,6 +213,35 @@ describe('emitGenAiOperationDetails', () => {
     expect(withoutBad!.attributes['gen_ai.output.messages']).toBeUndefined();
     expect(withoutBad!.attributes['gen_ai.response.finish_reasons']).toEqual(['stop']);
     expect(diagnostics.ownWarnings).toEqual([expect.stringContaining('gen_ai.output.messages not recorded')]);
+  });
+
+  it('counts each content attribute it leaves out in the shared instance, by attribute and reason', async () => {
+    const { telemetry, collect, harness } = createTelemetry();
+    const previous = getTelemetry();
+    setTelemetry(telemetry);
+    try {
+      const cyclic: Record<string, unknown> = {};
+      cyclic['self'] = cyclic;
+      const badOutput: GenAiOutputMessage[] = [
+        { role: 'assistant', parts: [{ type: 'tool_call', name: 'f', arguments: cyclic }], finish_reason: 'stop' },
+      ];
+      emitGenAiOperationDetails(logger, { ...start, outputMessages: badOutput });
+      emitGenAiOperationDetails(logger, { ...start, outputMessages: badOutput });
+      const tracer = tracerProvider.getTracer('test');
+      endGenAiSpan(startGenAiSpan(tracer, { ...start, toolDefinitions: 'all' as never }));
+      endGenAiSpan(startGenAiSpan(tracer, { ...start, inputMessages: input, contentMaxLength: 0 }));
+      const points = (await collect()).points('gatewayz_telemetry_genai_content_dropped');
+      expect(
+        points.map((point) => [point.attributes['attribute'], point.attributes['reason'], point.value]).sort(),
+      ).toEqual([
+        ['gen_ai.input.messages', 'invalid_max_length', 1],
+        ['gen_ai.output.messages', 'unserialisable', 2],
+        ['gen_ai.tool.definitions', 'not_an_array', 1],
+      ]);
+    } finally {
+      setTelemetry(previous);
+      await harness.shutdown();
+    }
   });
 
   it('emits for a call whose span is not sampled: the event is kept apart from traces', () => {

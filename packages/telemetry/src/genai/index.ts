@@ -12,8 +12,9 @@
  *   the `gen_ai.request.*` span attributes from either request shape
  * - `messages.ts`: `GenAiInputMessage`, `GenAiOutputMessage`, `GenAiSystemInstructionPart` and their
  *   parts, the v1.41 shapes of the opt-in content attributes
- * - `message-content.ts`: `GenAiContentCapture`, `GenAiContentCaptureMode`,
- *   `GEN_AI_CONTENT_TRUNCATION_MARKER` (their JSON serialisation and truncation)
+ * - `content-capture.ts`: `GenAiContentCapture`, `GenAiContentCaptureMode` (where content goes)
+ * - `message-content.ts`: `GEN_AI_CONTENT_TRUNCATION_MARKER` (the content's JSON serialisation,
+ *   truncation and counted drops)
  * - `operation-details.ts`: `emitGenAiOperationDetails()`, the opt-in
  *   `gen_ai.client.inference.operation.details` event
  * - `semconv.ts`: attribute and metric names, operation names, buckets (pinned to v1.41.0)
@@ -46,8 +47,9 @@ export { usageFromOpenAi, usageFromAnthropic } from './usage.js';
 export type { GenAiUsage } from './usage.js';
 export { requestParametersFromOpenAi, requestParametersFromAnthropic } from './request-parameters.js';
 export type { GenAiRequestParameters } from './request-parameters.js';
-export { GEN_AI_CONTENT_TRUNCATION_MARKER, GEN_AI_CONTENT_CAPTURE_MODES } from './message-content.js';
-export type { GenAiContentCapture, GenAiContentCaptureMode } from './message-content.js';
+export { GEN_AI_CONTENT_TRUNCATION_MARKER } from './message-content.js';
+export { GEN_AI_CONTENT_CAPTURE_MODES } from './content-capture.js';
+export type { GenAiContentCapture, GenAiContentCaptureMode } from './content-capture.js';
 export type {
   GenAiBlobPart,
   GenAiFilePart,

@@ -1,4 +1,5 @@
 import { diag, type Span } from '@opentelemetry/api';
+import { peekTelemetry } from '../metrics/shared-telemetry.js';
 
 /**
  * What ends a string that `contentMaxLength` cut: the first `contentMaxLength` characters (UTF-16
@@ -12,83 +13,6 @@ import { diag, type Span } from '@opentelemetry/api';
  * ```
  */
 export const GEN_AI_CONTENT_TRUNCATION_MARKER = '…[truncated]';
-
-/**
- * Where GenAI message content goes, as `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` names it
- * in OpenTelemetry's GenAI instrumentations: nowhere (`no_content`, the default), on the GenAI spans
- * (`span_only`, what `true` means), in the `gen_ai.client.inference.operation.details` events
- * (`event_only`), or both (`span_and_event`).
- *
- * @example
- * ```ts
- * new GatewayTelemetry({ captureGenAiContent: 'event_only' });
- * ```
- */
-export type GenAiContentCaptureMode = 'no_content' | 'span_only' | 'event_only' | 'span_and_event';
-
-/**
- * The capture modes, in the order the variable's documentation lists them.
- *
- * @example
- * ```ts
- * GEN_AI_CONTENT_CAPTURE_MODES.includes(value.toLowerCase() as GenAiContentCaptureMode);
- * ```
- */
-export const GEN_AI_CONTENT_CAPTURE_MODES: readonly GenAiContentCaptureMode[] = [
-  'no_content',
-  'span_only',
-  'event_only',
-  'span_and_event',
-];
-
-/**
- * Whether GenAI message content is recorded, where, and how long a string of it may be; whether
- * the `gen_ai.client.inference.operation.details` event is emitted: `GatewayTelemetry.genAiContent`,
- * from the `captureGenAiContent`, `emitGenAiEvents` and `genAiContentMaxLength` options
- * (`startTelemetry()` reads `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`,
- * `OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT` and `GATEWAYZ_GENAI_CONTENT_MAX_LENGTH`). Off by default:
- * content may hold personal data.
- *
- * @example
- * ```ts
- * const { collect, capture, eventContent, maxLength } = telemetry.genAiContent;
- * if (collect) content = { inputMessages: messagesOf(body), toolDefinitions: toolsOf(body) };
- * if (capture) start = { ...start, ...content, contentMaxLength: maxLength }; // on the span
- * ```
- */
-export interface GenAiContentCapture {
-  /** The mode asked for (see `GenAiContentCaptureMode`). */
-  readonly mode: GenAiContentCaptureMode;
-  /**
-   * Record `gen_ai.input.messages`, `gen_ai.output.messages`, `gen_ai.system_instructions` and
-   * `gen_ai.tool.definitions` on the GenAI spans (`span_only`, `span_and_event`).
-   */
-  readonly capture: boolean;
-  /** Emit a `gen_ai.client.inference.operation.details` event per inference call (see `emitGenAiOperationDetails()`). */
-  readonly events: boolean;
-  /** Put the content in those events (`event_only`, `span_and_event`, when events are emitted). */
-  readonly eventContent: boolean;
-  /** Whether content goes anywhere: `capture || eventContent`. Nothing needs collecting when false. */
-  readonly collect: boolean;
-  /** Longest text content or tool argument string kept (see `GEN_AI_CONTENT_TRUNCATION_MARKER`); `undefined`: no limit. */
-  readonly maxLength: number | undefined;
-}
-
-/**
- * @internal What a capture mode and the event switch mean. Events default to on when the mode puts
- * content in them, as OpenTelemetry's Python GenAI utilities read `OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT`.
- */
-export function genAiContentCaptureOf(
-  mode: GenAiContentCaptureMode,
-  emitEvents: boolean | undefined,
-  maxLength: number | undefined,
-): GenAiContentCapture {
-  const capture = mode === 'span_only' || mode === 'span_and_event';
-  const contentInEvents = mode === 'event_only' || mode === 'span_and_event';
-  const events = emitEvents ?? contentInEvents;
-  const eventContent = events && contentInEvents;
-  return { mode, capture, events, eventContent, collect: capture || eventContent, maxLength };
-}
 
 /** Fields of messages and parts that say what a part is or where it points: never cut. */
 const STRUCTURAL_FIELDS = new Set([
@@ -106,14 +30,25 @@ const STRUCTURAL_FIELDS = new Set([
 /** Thrown inside the walk for a value JSON cannot hold; caught before it leaves this module. */
 class NotSerialisable extends Error {}
 
+/** Why a content attribute was left out: the `reason` label of `gatewayz_telemetry_genai_content_dropped_total`. */
+type ContentDropReason = 'unserialisable' | 'not_an_array' | 'invalid_max_length';
+
 /** Attributes already warned about (one warning per attribute and reason for the process). */
 const warned = new Set<string>();
 
-function warnOnce(attribute: string, reason: string): void {
-  const key = `${attribute}:${reason}`;
+/**
+ * Count a content attribute left out in the shared telemetry instance's
+ * `gatewayz_telemetry_genai_content_dropped_total` (the span helpers take no instance), and warn
+ * once per attribute and reason.
+ */
+function dropContent(attribute: string, reason: ContentDropReason, detail: string): void {
+  peekTelemetry()?.add('telemetryGenAiContentDropped', 1, { attribute, reason });
+  const key = `${attribute}:${detail}`;
   if (warned.has(key)) return;
   warned.add(key);
-  diag.warn(`@gatewayz/telemetry: ${attribute} not recorded: ${reason}. Further ones are dropped without a warning.`);
+  diag.warn(
+    `@gatewayz/telemetry: ${attribute} not recorded: ${detail}. Further ones are dropped without a warning (counted by reason in the telemetry_genai_content_dropped self-metric).`,
+  );
 }
 
 function cut(text: string, maxLength: number): string {
@@ -167,11 +102,15 @@ function cutEntries(value: unknown, maxLength: number): unknown {
  */
 function contentJson(attribute: string, value: unknown, maxLength: number | undefined): string | undefined {
   if (!Array.isArray(value)) {
-    warnOnce(attribute, `expected an array, got ${value === null ? 'null' : typeof value}`);
+    dropContent(attribute, 'not_an_array', `expected an array, got ${value === null ? 'null' : typeof value}`);
     return undefined;
   }
   if (maxLength !== undefined && (!Number.isSafeInteger(maxLength) || maxLength < 1)) {
-    warnOnce(attribute, `contentMaxLength must be a positive integer, got ${String(maxLength)}`);
+    dropContent(
+      attribute,
+      'invalid_max_length',
+      `contentMaxLength must be a positive integer, got ${String(maxLength)}`,
+    );
     return undefined;
   }
   try {
@@ -183,7 +122,7 @@ function contentJson(attribute: string, value: unknown, maxLength: number | unde
         : error instanceof RangeError
           ? 'it is nested too deeply'
           : 'a cyclic or BigInt value';
-    warnOnce(attribute, `its value cannot be serialised to JSON (${reason})`);
+    dropContent(attribute, 'unserialisable', `its value cannot be serialised to JSON (${reason})`);
     return undefined;
   }
 }

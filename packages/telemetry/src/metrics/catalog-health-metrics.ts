@@ -167,6 +167,25 @@ export const HEALTH_AND_SELF_METRICS = {
     labelValues: { reason: ['queue_full', 'export_failed', 'shutdown'] },
     categories: ['system'],
   }),
+  telemetryGenAiContentDropped: define({
+    name: 'telemetry_genai_content_dropped',
+    prefixed: true,
+    kind: 'counter',
+    unit: '1',
+    description:
+      'Opt-in GenAI content attributes left out of a span or event because their value could not be recorded, by attribute and reason (unserialisable, not_an_array, invalid_max_length)',
+    labels: ['attribute', 'reason'],
+    labelValues: {
+      attribute: [
+        'gen_ai.input.messages',
+        'gen_ai.output.messages',
+        'gen_ai.system_instructions',
+        'gen_ai.tool.definitions',
+      ],
+      reason: ['unserialisable', 'not_an_array', 'invalid_max_length'],
+    },
+    categories: ['system'],
+  }),
   telemetryExportFailures: define({
     name: 'telemetry_export_failures',
     prefixed: true,

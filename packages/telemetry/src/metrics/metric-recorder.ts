@@ -18,7 +18,7 @@ import type {
 } from './recorder-types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
 import type { GenAiSemconvMode } from '../genai/semconv-stability.js';
-import type { GenAiContentCapture } from '../genai/message-content.js';
+import type { GenAiContentCapture } from '../genai/content-capture.js';
 
 const NOOP_METER = createNoopMeter();
 

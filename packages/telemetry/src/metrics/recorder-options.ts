@@ -6,7 +6,7 @@ import {
   genAiContentCaptureOf,
   type GenAiContentCapture,
   type GenAiContentCaptureMode,
-} from '../genai/message-content.js';
+} from '../genai/content-capture.js';
 import type { MetricRecorder } from './metric-recorder.js';
 import { DEFAULT_METRIC_PREFIX } from './naming.js';
 import type { GatewayTelemetryOptions } from './recorder-types.js';

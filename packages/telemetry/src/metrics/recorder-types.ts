@@ -3,7 +3,7 @@ import type { METRIC_CATALOG, MetricKey } from './catalog.js';
 import type { MetricDefinition } from './metric-definition.js';
 import type { MetricRecorder } from './metric-recorder.js';
 import type { SeriesStore } from './series-store.js';
-import type { GenAiContentCaptureMode } from '../genai/message-content.js';
+import type { GenAiContentCaptureMode } from '../genai/content-capture.js';
 
 /** Metric keys by kind, so the generic API only accepts metrics of the right kind. */
 type KeysOfKind<Kind extends string> = {
