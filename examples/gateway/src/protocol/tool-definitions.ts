@@ -47,20 +47,17 @@ function definitionsOf(
  * ```
  */
 export function chatToolDefinitions(body: Json): GenAiToolDefinition[] | undefined {
+  // An OpenAI function, in a tool or in the legacy list: `{ name, description, parameters }`.
+  const openAiFunction = (fn: Json): GenAiToolDefinition | undefined =>
+    functionDefinition(fn['name'], fn['description'], fn['parameters']);
   const fromTools = definitionsOf(body['tools'], (tool) => {
     const type = tool['type'];
-    if (type === 'function') {
-      const fn = isObject(tool['function']) ? tool['function'] : {};
-      return functionDefinition(fn['name'], fn['description'], fn['parameters']);
-    }
+    if (type === 'function') return openAiFunction(isObject(tool['function']) ? tool['function'] : {});
     if (typeof type !== 'string') return undefined;
     // A custom tool's settings are under its type: `{ type: 'custom', custom: { name, ... } }`.
     return otherTool(isObject(tool[type]) ? tool[type] : {}, type);
   });
-  return (
-    fromTools ??
-    definitionsOf(body['functions'], (fn) => functionDefinition(fn['name'], fn['description'], fn['parameters']))
-  );
+  return fromTools ?? definitionsOf(body['functions'], openAiFunction);
 }
 
 /**

@@ -225,8 +225,7 @@ export function finishAttempt(
   // The same number the cost counters got, so a trace shows what its attempt cost.
   if (attemptCost !== undefined) span.setAttribute(ATTR_COST_USD, attemptCost);
   // Output collected for the events only stays off the span.
-  if (!capture) delete end.outputMessages;
-  endGenAiSpan(span, end);
+  endGenAiSpan(span, capture ? end : withoutContent(end));
 }
 
 /**
@@ -281,17 +280,36 @@ function emitOperationDetails(
   attemptContext: Context,
 ): void {
   const details: GenAiOperationDetails = { ...started.start, ...end };
-  if (!eventContent) {
-    delete details.inputMessages;
-    delete details.systemInstructions;
-    delete details.toolDefinitions;
-    delete details.outputMessages;
-  }
-  emitGenAiOperationDetails(logger, details, attemptContext);
+  emitGenAiOperationDetails(logger, eventContent ? details : withoutContent(details), attemptContext);
 }
 
-/** The content length limit of `endGenAiSpan()`, when there is one. */
-const contentLimit = (telemetry: GatewayTelemetry): { contentMaxLength?: number } => {
+/** The content fields of a GenAI call's start and end (messages, instructions, tools). */
+type ContentField = 'inputMessages' | 'systemInstructions' | 'toolDefinitions' | 'outputMessages';
+
+/**
+ * `details` (a start, an end, or both) without its content: what a span gets when the content
+ * goes to events only, and an event when it goes to spans only. `details` itself when it has none.
+ */
+export function withoutContent<T extends Partial<GenAiOperationDetails>>(details: T): Omit<T, ContentField> {
+  if (
+    details.inputMessages === undefined &&
+    details.systemInstructions === undefined &&
+    details.toolDefinitions === undefined &&
+    details.outputMessages === undefined
+  )
+    return details;
+  const {
+    inputMessages: _input,
+    systemInstructions: _system,
+    toolDefinitions: _tools,
+    outputMessages: _output,
+    ...rest
+  } = details;
+  return rest;
+}
+
+/** The content length limit of `startGenAiSpan()` and `endGenAiSpan()`, when there is one. */
+export const contentLimit = (telemetry: GatewayTelemetry): { contentMaxLength?: number } => {
   const { maxLength } = telemetry.genAiContent;
   return maxLength !== undefined ? { contentMaxLength: maxLength } : {};
 };

@@ -9,7 +9,13 @@ import type { ProviderRateLimits } from '../providers/provider-rate-limits.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';
 import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedResult } from './attempt.js';
-import { finishAttempt, type AttemptRecording, type StartedAttempt } from './finish-attempt.js';
+import {
+  contentLimit,
+  finishAttempt,
+  withoutContent,
+  type AttemptRecording,
+  type StartedAttempt,
+} from './finish-attempt.js';
 import { trialInFlight } from './provider-chain.js';
 
 /**
@@ -115,7 +121,6 @@ export async function tryProviders<T>(
     // trial call in flight) leaves no CLIENT span for a request never sent.
     const begun: { attempt?: BegunAttempt } = {};
     const begin = (): BegunAttempt => {
-      const { maxLength, capture } = options.telemetry.genAiContent;
       const start: GenAiSpanStart = {
         stream: false,
         ...request,
@@ -124,10 +129,14 @@ export async function tryProviders<T>(
         requestModel: model,
         ...runtime.server,
         semconvMode: options.telemetry.genAiSemconvMode,
-        ...(maxLength !== undefined ? { contentMaxLength: maxLength } : {}),
+        ...contentLimit(options.telemetry),
       };
       // The request's content was collected for the events only: it stays off the span.
-      const span = startGenAiSpan(options.tracer, capture ? start : withoutContent(start), parent);
+      const span = startGenAiSpan(
+        options.tracer,
+        options.telemetry.genAiContent.capture ? start : withoutContent(start),
+        parent,
+      );
       const attemptContext = trace.setSpan(parent, span);
       const headers: Record<string, string> = {};
       if (provider.apiKey) headers['authorization'] = `Bearer ${provider.apiKey}`;
@@ -276,16 +285,4 @@ function unavailableMessage(model: string, refused: RefusedProviders): string {
     );
   if (reasons.length === 0) reasons.push('no provider could be tried');
   return `No provider is available for \`${model}\`: ${reasons.join('; ')}. Retry shortly.`;
-}
-
-/** `start` without its content: what the span gets when the content goes to events only. */
-function withoutContent(start: GenAiSpanStart): GenAiSpanStart {
-  if (
-    start.inputMessages === undefined &&
-    start.systemInstructions === undefined &&
-    start.toolDefinitions === undefined
-  )
-    return start;
-  const { inputMessages: _input, systemInstructions: _system, toolDefinitions: _tools, ...rest } = start;
-  return rest;
 }
