@@ -48,6 +48,7 @@ const SECTIONS = [
   { id: 'record-gauge', script: 'record-path.mjs', args: ['gauge'], flags: GC, timeoutS: 120 },
   { id: 'record-multiLabel', script: 'record-path.mjs', args: ['multiLabel'], flags: GC, timeoutS: 120 },
   { id: 'record-histogram', script: 'record-path.mjs', args: ['histogram'], flags: GC, timeoutS: 120 },
+  { id: 'record-exponential', script: 'record-path.mjs', args: ['exponential'], flags: GC, timeoutS: 120 },
   { id: 'alloc', script: 'alloc.mjs', flags: ALLOC, timeoutS: 180 },
   { id: 'probes', script: 'probes.mjs', flags: ALLOC, timeoutS: 120 },
   { id: 'scrape-1000', script: 'scrape.mjs', args: ['1000'], flags: GC, timeoutS: 180 },

@@ -9,7 +9,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { LLM_LATENCY_BUCKETS } from '@gatewayz/telemetry/metrics';
 import { createTelemetryMetricProducer } from '@gatewayz/telemetry-node';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import client from 'prom-client';
 import { BenchReader, seededRandom } from './common.mjs';
 
@@ -63,6 +63,16 @@ export function buildRecordFixtures() {
   });
   // Same helpers without exemplar capture (attribution row of the histogram comparison).
   const tNoExemplars = new GatewayTelemetry({ exportVia: 'producer', exemplars: false });
+  // As startTelemetry configures them when the OTLP push asks for exponential histograms: the
+  // exponential aggregation is kept beside the explicit buckets (which the Prometheus endpoints read).
+  const tExponential = new GatewayTelemetry({ exportVia: 'producer', exponentialHistograms: true });
+  const exponentialHelperProvider = new MeterProvider({
+    readers: [
+      new BenchReader({
+        metricProducers: [createTelemetryMetricProducer(tExponential, { histograms: 'exponential' })],
+      }),
+    ],
+  });
 
   // Raw OpenTelemetry instruments with the same names, units and buckets, on another provider.
   const rawProvider = new MeterProvider({ readers: [new BenchReader()] });
@@ -74,6 +84,14 @@ export function buildRecordFixtures() {
     unit: 's',
     advice: { explicitBucketBoundaries: [...LLM_LATENCY_BUCKETS] },
   });
+  // The SDK's own exponential aggregation (160 buckets, scale from 20), through a View.
+  const exponentialProvider = new MeterProvider({
+    readers: [new BenchReader()],
+    views: [{ instrumentName: '*', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+  });
+  const otelExponential = exponentialProvider
+    .getMeter('bench-raw-otel-exponential')
+    .createHistogram(t.metricName('providerResponseTime'), { unit: 's' });
   const providerAttrs = PROVIDERS.map((provider) => Object.freeze({ provider }));
   const tokenAttrs = Array.from({ length: 64 }, (_, c) => Object.freeze(combination(c)));
 
@@ -314,6 +332,38 @@ export function buildRecordFixtures() {
         },
       ],
     },
+    exponential: {
+      title:
+        'Histogram, 1 label, base-2 exponential (`recordProviderResponseTime`, OTLP push with `base2_exponential_bucket_histogram`)',
+      baseline: 'otel',
+      subject: 'helper',
+      rawOtel: 'otel',
+      target:
+        'helper (explicit and exponential aggregations) at most 1.1x the raw OTel exponential histogram (ratio <= 1.10)',
+      tasks: [
+        {
+          id: 'helper',
+          label: '`telemetry.recordProviderResponseTime(p, s)`, `exponentialHistograms: true`',
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) tExponential.recordProviderResponseTime(P[i & 7], latencies[i]);
+          },
+        },
+        {
+          id: 'helperExplicit',
+          label: 'same, explicit buckets only (info)',
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) t.recordProviderResponseTime(P[i & 7], latencies[i]);
+          },
+        },
+        {
+          id: 'otel',
+          label: 'OTel exponential `histogram.record(s, cachedAttrs)` (View, 160 buckets)',
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) otelExponential.record(latencies[i], providerAttrs[i & 7]);
+          },
+        },
+      ],
+    },
   };
 
   // Sanity: every contender records (no silent drops on the helper side).
@@ -321,5 +371,13 @@ export function buildRecordFixtures() {
   if (t.seriesCount('telemetryDropped') !== 0)
     throw new Error('helpers dropped recordings in the record-path fixtures');
 
-  return { comparisons, telemetry: t, helperProvider, rawProvider, registry };
+  return {
+    comparisons,
+    telemetry: t,
+    helperProvider,
+    exponentialHelperProvider,
+    rawProvider,
+    exponentialProvider,
+    registry,
+  };
 }

@@ -11,8 +11,17 @@ const VARIANT_LABELS = {
   protobufDelta: 'OTLP export, `http/protobuf`, delta',
   jsonCumulative: 'OTLP export, `http/json`, cumulative',
   jsonDelta: 'OTLP export, `http/json`, delta',
+  protobufExponential: 'OTLP export, `http/protobuf`, cumulative, exponential histograms',
+  protobufExponentialDelta: 'OTLP export, `http/protobuf`, delta, exponential histograms',
   scrape: '`/metrics` scrape: `metricsHandler(GET /metrics)`, body read (baseline)',
   scrapeHttp: '`/metrics` scrape over loopback HTTP, client in the same process (info)',
+};
+/** The verdict of each target variant in the section's output. */
+const TARGET_KEYS = {
+  protobufCumulative: 'cumulativeMet',
+  protobufDelta: 'deltaMet',
+  protobufExponential: 'exponentialMet',
+  protobufExponentialDelta: 'exponentialDeltaMet',
 };
 const kib = (value) => (Number.isFinite(value) ? `${int(value / 1024)} KiB` : 'n/a');
 const ms = (value, digits = 1) => fixed(value, digits);
@@ -24,6 +33,8 @@ export function otlpClusterTargets(results) {
   for (const [id, variant, name] of [
     ['otlp-push-cumulative', 'protobufCumulative', 'protobuf, cumulative'],
     ['otlp-push-delta', 'protobufDelta', 'protobuf, delta'],
+    ['otlp-push-exponential', 'protobufExponential', 'protobuf, cumulative, exponential histograms'],
+    ['otlp-push-exponential-delta', 'protobufExponentialDelta', 'protobuf, delta, exponential histograms'],
   ]) {
     targets.push({
       id,
@@ -32,7 +43,7 @@ export function otlpClusterTargets(results) {
       measured: push
         ? `${times(push.ratios[variant].cpuVsScrape)} (${ms(push.stats[variant].cpuMs.p50)} vs ${ms(push.stats.scrape.cpuMs.p50)} ms CPU, p50)`
         : 'not run',
-      met: push ? (variant === 'protobufCumulative' ? push.targets.cumulativeMet : push.targets.deltaMet) : undefined,
+      met: push ? push.targets[TARGET_KEYS[variant]] : undefined,
     });
   }
   for (const workers of CLUSTER_WORKERS) {
@@ -229,12 +240,13 @@ export function renderOtlpCluster(results) {
 export function renderOtlpClusterCauses(results, missed) {
   const out = [];
   const push = results['otlp-push-20000'];
-  if (push && (missed.has('otlp-push-cumulative') || missed.has('otlp-push-delta'))) {
+  const pushIds = ['otlp-push-cumulative', 'otlp-push-delta', 'otlp-push-exponential', 'otlp-push-exponential-delta'];
+  if (push && pushIds.some((id) => missed.has(id))) {
     const stats = push.stats;
     out.push(
       '### OTLP export cost',
       '',
-      `Measured at 20,000 series (CPU p50): protobuf cumulative ${ms(stats.protobufCumulative.cpuMs.p50)} ms, protobuf delta ${ms(stats.protobufDelta.cpuMs.p50)} ms, JSON cumulative ${ms(stats.jsonCumulative.cpuMs.p50)} ms, JSON delta ${ms(stats.jsonDelta.cpuMs.p50)} ms, against ${ms(stats.scrape.cpuMs.p50)} ms for a scrape. ` +
+      `Measured at 20,000 series (CPU p50): protobuf cumulative ${ms(stats.protobufCumulative.cpuMs.p50)} ms, protobuf delta ${ms(stats.protobufDelta.cpuMs.p50)} ms, JSON cumulative ${ms(stats.jsonCumulative.cpuMs.p50)} ms, JSON delta ${ms(stats.jsonDelta.cpuMs.p50)} ms, protobuf with exponential histograms ${ms(stats.protobufExponential.cpuMs.p50)} ms (cumulative) and ${ms(stats.protobufExponentialDelta.cpuMs.p50)} ms (delta), against ${ms(stats.scrape.cpuMs.p50)} ms for a scrape. ` +
         deltaNote(push),
       '',
     );

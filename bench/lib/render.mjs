@@ -18,7 +18,7 @@ import { otlpClusterTargets, renderOtlpCluster, renderOtlpClusterCauses } from '
 import { renderScrapeGzip } from './render-scrape-gzip.mjs';
 
 // --- targets -----------------------------------------------------------------------------------------
-const RECORD_KEYS = ['counter', 'gauge', 'multiLabel', 'histogram'];
+const RECORD_KEYS = ['counter', 'gauge', 'multiLabel', 'histogram', 'exponential'];
 const NO_ALLOCATION_BYTES = 1; // a real per-call allocation is at least a 12-16 byte heap object
 /** What one measurement of the allocation section is called: a pair of cycles (current method) or a chunk (older raw results). */
 const unitOf = (alloc) => (alloc?.method === 'pairs' ? 'pair' : 'chunk');

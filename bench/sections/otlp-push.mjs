@@ -24,6 +24,9 @@ const VARIANTS = [
   { id: 'protobufDelta', protocol: 'http/protobuf', temporality: 'delta' },
   { id: 'jsonCumulative', protocol: 'http/json', temporality: 'cumulative' },
   { id: 'jsonDelta', protocol: 'http/json', temporality: 'delta' },
+  // OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=base2_exponential_bucket_histogram.
+  { id: 'protobufExponential', protocol: 'http/protobuf', temporality: 'cumulative', exponential: true },
+  { id: 'protobufExponentialDelta', protocol: 'http/protobuf', temporality: 'delta', exponential: true },
 ];
 /** The variant the target is stated for: the specification's defaults (protobuf, cumulative). */
 const TARGET_VARIANT = 'protobufCumulative';
@@ -58,18 +61,21 @@ function decodeRequest(request) {
   const type = protoRoot.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
   return type.toObject(type.decode(body), { longs: String, enums: Number, arrays: true });
 }
-/** Data points per metric name, and the temporality of each sum and histogram. */
+/** Data points per metric name, the temporality of each sum and histogram, and the histogram kinds. */
 function pointsByMetric(body) {
   const points = {};
   const temporalities = new Set();
+  const histogramKinds = new Set();
   for (const resourceMetrics of body.resourceMetrics ?? [])
     for (const scopeMetrics of resourceMetrics.scopeMetrics ?? [])
       for (const metric of scopeMetrics.metrics ?? []) {
-        const data = metric.sum ?? metric.gauge ?? metric.histogram;
+        const data = metric.sum ?? metric.gauge ?? metric.histogram ?? metric.exponentialHistogram;
         points[metric.name] = (points[metric.name] ?? 0) + (data?.dataPoints?.length ?? 0);
         if (data?.aggregationTemporality !== undefined) temporalities.add(data.aggregationTemporality);
+        if (metric.histogram !== undefined) histogramKinds.add('explicit');
+        if (metric.exponentialHistogram !== undefined) histogramKinds.add('exponential');
       }
-  return { points, temporalities: [...temporalities] };
+  return { points, temporalities: [...temporalities], histogramKinds: [...histogramKinds] };
 }
 
 // --- one variant: start, fill, warm up, measure, shut down -------------------------------------------
@@ -122,6 +128,7 @@ async function runVariant(variant, round) {
         url: receiverUrl,
         protocol: variant.protocol,
         temporalityPreference: variant.temporality,
+        histogramAggregation: variant.exponential ? 'base2_exponential_bucket_histogram' : 'explicit_bucket_histogram',
         exportIntervalMillis: 3_600_000,
       },
     },
@@ -167,7 +174,10 @@ async function runVariant(variant, round) {
     loopMaxMs[variant.id].push(exported.loopMaxMs);
     bytesPerExport[variant.id].push(exported.result.bytes);
     if (round === 0 && index === 0) {
-      const { points, temporalities } = pointsByMetric(decodeRequest(exported.result));
+      const { points, temporalities, histogramKinds } = pointsByMetric(decodeRequest(exported.result));
+      const expectedKind = variant.exponential ? 'exponential' : 'explicit';
+      if (histogramKinds.join() !== expectedKind)
+        throw new Error(`${variant.id}: histograms exported as ${histogramKinds.join(' and ')}, not ${expectedKind}`);
       const missing = MIX.filter(({ key }) => points[telemetry.metricName(key)] !== expectedPoints[key]).map(
         ({ key }) => `${key}: ${points[telemetry.metricName(key)] ?? 0} of ${expectedPoints[key]}`,
       );
@@ -258,5 +268,7 @@ emit({
     variant: TARGET_VARIANT,
     cumulativeMet: ratios.protobufCumulative.cpuVsScrape <= TARGET_RATIO,
     deltaMet: ratios.protobufDelta.cpuVsScrape <= TARGET_RATIO,
+    exponentialMet: ratios.protobufExponential.cpuVsScrape <= TARGET_RATIO,
+    exponentialDeltaMet: ratios.protobufExponentialDelta.cpuVsScrape <= TARGET_RATIO,
   },
 });

@@ -24,6 +24,7 @@
 export { startTelemetry } from './sdk/index.js';
 export type { StartTelemetryOptions, RunningTelemetry } from './sdk/index.js';
 export { createTelemetryMetricProducer } from './sdk/index.js';
+export type { TelemetryMetricProducerOptions } from './sdk/index.js';
 export { SynchronousContextManager } from './sdk/index.js';
 export { createMetricsHandler, PROMETHEUS_CONTENT_TYPE, GZIP_MIN_BYTES } from './http/index.js';
 export type { MetricsHandler, MetricsHandlerOptions, MetricsSource, MetricsCompression } from './http/index.js';
@@ -75,4 +76,5 @@ export type {
   MetricsExporterName,
   OtlpMetricsProtocol,
   MetricsTemporalityPreference,
+  OtlpHistogramAggregation,
 } from './otlp-metrics/index.js';

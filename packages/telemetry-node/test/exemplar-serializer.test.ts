@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, type DataPoint, type Histogram, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { withExemplars, type OtlpExemplar } from '../src/otlp-metrics/exemplar-serializer.js';
+import { withExemplars, type ExemplarLookup, type OtlpExemplar } from '../src/otlp-metrics/exemplar-serializer.js';
 import { CollectingReader } from './fixtures/collecting-reader.js';
 
 interface MessageType {
@@ -54,7 +54,7 @@ const EXEMPLAR_B: OtlpExemplar = {
   timestampSeconds: nowSeconds + 0.25,
 };
 
-function lookupFor(map: Map<string, OtlpExemplar[]>): (point: DataPoint<Histogram>) => OtlpExemplar[] | undefined {
+function lookupFor(map: Map<string, OtlpExemplar[]>): ExemplarLookup {
   return (point) => map.get(String(point.attributes['provider'] ?? point.attributes['route']));
 }
 

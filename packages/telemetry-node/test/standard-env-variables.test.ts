@@ -16,6 +16,7 @@ import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 import { EncodingBatchSpanProcessor, createSpanProcessorsFromEnv } from '../src/tracing/index.js';
 import { createLogExportersFromEnv } from '../src/logs/log-exporters-from-env.js';
 import { resolveMetricsExport } from '../src/otlp-metrics/metrics-export-config.js';
+import { captureConfigurationWarnings } from '../src/env/standard-variables.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../test-support/otlp-receiver.js';
 
 let running: RunningTelemetry | undefined;
@@ -263,22 +264,20 @@ describe('OTLP metrics push variables', () => {
     expect(resolved.otlp?.timeoutMillis).toBe(2_147_483_647);
   });
 
-  it('does not call explicit-bucket histograms or any exemplar filter unsupported for the push (exemplarsFromEnv reads it for every exporter), and does call exponential histograms', () => {
+  it('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION chooses the pushed histograms (any case); another value is warned about and means explicit', () => {
     const base = { OTEL_METRICS_EXPORTER: 'otlp' };
-    expect(
-      resolveMetricsExport(undefined, {
-        ...base,
-        OTEL_METRICS_EXEMPLAR_FILTER: 'trace_based',
-        OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'explicit_bucket_histogram',
-      }).unsupportedVariables,
-    ).toEqual([]);
-    expect(
-      resolveMetricsExport(undefined, {
-        ...base,
-        OTEL_METRICS_EXEMPLAR_FILTER: 'always_on',
-        OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram',
-      }).unsupportedVariables,
-    ).toEqual(['OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION']);
+    const limits = (value: string | undefined): unknown =>
+      resolveMetricsExport(undefined, { ...base, OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: value }).otlp
+        ?.exponentialHistograms;
+    expect(limits(undefined)).toBeUndefined();
+    expect(limits('explicit_bucket_histogram')).toBeUndefined();
+    expect(limits('base2_exponential_bucket_histogram')).toEqual({ maxSize: 160, maxScale: 20 });
+    expect(limits(' BASE2_Exponential_Bucket_Histogram ')).toEqual({ maxSize: 160, maxScale: 20 });
+    const { result, warnings } = captureConfigurationWarnings(() => limits('exponential'));
+    expect(result).toBeUndefined();
+    expect(warnings).toEqual([
+      expect.stringMatching(/OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION.*"exponential"/),
+    ]);
   });
 
   it('honours OTEL_EXPORTER_OTLP_CERTIFICATE for the push (and does not report it unsupported)', async () => {
@@ -300,7 +299,6 @@ describe('OTLP metrics push variables', () => {
       OTEL_EXPORTER_OTLP_CERTIFICATE: fixture('loopback-tls-cert.pem'),
     };
     for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-    expect(resolveMetricsExport(undefined, env).unsupportedVariables).toEqual([]);
     running = startTelemetry({ traces: false, hostMetrics: false, runtimeMetrics: false, logStream: null, env });
     running.telemetry.add('telemetrySpansDropped', 1, { reason: 'queue_full' });
     await running.forceFlush();

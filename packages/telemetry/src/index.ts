@@ -33,6 +33,7 @@ export type {
   UpDownCounterMetricKey,
 } from './metrics/recorder-types.js';
 export type { GaugeLabelName } from './metrics/series-removal.js';
+export type { ExponentialHistogramLimits } from './metrics/exponential-histogram.js';
 export { getTelemetry, peekTelemetry, configureTelemetry, setTelemetry } from './metrics/shared-telemetry.js';
 export { CIRCUIT_BREAKER_STATES, MODEL_CALL_STATUSES, TOKEN_TYPES } from './metrics/metric-definition.js';
 export type { CircuitBreakerState, ModelCallStatus, TokenType, MetricCategory } from './metrics/metric-definition.js';

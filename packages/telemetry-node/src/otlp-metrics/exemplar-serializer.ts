@@ -2,11 +2,18 @@
  * OTLP carries exemplars on histogram data points; the maintained OTLP serializers of the JS SDK
  * write none (the SDK has no exemplars yet). This serializer wraps the maintained one: it encodes
  * the request exactly as the stock serializer does, then adds each histogram point's exemplars
- * (`HistogramDataPoint.exemplars`, field 8) to that point, copying every other byte as it is. A
- * request without exemplars comes out byte for byte identical to the stock one.
+ * (`HistogramDataPoint.exemplars`, field 8; `ExponentialHistogramDataPoint.exemplars`, field 11) to
+ * that point, copying every other byte as it is. A request without exemplars comes out byte for
+ * byte identical to the stock one.
  */
 import type { HrTime } from '@opentelemetry/api';
-import { DataPointType, type DataPoint, type Histogram, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  DataPointType,
+  type DataPoint,
+  type ExponentialHistogram,
+  type Histogram,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 
 /** One exemplar as the OTLP exemplar message holds it. */
 export interface OtlpExemplar {
@@ -20,8 +27,10 @@ export interface OtlpExemplar {
   readonly timestampSeconds: number;
 }
 
-/** The exemplars of one histogram data point of a collection, or none. */
-export type ExemplarLookup = (point: DataPoint<Histogram>) => readonly OtlpExemplar[] | undefined;
+/** The exemplars of one histogram data point (explicit or exponential) of a collection, or none. */
+export type ExemplarLookup = (
+  point: DataPoint<Histogram | ExponentialHistogram>,
+) => readonly OtlpExemplar[] | undefined;
 
 /** The serializer seam of the maintained exporters (`ISerializer` of `@opentelemetry/otlp-transformer`). */
 export interface MetricsRequestSerializer<Response> {
@@ -44,8 +53,12 @@ function exemplarsInOrder(
   let any = false;
   for (const scope of request.scopeMetrics)
     for (const metric of scope.metrics) {
-      if (metric.dataPointType !== DataPointType.HISTOGRAM) continue;
-      for (const point of metric.dataPoints) {
+      if (
+        metric.dataPointType !== DataPointType.HISTOGRAM &&
+        metric.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM
+      )
+        continue;
+      for (const point of metric.dataPoints as Array<DataPoint<Histogram | ExponentialHistogram>>) {
         // Only exemplars observed within the point's own interval (all of them for cumulative points).
         const start = hrTimeSeconds(point.startTime);
         const found = (lookup(point) ?? []).filter(
@@ -160,20 +173,24 @@ function encodeExemplar(exemplar: OtlpExemplar): Uint8Array {
 
 /**
  * Path from the request to a histogram data point: ExportMetricsServiceRequest.resource_metrics (1)
- * → ResourceMetrics.scope_metrics (2) → ScopeMetrics.metrics (2) → Metric.histogram (9) →
- * Histogram.data_points (1).
+ * → ResourceMetrics.scope_metrics (2) → ScopeMetrics.metrics (2) → Metric.histogram (9) or
+ * Metric.exponential_histogram (10) → data_points (1).
  */
-const PATH = [1, 2, 2, 9, 1] as const;
+const PATH: ReadonlyArray<readonly number[]> = [[1], [2], [2], [9, 10], [1]];
+/** The data point's exemplars field, by the Metric field holding the points. */
+const EXEMPLARS_FIELD: Readonly<Record<number, number>> = { 9: 8, 10: 11 };
 
 /**
  * Copy `data` (a message at `depth` of {@link PATH}), rewriting the fields on the path and, at the
- * data point level, appending the next point's exemplars. `cursor.point` counts points in order.
+ * data point level, appending the next point's exemplars (in field `exemplarsField`). `cursor.point`
+ * counts points in order.
  */
 function splice(
   data: Uint8Array,
   depth: number,
   exemplars: ReadonlyArray<readonly OtlpExemplar[]>,
   cursor: { point: number },
+  exemplarsField = 8,
 ): Uint8Array {
   const out = new Bytes();
   let offset = 0;
@@ -182,7 +199,7 @@ function splice(
     const field = Math.floor(tag / 8);
     const wireType = tag & 7;
     const end = skipValue(data, valueStart, wireType);
-    if (wireType === 2 && field === PATH[depth]) {
+    if (wireType === 2 && PATH[depth]!.includes(field)) {
       const [length, payloadStart] = readVarint(data, valueStart);
       const payload = data.subarray(payloadStart, payloadStart + length);
       let rewritten: Uint8Array;
@@ -191,14 +208,14 @@ function splice(
         point.bytes(payload);
         for (const exemplar of exemplars[cursor.point] ?? []) {
           const encoded = encodeExemplar(exemplar);
-          point.varint((8 << 3) | 2);
+          point.varint((exemplarsField << 3) | 2);
           point.varint(encoded.length);
           point.bytes(encoded);
         }
         cursor.point++;
         rewritten = point.finish();
       } else {
-        rewritten = splice(payload, depth + 1, exemplars, cursor);
+        rewritten = splice(payload, depth + 1, exemplars, cursor, EXEMPLARS_FIELD[field] ?? exemplarsField);
       }
       out.varint(tag);
       out.varint(rewritten.length);
@@ -229,7 +246,7 @@ function addJsonExemplars(body: JsonObject, exemplars: ReadonlyArray<readonly Ot
   for (const resource of (body['resourceMetrics'] as JsonObject[] | undefined) ?? [])
     for (const scope of (resource['scopeMetrics'] as JsonObject[] | undefined) ?? [])
       for (const metric of (scope['metrics'] as JsonObject[] | undefined) ?? []) {
-        const histogram = metric['histogram'] as JsonObject | undefined;
+        const histogram = (metric['histogram'] ?? metric['exponentialHistogram']) as JsonObject | undefined;
         if (histogram === undefined) continue;
         for (const point of (histogram['dataPoints'] as JsonObject[] | undefined) ?? []) {
           const found = exemplars[index++] ?? [];

@@ -17,6 +17,7 @@ export type {
   MetricsExporterName,
   OtlpMetricsProtocol,
   MetricsTemporalityPreference,
+  OtlpHistogramAggregation,
   ResolvedMetricsExport,
   ResolvedOtlpMetrics,
 } from './metrics-export-config.js';

@@ -8,7 +8,8 @@
  * except an endpoint that is not an http(s) URL (or, for gRPC, a `host:port`), which fails loudly
  * because no default could reach the collector meant.
  */
-import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { TelemetryConfigurationError, type ExponentialHistogramLimits } from '@gatewayz/telemetry';
+import { DEFAULT_EXPONENTIAL_MAX_SIZE, MAX_EXPONENTIAL_SCALE } from '@gatewayz/telemetry/metrics';
 import { readEnvEnum, readEnvList, readEnvString, warnIgnoredVariable } from '../env/standard-variables.js';
 import {
   checkOtlpEndpoint,
@@ -19,7 +20,7 @@ import {
   OTLP_PROTOCOLS,
 } from '../env/otlp-exporter-variables.js';
 import { otlpTlsFromEnv, type OtlpTlsSettings } from '../env/otlp-tls-from-env.js';
-import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { AggregationType, InstrumentType, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 
 /**
  * Exporters `OTEL_METRICS_EXPORTER` (and the `metrics.exporters` option) can name.
@@ -57,6 +58,19 @@ export type OtlpMetricsProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type MetricsTemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
 
 /**
+ * `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION` values: `explicit_bucket_histogram`
+ * (default), the catalog's buckets, or `base2_exponential_bucket_histogram`, base-2 exponential
+ * histograms with the specification's defaults (160 buckets per sign, scale from 20 down).
+ *
+ * @example
+ * ```ts
+ * const histogramAggregation: OtlpHistogramAggregation = 'base2_exponential_bucket_histogram';
+ * startTelemetry({ metrics: { exporters: ['otlp'], otlp: { histogramAggregation } } });
+ * ```
+ */
+export type OtlpHistogramAggregation = 'explicit_bucket_histogram' | 'base2_exponential_bucket_histogram';
+
+/**
  * Options of the OTLP metrics push (the `metrics.otlp` option of `startTelemetry()`); each falls
  * back to its standard variable, then to the specification's default.
  *
@@ -87,6 +101,12 @@ export interface OtlpMetricsOptions {
   compression?: 'gzip' | 'none';
   /** Default `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, `cumulative`. */
   temporalityPreference?: MetricsTemporalityPreference;
+  /**
+   * How histograms are pushed; default `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`,
+   * `explicit_bucket_histogram`. The Prometheus endpoints keep the explicit buckets either way. An
+   * `exporter` given here chooses with its own `selectAggregation()` instead.
+   */
+  histogramAggregation?: OtlpHistogramAggregation;
   /** Time between exports; default `OTEL_METRIC_EXPORT_INTERVAL`, 60 000 ms. */
   exportIntervalMillis?: number;
   /** Longest an export may take; default `OTEL_METRIC_EXPORT_TIMEOUT`, 30 000 ms (never above the interval). */
@@ -123,6 +143,8 @@ export interface ResolvedOtlpMetrics {
   readonly timeoutMillis: number;
   readonly compression: 'gzip' | 'none';
   readonly temporalityPreference: MetricsTemporalityPreference;
+  /** Limits of the exponential histograms pushed, or undefined when histograms go with explicit buckets. */
+  readonly exponentialHistograms: ExponentialHistogramLimits | undefined;
   readonly exportIntervalMillis: number;
   readonly exportTimeoutMillis: number;
   readonly exporter: PushMetricExporter | undefined;
@@ -138,8 +160,6 @@ export interface ResolvedMetricsExport {
   readonly prometheus: boolean;
   readonly console: boolean;
   readonly otlp: ResolvedOtlpMetrics | undefined;
-  /** Standard variables that are set but that this package does not honour, for one start-up warning. */
-  readonly unsupportedVariables: readonly string[];
   /** `OTEL_EXPORTER_PROMETHEUS_HOST`/`_PORT` when set: the exporter starts no server of its own here. */
   readonly prometheusServerVariables: readonly string[];
   /** Whether the metrics endpoints may gzip their expositions. */
@@ -148,20 +168,35 @@ export interface ResolvedMetricsExport {
 
 const EXPORTER_NAMES: readonly string[] = ['prometheus', 'otlp', 'console', 'none'];
 const TEMPORALITIES: readonly string[] = ['cumulative', 'delta', 'lowmemory'];
+const HISTOGRAM_AGGREGATIONS: readonly string[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
+const SPECIFICATION_EXPONENTIAL_LIMITS: ExponentialHistogramLimits = {
+  maxSize: DEFAULT_EXPONENTIAL_MAX_SIZE,
+  maxScale: MAX_EXPONENTIAL_SCALE,
+};
 
 /**
- * Set, these ask for what the OTLP metrics push does not do. (The TLS variables,
- * `OTEL_EXPORTER_OTLP_(METRICS_)CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE` and `_INSECURE`,
- * are honoured: `otlpTlsFromEnv` reads them from `env` and the transports are handed the result.)
+ * The exponential limits the push asks for: an exporter passed in code chooses with its own
+ * `selectAggregation()` (the SDK's way; its `maxSize` is honoured, the scale starts at 20), the
+ * built one with the option or `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`.
  */
-function unsupportedVariables(env: NodeJS.ProcessEnv): string[] {
-  const unsupported: string[] = [];
-  // OTEL_METRICS_EXEMPLAR_FILTER applies to every exporter: see exemplarsFromEnv().
-  const histogram = readEnvString(env, 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
-  // Explicit buckets are what every histogram here has (the catalog declares them).
-  if (histogram !== undefined && histogram.toLowerCase() !== 'explicit_bucket_histogram')
-    unsupported.push('OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION');
-  return unsupported;
+function exponentialLimitsFrom(
+  env: NodeJS.ProcessEnv,
+  options: OtlpMetricsOptions,
+): ExponentialHistogramLimits | undefined {
+  const selected = options.exporter?.selectAggregation?.(InstrumentType.HISTOGRAM);
+  if (selected !== undefined) {
+    if (selected.type !== AggregationType.EXPONENTIAL_HISTOGRAM) return undefined;
+    const maxSize = selected.options?.maxSize;
+    return maxSize === undefined ? SPECIFICATION_EXPONENTIAL_LIMITS : { maxSize, maxScale: MAX_EXPONENTIAL_SCALE };
+  }
+  const aggregation = oneOf<OtlpHistogramAggregation>(
+    sourceOf({ name: 'metrics.otlp.histogramAggregation', value: options.histogramAggregation }, env, [
+      'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+    ]),
+    HISTOGRAM_AGGREGATIONS,
+    'explicit_bucket_histogram',
+  );
+  return aggregation === 'base2_exponential_bucket_histogram' ? SPECIFICATION_EXPONENTIAL_LIMITS : undefined;
 }
 
 function firstVariable(env: NodeJS.ProcessEnv, names: readonly string[]): { name: string; value: string } | undefined {
@@ -304,6 +339,7 @@ function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): Resol
       TEMPORALITIES,
       'cumulative',
     ),
+    exponentialHistograms: exponentialLimitsFrom(env, options),
     exportIntervalMillis,
     // An export may not outlast its interval (the SDK clamps the same way).
     exportTimeoutMillis: Math.min(exportTimeoutMillis, exportIntervalMillis),
@@ -339,7 +375,6 @@ export function resolveMetricsExport(
     prometheus: exporters.has('prometheus'),
     console: exporters.has('console'),
     otlp: exporters.has('otlp') ? resolveOtlp(env, options?.otlp ?? {}) : undefined,
-    unsupportedVariables: exporters.has('otlp') ? unsupportedVariables(env) : [],
     prometheusServerVariables: ['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_PORT'].filter(
       (name) => readEnvString(env, name) !== undefined,
     ),
@@ -372,4 +407,26 @@ export function exemplarsFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
     return undefined;
   }
   return filter === undefined ? undefined : filter === 'trace_based';
+}
+
+/**
+ * The helpers' histogram options `env` and the resolved export ask for: exemplars per
+ * `OTEL_METRICS_EXEMPLAR_FILTER` (see {@link exemplarsFromEnv}), and exponential histograms, kept
+ * beside the explicit buckets (which the Prometheus endpoints read) when the OTLP push sends them.
+ *
+ * @example
+ * ```ts
+ * new GatewayTelemetry({ exportVia: 'producer', ...histogramOptionsFrom(env, resolveMetricsExport(undefined, env)) });
+ * ```
+ */
+export function histogramOptionsFrom(
+  env: NodeJS.ProcessEnv,
+  resolved: ResolvedMetricsExport,
+): { exemplars?: boolean; exponentialHistograms?: ExponentialHistogramLimits } {
+  const exemplars = exemplarsFromEnv(env);
+  const exponentialHistograms = resolved.otlp?.exponentialHistograms;
+  return {
+    ...(exemplars !== undefined ? { exemplars } : {}),
+    ...(exponentialHistograms !== undefined ? { exponentialHistograms } : {}),
+  };
 }

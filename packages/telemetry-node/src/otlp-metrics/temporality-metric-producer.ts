@@ -17,23 +17,33 @@ import {
   type AggregationTemporalitySelector,
   type CollectionResult,
   type DataPoint,
+  type ExponentialHistogram,
   type Histogram,
   type MetricCollectOptions,
   type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
+import {
+  addExponentialCounts,
+  emptyExponentialCounts,
+  exponentialCountsOf,
+  exponentialPointOf,
+  type ExponentialCounts,
+} from './exponential-counts.js';
 
-/** The amounts of one series: a sum's value, or a histogram's bucket counts, count and sum. */
+/** The amounts of one series: a sum's value, or a histogram's bucket counts (explicit or exponential), count and sum. */
 interface Amounts {
   value: number;
   counts: number[];
+  /** Exponential histograms only. */
+  exponential?: ExponentialCounts;
   count: number;
   sum: number;
 }
 
 /** What the backend has of one series, and what pushes under way carry of it. */
 interface SeriesState {
-  readonly kind: 'number' | 'histogram';
+  readonly kind: 'number' | 'histogram' | 'exponential';
   /** Carried by accepted pushes. */
   readonly accepted: Amounts;
   /** Carried by pushes not settled yet. */
@@ -58,7 +68,12 @@ interface PendingCollection {
   exported: boolean;
 }
 
-const zero = (buckets: number): Amounts => ({ value: 0, counts: new Array<number>(buckets).fill(0), count: 0, sum: 0 });
+const zero = (buckets: number): Amounts => ({
+  value: 0,
+  counts: new Array<number>(buckets).fill(0),
+  count: 0,
+  sum: 0,
+});
 
 /** `into += sign · amounts`. */
 function addAmounts(into: Amounts, amounts: Amounts, sign: 1 | -1): void {
@@ -66,10 +81,13 @@ function addAmounts(into: Amounts, amounts: Amounts, sign: 1 | -1): void {
   into.count += sign * amounts.count;
   into.sum += sign * amounts.sum;
   amounts.counts.forEach((count, index) => (into.counts[index] = (into.counts[index] ?? 0) + sign * count));
+  if (amounts.exponential !== undefined)
+    addExponentialCounts((into.exponential ??= emptyExponentialCounts()), amounts.exponential, sign);
 }
 
 function instrumentTypeOf(metric: MetricData): InstrumentType | undefined {
-  if (metric.dataPointType === DataPointType.HISTOGRAM) return InstrumentType.HISTOGRAM;
+  if (metric.dataPointType === DataPointType.HISTOGRAM || metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM)
+    return InstrumentType.HISTOGRAM;
   if (metric.dataPointType === DataPointType.SUM)
     return metric.isMonotonic ? InstrumentType.COUNTER : InstrumentType.UP_DOWN_COUNTER;
   return undefined;
@@ -175,7 +193,7 @@ export class TemporalityMetricProducer implements MetricProducer {
     if (state !== undefined && !reset && monotonic) {
       const covered = state.accepted.count + state.inFlight.count;
       const coveredValue = state.accepted.value + state.inFlight.value;
-      reset = kind === 'histogram' ? current.count < covered : current.value < coveredValue;
+      reset = kind === 'number' ? current.value < coveredValue : current.count < covered;
     }
     if (state === undefined || reset) {
       // Pushes under way settle into the state they were sent from, not this one.
@@ -191,7 +209,7 @@ export class TemporalityMetricProducer implements MetricProducer {
     addAmounts(delta, current, 1);
     addAmounts(delta, state.accepted, -1);
     addAmounts(delta, state.inFlight, -1);
-    if (kind === 'histogram' ? delta.count === 0 : delta.value === 0) return undefined;
+    if (kind === 'number' ? delta.value === 0 : delta.count === 0) return undefined;
     const startTime = state.time;
     addAmounts(state.inFlight, delta, 1);
     state.time = point.endTime;
@@ -220,6 +238,33 @@ export class TemporalityMetricProducer implements MetricProducer {
             count: delta.count,
             sum: reset ? value.sum : delta.sum,
             // The in-process aggregation keeps cumulative extremes only; a delta point has none.
+            ...(reset ? { min: value.min, max: value.max } : {}),
+          },
+        });
+      }
+      return dataPoints.length === 0
+        ? undefined
+        : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
+    }
+    if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+      const dataPoints: Array<DataPoint<ExponentialHistogram>> = [];
+      for (const point of metric.dataPoints) {
+        const value = point.value;
+        const current = {
+          ...zero(0),
+          exponential: exponentialCountsOf(value),
+          count: value.count,
+          sum: value.sum ?? 0,
+        };
+        const found = this.deltaOf(states, point, 'exponential', current, true, sent);
+        if (found === undefined) continue;
+        const { delta, startTime, reset } = found;
+        const totals = { count: delta.count, sum: reset ? (value.sum ?? 0) : delta.sum };
+        dataPoints.push({
+          ...point,
+          startTime,
+          value: {
+            ...exponentialPointOf(delta.exponential ?? emptyExponentialCounts(), value.scale, totals),
             ...(reset ? { min: value.min, max: value.max } : {}),
           },
         });

@@ -12,4 +12,5 @@
 export { startTelemetry } from './start-telemetry.js';
 export type { StartTelemetryOptions, RunningTelemetry } from './start-telemetry.js';
 export { createTelemetryMetricProducer } from './telemetry-metric-producer.js';
+export type { TelemetryMetricProducerOptions } from './telemetry-metric-producer.js';
 export { SynchronousContextManager } from './synchronous-context-manager.js';

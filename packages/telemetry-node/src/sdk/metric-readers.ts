@@ -30,7 +30,9 @@ export function createMetricReaders(
     readers.push(
       createOtlpMetricsReader(
         metricsExport.otlp,
-        createTelemetryMetricProducer(telemetry),
+        createTelemetryMetricProducer(telemetry, {
+          histograms: metricsExport.otlp.exponentialHistograms !== undefined ? 'exponential' : 'explicit',
+        }),
         (reason) => telemetry.add('telemetryExportFailures', 1, { signal: 'metrics', reason }),
         (point) => (point as ExemplarDataPoint).exemplars?.slots.filter((slot) => slot !== undefined),
       ),
@@ -42,13 +44,6 @@ export function createMetricReaders(
         exporter: new ConsoleMetricExporter(),
         metricProducers: [createTelemetryMetricProducer(telemetry)],
       }),
-    );
-  }
-  if (metricsExport.unsupportedVariables.length > 0) {
-    warnConfiguration(
-      `@gatewayz/telemetry-node: ${metricsExport.unsupportedVariables.join(', ')} ${
-        metricsExport.unsupportedVariables.length === 1 ? 'is' : 'are'
-      } set but not supported for the OTLP metrics push; ignoring`,
     );
   }
   if (metricsExport.prometheusServerVariables.length > 0) {

@@ -19,7 +19,7 @@ import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handl
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import { toNodeListener } from '../http/node-adapter.js';
 import {
-  exemplarsFromEnv,
+  histogramOptionsFrom,
   resolveMetricsExport,
   type MetricsExportOptions,
 } from '../otlp-metrics/metrics-export-config.js';
@@ -242,11 +242,9 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   // enters the SDK, and collection reads the series directly. When helpers already ran before the
   // SDK started, the new instance continues their shared one, with the counts and gauges it holds.
   const existing = options.telemetry === undefined ? peekTelemetry() : undefined;
-  const genAiOptions = genAiOptionsFromEnv(env);
-  const exemplars = exemplarsFromEnv(env);
   const telemetry = new GatewayTelemetry({
-    ...genAiOptions,
-    ...(exemplars !== undefined ? { exemplars } : {}),
+    ...genAiOptionsFromEnv(env),
+    ...histogramOptionsFrom(env, metricsExport),
     ...options.telemetry,
     exportVia: 'producer',
     ...(existing !== undefined && !existing.isBound ? { continueFrom: existing } : {}),

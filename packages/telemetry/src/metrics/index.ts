@@ -10,6 +10,7 @@
  * - `naming.ts`: instrument and Prometheus names, Prometheus types
  * - `series-store.ts`: the label sets of one metric, allocation-free on the record path
  * - `exemplars.ts`: per-bucket exemplars, kept on the series they belong to
+ * - `exponential-histogram.ts`: base-2 exponential histograms, kept beside the explicit buckets when asked
  * - `metric-recorder.ts` / `recorder-types.ts`: validation, drop and overflow accounting, export
  * - `series-removal.ts`: removing the series of a gauge whose subject went away
  * - `gateway-telemetry.ts` / `shared-telemetry.ts`: the class with its domain helpers, and the shared instance
@@ -59,5 +60,17 @@ export { MetricRecorder } from './metric-recorder.js';
 export { OVERFLOW_LABEL_VALUE } from './series-store.js';
 export type { SeriesCell, HistogramState } from './series-store.js';
 export type { Exemplar, ExemplarSlots } from './exemplars.js';
+export {
+  ExponentialHistogram,
+  exponentialBucketIndex,
+  DEFAULT_EXPONENTIAL_MAX_SIZE,
+  MAX_EXPONENTIAL_SCALE,
+  MIN_EXPONENTIAL_SCALE,
+} from './exponential-histogram.js';
+export type {
+  ExponentialBuckets,
+  ExponentialHistogramLimits,
+  ExponentialHistogramState,
+} from './exponential-histogram.js';
 export { renderMetricsMarkdown } from './metrics-markdown.js';
 export type { MetricsMarkdownOptions } from './metrics-markdown.js';

@@ -5,6 +5,7 @@ import { instrumentName } from './naming.js';
 import { TelemetryInputError } from '../errors.js';
 import { resolveRecorderOptions } from './recorder-options.js';
 import { bucketIndex, captureExemplar, sampledSpanContext } from './exemplars.js';
+import { ExponentialHistogram, type ExponentialHistogramLimits } from './exponential-histogram.js';
 import { CollectHooks } from './collect-hooks.js';
 import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
 import type {
@@ -60,6 +61,8 @@ export class MetricRecorder {
   readonly maxLabelLength: number;
   /** How values reach an SDK, fixed at construction; see the `exportVia` option. */
   readonly exportVia: 'instruments' | 'producer';
+  /** Limits of the exponential aggregation kept beside the explicit buckets, when on (`exponentialHistograms`). */
+  readonly exponentialHistograms: ExponentialHistogramLimits | undefined;
   /** When this instance (or the one it continues) started aggregating, in milliseconds since the epoch. */
   readonly startTimeMs: number;
   /** @internal The catalog metrics of this instance, by key: what domain helpers record into. */
@@ -98,6 +101,7 @@ export class MetricRecorder {
     this.onInvalidInput = resolved.onInvalidInput ?? previous?.onInvalidInput ?? 'drop';
     this.exemplars = resolved.exemplars ?? previous?.exemplars ?? true;
     this.exportVia = resolved.exportVia;
+    this.exponentialHistograms = resolved.exponentialHistograms;
     this.genAiSemconvMode = resolved.genAiSemconvMode;
     this.genAiContent = resolved.genAiContent;
     this.startTimeMs = previous?.startTimeMs ?? Date.now();
@@ -305,6 +309,8 @@ export class MetricRecorder {
       histogram.sum += value;
       if (value < histogram.min) histogram.min = value;
       if (value > histogram.max) histogram.max = value;
+      if (this.exponentialHistograms !== undefined)
+        (cell.exponentialHistogram ??= new ExponentialHistogram(this.exponentialHistograms)).record(value);
       if (this.exemplars) {
         // Span first, value second: see sampledSpanContext().
         const spanContext = sampledSpanContext();

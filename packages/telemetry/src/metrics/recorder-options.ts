@@ -10,6 +10,7 @@ import {
 import type { MetricRecorder } from './metric-recorder.js';
 import { DEFAULT_METRIC_PREFIX } from './naming.js';
 import type { GatewayTelemetryOptions } from './recorder-types.js';
+import { exponentialLimitsOf, type ExponentialHistogramLimits } from './exponential-histogram.js';
 
 /** `GatewayTelemetryOptions` checked, with the defaults (or the continued instance's values) filled in. */
 export interface ResolvedRecorderOptions {
@@ -23,6 +24,8 @@ export interface ResolvedRecorderOptions {
   /** As given; undefined when not given (the continued instance's value, or the default, applies). */
   readonly exemplars: boolean | undefined;
   readonly exportVia: 'instruments' | 'producer';
+  /** The exponential aggregation's limits when on (the continued instance's when not given). */
+  readonly exponentialHistograms: ExponentialHistogramLimits | undefined;
   readonly genAiSemconvMode: GenAiSemconvMode;
   readonly genAiContent: GenAiContentCapture;
 }
@@ -96,6 +99,16 @@ export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefine
       `expected "instruments" or "producer", got "${String(options.exportVia)}"`,
     );
   }
+  const exponentialHistograms =
+    options.exponentialHistograms === undefined
+      ? previous?.exponentialHistograms
+      : exponentialLimitsOf(options.exponentialHistograms);
+  if (exponentialHistograms !== undefined && exportVia !== 'producer') {
+    throw new TelemetryConfigurationError(
+      'exponentialHistograms',
+      "needs exportVia: 'producer'; with instruments the SDK aggregates histograms (choose exponential ones with a View)",
+    );
+  }
   const optIn = options.semconvStabilityOptIn;
   if (optIn !== undefined && typeof optIn !== 'string') {
     throw new TelemetryConfigurationError(
@@ -124,6 +137,7 @@ export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefine
     onInvalidInput,
     exemplars,
     exportVia,
+    exponentialHistograms,
     genAiSemconvMode: optIn !== undefined ? genAiSemconvModeFrom(optIn) : (previous?.genAiSemconvMode ?? 'default'),
     genAiContent: genAiContentCaptureOf(mode, emitEvents ?? previousEvents, maxLength),
   };

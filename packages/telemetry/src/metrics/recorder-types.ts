@@ -4,6 +4,7 @@ import type { MetricDefinition } from './metric-definition.js';
 import type { MetricRecorder } from './metric-recorder.js';
 import type { SeriesStore } from './series-store.js';
 import type { GenAiContentCaptureMode } from '../genai/content-capture.js';
+import type { ExponentialHistogramLimits } from './exponential-histogram.js';
 
 /** Metric keys by kind, so the generic API only accepts metrics of the right kind. */
 type KeysOfKind<Kind extends string> = {
@@ -101,6 +102,16 @@ export interface GatewayTelemetryOptions {
    * path then never enters the SDK.
    */
   exportVia?: 'instruments' | 'producer';
+  /**
+   * With `exportVia: 'producer'`, also aggregate every histogram series into a base-2 exponential
+   * histogram (the OpenTelemetry data model's), which a producer can export instead of the catalog's
+   * explicit buckets: `true` for the specification's defaults (160 buckets per sign, scale from 20
+   * down), or `{ maxSize, maxScale }`. The explicit buckets are kept as well (the Prometheus
+   * exposition reads them). `startTelemetry()` turns this on when the OTLP metrics push asks for
+   * exponential histograms (`OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`). Default off.
+   * With `exportVia: 'instruments'` the SDK aggregates: choose exponential histograms with a View.
+   */
+  exponentialHistograms?: boolean | Partial<ExponentialHistogramLimits>;
   /**
    * Keep, per histogram bucket, the latest observation made inside a sampled span (trace and span
    * id) for the OpenMetrics exposition. Default true.

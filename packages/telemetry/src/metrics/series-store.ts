@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ExemplarSlots } from './exemplars.js';
+import type { ExponentialHistogram } from './exponential-histogram.js';
 import type { MetricDefinition } from './metric-definition.js';
 
 /**
@@ -42,6 +43,8 @@ export interface SeriesCell {
   readonly attributes: Attributes;
   /** Histogram aggregation, when the instance exports through a metric producer. */
   histogram?: HistogramState;
+  /** The same observations in a base-2 exponential histogram, when the instance keeps one (`exponentialHistograms`). */
+  exponentialHistogram?: ExponentialHistogram;
   /** Exemplars of a histogram series, when captured: one slot per bucket, newest wins. */
   exemplars?: ExemplarSlots;
   /**
@@ -87,6 +90,7 @@ export interface SeriesLimits {
 class Cell implements SeriesCell {
   value = 0;
   histogram: HistogramState | undefined = undefined;
+  exponentialHistogram: ExponentialHistogram | undefined = undefined;
   exemplars: ExemplarSlots | undefined = undefined;
   removed = false;
   constructor(readonly attributes: Attributes) {}
@@ -210,6 +214,7 @@ export class SeriesStore {
       const copy = new Cell(cell.attributes);
       copy.value = cell.value;
       copy.histogram = cell.histogram;
+      copy.exponentialHistogram = cell.exponentialHistogram;
       copy.exemplars = cell.exemplars;
       this.cells.push(copy);
       if (this.labelCount === 0) this.noLabelCell = copy;
