@@ -251,6 +251,24 @@ describe('exponential histograms over OTLP (OTEL_EXPORTER_OTLP_METRICS_DEFAULT_H
     }).toEqual({ scale: (await oracle(values, 8)).scale, positive: (await oracle(values, 8)).positive });
   });
 
+  it("applies to the SDK's own histograms too (the runtime metrics' GC durations)", async () => {
+    const target = await push.receiver();
+    const otel = (push.running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      env: otlpEnv(target, { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: EXPONENTIAL }),
+    }));
+    // Garbage enough for several scavenges, whose durations the runtime instrumentation records.
+    let kept = 0;
+    for (let round = 0; round < 200; round++) kept += Array.from({ length: 20_000 }, (_, index) => ({ index })).length;
+    expect(kept).toBe(4_000_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await otel.forceFlush();
+    const gc = target.metrics().find((metric) => metric.name === 'v8js.gc.duration');
+    expect(gc?.type).toBe('exponentialHistogram');
+    expect(target.metrics().filter((metric) => metric.type === 'histogram')).toEqual([]);
+  });
+
   it('refuses what it cannot honour with a TelemetryConfigurationError', () => {
     expect(() =>
       resolveMetricsExport({ exporters: ['otlp'], otlp: { histogramAggregation: 'exponential' as never } }, {}),

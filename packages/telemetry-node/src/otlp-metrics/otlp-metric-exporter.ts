@@ -12,7 +12,12 @@ import {
   MetricsExporterMetricsHelper,
   ProtobufMetricsSerializer,
 } from '@opentelemetry/otlp-transformer';
-import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationType,
+  InstrumentType,
+  type AggregationOption,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import type { OtlpExporterVariables } from '../env/otlp-exporter-variables.js';
 import { NO_OTLP_TLS } from '../env/otlp-tls-from-env.js';
@@ -47,7 +52,17 @@ export function createOtlpMetricExporter(
   exemplars: ExemplarLookup,
   onRejected: (rejected: RejectedDataPoints) => void,
 ): PushMetricExporter {
-  const preferences = { temporalityPreference: PREFERENCES[config.temporalityPreference] };
+  // The SDK's own histograms (the runtime metrics') follow the same choice as the helpers'.
+  const exponential = config.exponentialHistograms;
+  const histogramAggregation: AggregationOption =
+    exponential === undefined
+      ? { type: AggregationType.DEFAULT }
+      : { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: exponential.maxSize } };
+  const preferences = {
+    temporalityPreference: PREFERENCES[config.temporalityPreference],
+    aggregationPreference: (type: InstrumentType): AggregationOption =>
+      type === InstrumentType.HISTOGRAM ? histogramAggregation : { type: AggregationType.DEFAULT },
+  };
   const json = config.protocol === 'http/json';
   const serializer = reportingRejections(
     withExemplars(json ? JsonMetricsSerializer : ProtobufMetricsSerializer, json ? 'json' : 'protobuf', exemplars),

@@ -27,6 +27,7 @@ import {
   addExponentialCounts,
   emptyExponentialCounts,
   exponentialCountsOf,
+  exponentialDifference,
   exponentialPointOf,
   type ExponentialCounts,
 } from './exponential-counts.js';
@@ -36,18 +37,16 @@ interface Amounts {
   value: number;
   counts: number[];
   /** Exponential histograms only. */
-  exponential?: ExponentialCounts;
+  exponential: ExponentialCounts | undefined;
   count: number;
   sum: number;
 }
 
-/** What the backend has of one series, and what pushes under way carry of it. */
+/** What the backend has of one series, or may have: what accepted pushes and pushes under way carry. */
 interface SeriesState {
   readonly kind: 'number' | 'histogram' | 'exponential';
-  /** Carried by accepted pushes. */
-  readonly accepted: Amounts;
-  /** Carried by pushes not settled yet. */
-  readonly inFlight: Amounts;
+  /** Carried by accepted pushes and pushes not settled yet; a refused push gives its delta back. */
+  readonly covered: Amounts;
   /** End of the last point sent: the start of the next one. */
   time: HrTime;
 }
@@ -71,6 +70,7 @@ interface PendingCollection {
 const zero = (buckets: number): Amounts => ({
   value: 0,
   counts: new Array<number>(buckets).fill(0),
+  exponential: undefined,
   count: 0,
   sum: 0,
 });
@@ -80,9 +80,29 @@ function addAmounts(into: Amounts, amounts: Amounts, sign: 1 | -1): void {
   into.value += sign * amounts.value;
   into.count += sign * amounts.count;
   into.sum += sign * amounts.sum;
-  amounts.counts.forEach((count, index) => (into.counts[index] = (into.counts[index] ?? 0) + sign * count));
+  const counts = amounts.counts;
+  for (let index = 0; index < counts.length; index++)
+    into.counts[index] = (into.counts[index] ?? 0) + sign * counts[index]!;
   if (amounts.exponential !== undefined)
     addExponentialCounts((into.exponential ??= emptyExponentialCounts()), amounts.exponential, sign);
+}
+
+/** `current − covered`, in new arrays (the delta's point may keep them: they never change). */
+function difference(current: Amounts, covered: Amounts): Amounts {
+  const counts = new Array<number>(current.counts.length);
+  for (let index = 0; index < counts.length; index++)
+    counts[index] = current.counts[index]! - (covered.counts[index] ?? 0);
+  const exponential =
+    current.exponential === undefined
+      ? undefined
+      : exponentialDifference(current.exponential, covered.exponential ?? emptyExponentialCounts());
+  return {
+    value: current.value - covered.value,
+    counts,
+    exponential,
+    count: current.count - covered.count,
+    sum: current.sum - covered.sum,
+  };
 }
 
 function instrumentTypeOf(metric: MetricData): InstrumentType | undefined {
@@ -168,11 +188,12 @@ export class TemporalityMetricProducer implements MetricProducer {
     if (collection === undefined) return;
     this.pending.delete(token);
     if (this.latest === collection) this.latest = undefined;
+    // Accepted: the backend has what the points carried, which their series already count as covered.
+    if (accepted) return;
     for (const point of collection.sent) {
-      addAmounts(point.state.inFlight, point.delta, -1);
-      if (accepted) addAmounts(point.state.accepted, point.delta, 1);
+      addAmounts(point.state.covered, point.delta, -1);
       // The next point starts where the last one the backend may have begins.
-      else if (point.state.time === point.endTime) point.state.time = point.startTime;
+      if (point.state.time === point.endTime) point.state.time = point.startTime;
     }
   }
 
@@ -191,27 +212,18 @@ export class TemporalityMetricProducer implements MetricProducer {
     let state = states.get(point.attributes);
     let reset = state === undefined || state.kind !== kind;
     if (state !== undefined && !reset && monotonic) {
-      const covered = state.accepted.count + state.inFlight.count;
-      const coveredValue = state.accepted.value + state.inFlight.value;
-      reset = kind === 'number' ? current.value < coveredValue : current.count < covered;
+      const covered = state.covered;
+      reset = kind === 'number' ? current.value < covered.value : current.count < covered.count;
     }
     if (state === undefined || reset) {
       // Pushes under way settle into the state they were sent from, not this one.
-      state = {
-        kind,
-        accepted: zero(current.counts.length),
-        inFlight: zero(current.counts.length),
-        time: point.startTime,
-      };
+      state = { kind, covered: zero(current.counts.length), time: point.startTime };
       states.set(point.attributes, state);
     }
-    const delta = zero(current.counts.length);
-    addAmounts(delta, current, 1);
-    addAmounts(delta, state.accepted, -1);
-    addAmounts(delta, state.inFlight, -1);
+    const delta = difference(current, state.covered);
     if (kind === 'number' ? delta.value === 0 : delta.count === 0) return undefined;
     const startTime = state.time;
-    addAmounts(state.inFlight, delta, 1);
+    addAmounts(state.covered, delta, 1);
     state.time = point.endTime;
     sent.push({ state, delta, startTime, endTime: point.endTime });
     return { delta, startTime, reset };
@@ -225,7 +237,14 @@ export class TemporalityMetricProducer implements MetricProducer {
       const dataPoints: Array<DataPoint<Histogram>> = [];
       for (const point of metric.dataPoints) {
         const value = point.value;
-        const current = { value: 0, counts: [...value.buckets.counts], count: value.count, sum: value.sum ?? 0 };
+        // Only read: the delta is computed into arrays of its own.
+        const current = {
+          value: 0,
+          counts: value.buckets.counts,
+          exponential: undefined,
+          count: value.count,
+          sum: value.sum ?? 0,
+        };
         const found = this.deltaOf(states, point, 'histogram', current, true, sent);
         if (found === undefined) continue;
         const { delta, startTime, reset } = found;
@@ -276,7 +295,7 @@ export class TemporalityMetricProducer implements MetricProducer {
     if (metric.dataPointType !== DataPointType.SUM) return metric;
     const dataPoints: Array<DataPoint<number>> = [];
     for (const point of metric.dataPoints) {
-      const current = { value: point.value, counts: [], count: 0, sum: 0 };
+      const current = { value: point.value, counts: [], exponential: undefined, count: 0, sum: 0 };
       const found = this.deltaOf(states, point, 'number', current, metric.isMonotonic, sent);
       if (found !== undefined) dataPoints.push({ ...point, startTime: found.startTime, value: found.delta.value });
     }
