@@ -7,6 +7,7 @@
  * at most MaxSize buckets, so adding is a loop over arrays, and a window only grows when a histogram
  * reaches past it.
  */
+import { downscaleExponentialBuckets } from '@gatewayz/telemetry/metrics';
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 
 /** Counts of one sign: `counts[k]` is bucket `offset + k` (zeros allowed anywhere). */
@@ -41,17 +42,6 @@ export function exponentialCountsOf(value: ExponentialHistogram): ExponentialCou
     positive: { offset: value.positive.offset, counts: value.positive.bucketCounts },
     negative: { offset: value.negative.offset, counts: value.negative.bucketCounts },
   };
-}
-
-/** `buckets` merged `change` scales down, in place. */
-function downscale(buckets: DenseBuckets, change: number): void {
-  if (change === 0 || buckets.counts.length === 0) return;
-  const offset = buckets.offset >> change;
-  const merged = new Array<number>(((buckets.offset + buckets.counts.length - 1) >> change) - offset + 1).fill(0);
-  for (let k = 0; k < buckets.counts.length; k++)
-    merged[((buckets.offset + k) >> change) - offset]! += buckets.counts[k]!;
-  buckets.offset = offset;
-  buckets.counts = merged;
 }
 
 /** Grow `buckets` (in place) so that it covers `low..high`. */
@@ -92,8 +82,8 @@ export function addExponentialCounts(into: ExponentialCounts, from: ExponentialC
   if (from.scale === Infinity) return;
   const scale = Math.min(into.scale, from.scale);
   if (into.scale !== Infinity && into.scale !== scale) {
-    downscale(into.positive, into.scale - scale);
-    downscale(into.negative, into.scale - scale);
+    downscaleExponentialBuckets(into.positive, into.scale - scale);
+    downscaleExponentialBuckets(into.negative, into.scale - scale);
   }
   into.scale = scale;
   addBuckets(into.positive, from.positive, from.scale - scale, sign);
@@ -135,8 +125,8 @@ export function exponentialDifference(current: ExponentialCounts, covered: Expon
     return difference;
   }
   if (covered.scale !== Infinity && covered.scale > current.scale) {
-    downscale(covered.positive, covered.scale - current.scale);
-    downscale(covered.negative, covered.scale - current.scale);
+    downscaleExponentialBuckets(covered.positive, covered.scale - current.scale);
+    downscaleExponentialBuckets(covered.negative, covered.scale - current.scale);
     covered.scale = current.scale;
   }
   return {

@@ -75,6 +75,9 @@ const zero = (buckets: number): Amounts => ({
   sum: 0,
 });
 
+/** The fields of amounts a kind does not use, for building a point's current amounts (never changed). */
+const NO_AMOUNTS: Readonly<Amounts> = Object.freeze({ value: 0, counts: [], exponential: undefined, count: 0, sum: 0 });
+
 /** `into += sign · amounts`. */
 function addAmounts(into: Amounts, amounts: Amounts, sign: 1 | -1): void {
   into.value += sign * amounts.value;
@@ -233,74 +236,76 @@ export class TemporalityMetricProducer implements MetricProducer {
     const name = metric.descriptor.name;
     let states = this.states.get(name);
     if (states === undefined) this.states.set(name, (states = new WeakMap()));
-    if (metric.dataPointType === DataPointType.HISTOGRAM) {
-      const dataPoints: Array<DataPoint<Histogram>> = [];
-      for (const point of metric.dataPoints) {
-        const value = point.value;
-        // Only read: the delta is computed into arrays of its own.
-        const current = {
-          value: 0,
-          counts: value.buckets.counts,
-          exponential: undefined,
-          count: value.count,
-          sum: value.sum ?? 0,
-        };
-        const found = this.deltaOf(states, point, 'histogram', current, true, sent);
+    const convert = <V>(
+      points: ReadonlyArray<DataPoint<V>>,
+      kind: SeriesState['kind'],
+      monotonic: boolean,
+      currentOf: (value: V) => Amounts,
+      deltaValueOf: (value: V, delta: Amounts, reset: boolean) => V,
+    ): MetricData | undefined => {
+      const dataPoints: Array<DataPoint<V>> = [];
+      for (const point of points) {
+        const found = this.deltaOf(states, point, kind, currentOf(point.value), monotonic, sent);
         if (found === undefined) continue;
-        const { delta, startTime, reset } = found;
+        // Whatever else the point carries (its exemplars) travels with it.
         dataPoints.push({
-          // Whatever else the point carries (its exemplars) travels with it.
           ...point,
-          startTime,
-          value: {
+          startTime: found.startTime,
+          value: deltaValueOf(point.value, found.delta, found.reset),
+        });
+      }
+      return dataPoints.length === 0
+        ? undefined
+        : ({ ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints } as MetricData);
+    };
+    // The in-process aggregation keeps cumulative extremes only: a delta histogram point has none,
+    // unless it restarts the series (then it is the cumulative point).
+    const extremes = (value: { min?: number; max?: number }, reset: boolean): { min?: number; max?: number } =>
+      reset ? { min: value.min, max: value.max } : {};
+    switch (metric.dataPointType) {
+      case DataPointType.HISTOGRAM:
+        return convert<Histogram>(
+          metric.dataPoints,
+          'histogram',
+          true,
+          // Only read: the delta is computed into arrays of its own.
+          (value) => ({ ...NO_AMOUNTS, counts: value.buckets.counts, count: value.count, sum: value.sum ?? 0 }),
+          (value, delta, reset) => ({
             buckets: { boundaries: value.buckets.boundaries, counts: delta.counts },
             count: delta.count,
             sum: reset ? value.sum : delta.sum,
-            // The in-process aggregation keeps cumulative extremes only; a delta point has none.
-            ...(reset ? { min: value.min, max: value.max } : {}),
-          },
-        });
-      }
-      return dataPoints.length === 0
-        ? undefined
-        : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
+            ...extremes(value, reset),
+          }),
+        );
+      case DataPointType.EXPONENTIAL_HISTOGRAM:
+        return convert<ExponentialHistogram>(
+          metric.dataPoints,
+          'exponential',
+          true,
+          (value) => ({
+            ...NO_AMOUNTS,
+            exponential: exponentialCountsOf(value),
+            count: value.count,
+            sum: value.sum ?? 0,
+          }),
+          (value, delta, reset) => ({
+            ...exponentialPointOf(delta.exponential ?? emptyExponentialCounts(), value.scale, {
+              count: delta.count,
+              sum: reset ? (value.sum ?? 0) : delta.sum,
+            }),
+            ...extremes(value, reset),
+          }),
+        );
+      case DataPointType.SUM:
+        return convert<number>(
+          metric.dataPoints,
+          'number',
+          metric.isMonotonic,
+          (value) => ({ ...NO_AMOUNTS, value }),
+          (_value, delta) => delta.value,
+        );
+      default:
+        return metric;
     }
-    if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
-      const dataPoints: Array<DataPoint<ExponentialHistogram>> = [];
-      for (const point of metric.dataPoints) {
-        const value = point.value;
-        const current = {
-          ...zero(0),
-          exponential: exponentialCountsOf(value),
-          count: value.count,
-          sum: value.sum ?? 0,
-        };
-        const found = this.deltaOf(states, point, 'exponential', current, true, sent);
-        if (found === undefined) continue;
-        const { delta, startTime, reset } = found;
-        const totals = { count: delta.count, sum: reset ? (value.sum ?? 0) : delta.sum };
-        dataPoints.push({
-          ...point,
-          startTime,
-          value: {
-            ...exponentialPointOf(delta.exponential ?? emptyExponentialCounts(), value.scale, totals),
-            ...(reset ? { min: value.min, max: value.max } : {}),
-          },
-        });
-      }
-      return dataPoints.length === 0
-        ? undefined
-        : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
-    }
-    if (metric.dataPointType !== DataPointType.SUM) return metric;
-    const dataPoints: Array<DataPoint<number>> = [];
-    for (const point of metric.dataPoints) {
-      const current = { value: point.value, counts: [], exponential: undefined, count: 0, sum: 0 };
-      const found = this.deltaOf(states, point, 'number', current, metric.isMonotonic, sent);
-      if (found !== undefined) dataPoints.push({ ...point, startTime: found.startTime, value: found.delta.value });
-    }
-    return dataPoints.length === 0
-      ? undefined
-      : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
   }
 }

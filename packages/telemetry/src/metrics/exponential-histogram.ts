@@ -136,6 +136,26 @@ function indexAt(value: number, scale: number, power: number): number {
   return index < lowest ? lowest : index > highest ? highest : index;
 }
 
+/**
+ * Merge each `2^change` neighbouring buckets of `buckets` into one, in place: the same counts
+ * `change` scales down (bucket `i` becomes bucket `i >> change`). Zero counts are kept as they are.
+ *
+ * @example
+ * ```ts
+ * const buckets = { offset: 3, counts: [1, 2, 4] }; // indices 3, 4, 5
+ * downscaleExponentialBuckets(buckets, 1); // { offset: 1, counts: [1, 6] }: indices 1 (3) and 2 (4, 5)
+ * ```
+ */
+export function downscaleExponentialBuckets(buckets: { offset: number; counts: number[] }, change: number): void {
+  const counts = buckets.counts;
+  if (change === 0 || counts.length === 0) return;
+  const offset = buckets.offset >> change;
+  const merged = new Array<number>(((buckets.offset + counts.length - 1) >> change) - offset + 1).fill(0);
+  for (let k = 0; k < counts.length; k++) merged[((buckets.offset + k) >> change) - offset]! += counts[k]!;
+  buckets.offset = offset;
+  buckets.counts = merged;
+}
+
 /** How many scales `low..high` must go down to fit in `maxSize` buckets. */
 function changeToFit(low: number, high: number, maxSize: number): number {
   let change = 0;
@@ -180,16 +200,6 @@ class Buckets implements ExponentialBuckets {
     for (let k = 0; k < counts.length; k++) grown[k - position] = counts[k]!;
     this.counts = grown;
     this.offset = index;
-  }
-
-  /** Merge each `2^change` neighbouring buckets into one (the scale goes down by `change`). */
-  downscale(change: number): void {
-    if (change === 0 || this.counts.length === 0) return;
-    const offset = this.offset >> change;
-    const merged = new Array<number>((this.high >> change) - offset + 1).fill(0);
-    for (let k = 0; k < this.counts.length; k++) merged[((this.offset + k) >> change) - offset]! += this.counts[k]!;
-    this.offset = offset;
-    this.counts = merged;
   }
 }
 
@@ -267,8 +277,8 @@ export class ExponentialHistogram implements ExponentialHistogramState {
   }
 
   private downscale(change: number): void {
-    this.positiveBuckets.downscale(change);
-    this.negativeBuckets.downscale(change);
+    downscaleExponentialBuckets(this.positiveBuckets, change);
+    downscaleExponentialBuckets(this.negativeBuckets, change);
     this.scale -= change;
     this.power = 2 ** this.scale;
   }

@@ -63,6 +63,7 @@ export type { Exemplar, ExemplarSlots } from './exemplars.js';
 export {
   ExponentialHistogram,
   exponentialBucketIndex,
+  downscaleExponentialBuckets,
   DEFAULT_EXPONENTIAL_MAX_SIZE,
   MAX_EXPONENTIAL_SCALE,
   MIN_EXPONENTIAL_SCALE,
