@@ -287,3 +287,46 @@ describe('GenAI message content on the attempt spans of the gateway process', ()
     }
   });
 });
+
+describe('GenAI output content held to GATEWAYZ_GENAI_CONTENT_MAX_LENGTH on the attempt spans', () => {
+  // The simulated answers are a dozen words, under the limit above: this process cuts them.
+  const SHORT_LIMIT = 6;
+  let receiver: OtlpReceiver;
+  let spans: ReceivedSpan[];
+  let answers: Answers;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const gateway = await startGatewayProcess(
+      env(receiver, {
+        OTEL_SERVICE_NAME: 'content-short',
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'span_only',
+        GATEWAYZ_GENAI_CONTENT_MAX_LENGTH: String(SHORT_LIMIT),
+      }),
+    );
+    answers = await sendAll(gateway.url);
+    expect(await gateway.terminate()).toBe(0);
+    spans = attemptSpans(
+      await receiver.waitForSpans(
+        (received) => received.filter((span) => span.kind === SpanKindNumber.CLIENT).length >= 7,
+        10_000,
+      ),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await receiver?.close();
+  });
+
+  it('the answer of a JSON and of a streamed chat is cut at the limit, with the marker', () => {
+    const cut = (text: string): string => `${text.slice(0, SHORT_LIMIT)}${GEN_AI_CONTENT_TRUNCATION_MARKER}`;
+    expect(answers.chatJson.length).toBeGreaterThan(SHORT_LIMIT);
+    expect(answers.chatStream.length).toBeGreaterThan(SHORT_LIMIT);
+    expect(content(spans[0], OUTPUT)).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: cut(answers.chatJson) }], finish_reason: 'stop' },
+    ]);
+    expect(content(spans[1], OUTPUT)).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: cut(answers.chatStream) }], finish_reason: 'stop' },
+    ]);
+  });
+});
