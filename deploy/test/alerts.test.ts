@@ -76,7 +76,7 @@ describe('alert rules', () => {
       'increase(gatewayz_health_service_scrape_errors_total[10m]) > 3',
     ); // API key budgets: 80 % (warning, until spent) and 100 % (critical) of budget_usd.
     expect(byName['GatewayzApiKeyBudgetNearlySpent']?.expr).toMatch(
-      /^\(1 - gatewayz_api_key_budget_remaining_usd \/ gatewayz_api_key_budget_usd\) >= 0\.8\s+and\s+gatewayz_api_key_budget_remaining_usd > 0\s*$/,
+      /^\(1 - gatewayz_api_key_budget_remaining_usd \/ gatewayz_api_key_budget_usd\) >= 0\.8 - 1e-9\s+and\s+gatewayz_api_key_budget_remaining_usd > 0\s*$/,
     );
     expect(byName['GatewayzApiKeyBudgetNearlySpent']?.labels?.['severity']).toBe('warning');
     expect(byName['GatewayzApiKeyBudgetSpent']).toMatchObject({
