@@ -139,6 +139,22 @@ async function sendAll(url: string): Promise<Answers> {
   };
 }
 
+/** Run a gateway process exporting to `receiver` with `extraEnv`, send it the seven requests, stop it cleanly. */
+async function answersOfGateway(receiver: OtlpReceiver, extraEnv: Record<string, string>): Promise<Answers> {
+  const gateway = await startGatewayProcess(env(receiver, extraEnv));
+  const answers = await sendAll(gateway.url);
+  expect(await gateway.terminate()).toBe(0);
+  return answers;
+}
+
+/** Every span `receiver` got, once at least `count` of them are CLIENT spans. */
+function receivedClientSpans(receiver: OtlpReceiver, count: number): Promise<ReceivedSpan[]> {
+  return receiver.waitForSpans(
+    (received) => received.filter((span) => span.kind === SpanKindNumber.CLIENT).length >= count,
+    10_000,
+  );
+}
+
 /** The attempt (CLIENT) spans, in the order of the seven requests. */
 function attemptSpans(spans: ReceivedSpan[]): ReceivedSpan[] {
   const clients = spans
@@ -164,22 +180,13 @@ describe('GenAI message content on the attempt spans of the gateway process', ()
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    const on = await startGatewayProcess(
-      env(receiver, {
-        OTEL_SERVICE_NAME: 'content-on',
-        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
-        GATEWAYZ_GENAI_CONTENT_MAX_LENGTH: String(MAX_LENGTH),
-      }),
-    );
-    answers = await sendAll(on.url);
-    expect(await on.terminate()).toBe(0);
-    const off = await startGatewayProcess(env(receiver, { OTEL_SERVICE_NAME: 'content-off' }));
-    await sendAll(off.url);
-    expect(await off.terminate()).toBe(0);
-    const spans = await receiver.waitForSpans(
-      (received) => received.filter((span) => span.kind === SpanKindNumber.CLIENT).length >= 14,
-      10_000,
-    );
+    answers = await answersOfGateway(receiver, {
+      OTEL_SERVICE_NAME: 'content-on',
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      GATEWAYZ_GENAI_CONTENT_MAX_LENGTH: String(MAX_LENGTH),
+    });
+    await answersOfGateway(receiver, { OTEL_SERVICE_NAME: 'content-off' });
+    const spans = await receivedClientSpans(receiver, 14);
     captured = attemptSpans(spans.filter((span) => span.resource['service.name'] === 'content-on'));
     uncaptured = attemptSpans(spans.filter((span) => span.resource['service.name'] === 'content-off'));
   }, 60_000);
@@ -297,21 +304,12 @@ describe('GenAI output content held to GATEWAYZ_GENAI_CONTENT_MAX_LENGTH on the 
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    const gateway = await startGatewayProcess(
-      env(receiver, {
-        OTEL_SERVICE_NAME: 'content-short',
-        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'span_only',
-        GATEWAYZ_GENAI_CONTENT_MAX_LENGTH: String(SHORT_LIMIT),
-      }),
-    );
-    answers = await sendAll(gateway.url);
-    expect(await gateway.terminate()).toBe(0);
-    spans = attemptSpans(
-      await receiver.waitForSpans(
-        (received) => received.filter((span) => span.kind === SpanKindNumber.CLIENT).length >= 7,
-        10_000,
-      ),
-    );
+    answers = await answersOfGateway(receiver, {
+      OTEL_SERVICE_NAME: 'content-short',
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'span_only',
+      GATEWAYZ_GENAI_CONTENT_MAX_LENGTH: String(SHORT_LIMIT),
+    });
+    spans = attemptSpans(await receivedClientSpans(receiver, 7));
   }, 60_000);
 
   afterAll(async () => {

@@ -264,8 +264,7 @@ function endOf(
   if (completion.errorType !== undefined) end.errorType = completion.errorType;
   if (completion.outputMessages !== undefined) {
     end.outputMessages = completion.outputMessages;
-    const { maxLength } = telemetry.genAiContent;
-    if (maxLength !== undefined) end.contentMaxLength = maxLength;
+    Object.assign(end, contentLimit(telemetry));
   }
   return end;
 }
