@@ -63,6 +63,8 @@ export function buildRecordFixtures() {
   });
   // Same helpers without exemplar capture (attribution row of the histogram comparison).
   const tNoExemplars = new GatewayTelemetry({ exportVia: 'producer', exemplars: false });
+  // Every observation an exemplar (OTEL_METRICS_EXEMPLAR_FILTER=always_on), here outside any span.
+  const tAlwaysOn = new GatewayTelemetry({ exportVia: 'producer', exemplars: 'always_on' });
   // As startTelemetry configures them when the OTLP push asks for exponential histograms: the
   // exponential aggregation is kept beside the explicit buckets (which the Prometheus endpoints read).
   const tExponential = new GatewayTelemetry({ exportVia: 'producer', exponentialHistograms: true });
@@ -292,6 +294,13 @@ export function buildRecordFixtures() {
           label: 'same, `exemplars: false` (info)',
           fn: () => {
             for (let i = 0; i < BATCH; i++) tNoExemplars.recordProviderResponseTime(P[i & 7], latencies[i]);
+          },
+        },
+        {
+          id: 'helperAlwaysOn',
+          label: "same, `exemplars: 'always_on'`, outside any span (exemplar captured, no ids) (info)",
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) tAlwaysOn.recordProviderResponseTime(P[i & 7], latencies[i]);
           },
         },
         {

@@ -152,6 +152,25 @@ describe('the cluster wire (series sent once, numbers in columns, in parts)', ()
     }
   });
 
+  it('carries an exemplar without a trace (always_on) as one, beside a traced one', async () => {
+    const worker = new GatewayTelemetry({ exportVia: 'producer', exemplars: 'always_on' });
+    worker.recordProviderResponseTime('openai', 0.3);
+    inSpan('0af7651916cd43dd8448eb211c80319c', '00f067aa0ba902b7', () =>
+      worker.recordProviderResponseTime('openai', 4),
+    );
+    const primary = new WirePrimary();
+    const merged = mergeWorkerMetrics(
+      [{ workerId: '1', collection: primary.receive('1', await processOf(worker).collect()) }],
+      rule,
+    );
+    const text = serializeOpenMetrics(primary.reply(merged));
+    expect(text).toMatch(/le="0\.5"\} 1 # \{\} 0\.3 \d+\.\d{3}$/m);
+    expect(text).toMatch(
+      /le="5\.0"\} 2 # \{trace_id="0af7651916cd43dd8448eb211c80319c",span_id="00f067aa0ba902b7"\} 4 /m,
+    );
+    expect(text.match(/ # \{/g)).toHaveLength(2);
+  });
+
   it('carries every number exactly, in the shortest of its column encodings', () => {
     const columns: Array<[number[], string]> = [
       [[], 'u'],

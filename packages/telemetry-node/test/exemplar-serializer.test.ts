@@ -54,6 +54,14 @@ const EXEMPLAR_B: OtlpExemplar = {
   timestampSeconds: nowSeconds + 0.25,
 };
 
+/** The histogram data points of a decoded request (protobuf decoded with `toObject`, or OTLP/JSON). */
+const points = (body: Record<string, unknown>): Array<Record<string, unknown>> =>
+  (
+    body['resourceMetrics'] as Array<{ scopeMetrics: Array<{ metrics: Array<Record<string, unknown>> }> }>
+  )[0]!.scopeMetrics[0]!.metrics.flatMap(
+    (metric) => (metric['histogram'] as { dataPoints: Array<Record<string, unknown>> } | undefined)?.dataPoints ?? [],
+  );
+
 function lookupFor(map: Map<string, OtlpExemplar[]>): ExemplarLookup {
   return (point) => map.get(String(point.attributes['provider'] ?? point.attributes['route']));
 }
@@ -80,13 +88,6 @@ describe('withExemplars (OTLP serializers that carry exemplars)', () => {
     const serializer = withExemplars(ProtobufMetricsSerializer, 'protobuf', lookupFor(exemplars));
     const ours = decode(serializer.serializeRequest(metrics)!);
     const stock = decode(ProtobufMetricsSerializer.serializeRequest(metrics)!);
-    const points = (body: Record<string, unknown>): Array<Record<string, unknown>> =>
-      (
-        body['resourceMetrics'] as Array<{ scopeMetrics: Array<{ metrics: Array<Record<string, unknown>> }> }>
-      )[0]!.scopeMetrics[0]!.metrics.flatMap(
-        (metric) =>
-          (metric['histogram'] as { dataPoints: Array<Record<string, unknown>> } | undefined)?.dataPoints ?? [],
-      );
     const oursPoints = points(ours);
     const withoutExemplars = (body: Record<string, unknown>): unknown =>
       JSON.parse(JSON.stringify(body, (key, value: unknown) => (key === 'exemplars' ? undefined : value)));
@@ -132,14 +133,48 @@ describe('withExemplars (OTLP serializers that carry exemplars)', () => {
     ).toEqual(stock);
   });
 
+  it.each(['protobuf', 'json'] as const)(
+    'writes an exemplar without a trace (always_on, outside a sampled span) with no trace_id or span_id (%s)',
+    async (encoding) => {
+      const metrics = await collection();
+      const untraced: OtlpExemplar = {
+        value: 0.05,
+        traceId: undefined,
+        spanId: undefined,
+        timestampSeconds: nowSeconds,
+      };
+      const serializer = withExemplars(
+        encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer,
+        encoding,
+        lookupFor(new Map([['openai', [untraced, EXEMPLAR_A]]])),
+      );
+      const bytes = serializer.serializeRequest(metrics)!;
+      const body =
+        encoding === 'json' ? (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>) : decode(bytes);
+      const openai = points(body).find((point) => JSON.stringify(point['attributes']).includes('openai'));
+      const exemplars = openai?.['exemplars'] as Array<Record<string, unknown>>;
+      // (The protobuf decoding lists an empty filteredAttributes array.)
+      const fields = (exemplar: Record<string, unknown>): string[] =>
+        Object.keys(exemplar)
+          .filter((key) => key !== 'filteredAttributes')
+          .sort();
+      expect(exemplars.map(fields)).toEqual([
+        ['asDouble', 'timeUnixNano'],
+        ['asDouble', 'spanId', 'timeUnixNano', 'traceId'],
+      ]);
+      expect(exemplars[0]?.['asDouble']).toBe(0.05);
+    },
+  );
+
   it('leaves out exemplars older than a delta point and malformed ids', async () => {
     const metrics = await collection();
     const old: OtlpExemplar = { ...EXEMPLAR_A, timestampSeconds: 1 };
     const bad: OtlpExemplar = { ...EXEMPLAR_A, traceId: 'not-hex' };
+    const halfIds: OtlpExemplar = { ...EXEMPLAR_A, spanId: undefined };
     const serializer = withExemplars(
       ProtobufMetricsSerializer,
       'protobuf',
-      lookupFor(new Map([['openai', [old, bad]]])),
+      lookupFor(new Map([['openai', [old, bad, halfIds]]])),
     );
     expect(Buffer.from(serializer.serializeRequest(metrics)!)).toEqual(
       Buffer.from(ProtobufMetricsSerializer.serializeRequest(metrics)!),

@@ -35,6 +35,8 @@ const COST = {
   'lone\uFFFD': 5 + 7,
 };
 const RESPONSE_TIMES = [0.05, 0.05, 0.3, 7, 123.456];
+/** Observed outside any span: with the always_on exemplar filter, an exemplar without a trace. */
+const UNTRACED_RESPONSE_TIME = 0.2;
 
 /** A number as Prometheus writes it (Go's `ParseFloat` spelling of the infinities). */
 function promNumber(text: string): number {
@@ -56,7 +58,11 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
       logStream: null,
       runtimeMetrics: false,
       hostMetrics: false,
-      env: { OTEL_RESOURCE_ATTRIBUTES: '1zone=eu-1,deployment.env=a,deployment_env=b' },
+      env: {
+        OTEL_RESOURCE_ATTRIBUTES: '1zone=eu-1,deployment.env=a,deployment_env=b',
+        // Exemplars with and without a trace: both OpenMetrics forms go through Prometheus.
+        OTEL_METRICS_EXEMPLAR_FILTER: 'always_on',
+      },
     });
     const { telemetry } = otel;
     telemetry.incrementCostByProvider(PROVIDERS.quoted, 0.1);
@@ -70,6 +76,7 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
     context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () => {
       for (const seconds of RESPONSE_TIMES) telemetry.recordProviderResponseTime(PROVIDERS.unicode, seconds);
     });
+    telemetry.recordProviderResponseTime(PROVIDERS.quoted, UNTRACED_RESPONSE_TIME);
     metrics
       .getMeter('exposition-audit')
       .createObservableGauge('audit.non_finite')
@@ -161,11 +168,11 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
     expect(sum.get(PROVIDERS.unicode)).toBe(RESPONSE_TIMES.reduce((total, seconds) => total + seconds, 0));
   });
 
-  it('keeps exemplars from the OpenMetrics scrape only, with the trace and a value inside its bucket', async () => {
+  it('keeps exemplars from the OpenMetrics scrape only, with the trace (or none, outside a span) and a value inside its bucket', async () => {
     const now = Date.now() / 1000;
     const exemplarsOf = async (
       job: string,
-    ): Promise<Array<{ le: string; labels: Record<string, string>; value: number }>> => {
+    ): Promise<Array<{ provider: string; le: string; labels: Record<string, string>; value: number }>> => {
       const response = await fetch(
         `${prometheus.url}/api/v1/query_exemplars?query=${encodeURIComponent(`provider_response_time_seconds_bucket{job="${job}"}`)}&start=${now - 600}&end=${now + 60}`,
       );
@@ -177,13 +184,19 @@ describe.skipIf(!componentAvailable('prometheus'))('a real Prometheus scraping b
       };
       return body.data.flatMap((series) =>
         series.exemplars.map((exemplar) => ({
+          provider: series.seriesLabels['provider'] ?? '',
           le: series.seriesLabels['le'] ?? '',
           labels: exemplar.labels,
           value: Number(exemplar.value),
         })),
       );
     };
-    const found = await exemplarsOf('om');
+    const all = await exemplarsOf('om');
+    // The observation made outside any span: its bucket's exemplar has an empty label set.
+    expect(all.filter((exemplar) => exemplar.provider === PROVIDERS.quoted)).toEqual([
+      { provider: PROVIDERS.quoted, le: '0.25', labels: {}, value: UNTRACED_RESPONSE_TIME },
+    ]);
+    const found = all.filter((exemplar) => exemplar.provider === PROVIDERS.unicode);
     const bounds = [...(await byLabel('provider_response_time_seconds_bucket', 'om', 'le', PROVIDERS.unicode)).keys()]
       .map(promNumber)
       .sort((left, right) => left - right);

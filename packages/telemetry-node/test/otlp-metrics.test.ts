@@ -1,4 +1,5 @@
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -333,6 +334,56 @@ describe('exemplars over OTLP', () => {
       ).toEqual([[2.5, spanContext.traceId, spanContext.spanId]]);
     },
   );
+
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'always_on: latencies outside a sampled span are pushed too, without ids, and exposed with an empty label set (%s)',
+    async (protocol) => {
+      const target = await receiver();
+      running = startTelemetry({
+        hostMetrics: false,
+        runtimeMetrics: false,
+        traces: { spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] },
+        env: otlpEnv(target, {
+          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+          OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+          OTEL_METRICS_EXEMPLAR_FILTER: 'Always_On',
+        }),
+      });
+      const otel = running;
+      const spanContext = otel.tracer.startActiveSpan('chat gpt-4o', (span) => {
+        otel.telemetry.recordProviderResponseTime('openai', 2.5);
+        span.end();
+        return span.spanContext();
+      });
+      otel.telemetry.recordProviderResponseTime('openai', 0.04);
+      const unsampled = { ...spanContext, spanId: 'aaaaaaaaaaaaaaaa', traceFlags: TraceFlags.NONE };
+      context.with(trace.setSpanContext(ROOT_CONTEXT, unsampled), () =>
+        otel.telemetry.recordProviderResponseTime('openai', 0.3),
+      );
+      await otel.forceFlush();
+      const point = pointsOf(target.metrics(), 'provider_response_time_seconds')[0];
+      const exemplars = point?.raw['exemplars'] as Array<Record<string, unknown>>;
+      const ids = (id: unknown): string | undefined => (id === undefined ? undefined : hexId(id));
+      expect(
+        exemplars
+          .map((exemplar) => [exemplar['asDouble'], ids(exemplar['traceId']), ids(exemplar['spanId'])])
+          .sort((left, right) => Number(left[0]) - Number(right[0])),
+      ).toEqual([
+        [0.04, undefined, undefined],
+        [0.3, undefined, undefined],
+        [2.5, spanContext.traceId, spanContext.spanId],
+      ]);
+      const response = await otel.metricsHandler(
+        new Request('http://gateway/metrics', { headers: { accept: 'application/openmetrics-text;version=1.0.0' } }),
+      );
+      const lines = (await response.text()).split('\n');
+      const bucket = (le: string): string | undefined =>
+        lines.find((line) => line.startsWith(`provider_response_time_seconds_bucket{provider="openai",le="${le}"}`));
+      expect(bucket('0.05')).toMatch(/ 1 # \{\} 0\.04 \d+\.\d{3}$/);
+      expect(bucket('0.5')).toMatch(/ 2 # \{\} 0\.3 \d+\.\d{3}$/);
+      expect(bucket('3.0')).toContain(` 3 # {trace_id="${spanContext.traceId}",span_id="${spanContext.spanId}"} 2.5 `);
+    },
+  );
 });
 
 describe('OTEL_METRICS_EXEMPLAR_FILTER', () => {
@@ -396,8 +447,8 @@ describe('OTEL_METRICS_EXEMPLAR_FILTER', () => {
   });
 
   it.each([
-    ['always_on', 'always_on is not supported'],
-    ['sometimes', 'expected one of trace_based, always_off, always_on'],
+    ['sometimes', 'expected one of trace_based, always_on, always_off'],
+    ['always', 'using trace_based'],
   ])('%s is warned about and trace_based applies', async (value, message) => {
     const { pushed, exposed, warnings } = await exemplarsWith({ OTEL_METRICS_EXEMPLAR_FILTER: value });
     expect([pushed, exposed]).toEqual([1, 1]);

@@ -34,6 +34,7 @@ export type {
 } from './metrics/recorder-types.js';
 export type { GaugeLabelName } from './metrics/series-removal.js';
 export type { ExponentialHistogramLimits } from './metrics/exponential-histogram.js';
+export type { ExemplarFilter } from './metrics/exemplars.js';
 export { getTelemetry, peekTelemetry, configureTelemetry, setTelemetry } from './metrics/shared-telemetry.js';
 export { CIRCUIT_BREAKER_STATES, MODEL_CALL_STATUSES, TOKEN_TYPES } from './metrics/metric-definition.js';
 export type { CircuitBreakerState, ModelCallStatus, TokenType, MetricCategory } from './metrics/metric-definition.js';

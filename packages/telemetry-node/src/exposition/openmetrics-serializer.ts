@@ -54,9 +54,14 @@ function leValue(bound: number): string {
   return /[.eE]/.test(text) ? text : `${text}.0`;
 }
 
+/** ` # {trace_id,span_id} value timestamp`; an empty label set for an exemplar without a trace (`always_on`). */
 function exemplarSuffix(exemplar: Exemplar | undefined): string {
   if (exemplar === undefined) return '';
-  return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${formatValue(exemplar.value)} ${exemplar.timestampSeconds.toFixed(3)}`;
+  const labels =
+    exemplar.traceId === undefined || exemplar.spanId === undefined
+      ? '{}'
+      : `{trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"}`;
+  return ` # ${labels} ${formatValue(exemplar.value)} ${exemplar.timestampSeconds.toFixed(3)}`;
 }
 
 function* familyChunks(family: ExpositionFamily, options: SerializeOptions): Generator<string> {

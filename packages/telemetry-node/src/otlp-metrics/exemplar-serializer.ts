@@ -19,10 +19,13 @@ import {
 export interface OtlpExemplar {
   /** The observed value. */
   readonly value: number;
-  /** 32 lowercase hex characters. */
-  readonly traceId: string;
-  /** 16 lowercase hex characters. */
-  readonly spanId: string;
+  /**
+   * 32 lowercase hex characters; `undefined` for an observation made outside any sampled span (the
+   * `always_on` exemplar filter), which OTLP carries without `trace_id` and `span_id`.
+   */
+  readonly traceId: string | undefined;
+  /** 16 lowercase hex characters; `undefined` together with `traceId`. */
+  readonly spanId: string | undefined;
   /** Unix time in seconds (fractions allowed). */
   readonly timestampSeconds: number;
 }
@@ -39,6 +42,20 @@ export interface MetricsRequestSerializer<Response> {
 }
 
 const HEX = /^[0-9a-f]+$/;
+
+/** Both ids well-formed, or both absent (an observation outside any sampled span). */
+function hasValidIds(exemplar: OtlpExemplar): boolean {
+  const { traceId, spanId } = exemplar;
+  if (traceId === undefined && spanId === undefined) return true;
+  return (
+    traceId !== undefined &&
+    spanId !== undefined &&
+    traceId.length === 32 &&
+    spanId.length === 16 &&
+    HEX.test(traceId) &&
+    HEX.test(spanId)
+  );
+}
 
 function hrTimeSeconds(time: HrTime): number {
   return time[0] + time[1] / 1e9;
@@ -62,12 +79,7 @@ function exemplarsInOrder(
         // Only exemplars observed within the point's own interval (all of them for cumulative points).
         const start = hrTimeSeconds(point.startTime);
         const found = (lookup(point) ?? []).filter(
-          (exemplar) =>
-            exemplar.timestampSeconds >= start &&
-            exemplar.traceId.length === 32 &&
-            exemplar.spanId.length === 16 &&
-            HEX.test(exemplar.traceId) &&
-            HEX.test(exemplar.spanId),
+          (exemplar) => exemplar.timestampSeconds >= start && hasValidIds(exemplar),
         );
         if (found.length > 0) any = true;
         ordered.push(found);
@@ -155,19 +167,24 @@ function skipValue(data: Uint8Array, offset: number, wireType: number): number {
   }
 }
 
-/** The `Exemplar` message: time_unix_nano (2), as_double (3), span_id (4), trace_id (5). */
+/**
+ * The `Exemplar` message: time_unix_nano (2), as_double (3), span_id (4), trace_id (5); the ids
+ * only when the exemplar has them (empty bytes are what proto3 leaves out anyway).
+ */
 function encodeExemplar(exemplar: OtlpExemplar): Uint8Array {
   const out = new Bytes();
   out.varint((2 << 3) | 1);
   out.fixed64(BigInt(Math.round(exemplar.timestampSeconds * 1e6)) * 1000n);
   out.varint((3 << 3) | 1);
   out.double(exemplar.value);
-  out.varint((4 << 3) | 2);
-  out.varint(8);
-  out.bytes(Uint8Array.from(Buffer.from(exemplar.spanId, 'hex')));
-  out.varint((5 << 3) | 2);
-  out.varint(16);
-  out.bytes(Uint8Array.from(Buffer.from(exemplar.traceId, 'hex')));
+  if (exemplar.spanId !== undefined && exemplar.traceId !== undefined) {
+    out.varint((4 << 3) | 2);
+    out.varint(8);
+    out.bytes(Uint8Array.from(Buffer.from(exemplar.spanId, 'hex')));
+    out.varint((5 << 3) | 2);
+    out.varint(16);
+    out.bytes(Uint8Array.from(Buffer.from(exemplar.traceId, 'hex')));
+  }
   return out.finish();
 }
 
@@ -233,12 +250,15 @@ function splice(
 type JsonObject = Record<string, unknown>;
 
 function jsonExemplar(exemplar: OtlpExemplar): JsonObject {
-  return {
+  const json: JsonObject = {
     timeUnixNano: (BigInt(Math.round(exemplar.timestampSeconds * 1e6)) * 1000n).toString(),
     asDouble: exemplar.value,
-    spanId: exemplar.spanId,
-    traceId: exemplar.traceId,
   };
+  if (exemplar.spanId !== undefined && exemplar.traceId !== undefined) {
+    json['spanId'] = exemplar.spanId;
+    json['traceId'] = exemplar.traceId;
+  }
+  return json;
 }
 
 function addJsonExemplars(body: JsonObject, exemplars: ReadonlyArray<readonly OtlpExemplar[]>): void {

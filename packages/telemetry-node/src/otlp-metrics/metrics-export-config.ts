@@ -8,7 +8,7 @@
  * except an endpoint that is not an http(s) URL (or, for gRPC, a `host:port`), which fails loudly
  * because no default could reach the collector meant.
  */
-import { TelemetryConfigurationError, type ExponentialHistogramLimits } from '@gatewayz/telemetry';
+import { TelemetryConfigurationError, type ExemplarFilter, type ExponentialHistogramLimits } from '@gatewayz/telemetry';
 import { DEFAULT_EXPONENTIAL_MAX_SIZE, MAX_EXPONENTIAL_SCALE } from '@gatewayz/telemetry/metrics';
 import { readEnvEnum, readEnvList, readEnvString, warnIgnoredVariable } from '../env/standard-variables.js';
 import {
@@ -385,28 +385,24 @@ export function resolveMetricsExport(
 /**
  * `OTEL_METRICS_EXEMPLAR_FILTER` for the helpers' histograms, on every exporter (the OpenMetrics
  * exposition and the OTLP push alike): `trace_based`, the specification's default, keeps per bucket
- * the latest observation made inside a sampled span; `always_off` keeps none. `always_on` would also
- * make observations outside any sampled span exemplars, with no trace to link to; it is not
- * supported, so it is warned about and `trace_based` applies. Returns the helpers' `exemplars`
- * option, or `undefined` when the variable is unset or ignored (their default, `trace_based`).
+ * the latest observation made inside a sampled span; `always_on` the latest observation whatever
+ * its context, with the trace and span ids when a sampled span was active (without them otherwise,
+ * as OTLP allows); `always_off` keeps none. Any case; another value is warned about and
+ * `trace_based` applies. Returns the helpers' `exemplars` option, or `undefined` when the variable
+ * is unset or ignored (their default, `trace_based`).
  *
  * @example
  * ```ts
- * exemplarsFromEnv({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_off' }); // false
+ * exemplarsFromEnv({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_on' }); // 'always_on'
  * ```
  */
-export function exemplarsFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
-  const filter = readEnvEnum(env, 'OTEL_METRICS_EXEMPLAR_FILTER', ['trace_based', 'always_off', 'always_on']);
-  if (filter === 'always_on') {
-    warnIgnoredVariable(
-      'OTEL_METRICS_EXEMPLAR_FILTER',
-      env['OTEL_METRICS_EXEMPLAR_FILTER'] ?? '',
-      'trace_based or always_off (exemplars link observations to sampled spans; always_on is not supported)',
-      'using trace_based',
-    );
-    return undefined;
-  }
-  return filter === undefined ? undefined : filter === 'trace_based';
+export function exemplarsFromEnv(env: NodeJS.ProcessEnv): ExemplarFilter | undefined {
+  return readEnvEnum(
+    env,
+    'OTEL_METRICS_EXEMPLAR_FILTER',
+    ['trace_based', 'always_on', 'always_off'],
+    'using trace_based',
+  );
 }
 
 /**
@@ -422,7 +418,7 @@ export function exemplarsFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
 export function histogramOptionsFrom(
   env: NodeJS.ProcessEnv,
   resolved: ResolvedMetricsExport,
-): { exemplars?: boolean; exponentialHistograms?: ExponentialHistogramLimits } {
+): { exemplars?: ExemplarFilter; exponentialHistograms?: ExponentialHistogramLimits } {
   const exemplars = exemplarsFromEnv(env);
   const exponentialHistograms = resolved.otlp?.exponentialHistograms;
   return {

@@ -60,7 +60,7 @@ export interface StartTelemetryOptions {
    * Options of the shared `GatewayTelemetry` instance (prefix, series limits); they win over `env`.
    * Read once here (see the README): the GenAI options from `OTEL_SEMCONV_STABILITY_OPT_IN`,
    * `OTEL_INSTRUMENTATION_GENAI_*` and `GATEWAYZ_GENAI_CONTENT_MAX_LENGTH`, `exemplars` from
-   * `OTEL_METRICS_EXEMPLAR_FILTER` (`always_off`: false, else true).
+   * `OTEL_METRICS_EXEMPLAR_FILTER` (`trace_based`, `always_on` or `always_off`).
    */
   telemetry?: Omit<GatewayTelemetryOptions, 'meterProvider' | 'exportVia' | 'continueFrom'>;
   /** Bearer token the metrics endpoints require; default `METRICS_TOKEN`. Empty string disables auth. */

@@ -2,7 +2,21 @@ import { TraceFlags, context as contextApi, isSpanContextValid, trace, type Span
 import type { SeriesCell } from './series-store.js';
 
 /**
- * The latest observation of one histogram bucket made inside a sampled span.
+ * Which observations may become a histogram bucket's exemplar, as `OTEL_METRICS_EXEMPLAR_FILTER`
+ * names them: `trace_based` (the specification's default) those made inside a sampled span,
+ * `always_on` every one (with the trace and span ids when made inside a sampled span), `always_off`
+ * none.
+ *
+ * @example
+ * ```ts
+ * const telemetry = new GatewayTelemetry({ exemplars: 'always_on' satisfies ExemplarFilter });
+ * ```
+ */
+export type ExemplarFilter = 'trace_based' | 'always_on' | 'always_off';
+
+/**
+ * The latest observation of one histogram bucket: made inside a sampled span (its trace and span
+ * ids), or, with the `always_on` filter, anywhere (no ids when no sampled span was active).
  *
  * @example
  * ```ts
@@ -15,10 +29,13 @@ import type { SeriesCell } from './series-store.js';
 export interface Exemplar {
   /** The observed value, in the histogram's unit (e.g. seconds). */
   value: number;
-  /** Trace id of the sampled span active when the value was observed (32 hex characters). */
-  traceId: string;
-  /** Span id of that span (16 hex characters). */
-  spanId: string;
+  /**
+   * Trace id of the sampled span active when the value was observed (32 hex characters);
+   * `undefined` when none was (only with the `always_on` filter).
+   */
+  traceId: string | undefined;
+  /** Span id of that span (16 hex characters); `undefined` when there is no trace id. */
+  spanId: string | undefined;
   /** Unix time in seconds. */
   timestampSeconds: number;
 }
@@ -26,8 +43,8 @@ export interface Exemplar {
 class ExemplarSlot implements Exemplar {
   constructor(
     public value: number,
-    public traceId: string,
-    public spanId: string,
+    public traceId: string | undefined,
+    public spanId: string | undefined,
     public timestampSeconds: number,
   ) {}
 }
@@ -83,15 +100,16 @@ let lastValid: SpanContext | undefined;
 
 /**
  * Remember `value` as the exemplar of bucket `index` of the series `cell`, observed inside the
- * sampled span `spanContext`. The exemplars live on the series, so they belong to the telemetry
- * instance that owns it and travel with its data to the exposition.
+ * sampled span `spanContext` (`undefined`: outside any, for the `always_on` filter). The exemplars
+ * live on the series, so they belong to the telemetry instance that owns it and travel with its
+ * data to the exposition.
  */
 export function captureExemplar(
   cell: SeriesCell,
   boundaries: readonly number[],
   value: number,
   index: number,
-  spanContext: SpanContext,
+  spanContext: SpanContext | undefined,
 ): void {
   let slots = cell.exemplars;
   if (slots === undefined) {
@@ -101,13 +119,15 @@ export function captureExemplar(
     };
   }
   const timestampSeconds = Date.now() / 1000;
+  const traceId = spanContext?.traceId;
+  const spanId = spanContext?.spanId;
   const slot = slots.slots[index];
   if (slot === undefined) {
-    slots.slots[index] = new ExemplarSlot(value, spanContext.traceId, spanContext.spanId, timestampSeconds);
+    slots.slots[index] = new ExemplarSlot(value, traceId, spanId, timestampSeconds);
   } else {
     slot.value = value;
-    slot.traceId = spanContext.traceId;
-    slot.spanId = spanContext.spanId;
+    slot.traceId = traceId;
+    slot.spanId = spanId;
     slot.timestampSeconds = timestampSeconds;
   }
 }

@@ -59,7 +59,7 @@ export {
 export { MetricRecorder } from './metric-recorder.js';
 export { OVERFLOW_LABEL_VALUE } from './series-store.js';
 export type { SeriesCell, HistogramState } from './series-store.js';
-export type { Exemplar, ExemplarSlots } from './exemplars.js';
+export type { Exemplar, ExemplarFilter, ExemplarSlots } from './exemplars.js';
 export {
   ExponentialHistogram,
   exponentialBucketIndex,

@@ -4,7 +4,7 @@ import type { MetricDefinition } from './metric-definition.js';
 import { instrumentName } from './naming.js';
 import { TelemetryInputError } from '../errors.js';
 import { resolveRecorderOptions } from './recorder-options.js';
-import { bucketIndex, captureExemplar, sampledSpanContext } from './exemplars.js';
+import { bucketIndex, captureExemplar, sampledSpanContext, type ExemplarFilter } from './exemplars.js';
 import { ExponentialHistogram, type ExponentialHistogramLimits } from './exponential-histogram.js';
 import { CollectHooks } from './collect-hooks.js';
 import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
@@ -74,7 +74,7 @@ export class MetricRecorder {
   /** Where GenAI message content goes, whether GenAI events are emitted, and the content's length limit (`captureGenAiContent`, `emitGenAiEvents`, `genAiContentMaxLength`). */
   readonly genAiContent: GenAiContentCapture;
   private readonly onInvalidInput: 'drop' | 'throw';
-  private readonly exemplars: boolean;
+  private readonly exemplars: ExemplarFilter;
   private readonly explicitProvider: MeterProvider | undefined;
   private boundMeter: Meter | undefined;
   private readonly warnedReasons = new Set<string>();
@@ -87,7 +87,7 @@ export class MetricRecorder {
    * create the instruments on it right away. Throws a `TelemetryConfigurationError` for options
    * that are not an object, a prefix that is not a valid metric name prefix, limits that are not
    * positive integers, an unknown `exportVia` or `onInvalidInput`, an `exemplars` that is not a
-   * boolean, a `semconvStabilityOptIn` that is not a string, a `captureGenAiContent` that is not a
+   * boolean or an exemplar filter, a `semconvStabilityOptIn` that is not a string, a `captureGenAiContent` that is not a
    * boolean or a capture mode, an `emitGenAiEvents` that is not a boolean or a `genAiContentMaxLength`
    * that is not a positive integer, a `meterProvider` without `getMeter()`,
    * or a `continueFrom` that is not an instance or is already bound to a meter provider.
@@ -99,7 +99,7 @@ export class MetricRecorder {
     this.maxSeriesPerMetric = resolved.maxSeriesPerMetric;
     this.maxLabelLength = resolved.maxLabelLength;
     this.onInvalidInput = resolved.onInvalidInput ?? previous?.onInvalidInput ?? 'drop';
-    this.exemplars = resolved.exemplars ?? previous?.exemplars ?? true;
+    this.exemplars = resolved.exemplars ?? previous?.exemplars ?? 'trace_based';
     this.exportVia = resolved.exportVia;
     this.exponentialHistograms = resolved.exponentialHistograms;
     this.genAiSemconvMode = resolved.genAiSemconvMode;
@@ -311,10 +311,11 @@ export class MetricRecorder {
       if (value > histogram.max) histogram.max = value;
       if (this.exponentialHistograms !== undefined)
         (cell.exponentialHistogram ??= new ExponentialHistogram(this.exponentialHistograms)).record(value);
-      if (this.exemplars) {
+      if (this.exemplars !== 'always_off') {
         // Span first, value second: see sampledSpanContext().
         const spanContext = sampledSpanContext();
-        if (spanContext !== undefined) captureExemplar(cell, boundaries, value, index, spanContext);
+        if (spanContext !== undefined || this.exemplars === 'always_on')
+          captureExemplar(cell, boundaries, value, index, spanContext);
       }
       return;
     }
@@ -322,9 +323,9 @@ export class MetricRecorder {
     const instrument = state.histogram;
     if (instrument === undefined) return;
     instrument.record(value, cell.attributes);
-    if (this.exemplars) {
+    if (this.exemplars !== 'always_off') {
       const spanContext = sampledSpanContext();
-      if (spanContext !== undefined)
+      if (spanContext !== undefined || this.exemplars === 'always_on')
         captureExemplar(cell, boundaries, value, bucketIndex(boundaries, value), spanContext);
     }
   }

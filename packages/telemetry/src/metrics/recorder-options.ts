@@ -11,6 +11,7 @@ import type { MetricRecorder } from './metric-recorder.js';
 import { DEFAULT_METRIC_PREFIX } from './naming.js';
 import type { GatewayTelemetryOptions } from './recorder-types.js';
 import { exponentialLimitsOf, type ExponentialHistogramLimits } from './exponential-histogram.js';
+import type { ExemplarFilter } from './exemplars.js';
 
 /** `GatewayTelemetryOptions` checked, with the defaults (or the continued instance's values) filled in. */
 export interface ResolvedRecorderOptions {
@@ -22,7 +23,7 @@ export interface ResolvedRecorderOptions {
   /** As given; undefined when not given (the continued instance's value, or the default, applies). */
   readonly onInvalidInput: 'drop' | 'throw' | undefined;
   /** As given; undefined when not given (the continued instance's value, or the default, applies). */
-  readonly exemplars: boolean | undefined;
+  readonly exemplars: ExemplarFilter | undefined;
   readonly exportVia: 'instruments' | 'producer';
   /** The exponential aggregation's limits when on (the continued instance's when not given). */
   readonly exponentialHistograms: ExponentialHistogramLimits | undefined;
@@ -88,10 +89,7 @@ export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefine
       `expected "drop" or "throw", got "${String(options.onInvalidInput)}"`,
     );
   }
-  const exemplars = options.exemplars;
-  if (exemplars !== undefined && typeof exemplars !== 'boolean') {
-    throw new TelemetryConfigurationError('exemplars', `expected true or false, got ${shown(exemplars)}`);
-  }
+  const exemplars = exemplarFilterOf(options.exemplars);
   const exportVia = options.exportVia ?? 'instruments';
   if (exportVia !== 'instruments' && exportVia !== 'producer') {
     throw new TelemetryConfigurationError(
@@ -152,6 +150,20 @@ function positiveInteger(option: string, given: unknown, fallback: number | unde
 }
 
 /** A value as a message shows it: strings quoted, so `"10"` and `10` read differently. */
+const EXEMPLAR_FILTERS: readonly ExemplarFilter[] = ['trace_based', 'always_on', 'always_off'];
+
+/** The `exemplars` option as a filter (`true`: trace_based, `false`: always_off); undefined when not given. */
+function exemplarFilterOf(given: unknown): ExemplarFilter | undefined {
+  if (given === undefined) return undefined;
+  if (given === true) return 'trace_based';
+  if (given === false) return 'always_off';
+  if (EXEMPLAR_FILTERS.includes(given as ExemplarFilter)) return given as ExemplarFilter;
+  throw new TelemetryConfigurationError(
+    'exemplars',
+    `expected true, false, "trace_based", "always_on" or "always_off", got ${shown(given)}`,
+  );
+}
+
 function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }

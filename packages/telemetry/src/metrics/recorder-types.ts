@@ -5,6 +5,7 @@ import type { MetricRecorder } from './metric-recorder.js';
 import type { SeriesStore } from './series-store.js';
 import type { GenAiContentCaptureMode } from '../genai/content-capture.js';
 import type { ExponentialHistogramLimits } from './exponential-histogram.js';
+import type { ExemplarFilter } from './exemplars.js';
 
 /** Metric keys by kind, so the generic API only accepts metrics of the right kind. */
 type KeysOfKind<Kind extends string> = {
@@ -113,10 +114,13 @@ export interface GatewayTelemetryOptions {
    */
   exponentialHistograms?: boolean | Partial<ExponentialHistogramLimits>;
   /**
-   * Keep, per histogram bucket, the latest observation made inside a sampled span (trace and span
-   * id) for the OpenMetrics exposition. Default true.
+   * Which observations become exemplars, one per histogram bucket (the latest), for the OpenMetrics
+   * exposition and the OTLP push: `'trace_based'` (or `true`, the default) those made inside a
+   * sampled span, with its trace and span ids; `'always_on'` every observation, with the ids when
+   * a sampled span was active and without them otherwise; `'always_off'` (or `false`) none. The
+   * values of `OTEL_METRICS_EXEMPLAR_FILTER`.
    */
-  exemplars?: boolean;
+  exemplars?: boolean | ExemplarFilter;
   /**
    * What invalid input on the record path does: `drop` (default) drops and counts it; `throw`
    * throws a `TelemetryInputError`, for development and tests.
