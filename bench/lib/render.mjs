@@ -908,9 +908,9 @@ function renderTraces(results) {
   const result = results.traces;
   if (!result) return [...out, '_Not run._', ''].join('\n');
   out.push(
-    'Three `node examples/gateway/dist/main.js` processes (`TELEMETRY_CONTEXT_MANAGER=synchronous`) behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (`UPSTREAM_BASE_URL`, no latency, no errors): ' +
+    'Four (five with the A/A control below) `node examples/gateway/dist/main.js` processes (`TELEMETRY_CONTEXT_MANAGER=synchronous`) behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (`UPSTREAM_BASE_URL`, no latency, no errors): ' +
       `**off** with \`OTEL_SDK_DISABLED=true\`; **traced** with \`OTEL_TRACES_SAMPLER=always_on\` and \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\` (protocol \`http/protobuf\`) pointing at a loopback OTLP/HTTP receiver in its own process, so every request exports its server and GenAI client spans through \`EncodingBatchSpanProcessor\` (each span encoded to OTLP protobuf as it ends, byte-identical to the SDK serializer) and the SDK's OTLP/HTTP transport; **ratio** as traced with \`parentbased_traceidratio\` 0.1; **stock** (reference, the path before this change) as traced with \`GATEWAYZ_SPAN_PROCESSOR=batch\`: the SDK's \`BatchSpanProcessor\` + OTLP/HTTP protobuf exporter (\`OTLPTraceExporter\`'s transport and serializer). ` +
-      `Throughput and CPU: ${int(result.rounds)} rounds; in each, the four gateways in turn (rotating order) get a ${result.roundS} s slot of saturating load (autocannon, ${result.connections} connections) while the others idle. Ratios are geometric means of the per-round ratios, added CPU the mean of the per-round differences of user+system CPU per request (\`/proc/<pid>/stat\`, all threads), both with 95 % intervals. ` +
+      `Throughput and CPU: ${int(result.rounds)} rounds; in each, the gateways in turn (rotating order) get a ${result.roundS} s slot of saturating load (autocannon, ${result.connections} connections) while the others idle. Ratios are geometric means of the per-round ratios, added CPU the mean of the per-round differences of user+system CPU per request (\`/proc/<pid>/stat\`, all threads), both with 95 % intervals. ` +
       `Latency: ${int(result.latencyRounds)} rounds of ${result.latencyRoundS} s of open-loop load at ${pct(result.rateShare)} of off's median saturated req/s per gateway from one schedule; p99 over all requests, traced − off, 95 % interval from a paired bootstrap over rounds. ` +
       `Memory: the traced gateway saturated for ${fixed(result.memoryS, 0)} s (the off gateway saturated beside it, so their RSS afterwards compares), \`v8js_memory_heap_used{old_space}\` read from its own /metrics every few seconds (the RSS and old-space series below), and the heap in use after each of its mark-compacts from its \`--trace-gc\` output (every gateway of the section runs with \`--trace-gc\`, so the throughput comparison stays like for like). Old-space saw-tooths between mark-compacts, so a reading at an arbitrary moment says little about what stays live; the verdict compares the median heap after a mark-compact in the last third of the phase with that in the first third (the first ${fixed(result.memory?.warmupS ?? 10, 0)} s left out). RSS from \`/proc\` after the whole section.`,
     '',
@@ -938,22 +938,31 @@ function renderTraces(results) {
           ['traced (always_on)', 'traced'],
           ['ratio 0.1', 'ratio'],
           ['stock: always_on, SDK `BatchSpanProcessor` + OTLP/HTTP protobuf exporter (before; info)', 'stock'],
-        ].map(([label, key]) => {
-          const row = summary[key];
-          return [
-            label,
-            int(row.requestsPerSec),
-            fixed(row.cpuUsPerRequest, 1),
-            fixed(row.pooledP99Ms, 2),
-            key === 'off' ? '1.00×' : `${times(row.throughputRatio)}${ci(row.throughputCi, times)}`,
-            key === 'off' ? '—' : `${fixed(row.addedCpuUs, 1)}${ci(row.addedCpuCi, (value) => fixed(value, 1))}`,
-            key === 'off' ? '—' : `${signedMs(row.p99DeltaMs)}${ci(row.p99DeltaCi, signedMs)}`,
-          ];
-        }),
+          ['off twin: a second process configured as off (A/A control; info)', 'offTwin'],
+        ]
+          .filter(([, key]) => summary[key] !== undefined)
+          .map(([label, key]) => {
+            const row = summary[key];
+            return [
+              label,
+              int(row.requestsPerSec),
+              fixed(row.cpuUsPerRequest, 1),
+              fixed(row.pooledP99Ms, 2),
+              key === 'off' ? '1.00×' : `${times(row.throughputRatio)}${ci(row.throughputCi, times)}`,
+              key === 'off' ? '—' : `${fixed(row.addedCpuUs, 1)}${ci(row.addedCpuCi, (value) => fixed(value, 1))}`,
+              key === 'off' ? '—' : `${signedMs(row.p99DeltaMs)}${ci(row.p99DeltaCi, signedMs)}`,
+            ];
+          }),
       ),
       '',
     );
   }
+  const twin = (mode) => result.modes[mode].summary.offTwin;
+  if (twin('nonStreaming') && twin('streaming'))
+    out.push(
+      `A/A control: the off twin, the same configuration as off in a second process, reads ${fixed(twin('nonStreaming').addedCpuUs, 1)} / ${fixed(twin('streaming').addedCpuUs, 1)} µs per request and ${times(twin('nonStreaming').throughputRatio)} / ${times(twin('streaming').throughputRatio)} of off's req/s (non-streaming / streaming). Differences between two processes of that size come from the processes (memory layout, placement on the cores), not from their configuration, and the 95 % intervals above, taken over rounds, do not include them: read a configuration's difference to off with the twin's beside it.`,
+      '',
+    );
   const { memory } = result;
   out.push(
     `Memory (traced, ${int(memory.requests)} requests in ${fixed(result.memoryS, 0)} s): old-space ${memory.samples.map((sample) => fixed(sample.oldSpaceMb, 1)).join(', ')} MB; RSS ${memory.samples.map((sample) => fixed(sample.rssMb, 0)).join(', ')} MB; heap after each of the ${int(memory.markCompacts?.length ?? 0)} mark-compacts ${(memory.markCompacts ?? []).map((entry) => fixed(entry.heapAfterMb, 1)).join(', ')} MB. RSS after the section: off ${fixed(result.rssAfterMb.off, 0)} MB, traced ${fixed(result.rssAfterMb.traced, 0)} MB, ratio ${fixed(result.rssAfterMb.ratio, 0)} MB.`,
