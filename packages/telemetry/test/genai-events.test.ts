@@ -254,24 +254,34 @@ describe('emitGenAiOperationDetails', () => {
     expect(record!.attributes['gen_ai.input.messages']).toEqual(input);
   });
 
-  it('never throws when the logger does: warns once, and the next event goes out', () => {
-    let calls = 0;
-    const flaky: GenAiEventLogger = {
-      emit: (record) => {
-        calls += 1;
-        if (calls <= 2) throw new Error('disk full');
-        logger.emit(record);
-      },
-    };
-    expect(() => emitGenAiOperationDetails(flaky, start)).not.toThrow();
-    expect(() => emitGenAiOperationDetails(flaky, start)).not.toThrow();
-    emitGenAiOperationDetails(flaky, { ...start, ...end });
-    expect(records.getFinishedLogRecords().map((record) => record.attributes['gen_ai.response.id'])).toEqual([
-      'chatcmpl-1',
-    ]);
-    expect(diagnostics.ownWarnings).toEqual([
-      '@gatewayz/telemetry: gen_ai.client.inference.operation.details event not emitted: the logger threw (Error: disk full). Further failures are not warned about.',
-    ]);
+  it('never throws when the logger does: warns once, counts each lost event, and the next event goes out', async () => {
+    const { telemetry, collect, harness } = createTelemetry();
+    const previous = getTelemetry();
+    setTelemetry(telemetry);
+    try {
+      let calls = 0;
+      const flaky: GenAiEventLogger = {
+        emit: (record) => {
+          calls += 1;
+          if (calls <= 2) throw new Error('disk full');
+          logger.emit(record);
+        },
+      };
+      expect(() => emitGenAiOperationDetails(flaky, start)).not.toThrow();
+      expect(() => emitGenAiOperationDetails(flaky, start)).not.toThrow();
+      emitGenAiOperationDetails(flaky, { ...start, ...end });
+      expect(records.getFinishedLogRecords().map((record) => record.attributes['gen_ai.response.id'])).toEqual([
+        'chatcmpl-1',
+      ]);
+      expect(diagnostics.ownWarnings).toEqual([
+        '@gatewayz/telemetry: gen_ai.client.inference.operation.details event not emitted: the logger threw (Error: disk full). Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason emit_failed).',
+      ]);
+      const points = (await collect()).points('gatewayz_telemetry_logs_dropped');
+      expect(points.map((point) => [point.attributes['reason'], point.value])).toEqual([['emit_failed', 2]]);
+    } finally {
+      setTelemetry(previous);
+      await harness.shutdown();
+    }
   });
 
   it('takes a Logger of @opentelemetry/api-logs as it is (typed), and the no-op one', () => {

@@ -1,4 +1,5 @@
 import { diag, type Context } from '@opentelemetry/api';
+import { peekTelemetry } from '../metrics/shared-telemetry.js';
 import { genAiContentValue } from './message-content.js';
 import {
   genAiStartAttributes,
@@ -79,7 +80,8 @@ export type GenAiOperationDetails = GenAiSpanStart & GenAiSpanEnd;
  * (`contentMaxLength`). Emit it whether or not the call's span is sampled: the event is meant to
  * keep the details apart from traces. Call it only when `GatewayTelemetry.genAiContent.events` is
  * on (off by default). Content that JSON cannot hold is left out with one warning, and a logger
- * that throws is warned about once: it never throws.
+ * that throws is warned about once and each lost event counted in the shared instance's
+ * `gatewayz_telemetry_logs_dropped_total{reason="emit_failed"}`: it never throws.
  *
  * @param logger - where the event goes, e.g. `logs.getLogger('my-gateway')` of `@opentelemetry/api-logs`
  * @param details - the call, as given to `startGenAiSpan()` and `endGenAiSpan()`
@@ -122,11 +124,13 @@ export function emitGenAiOperationDetails(
       ...(context !== undefined ? { context } : {}),
     });
   } catch (error) {
-    // A logger of the application's own that throws must not fail the call being recorded.
+    // A logger of the application's own that throws must not fail the call being recorded. The
+    // lost event is counted in the shared instance (this helper takes none), as content drops are.
+    peekTelemetry()?.add('telemetryLogsDropped', 1, { reason: 'emit_failed' });
     if (!emitFailureWarned) {
       emitFailureWarned = true;
       diag.warn(
-        `@gatewayz/telemetry: ${EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS} event not emitted: the logger threw (${String(error)}). Further failures are not warned about.`,
+        `@gatewayz/telemetry: ${EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS} event not emitted: the logger threw (${String(error)}). Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason emit_failed).`,
       );
     }
   }

@@ -162,9 +162,10 @@ export const HEALTH_AND_SELF_METRICS = {
     prefixed: true,
     kind: 'counter',
     unit: '1',
-    description: 'Log records not exported over OTLP, by reason (queue_full, export_failed, shutdown)',
+    description:
+      'Log records lost, by reason: not exported over OTLP (queue_full, export_failed, shutdown), or a GenAI event whose logger threw (emit_failed)',
     labels: ['reason'],
-    labelValues: { reason: ['queue_full', 'export_failed', 'shutdown'] },
+    labelValues: { reason: ['queue_full', 'export_failed', 'shutdown', 'emit_failed'] },
     categories: ['system'],
   }),
   telemetryGenAiContentDropped: define({
