@@ -1,5 +1,5 @@
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
-import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, context, trace, type SpanContext } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -309,51 +309,55 @@ describe('OTLP metrics push: a backend slower than the export timeout', () => {
 });
 
 describe('exemplars over OTLP', () => {
+  /** Telemetry pushing to a new receiver, with a latency of 2.5 s observed inside a sampled span. */
+  async function latencyInSampledSpan(
+    env: NodeJS.ProcessEnv,
+  ): Promise<{ otel: RunningTelemetry; target: OtlpReceiver; spanContext: SpanContext }> {
+    const target = await receiver();
+    running = startTelemetry({
+      hostMetrics: false,
+      runtimeMetrics: false,
+      traces: { spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] },
+      env: otlpEnv(target, env),
+    });
+    const otel = running;
+    const spanContext = otel.tracer.startActiveSpan('chat gpt-4o', (span) => {
+      otel.telemetry.recordProviderResponseTime('openai', 2.5);
+      span.end();
+      return span.spanContext();
+    });
+    return { otel, target, spanContext };
+  }
+
+  /** The pushed exemplars of `provider_response_time_seconds` as [value, trace id, span id] (hex), by value. */
+  function pushedExemplars(target: OtlpReceiver): unknown[][] {
+    const point = pointsOf(target.metrics(), 'provider_response_time_seconds')[0];
+    const exemplars = point?.raw['exemplars'] as Array<Record<string, unknown>>;
+    const id = (value: unknown): string | undefined => (value === undefined ? undefined : hexId(value));
+    return exemplars
+      .map((exemplar) => [exemplar['asDouble'], id(exemplar['traceId']), id(exemplar['spanId'])])
+      .sort((left, right) => Number(left[0]) - Number(right[0]));
+  }
+
   it.each(['http/protobuf', 'http/json'] as const)(
     'a latency observed inside a sampled span is pushed with its trace and span id (%s)',
     async (protocol) => {
-      const target = await receiver();
-      running = startTelemetry({
-        hostMetrics: false,
-        runtimeMetrics: false,
-        traces: { spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] },
-        env: otlpEnv(target, { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol }),
-      });
-      const otel = running;
-      const spanContext = otel.tracer.startActiveSpan('chat gpt-4o', (span) => {
-        otel.telemetry.recordProviderResponseTime('openai', 2.5);
-        span.end();
-        return span.spanContext();
+      const { otel, target, spanContext } = await latencyInSampledSpan({
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
       });
       otel.telemetry.recordProviderResponseTime('openai', 0.05);
       await otel.forceFlush();
-      const point = pointsOf(target.metrics(), 'provider_response_time_seconds')[0];
-      const exemplars = point?.raw['exemplars'] as Array<Record<string, unknown>>;
-      expect(
-        exemplars.map((exemplar) => [exemplar['asDouble'], hexId(exemplar['traceId']), hexId(exemplar['spanId'])]),
-      ).toEqual([[2.5, spanContext.traceId, spanContext.spanId]]);
+      expect(pushedExemplars(target)).toEqual([[2.5, spanContext.traceId, spanContext.spanId]]);
     },
   );
 
   it.each(['http/protobuf', 'http/json'] as const)(
     'always_on: latencies outside a sampled span are pushed too, without ids, and exposed with an empty label set (%s)',
     async (protocol) => {
-      const target = await receiver();
-      running = startTelemetry({
-        hostMetrics: false,
-        runtimeMetrics: false,
-        traces: { spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] },
-        env: otlpEnv(target, {
-          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
-          OTEL_METRICS_EXPORTER: 'otlp,prometheus',
-          OTEL_METRICS_EXEMPLAR_FILTER: 'Always_On',
-        }),
-      });
-      const otel = running;
-      const spanContext = otel.tracer.startActiveSpan('chat gpt-4o', (span) => {
-        otel.telemetry.recordProviderResponseTime('openai', 2.5);
-        span.end();
-        return span.spanContext();
+      const { otel, target, spanContext } = await latencyInSampledSpan({
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+        OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+        OTEL_METRICS_EXEMPLAR_FILTER: 'Always_On',
       });
       otel.telemetry.recordProviderResponseTime('openai', 0.04);
       const unsampled = { ...spanContext, spanId: 'aaaaaaaaaaaaaaaa', traceFlags: TraceFlags.NONE };
@@ -361,14 +365,7 @@ describe('exemplars over OTLP', () => {
         otel.telemetry.recordProviderResponseTime('openai', 0.3),
       );
       await otel.forceFlush();
-      const point = pointsOf(target.metrics(), 'provider_response_time_seconds')[0];
-      const exemplars = point?.raw['exemplars'] as Array<Record<string, unknown>>;
-      const ids = (id: unknown): string | undefined => (id === undefined ? undefined : hexId(id));
-      expect(
-        exemplars
-          .map((exemplar) => [exemplar['asDouble'], ids(exemplar['traceId']), ids(exemplar['spanId'])])
-          .sort((left, right) => Number(left[0]) - Number(right[0])),
-      ).toEqual([
+      expect(pushedExemplars(target)).toEqual([
         [0.04, undefined, undefined],
         [0.3, undefined, undefined],
         [2.5, spanContext.traceId, spanContext.spanId],
