@@ -666,7 +666,7 @@ function renderGateway(results) {
         ],
       ),
       '',
-      `The telemetry-off gateway still runs the helpers (counters aggregate in-process, histograms and spans are no-ops) and the model-health recorder. Two estimates of the throughput ratio on a CPU-bound gateway follow: ` +
+      `The telemetry-off gateway still runs the helpers (counters and histograms aggregate in-process; \`OTEL_SDK_DISABLED\` stops export, and spans are non-recording) and the model-health recorder. Two estimates of the throughput ratio on a CPU-bound gateway follow: ` +
         (result.profiles?.off
           ? `1 − the extra telemetry self time = ${pct(profileEstimates(result.profiles).bySelfTime)}; the application's share with telemetry over its share without (same application work per request, so this is the ratio of CPU per request, GC included) = ${pct(profileEstimates(result.profiles).byApplicationShare)}. `
           : '') +
@@ -1092,7 +1092,10 @@ function renderTraceCauses(results, missed) {
           })
           .join(
             '; ',
-          )} (the metrics that off does not record, about 3–4 µs, then two \`startSpan\` calls that return non-recording spans, their ids and sampling decisions, and the \`traceparent\` header sent upstream, about 2 µs): with a 0.97× budget of a few µs, sampling alone cannot reach it. ` +
+          )} (what tracing does for an unsampled request: two \`startSpan\` calls that return non-recording spans, their ids and sampling decisions, and the \`traceparent\` header sent upstream, about 4–5 µs in a whole-process profile; off records the same metrics, since \`OTEL_SDK_DISABLED\` stops export, not the helpers): with a 0.97× budget of a few µs, sampling alone cannot reach it. ` +
+        (modes.every(([, summary]) => summary.offTwin)
+          ? `These estimates rest on one process per configuration: the off twin read ${modes.map(([, summary]) => fixed(summary.offTwin.addedCpuUs, 1)).join(' / ')} µs from off in this run, and two identical processes have read 10–30 µs apart on this machine (the A/A runs in the addenda), so they are known to about that. `
+          : '') +
         "Measured by elimination on the built gateway (addendum of the run of record): the SDK's span objects and the API/context work around them, with a processor that does nothing, already add 12–17 µs per request; encoding (about 2 µs for a request's two spans in isolation, 3.8 µs per span inside the running gateway) and the OTLP/HTTP export come on top. " +
         "The ratios cannot be reached while the SDK's `Tracer`/`Span` stay on the request path; what can be cut is ours (`packages/telemetry-node/src/tracing/`, exemplar capture, the gateway's span attributes): profile the traced gateway against the off one with `node --cpu-prof` before changing anything.",
       '',
