@@ -43,17 +43,19 @@ export interface MetricsRequestSerializer<Response> {
 
 const HEX = /^[0-9a-f]+$/;
 
+/** Whether the exemplar carries a trace: both ids given. */
+function hasIds(exemplar: OtlpExemplar): exemplar is OtlpExemplar & { traceId: string; spanId: string } {
+  return exemplar.traceId !== undefined && exemplar.spanId !== undefined;
+}
+
 /** Both ids well-formed, or both absent (an observation outside any sampled span). */
 function hasValidIds(exemplar: OtlpExemplar): boolean {
-  const { traceId, spanId } = exemplar;
-  if (traceId === undefined && spanId === undefined) return true;
+  if (!hasIds(exemplar)) return exemplar.traceId === undefined && exemplar.spanId === undefined;
   return (
-    traceId !== undefined &&
-    spanId !== undefined &&
-    traceId.length === 32 &&
-    spanId.length === 16 &&
-    HEX.test(traceId) &&
-    HEX.test(spanId)
+    exemplar.traceId.length === 32 &&
+    exemplar.spanId.length === 16 &&
+    HEX.test(exemplar.traceId) &&
+    HEX.test(exemplar.spanId)
   );
 }
 
@@ -177,7 +179,7 @@ function encodeExemplar(exemplar: OtlpExemplar): Uint8Array {
   out.fixed64(BigInt(Math.round(exemplar.timestampSeconds * 1e6)) * 1000n);
   out.varint((3 << 3) | 1);
   out.double(exemplar.value);
-  if (exemplar.spanId !== undefined && exemplar.traceId !== undefined) {
+  if (hasIds(exemplar)) {
     out.varint((4 << 3) | 2);
     out.varint(8);
     out.bytes(Uint8Array.from(Buffer.from(exemplar.spanId, 'hex')));
@@ -254,7 +256,7 @@ function jsonExemplar(exemplar: OtlpExemplar): JsonObject {
     timeUnixNano: (BigInt(Math.round(exemplar.timestampSeconds * 1e6)) * 1000n).toString(),
     asDouble: exemplar.value,
   };
-  if (exemplar.spanId !== undefined && exemplar.traceId !== undefined) {
+  if (hasIds(exemplar)) {
     json['spanId'] = exemplar.spanId;
     json['traceId'] = exemplar.traceId;
   }
