@@ -9,7 +9,7 @@
  * because no default could reach the collector meant.
  */
 import { TelemetryConfigurationError, type ExemplarFilter, type ExponentialHistogramLimits } from '@gatewayz/telemetry';
-import { DEFAULT_EXPONENTIAL_MAX_SIZE, MAX_EXPONENTIAL_SCALE } from '@gatewayz/telemetry/metrics';
+import { DEFAULT_EXPONENTIAL_MAX_SIZE, EXEMPLAR_FILTERS, MAX_EXPONENTIAL_SCALE } from '@gatewayz/telemetry/metrics';
 import { readEnvEnum, readEnvList, readEnvString, warnIgnoredVariable } from '../env/standard-variables.js';
 import {
   checkOtlpEndpoint,
@@ -397,12 +397,7 @@ export function resolveMetricsExport(
  * ```
  */
 export function exemplarsFromEnv(env: NodeJS.ProcessEnv): ExemplarFilter | undefined {
-  return readEnvEnum(
-    env,
-    'OTEL_METRICS_EXEMPLAR_FILTER',
-    ['trace_based', 'always_on', 'always_off'],
-    'using trace_based',
-  );
+  return readEnvEnum(env, 'OTEL_METRICS_EXEMPLAR_FILTER', EXEMPLAR_FILTERS, 'using trace_based');
 }
 
 /**

@@ -15,6 +15,17 @@ import type { SeriesCell } from './series-store.js';
 export type ExemplarFilter = 'trace_based' | 'always_on' | 'always_off';
 
 /**
+ * Every {@link ExemplarFilter}, in the order the specification lists them: what the `exemplars`
+ * option and `OTEL_METRICS_EXEMPLAR_FILTER` accept.
+ *
+ * @example
+ * ```ts
+ * EXEMPLAR_FILTERS.includes(value.toLowerCase() as ExemplarFilter);
+ * ```
+ */
+export const EXEMPLAR_FILTERS: readonly ExemplarFilter[] = ['trace_based', 'always_on', 'always_off'];
+
+/**
  * The latest observation of one histogram bucket: made inside a sampled span (its trace and span
  * ids), or, with the `always_on` filter, anywhere (no ids when no sampled span was active).
  *

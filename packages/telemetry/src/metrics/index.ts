@@ -60,6 +60,7 @@ export { MetricRecorder } from './metric-recorder.js';
 export { OVERFLOW_LABEL_VALUE } from './series-store.js';
 export type { SeriesCell, HistogramState } from './series-store.js';
 export type { Exemplar, ExemplarFilter, ExemplarSlots } from './exemplars.js';
+export { EXEMPLAR_FILTERS } from './exemplars.js';
 export {
   ExponentialHistogram,
   exponentialBucketIndex,

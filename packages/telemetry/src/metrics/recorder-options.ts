@@ -11,7 +11,7 @@ import type { MetricRecorder } from './metric-recorder.js';
 import { DEFAULT_METRIC_PREFIX } from './naming.js';
 import type { GatewayTelemetryOptions } from './recorder-types.js';
 import { exponentialLimitsOf, type ExponentialHistogramLimits } from './exponential-histogram.js';
-import type { ExemplarFilter } from './exemplars.js';
+import { EXEMPLAR_FILTERS, type ExemplarFilter } from './exemplars.js';
 
 /** `GatewayTelemetryOptions` checked, with the defaults (or the continued instance's values) filled in. */
 export interface ResolvedRecorderOptions {
@@ -150,8 +150,6 @@ function positiveInteger(option: string, given: unknown, fallback: number | unde
 }
 
 /** A value as a message shows it: strings quoted, so `"10"` and `10` read differently. */
-const EXEMPLAR_FILTERS: readonly ExemplarFilter[] = ['trace_based', 'always_on', 'always_off'];
-
 /** The `exemplars` option as a filter (`true`: trace_based, `false`: always_off); undefined when not given. */
 function exemplarFilterOf(given: unknown): ExemplarFilter | undefined {
   if (given === undefined) return undefined;
