@@ -1,7 +1,7 @@
 // Shared by the gateway and traces sections: process CPU from /proc, and one open-loop schedule
 // that sends POST /v1/chat/completions to several gateways in turn at a fixed rate.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { sleep } from './common.mjs';
 
@@ -16,6 +16,29 @@ export function cpuSeconds(pid) {
   } catch {
     return NaN; // not Linux
   }
+}
+
+/**
+ * Time on CPU of a process in seconds, all its threads, in nanosecond resolution: the sum of the
+ * scheduler's run time of each thread (`/proc/<pid>/task/<tid>/schedstat`), where `cpuSeconds`
+ * counts clock ticks (10 ms); falls back to `cpuSeconds` where schedstat is not there.
+ */
+export function runtimeSeconds(pid) {
+  let threads;
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return cpuSeconds(pid);
+  }
+  let nanoseconds = 0;
+  for (const thread of threads) {
+    try {
+      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      return cpuSeconds(pid); // a thread gone between the listing and the read, or no schedstat
+    }
+  }
+  return Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : cpuSeconds(pid);
 }
 
 /**

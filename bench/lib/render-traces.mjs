@@ -79,23 +79,52 @@ export function traceTargets(result) {
   ];
 }
 
+/** The processes that ran each configuration: two each of off, traced and ratio since the A/A change, one each before. */
+function processesOf(result) {
+  return result.processes ?? { off: ['off'], traced: ['traced'], ratio: ['ratio'], stock: ['stock'] };
+}
+
+const NUMBER_WORDS = { 5: 'Five', 6: 'Six', 7: 'Seven', 8: 'Eight' };
+const TWIN_LABELS = { off: 'off', traced: 'traced (always_on)', ratio: 'ratio 0.1' };
+
 export function renderTraces(results) {
   const out = ['## 8. Traces', ''];
   const result = results.traces;
   if (!result) return [...out, '_Not run._', ''].join('\n');
+  const processes = processesOf(result);
+  const paired = processes.off.length > 1;
+  const cpuSource =
+    result.cpuClock === 'schedstat'
+      ? 'CPU time of all its threads from `/proc/<pid>/task/*/schedstat` (nanoseconds)'
+      : 'user+system CPU, all threads, from `/proc/<pid>/stat`';
+  const processCount = Object.values(processes).reduce((sum, keys) => sum + keys.length, 0);
+  const summaryTwin = result.modes.nonStreaming.summary.offTwin;
   out.push(
-    'Four (five with the A/A control below) `node examples/gateway/dist/main.js` processes (`TELEMETRY_CONTEXT_MANAGER=synchronous`) behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (`UPSTREAM_BASE_URL`, no latency, no errors): ' +
+    (paired
+      ? `${NUMBER_WORDS[processCount] ?? processCount} \`node examples/gateway/dist/main.js\` processes, two of each measured configuration and one stock (\`TELEMETRY_CONTEXT_MANAGER=synchronous\`), behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (\`UPSTREAM_BASE_URL\`, no latency, no errors): `
+      : `${summaryTwin ? 'Four (five with the A/A control below)' : 'Four'} \`node examples/gateway/dist/main.js\` processes (\`TELEMETRY_CONTEXT_MANAGER=synchronous\`) behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (\`UPSTREAM_BASE_URL\`, no latency, no errors): `) +
       `**off** with \`OTEL_SDK_DISABLED=true\`; **traced** with \`OTEL_TRACES_SAMPLER=always_on\` and \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\` (protocol \`http/protobuf\`) pointing at a loopback OTLP/HTTP receiver in its own process, so every request exports its server and GenAI client spans through \`EncodingBatchSpanProcessor\` (each span encoded to OTLP protobuf as it ends, byte-identical to the SDK serializer) and the SDK's OTLP/HTTP transport; **ratio** as traced with \`parentbased_traceidratio\` 0.1; **stock** (reference, the path before this change) as traced with \`GATEWAYZ_SPAN_PROCESSOR=batch\`: the SDK's \`BatchSpanProcessor\` + OTLP/HTTP protobuf exporter (\`OTLPTraceExporter\`'s transport and serializer). ` +
-      `Throughput and CPU: ${int(result.rounds)} rounds; in each, the gateways in turn (rotating order) get a ${result.roundS} s slot of saturating load (autocannon, ${result.connections} connections) while the others idle. Ratios are geometric means of the per-round ratios, added CPU the mean of the per-round differences of user+system CPU per request (\`/proc/<pid>/stat\`, all threads), both with 95 % intervals. ` +
+      (paired
+        ? "Two processes of the same configuration read 10–30 µs per request apart on this machine for reasons of their own (memory layout, placement on the cores; the A/A runs in the addenda), which intervals taken over rounds of the same processes do not see: so each configuration's figure in a round is the mean over its two processes (geometric for req/s), and the A/A table gives how far each configuration's second process read from its first. "
+        : '') +
+      `Throughput and CPU: ${int(result.rounds)} rounds; in each, the gateways in turn (rotating order) get a ${result.roundS} s slot of saturating load (autocannon, ${result.connections} connections) while the others idle. Ratios are geometric means of the per-round ratios, added CPU the mean of the per-round differences of CPU per request (${cpuSource}), both with 95 % intervals. ` +
       `Latency: ${int(result.latencyRounds)} rounds of ${result.latencyRoundS} s of open-loop load at ${pct(result.rateShare)} of off's median saturated req/s per gateway from one schedule; p99 over all requests, traced − off, 95 % interval from a paired bootstrap over rounds. ` +
+      (paired
+        ? "The same rounds give each gateway's CPU per request at that fixed load, where requests come one at a time instead of in the batches a saturated event loop reads (info: the targets are judged at saturation, as the issue measured them). "
+        : '') +
       `Memory: the traced gateway saturated for ${fixed(result.memoryS, 0)} s (the off gateway saturated beside it, so their RSS afterwards compares), \`v8js_memory_heap_used{old_space}\` read from its own /metrics every few seconds (the RSS and old-space series below), and the heap in use after each of its mark-compacts from its \`--trace-gc\` output (every gateway of the section runs with \`--trace-gc\`, so the throughput comparison stays like for like). Old-space saw-tooths between mark-compacts, so a reading at an arbitrary moment says little about what stays live; the verdict compares the median heap after a mark-compact in the last third of the phase with that in the first third (the first ${fixed(result.memory?.warmupS ?? 10, 0)} s left out). RSS from \`/proc\` after the whole section.`,
     '',
   );
+  const withCi = (value, bounds, format) => (value === undefined ? '—' : `${format(value)}${ci(bounds, format)}`);
+  const us = (value) => fixed(value, 1);
   for (const [mode, title] of [
     ['nonStreaming', 'Non-streaming `POST /v1/chat/completions`'],
     ['streaming', 'Streaming (`stream: true`, SSE)'],
   ]) {
     const { summary, rate } = result.modes[mode];
+    const fixedLoad = summary.off.fixedLoadCpuUsPerRequest !== undefined;
+    const named = (label, key) =>
+      paired ? `${label}, ${processes[key].length} ${processes[key].length === 1 ? 'process' : 'processes'}` : label;
     out.push(
       `### ${title}`,
       '',
@@ -104,37 +133,74 @@ export function renderTraces(results) {
           'Gateway',
           'req/s (mean)',
           'CPU µs/req',
-          `p99 ms at ${int(rate)} req/s`,
           '× off req/s',
           'added CPU µs/req',
+          `p99 ms at ${int(rate)} req/s`,
           'p99 − off',
+          ...(fixedLoad ? [`CPU µs/req at ${int(rate)} req/s`, `added at ${int(rate)} req/s`] : []),
         ],
         [
-          ['off (`OTEL_SDK_DISABLED=true`)', 'off'],
-          ['traced (always_on)', 'traced'],
-          ['ratio 0.1', 'ratio'],
-          ['stock: always_on, SDK `BatchSpanProcessor` + OTLP/HTTP protobuf exporter (before; info)', 'stock'],
-          ['off twin: a second process configured as off (A/A control; info)', 'offTwin'],
+          [named('off (`OTEL_SDK_DISABLED=true`)', 'off'), 'off'],
+          [named('traced (always_on)', 'traced'), 'traced'],
+          [named('ratio 0.1', 'ratio'), 'ratio'],
+          [
+            named('stock: always_on, SDK `BatchSpanProcessor` + OTLP/HTTP protobuf exporter (before; info)', 'stock'),
+            'stock',
+          ],
+          ...(paired ? [] : [['off twin: a second process configured as off (A/A control; info)', 'offTwin']]),
         ]
           .filter(([, key]) => summary[key] !== undefined)
           .map(([label, key]) => {
             const row = summary[key];
+            const base = key === 'off';
             return [
               label,
-              int(row.requestsPerSec),
-              fixed(row.cpuUsPerRequest, 1),
-              fixed(row.pooledP99Ms, 2),
-              key === 'off' ? '1.00×' : `${times(row.throughputRatio)}${ci(row.throughputCi, times)}`,
-              key === 'off' ? '—' : `${fixed(row.addedCpuUs, 1)}${ci(row.addedCpuCi, (value) => fixed(value, 1))}`,
-              key === 'off' ? '—' : `${signedMs(row.p99DeltaMs)}${ci(row.p99DeltaCi, signedMs)}`,
+              row.requestsPerSec === undefined ? 'n/a' : int(row.requestsPerSec),
+              row.cpuUsPerRequest === undefined ? 'n/a' : us(row.cpuUsPerRequest),
+              base ? '1.00×' : withCi(row.throughputRatio, row.throughputCi, times),
+              base ? '—' : withCi(row.addedCpuUs, row.addedCpuCi, us),
+              row.pooledP99Ms === undefined ? 'n/a' : fixed(row.pooledP99Ms, 2),
+              base ? '—' : withCi(row.p99DeltaMs, row.p99DeltaCi, signedMs),
+              ...(fixedLoad
+                ? [
+                    us(row.fixedLoadCpuUsPerRequest),
+                    base ? '—' : withCi(row.addedFixedLoadCpuUs, row.addedFixedLoadCpuCi, us),
+                  ]
+                : []),
             ];
           }),
       ),
       '',
     );
+    const twins = Object.entries(summary).filter(([, row]) => row.twinOf !== undefined);
+    if (twins.length > 0)
+      out.push(
+        'A/A: the second process of each configuration against its first, same rounds (info):',
+        '',
+        table(
+          [
+            'Configuration',
+            '× first req/s',
+            'CPU µs/req, second − first',
+            ...(fixedLoad ? [`same at ${int(rate)} req/s`] : []),
+          ],
+          twins.map(([, row]) => [
+            TWIN_LABELS[row.twinOf] ?? row.twinOf,
+            withCi(row.throughputRatio, row.throughputCi, times),
+            withCi(row.addedCpuUs, row.addedCpuCi, us),
+            ...(fixedLoad ? [withCi(row.addedFixedLoadCpuUs, row.addedFixedLoadCpuCi, us)] : []),
+          ]),
+        ),
+        '',
+      );
   }
   const twin = (mode) => result.modes[mode].summary.offTwin;
-  if (twin('nonStreaming') && twin('streaming'))
+  if (paired)
+    out.push(
+      "Read each configuration's difference to off beside the A/A rows: a second process of the same configuration has read as far from its first as they show, and averaging two processes per configuration halves that part of the variance, it does not remove it.",
+      '',
+    );
+  else if (twin('nonStreaming') && twin('streaming'))
     out.push(
       `A/A control: the off twin, the same configuration as off in a second process, reads ${fixed(twin('nonStreaming').addedCpuUs, 1)} / ${fixed(twin('streaming').addedCpuUs, 1)} µs per request and ${times(twin('nonStreaming').throughputRatio)} / ${times(twin('streaming').throughputRatio)} of off's req/s (non-streaming / streaming). Differences between two processes of that size come from the processes (memory layout, placement on the cores), not from their configuration, and the 95 % intervals above, taken over rounds, do not include them: read a configuration's difference to off with the twin's beside it.`,
       '',
@@ -214,9 +280,11 @@ export function renderTraceCauses(results, missed) {
           .join(
             '; ',
           )} (what tracing does for an unsampled request: two \`startSpan\` calls that return non-recording spans, their ids and sampling decisions, and the \`traceparent\` header sent upstream, about 4–5 µs in a whole-process profile; off records the same metrics, since \`OTEL_SDK_DISABLED\` stops export, not the helpers): with a 0.97× budget of a few µs, sampling alone cannot reach it. ` +
-        (modes.every(([, summary]) => summary.offTwin)
-          ? `These estimates rest on one process per configuration: the off twin read ${modes.map(([, summary]) => fixed(summary.offTwin.addedCpuUs, 1)).join(' / ')} µs from off in this run, and two identical processes have read 10–30 µs apart on this machine (the A/A runs in the addenda), so they are known to about that. `
-          : '') +
+        (modes.every(([, summary]) => summary.tracedTwin && summary.ratioTwin)
+          ? `Each configuration here is the mean of two processes; within a configuration, the second process read ${modes.map(([name, summary]) => `${['offTwin', 'tracedTwin', 'ratioTwin'].map((key) => fixed(summary[key].addedCpuUs, 1)).join(' / ')} µs (off / traced / ratio, ${name})`).join(' and ')} from the first in this run, so these estimates are known to about that. `
+          : modes.every(([, summary]) => summary.offTwin)
+            ? `These estimates rest on one process per configuration: the off twin read ${modes.map(([, summary]) => fixed(summary.offTwin.addedCpuUs, 1)).join(' / ')} µs from off in this run, and two identical processes have read 10–30 µs apart on this machine (the A/A runs in the addenda), so they are known to about that. `
+            : '') +
         "Measured by elimination on the built gateway (addendum of the run of record): the SDK's span objects and the API/context work around them, with a processor that does nothing, already add 12–17 µs per request; encoding (about 2 µs for a request's two spans in isolation, 3.8 µs per span inside the running gateway) and the OTLP/HTTP export come on top. " +
         "The ratios cannot be reached while the SDK's `Tracer`/`Span` stay on the request path; what can be cut is ours (`packages/telemetry-node/src/tracing/`, exemplar capture, the gateway's span attributes): profile the traced gateway against the off one with `node --cpu-prof` before changing anything.",
       '',

@@ -1,11 +1,13 @@
-// Section 8: the price of tracing every request, measured as a user would. Four example-gateway
+// Section 8: the price of tracing every request, measured as a user would. Example-gateway
 // processes behind one real HTTP upstream (a simulated OpenAI-compatible provider in its own
 // process): off (OTEL_SDK_DISABLED=true), traced (OTEL_TRACES_SAMPLER=always_on, OTLP/HTTP protobuf
-// to a loopback receiver in its own process), ratio (parentbased_traceidratio 0.1, same export) and,
-// for reference, stock (always_on through the SDK's BatchSpanProcessor and OTLP/HTTP protobuf exporter parts).
+// to a loopback receiver in its own process), ratio (parentbased_traceidratio 0.1, same export),
+// two processes of each, and, for reference, one stock (always_on through the SDK's
+// BatchSpanProcessor and OTLP/HTTP protobuf exporter parts).
 // Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
-// rotating; latency: one open-loop schedule at a fixed rate shared by the four; memory: the traced
-// gateway saturated for MEMORY_S seconds (off beside it) while its old-space is read from its /metrics.
+// rotating; latency and CPU at a fixed load: one open-loop schedule at a fixed rate shared by all;
+// memory: one traced gateway saturated for MEMORY_S seconds (one off beside it) while its
+// old-space is read from its /metrics.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,13 +16,13 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
 import { liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
-import { cpuSeconds, pacedSchedule } from '../lib/paced-load.mjs';
+import { pacedSchedule, runtimeSeconds } from '../lib/paced-load.mjs';
 
 const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
 const MAIN = `${GATEWAY_DIST}main.js`;
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
 
-const ROUNDS = pick(30, 1);
+const ROUNDS = pick(24, 1);
 const ROUND_S = 1;
 const LATENCY_ROUNDS = pick(8, 1);
 const LATENCY_ROUND_S = pick(4, 1);
@@ -31,10 +33,23 @@ const MEMORY_SAMPLE_S = pick(5, 1);
 const MEMORY_WARMUP_S = pick(10, 0);
 const CONNECTIONS = 10;
 const BOOTSTRAP = 2000;
-// offTwin: a second process configured exactly as off (A/A control). Two identical gateway
-// processes differ by some µs per request for reasons of their own (memory layout, placement on the
-// cores); the per-round intervals do not see that, the twin's difference to off shows its size.
-const KEYS = ['off', 'traced', 'ratio', 'stock', 'offTwin'];
+// Two identical gateway processes differ by 10–30 µs per request on this machine for reasons of
+// their own (memory layout, placement on the cores), and intervals taken over rounds of the same
+// processes do not see that. So off, traced and ratio each run in two processes (the second one is
+// the configuration's twin); a configuration's figure per round is the mean over its processes,
+// and each twin's difference to its first process (A/A) shows how far one process can read.
+// [process key, configuration]; the first process of a configuration carries its name.
+const PROCESSES = [
+  ['off', 'off'],
+  ['traced', 'traced'],
+  ['ratio', 'ratio'],
+  ['stock', 'stock'],
+  ['offTwin', 'off'],
+  ['tracedTwin', 'traced'],
+  ['ratioTwin', 'ratio'],
+];
+const CONFIGS = ['off', 'traced', 'ratio', 'stock'];
+const TWINS = PROCESSES.filter(([key, config]) => key !== config);
 const MODES = {
   nonStreaming: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello to the benchmark.' }] },
   streaming: {
@@ -129,9 +144,9 @@ async function saturate(gateway, body, durationS) {
     connections: CONNECTIONS,
     duration: durationS,
   });
-  const cpuBefore = cpuSeconds(gateway.child.pid);
+  const cpuBefore = runtimeSeconds(gateway.child.pid);
   const result = await instance;
-  const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
+  const cpuUsed = runtimeSeconds(gateway.child.pid) - cpuBefore;
   return {
     requestsPerSec: result.requests.average,
     total: result.requests.total,
@@ -140,11 +155,18 @@ async function saturate(gateway, body, durationS) {
   };
 }
 
-/** Open-loop load at `rate` per gateway from one schedule (request k to gateway k mod n). */
+/**
+ * Open-loop load at `rate` per gateway from one schedule (request k to gateway k mod n), with each
+ * gateway's CPU per request at that load (a request at a time, where saturation batches them).
+ */
 async function paced(gateways, body, durationS, rate) {
-  return (await pacedSchedule(gateways, body, durationS, rate)).map(({ latencies, failures }) => ({
+  const cpuBefore = gateways.map((gateway) => runtimeSeconds(gateway.child.pid));
+  const runs = await pacedSchedule(gateways, body, durationS, rate);
+  return runs.map(({ latencies, failures }, index) => ({
     latencies,
     failures,
+    cpuUsPerRequest:
+      ((runtimeSeconds(gateways[index].child.pid) - cpuBefore[index]) * 1e6) / Math.max(1, latencies.length + failures),
   }));
 }
 
@@ -156,13 +178,36 @@ function interval(values) {
   const half = (t975(n - 1) * sd) / Math.sqrt(n);
   return { mean, low: mean - half, high: mean + half };
 }
-function ratioPerRound(rounds, key, field) {
-  const { mean, low, high } = interval(rounds.map((round) => Math.log(round[key][field] / round.off[field])));
+function ratioPerRound(rounds, key, field, base = 'off') {
+  const { mean, low, high } = interval(rounds.map((round) => Math.log(round[key][field] / round[base][field])));
   return { estimate: Math.exp(mean), ci: [Math.exp(low), Math.exp(high)] };
 }
-function deltaPerRound(rounds, key, field) {
-  const { mean, low, high } = interval(rounds.map((round) => round[key][field] - round.off[field]));
+function deltaPerRound(rounds, key, field, base = 'off') {
+  const { mean, low, high } = interval(rounds.map((round) => round[key][field] - round[base][field]));
   return { estimate: mean, ci: [low, high] };
+}
+/**
+ * A round of processes as a round of configurations: per configuration, the geometric mean of its
+ * processes' req/s, the mean of their CPU per request, their latencies pooled.
+ */
+function configRound(round) {
+  const configs = {};
+  for (const config of CONFIGS) {
+    const runs = PROCESSES.filter(([, of]) => of === config).map(([key]) => round[key]);
+    const mean = (field) => runs.reduce((sum, run) => sum + run[field], 0) / runs.length;
+    configs[config] = {
+      cpuUsPerRequest: mean('cpuUsPerRequest'),
+      failures: runs.reduce((sum, run) => sum + run.failures, 0),
+    };
+    if (runs[0].requestsPerSec !== undefined)
+      Object.assign(configs[config], {
+        requestsPerSec: Math.exp(runs.reduce((sum, run) => sum + Math.log(run.requestsPerSec), 0) / runs.length),
+        total: runs.reduce((sum, run) => sum + run.total, 0),
+      });
+    if (runs[0].latencies !== undefined)
+      configs[config].latencies = Float64Array.from(runs.flatMap((run) => Array.from(run.latencies)));
+  }
+  return configs;
 }
 function pooledP99(rounds, key, picks) {
   const all = Float64Array.from(picks.flatMap((index) => Array.from(rounds[index][key].latencies))).sort();
@@ -308,26 +353,27 @@ const exportEnv = {
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
 };
-const gateways = [
-  await startGateway('off', { ...upstreamEnv, OTEL_SDK_DISABLED: 'true' }),
-  await startGateway('traced', { ...upstreamEnv, ...exportEnv, OTEL_TRACES_SAMPLER: 'always_on' }),
-  await startGateway('ratio', {
+const configEnv = {
+  off: { ...upstreamEnv, OTEL_SDK_DISABLED: 'true' },
+  traced: { ...upstreamEnv, ...exportEnv, OTEL_TRACES_SAMPLER: 'always_on' },
+  ratio: {
     ...upstreamEnv,
     ...exportEnv,
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
     OTEL_TRACES_SAMPLER_ARG: '0.1',
-  }),
+  },
   // Before: the SDK's BatchSpanProcessor + OTLPTraceExporter (what NodeSDK builds), for reference.
-  await startGateway('stock', {
-    ...upstreamEnv,
-    ...exportEnv,
-    OTEL_TRACES_SAMPLER: 'always_on',
-    GATEWAYZ_SPAN_PROCESSOR: 'batch',
-  }),
-  await startGateway('offTwin', { ...upstreamEnv, OTEL_SDK_DISABLED: 'true' }),
-];
-const byKey = (runs) => Object.fromEntries(KEYS.map((key, index) => [key, runs[index]]));
+  stock: { ...upstreamEnv, ...exportEnv, OTEL_TRACES_SAMPLER: 'always_on', GATEWAYZ_SPAN_PROCESSOR: 'batch' },
+};
+const gateways = [];
+for (const [key, config] of PROCESSES) gateways.push(await startGateway(key, configEnv[config]));
+const byKey = (runs) => Object.fromEntries(PROCESSES.map(([key], index) => [key, runs[index]]));
 const result = {
+  processes: Object.fromEntries(
+    CONFIGS.map((config) => [config, PROCESSES.filter(([, of]) => of === config).map(([key]) => key)]),
+  ),
+  // CPU per request from the scheduler's run time of every thread (ns), not clock ticks.
+  cpuClock: 'schedstat',
   rounds: ROUNDS,
   roundS: ROUND_S,
   latencyRounds: LATENCY_ROUNDS,
@@ -350,52 +396,82 @@ try {
       }
       rounds.push(byKey(runs));
     }
-    const offRate = summarize(rounds.map((round) => round.off.requestsPerSec)).p50;
+    const configRounds = rounds.map(configRound);
+    const offRate = summarize(configRounds.map((round) => round.off.requestsPerSec)).p50;
     const rate = Math.max(5, Math.round(offRate * RATE_SHARE));
     const latencyRounds = [];
     for (let round = 0; round < LATENCY_ROUNDS; round++)
       latencyRounds.push(byKey(await paced(gateways, body, LATENCY_ROUND_S, rate)));
+    const configLatencyRounds = latencyRounds.map(configRound);
+    const every = latencyRounds.map((_, index) => index);
     const summary = {};
-    for (const key of KEYS) {
-      const totals = rounds.reduce((sum, round) => sum + round[key].total, 0);
-      summary[key] = {
-        requestsPerSec: rounds.reduce((sum, round) => sum + round[key].requestsPerSec, 0) / rounds.length,
-        cpuUsPerRequest: rounds.reduce((sum, round) => sum + round[key].cpuUsPerRequest * round[key].total, 0) / totals,
-        failures: rounds.reduce((sum, round) => sum + round[key].failures, 0),
-        pooledP99Ms: pooledP99(
-          latencyRounds,
-          key,
-          latencyRounds.map((_, index) => index),
-        ),
+    for (const config of CONFIGS) {
+      summary[config] = {
+        processes: result.processes[config].length,
+        requestsPerSec: configRounds.reduce((sum, round) => sum + round[config].requestsPerSec, 0) / rounds.length,
+        cpuUsPerRequest: configRounds.reduce((sum, round) => sum + round[config].cpuUsPerRequest, 0) / rounds.length,
+        failures: configRounds.reduce((sum, round) => sum + round[config].failures, 0),
+        pooledP99Ms: pooledP99(configLatencyRounds, config, every),
+        fixedLoadCpuUsPerRequest:
+          configLatencyRounds.reduce((sum, round) => sum + round[config].cpuUsPerRequest, 0) / latencyRounds.length,
       };
-      if (key === 'off') continue;
-      const throughput = ratioPerRound(rounds, key, 'requestsPerSec');
-      const cpu = deltaPerRound(rounds, key, 'cpuUsPerRequest');
-      const p99 = pooledP99Delta(latencyRounds, key);
-      Object.assign(summary[key], {
+      if (config === 'off') continue;
+      const throughput = ratioPerRound(configRounds, config, 'requestsPerSec');
+      const cpu = deltaPerRound(configRounds, config, 'cpuUsPerRequest');
+      const p99 = pooledP99Delta(configLatencyRounds, config);
+      const fixedLoadCpu = deltaPerRound(configLatencyRounds, config, 'cpuUsPerRequest');
+      Object.assign(summary[config], {
         throughputRatio: throughput.estimate,
         throughputCi: throughput.ci,
         addedCpuUs: cpu.estimate,
         addedCpuCi: cpu.ci,
         p99DeltaMs: p99.estimate,
         p99DeltaCi: p99.ci,
+        addedFixedLoadCpuUs: fixedLoadCpu.estimate,
+        addedFixedLoadCpuCi: fixedLoadCpu.ci,
       });
     }
-    result.modes[mode] = { rate, summary, perRound: rounds };
+    // A/A: each twin against the first process of its configuration, same rounds.
+    for (const [twin, config] of TWINS) {
+      const throughput = ratioPerRound(rounds, twin, 'requestsPerSec', config);
+      const cpu = deltaPerRound(rounds, twin, 'cpuUsPerRequest', config);
+      const fixedLoadCpu = deltaPerRound(latencyRounds, twin, 'cpuUsPerRequest', config);
+      summary[twin] = {
+        twinOf: config,
+        throughputRatio: throughput.estimate,
+        throughputCi: throughput.ci,
+        addedCpuUs: cpu.estimate,
+        addedCpuCi: cpu.ci,
+        addedFixedLoadCpuUs: fixedLoadCpu.estimate,
+        addedFixedLoadCpuCi: fixedLoadCpu.ci,
+      };
+    }
+    result.modes[mode] = {
+      rate,
+      summary,
+      perRound: rounds,
+      fixedLoadCpuPerRound: latencyRounds.map((round) =>
+        Object.fromEntries(Object.entries(round).map(([key, run]) => [key, run.cpuUsPerRequest])),
+      ),
+    };
     log(
       'traces',
-      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (+${summary.traced.addedCpuUs.toFixed(1)} µs/req, p99 ${summary.traced.p99DeltaMs.toFixed(2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (+${summary.stock.addedCpuUs.toFixed(1)} µs/req), A/A twin of off ${(summary.offTwin.throughputRatio * 100).toFixed(1)} % (${summary.offTwin.addedCpuUs.toFixed(1)} µs/req)`,
+      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (+${summary.traced.addedCpuUs.toFixed(1)} µs/req, +${summary.traced.addedFixedLoadCpuUs.toFixed(1)} at ${rate} req/s, p99 ${summary.traced.p99DeltaMs.toFixed(2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (+${summary.stock.addedCpuUs.toFixed(1)} µs/req), A/A twins ${TWINS.map(([twin]) => `${twin} ${summary[twin].addedCpuUs.toFixed(1)}`).join(', ')} µs/req`,
     );
   }
 
   // Memory: the traced gateway saturated for MEMORY_S s (non-streaming); old-space from its own
   // runtime metrics every MEMORY_SAMPLE_S s.
-  const traced = gateways[1];
+  const traced = gateways.find((gateway) => gateway.name === 'traced');
   const samples = [];
   const memoryStart = performance.now();
   // The off gateway gets the same load side by side, so the RSS figures after the section compare.
   const loadDone = saturate(traced, MODES.nonStreaming, MEMORY_S);
-  const offLoadDone = saturate(gateways[0], MODES.nonStreaming, MEMORY_S);
+  const offLoadDone = saturate(
+    gateways.find((gateway) => gateway.name === 'off'),
+    MODES.nonStreaming,
+    MEMORY_S,
+  );
   while (performance.now() - memoryStart < MEMORY_S * 1000 - 500) {
     await sleep(MEMORY_SAMPLE_S * 1000);
     const text = await scrape(traced);
