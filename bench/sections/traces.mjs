@@ -14,9 +14,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
+import { emit, log, pick, sleep, summarize } from '../lib/common.mjs';
 import { liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
 import { pacedSchedule, runtimeSeconds } from '../lib/paced-load.mjs';
+import {
+  configRound,
+  deltaPerRound,
+  interval,
+  pooledP99,
+  pooledP99Delta,
+  ratioPerRound,
+} from '../lib/trace-rounds.mjs';
 
 const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
 const MAIN = `${GATEWAY_DIST}main.js`;
@@ -32,7 +40,6 @@ const MEMORY_S = pick(120, 3);
 const MEMORY_SAMPLE_S = pick(5, 1);
 const MEMORY_WARMUP_S = pick(10, 0);
 const CONNECTIONS = 10;
-const BOOTSTRAP = 2000;
 // Two identical gateway processes differ by 10–30 µs per request on this machine for reasons of
 // their own (memory layout, placement on the cores), and intervals taken over rounds of the same
 // processes do not see that. So off, traced and ratio each run in two processes (the second one is
@@ -168,63 +175,6 @@ async function paced(gateways, body, durationS, rate) {
     cpuUsPerRequest:
       ((runtimeSeconds(gateways[index].child.pid) - cpuBefore[index]) * 1e6) / Math.max(1, latencies.length + failures),
   }));
-}
-
-function interval(values) {
-  const n = values.length;
-  const mean = values.reduce((sum, value) => sum + value, 0) / n;
-  if (n < 2) return { mean, low: -Infinity, high: Infinity };
-  const sd = Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
-  const half = (t975(n - 1) * sd) / Math.sqrt(n);
-  return { mean, low: mean - half, high: mean + half };
-}
-function ratioPerRound(rounds, key, field, base = 'off') {
-  const { mean, low, high } = interval(rounds.map((round) => Math.log(round[key][field] / round[base][field])));
-  return { estimate: Math.exp(mean), ci: [Math.exp(low), Math.exp(high)] };
-}
-function deltaPerRound(rounds, key, field, base = 'off') {
-  const { mean, low, high } = interval(rounds.map((round) => round[key][field] - round[base][field]));
-  return { estimate: mean, ci: [low, high] };
-}
-/**
- * A round of processes as a round of configurations: per configuration, the geometric mean of its
- * processes' req/s, the mean of their CPU per request, their latencies pooled.
- */
-function configRound(round) {
-  const configs = {};
-  for (const config of CONFIGS) {
-    const runs = PROCESSES.filter(([, of]) => of === config).map(([key]) => round[key]);
-    const mean = (field) => runs.reduce((sum, run) => sum + run[field], 0) / runs.length;
-    configs[config] = {
-      cpuUsPerRequest: mean('cpuUsPerRequest'),
-      failures: runs.reduce((sum, run) => sum + run.failures, 0),
-    };
-    if (runs[0].requestsPerSec !== undefined)
-      Object.assign(configs[config], {
-        requestsPerSec: Math.exp(runs.reduce((sum, run) => sum + Math.log(run.requestsPerSec), 0) / runs.length),
-        total: runs.reduce((sum, run) => sum + run.total, 0),
-      });
-    if (runs[0].latencies !== undefined)
-      configs[config].latencies = Float64Array.from(runs.flatMap((run) => Array.from(run.latencies)));
-  }
-  return configs;
-}
-function pooledP99(rounds, key, picks) {
-  const all = Float64Array.from(picks.flatMap((index) => Array.from(rounds[index][key].latencies))).sort();
-  return all[Math.min(all.length - 1, Math.floor(all.length * 0.99))];
-}
-function pooledP99Delta(rounds, key) {
-  const every = rounds.map((_, index) => index);
-  const estimate = pooledP99(rounds, key, every) - pooledP99(rounds, 'off', every);
-  if (rounds.length < 2) return { estimate, ci: [-Infinity, Infinity] };
-  const random = seededRandom(20261203);
-  const deltas = new Float64Array(BOOTSTRAP);
-  for (let sample = 0; sample < BOOTSTRAP; sample++) {
-    const picks = every.map(() => Math.floor(random() * rounds.length));
-    deltas[sample] = pooledP99(rounds, key, picks) - pooledP99(rounds, 'off', picks);
-  }
-  deltas.sort();
-  return { estimate, ci: [deltas[Math.floor(0.025 * BOOTSTRAP)], deltas[Math.ceil(0.975 * BOOTSTRAP) - 1]] };
 }
 
 /** Text of a gateway's /metrics (telemetry-on gateways only). */
@@ -396,13 +346,13 @@ try {
       }
       rounds.push(byKey(runs));
     }
-    const configRounds = rounds.map(configRound);
+    const configRounds = rounds.map((round) => configRound(round, PROCESSES));
     const offRate = summarize(configRounds.map((round) => round.off.requestsPerSec)).p50;
     const rate = Math.max(5, Math.round(offRate * RATE_SHARE));
     const latencyRounds = [];
     for (let round = 0; round < LATENCY_ROUNDS; round++)
       latencyRounds.push(byKey(await paced(gateways, body, LATENCY_ROUND_S, rate)));
-    const configLatencyRounds = latencyRounds.map(configRound);
+    const configLatencyRounds = latencyRounds.map((round) => configRound(round, PROCESSES));
     const every = latencyRounds.map((_, index) => index);
     const summary = {};
     for (const config of CONFIGS) {
