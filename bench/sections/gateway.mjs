@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { emit, log, pick, seededRandom, sleep, summarize, t975 } from '../lib/common.mjs';
+import { emit, log, pick, seededRandom, sleep, summarize } from '../lib/common.mjs';
 import { cpuSeconds, pacedSchedule } from '../lib/paced-load.mjs';
+import { deltaPerRound, ratioPerRound } from '../lib/round-stats.mjs';
 
 const MAIN = fileURLToPath(new URL('../../examples/gateway/dist/main.js', import.meta.url));
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
@@ -187,25 +188,6 @@ const median = (values) => {
     : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
 };
 
-/** Mean of `values` with its 95 % interval (Student's t). */
-function interval(values) {
-  const n = values.length;
-  const mean = values.reduce((sum, value) => sum + value, 0) / n;
-  if (n < 2) return { mean, low: -Infinity, high: Infinity };
-  const sd = Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
-  const half = (t975(n - 1) * sd) / Math.sqrt(n);
-  return { mean, low: mean - half, high: mean + half };
-}
-/** Geometric mean of the per-round ratios key/off of `field`, with its 95 % interval (t on the log ratios). */
-function ratioPerRound(rounds, key, field) {
-  const { mean, low, high } = interval(rounds.map((round) => Math.log(round[key][field] / round.off[field])));
-  return { estimate: Math.exp(mean), ci: [Math.exp(low), Math.exp(high)] };
-}
-/** Mean of the per-round differences key - off of `field`, with its 95 % interval. */
-function deltaPerRound(rounds, key, field) {
-  const { mean, low, high } = interval(rounds.map((round) => round[key][field] - round.off[field]));
-  return { estimate: mean, ci: [low, high] };
-}
 /** met / not met only when the whole 95 % interval is on one side of the target; otherwise inconclusive. */
 const atLeast = ([low, high], target) => (low >= target ? true : high < target ? false : 'inconclusive');
 const atMost = ([low, high], target) => (high <= target ? true : low > target ? false : 'inconclusive');

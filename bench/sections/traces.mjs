@@ -17,14 +17,7 @@ import autocannon from 'autocannon';
 import { emit, log, pick, sleep, summarize } from '../lib/common.mjs';
 import { liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
 import { pacedSchedule, runtimeSeconds } from '../lib/paced-load.mjs';
-import {
-  configRound,
-  deltaPerRound,
-  interval,
-  pooledP99,
-  pooledP99Delta,
-  ratioPerRound,
-} from '../lib/trace-rounds.mjs';
+import { configRound, deltaPerRound, interval, pooledP99, pooledP99Delta, ratioPerRound } from '../lib/round-stats.mjs';
 
 const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
 const MAIN = `${GATEWAY_DIST}main.js`;

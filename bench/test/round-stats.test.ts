@@ -7,7 +7,7 @@ import {
   pooledP99Delta,
   ratioPerRound,
   // @ts-expect-error -- a plain-JS bench module without type declarations
-} from '../lib/trace-rounds.mjs';
+} from '../lib/round-stats.mjs';
 
 const PROCESSES = [
   ['off', 'off'],

@@ -1,6 +1,6 @@
-// Section 8's arithmetic over rounds: 95 % intervals of per-round ratios and differences, a round
-// of processes folded into a round of configurations, and pooled p99 latencies with a paired
-// bootstrap. Every comparison pairs two gateways within the same round.
+// Arithmetic over the rounds of the gateway sections (3 and 8): 95 % intervals of per-round ratios
+// and differences, a round of processes folded into a round of configurations (section 8), and
+// pooled p99 latencies with a paired bootstrap. Every comparison pairs two gateways of one round.
 import { seededRandom, t975 } from './common.mjs';
 
 const BOOTSTRAP = 2000;
