@@ -164,6 +164,20 @@ describe('retrying gRPC transport', () => {
     expect(took).toBeLessThan(10_000);
   });
 
+  it('a collector asking for an immediate retry every time gets five retries, not a loop until the timeout', async () => {
+    const busy = failure(GrpcStatus.UNAVAILABLE, 0);
+    const inner = scripted(busy);
+    const [response, took] = await run(createRetryingGrpcTransport(inner, noJitter), 10_000);
+    expect(response).toBe(busy);
+    expect(inner.attempts).toHaveLength(6);
+    expect(took).toBe(0);
+    // The bound is an option; a success within it ends the retries as before.
+    const twice = scripted(busy, busy, busy, success);
+    const [capped] = await run(createRetryingGrpcTransport(twice, { ...noJitter, maxRetries: 2 }), 10_000);
+    expect(capped).toBe(busy);
+    expect(twice.attempts).toHaveLength(3);
+  });
+
   it('the wait is capped and jittered by ±20 %', async () => {
     const waits = async (random: number): Promise<number[]> => {
       const inner = scripted(failure(GrpcStatus.UNAVAILABLE));

@@ -2,7 +2,9 @@
  * Retries for OTLP/gRPC exports, as the OTLP specification asks of a gRPC client: a call that
  * failed with a retryable status is sent again after an exponential, jittered backoff (or after the
  * delay the server's `google.rpc.RetryInfo` names), as long as the next attempt still starts within
- * the export timeout. The SDK's gRPC transport sends once; this wraps it.
+ * the export timeout, at most five times after the first attempt (as the SDK's HTTP transport: a
+ * collector that keeps asking for an immediate retry is not called in a tight loop until the
+ * timeout). The SDK's gRPC transport sends once; this wraps it.
  */
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import { isGrpcStatusError, serverRetryDelayMillis } from './grpc-retry-info.js';
@@ -45,9 +47,14 @@ export const DEFAULT_GRPC_RETRY_BACKOFF: GrpcRetryBackoff = {
   jitter: 0.2,
 };
 
+/** Retries after the first attempt, at most: the SDK's HTTP transport allows as many. */
+export const DEFAULT_GRPC_MAX_RETRIES = 5;
+
 /** Options for {@link createRetryingGrpcTransport}; the clock and randomness are injectable for tests. */
 export interface RetryingGrpcTransportOptions {
   backoff?: Partial<GrpcRetryBackoff>;
+  /** Retries after the first attempt, at most (default 5, as the SDK's HTTP transport). */
+  maxRetries?: number;
   /** Uniform in `[0, 1)`; default `Math.random`. */
   random?: () => number;
   /** Milliseconds since some epoch; default `Date.now`. */
@@ -70,6 +77,7 @@ export function grpcRetryDelayMillis(error: unknown, backoffMillis: number): num
 
 class RetryingGrpcTransport implements IExporterTransport {
   private readonly backoff: GrpcRetryBackoff;
+  private readonly maxRetries: number;
   private readonly random: () => number;
   private readonly now: () => number;
 
@@ -78,6 +86,7 @@ class RetryingGrpcTransport implements IExporterTransport {
     options: RetryingGrpcTransportOptions,
   ) {
     this.backoff = { ...DEFAULT_GRPC_RETRY_BACKOFF, ...options.backoff };
+    this.maxRetries = options.maxRetries ?? DEFAULT_GRPC_MAX_RETRIES;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
   }
@@ -85,10 +94,10 @@ class RetryingGrpcTransport implements IExporterTransport {
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
     const deadline = this.now() + timeoutMillis;
     let backoffMillis = this.backoff.initialMillis;
-    for (;;) {
+    for (let retries = 0; ; retries++) {
       // Each attempt's gRPC deadline is what is left of the export timeout, so retries never outlast it.
       const response = await this.transport.send(data, Math.max(deadline - this.now(), 0));
-      if (response.status !== 'failure') return response;
+      if (response.status !== 'failure' || retries >= this.maxRetries) return response;
       const jittered = backoffMillis * (1 + (this.random() * 2 - 1) * this.backoff.jitter);
       const delay = grpcRetryDelayMillis(response.error, jittered);
       // A retry that could only start at or after the deadline is not made: the last answer is the result.
