@@ -163,6 +163,12 @@ describe('emitGenAiOperationDetails', () => {
     expect(record!.spanContext?.spanId).toBe(span.spanContext().spanId);
   });
 
+  it('carries the conversation id as the span does', () => {
+    emitGenAiOperationDetails(logger, { ...start, ...end, conversationId: 'thread-7' }, ROOT_CONTEXT);
+    const [record] = records.getFinishedLogRecords();
+    expect(record!.attributes).toEqual({ ...expectedMetadata, 'gen_ai.conversation.id': 'thread-7' });
+  });
+
   it('holds the content structured (not JSON strings), in the conventions shape, equal to what a span records', () => {
     const content = {
       inputMessages: input,

@@ -81,6 +81,21 @@ describe('startGenAiSpan / endGenAiSpan', () => {
     });
   });
 
+  it('records gen_ai.conversation.id when the application gives one, never an empty one', () => {
+    const tracer = tracerProvider.getTracer('test');
+    const base = { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini' } as const;
+    endGenAiSpan(startGenAiSpan(tracer, { ...base, conversationId: 'session-42' }));
+    endGenAiSpan(startGenAiSpan(tracer, { ...base, conversationId: '' }));
+    const [withId, empty] = exporter.getFinishedSpans();
+    expect(semconv.ATTR_GEN_AI_CONVERSATION_ID).toBe('gen_ai.conversation.id');
+    expect(withId?.attributes['gen_ai.conversation.id']).toBe('session-42');
+    expect(empty?.attributes).toEqual({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+    });
+  });
+
   it('marks the span failed with error.type and an ERROR status when errorType is given', () => {
     const tracer = tracerProvider.getTracer('test');
     const span = startGenAiSpan(tracer, { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o-mini' });

@@ -21,6 +21,7 @@ import {
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
   ATTR_GEN_AI_REQUEST_SEED,
+  ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
   ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
@@ -77,6 +78,12 @@ export interface GenAiSpanStart extends GenAiRequestParameters {
   serverPort?: number;
   /** `gen_ai.request.stream`: whether the request asks for a streamed response. */
   stream?: boolean;
+  /**
+   * `gen_ai.conversation.id`: the id your application gives the conversation (session, thread) this
+   * call belongs to, e.g. a chat session id; left out when absent or empty. Not a provider's
+   * response id: that is `gen_ai.response.id`.
+   */
+  conversationId?: string;
   /**
    * Which GenAI conventions to emit (`GatewayTelemetry.genAiSemconvMode`, from
    * `OTEL_SEMCONV_STABILITY_OPT_IN`); default `default`. Under `latest_experimental` an
@@ -199,6 +206,8 @@ export function genAiStartAttributes(start: GenAiSpanStart): Record<string, GenA
   if (start.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = start.serverAddress;
   if (start.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = start.serverPort;
   if (start.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = start.stream;
+  if (typeof start.conversationId === 'string' && start.conversationId !== '')
+    attributes[ATTR_GEN_AI_CONVERSATION_ID] = start.conversationId;
   setRequestParameters(attributes, start);
   return attributes;
 }

@@ -56,6 +56,11 @@ export const ATTR_GEN_AI_REQUEST_CHOICE_COUNT = 'gen_ai.request.choice.count';
 export const ATTR_GEN_AI_REQUEST_ENCODING_FORMATS = 'gen_ai.request.encoding_formats';
 /** `gen_ai.embeddings.dimension.count`: the number of dimensions an embeddings request asks for. */
 export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = 'gen_ai.embeddings.dimension.count';
+/**
+ * `gen_ai.conversation.id`: the id of the conversation (session, thread) a call belongs to, when the
+ * application has one (conditionally required then); `startGenAiSpan()` sets it from `conversationId`.
+ */
+export const ATTR_GEN_AI_CONVERSATION_ID = 'gen_ai.conversation.id';
 /** `gen_ai.request.stream`: whether the request asked for a streamed response (`startGenAiSpan()` sets it from `stream`). */
 export const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
 /** `gen_ai.response.id`: the provider's identifier of the completion, e.g. `chatcmpl-123`. */
