@@ -33,7 +33,7 @@ const MEMORY_S = pick(120, 3);
 const MEMORY_SAMPLE_S = pick(5, 1);
 const MEMORY_WARMUP_S = pick(10, 0);
 const CONNECTIONS = 10;
-// Two identical gateway processes differ by 10–30 µs per request on this machine for reasons of
+// Two identical gateway processes can read tens of µs per request apart on this machine for reasons of
 // their own (memory layout, placement on the cores), and intervals taken over rounds of the same
 // processes do not see that. So off, traced and ratio each run in two processes (the second one is
 // the configuration's twin); a configuration's figure per round is the mean over its processes,
