@@ -115,7 +115,7 @@ export function renderTraces(results) {
       `Memory: the traced gateway saturated for ${fixed(result.memoryS, 0)} s (the off gateway saturated beside it, so their RSS afterwards compares), \`v8js_memory_heap_used{old_space}\` read from its own /metrics every few seconds (the RSS and old-space series below), and the heap in use after each of its mark-compacts from its \`--trace-gc\` output (every gateway of the section runs with \`--trace-gc\`, so the throughput comparison stays like for like). Old-space saw-tooths between mark-compacts, so a reading at an arbitrary moment says little about what stays live; the verdict compares the median heap after a mark-compact in the last third of the phase with that in the first third (the first ${fixed(result.memory?.warmupS ?? 10, 0)} s left out). RSS from \`/proc\` after the whole section.`,
     '',
   );
-  const withCi = (value, bounds, format) => (value === undefined ? '—' : `${format(value)}${ci(bounds, format)}`);
+  const withCi = (value, bounds, format) => `${format(value)}${ci(bounds, format)}`;
   const us = (value) => fixed(value, 1);
   for (const [mode, title] of [
     ['nonStreaming', 'Non-streaming `POST /v1/chat/completions`'],
@@ -155,11 +155,11 @@ export function renderTraces(results) {
             const base = key === 'off';
             return [
               label,
-              row.requestsPerSec === undefined ? 'n/a' : int(row.requestsPerSec),
-              row.cpuUsPerRequest === undefined ? 'n/a' : us(row.cpuUsPerRequest),
+              int(row.requestsPerSec),
+              us(row.cpuUsPerRequest),
               base ? '1.00×' : withCi(row.throughputRatio, row.throughputCi, times),
               base ? '—' : withCi(row.addedCpuUs, row.addedCpuCi, us),
-              row.pooledP99Ms === undefined ? 'n/a' : fixed(row.pooledP99Ms, 2),
+              fixed(row.pooledP99Ms, 2),
               base ? '—' : withCi(row.p99DeltaMs, row.p99DeltaCi, signedMs),
               ...(fixedLoad
                 ? [
