@@ -45,10 +45,12 @@ export function runtimeSeconds(pid) {
  * Open-loop load at `rate` requests per second per gateway from one schedule (request k goes to
  * gateway k mod n), `durationS` long. Each latency runs from the scheduled start to the end of the
  * response body, so a stalled gateway is charged for the requests that queue behind the stall (no
- * coordinated omission). Returns, per gateway in order, the 2xx latencies in ms, the failures and
- * the number of requests scheduled for it.
+ * coordinated omission). Returns, per gateway in order, the 2xx latencies in ms, the failures, the
+ * number of requests scheduled for it and the CPU seconds its process used meanwhile, read with
+ * `cpuClock` (`cpuSeconds` or `runtimeSeconds`).
  */
-export async function pacedSchedule(gateways, body, durationS, rate) {
+export async function pacedSchedule(gateways, body, durationS, rate, cpuClock = cpuSeconds) {
+  const cpuBefore = gateways.map((gateway) => cpuClock(gateway.child.pid));
   const payload = JSON.stringify(body);
   const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
   const targets = gateways.map((gateway) => ({
@@ -86,8 +88,13 @@ export async function pacedSchedule(gateways, body, durationS, rate) {
     );
   }
   await Promise.all(pending);
-  return targets.map((target) => {
+  return targets.map((target, index) => {
     target.agent.destroy();
-    return { latencies: Float64Array.from(target.latencies), failures: target.failures, total: perGateway };
+    return {
+      latencies: Float64Array.from(target.latencies),
+      failures: target.failures,
+      total: perGateway,
+      cpuSeconds: cpuClock(gateways[index].child.pid) - cpuBefore[index],
+    };
   });
 }

@@ -151,16 +151,15 @@ async function saturateInTurn(gateways, body, durationS, round) {
  * omission). autocannon's `overallRate` was not used: it sends each second's quota in a burst.
  */
 async function pacedTogether(gateways, body, durationS, rate) {
-  const cpuBefore = gateways.map((gateway) => cpuSeconds(gateway.child.pid));
-  const runs = await pacedSchedule(gateways, body, durationS, rate);
-  return runs.map((run, index) => ({
+  const runs = await pacedSchedule(gateways, body, durationS, rate, cpuSeconds);
+  return runs.map((run) => ({
     rate,
     total: run.total,
     failures: run.failures,
     // Kept for the pooled p99 below and removed before the results are written.
     latencies: run.latencies,
     ...latencyFigures(run.latencies),
-    cpuMsPerRequest: ((cpuSeconds(gateways[index].child.pid) - cpuBefore[index]) * 1000) / run.total,
+    cpuMsPerRequest: (run.cpuSeconds * 1000) / run.total,
   }));
 }
 

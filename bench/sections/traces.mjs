@@ -160,13 +160,11 @@ async function saturate(gateway, body, durationS) {
  * gateway's CPU per request at that load (a request at a time, where saturation batches them).
  */
 async function paced(gateways, body, durationS, rate) {
-  const cpuBefore = gateways.map((gateway) => runtimeSeconds(gateway.child.pid));
-  const runs = await pacedSchedule(gateways, body, durationS, rate);
-  return runs.map(({ latencies, failures }, index) => ({
+  const runs = await pacedSchedule(gateways, body, durationS, rate, runtimeSeconds);
+  return runs.map(({ latencies, failures, cpuSeconds }) => ({
     latencies,
     failures,
-    cpuUsPerRequest:
-      ((runtimeSeconds(gateways[index].child.pid) - cpuBefore[index]) * 1e6) / Math.max(1, latencies.length + failures),
+    cpuUsPerRequest: (cpuSeconds * 1e6) / Math.max(1, latencies.length + failures),
   }));
 }
 
