@@ -179,10 +179,15 @@ class RejectingExporter implements SpanExporter {
 
 /** An encoded-request exporter that answers each request when the test says so. */
 class ManualEncodedExporter implements EncodedTraceExporter {
-  readonly requests: Array<{ request: EncodedTraceRequest; answer: (success: boolean) => void }> = [];
+  /**
+   * Each request as handed over, a copy of its bytes as a transport would have sent them (a request
+   * answered with success may have its buffer reused), and the function that answers it.
+   */
+  readonly requests: Array<{ request: EncodedTraceRequest; sent: Uint8Array; answer: (success: boolean) => void }> = [];
   exportEncoded(request: EncodedTraceRequest, done: (result: ExportResult) => void): void {
     this.requests.push({
       request,
+      sent: request.bytes.slice(),
       answer: (success) =>
         done(success ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error('503') }),
     });
@@ -217,6 +222,39 @@ describe('EncodingBatchSpanProcessor', () => {
     exporter.requests[2]!.answer(true);
     await flushed;
     expect(exporter.requests[2]!.request.spanCount).toBe(1);
+    await provider.shutdown();
+  });
+
+  it('reuses the memory of a request answered with success, never of one unanswered or failed', async () => {
+    const exporter = new ManualEncodedExporter();
+    const processor = new EncodingBatchSpanProcessor({ exporter, maxExportBatchSize: 2, scheduledDelayMillis: 60_000 });
+    const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+    const tracer = provider.getTracer('test');
+    const batch = (name: string) => {
+      tracer.startSpan(`${name} 1`).end();
+      tracer.startSpan(`${name} 2`).end();
+      return exporter.requests.at(-1)!;
+    };
+    const unchanged = (entry: (typeof exporter.requests)[number]) =>
+      expect(Buffer.from(entry.request.bytes).equals(Buffer.from(entry.sent))).toBe(true);
+    const a = batch('a');
+    const b = batch('b');
+    // Both in flight: separate memory, and sealing the second left the first as it was sent.
+    expect(b.request.bytes.buffer).not.toBe(a.request.bytes.buffer);
+    unchanged(a);
+    a.answer(false);
+    const c = batch('c');
+    // A failed request's memory is not reused: a transport may still be writing it.
+    expect([a.request.bytes.buffer, b.request.bytes.buffer]).not.toContain(c.request.bytes.buffer);
+    unchanged(a);
+    unchanged(b);
+    b.answer(true);
+    const d = batch('d');
+    expect(d.request.bytes.buffer).toBe(b.request.bytes.buffer);
+    unchanged(c);
+    unchanged(d);
+    c.answer(true);
+    d.answer(true);
     await provider.shutdown();
   });
 
@@ -275,8 +313,8 @@ describe('EncodingBatchSpanProcessor', () => {
   });
 
   /** Resource attributes of each span of `request`, decoded as a collector would. */
-  const resourcesIn = (request: EncodedTraceRequest): Array<Record<string, unknown>> =>
-    decodeTraces(decodeProtobufRequest('/v1/traces', request.bytes)).map((span) => span.resource);
+  const resourcesIn = (sent: Uint8Array): Array<Record<string, unknown>> =>
+    decodeTraces(decodeProtobufRequest('/v1/traces', sent)).map((span) => span.resource);
 
   it("waits for the resource's asynchronous attributes before a batch goes out, and spans that ended before they settled carry them too", async () => {
     const exporter = new ManualEncodedExporter();
@@ -300,7 +338,7 @@ describe('EncodingBatchSpanProcessor', () => {
     const second = provider.forceFlush();
     exporter.requests[1]!.answer(true);
     await second;
-    expect(exporter.requests.flatMap((entry) => resourcesIn(entry.request))).toEqual([
+    expect(exporter.requests.flatMap((entry) => resourcesIn(entry.sent))).toEqual([
       { 'service.name': 'svc', 'cloud.region': 'eu-west-1' },
       { 'service.name': 'svc', 'cloud.region': 'eu-west-1' },
     ]);
@@ -331,7 +369,7 @@ describe('EncodingBatchSpanProcessor', () => {
     expect(exporter.requests).toHaveLength(2);
     exporter.requests[1]!.answer(true);
     await second;
-    expect(exporter.requests.flatMap((entry) => resourcesIn(entry.request))).toEqual([
+    expect(exporter.requests.flatMap((entry) => resourcesIn(entry.sent))).toEqual([
       { 'service.name': 'svc' },
       { 'service.name': 'svc' },
     ]);

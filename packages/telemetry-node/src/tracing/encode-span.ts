@@ -22,7 +22,7 @@ const INT64_MAX_EXCLUSIVE = 2 ** 63;
  */
 export function encodeSpan(sink: ProtobufSink, span: ReadableSpan): void {
   sink.tag(2, LENGTH_DELIMITED);
-  const spanAt = sink.start();
+  const spanAt = sink.startTwoByte();
   const spanContext = span.spanContext();
   sink.tag(1, LENGTH_DELIMITED);
   sink.hexId(spanContext.traceId);
@@ -99,7 +99,7 @@ export function encodeSpan(sink: ProtobufSink, span: ReadableSpan): void {
   sink.finish(statusAt);
   sink.tag(16, FIXED32);
   sink.fixed32(flags(spanContext.traceFlags, parent?.isRemote));
-  sink.finish(spanAt);
+  sink.finishTwoByte(spanAt);
 }
 
 function flags(traceFlags: number, isRemote: boolean | undefined): number {

@@ -9,7 +9,19 @@ import { ProtobufSink } from './protobuf-sink.js';
 export interface EncodedTraceRequest {
   readonly bytes: Uint8Array;
   readonly spanCount: number;
+  /**
+   * Hand the memory under `bytes` back to the builder that sealed them, for a later request: call
+   * it once nothing reads `bytes` any more (the export was answered with success, so the transport
+   * has sent every byte); `bytes` may be overwritten afterwards. Idempotent. Not calling it only
+   * costs a fresh buffer for the next request.
+   */
+  readonly release?: () => void;
 }
+
+/** Sealed-request buffers a builder keeps for reuse, at most. */
+const SPARE_REQUEST_BUFFERS = 2;
+/** A request buffer larger than this is left to the garbage collector rather than kept. */
+const LARGEST_SPARE_BUFFER = 4 * 1024 * 1024;
 
 /**
  * The bytes around a group's spans: the `Resource` and `InstrumentationScope` fields and any schema
@@ -44,7 +56,12 @@ interface SpanGroup {
  */
 export class TraceRequestBuilder {
   private readonly groups = new Map<Resource, Map<InstrumentationScope, SpanGroup>>();
-  private readonly request = new ProtobufSink(16 * 1024);
+  /**
+   * Buffers of sealed requests that were released, for the next ones: allocating a fresh buffer of
+   * a few hundred kilobytes per request (zeroed, page-faulted in, unmapped after) costs more than
+   * encoding its spans.
+   */
+  private readonly spareRequests: ProtobufSink[] = [];
   /** Spans added since the last {@link TraceRequestBuilder.seal}. */
   spanCount = 0;
 
@@ -88,49 +105,67 @@ export class TraceRequestBuilder {
     return pending;
   }
 
-  /** The request for every span added since the last call (undefined when none), and start over. */
+  /**
+   * The request for every span added since the last call (undefined when none), and start over.
+   * Its `bytes` are a view of a buffer the builder reuses once the request is released.
+   */
   seal(): EncodedTraceRequest | undefined {
     if (this.spanCount === 0) return undefined;
-    const sink = this.request;
-    sink.reset();
+    // Lengths first, so every length prefix is written in place and no body moves afterwards.
+    const resources: Array<{ groups: SpanGroup[]; body: number }> = [];
+    let total = 0;
     for (const [resource, scopes] of this.groups) {
-      let resourceStarted = false;
-      let resourceAt = 0;
-      let suffix: Uint8Array | undefined;
-      for (const [scope, group] of scopes) {
+      const groups: SpanGroup[] = [];
+      let body = 0;
+      for (const group of scopes.values()) {
         if (group.count === 0) continue;
         if (group.provisional !== undefined && resource.asyncAttributesPending !== true) {
           group.envelope = envelopeOf(group.provisional);
           group.provisional = undefined;
         }
-        if (!resourceStarted) {
-          sink.tag(1, 2);
-          resourceAt = sink.start();
-          sink.raw(group.envelope.resourceField);
-          resourceStarted = true;
-          suffix = group.envelope.resourceSuffix;
-        }
+        // The resource's fields are those of its first group, as the SDK writes them.
+        if (groups.length === 0) body = group.envelope.resourceField.length + group.envelope.resourceSuffix.length;
+        body += fieldBytes(scopeBody(group));
+        groups.push(group);
+      }
+      if (groups.length === 0) continue;
+      resources.push({ groups, body });
+      total += fieldBytes(body);
+    }
+    const sink = this.spareRequests.pop() ?? new ProtobufSink(Math.max(16 * 1024, total));
+    sink.reset();
+    sink.ensure(total);
+    for (const { groups, body } of resources) {
+      const { resourceField, resourceSuffix } = groups[0]!.envelope;
+      sink.tag(1, 2);
+      sink.varint(body);
+      sink.raw(resourceField);
+      for (const group of groups) {
         sink.tag(2, 2);
-        const scopeAt = sink.start();
+        sink.varint(scopeBody(group));
         sink.raw(group.envelope.scopeField);
         sink.raw(group.spans.bytes.subarray(0, group.spans.length));
         sink.raw(group.envelope.scopeSuffix);
-        sink.finish(scopeAt);
         group.spans.reset();
         group.count = 0;
-        void scope;
       }
-      if (resourceStarted) {
-        sink.raw(suffix!);
-        sink.finish(resourceAt);
-      }
-      void resource;
+      sink.raw(resourceSuffix);
     }
     const spanCount = this.spanCount;
     this.spanCount = 0;
     // Resources and scopes of a long-running process are few; forget them once their batch is out.
     if (this.groups.size > 16) this.groups.clear();
-    return { bytes: sink.bytes.slice(0, sink.length), spanCount };
+    let released = false;
+    return {
+      bytes: sink.bytes.subarray(0, sink.length),
+      spanCount,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.spareRequests.length < SPARE_REQUEST_BUFFERS && sink.bytes.length <= LARGEST_SPARE_BUFFER)
+          this.spareRequests.push(sink);
+      },
+    };
   }
 }
 
@@ -181,4 +216,15 @@ function lengthDelimitedBody(bytes: Uint8Array, at: number): [number, number] {
 /** The length-delimited field whose tag is at `at`: where it ends. */
 function fieldAt(bytes: Uint8Array, at: number): { end: number } {
   return { end: lengthDelimitedBody(bytes, at)[1] };
+}
+
+/** The length of a group's `ScopeSpans` message: its scope, its spans, its schema URL. */
+function scopeBody(group: SpanGroup): number {
+  return group.envelope.scopeField.length + group.spans.length + group.envelope.scopeSuffix.length;
+}
+
+/** Bytes of a length-delimited field of number 1 to 15 (a one-byte tag) with a `body`-byte body. */
+function fieldBytes(body: number): number {
+  const prefix = body < 0x80 ? 1 : body < 0x4000 ? 2 : body < 0x200000 ? 3 : body < 0x10000000 ? 4 : 5;
+  return 1 + prefix + body;
 }

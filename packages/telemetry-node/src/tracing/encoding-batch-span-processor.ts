@@ -167,11 +167,16 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
       );
       timeout.unref();
       try {
-        this.exporter.exportEncoded(request, (result) =>
-          settle(
-            result.code === ExportResultCode.SUCCESS ? undefined : exportFailure(notExported(count), result.error),
-          ),
-        );
+        this.exporter.exportEncoded(request, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS) {
+            settle(exportFailure(notExported(count), result.error));
+            return;
+          }
+          // Answered with success: the transport has sent every byte, so the buffer can be reused.
+          // After a failure it is left alone (a transport may still hold a write of it).
+          request.release?.();
+          settle(undefined);
+        });
       } catch (error) {
         diag.error('@gatewayz/telemetry-node: span export threw', error);
         settle(exportFailure(notExported(count), error));

@@ -81,9 +81,13 @@ export class ProtobufSink {
   }
 
   double(value: number): void {
-    this.ensure(8);
-    new DataView(this.bytes.buffer, this.bytes.byteOffset + this.length, 8).setFloat64(0, value, true);
-    this.length += 8;
+    // Through a shared scratch array, not a DataView per value; its byte order is the platform's.
+    FLOAT64[0] = value;
+    if (LITTLE_ENDIAN) this.raw(FLOAT64_BYTES);
+    else {
+      this.ensure(8);
+      for (let index = 7; index >= 0; index--) this.bytes[this.length++] = FLOAT64_BYTES[index]!;
+    }
   }
 
   /** Nanoseconds since the epoch of an `HrTime`, as fixed64, exact for any [seconds, nanoseconds]. */
@@ -169,6 +173,35 @@ export class ProtobufSink {
     return this.length++;
   }
 
+  /**
+   * Start a length-delimited body that is usually 128 to 16,383 bytes long (a span): two bytes are
+   * reserved for its length; pass the result to {@link ProtobufSink.finishTwoByte}.
+   */
+  startTwoByte(): number {
+    this.ensure(2);
+    const lengthAt = this.length;
+    this.length += 2;
+    return lengthAt;
+  }
+
+  /**
+   * Write the body length in front of the body started by {@link ProtobufSink.startTwoByte}: in the
+   * two bytes reserved when it takes two, else moving the body so the length takes exactly its
+   * minimal size, as {@link ProtobufSink.finish} writes it.
+   */
+  finishTwoByte(lengthAt: number): void {
+    const bodyLength = this.length - lengthAt - 2;
+    if (bodyLength >= 0x80 && bodyLength < 0x4000) {
+      this.bytes[lengthAt] = (bodyLength & 0x7f) | 0x80;
+      this.bytes[lengthAt + 1] = bodyLength >>> 7;
+      return;
+    }
+    // One byte (a body under 128 bytes) or more than two: move the body to the size the length needs.
+    this.bytes.copyWithin(lengthAt + 1, lengthAt + 2, this.length);
+    this.length--;
+    this.finish(lengthAt);
+  }
+
   /** Write the body length in front of the body started at `lengthAt`, moving the body if needed. */
   finish(lengthAt: number): void {
     const bodyLength = this.length - lengthAt - 1;
@@ -190,6 +223,11 @@ export class ProtobufSink {
     bytes[position] = remaining;
   }
 }
+
+/** Scratch space for {@link ProtobufSink.double}: one float64 and its bytes. */
+const FLOAT64 = new Float64Array(1);
+const FLOAT64_BYTES = new Uint8Array(FLOAT64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The value of each hex digit by character code (either case); other characters read 0. */
 const HEX_DIGITS = (() => {

@@ -201,4 +201,61 @@ describe('encodeTraceRequest', () => {
       { numRuns: 300 },
     );
   });
+
+  it('writes every span and request length at its minimal size across the one-, two-, three- and four-byte boundaries', () => {
+    const { provider, exporter } = recorder();
+    const tracer = provider.getTracer('sizes');
+    // A span is written with two bytes reserved for its length: bodies under 128 bytes and from
+    // 16,384 bytes on move into place. A span without the attribute is about 90 bytes, so these
+    // pads sweep its body across both boundaries a few bytes at a time.
+    const pads = [0, 40_000];
+    for (let pad = 1; pad <= 120; pad += 7) pads.push(pad);
+    for (let pad = 16_200; pad <= 16_400; pad += 7) pads.push(pad);
+    for (const pad of pads) {
+      exporter.reset();
+      tracer.startSpan('s', pad === 0 ? {} : { attributes: { p: 'x'.repeat(pad) } }).end();
+      const spans = exporter.getFinishedSpans();
+      const expected = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+      expect(Buffer.from(encodeTraceRequest(spans).bytes).equals(expected), `pad ${pad}`).toBe(true);
+    }
+    // A request over 2 MiB: its resource and scope lengths take four bytes. With the spans of a
+    // second resource, in two scopes, after them.
+    exporter.reset();
+    for (let index = 0; index < 300; index++)
+      tracer.startSpan('big', { attributes: { p: `${index}`.repeat(8000) } }).end();
+    const second = recorder({ 'service.name': 'second' });
+    second.provider.getTracer('one').startSpan('a').end();
+    second.provider.getTracer('two').startSpan('b').end();
+    second.provider.getTracer('one').startSpan('c').end();
+    const spans = [...exporter.getFinishedSpans(), ...second.exporter.getFinishedSpans()];
+    const sealed = encodeTraceRequest(spans);
+    expect(sealed.bytes.length).toBeGreaterThan(2 ** 21);
+    expect(Buffer.from(sealed.bytes).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!))).toBe(true);
+  });
+
+  it('reuses the buffer of a released request for a later one, and never one still in use', () => {
+    const spans = richSpans();
+    const expected = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+    const builder = new TraceRequestBuilder();
+    const sealOnce = () => {
+      for (const span of spans) builder.add(span);
+      return builder.seal()!;
+    };
+    const first = sealOnce();
+    const second = sealOnce();
+    // Not released: each request has its own memory, and the later seal left the first intact.
+    expect(second.bytes.buffer).not.toBe(first.bytes.buffer);
+    expect(Buffer.from(first.bytes).equals(expected)).toBe(true);
+    first.release!();
+    first.release!(); // idempotent: the buffer is handed back once
+    const third = sealOnce();
+    expect(third.bytes.buffer).toBe(first.bytes.buffer);
+    expect(Buffer.from(third.bytes).equals(expected)).toBe(true);
+    // The buffer went back once, so the next request gets a fresh one, not the third's again.
+    const fourth = sealOnce();
+    expect(fourth.bytes.buffer).not.toBe(third.bytes.buffer);
+    expect(fourth.bytes.buffer).not.toBe(second.bytes.buffer);
+    expect(Buffer.from(third.bytes).equals(expected)).toBe(true);
+    expect(Buffer.from(fourth.bytes).equals(expected)).toBe(true);
+  });
 });
