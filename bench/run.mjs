@@ -8,6 +8,7 @@
 //   BENCH_SHORT=1          short mode (CI)
 //   BENCH_ONLY=a,b         run only sections whose id starts with one of these (report to a temp file)
 //   BENCH_OUTPUT=path      where to write the report (default: docs/benchmarks.md, or a temp file in short/partial mode)
+//   BENCH_PIN=1            section 8: gateways on the second CPU, the load on the first (taskset)
 // Raw results go to $TMPDIR/gatewayz-benchmarks*.json; `node bench/run.mjs --render <raw.json> [out.md]`
 // re-renders a report from them.
 import { spawn, spawnSync } from 'node:child_process';

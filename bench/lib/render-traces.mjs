@@ -107,6 +107,9 @@ export function renderTraces(results) {
       (paired
         ? "Two processes of the same configuration can read tens of µs per request apart on this machine for reasons of their own (memory layout, placement on the cores; the A/A rows below and the A/A runs in the addenda), which intervals taken over rounds of the same processes do not see: so each configuration's figure in a round is the mean over its two processes (geometric for req/s), and the A/A table gives how far each configuration's second process read from its first. "
         : '') +
+      (result.pinned
+        ? `**Pinned** (\`BENCH_PIN=1\`): every gateway and contender runs on CPU ${result.pinned.gatewayCpu}, the load generator, the upstream and the receiver on CPU ${result.pinned.loadCpu} (\`taskset\`), so no gateway shares its core with the load or moves between cores; the default run is unpinned. `
+        : '') +
       `Throughput and CPU: ${int(result.rounds)} rounds; in each, the gateways in turn (rotating order) get a ${result.roundS} s slot of saturating load (autocannon, ${result.connections} connections) while the others idle. Ratios are geometric means of the per-round ratios, added CPU the mean of the per-round differences of CPU per request (${cpuSource}), both with 95 % intervals. ` +
       `Latency: ${int(result.latencyRounds)} rounds of ${result.latencyRoundS} s of open-loop load at ${pct(result.rateShare)} of off's median saturated req/s per gateway from one schedule; p99 over all requests, traced − off, 95 % interval from a paired bootstrap over rounds. ` +
       (paired

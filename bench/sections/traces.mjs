@@ -8,9 +8,10 @@
 // rotating; latency and CPU at a fixed load: one open-loop schedule at a fixed rate shared by all;
 // memory: one traced gateway saturated for MEMORY_S seconds (one off beside it) while its
 // old-space is read from its /metrics.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -33,6 +34,30 @@ const MEMORY_S = pick(120, 3);
 const MEMORY_SAMPLE_S = pick(5, 1);
 const MEMORY_WARMUP_S = pick(10, 0);
 const CONNECTIONS = 10;
+
+/**
+ * BENCH_PIN=1: every gateway (and contender) runs on the second CPU, this process and its helpers
+ * (the load generator, the upstream, the OTLP receiver) on the first, so no gateway shares its core
+ * with the load or moves between cores. Off by default: the targets are read as the gateway runs
+ * unpinned; the pinned run is a control for how much of a difference is placement.
+ */
+const PIN = process.env.BENCH_PIN === '1' ? pinToFirstCpu() : undefined;
+
+function pinToFirstCpu() {
+  if (availableParallelism() < 2) throw new Error('BENCH_PIN=1 needs at least two CPUs');
+  // -a: every thread of this process, so the helpers it spawns inherit the first CPU.
+  const pinned = spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { encoding: 'utf8' });
+  if (pinned.status !== 0)
+    throw new Error(`BENCH_PIN=1: taskset failed: ${pinned.error?.message ?? pinned.stderr.trim()}`);
+  return { loadCpu: 0, gatewayCpu: 1 };
+}
+
+/** `node` with `args`, on the gateways' CPU when pinned (taskset execs node: the pid is node's). */
+function spawnMeasured(args, options) {
+  return PIN === undefined
+    ? spawn(process.execPath, args, options)
+    : spawn('taskset', ['-c', String(PIN.gatewayCpu), process.execPath, ...args], options);
+}
 // Two identical gateway processes can read tens of µs per request apart on this machine for reasons of
 // their own (memory layout, placement on the cores), and intervals taken over rounds of the same
 // processes do not see that. So off, traced and ratio each run in two processes (the second one is
@@ -109,7 +134,7 @@ function startGateway(name, extraEnv) {
   });
   // Every gateway runs with --trace-gc (the same few lines per second for all four), so the memory
   // phase can read the live heap after each mark-compact instead of sampling a saw-tooth.
-  const child = spawn(process.execPath, ['--trace-gc', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnMeasured(['--trace-gc', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const markCompacts = [];
@@ -231,7 +256,7 @@ async function compareCompetitors(directory) {
   const children = {};
   try {
     for (const mode of modes) {
-      const child = spawn(process.execPath, ['-e', CONTENDER_SOURCE, mode, openaiUrl, `${sinkUrl}/${mode}`], {
+      const child = spawnMeasured(['-e', CONTENDER_SOURCE, mode, openaiUrl, `${sinkUrl}/${mode}`], {
         cwd: directory,
         env: {
           ...process.env,
@@ -315,6 +340,7 @@ const result = {
   ),
   // CPU per request from the scheduler's run time of every thread (ns), not clock ticks.
   cpuClock: 'schedstat',
+  ...(PIN === undefined ? {} : { pinned: PIN }),
   rounds: ROUNDS,
   roundS: ROUND_S,
   latencyRounds: LATENCY_ROUNDS,
