@@ -45,11 +45,14 @@ const PIN = process.env.BENCH_PIN === '1' ? pinToFirstCpu() : undefined;
 
 function pinToFirstCpu() {
   if (availableParallelism() < 2) throw new Error('BENCH_PIN=1 needs at least two CPUs');
-  // -a: every thread of this process, so the helpers it spawns inherit the first CPU.
-  const pinned = spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { encoding: 'utf8' });
+  const pin = { loadCpu: 0, gatewayCpu: 1 };
+  // -a: every thread of this process, so the helpers it spawns inherit the load's CPU.
+  const pinned = spawnSync('taskset', ['-a', '-p', '-c', String(pin.loadCpu), String(process.pid)], {
+    encoding: 'utf8',
+  });
   if (pinned.status !== 0)
     throw new Error(`BENCH_PIN=1: taskset failed: ${pinned.error?.message ?? pinned.stderr.trim()}`);
-  return { loadCpu: 0, gatewayCpu: 1 };
+  return pin;
 }
 
 /** `node` with `args`, on the gateways' CPU when pinned (taskset execs node: the pid is node's). */
@@ -58,6 +61,7 @@ function spawnMeasured(args, options) {
     ? spawn(process.execPath, args, options)
     : spawn('taskset', ['-c', String(PIN.gatewayCpu), process.execPath, ...args], options);
 }
+
 // Two identical gateway processes can read tens of µs per request apart on this machine for reasons of
 // their own (memory layout, placement on the cores), and intervals taken over rounds of the same
 // processes do not see that. So off, traced and ratio each run in two processes (the second one is

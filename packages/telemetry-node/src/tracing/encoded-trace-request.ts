@@ -3,7 +3,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { encodeSpan } from './encode-span.js';
-import { ProtobufSink } from './protobuf-sink.js';
+import { ProtobufSink, varintLength } from './protobuf-sink.js';
 
 /** An `ExportTraceServiceRequest` already encoded as protobuf, with the number of spans it carries. */
 export interface EncodedTraceRequest {
@@ -225,6 +225,5 @@ function scopeBody(group: SpanGroup): number {
 
 /** Bytes of a length-delimited field of number 1 to 15 (a one-byte tag) with a `body`-byte body. */
 function fieldBytes(body: number): number {
-  const prefix = body < 0x80 ? 1 : body < 0x4000 ? 2 : body < 0x200000 ? 3 : body < 0x10000000 ? 4 : 5;
-  return 1 + prefix + body;
+  return 1 + varintLength(body) + body;
 }

@@ -209,7 +209,7 @@ export class ProtobufSink {
       this.bytes[lengthAt] = bodyLength;
       return;
     }
-    const lengthBytes = bodyLength < 0x4000 ? 2 : bodyLength < 0x200000 ? 3 : bodyLength < 0x10000000 ? 4 : 5;
+    const lengthBytes = varintLength(bodyLength);
     this.ensure(lengthBytes - 1);
     const bytes = this.bytes;
     bytes.copyWithin(lengthAt + lengthBytes, lengthAt + 1, this.length);
@@ -222,6 +222,11 @@ export class ProtobufSink {
     }
     bytes[position] = remaining;
   }
+}
+
+/** Bytes of the unsigned varint of `value` (a length below 2^35): what a length prefix takes. */
+export function varintLength(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
 }
 
 /** Scratch space for {@link ProtobufSink.double}: one float64 and its bytes. */
