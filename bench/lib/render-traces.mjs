@@ -196,6 +196,8 @@ export function renderTraces(results) {
         ),
         '',
       );
+    const inProcess = result.modes[mode].sampledInProcess;
+    if (inProcess) out.push(renderSampledInProcess(inProcess, processes.ratio), '');
   }
   const twin = (mode) => result.modes[mode].summary.offTwin;
   if (paired)
@@ -252,6 +254,24 @@ export function renderTraces(results) {
     );
   out.push(cpuNote(result, { waits: true }), '');
   return out.join('\n');
+}
+
+/** The paragraph of a mode's sampled − unsampled comparison inside the ratio processes. */
+function renderSampledInProcess(inProcess, ratioKeys) {
+  const us = (value) => fixed(value, 1);
+  const { pooled } = inProcess;
+  const each = ratioKeys
+    .filter((key) => inProcess.processes[key] !== undefined)
+    .map((key, index) => {
+      const row = inProcess.processes[key];
+      return `process ${index + 1}: +${us(row.addedCpuUs)}${ci(row.addedCpuCi, us)} µs, ${times(row.throughputRatio)}`;
+    });
+  return (
+    `Sampled against unsampled inside one process (info): the ratio gateways follow a caller's sampling decision (\`parentbased\`), so each served ${int(inProcess.rounds)} ${inProcess.rounds === 1 ? 'round' : 'rounds'} of two slots, alternating (after one warm-up slot of each), whose \`traceparent\` said sampled (\`-01\`) or not (\`-00\`), the same header otherwise. ` +
+    `Sampled − unsampled: **+${us(pooled.addedCpuUs)} µs per request**${ci(pooled.addedCpuCi, us)} (${us(pooled.sampledCpuUsPerRequest)} against ${us(pooled.unsampledCpuUsPerRequest)}), ${times(pooled.throughputRatio)}${ci(pooled.throughputCi, times)} req/s, over ${int(pooled.pairs)} pairs` +
+    (each.length > 1 ? ` (${each.join('; ')})` : '') +
+    ". That is what recording and exporting a request's two spans costs in the running gateway (the spans, their attributes, exemplars, encoding, the export), measured with no second process in the comparison, so none of the spread the A/A rows show; traced − off above adds what every request costs once an SDK is there (ids, sampling, the `traceparent` sent upstream: ratio 0.1's cost)."
+  );
 }
 
 /**

@@ -6,6 +6,7 @@
 // BatchSpanProcessor and OTLP/HTTP protobuf exporter parts).
 // Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
 // rotating; latency and CPU at a fixed load: one open-loop schedule at a fixed rate shared by all;
+// sampled against unsampled requests inside each ratio process (a caller's traceparent decides);
 // memory: one traced gateway saturated for MEMORY_S seconds (one off beside it) while its
 // old-space is read from its /metrics.
 import { spawn, spawnSync } from 'node:child_process';
@@ -34,6 +35,13 @@ const MEMORY_S = pick(120, 3);
 const MEMORY_SAMPLE_S = pick(5, 1);
 const MEMORY_WARMUP_S = pick(10, 0);
 const CONNECTIONS = 10;
+const IN_PROCESS_ROUNDS = pick(12, 1);
+// What the in-process comparison's requests carry: one trace id and parent span id throughout, the
+// flags saying sampled (01) or not (00). Every request is a child of the same remote span.
+const TRACEPARENT = {
+  sampled: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  unsampled: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00',
+};
 
 /**
  * BENCH_PIN=1: every gateway (and contender) runs on the second CPU, this process and its helpers
@@ -164,11 +172,11 @@ function startGateway(name, extraEnv) {
   });
 }
 
-async function saturate(gateway, body, durationS) {
+async function saturate(gateway, body, durationS, headers = {}) {
   const instance = autocannon({
     url: `${gateway.url}/v1/chat/completions`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
     connections: CONNECTIONS,
     duration: durationS,
@@ -316,6 +324,56 @@ async function compareCompetitors(directory) {
   }
 }
 
+/**
+ * Sampled against unsampled requests inside one process. The ratio gateways sample
+ * `parentbased_traceidratio`, so they follow a caller's decision: each serves alternating slots
+ * whose `traceparent` says sampled or not (order alternating by round), and the difference per
+ * round is what recording and exporting a request's spans costs, with no second process in the
+ * comparison (so none of the process-to-process spread the A/A rows show). Both kinds of request
+ * carry the header and go through the same extraction.
+ */
+async function sampledAgainstUnsampled(body) {
+  const keys = PROCESSES.filter(([, config]) => config === 'ratio').map(([key]) => key);
+  const rounds = Object.fromEntries(keys.map((key) => [key, []]));
+  // Warm both paths first: the saturated rounds before sampled only a tenth of the requests.
+  for (const key of keys)
+    for (const kind of ['sampled', 'unsampled'])
+      await saturate(
+        gateways.find((candidate) => candidate.name === key),
+        body,
+        ROUND_S,
+        { traceparent: TRACEPARENT[kind] },
+      );
+  for (let round = 0; round < IN_PROCESS_ROUNDS; round++)
+    for (const key of keys) {
+      const gateway = gateways.find((candidate) => candidate.name === key);
+      const order = round % 2 === 0 ? ['sampled', 'unsampled'] : ['unsampled', 'sampled'];
+      const runs = {};
+      for (const kind of order) runs[kind] = await saturate(gateway, body, ROUND_S, { traceparent: TRACEPARENT[kind] });
+      rounds[key].push(runs);
+    }
+  const compare = (of) => {
+    const throughput = ratioPerRound(of, 'sampled', 'requestsPerSec', 'unsampled');
+    const cpu = deltaPerRound(of, 'sampled', 'cpuUsPerRequest', 'unsampled');
+    return {
+      pairs: of.length,
+      sampledCpuUsPerRequest: of.reduce((sum, runs) => sum + runs.sampled.cpuUsPerRequest, 0) / of.length,
+      unsampledCpuUsPerRequest: of.reduce((sum, runs) => sum + runs.unsampled.cpuUsPerRequest, 0) / of.length,
+      throughputRatio: throughput.estimate,
+      throughputCi: throughput.ci,
+      addedCpuUs: cpu.estimate,
+      addedCpuCi: cpu.ci,
+    };
+  };
+  return {
+    rounds: IN_PROCESS_ROUNDS,
+    traceparent: TRACEPARENT,
+    processes: Object.fromEntries(keys.map((key) => [key, compare(rounds[key])])),
+    // Every (round, process) pair as one observation.
+    pooled: compare(keys.flatMap((key) => rounds[key])),
+  };
+}
+
 const receiver = await startHelper('OTLP receiver', RECEIVER);
 const upstream = await startHelper('upstream', UPSTREAM);
 const upstreamEnv = { UPSTREAM_BASE_URL: upstream.baseUrl, UPSTREAM_MODELS: 'gpt-4o-mini' };
@@ -374,6 +432,7 @@ try {
     for (let round = 0; round < LATENCY_ROUNDS; round++)
       latencyRounds.push(byKey(await paced(gateways, body, LATENCY_ROUND_S, rate)));
     const configLatencyRounds = latencyRounds.map((round) => configRound(round, PROCESSES));
+    const sampledInProcess = await sampledAgainstUnsampled(body);
     const every = latencyRounds.map((_, index) => index);
     const summary = {};
     for (const config of CONFIGS) {
@@ -420,6 +479,7 @@ try {
     result.modes[mode] = {
       rate,
       summary,
+      sampledInProcess,
       perRound: rounds,
       fixedLoadCpuPerRound: latencyRounds.map((round) =>
         Object.fromEntries(Object.entries(round).map(([key, run]) => [key, run.cpuUsPerRequest])),
@@ -427,7 +487,7 @@ try {
     };
     log(
       'traces',
-      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (+${summary.traced.addedCpuUs.toFixed(1)} µs/req, +${summary.traced.addedFixedLoadCpuUs.toFixed(1)} at ${rate} req/s, p99 ${summary.traced.p99DeltaMs.toFixed(2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (+${summary.stock.addedCpuUs.toFixed(1)} µs/req), A/A twins ${TWINS.map(([twin]) => `${twin} ${summary[twin].addedCpuUs.toFixed(1)}`).join(', ')} µs/req`,
+      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (+${summary.traced.addedCpuUs.toFixed(1)} µs/req, +${summary.traced.addedFixedLoadCpuUs.toFixed(1)} at ${rate} req/s, p99 ${summary.traced.p99DeltaMs.toFixed(2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (+${summary.stock.addedCpuUs.toFixed(1)} µs/req), A/A twins ${TWINS.map(([twin]) => `${twin} ${summary[twin].addedCpuUs.toFixed(1)}`).join(', ')} µs/req, sampled − unsampled in one process +${sampledInProcess.pooled.addedCpuUs.toFixed(1)} µs/req`,
     );
   }
 
