@@ -274,6 +274,11 @@ function renderSampledInProcess(inProcess, ratioKeys) {
   );
 }
 
+/** The in-process comparison of mode `index` (non-streaming 0, streaming 1), when the run has one. */
+function inProcessOf(traces, index) {
+  return [traces.modes.nonStreaming, traces.modes.streaming][index].sampledInProcess;
+}
+
 /**
  * Why a missed trace target is missed, from the run's own figures: the added CPU a throughput
  * ratio allows at the untraced gateway's cost per request, against what tracing added.
@@ -308,6 +313,9 @@ export function renderTraceCauses(results, missed) {
           : modes.every(([, summary]) => summary.offTwin)
             ? `These estimates rest on one process per configuration: the off twin read ${modes.map(([, summary]) => fixed(summary.offTwin.addedCpuUs, 1)).join(' / ')} µs from off in this run, and two identical processes have read 10–30 µs apart on this machine (the A/A runs in the addenda), so they are known to about that. `
             : '') +
+        (modes.every(([, summary], index) => summary.traced && inProcessOf(traces, index))
+          ? `Inside one process (the ratio gateways, sampled against unsampled requests), recording and exporting a request's spans cost ${modes.map(([name], index) => `${fixed(inProcessOf(traces, index).pooled.addedCpuUs, 1)} µs ${name}`).join(' and ')} in this run, against always_on's ${modes.map(([, summary]) => fixed(summary.traced.addedCpuUs, 1)).join(' / ')} µs over off: the rest is what every request pays once the SDK is there, sampled or not, read across processes. `
+          : '') +
         "Measured by elimination on the built gateway (addendum of the run of record): the SDK's span objects and the API/context work around them, with a processor that does nothing, already add 12–17 µs per request; encoding (about 2 µs for a request's two spans in isolation, 3.8 µs per span inside the running gateway) and the OTLP/HTTP export come on top. " +
         "The ratios cannot be reached while the SDK's `Tracer`/`Span` stay on the request path; what can be cut is ours (`packages/telemetry-node/src/tracing/`, exemplar capture, the gateway's span attributes): profile the traced gateway against the off one with `node --cpu-prof` before changing anything.",
       '',
