@@ -120,16 +120,13 @@ export class ProtobufSink {
    * every time, so high-cardinality names cannot grow the heap.
    */
   repeatedString(value: string): void {
-    const cached = this.utf8Cache.get(value);
-    if (cached !== undefined) return this.lengthDelimited(cached);
-    const start = this.length;
-    this.string(value);
-    if (this.utf8Cache.size < 4096 && value.length <= 128) {
-      // The bytes after the length prefix, whatever its size.
-      const encodedLength = this.length - start;
-      const bodyStart = this.length - (encodedLength - varintSize(encodedLength));
-      this.utf8Cache.set(value, this.bytes.slice(bodyStart, this.length));
+    let cached = this.utf8Cache.get(value);
+    if (cached === undefined) {
+      if (this.utf8Cache.size >= 4096 || value.length > 128) return this.string(value);
+      cached = this.encoder.encode(value);
+      this.utf8Cache.set(value, cached);
     }
+    this.lengthDelimited(cached);
   }
 
   /** Length-prefixed UTF-8 of a string. */
@@ -243,10 +240,3 @@ const HEX_DIGITS = (() => {
   }
   return digits;
 })();
-
-/** Bytes of the varint length prefix in front of a length-delimited body whose field takes `total` bytes. */
-function varintSize(total: number): number {
-  // total = prefix + body; the prefix is the smallest size consistent with the body length.
-  for (let size = 1; size <= 5; size++) if (total - size < 2 ** (7 * size)) return size;
-  return 5;
-}

@@ -202,6 +202,37 @@ describe('encodeTraceRequest', () => {
     );
   });
 
+  it('stays byte-identical to the SDK for span names and keys past the cache bounds (length and count), non-ASCII ones too', () => {
+    // Span names and attribute keys are cached by the builder: at most 4,096 distinct strings of at
+    // most 128 characters. Each name here is seen twice, so both the first encoding and the reuse
+    // (or the re-encoding past a bound) are compared.
+    const { provider, exporter } = recorder();
+    const tracer = provider.getTracer('names');
+    const builder = new TraceRequestBuilder();
+    const names = [
+      'chat gpt-4o-mini',
+      'modèle — 日本語 🚀',
+      'x'.repeat(128),
+      'y'.repeat(129),
+      `ü${'z'.repeat(300)}`,
+      ...Array.from({ length: 4200 }, (_, index) => `span.${index}.é`),
+    ];
+    for (let round = 0; round < 2; round++)
+      for (const name of names) tracer.startSpan(name, { attributes: { [`k.${name}`]: round } }).end();
+    const spans = exporter.getFinishedSpans();
+    for (const [start, end] of [
+      [0, names.length],
+      [names.length, spans.length],
+    ] as const) {
+      for (const span of spans.slice(start, end)) builder.add(span);
+      expect(
+        Buffer.from(builder.seal()!.bytes).equals(
+          Buffer.from(ProtobufTraceSerializer.serializeRequest(spans.slice(start, end))!),
+        ),
+      ).toBe(true);
+    }
+  });
+
   it('writes every span and request length at its minimal size across the one-, two-, three- and four-byte boundaries', () => {
     const { provider, exporter } = recorder();
     const tracer = provider.getTracer('sizes');
