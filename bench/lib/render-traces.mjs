@@ -197,7 +197,7 @@ export function renderTraces(results) {
         '',
       );
     const inProcess = result.modes[mode].sampledInProcess;
-    if (inProcess) out.push(renderSampledInProcess(inProcess, processes.ratio), '');
+    if (inProcess) out.push(renderSampledInProcess(inProcess), '');
   }
   const twin = (mode) => result.modes[mode].summary.offTwin;
   if (paired)
@@ -257,26 +257,19 @@ export function renderTraces(results) {
 }
 
 /** The paragraph of a mode's sampled − unsampled comparison inside the ratio processes. */
-function renderSampledInProcess(inProcess, ratioKeys) {
+function renderSampledInProcess(inProcess) {
   const us = (value) => fixed(value, 1);
   const { pooled } = inProcess;
-  const each = ratioKeys
-    .filter((key) => inProcess.processes[key] !== undefined)
-    .map((key, index) => {
-      const row = inProcess.processes[key];
-      return `process ${index + 1}: +${us(row.addedCpuUs)}${ci(row.addedCpuCi, us)} µs, ${times(row.throughputRatio)}`;
-    });
+  const each = Object.values(inProcess.processes).map(
+    (row, index) =>
+      `process ${index + 1}: +${us(row.addedCpuUs)}${ci(row.addedCpuCi, us)} µs, ${times(row.throughputRatio)}`,
+  );
   return (
     `Sampled against unsampled inside one process (info): the ratio gateways follow a caller's sampling decision (\`parentbased\`), so each served ${int(inProcess.rounds)} ${inProcess.rounds === 1 ? 'round' : 'rounds'} of two slots, alternating (after one warm-up slot of each), whose \`traceparent\` said sampled (\`-01\`) or not (\`-00\`), the same header otherwise. ` +
     `Sampled − unsampled: **+${us(pooled.addedCpuUs)} µs per request**${ci(pooled.addedCpuCi, us)} (${us(pooled.sampledCpuUsPerRequest)} against ${us(pooled.unsampledCpuUsPerRequest)}), ${times(pooled.throughputRatio)}${ci(pooled.throughputCi, times)} req/s, over ${int(pooled.pairs)} pairs` +
     (each.length > 1 ? ` (${each.join('; ')})` : '') +
     ". That is what recording and exporting a request's two spans costs in the running gateway (the spans, their attributes, exemplars, encoding, the export), measured with no second process in the comparison, so none of the spread the A/A rows show; traced − off above adds what every request costs once an SDK is there (ids, sampling, the `traceparent` sent upstream: ratio 0.1's cost)."
   );
-}
-
-/** The in-process comparison of mode `index` (non-streaming 0, streaming 1), when the run has one. */
-function inProcessOf(traces, index) {
-  return [traces.modes.nonStreaming, traces.modes.streaming][index].sampledInProcess;
 }
 
 /**
@@ -289,8 +282,8 @@ export function renderTraceCauses(results, missed) {
   const out = ['### Traces', ''];
   const budget = (offUs, ratio) => offUs * (1 / ratio - 1);
   const modes = [
-    ['non-streaming', traces.modes.nonStreaming.summary],
-    ['streaming', traces.modes.streaming.summary],
+    ['non-streaming', traces.modes.nonStreaming.summary, traces.modes.nonStreaming.sampledInProcess],
+    ['streaming', traces.modes.streaming.summary, traces.modes.streaming.sampledInProcess],
   ];
   if (missed.has('traces-throughput') || missed.has('traces-ratio'))
     out.push(
@@ -313,8 +306,8 @@ export function renderTraceCauses(results, missed) {
           : modes.every(([, summary]) => summary.offTwin)
             ? `These estimates rest on one process per configuration: the off twin read ${modes.map(([, summary]) => fixed(summary.offTwin.addedCpuUs, 1)).join(' / ')} µs from off in this run, and two identical processes have read 10–30 µs apart on this machine (the A/A runs in the addenda), so they are known to about that. `
             : '') +
-        (modes.every(([, summary], index) => summary.traced && inProcessOf(traces, index))
-          ? `Inside one process (the ratio gateways, sampled against unsampled requests), recording and exporting a request's spans cost ${modes.map(([name], index) => `${fixed(inProcessOf(traces, index).pooled.addedCpuUs, 1)} µs ${name}`).join(' and ')} in this run, against always_on's ${modes.map(([, summary]) => fixed(summary.traced.addedCpuUs, 1)).join(' / ')} µs over off: the rest is what every request pays once the SDK is there, sampled or not, read across processes. `
+        (modes.every(([, , inProcess]) => inProcess)
+          ? `Inside one process (the ratio gateways, sampled against unsampled requests), recording and exporting a request's spans cost ${modes.map(([name, , inProcess]) => `${fixed(inProcess.pooled.addedCpuUs, 1)} µs ${name}`).join(' and ')} in this run, against always_on's ${modes.map(([, summary]) => fixed(summary.traced.addedCpuUs, 1)).join(' / ')} µs over off: the rest is what every request pays once the SDK is there, sampled or not, read across processes. `
           : '') +
         "Measured by elimination on the built gateway (addendum of the run of record): the SDK's span objects and the API/context work around them, with a processor that does nothing, already add 12–17 µs per request; encoding (about 2 µs for a request's two spans in isolation, 3.8 µs per span inside the running gateway) and the OTLP/HTTP export come on top. " +
         "The ratios cannot be reached while the SDK's `Tracer`/`Span` stay on the request path; what can be cut is ours (`packages/telemetry-node/src/tracing/`, exemplar capture, the gateway's span attributes): profile the traced gateway against the off one with `node --cpu-prof` before changing anything.",

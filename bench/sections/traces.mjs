@@ -334,23 +334,17 @@ async function compareCompetitors(directory) {
  */
 async function sampledAgainstUnsampled(body) {
   const keys = PROCESSES.filter(([, config]) => config === 'ratio').map(([key]) => key);
+  const measured = keys.map((key) => gateways.find((gateway) => gateway.name === key));
+  const slot = (gateway, kind) => saturate(gateway, body, ROUND_S, { traceparent: TRACEPARENT[kind] });
   const rounds = Object.fromEntries(keys.map((key) => [key, []]));
   // Warm both paths first: the saturated rounds before sampled only a tenth of the requests.
-  for (const key of keys)
-    for (const kind of ['sampled', 'unsampled'])
-      await saturate(
-        gateways.find((candidate) => candidate.name === key),
-        body,
-        ROUND_S,
-        { traceparent: TRACEPARENT[kind] },
-      );
+  for (const gateway of measured) for (const kind of ['sampled', 'unsampled']) await slot(gateway, kind);
   for (let round = 0; round < IN_PROCESS_ROUNDS; round++)
-    for (const key of keys) {
-      const gateway = gateways.find((candidate) => candidate.name === key);
+    for (const gateway of measured) {
       const order = round % 2 === 0 ? ['sampled', 'unsampled'] : ['unsampled', 'sampled'];
       const runs = {};
-      for (const kind of order) runs[kind] = await saturate(gateway, body, ROUND_S, { traceparent: TRACEPARENT[kind] });
-      rounds[key].push(runs);
+      for (const kind of order) runs[kind] = await slot(gateway, kind);
+      rounds[gateway.name].push(runs);
     }
   const compare = (of) => {
     const throughput = ratioPerRound(of, 'sampled', 'requestsPerSec', 'unsampled');
