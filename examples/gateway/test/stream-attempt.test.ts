@@ -184,4 +184,78 @@ describe('relaySse: one streamed attempt', () => {
       expect(ends[0]?.streamedOutputBytes).toBe(expected);
     },
   );
+
+  it('sends what one upstream read carried as one chunk, and holds nothing back for the next read', async () => {
+    const source = upstream();
+    const ends: AttemptCompletion[] = [];
+    const stream = relaySse(source.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 10_000,
+      attemptStartedAt: performance.now(),
+      onEnd: (completion) => ends.push(completion),
+    });
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
+    // Three events in one read (a provider that wrote them together, or a socket that gathered them).
+    source.send(
+      chunk({ id: 'c1', choices: [{ delta: { content: 'one' } }] }) +
+        chunk({ id: 'c1', choices: [{ delta: { content: 'two' } }] }) +
+        chunk({ id: 'c1', choices: [{ delta: { content: 'three' } }] }),
+    );
+    const first = await reader.read();
+    const firstText = decoder.decode(first.value);
+    expect(firstText.match(/^data: /gm)).toHaveLength(3);
+    expect(firstText.indexOf('"one"')).toBeLessThan(firstText.indexOf('"two"'));
+    expect(firstText.indexOf('"two"')).toBeLessThan(firstText.indexOf('"three"'));
+    // An event split across reads goes out with the read that completes it, not later.
+    source.send('data: {"id":"c1","choices":[{"delta":{"content":"fo');
+    source.send('ur"}}]}\n\n');
+    const second = await reader.read();
+    expect(decoder.decode(second.value)).toMatch(/^data: .*"four".*\n\n$/);
+    source.send(chunk({ id: 'c1', choices: [{ delta: {}, finish_reason: 'stop' }] }) + 'data: [DONE]\n\n');
+    const last = await reader.read();
+    expect(decoder.decode(last.value).match(/^data: /gm)).toHaveLength(2);
+    expect(decoder.decode(last.value).endsWith('data: [DONE]\n\n')).toBe(true);
+    expect((await reader.read()).done).toBe(true);
+    expect(ends).toMatchObject([{ status: 'success', finishReasons: ['stop'] }]);
+  });
+
+  it('relays the events of a read before a malformed one, then the error, and ends once', async () => {
+    const source = upstream();
+    const ends: AttemptCompletion[] = [];
+    const stream = relaySse(source.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 10_000,
+      attemptStartedAt: performance.now(),
+      onEnd: (completion) => ends.push(completion),
+    });
+    source.send(chunk({ choices: [{ delta: { content: 'kept' } }] }) + 'data: {not json\n\n' + chunk({ choices: [] }));
+    const text = await readAll(stream);
+    expect(text.indexOf('"kept"')).toBeGreaterThan(-1);
+    expect(text.indexOf('"kept"')).toBeLessThan(text.indexOf('malformed stream chunk'));
+    expect(text).not.toContain('[DONE]');
+    expect(ends).toMatchObject([{ status: 'error', errorType: 'invalid_response' }]);
+    expect(source.cancelled()).toBe(true);
+  });
+
+  it("relays the upstream's own error event after the output before it in the same read, then closes", async () => {
+    const source = upstream();
+    const ends: AttemptCompletion[] = [];
+    const stream = relaySse(source.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 10_000,
+      attemptStartedAt: performance.now(),
+      onEnd: (completion) => ends.push(completion),
+    });
+    source.send(
+      chunk({ choices: [{ delta: { content: 'partial' } }] }) +
+        chunk({ error: { message: 'overloaded', type: 'server_error' } }) +
+        chunk({ choices: [{ delta: { content: 'never' } }] }),
+    );
+    const text = await readAll(stream);
+    expect(text.indexOf('"partial"')).toBeGreaterThan(-1);
+    expect(text.indexOf('"partial"')).toBeLessThan(text.indexOf('overloaded'));
+    expect(text).not.toContain('never');
+    expect(ends).toMatchObject([{ status: 'error', errorType: 'upstream_stream_error', errorMessage: 'overloaded' }]);
+  });
 });
