@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openAiStreamEncoder } from '../src/protocol/stream-encoder.js';
 import type { UpstreamBody, UpstreamResponse } from '../src/providers/upstream.js';
 import type { AttemptCompletion } from '../src/request/attempt.js';
-import { relaySse } from '../src/request/stream-attempt.js';
+import { relaySse, type RelayOptions } from '../src/request/stream-attempt.js';
 
 /** An upstream stream the test feeds by hand. */
 function upstream(): { response: UpstreamResponse; send(text: string): void; end(): void; cancelled: () => boolean } {
@@ -38,21 +38,32 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
   return new Response(stream).text();
 }
 
+/** `relaySse` over a hand-fed upstream (OpenAI encoder, 10 s idle timeout unless `options` says otherwise), its ends collected. */
+function relay(options: Partial<Omit<RelayOptions, 'onEnd'>> = {}): {
+  source: ReturnType<typeof upstream>;
+  ends: AttemptCompletion[];
+  stream: ReadableStream<Uint8Array>;
+} {
+  const source = upstream();
+  const ends: AttemptCompletion[] = [];
+  const stream = relaySse(source.response, {
+    encoder: openAiStreamEncoder(false),
+    idleTimeoutMs: 10_000,
+    attemptStartedAt: performance.now(),
+    ...options,
+    onEnd: (completion) => ends.push(completion),
+  });
+  return { source, ends, stream };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe('relaySse: one streamed attempt', () => {
   it('relays chunks, measures time to first token from the attempt start and ends once with usage', async () => {
-    const source = upstream();
-    const ends: AttemptCompletion[] = [];
     const attemptStartedAt = performance.now() - 250;
-    const stream = relaySse(source.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt,
-      onEnd: (completion) => ends.push(completion),
-    });
+    const { source, ends, stream } = relay({ attemptStartedAt });
     source.send(chunk({ id: 'c1', model: 'gpt-4o', choices: [{ delta: { content: '' } }] }));
     source.send(chunk({ id: 'c1', model: 'gpt-4o', choices: [{ delta: { content: 'Hi' } }] }));
     source.send(chunk({ id: 'c1', choices: [{ delta: {}, finish_reason: 'stop' }] }));
@@ -77,14 +88,7 @@ describe('relaySse: one streamed attempt', () => {
 
   it('ends as a timeout after the idle deadline, with an error event to the client', async () => {
     vi.useFakeTimers();
-    const source = upstream();
-    const ends: AttemptCompletion[] = [];
-    const stream = relaySse(source.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 1_000,
-      attemptStartedAt: performance.now(),
-      onEnd: (completion) => ends.push(completion),
-    });
+    const { source, ends, stream } = relay({ idleTimeoutMs: 1_000 });
     const text = readAll(stream);
     await vi.advanceTimersByTimeAsync(999);
     expect(ends).toEqual([]);
@@ -101,27 +105,13 @@ describe('relaySse: one streamed attempt', () => {
   });
 
   it('ends as a network error when the upstream closes before finishing, as a success when it closes after', async () => {
-    const cut = upstream();
-    const cutEnds: AttemptCompletion[] = [];
-    const cutStream = relaySse(cut.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt: performance.now(),
-      onEnd: (completion) => cutEnds.push(completion),
-    });
+    const { source: cut, ends: cutEnds, stream: cutStream } = relay();
     cut.send(chunk({ choices: [{ delta: { content: 'Hi' } }] }));
     cut.end();
     await readAll(cutStream);
     expect(cutEnds).toMatchObject([{ status: 'network_error', errorType: 'network_error' }]);
 
-    const finished = upstream();
-    const finishedEnds: AttemptCompletion[] = [];
-    const finishedStream = relaySse(finished.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt: performance.now(),
-      onEnd: (completion) => finishedEnds.push(completion),
-    });
+    const { source: finished, ends: finishedEnds, stream: finishedStream } = relay();
     finished.send(chunk({ choices: [{ delta: { content: 'Hi' }, finish_reason: 'stop' }] }));
     finished.end();
     expect(await readAll(finishedStream)).toContain('data: [DONE]');
@@ -129,14 +119,7 @@ describe('relaySse: one streamed attempt', () => {
   });
 
   it('records a client that hangs up as a cancelled success, once', async () => {
-    const source = upstream();
-    const ends: AttemptCompletion[] = [];
-    const stream = relaySse(source.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt: performance.now(),
-      onEnd: (completion) => ends.push(completion),
-    });
+    const { source, ends, stream } = relay();
     await stream.cancel();
     source.send('data: [DONE]\n\n');
     expect(ends).toEqual([{ status: 'success', cancelled: true }]);
@@ -149,15 +132,7 @@ describe('relaySse: one streamed attempt', () => {
   ])(
     'counts the UTF-8 bytes of the output received only when asked (countOutputBytes: $countOutputBytes), for a client that leaves before the usage',
     async ({ countOutputBytes, expected }) => {
-      const source = upstream();
-      const ends: AttemptCompletion[] = [];
-      const stream = relaySse(source.response, {
-        encoder: openAiStreamEncoder(false),
-        idleTimeoutMs: 10_000,
-        attemptStartedAt: performance.now(),
-        countOutputBytes,
-        onEnd: (completion) => ends.push(completion),
-      });
+      const { source, ends, stream } = relay({ countOutputBytes });
       const reader = stream.getReader();
       // A role-only chunk carries no output; "héllo" is 6 bytes, the tool call's strings 4 + 8 + 2 + 7.
       source.send(chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] }));
@@ -186,14 +161,7 @@ describe('relaySse: one streamed attempt', () => {
   );
 
   it('sends what one upstream read carried as one chunk, and holds nothing back for the next read', async () => {
-    const source = upstream();
-    const ends: AttemptCompletion[] = [];
-    const stream = relaySse(source.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt: performance.now(),
-      onEnd: (completion) => ends.push(completion),
-    });
+    const { source, ends, stream } = relay();
     const reader = stream.getReader();
     const decoder = new TextDecoder();
     // Three events in one read (a provider that wrote them together, or a socket that gathered them).
@@ -221,14 +189,7 @@ describe('relaySse: one streamed attempt', () => {
   });
 
   it('relays the events of a read before a malformed one, then the error, and ends once', async () => {
-    const source = upstream();
-    const ends: AttemptCompletion[] = [];
-    const stream = relaySse(source.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt: performance.now(),
-      onEnd: (completion) => ends.push(completion),
-    });
+    const { source, ends, stream } = relay();
     source.send(chunk({ choices: [{ delta: { content: 'kept' } }] }) + 'data: {not json\n\n' + chunk({ choices: [] }));
     const text = await readAll(stream);
     expect(text.indexOf('"kept"')).toBeGreaterThan(-1);
@@ -239,14 +200,7 @@ describe('relaySse: one streamed attempt', () => {
   });
 
   it("relays the upstream's own error event after the output before it in the same read, then closes", async () => {
-    const source = upstream();
-    const ends: AttemptCompletion[] = [];
-    const stream = relaySse(source.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt: performance.now(),
-      onEnd: (completion) => ends.push(completion),
-    });
+    const { source, ends, stream } = relay();
     source.send(
       chunk({ choices: [{ delta: { content: 'partial' } }] }) +
         chunk({ error: { message: 'overloaded', type: 'server_error' } }) +
