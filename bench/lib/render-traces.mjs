@@ -268,7 +268,35 @@ function renderSampledInProcess(inProcess) {
     `Sampled against unsampled inside one process (info): the ratio gateways follow a caller's sampling decision (\`parentbased\`), so each served ${int(inProcess.rounds)} ${inProcess.rounds === 1 ? 'round' : 'rounds'} of two slots, alternating (after one warm-up slot of each), whose \`traceparent\` said sampled (\`-01\`) or not (\`-00\`), the same header otherwise. ` +
     `Sampled − unsampled: **+${us(pooled.addedCpuUs)} µs per request**${ci(pooled.addedCpuCi, us)} (${us(pooled.sampledCpuUsPerRequest)} against ${us(pooled.unsampledCpuUsPerRequest)}), ${times(pooled.throughputRatio)}${ci(pooled.throughputCi, times)} req/s, over ${int(pooled.pairs)} pairs` +
     (each.length > 1 ? ` (${each.join('; ')})` : '') +
-    ". That is what recording and exporting a request's two spans costs in the running gateway (the spans, their attributes, exemplars, encoding, the export), measured with no second process in the comparison, so none of the spread the A/A rows show; traced − off above adds what every request costs once an SDK is there (ids, sampling, the `traceparent` sent upstream: ratio 0.1's cost)."
+    ". That is what recording and exporting a request's two spans costs in the running gateway (the spans, their attributes, exemplars, encoding, the export), measured with no second process in the comparison, so none of the spread the A/A rows show; traced − off above adds what every request costs once an SDK is there (ids, sampling, the `traceparent` sent upstream: ratio 0.1's cost)." +
+    (pooled.oneInTen ? ` ${renderOneInTen(pooled)}` : '')
+  );
+}
+
+/**
+ * Where the traced gateway's old space stood in V8's saw-tooth during the memory phase: garbage
+ * promoted since the last mark-compact stays resident until the next one, which V8 lets come when
+ * old space has grown to a multiple of the live heap. Empty when the phase took no samples.
+ */
+function oldSpaceSawTooth(memory) {
+  const samples = memory.samples ?? [];
+  if (samples.length === 0 || memory.lateLiveHeapMb === undefined) return '';
+  const rss = samples.map((sample) => sample.rssMb);
+  const oldSpace = samples.map((sample) => sample.oldSpaceMb);
+  const last = samples[samples.length - 1];
+  return (
+    `plus old space holding garbage promoted since the last mark-compact until the next one: over the phase the traced gateway's RSS read ${fixed(Math.min(...rss), 0)}–${fixed(Math.max(...rss), 0)} MB and its old space ${fixed(Math.min(...oldSpace), 0)}–${fixed(Math.max(...oldSpace), 0)} MB, ` +
+    `${fixed(last.oldSpaceMb, 0)} MB at the last reading against ${fixed(memory.lateLiveHeapMb, 1)} MB live after a mark-compact, so a single reading after the run lands anywhere on that saw-tooth. `
+  );
+}
+
+/** The sentence of the in-process slot that sampled one request in ten. */
+function renderOneInTen(pooled) {
+  const us = (value) => fixed(value, 1);
+  const tenth = pooled.oneInTen;
+  return (
+    `A third slot in each round sampled one request in ten (each connection's every tenth): **+${us(tenth.addedCpuUs)} µs per request**${ci(tenth.addedCpuCi, us)} over unsampled, ${times(tenth.throughputRatio)}${ci(tenth.throughputCi, times)} req/s; ` +
+    `a tenth of the sampled figure would be +${us(pooled.addedCpuUs / 10)} µs. That is the sampling share of ratio 0.1's cost; the rest of ratio − off above is what every request pays.`
   );
 }
 
@@ -294,7 +322,13 @@ export function renderTraceCauses(results, missed) {
         )
         .join('; ')}. ` +
         `${modes
-          .map(([name, summary]) => {
+          .map(([name, summary, inProcess]) => {
+            const measured = inProcess?.pooled.oneInTen;
+            if (measured) {
+              // ratio − off = what every request pays + the sampled tenth's share, the latter read inside one process.
+              const unsampled = summary.ratio.addedCpuUs - measured.addedCpuUs;
+              return `${name}: of ratio 0.1's ${fixed(summary.ratio.addedCpuUs, 1)} µs, the sampled tenth accounts for ${fixed(measured.addedCpuUs, 1)} (one in ten against none, inside one process), so each request adds about ${fixed(unsampled, 1)} µs over off whether sampled or not`;
+            }
             const unsampled = (summary.ratio.addedCpuUs - 0.1 * summary.traced.addedCpuUs) / 0.9;
             return `${name}: of ratio 0.1's ${fixed(summary.ratio.addedCpuUs, 1)} µs, the sampled tenth accounts for ${fixed(0.1 * summary.traced.addedCpuUs, 1)}, so each unsampled request adds about ${fixed(unsampled, 1)} µs over off`;
           })
@@ -319,7 +353,7 @@ export function renderTraceCauses(results, missed) {
         (traces.memory.growth === undefined
           ? 'The memory phase saw no mark-compact in one of its thirds, so whether the live heap grew is not measured here.'
           : traces.memory.growth <= 1.1
-            ? `The live heap stayed flat (${times(traces.memory.growth)} after mark-compacts), so spans waiting for export are not what holds the memory; the resident size after sustained load is V8's young generation (two 16 MB semi-spaces once grown), the same with telemetry off. \`--max-semi-space-size\` lowers it for some throughput (docs/deployment.md).`
+            ? `The live heap stayed flat (${times(traces.memory.growth)} after mark-compacts), so spans waiting for export are not what holds the memory; the resident size after sustained load is V8's young generation (two 16 MB semi-spaces once grown), the same with telemetry off, ${oldSpaceSawTooth(traces.memory)}\`--max-semi-space-size\` lowers it for some throughput (docs/deployment.md).`
             : `The live heap grew ${times(traces.memory.growth)} over the memory phase (after mark-compacts): look for spans or encoded batches held longer than one export (\`packages/telemetry-node/src/tracing/\`) with a heap snapshot of the traced gateway.`),
       '',
     );

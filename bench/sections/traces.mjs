@@ -6,7 +6,8 @@
 // BatchSpanProcessor and OTLP/HTTP protobuf exporter parts).
 // Throughput and CPU per request: rounds of 1 s saturating slots, one gateway at a time, order
 // rotating; latency and CPU at a fixed load: one open-loop schedule at a fixed rate shared by all;
-// sampled against unsampled requests inside each ratio process (a caller's traceparent decides);
+// sampled against unsampled requests, and one in ten sampled against none, inside each ratio
+// process (a caller's traceparent decides);
 // memory: one traced gateway saturated for MEMORY_S seconds (one off beside it) while its
 // old-space is read from its /metrics.
 import { spawn, spawnSync } from 'node:child_process';
@@ -42,6 +43,10 @@ const TRACEPARENT = {
   sampled: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
   unsampled: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00',
 };
+/** Headers of the in-process "one in ten" slot: each connection's every tenth request is sampled. */
+const ONE_IN_TEN = Array.from({ length: 10 }, (_, index) => ({
+  traceparent: index === 0 ? TRACEPARENT.sampled : TRACEPARENT.unsampled,
+}));
 
 /**
  * BENCH_PIN=1: every gateway (and contender) runs on the second CPU, this process and its helpers
@@ -172,12 +177,22 @@ function startGateway(name, extraEnv) {
   });
 }
 
+/**
+ * Saturating load on one gateway for `durationS`; `headers` adds headers to every request, or, as an
+ * array, to the requests in turn (each connection cycles through them: with ten entries, every
+ * connection sends each one once in ten requests).
+ */
 async function saturate(gateway, body, durationS, headers = {}) {
+  const json = JSON.stringify(body);
+  const base = { 'content-type': 'application/json' };
   const instance = autocannon({
     url: `${gateway.url}/v1/chat/completions`,
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    headers: Array.isArray(headers) ? base : { ...base, ...headers },
+    body: json,
+    ...(Array.isArray(headers)
+      ? { requests: headers.map((extra) => ({ method: 'POST', body: json, headers: { ...base, ...extra } })) }
+      : {}),
     connections: CONNECTIONS,
     duration: durationS,
   });
@@ -329,19 +344,24 @@ async function compareCompetitors(directory) {
  * `parentbased_traceidratio`, so they follow a caller's decision: each serves alternating slots
  * whose `traceparent` says sampled or not (order alternating by round), and the difference per
  * round is what recording and exporting a request's spans costs, with no second process in the
- * comparison (so none of the process-to-process spread the A/A rows show). Both kinds of request
- * carry the header and go through the same extraction.
+ * comparison (so none of the process-to-process spread the A/A rows show). A third slot samples
+ * one request in ten (each connection's every tenth): against the unsampled slot, that is the
+ * sampled share of ratio 0.1's cost, read without a second process. Every kind of request carries
+ * the header and goes through the same extraction.
  */
 async function sampledAgainstUnsampled(body) {
   const keys = PROCESSES.filter(([, config]) => config === 'ratio').map(([key]) => key);
   const measured = keys.map((key) => gateways.find((gateway) => gateway.name === key));
-  const slot = (gateway, kind) => saturate(gateway, body, ROUND_S, { traceparent: TRACEPARENT[kind] });
+  const slot = (gateway, kind) =>
+    saturate(gateway, body, ROUND_S, kind === 'oneInTen' ? ONE_IN_TEN : { traceparent: TRACEPARENT[kind] });
+  const kinds = ['sampled', 'unsampled', 'oneInTen'];
   const rounds = Object.fromEntries(keys.map((key) => [key, []]));
-  // Warm both paths first: the saturated rounds before sampled only a tenth of the requests.
-  for (const gateway of measured) for (const kind of ['sampled', 'unsampled']) await slot(gateway, kind);
+  // Warm every path first: the saturated rounds before sampled only a tenth of the requests.
+  for (const gateway of measured) for (const kind of kinds) await slot(gateway, kind);
   for (let round = 0; round < IN_PROCESS_ROUNDS; round++)
     for (const gateway of measured) {
-      const order = round % 2 === 0 ? ['sampled', 'unsampled'] : ['unsampled', 'sampled'];
+      // Each kind leads, follows and ends a round equally often over every three rounds.
+      const order = kinds.map((_, index) => kinds[(index + round) % kinds.length]);
       const runs = {};
       for (const kind of order) runs[kind] = await slot(gateway, kind);
       rounds[gateway.name].push(runs);
@@ -349,19 +369,31 @@ async function sampledAgainstUnsampled(body) {
   const compare = (of) => {
     const throughput = ratioPerRound(of, 'sampled', 'requestsPerSec', 'unsampled');
     const cpu = deltaPerRound(of, 'sampled', 'cpuUsPerRequest', 'unsampled');
+    const tenthThroughput = ratioPerRound(of, 'oneInTen', 'requestsPerSec', 'unsampled');
+    const tenthCpu = deltaPerRound(of, 'oneInTen', 'cpuUsPerRequest', 'unsampled');
+    const mean = (kind) => of.reduce((sum, runs) => sum + runs[kind].cpuUsPerRequest, 0) / of.length;
     return {
       pairs: of.length,
-      sampledCpuUsPerRequest: of.reduce((sum, runs) => sum + runs.sampled.cpuUsPerRequest, 0) / of.length,
-      unsampledCpuUsPerRequest: of.reduce((sum, runs) => sum + runs.unsampled.cpuUsPerRequest, 0) / of.length,
+      sampledCpuUsPerRequest: mean('sampled'),
+      unsampledCpuUsPerRequest: mean('unsampled'),
       throughputRatio: throughput.estimate,
       throughputCi: throughput.ci,
       addedCpuUs: cpu.estimate,
       addedCpuCi: cpu.ci,
+      // One request in ten sampled, against none: what sampling adds at ratio 0.1.
+      oneInTen: {
+        cpuUsPerRequest: mean('oneInTen'),
+        throughputRatio: tenthThroughput.estimate,
+        throughputCi: tenthThroughput.ci,
+        addedCpuUs: tenthCpu.estimate,
+        addedCpuCi: tenthCpu.ci,
+      },
     };
   };
   return {
     rounds: IN_PROCESS_ROUNDS,
     traceparent: TRACEPARENT,
+    oneInTen: `every connection's tenth request sampled (${ONE_IN_TEN.length} requests in turn)`,
     processes: Object.fromEntries(keys.map((key) => [key, compare(rounds[key])])),
     // Every (round, process) pair as one observation.
     pooled: compare(keys.flatMap((key) => rounds[key])),
@@ -481,7 +513,7 @@ try {
     };
     log(
       'traces',
-      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (+${summary.traced.addedCpuUs.toFixed(1)} µs/req, +${summary.traced.addedFixedLoadCpuUs.toFixed(1)} at ${rate} req/s, p99 ${summary.traced.p99DeltaMs.toFixed(2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (+${summary.stock.addedCpuUs.toFixed(1)} µs/req), A/A twins ${TWINS.map(([twin]) => `${twin} ${summary[twin].addedCpuUs.toFixed(1)}`).join(', ')} µs/req, sampled − unsampled in one process +${sampledInProcess.pooled.addedCpuUs.toFixed(1)} µs/req`,
+      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (+${summary.traced.addedCpuUs.toFixed(1)} µs/req, +${summary.traced.addedFixedLoadCpuUs.toFixed(1)} at ${rate} req/s, p99 ${summary.traced.p99DeltaMs.toFixed(2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (+${summary.stock.addedCpuUs.toFixed(1)} µs/req), A/A twins ${TWINS.map(([twin]) => `${twin} ${summary[twin].addedCpuUs.toFixed(1)}`).join(', ')} µs/req, sampled − unsampled in one process +${sampledInProcess.pooled.addedCpuUs.toFixed(1)} µs/req, one in ten sampled − none +${sampledInProcess.pooled.oneInTen.addedCpuUs.toFixed(1)} µs/req`,
     );
   }
 
