@@ -341,9 +341,9 @@ async function compareCompetitors(directory) {
 
 /**
  * Sampled against unsampled requests inside one process. The ratio gateways sample
- * `parentbased_traceidratio`, so they follow a caller's decision: each serves alternating slots
- * whose `traceparent` says sampled or not (order alternating by round), and the difference per
- * round is what recording and exporting a request's spans costs, with no second process in the
+ * `parentbased_traceidratio`, so they follow a caller's decision: each serves slots whose
+ * `traceparent` says sampled or not (order rotating by round), and the difference per round is
+ * what recording and exporting a request's spans costs, with no second process in the
  * comparison (so none of the process-to-process spread the A/A rows show). A third slot samples
  * one request in ten (each connection's every tenth): against the unsampled slot, that is the
  * sampled share of ratio 0.1's cost, read without a second process. Every kind of request carries
