@@ -1,6 +1,6 @@
 // Section 8 (traces) of docs/benchmarks.md: its targets, its part of the report and, for its
 // missed targets, the measured cause.
-import { ci, cpuNote, fixed, int, pct, signedMs, table, times } from './report-format.mjs';
+import { ci, cpuNote, fixed, int, pct, signed, signedMs, table, times } from './report-format.mjs';
 
 /** Section 8 targets: traced (always_on) and sampled (ratio 0.1) gateways against OTEL_SDK_DISABLED=true. */
 export function traceTargets(result) {
@@ -256,23 +256,21 @@ export function renderTraces(results) {
   return out.join('\n');
 }
 
-/** A difference in µs with its sign: +1.5, -0.8. */
-const signedUs = (value) => `${value >= 0 ? '+' : ''}${fixed(value, 1)}`;
-
 /** The paragraph of a mode's sampled − unsampled comparison inside the ratio processes. */
 function renderSampledInProcess(inProcess) {
   const us = (value) => fixed(value, 1);
   const { pooled } = inProcess;
+  const tenth = pooled.oneInTen;
   const each = Object.values(inProcess.processes).map(
     (row, index) =>
-      `process ${index + 1}: ${signedUs(row.addedCpuUs)}${ci(row.addedCpuCi, us)} µs, ${times(row.throughputRatio)}`,
+      `process ${index + 1}: ${signed(row.addedCpuUs)}${ci(row.addedCpuCi, us)} µs, ${times(row.throughputRatio)}`,
   );
   return (
-    `Sampled against unsampled inside one process (info): the ratio gateways follow a caller's sampling decision (\`parentbased\`), so each served ${int(inProcess.rounds)} ${inProcess.rounds === 1 ? 'round' : 'rounds'} of ${inProcess.pooled.oneInTen ? 'three slots, in rotating order' : 'two slots, alternating'} (after one warm-up slot of each), whose \`traceparent\` said sampled (\`-01\`) or not (\`-00\`)${inProcess.pooled.oneInTen ? ', or sampled for one request in ten' : ''}, the same header otherwise. ` +
-    `Sampled − unsampled: **${signedUs(pooled.addedCpuUs)} µs per request**${ci(pooled.addedCpuCi, us)} (${us(pooled.sampledCpuUsPerRequest)} against ${us(pooled.unsampledCpuUsPerRequest)}), ${times(pooled.throughputRatio)}${ci(pooled.throughputCi, times)} req/s, over ${int(pooled.pairs)} pairs` +
+    `Sampled against unsampled inside one process (info): the ratio gateways follow a caller's sampling decision (\`parentbased\`), so each served ${int(inProcess.rounds)} ${inProcess.rounds === 1 ? 'round' : 'rounds'} of ${tenth ? 'three slots, in rotating order' : 'two slots, alternating'} (after one warm-up slot of each), whose \`traceparent\` said sampled (\`-01\`) or not (\`-00\`)${tenth ? ', or sampled for one request in ten' : ''}, the same header otherwise. ` +
+    `Sampled − unsampled: **${signed(pooled.addedCpuUs)} µs per request**${ci(pooled.addedCpuCi, us)} (${us(pooled.sampledCpuUsPerRequest)} against ${us(pooled.unsampledCpuUsPerRequest)}), ${times(pooled.throughputRatio)}${ci(pooled.throughputCi, times)} req/s, over ${int(pooled.pairs)} pairs` +
     (each.length > 1 ? ` (${each.join('; ')})` : '') +
     ". That is what recording and exporting a request's two spans costs in the running gateway (the spans, their attributes, exemplars, encoding, the export), measured with no second process in the comparison, so none of the spread the A/A rows show; traced − off above adds what every request costs once an SDK is there (ids, sampling, the `traceparent` sent upstream: ratio 0.1's cost)." +
-    (pooled.oneInTen ? ` ${renderOneInTen(pooled)}` : '')
+    (tenth ? ` ${renderOneInTen(pooled)}` : '')
   );
 }
 
@@ -298,8 +296,8 @@ function renderOneInTen(pooled) {
   const us = (value) => fixed(value, 1);
   const tenth = pooled.oneInTen;
   return (
-    `A third slot in each round sampled one request in ten (each connection's every tenth): **${signedUs(tenth.addedCpuUs)} µs per request**${ci(tenth.addedCpuCi, us)} over unsampled, ${times(tenth.throughputRatio)}${ci(tenth.throughputCi, times)} req/s; ` +
-    `a tenth of the sampled figure would be ${signedUs(pooled.addedCpuUs / 10)} µs. That is the sampling share of ratio 0.1's cost; the rest of ratio − off above is what every request pays.`
+    `A third slot in each round sampled one request in ten (each connection's every tenth): **${signed(tenth.addedCpuUs)} µs per request**${ci(tenth.addedCpuCi, us)} over unsampled, ${times(tenth.throughputRatio)}${ci(tenth.throughputCi, times)} req/s; ` +
+    `a tenth of the sampled figure would be ${signed(pooled.addedCpuUs / 10)} µs. That is the sampling share of ratio 0.1's cost; the rest of ratio − off above is what every request pays.`
   );
 }
 

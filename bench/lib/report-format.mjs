@@ -18,7 +18,9 @@ export const verdict = (met) =>
   met === true ? '**met**' : met === false ? '**not met**' : met === 'inconclusive' ? '**inconclusive**' : 'n/a';
 export const ci = (range, format) =>
   Array.isArray(range) ? ` [95 % CI ${format(range[0])} … ${format(range[1])}]` : '';
-export const signedMs = (value) => `${value >= 0 ? '+' : ''}${fixed(value, 2)} ms`;
+/** A difference with its sign: +1.5, -0.8. */
+export const signed = (value, digits = 1) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
+export const signedMs = (value) => `${signed(value, 2)} ms`;
 export const bytes = (value) =>
   Number.isFinite(value) ? `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(value < 10 ? 2 : 0)} B` : 'n/a';
 

@@ -367,27 +367,25 @@ async function sampledAgainstUnsampled(body) {
       rounds[gateway.name].push(runs);
     }
   const compare = (of) => {
-    const throughput = ratioPerRound(of, 'sampled', 'requestsPerSec', 'unsampled');
-    const cpu = deltaPerRound(of, 'sampled', 'cpuUsPerRequest', 'unsampled');
-    const tenthThroughput = ratioPerRound(of, 'oneInTen', 'requestsPerSec', 'unsampled');
-    const tenthCpu = deltaPerRound(of, 'oneInTen', 'cpuUsPerRequest', 'unsampled');
     const mean = (kind) => of.reduce((sum, runs) => sum + runs[kind].cpuUsPerRequest, 0) / of.length;
+    // A kind of slot against the unsampled slot of the same rounds.
+    const againstUnsampled = (kind) => {
+      const throughput = ratioPerRound(of, kind, 'requestsPerSec', 'unsampled');
+      const cpu = deltaPerRound(of, kind, 'cpuUsPerRequest', 'unsampled');
+      return {
+        throughputRatio: throughput.estimate,
+        throughputCi: throughput.ci,
+        addedCpuUs: cpu.estimate,
+        addedCpuCi: cpu.ci,
+      };
+    };
     return {
       pairs: of.length,
       sampledCpuUsPerRequest: mean('sampled'),
       unsampledCpuUsPerRequest: mean('unsampled'),
-      throughputRatio: throughput.estimate,
-      throughputCi: throughput.ci,
-      addedCpuUs: cpu.estimate,
-      addedCpuCi: cpu.ci,
+      ...againstUnsampled('sampled'),
       // One request in ten sampled, against none: what sampling adds at ratio 0.1.
-      oneInTen: {
-        cpuUsPerRequest: mean('oneInTen'),
-        throughputRatio: tenthThroughput.estimate,
-        throughputCi: tenthThroughput.ci,
-        addedCpuUs: tenthCpu.estimate,
-        addedCpuCi: tenthCpu.ci,
-      },
+      oneInTen: { cpuUsPerRequest: mean('oneInTen'), ...againstUnsampled('oneInTen') },
     };
   };
   return {
