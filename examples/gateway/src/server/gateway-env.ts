@@ -7,6 +7,7 @@ import type { ApiKeyRegistry, BudgetHold } from '../api-keys/api-key-registry.js
 import type { CostEstimator } from '../api-keys/cost-estimate.js';
 import type { GatewayConfig } from '../config.js';
 import type { ProviderRouter } from '../providers/provider-router.js';
+import type { AbortLike } from '../providers/upstream.js';
 import type { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { InFlightWork } from './in-flight-work.js';
 
@@ -18,7 +19,7 @@ export interface GatewayEnv {
     /** The request's OpenTelemetry context: its server span, continuing the caller's `traceparent`. */
     otelContext: OtelContext;
     /** Aborts when the client goes away; made on first use (see `clientGone`). */
-    clientGone: AbortSignal;
+    clientGone: AbortLike;
     /** `performance.now()` when the request arrived (for the GenAI server metrics). */
     requestStartedAt: number;
     /** Set by a handler whose response body outlives it (a stream): the request ends with the body. */
