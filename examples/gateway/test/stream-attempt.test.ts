@@ -1,8 +1,11 @@
+import { once } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openAiStreamEncoder } from '../src/protocol/stream-encoder.js';
 import type { UpstreamBody, UpstreamResponse } from '../src/providers/upstream.js';
 import type { AttemptCompletion } from '../src/request/attempt.js';
-import { relaySse, type RelayOptions } from '../src/request/stream-attempt.js';
+import { relaySse, relaySseToResponse, type RelayOptions } from '../src/request/stream-attempt.js';
 
 /** An upstream stream the test feeds by hand. */
 function upstream(): { response: UpstreamResponse; send(text: string): void; end(): void; cancelled: () => boolean } {
@@ -211,5 +214,148 @@ describe('relaySse: one streamed attempt', () => {
     expect(text.indexOf('"partial"')).toBeLessThan(text.indexOf('overloaded'));
     expect(text).not.toContain('never');
     expect(ends).toMatchObject([{ status: 'error', errorType: 'upstream_stream_error', errorMessage: 'overloaded' }]);
+  });
+});
+
+/**
+ * One request to a loopback server whose handler gives its response to `relaySseToResponse` over a
+ * hand-fed upstream: the client's view (status, headers, body as it arrives) and the relay's ends.
+ */
+async function relayToClient(
+  options: Partial<Omit<RelayOptions, 'onEnd'>> = {},
+  { destroyFirst = false } = {},
+): Promise<{
+  source: ReturnType<typeof upstream>;
+  ends: AttemptCompletion[];
+  message?: IncomingMessage;
+  response: ServerResponse;
+  received: () => string;
+  close: () => Promise<void>;
+}> {
+  const source = upstream();
+  const ends: AttemptCompletion[] = [];
+  let served: ServerResponse | undefined;
+  let closing: Promise<void> | undefined;
+  const closeServer = async (): Promise<void> => {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  };
+  let relayed!: () => void;
+  const began = new Promise<void>((resolve) => (relayed = resolve));
+  const server = createServer((_request, response) => {
+    served = response;
+    // The connection gone before the relay began (the client left while the upstream connected).
+    if (destroyFirst) response.destroy();
+    relaySseToResponse(response, source.response, {
+      encoder: openAiStreamEncoder(false),
+      idleTimeoutMs: 10_000,
+      attemptStartedAt: performance.now(),
+      ...options,
+      onEnd: (completion) => ends.push(completion),
+    });
+    relayed();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const outgoing = httpRequest({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, method: 'POST' });
+  outgoing.on('error', () => {});
+  outgoing.end();
+  let text = '';
+  let message: IncomingMessage | undefined;
+  if (destroyFirst) await began;
+  else {
+    [message] = (await once(outgoing, 'response')) as [IncomingMessage];
+    message.setEncoding('utf8');
+    message.on('data', (piece: string) => (text += piece));
+    message.on('error', () => {});
+  }
+  return {
+    source,
+    ends,
+    message,
+    response: served!,
+    received: () => text,
+    close: () => (closing ??= closeServer()),
+  };
+}
+
+describe("relaySseToResponse: the relay written straight into Node's response", () => {
+  it('answers 200 with the SSE headers at once and sends the same bytes as relaySse, ending once', async () => {
+    const events = [
+      chunk({ id: 'c1', model: 'gpt-4o', choices: [{ delta: { content: 'Hé' } }] }) +
+        chunk({ id: 'c1', choices: [{ delta: { content: 'llo' } }] }),
+      chunk({ id: 'c1', choices: [{ delta: {}, finish_reason: 'stop' }] }),
+      'data: [DONE]\n\n',
+    ];
+    const client = await relayToClient();
+    try {
+      // The headers came before any upstream event.
+      expect(client.message!.statusCode).toBe(200);
+      expect(client.message!.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      expect(client.message!.headers['cache-control']).toBe('no-cache');
+      for (const event of events) client.source.send(event);
+      await once(client.message!, 'end');
+      const { source, ends, stream } = relay();
+      for (const event of events) source.send(event);
+      expect(client.received()).toBe(await readAll(stream));
+      expect(client.received().endsWith('data: [DONE]\n\n')).toBe(true);
+      // The same completion but for the clock readings, which differ between the two runs.
+      const untimed = ({
+        timeToFirstChunkSeconds: _chunk,
+        timeToFirstTokenSeconds: _token,
+        timesPerOutputChunkSeconds: _perChunk,
+        ...rest
+      }: AttemptCompletion): Partial<AttemptCompletion> => rest;
+      expect(client.ends.map(untimed)).toEqual(ends.map(untimed));
+      expect(client.ends[0]?.timesPerOutputChunkSeconds).toHaveLength(2);
+      expect(client.ends).toMatchObject([{ status: 'success', finishReasons: ['stop'], responseModel: 'gpt-4o' }]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('records a client that hangs up midway as a cancelled success, once, and writes nothing after', async () => {
+    const client = await relayToClient({ countOutputBytes: true });
+    try {
+      client.source.send(chunk({ choices: [{ delta: { content: 'héllo' } }] }));
+      while (!client.received().includes('héllo')) await new Promise((resolve) => setTimeout(resolve, 5));
+      client.message!.destroy();
+      await once(client.response, 'close');
+      expect(client.ends).toMatchObject([{ status: 'success', cancelled: true, streamedOutputBytes: 6 }]);
+      expect(client.source.cancelled()).toBe(true);
+      // What the upstream still sends goes nowhere and ends nothing twice.
+      client.source.send(chunk({ choices: [{ delta: { content: 'more' }, finish_reason: 'stop' }] }));
+      client.source.send('data: [DONE]\n\n');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(client.ends).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('is not cancelled by the connection closing after the stream ended', async () => {
+    const client = await relayToClient();
+    try {
+      client.source.send(chunk({ choices: [{ delta: { content: 'done' }, finish_reason: 'stop' }] }) + 'data: [DONE]\n\n');
+      await once(client.message!, 'end');
+      await client.close();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(client.ends).toMatchObject([{ status: 'success', finishReasons: ['stop'] }]);
+      expect(client.ends[0]?.cancelled).toBeUndefined();
+      expect(client.source.cancelled()).toBe(false);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('ends as cancelled at once when the client was gone before the relay began', async () => {
+    const client = await relayToClient({}, { destroyFirst: true });
+    try {
+      expect(client.ends).toEqual([{ status: 'success', cancelled: true }]);
+      expect(client.source.cancelled()).toBe(true);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
 import { generatedOutputBytes } from '../protocol/output-bytes.js';
@@ -74,7 +76,7 @@ export async function streamModel(
   const recorded = services.inFlight.begin();
   const bodyEnd = new ResponseBodyEnd();
   c.set('responseBodyEnd', bodyEnd);
-  const body = relaySse(response, {
+  const relayOptions: RelayOptions = {
     encoder: planned.encoder,
     ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
     ...(planned.output !== undefined ? { output: planned.output } : {}),
@@ -99,8 +101,14 @@ export async function streamModel(
         bodyEnd.end();
       }
     },
-  });
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+  };
+  // Served by @hono/node-server: straight into Node's response (see relaySseToResponse).
+  const outgoing = c.env?.outgoing;
+  if (outgoing !== undefined) {
+    relaySseToResponse(outgoing, response, relayOptions);
+    return RESPONSE_ALREADY_SENT;
+  }
+  return new Response(relaySse(response, relayOptions), { status: 200, headers: SSE_HEADERS });
 }
 
 /**
@@ -169,10 +177,66 @@ export interface ServedOutput {
 /**
  * Relay an upstream OpenAI-style SSE stream to the client through `encoder`, measuring time to
  * first token and end of stream, enforcing an idle timeout, and reporting how the stream ended
- * (success, timeout, upstream failure, client cancel) exactly once through `onEnd`.
+ * (success, timeout, upstream failure, client cancel) exactly once through `onEnd`. The stream's
+ * cancellation is the client's.
  */
 export function relaySse(upstream: UpstreamResponse, options: RelayOptions): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
+  let relay: Relay;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      relay = startRelay(upstream, options, {
+        write: (text) => controller.enqueue(encoder.encode(text)),
+        close: () => controller.close(),
+      });
+    },
+    cancel() {
+      relay.cancel();
+    },
+  });
+}
+
+/**
+ * `relaySse` straight into Node's response, which it answers (status 200, SSE headers): what the
+ * gateway does when served by @hono/node-server, whose handler then returns
+ * `RESPONSE_ALREADY_SENT`. The client left when the response closed before it was complete. On
+ * Node 20 a `ReadableStream` costs about 11 µs to make and leaves about 470 bytes in old space
+ * (Node 22: 1.5 µs, none); a streamed request does not need one.
+ */
+export function relaySseToResponse(outgoing: ServerResponse, upstream: UpstreamResponse, options: RelayOptions): void {
+  outgoing.writeHead(200, SSE_HEADERS);
+  outgoing.flushHeaders();
+  const relay = startRelay(upstream, options, {
+    // Nothing is written once the response ended (Node would emit an error) or was destroyed.
+    write: (text) => {
+      if (!outgoing.writableEnded && !outgoing.destroyed) outgoing.write(text);
+    },
+    close: () => {
+      if (!outgoing.writableEnded) outgoing.end();
+    },
+  });
+  if (outgoing.destroyed) relay.cancel();
+  else
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) relay.cancel();
+    });
+}
+
+/** Where a relay's output goes: a `ReadableStream`'s controller, or Node's response itself. */
+interface RelaySink {
+  /** Sends what one upstream read produced for the client. */
+  write(text: string): void;
+  /** Ends the answer; nothing is written after it. */
+  close(): void;
+}
+
+/** A running relay: `cancel` is the client leaving (the upstream is let go, the attempt ends cancelled). */
+interface Relay {
+  cancel(): void;
+}
+
+/** The relay itself: reads the upstream from now on, writes to `sink`, reports through `options.onEnd`. */
+function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: RelaySink): Relay {
   const decoder = new TextDecoder();
   const reader = upstream.body;
   const parse = options.parse ?? ((data: string) => parseCompletionChunk(data));
@@ -218,147 +282,146 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
     );
   };
 
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      // What one upstream read produced for the client, sent as one chunk once the read is handled
-      // (or when the stream closes): the events of a read arrived together, so holding them to the
-      // end of the read delays nothing, and the response gets one stream chunk, one HTTP chunk and
-      // one buffer in the socket's gathered write instead of one of each per event. Under load a
-      // read carries a dozen events; relaying them one by one cost tens of µs per streamed request.
-      let pending = '';
-      const send = (text: string): void => {
-        pending += text;
-      };
-      const flush = (): void => {
-        if (pending === '') return;
-        const text = pending;
-        pending = '';
-        controller.enqueue(encoder.encode(text));
-      };
-      const close = (): void => {
-        flush();
-        controller.close();
-      };
-      const fail = (status: AttemptCompletion['status'], errorType: string, message: string): void => {
-        if (ended) return;
-        try {
-          send(options.encoder.error(message, errorType));
-          close();
-        } catch {
-          // The client is gone already.
+  // What one upstream read produced for the client, sent as one chunk once the read is handled
+  // (or when the stream closes): the events of a read arrived together, so holding them to the
+  // end of the read delays nothing, and the response gets one stream chunk, one HTTP chunk and
+  // one buffer in the socket's gathered write instead of one of each per event. Under load a
+  // read carries a dozen events; relaying them one by one cost tens of µs per streamed request.
+  let pending = '';
+  const send = (text: string): void => {
+    pending += text;
+  };
+  const flush = (): void => {
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    sink.write(text);
+  };
+  const close = (): void => {
+    flush();
+    sink.close();
+  };
+  const fail = (status: AttemptCompletion['status'], errorType: string, message: string): void => {
+    if (ended) return;
+    try {
+      send(options.encoder.error(message, errorType));
+      close();
+    } catch {
+      // The client is gone already.
+    }
+    reader.cancel();
+    finish({ status, errorType, errorMessage: message });
+  };
+  const armIdleTimer = (): void => {
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = setTimeout(
+      () => fail('timeout', 'timeout', `Upstream stream idle for ${options.idleTimeoutMs} ms`),
+      options.idleTimeoutMs,
+    );
+  };
+  const endStream = (): void => {
+    send(options.encoder.end({ ...(usage ? { usage } : {}), ...(finishReason ? { finishReason } : {}) }));
+    close();
+    finish({ status: 'success' });
+  };
+  const handleEvent = (data: string, eventName: string | undefined): boolean => {
+    const chunk = parse(data, eventName);
+    if (chunk === 'done') {
+      endStream();
+      reader.discardRest();
+      return false;
+    }
+    if (chunk === undefined) {
+      fail('error', 'invalid_response', 'Upstream sent a malformed stream chunk');
+      return false;
+    }
+    const receivedAt = performance.now();
+    if (countOutputBytes) streamedOutputBytes += generatedOutputBytes(chunk);
+    options.output?.add(chunk.json);
+    if (lastChunkAt === undefined) timeToFirstChunkSeconds = (receivedAt - options.attemptStartedAt) / 1000;
+    else timesPerOutputChunkSeconds.push((receivedAt - lastChunkAt) / 1000);
+    lastChunkAt = receivedAt;
+    if (chunk.id !== undefined) responseId ??= chunk.id;
+    if (chunk.usage !== undefined) usage = chunk.usage;
+    if (chunk.model !== undefined) responseModel = chunk.model;
+    if (chunk.finishReason !== undefined) finishReason = chunk.finishReason;
+    for (const [index, reason] of chunk.finishReasons ?? []) finishReasons.set(index, reason);
+    // The first token is the first generated output of any kind (text, reasoning, tool call,
+    // refusal); role-only, empty, usage and finish chunks are not tokens.
+    if (timeToFirstTokenSeconds === undefined && chunk.output !== undefined) {
+      timeToFirstTokenSeconds = (receivedAt - options.attemptStartedAt) / 1000;
+    }
+    const text = options.encoder.chunk(chunk);
+    if (text !== '') send(text);
+    if (
+      chunk.output !== undefined &&
+      chunk.failure === undefined &&
+      (options.encoder.relaysOutput?.(chunk) ?? true)
+    ) {
+      served.firstOutputAt ??= performance.now();
+      if (chunk.output === 'reasoning') served.reasoningRelayed = true;
+    }
+    if (chunk.failure !== undefined) {
+      // The upstream's own error event, relayed above, ends the stream.
+      close();
+      reader.cancel();
+      finish({ status: 'error', errorType: 'upstream_stream_error', errorMessage: chunk.failure });
+      return false;
+    }
+    if (chunk.final) {
+      endStream();
+      reader.discardRest();
+      return false;
+    }
+    return true;
+  };
+  const pump = async (): Promise<void> => {
+    armIdleTimer();
+    for (;;) {
+      let result: IteratorResult<Uint8Array, undefined>;
+      try {
+        result = await reader.read();
+      } catch {
+        fail('network_error', 'network_error', 'Upstream connection failed during the stream');
+        return;
+      }
+      if (ended) return;
+      if (result.done) {
+        // A CR held back at the very end was a line end: the last event may be complete.
+        buffer += lines.flush();
+        if (!handleEvents()) return;
+        if (finishReason !== undefined) endStream();
+        else {
+          fail('network_error', 'network_error', 'Upstream stream ended before completion');
         }
-        reader.cancel();
-        finish({ status, errorType, errorMessage: message });
-      };
-      const armIdleTimer = (): void => {
-        if (idleTimer !== undefined) clearTimeout(idleTimer);
-        idleTimer = setTimeout(
-          () => fail('timeout', 'timeout', `Upstream stream idle for ${options.idleTimeoutMs} ms`),
-          options.idleTimeoutMs,
-        );
-      };
-      const endStream = (): void => {
-        send(options.encoder.end({ ...(usage ? { usage } : {}), ...(finishReason ? { finishReason } : {}) }));
-        close();
-        finish({ status: 'success' });
-      };
-      const handleEvent = (data: string, eventName: string | undefined): boolean => {
-        const chunk = parse(data, eventName);
-        if (chunk === 'done') {
-          endStream();
-          reader.discardRest();
-          return false;
-        }
-        if (chunk === undefined) {
-          fail('error', 'invalid_response', 'Upstream sent a malformed stream chunk');
-          return false;
-        }
-        const receivedAt = performance.now();
-        if (countOutputBytes) streamedOutputBytes += generatedOutputBytes(chunk);
-        options.output?.add(chunk.json);
-        if (lastChunkAt === undefined) timeToFirstChunkSeconds = (receivedAt - options.attemptStartedAt) / 1000;
-        else timesPerOutputChunkSeconds.push((receivedAt - lastChunkAt) / 1000);
-        lastChunkAt = receivedAt;
-        if (chunk.id !== undefined) responseId ??= chunk.id;
-        if (chunk.usage !== undefined) usage = chunk.usage;
-        if (chunk.model !== undefined) responseModel = chunk.model;
-        if (chunk.finishReason !== undefined) finishReason = chunk.finishReason;
-        for (const [index, reason] of chunk.finishReasons ?? []) finishReasons.set(index, reason);
-        // The first token is the first generated output of any kind (text, reasoning, tool call,
-        // refusal); role-only, empty, usage and finish chunks are not tokens.
-        if (timeToFirstTokenSeconds === undefined && chunk.output !== undefined) {
-          timeToFirstTokenSeconds = (receivedAt - options.attemptStartedAt) / 1000;
-        }
-        const text = options.encoder.chunk(chunk);
-        if (text !== '') send(text);
-        if (
-          chunk.output !== undefined &&
-          chunk.failure === undefined &&
-          (options.encoder.relaysOutput?.(chunk) ?? true)
-        ) {
-          served.firstOutputAt ??= performance.now();
-          if (chunk.output === 'reasoning') served.reasoningRelayed = true;
-        }
-        if (chunk.failure !== undefined) {
-          // The upstream's own error event, relayed above, ends the stream.
-          close();
-          reader.cancel();
-          finish({ status: 'error', errorType: 'upstream_stream_error', errorMessage: chunk.failure });
-          return false;
-        }
-        if (chunk.final) {
-          endStream();
-          reader.discardRest();
-          return false;
-        }
-        return true;
-      };
-      const pump = async (): Promise<void> => {
-        armIdleTimer();
-        for (;;) {
-          let result: IteratorResult<Uint8Array, undefined>;
-          try {
-            result = await reader.read();
-          } catch {
-            fail('network_error', 'network_error', 'Upstream connection failed during the stream');
-            return;
-          }
-          if (ended) return;
-          if (result.done) {
-            // A CR held back at the very end was a line end: the last event may be complete.
-            buffer += lines.flush();
-            if (!handleEvents()) return;
-            if (finishReason !== undefined) endStream();
-            else {
-              fail('network_error', 'network_error', 'Upstream stream ended before completion');
-            }
-            return;
-          }
-          armIdleTimer();
-          buffer += lines.normalize(decoder.decode(result.value, { stream: true }));
-          if (!handleEvents()) return;
-        }
-      };
-      /** Handle every complete event in the buffer, then send what they produced; false once the stream has ended. */
-      const handleEvents = (): boolean => {
-        let boundary: number;
-        while ((boundary = buffer.indexOf('\n\n')) !== -1) {
-          const event = buffer.slice(0, boundary);
-          buffer = buffer.slice(boundary + 2);
-          const { name, data } = sseEvent(event);
-          if (data !== undefined && !handleEvent(data, name)) return false;
-        }
-        flush();
-        return true;
-      };
-      void pump();
-    },
+        return;
+      }
+      armIdleTimer();
+      buffer += lines.normalize(decoder.decode(result.value, { stream: true }));
+      if (!handleEvents()) return;
+    }
+  };
+  /** Handle every complete event in the buffer, then send what they produced; false once the stream has ended. */
+  const handleEvents = (): boolean => {
+    let boundary: number;
+    while ((boundary = buffer.indexOf('\n\n')) !== -1) {
+      const event = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      const { name, data } = sseEvent(event);
+      if (data !== undefined && !handleEvent(data, name)) return false;
+    }
+    flush();
+    return true;
+  };
+  void pump();
+  return {
     cancel() {
+      if (ended) return;
       reader.cancel();
       // The client hanging up says nothing about the provider, which was streaming fine.
       finish({ status: 'success', cancelled: true });
     },
-  });
+  };
 }
 
 /**
