@@ -65,10 +65,11 @@ function samplingOf(body: Json, apiVersion: string | undefined): Json {
       'top_k',
     );
   }
-  return {
-    ...(isSet(body['temperature']) ? { temperature: unitInterval(body['temperature'], 'temperature') } : {}),
-    ...(isSet(body['top_p']) ? { top_p: unitInterval(body['top_p'], 'top_p') } : {}),
-  };
+  return Object.assign(
+    {},
+    isSet(body['temperature']) ? { temperature: unitInterval(body['temperature'], 'temperature') } : {},
+    isSet(body['top_p']) ? { top_p: unitInterval(body['top_p'], 'top_p') } : {},
+  );
 }
 
 /** `stop_sequences` as OpenAI's `stop` (left out when empty). */
@@ -191,11 +192,9 @@ export function generationParameters(body: Json, maxTokens: number, apiVersion: 
   const thinking = thinkingEffort(body['thinking'], maxTokens);
   // An explicit effort is the client's own choice; a thinking budget is mapped to one.
   const effort = output.effort ?? thinking;
-  return {
-    ...samplingOf(body, apiVersion),
-    ...stopOf(body['stop_sequences']),
-    ...userOf(body['metadata']),
-    ...(effort !== undefined ? { reasoning_effort: effort } : {}),
-    ...(output.responseFormat !== undefined ? { response_format: output.responseFormat } : {}),
-  };
+  const parameters: Json = Object.assign({}, samplingOf(body, apiVersion), stopOf(body['stop_sequences']));
+  Object.assign(parameters, userOf(body['metadata']));
+  if (effort !== undefined) parameters['reasoning_effort'] = effort;
+  if (output.responseFormat !== undefined) parameters['response_format'] = output.responseFormat;
+  return parameters;
 }

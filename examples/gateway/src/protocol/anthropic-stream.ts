@@ -2,6 +2,7 @@ import type { Usage } from '../request/attempt.js';
 import { stopReason, toolUseId } from './anthropic.js';
 import type { CompletionChunk, StreamEncoder } from './stream-encoder.js';
 import { anthropicUsage } from './usage.js';
+import { withFields } from '../with-fields.js';
 
 /*
  * An OpenAI chat stream as Anthropic's Messages stream, event for event as Anthropic sends it.
@@ -59,7 +60,7 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { ...anthropicUsage(usage), output_tokens: 0 },
+        usage: withFields(anthropicUsage(usage), { output_tokens: 0 }),
       },
     });
   };

@@ -2,6 +2,7 @@ import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { randomBytes } from 'node:crypto';
 import type { ApiError } from './openai-errors.js';
 import { anthropicUsage } from './usage.js';
+import { withFields } from '../with-fields.js';
 
 /*
  * Anthropic Messages answers made from OpenAI chat completions (text and `tool_use` blocks, stop
@@ -102,6 +103,6 @@ function anthropicErrorType(status: number): string {
 export function anthropicErrorResponse(error: ApiError): Response {
   return new Response(
     JSON.stringify({ type: 'error', error: { type: anthropicErrorType(error.status), message: error.message } }),
-    { status: error.status, headers: { ...error.headers, 'content-type': 'application/json; charset=utf-8' } },
+    { status: error.status, headers: withFields(error.headers, { 'content-type': 'application/json; charset=utf-8' }) },
   );
 }

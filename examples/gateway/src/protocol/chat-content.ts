@@ -31,7 +31,7 @@ function dataUrl(url: string): { mimeType?: string; content: string } | undefine
   if (match === null) return undefined;
   const content =
     match[2] === undefined ? Buffer.from(decodeURIComponent(match[3] ?? '')).toString('base64') : (match[3] ?? '');
-  return { ...(match[1] ? { mimeType: match[1] } : {}), content };
+  return match[1] ? { mimeType: match[1], content } : { content };
 }
 
 /** An image (or other media) given by URL: a blob part for a `data:` URL, else a URI part. */

@@ -1,4 +1,5 @@
 import { badRequest } from './openai-errors.js';
+import { withFields } from '../with-fields.js';
 
 /** A validated `POST /v1/embeddings` request. */
 export interface EmbeddingsRequest {
@@ -46,7 +47,7 @@ export function validateEmbeddingsRequest(body: Record<string, unknown>): Embedd
   ) {
     throw badRequest('dimensions must be a positive integer', 'dimensions');
   }
-  return { model, encodingFormat, body: { ...body, encoding_format: encodingFormat } };
+  return { model, encodingFormat, body: withFields(body, { encoding_format: encodingFormat }) };
 }
 
 /** Float32 values as base64 (little-endian), the encoding OpenAI's `encoding_format: "base64"` uses. */
@@ -73,17 +74,16 @@ export function inEncoding(
 ): Record<string, unknown> {
   const data = result['data'];
   if (!Array.isArray(data)) return result;
-  return {
-    ...result,
+  return withFields(result, {
     data: data.map((item: unknown) => {
       const entry = item as { embedding?: unknown } | null;
       if (entry === null || typeof entry !== 'object') return item;
       const embedding = entry.embedding;
       if (encodingFormat === 'base64' && Array.isArray(embedding))
-        return { ...entry, embedding: base64OfFloats(embedding as number[]) };
+        return withFields(entry, { embedding: base64OfFloats(embedding as number[]) });
       if (encodingFormat === 'float' && typeof embedding === 'string')
-        return { ...entry, embedding: floatsOfBase64(embedding) };
+        return withFields(entry, { embedding: floatsOfBase64(embedding) });
       return entry;
     }),
-  };
+  });
 }

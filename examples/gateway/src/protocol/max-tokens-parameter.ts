@@ -1,4 +1,5 @@
 import type { ProviderConfig } from '../config.js';
+import { withFields } from '../with-fields.js';
 
 /** The chat-completions field a provider takes the output limit of a translated request in. */
 export type MaxTokensParameter = 'max_tokens' | 'max_completion_tokens';
@@ -41,5 +42,5 @@ export function withMaxTokensParameter(
 ): Record<string, unknown> {
   if (body['max_tokens'] === undefined || maxTokensParameterOf(provider) === 'max_tokens') return body;
   const { max_tokens: limit, ...rest } = body;
-  return { ...rest, max_completion_tokens: limit };
+  return withFields(rest, { max_completion_tokens: limit });
 }

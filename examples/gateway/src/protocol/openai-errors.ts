@@ -1,3 +1,5 @@
+import { withFields } from '../with-fields.js';
+
 /** An error answered in the OpenAI error shape: `{ error: { message, type, param, code } }`. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -32,7 +34,7 @@ export class ApiError extends Error {
   toResponse(): Response {
     return new Response(
       JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.code } }),
-      { status: this.status, headers: { ...this.headers, 'content-type': 'application/json; charset=utf-8' } },
+      { status: this.status, headers: withFields(this.headers, { 'content-type': 'application/json; charset=utf-8' }) },
     );
   }
 }

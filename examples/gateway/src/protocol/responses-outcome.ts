@@ -61,11 +61,12 @@ export function responsesFinishReason(response: unknown, status: unknown): strin
  */
 export function nativeResponseCompletion(response: Record<string, unknown>): AttemptCompletion {
   const usage = usageFromOpenAi(response['usage']);
-  const reported = {
-    ...(usage !== undefined ? { usage } : {}),
-    ...(typeof response['model'] === 'string' ? { responseModel: response['model'] } : {}),
-    ...(typeof response['id'] === 'string' ? { responseId: response['id'] } : {}),
-  };
+  const reported = Object.assign(
+    {},
+    usage !== undefined ? { usage } : {},
+    typeof response['model'] === 'string' ? { responseModel: response['model'] } : {},
+    typeof response['id'] === 'string' ? { responseId: response['id'] } : {},
+  );
   if (response['status'] === 'failed') {
     const message = (response['error'] as { message?: unknown } | null | undefined)?.message;
     return {

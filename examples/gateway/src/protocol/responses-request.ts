@@ -1,4 +1,5 @@
 import { ApiError, badRequest } from './openai-errors.js';
+import { withFields } from '../with-fields.js';
 
 /** A validated `POST /v1/responses` request: what the gateway sends upstream and echoes back. */
 export interface ResponsesRequest {
@@ -185,7 +186,7 @@ export function validateResponsesRequest(body: Record<string, unknown>): Respons
     model,
     stream: stream === true,
     chatBody,
-    nativeBody: { ...body, store: false },
+    nativeBody: withFields(body, { store: false }),
     echo: {
       instructions: typeof instructions === 'string' ? instructions : null,
       maxOutputTokens: typeof maxOutputTokens === 'number' ? maxOutputTokens : null,

@@ -3,6 +3,7 @@ import { responsesFinishReason } from './responses-outcome.js';
 import type { ResponseEcho } from './responses-request.js';
 import { outputMessage, outputText, responseId, responseObject, statusOf } from './responses-response.js';
 import { dataEvent, type CompletionChunk, type GeneratedOutput, type StreamEncoder } from './stream-encoder.js';
+import { withFields } from '../with-fields.js';
 
 /*
  * Responses API streams: typed SSE events (`event: <type>` and a `data:` object with the same
@@ -53,7 +54,7 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       next('response.created', { response }) +
       next('response.in_progress', { response }) +
       next('response.output_item.added', { output_index: 0, item: outputMessage(itemId, '', 'in_progress') }) +
-      next('response.content_part.added', { ...position, part: outputText('') })
+      next('response.content_part.added', withFields(position, { part: outputText('') }))
     );
   };
   const encoder: StreamEncoder = {
@@ -64,7 +65,7 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       let out = start();
       if (chunk.content !== undefined && chunk.content !== '') {
         text += chunk.content;
-        out += next('response.output_text.delta', { ...position, delta: chunk.content, logprobs: [] });
+        out += next('response.output_text.delta', withFields(position, { delta: chunk.content, logprobs: [] }));
       }
       return out;
     },
@@ -83,8 +84,8 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       });
       return (
         start() +
-        next('response.output_text.done', { ...position, text, logprobs: [] }) +
-        next('response.content_part.done', { ...position, part: outputText(text) }) +
+        next('response.output_text.done', withFields(position, { text, logprobs: [] })) +
+        next('response.content_part.done', withFields(position, { part: outputText(text) })) +
         next('response.output_item.done', { output_index: 0, item }) +
         next(status === 'completed' ? 'response.completed' : 'response.incomplete', { response })
       );

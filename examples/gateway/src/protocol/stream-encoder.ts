@@ -1,6 +1,7 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Usage } from '../request/attempt.js';
 import { chatUsage } from './usage.js';
+import { withFields } from '../with-fields.js';
 
 /** One parsed upstream SSE event: an OpenAI `chat.completion.chunk`, or a Responses API event. */
 export interface CompletionChunk {
@@ -183,7 +184,7 @@ export function openAiStreamEncoder(includeUsage: boolean): StreamEncoder {
       if (includeUsage && chunk.json['usage'] !== null && chunk.json['usage'] !== undefined) {
         // An upstream that puts usage on a content or finish chunk: OpenAI's clients find it
         // null there and in the usage chunk at the end (made in `end`), never twice.
-        return `data: ${JSON.stringify({ ...chunk.json, usage: null })}\n\n`;
+        return `data: ${JSON.stringify(withFields(chunk.json, { usage: null }))}\n\n`;
       }
       return dataEvent(chunk.raw);
     },

@@ -1,5 +1,6 @@
 import type { GenAiToolDefinition } from '@gatewayz/telemetry/genai';
 import { isObject, type Json } from './json.js';
+import { withFields } from '../with-fields.js';
 
 /*
  * The tools a request offers the model, in each wire format, as the GenAI conventions' tool
@@ -20,7 +21,7 @@ function functionDefinition(name: unknown, description: unknown, parameters: unk
 
 /** A tool of another kind, with its settings: named by its `name`, or by its type when it has none. */
 function otherTool(tool: Json, type: string): GenAiToolDefinition {
-  return { ...tool, type, name: typeof tool['name'] === 'string' ? tool['name'] : type };
+  return withFields(tool, { type, name: typeof tool['name'] === 'string' ? tool['name'] : type });
 }
 
 /** The entries of `list` that `toDefinition` maps; `undefined` when `list` is not a non-empty array. */

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
 import { parseRateLimitHeaders, type RateLimitWindow } from '@gatewayz/telemetry/rate-limits';
+import { withFields } from '../with-fields.js';
 
 /** How long a provider is passed over when it has nothing left but said nothing about when it resets. */
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 1_000;
@@ -67,7 +68,9 @@ export class ProviderRateLimits {
       pauseSeconds = retryAfter ?? exhaustedFor ?? DEFAULT_RATE_LIMIT_PAUSE_MS / 1000;
       // A 429 that names no exhausted budget still means no request gets through until then.
       if (exhaustedFor === undefined) {
-        snapshot = { ...snapshot, requests: { ...snapshot.requests, remaining: 0, resetSeconds: pauseSeconds } };
+        snapshot = withFields(snapshot, {
+          requests: Object.assign({}, snapshot.requests, { remaining: 0, resetSeconds: pauseSeconds }),
+        });
       }
     }
     this.telemetry.recordRateLimits(provider, snapshot);

@@ -9,6 +9,7 @@ import { providerChain } from '../request/provider-chain.js';
 import { breakerErrorFilter } from './breaker-error-filter.js';
 import { trackHalfOpenTime } from './half-open-time.js';
 import { ProviderRateLimits } from './provider-rate-limits.js';
+import { withFields } from '../with-fields.js';
 
 export type {
   AttemptCompletion,
@@ -57,7 +58,7 @@ export class ProviderRouter {
     this.rateLimits = new ProviderRateLimits(options.telemetry, Date.now, {
       maxRetryAfterMs: options.config.maxRetryAfterMs,
     });
-    this.failoverOptions = { ...options, rateLimits: this.rateLimits };
+    this.failoverOptions = withFields(options, { rateLimits: this.rateLimits });
     const { breaker } = options.config;
     this.runtimes = options.config.providers.map((config) => {
       const breakerOptions: CircuitBreaker.Options<[() => Promise<unknown>]> = {

@@ -7,6 +7,7 @@ import { chatOutputMessages } from '../protocol/chat-content.js';
 import type { AttemptCompletion, Operation, SpanRequest } from './attempt.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
+import { withFields } from '../with-fields.js';
 
 /*
  * Attempts answered with one JSON body (chat without `stream`, responses, embeddings, image
@@ -43,7 +44,7 @@ export async function completeJson<T>(
     model,
     plan,
     async (planned, response) => planned.answer(await readUpstreamJson(response)),
-    { ...parameters, stream: false },
+    withFields(parameters, { stream: false }),
   );
   const completion = routed.completion ?? { status: 'success' };
   recordServerAnswer(c, services, { operation, model, provider: routed.provider, completion });
@@ -97,7 +98,7 @@ export function completeChat(
     'chat',
     () => ({
       path: '/chat/completions',
-      body: { ...upstreamBody, stream: false },
+      body: withFields(upstreamBody, { stream: false }),
       answer: (completion) => ({ value: completion, completion: chatCompletionOf(completion, collect) }),
     }),
     parameters,

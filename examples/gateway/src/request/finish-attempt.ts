@@ -16,6 +16,7 @@ import type { GatewayConfig, ProviderConfig } from '../config.js';
 import { saysNothingOfProvider } from '../providers/provider-fault.js';
 import type { GatewayLogger } from '../server/gateway-env.js';
 import type { AttemptCompletion, ModelCallSink, Operation } from './attempt.js';
+import { withFields } from '../with-fields.js';
 
 /** Where a finished attempt is recorded. */
 export interface AttemptRecording {
@@ -280,7 +281,7 @@ function emitOperationDetails(
   eventContent: boolean,
   attemptContext: Context,
 ): void {
-  const details: GenAiOperationDetails = { ...started.start, ...end };
+  const details: GenAiOperationDetails = withFields(started.start, end);
   emitGenAiOperationDetails(logger, eventContent ? details : withoutContent(details), attemptContext);
 }
 

@@ -13,6 +13,7 @@ import { StreamedChatOutput, type StreamedOutput } from './streamed-chat-output.
 import { requestContext } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
+import { withFields } from '../with-fields.js';
 
 /*
  * One streamed attempt, start to end. `streamModel` (chat completions, messages, responses) asks
@@ -63,12 +64,12 @@ export async function streamModel(
     services,
     'chat',
     model,
-    (provider) => ({ ...plan(provider), countOutputBytes: budgeted && provider.cancelStopsBilling === true }),
+    (provider) => withFields(plan(provider), { countOutputBytes: budgeted && provider.cancelStopsBilling === true }),
     async (planned, response, attemptStartedAt) => ({
       value: { response, attemptStartedAt, planned },
       deferred: true,
     }),
-    { ...parameters, stream: true },
+    withFields(parameters, { stream: true }),
   );
   const { response, attemptStartedAt, planned } = routed.value;
   // The stream records when it ends, after this handler returned: shutdown waits for it, and the
@@ -86,7 +87,7 @@ export async function streamModel(
     onEnd: (ended, served) => {
       try {
         // A stream cut because shutdown's drain deadline passed was ended by the server.
-        const completion = ended.cancelled && services.inFlight.cut ? { ...ended, shutdown: true } : ended;
+        const completion = ended.cancelled && services.inFlight.cut ? withFields(ended, { shutdown: true }) : ended;
         routed.complete(completion);
         recordServerAnswer(c, services, {
           operation: 'chat',
@@ -131,11 +132,10 @@ export function streamChat(
     model,
     (provider) => ({
       path: '/chat/completions',
-      body: {
-        ...(typeof upstreamBody === 'function' ? upstreamBody(provider) : upstreamBody),
+      body: withFields(typeof upstreamBody === 'function' ? upstreamBody(provider) : upstreamBody, {
         stream: true,
         stream_options: { include_usage: true },
-      },
+      }),
       encoder: encoder(),
       ...(collect ? { output: new StreamedChatOutput(maxLength) } : {}),
     }),
@@ -264,22 +264,22 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
     if (ended) return;
     ended = true;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
-    options.onEnd(
-      {
-        ...completion,
-        ...(usage !== undefined ? { usage } : {}),
-        ...(responseModel !== undefined ? { responseModel } : {}),
-        ...(finishReasons.size > 0
-          ? { finishReasons: [...finishReasons].sort(([a], [b]) => a - b).map(([, reason]) => reason) }
-          : {}),
-        ...(timeToFirstTokenSeconds !== undefined ? { timeToFirstTokenSeconds } : {}),
-        ...(timeToFirstChunkSeconds !== undefined ? { timeToFirstChunkSeconds, timesPerOutputChunkSeconds } : {}),
-        ...(responseId !== undefined ? { responseId } : {}),
-        ...(countOutputBytes ? { streamedOutputBytes } : {}),
-        ...(options.output !== undefined ? { outputMessages: options.output.messages() } : {}),
-      },
-      served,
-    );
+    // Copied and filled in, not spread: see withFields.
+    const ending: AttemptCompletion = Object.assign({}, completion);
+    if (usage !== undefined) ending.usage = usage;
+    if (responseModel !== undefined) ending.responseModel = responseModel;
+    if (finishReasons.size > 0) {
+      ending.finishReasons = [...finishReasons].sort(([a], [b]) => a - b).map(([, reason]) => reason);
+    }
+    if (timeToFirstTokenSeconds !== undefined) ending.timeToFirstTokenSeconds = timeToFirstTokenSeconds;
+    if (timeToFirstChunkSeconds !== undefined) {
+      ending.timeToFirstChunkSeconds = timeToFirstChunkSeconds;
+      ending.timesPerOutputChunkSeconds = timesPerOutputChunkSeconds;
+    }
+    if (responseId !== undefined) ending.responseId = responseId;
+    if (countOutputBytes) ending.streamedOutputBytes = streamedOutputBytes;
+    if (options.output !== undefined) ending.outputMessages = options.output.messages();
+    options.onEnd(ending, served);
   };
 
   // What one upstream read produced for the client, sent as one chunk once the read is handled
@@ -320,7 +320,10 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
     );
   };
   const endStream = (): void => {
-    send(options.encoder.end({ ...(usage ? { usage } : {}), ...(finishReason ? { finishReason } : {}) }));
+    const end: { usage?: Usage; finishReason?: string } = {};
+    if (usage) end.usage = usage;
+    if (finishReason) end.finishReason = finishReason;
+    send(options.encoder.end(end));
     close();
     finish({ status: 'success' });
   };
@@ -353,11 +356,7 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
     }
     const text = options.encoder.chunk(chunk);
     if (text !== '') send(text);
-    if (
-      chunk.output !== undefined &&
-      chunk.failure === undefined &&
-      (options.encoder.relaysOutput?.(chunk) ?? true)
-    ) {
+    if (chunk.output !== undefined && chunk.failure === undefined && (options.encoder.relaysOutput?.(chunk) ?? true)) {
       served.firstOutputAt ??= performance.now();
       if (chunk.output === 'reasoning') served.reasoningRelayed = true;
     }
@@ -456,5 +455,8 @@ function sseEvent(block: string): { name?: string; data?: string } {
       data = data === undefined ? value : `${data}\n${value}`;
     } else if (line.startsWith('event:')) name = line.slice(6).trim();
   }
-  return { ...(name !== undefined ? { name } : {}), ...(data !== undefined ? { data: data.trim() } : {}) };
+  const event: { name?: string; data?: string } = {};
+  if (name !== undefined) event.name = name;
+  if (data !== undefined) event.data = data.trim();
+  return event;
 }

@@ -8,6 +8,7 @@ import { completeChat } from '../request/body-attempt.js';
 import { readJsonObject } from '../request/read-json-object.js';
 import { streamChat } from '../request/stream-attempt.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+import { withFields } from '../with-fields.js';
 
 /** `POST /v1/chat/completions`: an OpenAI chat request, answered as JSON or, with `stream: true`, as SSE. */
 export function chatCompletionsRoute(services: GatewayServices): Handler<GatewayEnv> {
@@ -16,7 +17,7 @@ export function chatCompletionsRoute(services: GatewayServices): Handler<Gateway
     const { model, stream, includeUsage } = validateChatRequest(body);
     // The messages and tools go on the attempt spans or events only when content capture is on.
     const parameters = services.otel.telemetry.genAiContent.collect
-      ? { ...requestParametersFromOpenAi(body), ...chatContent(body) }
+      ? withFields(requestParametersFromOpenAi(body), chatContent(body))
       : requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
     if (account !== undefined) await holdBudget(c, services, account, services.costs.chatBound(model, body));

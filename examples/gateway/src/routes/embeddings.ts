@@ -33,10 +33,11 @@ export function embeddingsRoute(services: GatewayServices): Handler<GatewayEnv> 
       await holdBudget(c, services, account, services.costs.embeddingsBound(request.model, body['input']));
     // encoding_format and dimensions: gen_ai.request.encoding_formats, gen_ai.embeddings.dimension.count.
     const { encodingFormats, embeddingsDimensionCount } = requestParametersFromOpenAi(body);
-    const parameters = {
-      ...(encodingFormats !== undefined ? { encodingFormats } : {}),
-      ...(embeddingsDimensionCount !== undefined ? { embeddingsDimensionCount } : {}),
-    };
+    const parameters = Object.assign(
+      {},
+      encodingFormats !== undefined ? { encodingFormats } : {},
+      embeddingsDimensionCount !== undefined ? { embeddingsDimensionCount } : {},
+    );
     const answer = await completeJson(
       c,
       services,

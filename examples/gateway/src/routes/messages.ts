@@ -13,6 +13,7 @@ import { UpstreamFailure } from '../providers/upstream.js';
 import { readJsonObject } from '../request/read-json-object.js';
 import { streamChat } from '../request/stream-attempt.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+import { withFields } from '../with-fields.js';
 
 /**
  * `POST /v1/messages`: an Anthropic Messages request, sent upstream as an OpenAI chat request and
@@ -27,7 +28,7 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       // With content capture on, the client's own system prompt, turns and tools (see anthropicContent).
       const { collect } = services.otel.telemetry.genAiContent;
       const parameters = collect
-        ? { ...requestParametersFromOpenAi(openAi), ...anthropicContent(body) }
+        ? withFields(requestParametersFromOpenAi(openAi), anthropicContent(body))
         : requestParametersFromOpenAi(openAi);
       const account = budgetedAccount(c);
       if (account !== undefined) await holdBudget(c, services, account, services.costs.chatBound(model, openAi));
@@ -44,7 +45,7 @@ export function messagesRoute(services: GatewayServices): Handler<GatewayEnv> {
           'chat',
           (provider) => ({
             path: '/chat/completions',
-            body: { ...forProvider(provider), stream: false },
+            body: withFields(forProvider(provider), { stream: false }),
             answer: (completion) => ({
               value: anthropicAnswer(completion, model),
               completion: chatCompletionOf(completion, collect),

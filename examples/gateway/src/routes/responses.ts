@@ -18,6 +18,7 @@ import { readJsonObject } from '../request/read-json-object.js';
 import { streamModel, type StreamPlan } from '../request/stream-attempt.js';
 import { StreamedChatOutput } from '../request/streamed-chat-output.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
+import { withFields } from '../with-fields.js';
 
 /**
  * `POST /v1/responses`: an OpenAI Responses API request, answered as a Response object or, with
@@ -32,7 +33,7 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
     // With content capture on, `instructions` and `input` go on the attempt spans or events (see responsesContent).
     const content = services.otel.telemetry.genAiContent;
     const parameters = content.collect
-      ? { ...requestParametersFromOpenAi(body), ...responsesContent(body) }
+      ? withFields(requestParametersFromOpenAi(body), responsesContent(body))
       : requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
     if (account !== undefined)
@@ -60,19 +61,19 @@ function jsonPlan(
   if (provider.responsesApi) {
     return {
       path: '/responses',
-      body: { ...request.nativeBody, stream: false },
+      body: withFields(request.nativeBody, { stream: false }),
       answer: (response) => ({
         value: response,
-        completion: {
-          ...nativeResponseCompletion(response),
-          ...(captureContent ? { outputMessages: responsesOutputMessages(response) } : {}),
-        },
+        completion: withFields(
+          nativeResponseCompletion(response),
+          captureContent ? { outputMessages: responsesOutputMessages(response) } : {},
+        ),
       }),
     };
   }
   return {
     path: '/chat/completions',
-    body: { ...withMaxTokensParameter(request.chatBody, provider), stream: false },
+    body: withFields(withMaxTokensParameter(request.chatBody, provider), { stream: false }),
     answer: (completion) => ({
       value: chatToResponse(completion, request.model, request.echo),
       completion: chatCompletionOf(completion, captureContent),
@@ -84,7 +85,7 @@ function streamPlan(provider: ProviderConfig, request: ResponsesRequest, content
   if (provider.responsesApi) {
     return {
       path: '/responses',
-      body: { ...request.nativeBody, stream: true },
+      body: withFields(request.nativeBody, { stream: true }),
       encoder: responsesPassthroughEncoder(),
       parse: parseResponsesEvent,
       ...(content.collect ? { output: new StreamedResponsesOutput(content.maxLength) } : {}),
@@ -92,11 +93,10 @@ function streamPlan(provider: ProviderConfig, request: ResponsesRequest, content
   }
   return {
     path: '/chat/completions',
-    body: {
-      ...withMaxTokensParameter(request.chatBody, provider),
+    body: withFields(withMaxTokensParameter(request.chatBody, provider), {
       stream: true,
       stream_options: { include_usage: true },
-    },
+    }),
     encoder: responsesStreamEncoder(request.model, request.echo),
     ...(content.collect ? { output: new StreamedChatOutput(content.maxLength) } : {}),
   };
