@@ -16,11 +16,12 @@ export function markCompactHeapAfterMb(line) {
  * Whether the live heap grew over a saturated run: the median heap after the mark-compacts of the
  * run's last third against that of its first third (the first `warmupMs` left out). Old-space
  * saw-tooths between mark-compacts, so readings taken at arbitrary moments do not show what stays
- * live; the heap right after a full collection does. Undefined when a third saw no mark-compact.
+ * live; the heap right after a full collection does. A gateway that promotes little runs a
+ * mark-compact only every minute or so, and then a third may see none: its second half is then
+ * compared with its first (`windows: 'halves'`). Undefined when a half saw none either.
  */
 export function liveHeapGrowth(markCompacts, startMs, endMs, warmupMs) {
   const from = startMs + warmupMs;
-  const third = (endMs - from) / 3;
   const median = (values) => {
     if (values.length === 0) return undefined;
     return quantile(
@@ -30,15 +31,20 @@ export function liveHeapGrowth(markCompacts, startMs, endMs, warmupMs) {
   };
   const within = (low, high) =>
     markCompacts.filter((entry) => entry.atMs >= low && entry.atMs < high).map((entry) => entry.heapAfterMb);
-  const early = within(from, from + third);
-  const late = within(endMs - third, endMs);
-  const earlyMb = median(early);
-  const lateMb = median(late);
-  return {
-    earlyMb,
-    lateMb,
-    earlyCount: early.length,
-    lateCount: late.length,
-    growth: earlyMb === undefined || lateMb === undefined ? undefined : lateMb / earlyMb,
+  const compare = (windows, length) => {
+    const early = within(from, from + length);
+    const late = within(endMs - length, endMs);
+    const earlyMb = median(early);
+    const lateMb = median(late);
+    return {
+      windows,
+      earlyMb,
+      lateMb,
+      earlyCount: early.length,
+      lateCount: late.length,
+      growth: earlyMb === undefined || lateMb === undefined ? undefined : lateMb / earlyMb,
+    };
   };
+  const thirds = compare('thirds', (endMs - from) / 3);
+  return thirds.growth !== undefined ? thirds : compare('halves', (endMs - from) / 2);
 }

@@ -59,11 +59,11 @@ export function traceTargets(result) {
     {
       id: 'traces-heap',
       area,
-      target: `Live heap flat over a ${result ? fixed(result.memoryS, 0) : '120'} s saturated traced run (median heap after a mark-compact, last third ≤ 1.10× the first third's)`,
+      target: `Live heap flat over a ${result ? fixed(result.memoryS, 0) : '120'} s saturated traced run (median heap after a mark-compact, last third ≤ 1.10× the first third's; halves when a third saw none)`,
       measured: result
         ? result.memory.growth === undefined
-          ? `no mark-compact in ${result.memory.lateMarkCompacts === 0 ? 'the last' : 'the first'} third of a ${fixed(result.memoryS, 0)} s run`
-          : `${fixed(result.memory.earlyLiveHeapMb, 1)} → ${fixed(result.memory.lateLiveHeapMb, 1)} MB (${times(result.memory.growth)}; ${result.memory.earlyMarkCompacts} and ${result.memory.lateMarkCompacts} mark-compacts)`
+          ? `no mark-compact in ${result.memory.lateMarkCompacts === 0 ? 'the last' : 'the first'} ${result.memory.liveHeapWindows === 'halves' ? 'half' : 'third'} of a ${fixed(result.memoryS, 0)} s run`
+          : `${fixed(result.memory.earlyLiveHeapMb, 1)} → ${fixed(result.memory.lateLiveHeapMb, 1)} MB (${times(result.memory.growth)}; ${result.memory.earlyMarkCompacts} and ${result.memory.lateMarkCompacts} mark-compacts${result.memory.liveHeapWindows === 'halves' ? ' in the first and second half: a third saw none' : ''})`
         : 'not run',
       met: when(result?.memory.growth === undefined ? undefined : result.memory.growth <= 1.1),
     },
@@ -352,7 +352,7 @@ export function renderTraceCauses(results, missed) {
     out.push(
       `RSS after the section: off ${fixed(traces.rssAfterMb.off, 0)} MB, traced ${fixed(traces.rssAfterMb.traced, 0)} MB, ratio ${fixed(traces.rssAfterMb.ratio, 0)} MB; only off and traced ran the ${fixed(traces.memoryS, 0)} s saturated memory phase. ` +
         (traces.memory.growth === undefined
-          ? 'The memory phase saw no mark-compact in one of its thirds, so whether the live heap grew is not measured here.'
+          ? 'The memory phase saw no mark-compact in one of its halves, so whether the live heap grew is not measured here.'
           : traces.memory.growth <= 1.1
             ? `The live heap stayed flat (${times(traces.memory.growth)} after mark-compacts), so spans waiting for export are not what holds the memory; the resident size after sustained load is V8's young generation (two 16 MB semi-spaces once grown), the same with telemetry off, ${oldSpaceSawTooth(traces.memory)}\`--max-semi-space-size\` lowers it for some throughput (docs/deployment.md).`
             : `The live heap grew ${times(traces.memory.growth)} over the memory phase (after mark-compacts): look for spans or encoded batches held longer than one export (\`packages/telemetry-node/src/tracing/\`) with a heap snapshot of the traced gateway.`),

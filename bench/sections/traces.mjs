@@ -540,7 +540,8 @@ try {
   await offLoadDone;
   const memoryEnd = performance.now();
   // Flat: the median live heap after a mark-compact in the last third is not above the first
-  // third's by more than 10 % (the phase's first MEMORY_WARMUP_S seconds left out).
+  // third's by more than 10 % (halves when a third saw none; the phase's first MEMORY_WARMUP_S
+  // seconds left out).
   const live = liveHeapGrowth(traced.markCompacts, memoryStart, memoryEnd, MEMORY_WARMUP_S * 1000);
   result.memory = {
     samples,
@@ -549,6 +550,7 @@ try {
     markCompacts: traced.markCompacts
       .filter((entry) => entry.atMs >= memoryStart && entry.atMs < memoryEnd)
       .map((entry) => ({ atS: (entry.atMs - memoryStart) / 1000, heapAfterMb: entry.heapAfterMb })),
+    liveHeapWindows: live.windows,
     earlyLiveHeapMb: live.earlyMb,
     lateLiveHeapMb: live.lateMb,
     earlyMarkCompacts: live.earlyCount,

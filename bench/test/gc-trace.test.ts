@@ -75,8 +75,39 @@ describe('liveHeapGrowth', () => {
     expect(result.lateMb).toBeGreaterThan(result.earlyMb);
   });
 
-  it('gives no verdict when a third saw no mark-compact (a run too short for one)', () => {
+  it('compares halves when a third saw no mark-compact (a gateway that promotes little)', () => {
+    // Stop 42's run: mark-compacts at 2.5 and 4.6 s (warm-up), 50.2 s (middle third) and 110.8 s.
+    const markCompacts = [
+      { atMs: 2_500, heapAfterMb: 18.7 },
+      { atMs: 4_600, heapAfterMb: 20.2 },
+      { atMs: 50_200, heapAfterMb: 19.9 },
+      { atMs: 110_800, heapAfterMb: 20.1 },
+    ];
+    const result = liveHeapGrowth(markCompacts, 0, 120_000, 10_000);
+    expect(result.windows).toBe('halves');
+    expect([result.earlyMb, result.lateMb, result.earlyCount, result.lateCount]).toEqual([19.9, 20.1, 1, 1]);
+    expect(result.growth).toBeCloseTo(20.1 / 19.9, 5);
+    // Growth still shows through halves.
+    const growing = liveHeapGrowth(
+      [
+        { atMs: 50_200, heapAfterMb: 20 },
+        { atMs: 110_800, heapAfterMb: 30 },
+      ],
+      0,
+      120_000,
+      10_000,
+    );
+    expect(growing.growth).toBeCloseTo(1.5, 5);
+  });
+
+  it('uses thirds whenever both saw a mark-compact', () => {
+    const markCompacts = series(0, 120, () => 20);
+    expect(liveHeapGrowth(markCompacts, 0, 120_000, 10_000).windows).toBe('thirds');
+  });
+
+  it('gives no verdict when a half saw no mark-compact (a run too short for one)', () => {
     const result = liveHeapGrowth([{ atMs: 500, heapAfterMb: 18 }], 0, 3000, 0);
+    expect(result.windows).toBe('halves');
     expect(result.earlyCount).toBe(1);
     expect(result.lateCount).toBe(0);
     expect(result.growth).toBeUndefined();
