@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openAiStreamEncoder } from '../src/protocol/stream-encoder.js';
 import type { UpstreamBody, UpstreamResponse } from '../src/providers/upstream.js';
 import type { AttemptCompletion } from '../src/request/attempt.js';
-import { relaySse, relaySseToResponse, type RelayOptions } from '../src/request/stream-attempt.js';
+import { relaySse, relaySseToResponse, type RelayOptions } from '../src/request/sse-relay.js';
 
 /** An upstream stream the test feeds by hand. */
 function upstream(): { response: UpstreamResponse; send(text: string): void; end(): void; cancelled: () => boolean } {
@@ -337,7 +337,9 @@ describe("relaySseToResponse: the relay written straight into Node's response", 
   it('is not cancelled by the connection closing after the stream ended', async () => {
     const client = await relayToClient();
     try {
-      client.source.send(chunk({ choices: [{ delta: { content: 'done' }, finish_reason: 'stop' }] }) + 'data: [DONE]\n\n');
+      client.source.send(
+        chunk({ choices: [{ delta: { content: 'done' }, finish_reason: 'stop' }] }) + 'data: [DONE]\n\n',
+      );
       await once(client.message!, 'end');
       await client.close();
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -7,7 +7,7 @@ import { responsesOutputMessages, StreamedResponsesOutput } from '../src/protoco
 import { openAiStreamEncoder } from '../src/protocol/stream-encoder.js';
 import type { UpstreamResponse } from '../src/providers/upstream.js';
 import type { AttemptCompletion } from '../src/request/attempt.js';
-import { relaySse } from '../src/request/stream-attempt.js';
+import { relaySse } from '../src/request/sse-relay.js';
 import { StreamedChatOutput } from '../src/request/streamed-chat-output.js';
 
 /** An upstream stream that sends `events` (SSE text), then ends. */

@@ -71,7 +71,7 @@ export function nativeResponseCompletion(response: Record<string, unknown>): Att
     const message = (response['error'] as { message?: unknown } | null | undefined)?.message;
     return {
       status: 'error',
-      // The error.type stream-attempt.ts gives a stream's `response.failed`: one name for both.
+      // The error.type sse-relay.ts gives a stream's `response.failed`: one name for both.
       errorType: 'upstream_stream_error',
       errorMessage: typeof message === 'string' ? message : 'The upstream response failed',
       ...reported,
