@@ -42,8 +42,11 @@ export class ClientGone implements AbortLike {
     return this.#aborted;
   }
 
-  /** As `AbortSignal`: a listener added after the abort is not called. */
-  addEventListener(_type: 'abort', listener: () => void): void {
+  /**
+   * As `AbortSignal`: a listener added after the abort is not called. Every listener is called
+   * once, so `{ once: true }` changes nothing.
+   */
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
     if (!this.#aborted) this.#listeners.push(listener);
   }
 
