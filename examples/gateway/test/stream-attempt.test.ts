@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openAiStreamEncoder } from '../src/protocol/stream-encoder.js';
 import type { UpstreamBody, UpstreamResponse } from '../src/providers/upstream.js';
 import type { AttemptCompletion } from '../src/request/attempt.js';
+import { ClientGone } from '../src/request/request-context.js';
 import { relaySse, relaySseToResponse, type RelayOptions } from '../src/request/sse-relay.js';
 
 /** An upstream stream the test feeds by hand. */
@@ -229,6 +230,8 @@ async function relayToClient(
   ends: AttemptCompletion[];
   message?: IncomingMessage;
   response: ServerResponse;
+  /** 'close' listeners the relay added to the response beyond the request's `ClientGone`. */
+  closeListenersAdded: number;
   received: () => string;
   close: () => Promise<void>;
 }> {
@@ -241,19 +244,28 @@ async function relayToClient(
     server.close();
     await once(server, 'close');
   };
+  let closeListenersAdded = -1;
   let relayed!: () => void;
   const began = new Promise<void>((resolve) => (relayed = resolve));
   const server = createServer((_request, response) => {
     served = response;
     // The connection gone before the relay began (the client left while the upstream connected).
     if (destroyFirst) response.destroy();
-    relaySseToResponse(response, source.response, {
-      encoder: openAiStreamEncoder(false),
-      idleTimeoutMs: 10_000,
-      attemptStartedAt: performance.now(),
-      ...options,
-      onEnd: (completion) => ends.push(completion),
-    });
+    const gone = new ClientGone(response);
+    const listening = response.listenerCount('close');
+    relaySseToResponse(
+      response,
+      source.response,
+      {
+        encoder: openAiStreamEncoder(false),
+        idleTimeoutMs: 10_000,
+        attemptStartedAt: performance.now(),
+        ...options,
+        onEnd: (completion) => ends.push(completion),
+      },
+      gone,
+    );
+    closeListenersAdded = response.listenerCount('close') - listening;
     relayed();
   });
   server.listen(0, '127.0.0.1');
@@ -275,6 +287,7 @@ async function relayToClient(
     ends,
     message,
     response: served!,
+    closeListenersAdded,
     received: () => text,
     close: () => (closing ??= closeServer()),
   };
@@ -329,6 +342,19 @@ describe("relaySseToResponse: the relay written straight into Node's response", 
       client.source.send('data: [DONE]\n\n');
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(client.ends).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("hears the client leave through the request's ClientGone, adding no 'close' listener of its own", async () => {
+    const client = await relayToClient();
+    try {
+      expect(client.closeListenersAdded).toBe(0);
+      client.message!.destroy();
+      await once(client.response, 'close');
+      expect(client.ends).toMatchObject([{ status: 'success', cancelled: true }]);
+      expect(client.source.cancelled()).toBe(true);
     } finally {
       await client.close();
     }

@@ -192,8 +192,12 @@ export function generationParameters(body: Json, maxTokens: number, apiVersion: 
   const thinking = thinkingEffort(body['thinking'], maxTokens);
   // An explicit effort is the client's own choice; a thinking budget is mapped to one.
   const effort = output.effort ?? thinking;
-  const parameters: Json = Object.assign({}, samplingOf(body, apiVersion), stopOf(body['stop_sequences']));
-  Object.assign(parameters, userOf(body['metadata']));
+  const parameters: Json = Object.assign(
+    {},
+    samplingOf(body, apiVersion),
+    stopOf(body['stop_sequences']),
+    userOf(body['metadata']),
+  );
   if (effort !== undefined) parameters['reasoning_effort'] = effort;
   if (output.responseFormat !== undefined) parameters['response_format'] = output.responseFormat;
   return parameters;

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { generatedOutputBytes } from '../protocol/output-bytes.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
-import type { UpstreamResponse } from '../providers/upstream.js';
+import type { AbortLike, UpstreamResponse } from '../providers/upstream.js';
 import type { AttemptCompletion, Usage } from './attempt.js';
 import type { StreamedOutput } from './streamed-chat-output.js';
 
@@ -72,11 +72,17 @@ export function relaySse(upstream: UpstreamResponse, options: RelayOptions): Rea
 /**
  * `relaySse` straight into Node's response, which it answers (status 200, SSE headers): what the
  * gateway does when served by @hono/node-server, whose handler then returns
- * `RESPONSE_ALREADY_SENT`. The client left when the response closed before it was complete. On
- * Node 20 a `ReadableStream` costs about 11 µs to make and leaves about 470 bytes in old space
- * (Node 22: 1.5 µs, none); a streamed request does not need one.
+ * `RESPONSE_ALREADY_SENT`. `clientGone` is the request's (`clientGone(c)`: the response closed
+ * before it was complete), so the rule for "the client left" and its one 'close' listener are
+ * shared with the upstream attempt. On Node 20 a `ReadableStream` costs about 11 µs to make and
+ * leaves about 470 bytes in old space (Node 22: 1.5 µs, none); a streamed request does not need one.
  */
-export function relaySseToResponse(outgoing: ServerResponse, upstream: UpstreamResponse, options: RelayOptions): void {
+export function relaySseToResponse(
+  outgoing: ServerResponse,
+  upstream: UpstreamResponse,
+  options: RelayOptions,
+  clientGone: AbortLike,
+): void {
   outgoing.writeHead(200, SSE_HEADERS);
   outgoing.flushHeaders();
   const relay = startRelay(upstream, options, {
@@ -88,11 +94,9 @@ export function relaySseToResponse(outgoing: ServerResponse, upstream: UpstreamR
       if (!outgoing.writableEnded) outgoing.end();
     },
   });
-  if (outgoing.destroyed) relay.cancel();
-  else
-    outgoing.once('close', () => {
-      if (!outgoing.writableFinished) relay.cancel();
-    });
+  // Destroyed but not yet closed: `clientGone` aborts only at 'close', a tick later.
+  if (clientGone.aborted || outgoing.destroyed) relay.cancel();
+  else clientGone.addEventListener('abort', () => relay.cancel());
 }
 
 /** Where a relay's output goes: a `ReadableStream`'s controller, or Node's response itself. */

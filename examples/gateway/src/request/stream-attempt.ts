@@ -7,7 +7,7 @@ import { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import type { SpanRequest } from './attempt.js';
 import { StreamedChatOutput, type StreamedOutput } from './streamed-chat-output.js';
-import { requestContext } from './request-context.js';
+import { clientGone, requestContext } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
 import { relaySse, relaySseToResponse, SSE_HEADERS, type RelayOptions } from './sse-relay.js';
@@ -98,7 +98,7 @@ export async function streamModel(
   // Served by @hono/node-server: straight into Node's response (see relaySseToResponse).
   const outgoing = c.env?.outgoing;
   if (outgoing !== undefined) {
-    relaySseToResponse(outgoing, response, relayOptions);
+    relaySseToResponse(outgoing, response, relayOptions, clientGone(c));
     return RESPONSE_ALREADY_SENT;
   }
   return new Response(relaySse(response, relayOptions), { status: 200, headers: SSE_HEADERS });
