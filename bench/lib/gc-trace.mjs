@@ -13,12 +13,22 @@ export function markCompactHeapAfterMb(line) {
 }
 
 /**
+ * Whether a `--trace-gc` line is a collection the process asked for itself (`gc()` with
+ * `--expose-gc`: "testing; GC in old space requested"), not one V8 chose.
+ */
+export function isForcedCollection(line) {
+  return / testing[;,]/.test(line);
+}
+
+/**
  * Whether the live heap grew over a saturated run: the median heap after the mark-compacts of the
  * run's last third against that of its first third (the first `warmupMs` left out). Old-space
  * saw-tooths between mark-compacts, so readings taken at arbitrary moments do not show what stays
  * live; the heap right after a full collection does. A gateway that promotes little runs a
  * mark-compact only every minute or so, and then a third may see none: its second half is then
- * compared with its first (`windows: 'halves'`). Undefined when a half saw none either.
+ * compared with its first (`windows: 'halves'`). Undefined when a half saw none either. Section 8
+ * asks for a full collection in the middle of the first and of the last third, so neither happens
+ * there; the rule stays for results recorded before.
  */
 export function liveHeapGrowth(markCompacts, startMs, endMs, warmupMs) {
   const from = startMs + warmupMs;

@@ -18,12 +18,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { emit, log, pick, sleep, summarize } from '../lib/common.mjs';
-import { liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
+import { isForcedCollection, liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
 import { pacedSchedule, runtimeSeconds } from '../lib/paced-load.mjs';
 import { configRound, deltaPerRound, interval, pooledP99, pooledP99Delta, ratioPerRound } from '../lib/round-stats.mjs';
 
 const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
 const MAIN = `${GATEWAY_DIST}main.js`;
+const GC_ON_SIGNAL = fileURLToPath(new URL('../lib/gc-on-signal.cjs', import.meta.url));
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
 
 const ROUNDS = pick(24, 1);
@@ -150,8 +151,12 @@ function startGateway(name, extraEnv) {
     ...extraEnv,
   });
   // Every gateway runs with --trace-gc (the same few lines per second for all four), so the memory
-  // phase can read the live heap after each mark-compact instead of sampling a saw-tooth.
-  const child = spawnMeasured(['--trace-gc', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // phase can read the live heap after each mark-compact instead of sampling a saw-tooth, and can
+  // ask for one (gc-on-signal.cjs: a full collection on SIGUSR2) where V8 ran none.
+  const child = spawnMeasured(['--trace-gc', '--expose-gc', '--require', GC_ON_SIGNAL, MAIN], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const markCompacts = [];
@@ -161,7 +166,8 @@ function startGateway(name, extraEnv) {
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith('[')) {
         const heapAfterMb = markCompactHeapAfterMb(line);
-        if (heapAfterMb !== undefined) markCompacts.push({ atMs: performance.now(), heapAfterMb });
+        if (heapAfterMb !== undefined)
+          markCompacts.push({ atMs: performance.now(), heapAfterMb, forced: isForcedCollection(line) });
         return;
       }
       try {
@@ -520,6 +526,12 @@ try {
   const traced = gateways.find((gateway) => gateway.name === 'traced');
   const samples = [];
   const memoryStart = performance.now();
+  // One full collection in the middle of the first and of the last third of the measured window,
+  // so both thirds have a live-heap reading even if V8 runs no mark-compact there.
+  const measuredS = MEMORY_S - MEMORY_WARMUP_S;
+  const forcedCollections = [MEMORY_WARMUP_S + measuredS / 6, MEMORY_S - measuredS / 6].map((atS) =>
+    setTimeout(() => traced.child.kill('SIGUSR2'), atS * 1000),
+  );
   // The off gateway gets the same load side by side, so the RSS figures after the section compare.
   const loadDone = saturate(traced, MODES.nonStreaming, MEMORY_S);
   const offLoadDone = saturate(
@@ -539,6 +551,7 @@ try {
   const memoryRun = await loadDone;
   await offLoadDone;
   const memoryEnd = performance.now();
+  for (const timer of forcedCollections) clearTimeout(timer);
   // Flat: the median live heap after a mark-compact in the last third is not above the first
   // third's by more than 10 % (halves when a third saw none; the phase's first MEMORY_WARMUP_S
   // seconds left out).
@@ -549,7 +562,11 @@ try {
     warmupS: MEMORY_WARMUP_S,
     markCompacts: traced.markCompacts
       .filter((entry) => entry.atMs >= memoryStart && entry.atMs < memoryEnd)
-      .map((entry) => ({ atS: (entry.atMs - memoryStart) / 1000, heapAfterMb: entry.heapAfterMb })),
+      .map((entry) => ({
+        atS: (entry.atMs - memoryStart) / 1000,
+        heapAfterMb: entry.heapAfterMb,
+        forced: entry.forced,
+      })),
     liveHeapWindows: live.windows,
     earlyLiveHeapMb: live.earlyMb,
     lateLiveHeapMb: live.lateMb,

@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain-JS bench module without type declarations
-import { liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
+import { isForcedCollection, liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
 
 const run = promisify(execFile);
 
@@ -111,5 +112,46 @@ describe('liveHeapGrowth', () => {
     expect(result.earlyCount).toBe(1);
     expect(result.lateCount).toBe(0);
     expect(result.growth).toBeUndefined();
+  });
+});
+
+describe('a full collection on SIGUSR2 (gc-on-signal.cjs, what section 8 starts its gateways with)', () => {
+  it('runs a mark-compact when signalled, which isForcedCollection tells from the ones V8 chooses', async () => {
+    const preload = fileURLToPath(new URL('../lib/gc-on-signal.cjs', import.meta.url));
+    // Says it is ready, then lives until signalled twice or 10 s pass.
+    const script = "console.log('ready'); setTimeout(() => {}, 10000);";
+    const child = spawn(process.execPath, ['--trace-gc', '--expose-gc', '--require', preload, '-e', script]);
+    let stdout = '';
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('ready')) resolve();
+      }),
+    );
+    await ready;
+    const before = stdout.split('\n').filter((line) => markCompactHeapAfterMb(line) !== undefined).length;
+    child.kill('SIGUSR2');
+    while (stdout.split('\n').filter((line) => markCompactHeapAfterMb(line) !== undefined).length === before)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    // Still running: the signal asked for a collection and did not end the process.
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    const forced = stdout
+      .split('\n')
+      .filter((line) => markCompactHeapAfterMb(line) !== undefined && isForcedCollection(line));
+    expect(forced.length).toBe(1);
+  });
+
+  it('reads "testing" as forced and V8\'s own reasons as not', () => {
+    expect(
+      isForcedCollection(
+        '[22648:0x294f1eb0]       44 ms: Mark-Compact 3.1 (4.0) -> 2.6 (5.0) MB, 4.62 / 0.00 ms  (average mu = 1.000, current mu = 1.000) testing; GC in old space requested',
+      ),
+    ).toBe(true);
+    expect(
+      isForcedCollection(
+        '[22648:0x294f1eb0]      200 ms: Mark-Compact 18.7 (32.4) -> 16.9 (33.7) MB, 4.97 / 0.00 ms  (+ 10.9 ms in 45 steps since start of marking, biggest step 5.1 ms, walltime since start of marking 33 ms) (average mu = 0.899, current mu = 0.899) finalize incremental marking via stack guard; GC in old space requested',
+      ),
+    ).toBe(false);
   });
 });
