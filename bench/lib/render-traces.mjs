@@ -38,7 +38,7 @@ export function traceTargets(result) {
       target: 'always_on: added gateway CPU ≤ 35 µs per request',
       measured: both(
         (summary) =>
-          `+${fixed(summary.traced.addedCpuUs, 1)} µs${ci(summary.traced.addedCpuCi, (value) => fixed(value, 1))}`,
+          `${signed(summary.traced.addedCpuUs)} µs${ci(summary.traced.addedCpuCi, (value) => fixed(value, 1))}`,
       ),
       met: judge((summary) => atMost(summary.traced.addedCpuCi, 35)),
     },
