@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { emit, log, pick, sleep, summarize } from '../lib/common.mjs';
-import { signed } from '../lib/report-format.mjs';
+import { signed, signedMs } from '../lib/report-format.mjs';
 import { isForcedCollection, liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
 import { pacedSchedule, runtimeSeconds } from '../lib/paced-load.mjs';
 import { configRound, deltaPerRound, interval, pooledP99, pooledP99Delta, ratioPerRound } from '../lib/round-stats.mjs';
@@ -518,7 +518,7 @@ try {
     };
     log(
       'traces',
-      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (${signed(summary.traced.addedCpuUs)} µs/req, ${signed(summary.traced.addedFixedLoadCpuUs)} at ${rate} req/s, p99 ${signed(summary.traced.p99DeltaMs, 2)} ms), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (${signed(summary.stock.addedCpuUs)} µs/req), A/A twins ${TWINS.map(([twin]) => `${twin} ${signed(summary[twin].addedCpuUs)}`).join(', ')} µs/req, sampled − unsampled in one process ${signed(sampledInProcess.pooled.addedCpuUs)} µs/req, one in ten sampled − none ${signed(sampledInProcess.pooled.oneInTen.addedCpuUs)} µs/req`,
+      `${mode}: traced ${(summary.traced.throughputRatio * 100).toFixed(1)} % (${signed(summary.traced.addedCpuUs)} µs/req, ${signed(summary.traced.addedFixedLoadCpuUs)} at ${rate} req/s, p99 ${signedMs(summary.traced.p99DeltaMs)}), ratio 0.1 ${(summary.ratio.throughputRatio * 100).toFixed(1)} %, stock processor ${(summary.stock.throughputRatio * 100).toFixed(1)} % (${signed(summary.stock.addedCpuUs)} µs/req), A/A twins ${TWINS.map(([twin]) => `${twin} ${signed(summary[twin].addedCpuUs)}`).join(', ')} µs/req, sampled − unsampled in one process ${signed(sampledInProcess.pooled.addedCpuUs)} µs/req, one in ten sampled − none ${signed(sampledInProcess.pooled.oneInTen.addedCpuUs)} µs/req`,
     );
   }
 
