@@ -45,15 +45,18 @@ export function otlpJsonGatewayEnv(
 }
 
 /**
- * Start the built example gateway (`dist/main.js`) as a real process on a free loopback port. A
- * free port can be taken by another process before the gateway binds it (test files run side by
- * side): the gateway then exits with `EADDRINUSE`, and it is started again on another port (unless
- * `env` chose the port).
+ * Start the built example gateway (`dist/main.js`) as a real process on a free loopback port, with
+ * `nodeFlags` before the script (none by default). A free port can be taken by another process
+ * before the gateway binds it (test files run side by side): the gateway then exits with
+ * `EADDRINUSE`, and it is started again on another port (unless `env` chose the port).
  */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  env: Record<string, string>,
+  nodeFlags: readonly string[] = [],
+): Promise<GatewayProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launchGatewayProcess(env);
+      return await launchGatewayProcess(env, nodeFlags);
     } catch (error) {
       const portTaken = error instanceof Error && error.message.includes('EADDRINUSE');
       if (attempt >= 3 || !portTaken || env['PORT'] !== undefined) throw error;
@@ -61,9 +64,12 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   }
 }
 
-async function launchGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+async function launchGatewayProcess(
+  env: Record<string, string>,
+  nodeFlags: readonly string[],
+): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [mainScript], {
+  const child = spawn(process.execPath, [...nodeFlags, mainScript], {
     env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', DEMO_TRAFFIC_RPS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
