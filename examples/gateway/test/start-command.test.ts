@@ -8,8 +8,8 @@
  * is on, and reports it, in the same run, for a process started without them.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver } from '../../../test-support/otlp-receiver.js';
 import { otlpJsonGatewayEnv, startGatewayProcess } from './gateway-process.js';
 
 const FLAG = '--no-allocation-site-pretenuring';
@@ -42,28 +42,18 @@ describe('the start commands', () => {
   });
 
   describe('a traced gateway under load', () => {
-    let receiver: Server;
-    let receiverUrl: string;
-    let bytesReceived = 0;
+    let receiver: OtlpReceiver;
 
     beforeAll(async () => {
-      receiver = createServer((request, response) => {
-        request.on('data', (chunk: Buffer) => (bytesReceived += chunk.length));
-        request.on('end', () => {
-          response.writeHead(200, { 'content-type': 'application/json' });
-          response.end('{}');
-        });
-      });
-      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-      receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+      receiver = await startOtlpReceiver();
     });
 
-    afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    afterAll(() => receiver.close());
 
     /** Serve 300 traced chat completions, 6 at a time; what V8 reported about pretenuring. */
     async function pretenuringReports(nodeFlags: readonly string[]): Promise<string[]> {
-      const before = bytesReceived;
-      const gateway = await startGatewayProcess(otlpJsonGatewayEnv({ url: receiverUrl }), [
+      const before = receiver.spans().length;
+      const gateway = await startGatewayProcess(otlpJsonGatewayEnv(receiver), [
         ...nodeFlags,
         '--trace-pretenuring-statistics',
       ]);
@@ -86,7 +76,7 @@ describe('the start commands', () => {
         expect(await gateway.terminate()).toBe(0);
       }
       // The spans were recorded and exported (flushed at shutdown), so the span objects existed.
-      expect(bytesReceived).toBeGreaterThan(before);
+      expect(receiver.spans().length).toBeGreaterThan(before);
       return gateway
         .output()
         .split('\n')
