@@ -24,6 +24,13 @@ export const signedMs = (value) => `${signed(value, 2)} ms`;
 export const bytes = (value) =>
   Number.isFinite(value) ? `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(value < 10 ? 2 : 0)} B` : 'n/a';
 
+/**
+ * The command a section started its gateways with: the example's `npm start` node flags, which a
+ * result records as `startFlags` (results recorded before it ran the gateways without flags).
+ */
+export const gatewayCommand = (result) =>
+  ['node', ...(result?.startFlags ?? []), 'examples/gateway/dist/main.js'].join(' ');
+
 /** A Markdown table; numeric columns are right-aligned unless `leftColumns` says otherwise. */
 export function table(header, rows, leftColumns = 1) {
   const line = (cells) => `| ${cells.join(' | ')} |`;

@@ -16,9 +16,12 @@ import autocannon from 'autocannon';
 import { emit, log, pick, seededRandom, sleep, summarize } from '../lib/common.mjs';
 import { cpuSeconds, pacedSchedule } from '../lib/paced-load.mjs';
 import { deltaPerRound, ratioPerRound } from '../lib/round-stats.mjs';
+import { gatewayStartFlags } from '../lib/gateway-start.mjs';
 
 const MAIN = fileURLToPath(new URL('../../examples/gateway/dist/main.js', import.meta.url));
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
+// Gateways start as the example's `npm start` starts them (its node flags).
+const START_FLAGS = gatewayStartFlags();
 
 // Throughput: ROUNDS rounds of one ROUND_S-second slot per gateway. Many short rounds rather than
 // a few long ones: the interval of the mean ratio shrinks with the number of rounds, a round
@@ -71,7 +74,10 @@ function startGateway(name, telemetryOn, { nodeArgs = [], env: extraEnv = {} } =
     NODE_ENV: 'production',
     ...extraEnv,
   });
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...START_FLAGS, ...nodeArgs, MAIN], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
@@ -331,6 +337,7 @@ const gateways = [];
 let sink;
 const results = {
   design: 'slots',
+  startFlags: START_FLAGS,
   rounds: ROUNDS,
   roundS: ROUND_S,
   latencyRounds: LATENCY_ROUNDS,

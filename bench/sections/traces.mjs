@@ -22,9 +22,12 @@ import { signed, signedMs } from '../lib/report-format.mjs';
 import { isForcedCollection, liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
 import { pacedSchedule, runtimeSeconds } from '../lib/paced-load.mjs';
 import { configRound, deltaPerRound, interval, pooledP99, pooledP99Delta, ratioPerRound } from '../lib/round-stats.mjs';
+import { gatewayStartFlags } from '../lib/gateway-start.mjs';
 
 const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
 const MAIN = `${GATEWAY_DIST}main.js`;
+// Gateways start as the example's `npm start` starts them (its node flags), plus the bench's own.
+const START_FLAGS = gatewayStartFlags();
 const GC_ON_SIGNAL = fileURLToPath(new URL('../lib/gc-on-signal.cjs', import.meta.url));
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx turbo run build)`);
 
@@ -154,7 +157,7 @@ function startGateway(name, extraEnv) {
   // Every gateway runs with --trace-gc (the same few lines per second for all four), so the memory
   // phase can read the live heap after each mark-compact instead of sampling a saw-tooth, and can
   // ask for one (gc-on-signal.cjs: a full collection on SIGUSR2) where V8 ran none.
-  const child = spawnMeasured(['--trace-gc', '--expose-gc', '--require', GC_ON_SIGNAL, MAIN], {
+  const child = spawnMeasured([...START_FLAGS, '--trace-gc', '--expose-gc', '--require', GC_ON_SIGNAL, MAIN], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -433,6 +436,7 @@ const result = {
   ),
   // CPU per request from the scheduler's run time of every thread (ns), not clock ticks.
   cpuClock: 'schedstat',
+  startFlags: START_FLAGS,
   ...(PIN === undefined ? {} : { pinned: PIN }),
   rounds: ROUNDS,
   roundS: ROUND_S,
