@@ -26,7 +26,8 @@ export const bytes = (value) =>
 
 /**
  * The command a section started its gateways with: the example's `npm start` node flags, which a
- * result records as `startFlags` (results recorded before it ran the gateways without flags).
+ * result records as `startFlags`. Results recorded before d080eb2 have none: those runs started the
+ * gateways without flags.
  */
 export const gatewayCommand = (result) =>
   ['node', ...(result?.startFlags ?? []), 'examples/gateway/dist/main.js'].join(' ');
