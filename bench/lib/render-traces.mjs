@@ -1,6 +1,6 @@
 // Section 8 (traces) of docs/benchmarks.md: its targets, its part of the report and, for its
 // missed targets, the measured cause.
-import { ci, cpuNote, fixed, gatewayCommand, int, pct, signed, signedMs, table, times } from './report-format.mjs';
+import { ci, cpuNote, fixed, gatewayProcesses, int, pct, signed, signedMs, table, times } from './report-format.mjs';
 
 /** Section 8 targets: traced (always_on) and sampled (ratio 0.1) gateways against OTEL_SDK_DISABLED=true. */
 export function traceTargets(result) {
@@ -101,8 +101,8 @@ export function renderTraces(results) {
   const summaryTwin = result.modes.nonStreaming.summary.offTwin;
   out.push(
     (paired
-      ? `${NUMBER_WORDS[processCount] ?? processCount} \`${gatewayCommand(result)}\` processes${result.startFlags?.length ? " (the example's `npm start` flags)" : ''}, two of each measured configuration and one stock (\`TELEMETRY_CONTEXT_MANAGER=synchronous\`), behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (\`UPSTREAM_BASE_URL\`, no latency, no errors): `
-      : `${summaryTwin ? 'Four (five with the A/A control below)' : 'Four'} \`${gatewayCommand(result)}\` processes (\`TELEMETRY_CONTEXT_MANAGER=synchronous\`) behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (\`UPSTREAM_BASE_URL\`, no latency, no errors): `) +
+      ? `${NUMBER_WORDS[processCount] ?? processCount} ${gatewayProcesses(result, 'processes')}, two of each measured configuration and one stock (\`TELEMETRY_CONTEXT_MANAGER=synchronous\`), behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (\`UPSTREAM_BASE_URL\`, no latency, no errors): `
+      : `${summaryTwin ? 'Four (five with the A/A control below)' : 'Four'} ${gatewayProcesses(result, 'processes')} (\`TELEMETRY_CONTEXT_MANAGER=synchronous\`) behind one real HTTP upstream, a simulated OpenAI-compatible provider in its own process (\`UPSTREAM_BASE_URL\`, no latency, no errors): `) +
       `**off** with \`OTEL_SDK_DISABLED=true\`; **traced** with \`OTEL_TRACES_SAMPLER=always_on\` and \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\` (protocol \`http/protobuf\`) pointing at a loopback OTLP/HTTP receiver in its own process, so every request exports its server and GenAI client spans through \`EncodingBatchSpanProcessor\` (each span encoded to OTLP protobuf as it ends, byte-identical to the SDK serializer) and the SDK's OTLP/HTTP transport; **ratio** as traced with \`parentbased_traceidratio\` 0.1; **stock** (reference, the path before this change) as traced with \`GATEWAYZ_SPAN_PROCESSOR=batch\`: the SDK's \`BatchSpanProcessor\` + OTLP/HTTP protobuf exporter (\`OTLPTraceExporter\`'s transport and serializer). ` +
       (paired
         ? "Two processes of the same configuration can read tens of µs per request apart on this machine for reasons of their own (memory layout, placement on the cores; the A/A rows below and the A/A runs in the addenda), which intervals taken over rounds of the same processes do not see: so each configuration's figure in a round is the mean over its two processes (geometric for req/s), and the A/A table gives how far each configuration's second process read from its first. "

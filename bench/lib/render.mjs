@@ -5,7 +5,7 @@ import {
   ci,
   cpuNote,
   fixed,
-  gatewayCommand,
+  gatewayProcesses,
   int,
   nsText,
   pct,
@@ -456,7 +456,7 @@ function renderGateway(results) {
   }
   const sink = result.sanity.otlpSink;
   out.push(
-    `Four \`${gatewayCommand(result)}\` child processes${result.startFlags?.length ? " (the example's `npm start` flags)" : ''} with \`DEMO_LATENCY_MS=0 DEMO_ERROR_RATE=0 DEMO_TRAFFIC_RPS=0 PORT=0\`: ` +
+    `Four ${gatewayProcesses(result, 'child processes')} with \`DEMO_LATENCY_MS=0 DEMO_ERROR_RATE=0 DEMO_TRAFFIC_RPS=0 PORT=0\`: ` +
       `A with \`OTEL_SDK_DISABLED=true\`; **B with telemetry on as the gateway ships** (metrics, the model-health recorder, logs to standard output, \`TELEMETRY_CONTEXT_MANAGER=synchronous\`: the gateway passes each request's context explicitly and no async hooks run; no OTLP endpoint is configured, so the SDK installs no tracer provider and spans are non-recording — B has ${int(result.sanity.onExemplars)} exemplars); ` +
       `C the same with \`TELEMETRY_CONTEXT_MANAGER=async-local-storage\` (the Node SDK default, for applications whose other instrumentation needs the active span across \`await\`s); ` +
       `D as B with traces on: \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\` points at a loopback OTLP/HTTP receiver in the bench process, so every request records its 2 spans, which the batch span processor serialises and exports (${int(sink.requests)} exports, ${fixed(sink.bytes / 1e6, 1)} MB received; ${int(result.sanity.tracedExemplars)} exemplar lines on D's /metrics). The targets are judged on B; C and D are reported. ` +

@@ -25,12 +25,16 @@ export const bytes = (value) =>
   Number.isFinite(value) ? `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(value < 10 ? 2 : 0)} B` : 'n/a';
 
 /**
- * The command a section started its gateways with: the example's `npm start` node flags, which a
- * result records as `startFlags`. Results recorded before d080eb2 have none: those runs started the
- * gateways without flags.
+ * "`node … examples/gateway/dist/main.js` processes (the example's `npm start` flags)": the command a
+ * section started its gateways with, from the `npm start` node flags a result records as
+ * `startFlags`, followed by `noun`. Results recorded before d080eb2 have none: those runs started the
+ * gateways without flags, and the clause is left out.
  */
-export const gatewayCommand = (result) =>
-  ['node', ...(result?.startFlags ?? []), 'examples/gateway/dist/main.js'].join(' ');
+export const gatewayProcesses = (result, noun) => {
+  const flags = result?.startFlags ?? [];
+  const command = ['node', ...flags, 'examples/gateway/dist/main.js'].join(' ');
+  return `\`${command}\` ${noun}${flags.length ? " (the example's `npm start` flags)" : ''}`;
+};
 
 /** A Markdown table; numeric columns are right-aligned unless `leftColumns` says otherwise. */
 export function table(header, rows, leftColumns = 1) {
