@@ -201,7 +201,8 @@ export type ContextManagerChoice = 'synchronous' | 'async-local-storage';
 /**
  * `TELEMETRY_CONTEXT_MANAGER`: `synchronous` (default) or `async-local-storage`. The gateway passes
  * each request's context explicitly, so it traces fully with either; `synchronous` spares every
- * promise in the process the async-hook cost of AsyncLocalStorage on Node.js 20. Choose
+ * promise in the process the async-hook cost of AsyncLocalStorage on Node.js 20 and 22 (Node.js 24
+ * builds AsyncLocalStorage without async hooks, and it costs little there). Choose
  * `async-local-storage` when you add instrumentation that needs the active span across `await`s.
  */
 export function loadContextManagerChoice(env: NodeJS.ProcessEnv = process.env): ContextManagerChoice {
