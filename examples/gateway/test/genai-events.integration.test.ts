@@ -12,10 +12,11 @@ import { otlpJsonGatewayEnv, startGatewayProcess } from './gateway-process.js';
 // The opt-in gen_ai.client.inference.operation.details events and gen_ai.tool.definitions, end to
 // end through built gateway processes and the OTLP/HTTP receiver (log records and spans):
 // - span_and_event (OTLP protobuf): one event per attempt, correlated with its CLIENT span, with the
-//   span's attributes and the same content, structured, tool definitions included;
+//   span's attributes (the gateway's cost among them) and the same content, structured, tool
+//   definitions included;
 // - EVENT_ONLY (OTLP JSON): the content is in the events and on no span;
 // - OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT=true alone, every span unsampled: events without content,
-//   emitted though no span is.
+//   emitted though no span is, with the attempt's cost.
 
 const EVENT = 'gen_ai.client.inference.operation.details';
 const CONTENT = [
@@ -132,12 +133,11 @@ describe('GenAI operation-details events of the gateway process', () => {
       expect([record.traceId, record.spanId]).toEqual([span.traceId, span.spanId]);
       expect(record.scope.name).toBe('@gatewayz/example-gateway');
       const { metadata, content } = split(record.attributes);
-      // Every attribute of the span but the content strings and the gateway's own is on the event, equal.
-      const spanMetadata = Object.fromEntries(
-        Object.entries(split(span.attributes).metadata).filter(([key]) => !key.startsWith('gatewayz.')),
-      );
-      expect(metadata).toEqual(spanMetadata);
+      // Every attribute of the span but the content strings is on the event, equal: the gateway's
+      // own too (the attempt's cost).
+      expect(metadata).toEqual(split(span.attributes).metadata);
       expect(metadata['gen_ai.operation.name']).toBe('chat');
+      expect(metadata['gatewayz.usage.cost_usd']).toBeGreaterThan(0);
       for (const [attribute, value] of Object.entries(content)) {
         expect(typeof value, attribute).toBe('object');
         expect(checkedGenAiContent(value, attribute)).toEqual(parsedGenAiContent(span.attributes, attribute));
@@ -193,6 +193,8 @@ describe('GenAI operation-details events of the gateway process', () => {
       expect(split(record.attributes).content).toEqual({});
       expect(record.attributes['gen_ai.provider.name']).toBeTypeOf('string');
       expect(record.attributes['gen_ai.usage.input_tokens']).toBeTypeOf('number');
+      // The cost the counters got, though no span carries it.
+      expect(record.attributes['gatewayz.usage.cost_usd']).toBeGreaterThan(0);
       expect(record.traceId).toMatch(/^[0-9a-f]{32}$/);
     }
     expect(records[0]!.attributes['gen_ai.request.temperature']).toBe(0.3);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import { createGateway, loadContextManagerChoice, loadGatewaySettings, type Gateway } from '../src/index.js';
@@ -123,12 +124,20 @@ export interface ScriptedGateway {
 /**
  * The example gateway in this process with the scripted upstream as provider `provider` (its only
  * one, unless `options.providers` adds others, e.g. another scripted upstream) and, with
- * `options.apiKeys`, the gateway's API keys.
+ * `options.apiKeys`, the gateway's API keys. `options.telemetryEnv` is what `startTelemetry()`
+ * reads as its environment (a sampler, the GenAI event switch), and its log records go to
+ * `options.logExporter` when given.
  */
 export async function startScriptedGateway(
   provider: Omit<ProviderConfig, 'baseUrl'>,
   spanProcessors: SpanProcessor[] = [],
-  options: { apiKeys?: ApiKeysConfig; providers?: ProviderConfig[]; env?: Record<string, string> } = {},
+  options: {
+    apiKeys?: ApiKeysConfig;
+    providers?: ProviderConfig[];
+    env?: Record<string, string>;
+    telemetryEnv?: Record<string, string>;
+    logExporter?: LogRecordExporter;
+  } = {},
 ): Promise<ScriptedGateway> {
   const upstream = await startScriptedUpstream();
   const env = {
@@ -144,7 +153,8 @@ export async function startScriptedGateway(
     traces: spanProcessors.length > 0 ? { spanProcessors } : false,
     logStream: null,
     contextManager: loadContextManagerChoice(env),
-    env: {},
+    ...(options.logExporter !== undefined ? { logs: { exporter: options.logExporter } } : {}),
+    env: options.telemetryEnv ?? {},
   });
   const settings = loadGatewaySettings(env);
   const gateway = createGateway({

@@ -169,6 +169,35 @@ describe('emitGenAiOperationDetails', () => {
     expect(record!.attributes).toEqual({ ...expectedMetadata, 'gen_ai.conversation.id': 'thread-7' });
   });
 
+  it("adds the application's own attributes of the call, which cannot replace the call's own", () => {
+    const own = {
+      'gatewayz.usage.cost_usd': 0.0042,
+      'gatewayz.client_cancelled': true,
+      'gatewayz.route': ['chat', 'openai'],
+      // Set by details: the event keeps the call's value.
+      'gen_ai.request.model': 'other-model',
+      'server.port': 8443,
+      // Not set by details: added as given.
+      'error.type': 'client_cancelled',
+      'gatewayz.left_out': undefined,
+    };
+    emitGenAiOperationDetails(logger, { ...start, ...end }, ROOT_CONTEXT, own);
+    const [record] = records.getFinishedLogRecords();
+    expect(record!.attributes).toEqual({
+      ...expectedMetadata,
+      'gatewayz.usage.cost_usd': 0.0042,
+      'gatewayz.client_cancelled': true,
+      'gatewayz.route': ['chat', 'openai'],
+      'error.type': 'client_cancelled',
+    });
+    expect(Object.keys(record!.attributes)).not.toContain('gatewayz.left_out');
+    // The given object is read, not kept or changed.
+    expect(own['gen_ai.request.model']).toBe('other-model');
+    // With an error.type of its own, details keeps it.
+    emitGenAiOperationDetails(logger, { ...start, ...end, errorType: 'timeout' }, ROOT_CONTEXT, own);
+    expect(records.getFinishedLogRecords()[1]!.attributes['error.type']).toBe('timeout');
+  });
+
   it('holds the content structured (not JSON strings), in the conventions shape, equal to what a span records', () => {
     const content = {
       inputMessages: input,

@@ -215,19 +215,40 @@ export function finishAttempt(
     return;
   }
   const end = endOf(model, embeddings, tokens, completion, telemetry);
-  // The event is emitted whether the span is sampled or not: it keeps the details apart from traces.
-  if (eventLogger !== undefined) emitOperationDetails(eventLogger, started, end, eventContent, attemptContext);
+  const own = gatewayAttributes(completion, attemptCost);
+  // The event is emitted whether the span is sampled or not: it keeps the details apart from
+  // traces, the gateway's own attributes (the cost, a cancellation) included.
+  if (eventLogger !== undefined) emitOperationDetails(eventLogger, started, end, eventContent, attemptContext, own);
   if (!span.isRecording()) {
     span.end();
     return;
   }
-  if (completion.cancelled)
-    span.setAttribute(completion.shutdown ? 'gatewayz.server_shutdown' : 'gatewayz.client_cancelled', true);
-  // The same number the cost counters got, so a trace shows what its attempt cost.
-  if (attemptCost !== undefined) span.setAttribute(ATTR_COST_USD, attemptCost);
+  if (own !== undefined) span.setAttributes(own);
   // Output collected for the events only stays off the span.
   endGenAiSpan(span, capture ? end : withoutContent(end));
 }
+
+/**
+ * The gateway's own attributes of an attempt, on its span and its event: `gatewayz.client_cancelled`
+ * or `gatewayz.server_shutdown` when it was cut, and its cost (the same number the cost counters
+ * got, so a trace or an event shows what the attempt cost). None when it has neither.
+ */
+function gatewayAttributes(
+  completion: AttemptCompletion,
+  attemptCost: number | undefined,
+): Record<string, number | boolean> | undefined {
+  if (!completion.cancelled && attemptCost === undefined) return undefined;
+  const attributes: Record<string, number | boolean> = {};
+  if (completion.cancelled) attributes[completion.shutdown ? ATTR_SERVER_SHUTDOWN : ATTR_CLIENT_CANCELLED] = true;
+  if (attemptCost !== undefined) attributes[ATTR_COST_USD] = attemptCost;
+  return attributes;
+}
+
+/** On an attempt the client's leaving cut (its span and event). */
+const ATTR_CLIENT_CANCELLED = 'gatewayz.client_cancelled';
+
+/** On an attempt the gateway's shutdown cut (its span and event). */
+const ATTR_SERVER_SHUTDOWN = 'gatewayz.server_shutdown';
 
 /**
  * The attempt span's cost, in USD: what the pricing table makes of the usage the provider
@@ -272,7 +293,8 @@ function endOf(
 
 /**
  * Emit the attempt's `gen_ai.client.inference.operation.details` event, correlated with its span,
- * with the request's and the answer's content only when content goes to events.
+ * with the request's and the answer's content only when content goes to events, and the gateway's
+ * own attributes of the attempt (`own`).
  */
 function emitOperationDetails(
   logger: GenAiEventLogger,
@@ -280,9 +302,10 @@ function emitOperationDetails(
   end: GenAiSpanEnd,
   eventContent: boolean,
   attemptContext: Context,
+  own: Record<string, number | boolean> | undefined,
 ): void {
   const details: GenAiOperationDetails = withFields(started.start, end);
-  emitGenAiOperationDetails(logger, eventContent ? details : withoutContent(details), attemptContext);
+  emitGenAiOperationDetails(logger, eventContent ? details : withoutContent(details), attemptContext, own);
 }
 
 /** The content fields of a GenAI call's start and end (messages, instructions, tools). */

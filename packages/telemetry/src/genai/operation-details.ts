@@ -83,9 +83,16 @@ export type GenAiOperationDetails = GenAiSpanStart & GenAiSpanEnd;
  * that throws is warned about once and each lost event counted in the shared instance's
  * `gatewayz_telemetry_logs_dropped_total{reason="emit_failed"}`: it never throws.
  *
+ * `attributes` adds the application's own attributes of the call, such as the ones it sets on the
+ * call's span beside the GenAI ones (a cost, a cancellation), so that an event whose span was not
+ * sampled still has them. They cannot replace the call's own: a key that `details` sets (a
+ * `gen_ai.*`, `server.*` or `error.type` attribute) keeps the value `details` gives, and an
+ * `undefined` value is left out.
+ *
  * @param logger - where the event goes, e.g. `logs.getLogger('my-gateway')` of `@opentelemetry/api-logs`
  * @param details - the call, as given to `startGenAiSpan()` and `endGenAiSpan()`
  * @param context - the context of the call's span (`trace.setSpan(parent, span)`), which the record is correlated with
+ * @param attributes - further attributes of the call, e.g. `{ 'gatewayz.usage.cost_usd': 0.0042 }`
  *
  * @example
  * ```ts
@@ -94,14 +101,42 @@ export type GenAiOperationDetails = GenAiSpanStart & GenAiSpanEnd;
  *   emitGenAiOperationDetails(logger, {
  *     ...start, ...end,
  *     ...(eventContent ? { inputMessages, outputMessages, contentMaxLength: maxLength } : {}),
- *   }, trace.setSpan(parent, span));
+ *   }, trace.setSpan(parent, span), { 'gatewayz.usage.cost_usd': cost });
  * ```
  */
 export function emitGenAiOperationDetails(
   logger: GenAiEventLogger,
   details: GenAiOperationDetails,
   context?: Context,
+  attributes?: Readonly<Record<string, GenAiEventValue | undefined>>,
 ): void {
+  const recorded = operationDetailsAttributes(details);
+  if (attributes !== undefined)
+    for (const key of Object.keys(attributes)) {
+      const value = attributes[key];
+      if (value !== undefined && !Object.hasOwn(recorded, key)) recorded[key] = value;
+    }
+  try {
+    logger.emit({
+      eventName: EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
+      attributes: recorded,
+      ...(context !== undefined ? { context } : {}),
+    });
+  } catch (error) {
+    // A logger of the application's own that throws must not fail the call being recorded. The
+    // lost event is counted in the shared instance (this helper takes none), as content drops are.
+    peekTelemetry()?.add('telemetryLogsDropped', 1, { reason: 'emit_failed' });
+    if (!emitFailureWarned) {
+      emitFailureWarned = true;
+      diag.warn(
+        `@gatewayz/telemetry: ${EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS} event not emitted: the logger threw (${String(error)}). Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason emit_failed).`,
+      );
+    }
+  }
+}
+
+/** The event's attributes that `details` gives: its span's, with the content structured. */
+function operationDetailsAttributes(details: GenAiOperationDetails): Record<string, GenAiEventValue> {
   const attributes: Record<string, GenAiEventValue> = genAiStartAttributes(details);
   setGenAiEndAttributes(
     {
@@ -117,23 +152,7 @@ export function emitGenAiOperationDetails(
     const structured = genAiContentValue(attribute, value, details.contentMaxLength);
     if (structured !== undefined) attributes[attribute] = structured as GenAiEventValue;
   }
-  try {
-    logger.emit({
-      eventName: EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
-      attributes,
-      ...(context !== undefined ? { context } : {}),
-    });
-  } catch (error) {
-    // A logger of the application's own that throws must not fail the call being recorded. The
-    // lost event is counted in the shared instance (this helper takes none), as content drops are.
-    peekTelemetry()?.add('telemetryLogsDropped', 1, { reason: 'emit_failed' });
-    if (!emitFailureWarned) {
-      emitFailureWarned = true;
-      diag.warn(
-        `@gatewayz/telemetry: ${EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS} event not emitted: the logger threw (${String(error)}). Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason emit_failed).`,
-      );
-    }
-  }
+  return attributes;
 }
 
 /** Whether a throwing logger was warned about (once per process). */
