@@ -260,6 +260,30 @@ describe('postUpstream (node:http client with keep-alive)', () => {
     expect(failure.status).toBe('network_error');
   });
 
+  it('hands out what arrived before a stream was cut, though unread when the cut came, then fails', async () => {
+    handler = (_incoming, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: one\n\n');
+      // The connection closes once both events have left, without the body's end.
+      response.write('data: two\n\n', () => response.socket?.end());
+    };
+    const response = await request();
+    // Busy elsewhere (relaying to a slow client) while the events and the cut arrive.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let text = '';
+    const error: unknown = await (async () => {
+      for (;;) {
+        const { done, value } = await response.body.read();
+        if (done) return undefined;
+        text += Buffer.from(value).toString('utf8');
+      }
+    })().catch((thrown: unknown) => thrown);
+    expect(text).toBe('data: one\n\ndata: two\n\n');
+    expect((error as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNRESET');
+    // And it stays failed.
+    await expect(response.body.read()).rejects.toBe(error);
+  });
+
   it('returns the body of a 2xx stream chunk by chunk', async () => {
     handler = (_incoming, response) => {
       response.write('a');

@@ -121,6 +121,23 @@ const DISCARD_TIMEOUT_MS = 5_000;
 function bodyOf(message: IncomingMessage): UpstreamBody {
   // destroyOnReturn: false, so that `return()` detaches the iterator and leaves the socket alone.
   const iterator = message.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer, undefined>;
+  /** The failure of a connection lost midway, once what arrived before it has been read. */
+  let lost: Error | undefined;
+  const read = async (): Promise<IteratorResult<Uint8Array, undefined>> => {
+    if (lost !== undefined) throw lost;
+    try {
+      return await iterator.next();
+    } catch (error) {
+      // The iterator throws as soon as the response is destroyed (the connection closed before the
+      // body's end), and leaves unread what had already arrived: the chunks a provider wrote just
+      // before it cut the stream, when they came while the caller was busy (relaying the previous
+      // chunk to a slow client). They were generated and are billed: hand them out first.
+      const rest: unknown = message.read();
+      if (!(rest instanceof Uint8Array) || rest.byteLength === 0) throw error;
+      lost = error instanceof Error ? error : new Error(String(error));
+      return { done: false, value: rest };
+    }
+  };
   const discard = (): void => {
     if (message.destroyed || message.readableEnded) return;
     const timer = setTimeout(() => message.destroy(), DISCARD_TIMEOUT_MS);
@@ -132,7 +149,7 @@ function bodyOf(message: IncomingMessage): UpstreamBody {
     })().catch(() => message.destroy());
   };
   return {
-    read: () => iterator.next(),
+    read,
     // A body that has fully arrived only needs consuming; destroying it would waste the connection.
     cancel: () => (message.complete ? discard() : message.destroy()),
     discardRest: discard,
