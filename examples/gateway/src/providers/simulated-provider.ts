@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { simulatedEmbeddings } from './simulated-embeddings.js';
 import { SimulatedRateLimit, type RateLimitHeaderStyle } from './simulated-rate-limit.js';
 import {
+  cutStream,
   responsesPromptCharacters,
   simulatedResponse,
   writeSimulatedResponseStream,
@@ -316,7 +317,7 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       const everyChunk = behaviour.usageInEveryChunk ? { usage } : {};
       for (let index = 0; index < words.length; index++) {
         if (cutAfter !== undefined && index === cutAfter) {
-          response.socket?.end(); // after what was written: headers and the first words arrive, then the connection drops
+          cutStream(response);
           return;
         }
         const chunk = {

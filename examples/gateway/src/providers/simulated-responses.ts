@@ -87,6 +87,16 @@ export function simulatedResponse(completion: SimulatedCompletion, body: Record<
 }
 
 /**
+ * Drop the connection of a simulated stream midway, once what was written has left: the headers and
+ * the first words arrive, then the connection closes without the body's end. Not at once: Node.js
+ * 24 sends a response's writes on the next tick, and a socket ended in the same tick went without
+ * them, so the client saw a connection closed before any answer (Node 20 and 22 had sent them).
+ */
+export function cutStream(out: ServerResponse): void {
+  setImmediate(() => out.socket?.end());
+}
+
+/**
  * Write a simulated `/v1/responses` stream, as OpenAI sends it; `afterWords` is awaited between
  * text deltas (chunk delay), and `cutAfter` (words) drops the connection midway.
  */
@@ -109,7 +119,7 @@ export async function writeSimulatedResponseStream(
   const words = completion.text.split(' ');
   for (let index = 0; index < words.length; index++) {
     if (cutAfter !== undefined && index === cutAfter) {
-      out.socket?.end(); // after what was written: headers and the first words arrive, then the connection drops
+      cutStream(out);
       return;
     }
     send('response.output_text.delta', {
