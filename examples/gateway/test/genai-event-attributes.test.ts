@@ -2,7 +2,12 @@ import { InMemoryLogRecordExporter } from '@opentelemetry/sdk-logs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSum, SpanRecorder } from './harness.js';
-import { startScriptedGateway, type ScriptedGateway } from './scripted-upstream.js';
+import {
+  chatCompletionAnswer,
+  leaveChatStreamAtFirstContent,
+  startScriptedGateway,
+  type ScriptedGateway,
+} from './scripted-upstream.js';
 
 /*
  * The gateway's own attributes of an attempt (its cost, a cancellation) on its
@@ -52,19 +57,15 @@ async function events(): Promise<Array<Record<string, unknown>>> {
 describe('the operation-details event of an unsampled attempt', () => {
   it('carries the attempt cost the cost counter got, and no cancellation', async () => {
     logs.reset();
-    gw.upstream.scriptJson(CHAT, {
-      id: 'chatcmpl-1',
-      object: 'chat.completion',
-      created: 1_700_000_000,
-      model,
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello.' }, finish_reason: 'stop' }],
-      usage: {
+    gw.upstream.scriptJson(
+      CHAT,
+      chatCompletionAnswer('chatcmpl-1', model, 'Hello.', {
         prompt_tokens: 1_000,
         completion_tokens: 250,
         total_tokens: 1_250,
         prompt_tokens_details: { cached_tokens: 400 },
-      },
-    });
+      }),
+    );
     const before = sampleSum(await gw.scrape(), 'gatewayz_cost_by_provider_total', { provider: 'openai' });
     await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
     const after = sampleSum(await gw.scrape(), 'gatewayz_cost_by_provider_total', { provider: 'openai' });
@@ -87,16 +88,7 @@ describe('the operation-details event of an unsampled attempt', () => {
       { afterMs: 20, data: delta('A') },
       { afterMs: 3_000, data: delta('B') },
     ]);
-    const abort = new AbortController();
-    const stream = await openai.chat.completions.create(
-      { model, messages: [{ role: 'user', content: 'hi' }], stream: true },
-      { signal: abort.signal },
-    );
-    try {
-      for await (const chunk of stream) if (chunk.choices[0]?.delta.content) abort.abort();
-    } catch {
-      // The SDK raises the abort.
-    }
+    await leaveChatStreamAtFirstContent(openai, model);
     let recorded: Array<Record<string, unknown>> = [];
     // The gateway finishes the attempt when it hears the client leave.
     for (let waited = 0; waited < 5_000 && recorded.length === 0; waited += 50) {

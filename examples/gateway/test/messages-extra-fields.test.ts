@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScriptedGateway, type ScriptedGateway } from './scripted-upstream.js';
+import { chatCompletionAnswer, startScriptedGateway, type ScriptedGateway } from './scripted-upstream.js';
 
 /*
  * Top-level fields of /v1/messages that Anthropic's Messages API does not know, over raw HTTP:
@@ -14,14 +14,10 @@ const model = 'claude-extra';
 let gw: ScriptedGateway;
 beforeAll(async () => {
   gw = await startScriptedGateway({ name: 'upstream', models: [model] });
-  gw.upstream.scriptJson(CHAT, {
-    id: 'chatcmpl-extra',
-    object: 'chat.completion',
-    created: 1_700_000_000,
-    model,
-    choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 },
-  });
+  gw.upstream.scriptJson(
+    CHAT,
+    chatCompletionAnswer('chatcmpl-extra', model, 'Hi', { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 }),
+  );
 });
 afterAll(async () => gw.close());
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type OpenAI from 'openai';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import { createGateway, loadContextManagerChoice, loadGatewaySettings, type Gateway } from '../src/index.js';
@@ -178,4 +179,35 @@ export async function startScriptedGateway(
       await upstream.close();
     },
   };
+}
+
+/** A chat completion as OpenAI answers one: a single choice saying `content`, with `usage`. */
+export function chatCompletionAnswer(
+  id: string,
+  model: string,
+  content: string,
+  usage: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    id,
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage,
+  };
+}
+
+/** Stream a chat with the official OpenAI SDK and leave (abort) at the first content delta. */
+export async function leaveChatStreamAtFirstContent(openai: OpenAI, model: string): Promise<void> {
+  const abort = new AbortController();
+  const stream = await openai.chat.completions.create(
+    { model, messages: [{ role: 'user', content: 'hi' }], stream: true },
+    { signal: abort.signal },
+  );
+  try {
+    for await (const chunk of stream) if (chunk.choices[0]?.delta.content) abort.abort();
+  } catch {
+    // The SDK raises the abort.
+  }
 }

@@ -2,7 +2,12 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sampleSum, SpanRecorder } from './harness.js';
-import { startScriptedGateway, type ScriptedGateway, type ScriptStep } from './scripted-upstream.js';
+import {
+  leaveChatStreamAtFirstContent,
+  startScriptedGateway,
+  type ScriptedGateway,
+  type ScriptStep,
+} from './scripted-upstream.js';
 
 /*
  * The streaming latency and token signal against known timing: a loopback upstream writes its
@@ -403,18 +408,7 @@ describe('streams that end badly', () => {
       { afterMs: 100, data: delta({ content: 'A' }) },
       { afterMs: 3000, data: delta({ content: 'B' }) },
     ]);
-    const left = await measure(async () => {
-      const abort = new AbortController();
-      const stream = await openai.chat.completions.create(
-        { model, messages: [{ role: 'user', content: 'hi' }], stream: true },
-        { signal: abort.signal },
-      );
-      try {
-        for await (const chunk of stream) if (chunk.choices[0]?.delta.content) abort.abort();
-      } catch {
-        // The SDK raises the abort.
-      }
-    });
+    const left = await measure(() => leaveChatStreamAtFirstContent(openai, model));
     expectObserved(left.histogram('gen_ai_server_request_duration', { error_type: 'client_cancelled' }), 0.15);
     expect(left.histogram('gen_ai_server_time_to_first_token').count).toBe(0);
     expect(attemptSpan().attributes['gatewayz.client_cancelled']).toBe(true);
