@@ -13,7 +13,7 @@
  * a process started with the commands' flags that allocates as a busy gateway does.
  *
  * And `--no-maglev`: Node.js 24 compiles hot functions with V8's Maglev tier, whose compilations
- * left a gateway 25–35 MB larger after sustained load (V8's peak malloced memory about 22 MB against
+ * left a gateway 23–39 MB larger after sustained load (V8's peak malloced memory about 22 MB against
  * 5 MB), for no CPU per request that side-by-side runs could see (docs/deployment.md, "On Node.js
  * 24"). Node 20 and 22 run without Maglev already. Checked on a process started with the commands'
  * flags: V8 marks no function for Maglev (`--trace-opt`), and on Node 24 it does without them.
