@@ -1,6 +1,6 @@
 import { InMemoryLogRecordExporter } from '@opentelemetry/sdk-logs';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sampleSum, SpanRecorder } from './harness.js';
 import {
   chatCompletionAnswer,
@@ -89,12 +89,15 @@ describe('the operation-details event of an unsampled attempt', () => {
       { afterMs: 3_000, data: delta('B') },
     ]);
     await leaveChatStreamAtFirstContent(openai, model);
-    let recorded: Array<Record<string, unknown>> = [];
     // The gateway finishes the attempt when it hears the client leave.
-    for (let waited = 0; waited < 5_000 && recorded.length === 0; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      recorded = await events();
-    }
+    const recorded = await vi.waitFor(
+      async () => {
+        const found = await events();
+        expect(found.length).toBeGreaterThan(0);
+        return found;
+      },
+      { timeout: 5_000, interval: 50 },
+    );
     const [event, ...others] = recorded;
     expect(others).toEqual([]);
     expect(event!['gatewayz.client_cancelled']).toBe(true);
