@@ -1,14 +1,27 @@
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { DataPointType, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Meter } from '@opentelemetry/api';
+import {
+  DataPointType,
+  MeterProvider,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { mergeWorkerMetrics, retireWorker } from '../src/cluster/merge-worker-metrics.js';
 import { createTelemetryMetricProducer } from '../src/sdk/index.js';
-import { WirePrimary } from './fixtures/cluster-wire.js';
+import { componentAvailable, promtoolCheckMetrics } from '../../../test-support/prometheus.js';
+import { WirePrimary, overAdvanced, overJson } from './fixtures/cluster-wire.js';
 import { CollectingReader } from './fixtures/collecting-reader.js';
 
-/** One worker's collection: its helpers and one per-process gauge. */
-async function worker(record: (telemetry: GatewayTelemetry) => void, pid: number): Promise<ResourceMetrics> {
+/** One worker's collection: its helpers and one per-process gauge (and what `app` records on another meter). */
+async function worker(
+  record: (telemetry: GatewayTelemetry) => void,
+  pid: number,
+  app?: (meter: Meter) => void,
+): Promise<ResourceMetrics> {
   const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
   record(telemetry);
   const reader = new CollectingReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
@@ -17,6 +30,7 @@ async function worker(record: (telemetry: GatewayTelemetry) => void, pid: number
     readers: [reader],
   });
   provider.getMeter('runtime').createGauge('process_memory').record(pid);
+  app?.(provider.getMeter('app'));
   const { resourceMetrics } = await reader.collect();
   await provider.shutdown();
   return resourceMetrics;
@@ -132,5 +146,96 @@ describe('mergeWorkerMetrics', () => {
     expect(merged).not.toContain('gatewayz_model_health_pending_calls');
     expect(merged).toContain('process_memory{worker="3"} 44');
     expect(merged).not.toContain('33');
+  });
+
+  it.each([
+    ['json', overJson],
+    ['advanced', overAdvanced],
+  ] as const)(
+    "carries other scopes' NaN, ±Infinity and −0 exactly over %s serialisation, and the scrape stays valid",
+    async (_serialization, over) => {
+      const primary = new WirePrimary(over);
+      const app = (meter: Meter): void => {
+        const gauge = meter.createGauge('app_level');
+        gauge.record(NaN, { k: 'nan' });
+        gauge.record(Infinity, { k: 'inf' });
+        gauge.record(-Infinity, { k: 'ninf' });
+        gauge.record(-0, { k: 'negzero' });
+        const histogram = meter.createHistogram('app_latency', { advice: { explicitBucketBoundaries: [1] } });
+        histogram.record(0.5);
+        histogram.record(Infinity);
+      };
+      const collections = await Promise.all([worker(() => {}, 11, app), worker(() => {}, 22, app)]);
+      const merged = mergeWorkerMetrics(
+        collections.map((collection, index) => ({
+          workerId: String(index + 1),
+          collection: primary.receive(String(index + 1), collection),
+        })),
+        rule,
+      );
+      const served = primary.reply(merged);
+      const metricOf = (collected: ResourceMetrics, name: string): MetricData =>
+        collected.scopeMetrics.flatMap((scope) => scope.metrics).find((found) => found.descriptor.name === name)!;
+      const metric = (name: string): MetricData => metricOf(served, name);
+      const levels = (metric('app_level').dataPoints as Array<DataPoint<number>>)
+        .filter((point) => point.attributes['worker'] === '2')
+        .map((point) => [point.attributes['k'], point.value]);
+      expect(levels).toEqual([
+        ['nan', NaN],
+        ['inf', Infinity],
+        ['ninf', -Infinity],
+        ['negzero', -0],
+      ]);
+      expect(Object.is(levels[3]![1], -0)).toBe(true);
+      const latency = (metric('app_latency').dataPoints as Array<DataPoint<Histogram>>)[0]!.value;
+      const recorded = (metricOf(collections[0]!, 'app_latency').dataPoints as Array<DataPoint<Histogram>>)[0]!.value;
+      expect(recorded.sum).toBe(Infinity);
+      expect([latency.sum, latency.min, latency.max]).toEqual([recorded.sum, recorded.min, recorded.max]);
+
+      const text = primary.text(merged);
+      expect(text).toContain('app_level{k="nan",worker="1"} NaN');
+      expect(text).toContain('app_level{k="inf",worker="1"} +Inf');
+      expect(text).toContain('app_level{k="ninf",worker="2"} -Inf');
+      expect(text).not.toContain('null');
+      if (componentAvailable('promtool')) {
+        const result = await promtoolCheckMetrics(text);
+        expect(result.problems).toEqual([]);
+        expect(result.exitCode).toBe(0);
+      }
+    },
+  );
+
+  it("keeps an application's own worker attribute as exported_worker, one series per value", async () => {
+    const primary = new WirePrimary();
+    const app = (meter: Meter): void => {
+      const jobs = meter.createCounter('jobs');
+      jobs.add(1, { worker: 'a' });
+      jobs.add(2, { worker: 'b' });
+      // Taken too: the next free name, as Prometheus does.
+      meter.createCounter('queue_jobs').add(5, { worker: 'c', exported_worker: 'x' });
+    };
+    const collections = await Promise.all([worker(() => {}, 11, app), worker(() => {}, 22, app)]);
+    const text = primary.text(
+      mergeWorkerMetrics(
+        collections.map((collection, index) => ({
+          workerId: String(index + 1),
+          collection: primary.receive(String(index + 1), collection),
+        })),
+        rule,
+      ),
+    );
+    const jobs = text.split('\n').filter((line) => line.startsWith('jobs_total'));
+    expect(jobs.sort()).toEqual([
+      'jobs_total{exported_worker="a",worker="1"} 1',
+      'jobs_total{exported_worker="a",worker="2"} 1',
+      'jobs_total{exported_worker="b",worker="1"} 2',
+      'jobs_total{exported_worker="b",worker="2"} 2',
+    ]);
+    expect(text).toContain('queue_jobs_total{exported_worker="x",exported_exported_worker="c",worker="1"} 5');
+    if (componentAvailable('promtool')) {
+      const result = await promtoolCheckMetrics(text);
+      expect(result.problems).toEqual([]);
+      expect(result.exitCode).toBe(0);
+    }
   });
 });

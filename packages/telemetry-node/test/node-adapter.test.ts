@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toNodeListener } from '../src/index.js';
+import { createMetricsHandler, toNodeListener, type MetricsSource } from '../src/index.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -109,4 +109,73 @@ describe('toNodeListener (writeFetchResponse underneath)', () => {
     expect(answer.status).toBe(204);
     expect(await answer.text()).toBe('');
   });
+
+  it('cuts the transfer, not ends it, when the body fails part-way', async () => {
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (++pulled === 4) controller.error(new Error('body failed'));
+        else controller.enqueue(new TextEncoder().encode(`line ${pulled}\n`));
+      },
+    });
+    const port = await serve(async () => new Response(body));
+    const outcome = await new Promise<string>((resolve) => {
+      request({ port, host: '127.0.0.1', path: '/' }, (response) => {
+        response.resume();
+        response.on('end', () => resolve('complete'));
+        response.on('error', () => resolve('cut'));
+        response.on('aborted', () => resolve('cut'));
+      })
+        .on('error', () => resolve('cut'))
+        .end();
+    });
+    // Ended normally, the three lines looked like the whole body under a 200.
+    expect(outcome).toBe('cut');
+  });
+
+  it.each(['none', 'gzip'] as const)(
+    'makes a scrape whose serialisation fails part-way fail (compression %s), not a 200 with a truncated body',
+    async (compression) => {
+      const points = Array.from({ length: 1200 }, (_, index) => ({
+        startTime: [0, 0] as [number, number],
+        endTime: [0, 0] as [number, number],
+        attributes: { i: String(index) },
+        value: index,
+      }));
+      // Past the first chunks of the exposition: the head (200) is sent by then.
+      Object.defineProperty(points[1100], 'value', {
+        get() {
+          throw new Error('boom mid-serialisation');
+        },
+      });
+      const source: MetricsSource = {
+        collect: async () => ({
+          errors: [],
+          resourceMetrics: {
+            resource: { attributes: {} },
+            scopeMetrics: [
+              {
+                scope: { name: 's' },
+                metrics: [
+                  {
+                    descriptor: { name: 'g', description: 'd', unit: '', valueType: 1, type: 'OBSERVABLE_GAUGE' },
+                    dataPointType: 2,
+                    aggregationTemporality: 1,
+                    dataPoints: points,
+                  },
+                ],
+              },
+            ],
+          },
+        }),
+      } as unknown as MetricsSource;
+      const port = await serve(createMetricsHandler({ source, compression }));
+      // The head may have gone out (uncompressed) or not (gzip had flushed nothing yet): either way
+      // the scrape must fail, where it used to read a 200 with a truncated (or empty) body.
+      const scrape = fetch(`http://127.0.0.1:${port}/metrics`, { headers: { 'accept-encoding': 'gzip' } }).then(
+        (answer) => answer.text(),
+      );
+      await expect(scrape).rejects.toThrow();
+    },
+  );
 });

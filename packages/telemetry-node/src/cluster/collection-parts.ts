@@ -7,12 +7,16 @@ import type { Attributes } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Scope, SeriesTable, WorkerCollection } from './merge-worker-metrics.js';
 import type { WireSlice } from './series-wire.js';
+import { decodeNonFiniteNumbers, encodeNonFiniteNumbers } from './wire-dates.js';
 import { WireDecoder, type Assembly } from './wire-decoder.js';
 import { pointsOfMetricData, pointsOfSlotMetric, type PointSource, type WireEncoder } from './wire-encoder.js';
 
 /** One message's worth of a collection. */
 export interface CollectionPart {
-  /** First part: the resource, the helpers' scope and every other scope as collected. */
+  /**
+   * First part: the resource, the helpers' scope and every other scope as collected, numbers JSON
+   * cannot carry tagged (`encodeNonFiniteNumbers`; {@link CollectionReceiver} restores them).
+   */
   readonly head?: {
     readonly resource: Attributes;
     readonly scope: Scope | undefined;
@@ -27,12 +31,15 @@ function* partsOf(
   sources: readonly PointSource[],
   pointsPerPart: number | undefined,
 ): Generator<CollectionPart> {
+  // Other scopes' data as collected: NaN or ±Infinity in it would reach the receiver as `null` over
+  // the channel's default JSON (the helpers' numbers travel as bytes, see `series-wire.ts`).
+  const sent = encodeNonFiniteNumbers(head) as NonNullable<CollectionPart['head']>;
   let first = true;
   for (const metrics of encoder.parts(sources, pointsPerPart)) {
-    yield first ? { head, metrics } : { metrics };
+    yield first ? { head: sent, metrics } : { metrics };
     first = false;
   }
-  if (first) yield { head, metrics: [] };
+  if (first) yield { head: sent, metrics: [] };
 }
 
 /**
@@ -98,7 +105,7 @@ export class CollectionReceiver {
       for (const older of this.pending.keys()) if (older < id) this.pending.delete(older);
       this.pending.set(id, (collection = { assembly: new Map() }));
     }
-    if (part.head !== undefined) collection.head = part.head;
+    if (part.head !== undefined) collection.head = decodeNonFiniteNumbers(part.head) as CollectionPart['head'];
     this.decoder.apply(collection.assembly, part.metrics);
     if (more) return undefined;
     this.pending.delete(id);

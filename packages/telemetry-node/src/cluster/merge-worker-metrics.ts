@@ -241,6 +241,20 @@ class Accumulator {
 }
 
 /**
+ * A point's attributes with the `worker` attribute of its worker. An application's own `worker`
+ * attribute is kept as `exported_worker`, as Prometheus keeps a scraped label that clashes with a
+ * target label (`exported_exported_worker` when that is taken too, and so on): overwritten, the
+ * series of one worker that differed only by it became one series, written several times.
+ */
+function withWorker(attributes: Attributes, workerId: string): Attributes {
+  if (!('worker' in attributes)) return { ...attributes, worker: workerId };
+  const { worker: own, ...rest } = attributes;
+  let exported = 'exported_worker';
+  while (exported in rest) exported = `exported_${exported}`;
+  return { ...rest, [exported]: own, worker: workerId };
+}
+
+/**
  * Merge the collections of several workers (and the counts retired from exited ones) into one.
  * `gaugeRule` gives the rule of each of the helpers' gauges by metric name. Every part's metrics
  * must number their series in the same tables (one {@link SeriesTable} per metric name).
@@ -276,7 +290,7 @@ export function mergeWorkerMetrics(
       for (const metric of scopeMetrics.metrics) {
         const points = (metric.dataPoints as ReadonlyArray<DataPoint<unknown>>).map((point) => ({
           ...point,
-          attributes: { ...point.attributes, worker: part.workerId },
+          attributes: withWorker(point.attributes, part.workerId as string),
         }));
         const existing = kept.metrics.get(metric.descriptor.name);
         kept.metrics.set(metric.descriptor.name, {

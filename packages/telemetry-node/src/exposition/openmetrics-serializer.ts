@@ -6,11 +6,12 @@ import type { SerializeOptions } from './prometheus-serializer.js';
 import {
   POINTS_PER_CHUNK,
   baseName,
+  forEachExponentialBucket,
   formatLabels,
   formatValue,
   isCounter,
-  joinLabels,
   metricTypeOf,
+  pointLabels,
   scopeLabelsOf,
 } from './prometheus-serializer.js';
 import { SeriesOfFamily, expositionFamilies, type ExpositionFamily } from './exposition-families.js';
@@ -94,7 +95,7 @@ function* partLines(
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     for (const point of metric.dataPoints) {
       const histogram = point.value;
-      const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+      const labels = pointLabels(point.attributes, scopeLabels);
       if (!admit(labels)) continue;
       const exemplars = (point as ExemplarDataPoint).exemplars;
       const prefix = labels.length > 0 ? `${name}_bucket{${labels},le="` : `${name}_bucket{le="`;
@@ -119,8 +120,30 @@ function* partLines(
     }
     return;
   }
-  for (const point of metric.dataPoints as Array<DataPoint<number>>) {
-    const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+  if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+    for (const point of metric.dataPoints) {
+      const histogram = point.value;
+      const labels = pointLabels(point.attributes, scopeLabels);
+      if (!admit(labels)) continue;
+      const prefix = labels.length > 0 ? `${name}_bucket{${labels},le="` : `${name}_bucket{le="`;
+      let text = '';
+      let negative = false;
+      forEachExponentialBucket(histogram, (upper, cumulative) => {
+        if (upper < 0) negative = true;
+        text += `${prefix}${leValue(upper)}"} ${formatValue(cumulative)}\n`;
+      });
+      // OpenMetrics: a histogram with negative buckets has no sum (it would be no counter), and a
+      // count only beside a sum.
+      if (!negative) {
+        text += `${name}_count${braced(labels)} ${formatValue(histogram.count)}\n`;
+        if (histogram.sum !== undefined) text += `${name}_sum${braced(labels)} ${formatValue(histogram.sum)}\n`;
+      }
+      yield `${text}${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;
+    }
+    return;
+  }
+  for (const point of metric.dataPoints) {
+    const labels = pointLabels(point.attributes, scopeLabels);
     if (!admit(labels)) continue;
     if (type === 'counter') {
       yield `${name}_total${braced(labels)} ${formatValue(point.value)}\n${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;

@@ -2,6 +2,7 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import {
   DataPointType,
   type DataPoint,
+  type ExponentialHistogram,
   type Histogram,
   type MetricData,
   type ResourceMetrics,
@@ -108,9 +109,11 @@ export function formatLabels(attributes: Attributes): string {
  * Labels of attributes of which two or more keys sanitise to one label name (`a.b` and `a_b`): a
  * label name repeated in a series makes Prometheus refuse the whole scrape, so, as the OpenTelemetry
  * Prometheus compatibility specification says, their values are joined with `;` in the
- * lexicographical order of the original keys, under the first position the name took.
+ * lexicographical order of the original keys, under the first position the name took. A name in
+ * `reserved` (a label the exposition adds itself) is written as `exported_<name>` (prefixed again
+ * while that is taken), as Prometheus keeps a scraped label that clashes with a target label.
  */
-function formatCollidingLabels(attributes: Attributes): string {
+function formatCollidingLabels(attributes: Attributes, reserved: readonly string[] = []): string {
   const byName = new Map<string, Array<[key: string, value: string]>>();
   for (const key in attributes) {
     const name = labelName(key);
@@ -122,9 +125,43 @@ function formatCollidingLabels(attributes: Attributes): string {
   let text = '';
   for (const [name, values] of byName) {
     values.sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+    let exposed = name;
+    if (reserved.includes(name)) {
+      exposed = `exported_${name}`;
+      while (byName.has(exposed) || reserved.includes(exposed)) exposed = `exported_${exposed}`;
+    }
     if (text.length > 0) text += ',';
-    text += `${name}="${values.map(([, value]) => value).join(';')}"`;
+    text += `${exposed}="${values.map(([, value]) => value).join(';')}"`;
   }
+  return text;
+}
+
+/** The label names `withScopeInfo` adds (see `scopeAttributes`), all starting with {@link SCOPE_LABEL_PREFIX}. */
+const SCOPE_LABEL_NAMES = ['otel_scope_name', 'otel_scope_schema_url', 'otel_scope_version'] as const;
+const SCOPE_LABEL_PREFIX = 'otel_scope_';
+
+/** Per attributes object, the labels last formatted beside a scope's labels that clash with them. */
+const besideScopeCache = new WeakMap<Attributes, { readonly scopeLabels: string; readonly text: string }>();
+
+/**
+ * A point's labels followed by its scope's (`scopeLabels`, empty without `withScopeInfo`). The
+ * scope's labels win: a point attribute that sanitises to one of their names (`otel.scope.name`) is
+ * written as `exported_otel_scope_name`, where it used to repeat the label name and make Prometheus
+ * refuse the whole scrape. Only label texts that name an `otel_scope_` label pay for the check.
+ */
+export function pointLabels(attributes: Attributes, scopeLabels: string): string {
+  const own = formatLabels(attributes);
+  if (scopeLabels.length === 0 || own.length === 0) return joinLabels(own, scopeLabels);
+  // A label name starts the text or follows a comma; a value holding `,otel_scope_` only costs the exact check.
+  if (!own.startsWith(SCOPE_LABEL_PREFIX) && !own.includes(`,${SCOPE_LABEL_PREFIX}`)) return `${own},${scopeLabels}`;
+  const cached = besideScopeCache.get(attributes);
+  if (cached !== undefined && cached.scopeLabels === scopeLabels) return cached.text;
+  // An escaped value never holds `="` (its quotes are `\"`): these are the names the scope writes.
+  const reserved = SCOPE_LABEL_NAMES.filter(
+    (name) => scopeLabels.startsWith(`${name}="`) || scopeLabels.includes(`,${name}="`),
+  );
+  const text = joinLabels(formatCollidingLabels(attributes, reserved), scopeLabels);
+  besideScopeCache.set(attributes, { scopeLabels, text });
   return text;
 }
 
@@ -157,6 +194,8 @@ export function metricTypeOf(metric: MetricData, unknown: 'untyped' | 'unknown')
     case DataPointType.GAUGE:
       return 'gauge';
     case DataPointType.HISTOGRAM:
+    case DataPointType.EXPONENTIAL_HISTOGRAM:
+      // Written with classic buckets (see `forEachExponentialBucket`).
       return 'histogram';
     default:
       return unknown;
@@ -248,7 +287,7 @@ function* familyChunks(family: ExpositionFamily, options: SerializeOptions): Gen
     const scopeLabels = scopeLabelsOf(part.scope, options.withScopeInfo === true, true);
     if (metric.dataPointType === DataPointType.HISTOGRAM) {
       for (const point of metric.dataPoints) {
-        const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+        const labels = pointLabels(point.attributes, scopeLabels);
         if (!series.admit(part, labels)) continue;
         text += serializeHistogramPoint(name, point, labels);
         if (++points % POINTS_PER_CHUNK === 0) {
@@ -256,9 +295,19 @@ function* familyChunks(family: ExpositionFamily, options: SerializeOptions): Gen
           text = '';
         }
       }
+    } else if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+      for (const point of metric.dataPoints) {
+        const labels = pointLabels(point.attributes, scopeLabels);
+        if (!series.admit(part, labels)) continue;
+        text += serializeExponentialPoint(name, point, labels);
+        if (++points % POINTS_PER_CHUNK === 0) {
+          yield text;
+          text = '';
+        }
+      }
     } else {
-      for (const point of metric.dataPoints as Array<DataPoint<number>>) {
-        const labels = joinLabels(formatLabels(point.attributes), scopeLabels);
+      for (const point of metric.dataPoints) {
+        const labels = pointLabels(point.attributes, scopeLabels);
         if (!series.admit(part, labels)) continue;
         text += `${name}${labels.length > 0 ? `{${labels}}` : ''} ${formatValue(point.value)}\n`;
         if (++points % POINTS_PER_CHUNK === 0) {
@@ -288,5 +337,64 @@ function serializeHistogramPoint(name: string, point: DataPoint<Histogram>, labe
     const le = upper === undefined || upper === Infinity ? '+Inf' : String(upper);
     text += `${prefix}${le}"} ${formatValue(cumulative)}\n`;
   }
+  return text;
+}
+
+/**
+ * `base^index` of a base-2 exponential histogram at `scale` (`base = 2^(2^-scale)`): exact for every
+ * scale ≤ 0 and for the powers of two of the others (one rounding otherwise).
+ */
+function exponentialBound(index: number, scale: number): number {
+  if (scale <= 0) return 2 ** (index * 2 ** -scale);
+  const power = 2 ** scale;
+  const whole = Math.floor(index / power);
+  const rest = index - whole * power;
+  return rest === 0 ? 2 ** whole : 2 ** whole * 2 ** (rest / power);
+}
+
+/**
+ * The buckets of a base-2 exponential histogram point as classic cumulative buckets, in increasing
+ * order of their upper bound, the `+Inf` one last (text formats have no exponential histograms):
+ * negative bucket `i` (values in `[−base^(i+1), −base^i)`) under `le` `−base^i`, the zero bucket
+ * under `0`, positive bucket `i` (values in `(base^i, base^(i+1)]`) under `base^(i+1)`. A bound a
+ * double cannot hold (beyond its range, or rounded onto the previous one) is left out: its count
+ * goes to the next bucket written, whose bound holds it too.
+ *
+ * @example
+ * ```ts
+ * forEachExponentialBucket(point.value, (upper, cumulative) => (text += `le="${upper}" ${cumulative}\n`));
+ * ```
+ */
+export function forEachExponentialBucket(
+  histogram: ExponentialHistogram,
+  bucket: (upper: number, cumulative: number) => void,
+): void {
+  const { scale, positive, negative } = histogram;
+  let cumulative = 0;
+  let last = -Infinity;
+  for (let k = negative.bucketCounts.length - 1; k >= 0; k--) {
+    cumulative += negative.bucketCounts[k] as number;
+    const upper = -exponentialBound(negative.offset + k, scale);
+    if (upper > last && upper < 0) bucket((last = upper), cumulative);
+  }
+  cumulative += histogram.zeroCount;
+  bucket((last = 0), cumulative);
+  for (let k = 0; k < positive.bucketCounts.length; k++) {
+    cumulative += positive.bucketCounts[k] as number;
+    const upper = exponentialBound(positive.offset + k + 1, scale);
+    if (upper > last && upper < Infinity) bucket((last = upper), cumulative);
+  }
+  bucket(Infinity, cumulative);
+}
+
+function serializeExponentialPoint(name: string, point: DataPoint<ExponentialHistogram>, labels: string): string {
+  const histogram = point.value;
+  const braced = labels.length > 0 ? `{${labels}}` : '';
+  let text = `${name}_count${braced} ${formatValue(histogram.count)}\n`;
+  if (histogram.sum !== undefined) text += `${name}_sum${braced} ${formatValue(histogram.sum)}\n`;
+  const prefix = labels.length > 0 ? `${name}_bucket{${labels},le="` : `${name}_bucket{le="`;
+  forEachExponentialBucket(histogram, (upper, cumulative) => {
+    text += `${prefix}${upper === Infinity ? '+Inf' : String(upper)}"} ${formatValue(cumulative)}\n`;
+  });
   return text;
 }

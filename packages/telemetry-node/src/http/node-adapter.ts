@@ -49,7 +49,9 @@ export function toFetchRequest(incoming: IncomingMessage, baseUrl?: string): Req
 /**
  * Write a WHATWG `Response` to a `node:http` response: status and headers, then the body streamed
  * chunk by chunk, waiting for `drain` when the socket is full. For `method` `HEAD` only the head is
- * written. The response is always ended, also when reading the body fails (the promise then rejects).
+ * written. The response is ended once the body was read to its end; when reading it fails part-way,
+ * the response is destroyed instead (the client sees a cut transfer, not a complete body) and the
+ * promise rejects.
  *
  * @example
  * ```ts
@@ -82,9 +84,14 @@ export async function writeFetchResponse(response: Response, outgoing: ServerRes
       if (done) break;
       if (!outgoing.write(value)) await drainedOrClosed(outgoing);
     }
-  } finally {
-    outgoing.end();
+  } catch (error) {
+    // Ended normally, a body that failed part-way looks complete: the last chunk of the chunked
+    // encoding closes it cleanly and a scraper takes the truncated exposition (with gzip, an empty
+    // one) for the whole, under a 200. Destroyed, the transfer is cut and the client sees an error.
+    outgoing.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
   }
+  outgoing.end();
 }
 
 /**

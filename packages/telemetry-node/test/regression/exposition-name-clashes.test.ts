@@ -143,6 +143,47 @@ describe('instruments of different scopes with one sanitised name', () => {
   });
 });
 
+describe('point attributes named like the scope labels (withScopeInfo)', () => {
+  const record = (provider: MeterProvider): void => {
+    const meter = provider.getMeter('app', '2.0', { schemaUrl: 'https://example.com/schema' });
+    meter.createCounter('hits').add(1, { 'otel.scope.name': 'mine', route: '/a' });
+    // Colliding keys of the point are joined first (in key order); `exported_…` taken by the application: prefixed again.
+    meter.createCounter('visits').add(2, {
+      otel_scope_version: 'x',
+      'otel.scope.version': 'y',
+      exported_otel_scope_version: 'z',
+    });
+    // The scope has no such label: nothing to give way to.
+    provider.getMeter('plain').createCounter('plain').add(3, { otel_scope_version: '9' });
+  };
+
+  it('give way to the scope labels as exported_<name>, in both formats; promtool is clean', async () => {
+    const resourceMetrics = await collect(record);
+    const text = serializePrometheus(resourceMetrics, { withScopeInfo: true });
+    expect(lines(text, 'hits_total{')).toEqual([
+      'hits_total{exported_otel_scope_name="mine",route="/a",otel_scope_name="app",otel_scope_schema_url="https://example.com/schema",otel_scope_version="2.0"} 1',
+    ]);
+    expect(lines(text, 'visits_total{')).toEqual([
+      'visits_total{exported_exported_otel_scope_version="y;x",exported_otel_scope_version="z",otel_scope_name="app",otel_scope_schema_url="https://example.com/schema",otel_scope_version="2.0"} 2',
+    ]);
+    expect(lines(text, 'plain_total{')).toEqual(['plain_total{otel_scope_version="9",otel_scope_name="plain"} 3']);
+    await expectPromtoolClean(text);
+
+    const openMetrics = serializeOpenMetrics(resourceMetrics, { withScopeInfo: true });
+    expect(lines(openMetrics, 'hits_total{')).toEqual([
+      'hits_total{exported_otel_scope_name="mine",route="/a",otel_scope_name="app",otel_scope_version="2.0"} 1',
+    ]);
+    // OpenMetrics writes no schema URL label: the point keeps nothing it would clash with but the version.
+    expect(lines(openMetrics, 'visits_total{')).toEqual([
+      'visits_total{exported_exported_otel_scope_version="y;x",exported_otel_scope_version="z",otel_scope_name="app",otel_scope_version="2.0"} 2',
+    ]);
+    // Without scope labels the attributes are written as they always were.
+    expect(lines(serializePrometheus(resourceMetrics), 'hits_total{')).toEqual([
+      'hits_total{otel_scope_name="mine",route="/a"} 1',
+    ]);
+  });
+});
+
 describe('a gauge named <counter>_created beside the counter', () => {
   const record = (provider: MeterProvider): void => {
     const meter = provider.getMeter('app');
