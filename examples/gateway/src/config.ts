@@ -53,7 +53,7 @@ export interface GatewayConfig {
   providers: ProviderConfig[];
   /** Deadline of one upstream attempt until response headers arrive. */
   attemptTimeoutMs: number;
-  /** Longest silence allowed between streamed chunks. */
+  /** Longest silence allowed between streamed chunks, and while a non-streamed or error body arrives. */
   streamIdleTimeoutMs: number;
   /** Largest accepted request body. */
   maxBodyBytes: number;

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
 import type { ApiKeysConfig } from '../src/api-keys/api-keys-file.js';
+import type { ProviderConfig } from '../src/config.js';
 import {
   createGateway,
   loadContextManagerChoice,
@@ -75,6 +76,36 @@ export async function startTestGateway(
       await gateway.close();
       await otel.shutdown();
       await demo.close();
+    },
+  };
+}
+
+/**
+ * The example gateway in this process in front of `providers` (a test's own upstreams), with a real
+ * OpenTelemetry SDK (no traces) and the settings `env` gives.
+ */
+export async function startGatewayFor(
+  providers: ProviderConfig[],
+  env: Record<string, string> = {},
+): Promise<{ url: string; gateway: Gateway; otel: RunningTelemetry; close(): Promise<void> }> {
+  const settingsEnv = { PORT: '0', HEALTH_TRACKER_INTERVAL_MS: '3600000', ...env };
+  const otel = startTelemetry({
+    serviceName: 'gateway-under-test',
+    hostMetrics: false,
+    traces: false,
+    logStream: null,
+    contextManager: loadContextManagerChoice(settingsEnv),
+    env: {},
+  });
+  const gateway = createGateway({ config: { ...loadGatewaySettings(settingsEnv), providers }, otel });
+  const url = await gateway.listen();
+  return {
+    url,
+    gateway,
+    otel,
+    close: async () => {
+      await gateway.close();
+      await otel.shutdown();
     },
   };
 }

@@ -287,6 +287,44 @@ describe('tool use on /v1/messages, streamed', () => {
     ).toBe(1);
   });
 
+  it('ends in an error event, the attempt failed as invalid_response, when the arguments are not a JSON object', async () => {
+    gw.upstream.script(CHAT, [
+      chunk(0, { role: 'assistant', content: null }),
+      chunk(5, callDelta(0, { id: 'call_x', type: 'function', function: { name: 'get_weather', arguments: '[1,' } })),
+      chunk(5, callDelta(0, { function: { arguments: '2' } })),
+      chunk(5, {}, 'tool_calls'),
+      { afterMs: 0, data: { ...chunkBase, choices: [], usage } },
+      { afterMs: 0, data: '[DONE]' },
+    ]);
+    const before = await gw.scrape();
+    // Read as text: the fragments were relayed before the arguments could be checked.
+    const response = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model,
+        max_tokens: 100,
+        stream: true,
+        tools: [weatherTool],
+        messages: [{ role: 'user', content: 'Weather?' }],
+      }),
+    });
+    const text = await response.text();
+    expect(text).toContain('"partial_json":"[1,"');
+    expect(text).toMatch(
+      /event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"Upstream returned tool call arguments that are not a JSON object"\}\}/,
+    );
+    expect(text).not.toContain('message_stop');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await gw.scrape();
+    const delta = (name: string, labels: Record<string, string>): number =>
+      sampleSum(after, name, labels) - sampleSum(before, name, labels);
+    expect(delta('gen_ai_client_operation_duration_count', { error_type: 'invalid_response' })).toBe(1);
+    expect(delta('model_inference_requests_total', { provider: 'openai', status: 'error' })).toBe(1);
+    // The provider answered and bills it: its usage is recorded.
+    expect(delta('tokens_used_total', { provider: 'openai', token_type: 'input' })).toBe(80);
+  });
+
   it('starts with the tool_use block when the answer is a tool call only, and says tool_use on a stop finish', async () => {
     gw.upstream.script(CHAT, [
       chunk(0, { role: 'assistant', content: null }),

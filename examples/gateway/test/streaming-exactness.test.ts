@@ -424,6 +424,36 @@ const responsesEvent = (afterMs: number, type: string, fields: Record<string, un
   data: { type, ...fields },
 });
 
+describe('answers from a provider that reports no usage', () => {
+  it('leaves the cost off their attempt spans, streamed or not (not a cost of 0)', async () => {
+    gw.upstream.scriptJson(CHAT, {
+      id: 'chatcmpl-no-usage',
+      object: 'chat.completion',
+      created: 1_700_000_000,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }],
+    });
+    const json = await measure(() =>
+      openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    expect(json.result.choices[0]?.message.content).toBe('hello');
+    expect(attemptSpan().attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+    expect(attemptSpan().attributes['gatewayz.usage.cost_usd']).toBeUndefined();
+    expect(json.counter('model_inference_requests_total', { provider: 'openai', status: 'success' })).toBe(1);
+
+    spans.clear();
+    gw.upstream.script(CHAT, [
+      { afterMs: 0, data: delta({ role: 'assistant', content: 'hel' }) },
+      { afterMs: 0, data: delta({ content: 'lo' }, 'stop') },
+      { afterMs: 0, data: '[DONE]' },
+    ]);
+    const streamed = await measure(() => readChat());
+    expect(streamed.result.chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('hello');
+    expect(attemptSpan().attributes['gatewayz.usage.cost_usd']).toBeUndefined();
+    expect(streamed.counter('model_inference_requests_total', { provider: 'openai', status: 'success' })).toBe(1);
+  });
+});
+
 describe('native Responses API streams (the OpenAI SDK against a Responses upstream)', () => {
   it('takes a reasoning summary as the first token, reads response.incomplete, and prices cached input', async () => {
     const response = (status: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -522,6 +552,54 @@ describe('the wire the clients parse', () => {
     expect(withUsage[0]?.choices).toEqual([]);
     expect(withUsage[0]?.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 });
     expect(result.chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
+  });
+
+  it("keeps the client's other stream options when it asks the upstream for the usage", async () => {
+    const script: ScriptStep[] = [
+      { afterMs: 0, data: delta({ role: 'assistant', content: 'Hi' }, 'stop') },
+      { afterMs: 0, data: usageChunk(5, 1) },
+      { afterMs: 0, data: '[DONE]' },
+    ];
+    gw.upstream.script(CHAT, script);
+    await measure(() => readChat({ stream_options: { include_usage: false, include_obfuscation: false } }));
+    expect(gw.upstream.lastBody(CHAT)?.['stream_options']).toEqual({ include_usage: true, include_obfuscation: false });
+    gw.upstream.script(CHAT, script);
+    await measure(() => readChat());
+    expect(gw.upstream.lastBody(CHAT)?.['stream_options']).toEqual({ include_usage: true });
+  });
+
+  it("passes on a first chunk without choices nor usage (Azure OpenAI's content filter results), usage still last", async () => {
+    const filterResults = [
+      { prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: 'safe' } } },
+    ];
+    const script: ScriptStep[] = [
+      {
+        afterMs: 0,
+        data: { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: filterResults },
+      },
+      { afterMs: 10, data: delta({ role: 'assistant', content: 'Hi' }) },
+      {
+        afterMs: 10,
+        data: { ...delta({}, 'stop'), usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } },
+      },
+      { afterMs: 0, data: '[DONE]' },
+    ];
+    for (const includeUsage of [true, false]) {
+      gw.upstream.script(CHAT, script);
+      const { result } = await measure(() => readChat({ stream_options: { include_usage: includeUsage } }));
+      const first = result.chunks[0] as unknown as Record<string, unknown>;
+      expect(first['choices'], `include_usage ${includeUsage}`).toEqual([]);
+      expect(first['prompt_filter_results']).toEqual(filterResults);
+      const withUsage = result.chunks.filter((chunk) => chunk.usage !== null && chunk.usage !== undefined);
+      if (includeUsage) {
+        expect(withUsage).toHaveLength(1);
+        expect(withUsage[0]).toBe(result.chunks.at(-1));
+        expect(withUsage[0]?.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 });
+      } else {
+        expect(withUsage).toHaveLength(0);
+      }
+      expect(result.chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('Hi');
+    }
   });
 
   it('streams /v1/messages event for event as Anthropic does, timed as scripted, with cumulative cached usage', async () => {

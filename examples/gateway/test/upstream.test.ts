@@ -188,6 +188,81 @@ describe('postUpstream (node:http client with keep-alive)', () => {
     expect([malformed.status, malformed.errorType]).toEqual(['error', 'invalid_response']);
   });
 
+  it('fails a JSON body silent for bodyIdleTimeoutMs after its headers as timeout (failover), closing its connection', async () => {
+    let open: ServerResponse | undefined;
+    handler = (_incoming, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"id":"x","choices":[');
+      open = response; // stalls: never writes the rest
+    };
+    const response = await request({ bodyIdleTimeoutMs: 150 });
+    expect(response.bodyIdleTimeoutMs).toBe(150);
+    const closed = new Promise((resolve) => open!.once('close', resolve));
+    const startedAt = performance.now();
+    const stalled = await failureOf(readUpstreamJson(response));
+    expect([stalled.status, stalled.errorType, stalled.failover]).toEqual(['timeout', 'timeout', true]);
+    expect(stalled.message).toBe('Upstream body idle for 150 ms');
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(140);
+    await closed;
+    expect(open!.writableFinished).toBe(false);
+  });
+
+  it('waits for a body that keeps arriving, however long it takes in all (the bound is on silence)', async () => {
+    handler = (_incoming, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const pieces = ['{"a":', '1,', '"b":', '2,', '"c":', '3}'];
+      // 6 pieces 60 ms apart: 300 ms in all, twice the idle bound, never 150 ms silent.
+      const next = (): void => {
+        const piece = pieces.shift();
+        if (piece === undefined) return void response.end();
+        response.write(piece);
+        setTimeout(next, 60);
+      };
+      next();
+    };
+    const response = await request({ bodyIdleTimeoutMs: 150 });
+    expect(await readUpstreamJson(response)).toEqual({ a: 1, b: 2, c: 3 });
+  });
+
+  it('bounds the silence of a body by timeoutMs when no bodyIdleTimeoutMs is given', async () => {
+    handler = (_incoming, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{');
+    };
+    const response = await request({ timeoutMs: 120 });
+    expect(response.bodyIdleTimeoutMs).toBe(120);
+    const stalled = await failureOf(readUpstreamJson(response));
+    expect(stalled.message).toBe('Upstream body idle for 120 ms');
+  });
+
+  it('classifies an error status whose body stalls by its status, once the body has been silent for the bound', async () => {
+    handler = (_incoming, response) => {
+      response.writeHead(503, { 'content-type': 'application/json' });
+      response.write('{"error":'); // stalls
+    };
+    const startedAt = performance.now();
+    const failure = await failureOf(request({ bodyIdleTimeoutMs: 150 }));
+    expect([failure.status, failure.errorType, failure.failover, failure.httpStatus]).toEqual([
+      'error',
+      '503',
+      true,
+      503,
+    ]);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(140);
+
+    handler = (_incoming, response) => {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.write('{"error":{"message":"bad"'); // a client error whose details never complete
+    };
+    const rejected = await failureOf(request({ bodyIdleTimeoutMs: 150 }));
+    expect([rejected.status, rejected.errorType, rejected.failover, rejected.clientBody]).toEqual([
+      'error',
+      '400',
+      false,
+      undefined,
+    ]);
+  });
+
   it('maps statuses: 429 rate_limited, 5xx and 401 fail over, other 4xx pass the body back without failover', async () => {
     const answer = (status: number, body: string) => {
       handler = (_incoming, response) => {

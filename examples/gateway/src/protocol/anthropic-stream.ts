@@ -1,5 +1,5 @@
 import type { Usage } from '../request/attempt.js';
-import { stopReason, toolUseId } from './anthropic.js';
+import { stopReason, toolInput, toolUseId, UntranslatableAnswer } from './anthropic.js';
 import type { CompletionChunk, StreamEncoder } from './stream-encoder.js';
 import { anthropicUsage } from './usage.js';
 import { withFields } from '../with-fields.js';
@@ -47,6 +47,10 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
   let open: { kind: 'text' | 'tool' } | undefined;
   /** The block index of each tool call, by the upstream's tool call index. */
   const toolBlocks = new Map<number, number>();
+  /** Each tool call's arguments so far, by the upstream's tool call index: checked at the end. */
+  const toolArguments = new Map<number, string>();
+  /** Whether the upstream refused (`delta.refusal`, relayed as text): the stop reason is then `refusal`. */
+  let refused = false;
   const start = (id: string, usage: Usage | undefined): string => {
     if (started) return '';
     started = true;
@@ -108,6 +112,7 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
     }
     const fragment = call.function?.arguments;
     if (typeof fragment === 'string' && fragment !== '') {
+      toolArguments.set(index, (toolArguments.get(index) ?? '') + fragment);
       out += event('content_block_delta', {
         type: 'content_block_delta',
         index: block,
@@ -127,8 +132,25 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
       if (chunk.failure !== undefined) return error(chunk.failure, 'upstream_stream_error');
       let out = start(chunk.id ?? 'stream', chunk.usage);
       if (chunk.content !== undefined && chunk.content !== '') out += text(chunk.content);
+      if (chunk.refusal !== undefined && chunk.refusal !== '') {
+        refused = true;
+        out += text(chunk.refusal);
+      }
       toolCallDeltas(chunk).forEach((call, position) => (out += toolCall(call, position)));
       return out;
+    },
+    // Arguments that are not a JSON object: the client could not run its tool with them (as for
+    // a JSON answer, see `toolInput`). Their fragments were relayed already; the stream ends in `error`.
+    untranslatable: () => {
+      for (const text of toolArguments.values()) {
+        try {
+          toolInput(text);
+        } catch (error) {
+          if (error instanceof UntranslatableAnswer) return error.message;
+          throw error;
+        }
+      }
+      return undefined;
     },
     end: ({ usage, finishReason }) => {
       let out = start('stream', usage);
@@ -142,14 +164,17 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
         close() +
         event('message_delta', {
           type: 'message_delta',
-          delta: { stop_reason: stopReason(finishReason, toolBlocks.size > 0), stop_sequence: null },
+          delta: { stop_reason: stopReason(finishReason, toolBlocks.size > 0, refused), stop_sequence: null },
           usage: anthropicUsage(usage),
         }) +
         event('message_stop', { type: 'message_stop' })
       );
     },
-    // Text and tool calls reach the client; the upstream's reasoning does not.
-    relaysOutput: (chunk) => (chunk.content !== undefined && chunk.content !== '') || toolCallDeltas(chunk).length > 0,
+    // Text (a refusal's too) and tool calls reach the client; the upstream's reasoning does not.
+    relaysOutput: (chunk) =>
+      (chunk.content !== undefined && chunk.content !== '') ||
+      (chunk.refusal !== undefined && chunk.refusal !== '') ||
+      toolCallDeltas(chunk).length > 0,
     error,
   };
 }

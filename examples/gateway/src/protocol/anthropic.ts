@@ -20,13 +20,16 @@ const STOP_REASONS: Record<string, string> = {
 
 /**
  * Anthropic's `stop_reason` for a chat finish reason: `end_turn`, `max_tokens`, `tool_use`, or
- * `refusal` for a `content_filter` finish. An answer that called tools ends with
+ * `refusal` for a `content_filter` finish, and for an answer the model `refused` (OpenAI's
+ * `refusal` instead of content) that would otherwise end its turn. An answer that called tools ends with
  * `tool_use` (the signal Anthropic clients run their tools on) also when the upstream said `stop`,
  * as some OpenAI-compatible servers do; one cut at `max_tokens` stays `max_tokens`.
  */
-export function stopReason(finishReason: string | undefined, calledTools: boolean): string {
+export function stopReason(finishReason: string | undefined, calledTools: boolean, refused = false): string {
   const reason = STOP_REASONS[finishReason ?? 'stop'] ?? 'end_turn';
-  return calledTools && reason === 'end_turn' ? 'tool_use' : reason;
+  if (calledTools && reason === 'end_turn') return 'tool_use';
+  // The model declined (OpenAI's `refusal` instead of content): Anthropic's `refusal`, its text the reply.
+  return refused && reason === 'end_turn' ? 'refusal' : reason;
 }
 
 /** An id for a tool call the upstream sent without one, in Anthropic's style. */
@@ -64,10 +67,17 @@ interface ChatToolCall {
 export function openAiToAnthropic(completion: Record<string, unknown>, model: string): Record<string, unknown> {
   const choice = (
     completion['choices'] as
-      Array<{ message?: { content?: string | null; tool_calls?: unknown }; finish_reason?: string }> | undefined
+      | Array<{
+          message?: { content?: string | null; refusal?: string | null; tool_calls?: unknown };
+          finish_reason?: string;
+        }>
+      | undefined
   )?.[0];
   const calls = Array.isArray(choice?.message?.tool_calls) ? (choice.message.tool_calls as ChatToolCall[]) : [];
-  const text = choice?.message?.content ?? '';
+  // A refusal comes instead of content: its text is the reply Anthropic's clients read.
+  const refusal = choice?.message?.refusal;
+  const refused = typeof refusal === 'string' && refusal !== '' && !choice?.message?.content;
+  const text = refused ? refusal : (choice?.message?.content ?? '');
   const toolUses = calls.map((call) => ({
     type: 'tool_use',
     id: typeof call.id === 'string' && call.id !== '' ? call.id : toolUseId(),
@@ -81,7 +91,7 @@ export function openAiToAnthropic(completion: Record<string, unknown>, model: st
     model,
     // Anthropic sends no empty text block beside tool calls.
     content: [...(text !== '' || toolUses.length === 0 ? [{ type: 'text', text }] : []), ...toolUses],
-    stop_reason: stopReason(choice?.finish_reason, toolUses.length > 0),
+    stop_reason: stopReason(choice?.finish_reason, toolUses.length > 0, refused),
     stop_sequence: null,
     usage: anthropicUsage(usageFromOpenAi(completion['usage'])),
   };

@@ -20,19 +20,39 @@ export function statusOf(finishReason: string | undefined): {
   return { status: 'completed', incompleteDetails: null };
 }
 
-/** An assistant output message holding `text` (`status` as the item's). */
-export function outputMessage(id: string, text: string, status: 'in_progress' | 'completed' | 'incomplete') {
+/** One content part of an output message: its text, or the model's refusal. */
+export interface OutputPart {
+  readonly kind: 'text' | 'refusal';
+  readonly text: string;
+}
+
+/**
+ * An assistant output message holding `parts` (`status` as the item's): an `output_text` part, or a
+ * `refusal` part when the model declined; one empty `output_text` part when there are none.
+ */
+export function outputMessage(
+  id: string,
+  parts: readonly OutputPart[],
+  status: 'in_progress' | 'completed' | 'incomplete',
+) {
   return {
     id,
     type: 'message',
     status,
     role: 'assistant',
-    content: status === 'in_progress' ? [] : [outputText(text)],
+    content: status === 'in_progress' ? [] : parts.length === 0 ? [outputText('')] : parts.map(contentPart),
   };
 }
 
 /** An `output_text` content part. */
 export const outputText = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] });
+
+/** A `refusal` content part: the model declined to answer, and says so. */
+export const refusalPart = (refusal: string) => ({ type: 'refusal', refusal });
+
+/** The content part of `part`, as the Responses API writes it. */
+export const contentPart = (part: OutputPart) =>
+  part.kind === 'text' ? outputText(part.text) : refusalPart(part.text);
 
 /** A Response object, as the Responses API answers it and as its stream events carry it. */
 export function responseObject(fields: {
@@ -82,8 +102,15 @@ export function chatToResponse(
   echo: ResponseEcho,
 ): Record<string, unknown> {
   const choice = (
-    completion['choices'] as Array<{ message?: { content?: string | null }; finish_reason?: string }> | undefined
+    completion['choices'] as
+      Array<{ message?: { content?: string | null; refusal?: string | null }; finish_reason?: string }> | undefined
   )?.[0];
+  const parts: OutputPart[] = [];
+  const content = choice?.message?.content;
+  if (typeof content === 'string' && content !== '') parts.push({ kind: 'text', text: content });
+  // OpenAI's `refusal` comes instead of content: the Responses API's `refusal` part.
+  const refusal = choice?.message?.refusal;
+  if (typeof refusal === 'string' && refusal !== '') parts.push({ kind: 'refusal', text: refusal });
   const { status, incompleteDetails } = statusOf(choice?.finish_reason);
   const usage = usageFromOpenAi(completion['usage']);
   return responseObject({
@@ -92,7 +119,7 @@ export function chatToResponse(
     model: typeof completion['model'] === 'string' ? completion['model'] : model,
     status,
     incompleteDetails,
-    output: [outputMessage(responseId('msg'), choice?.message?.content ?? '', status)],
+    output: [outputMessage(responseId('msg'), parts, status)],
     echo,
     ...(usage !== undefined ? { usage } : {}),
   });

@@ -1,7 +1,16 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { responsesFinishReason } from './responses-outcome.js';
 import type { ResponseEcho } from './responses-request.js';
-import { outputMessage, outputText, responseId, responseObject, statusOf } from './responses-response.js';
+import {
+  contentPart,
+  outputMessage,
+  outputText,
+  refusalPart,
+  responseId,
+  responseObject,
+  statusOf,
+  type OutputPart,
+} from './responses-response.js';
 import { dataEvent, type CompletionChunk, type GeneratedOutput, type StreamEncoder } from './stream-encoder.js';
 import { withFields } from '../with-fields.js';
 
@@ -34,7 +43,8 @@ export function responsesStreamError(sequenceNumber: number, message: string, ty
  * `response.in_progress`, `response.output_item.added`, `response.content_part.added`,
  * `response.output_text.delta`..., `response.output_text.done`, `response.content_part.done`,
  * `response.output_item.done`, and `response.completed` (or `response.incomplete` when the output
- * hit `max_output_tokens`) carrying the whole Response with its usage.
+ * hit `max_output_tokens`) carrying the whole Response with its usage. A refusal (the upstream's
+ * `delta.refusal`) is a `refusal` content part: `response.refusal.delta`..., `response.refusal.done`.
  */
 export function responsesStreamEncoder(model: string, echo: ResponseEcho): StreamEncoder {
   const id = responseId('resp');
@@ -43,9 +53,10 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
   let sequence = 0;
   let started = false;
   let responseModel = model;
-  let text = '';
+  /** The message's content parts so far; the last one is open until another kind starts or the stream ends. */
+  const parts: Array<{ kind: OutputPart['kind']; text: string }> = [];
   const next = (type: string, fields: Record<string, unknown>): string => event(type, sequence++, fields);
-  const position = { item_id: itemId, output_index: 0, content_index: 0 };
+  const at = (contentIndex: number) => ({ item_id: itemId, output_index: 0, content_index: contentIndex });
   const start = (): string => {
     if (started) return '';
     started = true;
@@ -53,8 +64,35 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
     return (
       next('response.created', { response }) +
       next('response.in_progress', { response }) +
-      next('response.output_item.added', { output_index: 0, item: outputMessage(itemId, '', 'in_progress') }) +
-      next('response.content_part.added', withFields(position, { part: outputText('') }))
+      next('response.output_item.added', { output_index: 0, item: outputMessage(itemId, [], 'in_progress') })
+    );
+  };
+  const openPart = (kind: OutputPart['kind']): string => {
+    parts.push({ kind, text: '' });
+    const empty = kind === 'text' ? outputText('') : refusalPart('');
+    return next('response.content_part.added', withFields(at(parts.length - 1), { part: empty }));
+  };
+  const closePart = (index: number): string => {
+    const part = parts[index] as OutputPart;
+    const done =
+      part.kind === 'text'
+        ? next('response.output_text.done', withFields(at(index), { text: part.text, logprobs: [] }))
+        : next('response.refusal.done', withFields(at(index), { refusal: part.text }));
+    return done + next('response.content_part.done', withFields(at(index), { part: contentPart(part) }));
+  };
+  const append = (kind: OutputPart['kind'], delta: string): string => {
+    let out = '';
+    if (parts.at(-1)?.kind !== kind) {
+      if (parts.length > 0) out += closePart(parts.length - 1);
+      out += openPart(kind);
+    }
+    const index = parts.length - 1;
+    (parts[index] as { text: string }).text += delta;
+    return (
+      out +
+      (kind === 'text'
+        ? next('response.output_text.delta', withFields(at(index), { delta, logprobs: [] }))
+        : next('response.refusal.delta', withFields(at(index), { delta })))
     );
   };
   const encoder: StreamEncoder = {
@@ -63,15 +101,16 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       if (chunk.failure !== undefined) return encoder.error(chunk.failure, 'upstream_stream_error');
       if (chunk.model !== undefined && !started) responseModel = chunk.model;
       let out = start();
-      if (chunk.content !== undefined && chunk.content !== '') {
-        text += chunk.content;
-        out += next('response.output_text.delta', withFields(position, { delta: chunk.content, logprobs: [] }));
-      }
+      if (chunk.content !== undefined && chunk.content !== '') out += append('text', chunk.content);
+      if (chunk.refusal !== undefined && chunk.refusal !== '') out += append('refusal', chunk.refusal);
       return out;
     },
     end: ({ usage, finishReason }) => {
       const { status, incompleteDetails } = statusOf(finishReason);
-      const item = outputMessage(itemId, text, status);
+      // An answer with no output still has its (empty) text part.
+      let out = start() + (parts.length === 0 ? openPart('text') : '');
+      out += closePart(parts.length - 1);
+      const item = outputMessage(itemId, parts, status);
       const response = responseObject({
         id,
         createdAt,
@@ -83,9 +122,7 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
         ...(usage !== undefined ? { usage } : {}),
       });
       return (
-        start() +
-        next('response.output_text.done', withFields(position, { text, logprobs: [] })) +
-        next('response.content_part.done', withFields(position, { part: outputText(text) })) +
+        out +
         next('response.output_item.done', { output_index: 0, item }) +
         next(status === 'completed' ? 'response.completed' : 'response.incomplete', { response })
       );
@@ -106,8 +143,9 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       }
       return out + responsesStreamError(sequence++, message, type);
     },
-    // Text only: reasoning and tool calls of the upstream are not translated.
-    relaysOutput: (chunk) => chunk.content !== undefined && chunk.content !== '',
+    // Text and refusals: reasoning and tool calls of the upstream are not translated.
+    relaysOutput: (chunk) =>
+      (chunk.content !== undefined && chunk.content !== '') || (chunk.refusal !== undefined && chunk.refusal !== ''),
   };
   return encoder;
 }

@@ -15,6 +15,8 @@ export interface CompletionChunk {
   /** `created` of a chat chunk (Unix seconds). */
   created?: number;
   content?: string;
+  /** The first choice's refusal text in this event (OpenAI's `delta.refusal`), if any. */
+  refusal?: string;
   /**
    * The kind of generated output the event carries, if any: text, a refusal, reasoning
    * (`reasoning_content` / `reasoning` deltas, Responses reasoning text), a reasoning summary or a
@@ -57,6 +59,12 @@ export interface StreamEncoder {
    * server's time to first token runs to the first output its client actually got.
    */
   relaysOutput?(chunk: CompletionChunk): boolean;
+  /**
+   * Checked when the upstream finished normally, before `end`: why the answer cannot be carried to
+   * the client (tool call arguments that are not a JSON object, for Anthropic's `tool_use`), or
+   * `undefined`. The stream then ends with `error` instead, and the attempt fails as `invalid_response`.
+   */
+  untranslatable?(): string | undefined;
   /** Text written when the upstream finished normally. */
   end(completion: { usage?: Usage; finishReason?: string }): string;
   /** Text written when the stream fails midway; `type` is the gateway's error type (`timeout`, `network_error`, ...). */
@@ -135,6 +143,7 @@ export function parseCompletionChunk(data: string): CompletionChunk | 'done' | u
     ...(typeof json['model'] === 'string' ? { model: json['model'] } : {}),
     ...(typeof json['created'] === 'number' ? { created: json['created'] } : {}),
     ...(typeof first?.delta?.content === 'string' ? { content: first.delta.content } : {}),
+    ...(typeof first?.delta?.refusal === 'string' ? { refusal: first.delta.refusal } : {}),
     ...(output !== undefined ? { output } : {}),
     ...(typeof first?.finish_reason === 'string' ? { finishReason: first.finish_reason } : {}),
     ...(finishReasons.length > 0 ? { finishReasons } : {}),
@@ -172,7 +181,9 @@ export function openAiStreamEncoder(includeUsage: boolean): StreamEncoder {
   return {
     chunk: (chunk) => {
       last = { id: chunk.id ?? last.id, model: chunk.model ?? last.model, created: chunk.created ?? last.created };
-      if (chunk.usageOnly) {
+      // The usage chunk: no choices, and the usage. A chunk without choices that carries no usage
+      // (Azure OpenAI's first chunk, with its `prompt_filter_results`) is an ordinary chunk.
+      if (chunk.usageOnly && chunk.json['usage'] !== null && chunk.json['usage'] !== undefined) {
         if (!includeUsage) return '';
         usageChunkSent = true;
         return dataEvent(chunk.raw);

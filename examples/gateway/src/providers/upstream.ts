@@ -71,6 +71,12 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   /** Deadline until response headers arrive. */
   timeoutMs: number;
+  /**
+   * Longest silence while a body is read whole (a JSON answer, an error body): then its connection
+   * is closed and the read fails as `timeout` (default `timeoutMs`). Streams keep their own idle
+   * timeout (`sse-relay.ts`).
+   */
+  bodyIdleTimeoutMs?: number;
   /** Aborts the attempt when the client goes away: an `AbortSignal`, or the gateway's lighter `ClientGone`. */
   signal?: AbortLike;
   /**
@@ -100,6 +106,8 @@ export interface UpstreamResponse {
   readonly status: number;
   /** The body, chunk by chunk. Read it to the end or `cancel()` it, so the connection is released. */
   readonly body: UpstreamBody;
+  /** Longest silence `readUpstreamJson` waits for while it reads the body (`UpstreamRequest.bodyIdleTimeoutMs`). */
+  readonly bodyIdleTimeoutMs: number;
 }
 
 /** Body of an upstream response, read chunk by chunk. */
@@ -156,21 +164,48 @@ function bodyOf(message: IncomingMessage): UpstreamBody {
   };
 }
 
-/** The body as text, at most `limit` bytes (the rest is dropped and the connection closed). */
-async function readText(body: UpstreamBody, limit: number): Promise<string> {
+/**
+ * The body as text, at most `limit` bytes (the rest is dropped and the connection closed). A body
+ * silent for `idleTimeoutMs` (a provider that sent its headers and stalled) is let go and the read
+ * fails as `timeout`, which fails over: without the bound such a request would wait for ever,
+ * never trying another provider, and stay in flight.
+ */
+async function readText(body: UpstreamBody, limit: number, idleTimeoutMs: number): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await body.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      body.cancel();
-      break;
+  let idle = false;
+  const timer = setTimeout(() => {
+    idle = true;
+    body.cancel();
+  }, idleTimeoutMs);
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array, undefined>;
+      try {
+        next = await body.read();
+      } catch (error) {
+        if (idle) throw bodyIdleFailure(idleTimeoutMs);
+        throw error;
+      }
+      // What had arrived before the connection was closed is handed out first: still a stalled body.
+      if (idle) throw bodyIdleFailure(idleTimeoutMs);
+      if (next.done) break;
+      timer.refresh();
+      size += next.value.byteLength;
+      if (size > limit) {
+        body.cancel();
+        break;
+      }
+      chunks.push(next.value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function bodyIdleFailure(idleTimeoutMs: number): UpstreamFailure {
+  return new UpstreamFailure('timeout', 'timeout', `Upstream body idle for ${idleTimeoutMs} ms`, true);
 }
 
 /** The errors of a request written to a connection the server had already closed. */
@@ -268,10 +303,15 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', abort);
   }
-  const response = { status: message.statusCode ?? 0, body: bodyOf(message) };
+  const response = {
+    status: message.statusCode ?? 0,
+    body: bodyOf(message),
+    bodyIdleTimeoutMs: request.bodyIdleTimeoutMs ?? request.timeoutMs,
+  };
   request.onResponseHeaders?.(response.status, message.headers);
   if (response.status >= 200 && response.status < 300) return response;
-  const text = await readText(response.body, MAX_ERROR_BODY_BYTES).catch(() => '');
+  // The status says what went wrong; a body that fails or stalls only loses its details.
+  const text = await readText(response.body, MAX_ERROR_BODY_BYTES, response.bodyIdleTimeoutMs).catch(() => '');
   if (response.status === 429) {
     throw new UpstreamFailure('rate_limited', 'rate_limited', 'Upstream rate limit (HTTP 429)', true, 429);
   }
@@ -312,12 +352,17 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
   );
 }
 
-/** Read a JSON body from a successful upstream response; a malformed body is an upstream error. */
+/**
+ * Read a JSON body from a successful upstream response; a malformed body is an upstream error, a
+ * body silent for `response.bodyIdleTimeoutMs` a `timeout`, a connection lost midway a `network_error`
+ * (all fail over).
+ */
 export async function readUpstreamJson(response: UpstreamResponse): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readText(response.body, MAX_SUCCESS_BODY_BYTES);
-  } catch {
+    text = await readText(response.body, MAX_SUCCESS_BODY_BYTES, response.bodyIdleTimeoutMs);
+  } catch (error) {
+    if (error instanceof UpstreamFailure) throw error;
     throw new UpstreamFailure('network_error', 'network_error', 'Upstream connection failed during the response', true);
   }
   let parsed: unknown;

@@ -171,15 +171,20 @@ export function finishAttempt(
         telemetry.recordTokensUsed(name, model, 'reasoning', usage.reasoningOutputTokens);
         telemetry.recordApiKeyTokens(apiKeyName, 'reasoning', usage.reasoningOutputTokens);
       }
-      const cost = pricing.cost({
-        provider: name,
-        model,
-        inputTokens: usage?.inputTokens ?? 0,
-        outputTokens: usage?.outputTokens ?? 0,
-        cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
-        cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
-        images: completion.images ?? 0,
-      });
+      // Priced from what the provider reported: an answer with neither usage nor images (a
+      // provider that reports none) has no cost to record, not a cost of 0.
+      const cost =
+        usage === undefined && completion.images === undefined
+          ? undefined
+          : pricing.cost({
+              provider: name,
+              model,
+              inputTokens: usage?.inputTokens ?? 0,
+              outputTokens: usage?.outputTokens ?? 0,
+              cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
+              cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
+              images: completion.images ?? 0,
+            });
       // Without usage the cost is the estimate below (a per-request price included), not a cost.
       if (cost !== undefined && !withoutUsage) {
         attemptCost = cost;

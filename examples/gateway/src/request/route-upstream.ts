@@ -45,6 +45,7 @@ export async function routeUpstream<P extends UpstreamPlan, T>(
           headers,
           onResponseHeaders,
           timeoutMs: services.config.attemptTimeoutMs,
+          bodyIdleTimeoutMs: services.config.streamIdleTimeoutMs,
           signal: clientGone(c),
         });
         return answer(planned, response, attemptStartedAt);

@@ -197,6 +197,12 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
     );
   };
   const endStream = (): void => {
+    const untranslatable = options.encoder.untranslatable?.();
+    if (untranslatable !== undefined) {
+      // The provider answered (and bills it, usage included), but not in a form the client can use.
+      fail('error', 'invalid_response', untranslatable);
+      return;
+    }
     const end: { usage?: Usage; finishReason?: string } = {};
     if (usage) end.usage = usage;
     if (finishReason) end.finishReason = finishReason;

@@ -122,15 +122,27 @@ export function streamChat(
     c,
     services,
     model,
-    (provider) => ({
-      path: '/chat/completions',
-      body: withFields(typeof upstreamBody === 'function' ? upstreamBody(provider) : upstreamBody, {
-        stream: true,
-        stream_options: { include_usage: true },
-      }),
-      encoder: encoder(),
-      ...(collect ? { output: new StreamedChatOutput(maxLength) } : {}),
-    }),
+    (provider) => {
+      const body = typeof upstreamBody === 'function' ? upstreamBody(provider) : upstreamBody;
+      return {
+        path: '/chat/completions',
+        // The gateway needs the usage; the client's other stream options (`include_obfuscation`, ...) go on.
+        body: withFields(body, { stream: true, stream_options: withUsage(body['stream_options']) }),
+        encoder: encoder(),
+        ...(collect ? { output: new StreamedChatOutput(maxLength) } : {}),
+      };
+    },
     parameters,
   );
+}
+
+/**
+ * The client's `stream_options` with `include_usage: true`, which the gateway asks of every
+ * upstream stream to record its usage (the client still gets the usage only if it asked, see
+ * `openAiStreamEncoder`); `{ include_usage: true }` when the client sent none, or no object.
+ */
+export function withUsage(streamOptions: unknown): Record<string, unknown> {
+  const options =
+    typeof streamOptions === 'object' && streamOptions !== null && !Array.isArray(streamOptions) ? streamOptions : {};
+  return withFields(options, { include_usage: true });
 }

@@ -8,7 +8,14 @@ import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
 import type { ProviderRateLimits } from '../providers/provider-rate-limits.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
 import { UpstreamFailure } from '../providers/upstream.js';
-import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedResult } from './attempt.js';
+import type {
+  AttemptCompletion,
+  AttemptContext,
+  AttemptRequest,
+  AttemptResult,
+  Operation,
+  RoutedResult,
+} from './attempt.js';
 import {
   contentLimit,
   finishAttempt,
@@ -147,12 +154,30 @@ export async function tryProviders<T>(
     const onResponseHeaders = (status: number, responseHeaders: IncomingHttpHeaders): void =>
       options.rateLimits.observe(provider.name, status, responseHeaders);
     try {
-      const result = (await runtime.breaker.fire(() => {
+      // A deferred attempt (a stream) is handed to the caller once it opened, but the breaker's
+      // call lasts until the stream ends, so that the breaker hears how it ended, as model health
+      // does: a provider whose streams fail midway opens its breaker, and a half-open breaker's
+      // trial is a stream that worked to its end, not one that merely opened.
+      const opened: { result?: AttemptResult<T>; end?: (completion: AttemptCompletion) => void } = {};
+      let streamOpened!: () => void;
+      const whenOpened = new Promise<void>((resolve) => (streamOpened = resolve));
+      const call = runtime.breaker.fire(async () => {
         const { span, headers } = begin();
-        return attempt({ provider, headers, span, onResponseHeaders });
-      })) as AttemptResult<T>;
+        const answered = await attempt({ provider, headers, span, onResponseHeaders });
+        if (!answered.deferred) return answered;
+        return new Promise<AttemptResult<T>>((resolve, reject) => {
+          opened.result = answered;
+          opened.end = (completion) =>
+            completion.status === 'success' ? resolve(answered) : reject(streamFailure(completion));
+          streamOpened();
+        });
+      }) as Promise<AttemptResult<T>>;
+      const result = await Promise.race([call, whenOpened.then(() => opened.result as AttemptResult<T>)]);
       const started = begun.attempt ?? begin();
       if (result.deferred) {
+        // The breaker has counted the stream's failure by the time this rejects: nothing to handle.
+        call.catch(() => {});
+        const endCall = opened.end as (completion: AttemptCompletion) => void;
         let completed = false;
         return {
           value: result.value,
@@ -160,7 +185,11 @@ export async function tryProviders<T>(
           complete: (completion) => {
             if (completed) return;
             completed = true;
-            finishAttempt(options, provider, model, operation, started, completion);
+            try {
+              finishAttempt(options, provider, model, operation, started, completion);
+            } finally {
+              endCall(completion);
+            }
           },
         };
       }
@@ -222,6 +251,20 @@ export async function tryProviders<T>(
     'server_error',
     'upstream_failed',
   ).answeredBy(lastTried as string);
+}
+
+/**
+ * How a stream that failed after it opened ended, for its provider's circuit breaker: the failure
+ * its completion describes, which the breaker's error filter reads as it reads a failed call (see
+ * breaker-error-filter.ts). A stream the client left is a success (`cancelled`), as in model health.
+ */
+function streamFailure(completion: AttemptCompletion): UpstreamFailure {
+  return new UpstreamFailure(
+    completion.status,
+    completion.errorType ?? 'error',
+    completion.errorMessage ?? 'The stream failed',
+    false,
+  );
 }
 
 /**
