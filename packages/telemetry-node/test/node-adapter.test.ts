@@ -1,5 +1,5 @@
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsHandler, toNodeListener, type MetricsSource } from '../src/index.js';
 
@@ -101,6 +101,37 @@ describe('toNodeListener (writeFetchResponse underneath)', () => {
     const answer = await fetch(`http://127.0.0.1:${port}/`);
     expect(answer.status).toBe(500);
     expect(await answer.json()).toEqual({ error: { message: 'Internal error', type: 'server_error' } });
+  });
+
+  it('answers 400 to a request whose target or Host header make no URL, and keeps serving', async () => {
+    const seen: string[] = [];
+    const port = await serve(async (incoming) => {
+      seen.push(new URL(incoming.url).pathname);
+      return new Response('ok');
+    });
+    /** One request written as raw bytes (fetch cannot send these); the status line and body. */
+    const raw = (head: string): Promise<{ status: string; body: string }> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(`${head}\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.on('data', (data: Buffer) => (text += data.toString('utf8')));
+        socket.on('error', reject);
+        socket.on('close', () =>
+          resolve({ status: text.split('\r\n')[0] ?? '', body: text.split('\r\n\r\n')[1] ?? '' }),
+        );
+      });
+    for (const head of ['GET /metrics HTTP/1.1\r\nHost: a b', 'GET /metrics HTTP/1.1\r\nHost: localhost:99999']) {
+      const answer = await raw(head);
+      expect(answer.status, head).toBe('HTTP/1.1 400 Bad Request');
+      expect(JSON.parse(answer.body)).toEqual({
+        error: { message: 'Invalid request target or Host header', type: 'invalid_request_error' },
+      });
+    }
+    // A target that starts with two slashes is a path, not a host.
+    expect((await raw('GET //metrics HTTP/1.1\r\nHost: localhost')).status).toBe('HTTP/1.1 200 OK');
+    expect(seen).toEqual(['//metrics']);
+    // The process and the server are still up.
+    expect((await fetch(`http://127.0.0.1:${port}/after`)).status).toBe(200);
   });
 
   it('writes an empty body for a null-body response', async () => {

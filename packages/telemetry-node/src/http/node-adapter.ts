@@ -16,7 +16,9 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 /**
  * Build a WHATWG `Request` from a `node:http` request: the URL is resolved against `baseUrl`
  * (default `http://` plus the `Host` header, or `localhost`), repeated headers are kept, and the body
- * of any method other than GET and HEAD is streamed, not buffered.
+ * of any method other than GET and HEAD is streamed, not buffered. A request target that is a path
+ * stays a path (`//x` is the path `//x`, not a host). Throws a `TypeError` when the target or the
+ * `Host` header make no URL (`Host: a b`); `toNodeListener` answers such a request 400.
  *
  * @example
  * ```ts
@@ -27,8 +29,7 @@ export type FetchHandler = (request: Request) => Promise<Response>;
  * ```
  */
 export function toFetchRequest(incoming: IncomingMessage, baseUrl?: string): Request {
-  const host = incoming.headers.host ?? 'localhost';
-  const url = new URL(incoming.url ?? '/', baseUrl ?? `http://${host}`);
+  const url = requestUrl(incoming.url ?? '/', baseUrl ?? `http://${incoming.headers.host ?? 'localhost'}`);
   const headers = new Headers();
   for (const [name, value] of Object.entries(incoming.headers)) {
     if (value === undefined) continue;
@@ -44,6 +45,19 @@ export function toFetchRequest(incoming: IncomingMessage, baseUrl?: string): Req
     // Required by undici for streamed request bodies.
     ...(hasBody ? { duplex: 'half' } : {}),
   });
+}
+
+/** The URL of a request target against `base`; a `TypeError` naming the target when there is none. */
+function requestUrl(target: string, base: string): URL {
+  try {
+    // An origin-form target is a path: put after the base's origin as text, so that `//x` is not
+    // read as a protocol-relative URL naming the host `x`.
+    return target.startsWith('/') ? new URL(`${new URL(base).origin}${target}`) : new URL(target, base);
+  } catch {
+    throw new TypeError(
+      `no URL in the request target ${JSON.stringify(target.slice(0, 64))} with base ${JSON.stringify(base.slice(0, 64))}`,
+    );
+  }
 }
 
 /**
@@ -95,9 +109,12 @@ export async function writeFetchResponse(response: Response, outgoing: ServerRes
 }
 
 /**
- * Adapt a fetch-style handler to a `node:http` request listener. When the handler rejects before
- * the head is sent, the listener answers 500 with
- * `{ "error": { "message": "Internal error", "type": "server_error" } }`; later, it destroys the socket.
+ * Adapt a fetch-style handler to a `node:http` request listener. A request whose target or `Host`
+ * header make no URL is answered 400 with
+ * `{ "error": { "message": "Invalid request target or Host header", "type": "invalid_request_error" } }`
+ * (the handler is not called). When the handler rejects before the head is sent, the listener
+ * answers 500 with `{ "error": { "message": "Internal error", "type": "server_error" } }`; later, it
+ * destroys the socket.
  *
  * @example
  * ```ts
@@ -106,7 +123,23 @@ export async function writeFetchResponse(response: Response, outgoing: ServerRes
  */
 export function toNodeListener(handler: FetchHandler): (incoming: IncomingMessage, outgoing: ServerResponse) => void {
   return (incoming, outgoing) => {
-    handler(toFetchRequest(incoming))
+    let request: Request;
+    try {
+      request = toFetchRequest(incoming);
+    } catch {
+      // Thrown here, it would be an uncaught exception: one malformed request would end the process.
+      const body = JSON.stringify({
+        error: { message: 'Invalid request target or Host header', type: 'invalid_request_error' },
+      });
+      outgoing.writeHead(400, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      });
+      outgoing.end(body);
+      return;
+    }
+    handler(request)
       .then((response) => writeFetchResponse(response, outgoing, incoming.method))
       .catch((error: unknown) => {
         if (!outgoing.headersSent) {
