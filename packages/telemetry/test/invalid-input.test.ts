@@ -379,6 +379,34 @@ describe('hand-built rate-limit snapshots', () => {
   });
 });
 
+describe('rate-limit windows with values the gauges refuse', () => {
+  it('counts a refused reset or limit and never shows it at collection (no NaN, infinite or negative gauge)', async () => {
+    const { telemetry, collect } = setup();
+    const labels = { provider: 'openai', limit_type: 'requests' };
+    telemetry.recordRateLimits('openai', { requests: { remaining: 5, resetSeconds: 60, limit: 100 }, malformed: [] });
+    for (const resetSeconds of [Number.NaN, Infinity, -5])
+      telemetry.recordRateLimits('openai', { requests: { remaining: 4, resetSeconds }, malformed: [] });
+    let collected = await collect();
+    // The good reset still counts down; the refused ones were counted, not used.
+    const reset = collected.value('gatewayz_provider_ratelimit_reset_seconds', labels) as number;
+    expect(reset).toBeGreaterThan(59);
+    expect(reset).toBeLessThanOrEqual(60);
+    expect(collected.value('gatewayz_provider_ratelimit_remaining', labels)).toBe(4);
+    for (const reason of ['not_a_number', 'not_finite', 'out_of_range'])
+      expect(collected.value(DROPPED, { reason, metric: 'gatewayz_provider_ratelimit_reset_seconds' }), reason).toBe(1);
+
+    // A limit the remaining gauge would refuse does not refill it at the reset.
+    telemetry.recordRateLimits('anthropic', { requests: { remaining: 4, resetSeconds: 0, limit: -7 }, malformed: [] });
+    collected = await collect();
+    expect(
+      collected.value('gatewayz_provider_ratelimit_remaining', { provider: 'anthropic', limit_type: 'requests' }),
+    ).toBe(4);
+    expect(collected.value(DROPPED, { reason: 'out_of_range', metric: 'gatewayz_provider_ratelimit_remaining' })).toBe(
+      1,
+    );
+  });
+});
+
 describe('invalid input warnings', () => {
   it('warns once per reason, not once per call', async () => {
     const { telemetry, collect } = setup();

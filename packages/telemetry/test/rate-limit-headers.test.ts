@@ -316,6 +316,22 @@ describe('parseRateLimitHeaders', () => {
     expect(parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': ' 5 ' }, NOW).requests).toEqual({ remaining: 5 });
   });
 
+  it('records a header value that is neither a string nor a list as malformed, without throwing', () => {
+    const snapshot = parseRateLimitHeaders(
+      { 'retry-after': null, 'x-ratelimit-remaining-requests': 59, 'x-ratelimit-limit-requests': '60' } as never,
+      NOW,
+    );
+    expect(snapshot.requests?.limit).toBe(60);
+    expect(snapshot.requests?.remaining).toBeUndefined();
+    expect(snapshot.retryAfterSeconds).toBeUndefined();
+    expect(snapshot.malformed).toEqual(
+      expect.arrayContaining([
+        { header: 'retry-after', value: 'null' },
+        { header: 'x-ratelimit-remaining-requests', value: '59' },
+      ]),
+    );
+  });
+
   it('never throws, whatever the header values', () => {
     const junk = ['', ' ', '\u0000', '∞', '1'.repeat(10_000), '[object Object]', 'null', '-0', '0x1p3'];
     for (const value of junk) {

@@ -162,6 +162,11 @@ function headerValue(
       : (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[name];
   if (raw === undefined) return undefined;
   if (typeof raw === 'string') return raw.trim();
+  if (!Array.isArray(raw)) {
+    // Not a header value at all (`null`, a number) from headers built by hand: malformed, not a throw.
+    malformed.push({ header: name, value: String(raw).slice(0, 64) });
+    return undefined;
+  }
   // The same header sent twice: usable only when every copy says the same thing.
   const first = String(raw[0] ?? '').trim();
   for (const entry of raw) {

@@ -37,18 +37,24 @@ export const rateLimitMetrics = defineHelpers({
       if (typeof window !== 'object' || window === null) continue;
       let remainingCell: SeriesCell | undefined;
       let resetCell: SeriesCell | undefined;
+      // Only values the gauges accept go on to the window's refresh (a dropped reset or limit is
+      // counted, and must not come back as a NaN, infinite or negative gauge at collection).
+      let resetSeconds: number | undefined;
       if (window.remaining !== undefined && this.acceptValue(remaining, window.remaining)) {
         remainingCell = this.cellFor(remaining, remaining.store.lookup(provider, limitType));
         if (remainingCell !== undefined) remainingCell.value = window.remaining;
       }
       if (window.resetSeconds !== undefined && this.acceptValue(reset, window.resetSeconds)) {
+        resetSeconds = window.resetSeconds;
         resetCell = this.cellFor(reset, reset.store.lookup(provider, limitType));
         if (resetCell !== undefined) resetCell.value = window.resetSeconds;
       }
       if (remainingCell === undefined && resetCell === undefined) continue;
+      // The limit refills the remaining gauge at the reset: checked as a remaining count is.
+      const limit = window.limit !== undefined && this.acceptValue(remaining, window.limit) ? window.limit : undefined;
       let windows = rateLimitWindows.get(this);
       if (windows === undefined) rateLimitWindows.set(this, (windows = new RateLimitWindows(this)));
-      windows.update(`${provider}\u0000${limitType}`, { remaining: remainingCell, reset: resetCell }, window);
+      windows.update(`${provider}\u0000${limitType}`, remainingCell, resetCell, limit, resetSeconds);
     }
     const malformed = this.states.rateLimitHeadersMalformed;
     for (const entry of Array.isArray(snapshot.malformed) ? snapshot.malformed : []) {

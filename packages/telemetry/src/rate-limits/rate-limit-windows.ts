@@ -27,11 +27,16 @@ export class RateLimitWindows {
     recorder.beforeCollect('providerRateLimitRemaining', refresh);
   }
 
-  /** Note what one response said about one budget (`resetSeconds` from now). */
+  /**
+   * Note what one response said about one budget: its gauges' cells, its limit and its reset
+   * (`resetSeconds` from now), each only when the gauges accepted it.
+   */
   update(
     key: string,
-    cells: { remaining: SeriesCell | undefined; reset: SeriesCell | undefined },
-    window: { limit?: number; resetSeconds?: number },
+    remainingCell: SeriesCell | undefined,
+    resetCell: SeriesCell | undefined,
+    limit: number | undefined,
+    resetSeconds: number | undefined,
   ): void {
     let state = this.windows.get(key);
     if (state === undefined) {
@@ -45,11 +50,11 @@ export class RateLimitWindows {
       this.windows.set(key, state);
     }
     const now = Date.now();
-    state.remainingCell = cells.remaining ?? state.remainingCell;
-    if (cells.remaining !== undefined) state.remainingSeenAt = now;
-    state.resetCell = cells.reset ?? state.resetCell;
-    if (window.limit !== undefined) state.limit = window.limit;
-    if (window.resetSeconds !== undefined) state.resetAt = now + window.resetSeconds * 1000;
+    state.remainingCell = remainingCell ?? state.remainingCell;
+    if (remainingCell !== undefined) state.remainingSeenAt = now;
+    state.resetCell = resetCell ?? state.resetCell;
+    if (limit !== undefined) state.limit = limit;
+    if (resetSeconds !== undefined) state.resetAt = now + resetSeconds * 1000;
   }
 
   private refresh(now: number): void {
