@@ -95,6 +95,32 @@ export function describeModelHealthStoreContract(name: string, factory: Contract
       expect(record?.updatedAt).toBeInstanceOf(Date);
     });
 
+    it('hands out copies: changing a record it returned, dates included, or a batch it applied changes nothing stored', async () => {
+      const calledAtMs = at(-1000).getTime();
+      const entry = entryOf([call({ status: 'error', errorMessage: 'boom', calledAt: new Date(calledAtMs) })]);
+      await apply(store, entry);
+      // The caller's batch: its dates are the caller's to change afterwards.
+      entry.lastCalledAt.setUTCFullYear(2000);
+      entry.lastErrorAt?.setUTCFullYear(2000);
+      const returned = [
+        await store.getModelHealth('openai', 'gpt-4o'),
+        ...(await store.listAllModelHealth()),
+        ...(await store.listModelHealth()).items,
+      ];
+      for (const record of returned) {
+        (record as { callCount: number }).callCount = 99;
+        for (const date of [record!.lastCalledAt, record!.lastErrorAt, record!.createdAt, record!.updatedAt])
+          date?.setUTCFullYear(2000);
+      }
+      const stored = await store.getModelHealth('openai', 'gpt-4o');
+      expect(stored?.callCount).toBe(1);
+      expect(stored?.lastCalledAt.getTime()).toBe(calledAtMs);
+      expect(stored?.lastErrorAt?.getTime()).toBe(calledAtMs);
+      expect(stored?.createdAt.getUTCFullYear()).toBeGreaterThan(2000);
+      // A retention of 30 days keeps it: its last call was a second ago.
+      expect(await store.deleteOlderThan(30)).toBe(0);
+    });
+
     it('keeps the newest call in the last* fields when an older batch arrives late', async () => {
       await apply(
         store,

@@ -80,6 +80,8 @@ export interface SupabaseModelHealthStoreOptions {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** The longest delay a Node.js timer (and `AbortSignal.timeout()`) keeps: about 24.8 days. */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
 interface RpcAnswer {
   data: unknown;
@@ -142,7 +144,8 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
    * A store using `options.client`, or a new supabase-js client for `url` and `serviceRoleKey`
    * (no session persistence or token refresh). Throws a `TelemetryConfigurationError` when neither is
    * usable (a `client` without `rpc()`, a `url` that is not an http(s) URL, an empty key), when
-   * `requestTimeoutMs` is not a positive number, or `onQuery` / `telemetry` is of the wrong type.
+   * `requestTimeoutMs` is not a positive number of at most 2,147,483,647, or `onQuery` / `telemetry`
+   * is of the wrong type.
    * Sends no request.
    */
   constructor(options: SupabaseModelHealthStoreOptions) {
@@ -150,10 +153,12 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
       throw new TelemetryConfigurationError('options', 'expected { client } or { url, serviceRoleKey }');
     }
     const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+    // AbortSignal.timeout() fires a longer delay than a Node.js timer keeps (2^31 - 1 ms) at once:
+    // every request would time out.
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_DELAY_MS) {
       throw new TelemetryConfigurationError(
         'requestTimeoutMs',
-        `must be a number of milliseconds > 0, got ${String(options.requestTimeoutMs)}`,
+        `must be a number of milliseconds > 0 and at most ${MAX_TIMER_DELAY_MS}, got ${String(options.requestTimeoutMs)}`,
       );
     }
     this.requestTimeoutMs = timeout;

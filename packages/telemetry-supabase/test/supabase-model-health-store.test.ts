@@ -182,6 +182,13 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       expect(() => new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: 'k', requestTimeoutMs: 0 })).toThrow(
         /requestTimeoutMs/,
       );
+      // Longer than a Node.js timer keeps: AbortSignal.timeout() would abort every request at once.
+      expect(
+        () => new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: 'k', requestTimeoutMs: 3e9 }),
+      ).toThrow(/requestTimeoutMs/);
+      expect(
+        () => new SupabaseModelHealthStore({ url: stack.url, serviceRoleKey: 'k', requestTimeoutMs: 2_147_483_647 }),
+      ).not.toThrow();
     });
 
     it('the SQL function itself rejects a malformed batch and writes nothing', async () => {

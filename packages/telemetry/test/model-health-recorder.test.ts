@@ -279,7 +279,31 @@ describe('ModelHealthRecorder', () => {
     expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2, errorCount: 1 });
   });
 
+  it('waits for a slow write when close() is given a deadline past what a Node.js timer keeps, or none', async () => {
+    // The system clock: Node fires a timer longer than 2^31 - 1 ms (or of Infinity) after 1 ms.
+    for (const timeoutMs of [Infinity, 3e9, Number.NaN]) {
+      const store = new FlakyStore();
+      const slow = Object.assign(Object.create(store) as FlakyStore, {
+        applyBatch: async (batch: ModelCallBatch): Promise<void> => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await store.applyBatch(batch);
+        },
+      });
+      const recorder = new ModelHealthRecorder({ store: slow, flushIntervalMs: 60_000 });
+      recorder.recordModelCall(call());
+      expect(await recorder.close({ timeoutMs }), String(timeoutMs)).toEqual({ flushed: true, pendingCalls: 0 });
+      expect((await store.getModelHealth('openai', 'gpt-4o'))?.callCount).toBe(1);
+    }
+  });
+
   it('rejects unusable options at construction', () => {
+    const tooLong = 2 ** 31;
+    expect(() => new ModelHealthRecorder({ store: new MemoryModelHealthStore(), flushIntervalMs: tooLong })).toThrow(
+      TelemetryConfigurationError,
+    );
+    expect(() => new ModelHealthRecorder({ store: new MemoryModelHealthStore(), retryMaxDelayMs: tooLong })).toThrow(
+      TelemetryConfigurationError,
+    );
     const store = new MemoryModelHealthStore();
     expect(() => new ModelHealthRecorder({ store, flushIntervalMs: 0 })).toThrow(TelemetryConfigurationError);
     expect(() => new ModelHealthRecorder({ store, maxPendingModels: -1 })).toThrow(TelemetryConfigurationError);

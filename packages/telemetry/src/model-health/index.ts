@@ -6,6 +6,7 @@
  *   aggregation every store applies (the memory store here, the Supabase store in
  *   `@gatewayz/telemetry-supabase`)
  * - `model-health-recorder.ts`: the synchronous, write-behind `recordModelCall()` in front of a store
+ *   (its options in `model-health-recorder-options.ts`)
  * - `memory-model-health-store.ts`: the embedded in-process store
  *
  * @example

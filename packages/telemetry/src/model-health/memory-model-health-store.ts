@@ -39,10 +39,11 @@ function copyRecord(record: ModelHealthRecord): ModelHealthRecord {
     avgResponseTimeMs: record.avgResponseTimeMs,
     lastStatus: record.lastStatus,
     lastErrorMessage: record.lastErrorMessage,
-    lastErrorAt: record.lastErrorAt,
-    lastCalledAt: record.lastCalledAt,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
+    // Dates are objects a caller can change (`setUTCFullYear`): copies, as the record is.
+    lastErrorAt: record.lastErrorAt === null ? null : new Date(record.lastErrorAt.getTime()),
+    lastCalledAt: new Date(record.lastCalledAt.getTime()),
+    createdAt: new Date(record.createdAt.getTime()),
+    updatedAt: new Date(record.updatedAt.getTime()),
   };
 }
 function errorRateOf(record: ModelHealthRecord): number {
@@ -71,7 +72,7 @@ function summarise(provider: string, records: readonly ModelHealthRecord[]): Pro
     successRate: calls > 0 ? successes / calls : 0,
     errorRate: calls > 0 ? errors / calls : 0,
     avgResponseTimeMs: calls > 0 ? totalMs / calls : null,
-    lastCalledAt: last,
+    lastCalledAt: last === null ? null : new Date(last.getTime()),
   };
 }
 
@@ -142,7 +143,7 @@ export class MemoryModelHealthStore implements ModelHealthStore {
         lastStatus: entry.lastStatus,
         lastErrorMessage: null,
         lastErrorAt: null,
-        lastCalledAt: entry.lastCalledAt,
+        lastCalledAt: new Date(entry.lastCalledAt.getTime()),
         createdAt: now,
         updatedAt: now,
       };
@@ -156,7 +157,7 @@ export class MemoryModelHealthStore implements ModelHealthStore {
     if (record.lastResponseTimeMs === null || entry.lastCalledAt >= record.lastCalledAt) {
       record.lastResponseTimeMs = entry.lastResponseTimeMs;
       record.lastStatus = entry.lastStatus;
-      record.lastCalledAt = entry.lastCalledAt;
+      record.lastCalledAt = new Date(entry.lastCalledAt.getTime());
     }
     // The message follows its own time, so a late batch's newer error still replaces an older one.
     const errorAt = entryErrorAt(entry);
@@ -166,7 +167,7 @@ export class MemoryModelHealthStore implements ModelHealthStore {
       (record.lastErrorAt === null || errorAt >= record.lastErrorAt)
     ) {
       record.lastErrorMessage = storedErrorMessage(entry.lastErrorMessage);
-      record.lastErrorAt = errorAt;
+      record.lastErrorAt = new Date(errorAt.getTime());
     }
     record.updatedAt = now;
   }

@@ -13,60 +13,14 @@ import {
 } from './model-call.js';
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health-store.js';
 import { systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
+import {
+  MAX_TIMER_DELAY_MS,
+  positiveInteger,
+  type ModelHealthRecorderCloseResult,
+  type ModelHealthRecorderOptions,
+} from './model-health-recorder-options.js';
 
-/**
- * Options of `new ModelHealthRecorder()`; only `store` is required. The numeric options must be
- * positive integers (milliseconds or counts) and `retryMaxDelayMs` at least `retryInitialDelayMs`;
- * the constructor throws a `TelemetryConfigurationError` otherwise.
- *
- * @example
- * ```ts
- * const recorder = new ModelHealthRecorder({
- *   store,
- *   flushIntervalMs: 2_000,
- *   retryMaxDelayMs: 60_000,
- *   onInvalidCall: process.env.NODE_ENV === 'production' ? 'drop' : 'throw',
- * });
- * ```
- */
-export interface ModelHealthRecorderOptions {
-  /** Where batches are written. */
-  store: ModelHealthStore;
-  /** Milliseconds between flushes while the store is healthy. Default 1000. */
-  flushIntervalMs?: number;
-  /** Distinct (provider, model) pairs held while waiting for a flush; calls for new pairs beyond it are dropped and counted. Default 10 000. */
-  maxPendingModels?: number;
-  /** Entries per batch (one database round trip each). Default 1000. */
-  maxBatchEntries?: number;
-  /** First retry delay after a failed flush, in milliseconds; doubles up to `retryMaxDelayMs`. Default 500. */
-  retryInitialDelayMs?: number;
-  /** Longest retry delay, in milliseconds. Default 30 000. */
-  retryMaxDelayMs?: number;
-  /** Telemetry instance for the recorder's own metrics; default the shared one. */
-  telemetry?: GatewayTelemetry;
-  /** Timer functions; default the real ones, unref'd. */
-  clock?: TrackerClock;
-  /** `drop` (default) drops and counts malformed calls; `throw` throws `TelemetryInputError` (development). */
-  onInvalidCall?: 'drop' | 'throw';
-  /** Batch id generator; default `crypto.randomUUID()`. */
-  newBatchId?: () => string;
-}
-
-/**
- * What `close()` achieved.
- *
- * @example
- * ```ts
- * const { flushed, pendingCalls } = await recorder.close({ timeoutMs: 5_000 });
- * if (!flushed) console.error(`${pendingCalls} model calls were not written before shutdown`);
- * ```
- */
-export interface ModelHealthRecorderCloseResult {
-  /** True when every recorded call reached the store. */
-  flushed: boolean;
-  /** Calls still not written (non-zero only when the store stayed down until the deadline). */
-  pendingCalls: number;
-}
+export type { ModelHealthRecorderCloseResult, ModelHealthRecorderOptions } from './model-health-recorder-options.js';
 
 interface PendingEntry {
   provider: string;
@@ -80,14 +34,6 @@ interface PendingEntry {
   /** When the call of `lastErrorMessage` finished; meaningless while it is null. */
   lastErrorAtMs: number;
   lastCalledAtMs: number;
-}
-
-function positiveInteger(option: string, value: number | undefined, fallback: number): number {
-  const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < 1) {
-    throw new TelemetryConfigurationError(option, `expected a positive integer, got ${String(value)}`);
-  }
-  return result;
 }
 
 /**
@@ -139,11 +85,11 @@ export class ModelHealthRecorder {
       throw new TelemetryConfigurationError('store', 'expected a model-health store with an applyBatch() method');
     }
     this.store = options.store;
-    this.flushIntervalMs = positiveInteger('flushIntervalMs', options.flushIntervalMs, 1000);
+    this.flushIntervalMs = positiveInteger('flushIntervalMs', options.flushIntervalMs, 1000, MAX_TIMER_DELAY_MS);
     this.maxPendingModels = positiveInteger('maxPendingModels', options.maxPendingModels, 10_000);
     this.maxBatchEntries = positiveInteger('maxBatchEntries', options.maxBatchEntries, 1000);
     this.retryInitialDelayMs = positiveInteger('retryInitialDelayMs', options.retryInitialDelayMs, 500);
-    this.retryMaxDelayMs = positiveInteger('retryMaxDelayMs', options.retryMaxDelayMs, 30_000);
+    this.retryMaxDelayMs = positiveInteger('retryMaxDelayMs', options.retryMaxDelayMs, 30_000, MAX_TIMER_DELAY_MS);
     if (this.retryMaxDelayMs < this.retryInitialDelayMs) {
       throw new TelemetryConfigurationError('retryMaxDelayMs', 'must be at least retryInitialDelayMs');
     }
@@ -258,9 +204,12 @@ export class ModelHealthRecorder {
    * and resolves by the deadline even when a write hangs: if the store is down or too slow it logs
    * through `diag` and resolves with `flushed: false` (a write still in flight counts as pending; it
    * may land later, and a later `close()` retries it under the same batch id, so it counts once).
+   * `timeoutMs` may be `Infinity` (retry until written); one that is not a number of 0 or more
+   * (NaN, negative) is the default.
    */
   async close(options: { timeoutMs?: number } = {}): Promise<ModelHealthRecorderCloseResult> {
-    const deadline = this.clock.now() + (options.timeoutMs ?? 10_000);
+    const timeoutMs = options.timeoutMs;
+    const deadline = this.clock.now() + (typeof timeoutMs === 'number' && timeoutMs >= 0 ? timeoutMs : 10_000);
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -288,7 +237,16 @@ export class ModelHealthRecorder {
   private async beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T | 'expired'> {
     let handle: unknown;
     const expired = new Promise<'expired'>((resolve) => {
-      handle = this.startTimer(() => resolve('expired'), Math.max(0, deadline - this.clock.now()));
+      // A timer longer than Node keeps would fire at once: wait in steps it keeps (a deadline of
+      // Infinity never expires).
+      const arm = (): void => {
+        const left = Math.max(0, deadline - this.clock.now());
+        handle =
+          left > MAX_TIMER_DELAY_MS
+            ? this.startTimer(arm, MAX_TIMER_DELAY_MS)
+            : this.startTimer(() => resolve('expired'), left);
+      };
+      arm();
     });
     try {
       return await Promise.race([work, expired]);

@@ -1,0 +1,79 @@
+import { TelemetryConfigurationError } from '../errors.js';
+import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
+import type { TrackerClock } from '../scheduling/periodic-task.js';
+import type { ModelHealthStore } from './model-health-store.js';
+
+/*
+ * The options and the close result of `ModelHealthRecorder` (model-health-recorder.ts), and how
+ * its numeric options are checked.
+ */
+
+/**
+ * Options of `new ModelHealthRecorder()`; only `store` is required. The numeric options must be
+ * positive integers (milliseconds or counts; `flushIntervalMs` and `retryMaxDelayMs` at most
+ * 2,147,483,647, the longest delay a Node.js timer keeps) and `retryMaxDelayMs` at least
+ * `retryInitialDelayMs`; the constructor throws a `TelemetryConfigurationError` otherwise.
+ *
+ * @example
+ * ```ts
+ * const recorder = new ModelHealthRecorder({
+ *   store,
+ *   flushIntervalMs: 2_000,
+ *   retryMaxDelayMs: 60_000,
+ *   onInvalidCall: process.env.NODE_ENV === 'production' ? 'drop' : 'throw',
+ * });
+ * ```
+ */
+export interface ModelHealthRecorderOptions {
+  /** Where batches are written. */
+  store: ModelHealthStore;
+  /** Milliseconds between flushes while the store is healthy. Default 1000. */
+  flushIntervalMs?: number;
+  /** Distinct (provider, model) pairs held while waiting for a flush; calls for new pairs beyond it are dropped and counted. Default 10 000. */
+  maxPendingModels?: number;
+  /** Entries per batch (one database round trip each). Default 1000. */
+  maxBatchEntries?: number;
+  /** First retry delay after a failed flush, in milliseconds; doubles up to `retryMaxDelayMs`. Default 500. */
+  retryInitialDelayMs?: number;
+  /** Longest retry delay, in milliseconds. Default 30 000. */
+  retryMaxDelayMs?: number;
+  /** Telemetry instance for the recorder's own metrics; default the shared one. */
+  telemetry?: GatewayTelemetry;
+  /** Timer functions; default the real ones, unref'd. */
+  clock?: TrackerClock;
+  /** `drop` (default) drops and counts malformed calls; `throw` throws `TelemetryInputError` (development). */
+  onInvalidCall?: 'drop' | 'throw';
+  /** Batch id generator; default `crypto.randomUUID()`. */
+  newBatchId?: () => string;
+}
+
+/**
+ * What `close()` achieved.
+ *
+ * @example
+ * ```ts
+ * const { flushed, pendingCalls } = await recorder.close({ timeoutMs: 5_000 });
+ * if (!flushed) console.error(`${pendingCalls} model calls were not written before shutdown`);
+ * ```
+ */
+export interface ModelHealthRecorderCloseResult {
+  /** True when every recorded call reached the store. */
+  flushed: boolean;
+  /** Calls still not written (non-zero only when the store stayed down until the deadline). */
+  pendingCalls: number;
+}
+
+/** The longest delay a Node.js timer keeps (2^31 − 1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** A positive integer option (`fallback` when not given), at most `max`; a `TelemetryConfigurationError` otherwise. */
+export function positiveInteger(option: string, value: number | undefined, fallback: number, max = Infinity): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 1 || result > max) {
+    throw new TelemetryConfigurationError(
+      option,
+      `expected a positive integer${max === Infinity ? '' : ` of at most ${max}`}, got ${String(value)}`,
+    );
+  }
+  return result;
+}
