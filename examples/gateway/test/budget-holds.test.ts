@@ -141,6 +141,33 @@ describe('budget holds', () => {
     expectNothingHeld(account);
     expect(account.spentUsd).toBeGreaterThan(0);
   });
+
+  it('holds a long prompt whole whatever fields its message carries, and refuses limits it cannot hold for', async () => {
+    const [running, account] = await start(0.01);
+    // 100,000 bytes of prompt at gpt-4o's input price bound: 0.25 USD, over the 0.01 USD budget,
+    // with or without a `type` field on the message (it used to count as one 2,000-token image).
+    const prompt = 'x'.repeat(100_000);
+    for (const extra of [{}, { type: 'image' }, { type: 'x', image_url: 'u' }]) {
+      const body = { model: 'gpt-4o', max_tokens: 10, messages: [{ role: 'user', content: prompt, ...extra }] };
+      const refused = await running.post('/v1/chat/completions', body, AUTH);
+      expect(refused.status, JSON.stringify(extra)).toBe(429);
+      expect(await refused.json()).toMatchObject({ error: { code: 'insufficient_quota' } });
+    }
+    // Output limits and n the hold cannot read are refused with a 400 naming the field (they used
+    // to be held for the default output, or, past a double's range, for nothing).
+    for (const [field, value] of [
+      ['n', '8'],
+      ['n', 1.5],
+      ['max_completion_tokens', '100000'],
+      ['max_tokens', 1e308],
+    ] as const) {
+      const answer = await running.post('/v1/chat/completions', chatBody('gpt-4o', { [field]: value }), AUTH);
+      expect(answer.status, `${field}: ${String(value)}`).toBe(400);
+      expect(await answer.json()).toMatchObject({ error: { param: field, type: 'invalid_request_error' } });
+    }
+    expectNothingHeld(account);
+    expect(account.spentUsd).toBe(0);
+  });
 });
 
 describe('budget holds are released however a request ends', () => {

@@ -90,7 +90,38 @@ describe('CostEstimator', () => {
     expect(promptTokens([{ role: 'user', content: [text, image] }])).toBe(
       4 + 4 + 4 + 4 + 7 + (4 + 4 + 4 + 4 + 4 + 8) + MEDIA_PART_TOKENS,
     );
-    expect(promptTokens({ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } })).toBe(MEDIA_PART_TOKENS);
+    const audio = { type: 'input_audio', input_audio: { data: 'A'.repeat(100_000), format: 'wav' } };
+    expect(promptTokens([{ role: 'user', content: [audio] }])).toBe(4 + 4 + 4 + 4 + 7 + 4 + MEDIA_PART_TOKENS);
+  });
+
+  it('takes only content parts for media: a message with a type or image_url of its own is counted whole', () => {
+    const prompt = 'x'.repeat(1_000_000);
+    const plain = promptTokens([{ role: 'user', content: prompt }]);
+    expect(plain).toBeGreaterThan(1_000_000);
+    // Extra fields on the message add their own bytes; they never turn the message into one image.
+    for (const extra of [{ type: 'image' }, { type: 'x', image_url: 'u' }, { input_audio: {} }]) {
+      expect(promptTokens([{ role: 'user', content: prompt, ...extra }]), JSON.stringify(extra)).toBeGreaterThan(plain);
+    }
+    // Tool definitions are not content either.
+    const tool = { type: 'image', function: { name: 'f', description: prompt } };
+    expect(promptTokens([tool])).toBeGreaterThan(1_000_000);
+    // A content part is media by its type, also in a tool message's content.
+    expect(promptTokens([{ role: 'tool', content: [{ type: 'image_url', image_url: { url: prompt } }] }])).toBeLessThan(
+      MEDIA_PART_TOKENS + 100,
+    );
+  });
+
+  it('refuses to hold for nothing: a bound the price table cannot price is Infinity, an unpriced model 0', () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    // max_tokens × n past a double's range: the table refuses the count.
+    expect(costs.chat('chat-model', { messages, max_tokens: 1e308, n: 2 })).toBe(Infinity);
+    expect(costs.chat('chat-model', { messages, n: 1e306, max_tokens: 1e4 })).toBe(Infinity);
+    const bound = costs.chatBound('chat-model', { messages, max_tokens: 1e308, n: 2 });
+    expect(costs.atProvider(bound, 'cheap')).toBe(Infinity);
+    // An Infinity hold does not fit any budget.
+    const account = new ApiKeyAccount('k', 'paid', 0.01, new GatewayTelemetry({ exportVia: 'producer' }));
+    expect(account.hold(costs.chat('chat-model', { messages, max_tokens: 1e308, n: 2 }))).toBeUndefined();
+    expect(costs.chat('unknown-model', { messages, max_tokens: 1e308, n: 2 })).toBe(0);
   });
 
   it('is never below what the providers charge for usage within the bound (any split of cached input)', () => {

@@ -71,11 +71,14 @@ export class ApiKeyAccount {
    * Admit a request that may cost up to `usd`: when the key's spend, what this process holds for
    * its other requests in progress and `usd` together fit in the budget (the exact sum, rounded
    * once), hold `usd` until the request ends and return the hold; otherwise undefined (the request
-   * is refused). A key without a budget needs no hold (undefined too: check `budgetUsd` first).
+   * is refused; always for `usd` Infinity). A key without a budget needs no hold (undefined too:
+   * check `budgetUsd` first).
    * The hold's `charge` turns what the request costs into spend, and its `release` gives back
    * whatever it did not cost.
    */
   hold(usd: number): BudgetHold | undefined {
+    // A request whose cost has no bound (see `CostEstimator.atProvider`) fits no budget.
+    if (usd === Infinity) return undefined;
     const amount = Number.isFinite(usd) && usd > 0 ? usd : 0;
     if (!this.fits(amount)) return undefined;
     this.holds.add(amount);

@@ -120,8 +120,11 @@ export async function holdBudget(
 export function budgetRefusal(account: ApiKeyAccount, usd: number): ApiError {
   return new ApiError(
     429,
-    `The API key "${account.name}" has too little of its budget of ${account.budgetUsd} USD left for this request, ` +
-      `which may cost up to ${Number(usd.toPrecision(6))} USD (its requests in progress hold part of the budget until they finish)`,
+    usd === Infinity
+      ? `The API key "${account.name}" has a budget of ${account.budgetUsd} USD, and this request's cost has no bound ` +
+          '(its output limit times n is past what can be priced): set max_tokens or max_completion_tokens, and n, lower'
+      : `The API key "${account.name}" has too little of its budget of ${account.budgetUsd} USD left for this request, ` +
+          `which may cost up to ${Number(usd.toPrecision(6))} USD (its requests in progress hold part of the budget until they finish)`,
     'insufficient_quota',
     'insufficient_quota',
   );

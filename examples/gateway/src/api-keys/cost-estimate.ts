@@ -153,13 +153,17 @@ export class CostEstimator {
     usage.inputTokens = bound.inputTokens;
     usage.cacheReadInputTokens = 0;
     usage.cacheCreationInputTokens = 0;
-    let most = this.pricing.cost(usage) ?? 0;
+    // A priced model whose table refuses the bound (a count past what a double holds: `max_tokens`
+    // × `n` overflowing to Infinity) cannot be held for: Infinity, so the request is refused
+    // rather than held for nothing. A model without a price costs nothing, as it is charged.
+    const unpriceable = this.pricing.has(provider, bound.model) ? Infinity : 0;
+    let most = this.pricing.cost(usage) ?? unpriceable;
     if (bound.inputTokens === 0) return most;
     usage.cacheReadInputTokens = bound.inputTokens;
-    most = Math.max(most, this.pricing.cost(usage) ?? 0);
+    most = Math.max(most, this.pricing.cost(usage) ?? unpriceable);
     usage.cacheReadInputTokens = 0;
     usage.cacheCreationInputTokens = bound.inputTokens;
-    return Math.max(most, this.pricing.cost(usage) ?? 0);
+    return Math.max(most, this.pricing.cost(usage) ?? unpriceable);
   }
 }
 
@@ -180,22 +184,32 @@ function embeddingTokens(input: unknown): number {
 /**
  * An upper bound of the tokens of a prompt's messages or tool definitions (see `CostEstimator`):
  * UTF-8 bytes of every key and string, digits of numbers, {@link STRUCTURE_TOKENS} per object or
- * array, and {@link MEDIA_PART_TOKENS} for a content part that is not text (its URL or base64 data
- * is not counted).
+ * array, and {@link MEDIA_PART_TOKENS} for a content part that is not text (an item of a `content`
+ * array: its URL or base64 data is not counted). Only a content part is taken for media: a message
+ * or a tool definition with a `type` or `image_url` field of its own is counted whole.
  */
 export function promptTokens(value: unknown): number {
+  return tokensOf(value, false);
+}
+
+/** `promptTokens` of `value`; `part`: it is an item of a `content` array, which may be media. */
+function tokensOf(value: unknown, part: boolean): number {
   if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
   if (typeof value === 'number') return String(value).length;
   if (typeof value !== 'object' || value === null) return value === undefined ? 0 : 1;
   let tokens = STRUCTURE_TOKENS;
   if (Array.isArray(value)) {
-    for (const item of value) tokens += promptTokens(item);
+    for (const item of value) tokens += tokensOf(item, part);
     return tokens;
   }
-  const type = (value as { type?: unknown }).type;
-  if (typeof type === 'string' && isMediaPart(value as Record<string, unknown>, type)) return MEDIA_PART_TOKENS;
+  if (part) {
+    const type = (value as { type?: unknown }).type;
+    if (typeof type === 'string' && isMediaPart(value as Record<string, unknown>, type)) return MEDIA_PART_TOKENS;
+  }
   for (const key in value) {
-    tokens += Buffer.byteLength(key, 'utf8') + promptTokens((value as Record<string, unknown>)[key]);
+    const item = (value as Record<string, unknown>)[key];
+    // The items of a `content` array are content parts (text, image, audio, file).
+    tokens += Buffer.byteLength(key, 'utf8') + tokensOf(item, key === 'content' && Array.isArray(item));
   }
   return tokens;
 }

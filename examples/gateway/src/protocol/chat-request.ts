@@ -40,13 +40,17 @@ export function validateChatRequest(body: Record<string, unknown>): ChatRequest 
   const stream = body['stream'];
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean')
     throw badRequest('stream must be a boolean', 'stream');
-  const maxTokens = body['max_tokens'];
-  if (
-    maxTokens !== undefined &&
-    maxTokens !== null &&
-    (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)
-  ) {
-    throw badRequest('max_tokens must be a positive integer', 'max_tokens');
+  // The output limits and the number of choices bound what a request may cost (its budget hold):
+  // a value the hold cannot read (a string, a fraction) would be held for the default instead.
+  for (const field of ['max_tokens', 'max_completion_tokens', 'n']) {
+    const value = body[field];
+    if (
+      value !== undefined &&
+      value !== null &&
+      (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    ) {
+      throw badRequest(`${field} must be a positive integer (at most ${Number.MAX_SAFE_INTEGER})`, field);
+    }
   }
   const streamOptions = body['stream_options'] as { include_usage?: unknown } | undefined;
   return { model, stream: stream === true, includeUsage: streamOptions?.include_usage === true };
