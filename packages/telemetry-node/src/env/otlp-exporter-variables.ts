@@ -75,6 +75,40 @@ export function otlpVariable(
 }
 
 /**
+ * The first of `names` (a signal's variable, then the general one) that is set and that `valid`
+ * accepts. One that is set but refused is warned about and the next is read: the specification
+ * treats an invalid value as not set, so the general variable applies rather than the default. The
+ * last name set is returned as it is, for the caller to check and fall back from.
+ */
+export function firstValidVariable(
+  env: NodeJS.ProcessEnv,
+  names: readonly string[],
+  valid: (value: string) => boolean,
+  expected: string,
+): { name: string; value: string } | undefined {
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index] as string;
+    const value = readEnvString(env, name);
+    if (value === undefined) continue;
+    if (valid(value) || index === names.length - 1) return { name, value };
+    warnIgnoredVariable(name, value, expected, `reading ${names.slice(index + 1).join(' or ')} instead`);
+  }
+  return undefined;
+}
+
+/** Whether a duration variable's value is a whole number of milliseconds (0 included). */
+export const isMillis = (value: string): boolean => /^\d+$/.test(value) && Number.isSafeInteger(Number(value));
+
+/** Whether a `_COMPRESSION` value is one the exporters take. */
+export const isCompression = (value: string): boolean => ['gzip', 'none'].includes(value.toLowerCase());
+
+/** `OTEL_EXPORTER_OTLP_<signal>_<suffix>`, then `OTEL_EXPORTER_OTLP_<suffix>`. */
+const otlpNames = (signal: OtlpSignal, suffix: string): string[] => [
+  `OTEL_EXPORTER_OTLP_${signal}_${suffix}`,
+  `OTEL_EXPORTER_OTLP_${suffix}`,
+];
+
+/**
  * Check that `url` is an endpoint an OTLP exporter can send to: an `http:` or `https:` URL, or over
  * gRPC also `host:port` without a scheme. Throws a `TelemetryConfigurationError` naming `source`
  * (the variable or option that gave it).
@@ -169,7 +203,7 @@ export function millisFromVariable(
 
 /** `_COMPRESSION` of `signal`: `gzip` or `none` (any case); another value is warned about and `none` applies. */
 export function otlpCompressionFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): 'gzip' | 'none' {
-  const variable = otlpVariable(env, signal, 'COMPRESSION');
+  const variable = firstValidVariable(env, otlpNames(signal, 'COMPRESSION'), isCompression, 'one of gzip, none');
   if (variable === undefined) return 'none';
   const value = variable.value.toLowerCase();
   if (value === 'gzip' || value === 'none') return value;
@@ -194,7 +228,11 @@ export function otlpExporterVariables(
   return {
     url: otlpEndpointFromEnv(env, signal, grpc),
     headers: otlpHeadersFromEnv(env, signal),
-    timeoutMillis: millisFromVariable(otlpVariable(env, signal, 'TIMEOUT'), 10_000, true),
+    timeoutMillis: millisFromVariable(
+      firstValidVariable(env, otlpNames(signal, 'TIMEOUT'), isMillis, 'a non-negative integer'),
+      10_000,
+      true,
+    ),
     compression: otlpCompressionFromEnv(env, signal),
   };
 }

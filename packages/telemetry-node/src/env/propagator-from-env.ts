@@ -32,7 +32,8 @@ export function propagatorFromEnv(env: NodeJS.ProcessEnv): TextMapPropagator | n
     return null;
   }
   const propagators = (names ?? []).flatMap((name) => {
-    const create = PROPAGATORS[name];
+    // Own names only: `constructor` or `__proto__` would find Object.prototype's members.
+    const create = Object.hasOwn(PROPAGATORS, name) ? PROPAGATORS[name] : undefined;
     if (create !== undefined) return [create()];
     warnIgnoredVariable('OTEL_PROPAGATORS', name, Object.keys(PROPAGATORS).join(', '), 'skipping it');
     return [];

@@ -13,6 +13,9 @@ import { DEFAULT_EXPONENTIAL_MAX_SIZE, EXEMPLAR_FILTERS, MAX_EXPONENTIAL_SCALE }
 import { readEnvEnum, readEnvList, readEnvString, warnIgnoredVariable } from '../env/standard-variables.js';
 import {
   checkOtlpEndpoint,
+  firstValidVariable,
+  isCompression,
+  isMillis,
   millisFromVariable,
   otlpEndpointFromEnv,
   otlpHeadersFromEnv,
@@ -277,14 +280,19 @@ function oneOf<T extends string>(
   return fallback;
 }
 
-/** The option if given, else the first of `names` set in `env`. */
+/**
+ * The option if given, else the first of `names` set in `env`; with `valid`, the first set that it
+ * accepts (see `firstValidVariable`: an invalid signal variable gives way to the general one).
+ */
 function sourceOf<T extends string | number>(
   option: { name: string; value: T | undefined },
   env: NodeJS.ProcessEnv,
   names: readonly string[],
+  valid?: { check: (value: string) => boolean; expected: string },
 ): { name: string; value: T | string; fromOption: boolean } | undefined {
   if (option.value !== undefined) return { name: option.name, value: option.value, fromOption: true };
-  const found = firstVariable(env, names);
+  const found =
+    valid === undefined ? firstVariable(env, names) : firstValidVariable(env, names, valid.check, valid.expected);
   return found === undefined ? undefined : { ...found, fromOption: false };
 }
 
@@ -317,18 +325,22 @@ function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): Resol
     protocol,
     headers: headersFrom(env, options.headers),
     timeoutMillis: millis(
-      sourceOf({ name: 'metrics.otlp.timeoutMillis', value: options.timeoutMillis }, env, [
-        'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT',
-        'OTEL_EXPORTER_OTLP_TIMEOUT',
-      ]),
+      sourceOf(
+        { name: 'metrics.otlp.timeoutMillis', value: options.timeoutMillis },
+        env,
+        ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
+        { check: isMillis, expected: 'a non-negative integer' },
+      ),
       10_000,
       true,
     ),
     compression: oneOf<'gzip' | 'none'>(
-      sourceOf({ name: 'metrics.otlp.compression', value: options.compression }, env, [
-        'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION',
-        'OTEL_EXPORTER_OTLP_COMPRESSION',
-      ]),
+      sourceOf(
+        { name: 'metrics.otlp.compression', value: options.compression },
+        env,
+        ['OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION'],
+        { check: isCompression, expected: 'one of gzip, none' },
+      ),
       ['gzip', 'none'],
       'none',
     ),

@@ -27,6 +27,7 @@ import { createMetricReaders } from './metric-readers.js';
 import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
 import { randomUUID } from 'node:crypto';
 import { createSpanProcessorsFromEnv } from '../tracing/index.js';
+import { tracesConfiguredByEnv } from '../tracing/create-span-processors-from-env.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from-env.js';
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
 import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../env/resource-from-env.js';
@@ -190,12 +191,6 @@ export interface RunningTelemetry {
   shutdown(): Promise<void>;
 }
 
-const OTLP_TRACE_VARIABLES = [
-  'OTEL_EXPORTER_OTLP_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-  'OTEL_TRACES_EXPORTER',
-];
-
 /**
  * Start the OpenTelemetry Node SDK for a gateway: a meter provider whose Prometheus exporter is
  * served by `metricsHandler` (no extra port), OTLP trace export configured by the standard
@@ -328,7 +323,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   else if (traces !== undefined && 'exporter' in traces)
     spanProcessors = createSpanProcessorsFromEnv({ env, exporter: traces.exporter, onDrop: countDroppedSpans });
   else if (traces !== undefined) spanProcessors = traces.spanProcessors;
-  else if (!OTLP_TRACE_VARIABLES.some((name) => (env[name] ?? '') !== '')) spanProcessors = [];
+  else if (!tracesConfiguredByEnv(env)) spanProcessors = [];
   // The exporters OTEL_TRACES_EXPORTER names (default otlp), all built from `env`, behind processors
   // whose drops are counted.
   else spanProcessors = createSpanProcessorsFromEnv({ env, onDrop: countDroppedSpans });
