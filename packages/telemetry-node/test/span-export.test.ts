@@ -376,6 +376,58 @@ describe('EncodingBatchSpanProcessor', () => {
     warn.mockRestore();
   });
 
+  it('keeps to maxExportBatchSize when the spans waited for their resource (spans that ended meanwhile included)', async () => {
+    const exporter = new ManualEncodedExporter();
+    let settle: (region: string) => void = () => {};
+    const region = new Promise<string>((resolve) => (settle = resolve));
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'svc', 'cloud.region': region }),
+      spanProcessors: [
+        new EncodingBatchSpanProcessor({ exporter, maxExportBatchSize: 2, scheduledDelayMillis: 60_000 }),
+      ],
+    });
+    const tracer = provider.getTracer('test');
+    // The second span fills a batch, whose send waits for the region; eight more end meanwhile.
+    for (let index = 0; index < 10; index++) tracer.startSpan(`span ${index}`).end();
+    expect(exporter.requests).toHaveLength(0);
+    settle('eu-west-1');
+    await vi.waitFor(() => expect(exporter.requests).toHaveLength(5));
+    expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([2, 2, 2, 2, 2]);
+    for (const entry of exporter.requests) entry.answer(true);
+    expect(exporter.requests.flatMap((entry) => resourcesIn(entry.sent))).toHaveLength(10);
+    expect(
+      new Set(exporter.requests.flatMap((entry) => resourcesIn(entry.sent).map((r) => r['cloud.region']))),
+    ).toEqual(new Set(['eu-west-1']));
+    await provider.shutdown();
+  });
+
+  it('exports the spans that end while shutdown() is flushing (requests finishing during a shutdown)', async () => {
+    const exporter = new ManualEncodedExporter();
+    const drops: Record<string, number> = {};
+    const processor = new EncodingBatchSpanProcessor({
+      exporter,
+      scheduledDelayMillis: 60_000,
+      onDrop: (reason, count) => void (drops[reason] = (drops[reason] ?? 0) + count),
+    });
+    const tracer = new BasicTracerProvider({ spanProcessors: [processor] }).getTracer('test');
+    tracer.startSpan('before shutdown').end();
+    const shutdown = processor.shutdown();
+    await vi.waitFor(() => expect(exporter.requests).toHaveLength(1));
+    // The collector has not answered yet: a request in flight ends its span now.
+    tracer.startSpan('during shutdown').end();
+    await vi.waitFor(() => expect(exporter.requests).toHaveLength(2));
+    exporter.requests[0]!.answer(true);
+    exporter.requests[1]!.answer(true);
+    await shutdown;
+    expect(
+      exporter.requests.map((entry) => decodeTraces(decodeProtobufRequest('/v1/traces', entry.sent))[0]?.name),
+    ).toEqual(['before shutdown', 'during shutdown']);
+    expect(drops).toEqual({});
+    // After shutdown, spans are no longer taken.
+    tracer.startSpan('after shutdown').end();
+    expect(exporter.requests).toHaveLength(2);
+  });
+
   it('exports a partial batch after scheduledDelayMillis', () => {
     vi.useFakeTimers();
     try {
@@ -395,6 +447,21 @@ describe('EncodingBatchSpanProcessor', () => {
 });
 
 describe('createSpanProcessorsFromEnv', () => {
+  it('shuts the exporter of the stock processor down even when its last export failed', async () => {
+    const exporter = new RejectingExporter();
+    let shutDown = false;
+    exporter.shutdown = async () => void (shutDown = true);
+    const [processor] = createSpanProcessorsFromEnv({
+      env: { OTEL_BSP_SCHEDULE_DELAY: '60000' },
+      exporter,
+      onDrop: () => {},
+    });
+    new BasicTracerProvider({ spanProcessors: [processor!] }).getTracer('test').startSpan('lost').end();
+    await processor!.shutdown().catch(() => {});
+    expect(exporter.exported).toBe(1);
+    expect(shutDown).toBe(true);
+  });
+
   it('reports every sampled span it does not deliver: queue full or export failed', async () => {
     const exporter = new RejectingExporter();
     const drops: Record<string, number> = {};

@@ -8,7 +8,13 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
-import { readEnvInteger, readEnvListWithNone, readEnvTimeout, warnIgnoredVariable } from '../env/standard-variables.js';
+import {
+  readEnvInteger,
+  readEnvListWithNone,
+  readEnvString,
+  readEnvTimeout,
+  warnIgnoredVariable,
+} from '../env/standard-variables.js';
 import { otlpProtocolFromEnv } from '../env/otlp-exporter-variables.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
 import { encodedSpanExporterFromEnv, httpSpanExporterFromEnv } from './otlp-trace-exporters-from-env.js';
@@ -58,6 +64,16 @@ export interface SpanProcessorsFromEnvOptions {
  * });
  * ```
  */
+/**
+ * Whether `env` asks for traces at all: an OTLP endpoint (general or for traces) or
+ * `OTEL_TRACES_EXPORTER`, set and not blank (a blank variable is an unset one, as everywhere else).
+ */
+export function tracesConfiguredByEnv(env: NodeJS.ProcessEnv): boolean {
+  return ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'].some(
+    (name) => readEnvString(env, name) !== undefined,
+  );
+}
+
 export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOptions): SpanProcessor[] {
   const { env, onDrop } = options;
   const processorChoice = (env['GATEWAYZ_SPAN_PROCESSOR'] ?? '').trim() || 'encoding';
@@ -116,7 +132,31 @@ function countingBatchSpanProcessor(
     // options, passed through unchanged by this package's constructor).
     selfObsMeterProvider: createSpanDropMeterProvider(onDrop),
   };
-  return new BatchSpanProcessor(exporter, config);
+  return new ShutdownAlwaysBatchSpanProcessor(exporter, config);
+}
+
+/**
+ * The stock processor, its exporter shut down even when the last flush failed: the SDK's
+ * `shutdown()` shuts the exporter down only after a flush that succeeded, so an exporter whose
+ * collector was down at shutdown kept its connections and timers.
+ */
+class ShutdownAlwaysBatchSpanProcessor extends BatchSpanProcessor {
+  private readonly spanExporter: SpanExporter;
+
+  constructor(exporter: SpanExporter, config: BufferConfig) {
+    super(exporter, config);
+    this.spanExporter = exporter;
+  }
+
+  override async shutdown(): Promise<void> {
+    try {
+      await super.shutdown();
+    } catch (error) {
+      // The flush failed before the SDK reached the exporter's shutdown: run it, then report the failure.
+      await this.spanExporter.shutdown().catch(() => {});
+      throw error;
+    }
+  }
 }
 
 /**

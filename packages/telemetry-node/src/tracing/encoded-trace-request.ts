@@ -62,6 +62,11 @@ export class TraceRequestBuilder {
    * encoding its spans.
    */
   private readonly spareRequests: ProtobufSink[] = [];
+  /**
+   * The groups with spans since the last seal, by their first span, with its resource: the order
+   * the SDK serializer writes resources and scopes in (first seen in the batch, not in the process).
+   */
+  private readonly batchOrder: Array<{ readonly resource: Resource; readonly group: SpanGroup }> = [];
   /** Spans added since the last {@link TraceRequestBuilder.seal}. */
   spanCount = 0;
 
@@ -82,6 +87,7 @@ export class TraceRequestBuilder {
       scopes.set(span.instrumentationScope, group);
     }
     encodeSpan(group.spans, span);
+    if (group.count === 0) this.batchOrder.push({ resource: span.resource, group });
     group.count++;
     this.spanCount++;
   }
@@ -114,10 +120,17 @@ export class TraceRequestBuilder {
     // Lengths first, so every length prefix is written in place and no body moves afterwards.
     const resources: Array<{ groups: SpanGroup[]; body: number }> = [];
     let total = 0;
-    for (const [resource, scopes] of this.groups) {
+    const byResource = new Map<Resource, SpanGroup[]>();
+    for (const { resource, group } of this.batchOrder) {
+      const groupsOfResource = byResource.get(resource);
+      if (groupsOfResource === undefined) byResource.set(resource, [group]);
+      else groupsOfResource.push(group);
+    }
+    this.batchOrder.length = 0;
+    for (const [resource, scopes] of byResource) {
       const groups: SpanGroup[] = [];
       let body = 0;
-      for (const group of scopes.values()) {
+      for (const group of scopes) {
         if (group.count === 0) continue;
         if (group.provisional !== undefined && resource.asyncAttributesPending !== true) {
           group.envelope = envelopeOf(group.provisional);

@@ -60,8 +60,14 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
   private spansInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private isShutdown = false;
+  /** `shutdown()` is flushing: a span that ends now is sent at once, and the flush waits for it. */
+  private closing = false;
+  /** What `shutdown()` returns, made by its first call. */
+  private shutdownDone: Promise<void> | undefined;
   /** Set while the spans wait for their resource's asynchronous attributes (see `send`). */
   private resourceWait: Promise<void> | undefined;
+  /** Spans that ended during that wait, kept as they are to be encoded in batches at its end. */
+  private readonly waiting: ReadableSpan[] = [];
   /** A wait for them ran out: later batches are not held back again. */
   private resourceWaitTimedOut = false;
 
@@ -78,18 +84,18 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.isShutdown || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.builder.spanCount + this.spansInFlight >= this.maxQueueSize) {
+    if (this.builder.spanCount + this.waiting.length + this.spansInFlight >= this.maxQueueSize) {
       this.onDrop('queue_full', 1);
       return;
     }
-    try {
-      this.builder.add(span);
-    } catch (error) {
-      diag.error('@gatewayz/telemetry-node: could not encode a span for export', error);
-      this.onDrop('export_failed', 1);
+    // The spans of the current request wait for their resource: later ones wait apart, so that
+    // the requests sent at the end of the wait keep to `maxExportBatchSize`.
+    if (this.resourceWait !== undefined) {
+      this.waiting.push(span);
       return;
     }
-    if (this.builder.spanCount >= this.maxExportBatchSize) this.send();
+    if (!this.encode(span)) return;
+    if (this.closing || this.builder.spanCount >= this.maxExportBatchSize) this.send();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.send(), this.scheduledDelayMillis);
       this.timer.unref();
@@ -109,14 +115,46 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     if (failure !== undefined) throw failure;
   }
 
-  /** Flush, then shut the exporter down even if the flush failed; rejects as `forceFlush` does. */
-  async shutdown(): Promise<void> {
-    if (this.isShutdown) return;
+  /**
+   * Flush, then shut the exporter down even if the flush failed; rejects as `forceFlush` does.
+   * Spans that end while the flush runs (requests finishing during a shutdown) are exported too.
+   */
+  shutdown(): Promise<void> {
+    // A second call waits for the first one's work, as the SDK's processors do.
+    return (this.shutdownDone ??= this.closeAndFlush());
+  }
+
+  private async closeAndFlush(): Promise<void> {
+    this.closing = true;
+    let failure: Error | undefined;
     try {
-      await this.forceFlush();
+      // Each flush waits for what was sent before it; what ended since was sent as it ended. A
+      // process that goes on making spans while it shuts down gets a bounded number of rounds.
+      for (let round = 0; round < MAX_SHUTDOWN_ROUNDS; round++) {
+        try {
+          await this.forceFlush();
+        } catch (error) {
+          // forceFlush rejects with the request's Error or an AggregateError of them.
+          failure ??= error instanceof Error ? error : new Error(String(error));
+        }
+        if (this.builder.spanCount === 0 && this.waiting.length === 0 && this.inFlight.size === 0) break;
+      }
     } finally {
       this.isShutdown = true;
       await this.exporter.shutdown();
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Add `span` to the request being built; false (counted) when it cannot be encoded. */
+  private encode(span: ReadableSpan): boolean {
+    try {
+      this.builder.add(span);
+      return true;
+    } catch (error) {
+      diag.error('@gatewayz/telemetry-node: could not encode a span for export', error);
+      this.onDrop('export_failed', 1);
+      return false;
     }
   }
 
@@ -142,6 +180,11 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
           );
         }
         this.resourceWait = undefined;
+        // The spans of the wait, then those that ended during it, a request per `maxExportBatchSize`.
+        this.send();
+        for (const waited of this.waiting.splice(0)) {
+          if (this.encode(waited) && this.builder.spanCount >= this.maxExportBatchSize) this.send();
+        }
         this.send();
       });
       return;
@@ -186,6 +229,9 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     void exported.then(() => this.inFlight.delete(exported));
   }
 }
+
+/** Flushes `shutdown()` runs at most, for spans that keep ending while it flushes. */
+const MAX_SHUTDOWN_ROUNDS = 16;
 
 /** Whether every resource's asynchronous attributes settled within `timeoutMillis`. */
 async function settledWithin(resources: readonly Resource[], timeoutMillis: number): Promise<boolean> {

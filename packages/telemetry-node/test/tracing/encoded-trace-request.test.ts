@@ -130,6 +130,39 @@ describe('encodeTraceRequest', () => {
     expect(builder.seal()).toBeUndefined();
   });
 
+  it('stays byte-identical to the SDK when later batches meet resources and scopes in another order', () => {
+    const first = recorder({ 'service.name': 'first' });
+    const second = recorder({ 'service.name': 'second' });
+    const tracers = {
+      a: first.provider.getTracer('scope-a'),
+      b: first.provider.getTracer('scope-b'),
+      c: second.provider.getTracer('scope-c'),
+    };
+    const builder = new TraceRequestBuilder();
+    // Batch 1 meets a, b, c; the next ones meet them in other orders (resources and scopes alike).
+    for (const order of [
+      ['a', 'b', 'c'],
+      ['c', 'b', 'a'],
+      ['b', 'a'],
+      ['c', 'a', 'c', 'b'],
+    ] as const) {
+      first.exporter.reset();
+      second.exporter.reset();
+      const spans: ReadableSpan[] = [];
+      for (const name of order) {
+        tracers[name].startSpan(`span of ${name}`).end();
+        spans.push((name === 'c' ? second : first).exporter.getFinishedSpans().at(-1)!);
+      }
+      for (const span of spans) builder.add(span);
+      const sealed = builder.seal()!;
+      expect(
+        Buffer.from(sealed.bytes).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!)),
+        order.join(),
+      ).toBe(true);
+      sealed.release?.();
+    }
+  });
+
   it('stays byte-identical to the SDK while one builder reuses encoded string attributes across batches', () => {
     // Keys and values from small pools so (key, value) pairs repeat from span to span and batch to
     // batch: cached fields are copied. `many` takes more values than a key keeps cached, `long`
