@@ -134,13 +134,35 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
   if (!Array.isArray(parsed) || parsed.length === 0) {
     throw new GatewayConfigError(`${source} must hold a non-empty JSON array of providers`);
   }
-  return parsed.map((entry: Record<string, unknown>, index) => {
+  const names = new Map<string, number>();
+  return parsed.map((item: unknown, index) => {
     const where = `${source}, provider ${index}`;
-    if (typeof entry['name'] !== 'string' || !/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(entry['name'])) {
-      throw new GatewayConfigError(`${where}: "name" must be a lowercase identifier such as "openai"`);
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new GatewayConfigError(
+        `${where}: must be an object such as { "name": "openai", "baseUrl": ..., "models": [...] }`,
+      );
     }
-    if (typeof entry['baseUrl'] !== 'string' || !/^https?:\/\//.test(entry['baseUrl'])) {
-      throw new GatewayConfigError(`${where}: "baseUrl" must be an http(s) URL such as "https://api.openai.com/v1"`);
+    const entry = item as Record<string, unknown>;
+    // A misspelt field (`responsesAPI`) or one the file does not take (`apiKey`: keys come from
+    // the environment, `apiKeyEnv`) would otherwise be ignored without a word.
+    for (const field of Object.keys(entry)) {
+      if (!PROVIDER_FIELDS.has(field)) {
+        throw new GatewayConfigError(
+          `${where}: unknown field "${field}" (known: ${[...PROVIDER_FIELDS].join(', ')}; an API key goes in the variable named by "apiKeyEnv")`,
+        );
+      }
+    }
+    const name = checkProviderName(entry['name'], where);
+    // Metrics, breakers and prices are per provider name: two providers of one name would share
+    // every series, and the second one's prices would replace the first one's.
+    const first = names.get(name);
+    if (first !== undefined) {
+      throw new GatewayConfigError(`${where}: "name" "${name}" is already the name of provider ${first}`);
+    }
+    names.set(name, index);
+    checkBaseUrl(entry['baseUrl'], `${where}: "baseUrl"`);
+    if (entry['apiKeyEnv'] !== undefined && (typeof entry['apiKeyEnv'] !== 'string' || entry['apiKeyEnv'] === '')) {
+      throw new GatewayConfigError(`${where}: "apiKeyEnv" must be the name of an environment variable`);
     }
     if (!Array.isArray(entry['models']) || entry['models'].some((model) => typeof model !== 'string')) {
       throw new GatewayConfigError(`${where}: "models" must be an array of model names`);
@@ -166,8 +188,8 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
       }
     }
     return {
-      name: entry['name'],
-      baseUrl: entry['baseUrl'].replace(/\/+$/, ''),
+      name,
+      baseUrl: (entry['baseUrl'] as string).replace(/\/+$/, ''),
       ...(apiKey !== undefined ? { apiKey } : {}),
       models: entry['models'] as string[],
       pricing: (entry['pricing'] as ProviderConfig['pricing']) ?? {},
@@ -178,6 +200,39 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
       ...(maxTokensParameter !== undefined ? { maxTokensParameter: maxTokensParameter as MaxTokensParameter } : {}),
     };
   });
+}
+
+/** The fields a providers file entry takes. */
+const PROVIDER_FIELDS: ReadonlySet<string> = new Set([
+  'name',
+  'baseUrl',
+  'apiKeyEnv',
+  'models',
+  'imageModels',
+  'embeddingModels',
+  'responsesApi',
+  'maxTokensParameter',
+  'cancelStopsBilling',
+  'pricing',
+]);
+
+/**
+ * A provider's name, the `provider` label of its metrics: a lowercase identifier such as `openai`.
+ * Throws a `GatewayConfigError` (prefixed with `where`) otherwise.
+ */
+export function checkProviderName(name: unknown, where: string): string {
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(name)) {
+    throw new GatewayConfigError(`${where}: "name" must be a lowercase identifier such as "openai"`);
+  }
+  return name;
+}
+
+/** A provider's base URL: http(s). Throws a `GatewayConfigError` naming `what` otherwise. */
+export function checkBaseUrl(url: unknown, what: string): string {
+  if (typeof url !== 'string' || !/^https?:\/\/[^/\s]/.test(url)) {
+    throw new GatewayConfigError(`${what} must be an http(s) URL such as "https://api.openai.com/v1"`);
+  }
+  return url;
 }
 
 /**

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveProviders } from '../src/server/run-gateway.js';
 import {
   GatewayConfigError,
   loadDemoRateLimitRpm,
@@ -70,6 +71,41 @@ describe('parseProviders', () => {
         {},
       ),
     ).toThrow(/provider 0: "cancelStopsBilling" must be true or false/);
+  });
+
+  it('refuses entries that are not objects, unknown or misspelt fields, and a name given twice', () => {
+    const entry = { name: 'p', baseUrl: 'http://127.0.0.1:9/v1', models: ['m'] };
+    const parse = (entries: unknown[]) => () => parseProviders(JSON.stringify(entries), 'providers.json', {});
+    expect(parse([null])).toThrow(/providers.json, provider 0: must be an object/);
+    expect(parse([entry, 'p'])).toThrow(/providers.json, provider 1: must be an object/);
+    // An API key in the file itself, and a typo of responsesApi: refused, not ignored.
+    expect(parse([{ ...entry, apiKey: 'sk-secret' }])).toThrow(
+      /provider 0: unknown field "apiKey" .*an API key goes in the variable named by "apiKeyEnv"/,
+    );
+    expect(parse([{ ...entry, responsesAPI: true }])).toThrow(/provider 0: unknown field "responsesAPI"/);
+    expect(parse([{ ...entry, apiKeyEnv: 42 }])).toThrow(
+      /provider 0: "apiKeyEnv" must be the name of an environment variable/,
+    );
+    // Two providers of one name would share every metric series, and one's prices would replace the other's.
+    expect(parse([entry, { ...entry, models: ['m2'] }])).toThrow(
+      /provider 1: "name" "p" is already the name of provider 0/,
+    );
+    expect(parse([entry, { ...entry, name: 'q' }])()).toHaveLength(2);
+  });
+});
+
+describe('UPSTREAM_BASE_URL', () => {
+  it('checks the name and the URL as a providers file entry is checked', async () => {
+    const env = { UPSTREAM_BASE_URL: 'https://api.openai.com/v1', UPSTREAM_MODELS: 'gpt-4o-mini' };
+    expect((await resolveProviders(env)).providers).toEqual([
+      { name: 'upstream', baseUrl: 'https://api.openai.com/v1', models: ['gpt-4o-mini'] },
+    ]);
+    await expect(resolveProviders({ ...env, UPSTREAM_BASE_URL: 'api.openai.com/v1' })).rejects.toThrow(
+      /UPSTREAM_BASE_URL must be an http\(s\) URL/,
+    );
+    await expect(resolveProviders({ ...env, UPSTREAM_NAME: 'My Provider!' })).rejects.toThrow(
+      /UPSTREAM_NAME: "name" must be a lowercase identifier/,
+    );
   });
 });
 

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedGateway, type ScriptedGateway, type ScriptStep } from './scripted-upstream.js';
 
 /*
+ * The gateway's translations for a provider that speaks chat completions only.
+ *
  * A model that declines answers with OpenAI's `refusal` instead of `content`. The translations the
  * gateway makes of a chat answer must carry it: Anthropic's Messages (the refusal as the reply's
  * text, `stop_reason: "refusal"`) and the Responses API (a `refusal` content part, streamed as
@@ -119,5 +121,35 @@ describe('a refusal from an OpenAI upstream', () => {
     expect(finalContent).toHaveLength(1);
     expect(finalContent[0]).toMatchObject({ type: 'refusal', refusal: REFUSAL });
     expect(final.usage?.output_tokens).toBe(10);
+  });
+});
+
+describe('a /v1/responses request translated to chat completions', () => {
+  it('passes on the parameters Chat Completions takes too: reasoning effort, verbosity, safety identifier, cache key, tier', async () => {
+    gw.upstream.scriptJson(CHAT, {
+      ...refusedCompletion,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+    });
+    await openai.responses.create({
+      model,
+      input: 'hi',
+      reasoning: { effort: 'high' },
+      text: { verbosity: 'low' },
+      safety_identifier: 'user-1',
+      prompt_cache_key: 'key-1',
+      service_tier: 'flex',
+    });
+    expect(gw.upstream.lastBody(CHAT)).toMatchObject({
+      reasoning_effort: 'high',
+      verbosity: 'low',
+      safety_identifier: 'user-1',
+      prompt_cache_key: 'key-1',
+      service_tier: 'flex',
+    });
+    // Without them, none is sent.
+    await openai.responses.create({ model, input: 'hi' });
+    const plain = gw.upstream.lastBody(CHAT)!;
+    for (const field of ['reasoning_effort', 'verbosity', 'safety_identifier', 'prompt_cache_key', 'service_tier'])
+      expect(plain, field).not.toHaveProperty(field);
   });
 });

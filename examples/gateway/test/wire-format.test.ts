@@ -205,6 +205,20 @@ describe('Responses API', () => {
     expect((await gw.post('/v1/responses', { model: 'gpt-4o', input: 'Hi', store: false })).status).toBe(200);
   });
 
+  it('reads text.format null as plain text, and answers a text or format that is no object 400 (not 500)', async () => {
+    // claude-3-5-haiku: a provider without the Responses API, so the request is translated.
+    const plain = await gw.post('/v1/responses', { model: 'claude-3-5-haiku', input: 'Hi', text: { format: null } });
+    expect(plain.status).toBe(200);
+    for (const [text, param] of [
+      ['json', 'text'],
+      [{ format: 'json' }, 'text.format'],
+    ] as const) {
+      const response = await gw.post('/v1/responses', { model: 'claude-3-5-haiku', input: 'Hi', text });
+      expect(response.status, JSON.stringify(text)).toBe(400);
+      expect((await response.json()).error).toMatchObject({ type: 'invalid_request_error', param });
+    }
+  });
+
   it('traces a response like a chat completion: GenAI operation chat, usage on the attempt span', async () => {
     const body = await (await gw.post('/v1/responses', { model: 'claude-3-5-sonnet', input: 'Hi' })).json();
     const attempt = recorder.spans.find((span) => span.attributes['gen_ai.operation.name'] !== undefined);

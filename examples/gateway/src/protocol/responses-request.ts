@@ -132,14 +132,46 @@ function optionalNumber(body: Record<string, unknown>, field: string): number | 
 
 /** `text.format` as a chat `response_format`; `undefined` for plain text. */
 function responseFormatOf(text: unknown): Record<string, unknown> | undefined {
-  const format = (text as { format?: Record<string, unknown> } | undefined)?.format;
-  if (format === undefined || format['type'] === 'text') return undefined;
-  if (format['type'] === 'json_object') return { type: 'json_object' };
-  if (format['type'] === 'json_schema') {
-    const { type: _type, ...schema } = format;
+  if (text === undefined || text === null) return undefined;
+  if (typeof text !== 'object' || Array.isArray(text)) throw badRequest('text must be an object', 'text');
+  const format = (text as { format?: unknown }).format;
+  // `null` is no format, as an absent one (plain text).
+  if (format === undefined || format === null) return undefined;
+  if (typeof format !== 'object' || Array.isArray(format))
+    throw badRequest('text.format must be an object', 'text.format');
+  if ((format as Record<string, unknown>)['type'] === 'text') return undefined;
+  const fields = format as Record<string, unknown>;
+  if (fields['type'] === 'json_object') return { type: 'json_object' };
+  if (fields['type'] === 'json_schema') {
+    const { type: _type, ...schema } = fields;
     return { type: 'json_schema', json_schema: schema };
   }
   throw badRequest('text.format.type must be text, json_object or json_schema', 'text.format.type');
+}
+
+/**
+ * The request fields of the Responses API that Chat Completions takes under another name or the
+ * same one, for a provider without the Responses API: `reasoning.effort` as `reasoning_effort`,
+ * `text.verbosity` as `verbosity`, and `safety_identifier`, `prompt_cache_key` and `service_tier`
+ * as they are. Values are passed on unchecked, as they are to a provider with the Responses API:
+ * the provider judges them.
+ */
+function chatCounterparts(body: Record<string, unknown>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const reasoning = body['reasoning'];
+  if (typeof reasoning === 'object' && reasoning !== null) {
+    const effort = (reasoning as { effort?: unknown }).effort;
+    if (effort !== undefined && effort !== null) fields['reasoning_effort'] = effort;
+  }
+  const text = body['text'];
+  if (typeof text === 'object' && text !== null) {
+    const verbosity = (text as { verbosity?: unknown }).verbosity;
+    if (verbosity !== undefined && verbosity !== null) fields['verbosity'] = verbosity;
+  }
+  for (const field of ['safety_identifier', 'prompt_cache_key', 'service_tier']) {
+    if (body[field] !== undefined && body[field] !== null) fields[field] = body[field];
+  }
+  return fields;
 }
 
 /**
@@ -181,6 +213,7 @@ export function validateResponsesRequest(body: Record<string, unknown>): Respons
     ...(topP !== null ? { top_p: topP } : {}),
     ...(responseFormat !== undefined ? { response_format: responseFormat } : {}),
     ...(typeof body['user'] === 'string' ? { user: body['user'] } : {}),
+    ...chatCounterparts(body),
   };
   return {
     model,

@@ -6,6 +6,8 @@
 import type { ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { ClusterModelHealthStore, startHealthServicePoller, startTelemetry } from '@gatewayz/telemetry-node';
 import {
+  checkBaseUrl,
+  checkProviderName,
   GatewayConfigError,
   loadContextManagerChoice,
   loadDemoSettings,
@@ -42,11 +44,14 @@ export async function resolveProviders(
       .filter(Boolean);
     if (models.length === 0)
       throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
+    // The checks of a providers file's entries: a name that makes a metric label, an http(s) URL.
+    const name = checkProviderName(env['UPSTREAM_NAME'] ?? 'upstream', 'UPSTREAM_NAME');
+    const baseUrl = checkBaseUrl(env['UPSTREAM_BASE_URL'], 'UPSTREAM_BASE_URL');
     return {
       providers: [
         {
-          name: env['UPSTREAM_NAME'] ?? 'upstream',
-          baseUrl: env['UPSTREAM_BASE_URL'].replace(/\/+$/, ''),
+          name,
+          baseUrl: baseUrl.replace(/\/+$/, ''),
           ...(env['UPSTREAM_API_KEY'] ? { apiKey: env['UPSTREAM_API_KEY'] } : {}),
           models,
         },
