@@ -61,13 +61,19 @@ export function otlpEndpointScheme(url: string): string | undefined {
   return /^([a-z][a-z0-9+.-]*):\/\//i.exec(url.trim())?.[1]?.toLowerCase();
 }
 
+/** `OTEL_EXPORTER_OTLP_<signal>_<suffix>`, then `OTEL_EXPORTER_OTLP_<suffix>`. */
+const otlpNames = (signal: OtlpSignal, suffix: string): string[] => [
+  `OTEL_EXPORTER_OTLP_${signal}_${suffix}`,
+  `OTEL_EXPORTER_OTLP_${suffix}`,
+];
+
 /** The signal's variable when set and not blank, else the general one, with the name of the one read. */
 export function otlpVariable(
   env: NodeJS.ProcessEnv,
   signal: OtlpSignal,
   suffix: string,
 ): { name: string; value: string } | undefined {
-  for (const name of [`OTEL_EXPORTER_OTLP_${signal}_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]) {
+  for (const name of otlpNames(signal, suffix)) {
     const value = readEnvString(env, name);
     if (value !== undefined) return { name, value };
   }
@@ -99,14 +105,12 @@ export function firstValidVariable(
 /** Whether a duration variable's value is a whole number of milliseconds (0 included). */
 export const isMillis = (value: string): boolean => /^\d+$/.test(value) && Number.isSafeInteger(Number(value));
 
-/** Whether a `_COMPRESSION` value is one the exporters take. */
-export const isCompression = (value: string): boolean => ['gzip', 'none'].includes(value.toLowerCase());
+/** The `_COMPRESSION` values the exporters take. */
+const COMPRESSIONS = ['gzip', 'none'] as const;
 
-/** `OTEL_EXPORTER_OTLP_<signal>_<suffix>`, then `OTEL_EXPORTER_OTLP_<suffix>`. */
-const otlpNames = (signal: OtlpSignal, suffix: string): string[] => [
-  `OTEL_EXPORTER_OTLP_${signal}_${suffix}`,
-  `OTEL_EXPORTER_OTLP_${suffix}`,
-];
+/** Whether a `_COMPRESSION` value is one the exporters take (any case). */
+export const isCompression = (value: string): boolean =>
+  (COMPRESSIONS as readonly string[]).includes(value.toLowerCase());
 
 /**
  * Check that `url` is an endpoint an OTLP exporter can send to: an `http:` or `https:` URL, or over
@@ -203,12 +207,17 @@ export function millisFromVariable(
 
 /** `_COMPRESSION` of `signal`: `gzip` or `none` (any case); another value is warned about and `none` applies. */
 export function otlpCompressionFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): 'gzip' | 'none' {
-  const variable = firstValidVariable(env, otlpNames(signal, 'COMPRESSION'), isCompression, 'one of gzip, none');
-  if (variable === undefined) return 'none';
-  const value = variable.value.toLowerCase();
-  if (value === 'gzip' || value === 'none') return value;
-  warnIgnoredVariable(variable.name, variable.value, 'one of gzip, none', 'using none');
-  return 'none';
+  // As the protocol is read: an invalid signal value gives way to the general one.
+  return (
+    readEnvEnum(
+      env,
+      `OTEL_EXPORTER_OTLP_${signal}_COMPRESSION`,
+      COMPRESSIONS,
+      'reading OTEL_EXPORTER_OTLP_COMPRESSION instead',
+    ) ??
+    readEnvEnum(env, 'OTEL_EXPORTER_OTLP_COMPRESSION', COMPRESSIONS, 'using none') ??
+    'none'
+  );
 }
 
 /**
