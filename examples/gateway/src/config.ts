@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { ModelPrice } from '@gatewayz/telemetry/genai';
 import { loadApiKeys, type ApiKeysConfig } from './api-keys/api-keys-file.js';
 import { DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS } from './api-keys/cost-estimate.js';
+import { isObject } from './protocol/json.js';
 import { MAX_TOKENS_PARAMETERS, type MaxTokensParameter } from './protocol/max-tokens-parameter.js';
 import { GatewayConfigError } from './config-error.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './providers/provider-rate-limits.js';
@@ -135,14 +136,13 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
     throw new GatewayConfigError(`${source} must hold a non-empty JSON array of providers`);
   }
   const names = new Map<string, number>();
-  return parsed.map((item: unknown, index) => {
+  return parsed.map((entry: unknown, index) => {
     const where = `${source}, provider ${index}`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    if (!isObject(entry)) {
       throw new GatewayConfigError(
         `${where}: must be an object such as { "name": "openai", "baseUrl": ..., "models": [...] }`,
       );
     }
-    const entry = item as Record<string, unknown>;
     // A misspelt field (`responsesAPI`) or one the file does not take (`apiKey`: keys come from
     // the environment, `apiKeyEnv`) would otherwise be ignored without a word.
     for (const field of Object.keys(entry)) {

@@ -31,34 +31,15 @@ export interface TestGateway {
 export async function startTestGateway(
   options: { env?: Record<string, string>; spanProcessors?: SpanProcessor[]; apiKeys?: ApiKeysConfig } = {},
 ): Promise<TestGateway> {
-  const env = {
-    PORT: '0',
-    HEALTH_TRACKER_INTERVAL_MS: '3600000',
-    BREAKER_VOLUME_THRESHOLD: '3',
-    BREAKER_RESET_TIMEOUT_MS: '600000',
-    ATTEMPT_TIMEOUT_MS: '2000',
-    ...options.env,
-  };
-  const otel = startTelemetry({
-    serviceName: 'gateway-under-test',
-    hostMetrics: false,
-    traces: options.spanProcessors ? { spanProcessors: options.spanProcessors } : false,
-    logStream: null,
-    // TELEMETRY_CONTEXT_MANAGER in `options.env`, default 'synchronous' as in main.ts.
-    contextManager: loadContextManagerChoice(env),
-    env: {},
-  });
   const demo = await startDemoProviders({ latencyMs: 0, errorRate: 0 });
-  const settings = loadGatewaySettings(env);
-  const gateway = createGateway({
-    config: { ...settings, providers: demo.providers, apiKeys: options.apiKeys ?? settings.apiKeys },
-    otel,
-  });
-  const url = await gateway.listen();
+  const running = await startGatewayFor(
+    demo.providers,
+    { BREAKER_VOLUME_THRESHOLD: '3', BREAKER_RESET_TIMEOUT_MS: '600000', ATTEMPT_TIMEOUT_MS: '2000', ...options.env },
+    options,
+  );
+  const { url } = running;
   return {
-    url,
-    gateway,
-    otel,
+    ...running,
     demo,
     provider: (name) => {
       const found = demo.simulated.find((provider) => provider.name === name);
@@ -73,31 +54,37 @@ export async function startTestGateway(
       }),
     scrape: async (path = '/metrics') => (await fetch(`${url}${path}`)).text(),
     close: async () => {
-      await gateway.close();
-      await otel.shutdown();
+      await running.close();
       await demo.close();
     },
   };
 }
 
 /**
- * The example gateway in this process in front of `providers` (a test's own upstreams), with a real
- * OpenTelemetry SDK (no traces) and the settings `env` gives.
+ * The example gateway in this process in front of `providers` (a test's own upstreams, or the
+ * demo's), with a real OpenTelemetry SDK, the settings `env` gives (`TELEMETRY_CONTEXT_MANAGER`
+ * among them, default `synchronous` as in main.ts) and, when given, `options.spanProcessors` (else
+ * no traces) and `options.apiKeys`.
  */
 export async function startGatewayFor(
   providers: ProviderConfig[],
   env: Record<string, string> = {},
+  options: { spanProcessors?: SpanProcessor[]; apiKeys?: ApiKeysConfig } = {},
 ): Promise<{ url: string; gateway: Gateway; otel: RunningTelemetry; close(): Promise<void> }> {
   const settingsEnv = { PORT: '0', HEALTH_TRACKER_INTERVAL_MS: '3600000', ...env };
   const otel = startTelemetry({
     serviceName: 'gateway-under-test',
     hostMetrics: false,
-    traces: false,
+    traces: options.spanProcessors ? { spanProcessors: options.spanProcessors } : false,
     logStream: null,
     contextManager: loadContextManagerChoice(settingsEnv),
     env: {},
   });
-  const gateway = createGateway({ config: { ...loadGatewaySettings(settingsEnv), providers }, otel });
+  const settings = loadGatewaySettings(settingsEnv);
+  const gateway = createGateway({
+    config: { ...settings, providers, apiKeys: options.apiKeys ?? settings.apiKeys },
+    otel,
+  });
   const url = await gateway.listen();
   return {
     url,

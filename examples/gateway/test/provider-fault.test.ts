@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
-import { createGateway, loadContextManagerChoice, loadGatewaySettings, type Gateway } from '../src/index.js';
-import { chatBody, sampleSum } from './harness.js';
+import type { RunningTelemetry } from '@gatewayz/telemetry-node';
+import type { Gateway } from '../src/index.js';
+import { chatBody, sampleSum, startGatewayFor } from './harness.js';
 
 /*
  * What counts against a provider, through the real gateway in this process: two providers on a
@@ -117,34 +117,18 @@ interface Setup {
 /** The gateway with `acme` first and `backup` second, both serving MODEL from the loopback upstream. */
 async function start(env: Record<string, string>): Promise<Setup> {
   const upstream = await startUpstream();
-  const settings = { PORT: '0', HEALTH_TRACKER_INTERVAL_MS: '3600000', ATTEMPT_TIMEOUT_MS: '5000', ...env };
-  const otel = startTelemetry({
-    serviceName: 'gateway-under-test',
-    hostMetrics: false,
-    traces: false,
-    logStream: null,
-    contextManager: loadContextManagerChoice(settings),
-    env: {},
-  });
-  const gateway = createGateway({
-    config: {
-      ...loadGatewaySettings(settings),
-      providers: [
-        { name: 'acme', baseUrl: `${upstream.url}/acme/v1`, apiKey: 'acme-key', models: [MODEL] },
-        { name: 'backup', baseUrl: `${upstream.url}/backup/v1`, apiKey: 'backup-key', models: [MODEL] },
-      ],
-    },
-    otel,
-  });
-  const url = await gateway.listen();
+  const running = await startGatewayFor(
+    [
+      { name: 'acme', baseUrl: `${upstream.url}/acme/v1`, apiKey: 'acme-key', models: [MODEL] },
+      { name: 'backup', baseUrl: `${upstream.url}/backup/v1`, apiKey: 'backup-key', models: [MODEL] },
+    ],
+    { ATTEMPT_TIMEOUT_MS: '5000', ...env },
+  );
   return {
-    url,
-    gateway,
-    otel,
+    ...running,
     upstream,
     close: async () => {
-      await gateway.close();
-      await otel.shutdown();
+      await running.close();
       await upstream.close();
     },
   };

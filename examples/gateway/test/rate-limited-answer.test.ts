@@ -1,9 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTelemetry, type RunningTelemetry } from '@gatewayz/telemetry-node';
-import { createGateway, loadContextManagerChoice, loadGatewaySettings, type Gateway } from '../src/index.js';
-import { chatBody } from './harness.js';
+import { chatBody, startGatewayFor } from './harness.js';
 
 /*
  * The 429 the gateway answers when every provider of the chain is rate limited, over HTTP: it
@@ -53,30 +51,17 @@ async function start(providers: readonly string[], settings: Record<string, stri
   const failing = new Set<string>();
   const upstream = await startLimitedUpstream(headers, failing);
   const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const env = { PORT: '0', HEALTH_TRACKER_INTERVAL_MS: '3600000', ATTEMPT_TIMEOUT_MS: '5000', ...settings };
-  const otel: RunningTelemetry = startTelemetry({
-    serviceName: 'gateway-under-test',
-    hostMetrics: false,
-    traces: false,
-    logStream: null,
-    contextManager: loadContextManagerChoice(env),
-    env: {},
-  });
-  const gateway: Gateway = createGateway({
-    config: {
-      ...loadGatewaySettings(env),
-      providers: providers.map((name) => ({ name, baseUrl: `${base}/${name}/v1`, models: [MODEL] })),
-    },
-    otel,
-  });
-  const url = await gateway.listen();
+  const running = await startGatewayFor(
+    providers.map((name) => ({ name, baseUrl: `${base}/${name}/v1`, models: [MODEL] })),
+    { ATTEMPT_TIMEOUT_MS: '5000', ...settings },
+  );
+  const { url } = running;
   return {
     url,
     headers,
     failing,
     close: async () => {
-      await gateway.close();
-      await otel.shutdown();
+      await running.close();
       upstream.closeAllConnections();
       await new Promise((resolve) => upstream.close(resolve));
     },

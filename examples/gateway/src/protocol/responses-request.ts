@@ -1,3 +1,4 @@
+import { isObject } from './json.js';
 import { ApiError, badRequest } from './openai-errors.js';
 import { withFields } from '../with-fields.js';
 
@@ -133,17 +134,15 @@ function optionalNumber(body: Record<string, unknown>, field: string): number | 
 /** `text.format` as a chat `response_format`; `undefined` for plain text. */
 function responseFormatOf(text: unknown): Record<string, unknown> | undefined {
   if (text === undefined || text === null) return undefined;
-  if (typeof text !== 'object' || Array.isArray(text)) throw badRequest('text must be an object', 'text');
-  const format = (text as { format?: unknown }).format;
+  if (!isObject(text)) throw badRequest('text must be an object', 'text');
+  const format = text['format'];
   // `null` is no format, as an absent one (plain text).
   if (format === undefined || format === null) return undefined;
-  if (typeof format !== 'object' || Array.isArray(format))
-    throw badRequest('text.format must be an object', 'text.format');
-  if ((format as Record<string, unknown>)['type'] === 'text') return undefined;
-  const fields = format as Record<string, unknown>;
-  if (fields['type'] === 'json_object') return { type: 'json_object' };
-  if (fields['type'] === 'json_schema') {
-    const { type: _type, ...schema } = fields;
+  if (!isObject(format)) throw badRequest('text.format must be an object', 'text.format');
+  if (format['type'] === 'text') return undefined;
+  if (format['type'] === 'json_object') return { type: 'json_object' };
+  if (format['type'] === 'json_schema') {
+    const { type: _type, ...schema } = format;
     return { type: 'json_schema', json_schema: schema };
   }
   throw badRequest('text.format.type must be text, json_object or json_schema', 'text.format.type');
@@ -159,15 +158,11 @@ function responseFormatOf(text: unknown): Record<string, unknown> | undefined {
 function chatCounterparts(body: Record<string, unknown>): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   const reasoning = body['reasoning'];
-  if (typeof reasoning === 'object' && reasoning !== null) {
-    const effort = (reasoning as { effort?: unknown }).effort;
-    if (effort !== undefined && effort !== null) fields['reasoning_effort'] = effort;
-  }
+  if (isObject(reasoning) && reasoning['effort'] !== undefined && reasoning['effort'] !== null)
+    fields['reasoning_effort'] = reasoning['effort'];
   const text = body['text'];
-  if (typeof text === 'object' && text !== null) {
-    const verbosity = (text as { verbosity?: unknown }).verbosity;
-    if (verbosity !== undefined && verbosity !== null) fields['verbosity'] = verbosity;
-  }
+  if (isObject(text) && text['verbosity'] !== undefined && text['verbosity'] !== null)
+    fields['verbosity'] = text['verbosity'];
   for (const field of ['safety_identifier', 'prompt_cache_key', 'service_tier']) {
     if (body[field] !== undefined && body[field] !== null) fields[field] = body[field];
   }

@@ -29,7 +29,7 @@ export interface CompletionChunk {
   /** Every finish reason in the event, by choice index (`n` > 1 streams one per choice). */
   finishReasons?: ReadonlyArray<readonly [index: number, reason: string]>;
   usage?: Usage;
-  /** A usage-only chunk (`choices: []`). */
+  /** The usage chunk: `choices: []` with a `usage` (a chunk without choices nor usage is not one). */
   usageOnly: boolean;
   /** The upstream's last event (Responses API `response.completed`): the stream ends after it. */
   final?: boolean;
@@ -149,7 +149,9 @@ export function parseCompletionChunk(data: string): CompletionChunk | 'done' | u
     ...(finishReasons.length > 0 ? { finishReasons } : {}),
     ...(usage !== undefined ? { usage } : {}),
     ...(failure !== undefined ? { failure } : {}),
-    usageOnly: Array.isArray(choices) && choices.length === 0,
+    // No choices and the usage. A chunk without choices that carries no usage (Azure OpenAI's first
+    // chunk, with its `prompt_filter_results`) is an ordinary chunk.
+    usageOnly: Array.isArray(choices) && choices.length === 0 && json['usage'] !== null && json['usage'] !== undefined,
   };
 }
 
@@ -181,9 +183,7 @@ export function openAiStreamEncoder(includeUsage: boolean): StreamEncoder {
   return {
     chunk: (chunk) => {
       last = { id: chunk.id ?? last.id, model: chunk.model ?? last.model, created: chunk.created ?? last.created };
-      // The usage chunk: no choices, and the usage. A chunk without choices that carries no usage
-      // (Azure OpenAI's first chunk, with its `prompt_filter_results`) is an ordinary chunk.
-      if (chunk.usageOnly && chunk.json['usage'] !== null && chunk.json['usage'] !== undefined) {
+      if (chunk.usageOnly) {
         if (!includeUsage) return '';
         usageChunkSent = true;
         return dataEvent(chunk.raw);

@@ -1,6 +1,7 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
+import { isObject } from '../protocol/json.js';
 import type { StreamEncoder, StreamParser } from '../protocol/stream-encoder.js';
 import { requestBudgetOf } from '../api-keys/api-key-context.js';
 import { ResponseBodyEnd } from '../middleware/instrument-request.js';
@@ -142,7 +143,5 @@ export function streamChat(
  * `openAiStreamEncoder`); `{ include_usage: true }` when the client sent none, or no object.
  */
 export function withUsage(streamOptions: unknown): Record<string, unknown> {
-  const options =
-    typeof streamOptions === 'object' && streamOptions !== null && !Array.isArray(streamOptions) ? streamOptions : {};
-  return withFields(options, { include_usage: true });
+  return withFields(isObject(streamOptions) ? streamOptions : {}, { include_usage: true });
 }
