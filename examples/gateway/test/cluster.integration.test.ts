@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { sampleSum, sendOnFreshConnection as send } from './harness.js';
@@ -120,6 +124,47 @@ describe('GATEWAY_WORKERS=2 with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY pres
       expect(gateway.output()).not.toContain('worker exited');
     } finally {
       expect(await gateway.terminate()).toBe(0);
+    }
+  }, 30_000);
+});
+
+describe('GATEWAY_WORKERS=2 with a configuration every worker would refuse', () => {
+  let directory: string;
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'gateway-cluster-config-'));
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('refuses a bad providers file in the primary, once, before forking a worker', async () => {
+    const providersFile = join(directory, 'providers.json');
+    writeFileSync(
+      providersFile,
+      JSON.stringify([{ name: 'a', baseUrl: 'http://127.0.0.1:9/v1', models: ['m'], apiKey: 'x' }]),
+    );
+    const failure = startGatewayProcess({ GATEWAY_WORKERS: '2', GATEWAY_PROVIDERS_FILE: providersFile });
+    await expect(failure).rejects.toThrow(/gateway exited with 1/);
+    const output = String((await failure.catch((error: unknown) => error)) as Error);
+    expect(output.match(/apiKey/g)?.length).toBeGreaterThanOrEqual(1);
+    expect(output).not.toContain('worker');
+  });
+
+  it('stops, rather than replacing workers for ever, when a worker fails before the gateway listened', async () => {
+    // The port is taken: only the workers' listen meets it (the primary binds on their behalf).
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const failure = startGatewayProcess({
+        GATEWAY_WORKERS: '2',
+        OTEL_SDK_DISABLED: 'true',
+        PORT: String((holder.address() as AddressInfo).port),
+      });
+      const output = String((await failure.catch((error: unknown) => error)) as Error);
+      expect(output).toMatch(/gateway exited with 1/);
+      expect(output).toContain('EADDRINUSE');
+      expect(output).toContain('a worker exited before the gateway started listening; stopping the gateway');
+      expect(output).not.toContain('starting a replacement');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
     }
   }, 30_000);
 });

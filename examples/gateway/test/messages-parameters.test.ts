@@ -167,6 +167,15 @@ describe('parameters of /v1/messages sent upstream', () => {
     });
     expect(attemptSpan().attributes['gen_ai.output.type']).toBe('json');
 
+    // Anthropic's highest effort, max, is OpenAI's highest level (OpenAI has no max).
+    await anthropic.messages.create({
+      model,
+      max_tokens: 100,
+      output_config: { effort: 'max' },
+      messages: [{ role: 'user', content: 'How many?' }],
+    });
+    expect(gw.upstream.lastBody(CHAT)?.['reasoning_effort']).toBe('xhigh');
+
     // Adaptive thinking, or none: the model decides, nothing is sent.
     await anthropic.messages.create({
       model,

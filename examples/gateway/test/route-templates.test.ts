@@ -190,4 +190,23 @@ describe('route labels of the gateway', () => {
     const long = await gw.gateway.app.request(`/${'x'.repeat(1000)}`);
     expect((await long.json()).error.message).toBe(`Unknown route: GET /${'x'.repeat(255)}…`);
   });
+
+  it("answers in Anthropic's error shape under /v1/messages, where Anthropic's SDK reads it", async () => {
+    const wrongMethod = await gw.gateway.app.request('/v1/messages');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(await wrongMethod.json()).toEqual({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'Method not allowed: GET /v1/messages (allowed: POST)' },
+    });
+    const unknown = await gw.gateway.app.request('/v1/messages/count_tokens', { method: 'POST' });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({
+      type: 'error',
+      error: { type: 'not_found_error', message: 'Unknown route: POST /v1/messages/count_tokens' },
+    });
+    // Paths that only begin like it stay in OpenAI's shape.
+    const other = await gw.gateway.app.request('/v1/messagesx', { method: 'POST' });
+    expect((await other.json()).error.code).toBe('not_found');
+  });
 });

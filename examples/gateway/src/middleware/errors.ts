@@ -1,5 +1,6 @@
 import { context as contextApi } from '@opentelemetry/api';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { anthropicErrorResponse } from '../protocol/anthropic.js';
 import { ApiError } from '../protocol/openai-errors.js';
 import { requestContext } from '../request/request-context.js';
 import type { GatewayEnv, GatewayLogger } from '../server/gateway-env.js';
@@ -21,25 +22,31 @@ export function handleErrors(log: GatewayLogger, routes: RouteTemplates<GatewayE
 }
 
 /**
- * A JSON answer, in OpenAI's error shape, for a request no route answers: 405 with an `Allow`
- * header when the path is served under other methods, 404 otherwise. Both name the method and path
- * asked for (the path cut at 256 characters), and nothing else.
+ * A JSON answer for a request no route answers: 405 with an `Allow` header when the path is served
+ * under other methods, 404 otherwise. Both name the method and path asked for (the path cut at 256
+ * characters), and nothing else. They are in OpenAI's error shape, except under `/v1/messages`,
+ * where the client speaks Anthropic's API and its SDK reads Anthropic's shape.
  */
 export function handleNotFound(allowed: AllowedMethods<GatewayEnv>): NotFoundHandler<GatewayEnv> {
   return (c: Context<GatewayEnv>) => {
     const method = c.req.method;
     const path = c.req.path.length > MAX_PATH_IN_MESSAGE ? `${c.req.path.slice(0, MAX_PATH_IN_MESSAGE)}…` : c.req.path;
     const methods = allowed.of(c.req.path);
+    const answer = (error: ApiError): Response =>
+      isAnthropicPath(c.req.path) ? anthropicErrorResponse(error) : error.toResponse();
     if (methods.length === 0) {
-      return new ApiError(404, `Unknown route: ${method} ${path}`, 'invalid_request_error', 'not_found').toResponse();
+      return answer(new ApiError(404, `Unknown route: ${method} ${path}`, 'invalid_request_error', 'not_found'));
     }
-    const response = new ApiError(
-      405,
-      `Method not allowed: ${method} ${path} (allowed: ${methods.join(', ')})`,
-      'invalid_request_error',
-      'method_not_allowed',
-    ).toResponse();
-    response.headers.set('allow', methods.join(', '));
-    return response;
+    return answer(
+      new ApiError(
+        405,
+        `Method not allowed: ${method} ${path} (allowed: ${methods.join(', ')})`,
+        'invalid_request_error',
+        'method_not_allowed',
+      ).withHeader('allow', methods.join(', ')),
+    );
   };
 }
+
+/** Whether `path` is Anthropic's Messages API (`/v1/messages` and the paths under it). */
+const isAnthropicPath = (path: string): boolean => path === '/v1/messages' || path.startsWith('/v1/messages/');

@@ -22,8 +22,17 @@ const SAMPLING_REMOVED_IN = '2026-10-21';
 /** API versions that still take `temperature`, `top_p` and `top_k`; a request without the header is read as one of them. */
 const SAMPLING_VERSIONS: ReadonlySet<string> = new Set(['2023-01-01', '2023-06-01']);
 
-/** Anthropic's `output_config.effort` values, the same words OpenAI's `reasoning_effort` takes. */
-const EFFORTS: ReadonlySet<string> = new Set(['low', 'medium', 'high', 'xhigh', 'max']);
+/**
+ * Anthropic's `output_config.effort` values as OpenAI's `reasoning_effort` levels: the same words,
+ * except `max` (Anthropic's highest), which OpenAI does not take; its highest is `xhigh`.
+ */
+const EFFORTS: ReadonlyMap<string, string> = new Map([
+  ['low', 'low'],
+  ['medium', 'medium'],
+  ['high', 'high'],
+  ['xhigh', 'xhigh'],
+  ['max', 'xhigh'],
+]);
 
 /**
  * `reasoning_effort` for a manual thinking budget (`thinking.budget_tokens`): OpenAI takes a
@@ -124,7 +133,7 @@ function thinkingEffort(thinking: unknown, maxTokens: number): string | undefine
 }
 
 /**
- * `output_config`: `effort` as `reasoning_effort` (the same levels), `format` (a JSON schema) as a
+ * `output_config`: `effort` as `reasoning_effort` (see `EFFORTS`), `format` (a JSON schema) as a
  * strict `json_schema` response format, as Anthropic's structured outputs hold the answer to it.
  */
 function outputConfigOf(config: unknown): { effort?: string; responseFormat?: Json } {
@@ -133,9 +142,10 @@ function outputConfigOf(config: unknown): { effort?: string; responseFormat?: Js
   const result: { effort?: string; responseFormat?: Json } = {};
   const effort = config['effort'];
   if (isSet(effort)) {
-    if (typeof effort !== 'string' || !EFFORTS.has(effort))
-      throw badRequest(`output_config.effort must be one of ${[...EFFORTS].join(', ')}`, 'output_config.effort');
-    result.effort = effort;
+    const level = typeof effort === 'string' ? EFFORTS.get(effort) : undefined;
+    if (level === undefined)
+      throw badRequest(`output_config.effort must be one of ${[...EFFORTS.keys()].join(', ')}`, 'output_config.effort');
+    result.effort = level;
   }
   const format = config['format'];
   if (isSet(format)) {

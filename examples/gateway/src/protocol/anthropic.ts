@@ -106,6 +106,8 @@ function anthropicErrorType(status: number): string {
   if (status === 413) return 'request_too_large';
   if (status === 429) return 'rate_limit_error';
   if (status === 503) return 'overloaded_error';
+  // Anthropic uses invalid_request_error for the 4xx statuses it lists no type for (405, 422, ...).
+  if (status >= 400 && status < 500) return 'invalid_request_error';
   return 'api_error';
 }
 

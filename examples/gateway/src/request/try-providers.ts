@@ -48,7 +48,8 @@ export interface FailoverOptions extends AttemptRecording {
  * A provider whose breaker is open is passed over, and so is one whose breaker is half-open with
  * its trial call in flight (a half-open breaker waiting for its trial comes first in the chain, see
  * `providerChain`); so is a provider with no requests left until its announced reset (see
- * `ProviderRateLimits`), as long as another provider of the chain can answer. Every move from one
+ * `ProviderRateLimits`), as long as a provider after it in the chain can answer; those passed over
+ * are tried last, in chain order, when no other provider answered. Every move from one
  * provider of the chain to the next, after a failed attempt or passing a provider over, is counted
  * in `gatewayz_failovers_total{provider,next_provider,reason}`.
  *
@@ -96,23 +97,37 @@ export async function tryProviders<T>(
     const halfOpenAt = trialInFlight(runtime) ? Date.now() : runtime.halfOpenAt();
     if (halfOpenAt !== undefined) refused.retryAt.push(halfOpenAt);
   };
-  // An exhausted provider is tried anyway when no other provider of the chain could answer.
-  const anotherCanAnswer = chain.some((runtime) => !refusesCalls(runtime) && !isExhausted(runtime));
-  const moveOn = (index: number, reason: FailoverReason): void => {
-    const next = chain[index + 1];
-    if (next !== undefined) options.telemetry.recordFailover(chain[index]!.config.name, next.config.name, reason);
+  // An exhausted provider is passed over while a provider after it in the chain could answer, and
+  // tried at the end, in chain order, if none of them did: the chain in order, then those.
+  let passedOver: number[] | undefined;
+  const positionAt = (step: number): number | undefined =>
+    step < chain.length ? step : passedOver?.[step - chain.length];
+  const laterCanAnswer = (index: number): boolean => {
+    for (let later = index + 1; later < chain.length; later++) {
+      const runtime = chain[later] as ProviderRuntime;
+      if (!refusesCalls(runtime) && !isExhausted(runtime)) return true;
+    }
+    return false;
+  };
+  const moveOn = (step: number, reason: FailoverReason): void => {
+    const next = positionAt(step + 1);
+    if (next !== undefined)
+      options.telemetry.recordFailover(chain[positionAt(step)!]!.config.name, chain[next]!.config.name, reason);
   };
   // The request's budget, when its key has one (see RequestBudget).
   const budget = requestBudgetOf(parent);
-  for (let index = 0; index < chain.length; index++) {
+  for (let step = 0; ; step++) {
+    const index = positionAt(step);
+    if (index === undefined) break;
     const runtime = chain[index] as ProviderRuntime;
     if (refusesCalls(runtime)) {
       refuse(runtime);
-      moveOn(index, 'circuit_open');
+      moveOn(step, 'circuit_open');
       continue;
     }
-    if (anotherCanAnswer && isExhausted(runtime)) {
-      moveOn(index, 'rate_limited');
+    if (step < chain.length && isExhausted(runtime) && laterCanAnswer(index)) {
+      (passedOver ??= []).push(index);
+      moveOn(step, 'rate_limited');
       continue;
     }
     const provider = runtime.config;
@@ -200,7 +215,7 @@ export async function tryProviders<T>(
         // The breaker refused the call (it opened while we were choosing, or it is half-open with
         // its trial call in flight): nothing was sent to the provider, and no attempt span exists.
         refuse(runtime);
-        moveOn(index, 'circuit_open');
+        moveOn(step, 'circuit_open');
         continue;
       }
       const failure =
@@ -222,7 +237,7 @@ export async function tryProviders<T>(
       failures.push(`${provider.name}: ${failure.status}`);
       lastTried = provider.name;
       if (failure.status === 'rate_limited') rateLimited.push(provider.name);
-      moveOn(index, failure.status === 'success' ? 'error' : failure.status);
+      moveOn(step, failure.status === 'success' ? 'error' : failure.status);
     }
   }
   if (failures.length === 0) {

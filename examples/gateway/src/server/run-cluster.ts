@@ -8,10 +8,10 @@ import cluster, { type Worker } from 'node:cluster';
 import { MemoryModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { StructuredLogger, isLogLevel, startClusterPrimary } from '@gatewayz/telemetry-node';
 import { startApiKeyUsageExchange } from '../api-keys/cluster-usage.js';
-import { loadDemoSettings, loadGatewaySettings, loadSupabaseSettings } from '../config.js';
+import { loadContextManagerChoice, loadDemoSettings, loadGatewaySettings, loadSupabaseSettings } from '../config.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
-import { CLUSTER_PROVIDERS_VARIABLE, demoCallers, providersConfigured } from './run-gateway.js';
+import { CLUSTER_PROVIDERS_VARIABLE, demoCallers, providersConfigured, resolveProviders } from './run-gateway.js';
 import { loadWorkerKillTimeoutMs } from './worker-kill-timeout.js';
 
 /** More restarts than this within {@link RESTART_WINDOW_MS} is a crash loop: the gateway stops. */
@@ -27,6 +27,10 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     bindings: { role: 'cluster-primary' },
   });
   const settings = loadGatewaySettings(env);
+  // Check what every worker would refuse before forking them: a bad providers file or context
+  // manager fails the start here, once, with its message, not in each worker in turn.
+  loadContextManagerChoice(env);
+  if (providersConfigured(env)) await resolveProviders(env);
   // How long workers get to drain and flush on shutdown before they are killed.
   const killTimeoutMs = loadWorkerKillTimeoutMs(env, settings.shutdownTimeoutMs);
   const childEnv: NodeJS.ProcessEnv = { ...env };
@@ -103,6 +107,17 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
   cluster.on('exit', (worker, code, signal) => {
     listening.delete(worker.id);
     if (stopping) return;
+    if (!announced) {
+      // A worker that fails before the gateway ever served (its configuration, its port) would fail
+      // again in its replacement: stop, as a single process would, with the worker's error above.
+      log.error('a worker exited before the gateway started listening; stopping the gateway', {
+        worker: String(worker.id),
+        code: String(code),
+        signal: signal ?? '',
+      });
+      void stop('worker-failed-at-start', 1);
+      return;
+    }
     const now = Date.now();
     restarts.push(now);
     while (restarts.length > 0 && (restarts[0] as number) < now - RESTART_WINDOW_MS) restarts.shift();
