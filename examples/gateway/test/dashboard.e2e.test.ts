@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classifyModelHealth, createDashboardHandler, DEFAULT_HEALTH_THRESHOLDS } from '../src/dashboard/index.js';
 import {
@@ -638,6 +638,46 @@ describe.skipIf(chromiumPath === undefined)('dashboard in headless Chromium', ()
       expect(await page.evaluate(() => window.scrollX)).toBe(0);
       await page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(page, 'dashboard-mobile.png');
+    });
+
+    it('leaves no stale figure on screen when requests fail, and says which tables never loaded', async () => {
+      const failWith500 = (route: Route) =>
+        route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"message":"boom"}}' });
+      const { page, problems } = await open(gw);
+      await waitForRefresh(page, 0, 'ready');
+      const kpi = (name: string) => page.$eval(`[data-kpi="${name}"] .kpi__value`, (node) => node.textContent);
+      expect(await kpi('calls')).not.toBe('—');
+      // The stats and the unhealthy list fail from now on; the listing still answers.
+      await page.route('**/v1/model-health/stats', failWith500);
+      await page.route('**/v1/model-health/unhealthy?*', failWith500);
+      await waitForRefresh(page, await refreshCount(page), 'error');
+      for (const name of ['models', 'calls', 'success-rate', 'avg-latency']) expect(await kpi(name)).toBe('—');
+      await expect(page.textContent('[data-kpi="calls"] .kpi__note')).resolves.toBe('unavailable: the request failed');
+      expect(await page.isVisible('#alert-banner')).toBe(true);
+      await expect(page.textContent('#alert-title')).resolves.toBe('Unhealthy models unknown: the request failed');
+      expect(await page.$$('#alert-list li')).toHaveLength(0);
+      // The rows that did load stay.
+      expect((await page.$$('#model-rows tr[data-provider]')).length).toBeGreaterThan(0);
+
+      // A page whose first listing and provider comparison fail says so instead of "Loading…".
+      const { page: broken, problems: brokenProblems } = await open(gw, { query: '?limit=25' });
+      await broken.route('**/v1/model-health?*', failWith500);
+      await broken.route('**/v1/model-health/providers', failWith500);
+      await broken.route('**/prometheus/metrics/business', failWith500);
+      await broken.reload();
+      await waitForRefresh(broken, 0, 'error');
+      await expect(broken.textContent('#model-rows')).resolves.toBe('No data: the model list could not be loaded.');
+      await expect(broken.textContent('#provider-rows')).resolves.toBe(
+        'No data: the provider comparison could not be loaded.',
+      );
+      // The browser logs each failed request as a console error: those were the point. Closed
+      // first, so that no later refresh logs another.
+      await page.close();
+      await broken.close();
+      for (const recorded of [problems, brokenProblems]) {
+        const unexpected = recorded.console.filter((text) => !/status of 500/.test(text));
+        recorded.console.splice(0, recorded.console.length, ...unexpected);
+      }
     });
   });
 

@@ -39,8 +39,13 @@ export function dashboardRender(view: DashboardView, state: DashboardState, sync
     if (noteNode !== null && note !== undefined) noteNode.textContent = note;
   }
 
+  /** A failed request's figures read '—', not the last ones, which would look current. */
   function renderStats(outcome: Outcome<Stats>): void {
-    if (!outcome.ok) return;
+    if (!outcome.ok) {
+      for (const name of ['models', 'calls', 'success-rate', 'avg-latency'])
+        setKpi(name, '—', null, 'unavailable: the request failed');
+      return;
+    }
     const stats = outcome.value;
     setKpi(
       'models',
@@ -83,12 +88,18 @@ export function dashboardRender(view: DashboardView, state: DashboardState, sync
 
   function renderBanner(outcome: Outcome<{ items: ModelItem[]; total: number }>): void {
     const banner = byId('alert-banner');
-    if (!outcome.ok) return;
+    const list = byId('alert-list');
+    if (!outcome.ok) {
+      // Which models are unhealthy is unknown: neither the last list nor no banner would be true.
+      banner.hidden = false;
+      byId('alert-title').textContent = 'Unhealthy models unknown: the request failed';
+      list.replaceChildren();
+      return;
+    }
     const items = outcome.value.items;
     banner.hidden = items.length === 0;
     byId('alert-title').textContent =
       `${items.length} ${items.length === 1 ? 'model is' : 'models are'} unhealthy (error rate ≥ ${percent(state.errorThreshold)})`;
-    const list = byId('alert-list');
     list.replaceChildren(
       ...items.map((item) =>
         el(
@@ -327,6 +338,16 @@ export function dashboardRender(view: DashboardView, state: DashboardState, sync
         : 'Cost: gatewayz_cost_by_provider_total since the gateway started.';
   }
 
+  /** A table that never loaded says so, rather than 'Loading…' for ever; one that did keeps its rows. */
+  function renderLoadFailure(tableId: 'model-rows' | 'provider-rows', what: string): void {
+    const table = byId<HTMLTableSectionElement>(tableId);
+    if (table.querySelector('tr:not(.empty)') !== null) return;
+    const columnCount = tableId === 'model-rows' ? columns.length : 6;
+    table.replaceChildren(
+      el('tr', { class: 'empty' }, el('td', { colspan: String(columnCount) }, `No data: ${what} could not be loaded.`)),
+    );
+  }
+
   /** After a 401 nothing stale stays on screen: the figures would look current but are not. */
   function renderLockedOut(): void {
     state.page = undefined;
@@ -391,6 +412,7 @@ export function dashboardRender(view: DashboardView, state: DashboardState, sync
     renderProviderOptions,
     renderProviders,
     renderLockedOut,
+    renderLoadFailure,
     showProblems,
   };
 }

@@ -115,6 +115,7 @@ export function dashboardClient(
     renderProviderOptions,
     renderProviders,
     renderLockedOut,
+    renderLoadFailure,
     showProblems,
   } = parts.render(view, state, syncAddressBar);
 
@@ -176,7 +177,7 @@ export function dashboardClient(
       if (page.ok && !unauthorized) {
         state.page = page.value;
         renderRows();
-      }
+      } else if (!unauthorized) renderLoadFailure('model-rows', 'the model list');
       if (rest !== undefined && !unauthorized) {
         const [stats, summary, providers, unhealthy, business] = rest;
         renderStats(stats);
@@ -187,6 +188,7 @@ export function dashboardClient(
         }
         renderBanner(unhealthy);
         if (providers.ok || business.ok) renderProviders(business.ok ? parseCosts(business.value) : undefined);
+        else renderLoadFailure('provider-rows', 'the provider comparison');
       }
       if (page.ok && !unauthorized) {
         const now = new Date();
