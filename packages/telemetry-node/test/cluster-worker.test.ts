@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
+import type { Attributes } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MESSAGE_TAG, type ClusterMessage } from '../src/cluster/cluster-messages.js';
@@ -9,6 +11,7 @@ import { mergeWorkerMetrics } from '../src/cluster/merge-worker-metrics.js';
 import { DEFAULT_POINTS_PER_PART } from '../src/cluster/series-wire.js';
 import { WireEncoder } from '../src/cluster/wire-encoder.js';
 import { createTelemetryMetricProducer } from '../src/sdk/index.js';
+import { resourceKeepingEveryKey } from '../src/sdk/resource-keeping-every-key.js';
 import { WirePrimary, overJson } from './fixtures/cluster-wire.js';
 import { CollectingReader } from './fixtures/collecting-reader.js';
 
@@ -151,5 +154,44 @@ describe('a cluster worker', () => {
     await expect(third).rejects.toThrow(/unknown to the receiver/);
     void source.collect().catch(() => undefined);
     expect(lastCollect()).toMatchObject({ fresh: true });
+  });
+
+  it('serves the aggregate under a resource that keeps keys naming members of Object.prototype', async () => {
+    const channel = fakeChannel([]);
+    const source = createClusterMetricsSource(localSource(1), { channel });
+    stop = source.stop;
+    // A worker started with OTEL_RESOURCE_ATTRIBUTES=__proto__=x,constructor=y (startTelemetry's resource).
+    const reader = new CollectingReader();
+    const provider = new MeterProvider({
+      readers: [reader],
+      resource: resourceKeepingEveryKey(
+        resourceFromAttributes(JSON.parse('{"__proto__":"x","constructor":"y","team":"routing"}') as Attributes),
+      ),
+    });
+    provider.getMeter('scope').createCounter('requests').add(1);
+    const primary = new WirePrimary();
+    const merged = mergeWorkerMetrics(
+      [{ workerId: '1', collection: primary.receive('1', (await reader.collect()).resourceMetrics) }],
+      () => 'max',
+    );
+    const collecting = source.collect();
+    const { id } = channel.sent.filter((message) => message.type === 'collect').at(-1) as Sent;
+    const parts = overJson(partsOfMerged(new WireEncoder(), merged));
+    parts.forEach((part, index) =>
+      channel.receive({
+        gatewayz: MESSAGE_TAG,
+        type: 'collect-result',
+        id,
+        session: 'a',
+        part,
+        more: index < parts.length - 1,
+      }),
+    );
+    const { resourceMetrics } = await collecting;
+    expect(Object.entries(resourceMetrics.resource.attributes)).toEqual([
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+      ['team', 'routing'],
+    ]);
   });
 });

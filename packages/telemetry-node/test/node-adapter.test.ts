@@ -1,5 +1,6 @@
 import { createServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsHandler, toNodeListener, type MetricsSource } from '../src/index.js';
 
@@ -207,6 +208,52 @@ describe('toNodeListener (writeFetchResponse underneath)', () => {
         (answer) => answer.text(),
       );
       await expect(scrape).rejects.toThrow();
+    },
+  );
+
+  it.each(['none', 'gzip'] as const)(
+    'answers 500 with the JSON error when serialisation fails before anything is sent (compression %s)',
+    async (compression) => {
+      class PullReader extends MetricReader {
+        protected override onForceFlush(): Promise<void> {
+          return Promise.resolve();
+        }
+        protected override onShutdown(): Promise<void> {
+          return Promise.resolve();
+        }
+      }
+      const reader = new PullReader();
+      new MeterProvider({ readers: [reader] })
+        .getMeter('scope')
+        .createObservableGauge('queue_depth')
+        .addCallback((result) => result.observe(3));
+      // The first point fails to serialise: inside the first chunks, before any byte of the answer.
+      const source: MetricsSource = {
+        collect: async () => {
+          const collection = await reader.collect();
+          const point = collection.resourceMetrics.scopeMetrics[0]?.metrics[0]?.dataPoints[0] as object;
+          Object.defineProperty(point, 'value', {
+            get() {
+              throw new Error('boom in the first chunk');
+            },
+          });
+          return collection;
+        },
+      };
+      const port = await serve(createMetricsHandler({ source, compression }));
+      const answer = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { 'accept-encoding': 'gzip' } });
+      // Uncompressed, the head (200) went out before the first chunk was serialised, and the
+      // transfer was then cut.
+      expect(answer.status).toBe(500);
+      expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await answer.json()).toEqual({
+        error: {
+          message: 'Collecting metrics failed; see the server log',
+          type: 'invalid_request_error',
+          code: 'collection_failed',
+          param: null,
+        },
+      });
     },
   );
 });

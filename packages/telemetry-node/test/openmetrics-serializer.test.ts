@@ -1,9 +1,15 @@
 import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Exemplar } from '@gatewayz/telemetry/metrics';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptsOpenMetrics, createTelemetryMetricProducer, serializeOpenMetrics } from '../src/index.js';
+import {
+  acceptsOpenMetrics,
+  createTelemetryMetricProducer,
+  serializeOpenMetrics,
+  type ExemplarDataPoint,
+} from '../src/index.js';
 
 class PullReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -103,6 +109,67 @@ describe('serializeOpenMetrics', () => {
     const off = setupWithProducer({ exemplars: false });
     inSpan(TRACE_A, '00f067aa0ba902b7', true, () => off.telemetry.recordProviderResponseTime('openai', 0.3));
     expect(await off.scrape()).not.toContain('trace_id');
+  });
+
+  describe('exemplars on points bucketed by other bounds than their exemplars', () => {
+    const exemplar = (value: number, timestampSeconds = 1718000000.5): Exemplar => ({
+      value,
+      traceId: TRACE_A,
+      spanId: '00f067aa0ba902b7',
+      timestampSeconds,
+    });
+
+    /** A histogram collected by a real MeterProvider with bounds 1, 2, 3, its point given `exemplars`. */
+    async function histogramWith(exemplars: ExemplarDataPoint['exemplars']): Promise<ResourceMetrics> {
+      const reader = new PullReader();
+      const histogram = new MeterProvider({ readers: [reader] })
+        .getMeter('scope')
+        .createHistogram('latency', { unit: 's', advice: { explicitBucketBoundaries: [1, 2, 3] } });
+      histogram.record(0.25);
+      histogram.record(2.5);
+      histogram.record(7);
+      const { resourceMetrics } = await reader.collect();
+      const point = resourceMetrics.scopeMetrics[0]?.metrics[0]?.dataPoints[0] as ExemplarDataPoint;
+      Object.assign(point, { exemplars });
+      return resourceMetrics;
+    }
+
+    const bucketLines = (text: string): string[] =>
+      text.split('\n').filter((line) => line.startsWith('latency_bucket'));
+
+    it('puts each exemplar on the first bucket whose le is at least its value, +Inf above every bound', async () => {
+      // As many bounds as the point has, but other ones: the slot index would put 0.25 on le="3.0".
+      const sameCount = await histogramWith({
+        boundaries: [0.1, 0.2, 0.3],
+        slots: [undefined, undefined, exemplar(0.25), exemplar(7)],
+      });
+      expect(bucketLines(serializeOpenMetrics(sameCount))).toEqual([
+        `latency_bucket{le="1.0"} 1 # {trace_id="${TRACE_A}",span_id="00f067aa0ba902b7"} 0.25 1718000000.500`,
+        'latency_bucket{le="2.0"} 1',
+        'latency_bucket{le="3.0"} 2',
+        `latency_bucket{le="+Inf"} 3 # {trace_id="${TRACE_A}",span_id="00f067aa0ba902b7"} 7 1718000000.500`,
+      ]);
+      // Another number of bounds, and a value equal to a bound (le is inclusive).
+      const otherCount = await histogramWith({ boundaries: [2.5], slots: [exemplar(2), exemplar(2.5)] });
+      expect(bucketLines(serializeOpenMetrics(otherCount))).toEqual([
+        'latency_bucket{le="1.0"} 1',
+        `latency_bucket{le="2.0"} 1 # {trace_id="${TRACE_A}",span_id="00f067aa0ba902b7"} 2 1718000000.500`,
+        `latency_bucket{le="3.0"} 2 # {trace_id="${TRACE_A}",span_id="00f067aa0ba902b7"} 2.5 1718000000.500`,
+        'latency_bucket{le="+Inf"} 3',
+      ]);
+    });
+
+    it('keeps the newest of several exemplars that fall in one bucket', async () => {
+      const finer = await histogramWith({
+        boundaries: [0.5, 1.5, 2.5],
+        slots: [exemplar(0.25, 1718000002), exemplar(1, 1718000001), undefined, undefined],
+      });
+      const lines = bucketLines(serializeOpenMetrics(finer));
+      expect(lines[0]).toBe(
+        `latency_bucket{le="1.0"} 1 # {trace_id="${TRACE_A}",span_id="00f067aa0ba902b7"} 0.25 1718000002.000`,
+      );
+      expect(lines.slice(1).join('\n')).not.toContain('#');
+    });
   });
 
   it('recognises the Accept header Prometheus sends', () => {

@@ -143,6 +143,35 @@ describe('startTelemetry({ env }): the resource comes from env', () => {
     const [first] = await resourcesOf(generated.otel, generated.receiver);
     expect(first?.['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
   });
+
+  it('keys naming members of Object.prototype (__proto__, constructor, toString) are attributes on every signal', async () => {
+    const { otel, receiver: to } = await start({
+      OTEL_RESOURCE_ATTRIBUTES: '__proto__=x,constructor=y,toString=z,hasOwnProperty=w,team=routing',
+    });
+    await resourcesOf(otel, to);
+    // The request bodies as sent (KeyValue lists): the receiver's decoded objects would lose `__proto__` themselves.
+    type KeyValue = { key: string; value: { stringValue?: string } };
+    const sent = to
+      .requests()
+      .filter((entry) => entry.path.startsWith('/v1/') && entry.status === 200)
+      .map((entry) => {
+        const body = entry.body as Record<string, Array<{ resource: { attributes: KeyValue[] } }>>;
+        const [resourceEntry] = body.resourceSpans ?? body.resourceLogs ?? body.resourceMetrics ?? [];
+        return [entry.path, resourceEntry?.resource.attributes.map(({ key, value }) => [key, value.stringValue])];
+      });
+    expect(sent.map(([path]) => path).sort()).toEqual(['/v1/logs', '/v1/metrics', '/v1/traces']);
+    for (const [path, attributes] of sent) {
+      expect(attributes, path as string).toEqual(
+        expect.arrayContaining([
+          ['__proto__', 'x'],
+          ['constructor', 'y'],
+          ['toString', 'z'],
+          ['hasOwnProperty', 'w'],
+          ['team', 'routing'],
+        ]),
+      );
+    }
+  });
 });
 
 describe('resource detectors: OTEL_NODE_RESOURCE_DETECTORS and the resourceDetectors option', () => {
@@ -311,6 +340,15 @@ describe('resourceAttributesFromEnv', () => {
     ['a=', { a: '' }],
   ])('%j parses to %j', (raw, expected) => {
     expect(resourceAttributesFromEnv({ OTEL_RESOURCE_ATTRIBUTES: raw })).toEqual(expected);
+  });
+
+  it('makes every key an own attribute, __proto__ and constructor too, and leaves the prototype alone', () => {
+    const attributes = resourceAttributesFromEnv({ OTEL_RESOURCE_ATTRIBUTES: '__proto__=x,constructor=y,__proto__=z' });
+    expect(Object.entries(attributes)).toEqual([
+      ['__proto__', 'z'],
+      ['constructor', 'y'],
+    ]);
+    expect(Object.getPrototypeOf(attributes)).toBe(Object.prototype);
   });
 
   it.each([

@@ -195,6 +195,19 @@ class ManualEncodedExporter implements EncodedTraceExporter {
   async shutdown(): Promise<void> {}
 }
 
+/** A span exporter for the SDK's processor that answers each export when the test says so. */
+class ManualSpanExporter implements SpanExporter {
+  readonly exports: Array<{ spans: number; answer: (success: boolean) => void }> = [];
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.exports.push({
+      spans: spans.length,
+      answer: (success) =>
+        done(success ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error('503') }),
+    });
+  }
+  async shutdown(): Promise<void> {}
+}
+
 describe('EncodingBatchSpanProcessor', () => {
   it('batches by maxExportBatchSize, bounds what waits by maxQueueSize, and reports every span it does not deliver', async () => {
     const exporter = new ManualEncodedExporter();
@@ -209,20 +222,67 @@ describe('EncodingBatchSpanProcessor', () => {
     const provider = new BasicTracerProvider({ spanProcessors: [processor] });
     const tracer = provider.getTracer('test');
     for (let index = 0; index < 10; index++) tracer.startSpan(`span ${index}`).end();
-    // Two requests of 3 spans in flight fill the queue of 6: the other 4 spans are dropped.
-    expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([3, 3]);
-    expect(drops).toEqual({ queue_full: 4 });
+    // One batch of 3 being exported, two of 3 waiting behind it fill the queue of 6: one span is dropped.
+    expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([3]);
+    expect(drops).toEqual({ queue_full: 1 });
     exporter.requests[0]!.answer(true);
+    // The answer lets the next batch go, and only that one.
+    expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([3, 3]);
     exporter.requests[1]!.answer(false);
-    expect(drops).toEqual({ queue_full: 4, export_failed: 3 });
-    // Room again: a partial batch waits for forceFlush (or the scheduled delay).
+    expect(drops).toEqual({ queue_full: 1, export_failed: 3 });
+    // A partial batch waits for forceFlush (or the scheduled delay); the flush sends every waiting batch at once.
     tracer.startSpan('late').end();
-    expect(exporter.requests).toHaveLength(2);
+    expect(exporter.requests).toHaveLength(3);
     const flushed = processor.forceFlush();
+    expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([3, 3, 3, 1]);
     exporter.requests[2]!.answer(true);
+    exporter.requests[3]!.answer(true);
     await flushed;
-    expect(exporter.requests[2]!.request.spanCount).toBe(1);
     await provider.shutdown();
+  });
+
+  it("counts only the spans waiting against maxQueueSize, as the SDK's BatchSpanProcessor does, one batch in flight", async () => {
+    const options = { maxQueueSize: 6, maxExportBatchSize: 3, scheduledDelayMillis: 60_000 };
+    const encoded = new ManualEncodedExporter();
+    const dropped: number[] = [];
+    const ours = new BasicTracerProvider({
+      spanProcessors: [
+        new EncodingBatchSpanProcessor({
+          exporter: encoded,
+          ...options,
+          onDrop: (_reason, count) => dropped.push(count),
+        }),
+      ],
+    }).getTracer('test');
+    const stock = new ManualSpanExporter();
+    const sdk = new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(stock, options)],
+    }).getTracer('test');
+    const batches = () => ({
+      ours: encoded.requests.map((entry) => entry.request.spanCount),
+      sdk: stock.exports.map((entry) => entry.spans),
+    });
+    const endSpans = (count: number) => {
+      for (let index = 0; index < count; index++) {
+        ours.startSpan(`span ${index}`).end();
+        sdk.startSpan(`span ${index}`).end();
+      }
+    };
+    // While the collector does not answer, one batch is out and a full queue waits behind it.
+    endSpans(10);
+    expect(batches()).toEqual({ ours: [3], sdk: [3] });
+    expect(dropped).toHaveLength(1);
+    // Memory stays bounded: more spans are dropped, no other request starts.
+    endSpans(50);
+    expect(batches()).toEqual({ ours: [3], sdk: [3] });
+    expect(dropped).toHaveLength(51);
+    for (let answered = 0; answered < 3; answered++) {
+      encoded.requests[answered]!.answer(true);
+      stock.exports[answered]!.answer(true);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Both delivered the batch in flight and the six spans that waited: 9 of 60.
+    expect(batches()).toEqual({ ours: [3, 3, 3], sdk: [3, 3, 3] });
   });
 
   it('reuses the memory of a request answered with success, never of one unanswered or failed', async () => {
@@ -238,22 +298,28 @@ describe('EncodingBatchSpanProcessor', () => {
     const unchanged = (entry: (typeof exporter.requests)[number]) =>
       expect(Buffer.from(entry.request.bytes).equals(Buffer.from(entry.sent))).toBe(true);
     const a = batch('a');
-    const b = batch('b');
-    // Both in flight: separate memory, and sealing the second left the first as it was sent.
+    batch('b');
+    // The second batch waits for the first one's answer: separate memory, and sealing it left the
+    // first as it was sent.
+    a.answer(false);
+    const b = exporter.requests.at(-1)!;
     expect(b.request.bytes.buffer).not.toBe(a.request.bytes.buffer);
     unchanged(a);
-    a.answer(false);
-    const c = batch('c');
-    // A failed request's memory is not reused: a transport may still be writing it.
+    batch('c');
+    b.answer(true);
+    const c = exporter.requests.at(-1)!;
+    // A failed request's memory is not reused: a transport may still be writing it. (`c` was
+    // sealed before `b` was answered, so it has fresh memory too.)
     expect([a.request.bytes.buffer, b.request.bytes.buffer]).not.toContain(c.request.bytes.buffer);
     unchanged(a);
     unchanged(b);
-    b.answer(true);
-    const d = batch('d');
+    batch('d');
+    c.answer(true);
+    const d = exporter.requests.at(-1)!;
+    // Sealed after `b` succeeded: its memory.
     expect(d.request.bytes.buffer).toBe(b.request.bytes.buffer);
     unchanged(c);
     unchanged(d);
-    c.answer(true);
     d.answer(true);
     await provider.shutdown();
   });
@@ -391,9 +457,10 @@ describe('EncodingBatchSpanProcessor', () => {
     for (let index = 0; index < 10; index++) tracer.startSpan(`span ${index}`).end();
     expect(exporter.requests).toHaveLength(0);
     settle('eu-west-1');
-    await vi.waitFor(() => expect(exporter.requests).toHaveLength(5));
+    await vi.waitFor(() => expect(exporter.requests).toHaveLength(1));
+    // One batch at a time: each answer lets the next go.
+    for (let index = 0; index < 5; index++) exporter.requests[index]!.answer(true);
     expect(exporter.requests.map((entry) => entry.request.spanCount)).toEqual([2, 2, 2, 2, 2]);
-    for (const entry of exporter.requests) entry.answer(true);
     expect(exporter.requests.flatMap((entry) => resourcesIn(entry.sent))).toHaveLength(10);
     expect(
       new Set(exporter.requests.flatMap((entry) => resourcesIn(entry.sent).map((r) => r['cloud.region']))),

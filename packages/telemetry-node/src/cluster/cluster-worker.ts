@@ -5,6 +5,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceKeepingEveryKey } from '../sdk/resource-keeping-every-key.js';
 import type { MetricsSource } from '../http/metrics-handler.js';
 import { isClusterMessage, message, type ClusterMessage } from './cluster-messages.js';
 import { PACKAGE_NAME } from '@gatewayz/telemetry';
@@ -259,7 +260,7 @@ export function createClusterMetricsSource(
         );
       return {
         resourceMetrics: {
-          resource: resourceFromAttributes(collection.head.resource),
+          resource: resourceKeepingEveryKey(resourceFromAttributes(collection.head.resource)),
           scopeMetrics: receiver.toScopeMetrics(collection),
         },
         errors: [],

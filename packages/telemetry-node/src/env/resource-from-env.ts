@@ -19,7 +19,7 @@ import { decodePercent, readEnvListWithNone, readEnvString, warnIgnoredVariable 
  * surrounding spaces trimmed; a later pair wins over an earlier one with the same key. On any error
  * (an entry without exactly one `=`, an empty key, a bad percent escape) the whole value is
  * discarded and a warning names it, as the specification asks. `OTEL_SERVICE_NAME` then sets
- * `service.name`, winning over the list.
+ * `service.name`, winning over the list. Any key is an attribute, `__proto__` and `constructor` too.
  *
  * @example
  * ```ts
@@ -39,16 +39,21 @@ export function resourceAttributesFromEnv(env: NodeJS.ProcessEnv): Attributes {
         'comma-separated key=value pairs with "," and "=" percent-encoded',
         `${parsed}; none of its attributes are used`,
       );
-    } else Object.assign(attributes, parsed);
+    } else {
+      // Defined, not assigned (nor Object.assign): assigning `__proto__` sets the prototype instead.
+      for (const [key, value] of parsed) {
+        Object.defineProperty(attributes, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+    }
   }
   const serviceName = readEnvString(env, 'OTEL_SERVICE_NAME');
   if (serviceName !== undefined) attributes['service.name'] = serviceName;
   return attributes;
 }
 
-/** The pairs of `raw`, or why it is malformed. */
-function parseResourceAttributes(raw: string): Record<string, string> | string {
-  const pairs: Record<string, string> = {};
+/** The pairs of `raw`, the last of each key, or why it is malformed. */
+function parseResourceAttributes(raw: string): Map<string, string> | string {
+  const pairs = new Map<string, string>();
   for (const entry of raw.split(',')) {
     if (entry.trim() === '') continue;
     const parts = entry.split('=');
@@ -57,7 +62,8 @@ function parseResourceAttributes(raw: string): Record<string, string> | string {
     const value = decodePercent(parts[1]!.trim());
     if (key === undefined || value === undefined) return `"${entry.trim()}" has a malformed percent escape`;
     if (key === '') return `"${entry.trim()}" has an empty key`;
-    pairs[key] = value;
+    // A later pair wins, in the place of the first (as an object's key keeps its place).
+    pairs.set(key, value);
   }
   return pairs;
 }

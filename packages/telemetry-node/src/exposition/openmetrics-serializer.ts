@@ -1,4 +1,4 @@
-import { escapePrometheusText, type Exemplar } from '@gatewayz/telemetry/metrics';
+import { escapePrometheusText, type Exemplar, type ExemplarSlots } from '@gatewayz/telemetry/metrics';
 import { DataPointType, type DataPoint, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ExemplarDataPoint } from './exemplar-data-point.js';
@@ -65,6 +65,36 @@ function exemplarSuffix(exemplar: Exemplar | undefined): string {
   return ` # ${labels} ${formatValue(exemplar.value)} ${exemplar.timestampSeconds.toFixed(3)}`;
 }
 
+/**
+ * The exemplar of each exposed bucket, placed by its value: on the first bucket whose upper bound
+ * is at least the value, `+Inf` (index `bounded`) above the first `bounded` bounds; the newest when
+ * several land in one bucket. The slot an exemplar sat in says nothing here: it was bucketed by the
+ * bounds of whoever captured it, and a point's own bounds (a View's, a caller's) may differ.
+ */
+function exemplarsByBucket(
+  exemplars: ExemplarSlots | undefined,
+  boundaries: readonly number[],
+  bounded: number,
+): Array<Exemplar | undefined> | undefined {
+  if (exemplars === undefined) return undefined;
+  let placed: Array<Exemplar | undefined> | undefined;
+  for (const exemplar of exemplars.slots) {
+    // NaN is in no bucket: no bound is at least NaN.
+    if (exemplar === undefined || Number.isNaN(exemplar.value)) continue;
+    let low = 0;
+    let high = bounded;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((boundaries[middle] as number) < exemplar.value) low = middle + 1;
+      else high = middle;
+    }
+    placed ??= new Array<Exemplar | undefined>(bounded + 1).fill(undefined);
+    const current = placed[low];
+    if (current === undefined || exemplar.timestampSeconds > current.timestampSeconds) placed[low] = exemplar;
+  }
+  return placed;
+}
+
 function* familyChunks(family: ExpositionFamily, options: SerializeOptions): Generator<string> {
   const { name, type } = family;
   const first = (family.parts[0] as ExpositionFamily['parts'][number]).metric;
@@ -97,23 +127,21 @@ function* partLines(
       const histogram = point.value;
       const labels = pointLabels(point.attributes, scopeLabels);
       if (!admit(labels)) continue;
-      const exemplars = (point as ExemplarDataPoint).exemplars;
       const prefix = labels.length > 0 ? `${name}_bucket{${labels},le="` : `${name}_bucket{le="`;
       const { boundaries, counts } = histogram.buckets;
+      // The bounds written below: every bound that has a count, then `+Inf`.
+      const bounded = Math.min(boundaries.length, counts.length);
+      const exemplars = exemplarsByBucket((point as ExemplarDataPoint).exemplars, boundaries, bounded);
       let text = '';
       let cumulative = 0;
       for (let index = 0; index < counts.length; index++) {
         cumulative += counts[index] as number;
         const upper = index < boundaries.length ? (boundaries[index] as number) : Infinity;
-        // Exemplars follow the catalog's buckets; only attach them when the SDK used the same ones.
-        const exemplar =
-          exemplars !== undefined && exemplars.boundaries.length === boundaries.length
-            ? exemplars.slots[index]
-            : undefined;
-        text += `${prefix}${leValue(upper)}"} ${formatValue(cumulative)}${exemplarSuffix(exemplar)}\n`;
+        text += `${prefix}${leValue(upper)}"} ${formatValue(cumulative)}${exemplarSuffix(exemplars?.[index])}\n`;
         if (upper === Infinity) break;
       }
-      if (boundaries.length >= counts.length) text += `${prefix}+Inf"} ${formatValue(cumulative)}\n`;
+      if (boundaries.length >= counts.length)
+        text += `${prefix}+Inf"} ${formatValue(cumulative)}${exemplarSuffix(exemplars?.[bounded])}\n`;
       text += `${name}_count${braced(labels)} ${formatValue(histogram.count)}\n`;
       if (histogram.sum !== undefined) text += `${name}_sum${braced(labels)} ${formatValue(histogram.sum)}\n`;
       yield `${text}${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;

@@ -96,14 +96,14 @@ function streamChunks(first: readonly string[], rest: Iterator<string>): Readabl
  * The body of an exposition and its `Content-Encoding` (undefined for identity). With `gzip`, the
  * chunks are compressed by a zlib stream (its work runs on libuv's thread pool, not the event loop)
  * as they are produced; an exposition whose whole text is shorter than {@link GZIP_MIN_BYTES} is sent
- * as is. The first chunks are read before the answer starts, to know which case applies; a failure
- * there throws (the handler answers 500), a later one aborts the body.
+ * as is. The first chunks (at least {@link GZIP_MIN_BYTES} characters) are read before the answer
+ * starts, with or without gzip: to know which case applies, and so that a failure there throws and
+ * the handler answers 500 while nothing is sent yet. A later failure aborts the body.
  */
 export function encodeExposition(
   chunks: Iterator<string>,
   gzip: boolean,
 ): { body: ReadableStream<Uint8Array>; contentEncoding: 'gzip' | undefined } {
-  if (!gzip) return { body: streamChunks([], chunks), contentEncoding: undefined };
   const first: string[] = [];
   let length = 0;
   let done = false;
@@ -118,7 +118,8 @@ export function encodeExposition(
     length += next.value.length;
   }
   const body = streamChunks(first, chunks);
-  if (done && Buffer.byteLength(first.join('')) < GZIP_MIN_BYTES) return { body, contentEncoding: undefined };
+  if (!gzip || (done && Buffer.byteLength(first.join('')) < GZIP_MIN_BYTES))
+    return { body, contentEncoding: undefined };
   // DOM typings declare the writable side as BufferSource; Node's accepts the Uint8Arrays we write.
   const gzipStream = new CompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>;
   return { body: body.pipeThrough(gzipStream), contentEncoding: 'gzip' };

@@ -12,6 +12,7 @@ import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { TracerProvider, type Sampler, type SpanLimits, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { logRecordLimitsFromEnv } from '../logs/log-exporters-from-env.js';
 import { readEnvBoolean, readEnvEnum } from '../env/standard-variables.js';
+import { resourceKeepingEveryKey } from './resource-keeping-every-key.js';
 
 /** What `startTelemetry()` needs of an instrumentation (the runtime metrics one). */
 export interface ProviderInstrumentation {
@@ -81,10 +82,12 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
   const logLevel = readEnvEnum(env, 'OTEL_LOG_LEVEL', LOG_LEVELS, 'leaving the diagnostic logger as it is');
   if (logLevel !== undefined) diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[logLevel] });
   const sdkMetricsEnabled = readEnvBoolean(env, 'OTEL_NODE_EXPERIMENTAL_SDK_METRICS');
-  const resource = resourceFromAttributes(options.defaultAttributes)
-    .merge(detectResources({ detectors: options.detectors }))
-    .merge(resourceFromAttributes(options.envAttributes))
-    .merge(resourceFromAttributes(options.codeAttributes));
+  const resource = resourceKeepingEveryKey(
+    resourceFromAttributes(options.defaultAttributes)
+      .merge(detectResources({ detectors: options.detectors }))
+      .merge(resourceFromAttributes(options.envAttributes))
+      .merge(resourceFromAttributes(options.codeAttributes)),
+  );
 
   let meterProvider: MeterProvider | undefined;
   if (options.metricReaders.length > 0) {

@@ -19,7 +19,10 @@ export interface EncodedTraceExporter {
 /** Options of {@link EncodingBatchSpanProcessor}; the batch ones mean what `OTEL_BSP_*` mean. */
 export interface EncodingBatchSpanProcessorOptions {
   exporter: EncodedTraceExporter;
-  /** Spans encoded and not yet exported beyond which new spans are dropped; default 2048. */
+  /**
+   * Spans waiting for export (encoded, not yet handed to the exporter) beyond which new spans are
+   * dropped; default 2048. As in the SDK's processor, the batch being exported does not count.
+   */
   maxQueueSize?: number;
   /** Spans per export request; default 512. */
   maxExportBatchSize?: number;
@@ -36,6 +39,9 @@ export interface EncodingBatchSpanProcessorOptions {
  * only the bytes: the span object dies young instead of waiting (and being promoted to old space)
  * for its batch, and encoding runs while the span's data is still in cache. Batching, limits and
  * defaults are those of the SDK's `BatchSpanProcessor` (`OTEL_BSP_*`); what it drops is reported.
+ * As there, one batch is exported at a time and up to `maxQueueSize` spans wait behind it, so
+ * between flushes at most `maxQueueSize + maxExportBatchSize` spans are held (a flush sends every
+ * waiting batch at once).
  *
  * @example
  * ```ts
@@ -56,8 +62,12 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
   private readonly builder = new TraceRequestBuilder();
   /** Requests sent and not yet answered; each settles to the reason it failed, if it did. */
   private readonly inFlight = new Set<Promise<Error | undefined>>();
-  /** Spans in requests sent and not yet answered. */
-  private spansInFlight = 0;
+  /** Requests sent and not yet answered (nor given up on): the batch being exported. */
+  private exporting = 0;
+  /** Batches sealed while another was being exported, oldest first: they wait for its answer. */
+  private readonly ready: EncodedTraceRequest[] = [];
+  /** Spans in {@link ready}. */
+  private spansReady = 0;
   private timer: NodeJS.Timeout | undefined;
   private isShutdown = false;
   /** `shutdown()` is flushing: a span that ends now is sent at once, and the flush waits for it. */
@@ -84,7 +94,9 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.isShutdown || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.builder.spanCount + this.waiting.length + this.spansInFlight >= this.maxQueueSize) {
+    // Spans waiting count; the batch being exported does not (the SDK's processor takes it out of
+    // its queue when the export starts).
+    if (this.builder.spanCount + this.waiting.length + this.spansReady >= this.maxQueueSize) {
       this.onDrop('queue_full', 1);
       return;
     }
@@ -109,8 +121,12 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
    * were lost (they are also counted through `onDrop`).
    */
   async forceFlush(): Promise<void> {
+    // A flush does not wait for one answer before the next batch: every waiting batch goes now,
+    // and those sealed at the end of a wait for the resource's attributes when it ends.
     this.send();
+    this.exportReady(true);
     await this.resourceWait;
+    this.exportReady(true);
     const failure = flushFailure((await Promise.all([...this.inFlight])).filter((failed) => failed !== undefined));
     if (failure !== undefined) throw failure;
   }
@@ -137,7 +153,13 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
           // forceFlush rejects with the request's Error or an AggregateError of them.
           failure ??= error instanceof Error ? error : new Error(String(error));
         }
-        if (this.builder.spanCount === 0 && this.waiting.length === 0 && this.inFlight.size === 0) break;
+        if (
+          this.builder.spanCount === 0 &&
+          this.waiting.length === 0 &&
+          this.ready.length === 0 &&
+          this.inFlight.size === 0
+        )
+          break;
       }
     } finally {
       this.isShutdown = true;
@@ -159,9 +181,10 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Seal the spans encoded so far into one request and export it; first, if their resource still
-   * has asynchronous attributes pending, wait for them (at most the export timeout, once: a
-   * detector that never answers must not hold spans back for good).
+   * Seal the spans encoded so far into one request and export it, or, while another is being
+   * exported, queue it behind that one; first, if their resource still has asynchronous
+   * attributes pending, wait for them (at most the export timeout, once: a detector that never
+   * answers must not hold spans back for good).
    */
   private send(): void {
     if (this.timer !== undefined) {
@@ -190,9 +213,29 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
       return;
     }
     const request = this.builder.seal();
-    if (request === undefined) return;
-    this.spansInFlight += request.spanCount;
+    if (request !== undefined) {
+      this.ready.push(request);
+      this.spansReady += request.spanCount;
+    }
+    this.exportReady(this.closing);
+  }
+
+  /**
+   * Export the oldest waiting batch when none is being exported, as the SDK's processor does; with
+   * `all` (a flush, a shutdown), every waiting batch at once.
+   */
+  private exportReady(all: boolean): void {
+    while (this.ready.length > 0 && (all || this.exporting === 0)) {
+      const request = this.ready.shift() as EncodedTraceRequest;
+      this.spansReady -= request.spanCount;
+      this.export(request);
+    }
+  }
+
+  /** Hand `request` to the exporter; its answer (or the export timeout) lets the next batch go. */
+  private export(request: EncodedTraceRequest): void {
     const count = request.spanCount;
+    this.exporting++;
     // Resolves (never rejects: a timer's send has nobody to catch) to why the request failed, if it did.
     const exported = new Promise<Error | undefined>((resolve) => {
       let settled = false;
@@ -200,9 +243,10 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
         if (settled) return;
         settled = true;
         clearTimeout(timeout);
-        this.spansInFlight -= count;
+        this.exporting--;
         if (failure !== undefined) this.onDrop('export_failed', count);
         resolve(failure);
+        this.exportReady(this.closing);
       };
       const timeout = setTimeout(
         () => settle(exportFailure(notExported(count), `no answer within ${this.exportTimeoutMillis} ms`)),
