@@ -6,6 +6,7 @@ import {
   type ProviderHealthSummary,
 } from '@gatewayz/telemetry/model-health';
 
+import { parsePostgresTimestamp } from './postgres-timestamp.js';
 import { invalidResponse } from './postgrest-failure.js';
 
 /**
@@ -116,11 +117,14 @@ class RowReader {
     return value === null || value === undefined ? null : this.number(field);
   }
 
-  /** PostgREST sends timestamptz as ISO-8601 strings with an offset and up to microseconds. */
+  /**
+   * PostgREST sends timestamptz as ISO-8601 strings with up to microseconds and the session time
+   * zone's offset, which has seconds before about 1883 (`-04:56:02`).
+   */
   date(field: string): Date {
     const value = this.row[field];
-    const parsed = typeof value === 'string' ? new Date(value) : undefined;
-    return parsed !== undefined && !Number.isNaN(parsed.getTime()) ? parsed : this.fail(field, 'an ISO-8601 timestamp');
+    const parsed = typeof value === 'string' ? parsePostgresTimestamp(value) : undefined;
+    return parsed ?? this.fail(field, 'an ISO-8601 timestamp with an offset');
   }
 
   nullableDate(field: string): Date | null {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { MeterProvider, MetricReader, type Histogram } from '@opentelemetry/sdk-metrics';
+import { createClient } from '@supabase/supabase-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -361,6 +362,27 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       );
       expect((await store.listProviders()).map((summary) => summary.provider)).toEqual(expected);
       expect((await store.getUnhealthyModels(0.5)).map((record) => record.provider)).toEqual(expected);
+    });
+
+    it('reads timestamps before 1883 in a session time zone whose offset then had seconds', async () => {
+      const calledAt = new Date('1850-01-01T04:56:02.123Z');
+      await store.applyBatch(batchOf(entryOf(call({ status: 'timeout', errorMessage: 'timed out', calledAt }))));
+      // PostgREST sets the session TimeZone from this preference; New York then kept local mean time.
+      const newYork = createClient(stack.url, stack.serviceRoleKey, {
+        auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+        global: { headers: { Prefer: 'timezone=America/New_York' } },
+      });
+      const raw = await newYork.rpc('get_model_health', { p_provider: 'openai', p_model: 'gpt-4o' });
+      expect((raw.data as Array<{ last_called_at: string }>)[0]?.last_called_at).toBe(
+        '1850-01-01T00:00:00.123-04:56:02',
+      );
+
+      const reader = new SupabaseModelHealthStore({ client: newYork, onQuery: () => undefined });
+      const record = await reader.getModelHealth('openai', 'gpt-4o');
+      expect(record?.lastCalledAt).toEqual(calledAt);
+      expect(record?.lastErrorAt).toEqual(calledAt);
+      expect((await reader.listModelHealth()).items[0]?.lastCalledAt).toEqual(calledAt);
+      expect((await reader.getProviderSummary('openai'))?.lastCalledAt).toEqual(calledAt);
     });
 
     it('applies random batches exactly as the in-memory reference store does', async () => {

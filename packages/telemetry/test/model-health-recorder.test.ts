@@ -32,9 +32,29 @@ class FlakyStore extends MemoryModelHealthStore {
   }
 }
 
-function setup(options: { store?: ModelHealthStore; maxPendingModels?: number; maxBatchEntries?: number } = {}) {
+/** A flaky store that fails its first `failures` writes, noting the clock time of every write. */
+class RecoveringStore extends FlakyStore {
+  readonly attemptTimes: number[] = [];
+
+  constructor(
+    private failures: number,
+    private readonly clock: ManualClock,
+  ) {
+    super();
+  }
+
+  override async applyBatch(batch: ModelCallBatch): Promise<void> {
+    this.attemptTimes.push(this.clock.now());
+    this.failing = this.failures-- > 0;
+    await super.applyBatch(batch);
+  }
+}
+
+function setup(
+  options: { store?: ModelHealthStore; clock?: ManualClock; maxPendingModels?: number; maxBatchEntries?: number } = {},
+) {
   const { telemetry, collect } = createTelemetry();
-  const clock = new ManualClock();
+  const clock = options.clock ?? new ManualClock();
   const store = (options.store ?? new FlakyStore()) as FlakyStore;
   const recorder = new ModelHealthRecorder({
     store,
@@ -251,6 +271,55 @@ describe('ModelHealthRecorder', () => {
     for (let step = 0; step < 10; step++) await clock.advance(500);
     expect(await closing).toEqual({ flushed: false, pendingCalls: 1 });
     expect(store.attempts.length).toBeGreaterThan(1);
+  });
+
+  it('makes one last try before the deadline when the next backoff delay would pass it', async () => {
+    const clock = new ManualClock();
+    const store = new RecoveringStore(3, clock);
+    const { recorder } = setup({ store, clock });
+    recorder.recordModelCall(call());
+    recorder.recordModelCall(call({ status: 'timeout' }));
+    const closing = recorder.close({ timeoutMs: 2000 });
+    await clock.advance(0);
+    await clock.advance(2000);
+    // Backoff 500 then 1000 ms; the next 2000 ms would pass the deadline, so the last try comes
+    // retryInitialDelayMs (500 ms) before it, or halfway there when less is left (250 ms at 1500).
+    expect(store.attemptTimes).toEqual([0, 500, 1500, 1750]);
+    expect(await closing).toEqual({ flushed: true, pendingCalls: 0 });
+    expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({ callCount: 2, errorCount: 1 });
+  });
+
+  it('tries once more on close when the backoff reached during an outage is longer than the timeout', async () => {
+    const clock = new ManualClock();
+    const store = new RecoveringStore(5, clock);
+    const { recorder, collect } = setup({ store, clock });
+    recorder.recordModelCall(call());
+    await clock.advance(1000); // fails; retries after 500, 1000 and 2000 ms fail too
+    await clock.advance(3500);
+    expect(store.attemptTimes).toEqual([1000, 1500, 2500, 4500]);
+    const closing = recorder.close({ timeoutMs: 3000 }); // fails at once; the backoff is now 4000 ms
+    await clock.advance(0);
+    await clock.advance(3000);
+    expect(store.attemptTimes).toEqual([1000, 1500, 2500, 4500, 4500, 7000]);
+    expect(await closing).toEqual({ flushed: true, pendingCalls: 0 });
+    expect((await store.getModelHealth('openai', 'gpt-4o'))?.callCount).toBe(1);
+    expect((await collect()).value('gatewayz_model_health_flush_errors')).toBe(5);
+  });
+
+  it('makes a single last try and reports the calls still pending when the store stays down', async () => {
+    const clock = new ManualClock();
+    const store = new RecoveringStore(Infinity, clock);
+    const { recorder } = setup({ store, clock });
+    recorder.recordModelCall(call());
+    let outcome: unknown;
+    const closing = recorder.close({ timeoutMs: 1000 }).then((result) => (outcome = result));
+    await clock.advance(0);
+    await clock.advance(750);
+    expect(store.attemptTimes).toEqual([0, 500, 750]);
+    await closing;
+    expect(outcome).toEqual({ flushed: false, pendingCalls: 1 });
+    await clock.advance(1000);
+    expect(store.attemptTimes).toHaveLength(3);
   });
 
   it('resolves close() by its deadline when a write hangs, and writes that batch once later', async () => {

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { TelemetryConfigurationError } from '../src/index.js';
-import { PricingTable, type ModelPrice } from '../src/genai/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TelemetryConfigurationError, TelemetryInputError } from '../src/index.js';
+import { PricingTable, usageFromOpenAi, type ModelPrice } from '../src/genai/index.js';
+import { CollectingDiagLogger, telemetryPerTest } from './helpers.js';
+
+const newTelemetry = telemetryPerTest();
 
 const table = new PricingTable({
   openai: {
@@ -52,6 +55,63 @@ describe('PricingTable', () => {
     expect(table.cost({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: tokens })).toBeUndefined();
     expect(table.cost({ provider: 'openai', model: 'gpt-4o-mini', outputTokens: tokens })).toBeUndefined();
     expect(table.cost({ provider: 'openai', model: 'gpt-image-1', images: tokens })).toBeUndefined();
+  });
+
+  describe('cache counts above the input', () => {
+    const prices = { openai: { 'gpt-4o': { inputPerMillionTokens: 2.5, cachedInputPerMillionTokens: 1.25 } } };
+
+    afterEach(() => CollectingDiagLogger.uninstall());
+
+    it('leaves the cost unpriced and drops and counts it, with one warning', async () => {
+      const logger = new CollectingDiagLogger().install();
+      const { telemetry, collect } = newTelemetry();
+      const pricing = new PricingTable(prices, { telemetry });
+      // A provider reporting more cached prompt tokens than prompt tokens.
+      const usage = usageFromOpenAi({
+        prompt_tokens: 100,
+        completion_tokens: 20,
+        prompt_tokens_details: { cached_tokens: 150 },
+      });
+      expect(pricing.cost({ provider: 'openai', model: 'gpt-4o', ...usage })).toBeUndefined();
+      expect(
+        pricing.cost({ provider: 'openai', model: 'gpt-4o', inputTokens: 10, cacheCreationInputTokens: 11 }),
+      ).toBeUndefined();
+      expect(
+        pricing.cost({
+          provider: 'openai',
+          model: 'gpt-4o',
+          inputTokens: 10,
+          cacheReadInputTokens: 6,
+          cacheCreationInputTokens: 5,
+        }),
+      ).toBeUndefined();
+      const dropped = { reason: 'cache_exceeds_input', metric: 'gatewayz_cost_by_provider' };
+      expect((await collect()).value('gatewayz_telemetry_dropped', dropped)).toBe(3);
+      expect(logger.ownWarnings).toHaveLength(1);
+      expect(logger.ownWarnings[0]).toContain('openai/gpt-4o reports 150 cache-read and 0 cache-write input tokens');
+
+      // Usage within the input is priced and counts nothing; an unpriced model is not bad usage.
+      expect(
+        pricing.cost({ provider: 'openai', model: 'gpt-4o', inputTokens: 150, cacheReadInputTokens: 150 }),
+      ).toBeCloseTo((150 * 1.25) / 1e6, 15);
+      expect(
+        pricing.cost({ provider: 'openai', model: 'other', inputTokens: 1, cacheReadInputTokens: 2 }),
+      ).toBeUndefined();
+      expect((await collect()).value('gatewayz_telemetry_dropped', dropped)).toBe(3);
+    });
+
+    it('throws a TelemetryInputError instead with onInvalidInput: "throw"', () => {
+      const { telemetry } = newTelemetry({ onInvalidInput: 'throw' });
+      const pricing = new PricingTable(prices, { telemetry });
+      expect(() =>
+        pricing.cost({ provider: 'openai', model: 'gpt-4o', inputTokens: 1, cacheReadInputTokens: 2 }),
+      ).toThrow(TelemetryInputError);
+    });
+
+    it('rejects a telemetry option that is not a GatewayTelemetry', () => {
+      expect(() => new PricingTable(prices, { telemetry: {} as never })).toThrow(TelemetryConfigurationError);
+      expect(() => new PricingTable(prices, null as never)).toThrow(TelemetryConfigurationError);
+    });
   });
 
   it('accepts an empty table and zero prices', () => {

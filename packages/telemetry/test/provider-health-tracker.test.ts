@@ -424,6 +424,70 @@ describe('startProviderHealthTracker', () => {
     expect(providerGauges(collected, 'openai')).toEqual({ availability: 1, errorRate: 0, healthScore: 1 });
   });
 
+  it.each<[keyof ModelHealthRecord, unknown, string]>([
+    ['callCount', Number.NaN, 'not_a_number'],
+    ['callCount', Infinity, 'not_finite'],
+    ['callCount', -5, 'out_of_range'],
+    ['callCount', 10.5, 'out_of_range'],
+    ['successCount', undefined, 'not_a_number'],
+    ['errorCount', -Infinity, 'not_finite'],
+    ['avgResponseTimeMs', Number.NaN, 'not_a_number'],
+    ['avgResponseTimeMs', Infinity, 'not_finite'],
+    ['avgResponseTimeMs', -1, 'out_of_range'],
+  ])(
+    'skips a record whose %s is %s, counts it as %s, and still updates every provider',
+    async (field, value, reason) => {
+      const { telemetry, collect } = setup();
+      const clock = new ManualClock();
+      const store = new MemoryModelHealthStore();
+      recordCalls(store, 'openai', 'gpt-4o', 10, 'success', 500);
+      recordCalls(store, 'openai', 'gpt-4o-mini', 10, 'success', 500);
+      recordCalls(store, 'anthropic', 'claude', 10, 'success', 500);
+      let corrupt = false;
+      // A custom source handing out a bad figure for one record.
+      const source: ModelHealthSource = {
+        listAllModelHealth: async () =>
+          (await store.listAllModelHealth()).map((record) =>
+            corrupt && record.model === 'gpt-4o-mini' ? { ...record, [field]: value } : record,
+          ),
+      };
+      const tracker = track(startProviderHealthTracker({ source, clock, telemetry, intervalMs: INTERVAL }));
+      await clock.advance(0);
+
+      // Both providers fail every call of the next two intervals; the mini record goes bad.
+      corrupt = true;
+      for (let tick = 0; tick < 2; tick++) {
+        recordCalls(store, 'openai', 'gpt-4o', 10, 'error', 2000);
+        recordCalls(store, 'anthropic', 'claude', 10, 'error', 2000);
+        await clock.advance(INTERVAL);
+        expect(tracker.toJSON()).toMatchObject({ ticks: 2 + tick, failures: 0 });
+        const collected = await collect();
+        expect(providerGauges(collected, 'openai')).toEqual({ availability: 0, errorRate: 1, healthScore: 0.3 });
+        expect(providerGauges(collected, 'anthropic')).toEqual({ availability: 0, errorRate: 1, healthScore: 0.3 });
+        expect(tracker.snapshot().find((entry) => entry.provider === 'openai')).toMatchObject({
+          models: 1,
+          windowed: true,
+          responseTimeSeconds: 2,
+        });
+        expect(
+          collected.value('gatewayz_telemetry_dropped', { reason, metric: 'gatewayz_provider_health_score' }),
+        ).toBe(1 + tick);
+        expect(collected.value('gatewayz_provider_health_tracker_errors', {}) ?? 0).toBe(0);
+      }
+      expect(logger.ownWarnings).toHaveLength(1);
+      expect(logger.ownWarnings[0]).toContain(`openai/gpt-4o-mini has ${field}`);
+
+      // Good again: read against its last good counts, so no call is counted twice or lost.
+      corrupt = false;
+      recordCalls(store, 'openai', 'gpt-4o-mini', 10, 'success', 2000);
+      await clock.advance(INTERVAL);
+      const collected = await collect();
+      expect(providerGauges(collected, 'openai')).toEqual({ availability: 1, errorRate: 0, healthScore: 1 });
+      expect(collected.value('gatewayz_model_uptime_24h', { model: 'gpt-4o-mini' })).toBe(1);
+      expect(tracker.snapshot().find((entry) => entry.provider === 'openai')).toMatchObject({ models: 2 });
+    },
+  );
+
   it('survives a source that throws synchronously', async () => {
     const { telemetry, collect } = setup();
     const clock = new ManualClock();

@@ -38,7 +38,7 @@ export type {
   GenAiOperationDetails,
 } from './operation-details.js';
 export { PricingTable } from './pricing.js';
-export type { ModelPrice, PricingTableInput, UsageForPricing } from './pricing.js';
+export type { ModelPrice, PricingTableInput, PricingTableOptions, UsageForPricing } from './pricing.js';
 export { recordGenAiOperation, recordGenAiServerRequest } from './genai-helpers.js';
 export type { GenAiOperationRecord, GenAiServerRequestRecord } from './genai-metrics.js';
 export { genAiSemconvModeFrom, genAiOperation, GEN_AI_LATEST_EXPERIMENTAL_OPT_IN } from './semconv-stability.js';

@@ -1,4 +1,6 @@
 import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
+import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
+import { getTelemetry } from '../metrics/shared-telemetry.js';
 
 /**
  * Prices of one model at one provider, in USD. A price left out counts as 0, except the two
@@ -42,7 +44,9 @@ export type PricingTableInput = Readonly<Record<string, Readonly<Record<string, 
 /**
  * Usage of one call, as `PricingTable.cost()` prices it (a `GenAiUsage` from `usageFromOpenAi()` or
  * `usageFromAnthropic()` plus provider and model). Counts left out count as 0; a negative or
- * non-finite count, or cache counts above `inputTokens`, make `cost()` return `undefined`.
+ * non-finite count, or cache counts above `inputTokens`, make `cost()` return `undefined`. Cache
+ * counts above `inputTokens` (a provider reporting more cached than prompt tokens) are also counted
+ * in `gatewayz_telemetry_dropped_total{reason="cache_exceeds_input",metric="gatewayz_cost_by_provider"}`.
  *
  * @example
  * ```ts
@@ -70,6 +74,19 @@ export interface UsageForPricing {
 }
 
 /**
+ * Options of `new PricingTable()`.
+ *
+ * @example
+ * ```ts
+ * const pricing = new PricingTable(prices, { telemetry: new GatewayTelemetry({ meterProvider }) });
+ * ```
+ */
+export interface PricingTableOptions {
+  /** Where usage that cannot be priced is counted (`gatewayz_telemetry_dropped_total`); default the shared instance. */
+  telemetry?: GatewayTelemetry;
+}
+
+/**
  * Turns token usage into USD from prices the application supplies. Prices are validated when the
  * table is built; `cost()` returns `undefined` for a model without a price so the caller can decide.
  *
@@ -82,13 +99,23 @@ export interface UsageForPricing {
  */
 export class PricingTable {
   private readonly prices = new Map<string, Map<string, Required<ModelPrice>>>();
+  private readonly telemetry: GatewayTelemetry | undefined;
 
   /**
    * Validate and index `table`. Throws a `TelemetryConfigurationError` (option
-   * `pricing.<provider>.<model>.<field>`) for a negative or non-finite price.
+   * `pricing.<provider>.<model>.<field>`) for a negative or non-finite price, or (option
+   * `telemetry`) for a `telemetry` that is not a `GatewayTelemetry`.
    */
-  constructor(table: PricingTableInput) {
+  constructor(table: PricingTableInput, options: PricingTableOptions = {}) {
     requireOptionsObject(table, 'pricing', 'an object of providers, each an object of model prices');
+    requireOptionsObject(options, 'options', 'an object such as { telemetry }');
+    if (
+      options.telemetry !== undefined &&
+      typeof (options.telemetry as { drop?: unknown } | null)?.drop !== 'function'
+    ) {
+      throw new TelemetryConfigurationError('telemetry', 'expected a GatewayTelemetry instance');
+    }
+    this.telemetry = options.telemetry;
     for (const [provider, models] of Object.entries(table)) {
       requireOptionsObject(models, `pricing.${provider}`, 'an object of model prices keyed by model name');
       const byModel = new Map<string, Required<ModelPrice>>();
@@ -127,7 +154,8 @@ export class PricingTable {
   /**
    * USD cost of one call, or `undefined` when the table has no price for it or the usage is invalid.
    * Input tokens read from or written to the prompt cache are priced at the cache prices, the rest
-   * of the input at the input price.
+   * of the input at the input price. Cache counts above `inputTokens` are bad usage from the
+   * provider: not priced, and dropped and counted (see `UsageForPricing`).
    */
   cost(usage: UsageForPricing): number | undefined {
     const price = this.prices.get(usage.provider)?.get(usage.model);
@@ -139,7 +167,16 @@ export class PricingTable {
     const images = usage.images ?? 0;
     if (![input, cacheRead, cacheWrite, output, images].every((n) => Number.isFinite(n) && n >= 0)) return undefined;
     const uncached = input - cacheRead - cacheWrite;
-    if (uncached < 0) return undefined;
+    if (uncached < 0) {
+      // No price would be right: the input price of what is not cached would be negative.
+      const telemetry = this.telemetry ?? getTelemetry();
+      telemetry.drop(
+        telemetry.states.costByProvider,
+        'cache_exceeds_input',
+        `Usage of ${usage.provider}/${usage.model} reports ${cacheRead} cache-read and ${cacheWrite} cache-write input tokens, more than its ${input} input tokens (which include them); its cost is not recorded`,
+      );
+      return undefined;
+    }
     return (
       (uncached * price.inputPerMillionTokens) / 1_000_000 +
       (cacheRead * price.cachedInputPerMillionTokens) / 1_000_000 +

@@ -74,7 +74,8 @@ export type DropReason =
   | 'empty_label'
   | 'label_too_long'
   | 'unknown_label_value'
-  | 'unknown_metric';
+  | 'unknown_metric'
+  | 'cache_exceeds_input';
 
 /**
  * Options of the `GatewayTelemetry` constructor and of `configureTelemetry()`; all are optional.

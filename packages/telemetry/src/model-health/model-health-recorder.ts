@@ -200,10 +200,12 @@ export class ModelHealthRecorder {
 
   /**
    * Stop the background loop and write what is left, retrying with backoff until `timeoutMs`
-   * (milliseconds, default 10 s). Calls recorded afterwards are dropped and counted. Never rejects,
-   * and resolves by the deadline even when a write hangs: if the store is down or too slow it logs
-   * through `diag` and resolves with `flushed: false` (a write still in flight counts as pending; it
-   * may land later, and a later `close()` retries it under the same batch id, so it counts once).
+   * (milliseconds, default 10 s); when the next backoff delay would reach the deadline, the last try
+   * is made `retryInitialDelayMs` before it (halfway there when less time is left). Calls recorded
+   * afterwards are dropped and counted. Never rejects, and resolves by the deadline even when a
+   * write hangs: if the store is down or too slow it logs through `diag` and resolves with
+   * `flushed: false` (a write still in flight counts as pending; it may land later, and a later
+   * `close()` retries it under the same batch id, so it counts once).
    * `timeoutMs` may be `Infinity` (retry until written); one that is not a number of 0 or more
    * (NaN, negative) is the default.
    */
@@ -213,7 +215,7 @@ export class ModelHealthRecorder {
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    for (;;) {
+    for (let lastTry = false; ;) {
       const outcome = await this.beforeDeadline(
         this.flush().then(
           () => 'flushed' as const,
@@ -222,14 +224,18 @@ export class ModelHealthRecorder {
         deadline,
       );
       if (outcome === 'flushed') return { flushed: true, pendingCalls: 0 };
-      const delay = this.backoffDelay();
-      if (outcome === 'expired' || this.clock.now() + delay > deadline) {
+      const left = deadline - this.clock.now();
+      if (outcome === 'expired' || lastTry || left <= 0) {
         diag.error(
           `@gatewayz/telemetry: ${this.pendingCalls} model calls could not be written before shutdown: the model-health store is ${outcome === 'expired' ? 'too slow' : 'unavailable'}`,
         );
         return { flushed: false, pendingCalls: this.pendingCalls };
       }
-      await this.sleep(delay);
+      const delay = this.backoffDelay();
+      // When the backoff would reach the deadline the time left still holds one try, made early
+      // enough for the write to land: retryInitialDelayMs before the deadline, or halfway there.
+      lastTry = delay >= left;
+      await this.sleep(lastTry ? Math.max(left - this.retryInitialDelayMs, left / 2) : delay);
     }
   }
 

@@ -4,7 +4,8 @@
  * binding, and the provider metric helpers of `GatewayTelemetry`.
  *
  * - `health-score.ts`: `providerHealthScore()`, a pure function
- * - `provider-health-tracker.ts`: `startProviderHealthTracker()`, a periodic aggregation
+ * - `provider-health-tracker.ts` (+ `provider-health-tracker-options.ts`, `record-figure-problem.ts`):
+ *   `startProviderHealthTracker()`, a periodic aggregation
  * - `anomaly-detector.ts` (+ `anomaly-types.ts`, `anomaly-window.ts`): latency spikes and error surges
  * - `circuit-breaker.ts`: follows an opossum-style breaker's state
  * - `provider-metrics.ts` / `provider-helpers.ts`: the typed helpers, on an instance and on the shared one

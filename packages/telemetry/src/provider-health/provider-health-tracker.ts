@@ -1,101 +1,22 @@
 import { diag } from '@opentelemetry/api';
 import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
-import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { providerHealthScore } from './health-score.js';
 import { HourlyWindow, UPTIME_WINDOW_HOURS } from './hourly-window.js';
-import { startPeriodicTask, systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
-import type { ModelHealthRecord, ModelHealthSource } from '../model-health/model-health-store.js';
+import { startPeriodicTask, systemClock } from '../scheduling/periodic-task.js';
+import type { ModelHealthRecord } from '../model-health/model-health-store.js';
+import { recordFigureProblem } from './record-figure-problem.js';
+import type {
+  ProviderHealthSnapshot,
+  ProviderHealthTracker,
+  ProviderHealthTrackerOptions,
+} from './provider-health-tracker-options.js';
 
-/**
- * What the tracker computed for one provider on its last tick.
- *
- * @example
- * ```ts
- * const [best] = await tracker.tick(); // best health first
- * if (best !== undefined) console.log(`prefer ${best.provider} (score ${best.healthScore.toFixed(2)})`);
- * ```
- */
-export interface ProviderHealthSnapshot {
-  /** Provider name, e.g. `openai`. */
-  readonly provider: string;
-  /** Models of the provider in the source. */
-  readonly models: number;
-  /** 1 when at least one call succeeded in the last interval with calls, else 0. */
-  readonly availability: number;
-  /** Error rate (0-1) over the same calls as `availability`. */
-  readonly errorRate: number;
-  /** Mean response time in seconds, or null before any call. */
-  readonly responseTimeSeconds: number | null;
-  /**
-   * `providerHealthScore()` of these figures (0-1), as set on `gatewayz_provider_health_score`; a
-   * null response time counts as 0 s.
-   */
-  readonly healthScore: number;
-  /** Whether the figures cover only the last interval (true) or all recorded calls (false). */
-  readonly windowed: boolean;
-}
-
-/**
- * Options of `startProviderHealthTracker`; only `source` is required. It throws a
- * `TelemetryConfigurationError` for an `intervalMs` under 10 or a `source` without a
- * `listAllModelHealth()` method.
- *
- * @example
- * ```ts
- * const tracker = startProviderHealthTracker({ source: store, intervalMs: 15_000, runImmediately: false });
- * ```
- */
-export interface ProviderHealthTrackerOptions {
-  /** Where per-model health comes from: a model-health store. */
-  source: ModelHealthSource;
-  /** Milliseconds between ticks. Default 30 000. */
-  intervalMs?: number;
-  /** Timer functions; default the real ones, unref'd. */
-  clock?: TrackerClock;
-  /** Telemetry instance to set gauges on; default the shared one. */
-  telemetry?: GatewayTelemetry;
-  /** Run the first tick at once instead of after one interval. Default true. */
-  runImmediately?: boolean;
-}
-
-/**
- * A running provider health tracker, as returned by `startProviderHealthTracker`.
- *
- * @example
- * ```ts
- * // Order a failover chain by health, unknown providers last.
- * const chain = ['openai', 'anthropic', 'groq'].sort(
- *   (a, b) => (tracker.healthScore(b) ?? -1) - (tracker.healthScore(a) ?? -1),
- * );
- * ```
- */
-export interface ProviderHealthTracker {
-  /** Stop ticking; resolves once a tick in flight has finished. Safe to call more than once. */
-  stop(this: void): Promise<void>;
-  /**
-   * Run one tick now, or join the one in flight (also used by tests); resolves with the new
-   * snapshot. Never rejects: a failed tick is logged and counted, and resolves with the previous
-   * snapshot.
-   */
-  tick(this: void): Promise<readonly ProviderHealthSnapshot[]>;
-  /** The snapshot of the last successful tick, best health first. */
-  snapshot(this: void): readonly ProviderHealthSnapshot[];
-  /** Health score of one provider from the last tick, or undefined when unknown. */
-  healthScore(this: void, provider: string): number | undefined;
-  /**
-   * Interval, successful and failed ticks, the number of models it keeps state for, and the last
-   * snapshot; `JSON.stringify(tracker)` uses it.
-   */
-  toJSON(this: void): {
-    intervalMs: number;
-    ticks: number;
-    failures: number;
-    /** Model names the tracker keeps counts and an uptime window for (see `startProviderHealthTracker`). */
-    trackedModels: number;
-    providers: readonly ProviderHealthSnapshot[];
-  };
-}
+export type {
+  ProviderHealthSnapshot,
+  ProviderHealthTracker,
+  ProviderHealthTrackerOptions,
+} from './provider-health-tracker-options.js';
 
 interface Counts {
   calls: number;
@@ -170,7 +91,11 @@ const createdMs = (r: ModelHealthRecord): number => (r.createdAt as Date | undef
  * removed). State kept for a model that no tick has seen for more than 24 hours (deleted by
  * retention, renamed) is dropped, so memory follows the models that exist, and so are its uptime
  * series and, for a provider none of whose records was seen for that long, its three provider
- * gauges; if it comes back, it starts over as a record first seen. A failing tick is logged and counted in
+ * gauges; if it comes back, it starts over as a record first seen. A record whose counts are not
+ * whole numbers >= 0, or whose mean response time is not a number >= 0 or null, is skipped, counted in
+ * `gatewayz_telemetry_dropped_total{reason,metric="gatewayz_provider_health_score"}` and warned
+ * about once per reason; the other records are aggregated as usual (with `onInvalidInput: 'throw'`
+ * the tick fails instead). A failing tick is logged and counted in
  * `gatewayz_provider_health_tracker_errors_total`; the next tick still runs. The timer is unref'd, so
  * it does not keep the process alive; `stop()` waits for a tick in flight. Throws a
  * `TelemetryConfigurationError` for invalid options (see `ProviderHealthTrackerOptions`).
@@ -220,6 +145,12 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
     const hour = Math.floor(clock.now() / HOUR_MS);
     const active: Array<[string, ProviderState]> = [];
     const visit = (record: ModelHealthRecord): void => {
+      // A source's bad figure would turn its provider's sums into NaN or throw in the score: skip it.
+      const problem = recordFigureProblem(record);
+      if (problem !== undefined) {
+        telemetry.drop(telemetry.states.providerHealthScore, problem.reason, problem.message);
+        return;
+      }
       const calls = record.callCount;
       const totalResponseMs = (record.avgResponseTimeMs ?? 0) * calls;
       let provider = providerStates.get(record.provider);
