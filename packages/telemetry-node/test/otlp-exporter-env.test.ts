@@ -227,15 +227,63 @@ describe('otlpExporterVariables', () => {
 });
 
 describe('otlpGrpcDelegateOptions', () => {
-  it('leaves out, with one warning, a header gRPC metadata cannot carry, and sends the others', () => {
+  it("leaves out, with one warning naming the variable, a header gRPC metadata cannot carry; reads nothing of process.env's", () => {
+    // The SDK's own reading of process.env throws on the first and merges in the second.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', 'x-tenant=caf%C3%A9');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'x-leak=process-env');
     const { result, warnings } = captureConfigurationWarnings(() =>
       otlpGrpcDelegateOptions(
         otlpExporterVariables({ OTEL_EXPORTER_OTLP_HEADERS: 'x-trace-bin=abc,x-tenant=acme' }, 'TRACES', true),
         NO_OTLP_TLS,
-        'TRACES',
       ),
     );
-    expect(warnings).toEqual([expect.stringContaining('OTLP header "x-trace-bin" cannot be sent as gRPC metadata')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('the "x-trace-bin" entry of OTEL_EXPORTER_OTLP_HEADERS: gRPC metadata cannot carry it'),
+    ]);
     expect(result.metadata().getMap()).toEqual({ 'x-tenant': 'acme' });
+  });
+});
+
+describe('OTLP/HTTP headers Node.js cannot send', () => {
+  it('are warned about once at start-up, naming the variable and the entry, and left out; every signal sends the others', async () => {
+    const right = await receivers();
+    const lines: string[] = [];
+    running = startTelemetry({
+      serviceName: 'env-test',
+      hostMetrics: false,
+      runtimeMetrics: false,
+      contextManager: 'synchronous',
+      logStream: { write: (line: string) => lines.push(line) },
+      env: {
+        OTEL_TRACES_SAMPLER: 'always_on',
+        OTEL_EXPORTER_OTLP_ENDPOINT: right.http.url,
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_LOGS_EXPORTER: 'otlp',
+        OTEL_METRIC_EXPORT_INTERVAL: '3600000',
+        // A line break, and a character beyond Latin-1 (the euro sign): every export failed on them.
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-general=1,x-newline=a%0Ab,x-euro=%E2%82%AC',
+        // Latin-1 is what Node.js sends: kept.
+        OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-latin=caf%C3%A9,x-control=%07',
+      },
+    });
+    running.tracer.startSpan('POST /v1/chat/completions').end();
+    running.logger.info('routed');
+    running.telemetry.incrementCostByProvider('openai', 0.25);
+    await running.forceFlush();
+    const warnings = lines
+      .map((line) => (JSON.parse(line) as { msg: string }).msg)
+      .filter((message) => message.startsWith('@gatewayz/telemetry-node: ignoring'));
+    expect(warnings.sort()).toEqual([
+      expect.stringMatching(/the "x-control" entry of OTEL_EXPORTER_OTLP_LOGS_HEADERS: Node.js cannot send its value/),
+      expect.stringMatching(/the "x-euro" entry of OTEL_EXPORTER_OTLP_HEADERS: Node.js cannot send its value/),
+      expect.stringMatching(/the "x-newline" entry of OTEL_EXPORTER_OTLP_HEADERS: Node.js cannot send its value/),
+    ]);
+    const requests = right.http.requests();
+    expect(requests.map((request) => request.path).sort()).toEqual(['/v1/logs', '/v1/metrics', '/v1/traces']);
+    for (const request of requests) {
+      expect(request.headers['x-general']).toBe('1');
+      for (const left of ['x-newline', 'x-euro', 'x-control']) expect(request.headers).not.toHaveProperty(left);
+    }
+    expect(requests.find((request) => request.path === '/v1/logs')?.headers['x-latin']).toBe('café');
   });
 });

@@ -41,8 +41,12 @@ async function httpReceiver(): Promise<OtlpReceiver> {
 /**
  * Start telemetry with `env`, which the trace and log exporters read from `process.env` (as in
  * production) and the metrics push from the `env` option: both get it. Batches wait for a flush.
+ * The returned logger writes to `logStream` (default nowhere).
  */
-function start(env: Record<string, string>): RunningTelemetry {
+function start(
+  env: Record<string, string>,
+  logStream: { write(line: string): unknown } | null = null,
+): RunningTelemetry {
   const full = {
     OTEL_TRACES_SAMPLER: 'always_on',
     OTEL_METRIC_EXPORT_INTERVAL: '3600000',
@@ -55,7 +59,7 @@ function start(env: Record<string, string>): RunningTelemetry {
     serviceName: 'grpc-test',
     hostMetrics: false,
     runtimeMetrics: false,
-    logStream: null,
+    logStream,
     contextManager: 'synchronous',
     env: { ...full },
   });
@@ -245,6 +249,36 @@ describe('OTLP/gRPC: which variables count', () => {
     expect(bySignal.get('traces')).toMatchObject({ 'x-tenant': 'tracing', authorization: 'Bearer t0k3n' });
     expect(bySignal.get('logs')).toMatchObject({ 'x-tenant': 'acme', authorization: 'Bearer t0k3n' });
     expect(bySignal.get('logs')).not.toHaveProperty('x-signal');
+  });
+
+  it('a header gRPC metadata cannot carry (in process.env too) is warned about once, naming the variable, and left out; every signal sends the others', async () => {
+    const receiver = await grpcReceiver();
+    const lines: string[] = [];
+    // The SDK's own reading of these in process.env threw from startTelemetry().
+    const otel = start(
+      allSignals(receiver.url, 'grpc', {
+        OTEL_EXPORTER_OTLP_HEADERS: 'api-key=secret,x-tenant=caf%C3%A9,x-trace-bin=abc',
+        OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-signal=metrics,x+y=1',
+      }),
+      { write: (line: string) => lines.push(line) },
+    );
+    recordRequest(otel);
+    await otel.forceFlush();
+    const warnings = lines
+      .map((line) => (JSON.parse(line) as { msg: string }).msg)
+      .filter((message) => message.startsWith('@gatewayz/telemetry-node: ignoring'));
+    expect(warnings.sort()).toEqual([
+      expect.stringMatching(/the "x\+y" entry of OTEL_EXPORTER_OTLP_METRICS_HEADERS: gRPC metadata cannot carry it/),
+      expect.stringMatching(/the "x-tenant" entry of OTEL_EXPORTER_OTLP_HEADERS: gRPC metadata cannot carry it/),
+      expect.stringMatching(/the "x-trace-bin" entry of OTEL_EXPORTER_OTLP_HEADERS: gRPC metadata cannot carry it/),
+    ]);
+    const bySignal = new Map(receiver.calls().map((call) => [call.signal, call.metadata]));
+    expect([...bySignal.keys()].sort()).toEqual(['logs', 'metrics', 'traces']);
+    for (const metadata of bySignal.values()) {
+      expect(metadata['api-key']).toBe('secret');
+      for (const left of ['x-tenant', 'x-trace-bin', 'x+y']) expect(metadata).not.toHaveProperty(left);
+    }
+    expect(bySignal.get('metrics')).toMatchObject({ 'x-signal': 'metrics' });
   });
 
   it('OTEL_EXPORTER_OTLP_COMPRESSION=gzip compresses every signal on the wire', async () => {

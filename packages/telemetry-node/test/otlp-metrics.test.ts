@@ -457,7 +457,11 @@ describe('OTEL_METRICS_EXEMPLAR_FILTER', () => {
 
 describe('resolveMetricsExport', () => {
   it('defaults to Prometheus only, as before', () => {
-    expect(resolveMetricsExport(undefined, {})).toMatchObject({ prometheus: true, otlp: undefined, console: false });
+    expect(resolveMetricsExport(undefined, {})).toMatchObject({
+      prometheus: true,
+      otlp: undefined,
+      console: undefined,
+    });
     expect(resolveMetricsExport(undefined, { OTEL_METRICS_EXPORTER: 'none' })).toMatchObject({
       prometheus: false,
       otlp: undefined,

@@ -306,6 +306,62 @@ describe('OTLP metrics push variables', () => {
   });
 });
 
+describe('OTEL_METRICS_EXPORTER=console', () => {
+  it('exports every OTEL_METRIC_EXPORT_INTERVAL, as the specification sets it for every periodic reader', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const printed: unknown[] = [];
+    vi.spyOn(console, 'dir').mockImplementation((item: unknown) => void printed.push(item));
+    try {
+      running = startTelemetry({
+        traces: false,
+        logs: false,
+        hostMetrics: false,
+        runtimeMetrics: false,
+        logStream: null,
+        env: {
+          OTEL_METRICS_EXPORTER: 'console',
+          OTEL_METRIC_EXPORT_INTERVAL: '1000',
+          OTEL_METRIC_EXPORT_TIMEOUT: '500',
+          OTEL_NODE_RESOURCE_DETECTORS: 'none',
+        },
+      });
+      running.telemetry.incrementCostByProvider('openai', 0.25);
+      await vi.advanceTimersByTimeAsync(3_500);
+      const exports = printed.filter(
+        (item) => (item as { descriptor?: { name?: string } }).descriptor?.name === 'gatewayz_cost_by_provider',
+      );
+      // One print of the metric per export: at 1, 2 and 3 s (the SDK's default interval is 60 s).
+      expect(exports).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+      // Its last export (on shutdown) prints too: still into `printed`.
+      await running?.shutdown();
+      running = undefined;
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('reads OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT for its reader as for the OTLP push (the timeout never above the interval)', () => {
+    const consoleReader = (env: NodeJS.ProcessEnv): unknown =>
+      resolveMetricsExport(undefined, { OTEL_METRICS_EXPORTER: 'console', ...env }).console;
+    expect(consoleReader({})).toEqual({ exportIntervalMillis: 60_000, exportTimeoutMillis: 30_000 });
+    expect(consoleReader({ OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '500' })).toEqual({
+      exportIntervalMillis: 1000,
+      exportTimeoutMillis: 500,
+    });
+    expect(consoleReader({ OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '0' })).toEqual({
+      exportIntervalMillis: 1000,
+      exportTimeoutMillis: 1000,
+    });
+    // One warning for a bad value both readers read.
+    const { result, warnings } = captureConfigurationWarnings(() =>
+      resolveMetricsExport(undefined, { OTEL_METRICS_EXPORTER: 'otlp,console', OTEL_METRIC_EXPORT_INTERVAL: 'often' }),
+    );
+    expect(result.console?.exportIntervalMillis).toBe(60_000);
+    expect(warnings).toEqual([expect.stringContaining('OTEL_METRIC_EXPORT_INTERVAL="often"')]);
+  });
+});
+
 describe('OTEL_PROPAGATORS', () => {
   const incoming = {
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',

@@ -5,7 +5,14 @@
  */
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions } from '@opentelemetry/otlp-exporter-base/node-http';
-import { convertLegacyOtlpGrpcOptions, createEmptyMetadata } from '@opentelemetry/otlp-grpc-exporter-base';
+import { createEmptyMetadata } from '@opentelemetry/otlp-grpc-exporter-base';
+// The package has no `exports` map, so this path resolves from ESM and CJS alike; its index exports
+// only `convertLegacyOtlpGrpcOptions`, which parses `process.env` (and throws on a header there
+// that gRPC metadata cannot carry), and the version is pinned exactly in package.json.
+import {
+  getOtlpGrpcDefaultConfiguration,
+  mergeOtlpGrpcConfigurationWithDefaults,
+} from '@opentelemetry/otlp-grpc-exporter-base/build/src/configuration/otlp-grpc-configuration.js';
 import { otlpGrpcCredentials } from '../otlp-grpc/otlp-grpc-credentials.js';
 import type { OtlpGrpcOptions } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import { otlpHttpAgentOptions, type OtlpTlsSettings } from './otlp-tls-from-env.js';
@@ -65,23 +72,24 @@ export function otlpHttpDelegateOptions(
 
 /**
  * The options of the SDK's OTLP/gRPC export delegate for `variables` and `tls` alone: the
- * credentials the endpoint's scheme and `tls` call for, and, as in {@link otlpHttpDelegateOptions},
- * the metadata the SDK's conversion would merge in from `process.env` replaced by `variables.headers`.
+ * credentials the endpoint's scheme and `tls` call for and the metadata of `variables.headers`,
+ * merged with the SDK's defaults only. Unlike `convertLegacyOtlpGrpcOptions`, nothing is read from
+ * `process.env`, so a header there that gRPC cannot carry neither throws nor reaches the collector:
+ * `otlpExporterVariables` has warned about it and left it out of `env`'s.
  */
-export function otlpGrpcDelegateOptions(
-  variables: OtlpExporterVariables,
-  tls: OtlpTlsSettings,
-  signal: OtlpSignal,
-): OtlpGrpcOptions {
-  const converted = convertLegacyOtlpGrpcOptions(
+export function otlpGrpcDelegateOptions(variables: OtlpExporterVariables, tls: OtlpTlsSettings): OtlpGrpcOptions {
+  const metadata = grpcMetadataOf(variables.headers);
+  const credentials = otlpGrpcCredentials(variables.url, tls);
+  return mergeOtlpGrpcConfigurationWithDefaults(
     {
       url: variables.url,
       timeoutMillis: variables.timeoutMillis,
       compression: compressionOf(variables),
-      credentials: otlpGrpcCredentials(variables.url, tls),
+      credentials: () => credentials,
+      // The SDK clones it for each call.
+      metadata: () => metadata,
     },
-    signal,
+    {},
+    getOtlpGrpcDefaultConfiguration(),
   );
-  const metadata = grpcMetadataOf(variables.headers);
-  return { ...converted, metadata: () => metadata.clone() };
 }

@@ -6,12 +6,16 @@
  * appended, over gRPC the collector's address used as it is. The exporters are handed the result,
  * so none of them reads `process.env` behind `env`'s back.
  */
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { createEmptyMetadata } from '@opentelemetry/otlp-grpc-exporter-base';
 import {
+  AT_MOST_LONGEST_TIMER,
   NO_TIMEOUT_MILLIS,
   decodePercent,
   readEnvEnum,
   readEnvString,
+  warnConfiguration,
   warnIgnoredVariable,
 } from './standard-variables.js';
 
@@ -102,8 +106,14 @@ export function firstValidVariable(
   return undefined;
 }
 
-/** Whether a duration variable's value is a whole number of milliseconds (0 included). */
-export const isMillis = (value: string): boolean => /^\d+$/.test(value) && Number.isSafeInteger(Number(value));
+/**
+ * Whether a duration variable's value is a whole number of milliseconds (0 included) of at most
+ * {@link NO_TIMEOUT_MILLIS}: a longer one is out of range, as Node.js would fire it after 1 ms.
+ */
+export const isMillis = (value: string): boolean => /^\d+$/.test(value) && Number(value) <= NO_TIMEOUT_MILLIS;
+
+/** What {@link isMillis} accepts, as a warning says it. */
+export const MILLIS_EXPECTED = `a non-negative integer ${AT_MOST_LONGEST_TIMER}`;
 
 /** The `_COMPRESSION` values the exporters take. */
 const COMPRESSIONS = ['gzip', 'none'] as const;
@@ -150,11 +160,37 @@ export function otlpEndpointFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal, 
 }
 
 /**
- * Parse `key=value,key2=value2` (values percent-decoded), as the specification's header variables
- * are written. An entry that is not a header name, `=` and a percent-encoded value is warned about
- * and skipped; the others apply.
+ * Whether a decoded header can go out: as an HTTP header (`node:http`'s own checks, which the
+ * export would otherwise fail on every time: no line breaks, nothing outside Latin-1) or as gRPC
+ * metadata (`@grpc/grpc-js`'s: lower-case keys of letters, digits, `-`, `_` and `.`, not ending in
+ * `-bin`, whose values are binary; values of printable ASCII).
  */
-export function parseOtlpHeaders(variableName: string, raw: string): Record<string, string> {
+function isSendableHeader(name: string, value: string, grpc: boolean): boolean {
+  try {
+    if (grpc) createEmptyMetadata().set(name, value);
+    else {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why a header cannot go out over HTTP, or as gRPC metadata. */
+const UNSENDABLE_HEADER = {
+  http: 'Node.js cannot send its value in an HTTP header (no control characters such as line breaks, nothing beyond Latin-1 once percent-decoded)',
+  grpc: 'gRPC metadata cannot carry it (keys of a-z, 0-9, "-", "_" and ".", not ending in "-bin"; values of printable ASCII once percent-decoded)',
+};
+
+/**
+ * Parse `key=value,key2=value2` (values percent-decoded), as the specification's header variables
+ * are written. An entry that is not a header name, `=` and a percent-encoded value, or that the
+ * transport cannot send (over HTTP, or as gRPC metadata where `grpc`), is warned about (naming the
+ * variable and the entry's key, not its value, which may be a secret) and skipped; the others apply.
+ */
+export function parseOtlpHeaders(variableName: string, raw: string, grpc = false): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const entry of raw.split(',')) {
     if (entry.trim() === '') continue;
@@ -165,25 +201,38 @@ export function parseOtlpHeaders(variableName: string, raw: string): Record<stri
       warnIgnoredVariable(variableName, entry.trim(), 'key=value with a percent-encoded value', 'skipping that entry');
       continue;
     }
-    headers[key.toLowerCase()] = value;
+    const name = key.toLowerCase();
+    if (!isSendableHeader(name, value, grpc)) {
+      warnConfiguration(
+        `@gatewayz/telemetry-node: ignoring the "${name}" entry of ${variableName}: ${
+          grpc ? UNSENDABLE_HEADER.grpc : UNSENDABLE_HEADER.http
+        }; sending the other headers`,
+      );
+      continue;
+    }
+    headers[name] = value;
   }
   return headers;
 }
 
-/** `OTEL_EXPORTER_OTLP_HEADERS`, overridden key by key by `OTEL_EXPORTER_OTLP_<signal>_HEADERS`. */
-export function otlpHeadersFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): Record<string, string> {
+/**
+ * `OTEL_EXPORTER_OTLP_HEADERS`, overridden key by key by `OTEL_EXPORTER_OTLP_<signal>_HEADERS`, each
+ * entry checked for the transport (`grpc`: gRPC metadata, else HTTP headers).
+ */
+export function otlpHeadersFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal, grpc: boolean): Record<string, string> {
   const specificName = `OTEL_EXPORTER_OTLP_${signal}_HEADERS`;
   const generic = readEnvString(env, 'OTEL_EXPORTER_OTLP_HEADERS');
   const specific = readEnvString(env, specificName);
   return {
-    ...(generic !== undefined ? parseOtlpHeaders('OTEL_EXPORTER_OTLP_HEADERS', generic) : {}),
-    ...(specific !== undefined ? parseOtlpHeaders(specificName, specific) : {}),
+    ...(generic !== undefined ? parseOtlpHeaders('OTEL_EXPORTER_OTLP_HEADERS', generic, grpc) : {}),
+    ...(specific !== undefined ? parseOtlpHeaders(specificName, specific, grpc) : {}),
   };
 }
 
 /**
- * A duration variable in milliseconds: a non-negative integer, `0` meaning no limit where
- * `zeroIsNoLimit` (as {@link NO_TIMEOUT_MILLIS}). Anything else is warned about and `fallback` applies.
+ * A duration variable in milliseconds: a non-negative integer of at most {@link NO_TIMEOUT_MILLIS},
+ * `0` meaning no limit where `zeroIsNoLimit` (as {@link NO_TIMEOUT_MILLIS}). Anything else (a
+ * longer duration included: Node.js would fire it after 1 ms) is warned about and `fallback` applies.
  */
 export function millisFromVariable(
   variable: { name: string; value: string } | undefined,
@@ -193,11 +242,11 @@ export function millisFromVariable(
   if (variable === undefined) return fallback;
   const number = /^\d+$/.test(variable.value) ? Number(variable.value) : Number.NaN;
   if (zeroIsNoLimit && number === 0) return NO_TIMEOUT_MILLIS;
-  if (!Number.isSafeInteger(number) || number < 1) {
+  if (!(number >= 1 && number <= NO_TIMEOUT_MILLIS)) {
     warnIgnoredVariable(
       variable.name,
       variable.value,
-      zeroIsNoLimit ? 'a non-negative integer' : 'a positive integer',
+      `${zeroIsNoLimit ? 'a non-negative' : 'a positive'} integer ${AT_MOST_LONGEST_TIMER}`,
       `using ${fallback}`,
     );
     return fallback;
@@ -236,9 +285,9 @@ export function otlpExporterVariables(
 ): OtlpExporterVariables {
   return {
     url: otlpEndpointFromEnv(env, signal, grpc),
-    headers: otlpHeadersFromEnv(env, signal),
+    headers: otlpHeadersFromEnv(env, signal, grpc),
     timeoutMillis: millisFromVariable(
-      firstValidVariable(env, otlpNames(signal, 'TIMEOUT'), isMillis, 'a non-negative integer'),
+      firstValidVariable(env, otlpNames(signal, 'TIMEOUT'), isMillis, MILLIS_EXPECTED),
       10_000,
       true,
     ),

@@ -8,8 +8,14 @@
  */
 import { diag } from '@opentelemetry/api';
 
-/** The longest timer Node.js keeps (2^31 − 1 ms): what a timeout of `0` ("no limit") becomes. */
+/**
+ * The longest timer Node.js keeps (2^31 − 1 ms): what a timeout of `0` ("no limit") becomes, and the
+ * longest duration a variable may give (Node.js fires a longer timer after 1 ms).
+ */
 export const NO_TIMEOUT_MILLIS = 2_147_483_647;
+
+/** How a warning says that a duration above {@link NO_TIMEOUT_MILLIS} is out of range. */
+export const AT_MOST_LONGEST_TIMER = `at most ${NO_TIMEOUT_MILLIS} (the longest timer Node.js keeps)`;
 
 /** Where `warnConfiguration()` also puts its messages while `captureConfigurationWarnings()` runs. */
 let capturedWarnings: string[] | undefined;
@@ -19,8 +25,11 @@ let capturedWarnings: string[] | undefined;
  * through `diag.warn`, and, while `captureConfigurationWarnings()` runs, into its list, so that
  * `startTelemetry()` can also write it to its logger (the SDK's diagnostic logger prints nothing
  * unless `OTEL_LOG_LEVEL` is set, and is installed only after the variables have been read).
+ * Within one capture a message is reported once: a general variable (`OTEL_EXPORTER_OTLP_HEADERS`,
+ * `OTEL_METRIC_EXPORT_INTERVAL`) is read by every signal or reader it applies to.
  */
 export function warnConfiguration(message: string): void {
+  if (capturedWarnings?.includes(message) === true) return;
   capturedWarnings?.push(message);
   diag.warn(message);
 }
@@ -67,11 +76,23 @@ export function readEnvInteger(env: NodeJS.ProcessEnv, name: string, minimum: nu
 }
 
 /**
- * A timeout in milliseconds: a non-negative integer where `0` means no limit (the specification's
- * "Timeout" type), returned as {@link NO_TIMEOUT_MILLIS}.
+ * A duration in milliseconds (the specification's "Duration"): a non-negative integer of at most
+ * {@link NO_TIMEOUT_MILLIS}. A longer one is out of range (Node.js would fire it after 1 ms) and,
+ * as the specification asks of an out-of-range value, warned about and ignored, so the default applies.
+ */
+export function readEnvDuration(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = readEnvInteger(env, name, 0);
+  if (value === undefined || value <= NO_TIMEOUT_MILLIS) return value;
+  warnIgnoredVariable(name, readEnvString(env, name) ?? '', `a non-negative integer ${AT_MOST_LONGEST_TIMER}`);
+  return undefined;
+}
+
+/**
+ * A timeout in milliseconds: a duration (see {@link readEnvDuration}) where `0` means no limit
+ * (the specification's "Timeout" type), returned as {@link NO_TIMEOUT_MILLIS}.
  */
 export function readEnvTimeout(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const value = readEnvInteger(env, name, 0);
+  const value = readEnvDuration(env, name);
   return value === 0 ? NO_TIMEOUT_MILLIS : value;
 }
 

@@ -8,6 +8,7 @@ import {
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
 import {
+  readEnvDuration,
   readEnvInteger,
   readEnvListWithNone,
   readEnvString,
@@ -38,7 +39,7 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
   if (protocol === 'grpc')
     return new OTLPExporterBase(
       createRetryingOtlpGrpcExportDelegate(
-        otlpGrpcDelegateOptions(variables, tls, 'LOGS'),
+        otlpGrpcDelegateOptions(variables, tls),
         ProtobufLogsSerializer,
         LOGS_GRPC_SERVICE,
       ),
@@ -86,12 +87,15 @@ export function createLogExportersFromEnv(env: NodeJS.ProcessEnv): LogRecordExpo
   return exporters;
 }
 
-/** `OTEL_BLRP_*`: sizes positive, the delay non-negative, the export timeout non-negative with `0` for no limit. */
+/**
+ * `OTEL_BLRP_*`: sizes positive, the delay non-negative, the export timeout non-negative with `0` for
+ * no limit (both durations at most 2^31 − 1 ms, the longest timer Node.js keeps).
+ */
 export function logBatchFromEnv(env: NodeJS.ProcessEnv): LogBatchFromEnv {
   return {
     maxQueueSize: readEnvInteger(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 1),
     maxExportBatchSize: readEnvInteger(env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 1),
-    scheduledDelayMillis: readEnvInteger(env, 'OTEL_BLRP_SCHEDULE_DELAY', 0),
+    scheduledDelayMillis: readEnvDuration(env, 'OTEL_BLRP_SCHEDULE_DELAY'),
     exportTimeoutMillis: readEnvTimeout(env, 'OTEL_BLRP_EXPORT_TIMEOUT'),
   };
 }

@@ -4,6 +4,7 @@
  * in the temporality the exporter asks for, with exemplars.
  *
  * - `metrics-export-config.ts`: the variables and the `metrics` option, resolved and validated
+ * - `histogram-options-from-env.ts`: the helpers' exemplar and exponential histogram options
  * - `otlp-metrics-reader.ts`: the periodic reader around the exporter, failure counting
  * - `otlp-metric-exporter.ts`: the maintained exporter parts (HTTP or gRPC transport, stock serializer)
  * - `temporality-metric-producer.ts`: cumulative series as delta, measured from the last accepted push
@@ -20,6 +21,7 @@ export type {
   OtlpHistogramAggregation,
   ResolvedMetricsExport,
   ResolvedOtlpMetrics,
+  PeriodicExport,
 } from './metrics-export-config.js';
 export { createOtlpMetricsReader } from './otlp-metrics-reader.js';
 export type { MetricsExportFailureReason } from './otlp-metrics-reader.js';

@@ -8,14 +8,21 @@
  * except an endpoint that is not an http(s) URL (or, for gRPC, a `host:port`), which fails loudly
  * because no default could reach the collector meant.
  */
-import { TelemetryConfigurationError, type ExemplarFilter, type ExponentialHistogramLimits } from '@gatewayz/telemetry';
-import { DEFAULT_EXPONENTIAL_MAX_SIZE, EXEMPLAR_FILTERS, MAX_EXPONENTIAL_SCALE } from '@gatewayz/telemetry/metrics';
-import { readEnvEnum, readEnvList, readEnvString, warnIgnoredVariable } from '../env/standard-variables.js';
+import { TelemetryConfigurationError, type ExponentialHistogramLimits } from '@gatewayz/telemetry';
+import { DEFAULT_EXPONENTIAL_MAX_SIZE, MAX_EXPONENTIAL_SCALE } from '@gatewayz/telemetry/metrics';
+import {
+  AT_MOST_LONGEST_TIMER,
+  NO_TIMEOUT_MILLIS,
+  readEnvList,
+  readEnvString,
+  warnIgnoredVariable,
+} from '../env/standard-variables.js';
 import {
   checkOtlpEndpoint,
   firstValidVariable,
   isCompression,
   isMillis,
+  MILLIS_EXPECTED,
   millisFromVariable,
   otlpEndpointFromEnv,
   otlpHeadersFromEnv,
@@ -138,8 +145,14 @@ export interface MetricsExportOptions {
   prometheus?: { compression?: 'gzip' | 'none' };
 }
 
+/** How often a periodic metric reader exports, and how long one export may take. */
+export interface PeriodicExport {
+  readonly exportIntervalMillis: number;
+  readonly exportTimeoutMillis: number;
+}
+
 /** The OTLP push, fully resolved. */
-export interface ResolvedOtlpMetrics {
+export interface ResolvedOtlpMetrics extends PeriodicExport {
   readonly url: string;
   readonly protocol: OtlpMetricsProtocol;
   readonly headers: Readonly<Record<string, string>>;
@@ -148,8 +161,6 @@ export interface ResolvedOtlpMetrics {
   readonly temporalityPreference: MetricsTemporalityPreference;
   /** Limits of the exponential histograms pushed, or undefined when histograms go with explicit buckets. */
   readonly exponentialHistograms: ExponentialHistogramLimits | undefined;
-  readonly exportIntervalMillis: number;
-  readonly exportTimeoutMillis: number;
   readonly exporter: PushMetricExporter | undefined;
   /**
    * The CA, client certificate and `_INSECURE` of `OTEL_EXPORTER_OTLP_(METRICS_)*`, files read at
@@ -161,7 +172,8 @@ export interface ResolvedOtlpMetrics {
 /** What {@link resolveMetricsExport} found. */
 export interface ResolvedMetricsExport {
   readonly prometheus: boolean;
-  readonly console: boolean;
+  /** The console exporter's reader (`OTEL_METRIC_EXPORT_INTERVAL`, `_TIMEOUT`), when it runs. */
+  readonly console: PeriodicExport | undefined;
   readonly otlp: ResolvedOtlpMetrics | undefined;
   /** `OTEL_EXPORTER_PROMETHEUS_HOST`/`_PORT` when set: the exporter starts no server of its own here. */
   readonly prometheusServerVariables: readonly string[];
@@ -238,7 +250,7 @@ function exportersFrom(env: NodeJS.ProcessEnv, option: readonly MetricsExporterN
 /**
  * Milliseconds from an option (a positive integer, else a `TelemetryConfigurationError`) or a
  * variable (a non-negative integer, `0` meaning no limit where `zeroIsNoLimit`, else a warning and
- * `fallback`).
+ * `fallback`); either at most 2^31 − 1, the longest timer Node.js keeps.
  */
 function millis(
   source: { name: string; value: number | string; fromOption: boolean } | undefined,
@@ -248,8 +260,11 @@ function millis(
   if (source === undefined) return fallback;
   const { name, value, fromOption } = source;
   if (fromOption) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
-      throw new TelemetryConfigurationError(name, `expected a positive whole number of milliseconds, got "${value}"`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > NO_TIMEOUT_MILLIS)
+      throw new TelemetryConfigurationError(
+        name,
+        `expected a positive whole number of milliseconds ${AT_MOST_LONGEST_TIMER}, got "${value}"`,
+      );
     return value;
   }
   return millisFromVariable({ name, value: String(value) }, fallback, zeroIsNoLimit);
@@ -261,8 +276,12 @@ function urlFrom(env: NodeJS.ProcessEnv, option: string | undefined, grpc: boole
     : otlpEndpointFromEnv(env, 'METRICS', grpc);
 }
 
-function headersFrom(env: NodeJS.ProcessEnv, option: Record<string, string> | undefined): Record<string, string> {
-  return option !== undefined ? { ...option } : otlpHeadersFromEnv(env, 'METRICS');
+function headersFrom(
+  env: NodeJS.ProcessEnv,
+  option: Record<string, string> | undefined,
+  grpc: boolean,
+): Record<string, string> {
+  return option !== undefined ? { ...option } : otlpHeadersFromEnv(env, 'METRICS', grpc);
 }
 
 /** One of `allowed` (any case): from an option, else a `TelemetryConfigurationError`; from a variable, else a warning and `fallback`. */
@@ -296,16 +315,15 @@ function sourceOf<T extends string | number>(
   return found === undefined ? undefined : { ...found, fromOption: false };
 }
 
-function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): ResolvedOtlpMetrics {
-  // An option must be valid; of the variables, an invalid signal one is ignored for the general one.
-  const protocol =
-    options.protocol !== undefined
-      ? oneOf<OtlpMetricsProtocol>(
-          { name: 'metrics.otlp.protocol', value: options.protocol, fromOption: true },
-          OTLP_PROTOCOLS,
-          'http/protobuf',
-        )
-      : otlpProtocolFromEnv(env, 'METRICS');
+/**
+ * `OTEL_METRIC_EXPORT_INTERVAL` (default 60 000 ms) and `OTEL_METRIC_EXPORT_TIMEOUT` (30 000 ms, `0`
+ * no limit), which the specification defines for the periodic reader whatever its exporter (the
+ * OTLP push and the console exporter alike); `options` (the OTLP push's, in code) win over them.
+ */
+function periodicExportFrom(
+  env: NodeJS.ProcessEnv,
+  options: Pick<OtlpMetricsOptions, 'exportIntervalMillis' | 'exportTimeoutMillis'>,
+): PeriodicExport {
   const exportIntervalMillis = millis(
     sourceOf({ name: 'metrics.otlp.exportIntervalMillis', value: options.exportIntervalMillis }, env, [
       'OTEL_METRIC_EXPORT_INTERVAL',
@@ -320,16 +338,30 @@ function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): Resol
     30_000,
     true,
   );
+  // An export may not outlast its interval (the SDK clamps the same way).
+  return { exportIntervalMillis, exportTimeoutMillis: Math.min(exportTimeoutMillis, exportIntervalMillis) };
+}
+
+function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): ResolvedOtlpMetrics {
+  // An option must be valid; of the variables, an invalid signal one is ignored for the general one.
+  const protocol =
+    options.protocol !== undefined
+      ? oneOf<OtlpMetricsProtocol>(
+          { name: 'metrics.otlp.protocol', value: options.protocol, fromOption: true },
+          OTLP_PROTOCOLS,
+          'http/protobuf',
+        )
+      : otlpProtocolFromEnv(env, 'METRICS');
   return {
     url: urlFrom(env, options.url, protocol === 'grpc'),
     protocol,
-    headers: headersFrom(env, options.headers),
+    headers: headersFrom(env, options.headers, protocol === 'grpc'),
     timeoutMillis: millis(
       sourceOf(
         { name: 'metrics.otlp.timeoutMillis', value: options.timeoutMillis },
         env,
         ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
-        { check: isMillis, expected: 'a non-negative integer' },
+        { check: isMillis, expected: MILLIS_EXPECTED },
       ),
       10_000,
       true,
@@ -352,9 +384,7 @@ function resolveOtlp(env: NodeJS.ProcessEnv, options: OtlpMetricsOptions): Resol
       'cumulative',
     ),
     exponentialHistograms: exponentialLimitsFrom(env, options),
-    exportIntervalMillis,
-    // An export may not outlast its interval (the SDK clamps the same way).
-    exportTimeoutMillis: Math.min(exportTimeoutMillis, exportIntervalMillis),
+    ...periodicExportFrom(env, options),
     exporter: options.exporter,
     // Only for the push this package builds: an exporter passed in code has its own transport.
     ...(options.exporter === undefined ? { tls: otlpTlsFromEnv(env, 'METRICS') } : {}),
@@ -385,51 +415,11 @@ export function resolveMetricsExport(
     );
   return {
     prometheus: exporters.has('prometheus'),
-    console: exporters.has('console'),
+    console: exporters.has('console') ? periodicExportFrom(env, {}) : undefined,
     otlp: exporters.has('otlp') ? resolveOtlp(env, options?.otlp ?? {}) : undefined,
     prometheusServerVariables: ['OTEL_EXPORTER_PROMETHEUS_HOST', 'OTEL_EXPORTER_PROMETHEUS_PORT'].filter(
       (name) => readEnvString(env, name) !== undefined,
     ),
     prometheusCompression: compression ?? 'gzip',
-  };
-}
-
-/**
- * `OTEL_METRICS_EXEMPLAR_FILTER` for the helpers' histograms, on every exporter (the OpenMetrics
- * exposition and the OTLP push alike): `trace_based`, the specification's default, keeps per bucket
- * the latest observation made inside a sampled span; `always_on` the latest observation whatever
- * its context, with the trace and span ids when a sampled span was active (without them otherwise,
- * as OTLP allows); `always_off` keeps none. Any case; another value is warned about and
- * `trace_based` applies. Returns the helpers' `exemplars` option, or `undefined` when the variable
- * is unset or ignored (their default, `trace_based`).
- *
- * @example
- * ```ts
- * exemplarsFromEnv({ OTEL_METRICS_EXEMPLAR_FILTER: 'always_on' }); // 'always_on'
- * ```
- */
-export function exemplarsFromEnv(env: NodeJS.ProcessEnv): ExemplarFilter | undefined {
-  return readEnvEnum(env, 'OTEL_METRICS_EXEMPLAR_FILTER', EXEMPLAR_FILTERS, 'using trace_based');
-}
-
-/**
- * The helpers' histogram options `env` and the resolved export ask for: exemplars per
- * `OTEL_METRICS_EXEMPLAR_FILTER` (see {@link exemplarsFromEnv}), and exponential histograms, kept
- * beside the explicit buckets (which the Prometheus endpoints read) when the OTLP push sends them.
- *
- * @example
- * ```ts
- * new GatewayTelemetry({ exportVia: 'producer', ...histogramOptionsFrom(env, resolveMetricsExport(undefined, env)) });
- * ```
- */
-export function histogramOptionsFrom(
-  env: NodeJS.ProcessEnv,
-  resolved: ResolvedMetricsExport,
-): { exemplars?: ExemplarFilter; exponentialHistograms?: ExponentialHistogramLimits } {
-  const exemplars = exemplarsFromEnv(env);
-  const exponentialHistograms = resolved.otlp?.exponentialHistograms;
-  return {
-    ...(exemplars !== undefined ? { exemplars } : {}),
-    ...(exponentialHistograms !== undefined ? { exponentialHistograms } : {}),
   };
 }

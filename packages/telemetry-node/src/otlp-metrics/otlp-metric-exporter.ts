@@ -77,16 +77,12 @@ export function createOtlpMetricExporter(
   };
   const tls = config.tls ?? NO_OTLP_TLS;
   if (config.protocol === 'grpc') {
-    const delegate = createRetryingOtlpGrpcExportDelegate(
-      otlpGrpcDelegateOptions(variables, tls, 'METRICS'),
-      serializer,
-      {
-        name: 'MetricsExportService',
-        path: METRICS_EXPORT_METHOD,
-        componentType: 'otlp_grpc_metric_exporter',
-        metricsHelper: MetricsExporterMetricsHelper,
-      },
-    );
+    const delegate = createRetryingOtlpGrpcExportDelegate(otlpGrpcDelegateOptions(variables, tls), serializer, {
+      name: 'MetricsExportService',
+      path: METRICS_EXPORT_METHOD,
+      componentType: 'otlp_grpc_metric_exporter',
+      metricsHelper: MetricsExporterMetricsHelper,
+    });
     return new OTLPMetricExporterBase(delegate, preferences);
   }
   const delegate = createOtlpHttpExportDelegate(

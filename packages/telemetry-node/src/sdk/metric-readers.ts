@@ -38,11 +38,14 @@ export function createMetricReaders(
       ),
     );
   }
-  if (metricsExport.console) {
+  if (metricsExport.console !== undefined) {
     readers.push(
       new PeriodicExportingMetricReader({
         exporter: new ConsoleMetricExporter(),
         metricProducers: [createTelemetryMetricProducer(telemetry)],
+        // OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT, which the specification sets for every periodic reader.
+        exportIntervalMillis: metricsExport.console.exportIntervalMillis,
+        exportTimeoutMillis: metricsExport.console.exportTimeoutMillis,
       }),
     );
   }

@@ -12,6 +12,8 @@ import type { RawResourceAttribute, Resource } from '@opentelemetry/resources';
  */
 class ResourceKeepingEveryKey implements Resource {
   private settled: Attributes | undefined;
+  /** Whether an early read was reported: once, not on every scrape while a detector hangs. */
+  private readEarly = false;
 
   constructor(private readonly resource: Resource) {}
 
@@ -26,7 +28,8 @@ class ResourceKeepingEveryKey implements Resource {
   get attributes(): Attributes {
     if (this.settled !== undefined) return this.settled;
     const pending = this.asyncAttributesPending;
-    if (pending) {
+    if (pending && !this.readEarly) {
+      this.readEarly = true;
       diag.error('@gatewayz/telemetry-node: resource attributes read before the asynchronous ones settled');
     }
     const attributes: Attributes = {};

@@ -13,6 +13,7 @@ import { TracerProvider, type Sampler, type SpanLimits, type SpanProcessor } fro
 import { logRecordLimitsFromEnv } from '../logs/log-exporters-from-env.js';
 import { readEnvBoolean, readEnvEnum } from '../env/standard-variables.js';
 import { resourceKeepingEveryKey } from './resource-keeping-every-key.js';
+import { RESOURCE_WAIT_MILLIS, settleAsyncAttributes } from './resource-settled.js';
 
 /** What `startTelemetry()` needs of an instrumentation (the runtime metrics one). */
 export interface ProviderInstrumentation {
@@ -48,6 +49,12 @@ export interface SdkProvidersOptions {
  * failed flush is reported through `diag.error`, never thrown).
  */
 export interface SdkProviders {
+  /**
+   * Start waiting for the resource's asynchronous attributes (once; later calls return the same
+   * wait): resolves once they settled, or `RESOURCE_WAIT_MILLIS` after the first call; never
+   * rejects. Scrapes wait for it (a push reader waits for the attributes itself).
+   */
+  settleResource(): Promise<void>;
   /** Flush every provider side by side; rejects with one `AggregateError` naming every failure. */
   forceFlush(options: { metrics: boolean }): Promise<void>;
   shutdown(): Promise<void>;
@@ -72,6 +79,7 @@ const DIAG_LEVELS: Record<(typeof LOG_LEVELS)[number], DiagLogLevel> = {
  * - The resource: the default attributes, then the detectors', then `env`'s
  *   (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`), then those given in code; each source wins
  *   over the ones before it, as the specification ranks them (user-provided over the variable).
+ *   Its asynchronous attributes are waited for when `settleResource()` asks.
  * - A meter provider only when there is a reader, a tracer provider only when there is a span
  *   processor (otherwise the API's no-op tracer answers, and spans cost nothing); a logger provider
  *   always, with the log record limits of `env`.
@@ -121,7 +129,9 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
     if (!instrumentation.isEnabled()) instrumentation.enable();
   }
 
+  let resourceSettled: Promise<void> | undefined;
   return {
+    settleResource: () => (resourceSettled ??= settleAsyncAttributes(resource, RESOURCE_WAIT_MILLIS)),
     forceFlush: async ({ metrics: flushMetrics }) => {
       // Side by side: a silent collector costs one export timeout, not three.
       const failure = await settledFailure('forceFlush', [

@@ -1,6 +1,7 @@
 import type { ContextManager } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
+import { AT_MOST_LONGEST_TIMER, NO_TIMEOUT_MILLIS } from '../env/standard-variables.js';
 import { isLogLevel } from '../logs/structured-logger.js';
 import { SynchronousContextManager } from './synchronous-context-manager.js';
 import type { StartTelemetryOptions } from './start-telemetry.js';
@@ -25,11 +26,16 @@ function fail(option: string, expected: string, value: unknown): never {
   throw new TelemetryConfigurationError(option, `expected ${expected}, got ${describe(value)}`);
 }
 
-function integerFrom(minimum: 0 | 1, option: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < minimum))
+function integerFrom(minimum: 0 | 1, option: string, value: unknown, maximum = Number.MAX_SAFE_INTEGER): void {
+  if (
+    value !== undefined &&
+    (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum)
+  )
     fail(
       option,
-      minimum === 1 ? 'a positive integer' : 'a non-negative integer',
+      `${minimum === 1 ? 'a positive integer' : 'a non-negative integer'}${
+        maximum < Number.MAX_SAFE_INTEGER ? ` ${AT_MOST_LONGEST_TIMER}` : ''
+      }`,
       typeof value === 'number' ? String(value) : value,
     );
 }
@@ -83,7 +89,7 @@ export function checkStartTelemetryOptions(options: unknown): asserts options is
       fail('logs.exporter', 'a LogRecordExporter (an object with export())', logs['exporter']);
     integerFrom(1, 'logs.maxQueueSize', logs['maxQueueSize']);
     // A delay of 0 exports at once, as OTEL_BLRP_SCHEDULE_DELAY=0 does.
-    integerFrom(0, 'logs.scheduledDelayMillis', logs['scheduledDelayMillis']);
+    integerFrom(0, 'logs.scheduledDelayMillis', logs['scheduledDelayMillis'], NO_TIMEOUT_MILLIS);
   }
   const cluster = options['cluster'];
   if (cluster !== undefined && typeof cluster !== 'boolean' && !isObject(cluster))

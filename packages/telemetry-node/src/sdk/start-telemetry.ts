@@ -18,11 +18,8 @@ import { checkBearerToken } from '../http/bearer-auth.js';
 import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
 import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import { toNodeListener } from '../http/node-adapter.js';
-import {
-  histogramOptionsFrom,
-  resolveMetricsExport,
-  type MetricsExportOptions,
-} from '../otlp-metrics/metrics-export-config.js';
+import { resolveMetricsExport, type MetricsExportOptions } from '../otlp-metrics/metrics-export-config.js';
+import { histogramOptionsFrom } from '../otlp-metrics/histogram-options-from-env.js';
 import { createMetricReaders } from './metric-readers.js';
 import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
 import { randomUUID } from 'node:crypto';
@@ -32,6 +29,7 @@ import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from
 import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
 import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../env/resource-from-env.js';
 import { startSdkProviders } from './sdk-providers.js';
+import { collectingAfter } from './resource-settled.js';
 import { captureConfigurationWarnings, readEnvBoolean, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
 import { genAiOptionsFromEnv, warnWhenGenAiEventsGoNowhere } from '../env/genai-options-from-env.js';
@@ -392,12 +390,15 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
   }
   const tracesEnabled = spanProcessors.length > 0;
+  // Scrapes (and a worker's answers to its primary) carry the resource's asynchronous attributes,
+  // waited for from now on.
+  const localSource = exporter !== undefined ? collectingAfter(exporter, providers.settleResource()) : undefined;
   const clusterSource =
-    clusterOptions !== undefined && exporter !== undefined
-      ? createClusterMetricsSource(exporter, clusterOptions)
+    clusterOptions !== undefined && localSource !== undefined
+      ? createClusterMetricsSource(localSource, clusterOptions)
       : undefined;
   const metricsHandler = createMetricsHandler({
-    source: clusterSource ?? exporter,
+    source: clusterSource ?? localSource,
     prefix: telemetry.prefix,
     token,
     withScopeInfo: options.withScopeInfo ?? false,
@@ -421,7 +422,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     metricExporters: [
       ...(metricsExport.prometheus ? ['prometheus'] : []),
       ...(metricsExport.otlp !== undefined ? ['otlp'] : []),
-      ...(metricsExport.console ? ['console'] : []),
+      ...(metricsExport.console !== undefined ? ['console'] : []),
     ],
     metricsAuthEnabled: token !== undefined,
     onShutdown: (task) => void shutdownTasks.push(task),

@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import {
+  readEnvDuration,
   readEnvInteger,
   readEnvListWithNone,
   readEnvString,
@@ -161,14 +162,14 @@ class ShutdownAlwaysBatchSpanProcessor extends BatchSpanProcessor {
 
 /**
  * `OTEL_BSP_*` as the specification defines them: sizes are positive integers, the delay a
- * non-negative one, the export timeout a non-negative one where `0` means no limit. A value outside
- * that is warned about and ignored: the specification's default applies, as when unset or blank.
+ * non-negative one, the export timeout a non-negative one where `0` means no limit (both durations
+ * at most 2^31 − 1 ms, the longest timer Node.js keeps). A value outside that is warned about and ignored: the specification's default applies, as when unset or blank.
  * Every field is given, so the stock processor never reads `process.env` again behind `env`'s back.
  */
 export function batchConfigFromEnv(env: NodeJS.ProcessEnv): Required<BufferConfig> {
   return {
     maxQueueSize: readEnvInteger(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 1) ?? 2048,
-    scheduledDelayMillis: readEnvInteger(env, 'OTEL_BSP_SCHEDULE_DELAY', 0) ?? 5000,
+    scheduledDelayMillis: readEnvDuration(env, 'OTEL_BSP_SCHEDULE_DELAY') ?? 5000,
     exportTimeoutMillis: readEnvTimeout(env, 'OTEL_BSP_EXPORT_TIMEOUT') ?? 30_000,
     maxExportBatchSize: readEnvInteger(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1) ?? 512,
   };

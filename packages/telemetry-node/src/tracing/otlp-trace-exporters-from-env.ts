@@ -39,7 +39,7 @@ export function encodedSpanExporterFromEnv(env: NodeJS.ProcessEnv, grpc: boolean
     return new AssembledEncodedSpanExporter(
       new OTLPExporterBase(
         createRetryingOtlpGrpcExportDelegate(
-          otlpGrpcDelegateOptions(variables, tls, 'TRACES'),
+          otlpGrpcDelegateOptions(variables, tls),
           ENCODED_TRACE_SERIALIZER,
           ENCODED_TRACE_GRPC_SERVICE,
         ),
