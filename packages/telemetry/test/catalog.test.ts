@@ -12,6 +12,7 @@ import {
   prometheusName,
   prometheusType,
   sanitizePrometheusName,
+  type MetricDefinition,
 } from '../src/metrics/index.js';
 import { createTelemetry } from './helpers.js';
 
@@ -187,6 +188,55 @@ describe('metric catalog', () => {
     expect(METRIC_CATALOG.costByProvider.unit).toBe('USD');
   });
 
+  it('marks the metrics of whole numbers as integer: counts, never a cost, duration, score or ratio', () => {
+    const integer = entries.filter(([, definition]) => definition.integer === true).map(([key]) => key);
+    expect(integer).toEqual([
+      // Counts of events, requests, calls and tokens, and the gauges that count things.
+      'detectedAnomalies',
+      'modelInferenceRequests',
+      'genAiTokenUsage',
+      'tokensUsed',
+      'trialActive',
+      'activeApiKeys',
+      'subscriptionCount',
+      'httpRequests',
+      'httpRequestsInProgress',
+      'cacheHits',
+      'cacheMisses',
+      'requestsByApiKey',
+      'tokensByApiKey',
+      'apiKeyAttemptsWithoutUsage',
+      'providerRateLimitRemaining',
+      'rateLimitHeadersMalformed',
+      'failovers',
+      'circuitBreakerTransitions',
+      'healthTrackedModels',
+      'healthTrackedProviders',
+      'healthTrackedGateways',
+      'healthActiveIncidents',
+      'healthStatusDistribution',
+      'healthServiceScrapeErrors',
+      'modelHealthPendingCalls',
+      'modelHealthDropped',
+      'modelHealthFlushErrors',
+      'telemetryDropped',
+      'providerHealthTrackerErrors',
+      'telemetryLogsDropped',
+      'telemetryGenAiContentDropped',
+      'telemetryExportFailures',
+      'telemetrySpansDropped',
+      'telemetryLabelOverflow',
+    ]);
+    for (const [key, definition] of entries) {
+      if (definition.unit === '{token}') expect(definition.integer, key).toBe(true);
+      // Seconds, USD, and the 0-1 scores, ratios and availability flags stay fractional.
+      if (definition.unit === 's' || definition.unit === 'USD' || definition.range?.max === 1)
+        expect(definition.integer, key).toBeUndefined();
+    }
+    expect((METRIC_CATALOG.creditsUsed as MetricDefinition).integer).toBeUndefined();
+    expect((METRIC_CATALOG.tokenEfficiency as MetricDefinition).integer).toBeUndefined();
+  });
+
   it('declares the closed label sets', () => {
     expect(CIRCUIT_BREAKER_STATES).toEqual(['closed', 'open', 'half_open']);
     expect(METRIC_CATALOG.circuitBreakerState.labels).toEqual(['provider', 'state']);
@@ -208,7 +258,8 @@ describe('metric catalog', () => {
       'gen_ai.response.model',
       'error.type',
     ]);
-    expect(METRIC_CATALOG.genAiOperationDuration.optionalLabels).toEqual(['error.type']);
+    // A failed operation that got no response has no response model.
+    expect(METRIC_CATALOG.genAiOperationDuration.optionalLabels).toEqual(['gen_ai.response.model', 'error.type']);
     expect(METRIC_CATALOG.genAiTokenUsage.labels).toContain('gen_ai.token.type');
     expect(semconv.ATTR_GEN_AI_TOKEN_TYPE).toBe('gen_ai.token.type');
     expect(semconv.ATTR_ERROR_TYPE).toBe('error.type');

@@ -98,6 +98,28 @@ describe('TelemetryConfigurationError from other entry points', () => {
     ).toBe('intervalMs');
   });
 
+  it('rejects a tracker interval above the longest timer delay, which Node.js would fire every millisecond', async () => {
+    const source = new MemoryModelHealthStore();
+    const telemetry = new GatewayTelemetry();
+    for (const intervalMs of [2 ** 31, 30 * 24 * 3_600_000]) {
+      const error = configurationError(() =>
+        startProviderHealthTracker({ source, intervalMs, clock: new ManualClock(), telemetry }),
+      );
+      expect(error.option).toBe('intervalMs');
+      expect(error.message).toContain(`to 2147483647 milliseconds`);
+      expect(error.message).toContain(`got ${intervalMs}`);
+    }
+    const longest = startProviderHealthTracker({
+      source,
+      intervalMs: 2 ** 31 - 1,
+      clock: new ManualClock(),
+      telemetry,
+      runImmediately: false,
+    });
+    expect(longest.toJSON().intervalMs).toBe(2 ** 31 - 1);
+    await longest.stop();
+  });
+
   it('rejects a tracker source without listAllModelHealth', () => {
     const error = configurationError(() =>
       startProviderHealthTracker({

@@ -66,6 +66,35 @@ describe('GenAI conventions v1.41', () => {
     expect(perChunk && bucketCount(perChunk, 0.08)).toBe(2);
   });
 
+  it('drops and counts chunk times that are not an array, never throwing after the duration was recorded', async () => {
+    const { telemetry, collect } = setup();
+    const operation = {
+      operationName: 'chat',
+      providerName: 'openai',
+      requestModel: 'o4-mini',
+      responseModel: 'o4-mini-2025-04-16',
+      durationSeconds: 1.5,
+    };
+    // From plain JavaScript: a number, a Set, a string and an array-like object that is not iterable.
+    for (const chunkTimes of [0.5, new Set([0.1]), '0.1', { length: 1, 0: 0.1 }])
+      expect(() =>
+        telemetry.recordGenAiOperation({ ...operation, timesPerOutputChunkSeconds: chunkTimes as never }),
+      ).not.toThrow();
+    // A typed array is read as the array it is.
+    telemetry.recordGenAiOperation({ ...operation, timesPerOutputChunkSeconds: new Float64Array([0.015, 0.05]) });
+    const collected = await collect();
+    expect(collected.histogram('gen_ai.client.operation.duration', common)?.count).toBe(5);
+    const perChunk = collected.histogram('gen_ai.client.operation.time_per_output_chunk', common);
+    expect(perChunk?.count).toBe(2);
+    expect(perChunk?.sum).toBeCloseTo(0.065, 12);
+    expect(
+      collected.value('gatewayz_telemetry_dropped', {
+        reason: 'not_an_array',
+        metric: 'gen_ai.client.operation.time_per_output_chunk',
+      }),
+    ).toBe(4);
+  });
+
   it('records server duration always, time to first token and per output token for successful streamed answers', async () => {
     const { telemetry, collect } = setup();
     const streamed: GenAiServerRequestRecord = {
@@ -96,6 +125,52 @@ describe('GenAI conventions v1.41', () => {
     expect(perToken?.sum).toBeCloseTo(0.05, 12);
     expect(perToken?.buckets.boundaries).toEqual([...semconv.GEN_AI_SERVER_TIME_PER_OUTPUT_TOKEN_BUCKETS]);
     expect(collected.points('gen_ai.server.time_to_first_token')).toHaveLength(1);
+  });
+
+  it('drops and counts time per output token for output tokens that are not an integer >= 0', async () => {
+    const { telemetry, collect } = setup();
+    const streamed: GenAiServerRequestRecord = {
+      operationName: 'chat',
+      providerName: 'openai',
+      requestModel: 'o4-mini',
+      responseModel: 'o4-mini-2025-04-16',
+      durationSeconds: 1.9,
+      timeToFirstTokenSeconds: 0.4,
+    };
+    for (const outputTokens of [Number.NaN, '151', -5, 2.5, Infinity])
+      telemetry.recordGenAiServerRequest({ ...streamed, outputTokens: outputTokens as number });
+    // 0 and 1 token have no token after the first: nothing to observe, nothing wrong.
+    telemetry.recordGenAiServerRequest({ ...streamed, outputTokens: 1 });
+    const collected = await collect();
+    expect(collected.histogram('gen_ai.server.request.duration', common)?.count).toBe(6);
+    expect(collected.metric('gen_ai.server.time_per_output_token')).toBeUndefined();
+    const metric = 'gen_ai.server.time_per_output_token';
+    expect(collected.value('gatewayz_telemetry_dropped', { reason: 'not_a_number', metric })).toBe(2);
+    expect(collected.value('gatewayz_telemetry_dropped', { reason: 'out_of_range', metric })).toBe(1);
+    expect(collected.value('gatewayz_telemetry_dropped', { reason: 'not_an_integer', metric })).toBe(1);
+    expect(collected.value('gatewayz_telemetry_dropped', { reason: 'not_finite', metric })).toBe(1);
+  });
+
+  it('drops and counts time per output token when the first token came after the last byte, never recording 0', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.recordGenAiServerRequest({
+      operationName: 'chat',
+      providerName: 'openai',
+      requestModel: 'o4-mini',
+      responseModel: 'o4-mini-2025-04-16',
+      durationSeconds: 1.9,
+      timeToFirstTokenSeconds: 3,
+      outputTokens: 100,
+    });
+    const collected = await collect();
+    expect(collected.histogram('gen_ai.server.time_to_first_token', common)?.count).toBe(1);
+    expect(collected.metric('gen_ai.server.time_per_output_token')).toBeUndefined();
+    expect(
+      collected.value('gatewayz_telemetry_dropped', {
+        reason: 'out_of_range',
+        metric: 'gen_ai.server.time_per_output_token',
+      }),
+    ).toBe(1);
   });
 
   it('adds cache and reasoning token types to tokens_used_total', async () => {
@@ -317,6 +392,18 @@ describe('usage of both wire shapes, priced with cache prices', () => {
     );
     // The delta alone cannot say what the input was.
     expect(usageFromAnthropic(delta)).toBeUndefined();
+  });
+
+  it('leaves usage without an output total unknown (undefined) rather than 0 output tokens', () => {
+    expect(usageFromOpenAi({ prompt_tokens: 1200 })).toBeUndefined();
+    expect(usageFromOpenAi({ prompt_tokens: 1200, completion_tokens: null })).toBeUndefined();
+    expect(usageFromOpenAi({ input_tokens: 1200 })).toBeUndefined();
+    expect(usageFromOpenAi({ input_tokens: 1200, output_tokens: null })).toBeUndefined();
+    // A caller that knows there is no output (embeddings) says so.
+    expect(usageFromOpenAi({ completion_tokens: 0, prompt_tokens: 8, total_tokens: 8 })).toEqual({
+      inputTokens: 8,
+      outputTokens: 0,
+    });
   });
 
   it('refuses malformed usage and cache counts above the input', () => {

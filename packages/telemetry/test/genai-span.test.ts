@@ -197,6 +197,39 @@ describe('recordGenAiOperation', () => {
     });
   });
 
+  it('leaves gen_ai.response.model out of a failed operation without one, as its span does', async () => {
+    const { telemetry, collect } = setup();
+    const failed = { operationName: 'chat', providerName: 'openai', requestModel: 'gpt-4o', errorType: 'timeout' };
+    telemetry.recordGenAiOperation({ ...failed, durationSeconds: 0.2, inputTokens: 40, timeToFirstChunkSeconds: 0.1 });
+    telemetry.recordGenAiServerRequest({ ...failed, durationSeconds: 0.3, errorType: '502' });
+    // A failure whose provider named the model it answered with keeps it.
+    telemetry.recordGenAiOperation({ ...failed, responseModel: 'gpt-4o-2024-08-06', durationSeconds: 0.4 });
+
+    const collected = await collect();
+    const withoutResponse = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+    };
+    expect(collected.histogram(DURATION, { ...withoutResponse, 'error.type': 'timeout' })?.count).toBe(1);
+    expect(collected.histogram(TOKENS, { ...withoutResponse, 'gen_ai.token.type': 'input' })?.count).toBe(1);
+    expect(collected.histogram('gen_ai.client.operation.time_to_first_chunk', withoutResponse)?.count).toBe(1);
+    expect(
+      collected.histogram('gen_ai.server.request.duration', { ...withoutResponse, 'error.type': '502' })?.count,
+    ).toBe(1);
+    expect(
+      collected.histogram(DURATION, {
+        ...withoutResponse,
+        'gen_ai.response.model': 'gpt-4o-2024-08-06',
+        'error.type': 'timeout',
+      })?.count,
+    ).toBe(1);
+    expect(collected.points(DURATION)).toHaveLength(2);
+    const tracer = tracerProvider.getTracer('test');
+    endGenAiSpan(startGenAiSpan(tracer, failed), { errorType: 'timeout' });
+    expect(exporter.getFinishedSpans()[0]?.attributes['gen_ai.response.model']).toBeUndefined();
+  });
+
   it('observes token usage once per gen_ai.token.type', async () => {
     const { telemetry, collect } = setup();
     telemetry.recordGenAiOperation({ ...baseOperation, inputTokens: 12, outputTokens: 300 });

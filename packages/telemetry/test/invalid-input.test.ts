@@ -116,6 +116,61 @@ const BAD_INPUT: readonly BadInputCase[] = [
     record: (t) => t.setTrialActiveCount(-1),
   },
   {
+    title: 'a fraction of a token',
+    reason: 'not_an_integer',
+    metric: 'tokens_used',
+    record: (t) => t.recordTokensUsed('openai', 'gpt-4o-mini', 'input', 12.5),
+  },
+  {
+    title: 'a fraction of a token in one direction of a call',
+    reason: 'not_an_integer',
+    metric: 'tokens_used',
+    record: (t) => t.recordTokenUsage('openai', 'gpt-4o-mini', 100, 2.5),
+  },
+  {
+    title: 'a fraction of a token by API key',
+    reason: 'not_an_integer',
+    metric: 'gatewayz_tokens_by_api_key',
+    record: (t) => t.recordApiKeyTokens('team-a', 'output', 0.5),
+  },
+  {
+    title: 'a fraction of a token in gen_ai.client.token.usage',
+    reason: 'not_an_integer',
+    metric: 'gen_ai.client.token.usage',
+    record: (t) =>
+      t.recordGenAiOperation({
+        operationName: 'chat',
+        providerName: 'openai',
+        requestModel: 'gpt-4o-mini',
+        durationSeconds: 1,
+        inputTokens: 12.5,
+      }),
+  },
+  {
+    title: 'a fractional in-progress move',
+    reason: 'not_an_integer',
+    metric: 'fastapi_requests_in_progress',
+    record: (t) => t.trackHttpRequestInProgress('GET', '/v1/models', asNumber(2.5) as 1),
+  },
+  {
+    title: 'half an anomaly',
+    reason: 'not_an_integer',
+    metric: 'gatewayz_detected_anomalies',
+    record: (t) => t.recordAnomaly('latency_spike', 0.5),
+  },
+  {
+    title: 'a fraction of a request through the generic API',
+    reason: 'not_an_integer',
+    metric: 'fastapi_requests',
+    record: (t) => t.add('httpRequests', 1.5, { method: 'GET', path: '/v1/models', status_code: '200' }),
+  },
+  {
+    title: 'a fractional count gauge',
+    reason: 'not_an_integer',
+    metric: 'trial_active',
+    record: (t) => t.setTrialActiveCount(2.5),
+  },
+  {
     title: 'empty provider',
     reason: 'empty_label',
     metric: 'provider_response_time_seconds',
@@ -305,6 +360,23 @@ describe('invalid input is dropped and counted', () => {
     expect(collected.value('gatewayz_provider_health_score', { provider: 'b' })).toBe(1);
     expect(collected.histogram('provider_response_time_seconds', { provider: 'a' })?.count).toBe(1);
     expect(collected.histogram('provider_response_time_seconds', { provider: 'p'.repeat(128) })?.count).toBe(1);
+    expect(collected.metric(DROPPED)).toBeUndefined();
+  });
+
+  it('keeps fractions where values are not whole numbers: costs, durations, credits and ratios', async () => {
+    const { telemetry, collect } = setup();
+    telemetry.incrementCostByProvider('openai', 0.0042);
+    telemetry.recordProviderResponseTime('openai', 0.25);
+    telemetry.recordCreditsUsed('openai', 'gpt-4o-mini', 4.2);
+    telemetry.setTokenEfficiency('gpt-4o-mini', 0.5);
+    telemetry.recordTokensUsed('openai', 'gpt-4o-mini', 'input', 12);
+
+    const collected = await collect();
+    expect(collected.value('gatewayz_cost_by_provider', { provider: 'openai' })).toBe(0.0042);
+    expect(collected.histogram('provider_response_time_seconds', { provider: 'openai' })?.sum).toBe(0.25);
+    expect(collected.value('credits_used', { provider: 'openai', model: 'gpt-4o-mini' })).toBe(4.2);
+    expect(collected.value('gatewayz_token_efficiency', { model: 'gpt-4o-mini' })).toBe(0.5);
+    expect(collected.value('tokens_used', { provider: 'openai', model: 'gpt-4o-mini', token_type: 'input' })).toBe(12);
     expect(collected.metric(DROPPED)).toBeUndefined();
   });
 

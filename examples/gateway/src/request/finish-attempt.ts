@@ -131,7 +131,8 @@ export function finishAttempt(
       operationName: operation,
       providerName: name,
       requestModel: model,
-      responseModel: completion.responseModel ?? model,
+      // The library defaults it to the requested model on success; a failure without one has none.
+      ...(completion.responseModel !== undefined ? { responseModel: completion.responseModel } : {}),
       durationSeconds: seconds,
       ...(completion.errorType !== undefined ? { errorType: completion.errorType } : {}),
       ...tokens,

@@ -27,8 +27,8 @@ export const SERVER_SHUTDOWN_ERROR_TYPE = 'server_shutdown';
 export const GATEWAY_PROVIDER_NAME = 'gatewayz';
 
 /**
- * `gen_ai.request.model` (and response model) of a failure for a model no provider is configured
- * with. The model string comes from the client, unauthenticated on a gateway without keys: as a
+ * `gen_ai.request.model` of a failure for a model no provider is configured with (no model
+ * answered it, so it has no `gen_ai.response.model`). The model string comes from the client, unauthenticated on a gateway without keys: as a
  * label it would let anyone add a series per request until the metric's series limit folds the real
  * models into `other`, and a long one would count as a dropped recording. `_OTHER` is the
  * OpenTelemetry conventions' value for one outside the known set; the span still names the model.
@@ -72,7 +72,8 @@ export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServ
     operationName: answer.operation,
     providerName: answer.provider,
     requestModel: answer.model,
-    responseModel: completion.responseModel ?? answer.model,
+    // Defaulted to the requested model on success; a failed answer without one has none.
+    ...(completion.responseModel !== undefined ? { responseModel: completion.responseModel } : {}),
     durationSeconds: (performance.now() - start) / 1000,
     ...(failed
       ? { errorType: completion.cancelled ? cancelledErrorType(services) : (completion.errorType ?? 'error') }

@@ -2,6 +2,7 @@ import type { GenAiTokenType } from './semconv.js';
 import { genAiOperation } from './semconv-stability.js';
 import { defineHelpers, type MetricRecorder } from '../metrics/metric-recorder.js';
 import type { MetricState } from '../metrics/recorder-types.js';
+import { wholeNumberProblem } from '../metrics/value-problem.js';
 
 /**
  * Inputs of one GenAI client operation (OpenTelemetry GenAI semantic conventions).
@@ -23,7 +24,10 @@ export interface GenAiOperationRecord {
   providerName: string;
   /** `gen_ai.request.model`: the model the caller asked for, e.g. `gpt-4o-mini`. */
   requestModel: string;
-  /** Defaults to `requestModel`. */
+  /**
+   * `gen_ai.response.model`: the model that generated the response. Defaults to `requestModel` for
+   * an operation that succeeded; a failed one without it (no response) has no `gen_ai.response.model`.
+   */
   responseModel?: string;
   /** Duration of the whole operation in seconds; a negative or non-finite value drops the whole record. */
   durationSeconds: number;
@@ -40,9 +44,11 @@ export interface GenAiOperationRecord {
   timeToFirstChunkSeconds?: number;
   /**
    * Streamed operations only: for each chunk after the first, the seconds since the previous one,
-   * each observed in `gen_ai.client.operation.time_per_output_chunk`.
+   * each observed in `gen_ai.client.operation.time_per_output_chunk`. An array, or a typed array such
+   * as a `Float64Array`; anything else is dropped and counted (`not_an_array`), as is each value that
+   * is not a number >= 0.
    */
-  timesPerOutputChunkSeconds?: readonly number[];
+  timesPerOutputChunkSeconds?: readonly number[] | Float64Array;
 }
 
 /**
@@ -65,7 +71,10 @@ export interface GenAiServerRequestRecord {
   providerName: string;
   /** `gen_ai.request.model`: the model the client asked for. */
   requestModel: string;
-  /** `gen_ai.response.model`; defaults to `requestModel`. */
+  /**
+   * `gen_ai.response.model`: the model that generated the answer. Defaults to `requestModel` for a
+   * request that succeeded; a failed one without it has no `gen_ai.response.model`.
+   */
   responseModel?: string;
   /** Seconds from receiving the request to the last byte of the answer (`gen_ai.server.request.duration`). */
   durationSeconds: number;
@@ -80,7 +89,8 @@ export interface GenAiServerRequestRecord {
   /**
    * Output tokens of the answer: with `timeToFirstTokenSeconds` and more than one token, the time per
    * token after the first, `(durationSeconds - timeToFirstTokenSeconds) / (outputTokens - 1)`, is
-   * observed in `gen_ai.server.time_per_output_token`.
+   * observed in `gen_ai.server.time_per_output_token`. A count that is not an integer >= 0, or a time
+   * to first token above the duration, drops that observation (counted under that metric).
    */
   outputTokens?: number;
 }
@@ -110,14 +120,22 @@ export const genAiMetrics = defineHelpers({
     if (operation.timeToFirstChunkSeconds !== undefined)
       observeGenAi(this, this.states.genAiTimeToFirstChunk, operation.timeToFirstChunkSeconds, labels);
     const chunkTimes = operation.timesPerOutputChunkSeconds;
-    if (chunkTimes !== undefined && chunkTimes.length > 0) {
-      // One series for every chunk of the stream: look it up once.
-      const perChunk = this.states.genAiTimePerOutputChunk;
-      const cell = this.cellFor(perChunk, perChunk.store.lookup(labels[0], labels[1], labels[2], labels[3]));
-      if (cell !== undefined)
-        for (const seconds of chunkTimes)
-          if (this.acceptValue(perChunk, seconds)) this.observe(perChunk, seconds, cell);
+    if (chunkTimes === undefined) return;
+    const perChunk = this.states.genAiTimePerOutputChunk;
+    // An array or a typed array (a DataView holds bytes, not numbers); from plain JavaScript anything
+    // else, even one with a length, is dropped and counted rather than thrown on or read as empty.
+    if (!Array.isArray(chunkTimes) && !(ArrayBuffer.isView(chunkTimes) && !(chunkTimes instanceof DataView))) {
+      this.drop(perChunk, 'not_an_array', `${perChunk.name} got ${String(chunkTimes)} instead of an array of seconds`);
+      return;
     }
+    if (chunkTimes.length === 0) return;
+    // One series for every chunk of the stream: look it up once.
+    const cell = this.cellFor(perChunk, perChunk.store.lookup(labels[0], labels[1], labels[2], labels[3]));
+    if (cell !== undefined)
+      for (let index = 0; index < chunkTimes.length; index++) {
+        const seconds = chunkTimes[index] as number;
+        if (this.acceptValue(perChunk, seconds)) this.observe(perChunk, seconds, cell);
+      }
   },
 
   /**
@@ -133,9 +151,30 @@ export const genAiMetrics = defineHelpers({
     if (request.errorType !== undefined || firstToken === undefined) return;
     if (!observeGenAi(this, this.states.genAiServerTimeToFirstToken, firstToken, labels)) return;
     const outputTokens = request.outputTokens;
-    if (outputTokens === undefined || !Number.isFinite(outputTokens) || outputTokens <= 1) return;
-    const perToken = Math.max(0, request.durationSeconds - firstToken) / (outputTokens - 1);
-    observeGenAi(this, this.states.genAiServerTimePerOutputToken, perToken, labels);
+    if (outputTokens === undefined) return;
+    const perToken = this.states.genAiServerTimePerOutputToken;
+    const problem = wholeNumberProblem(outputTokens, 0, Number.MAX_SAFE_INTEGER);
+    if (problem !== undefined) {
+      this.drop(
+        perToken,
+        problem,
+        `${perToken.name} got outputTokens ${String(outputTokens)}; expected an integer >= 0`,
+      );
+      return;
+    }
+    // No token after the first: there is no time per token to observe.
+    if (outputTokens <= 1) return;
+    const afterFirstToken = request.durationSeconds - firstToken;
+    if (afterFirstToken < 0) {
+      // Not 0: a first token after the last byte is a measurement error, not an instant answer.
+      this.drop(
+        perToken,
+        'out_of_range',
+        `${perToken.name}: time to first token ${firstToken} s exceeds the duration ${request.durationSeconds} s`,
+      );
+      return;
+    }
+    observeGenAi(this, perToken, afterFirstToken / (outputTokens - 1), labels);
   },
 });
 
@@ -157,6 +196,14 @@ function isRecord(recorder: MetricRecorder, duration: MetricState, record: unkno
   return false;
 }
 
+/** The four attributes common to a call's GenAI histograms; the response model absent when no model answered. */
+type GenAiLabels = readonly [
+  operation: string,
+  provider: string,
+  requestModel: string,
+  responseModel: string | undefined,
+];
+
 /**
  * Observe a GenAI duration histogram (`gen_ai.client.operation.duration` or
  * `gen_ai.server.request.duration`) under its five attributes; the four common ones for the other
@@ -173,10 +220,11 @@ function observeDuration(
     errorType?: string;
     durationSeconds: number;
   },
-): readonly [string, string, string, string] | undefined {
+): GenAiLabels | undefined {
   if (!recorder.acceptValue(duration, call.durationSeconds)) return undefined;
   const operationName = genAiOperation(call.operationName, recorder.genAiSemconvMode).name;
-  const responseModel = call.responseModel ?? call.requestModel;
+  // A failed call without a response model had no response: no model generated one (as on its span).
+  const responseModel = call.responseModel ?? (call.errorType === undefined ? call.requestModel : undefined);
   const cell = recorder.cellFor(
     duration,
     duration.store.lookup(operationName, call.providerName, call.requestModel, responseModel, call.errorType),
@@ -194,7 +242,7 @@ function observeGenAi(
   recorder: MetricRecorder,
   state: MetricState,
   value: number,
-  labels: readonly [string, string, string, string],
+  labels: GenAiLabels,
   tokenType?: GenAiTokenType,
 ): boolean {
   if (!recorder.acceptValue(state, value)) return false;

@@ -50,6 +50,7 @@ import type {
 } from './messages.js';
 import { setGenAiContentAttributes } from './message-content.js';
 import { genAiOperation, type GenAiSemconvMode } from './semconv-stability.js';
+import { MAX_PORT, finiteNumberAttribute, stringListAttribute, wholeNumberAttribute } from './span-attribute-values.js';
 
 /**
  * What is known of a GenAI call when it starts: the attributes `startGenAiSpan()` puts on the span,
@@ -74,7 +75,7 @@ export interface GenAiSpanStart extends GenAiRequestParameters {
   requestModel: string;
   /** `server.address`: host of the provider API, e.g. `api.openai.com`. */
   serverAddress?: string;
-  /** `server.port`: port of the provider API, e.g. `443`. */
+  /** `server.port`: port of the provider API, e.g. `443`; anything but an integer from 0 to 65535 is left out and counted. */
   serverPort?: number;
   /** `gen_ai.request.stream`: whether the request asks for a streamed response. */
   stream?: boolean;
@@ -113,7 +114,8 @@ export interface GenAiSpanStart extends GenAiRequestParameters {
 
 /**
  * What is known of a GenAI call when it ends: the attributes `endGenAiSpan()` sets before ending
- * the span. Every field is optional.
+ * the span. Every field is optional; a token count that is not an integer >= 0 is left out and
+ * counted (`gatewayz_telemetry_dropped_total{reason,metric="<attribute>"}`).
  *
  * @example
  * ```ts
@@ -141,7 +143,10 @@ export interface GenAiSpanEnd {
   responseId?: string;
   /** `gen_ai.response.time_to_first_chunk`: seconds from issuing a streamed request to its first chunk. */
   timeToFirstChunkSeconds?: number;
-  /** `gen_ai.response.finish_reasons`: why generation stopped, one entry per choice, e.g. `['stop']`. */
+  /**
+   * `gen_ai.response.finish_reasons`: why generation stopped, one entry per choice, e.g. `['stop']`.
+   * From plain JavaScript, one string is a list of one; anything else but an array of strings is left out and counted.
+   */
   finishReasons?: readonly string[];
   /** Low-cardinality error class (`timeout`, `rate_limited`, `500`); marks the span as failed. */
   errorType?: string;
@@ -204,7 +209,8 @@ export function genAiStartAttributes(start: GenAiSpanStart): Record<string, GenA
     ...operation.attributes,
   };
   if (start.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = start.serverAddress;
-  if (start.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = start.serverPort;
+  const serverPort = wholeNumberAttribute(ATTR_SERVER_PORT, start.serverPort, 0, MAX_PORT);
+  if (serverPort !== undefined) attributes[ATTR_SERVER_PORT] = serverPort;
   if (start.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = start.stream;
   if (typeof start.conversationId === 'string' && start.conversationId !== '')
     attributes[ATTR_GEN_AI_CONVERSATION_ID] = start.conversationId;
@@ -221,36 +227,63 @@ export function genAiStartContent(start: GenAiSpanStart): ReadonlyArray<readonly
   ];
 }
 
-/** The request-parameter attributes of `parameters`, each when given (`choice.count` only when not 1). */
+/** Reads a value given for `attribute` as the attribute's type in the conventions; undefined leaves it out. */
+type AttributeCheck = (attribute: string, value: unknown) => GenAiAttributeValue | undefined;
+const count: AttributeCheck = (attribute, value) => wholeNumberAttribute(attribute, value);
+const anyInteger: AttributeCheck = (attribute, value) =>
+  wholeNumberAttribute(attribute, value, Number.MIN_SAFE_INTEGER);
+const anyNumber: AttributeCheck = (attribute, value) => finiteNumberAttribute(attribute, value);
+
+/** The request parameters on a span, in order: attribute, field, and the type the conventions give it. */
+const REQUEST_PARAMETERS: ReadonlyArray<readonly [string, keyof GenAiRequestParameters, AttributeCheck]> = [
+  [ATTR_GEN_AI_REQUEST_MAX_TOKENS, 'maxTokens', count],
+  [ATTR_GEN_AI_REQUEST_TEMPERATURE, 'temperature', anyNumber],
+  [ATTR_GEN_AI_REQUEST_TOP_P, 'topP', anyNumber],
+  [ATTR_GEN_AI_REQUEST_TOP_K, 'topK', anyNumber],
+  [ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, 'frequencyPenalty', anyNumber],
+  [ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, 'presencePenalty', anyNumber],
+  [ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, 'stopSequences', stringListAttribute],
+  // A seed is any integer, negative ones included.
+  [ATTR_GEN_AI_REQUEST_SEED, 'seed', anyInteger],
+  [ATTR_GEN_AI_REQUEST_CHOICE_COUNT, 'choiceCount', count],
+  [ATTR_GEN_AI_REQUEST_ENCODING_FORMATS, 'encodingFormats', stringListAttribute],
+  [ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, 'embeddingsDimensionCount', count],
+];
+
+/** The token counts of a call's end, each an integer >= 0. */
+const USAGE_COUNTS: ReadonlyArray<readonly [string, keyof GenAiSpanEnd]> = [
+  [ATTR_GEN_AI_USAGE_INPUT_TOKENS, 'inputTokens'],
+  [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, 'outputTokens'],
+  [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, 'cacheReadInputTokens'],
+  [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, 'cacheCreationInputTokens'],
+  [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, 'reasoningOutputTokens'],
+];
+
+/**
+ * The request-parameter attributes of `parameters`, each when given and of its type in the
+ * conventions (`choice.count` only when not 1); see span-attribute-values.ts for what is left out.
+ */
 function setRequestParameters(
   attributes: Record<string, GenAiAttributeValue>,
   parameters: GenAiRequestParameters,
 ): void {
-  if (parameters.maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = parameters.maxTokens;
-  if (parameters.temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = parameters.temperature;
-  if (parameters.topP !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_P] = parameters.topP;
-  if (parameters.topK !== undefined) attributes[ATTR_GEN_AI_REQUEST_TOP_K] = parameters.topK;
-  if (parameters.frequencyPenalty !== undefined)
-    attributes[ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = parameters.frequencyPenalty;
-  if (parameters.presencePenalty !== undefined)
-    attributes[ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = parameters.presencePenalty;
-  if (parameters.stopSequences !== undefined)
-    attributes[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = [...parameters.stopSequences];
-  if (parameters.seed !== undefined) attributes[ATTR_GEN_AI_REQUEST_SEED] = parameters.seed;
-  if (parameters.choiceCount !== undefined && parameters.choiceCount !== 1)
-    attributes[ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = parameters.choiceCount;
+  for (const [attribute, field, check] of REQUEST_PARAMETERS) {
+    const value = check(attribute, parameters[field]);
+    if (value !== undefined && !(attribute === ATTR_GEN_AI_REQUEST_CHOICE_COUNT && value === 1))
+      attributes[attribute] = value;
+  }
   // The request's own output format; under latest_experimental an image operation already has `image`.
   if (parameters.outputType !== undefined && attributes[ATTR_GEN_AI_OUTPUT_TYPE] === undefined)
     attributes[ATTR_GEN_AI_OUTPUT_TYPE] = parameters.outputType;
-  if (parameters.encodingFormats !== undefined)
-    attributes[ATTR_GEN_AI_REQUEST_ENCODING_FORMATS] = [...parameters.encodingFormats];
-  if (parameters.embeddingsDimensionCount !== undefined)
-    attributes[ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = parameters.embeddingsDimensionCount;
 }
 
 /**
  * Set the response attributes on a GenAI span and end it. With `errorType`, the span also gets
- * `error.type` and an `ERROR` status.
+ * `error.type` and an `ERROR` status. The span is always ended: a value of the wrong type from plain
+ * JavaScript (a token count that is not a whole number >= 0, finish reasons that are not strings; a
+ * single string is a list of one) is left out and counted in the shared instance's
+ * `gatewayz_telemetry_dropped_total{reason,metric="<attribute>"}`, and even an exception from a
+ * getter of `end` propagates only after the span has ended.
  *
  * @example
  * ```ts
@@ -259,33 +292,36 @@ function setRequestParameters(
  * ```
  */
 export function endGenAiSpan(span: Span, end: GenAiSpanEnd = {}): void {
-  setGenAiEndAttributes(span, end);
-  if (end.outputMessages !== undefined)
-    setGenAiContentAttributes(span, [[ATTR_GEN_AI_OUTPUT_MESSAGES, end.outputMessages]], end.contentMaxLength);
-  if (end.errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: end.errorType });
-  span.end();
+  try {
+    // `null` or a number from plain JavaScript: nothing is known of the end.
+    if (typeof end !== 'object' || end === null) return;
+    setGenAiEndAttributes(span, end);
+    if (end.outputMessages !== undefined)
+      setGenAiContentAttributes(span, [[ATTR_GEN_AI_OUTPUT_MESSAGES, end.outputMessages]], end.contentMaxLength);
+    if (end.errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: end.errorType });
+  } finally {
+    span.end();
+  }
 }
 
 /**
  * @internal Set the attributes of a GenAI call known at its end, content apart, on `target` (a span,
- * or what collects an event's attributes): one `setAttribute` each, no record built.
+ * or what collects an event's attributes): one `setAttribute` each, no record built. Values of the
+ * wrong type are left out and counted (span-attribute-values.ts).
  */
 export function setGenAiEndAttributes(
   target: { setAttribute(key: string, value: GenAiAttributeValue): unknown },
   end: GenAiSpanEnd,
 ): void {
   if (end.responseModel !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, end.responseModel);
-  if (end.inputTokens !== undefined) target.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, end.inputTokens);
-  if (end.outputTokens !== undefined) target.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, end.outputTokens);
-  if (end.cacheReadInputTokens !== undefined)
-    target.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, end.cacheReadInputTokens);
-  if (end.cacheCreationInputTokens !== undefined)
-    target.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, end.cacheCreationInputTokens);
-  if (end.reasoningOutputTokens !== undefined)
-    target.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, end.reasoningOutputTokens);
+  for (const [attribute, field] of USAGE_COUNTS) {
+    const value = wholeNumberAttribute(attribute, end[field]);
+    if (value !== undefined) target.setAttribute(attribute, value);
+  }
   if (end.responseId !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_ID, end.responseId);
-  if (end.timeToFirstChunkSeconds !== undefined)
-    target.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, end.timeToFirstChunkSeconds);
-  if (end.finishReasons !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [...end.finishReasons]);
+  const firstChunk = finiteNumberAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, end.timeToFirstChunkSeconds, 0);
+  if (firstChunk !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, firstChunk);
+  const finishReasons = stringListAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, end.finishReasons);
+  if (finishReasons !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, finishReasons);
   if (end.errorType !== undefined) target.setAttribute(ATTR_ERROR_TYPE, end.errorType);
 }

@@ -4,7 +4,12 @@ import type { GenAiOutputType } from './semconv.js';
  * The parameters of a GenAI request that the conventions put on its span (`gen_ai.request.*`,
  * `gen_ai.output.type`, `gen_ai.embeddings.dimension.count`). Every field is optional: set what the
  * request carries. `startGenAiSpan()` takes them; `requestParametersFromOpenAi()` and
- * `requestParametersFromAnthropic()` read them from the wire shapes.
+ * `requestParametersFromAnthropic()` read them from the wire shapes. Given from plain JavaScript, a
+ * value of the wrong type is left out of the span and counted in
+ * `gatewayz_telemetry_dropped_total{reason,metric="<attribute>"}`: a count (`maxTokens`,
+ * `choiceCount`, `embeddingsDimensionCount`) that is not an integer >= 0, a `seed` that is not an
+ * integer, another number that is not finite, a list that is neither an array of strings nor one
+ * string (which is a list of one).
  *
  * @example
  * ```ts

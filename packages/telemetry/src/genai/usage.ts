@@ -54,8 +54,10 @@ function withSubsets(
  * Responses API response. OpenAI counts cached tokens inside `prompt_tokens` / `input_tokens`
  * (`prompt_tokens_details.cached_tokens`) and reasoning tokens inside `completion_tokens`
  * (`completion_tokens_details.reasoning_tokens`); OpenRouter's
- * `prompt_tokens_details.cache_write_tokens` is read as cache creation. `undefined` when the
- * totals are missing or not non-negative integers.
+ * `prompt_tokens_details.cache_write_tokens` is read as cache creation. `undefined` when either
+ * total is missing, `null` or not a non-negative integer: usage without an output total (an
+ * embeddings response has `prompt_tokens` and `total_tokens` only) is not read as 0 output tokens;
+ * a caller that knows there is no output says so (`{ completion_tokens: 0, ...usage }`).
  *
  * @example
  * ```ts
@@ -67,7 +69,8 @@ export function usageFromOpenAi(usage: unknown): GenAiUsage | undefined {
   const fields = usage as Fields;
   const names = field(fields, 'prompt_tokens') !== undefined ? CHAT_COMPLETIONS_USAGE : RESPONSES_USAGE;
   const inputTokens = count(field(fields, names.input));
-  const outputTokens = count(field(fields, names.output) ?? 0);
+  // A missing or null output total is unknown, not 0: a 0 would go on spans, token usage and cost.
+  const outputTokens = count(field(fields, names.output));
   if (inputTokens === undefined || outputTokens === undefined) return undefined;
   const inputDetails = field(fields, names.inputDetails);
   return withSubsets(

@@ -18,6 +18,7 @@ export const ATTRIBUTION_METRICS = {
     labelValues: { status: MODEL_CALL_STATUSES },
     categories: ['business'],
     range: nonNegative,
+    integer: true,
   }),
   costByApiKey: define({
     name: 'cost_by_api_key',
@@ -40,6 +41,7 @@ export const ATTRIBUTION_METRICS = {
     labelValues: { token_type: TOKEN_TYPES },
     categories: ['business'],
     range: nonNegative,
+    integer: true,
   }),
   apiKeyBudget: define({
     name: 'api_key_budget_usd',
@@ -84,5 +86,6 @@ export const ATTRIBUTION_METRICS = {
     labels: ['api_key_name'],
     categories: ['business'],
     range: nonNegative,
+    integer: true,
   }),
 } as const;

@@ -86,6 +86,7 @@ export const GATEWAY_METRICS = {
     labels: ['type'],
     categories: ['providers'],
     range: nonNegative,
+    integer: true,
   }),
 
   // --- models ----------------------------------------------------------------------------------
@@ -119,6 +120,7 @@ export const GATEWAY_METRICS = {
     labelValues: { status: MODEL_CALL_STATUSES },
     categories: ['models'],
     range: nonNegative,
+    integer: true,
   }),
   modelInferenceDuration: define({
     name: 'model_inference_duration_seconds',
@@ -156,7 +158,8 @@ export const GATEWAY_METRICS = {
       ATTR_GEN_AI_RESPONSE_MODEL,
       ATTR_ERROR_TYPE,
     ],
-    optionalLabels: [ATTR_ERROR_TYPE],
+    // No response model on a failed operation that got no response; no error type on success.
+    optionalLabels: [ATTR_GEN_AI_RESPONSE_MODEL, ATTR_ERROR_TYPE],
     categories: ['models', 'performance'],
     range: nonNegative,
     buckets: GEN_AI_DURATION_BUCKETS,
@@ -174,9 +177,11 @@ export const GATEWAY_METRICS = {
       ATTR_GEN_AI_RESPONSE_MODEL,
       ATTR_GEN_AI_TOKEN_TYPE,
     ],
+    optionalLabels: [ATTR_GEN_AI_RESPONSE_MODEL],
     labelValues: { [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPES },
     categories: ['models'],
     range: nonNegative,
+    integer: true,
     buckets: GEN_AI_TOKEN_BUCKETS,
   }),
 
@@ -202,6 +207,7 @@ export const GATEWAY_METRICS = {
     labelValues: { token_type: TOKEN_TYPES },
     categories: ['business'],
     range: nonNegative,
+    integer: true,
   }),
   creditsUsed: define({
     name: 'credits_used',
@@ -222,6 +228,7 @@ export const GATEWAY_METRICS = {
     labels: [],
     categories: ['business'],
     range: nonNegative,
+    integer: true,
   }),
   activeApiKeys: define({
     name: 'active_api_keys',
@@ -232,6 +239,7 @@ export const GATEWAY_METRICS = {
     labels: [],
     categories: ['business'],
     range: nonNegative,
+    integer: true,
   }),
   subscriptionCount: define({
     name: 'subscription_count',
@@ -242,6 +250,7 @@ export const GATEWAY_METRICS = {
     labels: [],
     categories: ['business'],
     range: nonNegative,
+    integer: true,
   }),
 
   // --- system (HTTP server) and performance ----------------------------------------------------
@@ -254,6 +263,7 @@ export const GATEWAY_METRICS = {
     labels: ['method', 'path', 'status_code'],
     categories: ['system'],
     range: nonNegative,
+    integer: true,
   }),
   httpRequestDuration: define({
     name: 'fastapi_requests_duration_seconds',
@@ -274,6 +284,7 @@ export const GATEWAY_METRICS = {
     description: 'HTTP requests in progress, by method and route template',
     labels: ['method', 'path'],
     categories: ['system'],
+    integer: true,
   }),
   databaseQueryDuration: define({
     name: 'database_query_duration_seconds',
@@ -295,6 +306,7 @@ export const GATEWAY_METRICS = {
     labels: ['cache'],
     categories: ['performance'],
     range: nonNegative,
+    integer: true,
   }),
   cacheMisses: define({
     name: 'cache_misses',
@@ -305,5 +317,6 @@ export const GATEWAY_METRICS = {
     labels: ['cache'],
     categories: ['performance'],
     range: nonNegative,
+    integer: true,
   }),
 } as const;

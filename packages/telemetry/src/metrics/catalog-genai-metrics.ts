@@ -27,6 +27,8 @@ const GEN_AI_ATTRIBUTES = [
  * Catalog entries of the GenAI streaming and server metrics of the OpenTelemetry conventions
  * (v1.41.0): the client's chunk timing per streamed provider attempt, and the gateway's own
  * latency as the GenAI server its clients call. Buckets are the conventions' recommendations.
+ * `gen_ai.response.model` is optional where a failed call can be recorded: one that got no
+ * response has none. The server's token timing is recorded for successful answers only.
  */
 export const GENAI_METRICS = {
   genAiTimeToFirstChunk: define({
@@ -37,6 +39,7 @@ export const GENAI_METRICS = {
     description:
       'Time from issuing a streamed GenAI request to the first chunk of its response (OpenTelemetry GenAI semantic conventions)',
     labels: GEN_AI_ATTRIBUTES,
+    optionalLabels: [ATTR_GEN_AI_RESPONSE_MODEL],
     categories: ['models', 'performance'],
     range: nonNegative,
     buckets: GEN_AI_DURATION_BUCKETS,
@@ -49,6 +52,7 @@ export const GENAI_METRICS = {
     description:
       'Time between consecutive chunks of a streamed GenAI response, one observation per chunk after the first (OpenTelemetry GenAI semantic conventions)',
     labels: GEN_AI_ATTRIBUTES,
+    optionalLabels: [ATTR_GEN_AI_RESPONSE_MODEL],
     categories: ['models', 'performance'],
     range: nonNegative,
     buckets: GEN_AI_DURATION_BUCKETS,
@@ -61,7 +65,7 @@ export const GENAI_METRICS = {
     description:
       'GenAI server request duration: time to the last byte of the answer the gateway sends (OpenTelemetry GenAI semantic conventions)',
     labels: [...GEN_AI_ATTRIBUTES, ATTR_ERROR_TYPE],
-    optionalLabels: [ATTR_ERROR_TYPE],
+    optionalLabels: [ATTR_GEN_AI_RESPONSE_MODEL, ATTR_ERROR_TYPE],
     categories: ['performance', 'models'],
     range: nonNegative,
     buckets: GEN_AI_DURATION_BUCKETS,

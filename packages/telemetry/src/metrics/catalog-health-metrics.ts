@@ -32,6 +32,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: [],
     categories: ['health_service'],
     range: nonNegative,
+    integer: true,
   }),
   healthTrackedProviders: define({
     name: 'health_tracked_providers',
@@ -42,6 +43,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: [],
     categories: ['health_service'],
     range: nonNegative,
+    integer: true,
   }),
   healthTrackedGateways: define({
     name: 'health_tracked_gateways',
@@ -52,6 +54,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: [],
     categories: ['health_service'],
     range: nonNegative,
+    integer: true,
   }),
   healthActiveIncidents: define({
     name: 'health_active_incidents',
@@ -62,6 +65,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: [],
     categories: ['health_service'],
     range: nonNegative,
+    integer: true,
   }),
   healthStatusDistribution: define({
     name: 'health_status_distribution',
@@ -72,6 +76,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: ['status'],
     categories: ['health_service'],
     range: nonNegative,
+    integer: true,
   }),
   healthCacheAvailable: define({
     name: 'health_cache_available',
@@ -92,6 +97,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: [],
     categories: ['health_service'],
     range: nonNegative,
+    integer: true,
   }),
   healthServiceLastSuccessfulScrape: define({
     name: 'health_service_last_successful_scrape',
@@ -114,6 +120,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: [],
     categories: ['system'],
     range: nonNegative,
+    integer: true,
     clusterMerge: 'sum',
   }),
   modelHealthDropped: define({
@@ -125,6 +132,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: ['reason'],
     categories: ['system'],
     range: nonNegative,
+    integer: true,
   }),
   modelHealthFlushErrors: define({
     name: 'model_health_flush_errors',
@@ -135,6 +143,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: [],
     categories: ['system'],
     range: nonNegative,
+    integer: true,
   }),
 
   // --- self-observability ----------------------------------------------------------------------
@@ -144,9 +153,10 @@ export const HEALTH_AND_SELF_METRICS = {
     kind: 'counter',
     unit: '1',
     description:
-      'Recordings dropped because of invalid input, by reason and metric (_unknown for a key the catalog does not have)',
+      'Recordings dropped because of invalid input, by reason and metric (_unknown for a key the catalog does not have; the attribute name for a value the GenAI span and event helpers left out)',
     labels: ['reason', 'metric'],
     categories: ['system'],
+    integer: true,
   }),
   providerHealthTrackerErrors: define({
     name: 'provider_health_tracker_errors',
@@ -156,6 +166,7 @@ export const HEALTH_AND_SELF_METRICS = {
     description: 'Provider health tracker ticks that failed (the loop goes on)',
     labels: [],
     categories: ['system'],
+    integer: true,
   }),
   telemetryLogsDropped: define({
     name: 'telemetry_logs_dropped',
@@ -167,6 +178,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: ['reason'],
     labelValues: { reason: ['queue_full', 'export_failed', 'shutdown', 'emit_failed'] },
     categories: ['system'],
+    integer: true,
   }),
   telemetryGenAiContentDropped: define({
     name: 'telemetry_genai_content_dropped',
@@ -186,6 +198,7 @@ export const HEALTH_AND_SELF_METRICS = {
       reason: ['unserialisable', 'not_an_array', 'invalid_max_length'],
     },
     categories: ['system'],
+    integer: true,
   }),
   telemetryExportFailures: define({
     name: 'telemetry_export_failures',
@@ -200,6 +213,7 @@ export const HEALTH_AND_SELF_METRICS = {
       reason: ['timeout', 'http_error', 'network_error', 'exporter_error', 'rejected'],
     },
     categories: ['system'],
+    integer: true,
   }),
   telemetrySpansDropped: define({
     name: 'telemetry_spans_dropped',
@@ -210,6 +224,7 @@ export const HEALTH_AND_SELF_METRICS = {
     labels: ['reason'],
     labelValues: { reason: ['queue_full', 'export_failed'] },
     categories: ['system'],
+    integer: true,
   }),
   telemetryLabelOverflow: define({
     name: 'telemetry_label_overflow',
@@ -219,5 +234,6 @@ export const HEALTH_AND_SELF_METRICS = {
     description: 'Recordings folded into the "other" label value because a metric reached its series limit',
     labels: ['metric'],
     categories: ['system'],
+    integer: true,
   }),
 } as const;

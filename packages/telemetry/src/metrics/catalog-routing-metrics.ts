@@ -36,6 +36,7 @@ export const ROUTING_METRICS = {
     labelValues: { limit_type: RATE_LIMIT_TYPES },
     categories: ['providers'],
     range: nonNegative,
+    integer: true,
     // Every worker reads the same provider's headers; the lowest value is the most recent budget.
     clusterMerge: 'min',
   }),
@@ -61,6 +62,7 @@ export const ROUTING_METRICS = {
     labels: ['provider', 'header'],
     labelValues: { header: RATE_LIMIT_HEADERS },
     categories: ['system'],
+    integer: true,
   }),
   failovers: define({
     name: 'failovers',
@@ -72,6 +74,7 @@ export const ROUTING_METRICS = {
     labels: ['provider', 'next_provider', 'reason'],
     labelValues: { reason: FAILOVER_REASONS },
     categories: ['providers'],
+    integer: true,
   }),
   circuitBreakerTransitions: define({
     name: 'circuit_breaker_transitions',
@@ -82,6 +85,7 @@ export const ROUTING_METRICS = {
     labels: ['provider', 'from_state', 'to_state'],
     labelValues: { from_state: CIRCUIT_BREAKER_STATES, to_state: CIRCUIT_BREAKER_STATES },
     categories: ['providers'],
+    integer: true,
   }),
   circuitBreakerOpenSeconds: define({
     name: 'circuit_breaker_open_seconds',

@@ -147,6 +147,12 @@ export interface MetricDefinition<Label extends string = string> {
   readonly categories: readonly [MetricCategory, ...MetricCategory[]];
   /** Inclusive bounds for recorded values; values outside are dropped and counted. */
   readonly range?: { readonly min?: number; readonly max?: number };
+  /**
+   * Whether the values are whole numbers: counts of tokens, requests, calls or events, and the
+   * in-progress moves of an up-down counter. A fraction is dropped and counted (`not_an_integer`)
+   * instead of adding half a request. Costs, durations, scores and ratios leave it out.
+   */
+  readonly integer?: boolean;
   /** Histogram bucket boundaries. */
   readonly buckets?: readonly number[];
   /**

@@ -8,6 +8,7 @@ import { bucketIndex, captureExemplar, sampledSpanContext, type ExemplarFilter }
 import { ExponentialHistogram, type ExponentialHistogramLimits } from './exponential-histogram.js';
 import { CollectHooks } from './collect-hooks.js';
 import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
+import { valueProblem, valueProblemMessage } from './value-problem.js';
 import type {
   CounterMetricKey,
   DropReason,
@@ -121,6 +122,7 @@ export class MetricRecorder {
         name: instrumentName(definition, this.prefix),
         store: undefined as unknown as SeriesStore,
         range: definition.range ?? (definition.kind === 'counter' ? COUNTER_RANGE : undefined),
+        integer: definition.integer === true,
         histogram: undefined,
       };
       // Created once per metric, never per call: the store reports refusals and folds as they happen.
@@ -339,30 +341,12 @@ export class MetricRecorder {
     return cell;
   }
 
-  /** @internal Whether `value` may be recorded in `state`; drops and counts it otherwise. */
+  /** @internal Whether `value` may be recorded in `state`; drops and counts it otherwise (see `valueProblem`). */
   acceptValue(state: MetricState, value: number): boolean {
-    if (typeof value !== 'number' || Number.isNaN(value)) {
-      this.drop(state, 'not_a_number', `${state.name} got ${String(value)} instead of a number`);
-      return false;
-    }
-    if (value === Infinity || value === -Infinity) {
-      this.drop(state, 'not_finite', `${state.name} got ${String(value)}; values must be finite`);
-      return false;
-    }
-    // A counter only goes up, whether or not its catalog entry spells out a range (see `range`).
-    const range = state.range;
-    if (
-      range !== undefined &&
-      ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max))
-    ) {
-      this.drop(
-        state,
-        'out_of_range',
-        `${state.name} got ${value}; expected a value in [${range.min ?? '-inf'}, ${range.max ?? '+inf'}]`,
-      );
-      return false;
-    }
-    return true;
+    const problem = valueProblem(state, value);
+    if (problem === undefined) return true;
+    this.drop(state, problem, valueProblemMessage(state, value, problem));
+    return false;
   }
 
   /** @internal Count (or, with `onInvalidInput: 'throw'`, throw) a refused label value. */

@@ -58,7 +58,18 @@ export type UpDownCounterMetricKey = KeysOfKind<'updown_counter'>;
 /**
  * Why a recording was dropped; exported as the `reason` label of `gatewayz_telemetry_dropped_total`.
  * Its `metric` label names the metric, or is `_unknown` for `unknown_metric` (a key the catalog does
- * not have; the key is named in a diagnostics warning instead).
+ * not have; the key is named in a diagnostics warning instead), or names the span attribute for a
+ * value the GenAI span and event helpers left out (`gen_ai.usage.output_tokens`, `server.port`).
+ *
+ * - `not_a_number`, `not_finite`, `out_of_range`: the value is not a number (a string, `NaN`,
+ *   `null`), is ±Infinity, or lies outside the metric's range (a negative duration or count).
+ * - `not_an_integer`: a fraction given to a metric of whole numbers (`integer` in its catalog entry:
+ *   token, request and event counts) or to an integer span attribute (token counts, `server.port`).
+ * - `not_an_array`: a list (`timesPerOutputChunkSeconds`, stop sequences, finish reasons) given as
+ *   something other than an array (of strings, for the span attributes; a lone string is a list of one).
+ * - `invalid_label_type`, `empty_label`, `label_too_long`, `unknown_label_value`: a refused label value.
+ * - `unknown_metric`: a key the generic API was given that the catalog does not have.
+ * - `cache_exceeds_input`: usage whose cache counts exceed its input tokens (`PricingTable.cost()`).
  *
  * @example
  * ```ts
@@ -70,6 +81,8 @@ export type DropReason =
   | 'not_a_number'
   | 'not_finite'
   | 'out_of_range'
+  | 'not_an_integer'
+  | 'not_an_array'
   | 'invalid_label_type'
   | 'empty_label'
   | 'label_too_long'
@@ -176,5 +189,7 @@ export interface MetricState {
   readonly store: SeriesStore;
   /** Values outside it are dropped: the catalog's range, or `min: 0` for a counter without one. */
   readonly range: { readonly min?: number; readonly max?: number } | undefined;
+  /** Whether values must be whole numbers (the catalog's `integer`); fractions are dropped. */
+  readonly integer: boolean;
   histogram: Histogram | undefined;
 }

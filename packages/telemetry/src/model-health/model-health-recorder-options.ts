@@ -63,9 +63,6 @@ export interface ModelHealthRecorderCloseResult {
   pendingCalls: number;
 }
 
-/** The longest delay a Node.js timer keeps (2^31 − 1 ms, about 24.8 days); a longer one fires after 1 ms. */
-export const MAX_TIMER_DELAY_MS = 2_147_483_647;
-
 /** A positive integer option (`fallback` when not given), at most `max`; a `TelemetryConfigurationError` otherwise. */
 export function positiveInteger(option: string, value: number | undefined, fallback: number, max = Infinity): number {
   const result = value ?? fallback;

@@ -12,9 +12,8 @@ import {
   type ModelCall,
 } from './model-call.js';
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health-store.js';
-import { systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
+import { MAX_TIMER_DELAY_MS, systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
 import {
-  MAX_TIMER_DELAY_MS,
   positiveInteger,
   type ModelHealthRecorderCloseResult,
   type ModelHealthRecorderOptions,

@@ -38,8 +38,8 @@ export interface ProviderHealthSnapshot {
 
 /**
  * Options of `startProviderHealthTracker`; only `source` is required. It throws a
- * `TelemetryConfigurationError` for an `intervalMs` under 10 or a `source` without a
- * `listAllModelHealth()` method.
+ * `TelemetryConfigurationError` for an `intervalMs` under 10 or above 2147483647 (2^31 − 1, about
+ * 24.8 days: the longest delay a timer keeps), or a `source` without a `listAllModelHealth()` method.
  *
  * @example
  * ```ts
@@ -49,7 +49,7 @@ export interface ProviderHealthSnapshot {
 export interface ProviderHealthTrackerOptions {
   /** Where per-model health comes from: a model-health store. */
   source: ModelHealthSource;
-  /** Milliseconds between ticks. Default 30 000. */
+  /** Milliseconds between ticks, from 10 to 2147483647 (about 24.8 days). Default 30 000. */
   intervalMs?: number;
   /** Timer functions; default the real ones, unref'd. */
   clock?: TrackerClock;

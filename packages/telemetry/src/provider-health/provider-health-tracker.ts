@@ -3,7 +3,7 @@ import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js'
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { providerHealthScore } from './health-score.js';
 import { HourlyWindow, UPTIME_WINDOW_HOURS } from './hourly-window.js';
-import { startPeriodicTask, systemClock } from '../scheduling/periodic-task.js';
+import { MAX_TIMER_DELAY_MS, startPeriodicTask, systemClock } from '../scheduling/periodic-task.js';
 import type { ModelHealthRecord } from '../model-health/model-health-store.js';
 import { recordFigureProblem } from './record-figure-problem.js';
 import type {
@@ -110,10 +110,11 @@ const createdMs = (r: ModelHealthRecord): number => (r.createdAt as Date | undef
 export function startProviderHealthTracker(options: ProviderHealthTrackerOptions): ProviderHealthTracker {
   requireOptionsObject(options, 'options', 'an object with at least `source`');
   const intervalMs = options.intervalMs ?? 30_000;
-  if (!Number.isFinite(intervalMs) || intervalMs < 10) {
+  // Above the longest timer delay, Node.js fires after 1 ms: the store would be read continuously.
+  if (typeof intervalMs !== 'number' || !(intervalMs >= 10 && intervalMs <= MAX_TIMER_DELAY_MS)) {
     throw new TelemetryConfigurationError(
       'intervalMs',
-      `expected at least 10 milliseconds, got ${String(options.intervalMs)}`,
+      `expected from 10 to ${MAX_TIMER_DELAY_MS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.intervalMs)}`,
     );
   }
   if (typeof options.source?.listAllModelHealth !== 'function') {

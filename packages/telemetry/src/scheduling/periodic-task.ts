@@ -25,6 +25,13 @@ export interface TrackerClock {
 }
 
 /**
+ * The longest delay a Node.js timer keeps (2^31 − 1 ms, about 24.8 days): a longer one fires after
+ * 1 ms instead, so a loop given it would run continuously. Options of the background loops that
+ * become a timer's delay are refused above it.
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/**
  * The real timers, unref'd so a background loop never keeps the process alive.
  *
  * @example
