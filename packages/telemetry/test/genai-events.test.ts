@@ -21,6 +21,7 @@ import {
   semconv,
   startGenAiSpan,
   type GenAiEventLogger,
+  type GenAiOperationDetails,
   type GenAiInputMessage,
   type GenAiOutputMessage,
   type GenAiSpanEnd,
@@ -313,6 +314,28 @@ describe('emitGenAiOperationDetails', () => {
       ]);
       const points = (await collect()).points('gatewayz_telemetry_logs_dropped');
       expect(points.map((point) => [point.attributes['reason'], point.value])).toEqual([['emit_failed', 2]]);
+    } finally {
+      setTelemetry(previous);
+      await harness.shutdown();
+    }
+  });
+
+  it('never throws on details plain JavaScript got wrong: counts each lost event as invalid_details, warns once', async () => {
+    const { telemetry, collect, harness } = createTelemetry();
+    const previous = getTelemetry();
+    setTelemetry(telemetry);
+    try {
+      for (const details of [null, undefined, 'chat', 42])
+        expect(() => emitGenAiOperationDetails(logger, details as unknown as GenAiOperationDetails)).not.toThrow();
+      expect(records.getFinishedLogRecords()).toEqual([]);
+      expect(diagnostics.ownWarnings).toEqual([
+        '@gatewayz/telemetry: gen_ai.client.inference.operation.details event not emitted: its details could not be read (TypeError: details must be an object, got null). Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason invalid_details).',
+      ]);
+      const points = (await collect()).points('gatewayz_telemetry_logs_dropped');
+      expect(points.map((point) => [point.attributes['reason'], point.value])).toEqual([['invalid_details', 4]]);
+      // Good details still go out.
+      emitGenAiOperationDetails(logger, start);
+      expect(records.getFinishedLogRecords()).toHaveLength(1);
     } finally {
       setTelemetry(previous);
       await harness.shutdown();

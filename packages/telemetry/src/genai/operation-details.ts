@@ -81,7 +81,8 @@ export type GenAiOperationDetails = GenAiSpanStart & GenAiSpanEnd;
  * keep the details apart from traces. Call it only when `GatewayTelemetry.genAiContent.events` is
  * on (off by default). Content that JSON cannot hold is left out with one warning, and a logger
  * that throws is warned about once and each lost event counted in the shared instance's
- * `gatewayz_telemetry_logs_dropped_total{reason="emit_failed"}`: it never throws.
+ * `gatewayz_telemetry_logs_dropped_total{reason="emit_failed"}`; `details` that cannot be read (not
+ * an object, from plain JavaScript) likewise, as `reason="invalid_details"`: it never throws.
  *
  * `attributes` adds the application's own attributes of the call, such as the ones it sets on the
  * call's span beside the GenAI ones (a cost, a cancellation), so that an event whose span was not
@@ -110,7 +111,16 @@ export function emitGenAiOperationDetails(
   context?: Context,
   attributes?: Readonly<Record<string, GenAiEventValue | undefined>>,
 ): void {
-  const recorded = operationDetailsAttributes(details);
+  let recorded: ReturnType<typeof operationDetailsAttributes>;
+  try {
+    // Plain JavaScript can pass anything; what cannot be read is one lost event, not a failed call.
+    if (typeof details !== 'object' || details === null)
+      throw new TypeError(`details must be an object, got ${details === null ? 'null' : typeof details}`);
+    recorded = operationDetailsAttributes(details);
+  } catch (error) {
+    eventLost('invalid_details', `its details could not be read (${String(error)})`);
+    return;
+  }
   if (attributes !== undefined)
     for (const key of Object.keys(attributes)) {
       const value = attributes[key];
@@ -123,16 +133,25 @@ export function emitGenAiOperationDetails(
       ...(context !== undefined ? { context } : {}),
     });
   } catch (error) {
-    // A logger of the application's own that throws must not fail the call being recorded. The
-    // lost event is counted in the shared instance (this helper takes none), as content drops are.
-    peekTelemetry()?.add('telemetryLogsDropped', 1, { reason: 'emit_failed' });
-    if (!emitFailureWarned) {
-      emitFailureWarned = true;
-      diag.warn(
-        `@gatewayz/telemetry: ${EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS} event not emitted: the logger threw (${String(error)}). Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason emit_failed).`,
-      );
-    }
+    // A logger of the application's own that throws must not fail the call being recorded.
+    eventLost('emit_failed', `the logger threw (${String(error)})`);
   }
+}
+
+/** The reasons of a lost event already warned about (once per process each). */
+const lossWarned = new Set<string>();
+
+/**
+ * Count an event lost for `reason` in the shared instance (this helper takes none), as content
+ * drops are, and warn the first time for that reason.
+ */
+function eventLost(reason: 'emit_failed' | 'invalid_details', why: string): void {
+  peekTelemetry()?.add('telemetryLogsDropped', 1, { reason });
+  if (lossWarned.has(reason)) return;
+  lossWarned.add(reason);
+  diag.warn(
+    `@gatewayz/telemetry: ${EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS} event not emitted: ${why}. Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason ${reason}).`,
+  );
 }
 
 /** The event's attributes that `details` gives: its span's, with the content structured. */
@@ -154,6 +173,3 @@ function operationDetailsAttributes(details: GenAiOperationDetails): Record<stri
   }
   return attributes;
 }
-
-/** Whether a throwing logger was warned about (once per process). */
-let emitFailureWarned = false;

@@ -174,9 +174,9 @@ export const HEALTH_AND_SELF_METRICS = {
     kind: 'counter',
     unit: '1',
     description:
-      'Log records lost, by reason: not exported over OTLP (queue_full, export_failed, shutdown), or a GenAI event whose logger threw (emit_failed)',
+      'Log records lost, by reason: not exported over OTLP (queue_full, export_failed, shutdown), or a GenAI event whose logger threw (emit_failed) or whose details could not be read (invalid_details)',
     labels: ['reason'],
-    labelValues: { reason: ['queue_full', 'export_failed', 'shutdown', 'emit_failed'] },
+    labelValues: { reason: ['queue_full', 'export_failed', 'shutdown', 'emit_failed', 'invalid_details'] },
     categories: ['system'],
     integer: true,
   }),
