@@ -53,11 +53,17 @@ describe('CostEstimator', () => {
     expect(promptTokens(messages)).toBe(25);
     const input = (25 * 2) / 1e6; // dear's cache-write price is the dearest input price
     expect(costs.chat('chat-model', { messages, max_tokens: 100 })).toBeCloseTo(input + (100 * 5) / 1e6, 18);
-    // max_completion_tokens wins over max_tokens; n choices each up to the limit.
-    expect(costs.chat('chat-model', { messages, max_tokens: 100, max_completion_tokens: 10, n: 3 })).toBeCloseTo(
-      input + (30 * 5) / 1e6,
+    // Both limits set: the larger, whichever field it is in (the body goes upstream as it came, and
+    // a provider may read either); n choices each up to the limit.
+    expect(costs.chat('chat-model', { messages, max_tokens: 10, max_completion_tokens: 100, n: 3 })).toBeCloseTo(
+      input + (300 * 5) / 1e6,
       18,
     );
+    expect(costs.chat('chat-model', { messages, max_tokens: 100_000, max_completion_tokens: 1 })).toBeCloseTo(
+      input + (100_000 * 5) / 1e6,
+      18,
+    );
+    expect(costs.chat('chat-model', { messages, max_completion_tokens: 10 })).toBeCloseTo(input + (10 * 5) / 1e6, 18);
     // No limit: the configured hold (1000 output tokens here).
     expect(costs.chat('chat-model', { messages })).toBeCloseTo(input + (1000 * 5) / 1e6, 18);
     expect(new CostEstimator(PROVIDERS, PRICING, 0).chat('chat-model', { messages })).toBeCloseTo(input, 18);

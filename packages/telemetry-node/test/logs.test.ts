@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, context, trace } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
   InMemoryLogRecordExporter,
@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   BoundedLogRecordProcessor,
   StructuredLogger,
+  isLogLevel,
   startTelemetry,
   type LogDropReason,
   type RunningTelemetry,
@@ -91,6 +92,25 @@ describe('StructuredLogger through startTelemetry', () => {
     running.logger.child({ component: 'router' }).debug('picked provider', { provider: 'anthropic' });
     expect(output.parsed()[0]).toMatchObject({ level: 'debug', component: 'router', provider: 'anthropic' });
     expect(() => startTelemetry({ env: { LOG_LEVEL: 'loud' } })).toThrow(/LOG_LEVEL/);
+    // Names every object inherits are not levels either.
+    for (const inherited of ['constructor', 'toString', '__proto__']) {
+      expect(isLogLevel(inherited)).toBe(false);
+      expect(() => startTelemetry({ env: { LOG_LEVEL: inherited } })).toThrow(/LOG_LEVEL/);
+    }
+  });
+
+  it('writes no trace_id or span_id under a span that identifies no trace (nothing traced)', () => {
+    const output = lines();
+    running = startTelemetry({ traces: false, hostMetrics: false, logStream: output.stream, env: {} });
+    // Traces off: the tracer is the API's no-op one, whose spans have an all-zero context.
+    const span = running.tracer.startSpan('request');
+    expect(span.spanContext()).toEqual(INVALID_SPAN_CONTEXT);
+    context.with(trace.setSpan(context.active(), span), () => running!.logger.info('served'));
+    span.end();
+    const [line] = output.parsed();
+    expect(line).toMatchObject({ level: 'info', msg: 'served' });
+    expect(line).not.toHaveProperty('trace_id');
+    expect(line).not.toHaveProperty('span_id');
   });
 
   it('never throws when its stream does', () => {

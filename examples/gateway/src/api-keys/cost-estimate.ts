@@ -119,7 +119,12 @@ export class CostEstimator {
       promptTokens(tools) +
       promptTokens(body['functions']) +
       promptTokens(body['response_format']);
-    const limit = positiveInteger(body['max_completion_tokens']) ?? positiveInteger(body['max_tokens']);
+    // A request carrying both limits is held for the larger: the body goes upstream as it came, and
+    // a provider may read either one (many OpenAI-compatible servers know only max_tokens).
+    const limits = [positiveInteger(body['max_completion_tokens']), positiveInteger(body['max_tokens'])].filter(
+      (value): value is number => value !== undefined,
+    );
+    const limit = limits.length === 0 ? undefined : Math.max(...limits);
     const choices = positiveInteger(body['n']) ?? 1;
     return {
       operation: 'chat',

@@ -1,4 +1,4 @@
-import { context as contextApi, trace } from '@opentelemetry/api';
+import { context as contextApi, isSpanContextValid, trace } from '@opentelemetry/api';
 import { SeverityNumber, logs, type Logger } from '@opentelemetry/api-logs';
 import { PACKAGE_VERSION } from '@gatewayz/telemetry';
 
@@ -42,7 +42,8 @@ const LEVELS: Record<LogLevel, { rank: number; severity: SeverityNumber; text: s
  * ```
  */
 export function isLogLevel(value: string): value is LogLevel {
-  return value in LEVELS;
+  // Own keys only: `in` also finds what every object inherits (`constructor`, `toString`).
+  return Object.hasOwn(LEVELS, value);
 }
 
 /**
@@ -133,7 +134,8 @@ export class StructuredLogger {
       const stream = this.options.stream === undefined ? process.stdout : this.options.stream;
       if (stream !== null) {
         const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg: message };
-        if (spanContext !== undefined) {
+        // A no-op span (nothing traced) has an all-zero context: it identifies no trace.
+        if (spanContext !== undefined && isSpanContextValid(spanContext)) {
           line['trace_id'] = spanContext.traceId;
           line['span_id'] = spanContext.spanId;
         }
