@@ -228,6 +228,39 @@ describe('startHealthServicePoller: options', () => {
       expect((thrown as Error).message).toMatch(/expected|pass/);
     },
   );
+
+  // Node.js fires a timer longer than 2^31 - 1 ms after 1 ms: polls back to back, every request timed out.
+  it.each([
+    ['intervalMs', { intervalMs: 3_000_000_000 }],
+    ['timeoutMs', { timeoutMs: 3_000_000_000 }],
+    ['intervalMs', { intervalMs: 2 ** 31 }],
+    ['timeoutMs', { timeoutMs: 2 ** 31 }],
+  ] as Array<[string, Partial<HealthServicePollerOptions>]>)(
+    'refuses %s above the longest timer delay, naming the option and the limit',
+    (option, overrides) => {
+      let thrown: unknown;
+      try {
+        startHealthServicePoller({ url: 'http://health-service', clock: new ManualClock(), ...overrides });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(TelemetryConfigurationError);
+      expect((thrown as TelemetryConfigurationError).option).toBe(option);
+      expect((thrown as Error).message).toContain('2147483647');
+    },
+  );
+
+  it('accepts an intervalMs and a timeoutMs of exactly the longest timer delay', async () => {
+    const poller = startHealthServicePoller({
+      url: 'http://health-service',
+      clock: new ManualClock(),
+      intervalMs: 2_147_483_647,
+      timeoutMs: 2_147_483_647,
+      runImmediately: false,
+    });
+    expect(poller.toJSON()).toMatchObject({ intervalMs: 2_147_483_647, timeoutMs: 2_147_483_647 });
+    await poller.stop();
+  });
 });
 
 describe('startHealthServicePoller: a healthy service', () => {
@@ -563,6 +596,50 @@ describe('startHealthServicePoller: liberal reading', () => {
     expect(distribution(await collect())).toEqual({ healthy: 15, degraded: 1, down: 0 });
   });
 
+  it('sets a cache that /cache/stats stops listing, or lists without availability, to 0; keeps them while it fails', async () => {
+    const { service, collect, poller } = await setup();
+    await poller.tick();
+    expect(caches(await collect())).toEqual({ redis: 1, system_health: 1 });
+
+    // A failed /cache/stats says nothing about the caches: they keep their last values.
+    service.set('/cache/stats', { kind: 'json', status: 503, body: { error: 'unavailable' } });
+    expect((await poller.tick()).endpoints.cacheStats.ok).toBe(false);
+    expect(caches(await collect())).toEqual({ redis: 1, system_health: 1 });
+
+    // redis is listed without an availability field, system_health not at all: both are unavailable.
+    service.set('/cache/stats', {
+      kind: 'json',
+      body: { redis: { error: 'connection refused' }, memcached: { available: true } },
+    });
+    const poll = await poller.tick();
+    expect(poll.ok).toBe(true);
+    expect(caches(await collect())).toEqual({ redis: 0, system_health: 0, memcached: 1 });
+
+    // No cache readable at all: every cache seen before reads 0.
+    service.set('/cache/stats', { kind: 'json', body: { updated_at: '2025-12-24T12:00:00Z' } });
+    await poller.tick();
+    expect(caches(await collect())).toEqual({ redis: 0, system_health: 0, memcached: 0 });
+
+    // Listed again: back to its reading.
+    service.set('/cache/stats', { kind: 'json', body: { redis: { available: true } } });
+    await poller.tick();
+    expect(caches(await collect())).toEqual({ redis: 1, system_health: 0, memcached: 0 });
+  });
+
+  it('reads the top level of /status, /metrics and /cache/stats beside a data envelope when it has a field read there', async () => {
+    const { service, poller } = await setup();
+    service.set('/status', { kind: 'json', body: { total_providers: 3, data: { tracked_providers: 99 } } });
+    service.set('/metrics', { kind: 'json', body: { down_models: 2, data: { healthy_models: 99 } } });
+    service.set('/cache/stats', {
+      kind: 'json',
+      body: { memcached: { available: false }, data: { redis: { available: true } } },
+    });
+    const poll = await poller.tick();
+    expect(poll.values).toMatchObject({ trackedProviders: 3, cacheAvailable: { memcached: false } });
+    expect(poll.values.cacheAvailable).not.toHaveProperty('redis');
+    expect(poll.values.statusDistribution).toEqual({ down: 2 });
+  });
+
   it('sets a status that left the distribution to 0 and caps label values from the service', async () => {
     const { service, collect, poller } = await setup();
     await poller.tick();
@@ -692,6 +769,42 @@ describe('startHealthServicePoller: what /health says', () => {
     expect(poll.ignoredFields).toEqual([]);
     expect(gauges(await collect())).toMatchObject({ up: 1, scrapeErrors: 0 });
   });
+
+  it.each([
+    [
+      '{"ok":false,"data":{…}}',
+      { ok: false, data: { version: '1.2.3' } },
+      { up: false, values: { serviceStatus: 'unhealthy' } },
+      { up: 0 },
+    ],
+    [
+      '{"healthy":"false","data":{…}}',
+      { healthy: 'false', data: { status: 'healthy' } },
+      { up: false, values: { serviceStatus: 'unhealthy' } },
+      { up: 0 },
+    ],
+    [
+      '{"monitoring":{"active":false},"data":{…}}',
+      { monitoring: { active: false }, data: { version: '1' } },
+      { up: true, values: { monitoringActive: false } },
+      { up: 1, monitoringActive: 0 },
+    ],
+    [
+      '{"monitoringActive":"inactive","data":{…}}',
+      { monitoringActive: 'inactive', data: { monitoring_active: true } },
+      { up: true, values: { monitoringActive: false } },
+      { up: 1, monitoringActive: 0 },
+    ],
+  ])(
+    'reads a top-level verdict or monitoring flag beside a data envelope (%s)',
+    async (_name, body, expectedPoll, expectedGauges) => {
+      const { service, collect, poller } = await setup();
+      service.set('/health', json(body));
+      const poll = await poller.tick();
+      expect(poll).toMatchObject({ ok: true, ...expectedPoll });
+      expect(gauges(await collect())).toMatchObject({ scrapeErrors: 0, ...expectedGauges });
+    },
+  );
 
   it.each([
     ['{"healthy":"maybe"}', { healthy: 'maybe', monitoring_active: false }, /"healthy" is "maybe"/],

@@ -3,6 +3,20 @@ import type {
   HealthServiceEndpointResult,
   HealthServiceValues,
 } from './health-service-types.js';
+import {
+  CACHES_FIELD,
+  CACHE_AVAILABILITY_FIELDS,
+  CACHE_AVAILABLE_SUFFIX,
+  COUNT_FIELDS,
+  DISTRIBUTION_FIELDS,
+  HEALTH_BODY_FIELDS,
+  METRICS_BODY_FIELDS,
+  METRICS_STATUS_NAMES,
+  MONITORING_FIELD,
+  MONITORING_FLAG_FIELDS,
+  STATUS_BODY_FIELDS,
+  statusCountField,
+} from './health-service-fields.js';
 
 const TRUE_WORDS = new Set([
   'true',
@@ -30,10 +44,6 @@ const FALSE_WORDS = new Set([
   'unhealthy',
   'disconnected',
 ]);
-/** Keys of a `/health` body that keep a `{ "data": { … } }` envelope from being unwrapped. */
-export const HEALTH_KEYS: readonly string[] = ['status', 'state', 'healthy', 'monitoring_active'];
-/** Status names read from `/metrics` counts such as `healthy_models` when `/status` has no distribution. */
-const METRICS_STATUS_NAMES = ['healthy', 'degraded', 'unhealthy', 'down', 'offline', 'unknown', 'maintenance'];
 /** Label values taken from the service are bounded: at most this many statuses or cache types. */
 const MAX_LABEL_VALUES = 16;
 const MAX_LABEL_LENGTH = 64;
@@ -44,11 +54,35 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A `{ "data": { … } }` envelope is unwrapped when the top level has nothing else of interest. */
-export function unwrap(body: unknown, keys: readonly string[]): JsonObject | undefined {
+/**
+ * Labels a body lists, usable value or not: a status of a distribution, a cache with an availability
+ * field. One listed with an unusable value keeps its gauge; one no longer listed by a request that
+ * succeeded reads 0 (see `recordHealthServicePoll`).
+ */
+export interface MentionedLabels {
+  readonly statuses: Set<string>;
+  readonly caches: Set<string>;
+}
+
+/** Whether a reader of a body uses its top-level field `key` (holding `value`). */
+export type FieldTest = (key: string, value: unknown) => boolean;
+
+/** A `FieldTest` for a fixed list of field names. */
+export function oneOf(fields: readonly string[]): FieldTest {
+  const names = new Set(fields);
+  return (key) => names.has(key);
+}
+
+/**
+ * A `{ "data": { … } }` envelope is unwrapped unless the top level holds a field that a reader of
+ * the body uses: then the top level is the body, and `data` is not looked into.
+ */
+export function unwrap(body: unknown, readsField: FieldTest): JsonObject | undefined {
   if (!isObject(body)) return undefined;
-  if (!keys.some((key) => key in body) && isObject(body['data'])) return body['data'];
-  return body;
+  const data = body['data'];
+  if (!isObject(data)) return body;
+  const readAtTopLevel = Object.entries(body).some(([key, value]) => key !== 'data' && readsField(key, value));
+  return readAtTopLevel ? body : data;
 }
 
 class FieldReader {
@@ -158,27 +192,17 @@ function labelValue(raw: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
-const STATUS_KEYS = [
-  'tracked_models',
-  'total_models',
-  'models_tracked',
-  'models',
-  'tracked_providers',
-  'status_distribution',
-  'active_incidents',
-];
-
 export function readValues(
   bodies: Record<HealthServiceEndpoint, unknown>,
   endpoints: Record<HealthServiceEndpoint, HealthServiceEndpointResult>,
   ignored: string[],
-  mentionedStatuses: Set<string>,
+  mentioned: MentionedLabels,
 ): HealthServiceValues {
   const values: HealthServiceValues = {};
-  const health = endpoints.health.ok ? unwrap(bodies.health, HEALTH_KEYS) : undefined;
-  const status = endpoints.status.ok ? unwrap(bodies.status, STATUS_KEYS) : undefined;
-  const metrics = endpoints.metrics.ok ? unwrap(bodies.metrics, STATUS_KEYS) : undefined;
-  const cacheStats = endpoints.cacheStats.ok ? unwrap(bodies.cacheStats, ['caches', 'redis']) : undefined;
+  const health = endpoints.health.ok ? unwrap(bodies.health, oneOf(HEALTH_BODY_FIELDS)) : undefined;
+  const status = endpoints.status.ok ? unwrap(bodies.status, oneOf(STATUS_BODY_FIELDS)) : undefined;
+  const metrics = endpoints.metrics.ok ? unwrap(bodies.metrics, oneOf(METRICS_BODY_FIELDS)) : undefined;
+  const cacheStats = endpoints.cacheStats.ok ? unwrap(bodies.cacheStats, readsCacheField) : undefined;
 
   // The service's status is read by readHealthVerdict (health-verdict.ts), before this.
   if (health !== undefined) {
@@ -186,14 +210,14 @@ export function readValues(
     if (monitoring !== undefined) values.monitoringActive = monitoring;
   }
 
-  const statusReader = new FieldReader('status', ignored, mentionedStatuses);
-  const metricsReader = new FieldReader('metrics', ignored, mentionedStatuses);
+  const statusReader = new FieldReader('status', ignored, mentioned.statuses);
+  const metricsReader = new FieldReader('metrics', ignored, mentioned.statuses);
   const counted = (keys: readonly string[]): number | undefined =>
     statusReader.count(status, keys) ?? metricsReader.count(metrics, keys);
-  const trackedModels = counted(['tracked_models', 'total_models', 'models_tracked', 'models']);
-  const trackedProviders = counted(['tracked_providers', 'total_providers', 'providers_tracked', 'providers']);
-  const trackedGateways = counted(['tracked_gateways', 'total_gateways', 'gateways_tracked', 'gateways']);
-  const activeIncidents = counted(['active_incidents', 'open_incidents', 'incidents']);
+  const trackedModels = counted(COUNT_FIELDS.trackedModels);
+  const trackedProviders = counted(COUNT_FIELDS.trackedProviders);
+  const trackedGateways = counted(COUNT_FIELDS.trackedGateways);
+  const activeIncidents = counted(COUNT_FIELDS.activeIncidents);
   if (trackedModels !== undefined) values.trackedModels = trackedModels;
   if (trackedProviders !== undefined) values.trackedProviders = trackedProviders;
   if (trackedGateways !== undefined) values.trackedGateways = trackedGateways;
@@ -211,25 +235,27 @@ export function readValues(
   if (distribution !== undefined) values.statusDistribution = distribution;
 
   if (cacheStats !== undefined) {
-    const caches = readCaches(cacheStats, new FieldReader('cache_stats', ignored));
+    const caches = readCaches(cacheStats, new FieldReader('cache_stats', ignored), mentioned.caches);
     if (caches !== undefined) values.cacheAvailable = caches;
   }
   return values;
 }
 
 function monitoringFlag(body: JsonObject, reader: FieldReader): boolean | undefined {
-  for (const key of ['monitoring_active', 'monitoringActive']) {
+  for (const key of MONITORING_FLAG_FIELDS) {
     if (key in body && body[key] !== null) return reader.flag(key, body[key]);
   }
-  const monitoring = body['monitoring'];
-  if (isObject(monitoring) && 'active' in monitoring) return reader.flag('monitoring.active', monitoring['active']);
-  if (typeof monitoring === 'boolean' || typeof monitoring === 'string') return reader.flag('monitoring', monitoring);
+  const monitoring = body[MONITORING_FIELD];
+  if (isObject(monitoring) && 'active' in monitoring)
+    return reader.flag(`${MONITORING_FIELD}.active`, monitoring['active']);
+  if (typeof monitoring === 'boolean' || typeof monitoring === 'string')
+    return reader.flag(MONITORING_FIELD, monitoring);
   return undefined;
 }
 
 function distributionOf(body: JsonObject | undefined, reader: FieldReader): Record<string, number> | undefined {
   if (body === undefined) return undefined;
-  for (const key of ['status_distribution', 'status_counts', 'statuses']) {
+  for (const key of DISTRIBUTION_FIELDS) {
     if (key in body && body[key] !== null) return reader.distribution(key, body[key]);
   }
   return undefined;
@@ -240,7 +266,7 @@ function distributionFromCounts(body: JsonObject | undefined, reader: FieldReade
   const result: Record<string, number> = {};
   let found = false;
   for (const status of METRICS_STATUS_NAMES) {
-    const key = `${status}_models`;
+    const key = statusCountField(status);
     if (!(key in body) || body[key] === null) continue;
     reader.mention(status);
     const count = reader.countValue(key, body[key]);
@@ -251,31 +277,44 @@ function distributionFromCounts(body: JsonObject | undefined, reader: FieldReade
   return found ? result : undefined;
 }
 
-function readCaches(body: JsonObject, reader: FieldReader): Record<string, boolean> | undefined {
-  const source = isObject(body['caches']) ? body['caches'] : body;
+/** Where a `/cache/stats` entry holds a cache's availability; undefined for any other entry. */
+function availabilityOf(key: string, value: unknown): { cacheType: string; field: string; flag: unknown } | undefined {
+  if (key.endsWith(CACHE_AVAILABLE_SUFFIX) && key.length > CACHE_AVAILABLE_SUFFIX.length)
+    return { cacheType: key.slice(0, -CACHE_AVAILABLE_SUFFIX.length), field: key, flag: value };
+  if (typeof value === 'boolean') return { cacheType: key, field: key, flag: value };
+  if (isObject(value)) {
+    const field = CACHE_AVAILABILITY_FIELDS.find((candidate) => candidate in value && value[candidate] !== null);
+    return field === undefined ? undefined : { cacheType: key, field: `${key}.${field}`, flag: value[field] };
+  }
+  // Timestamps, hit counts and the like: not availability.
+  return undefined;
+}
+
+/** The `/cache/stats` reader uses `caches` and every entry that holds a cache's availability. */
+function readsCacheField(key: string, value: unknown): boolean {
+  return key === CACHES_FIELD || availabilityOf(key, value) !== undefined;
+}
+
+/**
+ * Availability per cache. `mentioned` receives every cache listed with an availability field, usable
+ * or not: a cache seen before and missing from it now reads unavailable.
+ */
+function readCaches(
+  body: JsonObject,
+  reader: FieldReader,
+  mentioned: Set<string>,
+): Record<string, boolean> | undefined {
+  const source = isObject(body[CACHES_FIELD]) ? body[CACHES_FIELD] : body;
   const result: Record<string, boolean> = {};
   let kept = 0;
   for (const [key, value] of Object.entries(source)) {
-    let name: string | undefined;
-    let available: boolean | undefined;
-    if (key.endsWith('_available') && key.length > '_available'.length) {
-      name = labelValue(key.slice(0, -'_available'.length));
-      available = reader.flag(key, value);
-    } else if (typeof value === 'boolean') {
-      name = labelValue(key);
-      available = value;
-    } else if (isObject(value)) {
-      const field = ['available', 'connected', 'healthy', 'status'].find(
-        (candidate) => candidate in value && value[candidate] !== null,
-      );
-      if (field === undefined) continue;
-      name = labelValue(key);
-      available = reader.flag(`${key}.${field}`, value[field]);
-    } else {
-      // Timestamps, hit counts and the like: not availability.
-      continue;
-    }
-    if (name === undefined || available === undefined) continue;
+    const entry = availabilityOf(key, value);
+    if (entry === undefined) continue;
+    const name = labelValue(entry.cacheType);
+    const available = reader.flag(entry.field, entry.flag);
+    if (name === undefined) continue;
+    mentioned.add(name);
+    if (available === undefined) continue;
     if (!(name in result)) {
       if (kept >= MAX_LABEL_VALUES) continue;
       kept += 1;

@@ -45,8 +45,9 @@ export type HealthServiceTelemetry = Pick<GatewayTelemetry, 'set' | 'add'>;
 /**
  * Options of `startHealthServicePoller`; only `url` is required. `startHealthServicePoller` throws
  * a `TelemetryConfigurationError` for a `url` that is not an absolute http(s) URL without query or
- * fragment, an `intervalMs` under 10, a `timeoutMs` under 1, a `maxResponseBytes` that is not a
- * positive integer, or when no `fetch` is available.
+ * fragment, an `intervalMs` under 10, a `timeoutMs` under 1, either above 2147483647 (2^31 − 1 ms,
+ * the longest delay a timer keeps), a `maxResponseBytes` that is not a positive integer, or when no
+ * `fetch` is available.
  *
  * @example
  * ```ts
@@ -61,9 +62,9 @@ export type HealthServiceTelemetry = Pick<GatewayTelemetry, 'set' | 'add'>;
 export interface HealthServicePollerOptions {
   /** Base URL of the health service, e.g. `https://health.internal:8000` (a path prefix is kept). */
   url: string;
-  /** Milliseconds from the end of one poll to the start of the next. Default 30 000. */
+  /** Milliseconds from the end of one poll to the start of the next, 10 to 2^31 − 1. Default 30 000. */
   intervalMs?: number;
-  /** Deadline of each request, headers and body included, in milliseconds. Default 5 000. */
+  /** Deadline of each request, headers and body included, in milliseconds, 1 to 2^31 − 1. Default 5 000. */
   timeoutMs?: number;
   /** Schedules polls and stamps `last_successful_scrape`; default the real timers, unref'd. */
   clock?: TrackerClock;

@@ -1,4 +1,5 @@
-import { HEALTH_KEYS, isObject, unwrap } from './health-service-reader.js';
+import { HEALTH_BODY_FIELDS, HEALTH_FLAG_FIELDS, HEALTH_STATUS_FIELDS } from './health-service-fields.js';
+import { isObject, oneOf, unwrap } from './health-service-reader.js';
 
 /**
  * What `/health` says of the service, read before the poll's gauges are set:
@@ -77,10 +78,6 @@ export const DOWN_WORDS: ReadonlySet<string> = new Set([
   '0',
 ]);
 
-/** Fields of a JSON `/health` body that carry the verdict, first present (and not null) wins. */
-const STATUS_FIELDS = ['status', 'state'] as const;
-const FLAG_FIELDS = ['healthy', 'ok'] as const;
-
 /**
  * Read the verdict of a decoded `/health` body (a JSON object, or `PlainTextHealth`). Never throws.
  *
@@ -97,12 +94,14 @@ export function readHealthVerdict(body: unknown): HealthVerdict {
     const meaning = wordMeaning(word);
     return meaning === undefined ? { kind: 'unstated', status } : { kind: meaning, status };
   }
-  const health = unwrap(body, HEALTH_KEYS);
+  // The verdict is read where the monitoring flag is: a `data` envelope only when the top level has neither.
+  const health = unwrap(body, oneOf(HEALTH_BODY_FIELDS));
   if (health === undefined) return { kind: 'unstated' };
-  for (const field of [...STATUS_FIELDS, ...FLAG_FIELDS]) {
+  // The fields carrying the verdict, first present (and not null) wins.
+  for (const field of [...HEALTH_STATUS_FIELDS, ...HEALTH_FLAG_FIELDS]) {
     const value = health[field];
     if (value === undefined || value === null) continue;
-    const isFlag = (FLAG_FIELDS as readonly string[]).includes(field);
+    const isFlag = (HEALTH_FLAG_FIELDS as readonly string[]).includes(field);
     const meaning = valueMeaning(value, isFlag);
     if (meaning === undefined) {
       return {

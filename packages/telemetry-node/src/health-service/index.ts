@@ -6,6 +6,7 @@
  * - `start-health-service-poller.ts`: options, scheduling and the poll loop
  * - `health-service-http.ts`: one request with its deadline, body limit and failure classification
  * - `health-service-reader.ts`: the lenient JSON reader that turns answers into values
+ * - `health-service-fields.ts`: the JSON field names the readers (and the envelope unwrapping) use
  * - `health-service-gauges.ts`: values to gauges
  * - `health-service-types.ts`: the public types and `HEALTH_SERVICE_ENDPOINTS`
  */

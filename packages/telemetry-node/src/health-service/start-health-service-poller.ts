@@ -9,10 +9,17 @@ import {
   type HealthServicePoller,
   type HealthServicePollerOptions,
 } from './health-service-types.js';
-import { readValues } from './health-service-reader.js';
+import { readValues, type MentionedLabels } from './health-service-reader.js';
 import { PlainTextHealth, readHealthVerdict } from './health-verdict.js';
 import { PollFailure, classify, decodeBody, internalFailure, parseBaseUrl, readBody } from './health-service-http.js';
-import { recordHealthServicePoll } from './health-service-gauges.js';
+import { recordHealthServicePoll, type SeenLabels } from './health-service-gauges.js';
+
+/**
+ * The longest delay a Node.js timer keeps (2^31 − 1 ms, about 24.8 days); a longer one fires after
+ * 1 ms. `@gatewayz/telemetry` has the same constant but does not export it (its `scheduling` entry
+ * exports `startPeriodicTask` and `systemClock` only), hence this copy.
+ */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
 /**
  * Start polling an external health service (seed 004, "Option A"): every `intervalMs` (default
@@ -27,7 +34,8 @@ import { recordHealthServicePoll } from './health-service-gauges.js';
  * value: read them together with `up` and `last_successful_scrape`.
  *
  * The JSON it understands (unknown fields are ignored; a field holding a negative number, NaN or a
- * non-number is skipped on its own without failing the poll; a top-level `data` object is unwrapped):
+ * non-number is skipped on its own without failing the poll; a top-level `data` object is unwrapped
+ * unless the top level holds a field read from that body, such as a verdict or `monitoring`):
  * - `/health`: `{ "status": "healthy" | "degraded" | "unhealthy" | …, "monitoring_active": true }`
  *   (`monitoring: { active }` too). The verdict is the first of `status`, `state`, `healthy`, `ok`
  *   present: words such as `unhealthy`, `down`, `fail`, `error`, `critical`, `offline`,
@@ -46,9 +54,11 @@ import { recordHealthServicePoll } from './health-service-gauges.js';
  *   accepted and not read.
  * - `/cache/stats`: `{ "redis": { "available": true }, "system_health": { "available": false } }`;
  *   also `{ "redis": true }`, `{ "redis_available": true }`, `connected`/`healthy`/`status` fields,
- *   or the same under `caches`.
+ *   or the same under `caches`. A cache listed before that a successful `/cache/stats` no longer
+ *   lists, or lists without an availability field (`{ "redis": { "error": "…" } }`), reads 0.
  *
- * Throws a `TelemetryConfigurationError` for invalid options (see `HealthServicePollerOptions`).
+ * Throws a `TelemetryConfigurationError` for invalid options (see `HealthServicePollerOptions`),
+ * among them an `intervalMs` or `timeoutMs` above 2147483647 ms (the longest delay a timer keeps).
  * On shutdown call `stop()`: it aborts the requests in flight (that poll sets no gauge) and
  * resolves once the poll has ended.
  *
@@ -67,16 +77,18 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
   const intervalMs = options.intervalMs ?? 30_000;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
-  if (!Number.isFinite(intervalMs) || intervalMs < 10) {
+  // Both become a timer's delay: above the longest one, polls would run back to back (intervalMs)
+  // or every request would time out at once (timeoutMs).
+  if (!Number.isFinite(intervalMs) || intervalMs < 10 || intervalMs > MAX_TIMER_DELAY_MS) {
     throw new TelemetryConfigurationError(
       'intervalMs',
-      `expected at least 10 milliseconds, got ${String(options.intervalMs)}`,
+      `expected from 10 to ${MAX_TIMER_DELAY_MS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.intervalMs)}`,
     );
   }
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 1) {
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_DELAY_MS) {
     throw new TelemetryConfigurationError(
       'timeoutMs',
-      `expected at least 1 millisecond, got ${String(options.timeoutMs)}`,
+      `expected from 1 to ${MAX_TIMER_DELAY_MS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.timeoutMs)}`,
     );
   }
   if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1) {
@@ -95,7 +107,7 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
   const clock = options.clock ?? systemClock;
   const telemetry = options.telemetry ?? getTelemetry();
   const headers = { accept: 'application/json', ...options.headers };
-  const seenStatuses = new Set<string>();
+  const seen: SeenLabels = { statuses: new Set(), caches: new Set() };
   const warnedFields = new Set<string>();
 
   let polls = 0;
@@ -156,7 +168,7 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     }
   };
 
-  const runPoll = async (): Promise<{ poll: HealthServicePoll; mentionedStatuses: ReadonlySet<string> }> => {
+  const runPoll = async (): Promise<{ poll: HealthServicePoll; mentioned: MentionedLabels }> => {
     const names = Object.keys(HEALTH_SERVICE_ENDPOINTS) as HealthServiceEndpoint[];
     const answers = await Promise.all(names.map((endpoint) => request(endpoint)));
     const endpoints = Object.fromEntries(answers.map((answer) => [answer.result.endpoint, answer.result])) as Record<
@@ -178,17 +190,17 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     }
     if (bodies.health instanceof PlainTextHealth) bodies.health = undefined;
     const ignoredFields: string[] = [];
-    const mentionedStatuses = new Set<string>();
-    const values = readValues(bodies, endpoints, ignoredFields, mentionedStatuses);
+    const mentioned: MentionedLabels = { statuses: new Set(), caches: new Set() };
+    const values = readValues(bodies, endpoints, ignoredFields, mentioned);
     if (verdict !== undefined && verdict.kind !== 'unreadable' && verdict.status !== undefined)
       values.serviceStatus = verdict.status;
     const ok = Object.values(endpoints).every((result) => result.ok);
     const up = ok && verdict?.kind !== 'down';
-    return { poll: { ok, up, finishedAt: clock.now(), endpoints, values, ignoredFields }, mentionedStatuses };
+    return { poll: { ok, up, finishedAt: clock.now(), endpoints, values, ignoredFields }, mentioned };
   };
 
-  const record = (poll: HealthServicePoll, mentionedStatuses: ReadonlySet<string>): void => {
-    recordHealthServicePoll(telemetry, poll, mentionedStatuses, seenStatuses);
+  const record = (poll: HealthServicePoll, mentioned: MentionedLabels): void => {
+    recordHealthServicePoll(telemetry, poll, mentioned, seen);
     if (poll.ok) lastSuccessAt = poll.finishedAt;
   };
 
@@ -225,9 +237,9 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
 
   const pollOnce = async (): Promise<HealthServicePoll> => {
     let poll: HealthServicePoll;
-    let mentionedStatuses: ReadonlySet<string> = new Set();
+    let mentioned: MentionedLabels = { statuses: new Set(), caches: new Set() };
     try {
-      ({ poll, mentionedStatuses } = await runPoll());
+      ({ poll, mentioned } = await runPoll());
     } catch (error) {
       // Only a bug gets here; it must not end the loop.
       poll = internalFailure(baseUrl, clock.now(), error);
@@ -242,7 +254,7 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     }
     lastPoll = poll;
     try {
-      record(poll, mentionedStatuses);
+      record(poll, mentioned);
       log(poll);
     } catch (error) {
       diag.error('@gatewayz/telemetry: recording a health service poll failed', error);
