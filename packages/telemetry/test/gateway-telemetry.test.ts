@@ -1,7 +1,7 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/metrics/index.js';
-import { bucketCount, telemetryPerTest } from './helpers.js';
+import { bucketCount, createMetricsHarness, telemetryPerTest } from './helpers.js';
 import { useSynchronousContext } from '../../../test-support/synchronous-context.js';
 
 const setup = telemetryPerTest();
@@ -412,5 +412,30 @@ describe('GatewayTelemetry continueFrom', () => {
 
     const { telemetry: bound } = setup();
     expect(() => new GatewayTelemetry({ continueFrom: bound })).toThrow(TelemetryConfigurationError);
+  });
+
+  it('goes on counting the rate-limit windows it took over down, and refilling them', async () => {
+    const { GatewayTelemetry } = await import('../src/index.js');
+    const now = Date.parse('2026-12-03T16:00:00Z');
+    vi.useFakeTimers({ toFake: ['Date'], now });
+    const harness = createMetricsHarness();
+    try {
+      // What startTelemetry() does with the shared instance helpers used before the SDK started.
+      const earlier = new GatewayTelemetry({ exportVia: 'producer' });
+      earlier.recordRateLimits('openai', { requests: { limit: 500, remaining: 0, resetSeconds: 20 }, malformed: [] });
+      new GatewayTelemetry({ meterProvider: harness.provider, continueFrom: earlier });
+      const requests = { provider: 'openai', limit_type: 'requests' };
+      vi.setSystemTime(now + 5_000);
+      let collected = await harness.collect();
+      expect(collected.value('gatewayz_provider_ratelimit_reset_seconds', requests)).toBe(15);
+      expect(collected.value('gatewayz_provider_ratelimit_remaining', requests)).toBe(0);
+      vi.setSystemTime(now + 30_000);
+      collected = await harness.collect();
+      expect(collected.value('gatewayz_provider_ratelimit_reset_seconds', requests)).toBe(0);
+      expect(collected.value('gatewayz_provider_ratelimit_remaining', requests)).toBe(500);
+    } finally {
+      vi.useRealTimers();
+      await harness.shutdown();
+    }
   });
 });

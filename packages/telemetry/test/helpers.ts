@@ -13,6 +13,8 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { EventEmitter } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach } from 'vitest';
 import {
   GatewayTelemetry,
@@ -274,4 +276,19 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/**
+ * Heap bytes still reachable after `action`, measured between two full garbage collections (`gc`
+ * is exposed for this test process on first use). Keep what the action filled (the telemetry
+ * instance) referenced after the call, or it is collected with its garbage.
+ */
+export async function retainedHeapBytes(action: () => void | Promise<void>): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  await action();
+  gc();
+  return process.memoryUsage().heapUsed - before;
 }

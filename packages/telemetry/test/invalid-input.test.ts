@@ -479,6 +479,31 @@ describe('rate-limit windows with values the gauges refuse', () => {
   });
 });
 
+describe('rate-limit resets too long to count down to', () => {
+  it('drops and counts a finite reset above 10^10 s, so the reset gauge never exports +Inf', async () => {
+    const { telemetry, collect } = setup();
+    const labels = { provider: 'openai', limit_type: 'requests' };
+    telemetry.recordRateLimits('openai', { requests: { remaining: 5, resetSeconds: 60 }, malformed: [] });
+    // From a hand-built snapshot: finite, but now + 1e306 s is not.
+    telemetry.recordRateLimits('openai', { requests: { remaining: 3, resetSeconds: 1e306 }, malformed: [] });
+    let collected = await collect();
+    const reset = collected.value('gatewayz_provider_ratelimit_reset_seconds', labels) as number;
+    expect(reset).toBeGreaterThan(59);
+    expect(reset).toBeLessThanOrEqual(60);
+    expect(collected.value('gatewayz_provider_ratelimit_remaining', labels)).toBe(3);
+    const refused = { reason: 'out_of_range', metric: 'gatewayz_provider_ratelimit_reset_seconds' };
+    expect(collected.value(DROPPED, refused)).toBe(1);
+    // The bound is the longest wait retry-after can express: 10^10 s is accepted, a little more is not.
+    telemetry.recordRateLimits('groq', { requests: { resetSeconds: 1e10 }, malformed: [] });
+    telemetry.recordRateLimits('groq', { requests: { resetSeconds: 1.0000001e10 }, malformed: [] });
+    collected = await collect();
+    expect(
+      collected.value('gatewayz_provider_ratelimit_reset_seconds', { provider: 'groq', limit_type: 'requests' }),
+    ).toBeGreaterThan(1e10 - 60);
+    expect(collected.value(DROPPED, refused)).toBe(2);
+  });
+});
+
 describe('invalid input warnings', () => {
   it('warns once per reason, not once per call', async () => {
     const { telemetry, collect } = setup();

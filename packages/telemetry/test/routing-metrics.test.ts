@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayTelemetry, getTelemetry, recordFailover, setTelemetry, type FailoverReason } from '../src/index.js';
 import { parseRateLimitHeaders, recordRateLimits } from '../src/rate-limits/index.js';
-import { telemetryPerTest } from './helpers.js';
+import { retainedHeapBytes, telemetryPerTest } from './helpers.js';
 
 const REMAINING = 'gatewayz_provider_ratelimit_remaining';
 const RESET = 'gatewayz_provider_ratelimit_reset_seconds';
@@ -173,6 +173,47 @@ describe('recordRateLimits', () => {
     expect(collected.value(MALFORMED, { provider: 'openai', header: 'x-ratelimit-remaining-requests' })).toBe(2);
     expect(collected.value(MALFORMED, { provider: 'openai', header: 'x-ratelimit-reset-requests' })).toBe(2);
     expect(collected.points(RESET)).toEqual([]);
+  });
+
+  it('gives providers folded into "other" one window, the newest response\'s', async () => {
+    const { telemetry, collect } = setup({ maxSeriesPerMetric: 2 });
+    const other = { provider: 'other', limit_type: 'requests' };
+    telemetry.recordRateLimits('openai', { requests: { limit: 500, remaining: 499, resetSeconds: 60 }, malformed: [] });
+    telemetry.recordRateLimits('anthropic', {
+      requests: { limit: 50, remaining: 49, resetSeconds: 60 },
+      malformed: [],
+    });
+    // The series limit is reached: acme and then zeta write provider="other".
+    telemetry.recordRateLimits('acme', { requests: { limit: 1000, remaining: 0, resetSeconds: 1 }, malformed: [] });
+    vi.setSystemTime(NOW + 2_000);
+    telemetry.recordRateLimits('zeta', { requests: { remaining: 3, resetSeconds: 300 }, malformed: [] });
+    let collected = await collect();
+    // acme's reset has passed, but "other" holds zeta's count now: acme's limit must not refill it.
+    expect(collected.value(REMAINING, other)).toBe(3);
+    expect(collected.value(RESET, other)).toBe(300);
+    vi.setSystemTime(NOW + 302_000);
+    collected = await collect();
+    expect(collected.value(RESET, other)).toBe(0);
+    expect(collected.value(REMAINING, other)).toBe(3); // zeta gave no limit
+    expect(collected.value(REMAINING, { provider: 'openai', limit_type: 'requests' })).toBe(500);
+    // A later response of zeta without a count still moves the refill of the count it wrote.
+    telemetry.recordRateLimits('zeta', { requests: { limit: 10, resetSeconds: 5 }, malformed: [] });
+    vi.setSystemTime(NOW + 307_000);
+    expect((await collect()).value(REMAINING, other)).toBe(10);
+  });
+
+  it('keeps no memory per provider name folded into "other"', async () => {
+    const { telemetry, collect } = setup({ maxSeriesPerMetric: 10 });
+    const snapshot = { requests: { remaining: 1, resetSeconds: 10 }, malformed: [] };
+    for (let index = 0; index < 10; index++) telemetry.recordRateLimits(`provider-${index}`, snapshot);
+    await collect();
+    const retained = await retainedHeapBytes(async () => {
+      for (let index = 0; index < 50_000; index++) telemetry.recordRateLimits(`folded-provider-${index}`, snapshot);
+      await collect();
+    });
+    // A window per name held about 10 MB here.
+    expect(retained).toBeLessThan(2_000_000);
+    expect((await collect()).points(REMAINING)).toHaveLength(11);
   });
 
   it('has a module-level shortcut on the shared instance', async () => {

@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayTelemetry, type GaugeMetricKey } from '../src/index.js';
-import { CollectingDiagLogger } from './helpers.js';
+import { CollectingDiagLogger, retainedHeapBytes } from './helpers.js';
 
 /**
  * Removal is read through `exportableMetrics()`, what the metric producer of `startTelemetry()`
@@ -15,6 +15,7 @@ function exported(telemetry: GatewayTelemetry, name: string): Array<[Attributes,
 
 const UPTIME = 'gatewayz_model_uptime_24h';
 const BREAKER = 'gatewayz_circuit_breaker_state';
+const EFFICIENCY = 'gatewayz_token_efficiency';
 
 let logger: CollectingDiagLogger;
 beforeEach(() => {
@@ -129,6 +130,54 @@ describe('removeGaugeSeries', () => {
       [{ model: 'b' }, 0.2],
       [{ model: 'd' }, 0.4],
     ]);
+  });
+
+  it('removes nothing for a label the gauge does not have, and warns once naming it', () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    for (const provider of ['openai', 'anthropic', 'groq']) telemetry.setCircuitBreakerState(provider, 'open');
+    // A typo: left out, the label would match any value and take all nine series.
+    expect(telemetry.removeGaugeSeries('circuitBreakerState', { providers: 'groq' } as never)).toBe(0);
+    expect(telemetry.removeGaugeSeries('circuitBreakerState', { provider: 'groq', model: 'gpt-4o' } as never)).toBe(0);
+    expect(exported(telemetry, BREAKER)).toHaveLength(9);
+    expect(logger.ownWarnings).toHaveLength(1);
+    expect(logger.ownWarnings[0]).toContain('gatewayz_circuit_breaker_state has no label "providers"');
+    expect(telemetry.removeGaugeSeriesByLabel('providers' as never, 'groq')).toBe(0);
+    expect(logger.ownWarnings[1]).toContain('no gauge has the label "providers"');
+    expect(telemetry.removeGaugeSeries('circuitBreakerState', { provider: 'groq' })).toBe(3);
+    expect(exported(telemetry, BREAKER)).toHaveLength(6);
+  });
+
+  it('starts the token-efficiency ratio afresh once its series was removed, by either call', () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    telemetry.recordTokenUsage('openai', 'gpt-4o', 1000, 100);
+    expect(exported(telemetry, EFFICIENCY)).toEqual([[{ model: 'gpt-4o' }, 0.1]]);
+    expect(telemetry.removeGaugeSeries('tokenEfficiency', { model: 'gpt-4o' })).toBe(1);
+    expect(exported(telemetry, EFFICIENCY)).toEqual([]);
+    telemetry.recordTokenUsage('openai', 'gpt-4o', 100, 100);
+    expect(exported(telemetry, EFFICIENCY)).toEqual([[{ model: 'gpt-4o' }, 1]]); // this call alone
+    expect(telemetry.removeGaugeSeriesByLabel('model', 'gpt-4o')).toBe(1);
+    telemetry.recordTokenUsage('openai', 'gpt-4o', 10, 30);
+    expect(exported(telemetry, EFFICIENCY)).toEqual([[{ model: 'gpt-4o' }, 3]]);
+    // The token counters are totals: never removed, never restarted.
+    expect(telemetry.currentValue('tokensUsed', { provider: 'openai', model: 'gpt-4o', token_type: 'input' })).toBe(
+      1110,
+    );
+  });
+
+  it('keeps no token totals of removed models', async () => {
+    // A small limit, reached first, so the token counters (never removed) hold no new series.
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer', maxSeriesPerMetric: 10 });
+    for (let index = 0; index < 10; index++) telemetry.recordTokenUsage('openai', `warm-up-${index}`, 1, 1);
+    telemetry.removeGaugeSeries('tokenEfficiency');
+    const retained = await retainedHeapBytes(() => {
+      for (let index = 0; index < 20_000; index++) {
+        telemetry.recordTokenUsage('openai', `fine-tune-${index}`, 100, 10);
+        telemetry.removeGaugeSeries('tokenEfficiency', { model: `fine-tune-${index}` });
+      }
+    });
+    // Totals kept per model name held about 2.5 MB here.
+    expect(retained).toBeLessThan(1_000_000);
+    expect(telemetry.seriesCount('tokenEfficiency')).toBe(0);
   });
 
   it('keeps up with many removals and re-creations (indexes stay consistent)', () => {

@@ -1,6 +1,17 @@
 import type { TokenType } from '../metrics/metric-definition.js';
 import { defineHelpers } from '../metrics/metric-recorder.js';
 
+/**
+ * The tokens summed behind one `gatewayz_token_efficiency` series, kept on the series (its
+ * `helperState`): models folded into `other` share one sum, and a removed series takes its sum
+ * away, so recording the model again starts afresh.
+ */
+interface TokenTotals {
+  readonly kind: 'tokenTotals';
+  input: number;
+  output: number;
+}
+
 /** Business metrics of a `GatewayTelemetry`: cost, tokens, credits, trials, API keys and subscriptions. */
 export const businessMetrics = defineHelpers({
   /** Add USD to `gatewayz_cost_by_provider_total`. */
@@ -18,7 +29,8 @@ export const businessMetrics = defineHelpers({
 
   /**
    * Record one call's token usage: adds both directions to `tokens_used_total` and updates
-   * `gatewayz_token_efficiency{model}` to the model's output/input ratio over all calls so far.
+   * `gatewayz_token_efficiency{model}` to the model's output/input ratio over all calls so far
+   * (since its series was last removed, if it was).
    */
   recordTokenUsage(provider: string, model: string, inputTokens: number, outputTokens: number): void {
     const tokens = this.states.tokensUsed;
@@ -31,9 +43,11 @@ export const businessMetrics = defineHelpers({
     const efficiency = this.states.tokenEfficiency;
     const efficiencyCell = this.cellFor(efficiency, efficiency.store.lookup(model));
     if (efficiencyCell === undefined) return;
-    const modelLabel = efficiencyCell.attributes['model'] as string;
-    let totals = this.modelTokenTotals.get(modelLabel);
-    if (totals === undefined) this.modelTokenTotals.set(modelLabel, (totals = { input: 0, output: 0 }));
+    let totals = efficiencyCell.helperState as TokenTotals | undefined;
+    if (totals?.kind !== 'tokenTotals') {
+      totals = { kind: 'tokenTotals', input: 0, output: 0 };
+      efficiencyCell.helperState = totals;
+    }
     totals.input += inputTokens;
     totals.output += outputTokens;
     if (totals.input > 0) efficiencyCell.value = totals.output / totals.input;

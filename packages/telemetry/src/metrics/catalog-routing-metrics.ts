@@ -1,3 +1,4 @@
+import { MAX_RATE_LIMIT_WAIT_SECONDS } from '../rate-limits/header-values.js';
 import { RATE_LIMIT_HEADERS, RATE_LIMIT_TYPES } from '../rate-limits/rate-limit-headers.js';
 import { define, nonNegative, CIRCUIT_BREAKER_STATES } from './metric-definition.js';
 
@@ -50,7 +51,8 @@ export const ROUTING_METRICS = {
     labels: ['provider', 'limit_type'],
     labelValues: { limit_type: RATE_LIMIT_TYPES },
     categories: ['providers'],
-    range: nonNegative,
+    // Bounded so that the reset time it counts down to stays finite.
+    range: { min: 0, max: MAX_RATE_LIMIT_WAIT_SECONDS },
     clusterMerge: 'max',
   }),
   rateLimitHeadersMalformed: define({

@@ -6,7 +6,9 @@ import { serverMetrics, type ServerMetrics } from '../gateway-metrics/server-met
 import { genAiMetrics, type GenAiMetrics } from '../genai/genai-metrics.js';
 import { providerMetrics, type ProviderMetrics } from '../provider-health/provider-metrics.js';
 import { rateLimitMetrics, type RateLimitMetrics } from '../rate-limits/rate-limit-metrics.js';
+import { keepRateLimitWindows } from '../rate-limits/rate-limit-windows.js';
 import { MetricRecorder } from './metric-recorder.js';
+import type { GatewayTelemetryOptions } from './recorder-types.js';
 import { seriesRemoval, type SeriesRemoval } from './series-removal.js';
 
 /**
@@ -33,7 +35,24 @@ import { seriesRemoval, type SeriesRemoval } from './series-removal.js';
 // The domain helpers are plain methods on the prototype (installed below): a call is as direct as
 // a class method's. The interface declares them; each is implemented once, in its domain's file.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export class GatewayTelemetry extends MetricRecorder {}
+export class GatewayTelemetry extends MetricRecorder {
+  /**
+   * Validate `options` and, when a `meterProvider` is given (and `exportVia` is `instruments`),
+   * create the instruments on it right away. Throws a `TelemetryConfigurationError` for options
+   * that are not an object, a prefix that is not a valid metric name prefix, limits that are not
+   * positive integers, an unknown `exportVia` or `onInvalidInput`, an `exemplars` that is not a
+   * boolean or an exemplar filter, a `semconvStabilityOptIn` that is not a string, a `captureGenAiContent` that is not a
+   * boolean or a capture mode, an `emitGenAiEvents` that is not a boolean or a `genAiContentMaxLength`
+   * that is not a positive integer, a `meterProvider` without `getMeter()`,
+   * or a `continueFrom` that is not an instance or is already bound to a meter provider.
+   */
+  constructor(options: GatewayTelemetryOptions = {}) {
+    super(options);
+    // At construction rather than on the first recordRateLimits(): an instance that continues
+    // another (`continueFrom`) counts down the rate-limit series it copied before recording any.
+    keepRateLimitWindows(this);
+  }
+}
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface GatewayTelemetry

@@ -68,8 +68,6 @@ export class MetricRecorder {
   readonly startTimeMs: number;
   /** @internal The catalog metrics of this instance, by key: what domain helpers record into. */
   readonly states: { readonly [K in MetricKey]: MetricState };
-  /** @internal Summed input and output tokens per model label value, behind `gatewayz_token_efficiency`. */
-  readonly modelTokenTotals: Map<string, { input: number; output: number }>;
   /** GenAI conventions the helpers emit, from `OTEL_SEMCONV_STABILITY_OPT_IN` (see `GenAiSemconvMode`). */
   readonly genAiSemconvMode: GenAiSemconvMode;
   /** Where GenAI message content goes, whether GenAI events are emitted, and the content's length limit (`captureGenAiContent`, `emitGenAiEvents`, `genAiContentMaxLength`). */
@@ -141,7 +139,6 @@ export class MetricRecorder {
       states[key] = state;
     }
     this.states = states;
-    this.modelTokenTotals = new Map(previous?.modelTokenTotals);
     if (this.explicitProvider !== undefined && this.exportVia === 'instruments')
       this.bindMeterProvider(this.explicitProvider);
   }

@@ -44,11 +44,13 @@ export const seriesRemoval = defineHelpers({
    * `labels` selects the series: each label it gives must be equal (compared after the same
    * normalisation as recording: control characters removed, trimmed); a label it leaves out, or
    * gives as `undefined`, matches any value, and `{}` (or no argument) removes every series of the
-   * gauge. The overflow series (`other`) goes only when named. Counters, up-down counters and
-   * histograms are never removed: they are monotonic or running totals, and a series that
-   * disappears and comes back would read as a reset. From plain JavaScript such a key, or one not in
-   * the catalog, removes nothing and logs one `diag.warn` per key. Not for the record path: it scans
-   * the gauge's series unless every label is given.
+   * gauge. A label the gauge does not have (a typo, `providers` for `provider`) matches nothing:
+   * nothing is removed, and one `diag.warn` per gauge names it. The overflow series (`other`) goes
+   * only when named. Counters, up-down counters and histograms are never removed: they are
+   * monotonic or running totals, and a series that disappears and comes back would read as a
+   * reset. From plain JavaScript such a key, or one not in the catalog, removes nothing and logs
+   * one `diag.warn` per key. Not for the record path: it scans the gauge's series unless every
+   * label is given.
    *
    * Removal shows wherever the series are collected through a metric producer, which is how
    * `startTelemetry()` exports. With `exportVia: 'instruments'` (your own SDK reading observable
@@ -66,14 +68,26 @@ export const seriesRemoval = defineHelpers({
   removeGaugeSeries<K extends GaugeMetricKey>(key: K, labels: Partial<LabelsOf<K>> = {}): number {
     const state = gaugeState(this, key);
     if (state === undefined) return 0;
-    return state.store.remove(typeof labels === 'object' && labels !== null ? labels : {});
+    const match: Readonly<Record<string, unknown>> = typeof labels === 'object' && labels !== null ? labels : {};
+    const known: readonly string[] = state.definition.labels;
+    const unknown = Object.keys(match).find((label) => !known.includes(label));
+    if (unknown !== undefined) {
+      // Left out, it would match any value: a typo would remove every series of the gauge.
+      this.warnOnce(
+        `remove-label:${state.key}`,
+        `${state.name} has no label "${unknown.slice(0, 64)}" (its labels: ${known.join(', ') || 'none'}); no series removed`,
+      );
+      return 0;
+    }
+    return state.store.remove(match);
   },
 
   /**
    * Remove, from every gauge that has the label `label`, the series whose `label` equals `value`
    * (normalised as on the record path): e.g. every gauge series of a provider taken out of the
    * configuration. Counters and histograms of it are kept (see `removeGaugeSeries()`). A `value`
-   * that recording would refuse removes nothing.
+   * that recording would refuse removes nothing, and so does a label no gauge has (with one
+   * `diag.warn`).
    *
    * @returns The number of series removed, over all gauges.
    *
@@ -86,11 +100,15 @@ export const seriesRemoval = defineHelpers({
    */
   removeGaugeSeriesByLabel(label: GaugeLabelName, value: string): number {
     let removed = 0;
+    let known = false;
     if (typeof value !== 'string') return 0;
     for (const state of Object.values(this.states)) {
       if (state.definition.kind !== 'gauge' || !state.definition.labels.includes(label)) continue;
+      known = true;
       removed += state.store.remove({ [label]: value });
     }
+    if (!known)
+      this.warnOnce('remove-by-label', `no gauge has the label "${String(label).slice(0, 64)}"; no series removed`);
     return removed;
   },
 });

@@ -53,6 +53,13 @@ export interface SeriesCell {
    * between recordings checks it and looks the series up again.
    */
   readonly removed?: boolean;
+  /**
+   * @internal What the helper writing the series keeps to derive its value (a rate-limit window, a
+   * model's token totals): a plain object with a `kind`, so it reads the same in another build of
+   * the package. It goes with the series: label values folded into `other` share it, a removed
+   * series takes it away, and an instance that continues another copies it with the value.
+   */
+  helperState?: { readonly kind: string };
 }
 
 /** Why a label value was refused. */
@@ -93,6 +100,7 @@ class Cell implements SeriesCell {
   exponentialHistogram: ExponentialHistogram | undefined = undefined;
   exemplars: ExemplarSlots | undefined = undefined;
   removed = false;
+  helperState: { readonly kind: string } | undefined = undefined;
   constructor(readonly attributes: Attributes) {}
 }
 
@@ -207,7 +215,8 @@ export class SeriesStore {
 
   /**
    * Take over the series of `previous`, a store of the same metric: the cells are copied (value,
-   * histogram and exemplars) in their order. Used when a new instance continues an earlier one.
+   * histogram, exemplars and helper state) in their order. Used when a new instance continues an
+   * earlier one.
    */
   copyFrom(previous: SeriesStore): void {
     for (const cell of previous.cells) {
@@ -216,6 +225,7 @@ export class SeriesStore {
       copy.histogram = cell.histogram;
       copy.exponentialHistogram = cell.exponentialHistogram;
       copy.exemplars = cell.exemplars;
+      copy.helperState = cell.helperState;
       this.cells.push(copy);
       if (this.labelCount === 0) this.noLabelCell = copy;
       else
@@ -229,13 +239,15 @@ export class SeriesStore {
   /**
    * Remove the series whose labels match `match`: every label it gives (normalised as on the record
    * path) must be equal; a label it leaves out, or gives as `undefined`, matches any value, so `{}`
-   * removes every series. A given value that recording would refuse matches nothing. Removed cells
-   * are marked `removed` and leave every index, so the next lookup of their labels creates a new
-   * series. Returns how many were removed. Not on the record path: one pass over the cells, or a
-   * direct find when every label is given.
+   * removes every series. A given value that recording would refuse matches nothing, and so does a
+   * label the metric does not have (a series never equals it there). Removed cells are marked
+   * `removed` and leave every index, so the next lookup of their labels creates a new series.
+   * Returns how many were removed. Not on the record path: one pass over the cells, or a direct
+   * find when every label is given.
    */
   remove(match: Readonly<Record<string, unknown>>): number {
     const labels = this.definition.labels;
+    for (const label of Object.keys(match)) if (!labels.includes(label)) return 0;
     const wanted: Array<string | undefined> = [];
     let complete = true;
     for (const label of labels) {
@@ -307,21 +319,27 @@ export class SeriesStore {
     );
   }
 
+  /**
+   * The series a lookup of these values would write, if it exists: never creates one, never
+   * reports a refusal or a fold. For a helper that updates what it keeps about a series it did not
+   * write this time.
+   */
+  find(v0?: unknown, v1?: unknown, v2?: unknown, v3?: unknown, v4?: unknown): SeriesCell | undefined {
+    if (this.labelCount === 0) return this.noLabelCell;
+    const cached = this.peek(v0, v1, v2, v3, v4);
+    if (cached !== undefined) return cached;
+    const normalised = this.normaliseAll([v0, v1, v2, v3, v4].slice(0, this.labelCount));
+    if (!Array.isArray(normalised)) return undefined;
+    const cell = this.byNormalisedKey.get(joinKey(normalised));
+    if (cell !== undefined || this.cells.length < this.limits.maxSeries) return cell;
+    return this.byNormalisedKey.get(joinKey(this.folded(normalised)));
+  }
+
   private slowLookup(rawValues: unknown[], reportOverflow: boolean): SeriesCell | undefined {
-    const normalised: Array<string | undefined> = [];
-    for (let index = 0; index < rawValues.length; index++) {
-      const label = this.definition.labels[index] as string;
-      const raw = rawValues[index];
-      if (raw === undefined && this.optional.has(label)) {
-        normalised.push(undefined);
-        continue;
-      }
-      const value = this.normaliseLabelValue(label, raw);
-      if (typeof value !== 'string') {
-        this.listener.labelRejected(value);
-        return undefined;
-      }
-      normalised.push(value);
+    const normalised = this.normaliseAll(rawValues);
+    if (!Array.isArray(normalised)) {
+      this.listener.labelRejected(normalised);
+      return undefined;
     }
     const key = joinKey(normalised);
     let cell = this.byNormalisedKey.get(key);
@@ -339,13 +357,37 @@ export class SeriesStore {
     return cell;
   }
 
-  private overflow(normalised: Array<string | undefined>): SeriesCell {
-    // Enumerated labels (a closed set) keep their value; open ones fold into "other". The folded
-    // series may exceed the limit by the few enumerated combinations, which is bounded.
+  /** The normalised values of a label set (`undefined` for an absent optional label), or why one is refused. */
+  private normaliseAll(rawValues: unknown[]): Array<string | undefined> | LabelRejectionDetail {
+    const normalised: Array<string | undefined> = [];
+    for (let index = 0; index < rawValues.length; index++) {
+      const label = this.definition.labels[index] as string;
+      const raw = rawValues[index];
+      if (raw === undefined && this.optional.has(label)) {
+        normalised.push(undefined);
+        continue;
+      }
+      const value = this.normaliseLabelValue(label, raw);
+      if (typeof value !== 'string') return value;
+      normalised.push(value);
+    }
+    return normalised;
+  }
+
+  /**
+   * The values of the overflow series a label set folds into: enumerated labels (a closed set) keep
+   * their value, open ones become "other". The folded series may exceed the limit by the few
+   * enumerated combinations, which is bounded.
+   */
+  private folded(normalised: Array<string | undefined>): Array<string | undefined> {
     const enumerated = (this.definition.labelValues ?? {}) as Record<string, readonly string[] | undefined>;
-    const folded = normalised.map((value, index) =>
+    return normalised.map((value, index) =>
       value === undefined || enumerated[this.definition.labels[index] as string] ? value : OVERFLOW_LABEL_VALUE,
     );
+  }
+
+  private overflow(normalised: Array<string | undefined>): SeriesCell {
+    const folded = this.folded(normalised);
     const key = joinKey(folded);
     let cell = this.byNormalisedKey.get(key);
     if (cell === undefined) {

@@ -155,6 +155,15 @@ function fullYear(digits: string, nowMs: number): number {
 }
 
 /**
+ * The longest wait, in seconds, this package takes from a provider: 10^10 s (about 317 years), what
+ * `retry-after` (at most ten digits of whole seconds) and `retry-after-ms` (thirteen digits of
+ * milliseconds) can express. `gatewayz_provider_ratelimit_reset_seconds` refuses a longer reset as
+ * `out_of_range` (a hand-built snapshot can hold any finite number, and the reset time computed
+ * from a huge one would not be finite).
+ */
+export const MAX_RATE_LIMIT_WAIT_SECONDS = 1e10;
+
+/**
  * Seconds to wait from a `retry-after` value: delay-seconds (`120`, or `1.5` as some providers
  * send) or an HTTP date (IMF-fixdate, `Wed, 21 Oct 2015 07:28:00 GMT`, or the obsolete RFC 850 and
  * asctime formats every recipient must accept), measured from `nowMs`. A date in the past gives 0.

@@ -7,7 +7,7 @@
  * - `rate-limit-headers.ts`: `parseRateLimitHeaders()` and its types
  * - `header-values.ts`: the value formats (counts, Go durations, RFC 3339, retry-after)
  * - `rate-limit-metrics.ts` / `rate-limit-helpers.ts`: `recordRateLimits()`, on an instance and on the shared one
- * - `rate-limit-windows.ts`: the windows seen, so the gauges count down to the reset between responses
+ * - `rate-limit-windows.ts`: what each series counts down to, so the gauges move between responses
  *
  * @example
  * ```ts

@@ -1,10 +1,7 @@
-import { defineHelpers, type MetricRecorder } from '../metrics/metric-recorder.js';
+import { defineHelpers } from '../metrics/metric-recorder.js';
 import type { SeriesCell } from '../metrics/series-store.js';
 import { RATE_LIMIT_TYPES, type RateLimitSnapshot } from './rate-limit-headers.js';
-import { RateLimitWindows } from './rate-limit-windows.js';
-
-/** Each recorder's rate-limit windows, created on its first `recordRateLimits()`; collected with it. */
-const rateLimitWindows = new WeakMap<MetricRecorder, RateLimitWindows>();
+import { noteRateLimitWindow } from './rate-limit-windows.js';
 
 /**
  * Rate-limit helpers of a `GatewayTelemetry`: the headroom gauges and the count of unreadable
@@ -18,7 +15,10 @@ export const rateLimitMetrics = defineHelpers({
    * described, and one `gatewayz_ratelimit_headers_malformed_total{provider,header}` per unreadable
    * header. Budgets the headers did not mention keep their previous values. Between responses the
    * reset gauge counts down to the announced reset, and once it has passed the remaining gauge reads
-   * the budget's limit (when the headers gave one): the provider has refilled it by then.
+   * the budget's limit (when the headers gave one): the provider has refilled it by then. Providers
+   * folded into `other` by the series limit share that series and its countdown: the newest
+   * response wins. A reset above 10^10 s (the longest wait `retry-after` can express) is dropped
+   * and counted (`out_of_range`).
    */
   recordRateLimits(provider: string, snapshot: RateLimitSnapshot): void {
     const remaining = this.states.providerRateLimitRemaining;
@@ -52,9 +52,10 @@ export const rateLimitMetrics = defineHelpers({
       if (remainingCell === undefined && resetCell === undefined) continue;
       // The limit refills the remaining gauge at the reset: checked as a remaining count is.
       const limit = window.limit !== undefined && this.acceptValue(remaining, window.limit) ? window.limit : undefined;
-      let windows = rateLimitWindows.get(this);
-      if (windows === undefined) rateLimitWindows.set(this, (windows = new RateLimitWindows(this)));
-      windows.update(`${provider}\u0000${limitType}`, remainingCell, resetCell, limit, resetSeconds);
+      // Without a count of its own, a new reset or limit still moves the refill of the count this
+      // provider wrote last (found, never created: a series without a count would read 0).
+      const countCell = remainingCell ?? remaining.store.find(provider, limitType);
+      noteRateLimitWindow(provider, resetCell, countCell, remainingCell !== undefined, limit, resetSeconds);
     }
     const malformed = this.states.rateLimitHeadersMalformed;
     for (const entry of Array.isArray(snapshot.malformed) ? snapshot.malformed : []) {

@@ -1,85 +1,105 @@
 import type { MetricRecorder } from '../metrics/metric-recorder.js';
-import type { SeriesCell } from '../metrics/series-store.js';
+import { OVERFLOW_LABEL_VALUE, type SeriesCell } from '../metrics/series-store.js';
 
-/** One budget of one provider, as its latest headers described it. */
-interface WindowState {
-  remainingCell: SeriesCell | undefined;
-  resetCell: SeriesCell | undefined;
+/**
+ * The reset a `gatewayz_provider_ratelimit_reset_seconds` series counts down to, from the latest
+ * response written into it (its `helperState`).
+ */
+interface ResetCountdown {
+  readonly kind: 'rateLimitReset';
   /** When the budget is full again, in milliseconds since the epoch (`Date.now()`). */
-  resetAt: number | undefined;
-  /** When the remaining count was last read from a response (ms since the epoch). */
-  remainingSeenAt: number;
-  limit: number | undefined;
+  readonly resetAt: number;
 }
 
 /**
- * The rate-limit windows a recorder has seen, kept so the headroom gauges stay true between a
- * provider's responses: at every collection the reset gauge counts down to the announced reset, and
- * once it has passed the remaining gauge reads the budget's full `limit` (when the headers gave it),
- * since the provider refills the budget then.
+ * What the responses written into a `gatewayz_provider_ratelimit_remaining` series said about the
+ * budget's refill (its `helperState`).
  */
-export class RateLimitWindows {
-  private readonly windows = new Map<string, WindowState>();
+interface RemainingRefill {
+  readonly kind: 'rateLimitRefill';
+  /** The provider as given to `recordRateLimits()`: a series folded into `other` has several. */
+  readonly provider: string;
+  /** The budget's full size, read at its reset. */
+  limit: number | undefined;
+  /** The latest reset announced for the budget (ms since the epoch). */
+  resetAt: number | undefined;
+  /** When the remaining count was last read from a response (ms since the epoch). */
+  seenAt: number;
+}
 
-  constructor(recorder: MetricRecorder) {
-    const refresh = (): void => this.refresh(Date.now());
-    recorder.beforeCollect('providerRateLimitResetSeconds', refresh);
-    recorder.beforeCollect('providerRateLimitRemaining', refresh);
-  }
+function refillOf(cell: SeriesCell): RemainingRefill | undefined {
+  return cell.helperState?.kind === 'rateLimitRefill' ? (cell.helperState as RemainingRefill) : undefined;
+}
 
-  /**
-   * Note what one response said about one budget: its gauges' cells, its limit and its reset
-   * (`resetSeconds` from now), each only when the gauges accepted it.
-   */
-  update(
-    key: string,
-    remainingCell: SeriesCell | undefined,
-    resetCell: SeriesCell | undefined,
-    limit: number | undefined,
-    resetSeconds: number | undefined,
-  ): void {
-    let state = this.windows.get(key);
-    if (state === undefined) {
-      state = {
-        remainingCell: undefined,
-        resetCell: undefined,
-        resetAt: undefined,
-        remainingSeenAt: Number.NEGATIVE_INFINITY,
-        limit: undefined,
-      };
-      this.windows.set(key, state);
-    }
+/**
+ * Keep the headroom gauges of `recorder` true between a provider's responses: at every collection
+ * the reset gauge counts down to the announced reset, and once it has passed the remaining gauge
+ * reads the budget's full `limit` (when the headers gave it), since the provider refills the budget
+ * then. What each series counts down to lives on the series itself, so label values folded into
+ * `other` share one window (the newest response's), a removed series is not refreshed back to life,
+ * memory stays within the series limit, and an instance that continues another (`continueFrom`)
+ * goes on counting down the series it copied.
+ */
+export function keepRateLimitWindows(recorder: MetricRecorder): void {
+  const resets = recorder.states.providerRateLimitResetSeconds.store;
+  const remaining = recorder.states.providerRateLimitRemaining.store;
+  recorder.beforeCollect('providerRateLimitResetSeconds', () => {
     const now = Date.now();
-    state.remainingCell = remainingCell ?? state.remainingCell;
-    if (remainingCell !== undefined) state.remainingSeenAt = now;
-    state.resetCell = resetCell ?? state.resetCell;
-    if (limit !== undefined) state.limit = limit;
-    if (resetSeconds !== undefined) state.resetAt = now + resetSeconds * 1000;
-  }
-
-  private refresh(now: number): void {
-    for (const [key, state] of this.windows) {
-      // A removed series (`removeGaugeSeries()`) is not refreshed back to life; a later response
-      // of the provider records it afresh.
-      if (state.remainingCell?.removed === true) state.remainingCell = undefined;
-      if (state.resetCell?.removed === true) state.resetCell = undefined;
-      if (state.remainingCell === undefined && state.resetCell === undefined) {
-        this.windows.delete(key);
-        continue;
-      }
-      if (state.resetAt === undefined) continue;
-      const seconds = Math.max(0, (state.resetAt - now) / 1000);
-      if (state.resetCell !== undefined) state.resetCell.value = seconds;
+    for (const cell of resets.cells) {
+      if (cell.helperState?.kind !== 'rateLimitReset') continue;
+      cell.value = Math.max(0, ((cell.helperState as ResetCountdown).resetAt - now) / 1000);
+    }
+  });
+  recorder.beforeCollect('providerRateLimitRemaining', () => {
+    const now = Date.now();
+    for (const cell of remaining.cells) {
+      const refill = refillOf(cell);
       // Refill only a count read before that reset: a count that came later (without a reset of
       // its own) is newer than what the reset implies.
       if (
-        seconds === 0 &&
-        state.limit !== undefined &&
-        state.remainingCell !== undefined &&
-        state.remainingSeenAt <= state.resetAt
-      ) {
-        state.remainingCell.value = state.limit;
-      }
+        refill?.limit !== undefined &&
+        refill.resetAt !== undefined &&
+        refill.resetAt <= now &&
+        refill.seenAt <= refill.resetAt
+      )
+        cell.value = refill.limit;
     }
+  });
+}
+
+/**
+ * Note what one response of `provider` said about one budget. `resetCell` is the reset series it
+ * wrote, if any; `countCell` the remaining series it wrote (`countWritten`) or, when it gave no
+ * count, the one its count would go to, whose refill a new reset or limit still moves. `limit` and
+ * `resetSeconds` are given only when the gauges accepted them.
+ */
+export function noteRateLimitWindow(
+  provider: string,
+  resetCell: SeriesCell | undefined,
+  countCell: SeriesCell | undefined,
+  countWritten: boolean,
+  limit: number | undefined,
+  resetSeconds: number | undefined,
+): void {
+  const now = Date.now();
+  const resetAt = resetSeconds === undefined ? undefined : now + resetSeconds * 1000;
+  if (resetCell !== undefined && resetAt !== undefined) {
+    const countdown: ResetCountdown = { kind: 'rateLimitReset', resetAt };
+    resetCell.helperState = countdown;
   }
+  if (countCell === undefined) return;
+  let refill = refillOf(countCell);
+  // A series of its own has one provider; in the overflow series a response of another provider
+  // starts the window afresh (the newest response wins), never mixing one's limit with another's count.
+  const sameProvider =
+    refill !== undefined && (refill.provider === provider || countCell.attributes['provider'] !== OVERFLOW_LABEL_VALUE);
+  if (!sameProvider) {
+    if (!countWritten) return;
+    refill = { kind: 'rateLimitRefill', provider, limit: undefined, resetAt: undefined, seenAt: now };
+    countCell.helperState = refill;
+  }
+  const state = refill as RemainingRefill;
+  if (countWritten) state.seenAt = now;
+  if (limit !== undefined) state.limit = limit;
+  if (resetAt !== undefined) state.resetAt = resetAt;
 }

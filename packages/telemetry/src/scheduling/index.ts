@@ -1,7 +1,8 @@
 /**
  * The clock and the non-overlapping periodic task behind the background loops (provider health
  * tracker, model-health recorder, and the health-service poller of `@gatewayz/telemetry-node`).
- * Inject a `TrackerClock` for deterministic tests.
+ * A scheduled run that fails is logged (`diag.warn`, once per run of failures) and the loop goes
+ * on. Inject a `TrackerClock` for deterministic tests.
  *
  * @example
  * ```ts

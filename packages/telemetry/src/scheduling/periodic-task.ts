@@ -1,3 +1,5 @@
+import { diag } from '@opentelemetry/api';
+
 /**
  * Timer functions the background loops (provider health tracker, health-service poller,
  * model-health recorder) schedule with; inject one for deterministic tests. The default uses the
@@ -62,17 +64,21 @@ export const systemClock: TrackerClock = {
 export interface PeriodicTask<T> {
   /** Run now, or join the run in flight; resolves with its result. */
   tick(this: void): Promise<T>;
-  /** Stop scheduling; resolves once a run in flight has finished. */
+  /** Stop scheduling; resolves once a run in flight has finished (never rejects, even if that run fails). */
   stop(this: void): Promise<void>;
 }
 
 /**
  * Run `run` every `intervalMs` measured from the end of one run to the start of the next, so runs
- * never overlap; `run` must not reject (background loops log and count their own failures).
+ * never overlap. A scheduled run that rejects (or throws) is reported with `diag.warn` and the loop
+ * goes on at the next interval; a task that keeps failing warns once, at the first failure, and
+ * again only after a run has succeeded, so a long outage does not flood the log. Loops that count
+ * their own failures (the background loops of this package) catch them inside `run`. `tick()`
+ * hands its result, or its failure, to its caller.
  *
  * @example
  * ```ts
- * const task = startPeriodicTask(async () => poll().catch(logFailure), {
+ * const task = startPeriodicTask(async () => poll(), {
  *   intervalMs: 30_000,
  *   clock: systemClock,
  *   runImmediately: true,
@@ -87,20 +93,38 @@ export function startPeriodicTask<T>(
   let stopped = false;
   let timer: unknown;
   let inFlight: Promise<T> | undefined;
+  /** Whether the last scheduled run failed: its failure was reported, the ones after it are not. */
+  let failing = false;
 
   const tick = (): Promise<T> => {
     if (inFlight !== undefined) return inFlight;
-    inFlight = run().finally(() => {
+    // Called from an async function: a run that throws before returning its promise rejects too.
+    const started = (async () => run())();
+    inFlight = started.finally(() => {
       inFlight = undefined;
     });
     return inFlight;
+  };
+
+  const runScheduled = async (): Promise<void> => {
+    try {
+      await tick();
+      failing = false;
+    } catch (error) {
+      if (!failing)
+        diag.warn(
+          `@gatewayz/telemetry: a periodic task failed (${describe(error)}); it runs again in ${options.intervalMs} ms. Further failures are not logged until a run succeeds.`,
+        );
+      failing = true;
+    }
+    schedule(options.intervalMs);
   };
 
   const schedule = (delay: number): void => {
     if (stopped) return;
     timer = options.clock.setTimeout(() => {
       timer = undefined;
-      void tick().then(() => schedule(options.intervalMs));
+      void runScheduled();
     }, delay);
   };
 
@@ -112,7 +136,21 @@ export function startPeriodicTask<T>(
       stopped = true;
       if (timer !== undefined) options.clock.clearTimeout(timer);
       timer = undefined;
-      if (inFlight !== undefined) await inFlight;
+      // The run's failure belongs to whoever started it (reported above for a scheduled run).
+      if (inFlight !== undefined)
+        await inFlight.then(
+          () => undefined,
+          () => undefined,
+        );
     },
   };
+}
+
+/** A failure as a short message; never throws, whatever was thrown. */
+function describe(error: unknown): string {
+  try {
+    return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 200);
+  } catch {
+    return 'an error that cannot be shown';
+  }
 }
