@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { ModelPrice } from '@gatewayz/telemetry/genai';
 import { loadApiKeys, type ApiKeysConfig } from './api-keys/api-keys-file.js';
@@ -7,6 +8,7 @@ import { isObject } from './protocol/json.js';
 import { MAX_TOKENS_PARAMETERS, type MaxTokensParameter } from './protocol/max-tokens-parameter.js';
 import { GatewayConfigError } from './config-error.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './providers/provider-rate-limits.js';
+import { parseProviderPricing } from './provider-pricing.js';
 
 /** One upstream provider speaking the OpenAI-compatible API. */
 export interface ProviderConfig {
@@ -91,11 +93,17 @@ export interface GatewayConfig {
 
 export { GatewayConfigError } from './config-error.js';
 
+/**
+ * Whether `text` is a whole number written in decimal digits: `Number()` also reads `0x1F90`,
+ * `8e3` and `1e4`, which are not what the variables document.
+ */
+const DECIMAL_DIGITS = /^\d+$/;
+
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  if (!DECIMAL_DIGITS.test(raw.trim()) || value < min || value > max) {
     throw new GatewayConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
@@ -187,14 +195,18 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
         throw new GatewayConfigError(`${where}: "${field}" must be an array of model names`);
       }
     }
+    const models = entry['models'] as string[];
+    const imageModels = (entry['imageModels'] as string[] | undefined) ?? [];
+    const embeddingModels = (entry['embeddingModels'] as string[] | undefined) ?? [];
+    const served = new Set([...models, ...imageModels, ...embeddingModels]);
     return {
       name,
       baseUrl: (entry['baseUrl'] as string).replace(/\/+$/, ''),
       ...(apiKey !== undefined ? { apiKey } : {}),
-      models: entry['models'] as string[],
-      pricing: (entry['pricing'] as ProviderConfig['pricing']) ?? {},
-      imageModels: (entry['imageModels'] as string[] | undefined) ?? [],
-      embeddingModels: (entry['embeddingModels'] as string[] | undefined) ?? [],
+      models,
+      pricing: parseProviderPricing(entry['pricing'], served, `${where} (${name})`),
+      imageModels,
+      embeddingModels,
       responsesApi: entry['responsesApi'] === true,
       cancelStopsBilling: entry['cancelStopsBilling'] === true,
       ...(maxTokensParameter !== undefined ? { maxTokensParameter: maxTokensParameter as MaxTokensParameter } : {}),
@@ -244,12 +256,11 @@ export function loadWorkerCount(env: NodeJS.ProcessEnv = process.env, cores = av
   if (raw === undefined || raw === '') return 1;
   if (raw.toLowerCase() === 'auto') return Math.max(1, cores);
   const count = Number(raw);
-  if (!Number.isInteger(count) || count < 1 || count > 256)
+  if (!DECIMAL_DIGITS.test(raw) || count < 1 || count > 256)
     throw new GatewayConfigError(`GATEWAY_WORKERS must be a whole number from 1 to 256 or "auto", got "${raw}"`);
   return count;
 }
 
-/** Gateway settings from the environment (providers are added by the caller). */
 /** How the gateway's OpenTelemetry context follows requests (`TELEMETRY_CONTEXT_MANAGER`). */
 export type ContextManagerChoice = 'synchronous' | 'async-local-storage';
 
@@ -269,10 +280,34 @@ export function loadContextManagerChoice(env: NodeJS.ProcessEnv = process.env): 
   );
 }
 
+/**
+ * A host name as DNS writes it (RFC 1123): labels of letters, digits and inner hyphens, up to 63
+ * characters each and 253 in all, an optional final dot.
+ */
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/**
+ * `HOST`, the address to listen on, without the whitespace around it: an IP address or a host
+ * name. Unset or empty: 127.0.0.1. Anything else stops the start here, where Node.js would
+ * otherwise fail the listen with a bare `getaddrinfo ENOTFOUND`.
+ */
+export function loadHost(env: NodeJS.ProcessEnv = process.env): string {
+  const host = env['HOST']?.trim();
+  if (host === undefined || host === '') return '127.0.0.1';
+  if (isIP(host) === 0 && !HOST_NAME.test(host)) {
+    throw new GatewayConfigError(
+      `HOST must be an IP address (127.0.0.1, 0.0.0.0 for every IPv4 interface, :: for every interface) or a host name such as localhost, got "${env['HOST']}"`,
+    );
+  }
+  return host;
+}
+
+/** Gateway settings from the environment (providers are added by the caller). */
 export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Omit<GatewayConfig, 'providers'> {
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
-    host: env['HOST'] && env['HOST'].trim() !== '' ? env['HOST'] : '127.0.0.1',
+    host: loadHost(env),
     attemptTimeoutMs: integer(env, 'ATTEMPT_TIMEOUT_MS', 30_000, 10, 600_000),
     streamIdleTimeoutMs: integer(env, 'STREAM_IDLE_TIMEOUT_MS', 30_000, 10, 600_000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
@@ -331,6 +366,40 @@ export function loadDemoRateLimitRpm(env: NodeJS.ProcessEnv = process.env): numb
   return value;
 }
 
+/**
+ * The http(s) URL of variable `name`, without the whitespace around it; unset or empty: undefined.
+ * Checked here so the start stops with the variable named, not with the library's option name.
+ */
+function httpUrl(env: NodeJS.ProcessEnv, name: string, example: string): string | undefined {
+  const raw = env[name];
+  const text = raw?.trim();
+  if (text === undefined || text === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new GatewayConfigError(`${name} must be an http(s) URL such as ${example}, got "${raw}"`);
+  }
+  return text;
+}
+
+/**
+ * `HEALTH_SERVICE_URL`: the base URL of the external health service to poll (http(s), without a
+ * query or fragment); unset or empty: none.
+ */
+export function loadHealthServiceUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = httpUrl(env, 'HEALTH_SERVICE_URL', 'http://health-service:8000');
+  if (url !== undefined && (new URL(url).search !== '' || new URL(url).hash !== '')) {
+    throw new GatewayConfigError(
+      `HEALTH_SERVICE_URL must be the health service's base URL without a query or fragment, such as http://health-service:8000, got "${env['HEALTH_SERVICE_URL']}"`,
+    );
+  }
+  return url;
+}
+
 /** Poll interval of the external health service (`HEALTH_SERVICE_INTERVAL_MS`, default 30 s). */
 export function loadHealthServiceIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
   return integer(env, 'HEALTH_SERVICE_INTERVAL_MS', 30_000, 100, 3_600_000);
@@ -357,5 +426,5 @@ export function loadSupabaseSettings(
       `set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY to use Supabase, or neither to keep model health in memory (${url === undefined ? 'SUPABASE_URL' : 'SUPABASE_SERVICE_ROLE_KEY'} is unset or empty)`,
     );
   }
-  return { url, serviceRoleKey };
+  return { url: httpUrl(env, 'SUPABASE_URL', 'https://<project>.supabase.co') as string, serviceRoleKey };
 }

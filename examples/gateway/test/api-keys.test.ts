@@ -17,7 +17,9 @@ import {
   parseApiKeys,
   type ApiKeysFileErrorCode,
 } from '../src/api-keys/api-keys-file.js';
-import { GatewayConfigError } from '../src/config.js';
+import { checkBudgetsPriced } from '../src/api-keys/priced-budgets.js';
+import { GatewayConfigError, type ProviderConfig } from '../src/config.js';
+import { DEMO_PROVIDERS, DEMO_PRICES } from '../src/providers/demo-providers.js';
 import { demoCallers } from '../src/server/run-gateway.js';
 import { sampleSum, startTestGateway, type TestGateway } from './harness.js';
 
@@ -141,6 +143,86 @@ describe('GATEWAY_API_KEYS_FILE', () => {
       undefined,
     ]);
     expect(demoCallers({ keys: [{ name: 'a', key: 'k', plan: 'paid' }], required: true })).toEqual(['k']);
+  });
+});
+
+describe('budgets need priced models (checkBudgetsPriced)', () => {
+  const budgeted = { keys: [{ name: 'capped', key: 'k1', plan: 'paid' as const, budgetUsd: 5 }], required: true };
+  const provider = (pricing: ProviderConfig['pricing']): ProviderConfig => ({
+    name: 'p',
+    baseUrl: 'http://127.0.0.1:9/v1',
+    models: ['chat-model'],
+    imageModels: ['image-model'],
+    embeddingModels: ['embedding-model'],
+    pricing,
+  });
+  const priced = {
+    'chat-model': { inputPerMillionTokens: 1, outputPerMillionTokens: 2 },
+    'image-model': { perImage: 0.04 },
+    'embedding-model': { inputPerMillionTokens: 0.02 },
+  };
+
+  it('passes when every model has a price for each operation it is served for (0 included)', () => {
+    expect(() => checkBudgetsPriced([provider(priced)], budgeted, 'GATEWAY_PROVIDERS_FILE')).not.toThrow();
+    const free = { 'chat-model': { inputPerMillionTokens: 0, outputPerMillionTokens: 0 } };
+    expect(() =>
+      checkBudgetsPriced([provider({ ...priced, ...free })], budgeted, 'GATEWAY_PROVIDERS_FILE'),
+    ).not.toThrow();
+  });
+
+  it('refuses a model a budgeted key could spend on for nothing: no price, or no price for what it is served for', () => {
+    // Each would be held for nothing and charged nothing (or 0 for the field left out).
+    const cases: Array<[ProviderConfig['pricing'], string]> = [
+      [undefined, 'p/chat-model (no price), p/embedding-model (no price), p/image-model (no price)'],
+      [{ ...priced, 'chat-model': { inputPerMillionTokens: 1 } }, 'p/chat-model (no outputPerMillionTokens for chat)'],
+      [
+        { ...priced, 'chat-model': { perRequest: 0.01 } },
+        'p/chat-model (no inputPerMillionTokens or outputPerMillionTokens for chat)',
+      ],
+      [{ ...priced, 'image-model': { perRequest: 0.01 } }, 'p/image-model (no perImage for images)'],
+      [
+        { ...priced, 'embedding-model': { outputPerMillionTokens: 1 } },
+        'p/embedding-model (no inputPerMillionTokens for embeddings)',
+      ],
+    ];
+    for (const [pricing, unpriced] of cases) {
+      const check = (): void => checkBudgetsPriced([provider(pricing)], budgeted, 'GATEWAY_PROVIDERS_FILE');
+      expect(check).toThrow(GatewayConfigError);
+      expect(check).toThrow(
+        `these models have no price, so their requests would cost those keys nothing and no budget would stop them: ${unpriced}.`,
+      );
+    }
+  });
+
+  it('leaves keys without a budget, and the optional demo keys, alone', () => {
+    const unpriced = [provider({})];
+    expect(() =>
+      checkBudgetsPriced(
+        unpriced,
+        { keys: [{ name: 'a', key: 'k', plan: 'paid' }], required: true },
+        'UPSTREAM_BASE_URL',
+      ),
+    ).not.toThrow();
+    expect(DEMO_API_KEYS.some((entry) => entry.budgetUsd !== undefined)).toBe(true);
+    expect(() =>
+      checkBudgetsPriced(unpriced, { keys: DEMO_API_KEYS, required: false }, 'UPSTREAM_BASE_URL'),
+    ).not.toThrow();
+  });
+
+  it("finds every model of the demo's simulated providers priced", () => {
+    const providers = DEMO_PROVIDERS.map((spec) => ({
+      ...spec,
+      baseUrl: 'http://127.0.0.1:9/v1',
+      pricing: Object.fromEntries(
+        [...spec.models, ...spec.imageModels, ...spec.embeddingModels].map((model) => [
+          model,
+          DEMO_PRICES[model as keyof typeof DEMO_PRICES],
+        ]),
+      ),
+    }));
+    expect(() =>
+      checkBudgetsPriced(providers, { keys: [...budgeted.keys], required: true }, 'GATEWAY_PROVIDERS_FILE'),
+    ).not.toThrow();
   });
 });
 

@@ -148,6 +148,23 @@ describe('GATEWAY_WORKERS=2 with a configuration every worker would refuse', () 
     expect(output).not.toContain('worker');
   });
 
+  it('refuses, in the primary, a budgeted key of GATEWAY_API_KEYS_FILE on UPSTREAM_* models, which carry no price', async () => {
+    const keysFile = join(directory, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify([{ name: 'tiny', key: 'gwz-tiny-000000', plan: 'trial', budget_usd: 1 }]));
+    const failure = startGatewayProcess({
+      GATEWAY_WORKERS: '2',
+      OTEL_SDK_DISABLED: 'true',
+      UPSTREAM_BASE_URL: 'http://127.0.0.1:9/v1',
+      UPSTREAM_MODELS: 'gpt-4o',
+      GATEWAY_API_KEYS_FILE: keysFile,
+    });
+    const output = String((await failure.catch((error: unknown) => error)) as Error);
+    expect(output).toMatch(/gateway exited with 1/);
+    expect(output).toContain('GatewayConfigError: GATEWAY_API_KEYS_FILE gives tiny a budget');
+    expect(output).toContain('upstream/gpt-4o (no price)');
+    expect(output).not.toContain('worker');
+  });
+
   it('stops, rather than replacing workers for ever, when a worker fails before the gateway listened', async () => {
     // The port is taken: only the workers' listen meets it (the primary binds on their behalf).
     const holder = createServer();

@@ -160,7 +160,8 @@ export class CostEstimator {
     usage.cacheCreationInputTokens = 0;
     // A priced model whose table refuses the bound (a count past what a double holds: `max_tokens`
     // × `n` overflowing to Infinity) cannot be held for: Infinity, so the request is refused
-    // rather than held for nothing. A model without a price costs nothing, as it is charged.
+    // rather than held for nothing. A model without a price costs nothing, as it is charged (a
+    // gateway whose keys file gives a key a budget does not start with one: priced-budgets.ts).
     const unpriceable = this.pricing.has(provider, bound.model) ? Infinity : 0;
     let most = this.pricing.cost(usage) ?? unpriceable;
     if (bound.inputTokens === 0) return most;

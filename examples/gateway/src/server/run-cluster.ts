@@ -8,7 +8,14 @@ import cluster, { type Worker } from 'node:cluster';
 import { MemoryModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { StructuredLogger, isLogLevel, startClusterPrimary } from '@gatewayz/telemetry-node';
 import { startApiKeyUsageExchange } from '../api-keys/cluster-usage.js';
-import { loadContextManagerChoice, loadDemoSettings, loadGatewaySettings, loadSupabaseSettings } from '../config.js';
+import {
+  loadContextManagerChoice,
+  loadDemoSettings,
+  loadGatewaySettings,
+  loadHealthServiceIntervalMs,
+  loadHealthServiceUrl,
+  loadSupabaseSettings,
+} from '../config.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
 import { CLUSTER_PROVIDERS_VARIABLE, demoCallers, providersConfigured, resolveProviders } from './run-gateway.js';
@@ -27,10 +34,13 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     bindings: { role: 'cluster-primary' },
   });
   const settings = loadGatewaySettings(env);
-  // Check what every worker would refuse before forking them: a bad providers file or context
-  // manager fails the start here, once, with its message, not in each worker in turn.
+  // Check what every worker would refuse before forking them: a bad providers file (or one whose
+  // models are unpriced while a key has a budget), context manager, Supabase or health-service
+  // setting fails the start here, once, with its message, not in each worker in turn.
   loadContextManagerChoice(env);
   if (providersConfigured(env)) await resolveProviders(env);
+  const supabase = loadSupabaseSettings(env);
+  if (loadHealthServiceUrl(env) !== undefined) loadHealthServiceIntervalMs(env);
   // How long workers get to drain and flush on shutdown before they are killed.
   const killTimeoutMs = loadWorkerKillTimeoutMs(env, settings.shutdownTimeoutMs);
   const childEnv: NodeJS.ProcessEnv = { ...env };
@@ -40,7 +50,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     demo = await startDemoProviders(loadDemoSettings(env));
     childEnv[CLUSTER_PROVIDERS_VARIABLE] = JSON.stringify(demo.providers);
   }
-  const sharedStore = loadSupabaseSettings(env) === undefined ? new MemoryModelHealthStore() : undefined;
+  const sharedStore = supabase === undefined ? new MemoryModelHealthStore() : undefined;
   const primary = startClusterPrimary(sharedStore !== undefined ? { modelHealthStore: sharedStore } : {});
   const stopApiKeyUsage = startApiKeyUsageExchange();
   const url = `http://${settings.host}:${settings.port}`;

@@ -12,54 +12,100 @@ import {
   loadContextManagerChoice,
   loadDemoSettings,
   loadHealthServiceIntervalMs,
+  loadHealthServiceUrl,
   loadGatewaySettings,
   loadProvidersFile,
   loadSupabaseSettings,
   parseProviders,
   type ProviderConfig,
 } from '../config.js';
-import type { ApiKeysConfig } from '../api-keys/api-keys-file.js';
+import { loadApiKeys, type ApiKeysConfig } from '../api-keys/api-keys-file.js';
 import { shareApiKeyUsage } from '../api-keys/cluster-usage.js';
+import { checkBudgetsPriced } from '../api-keys/priced-budgets.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
 import { createGateway } from './gateway.js';
 
-/** Where a cluster primary hands its workers the simulated providers it started (JSON). */
+/**
+ * Where a cluster primary hands its workers the simulated providers it started (JSON). Internal:
+ * set by the primary for its workers only, and read only by a worker.
+ */
 export const CLUSTER_PROVIDERS_VARIABLE = 'GATEWAY_CLUSTER_PROVIDERS';
 
-/** Whether the providers come from the environment; otherwise the demo's simulated ones run. */
-export function providersConfigured(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env['GATEWAY_PROVIDERS_FILE'] || env['UPSTREAM_BASE_URL']);
+const UPSTREAM_VARIABLES = ['UPSTREAM_BASE_URL', 'UPSTREAM_MODELS', 'UPSTREAM_API_KEY', 'UPSTREAM_NAME'] as const;
+
+/** The value of `name` without the whitespace around it; unset or empty (as everywhere): undefined. */
+function given(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }
 
-/** Providers from GATEWAY_PROVIDERS_FILE, from UPSTREAM_* variables, or simulated ones for the demo. */
+/**
+ * Whether providers are configured (`GATEWAY_PROVIDERS_FILE` or any `UPSTREAM_*` variable), so
+ * `resolveProviders` reads and checks them; otherwise the demo's simulated ones run.
+ */
+export function providersConfigured(env: NodeJS.ProcessEnv): boolean {
+  return (
+    given(env, 'GATEWAY_PROVIDERS_FILE') !== undefined ||
+    UPSTREAM_VARIABLES.some((name) => given(env, name) !== undefined)
+  );
+}
+
+/**
+ * Providers from GATEWAY_PROVIDERS_FILE, from UPSTREAM_* variables, or simulated ones for the demo.
+ * Configured providers are checked against the budgets of GATEWAY_API_KEYS_FILE: every model they
+ * serve must be priced when a key has a budget (`checkBudgetsPriced`).
+ * @throws GatewayConfigError when the file and UPSTREAM_* are both set, when UPSTREAM_* is set
+ * without UPSTREAM_BASE_URL, and for any problem of the providers or their prices.
+ */
 export async function resolveProviders(
   env: NodeJS.ProcessEnv,
 ): Promise<{ providers: ProviderConfig[]; demo?: DemoProviders }> {
-  if (env['GATEWAY_PROVIDERS_FILE']) return { providers: loadProvidersFile(env['GATEWAY_PROVIDERS_FILE'], env) };
-  if (env['UPSTREAM_BASE_URL']) {
-    const models = (env['UPSTREAM_MODELS'] ?? '')
-      .split(',')
-      .map((model) => model.trim())
-      .filter(Boolean);
-    if (models.length === 0)
-      throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
-    // The checks of a providers file's entries: a name that makes a metric label, an http(s) URL.
-    const name = checkProviderName(env['UPSTREAM_NAME'] ?? 'upstream', 'UPSTREAM_NAME');
-    const baseUrl = checkBaseUrl(env['UPSTREAM_BASE_URL'], 'UPSTREAM_BASE_URL');
-    return {
-      providers: [
-        {
-          name,
-          baseUrl: baseUrl.replace(/\/+$/, ''),
-          ...(env['UPSTREAM_API_KEY'] ? { apiKey: env['UPSTREAM_API_KEY'] } : {}),
-          models,
-        },
-      ],
-    };
+  const file = given(env, 'GATEWAY_PROVIDERS_FILE');
+  const upstream = UPSTREAM_VARIABLES.filter((name) => given(env, name) !== undefined);
+  if (file !== undefined && upstream.length > 0) {
+    throw new GatewayConfigError(
+      `GATEWAY_PROVIDERS_FILE and ${upstream.join(', ')} are both set, and the gateway takes its providers from one or the other: unset ${upstream.join(', ')} (the providers file can describe that provider too), or unset GATEWAY_PROVIDERS_FILE`,
+    );
+  }
+  if (file !== undefined) {
+    const providers = loadProvidersFile(file, env);
+    checkBudgetsPriced(providers, loadApiKeys(env), 'GATEWAY_PROVIDERS_FILE');
+    return { providers };
+  }
+  if (upstream.length > 0) {
+    const providers = [upstreamProvider(env, upstream)];
+    checkBudgetsPriced(providers, loadApiKeys(env), 'UPSTREAM_BASE_URL');
+    return { providers };
   }
   const demo = await startDemoProviders(loadDemoSettings(env));
   return { providers: demo.providers, demo };
+}
+
+/** The one provider of the UPSTREAM_* variables (`set`: those given). */
+function upstreamProvider(env: NodeJS.ProcessEnv, set: readonly string[]): ProviderConfig {
+  const url = given(env, 'UPSTREAM_BASE_URL');
+  if (url === undefined) {
+    throw new GatewayConfigError(
+      `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but UPSTREAM_BASE_URL is not: set UPSTREAM_BASE_URL to the provider's URL (such as https://api.openai.com/v1), or unset ${set.join(', ')} to run the demo's simulated providers`,
+    );
+  }
+  const models = (env['UPSTREAM_MODELS'] ?? '')
+    .split(',')
+    .map((model) => model.trim())
+    .filter(Boolean);
+  if (models.length === 0)
+    throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
+  // The checks of a providers file's entries: a name that makes a metric label, an http(s) URL.
+  const name = checkProviderName(given(env, 'UPSTREAM_NAME') ?? 'upstream', 'UPSTREAM_NAME');
+  const baseUrl = checkBaseUrl(url, 'UPSTREAM_BASE_URL');
+  const apiKey = env['UPSTREAM_API_KEY'];
+  return {
+    name,
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    ...(apiKey !== undefined && apiKey.trim() !== '' ? { apiKey } : {}),
+    models,
+  };
 }
 
 /**
@@ -73,6 +119,17 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     clusterWorker && clusterProviders !== undefined
       ? { providers: parseProviders(clusterProviders, CLUSTER_PROVIDERS_VARIABLE, env), demo: undefined }
       : await resolveProviders(env);
+  const simulated = demo !== undefined || clusterProviders !== undefined;
+  // The rest of the configuration is read before telemetry starts, so a bad value stops the start
+  // with its GatewayConfigError alone. The demo refreshes provider health every 5 s so its
+  // dashboards move; production keeps 30 s.
+  const settings = loadGatewaySettings(simulated ? { HEALTH_TRACKER_INTERVAL_MS: '5000', ...env } : env);
+  // SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY keep model health in Supabase (shared by every
+  // replica); without them it stays in memory.
+  const supabase = loadSupabaseSettings(env);
+  // Seed 004 option A: poll an external health service into the gatewayz_health_* metrics.
+  const healthServiceUrl = loadHealthServiceUrl(env);
+  const healthServiceIntervalMs = healthServiceUrl !== undefined ? loadHealthServiceIntervalMs(env) : undefined;
   // startTelemetry() takes service.name from OTEL_SERVICE_NAME, then from OTEL_RESOURCE_ATTRIBUTES;
   // the example's own name applies only when neither gives one.
   const serviceNamed =
@@ -86,13 +143,7 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     providers: providers.map((provider) => provider.name),
   });
   const log = otel.logger;
-  const simulated = demo !== undefined || clusterProviders !== undefined;
-  // The demo refreshes provider health every 5 s so its dashboards move; production keeps 30 s.
-  const settings = loadGatewaySettings(simulated ? { HEALTH_TRACKER_INTERVAL_MS: '5000', ...env } : env);
-  // SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY keep model health in Supabase (shared by every
-  // replica); without them it stays in memory.
   let store: ModelHealthStore | undefined;
-  const supabase = loadSupabaseSettings(env);
   if (supabase !== undefined) {
     // Loaded only when configured: supabase-js adds about 1.7 MB to the live heap and 50 ms to
     // start-up, which a gateway keeping model health in memory does not pay.
@@ -111,13 +162,11 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
   otel.onShutdown(() => gateway.tracker.stop());
   // Budgets and active_api_keys hold for the whole cluster: spend and use are shared through the primary.
   if (clusterWorker) otel.onShutdown(shareApiKeyUsage(gateway.apiKeys));
-  // Seed 004 option A: poll an external health service into the gatewayz_health_* metrics.
-  const healthServiceUrl = env['HEALTH_SERVICE_URL'];
-  if (healthServiceUrl !== undefined && healthServiceUrl !== '') {
+  if (healthServiceUrl !== undefined && healthServiceIntervalMs !== undefined) {
     const poller = startHealthServicePoller({
       url: healthServiceUrl,
       telemetry: otel.telemetry,
-      intervalMs: loadHealthServiceIntervalMs(env),
+      intervalMs: healthServiceIntervalMs,
     });
     otel.onShutdown(() => poller.stop());
   }
@@ -130,7 +179,7 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     simulated_providers: demo !== undefined,
     telemetry: otel.disabled ? 'disabled (OTEL_SDK_DISABLED=true)' : 'enabled',
     model_health_store: supabase !== undefined ? 'supabase' : clusterWorker ? 'memory (cluster primary)' : 'memory',
-    health_service: healthServiceUrl ? 'polled' : 'not configured (HEALTH_SERVICE_URL)',
+    health_service: healthServiceUrl !== undefined ? 'polled' : 'not configured (HEALTH_SERVICE_URL)',
     traces: otel.tracesEnabled ? 'exported over OTLP' : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export)',
     logs: otel.logsExported ? 'standard output and OTLP' : 'standard output',
     context_manager: contextManager,
