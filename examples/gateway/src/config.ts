@@ -358,12 +358,18 @@ export function loadDemoRateLimitRpm(env: NodeJS.ProcessEnv = process.env): numb
   const raw = env['DEMO_RATE_LIMIT_RPM']?.trim();
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > 1_000_000) {
+  if (!DECIMAL_DIGITS.test(raw) || value < 1 || value > 1_000_000) {
     throw new GatewayConfigError(
       `DEMO_RATE_LIMIT_RPM must be a whole number of requests per minute from 1 to 1000000 (unset it for no limit), got "${env['DEMO_RATE_LIMIT_RPM']}"`,
     );
   }
   return value;
+}
+
+/** The value of variable `name` without the whitespace around it; unset or empty (as everywhere here): undefined. */
+export function givenVariable(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /**
@@ -372,8 +378,8 @@ export function loadDemoRateLimitRpm(env: NodeJS.ProcessEnv = process.env): numb
  */
 function httpUrl(env: NodeJS.ProcessEnv, name: string, example: string): string | undefined {
   const raw = env[name];
-  const text = raw?.trim();
-  if (text === undefined || text === '') return undefined;
+  const text = givenVariable(env, name);
+  if (text === undefined) return undefined;
   let url: URL | undefined;
   try {
     url = new URL(text);
@@ -392,7 +398,8 @@ function httpUrl(env: NodeJS.ProcessEnv, name: string, example: string): string 
  */
 export function loadHealthServiceUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const url = httpUrl(env, 'HEALTH_SERVICE_URL', 'http://health-service:8000');
-  if (url !== undefined && (new URL(url).search !== '' || new URL(url).hash !== '')) {
+  const parsed = url === undefined ? undefined : new URL(url);
+  if (parsed !== undefined && (parsed.search !== '' || parsed.hash !== '')) {
     throw new GatewayConfigError(
       `HEALTH_SERVICE_URL must be the health service's base URL without a query or fragment, such as http://health-service:8000, got "${env['HEALTH_SERVICE_URL']}"`,
     );
@@ -414,12 +421,8 @@ export function loadHealthServiceIntervalMs(env: NodeJS.ProcessEnv = process.env
 export function loadSupabaseSettings(
   env: NodeJS.ProcessEnv = process.env,
 ): { url: string; serviceRoleKey: string } | undefined {
-  const given = (name: string): string | undefined => {
-    const raw = env[name];
-    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
-  };
-  const url = given('SUPABASE_URL');
-  const serviceRoleKey = given('SUPABASE_SERVICE_ROLE_KEY');
+  const url = givenVariable(env, 'SUPABASE_URL');
+  const serviceRoleKey = givenVariable(env, 'SUPABASE_SERVICE_ROLE_KEY');
   if (url === undefined && serviceRoleKey === undefined) return undefined;
   if (url === undefined || serviceRoleKey === undefined) {
     throw new GatewayConfigError(

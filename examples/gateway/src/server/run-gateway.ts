@@ -8,6 +8,7 @@ import { ClusterModelHealthStore, startHealthServicePoller, startTelemetry } fro
 import {
   checkBaseUrl,
   checkProviderName,
+  givenVariable,
   GatewayConfigError,
   loadContextManagerChoice,
   loadDemoSettings,
@@ -34,20 +35,14 @@ export const CLUSTER_PROVIDERS_VARIABLE = 'GATEWAY_CLUSTER_PROVIDERS';
 
 const UPSTREAM_VARIABLES = ['UPSTREAM_BASE_URL', 'UPSTREAM_MODELS', 'UPSTREAM_API_KEY', 'UPSTREAM_NAME'] as const;
 
-/** The value of `name` without the whitespace around it; unset or empty (as everywhere): undefined. */
-function given(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
 /**
  * Whether providers are configured (`GATEWAY_PROVIDERS_FILE` or any `UPSTREAM_*` variable), so
  * `resolveProviders` reads and checks them; otherwise the demo's simulated ones run.
  */
 export function providersConfigured(env: NodeJS.ProcessEnv): boolean {
   return (
-    given(env, 'GATEWAY_PROVIDERS_FILE') !== undefined ||
-    UPSTREAM_VARIABLES.some((name) => given(env, name) !== undefined)
+    givenVariable(env, 'GATEWAY_PROVIDERS_FILE') !== undefined ||
+    UPSTREAM_VARIABLES.some((name) => givenVariable(env, name) !== undefined)
   );
 }
 
@@ -61,8 +56,8 @@ export function providersConfigured(env: NodeJS.ProcessEnv): boolean {
 export async function resolveProviders(
   env: NodeJS.ProcessEnv,
 ): Promise<{ providers: ProviderConfig[]; demo?: DemoProviders }> {
-  const file = given(env, 'GATEWAY_PROVIDERS_FILE');
-  const upstream = UPSTREAM_VARIABLES.filter((name) => given(env, name) !== undefined);
+  const file = givenVariable(env, 'GATEWAY_PROVIDERS_FILE');
+  const upstream = UPSTREAM_VARIABLES.filter((name) => givenVariable(env, name) !== undefined);
   if (file !== undefined && upstream.length > 0) {
     throw new GatewayConfigError(
       `GATEWAY_PROVIDERS_FILE and ${upstream.join(', ')} are both set, and the gateway takes its providers from one or the other: unset ${upstream.join(', ')} (the providers file can describe that provider too), or unset GATEWAY_PROVIDERS_FILE`,
@@ -84,7 +79,7 @@ export async function resolveProviders(
 
 /** The one provider of the UPSTREAM_* variables (`set`: those given). */
 function upstreamProvider(env: NodeJS.ProcessEnv, set: readonly string[]): ProviderConfig {
-  const url = given(env, 'UPSTREAM_BASE_URL');
+  const url = givenVariable(env, 'UPSTREAM_BASE_URL');
   if (url === undefined) {
     throw new GatewayConfigError(
       `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but UPSTREAM_BASE_URL is not: set UPSTREAM_BASE_URL to the provider's URL (such as https://api.openai.com/v1), or unset ${set.join(', ')} to run the demo's simulated providers`,
@@ -97,7 +92,7 @@ function upstreamProvider(env: NodeJS.ProcessEnv, set: readonly string[]): Provi
   if (models.length === 0)
     throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
   // The checks of a providers file's entries: a name that makes a metric label, an http(s) URL.
-  const name = checkProviderName(given(env, 'UPSTREAM_NAME') ?? 'upstream', 'UPSTREAM_NAME');
+  const name = checkProviderName(givenVariable(env, 'UPSTREAM_NAME') ?? 'upstream', 'UPSTREAM_NAME');
   const baseUrl = checkBaseUrl(url, 'UPSTREAM_BASE_URL');
   const apiKey = env['UPSTREAM_API_KEY'];
   return {

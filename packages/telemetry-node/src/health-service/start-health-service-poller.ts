@@ -12,14 +12,8 @@ import {
 import { readValues, type MentionedLabels } from './health-service-reader.js';
 import { PlainTextHealth, readHealthVerdict } from './health-verdict.js';
 import { PollFailure, classify, decodeBody, internalFailure, parseBaseUrl, readBody } from './health-service-http.js';
+import { NO_TIMEOUT_MILLIS } from '../env/standard-variables.js';
 import { recordHealthServicePoll, type SeenLabels } from './health-service-gauges.js';
-
-/**
- * The longest delay a Node.js timer keeps (2^31 − 1 ms, about 24.8 days); a longer one fires after
- * 1 ms. `@gatewayz/telemetry` has the same constant but does not export it (its `scheduling` entry
- * exports `startPeriodicTask` and `systemClock` only), hence this copy.
- */
-const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
 /**
  * Start polling an external health service (seed 004, "Option A"): every `intervalMs` (default
@@ -79,16 +73,16 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
   // Both become a timer's delay: above the longest one, polls would run back to back (intervalMs)
   // or every request would time out at once (timeoutMs).
-  if (!Number.isFinite(intervalMs) || intervalMs < 10 || intervalMs > MAX_TIMER_DELAY_MS) {
+  if (!Number.isFinite(intervalMs) || intervalMs < 10 || intervalMs > NO_TIMEOUT_MILLIS) {
     throw new TelemetryConfigurationError(
       'intervalMs',
-      `expected from 10 to ${MAX_TIMER_DELAY_MS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.intervalMs)}`,
+      `expected from 10 to ${NO_TIMEOUT_MILLIS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.intervalMs)}`,
     );
   }
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMER_DELAY_MS) {
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > NO_TIMEOUT_MILLIS) {
     throw new TelemetryConfigurationError(
       'timeoutMs',
-      `expected from 1 to ${MAX_TIMER_DELAY_MS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.timeoutMs)}`,
+      `expected from 1 to ${NO_TIMEOUT_MILLIS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.timeoutMs)}`,
     );
   }
   if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1) {
