@@ -33,7 +33,7 @@ const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PACK_CONTENTS = join(repository, 'scripts', 'pack-contents.json');
 const packages = ['telemetry', 'telemetry-node', 'telemetry-supabase'];
 // Peer dependencies the quick starts need, at the versions the packages are developed against.
-const peers = ['@opentelemetry/api@^1.9.0', '@opentelemetry/sdk-metrics@2.12.0', '@supabase/supabase-js@~2.100.1'];
+const peers = ['@opentelemetry/api@^1.9.0', '@opentelemetry/sdk-metrics@2.12.0', '@supabase/supabase-js@~2.109.0'];
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 let failures = 0;

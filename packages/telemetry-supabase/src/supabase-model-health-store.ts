@@ -22,7 +22,8 @@ import {
   statsFromRow,
   summaryFromRow,
 } from './model-health-rows.js';
-import { storeErrorFromFailure, type PostgrestFailure } from './postgrest-failure.js';
+import { redactSecrets, storeErrorFromFailure, type PostgrestFailure } from './postgrest-failure.js';
+import { UnusedRealtimeTransport } from './unused-realtime-transport.js';
 import { validateModelCallBatch } from './validate-model-call-batch.js';
 
 /**
@@ -142,8 +143,9 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
 
   /**
    * A store using `options.client`, or a new supabase-js client for `url` and `serviceRoleKey`
-   * (no session persistence or token refresh). Throws a `TelemetryConfigurationError` when neither is
-   * usable (a `client` without `rpc()`, a `url` that is not an http(s) URL, an empty key), when
+   * (no session persistence or token refresh, no realtime: it needs no WebSocket). Throws a
+   * `TelemetryConfigurationError` when neither is usable (a `client` without `rpc()`, a `url` that is
+   * not an http(s) URL, an empty key, or anything else `createClient` throws for, as its `cause`), when
    * `requestTimeoutMs` is not a positive number of at most 2,147,483,647, or `onQuery` / `telemetry`
    * is of the wrong type.
    * Sends no request.
@@ -189,9 +191,21 @@ export class SupabaseModelHealthStore implements ModelHealthStore {
           `"${options.url.slice(0, 200)}" is not a URL; pass the Supabase project URL, e.g. https://<project>.supabase.co`,
         );
       }
-      this.client = createClient(options.url, options.serviceRoleKey, {
-        auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      });
+      try {
+        this.client = createClient(options.url, options.serviceRoleKey, {
+          auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+          realtime: { transport: UnusedRealtimeTransport },
+        });
+      } catch (error) {
+        const reason = redactSecrets(error instanceof Error ? error.message : String(error), [options.serviceRoleKey]);
+        const failure = new TelemetryConfigurationError(
+          'url',
+          `supabase-js could not create a client for "${options.url.slice(0, 200)}" and the given serviceRoleKey: ${reason}`,
+        );
+        // TelemetryConfigurationError takes no cause: set it as the Error constructor would.
+        Object.defineProperty(failure, 'cause', { value: error, writable: true, configurable: true });
+        throw failure;
+      }
       this.secrets = [options.serviceRoleKey];
     }
     if (options.onQuery !== undefined && typeof options.onQuery !== 'function') {

@@ -5,13 +5,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { createClient } from '@supabase/supabase-js';
 import { TelemetryError } from '@gatewayz/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort } from '../../../test-support/ports.js';
 import { SupabaseModelHealthStore, SupabaseModelHealthStoreError } from '../src/index.js';
-import { batchOf, call, entryOf } from './helpers.js';
+import { batchOf, call, entryOf, testClient } from './helpers.js';
 
 const KEY = 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLW5vdC1yZWFs';
 
@@ -127,7 +126,7 @@ describe('SupabaseModelHealthStore error reporting', () => {
       status: 500,
       body: JSON.stringify({ code: 'XX000', message: `internal error near ${KEY}`, details: null, hint: null }),
     });
-    const client = createClient(url, KEY, { auth: { persistSession: false } });
+    const client = testClient(url, KEY);
     const store = new SupabaseModelHealthStore({ client, onQuery: () => undefined });
     const error = await failure(store.listProviders());
     expect(error).toMatchObject({ code: 'REJECTED', status: 500, databaseCode: 'XX000', retryable: true });

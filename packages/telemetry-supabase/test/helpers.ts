@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { createClient, type SupabaseClient, type SupabaseClientOptions } from '@supabase/supabase-js';
 import {
   foldModelCall,
   type ModelCall,
@@ -16,6 +16,7 @@ import {
 
 import { startSupabaseStack, type SupabaseTestStack } from '../../../test-support/postgres.js';
 import { MIGRATIONS, migrationPath } from '../src/index.js';
+import { UnusedRealtimeTransport } from '../src/unused-realtime-transport.js';
 
 export { supabaseStackAvailable } from '../../../test-support/postgres.js';
 
@@ -36,11 +37,21 @@ export async function truncateTables(stack: SupabaseTestStack): Promise<void> {
   await stack.postgres.psql('truncate public.model_health_tracking, public.model_health_applied_batches');
 }
 
+/**
+ * A supabase-js client for `url`, authorised by `key`, made as the store makes its own: no session,
+ * and no realtime, for which Node.js 20 has no WebSocket (supabase-js 2.105.2 and later would throw).
+ */
+export function testClient(url: string, key: string, options: SupabaseClientOptions<'public'> = {}): SupabaseClient {
+  return createClient(url, key, {
+    ...options,
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: UnusedRealtimeTransport },
+  });
+}
+
 /** A supabase-js client for the stack, authorised by `key`. */
 export function clientFor(stack: SupabaseTestStack, key: string): SupabaseClient {
-  return createClient(stack.url, key, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  });
+  return testClient(stack.url, key);
 }
 
 export function call(overrides: Partial<ModelCall> = {}): ModelCall {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
 import { MeterProvider, MetricReader, type Histogram } from '@opentelemetry/sdk-metrics';
-import { createClient } from '@supabase/supabase-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -23,6 +22,7 @@ import {
   entryOf,
   startStoreStack,
   supabaseStackAvailable,
+  testClient,
   truncateTables,
 } from './helpers.js';
 
@@ -368,8 +368,7 @@ describe.skipIf(!supabaseStackAvailable())('SupabaseModelHealthStore', () => {
       const calledAt = new Date('1850-01-01T04:56:02.123Z');
       await store.applyBatch(batchOf(entryOf(call({ status: 'timeout', errorMessage: 'timed out', calledAt }))));
       // PostgREST sets the session TimeZone from this preference; New York then kept local mean time.
-      const newYork = createClient(stack.url, stack.serviceRoleKey, {
-        auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      const newYork = testClient(stack.url, stack.serviceRoleKey, {
         global: { headers: { Prefer: 'timezone=America/New_York' } },
       });
       const raw = await newYork.rpc('get_model_health', { p_provider: 'openai', p_model: 'gpt-4o' });
