@@ -6,17 +6,20 @@
 // Each section runs in its own child process (own heap, own JIT state, its own V8 flags) and hands
 // its result back as JSON; this process renders the report. Options (environment):
 //   BENCH_SHORT=1          short mode (CI)
-//   BENCH_ONLY=a,b         run only sections whose id starts with one of these (report to a temp file)
+//   BENCH_ONLY=a,b         run only sections whose id starts with one of these (report to a temp file);
+//                          a name no section id starts with stops the run before anything starts
 //   BENCH_OUTPUT=path      where to write the report (default: docs/benchmarks.md, or a temp file in short/partial mode)
 //   BENCH_PIN=1            section 8: gateways on the second CPU, the load on the first (taskset)
 // Raw results go to $TMPDIR/gatewayz-benchmarks*.json; `node bench/run.mjs --render <raw.json> [out.md]`
-// re-renders a report from them.
+// re-renders a report from them. Writing a report keeps the hand-written addenda of the file it
+// replaces (from its first `## Addendum` heading on).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderReport, targetSummary } from './lib/render.mjs';
+import { writeReport } from './lib/report-file.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -24,7 +27,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 if (process.argv[2] === '--render') {
   const raw = JSON.parse(readFileSync(process.argv[3], 'utf8'));
   const out = process.argv[4] ?? join(ROOT, 'docs', 'benchmarks.md');
-  writeFileSync(out, renderReport({ ...raw, short: raw.machine.mode.startsWith('short'), partial: false }));
+  // Raw results written before `partial` was recorded render as a whole run, as they did.
+  writeReport(
+    out,
+    renderReport({ ...raw, short: raw.machine.mode.startsWith('short'), partial: raw.partial ?? false }),
+  );
   process.stdout.write(`${targetSummary(raw)}\n\nReport: ${out}\n`);
   process.exit(0);
 }
@@ -74,9 +81,19 @@ const SECTIONS = [
   { id: 'cluster-scrape-2', script: 'cluster-primary.mjs', args: ['2'], flags: [], timeoutS: 180 },
   { id: 'cluster-scrape-4', script: 'cluster-primary.mjs', args: ['4'], flags: [], timeoutS: 240 },
   { id: 'gateway', script: 'gateway.mjs', flags: [], timeoutS: 1200 },
-  // Seven gateways; the full run takes about 11 minutes, the short one (CI) about a minute.
+  // Seven gateways; the full run takes about 13 minutes (more with BENCH_COMPETITORS_DIR), the
+  // short one (CI) about 70 s.
   { id: 'traces', script: 'traces.mjs', flags: [], timeoutS: 1500, shortTimeoutS: 150 },
 ];
+
+// A misspelled name (`gatway`) would select nothing, run nothing and exit 0.
+const unknown = ONLY.filter((prefix) => !SECTIONS.some((section) => section.id.startsWith(prefix)));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `[bench] BENCH_ONLY: no section id starts with ${unknown.map((name) => `"${name}"`).join(', ')}; the sections are ${SECTIONS.map((section) => section.id).join(', ')}\n`,
+  );
+  process.exit(2);
+}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -184,10 +201,11 @@ const defaultOutput =
     ? join(os.tmpdir(), `gatewayz-benchmarks${SHORT ? '-short' : '-partial'}.md`)
     : join(ROOT, 'docs', 'benchmarks.md');
 const output = process.env.BENCH_OUTPUT || defaultOutput;
-writeFileSync(output, report);
+writeReport(output, report);
 // Raw results always go to the temp directory (the repository only keeps the rendered report).
 const rawOutput = join(os.tmpdir(), `gatewayz-benchmarks${SHORT ? '-short' : ONLY.length > 0 ? '-partial' : ''}.json`);
-writeFileSync(rawOutput, JSON.stringify({ machine, results, failures }, null, 2));
+// `partial` and `only`: so that `--render` of these results shows the partial-run banner again.
+writeFileSync(rawOutput, JSON.stringify({ machine, results, failures, partial: ONLY.length > 0, only: ONLY }, null, 2));
 
 process.stdout.write(`\n${targetSummary({ results, failures })}\n`);
 process.stdout.write(`\nReport: ${output} (raw results: ${rawOutput}) in ${machine.durationS.toFixed(0)} s\n`);

@@ -1,7 +1,7 @@
 // Shared by the gateway and traces sections: process CPU from /proc, and one open-loop schedule
 // that sends POST /v1/chat/completions to several gateways in turn at a fixed rate.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { sleep } from './common.mjs';
 
@@ -18,27 +18,37 @@ export function cpuSeconds(pid) {
   }
 }
 
+// Which clock `runtimeSeconds` reads, decided once (schedstat is a kernel feature, there for every
+// process or for none): a difference of a schedstat reading and a tick reading would mean nothing.
+const SCHEDSTAT = existsSync(`/proc/${process.pid}/task/${process.pid}/schedstat`);
+/** What `runtimeSeconds` reads: 'schedstat', or 'stat' (clock ticks) where schedstat is not there. */
+export const RUNTIME_CLOCK = SCHEDSTAT ? 'schedstat' : 'stat';
+
 /**
  * Time on CPU of a process in seconds, all its threads, in nanosecond resolution: the sum of the
  * scheduler's run time of each thread (`/proc/<pid>/task/<tid>/schedstat`), where `cpuSeconds`
- * counts clock ticks (10 ms); falls back to `cpuSeconds` where schedstat is not there.
+ * counts clock ticks (10 ms); `cpuSeconds` throughout where schedstat is not there. A thread that
+ * exits between the listing and its read is left out, as is the time of threads that exited
+ * before (ticks keep it): the gateways start no threads of their own, and Node's live as long as
+ * the process. `proc` reads /proc (the tests hand in their own).
  */
-export function runtimeSeconds(pid) {
+export function runtimeSeconds(pid, proc = { readFileSync, readdirSync }) {
+  if (!SCHEDSTAT) return cpuSeconds(pid);
   let threads;
   try {
-    threads = readdirSync(`/proc/${pid}/task`);
+    threads = proc.readdirSync(`/proc/${pid}/task`);
   } catch {
-    return cpuSeconds(pid);
+    return NaN; // the process is gone
   }
   let nanoseconds = 0;
   for (const thread of threads) {
     try {
-      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
+      nanoseconds += Number(proc.readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
     } catch {
-      return cpuSeconds(pid); // a thread gone between the listing and the read, or no schedstat
+      // the thread exited after the listing
     }
   }
-  return Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : cpuSeconds(pid);
+  return nanoseconds / 1e9;
 }
 
 /**

@@ -1,20 +1,35 @@
 // Section 8 (traces) of docs/benchmarks.md: its targets, its part of the report and, for its
 // missed targets, the measured cause.
 import { ci, cpuNote, fixed, gatewayProcesses, int, pct, signed, signedMs, table, times } from './report-format.mjs';
+import { judgePoint } from './target-verdicts.mjs';
+
+/**
+ * Requests of configuration `key` in one mode's summary that got no 2xx answer (non-2xx or no
+ * response): in the saturated rounds and, where recorded, at the fixed load.
+ */
+export const failedRequests = (summary, key) => (summary[key]?.failures ?? 0) + (summary[key]?.fixedLoadFailures ?? 0);
 
 /** Section 8 targets: traced (always_on) and sampled (ratio 0.1) gateways against OTEL_SDK_DISABLED=true. */
 export function traceTargets(result) {
   const area = '8. Traces';
   const modes = result ? Object.values(result.modes).map((mode) => mode.summary) : [];
-  const both = (format) =>
-    result
-      ? `${format(result.modes.nonStreaming.summary)} non-streaming, ${format(result.modes.streaming.summary)} streaming`
-      : 'not run';
+  const failed = (summary, key) => failedRequests(summary, 'off') + failedRequests(summary, key);
+  // `key`: the configuration compared with off; its failed requests and off's follow the figure.
+  const both = (format, key) => {
+    if (!result) return 'not run';
+    const one = (summary, mode) => {
+      const count = failed(summary, key);
+      return `${format(summary)} ${mode}${count > 0 ? ` (${int(count)} failed requests)` : ''}`;
+    };
+    return `${one(result.modes.nonStreaming.summary, 'non-streaming')}, ${one(result.modes.streaming.summary, 'streaming')}`;
+  };
   // Per mode: met / not met only when the whole 95 % interval is on one side, otherwise
-  // inconclusive (as the gateway section judges); over both modes the worst verdict wins.
-  const judge = (check) => {
+  // inconclusive (as the gateway section judges); over both modes the worst verdict wins. A mode
+  // whose two configurations saw a failed request is inconclusive: what they served is not the
+  // same work.
+  const judge = (key, check) => {
     if (!result) return undefined;
-    const verdicts = modes.map(check);
+    const verdicts = modes.map((summary) => (failed(summary, key) > 0 ? 'inconclusive' : check(summary)));
     return verdicts.includes(false) ? false : verdicts.includes('inconclusive') ? 'inconclusive' : true;
   };
   // An interval that could not be computed (one round in short mode: null bounds) decides nothing.
@@ -23,14 +38,19 @@ export function traceTargets(result) {
     !known([low, high]) ? 'inconclusive' : low >= target ? true : high < target ? false : 'inconclusive';
   const atMost = ([low, high], target) =>
     !known([low, high]) ? 'inconclusive' : high <= target ? true : low > target ? false : 'inconclusive';
-  const when = (met) => (result ? met : undefined);
+  // The memory phase's verdicts, inconclusive when a request of it failed.
+  const memoryVerdict = (met) =>
+    result === undefined ? undefined : (result.memory?.failures ?? 0) > 0 ? 'inconclusive' : met;
   return [
     {
       id: 'traces-throughput',
       area,
       target: 'always_on, OTLP/HTTP protobuf: req/s ≥ 0.90× of `OTEL_SDK_DISABLED=true`',
-      measured: both((summary) => `${times(summary.traced.throughputRatio)}${ci(summary.traced.throughputCi, times)}`),
-      met: judge((summary) => atLeast(summary.traced.throughputCi, 0.9)),
+      measured: both(
+        (summary) => `${times(summary.traced.throughputRatio)}${ci(summary.traced.throughputCi, times)}`,
+        'traced',
+      ),
+      met: judge('traced', (summary) => atLeast(summary.traced.throughputCi, 0.9)),
     },
     {
       id: 'traces-cpu',
@@ -38,23 +58,30 @@ export function traceTargets(result) {
       target: 'always_on: added gateway CPU ≤ 35 µs per request',
       measured: both(
         (summary) =>
-          `${signed(summary.traced.addedCpuUs)} µs${ci(summary.traced.addedCpuCi, (value) => fixed(value, 1))}`,
+          `${signed(summary.traced.addedCpuUs)} µs${ci(summary.traced.addedCpuCi, (value, rounding) => fixed(value, 1, rounding))}`,
+        'traced',
       ),
-      met: judge((summary) => atMost(summary.traced.addedCpuCi, 35)),
+      met: judge('traced', (summary) => atMost(summary.traced.addedCpuCi, 35)),
     },
     {
       id: 'traces-p99',
       area,
       target: 'always_on: p99 at a fixed offered load ≤ +1 ms',
-      measured: both((summary) => `${signedMs(summary.traced.p99DeltaMs)}${ci(summary.traced.p99DeltaCi, signedMs)}`),
-      met: judge((summary) => atMost(summary.traced.p99DeltaCi, 1)),
+      measured: both(
+        (summary) => `${signedMs(summary.traced.p99DeltaMs)}${ci(summary.traced.p99DeltaCi, signedMs)}`,
+        'traced',
+      ),
+      met: judge('traced', (summary) => atMost(summary.traced.p99DeltaCi, 1)),
     },
     {
       id: 'traces-ratio',
       area,
       target: '`parentbased_traceidratio` 0.1: req/s ≥ 0.97×',
-      measured: both((summary) => `${times(summary.ratio.throughputRatio)}${ci(summary.ratio.throughputCi, times)}`),
-      met: judge((summary) => atLeast(summary.ratio.throughputCi, 0.97)),
+      measured: both(
+        (summary) => `${times(summary.ratio.throughputRatio)}${ci(summary.ratio.throughputCi, times)}`,
+        'ratio',
+      ),
+      met: judge('ratio', (summary) => atLeast(summary.ratio.throughputCi, 0.97)),
     },
     {
       id: 'traces-heap',
@@ -65,7 +92,10 @@ export function traceTargets(result) {
           ? `no mark-compact in ${result.memory.lateMarkCompacts === 0 ? 'the last' : 'the first'} ${result.memory.liveHeapWindows === 'halves' ? 'half' : 'third'} of a ${fixed(result.memoryS, 0)} s run`
           : `${fixed(result.memory.earlyLiveHeapMb, 1)} → ${fixed(result.memory.lateLiveHeapMb, 1)} MB (${times(result.memory.growth)}; ${result.memory.earlyMarkCompacts} and ${result.memory.lateMarkCompacts} mark-compacts${result.memory.liveHeapWindows === 'halves' ? ' in the first and second half: a third saw none' : ''})`
         : 'not run',
-      met: when(result?.memory.growth === undefined ? undefined : result.memory.growth <= 1.1),
+      // No mark-compact in a window: not measured (n/a, as the measured column says).
+      met: memoryVerdict(
+        result?.memory.growth === undefined ? undefined : judgePoint(result.memory.growth, (growth) => growth <= 1.1),
+      ),
     },
     {
       id: 'traces-rss',
@@ -74,7 +104,7 @@ export function traceTargets(result) {
       measured: result
         ? `${fixed(result.rssAfterMb.traced, 0)} MB (telemetry off: ${fixed(result.rssAfterMb.off, 0)} MB)`
         : 'not run',
-      met: when(result?.rssAfterMb.traced <= 100),
+      met: memoryVerdict(judgePoint(result?.rssAfterMb.traced, (rss) => rss <= 100)),
     },
   ];
 }
@@ -86,6 +116,7 @@ function processesOf(result) {
 
 const NUMBER_WORDS = { 5: 'Five', 6: 'Six', 7: 'Seven', 8: 'Eight' };
 const TWIN_LABELS = { off: 'off', traced: 'traced (always_on)', ratio: 'ratio 0.1' };
+const CONFIGURATIONS = [...Object.entries(TWIN_LABELS), ['stock', 'stock']];
 
 export function renderTraces(results) {
   const out = ['## 8. Traces', ''];
@@ -119,7 +150,7 @@ export function renderTraces(results) {
     '',
   );
   const withCi = (value, bounds, format) => `${format(value)}${ci(bounds, format)}`;
-  const us = (value) => fixed(value, 1);
+  const us = (value, rounding) => fixed(value, 1, rounding);
   for (const [mode, title] of [
     ['nonStreaming', 'Non-streaming `POST /v1/chat/completions`'],
     ['streaming', 'Streaming (`stream: true`, SSE)'],
@@ -175,6 +206,15 @@ export function renderTraces(results) {
       ),
       '',
     );
+    const failures = CONFIGURATIONS.filter(([key]) => summary[key] !== undefined).map(([key, label]) => [
+      label,
+      failedRequests(summary, key),
+    ]);
+    if (failures.some(([, count]) => count > 0))
+      out.push(
+        `Failed requests (a non-2xx answer or none; req/s and CPU per request count 2xx answers only, and every comparison with a configuration that saw one is inconclusive): ${failures.map(([label, count]) => `${label} ${int(count)}`).join(', ')}.`,
+        '',
+      );
     const twins = Object.entries(summary).filter(([, row]) => row.twinOf !== undefined);
     if (twins.length > 0)
       out.push(
@@ -212,7 +252,7 @@ export function renderTraces(results) {
     );
   const { memory } = result;
   out.push(
-    `Memory (traced, ${int(memory.requests)} requests in ${fixed(result.memoryS, 0)} s): old-space ${memory.samples.map((sample) => fixed(sample.oldSpaceMb, 1)).join(', ')} MB; RSS ${memory.samples.map((sample) => fixed(sample.rssMb, 0)).join(', ')} MB; heap after each of the ${int(memory.markCompacts?.length ?? 0)} mark-compacts ${(memory.markCompacts ?? []).map((entry) => `${fixed(entry.heapAfterMb, 1)}${entry.forced ? ' (asked for)' : ''}`).join(', ')} MB. RSS after the section: off ${fixed(result.rssAfterMb.off, 0)} MB, traced ${fixed(result.rssAfterMb.traced, 0)} MB, ratio ${fixed(result.rssAfterMb.ratio, 0)} MB.`,
+    `Memory (traced, ${int(memory.requests)} requests in ${fixed(result.memoryS, 0)} s): old-space ${memory.samples.map((sample) => fixed(sample.oldSpaceMb, 1)).join(', ')} MB; RSS ${memory.samples.map((sample) => fixed(sample.rssMb, 0)).join(', ')} MB; heap after each of the ${int(memory.markCompacts?.length ?? 0)} mark-compacts ${(memory.markCompacts ?? []).map((entry) => `${fixed(entry.heapAfterMb, 1)}${entry.forced ? ' (asked for)' : ''}`).join(', ')} MB. RSS after the section: off ${fixed(result.rssAfterMb.off, 0)} MB, traced ${fixed(result.rssAfterMb.traced, 0)} MB, ratio ${fixed(result.rssAfterMb.ratio, 0)} MB.${memory.failures > 0 ? ` ${int(memory.failures)} requests of the memory phase failed: its verdicts are inconclusive.` : ''}`,
     '',
     `Export: the receiver got ${int(result.export.requests)} requests, ${fixed(result.export.bytes / 1e6, 1)} MB (\`${result.export.contentType}\`); the traced gateway counted ${int(result.export.droppedQueueFull)} spans dropped on a full queue and ${int(result.export.droppedExportFailed)} on failed exports (\`gatewayz_telemetry_spans_dropped_total\`).`,
     '',
@@ -235,7 +275,9 @@ export function renderTraces(results) {
         Object.entries(competitors.contenders).map(([key, row]) => [
           labels[key] ?? key,
           fixed(row.usPerCall, 1),
-          key === 'none' ? '—' : `${fixed(row.addedUs, 1)}${ci(row.addedCi, (value) => fixed(value, 1))}`,
+          key === 'none'
+            ? '—'
+            : `${fixed(row.addedUs, 1)}${ci(row.addedCi, (value, rounding) => fixed(value, 1, rounding))}`,
           key === 'none' ? '—' : fixed(row.addedMedianUs, 1),
         ]),
       ),
@@ -258,7 +300,7 @@ export function renderTraces(results) {
 
 /** The paragraph of a mode's sampled − unsampled comparison inside the ratio processes. */
 function renderSampledInProcess(inProcess) {
-  const us = (value) => fixed(value, 1);
+  const us = (value, rounding) => fixed(value, 1, rounding);
   const { pooled } = inProcess;
   const tenth = pooled.oneInTen;
   const each = Object.values(inProcess.processes).map(
@@ -267,7 +309,7 @@ function renderSampledInProcess(inProcess) {
   );
   return (
     `Sampled against unsampled inside one process (info): the ratio gateways follow a caller's sampling decision (\`parentbased\`), so each served ${int(inProcess.rounds)} ${inProcess.rounds === 1 ? 'round' : 'rounds'} of ${tenth ? 'three slots, in rotating order' : 'two slots, alternating'} (after one warm-up slot of each), whose \`traceparent\` said sampled (\`-01\`) or not (\`-00\`)${tenth ? ', or sampled for one request in ten' : ''}, the same header otherwise. ` +
-    `Sampled − unsampled: **${signed(pooled.addedCpuUs)} µs per request**${ci(pooled.addedCpuCi, us)} (${us(pooled.sampledCpuUsPerRequest)} against ${us(pooled.unsampledCpuUsPerRequest)}), ${times(pooled.throughputRatio)}${ci(pooled.throughputCi, times)} req/s, over ${int(pooled.pairs)} pairs` +
+    `Sampled − unsampled: **${signed(pooled.addedCpuUs)} µs per request**${ci(pooled.addedCpuCi, us)} (${us(pooled.sampledCpuUsPerRequest)} against ${us(pooled.unsampledCpuUsPerRequest)}), ${times(pooled.throughputRatio)}${ci(pooled.throughputCi, times)} req/s, over ${int(pooled.pairs)} pairs${pooled.failures > 0 ? ` (${int(pooled.failures)} failed requests)` : ''}` +
     (each.length > 1 ? ` (${each.join('; ')})` : '') +
     ". That is what recording and exporting a request's two spans costs in the running gateway (the spans, their attributes, exemplars, encoding, the export), measured with no second process in the comparison, so none of the spread the A/A rows show; traced − off above adds what every request costs once an SDK is there (ids, sampling, the `traceparent` sent upstream: ratio 0.1's cost)." +
     (tenth ? ` ${renderOneInTen(pooled)}` : '')
@@ -293,7 +335,7 @@ function oldSpaceSawTooth(memory) {
 
 /** The sentence of the in-process slot that sampled one request in ten. */
 function renderOneInTen(pooled) {
-  const us = (value) => fixed(value, 1);
+  const us = (value, rounding) => fixed(value, 1, rounding);
   const tenth = pooled.oneInTen;
   return (
     `A third slot in each round sampled one request in ten (each connection's every tenth): **${signed(tenth.addedCpuUs)} µs per request**${ci(tenth.addedCpuCi, us)} over unsampled, ${times(tenth.throughputRatio)}${ci(tenth.throughputCi, times)} req/s; ` +

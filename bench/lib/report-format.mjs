@@ -1,7 +1,23 @@
 // Formatting helpers of the benchmark report (bench/lib/render.mjs and the renderers it calls).
 
-export const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
-export const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+// `|| 0` and the "-0" strip: a value that rounds to zero prints as 0, never as "-0".
+export const int = (value) => (Number.isFinite(value) ? (Math.round(value) || 0).toLocaleString('en-US') : 'n/a');
+
+/**
+ * `value` with `digits` decimals, rounded to the nearest, or, with `rounding` 'down' or 'up', away
+ * from it: an interval's bounds are rounded outward (see `ci`), so a shown bound is never on the
+ * passing side of a target its value misses (0.8951 shows as 0.89, not 0.90, beside ≥ 0.90×).
+ */
+export function fixed(value, digits = 1, rounding = undefined) {
+  if (!Number.isFinite(value)) return 'n/a';
+  const scale = 10 ** digits;
+  // toPrecision(12) first: 0.29 × 100 is 28.999999999999996, which must floor to 29, not 28.
+  const scaled = Number((value * scale).toPrecision(12));
+  const rounded =
+    rounding === 'down' ? Math.floor(scaled) / scale : rounding === 'up' ? Math.ceil(scaled) / scale : value;
+  const text = rounded.toFixed(digits);
+  return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+}
 export const nsText = (value) => (!Number.isFinite(value) ? 'n/a' : value < 100 ? value.toFixed(1) : int(value));
 /** A tinybench-style row: label, ops/s, mean ns, ±rme, p50 ns and the p50 ratio to `baselineNs`. */
 export const timingRow = (label, row, baselineNs) => [
@@ -12,15 +28,19 @@ export const timingRow = (label, row, baselineNs) => [
   nsText(row.ns.p50),
   times(row.ns.p50 / baselineNs),
 ];
-export const times = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a');
-export const pct = (value) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)} %` : 'n/a');
+export const times = (value, rounding) => (Number.isFinite(value) ? `${fixed(value, 2, rounding)}×` : 'n/a');
+export const pct = (value, rounding) => (Number.isFinite(value) ? `${fixed(value * 100, 1, rounding)} %` : 'n/a');
 export const verdict = (met) =>
   met === true ? '**met**' : met === false ? '**not met**' : met === 'inconclusive' ? '**inconclusive**' : 'n/a';
+/** ` [95 % CI low … high]`, the bounds rounded outward: `format(value, rounding)` is called with 'down' and 'up'. */
 export const ci = (range, format) =>
-  Array.isArray(range) ? ` [95 % CI ${format(range[0])} … ${format(range[1])}]` : '';
-/** A difference with its sign: +1.5, -0.8. */
-export const signed = (value, digits = 1) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
-export const signedMs = (value) => `${signed(value, 2)} ms`;
+  Array.isArray(range) ? ` [95 % CI ${format(range[0], 'down')} … ${format(range[1], 'up')}]` : '';
+/** A difference with its sign: +1.5, -0.8, +0.0 for anything that rounds to zero. */
+export const signed = (value, digits = 1, rounding = undefined) => {
+  const text = fixed(value, digits, rounding);
+  return text === 'n/a' || text.startsWith('-') ? text : `+${text}`;
+};
+export const signedMs = (value, rounding) => `${signed(value, 2, rounding)} ms`;
 export const bytes = (value) =>
   Number.isFinite(value) ? `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(value < 10 ? 2 : 0)} B` : 'n/a';
 

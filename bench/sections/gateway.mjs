@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { emit, log, pick, seededRandom, sleep, summarize } from '../lib/common.mjs';
 import { cpuSeconds, pacedSchedule } from '../lib/paced-load.mjs';
+import { probeChatCompletion, servedLoad } from '../lib/gateway-load.mjs';
 import { deltaPerRound, ratioPerRound } from '../lib/round-stats.mjs';
 import { gatewayStartFlags } from '../lib/gateway-start.mjs';
 
@@ -106,8 +107,8 @@ function startGateway(name, telemetryOn, { nodeArgs = [], env: extraEnv = {} } =
 
 /**
  * One closed-loop autocannon run (CONNECTIONS connections, one request in flight on each) against
- * one gateway. Latency percentiles from every 2xx response's exact duration (autocannon's own
- * histogram has 1 ms resolution).
+ * one gateway. Req/s and CPU per request count 2xx answers only (`servedLoad`). Latency percentiles
+ * from every 2xx response's exact duration (autocannon's own histogram has 1 ms resolution).
  */
 async function load(gateway, body, durationS) {
   const latencies = [];
@@ -126,12 +127,13 @@ async function load(gateway, body, durationS) {
   const cpuBefore = cpuSeconds(gateway.child.pid);
   const result = await instance;
   const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
+  const { requestsPerSec, served, failures } = servedLoad(result);
   return {
-    requestsPerSec: result.requests.average,
-    total: result.requests.total,
-    failures: result.non2xx + result.errors + result.timeouts,
+    requestsPerSec,
+    total: served,
+    failures,
     ...latencyFigures(latencies),
-    cpuMsPerRequest: (cpuUsed * 1000) / Math.max(1, result.requests.total),
+    cpuMsPerRequest: (cpuUsed * 1000) / Math.max(1, served),
   };
 }
 
@@ -165,7 +167,7 @@ async function pacedTogether(gateways, body, durationS, rate) {
     // Kept for the pooled p99 below and removed before the results are written.
     latencies: run.latencies,
     ...latencyFigures(run.latencies),
-    cpuMsPerRequest: (run.cpuSeconds * 1000) / run.total,
+    cpuMsPerRequest: (run.cpuSeconds * 1000) / Math.max(1, run.latencies.length),
   }));
 }
 
@@ -377,18 +379,7 @@ try {
   results.sanity = { offMetricsStatus: offMetrics.status };
 
   for (const [mode, body] of Object.entries(MODES)) {
-    for (const gateway of contenders) {
-      const probe = await fetch(`${gateway.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const probeText = await probe.text();
-      if (probe.status !== 200)
-        throw new Error(`${mode} probe of ${gateway.name} answered ${probe.status}: ${probeText.slice(0, 200)}`);
-      if (body.stream && !probeText.includes('data: [DONE]'))
-        throw new Error(`${mode} probe of ${gateway.name} is not a complete SSE stream`);
-    }
+    for (const gateway of contenders) await probeChatCompletion(gateway, body, mode);
     // Throughput: ROUNDS rounds of one slot per gateway, each gateway alone under load in its
     // slot. Slots are a second apart, so whatever else the machine does is shared by the slots of
     // a round. Saturating them all at once (the previous design) let the scheduler's placement
@@ -452,6 +443,13 @@ try {
         (sum, round) => sum + KEYS.reduce((inner, key) => inner + round[key].failures, 0),
         0,
       ),
+      // Per gateway: a comparison whose gateways answered anything but 2xx is judged inconclusive.
+      failuresByGateway: Object.fromEntries(
+        KEYS.map((key) => [
+          key,
+          [...throughputRounds, ...latencyRounds].reduce((sum, round) => sum + round[key].failures, 0),
+        ]),
+      ),
     };
     for (const round of latencyRounds) for (const key of KEYS) delete round[key].latencies;
     results.modes[mode] = { throughputRounds, latencyRounds, summary };
@@ -488,6 +486,7 @@ try {
       const window = [(exitAt - loadStart - 100) * 1000, (exitAt - loadEnd + 100) * 1000];
       results.profiles[key] = {
         requests: profiledRun.total,
+        failures: profiledRun.failures,
         ...attributeProfile(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), window),
       };
       log(

@@ -20,9 +20,10 @@ import autocannon from 'autocannon';
 import { emit, log, pick, sleep, summarize } from '../lib/common.mjs';
 import { signed, signedMs } from '../lib/report-format.mjs';
 import { isForcedCollection, liveHeapGrowth, markCompactHeapAfterMb } from '../lib/gc-trace.mjs';
-import { pacedSchedule, runtimeSeconds } from '../lib/paced-load.mjs';
+import { RUNTIME_CLOCK, pacedSchedule, runtimeSeconds } from '../lib/paced-load.mjs';
 import { configRound, deltaPerRound, interval, pooledP99, pooledP99Delta, ratioPerRound } from '../lib/round-stats.mjs';
 import { gatewayStartFlags } from '../lib/gateway-start.mjs';
+import { probeChatCompletion, servedLoad } from '../lib/gateway-load.mjs';
 
 const GATEWAY_DIST = fileURLToPath(new URL('../../examples/gateway/dist/', import.meta.url));
 const MAIN = `${GATEWAY_DIST}main.js`;
@@ -190,7 +191,7 @@ function startGateway(name, extraEnv) {
 /**
  * Saturating load on one gateway for `durationS`; `headers` adds headers to every request, or, as an
  * array, to the requests in turn (each connection cycles through them: with ten entries, every
- * connection sends each one once in ten requests).
+ * connection sends each one once in ten requests). Req/s and CPU per request count 2xx answers only.
  */
 async function saturate(gateway, body, durationS, headers = {}) {
   const json = JSON.stringify(body);
@@ -209,12 +210,8 @@ async function saturate(gateway, body, durationS, headers = {}) {
   const cpuBefore = runtimeSeconds(gateway.child.pid);
   const result = await instance;
   const cpuUsed = runtimeSeconds(gateway.child.pid) - cpuBefore;
-  return {
-    requestsPerSec: result.requests.average,
-    total: result.requests.total,
-    failures: result.non2xx + result.errors + result.timeouts,
-    cpuUsPerRequest: (cpuUsed * 1e6) / Math.max(1, result.requests.total),
-  };
+  const { requestsPerSec, served, failures } = servedLoad(result);
+  return { requestsPerSec, total: served, failures, cpuUsPerRequest: (cpuUsed * 1e6) / Math.max(1, served) };
 }
 
 /**
@@ -226,7 +223,7 @@ async function paced(gateways, body, durationS, rate) {
   return runs.map(({ latencies, failures, cpuSeconds }) => ({
     latencies,
     failures,
-    cpuUsPerRequest: (cpuSeconds * 1e6) / Math.max(1, latencies.length + failures),
+    cpuUsPerRequest: (cpuSeconds * 1e6) / Math.max(1, latencies.length),
   }));
 }
 
@@ -391,6 +388,7 @@ async function sampledAgainstUnsampled(body) {
     };
     return {
       pairs: of.length,
+      failures: of.reduce((sum, runs) => sum + kinds.reduce((inner, kind) => inner + runs[kind].failures, 0), 0),
       sampledCpuUsPerRequest: mean('sampled'),
       unsampledCpuUsPerRequest: mean('unsampled'),
       ...againstUnsampled('sampled'),
@@ -434,8 +432,8 @@ const result = {
   processes: Object.fromEntries(
     CONFIGS.map((config) => [config, PROCESSES.filter(([, of]) => of === config).map(([key]) => key)]),
   ),
-  // CPU per request from the scheduler's run time of every thread (ns), not clock ticks.
-  cpuClock: 'schedstat',
+  // CPU per request from the scheduler's run time of every thread (ns), not clock ticks, where there.
+  cpuClock: RUNTIME_CLOCK,
   startFlags: START_FLAGS,
   ...(PIN === undefined ? {} : { pinned: PIN }),
   rounds: ROUNDS,
@@ -450,6 +448,7 @@ const result = {
 
 try {
   for (const [mode, body] of Object.entries(MODES)) {
+    for (const gateway of gateways) await probeChatCompletion(gateway, body, mode);
     for (const gateway of gateways) await saturate(gateway, body, WARMUP_S);
     const rounds = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -476,6 +475,7 @@ try {
         requestsPerSec: configRounds.reduce((sum, round) => sum + round[config].requestsPerSec, 0) / rounds.length,
         cpuUsPerRequest: configRounds.reduce((sum, round) => sum + round[config].cpuUsPerRequest, 0) / rounds.length,
         failures: configRounds.reduce((sum, round) => sum + round[config].failures, 0),
+        fixedLoadFailures: configLatencyRounds.reduce((sum, round) => sum + round[config].failures, 0),
         pooledP99Ms: pooledP99(configLatencyRounds, config, every),
         fixedLoadCpuUsPerRequest:
           configLatencyRounds.reduce((sum, round) => sum + round[config].cpuUsPerRequest, 0) / latencyRounds.length,
@@ -564,6 +564,7 @@ try {
   result.memory = {
     samples,
     requests: memoryRun.total,
+    failures: memoryRun.failures,
     warmupS: MEMORY_WARMUP_S,
     markCompacts: traced.markCompacts
       .filter((entry) => entry.atMs >= memoryStart && entry.atMs < memoryEnd)
