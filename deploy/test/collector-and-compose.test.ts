@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COLLECTOR_FILE, COMPOSE_FILE, DEPLOY_DIR, componentType, readYaml } from './deploy-files.js';
+import { PACKAGE_NAME } from '../../packages/telemetry/src/version.js';
+import {
+  COLLECTOR_FILE,
+  COMPOSE_FILE,
+  DEPLOY_DIR,
+  PROMETHEUS_CONFIG_FILE,
+  componentType,
+  readYaml,
+} from './deploy-files.js';
 
 interface Pipeline {
   receivers?: string[];
@@ -39,6 +47,39 @@ function exportersOf(signal: string): Array<[string, { endpoint?: string } | nul
         (id) => [id, collector.exporters[id] ?? null] as [string, { endpoint?: string } | null],
       ),
     );
+}
+
+/** Scope of the host metrics `startTelemetry()` registers (`HostMetrics({ name })`). */
+const HOST_METRICS_SCOPE = '@gatewayz/telemetry-node';
+
+/**
+ * Instrumentation scopes whose metrics a transform processor of the metrics pipeline gives an empty
+ * unit (`set(unit, "") where instrumentation_scope.name == "..." or ...`, in the metric context);
+ * `*` when a statement clears every unit.
+ */
+function scopesWithUnitCleared(): string[] {
+  const metricsPipeline = pipelines.find(([name]) => componentType(name) === 'metrics')?.[1];
+  const transforms = (metricsPipeline?.processors ?? []).filter((id) => componentType(id) === 'transform');
+  const statements = transforms.flatMap((id) => {
+    const config = collector.processors[id] as {
+      metric_statements?: Array<{ context?: string; statements?: string[] }>;
+    } | null;
+    return (config?.metric_statements ?? [])
+      .filter((group) => group.context === 'metric')
+      .flatMap((group) => group.statements ?? []);
+  });
+  const scopes: string[] = [];
+  for (const statement of statements) {
+    const match = /^set\(unit, ""\)(?:\s+where\s+(.+))?$/.exec(statement.trim());
+    if (match === null) continue;
+    if (match[1] === undefined) return ['*'];
+    const alternatives = match[1].split(/\s+or\s+/);
+    for (const alternative of alternatives) {
+      const scope = /^instrumentation_scope\.name\s*==\s*"([^"]+)"$/.exec(alternative.trim());
+      if (scope !== null) scopes.push(scope[1] as string);
+    }
+  }
+  return scopes;
 }
 
 describe('otel-collector.yaml', () => {
@@ -94,11 +135,35 @@ describe('otel-collector.yaml', () => {
     expect(loki.length, JSON.stringify(exporters)).toBeGreaterThan(0);
   });
 
+  // With a unit the exporter appends it (gatewayz_cost_by_provider_USD_total, ..._seconds, gauges
+  // of unit 1 get _ratio); without one it adds only _total to counters, the names the dashboards use.
+  it("clears the unit of the gateway's metrics before the Prometheus exporter names them", () => {
+    expect(scopesWithUnitCleared()).toEqual(expect.arrayContaining([PACKAGE_NAME, HOST_METRICS_SCOPE]));
+    expect(scopesWithUnitCleared()).not.toContain('*');
+  });
+
   it('exposes OTLP metrics for Prometheus on :8889', () => {
     const exporters = exportersOf('metrics');
     expect(
       exporters.some(([id, config]) => componentType(id) === 'prometheus' && /:8889$/.test(config?.endpoint ?? '')),
     ).toBe(true);
+  });
+});
+
+describe('prometheus.yml', () => {
+  it("keeps the job and instance the Collector's exporter sets from service.name and service.instance.id", () => {
+    const config = readYaml<{
+      scrape_configs: Array<{
+        job_name: string;
+        honor_labels?: boolean;
+        static_configs?: Array<{ targets: string[] }>;
+      }>;
+    }>(PROMETHEUS_CONFIG_FILE);
+    const collectorJobs = config.scrape_configs.filter((job) =>
+      (job.static_configs ?? []).some((group) => group.targets.some((target) => /^otel-collector:8889$/.test(target))),
+    );
+    expect(collectorJobs.length).toBe(1);
+    expect(collectorJobs[0]?.honor_labels).toBe(true);
   });
 });
 
