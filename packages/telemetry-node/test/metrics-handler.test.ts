@@ -172,6 +172,21 @@ describe('metrics handler', () => {
     expect(markdown).toContain('curl http://gateway.test/prometheus/metrics/providers');
   });
 
+  it("writes the docs' examples for the origin each request came to, not the first requester's", async () => {
+    const { handler } = setup();
+    const first = await (await handler(new Request('http://attacker.example/prometheus/metrics/docs'))).text();
+    expect(first).toContain('curl http://attacker.example/prometheus/metrics/providers');
+    const next = await (await get(handler, '/prometheus/metrics/docs')).text();
+    expect(next).toContain('curl http://gateway.test/prometheus/metrics/providers');
+    expect(next).not.toContain('attacker.example');
+    // Past the origins kept, a rendering is still the requester's own.
+    for (let index = 0; index < 12; index++) {
+      const text = await (await handler(new Request(`http://host-${index}.test/prometheus/metrics/docs`))).text();
+      expect(text).toContain(`curl http://host-${index}.test/prometheus/metrics/providers`);
+    }
+    expect(await (await get(handler, '/prometheus/metrics/docs')).text()).toBe(next);
+  });
+
   it('answers 404 for unknown categories and 405 for other methods', async () => {
     const { handler } = setup();
     expect((await get(handler, '/prometheus/metrics/nope')).status).toBe(404);

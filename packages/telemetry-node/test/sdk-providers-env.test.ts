@@ -308,11 +308,15 @@ describe('startTelemetry({ env }): the rest of the SDK configuration comes from 
     );
     expect(failure).toBeInstanceOf(AggregateError);
     expect((failure as AggregateError).message).toBe(
-      '@gatewayz/telemetry-node: forceFlush: HTTP 400 from the collector',
+      '@gatewayz/telemetry-node: forceFlush: spans not exported: HTTP 400 from the collector',
     );
     expect((failure as AggregateError).errors.map((error: Error) => error.message)).toEqual([
-      'HTTP 400 from the collector',
+      'spans not exported: HTTP 400 from the collector',
     ]);
+    // The exporter's own error is kept as the cause.
+    expect(((failure as AggregateError).errors[0] as Error).cause).toMatchObject({
+      message: 'HTTP 400 from the collector',
+    });
   });
 
   it('an unknown OTEL_LOG_LEVEL is warned about and ignored', () => {

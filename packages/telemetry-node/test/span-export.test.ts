@@ -158,7 +158,13 @@ describe('span export (startTelemetry with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)',
         { failFirst: 1000, failStatus: 400 },
       );
       const recorded = recordGatewaySpans(otel);
-      await otel.forceFlush().catch(() => {});
+      const flushed = await otel.forceFlush().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // The flush names what was lost, whichever processor lost it.
+      expect(flushed).toBeInstanceOf(AggregateError);
+      expect((flushed as AggregateError).message).toMatch(/forceFlush: (\d+ )?spans not exported: /);
       const response = await otel.metricsHandler(new Request('http://gateway/metrics'));
       const text = await response.text();
       expect(text).toContain(`gatewayz_telemetry_spans_dropped_total{reason="export_failed"} ${recorded.length}`);

@@ -134,7 +134,7 @@ describe('OTEL_TRACES_EXPORTER=zipkin', () => {
     );
     expect(failure).toBeInstanceOf(AggregateError);
     expect((failure as AggregateError).message).toBe(
-      '@gatewayz/telemetry-node: forceFlush: Zipkin export timed out after 300 ms (OTEL_EXPORTER_ZIPKIN_TIMEOUT)',
+      '@gatewayz/telemetry-node: forceFlush: spans not exported: Zipkin export timed out after 300 ms (OTEL_EXPORTER_ZIPKIN_TIMEOUT)',
     );
     expect((failure as AggregateError).errors).toHaveLength(1);
     const elapsed = performance.now() - started;
@@ -180,7 +180,7 @@ describe('OTEL_TRACES_EXPORTER=zipkin', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     expect(logsReceiver.logRecords().map((record) => record.body)).toEqual(['the last log record']);
     expect(logger.errors.map((error) => error.message)).toEqual([
-      '@gatewayz/telemetry-node: shutdown: Zipkin export timed out after 200 ms (OTEL_EXPORTER_ZIPKIN_TIMEOUT)',
+      '@gatewayz/telemetry-node: shutdown: spans not exported: Zipkin export timed out after 200 ms (OTEL_EXPORTER_ZIPKIN_TIMEOUT)',
     ]);
   });
 

@@ -3,6 +3,7 @@ import { CIRCUIT_BREAKER_STATES, MODEL_CALL_STATUSES, TOKEN_TYPES, type MetricKe
 import { semconv } from '../src/genai/index.js';
 import {
   DEFAULT_METRIC_PREFIX,
+  HTTP_LATENCY_BUCKETS,
   LLM_LATENCY_BUCKETS,
   METRIC_CATALOG,
   METRIC_CATEGORIES,
@@ -154,7 +155,7 @@ describe('metric catalog', () => {
     }
     expect(METRIC_CATALOG.providerResponseTime.buckets).toBe(LLM_LATENCY_BUCKETS);
     expect(METRIC_CATALOG.modelInferenceDuration.buckets).toBe(LLM_LATENCY_BUCKETS);
-    expect(METRIC_CATALOG.httpRequestDuration.buckets).toBe(SERVER_LATENCY_BUCKETS);
+    expect(METRIC_CATALOG.httpRequestDuration.buckets).toBe(HTTP_LATENCY_BUCKETS);
     expect(METRIC_CATALOG.databaseQueryDuration.buckets).toBe(SERVER_LATENCY_BUCKETS);
     expect(METRIC_CATALOG.genAiOperationDuration.buckets).toBe(semconv.GEN_AI_DURATION_BUCKETS);
     expect(METRIC_CATALOG.genAiTokenUsage.buckets).toBe(semconv.GEN_AI_TOKEN_BUCKETS);

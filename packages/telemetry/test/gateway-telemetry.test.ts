@@ -1,6 +1,6 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it, vi } from 'vitest';
-import { LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/metrics/index.js';
+import { HTTP_LATENCY_BUCKETS, LLM_LATENCY_BUCKETS, SERVER_LATENCY_BUCKETS } from '../src/metrics/index.js';
 import { bucketCount, createMetricsHarness, telemetryPerTest } from './helpers.js';
 import { useSynchronousContext } from '../../../test-support/synchronous-context.js';
 
@@ -257,22 +257,27 @@ describe('GatewayTelemetry HTTP, database and cache helpers', () => {
     telemetry.recordHttpRequest('POST', '/v1/chat/completions', 200, 0.2);
     telemetry.recordHttpRequest('POST', '/v1/chat/completions', 200, 0.004);
     telemetry.recordHttpRequest('POST', '/v1/chat/completions', 502, 12);
+    telemetry.recordHttpRequest('POST', '/v1/chat/completions', 200, 45);
+    telemetry.recordHttpRequest('POST', '/v1/chat/completions', 200, 301);
     telemetry.recordHttpRequest('GET', '/health', '2xx', 0.001);
     telemetry.recordHttpRequest('GET', '/health', 42, 0.001);
 
     const collected = await collect();
     const route = { method: 'POST', path: '/v1/chat/completions' };
-    expect(collected.value('fastapi_requests', { ...route, status_code: '200' })).toBe(2);
+    expect(collected.value('fastapi_requests', { ...route, status_code: '200' })).toBe(4);
     expect(collected.value('fastapi_requests', { ...route, status_code: '502' })).toBe(1);
     expect(collected.value('fastapi_requests', { method: 'GET', path: '/health', status_code: '2xx' })).toBe(1);
     // Numbers outside 100-599 are not valid status codes and share one label value.
     expect(collected.value('fastapi_requests', { method: 'GET', path: '/health', status_code: 'other' })).toBe(1);
 
     const duration = collected.histogram('fastapi_requests_duration_seconds', route);
-    expect(duration?.buckets.boundaries).toEqual([...SERVER_LATENCY_BUCKETS]);
-    expect(duration?.count).toBe(3);
+    expect(duration?.buckets.boundaries).toEqual([...HTTP_LATENCY_BUCKETS]);
+    expect(duration?.count).toBe(5);
     expect(duration && bucketCount(duration, 0.25)).toBe(1);
     expect(duration && bucketCount(duration, 0.005)).toBe(1);
+    // Requests longer than 10 s (a long completion, a stream) keep their place up to 300 s.
+    expect(duration && bucketCount(duration, 30)).toBe(1);
+    expect(duration && bucketCount(duration, 60)).toBe(1);
     expect(duration && bucketCount(duration, Infinity)).toBe(1);
     expect(collected.histogram('fastapi_requests_duration_seconds', { method: 'GET', path: '/health' })?.count).toBe(2);
   });

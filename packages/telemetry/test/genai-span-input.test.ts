@@ -142,6 +142,20 @@ describe('GenAI span helpers on plain-JavaScript input', () => {
     );
   });
 
+  it('names the span by its operation alone, without gen_ai.request.model, when the model is empty or not a string', () => {
+    const tracer = tracerProvider.getTracer('test');
+    for (const requestModel of ['', undefined, null, 42])
+      endGenAiSpan(startGenAiSpan(tracer, { ...chat, requestModel: untyped(requestModel) }));
+    endGenAiSpan(startGenAiSpan(tracer, { ...chat, operationName: 'embeddings', requestModel: '' }));
+    endGenAiSpan(startGenAiSpan(tracer, chat));
+    const withoutModel = [...spans.getFinishedSpans()];
+    const withModel = withoutModel.pop();
+    expect(withoutModel.map((span) => span.name)).toEqual(['chat', 'chat', 'chat', 'chat', 'embeddings']);
+    for (const span of withoutModel) expect(Object.keys(span.attributes)).not.toContain('gen_ai.request.model');
+    expect(withModel?.name).toBe('chat gpt-4o-mini');
+    expect(withModel?.attributes['gen_ai.request.model']).toBe('gpt-4o-mini');
+  });
+
   it('emitGenAiOperationDetails never throws on them, and its event carries the checked values', async () => {
     const records = new InMemoryLogRecordExporter();
     const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: records })] });

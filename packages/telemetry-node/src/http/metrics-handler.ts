@@ -94,6 +94,8 @@ export interface MetricsHandler {
  * ```
  */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** Origins whose rendering of the metrics docs is kept; others are rendered on each request. */
+const MAX_DOCS_ORIGINS = 8;
 const CATEGORY_PATH = /^\/prometheus\/metrics\/([a-z_]+)\/?$/;
 
 /**
@@ -122,7 +124,9 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
   checkMetricsHandlerOptions(options);
   const prefix = options.prefix ?? DEFAULT_METRIC_PREFIX;
   const index = new MetricCategoryIndex(prefix);
-  let docs: string | undefined;
+  // The docs' curl examples use the origin the request came to; each origin's rendering is kept (a
+  // few at most), never one origin's for every requester: a Host header is the client's to choose.
+  const docsByOrigin = new Map<string, string>();
 
   const collect = async (): Promise<ResourceMetrics> => {
     const { resourceMetrics, errors } = await (options.source as MetricsSource).collect();
@@ -169,7 +173,11 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
       return response;
     }
     if (path === '/prometheus/metrics/docs' || path === '/prometheus/metrics/docs/') {
-      docs ??= renderMetricsMarkdown({ prefix, baseUrl: url.origin });
+      let docs = docsByOrigin.get(url.origin);
+      if (docs === undefined) {
+        docs = renderMetricsMarkdown({ prefix, baseUrl: url.origin });
+        if (docsByOrigin.size < MAX_DOCS_ORIGINS) docsByOrigin.set(url.origin, docs);
+      }
       return new Response(docs, { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' } });
     }
     if (options.source === undefined) {

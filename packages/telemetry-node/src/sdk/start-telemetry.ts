@@ -12,6 +12,7 @@ import {
   setTelemetry,
   type GatewayTelemetryOptions,
 } from '@gatewayz/telemetry';
+import { GEN_AI_SEMCONV_SCHEMA_URL } from '@gatewayz/telemetry/genai';
 import { checkStartTelemetryOptions, resolveContextManager } from './start-telemetry-options.js';
 import { BoundedLogRecordProcessor } from '../logs/bounded-log-record-processor.js';
 import { checkBearerToken } from '../http/bearer-auth.js';
@@ -159,7 +160,7 @@ export interface RunningTelemetry {
   readonly metricsHandler: MetricsHandler;
   /** `node:http` listener serving `metricsHandler`. */
   readonly nodeMetricsListener: ReturnType<typeof toNodeListener>;
-  /** Tracer for the application's spans. */
+  /** Tracer for the application's spans; its scope has the schema URL of the GenAI conventions (`GEN_AI_SEMCONV_SCHEMA_URL`). */
   readonly tracer: Tracer;
   /** Structured JSON logger, correlated with the active span and exported over OTLP when configured. */
   readonly logger: StructuredLogger;
@@ -255,6 +256,8 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     options.serviceName ??
     (typeof envServiceName === 'string' && envServiceName !== '' ? envServiceName : undefined) ??
     'gatewayz-gateway';
+  const makeTracer = (provider = trace.getTracerProvider()): Tracer =>
+    provider.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION, { schemaUrl: GEN_AI_SEMCONV_SCHEMA_URL });
   const makeLogger = (): StructuredLogger =>
     new StructuredLogger({
       name: serviceName,
@@ -291,7 +294,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
       telemetry,
       metricsHandler,
       nodeMetricsListener: toNodeListener(metricsHandler),
-      tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
+      tracer: makeTracer(),
       logger: makeLogger(),
       logsExported: false,
       disabled: true,
@@ -414,7 +417,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     telemetry,
     metricsHandler,
     nodeMetricsListener: toNodeListener(metricsHandler),
-    tracer: trace.getTracer('@gatewayz/telemetry-node', PACKAGE_VERSION),
+    tracer: makeTracer(),
     logger: makeLogger(),
     logsExported: logProcessors.length > 0,
     disabled: false,

@@ -12,6 +12,7 @@ import {
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { PACKAGE_NAME, PACKAGE_VERSION, TelemetryConfigurationError, type GatewayTelemetry } from '@gatewayz/telemetry';
+import { GEN_AI_SEMCONV_SCHEMA_URL } from '@gatewayz/telemetry/genai';
 import type { ExemplarSlots, MetricDefinition, SeriesCell } from '@gatewayz/telemetry/metrics';
 import type { ExemplarDataPoint } from '../exposition/exemplar-data-point.js';
 
@@ -177,7 +178,9 @@ export function createTelemetryMetricProducer(
       return {
         resourceMetrics: {
           resource: emptyResource(),
-          scopeMetrics: [{ scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, metrics }],
+          scopeMetrics: [
+            { scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION, schemaUrl: GEN_AI_SEMCONV_SCHEMA_URL }, metrics },
+          ],
         },
         errors: [],
       };

@@ -139,7 +139,10 @@ function countingBatchSpanProcessor(
 /**
  * The stock processor, its exporter shut down even when the last flush failed: the SDK's
  * `shutdown()` shuts the exporter down only after a flush that succeeded, so an exporter whose
- * collector was down at shutdown kept its connections and timers.
+ * collector was down at shutdown kept its connections and timers. A failed flush is reported as
+ * lost spans (`spans not exported: <cause>`), as `EncodingBatchSpanProcessor` reports it, instead of
+ * the exporter's bare error (`connect ECONNREFUSED …`), which does not say what was lost; the stock
+ * processor does not tell how many spans the failed request held.
  */
 class ShutdownAlwaysBatchSpanProcessor extends BatchSpanProcessor {
   private readonly spanExporter: SpanExporter;
@@ -149,15 +152,29 @@ class ShutdownAlwaysBatchSpanProcessor extends BatchSpanProcessor {
     this.spanExporter = exporter;
   }
 
+  override async forceFlush(): Promise<void> {
+    try {
+      await super.forceFlush();
+    } catch (error) {
+      throw spansLost(error);
+    }
+  }
+
   override async shutdown(): Promise<void> {
     try {
       await super.shutdown();
     } catch (error) {
       // The flush failed before the SDK reached the exporter's shutdown: run it, then report the failure.
       await this.spanExporter.shutdown().catch(() => {});
-      throw error;
+      throw spansLost(error);
     }
   }
+}
+
+/** A failed flush of the stock processor, named as the spans it lost. */
+function spansLost(error: unknown): Error {
+  const cause = error instanceof Error ? error.message : String(error);
+  return new Error(`spans not exported: ${cause}`, { cause: error });
 }
 
 /**

@@ -71,7 +71,7 @@ export interface GenAiSpanStart extends GenAiRequestParameters {
   operationName: string;
   /** `gen_ai.provider.name`, e.g. `openai`. */
   providerName: string;
-  /** `gen_ai.request.model`. */
+  /** `gen_ai.request.model`; left out (and out of the span name) when empty. */
   requestModel: string;
   /** `server.address`: host of the provider API, e.g. `api.openai.com`. */
   serverAddress?: string;
@@ -160,7 +160,8 @@ export interface GenAiSpanEnd {
 }
 
 /**
- * Start a CLIENT span for one call to a model provider, named `{operation} {model}` with the GenAI
+ * Start a CLIENT span for one call to a model provider, named `{operation} {model}` (`{operation}`
+ * alone, without `gen_ai.request.model`, when `requestModel` is empty) with the GenAI
  * semantic-convention attributes. Prompts and completions are recorded only when given
  * (`inputMessages`, `systemInstructions`, and `outputMessages` at the end), which the caller does
  * only when content capture is on (`GatewayTelemetry.genAiContent`, off by default, as the
@@ -182,8 +183,10 @@ export interface GenAiSpanEnd {
  */
 export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, parent: Context = contextApi.active()): Span {
   const attributes = genAiStartAttributes(start);
+  const operation = attributes[ATTR_GEN_AI_OPERATION_NAME] as string;
+  const model = attributes[ATTR_GEN_AI_REQUEST_MODEL];
   const span = tracer.startSpan(
-    `${attributes[ATTR_GEN_AI_OPERATION_NAME] as string} ${start.requestModel}`,
+    model === undefined ? operation : `${operation} ${model as string}`,
     { kind: SpanKind.CLIENT, attributes },
     parent,
   );
@@ -205,9 +208,11 @@ export function genAiStartAttributes(start: GenAiSpanStart): Record<string, GenA
   const attributes: Record<string, GenAiAttributeValue> = {
     [ATTR_GEN_AI_OPERATION_NAME]: operation.name,
     [ATTR_GEN_AI_PROVIDER_NAME]: start.providerName,
-    [ATTR_GEN_AI_REQUEST_MODEL]: start.requestModel,
     ...operation.attributes,
   };
+  // Conditionally required "if available": an empty model (or none, from plain JavaScript) is not one.
+  if (typeof start.requestModel === 'string' && start.requestModel !== '')
+    attributes[ATTR_GEN_AI_REQUEST_MODEL] = start.requestModel;
   if (start.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = start.serverAddress;
   const serverPort = wholeNumberAttribute(ATTR_SERVER_PORT, start.serverPort, 0, MAX_PORT);
   if (serverPort !== undefined) attributes[ATTR_SERVER_PORT] = serverPort;

@@ -15,9 +15,9 @@
  * - `content-capture.ts`: `GenAiContentCapture`, `GenAiContentCaptureMode` (where content goes)
  * - `message-content.ts`: `GEN_AI_CONTENT_TRUNCATION_MARKER` (the content's JSON serialisation,
  *   truncation and counted drops)
- * - `operation-details.ts`: `emitGenAiOperationDetails()`, the opt-in
- *   `gen_ai.client.inference.operation.details` event
- * - `semconv.ts`: attribute and metric names, operation names, buckets (pinned to v1.41.0)
+ * - `operation-details.ts`: `emitGenAiOperationDetails()` and `emitGenAiOperationException()`, the
+ *   opt-in `gen_ai.client.inference.operation.details` and `gen_ai.client.operation.exception` events
+ * - `semconv.ts`: attribute, metric and event names, operation names, buckets (pinned to v1.41.0)
  * - `semconv-stability.ts`: `OTEL_SEMCONV_STABILITY_OPT_IN` (`gen_ai_latest_experimental`)
  *
  * @example
@@ -30,7 +30,7 @@
  */
 export { startGenAiSpan, endGenAiSpan } from './genai-span.js';
 export type { GenAiSpanStart, GenAiSpanEnd } from './genai-span.js';
-export { emitGenAiOperationDetails } from './operation-details.js';
+export { emitGenAiOperationDetails, emitGenAiOperationException } from './operation-details.js';
 export type {
   GenAiEventLogger,
   GenAiEventRecord,
@@ -73,3 +73,4 @@ export type {
   GenAiUriPart,
 } from './messages.js';
 export * as semconv from './semconv.js';
+export { GEN_AI_SEMCONV_SCHEMA_URL } from './semconv.js';

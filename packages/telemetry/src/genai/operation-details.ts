@@ -1,4 +1,4 @@
-import { diag, type Context } from '@opentelemetry/api';
+import { diag, type Context, type Exception } from '@opentelemetry/api';
 import { peekTelemetry } from '../metrics/shared-telemetry.js';
 import { genAiContentValue } from './message-content.js';
 import {
@@ -8,7 +8,14 @@ import {
   type GenAiSpanEnd,
   type GenAiSpanStart,
 } from './genai-span.js';
-import { ATTR_GEN_AI_OUTPUT_MESSAGES, EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS } from './semconv.js';
+import {
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_STACKTRACE,
+  ATTR_EXCEPTION_TYPE,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
+  EVENT_GEN_AI_CLIENT_OPERATION_EXCEPTION,
+} from './semconv.js';
 
 /**
  * A value of an event attribute: the scalars and string arrays of span attributes, or the
@@ -22,8 +29,8 @@ import { ATTR_GEN_AI_OUTPUT_MESSAGES, EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DE
 export type GenAiEventValue = string | number | boolean | null | GenAiEventValue[] | { [key: string]: GenAiEventValue };
 
 /**
- * The log record `emitGenAiOperationDetails()` emits: the fields of an OpenTelemetry Logs API
- * `LogRecord` it sets.
+ * The log record `emitGenAiOperationDetails()` and `emitGenAiOperationException()` emit: the fields
+ * of an OpenTelemetry Logs API `LogRecord` they set.
  *
  * @example
  * ```ts
@@ -34,8 +41,12 @@ export type GenAiEventValue = string | number | boolean | null | GenAiEventValue
  * ```
  */
 export interface GenAiEventRecord {
-  /** Always `gen_ai.client.inference.operation.details`. */
+  /** `gen_ai.client.inference.operation.details` or `gen_ai.client.operation.exception`. */
   eventName: string;
+  /** The Logs API's severity number: 13 (`SeverityNumber.WARN`) on the exception event, absent on the details event. */
+  severityNumber?: number;
+  /** `WARN` on the exception event, absent on the details event. */
+  severityText?: string;
   /** The call's attributes; the content ones structured. */
   attributes: Record<string, GenAiEventValue>;
   /** The context whose span the record is correlated with (the call's span), when given. */
@@ -111,6 +122,7 @@ export function emitGenAiOperationDetails(
   context?: Context,
   attributes?: Readonly<Record<string, GenAiEventValue | undefined>>,
 ): void {
+  const event = EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS;
   let recorded: ReturnType<typeof operationDetailsAttributes>;
   try {
     // Plain JavaScript can pass anything; what cannot be read is one lost event, not a failed call.
@@ -118,39 +130,133 @@ export function emitGenAiOperationDetails(
       throw new TypeError(`details must be an object, got ${details === null ? 'null' : typeof details}`);
     recorded = operationDetailsAttributes(details);
   } catch (error) {
-    eventLost('invalid_details', `its details could not be read (${String(error)})`);
+    eventLost(event, 'invalid_details', `its details could not be read (${String(error)})`);
     return;
   }
-  if (attributes !== undefined)
-    for (const key of Object.keys(attributes)) {
-      const value = attributes[key];
-      if (value !== undefined && !Object.hasOwn(recorded, key)) recorded[key] = value;
-    }
+  addOwnAttributes(recorded, attributes);
+  emitEvent(logger, { eventName: event, attributes: recorded, ...(context !== undefined ? { context } : {}) });
+}
+
+/**
+ * Emit the `gen_ai.client.operation.exception` event for an exception of a GenAI client operation
+ * (an API error, a rate limit, a timeout): a log record with that event name, severity WARN (13) as
+ * the conventions ask, and `exception.type`, `exception.message` and `exception.stacktrace` read
+ * from `exception` as `span.recordException()` reads them (the type is a Node.js error's `code`
+ * when it has one, else its `name`; a string is a message alone). Emit it when
+ * `GatewayTelemetry.genAiContent.events` is on, whether or not the call's span is sampled, with
+ * the context of the call's span so the two correlate. The message may hold sensitive details: give
+ * one your code wrote, not an upstream's body. It never throws: an `exception` with neither a type
+ * nor a message (`null`, `{}`, from plain JavaScript) is lost and counted as
+ * `gatewayz_telemetry_logs_dropped_total{reason="invalid_details"}`, a logger that throws as
+ * `reason="emit_failed"`, each warned about once.
+ *
+ * `attributes` adds attributes of the call, as the conventions allow (the ones captured on the
+ * call's span, such as `error.type` or `gen_ai.provider.name`); the `exception.*` ones read from
+ * `exception` keep their value, and an `undefined` value is left out.
+ *
+ * @param logger - where the event goes, e.g. `logs.getLogger('my-gateway')` of `@opentelemetry/api-logs`
+ * @param exception - what was thrown: an `Error`, an object with a `code`, `name` or `message`, or a message
+ * @param context - the context of the call's span (`trace.setSpan(parent, span)`), which the record is correlated with
+ * @param attributes - attributes of the call, e.g. `{ 'error.type': '500' }`
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await callProvider();
+ * } catch (error) {
+ *   if (telemetry.genAiContent.events)
+ *     emitGenAiOperationException(logger, error as Error, trace.setSpan(parent, span), { 'error.type': 'timeout' });
+ *   endGenAiSpan(span, { errorType: 'timeout' });
+ * }
+ * ```
+ */
+export function emitGenAiOperationException(
+  logger: GenAiEventLogger,
+  exception: Exception,
+  context?: Context,
+  attributes?: Readonly<Record<string, GenAiEventValue | undefined>>,
+): void {
+  const event = EVENT_GEN_AI_CLIENT_OPERATION_EXCEPTION;
+  let recorded: Record<string, GenAiEventValue>;
   try {
-    logger.emit({
-      eventName: EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
-      attributes: recorded,
-      ...(context !== undefined ? { context } : {}),
-    });
+    recorded = exceptionAttributes(exception);
   } catch (error) {
-    // A logger of the application's own that throws must not fail the call being recorded.
-    eventLost('emit_failed', `the logger threw (${String(error)})`);
+    eventLost(event, 'invalid_details', `its exception could not be read (${String(error)})`);
+    return;
+  }
+  addOwnAttributes(recorded, attributes);
+  emitEvent(logger, {
+    eventName: event,
+    severityNumber: SEVERITY_NUMBER_WARN,
+    severityText: 'WARN',
+    attributes: recorded,
+    ...(context !== undefined ? { context } : {}),
+  });
+}
+
+/** The Logs API's `SeverityNumber.WARN` (this package does not depend on `@opentelemetry/api-logs`). */
+const SEVERITY_NUMBER_WARN = 13;
+
+/** Add the caller's `attributes` of the call to `recorded`, which keeps a value it already has. */
+function addOwnAttributes(
+  recorded: Record<string, GenAiEventValue>,
+  attributes: Readonly<Record<string, GenAiEventValue | undefined>> | undefined,
+): void {
+  if (attributes === undefined) return;
+  for (const key of Object.keys(attributes)) {
+    const value = attributes[key];
+    if (value !== undefined && !Object.hasOwn(recorded, key)) recorded[key] = value;
   }
 }
 
-/** The reasons of a lost event already warned about (once per process each). */
+/** Hand `record` to `logger`; a logger that throws loses the event, counted. */
+function emitEvent(logger: GenAiEventLogger, record: GenAiEventRecord): void {
+  try {
+    logger.emit(record);
+  } catch (error) {
+    // A logger of the application's own that throws must not fail the call being recorded.
+    eventLost(record.eventName, 'emit_failed', `the logger threw (${String(error)})`);
+  }
+}
+
+/** The events and reasons of a lost event already warned about (once per process each). */
 const lossWarned = new Set<string>();
 
 /**
- * Count an event lost for `reason` in the shared instance (this helper takes none), as content
- * drops are, and warn the first time for that reason.
+ * Count an event lost for `reason` in the shared instance (these helpers take none), as content
+ * drops are, and warn the first time for that event and reason.
  */
-function eventLost(reason: 'emit_failed' | 'invalid_details', why: string): void {
+function eventLost(event: string, reason: 'emit_failed' | 'invalid_details', why: string): void {
   peekTelemetry()?.add('telemetryLogsDropped', 1, { reason });
-  if (lossWarned.has(reason)) return;
-  lossWarned.add(reason);
+  const key = `${event} ${reason}`;
+  if (lossWarned.has(key)) return;
+  lossWarned.add(key);
   diag.warn(
-    `@gatewayz/telemetry: ${EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS} event not emitted: ${why}. Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason ${reason}).`,
+    `@gatewayz/telemetry: ${event} event not emitted: ${why}. Further failures are not warned about (counted in the telemetry_logs_dropped self-metric, reason ${reason}).`,
+  );
+}
+
+/**
+ * The `exception.*` attributes of `exception`, read as the OpenTelemetry SDK reads the exception of
+ * `span.recordException()`. Set as attributes rather than the Logs API's recent `exception` field,
+ * which older Logs SDKs do not read. Throws when it has neither a type nor a message, one of which
+ * the conventions require.
+ */
+function exceptionAttributes(exception: unknown): Record<string, GenAiEventValue> {
+  if (typeof exception === 'string' && exception !== '') return { [ATTR_EXCEPTION_MESSAGE]: exception };
+  const attributes: Record<string, GenAiEventValue> = {};
+  if (typeof exception === 'object' && exception !== null) {
+    const { code, name, message, stack } = exception as Record<string, unknown>;
+    const type = (typeof code === 'string' && code !== '') || typeof code === 'number' ? String(code) : name;
+    if (typeof type === 'string' && type !== '') attributes[ATTR_EXCEPTION_TYPE] = type;
+    if (typeof message === 'string' && message !== '') attributes[ATTR_EXCEPTION_MESSAGE] = message;
+    if (attributes[ATTR_EXCEPTION_TYPE] === undefined && attributes[ATTR_EXCEPTION_MESSAGE] === undefined)
+      throw new TypeError('exception has neither a code or name nor a message');
+    if (typeof stack === 'string' && stack !== '') attributes[ATTR_EXCEPTION_STACKTRACE] = stack;
+    return attributes;
+  }
+  throw new TypeError(
+    `exception must be an Error, an object with a code, name or message, or a message, got ${exception === null ? 'null' : typeof exception === 'string' ? 'an empty string' : typeof exception}`,
   );
 }
 

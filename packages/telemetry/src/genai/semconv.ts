@@ -1,7 +1,8 @@
 /**
  * OpenTelemetry GenAI semantic-convention strings, kept in one place, pinned to release v1.41.0 of
- * the conventions (`GEN_AI_SEMCONV_VERSION`; the last release before the GenAI conventions moved
- * to their own repository). Every name here is in that release's GenAI registry and metrics.
+ * the conventions (`GEN_AI_SEMCONV_VERSION`; its GenAI conventions are unchanged in v1.41.1, the
+ * last release before they moved to their own repository). Every name here is in that release: its
+ * GenAI registry, metrics and events, and the error, server and exception attributes they use.
  *
  * The `@opentelemetry/semantic-conventions` package marks these as incubating, so we pin the
  * strings here instead of depending on its unstable entry point. The metric helpers and
@@ -9,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { semconv } from '@gatewayz/telemetry';
+ * import { semconv } from '@gatewayz/telemetry/genai';
  *
  * span.setAttribute(semconv.ATTR_GEN_AI_REQUEST_STREAM, true);
  * span.setAttribute(semconv.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, ['stop']);
@@ -103,6 +104,18 @@ export const ATTR_GEN_AI_TOOL_DEFINITIONS = 'gen_ai.tool.definitions';
  * messages. Opt-in; see `emitGenAiOperationDetails()`.
  */
 export const EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS = 'gen_ai.client.inference.operation.details';
+/**
+ * `gen_ai.client.operation.exception`: the event (a log record with this event name, severity WARN)
+ * that records an exception of a GenAI client operation: an API error, a rate limit, a timeout. See
+ * `emitGenAiOperationException()`.
+ */
+export const EVENT_GEN_AI_CLIENT_OPERATION_EXCEPTION = 'gen_ai.client.operation.exception';
+/** `exception.type`: the type of an exception (its class name, or a Node.js error's `code`), e.g. `UpstreamFailure`. */
+export const ATTR_EXCEPTION_TYPE = 'exception.type';
+/** `exception.message`: the message of an exception. It may hold sensitive information. */
+export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
+/** `exception.stacktrace`: the stack trace of an exception, as the runtime writes it (`Error.stack`). */
+export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 /** `error.type`: low-cardinality class of the error an operation ended with (e.g. `timeout`, `rate_limited`, `500`); absent on success. */
 export const ATTR_ERROR_TYPE = 'error.type';
 /** `server.address`: host name of the provider API the client called, e.g. `api.openai.com`. */
@@ -127,7 +140,20 @@ export const METRIC_GEN_AI_SERVER_TIME_PER_OUTPUT_TOKEN = 'gen_ai.server.time_pe
 
 /** The release of the OpenTelemetry semantic conventions every string of this module is pinned to. */
 export const GEN_AI_SEMCONV_VERSION = '1.41.0';
-/** The schema URL of `GEN_AI_SEMCONV_VERSION`. */
+/**
+ * The schema URL of `GEN_AI_SEMCONV_VERSION`: the `schemaUrl` of the instrumentation scope of this
+ * package's meter and of `@gatewayz/telemetry-node`'s tracer, so a backend knows which release the
+ * names follow. Give it to the tracer and logger you get yourself, through the provider: the API's
+ * `trace.getTracer()` shortcut takes no options.
+ *
+ * @example
+ * ```ts
+ * import { GEN_AI_SEMCONV_SCHEMA_URL } from '@gatewayz/telemetry/genai';
+ *
+ * const tracer = trace.getTracerProvider().getTracer('my-gateway', '1.0.0', { schemaUrl: GEN_AI_SEMCONV_SCHEMA_URL });
+ * const events = logs.getLogger('my-gateway', '1.0.0', { schemaUrl: GEN_AI_SEMCONV_SCHEMA_URL });
+ * ```
+ */
 export const GEN_AI_SEMCONV_SCHEMA_URL = 'https://opentelemetry.io/schemas/1.41.0';
 
 /**

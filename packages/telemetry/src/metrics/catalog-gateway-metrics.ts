@@ -16,6 +16,7 @@ import {
   nonNegative,
   unitInterval,
   LLM_LATENCY_BUCKETS,
+  HTTP_LATENCY_BUCKETS,
   SERVER_LATENCY_BUCKETS,
   CIRCUIT_BREAKER_STATES,
   MODEL_CALL_STATUSES,
@@ -274,7 +275,7 @@ export const GATEWAY_METRICS = {
     labels: ['method', 'path'],
     categories: ['system', 'performance'],
     range: nonNegative,
-    buckets: SERVER_LATENCY_BUCKETS,
+    buckets: HTTP_LATENCY_BUCKETS,
   }),
   httpRequestsInProgress: define({
     name: 'fastapi_requests_in_progress',

@@ -180,8 +180,8 @@ export interface MetricDefinition<Label extends string = string> {
 export const LLM_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120] as const;
 
 /**
- * Bucket boundaries for HTTP and database latency, in seconds (1 ms to 10 s); used by
- * `fastapi_requests_duration_seconds` and `database_query_duration_seconds`.
+ * Bucket boundaries for server-side latency, in seconds (1 ms to 10 s); used by
+ * `database_query_duration_seconds` (and, extended to 300 s, by {@link HTTP_LATENCY_BUCKETS}).
  *
  * @example
  * ```ts
@@ -192,6 +192,22 @@ export const LLM_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5,
  * ```
  */
 export const SERVER_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/**
+ * Bucket boundaries for a gateway's HTTP requests, in seconds (1 ms to 300 s): those of
+ * {@link SERVER_LATENCY_BUCKETS}, then 30, 60, 120 and 300 s, because a chat completion, and above
+ * all a streamed one, often lasts longer than 10 s, and a quantile of requests past the last finite
+ * bucket reads as that bucket's bound. Used by `fastapi_requests_duration_seconds`.
+ *
+ * @example
+ * ```ts
+ * const websocketDuration = meter.createHistogram('gateway_websocket_session_duration_seconds', {
+ *   unit: 's',
+ *   advice: { explicitBucketBoundaries: [...HTTP_LATENCY_BUCKETS] },
+ * });
+ * ```
+ */
+export const HTTP_LATENCY_BUCKETS = [...SERVER_LATENCY_BUCKETS, 30, 60, 120, 300] as const;
 
 export const unitInterval = { min: 0, max: 1 } as const;
 export const nonNegative = { min: 0 } as const;

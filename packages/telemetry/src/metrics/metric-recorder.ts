@@ -19,6 +19,7 @@ import type {
   UpDownCounterMetricKey,
 } from './recorder-types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
+import { GEN_AI_SEMCONV_SCHEMA_URL } from '../genai/semconv.js';
 import type { GenAiSemconvMode } from '../genai/semconv-stability.js';
 import type { GenAiContentCapture } from '../genai/content-capture.js';
 
@@ -152,7 +153,8 @@ export class MetricRecorder {
    */
   bindMeterProvider(provider: MeterProvider): boolean {
     if (this.exportVia === 'producer') return false;
-    const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
+    // The scope's schema URL tells a backend which semantic-conventions release the gen_ai.* names follow.
+    const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION, { schemaUrl: GEN_AI_SEMCONV_SCHEMA_URL });
     // Another copy of @opentelemetry/api in the process has its own no-op meter singleton.
     if (meter === NOOP_METER || meter.constructor?.name === 'NoopMeter') return false;
     if (meter === this.boundMeter) return true;
