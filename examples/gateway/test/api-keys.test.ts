@@ -23,7 +23,7 @@ import { DEMO_PROVIDERS, DEMO_PRICES } from '../src/providers/demo-providers.js'
 import { demoCallers } from '../src/server/run-gateway.js';
 import { sampleSum, startTestGateway, type TestGateway } from './harness.js';
 
-const SECRET = 'sk-very-secret-value';
+const SECRET = 'sk-Zq8Xw3Jm5Tp9Rk2Vb';
 
 function refusal(text: string): ApiKeysFileError {
   try {
@@ -101,12 +101,33 @@ describe('GATEWAY_API_KEYS_FILE', () => {
   });
 
   it.each([
-    ['an unquoted key', `[{"name":"a","key":${SECRET},"plan":"paid"}]`, /unexpected character/],
-    ['a single-quoted key', `[{"name":"a","key":'${SECRET}',"plan":"paid"}]`, /unexpected character/],
-    ['an unquoted plan after a key', `[{"name":"a","key":"${SECRET}","plan":paid}]`, /unexpected character/],
-    ['a trailing comma', `[{"name":"a",\n "key":"${SECRET}",\n "plan":"paid",}]`, /at line 3, column 16/],
-    ['a missing bracket', `[{"name":"a","key":"${SECRET}","plan":"paid"}`, /at line 1, column/],
-    ['an empty file', '', /Unexpected end of JSON input/],
+    [
+      'an unquoted key',
+      `[{"name":"a",\n"key":${SECRET},"plan":"paid"}]`,
+      /unexpected character .* at line 2, column 7$/,
+    ],
+    [
+      'a single-quoted key',
+      `[{"name":"a","key":'${SECRET}',"plan":"paid"}]`,
+      /unexpected character .* at line 1, column 20$/,
+    ],
+    [
+      'an unquoted plan after a key',
+      `[{"name":"a","key":"${SECRET}","plan":paid}]`,
+      /unexpected character .* at line 1, column 5\d$/,
+    ],
+    ['a trailing comma', `[{"name":"a",\n "key":"${SECRET}",\n "plan":"paid",}]`, /at line 3, column 16$/],
+    [
+      'a trailing comma in the array',
+      `[{"name":"a",\n "key":"${SECRET}", "plan":"paid"},\n]`,
+      /bracket right after a comma at line 3, column 1$/,
+    ],
+    [
+      'a missing bracket',
+      `[{"name":"a","key":"${SECRET}","plan":"paid"}`,
+      /ends inside an object or array at line 1, column/,
+    ],
+    ['an empty file', '', /ends where a value belongs at line 1, column 1$/],
   ])('never quotes the file (and so no key, not even in part) when it is not JSON: %s', (_, text, message) => {
     const error = refusal(text);
     expect(error.code).toBe('invalid_json');
@@ -114,6 +135,12 @@ describe('GATEWAY_API_KEYS_FILE', () => {
     for (let start = 0; start + 4 <= SECRET.length; start++) {
       expect(error.message).not.toContain(SECRET.slice(start, start + 4));
     }
+  });
+
+  it('reads a file that starts with a byte-order mark, as some editors save UTF-8', () => {
+    expect(parseApiKeys(`\ufeff[{"name":"a","key":"${SECRET}","plan":"paid"}]`, 'keys.json')).toEqual([
+      { name: 'a', key: SECRET, plan: 'paid' },
+    ]);
   });
 
   it('is read from the file GATEWAY_API_KEYS_FILE names, and makes keys required; without it, the demo keys are optional', () => {

@@ -235,21 +235,46 @@ describe('graceful shutdown of the gateway process', () => {
       const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
       const first = await reader.read();
       expect(new TextDecoder().decode(first.value)).toContain('data:');
+      const decoder = new TextDecoder();
       const rest = (async () => {
+        let text = '';
         try {
-          for (;;) if ((await reader.read()).done) return 'ended';
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return { text, ended: true };
+            text += decoder.decode(value, { stream: true });
+          }
         } catch {
-          return 'cut';
+          return { text, ended: false };
         }
       })();
       // A JSON request waiting for its answer when the deadline passes.
       const json = chat(gateway.url, false).then(
-        (response) => response.status,
-        (error: unknown) => String(error),
+        async (response) => ({
+          status: response.status,
+          connection: response.headers.get('connection'),
+          body: await response.text(),
+        }),
+        (error: unknown) => ({ status: 0, connection: null, body: String(error) }),
       );
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await gateway.terminate()).toBe(0);
-      await Promise.all([rest, json]);
+      const [cutStream, answer] = await Promise.all([rest, json]);
+      // The stream ends as a stream failing midway does: a complete body whose last event is the
+      // error (the OpenAI SDK's `APIError`), without `[DONE]`.
+      expect(cutStream.ended, cutStream.text).toBe(true);
+      const lastEvent = cutStream.text.trim().split('\n\n').at(-1) ?? '';
+      expect(JSON.parse(lastEvent.replace(/^data: /, ''))).toEqual({
+        error: { message: expect.any(String), type: 'server_error', param: null, code: 'server_shutdown' },
+      });
+      expect(cutStream.text).not.toContain('[DONE]');
+      // The client gets what is recorded: the 503 of a request cut by the shutdown, on a connection
+      // that then closes.
+      expect(answer.status, answer.body).toBe(503);
+      expect(JSON.parse(answer.body)).toEqual({
+        error: { message: expect.any(String), type: 'server_error', param: null, code: 'server_shutdown' },
+      });
+      expect(answer.connection).toBe('close');
       expect(gateway.output()).not.toContain('still recording at shutdown');
       const metrics = receiver.metrics();
       expect(

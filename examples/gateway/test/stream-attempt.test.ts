@@ -29,7 +29,7 @@ function upstream(): { response: UpstreamResponse; send(text: string): void; end
     discardRest: () => {},
   };
   return {
-    response: { status: 200, body, bodyIdleTimeoutMs: 30_000 },
+    response: { status: 200, headers: {}, body, bodyIdleTimeoutMs: 30_000 },
     send: (text) => push({ done: false, value: new TextEncoder().encode(text) }),
     end: () => push({ done: true, value: undefined }),
     cancelled: () => cancelled,

@@ -15,6 +15,7 @@ function upstream(events: string[]): UpstreamResponse {
   const queue = events.map((text) => new TextEncoder().encode(text));
   return {
     status: 200,
+    headers: {},
     bodyIdleTimeoutMs: 30_000,
     body: {
       read: () => {

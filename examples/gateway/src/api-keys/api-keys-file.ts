@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { findJsonSyntaxError } from './json-syntax-error.js';
 import { GatewayConfigError } from '../config-error.js';
 
 /** What a gateway API key's holder pays for: `paid` counts in `subscription_count`, `trial` in `trial_active`. */
@@ -89,7 +90,9 @@ export function loadApiKeysFile(path: string): ApiKeyEntry[] {
  * characters other than printable ASCII, a plan other than `paid` or `trial`, or a budget that is not a
  * finite number of USD at least 0.
  */
-export function parseApiKeys(text: string, source: string): ApiKeyEntry[] {
+export function parseApiKeys(file: string, source: string): ApiKeyEntry[] {
+  // A byte-order mark, as some editors save UTF-8, is not part of the JSON.
+  const text = file.charCodeAt(0) === 0xfeff ? file.slice(1) : file;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -179,20 +182,17 @@ export function parseApiKeys(text: string, source: string): ApiKeyEntry[] {
 }
 
 /**
- * What `JSON.parse` found wrong with `text`, without quoting the text: V8 puts a piece of the
- * input in some of its messages (`Unexpected token 's', ..."key":sk-live-…"... is not valid JSON`),
- * and in a keys file that piece can be a key. Its messages that quote nothing are kept, with the
- * position given as line and column.
+ * What is wrong with `text`, which `JSON.parse` refused, at which line and column, without quoting
+ * the text: V8 puts a piece of the input in some of its messages (`Unexpected token 's', ..."key":
+ * sk-live-…"... is not valid JSON`), and in a keys file that piece can be a key; its messages give a
+ * position for a few mistakes only, so the place is found by {@link findJsonSyntaxError}.
  */
 function jsonSyntaxProblem(text: string, error: unknown): string {
+  const found = findJsonSyntaxError(text);
+  if (found !== undefined) return `${found.problem} at line ${found.line}, column ${found.column}`;
+  // Nothing found by the grammar (JSON.parse refused for another reason): its message when it
+  // quotes nothing.
   const message = error instanceof Error ? error.message : '';
-  const position = /^(.*) in JSON at position (\d+)/.exec(message);
-  if (position !== null && !(position[1] as string).includes('"')) {
-    const before = text.slice(0, Number(position[2]));
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    return `${position[1] as string} at line ${line}, column ${column}`;
-  }
   if (message !== '' && !message.includes('"')) return message;
   return 'an unexpected character (check the quotes and commas; the file is not quoted here because it holds keys)';
 }

@@ -177,13 +177,17 @@ function positiveInteger(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
-/** Embeddings input tokens: UTF-8 bytes of each string, the length of each token array. */
+/** Embeddings input tokens: UTF-8 bytes of each string, the length of each token array (walked without recursion). */
 function embeddingTokens(input: unknown): number {
-  if (typeof input === 'string') return Buffer.byteLength(input, 'utf8');
-  if (!Array.isArray(input)) return 0;
-  if (input.every((item) => typeof item === 'number')) return input.length;
   let tokens = 0;
-  for (const item of input) tokens += embeddingTokens(item);
+  const pending: unknown[] = [input];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') tokens += Buffer.byteLength(value, 'utf8');
+    else if (!Array.isArray(value)) continue;
+    else if (value.every((item) => typeof item === 'number')) tokens += value.length;
+    else for (const item of value) pending.push(item);
+  }
   return tokens;
 }
 
@@ -192,37 +196,45 @@ function embeddingTokens(input: unknown): number {
  * UTF-8 bytes of every key and string, digits of numbers, {@link STRUCTURE_TOKENS} per object or
  * array, and {@link MEDIA_PART_TOKENS} for a content part that is not text (an item of a `content`
  * array: its URL or base64 data is not counted). Only a content part is taken for media: a message
- * or a tool definition with a `type` or `image_url` field of its own is counted whole.
+ * or a tool definition with a `type` or `image_url` field of its own is counted whole. Walked with
+ * a stack rather than recursion, so no nesting depth can overflow the call stack.
  */
 export function promptTokens(value: unknown): number {
-  return tokensOf(value, false);
-}
-
-/** `promptTokens` of `value`; `part`: it is an item of a `content` array, which may be media. */
-function tokensOf(value: unknown, part: boolean): number {
-  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
-  if (typeof value === 'number') return String(value).length;
-  if (typeof value !== 'object' || value === null) return value === undefined ? 0 : 1;
-  let tokens = STRUCTURE_TOKENS;
-  if (Array.isArray(value)) {
-    for (const item of value) tokens += tokensOf(item, part);
-    return tokens;
-  }
-  if (part) {
-    const type = (value as { type?: unknown }).type;
-    if (typeof type === 'string' && isMediaPart(value as Record<string, unknown>, type)) return MEDIA_PART_TOKENS;
-  }
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key];
-    // The items of a `content` array are content parts (text, image, audio, file).
-    tokens += Buffer.byteLength(key, 'utf8') + tokensOf(item, key === 'content' && Array.isArray(item));
+  let tokens = 0;
+  const pending: unknown[] = [value];
+  // For each pending value, whether it is an item of a `content` array, which may be media.
+  const parts: boolean[] = [false];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    const part = parts.pop() as boolean;
+    if (typeof item === 'string') tokens += Buffer.byteLength(item, 'utf8');
+    else if (typeof item === 'number') tokens += String(item).length;
+    else if (typeof item !== 'object' || item === null) tokens += item === undefined ? 0 : 1;
+    else if (Array.isArray(item)) {
+      tokens += STRUCTURE_TOKENS;
+      for (const element of item) {
+        pending.push(element);
+        parts.push(part);
+      }
+    } else if (part && isMediaPart(item as Record<string, unknown>)) tokens += MEDIA_PART_TOKENS;
+    else {
+      tokens += STRUCTURE_TOKENS;
+      for (const key in item) {
+        const field = (item as Record<string, unknown>)[key];
+        tokens += Buffer.byteLength(key, 'utf8');
+        pending.push(field);
+        // The items of a `content` array are content parts (text, image, audio, file).
+        parts.push(key === 'content' && Array.isArray(field));
+      }
+    }
   }
   return tokens;
 }
 
 /** A content part that is not text: an image, audio or file (by its type, or its payload field). */
-function isMediaPart(part: Record<string, unknown>, type: string): boolean {
-  if (TEXT_PART_TYPES.has(type)) return false;
+function isMediaPart(part: Record<string, unknown>): boolean {
+  const type = part['type'];
+  if (typeof type !== 'string' || TEXT_PART_TYPES.has(type)) return false;
   return (
     type === 'image_url' ||
     type === 'input_image' ||

@@ -23,7 +23,9 @@
  * Every other 4xx (400, 409, 413, 415, 422, ...) says the client's request itself was wrong
  * (invalid parameters, too long a prompt, ...): it is passed back to the client without failover
  * (another provider would reject it too), and says nothing about the provider. 429 is separate:
- * the provider's quota (`rate_limited`).
+ * the provider's quota (`rate_limited`). Any status outside 2xx and 4xx is the provider's fault
+ * too: a 5xx, and a redirect (3xx), which the gateway does not follow (the provider's base URL is
+ * out of date, e.g. `http://` for a server that moved to `https://`).
  */
 export const PROVIDER_FAULT_4XX: ReadonlySet<number> = new Set([401, 402, 403, 404, 408]);
 

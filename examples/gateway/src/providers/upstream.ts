@@ -8,12 +8,14 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ModelCallStatus } from '@gatewayz/telemetry';
 import type { GenAiUsage as Usage } from '@gatewayz/telemetry/genai';
-import { PROVIDER_FAULT_4XX, saysNothingOfProvider } from './provider-fault.js';
+import { isClientFault4xx, saysNothingOfProvider } from './provider-fault.js';
 
 /**
  * A failed upstream attempt, classified for model health (`status`), for the GenAI `error.type`
  * attribute, and for routing (`failover`: whether another provider should be tried). Messages are
- * written by the gateway; upstream bodies, prompts and keys never end up in them.
+ * written by the gateway, or are the provider's own error message when it reported one inside a
+ * 2xx answer (as a stream's error event is recorded); upstream bodies, prompts and keys never end
+ * up in them.
  */
 export class UpstreamFailure extends Error {
   override readonly name = 'UpstreamFailure';
@@ -52,6 +54,12 @@ export class UpstreamFailure extends Error {
     this.usage = usage;
     return this;
   }
+
+  /**
+   * Where a redirect (3xx) pointed, without its query or credentials: the gateway does not follow
+   * redirects, so an operator must put it in the provider's base URL (try-providers.ts logs it).
+   */
+  redirectedTo: string | undefined = undefined;
 }
 
 /**
@@ -87,8 +95,11 @@ export interface UpstreamRequest {
 }
 
 const MAX_ERROR_BODY_BYTES = 16_384;
-/** Largest non-streaming success body read (a truncated body fails JSON parsing: `invalid_response`). */
-const MAX_SUCCESS_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest non-streaming success body read (a truncated body fails JSON parsing: `invalid_response`);
+ * also the longest SSE event a stream relay holds (sse-relay.ts).
+ */
+export const MAX_SUCCESS_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * Keep-alive connection pools for the upstream calls. Node's `http` client rather than `fetch`: on
@@ -101,9 +112,11 @@ const MAX_SUCCESS_BODY_BYTES = 64 * 1024 * 1024;
 const httpAgent = new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
 const httpsAgent = new HttpsAgent({ keepAlive: true, scheduling: 'lifo' });
 
-/** A successful upstream response: its status and its body as it arrives. */
+/** A successful upstream response: its status, its headers and its body as it arrives. */
 export interface UpstreamResponse {
   readonly status: number;
+  /** What the provider says of the body (`content-type`, `content-encoding`): a stream checks them first. */
+  readonly headers: IncomingHttpHeaders;
   /** The body, chunk by chunk. Read it to the end or `cancel()` it, so the connection is released. */
   readonly body: UpstreamBody;
   /** Longest silence `readUpstreamJson` waits for while it reads the body (`UpstreamRequest.bodyIdleTimeoutMs`). */
@@ -246,11 +259,12 @@ function send(
 /**
  * POST JSON to an upstream and return the response once its headers arrived with a 2xx status.
  * Throws `UpstreamFailure`: `timeout` when no headers came within `timeoutMs`, `network_error` when
- * the connection failed, `rate_limited` on 429, `error` on 5xx and on the 4xx that are the
- * provider's or its configuration's fault (401, 402, 403, 404, 408: all fail over), and `error`
- * without failover on other 4xx (the client's request itself is wrong, see `PROVIDER_FAULT_4XX`).
+ * the connection failed, and otherwise the failure of the status (`upstreamStatusFailure`).
+ * Redirects are not followed: a 3xx is the provider's configuration's fault (its base URL). A body
+ * that cannot be serialised is the client's error (400, no failover, nothing sent).
  */
 export async function postUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+  const payload = serialised(request.body);
   let outgoing: ClientRequest | undefined;
   let timedOut = false;
   /** Whether the request's body was all written when the call was aborted (destroy() hides it). */
@@ -267,7 +281,6 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
   let message: IncomingMessage;
   try {
     if (request.signal?.aborted) throw new Error('the client closed the request');
-    const payload = JSON.stringify(request.body);
     const track = (created: ClientRequest): void => {
       outgoing = created;
     };
@@ -305,6 +318,7 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
   }
   const response = {
     status: message.statusCode ?? 0,
+    headers: message.headers,
     body: bodyOf(message),
     bodyIdleTimeoutMs: request.bodyIdleTimeoutMs ?? request.timeoutMs,
   };
@@ -312,44 +326,85 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
   if (response.status >= 200 && response.status < 300) return response;
   // The status says what went wrong; a body that fails or stalls only loses its details.
   const text = await readText(response.body, MAX_ERROR_BODY_BYTES, response.bodyIdleTimeoutMs).catch(() => '');
-  if (response.status === 429) {
-    throw new UpstreamFailure('rate_limited', 'rate_limited', 'Upstream rate limit (HTTP 429)', true, 429);
-  }
-  if (response.status === 401 || response.status === 403) {
-    // The gateway's credentials for this provider are wrong: a provider problem, not the client's.
-    throw new UpstreamFailure(
-      'error',
-      String(response.status),
-      `Upstream rejected the gateway's credentials (HTTP ${response.status})`,
-      true,
-      response.status,
-    );
-  }
-  // 402 (the gateway's account out of credit), 404 (the provider lacks a model configured for it),
-  // 408 (the provider's own timeout) and 5xx: the provider's or its configuration's fault.
-  if (response.status >= 500 || PROVIDER_FAULT_4XX.has(response.status)) {
-    throw new UpstreamFailure(
-      'error',
-      String(response.status),
-      `Upstream error (HTTP ${response.status})`,
-      true,
-      response.status,
-    );
-  }
-  let clientBody: unknown;
+  let body: unknown;
   try {
-    clientBody = JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
-    clientBody = undefined;
+    body = undefined;
   }
-  throw new UpstreamFailure(
-    'error',
-    String(response.status),
-    `Upstream rejected the request (HTTP ${response.status})`,
-    false,
-    response.status,
-    clientBody,
-  );
+  const failure = upstreamStatusFailure(response.status, body);
+  if (response.status >= 300 && response.status < 400) {
+    failure.redirectedTo = redirectTarget(message.headers.location, request.url);
+  }
+  throw failure;
+}
+
+/**
+ * The failure of an upstream answer with HTTP status `status` (not 2xx) and JSON body `body`:
+ * `rate_limited` on 429; `error` with failover on every status that is the provider's or its
+ * configuration's fault (5xx; 401, 402, 403, 404, 408, see `PROVIDER_FAULT_4XX`; a redirect, which
+ * the gateway does not follow; anything else that is not a 4xx); `error` without failover on the
+ * other 4xx (the client's request itself is wrong), carrying `body` back to the client. Its
+ * `error.type` is the status, so the breaker and the health figures count it, or leave a client's
+ * 4xx out (see `saysNothingOfProvider`).
+ */
+export function upstreamStatusFailure(status: number, body: unknown): UpstreamFailure {
+  if (status === 429) {
+    return new UpstreamFailure('rate_limited', 'rate_limited', 'Upstream rate limit (HTTP 429)', true, 429);
+  }
+  if (status === 401 || status === 403) {
+    // The gateway's credentials for this provider are wrong: a provider problem, not the client's.
+    const message = `Upstream rejected the gateway's credentials (HTTP ${status})`;
+    return new UpstreamFailure('error', String(status), message, true, status);
+  }
+  if (status >= 300 && status < 400) {
+    const message = `Upstream redirected the request (HTTP ${status}); set the provider's base URL to where it points`;
+    return new UpstreamFailure('error', String(status), message, true, status);
+  }
+  if (!isClientFault4xx(status)) {
+    return new UpstreamFailure('error', String(status), `Upstream error (HTTP ${status})`, true, status);
+  }
+  const message = `Upstream rejected the request (HTTP ${status})`;
+  return new UpstreamFailure('error', String(status), message, false, status, body);
+}
+
+/** Longest redirect target logged: enough for a base URL, not for whatever a server puts there. */
+const MAX_REDIRECT_TARGET_LENGTH = 200;
+
+/**
+ * A redirect's `location` (resolved against the URL the gateway called) as origin and path only:
+ * a query or credentials in it stay out of the logs.
+ */
+function redirectTarget(location: string | undefined, from: string): string | undefined {
+  if (location === undefined || location === '') return undefined;
+  try {
+    const target = new URL(location, from);
+    return `${target.origin}${target.pathname}`.slice(0, MAX_REDIRECT_TARGET_LENGTH);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The request body as JSON. `JSON.stringify` recurses, so a body nested a few thousand levels deep
+ * throws `RangeError`; readJsonObject refuses such bodies first, and should one get here anyway it
+ * is the client's request that is wrong, not the provider: a client-error 4xx (`error.type` "400")
+ * leaves the provider's breaker and health alone (see provider-fault.ts) and does not fail over.
+ */
+function serialised(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch {
+    const failure = new UpstreamFailure(
+      'error',
+      '400',
+      'The request body cannot be serialised as JSON (nested too deeply)',
+      false,
+      400,
+    );
+    failure.unsent = true;
+    throw failure;
+  }
 }
 
 /**

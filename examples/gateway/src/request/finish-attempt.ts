@@ -2,6 +2,7 @@ import { context as contextApi, type Context, type Span } from '@opentelemetry/a
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
 import {
   emitGenAiOperationDetails,
+  emitGenAiOperationException,
   endGenAiSpan,
   type GenAiEventLogger,
   type GenAiOperationDetails,
@@ -14,6 +15,7 @@ import { apiKeyAccountOf, requestBudgetOf } from '../api-keys/api-key-context.js
 import { ANONYMOUS_API_KEY_NAME } from '../api-keys/api-keys-file.js';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import { saysNothingOfProvider } from '../providers/provider-fault.js';
+import type { UpstreamFailure } from '../providers/upstream.js';
 import type { GatewayLogger } from '../server/gateway-env.js';
 import type { AttemptCompletion, ModelCallSink, Operation } from './attempt.js';
 import { withFields } from '../with-fields.js';
@@ -32,7 +34,8 @@ export interface AttemptRecording {
    */
   logger?: Pick<GatewayLogger, 'warn' | 'debug'>;
   /**
-   * Where the `gen_ai.client.inference.operation.details` events go when they are on
+   * Where the `gen_ai.client.inference.operation.details` events (one per inference attempt) and the
+   * `gen_ai.client.operation.exception` events (one per failed attempt) go when they are on
    * (`GatewayTelemetry.genAiContent.events`): a Logs API logger. None: no events.
    */
   genAiEvents?: GenAiEventLogger;
@@ -52,8 +55,9 @@ export interface StartedAttempt {
  * Finish one provider attempt: feed the anomaly detector, record the provider, model, GenAI
  * (duration, token usage, chunk timing of streams), time-to-first-token, token (with the cache and
  * reasoning subsets), cost (cache-priced) and credit metrics (of a failed attempt too, when the
- * provider reported its usage), log a failure, record the call in model health, and end the
- * attempt span with the response attributes.
+ * provider reported its usage), log a failure (and, when GenAI events are on, emit its
+ * `gen_ai.client.operation.exception` event), record the call in model health, and end the attempt
+ * span with the response attributes.
  *
  * An attempt that says nothing about the provider (the client went away or shutdown cut it before
  * an answer, or the upstream rejected the client's bad request: see `saysNothingOfProvider`) is
@@ -213,6 +217,9 @@ export function finishAttempt(
     // The sink validates input; the values above are ours, so this only guards the request path.
   }
   const { events, capture, eventContent } = telemetry.genAiContent;
+  // Any GenAI operation can fail, embeddings included: the exception event is not the inference one.
+  if (events && recording.genAiEvents !== undefined && completion.status !== 'success')
+    emitAttemptException(recording.genAiEvents, completion, attemptContext);
   // The event describes an inference call (chat, an image generation); embeddings are not one.
   const eventLogger = events && !embeddings ? recording.genAiEvents : undefined;
   if (!span.isRecording() && eventLogger === undefined) {
@@ -312,6 +319,25 @@ function emitOperationDetails(
 ): void {
   const details: GenAiOperationDetails = withFields(started.start, end);
   emitGenAiOperationDetails(logger, eventContent ? details : withoutContent(details), attemptContext, own);
+}
+
+/**
+ * The `exception.type` of a failed attempt: every failure the gateway records is an `UpstreamFailure`
+ * (an HTTP status, a timeout, a broken stream; try-providers.ts wraps anything else in one), and
+ * the completion keeps its message and `error.type`, not the instance. The status code is its
+ * `error.type`, not an exception type: the event carries both.
+ */
+const ATTEMPT_EXCEPTION_TYPE: UpstreamFailure['name'] = 'UpstreamFailure';
+
+/**
+ * Emit the attempt's `gen_ai.client.operation.exception` event, correlated with its span: the
+ * failure's type, its message (the gateway's own, or the error message of a provider's stream;
+ * never a body, a prompt or a key) and its `error.type`, the class the span and metrics have.
+ */
+function emitAttemptException(logger: GenAiEventLogger, completion: AttemptCompletion, attemptContext: Context): void {
+  const { errorMessage, errorType } = completion;
+  const exception = { name: ATTEMPT_EXCEPTION_TYPE, ...(errorMessage !== undefined ? { message: errorMessage } : {}) };
+  emitGenAiOperationException(logger, exception, attemptContext, { 'error.type': errorType });
 }
 
 /** The content fields of a GenAI call's start and end (messages, instructions, tools). */

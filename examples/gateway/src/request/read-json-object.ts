@@ -2,6 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import { ApiError, CLIENT_CLOSED_REQUEST, badRequest } from '../protocol/openai-errors.js';
 import { parserRefusal } from '../server/client-error.js';
 
+/**
+ * Deepest nesting of objects and arrays a request body may have (the body itself is level 1).
+ * JSON schemas in `tools` and `response_format` rarely pass 20 levels; the body goes on to code
+ * that recurses over it (`JSON.stringify` when it is sent upstream, among others), which a few
+ * thousand levels overflow. The bound is serde_json's (Rust) default recursion limit too.
+ */
+export const MAX_JSON_DEPTH = 128;
+
 /** Chunks of a request body, and a way to stop reading them. */
 interface BodyChunks {
   next(): Promise<IteratorResult<Uint8Array, unknown>>;
@@ -25,8 +33,9 @@ function chunksOf(request: Request, incoming: IncomingMessage | undefined): Body
  * Read a JSON object body with a size limit. Rejects non-JSON content types (415), bodies over the
  * limit (413), a body the client cuts off by closing the connection (499 `client_closed_request`,
  * counted as the client's doing rather than a 500) or with a chunk Node's parser refuses (400
- * `malformed_request`, as the server's clientError listener answered it) and malformed JSON or
- * non-object JSON (400). With `incoming` (the Node request
+ * `malformed_request`, as the server's clientError listener answered it), malformed JSON or
+ * non-object JSON (400 `invalid_json`) and JSON nested deeper than {@link MAX_JSON_DEPTH} levels
+ * (400 `nesting_too_deep`, before any provider is tried). With `incoming` (the Node request
  * behind `request`, served by @hono/node-server), the body is read from it directly.
  */
 export async function readJsonObject(
@@ -98,5 +107,30 @@ export async function readJsonObject(
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw badRequest('Request body must be a JSON object', null, 'invalid_json');
   }
+  if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+    throw badRequest(
+      `Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are accepted`,
+      null,
+      'nesting_too_deep',
+    );
+  }
   return parsed as Record<string, unknown>;
+}
+
+/** Whether `root` (level 1) holds objects or arrays more than `limit` levels deep; iterative, so no depth overflows it. */
+function nestsDeeperThan(root: object, limit: number): boolean {
+  const pending: object[] = [root];
+  const depths: number[] = [1];
+  while (pending.length > 0) {
+    const value = pending.pop() as Record<string, unknown> | unknown[];
+    const childDepth = (depths.pop() as number) + 1;
+    const children = Array.isArray(value) ? value : Object.values(value);
+    for (const child of children) {
+      if (typeof child !== 'object' || child === null) continue;
+      if (childDepth > limit) return true;
+      pending.push(child);
+      depths.push(childDepth);
+    }
+  }
+  return false;
 }

@@ -26,16 +26,24 @@ export class ClientGone implements AbortLike {
   /**
    * @param onListenerError Given what a listener threw, after the other listeners ran; by default
    * thrown on the next tick, as an `EventTarget` reports a listener's error.
+   * @param whenCut Also abort when this calls back (shutdown's drain deadline, see
+   * `InFlightWork.whenCut`), while the connection is still open; it returns how to unregister, done
+   * when the connection closes.
    */
   constructor(
     outgoing: ServerResponse,
     private readonly onListenerError: (error: unknown) => void = rethrowLater,
+    whenCut?: (cut: () => void) => () => void,
   ) {
-    if (outgoing.destroyed && !outgoing.writableFinished) this.#aborted = true;
-    else
-      outgoing.once('close', () => {
-        if (!outgoing.writableFinished) this.#abort();
-      });
+    if (outgoing.destroyed && !outgoing.writableFinished) {
+      this.#aborted = true;
+      return;
+    }
+    const unregister = whenCut?.(() => this.#abort());
+    outgoing.once('close', () => {
+      unregister?.();
+      if (!outgoing.writableFinished) this.#abort();
+    });
   }
 
   get aborted(): boolean {
@@ -56,6 +64,7 @@ export class ClientGone implements AbortLike {
   }
 
   #abort(): void {
+    if (this.#aborted) return;
     this.#aborted = true;
     const listeners = this.#listeners;
     this.#listeners = [];

@@ -1,13 +1,22 @@
 import type { ServerResponse } from 'node:http';
 import { generatedOutputBytes } from '../protocol/output-bytes.js';
 import { parseCompletionChunk, type StreamEncoder, type StreamParser } from '../protocol/stream-encoder.js';
-import type { AbortLike, UpstreamResponse } from '../providers/upstream.js';
+import { reportedFailure } from '../providers/stream-answer.js';
+import {
+  MAX_SUCCESS_BODY_BYTES,
+  UpstreamFailure,
+  type AbortLike,
+  type UpstreamResponse,
+} from '../providers/upstream.js';
 import type { AttemptCompletion, Usage } from './attempt.js';
+import { lineFeeds, sseEvent } from './sse-events.js';
 import type { StreamedOutput } from './streamed-chat-output.js';
 
 /*
  * The relay of one streamed attempt (stream-attempt.ts opens it): the upstream's SSE events parsed,
  * re-encoded for the client and sent as they arrive, into Node's response or a `ReadableStream`.
+ * `openSseRelay` (open-sse-relay.ts) reads the first event before anything is sent, so a stream
+ * that fails before it fails its attempt, and another provider is tried.
  */
 
 export const SSE_HEADERS = {
@@ -16,12 +25,21 @@ export const SSE_HEADERS = {
   connection: 'keep-alive',
 };
 
-export interface RelayOptions {
+/** How a relay reads its upstream and what it sends the client. */
+export interface RelayReading {
   encoder: StreamEncoder;
   /** How upstream events are parsed; default OpenAI chat chunks (`parseCompletionChunk`). */
   parse?: StreamParser;
   /** Longest silence allowed between upstream chunks. */
   idleTimeoutMs: number;
+  /**
+   * Longest upstream event, in characters (UTF-16 code units, never more than its UTF-8 bytes),
+   * held until its blank line; a longer one fails the attempt as `invalid_response`. Default
+   * `MAX_SUCCESS_BODY_BYTES`, what a JSON answer may be: an event can carry a whole answer (a
+   * Responses `response.completed`). Without it, an upstream sending bytes and never a blank line
+   * is never idle, and the gateway holds all it sends.
+   */
+  maxEventLength?: number;
   /** `performance.now()` when the attempt started, for time to first token. */
   attemptStartedAt: number;
   /**
@@ -32,8 +50,13 @@ export interface RelayOptions {
   countOutputBytes?: boolean;
   /** Puts the answer's content together from the chunks (content capture on); its messages go in the completion. */
   output?: StreamedOutput;
-  /** Called exactly once when the stream ends, however it ends. */
-  onEnd: (completion: AttemptCompletion, served: ServedOutput) => void;
+}
+
+/** Called exactly once when a relayed stream ends, however it ends. */
+export type RelayEnd = (completion: AttemptCompletion, served: ServedOutput) => void;
+
+export interface RelayOptions extends RelayReading {
+  onEnd: RelayEnd;
 }
 
 /** What the client of a relayed stream got of the generated output. */
@@ -51,22 +74,11 @@ export interface ServedOutput {
  * Relay an upstream OpenAI-style SSE stream to the client through `encoder`, measuring time to
  * first token and end of stream, enforcing an idle timeout, and reporting how the stream ended
  * (success, timeout, upstream failure, client cancel) exactly once through `onEnd`. The stream's
- * cancellation is the client's.
+ * cancellation is the client's. The stream is the client's from the first byte: a failure before
+ * the first event reaches it as an error event too (`openSseRelay` reads that event first).
  */
 export function relaySse(upstream: UpstreamResponse, options: RelayOptions): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let relay: Relay;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      relay = startRelay(upstream, options, {
-        write: (text) => controller.enqueue(encoder.encode(text)),
-        close: () => controller.close(),
-      });
-    },
-    cancel() {
-      relay.cancel();
-    },
-  });
+  return relayToStream(startRelay(upstream, options), options.onEnd);
 }
 
 /**
@@ -83,20 +95,51 @@ export function relaySseToResponse(
   options: RelayOptions,
   clientGone: AbortLike,
 ): void {
+  relayToResponse(outgoing, startRelay(upstream, options), options.onEnd, clientGone);
+}
+
+/** Answer Node's response with `relay`: status 200 and the SSE headers, then the events. */
+export function relayToResponse(outgoing: ServerResponse, relay: Relay, onEnd: RelayEnd, clientGone: AbortLike): void {
   outgoing.writeHead(200, SSE_HEADERS);
-  outgoing.flushHeaders();
-  const relay = startRelay(upstream, options, {
-    // Nothing is written once the response ended (Node would emit an error) or was destroyed.
-    write: (text) => {
-      if (!outgoing.writableEnded && !outgoing.destroyed) outgoing.write(text);
+  const sent = relay.commit(
+    {
+      // Nothing is written once the response ended (Node would emit an error) or was destroyed.
+      write: (text) => {
+        if (!outgoing.writableEnded && !outgoing.destroyed) outgoing.write(text);
+      },
+      close: () => {
+        if (!outgoing.writableEnded) outgoing.end();
+      },
     },
-    close: () => {
-      if (!outgoing.writableEnded) outgoing.end();
-    },
-  });
+    onEnd,
+  );
+  // An opened relay's first events went out with the headers; one with nothing yet sends them now.
+  if (!sent) outgoing.flushHeaders();
   // Destroyed but not yet closed: `clientGone` aborts only at 'close', a tick later.
   if (clientGone.aborted || outgoing.destroyed) relay.cancel();
-  else clientGone.addEventListener('abort', () => relay.cancel());
+  else
+    clientGone.addEventListener('abort', () =>
+      // Aborted with the connection still open: shutdown's drain deadline cut the stream
+      // (server/shutdown-cut.ts), and the client gets the protocol's last error event.
+      relay.cancel(outgoing.destroyed ? undefined : STREAM_CUT_BY_SHUTDOWN),
+    );
+}
+
+/** The error event of a stream cut by the shutdown drain deadline (its `type`: `code` in OpenAI's shapes). */
+const STREAM_CUT_BY_SHUTDOWN = { message: 'The gateway shut down before the stream ended', type: 'server_shutdown' };
+
+/** `relay` as a `ReadableStream`, whose cancellation is the client's. */
+export function relayToStream(relay: Relay, onEnd: RelayEnd): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (text: string): void => controller.enqueue(encoder.encode(text));
+      relay.commit({ write, close: () => controller.close() }, onEnd);
+    },
+    cancel() {
+      relay.cancel();
+    },
+  });
 }
 
 /** Where a relay's output goes: a `ReadableStream`'s controller, or Node's response itself. */
@@ -107,17 +150,40 @@ interface RelaySink {
   close(): void;
 }
 
-/** A running relay: `cancel` is the client leaving (the upstream is let go, the attempt ends cancelled). */
-interface Relay {
-  cancel(): void;
+/**
+ * A running relay: `cancel` is the client leaving, or the server cutting the stream (`error`: the
+ * last event the client then gets); the upstream is let go, the attempt ends cancelled.
+ */
+export interface Relay {
+  cancel(error?: { message: string; type: string }): void;
+  /**
+   * From now on, send the output to `sink` and report the end to `onEnd`; what came before goes
+   * first. Returns whether that sent anything (output held so far, or the end).
+   */
+  commit(sink: RelaySink, onEnd: RelayEnd): boolean;
 }
 
-/** The relay itself: reads the upstream from now on, writes to `sink`, reports through `options.onEnd`. */
-function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: RelaySink): Relay {
+/** Told how the first event of a relay started with `startRelay(..., opening)` went, once. */
+export interface RelayOpening {
+  /** The first event was sound: the relay goes on, its output held until `commit`. */
+  opened(): void;
+  /** The stream failed before it: nothing was sent, nothing is reported to `onEnd`. */
+  failed(failure: UpstreamFailure): void;
+}
+
+/**
+ * The relay itself: reads the upstream from now on, holding its output and its end until `commit`
+ * says where they go. With `opening`, a failure before the first event is reported there instead.
+ */
+export function startRelay(upstream: UpstreamResponse, options: RelayReading, opening?: RelayOpening): Relay {
   const decoder = new TextDecoder();
   const reader = upstream.body;
   const parse = options.parse ?? ((data: string) => parseCompletionChunk(data));
-  let buffer = '';
+  const maxEventLength = options.maxEventLength ?? MAX_SUCCESS_BODY_BYTES;
+  // The text of the event under way (no blank line yet), in the pieces it arrived in: joined once
+  // the event ends, so a long event is copied once, not once per read.
+  const held: string[] = [];
+  let heldLength = 0;
   const lines = lineFeeds();
   let usage: Usage | undefined;
   let finishReason: string | undefined;
@@ -136,7 +202,22 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
   let streamedOutputBytes = 0;
   let ended = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  // Until `commit`: where the output goes, whether it was closed, and how the stream ended.
+  let sink: RelaySink | undefined;
+  let onEnd: RelayEnd | undefined;
+  let closed = false;
+  let endedWith: AttemptCompletion | undefined;
+  // Set until the first event has been parsed, for a relay opened with `openSseRelay`.
+  let unopened = opening;
 
+  const failUnopened = (failure: UpstreamFailure): void => {
+    const told = unopened as RelayOpening;
+    unopened = undefined;
+    ended = true;
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    reader.cancel();
+    told.failed(failure);
+  };
   const finish = (completion: AttemptCompletion): void => {
     if (ended) return;
     ended = true;
@@ -156,7 +237,8 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
     if (responseId !== undefined) ending.responseId = responseId;
     if (countOutputBytes) ending.streamedOutputBytes = streamedOutputBytes;
     if (options.output !== undefined) ending.outputMessages = options.output.messages();
-    options.onEnd(ending, served);
+    if (onEnd !== undefined) onEnd(ending, served);
+    else endedWith = ending;
   };
 
   // What one upstream read produced for the client, sent as one chunk once the read is handled
@@ -169,17 +251,22 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
     pending += text;
   };
   const flush = (): void => {
-    if (pending === '') return;
+    if (pending === '' || sink === undefined) return;
     const text = pending;
     pending = '';
     sink.write(text);
   };
   const close = (): void => {
     flush();
-    sink.close();
+    if (sink !== undefined) sink.close();
+    else closed = true;
   };
   const fail = (status: AttemptCompletion['status'], errorType: string, message: string): void => {
     if (ended) return;
+    if (unopened !== undefined) {
+      failUnopened(new UpstreamFailure(status, errorType, message, true));
+      return;
+    }
     try {
       send(options.encoder.error(message, errorType));
       close();
@@ -212,6 +299,16 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
   };
   const handleEvent = (data: string, eventName: string | undefined): boolean => {
     const chunk = parse(data, eventName);
+    if (unopened !== undefined && chunk !== undefined) {
+      // An error before any output (an overloaded provider): another provider can still answer.
+      if (chunk !== 'done' && chunk.failure !== undefined) {
+        failUnopened(reportedFailure(chunk.json['error'], chunk.failure, chunk.usage));
+        return false;
+      }
+      const told = unopened;
+      unopened = undefined;
+      told.opened();
+    }
     if (chunk === 'done') {
       endStream();
       reader.discardRest();
@@ -270,76 +367,81 @@ function startRelay(upstream: UpstreamResponse, options: RelayOptions, sink: Rel
       if (ended) return;
       if (result.done) {
         // A CR held back at the very end was a line end: the last event may be complete.
-        buffer += lines.flush();
-        if (!handleEvents()) return;
-        if (finishReason !== undefined) endStream();
+        if (!handleText(lines.flush())) return;
+        if (unopened !== undefined) fail('error', 'invalid_response', 'Upstream stream ended before its first event');
+        else if (finishReason !== undefined) endStream();
         else {
           fail('network_error', 'network_error', 'Upstream stream ended before completion');
         }
         return;
       }
       armIdleTimer();
-      buffer += lines.normalize(decoder.decode(result.value, { stream: true }));
-      if (!handleEvents()) return;
+      if (!handleText(lines.normalize(decoder.decode(result.value, { stream: true })))) return;
     }
   };
-  /** Handle every complete event in the buffer, then send what they produced; false once the stream has ended. */
-  const handleEvents = (): boolean => {
-    let boundary: number;
-    while ((boundary = buffer.indexOf('\n\n')) !== -1) {
-      const event = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      const { name, data } = sseEvent(event);
-      if (data !== undefined && !handleEvent(data, name)) return false;
+  const tooLong = (): false => {
+    held.length = 0;
+    fail('error', 'invalid_response', `Upstream sent a stream event longer than ${maxEventLength} characters`);
+    return false;
+  };
+  /**
+   * Handle every event `text` (the next piece of the stream) completes, then send what they
+   * produced; false once the stream has ended. Only `text` is searched for an event's end: the held
+   * text has none, but its last line feed may begin the blank line that `text` completes.
+   */
+  const handleText = (text: string): boolean => {
+    let boundary = held[held.length - 1]?.endsWith('\n') === true && text.startsWith('\n') ? heldLength - 1 : -1;
+    if (boundary === -1) {
+      const inText = text.indexOf('\n\n');
+      if (inText !== -1) boundary = heldLength + inText;
+    }
+    let rest = text;
+    if (boundary !== -1) {
+      let buffer = held.length === 0 ? text : held.join('') + text;
+      held.length = 0;
+      heldLength = 0;
+      do {
+        if (boundary > maxEventLength) return tooLong();
+        const event = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const { name, data } = sseEvent(event);
+        if (data !== undefined && !handleEvent(data, name)) return false;
+      } while ((boundary = buffer.indexOf('\n\n')) !== -1);
+      rest = buffer;
+    }
+    if (rest !== '') {
+      held.push(rest);
+      heldLength += rest.length;
+      if (heldLength > maxEventLength) return tooLong();
     }
     flush();
     return true;
   };
   void pump();
   return {
-    cancel() {
+    cancel(error) {
       if (ended) return;
+      if (unopened !== undefined) {
+        // Nothing was sent: the client (or shutdown, see route-upstream.ts) gets the request's error.
+        failUnopened(new UpstreamFailure('error', 'cancelled', 'Client closed the request', false));
+        return;
+      }
+      if (error !== undefined) {
+        send(options.encoder.error(error.message, error.type));
+        close();
+      }
       reader.cancel();
       // The client hanging up says nothing about the provider, which was streaming fine.
       finish({ status: 'success', cancelled: true });
     },
-  };
-}
-
-/**
- * SSE ends lines with CRLF, LF or CR (servers built on sse-starlette send CRLF): turn each into a
- * line feed, so events split on a blank line. A CR at the end of a piece waits for the next one,
- * in case it is the first half of a CRLF.
- */
-function lineFeeds(): { normalize(text: string): string; flush(): string } {
-  let pendingCarriageReturn = false;
-  return {
-    flush() {
-      const rest = pendingCarriageReturn ? '\n' : '';
-      pendingCarriageReturn = false;
-      return rest;
-    },
-    normalize(text) {
-      let piece = pendingCarriageReturn ? `\r${text}` : text;
-      pendingCarriageReturn = piece.endsWith('\r');
-      if (pendingCarriageReturn) piece = piece.slice(0, -1);
-      return piece.replace(/\r\n?/g, '\n');
+    commit(to, reportTo) {
+      sink = to;
+      onEnd = reportTo;
+      const sends = pending !== '' || closed;
+      flush();
+      if (closed) to.close();
+      if (endedWith !== undefined) reportTo(endedWith, served);
+      return sends;
     },
   };
-}
-
-/** The `event:` name and the `data:` lines (joined by line feeds) of one SSE event; no data for a comment or keep-alive. */
-function sseEvent(block: string): { name?: string; data?: string } {
-  let name: string | undefined;
-  let data: string | undefined;
-  for (const line of block.split('\n')) {
-    if (line.startsWith('data:')) {
-      const value = line.slice(line.startsWith('data: ') ? 6 : 5).replace(/\r$/, '');
-      data = data === undefined ? value : `${data}\n${value}`;
-    } else if (line.startsWith('event:')) name = line.slice(6).trim();
-  }
-  const event: { name?: string; data?: string } = {};
-  if (name !== undefined) event.name = name;
-  if (data !== undefined) event.data = data.trim();
-  return event;
 }

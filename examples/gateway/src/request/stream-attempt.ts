@@ -11,18 +11,22 @@ import { StreamedChatOutput, type StreamedOutput } from './streamed-chat-output.
 import { clientGone, requestContext } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
-import { relaySse, relaySseToResponse, SSE_HEADERS, type RelayOptions } from './sse-relay.js';
+import { expectEventStream } from '../providers/stream-answer.js';
+import { openSseRelay } from './open-sse-relay.js';
+import { SSE_HEADERS, type RelayEnd } from './sse-relay.js';
 import { withFields } from '../with-fields.js';
 
 /*
  * One streamed attempt, start to end. `streamModel` (chat completions, messages, responses) asks
  * the router for the provider chain (provider-chain.ts) and tries it (try-providers.ts: breaker,
- * attempt span, failover) with an attempt that only opens the upstream stream and returns it
- * `deferred`, so the attempt is still open when the first provider whose stream opened is handed
- * to the relay (sse-relay.ts). The relay measures time to first token from the attempt's start, enforces the
- * idle timeout between chunks, and reports how the stream ended (success, timeout, upstream
- * failure, client cancel) exactly once; that report finishes the attempt (`complete` →
- * finish-attempt.ts: metrics, model health, span).
+ * attempt span, failover) with an attempt that opens the upstream stream, checks that it is one
+ * (stream-answer.ts), reads it up to its first event (open-sse-relay.ts) and returns it
+ * `deferred`: a provider that answers anything else, or fails before its first event, fails its
+ * attempt and the next one is tried, and the client's 200 is sent only once a stream opened. The
+ * relay (sse-relay.ts) measures time to first token from the attempt's start, enforces the idle
+ * timeout between chunks (and before the first), and reports how the stream ended (success,
+ * timeout, upstream failure, client cancel) exactly once; that report finishes the attempt
+ * (`complete` → finish-attempt.ts: metrics, model health, span).
  */
 
 /** What one streamed attempt sends to a provider, and how its stream is read and re-encoded. */
@@ -36,7 +40,8 @@ export interface StreamPlan extends UpstreamPlan {
 
 /**
  * Answer a model request as a stream: `plan` says, per provider tried, what to send upstream and
- * how its stream reaches the client; the first provider whose stream opens is relayed. When the
+ * how its stream reaches the client; the first provider whose stream opens (a sound first event)
+ * is relayed. When the
  * stream ends, the request is recorded in the GenAI server metrics (duration, time to the first
  * content chunk sent to the client, time per output token). `parameters` (the client's max
  * tokens, temperature, ...) go on the attempt spans.
@@ -58,51 +63,51 @@ export async function streamModel(
     'chat',
     model,
     (provider) => withFields(plan(provider), { countOutputBytes: budgeted && provider.cancelStopsBilling === true }),
-    async (planned, response, attemptStartedAt) => ({
-      value: { response, attemptStartedAt, planned },
-      deferred: true,
-    }),
+    async (planned, response, attemptStartedAt) => {
+      await expectEventStream(response);
+      const reading = {
+        encoder: planned.encoder,
+        ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
+        ...(planned.output !== undefined ? { output: planned.output } : {}),
+        idleTimeoutMs: config.streamIdleTimeoutMs,
+        attemptStartedAt,
+        countOutputBytes: planned.countOutputBytes,
+      };
+      return { value: await openSseRelay(response, reading, clientGone(c)), deferred: true };
+    },
     withFields(parameters, { stream: true }),
   );
-  const { response, attemptStartedAt, planned } = routed.value;
+  const relay = routed.value;
   // The stream records when it ends, after this handler returned: shutdown waits for it, and the
   // request's SERVER span and duration end with it.
   const recorded = services.inFlight.begin();
   const bodyEnd = new ResponseBodyEnd();
   c.set('responseBodyEnd', bodyEnd);
-  const relayOptions: RelayOptions = {
-    encoder: planned.encoder,
-    ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
-    ...(planned.output !== undefined ? { output: planned.output } : {}),
-    idleTimeoutMs: config.streamIdleTimeoutMs,
-    attemptStartedAt,
-    countOutputBytes: planned.countOutputBytes,
-    onEnd: (ended, served) => {
-      try {
-        // A stream cut because shutdown's drain deadline passed was ended by the server.
-        const completion = ended.cancelled && services.inFlight.cut ? withFields(ended, { shutdown: true }) : ended;
-        routed.complete(completion);
-        recordServerAnswer(c, services, {
-          operation: 'chat',
-          model,
-          provider: routed.provider,
-          completion,
-          ...(served.firstOutputAt !== undefined ? { firstContentAt: served.firstOutputAt } : {}),
-          reasoningStreamed: served.reasoningRelayed,
-        });
-      } finally {
-        recorded();
-        bodyEnd.end();
-      }
-    },
+  const onEnd: RelayEnd = (ended, served) => {
+    try {
+      // A stream cut because shutdown's drain deadline passed was ended by the server.
+      const completion = ended.cancelled && services.inFlight.cut ? withFields(ended, { shutdown: true }) : ended;
+      routed.complete(completion);
+      recordServerAnswer(c, services, {
+        operation: 'chat',
+        model,
+        provider: routed.provider,
+        completion,
+        ...(served.firstOutputAt !== undefined ? { firstContentAt: served.firstOutputAt } : {}),
+        reasoningStreamed: served.reasoningRelayed,
+      });
+    } finally {
+      recorded();
+      bodyEnd.end();
+    }
   };
   // Served by @hono/node-server: straight into Node's response (see relaySseToResponse).
   const outgoing = c.env?.outgoing;
   if (outgoing !== undefined) {
-    relaySseToResponse(outgoing, response, relayOptions, clientGone(c));
+    relay.toResponse(outgoing, onEnd, clientGone(c));
     return RESPONSE_ALREADY_SENT;
   }
-  return new Response(relaySse(response, relayOptions), { status: 200, headers: SSE_HEADERS });
+  return new Response(relay.toStream(onEnd), { status: 200, headers: SSE_HEADERS });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { context as contextApi, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import type { FailoverReason } from '@gatewayz/telemetry';
 import { startGenAiSpan, type GenAiSpanStart } from '@gatewayz/telemetry/genai';
 import { requestBudgetOf } from '../api-keys/api-key-context.js';
@@ -223,7 +223,8 @@ export async function tryProviders<T>(
           ? error
           : new UpstreamFailure('error', 'internal', 'Unexpected error while calling the provider', true);
       // A failure before the action ran (e.g. a breaker shut down) is still an attempt on record.
-      finishAttempt(options, provider, model, operation, begun.attempt ?? begin(), {
+      const started = begun.attempt ?? begin();
+      finishAttempt(options, provider, model, operation, started, {
         status: failure.status,
         errorType: failure.errorType,
         errorMessage: failure.message,
@@ -233,6 +234,13 @@ export async function tryProviders<T>(
         ...(failure.usage !== undefined ? { usage: failure.usage } : {}),
         ...(failure.unsent ? { unsent: true } : {}),
       });
+      // Every call to the provider is redirected until its base URL is corrected: say where to.
+      if (failure.redirectedTo !== undefined) {
+        const redirect = { provider: provider.name, http_status: failure.httpStatus, location: failure.redirectedTo };
+        contextApi.with(started.attemptContext, () =>
+          options.logger?.warn('provider redirected the request, which the gateway does not follow', redirect),
+        );
+      }
       if (!failure.failover) throw clientError(failure, provider.name);
       failures.push(`${provider.name}: ${failure.status}`);
       lastTried = provider.name;

@@ -14,6 +14,7 @@ import { metricsRoute } from '../routes/metrics.js';
 import { MODEL_HEALTH_ROUTES, modelHealthRoute } from '../routes/model-health.js';
 import { responsesRoute } from '../routes/responses.js';
 import type { GatewayEnv, GatewayServices } from './gateway-env.js';
+import { cutOnShutdown } from './shutdown-cut.js';
 
 /**
  * The gateway's Hono app: the instrumentation middleware first, then every route. A route's path
@@ -39,13 +40,15 @@ export function createApp(services: GatewayServices): Hono<GatewayEnv> {
   app.all('/prometheus/metrics/:category{[a-z_]+}', metrics);
   // Any other category: the metrics handler answers it (404) under the label `other`.
   app.all('/prometheus/metrics/*', metrics);
-  // Every endpoint that spends money at a provider is served as one of the gateway's API keys.
+  // Every endpoint that spends money at a provider is served as one of the gateway's API keys, and
+  // answers at once when the shutdown drain deadline cuts it.
   const apiKey = authenticate(services.apiKeys, 'openai');
-  app.post('/v1/chat/completions', apiKey, chatCompletionsRoute(services));
-  app.post('/v1/messages', authenticate(services.apiKeys, 'anthropic'), messagesRoute(services));
-  app.post('/v1/responses', apiKey, responsesRoute(services));
-  app.post('/v1/embeddings', apiKey, embeddingsRoute(services));
-  app.post('/v1/images/generations', apiKey, imagesRoute(services));
+  const cut = cutOnShutdown(services.inFlight);
+  app.post('/v1/chat/completions', cut, apiKey, chatCompletionsRoute(services));
+  app.post('/v1/messages', cut, authenticate(services.apiKeys, 'anthropic'), messagesRoute(services));
+  app.post('/v1/responses', cut, apiKey, responsesRoute(services));
+  app.post('/v1/embeddings', cut, apiKey, embeddingsRoute(services));
+  app.post('/v1/images/generations', cut, apiKey, imagesRoute(services));
 
   routes.learn(MODEL_HEALTH_ROUTES);
   allowedMethods.learn();

@@ -1,7 +1,7 @@
 import { logs } from '@opentelemetry/api-logs';
 import type { Hono } from 'hono';
 import { startProviderHealthTracker, type ProviderHealthTracker } from '@gatewayz/telemetry';
-import { PricingTable } from '@gatewayz/telemetry/genai';
+import { GEN_AI_SEMCONV_SCHEMA_URL, PricingTable } from '@gatewayz/telemetry/genai';
 import { MemoryModelHealthStore, ModelHealthRecorder, type ModelHealthStore } from '@gatewayz/telemetry/model-health';
 import { AnomalyDetector } from '@gatewayz/telemetry/provider-health';
 import type { RunningTelemetry } from '@gatewayz/telemetry-node';
@@ -17,8 +17,16 @@ import { InFlightWork } from './in-flight-work.js';
 
 export type { GatewayEnv, GatewayLogger } from './gateway-env.js';
 
-/** How long shutdown waits, after the drain, for the requests it cut to record how they ended. */
+/**
+ * How long shutdown gives the requests its drain deadline cut, from the cut, to answer (a 503, or
+ * a stream's final error event) and to record how they ended, before it flushes.
+ */
 export const CUT_REQUESTS_GRACE_MS = 2000;
+/**
+ * The part of `CUT_REQUESTS_GRACE_MS` their answers get before the remaining connections are
+ * closed; the rest is left for the requests only that close reaches to record how they ended.
+ */
+const CUT_ANSWERS_GRACE_MS = 1000;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -81,7 +89,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger: log,
     tracer: otel.tracer,
     // The gen_ai.client.inference.operation.details events, when on (GatewayTelemetry.genAiContent.events).
-    genAiEvents: logs.getLogger('@gatewayz/example-gateway'),
+    // The events follow the GenAI conventions release the telemetry package pins: its schema URL says so.
+    genAiEvents: logs.getLogger('@gatewayz/example-gateway', undefined, { schemaUrl: GEN_AI_SEMCONV_SCHEMA_URL }),
     sink: { recordCall: (call) => recorder.recordModelCall(call) },
     pricing,
     healthScore: (provider) => tracker.healthScore(provider),
@@ -102,11 +111,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       return server.listening;
     },
     close: async () => {
-      // Requests still running at the deadline are cut by the server: they are recorded as such.
-      await server?.close(config.shutdownTimeoutMs, () => inFlight.markCut());
-      // Requests the deadline cut record their attempts (spans, metrics, model health) as the abort
-      // reaches them, just after their connections closed: wait for that before flushing anything.
-      if (!(await inFlight.idle(CUT_REQUESTS_GRACE_MS)))
+      // Requests still running at the deadline are cut by the server: they answer and are recorded
+      // as such, within one grace for both.
+      let cutAt: number | undefined;
+      const cut = (): void => {
+        cutAt = performance.now();
+        inFlight.markCut();
+      };
+      await server?.close(config.shutdownTimeoutMs, cut, CUT_ANSWERS_GRACE_MS);
+      const graceLeft =
+        cutAt === undefined ? CUT_REQUESTS_GRACE_MS : Math.max(0, CUT_REQUESTS_GRACE_MS - (performance.now() - cutAt));
+      // Requests the deadline cut record their attempts (spans, metrics, model health) as the cut
+      // reaches them, or the close of their connections: wait for that before flushing anything.
+      if (!(await inFlight.idle(graceLeft)))
         log.error('requests still recording at shutdown; their telemetry is lost', { requests: inFlight.size });
       // Everything the finished requests recorded reaches the store before we stop.
       const flushed = await recorder.close({ timeoutMs: config.shutdownTimeoutMs });

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -10,15 +10,18 @@ export interface HttpServer {
   /** Resolves with the base URL once the server listens; rejects when it cannot. */
   readonly listening: Promise<string>;
   /**
-   * Stop accepting; wait for in-flight requests (streams included) at most `timeoutMs`, then drop
-   * the rest, after calling `onDeadline` when there are any.
+   * Stop accepting, and keep no connection open once its answer is out; wait for in-flight
+   * requests (streams included) at most `timeoutMs`. When some are still running then, call
+   * `onDeadline`, which should make them answer at once (see `InFlightWork.markCut`), wait at most
+   * `graceMs` for their answers to go out, then drop whatever is left.
    */
-  close(timeoutMs: number, onDeadline?: () => void): Promise<void>;
+  close(timeoutMs: number, onDeadline?: () => void, graceMs?: number): Promise<void>;
 }
 
 /** Serve `app` through @hono/node-server (a `node:http` server) on `port` and `hostname`. */
 export function startHttpServer(app: Hono<GatewayEnv>, port: number, hostname: string): HttpServer {
-  let inFlight = 0;
+  const open = new Set<ServerResponse>();
+  let closing = false;
   let idle: (() => void) | undefined;
   let server: Server | undefined;
   const listening = new Promise<string>((resolve, reject) => {
@@ -27,31 +30,54 @@ export function startHttpServer(app: Hono<GatewayEnv>, port: number, hostname: s
     }) as Server;
     instance.on('error', reject);
     instance.on('clientError', answerClientError);
-    instance.on('request', (_request, response) => {
-      inFlight++;
+    instance.on('request', (_request, response: ServerResponse) => {
+      open.add(response);
+      // A request on a kept-alive connection while the server is closing.
+      if (closing) closeAfterAnswer(response);
       response.once('close', () => {
-        inFlight--;
-        if (inFlight === 0) idle?.();
+        open.delete(response);
+        // Its answer is out (a response ends at 'finish', before 'close'): a kept-alive connection
+        // would otherwise stay open, and take new requests, until every other request is done.
+        if (closing) instance.closeIdleConnections();
+        if (open.size === 0) idle?.();
       });
     });
     server = instance;
   });
+  /** Resolves once no request is in flight, or after `ms`. */
+  const drained = async (ms: number): Promise<void> => {
+    if (open.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => (idle = resolve)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
+  };
   return {
     listening,
-    close: async (timeoutMs, onDeadline) => {
+    close: async (timeoutMs, onDeadline, graceMs = 0) => {
       if (server === undefined) return;
       const instance = server;
+      closing = true;
       const closed = new Promise<void>((resolve) => instance.close(() => resolve()));
       instance.closeIdleConnections();
-      if (inFlight > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => (idle = resolve)),
-          new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
-        ]);
+      for (const response of open) closeAfterAnswer(response);
+      await drained(timeoutMs);
+      if (open.size > 0) {
+        onDeadline?.();
+        await drained(graceMs);
       }
-      if (inFlight > 0) onDeadline?.();
       instance.closeAllConnections();
       await closed;
     },
   };
+}
+
+/**
+ * Answer with `connection: close` when the answer has not started: Node then ends the connection
+ * once the answer is out, and the client does not send another request on it.
+ */
+function closeAfterAnswer(response: ServerResponse): void {
+  if (!response.headersSent) response.setHeader('connection', 'close');
 }

@@ -1,21 +1,38 @@
 /**
  * Requests whose recording is not finished yet: the handler of every request, and each stream until
- * its relay has reported how it ended. A request the drain deadline cut still records its attempt
- * (span, metrics, model health) once the abort reaches it, a few milliseconds after its connection
- * closed; shutdown waits for that before it flushes the recorder and the telemetry.
+ * its relay has reported how it ended. A request the drain deadline cut answers and records its
+ * attempt (span, metrics, model health) once the cut reaches it (`whenCut`), while its connection
+ * is still open; shutdown waits for that before it flushes the recorder and the telemetry.
  */
 export class InFlightWork {
   private pending = 0;
   private readonly waiters = new Set<() => void>();
+  private readonly cuts = new Set<() => void>();
   private deadlinePassed = false;
 
   /**
-   * Say that shutdown's drain deadline has passed: the connections still open are about to be
-   * closed by the gateway, so the requests on them end because the server cut them, not because
-   * their clients left.
+   * Say that shutdown's drain deadline has passed and cut the requests still running (`whenCut`):
+   * they end because the server cut them, not because their clients left, and answer so before the
+   * gateway closes their connections.
    */
   markCut(): void {
     this.deadlinePassed = true;
+    const cuts = [...this.cuts];
+    this.cuts.clear();
+    for (const cut of cuts) cut();
+  }
+
+  /**
+   * Call `cut` when shutdown's drain deadline passes (at once when it has); the returned function
+   * unregisters it, for a request that ended first.
+   */
+  whenCut(cut: () => void): () => void {
+    if (this.deadlinePassed) {
+      cut();
+      return () => {};
+    }
+    this.cuts.add(cut);
+    return () => this.cuts.delete(cut);
   }
 
   /** Whether shutdown's drain deadline has passed (see `markCut`). */
