@@ -55,7 +55,7 @@ async function run(transport: IExporterTransport, timeoutMillis: number): Promis
   return [await sent, Date.now() - started];
 }
 
-beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
+beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] }));
 afterEach(() => void vi.useRealTimers());
 
 describe('RetryInfo in grpc-status-details-bin', () => {
@@ -162,6 +162,15 @@ describe('retrying gRPC transport', () => {
     // Waits 1000, 1500, 2250, 3375: the next (5000) would start after 10 s.
     expect(inner.attempts.map((attempt) => attempt.at - inner.attempts[0]!.at)).toEqual([0, 1000, 2500, 4750, 8125]);
     expect(took).toBeLessThan(10_000);
+  });
+
+  it('a step of the wall clock back during an export stretches neither its timeout nor its attempts', async () => {
+    const inner = scripted(failure(GrpcStatus.UNAVAILABLE));
+    const sent = createRetryingGrpcTransport(inner, noJitter).send(new Uint8Array([1]), 10_000);
+    vi.setSystemTime(Date.now() - 3_600_000); // NTP steps the clock back an hour after the first attempt
+    await vi.runAllTimersAsync();
+    expect((await sent).status).toBe('failure');
+    expect(inner.attempts.map((attempt) => attempt.timeoutMillis)).toEqual([10_000, 9000, 7500, 5250, 1875]);
   });
 
   it('a collector asking for an immediate retry every time gets five retries, not a loop until the timeout', async () => {

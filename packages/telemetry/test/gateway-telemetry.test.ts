@@ -422,7 +422,7 @@ describe('GatewayTelemetry continueFrom', () => {
   it('goes on counting the rate-limit windows it took over down, and refilling them', async () => {
     const { GatewayTelemetry } = await import('../src/index.js');
     const now = Date.parse('2026-12-03T16:00:00Z');
-    vi.useFakeTimers({ toFake: ['Date'], now });
+    vi.useFakeTimers({ toFake: ['Date', 'performance'], now });
     const harness = createMetricsHarness();
     try {
       // What startTelemetry() does with the shared instance helpers used before the SDK started.
@@ -430,11 +430,11 @@ describe('GatewayTelemetry continueFrom', () => {
       earlier.recordRateLimits('openai', { requests: { limit: 500, remaining: 0, resetSeconds: 20 }, malformed: [] });
       new GatewayTelemetry({ meterProvider: harness.provider, continueFrom: earlier });
       const requests = { provider: 'openai', limit_type: 'requests' };
-      vi.setSystemTime(now + 5_000);
+      vi.advanceTimersByTime(5_000);
       let collected = await harness.collect();
       expect(collected.value('gatewayz_provider_ratelimit_reset_seconds', requests)).toBe(15);
       expect(collected.value('gatewayz_provider_ratelimit_remaining', requests)).toBe(0);
-      vi.setSystemTime(now + 30_000);
+      vi.advanceTimersByTime(25_000);
       collected = await harness.collect();
       expect(collected.value('gatewayz_provider_ratelimit_reset_seconds', requests)).toBe(0);
       expect(collected.value('gatewayz_provider_ratelimit_remaining', requests)).toBe(500);

@@ -814,10 +814,11 @@ describe('startProviderHealthTracker', () => {
     expect(tracker.snapshot()[0]).toMatchObject({ windowed: true });
     expect(collected.value('provider_error_rate', { provider: 'openai' })).toBeCloseTo(6 / 14, 12);
 
-    // A source that gives no creation time (a JavaScript caller's): its counts are a baseline too.
-    const bare = { ...record('o1', started, 7, 7), createdAt: undefined } as unknown as ModelHealthRecord;
+    // A record first read after a tick completed was created since: its calls are new, even when its
+    // source gives no creation time (a JavaScript caller's).
+    const bare = { ...record('o1', started, 7, 6), createdAt: undefined } as unknown as ModelHealthRecord;
     records = [...records, bare];
     await clock.advance(INTERVAL);
-    expect((await collect()).points('gatewayz_model_uptime_24h')).toHaveLength(2);
+    expect((await collect()).value('gatewayz_model_uptime_24h', { model: 'o1' })).toBeCloseTo(6 / 7, 12);
   });
 });

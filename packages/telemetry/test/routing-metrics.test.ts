@@ -10,10 +10,14 @@ const NOW = Date.parse('2026-12-03T16:00:00Z');
 
 const setup = telemetryPerTest();
 
+/** Move the fake clocks, wall and monotonic alike, to `ms` after NOW. */
+const moveTo = (ms: number): void => void vi.advanceTimersByTime(NOW + ms - Date.now());
+
 describe('recordRateLimits', () => {
-  // Resets count down on the wall clock: it stands still unless a test moves it.
+  // Resets count down on the monotonic clock (performance), headers are read against Date: both
+  // stand still unless a test moves them.
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    vi.useFakeTimers({ toFake: ['Date', 'performance'], now: NOW });
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -70,14 +74,14 @@ describe('recordRateLimits', () => {
     );
     const requests = { provider: 'openai', limit_type: 'requests' };
     const tokens = { provider: 'openai', limit_type: 'tokens' };
-    vi.setSystemTime(NOW + 7_500);
+    moveTo(7_500);
     let collected = await collect();
     expect(collected.value(RESET, requests)).toBe(12.5);
     expect(collected.value(REMAINING, requests)).toBe(0);
     expect(collected.value(RESET, tokens)).toBe(0);
     // No token limit was announced: the last remaining value stays.
     expect(collected.value(REMAINING, tokens)).toBe(100);
-    vi.setSystemTime(NOW + 20_000);
+    moveTo(20_000);
     collected = await collect();
     expect(collected.value(RESET, requests)).toBe(0);
     expect(collected.value(REMAINING, requests)).toBe(60);
@@ -100,7 +104,7 @@ describe('recordRateLimits', () => {
       requests: { limit: 50, remaining: 0, resetSeconds: 30 },
       malformed: [],
     });
-    vi.setSystemTime(NOW + 10_000);
+    moveTo(10_000);
     const values = Object.fromEntries(
       telemetry.exportableMetrics().flatMap((metric) => metric.cells.map((cell) => [metric.name, cell.value])),
     );
@@ -122,13 +126,13 @@ describe('recordRateLimits', () => {
         NOW,
       ),
     );
-    vi.setSystemTime(NOW + 30_000);
+    moveTo(30_000);
     // A later response says 12 are left and nothing about the reset: 12 is what is known now.
     telemetry.recordRateLimits(
       'openai',
       parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '12' }, NOW + 30_000),
     );
-    vi.setSystemTime(NOW + 31_000);
+    moveTo(31_000);
     let collected = await collect();
     expect(collected.value(REMAINING, requests)).toBe(12);
     expect(collected.value(RESET, requests)).toBe(0);
@@ -144,7 +148,7 @@ describe('recordRateLimits', () => {
       'openai',
       parseRateLimitHeaders({ 'x-ratelimit-remaining-requests': '2' }, NOW + 31_000),
     );
-    vi.setSystemTime(NOW + 41_000);
+    moveTo(41_000);
     collected = await collect();
     expect(collected.value(REMAINING, requests)).toBe(60);
   });
@@ -185,20 +189,20 @@ describe('recordRateLimits', () => {
     });
     // The series limit is reached: acme and then zeta write provider="other".
     telemetry.recordRateLimits('acme', { requests: { limit: 1000, remaining: 0, resetSeconds: 1 }, malformed: [] });
-    vi.setSystemTime(NOW + 2_000);
+    moveTo(2_000);
     telemetry.recordRateLimits('zeta', { requests: { remaining: 3, resetSeconds: 300 }, malformed: [] });
     let collected = await collect();
     // acme's reset has passed, but "other" holds zeta's count now: acme's limit must not refill it.
     expect(collected.value(REMAINING, other)).toBe(3);
     expect(collected.value(RESET, other)).toBe(300);
-    vi.setSystemTime(NOW + 302_000);
+    moveTo(302_000);
     collected = await collect();
     expect(collected.value(RESET, other)).toBe(0);
     expect(collected.value(REMAINING, other)).toBe(3); // zeta gave no limit
     expect(collected.value(REMAINING, { provider: 'openai', limit_type: 'requests' })).toBe(500);
     // A later response of zeta without a count still moves the refill of the count it wrote.
     telemetry.recordRateLimits('zeta', { requests: { limit: 10, resetSeconds: 5 }, malformed: [] });
-    vi.setSystemTime(NOW + 307_000);
+    moveTo(307_000);
     expect((await collect()).value(REMAINING, other)).toBe(10);
   });
 

@@ -57,7 +57,10 @@ export interface RetryingGrpcTransportOptions {
   maxRetries?: number;
   /** Uniform in `[0, 1)`; default `Math.random`. */
   random?: () => number;
-  /** Milliseconds since some epoch; default `Date.now`. */
+  /**
+   * Milliseconds since some epoch, for the export timeout; default `performance.now()`, which a step
+   * of the wall clock does not move (stepped back, `Date.now` stretched the timeout by the step).
+   */
   now?: () => number;
 }
 
@@ -88,7 +91,7 @@ class RetryingGrpcTransport implements IExporterTransport {
     this.backoff = { ...DEFAULT_GRPC_RETRY_BACKOFF, ...options.backoff };
     this.maxRetries = options.maxRetries ?? DEFAULT_GRPC_MAX_RETRIES;
     this.random = options.random ?? Math.random;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
   }
 
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {

@@ -141,7 +141,9 @@ function metricDataOf(
  * out as base-2 exponential histograms (the instance must keep them: `exponentialHistograms`). Each histogram point carries its series'
  * exemplars (see `ExemplarDataPoint`) for the OpenMetrics exposition. Register it with a metric reader —
  * `startTelemetry()` does so with its Prometheus exporter; an OTLP `PeriodicExportingMetricReader`
- * takes it the same way.
+ * takes it the same way. Point times are the wall clock's, as the SDK's own, but never go back: a
+ * step of the wall clock back (NTP correcting it) leaves them moving on from where they were, so a
+ * point never ends before it starts and a delta never starts before the last one ended.
  *
  * @example
  * ```ts
@@ -167,9 +169,12 @@ export function createTelemetryMetricProducer(
     );
   }
   const startTime = millisToHrTime(telemetry.startTimeMs);
+  // The clock startTimeMs and the exemplars were read from; a core older than this package (the
+  // caret range allows one) has none, and its points keep to the wall clock.
+  const pointClock = (telemetry as { readonly pointClock?: GatewayTelemetry['pointClock'] }).pointClock;
   return {
     async collect(): Promise<CollectionResult> {
-      const endTime = millisToHrTime(Date.now());
+      const endTime = millisToHrTime(pointClock !== undefined ? pointClock.nowMs() : Date.now());
       const metrics: MetricData[] = [];
       for (const { name, definition, cells } of telemetry.exportableMetrics()) {
         const data = metricDataOf(name, definition, cells, startTime, endTime, exponential);

@@ -47,7 +47,7 @@ export interface Exemplar {
   traceId: string | undefined;
   /** Span id of that span (16 hex characters); `undefined` when there is no trace id. */
   spanId: string | undefined;
-  /** Unix time in seconds. */
+  /** Unix time in seconds, on the clock of the points' times. */
   timestampSeconds: number;
 }
 
@@ -111,9 +111,10 @@ let lastValid: SpanContext | undefined;
 
 /**
  * Remember `value` as the exemplar of bucket `index` of the series `cell`, observed inside the
- * sampled span `spanContext` (`undefined`: outside any, for the `always_on` filter). The exemplars
- * live on the series, so they belong to the telemetry instance that owns it and travel with its
- * data to the exposition.
+ * sampled span `spanContext` (`undefined`: outside any, for the `always_on` filter), at
+ * `timestampSeconds` (the instance's point clock, so the exemplar falls within its point's interval).
+ * The exemplars live on the series, so they belong to the telemetry instance that owns it and travel
+ * with its data to the exposition.
  */
 export function captureExemplar(
   cell: SeriesCell,
@@ -121,6 +122,7 @@ export function captureExemplar(
   value: number,
   index: number,
   spanContext: SpanContext | undefined,
+  timestampSeconds: number,
 ): void {
   let slots = cell.exemplars;
   if (slots === undefined) {
@@ -129,7 +131,6 @@ export function captureExemplar(
       slots: new Array<Exemplar | undefined>(boundaries.length + 1).fill(undefined),
     };
   }
-  const timestampSeconds = Date.now() / 1000;
   const traceId = spanContext?.traceId;
   const spanId = spanContext?.spanId;
   const slot = slots.slots[index];

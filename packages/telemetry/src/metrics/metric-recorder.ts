@@ -9,6 +9,7 @@ import { ExponentialHistogram, type ExponentialHistogramLimits } from './exponen
 import { CollectHooks } from './collect-hooks.js';
 import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
 import { valueProblem, valueProblemMessage } from './value-problem.js';
+import { PointClock } from './point-clock.js';
 import type {
   CounterMetricKey,
   DropReason,
@@ -65,8 +66,16 @@ export class MetricRecorder {
   readonly exportVia: 'instruments' | 'producer';
   /** Limits of the exponential aggregation kept beside the explicit buckets, when on (`exponentialHistograms`). */
   readonly exponentialHistograms: ExponentialHistogramLimits | undefined;
-  /** When this instance (or the one it continues) started aggregating, in milliseconds since the epoch. */
+  /**
+   * When this instance (or the one it continues) started aggregating, in milliseconds since the
+   * epoch, read from its point clock (the wall clock, never going back).
+   */
   readonly startTimeMs: number;
+  /**
+   * @internal The clock of this instance's point times and exemplars (shared with the instance it
+   * continues): the wall clock, never going back, so a point never ends before it starts.
+   */
+  readonly pointClock: PointClock;
   /** @internal The catalog metrics of this instance, by key: what domain helpers record into. */
   readonly states: { readonly [K in MetricKey]: MetricState };
   /** GenAI conventions the helpers emit, from `OTEL_SEMCONV_STABILITY_OPT_IN` (see `GenAiSemconvMode`). */
@@ -104,7 +113,8 @@ export class MetricRecorder {
     this.exponentialHistograms = resolved.exponentialHistograms;
     this.genAiSemconvMode = resolved.genAiSemconvMode;
     this.genAiContent = resolved.genAiContent;
-    this.startTimeMs = previous?.startTimeMs ?? Date.now();
+    this.pointClock = previous?.pointClock ?? new PointClock();
+    this.startTimeMs = previous?.startTimeMs ?? this.pointClock.nowMs();
     this.explicitProvider = resolved.meterProvider;
     const limits = { maxSeries: this.maxSeriesPerMetric, maxLabelLength: this.maxLabelLength };
     // The library's own accounting labels hold reasons and metric names: bounded by the catalog,
@@ -316,7 +326,7 @@ export class MetricRecorder {
         // Span first, value second: see sampledSpanContext().
         const spanContext = sampledSpanContext();
         if (spanContext !== undefined || this.exemplars === 'always_on')
-          captureExemplar(cell, boundaries, value, index, spanContext);
+          captureExemplar(cell, boundaries, value, index, spanContext, this.pointClock.nowMs() / 1000);
       }
       return;
     }
@@ -327,7 +337,14 @@ export class MetricRecorder {
     if (this.exemplars !== 'always_off') {
       const spanContext = sampledSpanContext();
       if (spanContext !== undefined || this.exemplars === 'always_on')
-        captureExemplar(cell, boundaries, value, bucketIndex(boundaries, value), spanContext);
+        captureExemplar(
+          cell,
+          boundaries,
+          value,
+          bucketIndex(boundaries, value),
+          spanContext,
+          this.pointClock.nowMs() / 1000,
+        );
     }
   }
 

@@ -39,7 +39,11 @@ export interface ModelHealthRecorderOptions {
   retryMaxDelayMs?: number;
   /** Telemetry instance for the recorder's own metrics; default the shared one. */
   telemetry?: GatewayTelemetry;
-  /** Timer functions; default the real ones, unref'd. */
+  /**
+   * Timer functions and time; default the real ones, unref'd. `now()` stamps calls recorded without
+   * `calledAt` (never before the previous stamp); `monotonicNow()`, or `now()` when the clock has
+   * none, measures `close()`'s deadline.
+   */
   clock?: TrackerClock;
   /** `drop` (default) drops and counts malformed calls; `throw` throws `TelemetryInputError` (development). */
   onInvalidCall?: 'drop' | 'throw';

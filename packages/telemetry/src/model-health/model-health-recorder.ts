@@ -12,7 +12,7 @@ import {
   type ModelCall,
 } from './model-call.js';
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health-store.js';
-import { MAX_TIMER_DELAY_MS, systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
+import { MAX_TIMER_DELAY_MS, deadlineClockNow, systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
 import {
   positiveInteger,
   type ModelHealthRecorderCloseResult,
@@ -71,6 +71,8 @@ export class ModelHealthRecorder {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly warned = new Set<string>();
+  /** The latest time stamped on a call: stamps never go back, even when the wall clock does. */
+  private lastStampMs = -Infinity;
   private stats = { recorded: 0, dropped: 0, batchesWritten: 0, failedFlushes: 0 };
 
   /**
@@ -130,7 +132,7 @@ export class ModelHealthRecorder {
     }
     let byModel = this.pending.get(call.provider);
     let entry = byModel?.get(call.model);
-    const at = call.calledAt !== undefined ? call.calledAt.getTime() : this.clock.now();
+    const at = call.calledAt !== undefined ? call.calledAt.getTime() : this.stampNow();
     const success = call.status === 'success';
     if (entry === undefined) {
       if (this.pendingModels >= this.maxPendingModels) {
@@ -178,6 +180,17 @@ export class ModelHealthRecorder {
     this.stats.recorded++;
   }
 
+  /**
+   * The wall time to stamp a call with, never before the last stamp: stepped back (NTP correcting
+   * the clock), the wall clock would give newer calls older stamps, and "the latest call wins" (here
+   * and in the store) would ignore them for the length of the step.
+   */
+  private stampNow(): number {
+    const now = this.clock.now();
+    if (now > this.lastStampMs) this.lastStampMs = now;
+    return this.lastStampMs;
+  }
+
   /** Calls recorded but not yet written (pending plus the batch being written). */
   get pendingCalls(): number {
     return this.pendingCallCount + (this.inFlight?.calls ?? 0);
@@ -206,11 +219,13 @@ export class ModelHealthRecorder {
    * `flushed: false` (a write still in flight counts as pending; it may land later, and a later
    * `close()` retries it under the same batch id, so it counts once).
    * `timeoutMs` may be `Infinity` (retry until written); one that is not a number of 0 or more
-   * (NaN, negative) is the default.
+   * (NaN, negative) is the default. The deadline is measured on the clock's monotonic reading, which
+   * a step of the wall clock does not move (see `TrackerClock.monotonicNow`).
    */
   async close(options: { timeoutMs?: number } = {}): Promise<ModelHealthRecorderCloseResult> {
     const timeoutMs = options.timeoutMs;
-    const deadline = this.clock.now() + (typeof timeoutMs === 'number' && timeoutMs >= 0 ? timeoutMs : 10_000);
+    const deadline =
+      deadlineClockNow(this.clock) + (typeof timeoutMs === 'number' && timeoutMs >= 0 ? timeoutMs : 10_000);
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -223,7 +238,7 @@ export class ModelHealthRecorder {
         deadline,
       );
       if (outcome === 'flushed') return { flushed: true, pendingCalls: 0 };
-      const left = deadline - this.clock.now();
+      const left = deadline - deadlineClockNow(this.clock);
       if (outcome === 'expired' || lastTry || left <= 0) {
         diag.error(
           `@gatewayz/telemetry: ${this.pendingCalls} model calls could not be written before shutdown: the model-health store is ${outcome === 'expired' ? 'too slow' : 'unavailable'}`,
@@ -238,14 +253,14 @@ export class ModelHealthRecorder {
     }
   }
 
-  /** What `work` settled to, or `expired` when the clock reaches `deadline` first. */
+  /** What `work` settled to, or `expired` when the clock's deadline reading reaches `deadline` first. */
   private async beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T | 'expired'> {
     let handle: unknown;
     const expired = new Promise<'expired'>((resolve) => {
       // A timer longer than Node keeps would fire at once: wait in steps it keeps (a deadline of
       // Infinity never expires).
       const arm = (): void => {
-        const left = Math.max(0, deadline - this.clock.now());
+        const left = Math.max(0, deadline - deadlineClockNow(this.clock));
         handle =
           left > MAX_TIMER_DELAY_MS
             ? this.startTimer(arm, MAX_TIMER_DELAY_MS)

@@ -2,6 +2,7 @@ import { diag } from '@opentelemetry/api';
 import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
+import { monotonicNow } from '../scheduling/monotonic-now.js';
 import {
   type AnomalyDetectorOptions,
   type AnomalyObservation,
@@ -111,7 +112,7 @@ export class AnomalyDetector {
     this.errors = options.errors === false ? undefined : errorOptions(options.errors ?? {});
     // Monotonic: a step of the wall clock (NTP setting it) must not move the windows. Stepped
     // back an hour, Date.now() would make every observation older than the ring for ~45 minutes.
-    this.clock = options.clock ?? { now: () => performance.timeOrigin + performance.now() };
+    this.clock = options.clock ?? { now: monotonicNow };
     this.telemetry = options.telemetry ?? getTelemetry();
     this.onAnomaly = options.onAnomaly;
   }

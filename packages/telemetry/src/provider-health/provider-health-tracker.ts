@@ -85,8 +85,11 @@ const createdMs = (r: ModelHealthRecord): number => (r.createdAt as Date | undef
  * error rate and response time cover the calls made since the previous tick; a provider without
  * calls since then keeps the figures of its last interval with calls (on the first tick: all
  * recorded calls). Available means at least one call succeeded. The uptime window counts the calls
- * made since the tracker started: a record the store created before (a restart over a persistent
- * store) gives its counts then as a baseline, so a model's lifetime never lands in the current hour.
+ * made since the tracker started: until a tick completes, a record the store created before the
+ * tracker started (a restart over a persistent store) gives its counts then as a baseline, so a
+ * model's lifetime never lands in the current hour. After that, a record a tick reads for the first
+ * time was created since the tick before: all its calls are new, whatever its `createdAt` and the
+ * wall clock say, so a step of the wall clock back cannot make a new model's first calls a baseline.
  * A model without any call in the last 24 hours has no `gatewayz_model_uptime_24h` series (it is
  * removed). State kept for a model that no tick has seen for more than 24 hours (deleted by
  * retention, renamed) is dropped, so memory follows the models that exist, and so are its uptime
@@ -124,6 +127,8 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   const telemetry = options.telemetry ?? getTelemetry();
   // Calls of a record the store created before this were made at times the tracker cannot know.
   const startedAt = clock.now();
+  /** Whether a pass has completed: from then on, a record not read before is new. */
+  let baselineRead = false;
   // Per provider: the counts each model had at the previous tick, and this tick's running totals.
   // Per model name: this tick's new calls and its 24 h uptime window (one figure per model, even
   // when several providers serve it). Both are kept between ticks and reset, not reallocated, so a
@@ -191,8 +196,10 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
           stagedPass: -1,
         };
         provider.models.set(record.model, before);
-        // Older than the tracker (or no creation time): calls at unknown times, so a baseline.
-        if (!(createdMs(record) >= startedAt)) {
+        // Older than the tracker (or no creation time), read before a pass completed: calls at
+        // unknown times, so a baseline. After one, a record not read before was created since (or
+        // forgotten after a day unseen): the wall clock, which may have stepped back, is not asked.
+        if (!baselineRead && !(createdMs(record) >= startedAt)) {
           before.calls = calls;
           before.successes = record.successCount;
           before.errors = record.errorCount;
@@ -240,6 +247,7 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
       visit,
       finish: () => {
         const result = finishPass(pass, hour, active);
+        baselineRead = true;
         // The pass completed: what it read is the reference of the next one.
         for (const counts of touched) {
           counts.calls = counts.staged.calls;

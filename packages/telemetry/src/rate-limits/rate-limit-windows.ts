@@ -1,5 +1,6 @@
 import type { MetricRecorder } from '../metrics/metric-recorder.js';
 import { OVERFLOW_LABEL_VALUE, type SeriesCell } from '../metrics/series-store.js';
+import { monotonicNow } from '../scheduling/monotonic-now.js';
 
 /**
  * The reset a `gatewayz_provider_ratelimit_reset_seconds` series counts down to, from the latest
@@ -7,7 +8,7 @@ import { OVERFLOW_LABEL_VALUE, type SeriesCell } from '../metrics/series-store.j
  */
 interface ResetCountdown {
   readonly kind: 'rateLimitReset';
-  /** When the budget is full again, in milliseconds since the epoch (`Date.now()`). */
+  /** When the budget is full again, on `monotonicNow()`. */
   readonly resetAt: number;
 }
 
@@ -21,9 +22,9 @@ interface RemainingRefill {
   readonly provider: string;
   /** The budget's full size, read at its reset. */
   limit: number | undefined;
-  /** The latest reset announced for the budget (ms since the epoch). */
+  /** The latest reset announced for the budget, on `monotonicNow()`. */
   resetAt: number | undefined;
-  /** When the remaining count was last read from a response (ms since the epoch). */
+  /** When the remaining count was last read from a response, on `monotonicNow()`. */
   seenAt: number;
 }
 
@@ -38,20 +39,21 @@ function refillOf(cell: SeriesCell): RemainingRefill | undefined {
  * then. What each series counts down to lives on the series itself, so label values folded into
  * `other` share one window (the newest response's), a removed series is not refreshed back to life,
  * memory stays within the series limit, and an instance that continues another (`continueFrom`)
- * goes on counting down the series it copied.
+ * goes on counting down the series it copied. Deadlines are kept on a monotonic clock: a step of the
+ * wall clock (NTP correcting it) neither restarts a countdown nor delays a refill.
  */
 export function keepRateLimitWindows(recorder: MetricRecorder): void {
   const resets = recorder.states.providerRateLimitResetSeconds.store;
   const remaining = recorder.states.providerRateLimitRemaining.store;
   recorder.beforeCollect('providerRateLimitResetSeconds', () => {
-    const now = Date.now();
+    const now = monotonicNow();
     for (const cell of resets.cells) {
       if (cell.helperState?.kind !== 'rateLimitReset') continue;
       cell.value = Math.max(0, ((cell.helperState as ResetCountdown).resetAt - now) / 1000);
     }
   });
   recorder.beforeCollect('providerRateLimitRemaining', () => {
-    const now = Date.now();
+    const now = monotonicNow();
     for (const cell of remaining.cells) {
       const refill = refillOf(cell);
       // Refill only a count read before that reset: a count that came later (without a reset of
@@ -71,7 +73,8 @@ export function keepRateLimitWindows(recorder: MetricRecorder): void {
  * Note what one response of `provider` said about one budget. `resetCell` is the reset series it
  * wrote, if any; `countCell` the remaining series it wrote (`countWritten`) or, when it gave no
  * count, the one its count would go to, whose refill a new reset or limit still moves. `limit` and
- * `resetSeconds` are given only when the gauges accepted them.
+ * `resetSeconds` are given only when the gauges accepted them; `resetSeconds` counts from now (an
+ * absolute reset was read against the wall clock when the headers were parsed).
  */
 export function noteRateLimitWindow(
   provider: string,
@@ -81,7 +84,7 @@ export function noteRateLimitWindow(
   limit: number | undefined,
   resetSeconds: number | undefined,
 ): void {
-  const now = Date.now();
+  const now = monotonicNow();
   const resetAt = resetSeconds === undefined ? undefined : now + resetSeconds * 1000;
   if (resetCell !== undefined && resetAt !== undefined) {
     const countdown: ResetCountdown = { kind: 'rateLimitReset', resetAt };

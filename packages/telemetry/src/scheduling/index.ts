@@ -2,7 +2,8 @@
  * The clock and the non-overlapping periodic task behind the background loops (provider health
  * tracker, model-health recorder, and the health-service poller of `@gatewayz/telemetry-node`).
  * A scheduled run that fails is logged (`diag.warn`, once per run of failures) and the loop goes
- * on. Inject a `TrackerClock` for deterministic tests.
+ * on. Inject a `TrackerClock` for deterministic tests. `monotonicNow()` is the clock deadlines are
+ * measured on, which a step of the wall clock does not move.
  *
  * @example
  * ```ts
@@ -16,4 +17,5 @@
  * @module @gatewayz/telemetry/scheduling
  */
 export { startPeriodicTask, systemClock } from './periodic-task.js';
+export { monotonicNow } from './monotonic-now.js';
 export type { PeriodicTask, TrackerClock } from './periodic-task.js';

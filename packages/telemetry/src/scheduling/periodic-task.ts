@@ -1,4 +1,5 @@
 import { diag } from '@opentelemetry/api';
+import { monotonicNow } from './monotonic-now.js';
 
 /**
  * Timer functions the background loops (provider health tracker, health-service poller,
@@ -18,8 +19,14 @@ import { diag } from '@opentelemetry/api';
  * ```
  */
 export interface TrackerClock {
-  /** Current time in milliseconds since the Unix epoch, as `Date.now()`. */
+  /** Current time in milliseconds since the Unix epoch, as `Date.now()`: what is stored or shown. */
   now(): number;
+  /**
+   * Milliseconds on a clock a step of the wall clock does not move, for deadlines (`systemClock`:
+   * `monotonicNow()`). A clock without it has its deadlines measured with `now()`, so a test's fake
+   * clock that only moves `now()` still controls them.
+   */
+  monotonicNow?(): number;
   /** Call `callback` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): unknown;
   /** Cancel a callback scheduled with `setTimeout` that has not run yet. */
@@ -43,6 +50,7 @@ export const MAX_TIMER_DELAY_MS = 2_147_483_647;
  */
 export const systemClock: TrackerClock = {
   now: () => Date.now(),
+  monotonicNow,
   setTimeout: (callback, ms) => {
     const handle = setTimeout(callback, ms);
     handle.unref?.();
@@ -50,6 +58,11 @@ export const systemClock: TrackerClock = {
   },
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** What `clock` measures a deadline with: its monotonic reading, or `now()` when it has none. */
+export function deadlineClockNow(clock: TrackerClock): number {
+  return clock.monotonicNow !== undefined ? clock.monotonicNow() : clock.now();
+}
 
 /**
  * A loop started by `startPeriodicTask`.
