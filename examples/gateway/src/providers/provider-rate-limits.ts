@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
 import { parseRateLimitHeaders, type RateLimitWindow } from '@gatewayz/telemetry/rate-limits';
+import { monotonicNow } from '@gatewayz/telemetry/scheduling';
 import { withFields } from '../with-fields.js';
 
 /** How long a provider is passed over when it has nothing left but said nothing about when it resets. */
@@ -23,6 +24,12 @@ export interface ProviderRateLimitsOptions {
    * headers themselves are not capped: they are the provider's budget windows.
    */
   readonly maxRetryAfterMs?: number;
+  /**
+   * The clock pauses are measured on, in milliseconds: by default `monotonicNow()`, which a step of
+   * the wall clock (NTP correcting it, a VM resumed) does not move, or the `now` given to the
+   * constructor, so that a test's fake clock moves the pauses too.
+   */
+  readonly monotonicNow?: () => number;
 }
 
 /**
@@ -34,24 +41,30 @@ export interface ProviderRateLimitsOptions {
  * announced reset, or for `DEFAULT_RATE_LIMIT_PAUSE_MS`). A 429 that names no exhausted budget
  * records `requests` remaining 0 with the pause applied as its reset, so
  * `gatewayz_provider_ratelimit_reset_seconds` shows the capped pause, not the header's value.
+ * Headers are read against the wall clock (an absolute reset becomes seconds from now); the pauses
+ * run on a monotonic clock, so a step of the wall clock neither lengthens nor ends them.
  */
 export class ProviderRateLimits {
+  /** When each paused provider's pause ends, on `deadlineNow`'s clock. */
   private readonly exhaustedUntil = new Map<string, number>();
   private readonly maxRetryAfterSeconds: number;
+  private readonly now: () => number;
+  private readonly deadlineNow: () => number;
 
   constructor(
     private readonly telemetry: GatewayTelemetry,
-    /** Wall clock in milliseconds since the epoch (Anthropic's resets are RFC 3339 times). */
-    private readonly now: () => number = Date.now,
+    /** Wall clock in milliseconds since the epoch (Anthropic's resets are RFC 3339 times); default `Date.now()`. */
+    now?: () => number,
     options: ProviderRateLimitsOptions = {},
   ) {
     this.maxRetryAfterSeconds = (options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS) / 1000;
+    this.now = now ?? (() => Date.now());
+    this.deadlineNow = options.monotonicNow ?? now ?? monotonicNow;
   }
 
   /** Read one response of `provider`: record its headroom and note whether it is exhausted. */
   observe(provider: string, status: number, headers: IncomingHttpHeaders): void {
-    const now = this.now();
-    let snapshot = parseRateLimitHeaders(headers, now);
+    let snapshot = parseRateLimitHeaders(headers, this.now());
     // Every budget with nothing left must have refilled before a request can pass: the latest reset.
     const exhaustedFor = latest([
       exhaustedSeconds(snapshot.requests),
@@ -75,7 +88,7 @@ export class ProviderRateLimits {
     }
     this.telemetry.recordRateLimits(provider, snapshot);
     if (pauseSeconds !== undefined) {
-      const until = now + pauseSeconds * 1000;
+      const until = this.deadlineNow() + pauseSeconds * 1000;
       this.exhaustedUntil.set(provider, Math.max(until, this.exhaustedUntil.get(provider) ?? 0));
     } else if (status >= 200 && status < 300) {
       // A success says the provider is taking requests again, whatever was announced before.
@@ -84,20 +97,21 @@ export class ProviderRateLimits {
   }
 
   /**
-   * When `provider`'s pause ends (epoch milliseconds): the reset it announced with nothing left, or
-   * the end of its 429's `retry-after`; `undefined` when it is not paused (or the pause has ended).
+   * Milliseconds until `provider`'s pause ends: the reset it announced with nothing left, or the end
+   * of its 429's `retry-after`; `undefined` when it is not paused (or the pause has ended).
    */
-  pausedUntil(provider: string): number | undefined {
-    return this.isExhausted(provider) ? this.exhaustedUntil.get(provider) : undefined;
+  pauseLeftMs(provider: string): number | undefined {
+    const until = this.exhaustedUntil.get(provider);
+    if (until === undefined) return undefined;
+    const left = until - this.deadlineNow();
+    if (left > 0) return left;
+    this.exhaustedUntil.delete(provider);
+    return undefined;
   }
 
   /** Whether `provider` has no requests left now (until the reset it announced). */
   isExhausted(provider: string): boolean {
-    const until = this.exhaustedUntil.get(provider);
-    if (until === undefined) return false;
-    if (this.now() < until) return true;
-    this.exhaustedUntil.delete(provider);
-    return false;
+    return this.pauseLeftMs(provider) !== undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { ROOT_CONTEXT, type Context, type Tracer } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
 import { bindCircuitBreakerMetrics, type GatewayTelemetry } from '@gatewayz/telemetry';
+import { monotonicNow } from '@gatewayz/telemetry/scheduling';
 import type { GatewayConfig, ProviderConfig } from '../config.js';
 import type { AttemptContext, AttemptRequest, AttemptResult, Operation, RoutedResult } from '../request/attempt.js';
 import { tryProviders, type FailoverOptions } from '../request/try-providers.js';
@@ -27,7 +28,7 @@ export interface ProviderRuntime {
   /** `server.address` and `server.port` of its attempt spans, from its base URL (parsed once). */
   readonly server: { readonly serverAddress?: string; readonly serverPort?: number };
   readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
-  /** While the breaker is open: when it goes half-open (epoch milliseconds); otherwise `undefined`. */
+  /** While the breaker is open: when it goes half-open (on `monotonicNow()`); otherwise `undefined`. */
   readonly halfOpenAt: () => number | undefined;
   readonly unbind: () => void;
 }
@@ -55,8 +56,9 @@ export class ProviderRouter {
 
   constructor(options: ProviderRouterOptions) {
     this.options = options;
-    this.rateLimits = new ProviderRateLimits(options.telemetry, Date.now, {
+    this.rateLimits = new ProviderRateLimits(options.telemetry, () => Date.now(), {
       maxRetryAfterMs: options.config.maxRetryAfterMs,
+      monotonicNow,
     });
     this.failoverOptions = withFields(options, { rateLimits: this.rateLimits });
     const { breaker } = options.config;

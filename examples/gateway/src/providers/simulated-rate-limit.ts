@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { monotonicNow } from '@gatewayz/telemetry/scheduling';
 
 /** Which provider's rate-limit headers a simulated provider sends. */
 export type RateLimitHeaderStyle = 'openai' | 'anthropic';
@@ -11,16 +12,21 @@ const TOKENS_PER_REQUEST = 4_000;
  * A fixed one-minute window of `requestsPerMinute` requests, as a simulated provider enforces it,
  * with the headers a real provider sends: OpenAI style (`x-ratelimit-*`, Go durations) or
  * Anthropic style (`anthropic-ratelimit-*`, RFC 3339 times). The token budget
- * (`requestsPerMinute × 4000` tokens) is reported, not enforced.
+ * (`requestsPerMinute × 4000` tokens) is reported, not enforced. The window runs on a monotonic
+ * clock, so a step of the wall clock neither holds it shut nor reopens it early.
  */
 export class SimulatedRateLimit {
+  /** When the window started, on `deadlineNow`'s clock. */
   private windowStartedAt = -Infinity;
   private requests = 0;
   private tokens = 0;
 
   constructor(
     private readonly style: RateLimitHeaderStyle,
-    private readonly now: () => number = Date.now,
+    /** Wall clock in milliseconds since the epoch, for the reset times Anthropic-style headers announce. */
+    private readonly now: () => number = () => Date.now(),
+    /** The clock the window runs on; a step of the wall clock must not move it. */
+    private readonly deadlineNow: () => number = monotonicNow,
   ) {}
 
   /**
@@ -29,7 +35,7 @@ export class SimulatedRateLimit {
    * `retry-after` already set) when the window has no request left.
    */
   admit(response: ServerResponse, requestsPerMinute: number, tokens: number): boolean {
-    const now = this.now();
+    const now = this.deadlineNow();
     if (now >= this.windowStartedAt + WINDOW_MS) {
       this.windowStartedAt = now;
       this.requests = 0;
@@ -46,7 +52,7 @@ export class SimulatedRateLimit {
       requests: { limit: requestsPerMinute, remaining: requestsPerMinute - this.requests },
       tokens: { limit: tokenLimit, remaining: Math.max(0, tokenLimit - this.tokens) },
     };
-    for (const [name, value] of Object.entries(this.headers(budget, resetMs, now))) response.setHeader(name, value);
+    for (const [name, value] of Object.entries(this.headers(budget, resetMs))) response.setHeader(name, value);
     if (!allowed) response.setHeader('retry-after', String(Math.max(1, Math.ceil(resetMs / 1000))));
     return allowed;
   }
@@ -54,7 +60,6 @@ export class SimulatedRateLimit {
   private headers(
     budget: Record<'requests' | 'tokens', { limit: number; remaining: number }>,
     resetMs: number,
-    now: number,
   ): Record<string, string> {
     if (this.style === 'openai') {
       return {
@@ -67,7 +72,7 @@ export class SimulatedRateLimit {
       };
     }
     // Anthropic announces the instant the budget is full again, to the second.
-    const resetAt = new Date(Math.ceil((now + resetMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    const resetAt = new Date(Math.ceil((this.now() + resetMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
     return {
       'anthropic-ratelimit-requests-limit': String(budget.requests.limit),
       'anthropic-ratelimit-requests-remaining': String(budget.requests.remaining),

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { context as contextApi, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import type { FailoverReason } from '@gatewayz/telemetry';
 import { startGenAiSpan, type GenAiSpanStart } from '@gatewayz/telemetry/genai';
+import { monotonicNow } from '@gatewayz/telemetry/scheduling';
 import { requestBudgetOf } from '../api-keys/api-key-context.js';
 import { budgetRefusal } from '../api-keys/authenticate.js';
 import { ApiError, CLIENT_CLOSED_REQUEST } from '../protocol/openai-errors.js';
@@ -60,7 +61,8 @@ export interface FailoverOptions extends AttemptRecording {
  * open and those whose half-open trial is in progress; its `Retry-After` is the time until the
  * first of those breakers goes half-open, in whole seconds, at least 1), 429 when every attempt was
  * rate limited (its `Retry-After` is the time until the first of those providers' pauses ends, see
- * `ProviderRateLimits.pausedUntil`, in whole seconds, at least 1), 502 when every attempt failed.
+ * `ProviderRateLimits.pauseLeftMs`, in whole seconds, at least 1), 502 when every attempt failed.
+ * Both are measured on `monotonicNow()`, which a step of the wall clock does not move.
  */
 export async function tryProviders<T>(
   chain: readonly ProviderRuntime[],
@@ -94,7 +96,7 @@ export async function tryProviders<T>(
     (trialInFlight(runtime) ? refused.trialInFlight : refused.open).push(runtime.config.name);
     // An open breaker lets a call through once it goes half-open; one busy with its trial, at the
     // trial's end (at once, at the earliest).
-    const halfOpenAt = trialInFlight(runtime) ? Date.now() : runtime.halfOpenAt();
+    const halfOpenAt = trialInFlight(runtime) ? monotonicNow() : runtime.halfOpenAt();
     if (halfOpenAt !== undefined) refused.retryAt.push(halfOpenAt);
   };
   // An exhausted provider is passed over while a provider after it in the chain could answer, and
@@ -250,7 +252,7 @@ export async function tryProviders<T>(
   }
   if (failures.length === 0) {
     const error = new ApiError(503, unavailableMessage(model, refused), 'server_error', 'providers_unavailable');
-    const retryAfter = retryAfterSeconds(refused.retryAt, Date.now());
+    const retryAfter = retryAfterSeconds(refused.retryAt, monotonicNow());
     throw retryAfter === undefined ? error : error.withHeader('retry-after', String(retryAfter));
   }
   if (rateLimited.length === failures.length) {
@@ -262,10 +264,12 @@ export async function tryProviders<T>(
     ).answeredBy(lastTried as string);
     // Each 429 paused its provider (ProviderRateLimits.observe): retry once the first pause ends,
     // or once the breaker of a provider this request could not try lets a call through, if sooner.
+    const now = monotonicNow();
     const pausedUntil = rateLimited
-      .map((name) => options.rateLimits.pausedUntil(name))
-      .filter((until): until is number => until !== undefined);
-    const retryAfter = retryAfterSeconds([...pausedUntil, ...refused.retryAt], Date.now()) ?? 1;
+      .map((name) => options.rateLimits.pauseLeftMs(name))
+      .filter((left): left is number => left !== undefined)
+      .map((left) => now + left);
+    const retryAfter = retryAfterSeconds([...pausedUntil, ...refused.retryAt], now) ?? 1;
     throw error.withHeader('retry-after', String(retryAfter));
   }
   throw new ApiError(
@@ -320,12 +324,12 @@ interface RefusedProviders {
   readonly open: string[];
   /** Breaker half-open with its one trial call in flight (another request's): refused until it ends. */
   readonly trialInFlight: string[];
-  /** When each refusing breaker lets a call through again, at the earliest (epoch milliseconds). */
+  /** When each refusing breaker lets a call through again, at the earliest (on `monotonicNow()`). */
   readonly retryAt: number[];
 }
 
 /**
- * A `Retry-After` in seconds: until the earliest of `retryAt` (epoch milliseconds), rounded up, at
+ * A `Retry-After` in seconds: until the earliest of `retryAt` (on `now`'s clock), rounded up, at
  * least 1. For the 503, when the first refusing breaker goes half-open (its next call is its trial;
  * a breaker busy with its trial may be free again at any moment); for the 429, when the first rate
  * limited provider's pause ends. `undefined` when none said when.

@@ -6,6 +6,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { MemoryModelHealthStore } from '@gatewayz/telemetry/model-health';
+import { monotonicNow } from '@gatewayz/telemetry/scheduling';
 import { StructuredLogger, isLogLevel, startClusterPrimary } from '@gatewayz/telemetry-node';
 import { startApiKeyUsageExchange } from '../api-keys/cluster-usage.js';
 import {
@@ -24,6 +25,28 @@ import { loadWorkerKillTimeoutMs } from './worker-kill-timeout.js';
 /** More restarts than this within {@link RESTART_WINDOW_MS} is a crash loop: the gateway stops. */
 const MAX_RESTARTS = 10;
 const RESTART_WINDOW_MS = 60_000;
+
+/**
+ * Counts worker restarts over the last `windowMs` milliseconds: each call notes one restart and
+ * returns how many the window holds. The window runs on a monotonic clock: stepped back (NTP
+ * correcting it, a VM resumed), the wall clock would keep restarts of the past hour in the window
+ * and stop a gateway whose workers died now and then; stepped forward, it would hide a crash loop.
+ *
+ * @example
+ * ```ts
+ * const restarted = restartCounter();
+ * if (restarted() > MAX_RESTARTS) stop();
+ * ```
+ */
+export function restartCounter(windowMs = RESTART_WINDOW_MS, now: () => number = monotonicNow): () => number {
+  const restarts: number[] = [];
+  return () => {
+    const at = now();
+    restarts.push(at);
+    while (restarts.length > 0 && (restarts[0] as number) < at - windowMs) restarts.shift();
+    return restarts.length;
+  };
+}
 
 /** Run the cluster primary with `workers` workers until SIGTERM or SIGINT. */
 export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number): Promise<void> {
@@ -58,7 +81,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
   let stopping = false;
   let traffic: DemoTraffic | undefined;
   let announced = false;
-  const restarts: number[] = [];
+  const restarted = restartCounter();
   const fork = (): Worker => cluster.fork(childEnv);
 
   const listening = new Set<number>();
@@ -128,11 +151,9 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
       void stop('worker-failed-at-start', 1);
       return;
     }
-    const now = Date.now();
-    restarts.push(now);
-    while (restarts.length > 0 && (restarts[0] as number) < now - RESTART_WINDOW_MS) restarts.shift();
-    if (restarts.length > MAX_RESTARTS) {
-      log.error('workers keep dying; stopping the gateway', { restarts: String(restarts.length) });
+    const restarts = restarted();
+    if (restarts > MAX_RESTARTS) {
+      log.error('workers keep dying; stopping the gateway', { restarts: String(restarts) });
       void stop('crash-loop', 1);
       return;
     }
