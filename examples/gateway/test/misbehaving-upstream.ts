@@ -23,6 +23,10 @@ export const MISBEHAVIOURS = {
   html: 'html-200',
   /** An SSE stream gzip-encoded, which the gateway never asks for. */
   gzip: 'gzip-200',
+  /** A good SSE stream sent with `content-encoding: none`, which changes nothing. */
+  encodingNone: 'encoding-none-200',
+  /** A good SSE stream sent as `text/plain`: a wrong label on a readable stream. */
+  textPlain: 'text-plain-200',
   /** An SSE stream whose first event is an error carrying HTTP status 502 (OpenRouter's overload). */
   errorFirst: 'error-first',
   /** An SSE stream whose first event is an error carrying 400: the client's request is wrong. */
@@ -120,6 +124,12 @@ export function startMisbehavingUpstream(): Promise<LoopbackUpstream> {
         return;
       case MISBEHAVIOURS.gzip:
         response.writeHead(200, { ...sse, 'content-encoding': 'gzip' }).end(gzipSync(goodStream(model, 'compressed')));
+        return;
+      case MISBEHAVIOURS.encodingNone:
+        response.writeHead(200, { ...sse, 'content-encoding': 'none' }).end(goodStream(model, 'uncompressed'));
+        return;
+      case MISBEHAVIOURS.textPlain:
+        response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(goodStream(model, 'mislabelled'));
         return;
       case MISBEHAVIOURS.errorFirst:
       case MISBEHAVIOURS.clientErrorFirst: {

@@ -224,7 +224,7 @@ describe('relaySse: one streamed attempt', () => {
  */
 async function relayToClient(
   options: Partial<Omit<RelayOptions, 'onEnd'>> = {},
-  { destroyFirst = false } = {},
+  { destroyFirst = false, connectionClose = false } = {},
 ): Promise<{
   source: ReturnType<typeof upstream>;
   ends: AttemptCompletion[];
@@ -251,6 +251,8 @@ async function relayToClient(
     served = response;
     // The connection gone before the relay began (the client left while the upstream connected).
     if (destroyFirst) response.destroy();
+    // As a shutdown drain marks an answer not yet started (http-server.ts).
+    if (connectionClose) response.setHeader('connection', 'close');
     const gone = new ClientGone(response);
     const listening = response.listenerCount('close');
     relaySseToResponse(
@@ -294,6 +296,23 @@ async function relayToClient(
 }
 
 describe("relaySseToResponse: the relay written straight into Node's response", () => {
+  it('keeps a `connection: close` set before it answers (a shutdown drain), and says keep-alive otherwise', async () => {
+    for (const [connectionClose, expected] of [
+      [true, 'close'],
+      [false, 'keep-alive'],
+    ] as const) {
+      const client = await relayToClient({}, { connectionClose });
+      try {
+        expect(client.message!.headers['connection']).toBe(expected);
+        expect(client.message!.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+        client.source.send('data: [DONE]\n\n');
+        await once(client.message!, 'end');
+      } finally {
+        await client.close();
+      }
+    }
+  });
+
   it('answers 200 with the SSE headers at once and sends the same bytes as relaySse, ending once', async () => {
     const events = [
       chunk({ id: 'c1', model: 'gpt-4o', choices: [{ delta: { content: 'Hé' } }] }) +

@@ -21,8 +21,8 @@ import {
  * provider is tried, and with none left the client gets an error status.
  */
 
-const { json, html, gzip, errorFirst, clientErrorFirst, silent } = MISBEHAVIOURS;
-const MODELS = [json, html, gzip, errorFirst, clientErrorFirst, silent, 'good'];
+const { json, html, gzip, encodingNone, textPlain, errorFirst, clientErrorFirst, silent } = MISBEHAVIOURS;
+const MODELS = [json, html, gzip, encodingNone, textPlain, errorFirst, clientErrorFirst, silent, 'good'];
 const IDLE_TIMEOUT_MS = 300;
 
 const chat = (model: string): Record<string, unknown> => ({
@@ -126,6 +126,19 @@ describe('a 2xx to a stream request that is not a usable stream', () => {
       );
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+  });
+
+  it.each([
+    ['`content-encoding: none`', encodingNone, 'uncompressed'],
+    ['`content-type: text/plain`', textPlain, 'mislabelled'],
+  ])('relays a readable stream whatever its labels say: %s', async (_what, model, content) => {
+    const before = backup.received.get(model) ?? 0;
+    const answer = await post(alone.url, '/v1/chat/completions', chat(model));
+    expect(answer.status).toBe(200);
+    const text = await answer.text();
+    expect(text).toContain(content);
+    expect(text).toContain('data: [DONE]');
+    expect(backup.received.get(model) ?? 0).toBe(before);
   });
 
   it('relays a good stream from the first provider as before', async () => {

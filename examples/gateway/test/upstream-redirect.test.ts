@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upstreamStatusFailure } from '../src/providers/upstream.js';
 import { sampleSum } from './harness.js';
 import {
   MISBEHAVIOURS,
@@ -121,5 +122,16 @@ describe('an upstream redirect', () => {
       circuit_breakers: Record<string, string>;
     };
     expect(health.circuit_breakers).toMatchObject({ odd: 'open', backup: 'closed' });
+  });
+});
+
+describe('upstreamStatusFailure', () => {
+  it('calls only the statuses that point elsewhere redirects; a 304 is a provider error like any other', () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      expect(upstreamStatusFailure(status, undefined)).toMatchObject({ failover: true, errorType: String(status) });
+      expect(upstreamStatusFailure(status, undefined).message).toContain('redirected');
+    }
+    const notModified = upstreamStatusFailure(304, undefined);
+    expect(notModified).toMatchObject({ failover: true, errorType: '304', message: 'Upstream error (HTTP 304)' });
   });
 });

@@ -8,36 +8,37 @@ import { readUpstreamJson, UpstreamFailure, upstreamStatusFailure, type Upstream
  * tried, rather than becoming a 200 whose stream only carries an error.
  */
 
+/** `content-encoding` values that leave the body as it is. */
+const UNCODED = new Set(['', 'identity', 'none']);
+
 /** Longest media type or encoding quoted in a failure's message. */
 const MAX_QUOTED_LENGTH = 64;
 
 /**
- * Resolves when `response` (a 2xx to a request with `stream: true`) is an SSE stream the gateway
- * can read: `text/event-stream` (or no content-type: the first event tells), with no content
- * encoding (the gateway asks for none and decodes none). Otherwise its body is read or let go, and
- * it throws an `UpstreamFailure`:
+ * Resolves when `response` (a 2xx to a request with `stream: true`) may be an SSE stream the
+ * gateway can read: any content type but JSON (`text/event-stream`, none, or one a server sends by
+ * mistake such as `text/plain`: the first event tells; an HTML page has none and fails there), with
+ * no content coding (the gateway asks for none and decodes none; `identity` and `none`, which some
+ * servers send to keep proxies from compressing a stream, change nothing). Otherwise its body is
+ * read or let go, and it throws an `UpstreamFailure`:
  *
  * - a JSON body holding an `error`: the failure `reportedFailure` makes of it;
  * - any other JSON body (a completion: the provider ignored `stream: true`, as some
  *   OpenAI-compatible servers do): `invalid_response` with the usage it reports, which the
  *   provider bills. Not turned into a stream: the answer is whole already, and a provider that
  *   does not stream is better tried after one that does than hidden;
- * - any other content type, or a content encoding: `invalid_response`.
+ * - a content coding (`gzip`, `br`, ...): `invalid_response`.
  *
  * All of them fail over, except an error the client's request caused.
  */
 export async function expectEventStream(response: UpstreamResponse): Promise<void> {
   const encoding = headerValue(response.headers, 'content-encoding');
-  if (encoding !== undefined && encoding !== 'identity') {
+  if (encoding !== undefined && !UNCODED.has(encoding)) {
     response.body.cancel();
     throw invalidStream(`content-encoding ${encoding}, which the gateway does not ask for`);
   }
   const type = headerValue(response.headers, 'content-type')?.split(';')[0]?.trim();
-  if (type === undefined || type === '' || type === 'text/event-stream') return;
-  if (type !== 'application/json' && !type.endsWith('+json')) {
-    response.body.cancel();
-    throw invalidStream(`content-type ${type}`);
-  }
+  if (type === undefined || !(type === 'application/json' || type.endsWith('+json'))) return;
   const answer = await readUpstreamJson(response);
   const usage = usageFromOpenAi(answer['usage']);
   const error = answer['error'];

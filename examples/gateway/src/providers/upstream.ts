@@ -339,6 +339,9 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
   throw failure;
 }
 
+/** Statuses that point elsewhere with a `Location` (a 304 or 300 does not): said to be redirects. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 /**
  * The failure of an upstream answer with HTTP status `status` (not 2xx) and JSON body `body`:
  * `rate_limited` on 429; `error` with failover on every status that is the provider's or its
@@ -357,7 +360,7 @@ export function upstreamStatusFailure(status: number, body: unknown): UpstreamFa
     const message = `Upstream rejected the gateway's credentials (HTTP ${status})`;
     return new UpstreamFailure('error', String(status), message, true, status);
   }
-  if (status >= 300 && status < 400) {
+  if (REDIRECTS.has(status)) {
     const message = `Upstream redirected the request (HTTP ${status}); set the provider's base URL to where it points`;
     return new UpstreamFailure('error', String(status), message, true, status);
   }

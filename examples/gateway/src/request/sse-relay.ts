@@ -25,6 +25,8 @@ export const SSE_HEADERS = {
   connection: 'keep-alive',
 };
 
+const { connection: _keepAlive, ...SSE_HEADERS_KEEPING_CONNECTION } = SSE_HEADERS;
+
 /** How a relay reads its upstream and what it sends the client. */
 export interface RelayReading {
   encoder: StreamEncoder;
@@ -100,7 +102,8 @@ export function relaySseToResponse(
 
 /** Answer Node's response with `relay`: status 200 and the SSE headers, then the events. */
 export function relayToResponse(outgoing: ServerResponse, relay: Relay, onEnd: RelayEnd, clientGone: AbortLike): void {
-  outgoing.writeHead(200, SSE_HEADERS);
+  // A `connection: close` set by a shutdown drain begun while the stream awaited its first event stays.
+  outgoing.writeHead(200, outgoing.hasHeader('connection') ? SSE_HEADERS_KEEPING_CONNECTION : SSE_HEADERS);
   const sent = relay.commit(
     {
       // Nothing is written once the response ended (Node would emit an error) or was destroyed.

@@ -15,6 +15,31 @@ import { PollFailure, classify, decodeBody, internalFailure, parseBaseUrl, readB
 import { NO_TIMEOUT_MILLIS } from '../env/standard-variables.js';
 import { recordHealthServicePoll, type SeenLabels } from './health-service-gauges.js';
 
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+
+/** What the poller calls into, given from plain JavaScript too: a `TypeError` on the first poll otherwise. */
+function checkCollaborators(options: HealthServicePollerOptions): void {
+  const given = options as { telemetry?: unknown; fetch?: unknown; clock?: unknown };
+  const telemetry = given.telemetry as { set?: unknown; add?: unknown } | null | undefined;
+  if (telemetry !== undefined && !(isFunction(telemetry?.set) && isFunction(telemetry?.add)))
+    throw new TelemetryConfigurationError('telemetry', 'expected a GatewayTelemetry instance (with set() and add())');
+  if (given.fetch !== undefined && !isFunction(given.fetch))
+    throw new TelemetryConfigurationError(
+      'fetch',
+      `expected a fetch implementation (a function), got ${typeof given.fetch}`,
+    );
+  const clock = given.clock as Record<string, unknown> | null | undefined;
+  if (
+    clock !== undefined &&
+    (!['now', 'setTimeout', 'clearTimeout'].every((method) => isFunction(clock?.[method])) ||
+      (clock?.['monotonicNow'] !== undefined && !isFunction(clock['monotonicNow'])))
+  )
+    throw new TelemetryConfigurationError(
+      'clock',
+      'expected a TrackerClock (an object with now(), setTimeout() and clearTimeout()), e.g. systemClock',
+    );
+}
+
 /**
  * Start polling an external health service (seed 004, "Option A"): every `intervalMs` (default
  * 30 s) it requests `GET {url}/health`, `/status`, `/metrics` and `/cache/stats` in parallel, each
@@ -91,6 +116,7 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
       `expected a positive integer, got ${String(options.maxResponseBytes)}`,
     );
   }
+  checkCollaborators(options);
   const fetchImplementation = options.fetch ?? globalThis.fetch;
   if (typeof fetchImplementation !== 'function') {
     throw new TelemetryConfigurationError(

@@ -11,6 +11,7 @@ import { acceptsOpenMetrics } from '../exposition/accepts-openmetrics.js';
 import { prometheusChunks } from '../exposition/prometheus-serializer.js';
 import { jsonError } from './json-error.js';
 import { reportExpositionDropsOnce } from './exposition-drops.js';
+import { MetricsSourceStoppedError } from './stoppable-metrics-source.js';
 import { acceptsGzip, encodeExposition, type MetricsCompression } from './response-encoding.js';
 
 // The metrics endpoints have always typed every error, 5xx included, as `invalid_request_error`.
@@ -105,14 +106,16 @@ const CATEGORY_PATH = /^\/prometheus\/metrics\/([a-z_]+)\/?$/;
  * `health_service` category is served too, and expositions are OpenMetrics 1.0 when the `Accept`
  * header asks for it, gzip-coded when `Accept-Encoding` allows it (unless `compression: 'none'`).
  * Instruments whose names clash in the exposition are merged or left out (see `SerializeOptions.onDrop`);
- * each one left out is logged through `diag.warn` and counted in `telemetry_dropped`, once.
+ * each one left out is logged through `diag.warn` and counted in `gatewayz_telemetry_dropped_total`
+ * (under the prefix of the shared `GatewayTelemetry`, when there is one), once.
  *
  * Errors are JSON `{ "error": { message, type: "invalid_request_error", code, param } }`: 404
  * (`not_found`) for other paths and unknown categories, 405 (`method_not_allowed`, with `Allow`)
  * for methods other than GET and HEAD, 401 (`unauthorized`, with `WWW-Authenticate`) without the
  * configured bearer token, 400 (`invalid_parameter`) for an unknown summary `?category=`, 503
- * (`telemetry_disabled`) when `source` is undefined (the docs endpoint still answers), and 500
- * (`collection_failed`) when collecting fails.
+ * (`telemetry_disabled`) when `source` is undefined (the docs endpoint still answers), 503
+ * (`telemetry_shut_down`) once the telemetry that serves `source` was shut down (`startTelemetry()`'s
+ * `shutdown()`), and 500 (`collection_failed`) when collecting fails.
  *
  * @example
  * ```ts
@@ -211,6 +214,9 @@ export function createMetricsHandler(options: MetricsHandlerOptions): MetricsHan
       if (name === 'all' || isMetricCategory(name)) return await exposition(name, request);
       return jsonError(404, `Unknown metrics category "${name}"`, 'not_found');
     } catch (error) {
+      // Scrapes that arrive during a graceful drain, after shutdown(): expected, not an error.
+      if (error instanceof MetricsSourceStoppedError)
+        return jsonError(503, error.message, 'telemetry_shut_down', CLIENT_ERROR_TYPE);
       diag.error('@gatewayz/telemetry-node: metrics endpoint failed', error);
       return jsonError(500, 'Collecting metrics failed; see the server log', 'collection_failed', CLIENT_ERROR_TYPE);
     }

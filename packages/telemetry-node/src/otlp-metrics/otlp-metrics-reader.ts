@@ -160,7 +160,7 @@ export function createOtlpMetricsReader(
     if (reason !== warnedReason) {
       warnedReason = reason;
       diag.warn(
-        `@gatewayz/telemetry-node: OTLP metrics export to ${config.url} failed (${reason}); counted in telemetry_export_failures`,
+        `@gatewayz/telemetry-node: OTLP metrics export to ${config.url} failed (${reason}); counted in gatewayz_telemetry_export_failures_total{signal="metrics"} (its prefix is the one configured)`,
         error?.message,
       );
     }

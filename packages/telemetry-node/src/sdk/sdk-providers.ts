@@ -11,7 +11,7 @@ import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { TracerProvider, type Sampler, type SpanLimits, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { logRecordLimitsFromEnv } from '../logs/log-exporters-from-env.js';
-import { readEnvBoolean, readEnvEnum } from '../env/standard-variables.js';
+import { readEnvBoolean, readEnvEnum, warnConfiguration } from '../env/standard-variables.js';
 import { resourceKeepingEveryKey } from './resource-keeping-every-key.js';
 import { RESOURCE_WAIT_MILLIS, settleAsyncAttributes } from './resource-settled.js';
 
@@ -55,6 +55,10 @@ export interface SdkProviders {
    * rejects. Scrapes wait for it (a push reader waits for the attributes itself).
    */
   settleResource(): Promise<void>;
+  /** The meter provider built (when there is a reader), registered as the global one or not. */
+  readonly meterProvider: MeterProvider | undefined;
+  /** The tracer provider built (when there is a span processor), registered as the global one or not. */
+  readonly tracerProvider: TracerProvider | undefined;
   /** Flush every provider side by side; rejects with one `AggregateError` naming every failure. */
   forceFlush(options: { metrics: boolean }): Promise<void>;
   shutdown(): Promise<void>;
@@ -84,6 +88,9 @@ const DIAG_LEVELS: Record<(typeof LOG_LEVELS)[number], DiagLogLevel> = {
  *   processor (otherwise the API's no-op tracer answers, and spans cost nothing); a logger provider
  *   always, with the log record limits of `env`.
  * - The instrumentations get the meter provider and are enabled; shutdown disables them.
+ * - A provider is registered as the global one unless one is already (the application's, or that of
+ *   a `startTelemetry()` not shut down): that one is kept, with a warning, and shutdown removes only
+ *   the providers this call registered.
  */
 export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
   const { env } = options;
@@ -98,9 +105,10 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
   );
 
   let meterProvider: MeterProvider | undefined;
+  let ownsMeterProvider = false;
   if (options.metricReaders.length > 0) {
     meterProvider = new MeterProvider({ resource, readers: options.metricReaders, views: [], sdkMetricsEnabled });
-    metrics.setGlobalMeterProvider(meterProvider);
+    ownsMeterProvider = metrics.setGlobalMeterProvider(meterProvider);
   }
   const selfMetrics = sdkMetricsEnabled && meterProvider !== undefined ? { meterProvider } : {};
   let tracerProvider: TracerProvider | undefined;
@@ -112,18 +120,31 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
       spanProcessors: options.spanProcessors,
       ...selfMetrics,
     });
-    trace.setGlobalTracerProvider(tracerProvider);
   }
+  const ownsTracerProvider = tracerProvider !== undefined && trace.setGlobalTracerProvider(tracerProvider);
   const loggerProvider = new LoggerProvider({
     resource,
     logRecordLimits: logRecordLimitsFromEnv(env),
     processors: options.logRecordProcessors,
     ...selfMetrics,
   });
-  logs.setGlobalLoggerProvider(loggerProvider);
+  // The logs API returns the provider that is global: ours only if none was registered before.
+  const ownsLoggerProvider = logs.setGlobalLoggerProvider(loggerProvider) === loggerProvider;
+  const kept = [
+    meterProvider !== undefined && !ownsMeterProvider ? 'meter' : undefined,
+    tracerProvider !== undefined && !ownsTracerProvider ? 'tracer' : undefined,
+    ownsLoggerProvider ? undefined : 'logger',
+  ].filter((kind) => kind !== undefined);
+  if (kept.length > 0) {
+    const one = kept.length === 1;
+    const names = one ? kept[0] : `${kept.slice(0, -1).join(', ')} and ${kept.at(-1)}`;
+    warnConfiguration(
+      `@gatewayz/telemetry-node: ${one ? 'a ' : ''}global ${names} provider${one ? ' is' : 's are'} already registered (by the application, or by a startTelemetry() not shut down); keeping ${one ? 'it' : 'them'}: what the OpenTelemetry API records goes there, and shutdown() leaves ${one ? 'it' : 'them'} registered`,
+    );
+  }
   for (const instrumentation of options.instrumentations) {
-    instrumentation.setMeterProvider(metrics.getMeterProvider());
-    instrumentation.setLoggerProvider(logs.getLoggerProvider());
+    instrumentation.setMeterProvider(meterProvider ?? metrics.getMeterProvider());
+    instrumentation.setLoggerProvider(loggerProvider);
     // Instrumentations enable themselves when constructed; enabling twice would start their
     // collectors twice.
     if (!instrumentation.isEnabled()) instrumentation.enable();
@@ -131,6 +152,8 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
 
   let resourceSettled: Promise<void> | undefined;
   return {
+    meterProvider,
+    tracerProvider,
     settleResource: () => (resourceSettled ??= settleAsyncAttributes(resource, RESOURCE_WAIT_MILLIS)),
     forceFlush: async ({ metrics: flushMetrics }) => {
       // Side by side: a silent collector costs one export timeout, not three.
@@ -151,9 +174,10 @@ export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
         meterProvider?.shutdown(),
       ]);
       if (failure !== undefined) diag.error(failure.message, failure);
-      metrics.disable();
-      trace.disable();
-      logs.disable();
+      // Only what this call registered: a provider kept in its place is not ours to remove.
+      if (ownsMeterProvider) metrics.disable();
+      if (ownsTracerProvider) trace.disable();
+      if (ownsLoggerProvider) logs.disable();
       if (logLevel !== undefined) diag.disable();
     },
   };

@@ -2,7 +2,8 @@ import type { ContextManager } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { AT_MOST_LONGEST_TIMER, NO_TIMEOUT_MILLIS } from '../env/standard-variables.js';
-import { isLogLevel } from '../logs/structured-logger.js';
+import { isLogLevel, type LogLevel } from '../logs/structured-logger.js';
+import type { ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
 import { SynchronousContextManager } from './synchronous-context-manager.js';
 import type { StartTelemetryOptions } from './start-telemetry.js';
 
@@ -63,6 +64,20 @@ export function checkStartTelemetryOptions(options: unknown): asserts options is
   for (const name of ['telemetry', 'metrics', 'env'] as const) {
     if (options[name] !== undefined && !isObject(options[name])) fail(name, 'an object', options[name]);
   }
+  // Every reader of `env` trims its values: another type would fail deep inside with a TypeError.
+  for (const [name, value] of Object.entries((options['env'] as Record<string, unknown> | undefined) ?? {})) {
+    if (value !== undefined && typeof value !== 'string')
+      fail(`env.${name}`, 'a string (as environment variables are) or undefined', value);
+  }
+  // A string would be read letter by letter, as exporters "o", "t", "l", "p".
+  const exporters = (options['metrics'] as Record<string, unknown> | undefined)?.['exporters'];
+  if (exporters !== undefined && !Array.isArray(exporters))
+    throw new TelemetryConfigurationError(
+      'metrics.exporters',
+      `expected an array of exporter names such as ["otlp", "prometheus"], got ${
+        typeof exporters === 'string' ? `a string (${describe(exporters)})` : describe(exporters)
+      }`,
+    );
   const logLevel = options['logLevel'];
   if (logLevel !== undefined && (typeof logLevel !== 'string' || !isLogLevel(logLevel)))
     fail('logLevel', 'debug, info, warn or error', logLevel);
@@ -100,6 +115,32 @@ export function checkStartTelemetryOptions(options: unknown): asserts options is
     (!Array.isArray(providers) || providers.some((name) => typeof name !== 'string' || name.trim() === ''))
   )
     fail('providers', 'an array of provider names (non-empty strings)', providers);
+}
+
+/**
+ * The level of `startTelemetry()`'s logger: the `logLevel` option, else `LOG_LEVEL` of `env` (any
+ * case), else `info`. The variable is read only when the option is unset: an option in code wins,
+ * a wrong variable beside it included.
+ */
+export function resolveLogLevel(option: LogLevel | undefined, env: NodeJS.ProcessEnv): LogLevel {
+  if (option !== undefined) return option;
+  const fromEnv = env['LOG_LEVEL']?.trim().toLowerCase();
+  if (fromEnv === undefined || fromEnv === '') return 'info';
+  if (!isLogLevel(fromEnv))
+    throw new TelemetryConfigurationError('LOG_LEVEL', `expected debug, info, warn or error, got "${fromEnv}"`);
+  return fromEnv;
+}
+
+/**
+ * Cluster mode asks the primary through the worker's IPC channel: without one, say so before
+ * anything starts rather than once the SDK runs.
+ */
+export function checkClusterChannel(cluster: ClusterMetricsSourceOptions): void {
+  if (typeof (cluster.channel ?? process).send !== 'function')
+    throw new TelemetryConfigurationError(
+      'cluster',
+      'cluster mode needs an IPC channel: start this process as a node:cluster worker (startClusterPrimary() in the primary)',
+    );
 }
 
 /** The context manager the `contextManager` option asks for. */

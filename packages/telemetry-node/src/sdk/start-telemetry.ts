@@ -9,16 +9,21 @@ import {
   PACKAGE_VERSION,
   TelemetryConfigurationError,
   peekTelemetry,
-  setTelemetry,
   type GatewayTelemetryOptions,
 } from '@gatewayz/telemetry';
 import { GEN_AI_SEMCONV_SCHEMA_URL } from '@gatewayz/telemetry/genai';
-import { checkStartTelemetryOptions, resolveContextManager } from './start-telemetry-options.js';
-import { BoundedLogRecordProcessor } from '../logs/bounded-log-record-processor.js';
+import {
+  checkClusterChannel,
+  checkStartTelemetryOptions,
+  resolveContextManager,
+  resolveLogLevel,
+} from './start-telemetry-options.js';
+import { shareTelemetry } from './live-instances.js';
 import { checkBearerToken } from '../http/bearer-auth.js';
 import { createMetricsHandler, type MetricsHandler } from '../http/metrics-handler.js';
-import { StructuredLogger, isLogLevel, type LogLevel } from '../logs/structured-logger.js';
+import { StructuredLogger, type LogLevel } from '../logs/structured-logger.js';
 import { toNodeListener } from '../http/node-adapter.js';
+import { stoppableMetricsSource } from '../http/stoppable-metrics-source.js';
 import { resolveMetricsExport, type MetricsExportOptions } from '../otlp-metrics/metrics-export-config.js';
 import { histogramOptionsFrom } from '../otlp-metrics/histogram-options-from-env.js';
 import { createMetricReaders } from './metric-readers.js';
@@ -27,7 +32,7 @@ import { randomUUID } from 'node:crypto';
 import { createSpanProcessorsFromEnv } from '../tracing/index.js';
 import { tracesConfiguredByEnv } from '../tracing/create-span-processors-from-env.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from-env.js';
-import { createLogExportersFromEnv, logBatchFromEnv } from '../logs/log-exporters-from-env.js';
+import { createLogRecordProcessors } from '../logs/create-log-record-processors.js';
 import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../env/resource-from-env.js';
 import { startSdkProviders } from './sdk-providers.js';
 import { collectingAfter } from './resource-settled.js';
@@ -88,7 +93,7 @@ export interface StartTelemetryOptions {
    * `gatewayz_telemetry_logs_dropped_total{reason}`; `OTEL_BLRP_*` set the other batch settings.
    */
   logs?: false | { exporter?: LogRecordExporter; maxQueueSize?: number; scheduledDelayMillis?: number };
-  /** Lowest level `logger` writes; default `LOG_LEVEL` or `info`. */
+  /** Lowest level `logger` writes; default `LOG_LEVEL` (not read when this is set) or `info`. */
   logLevel?: LogLevel;
   /** Where `logger` writes JSON lines; default standard output, `null` for none. */
   logStream?: { write(line: string): unknown } | null;
@@ -135,7 +140,7 @@ export interface StartTelemetryOptions {
   providers?: readonly string[];
   /** Turn everything off; default `OTEL_SDK_DISABLED=true`. */
   disabled?: boolean;
-  /** Environment to read; default `process.env`. */
+  /** Environment to read, its values strings (or `undefined`); default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -185,7 +190,10 @@ export interface RunningTelemetry {
   forceFlush(): Promise<void>;
   /**
    * Run the `onShutdown` tasks in registration order (a failing task is logged through `diag`), then
-   * flush spans and logs and shut down the SDK. Never rejects; safe to call more than once.
+   * flush spans and logs and shut down the SDK. Never rejects; safe to call more than once. Undoes
+   * only what this call registered (global providers, propagator, context manager); the shared
+   * helpers go back to the instance of a `startTelemetry()` still running, if any. The metrics
+   * endpoints then answer 503 (`telemetry_shut_down`).
    */
   shutdown(): Promise<void>;
 }
@@ -199,8 +207,11 @@ export interface RunningTelemetry {
  * Reads `METRICS_TOKEN`, `LOG_LEVEL` and the standard `OTEL_*` variables from `env` (the list is in
  * the package README). Throws a `TelemetryConfigurationError` for an option of the wrong type or
  * out of range (naming it), when the metrics token is shorter than 16 characters or `LOG_LEVEL` is
- * not `debug`, `info`, `warn` or `error`; a standard variable with a value the specification does
- * not allow is reported through `diag.warn` and the returned `logger` (a `warn` record) and ignored.
+ * not `debug`, `info`, `warn` or `error` (read only without `logLevel`), before anything global
+ * changes: a call that throws leaves the process as it was. A standard variable with a value the
+ * specification does not allow is reported through `diag.warn` and the returned `logger` (a `warn`
+ * record) and ignored. Called again before the first one's `shutdown()`, it starts a second instance
+ * (said once through `diag.warn`): the global providers stay the first one's.
  *
  * @example
  * ```ts
@@ -232,8 +243,11 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   const token = metricsToken === '' ? undefined : metricsToken;
   // Before anything starts: a token no header can carry would otherwise only fail in the handler.
   checkBearerToken('metricsToken', token);
+  const logLevel = resolveLogLevel(options.logLevel, env);
   const metricsExport = resolveMetricsExport(options.metrics, env);
   const contextManager = resolveContextManager(options.contextManager);
+  const clusterOptions = options.cluster === true ? {} : options.cluster === false ? undefined : options.cluster;
+  if (clusterOptions !== undefined && !disabled && metricsExport.prometheus) checkClusterChannel(clusterOptions);
   // The helpers aggregate in-process and are collected through a metric producer: recording never
   // enters the SDK, and collection reads the series directly. When helpers already ran before the
   // SDK started, the new instance continues their shared one, with the counts and gauges it holds.
@@ -245,11 +259,6 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     exportVia: 'producer',
     ...(existing !== undefined && !existing.isBound ? { continueFrom: existing } : {}),
   });
-  setTelemetry(telemetry);
-  const envLevel = env['LOG_LEVEL']?.trim().toLowerCase();
-  if (envLevel !== undefined && envLevel !== '' && !isLogLevel(envLevel)) {
-    throw new TelemetryConfigurationError('LOG_LEVEL', `expected debug, info, warn or error, got "${envLevel}"`);
-  }
   const envAttributes = resourceAttributesFromEnv(env);
   const envServiceName = envAttributes['service.name'];
   const serviceName =
@@ -261,7 +270,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   const makeLogger = (): StructuredLogger =>
     new StructuredLogger({
       name: serviceName,
-      level: options.logLevel ?? (envLevel || undefined) ?? 'info',
+      level: logLevel,
       ...(options.logStream !== undefined ? { stream: options.logStream } : {}),
     });
   const shutdownTasks: Array<() => Promise<void> | void> = [];
@@ -275,12 +284,10 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
       }
     }
   };
-  /** A later startTelemetry() starts from fresh series, not this run's. */
-  const releaseSharedTelemetry = (): void => {
-    if (peekTelemetry() === telemetry) setTelemetry(undefined);
-  };
 
   if (disabled) {
+    // From here on the process's global state changes: nothing below throws.
+    const releaseSharedTelemetry = shareTelemetry(telemetry);
     // The specification: OTEL_SDK_DISABLED leaves the propagators of OTEL_PROPAGATORS in place, so
     // a disabled gateway still passes its callers' trace context on to providers.
     const unregisterPropagator = registerPropagator(propagator);
@@ -329,33 +336,19 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   // whose drops are counted.
   else spanProcessors = createSpanProcessorsFromEnv({ env, onDrop: countDroppedSpans });
 
-  const logOptions = options.logs === false ? undefined : options.logs;
-  const logExporters =
-    options.logs === false
-      ? []
-      : logOptions?.exporter !== undefined
-        ? [logOptions.exporter]
-        : createLogExportersFromEnv(env);
-  const logBatch = logExporters.length > 0 ? logBatchFromEnv(env) : undefined;
-  const logProcessors = logExporters.map(
-    (exporter) =>
-      new BoundedLogRecordProcessor({
-        exporter,
-        maxQueueSize: logOptions?.maxQueueSize ?? logBatch?.maxQueueSize ?? 2048,
-        scheduledDelayMillis: logOptions?.scheduledDelayMillis ?? logBatch?.scheduledDelayMillis ?? 1000,
-        ...(logBatch?.maxExportBatchSize !== undefined ? { maxExportBatchSize: logBatch.maxExportBatchSize } : {}),
-        ...(logBatch?.exportTimeoutMillis !== undefined ? { exportTimeoutMillis: logBatch.exportTimeoutMillis } : {}),
-        onDrop: (reason, count) => telemetry.add('telemetryLogsDropped', count, { reason }),
-      }),
+  const logProcessors = createLogRecordProcessors(options.logs, env, (reason, count) =>
+    telemetry.add('telemetryLogsDropped', count, { reason }),
   );
   warnWhenGenAiEventsGoNowhere(telemetry.genAiContent, logProcessors.length > 0);
 
-  const clusterOptions = options.cluster === true ? {} : options.cluster === false ? undefined : options.cluster;
   // Processes that push (or share a port) must tell their series apart: one instance id each,
   // unless OTEL_RESOURCE_ATTRIBUTES gives one.
   const needsInstanceId =
     (clusterOptions !== undefined || metricsExport.otlp !== undefined) &&
     envAttributes['service.instance.id'] === undefined;
+  // From here on the process's global state changes: every check and set-up that can throw ran above.
+  // A later startTelemetry() starts from fresh series, not this run's (see shareTelemetry).
+  const releaseSharedTelemetry = shareTelemetry(telemetry);
   const providers = startSdkProviders({
     env,
     // The stock process detector exports the command line, which can carry secrets; these
@@ -388,9 +381,9 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     contextManager.disable();
     warnConfiguration('@gatewayz/telemetry-node: a context manager is already registered; keeping it');
   }
-  const meterProvider = metrics.getMeterProvider();
   if (options.hostMetrics !== false) {
-    new HostMetrics({ meterProvider: meterProvider, name: '@gatewayz/telemetry-node' }).start();
+    const meterProvider = providers.meterProvider ?? metrics.getMeterProvider();
+    new HostMetrics({ meterProvider, name: '@gatewayz/telemetry-node' }).start();
   }
   const tracesEnabled = spanProcessors.length > 0;
   // Scrapes (and a worker's answers to its primary) carry the resource's asynchronous attributes,
@@ -400,8 +393,9 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     clusterOptions !== undefined && localSource !== undefined
       ? createClusterMetricsSource(localSource, clusterOptions)
       : undefined;
+  const servedSource = localSource !== undefined ? stoppableMetricsSource(clusterSource ?? localSource) : undefined;
   const metricsHandler = createMetricsHandler({
-    source: clusterSource ?? localSource,
+    source: servedSource,
     prefix: telemetry.prefix,
     token,
     withScopeInfo: options.withScopeInfo ?? false,
@@ -417,7 +411,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     telemetry,
     metricsHandler,
     nodeMetricsListener: toNodeListener(metricsHandler),
-    tracer: makeTracer(),
+    tracer: makeTracer(providers.tracerProvider),
     logger: makeLogger(),
     logsExported: logProcessors.length > 0,
     disabled: false,
@@ -436,6 +430,8 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     shutdown: () => {
       shuttingDown ??= (async () => {
         await runShutdownTasks();
+        // Scrapes from now on answer 503 (telemetry shut down), not 500 from the reader shut down.
+        servedSource?.stop();
         clusterSource?.stop();
         await providers.shutdown();
         unregisterPropagator();
