@@ -1,6 +1,7 @@
 import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
+import { requireTelemetryOption } from '../option-checks.js';
 
 /**
  * Prices of one model at one provider, in USD. A price left out counts as 0, except the two
@@ -109,12 +110,7 @@ export class PricingTable {
   constructor(table: PricingTableInput, options: PricingTableOptions = {}) {
     requireOptionsObject(table, 'pricing', 'an object of providers, each an object of model prices');
     requireOptionsObject(options, 'options', 'an object such as { telemetry }');
-    if (
-      options.telemetry !== undefined &&
-      typeof (options.telemetry as { drop?: unknown } | null)?.drop !== 'function'
-    ) {
-      throw new TelemetryConfigurationError('telemetry', 'expected a GatewayTelemetry instance');
-    }
+    requireTelemetryOption(options.telemetry, 'telemetry');
     this.telemetry = options.telemetry;
     for (const [provider, models] of Object.entries(table)) {
       requireOptionsObject(models, `pricing.${provider}`, 'an object of model prices keyed by model name');

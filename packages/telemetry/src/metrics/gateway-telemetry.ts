@@ -49,7 +49,7 @@ export class GatewayTelemetry extends MetricRecorder {
   constructor(options: GatewayTelemetryOptions = {}) {
     super(options);
     // At construction rather than on the first recordRateLimits(): an instance that continues
-    // another (`continueFrom`) counts down the rate-limit series it copied before recording any.
+    // another (`continueFrom`) counts down the rate-limit series it took over before recording any.
     keepRateLimitWindows(this);
   }
 }

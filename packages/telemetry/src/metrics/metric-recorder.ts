@@ -7,6 +7,7 @@ import { resolveRecorderOptions } from './recorder-options.js';
 import { bucketIndex, captureExemplar, sampledSpanContext, type ExemplarFilter } from './exemplars.js';
 import { ExponentialHistogram, type ExponentialHistogramLimits } from './exponential-histogram.js';
 import { CollectHooks } from './collect-hooks.js';
+import { createInstrument } from './create-instrument.js';
 import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
 import { valueProblem, valueProblemMessage } from './value-problem.js';
 import { PointClock } from './point-clock.js';
@@ -86,10 +87,13 @@ export class MetricRecorder {
   private readonly exemplars: ExemplarFilter;
   private readonly explicitProvider: MeterProvider | undefined;
   private boundMeter: Meter | undefined;
+  /** The instance that continued this one (see `continuedBy`): it took over the series stores. */
+  private successor: MetricRecorder | undefined;
   private readonly warnedReasons = new Set<string>();
   /** Keys not in the catalog already named in a warning (at most {@link MAX_UNKNOWN_METRIC_WARNINGS}). */
   private readonly unknownKeysWarned = new Set<string>();
-  private readonly collectHooks = new CollectHooks<MetricKey>();
+  /** Shared with the instances this one continues, so hooks registered on them (a breaker's open time) still run. */
+  private readonly collectHooks: CollectHooks<MetricKey>;
 
   /**
    * Validate `options` and, when a `meterProvider` is given (and `exportVia` is `instruments`),
@@ -104,6 +108,7 @@ export class MetricRecorder {
   constructor(options: GatewayTelemetryOptions = {}) {
     const resolved = resolveRecorderOptions(options);
     const previous = resolved.previous;
+    this.collectHooks = previous?.collectHooks ?? new CollectHooks<MetricKey>();
     this.prefix = resolved.prefix;
     this.maxSeriesPerMetric = resolved.maxSeriesPerMetric;
     this.maxLabelLength = resolved.maxLabelLength;
@@ -141,15 +146,17 @@ export class MetricRecorder {
             labelRejected: (rejection: LabelRejectionDetail) => this.rejectLabel(state, rejection),
             seriesOverflowed: () => this.noteOverflow(state),
           };
-      (state as { store: SeriesStore }).store = new SeriesStore(
-        definition,
-        internal ? internalLimits : limits,
-        listener,
-      );
-      if (previous !== undefined) state.store.copyFrom(previous.states[key].store);
+      // A continued instance's stores are taken over, not copied: both instances then write the same
+      // series, so a handle to the earlier one kept by application code (`const telemetry =
+      // getTelemetry()` at module load) goes on counting into what this one exports.
+      const previousStore = previous?.states[key].store;
+      if (previousStore !== undefined) previousStore.takeOver(internal ? internalLimits : limits, listener);
+      (state as { store: SeriesStore }).store =
+        previousStore ?? new SeriesStore(definition, internal ? internalLimits : limits, listener);
       states[key] = state;
     }
     this.states = states;
+    if (previous !== undefined) previous.successor = this;
     if (this.explicitProvider !== undefined && this.exportVia === 'instruments')
       this.bindMeterProvider(this.explicitProvider);
   }
@@ -159,23 +166,30 @@ export class MetricRecorder {
    * each record until a real SDK provider is registered, so helpers imported before the SDK starts
    * begin reporting as soon as it does. Counter and gauge values recorded before binding are kept and
    * reported; histogram observations before binding are not. Returns false for an instance that
-   * exports through a metric producer, or when `provider` is a no-op.
+   * exports through a metric producer, one another instance continues (`continueFrom`: that one
+   * reports its series), or when `provider` is a no-op.
    */
   bindMeterProvider(provider: MeterProvider): boolean {
-    if (this.exportVia === 'producer') return false;
+    if (this.exportVia === 'producer' || this.successor !== undefined) return false;
     // The scope's schema URL tells a backend which semantic-conventions release the gen_ai.* names follow.
     const meter = provider.getMeter(PACKAGE_NAME, PACKAGE_VERSION, { schemaUrl: GEN_AI_SEMCONV_SCHEMA_URL });
     // Another copy of @opentelemetry/api in the process has its own no-op meter singleton.
     if (meter === NOOP_METER || meter.constructor?.name === 'NoopMeter') return false;
     if (meter === this.boundMeter) return true;
     this.boundMeter = meter;
-    for (const state of Object.values(this.states)) this.createInstrument(meter, state);
+    for (const state of Object.values(this.states))
+      createInstrument(meter, state, () => this.collectHooks.run(state.key));
     return true;
   }
 
   /** Whether instruments exist on a real meter provider. */
   get isBound(): boolean {
     return this.boundMeter !== undefined;
+  }
+
+  /** The instance that continued this one (`continueFrom`): it reports the series both write; this one never binds. */
+  get continuedBy(): MetricRecorder | undefined {
+    return this.successor;
   }
 
   /** The OpenTelemetry instrument name of a catalog metric under this instance's prefix. */
@@ -302,6 +316,9 @@ export class MetricRecorder {
 
   /** @internal Observe `value` in the histogram series `cell` of `state`. */
   observe(state: MetricState, value: number, cell: SeriesCell): void {
+    // The cell is the successor's too (shared store); its export, exemplar filter and limits apply.
+    const successor = this.successor;
+    if (successor !== undefined) return successor.observe(successor.states[state.key], value, cell);
     const boundaries = state.definition.buckets as readonly number[];
     if (this.exportVia === 'producer') {
       const index = bucketIndex(boundaries, value);
@@ -409,33 +426,14 @@ export class MetricRecorder {
   }
 
   private tryBindGlobal(): void {
+    const successor = this.successor;
+    if (successor !== undefined) {
+      // What this one records is the successor's to report: let it bind when it can.
+      if (successor.boundMeter === undefined) successor.tryBindGlobal();
+      return;
+    }
     if (this.explicitProvider !== undefined || this.exportVia === 'producer') return;
     this.bindMeterProvider(metrics.getMeterProvider());
-  }
-
-  private createInstrument(meter: Meter, state: MetricState): void {
-    const { definition, name, store } = state;
-    const options = { description: definition.description, unit: definition.unit };
-    switch (definition.kind) {
-      case 'histogram':
-        state.histogram = meter.createHistogram(name, {
-          ...options,
-          advice: definition.buckets ? { explicitBucketBoundaries: [...definition.buckets] } : {},
-        });
-        return;
-      default: {
-        const instrument =
-          definition.kind === 'counter'
-            ? meter.createObservableCounter(name, options)
-            : definition.kind === 'gauge'
-              ? meter.createObservableGauge(name, options)
-              : meter.createObservableUpDownCounter(name, options);
-        instrument.addCallback((result) => {
-          this.collectHooks.run(state.key);
-          for (const cell of store.cells) result.observe(cell.value, cell.attributes);
-        });
-      }
-    }
   }
 }
 

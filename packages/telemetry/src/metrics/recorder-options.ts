@@ -49,17 +49,19 @@ export function resolveRecorderOptions(given: GatewayTelemetryOptions | undefine
     );
   }
   const options: GatewayTelemetryOptions = given ?? {};
-  const previous = options.continueFrom;
+  let previous = options.continueFrom;
   if (previous !== undefined && (!isObject(previous) || !isObject((previous as { states?: unknown }).states))) {
     throw new TelemetryConfigurationError(
       'continueFrom',
       'expected a GatewayTelemetry instance whose series this one continues',
     );
   }
+  // An instance continued already writes into its successor's series: continue the latest one.
+  while (previous?.continuedBy !== undefined) previous = previous.continuedBy;
   if (previous !== undefined && previous.isBound) {
     throw new TelemetryConfigurationError(
       'continueFrom',
-      'that instance already reports to a meter provider; keep using it instead of continuing it',
+      'that instance (or the one that already continued it) reports to a meter provider; keep using it instead of continuing it',
     );
   }
   const meterProvider = options.meterProvider;

@@ -141,10 +141,13 @@ export interface GatewayTelemetryOptions {
    */
   onInvalidInput?: 'drop' | 'throw';
   /**
-   * An instance whose series this one continues: its options (unless given here) and everything it
-   * recorded are carried over. It must never have reached a meter provider (see `isBound`); the
-   * earlier instance should not be used afterwards. `startTelemetry()` passes the shared instance
-   * that helpers used before the SDK started, so those values are kept.
+   * An instance whose series this one continues: its options (unless given here), everything it
+   * recorded and its collection hooks are carried over. It must never have reached a meter provider
+   * (see `isBound`). Both then write the same series: what is recorded through the earlier instance
+   * (a handle application code kept) is reported by this one, and the earlier one never binds to a
+   * meter provider again (see `continuedBy`). Given an instance that was continued already, this
+   * one continues the latest of the chain. `startTelemetry()` passes the shared instance that
+   * helpers used before the SDK started, so those values are kept.
    */
   continueFrom?: MetricRecorder;
   /**

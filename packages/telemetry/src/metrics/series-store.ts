@@ -143,8 +143,8 @@ export class SeriesStore {
   private readonly byNormalisedKey = new Map<string, SeriesCell>();
   private readonly labelCount: number;
   private readonly optional: ReadonlySet<string>;
-  private readonly limits: SeriesLimits;
-  private readonly listener: SeriesStoreListener;
+  private limits: SeriesLimits;
+  private listener: SeriesStoreListener;
   private noLabelCell: SeriesCell | undefined;
 
   constructor(definition: MetricDefinition, limits: SeriesLimits, listener: SeriesStoreListener) {
@@ -214,26 +214,14 @@ export class SeriesStore {
   }
 
   /**
-   * Take over the series of `previous`, a store of the same metric: the cells are copied (value,
-   * histogram, exemplars and helper state) in their order. Used when a new instance continues an
-   * earlier one.
+   * Go on under new owners: a new instance that continues the one holding this store keeps its series
+   * (and whoever still records through the earlier instance writes them too). New label sets obey
+   * `limits`; refusals and folds are reported to `listener`. Series already held stay, even beyond
+   * a lower series limit.
    */
-  copyFrom(previous: SeriesStore): void {
-    for (const cell of previous.cells) {
-      const copy = new Cell(cell.attributes);
-      copy.value = cell.value;
-      copy.histogram = cell.histogram;
-      copy.exponentialHistogram = cell.exponentialHistogram;
-      copy.exemplars = cell.exemplars;
-      copy.helperState = cell.helperState;
-      this.cells.push(copy);
-      if (this.labelCount === 0) this.noLabelCell = copy;
-      else
-        this.byNormalisedKey.set(
-          joinKey(this.definition.labels.map((label) => cell.attributes[label] as string | undefined)),
-          copy,
-        );
-    }
+  takeOver(limits: SeriesLimits, listener: SeriesStoreListener): void {
+    this.limits = limits;
+    this.listener = listener;
   }
 
   /**

@@ -12,7 +12,9 @@ import type { ModelHealthStore } from './model-health-store.js';
  * Options of `new ModelHealthRecorder()`; only `store` is required. The numeric options must be
  * positive integers (milliseconds or counts; `flushIntervalMs` and `retryMaxDelayMs` at most
  * 2,147,483,647, the longest delay a Node.js timer keeps) and `retryMaxDelayMs` at least
- * `retryInitialDelayMs`; the constructor throws a `TelemetryConfigurationError` otherwise.
+ * `retryInitialDelayMs`; `telemetry` must be a `GatewayTelemetry`, `clock` have `now()`,
+ * `setTimeout()` and `clearTimeout()`, and `newBatchId` be a function. The constructor throws a
+ * `TelemetryConfigurationError` otherwise, rather than the flush timer failing later.
  *
  * @example
  * ```ts

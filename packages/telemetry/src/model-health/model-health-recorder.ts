@@ -14,6 +14,13 @@ import {
 import type { ModelCallAggregate, ModelCallBatch, ModelHealthStore } from './model-health-store.js';
 import { MAX_TIMER_DELAY_MS, deadlineClockNow, systemClock, type TrackerClock } from '../scheduling/periodic-task.js';
 import {
+  TRACKER_CLOCK_METHODS,
+  TRACKER_CLOCK_OPTIONAL_METHODS,
+  requireClockOption,
+  requireFunctionOption,
+  requireTelemetryOption,
+} from '../option-checks.js';
+import {
   positiveInteger,
   type ModelHealthRecorderCloseResult,
   type ModelHealthRecorderOptions,
@@ -101,6 +108,10 @@ export class ModelHealthRecorder {
         `expected "drop" or "throw", got "${String(options.onInvalidCall)}"`,
       );
     }
+    // Checked here: all three are first called from the flush timer, where a TypeError would end the process.
+    requireTelemetryOption(options.telemetry, 'telemetry');
+    requireClockOption(options.clock, 'clock', TRACKER_CLOCK_METHODS, TRACKER_CLOCK_OPTIONAL_METHODS);
+    requireFunctionOption(options.newBatchId, 'newBatchId', 'a function returning a batch id string');
     this.telemetry = options.telemetry ?? getTelemetry();
     this.clock = options.clock ?? systemClock;
     this.newBatchId = options.newBatchId ?? (() => globalThis.crypto.randomUUID());

@@ -3,6 +3,7 @@ import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js'
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { monotonicNow } from '../scheduling/monotonic-now.js';
+import { requireClockOption, requireFunctionOption, requireTelemetryOption } from '../option-checks.js';
 import {
   type AnomalyDetectorOptions,
   type AnomalyObservation,
@@ -112,6 +113,10 @@ export class AnomalyDetector {
     this.errors = options.errors === false ? undefined : errorOptions(options.errors ?? {});
     // Monotonic: a step of the wall clock (NTP setting it) must not move the windows. Stepped
     // back an hour, Date.now() would make every observation older than the ring for ~45 minutes.
+    // Both are called from observe(), which never throws: a wrong one is refused here instead.
+    requireClockOption(options.clock, 'clock', ['now']);
+    requireTelemetryOption(options.telemetry, 'telemetry', ['recordAnomaly']);
+    requireFunctionOption(options.onAnomaly, 'onAnomaly', 'a function called with each anomaly');
     this.clock = options.clock ?? { now: monotonicNow };
     this.telemetry = options.telemetry ?? getTelemetry();
     this.onAnomaly = options.onAnomaly;

@@ -84,8 +84,9 @@ export interface ErrorSurgeOptions {
 /**
  * Options of `new AnomalyDetector()`, all optional. `windowMs`, `baselineWindowMs`, `bucketMs` and
  * `maxProviders` must be positive integers, the two windows multiples of `bucketMs` spanning at most
- * 10 000 buckets together, and `cooldownMs` at least 0; the constructor throws a
- * `TelemetryConfigurationError` otherwise.
+ * 10 000 buckets together, `cooldownMs` at least 0, `clock` an object with `now()`, `telemetry` one
+ * with `recordAnomaly()` and `onAnomaly` a function; the constructor throws a
+ * `TelemetryConfigurationError` otherwise (`observe()` never throws).
  *
  * @example
  * ```ts

@@ -1,4 +1,5 @@
-import { TelemetryConfigurationError } from '../errors.js';
+import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
+import { requireFunctionOption, requireTelemetryOption } from '../option-checks.js';
 import type { CircuitBreakerState } from '../metrics/metric-definition.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
@@ -101,7 +102,9 @@ export interface CircuitBreakerBindingOptions {
  * `GatewayzCircuitBreakerOpen` firing. When another breaker bound to the same provider (on the same
  * telemetry instance) is still live, the gauge takes that breaker's state instead (the most recently
  * bound one's), so a breaker can be replaced in either order. The transitions and open-time
- * counters are kept: they never go back while the process lives.
+ * counters are kept: they never go back while the process lives. Throws a
+ * `TelemetryConfigurationError` for a breaker without `on()` and `removeListener()`, an empty
+ * provider name, a `telemetry` that is not a `GatewayTelemetry` or a `now` that is not a function.
  *
  * @example
  * ```ts
@@ -127,6 +130,9 @@ export function bindCircuitBreakerMetrics(
       `expected the provider's name as a non-empty string, got ${typeof provider === 'string' ? '""' : typeof provider}`,
     );
   }
+  requireTelemetryOption(telemetry, 'telemetry');
+  requireOptionsObject(options, 'options', 'an object of options (or nothing)');
+  requireFunctionOption(options.now, 'now', 'a function returning monotonic milliseconds');
   const now = options.now ?? (() => performance.now());
   let current = circuitBreakerStateOf(breaker);
   /** While open: when the open time was last credited to the counter. */

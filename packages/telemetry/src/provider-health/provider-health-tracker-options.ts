@@ -39,7 +39,9 @@ export interface ProviderHealthSnapshot {
 /**
  * Options of `startProviderHealthTracker`; only `source` is required. It throws a
  * `TelemetryConfigurationError` for an `intervalMs` under 10 or above 2147483647 (2^31 − 1, about
- * 24.8 days: the longest delay a timer keeps), or a `source` without a `listAllModelHealth()` method.
+ * 24.8 days: the longest delay a timer keeps), a `source` without a `listAllModelHealth()` method, a
+ * `clock` without `now()`, `setTimeout()` and `clearTimeout()`, or a `telemetry` that is not a
+ * `GatewayTelemetry`.
  *
  * @example
  * ```ts

@@ -4,6 +4,12 @@ import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { providerHealthScore } from './health-score.js';
 import { HourlyWindow, UPTIME_WINDOW_HOURS } from './hourly-window.js';
 import { MAX_TIMER_DELAY_MS, startPeriodicTask, systemClock } from '../scheduling/periodic-task.js';
+import {
+  TRACKER_CLOCK_METHODS,
+  TRACKER_CLOCK_OPTIONAL_METHODS,
+  requireClockOption,
+  requireTelemetryOption,
+} from '../option-checks.js';
 import type { ModelHealthRecord } from '../model-health/model-health-store.js';
 import { recordFigureProblem } from './record-figure-problem.js';
 import type {
@@ -123,6 +129,8 @@ export function startProviderHealthTracker(options: ProviderHealthTrackerOptions
   if (typeof options.source?.listAllModelHealth !== 'function') {
     throw new TelemetryConfigurationError('source', 'expected a model-health store with a listAllModelHealth() method');
   }
+  requireClockOption(options.clock, 'clock', TRACKER_CLOCK_METHODS, TRACKER_CLOCK_OPTIONAL_METHODS);
+  requireTelemetryOption(options.telemetry, 'telemetry');
   const clock = options.clock ?? systemClock;
   const telemetry = options.telemetry ?? getTelemetry();
   // Calls of a record the store created before this were made at times the tracker cannot know.

@@ -1,5 +1,5 @@
 import type { MetricRecorder } from '../metrics/metric-recorder.js';
-import { OVERFLOW_LABEL_VALUE, type SeriesCell } from '../metrics/series-store.js';
+import { OVERFLOW_LABEL_VALUE, type SeriesCell, type SeriesStore } from '../metrics/series-store.js';
 import { monotonicNow } from '../scheduling/monotonic-now.js';
 
 /**
@@ -32,6 +32,9 @@ function refillOf(cell: SeriesCell): RemainingRefill | undefined {
   return cell.helperState?.kind === 'rateLimitRefill' ? (cell.helperState as RemainingRefill) : undefined;
 }
 
+/** Reset stores whose countdown a collection hook already keeps. */
+const keptStores = new WeakSet<SeriesStore>();
+
 /**
  * Keep the headroom gauges of `recorder` true between a provider's responses: at every collection
  * the reset gauge counts down to the announced reset, and once it has passed the remaining gauge
@@ -39,12 +42,16 @@ function refillOf(cell: SeriesCell): RemainingRefill | undefined {
  * then. What each series counts down to lives on the series itself, so label values folded into
  * `other` share one window (the newest response's), a removed series is not refreshed back to life,
  * memory stays within the series limit, and an instance that continues another (`continueFrom`)
- * goes on counting down the series it copied. Deadlines are kept on a monotonic clock: a step of the
+ * goes on counting down the series it took over. Deadlines are kept on a monotonic clock: a step of the
  * wall clock (NTP correcting it) neither restarts a countdown nor delays a refill.
  */
 export function keepRateLimitWindows(recorder: MetricRecorder): void {
   const resets = recorder.states.providerRateLimitResetSeconds.store;
   const remaining = recorder.states.providerRateLimitRemaining.store;
+  // An instance that continues another takes over its stores and its collection hooks: one pair of
+  // hooks per store is enough (a second pair, from another build of the package, would only repeat it).
+  if (keptStores.has(resets)) return;
+  keptStores.add(resets);
   recorder.beforeCollect('providerRateLimitResetSeconds', () => {
     const now = monotonicNow();
     for (const cell of resets.cells) {
