@@ -17,6 +17,8 @@ export const MISBEHAVIOURS = {
   moved: 'moved-301',
   /** 307 with an HTML body, as a server redirecting http:// to https:// sends. */
   redirected: 'moved-307',
+  /** 304 with a `Location`: not a redirect, though it names a place. */
+  notModified: 'not-modified-304',
   /** A JSON completion to a request with `stream: true`: the provider ignored it. */
   json: 'json-for-stream',
   /** 200 with an HTML page. */
@@ -115,6 +117,9 @@ export function startMisbehavingUpstream(): Promise<LoopbackUpstream> {
         response
           .writeHead(307, { location: `${origin}/v1/chat/completions`, 'content-type': 'text/html' })
           .end('<a href="https://example.test">moved</a>');
+        return;
+      case MISBEHAVIOURS.notModified:
+        response.writeHead(304, { location: `${origin}/v1/chat/completions` }).end();
         return;
       case MISBEHAVIOURS.json:
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completion(model, 'json')));

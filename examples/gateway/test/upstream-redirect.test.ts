@@ -19,7 +19,7 @@ import {
  * configuration's fault: the next provider is tried, and the operator is told where it points.
  */
 
-const { moved, redirected } = MISBEHAVIOURS;
+const { moved, redirected, notModified } = MISBEHAVIOURS;
 const chat = (model: string, stream: boolean): Record<string, unknown> => ({
   model,
   messages: [{ role: 'user', content: 'hi' }],
@@ -42,7 +42,7 @@ afterAll(async () => {
 
 /** A gateway with the redirecting provider first and, with `withBackup`, a healthy one after it. */
 async function gatewayFor(withBackup: boolean, env: Record<string, string> = {}): Promise<LoggedGateway> {
-  const models = [moved, redirected];
+  const models = [moved, redirected, notModified];
   const gateway = await startLoggedGateway(
     [
       { name: 'odd', baseUrl: odd.baseUrl, models },
@@ -94,6 +94,16 @@ describe('an upstream redirect', () => {
     });
     expect(redirects[1]).toMatchObject({ level: 'warn', provider: 'odd', http_status: 307 });
     expect(JSON.stringify(gateway.lines)).not.toContain('secret');
+  });
+
+  it('says nothing of a redirect for a 304 that names a Location: it fails over as any provider error', async () => {
+    const gateway = await gatewayFor(true);
+    expect((await post(gateway.url, '/v1/chat/completions', chat(notModified, false))).status).toBe(200);
+    expect(gateway.lines.filter((line) => String(line['msg']).startsWith('provider redirected'))).toEqual([]);
+    const metrics = await gateway.scrape();
+    expect(
+      sampleSum(metrics, 'model_inference_requests_total', { provider: 'odd', model: notModified, status: 'error' }),
+    ).toBe(1);
   });
 
   it('answers 502 (never the 3xx) when no other provider serves the model', async () => {

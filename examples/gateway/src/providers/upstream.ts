@@ -333,7 +333,7 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
     body = undefined;
   }
   const failure = upstreamStatusFailure(response.status, body);
-  if (response.status >= 300 && response.status < 400) {
+  if (REDIRECTS.has(response.status)) {
     failure.redirectedTo = redirectTarget(message.headers.location, request.url);
   }
   throw failure;

@@ -4,8 +4,8 @@
  * A second `startTelemetry()` while a first runs (a test, a plugin, a hot-reloaded module) is allowed;
  * what it changes is undone by its `shutdown()`, so the first one keeps working.
  */
-import { diag } from '@opentelemetry/api';
 import { peekTelemetry, setTelemetry, type GatewayTelemetry } from '@gatewayz/telemetry';
+import { warnConfiguration } from '../env/standard-variables.js';
 
 interface LiveInstances {
   readonly telemetry: GatewayTelemetry[];
@@ -23,7 +23,7 @@ function liveInstances(): LiveInstances {
  * Make `telemetry` the shared instance behind the module-level helpers, for an instance now starting,
  * and return what its shutdown calls: the shared instance then goes back to the latest instance still
  * running (or to none), unless something else replaced it meanwhile. The first time an instance
- * starts while another runs, says so through `diag.warn`.
+ * starts while another runs, says so as the other start-up warnings are said (`warnConfiguration`).
  *
  * @example
  * ```ts
@@ -36,7 +36,9 @@ export function shareTelemetry(telemetry: GatewayTelemetry): () => void {
   const live = liveInstances();
   if (live.telemetry.length > 0 && !live.warned) {
     live.warned = true;
-    diag.warn(
+    // As the other start-up warnings: to diag and to the instance's logger (diag prints nothing
+    // unless OTEL_LOG_LEVEL is set).
+    warnConfiguration(
       '@gatewayz/telemetry-node: startTelemetry() called while an earlier instance is running (call its shutdown() first). ' +
         'The module-level helpers record into the new instance until its shutdown(), then into the earlier one again; ' +
         'the global providers the earlier one registered stay in place. Said once per process.',
