@@ -22,6 +22,16 @@ import {
   type GatewayTelemetryOptions,
   type TrackerClock,
 } from '../src/index.js';
+import type { ModelCall } from '../src/model-health/index.js';
+
+/** A successful call of openai/gpt-4o in 100 ms, with `overrides`. */
+export const modelCall = (overrides: Partial<ModelCall> = {}): ModelCall => ({
+  provider: 'openai',
+  model: 'gpt-4o',
+  responseTimeMs: 100,
+  status: 'success',
+  ...overrides,
+});
 
 /** A pull reader: `collect()` gathers everything the provider's meters hold at that moment. */
 export class TestMetricReader extends MetricReader {

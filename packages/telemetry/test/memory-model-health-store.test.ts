@@ -7,14 +7,9 @@ import {
   validateModelCall,
   type ModelCall,
 } from '../src/model-health/index.js';
+import { modelCall } from './helpers.js';
 
-const call = (overrides: Partial<ModelCall> = {}): ModelCall => ({
-  provider: 'openai',
-  model: 'gpt-4o',
-  responseTimeMs: 100,
-  status: 'success',
-  ...overrides,
-});
+const call = modelCall;
 
 function inputError(run: () => unknown): TelemetryInputError {
   try {

@@ -7,15 +7,9 @@ import {
   type ModelCallBatch,
   type ModelHealthStore,
 } from '../src/model-health/index.js';
-import { ManualClock, createTelemetry } from './helpers.js';
+import { ManualClock, createTelemetry, modelCall } from './helpers.js';
 
-const call = (overrides: Partial<ModelCall> = {}): ModelCall => ({
-  provider: 'openai',
-  model: 'gpt-4o',
-  responseTimeMs: 100,
-  status: 'success',
-  ...overrides,
-});
+const call = modelCall;
 
 /** A memory store whose writes can be made to fail, and that remembers every batch it was sent. */
 class FlakyStore extends MemoryModelHealthStore {

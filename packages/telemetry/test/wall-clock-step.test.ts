@@ -14,7 +14,7 @@ import {
 } from '../src/model-health/index.js';
 import { PointClock } from '../src/metrics/point-clock.js';
 import { parseRateLimitHeaders } from '../src/rate-limits/index.js';
-import { ManualClock, telemetryPerTest } from './helpers.js';
+import { ManualClock, modelCall, telemetryPerTest } from './helpers.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-12-03T16:00:00Z');
@@ -73,13 +73,7 @@ describe('rate-limit windows across a step of the wall clock back', () => {
 });
 
 describe('ModelHealthRecorder across a step of the wall clock', () => {
-  const call = (overrides: Partial<ModelCall> = {}): ModelCall => ({
-    provider: 'openai',
-    model: 'gpt-4o',
-    responseTimeMs: 100,
-    status: 'success',
-    ...overrides,
-  });
+  const call = modelCall;
 
   /** A store failing its first `failures` writes. */
   const failingStore = (failures: number): ModelHealthStore & { attempts: number } => {
