@@ -41,8 +41,16 @@ export const signed = (value, digits = 1, rounding = undefined) => {
   return text === 'n/a' || text.startsWith('-') ? text : `+${text}`;
 };
 export const signedMs = (value, rounding) => `${signed(value, 2, rounding)} ms`;
-export const bytes = (value) =>
-  Number.isFinite(value) ? `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(value < 10 ? 2 : 0)} B` : 'n/a';
+/**
+ * Bytes per call. Below 10 B the two decimals are rounded toward zero, so a figure judged against
+ * the allocation section's `< 1 B` limit never reads on the other side of it (0.996 showed as
+ * "1.00 B" beside "met"); from 10 B on, to the nearest byte.
+ */
+export const bytes = (value) => {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (Math.abs(value) >= 10) return `${value.toFixed(0)} B`;
+  return `${fixed(value, 2, value < 0 ? 'up' : 'down')} B`;
+};
 
 /**
  * "`node … examples/gateway/dist/main.js` processes (the example's `npm start` flags)": the command a

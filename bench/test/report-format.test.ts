@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain-JS bench module without type declarations
-import { ci, fixed, int, pct, signed, signedMs, times } from '../lib/report-format.mjs';
+import { bytes, ci, fixed, int, pct, signed, signedMs, times } from '../lib/report-format.mjs';
 
 describe('interval bounds', () => {
   it('are rounded outward, so a bound never shows on the passing side of a target the interval misses', () => {
@@ -37,5 +37,22 @@ describe('negative zero', () => {
     expect(times(0.8951)).toBe('0.90×');
     expect(pct(0.9496)).toBe('95.0 %');
     expect(signed(1.25, 1)).toBe('+1.3');
+  });
+});
+
+describe('bytes per call', () => {
+  it('never reads on the other side of the < 1 B allocation limit', () => {
+    // Rounded to the nearest, 0.996 showed as "1.00 B" beside "< 1 B/call, met".
+    expect(bytes(0.996)).toBe('0.99 B');
+    expect(bytes(1.004)).toBe('1.00 B');
+    expect(bytes(0.51)).toBe('0.51 B');
+    expect(bytes(-0.996)).toBe('-0.99 B');
+    expect(bytes(0.004)).toBe('0.00 B');
+    expect(bytes(-0.004)).toBe('0.00 B');
+  });
+
+  it('shows whole bytes from 10 B on, and n/a for a missing figure', () => {
+    expect(bytes(12.6)).toBe('13 B');
+    expect(bytes(Number.NaN)).toBe('n/a');
   });
 });
