@@ -99,6 +99,15 @@ describe('MemoryModelHealthStore', () => {
     expect(record?.callCount).toBe(3);
   });
 
+  it('stamps a call without calledAt with its injected now, which deleteOlderThan measures from', async () => {
+    let now = new Date('2020-03-01T00:00:00Z');
+    const store = new MemoryModelHealthStore({ now: () => now });
+    store.recordCall(call());
+    expect((await store.getModelHealth('openai', 'gpt-4o'))?.lastCalledAt).toEqual(now);
+    now = new Date('2020-04-01T00:00:00Z');
+    expect(await store.deleteOlderThan(30)).toBe(1);
+  });
+
   it('lists every record as a copy', async () => {
     const store = new MemoryModelHealthStore();
     store.recordCall(call());

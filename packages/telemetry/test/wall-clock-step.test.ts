@@ -150,6 +150,24 @@ describe('ModelHealthRecorder across a step of the wall clock', () => {
   });
 });
 
+describe('MemoryModelHealthStore.recordCall() across a step of the wall clock back', () => {
+  it('stamps calls with a time that never goes back, so the latest call still wins (default clock)', async () => {
+    fakeClocks();
+    const store = new MemoryModelHealthStore();
+    store.recordCall(modelCall({ status: 'error', errorMessage: 'boom', responseTimeMs: 900 }));
+    vi.advanceTimersByTime(1_000);
+    stepWallClockBack(HOUR);
+    store.recordCall(modelCall({ responseTimeMs: 120 }));
+    expect(await store.getModelHealth('openai', 'gpt-4o')).toMatchObject({
+      callCount: 2,
+      lastStatus: 'success',
+      lastResponseTimeMs: 120,
+      lastCalledAt: new Date(NOW),
+      lastErrorMessage: 'boom',
+    });
+  });
+});
+
 describe('provider health tracker across a step of the wall clock back', () => {
   it('counts the calls of a model first recorded after the step in its uptime', async () => {
     const { telemetry, collect } = setup();

@@ -1,4 +1,5 @@
 import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
+import { ForwardWallClock } from '../metrics/forward-wall-clock.js';
 import { validateModelCallBatch } from './model-call-batch.js';
 import type {
   ModelCallAggregate,
@@ -96,10 +97,14 @@ export class MemoryModelHealthStore implements ModelHealthStore {
   private readonly records = new Map<string, MutableRecord>();
   private readonly appliedBatches = new Set<string>();
   private readonly now: () => Date;
+  /** As the recorder's: a call stamp never goes back, so the latest call wins across a step back. */
+  private readonly callStamps = new ForwardWallClock(() => this.now().getTime(), 'hold');
 
   /**
-   * Create an empty store. `now` supplies the time stamped on `createdAt` / `updatedAt` and the
-   * reference of `deleteOlderThan`; default the system time (inject one in tests).
+   * Create an empty store. `now` supplies the time stamped on `createdAt` / `updatedAt`, on a call
+   * `recordCall()` is given without `calledAt` (never before the last such stamp, even when the
+   * wall clock steps back) and the reference of `deleteOlderThan`; default the system time (inject
+   * one in tests).
    */
   constructor(options: { now?: () => Date } = {}) {
     requireOptionsObject(options, 'options', 'an object of options (or nothing)');
@@ -109,10 +114,14 @@ export class MemoryModelHealthStore implements ModelHealthStore {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Fold one call in directly (no write-behind). Throws `TelemetryInputError` for a malformed call. */
+  /**
+   * Fold one call in directly (no write-behind). A call without `calledAt` is stamped with `now`,
+   * never before the previous stamp. Throws `TelemetryInputError` for a malformed call.
+   */
   recordCall(call: ModelCall): void {
     validateModelCall(call);
-    this.applyEntry(foldModelCall(undefined, call));
+    const stamped = call.calledAt === undefined ? { ...call, calledAt: new Date(this.callStamps.nowMs()) } : call;
+    this.applyEntry(foldModelCall(undefined, stamped));
   }
 
   /** Apply a batch once per id; rejects with a `TelemetryInputError` for a malformed one (nothing applied). */

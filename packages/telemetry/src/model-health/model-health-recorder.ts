@@ -3,6 +3,7 @@ import { MODEL_CALL_STATUSES } from '../metrics/metric-definition.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { TelemetryConfigurationError, TelemetryInputError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
+import { ForwardWallClock } from '../metrics/forward-wall-clock.js';
 import {
   isStorableDate,
   isWellFormedText,
@@ -78,8 +79,12 @@ export class ModelHealthRecorder {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly warned = new Set<string>();
-  /** The latest time stamped on a call: stamps never go back, even when the wall clock does. */
-  private lastStampMs = -Infinity;
+  /**
+   * The time to stamp a call with, never before the last stamp: stepped back (NTP correcting the
+   * clock), the wall clock would give newer calls older stamps, and "the latest call wins" (here and
+   * in the store) would ignore them for the length of the step.
+   */
+  private readonly callStamps = new ForwardWallClock(() => this.clock.now(), 'hold');
   private stats = { recorded: 0, dropped: 0, batchesWritten: 0, failedFlushes: 0 };
 
   /**
@@ -143,7 +148,7 @@ export class ModelHealthRecorder {
     }
     let byModel = this.pending.get(call.provider);
     let entry = byModel?.get(call.model);
-    const at = call.calledAt !== undefined ? call.calledAt.getTime() : this.stampNow();
+    const at = call.calledAt !== undefined ? call.calledAt.getTime() : this.callStamps.nowMs();
     const success = call.status === 'success';
     if (entry === undefined) {
       if (this.pendingModels >= this.maxPendingModels) {
@@ -189,17 +194,6 @@ export class ModelHealthRecorder {
     }
     this.pendingCallCount++;
     this.stats.recorded++;
-  }
-
-  /**
-   * The wall time to stamp a call with, never before the last stamp: stepped back (NTP correcting
-   * the clock), the wall clock would give newer calls older stamps, and "the latest call wins" (here
-   * and in the store) would ignore them for the length of the step.
-   */
-  private stampNow(): number {
-    const now = this.clock.now();
-    if (now > this.lastStampMs) this.lastStampMs = now;
-    return this.lastStampMs;
   }
 
   /** Calls recorded but not yet written (pending plus the batch being written). */
