@@ -1,6 +1,7 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import type { Context } from 'hono';
 import type { ProviderConfig } from '../config.js';
+import { reportedFailure } from '../providers/stream-answer.js';
 import { readUpstreamJson } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import { chatOutputMessages } from '../protocol/chat-content.js';
@@ -13,7 +14,8 @@ import { withFields } from '../with-fields.js';
  * Attempts answered with one JSON body (chat without `stream`, responses, embeddings, image
  * generation): the attempt reads the whole upstream body and reports usage, response model and
  * finish reason (or the number of images) as its completion, so the attempt is finished before
- * the client is answered.
+ * the client is answered. A 2xx whose body is an error rather than an answer fails the attempt as
+ * an error before a stream's first event does (see `answerOf`).
  */
 
 /** What one attempt sends to a provider, and what it makes of the provider's JSON answer. */
@@ -43,12 +45,33 @@ export async function completeJson<T>(
     operation,
     model,
     plan,
-    async (planned, response) => planned.answer(await readUpstreamJson(response)),
+    async (planned, response) => planned.answer(answerOf(await readUpstreamJson(response))),
     withFields(parameters, { stream: false }),
   );
   const completion = routed.completion ?? { status: 'success' };
   recordServerAnswer(c, services, { operation, model, provider: routed.provider, completion });
   return routed.value;
+}
+
+/**
+ * Fields one of which, an array, makes a body an answer: a chat completion's `choices`, a
+ * Response's `output`, an Anthropic message's `content`, the `data` of embeddings and images.
+ */
+const ANSWER_FIELDS = ['choices', 'output', 'content', 'data'] as const;
+
+/**
+ * `upstream`, a provider's 2xx JSON body, when it is an answer. A body holding an `error` (`null`
+ * and `false` are none) and no answer field is the provider's error sent with a 2xx status
+ * (OpenRouter: `{"error":{"code":502,"message":...}}`): it throws the failure the same body to a
+ * stream request throws (`reportedFailure`), so the attempt fails over, or, for an error whose
+ * `code` is a 4xx the client caused, the client gets that status. An answer that also carries an
+ * `error` (a failed Response, with its `output`) is left to the plan, as before.
+ */
+function answerOf(upstream: Record<string, unknown>): Record<string, unknown> {
+  const error = upstream['error'];
+  if (error === undefined || error === null || error === false) return upstream;
+  if (ANSWER_FIELDS.some((field) => Array.isArray(upstream[field]))) return upstream;
+  throw reportedFailure(error, undefined, usageFromOpenAi(upstream['usage']));
 }
 
 /**
