@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MESSAGE_TAG, type ClusterMessage } from '../src/cluster/cluster-messages.js';
 import { partsOfMerged } from '../src/cluster/collection-parts.js';
 import { createClusterMetricsSource, type ClusterChannel } from '../src/cluster/cluster-worker.js';
+import { ClusterModelHealthStore } from '../src/cluster/cluster-model-health-store.js';
 import { mergeWorkerMetrics } from '../src/cluster/merge-worker-metrics.js';
 import { DEFAULT_POINTS_PER_PART } from '../src/cluster/series-wire.js';
 import { WireEncoder } from '../src/cluster/wire-encoder.js';
@@ -193,5 +194,23 @@ describe('a cluster worker', () => {
       ['constructor', 'y'],
       ['team', 'routing'],
     ]);
+  });
+
+  // Outside a node:cluster worker `process` has no send(): the throw must not leave a listener on it.
+  it.each([
+    [
+      'createClusterMetricsSource()',
+      (channel: ClusterChannel) => createClusterMetricsSource(localSource(1), { channel }),
+    ],
+    ['new ClusterModelHealthStore()', (channel: ClusterChannel) => new ClusterModelHealthStore({ channel })],
+  ])('%s without an IPC channel throws before adding a listener', (_name, create) => {
+    const emitter = new EventEmitter();
+    const channel: ClusterChannel = {
+      on: (event, listener) => emitter.on(event, listener),
+      off: (event, listener) => emitter.off(event, listener),
+    };
+    const before = emitter.listenerCount('message');
+    expect(() => create(channel)).toThrow(/cluster mode needs an IPC channel/);
+    expect(emitter.listenerCount('message')).toBe(before);
   });
 });

@@ -250,6 +250,19 @@ describe('startHealthServicePoller: options', () => {
     },
   );
 
+  // A null from a config file is a mistake to report, not a request for the default.
+  it.each(['intervalMs', 'timeoutMs', 'maxResponseBytes'])('refuses %s: null, naming the option', (option) => {
+    let thrown: unknown;
+    try {
+      startHealthServicePoller({ url: 'http://health-service', clock: new ManualClock(), [option]: null });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TelemetryConfigurationError);
+    expect((thrown as TelemetryConfigurationError).option).toBe(option);
+    expect((thrown as Error).message).toContain('got null');
+  });
+
   it('accepts an intervalMs and a timeoutMs of exactly the longest timer delay', async () => {
     const poller = startHealthServicePoller({
       url: 'http://health-service',

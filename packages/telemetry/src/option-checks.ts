@@ -47,11 +47,25 @@ function missingMethod(value: unknown, methods: readonly string[]): string | und
 }
 
 /**
- * @internal Throw a `TelemetryConfigurationError` for `option` unless `value` is undefined (not
- * given: the caller's default applies) or a `GatewayTelemetry` (or, when `methods` is given, an
- * object with those methods: what an option typed as a part of one, such as
- * `Pick<GatewayTelemetry, 'recordAnomaly'>`, calls). The handle `startTelemetry()` returns, passed
- * by mistake, gets a message pointing at its `telemetry` property.
+ * Check an option that takes a telemetry instance, where it is given rather than on the first record:
+ * throws a `TelemetryConfigurationError` naming `option` unless `value` is undefined (not given: the
+ * caller's default applies) or a `GatewayTelemetry`, or, when `methods` is given, an object with
+ * those methods (what an option typed as a part of one, such as `Pick<GatewayTelemetry, 'set' |
+ * 'add'>`, calls). Checked by shape, so an instance of another build of the package passes. `null`
+ * is refused like any other wrong value. The handle `startTelemetry()` returns, passed by mistake,
+ * gets a message pointing at its `telemetry` property.
+ *
+ * @param value - the option as given
+ * @param option - its name, shown in the error
+ * @param methods - the methods the option calls; default those of a full `GatewayTelemetry`
+ *
+ * @example
+ * ```ts
+ * import { requireTelemetryOption } from '@gatewayz/telemetry/scheduling';
+ *
+ * requireTelemetryOption(options.telemetry, 'telemetry', ['set', 'add']);
+ * // Invalid option "telemetry": expected an object with set(), add(), got an object without add()
+ * ```
  */
 export function requireTelemetryOption(value: unknown, option: string, methods?: readonly string[]): void {
   if (value === undefined) return;
@@ -80,16 +94,32 @@ export function requireTelemetryOption(value: unknown, option: string, methods?:
 }
 
 /**
- * @internal Throw a `TelemetryConfigurationError` for `option` unless `value` is undefined (not
- * given) or an object with each of `methods` as a function, and each of `optionalMethods` a function
- * when present: a clock the code calls later, often from a timer, where a missing method would
- * throw with nothing to catch it.
+ * Check an option that takes a clock the code calls later, often from a timer where a missing method
+ * would throw with nothing to catch it: throws a `TelemetryConfigurationError` naming `option`
+ * unless `value` is undefined (not given) or an object with each of `methods` as a function, and
+ * each of `optionalMethods` a function when present. Without `methods` it checks for a
+ * `TrackerClock`: `now()`, `setTimeout()` and `clearTimeout()`, and `monotonicNow()` when present.
+ * `null` is refused like any other wrong value.
+ *
+ * @param value - the option as given
+ * @param option - its name, shown in the error
+ * @param methods - what the clock must have; default `now`, `setTimeout` and `clearTimeout` (a `TrackerClock`)
+ * @param optionalMethods - what must be a function when present; default `monotonicNow` when `methods`
+ *   is left out, else none
+ *
+ * @example
+ * ```ts
+ * import { requireClockOption, systemClock, type TrackerClock } from '@gatewayz/telemetry/scheduling';
+ *
+ * requireClockOption(options.clock, 'clock');
+ * const clock: TrackerClock = options.clock ?? systemClock;
+ * ```
  */
 export function requireClockOption(
   value: unknown,
   option: string,
-  methods: readonly string[],
-  optionalMethods: readonly string[] = [],
+  methods: readonly string[] = TRACKER_CLOCK_METHODS,
+  optionalMethods: readonly string[] = methods === TRACKER_CLOCK_METHODS ? TRACKER_CLOCK_OPTIONAL_METHODS : [],
 ): void {
   if (value === undefined) return;
   const isObject = typeof value === 'object' && value !== null;

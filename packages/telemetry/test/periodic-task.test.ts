@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startPeriodicTask } from '../src/scheduling/index.js';
+import { TelemetryConfigurationError } from '../src/index.js';
+import { requireClockOption, requireTelemetryOption, startPeriodicTask, systemClock } from '../src/scheduling/index.js';
 import { CollectingDiagLogger, deferred, ManualClock } from './helpers.js';
 
 let logger: CollectingDiagLogger;
@@ -78,5 +79,43 @@ describe('startPeriodicTask', () => {
     });
     await expect(task.tick()).rejects.toThrow('no');
     await task.stop();
+  });
+});
+
+describe('the option checks of @gatewayz/telemetry/scheduling', () => {
+  const rejection = (run: () => void): TelemetryConfigurationError => {
+    try {
+      run();
+    } catch (error) {
+      expect(error).toBeInstanceOf(TelemetryConfigurationError);
+      return error as TelemetryConfigurationError;
+    }
+    throw new Error('expected a TelemetryConfigurationError');
+  };
+
+  it('requireClockOption checks for a TrackerClock when given no methods', () => {
+    expect(() => requireClockOption(undefined, 'clock')).not.toThrow();
+    expect(() => requireClockOption(systemClock, 'clock')).not.toThrow();
+    expect(() => requireClockOption(new ManualClock(), 'clock')).not.toThrow();
+    const missing = rejection(() => requireClockOption({ now: () => 0, clearTimeout: () => {} }, 'clock'));
+    expect(missing.option).toBe('clock');
+    expect(missing.message).toBe(
+      'Invalid option "clock": expected a clock with now(), setTimeout(), clearTimeout() (and optionally monotonicNow()), got an object without setTimeout() as a function',
+    );
+    const monotonic = { ...systemClock, monotonicNow: 5 };
+    expect(rejection(() => requireClockOption(monotonic, 'clock')).message).toContain('without monotonicNow()');
+    expect(rejection(() => requireClockOption(null, 'clock')).message).toContain('got null');
+  });
+
+  it('requireTelemetryOption checks for the methods named, and points at the telemetry of a startTelemetry() handle', () => {
+    const partial = { set: () => {}, add: () => {} };
+    expect(() => requireTelemetryOption(partial, 'telemetry', ['set', 'add'])).not.toThrow();
+    const lacking = rejection(() => requireTelemetryOption({ set: () => {} }, 'telemetry', ['set', 'add']));
+    expect(lacking.message).toBe(
+      'Invalid option "telemetry": expected an object with set(), add(), got an object without add()',
+    );
+    const handle = rejection(() => requireTelemetryOption({ telemetry: partial }, 'telemetry', ['set', 'add']));
+    expect(handle.message).toContain('pass its `telemetry` property');
+    expect(rejection(() => requireTelemetryOption(null, 'telemetry')).message).toContain('got null');
   });
 });

@@ -55,6 +55,12 @@ function nextRequestId(): number {
   return counter.next++;
 }
 
+/** Throw unless `channel` can send: outside a node:cluster worker `process` has no `send()`. */
+function requireIpcChannel(channel: ClusterChannel): void {
+  if (typeof channel.send !== 'function')
+    throw new Error('cluster mode needs an IPC channel: start this process as a node:cluster worker');
+}
+
 /** A pending request to the primary, keyed by id. */
 interface Pending<T> {
   resolve(value: T): void;
@@ -86,8 +92,7 @@ export class ClusterRequests {
     private readonly timeoutMs: number,
     private readonly replyType: 'collect-result' | 'store-result',
   ) {
-    if (typeof channel.send !== 'function')
-      throw new Error('cluster mode needs an IPC channel: start this process as a node:cluster worker');
+    requireIpcChannel(channel);
     channel.on('message', this.listener);
   }
 
@@ -148,6 +153,8 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 /**
  * A `MetricsSource` that answers with the aggregate of every worker of the cluster, and answers the
  * primary's requests for this worker's own metrics from `local`. `stop()` removes the listeners.
+ * Throws, adding no listener, when the channel cannot send (a process that is not a node:cluster
+ * worker).
  *
  * Both ways a collection travels in parts (see `series-wire.ts`): this worker sends its own in
  * messages of a few thousand points, yielding to the event loop between them, and reads the
@@ -164,6 +171,8 @@ export function createClusterMetricsSource(
   options: ClusterMetricsSourceOptions = {},
 ): MetricsSource & { stop(): void } {
   const channel: ClusterChannel = options.channel ?? process;
+  // Before any listener is added: a throw must leave the channel (often `process`) as it was.
+  requireIpcChannel(channel);
   const send = (body: ClusterMessage): void => {
     channel.send!(body, (error) => {
       if (error !== null) diag.debug('@gatewayz/telemetry-node: cluster message not delivered', error.message);

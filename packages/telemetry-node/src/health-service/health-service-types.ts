@@ -46,9 +46,10 @@ export type HealthServiceTelemetry = Pick<GatewayTelemetry, 'set' | 'add'>;
  * Options of `startHealthServicePoller`; only `url` is required. `startHealthServicePoller` throws
  * a `TelemetryConfigurationError` for a `url` that is not an absolute http(s) URL without query or
  * fragment, an `intervalMs` under 10, a `timeoutMs` under 1, either above 2147483647 (2^31 − 1 ms,
- * the longest delay a timer keeps), a `maxResponseBytes` that is not a positive integer, a
- * `telemetry` without `set()` and `add()`, a `fetch` that is not a function, a `clock` without
- * `now()`, `setTimeout()` and `clearTimeout()`, or when no `fetch` is available.
+ * the longest delay a timer keeps), a `maxResponseBytes` that is not a positive integer, any of
+ * these three given as `null` (only `undefined` takes the default), a `telemetry` without `set()`
+ * and `add()`, a `fetch` that is not a function, a `clock` without `now()`, `setTimeout()` and
+ * `clearTimeout()`, or when no `fetch` is available.
  *
  * @example
  * ```ts

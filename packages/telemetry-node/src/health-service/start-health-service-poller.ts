@@ -1,6 +1,11 @@
 import { diag } from '@opentelemetry/api';
 import { TelemetryConfigurationError, getTelemetry } from '@gatewayz/telemetry';
-import { startPeriodicTask, systemClock } from '@gatewayz/telemetry/scheduling';
+import {
+  requireClockOption,
+  requireTelemetryOption,
+  startPeriodicTask,
+  systemClock,
+} from '@gatewayz/telemetry/scheduling';
 import {
   HEALTH_SERVICE_ENDPOINTS,
   type HealthServiceEndpoint,
@@ -15,29 +20,16 @@ import { PollFailure, classify, decodeBody, internalFailure, parseBaseUrl, readB
 import { NO_TIMEOUT_MILLIS } from '../env/standard-variables.js';
 import { recordHealthServicePoll, type SeenLabels } from './health-service-gauges.js';
 
-const isFunction = (value: unknown): boolean => typeof value === 'function';
-
 /** What the poller calls into, given from plain JavaScript too: a `TypeError` on the first poll otherwise. */
 function checkCollaborators(options: HealthServicePollerOptions): void {
   const given = options as { telemetry?: unknown; fetch?: unknown; clock?: unknown };
-  const telemetry = given.telemetry as { set?: unknown; add?: unknown } | null | undefined;
-  if (telemetry !== undefined && !(isFunction(telemetry?.set) && isFunction(telemetry?.add)))
-    throw new TelemetryConfigurationError('telemetry', 'expected a GatewayTelemetry instance (with set() and add())');
-  if (given.fetch !== undefined && !isFunction(given.fetch))
+  requireTelemetryOption(given.telemetry, 'telemetry', ['set', 'add']);
+  if (given.fetch !== undefined && typeof given.fetch !== 'function')
     throw new TelemetryConfigurationError(
       'fetch',
       `expected a fetch implementation (a function), got ${typeof given.fetch}`,
     );
-  const clock = given.clock as Record<string, unknown> | null | undefined;
-  if (
-    clock !== undefined &&
-    (!['now', 'setTimeout', 'clearTimeout'].every((method) => isFunction(clock?.[method])) ||
-      (clock?.['monotonicNow'] !== undefined && !isFunction(clock['monotonicNow'])))
-  )
-    throw new TelemetryConfigurationError(
-      'clock',
-      'expected a TrackerClock (an object with now(), setTimeout() and clearTimeout()), e.g. systemClock',
-    );
+  requireClockOption(given.clock, 'clock');
 }
 
 /**
@@ -77,7 +69,8 @@ function checkCollaborators(options: HealthServicePollerOptions): void {
  *   lists, or lists without an availability field (`{ "redis": { "error": "…" } }`), reads 0.
  *
  * Throws a `TelemetryConfigurationError` for invalid options (see `HealthServicePollerOptions`),
- * among them an `intervalMs` or `timeoutMs` above 2147483647 ms (the longest delay a timer keeps).
+ * among them an `intervalMs` or `timeoutMs` above 2147483647 ms (the longest delay a timer keeps)
+ * and a numeric option given as `null` (leave it out, or `undefined`, for the default).
  * On shutdown call `stop()`: it aborts the requests in flight (that poll sets no gauge) and
  * resolves once the poll has ended.
  *
@@ -93,9 +86,11 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
     throw new TelemetryConfigurationError('options', 'expected { url, intervalMs?, timeoutMs?, … }');
   }
   const baseUrl = parseBaseUrl(options.url);
-  const intervalMs = options.intervalMs ?? 30_000;
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
+  // Only undefined means "not given", as in startTelemetry()'s option checks: a null (often a config
+  // file's empty value) is refused below with the option's name, not silently replaced by the default.
+  const intervalMs = options.intervalMs === undefined ? 30_000 : options.intervalMs;
+  const timeoutMs = options.timeoutMs === undefined ? 5_000 : options.timeoutMs;
+  const maxResponseBytes = options.maxResponseBytes === undefined ? 1024 * 1024 : options.maxResponseBytes;
   // Both become a timer's delay: above the longest one, polls would run back to back (intervalMs)
   // or every request would time out at once (timeoutMs).
   if (!Number.isFinite(intervalMs) || intervalMs < 10 || intervalMs > NO_TIMEOUT_MILLIS) {

@@ -47,15 +47,31 @@ describe('startTelemetry: metrics.exporters', () => {
 
 describe('startHealthServicePoller: what it calls into', () => {
   it.each<[string, Partial<HealthServicePollerOptions>, string, string]>([
-    ['a number as telemetry', { telemetry: wrong(1) }, 'telemetry', 'expected a GatewayTelemetry instance'],
-    ['telemetry without add()', { telemetry: wrong({ set: () => {} }) }, 'telemetry', 'expected a GatewayTelemetry'],
-    ['telemetry: null', { telemetry: wrong(null) }, 'telemetry', 'expected a GatewayTelemetry instance'],
+    [
+      'a number as telemetry',
+      { telemetry: wrong(1) },
+      'telemetry',
+      'expected an object with set(), add(), got number 1',
+    ],
+    [
+      'telemetry without add()',
+      { telemetry: wrong({ set: () => {} }) },
+      'telemetry',
+      'expected an object with set(), add(), got an object without add()',
+    ],
+    ['telemetry: null', { telemetry: wrong(null) }, 'telemetry', 'expected an object with set(), add(), got null'],
+    [
+      "startTelemetry()'s handle as telemetry",
+      { telemetry: wrong({ telemetry: { set: () => {}, add: () => {} } }) },
+      'telemetry',
+      'pass its `telemetry` property',
+    ],
     ['a fetch that is not a function', { fetch: wrong({}) }, 'fetch', 'expected a fetch implementation (a function)'],
     [
       'a clock without setTimeout()',
       { clock: wrong({ now: () => 0, clearTimeout: () => {} }) },
       'clock',
-      'expected a TrackerClock',
+      'expected a clock with now(), setTimeout(), clearTimeout() (and optionally monotonicNow()), got an object without setTimeout() as a function',
     ],
   ])('rejects %s, naming it', (_title, options, option, expected) => {
     const error = configurationError(() =>
