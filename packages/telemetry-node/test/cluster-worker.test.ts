@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { GatewayTelemetry } from '@gatewayz/telemetry';
+import { GatewayTelemetry, TelemetryConfigurationError } from '@gatewayz/telemetry';
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -8,6 +8,7 @@ import { MESSAGE_TAG, type ClusterMessage } from '../src/cluster/cluster-message
 import { partsOfMerged } from '../src/cluster/collection-parts.js';
 import { createClusterMetricsSource, type ClusterChannel } from '../src/cluster/cluster-worker.js';
 import { ClusterModelHealthStore } from '../src/cluster/cluster-model-health-store.js';
+import { startClusterPrimary } from '../src/cluster/cluster-primary.js';
 import { mergeWorkerMetrics } from '../src/cluster/merge-worker-metrics.js';
 import { DEFAULT_POINTS_PER_PART } from '../src/cluster/series-wire.js';
 import { WireEncoder } from '../src/cluster/wire-encoder.js';
@@ -212,5 +213,48 @@ describe('a cluster worker', () => {
     const before = emitter.listenerCount('message');
     expect(() => create(channel)).toThrow(/cluster mode needs an IPC channel/);
     expect(emitter.listenerCount('message')).toBe(before);
+  });
+});
+
+describe('timeoutMs of the cluster objects', () => {
+  // A timer given NaN, a string or a negative delay fires after 1 ms: every scrape or store call
+  // would have timed out at once, and a delay above 2^31 - 1 ms fires at once as well.
+  const creators: Array<[string, (timeoutMs: unknown) => unknown]> = [
+    [
+      'createClusterMetricsSource()',
+      (timeoutMs) => createClusterMetricsSource(localSource(1), { channel: fakeChannel([]), timeoutMs } as never),
+    ],
+    [
+      'new ClusterModelHealthStore()',
+      (timeoutMs) => new ClusterModelHealthStore({ channel: fakeChannel([]), timeoutMs } as never),
+    ],
+    ['startClusterPrimary()', (timeoutMs) => startClusterPrimary({ timeoutMs } as never)],
+  ];
+  const wrong: unknown[] = [null, Number.NaN, -5, 0, '5000', Infinity, 2 ** 31, 5000n];
+
+  it.each(creators)('%s refuses a timeoutMs that no timer keeps, naming the option', (_name, create) => {
+    for (const timeoutMs of wrong) {
+      let thrown: unknown;
+      try {
+        create(timeoutMs);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, String(timeoutMs)).toBeInstanceOf(TelemetryConfigurationError);
+      expect((thrown as Error).message).toContain('timeoutMs');
+    }
+  });
+
+  it('createClusterMetricsSource() refuses it before adding a listener', () => {
+    const emitter = new EventEmitter();
+    const channel: ClusterChannel = {
+      on: (event, listener) => emitter.on(event, listener),
+      off: (event, listener) => emitter.off(event, listener),
+      send: () => true,
+    };
+    expect(() => createClusterMetricsSource(localSource(1), { channel, timeoutMs: -1 })).toThrow(
+      TelemetryConfigurationError,
+    );
+    expect(emitter.listenerCount('message')).toBe(0);
   });
 });

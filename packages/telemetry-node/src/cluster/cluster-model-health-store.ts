@@ -16,6 +16,7 @@ import type {
 } from '@gatewayz/telemetry/model-health';
 import { message, type StoreMethod, type WireError } from './cluster-messages.js';
 import { ClusterRequests, type ClusterChannel } from './cluster-worker.js';
+import { clusterTimeoutMs } from './cluster-timeout.js';
 import { decodeDates, encodeDates } from './wire-dates.js';
 
 /** The error the primary's store threw, rebuilt so that the REST handlers answer as they would locally. */
@@ -41,7 +42,7 @@ function rebuildError(wire: WireError): Error {
  * ```
  */
 export interface ClusterModelHealthStoreOptions {
-  /** How long a call waits for the primary. Default 10 000 ms. */
+  /** How long a call waits for the primary, from 1 to 2147483647 ms. Default 10 000 ms. */
   timeoutMs?: number;
   /** The IPC channel; default `process`. */
   channel?: ClusterChannel;
@@ -61,7 +62,8 @@ export class ClusterModelHealthStore implements ModelHealthStore {
 
   /** Listen on the worker's IPC channel; every call then goes to the primary's store. */
   constructor(options: ClusterModelHealthStoreOptions = {}) {
-    this.requests = new ClusterRequests(options.channel ?? process, options.timeoutMs ?? 10_000, 'store-result');
+    const timeoutMs = clusterTimeoutMs(options.timeoutMs, 10_000);
+    this.requests = new ClusterRequests(options.channel ?? process, timeoutMs, 'store-result');
   }
 
   private async call<T>(method: StoreMethod, ...args: unknown[]): Promise<T> {

@@ -13,6 +13,7 @@ import { STORE_METHODS, isClusterMessage, message, toWireError, type ClusterMess
 import { decodeDates, encodeDates } from './wire-dates.js';
 import { CollectionReceiver, partsOfMerged } from './collection-parts.js';
 import { WireEncoder } from './wire-encoder.js';
+import { clusterTimeoutMs } from './cluster-timeout.js';
 import {
   mergeWorkerMetrics,
   retireWorker,
@@ -33,7 +34,7 @@ import {
 export interface ClusterPrimaryOptions {
   /** The store the workers' `ClusterModelHealthStore` proxies read and write; omit when workers use a shared database. */
   modelHealthStore?: ModelHealthStore;
-  /** How long to wait for a worker's metrics before using its previous ones. Default 5000 ms. */
+  /** How long to wait for a worker's metrics before using its previous ones, from 1 to 2147483647 ms. Default 5000 ms. */
   timeoutMs?: number;
   /** Prefix of prefixed catalog metrics, as given to `startTelemetry` in the workers. Default `gatewayz_`. */
   prefix?: string;
@@ -108,7 +109,7 @@ function gaugeRules(prefix: string): Map<string, GaugeMergeRule> {
  */
 export function startClusterPrimary(options: ClusterPrimaryOptions = {}): ClusterPrimary {
   if (!cluster.isPrimary) throw new Error('startClusterPrimary() must run in the node:cluster primary');
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const timeoutMs = clusterTimeoutMs(options.timeoutMs, 5000);
   const rules = gaugeRules(options.prefix ?? 'gatewayz_');
   const ruleOf = (name: string): GaugeMergeRule => rules.get(name) ?? 'max';
   const store = options.modelHealthStore;

@@ -11,6 +11,7 @@ import { isClusterMessage, message, type ClusterMessage } from './cluster-messag
 import { PACKAGE_NAME } from '@gatewayz/telemetry';
 import { CollectionReceiver, partsOfCollection, type ReceivedCollection } from './collection-parts.js';
 import { WireEncoder } from './wire-encoder.js';
+import { clusterTimeoutMs } from './cluster-timeout.js';
 
 /**
  * The IPC side of a worker process: `process` in a node:cluster worker (the default); tests may
@@ -141,7 +142,7 @@ export class ClusterRequests {
  * ```
  */
 export interface ClusterMetricsSourceOptions {
-  /** How long a scrape waits for the primary's aggregate. Default 10 000 ms. */
+  /** How long a scrape waits for the primary's aggregate, from 1 to 2147483647 ms. Default 10 000 ms. */
   timeoutMs?: number;
   /** The IPC channel; default `process`. */
   channel?: ClusterChannel;
@@ -172,6 +173,7 @@ export function createClusterMetricsSource(
 ): MetricsSource & { stop(): void } {
   const channel: ClusterChannel = options.channel ?? process;
   // Before any listener is added: a throw must leave the channel (often `process`) as it was.
+  const timeoutMs = clusterTimeoutMs(options.timeoutMs, 10_000);
   requireIpcChannel(channel);
   const send = (body: ClusterMessage): void => {
     channel.send!(body, (error) => {
@@ -239,7 +241,7 @@ export function createClusterMetricsSource(
   let acknowledged = false;
   // Before the request channel's listener: a reply's last part is put together before its request resolves.
   channel.on('message', onPrimaryMessage);
-  const requests = new ClusterRequests(channel, options.timeoutMs ?? 10_000, 'collect-result');
+  const requests = new ClusterRequests(channel, timeoutMs, 'collect-result');
   // With a callback: a send to a primary that is gone would otherwise throw EPIPE, uncaught.
   channel.send!(message({ type: 'hello' }), (error) => {
     if (error) diag.debug('@gatewayz/telemetry-node: cluster hello not delivered', error.message);
