@@ -1,11 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSum } from './harness.js';
 import {
   post,
   startGoodUpstream,
   startLoggedGateway,
+  startUpstream,
   USAGE,
   type LoggedGateway,
   type LoopbackUpstream,
@@ -79,29 +78,10 @@ function erringAnswer(path: string, model: string): Record<string, unknown> {
 }
 
 /** A loopback upstream answering every request with status 200 and `erringAnswer`. */
-async function startErringUpstream(): Promise<LoopbackUpstream> {
-  const received = new Map<string, number>();
-  const server: Server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (piece: Buffer) => (text += String(piece)));
-    request.on('end', () => {
-      const { model } = JSON.parse(text) as { model: string };
-      received.set(model, (received.get(model) ?? 0) + 1);
-      response
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify(erringAnswer(request.url ?? '', model)));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    received,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+function startErringUpstream(): Promise<LoopbackUpstream> {
+  return startUpstream((model, _stream, response, _origin, path) =>
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(erringAnswer(path, model))),
+  );
 }
 
 /** A request for `model` on `path`, in the route's own shape, without `stream`. */

@@ -68,9 +68,12 @@ export interface LoopbackUpstream {
   close(): Promise<void>;
 }
 
-/** A loopback upstream answering each chat request (JSON or streamed) with `answer`. */
-async function startUpstream(
-  answer: (model: string, stream: boolean, response: ServerResponse, origin: string) => void,
+/**
+ * A loopback upstream answering each request (JSON or streamed) with `answer`, given the request's
+ * model, `stream` flag, the response, the origin it was called as and the request's path.
+ */
+export async function startUpstream(
+  answer: (model: string, stream: boolean, response: ServerResponse, origin: string, path: string) => void,
 ): Promise<LoopbackUpstream> {
   const received = new Map<string, number>();
   const server: Server = createServer((request, response) => {
@@ -79,7 +82,7 @@ async function startUpstream(
     request.on('end', () => {
       const body = JSON.parse(text) as { model: string; stream?: boolean };
       received.set(body.model, (received.get(body.model) ?? 0) + 1);
-      answer(body.model, body.stream === true, response, `https://${request.headers.host ?? ''}`);
+      answer(body.model, body.stream === true, response, `https://${request.headers.host ?? ''}`, request.url ?? '');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
