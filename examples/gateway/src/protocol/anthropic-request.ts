@@ -1,4 +1,5 @@
 import { GENERATION_PARAMETER_FIELDS, generationParameters } from './anthropic-parameters.js';
+import { chatFunctionTool, chatNamedToolChoice, type ChatToolCall } from './chat-tools.js';
 import { badRequest } from './openai-errors.js';
 import { isObject, type Json } from './json.js';
 
@@ -15,12 +16,6 @@ type ChatMessage =
   | { role: 'system' | 'user'; content: string }
   | { role: 'assistant'; content: string | null; tool_calls?: ChatToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string };
-
-interface ChatToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
 
 /** The text of a text block, or a 400 naming `param`. */
 function textBlock(block: unknown, param: string): string {
@@ -110,15 +105,12 @@ function toolsOf(tools: unknown): Json[] {
     const description = tool['description'];
     if (description !== undefined && typeof description !== 'string')
       throw badRequest(`${at}.description must be a string`, `${at}.description`);
-    return {
-      type: 'function',
-      function: {
-        name: tool['name'],
-        ...(description !== undefined ? { description } : {}),
-        parameters: tool['input_schema'],
-        ...(typeof tool['strict'] === 'boolean' ? { strict: tool['strict'] } : {}),
-      },
-    };
+    return chatFunctionTool({
+      name: tool['name'],
+      description,
+      parameters: tool['input_schema'],
+      strict: typeof tool['strict'] === 'boolean' ? tool['strict'] : undefined,
+    });
   });
 }
 
@@ -136,7 +128,7 @@ function toolChoiceOf(choice: unknown): Json {
     case 'tool':
       if (!nonEmptyString(choice['name']))
         throw badRequest('tool_choice.name must be a non-empty string', 'tool_choice.name');
-      return { tool_choice: { type: 'function', function: { name: choice['name'] } }, ...parallel };
+      return { tool_choice: chatNamedToolChoice(choice['name']), ...parallel };
     default:
       throw badRequest('tool_choice.type must be one of auto, any, tool, none', 'tool_choice.type');
   }

@@ -1,6 +1,7 @@
 import type { Usage } from '../request/attempt.js';
 import { stopReason, toolInput, toolUseId, UntranslatableAnswer } from './anthropic.js';
-import type { CompletionChunk, StreamEncoder } from './stream-encoder.js';
+import { toolCallDeltas, toolCallFragment, toolCallIndex, toolCallStart, type ToolCallDelta } from './chat-tools.js';
+import type { StreamEncoder } from './stream-encoder.js';
 import { anthropicUsage } from './usage.js';
 import { withFields } from '../with-fields.js';
 
@@ -10,23 +11,6 @@ import { withFields } from '../with-fields.js';
 
 function event(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-/** One tool call fragment of a chat chunk's first choice (`delta.tool_calls[]`). */
-interface ToolCallDelta {
-  index?: unknown;
-  id?: unknown;
-  function?: { name?: unknown; arguments?: unknown } | null;
-}
-
-/** The tool call fragments of a chunk's first choice. */
-function toolCallDeltas(chunk: CompletionChunk): ToolCallDelta[] {
-  const choices = chunk.json['choices'];
-  const first = Array.isArray(choices) ? (choices[0] as { delta?: { tool_calls?: unknown } | null } | null) : null;
-  const calls = first?.delta?.tool_calls;
-  return Array.isArray(calls)
-    ? (calls.filter((call) => typeof call === 'object' && call !== null) as ToolCallDelta[])
-    : [];
 }
 
 /**
@@ -96,22 +80,18 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
     );
   };
   const toolCall = (call: ToolCallDelta, position: number): string => {
-    const index = typeof call.index === 'number' && Number.isInteger(call.index) ? call.index : position;
+    const index = toolCallIndex(call, position);
     let out = '';
     let block = toolBlocks.get(index);
     if (block === undefined) {
-      out += begin({
-        type: 'tool_use',
-        id: typeof call.id === 'string' && call.id !== '' ? call.id : toolUseId(),
-        name: typeof call.function?.name === 'string' ? call.function.name : '',
-        input: {},
-      });
+      const { id, name } = toolCallStart(call);
+      out += begin({ type: 'tool_use', id: id ?? toolUseId(), name, input: {} });
       block = blocks - 1;
       toolBlocks.set(index, block);
       open = { kind: 'tool' };
     }
-    const fragment = call.function?.arguments;
-    if (typeof fragment === 'string' && fragment !== '') {
+    const fragment = toolCallFragment(call);
+    if (fragment !== '') {
       toolArguments.set(index, (toolArguments.get(index) ?? '') + fragment);
       out += event('content_block_delta', {
         type: 'content_block_delta',

@@ -1,5 +1,6 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { randomBytes } from 'node:crypto';
+import { answeredToolCalls } from './chat-tools.js';
 import type { ApiError } from './openai-errors.js';
 import { anthropicUsage } from './usage.js';
 import { withFields } from '../with-fields.js';
@@ -58,11 +59,6 @@ export function toolInput(argumentsText: unknown): Record<string, unknown> {
   return input as Record<string, unknown>;
 }
 
-interface ChatToolCall {
-  id?: unknown;
-  function?: { name?: unknown; arguments?: unknown };
-}
-
 /** Turn an OpenAI chat completion into an Anthropic message: its text, then a `tool_use` block per tool call. */
 export function openAiToAnthropic(completion: Record<string, unknown>, model: string): Record<string, unknown> {
   const choice = (
@@ -73,16 +69,16 @@ export function openAiToAnthropic(completion: Record<string, unknown>, model: st
         }>
       | undefined
   )?.[0];
-  const calls = Array.isArray(choice?.message?.tool_calls) ? (choice.message.tool_calls as ChatToolCall[]) : [];
+  const calls = answeredToolCalls(choice?.message);
   // A refusal comes instead of content: its text is the reply Anthropic's clients read.
   const refusal = choice?.message?.refusal;
   const refused = typeof refusal === 'string' && refusal !== '' && !choice?.message?.content;
   const text = refused ? refusal : (choice?.message?.content ?? '');
   const toolUses = calls.map((call) => ({
     type: 'tool_use',
-    id: typeof call.id === 'string' && call.id !== '' ? call.id : toolUseId(),
-    name: typeof call.function?.name === 'string' ? call.function.name : '',
-    input: toolInput(call.function?.arguments),
+    id: call.id ?? toolUseId(),
+    name: call.name,
+    input: toolInput(call.arguments),
   }));
   return {
     id: `msg_${typeof completion['id'] === 'string' ? completion['id'] : ''}`,

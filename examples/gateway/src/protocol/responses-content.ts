@@ -8,6 +8,7 @@ import { BoundedText, type StreamedOutput } from '../request/streamed-chat-outpu
 import { finishReasonOf, mediaPart, partsOf, toolArguments } from './chat-content.js';
 import { isObject } from './json.js';
 import { responsesFinishReason } from './responses-outcome.js';
+import { responsesToolDefinitions } from './tool-definitions.js';
 
 /*
  * An OpenAI Responses API request and its native answer as the GenAI conventions' content (v1.41
@@ -36,8 +37,8 @@ function parts(content: unknown): GenAiMessagePart[] {
 
 /**
  * The content of a Responses API request for the attempt spans: `instructions` as
- * `systemInstructions`, `input` as `inputMessages` (a string is one user message). The gateway
- * refuses `tools` on this route, so there are no tool definitions.
+ * `systemInstructions`, `input` as `inputMessages` (a string is one user message), its `tools` as
+ * `toolDefinitions`.
  *
  * @example
  * ```ts
@@ -48,7 +49,7 @@ function parts(content: unknown): GenAiMessagePart[] {
  */
 export function responsesContent(
   body: Record<string, unknown>,
-): Pick<GenAiSpanStart, 'inputMessages' | 'systemInstructions'> {
+): Pick<GenAiSpanStart, 'inputMessages' | 'systemInstructions' | 'toolDefinitions'> {
   const input = body['input'];
   const inputMessages: GenAiInputMessage[] =
     typeof input === 'string'
@@ -58,8 +59,10 @@ export function responsesContent(
           .filter((item) => typeof item['role'] === 'string')
           .map((item) => ({ role: item['role'] as string, parts: parts(item['content']) }));
   const instructions = body['instructions'];
+  const toolDefinitions = responsesToolDefinitions(body);
   return {
     inputMessages,
+    ...(toolDefinitions !== undefined ? { toolDefinitions } : {}),
     ...(typeof instructions === 'string' && instructions !== ''
       ? { systemInstructions: [{ type: 'text', content: instructions }] }
       : {}),

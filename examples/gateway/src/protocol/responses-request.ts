@@ -1,13 +1,18 @@
 import { isObject } from './json.js';
 import { ApiError, badRequest } from './openai-errors.js';
+import { chatToolCall, chatToolFields, chatToolResult, isUntranslatable, untranslatable } from './responses-tools.js';
 import { withFields } from '../with-fields.js';
 
 /** A validated `POST /v1/responses` request: what the gateway sends upstream and echoes back. */
 export interface ResponsesRequest {
   model: string;
   stream: boolean;
-  /** The request as an OpenAI chat request, for providers without the Responses API. */
-  chatBody: Record<string, unknown>;
+  /**
+   * The request as an OpenAI chat request, for providers without the Responses API; or, when it
+   * uses what chat cannot carry (a built-in tool, an input item other than messages and function
+   * calls), the 400 `unsupported_parameter` that says so.
+   */
+  chat: { body: Record<string, unknown> } | { refusal: ApiError };
   /** The request for a provider that speaks the Responses API: as sent, with `store: false`. */
   nativeBody: Record<string, unknown>;
   /** Request fields a Response object repeats (`instructions`, `max_output_tokens`, ...). */
@@ -21,6 +26,9 @@ export interface ResponseEcho {
   topP: number | null;
   metadata: Record<string, unknown>;
   text: Record<string, unknown>;
+  tools: unknown[];
+  toolChoice: unknown;
+  parallelToolCalls: boolean;
 }
 
 const unsupported = (param: string, message: string): ApiError =>
@@ -59,9 +67,6 @@ function refuseStatefulFeatures(body: Record<string, unknown>): void {
   if (present('prompt')) {
     throw unsupported('prompt', 'prompt templates are not supported by this gateway: send `instructions` and `input`.');
   }
-  if (Array.isArray(body['tools']) && body['tools'].length > 0) {
-    throw unsupported('tools', 'tools are not supported on /v1/responses by this gateway; use /v1/chat/completions.');
-  }
 }
 
 const ROLES = new Set(['user', 'assistant', 'system', 'developer']);
@@ -91,37 +96,53 @@ function chatPart(part: unknown, param: string): Record<string, unknown> {
   );
 }
 
-/** `input` (a string, or an array of messages) as chat messages. */
+/** A message item of `input` as a chat message. */
+function chatMessage(item: Record<string, unknown>, param: string): Record<string, unknown> {
+  if (typeof item['role'] !== 'string' || !ROLES.has(item['role'])) {
+    throw badRequest(`${param}.role must be one of ${[...ROLES].join(', ')}`, `${param}.role`);
+  }
+  const content = item['content'];
+  if (typeof content === 'string') return { role: item['role'], content };
+  if (!Array.isArray(content)) {
+    throw badRequest(`${param}.content must be a string or an array of content parts`, `${param}.content`);
+  }
+  const parts = content.map((part: unknown, partIndex) => chatPart(part, `${param}.content[${partIndex}]`));
+  // Assistant turns and plain text read best upstream as a string.
+  const textOnly = parts.every((part) => part['type'] === 'text');
+  return { role: item['role'], content: textOnly ? parts.map((part) => part['text']).join('') : parts };
+}
+
+/**
+ * `input` (a string, or an array of messages, `function_call` and `function_call_output` items) as
+ * chat messages: a function call joins the assistant message before it (chat puts an answer's
+ * text and its tool calls in one message), a function call output is a `tool` message.
+ */
 function chatMessages(input: unknown): Array<Record<string, unknown>> {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input) || input.length === 0) {
     throw badRequest('input: field required (a string or a non-empty array of messages)', 'input');
   }
-  return input.map((item: unknown, index) => {
+  const messages: Array<Record<string, unknown>> = [];
+  input.forEach((item: unknown, index) => {
     const param = `input[${index}]`;
-    const candidate = item as { type?: unknown; role?: unknown; content?: unknown } | null;
-    if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) {
-      throw badRequest(`${param} must be a message object`, param);
-    }
-    if (candidate.type !== undefined && candidate.type !== 'message') {
-      throw unsupported(
+    if (!isObject(item)) throw badRequest(`${param} must be a message object`, param);
+    const type = item['type'];
+    if (type === undefined || type === 'message') messages.push(chatMessage(item, param));
+    else if (type === 'function_call') {
+      const call = chatToolCall(item, param);
+      const last = messages.at(-1);
+      if (last?.['role'] === 'assistant' && !Array.isArray(last['content']))
+        last['tool_calls'] = [...((last['tool_calls'] as unknown[] | undefined) ?? []), call];
+      else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
+    } else if (type === 'function_call_output') messages.push(chatToolResult(item, param));
+    else {
+      throw untranslatable(
         `${param}.type`,
-        `${param}.type ${JSON.stringify(candidate.type)} is not supported by this gateway: input items must be messages`,
+        `${param}.type ${JSON.stringify(type)} cannot be sent to a provider without the Responses API: input items translate to chat completions as messages, function_call and function_call_output`,
       );
     }
-    if (typeof candidate.role !== 'string' || !ROLES.has(candidate.role)) {
-      throw badRequest(`${param}.role must be one of ${[...ROLES].join(', ')}`, `${param}.role`);
-    }
-    const content = candidate.content;
-    if (typeof content === 'string') return { role: candidate.role, content };
-    if (!Array.isArray(content)) {
-      throw badRequest(`${param}.content must be a string or an array of content parts`, `${param}.content`);
-    }
-    const parts = content.map((part: unknown, partIndex) => chatPart(part, `${param}.content[${partIndex}]`));
-    // Assistant turns and plain text read best upstream as a string.
-    const textOnly = parts.every((part) => part['type'] === 'text');
-    return { role: candidate.role, content: textOnly ? parts.map((part) => part['text']).join('') : parts };
   });
+  return messages;
 }
 
 function optionalNumber(body: Record<string, unknown>, field: string): number | null {
@@ -170,10 +191,25 @@ function chatCounterparts(body: Record<string, unknown>): Record<string, unknown
 }
 
 /**
- * Validate an OpenAI Responses API request (string or message-array `input`, `instructions`,
- * `max_output_tokens`, `temperature`, `top_p`, `text.format`, `stream`) and translate it to a chat
- * request. Throws a 400 `ApiError` in OpenAI's shape, also for the stateful features
- * (`previous_response_id`, `conversation`, `store: true`) the gateway does not keep.
+ * The chat request `translate` makes of `body`, or the refusal of what it cannot translate. A
+ * malformed request is a 400 whichever provider serves it: thrown, not kept.
+ */
+function chatRequest(translate: () => Record<string, unknown>): ResponsesRequest['chat'] {
+  try {
+    return { body: translate() };
+  } catch (error) {
+    if (isUntranslatable(error)) return { refusal: error };
+    throw error;
+  }
+}
+
+/**
+ * Validate an OpenAI Responses API request (string or item-array `input`, `instructions`,
+ * `max_output_tokens`, `temperature`, `top_p`, `text.format`, `stream`, function tools) and
+ * translate it to a chat request. Throws a 400 `ApiError` in OpenAI's shape, also for the stateful
+ * features (`previous_response_id`, `conversation`, `store: true`) the gateway does not keep; what
+ * only chat cannot carry is the request's `chat.refusal`, for the route to answer when it would
+ * translate.
  */
 export function validateResponsesRequest(body: Record<string, unknown>): ResponsesRequest {
   const model = body['model'];
@@ -194,26 +230,29 @@ export function validateResponsesRequest(body: Record<string, unknown>): Respons
   ) {
     throw badRequest('max_output_tokens must be a positive integer', 'max_output_tokens');
   }
-  const messages = chatMessages(body['input']);
-  if (typeof instructions === 'string') messages.unshift({ role: 'system', content: instructions });
   const temperature = optionalNumber(body, 'temperature');
   const topP = optionalNumber(body, 'top_p');
   const responseFormat = responseFormatOf(body['text']);
   const metadata = body['metadata'];
-  const chatBody: Record<string, unknown> = {
-    model,
-    messages,
-    ...(typeof maxOutputTokens === 'number' ? { max_tokens: maxOutputTokens } : {}),
-    ...(temperature !== null ? { temperature } : {}),
-    ...(topP !== null ? { top_p: topP } : {}),
-    ...(responseFormat !== undefined ? { response_format: responseFormat } : {}),
-    ...(typeof body['user'] === 'string' ? { user: body['user'] } : {}),
-    ...chatCounterparts(body),
-  };
+  const parallelToolCalls = body['parallel_tool_calls'];
   return {
     model,
     stream: stream === true,
-    chatBody,
+    chat: chatRequest(() => {
+      const messages = chatMessages(body['input']);
+      if (typeof instructions === 'string') messages.unshift({ role: 'system', content: instructions });
+      return {
+        model,
+        messages,
+        ...(typeof maxOutputTokens === 'number' ? { max_tokens: maxOutputTokens } : {}),
+        ...(temperature !== null ? { temperature } : {}),
+        ...(topP !== null ? { top_p: topP } : {}),
+        ...(responseFormat !== undefined ? { response_format: responseFormat } : {}),
+        ...(typeof body['user'] === 'string' ? { user: body['user'] } : {}),
+        ...chatCounterparts(body),
+        ...chatToolFields(body),
+      };
+    }),
     nativeBody: withFields(body, { store: false }),
     echo: {
       instructions: typeof instructions === 'string' ? instructions : null,
@@ -222,6 +261,9 @@ export function validateResponsesRequest(body: Record<string, unknown>): Respons
       topP,
       metadata: metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {},
       text: (body['text'] as Record<string, unknown> | undefined) ?? { format: { type: 'text' } },
+      tools: Array.isArray(body['tools']) ? body['tools'] : [],
+      toolChoice: body['tool_choice'] ?? 'auto',
+      parallelToolCalls: typeof parallelToolCalls === 'boolean' ? parallelToolCalls : true,
     },
   };
 }

@@ -1,11 +1,13 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '../request/attempt.js';
+import { answeredToolCalls } from './chat-tools.js';
 import type { ResponseEcho } from './responses-request.js';
 import { responsesUsage } from './usage.js';
 
-/** An id in OpenAI's style: `resp_` / `msg_` and 48 hex digits. */
-export const responseId = (prefix: 'resp' | 'msg'): string => `${prefix}_${randomBytes(24).toString('hex')}`;
+/** An id in OpenAI's style: `resp_` / `msg_` / `fc_` (function call item) / `call_` and 48 hex digits. */
+export const responseId = (prefix: 'resp' | 'msg' | 'fc' | 'call'): string =>
+  `${prefix}_${randomBytes(24).toString('hex')}`;
 
 export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 
@@ -54,6 +56,19 @@ export const refusalPart = (refusal: string) => ({ type: 'refusal', refusal });
 export const contentPart = (part: OutputPart) =>
   part.kind === 'text' ? outputText(part.text) : refusalPart(part.text);
 
+/** A `function_call` output item: the model calls the client's function `name` with `args` (a JSON text). */
+export function functionCallItem(
+  id: string,
+  call: { callId: string; name: string; arguments: string },
+  status: 'in_progress' | 'completed' | 'incomplete',
+) {
+  return { id, type: 'function_call', status, arguments: call.arguments, call_id: call.callId, name: call.name };
+}
+
+/** A tool call's arguments as the JSON text a `function_call` item carries (an object some servers send, encoded). */
+export const argumentsText = (args: unknown): string =>
+  typeof args === 'string' ? args : args === undefined || args === null ? '' : JSON.stringify(args);
+
 /** A Response object, as the Responses API answers it and as its stream events carry it. */
 export function responseObject(fields: {
   id: string;
@@ -81,21 +96,24 @@ export function responseObject(fields: {
     metadata: fields.echo.metadata,
     model: fields.model,
     output: fields.output,
-    parallel_tool_calls: true,
+    parallel_tool_calls: fields.echo.parallelToolCalls,
     previous_response_id: null,
     reasoning: { effort: null, summary: null },
     store: false,
     temperature: fields.echo.temperature ?? 1,
     text: fields.echo.text,
-    tool_choice: 'auto',
-    tools: [],
+    tool_choice: fields.echo.toolChoice,
+    tools: fields.echo.tools,
     top_p: fields.echo.topP ?? 1,
     truncation: 'disabled',
     usage: done && fields.usage !== undefined ? responsesUsage(fields.usage) : null,
   };
 }
 
-/** Turn an OpenAI chat completion into a Response object. */
+/**
+ * Turn an OpenAI chat completion into a Response object: a message item with its text or refusal,
+ * then a `function_call` item per tool call (without an empty message before them).
+ */
 export function chatToResponse(
   completion: Record<string, unknown>,
   model: string,
@@ -103,7 +121,11 @@ export function chatToResponse(
 ): Record<string, unknown> {
   const choice = (
     completion['choices'] as
-      Array<{ message?: { content?: string | null; refusal?: string | null }; finish_reason?: string }> | undefined
+      | Array<{
+          message?: { content?: string | null; refusal?: string | null; tool_calls?: unknown };
+          finish_reason?: string;
+        }>
+      | undefined
   )?.[0];
   const parts: OutputPart[] = [];
   const content = choice?.message?.content;
@@ -112,6 +134,17 @@ export function chatToResponse(
   const refusal = choice?.message?.refusal;
   if (typeof refusal === 'string' && refusal !== '') parts.push({ kind: 'refusal', text: refusal });
   const { status, incompleteDetails } = statusOf(choice?.finish_reason);
+  const calls = answeredToolCalls(choice?.message).map((call) =>
+    functionCallItem(
+      responseId('fc'),
+      {
+        callId: call.id ?? responseId('call'),
+        name: call.name,
+        arguments: argumentsText(call.arguments),
+      },
+      status,
+    ),
+  );
   const usage = usageFromOpenAi(completion['usage']);
   return responseObject({
     id: responseId('resp'),
@@ -119,7 +152,10 @@ export function chatToResponse(
     model: typeof completion['model'] === 'string' ? completion['model'] : model,
     status,
     incompleteDetails,
-    output: [outputMessage(responseId('msg'), parts, status)],
+    output: [
+      ...(parts.length > 0 || calls.length === 0 ? [outputMessage(responseId('msg'), parts, status)] : []),
+      ...calls,
+    ],
     echo,
     ...(usage !== undefined ? { usage } : {}),
   });

@@ -1,8 +1,10 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { responsesFinishReason } from './responses-outcome.js';
 import type { ResponseEcho } from './responses-request.js';
+import { toolCallDeltas, toolCallFragment, toolCallIndex, toolCallStart, type ToolCallDelta } from './chat-tools.js';
 import {
   contentPart,
+  functionCallItem,
   outputMessage,
   outputText,
   refusalPart,
@@ -38,61 +40,150 @@ export function responsesStreamError(sequenceNumber: number, message: string, ty
   });
 }
 
+/** An output item of a translated stream: a message with its content parts, or a function call. */
+type StreamedItem =
+  | { kind: 'message'; id: string; parts: Array<{ kind: OutputPart['kind']; text: string }> }
+  | { kind: 'function_call'; id: string; callId: string; name: string; arguments: string };
+
+/** The item as the Response and `response.output_item.*` events carry it. */
+function itemObject(item: StreamedItem, status: 'in_progress' | 'completed' | 'incomplete') {
+  return item.kind === 'message'
+    ? outputMessage(item.id, item.parts, status)
+    : functionCallItem(item.id, item, status === 'in_progress' ? status : 'completed');
+}
+
 /**
  * Translate an OpenAI chat stream into Responses API events: `response.created`,
- * `response.in_progress`, `response.output_item.added`, `response.content_part.added`,
- * `response.output_text.delta`..., `response.output_text.done`, `response.content_part.done`,
- * `response.output_item.done`, and `response.completed` (or `response.incomplete` when the output
- * hit `max_output_tokens`) carrying the whole Response with its usage. A refusal (the upstream's
- * `delta.refusal`) is a `refusal` content part: `response.refusal.delta`..., `response.refusal.done`.
+ * `response.in_progress`, then an output item per run of text and per tool call, and
+ * `response.completed` (or `response.incomplete` when the output hit `max_output_tokens`) carrying
+ * the whole Response with its items and usage. A message item: `response.output_item.added`,
+ * `response.content_part.added`, `response.output_text.delta`..., `response.output_text.done`,
+ * `response.content_part.done`, `response.output_item.done`; a refusal (the upstream's
+ * `delta.refusal`) is a `refusal` content part, `response.refusal.delta`..., `response.refusal.done`.
+ * A tool call is a `function_call` item: `response.output_item.added`,
+ * `response.function_call_arguments.delta`..., `response.function_call_arguments.done`,
+ * `response.output_item.done`. An item is done when the next one starts: tool call fragments are
+ * expected one call after the other, as OpenAI streams them (see `untranslatable`).
  */
 export function responsesStreamEncoder(model: string, echo: ResponseEcho): StreamEncoder {
   const id = responseId('resp');
-  const itemId = responseId('msg');
   const createdAt = Math.floor(Date.now() / 1000);
   let sequence = 0;
   let started = false;
   let responseModel = model;
-  /** The message's content parts so far; the last one is open until another kind starts or the stream ends. */
-  const parts: Array<{ kind: OutputPart['kind']; text: string }> = [];
+  /** The output items so far, by output index; the last one is open until another starts or the stream ends. */
+  const items: StreamedItem[] = [];
+  let open = false;
+  /** The output index of each tool call, by the upstream's tool call index. */
+  const callItems = new Map<number, number>();
+  /** A tool call fragment came after its item was done: its arguments as sent would be wrong. */
+  let lateFragment = false;
   const next = (type: string, fields: Record<string, unknown>): string => event(type, sequence++, fields);
-  const at = (contentIndex: number) => ({ item_id: itemId, output_index: 0, content_index: contentIndex });
   const start = (): string => {
     if (started) return '';
     started = true;
     const response = responseObject({ id, createdAt, model: responseModel, status: 'in_progress', output: [], echo });
-    return (
-      next('response.created', { response }) +
-      next('response.in_progress', { response }) +
-      next('response.output_item.added', { output_index: 0, item: outputMessage(itemId, [], 'in_progress') })
-    );
+    return next('response.created', { response }) + next('response.in_progress', { response });
   };
-  const openPart = (kind: OutputPart['kind']): string => {
-    parts.push({ kind, text: '' });
-    const empty = kind === 'text' ? outputText('') : refusalPart('');
-    return next('response.content_part.added', withFields(at(parts.length - 1), { part: empty }));
-  };
-  const closePart = (index: number): string => {
-    const part = parts[index] as OutputPart;
+  const at = (itemId: string, outputIndex: number, contentIndex: number) => ({
+    item_id: itemId,
+    output_index: outputIndex,
+    content_index: contentIndex,
+  });
+  const closePart = (item: StreamedItem & { kind: 'message' }, index: number): string => {
+    const part = item.parts[index] as OutputPart;
+    const where = at(item.id, items.length - 1, index);
     const done =
       part.kind === 'text'
-        ? next('response.output_text.done', withFields(at(index), { text: part.text, logprobs: [] }))
-        : next('response.refusal.done', withFields(at(index), { refusal: part.text }));
-    return done + next('response.content_part.done', withFields(at(index), { part: contentPart(part) }));
+        ? next('response.output_text.done', withFields(where, { text: part.text, logprobs: [] }))
+        : next('response.refusal.done', withFields(where, { refusal: part.text }));
+    return done + next('response.content_part.done', withFields(where, { part: contentPart(part) }));
+  };
+  const openPart = (item: StreamedItem & { kind: 'message' }, kind: OutputPart['kind']): string => {
+    item.parts.push({ kind, text: '' });
+    const empty = kind === 'text' ? outputText('') : refusalPart('');
+    return next(
+      'response.content_part.added',
+      withFields(at(item.id, items.length - 1, item.parts.length - 1), { part: empty }),
+    );
+  };
+  /** Close the open item, the message's last part first (an empty text part when it has none). */
+  const closeItem = (status: 'completed' | 'incomplete'): string => {
+    const item = items.at(-1);
+    if (!open || item === undefined) return '';
+    open = false;
+    const outputIndex = items.length - 1;
+    let out = '';
+    if (item.kind === 'message') {
+      if (item.parts.length === 0) out += openPart(item, 'text');
+      out += closePart(item, item.parts.length - 1);
+    } else {
+      out += next('response.function_call_arguments.done', {
+        item_id: item.id,
+        output_index: outputIndex,
+        name: item.name,
+        arguments: item.arguments,
+      });
+    }
+    return out + next('response.output_item.done', { output_index: outputIndex, item: itemObject(item, status) });
+  };
+  const openItem = (item: StreamedItem): string => {
+    const out = closeItem('completed');
+    items.push(item);
+    open = true;
+    return (
+      out +
+      next('response.output_item.added', { output_index: items.length - 1, item: itemObject(item, 'in_progress') })
+    );
   };
   const append = (kind: OutputPart['kind'], delta: string): string => {
     let out = '';
-    if (parts.at(-1)?.kind !== kind) {
-      if (parts.length > 0) out += closePart(parts.length - 1);
-      out += openPart(kind);
+    let item = items.at(-1);
+    if (!open || item?.kind !== 'message') {
+      item = { kind: 'message', id: responseId('msg'), parts: [] };
+      out += openItem(item);
     }
-    const index = parts.length - 1;
-    (parts[index] as { text: string }).text += delta;
+    if (item.parts.at(-1)?.kind !== kind) {
+      if (item.parts.length > 0) out += closePart(item, item.parts.length - 1);
+      out += openPart(item, kind);
+    }
+    const index = item.parts.length - 1;
+    (item.parts[index] as { text: string }).text += delta;
+    const where = at(item.id, items.length - 1, index);
     return (
       out +
       (kind === 'text'
-        ? next('response.output_text.delta', withFields(at(index), { delta, logprobs: [] }))
-        : next('response.refusal.delta', withFields(at(index), { delta })))
+        ? next('response.output_text.delta', withFields(where, { delta, logprobs: [] }))
+        : next('response.refusal.delta', withFields(where, { delta })))
+    );
+  };
+  const toolCall = (call: ToolCallDelta, position: number): string => {
+    const index = toolCallIndex(call, position);
+    let out = '';
+    let outputIndex = callItems.get(index);
+    if (outputIndex === undefined) {
+      const { id: callId, name } = toolCallStart(call);
+      out += openItem({
+        kind: 'function_call',
+        id: responseId('fc'),
+        callId: callId ?? responseId('call'),
+        name,
+        arguments: '',
+      });
+      outputIndex = items.length - 1;
+      callItems.set(index, outputIndex);
+    }
+    const fragment = toolCallFragment(call);
+    if (fragment === '') return out;
+    const item = items[outputIndex] as StreamedItem & { kind: 'function_call' };
+    if (!open || outputIndex !== items.length - 1) {
+      lateFragment = true;
+      return out;
+    }
+    item.arguments += fragment;
+    return (
+      out +
+      next('response.function_call_arguments.delta', { item_id: item.id, output_index: outputIndex, delta: fragment })
     );
   };
   const encoder: StreamEncoder = {
@@ -103,29 +194,30 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       let out = start();
       if (chunk.content !== undefined && chunk.content !== '') out += append('text', chunk.content);
       if (chunk.refusal !== undefined && chunk.refusal !== '') out += append('refusal', chunk.refusal);
+      toolCallDeltas(chunk).forEach((call, position) => (out += toolCall(call, position)));
       return out;
     },
+    // A fragment of a call whose item was done already: the client has that call's arguments, wrong.
+    untranslatable: () => (lateFragment ? 'Upstream streamed tool call arguments after the call had ended' : undefined),
     end: ({ usage, finishReason }) => {
       const { status, incompleteDetails } = statusOf(finishReason);
-      // An answer with no output still has its (empty) text part.
-      let out = start() + (parts.length === 0 ? openPart('text') : '');
-      out += closePart(parts.length - 1);
-      const item = outputMessage(itemId, parts, status);
+      let out = start();
+      // An answer with no output still has its message, with an empty text part.
+      if (items.length === 0) out += openItem({ kind: 'message', id: responseId('msg'), parts: [] });
+      out += closeItem(status);
+      const last = items.length - 1;
+      const output = items.map((item, index) => itemObject(item, index === last ? status : 'completed'));
       const response = responseObject({
         id,
         createdAt,
         model: responseModel,
         status,
         incompleteDetails,
-        output: [item],
+        output,
         echo,
         ...(usage !== undefined ? { usage } : {}),
       });
-      return (
-        out +
-        next('response.output_item.done', { output_index: 0, item }) +
-        next(status === 'completed' ? 'response.completed' : 'response.incomplete', { response })
-      );
+      return out + next(status === 'completed' ? 'response.completed' : 'response.incomplete', { response });
     },
     error: (message, type) => {
       let out = '';
@@ -143,9 +235,11 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       }
       return out + responsesStreamError(sequence++, message, type);
     },
-    // Text and refusals: reasoning and tool calls of the upstream are not translated.
+    // Text, refusals and tool calls reach the client; the upstream's reasoning does not.
     relaysOutput: (chunk) =>
-      (chunk.content !== undefined && chunk.content !== '') || (chunk.refusal !== undefined && chunk.refusal !== ''),
+      (chunk.content !== undefined && chunk.content !== '') ||
+      (chunk.refusal !== undefined && chunk.refusal !== '') ||
+      toolCallDeltas(chunk).length > 0,
   };
   return encoder;
 }

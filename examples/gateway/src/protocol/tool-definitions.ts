@@ -76,3 +76,21 @@ export function anthropicToolDefinitions(body: Json): GenAiToolDefinition[] | un
     functionDefinition(tool['name'], tool['description'], tool['input_schema']),
   );
 }
+
+/**
+ * The `tools` of a Responses API request: function tools (`{ type: 'function', name, description,
+ * parameters }`) as functions, the provider's built-in tools with their settings.
+ *
+ * @example
+ * ```ts
+ * responsesToolDefinitions({ tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object' } }, { type: 'web_search' }] });
+ * // [{ type: 'function', name: 'get_weather', parameters: { type: 'object' } }, { type: 'web_search', name: 'web_search' }]
+ * ```
+ */
+export function responsesToolDefinitions(body: Json): GenAiToolDefinition[] | undefined {
+  return definitionsOf(body['tools'], (tool) => {
+    const type = tool['type'];
+    if (type === 'function') return functionDefinition(tool['name'], tool['description'], tool['parameters']);
+    return typeof type === 'string' ? otherTool(tool, type) : undefined;
+  });
+}

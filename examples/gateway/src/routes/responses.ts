@@ -4,6 +4,7 @@ import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import type { ProviderConfig } from '../config.js';
 import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
+import { ApiError } from '../protocol/openai-errors.js';
 import { nativeResponseCompletion } from '../protocol/responses-outcome.js';
 import { responsesContent, responsesOutputMessages, StreamedResponsesOutput } from '../protocol/responses-content.js';
 import { validateResponsesRequest, type ResponsesRequest } from '../protocol/responses-request.js';
@@ -24,12 +25,15 @@ import { withFields } from '../with-fields.js';
  * `POST /v1/responses`: an OpenAI Responses API request, answered as a Response object or, with
  * `stream: true`, as typed SSE events. Routed, failed over, priced and recorded like a chat
  * completion (GenAI operation `chat`). A provider whose config says `responsesApi: true` gets the
- * request as it is (with `store: false`); any other gets it as a chat completion, translated back.
+ * request as it is (with `store: false`); any other gets it as a chat completion, translated back,
+ * tool calls included. A request chat cannot carry (a built-in tool) is answered 400 when a
+ * provider of its model has no Responses API (see `translatedBody`).
  */
 export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const request = validateResponsesRequest(body);
+    const chatBody = translatedBody(services, request);
     // With content capture on, `instructions` and `input` go on the attempt spans or events (see responsesContent).
     const content = services.otel.telemetry.genAiContent;
     const parameters = content.collect
@@ -37,28 +41,70 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
       : requestParametersFromOpenAi(body);
     const account = budgetedAccount(c);
     if (account !== undefined)
-      await holdBudget(c, services, account, services.costs.chatBound(request.model, request.chatBody, body['tools']));
+      await holdBudget(
+        c,
+        services,
+        account,
+        services.costs.chatBound(request.model, budgetBody(body, chatBody), body['tools']),
+      );
     if (request.stream)
-      return streamModel(c, services, request.model, (provider) => streamPlan(provider, request, content), parameters);
+      return streamModel(
+        c,
+        services,
+        request.model,
+        (provider) => streamPlan(provider, request, chatBody, content),
+        parameters,
+      );
     return c.json(
       await completeJson(
         c,
         services,
         request.model,
         'chat',
-        (provider) => jsonPlan(provider, request, content.collect),
+        (provider) => jsonPlan(provider, request, chatBody, content.collect),
         parameters,
       ),
     );
   };
 }
 
+/**
+ * The request as a chat request, for the providers of its model without the Responses API; or,
+ * when it uses what chat cannot carry (a built-in tool, say), `undefined` if every provider of the
+ * model speaks the Responses API, and the 400 that names what cannot be translated if one does not:
+ * the failover chain may reach any of them, and a translation leaving out a tool would answer
+ * another question than the one asked.
+ */
+function translatedBody(services: GatewayServices, request: ResponsesRequest): Record<string, unknown> | undefined {
+  if ('body' in request.chat) return request.chat.body;
+  const translating = services.router
+    .candidates(request.model, 'chat')
+    .filter((provider) => provider.responsesApi !== true)
+    .map((provider) => provider.name);
+  if (translating.length === 0) return undefined;
+  const { refusal } = request.chat;
+  const names = translating.join(', ');
+  throw new ApiError(
+    refusal.status,
+    `${refusal.message} (\`${request.model}\` is served by ${names}, which ${translating.length === 1 ? 'has' : 'have'} no Responses API: use a model whose providers all have it)`,
+    refusal.type,
+    refusal.code,
+    refusal.param,
+  );
+}
+
+/** What the budget hold bounds: the chat request, or, untranslated, the native request's prompt and output limit. */
+function budgetBody(body: Record<string, unknown>, chatBody: Record<string, unknown> | undefined) {
+  return chatBody ?? { messages: [body['instructions'], body['input']], max_tokens: body['max_output_tokens'] };
+}
+
 function jsonPlan(
   provider: ProviderConfig,
   request: ResponsesRequest,
+  chatBody: Record<string, unknown> | undefined,
   captureContent: boolean,
 ): JsonPlan<Record<string, unknown>> {
-  if (provider.responsesApi) {
+  if (provider.responsesApi || chatBody === undefined) {
     return {
       path: '/responses',
       body: withFields(request.nativeBody, { stream: false }),
@@ -73,7 +119,7 @@ function jsonPlan(
   }
   return {
     path: '/chat/completions',
-    body: withFields(withMaxTokensParameter(request.chatBody, provider), { stream: false }),
+    body: withFields(withMaxTokensParameter(chatBody, provider), { stream: false }),
     answer: (completion) => ({
       value: chatToResponse(completion, request.model, request.echo),
       completion: chatCompletionOf(completion, captureContent),
@@ -81,8 +127,13 @@ function jsonPlan(
   };
 }
 
-function streamPlan(provider: ProviderConfig, request: ResponsesRequest, content: GenAiContentCapture): StreamPlan {
-  if (provider.responsesApi) {
+function streamPlan(
+  provider: ProviderConfig,
+  request: ResponsesRequest,
+  chatBody: Record<string, unknown> | undefined,
+  content: GenAiContentCapture,
+): StreamPlan {
+  if (provider.responsesApi || chatBody === undefined) {
     return {
       path: '/responses',
       body: withFields(request.nativeBody, { stream: true }),
@@ -93,7 +144,7 @@ function streamPlan(provider: ProviderConfig, request: ResponsesRequest, content
   }
   return {
     path: '/chat/completions',
-    body: withFields(withMaxTokensParameter(request.chatBody, provider), {
+    body: withFields(withMaxTokensParameter(chatBody, provider), {
       stream: true,
       stream_options: { include_usage: true },
     }),
