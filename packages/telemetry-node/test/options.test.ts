@@ -44,6 +44,7 @@ describe('startTelemetry: options of the wrong type', () => {
     ['a string hostMetrics', { ...quiet, hostMetrics: wrong('false') }, 'hostMetrics'],
     ['metrics: "otlp"', { ...quiet, metrics: wrong('otlp') }, 'metrics'],
     ['cluster: "yes"', { ...quiet, cluster: wrong('yes') }, 'cluster'],
+    ['a cluster timeoutMs of null', { ...quiet, cluster: { timeoutMs: wrong(null) } }, 'cluster.timeoutMs'],
     ['providers as one string', { ...quiet, providers: wrong('openai') }, 'providers'],
     ['a provider that is a number', { ...quiet, providers: wrong([5]) }, 'providers'],
     ['telemetry: null', { ...quiet, telemetry: wrong(null) }, 'telemetry'],

@@ -4,6 +4,7 @@ import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { AT_MOST_LONGEST_TIMER, NO_TIMEOUT_MILLIS } from '../env/standard-variables.js';
 import { isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import type { ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
+import { clusterTimeoutMs } from '../cluster/cluster-timeout.js';
 import { SynchronousContextManager } from './synchronous-context-manager.js';
 import type { StartTelemetryOptions } from './start-telemetry.js';
 
@@ -136,6 +137,8 @@ export function resolveLogLevel(option: LogLevel | undefined, env: NodeJS.Proces
  * anything starts rather than once the SDK runs.
  */
 export function checkClusterChannel(cluster: ClusterMetricsSourceOptions): void {
+  // Here, before anything global changes, not first in createClusterMetricsSource().
+  clusterTimeoutMs(cluster.timeoutMs, 10_000, 'cluster.timeoutMs');
   if (typeof (cluster.channel ?? process).send !== 'function')
     throw new TelemetryConfigurationError(
       'cluster',

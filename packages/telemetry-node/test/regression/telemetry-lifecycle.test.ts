@@ -108,6 +108,11 @@ describe('a startTelemetry() that throws', () => {
     ],
     // A process started without an IPC channel (vitest's own workers have one: stand in for it).
     ['cluster mode without an IPC channel', { cluster: { channel: { on: () => {}, off: () => {} } } }],
+    // Checked by createClusterMetricsSource() too, which runs after the global providers are set.
+    [
+      'a cluster timeoutMs no timer keeps',
+      { cluster: { timeoutMs: null as unknown as number, channel: { on: () => {}, off: () => {}, send: () => true } } },
+    ],
   ])('leaves the process as it was: %s', (_title, options) => {
     const before = {
       shared: peekTelemetry(),
