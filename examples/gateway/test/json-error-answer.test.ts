@@ -27,6 +27,8 @@ const ERRING = {
   uncoded: 'error-uncoded',
   /** 200 `{"error":{"code":400,...}}`: the client's request is wrong. */
   clientError: 'error-400',
+  /** 200 with the 502 error beside empty answer fields (`"choices": []`): no answer either. */
+  emptyAnswer: 'error-empty-answer',
   /** A completion with `"error": null`, as some providers send with every answer. */
   nullError: 'error-null',
   /** A completion with an `error` beside its choices: an answer. */
@@ -40,6 +42,7 @@ const NATIVE_MODELS = CHAT_MODELS.map((model) => `native-${model}`);
 function errorOf(model: string): Record<string, unknown> | undefined {
   switch (model) {
     case ERRING.overloaded:
+    case ERRING.emptyAnswer:
       return { message: 'overloaded upstream', code: 502 };
     case ERRING.uncoded:
       return { message: 'no healthy upstream', code: 'upstream_error' };
@@ -54,6 +57,10 @@ function errorOf(model: string): Record<string, unknown> | undefined {
 function erringAnswer(path: string, model: string): Record<string, unknown> {
   const own = model.replace(/^native-/, '');
   const error = errorOf(own);
+  // Embeddings report no completion tokens.
+  if (error !== undefined && path.endsWith('/embeddings'))
+    return { error, usage: { prompt_tokens: 8, total_tokens: 8 } };
+  if (own === ERRING.emptyAnswer) return { error, choices: [], content: [], data: [], usage: USAGE };
   if (error !== undefined) return { error, usage: USAGE };
   const besides = own === ERRING.nullError ? { error: null } : { error: { message: 'a warning, not an error' } };
   if (path.endsWith('/responses'))
@@ -135,6 +142,7 @@ describe('a 200 whose JSON body is an error, on each route answered with one bod
     ROUTES.flatMap(([path, prefix]) => [
       [path, `${prefix}${ERRING.overloaded}`, '502'],
       [path, `${prefix}${ERRING.uncoded}`, 'upstream_stream_error'],
+      [path, `${prefix}${ERRING.emptyAnswer}`, '502'],
     ]),
   )('fails %s over to the next provider: %s', async (path, model, errorType) => {
     const provider = model.startsWith('native-') ? 'native' : 'odd';
@@ -184,9 +192,15 @@ describe('a 200 whose JSON body is an error, on each route answered with one bod
   });
 
   it('answers embeddings with the gateway error too, not a 200 without embeddings', async () => {
+    const before = await alone.scrape();
     const answer = await post(alone.url, '/v1/embeddings', { model: ERRING.overloaded, input: 'hi' });
     expect(answer.status).toBe(502);
     expect(await answer.json()).toMatchObject({ error: { code: 'upstream_failed' } });
+    // Its usage (prompt tokens only, as embeddings report) is recorded with the failed attempt.
+    const labels = { provider: 'odd', model: ERRING.overloaded, token_type: 'input' };
+    expect(
+      sampleSum(await alone.scrape(), 'tokens_used_total', labels) - sampleSum(before, 'tokens_used_total', labels),
+    ).toBe(8);
   });
 
   it.each([

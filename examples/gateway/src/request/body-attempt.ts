@@ -45,7 +45,7 @@ export async function completeJson<T>(
     operation,
     model,
     plan,
-    async (planned, response) => planned.answer(answerOf(await readUpstreamJson(response))),
+    async (planned, response) => planned.answer(answerOf(await readUpstreamJson(response), operation)),
     withFields(parameters, { stream: false }),
   );
   const completion = routed.completion ?? { status: 'success' };
@@ -54,24 +54,30 @@ export async function completeJson<T>(
 }
 
 /**
- * Fields one of which, an array, makes a body an answer: a chat completion's `choices`, a
- * Response's `output`, an Anthropic message's `content`, the `data` of embeddings and images.
+ * Fields one of which, a non-empty array, makes a body an answer: a chat completion's `choices`, an
+ * Anthropic message's `content`, the `data` of embeddings and images. A Response's `output` makes it
+ * one even empty: a failed Response carries its `error` beside it, and its plan reads its status.
  */
-const ANSWER_FIELDS = ['choices', 'output', 'content', 'data'] as const;
+const ANSWER_FIELDS = ['choices', 'content', 'data'] as const;
 
 /**
  * `upstream`, a provider's 2xx JSON body, when it is an answer. A body holding an `error` (`null`
- * and `false` are none) and no answer field is the provider's error sent with a 2xx status
- * (OpenRouter: `{"error":{"code":502,"message":...}}`): it throws the failure the same body to a
- * stream request throws (`reportedFailure`), so the attempt fails over, or, for an error whose
- * `code` is a 4xx the client caused, the client gets that status. An answer that also carries an
- * `error` (a failed Response, with its `output`) is left to the plan, as before.
+ * and `false` are none) and no answer is the provider's error sent with a 2xx status (OpenRouter:
+ * `{"error":{"code":502,"message":...}}`, or with `"choices": []` beside it): it throws the failure
+ * the same body to a stream request throws (`reportedFailure`), so the attempt fails over, or, for
+ * an error whose `code` is a 4xx the client caused, the client gets that status. An answer that
+ * also carries an `error` (a failed Response, with its `output`) is left to the plan, as before.
  */
-function answerOf(upstream: Record<string, unknown>): Record<string, unknown> {
+function answerOf(upstream: Record<string, unknown>, operation: Operation): Record<string, unknown> {
   const error = upstream['error'];
   if (error === undefined || error === null || error === false) return upstream;
-  if (ANSWER_FIELDS.some((field) => Array.isArray(upstream[field]))) return upstream;
-  throw reportedFailure(error, undefined, usageFromOpenAi(upstream['usage']));
+  if (Array.isArray(upstream['output'])) return upstream;
+  const answers = (field: string): boolean => Array.isArray(upstream[field]) && upstream[field].length > 0;
+  if (ANSWER_FIELDS.some(answers)) return upstream;
+  // Embeddings report no completion tokens (their success path adds the 0 as well).
+  const usage =
+    operation === 'embeddings' ? { completion_tokens: 0, ...(upstream['usage'] as object) } : upstream['usage'];
+  throw reportedFailure(error, undefined, usageFromOpenAi(usage));
 }
 
 /**
