@@ -231,14 +231,15 @@ describe('function tools on /v1/responses through a chat-only provider', () => {
       [1, 'get_weather', '{"city":"Paris"}'],
       [2, 'get_weather', '{"city":"Oslo"}'],
     ]);
-    // Each item is done before the next one is added, as OpenAI streams them.
-    expect(events.map((event) => event.type).filter((type) => type.startsWith('response.output_item'))).toEqual([
-      'response.output_item.added',
-      'response.output_item.done',
-      'response.output_item.added',
-      'response.output_item.done',
-      'response.output_item.added',
-      'response.output_item.done',
+    // The message is done when a call starts; the calls stay open until the stream ends.
+    const items = events.filter((event) => event.type.startsWith('response.output_item'));
+    expect(items.map((event) => [event.type, event['output_index']])).toEqual([
+      ['response.output_item.added', 0],
+      ['response.output_item.done', 0],
+      ['response.output_item.added', 1],
+      ['response.output_item.added', 2],
+      ['response.output_item.done', 1],
+      ['response.output_item.done', 2],
     ]);
     expect(events.at(-1)?.type).toBe('response.completed');
     expect(final.output.map((item) => item.type)).toEqual(['message', 'function_call', 'function_call']);
@@ -259,10 +260,10 @@ describe('function tools on /v1/responses through a chat-only provider', () => {
     expect(final.output_text).toBe('Checking.');
   });
 
-  it('ends the stream in an error when a call gets arguments after its item was done', async () => {
+  it('ends the stream in an error when a call gets arguments after text followed it', async () => {
     gw.upstream.script(CHAT, [
       chunk(callDelta(0, { id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{' } })),
-      chunk(callDelta(1, { id: 'call_b', type: 'function', function: { name: 'get_weather', arguments: '{}' } })),
+      chunk({ content: 'Checking.' }),
       chunk(callDelta(0, { function: { arguments: '}' } })),
       chunk({}, 'tool_calls'),
       { afterMs: 0, data: '[DONE]' },

@@ -1,6 +1,6 @@
 import type { Usage } from '../request/attempt.js';
 import { stopReason, toolInput, toolUseId, UntranslatableAnswer } from './anthropic.js';
-import { toolCallDeltas, toolCallFragment, toolCallIndex, toolCallStart, type ToolCallDelta } from './chat-tools.js';
+import { toolCallDeltas, toolCallFragment, toolCallIndexes, toolCallStart, type ToolCallDelta } from './chat-tools.js';
 import type { StreamEncoder } from './stream-encoder.js';
 import { anthropicUsage } from './usage.js';
 import { withFields } from '../with-fields.js';
@@ -33,6 +33,7 @@ export function anthropicStreamEncoder(model: string): StreamEncoder {
   const toolBlocks = new Map<number, number>();
   /** Each tool call's arguments so far, by the upstream's tool call index: checked at the end. */
   const toolArguments = new Map<number, string>();
+  const toolCallIndex = toolCallIndexes();
   /** Whether the upstream refused (`delta.refusal`, relayed as text): the stop reason is then `refusal`. */
   let refused = false;
   const start = (id: string, usage: Usage | undefined): string => {

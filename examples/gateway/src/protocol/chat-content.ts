@@ -97,6 +97,25 @@ function contentParts(content: unknown): GenAiMessagePart[] {
   return partsOf(content, contentPart);
 }
 
+/** A tool call as a `tool_call` part: its id (`null` when none), name, and arguments (`toolArguments`). */
+export const toolCallPart = (id: unknown, name: string, args: unknown): GenAiMessagePart => ({
+  type: 'tool_call',
+  id: typeof id === 'string' ? id : null,
+  name,
+  arguments: toolArguments(args),
+});
+
+/** A tool's result as a `tool` message with a `tool_call_response` part for the call `id` (`null` when none). */
+export const toolResponseMessage = (
+  id: unknown,
+  response: unknown,
+  name: { name?: string } = {},
+): GenAiInputMessage => ({
+  role: 'tool',
+  ...name,
+  parts: [{ type: 'tool_call_response', id: typeof id === 'string' ? id : null, response }],
+});
+
 /** An assistant message's tool calls (`tool_calls`, or the legacy `function_call`) as tool call parts. */
 function toolCallParts(message: Json): GenAiMessagePart[] {
   const calls = Array.isArray(message['tool_calls']) ? message['tool_calls'] : [];
@@ -104,8 +123,7 @@ function toolCallParts(message: Json): GenAiMessagePart[] {
   for (const call of calls) {
     const fn = isObject(call) ? call['function'] : undefined;
     if (!isObject(fn) || typeof fn['name'] !== 'string') continue;
-    const id = isObject(call) && typeof call['id'] === 'string' ? call['id'] : null;
-    parts.push({ type: 'tool_call', id, name: fn['name'], arguments: toolArguments(fn['arguments']) });
+    parts.push(toolCallPart(isObject(call) ? call['id'] : undefined, fn['name'], fn['arguments']));
   }
   const legacy = message['function_call'];
   if (isObject(legacy) && typeof legacy['name'] === 'string')
@@ -119,10 +137,12 @@ function inputMessage(message: unknown): GenAiInputMessage | undefined {
   const role = message['role'];
   const name = typeof message['name'] === 'string' ? { name: message['name'] } : {};
   if (role === 'tool' || role === 'function') {
-    const id = typeof message['tool_call_id'] === 'string' ? message['tool_call_id'] : null;
     const content = message['content'];
-    const response = Array.isArray(content) ? contentParts(content) : (content ?? '');
-    return { role: 'tool', ...name, parts: [{ type: 'tool_call_response', id, response }] };
+    return toolResponseMessage(
+      message['tool_call_id'],
+      Array.isArray(content) ? contentParts(content) : (content ?? ''),
+      name,
+    );
   }
   const parts = contentParts(message['content']);
   if (role === 'assistant') {

@@ -74,9 +74,33 @@ export function toolCallDeltas(chunk: CompletionChunk): ToolCallDelta[] {
     : [];
 }
 
-/** The upstream's index of a tool call fragment: its `index`, or its position in the chunk when it has none. */
-export const toolCallIndex = (call: ToolCallDelta, position: number): number =>
-  typeof call.index === 'number' && Number.isInteger(call.index) ? call.index : position;
+/**
+ * The upstream's index of each tool call fragment of a stream, one tracker per stream: a
+ * fragment's `index`; without one (Gemini's OpenAI-compatible endpoint sends each call whole, in a
+ * chunk of its own, with no `index`), its position in the chunk, unless it carries an id other
+ * than that of the call open at that position: then it starts a call of its own, at the next free
+ * index.
+ */
+export function toolCallIndexes(): (call: ToolCallDelta, position: number) => number {
+  /** The call open at each position of a chunk, for fragments without an index. */
+  const open = new Map<number, { index: number; id: string | undefined }>();
+  let nextFree = 0;
+  return (call, position) => {
+    let index: number;
+    if (typeof call.index === 'number' && Number.isInteger(call.index)) index = call.index;
+    else {
+      const { id } = toolCallStart(call);
+      const current = open.get(position);
+      if (current === undefined) index = Math.max(position, nextFree);
+      else if (id !== undefined && current.id !== undefined && id !== current.id) index = nextFree;
+      else index = current.index;
+      if (current?.index !== index) open.set(position, { index, id });
+      else if (current.id === undefined && id !== undefined) current.id = id;
+    }
+    nextFree = Math.max(nextFree, index + 1);
+    return index;
+  };
+}
 
 /** The id and name a fragment starting a tool call carries (`undefined` id when it has none). */
 export function toolCallStart(call: ToolCallDelta): { id: string | undefined; name: string } {

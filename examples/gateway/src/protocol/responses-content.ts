@@ -5,17 +5,17 @@ import type {
   GenAiSpanStart,
 } from '@gatewayz/telemetry/genai';
 import { BoundedText, type StreamedOutput } from '../request/streamed-chat-output.js';
-import { finishReasonOf, mediaPart, partsOf, toolArguments } from './chat-content.js';
+import { finishReasonOf, mediaPart, partsOf, toolCallPart, toolResponseMessage } from './chat-content.js';
 import { isObject } from './json.js';
 import { responsesFinishReason } from './responses-outcome.js';
 import { responsesToolDefinitions } from './tool-definitions.js';
 
 /*
  * An OpenAI Responses API request and its native answer as the GenAI conventions' content (v1.41
- * schemas): `instructions` as `gen_ai.system_instructions`, `input` (a string or messages) as
- * `gen_ai.input.messages`, a Response's `output` items as one output message. Built only when
- * content capture is on, from a body `validateResponsesRequest` validated; anything of an
- * unexpected shape is left out, never thrown.
+ * schemas): `instructions` as `gen_ai.system_instructions`, `input` (a string, or messages,
+ * function calls and their outputs) as `gen_ai.input.messages`, a Response's `output` items as one
+ * output message. Built only when content capture is on, from a body `validateResponsesRequest`
+ * validated; anything of an unexpected shape is left out, never thrown.
  */
 
 /** One content part of an input or output message. */
@@ -36,6 +36,27 @@ function parts(content: unknown): GenAiMessagePart[] {
 }
 
 /**
+ * The items of an array `input` as conventions messages: a message as it is, a `function_call` as
+ * a `tool_call` part of the assistant message before it (a new one when there is none, as the chat
+ * translation sends it), a `function_call_output` as a `tool` message.
+ */
+function inputItemMessages(input: unknown): GenAiInputMessage[] {
+  const messages: GenAiInputMessage[] = [];
+  for (const item of Array.isArray(input) ? input.filter(isObject) : []) {
+    if (item['type'] === 'function_call' && typeof item['name'] === 'string') {
+      const call = toolCallPart(item['call_id'], item['name'], item['arguments']);
+      const last = messages.at(-1);
+      if (last?.role === 'assistant') last.parts.push(call);
+      else messages.push({ role: 'assistant', parts: [call] });
+    } else if (item['type'] === 'function_call_output') {
+      const output = item['output'];
+      messages.push(toolResponseMessage(item['call_id'], Array.isArray(output) ? parts(output) : (output ?? '')));
+    } else if (typeof item['role'] === 'string') messages.push({ role: item['role'], parts: parts(item['content']) });
+  }
+  return messages;
+}
+
+/**
  * The content of a Responses API request for the attempt spans: `instructions` as
  * `systemInstructions`, `input` as `inputMessages` (a string is one user message), its `tools` as
  * `toolDefinitions`.
@@ -52,12 +73,7 @@ export function responsesContent(
 ): Pick<GenAiSpanStart, 'inputMessages' | 'systemInstructions' | 'toolDefinitions'> {
   const input = body['input'];
   const inputMessages: GenAiInputMessage[] =
-    typeof input === 'string'
-      ? [{ role: 'user', parts: parts(input) }]
-      : (Array.isArray(input) ? input : [])
-          .filter(isObject)
-          .filter((item) => typeof item['role'] === 'string')
-          .map((item) => ({ role: item['role'] as string, parts: parts(item['content']) }));
+    typeof input === 'string' ? [{ role: 'user', parts: parts(input) }] : inputItemMessages(input);
   const instructions = body['instructions'];
   const toolDefinitions = responsesToolDefinitions(body);
   return {
@@ -80,14 +96,7 @@ function outputParts(output: unknown): GenAiMessagePart[] {
       return text === '' ? [] : [{ type: 'reasoning', content: text }];
     }
     if (item['type'] === 'function_call' && typeof item['name'] === 'string')
-      return [
-        {
-          type: 'tool_call',
-          id: typeof item['call_id'] === 'string' ? item['call_id'] : null,
-          name: item['name'],
-          arguments: toolArguments(item['arguments']),
-        },
-      ];
+      return [toolCallPart(item['call_id'], item['name'], item['arguments'])];
     return typeof item['type'] === 'string' ? [{ type: item['type'] }] : [];
   });
 }

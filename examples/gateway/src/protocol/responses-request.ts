@@ -71,27 +71,42 @@ function refuseStatefulFeatures(body: Record<string, unknown>): void {
 
 const ROLES = new Set(['user', 'assistant', 'system', 'developer']);
 
-/** One content part of an input message, as a chat content part. */
-function chatPart(part: unknown, param: string): Record<string, unknown> {
-  const candidate = part as { type?: unknown; text?: unknown; image_url?: unknown; detail?: unknown } | null;
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/**
+ * One content part of an input message, as a chat content part. A refusal (an earlier answer's
+ * `refusal` part, fed back) is the assistant's text; parts chat has no counterpart for (files,
+ * images by `file_id`) are `untranslatable`.
+ */
+function chatPart(part: unknown, param: string, role: unknown): Record<string, unknown> {
+  const candidate = part as Record<string, unknown> | null;
   if (candidate === null || typeof candidate !== 'object') throw badRequest(`${param} must be an object`, param);
-  if (
-    (candidate.type === 'input_text' || candidate.type === 'output_text' || candidate.type === 'text') &&
-    typeof candidate.text === 'string'
-  ) {
-    return { type: 'text', text: candidate.text };
+  const type = candidate['type'];
+  if ((type === 'input_text' || type === 'output_text' || type === 'text') && isString(candidate['text'])) {
+    return { type: 'text', text: candidate['text'] };
   }
-  if (candidate.type === 'input_image' && typeof candidate.image_url === 'string') {
+  if (type === 'input_image' && isString(candidate['image_url'])) {
+    const detail = candidate['detail'];
     return {
       type: 'image_url',
-      image_url: {
-        url: candidate.image_url,
-        ...(typeof candidate.detail === 'string' ? { detail: candidate.detail } : {}),
-      },
+      image_url: { url: candidate['image_url'], ...(isString(detail) ? { detail } : {}) },
     };
   }
+  if (type === 'refusal' && isString(candidate['refusal']) && role === 'assistant') {
+    return { type: 'text', text: candidate['refusal'] };
+  }
+  if (
+    (type === 'input_image' && isString(candidate['file_id'])) ||
+    (type === 'input_file' && ['file_id', 'file_data', 'file_url'].some((field) => isString(candidate[field]))) ||
+    (type === 'refusal' && isString(candidate['refusal']))
+  ) {
+    throw untranslatable(
+      `${param}.type`,
+      `${param} (${JSON.stringify(type)}${type === 'input_image' ? ' by file_id' : ''}) cannot be sent to a provider without the Responses API: message content translates to chat completions as input_text, output_text, input_image parts with image_url, and an assistant's refusal`,
+    );
+  }
   throw badRequest(
-    `${param} must be an input_text ({"type":"input_text","text":"..."}), output_text or input_image part (with image_url)`,
+    `${param} must be an input_text ({"type":"input_text","text":"..."}), output_text, refusal, input_image (with image_url or file_id) or input_file part`,
     param,
   );
 }
@@ -106,16 +121,38 @@ function chatMessage(item: Record<string, unknown>, param: string): Record<strin
   if (!Array.isArray(content)) {
     throw badRequest(`${param}.content must be a string or an array of content parts`, `${param}.content`);
   }
-  const parts = content.map((part: unknown, partIndex) => chatPart(part, `${param}.content[${partIndex}]`));
+  const parts = content.map((part: unknown, partIndex) =>
+    chatPart(part, `${param}.content[${partIndex}]`, item['role']),
+  );
   // Assistant turns and plain text read best upstream as a string.
   const textOnly = parts.every((part) => part['type'] === 'text');
   return { role: item['role'], content: textOnly ? parts.map((part) => part['text']).join('') : parts };
 }
 
 /**
+ * Where a `tool` message answering `callId` goes: right after the assistant message that made the
+ * call and the tool messages following it, as chat requires (a streamed answer with text after its
+ * calls, fed back, has a message item between the call and its output); at the end when no
+ * assistant message made it.
+ */
+function toolResultPosition(messages: Array<Record<string, unknown>>, callId: unknown): number {
+  let calling = messages.length - 1;
+  const makesCall = (message: Record<string, unknown>): boolean =>
+    message['role'] === 'assistant' &&
+    Array.isArray(message['tool_calls']) &&
+    message['tool_calls'].some((call) => isObject(call) && call['id'] === callId);
+  while (calling >= 0 && !makesCall(messages[calling] as Record<string, unknown>)) calling--;
+  if (calling === -1) return messages.length;
+  let position = calling + 1;
+  while (messages[position]?.['role'] === 'tool') position++;
+  return position;
+}
+
+/**
  * `input` (a string, or an array of messages, `function_call` and `function_call_output` items) as
  * chat messages: a function call joins the assistant message before it (chat puts an answer's
- * text and its tool calls in one message), a function call output is a `tool` message.
+ * text and its tool calls in one message), a function call output is a `tool` message after the
+ * assistant message with its call.
  */
 function chatMessages(input: unknown): Array<Record<string, unknown>> {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
@@ -134,8 +171,10 @@ function chatMessages(input: unknown): Array<Record<string, unknown>> {
       if (last?.['role'] === 'assistant' && !Array.isArray(last['content']))
         last['tool_calls'] = [...((last['tool_calls'] as unknown[] | undefined) ?? []), call];
       else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
-    } else if (type === 'function_call_output') messages.push(chatToolResult(item, param));
-    else {
+    } else if (type === 'function_call_output') {
+      const result = chatToolResult(item, param);
+      messages.splice(toolResultPosition(messages, result['tool_call_id']), 0, result);
+    } else {
       throw untranslatable(
         `${param}.type`,
         `${param}.type ${JSON.stringify(type)} cannot be sent to a provider without the Responses API: input items translate to chat completions as messages, function_call and function_call_output`,

@@ -65,9 +65,14 @@ export function functionCallItem(
   return { id, type: 'function_call', status, arguments: call.arguments, call_id: call.callId, name: call.name };
 }
 
-/** A tool call's arguments as the JSON text a `function_call` item carries (an object some servers send, encoded). */
-export const argumentsText = (args: unknown): string =>
-  typeof args === 'string' ? args : args === undefined || args === null ? '' : JSON.stringify(args);
+/**
+ * A tool call's arguments as the JSON text a `function_call` item carries (an object some servers
+ * send, encoded): `{}` for none, which the SDKs parse.
+ */
+export function argumentsText(args: unknown): string {
+  if (args === undefined || args === null || args === '') return '{}';
+  return typeof args === 'string' ? args : JSON.stringify(args);
+}
 
 /** A Response object, as the Responses API answers it and as its stream events carry it. */
 export function responseObject(fields: {
@@ -112,7 +117,8 @@ export function responseObject(fields: {
 
 /**
  * Turn an OpenAI chat completion into a Response object: a message item with its text or refusal,
- * then a `function_call` item per tool call (without an empty message before them).
+ * then a `function_call` item per tool call (without an empty message before them). When the
+ * output was cut, only the last item is `incomplete`: the ones before it were finished.
  */
 export function chatToResponse(
   completion: Record<string, unknown>,
@@ -134,7 +140,9 @@ export function chatToResponse(
   const refusal = choice?.message?.refusal;
   if (typeof refusal === 'string' && refusal !== '') parts.push({ kind: 'refusal', text: refusal });
   const { status, incompleteDetails } = statusOf(choice?.finish_reason);
-  const calls = answeredToolCalls(choice?.message).map((call) =>
+  const calls = answeredToolCalls(choice?.message);
+  const statusAt = (index: number) => (index === calls.length ? status : 'completed');
+  const callItems = calls.map((call, index) =>
     functionCallItem(
       responseId('fc'),
       {
@@ -142,7 +150,7 @@ export function chatToResponse(
         name: call.name,
         arguments: argumentsText(call.arguments),
       },
-      status,
+      statusAt(index + 1),
     ),
   );
   const usage = usageFromOpenAi(completion['usage']);
@@ -153,8 +161,8 @@ export function chatToResponse(
     status,
     incompleteDetails,
     output: [
-      ...(parts.length > 0 || calls.length === 0 ? [outputMessage(responseId('msg'), parts, status)] : []),
-      ...calls,
+      ...(parts.length > 0 || calls.length === 0 ? [outputMessage(responseId('msg'), parts, statusAt(0))] : []),
+      ...callItems,
     ],
     echo,
     ...(usage !== undefined ? { usage } : {}),

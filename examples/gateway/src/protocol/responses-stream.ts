@@ -1,7 +1,7 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { responsesFinishReason } from './responses-outcome.js';
 import type { ResponseEcho } from './responses-request.js';
-import { toolCallDeltas, toolCallFragment, toolCallIndex, toolCallStart, type ToolCallDelta } from './chat-tools.js';
+import { toolCallDeltas, toolCallFragment, toolCallIndexes, toolCallStart, type ToolCallDelta } from './chat-tools.js';
 import {
   contentPart,
   functionCallItem,
@@ -40,16 +40,17 @@ export function responsesStreamError(sequenceNumber: number, message: string, ty
   });
 }
 
-/** An output item of a translated stream: a message with its content parts, or a function call. */
-type StreamedItem =
-  | { kind: 'message'; id: string; parts: Array<{ kind: OutputPart['kind']; text: string }> }
-  | { kind: 'function_call'; id: string; callId: string; name: string; arguments: string };
+/** An output item of a translated stream, at `outputIndex`: a message with its content parts, or a function call. */
+type StreamedItem = { outputIndex: number; id: string } & (
+  | { kind: 'message'; parts: Array<{ kind: OutputPart['kind']; text: string }> }
+  | { kind: 'function_call'; callId: string; name: string; arguments: string }
+);
+type StreamedMessage = StreamedItem & { kind: 'message' };
+type StreamedCall = StreamedItem & { kind: 'function_call' };
 
 /** The item as the Response and `response.output_item.*` events carry it. */
 function itemObject(item: StreamedItem, status: 'in_progress' | 'completed' | 'incomplete') {
-  return item.kind === 'message'
-    ? outputMessage(item.id, item.parts, status)
-    : functionCallItem(item.id, item, status === 'in_progress' ? status : 'completed');
+  return item.kind === 'message' ? outputMessage(item.id, item.parts, status) : functionCallItem(item.id, item, status);
 }
 
 /**
@@ -61,9 +62,12 @@ function itemObject(item: StreamedItem, status: 'in_progress' | 'completed' | 'i
  * `response.content_part.done`, `response.output_item.done`; a refusal (the upstream's
  * `delta.refusal`) is a `refusal` content part, `response.refusal.delta`..., `response.refusal.done`.
  * A tool call is a `function_call` item: `response.output_item.added`,
- * `response.function_call_arguments.delta`..., `response.function_call_arguments.done`,
- * `response.output_item.done`. An item is done when the next one starts: tool call fragments are
- * expected one call after the other, as OpenAI streams them (see `untranslatable`).
+ * `response.function_call_arguments.delta`..., `response.function_call_arguments.done` (a `{}`
+ * delta first when no arguments came: the SDKs parse them), `response.output_item.done`. A message
+ * is done when a tool call starts; tool calls stay open, each event with its own item's
+ * `output_index`, until text starts or the stream ends, as the upstream may interleave their
+ * fragments (see `untranslatable`). When the output is cut, only the item that got output last is
+ * `incomplete`.
  */
 export function responsesStreamEncoder(model: string, echo: ResponseEcho): StreamEncoder {
   const id = responseId('resp');
@@ -71,12 +75,18 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
   let sequence = 0;
   let started = false;
   let responseModel = model;
-  /** The output items so far, by output index; the last one is open until another starts or the stream ends. */
+  /** The output items so far, by output index. */
   const items: StreamedItem[] = [];
-  let open = false;
-  /** The output index of each tool call, by the upstream's tool call index. */
-  const callItems = new Map<number, number>();
-  /** A tool call fragment came after its item was done: its arguments as sent would be wrong. */
+  /** The open message, if any; a message and tool calls are never open at once. */
+  let openMessage: StreamedMessage | undefined;
+  /** The open tool call items, in output order. */
+  let openCalls: StreamedCall[] = [];
+  /** The item that got output last: the one a cut output leaves incomplete. */
+  let lastItem: StreamedItem | undefined;
+  /** The output item of each tool call, by the upstream's tool call index. */
+  const callItems = new Map<number, StreamedCall>();
+  const toolCallIndex = toolCallIndexes();
+  /** A tool call fragment came after its item was done (text came between): its arguments as sent would be wrong. */
   let lateFragment = false;
   const next = (type: string, fields: Record<string, unknown>): string => event(type, sequence++, fields);
   const start = (): string => {
@@ -85,71 +95,83 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
     const response = responseObject({ id, createdAt, model: responseModel, status: 'in_progress', output: [], echo });
     return next('response.created', { response }) + next('response.in_progress', { response });
   };
-  const at = (itemId: string, outputIndex: number, contentIndex: number) => ({
-    item_id: itemId,
-    output_index: outputIndex,
+  const at = (item: StreamedItem, contentIndex: number) => ({
+    item_id: item.id,
+    output_index: item.outputIndex,
     content_index: contentIndex,
   });
-  const closePart = (item: StreamedItem & { kind: 'message' }, index: number): string => {
+  const closePart = (item: StreamedMessage, index: number): string => {
     const part = item.parts[index] as OutputPart;
-    const where = at(item.id, items.length - 1, index);
+    const where = at(item, index);
     const done =
       part.kind === 'text'
         ? next('response.output_text.done', withFields(where, { text: part.text, logprobs: [] }))
         : next('response.refusal.done', withFields(where, { refusal: part.text }));
     return done + next('response.content_part.done', withFields(where, { part: contentPart(part) }));
   };
-  const openPart = (item: StreamedItem & { kind: 'message' }, kind: OutputPart['kind']): string => {
+  const openPart = (item: StreamedMessage, kind: OutputPart['kind']): string => {
     item.parts.push({ kind, text: '' });
     const empty = kind === 'text' ? outputText('') : refusalPart('');
-    return next(
-      'response.content_part.added',
-      withFields(at(item.id, items.length - 1, item.parts.length - 1), { part: empty }),
-    );
+    return next('response.content_part.added', withFields(at(item, item.parts.length - 1), { part: empty }));
   };
-  /** Close the open item, the message's last part first (an empty text part when it has none). */
-  const closeItem = (status: 'completed' | 'incomplete'): string => {
-    const item = items.at(-1);
-    if (!open || item === undefined) return '';
-    open = false;
-    const outputIndex = items.length - 1;
+  const itemDone = (item: StreamedItem, status: 'completed' | 'incomplete'): string =>
+    next('response.output_item.done', { output_index: item.outputIndex, item: itemObject(item, status) });
+  /** Close the open message, its last part first (an empty text part when it has none). */
+  const closeMessage = (statusFor: (item: StreamedItem) => 'completed' | 'incomplete'): string => {
+    const item = openMessage;
+    if (item === undefined) return '';
+    openMessage = undefined;
     let out = '';
-    if (item.kind === 'message') {
-      if (item.parts.length === 0) out += openPart(item, 'text');
-      out += closePart(item, item.parts.length - 1);
-    } else {
+    if (item.parts.length === 0) out += openPart(item, 'text');
+    return out + closePart(item, item.parts.length - 1) + itemDone(item, statusFor(item));
+  };
+  /** Close the open tool calls; a call without arguments gets `{}`. */
+  const closeCalls = (statusFor: (item: StreamedItem) => 'completed' | 'incomplete'): string => {
+    let out = '';
+    for (const item of openCalls) {
+      if (item.arguments === '') {
+        item.arguments = '{}';
+        out += next('response.function_call_arguments.delta', {
+          item_id: item.id,
+          output_index: item.outputIndex,
+          delta: item.arguments,
+        });
+      }
       out += next('response.function_call_arguments.done', {
         item_id: item.id,
-        output_index: outputIndex,
+        output_index: item.outputIndex,
         name: item.name,
         arguments: item.arguments,
       });
+      out += itemDone(item, statusFor(item));
     }
-    return out + next('response.output_item.done', { output_index: outputIndex, item: itemObject(item, status) });
+    openCalls = [];
+    return out;
   };
-  const openItem = (item: StreamedItem): string => {
-    const out = closeItem('completed');
+  const addItem = (item: StreamedItem): string => {
     items.push(item);
-    open = true;
-    return (
-      out +
-      next('response.output_item.added', { output_index: items.length - 1, item: itemObject(item, 'in_progress') })
-    );
+    lastItem = item;
+    return next('response.output_item.added', {
+      output_index: item.outputIndex,
+      item: itemObject(item, 'in_progress'),
+    });
   };
   const append = (kind: OutputPart['kind'], delta: string): string => {
-    let out = '';
-    let item = items.at(-1);
-    if (!open || item?.kind !== 'message') {
-      item = { kind: 'message', id: responseId('msg'), parts: [] };
-      out += openItem(item);
+    let out = closeCalls(() => 'completed');
+    let item = openMessage;
+    if (item === undefined) {
+      item = { kind: 'message', outputIndex: items.length, id: responseId('msg'), parts: [] };
+      out += addItem(item);
+      openMessage = item;
     }
+    lastItem = item;
     if (item.parts.at(-1)?.kind !== kind) {
       if (item.parts.length > 0) out += closePart(item, item.parts.length - 1);
       out += openPart(item, kind);
     }
     const index = item.parts.length - 1;
     (item.parts[index] as { text: string }).text += delta;
-    const where = at(item.id, items.length - 1, index);
+    const where = at(item, index);
     return (
       out +
       (kind === 'text'
@@ -160,30 +182,37 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
   const toolCall = (call: ToolCallDelta, position: number): string => {
     const index = toolCallIndex(call, position);
     let out = '';
-    let outputIndex = callItems.get(index);
-    if (outputIndex === undefined) {
+    let item = callItems.get(index);
+    if (item === undefined) {
+      out += closeMessage(() => 'completed');
       const { id: callId, name } = toolCallStart(call);
-      out += openItem({
+      item = {
         kind: 'function_call',
+        outputIndex: items.length,
         id: responseId('fc'),
         callId: callId ?? responseId('call'),
         name,
         arguments: '',
-      });
-      outputIndex = items.length - 1;
-      callItems.set(index, outputIndex);
+      };
+      out += addItem(item);
+      callItems.set(index, item);
+      openCalls.push(item);
     }
     const fragment = toolCallFragment(call);
     if (fragment === '') return out;
-    const item = items[outputIndex] as StreamedItem & { kind: 'function_call' };
-    if (!open || outputIndex !== items.length - 1) {
+    if (!openCalls.includes(item)) {
       lateFragment = true;
       return out;
     }
     item.arguments += fragment;
+    lastItem = item;
     return (
       out +
-      next('response.function_call_arguments.delta', { item_id: item.id, output_index: outputIndex, delta: fragment })
+      next('response.function_call_arguments.delta', {
+        item_id: item.id,
+        output_index: item.outputIndex,
+        delta: fragment,
+      })
     );
   };
   const encoder: StreamEncoder = {
@@ -197,16 +226,19 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
       toolCallDeltas(chunk).forEach((call, position) => (out += toolCall(call, position)));
       return out;
     },
-    // A fragment of a call whose item was done already: the client has that call's arguments, wrong.
+    // A fragment of a call whose item was done already (text came after it): the client has that call's arguments, wrong.
     untranslatable: () => (lateFragment ? 'Upstream streamed tool call arguments after the call had ended' : undefined),
     end: ({ usage, finishReason }) => {
       const { status, incompleteDetails } = statusOf(finishReason);
       let out = start();
       // An answer with no output still has its message, with an empty text part.
-      if (items.length === 0) out += openItem({ kind: 'message', id: responseId('msg'), parts: [] });
-      out += closeItem(status);
-      const last = items.length - 1;
-      const output = items.map((item, index) => itemObject(item, index === last ? status : 'completed'));
+      if (items.length === 0) {
+        openMessage = { kind: 'message', outputIndex: 0, id: responseId('msg'), parts: [] };
+        out += addItem(openMessage);
+      }
+      const statusOfItem = (item: StreamedItem) => (item === lastItem ? status : 'completed');
+      out += closeMessage(statusOfItem) + closeCalls(statusOfItem);
+      const output = items.map((item) => itemObject(item, statusOfItem(item)));
       const response = responseObject({
         id,
         createdAt,
