@@ -41,6 +41,8 @@ interface PendingEntry {
   /** When the call of `lastErrorMessage` finished; meaningless while it is null. */
   lastErrorAtMs: number;
   lastCalledAtMs: number;
+  /** Creation order: entries are written oldest first, so `flush()` knows when its calls landed. */
+  seq: number;
 }
 
 /**
@@ -71,9 +73,15 @@ export class ModelHealthRecorder {
   private readonly newBatchId: () => string;
 
   private readonly pending = new Map<string, Map<string, PendingEntry>>();
-  private pendingModels = 0;
+  /** The pending entries in creation order. */
+  private readonly queue = new Set<PendingEntry>();
+  private lastSeq = 0;
+  /** Every entry up to this `seq` is in the store. */
+  private writtenThrough = 0;
+  /** Calls recorded before the last successful write started are still pending. */
+  private backlog = false;
   private pendingCallCount = 0;
-  private inFlight: { batch: ModelCallBatch; calls: number } | undefined;
+  private inFlight: { batch: ModelCallBatch; calls: number; through: number } | undefined;
   private consecutiveFailures = 0;
   private timer: unknown;
   private running: Promise<void> | undefined;
@@ -151,7 +159,7 @@ export class ModelHealthRecorder {
     const at = call.calledAt !== undefined ? call.calledAt.getTime() : this.callStamps.nowMs();
     const success = call.status === 'success';
     if (entry === undefined) {
-      if (this.pendingModels >= this.maxPendingModels) {
+      if (this.queue.size >= this.maxPendingModels) {
         this.drop(
           'buffer_full',
           () =>
@@ -170,10 +178,11 @@ export class ModelHealthRecorder {
         lastErrorMessage: null,
         lastErrorAtMs: at,
         lastCalledAtMs: at,
+        seq: ++this.lastSeq,
       };
       if (byModel === undefined) this.pending.set(call.provider, (byModel = new Map<string, PendingEntry>()));
       byModel.set(call.model, entry);
-      this.pendingModels++;
+      this.queue.add(entry);
     }
     entry.calls++;
     if (success) entry.successes++;
@@ -202,13 +211,16 @@ export class ModelHealthRecorder {
   }
 
   /**
-   * Write everything recorded so far now. Resolves when it is in the store; rejects with the
-   * store's error if a write fails (the batch is kept and retried by the background loop).
+   * Write everything recorded so far now. Resolves when it is in the store (calls recorded
+   * meanwhile may go with it, or are left to the background loop); rejects with the store's error
+   * if a write fails (the batch is kept and retried by the background loop).
    */
   async flush(): Promise<void> {
+    // Not until nothing is pending: under steady traffic and a slow store that never comes.
+    const through = this.lastSeq;
     for (;;) {
       if (this.running !== undefined) await this.running.catch(() => {});
-      if (this.inFlight === undefined && this.pendingCallCount === 0) return;
+      if (this.writtenThrough >= through) return;
       const failuresBefore = this.stats.failedFlushes;
       await this.runFlush();
       if (this.stats.failedFlushes > failuresBefore) throw this.lastError;
@@ -303,7 +315,7 @@ export class ModelHealthRecorder {
     batchesWritten: number;
     failedFlushes: number;
   } {
-    return { pendingCalls: this.pendingCalls, pendingModels: this.pendingModels, ...this.stats };
+    return { pendingCalls: this.pendingCalls, pendingModels: this.queue.size, ...this.stats };
   }
 
   private lastError: unknown;
@@ -321,10 +333,13 @@ export class ModelHealthRecorder {
       if (this.pendingCallCount === 0) return;
       this.inFlight = this.takeBatch();
     }
-    const { batch } = this.inFlight;
+    const { batch, through } = this.inFlight;
+    const waiting = this.lastSeq;
     try {
       await this.store.applyBatch(batch);
       this.inFlight = undefined;
+      this.writtenThrough = through;
+      this.backlog = (this.queue.values().next().value?.seq ?? Infinity) <= waiting;
       this.consecutiveFailures = 0;
       this.stats.batchesWritten++;
       if (this.warned.delete('store_down'))
@@ -346,33 +361,34 @@ export class ModelHealthRecorder {
     }
   }
 
-  private takeBatch(): { batch: ModelCallBatch; calls: number } {
+  private takeBatch(): { batch: ModelCallBatch; calls: number; through: number } {
     const entries: ModelCallAggregate[] = [];
     let calls = 0;
-    outer: for (const [provider, byModel] of this.pending) {
-      for (const [model, entry] of byModel) {
-        if (entries.length >= this.maxBatchEntries) break outer;
-        entries.push({
-          provider: entry.provider,
-          model: entry.model,
-          calls: entry.calls,
-          successes: entry.successes,
-          errors: entry.calls - entry.successes,
-          totalResponseTimeMs: entry.totalResponseTimeMs,
-          lastResponseTimeMs: entry.lastResponseTimeMs,
-          lastStatus: entry.lastStatus,
-          lastErrorMessage: entry.lastErrorMessage,
-          lastErrorAt: entry.lastErrorMessage === null ? null : new Date(entry.lastErrorAtMs),
-          lastCalledAt: new Date(entry.lastCalledAtMs),
-        });
-        calls += entry.calls;
-        byModel.delete(model);
-        this.pendingModels--;
-      }
-      if (byModel.size === 0) this.pending.delete(provider);
+    let through = this.writtenThrough;
+    for (const entry of this.queue) {
+      if (entries.length >= this.maxBatchEntries) break;
+      entries.push({
+        provider: entry.provider,
+        model: entry.model,
+        calls: entry.calls,
+        successes: entry.successes,
+        errors: entry.calls - entry.successes,
+        totalResponseTimeMs: entry.totalResponseTimeMs,
+        lastResponseTimeMs: entry.lastResponseTimeMs,
+        lastStatus: entry.lastStatus,
+        lastErrorMessage: entry.lastErrorMessage,
+        lastErrorAt: entry.lastErrorMessage === null ? null : new Date(entry.lastErrorAtMs),
+        lastCalledAt: new Date(entry.lastCalledAtMs),
+      });
+      calls += entry.calls;
+      through = entry.seq;
+      this.queue.delete(entry);
+      const byModel = this.pending.get(entry.provider) as Map<string, PendingEntry>;
+      byModel.delete(entry.model);
+      if (byModel.size === 0) this.pending.delete(entry.provider);
     }
     this.pendingCallCount -= calls;
-    return { batch: { id: this.newBatchId(), entries }, calls };
+    return { batch: { id: this.newBatchId(), entries }, calls, through };
   }
 
   private backoffDelay(): number {
@@ -386,7 +402,8 @@ export class ModelHealthRecorder {
       this.timer = undefined;
       void this.runFlush().then(() => {
         if (this.consecutiveFailures > 0) this.schedule(this.backoffDelay());
-        else this.schedule(this.pendingCallCount > 0 ? 0 : this.flushIntervalMs);
+        // A backlog is drained at once; calls recorded during the write wait for the interval.
+        else this.schedule(this.backlog && this.pendingCallCount > 0 ? 0 : this.flushIntervalMs);
       });
     }, delay);
   }
