@@ -72,7 +72,7 @@ async function streamed(
 ): Promise<{ events: Event[]; final: OpenAI.Responses.Response }> {
   const stream = openai.responses.stream(params);
   const events: Event[] = [];
-  for await (const event of stream) events.push(event as Event);
+  for await (const event of stream) events.push(event as unknown as Event);
   return { events, final: await stream.finalResponse() };
 }
 
