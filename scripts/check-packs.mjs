@@ -301,9 +301,11 @@ try {
     // own migration, as the README says to apply it.
     const { startSupabaseStack } = await import('../test-support/postgres.ts');
     const stack = await startSupabaseStack({
-      migrations: ['0001_model_health_tracking.sql', '0002_model_health_last_error_at.sql'].map((name) =>
-        join(repository, 'packages/telemetry-supabase/migrations', name),
-      ),
+      migrations: [
+        '0001_model_health_tracking.sql',
+        '0002_model_health_last_error_at.sql',
+        '0003_model_health_concurrency.sql',
+      ].map((name) => join(repository, 'packages/telemetry-supabase/migrations', name)),
     });
     try {
       writeFileSync(join(project, 'telemetry-supabase.mjs'), quickStart('telemetry-supabase'));

@@ -27,6 +27,7 @@ export { validateModelCallBatch } from './validate-model-call-batch.js';
 export { entryToJson } from './model-health-rows.js';
 export type { ModelCallEntryJson } from './model-health-rows.js';
 export {
+  CONCURRENCY_MIGRATION,
   LAST_ERROR_AT_MIGRATION,
   MIGRATIONS,
   MIGRATIONS_DIR,

@@ -27,6 +27,19 @@ export const MODEL_HEALTH_MIGRATION = '0001_model_health_tracking.sql';
 export const LAST_ERROR_AT_MIGRATION = '0002_model_health_last_error_at.sql';
 
 /**
+ * File name of the migration for concurrent writes: a repeated delivery of a batch that is still
+ * being applied fails at once with a retryable error instead of waiting (and holding a PostgREST
+ * connection), and retention locks rows in the order flushes do, so the two no longer deadlock.
+ * Apply it after {@link LAST_ERROR_AT_MIGRATION}.
+ *
+ * @example
+ * ```ts
+ * await pg.query(readMigrationSql(CONCURRENCY_MIGRATION));
+ * ```
+ */
+export const CONCURRENCY_MIGRATION = '0003_model_health_concurrency.sql';
+
+/**
  * Every migration of this package, in the order to apply them.
  *
  * @example
@@ -34,7 +47,7 @@ export const LAST_ERROR_AT_MIGRATION = '0002_model_health_last_error_at.sql';
  * for (const name of MIGRATIONS) await pg.query(readMigrationSql(name));
  * ```
  */
-export const MIGRATIONS: readonly string[] = [MODEL_HEALTH_MIGRATION, LAST_ERROR_AT_MIGRATION];
+export const MIGRATIONS: readonly string[] = [MODEL_HEALTH_MIGRATION, LAST_ERROR_AT_MIGRATION, CONCURRENCY_MIGRATION];
 
 /**
  * Absolute path of the package's `migrations/` directory. `src/` and `dist/` both sit next to it,

@@ -86,7 +86,7 @@ function classify(
     return {
       code: 'NOT_MIGRATED',
       retryable: false,
-      fix: 'apply migrations/0001_model_health_tracking.sql from @gatewayz/telemetry-supabase to the database, then the later migrations in order (0002_model_health_last_error_at.sql), and reload the PostgREST schema cache',
+      fix: 'apply migrations/0001_model_health_tracking.sql from @gatewayz/telemetry-supabase to the database, then the later migrations in order (0002_model_health_last_error_at.sql, 0003_model_health_concurrency.sql), and reload the PostgREST schema cache',
     };
   }
   if (databaseCode !== undefined && JWT_POSTGREST_CODES.has(databaseCode)) {
@@ -101,6 +101,15 @@ function classify(
       code: 'PERMISSION_DENIED',
       retryable: false,
       fix: 'writes and retention need the service-role key; the anon and authenticated roles may only read',
+    };
+  }
+  // record_model_calls raises lock_not_available for a delivery of a batch that an earlier delivery
+  // (one whose request timed out) is still applying, rather than waiting on it.
+  if (databaseCode === '55P03') {
+    return {
+      code: 'REJECTED',
+      retryable: true,
+      fix: 'a lock was not available (for a batch, an earlier delivery of it is still being applied); retry later: the batch applies at most once',
     };
   }
   if (databaseCode !== undefined && transientSqlState(databaseCode)) {

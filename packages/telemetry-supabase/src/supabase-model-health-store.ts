@@ -120,7 +120,7 @@ function requireString(operation: string, field: string, value: unknown): string
 /**
  * Model-health store on Supabase (PostgreSQL through PostgREST, with supabase-js). Each method is
  * one HTTP round trip to one SQL function of the package's migrations (`0001_model_health_tracking.sql`,
- * `0002_model_health_last_error_at.sql`); a batch of
+ * `0002_model_health_last_error_at.sql`, `0003_model_health_concurrency.sql`); a batch of
  * any size is applied by one `record_model_calls` call, atomically and at most once per batch id,
  * with exact counts across concurrent gateway replicas.
  *

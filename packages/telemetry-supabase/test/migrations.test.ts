@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 
 import {
+  CONCURRENCY_MIGRATION,
   LAST_ERROR_AT_MIGRATION,
   MIGRATIONS,
   MIGRATIONS_DIR,
@@ -21,10 +22,11 @@ const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 describe('migration files', () => {
   it('resolves the migrations directory from the sources', () => {
     expect(MIGRATIONS_DIR).toBe(`${PACKAGE_DIR}migrations/`);
-    expect(MIGRATIONS).toEqual([MODEL_HEALTH_MIGRATION, LAST_ERROR_AT_MIGRATION]);
+    expect(MIGRATIONS).toEqual([MODEL_HEALTH_MIGRATION, LAST_ERROR_AT_MIGRATION, CONCURRENCY_MIGRATION]);
     expect(readdirSync(MIGRATIONS_DIR).filter((file) => file.endsWith('.sql'))).toEqual(MIGRATIONS);
     for (const name of MIGRATIONS) expect(existsSync(migrationPath(name))).toBe(true);
     expect(readMigrationSql(LAST_ERROR_AT_MIGRATION)).toMatch(/add column if not exists last_error_at timestamptz/);
+    expect(readMigrationSql(CONCURRENCY_MIGRATION)).toMatch(/pg_try_advisory_xact_lock/);
     expect(readMigrationSql()).toMatch(
       /create or replace function public\.record_model_calls\(p_batch_id uuid, p_entries jsonb\)/,
     );
