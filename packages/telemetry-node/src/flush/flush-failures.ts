@@ -39,7 +39,9 @@ export function countOf(count: number, singular: string, plural: string): string
  * Export failures seen while a flush runs. `record()` is called where exports settle (and costs a
  * loop over the flushes running, usually none); `during()` runs one flush and rejects with what
  * failed meanwhile. A failure of a scheduled export that settles during the flush is reported too:
- * its data is lost all the same.
+ * its data is lost all the same (spans, logs). A signal whose failed data can travel with a later
+ * export (metrics: counts handed back, cumulative values superseded) passes `superseded`, asked
+ * when the flush ends: a failure it says later data has carried is not reported.
  *
  * @example
  * ```ts
@@ -49,23 +51,25 @@ export function countOf(count: number, singular: string, plural: string): string
  * ```
  */
 export class FlushFailureWatch {
-  private readonly open = new Set<Error[]>();
+  private readonly open = new Set<Array<{ failure: Error; superseded?: () => boolean }>>();
 
-  /** Note a failed export for every flush running now. */
-  record(failure: Error): void {
-    for (const failures of this.open) failures.push(failure);
+  /** Note a failed export for every flush running now; `superseded()` says whether a later export carried its data. */
+  record(failure: Error, superseded?: () => boolean): void {
+    for (const failures of this.open) failures.push({ failure, superseded });
   }
 
   /** Run `flush`; reject with `flushFailure` of the failures recorded meanwhile, or with its own error. */
   async during(flush: () => Promise<void>): Promise<void> {
-    const failures: Error[] = [];
+    const failures: Array<{ failure: Error; superseded?: () => boolean }> = [];
     this.open.add(failures);
     try {
       await flush();
     } finally {
       this.open.delete(failures);
     }
-    const failure = flushFailure(failures);
+    const failure = flushFailure(
+      failures.filter((recorded) => recorded.superseded?.() !== true).map((recorded) => recorded.failure),
+    );
     if (failure !== undefined) throw failure;
   }
 }

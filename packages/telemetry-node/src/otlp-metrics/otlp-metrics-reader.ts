@@ -10,10 +10,12 @@ import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import {
   AggregationTemporality,
   AggregationType,
+  DataPointType,
   InstrumentType,
   PeriodicExportingMetricReader,
   type AggregationOption,
   type AggregationTemporalitySelector,
+  type MetricData,
   type MetricProducer,
   type PeriodicExportingMetricReaderOptions,
   type PushMetricExporter,
@@ -85,29 +87,57 @@ function failureReason(error: Error | undefined): MetricsExportFailureReason {
   return 'exporter_error';
 }
 
+/** A delta the SDK's own aggregation made (runtime, host instruments): a refused push loses it. */
+function isLostWhenRefused(metric: MetricData, producer: TemporalityMetricProducer): boolean {
+  return (
+    metric.dataPointType !== DataPointType.GAUGE &&
+    metric.aggregationTemporality === AggregationTemporality.DELTA &&
+    !producer.givesBack(metric)
+  );
+}
+
 /**
  * Forwards to the real exporter, settles the delta baselines of `producer` with the outcome and
  * reports failures. The exporter's aggregation and temporality choices stay the exporter's.
  */
 class SettlingMetricExporter implements PushMetricExporter {
+  /** The collection number of the newest push accepted. */
+  private newestAccepted = 0;
+
   constructor(
     private readonly inner: PushMetricExporter,
     private readonly producer: TemporalityMetricProducer,
     private readonly selector: AggregationTemporalitySelector,
-    private readonly onExportFailure: (reason: MetricsExportFailureReason, error: Error | undefined) => void,
+    private readonly onExportFailure: (
+      reason: MetricsExportFailureReason,
+      error: Error | undefined,
+      superseded: () => boolean,
+    ) => void,
     private readonly onExportSuccess: () => void,
   ) {}
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     const token = this.producer.pendingToken();
+    const collection = this.producer.collections;
+    const sent = metrics.scopeMetrics.flatMap((scope) => scope.metrics);
+    const resendable = !sent.some((metric) => isLostWhenRefused(metric, this.producer));
+    const givesBack = sent.some((metric) => this.producer.givesBack(metric));
     let settled = false;
     const finish = (result: ExportResult): void => {
       if (settled) return;
       settled = true;
       const accepted = result.code === ExportResultCode.SUCCESS;
       this.producer.settle(token, accepted);
-      if (accepted) this.onExportSuccess();
-      else this.onExportFailure(failureReason(result.error), result.error);
+      if (accepted) {
+        this.newestAccepted = Math.max(this.newestAccepted, collection);
+        this.onExportSuccess();
+      } else {
+        // Its data reached the backend once a push collected later is accepted: cumulative values
+        // are superseded by any; handed-back counts go out with a collection made after this answer.
+        const carriedBy = givesBack ? this.producer.collections : collection;
+        const superseded = (): boolean => resendable && this.newestAccepted > carriedBy;
+        this.onExportFailure(failureReason(result.error), result.error, superseded);
+      }
       resultCallback(result);
     };
     try {
@@ -155,8 +185,12 @@ export function createOtlpMetricsReader(
   // One warning when exports start failing (or fail differently), not one per interval.
   let warnedReason: MetricsExportFailureReason | undefined;
   const flushFailures = new FlushFailureWatch();
-  const reportFailure = (reason: MetricsExportFailureReason, error: Error | undefined): void => {
-    flushFailures.record(exportFailure(`metrics not exported (${reason})`, error));
+  const reportFailure = (
+    reason: MetricsExportFailureReason,
+    error: Error | undefined,
+    superseded?: () => boolean,
+  ): void => {
+    flushFailures.record(exportFailure(`metrics not exported (${reason})`, error), superseded);
     if (reason !== warnedReason) {
       warnedReason = reason;
       diag.warn(
@@ -202,7 +236,9 @@ export function createOtlpMetricsReader(
 /**
  * The SDK's periodic reader, except that `forceFlush()` (and so `shutdown()`) rejects when an
  * export failed while it ran: the SDK's reader only hands the failure to the global error handler,
- * and the specification asks `ForceFlush` to let its caller know whether it succeeded.
+ * and the specification asks `ForceFlush` to let its caller know whether it succeeded. A scheduled
+ * push that failed is not reported when a push collected later (the flush's own) was accepted and
+ * carried its data; a partial success, or SDK instruments' deltas in the failed push, still are.
  */
 class FlushReportingMetricReader extends PeriodicExportingMetricReader {
   constructor(

@@ -7,7 +7,8 @@
  * pushes carried, counting those it accepted and those still under way. A push that fails gives its
  * counts back, so they travel with the next one; a push still under way when the next collection
  * starts (an answer slower than the export timeout) is neither sent again nor lost, whichever way
- * it ends. The sum of all accepted deltas equals the cumulative count exactly.
+ * it ends. The sum of all accepted deltas equals the cumulative count exactly, and a non-integer
+ * cumulative value (a histogram's sum, a cost) to its 15 significant digits.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import {
@@ -90,8 +91,29 @@ function addAmounts(into: Amounts, amounts: Amounts, sign: 1 | -1): void {
     addExponentialCounts((into.exponential ??= emptyExponentialCounts()), amounts.exponential, sign);
 }
 
+/** Decimal digits every double keeps exactly (some keep 16, not all). */
+const SIGNIFICANT_DIGITS = 15;
+
+/**
+ * `a − b` to the precision of the larger of the two: the cumulative value is a floating-point
+ * sum, no more precise than that, so the digits below it are rounding noise of the subtraction
+ * (`(1e6 + 0.3) − 1e6` is `0.30000000004656613`; rounded, `0.3`, what was observed). Integers stay exact.
+ */
+export function difference(a: number, b: number): number {
+  const exact = a - b;
+  if (exact === 0 || !Number.isFinite(exact) || (Number.isInteger(a) && Number.isInteger(b))) return exact;
+  // The place value of the last significant digit kept, as a power of ten.
+  const digits = SIGNIFICANT_DIGITS - 1 - Math.floor(Math.log10(Math.max(Math.abs(a), Math.abs(b))));
+  const power = 10 ** Math.abs(digits);
+  // Below about 1e-294 the power leaves the double range: the subtraction is as precise as it gets.
+  if (!Number.isFinite(power)) return exact;
+  // Whole multiples of an exact power of ten (up to 1e22) give the double nearest the rounded decimal.
+  const units = Math.round(digits >= 0 ? Math.abs(exact) * power : Math.abs(exact) / power);
+  return Math.sign(exact) * (digits >= 0 ? units / power : units * power);
+}
+
 /** `current − covered`, in new arrays (the delta's point may keep them: they never change). */
-function difference(current: Amounts, covered: Amounts): Amounts {
+function amountsDifference(current: Amounts, covered: Amounts): Amounts {
   const counts = new Array<number>(current.counts.length);
   for (let index = 0; index < counts.length; index++)
     counts[index] = current.counts[index]! - (covered.counts[index] ?? 0);
@@ -100,11 +122,11 @@ function difference(current: Amounts, covered: Amounts): Amounts {
       ? undefined
       : exponentialDifference(current.exponential, covered.exponential ?? emptyExponentialCounts());
   return {
-    value: current.value - covered.value,
+    value: difference(current.value, covered.value),
     counts,
     exponential,
     count: current.count - covered.count,
-    sum: current.sum - covered.sum,
+    sum: difference(current.sum, covered.sum),
   };
 }
 
@@ -139,6 +161,10 @@ export class TemporalityMetricProducer implements MetricProducer {
   private readonly pending = new Map<number, PendingCollection>();
   private latest: PendingCollection | undefined;
   private sequence = 0;
+  /** The delta metrics this producer made: a refused push gives their counts back. */
+  private readonly converted = new WeakSet<MetricData>();
+  /** Collections so far, delta or not: the number of the latest, to order pushes by the data they carry. */
+  collections = 0;
 
   constructor(
     private readonly source: MetricProducer,
@@ -156,6 +182,7 @@ export class TemporalityMetricProducer implements MetricProducer {
 
   async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
     const result = await this.source.collect(options);
+    this.collections++;
     if (!this.convertsToDelta) return result;
     // A collection no export took (the reader gave up before exporting it) carried nothing anywhere.
     for (const collection of this.pending.values()) if (!collection.exported) this.settle(collection.sequence, false);
@@ -172,6 +199,11 @@ export class TemporalityMetricProducer implements MetricProducer {
       }),
     }));
     return { ...result, resourceMetrics: { ...result.resourceMetrics, scopeMetrics } };
+  }
+
+  /** Whether `metric` is a delta this producer made (its counts go out again when its push is refused). */
+  givesBack(metric: MetricData): boolean {
+    return this.converted.has(metric);
   }
 
   /** Token of the latest collection, to hand to {@link settle} when its export finished. */
@@ -216,14 +248,15 @@ export class TemporalityMetricProducer implements MetricProducer {
     let reset = state === undefined || state.kind !== kind;
     if (state !== undefined && !reset && monotonic) {
       const covered = state.covered;
-      reset = kind === 'number' ? current.value < covered.value : current.count < covered.count;
+      // Rounded: the deltas covered add up to the cumulative value only to its precision.
+      reset = kind === 'number' ? difference(current.value, covered.value) < 0 : current.count < covered.count;
     }
     if (state === undefined || reset) {
       // Pushes under way settle into the state they were sent from, not this one.
       state = { kind, covered: zero(current.counts.length), time: point.startTime };
       states.set(point.attributes, state);
     }
-    const delta = difference(current, state.covered);
+    const delta = amountsDifference(current, state.covered);
     if (kind === 'number' ? delta.value === 0 : delta.count === 0) return undefined;
     const startTime = state.time;
     addAmounts(state.covered, delta, 1);
@@ -254,9 +287,10 @@ export class TemporalityMetricProducer implements MetricProducer {
           value: deltaValueOf(point.value, found.delta, found.reset),
         });
       }
-      return dataPoints.length === 0
-        ? undefined
-        : ({ ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints } as MetricData);
+      if (dataPoints.length === 0) return undefined;
+      const delta = { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints } as MetricData;
+      this.converted.add(delta);
+      return delta;
     };
     // The in-process aggregation keeps cumulative extremes only: a delta histogram point has none,
     // unless it restarts the series (then it is the cumulative point).
