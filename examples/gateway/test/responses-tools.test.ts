@@ -311,6 +311,18 @@ describe('tools chat cannot carry', () => {
     expect(item).toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'input[0].type' });
   });
 
+  it('are answered 400 for log probabilities, which the translation would drop', async () => {
+    const top = await openai.responses
+      .create({ model, input: 'never sent top_logprobs', top_logprobs: 3 })
+      .catch((caught: unknown) => caught);
+    expect(top).toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'top_logprobs' });
+    const include = await openai.responses
+      .create({ model, input: 'never sent include', include: ['message.output_text.logprobs'] })
+      .catch((caught: unknown) => caught);
+    expect(include).toMatchObject({ status: 400, code: 'unsupported_parameter', param: 'include' });
+    expect(JSON.stringify(gw.upstream.lastBody(CHAT) ?? {})).not.toContain('never sent');
+  });
+
   it('go as they are to a model whose providers all have the Responses API', async () => {
     native.scriptJson(RESPONSES, {
       id: 'resp_native',
@@ -334,9 +346,12 @@ describe('tools chat cannot carry', () => {
       input: 'search',
       tools: [weatherTool, webSearch],
       tool_choice: 'auto',
+      top_logprobs: 2,
+      include: ['message.output_text.logprobs'],
     });
     expect(response.output_text).toBe('Found it.');
     expect(native.lastBody(RESPONSES)?.['tools']).toEqual([weatherTool, webSearch]);
+    expect(native.lastBody(RESPONSES)).toMatchObject({ top_logprobs: 2, include: ['message.output_text.logprobs'] });
   });
 });
 

@@ -230,6 +230,27 @@ function chatCounterparts(body: Record<string, unknown>): Record<string, unknown
 }
 
 /**
+ * Log probabilities (`top_logprobs` above 0, or `include` asking for
+ * `message.output_text.logprobs`): chat completions has them in another shape, which the gateway
+ * does not translate back, so a translated request would answer without them. `untranslatable`: a
+ * provider with the Responses API still takes them.
+ */
+function refuseLogprobs(body: Record<string, unknown>): void {
+  const top = body['top_logprobs'];
+  if (typeof top === 'number' && top > 0)
+    throw untranslatable(
+      'top_logprobs',
+      'top_logprobs cannot be sent to a provider without the Responses API: the gateway does not translate log probabilities',
+    );
+  const include = body['include'];
+  if (Array.isArray(include) && include.includes('message.output_text.logprobs'))
+    throw untranslatable(
+      'include',
+      'include "message.output_text.logprobs" cannot be sent to a provider without the Responses API: the gateway does not translate log probabilities',
+    );
+}
+
+/**
  * The chat request `translate` makes of `body`, or the refusal of what it cannot translate. A
  * malformed request is a 400 whichever provider serves it: thrown, not kept.
  */
@@ -278,6 +299,7 @@ export function validateResponsesRequest(body: Record<string, unknown>): Respons
     model,
     stream: stream === true,
     chat: chatRequest(() => {
+      refuseLogprobs(body);
       const messages = chatMessages(body['input']);
       if (typeof instructions === 'string') messages.unshift({ role: 'system', content: instructions });
       return {
