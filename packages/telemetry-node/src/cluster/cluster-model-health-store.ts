@@ -16,7 +16,7 @@ import type {
 } from '@gatewayz/telemetry/model-health';
 import { message, type StoreMethod, type WireError } from './cluster-messages.js';
 import { ClusterRequests, type ClusterChannel } from './cluster-worker.js';
-import { clusterTimeoutMs } from './cluster-timeout.js';
+import { timerDelayOption } from '../env/timer-delay-option.js';
 import { decodeDates, encodeDates } from './wire-dates.js';
 
 /** The error the primary's store threw, rebuilt so that the REST handlers answer as they would locally. */
@@ -62,7 +62,7 @@ export class ClusterModelHealthStore implements ModelHealthStore {
 
   /** Listen on the worker's IPC channel; every call then goes to the primary's store. */
   constructor(options: ClusterModelHealthStoreOptions = {}) {
-    const timeoutMs = clusterTimeoutMs(options.timeoutMs, 10_000);
+    const timeoutMs = timerDelayOption(options.timeoutMs, 10_000, 'timeoutMs');
     this.requests = new ClusterRequests(options.channel ?? process, timeoutMs, 'store-result');
   }
 

@@ -13,7 +13,7 @@ import { STORE_METHODS, isClusterMessage, message, toWireError, type ClusterMess
 import { decodeDates, encodeDates } from './wire-dates.js';
 import { CollectionReceiver, partsOfMerged } from './collection-parts.js';
 import { WireEncoder } from './wire-encoder.js';
-import { clusterTimeoutMs } from './cluster-timeout.js';
+import { timerDelayOption } from '../env/timer-delay-option.js';
 import {
   mergeWorkerMetrics,
   retireWorker,
@@ -109,7 +109,7 @@ function gaugeRules(prefix: string): Map<string, GaugeMergeRule> {
  */
 export function startClusterPrimary(options: ClusterPrimaryOptions = {}): ClusterPrimary {
   if (!cluster.isPrimary) throw new Error('startClusterPrimary() must run in the node:cluster primary');
-  const timeoutMs = clusterTimeoutMs(options.timeoutMs, 5000);
+  const timeoutMs = timerDelayOption(options.timeoutMs, 5000, 'timeoutMs');
   const rules = gaugeRules(options.prefix ?? 'gatewayz_');
   const ruleOf = (name: string): GaugeMergeRule => rules.get(name) ?? 'max';
   const store = options.modelHealthStore;

@@ -11,7 +11,7 @@ import { isClusterMessage, message, type ClusterMessage } from './cluster-messag
 import { PACKAGE_NAME } from '@gatewayz/telemetry';
 import { CollectionReceiver, partsOfCollection, type ReceivedCollection } from './collection-parts.js';
 import { WireEncoder } from './wire-encoder.js';
-import { clusterTimeoutMs } from './cluster-timeout.js';
+import { timerDelayOption } from '../env/timer-delay-option.js';
 
 /**
  * The IPC side of a worker process: `process` in a node:cluster worker (the default); tests may
@@ -173,7 +173,7 @@ export function createClusterMetricsSource(
 ): MetricsSource & { stop(): void } {
   const channel: ClusterChannel = options.channel ?? process;
   // Before any listener is added: a throw must leave the channel (often `process`) as it was.
-  const timeoutMs = clusterTimeoutMs(options.timeoutMs, 10_000);
+  const timeoutMs = timerDelayOption(options.timeoutMs, 10_000, 'timeoutMs');
   requireIpcChannel(channel);
   const send = (body: ClusterMessage): void => {
     channel.send!(body, (error) => {

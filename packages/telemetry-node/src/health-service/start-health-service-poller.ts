@@ -17,7 +17,7 @@ import {
 import { readValues, type MentionedLabels } from './health-service-reader.js';
 import { PlainTextHealth, readHealthVerdict } from './health-verdict.js';
 import { PollFailure, classify, decodeBody, internalFailure, parseBaseUrl, readBody } from './health-service-http.js';
-import { NO_TIMEOUT_MILLIS } from '../env/standard-variables.js';
+import { timerDelayOption } from '../env/timer-delay-option.js';
 import { recordHealthServicePoll, type SeenLabels } from './health-service-gauges.js';
 
 /** What the poller calls into, given from plain JavaScript too: a `TypeError` on the first poll otherwise. */
@@ -87,24 +87,12 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
   }
   const baseUrl = parseBaseUrl(options.url);
   // Only undefined means "not given", as in startTelemetry()'s option checks: a null (often a config
-  // file's empty value) is refused below with the option's name, not silently replaced by the default.
-  const intervalMs = options.intervalMs === undefined ? 30_000 : options.intervalMs;
-  const timeoutMs = options.timeoutMs === undefined ? 5_000 : options.timeoutMs;
-  const maxResponseBytes = options.maxResponseBytes === undefined ? 1024 * 1024 : options.maxResponseBytes;
+  // file's empty value) is refused with the option's name, not silently replaced by the default.
   // Both become a timer's delay: above the longest one, polls would run back to back (intervalMs)
   // or every request would time out at once (timeoutMs).
-  if (!Number.isFinite(intervalMs) || intervalMs < 10 || intervalMs > NO_TIMEOUT_MILLIS) {
-    throw new TelemetryConfigurationError(
-      'intervalMs',
-      `expected from 10 to ${NO_TIMEOUT_MILLIS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.intervalMs)}`,
-    );
-  }
-  if (!Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > NO_TIMEOUT_MILLIS) {
-    throw new TelemetryConfigurationError(
-      'timeoutMs',
-      `expected from 1 to ${NO_TIMEOUT_MILLIS} milliseconds (about 24.8 days, the longest delay a timer keeps), got ${String(options.timeoutMs)}`,
-    );
-  }
+  const intervalMs = timerDelayOption(options.intervalMs, 30_000, 'intervalMs', 10);
+  const timeoutMs = timerDelayOption(options.timeoutMs, 5_000, 'timeoutMs');
+  const maxResponseBytes = options.maxResponseBytes === undefined ? 1024 * 1024 : options.maxResponseBytes;
   if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1) {
     throw new TelemetryConfigurationError(
       'maxResponseBytes',

@@ -4,7 +4,7 @@ import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { AT_MOST_LONGEST_TIMER, NO_TIMEOUT_MILLIS } from '../env/standard-variables.js';
 import { isLogLevel, type LogLevel } from '../logs/structured-logger.js';
 import type { ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
-import { clusterTimeoutMs } from '../cluster/cluster-timeout.js';
+import { timerDelayOption } from '../env/timer-delay-option.js';
 import { SynchronousContextManager } from './synchronous-context-manager.js';
 import type { StartTelemetryOptions } from './start-telemetry.js';
 
@@ -138,7 +138,7 @@ export function resolveLogLevel(option: LogLevel | undefined, env: NodeJS.Proces
  */
 export function checkClusterChannel(cluster: ClusterMetricsSourceOptions): void {
   // Here, before anything global changes, not first in createClusterMetricsSource().
-  clusterTimeoutMs(cluster.timeoutMs, 10_000, 'cluster.timeoutMs');
+  timerDelayOption(cluster.timeoutMs, 10_000, 'cluster.timeoutMs');
   if (typeof (cluster.channel ?? process).send !== 'function')
     throw new TelemetryConfigurationError(
       'cluster',
