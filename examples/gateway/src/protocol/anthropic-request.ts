@@ -1,7 +1,7 @@
 import { GENERATION_PARAMETER_FIELDS, generationParameters } from './anthropic-parameters.js';
 import { chatFunctionTool, chatNamedToolChoice, type ChatToolCall } from './chat-tools.js';
 import { badRequest } from './openai-errors.js';
-import { isObject, type Json } from './json.js';
+import { isObject, nonEmptyString, type Json } from './json.js';
 
 /*
  * An Anthropic Messages request as an OpenAI chat request: the system prompt, text turns, tool
@@ -30,8 +30,6 @@ function textOf(content: unknown, param: string): string {
   if (Array.isArray(content)) return content.map((block, index) => textBlock(block, `${param}[${index}]`)).join('');
   throw badRequest(`${param} must be a string or an array of text blocks`, param);
 }
-
-const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
 /** An assistant turn: its text, and its `tool_use` blocks as OpenAI tool calls. */
 function assistantMessage(content: unknown, param: string): ChatMessage {

@@ -13,3 +13,6 @@ export type Json = Record<string, unknown>;
  */
 export const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether `value` is a string with at least one character (an id, a name). */
+export const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';

@@ -56,5 +56,8 @@ export function serverShutdownError(provider: string | undefined): ApiError {
   return provider !== undefined ? error.answeredBy(provider) : error;
 }
 
+/** The code of a 400 for a parameter the gateway does not take (OpenAI's `unsupported_parameter`). */
+export const UNSUPPORTED_PARAMETER = 'unsupported_parameter';
+
 export const badRequest = (message: string, param: string | null = null, code = 'invalid_request'): ApiError =>
   new ApiError(400, message, 'invalid_request_error', code, param);

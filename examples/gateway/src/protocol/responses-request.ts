@@ -1,5 +1,5 @@
 import { isObject } from './json.js';
-import { ApiError, badRequest } from './openai-errors.js';
+import { ApiError, UNSUPPORTED_PARAMETER, badRequest } from './openai-errors.js';
 import { chatToolCall, chatToolFields, chatToolResult, isUntranslatable, untranslatable } from './responses-tools.js';
 import { withFields } from '../with-fields.js';
 
@@ -31,8 +31,7 @@ export interface ResponseEcho {
   parallelToolCalls: boolean;
 }
 
-const unsupported = (param: string, message: string): ApiError =>
-  new ApiError(400, message, 'invalid_request_error', 'unsupported_parameter', param);
+const unsupported = (param: string, message: string): ApiError => badRequest(message, param, UNSUPPORTED_PARAMETER);
 
 /**
  * The gateway keeps no state between requests, so the Responses API features that need it are

@@ -1,6 +1,6 @@
 import { chatFunctionTool, chatNamedToolChoice, type ChatToolCall } from './chat-tools.js';
-import { isObject, type Json } from './json.js';
-import { ApiError, badRequest } from './openai-errors.js';
+import { isObject, nonEmptyString, type Json } from './json.js';
+import { ApiError, UNSUPPORTED_PARAMETER, badRequest } from './openai-errors.js';
 
 /*
  * Tool use of a Responses API request as OpenAI chat takes it, for a provider without the
@@ -15,13 +15,12 @@ import { ApiError, badRequest } from './openai-errors.js';
  * the route answers it only when the request would go to a provider without the Responses API.
  */
 export const untranslatable = (param: string, message: string): ApiError =>
-  new ApiError(400, message, 'invalid_request_error', 'unsupported_parameter', param);
+  badRequest(message, param, UNSUPPORTED_PARAMETER);
 
 /** Whether `error` is an `untranslatable` refusal (as opposed to a malformed request). */
 export const isUntranslatable = (error: unknown): error is ApiError =>
-  error instanceof ApiError && error.code === 'unsupported_parameter';
+  error instanceof ApiError && error.code === UNSUPPORTED_PARAMETER;
 
-const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
 const absent = (value: unknown): boolean => value === undefined || value === null;
 
 /** A Responses function tool (`{ type: 'function', name, description, parameters, strict }`) as a chat tool. */
