@@ -1,3 +1,4 @@
+import { MIGRATIONS, MODEL_HEALTH_MIGRATION } from './migrations.js';
 import {
   SupabaseModelHealthStoreError,
   type SupabaseModelHealthStoreErrorCode,
@@ -86,7 +87,7 @@ function classify(
     return {
       code: 'NOT_MIGRATED',
       retryable: false,
-      fix: 'apply migrations/0001_model_health_tracking.sql from @gatewayz/telemetry-supabase to the database, then the later migrations in order (0002_model_health_last_error_at.sql, 0003_model_health_concurrency.sql), and reload the PostgREST schema cache',
+      fix: `apply migrations/${MODEL_HEALTH_MIGRATION} from @gatewayz/telemetry-supabase to the database, then the later migrations in order (${MIGRATIONS.filter((name) => name !== MODEL_HEALTH_MIGRATION).join(', ')}), and reload the PostgREST schema cache`,
     };
   }
   if (databaseCode !== undefined && JWT_POSTGREST_CODES.has(databaseCode)) {
