@@ -114,4 +114,35 @@ describe('ModelHealthRecorder.flush() under steady traffic', () => {
       expect((starts[index] as number) - (starts[index - 1] as number)).toBeGreaterThanOrEqual(1000);
     }
   });
+
+  it('keeps the calls and retries when newBatchId() throws or returns no id, instead of losing them', async () => {
+    const clock = new ManualClock();
+    const store = new SlowStore(clock, 0);
+    const ids: Array<() => unknown> = [
+      () => {
+        throw new Error('id source down');
+      },
+      () => undefined,
+      () => 'batch-3',
+    ];
+    const { telemetry, collect } = createTelemetry();
+    const recorder = new ModelHealthRecorder({
+      store,
+      clock,
+      telemetry,
+      flushIntervalMs: 1000,
+      retryInitialDelayMs: 500,
+      newBatchId: () => (ids.shift() as () => string)(),
+    });
+    for (let index = 0; index < 7; index++) recorder.recordModelCall(call());
+    await expect(recorder.flush()).rejects.toThrow('id source down');
+    expect(recorder.pendingCalls).toBe(7);
+    await expect(recorder.flush()).rejects.toThrow('newBatchId() returned undefined, not an id');
+    expect(recorder.toJSON()).toMatchObject({ pendingCalls: 7, failedFlushes: 2, batchesWritten: 0 });
+    await advanceInSteps(clock, 2000);
+    expect(store.attempts.map(({ batch }) => batch.id)).toEqual(['batch-3']);
+    expect((await store.getModelHealth('openai', 'gpt-4o'))?.callCount).toBe(7);
+    expect(recorder.pendingCalls).toBe(0);
+    expect((await collect()).value('gatewayz_model_health_flush_errors')).toBe(2);
+  });
 });

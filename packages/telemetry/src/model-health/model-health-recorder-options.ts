@@ -49,7 +49,12 @@ export interface ModelHealthRecorderOptions {
   clock?: TrackerClock;
   /** `drop` (default) drops and counts malformed calls; `throw` throws `TelemetryInputError` (development). */
   onInvalidCall?: 'drop' | 'throw';
-  /** Batch id generator; default `crypto.randomUUID()`. */
+  /**
+   * Batch id generator; default `crypto.randomUUID()`. Called once per batch, before the batch is
+   * taken from the queue: when it throws or returns anything but a non-empty string, the calls stay
+   * queued and the write counts as failed (`flush()` rejects with that error, the loop retries with
+   * backoff).
+   */
   newBatchId?: () => string;
 }
 

@@ -329,13 +329,12 @@ export class ModelHealthRecorder {
   }
 
   private async writeOneBatch(): Promise<void> {
-    if (this.inFlight === undefined) {
-      if (this.pendingCallCount === 0) return;
-      this.inFlight = this.takeBatch();
-    }
-    const { batch, through } = this.inFlight;
+    if (this.inFlight === undefined && this.pendingCallCount === 0) return;
     const waiting = this.lastSeq;
     try {
+      // A newBatchId() that throws leaves the calls queued and is retried as a failed write is.
+      this.inFlight ??= this.takeBatch();
+      const { batch, through } = this.inFlight;
       await this.store.applyBatch(batch);
       this.inFlight = undefined;
       this.writtenThrough = through;
@@ -362,6 +361,9 @@ export class ModelHealthRecorder {
   }
 
   private takeBatch(): { batch: ModelCallBatch; calls: number; through: number } {
+    const id: unknown = this.newBatchId();
+    if (typeof id !== 'string' || id === '')
+      throw new TypeError(`newBatchId() returned ${String(id) || '""'}, not an id`);
     const entries: ModelCallAggregate[] = [];
     let calls = 0;
     let through = this.writtenThrough;
@@ -388,7 +390,7 @@ export class ModelHealthRecorder {
       if (byModel.size === 0) this.pending.delete(entry.provider);
     }
     this.pendingCallCount -= calls;
-    return { batch: { id: this.newBatchId(), entries }, calls, through };
+    return { batch: { id, entries }, calls, through };
   }
 
   private backoffDelay(): number {
