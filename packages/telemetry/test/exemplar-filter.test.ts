@@ -3,6 +3,7 @@ import { ROOT_CONTEXT, TraceFlags, context, trace, type SpanContext } from '@ope
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { GatewayTelemetry, TelemetryConfigurationError, type ExemplarFilter } from '../src/index.js';
 import { LLM_LATENCY_BUCKETS, type Exemplar } from '../src/metrics/index.js';
+import { GEN_AI_DURATION_BUCKETS } from '../src/genai/semconv.js';
 import { useSynchronousContext } from '../../../test-support/synchronous-context.js';
 
 // Exemplar capture reads the active span from the context.
@@ -45,6 +46,15 @@ function observeThree(telemetry: GatewayTelemetry): void {
   inSpan(SAMPLED, () => telemetry.recordProviderResponseTime('openai', 2));
 }
 
+/** A streamed chat call, its chunk times left to each test. */
+const CHUNKED = {
+  operationName: 'chat',
+  providerName: 'openai',
+  requestModel: 'gpt-4o',
+  durationSeconds: 1.5,
+  timeToFirstChunkSeconds: 0.2,
+} as const;
+
 const withTrace = { traceId: SAMPLED.traceId, spanId: SAMPLED.spanId };
 const noTrace = { traceId: undefined, spanId: undefined };
 
@@ -81,6 +91,47 @@ describe.each([
     expect(exemplarsByBucket(telemetry)['3']).toEqual({ value: 2.2, ...withTrace });
   });
 
+  it("a stream's chunk times: the newest of each bucket, with the span's ids and one time; a bad one dropped", () => {
+    const chunkExemplars = (exemplars: ExemplarFilter, spanContext: SpanContext | undefined) => {
+      const telemetry = new GatewayTelemetry({ ...base(), exemplars });
+      const record = (): void =>
+        telemetry.recordGenAiOperation({
+          ...CHUNKED,
+          timesPerOutputChunkSeconds: [0.012, 0.3, -1, 0.011, 0.9, Number.NaN, 0.25],
+        });
+      if (spanContext === undefined) record();
+      else inSpan(spanContext, record);
+      const metrics = telemetry.exportableMetrics();
+      const metric = metrics.find((candidate) => candidate.name === 'gen_ai.client.operation.time_per_output_chunk');
+      const cell = metric?.cells[0];
+      const slots = (cell?.exemplars?.slots ?? []).flatMap((slot, index) =>
+        slot === undefined ? [] : [{ le: GEN_AI_DURATION_BUCKETS[index], ...slot }],
+      );
+      const dropped = metrics.find((candidate) => candidate.name === 'gatewayz_telemetry_dropped');
+      const droppedTotal = dropped?.cells.reduce((sum, droppedCell) => sum + droppedCell.value, 0);
+      return { slots, dropped: droppedTotal };
+    };
+    const sampled = chunkExemplars('trace_based', SAMPLED);
+    expect(sampled.slots.map(({ le, value, traceId, spanId }) => ({ le, value, traceId, spanId }))).toEqual([
+      { le: 0.02, value: 0.011, ...withTrace },
+      { le: 0.32, value: 0.25, ...withTrace },
+      { le: 1.28, value: 0.9, ...withTrace },
+    ]);
+    expect(new Set(sampled.slots.map((slot) => slot.timestampSeconds)).size).toBe(1);
+    expect(Math.abs((sampled.slots[0]?.timestampSeconds as number) - Date.now() / 1000)).toBeLessThan(5);
+    expect(sampled.dropped).toBe(2);
+    expect(chunkExemplars('trace_based', UNSAMPLED).slots).toEqual([]);
+    expect(chunkExemplars('trace_based', undefined).slots).toEqual([]);
+    expect(chunkExemplars('always_on', undefined).slots.map(({ value, traceId }) => [value, traceId])).toEqual([
+      [0.011, undefined],
+      [0.25, undefined],
+      [0.9, undefined],
+    ]);
+    const off = chunkExemplars('always_off', SAMPLED);
+    expect(off.slots).toEqual([]);
+    expect(off.dropped).toBe(2);
+  });
+
   it('always_off (and false) keeps none', () => {
     for (const exemplars of [false, 'always_off'] as const) {
       const telemetry = new GatewayTelemetry({ ...base(), exemplars });
@@ -91,6 +142,17 @@ describe.each([
 });
 
 describe('the exemplars option', () => {
+  it("a continued instance records an earlier handle's chunk times under its own filter", () => {
+    const earlier = new GatewayTelemetry({ exportVia: 'producer', exemplars: 'always_off' });
+    const later = new GatewayTelemetry({ exportVia: 'producer', continueFrom: earlier, exemplars: 'always_on' });
+    earlier.recordGenAiOperation({ ...CHUNKED, timesPerOutputChunkSeconds: [0.011, 0.3] });
+    const metric = later.exportableMetrics().find((candidate) => candidate.name.endsWith('time_per_output_chunk'));
+    expect(metric?.cells[0]?.histogram?.count).toBe(2);
+    expect(metric?.cells[0]?.exemplars?.slots.flatMap((slot) => (slot === undefined ? [] : [slot.value]))).toEqual([
+      0.011, 0.3,
+    ]);
+  });
+
   it('a continued instance keeps the filter unless given another', () => {
     const earlier = new GatewayTelemetry({ exportVia: 'producer', exemplars: 'always_on' });
     const later = new GatewayTelemetry({ exportVia: 'producer', continueFrom: earlier });

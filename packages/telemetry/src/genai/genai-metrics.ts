@@ -131,11 +131,7 @@ export const genAiMetrics = defineHelpers({
     if (chunkTimes.length === 0) return;
     // One series for every chunk of the stream: look it up once.
     const cell = this.cellFor(perChunk, perChunk.store.lookup(labels[0], labels[1], labels[2], labels[3]));
-    if (cell !== undefined)
-      for (let index = 0; index < chunkTimes.length; index++) {
-        const seconds = chunkTimes[index] as number;
-        if (this.acceptValue(perChunk, seconds)) this.observe(perChunk, seconds, cell);
-      }
+    if (cell !== undefined) this.observeEach(perChunk, chunkTimes, cell);
   },
 
   /**

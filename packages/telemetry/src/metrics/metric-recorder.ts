@@ -5,7 +5,8 @@ import { instrumentName } from './naming.js';
 import { TelemetryInputError } from '../errors.js';
 import { resolveRecorderOptions } from './recorder-options.js';
 import { bucketIndex, captureExemplar, sampledSpanContext, type ExemplarFilter } from './exemplars.js';
-import { ExponentialHistogram, type ExponentialHistogramLimits } from './exponential-histogram.js';
+import type { ExponentialHistogramLimits } from './exponential-histogram.js';
+import { aggregateHistogramValue } from './histogram-cell.js';
 import { CollectHooks } from './collect-hooks.js';
 import { createInstrument } from './create-instrument.js';
 import { SeriesStore, type LabelRejectionDetail, type SeriesCell } from './series-store.js';
@@ -320,49 +321,52 @@ export class MetricRecorder {
     const successor = this.successor;
     if (successor !== undefined) return successor.observe(successor.states[state.key], value, cell);
     const boundaries = state.definition.buckets as readonly number[];
-    if (this.exportVia === 'producer') {
-      const index = bucketIndex(boundaries, value);
-      let histogram = cell.histogram;
-      if (histogram === undefined) {
-        histogram = cell.histogram = {
-          counts: new Array<number>(boundaries.length + 1).fill(0),
-          count: 0,
-          sum: 0,
-          min: value,
-          max: value,
-        };
-      }
-      histogram.counts[index]! += 1;
-      histogram.count++;
-      histogram.sum += value;
-      if (value < histogram.min) histogram.min = value;
-      if (value > histogram.max) histogram.max = value;
-      if (this.exponentialHistograms !== undefined)
-        (cell.exponentialHistogram ??= new ExponentialHistogram(this.exponentialHistograms)).record(value);
-      if (this.exemplars !== 'always_off') {
-        // Span first, value second: see sampledSpanContext().
-        const spanContext = sampledSpanContext();
-        if (spanContext !== undefined || this.exemplars === 'always_on')
-          captureExemplar(cell, boundaries, value, index, spanContext, this.pointClock.nowMs() / 1000);
-      }
-      return;
+    let index: number;
+    if (this.exportVia === 'producer')
+      index = aggregateHistogramValue(cell, boundaries, value, this.exponentialHistograms);
+    else if ((index = this.recordOnInstrument(state, value, cell)) < 0) return;
+    if (this.exemplars === 'always_off') return;
+    // Span first, value second: see sampledSpanContext().
+    const spanContext = sampledSpanContext();
+    if (spanContext !== undefined || this.exemplars === 'always_on')
+      captureExemplar(cell, boundaries, value, index, spanContext, this.pointClock.nowMs() / 1000);
+  }
+
+  /**
+   * @internal Observe every value of `values` that `acceptValue` takes in the series `cell` of
+   * `state`, as `observe` would one by one, except that they share one exemplar span and time: they
+   * are observed at one moment (a stream's chunk times, recorded when it ends), so one reading of the
+   * active span and of the clock serves them all.
+   */
+  observeEach(state: MetricState, values: ArrayLike<number>, cell: SeriesCell): void {
+    // The last successor records: the cell is its too, its export and exemplar filter apply.
+    let target = this.successor ?? this;
+    while (target.successor !== undefined) target = target.successor;
+    const targetState = target.states[state.key];
+    const boundaries = targetState.definition.buckets as readonly number[];
+    const spanContext = target.exemplars === 'always_off' ? undefined : sampledSpanContext();
+    const capture = spanContext !== undefined || target.exemplars === 'always_on';
+    let timestampSeconds = -1;
+    for (let position = 0; position < values.length; position++) {
+      const value = values[position] as number;
+      if (!this.acceptValue(state, value)) continue;
+      const index =
+        target.exportVia === 'producer'
+          ? aggregateHistogramValue(cell, boundaries, value, target.exponentialHistograms)
+          : target.recordOnInstrument(targetState, value, cell);
+      if (index < 0 || !capture) continue;
+      if (timestampSeconds < 0) timestampSeconds = target.pointClock.nowMs() / 1000;
+      captureExemplar(cell, boundaries, value, index, spanContext, timestampSeconds);
     }
+  }
+
+  /** Record `value` on the SDK instrument of `state` (instruments export); its bucket index, or -1 when not recorded. */
+  private recordOnInstrument(state: MetricState, value: number, cell: SeriesCell): number {
     if (this.boundMeter === undefined) this.tryBindGlobal();
     const instrument = state.histogram;
-    if (instrument === undefined) return;
+    if (instrument === undefined) return -1;
     instrument.record(value, cell.attributes);
-    if (this.exemplars !== 'always_off') {
-      const spanContext = sampledSpanContext();
-      if (spanContext !== undefined || this.exemplars === 'always_on')
-        captureExemplar(
-          cell,
-          boundaries,
-          value,
-          bucketIndex(boundaries, value),
-          spanContext,
-          this.pointClock.nowMs() / 1000,
-        );
-    }
+    return this.exemplars === 'always_off' ? 0 : bucketIndex(state.definition.buckets as readonly number[], value);
   }
 
   /**
