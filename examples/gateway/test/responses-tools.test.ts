@@ -13,14 +13,13 @@ import { responsesContent } from '../src/protocol/responses-content.js';
  * Function tools on /v1/responses translated to chat completions: the official OpenAI SDK calls
  * the gateway, a loopback upstream answers as an OpenAI-compatible chat server with tool calls,
  * and the test reads what the upstream was sent and what the SDK made of the answer. Tools chat
- * cannot carry are refused when a provider of the model would translate, and passed on to a
- * provider with the Responses API.
+ * cannot carry are refused when no provider of the model has the Responses API, and passed on to a
+ * provider with it (responses-native-only.test.ts: a model with both kinds of provider).
  */
 
 const CHAT = '/v1/chat/completions';
 const RESPONSES = '/v1/responses';
 const model = 'chat-only-tools';
-const mixedModel = 'mixed-tools';
 const nativeModel = 'native-tools';
 
 let gw: ScriptedGateway;
@@ -29,8 +28,8 @@ let openai: OpenAI;
 
 beforeAll(async () => {
   native = await startScriptedUpstream();
-  gw = await startScriptedGateway({ name: 'chatonly', models: [model, mixedModel] }, [], {
-    providers: [{ name: 'native', baseUrl: `${native.url}/v1`, models: [nativeModel, mixedModel], responsesApi: true }],
+  gw = await startScriptedGateway({ name: 'chatonly', models: [model] }, [], {
+    providers: [{ name: 'native', baseUrl: `${native.url}/v1`, models: [nativeModel], responsesApi: true }],
   });
   openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
 });
@@ -283,21 +282,19 @@ describe('function tools on /v1/responses through a chat-only provider', () => {
 describe('tools chat cannot carry', () => {
   const webSearch = { type: 'web_search' as const };
 
-  it('are answered 400 unsupported_parameter, naming the tool type, when the model has a chat-only provider', async () => {
-    for (const target of [model, mixedModel]) {
-      const marker = `never sent ${target}`;
-      const error = await openai.responses
-        .create({ model: target, input: marker, tools: [weatherTool, webSearch] })
-        .catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-      const apiError = error as InstanceType<typeof OpenAI.BadRequestError>;
-      expect(apiError.code).toBe('unsupported_parameter');
-      expect(apiError.param).toBe('tools[1].type');
-      expect(apiError.message).toContain('"web_search"');
-      expect(apiError.message).toContain('chatonly');
-      expect(JSON.stringify(gw.upstream.lastBody(CHAT) ?? {})).not.toContain(marker);
-      expect(JSON.stringify(native.lastBody(RESPONSES) ?? {})).not.toContain(marker);
-    }
+  it('are answered 400 unsupported_parameter, naming the tool type, when no provider of the model has the Responses API', async () => {
+    const marker = `never sent ${model}`;
+    const error = await openai.responses
+      .create({ model, input: marker, tools: [weatherTool, webSearch] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const apiError = error as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(apiError.code).toBe('unsupported_parameter');
+    expect(apiError.param).toBe('tools[1].type');
+    expect(apiError.message).toContain('"web_search"');
+    expect(apiError.message).toContain('chatonly');
+    expect(JSON.stringify(gw.upstream.lastBody(CHAT) ?? {})).not.toContain(marker);
+    expect(JSON.stringify(native.lastBody(RESPONSES) ?? {})).not.toContain(marker);
   });
 
   it('are answered 400 for a hosted tool choice and an input item of another kind', async () => {

@@ -267,8 +267,8 @@ function chatRequest(translate: () => Record<string, unknown>): ResponsesRequest
  * `max_output_tokens`, `temperature`, `top_p`, `text.format`, `stream`, function tools) and
  * translate it to a chat request. Throws a 400 `ApiError` in OpenAI's shape, also for the stateful
  * features (`previous_response_id`, `conversation`, `store: true`) the gateway does not keep; what
- * only chat cannot carry is the request's `chat.refusal`, for the route to answer when it would
- * translate.
+ * only chat cannot carry is the request's `chat.refusal`, for the route to answer when no provider
+ * of the model has the Responses API.
  */
 export function validateResponsesRequest(body: Record<string, unknown>): ResponsesRequest {
   const model = body['model'];

@@ -12,7 +12,8 @@ import { ApiError, UNSUPPORTED_PARAMETER, badRequest } from './openai-errors.js'
 
 /**
  * A 400 `unsupported_parameter` for what chat completions cannot carry. Thrown while translating;
- * the route answers it only when the request would go to a provider without the Responses API.
+ * the route then sends the request only to the providers with the Responses API, and answers it
+ * when the model has none.
  */
 export const untranslatable = (param: string, message: string): ApiError =>
   badRequest(message, param, UNSUPPORTED_PARAMETER);

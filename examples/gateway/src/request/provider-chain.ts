@@ -1,6 +1,33 @@
+import { createContextKey, type Context } from '@opentelemetry/api';
 import type { ProviderConfig } from '../config.js';
+import type { ApiError } from '../protocol/openai-errors.js';
 import type { Operation } from './attempt.js';
 import type { ProviderRuntime } from '../providers/provider-router.js';
+
+const PROVIDER_FILTER = createContextKey('gatewayz example gateway provider filter');
+
+/**
+ * Which providers of its model one request can be sent to, when not all of them can: a
+ * `/v1/responses` request with a built-in tool goes only to the providers with the Responses API.
+ * The others are left out of the request's chain (see `tryProviders`) before any attempt: they are
+ * not tried, so their breakers, health and failover counts do not hear of the request.
+ */
+export interface ProviderFilter {
+  /** Whether the request can be sent to `provider`. */
+  admits(provider: ProviderConfig): boolean;
+  /** What the request is answered when no provider of its chain admits it. */
+  readonly refusal: ApiError;
+}
+
+/** The request's context with the filter its provider chain goes through. */
+export function withProviderFilter(context: Context, filter: ProviderFilter): Context {
+  return context.setValue(PROVIDER_FILTER, filter);
+}
+
+/** The provider filter of a request's context; undefined when every provider of its model can serve it. */
+export function providerFilterOf(context: Context): ProviderFilter | undefined {
+  return context.getValue(PROVIDER_FILTER) as ProviderFilter | undefined;
+}
 
 /**
  * The provider chain of a request: the providers able to serve the model for the operation, best

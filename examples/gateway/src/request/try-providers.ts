@@ -24,7 +24,7 @@ import {
   type AttemptRecording,
   type StartedAttempt,
 } from './finish-attempt.js';
-import { trialInFlight } from './provider-chain.js';
+import { providerFilterOf, trialInFlight } from './provider-chain.js';
 
 /**
  * An attempt the breaker let through: its CLIENT span, context, outbound headers and start time,
@@ -41,7 +41,7 @@ export interface FailoverOptions extends AttemptRecording {
 }
 
 /**
- * Try the providers of `chain` in order until one succeeds, each through its circuit breaker and
+ * Try the providers of `modelChain` in order until one succeeds, each through its circuit breaker and
  * inside its own GenAI CLIENT span (a child of `parent`, carried upstream in `traceparent`).
  * Every attempt that reached a provider is finished by `finishAttempt`: at once, or, when the
  * attempt is `deferred` (a stream), through the `complete` of the result.
@@ -54,18 +54,20 @@ export interface FailoverOptions extends AttemptRecording {
  * provider of the chain to the next, after a failed attempt or passing a provider over, is counted
  * in `gatewayz_failovers_total{provider,next_provider,reason}`.
  *
- * `request` (streaming or not, the request's parameters) goes on every attempt span.
+ * The providers the request's `ProviderFilter` (in `parent`) does not admit are left out of the
+ * chain: never tried, nor counted as failovers. `request` (streaming or not, the request's
+ * parameters) goes on every attempt span.
  *
- * Throws `ApiError`: 404 when no provider serves the model, the upstream's own 4xx for a client
- * error, 503 when no provider could be tried (its message names the providers whose breaker is
- * open and those whose half-open trial is in progress; its `Retry-After` is the time until the
- * first of those breakers goes half-open, in whole seconds, at least 1), 429 when every attempt was
- * rate limited (its `Retry-After` is the time until the first of those providers' pauses ends, see
+ * Throws `ApiError`: 404 when no provider serves the model, the filter's refusal when it admits
+ * none of them, the upstream's own 4xx for a client error, 503 when no provider could be tried (its
+ * message names the providers whose breaker is open and those whose half-open trial is in
+ * progress; its `Retry-After` is the time until the first of those breakers goes half-open, in
+ * whole seconds, at least 1), 429 when every attempt was rate limited (its `Retry-After` is the time until the first of those providers' pauses ends, see
  * `ProviderRateLimits.pauseLeftMs`, in whole seconds, at least 1), 502 when every attempt failed.
  * Both are measured on `monotonicNow()`, which a step of the wall clock does not move.
  */
 export async function tryProviders<T>(
-  chain: readonly ProviderRuntime[],
+  modelChain: readonly ProviderRuntime[],
   model: string,
   operation: Operation,
   attempt: (context: AttemptContext) => Promise<AttemptResult<T>>,
@@ -73,7 +75,7 @@ export async function tryProviders<T>(
   options: FailoverOptions,
   request: AttemptRequest = {},
 ): Promise<RoutedResult<T>> {
-  if (chain.length === 0) {
+  if (modelChain.length === 0) {
     throw new ApiError(
       404,
       `The model \`${model}\` does not exist or is not served by any configured provider`,
@@ -82,6 +84,7 @@ export async function tryProviders<T>(
       'model',
     );
   }
+  const chain = admittedProviders(modelChain, model, parent, options);
   const failures: string[] = [];
   let lastTried: string | undefined;
   const refused: RefusedProviders = { open: [], trialInFlight: [], retryAt: [] };
@@ -278,6 +281,32 @@ export async function tryProviders<T>(
     'server_error',
     'upstream_failed',
   ).answeredBy(lastTried as string);
+}
+
+/**
+ * The providers of `chain` the request's `ProviderFilter` admits, in chain order; all of them when
+ * it has none. Those left out are logged at debug. Throws the filter's refusal when it admits none.
+ */
+function admittedProviders(
+  chain: readonly ProviderRuntime[],
+  model: string,
+  parent: Context,
+  options: FailoverOptions,
+): readonly ProviderRuntime[] {
+  const filter = providerFilterOf(parent);
+  if (filter === undefined) return chain;
+  const admitted = chain.filter((runtime) => filter.admits(runtime.config));
+  if (admitted.length === chain.length) return chain;
+  const leftOut = chain.filter((runtime) => !admitted.includes(runtime)).map((runtime) => runtime.config.name);
+  contextApi.with(parent, () =>
+    options.logger?.debug("providers left out of the request's chain: they cannot serve it", {
+      model,
+      providers: leftOut.join(', '),
+      param: filter.refusal.param,
+    }),
+  );
+  if (admitted.length === 0) throw filter.refusal;
+  return admitted;
 }
 
 /**

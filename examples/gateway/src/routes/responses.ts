@@ -1,6 +1,6 @@
 import type { GenAiContentCapture } from '@gatewayz/telemetry/genai';
 import { requestParametersFromOpenAi } from '@gatewayz/telemetry/genai';
-import type { Handler } from 'hono';
+import type { Context, Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
 import type { ProviderConfig } from '../config.js';
 import { withMaxTokensParameter } from '../protocol/max-tokens-parameter.js';
@@ -15,7 +15,9 @@ import {
   responsesStreamEncoder,
 } from '../protocol/responses-stream.js';
 import { chatCompletionOf, completeJson, type JsonPlan } from '../request/body-attempt.js';
+import { withProviderFilter } from '../request/provider-chain.js';
 import { readJsonObject } from '../request/read-json-object.js';
+import { requestContext } from '../request/request-context.js';
 import { streamModel, type StreamPlan } from '../request/stream-attempt.js';
 import { StreamedChatOutput } from '../request/streamed-chat-output.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
@@ -26,14 +28,14 @@ import { withFields } from '../with-fields.js';
  * `stream: true`, as typed SSE events. Routed, failed over, priced and recorded like a chat
  * completion (GenAI operation `chat`). A provider whose config says `responsesApi: true` gets the
  * request as it is (with `store: false`); any other gets it as a chat completion, translated back,
- * tool calls included. A request chat cannot carry (a built-in tool) is answered 400 when a
- * provider of its model has no Responses API (see `translatedBody`).
+ * tool calls included. A request chat cannot carry (a built-in tool) goes only to the providers
+ * with the Responses API, and is answered 400 when its model has none (see `translatedBody`).
  */
 export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
   return async (c) => {
     const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
     const request = validateResponsesRequest(body);
-    const chatBody = translatedBody(services, request);
+    const chatBody = translatedBody(c, services, request);
     // With content capture on, `instructions` and `input` go on the attempt spans or events (see responsesContent).
     const content = services.otel.telemetry.genAiContent;
     const parameters = content.collect
@@ -70,27 +72,33 @@ export function responsesRoute(services: GatewayServices): Handler<GatewayEnv> {
 
 /**
  * The request as a chat request, for the providers of its model without the Responses API; or,
- * when it uses what chat cannot carry (a built-in tool, say), `undefined` if every provider of the
- * model speaks the Responses API, and the 400 that names what cannot be translated if one does not:
- * the failover chain may reach any of them, and a translation leaving out a tool would answer
- * another question than the one asked.
+ * when it uses what chat cannot carry (a built-in tool, say), `undefined`: the request then goes
+ * only to the providers with the Responses API, the others left out of its chain (a translation
+ * leaving out a tool would answer another question than the one asked), and is answered the 400
+ * that names what cannot be translated when its model has no provider with the Responses API.
  */
-function translatedBody(services: GatewayServices, request: ResponsesRequest): Record<string, unknown> | undefined {
+function translatedBody(
+  c: Context<GatewayEnv>,
+  services: GatewayServices,
+  request: ResponsesRequest,
+): Record<string, unknown> | undefined {
   if ('body' in request.chat) return request.chat.body;
-  const translating = services.router
-    .candidates(request.model, 'chat')
-    .filter((provider) => provider.responsesApi !== true)
-    .map((provider) => provider.name);
+  const candidates = services.router.candidates(request.model, 'chat');
+  const translating = candidates.filter((provider) => provider.responsesApi !== true).map((provider) => provider.name);
   if (translating.length === 0) return undefined;
   const { refusal } = request.chat;
   const names = translating.join(', ');
-  throw new ApiError(
+  const untranslated = new ApiError(
     refusal.status,
-    `${refusal.message} (\`${request.model}\` is served by ${names}, which ${translating.length === 1 ? 'has' : 'have'} no Responses API: use a model whose providers all have it)`,
+    `${refusal.message} (\`${request.model}\` is served by ${names}, which ${translating.length === 1 ? 'has' : 'have'} no Responses API: use a model with a provider that has it)`,
     refusal.type,
     refusal.code,
     refusal.param,
   );
+  if (translating.length === candidates.length) throw untranslated;
+  const filter = { admits: (provider: ProviderConfig) => provider.responsesApi === true, refusal: untranslated };
+  c.set('otelContext', withProviderFilter(requestContext(c), filter));
+  return undefined;
 }
 
 /** What the budget hold bounds: the chat request, or, untranslated, the native request's prompt and output limit. */
