@@ -61,6 +61,12 @@ describe('the example gateway on every core (GATEWAY_WORKERS=2)', () => {
   it('serves one port from two workers and every scrape answers the exact total', async () => {
     // The primary announces the port once both workers listen; their own log lines may trail it.
     await until(async () => workerPids(gateway.output()).length === 2, 'both workers to log');
+    // The workers serve the primary's simulated providers, and say so.
+    for (const line of gateway
+      .output()
+      .split('\n')
+      .filter((entry) => entry.includes('"msg":"worker listening"')))
+      expect(JSON.parse(line)).toMatchObject({ simulated_providers: true });
     await traffic(gateway, 300);
     for (let scrape = 0; scrape < 5; scrape++) {
       const text = (await send(gateway, 'GET', '/metrics')).text;

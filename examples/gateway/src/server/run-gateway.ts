@@ -171,7 +171,7 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     url,
     pid: process.pid,
     providers: providers.map((provider) => `${provider.name}[${provider.models.join(',')}]`).join(' '),
-    simulated_providers: demo !== undefined,
+    simulated_providers: simulated,
     telemetry: otel.disabled ? 'disabled (OTEL_SDK_DISABLED=true)' : 'enabled',
     model_health_store: supabase !== undefined ? 'supabase' : clusterWorker ? 'memory (cluster primary)' : 'memory',
     health_service: healthServiceUrl !== undefined ? 'polled' : 'not configured (HEALTH_SERVICE_URL)',
