@@ -14,11 +14,12 @@ import {
 /*
  * A 2xx to a request for a stream is not yet a stream. The gateway used to count a streamed attempt
  * as opened once the upstream's headers arrived and answered its client 200 before reading an
- * event, so a provider that ignored `stream: true` (a JSON completion), answered an HTML page or a
- * gzip-encoded stream, or opened with an error event (an overloaded OpenRouter) was relayed as a
- * 200 whose stream carried only an error, and no other provider was tried. Now the attempt opens
- * with the upstream's first sound event: before it, any of these fails the attempt, the next
- * provider is tried, and with none left the client gets an error status.
+ * event, so a provider that answered an HTML page or a gzip-encoded stream, or opened with an error
+ * event (an overloaded OpenRouter) was relayed as a 200 whose stream carried only an error, and no
+ * other provider was tried. Now the attempt opens with the upstream's first sound event: before it,
+ * any of these fails the attempt, the next provider is tried, and with none left the client gets an
+ * error status. A provider that ignored `stream: true` and answered a JSON chat completion has
+ * answered: its completion is served as a stream (json-answer-stream.test.ts has the details).
  */
 
 const { json, html, gzip, encodingNone, textPlain, errorFirst, clientErrorFirst, silent } = MISBEHAVIOURS;
@@ -60,7 +61,6 @@ afterAll(async () => {
 
 describe('a 2xx to a stream request that is not a usable stream', () => {
   it.each([
-    ['a JSON completion (stream: true ignored)', json, 'invalid_response'],
     ['an HTML page', html, 'invalid_response'],
     ['a gzip-encoded stream', gzip, 'invalid_response'],
     ['an error as the first event', errorFirst, '502'],
@@ -87,11 +87,32 @@ describe('a 2xx to a stream request that is not a usable stream', () => {
     ).toBe(1);
   });
 
-  it('records the usage of a JSON completion that ignored stream: true (the provider bills it)', async () => {
+  it('serves a JSON completion that ignored stream: true as a stream, recording its usage once, without failing over', async () => {
+    const answer = await post(withBackup.url, '/v1/chat/completions', chat(json));
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const text = await answer.text();
+    expect(text).toContain('"content":"json"');
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(backup.received.get(json)).toBeUndefined();
     const metrics = await withBackup.scrape();
     const tokens = (type: string): number =>
       sampleSum(metrics, 'tokens_used_total', { provider: 'odd', model: json, token_type: type });
     expect([tokens('input'), tokens('output')]).toEqual([10, 5]);
+    expect(
+      sampleSum(metrics, 'model_inference_requests_total', { provider: 'odd', model: json, status: 'success' }),
+    ).toBe(1);
+    expect(
+      sampleSum(metrics, 'model_inference_requests_total', { provider: 'odd', model: json, status: 'error' }),
+    ).toBe(0);
+    expect(withBackup.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'debug',
+        msg: 'provider answered a stream request with a JSON chat completion, served as a stream',
+        provider: 'odd',
+        model: json,
+      }),
+    );
   });
 
   it("passes an error for the client's own request back to it, without failing over", async () => {
@@ -102,7 +123,6 @@ describe('a 2xx to a stream request that is not a usable stream', () => {
   });
 
   it.each([
-    ['a JSON completion', json, 502],
     ['an HTML page', html, 502],
     ['a gzip-encoded stream', gzip, 502],
     ['an error as the first event', errorFirst, 502],
@@ -167,8 +187,20 @@ describe('the translated streams (/v1/messages, /v1/responses) open the same way
     expect(await failed.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 
-  it('fails a Responses stream over on a JSON completion, or answers an error', async () => {
+  it('serves a Responses stream from a JSON completion, from the provider that answered it', async () => {
     const body = { model: json, input: 'hi', stream: true };
+    for (const gateway of [withBackup, alone]) {
+      const answer = await post(gateway.url, '/v1/responses', body);
+      expect(answer.status).toBe(200);
+      const text = await answer.text();
+      expect(text).toContain('"delta":"json"');
+      expect(text).toContain('event: response.completed');
+    }
+    expect(backup.received.get(json)).toBeUndefined();
+  });
+
+  it('fails a Responses stream over on an HTML page, or answers an error', async () => {
+    const body = { model: html, input: 'hi', stream: true };
     const answer = await post(withBackup.url, '/v1/responses', body);
     expect(answer.status).toBe(200);
     const text = await answer.text();

@@ -9,7 +9,7 @@ import { readUpstreamJson, UpstreamFailure, upstreamStatusFailure, type Upstream
  */
 
 /** `content-encoding` values that leave the body as it is. */
-const UNCODED = new Set(['', 'identity', 'none']);
+export const UNCODED = new Set(['', 'identity', 'none']);
 
 /** Longest media type or encoding quoted in a failure's message. */
 const MAX_QUOTED_LENGTH = 64;
@@ -23,10 +23,9 @@ const MAX_QUOTED_LENGTH = 64;
  * read or let go, and it throws an `UpstreamFailure`:
  *
  * - a JSON body holding an `error`: the failure `reportedFailure` makes of it;
- * - any other JSON body (a completion: the provider ignored `stream: true`, as some
- *   OpenAI-compatible servers do): `invalid_response` with the usage it reports, which the
- *   provider bills. Not turned into a stream: the answer is whole already, and a provider that
- *   does not stream is better tried after one that does than hidden;
+ * - any other JSON body: `invalid_response` with the usage it reports, which the provider bills
+ *   (a chat completion answering a request for a chat stream never gets here: stream-attempt.ts
+ *   serves it as a stream, see ../request/json-answer-stream.ts);
  * - a content coding (`gzip`, `br`, ...): `invalid_response`.
  *
  * All of them fail over, except an error the client's request caused.

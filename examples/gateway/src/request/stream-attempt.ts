@@ -12,6 +12,7 @@ import { clientGone, requestContext } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
 import { expectEventStream } from '../providers/stream-answer.js';
+import { completionStream, isJsonAnswer } from './json-answer-stream.js';
 import { openSseRelay } from './open-sse-relay.js';
 import { SSE_HEADERS, type RelayEnd } from './sse-relay.js';
 import { withFields } from '../with-fields.js';
@@ -22,11 +23,13 @@ import { withFields } from '../with-fields.js';
  * attempt span, failover) with an attempt that opens the upstream stream, checks that it is one
  * (stream-answer.ts), reads it up to its first event (open-sse-relay.ts) and returns it
  * `deferred`: a provider that answers anything else, or fails before its first event, fails its
- * attempt and the next one is tried, and the client's 200 is sent only once a stream opened. The
- * relay (sse-relay.ts) measures time to first token from the attempt's start, enforces the idle
- * timeout between chunks (and before the first), and reports how the stream ended (success,
- * timeout, upstream failure, client cancel) exactly once; that report finishes the attempt
- * (`complete` → finish-attempt.ts: metrics, model health, span).
+ * attempt and the next one is tried, and the client's 200 is sent only once a stream opened. A
+ * chat completion answering a request for a chat stream is the exception: it is relayed as the
+ * stream it would have been (json-answer-stream.ts). The relay (sse-relay.ts) measures time to
+ * first token from the attempt's start, enforces the idle timeout between chunks (and before the
+ * first), and reports how the stream ended (success, timeout, upstream failure, client cancel)
+ * exactly once; that report finishes the attempt (`complete` → finish-attempt.ts: metrics, model
+ * health, span).
  */
 
 /** What one streamed attempt sends to a provider, and how its stream is read and re-encoded. */
@@ -62,9 +65,22 @@ export async function streamModel(
     services,
     'chat',
     model,
-    (provider) => withFields(plan(provider), { countOutputBytes: budgeted && provider.cancelStopsBilling === true }),
+    (provider) =>
+      withFields(plan(provider), {
+        countOutputBytes: budgeted && provider.cancelStopsBilling === true,
+        providerName: provider.name,
+      }),
     async (planned, response, attemptStartedAt) => {
-      await expectEventStream(response);
+      let upstream = response;
+      // A chat completion from a provider that ignored `stream: true` is served as the chat stream it
+      // would have sent: it was generated and is billed (json-answer-stream.ts).
+      if (planned.parse === undefined && isJsonAnswer(response.headers)) {
+        upstream = await completionStream(response, planned.body);
+        services.log.debug('provider answered a stream request with a JSON chat completion, served as a stream', {
+          provider: planned.providerName,
+          model,
+        });
+      } else await expectEventStream(response);
       const reading = {
         encoder: planned.encoder,
         ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
@@ -73,7 +89,7 @@ export async function streamModel(
         attemptStartedAt,
         countOutputBytes: planned.countOutputBytes,
       };
-      return { value: await openSseRelay(response, reading, clientGone(c)), deferred: true };
+      return { value: await openSseRelay(upstream, reading, clientGone(c)), deferred: true };
     },
     withFields(parameters, { stream: true }),
   );
