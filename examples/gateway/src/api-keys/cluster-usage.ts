@@ -14,9 +14,12 @@
  * per request of a key with a budget), which admits it when every worker's spend, every worker's
  * holds and the new hold fit in the budget. The request's worker tells its own spend with the
  * question and again when the hold ends, so the primary never counts a finished request short.
- * The holds of a worker that exits are dropped. A worker cut off from the primary admits alone.
+ * The holds a worker still has when it exits are charged as spent: its requests in progress were
+ * sent to providers, which bill them though the worker never reports their cost. A worker cut off
+ * from the primary admits alone.
  */
 import cluster, { type Worker } from 'node:cluster';
+import type { StructuredLogger } from '@gatewayz/telemetry-node';
 import { CompensatedSum, type ApiKeyAccount, type ApiKeyRegistry } from './api-key-registry.js';
 
 /** How often a worker sends its changes, and the primary its news. */
@@ -193,32 +196,48 @@ export function shareApiKeyUsage(registry: ApiKeyRegistry, channel: NodeJS.Proce
   };
 }
 
+export interface ApiKeyUsageExchangeOptions {
+  /** Where the charge of an exited worker's holds is logged (the primary's log); default nowhere. */
+  readonly log?: Pick<StructuredLogger, 'warn'>;
+}
+
 /**
  * In the cluster primary: collect each worker's key usage and send every worker the sum of the
  * others' spend and the latest of their uses, per key. A worker that starts (or replaces one that
- * died) says hello and is told everything so far. Returns a function that stops it.
+ * died) says hello and is told everything so far. The holds a worker still has when it exits (it
+ * was killed, or crashed) are charged as spent, and one warning says how many and how much.
+ * Returns a function that stops it.
  */
-export function startApiKeyUsageExchange(): () => void {
+export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {}): () => void {
+  const log = options.log;
   /** Usage by worker id, then key name. Workers that exited keep theirs: their spend happened. */
   const byWorker = new Map<number, Map<string, KeyUsage>>();
-  /** Holds of requests in progress by worker id, then hold id. */
+  /**
+   * Holds of requests in progress by worker id, then hold id. Those of a worker that exited stay,
+   * as spend: their requests had reached the providers, which bill them.
+   */
   const holdsByWorker = new Map<number, Map<number, HeldCost>>();
+  const exited = new Set<number>();
   let dirty = false;
 
   const othersOf = (workerId: number): KeyUsage[] => {
     const totals = new Map<string, { spentUsd: CompensatedSum; lastUsedMs: number }>();
+    const totalOf = (name: string): { spentUsd: CompensatedSum; lastUsedMs: number } => {
+      let total = totals.get(name);
+      if (total === undefined)
+        totals.set(name, (total = { spentUsd: new CompensatedSum(), lastUsedMs: Number.NEGATIVE_INFINITY }));
+      return total;
+    };
     for (const [id, keys] of byWorker) {
       if (id === workerId) continue;
       for (const usage of keys.values()) {
-        const total = totals.get(usage.name) ?? {
-          spentUsd: new CompensatedSum(),
-          lastUsedMs: Number.NEGATIVE_INFINITY,
-        };
+        const total = totalOf(usage.name);
         total.spentUsd.add(usage.spentUsd);
         total.lastUsedMs = Math.max(total.lastUsedMs, usage.lastUsedMs ?? Number.NEGATIVE_INFINITY);
-        totals.set(usage.name, total);
       }
     }
+    for (const id of exited)
+      for (const hold of holdsByWorker.get(id)?.values() ?? []) totalOf(hold.name).spentUsd.add(hold.usd);
     return [...totals].map(([name, total]) => ({
       name,
       spentUsd: total.spentUsd.value,
@@ -251,11 +270,15 @@ export function startApiKeyUsageExchange(): () => void {
   };
   const onHoldMessage = (worker: Worker, received: HoldMessage): void => {
     if (received.kind === 'answer' || typeof received.name !== 'string') return;
+    // A question that arrives after its worker exited: no request of that worker is sent any more.
+    if (received.kind === 'hold' && exited.has(worker.id)) return;
     noteSpend(worker.id, received.name, received.spentUsd);
     let holds = holdsByWorker.get(worker.id);
     if (holds === undefined) holdsByWorker.set(worker.id, (holds = new Map<number, HeldCost>()));
     if (received.kind === 'release') {
-      holds.delete(received.id);
+      // Also after the worker exited (the message was still on its way): the spend it tells
+      // includes what the request cost, which replaces the hold charged at the exit.
+      if (holds.delete(received.id) && exited.has(worker.id)) dirty = true;
       return;
     }
     const admitted =
@@ -264,9 +287,29 @@ export function startApiKeyUsageExchange(): () => void {
     if (worker.isConnected())
       worker.send({ tag: HOLD_TAG, kind: 'answer', id: received.id, admitted } satisfies HoldMessage, undelivered);
   };
-  // A worker that exits ends its requests: their holds go.
-  const onExit = (worker: Worker): void => {
-    holdsByWorker.delete(worker.id);
+  // A worker killed (SIGKILL, out of memory) or crashed never reports what its requests in
+  // progress cost, but they were sent and the providers bill them: each hold counts as spent, the
+  // most its request can cost, as for a client that leaves without usage. A worker that shut down
+  // cleanly drained its requests and released their holds first; any it left are charged alike.
+  const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
+    exited.add(worker.id);
+    const holds = holdsByWorker.get(worker.id);
+    if (holds === undefined || holds.size === 0) return;
+    const charged = new CompensatedSum();
+    const keys = new Set<string>();
+    for (const hold of holds.values()) {
+      charged.add(hold.usd);
+      keys.add(hold.name);
+    }
+    dirty = true;
+    log?.warn('worker exited with requests in progress; their budget holds are charged as spent', {
+      worker: String(worker.id),
+      code: String(code),
+      signal: signal ?? '',
+      holds: holds.size,
+      charged_usd: charged.value,
+      api_keys: [...keys].join(','),
+    });
   };
   const onMessage = (worker: Worker, received: unknown): void => {
     if (isHoldMessage(received)) {

@@ -75,7 +75,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
   }
   const sharedStore = supabase === undefined ? new MemoryModelHealthStore() : undefined;
   const primary = startClusterPrimary(sharedStore !== undefined ? { modelHealthStore: sharedStore } : {});
-  const stopApiKeyUsage = startApiKeyUsageExchange();
+  const stopApiKeyUsage = startApiKeyUsageExchange({ log });
   const url = `http://${settings.host}:${settings.port}`;
 
   let stopping = false;
