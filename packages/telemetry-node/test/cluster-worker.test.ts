@@ -3,7 +3,7 @@ import { GatewayTelemetry, TelemetryConfigurationError } from '@gatewayz/telemet
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MESSAGE_TAG, type ClusterMessage } from '../src/cluster/cluster-messages.js';
 import { partsOfMerged } from '../src/cluster/collection-parts.js';
 import { createClusterMetricsSource, type ClusterChannel } from '../src/cluster/cluster-worker.js';
@@ -213,6 +213,73 @@ describe('a cluster worker', () => {
     const before = emitter.listenerCount('message');
     expect(() => create(channel)).toThrow(/cluster mode needs an IPC channel/);
     expect(emitter.listenerCount('message')).toBe(before);
+  });
+});
+
+describe('a cluster worker stopping gracefully', () => {
+  /** A fake channel that counts its listeners. */
+  function countingChannel(): ReturnType<typeof fakeChannel> & { listenerCount(): number } {
+    const channel = fakeChannel([]);
+    let count = 0;
+    return {
+      ...channel,
+      on: (event, listener) => (count++, channel.on(event, listener)),
+      off: (event, listener) => (count--, channel.off(event, listener)),
+      listenerCount: () => count,
+    };
+  }
+
+  it('hands the primary its final snapshot and waits until the primary took it', async () => {
+    const channel = countingChannel();
+    const source = createClusterMetricsSource(localSource(3), { channel });
+    channel.receive({ gatewayz: MESSAGE_TAG, type: 'hello-ack' });
+    let stopped = false;
+    const stopping = source.stop().then(() => (stopped = true));
+    const retire = channel.sent.find((message) => message.type === 'retire');
+    expect(retire).toBeDefined();
+    // The primary asks for the final snapshot; the worker answers it in full.
+    channel.receive({ gatewayz: MESSAGE_TAG, type: 'snapshot-request', id: 41, session: 's' });
+    await vi.waitFor(() => expect(channel.sent.some((message) => message.type === 'snapshot')).toBe(true));
+    const snapshot = channel.sent.filter((message) => message.type === 'snapshot');
+    expect(snapshot.map((part) => part.id)).toEqual([41]);
+    expect(snapshot[0]?.part?.metrics.reduce((total, slice) => total + slice.points, 0)).toBe(9);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    expect(channel.listenerCount()).toBeGreaterThan(0);
+    channel.receive({ gatewayz: MESSAGE_TAG, type: 'retire-result', id: retire?.id });
+    await stopping;
+    expect(channel.listenerCount()).toBe(0);
+    // Stopping again sends nothing more.
+    await source.stop();
+    expect(channel.sent.filter((message) => message.type === 'retire')).toHaveLength(1);
+  });
+
+  it('waits at most timeoutMs for a primary that does not take it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const channel = countingChannel();
+      const source = createClusterMetricsSource(localSource(1), { channel, timeoutMs: 500 });
+      channel.receive({ gatewayz: MESSAGE_TAG, type: 'hello-ack' });
+      let stopped = false;
+      const stopping = source.stop().then(() => (stopped = true));
+      await vi.advanceTimersByTimeAsync(499);
+      expect(stopped).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await stopping;
+      expect(channel.listenerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('sends nothing when no primary answered its hello, or its channel is closed', async () => {
+    const unanswered = fakeChannel([]);
+    await createClusterMetricsSource(localSource(1), { channel: unanswered }).stop();
+    const closed = { ...fakeChannel([]), connected: false };
+    const source = createClusterMetricsSource(localSource(1), { channel: closed });
+    closed.receive({ gatewayz: MESSAGE_TAG, type: 'hello-ack' });
+    await source.stop();
+    for (const channel of [unanswered, closed]) expect(channel.sent.map((message) => message.type)).toEqual(['hello']);
   });
 });
 

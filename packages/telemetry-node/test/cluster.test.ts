@@ -1,24 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../test-support/ports.js';
-
-const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-app.mjs', import.meta.url));
-
-/** One request on a fresh connection, so the cluster spreads requests over its workers. */
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request({ host: '127.0.0.1', port, path, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
-}
+import { get, sample, startCluster, work } from './fixtures/cluster-harness.js';
 
 /** A scrape asking for gzip as Prometheus does: the answer's coding and its decoded body. */
 function getGzipped(port: number, path: string): Promise<{ contentEncoding: string | undefined; body: string }> {
@@ -39,68 +22,6 @@ function getGzipped(port: number, path: string): Promise<{ contentEncoding: stri
     outgoing.on('error', reject);
     outgoing.end();
   });
-}
-
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const present = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((pair) => [pair[1], pair[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) total += Number(match[3]);
-  }
-  return total;
-}
-
-/** `count` requests to `/work` over `connections` concurrent clients; the worker ids that answered. */
-async function work(port: number, count: number, connections = 16): Promise<Set<string>> {
-  const answeredBy = new Set<string>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (next < count) {
-        const index = next++;
-        const { status, body } = await get(port, `/work?model=${index % 3 === 0 ? 'gpt-4o' : 'gpt-4o-mini'}`);
-        expect(status).toBe(200);
-        answeredBy.add(body);
-      }
-    }),
-  );
-  return answeredBy;
-}
-
-/** The fixture cluster on a free port, once every worker listens. */
-async function startCluster(
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ child: ChildProcess; port: number; output: () => string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [FIXTURE], {
-    env: { PATH: process.env['PATH'] ?? '', PORT: String(port), WORKERS: '2', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${output}`)), 20_000);
-    const check = (): void => {
-      if (output.includes('"cluster listening"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${output}`)));
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return { child, port, output: () => output, stop };
 }
 
 describe('node:cluster: one port, the exact aggregate of every worker', () => {

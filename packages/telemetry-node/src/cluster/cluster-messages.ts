@@ -78,6 +78,19 @@ export type ClusterMessage =
     }
   | {
       readonly gatewayz: typeof MESSAGE_TAG;
+      /** A worker stopping gracefully: take its final snapshot, then ask it no more. */
+      readonly type: 'retire';
+      readonly id: number;
+    }
+  | {
+      readonly gatewayz: typeof MESSAGE_TAG;
+      /** The primary took the final snapshot (or says why it could not). */
+      readonly type: 'retire-result';
+      readonly id: number;
+      readonly error?: string;
+    }
+  | {
+      readonly gatewayz: typeof MESSAGE_TAG;
       readonly type: 'store-call';
       readonly id: number;
       readonly method: StoreMethod;

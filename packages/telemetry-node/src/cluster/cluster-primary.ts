@@ -93,8 +93,10 @@ function gaugeRules(prefix: string): Map<string, GaugeMergeRule> {
  * and (with `modelHealthStore`) serve the workers' model-health reads and writes from one store.
  * Call it before forking; workers start telemetry with `startTelemetry({ cluster: true })`.
  *
- * A worker that exits leaves its counters and histograms as of its last collection (the last
- * scrape): the aggregate never goes backwards, and what it recorded after that is lost with it.
+ * A worker that exits leaves its counters and histograms in the aggregate, which never goes
+ * backwards: as of its final snapshot when its telemetry shut down gracefully (`shutdown()` of
+ * `startTelemetry({ cluster: true })` sends one), otherwise as of its last collection (the last
+ * scrape), and what a worker that died recorded after that is lost with it.
  *
  * @example
  * ```ts
@@ -117,6 +119,12 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   // Workers whose metrics source runs (it says hello when it starts): only they are asked. A worker
   // still loading its code, or one that runs no telemetry, would hold every scrape for `timeoutMs`.
   const greeted = new Set<number>();
+  // Workers stopping gracefully: the snapshot request that takes their final counts, and the
+  // request of theirs to answer once it arrived.
+  const retiring = new Map<number, { snapshotId: number; requestId: number }>();
+  // Workers whose final snapshot arrived: their metrics source has stopped, so they are asked no
+  // more (a scrape would wait for them in vain); that snapshot counts until they exit.
+  const finished = new Set<number>();
   let retired: WorkerCollection | undefined;
   let round: Round | undefined;
   let nextRoundId = 1;
@@ -194,7 +202,8 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     const parts: MergePart[] = [];
     // A worker that did not answer in time counts with its previous metrics, so no counter dips.
     // So does one that left the channel but has not exited (a graceful shutdown draining its
-    // connections): it cannot be asked any more, and its counts are retired only when it exits.
+    // connections), and one that sent its final snapshot: it cannot be asked any more, and its
+    // counts are retired only when it exits.
     const workerIds = new Set([...liveWorkers().map((worker) => worker.id), ...lastSnapshots.keys()]);
     for (const workerId of workerIds) {
       const collection = current.parts.get(workerId) ?? lastSnapshots.get(workerId);
@@ -217,7 +226,7 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
       round.requesters.push({ worker: requester, id: requestId });
       return;
     }
-    const workers = liveWorkers().filter((worker) => greeted.has(worker.id));
+    const workers = liveWorkers().filter((worker) => greeted.has(worker.id) && !finished.has(worker.id));
     const current: Round = {
       id: nextRoundId++,
       waiting: new Set(workers.map((worker) => worker.id)),
@@ -276,8 +285,17 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     if (received.type !== 'store-call') greeted.add(worker.id);
     switch (received.type) {
       case 'hello':
+        // A metrics source started again in the same process.
+        finished.delete(worker.id);
         send(worker, message({ type: 'hello-ack' }));
         return;
+      case 'retire': {
+        // Its snapshot then comes after every one a round asked for before, on the same channel.
+        const snapshotId = nextRoundId++;
+        retiring.set(worker.id, { snapshotId, requestId: received.id });
+        send(worker, message({ type: 'snapshot-request', id: snapshotId, session: inboundOf(worker).session }));
+        return;
+      }
       case 'collect':
         if (received.fresh === true) outboundOf(worker, true);
         startOrJoinRound(worker, received.id);
@@ -286,6 +304,13 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
         const { done, collection } = receiveSnapshot(worker, received);
         if (!done) return;
         if (collection !== undefined) lastSnapshots.set(worker.id, collection);
+        const leaving = retiring.get(worker.id);
+        if (leaving?.snapshotId === received.id) {
+          retiring.delete(worker.id);
+          finished.add(worker.id);
+          const error = collection === undefined ? { error: 'its final snapshot could not be read' } : {};
+          send(worker, message({ type: 'retire-result', id: leaving.requestId, ...error }));
+        }
         const current = round;
         if (current === undefined || current.id !== received.id) return;
         if (collection !== undefined) current.parts.set(worker.id, collection);
@@ -305,6 +330,8 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     const last = lastSnapshots.get(worker.id);
     lastSnapshots.delete(worker.id);
     greeted.delete(worker.id);
+    retiring.delete(worker.id);
+    finished.delete(worker.id);
     inbound.delete(worker.id);
     outbound.delete(worker.id);
     if (last !== undefined) retired = retireWorker(retired, last);

@@ -30,6 +30,8 @@ export interface ClusterChannel {
   on(event: 'message', listener: (message: unknown) => void): unknown;
   /** Stop listening. */
   off(event: 'message', listener: (message: unknown) => void): unknown;
+  /** `false` once the channel is closed (`process.connected` after `process.disconnect()`). */
+  readonly connected?: boolean;
 }
 
 // Request ids must be unique in the process, not in this module: a process can load this package
@@ -91,7 +93,7 @@ export class ClusterRequests {
   constructor(
     private readonly channel: ClusterChannel,
     private readonly timeoutMs: number,
-    private readonly replyType: 'collect-result' | 'store-result',
+    private readonly replyType: 'collect-result' | 'store-result' | 'retire-result',
   ) {
     requireIpcChannel(channel);
     channel.on('message', this.listener);
@@ -153,9 +155,14 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /**
  * A `MetricsSource` that answers with the aggregate of every worker of the cluster, and answers the
- * primary's requests for this worker's own metrics from `local`. `stop()` removes the listeners.
- * Throws, adding no listener, when the channel cannot send (a process that is not a node:cluster
- * worker).
+ * primary's requests for this worker's own metrics from `local`. Throws, adding no listener, when
+ * the channel cannot send (a process that is not a node:cluster worker).
+ *
+ * `stop()` (a graceful shutdown: call it once the worker drained its requests, before `local`'s
+ * reader shuts down) hands the primary this worker's final snapshot, which the primary keeps
+ * counting until the worker exits and then retires, so nothing recorded since the last scrape is
+ * lost; it waits for the primary to take it at most `timeoutMs`, then removes the listeners. With
+ * the channel closed, or when no primary ever answered this worker, it stops at once.
  *
  * Both ways a collection travels in parts (see `series-wire.ts`): this worker sends its own in
  * messages of a few thousand points, yielding to the event loop between them, and reads the
@@ -170,7 +177,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 export function createClusterMetricsSource(
   local: MetricsSource,
   options: ClusterMetricsSourceOptions = {},
-): MetricsSource & { stop(): void } {
+): MetricsSource & { stop(): Promise<void> } {
   const channel: ClusterChannel = options.channel ?? process;
   // Before any listener is added: a throw must leave the channel (often `process`) as it was.
   const timeoutMs = timerDelayOption(options.timeoutMs, 10_000, 'timeoutMs');
@@ -253,6 +260,25 @@ export function createClusterMetricsSource(
         '@gatewayz/telemetry-node: cluster mode is on but the primary did not answer; call startClusterPrimary() in the node:cluster primary',
       );
   }, 2000).unref();
+  let stopping: Promise<void> | undefined;
+  // What it recorded since the last scrape (the requests it drained) would otherwise be lost: the
+  // primary retires a worker's counters as of the last snapshot it has.
+  const sendFinalSnapshot = async (): Promise<void> => {
+    if (!acknowledged || channel.connected === false) return;
+    const retiring = new ClusterRequests(channel, timeoutMs, 'retire-result');
+    try {
+      const reply = await retiring.request((id) => message({ type: 'retire', id }), 'the final metrics snapshot');
+      const error = (reply as { error?: string }).error;
+      if (error !== undefined) throw new Error(error);
+    } catch (error) {
+      diag.warn(
+        "@gatewayz/telemetry-node: the cluster primary did not take this worker's final metrics snapshot; what it recorded since the last scrape is left out of the aggregate",
+        error,
+      );
+    } finally {
+      retiring.close();
+    }
+  };
   return {
     async collect() {
       const asFresh = fresh;
@@ -279,8 +305,11 @@ export function createClusterMetricsSource(
     },
     stop() {
       clearTimeout(helloTimer);
-      channel.off('message', onPrimaryMessage);
-      requests.close();
+      stopping ??= sendFinalSnapshot().finally(() => {
+        channel.off('message', onPrimaryMessage);
+        requests.close();
+      });
+      return stopping;
     },
   };
 }

@@ -3,7 +3,7 @@
  * of them. The primary (`startClusterPrimary`) collects every worker over IPC and merges by kind
  * and by the catalog's `clusterMerge` rule; a worker's metrics endpoints ask it through
  * `createClusterMetricsSource` (`startTelemetry({ cluster: true })` wires that); a worker that exits
- * leaves its counters and histograms in place. `ClusterModelHealthStore` lets workers share the
+ * leaves its counters and histograms in place (as of the final snapshot its graceful shutdown sends). `ClusterModelHealthStore` lets workers share the
  * primary's in-memory model-health store.
  *
  * - `cluster-primary.ts`: `startClusterPrimary()`

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { context, diag, metrics, trace, type ContextManager, type Tracer } from '@opentelemetry/api';
 import type { ResourceDetector } from '@opentelemetry/resources';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
@@ -28,13 +29,13 @@ import { resolveMetricsExport, type MetricsExportOptions } from '../otlp-metrics
 import { histogramOptionsFrom } from '../otlp-metrics/histogram-options-from-env.js';
 import { createMetricReaders } from './metric-readers.js';
 import { createClusterMetricsSource, type ClusterMetricsSourceOptions } from '../cluster/cluster-worker.js';
-import { randomUUID } from 'node:crypto';
-import { createSpanProcessorsFromEnv } from '../tracing/index.js';
+import { createSpanProcessorsFromEnv, type SpanDropReason } from '../tracing/index.js';
 import { tracesConfiguredByEnv } from '../tracing/create-span-processors-from-env.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../tracing/tracer-config-from-env.js';
 import { createLogRecordProcessors } from '../logs/create-log-record-processors.js';
 import { resourceAttributesFromEnv, resourceDetectorsFromEnv } from '../env/resource-from-env.js';
 import { startSdkProviders } from './sdk-providers.js';
+import { resourceSources } from './resource-sources.js';
 import { collectingAfter } from './resource-settled.js';
 import { captureConfigurationWarnings, readEnvBoolean, warnConfiguration } from '../env/standard-variables.js';
 import { propagatorFromEnv, registerPropagator } from '../env/propagator-from-env.js';
@@ -105,7 +106,9 @@ export interface StartTelemetryOptions {
    * More resource detectors (e.g. a container, Kubernetes or cloud detector from
    * `@opentelemetry/resource-detector-*`), run after the built-in ones `OTEL_NODE_RESOURCE_DETECTORS`
    * names (default: the host detector). Their attributes win over the detected and default ones;
-   * `OTEL_RESOURCE_ATTRIBUTES` and the `serviceName`/`serviceVersion` options win over theirs.
+   * `OTEL_RESOURCE_ATTRIBUTES` and the `serviceName`/`serviceVersion` options win over theirs. In a
+   * node:cluster worker a `service.instance.id` they or `OTEL_RESOURCE_ATTRIBUTES` give gets
+   * `-worker-<cluster.worker.id>` appended, so workers that inherit it push as distinct instances.
    */
   resourceDetectors?: ResourceDetector[];
   /** Add `otel_scope_*` labels to every series. Default false. */
@@ -130,7 +133,9 @@ export interface StartTelemetryOptions {
   /**
    * node:cluster mode, for a worker process: the metrics endpoints answer the aggregate of every
    * worker (counters and histograms summed, gauges merged by their catalog rule), collected through
-   * the primary, which must run `startClusterPrimary()`. Default false.
+   * the primary, which must run `startClusterPrimary()`; `shutdown()` first hands the primary this
+   * worker's final counts (waiting at most `timeoutMs`), so what it recorded while draining stays in
+   * the aggregate after it exits. Default false.
    */
   cluster?: boolean | ClusterMetricsSourceOptions;
   /**
@@ -323,7 +328,7 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
     metricsExport,
     options.withScopeInfo ?? false,
   );
-  const countDroppedSpans = (reason: 'queue_full' | 'export_failed', count: number): void =>
+  const countDroppedSpans = (reason: SpanDropReason, count: number): void =>
     telemetry.add('telemetrySpansDropped', count, { reason });
   let spanProcessors: SpanProcessor[];
   const traces = options.traces;
@@ -341,26 +346,19 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
   );
   warnWhenGenAiEventsGoNowhere(telemetry.genAiContent, logProcessors.length > 0);
 
-  // Processes that push (or share a port) must tell their series apart: one instance id each,
-  // unless OTEL_RESOURCE_ATTRIBUTES gives one.
-  const needsInstanceId =
-    (clusterOptions !== undefined || metricsExport.otlp !== undefined) &&
-    envAttributes['service.instance.id'] === undefined;
+  const resource = resourceSources({
+    envAttributes,
+    detectors: [...resourceDetectorsFromEnv(env), ...(options.resourceDetectors ?? [])],
+    // Processes that push (or share a port) must tell their series apart.
+    needsInstanceId: clusterOptions !== undefined || metricsExport.otlp !== undefined,
+    clusterWorkerId: cluster.isWorker ? cluster.worker?.id : undefined,
+  });
   // From here on the process's global state changes: every check and set-up that can throw ran above.
   // A later startTelemetry() starts from fresh series, not this run's (see shareTelemetry).
   const releaseSharedTelemetry = shareTelemetry(telemetry);
   const providers = startSdkProviders({
     env,
-    // The stock process detector exports the command line, which can carry secrets; these
-    // harmless process attributes stand in for it.
-    defaultAttributes: {
-      ...(needsInstanceId ? { 'service.instance.id': randomUUID() } : {}),
-      'process.pid': process.pid,
-      'process.runtime.name': 'nodejs',
-      'process.runtime.version': process.versions.node,
-    },
-    detectors: [...resourceDetectorsFromEnv(env), ...(options.resourceDetectors ?? [])],
-    envAttributes,
+    ...resource,
     codeAttributes: {
       'service.name': serviceName,
       ...(options.serviceVersion !== undefined ? { 'service.version': options.serviceVersion } : {}),
@@ -432,7 +430,8 @@ function start(options: StartTelemetryOptions): RunningTelemetry {
         await runShutdownTasks();
         // Scrapes from now on answer 503 (telemetry shut down), not 500 from the reader shut down.
         servedSource?.stop();
-        clusterSource?.stop();
+        // Before the readers shut down: the worker's final snapshot is collected from them.
+        await clusterSource?.stop();
         await providers.shutdown();
         unregisterPropagator();
         // Unregister our context manager too, so a later startTelemetry() can install its own.
