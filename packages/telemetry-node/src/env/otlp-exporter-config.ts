@@ -16,23 +16,29 @@ import {
 import { otlpGrpcCredentials } from '../otlp-grpc/otlp-grpc-credentials.js';
 import type { OtlpGrpcOptions } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import { otlpHttpAgentOptions, type OtlpTlsSettings } from './otlp-tls-from-env.js';
-import { OTLP_SIGNAL_PATHS, type OtlpExporterVariables, type OtlpSignal } from './otlp-exporter-variables.js';
+import {
+  OTLP_SIGNAL_PATHS,
+  unsendableHeaderReason,
+  type OtlpExporterVariables,
+  type OtlpSignal,
+} from './otlp-exporter-variables.js';
 import { warnConfiguration } from './standard-variables.js';
 
 /** The resolved options of the SDK's OTLP/HTTP export delegate (endpoint, headers, agent, timeout, ...). */
 export type OtlpHttpDelegateOptions = ReturnType<typeof convertLegacyHttpOptions>;
 
-/** gRPC metadata carrying `headers`; a header gRPC cannot carry is warned about and left out. */
+/**
+ * gRPC metadata carrying `headers`; a header gRPC cannot carry is warned about (by its key only:
+ * `@grpc/grpc-js`'s error quotes the value, often a secret) and left out.
+ */
 function grpcMetadataOf(headers: Readonly<Record<string, string>>): ReturnType<typeof createEmptyMetadata> {
   const metadata = createEmptyMetadata();
   for (const [name, value] of Object.entries(headers)) {
     try {
       metadata.set(name, value);
-    } catch (error) {
+    } catch {
       warnConfiguration(
-        `@gatewayz/telemetry-node: OTLP header "${name}" cannot be sent as gRPC metadata (${
-          error instanceof Error ? error.message : String(error)
-        }); leaving it out`,
+        `@gatewayz/telemetry-node: ignoring the OTLP header "${name}": ${unsendableHeaderReason(true)}; sending the other headers`,
       );
     }
   }

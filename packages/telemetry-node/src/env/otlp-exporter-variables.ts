@@ -178,11 +178,53 @@ function isSendableHeader(name: string, value: string, grpc: boolean): boolean {
   }
 }
 
-/** Why a header cannot go out over HTTP, or as gRPC metadata. */
-const UNSENDABLE_HEADER = {
-  http: 'Node.js cannot send its value in an HTTP header (no control characters such as line breaks, nothing beyond Latin-1 once percent-decoded)',
-  grpc: 'gRPC metadata cannot carry it (keys of a-z, 0-9, "-", "_" and ".", not ending in "-bin"; values of printable ASCII once percent-decoded)',
-};
+/**
+ * Why a header cannot go out over HTTP, or as gRPC metadata (`grpc`); `percentDecoded` for a value
+ * read from a variable, which is percent-decoded first.
+ */
+export function unsendableHeaderReason(grpc: boolean, percentDecoded = false): string {
+  const decoded = percentDecoded ? ' once percent-decoded' : '';
+  return grpc
+    ? `gRPC metadata cannot carry it (keys of a-z, 0-9, "-", "_" and ".", not ending in "-bin"; values of printable ASCII${decoded})`
+    : `Node.js cannot send its value in an HTTP header (no control characters such as line breaks, nothing beyond Latin-1${decoded})`;
+}
+
+/**
+ * Check headers passed in code (`metrics.otlp.headers`) for the transport (`grpc`: gRPC metadata,
+ * else HTTP headers), as the header variables' entries are checked; an option that cannot be
+ * honoured is a `TelemetryConfigurationError` naming `option` and the header's key, never its value
+ * (a secret, often). Unlike a variable's, a value is not trimmed: what is given is what would be sent.
+ *
+ * @example
+ * ```ts
+ * checkOtlpHeaders({ authorization: `Bearer ${token}` }, 'metrics.otlp.headers', false);
+ * ```
+ */
+export function checkOtlpHeaders(headers: unknown, option: string, grpc: boolean): Record<string, string> {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers))
+    throw new TelemetryConfigurationError(
+      option,
+      `expected an object of header names to string values, got ${Array.isArray(headers) ? 'an array' : headers === null ? 'null' : typeof headers}`,
+    );
+  const checked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (typeof value !== 'string')
+      throw new TelemetryConfigurationError(
+        option,
+        `the ${JSON.stringify(name)} header: expected a string value, got ${value === null ? 'null' : typeof value}`,
+      );
+    if (!isSendableHeader(name, value, grpc)) {
+      // The usual cause: a token read from a file with its trailing newline.
+      const hint = /[\r\n]\s*$/.test(value) ? '; its value ends with a line break (trim it)' : '';
+      throw new TelemetryConfigurationError(
+        option,
+        `the ${JSON.stringify(name)} header cannot be sent: ${unsendableHeaderReason(grpc)}${hint}`,
+      );
+    }
+    checked[name] = value;
+  }
+  return checked;
+}
 
 /**
  * Parse `key=value,key2=value2` (values percent-decoded), as the specification's header variables
@@ -204,9 +246,10 @@ export function parseOtlpHeaders(variableName: string, raw: string, grpc = false
     const name = key.toLowerCase();
     if (!isSendableHeader(name, value, grpc)) {
       warnConfiguration(
-        `@gatewayz/telemetry-node: ignoring the "${name}" entry of ${variableName}: ${
-          grpc ? UNSENDABLE_HEADER.grpc : UNSENDABLE_HEADER.http
-        }; sending the other headers`,
+        `@gatewayz/telemetry-node: ignoring the "${name}" entry of ${variableName}: ${unsendableHeaderReason(
+          grpc,
+          true,
+        )}; sending the other headers`,
       );
       continue;
     }

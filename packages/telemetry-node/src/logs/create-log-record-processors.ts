@@ -6,6 +6,8 @@ import { createLogExportersFromEnv, logBatchFromEnv } from './log-exporters-from
  * The log record processors `startTelemetry()` gives its logger provider: none for `logs: false`,
  * else one bounded batch processor for the `exporter` given or for each exporter
  * `OTEL_LOGS_EXPORTER` of `env` lists, with the batch settings of the option, else `OTEL_BLRP_*`.
+ * Records lost are reported to `onDrop`: by the processors, and as `rejected` the records an OTLP
+ * backend rejects from a request it accepted (a partial success; the export itself succeeded).
  * Throws a `TelemetryConfigurationError` for a TLS file of `env` that cannot be used.
  *
  * @example
@@ -18,10 +20,13 @@ import { createLogExportersFromEnv, logBatchFromEnv } from './log-exporters-from
 export function createLogRecordProcessors(
   option: StartTelemetryOptions['logs'],
   env: NodeJS.ProcessEnv,
-  onDrop: (reason: LogDropReason, count: number) => void,
+  onDrop: (reason: LogDropReason | 'rejected', count: number) => void,
 ): BoundedLogRecordProcessor[] {
   if (option === false) return [];
-  const exporters = option?.exporter !== undefined ? [option.exporter] : createLogExportersFromEnv(env);
+  const exporters =
+    option?.exporter !== undefined
+      ? [option.exporter]
+      : createLogExportersFromEnv(env, (count) => onDrop('rejected', count));
   const batch = exporters.length > 0 ? logBatchFromEnv(env) : undefined;
   return exporters.map(
     (exporter) =>

@@ -19,6 +19,7 @@ import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-ex
 import { otlpExporterVariables, otlpProtocolFromEnv } from '../env/otlp-exporter-variables.js';
 import { otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
+import { countingRejections, reportingRejectedItems } from '../otlp-metrics/partial-success.js';
 import { LOGS_GRPC_SERVICE } from './otlp-grpc-log-exporter.js';
 
 /** The batch settings `OTEL_BLRP_*` give, each `undefined` when unset or invalid (the default then applies). */
@@ -29,18 +30,28 @@ export interface LogBatchFromEnv {
   exportTimeoutMillis: number | undefined;
 }
 
-/** The OTLP log exporter for `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL` (default `http/protobuf`). */
-function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
+/**
+ * The OTLP log exporter for `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`
+ * (default `http/protobuf`); log records the backend rejects from an accepted request (an OTLP
+ * partial success) go to `onRejected`, with a warning when rejections start.
+ */
+function otlpLogExporter(env: NodeJS.ProcessEnv, onRejected: (count: number) => void): LogRecordExporter {
   const protocol = otlpProtocolFromEnv(env, 'LOGS');
   // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
   const variables = otlpExporterVariables(env, 'LOGS', protocol === 'grpc');
   // TLS files are read now, once: a bad one fails start-up, not every export.
   const tls = otlpTlsFromEnv(env, 'LOGS');
+  const onResponse = countingRejections({
+    items: 'log records',
+    url: variables.url,
+    series: 'gatewayz_telemetry_logs_dropped_total{reason="rejected"}',
+    count: onRejected,
+  });
   if (protocol === 'grpc')
     return new OTLPExporterBase(
       createRetryingOtlpGrpcExportDelegate(
         otlpGrpcDelegateOptions(variables, tls),
-        ProtobufLogsSerializer,
+        reportingRejectedItems(ProtobufLogsSerializer, 'rejectedLogRecords', onResponse),
         LOGS_GRPC_SERVICE,
       ),
     );
@@ -48,7 +59,7 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
   return new OTLPExporterBase<ReadableLogRecord[]>(
     createOtlpHttpExportDelegate(
       otlpHttpDelegateOptions(variables, tls, 'LOGS', json ? 'application/json' : 'application/x-protobuf'),
-      json ? JsonLogsSerializer : ProtobufLogsSerializer,
+      reportingRejectedItems(json ? JsonLogsSerializer : ProtobufLogsSerializer, 'rejectedLogRecords', onResponse),
       'otlp_http_log_exporter',
       LogsExporterMetricsHelper,
       undefined,
@@ -63,24 +74,31 @@ function otlpLogExporter(env: NodeJS.ProcessEnv): LogRecordExporter {
  * standard output. Unknown names are warned about and ignored. The OTLP exporter speaks the
  * protocol of `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL` (default
  * `http/protobuf`) and reads its endpoint, headers, timeout and compression from the standard
- * variables itself.
+ * variables itself; the records its backend rejects from an accepted request (an OTLP partial
+ * success) are reported to `onRejected`.
  *
  * @example
  * ```ts
- * const exporters = createLogExportersFromEnv({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+ * const exporters = createLogExportersFromEnv(
+ *   { OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+ *   (count) => telemetry.add('telemetryLogsDropped', count, { reason: 'rejected' }),
+ * );
  * ```
  */
-export function createLogExportersFromEnv(env: NodeJS.ProcessEnv): LogRecordExporter[] {
+export function createLogExportersFromEnv(
+  env: NodeJS.ProcessEnv,
+  onRejected: (count: number) => void = () => {},
+): LogRecordExporter[] {
   const names = readEnvListWithNone(env, 'OTEL_LOGS_EXPORTER', 'exporting no logs');
   if (names === undefined) {
     const endpointSet =
       readEnvString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
       readEnvString(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') !== undefined;
-    return endpointSet ? [otlpLogExporter(env)] : [];
+    return endpointSet ? [otlpLogExporter(env, onRejected)] : [];
   }
   const exporters: LogRecordExporter[] = [];
   for (const name of names) {
-    if (name === 'otlp') exporters.push(otlpLogExporter(env));
+    if (name === 'otlp') exporters.push(otlpLogExporter(env, onRejected));
     else if (name === 'console') exporters.push(new ConsoleLogRecordExporter());
     else warnIgnoredVariable('OTEL_LOGS_EXPORTER', name, 'otlp, console or none', 'skipping it');
   }

@@ -9,7 +9,8 @@
  * - `otlp-metric-exporter.ts`: the maintained exporter parts (HTTP or gRPC transport, stock serializer)
  * - `temporality-metric-producer.ts`: cumulative series as delta, measured from the last accepted push
  * - `exemplar-serializer.ts`: the stock serializer's output plus each histogram point's exemplars
- * - `partial-success.ts`: data points a backend rejected from an accepted request, for the failure count
+ * - `partial-success.ts`: items a backend rejected from an accepted request (data points for the
+ *   failure count; spans and log records too, for their exporters' drop counts)
  */
 export { resolveMetricsExport } from './metrics-export-config.js';
 export type {

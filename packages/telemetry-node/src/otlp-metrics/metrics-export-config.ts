@@ -19,6 +19,7 @@ import {
 } from '../env/standard-variables.js';
 import {
   checkOtlpEndpoint,
+  checkOtlpHeaders,
   firstValidVariable,
   isCompression,
   isMillis,
@@ -103,7 +104,13 @@ export interface OtlpMetricsOptions {
   url?: string;
   /** Default `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, `http/protobuf`. */
   protocol?: OtlpMetricsProtocol;
-  /** Extra request headers (gRPC metadata for `grpc`); default from `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_METRICS_HEADERS`. */
+  /**
+   * Extra request headers (gRPC metadata for `grpc`); default from `OTEL_EXPORTER_OTLP_HEADERS` and
+   * `OTEL_EXPORTER_OTLP_METRICS_HEADERS`. Values are sent as given (not trimmed): one the transport
+   * cannot send (a line break, such as a token file's trailing newline; over gRPC also a key of other
+   * characters than `a-z0-9-_.`, a `-bin` key, a value that is not printable ASCII) is a
+   * `TelemetryConfigurationError` naming the header's key.
+   */
   headers?: Record<string, string>;
   /** Per-request timeout; default `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT`, 10 000 ms. */
   timeoutMillis?: number;
@@ -281,7 +288,9 @@ function headersFrom(
   option: Record<string, string> | undefined,
   grpc: boolean,
 ): Record<string, string> {
-  return option !== undefined ? { ...option } : otlpHeadersFromEnv(env, 'METRICS', grpc);
+  return option !== undefined
+    ? checkOtlpHeaders(option, 'metrics.otlp.headers', grpc)
+    : otlpHeadersFromEnv(env, 'METRICS', grpc);
 }
 
 /** One of `allowed` (any case): from an option, else a `TelemetryConfigurationError`; from a variable, else a warning and `fallback`. */

@@ -32,7 +32,10 @@ export interface SpanProcessorsFromEnvOptions {
   env: NodeJS.ProcessEnv;
   /** Exporter to batch into instead of the exporters `OTEL_TRACES_EXPORTER` names. */
   exporter?: SpanExporter;
-  /** Called with the sampled spans that were not exported: queue full or export failed. */
+  /**
+   * Called with the sampled spans that were not exported: queue full, export failed, or rejected by
+   * the OTLP backend from an accepted request (a partial success).
+   */
   onDrop: (reason: SpanDropReason, count: number) => void;
 }
 
@@ -55,7 +58,8 @@ export interface SpanProcessorsFromEnvOptions {
  *
  * Unknown names are warned about and skipped. With an explicit `exporter`, the list is not read:
  * one stock batch processor exports to it. Sampled spans a batch processor drops on a full queue
- * or a failed export are reported to `onDrop` instead of only to a debug log.
+ * or a failed export, and those an OTLP backend rejects from a request it accepted (a partial
+ * success), are reported to `onDrop` instead of only to a debug log.
  *
  * @example
  * ```ts
@@ -76,7 +80,8 @@ export function tracesConfiguredByEnv(env: NodeJS.ProcessEnv): boolean {
 }
 
 export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOptions): SpanProcessor[] {
-  const { env, onDrop } = options;
+  const { env } = options;
+  const { onDrop } = options;
   const processorChoice = (env['GATEWAYZ_SPAN_PROCESSOR'] ?? '').trim() || 'encoding';
   if (processorChoice !== 'encoding' && processorChoice !== 'batch')
     throw new TelemetryConfigurationError(
@@ -106,18 +111,23 @@ function otlpSpanProcessor(
   onDrop: (reason: SpanDropReason, count: number) => void,
 ): SpanProcessor {
   const protocol = otlpProtocolFromEnv(env, 'TRACES');
+  // The export of such a request succeeded: only the counter hears of these spans.
+  const onRejected = (count: number): void => onDrop('rejected', count);
   // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
-  if (protocol === 'http/json') return countingBatchSpanProcessor(httpSpanExporterFromEnv(env, true), batch, onDrop);
+  if (protocol === 'http/json')
+    return countingBatchSpanProcessor(httpSpanExporterFromEnv(env, true, onRejected), batch, onDrop);
   // Both protobuf protocols carry the same request; only the transport differs.
   const grpc = protocol === 'grpc';
   if (encoding)
     // Spans are encoded as they end and only their bytes wait for the batch (see the class).
     return new EncodingBatchSpanProcessor({
       ...batch,
-      exporter: encodedSpanExporterFromEnv(env, grpc),
+      exporter: encodedSpanExporterFromEnv(env, grpc, onRejected),
       onDrop,
     });
-  const exporter = grpc ? encodedSpanExporterFromEnv(env, true) : httpSpanExporterFromEnv(env, false);
+  const exporter = grpc
+    ? encodedSpanExporterFromEnv(env, true, onRejected)
+    : httpSpanExporterFromEnv(env, false, onRejected);
   return countingBatchSpanProcessor(exporter, batch, onDrop);
 }
 

@@ -2,7 +2,8 @@
  * The OTLP span exporters `createSpanProcessorsFromEnv()` builds: the SDK's own parts (export
  * delegate, transport, serializer, self-metrics helper), as its exporter classes assemble them, with
  * every transport setting read from the `env` given (see `otlpExporterVariables` and
- * `otlpTlsFromEnv`) and none from `process.env`.
+ * `otlpTlsFromEnv`) and none from `process.env`. Spans the backend rejects from an accepted request
+ * (an OTLP partial success) are reported to the caller's `onRejected`.
  */
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
@@ -15,6 +16,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import { otlpExporterVariables } from '../env/otlp-exporter-variables.js';
 import { otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
+import { countingRejections, reportingRejectedItems, type RejectedItems } from '../otlp-metrics/partial-success.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import {
   AssembledEncodedSpanExporter,
@@ -27,20 +29,42 @@ import { ENCODED_TRACE_GRPC_SERVICE } from './otlp-grpc-trace-exporter.js';
 /** The `otel.component.type` of the SDK's OTLP/HTTP span exporters' self-metrics. */
 const HTTP_SPAN_EXPORTER = 'otlp_http_span_exporter';
 
+/** Counts the spans the backend at `url` rejects with `onRejected`, with a warning when rejections start. */
+function countingRejectedSpans(
+  url: string,
+  onRejected: (count: number) => void,
+): (rejected: RejectedItems | undefined) => void {
+  return countingRejections({
+    items: 'spans',
+    url,
+    series: 'gatewayz_telemetry_spans_dropped_total{reason="rejected"}',
+    count: onRejected,
+  });
+}
+
 /**
  * The exporter of requests encoded as the spans ended, over OTLP/gRPC (`grpc`) or OTLP/HTTP
  * protobuf: what {@link OtlpGrpcTraceExporter} and {@link OtlpProtobufTraceExporter} send.
  */
-export function encodedSpanExporterFromEnv(env: NodeJS.ProcessEnv, grpc: boolean): EncodedSpanExporter {
+export function encodedSpanExporterFromEnv(
+  env: NodeJS.ProcessEnv,
+  grpc: boolean,
+  onRejected: (count: number) => void,
+): EncodedSpanExporter {
   const variables = otlpExporterVariables(env, 'TRACES', grpc);
   // TLS files are read now, once: a bad one fails start-up, not every export.
   const tls = otlpTlsFromEnv(env, 'TRACES');
+  const serializer = reportingRejectedItems(
+    ENCODED_TRACE_SERIALIZER,
+    'rejectedSpans',
+    countingRejectedSpans(variables.url, onRejected),
+  );
   if (grpc)
     return new AssembledEncodedSpanExporter(
       new OTLPExporterBase(
         createRetryingOtlpGrpcExportDelegate(
           otlpGrpcDelegateOptions(variables, tls),
-          ENCODED_TRACE_SERIALIZER,
+          serializer,
           ENCODED_TRACE_GRPC_SERVICE,
         ),
       ),
@@ -49,7 +73,7 @@ export function encodedSpanExporterFromEnv(env: NodeJS.ProcessEnv, grpc: boolean
     new OTLPExporterBase(
       createOtlpHttpExportDelegate(
         otlpHttpDelegateOptions(variables, tls, 'TRACES', 'application/x-protobuf'),
-        ENCODED_TRACE_SERIALIZER,
+        serializer,
         HTTP_SPAN_EXPORTER,
         ENCODED_TRACE_METRICS_HELPER,
         undefined,
@@ -62,13 +86,21 @@ export function encodedSpanExporterFromEnv(env: NodeJS.ProcessEnv, grpc: boolean
  * The SDK's OTLP/HTTP span exporter (`http/protobuf` or `http/json`), for the stock batch processor:
  * what `OTLPTraceExporter` of `@opentelemetry/exporter-trace-otlp-proto` / `-http` sends.
  */
-export function httpSpanExporterFromEnv(env: NodeJS.ProcessEnv, json: boolean): SpanExporter {
+export function httpSpanExporterFromEnv(
+  env: NodeJS.ProcessEnv,
+  json: boolean,
+  onRejected: (count: number) => void,
+): SpanExporter {
   const variables = otlpExporterVariables(env, 'TRACES', false);
   const tls = otlpTlsFromEnv(env, 'TRACES');
   return new OTLPExporterBase<ReadableSpan[]>(
     createOtlpHttpExportDelegate(
       otlpHttpDelegateOptions(variables, tls, 'TRACES', json ? 'application/json' : 'application/x-protobuf'),
-      json ? JsonTraceSerializer : ProtobufTraceSerializer,
+      reportingRejectedItems(
+        json ? JsonTraceSerializer : ProtobufTraceSerializer,
+        'rejectedSpans',
+        countingRejectedSpans(variables.url, onRejected),
+      ),
       HTTP_SPAN_EXPORTER,
       TraceExporterMetricsHelper,
       undefined,

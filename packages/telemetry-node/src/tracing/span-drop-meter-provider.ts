@@ -7,8 +7,11 @@ import {
   type MetricOptions,
 } from '@opentelemetry/api';
 
-/** Why sampled spans never reached the backend. */
-export type SpanDropReason = 'queue_full' | 'export_failed';
+/**
+ * Why sampled spans were lost: `queue_full`, `export_failed`, or `rejected` (the OTLP backend
+ * accepted the request but rejected these spans, a partial success).
+ */
+export type SpanDropReason = 'queue_full' | 'export_failed' | 'rejected';
 
 /** The SDK's self-observability counter the batch span processor reports finished spans to. */
 const PROCESSED_SPANS = 'otel.sdk.processor.span.processed';
