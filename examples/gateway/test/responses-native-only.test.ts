@@ -1,7 +1,9 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sampleSum, SpanRecorder } from './harness.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sampleSum, SpanRecorder, startGatewayFor } from './harness.js';
 import {
   chatCompletionAnswer,
   startScriptedGateway,
@@ -224,5 +226,132 @@ describe('a request chat cannot carry, for a model whose providers are all chat-
       expect(JSON.stringify(native.lastBody(RESPONSES) ?? {})).not.toContain(marker);
     }
     expect(attempted()).toEqual([]);
+  });
+});
+
+describe('a request chat cannot carry, when the providers with the Responses API are all unavailable', () => {
+  /*
+   * Model `r1`: chat-only providers ca and cb, healthy, and ra and rb with the Responses API, each
+   * a path of one loopback upstream (`/{name}/v1/...`) answering as `answers` says (200 by default).
+   * The errors must speak of the providers that can serve the request, not of the model as a whole,
+   * which answers the same request without the built-in tool.
+   */
+  type Answer = 'rate_limited' | 'failing';
+  const answers = new Map<string, Answer>();
+  const sent = new Map<string, number>();
+  let upstream: Server;
+  let running: Awaited<ReturnType<typeof startGatewayFor>>;
+
+  beforeEach(async () => {
+    answers.clear();
+    sent.clear();
+    upstream = createServer((request, response) => {
+      const [, provider = '', , path] = (request.url ?? '').split('/');
+      sent.set(provider, (sent.get(provider) ?? 0) + 1);
+      request.resume().on('end', () => {
+        const answer = answers.get(provider);
+        const json = (status: number, body: unknown, headers: Record<string, string> = {}): void =>
+          void response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+        if (answer === 'rate_limited')
+          json(429, { error: { message: 'Rate limit reached', code: 'rate_limit_exceeded' } }, { 'retry-after': '30' });
+        else if (answer === 'failing') json(500, { error: { message: 'Internal error', type: 'server_error' } });
+        else if (path === 'responses')
+          json(200, nativeResponse('completed', { model: 'r1', output: [message], usage }));
+        else json(200, chatCompletionAnswer('chatcmpl-r1', 'r1', 'Sunny.', { prompt_tokens: 5 }));
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    running = await startGatewayFor(
+      ['ca', 'cb', 'ra', 'rb'].map((name) => ({
+        name,
+        baseUrl: `${base}/${name}/v1`,
+        models: ['r1'],
+        ...(name.startsWith('r') ? { responsesApi: true } : {}),
+      })),
+      {
+        BREAKER_VOLUME_THRESHOLD: '1',
+        BREAKER_ERROR_THRESHOLD_PERCENT: '1',
+        BREAKER_RESET_TIMEOUT_MS: '600000',
+        ATTEMPT_TIMEOUT_MS: '5000',
+      },
+    );
+  });
+  afterEach(async () => {
+    await running.close();
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+  });
+
+  const withWebSearch = { model: 'r1', input: 'Find it.', tools: [webSearch] };
+  const plain = { model: 'r1', input: 'Find it.' };
+  const post = (body: unknown): Promise<Response> =>
+    fetch(`${running.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const errorOf = async (response: Response): Promise<Record<string, unknown>> =>
+    ((await response.json()) as { error: Record<string, unknown> }).error;
+  const chatOnlySent = (): number => (sent.get('ca') ?? 0) + (sent.get('cb') ?? 0);
+  const restriction = 'that can serve this request (with the Responses API, needed for `tools[0].type`)';
+
+  it('answers 503 naming the restriction and only the breakers of ra and rb; r1 still answers without the tool', async () => {
+    answers.set('ra', 'failing').set('rb', 'failing');
+    expect((await post(withWebSearch)).status).toBe(502);
+    expect(running.gateway.router.breakerStates()).toEqual({ ca: 'closed', cb: 'closed', ra: 'open', rb: 'open' });
+
+    const refused = await post(withWebSearch);
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(500);
+    expect(await errorOf(refused)).toMatchObject({
+      message: `No provider of \`r1\` ${restriction} is available: the circuit breakers of ra, rb are open. Retry shortly.`,
+      type: 'server_error',
+      code: 'providers_unavailable',
+    });
+    expect(chatOnlySent()).toBe(0);
+
+    const answered = await post(plain);
+    expect(answered.status).toBe(200);
+    expect(sent.get('ca')).toBe(1);
+
+    // With every breaker open, a request without a filter is told of the model as before.
+    answers.set('ca', 'failing').set('cb', 'failing');
+    expect(await errorOf(await post(plain))).toMatchObject({
+      message: 'All providers failed for `r1` (ca: error, cb: error)',
+    });
+    expect(await errorOf(await post(plain))).toMatchObject({
+      message: 'No provider is available for `r1`: the circuit breakers of ca, cb, ra, rb are open. Retry shortly.',
+    });
+  });
+
+  it('answers 429 naming the restriction when ra and rb are rate limited', async () => {
+    answers.set('ra', 'rate_limited').set('rb', 'rate_limited');
+    const limited = await post(withWebSearch);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('30');
+    expect(await errorOf(limited)).toMatchObject({
+      message: `Every provider of \`r1\` ${restriction} is rate limited; retry later`,
+      type: 'rate_limit_error',
+      code: 'rate_limit_exceeded',
+    });
+    expect(chatOnlySent()).toBe(0);
+
+    answers.set('ca', 'rate_limited').set('cb', 'rate_limited');
+    expect(await errorOf(await post(plain))).toMatchObject({
+      message: 'Every provider serving `r1` is rate limited; retry later',
+    });
+  });
+
+  it('answers 502 naming the restriction when ra and rb fail', async () => {
+    answers.set('ra', 'failing').set('rb', 'failing');
+    const failed = await post(withWebSearch);
+    expect(failed.status).toBe(502);
+    expect(await errorOf(failed)).toMatchObject({
+      message: `All providers of \`r1\` ${restriction} failed (ra: error, rb: error)`,
+      type: 'server_error',
+      code: 'upstream_failed',
+    });
+    expect(chatOnlySent()).toBe(0);
   });
 });

@@ -17,6 +17,13 @@ export interface ProviderFilter {
   admits(provider: ProviderConfig): boolean;
   /** What the request is answered when no provider of its chain admits it. */
   readonly refusal: ApiError;
+  /**
+   * What the providers it admits have, and why the request needs it, for the 503, 429 and 502 the
+   * request is answered when they are all unavailable: the client must not read them as the whole
+   * model being down. A phrase following "providers", e.g. "with the Responses API, needed for
+   * `tools[0].type`".
+   */
+  readonly requirement: string;
 }
 
 /** The request's context with the filter its provider chain goes through. */

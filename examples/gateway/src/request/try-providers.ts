@@ -24,7 +24,7 @@ import {
   type AttemptRecording,
   type StartedAttempt,
 } from './finish-attempt.js';
-import { providerFilterOf, trialInFlight } from './provider-chain.js';
+import { providerFilterOf, trialInFlight, type ProviderFilter } from './provider-chain.js';
 
 /**
  * An attempt the breaker let through: its CLIENT span, context, outbound headers and start time,
@@ -55,8 +55,9 @@ export interface FailoverOptions extends AttemptRecording {
  * in `gatewayz_failovers_total{provider,next_provider,reason}`.
  *
  * The providers the request's `ProviderFilter` (in `parent`) does not admit are left out of the
- * chain: never tried, nor counted as failovers. `request` (streaming or not, the request's
- * parameters) goes on every attempt span.
+ * chain: never tried, nor counted as failovers; the messages of the 503, 429 and 502 below then
+ * speak of the providers "that can serve this request", with the filter's `requirement`. `request`
+ * (streaming or not, the request's parameters) goes on every attempt span.
  *
  * Throws `ApiError`: 404 when no provider serves the model, the filter's refusal when it admits
  * none of them, the upstream's own 4xx for a client error, 503 when no provider could be tried (its
@@ -85,6 +86,9 @@ export async function tryProviders<T>(
     );
   }
   const chain = admittedProviders(modelChain, model, parent, options);
+  // When the filter left providers out, the errors below speak of those it admitted only: the model
+  // may well answer a request that its other providers can serve.
+  const servers = serversOf(model, chain.length < modelChain.length ? providerFilterOf(parent) : undefined);
   const failures: string[] = [];
   let lastTried: string | undefined;
   const refused: RefusedProviders = { open: [], trialInFlight: [], retryAt: [] };
@@ -254,14 +258,14 @@ export async function tryProviders<T>(
     }
   }
   if (failures.length === 0) {
-    const error = new ApiError(503, unavailableMessage(model, refused), 'server_error', 'providers_unavailable');
+    const error = new ApiError(503, unavailableMessage(servers, refused), 'server_error', 'providers_unavailable');
     const retryAfter = retryAfterSeconds(refused.retryAt, monotonicNow());
     throw retryAfter === undefined ? error : error.withHeader('retry-after', String(retryAfter));
   }
   if (rateLimited.length === failures.length) {
     const error = new ApiError(
       429,
-      `Every provider serving \`${model}\` is rate limited; retry later`,
+      `Every provider ${servers.serving} is rate limited; retry later`,
       'rate_limit_error',
       'rate_limit_exceeded',
     ).answeredBy(lastTried as string);
@@ -275,12 +279,9 @@ export async function tryProviders<T>(
     const retryAfter = retryAfterSeconds([...pausedUntil, ...refused.retryAt], now) ?? 1;
     throw error.withHeader('retry-after', String(retryAfter));
   }
-  throw new ApiError(
-    502,
-    `All providers failed for \`${model}\` (${failures.join(', ')})`,
-    'server_error',
-    'upstream_failed',
-  ).answeredBy(lastTried as string);
+  throw new ApiError(502, `${servers.failed} (${failures.join(', ')})`, 'server_error', 'upstream_failed').answeredBy(
+    lastTried as string,
+  );
 }
 
 /**
@@ -373,7 +374,7 @@ function retryAfterSeconds(retryAt: readonly number[], now: number): number | un
  * were open, and which were half-open with their trial call (another request's) in progress, which
  * closes the breaker again within one provider call if the provider has recovered.
  */
-function unavailableMessage(model: string, refused: RefusedProviders): string {
+function unavailableMessage(servers: ChainServers, refused: RefusedProviders): string {
   const reasons: string[] = [];
   const breakers = (names: readonly string[]): string =>
     names.length === 1 ? `the circuit breaker of ${names[0]} is` : `the circuit breakers of ${names.join(', ')} are`;
@@ -383,5 +384,32 @@ function unavailableMessage(model: string, refused: RefusedProviders): string {
       `${breakers(refused.trialInFlight)} half-open with a trial call in progress (the provider is being retested)`,
     );
   if (reasons.length === 0) reasons.push('no provider could be tried');
-  return `No provider is available for \`${model}\`: ${reasons.join('; ')}. Retry shortly.`;
+  return `${servers.noneAvailable}: ${reasons.join('; ')}. Retry shortly.`;
+}
+
+/** How the errors of a request no provider answered speak of the providers it could go to. */
+interface ChainServers {
+  /** Ends "Every provider …" (is rate limited). */
+  readonly serving: string;
+  /** The 503's message up to its reasons. */
+  readonly noneAvailable: string;
+  /** The 502's message up to its list of failures. */
+  readonly failed: string;
+}
+
+/**
+ * The providers a request for `model` could go to, as its errors name them: those of the model, or,
+ * when `filter` left some out, those of the model that can serve the request, with the filter's
+ * requirement, e.g. ``Every provider of `r1` that can serve this request (with the Responses API,
+ * needed for `tools[0].type`) is rate limited``.
+ */
+function serversOf(model: string, filter: ProviderFilter | undefined): ChainServers {
+  if (filter === undefined)
+    return {
+      serving: `serving \`${model}\``,
+      noneAvailable: `No provider is available for \`${model}\``,
+      failed: `All providers failed for \`${model}\``,
+    };
+  const able = `of \`${model}\` that can serve this request (${filter.requirement})`;
+  return { serving: able, noneAvailable: `No provider ${able} is available`, failed: `All providers ${able} failed` };
 }

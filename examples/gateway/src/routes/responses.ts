@@ -15,7 +15,7 @@ import {
   responsesStreamEncoder,
 } from '../protocol/responses-stream.js';
 import { chatCompletionOf, completeJson, type JsonPlan } from '../request/body-attempt.js';
-import { withProviderFilter } from '../request/provider-chain.js';
+import { withProviderFilter, type ProviderFilter } from '../request/provider-chain.js';
 import { readJsonObject } from '../request/read-json-object.js';
 import { requestContext } from '../request/request-context.js';
 import { streamModel, type StreamPlan } from '../request/stream-attempt.js';
@@ -96,7 +96,11 @@ function translatedBody(
     refusal.param,
   );
   if (translating.length === candidates.length) throw untranslated;
-  const filter = { admits: (provider: ProviderConfig) => provider.responsesApi === true, refusal: untranslated };
+  const filter: ProviderFilter = {
+    admits: (provider) => provider.responsesApi === true,
+    refusal: untranslated,
+    requirement: `with the Responses API${refusal.param === null ? '' : `, needed for \`${refusal.param}\``}`,
+  };
   c.set('otelContext', withProviderFilter(requestContext(c), filter));
   return undefined;
 }
