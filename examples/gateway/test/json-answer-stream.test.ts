@@ -201,6 +201,41 @@ describe('a chat completion answering a request for a chat stream', () => {
     expect(attemptSpans()[0]?.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_calls']);
   });
 
+  it("keeps the message's other fields, each on a delta of its own: annotations, reasoning details, audio", async () => {
+    const annotations = [
+      { type: 'url_citation', url_citation: { url: 'https://example.com', title: 'Ex', start_index: 0, end_index: 3 } },
+    ];
+    const reasoningDetails = [{ type: 'reasoning.text', text: 'Look it up', signature: 'sig', index: 0 }];
+    const audio = { id: 'audio_1', data: 'UklGRg==', expires_at: 1_700_003_600, transcript: 'See the docs.' };
+    const message = { role: 'assistant', content: 'See the docs.', reasoning: 'Look it up', annotations, audio };
+    gw.upstream.scriptJson(
+      CHAT,
+      completion([{ index: 0, message: { ...message, reasoning_details: reasoningDetails }, finish_reason: 'stop' }]),
+    );
+    const stream = openai.chat.completions.stream({ model: MODEL, messages: [{ role: 'user', content: 'docs?' }] });
+    expect((await stream.finalChatCompletion()).choices[0]?.message).toMatchObject({
+      ...message,
+      reasoning_details: reasoningDetails,
+    });
+  });
+
+  it('streams a tool call of another type than function (custom) with its own type and payload', async () => {
+    const custom = { id: 'call_c', type: 'custom', custom: { name: 'grep', input: 'TODO' } };
+    const gemini = { id: 'call_g', type: 'function', function: TOOL_CALLS[0]?.function, extra_content: { sig: 'x' } };
+    gw.upstream.scriptJson(
+      CHAT,
+      completion([
+        { index: 0, message: { role: 'assistant', tool_calls: [custom, gemini] }, finish_reason: 'tool_calls' },
+      ]),
+    );
+    const chunks = events(await (await post(gw.url, CHAT, streamRequest())).text());
+    const deltas = chunks.map((chunk) => (chunk['choices'] as Array<{ delta: Record<string, unknown> }>)[0]?.delta);
+    expect(deltas.map((delta) => delta?.['tool_calls']).filter((calls) => calls !== undefined)).toEqual([
+      [{ index: 0, ...custom }],
+      [{ index: 1, ...gemini }],
+    ]);
+  });
+
   it('streams every choice (n = 2) with its own finish reason, and a refusal', async () => {
     gw.upstream.scriptJson(
       CHAT,
@@ -370,11 +405,10 @@ describe('completionEvents', () => {
       { id: 'c1', object: 'chat.completion.chunk', model: 'm', system_fingerprint: 'fp_1', choices: [], usage: USAGE },
     ]);
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
-    // An empty message still has its role chunk; no usage chunk unless asked.
+    // An empty message still has its role chunk (its empty fields have nothing to stream); no usage chunk unless asked.
+    const empty = { content: '', refusal: null, annotations: [], audio: null, tool_calls: [], function_call: null };
     expect(
-      events(
-        completionEvents({ choices: [{ message: { content: '' }, finish_reason: 'length' }], usage: USAGE }, false),
-      ),
+      events(completionEvents({ choices: [{ message: empty, finish_reason: 'length' }], usage: USAGE }, false)),
     ).toEqual([
       {
         object: 'chat.completion.chunk',

@@ -181,9 +181,16 @@ function bodyOf(message: IncomingMessage): UpstreamBody {
  * The body as text, at most `limit` bytes (the rest is dropped and the connection closed). A body
  * silent for `idleTimeoutMs` (a provider that sent its headers and stalled) is let go and the read
  * fails as `timeout`, which fails over: without the bound such a request would wait for ever,
- * never trying another provider, and stay in flight.
+ * never trying another provider, and stay in flight. Once `clientGone` aborted, what arrives no
+ * longer extends the read: a body not ended within `idleTimeoutMs` of its last chunk is let go and
+ * the read fails as `cancelled`.
  */
-async function readText(body: UpstreamBody, limit: number, idleTimeoutMs: number): Promise<string> {
+async function readText(
+  body: UpstreamBody,
+  limit: number,
+  idleTimeoutMs: number,
+  clientGone?: AbortLike,
+): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   let idle = false;
@@ -197,13 +204,13 @@ async function readText(body: UpstreamBody, limit: number, idleTimeoutMs: number
       try {
         next = await body.read();
       } catch (error) {
-        if (idle) throw bodyIdleFailure(idleTimeoutMs);
+        if (idle) throw bodyIdleFailure(idleTimeoutMs, clientGone);
         throw error;
       }
       // What had arrived before the connection was closed is handed out first: still a stalled body.
-      if (idle) throw bodyIdleFailure(idleTimeoutMs);
+      if (idle) throw bodyIdleFailure(idleTimeoutMs, clientGone);
       if (next.done) break;
-      timer.refresh();
+      if (clientGone?.aborted !== true) timer.refresh();
       size += next.value.byteLength;
       if (size > limit) {
         body.cancel();
@@ -217,7 +224,9 @@ async function readText(body: UpstreamBody, limit: number, idleTimeoutMs: number
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function bodyIdleFailure(idleTimeoutMs: number): UpstreamFailure {
+function bodyIdleFailure(idleTimeoutMs: number, clientGone: AbortLike | undefined): UpstreamFailure {
+  if (clientGone?.aborted === true)
+    return new UpstreamFailure('error', 'cancelled', 'Client closed the request', false);
   return new UpstreamFailure('timeout', 'timeout', `Upstream body idle for ${idleTimeoutMs} ms`, true);
 }
 
@@ -413,12 +422,17 @@ function serialised(body: unknown): string {
 /**
  * Read a JSON body from a successful upstream response; a malformed body is an upstream error, a
  * body silent for `response.bodyIdleTimeoutMs` a `timeout`, a connection lost midway a `network_error`
- * (all fail over).
+ * (all fail over). After `clientGone` aborts, the body is still read for its usage (the answer was
+ * generated and is billed), but what arrives no longer restarts the idle timeout: a body not ended
+ * by then (one trickling whitespace) is let go, and the read fails as `cancelled` (no failover).
  */
-export async function readUpstreamJson(response: UpstreamResponse): Promise<Record<string, unknown>> {
+export async function readUpstreamJson(
+  response: UpstreamResponse,
+  clientGone?: AbortLike,
+): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readText(response.body, MAX_SUCCESS_BODY_BYTES, response.bodyIdleTimeoutMs);
+    text = await readText(response.body, MAX_SUCCESS_BODY_BYTES, response.bodyIdleTimeoutMs, clientGone);
   } catch (error) {
     if (error instanceof UpstreamFailure) throw error;
     throw new UpstreamFailure('network_error', 'network_error', 'Upstream connection failed during the response', true);

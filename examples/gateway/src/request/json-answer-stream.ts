@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
-import { answeredToolCalls } from '../protocol/chat-tools.js';
 import { isObject, nonEmptyString, type Json } from '../protocol/json.js';
 import { UNCODED, reportedFailure } from '../providers/stream-answer.js';
-import { readUpstreamJson, UpstreamFailure, type UpstreamResponse } from '../providers/upstream.js';
+import { readUpstreamJson, UpstreamFailure, type AbortLike, type UpstreamResponse } from '../providers/upstream.js';
 import { withFields } from '../with-fields.js';
+import type { Usage } from './attempt.js';
 
 /*
  * A chat completion answering a request for a chat stream (a provider that ignored `stream: true`,
@@ -13,6 +13,17 @@ import { withFields } from '../with-fields.js';
  * stream is read by the same relay as a real one (stream-attempt.ts), so translations, usage,
  * telemetry and the breaker see no difference.
  */
+
+/** A chat completion to a request for a chat stream, as the relay reads it. */
+export interface JsonAnswerStream {
+  /** The completion's `chat.completion.chunk` events (`completionEvents`), as the provider's response. */
+  upstream: UpstreamResponse;
+  /**
+   * The completion's usage, known before the relay reads a byte: its `RelayReading.usage`, so an
+   * attempt whose client left before the relay opened still records and charges it.
+   */
+  usage: Usage | undefined;
+}
 
 /**
  * Whether `headers` (of a 2xx to a request for a stream) announce a JSON body the gateway can read:
@@ -31,31 +42,33 @@ export function isJsonAnswer(headers: IncomingHttpHeaders): boolean {
  * Read `response` (a 2xx JSON body, see `isJsonAnswer`) to a request for a chat stream (`request`,
  * the body sent): when it is a chat completion (`choices`, each with a `message`, and no `error`),
  * resolves with a response streaming its `chat.completion.chunk` events (`completionEvents`), which
- * the relay reads as the provider's own stream. Otherwise throws the `UpstreamFailure` of a JSON
- * body that does not stream, with the usage it reports (billed): an `error` as the failure
- * `reportedFailure` makes of it, anything else `invalid_response`. A body that cannot be read
- * (malformed, stalled, cut) fails as `readUpstreamJson` says. All of them fail over, but an error
- * the client's request caused.
+ * the relay reads as the provider's own stream, and with its usage. Otherwise throws the
+ * `UpstreamFailure` of a JSON body that does not stream, with the usage it reports (billed): an
+ * `error` as the failure `reportedFailure` makes of it, anything else `invalid_response`. A body
+ * that cannot be read (malformed, stalled, cut) fails as `readUpstreamJson` says. All of them fail
+ * over, but an error the client's request caused. A body still arriving when `clientGone` aborts is
+ * read on for its usage, for one more idle timeout at most, then let go (`cancelled`, no usage).
  */
 export async function completionStream(
   response: UpstreamResponse,
   request: Record<string, unknown>,
-): Promise<UpstreamResponse> {
-  const answer = await readUpstreamJson(response);
+  clientGone?: AbortLike,
+): Promise<JsonAnswerStream> {
+  const answer = await readUpstreamJson(response, clientGone);
+  const usage = usageFromOpenAi(answer['usage']);
   const error = answer['error'];
-  if (error !== undefined && error !== null && error !== false)
-    throw reportedFailure(error, undefined, usageFromOpenAi(answer['usage']));
+  if (error !== undefined && error !== null && error !== false) throw reportedFailure(error, undefined, usage);
   if (!isChatCompletion(answer)) {
     throw new UpstreamFailure(
       'error',
       'invalid_response',
       'Upstream answered a stream request with a JSON body that is not a chat completion',
       true,
-    ).withUsage(usageFromOpenAi(answer['usage']));
+    ).withUsage(usage);
   }
   const options = request['stream_options'];
   const includeUsage = isObject(options) && options['include_usage'] === true;
-  return eventStream(response, completionEvents(answer, includeUsage));
+  return { upstream: eventStream(response, completionEvents(answer, includeUsage)), usage };
 }
 
 /** Whether `answer` (holding no `error`) is a chat completion: a non-empty `choices` whose every entry has a `message`. */
@@ -70,9 +83,11 @@ function isChatCompletion(answer: Json): boolean {
 
 /**
  * The SSE text a provider streaming `completion` (a chat completion) would have sent, `[DONE]`
- * included: each choice in choice order as a chunk per part of its message (reasoning, text with
- * the choice's `logprobs`, refusal, each tool call whole with its `index`, id, name and arguments),
- * the role on its first chunk, then a chunk with its `finish_reason`; with `includeUsage` (the
+ * included: each choice in choice order as a chunk per part of its message (reasoning, OpenRouter's
+ * `reasoning_details`, text with the choice's `logprobs`, refusal, each other field, such as
+ * `annotations` or `audio`, as it is, each tool call whole with its `index`: a function call with
+ * its id, name and arguments text, a call of another type, such as `custom`, as it is), the role
+ * on its first chunk, then a chunk with its `finish_reason`; with `includeUsage` (the
  * request asked for `stream_options.include_usage`), the usage chunk (`choices: []`). Every chunk
  * carries the completion's other top-level fields (`id`, `created`, `model`, `system_fingerprint`,
  * ...) and `object: "chat.completion.chunk"`.
@@ -111,10 +126,24 @@ function inChoiceOrder(choices: unknown[]): Array<{ choice: Json; index: number 
     .sort((a, b) => a.index - b.index);
 }
 
+/** The message fields `messageDeltas` streams its own way (the reasoning field it does not stream is dropped). */
+const READ_FIELDS = new Set([
+  'role',
+  'reasoning_content',
+  'reasoning',
+  'reasoning_details',
+  'content',
+  'refusal',
+  'tool_calls',
+  'function_call',
+]);
+
 /**
  * One delta per part of a message, in the order a stream sends them, the role on the first (alone
  * with an empty text when the message has nothing else); `scored`: the delta the choice's
- * `logprobs` go with (the text, or else the refusal).
+ * `logprobs` go with (the text, or else the refusal). A field it does not know (OpenAI's
+ * `annotations` and `audio`, ...) goes on a delta of its own as it is, as streams carry them: the
+ * relay reads none of them, and an OpenAI client puts them back on the message.
  */
 function messageDeltas(message: Json): Array<{ delta: Json; scored: boolean }> {
   const role = typeof message['role'] === 'string' ? message['role'] : 'assistant';
@@ -125,22 +154,45 @@ function messageDeltas(message: Json): Array<{ delta: Json; scored: boolean }> {
   // DeepSeek's `reasoning_content`, OpenRouter's `reasoning`: streamed under the same name.
   const reasoning = ['reasoning_content', 'reasoning'].find((field) => nonEmptyString(message[field]));
   if (reasoning !== undefined) add({ [reasoning]: message[reasoning] });
+  // OpenRouter's structured reasoning (with its signatures), streamed beside the reasoning text.
+  if (carries(message['reasoning_details'])) add({ reasoning_details: message['reasoning_details'] });
   const content = textOf(message['content']);
   if (content !== '') add({ content }, true);
   if (nonEmptyString(message['refusal'])) add({ refusal: message['refusal'] }, content === '');
-  answeredToolCalls(message).forEach((call, index) => {
-    const fn = { name: call.name, arguments: argumentsText(call.arguments) };
-    add({
-      tool_calls: [
-        call.id !== undefined
-          ? { index, id: call.id, type: 'function', function: fn }
-          : { index, type: 'function', function: fn },
-      ],
-    });
-  });
+  for (const [field, value] of Object.entries(message)) {
+    if (!READ_FIELDS.has(field) && carries(value)) add({ [field]: value });
+  }
+  const calls = Array.isArray(message['tool_calls']) ? message['tool_calls'].filter(isObject) : [];
+  calls.forEach((call, index) => add({ tool_calls: [toolCallDelta(call, index)] }));
   if (isObject(message['function_call'])) add({ function_call: message['function_call'] });
   if (deltas.length === 0) add({ content: '' });
   return deltas;
+}
+
+/** Whether a message field has something to stream: not `null`, nor an empty string, array or object. */
+function carries(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  return !isObject(value) || Object.keys(value).length > 0;
+}
+
+/**
+ * A message's tool call (`index`: its position) as the one delta streaming it whole: a function
+ * call (also one without a `type`) with its id, name and arguments text, the fields a provider adds
+ * (Gemini's `extra_content`) kept; a call of another type (`custom`, with `custom: { name, input }`)
+ * with its own type and payload, as it is.
+ */
+function toolCallDelta(call: Json, index: number): Json {
+  const { index: _index, id, type, function: called, ...rest } = call;
+  if (type !== undefined && type !== null && type !== 'function') return Object.assign({ index }, call, { index });
+  const fn = isObject(called) ? called : {};
+  const name = typeof fn['name'] === 'string' ? fn['name'] : '';
+  const delta: Json = nonEmptyString(id) ? { index, id } : { index };
+  return Object.assign(
+    delta,
+    { type: 'function', function: { name, arguments: argumentsText(fn['arguments']) } },
+    rest,
+  );
 }
 
 /** A message's text: its `content` string, or the text of its `text` parts (some servers send an array). */

@@ -17,8 +17,9 @@ export interface OpenedSseRelay {
  * when the stream fails before: silent for `idleTimeoutMs` (`timeout`), cut (`network_error`),
  * ended without an event, or a first event that does not parse or is too long (`invalid_response`),
  * an error as the first event (see `reportedFailure`); with a `cancelled` one when `clientGone`
- * aborts first. Until then the client's answer has not begun, so its status can still be another
- * provider's, or the request's error.
+ * aborts first. A failure carries `reading.usage` (an answer already received, see
+ * json-answer-stream.ts), so the attempt records and charges it. Until then the client's answer has
+ * not begun, so its status can still be another provider's, or the request's error.
  */
 export function openSseRelay(
   upstream: UpstreamResponse,

@@ -52,6 +52,8 @@ export interface RelayReading {
   countOutputBytes?: boolean;
   /** Puts the answer's content together from the chunks (content capture on); its messages go in the completion. */
   output?: StreamedOutput;
+  /** The usage, when known up front (json-answer-stream.ts): however the stream ends, its attempt ends with it. */
+  usage?: Usage;
 }
 
 /** Called exactly once when a relayed stream ends, however it ends. */
@@ -188,7 +190,7 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
   const held: string[] = [];
   let heldLength = 0;
   const lines = lineFeeds();
-  let usage: Usage | undefined;
+  let usage = options.usage;
   let finishReason: string | undefined;
   // One finish reason per choice (`n` > 1), reported in choice order.
   const finishReasons = new Map<number, string>();
@@ -219,7 +221,7 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
     ended = true;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
     reader.cancel();
-    told.failed(failure);
+    told.failed(usage !== undefined && failure.usage === undefined ? failure.withUsage(usage) : failure);
   };
   const finish = (completion: AttemptCompletion): void => {
     if (ended) return;
@@ -373,9 +375,7 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
         if (!handleText(lines.flush())) return;
         if (unopened !== undefined) fail('error', 'invalid_response', 'Upstream stream ended before its first event');
         else if (finishReason !== undefined) endStream();
-        else {
-          fail('network_error', 'network_error', 'Upstream stream ended before completion');
-        }
+        else fail('network_error', 'network_error', 'Upstream stream ended before completion');
         return;
       }
       armIdleTimer();

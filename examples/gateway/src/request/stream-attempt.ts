@@ -6,7 +6,7 @@ import type { StreamEncoder, StreamParser } from '../protocol/stream-encoder.js'
 import { requestBudgetOf } from '../api-keys/api-key-context.js';
 import { ResponseBodyEnd } from '../middleware/instrument-request.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
-import type { SpanRequest } from './attempt.js';
+import type { SpanRequest, Usage } from './attempt.js';
 import { StreamedChatOutput, type StreamedOutput } from './streamed-chat-output.js';
 import { clientGone, requestContext } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
@@ -72,10 +72,12 @@ export async function streamModel(
       }),
     async (planned, response, attemptStartedAt) => {
       let upstream = response;
+      let usage: Usage | undefined;
       // A chat completion from a provider that ignored `stream: true` is served as the chat stream it
-      // would have sent: it was generated and is billed (json-answer-stream.ts).
+      // would have sent: it was generated and is billed (json-answer-stream.ts), so its usage is
+      // the attempt's even when the client has left by the time it is read.
       if (planned.parse === undefined && isJsonAnswer(response.headers)) {
-        upstream = await completionStream(response, planned.body);
+        ({ upstream, usage } = await completionStream(response, planned.body, clientGone(c)));
         services.log.debug('provider answered a stream request with a JSON chat completion, served as a stream', {
           provider: planned.providerName,
           model,
@@ -85,6 +87,7 @@ export async function streamModel(
         encoder: planned.encoder,
         ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
         ...(planned.output !== undefined ? { output: planned.output } : {}),
+        ...(usage !== undefined ? { usage } : {}),
         idleTimeoutMs: config.streamIdleTimeoutMs,
         attemptStartedAt,
         countOutputBytes: planned.countOutputBytes,
