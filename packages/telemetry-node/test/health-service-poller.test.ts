@@ -250,6 +250,27 @@ describe('startHealthServicePoller: options', () => {
     },
   );
 
+  it('refuses a header it cannot send, naming the key and not the value (a secret)', () => {
+    const start = (headers: Record<string, unknown>) => (): unknown =>
+      startHealthServicePoller({
+        url: 'http://health-service',
+        clock: new ManualClock(),
+        headers: headers as Record<string, string>,
+      });
+    for (const headers of [{ authorization: 'Bearer s3cret\n' }, { 'bad key': 'v' }, { authorization: 5 }]) {
+      let thrown: unknown;
+      try {
+        start(headers)();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(TelemetryConfigurationError);
+      expect((thrown as TelemetryConfigurationError).option).toBe('headers');
+      expect((thrown as Error).message).toContain(JSON.stringify(Object.keys(headers)[0]));
+      expect((thrown as Error).message).not.toContain('s3cret');
+    }
+  });
+
   // A null from a config file is a mistake to report, not a request for the default.
   it.each(['intervalMs', 'timeoutMs', 'maxResponseBytes'])('refuses %s: null, naming the option', (option) => {
     let thrown: unknown;

@@ -190,17 +190,17 @@ export function unsendableHeaderReason(grpc: boolean, percentDecoded = false): s
 }
 
 /**
- * Check headers passed in code (`metrics.otlp.headers`) for the transport (`grpc`: gRPC metadata,
- * else HTTP headers), as the header variables' entries are checked; an option that cannot be
+ * Check headers passed in code (`metrics.otlp.headers`, the health-service poller's `headers`) for
+ * the transport (`grpc`: gRPC metadata, else HTTP headers), as the header variables' entries are checked; an option that cannot be
  * honoured is a `TelemetryConfigurationError` naming `option` and the header's key, never its value
  * (a secret, often). Unlike a variable's, a value is not trimmed: what is given is what would be sent.
  *
  * @example
  * ```ts
- * checkOtlpHeaders({ authorization: `Bearer ${token}` }, 'metrics.otlp.headers', false);
+ * checkHeadersOption({ authorization: `Bearer ${token}` }, 'metrics.otlp.headers', false);
  * ```
  */
-export function checkOtlpHeaders(headers: unknown, option: string, grpc: boolean): Record<string, string> {
+export function checkHeadersOption(headers: unknown, option: string, grpc: boolean): Record<string, string> {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers))
     throw new TelemetryConfigurationError(
       option,

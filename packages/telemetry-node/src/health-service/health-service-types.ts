@@ -74,7 +74,11 @@ export interface HealthServicePollerOptions {
   telemetry?: HealthServiceTelemetry;
   /** Fetch implementation; default the global `fetch`. */
   fetch?: typeof globalThis.fetch;
-  /** Extra request headers, e.g. `{ authorization: 'Bearer …' }`. */
+  /**
+   * Extra request headers, e.g. `{ authorization: 'Bearer …' }`, sent as given. One that cannot be
+   * sent (a value with a line break, such as a token read from a file with its trailing newline) is a
+   * `TelemetryConfigurationError` naming `headers` and the header's key, not its value.
+   */
   headers?: Readonly<Record<string, string>>;
   /** Largest response body read, in bytes; larger answers fail the poll. Default 1 MiB. */
   maxResponseBytes?: number;

@@ -18,6 +18,7 @@ import { readValues, type MentionedLabels } from './health-service-reader.js';
 import { PlainTextHealth, readHealthVerdict } from './health-verdict.js';
 import { PollFailure, classify, decodeBody, internalFailure, parseBaseUrl, readBody } from './health-service-http.js';
 import { timerDelayOption } from '../env/timer-delay-option.js';
+import { checkHeadersOption } from '../env/otlp-exporter-variables.js';
 import { recordHealthServicePoll, type SeenLabels } from './health-service-gauges.js';
 
 /** What the poller calls into, given from plain JavaScript too: a `TypeError` on the first poll otherwise. */
@@ -109,7 +110,12 @@ export function startHealthServicePoller(options: HealthServicePollerOptions): H
   }
   const clock = options.clock ?? systemClock;
   const telemetry = options.telemetry ?? getTelemetry();
-  const headers = { accept: 'application/json', ...options.headers };
+  // Checked here: fetch would refuse a bad value (a token with its trailing newline) at every poll,
+  // quoting it in the failure each poll logs.
+  const headers = {
+    accept: 'application/json',
+    ...(options.headers === undefined ? {} : checkHeadersOption(options.headers, 'headers', false)),
+  };
   const seen: SeenLabels = { statuses: new Set(), caches: new Set() };
   const warnedFields = new Set<string>();
 

@@ -19,7 +19,7 @@ import {
 } from '../env/standard-variables.js';
 import {
   checkOtlpEndpoint,
-  checkOtlpHeaders,
+  checkHeadersOption,
   firstValidVariable,
   isCompression,
   isMillis,
@@ -289,7 +289,7 @@ function headersFrom(
   grpc: boolean,
 ): Record<string, string> {
   return option !== undefined
-    ? checkOtlpHeaders(option, 'metrics.otlp.headers', grpc)
+    ? checkHeadersOption(option, 'metrics.otlp.headers', grpc)
     : otlpHeadersFromEnv(env, 'METRICS', grpc);
 }
 
