@@ -14,6 +14,7 @@ import { createApp } from './app.js';
 import type { GatewayEnv, GatewayLogger } from './gateway-env.js';
 import { startHttpServer, type HttpServer } from './http-server.js';
 import { InFlightWork } from './in-flight-work.js';
+import { createInitialSeries } from './initial-series.js';
 
 export type { GatewayEnv, GatewayLogger } from './gateway-env.js';
 
@@ -67,6 +68,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const tracker = startProviderHealthTracker({ source: store, intervalMs: config.healthTrackerIntervalMs, telemetry });
   // Set the business gauges (keys by plan, budgets) now, before the first request or scrape.
   const apiKeys = new ApiKeyRegistry({ config: config.apiKeys ?? { keys: DEMO_API_KEYS, required: false }, telemetry });
+  // Every provider × model × status of model_inference_requests_total at 0 from the first scrape,
+  // so a provider's first failures are an increase the SLO and error-surge rules see.
+  createInitialSeries(telemetry, config.providers, log);
   const pricing = new PricingTable(
     Object.fromEntries(config.providers.map((provider) => [provider.name, provider.pricing ?? {}])),
   );
