@@ -306,7 +306,9 @@ describe('usage of both wire shapes, priced with cache prices', () => {
       inputTokens: 2006,
       outputTokens: 300,
       cacheReadInputTokens: 1920,
+      audioInputTokens: 0,
       reasoningOutputTokens: 192,
+      audioOutputTokens: 0,
     });
     const cost = pricing.cost({ provider: 'openai', model: 'o4-mini', ...usage });
     // 86 uncached * 1.1 + 1920 cached * 0.275 + 300 output * 4.4, per million

@@ -6,7 +6,7 @@
  * - `genai-span.ts`: `startGenAiSpan()` / `endGenAiSpan()`
  * - `genai-metrics.ts` / `genai-helpers.ts`: `recordGenAiOperation()` and `recordGenAiServerRequest()`
  *   on an instance and on the shared one
- * - `pricing.ts`: `PricingTable` (input, output, cached-input and cache-write prices)
+ * - `pricing.ts`: `PricingTable` (input, output, cached-input, cache-write and audio prices)
  * - `usage.ts`: `usageFromOpenAi()` / `usageFromAnthropic()`, token usage from either wire shape
  * - `request-parameters.ts`: `requestParametersFromOpenAi()` / `requestParametersFromAnthropic()`,
  *   the `gen_ai.request.*` span attributes from either request shape

@@ -1,16 +1,21 @@
 import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
+import type { DropReason } from '../metrics/recorder-types.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
 import { requireTelemetryOption } from '../option-checks.js';
 
 /**
- * Prices of one model at one provider, in USD. A price left out counts as 0, except the two
- * cache prices, which default to `inputPerMillionTokens` (a provider without a cache discount).
+ * Prices of one model at one provider, in USD. A price left out counts as 0, except those of a kind
+ * of token, which default to the price the token would otherwise be billed at: the cache prices and
+ * the audio input price to `inputPerMillionTokens` (a provider without a cache discount), the
+ * one-hour cache-write price to `cacheWritePerMillionTokens` (a provider with one write price), the
+ * audio output price to `outputPerMillionTokens`.
  *
  * @example
  * ```ts
  * const claudeSonnet: ModelPrice = {
- *   inputPerMillionTokens: 3, cachedInputPerMillionTokens: 0.3, cacheWritePerMillionTokens: 3.75, outputPerMillionTokens: 15,
+ *   inputPerMillionTokens: 3, cachedInputPerMillionTokens: 0.3, cacheWritePerMillionTokens: 3.75,
+ *   cacheWrite1hPerMillionTokens: 6, outputPerMillionTokens: 15,
  * };
  * ```
  */
@@ -21,8 +26,17 @@ export interface ModelPrice {
   cachedInputPerMillionTokens?: number;
   /** USD per million input tokens written to the provider's prompt cache; default `inputPerMillionTokens`. */
   cacheWritePerMillionTokens?: number;
+  /**
+   * USD per million input tokens written to the prompt cache for one hour (Anthropic's `ttl: "1h"`,
+   * 2× the input price where a five-minute write is 1.25×); default `cacheWritePerMillionTokens`.
+   */
+  cacheWrite1hPerMillionTokens?: number;
+  /** USD per million audio input tokens not read from or written to the prompt cache; default `inputPerMillionTokens`. */
+  audioInputPerMillionTokens?: number;
   /** USD per million output (completion) tokens. */
   outputPerMillionTokens?: number;
+  /** USD per million audio output tokens; default `outputPerMillionTokens`. */
+  audioOutputPerMillionTokens?: number;
   /** USD per generated image. */
   perImage?: number;
   /** USD per request, on top of token prices. */
@@ -44,10 +58,13 @@ export type PricingTableInput = Readonly<Record<string, Readonly<Record<string, 
 
 /**
  * Usage of one call, as `PricingTable.cost()` prices it (a `GenAiUsage` from `usageFromOpenAi()` or
- * `usageFromAnthropic()` plus provider and model). Counts left out count as 0; a negative or
- * non-finite count, or cache counts above `inputTokens`, make `cost()` return `undefined`. Cache
- * counts above `inputTokens` (a provider reporting more cached than prompt tokens) are also counted
- * in `gatewayz_telemetry_dropped_total{reason="cache_exceeds_input",metric="gatewayz_cost_by_provider"}`.
+ * `usageFromAnthropic()` plus provider and model). Counts left out count as 0. Usage no price would
+ * be right for makes `cost()` return `undefined`, and is dropped and counted in
+ * `gatewayz_telemetry_dropped_total{reason,metric="gatewayz_cost_by_provider"}`: a count that is not
+ * a number from 0 to `Number.MAX_SAFE_INTEGER` (`not_a_number`, `not_finite`, `out_of_range`), cache
+ * counts above `inputTokens` (`cache_exceeds_input`: a provider reporting more cached than prompt
+ * tokens), or a subset above its total (`out_of_range`: one-hour cache writes above
+ * `cacheCreationInputTokens`, audio tokens above `inputTokens` or `outputTokens`).
  *
  * @example
  * ```ts
@@ -60,16 +77,25 @@ export interface UsageForPricing {
   provider: string;
   /** Model key as in the pricing table (exact, case-sensitive match). */
   model: string;
-  /** Input (prompt) tokens, cached ones included. */
+  /** Input (prompt) tokens, cached and audio ones included. */
   inputTokens?: number;
-  /** Output (completion) tokens, reasoning ones included (priced as output). */
+  /** Output (completion) tokens, reasoning and audio ones included. */
   outputTokens?: number;
   /** Of `inputTokens`, those read from the prompt cache: priced with `cachedInputPerMillionTokens`. */
   cacheReadInputTokens?: number;
   /** Of `inputTokens`, those written to the prompt cache: priced with `cacheWritePerMillionTokens`. */
   cacheCreationInputTokens?: number;
+  /** Of `cacheCreationInputTokens`, those written for one hour: priced with `cacheWrite1hPerMillionTokens`. */
+  cacheCreation1hInputTokens?: number;
+  /**
+   * Of `inputTokens`, those of audio: priced with `audioInputPerMillionTokens` when not read from or
+   * written to the cache (those are priced at the cache prices, see `PricingTable.cost()`).
+   */
+  audioInputTokens?: number;
   /** Of `outputTokens`, those spent on reasoning; billed as output, accepted so a `GenAiUsage` can be passed as is. */
   reasoningOutputTokens?: number;
+  /** Of `outputTokens`, those of audio: priced with `audioOutputPerMillionTokens`. */
+  audioOutputTokens?: number;
   /** Generated images, priced with `perImage`. */
   images?: number;
 }
@@ -121,20 +147,21 @@ export class PricingTable {
           `pricing.${provider}.${model}`,
           'a price such as { inputPerMillionTokens, outputPerMillionTokens }',
         );
-        const input = checkPrice(provider, model, 'inputPerMillionTokens', price.inputPerMillionTokens);
+        const check = (name: keyof ModelPrice, fallback = 0): number =>
+          price[name] === undefined ? fallback : checkPrice(provider, model, name, price[name]);
+        const input = check('inputPerMillionTokens');
+        const output = check('outputPerMillionTokens');
+        const cacheWrite = check('cacheWritePerMillionTokens', input);
         const checked: Required<ModelPrice> = {
           inputPerMillionTokens: input,
-          cachedInputPerMillionTokens:
-            price.cachedInputPerMillionTokens === undefined
-              ? input
-              : checkPrice(provider, model, 'cachedInputPerMillionTokens', price.cachedInputPerMillionTokens),
-          cacheWritePerMillionTokens:
-            price.cacheWritePerMillionTokens === undefined
-              ? input
-              : checkPrice(provider, model, 'cacheWritePerMillionTokens', price.cacheWritePerMillionTokens),
-          outputPerMillionTokens: checkPrice(provider, model, 'outputPerMillionTokens', price.outputPerMillionTokens),
-          perImage: checkPrice(provider, model, 'perImage', price.perImage),
-          perRequest: checkPrice(provider, model, 'perRequest', price.perRequest),
+          cachedInputPerMillionTokens: check('cachedInputPerMillionTokens', input),
+          cacheWritePerMillionTokens: cacheWrite,
+          cacheWrite1hPerMillionTokens: check('cacheWrite1hPerMillionTokens', cacheWrite),
+          audioInputPerMillionTokens: check('audioInputPerMillionTokens', input),
+          outputPerMillionTokens: output,
+          audioOutputPerMillionTokens: check('audioOutputPerMillionTokens', output),
+          perImage: check('perImage'),
+          perRequest: check('perRequest'),
         };
         byModel.set(model, checked);
       }
@@ -148,10 +175,14 @@ export class PricingTable {
   }
 
   /**
-   * USD cost of one call, or `undefined` when the table has no price for it or the usage is invalid.
-   * Input tokens read from or written to the prompt cache are priced at the cache prices, the rest
-   * of the input at the input price. Cache counts above `inputTokens` are bad usage from the
-   * provider: not priced, and dropped and counted (see `UsageForPricing`).
+   * USD cost of one call, or `undefined` when the table has no price for it or the usage is invalid
+   * (dropped and counted, see `UsageForPricing`). Input tokens read from or written to the prompt
+   * cache are priced at the cache prices (one-hour writes at `cacheWrite1hPerMillionTokens`), audio
+   * input tokens outside them at the audio input price, the rest of the input at the input price;
+   * audio output tokens at the audio output price, the rest of the output (reasoning included) at
+   * the output price. Audio tokens are placed outside the cache unless the counts leave no room
+   * (audio and cache counts above `inputTokens`): cached audio is then priced at the cache prices,
+   * as OpenAI prices its cached audio input at the cached text price.
    */
   cost(usage: UsageForPricing): number | undefined {
     const price = this.prices.get(usage.provider)?.get(usage.model);
@@ -159,33 +190,87 @@ export class PricingTable {
     const input = usage.inputTokens ?? 0;
     const cacheRead = usage.cacheReadInputTokens ?? 0;
     const cacheWrite = usage.cacheCreationInputTokens ?? 0;
+    const cacheWrite1h = usage.cacheCreation1hInputTokens ?? 0;
+    const audioInput = usage.audioInputTokens ?? 0;
     const output = usage.outputTokens ?? 0;
+    const audioOutput = usage.audioOutputTokens ?? 0;
     const images = usage.images ?? 0;
-    if (![input, cacheRead, cacheWrite, output, images].every((n) => Number.isFinite(n) && n >= 0)) return undefined;
+    for (const name of COUNTS) {
+      const value = usage[name] ?? 0;
+      const problem = countProblem(value);
+      if (problem !== undefined) {
+        return this.refuse(
+          usage,
+          problem,
+          `${name} ${String(value)}, not a number from 0 to ${Number.MAX_SAFE_INTEGER}`,
+        );
+      }
+    }
     const uncached = input - cacheRead - cacheWrite;
     if (uncached < 0) {
       // No price would be right: the input price of what is not cached would be negative.
-      const telemetry = this.telemetry ?? getTelemetry();
-      telemetry.drop(
-        telemetry.states.costByProvider,
+      return this.refuse(
+        usage,
         'cache_exceeds_input',
-        `Usage of ${usage.provider}/${usage.model} reports ${cacheRead} cache-read and ${cacheWrite} cache-write input tokens, more than its ${input} input tokens (which include them); its cost is not recorded`,
+        `${cacheRead} cache-read and ${cacheWrite} cache-write input tokens, more than its ${input} input tokens (which include them)`,
       );
-      return undefined;
     }
+    const aboveTotal =
+      cacheWrite1h > cacheWrite
+        ? `${cacheWrite1h} one-hour cache-write input tokens, more than its ${cacheWrite} cache-write ones`
+        : audioInput > input
+          ? `${audioInput} audio input tokens, more than its ${input} input tokens`
+          : audioOutput > output
+            ? `${audioOutput} audio output tokens, more than its ${output} output tokens`
+            : undefined;
+    if (aboveTotal !== undefined) return this.refuse(usage, 'out_of_range', `${aboveTotal} (which include them)`);
+    const uncachedAudio = Math.min(audioInput, uncached);
+    // Term by term, each new kind of token 0 unless reported, so usage without them costs what it did.
     return (
-      (uncached * price.inputPerMillionTokens) / 1_000_000 +
+      ((uncached - uncachedAudio) * price.inputPerMillionTokens) / 1_000_000 +
+      (uncachedAudio * price.audioInputPerMillionTokens) / 1_000_000 +
       (cacheRead * price.cachedInputPerMillionTokens) / 1_000_000 +
-      (cacheWrite * price.cacheWritePerMillionTokens) / 1_000_000 +
-      (output * price.outputPerMillionTokens) / 1_000_000 +
+      ((cacheWrite - cacheWrite1h) * price.cacheWritePerMillionTokens) / 1_000_000 +
+      (cacheWrite1h * price.cacheWrite1hPerMillionTokens) / 1_000_000 +
+      ((output - audioOutput) * price.outputPerMillionTokens) / 1_000_000 +
+      (audioOutput * price.audioOutputPerMillionTokens) / 1_000_000 +
       images * price.perImage +
       price.perRequest
     );
   }
+
+  /** Drop and count usage `cost()` cannot price (`reports` says what is wrong with it); undefined. */
+  private refuse(usage: UsageForPricing, reason: DropReason, reports: string): undefined {
+    const telemetry = this.telemetry ?? getTelemetry();
+    telemetry.drop(
+      telemetry.states.costByProvider,
+      reason,
+      `Usage of ${usage.provider}/${usage.model} reports ${reports}; its cost is not recorded`,
+    );
+    return undefined;
+  }
 }
 
-function checkPrice(provider: string, model: string, field: string, value: number | undefined): number {
-  if (value === undefined) return 0;
+/** The counts of a `UsageForPricing` that `cost()` prices (reasoning is priced as part of the output). */
+const COUNTS = [
+  'inputTokens',
+  'cacheReadInputTokens',
+  'cacheCreationInputTokens',
+  'cacheCreation1hInputTokens',
+  'audioInputTokens',
+  'outputTokens',
+  'audioOutputTokens',
+  'images',
+] as const satisfies readonly (keyof UsageForPricing)[];
+
+/** Why a count of usage cannot be priced (a fraction can: a caller may price part of a token), or undefined. */
+function countProblem(value: number): DropReason | undefined {
+  if (typeof value !== 'number' || Number.isNaN(value)) return 'not_a_number';
+  if (value === Infinity || value === -Infinity) return 'not_finite';
+  return value < 0 || value > Number.MAX_SAFE_INTEGER ? 'out_of_range' : undefined;
+}
+
+function checkPrice(provider: string, model: string, field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new TelemetryConfigurationError(
       `pricing.${provider}.${model}.${field}`,

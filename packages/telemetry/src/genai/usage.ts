@@ -2,7 +2,8 @@
  * Token usage of one GenAI call in the conventions' terms: totals that include their subsets, as
  * `gen_ai.usage.input_tokens` includes `gen_ai.usage.cache_read.input_tokens` and
  * `gen_ai.usage.cache_creation.input_tokens`, and `gen_ai.usage.output_tokens` includes
- * `gen_ai.usage.reasoning.output_tokens`. It is what `PricingTable.cost()` prices.
+ * `gen_ai.usage.reasoning.output_tokens`. It is what `PricingTable.cost()` prices. The one-hour
+ * cache writes and the audio tokens have no attribute in the conventions: they are read for pricing.
  *
  * @example
  * ```ts
@@ -16,53 +17,89 @@ export interface GenAiUsage {
   outputTokens: number;
   /** Input tokens read from the provider's prompt cache (part of `inputTokens`). */
   cacheReadInputTokens?: number;
-  /** Input tokens written to the provider's prompt cache (part of `inputTokens`). */
+  /** Input tokens written to the provider's prompt cache, whatever their lifetime (part of `inputTokens`). */
   cacheCreationInputTokens?: number;
+  /** Of `cacheCreationInputTokens`, those written for one hour (Anthropic's `ttl: "1h"`), billed at a dearer rate. */
+  cacheCreation1hInputTokens?: number;
+  /** Input tokens of audio (part of `inputTokens`). */
+  audioInputTokens?: number;
   /** Output tokens spent on reasoning (part of `outputTokens`). */
   reasoningOutputTokens?: number;
+  /** Output tokens of audio (part of `outputTokens`). */
+  audioOutputTokens?: number;
 }
 
+/** The subsets of a `GenAiUsage`: optional, each read only when the provider reports it as a count. */
+type UsageSubsets = Omit<GenAiUsage, 'inputTokens' | 'outputTokens'>;
+
+/*
+ * A token count: an integer from 0 to `Number.MAX_SAFE_INTEGER`. Past that a double no longer holds
+ * every integer, and no call uses 9e15 tokens: such a count (`prompt_tokens: 1e20`) is a broken
+ * provider, and read as a count it would put trillions of USD into the cost counters and exhaust
+ * every budget.
+ */
 const count = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 
 type Fields = Record<string, unknown> | null | undefined;
 const field = (object: unknown, name: string): unknown =>
   typeof object === 'object' && object !== null ? (object as Record<string, unknown>)[name] : undefined;
 
+/** The totals with each subset that is a count; a subset that is not (absent, null, -5) is left out. */
 function withSubsets(
   inputTokens: number,
   outputTokens: number,
-  cacheRead: unknown,
-  cacheCreation: unknown,
-  reasoning: unknown,
+  subsets: Readonly<Partial<Record<keyof UsageSubsets, unknown>>>,
 ): GenAiUsage {
-  const cacheReadInputTokens = count(cacheRead);
-  const cacheCreationInputTokens = count(cacheCreation);
-  const reasoningOutputTokens = count(reasoning);
-  return {
-    inputTokens,
-    outputTokens,
-    ...(cacheReadInputTokens !== undefined ? { cacheReadInputTokens } : {}),
-    ...(cacheCreationInputTokens !== undefined ? { cacheCreationInputTokens } : {}),
-    ...(reasoningOutputTokens !== undefined ? { reasoningOutputTokens } : {}),
-  };
+  const usage: GenAiUsage = { inputTokens, outputTokens };
+  for (const [name, reported] of Object.entries(subsets)) {
+    const value = count(reported);
+    if (value !== undefined) usage[name as keyof UsageSubsets] = value;
+  }
+  return usage;
+}
+
+/**
+ * Whether the reasoning tokens of an OpenAI-compatible usage are counted beside its output total
+ * rather than inside it. OpenAI counts them inside (`total_tokens = prompt + completion`); xAI's
+ * Grok, and some OpenAI-compatible Gemini endpoints, beside (`total_tokens = prompt + completion +
+ * reasoning`). The total decides when it matches either sum; without one that does, reasoning above
+ * the output total can only be beside it.
+ */
+function reasoningBesideOutput(input: number, output: number, reasoning: number | undefined, total: unknown): boolean {
+  if (reasoning === undefined || reasoning === 0) return false;
+  if (total === input + output + reasoning) return true;
+  if (total === input + output) return false;
+  return reasoning > output;
 }
 
 /**
  * Usage of an OpenAI (or OpenAI-compatible) response: the `usage` object of a chat completion, of
  * the final chunk of a stream requested with `stream_options: { include_usage: true }`, or of a
  * Responses API response. OpenAI counts cached tokens inside `prompt_tokens` / `input_tokens`
- * (`prompt_tokens_details.cached_tokens`) and reasoning tokens inside `completion_tokens`
- * (`completion_tokens_details.reasoning_tokens`); OpenRouter's
- * `prompt_tokens_details.cache_write_tokens` is read as cache creation. `undefined` when either
- * total is missing, `null` or not a non-negative integer: usage without an output total (an
- * embeddings response has `prompt_tokens` and `total_tokens` only) is not read as 0 output tokens;
- * a caller that knows there is no output says so (`{ completion_tokens: 0, ...usage }`).
+ * (`prompt_tokens_details.cached_tokens`, else DeepSeek's `prompt_cache_hit_tokens`), audio tokens
+ * inside both totals (`prompt_tokens_details.audio_tokens`, `completion_tokens_details.audio_tokens`)
+ * and reasoning tokens inside `completion_tokens` (`completion_tokens_details.reasoning_tokens`);
+ * OpenRouter's `prompt_tokens_details.cache_write_tokens` is read as cache creation.
+ *
+ * Reasoning tokens reported beside `completion_tokens` (xAI's Grok: `total_tokens` is prompt +
+ * completion + reasoning) are added to the output total, so they are billed: when `total_tokens`
+ * equals prompt + completion + reasoning, or, without a `total_tokens` equal to either sum, when the
+ * reasoning tokens outnumber the completion tokens. A `total_tokens` above every sum with nothing
+ * reported to explain the gap is not read into either total: Google's `totalTokenCount` sums input
+ * (tool-use prompt) as well as output (thoughts) tokens, so the gap has no one price.
+ *
+ * `undefined` when either total is missing, `null` or not an integer from 0 to
+ * `Number.MAX_SAFE_INTEGER`: usage without an output total (an embeddings response has
+ * `prompt_tokens` and `total_tokens` only) is not read as 0 output tokens; a caller that knows there
+ * is no output says so (`{ completion_tokens: 0, ...usage }`).
  *
  * @example
  * ```ts
  * const usage = usageFromOpenAi(completion.usage);
  * // { inputTokens: 2006, outputTokens: 300, cacheReadInputTokens: 1920, reasoningOutputTokens: 192 }
+ * usageFromOpenAi({ prompt_tokens: 10, completion_tokens: 50, total_tokens: 360, completion_tokens_details: { reasoning_tokens: 300 } });
+ * // { inputTokens: 10, outputTokens: 350, reasoningOutputTokens: 300 } (xAI)
  * ```
  */
 export function usageFromOpenAi(usage: unknown): GenAiUsage | undefined {
@@ -70,16 +107,22 @@ export function usageFromOpenAi(usage: unknown): GenAiUsage | undefined {
   const names = field(fields, 'prompt_tokens') !== undefined ? CHAT_COMPLETIONS_USAGE : RESPONSES_USAGE;
   const inputTokens = count(field(fields, names.input));
   // A missing or null output total is unknown, not 0: a 0 would go on spans, token usage and cost.
-  const outputTokens = count(field(fields, names.output));
-  if (inputTokens === undefined || outputTokens === undefined) return undefined;
+  const reportedOutput = count(field(fields, names.output));
+  if (inputTokens === undefined || reportedOutput === undefined) return undefined;
   const inputDetails = field(fields, names.inputDetails);
-  return withSubsets(
-    inputTokens,
-    outputTokens,
-    field(inputDetails, 'cached_tokens'),
-    field(inputDetails, 'cache_write_tokens'),
-    field(field(fields, names.outputDetails), 'reasoning_tokens'),
-  );
+  const outputDetails = field(fields, names.outputDetails);
+  const reasoning = count(field(outputDetails, 'reasoning_tokens'));
+  const outputTokens = reasoningBesideOutput(inputTokens, reportedOutput, reasoning, field(fields, 'total_tokens'))
+    ? count(reportedOutput + (reasoning as number))
+    : reportedOutput;
+  if (outputTokens === undefined) return undefined;
+  return withSubsets(inputTokens, outputTokens, {
+    cacheReadInputTokens: field(inputDetails, 'cached_tokens') ?? field(fields, 'prompt_cache_hit_tokens'),
+    cacheCreationInputTokens: field(inputDetails, 'cache_write_tokens'),
+    audioInputTokens: field(inputDetails, 'audio_tokens'),
+    reasoningOutputTokens: reasoning,
+    audioOutputTokens: field(outputDetails, 'audio_tokens'),
+  });
 }
 
 /** Where OpenAI's two usage shapes keep the same figures: Chat Completions and the Responses API. */
@@ -102,9 +145,12 @@ const RESPONSES_USAGE = {
  * delta leaves out or sends as `null` (input and cache counts arrive in `message_start` only on
  * many streams) is taken from `startUsage`. Anthropic counts cached tokens beside `input_tokens`,
  * which is the uncached part only: the total input is `input_tokens + cache_read_input_tokens +
- * cache_creation_input_tokens`, as the conventions define `gen_ai.usage.input_tokens`.
- * `undefined` when `input_tokens` or `output_tokens` is in neither, or a count is not a
- * non-negative integer.
+ * cache_creation_input_tokens`, as the conventions define `gen_ai.usage.input_tokens`. The cache
+ * writes' split by lifetime (`cache_creation.ephemeral_1h_input_tokens`, billed at 2× the input
+ * price where five-minute writes are 1.25×) is read as `cacheCreation1hInputTokens`; without
+ * `cache_creation_input_tokens`, the cache writes are the split's sum. `undefined` when
+ * `input_tokens` or `output_tokens` is in neither, or a count is not an integer from 0 to
+ * `Number.MAX_SAFE_INTEGER`.
  *
  * @example
  * ```ts
@@ -118,16 +164,25 @@ const RESPONSES_USAGE = {
 export function usageFromAnthropic(usage: unknown, startUsage?: unknown): GenAiUsage | undefined {
   // The delta's value when it reports one, else the start's (absent and null mean "not reported here").
   const reported = (name: string): unknown => field(usage, name) ?? field(startUsage, name);
+  const reportedWrite = (name: string): unknown =>
+    field(field(usage, 'cache_creation'), name) ?? field(field(startUsage, 'cache_creation'), name);
   const uncached = count(reported('input_tokens'));
   const outputTokens = count(reported('output_tokens'));
   if (uncached === undefined || outputTokens === undefined) return undefined;
+  const fiveMinuteWrites = count(reportedWrite('ephemeral_5m_input_tokens'));
+  const oneHourWrites = count(reportedWrite('ephemeral_1h_input_tokens'));
   const cacheRead = count(reported('cache_read_input_tokens') ?? 0);
-  const cacheCreation = count(reported('cache_creation_input_tokens') ?? 0);
+  const cacheCreation = count(
+    reported('cache_creation_input_tokens') ?? (fiveMinuteWrites ?? 0) + (oneHourWrites ?? 0),
+  );
   if (cacheRead === undefined || cacheCreation === undefined) return undefined;
+  const inputTokens = count(uncached + cacheRead + cacheCreation);
+  if (inputTokens === undefined) return undefined;
   return {
-    inputTokens: uncached + cacheRead + cacheCreation,
+    inputTokens,
     outputTokens,
     cacheReadInputTokens: cacheRead,
     cacheCreationInputTokens: cacheCreation,
+    ...(oneHourWrites !== undefined ? { cacheCreation1hInputTokens: oneHourWrites } : {}),
   };
 }
