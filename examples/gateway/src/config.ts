@@ -8,7 +8,7 @@ import { isObject } from './protocol/json.js';
 import { MAX_TOKENS_PARAMETERS, type MaxTokensParameter } from './protocol/max-tokens-parameter.js';
 import { GatewayConfigError } from './config-error.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './providers/provider-rate-limits.js';
-import { parseProviderPricing } from './provider-pricing.js';
+import { parseProviderPricing, type ImagePriceTable } from './provider-pricing.js';
 
 /** One upstream provider speaking the OpenAI-compatible API. */
 export interface ProviderConfig {
@@ -22,6 +22,12 @@ export interface ProviderConfig {
   models: string[];
   /** Prices per model, for cost metrics. */
   pricing?: Record<string, ModelPrice>;
+  /**
+   * Image models priced by the request's size and quality (a providers file's `perImage` given as
+   * a table): their `pricing` has `perImage: 1`, and an answer's images are given to the pricing
+   * table as their price from this table (see provider-pricing.ts, `pricedImages`).
+   */
+  imagePrices?: Record<string, ImagePriceTable>;
   /** Models that accept `/v1/images/generations`. */
   imageModels?: string[];
   /** Models that accept `/v1/embeddings`. */
@@ -199,12 +205,14 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
     const imageModels = (entry['imageModels'] as string[] | undefined) ?? [];
     const embeddingModels = (entry['embeddingModels'] as string[] | undefined) ?? [];
     const served = new Set([...models, ...imageModels, ...embeddingModels]);
+    const { pricing, imagePrices } = parseProviderPricing(entry['pricing'], served, `${where} (${name})`);
     return {
       name,
       baseUrl: (entry['baseUrl'] as string).replace(/\/+$/, ''),
       ...(apiKey !== undefined ? { apiKey } : {}),
       models,
-      pricing: parseProviderPricing(entry['pricing'], served, `${where} (${name})`),
+      pricing,
+      ...(Object.keys(imagePrices).length > 0 ? { imagePrices } : {}),
       imageModels,
       embeddingModels,
       responsesApi: entry['responsesApi'] === true,

@@ -132,7 +132,7 @@ describe('parseProviders', () => {
       parseProviders(JSON.stringify([{ ...entry, pricing }]), 'GATEWAY_PROVIDERS_FILE providers.json', {});
     // A misspelt field priced the input at 0 without a word.
     expect(parse({ 'gpt-4o': { inputPerMilionTokens: 2.5, outputPerMillionTokens: 10 } })).toThrow(
-      'GATEWAY_PROVIDERS_FILE providers.json, provider 0 (up): "pricing" of "gpt-4o": unknown field "inputPerMilionTokens" (known: inputPerMillionTokens, cachedInputPerMillionTokens, cacheWritePerMillionTokens, outputPerMillionTokens, perImage, perRequest)',
+      'GATEWAY_PROVIDERS_FILE providers.json, provider 0 (up): "pricing" of "gpt-4o": unknown field "inputPerMilionTokens" (known: inputPerMillionTokens, cachedInputPerMillionTokens, cacheWritePerMillionTokens, cacheWrite1hPerMillionTokens, audioInputPerMillionTokens, outputPerMillionTokens, audioOutputPerMillionTokens, perImage, perRequest)',
     );
     // A misspelt model left gpt-4o unpriced without a word.
     expect(parse({ gpt4o: { inputPerMillionTokens: 2.5, outputPerMillionTokens: 10 } })).toThrow(

@@ -160,6 +160,78 @@ describe('CostEstimator', () => {
       { seed: 7, numRuns: 300 },
     );
   });
+
+  describe('with one-hour cache-write and audio prices', () => {
+    const provider = (name: string): ProviderConfig => ({
+      name,
+      baseUrl: 'http://127.0.0.1:1/v1',
+      models: ['chat-model'],
+    });
+    // Anthropic's 1.25× and 2× cache writes; OpenAI's audio model, its audio 16× and 8× the text prices.
+    const pricing = new PricingTable({
+      claude: {
+        'chat-model': {
+          inputPerMillionTokens: 3,
+          cacheWritePerMillionTokens: 3.75,
+          cacheWrite1hPerMillionTokens: 6,
+          outputPerMillionTokens: 15,
+        },
+      },
+      audio: {
+        'chat-model': {
+          inputPerMillionTokens: 2.5,
+          audioInputPerMillionTokens: 40,
+          outputPerMillionTokens: 10,
+          audioOutputPerMillionTokens: 80,
+        },
+      },
+    });
+    const costs = new CostEstimator([provider('claude'), provider('audio')], pricing, 1000);
+    const bound = costs.chatBound('chat-model', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 });
+
+    it('holds the input at the one-hour write price and audio input price, the output at the audio output price', () => {
+      expect(costs.atProvider(bound, 'claude')).toBeCloseTo((25 * 6 + 100 * 15) / 1e6, 15);
+      expect(costs.atProvider(bound, 'audio')).toBeCloseTo((25 * 40 + 100 * 80) / 1e6, 15);
+      expect(costs.atProvider(bound, 'audio', 7)).toBeCloseTo((25 * 40 + 7 * 80) / 1e6, 15);
+    });
+
+    it('is never below what the providers charge for usage within the bound (any split into kinds of token)', () => {
+      const share = fc.double({ min: 0, max: 1, noNaN: true });
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 4000 }),
+          fc.integer({ min: 0, max: 4000 }),
+          fc.tuple(share, share, share, share, share),
+          (input, output, [readShare, writeShare, hourShare, audioShare, audioOutputShare]) => {
+            const bounded = {
+              operation: 'chat' as const,
+              model: 'chat-model',
+              inputTokens: input,
+              outputTokens: output,
+              images: 0,
+            };
+            const read = Math.floor(input * readShare);
+            const write = Math.floor((input - read) * writeShare);
+            const usage = {
+              model: 'chat-model',
+              inputTokens: input,
+              cacheReadInputTokens: read,
+              cacheCreationInputTokens: write,
+              cacheCreation1hInputTokens: Math.floor(write * hourShare),
+              audioInputTokens: Math.floor(input * audioShare),
+              outputTokens: output,
+              audioOutputTokens: Math.floor(output * audioOutputShare),
+            };
+            for (const name of ['claude', 'audio']) {
+              const charged = pricing.cost({ provider: name, ...usage }) as number;
+              expect(costs.atProvider(bounded, name)).toBeGreaterThanOrEqual(charged);
+            }
+          },
+        ),
+        { seed: 7, numRuns: 300 },
+      );
+    });
+  });
 });
 
 describe('ApiKeyAccount holds', () => {

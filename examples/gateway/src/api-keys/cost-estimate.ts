@@ -1,7 +1,9 @@
 import type { PricingTable, UsageForPricing } from '@gatewayz/telemetry/genai';
 import type { ProviderConfig } from '../config.js';
+import type { ImageOptions } from '../protocol/images.js';
 import type { Operation } from '../request/attempt.js';
 import { modelsServed } from '../request/provider-chain.js';
+import { ImageCosts, imagesBound } from './image-cost.js';
 
 /**
  * Output tokens a chat request that sets no output limit is held for against its key's budget
@@ -36,6 +38,8 @@ export interface CostBound {
   readonly outputTokens: number;
   /** Images (image generation). */
   readonly images: number;
+  /** Image generation: the size and quality its images are priced by, per provider (see image-cost.ts). */
+  readonly imageOptions?: ImageOptions;
 }
 
 /**
@@ -44,18 +48,22 @@ export interface CostBound {
  * gateway's `PricingTable` with the same arithmetic as the charge, so a request whose cost is
  * known in advance (an image) is held for exactly what it is then charged.
  *
- * - Images: `n` × the price per image (plus any per-request price): exact.
+ * - Images: `n` × the price per image the provider's `pricing` selects by the request's size and
+ *   quality (plus any per-request price); for a model priced by tokens too, the request's UTF-8
+ *   bytes as input and `n` × `IMAGE_OUTPUT_TOKENS_BOUND` output tokens, if that costs more (see
+ *   image-cost.ts).
  * - Embeddings: the input's tokens, bounded from above by its UTF-8 bytes (token arrays: their length).
  * - Chat (chat completions, Responses, Messages): the prompt's tokens bounded the same way (every
  *   string of the messages and tool definitions, keys included, plus {@link STRUCTURE_TOKENS} per
  *   object and {@link MEDIA_PART_TOKENS} per image, audio or file part), and `n` × the output
- *   limit (`max_completion_tokens`, else `max_tokens`) at the output price, or the configured
+ *   limit (`max_completion_tokens`, else `max_tokens`) at the dearest output price, or the configured
  *   hold (`GATEWAY_BUDGET_HOLD_OUTPUT_TOKENS`) when the request sets none.
  *
  * UTF-8 bytes bound the text's tokens for the byte-level BPE tokenizers of OpenAI's, Anthropic's and
  * Llama 3's models (every token is at least one byte); ordinary English text has about four bytes
  * a token, so the hold of a text prompt is some four times its cost, and is released at completion.
- * Input priced at the dearest of the model's input, cache-read and cache-write prices.
+ * Input priced at the dearest of the model's input, cache-read, cache-write, one-hour cache-write
+ * and audio input prices, output at the dearer of its output and audio output prices.
  */
 export class CostEstimator {
   private readonly providers: Record<Operation, Map<string, string[]>> = {
@@ -65,6 +73,8 @@ export class CostEstimator {
   };
   /** One pricing question reused for every estimate (the table reads it synchronously). */
   private readonly usage: UsageForPricing = { provider: '', model: '' };
+  /** How an image request's bound is priced at each provider. */
+  private readonly imageCosts: ImageCosts;
 
   constructor(
     providers: readonly ProviderConfig[],
@@ -72,6 +82,7 @@ export class CostEstimator {
     /** Output tokens held for a chat request that sets no output limit. */
     private readonly holdOutputTokens: number = DEFAULT_BUDGET_HOLD_OUTPUT_TOKENS,
   ) {
+    this.imageCosts = new ImageCosts(providers);
     for (const provider of providers) {
       for (const operation of Object.keys(this.providers) as Operation[]) {
         for (const model of modelsServed(provider, operation)) {
@@ -83,9 +94,9 @@ export class CostEstimator {
     }
   }
 
-  /** An image request for `n` images: exactly what it is charged when the provider makes them. */
-  images(model: string, n: number): number {
-    return this.maximum(this.imagesBound(model, n));
+  /** An image request for `n` images (`body`: the request, for its size, quality and prompt). */
+  images(model: string, n: number, body: Record<string, unknown> = {}): number {
+    return this.maximum(this.imagesBound(model, n, body));
   }
 
   /** An embeddings request's input (a string, strings, token arrays). */
@@ -103,8 +114,8 @@ export class CostEstimator {
   }
 
   /** The bound of an image request for `n` images (see `images`). */
-  imagesBound(model: string, n: number): CostBound {
-    return { operation: 'image_generation', model, inputTokens: 0, outputTokens: 0, images: n };
+  imagesBound(model: string, n: number, body: Record<string, unknown> = {}): CostBound {
+    return imagesBound(model, n, body);
   }
 
   /** The bound of an embeddings request (see `embeddings`). */
@@ -145,33 +156,62 @@ export class CostEstimator {
   }
 
   /**
-   * What one attempt within `bound` can cost at most at `provider`'s prices, its input at the
-   * dearest of the provider's input, cache-read and cache-write prices; `outputTokens` replaces the
-   * bound's output when fewer can have been generated (a cancelled stream's output received so far).
+   * What one attempt within `bound` can cost at most at `provider`'s prices: its input all of the
+   * kind of input token the provider prices dearest (uncached, cache-read, cache-write, one-hour
+   * cache-write or audio), its output all of the dearer kind of output token (text or audio);
+   * `outputTokens` replaces the bound's output when fewer can have been generated (a cancelled
+   * stream's output received so far).
    */
   atProvider(bound: CostBound, provider: string, outputTokens: number = bound.outputTokens): number {
+    if (bound.imageOptions !== undefined)
+      return Math.max(...this.imageCosts.boundsAt(bound, provider).map((plain) => this.atProvider(plain, provider)));
+    // A priced model whose table refuses the bound (a count past `Number.MAX_SAFE_INTEGER`:
+    // `max_tokens` × `n` past what a double holds exactly) cannot be held for: Infinity, so the
+    // request is refused rather than held for nothing. A model without a price costs nothing, as it
+    // is charged (a gateway whose keys file gives a key a budget does not start with one:
+    // priced-budgets.ts).
+    const unpriceable = this.pricing.has(provider, bound.model) ? Infinity : 0;
+    // Checked here, not by the table: a bound is not usage, and the table counts the usage it refuses.
+    if (![bound.inputTokens, outputTokens, bound.images].every((count) => count <= Number.MAX_SAFE_INTEGER)) {
+      return unpriceable;
+    }
     const usage = this.usage;
     usage.provider = provider;
     usage.model = bound.model;
-    usage.outputTokens = outputTokens;
     usage.images = bound.images;
     usage.inputTokens = bound.inputTokens;
-    usage.cacheReadInputTokens = 0;
-    usage.cacheCreationInputTokens = 0;
-    // A priced model whose table refuses the bound (a count past what a double holds: `max_tokens`
-    // × `n` overflowing to Infinity) cannot be held for: Infinity, so the request is refused
-    // rather than held for nothing. A model without a price costs nothing, as it is charged (a
-    // gateway whose keys file gives a key a budget does not start with one: priced-budgets.ts).
-    const unpriceable = this.pricing.has(provider, bound.model) ? Infinity : 0;
+    usage.outputTokens = outputTokens;
+    for (const kind of INPUT_KINDS) for (const subset of kind) usage[subset] = 0;
+    usage.audioOutputTokens = 0;
     let most = this.pricing.cost(usage) ?? unpriceable;
+    // Input and output are priced apart and summed: the dearest output kind, then each input kind with it.
+    if (outputTokens > 0) {
+      usage.audioOutputTokens = outputTokens;
+      const audio = this.pricing.cost(usage) ?? unpriceable;
+      if (audio > most) most = audio;
+      else usage.audioOutputTokens = 0;
+    }
     if (bound.inputTokens === 0) return most;
-    usage.cacheReadInputTokens = bound.inputTokens;
-    most = Math.max(most, this.pricing.cost(usage) ?? unpriceable);
-    usage.cacheReadInputTokens = 0;
-    usage.cacheCreationInputTokens = bound.inputTokens;
-    return Math.max(most, this.pricing.cost(usage) ?? unpriceable);
+    for (const kind of INPUT_KINDS) {
+      for (const subset of kind) usage[subset] = bound.inputTokens;
+      most = Math.max(most, this.pricing.cost(usage) ?? unpriceable);
+      for (const subset of kind) usage[subset] = 0;
+    }
+    return most;
   }
 }
+
+/** The subsets of the input a price table prices apart from uncached text. */
+type InputSubset =
+  'cacheReadInputTokens' | 'cacheCreationInputTokens' | 'cacheCreation1hInputTokens' | 'audioInputTokens';
+
+/** Each kind of input token as the subsets a whole input of that kind sets (a one-hour write is a cache write). */
+const INPUT_KINDS: readonly (readonly InputSubset[])[] = [
+  ['cacheReadInputTokens'],
+  ['cacheCreationInputTokens'],
+  ['cacheCreationInputTokens', 'cacheCreation1hInputTokens'],
+  ['audioInputTokens'],
+];
 
 function positiveInteger(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;

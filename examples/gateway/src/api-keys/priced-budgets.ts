@@ -58,6 +58,6 @@ export function checkBudgetsPriced(
       ? 'UPSTREAM_BASE_URL and UPSTREAM_MODELS cannot carry prices: describe the provider in a GATEWAY_PROVIDERS_FILE instead (and unset UPSTREAM_*), with a "pricing" entry for each model'
       : 'Add each model to its provider\'s "pricing" in GATEWAY_PROVIDERS_FILE';
   throw new GatewayConfigError(
-    `GATEWAY_API_KEYS_FILE gives ${keys} a budget (budget_usd), but these models have no price, so their requests would cost those keys nothing and no budget would stop them: ${[...new Set(unpriced)].join(', ')}. ${fix}, e.g. "pricing": { "gpt-4o": { "inputPerMillionTokens": 2.5, "outputPerMillionTokens": 10 } } (images: "perImage"; embeddings: "inputPerMillionTokens"; 0 for a model that costs nothing, such as a self-hosted one); or remove budget_usd from the keys.`,
+    `GATEWAY_API_KEYS_FILE gives ${keys} a budget (budget_usd), but these models have no price, so their requests would cost those keys nothing and no budget would stop them: ${[...new Set(unpriced)].join(', ')}. ${fix}, e.g. "pricing": { "gpt-4o": { "inputPerMillionTokens": 2.5, "outputPerMillionTokens": 10 } } (images: "perImage", one price or prices by size and quality such as { "1024x1024": { "standard": 0.04, "hd": 0.08 } }, also for a model priced by tokens, for an answer without usage; embeddings: "inputPerMillionTokens"; 0 for a model that costs nothing, such as a self-hosted one); or remove budget_usd from the keys.`,
   );
 }

@@ -5,6 +5,8 @@ import { reportedFailure } from '../providers/stream-answer.js';
 import { readUpstreamJson } from '../providers/upstream.js';
 import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 import { chatOutputMessages } from '../protocol/chat-content.js';
+import { answeredImageOptions, imageOptionsOf, type ImageOptions } from '../protocol/images.js';
+import { pricedByTokens, pricedImages } from '../provider-pricing.js';
 import type { AttemptCompletion, Operation, SpanRequest } from './attempt.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
@@ -13,7 +15,7 @@ import { withFields } from '../with-fields.js';
 /*
  * Attempts answered with one JSON body (chat without `stream`, responses, embeddings, image
  * generation): the attempt reads the whole upstream body and reports usage, response model and
- * finish reason (or the number of images) as its completion, so the attempt is finished before
+ * finish reason (or the images, as priced) as its completion, so the attempt is finished before
  * the client is answered. A 2xx whose body is an error rather than an answer fails the attempt as
  * an error before a stream's first event does (see `answerOf`).
  */
@@ -141,12 +143,32 @@ export function generateImages(
   model: string,
   body: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  return completeJson(c, services, model, 'image_generation', () => ({
+  const requested = imageOptionsOf(body);
+  return completeJson(c, services, model, 'image_generation', (provider) => ({
     path: '/images/generations',
     body,
-    answer: (result) => ({
-      value: result,
-      completion: { status: 'success', images: Array.isArray(result['data']) ? result['data'].length : 0 },
-    }),
+    answer: (result) => ({ value: result, completion: imagesCompletionOf(provider, model, result, requested) }),
   }));
+}
+
+/**
+ * The completion of an image attempt answered by `result` at `provider`: its token `usage` when it
+ * reports one (GPT image models), which is what it costs when the provider prices the model by
+ * tokens; otherwise its images, priced by the size and quality the answer reports, else those
+ * `requested` (see `pricedImages`).
+ */
+export function imagesCompletionOf(
+  provider: ProviderConfig,
+  model: string,
+  result: Record<string, unknown>,
+  requested: ImageOptions,
+): AttemptCompletion {
+  const usage = usageFromOpenAi(result['usage']);
+  if (usage !== undefined && pricedByTokens(provider, model)) return { status: 'success', usage };
+  const count = Array.isArray(result['data']) ? result['data'].length : 0;
+  return {
+    status: 'success',
+    ...(usage !== undefined ? { usage } : {}),
+    images: pricedImages(provider, model, count, answeredImageOptions(result, requested)),
+  };
 }

@@ -188,6 +188,9 @@ export function finishAttempt(
               outputTokens: usage?.outputTokens ?? 0,
               cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
               cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
+              cacheCreation1hInputTokens: usage?.cacheCreation1hInputTokens ?? 0,
+              audioInputTokens: usage?.audioInputTokens ?? 0,
+              audioOutputTokens: usage?.audioOutputTokens ?? 0,
               images: completion.images ?? 0,
             });
       // Without usage the cost is the estimate below (a per-request price included), not a cost.

@@ -1,6 +1,7 @@
 import type { Handler } from 'hono';
 import { budgetedAccount, holdBudget } from '../api-keys/authenticate.js';
-import { ApiError, badRequest } from '../protocol/openai-errors.js';
+import { validateImagesRequest } from '../protocol/images.js';
+import { ApiError } from '../protocol/openai-errors.js';
 import { generateImages } from '../request/body-attempt.js';
 import { readJsonObject } from '../request/read-json-object.js';
 import { recordServerFailure } from '../request/server-request.js';
@@ -9,16 +10,9 @@ import type { GatewayEnv, GatewayServices } from '../server/gateway-env.js';
 /** `POST /v1/images/generations`: an OpenAI image request, passed to a provider serving the model for images. */
 export function imagesRoute(services: GatewayServices): Handler<GatewayEnv> {
   return async (c) => {
-    const body = await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming);
-    const model = body['model'];
-    if (typeof model !== 'string' || model.trim() === '')
-      throw badRequest('model: field required (a non-empty string)', 'model');
-    const prompt = body['prompt'];
-    if (typeof prompt !== 'string' || prompt.trim() === '')
-      throw badRequest('prompt: field required (a non-empty string)', 'prompt');
-    const n = body['n'] ?? 1;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10)
-      throw badRequest('n must be an integer from 1 to 10', 'n');
+    const { model, n, body } = validateImagesRequest(
+      await readJsonObject(c.req.raw, services.config.maxBodyBytes, c.env?.incoming),
+    );
     if (!services.router.serves(model, 'image_generation')) {
       const notServed = new ApiError(
         404,
@@ -31,7 +25,7 @@ export function imagesRoute(services: GatewayServices): Handler<GatewayEnv> {
       throw notServed;
     }
     const account = budgetedAccount(c);
-    if (account !== undefined) await holdBudget(c, services, account, services.costs.imagesBound(model, n));
+    if (account !== undefined) await holdBudget(c, services, account, services.costs.imagesBound(model, n, body));
     return c.json(await generateImages(c, services, model, body));
   };
 }
