@@ -73,7 +73,7 @@ const IMAGE_QUALITIES: ReadonlySet<string> = new Set(['standard', 'hd', 'low', '
 const ANY = 'default';
 
 const IMAGE_TABLE_EXAMPLE =
-  '{ "1024x1024"": { "standard": 0.04, "hd": 0.08 }, "1792x1024": { "standard": 0.08, "hd": 0.12 } }';
+  '{ "1024x1024": { "standard": 0.04, "hd": 0.08 }, "1792x1024": { "standard": 0.08, "hd": 0.12 } }';
 
 /**
  * The `pricing` of a providers file entry, checked: an object keyed by models the provider serves
@@ -178,31 +178,46 @@ function imagePriceTable(table: Record<string, unknown>, at: string): ImagePrice
   return checked;
 }
 
+/** The qualities only GPT image models take: a table that prices one is a GPT image model's. */
+const GPT_IMAGE_QUALITIES: ReadonlySet<string> = new Set(['low', 'medium', 'high', 'auto']);
+
 /**
- * The price of one image of `options`' size and quality in `table`. A size or quality the request
- * leaves out is OpenAI's default: `auto` when the table lists it (GPT image models), else
- * `1024x1024` and `standard` (DALL·E). One the table does not list takes its `default` price,
- * else the dearest price listed (under that size, for a quality), so what is held against a
- * budget stays a bound of what the provider may bill.
+ * The price of one image of `options`' size and quality in `table`. A size or quality left out is
+ * `auto` when the table lists it, else the model's default: for DALL·E (a table without GPT image
+ * qualities) `1024x1024` and `standard`; for a GPT image model (a table pricing `low`, `medium`,
+ * `high` or `auto`) `auto`, which may make any size at any quality, so it reads as one the table
+ * does not list. One the table does not list takes its `default` price, else the dearest price listed (under
+ * that size, for a quality), so what is held against a budget stays a bound of what the provider
+ * may bill.
  *
  * @example
  * ```ts
  * imagePriceOf({ '1024x1024': { standard: 0.04, hd: 0.08 }, '1792x1024': { standard: 0.08, hd: 0.12 } }, { quality: 'hd' }); // 0.08
  * imagePriceOf({ '1024x1024': { standard: 0.04, hd: 0.08 } }, { size: '512x512' }); // 0.08, the dearest
+ * imagePriceOf({ '1024x1024': { high: 0.167 }, '1536x1024': { high: 0.25 } }, {}); // 0.25: auto may make either
  * ```
  */
 export function imagePriceOf(table: ImagePriceTable, options: ImageOptions): number {
-  const bySize = listed(table, options.size, '1024x1024');
+  const gptImage = pricesQualities(table, GPT_IMAGE_QUALITIES);
+  const bySize = listed(table, options.size, gptImage || Object.hasOwn(table, 'auto') ? 'auto' : '1024x1024');
   if (bySize === undefined) return dearest(table);
   if (typeof bySize === 'number') return bySize;
-  return listed(bySize, options.quality, 'standard') ?? dearest(bySize);
+  const quality = listed(bySize, options.quality, gptImage || Object.hasOwn(bySize, 'auto') ? 'auto' : 'standard');
+  return quality ?? dearest(bySize);
 }
 
-/** `table`'s entry for `key` (absent: `auto` when listed, else `absent`), else its `default` entry. */
+/** `table`'s entry for `key` (`absent` when it is undefined), else its `default` entry. */
 function listed<T>(table: Readonly<Record<string, T>>, key: string | undefined, absent: string): T | undefined {
-  const wanted = key ?? (Object.hasOwn(table, 'auto') ? 'auto' : absent);
+  const wanted = key ?? absent;
   if (Object.hasOwn(table, wanted)) return table[wanted];
   return Object.hasOwn(table, ANY) ? table[ANY] : undefined;
+}
+
+/** Whether `table` prices any of `qualities` (under any size). */
+function pricesQualities(table: ImagePriceTable, qualities: ReadonlySet<string>): boolean {
+  return Object.values(table).some(
+    (byQuality) => typeof byQuality !== 'number' && Object.keys(byQuality).some((quality) => qualities.has(quality)),
+  );
 }
 
 /** The dearest price anywhere in `table`. */

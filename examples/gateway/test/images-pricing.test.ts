@@ -154,8 +154,9 @@ describe('per-image prices by size and quality (a "perImage" table in the provid
       {
         'dall-e-3': { perImage: DALL_E_3 },
         'gpt-image-1': { perImage: GPT_IMAGE_1, inputPerMillionTokens: 5, outputPerMillionTokens: 40 },
+        'gpt-image-table': { perImage: GPT_IMAGE_1 },
       },
-      { dalle: 1, small: 0.1, unlisted: 1, answered: 1, tokens: 1 },
+      { dalle: 1, small: 0.1, unlisted: 1, answered: 1, tokens: 1, auto: 0.2 },
     ));
   });
   afterAll(async () => gw?.close());
@@ -199,6 +200,16 @@ describe('per-image prices by size and quality (a "perImage" table in the provid
     expect((await spendOf(gw, 'answered')).cost).toBe(0.063);
   });
 
+  it('holds a GPT image request that leaves its size to the model at the dearest size it may make', async () => {
+    const openai = client('auto');
+    // Left out, the size is auto: the model may make 1536x1024 at high, 0.25, more than the key has.
+    gw.upstream.scriptJson(PATH, imagesAnswer(1, { size: '1536x1024', quality: 'high' }));
+    expect(await refusedHold(openai.images.generate({ model: 'gpt-image-table', prompt: 'a lighthouse' }))).toBe(0.25);
+    gw.upstream.scriptJson(PATH, imagesAnswer(1, { size: '1024x1024', quality: 'high' }));
+    await openai.images.generate({ model: 'gpt-image-table', prompt: 'a lighthouse', size: '1024x1024' });
+    expect((await spendOf(gw, 'auto')).cost).toBe(0.167);
+  });
+
   it("charges an answer with usage its tokens, not the table's price", async () => {
     gw.upstream.scriptJson(PATH, imagesAnswer(1, { usage: HIGH_1024_USAGE, size: '1024x1024', quality: 'high' }));
     await client('tokens').images.generate({ model: 'gpt-image-1', prompt: 'a lighthouse', quality: 'high' });
@@ -207,13 +218,15 @@ describe('per-image prices by size and quality (a "perImage" table in the provid
 });
 
 describe('imagePriceOf', () => {
-  it('reads OpenAI defaults for what the request leaves out: auto when listed, else 1024x1024 and standard', () => {
+  it("reads the model's defaults for what the request leaves out: auto when listed or a GPT image table, else 1024x1024 and standard", () => {
     expect(imagePriceOf(DALL_E_3, {})).toBe(0.04);
     expect(imagePriceOf(DALL_E_3, { size: '1792x1024' })).toBe(0.08);
     expect(imagePriceOf({ auto: 0.3, '1024x1024': 0.1 }, {})).toBe(0.3);
     expect(imagePriceOf({ '1024x1024': { auto: 0.2, low: 0.01 } }, {})).toBe(0.2);
-    // GPT Image 1 picks the quality itself (auto): it may be high.
-    expect(imagePriceOf(GPT_IMAGE_1, {})).toBe(0.167);
+    // GPT Image 1 picks the size and quality itself (auto): it may make 1536x1024 at high.
+    expect(imagePriceOf(GPT_IMAGE_1, {})).toBe(0.25);
+    expect(imagePriceOf(GPT_IMAGE_1, { size: '1024x1024' })).toBe(0.167);
+    expect(imagePriceOf(GPT_IMAGE_1, { size: '1536x1024', quality: 'low' })).toBe(0.016);
   });
 
   it('takes "default" for what is not listed, else the dearest price listed', () => {
@@ -250,5 +263,17 @@ describe('a "perImage" table is checked at start-up', () => {
     expect(parse({})).toThrow(`${at} lists no size`);
     expect(parse({ '1024x1024': {} })).toThrow(`${at} of "1024x1024" lists no quality`);
     expect(parse('0.04')).toThrow(`${at} must be a number of USD ≥ 0, or prices by size and quality such as`);
+    // The example the message quotes can be pasted into the providers file as it is.
+    const message = (() => {
+      try {
+        parse('0.04')();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    const example = /such as (\{.*\}), got/.exec(message)?.[1];
+    expect(example).toBeDefined();
+    expect(parse(JSON.parse(example as string) as Record<string, unknown>)).not.toThrow();
   });
 });
