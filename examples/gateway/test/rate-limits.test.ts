@@ -75,18 +75,25 @@ describe('ProviderRateLimits', () => {
     expect(limits.isExhausted('anthropic')).toBe(false);
   });
 
-  it('after a 429 waits for retry-after, and shows no requests left even without rate-limit headers', () => {
+  it('after a 429 waits for retry-after and shows the pause as the reset, making up no remaining count', () => {
     const time = clock();
     const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
     const limits = new ProviderRateLimits(telemetry, time.now);
-    limits.observe('openrouter', 429, { 'retry-after': '2' });
-    expect(limits.isExhausted('openrouter')).toBe(true);
-    expect(remaining(telemetry, 'openrouter', 'requests')).toBe(0);
-    expect(
-      telemetry.currentValue('providerRateLimitResetSeconds', { provider: 'openrouter', limit_type: 'requests' }),
-    ).toBe(2);
+    const reset = () =>
+      telemetry.currentValue('providerRateLimitResetSeconds', { provider: 'deepseek', limit_type: 'requests' });
+    // Only retry-after, as DeepSeek and Gemini send: nothing would ever correct a made-up 0.
+    limits.observe('deepseek', 429, { 'retry-after': '2' });
+    expect(limits.isExhausted('deepseek')).toBe(true);
+    expect(reset()).toBe(2);
+    expect(remaining(telemetry, 'deepseek', 'requests')).toBeUndefined();
     time.advance(2_000);
-    expect(limits.isExhausted('openrouter')).toBe(false);
+    expect(limits.isExhausted('deepseek')).toBe(false);
+    limits.observe('deepseek', 200, {});
+    expect(remaining(telemetry, 'deepseek', 'requests')).toBeUndefined();
+    // A count the 429's headers did give is shown as given, with the pause as its reset.
+    limits.observe('deepseek', 429, { 'retry-after': '3', 'x-ratelimit-remaining-requests': '7' });
+    expect(remaining(telemetry, 'deepseek', 'requests')).toBe(7);
+    expect(reset()).toBe(3);
   });
 
   it('caps a 429 retry-after at 60 s by default: retry-after: 86400 does not pause a provider for a day', () => {
@@ -162,6 +169,29 @@ describe('ProviderRateLimits', () => {
     limits.observe('openai', 200, { 'x-ratelimit-remaining-requests': '10' });
     expect(limits.isExhausted('openai')).toBe(false);
     expect(limits.isExhausted('anthropic')).toBe(true);
+  });
+
+  it('reads a count of -1 (Azure OpenAI: no limit) as no limit, neither malformed nor a gauge', () => {
+    const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
+    const limits = new ProviderRateLimits(telemetry, clock().now);
+    const azure = {
+      'x-ratelimit-limit-tokens': '-1',
+      'x-ratelimit-remaining-tokens': '-1',
+      'x-ratelimit-reset-tokens': '0',
+    };
+    for (let index = 0; index < 3; index++) limits.observe('azure', 200, azure);
+    for (const header of ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens'])
+      expect(telemetry.currentValue('rateLimitHeadersMalformed', { provider: 'azure', header })).toBeUndefined();
+    expect(remaining(telemetry, 'azure', 'tokens')).toBeUndefined();
+    expect(limits.isExhausted('azure')).toBe(false);
+    // Any other negative count is still refused and counted.
+    limits.observe('azure', 200, { 'x-ratelimit-remaining-tokens': '-2' });
+    expect(
+      telemetry.currentValue('rateLimitHeadersMalformed', {
+        provider: 'azure',
+        header: 'x-ratelimit-remaining-tokens',
+      }),
+    ).toBe(1);
   });
 
   it('counts malformed headers and ignores them for routing', () => {

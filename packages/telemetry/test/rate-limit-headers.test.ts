@@ -233,6 +233,7 @@ describe('parseRateLimitHeaders', () => {
       {
         'x-ratelimit-limit-requests': '60',
         'x-ratelimit-remaining-requests': '-3',
+        'x-ratelimit-limit-tokens': '-1', // no limit (Azure OpenAI): left out, not malformed
         'x-ratelimit-reset-requests': '1 minute',
         'x-ratelimit-remaining-tokens': '12.5',
         'x-ratelimit-reset-tokens': '20ms',
@@ -321,8 +322,7 @@ describe('parseRateLimitHeaders', () => {
       { 'retry-after': null, 'x-ratelimit-remaining-requests': 59, 'x-ratelimit-limit-requests': '60' } as never,
       NOW,
     );
-    expect(snapshot.requests?.limit).toBe(60);
-    expect(snapshot.requests?.remaining).toBeUndefined();
+    expect(snapshot.requests).toEqual({ limit: 60 });
     expect(snapshot.retryAfterSeconds).toBeUndefined();
     expect(snapshot.malformed).toEqual(
       expect.arrayContaining([
@@ -333,7 +333,7 @@ describe('parseRateLimitHeaders', () => {
   });
 
   it('never throws, whatever the header values', () => {
-    const junk = ['', ' ', '\u0000', '∞', '1'.repeat(10_000), '[object Object]', 'null', '-0', '0x1p3'];
+    const junk = ['', ' ', '\u0000', '∞', '1'.repeat(10_000), '[object Object]', 'null', '-0', '-1', '0x1p3'];
     for (const value of junk) {
       const headers = Object.fromEntries(RATE_LIMIT_HEADERS.map((name) => [name, value]));
       const snapshot = parseRateLimitHeaders(headers, NOW);
@@ -415,12 +415,12 @@ describe('parseRateLimitHeaders (property-based)', () => {
         if (snapshot.retryAfterSeconds !== undefined) fields.push(snapshot.retryAfterSeconds);
         for (const value of fields) expect(Number.isFinite(value) && value >= 0).toBe(true);
         for (const { header } of snapshot.malformed) expect(headers[header]).toBeDefined();
-        // Every header given was either read into the snapshot or reported as malformed: reading
-        // each one alone tells which.
+        // Each header alone was read, or reported as malformed, or (a count of -1: no limit) neither.
         for (const [header, value] of Object.entries(headers)) {
           const alone = parseRateLimitHeaders({ [header]: value }, now);
           const read = Object.keys(alone).some((key) => key !== 'malformed');
-          expect(read !== (alone.malformed.length === 1)).toBe(true);
+          const noLimit = /-(limit|remaining)(-|$)/.test(header) && value.trim() === '-1';
+          expect(noLimit ? !read && alone.malformed.length === 0 : read !== (alone.malformed.length === 1)).toBe(true);
         }
       }),
       { numRuns: 300 },

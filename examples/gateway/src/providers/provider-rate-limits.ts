@@ -39,14 +39,20 @@ export interface ProviderRateLimitsOptions {
  * reset when several budgets read 0), and after a
  * 429 until its `retry-after-ms` or `retry-after` (at most `maxRetryAfterMs`; without one, until the
  * announced reset, or for `DEFAULT_RATE_LIMIT_PAUSE_MS`). A 429 that names no exhausted budget
- * records `requests` remaining 0 with the pause applied as its reset, so
- * `gatewayz_provider_ratelimit_reset_seconds` shows the capped pause, not the header's value.
+ * records the pause applied as its `requests` reset (`gatewayz_provider_ratelimit_reset_seconds`
+ * shows the capped pause, not the header's value) but no remaining count the headers did not give:
+ * for a provider that sends only `retry-after`, nothing would ever correct a made-up 0. An answer
+ * to a request sent before the provider's latest pause was recorded is out of date: it can
+ * lengthen the pause, never end it, and its headroom does not replace the newer one (its
+ * malformed headers are still counted).
  * Headers are read against the wall clock (an absolute reset becomes seconds from now); the pauses
  * run on a monotonic clock, so a step of the wall clock neither lengthens nor ends them.
  */
 export class ProviderRateLimits {
   /** When each paused provider's pause ends, on `deadlineNow`'s clock. */
   private readonly exhaustedUntil = new Map<string, number>();
+  /** When each provider's latest pause was recorded, on `deadlineNow`'s clock (kept after it ends). */
+  private readonly pausedAt = new Map<string, number>();
   private readonly maxRetryAfterSeconds: number;
   private readonly now: () => number;
   private readonly deadlineNow: () => number;
@@ -62,8 +68,17 @@ export class ProviderRateLimits {
     this.deadlineNow = options.monotonicNow ?? now ?? monotonicNow;
   }
 
-  /** Read one response of `provider`: record its headroom and note whether it is exhausted. */
-  observe(provider: string, status: number, headers: IncomingHttpHeaders): void {
+  /** Now on the pause clock: when a request is sent, for `observe`'s `sentAt`. */
+  pauseClockNow(): number {
+    return this.deadlineNow();
+  }
+
+  /**
+   * Read one response of `provider`: record its headroom and note whether it is exhausted.
+   * `sentAt` is when its request was sent, on the pause clock (`monotonicNow` option); without it
+   * the response is taken as current.
+   */
+  observe(provider: string, status: number, headers: IncomingHttpHeaders, sentAt?: number): void {
     let snapshot = parseRateLimitHeaders(headers, this.now());
     // Every budget with nothing left must have refilled before a request can pass: the latest reset.
     const exhaustedFor = latest([
@@ -79,18 +94,25 @@ export class ProviderRateLimits {
           ? undefined
           : Math.min(snapshot.retryAfterSeconds, this.maxRetryAfterSeconds);
       pauseSeconds = retryAfter ?? exhaustedFor ?? DEFAULT_RATE_LIMIT_PAUSE_MS / 1000;
-      // A 429 that names no exhausted budget still means no request gets through until then.
+      // The pause shows as the reset; the remaining count stays what the headers said, if anything.
       if (exhaustedFor === undefined) {
         snapshot = withFields(snapshot, {
-          requests: Object.assign({}, snapshot.requests, { remaining: 0, resetSeconds: pauseSeconds }),
+          requests: Object.assign({}, snapshot.requests, { resetSeconds: pauseSeconds }),
         });
       }
     }
-    this.telemetry.recordRateLimits(provider, snapshot);
+    // A request sent before the latest pause was let through before it (a slow answer's headers come
+    // when its generation ends): its answer says nothing of the provider taking requests now, and
+    // its counts are older than the pause's.
+    const pausedAt = this.pausedAt.get(provider);
+    const outOfDate = sentAt !== undefined && pausedAt !== undefined && sentAt < pausedAt;
+    this.telemetry.recordRateLimits(provider, outOfDate ? { malformed: snapshot.malformed } : snapshot);
     if (pauseSeconds !== undefined) {
-      const until = this.deadlineNow() + pauseSeconds * 1000;
-      this.exhaustedUntil.set(provider, Math.max(until, this.exhaustedUntil.get(provider) ?? 0));
-    } else if (status >= 200 && status < 300) {
+      const now = this.deadlineNow();
+      // A refusal holds whenever its request was sent: even an out-of-date one may lengthen the pause.
+      this.exhaustedUntil.set(provider, Math.max(now + pauseSeconds * 1000, this.exhaustedUntil.get(provider) ?? 0));
+      if (!outOfDate) this.pausedAt.set(provider, now);
+    } else if (!outOfDate && status >= 200 && status < 300) {
       // A success says the provider is taking requests again, whatever was announced before.
       this.exhaustedUntil.delete(provider);
     }

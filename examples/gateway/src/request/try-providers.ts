@@ -175,8 +175,11 @@ export async function tryProviders<T>(
       begun.attempt = { span, attemptContext, headers, startedAt: performance.now(), start };
       return begun.attempt;
     };
+    // Read with the time the request was sent: an answer to a request sent before the provider was
+    // paused neither ends the pause nor replaces newer headroom.
+    const sentAt = options.rateLimits.pauseClockNow();
     const onResponseHeaders = (status: number, responseHeaders: IncomingHttpHeaders): void =>
-      options.rateLimits.observe(provider.name, status, responseHeaders);
+      options.rateLimits.observe(provider.name, status, responseHeaders, sentAt);
     try {
       // A deferred attempt (a stream) is handed to the caller once it opened, but the breaker's
       // call lasts until the stream ends, so that the breaker hears how it ended, as model health

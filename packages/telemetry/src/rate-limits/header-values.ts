@@ -65,6 +65,15 @@ export function parseRateLimitCount(text: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
+/**
+ * Whether a count header says its budget has no limit: exactly `-1`, what Azure OpenAI sends
+ * (`x-ratelimit-limit-tokens: -1`, `x-ratelimit-remaining-tokens: -1`) for a deployment without a
+ * token limit. Any other sign stays refused by `parseRateLimitCount()`.
+ */
+export function isNoLimitCount(text: string): boolean {
+  return text === '-1';
+}
+
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -1,4 +1,5 @@
 import {
+  isNoLimitCount,
   parseGoDurationSeconds,
   parseRateLimitCount,
   parseRetryAfterMillisSeconds,
@@ -178,12 +179,15 @@ function headerValue(
   return first;
 }
 
-/** Read one header with `parse`; a present value `parse` refuses is recorded as malformed. */
+/**
+ * Read one header with `parse`; a present value `parse` refuses (undefined) is recorded as
+ * malformed. A value `parse` reads as saying nothing to record (null: no limit) is left out.
+ */
 function readWith(
   headers: RateLimitHeaderSource,
   name: RateLimitHeaderName,
   malformed: MalformedRateLimitHeader[],
-  parse: (text: string, nowMs: number) => number | undefined,
+  parse: (text: string, nowMs: number) => number | null | undefined,
   nowMs: number,
 ): number | undefined {
   const text = headerValue(headers, name, malformed);
@@ -194,7 +198,7 @@ function readWith(
     if (copy !== undefined) value = parse(copy, nowMs);
   }
   if (value === undefined) malformed.push({ header: name, value: text.slice(0, 64) });
-  return value;
+  return value ?? undefined;
 }
 
 /**
@@ -213,7 +217,8 @@ function repeatedCopy(text: string): string | undefined {
   return undefined;
 }
 
-const count = (text: string): number | undefined => parseRateLimitCount(text);
+// A budget without a limit has no count to show: left out, not malformed.
+const count = (text: string): number | null | undefined => (isNoLimitCount(text) ? null : parseRateLimitCount(text));
 const duration = (text: string): number | undefined => parseGoDurationSeconds(text);
 const retryAfterMillis = (text: string): number | undefined => parseRetryAfterMillisSeconds(text);
 const resetAt = (text: string, nowMs: number): number | undefined => {
