@@ -125,6 +125,10 @@ describe('a chat completion answering a request for a chat stream', () => {
     );
     expect(increase('model_inference_requests_total', { provider: 'primary', model: MODEL, status: 'error' })).toBe(0);
     expect(increase('gatewayz_time_to_first_token_seconds_count', { provider: 'primary', model: MODEL })).toBe(1);
+    // Its chunks were made at once from the whole answer: no time between them, nor per output token.
+    expect(increase('gen_ai_client_operation_time_per_output_chunk_count', {})).toBe(0);
+    expect(increase('gen_ai_server_time_per_output_token_count', {})).toBe(0);
+    expect(increase('gen_ai_server_time_to_first_token_count', {})).toBe(1);
     expect(increase('gatewayz_failovers_total', {})).toBe(0);
     const [span, ...others] = attemptSpans();
     expect(others).toEqual([]);

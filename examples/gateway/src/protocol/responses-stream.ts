@@ -276,7 +276,10 @@ export function responsesStreamEncoder(model: string, echo: ResponseEcho): Strea
   return encoder;
 }
 
-/** Responses API events whose `delta` is generated output: the first of them is the first token. */
+/**
+ * Responses API events whose `delta` is generated output: the first of them, or of the tool calls
+ * added with their name (`namesToolCall`), is the first token.
+ */
 const RESPONSES_OUTPUT_EVENTS: ReadonlyMap<string, GeneratedOutput> = new Map([
   ['response.output_text.delta', 'text'],
   ['response.refusal.delta', 'refusal'],
@@ -285,6 +288,21 @@ const RESPONSES_OUTPUT_EVENTS: ReadonlyMap<string, GeneratedOutput> = new Map([
   ['response.function_call_arguments.delta', 'tool_call'],
   ['response.custom_tool_call_input.delta', 'tool_call'],
 ]);
+
+/** Output items calling one of the client's tools by its `name`, which they carry when added. */
+const NAMED_TOOL_CALLS: ReadonlySet<string> = new Set(['function_call', 'custom_tool_call']);
+
+/**
+ * Whether `item` (of a `response.output_item.added`) is a tool call with its name: generated
+ * output, as the first tool call delta of a chat stream (its id and name) is, so the same
+ * generation has the same first token on either path, and a call whose arguments never come as
+ * a delta has one.
+ */
+function namesToolCall(item: unknown): boolean {
+  if (item === null || typeof item !== 'object') return false;
+  const { type, name } = item as { type?: unknown; name?: unknown };
+  return typeof type === 'string' && NAMED_TOOL_CALLS.has(type) && typeof name === 'string' && name !== '';
+}
 
 /**
  * Parse one event of an upstream Responses API stream (the native path): generated output, the
@@ -310,6 +328,7 @@ export function parseResponsesEvent(data: string, name: string | undefined): Com
   const output =
     type !== undefined && typeof delta === 'string' && delta !== '' ? RESPONSES_OUTPUT_EVENTS.get(type) : undefined;
   if (output !== undefined) chunk.output = output;
+  else if (type === 'response.output_item.added' && namesToolCall(json['item'])) chunk.output = 'tool_call';
   switch (type) {
     case 'response.output_text.delta':
       if (typeof json['delta'] === 'string') chunk.content = json['delta'];

@@ -46,7 +46,10 @@ export interface AttemptCompletion {
   timeToFirstTokenSeconds?: number;
   /** Streams: seconds from the attempt's start to the first chunk received from the provider. */
   timeToFirstChunkSeconds?: number;
-  /** Streams: for each chunk received after the first, seconds since the previous one. */
+  /**
+   * Streams: for each chunk received after the first, seconds since the previous one; none for a
+   * JSON answer served as a stream, whose chunks the gateway made at once (see `ChunkTiming`).
+   */
   timesPerOutputChunkSeconds?: number[];
   /** The provider's id of the response (`gen_ai.response.id`), e.g. `chatcmpl-123`. */
   responseId?: string;

@@ -11,7 +11,9 @@ import type { Usage } from './attempt.js';
  * as some OpenAI-compatible servers do), served as the stream the provider would have sent: the
  * answer is generated and billed, and failing over would throw it away and pay for another. The
  * stream is read by the same relay as a real one (stream-attempt.ts), so translations, usage,
- * telemetry and the breaker see no difference.
+ * telemetry and the breaker see no difference, but for its timing: the answer arrived whole, so its
+ * first chunk and first token are when it arrived, and it has no time per output chunk or token
+ * (`RelayReading.jsonAnswer`).
  */
 
 /** A chat completion to a request for a chat stream, as the relay reads it. */

@@ -9,7 +9,8 @@ import { requestContext } from './request-context.js';
  * The gateway as the GenAI server its clients call: one record per model request it answers, in
  * `gen_ai.server.request.duration` (every answer, `error.type` on failures) and, for a successful
  * stream, `gen_ai.server.time_to_first_token` (to the first generated output sent to the client) and
- * `gen_ai.server.time_per_output_token`. Times run from the request's arrival
+ * `gen_ai.server.time_per_output_token` (not for a JSON answer served as a stream, whose tokens all
+ * arrived at once). Times run from the request's arrival
  * (`c.var.requestStartedAt`, set by the first middleware).
  */
 
@@ -50,6 +51,12 @@ export interface ServerAnswer {
    * were generated before the first token the client saw and are not among the tokens after it.
    */
   reasoningStreamed?: boolean;
+  /**
+   * Streams: the answer was a JSON completion served as a stream (json-answer-stream.ts). Its time
+   * to first token is when it arrived whole; the time after it is the gateway's writing, not
+   * generation, so it has no time per output token.
+   */
+  jsonAnswer?: boolean;
 }
 
 function startedAt(c: Context<GatewayEnv>): number {
@@ -79,7 +86,9 @@ export function recordServerAnswer(c: Context<GatewayEnv>, services: GatewayServ
       ? { errorType: completion.cancelled ? cancelledErrorType(services) : (completion.errorType ?? 'error') }
       : {}),
     ...(answer.firstContentAt !== undefined ? { timeToFirstTokenSeconds: (answer.firstContentAt - start) / 1000 } : {}),
-    ...(completion.usage !== undefined ? { outputTokens: servedOutputTokens(completion.usage, answer) } : {}),
+    ...(completion.usage !== undefined && answer.jsonAnswer !== true
+      ? { outputTokens: servedOutputTokens(completion.usage, answer) }
+      : {}),
   };
   inRequest(c, () => services.otel.telemetry.recordGenAiServerRequest(record));
 }

@@ -9,6 +9,7 @@ import {
   type UpstreamResponse,
 } from '../providers/upstream.js';
 import type { AttemptCompletion, Usage } from './attempt.js';
+import { ChunkTiming } from './chunk-timing.js';
 import { lineFeeds, sseEvent } from './sse-events.js';
 import type { StreamedOutput } from './streamed-chat-output.js';
 
@@ -54,6 +55,8 @@ export interface RelayReading {
   output?: StreamedOutput;
   /** The usage, when known up front (json-answer-stream.ts): however the stream ends, its attempt ends with it. */
   usage?: Usage;
+  /** A JSON answer served as a stream (json-answer-stream.ts): no time between its chunks (see `ChunkTiming`). */
+  jsonAnswer?: boolean;
 }
 
 /** Called exactly once when a relayed stream ends, however it ends. */
@@ -72,6 +75,8 @@ export interface ServedOutput {
   firstOutputAt?: number;
   /** Whether reasoning output reached the client (false when the provider kept it hidden or the encoder dropped it). */
   reasoningRelayed: boolean;
+  /** `RelayReading.jsonAnswer`: the output arrived whole, its first token with its last. */
+  jsonAnswer: boolean;
 }
 
 /**
@@ -194,14 +199,11 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
   let finishReason: string | undefined;
   // One finish reason per choice (`n` > 1), reported in choice order.
   const finishReasons = new Map<number, string>();
-  const served: ServedOutput = { reasoningRelayed: false };
+  const served: ServedOutput = { reasoningRelayed: false, jsonAnswer: options.jsonAnswer === true };
   let responseModel: string | undefined;
   let timeToFirstTokenSeconds: number | undefined;
   let responseId: string | undefined;
-  // Chunk timing for gen_ai.client.operation.time_to_first_chunk / time_per_output_chunk.
-  let timeToFirstChunkSeconds: number | undefined;
-  let lastChunkAt: number | undefined;
-  const timesPerOutputChunkSeconds: number[] = [];
+  const chunkTiming = new ChunkTiming(options.attemptStartedAt, served.jsonAnswer);
   // Bounds the output tokens received when the stream ends without usage (a client that left).
   const countOutputBytes = options.countOutputBytes === true;
   let streamedOutputBytes = 0;
@@ -235,10 +237,7 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
       ending.finishReasons = [...finishReasons].sort(([a], [b]) => a - b).map(([, reason]) => reason);
     }
     if (timeToFirstTokenSeconds !== undefined) ending.timeToFirstTokenSeconds = timeToFirstTokenSeconds;
-    if (timeToFirstChunkSeconds !== undefined) {
-      ending.timeToFirstChunkSeconds = timeToFirstChunkSeconds;
-      ending.timesPerOutputChunkSeconds = timesPerOutputChunkSeconds;
-    }
+    chunkTiming.addTo(ending);
     if (responseId !== undefined) ending.responseId = responseId;
     if (countOutputBytes) ending.streamedOutputBytes = streamedOutputBytes;
     if (options.output !== undefined) ending.outputMessages = options.output.messages();
@@ -326,9 +325,7 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
     const receivedAt = performance.now();
     if (countOutputBytes) streamedOutputBytes += generatedOutputBytes(chunk);
     options.output?.add(chunk.json);
-    if (lastChunkAt === undefined) timeToFirstChunkSeconds = (receivedAt - options.attemptStartedAt) / 1000;
-    else timesPerOutputChunkSeconds.push((receivedAt - lastChunkAt) / 1000);
-    lastChunkAt = receivedAt;
+    chunkTiming.received(receivedAt);
     if (chunk.id !== undefined) responseId ??= chunk.id;
     if (chunk.usage !== undefined) usage = chunk.usage;
     if (chunk.model !== undefined) responseModel = chunk.model;

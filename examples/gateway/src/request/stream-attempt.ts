@@ -44,10 +44,10 @@ export interface StreamPlan extends UpstreamPlan {
 /**
  * Answer a model request as a stream: `plan` says, per provider tried, what to send upstream and
  * how its stream reaches the client; the first provider whose stream opens (a sound first event)
- * is relayed. When the
- * stream ends, the request is recorded in the GenAI server metrics (duration, time to the first
- * content chunk sent to the client, time per output token). `parameters` (the client's max
- * tokens, temperature, ...) go on the attempt spans.
+ * is relayed. When the stream ends, the request is recorded in the GenAI server metrics (duration,
+ * time to the first content chunk sent to the client, time per output token but for a JSON answer
+ * served as a stream). `parameters` (the client's max tokens, temperature, ...) go on the attempt
+ * spans.
  */
 export async function streamModel(
   c: Context<GatewayEnv>,
@@ -75,8 +75,10 @@ export async function streamModel(
       let usage: Usage | undefined;
       // A chat completion from a provider that ignored `stream: true` is served as the chat stream it
       // would have sent: it was generated and is billed (json-answer-stream.ts), so its usage is
-      // the attempt's even when the client has left by the time it is read.
-      if (planned.parse === undefined && isJsonAnswer(response.headers)) {
+      // the attempt's even when the client has left by the time it is read. It arrived whole, so
+      // its chunks have no timing but the first one's.
+      const jsonAnswer = planned.parse === undefined && isJsonAnswer(response.headers);
+      if (jsonAnswer) {
         ({ upstream, usage } = await completionStream(response, planned.body, clientGone(c)));
         services.log.debug('provider answered a stream request with a JSON chat completion, served as a stream', {
           provider: planned.providerName,
@@ -88,6 +90,7 @@ export async function streamModel(
         ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
         ...(planned.output !== undefined ? { output: planned.output } : {}),
         ...(usage !== undefined ? { usage } : {}),
+        ...(jsonAnswer ? { jsonAnswer } : {}),
         idleTimeoutMs: config.streamIdleTimeoutMs,
         attemptStartedAt,
         countOutputBytes: planned.countOutputBytes,
@@ -114,6 +117,7 @@ export async function streamModel(
         completion,
         ...(served.firstOutputAt !== undefined ? { firstContentAt: served.firstOutputAt } : {}),
         reasoningStreamed: served.reasoningRelayed,
+        jsonAnswer: served.jsonAnswer,
       });
     } finally {
       recorded();
