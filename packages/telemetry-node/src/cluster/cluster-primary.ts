@@ -171,6 +171,8 @@ export function startClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
 
   /** Send `merged` (or `error`) to a worker that asked, in parts, after any reply still going to it. */
   const reply = (worker: Worker, id: number, merged: WorkerCollection | undefined, error: string | undefined): void => {
+    // A requester that died while its round waited (its exit ends the round): no state kept for it.
+    if (worker.isDead() || !worker.isConnected()) return;
     const state = outboundOf(worker);
     state.chain = state.chain
       .then(async () => {
