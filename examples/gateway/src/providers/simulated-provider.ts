@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { simulatedEmbeddings } from './simulated-embeddings.js';
 import { SimulatedRateLimit, type RateLimitHeaderStyle } from './simulated-rate-limit.js';
+
+/** Prompts the simulated prompt cache keeps, the most recently used. */
+export const SIMULATED_PROMPT_CACHE_ENTRIES = 1000;
 import {
   cutStream,
   responsesPromptCharacters,
@@ -144,7 +147,11 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
   let rateLimited = 0;
   const routes = new Set(['/v1/chat/completions', '/v1/images/generations', '/v1/embeddings']);
   if (options.responsesApi) routes.add('/v1/responses');
-  /** Prompts answered before, by model: a repeat is reported as read from the prompt cache. */
+  /**
+   * Prompts answered before, by model: a repeat is reported as read from the prompt cache. The most
+   * recently used `SIMULATED_PROMPT_CACHE_ENTRIES` (clients choose prompts: unbounded, it would grow
+   * with every distinct one, as a provider's cache does not).
+   */
   const promptCache = new Set<string>();
   const random = options.random ?? Math.random;
   const requestCounts = new Map<string, number>();
@@ -272,7 +279,10 @@ export async function startSimulatedProvider(options: SimulatedProviderOptions):
       !seen && options.cacheWriteModels?.includes(model) === true && promptTokens >= CACHE_WRITE_MIN_TOKENS
         ? Math.floor(promptTokens / 2)
         : 0;
+    promptCache.delete(promptKey);
     promptCache.add(promptKey);
+    if (promptCache.size > SIMULATED_PROMPT_CACHE_ENTRIES)
+      promptCache.delete(promptCache.values().next().value as string);
     const maxTokens =
       Number(body[responses ? 'max_output_tokens' : 'max_tokens'] ?? body['max_completion_tokens'] ?? 16) || 16;
     const visibleTokens = Math.max(1, Math.min(maxTokens, 12));
