@@ -16,7 +16,8 @@
  * question and again when the hold ends, so the primary never counts a finished request short.
  * The holds a worker still has when it exits are charged as spent: its requests in progress were
  * sent to providers, which bill them though the worker never reports their cost. A worker cut off
- * from the primary admits alone.
+ * from the primary admits alone. Once a worker that exited can send nothing more, its spend and
+ * charged holds join one total per key, so the primary's work stays bounded by the live workers.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { StructuredLogger } from '@gatewayz/telemetry-node';
@@ -44,6 +45,12 @@ interface UsageMessage {
 interface HeldCost {
   readonly name: string;
   readonly usd: number;
+}
+
+/** Spend and last use of a key, summed over workers. */
+interface KeyTotal {
+  readonly spentUsd: CompensatedSum;
+  lastUsedMs: number;
 }
 
 /** Marks the hold messages (admission questions, answers, releases). */
@@ -210,24 +217,30 @@ export interface ApiKeyUsageExchangeOptions {
  */
 export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {}): () => void {
   const log = options.log;
-  /** Usage by worker id, then key name. Workers that exited keep theirs: their spend happened. */
+  /** Usage by worker id, then key name, until a worker that exited is retired (see `retire`). */
   const byWorker = new Map<number, Map<string, KeyUsage>>();
   /**
    * Holds of requests in progress by worker id, then hold id. Those of a worker that exited stay,
    * as spend: their requests had reached the providers, which bill them.
    */
   const holdsByWorker = new Map<number, Map<number, HeldCost>>();
+  /** Workers that exited and are not retired yet: their channel may still deliver messages. */
   const exited = new Set<number>();
+  /** Exited workers whose channel closed with holds left, retired on the next tick (see `closed`). */
+  const retiring = new Set<number>();
+  /** What the retired workers spent (their charged holds included) and last used, by key name. */
+  const retired = new Map<string, KeyTotal>();
   let dirty = false;
 
+  const totalIn = (totals: Map<string, KeyTotal>, name: string): KeyTotal => {
+    let total = totals.get(name);
+    if (total === undefined)
+      totals.set(name, (total = { spentUsd: new CompensatedSum(), lastUsedMs: Number.NEGATIVE_INFINITY }));
+    return total;
+  };
   const othersOf = (workerId: number): KeyUsage[] => {
-    const totals = new Map<string, { spentUsd: CompensatedSum; lastUsedMs: number }>();
-    const totalOf = (name: string): { spentUsd: CompensatedSum; lastUsedMs: number } => {
-      let total = totals.get(name);
-      if (total === undefined)
-        totals.set(name, (total = { spentUsd: new CompensatedSum(), lastUsedMs: Number.NEGATIVE_INFINITY }));
-      return total;
-    };
+    const totals = new Map<string, KeyTotal>();
+    const totalOf = (name: string): KeyTotal => totalIn(totals, name);
     for (const [id, keys] of byWorker) {
       if (id === workerId) continue;
       for (const usage of keys.values()) {
@@ -235,6 +248,11 @@ export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {
         total.spentUsd.add(usage.spentUsd);
         total.lastUsedMs = Math.max(total.lastUsedMs, usage.lastUsedMs ?? Number.NEGATIVE_INFINITY);
       }
+    }
+    for (const [name, gone] of retired) {
+      const total = totalOf(name);
+      total.spentUsd.addSum(gone.spentUsd);
+      total.lastUsedMs = Math.max(total.lastUsedMs, gone.lastUsedMs);
     }
     for (const id of exited)
       for (const hold of holdsByWorker.get(id)?.values() ?? []) totalOf(hold.name).spentUsd.add(hold.usd);
@@ -263,15 +281,23 @@ export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {
   const fits = (name: string, usd: number, budgetUsd: number): boolean => {
     const total = new CompensatedSum();
     for (const keys of byWorker.values()) total.add(keys.get(name)?.spentUsd ?? 0);
+    const gone = retired.get(name);
+    if (gone !== undefined) total.addSum(gone.spentUsd);
     for (const holds of holdsByWorker.values())
       for (const hold of holds.values()) if (hold.name === name) total.add(hold.usd);
     total.add(usd);
     return total.value <= budgetUsd;
   };
+  /**
+   * Whether `worker` was retired (its channel closed, its spend in `retired`): nothing it sent can
+   * still count. Node never reuses a worker id, and a worker starts connected.
+   */
+  const isRetired = (worker: Worker): boolean =>
+    !byWorker.has(worker.id) && !holdsByWorker.has(worker.id) && !worker.isConnected();
   const onHoldMessage = (worker: Worker, received: HoldMessage): void => {
     if (received.kind === 'answer' || typeof received.name !== 'string') return;
     // A question that arrives after its worker exited: no request of that worker is sent any more.
-    if (received.kind === 'hold' && exited.has(worker.id)) return;
+    if ((received.kind === 'hold' && exited.has(worker.id)) || isRetired(worker)) return;
     noteSpend(worker.id, received.name, received.spentUsd);
     let holds = holdsByWorker.get(worker.id);
     if (holds === undefined) holdsByWorker.set(worker.id, (holds = new Map<number, HeldCost>()));
@@ -287,12 +313,38 @@ export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {
     if (worker.isConnected())
       worker.send({ tag: HOLD_TAG, kind: 'answer', id: received.id, admitted } satisfies HoldMessage, undelivered);
   };
+  /** Fold an exited worker's spend, last uses and charged holds into `retired`, and forget it. */
+  const retire = (workerId: number): void => {
+    for (const usage of byWorker.get(workerId)?.values() ?? []) {
+      const total = totalIn(retired, usage.name);
+      total.spentUsd.add(usage.spentUsd);
+      total.lastUsedMs = Math.max(total.lastUsedMs, usage.lastUsedMs ?? Number.NEGATIVE_INFINITY);
+    }
+    for (const hold of holdsByWorker.get(workerId)?.values() ?? []) totalIn(retired, hold.name).spentUsd.add(hold.usd);
+    byWorker.delete(workerId);
+    holdsByWorker.delete(workerId);
+    exited.delete(workerId);
+  };
+  // Node delivers what a channel carried before it reports the channel closed ('disconnect', or a
+  // worker found disconnected at its 'exit'). Holds left wait one tick more all the same, so that a
+  // release handled right after the exit still replaces its charged hold with the spend it tells.
+  const closed = (workerId: number): void => {
+    if ((holdsByWorker.get(workerId)?.size ?? 0) === 0) retire(workerId);
+    else retiring.add(workerId);
+  };
+  const onDisconnect = (worker: Worker): void => {
+    if (exited.has(worker.id)) closed(worker.id);
+  };
   // A worker killed (SIGKILL, out of memory) or crashed never reports what its requests in
   // progress cost, but they were sent and the providers bill them: each hold counts as spent, the
   // most its request can cost, as for a client that leaves without usage. A worker that shut down
   // cleanly drained its requests and released their holds first; any it left are charged alike.
   const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
     exited.add(worker.id);
+    warnOfHolds(worker, code, signal);
+    if (!worker.isConnected()) closed(worker.id);
+  };
+  function warnOfHolds(worker: Worker, code: number | null, signal: string | null): void {
     const holds = holdsByWorker.get(worker.id);
     if (holds === undefined || holds.size === 0) return;
     const charged = new CompensatedSum();
@@ -310,13 +362,14 @@ export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {
       charged_usd: charged.value,
       api_keys: [...keys].join(','),
     });
-  };
+  }
   const onMessage = (worker: Worker, received: unknown): void => {
     if (isHoldMessage(received)) {
       onHoldMessage(worker, received);
       return;
     }
     if (!isUsageMessage(received)) return;
+    if (isRetired(worker)) return;
     let keys = byWorker.get(worker.id);
     if (keys === undefined) byWorker.set(worker.id, (keys = new Map<string, KeyUsage>()));
     for (const usage of received.keys) {
@@ -327,6 +380,8 @@ export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {
     dirty = true;
   };
   const timer = setInterval(() => {
+    for (const id of retiring) retire(id);
+    retiring.clear();
     if (!dirty) return;
     dirty = false;
     for (const worker of Object.values(cluster.workers ?? {})) if (worker !== undefined) tell(worker);
@@ -334,9 +389,11 @@ export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {
   timer.unref();
   cluster.on('message', onMessage);
   cluster.on('exit', onExit);
+  cluster.on('disconnect', onDisconnect);
   return () => {
     clearInterval(timer);
     cluster.off('message', onMessage);
     cluster.off('exit', onExit);
+    cluster.off('disconnect', onDisconnect);
   };
 }
