@@ -1,5 +1,4 @@
 import cluster, { type Worker } from 'node:cluster';
-import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import {
@@ -8,7 +7,8 @@ import {
   type ApiKeyAccount,
   type BudgetHold,
 } from '../src/api-keys/api-key-registry.js';
-import { SHARE_INTERVAL_MS, shareApiKeyUsage, startApiKeyUsageExchange } from '../src/api-keys/cluster-usage.js';
+import { SHARE_INTERVAL_MS, startApiKeyUsageExchange } from '../src/api-keys/cluster-usage.js';
+import { admitThroughPrimary, startFakeClusterWorker } from './fake-cluster-worker.js';
 
 /*
  * The primary's ledger after many workers came and went (each respawn is a new worker id). It kept
@@ -51,32 +51,7 @@ function startWorker(id: number): TestWorker {
     },
     telemetry: new GatewayTelemetry({ exportVia: 'producer' }),
   });
-  const events = new EventEmitter();
-  const worker = {
-    id,
-    isConnected: () => channel.connected,
-    send: (message: unknown, callback?: (error: Error | null) => void) => {
-      queueMicrotask(() => events.emit('message', structuredClone(message)));
-      callback?.(null);
-      return true;
-    },
-  } as unknown as Worker;
-  const channel = Object.assign(events, {
-    connected: true,
-    send: (message: unknown, callback?: (error: Error | null) => void) => {
-      queueMicrotask(() => cluster.emit('message', worker, structuredClone(message)));
-      callback?.(null);
-      return true;
-    },
-  });
-  const workers = cluster.workers as NonNullable<typeof cluster.workers>;
-  workers[id] = worker;
-  const stopSharing = shareApiKeyUsage(registry, channel as unknown as NodeJS.Process);
-  const stop = (): void => {
-    stopSharing();
-    delete workers[id];
-    registry.close();
-  };
+  const { worker, channel, stop } = startFakeClusterWorker(id, registry);
   stops.push(stop);
   return {
     worker,
@@ -93,17 +68,7 @@ function startWorker(id: number): TestWorker {
   };
 }
 
-async function admit(at: TestWorker): Promise<BudgetHold | undefined> {
-  const hold = at.account.hold(IMAGE_USD);
-  if (hold === undefined) return undefined;
-  const answer = await at.registry.admission!.admit(at.account, IMAGE_USD);
-  if (!answer.admitted) {
-    hold.release();
-    return undefined;
-  }
-  hold.onRelease = answer.release;
-  return hold;
-}
+const admit = (at: TestWorker): Promise<BudgetHold | undefined> => admitThroughPrimary(at, IMAGE_USD);
 
 async function share(): Promise<void> {
   await vi.advanceTimersByTimeAsync(2 * SHARE_INTERVAL_MS);

@@ -1,9 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
-import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { ApiKeyRegistry, type ApiKeyAccount, type BudgetHold } from '../src/api-keys/api-key-registry.js';
-import { SHARE_INTERVAL_MS, shareApiKeyUsage, startApiKeyUsageExchange } from '../src/api-keys/cluster-usage.js';
+import { SHARE_INTERVAL_MS, startApiKeyUsageExchange } from '../src/api-keys/cluster-usage.js';
+import { admitThroughPrimary, startFakeClusterWorker } from './fake-cluster-worker.js';
 
 /*
  * The primary's ledger of API-key spend and holds when a worker exits with requests in progress.
@@ -52,31 +52,8 @@ function startWorker(id: number): TestWorker {
     },
     telemetry,
   });
-  const events = new EventEmitter();
-  const worker = {
-    id,
-    isConnected: () => channel.connected,
-    send: (message: unknown, callback?: (error: Error | null) => void) => {
-      queueMicrotask(() => events.emit('message', structuredClone(message)));
-      callback?.(null);
-      return true;
-    },
-  } as unknown as Worker;
-  const channel = Object.assign(events, {
-    connected: true,
-    send: (message: unknown, callback?: (error: Error | null) => void) => {
-      queueMicrotask(() => cluster.emit('message', worker, structuredClone(message)));
-      callback?.(null);
-      return true;
-    },
-  });
-  const workers = cluster.workers as NonNullable<typeof cluster.workers>;
-  workers[id] = worker;
-  stops.push(shareApiKeyUsage(registry, channel as unknown as NodeJS.Process));
-  stops.push(() => {
-    delete workers[id];
-    registry.close();
-  });
+  const { worker, channel, stop } = startFakeClusterWorker(id, registry);
+  stops.push(stop);
   return {
     worker,
     registry,
@@ -84,24 +61,14 @@ function startWorker(id: number): TestWorker {
     account: registry.account('images') as ApiKeyAccount,
     exit: (code, signal) => {
       channel.connected = false;
-      delete workers[id];
+      delete (cluster.workers as NonNullable<typeof cluster.workers>)[id];
       cluster.emit('exit', worker, code, signal);
     },
   };
 }
 
 /** Admit an image request as `holdBudget` does: held by the worker, then by the primary. */
-async function admit(at: TestWorker): Promise<BudgetHold | undefined> {
-  const hold = at.account.hold(IMAGE_USD);
-  if (hold === undefined) return undefined;
-  const answer = await at.registry.admission!.admit(at.account, IMAGE_USD);
-  if (!answer.admitted) {
-    hold.release();
-    return undefined;
-  }
-  hold.onRelease = answer.release;
-  return hold;
-}
+const admit = (at: TestWorker): Promise<BudgetHold | undefined> => admitThroughPrimary(at, IMAGE_USD);
 
 async function admitMany(at: TestWorker, count: number): Promise<Array<BudgetHold | undefined>> {
   const holds: Array<BudgetHold | undefined> = [];
