@@ -24,7 +24,7 @@ import { NO_OTLP_TLS } from '../env/otlp-tls-from-env.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
-import { reportingRejections, type RejectedDataPoints } from './partial-success.js';
+import { reportingRejections, type RejectedItems } from './partial-success.js';
 
 /** The unary method of the OTLP metrics service every collector serves on its gRPC port. */
 const METRICS_EXPORT_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
@@ -44,13 +44,13 @@ const PREFERENCES: Record<MetricsTemporalityPreference, AggregationTemporalityPr
  *
  * @example
  * ```ts
- * const exporter = createOtlpMetricExporter(resolved.otlp, () => undefined, (rejected) => count(rejected.dataPoints));
+ * const exporter = createOtlpMetricExporter(resolved.otlp, () => undefined, (rejected) => count(rejected.count));
  * ```
  */
 export function createOtlpMetricExporter(
   config: ResolvedOtlpMetrics,
   exemplars: ExemplarLookup,
-  onRejected: (rejected: RejectedDataPoints) => void,
+  onRejected: (rejected: RejectedItems) => void,
 ): PushMetricExporter {
   // The SDK's own histograms (the runtime metrics') follow the same choice as the helpers'.
   const exponential = config.exponentialHistograms;

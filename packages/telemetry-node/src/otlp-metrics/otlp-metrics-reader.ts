@@ -208,9 +208,7 @@ export function createOtlpMetricsReader(
       partialSuccess = true;
       reportFailure(
         'rejected',
-        new Error(
-          `the backend rejected ${rejected.dataPoints} data points: ${rejected.errorMessage || '(no message)'}`,
-        ),
+        new Error(`the backend rejected ${rejected.count} data points: ${rejected.errorMessage || '(no message)'}`),
       );
     });
   const selector: AggregationTemporalitySelector =

@@ -9,14 +9,6 @@
 import { diag } from '@opentelemetry/api';
 import type { MetricsRequestSerializer } from './exemplar-serializer.js';
 
-/** What the backend rejected from one request. */
-export interface RejectedDataPoints {
-  /** `rejected_data_points`, at least 1. */
-  readonly dataPoints: number;
-  /** The backend's `error_message`, possibly empty. */
-  readonly errorMessage: string;
-}
-
 /** The field of `partial_success` counting a signal's rejected items, as the decoders name it. */
 export type RejectedItemsField = 'rejectedDataPoints' | 'rejectedSpans' | 'rejectedLogRecords';
 
@@ -54,12 +46,6 @@ export function rejectedItemsOf(response: unknown, field: RejectedItemsField): R
   return { count, errorMessage: typeof errorMessage === 'string' ? errorMessage : '' };
 }
 
-/** The rejected data points a decoded export response announces, if any (protobuf or JSON shape). */
-export function rejectedDataPointsOf(response: unknown): RejectedDataPoints | undefined {
-  const rejected = rejectedItemsOf(response, 'rejectedDataPoints');
-  return rejected === undefined ? undefined : { dataPoints: rejected.count, errorMessage: rejected.errorMessage };
-}
-
 /**
  * `base` with every decoded response handed to `onResponse` with the items of `field` it announces
  * rejected (`undefined` when none were), before the exporter reports the export's result.
@@ -92,15 +78,15 @@ export function reportingRejectedItems<Request, Response>(
  *
  * @example
  * ```ts
- * const serializer = reportingRejections(ProtobufMetricsSerializer, (rejected) => count(rejected.dataPoints));
+ * const serializer = reportingRejections(ProtobufMetricsSerializer, (rejected) => count(rejected.count));
  * ```
  */
 export function reportingRejections<Response>(
   base: MetricsRequestSerializer<Response>,
-  onRejected: (rejected: RejectedDataPoints) => void,
+  onRejected: (rejected: RejectedItems) => void,
 ): MetricsRequestSerializer<Response> {
   return reportingRejectedItems(base, 'rejectedDataPoints', (rejected) => {
-    if (rejected !== undefined) onRejected({ dataPoints: rejected.count, errorMessage: rejected.errorMessage });
+    if (rejected !== undefined) onRejected(rejected);
   });
 }
 

@@ -80,8 +80,7 @@ export function tracesConfiguredByEnv(env: NodeJS.ProcessEnv): boolean {
 }
 
 export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOptions): SpanProcessor[] {
-  const { env } = options;
-  const { onDrop } = options;
+  const { env, onDrop } = options;
   const processorChoice = (env['GATEWAYZ_SPAN_PROCESSOR'] ?? '').trim() || 'encoding';
   if (processorChoice !== 'encoding' && processorChoice !== 'batch')
     throw new TelemetryConfigurationError(
