@@ -2,6 +2,7 @@ import { TelemetryConfigurationError, requireOptionsObject } from '../errors.js'
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry.js';
 import type { DropReason } from '../metrics/recorder-types.js';
 import { getTelemetry } from '../metrics/shared-telemetry.js';
+import { wholeNumberProblem } from '../metrics/value-problem.js';
 import { requireTelemetryOption } from '../option-checks.js';
 
 /**
@@ -265,9 +266,8 @@ const COUNTS = [
 
 /** Why a count of usage cannot be priced (a fraction can: a caller may price part of a token), or undefined. */
 function countProblem(value: number): DropReason | undefined {
-  if (typeof value !== 'number' || Number.isNaN(value)) return 'not_a_number';
-  if (value === Infinity || value === -Infinity) return 'not_finite';
-  return value < 0 || value > Number.MAX_SAFE_INTEGER ? 'out_of_range' : undefined;
+  const problem = wholeNumberProblem(value, 0, Number.MAX_SAFE_INTEGER);
+  return problem === 'not_an_integer' ? undefined : problem;
 }
 
 function checkPrice(provider: string, model: string, field: string, value: unknown): number {
