@@ -88,7 +88,7 @@ export async function tryProviders<T>(
   const chain = admittedProviders(modelChain, model, parent, options);
   // When the filter left providers out, the errors below speak of those it admitted only: the model
   // may well answer a request that its other providers can serve.
-  const servers = serversOf(model, chain.length < modelChain.length ? providerFilterOf(parent) : undefined);
+  const restriction = chain.length < modelChain.length ? providerFilterOf(parent) : undefined;
   const failures: string[] = [];
   let lastTried: string | undefined;
   const refused: RefusedProviders = { open: [], trialInFlight: [], retryAt: [] };
@@ -261,14 +261,19 @@ export async function tryProviders<T>(
     }
   }
   if (failures.length === 0) {
-    const error = new ApiError(503, unavailableMessage(servers, refused), 'server_error', 'providers_unavailable');
+    const error = new ApiError(
+      503,
+      unavailableMessage(serversOf(model, restriction), refused),
+      'server_error',
+      'providers_unavailable',
+    );
     const retryAfter = retryAfterSeconds(refused.retryAt, monotonicNow());
     throw retryAfter === undefined ? error : error.withHeader('retry-after', String(retryAfter));
   }
   if (rateLimited.length === failures.length) {
     const error = new ApiError(
       429,
-      `Every provider ${servers.serving} is rate limited; retry later`,
+      `Every provider ${serversOf(model, restriction).serving} is rate limited; retry later`,
       'rate_limit_error',
       'rate_limit_exceeded',
     ).answeredBy(lastTried as string);
@@ -282,9 +287,12 @@ export async function tryProviders<T>(
     const retryAfter = retryAfterSeconds([...pausedUntil, ...refused.retryAt], now) ?? 1;
     throw error.withHeader('retry-after', String(retryAfter));
   }
-  throw new ApiError(502, `${servers.failed} (${failures.join(', ')})`, 'server_error', 'upstream_failed').answeredBy(
-    lastTried as string,
-  );
+  throw new ApiError(
+    502,
+    `${serversOf(model, restriction).failed} (${failures.join(', ')})`,
+    'server_error',
+    'upstream_failed',
+  ).answeredBy(lastTried as string);
 }
 
 /**
