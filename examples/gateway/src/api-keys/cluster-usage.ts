@@ -238,24 +238,22 @@ export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {
       totals.set(name, (total = { spentUsd: new CompensatedSum(), lastUsedMs: Number.NEGATIVE_INFINITY }));
     return total;
   };
+  /** Add a worker's usage of a key to its total: its spend, and its last use if later. */
+  const addUsage = (totals: Map<string, KeyTotal>, usage: KeyUsage): void => {
+    const total = totalIn(totals, usage.name);
+    total.spentUsd.add(usage.spentUsd);
+    total.lastUsedMs = Math.max(total.lastUsedMs, usage.lastUsedMs ?? Number.NEGATIVE_INFINITY);
+  };
   const othersOf = (workerId: number): KeyUsage[] => {
     const totals = new Map<string, KeyTotal>();
-    const totalOf = (name: string): KeyTotal => totalIn(totals, name);
-    for (const [id, keys] of byWorker) {
-      if (id === workerId) continue;
-      for (const usage of keys.values()) {
-        const total = totalOf(usage.name);
-        total.spentUsd.add(usage.spentUsd);
-        total.lastUsedMs = Math.max(total.lastUsedMs, usage.lastUsedMs ?? Number.NEGATIVE_INFINITY);
-      }
-    }
+    for (const [id, keys] of byWorker) if (id !== workerId) for (const usage of keys.values()) addUsage(totals, usage);
     for (const [name, gone] of retired) {
-      const total = totalOf(name);
+      const total = totalIn(totals, name);
       total.spentUsd.addSum(gone.spentUsd);
       total.lastUsedMs = Math.max(total.lastUsedMs, gone.lastUsedMs);
     }
     for (const id of exited)
-      for (const hold of holdsByWorker.get(id)?.values() ?? []) totalOf(hold.name).spentUsd.add(hold.usd);
+      for (const hold of holdsByWorker.get(id)?.values() ?? []) totalIn(totals, hold.name).spentUsd.add(hold.usd);
     return [...totals].map(([name, total]) => ({
       name,
       spentUsd: total.spentUsd.value,
@@ -315,11 +313,7 @@ export function startApiKeyUsageExchange(options: ApiKeyUsageExchangeOptions = {
   };
   /** Fold an exited worker's spend, last uses and charged holds into `retired`, and forget it. */
   const retire = (workerId: number): void => {
-    for (const usage of byWorker.get(workerId)?.values() ?? []) {
-      const total = totalIn(retired, usage.name);
-      total.spentUsd.add(usage.spentUsd);
-      total.lastUsedMs = Math.max(total.lastUsedMs, usage.lastUsedMs ?? Number.NEGATIVE_INFINITY);
-    }
+    for (const usage of byWorker.get(workerId)?.values() ?? []) addUsage(retired, usage);
     for (const hold of holdsByWorker.get(workerId)?.values() ?? []) totalIn(retired, hold.name).spentUsd.add(hold.usd);
     byWorker.delete(workerId);
     holdsByWorker.delete(workerId);
