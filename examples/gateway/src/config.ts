@@ -8,7 +8,7 @@ import { isObject } from './protocol/json.js';
 import { MAX_TOKENS_PARAMETERS, type MaxTokensParameter } from './protocol/max-tokens-parameter.js';
 import { GatewayConfigError } from './config-error.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './providers/provider-rate-limits.js';
-import { parseProviderPricing, type ImagePriceTable } from './provider-pricing.js';
+import { isOpenRouter, parseProviderPricing, type ImagePriceTable } from './provider-pricing.js';
 
 /** One upstream provider speaking the OpenAI-compatible API. */
 export interface ProviderConfig {
@@ -54,6 +54,12 @@ export interface ProviderConfig {
    * api-keys/request-budget.ts). Default false.
    */
   cancelStopsBilling?: boolean;
+  /**
+   * The provider reports each answer's cost in its usage (OpenRouter's `usage.cost`, read as
+   * `GenAiUsage.reportedCostUsd`): the cost counters, the key's spend and the span take that figure,
+   * and `pricing` prices holds and answers without it. A providers file's default: true for `openrouter.ai`.
+   */
+  reportsCost?: boolean;
 }
 
 export interface GatewayConfig {
@@ -186,7 +192,7 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
     if (typeof apiKeyEnv === 'string' && (apiKey === undefined || apiKey === '')) {
       throw new GatewayConfigError(`${where}: the variable ${apiKeyEnv} named by "apiKeyEnv" is not set`);
     }
-    for (const field of ['responsesApi', 'cancelStopsBilling']) {
+    for (const field of ['responsesApi', 'cancelStopsBilling', 'reportsCost']) {
       if (entry[field] !== undefined && typeof entry[field] !== 'boolean') {
         throw new GatewayConfigError(`${where}: "${field}" must be true or false`);
       }
@@ -217,6 +223,7 @@ export function parseProviders(text: string, source: string, env: NodeJS.Process
       embeddingModels,
       responsesApi: entry['responsesApi'] === true,
       cancelStopsBilling: entry['cancelStopsBilling'] === true,
+      reportsCost: (entry['reportsCost'] as boolean | undefined) ?? isOpenRouter(entry['baseUrl'] as string),
       ...(maxTokensParameter !== undefined ? { maxTokensParameter: maxTokensParameter as MaxTokensParameter } : {}),
     };
   });
@@ -233,6 +240,7 @@ const PROVIDER_FIELDS: ReadonlySet<string> = new Set([
   'responsesApi',
   'maxTokensParameter',
   'cancelStopsBilling',
+  'reportsCost',
   'pricing',
 ]);
 

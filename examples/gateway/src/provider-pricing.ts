@@ -246,3 +246,8 @@ export function pricedByTokens(provider: ProviderConfig, model: string): boolean
   const price = provider.pricing?.[model];
   return price?.inputPerMillionTokens !== undefined || price?.outputPerMillionTokens !== undefined;
 }
+
+/** Whether `baseUrl` is OpenRouter's API, which reports every answer's cost in its usage (`reportsCost`). */
+export function isOpenRouter(baseUrl: string): boolean {
+  return URL.canParse(baseUrl) && new URL(baseUrl).hostname === 'openrouter.ai';
+}

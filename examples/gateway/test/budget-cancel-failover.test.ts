@@ -285,3 +285,70 @@ describe('failover after an attempt that reported usage', () => {
     expect(second?.lastBody('/v1/chat/completions')).toBeUndefined();
   });
 });
+
+describe('an answer the pricing gives no cost', () => {
+  const answer = (usage?: Record<string, unknown>): Record<string, unknown> => ({
+    id: 'chatcmpl-3',
+    object: 'chat.completion',
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }],
+    ...(usage !== undefined ? { usage } : {}),
+  });
+  // The request's hold: its prompt's bound and its 100 output tokens.
+  const hold = PROMPT_BOUND * INPUT + 100 * OUTPUT;
+
+  async function ask(running: ScriptedGateway): Promise<void> {
+    const response = await fetch(`${running.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...AUTH },
+      body: JSON.stringify(chat({ stream: false, max_tokens: 100 })),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ choices: [{ message: { content: 'hello' } }] });
+  }
+
+  it('charges a key its hold when the provider reported no usage, and counts the attempt as without usage', async () => {
+    const [running, account] = await start(1);
+    running.upstream.scriptJson('/v1/chat/completions', answer());
+    await ask(running);
+    // Before: charged nothing, so a key could read without limit from a provider that reports no usage.
+    expect(account.spentUsd).toBe(hold);
+    const text = await running.scrape();
+    expect(sampleSum(text, 'gatewayz_api_key_estimated_spend_usd_total', { api_key_name: 'capped' })).toBe(hold);
+    expect(sampleSum(text, 'gatewayz_api_key_attempts_without_usage_total', { api_key_name: 'capped' })).toBe(1);
+    expect(sampleSum(text, 'gatewayz_cost_by_api_key_total')).toBe(0);
+  });
+
+  it('charges a key its hold when the reported usage has no price (more cached than prompt tokens)', async () => {
+    const [running, account] = await start(1);
+    running.upstream.scriptJson(
+      '/v1/chat/completions',
+      answer({
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        total_tokens: 15,
+        prompt_tokens_details: { cached_tokens: 20 },
+      }),
+    );
+    await ask(running);
+    expect(account.spentUsd).toBe(hold);
+    const text = await running.scrape();
+    expect(sampleSum(text, 'gatewayz_api_key_estimated_spend_usd_total', { api_key_name: 'capped' })).toBe(hold);
+    // The usage came, so the attempt is not one without usage: the pricing counted what it refused.
+    expect(sampleSum(text, 'gatewayz_api_key_attempts_without_usage_total', { api_key_name: 'capped' })).toBe(0);
+    expect(sampleSum(text, 'gatewayz_telemetry_dropped_total', { reason: 'cache_exceeds_input' })).toBe(1);
+    expect(sampleSum(text, 'gatewayz_cost_by_api_key_total')).toBe(0);
+  });
+
+  it('charges nothing beyond the reported cost when the usage is priced', async () => {
+    const [running, account] = await start(1);
+    running.upstream.scriptJson(
+      '/v1/chat/completions',
+      answer({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }),
+    );
+    await ask(running);
+    expect(account.spentUsd).toBe(10 * INPUT + 5 * OUTPUT);
+    const text = await running.scrape();
+    expect(sampleSum(text, 'gatewayz_api_key_estimated_spend_usd_total', { api_key_name: 'capped' })).toBe(0);
+  });
+});

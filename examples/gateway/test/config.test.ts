@@ -62,8 +62,21 @@ describe('parseProviders', () => {
         embeddingModels: ['text-embedding-3-small'],
         responsesApi: true,
         cancelStopsBilling: true,
+        reportsCost: false,
       },
     ]);
+  });
+
+  it("takes OpenRouter's reported cost by default, and reportsCost as set", () => {
+    const parse = (entry: Record<string, unknown>) =>
+      parseProviders(JSON.stringify([{ name: 'p', models: ['m'], ...entry }]), 'providers.json', {})[0]?.reportsCost;
+    expect(parse({ baseUrl: 'https://openrouter.ai/api/v1' })).toBe(true);
+    expect(parse({ baseUrl: 'https://openrouter.ai/api/v1', reportsCost: false })).toBe(false);
+    expect(parse({ baseUrl: 'https://api.openai.com/v1' })).toBe(false);
+    expect(parse({ baseUrl: 'http://127.0.0.1:9/v1', reportsCost: true })).toBe(true);
+    expect(() => parse({ baseUrl: 'http://127.0.0.1:9/v1', reportsCost: 1 })).toThrow(
+      /provider 0: "reportsCost" must be true or false/,
+    );
   });
 
   it('names its source in errors', () => {

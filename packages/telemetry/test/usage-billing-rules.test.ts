@@ -231,3 +231,33 @@ describe('ModelPrice', () => {
     },
   );
 });
+
+describe("OpenRouter's reported cost", () => {
+  const usage = { prompt_tokens: 194, completion_tokens: 2, total_tokens: 196 };
+
+  it('reads usage.cost as reportedCostUsd, and PricingTable.cost() does not use it', () => {
+    const read = usageFromOpenAi({ ...usage, cost: 0.00095, cost_details: { upstream_inference_cost: 0.00095 } });
+    expect(read).toEqual({ inputTokens: 194, outputTokens: 2, reportedCostUsd: 0.00095 });
+    expect(costOf('xai', 'grok-3-mini', read)).toBeCloseTo((194 * 0.3 + 2 * 0.5) / 1e6, 15);
+    // The Responses API shape carries it too.
+    expect(usageFromOpenAi({ input_tokens: 5, output_tokens: 1, cost: 0 })).toEqual({
+      inputTokens: 5,
+      outputTokens: 1,
+      reportedCostUsd: 0,
+    });
+  });
+
+  it('adds the upstream cost of a call made with its own provider key (is_byok), which OpenRouter did not charge', () => {
+    const byok = { ...usage, is_byok: true, cost: 0.25, cost_details: { upstream_inference_cost: 5 } };
+    expect(usageFromOpenAi(byok)?.reportedCostUsd).toBe(5.25);
+    // Without the upstream figure the call's cost is not known.
+    expect(usageFromOpenAi({ ...byok, cost_details: { upstream_inference_cost: null } })).not.toHaveProperty(
+      'reportedCostUsd',
+    );
+  });
+
+  it('leaves out a cost that is not an amount', () => {
+    for (const cost of [-0.1, Number.NaN, '0.5', null, Infinity])
+      expect(usageFromOpenAi({ ...usage, cost })).toEqual({ inputTokens: 194, outputTokens: 2 });
+  });
+});

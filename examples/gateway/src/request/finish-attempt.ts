@@ -109,6 +109,9 @@ export function finishAttempt(
   }
   // What the attempt cost, priced from the usage the provider reported (for the span).
   let attemptCost: number | undefined;
+  // A billed answer the pricing gave no cost: its provider reported no usage, or usage no price
+  // fits (more cached than prompt tokens). Its key's budget is charged the attempt's bound.
+  let unpriced = false;
   // Record inside the attempt span so latency histograms carry it as their exemplar (only a
   // recording span can be one: skip the context switch otherwise).
   const record = (): void => {
@@ -177,22 +180,26 @@ export function finishAttempt(
         telemetry.recordApiKeyTokens(apiKeyName, 'reasoning', usage.reasoningOutputTokens);
       }
       // Priced from what the provider reported: an answer with neither usage nor images (a
-      // provider that reports none) has no cost to record, not a cost of 0.
+      // provider that reports none) has no cost to record, not a cost of 0. A provider that reports
+      // its cost (`reportsCost`) is taken at its word.
+      const reported = provider.reportsCost === true ? usage?.reportedCostUsd : undefined;
       const cost =
-        usage === undefined && completion.images === undefined
-          ? undefined
-          : pricing.cost({
-              provider: name,
-              model,
-              inputTokens: usage?.inputTokens ?? 0,
-              outputTokens: usage?.outputTokens ?? 0,
-              cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
-              cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
-              cacheCreation1hInputTokens: usage?.cacheCreation1hInputTokens ?? 0,
-              audioInputTokens: usage?.audioInputTokens ?? 0,
-              audioOutputTokens: usage?.audioOutputTokens ?? 0,
-              images: completion.images ?? 0,
-            });
+        reported !== undefined
+          ? reported
+          : usage === undefined && completion.images === undefined
+            ? undefined
+            : pricing.cost({
+                provider: name,
+                model,
+                inputTokens: usage?.inputTokens ?? 0,
+                outputTokens: usage?.outputTokens ?? 0,
+                cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
+                cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
+                cacheCreation1hInputTokens: usage?.cacheCreation1hInputTokens ?? 0,
+                audioInputTokens: usage?.audioInputTokens ?? 0,
+                audioOutputTokens: usage?.audioOutputTokens ?? 0,
+                images: completion.images ?? 0,
+              });
       // Without usage the cost is the estimate below (a per-request price included), not a cost.
       if (cost !== undefined && !withoutUsage) {
         attemptCost = cost;
@@ -201,9 +208,20 @@ export function finishAttempt(
         if (telemetry.recordAttributedCost(name, apiKeyName, cost))
           (requestBudgetOf(attemptContext)?.hold ?? apiKey)?.charge(cost);
         telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
-      }
+      } else if (cost === undefined && !withoutUsage) unpriced = true;
     }
-    if (withoutUsage) chargeWithoutUsage(telemetry, provider, apiKeyName, attemptContext, completion);
+    if (withoutUsage) chargeWithoutUsage(telemetry, provider, apiKeyName, attemptContext, completion, true);
+    // Counted as without usage only when the provider reported none; refused usage is counted
+    // where the pricing dropped it (gatewayz_telemetry_dropped_total).
+    else if (unpriced)
+      chargeWithoutUsage(
+        telemetry,
+        provider,
+        apiKeyName,
+        attemptContext,
+        completion,
+        completion.usage === undefined && completion.images === undefined,
+      );
   };
   if (span.isRecording()) contextApi.with(attemptContext, record);
   else record();
@@ -378,10 +396,11 @@ export const contentLimit = (telemetry: GatewayTelemetry): { contentMaxLength?: 
 const CANCELLED_ERROR_TYPE = 'cancelled';
 
 /**
- * An attempt the provider may bill ended without its usage: counted in
- * `gatewayz_api_key_attempts_without_usage_total`, and for a key with a budget charged, through
- * the request's hold, the most it can have cost (`RequestBudget.chargeWithoutUsage`), which goes
- * to `gatewayz_api_key_estimated_spend_usd_total` and never to the cost or token counters.
+ * An attempt the provider may bill ended without usage it can be priced from (the client left
+ * before it, the provider reported none, or it reported usage no price fits): when `counted`,
+ * counted in `gatewayz_api_key_attempts_without_usage_total`, and for a key with a budget charged,
+ * through the request's hold, the most it can have cost (`RequestBudget.chargeWithoutUsage`), which
+ * goes to `gatewayz_api_key_estimated_spend_usd_total` and never to the cost or token counters.
  */
 function chargeWithoutUsage(
   telemetry: GatewayTelemetry,
@@ -389,8 +408,9 @@ function chargeWithoutUsage(
   apiKeyName: string,
   attemptContext: Context,
   completion: AttemptCompletion,
+  counted: boolean,
 ): void {
-  telemetry.recordApiKeyAttemptWithoutUsage(apiKeyName);
+  if (counted) telemetry.recordApiKeyAttemptWithoutUsage(apiKeyName);
   const budget = requestBudgetOf(attemptContext);
   if (budget === undefined) return;
   const charged = budget.chargeWithoutUsage(provider, completion.streamedOutputBytes);

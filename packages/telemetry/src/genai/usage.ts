@@ -27,10 +27,16 @@ export interface GenAiUsage {
   reasoningOutputTokens?: number;
   /** Output tokens of audio (part of `outputTokens`). */
   audioOutputTokens?: number;
+  /**
+   * The call's cost in USD as the provider reported it with the usage (OpenRouter's `usage.cost`,
+   * in credits of 1 USD), when it reports one. `PricingTable.cost()` does not read it: a caller that
+   * trusts the provider's figure uses it instead of the table's (`usage.reportedCostUsd ?? pricing.cost(usage)`).
+   */
+  reportedCostUsd?: number;
 }
 
 /** The subsets of a `GenAiUsage`: optional, each read only when the provider reports it as a count. */
-type UsageSubsets = Omit<GenAiUsage, 'inputTokens' | 'outputTokens'>;
+type UsageSubsets = Omit<GenAiUsage, 'inputTokens' | 'outputTokens' | 'reportedCostUsd'>;
 
 /*
  * A token count: an integer from 0 to `Number.MAX_SAFE_INTEGER`. Past that a double no longer holds
@@ -80,7 +86,8 @@ function reasoningBesideOutput(input: number, output: number, reasoning: number 
  * (`prompt_tokens_details.cached_tokens`, else DeepSeek's `prompt_cache_hit_tokens`), audio tokens
  * inside both totals (`prompt_tokens_details.audio_tokens`, `completion_tokens_details.audio_tokens`)
  * and reasoning tokens inside `completion_tokens` (`completion_tokens_details.reasoning_tokens`);
- * OpenRouter's `prompt_tokens_details.cache_write_tokens` is read as cache creation.
+ * OpenRouter's `prompt_tokens_details.cache_write_tokens` is read as cache creation, and its
+ * `usage.cost` as `reportedCostUsd` (plus `cost_details.upstream_inference_cost` when `is_byok`).
  *
  * Reasoning tokens reported beside `completion_tokens` (xAI's Grok: `total_tokens` is prompt +
  * completion + reasoning) are added to the output total, so they are billed: when `total_tokens`
@@ -116,13 +123,34 @@ export function usageFromOpenAi(usage: unknown): GenAiUsage | undefined {
     ? count(reportedOutput + (reasoning as number))
     : reportedOutput;
   if (outputTokens === undefined) return undefined;
-  return withSubsets(inputTokens, outputTokens, {
+  const read = withSubsets(inputTokens, outputTokens, {
     cacheReadInputTokens: field(inputDetails, 'cached_tokens') ?? field(fields, 'prompt_cache_hit_tokens'),
     cacheCreationInputTokens: field(inputDetails, 'cache_write_tokens'),
     audioInputTokens: field(inputDetails, 'audio_tokens'),
     reasoningOutputTokens: reasoning,
     audioOutputTokens: field(outputDetails, 'audio_tokens'),
   });
+  const reportedCostUsd = reportedCost(fields);
+  if (reportedCostUsd !== undefined) read.reportedCostUsd = reportedCostUsd;
+  return read;
+}
+
+/** An amount of USD: a finite number from 0. */
+const amount = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+
+/**
+ * OpenRouter's cost of a call: `usage.cost`, what it charged in credits (1 USD each). With the
+ * caller's own provider key (`usage.is_byok: true`) that is only OpenRouter's fee, and the provider
+ * bills `cost_details.upstream_inference_cost` to that key: the call cost both. Without
+ * `is_byok`, `upstream_inference_cost` is the same money as `cost`, not more of it. `undefined`
+ * when `cost` (or, with `is_byok`, the upstream cost) is not a finite number from 0.
+ */
+function reportedCost(fields: Fields): number | undefined {
+  const charged = amount(field(fields, 'cost'));
+  if (charged === undefined || field(fields, 'is_byok') !== true) return charged;
+  const upstream = amount(field(field(fields, 'cost_details'), 'upstream_inference_cost'));
+  return upstream === undefined ? undefined : charged + upstream;
 }
 
 /** Where OpenAI's two usage shapes keep the same figures: Chat Completions and the Responses API. */

@@ -82,7 +82,7 @@ export const ATTRIBUTION_METRICS = {
     kind: 'counter',
     unit: '1',
     description:
-      'Provider attempts for a gateway API key that the provider may bill but that ended without a usage report (the client went away, or shutdown cut them), by key name',
+      'Provider attempts for a gateway API key that the provider may bill but that ended without a usage report (the client went away, shutdown cut them, or the provider reported none), by key name',
     labels: ['api_key_name'],
     categories: ['business'],
     range: nonNegative,
