@@ -158,7 +158,8 @@ describe('a chat completion answering a request for a chat stream', () => {
       const stream = (): Promise<Response> => post(alone.url, CHAT, streamRequest());
       // Nothing scripted yet: the upstream answers 404, the provider's fault.
       expect((await stream()).status).toBe(502);
-      expect(state()).toBe('open');
+      // Open, or already half-open when answering the 502 took the machine more than 50 ms.
+      expect(['open', 'half_open']).toContain(state());
       for (let waited = 0; state() !== 'half_open'; waited += 10) {
         if (waited > 5000) throw new Error('the breaker did not go half-open');
         await new Promise((resolve) => setTimeout(resolve, 10));
