@@ -179,6 +179,12 @@ export function finishAttempt(
         telemetry.recordTokensUsed(name, model, 'reasoning', usage.reasoningOutputTokens);
         telemetry.recordApiKeyTokens(apiKeyName, 'reasoning', usage.reasoningOutputTokens);
       }
+      // The provider's prompt cache, by attempt: a hit read some of the prompt from it. A provider
+      // that says nothing of its cache (no cache-read count) is neither.
+      if (usage?.cacheReadInputTokens !== undefined && !embeddings) {
+        if (usage.cacheReadInputTokens > 0) telemetry.recordCacheHit(PROMPT_CACHE);
+        else telemetry.recordCacheMiss(PROMPT_CACHE);
+      }
       // Priced from what the provider reported: an answer with neither usage nor images (a
       // provider that reports none) has no cost to record, not a cost of 0. A provider that reports
       // its cost (`reportsCost`) is taken at its word.
@@ -391,6 +397,9 @@ export const contentLimit = (telemetry: GatewayTelemetry): { contentMaxLength?: 
   const { maxLength } = telemetry.genAiContent;
   return maxLength !== undefined ? { contentMaxLength: maxLength } : {};
 };
+
+/** The `cache` label of `cache_hits_total` and `cache_misses_total` for providers' prompt caches. */
+export const PROMPT_CACHE = 'provider_prompt';
 
 /** `error.type` of an attempt the client left, or shutdown cut, before the provider answered. */
 const CANCELLED_ERROR_TYPE = 'cancelled';
