@@ -134,14 +134,18 @@ function* partLines(
       const exemplars = exemplarsByBucket((point as ExemplarDataPoint).exemplars, boundaries, bounded);
       let text = '';
       let cumulative = 0;
-      for (let index = 0; index < counts.length; index++) {
+      let infinite = false;
+      for (let index = 0; index < counts.length && !infinite; index++) {
         cumulative += counts[index] as number;
         const upper = index < boundaries.length ? (boundaries[index] as number) : Infinity;
+        // Counts past the first unbounded bucket (a malformed point) are in `+Inf` too, written once.
+        if (upper === Infinity) {
+          infinite = true;
+          for (let rest = index + 1; rest < counts.length; rest++) cumulative += counts[rest] as number;
+        }
         text += `${prefix}${leValue(upper)}"} ${formatValue(cumulative)}${exemplarSuffix(exemplars?.[index])}\n`;
-        if (upper === Infinity) break;
       }
-      if (boundaries.length >= counts.length)
-        text += `${prefix}+Inf"} ${formatValue(cumulative)}${exemplarSuffix(exemplars?.[bounded])}\n`;
+      if (!infinite) text += `${prefix}+Inf"} ${formatValue(cumulative)}${exemplarSuffix(exemplars?.[bounded])}\n`;
       text += `${name}_count${braced(labels)} ${formatValue(histogram.count)}\n`;
       if (histogram.sum !== undefined) text += `${name}_sum${braced(labels)} ${formatValue(histogram.sum)}\n`;
       yield `${text}${name}_created${braced(labels)} ${seconds(point.startTime)}\n`;

@@ -328,16 +328,16 @@ function serializeHistogramPoint(name: string, point: DataPoint<Histogram>, labe
   const prefix = labels.length > 0 ? `${name}_bucket{${labels},le="` : `${name}_bucket{le="`;
   const { boundaries, counts } = histogram.buckets;
   let cumulative = 0;
-  let infiniteBoundary = false;
   for (let index = 0; index < counts.length; index++) {
     cumulative += counts[index] as number;
     const upper = boundaries[index];
-    if (upper === undefined && infiniteBoundary) break;
-    if (upper === Infinity) infiniteBoundary = true;
-    const le = upper === undefined || upper === Infinity ? '+Inf' : String(upper);
-    text += `${prefix}${le}"} ${formatValue(cumulative)}\n`;
+    // Every count from the first unbounded bucket on is in `+Inf`, written once below.
+    if (upper === undefined || upper === Infinity) continue;
+    text += `${prefix}${String(upper)}"} ${formatValue(cumulative)}\n`;
   }
-  return text;
+  // Also for a point with no count above its last bound, or one bounded by `Infinity` (from a
+  // producer other than the SDK): `histogram_quantile()` reads the `+Inf` bucket as the total.
+  return `${text}${prefix}+Inf"} ${formatValue(cumulative)}\n`;
 }
 
 /**
