@@ -131,7 +131,7 @@ const ASCTIME_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d)
  * Milliseconds since the epoch of an HTTP date in any of the three formats RFC 9110 (section 5.6.7)
  * says a recipient must accept; undefined for anything else or an impossible date. A two-digit RFC
  * 850 year that would be more than 50 years after `nowMs` is read as the latest past year ending in
- * those digits, as the RFC says.
+ * those digits, as the RFC says. A leap second (`23:59:60`) is the first instant of the next minute.
  */
 function parseHttpDateMillis(text: string, nowMs: number): number | undefined {
   // [day, month name, year, hour, minute, second] as written, whatever the format.
@@ -142,25 +142,27 @@ function parseHttpDateMillis(text: string, nowMs: number): number | undefined {
   else if ((match = ASCTIME_DATE.exec(text)) !== null)
     fields = [match[2] as string, match[1] as string, match[6] as string, ...match.slice(3, 6)];
   else return undefined;
-  const [day, month, year, hour, minute, second] = [
+  const [day, month, hour, minute, second] = [
     Number(fields[0]),
     MONTHS.indexOf(fields[1] as string) + 1,
-    fullYear(fields[2] as string, nowMs),
     Number(fields[3]),
     Number(fields[4]),
     Number(fields[5]),
   ];
-  if (month === 0 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 60) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59));
-}
-
-/** A four-digit year as is; a two-digit one (RFC 850) in the century that puts it at most 50 years ahead. */
-function fullYear(digits: string, nowMs: number): number {
-  if (digits.length === 4) return Number(digits);
-  const currentYear = new Date(nowMs).getUTCFullYear();
-  const year = Math.floor(currentYear / 100) * 100 + Number(digits);
-  return year > currentYear + 50 ? year - 100 : year;
+  const digits = fields[2] as string;
+  if (month === 0 || hour > 23 || minute > 59 || second > 60) return undefined;
+  // A leap second (:60) reads as the first instant of the next minute, as in parseRfc3339Millis().
+  const at = (year: number): number | undefined =>
+    day < 1 || day > daysInMonth(year, month)
+      ? undefined
+      : Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59)) + (second === 60 ? 1000 : 0);
+  if (digits.length === 4) return at(Number(digits));
+  // RFC 850's two-digit year: in this century, unless that is more than 50 years after now.
+  const now = new Date(nowMs);
+  const year = Math.floor(now.getUTCFullYear() / 100) * 100 + Number(digits);
+  const fiftyYearsAhead = now.setUTCFullYear(now.getUTCFullYear() + 50);
+  const inThisCentury = at(year);
+  return inThisCentury !== undefined && inThisCentury <= fiftyYearsAhead ? inThisCentury : at(year - 100);
 }
 
 /**
