@@ -11,7 +11,6 @@ import {
   AggregationTemporality,
   DataPointType,
   MeterProvider,
-  MetricReader,
   type Histogram,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
@@ -23,19 +22,11 @@ import {
   serializePrometheus,
   type ExemplarDataPoint,
 } from '../src/index.js';
-
-class PullReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { CollectingReader } from './fixtures/collecting-reader.js';
 
 /** What `record` records, collected. */
 async function collect(record: (provider: MeterProvider) => void): Promise<ResourceMetrics> {
-  const reader = new PullReader();
+  const reader = new CollectingReader();
   const provider = new MeterProvider({
     readers: [reader],
     resource: resourceFromAttributes({ 'service.name': 'app' }),
@@ -218,7 +209,7 @@ describe('OpenMetrics exemplars', () => {
 
 describe('the JSON summary', () => {
   it('counts an available provider whose health score is exactly the threshold as healthy', async () => {
-    const reader = new PullReader();
+    const reader = new CollectingReader();
     const provider = new MeterProvider({ readers: [reader] });
     const telemetry = new GatewayTelemetry({ meterProvider: provider });
     telemetry.setProviderAvailability('openai', 1);
