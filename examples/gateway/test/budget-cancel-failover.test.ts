@@ -284,6 +284,22 @@ describe('failover after an attempt that reported usage', () => {
     expect(account.holdCount).toBe(0);
     expect(second?.lastBody('/v1/chat/completions')).toBeUndefined();
   });
+
+  it('charges the failed attempt its bound when its answer came without usage', async () => {
+    const [running, account, hold] = await startPair((hold) => 3 * hold);
+    const { usage: _usage, ...withoutUsage } = completion('not json', 100);
+    running.upstream.scriptJson('/v1/chat/completions', withoutUsage);
+    const response = await send(running);
+    expect(response.status).toBe(200);
+    // Before: only the second provider's answer was charged, though the first made (and bills) one.
+    expect(account.spentUsd).toBeCloseTo(hold + billed, 15);
+    const text = await running.scrape();
+    expect(sampleSum(text, 'gatewayz_api_key_estimated_spend_usd_total', { api_key_name: 'capped' })).toBeCloseTo(
+      hold,
+      15,
+    );
+    expect(sampleSum(text, 'gatewayz_api_key_attempts_without_usage_total', { api_key_name: 'capped' })).toBe(1);
+  });
 });
 
 describe('an answer the pricing gives no cost', () => {

@@ -103,6 +103,12 @@ describe('a gateway started with a providers file', () => {
     expect([...series.values()].every((value) => value === 0)).toBe(true);
   });
 
+  it("exposes the providers' prompt cache hits and misses at 0 before any request", async () => {
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(text).toMatch(/^cache_hits_total\{cache="provider_prompt"\} 0$/m);
+    expect(text).toMatch(/^cache_misses_total\{cache="provider_prompt"\} 0$/m);
+  });
+
   it("counts a provider's first failure as an increase from 0", async () => {
     const before = await scrape();
     expect(before.get('primary/chat-a/error')).toBe(0);

@@ -68,6 +68,25 @@ describe('a provider that reports its cost', () => {
     expect(sampleSum(text, 'gatewayz_api_key_estimated_spend_usd_total')).toBe(0);
   });
 
+  it('prices from the table, and counts the drop, when the reported cost is more than the usage can cost', async () => {
+    const [running, account] = await start(true);
+    running.upstream.scriptJson(
+      '/v1/chat/completions',
+      chatCompletionAnswer('chatcmpl-r', 'm', 'hello', { ...USAGE, cost: 1e308 }),
+    );
+    await chat(running, false);
+    // Before: 1e308 USD in the cost counters, and the key's budget spent for good.
+    expect(account.spentUsd).toBe(10 * INPUT + 5 * OUTPUT);
+    const text = await running.scrape();
+    expect(sampleSum(text, 'gatewayz_cost_by_provider_total', { provider: 'router' })).toBe(10 * INPUT + 5 * OUTPUT);
+    expect(
+      sampleSum(text, 'gatewayz_telemetry_dropped_total', {
+        reason: 'out_of_range',
+        metric: 'gatewayz_cost_by_provider',
+      }),
+    ).toBe(1);
+  });
+
   it('prices from the table when reportsCost is not set, or the answer reports no cost', async () => {
     const [running, account] = await start(false);
     running.upstream.scriptJson('/v1/chat/completions', chatCompletionAnswer('chatcmpl-r', 'm', 'hello', USAGE));

@@ -256,6 +256,24 @@ describe("OpenRouter's reported cost", () => {
     );
   });
 
+  it('is taken by PricingTable.reportedCost() when plausible; a larger figure is dropped and counted', async () => {
+    new CollectingDiagLogger().install();
+    const { telemetry, collect } = newTelemetry();
+    const pricing = new PricingTable(PRICES, { telemetry });
+    const call = { provider: 'openrouter', model: 'any/model', inputTokens: 194, outputTokens: 2 };
+    expect(pricing.reportedCost({ ...call, reportedCostUsd: 0.00095 })).toBe(0.00095);
+    expect(pricing.reportedCost(call)).toBeUndefined();
+    // 1 USD plus 1,000 USD per million tokens: 1.196 USD for 196 tokens.
+    expect(pricing.reportedCost({ ...call, reportedCostUsd: 1.196 })).toBe(1.196);
+    expect(pricing.reportedCost({ ...call, reportedCostUsd: 1.2 })).toBeUndefined();
+    expect(pricing.reportedCost({ ...call, reportedCostUsd: 1e308 })).toBeUndefined();
+    expect(pricing.reportedCost({ ...call, reportedCostUsd: Number.NaN })).toBeUndefined();
+    const collected = await collect();
+    const dropped = (reason: string) =>
+      collected.value('gatewayz_telemetry_dropped', { reason, metric: 'gatewayz_cost_by_provider' });
+    expect([dropped('out_of_range'), dropped('not_a_number')]).toEqual([2, 1]);
+  });
+
   it('leaves out a cost that is not an amount', () => {
     for (const cost of [-0.1, Number.NaN, '0.5', null, Infinity])
       expect(usageFromOpenAi({ ...usage, cost })).toEqual({ inputTokens: 194, outputTokens: 2 });

@@ -43,11 +43,11 @@ export class UpstreamFailure extends Error {
   /** The client left before the request's body was all written to the upstream: nothing to bill. */
   unsent = false;
 
-  /**
-   * The usage the provider reported with an answer the gateway could not use (it bills it): the
-   * failed attempt's tokens and cost are recorded, and charged to the request's budget.
-   */
+  /** The usage reported with an answer the gateway could not use (billed): recorded, and charged to the budget. */
   usage: Usage | undefined = undefined;
+
+  /** The provider made (and bills) an answer the gateway could not use: without usage, its bound is charged. */
+  answered = false;
 
   /** This failure with the usage the provider reported for the answer it refers to. */
   withUsage(usage: Usage | undefined): this {

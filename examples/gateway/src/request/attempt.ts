@@ -70,6 +70,11 @@ export interface AttemptCompletion {
    * cannot have begun to answer: nothing is charged for it (see `UpstreamFailure.unsent`).
    */
   unsent?: boolean;
+  /**
+   * A failed attempt whose provider made an answer the gateway could not use (see
+   * `UpstreamFailure.answered`): billed, so charged its bound when it came without usage.
+   */
+  answered?: boolean;
 }
 
 export interface AttemptContext {

@@ -188,7 +188,10 @@ export function finishAttempt(
       // Priced from what the provider reported: an answer with neither usage nor images (a
       // provider that reports none) has no cost to record, not a cost of 0. A provider that reports
       // its cost (`reportsCost`) is taken at its word.
-      const reported = provider.reportsCost === true ? usage?.reportedCostUsd : undefined;
+      const reported =
+        provider.reportsCost === true && usage?.reportedCostUsd !== undefined
+          ? pricing.reportedCost({ provider: name, model, ...usage })
+          : undefined;
       const cost =
         reported !== undefined
           ? reported
@@ -216,6 +219,8 @@ export function finishAttempt(
         telemetry.recordCreditsUsed(name, model, cost * config.creditsPerUsd);
       } else if (cost === undefined && !withoutUsage) unpriced = true;
     }
+    // A failed attempt's answer the provider made and reported no usage for is billed all the same.
+    if (completion.answered === true && completion.usage === undefined) unpriced = true;
     if (withoutUsage) chargeWithoutUsage(telemetry, provider, apiKeyName, attemptContext, completion, true);
     // Counted as without usage only when the provider reported none; refused usage is counted
     // where the pricing dropped it (gatewayz_telemetry_dropped_total).

@@ -245,6 +245,7 @@ export async function tryProviders<T>(
         // An answer the gateway could not use, which the provider made and bills.
         ...(failure.usage !== undefined ? { usage: failure.usage } : {}),
         ...(failure.unsent ? { unsent: true } : {}),
+        ...(failure.answered ? { answered: true } : {}),
       });
       // Every call to the provider is redirected until its base URL is corrected: say where to.
       if (failure.redirectedTo !== undefined) {

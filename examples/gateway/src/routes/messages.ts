@@ -71,10 +71,11 @@ function anthropicAnswer(completion: Record<string, unknown>, model: string): Re
     return openAiToAnthropic(completion, model);
   } catch (error) {
     // The provider made (and bills) the answer: its usage is recorded with the failed attempt.
-    if (error instanceof UntranslatableAnswer)
-      throw new UpstreamFailure('error', 'invalid_response', error.message, true).withUsage(
-        usageFromOpenAi(completion['usage']),
-      );
+    if (error instanceof UntranslatableAnswer) {
+      const failure = new UpstreamFailure('error', 'invalid_response', error.message, true);
+      failure.answered = true;
+      throw failure.withUsage(usageFromOpenAi(completion['usage']));
+    }
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import type { GatewayTelemetry } from '@gatewayz/telemetry';
 import { METRIC_CATALOG } from '@gatewayz/telemetry/metrics';
 import type { ProviderConfig } from '../config.js';
+import { PROMPT_CACHE } from '../request/finish-attempt.js';
 import type { GatewayLogger } from './gateway-env.js';
 
 /**
@@ -20,7 +21,8 @@ export interface InitialSeries {
 }
 
 /**
- * Create `model_inference_requests_total{provider,model,status}` at 0 for every provider, every
+ * Create `cache_hits_total` and `cache_misses_total{cache="provider_prompt"}` at 0, and
+ * `model_inference_requests_total{provider,model,status}` at 0 for every provider, every
  * model it serves (chat, image and embedding models: each is the `model` label of its attempts)
  * and every status the catalog allows, so a series' first call is an increase from 0 that
  * `rate()` and `increase()` see. A series born at its first call appears already at 1 (or N),
@@ -62,6 +64,9 @@ export function createInitialSeries(
     held += needed;
     created += needed;
   }
+  // The providers' prompt caches (finishAttempt), so the dashboard's hit rate and rate() start at 0 too.
+  telemetry.add('cacheHits', 0, { cache: PROMPT_CACHE });
+  telemetry.add('cacheMisses', 0, { cache: PROMPT_CACHE });
   if (skippedProviders.length > 0) {
     log.warn(
       `model_inference_requests_total not created at 0 for some providers: their series would take more than ${INITIAL_SERIES_SHARE * 100} % of maxSeriesPerMetric, so rate() and increase() miss the first calls of each (raise maxSeriesPerMetric to include them)`,

@@ -99,6 +99,8 @@ export interface UsageForPricing {
   audioOutputTokens?: number;
   /** Generated images, priced with `perImage`. */
   images?: number;
+  /** The cost the provider reported (`GenAiUsage.reportedCostUsd`): read by `reportedCost()`, not by `cost()`. */
+  reportedCostUsd?: number;
 }
 
 /**
@@ -240,17 +242,52 @@ export class PricingTable {
     );
   }
 
+  /**
+   * The cost the provider reported with the usage (`reportedCostUsd`: OpenRouter's `usage.cost`),
+   * when there is one and it is plausible, else `undefined`, so a caller that trusts the provider's
+   * figure writes `pricing.reportedCost(usage) ?? pricing.cost(usage)`. Plausible: a number of USD
+   * from 0 to 1 USD (per-request fees, a few images) plus 1,000 USD per million of its input and
+   * output tokens (above any price providers list). Any other figure (a broken provider's
+   * `cost: 1e308` would fill the cost counters and exhaust every budget) is dropped and counted in
+   * `gatewayz_telemetry_dropped_total{metric="gatewayz_cost_by_provider"}`. The table's prices play no part.
+   */
+  reportedCost(usage: UsageForPricing): number | undefined {
+    const reported = usage.reportedCostUsd;
+    if (reported === undefined) return undefined;
+    const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+    const most =
+      REPORTED_COST_BASE_USD + (Number.isFinite(tokens) ? (tokens * REPORTED_COST_PER_MILLION_TOKENS) / 1_000_000 : 0);
+    const problem = wholeNumberProblem(reported, 0, most);
+    if (problem === undefined || problem === 'not_an_integer') return reported;
+    return this.refuse(
+      usage,
+      problem,
+      `a cost of ${String(reported)} USD, not a number from 0 to the ${most} USD its ${tokens} tokens can cost`,
+      'the cost is not taken from it',
+    );
+  }
+
   /** Drop and count usage `cost()` cannot price (`reports` says what is wrong with it); undefined. */
-  private refuse(usage: UsageForPricing, reason: DropReason, reports: string): undefined {
+  private refuse(
+    usage: UsageForPricing,
+    reason: DropReason,
+    reports: string,
+    outcome = 'its cost is not recorded',
+  ): undefined {
     const telemetry = this.telemetry ?? getTelemetry();
     telemetry.drop(
       telemetry.states.costByProvider,
       reason,
-      `Usage of ${usage.provider}/${usage.model} reports ${reports}; its cost is not recorded`,
+      `Usage of ${usage.provider}/${usage.model} reports ${reports}; ${outcome}`,
     );
     return undefined;
   }
 }
+
+/** The most a reported cost may be per call, beside its tokens' share (see `PricingTable.reportedCost`). */
+const REPORTED_COST_BASE_USD = 1;
+/** The most a reported cost may be per million input and output tokens: above any listed price. */
+const REPORTED_COST_PER_MILLION_TOKENS = 1_000;
 
 /** The counts of a `UsageForPricing` that `cost()` prices (reasoning is priced as part of the output). */
 const COUNTS = [

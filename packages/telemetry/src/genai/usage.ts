@@ -30,7 +30,7 @@ export interface GenAiUsage {
   /**
    * The call's cost in USD as the provider reported it with the usage (OpenRouter's `usage.cost`,
    * in credits of 1 USD), when it reports one. `PricingTable.cost()` does not read it: a caller that
-   * trusts the provider's figure uses it instead of the table's (`usage.reportedCostUsd ?? pricing.cost(usage)`).
+   * trusts the provider's figure uses it instead of the table's once checked (`pricing.reportedCost(usage) ?? pricing.cost(usage)`).
    */
   reportedCostUsd?: number;
 }

@@ -71,7 +71,7 @@ export const ATTRIBUTION_METRICS = {
     kind: 'counter',
     unit: 'USD',
     description:
-      'Spend in USD charged to the budget of a gateway API key by estimate, for provider attempts that ended without a usage report (a cancelled stream or request): an upper bound of what they cost, kept out of the cost counters, so cost by key plus this is what the key spent',
+      'Spend in USD charged to the budget of a gateway API key by estimate, for provider attempts that ended without usage it could price (a cancelled stream or request, an answer without usage or with usage no price fits): an upper bound of what they cost, kept out of the cost counters, so cost by key plus this is what the key spent',
     labels: ['api_key_name'],
     categories: ['business'],
     range: nonNegative,
