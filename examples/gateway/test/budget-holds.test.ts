@@ -54,7 +54,8 @@ async function inFlight(account: ApiKeyAccount, holds: number): Promise<void> {
 describe('budget holds', () => {
   it('admits a concurrent burst only as far as the budget goes (40 images of 0.04 USD, 0.4 USD budget)', async () => {
     const [running, account] = await start(0.4);
-    slowDown(running, { latencyMs: 300 });
+    // Long enough for the scrape below to finish while the ten are still in flight on a loaded machine.
+    slowDown(running, { latencyMs: 1500 });
     const answers = Array.from({ length: 40 }, () => running.post('/v1/images/generations', IMAGE, AUTH));
     await inFlight(account, 10);
     // Ten images held, exactly the budget; nothing spent yet, and the gauge says so.
