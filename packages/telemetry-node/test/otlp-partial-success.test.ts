@@ -97,6 +97,18 @@ const CASES: Array<[signal: 'traces' | 'logs', protocol: Protocol, extra: NodeJS
 ];
 
 describe('OTLP partial success of spans and log records', () => {
+  it('warns "(no message)" when the backend rejects spans without saying why', async () => {
+    const warnings = rejectionWarnings();
+    const receiver = await receiverFor('http/protobuf');
+    const otel = start('traces', 'http/protobuf', receiver);
+    receiver.partialSuccessNext(1, 2, '');
+    emit(otel, 'traces');
+    await otel.forceFlush();
+    expect(warnings).toEqual([
+      expect.stringContaining('rejected 2 spans of an accepted request (partial success): (no message); counted in'),
+    ]);
+  });
+
   it.each(CASES)(
     '%s over %s (%o): rejected items are counted as dropped (rejected) and warned about once',
     async (signal, protocol, extra) => {

@@ -1,31 +1,19 @@
 /**
  * Cases the rest of the suite let through (found by mutation testing): the up-down counter of a
- * worker that exited, an event's dropped attribute count on the wire, and a partial success whose
- * backend gave no message.
+ * worker that exited, and an event's dropped attribute count on the wire.
  */
-import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
-import { afterEach, describe, expect, it } from 'vitest';
-import { decodeProtobufRequest, startOtlpReceiver, type OtlpReceiver } from '../../../test-support/otlp-receiver.js';
+import { describe, expect, it } from 'vitest';
+import { decodeProtobufRequest } from '../../../test-support/otlp-receiver.js';
 import { mergeWorkerMetrics, retireWorker } from '../src/cluster/merge-worker-metrics.js';
-import { createTelemetryMetricProducer, startTelemetry, type RunningTelemetry } from '../src/index.js';
+import { createTelemetryMetricProducer } from '../src/index.js';
 import { encodeTraceRequest } from '../src/tracing/index.js';
 import { WirePrimary } from './fixtures/cluster-wire.js';
 import { CollectingReader } from './fixtures/collecting-reader.js';
-
-let running: RunningTelemetry | undefined;
-let receiver: OtlpReceiver | undefined;
-afterEach(async () => {
-  await running?.shutdown();
-  running = undefined;
-  await receiver?.close();
-  receiver = undefined;
-  diag.disable();
-});
 
 /** One worker's collection of what `record` put in a fresh telemetry instance. */
 async function worker(record: (telemetry: GatewayTelemetry) => void, pid: number): Promise<ResourceMetrics> {
@@ -95,44 +83,5 @@ describe('encodeTraceRequest', () => {
     };
     expect(decoded.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.events[0]?.droppedAttributesCount).toBe(2);
     expect(Buffer.from(ours).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!))).toBe(true);
-  });
-});
-
-describe('OTLP partial success', () => {
-  it('warns "(no message)" when the backend rejects spans without saying why', async () => {
-    const warnings: string[] = [];
-    const ignore = (): void => {};
-    diag.setLogger(
-      {
-        warn: (message) => void (message.includes('partial success') && warnings.push(message)),
-        error: ignore,
-        info: ignore,
-        debug: ignore,
-        verbose: ignore,
-      },
-      DiagLogLevel.WARN,
-    );
-    receiver = await startOtlpReceiver();
-    running = startTelemetry({
-      serviceName: 'partial-success-test',
-      hostMetrics: false,
-      runtimeMetrics: false,
-      logStream: null,
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_LOGS_EXPORTER: 'none',
-        OTEL_TRACES_SAMPLER: 'always_on',
-        OTEL_BSP_SCHEDULE_DELAY: '3600000',
-      },
-    });
-    receiver.partialSuccessNext(1, 2, '');
-    for (let index = 0; index < 3; index++) running.tracer.startSpan(`span ${index}`).end();
-    await running.forceFlush();
-
-    expect(warnings).toEqual([
-      expect.stringContaining('rejected 2 spans of an accepted request (partial success): (no message); counted in'),
-    ]);
   });
 });
