@@ -187,6 +187,11 @@ describe('UPSTREAM_BASE_URL', () => {
     );
   });
 
+  it("takes OpenRouter's reported cost, as a providers file entry does by default", async () => {
+    const env = { UPSTREAM_BASE_URL: 'https://openrouter.ai/api/v1', UPSTREAM_MODELS: 'openai/gpt-4o-mini' };
+    expect((await resolveProviders(env)).providers[0]?.reportsCost).toBe(true);
+  });
+
   it('takes an empty UPSTREAM_NAME as unset, as every other variable', async () => {
     const env = { UPSTREAM_BASE_URL: 'https://api.openai.com/v1', UPSTREAM_MODELS: 'gpt-4o-mini' };
     for (const name of ['', '  ']) {

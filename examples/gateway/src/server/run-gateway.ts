@@ -23,6 +23,7 @@ import {
 import { loadApiKeys, type ApiKeysConfig } from '../api-keys/api-keys-file.js';
 import { shareApiKeyUsage } from '../api-keys/cluster-usage.js';
 import { checkBudgetsPriced } from '../api-keys/priced-budgets.js';
+import { isOpenRouter } from '../provider-pricing.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
 import { createGateway } from './gateway.js';
@@ -100,6 +101,8 @@ function upstreamProvider(env: NodeJS.ProcessEnv, set: readonly string[]): Provi
     baseUrl: baseUrl.replace(/\/+$/, ''),
     ...(apiKey !== undefined && apiKey.trim() !== '' ? { apiKey } : {}),
     models,
+    // No prices here, but OpenRouter reports each answer's cost: its calls have one.
+    ...(isOpenRouter(baseUrl) ? { reportsCost: true } : {}),
   };
 }
 
