@@ -5,29 +5,13 @@
  */
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import type { HrTime } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { DataPointType, MeterProvider, type Histogram, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType, type Histogram, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { mergeWorkerMetrics } from '../src/cluster/merge-worker-metrics.js';
-import { createTelemetryMetricProducer } from '../src/sdk/index.js';
 import { WirePrimary } from './fixtures/cluster-wire.js';
-import { CollectingReader } from './fixtures/collecting-reader.js';
+import { collectWorker } from './fixtures/worker-collection.js';
 
 const INFERENCE_DURATION = 'model_inference_duration_seconds';
-
-/** One worker's collection of its helpers' metrics, under `resource`. */
-async function worker(
-  record: (telemetry: GatewayTelemetry) => void,
-  resource: Record<string, string | number>,
-): Promise<ResourceMetrics> {
-  const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
-  record(telemetry);
-  const reader = new CollectingReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
-  const provider = new MeterProvider({ resource: resourceFromAttributes(resource), readers: [reader] });
-  const { resourceMetrics } = await reader.collect();
-  await provider.shutdown();
-  return resourceMetrics;
-}
 
 /** `resourceMetrics` with every point of the helpers' histograms started at `startTime`. */
 function startedAt(resourceMetrics: ResourceMetrics, startTime: HrTime): ResourceMetrics {
@@ -70,7 +54,11 @@ describe('mergeWorkerMetrics edge cases', () => {
         workerId: String(index + 1),
         collection: primary.receive(
           String(index + 1),
-          await worker(record, { 'service.name': 'gw', 'service.instance.id': instance, 'process.pid': 40 + index }),
+          await collectWorker(record, {
+            'service.name': 'gw',
+            'service.instance.id': instance,
+            'process.pid': 40 + index,
+          }),
         ),
       })),
     );
@@ -88,14 +76,14 @@ describe('mergeWorkerMetrics edge cases', () => {
   it("keeps the smallest min and the largest max of the workers' points, whichever worker comes first", async () => {
     const primary = new WirePrimary();
     // The first worker has both the smallest value and the largest one.
-    const first = await worker(
+    const first = await collectWorker(
       (telemetry) => {
         telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.05);
         telemetry.recordModelInference('openai', 'gpt-4o', 'success', 3);
       },
       { 'service.name': 'gw' },
     );
-    const second = await worker(
+    const second = await collectWorker(
       (telemetry) => {
         telemetry.recordModelInference('openai', 'gpt-4o', 'success', 0.2);
         telemetry.recordModelInference('openai', 'gpt-4o', 'success', 1);
@@ -128,8 +116,8 @@ describe('mergeWorkerMetrics edge cases', () => {
     const early: HrTime = [1_700_000_000, 250_000_000];
     const late: HrTime = [1_700_000_100, 0];
     // The worker that started later answers first.
-    const later = startedAt(await worker(record, { 'service.name': 'gw' }), late);
-    const earlier = startedAt(await worker(record, { 'service.name': 'gw' }), early);
+    const later = startedAt(await collectWorker(record, { 'service.name': 'gw' }), late);
+    const earlier = startedAt(await collectWorker(record, { 'service.name': 'gw' }), early);
     const merged = primary.reply(
       mergeWorkerMetrics(
         [

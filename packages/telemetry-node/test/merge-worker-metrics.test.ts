@@ -1,9 +1,7 @@
 import { GatewayTelemetry } from '@gatewayz/telemetry';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Meter } from '@opentelemetry/api';
 import {
   DataPointType,
-  MeterProvider,
   type DataPoint,
   type Histogram,
   type MetricData,
@@ -11,10 +9,9 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { mergeWorkerMetrics, retireWorker } from '../src/cluster/merge-worker-metrics.js';
-import { createTelemetryMetricProducer } from '../src/sdk/index.js';
 import { componentAvailable, promtoolCheckMetrics } from '../../../test-support/prometheus.js';
 import { WirePrimary, overAdvanced, overJson } from './fixtures/cluster-wire.js';
-import { CollectingReader } from './fixtures/collecting-reader.js';
+import { collectWorker } from './fixtures/worker-collection.js';
 
 /** One worker's collection: its helpers and one per-process gauge (and what `app` records on another meter). */
 async function worker(
@@ -22,18 +19,10 @@ async function worker(
   pid: number,
   app?: (meter: Meter) => void,
 ): Promise<ResourceMetrics> {
-  const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
-  record(telemetry);
-  const reader = new CollectingReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
-  const provider = new MeterProvider({
-    resource: resourceFromAttributes({ 'service.name': 'gw', 'process.pid': pid }),
-    readers: [reader],
+  return collectWorker(record, { 'service.name': 'gw', 'process.pid': pid }, (provider) => {
+    provider.getMeter('runtime').createGauge('process_memory').record(pid);
+    app?.(provider.getMeter('app'));
   });
-  provider.getMeter('runtime').createGauge('process_memory').record(pid);
-  app?.(provider.getMeter('app'));
-  const { resourceMetrics } = await reader.collect();
-  await provider.shutdown();
-  return resourceMetrics;
 }
 
 const rule = (name: string): 'sum' | 'max' => (name === 'gatewayz_model_health_pending_calls' ? 'sum' : 'max');

@@ -3,31 +3,19 @@
  * worker that exited, and an event's dropped attribute count on the wire.
  */
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { GatewayTelemetry } from '@gatewayz/telemetry';
 import { describe, expect, it } from 'vitest';
 import { decodeProtobufRequest } from '../../../test-support/otlp-receiver.js';
 import { mergeWorkerMetrics, retireWorker } from '../src/cluster/merge-worker-metrics.js';
-import { createTelemetryMetricProducer } from '../src/index.js';
 import { encodeTraceRequest } from '../src/tracing/index.js';
 import { WirePrimary } from './fixtures/cluster-wire.js';
-import { CollectingReader } from './fixtures/collecting-reader.js';
+import { collectWorker } from './fixtures/worker-collection.js';
 
 /** One worker's collection of what `record` put in a fresh telemetry instance. */
-async function worker(record: (telemetry: GatewayTelemetry) => void, pid: number): Promise<ResourceMetrics> {
-  const telemetry = new GatewayTelemetry({ exportVia: 'producer' });
-  record(telemetry);
-  const reader = new CollectingReader({ metricProducers: [createTelemetryMetricProducer(telemetry)] });
-  const provider = new MeterProvider({
-    resource: resourceFromAttributes({ 'service.name': 'gw', 'process.pid': pid }),
-    readers: [reader],
-  });
-  const { resourceMetrics } = await reader.collect();
-  await provider.shutdown();
-  return resourceMetrics;
-}
+const worker = (record: (telemetry: GatewayTelemetry) => void, pid: number): Promise<ResourceMetrics> =>
+  collectWorker(record, { 'service.name': 'gw', 'process.pid': pid });
 
 describe('retireWorker', () => {
   it("keeps an exited worker's counters but not its requests in progress (an up-down counter)", async () => {
