@@ -200,7 +200,7 @@ export class PricingTable {
     const images = usage.images ?? 0;
     for (const name of COUNTS) {
       const value = usage[name] ?? 0;
-      const problem = countProblem(value);
+      const problem = amountProblem(value, Number.MAX_SAFE_INTEGER);
       if (problem !== undefined) {
         return this.refuse(
           usage,
@@ -257,8 +257,8 @@ export class PricingTable {
     const tokens = (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
     const most =
       REPORTED_COST_BASE_USD + (Number.isFinite(tokens) ? (tokens * REPORTED_COST_PER_MILLION_TOKENS) / 1_000_000 : 0);
-    const problem = wholeNumberProblem(reported, 0, most);
-    if (problem === undefined || problem === 'not_an_integer') return reported;
+    const problem = amountProblem(reported, most);
+    if (problem === undefined) return reported;
     return this.refuse(
       usage,
       problem,
@@ -301,9 +301,12 @@ const COUNTS = [
   'images',
 ] as const satisfies readonly (keyof UsageForPricing)[];
 
-/** Why a count of usage cannot be priced (a fraction can: a caller may price part of a token), or undefined. */
-function countProblem(value: number): DropReason | undefined {
-  const problem = wholeNumberProblem(value, 0, Number.MAX_SAFE_INTEGER);
+/**
+ * Why `value` is not a number from 0 to `max`, fractions included (a caller may price part of a
+ * token; a cost is in fractions of a USD), or undefined.
+ */
+function amountProblem(value: unknown, max: number): DropReason | undefined {
+  const problem = wholeNumberProblem(value, 0, max);
   return problem === 'not_an_integer' ? undefined : problem;
 }
 
