@@ -109,12 +109,12 @@ export function finishAttempt(
   }
   // What the attempt cost, priced from the usage the provider reported (for the span).
   let attemptCost: number | undefined;
-  // A billed answer the pricing gave no cost: its provider reported no usage, or usage no price
-  // fits (more cached than prompt tokens). Its key's budget is charged the attempt's bound.
-  let unpriced = false;
   // Record inside the attempt span so latency histograms carry it as their exemplar (only a
   // recording span can be one: skip the context switch otherwise).
   const record = (): void => {
+    // A billed answer the pricing gave no cost: its provider reported no usage, or usage no price
+    // fits (more cached than prompt tokens). Its key's budget is charged the attempt's bound.
+    let unpriced = false;
     if (completion.status !== 'success') {
       // A client's bad request or cancellation is not the provider's failure: a client sending
       // bad requests must not flood the warn log (its 4xx is in the access log and the metrics).
