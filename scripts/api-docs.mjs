@@ -143,6 +143,7 @@ function listFiles(dir, base = dir, files = new Set()) {
 }
 
 function fail(lines) {
+  if (check) rmSync(out, { recursive: true, force: true });
   console.error(`API documentation check failed (${lines.length} problem(s)):`);
   for (const line of lines) console.error(`  - ${line}`);
   process.exit(1);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProvidersFile } from '../src/index.js';
@@ -249,8 +249,14 @@ describe('Embeddings', () => {
 });
 
 describe('providers file', () => {
+  const directories: string[] = [];
+  afterAll(() => {
+    for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  });
   const file = (providers: unknown): string => {
-    const path = join(mkdtempSync(join(tmpdir(), 'providers-')), 'providers.json');
+    const directory = mkdtempSync(join(tmpdir(), 'providers-'));
+    directories.push(directory);
+    const path = join(directory, 'providers.json');
     writeFileSync(path, JSON.stringify(providers));
     return path;
   };
