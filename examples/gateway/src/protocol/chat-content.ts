@@ -25,13 +25,41 @@ export function toolArguments(text: unknown): unknown {
   }
 }
 
-/** `data:[<mime>][;base64],<data>`: a blob part's MIME type and base64 content; `undefined` for other URLs. */
+const isHexDigit = (byte: number): boolean =>
+  (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
+
+/**
+ * The bytes of a percent-encoded text as the URL standard decodes them: `%` and two hex digits is
+ * that byte, any other `%` stays as it is. (`decodeURIComponent` throws on a stray `%` and on bytes
+ * that are not UTF-8, which a `data:` URL may hold.)
+ */
+function percentDecode(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  const decoded = Buffer.allocUnsafe(bytes.length);
+  let length = 0;
+  for (let index = 0; index < bytes.length; index++) {
+    const byte = bytes[index]!;
+    if (byte === 0x25 && index + 2 < bytes.length && isHexDigit(bytes[index + 1]!) && isHexDigit(bytes[index + 2]!)) {
+      decoded[length++] = Number.parseInt(bytes.toString('latin1', index + 1, index + 3), 16);
+      index += 2;
+    } else decoded[length++] = byte;
+  }
+  return decoded.subarray(0, length);
+}
+
+/**
+ * `data:[<mime>][;<parameter>…][;base64],<data>`: a blob part's MIME type (without its parameters)
+ * and base64 content; `undefined` for other URLs.
+ */
 function dataUrl(url: string): { mimeType?: string; content: string } | undefined {
-  const match = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(url);
+  const match = /^data:([^,]*),(.*)$/is.exec(url);
   if (match === null) return undefined;
-  const content =
-    match[2] === undefined ? Buffer.from(decodeURIComponent(match[3] ?? '')).toString('base64') : (match[3] ?? '');
-  return match[1] ? { mimeType: match[1], content } : { content };
+  const header = (match[1] ?? '').split(';').map((piece) => piece.trim());
+  const base64 = header.length > 1 && header.at(-1)!.toLowerCase() === 'base64';
+  const data = match[2] ?? '';
+  const content = base64 ? data : percentDecode(data).toString('base64');
+  const mimeType = header[0];
+  return mimeType ? { mimeType, content } : { content };
 }
 
 /** An image (or other media) given by URL: a blob part for a `data:` URL, else a URI part. */
