@@ -10,14 +10,20 @@ import type { RouteTemplates } from './route-templates.js';
 /** Longest path repeated in a 404 or 405 message. */
 const MAX_PATH_IN_MESSAGE = 256;
 
-/** `ApiError`s answer in their own shape; anything else is logged (with the request's trace) and answered 500. */
+/**
+ * `ApiError`s answer in their own shape; anything else is logged (with the request's trace) and
+ * answered 500. Both in OpenAI's error shape, except under `/v1/messages` (Anthropic's).
+ */
 export function handleErrors(log: GatewayLogger, routes: RouteTemplates<GatewayEnv>): ErrorHandler<GatewayEnv> {
   return (error, c) => {
-    if (error instanceof ApiError) return error.toResponse();
+    // Under /v1/messages the client speaks Anthropic's API: its SDK reads Anthropic's error shape.
+    const answer = (apiError: ApiError): Response =>
+      isAnthropicPath(c.req.path) ? anthropicErrorResponse(apiError) : apiError.toResponse();
+    if (error instanceof ApiError) return answer(error);
     contextApi.with(requestContext(c), () =>
       log.error('unhandled error', { route: routes.of(c.req.method, c.req.path), error: error.message }),
     );
-    return new ApiError(500, 'Internal server error', 'server_error', 'internal_error').toResponse();
+    return answer(new ApiError(500, 'Internal server error', 'server_error', 'internal_error'));
   };
 }
 

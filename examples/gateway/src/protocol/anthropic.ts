@@ -1,6 +1,7 @@
 import { usageFromOpenAi } from '@gatewayz/telemetry/genai';
 import { randomBytes } from 'node:crypto';
 import { answeredToolCalls } from './chat-tools.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json.js';
 import type { ApiError } from './openai-errors.js';
 import { anthropicUsage } from './usage.js';
 import { withFields } from '../with-fields.js';
@@ -43,8 +44,8 @@ export class UntranslatableAnswer extends Error {
 
 /**
  * The `input` of a `tool_use` block from OpenAI's `arguments` (a JSON text; empty means no
- * arguments). Throws `UntranslatableAnswer` when they are not a JSON object: the client could not
- * run its tool with them.
+ * arguments). Throws `UntranslatableAnswer` when they are not a JSON object, or one nested more than
+ * `MAX_JSON_DEPTH` levels deep: the client could not run its tool with them.
  */
 export function toolInput(argumentsText: unknown): Record<string, unknown> {
   if (argumentsText === undefined || argumentsText === null || argumentsText === '') return {};
@@ -56,6 +57,10 @@ export function toolInput(argumentsText: unknown): Record<string, unknown> {
   }
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new UntranslatableAnswer('Upstream returned tool call arguments that are not a JSON object');
+  if (nestsDeeperThan(input, MAX_JSON_DEPTH))
+    throw new UntranslatableAnswer(
+      `Upstream returned tool call arguments nested more than ${MAX_JSON_DEPTH} levels deep`,
+    );
   return input as Record<string, unknown>;
 }
 

@@ -6,61 +6,11 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { ModelCallStatus } from '@gatewayz/telemetry';
-import type { GenAiUsage as Usage } from '@gatewayz/telemetry/genai';
-import { isClientFault4xx, saysNothingOfProvider } from './provider-fault.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/json.js';
+import { isClientFault4xx } from './provider-fault.js';
+import { UpstreamFailure } from './upstream-failure.js';
 
-/**
- * A failed upstream attempt, classified for model health (`status`), for the GenAI `error.type`
- * attribute, and for routing (`failover`: whether another provider should be tried). Messages are
- * written by the gateway, or are the provider's own error message when it reported one inside a
- * 2xx answer (as a stream's error event is recorded); upstream bodies, prompts and keys never end
- * up in them.
- */
-export class UpstreamFailure extends Error {
-  override readonly name = 'UpstreamFailure';
-  constructor(
-    readonly status: ModelCallStatus,
-    readonly errorType: string,
-    message: string,
-    readonly failover: boolean,
-    readonly httpStatus?: number,
-    /** Upstream error body, passed back to the client only for non-failover client errors. */
-    readonly clientBody?: unknown,
-  ) {
-    super(message);
-  }
-
-  /**
-   * The client went away (or shutdown cut the call) before an answer, or the upstream rejected the
-   * client's request (a client-fault 4xx, see `PROVIDER_FAULT_4XX`): the attempt says nothing
-   * about the provider, so its circuit breaker and its health figures leave it out.
-   */
-  get saysNothingOfProvider(): boolean {
-    return saysNothingOfProvider(this.errorType);
-  }
-
-  /** The client left before the request's body was all written to the upstream: nothing to bill. */
-  unsent = false;
-
-  /** The usage reported with an answer the gateway could not use (billed): recorded, and charged to the budget. */
-  usage: Usage | undefined = undefined;
-
-  /** The provider made (and bills) an answer the gateway could not use: without usage, its bound is charged. */
-  answered = false;
-
-  /** This failure with the usage the provider reported for the answer it refers to. */
-  withUsage(usage: Usage | undefined): this {
-    this.usage = usage;
-    return this;
-  }
-
-  /**
-   * Where a redirect (3xx) pointed, without its query or credentials: the gateway does not follow
-   * redirects, so an operator must put it in the provider's base URL (try-providers.ts logs it).
-   */
-  redirectedTo: string | undefined = undefined;
-}
+export { UpstreamFailure };
 
 /**
  * The part of `AbortSignal` an attempt uses to hear that its client went away. An `AbortSignal`
@@ -341,6 +291,8 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
   } catch {
     body = undefined;
   }
+  // Its details are passed on to the client, written out by recursive code: too deep, they are lost.
+  if (typeof body === 'object' && body !== null && nestsDeeperThan(body, MAX_JSON_DEPTH)) body = undefined;
   const failure = upstreamStatusFailure(response.status, body);
   if (REDIRECTS.has(response.status)) {
     failure.redirectedTo = redirectTarget(message.headers.location, request.url);
@@ -445,6 +397,15 @@ export async function readUpstreamJson(
   }
   if (parsed === null || typeof parsed !== 'object') {
     throw new UpstreamFailure('error', 'invalid_response', 'Upstream returned a non-object JSON body', true);
+  }
+  // The answer goes on to recursive code (`JSON.stringify` when it is relayed), which a few thousand levels overflow.
+  if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+    throw new UpstreamFailure(
+      'error',
+      'invalid_response',
+      `Upstream returned JSON nested more than ${MAX_JSON_DEPTH} levels deep`,
+      true,
+    );
   }
   return parsed as Record<string, unknown>;
 }

@@ -1,14 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/json.js';
 import { ApiError, CLIENT_CLOSED_REQUEST, badRequest } from '../protocol/openai-errors.js';
 import { parserRefusal } from '../server/client-error.js';
-
-/**
- * Deepest nesting of objects and arrays a request body may have (the body itself is level 1).
- * JSON schemas in `tools` and `response_format` rarely pass 20 levels; the body goes on to code
- * that recurses over it (`JSON.stringify` when it is sent upstream, among others), which a few
- * thousand levels overflow. The bound is serde_json's (Rust) default recursion limit too.
- */
-export const MAX_JSON_DEPTH = 128;
 
 /** Chunks of a request body, and a way to stop reading them. */
 interface BodyChunks {
@@ -115,22 +108,4 @@ export async function readJsonObject(
     );
   }
   return parsed as Record<string, unknown>;
-}
-
-/** Whether `root` (level 1) holds objects or arrays more than `limit` levels deep; iterative, so no depth overflows it. */
-function nestsDeeperThan(root: object, limit: number): boolean {
-  const pending: object[] = [root];
-  const depths: number[] = [1];
-  while (pending.length > 0) {
-    const value = pending.pop() as Record<string, unknown> | unknown[];
-    const childDepth = (depths.pop() as number) + 1;
-    const children = Array.isArray(value) ? value : Object.values(value);
-    for (const child of children) {
-      if (typeof child !== 'object' || child === null) continue;
-      if (childDepth > limit) return true;
-      pending.push(child);
-      depths.push(childDepth);
-    }
-  }
-  return false;
 }
