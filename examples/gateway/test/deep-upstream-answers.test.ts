@@ -70,6 +70,12 @@ const chat = (model: string, extra: Record<string, unknown> = {}): Record<string
   ...extra,
 });
 const scrape = async (): Promise<string> => (await fetch(`${gw.url}/metrics`)).text();
+const ANTHROPIC_REQUEST = { model: 'only-deep', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+/** A 502 in Anthropic's error shape, as `/v1/messages` answers when no provider is left. */
+async function expectAnthropic502(response: Response): Promise<void> {
+  expect(response.status).toBe(502);
+  expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+}
 
 describe('a provider answer nested deeper than MAX_JSON_DEPTH', () => {
   it('fails over to the next provider as an invalid_response, not a success', async () => {
@@ -98,13 +104,7 @@ describe('a provider answer nested deeper than MAX_JSON_DEPTH', () => {
 
   it('is failed over on /v1/messages too, in Anthropic’s shape when nothing is left', async () => {
     deepAnswer = (response) => send(response, 200, completion(`"usage_details":${nestedArrays(DEEP)},`));
-    const response = await post('/v1/messages', {
-      model: 'only-deep',
-      max_tokens: 10,
-      messages: [{ role: 'user', content: 'hi' }],
-    });
-    expect(response.status).toBe(502);
-    expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    await expectAnthropic502(await post('/v1/messages', ANTHROPIC_REQUEST));
   });
 
   it('passes at exactly MAX_JSON_DEPTH levels', async () => {
@@ -137,13 +137,7 @@ describe('tool call arguments nested deeper than MAX_JSON_DEPTH', () => {
     expect(toolInput(`{"a":${nestedArrays(MAX_JSON_DEPTH - 1)}}`)).toHaveProperty('a');
 
     deepAnswer = (response) => send(response, 200, completion('', deepArguments));
-    const response = await post('/v1/messages', {
-      model: 'only-deep',
-      max_tokens: 10,
-      messages: [{ role: 'user', content: 'hi' }],
-    });
-    expect(response.status).toBe(502);
-    expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    await expectAnthropic502(await post('/v1/messages', ANTHROPIC_REQUEST));
   });
 });
 
