@@ -15,6 +15,7 @@ import { InFlightWork } from '../src/server/in-flight-work.js';
 import { admitThroughPrimary, startFakeClusterWorker } from './fake-cluster-worker.js';
 import { chatBody, sampleSum, startGatewayFor, startTestGateway, type TestGateway } from './harness.js';
 import { startUpstream } from './misbehaving-upstream.js';
+import { chatCompletionAnswer } from './scripted-upstream.js';
 
 /*
  * The request path between the client and the providers: the request bodies the gateway takes,
@@ -76,14 +77,11 @@ const post = (url: string, path: string, body: unknown, headers: Record<string, 
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
-const chatCompletion = {
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1_700_000_000,
-  model: MODEL,
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-};
+const chatCompletion = chatCompletionAnswer('chatcmpl-1', MODEL, 'Hi', {
+  prompt_tokens: 3,
+  completion_tokens: 1,
+  total_tokens: 4,
+});
 
 /** The `data:` payloads of an SSE text, parsed (but `[DONE]`). */
 const events = (text: string): Array<Record<string, unknown>> =>
