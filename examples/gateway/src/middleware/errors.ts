@@ -16,14 +16,11 @@ const MAX_PATH_IN_MESSAGE = 256;
  */
 export function handleErrors(log: GatewayLogger, routes: RouteTemplates<GatewayEnv>): ErrorHandler<GatewayEnv> {
   return (error, c) => {
-    // Under /v1/messages the client speaks Anthropic's API: its SDK reads Anthropic's error shape.
-    const answer = (apiError: ApiError): Response =>
-      isAnthropicPath(c.req.path) ? anthropicErrorResponse(apiError) : apiError.toResponse();
-    if (error instanceof ApiError) return answer(error);
+    if (error instanceof ApiError) return errorResponse(c.req.path, error);
     contextApi.with(requestContext(c), () =>
       log.error('unhandled error', { route: routes.of(c.req.method, c.req.path), error: error.message }),
     );
-    return answer(new ApiError(500, 'Internal server error', 'server_error', 'internal_error'));
+    return errorResponse(c.req.path, new ApiError(500, 'Internal server error', 'server_error', 'internal_error'));
   };
 }
 
@@ -38,8 +35,7 @@ export function handleNotFound(allowed: AllowedMethods<GatewayEnv>): NotFoundHan
     const method = c.req.method;
     const path = c.req.path.length > MAX_PATH_IN_MESSAGE ? `${c.req.path.slice(0, MAX_PATH_IN_MESSAGE)}…` : c.req.path;
     const methods = allowed.of(c.req.path);
-    const answer = (error: ApiError): Response =>
-      isAnthropicPath(c.req.path) ? anthropicErrorResponse(error) : error.toResponse();
+    const answer = (error: ApiError): Response => errorResponse(c.req.path, error);
     if (methods.length === 0) {
       return answer(new ApiError(404, `Unknown route: ${method} ${path}`, 'invalid_request_error', 'not_found'));
     }
@@ -56,3 +52,7 @@ export function handleNotFound(allowed: AllowedMethods<GatewayEnv>): NotFoundHan
 
 /** Whether `path` is Anthropic's Messages API (`/v1/messages` and the paths under it). */
 const isAnthropicPath = (path: string): boolean => path === '/v1/messages' || path.startsWith('/v1/messages/');
+
+/** `error` answered in the shape the client of `path` reads: Anthropic's under `/v1/messages` (its SDK's), else OpenAI's. */
+const errorResponse = (path: string, error: ApiError): Response =>
+  isAnthropicPath(path) ? anthropicErrorResponse(error) : error.toResponse();
