@@ -9,7 +9,14 @@ const LONG_SYSTEM_PROMPT = 'You are the gateway assistant. Answer briefly and ci
 const DEMO_CALLERS = [...DEMO_API_KEYS.map((entry) => entry.key), undefined];
 
 export interface DemoTraffic {
-  stop(): Promise<void>;
+  /** Stop sending: no demo request starts after this. The requests in flight go on. */
+  stop(): void;
+  /**
+   * Stop sending, abort the demo requests still in flight and resolve once every one has settled.
+   * Call it after the gateway has drained: a request whose connection was lost (a cluster worker
+   * killed while the primary handed it the connection) would otherwise never settle.
+   */
+  close(): Promise<void>;
   readonly sent: number;
 }
 
@@ -27,6 +34,7 @@ export function startDemoTraffic(
 ): DemoTraffic {
   let sent = 0;
   const inFlight = new Set<Promise<void>>();
+  const aborted = new AbortController();
   const send = async (index: number): Promise<void> => {
     const model = MODELS[index % MODELS.length] as string;
     const messages = [
@@ -60,10 +68,11 @@ export function startDemoTraffic(
         method: 'POST',
         headers,
         body: JSON.stringify(body),
+        signal: aborted.signal,
       });
       await response.arrayBuffer();
     } catch {
-      // The gateway is shutting down; the next tick stops.
+      // The gateway is shutting down (its drain cut the request) or `close()` aborted it.
     }
   };
   const timer = setInterval(
@@ -79,8 +88,10 @@ export function startDemoTraffic(
     get sent() {
       return sent;
     },
-    stop: async () => {
+    stop: () => clearInterval(timer),
+    close: async () => {
       clearInterval(timer);
+      aborted.abort();
       await Promise.all(inFlight);
     },
   };

@@ -108,7 +108,9 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
       workers: String(Object.keys(cluster.workers ?? {}).length),
       worker_kill_timeout_ms: String(killTimeoutMs),
     });
-    await traffic?.stop();
+    // No await before the workers are signalled and the kill deadline runs: the demo's requests in
+    // flight are drained by the workers, and whatever never settles is aborted once they are gone.
+    traffic?.stop();
     const alive = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
     const exits = alive.map(
       (worker) =>
@@ -129,6 +131,7 @@ export async function runClusterPrimary(env: NodeJS.ProcessEnv, workers: number)
     }, killTimeoutMs);
     const codes = await Promise.all(exits);
     clearTimeout(killer);
+    await traffic?.close();
     primary.stop();
     stopApiKeyUsage();
     await demo?.close();

@@ -214,8 +214,11 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
   }
 
   handleSignals(log, async () => {
-    await traffic?.stop();
+    // The demo's requests in flight are the gateway's like any other: the drain answers them or
+    // cuts them at SHUTDOWN_TIMEOUT_MS. Waiting for them first would keep the gateway accepting.
+    traffic?.stop();
     await gateway.close();
+    await traffic?.close();
     await otel.shutdown();
     await demo?.close();
   });
