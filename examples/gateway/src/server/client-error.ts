@@ -21,6 +21,20 @@ export function parserRefusal(code: unknown): ApiError {
   return new ApiError(status, message, 'invalid_request_error', errorCode);
 }
 
+/**
+ * Whether the refused request is a `HEAD`, whose answer carries no content (RFC 9110, 9.3.2): a
+ * client reading one takes the bytes after the header block for the next answer, and Node's
+ * fails the request with a parse error instead of seeing the status. The method is that of the
+ * request the app is reading, or else the request line that starts the bytes the parser refused
+ * (`rawPacket`: the chunk it was reading, which starts with the request line unless that arrived in
+ * an earlier chunk; a method not known counts as not `HEAD`).
+ */
+function refusedHead(error: Error & { rawPacket?: unknown }, request: IncomingMessage | undefined): boolean {
+  if (request?.method !== undefined) return request.method === 'HEAD';
+  const packet = error.rawPacket;
+  return Buffer.isBuffer(packet) && packet.subarray(0, 5).toString('latin1') === 'HEAD ';
+}
+
 /** What `_httpMessage` holds: the response being written on the socket, and its request. */
 interface CurrentResponse {
   readonly headersSent?: boolean;
@@ -32,7 +46,8 @@ interface CurrentResponse {
  * refuses (a malformed request line or header, an invalid `Content-Length` or chunk, headers over
  * the size limit) never reaches the app, and Node's default answer is a bare status line. This
  * answers it in the OpenAI error shape like every other client error, with the status Node would
- * have used (`parserRefusal`), and closes the connection.
+ * have used (`parserRefusal`), and closes the connection (a `HEAD` gets the status line and
+ * headers only).
  *
  * A connection the client reset, or ended in the middle of a request (it went away: a handler
  * reading that body counts it as 499), is destroyed without an answer, and so, as Node's default
@@ -41,7 +56,7 @@ interface CurrentResponse {
  * refused request's body, that read is failed with the parser's error once the answer is out, so
  * the handler ends now (not when the client hangs up) and counts the status the client was sent.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(error: Error & { code?: string; rawPacket?: unknown }, socket: Duplex): void {
   // Node's http server keeps the response being written on the socket in `_httpMessage`.
   const current = (socket as Duplex & { _httpMessage?: CurrentResponse | null })._httpMessage;
   if (
@@ -54,10 +69,12 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     return;
   }
   const refusal = parserRefusal(error.code);
-  const body = JSON.stringify({
-    error: { message: refusal.message, type: refusal.type, param: refusal.param, code: refusal.code },
-  });
   const request = current?.req;
+  const body = refusedHead(error, request)
+    ? ''
+    : JSON.stringify({
+        error: { message: refusal.message, type: refusal.type, param: refusal.param, code: refusal.code },
+      });
   socket.end(
     `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
