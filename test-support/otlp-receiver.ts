@@ -189,8 +189,8 @@ export interface OtlpReceiverOptions {
   /** Status used by `failFirst`; default 503 (retryable for OTLP exporters). */
   failStatus?: number;
   /**
-   * If set, failing responses carry `Retry-After: <n>`. The JS exporter retries
-   * immediately for `0`; without the header it backs off ~1 s (×1.5 per retry).
+   * If set, failing responses carry `Retry-After: <n>`. The SDK's exporter retries immediately
+   * for `0`, this package's after its backoff; without the header both back off ~1 s (×1.5 per retry).
    */
   retryAfterSeconds?: number;
   /** Serve HTTPS with this key and certificate (and require client certificates with `clientCa`). */

@@ -333,9 +333,10 @@ describe('OTLP/gRPC: failures are counted, never a crash or a hang', () => {
     expect(failures(otel, 'http_error')).toBe(2);
     receiver.failNext(0);
     otel.telemetry.incrementCostByProvider('openai', 2);
+    // Three rejected of a push of two points: no more can be lost than were sent.
     receiver.partialSuccessNext(1, 3, 'three points out of range');
     expect(await flushFailures(otel)).toEqual([
-      'metrics not exported (rejected): the backend rejected 3 data points: three points out of range',
+      'metrics not exported (rejected): the backend rejected 2 data points: three points out of range',
     ]);
     expect(failures(otel, 'rejected')).toBe(1);
     otel.telemetry.incrementCostByProvider('openai', 4);

@@ -222,10 +222,11 @@ describe('OTLP metrics push: what a failed or partly refused push is counted as'
         }),
       });
       running.telemetry.incrementCostByProvider('openai', 1);
+      // The push holds the one cost point: a claim of two is taken as the one there is.
       target.partialSuccessNext(1, 2, 'two points out of range');
       // The data points the backend rejected are lost: the flush says so.
       expect(await flushFailures(running)).toEqual([
-        'metrics not exported (rejected): the backend rejected 2 data points: two points out of range',
+        'metrics not exported (rejected): the backend rejected 1 data point: two points out of range',
       ]);
       expect(failures(running, 'rejected')).toBe(1);
       // The specification forbids retrying a partial success: the next push carries only what is new.

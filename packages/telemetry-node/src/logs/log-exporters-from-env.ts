@@ -1,5 +1,4 @@
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { JsonLogsSerializer, LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import {
   ConsoleLogRecordExporter,
@@ -21,6 +20,7 @@ import { otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import { countingRejections, reportingRejectedItems } from '../otlp-metrics/partial-success.js';
 import { LOGS_GRPC_SERVICE } from './otlp-grpc-log-exporter.js';
+import { createOtlpHttpExportDelegateWithDeadline } from '../otlp-transport/otlp-http-export-delegate.js';
 
 /** The batch settings `OTEL_BLRP_*` give, each `undefined` when unset or invalid (the default then applies). */
 export interface LogBatchFromEnv {
@@ -57,12 +57,11 @@ function otlpLogExporter(env: NodeJS.ProcessEnv, onRejected: (count: number) => 
     );
   const json = protocol === 'http/json';
   return new OTLPExporterBase<ReadableLogRecord[]>(
-    createOtlpHttpExportDelegate(
+    createOtlpHttpExportDelegateWithDeadline(
       otlpHttpDelegateOptions(variables, tls, 'LOGS', json ? 'application/json' : 'application/x-protobuf'),
       reportingRejectedItems(json ? JsonLogsSerializer : ProtobufLogsSerializer, 'rejectedLogRecords', onResponse),
       'otlp_http_log_exporter',
       LogsExporterMetricsHelper,
-      undefined,
     ),
   );
 }

@@ -11,6 +11,7 @@
  * - `exemplar-serializer.ts`: the stock serializer's output plus each histogram point's exemplars
  * - `partial-success.ts`: items a backend rejected from an accepted request (data points for the
  *   failure count; spans and log records too, for their exporters' drop counts)
+ * - `request-items.ts`: the items of the request an answer answers, to cap what it says was rejected
  */
 export { resolveMetricsExport } from './metrics-export-config.js';
 export type {

@@ -6,7 +6,6 @@
  * counts.
  */
 import { AggregationTemporalityPreference, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
-import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   JsonMetricsSerializer,
   MetricsExporterMetricsHelper,
@@ -25,6 +24,7 @@ import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
 import { reportingRejections, type RejectedItems } from './partial-success.js';
+import { createOtlpHttpExportDelegateWithDeadline } from '../otlp-transport/otlp-http-export-delegate.js';
 
 /** The unary method of the OTLP metrics service every collector serves on its gRPC port. */
 const METRICS_EXPORT_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
@@ -85,12 +85,11 @@ export function createOtlpMetricExporter(
     });
     return new OTLPMetricExporterBase(delegate, preferences);
   }
-  const delegate = createOtlpHttpExportDelegate(
+  const delegate = createOtlpHttpExportDelegateWithDeadline(
     otlpHttpDelegateOptions(variables, tls, 'METRICS', json ? 'application/json' : 'application/x-protobuf'),
     serializer,
     'otlp_http_metric_exporter',
     MetricsExporterMetricsHelper,
-    undefined,
   );
   return new OTLPMetricExporterBase(delegate, preferences);
 }

@@ -208,7 +208,9 @@ export function createOtlpMetricsReader(
       partialSuccess = true;
       reportFailure(
         'rejected',
-        new Error(`the backend rejected ${rejected.count} data points: ${rejected.errorMessage || '(no message)'}`),
+        new Error(
+          `the backend rejected ${rejected.count} data point${rejected.count === 1 ? '' : 's'}: ${rejected.errorMessage || '(no message)'}`,
+        ),
       );
     });
   const selector: AggregationTemporalitySelector =

@@ -7,7 +7,10 @@
  * rejection, so it can be counted: for metrics, and for the span and log exporters.
  */
 import { diag } from '@opentelemetry/api';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { EncodedTraceRequest } from '../tracing/encoded-trace-request.js';
 import type { MetricsRequestSerializer } from './exemplar-serializer.js';
+import { recordRequestItems, requestItemsOf } from './request-items.js';
 
 /** The field of `partial_success` counting a signal's rejected items, as the decoders name it. */
 export type RejectedItemsField = 'rejectedDataPoints' | 'rejectedSpans' | 'rejectedLogRecords';
@@ -26,29 +29,121 @@ export interface OtlpRequestSerializer<Request, Response> {
   deserializeResponse(data: Uint8Array): Response;
 }
 
-/** An int64 as a decoder gives it: a number, a decimal string (JSON) or a Long (protobuf). */
-function int64(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string') return Number(value);
-  if (typeof value === 'object' && value !== null && typeof (value as { toNumber?: unknown }).toNumber === 'function')
-    return (value as { toNumber(): number }).toNumber();
-  return 0;
+/** 2^63: an int64 a decoder read as unsigned (protobuf varint) at or above it is a negative one. */
+const INT64_SIGN_BIT = 2 ** 63;
+
+/** A Long (`long`, as protobufjs gives an int64 when that package is loaded): two 32-bit halves. */
+interface LongBits {
+  readonly low: number;
+  readonly high: number;
 }
 
-/** The items of `field` a decoded export response announces rejected, if any (protobuf or JSON shape). */
-export function rejectedItemsOf(response: unknown, field: RejectedItemsField): RejectedItems | undefined {
+function isLongBits(value: unknown): value is LongBits {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { low?: unknown }).low === 'number' &&
+    typeof (value as { high?: unknown }).high === 'number'
+  );
+}
+
+/**
+ * A count of items from an int64 as a decoder gives it: a number (protobuf, read as unsigned), a
+ * decimal string or number (JSON) or a Long. The int64 is read as signed, so the `-1` a protobuf
+ * decoder hands over as 2^64 − 1 is negative. `undefined` for anything but a non-negative integer.
+ */
+function itemCount(value: unknown): number | undefined {
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value >= 0 && value < INT64_SIGN_BIT ? value : undefined;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    // Digits are read exactly: 2^63 or more is a negative int64 (or none), as over protobuf.
+    if (/^[+-]?\d+$/.test(text)) {
+      const digits = BigInt(text);
+      return digits >= 0n && digits < BigInt(INT64_SIGN_BIT) ? Number(digits) : undefined;
+    }
+    return text === '' ? undefined : itemCount(Number(text));
+  }
+  if (isLongBits(value)) return itemCount(Number(signedLong(value)));
+  return undefined;
+}
+
+/** A Long's int64, signed. */
+function signedLong(value: LongBits): bigint {
+  return BigInt.asIntN(64, (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0));
+}
+
+/** What the backend sent as a count, for a warning: strings quoted, a protobuf `-1` named as such. */
+function describeSent(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}...` : value);
+  if (typeof value === 'number')
+    return value >= INT64_SIGN_BIT
+      ? `${value} (2^63 or more: a negative int64 read as unsigned, or no int64)`
+      : `${value}`;
+  if (isLongBits(value)) return `${signedLong(value)} (a Long)`;
+  if (typeof value === 'bigint') return `${value}`;
+  return JSON.stringify(value) ?? typeof value;
+}
+
+/**
+ * The items of `field` a decoded export response announces rejected, if any (protobuf or JSON
+ * shape). A count that is not a non-negative integer (a negative int64, a fraction, text) is no
+ * rejection: it goes to `onInvalid`, described, and is not counted.
+ */
+export function rejectedItemsOf(
+  response: unknown,
+  field: RejectedItemsField,
+  onInvalid: (sent: string, errorMessage: string) => void = () => {},
+): RejectedItems | undefined {
   if (typeof response !== 'object' || response === null) return undefined;
   const partial = (response as { partialSuccess?: unknown }).partialSuccess;
   if (typeof partial !== 'object' || partial === null) return undefined;
-  const count = int64((partial as Record<string, unknown>)[field]);
-  if (!(count > 0)) return undefined;
-  const errorMessage = (partial as { errorMessage?: unknown }).errorMessage;
-  return { count, errorMessage: typeof errorMessage === 'string' ? errorMessage : '' };
+  const sent = (partial as Record<string, unknown>)[field];
+  // Absent is proto3's 0.
+  if (sent === undefined || sent === null) return undefined;
+  const message = (partial as { errorMessage?: unknown }).errorMessage;
+  const errorMessage = typeof message === 'string' ? message : '';
+  const count = itemCount(sent);
+  if (count === undefined) {
+    onInvalid(describeSent(sent), errorMessage);
+    return undefined;
+  }
+  if (count === 0) return undefined;
+  return { count, errorMessage };
+}
+
+/** The items each field counts, in the plural. */
+const ITEMS: Record<RejectedItemsField, string> = {
+  rejectedSpans: 'spans',
+  rejectedLogRecords: 'log records',
+  rejectedDataPoints: 'data points',
+};
+
+/**
+ * The items of `field` in a request as the serializers take it: spans or log records (an array),
+ * an {@link EncodedTraceRequest}, or a metrics collection's data points; `undefined` for another shape.
+ */
+function requestItemCount(request: unknown, field: RejectedItemsField): number | undefined {
+  if (Array.isArray(request)) return request.length;
+  if (typeof request !== 'object' || request === null) return undefined;
+  if (field === 'rejectedSpans') {
+    const spanCount = (request as Partial<EncodedTraceRequest>).spanCount;
+    return typeof spanCount === 'number' ? spanCount : undefined;
+  }
+  if (field !== 'rejectedDataPoints') return undefined;
+  const scopes = (request as Partial<ResourceMetrics>).scopeMetrics;
+  if (!Array.isArray(scopes)) return undefined;
+  let points = 0;
+  for (const scope of scopes) for (const metric of scope.metrics) points += metric.dataPoints.length;
+  return points;
 }
 
 /**
  * `base` with every decoded response handed to `onResponse` with the items of `field` it announces
- * rejected (`undefined` when none were), before the exporter reports the export's result.
+ * rejected (`undefined` when none were), before the exporter reports the export's result. A count
+ * that is not a non-negative integer is not counted, and one above the items of the request the
+ * response answers is capped at them (known when the transport called `carryRequestItems`); each
+ * is warned about through `diag` once.
  *
  * @example
  * ```ts
@@ -62,11 +157,38 @@ export function reportingRejectedItems<Request, Response>(
   field: RejectedItemsField,
   onResponse: (rejected: RejectedItems | undefined) => void,
 ): OtlpRequestSerializer<Request, Response> {
+  let warnedInvalid = false;
+  let warnedAboveRequest = false;
+  const onInvalid = (sent: string, errorMessage: string): void => {
+    if (warnedInvalid) return;
+    warnedInvalid = true;
+    diag.warn(
+      `@gatewayz/telemetry-node: an OTLP backend answered a partial success with ${field} ${sent}, which is not a count of ${ITEMS[field]}, and the message ${
+        errorMessage || '(no message)'
+      }; the count is not used (warned once)`,
+    );
+  };
   return {
-    serializeRequest: (request) => base.serializeRequest(request),
+    serializeRequest(request) {
+      const bytes = base.serializeRequest(request);
+      const items = requestItemCount(request, field);
+      if (bytes !== undefined && items !== undefined) recordRequestItems(bytes, items);
+      return bytes;
+    },
     deserializeResponse(data) {
       const response = base.deserializeResponse(data);
-      onResponse(rejectedItemsOf(response, field));
+      let rejected = rejectedItemsOf(response, field, onInvalid);
+      const held = requestItemsOf(data);
+      if (rejected !== undefined && held !== undefined && rejected.count > held) {
+        if (!warnedAboveRequest) {
+          warnedAboveRequest = true;
+          diag.warn(
+            `@gatewayz/telemetry-node: an OTLP backend answered a partial success rejecting ${rejected.count} ${ITEMS[field]} of a request of ${held}; counted as ${held} (warned once)`,
+          );
+        }
+        rejected = held > 0 ? { ...rejected, count: held } : undefined;
+      }
+      onResponse(rejected);
       return response;
     },
   };

@@ -6,7 +6,6 @@
  * (an OTLP partial success) are reported to the caller's `onRejected`.
  */
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   JsonTraceSerializer,
   ProtobufTraceSerializer,
@@ -25,6 +24,7 @@ import {
   type EncodedSpanExporter,
 } from './encoded-span-exporter.js';
 import { ENCODED_TRACE_GRPC_SERVICE } from './otlp-grpc-trace-exporter.js';
+import { createOtlpHttpExportDelegateWithDeadline } from '../otlp-transport/otlp-http-export-delegate.js';
 
 /** The `otel.component.type` of the SDK's OTLP/HTTP span exporters' self-metrics. */
 const HTTP_SPAN_EXPORTER = 'otlp_http_span_exporter';
@@ -71,12 +71,11 @@ export function encodedSpanExporterFromEnv(
     );
   return new AssembledEncodedSpanExporter(
     new OTLPExporterBase(
-      createOtlpHttpExportDelegate(
+      createOtlpHttpExportDelegateWithDeadline(
         otlpHttpDelegateOptions(variables, tls, 'TRACES', 'application/x-protobuf'),
         serializer,
         HTTP_SPAN_EXPORTER,
         ENCODED_TRACE_METRICS_HELPER,
-        undefined,
       ),
     ),
   );
@@ -94,7 +93,7 @@ export function httpSpanExporterFromEnv(
   const variables = otlpExporterVariables(env, 'TRACES', false);
   const tls = otlpTlsFromEnv(env, 'TRACES');
   return new OTLPExporterBase<ReadableSpan[]>(
-    createOtlpHttpExportDelegate(
+    createOtlpHttpExportDelegateWithDeadline(
       otlpHttpDelegateOptions(variables, tls, 'TRACES', json ? 'application/json' : 'application/x-protobuf'),
       reportingRejectedItems(
         json ? JsonTraceSerializer : ProtobufTraceSerializer,
@@ -103,7 +102,6 @@ export function httpSpanExporterFromEnv(
       ),
       HTTP_SPAN_EXPORTER,
       TraceExporterMetricsHelper,
-      undefined,
     ),
   );
 }
