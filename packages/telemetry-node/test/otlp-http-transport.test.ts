@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { convertLegacyHttpOptions } from '@opentelemetry/otlp-exporter-base/node-http';
+import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import { afterEach, describe, expect, it } from 'vitest';
+import { flushFailures } from '../../../test-support/flush-failures.js';
 import { startTelemetry, type RunningTelemetry } from '../src/index.js';
 import {
   createOtlpHttpTransport,
@@ -106,6 +108,82 @@ describe('an OTLP/HTTP attempt', () => {
   });
 });
 
+describe('an OTLP/HTTP attempt, where the SDK transport read it otherwise', () => {
+  it('keeps a 2xx whose body a reset cut off: the collector took the request, it is not sent again', async () => {
+    const { url, seen } = await collector((response) => {
+      response.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '100' });
+      response.write('partial');
+      // Once the client has read the status: a reset, where the body was to go on.
+      setTimeout(() => response.socket?.resetAndDestroy(), 30);
+    });
+    const transport = createRetryingTransport(createOtlpHttpTransport(optionsFor(url)), httpRetryDelay, {
+      backoff: { initialMillis: 50 },
+    });
+    expect((await transport.send(new Uint8Array([1]), 2000)).status).toBe('success');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('asks an agent factory that failed again at the next export', async () => {
+    const { url } = await collector((response) => response.writeHead(200).end());
+    let calls = 0;
+    const options = {
+      ...optionsFor(url),
+      agentFactory: () => (++calls === 1 ? Promise.reject(new Error('no agent yet')) : new Agent()),
+    };
+    const transport = createOtlpHttpTransport(options);
+    await expect(transport.send(new Uint8Array([1]), 1000)).rejects.toThrow('no agent yet');
+    expect((await transport.send(new Uint8Array([1]), 1000)).status).toBe('success');
+    expect(calls).toBe(2);
+  });
+
+  it('names the timeout in whole milliseconds when it is what a retry had left', async () => {
+    const { url } = await collector(() => undefined);
+    const transport = createRetryingTransport(createOtlpHttpTransport(optionsFor(url)), httpRetryDelay);
+    const response = await transport.send(new Uint8Array([1]), 300);
+    expect(response.status === 'retryable' && response.error?.message).toMatch(
+      /^OTLP export request timed out after \d+ ms$/,
+    );
+  });
+
+  it('counts a collector that answers 504 until the time is up as its answer (http_error), not a timeout', async () => {
+    const { url } = await collector((response) => response.writeHead(504).end());
+    running = startTelemetry({
+      traces: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      logStream: null,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: url,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_METRIC_EXPORT_INTERVAL: '600000',
+      },
+    });
+    running.telemetry.incrementCostByProvider('openai', 0.5);
+    expect(await flushFailures(running)).toEqual(['metrics not exported (http_error): Gateway Timeout']);
+  });
+});
+
+describe('the retry loop', () => {
+  it('sends no attempt when its wait ended at or past the deadline (a late timer)', async () => {
+    let clock = 0;
+    const sent: number[] = [];
+    const answer: ExportResponse = { status: 'retryable', retryInMillis: 10 };
+    const inner: IExporterTransport = {
+      send: (_data, timeoutMillis) => {
+        sent.push(timeoutMillis);
+        // The event loop is busy past the deadline while the retry waits.
+        setTimeout(() => (clock = 1000), 0);
+        return Promise.resolve(answer);
+      },
+      shutdown: () => {},
+    };
+    const transport = createRetryingTransport(inner, httpRetryDelay, { now: () => clock });
+    expect(await transport.send(new Uint8Array([1]), 1000)).toBe(answer);
+    expect(sent).toEqual([1000]);
+  });
+});
+
 describe('Retry-After', () => {
   const now = Date.parse('2026-12-07T12:00:00Z');
   it.each([
@@ -143,7 +221,7 @@ describe('startTelemetry with a collector that trickles its answers', () => {
     running = startTelemetry({
       hostMetrics: false,
       runtimeMetrics: false,
-      logStream: { write: () => true } as unknown as NodeJS.WritableStream,
+      logStream: null,
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: url,
         OTEL_EXPORTER_OTLP_TIMEOUT: '500',

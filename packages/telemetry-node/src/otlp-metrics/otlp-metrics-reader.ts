@@ -73,8 +73,9 @@ function failureReason(error: Error | undefined): MetricsExportFailureReason {
     // Any other status is the backend's answer, as an HTTP error status is.
     return 'http_error';
   }
-  if (text.includes('timeout') || text.includes('timed out')) return 'timeout';
+  // An HTTP status first: a collector's 504 says "Gateway Timeout", and is its answer.
   if ('code' in error && typeof (error as { code?: unknown }).code === 'number') return 'http_error';
+  if (text.includes('timeout') || text.includes('timed out')) return 'timeout';
   // A retryable status (429, 502, 503, 504) still answered after the retries the timeout allows:
   // the exporter reports it without the status code.
   if (error instanceof OTLPExporterError && /retryable status/i.test(error.message)) return 'http_error';

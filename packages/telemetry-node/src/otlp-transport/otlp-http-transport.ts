@@ -84,7 +84,13 @@ class OtlpHttpTransport implements IExporterTransport {
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
     const started = performance.now();
     const remaining = (): number => Math.max(timeoutMillis - (performance.now() - started), 0);
-    this.agent ??= Promise.resolve(this.options.agentFactory(new URL(this.options.url).protocol));
+    // A factory that failed is asked again at the next export, as the SDK's transport does.
+    this.agent ??= Promise.resolve(this.options.agentFactory(new URL(this.options.url).protocol)).catch(
+      (error: unknown) => {
+        this.agent = undefined;
+        throw error;
+      },
+    );
     const [agent, headers, body] = await Promise.all([
       this.agent,
       this.options.headers(),
@@ -140,17 +146,23 @@ class OtlpHttpTransport implements IExporterTransport {
         settle(
           answer !== undefined
             ? outcomeOf(answer, undefined)
-            : { status: 'retryable', error: new Error(`OTLP export request timed out after ${timeoutMillis} ms`) },
+            : {
+                status: 'retryable',
+                error: new Error(`OTLP export request timed out after ${Math.round(timeoutMillis)} ms`),
+              },
         );
         outgoing.destroy();
       }, remaining());
-      outgoing.on('error', (error: Error & { code?: unknown }) =>
-        settle(
-          typeof error.code === 'string' && RETRYABLE_NETWORK_CODES.has(error.code)
-            ? { status: 'retryable', error }
-            : { status: 'failure', error },
-        ),
-      );
+      outgoing.on('error', (error: Error & { code?: unknown }) => {
+        // A reset after the status arrived (Node reports it on the request first): the status stands.
+        if (answer !== undefined) settle(outcomeOf(answer, undefined));
+        else
+          settle(
+            typeof error.code === 'string' && RETRYABLE_NETWORK_CODES.has(error.code)
+              ? { status: 'retryable', error }
+              : { status: 'failure', error },
+          );
+      });
       outgoing.end(body);
     });
   }

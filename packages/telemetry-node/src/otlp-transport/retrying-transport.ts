@@ -85,6 +85,9 @@ class RetryingTransport implements IExporterTransport {
       // A retry that could only start at or after the deadline is not made: the last answer is the result.
       if (delay === undefined || this.now() + delay >= deadline) return response;
       await new Promise<void>((resolve) => setTimeout(resolve, delay));
+      // A timer fires late on a busy event loop: an attempt with no time left would be sent, perhaps
+      // taken, and still read as timed out.
+      if (deadline - this.now() <= 0) return response;
       backoffMillis = Math.min(backoffMillis * this.backoff.multiplier, this.backoff.maxMillis);
     }
   }
