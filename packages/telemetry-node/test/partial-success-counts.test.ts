@@ -107,6 +107,8 @@ describe('reading the count of a partial success', () => {
     ['"18446744073709551615"', '18446744073709551615'],
     ['"abc"', 'abc'],
     ['-3', -3],
+    ['"0x10"', '0x10'],
+    ['"Infinity"', 'Infinity'],
   ])('ignores the JSON count %s', (described, rejectedSpans) => {
     const seen = warnings();
     const { seen: reports, wrapped } = spanReports(JsonTraceSerializer);

@@ -62,7 +62,8 @@ function itemCount(value: unknown): number | undefined {
       const digits = BigInt(text);
       return digits >= 0n && digits < BigInt(INT64_SIGN_BIT) ? Number(digits) : undefined;
     }
-    return text === '' ? undefined : itemCount(Number(text));
+    // Otherwise a JSON number in a string ("1e3"); not hex, binary or octal, which Number() would read.
+    return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? itemCount(Number(text)) : undefined;
   }
   if (isLongBits(value)) return itemCount(Number(signedLong(value)));
   return undefined;
