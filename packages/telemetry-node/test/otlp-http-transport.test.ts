@@ -136,7 +136,7 @@ describe('an OTLP/HTTP attempt, where the SDK transport read it otherwise', () =
     expect(calls).toBe(2);
   });
 
-  it('names the timeout in whole milliseconds when it is what a retry had left', async () => {
+  it('names the timeout in whole milliseconds when it is what was left of the export timeout', async () => {
     const { url } = await collector(() => undefined);
     const transport = createRetryingTransport(createOtlpHttpTransport(optionsFor(url)), httpRetryDelay);
     const response = await transport.send(new Uint8Array([1]), 300);
@@ -216,7 +216,7 @@ describe('Retry-After', () => {
 });
 
 describe('startTelemetry with a collector that trickles its answers', () => {
-  it('flushes and shuts down every signal within the export timeout', async () => {
+  it('flushes and shuts down every signal although the collector never finishes an answer', async () => {
     const { url, seen } = await collector(trickling(200));
     running = startTelemetry({
       hostMetrics: false,

@@ -1,10 +1,8 @@
 /**
- * Retries for OTLP/gRPC exports, as the OTLP specification asks of a gRPC client: a call that
- * failed with a retryable status is sent again after an exponential, jittered backoff (or after the
- * delay the server's `google.rpc.RetryInfo` names), as long as the next attempt still starts within
- * the export timeout, at most five times after the first attempt (as the SDK's HTTP transport: a
- * collector that keeps asking for an immediate retry is not called in a tight loop until the
- * timeout). The SDK's gRPC transport sends once; this wraps it.
+ * Which OTLP/gRPC answers are retried, as the OTLP specification asks of a gRPC client: the
+ * retryable statuses, after the delay the server's `google.rpc.RetryInfo` names or else the backoff
+ * of the shared retry loop (`otlp-transport/retrying-transport.ts`). The SDK's gRPC transport sends
+ * once; this wraps it in that loop.
  */
 import type { IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import {

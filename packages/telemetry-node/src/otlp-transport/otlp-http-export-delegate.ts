@@ -11,7 +11,7 @@ import { createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base
 import type { IExporterMetricsHelper, ISerializer } from '@opentelemetry/otlp-transformer';
 import type { OtlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import { createOtlpHttpTransport } from './otlp-http-transport.js';
-import { createRetryingTransport, type RetryDelay, type RetryingTransportOptions } from './retrying-transport.js';
+import { createRetryingTransport, type RetryDelay } from './retrying-transport.js';
 
 /** An HTTP answer's wait: the `Retry-After` of a retryable status, or else the backoff. */
 export const httpRetryDelay: RetryDelay = (response, backoffMillis) =>
@@ -38,12 +38,11 @@ export function createOtlpHttpExportDelegateWithDeadline<Internal, Response>(
   serializer: ISerializer<Internal, Response>,
   componentType: string,
   metricsHelper: IExporterMetricsHelper<Internal>,
-  retry: RetryingTransportOptions = {},
 ): IOtlpExportDelegate<Internal> {
   return createOtlpNetworkExportDelegate(
     options,
     serializer,
     createOtlpHttpExporterMetrics(componentType, metricsHelper, options.url, undefined),
-    createRetryingTransport(createOtlpHttpTransport(options), httpRetryDelay, retry),
+    createRetryingTransport(createOtlpHttpTransport(options), httpRetryDelay),
   );
 }

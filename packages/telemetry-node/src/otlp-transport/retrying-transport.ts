@@ -1,6 +1,6 @@
 /**
  * Retries of an OTLP export within its timeout, for both transports: an attempt whose answer
- * `retryDelayMillis` calls retryable is sent again after the delay it names (the server's, or the
+ * `retryDelay` calls retryable is sent again after the delay it names (the server's, or the
  * exponential, jittered backoff it is given), as long as the next attempt still starts before the
  * export's deadline, at most five times after the first attempt (as the SDK's HTTP transport: a
  * collector that keeps asking for an immediate retry is not called in a tight loop until the

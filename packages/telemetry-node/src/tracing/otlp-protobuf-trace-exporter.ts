@@ -11,9 +11,10 @@ import { createOtlpHttpExportDelegateWithDeadline } from '../otlp-transport/otlp
  * OTLP/HTTP protobuf span exporter for requests encoded as the spans ended
  * ({@link EncodingBatchSpanProcessor}). It takes the options `OTLPTraceExporter` takes, resolved as
  * the SDK resolves them, so `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`, `_HEADERS`, `_TIMEOUT` and
- * `_COMPRESSION`, retries and the concurrency limit behave as with the stock exporter, except that
- * an attempt ends within the timeout even while a collector is still trickling its answer
- * (`createOtlpHttpExportDelegateWithDeadline`). As a plain `SpanExporter` (`export(spans)`) it works behind any span processor too.
+ * `_COMPRESSION`, retries and the concurrency limit behave as with the stock exporter, apart from
+ * the transport's own differences (`createOtlpHttpExportDelegateWithDeadline`, docs/otlp-metrics.md):
+ * an attempt ends within the timeout even while a collector trickles its answer, a `Retry-After`
+ * naming no wait gets the backoff, and a `2xx` cut by a reset is not sent again. As a plain `SpanExporter` (`export(spans)`) it works behind any span processor too.
  *
  * @example
  * ```ts
