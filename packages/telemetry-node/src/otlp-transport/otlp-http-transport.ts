@@ -11,6 +11,7 @@ import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage }
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { parseRetryAfterSeconds } from '@gatewayz/telemetry/rate-limits';
 import { OTLPExporterError, type ExportResponse, type IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import type { OtlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 
@@ -42,22 +43,18 @@ const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The wait a `Retry-After` header asks for, in milliseconds: a positive number of seconds, or an
- * HTTP date still ahead of `now`. `undefined` when it names no wait (absent, unreadable, `0`, a
- * negative number, a date passed): the retry then waits the backoff, where the SDK retried at once
- * and called such a collector five times within milliseconds.
+ * The wait a `Retry-After` header asks for, in milliseconds: a positive whole number of seconds, or
+ * an HTTP date still ahead of `now` (read by `parseRetryAfterSeconds`, as the rate-limit headers of
+ * providers are). `undefined` when it names no wait (absent, unreadable, `0`, a negative or
+ * fractional number, a date passed): the retry then waits the backoff, where the SDK retried at
+ * once and called such a collector five times within milliseconds.
  */
 export function retryAfterMillis(header: string | undefined, now: number = Date.now()): number | undefined {
   const text = header?.trim();
-  if (text === undefined || text === '') return undefined;
-  if (/^\d+$/.test(text)) {
-    const seconds = Number(text);
-    return seconds > 0 ? seconds * 1000 : undefined;
-  }
-  // An HTTP date always names its weekday: a bare number that is not whole ("1.5", "-5") is not one.
-  if (!/[a-z]/i.test(text)) return undefined;
-  const at = Date.parse(text);
-  return Number.isFinite(at) && at > now ? at - now : undefined;
+  // RFC 9110's delay-seconds are whole; the shared parser also takes a provider's "1.5".
+  if (text === undefined || text.includes('.')) return undefined;
+  const seconds = parseRetryAfterSeconds(text, now);
+  return seconds !== undefined && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /** The outcome of an answer whose status line and headers have arrived, with `body` read so far. */
