@@ -13,7 +13,7 @@ import {
 // re-export the transport, and the version is pinned exactly in package.json.
 import { createOtlpGrpcExporterTransport } from '@opentelemetry/otlp-grpc-exporter-base/build/src/grpc-exporter-transport.js';
 import type { IExporterMetricsHelper, ISerializer } from '@opentelemetry/otlp-transformer';
-import { createRetryingGrpcTransport, type RetryingGrpcTransportOptions } from './retrying-grpc-transport.js';
+import { createRetryingGrpcTransport } from './retrying-grpc-transport.js';
 
 /** The resolved gRPC options `convertLegacyOtlpGrpcOptions` returns (endpoint, credentials, metadata, timeout, ...). */
 export type OtlpGrpcOptions = ReturnType<typeof convertLegacyOtlpGrpcOptions>;
@@ -48,7 +48,6 @@ export function createRetryingOtlpGrpcExportDelegate<Internal, Response>(
   options: OtlpGrpcOptions,
   serializer: ISerializer<Internal, Response>,
   service: OtlpGrpcService<Internal>,
-  retry: RetryingGrpcTransportOptions = {},
 ): IOtlpExportDelegate<Internal> {
   const transport = createOtlpGrpcExporterTransport({
     address: options.url,
@@ -63,6 +62,6 @@ export function createRetryingOtlpGrpcExportDelegate<Internal, Response>(
     options,
     serializer,
     createOtlpGrpcExporterMetrics(service.componentType, service.metricsHelper, options.url, undefined),
-    createRetryingGrpcTransport(transport, retry),
+    createRetryingGrpcTransport(transport),
   );
 }

@@ -31,9 +31,6 @@ const RETRYABLE_CODES: ReadonlySet<number> = new Set([
   DATA_LOSS,
 ]);
 
-/** Options of {@link createRetryingGrpcTransport}: those of the retry loop both transports share. */
-export type RetryingGrpcTransportOptions = RetryingTransportOptions;
-
 /**
  * The wait before retrying a call that failed with `error`, or `undefined` when it must not be
  * retried: a non-gRPC error (no connection could even be attempted), a code the specification
@@ -64,7 +61,7 @@ const grpcRetryDelay: RetryDelay = (response, backoffMillis) =>
  */
 export function createRetryingGrpcTransport(
   transport: IExporterTransport,
-  options: RetryingGrpcTransportOptions = {},
+  options: RetryingTransportOptions = {},
 ): IExporterTransport {
   return createRetryingTransport(transport, grpcRetryDelay, options);
 }
