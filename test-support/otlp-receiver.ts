@@ -138,6 +138,8 @@ export interface ReceivedMetric {
 export interface OtlpRequestRecord {
   method: string;
   path: string;
+  /** The request target as sent: the path with its query, if any. */
+  target: string;
   contentType: string;
   /** The request's headers, names in lower case (repeated headers joined with `, `). */
   headers: Record<string, string>;
@@ -642,7 +644,14 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers))
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const record: OtlpRequestRecord = { method: req.method ?? '', path, contentType, headers, status: 0 };
+    const record: OtlpRequestRecord = {
+      method: req.method ?? '',
+      path,
+      target: req.url ?? '',
+      contentType,
+      headers,
+      status: 0,
+    };
     const clientCertificate = verifiedClientName(req.socket);
     if (clientCertificate !== undefined) record.clientCertificate = clientCertificate;
     requests.push(record);

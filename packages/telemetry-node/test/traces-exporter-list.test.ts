@@ -274,7 +274,9 @@ describe('OTEL_TRACES_EXPORTER lists', () => {
       '@gatewayz/telemetry-node: ignoring OTEL_TRACES_EXPORTER="jaeger"; expected otlp, zipkin, console or none, skipping it',
       '@gatewayz/telemetry-node: ignoring OTEL_TRACES_EXPORTER="logging"; expected otlp, zipkin, console or none, skipping it',
     ]);
-    expect(processors({ OTEL_TRACES_EXPORTER: 'jaeger' })).toEqual([]);
+    // Unknown names only: the setting is ignored, as if unset (OTLP).
+    const [unset] = processors({ OTEL_TRACES_EXPORTER: 'jaeger' });
+    expect(unset).toBeInstanceOf(EncodingBatchSpanProcessor);
   });
 
   it('builds one processor per distinct name, in the order listed', () => {

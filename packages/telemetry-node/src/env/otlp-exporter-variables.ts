@@ -156,7 +156,18 @@ export function otlpEndpointFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal, 
   if (base === undefined) return grpc ? 'http://localhost:4317' : `http://localhost:4318/${path}`;
   // Over HTTP the general endpoint is a base and the signal's path is appended (specification,
   // "Endpoint URLs for OTLP/HTTP"); a gRPC endpoint is the collector's address, used as it is.
-  return checkOtlpEndpoint(grpc ? base : `${base.replace(/\/+$/, '')}/${path}`, 'OTEL_EXPORTER_OTLP_ENDPOINT', grpc);
+  const checked = checkOtlpEndpoint(base, 'OTEL_EXPORTER_OTLP_ENDPOINT', grpc);
+  return grpc ? checked : withSignalPath(checked, path);
+}
+
+/**
+ * `base` with `path` appended to its path (after any it has, one `/` between), its query and
+ * fragment kept where they were: `http://c:4318/otlp?tenant=a` gives `http://c:4318/otlp/v1/traces?tenant=a`.
+ */
+function withSignalPath(base: string, path: string): string {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path}`;
+  return url.href;
 }
 
 /**

@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import { otlpVariable, type OtlpSignal } from './otlp-exporter-variables.js';
+import { parseEnvBoolean } from './standard-variables.js';
 import { reloadingHttpAgentFactory, type OtlpTlsFiles } from './otlp-tls-reload.js';
 
 /** The TLS settings of one signal's OTLP exporter. */
@@ -34,6 +35,12 @@ export interface OtlpTlsSettings {
 }
 
 /** The absolute path of the file a variable names (relative to the working directory). */
+/** `OTEL_EXPORTER_OTLP_<signal>_INSECURE`, else the general one: a boolean, warned about unless `true` or `false`. */
+function insecureFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): boolean {
+  const variable = otlpVariable(env, signal, 'INSECURE');
+  return variable !== undefined && parseEnvBoolean(variable.name, variable.value);
+}
+
 function pemPath(variable: { name: string; value: string } | undefined): string | undefined {
   return variable === undefined ? undefined : resolve(process.cwd(), variable.value);
 }
@@ -99,7 +106,7 @@ export function otlpTlsFromEnv(env: NodeJS.ProcessEnv, signal: OtlpSignal): Otlp
     certificateAuthority,
     clientKey,
     clientCertificate,
-    insecure: otlpVariable(env, signal, 'INSECURE')?.value.toLowerCase() === 'true',
+    insecure: insecureFromEnv(env, signal),
     ...(certificateAuthority !== undefined || clientKey !== undefined
       ? {
           files: {

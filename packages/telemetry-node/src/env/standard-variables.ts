@@ -141,11 +141,55 @@ export function readEnvListWithNone(env: NodeJS.ProcessEnv, name: string, instea
 }
 
 /**
+ * An exporter list (`OTEL_TRACES_EXPORTER`, `OTEL_LOGS_EXPORTER`) as {@link readEnvListWithNone}
+ * reads it, keeping the names of `known`: another name is warned about and skipped, and a list of
+ * unknown names only is ignored whole, as the specification asks of a value it does not recognise
+ * ("generate a warning and gracefully ignore the setting"): `undefined`, as if unset, so the
+ * signal's default applies rather than no export at all. `expected` names the accepted values for
+ * the warnings, `noneInstead` what `none` beside other names means.
+ */
+export function readEnvExporterNames(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  known: readonly string[],
+  expected: string,
+  noneInstead: string,
+): string[] | undefined {
+  const names = readEnvListWithNone(env, name, noneInstead);
+  if (names === undefined) return undefined;
+  const kept = names.filter((entry) => known.includes(entry));
+  if (kept.length === 0 && names.length > 0) {
+    warnIgnoredVariable(name, readEnvString(env, name) ?? '', expected, 'ignoring it, as if unset');
+    return undefined;
+  }
+  for (const entry of names) if (!known.includes(entry)) warnIgnoredVariable(name, entry, expected, 'skipping it');
+  return kept;
+}
+
+/**
  * `true` when `name` is `true` in any case (surrounding spaces ignored), as the specification's
- * boolean variables read; `false` for anything else, unset included.
+ * boolean variables read; `false` for anything else, unset included. A value other than `true` or
+ * `false` (`1`, `yes`) is warned about, as the specification asks, since whoever set it likely meant
+ * `true`.
  */
 export function readEnvBoolean(env: NodeJS.ProcessEnv, name: string): boolean {
-  return env[name]?.trim().toLowerCase() === 'true';
+  return parseEnvBoolean(name, readEnvString(env, name));
+}
+
+/** {@link readEnvBoolean} of a value already read (`raw`, trimmed; `undefined` when unset or blank). */
+export function parseEnvBoolean(name: string, raw: string | undefined): boolean {
+  const value = raw?.toLowerCase();
+  if (value === 'true') return true;
+  if (value !== undefined && value !== 'false') warnIgnoredVariable(name, raw ?? '', 'true or false', 'using false');
+  return false;
+}
+
+/**
+ * The warnings reported so far by the running `captureConfigurationWarnings()`, for a diagnostic
+ * logger installed after them (`OTEL_LOG_LEVEL`), which would otherwise never see them.
+ */
+export function configurationWarningsSoFar(): readonly string[] {
+  return capturedWarnings ?? [];
 }
 
 /** `text` percent-decoded, or `undefined` when it holds a malformed escape. */

@@ -9,10 +9,9 @@ import {
 import {
   readEnvDuration,
   readEnvInteger,
-  readEnvListWithNone,
+  readEnvExporterNames,
   readEnvString,
   readEnvTimeout,
-  warnIgnoredVariable,
 } from '../env/standard-variables.js';
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import { otlpExporterVariables, otlpProtocolFromEnv } from '../env/otlp-exporter-variables.js';
@@ -70,7 +69,8 @@ function otlpLogExporter(env: NodeJS.ProcessEnv, onRejected: (count: number) => 
  * The log exporters the standard variables ask for. `OTEL_LOGS_EXPORTER` is a comma list of `otlp`
  * and `console`, or `none`; unset, logs are exported over OTLP only when an OTLP endpoint variable
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`) is set, and otherwise stay on
- * standard output. Unknown names are warned about and ignored. The OTLP exporter speaks the
+ * standard output. Unknown names are warned about and skipped; a list of unknown names only is
+ * ignored, as if unset. The OTLP exporter speaks the
  * protocol of `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL` (default
  * `http/protobuf`) and reads its endpoint, headers, timeout and compression from the standard
  * variables itself; the records its backend rejects from an accepted request (an OTLP partial
@@ -88,7 +88,13 @@ export function createLogExportersFromEnv(
   env: NodeJS.ProcessEnv,
   onRejected: (count: number) => void = () => {},
 ): LogRecordExporter[] {
-  const names = readEnvListWithNone(env, 'OTEL_LOGS_EXPORTER', 'exporting no logs');
+  const names = readEnvExporterNames(
+    env,
+    'OTEL_LOGS_EXPORTER',
+    ['otlp', 'console'],
+    'otlp, console or none',
+    'exporting no logs',
+  );
   if (names === undefined) {
     const endpointSet =
       readEnvString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
@@ -98,8 +104,7 @@ export function createLogExportersFromEnv(
   const exporters: LogRecordExporter[] = [];
   for (const name of names) {
     if (name === 'otlp') exporters.push(otlpLogExporter(env, onRejected));
-    else if (name === 'console') exporters.push(new ConsoleLogRecordExporter());
-    else warnIgnoredVariable('OTEL_LOGS_EXPORTER', name, 'otlp, console or none', 'skipping it');
+    else exporters.push(new ConsoleLogRecordExporter());
   }
   return exporters;
 }

@@ -11,7 +11,12 @@ import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { TracerProvider, type Sampler, type SpanLimits, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { logRecordLimitsFromEnv } from '../logs/log-exporters-from-env.js';
-import { readEnvBoolean, readEnvEnum, warnConfiguration } from '../env/standard-variables.js';
+import {
+  configurationWarningsSoFar,
+  readEnvBoolean,
+  readEnvEnum,
+  warnConfiguration,
+} from '../env/standard-variables.js';
 import { resourceKeepingEveryKey } from './resource-keeping-every-key.js';
 import { RESOURCE_WAIT_MILLIS, settleAsyncAttributes } from './resource-settled.js';
 
@@ -95,7 +100,11 @@ const DIAG_LEVELS: Record<(typeof LOG_LEVELS)[number], DiagLogLevel> = {
 export function startSdkProviders(options: SdkProvidersOptions): SdkProviders {
   const { env } = options;
   const logLevel = readEnvEnum(env, 'OTEL_LOG_LEVEL', LOG_LEVELS, 'leaving the diagnostic logger as it is');
-  if (logLevel !== undefined) diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[logLevel] });
+  if (logLevel !== undefined) {
+    diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[logLevel] });
+    // The variables were read before this logger existed; what they were warned about goes to it now.
+    for (const warning of configurationWarningsSoFar()) diag.warn(warning);
+  }
   const sdkMetricsEnabled = readEnvBoolean(env, 'OTEL_NODE_EXPERIMENTAL_SDK_METRICS');
   const resource = resourceKeepingEveryKey(
     resourceFromAttributes(options.defaultAttributes)

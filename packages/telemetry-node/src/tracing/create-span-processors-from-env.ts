@@ -11,10 +11,9 @@ import { TelemetryConfigurationError } from '@gatewayz/telemetry';
 import {
   readEnvDuration,
   readEnvInteger,
-  readEnvListWithNone,
+  readEnvExporterNames,
   readEnvString,
   readEnvTimeout,
-  warnIgnoredVariable,
 } from '../env/standard-variables.js';
 import { otlpProtocolFromEnv } from '../env/otlp-exporter-variables.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
@@ -56,7 +55,8 @@ export interface SpanProcessorsFromEnvOptions {
  * - `console`: a `SimpleSpanProcessor` printing each span with the SDK's `ConsoleSpanExporter`.
  * - `none`: no processors; listed with other names, it still wins, with a warning.
  *
- * Unknown names are warned about and skipped. With an explicit `exporter`, the list is not read:
+ * Unknown names are warned about and skipped; a list of unknown names only is ignored, as if unset
+ * (`otlp`). With an explicit `exporter`, the list is not read:
  * one stock batch processor exports to it. Sampled spans a batch processor drops on a full queue
  * or a failed export, and those an OTLP backend rejects from a request it accepted (a partial
  * success), are reported to `onDrop` instead of only to a debug log.
@@ -70,12 +70,26 @@ export interface SpanProcessorsFromEnvOptions {
  * ```
  */
 /**
- * Whether `env` asks for traces at all: an OTLP endpoint (general or for traces) or
- * `OTEL_TRACES_EXPORTER`, set and not blank (a blank variable is an unset one, as everywhere else).
+ * Whether `env` asks for traces at all: an OTLP endpoint (general or for traces), or an
+ * `OTEL_TRACES_EXPORTER` that names a known exporter or `none` (blank is unset, as everywhere else,
+ * and a list of unknown names only is ignored, as if unset).
  */
 export function tracesConfiguredByEnv(env: NodeJS.ProcessEnv): boolean {
-  return ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_TRACES_EXPORTER'].some(
-    (name) => readEnvString(env, name) !== undefined,
+  return (
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'].some(
+      (name) => readEnvString(env, name) !== undefined,
+    ) || tracesExporterNames(env) !== undefined
+  );
+}
+
+/** `OTEL_TRACES_EXPORTER`'s known names, `[]` for `none`, `undefined` when unset or naming none known. */
+function tracesExporterNames(env: NodeJS.ProcessEnv): string[] | undefined {
+  return readEnvExporterNames(
+    env,
+    'OTEL_TRACES_EXPORTER',
+    ['otlp', 'zipkin', 'console'],
+    'otlp, zipkin, console or none',
+    'exporting no spans',
   );
 }
 
@@ -90,14 +104,12 @@ export function createSpanProcessorsFromEnv(options: SpanProcessorsFromEnvOption
   // Read once: a bad OTEL_BSP_* value is warned about once, however many processors use it.
   const batch = batchConfigFromEnv(env);
   if (options.exporter !== undefined) return [countingBatchSpanProcessor(options.exporter, batch, onDrop)];
-  const names = readEnvListWithNone(env, 'OTEL_TRACES_EXPORTER', 'exporting no spans') ?? ['otlp'];
   const processors: SpanProcessor[] = [];
-  for (const name of names) {
+  for (const name of tracesExporterNames(env) ?? ['otlp']) {
     if (name === 'otlp') processors.push(otlpSpanProcessor(env, batch, processorChoice === 'encoding', onDrop));
     else if (name === 'zipkin')
       processors.push(countingBatchSpanProcessor(zipkinSpanExporterFromEnv(env), batch, onDrop));
-    else if (name === 'console') processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
-    else warnIgnoredVariable('OTEL_TRACES_EXPORTER', name, 'otlp, zipkin, console or none', 'skipping it');
+    else processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
   }
   return processors;
 }
