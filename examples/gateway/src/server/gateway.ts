@@ -115,6 +115,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       return server.listening;
     },
     close: async () => {
+      // No health tick starts from here on. One in flight reads the store, which a store that does
+      // not answer holds for its whole request timeout (10 s for Supabase's): it runs beside the
+      // drain and is waited for only until the model-health write's deadline below.
+      const trackerStopped = tracker.stop();
       // Requests still running at the deadline are cut by the server: they answer and are recorded
       // as such, within one grace for both.
       let cutAt: number | undefined;
@@ -130,12 +134,31 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (!(await inFlight.idle(graceLeft)))
         log.error('requests still recording at shutdown; their telemetry is lost', { requests: inFlight.size });
       // Everything the finished requests recorded reaches the store before we stop.
+      const writeDeadline = performance.now() + config.shutdownTimeoutMs;
       const flushed = await recorder.close({ timeoutMs: config.shutdownTimeoutMs });
       if (!flushed.flushed)
         log.error('model-health calls not written before shutdown', { pending_calls: flushed.pendingCalls });
-      await tracker.stop();
+      if (!(await settlesWithin(trackerStopped, writeDeadline - performance.now())))
+        log.warn('provider health tick still reading the model-health store at shutdown; not waiting for it');
       router.close();
       apiKeys.close();
     },
   };
+}
+
+/** Whether `promise` settles within `ms` (at once when `ms` <= 0); never rejects, and leaves no timer behind. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([
+      settled,
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms), false))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

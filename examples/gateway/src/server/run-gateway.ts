@@ -157,7 +157,6 @@ export async function runGateway(env: NodeJS.ProcessEnv, clusterWorker: boolean)
     logger: log,
     ...(store !== undefined ? { store } : {}),
   });
-  otel.onShutdown(() => gateway.tracker.stop());
   // Budgets and active_api_keys hold for the whole cluster: spend and use are shared through the primary.
   if (clusterWorker) otel.onShutdown(shareApiKeyUsage(gateway.apiKeys));
   if (healthServiceUrl !== undefined && healthServiceIntervalMs !== undefined) {
