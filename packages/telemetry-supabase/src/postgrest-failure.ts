@@ -33,6 +33,15 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
+/** The longest server text (message, details, hint) an error carries; a body that is not JSON becomes the message whole. */
+export const MAX_SERVER_TEXT = 500;
+
+/** `value` cut to {@link MAX_SERVER_TEXT} characters, saying how long it was (cut after redaction, so no secret is half-shown). */
+function bounded(value: string): string {
+  if (value.length <= MAX_SERVER_TEXT) return value;
+  return `${value.slice(0, MAX_SERVER_TEXT)}… (${value.length} characters in all)`;
+}
+
 /** Whether a PostgreSQL SQLSTATE describes a condition that can clear up on its own. */
 function transientSqlState(code: string): boolean {
   return (
@@ -104,6 +113,15 @@ function classify(
       fix: 'writes and retention need the service-role key; the anon and authenticated roles may only read',
     };
   }
+  // postgrest-js reports a 2xx whose body is not JSON (a proxy's page, a cut answer) as an error
+  // carrying the body: not something the database refused.
+  if (status >= 200 && status < 300) {
+    return {
+      code: 'INVALID_RESPONSE',
+      retryable: false,
+      fix: 'the answer was not the JSON the SQL function returns: something other than PostgREST (a proxy, a load balancer) may be answering',
+    };
+  }
   // record_model_calls raises lock_not_available for a delivery of a batch that an earlier delivery
   // (one whose request timed out) is still applying, rather than waiting on it.
   if (databaseCode === '55P03') {
@@ -132,7 +150,7 @@ export function storeErrorFromFailure(
 ): SupabaseModelHealthStoreError {
   const databaseCode = text(failure.code);
   const reported = text(failure.message);
-  const serverMessage = (reported ?? 'no error message').replace(/\.+$/, '');
+  const serverMessage = reported ?? 'no error message';
   const emptyError =
     databaseCode === undefined &&
     reported === undefined &&
@@ -149,12 +167,15 @@ export function storeErrorFromFailure(
   const where = [status > 0 ? `HTTP ${status}` : 'no HTTP answer', databaseCode]
     .filter((part) => part !== undefined)
     .join(', ');
+  // Server texts are redacted whole, then cut: a body that is not JSON arrives here as the message.
+  const shownMessage = bounded(redactSecrets(serverMessage, secrets)).replace(/\.+$/, '');
+  const shownCause = networkCause !== undefined ? ` (${bounded(redactSecrets(networkCause, secrets))})` : '';
   const message = redactSecrets(
-    `Supabase model-health store: ${operation} failed (${where}): ${serverMessage}${networkCause !== undefined ? ` (${networkCause})` : ''}. ${fix[0]?.toUpperCase() ?? ''}${fix.slice(1)}.`,
+    `Supabase model-health store: ${operation} failed (${bounded(where)}): ${shownMessage}${shownCause}. ${fix[0]?.toUpperCase() ?? ''}${fix.slice(1)}.`,
     secrets,
   );
   const redacted = (value: unknown): string | undefined =>
-    typeof value === 'string' ? redactSecrets(value, secrets) : undefined;
+    typeof value === 'string' ? bounded(redactSecrets(value, secrets)) : undefined;
   return new SupabaseModelHealthStoreError({
     code,
     operation,

@@ -133,4 +133,30 @@ describe('SupabaseModelHealthStore error reporting', () => {
     expect(error.message).toContain('internal error near [redacted]');
     expect(JSON.stringify(error.cause)).not.toContain(KEY);
   });
+
+  it('reports a 2xx whose body is not JSON (a proxy answering) as INVALID_RESPONSE, not as the database refusing', async () => {
+    answers.set('/rest/v1/rpc/record_model_calls', { status: 200, body: '<html><body>ok</body></html>' });
+    const store = new SupabaseModelHealthStore({ url, serviceRoleKey: KEY, onQuery: () => undefined });
+    const error = await failure(store.applyBatch(batchOf(entryOf(call()))));
+    expect(error).toMatchObject({ code: 'INVALID_RESPONSE', status: 200, retryable: false });
+    expect(error.message).toBe(
+      'Supabase model-health store: record_model_calls failed (HTTP 200): <html><body>ok</body></html>. The answer was not the JSON the SQL function returns: something other than PostgREST (a proxy, a load balancer) may be answering.',
+    );
+  });
+
+  it.each([200, 502])(
+    'cuts a large body that is not JSON (HTTP %i) to 500 characters in the message and the cause, after redacting it',
+    async (status) => {
+      // A key right at the cut: redacted whole before the text is cut, never shown in part.
+      const body = `${'x'.repeat(480)}${KEY}${'y'.repeat(5_000_000)}`;
+      answers.set('/rest/v1/rpc/get_all_model_health', { status, body });
+      const store = new SupabaseModelHealthStore({ url, serviceRoleKey: KEY, onQuery: () => undefined });
+      const error = await failure(store.listAllModelHealth());
+      const shown = `${'x'.repeat(480)}[redacted]${'y'.repeat(10)}… (${5_000_490} characters in all)`;
+      expect(error.message).toContain(`get_all_model_health failed (HTTP ${status}): ${shown}. `);
+      expect(error.message.length).toBeLessThan(1000);
+      expect((error.cause as { message: string }).message).toBe(shown);
+      expect(error.message).not.toContain(KEY.slice(0, 20));
+    },
+  );
 });
