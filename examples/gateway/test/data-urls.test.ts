@@ -12,6 +12,24 @@ import { chatCompletionAnswer, startScriptedGateway, type ScriptedGateway } from
 
 const base64 = (bytes: string | Buffer): string => Buffer.from(bytes).toString('base64');
 
+describe('a chat file part', () => {
+  const captured = (file: unknown): unknown =>
+    chatContent({ messages: [{ role: 'user', content: [{ type: 'file', file }] }] }).inputMessages?.[0]?.parts;
+
+  it('with inline file_data is a blob part (the conventions keep file parts for uploaded files), MIME type from its data: URL', () => {
+    expect(captured({ filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0x' })).toEqual([
+      { type: 'blob', modality: 'document', mime_type: 'application/pdf', content: 'JVBERi0x' },
+    ]);
+    expect(captured({ file_data: 'JVBERi0x' })).toEqual([{ type: 'blob', modality: 'document', content: 'JVBERi0x' }]);
+  });
+
+  it('with a file_id is a file part, and without either is left out', () => {
+    expect(captured({ file_id: 'file-123' })).toEqual([{ type: 'file', modality: 'document', file_id: 'file-123' }]);
+    expect(captured({ filename: 'a.pdf' })).toEqual([]);
+    expect(captured('not an object')).toEqual([]);
+  });
+});
+
 describe('a data: URL recorded as a blob part', () => {
   it('keeps a % that starts no escape as it is', () => {
     expect(mediaPart('data:text/plain,100%', 'image')).toEqual({

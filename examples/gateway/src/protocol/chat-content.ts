@@ -93,8 +93,12 @@ function contentPart(part: unknown): GenAiMessagePart | undefined {
       return { type: 'blob', modality: 'audio', ...format, content: audio['data'] };
     }
     case 'file': {
-      const id = isObject(part['file']) ? part['file']['file_id'] : undefined;
-      return typeof id === 'string' ? { type: 'file', modality: 'document', file_id: id } : { type: 'file' };
+      // A file part of the conventions names an uploaded file (file_id); inline data is a blob.
+      const file = isObject(part['file']) ? part['file'] : {};
+      if (typeof file['file_id'] === 'string') return { type: 'file', modality: 'document', file_id: file['file_id'] };
+      const data = file['file_data'];
+      if (typeof data !== 'string') return undefined;
+      return /^data:/i.test(data) ? mediaPart(data, 'document') : { type: 'blob', modality: 'document', content: data };
     }
     default:
       return { type: part['type'] };
