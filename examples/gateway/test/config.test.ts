@@ -177,7 +177,7 @@ describe('UPSTREAM_BASE_URL', () => {
   it('checks the name and the URL as a providers file entry is checked', async () => {
     const env = { UPSTREAM_BASE_URL: 'https://api.openai.com/v1', UPSTREAM_MODELS: 'gpt-4o-mini' };
     expect((await resolveProviders(env)).providers).toEqual([
-      { name: 'upstream', baseUrl: 'https://api.openai.com/v1', models: ['gpt-4o-mini'] },
+      { name: 'openai', baseUrl: 'https://api.openai.com/v1', models: ['gpt-4o-mini'] },
     ]);
     await expect(resolveProviders({ ...env, UPSTREAM_BASE_URL: 'api.openai.com/v1' })).rejects.toThrow(
       /UPSTREAM_BASE_URL must be an http\(s\) URL/,
@@ -195,9 +195,40 @@ describe('UPSTREAM_BASE_URL', () => {
   it('takes an empty UPSTREAM_NAME as unset, as every other variable', async () => {
     const env = { UPSTREAM_BASE_URL: 'https://api.openai.com/v1', UPSTREAM_MODELS: 'gpt-4o-mini' };
     for (const name of ['', '  ']) {
-      expect((await resolveProviders({ ...env, UPSTREAM_NAME: name })).providers[0]?.name).toBe('upstream');
+      expect((await resolveProviders({ ...env, UPSTREAM_NAME: name })).providers[0]?.name).toBe('openai');
     }
-    expect((await resolveProviders({ ...env, UPSTREAM_NAME: ' openai ' })).providers[0]?.name).toBe('openai');
+    expect((await resolveProviders({ ...env, UPSTREAM_NAME: ' azure ' })).providers[0]?.name).toBe('azure');
+  });
+
+  it("names an unnamed provider as the GenAI conventions name its host's API, else upstream", async () => {
+    const nameOf = async (url: string): Promise<string | undefined> =>
+      (await resolveProviders({ UPSTREAM_BASE_URL: url, UPSTREAM_MODELS: 'm' })).providers[0]?.name;
+    for (const [url, name] of [
+      ['https://api.openai.com/v1', 'openai'],
+      ['https://API.OpenAI.com:443/v1/', 'openai'],
+      ['https://my-resource.openai.azure.com/openai/v1', 'azure.ai.openai'],
+      ['https://my-resource.services.ai.azure.com/models', 'azure.ai.inference'],
+      ['https://models.inference.ai.azure.com', 'azure.ai.inference'],
+      ['https://api.anthropic.com/v1', 'anthropic'],
+      ['https://generativelanguage.googleapis.com/v1beta/openai', 'gcp.gemini'],
+      ['https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/l/endpoints/openapi', 'gcp.vertex_ai'],
+      ['https://aiplatform.googleapis.com/v1', 'gcp.vertex_ai'],
+      ['https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1', 'aws.bedrock'],
+      ['https://api.mistral.ai/v1', 'mistral_ai'],
+      ['https://api.x.ai/v1', 'x_ai'],
+      ['https://api.deepseek.com', 'deepseek'],
+      ['https://api.groq.com/openai/v1', 'groq'],
+      ['https://api.perplexity.ai', 'perplexity'],
+      ['https://api.cohere.ai/compatibility/v1', 'cohere'],
+      ['https://openrouter.ai/api/v1', 'openrouter'],
+      // Look-alikes and self-hosted servers are not named for a provider they are not.
+      ['https://api.openai.com.example.net/v1', 'upstream'],
+      ['https://notapi.openai.com/v1', 'upstream'],
+      ['https://evil-openai.azure.com/v1', 'upstream'],
+      ['http://127.0.0.1:8000/v1', 'upstream'],
+    ] as const) {
+      expect(await nameOf(url), url).toBe(name);
+    }
   });
 
   it('refuses UPSTREAM_* without UPSTREAM_BASE_URL, which used to run the simulated providers instead', async () => {

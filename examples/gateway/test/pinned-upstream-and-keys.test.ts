@@ -143,7 +143,7 @@ describe('UPSTREAM_* providers', () => {
 
   it('drops the trailing slash of UPSTREAM_BASE_URL, and takes a blank UPSTREAM_API_KEY as none', async () => {
     expect((await resolveProviders({ ...env, UPSTREAM_API_KEY: '  ' })).providers).toEqual([
-      { name: 'upstream', baseUrl: 'https://api.openai.com/v1', models: ['gpt-4o-mini'] },
+      { name: 'openai', baseUrl: 'https://api.openai.com/v1', models: ['gpt-4o-mini'] },
     ]);
   });
 });

@@ -25,6 +25,7 @@ import { shareApiKeyUsage } from '../api-keys/cluster-usage.js';
 import { checkBudgetsPriced } from '../api-keys/priced-budgets.js';
 import { isOpenRouter } from '../provider-pricing.js';
 import { startDemoProviders, type DemoProviders } from '../providers/demo-providers.js';
+import { providerNameForUrl } from '../providers/well-known-provider.js';
 import { startDemoTraffic, type DemoTraffic } from '../demo-traffic.js';
 import { createGateway } from './gateway.js';
 
@@ -93,8 +94,12 @@ function upstreamProvider(env: NodeJS.ProcessEnv, set: readonly string[]): Provi
   if (models.length === 0)
     throw new GatewayConfigError('UPSTREAM_MODELS must list the models served by UPSTREAM_BASE_URL, comma-separated');
   // The checks of a providers file's entries: a name that makes a metric label, an http(s) URL.
-  const name = checkProviderName(givenVariable(env, 'UPSTREAM_NAME') ?? 'upstream', 'UPSTREAM_NAME');
   const baseUrl = checkBaseUrl(url, 'UPSTREAM_BASE_URL');
+  // Unnamed, the provider takes the GenAI conventions' name of its host (`openai` for api.openai.com).
+  const name = checkProviderName(
+    givenVariable(env, 'UPSTREAM_NAME') ?? providerNameForUrl(baseUrl, 'upstream'),
+    'UPSTREAM_NAME',
+  );
   const apiKey = env['UPSTREAM_API_KEY'];
   return {
     name,
