@@ -61,12 +61,11 @@ export function responsesFinishReason(response: unknown, status: unknown): strin
  */
 export function nativeResponseCompletion(response: Record<string, unknown>): AttemptCompletion {
   const usage = usageFromOpenAi(response['usage']);
-  const reported = Object.assign(
-    {},
-    usage !== undefined ? { usage } : {},
-    typeof response['model'] === 'string' ? { responseModel: response['model'] } : {},
-    typeof response['id'] === 'string' ? { responseId: response['id'] } : {},
-  );
+  const reported: Pick<AttemptCompletion, 'usage' | 'responseModel' | 'responseId' | 'serviceTier'> = {};
+  if (usage !== undefined) reported.usage = usage;
+  if (typeof response['model'] === 'string') reported.responseModel = response['model'];
+  if (typeof response['id'] === 'string') reported.responseId = response['id'];
+  if (typeof response['service_tier'] === 'string') reported.serviceTier = response['service_tier'];
   if (response['status'] === 'failed') {
     const message = (response['error'] as { message?: unknown } | null | undefined)?.message;
     return {

@@ -321,9 +321,11 @@ export function parseResponsesEvent(data: string, name: string | undefined): Com
   const type = typeof json['type'] === 'string' ? json['type'] : name;
   const chunk: CompletionChunk = { raw: data, json, usageOnly: false, ...(type !== undefined ? { event: type } : {}) };
   const response = json['response'] as
-    { id?: unknown; model?: unknown; usage?: unknown; error?: { message?: unknown } | null } | undefined;
+    | { id?: unknown; model?: unknown; usage?: unknown; service_tier?: unknown; error?: { message?: unknown } | null }
+    | undefined;
   if (typeof response?.model === 'string') chunk.model = response.model;
   if (typeof response?.id === 'string') chunk.id = response.id;
+  if (typeof response?.service_tier === 'string') chunk.serviceTier = response.service_tier;
   const delta = json['delta'];
   const output =
     type !== undefined && typeof delta === 'string' && delta !== '' ? RESPONSES_OUTPUT_EVENTS.get(type) : undefined;

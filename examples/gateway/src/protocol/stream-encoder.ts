@@ -14,6 +14,10 @@ export interface CompletionChunk {
   model?: string;
   /** `created` of a chat chunk (Unix seconds). */
   created?: number;
+  /** The answer's `service_tier`, when the event carries one (a chat chunk's, a Responses event's `response`). */
+  serviceTier?: string;
+  /** A chat chunk's `system_fingerprint`. */
+  systemFingerprint?: string;
   content?: string;
   /** The first choice's refusal text in this event (OpenAI's `delta.refusal`), if any. */
   refusal?: string;
@@ -142,6 +146,8 @@ export function parseCompletionChunk(data: string): CompletionChunk | 'done' | u
     ...(typeof json['id'] === 'string' ? { id: json['id'] } : {}),
     ...(typeof json['model'] === 'string' ? { model: json['model'] } : {}),
     ...(typeof json['created'] === 'number' ? { created: json['created'] } : {}),
+    ...(typeof json['service_tier'] === 'string' ? { serviceTier: json['service_tier'] } : {}),
+    ...(typeof json['system_fingerprint'] === 'string' ? { systemFingerprint: json['system_fingerprint'] } : {}),
     ...(typeof first?.delta?.content === 'string' ? { content: first.delta.content } : {}),
     ...(typeof first?.delta?.refusal === 'string' ? { refusal: first.delta.refusal } : {}),
     ...(output !== undefined ? { output } : {}),

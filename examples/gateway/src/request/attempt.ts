@@ -53,6 +53,13 @@ export interface AttemptCompletion {
   timesPerOutputChunkSeconds?: number[];
   /** The provider's id of the response (`gen_ai.response.id`), e.g. `chatcmpl-123`. */
   responseId?: string;
+  /**
+   * The answer's `service_tier` (`openai.response.service_tier` when the provider is `openai`), e.g.
+   * `flex`; a stream's last chunk that carried one.
+   */
+  serviceTier?: string;
+  /** The answer's `system_fingerprint` (`openai.response.system_fingerprint` when the provider is `openai`), as `serviceTier`. */
+  systemFingerprint?: string;
   /** The answer, one message per choice (`gen_ai.output.messages`): only when content capture is on. */
   outputMessages?: GenAiOutputMessage[];
   /** The client went away before the end (streams); recorded as the provider's success. */

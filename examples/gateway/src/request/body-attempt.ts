@@ -105,6 +105,10 @@ export function chatCompletionOf(completion: Record<string, unknown>, captureCon
     ...(usage !== undefined ? { usage } : {}),
     ...(typeof completion['model'] === 'string' ? { responseModel: completion['model'] } : {}),
     ...(typeof completion['id'] === 'string' ? { responseId: completion['id'] } : {}),
+    ...(typeof completion['service_tier'] === 'string' ? { serviceTier: completion['service_tier'] } : {}),
+    ...(typeof completion['system_fingerprint'] === 'string'
+      ? { systemFingerprint: completion['system_fingerprint'] }
+      : {}),
     ...(finishReasons.length > 0 ? { finishReasons } : {}),
     ...(captureContent ? { outputMessages: chatOutputMessages(completion) } : {}),
   };

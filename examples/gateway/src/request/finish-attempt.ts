@@ -259,7 +259,7 @@ export function finishAttempt(
     span.end();
     return;
   }
-  const end = endOf(model, embeddings, tokens, completion, telemetry);
+  const end = endOf(model, embeddings, tokens, completion, telemetry, name);
   const own = gatewayAttributes(completion, attemptCost);
   // The event is emitted whether the span is sampled or not: it keeps the details apart from
   // traces, the gateway's own attributes (the cost, a cancellation) included.
@@ -309,6 +309,7 @@ function endOf(
   tokens: { inputTokens?: number; outputTokens?: number },
   completion: AttemptCompletion,
   telemetry: GatewayTelemetry,
+  provider: string,
 ): GenAiSpanEnd {
   const usage = completion.usage;
   // Assigned field by field. The object literal of ten conditional spreads this replaces cost about
@@ -329,6 +330,12 @@ function endOf(
     end.timeToFirstChunkSeconds = completion.timeToFirstChunkSeconds;
   if (completion.finishReasons !== undefined) end.finishReasons = completion.finishReasons;
   if (completion.errorType !== undefined) end.errorType = completion.errorType;
+  // The conventions define these for the provider `openai` alone, as its requested tier, which
+  // startGenAiSpan() leaves off the span of any other.
+  if (provider === 'openai') {
+    if (completion.serviceTier !== undefined) end.openAiResponseServiceTier = completion.serviceTier;
+    if (completion.systemFingerprint !== undefined) end.openAiSystemFingerprint = completion.systemFingerprint;
+  }
   if (completion.outputMessages !== undefined) {
     end.outputMessages = completion.outputMessages;
     Object.assign(end, contentLimit(telemetry));

@@ -200,9 +200,9 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
   // One finish reason per choice (`n` > 1), reported in choice order.
   const finishReasons = new Map<number, string>();
   const served: ServedOutput = { reasoningRelayed: false, jsonAnswer: options.jsonAnswer === true };
-  let responseModel: string | undefined;
   let timeToFirstTokenSeconds: number | undefined;
-  let responseId: string | undefined;
+  // The answer's id (the first chunk's), model, service tier and system fingerprint (the last ones').
+  const answered: Pick<AttemptCompletion, 'responseId' | 'responseModel' | 'serviceTier' | 'systemFingerprint'> = {};
   const chunkTiming = new ChunkTiming(options.attemptStartedAt, served.jsonAnswer);
   // Bounds the output tokens received when the stream ends without usage (a client that left).
   const countOutputBytes = options.countOutputBytes === true;
@@ -230,15 +230,13 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
     ended = true;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
     // Copied and filled in, not spread: see withFields.
-    const ending: AttemptCompletion = Object.assign({}, completion);
+    const ending: AttemptCompletion = Object.assign({}, completion, answered);
     if (usage !== undefined) ending.usage = usage;
-    if (responseModel !== undefined) ending.responseModel = responseModel;
     if (finishReasons.size > 0) {
       ending.finishReasons = [...finishReasons].sort(([a], [b]) => a - b).map(([, reason]) => reason);
     }
     if (timeToFirstTokenSeconds !== undefined) ending.timeToFirstTokenSeconds = timeToFirstTokenSeconds;
     chunkTiming.addTo(ending);
-    if (responseId !== undefined) ending.responseId = responseId;
     if (countOutputBytes) ending.streamedOutputBytes = streamedOutputBytes;
     if (options.output !== undefined) ending.outputMessages = options.output.messages();
     if (onEnd !== undefined) onEnd(ending, served);
@@ -326,9 +324,11 @@ export function startRelay(upstream: UpstreamResponse, options: RelayReading, op
     if (countOutputBytes) streamedOutputBytes += generatedOutputBytes(chunk);
     options.output?.add(chunk.json);
     chunkTiming.received(receivedAt);
-    if (chunk.id !== undefined) responseId ??= chunk.id;
+    if (chunk.id !== undefined) answered.responseId ??= chunk.id;
     if (chunk.usage !== undefined) usage = chunk.usage;
-    if (chunk.model !== undefined) responseModel = chunk.model;
+    if (chunk.model !== undefined) answered.responseModel = chunk.model;
+    if (chunk.serviceTier !== undefined) answered.serviceTier = chunk.serviceTier;
+    if (chunk.systemFingerprint !== undefined) answered.systemFingerprint = chunk.systemFingerprint;
     if (chunk.finishReason !== undefined) finishReason = chunk.finishReason;
     for (const [index, reason] of chunk.finishReasons ?? []) finishReasons.set(index, reason);
     // The first token is the first generated output of any kind (text, reasoning, tool call,

@@ -38,6 +38,9 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_OPENAI_REQUEST_SERVICE_TIER,
+  ATTR_OPENAI_RESPONSE_SERVICE_TIER,
+  ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from './semconv.js';
@@ -157,6 +160,19 @@ export interface GenAiSpanEnd {
   outputMessages?: readonly GenAiOutputMessage[];
   /** Longest text content or tool argument string of `outputMessages` (see `GenAiSpanStart.contentMaxLength`). */
   contentMaxLength?: number;
+  /**
+   * `openai.response.service_tier`: the service tier OpenAI answered with (the answer's
+   * `service_tier`, e.g. `default` or `flex`). v1.41 defines it for `gen_ai.provider.name="openai"`
+   * alone, as `openai.request.service_tier` (`GenAiSpanStart.openAiRequestServiceTier`), which
+   * `startGenAiSpan()` leaves out for any other provider; `endGenAiSpan()` does not know the span's
+   * provider, so give it only for OpenAI's answers. Anything but a non-empty string is left out.
+   */
+  openAiResponseServiceTier?: string;
+  /**
+   * `openai.response.system_fingerprint`: the answer's `system_fingerprint`, e.g. `fp_44709d6fcb`,
+   * which changes with OpenAI's backend configuration. Given as `openAiResponseServiceTier` is.
+   */
+  openAiSystemFingerprint?: string;
 }
 
 /**
@@ -220,7 +236,16 @@ export function genAiStartAttributes(start: GenAiSpanStart): Record<string, GenA
   if (typeof start.conversationId === 'string' && start.conversationId !== '')
     attributes[ATTR_GEN_AI_CONVERSATION_ID] = start.conversationId;
   setRequestParameters(attributes, start);
+  // The OpenAI conventions' own attribute, for their provider only; `auto` is the default, left out.
+  const serviceTier = start.openAiRequestServiceTier;
+  if (start.providerName === 'openai' && nonEmptyString(serviceTier) && serviceTier !== 'auto')
+    attributes[ATTR_OPENAI_REQUEST_SERVICE_TIER] = serviceTier;
   return attributes;
+}
+
+/** Whether `value` is a string with something in it: from plain JavaScript, a field may hold anything. */
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
 }
 
 /** @internal The content attributes of a GenAI call's start, in the order they are recorded. */
@@ -328,5 +353,9 @@ export function setGenAiEndAttributes(
   if (firstChunk !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, firstChunk);
   const finishReasons = stringListAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, end.finishReasons);
   if (finishReasons !== undefined) target.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, finishReasons);
+  if (nonEmptyString(end.openAiResponseServiceTier))
+    target.setAttribute(ATTR_OPENAI_RESPONSE_SERVICE_TIER, end.openAiResponseServiceTier);
+  if (nonEmptyString(end.openAiSystemFingerprint))
+    target.setAttribute(ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT, end.openAiSystemFingerprint);
   if (end.errorType !== undefined) target.setAttribute(ATTR_ERROR_TYPE, end.errorType);
 }

@@ -86,7 +86,8 @@ export type GenAiOperationDetails = GenAiSpanStart & GenAiSpanEnd;
 /**
  * Emit the `gen_ai.client.inference.operation.details` event for one inference call: a log record
  * with that event name, the call's attributes as its GenAI span has them (operation, provider,
- * model, server, request parameters, response, usage, `error.type`) and, when given, its content,
+ * model, server, request parameters, response, usage, `error.type`, and OpenAI's service tiers
+ * and system fingerprint under the same rules) and, when given, its content,
  * structured (the conventions ask events to hold it so) and cut as on spans
  * (`contentMaxLength`). Emit it whether or not the call's span is sampled: the event is meant to
  * keep the details apart from traces. Call it only when `GatewayTelemetry.genAiContent.events` is

@@ -42,10 +42,20 @@ export interface GenAiRequestParameters {
   encodingFormats?: readonly string[];
   /** `gen_ai.embeddings.dimension.count` (embeddings): the dimensions asked for. */
   embeddingsDimensionCount?: number;
+  /**
+   * `openai.request.service_tier`: the service tier an OpenAI request asks for (its `service_tier`),
+   * e.g. `flex`. Set on the span only when `providerName` is `openai` and the tier is not `auto`:
+   * v1.41 defines the attribute in its OpenAI conventions alone (an OpenAI-compatible provider
+   * under its own name, `azure.ai.inference` or `openrouter`, has no such attribute), and makes it
+   * conditionally required "if the request includes a service_tier and the value is not 'auto'".
+   * Anything but a non-empty string is left out.
+   */
+  openAiRequestServiceTier?: string;
 }
 
 const finite = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 const integer = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
 const field = (object: unknown, name: string): unknown =>
@@ -80,13 +90,13 @@ function put<K extends keyof GenAiRequestParameters>(
  * The span parameters of an OpenAI (or OpenAI-compatible) request body: Chat Completions
  * (`max_completion_tokens` or `max_tokens`, `temperature`, `top_p`, `frequency_penalty`,
  * `presence_penalty`, `stop`, `seed`, `n`, `response_format`), the Responses API
- * (`max_output_tokens`, `text.format`) or embeddings (`encoding_format`, `dimensions`). Values of
- * the wrong type are left out; it never throws.
+ * (`max_output_tokens`, `text.format`) or embeddings (`encoding_format`, `dimensions`), and the
+ * `service_tier` of the first two. Values of the wrong type are left out; it never throws.
  *
  * @example
  * ```ts
- * requestParametersFromOpenAi({ model: 'gpt-4o-mini', max_tokens: 50, temperature: 0.3, stop: 'END', response_format: { type: 'json_object' } });
- * // { maxTokens: 50, temperature: 0.3, stopSequences: ['END'], outputType: 'json' }
+ * requestParametersFromOpenAi({ model: 'gpt-4o-mini', max_tokens: 50, temperature: 0.3, stop: 'END', response_format: { type: 'json_object' }, service_tier: 'flex' });
+ * // { maxTokens: 50, temperature: 0.3, stopSequences: ['END'], outputType: 'json', openAiRequestServiceTier: 'flex' }
  * ```
  */
 export function requestParametersFromOpenAi(body: unknown): GenAiRequestParameters {
@@ -106,6 +116,7 @@ export function requestParametersFromOpenAi(body: unknown): GenAiRequestParamete
   put(parameters, 'outputType', outputTypeOf(field(body, 'response_format') ?? field(field(body, 'text'), 'format')));
   put(parameters, 'encodingFormats', strings(field(body, 'encoding_format')));
   put(parameters, 'embeddingsDimensionCount', integer(field(body, 'dimensions')));
+  put(parameters, 'openAiRequestServiceTier', text(field(body, 'service_tier')));
   return parameters;
 }
 

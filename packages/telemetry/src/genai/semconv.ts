@@ -2,7 +2,8 @@
  * OpenTelemetry GenAI semantic-convention strings, kept in one place, pinned to release v1.41.0 of
  * the conventions (`GEN_AI_SEMCONV_VERSION`; its GenAI conventions are unchanged in v1.41.1, the
  * last release before they moved to their own repository). Every name here is in that release: its
- * GenAI registry, metrics and events, and the error, server and exception attributes they use.
+ * GenAI registry, metrics and events, the OpenAI attributes of its OpenAI conventions, and the
+ * error, server and exception attributes they use.
  *
  * The `@opentelemetry/semantic-conventions` package marks these as incubating, so we pin the
  * strings here instead of depending on its unstable entry point. The metric helpers and
@@ -118,6 +119,15 @@ export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
 export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 /** `error.type`: low-cardinality class of the error an operation ended with (e.g. `timeout`, `rate_limited`, `500`); absent on success. */
 export const ATTR_ERROR_TYPE = 'error.type';
+/**
+ * `openai.request.service_tier`: the service tier an OpenAI request asks for (`service_tier`), e.g.
+ * `flex`; the conventions define it for `gen_ai.provider.name="openai"` only, and not for `auto`.
+ */
+export const ATTR_OPENAI_REQUEST_SERVICE_TIER = 'openai.request.service_tier';
+/** `openai.response.service_tier`: the service tier OpenAI answered with (`service_tier` of the answer), e.g. `default`. */
+export const ATTR_OPENAI_RESPONSE_SERVICE_TIER = 'openai.response.service_tier';
+/** `openai.response.system_fingerprint`: OpenAI's fingerprint of the backend configuration that answered, e.g. `fp_44709d6fcb`. */
+export const ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT = 'openai.response.system_fingerprint';
 /** `server.address`: host name of the provider API the client called, e.g. `api.openai.com`. */
 export const ATTR_SERVER_ADDRESS = 'server.address';
 /** `server.port`: port of the provider API the client called, e.g. `443`. */
