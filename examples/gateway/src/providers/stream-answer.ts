@@ -1,6 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { usageFromOpenAi, type GenAiUsage as Usage } from '@gatewayz/telemetry/genai';
-import { readUpstreamJson, UpstreamFailure, upstreamStatusFailure, type UpstreamResponse } from './upstream.js';
+import {
+  readUpstreamJson,
+  UpstreamFailure,
+  upstreamStatusFailure,
+  type AbortLike,
+  type UpstreamResponse,
+} from './upstream.js';
 
 /*
  * What a provider answered a request for a stream with, checked before the client is answered: a
@@ -28,9 +34,11 @@ const MAX_QUOTED_LENGTH = 64;
  *   serves it as a stream, see ../request/json-answer-stream.ts);
  * - a content coding (`gzip`, `br`, ...): `invalid_response`.
  *
- * All of them fail over, except an error the client's request caused.
+ * All of them fail over, except an error the client's request caused. The JSON body is read as
+ * `readUpstreamJson` reads it with `clientGone` (the request's): once its client left, what arrives
+ * no longer extends the read; once the server cut the request, it is let go at once (`cancelled`).
  */
-export async function expectEventStream(response: UpstreamResponse): Promise<void> {
+export async function expectEventStream(response: UpstreamResponse, clientGone?: AbortLike): Promise<void> {
   const encoding = headerValue(response.headers, 'content-encoding');
   if (encoding !== undefined && !UNCODED.has(encoding)) {
     response.body.cancel();
@@ -38,7 +46,7 @@ export async function expectEventStream(response: UpstreamResponse): Promise<voi
   }
   const type = headerValue(response.headers, 'content-type')?.split(';')[0]?.trim();
   if (type === undefined || !(type === 'application/json' || type.endsWith('+json'))) return;
-  const answer = await readUpstreamJson(response);
+  const answer = await readUpstreamJson(response, clientGone);
   const usage = usageFromOpenAi(answer['usage']);
   const error = answer['error'];
   if (error !== undefined && error !== null && error !== false) throw reportedFailure(error, undefined, usage);

@@ -19,6 +19,12 @@ export { UpstreamFailure };
  */
 export interface AbortLike {
   readonly aborted: boolean;
+  /**
+   * True once the server cut the request (shutdown's drain deadline) while its client was still
+   * there: a body still arriving is then let go at once, for the request to answer before its
+   * connection is closed. An `AbortSignal` has none: its abort is the client leaving.
+   */
+  readonly cut?: boolean;
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: 'abort', listener: () => void): void;
 }
@@ -133,7 +139,8 @@ function bodyOf(message: IncomingMessage): UpstreamBody {
  * fails as `timeout`, which fails over: without the bound such a request would wait for ever,
  * never trying another provider, and stay in flight. Once `clientGone` aborted, what arrives no
  * longer extends the read: a body not ended within `idleTimeoutMs` of its last chunk is let go and
- * the read fails as `cancelled`.
+ * the read fails as `cancelled`; at once when the server cut the request (`clientGone.cut`), whose
+ * client must get its answer before shutdown closes the connection.
  */
 async function readText(
   body: UpstreamBody,
@@ -141,23 +148,36 @@ async function readText(
   idleTimeoutMs: number,
   clientGone?: AbortLike,
 ): Promise<string> {
+  if (clientGone?.cut === true) {
+    body.cancel();
+    throw cancelledFailure(clientGone);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   let idle = false;
+  let cut = false;
   const timer = setTimeout(() => {
     idle = true;
     body.cancel();
   }, idleTimeoutMs);
+  const onAbort = (): void => {
+    if (clientGone?.cut !== true) return;
+    cut = true;
+    body.cancel();
+  };
+  clientGone?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       let next: IteratorResult<Uint8Array, undefined>;
       try {
         next = await body.read();
       } catch (error) {
+        if (cut) throw cancelledFailure(clientGone);
         if (idle) throw bodyIdleFailure(idleTimeoutMs, clientGone);
         throw error;
       }
       // What had arrived before the connection was closed is handed out first: still a stalled body.
+      if (cut) throw cancelledFailure(clientGone);
       if (idle) throw bodyIdleFailure(idleTimeoutMs, clientGone);
       if (next.done) break;
       if (clientGone?.aborted !== true) timer.refresh();
@@ -170,14 +190,21 @@ async function readText(
     }
   } finally {
     clearTimeout(timer);
+    clientGone?.removeEventListener('abort', onAbort);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
 function bodyIdleFailure(idleTimeoutMs: number, clientGone: AbortLike | undefined): UpstreamFailure {
-  if (clientGone?.aborted === true)
-    return new UpstreamFailure('error', 'cancelled', 'Client closed the request', false);
+  if (clientGone?.aborted === true) return cancelledFailure(clientGone);
   return new UpstreamFailure('timeout', 'timeout', `Upstream body idle for ${idleTimeoutMs} ms`, true);
+}
+
+/** The failure of an attempt its client left or the server cut: `cancelled`, no failover (499, or the cut's 503). */
+function cancelledFailure(clientGone: AbortLike | undefined): UpstreamFailure {
+  const message =
+    clientGone?.cut === true ? 'The gateway shut down before the answer arrived' : 'Client closed the request';
+  return new UpstreamFailure('error', 'cancelled', message, false);
 }
 
 /** The errors of a request written to a connection the server had already closed. */
@@ -259,7 +286,7 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
       throw new UpstreamFailure('timeout', 'timeout', `No response within ${request.timeoutMs} ms`, true);
     }
     if (request.signal?.aborted) {
-      const failure = new UpstreamFailure('error', 'cancelled', 'Client closed the request', false);
+      const failure = cancelledFailure(request.signal);
       // The body was not all written: the upstream cannot have begun to answer (nor bill).
       failure.unsent = sentWhenAborted !== true;
       throw failure;
@@ -283,8 +310,15 @@ export async function postUpstream(request: UpstreamRequest): Promise<UpstreamRe
   };
   request.onResponseHeaders?.(response.status, message.headers);
   if (response.status >= 200 && response.status < 300) return response;
-  // The status says what went wrong; a body that fails or stalls only loses its details.
-  const text = await readText(response.body, MAX_ERROR_BODY_BYTES, response.bodyIdleTimeoutMs).catch(() => '');
+  // The status says what went wrong; a body that fails or stalls only loses its details. One still
+  // arriving when the server cuts the request is let go and the attempt cancelled: the request
+  // answers the cut's 503, not a failover or a 502 on a status it no longer acts on.
+  let text = '';
+  try {
+    text = await readText(response.body, MAX_ERROR_BODY_BYTES, response.bodyIdleTimeoutMs, request.signal);
+  } catch {
+    if (request.signal?.cut === true) throw cancelledFailure(request.signal);
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -377,6 +411,9 @@ function serialised(body: unknown): string {
  * (all fail over). After `clientGone` aborts, the body is still read for its usage (the answer was
  * generated and is billed), but what arrives no longer restarts the idle timeout: a body not ended
  * by then (one trickling whitespace) is let go, and the read fails as `cancelled` (no failover).
+ * Aborted by the server's cut (`clientGone.cut`), the body is let go at once (`cancelled`), so the
+ * request answers its 503 in time. Pass the request's `clientGone` wherever there is one: without
+ * it a client that leaves while the body trickles holds the upstream connection while it trickles.
  */
 export async function readUpstreamJson(
   response: UpstreamResponse,

@@ -8,6 +8,7 @@ import { chatOutputMessages } from '../protocol/chat-content.js';
 import { answeredImageOptions, imageOptionsOf, type ImageOptions } from '../protocol/images.js';
 import { pricedByTokens, pricedImages } from '../provider-pricing.js';
 import type { AttemptCompletion, Operation, SpanRequest } from './attempt.js';
+import { clientGone } from './request-context.js';
 import { routeUpstream, type UpstreamPlan } from './route-upstream.js';
 import { recordServerAnswer } from './server-request.js';
 import { withFields } from '../with-fields.js';
@@ -47,7 +48,9 @@ export async function completeJson<T>(
     operation,
     model,
     plan,
-    async (planned, response) => planned.answer(answerOf(await readUpstreamJson(response), operation)),
+    // With the request's `clientGone`: a client that leaves stops a trickling body from holding the
+    // connection, and shutdown's cut lets the body go at once (see `readUpstreamJson`).
+    async (planned, response) => planned.answer(answerOf(await readUpstreamJson(response, clientGone(c)), operation)),
     withFields(parameters, { stream: false }),
   );
   const completion = routed.completion ?? { status: 'success' };

@@ -49,7 +49,9 @@ export function isJsonAnswer(headers: IncomingHttpHeaders): boolean {
  * `error` as the failure `reportedFailure` makes of it, anything else `invalid_response`. A body
  * that cannot be read (malformed, stalled, cut) fails as `readUpstreamJson` says. All of them fail
  * over, but an error the client's request caused. A body still arriving when `clientGone` aborts is
- * read on for its usage, for one more idle timeout at most, then let go (`cancelled`, no usage).
+ * read on for its usage, for one more idle timeout at most, then let go (`cancelled`, no usage); at
+ * once when the server cut the request (`clientGone.cut`), whose client then gets the cut's 503, as
+ * a stream request cut before its first event does.
  */
 export async function completionStream(
   response: UpstreamResponse,

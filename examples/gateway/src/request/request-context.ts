@@ -21,14 +21,15 @@ export function requestContext(c: Context<GatewayEnv>): OtelContext {
  */
 export class ClientGone implements AbortLike {
   #aborted = false;
+  #cut = false;
   #listeners: (() => void)[] = [];
 
   /**
    * @param onListenerError Given what a listener threw, after the other listeners ran; by default
    * thrown on the next tick, as an `EventTarget` reports a listener's error.
    * @param whenCut Also abort when this calls back (shutdown's drain deadline, see
-   * `InFlightWork.whenCut`), while the connection is still open; it returns how to unregister, done
-   * when the connection closes.
+   * `InFlightWork.whenCut`), while the connection is still open, and say so (`cut`); it returns how
+   * to unregister, done when the connection closes.
    */
   constructor(
     outgoing: ServerResponse,
@@ -39,7 +40,11 @@ export class ClientGone implements AbortLike {
       this.#aborted = true;
       return;
     }
-    const unregister = whenCut?.(() => this.#abort());
+    const unregister = whenCut?.(() => {
+      if (this.#aborted) return;
+      this.#cut = true;
+      this.#abort();
+    });
     outgoing.once('close', () => {
       unregister?.();
       if (!outgoing.writableFinished) this.#abort();
@@ -48,6 +53,14 @@ export class ClientGone implements AbortLike {
 
   get aborted(): boolean {
     return this.#aborted;
+  }
+
+  /**
+   * Whether it was the server that aborted, cutting the request at shutdown's drain deadline while
+   * its client was still there, not the client leaving (see `AbortLike.cut`).
+   */
+  get cut(): boolean {
+    return this.#cut;
   }
 
   /**

@@ -21,9 +21,10 @@ import { withFields } from '../with-fields.js';
  * One streamed attempt, start to end. `streamModel` (chat completions, messages, responses) asks
  * the router for the provider chain (provider-chain.ts) and tries it (try-providers.ts: breaker,
  * attempt span, failover) with an attempt that opens the upstream stream, checks that it is one
- * (stream-answer.ts), reads it up to its first event (open-sse-relay.ts) and returns it
- * `deferred`: a provider that answers anything else, or fails before its first event, fails its
- * attempt and the next one is tried, and the client's 200 is sent only once a stream opened. A
+ * (stream-answer.ts), reads it up to its first event (open-sse-relay.ts; due `ATTEMPT_TIMEOUT_MS`
+ * after the attempt's start) and returns it `deferred`: a provider that answers anything else, or
+ * fails before its first event, fails its attempt and the next one is tried, and the client's 200
+ * is sent only once a stream opened. A
  * chat completion answering a request for a chat stream is the exception: it is relayed as the
  * stream it would have been (json-answer-stream.ts). The relay (sse-relay.ts) measures time to
  * first token from the attempt's start, enforces the idle timeout between chunks (and before the
@@ -84,13 +85,14 @@ export async function streamModel(
           provider: planned.providerName,
           model,
         });
-      } else await expectEventStream(response);
+      } else await expectEventStream(response, clientGone(c));
       const reading = {
         encoder: planned.encoder,
         ...(planned.parse !== undefined ? { parse: planned.parse } : {}),
         ...(planned.output !== undefined ? { output: planned.output } : {}),
         ...(usage !== undefined ? { usage } : {}),
-        ...(jsonAnswer ? { jsonAnswer } : {}),
+        // A JSON answer is whole already: its first event is at hand, whenever the body ended.
+        ...(jsonAnswer ? { jsonAnswer } : { openTimeoutMs: config.attemptTimeoutMs }),
         idleTimeoutMs: config.streamIdleTimeoutMs,
         attemptStartedAt,
         countOutputBytes: planned.countOutputBytes,
