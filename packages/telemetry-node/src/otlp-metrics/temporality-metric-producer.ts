@@ -95,6 +95,22 @@ function addAmounts(into: Amounts, amounts: Amounts, sign: 1 | -1): void {
 const SIGNIFICANT_DIGITS = 15;
 
 /**
+ * How far, relative to the larger value, a monotonic sum may read below what was sent of it and
+ * still be the same series. What was sent is a running sum of deltas rounded to 15 digits, added
+ * when sent and taken back when refused, so it lands a few units of the last digit either side of
+ * the cumulative floating-point sum: a long run with idle series went "down" that way and, read as a
+ * restart, sent the whole total again. A restart drops a counter far below (usually near 0). Keeping
+ * the running sum exact would take the exact decimal sum of every delta sent, taken back in any
+ * order; a tolerance far above the noise and far below any restart is simpler and as correct.
+ */
+const ROUNDING_TOLERANCE = 1e-9;
+
+/** Whether monotonic `current` dropped below `covered` by more than rounding (a restart). */
+function wentDown(current: number, covered: number): boolean {
+  return covered - current > ROUNDING_TOLERANCE * Math.max(Math.abs(current), Math.abs(covered));
+}
+
+/**
  * `a − b` to the precision of the larger of the two: the cumulative value is a floating-point
  * sum, no more precise than that, so the digits below it are rounding noise of the subtraction
  * (`(1e6 + 0.3) − 1e6` is `0.30000000004656613`; rounded, `0.3`, what was observed). Integers stay exact.
@@ -248,8 +264,7 @@ export class TemporalityMetricProducer implements MetricProducer {
     let reset = state === undefined || state.kind !== kind;
     if (state !== undefined && !reset && monotonic) {
       const covered = state.covered;
-      // Rounded: the deltas covered add up to the cumulative value only to its precision.
-      reset = kind === 'number' ? difference(current.value, covered.value) < 0 : current.count < covered.count;
+      reset = kind === 'number' ? wentDown(current.value, covered.value) : current.count < covered.count;
     }
     if (state === undefined || reset) {
       // Pushes under way settle into the state they were sent from, not this one.
@@ -257,7 +272,8 @@ export class TemporalityMetricProducer implements MetricProducer {
       states.set(point.attributes, state);
     }
     const delta = amountsDifference(current, state.covered);
-    if (kind === 'number' ? delta.value === 0 : delta.count === 0) return undefined;
+    // A monotonic sum a rounding below what was sent has nothing new: no point, rather than a negative one.
+    if (kind === 'number' ? delta.value === 0 || (monotonic && delta.value < 0) : delta.count === 0) return undefined;
     const startTime = state.time;
     addAmounts(state.covered, delta, 1);
     state.time = point.endTime;
