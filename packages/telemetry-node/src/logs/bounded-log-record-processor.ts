@@ -7,6 +7,7 @@ import {
   type ReadableLogRecord,
   type ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { FlushDeadline } from '../flush/flush-deadline.js';
 import { FlushFailureWatch, countOf, exportFailure } from '../flush/flush-failures.js';
 
 /**
@@ -46,6 +47,11 @@ export interface BoundedLogRecordProcessorOptions {
   exportTimeoutMillis?: number;
   /** Told about every record that will not reach the exporter's destination. */
   onDrop: (reason: LogDropReason, count: number) => void;
+  /**
+   * Told when a flush or shutdown begins and ends; give the exporter's transport the same one, so
+   * that both end a flush's exports within one timeout of its start. Default: the processor's own.
+   */
+  flushDeadline?: FlushDeadline;
 }
 
 /**
@@ -70,17 +76,21 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
   private isShutDown = false;
   /** Failed exports, reported by the flush they happen in. */
   private readonly failures = new FlushFailureWatch();
+  private readonly flushDeadline: FlushDeadline;
 
   /** A processor exporting through `options.exporter` in batches; `maxExportBatchSize` is capped at `maxQueueSize`. */
   constructor(options: BoundedLogRecordProcessorOptions) {
     this.maxQueueSize = options.maxQueueSize ?? 2048;
     this.onDrop = options.onDrop;
+    const flushDeadline = (this.flushDeadline = options.flushDeadline ?? new FlushDeadline());
     const inner = options.exporter;
     const exportTimeoutMillis = options.exportTimeoutMillis ?? 30_000;
     const counting: LogRecordExporter = {
       export: (records: ReadableLogRecord[], done: (result: ExportResult) => void) => {
         // Settle once: on the exporter's answer, or when it has not answered in time (an exporter
         // that never calls back must not keep these records "in flight" forever and block the queue).
+        // The SDK's processor waits for the export in flight before it sends what a flush takes: an
+        // export starting during a flush gets what is left of the timeout counted from the flush's start.
         let settled = false;
         const settle = (result: ExportResult): void => {
           if (settled) return;
@@ -97,7 +107,7 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
         };
         const timer = setTimeout(
           () => settle({ code: ExportResultCode.FAILED, error: new Error('log export timed out') }),
-          exportTimeoutMillis,
+          flushDeadline.remaining(exportTimeoutMillis),
         );
         timer.unref();
         try {
@@ -143,17 +153,20 @@ export class BoundedLogRecordProcessor implements LogRecordProcessor {
   /**
    * Export every queued record now; resolves when the exports have finished, and rejects when one
    * of them failed (with its error, or an `AggregateError` holding each): the records are lost.
+   * Ends within the export timeout: an export in flight is waited for, and the flush's own get what
+   * is left of the timeout counted from the call.
    */
   forceFlush(): Promise<void> {
-    return this.failures.during(() => this.batch.forceFlush());
+    return this.flushDeadline.during(() => this.failures.during(() => this.batch.forceFlush()));
   }
 
   /**
    * Export what is queued, then shut down the exporter; records emitted afterwards are dropped
-   * (`shutdown`). Rejects as `forceFlush` does when the last export failed.
+   * (`shutdown`). Rejects as `forceFlush` does when the last export failed; ends within the export
+   * timeout as `forceFlush` does.
    */
   shutdown(): Promise<void> {
     this.isShutDown = true;
-    return this.failures.during(() => this.batch.shutdown());
+    return this.flushDeadline.during(() => this.failures.during(() => this.batch.shutdown()));
   }
 }

@@ -1,3 +1,4 @@
+import { FlushDeadline } from '../flush/flush-deadline.js';
 import type { StartTelemetryOptions } from '../sdk/start-telemetry.js';
 import { BoundedLogRecordProcessor, type LogDropReason } from './bounded-log-record-processor.js';
 import { createLogExportersFromEnv, logBatchFromEnv } from './log-exporters-from-env.js';
@@ -23,10 +24,12 @@ export function createLogRecordProcessors(
   onDrop: (reason: LogDropReason | 'rejected', count: number) => void,
 ): BoundedLogRecordProcessor[] {
   if (option === false) return [];
+  // The processors' flushes bound the OTLP transport's exports: one export timeout per flush.
+  const flushDeadline = new FlushDeadline();
   const exporters =
     option?.exporter !== undefined
       ? [option.exporter]
-      : createLogExportersFromEnv(env, (count) => onDrop('rejected', count));
+      : createLogExportersFromEnv(env, (count) => onDrop('rejected', count), flushDeadline);
   const batch = exporters.length > 0 ? logBatchFromEnv(env) : undefined;
   return exporters.map(
     (exporter) =>
@@ -37,6 +40,7 @@ export function createLogRecordProcessors(
         ...(batch?.maxExportBatchSize !== undefined ? { maxExportBatchSize: batch.maxExportBatchSize } : {}),
         ...(batch?.exportTimeoutMillis !== undefined ? { exportTimeoutMillis: batch.exportTimeoutMillis } : {}),
         onDrop,
+        flushDeadline,
       }),
   );
 }

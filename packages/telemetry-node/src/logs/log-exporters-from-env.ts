@@ -16,6 +16,7 @@ import {
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import { otlpExporterVariables, otlpProtocolFromEnv } from '../env/otlp-exporter-variables.js';
 import { otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
+import type { FlushDeadline } from '../flush/flush-deadline.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import { countingRejections, reportingRejectedItems } from '../otlp-metrics/partial-success.js';
 import { LOGS_GRPC_SERVICE } from './otlp-grpc-log-exporter.js';
@@ -32,9 +33,14 @@ export interface LogBatchFromEnv {
 /**
  * The OTLP log exporter for `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`
  * (default `http/protobuf`); log records the backend rejects from an accepted request (an OTLP
- * partial success) go to `onRejected`, with a warning when rejections start.
+ * partial success) go to `onRejected`, with a warning when rejections start. Its exports are bounded
+ * by the flushes of `flushDeadline`.
  */
-function otlpLogExporter(env: NodeJS.ProcessEnv, onRejected: (count: number) => void): LogRecordExporter {
+function otlpLogExporter(
+  env: NodeJS.ProcessEnv,
+  onRejected: (count: number) => void,
+  flushDeadline: FlushDeadline | undefined,
+): LogRecordExporter {
   const protocol = otlpProtocolFromEnv(env, 'LOGS');
   // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
   const variables = otlpExporterVariables(env, 'LOGS', protocol === 'grpc');
@@ -52,6 +58,7 @@ function otlpLogExporter(env: NodeJS.ProcessEnv, onRejected: (count: number) => 
         otlpGrpcDelegateOptions(variables, tls),
         reportingRejectedItems(ProtobufLogsSerializer, 'rejectedLogRecords', onResponse),
         LOGS_GRPC_SERVICE,
+        flushDeadline,
       ),
     );
   const json = protocol === 'http/json';
@@ -61,6 +68,7 @@ function otlpLogExporter(env: NodeJS.ProcessEnv, onRejected: (count: number) => 
       reportingRejectedItems(json ? JsonLogsSerializer : ProtobufLogsSerializer, 'rejectedLogRecords', onResponse),
       'otlp_http_log_exporter',
       LogsExporterMetricsHelper,
+      flushDeadline,
     ),
   );
 }
@@ -74,7 +82,8 @@ function otlpLogExporter(env: NodeJS.ProcessEnv, onRejected: (count: number) => 
  * protocol of `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL` (default
  * `http/protobuf`) and reads its endpoint, headers, timeout and compression from the standard
  * variables itself; the records its backend rejects from an accepted request (an OTLP partial
- * success) are reported to `onRejected`.
+ * success) are reported to `onRejected`. Give the processors' `flushDeadline` so that an export
+ * starting during their flush gets what is left of one timeout counted from the flush's start.
  *
  * @example
  * ```ts
@@ -87,6 +96,7 @@ function otlpLogExporter(env: NodeJS.ProcessEnv, onRejected: (count: number) => 
 export function createLogExportersFromEnv(
   env: NodeJS.ProcessEnv,
   onRejected: (count: number) => void = () => {},
+  flushDeadline?: FlushDeadline,
 ): LogRecordExporter[] {
   const names = readEnvExporterNames(
     env,
@@ -99,11 +109,11 @@ export function createLogExportersFromEnv(
     const endpointSet =
       readEnvString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
       readEnvString(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT') !== undefined;
-    return endpointSet ? [otlpLogExporter(env, onRejected)] : [];
+    return endpointSet ? [otlpLogExporter(env, onRejected, flushDeadline)] : [];
   }
   const exporters: LogRecordExporter[] = [];
   for (const name of names) {
-    if (name === 'otlp') exporters.push(otlpLogExporter(env, onRejected));
+    if (name === 'otlp') exporters.push(otlpLogExporter(env, onRejected, flushDeadline));
     else exporters.push(new ConsoleLogRecordExporter());
   }
   return exporters;

@@ -13,6 +13,7 @@ import {
 // re-export the transport, and the version is pinned exactly in package.json.
 import { createOtlpGrpcExporterTransport } from '@opentelemetry/otlp-grpc-exporter-base/build/src/grpc-exporter-transport.js';
 import type { IExporterMetricsHelper, ISerializer } from '@opentelemetry/otlp-transformer';
+import type { FlushDeadline } from '../flush/flush-deadline.js';
 import { createRetryingGrpcTransport } from './retrying-grpc-transport.js';
 
 /** The resolved gRPC options `convertLegacyOtlpGrpcOptions` returns (endpoint, credentials, metadata, timeout, ...). */
@@ -31,7 +32,8 @@ export interface OtlpGrpcService<Internal> {
 
 /**
  * An export delegate (for `OTLPExporterBase` / `OTLPMetricExporterBase`) sending `serializer`'s
- * bytes to `service` over gRPC, retrying transient failures within `options.timeoutMillis`.
+ * bytes to `service` over gRPC, retrying transient failures within `options.timeoutMillis` (while a
+ * flush of `flushDeadline` runs, within that timeout counted from the flush's start).
  *
  * @example
  * ```ts
@@ -48,6 +50,7 @@ export function createRetryingOtlpGrpcExportDelegate<Internal, Response>(
   options: OtlpGrpcOptions,
   serializer: ISerializer<Internal, Response>,
   service: OtlpGrpcService<Internal>,
+  flushDeadline?: FlushDeadline,
 ): IOtlpExportDelegate<Internal> {
   const transport = createOtlpGrpcExporterTransport({
     address: options.url,
@@ -62,6 +65,6 @@ export function createRetryingOtlpGrpcExportDelegate<Internal, Response>(
     options,
     serializer,
     createOtlpGrpcExporterMetrics(service.componentType, service.metricsHelper, options.url, undefined),
-    createRetryingGrpcTransport(transport),
+    createRetryingGrpcTransport(transport, { flushDeadline }),
   );
 }

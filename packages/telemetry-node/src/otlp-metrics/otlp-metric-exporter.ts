@@ -20,6 +20,7 @@ import {
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import type { OtlpExporterVariables } from '../env/otlp-exporter-variables.js';
 import { NO_OTLP_TLS } from '../env/otlp-tls-from-env.js';
+import type { FlushDeadline } from '../flush/flush-deadline.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { withExemplars, type ExemplarLookup } from './exemplar-serializer.js';
@@ -40,7 +41,9 @@ const PREFERENCES: Record<MetricsTemporalityPreference, AggregationTemporalityPr
  * HTTP transport, or `grpc` over its `@grpc/grpc-js` transport with our retries (the protobuf request
  * is the same as for `http/protobuf`; headers go as metadata; an `http://` endpoint is plaintext, `https://` TLS,
  * a `host:port` TLS unless `config.tls.insecure`). TLS trusts `config.tls`'s CA and presents its
- * client certificate, over either transport; the TLS variables of `process.env` are not read.
+ * client certificate, over either transport; the TLS variables of `process.env` are not read. An
+ * export starting while a flush of `flushDeadline` (the reader's) runs gets what is left of the
+ * timeout counted from the flush's start.
  *
  * @example
  * ```ts
@@ -51,6 +54,7 @@ export function createOtlpMetricExporter(
   config: ResolvedOtlpMetrics,
   exemplars: ExemplarLookup,
   onRejected: (rejected: RejectedItems) => void,
+  flushDeadline?: FlushDeadline,
 ): PushMetricExporter {
   // The SDK's own histograms (the runtime metrics') follow the same choice as the helpers'.
   const exponential = config.exponentialHistograms;
@@ -77,12 +81,17 @@ export function createOtlpMetricExporter(
   };
   const tls = config.tls ?? NO_OTLP_TLS;
   if (config.protocol === 'grpc') {
-    const delegate = createRetryingOtlpGrpcExportDelegate(otlpGrpcDelegateOptions(variables, tls), serializer, {
-      name: 'MetricsExportService',
-      path: METRICS_EXPORT_METHOD,
-      componentType: 'otlp_grpc_metric_exporter',
-      metricsHelper: MetricsExporterMetricsHelper,
-    });
+    const delegate = createRetryingOtlpGrpcExportDelegate(
+      otlpGrpcDelegateOptions(variables, tls),
+      serializer,
+      {
+        name: 'MetricsExportService',
+        path: METRICS_EXPORT_METHOD,
+        componentType: 'otlp_grpc_metric_exporter',
+        metricsHelper: MetricsExporterMetricsHelper,
+      },
+      flushDeadline,
+    );
     return new OTLPMetricExporterBase(delegate, preferences);
   }
   const delegate = createOtlpHttpExportDelegateWithDeadline(
@@ -90,6 +99,7 @@ export function createOtlpMetricExporter(
     serializer,
     'otlp_http_metric_exporter',
     MetricsExporterMetricsHelper,
+    flushDeadline,
   );
   return new OTLPMetricExporterBase(delegate, preferences);
 }

@@ -21,6 +21,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { FlushDeadline } from '../flush/flush-deadline.js';
 import { FlushFailureWatch, exportFailure } from '../flush/flush-failures.js';
 import type { MetricsTemporalityPreference, ResolvedOtlpMetrics } from './metrics-export-config.js';
 import { TemporalityMetricProducer } from './temporality-metric-producer.js';
@@ -203,17 +204,24 @@ export function createOtlpMetricsReader(
   };
   // A partial success is reported while its response is read, just before the export's success.
   let partialSuccess = false;
+  // The reader's flushes bound the transport's exports: one export timeout per flush.
+  const flushDeadline = new FlushDeadline();
   const inner =
     config.exporter ??
-    createOtlpMetricExporter(config, exemplars, (rejected) => {
-      partialSuccess = true;
-      reportFailure(
-        'rejected',
-        new Error(
-          `the backend rejected ${rejected.count} data point${rejected.count === 1 ? '' : 's'}: ${rejected.errorMessage || '(no message)'}`,
-        ),
-      );
-    });
+    createOtlpMetricExporter(
+      config,
+      exemplars,
+      (rejected) => {
+        partialSuccess = true;
+        reportFailure(
+          'rejected',
+          new Error(
+            `the backend rejected ${rejected.count} data point${rejected.count === 1 ? '' : 's'}: ${rejected.errorMessage || '(no message)'}`,
+          ),
+        );
+      },
+      flushDeadline,
+    );
   const selector: AggregationTemporalitySelector =
     inner.selectAggregationTemporality !== undefined
       ? (type) => inner.selectAggregationTemporality!(type)
@@ -231,6 +239,7 @@ export function createOtlpMetricsReader(
       metricProducers: [temporal],
     },
     flushFailures,
+    flushDeadline,
   );
 }
 
@@ -240,11 +249,15 @@ export function createOtlpMetricsReader(
  * and the specification asks `ForceFlush` to let its caller know whether it succeeded. A scheduled
  * push that failed is not reported when a push collected later (the flush's own) was accepted and
  * carried its data; a partial success, or SDK instruments' deltas in the failed push, still are.
+ * A flush first waits for a scheduled push in flight; its own push then gets what is left of the
+ * export timeout counted from the flush's start (through `flushDeadline`, which the transport
+ * shares), so a flush ends within one timeout.
  */
 class FlushReportingMetricReader extends PeriodicExportingMetricReader {
   constructor(
     options: PeriodicExportingMetricReaderOptions,
     private readonly failures: FlushFailureWatch,
+    private readonly flushDeadline: FlushDeadline,
   ) {
     super(options);
   }
@@ -254,11 +267,11 @@ class FlushReportingMetricReader extends PeriodicExportingMetricReader {
 
   protected override onForceFlush(): Promise<void> {
     if (this.shuttingDown) return super.onForceFlush();
-    return this.failures.during(() => super.onForceFlush());
+    return this.flushDeadline.during(() => this.failures.during(() => super.onForceFlush()));
   }
 
   protected override onShutdown(): Promise<void> {
     this.shuttingDown = true;
-    return this.failures.during(() => super.onShutdown());
+    return this.flushDeadline.during(() => this.failures.during(() => super.onShutdown()));
   }
 }

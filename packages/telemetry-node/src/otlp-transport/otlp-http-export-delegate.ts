@@ -10,6 +10,7 @@ import { createOtlpNetworkExportDelegate, type IOtlpExportDelegate } from '@open
 import { createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
 import type { IExporterMetricsHelper, ISerializer } from '@opentelemetry/otlp-transformer';
 import type { OtlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
+import type { FlushDeadline } from '../flush/flush-deadline.js';
 import { createOtlpHttpTransport } from './otlp-http-transport.js';
 import { createRetryingTransport, type RetryDelay } from './retrying-transport.js';
 
@@ -19,7 +20,8 @@ export const httpRetryDelay: RetryDelay = (response, backoffMillis) =>
 
 /**
  * An export delegate (for `OTLPExporterBase` / `OTLPMetricExporterBase`) posting `serializer`'s bytes
- * to `options.url`, every attempt and retry within `options.timeoutMillis`. `componentType` and
+ * to `options.url`, every attempt and retry within `options.timeoutMillis`, and while a flush of
+ * `flushDeadline` runs within that timeout counted from the flush's start. `componentType` and
  * `metricsHelper` name the exporter in the SDK's self-metrics, as for `createOtlpHttpExportDelegate`.
  *
  * @example
@@ -38,11 +40,12 @@ export function createOtlpHttpExportDelegateWithDeadline<Internal, Response>(
   serializer: ISerializer<Internal, Response>,
   componentType: string,
   metricsHelper: IExporterMetricsHelper<Internal>,
+  flushDeadline?: FlushDeadline,
 ): IOtlpExportDelegate<Internal> {
   return createOtlpNetworkExportDelegate(
     options,
     serializer,
     createOtlpHttpExporterMetrics(componentType, metricsHelper, options.url, undefined),
-    createRetryingTransport(createOtlpHttpTransport(options), httpRetryDelay),
+    createRetryingTransport(createOtlpHttpTransport(options), httpRetryDelay, { flushDeadline }),
   );
 }

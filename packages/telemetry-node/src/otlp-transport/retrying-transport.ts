@@ -8,6 +8,7 @@
  * hands the request's item count on to the answer's bytes, for the partial-success check.
  */
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
+import type { FlushDeadline } from '../flush/flush-deadline.js';
 import { carryRequestItems } from '../otlp-metrics/request-items.js';
 
 /** How long to wait between attempts. */
@@ -44,6 +45,12 @@ export interface RetryingTransportOptions {
    * of the wall clock does not move (stepped back, `Date.now` stretched the timeout by the step).
    */
   now?: () => number;
+  /**
+   * The flushes of the signal: an export starting while one runs gets what is left of the timeout
+   * counted from the flush's start, so a flush that first waited for an export in flight still ends
+   * within one timeout.
+   */
+  flushDeadline?: FlushDeadline;
 }
 
 /**
@@ -57,6 +64,7 @@ class RetryingTransport implements IExporterTransport {
   private readonly maxRetries: number;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly flushDeadline: FlushDeadline | undefined;
 
   constructor(
     private readonly transport: IExporterTransport,
@@ -67,10 +75,20 @@ class RetryingTransport implements IExporterTransport {
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => performance.now());
+    this.flushDeadline = options.flushDeadline;
   }
 
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
-    const deadline = this.now() + timeoutMillis;
+    const allowedMillis = this.flushDeadline?.remaining(timeoutMillis) ?? timeoutMillis;
+    // Not sent at all: a request with no time left would be sent, perhaps taken, and read as timed out.
+    if (allowedMillis <= 0)
+      return {
+        status: 'retryable',
+        error: new Error(
+          `OTLP export timed out: the flush's ${Math.round(timeoutMillis)} ms had passed before it was sent`,
+        ),
+      };
+    const deadline = this.now() + allowedMillis;
     let backoffMillis = this.backoff.initialMillis;
     for (let retries = 0; ; retries++) {
       const response = await this.transport.send(data, Math.max(deadline - this.now(), 0));

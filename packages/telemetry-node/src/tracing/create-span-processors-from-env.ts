@@ -16,6 +16,7 @@ import {
   readEnvTimeout,
 } from '../env/standard-variables.js';
 import { otlpProtocolFromEnv } from '../env/otlp-exporter-variables.js';
+import { FlushDeadline } from '../flush/flush-deadline.js';
 import { EncodingBatchSpanProcessor } from './encoding-batch-span-processor.js';
 import { encodedSpanExporterFromEnv, httpSpanExporterFromEnv } from './otlp-trace-exporters-from-env.js';
 import { createSpanDropMeterProvider, type SpanDropReason } from './span-drop-meter-provider.js';
@@ -124,22 +125,30 @@ function otlpSpanProcessor(
   const protocol = otlpProtocolFromEnv(env, 'TRACES');
   // The export of such a request succeeded: only the counter hears of these spans.
   const onRejected = (count: number): void => onDrop('rejected', count);
+  // The processor's flushes bound the transport's exports: one export timeout per flush.
+  const flushDeadline = new FlushDeadline();
   // Every transport setting comes from `env`: the SDK's exporter classes would read `process.env`.
   if (protocol === 'http/json')
-    return countingBatchSpanProcessor(httpSpanExporterFromEnv(env, true, onRejected), batch, onDrop);
+    return countingBatchSpanProcessor(
+      httpSpanExporterFromEnv(env, true, onRejected, flushDeadline),
+      batch,
+      onDrop,
+      flushDeadline,
+    );
   // Both protobuf protocols carry the same request; only the transport differs.
   const grpc = protocol === 'grpc';
   if (encoding)
     // Spans are encoded as they end and only their bytes wait for the batch (see the class).
     return new EncodingBatchSpanProcessor({
       ...batch,
-      exporter: encodedSpanExporterFromEnv(env, grpc, onRejected),
+      exporter: encodedSpanExporterFromEnv(env, grpc, onRejected, flushDeadline),
       onDrop,
+      flushDeadline,
     });
   const exporter = grpc
-    ? encodedSpanExporterFromEnv(env, true, onRejected)
-    : httpSpanExporterFromEnv(env, false, onRejected);
-  return countingBatchSpanProcessor(exporter, batch, onDrop);
+    ? encodedSpanExporterFromEnv(env, true, onRejected, flushDeadline)
+    : httpSpanExporterFromEnv(env, false, onRejected, flushDeadline);
+  return countingBatchSpanProcessor(exporter, batch, onDrop, flushDeadline);
 }
 
 /** The stock `BatchSpanProcessor` with `batch` (`OTEL_BSP_*` from `env`), its drops reported to `onDrop`. */
@@ -147,6 +156,7 @@ function countingBatchSpanProcessor(
   exporter: SpanExporter,
   batch: Required<BufferConfig>,
   onDrop: (reason: SpanDropReason, count: number) => void,
+  flushDeadline: FlushDeadline = new FlushDeadline(),
 ): SpanProcessor {
   const config: BufferConfig & { selfObsMeterProvider: MeterProvider } = {
     ...batch,
@@ -154,7 +164,7 @@ function countingBatchSpanProcessor(
     // options, passed through unchanged by this package's constructor).
     selfObsMeterProvider: createSpanDropMeterProvider(onDrop),
   };
-  return new ShutdownAlwaysBatchSpanProcessor(exporter, config);
+  return new ShutdownAlwaysBatchSpanProcessor(exporter, config, flushDeadline);
 }
 
 /**
@@ -163,19 +173,25 @@ function countingBatchSpanProcessor(
  * collector was down at shutdown kept its connections and timers. A failed flush is reported as
  * lost spans (`spans not exported: <cause>`), as `EncodingBatchSpanProcessor` reports it, instead of
  * the exporter's bare error (`connect ECONNREFUSED …`), which does not say what was lost; the stock
- * processor does not tell how many spans the failed request held.
+ * processor does not tell how many spans the failed request held. Its flushes are told to
+ * `flushDeadline`, which the OTLP exporters' transports share: the exports a flush starts after
+ * waiting for one in flight get what is left of one timeout.
  */
 class ShutdownAlwaysBatchSpanProcessor extends BatchSpanProcessor {
   private readonly spanExporter: SpanExporter;
 
-  constructor(exporter: SpanExporter, config: BufferConfig) {
+  constructor(
+    exporter: SpanExporter,
+    config: BufferConfig,
+    private readonly flushDeadline: FlushDeadline,
+  ) {
     super(exporter, config);
     this.spanExporter = exporter;
   }
 
   override async forceFlush(): Promise<void> {
     try {
-      await super.forceFlush();
+      await this.flushDeadline.during(() => super.forceFlush());
     } catch (error) {
       throw spansLost(error);
     }
@@ -183,7 +199,7 @@ class ShutdownAlwaysBatchSpanProcessor extends BatchSpanProcessor {
 
   override async shutdown(): Promise<void> {
     try {
-      await super.shutdown();
+      await this.flushDeadline.during(() => super.shutdown());
     } catch (error) {
       // The flush failed before the SDK reached the exporter's shutdown: run it, then report the failure.
       await this.spanExporter.shutdown().catch(() => {});

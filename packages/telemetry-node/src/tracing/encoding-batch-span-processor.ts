@@ -3,6 +3,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { TraceRequestBuilder, type EncodedTraceRequest } from './encoded-trace-request.js';
+import { FlushDeadline } from '../flush/flush-deadline.js';
 import { countOf, exportFailure, flushFailure } from '../flush/flush-failures.js';
 import type { SpanDropReason } from './span-drop-meter-provider.js';
 
@@ -32,6 +33,11 @@ export interface EncodingBatchSpanProcessorOptions {
   exportTimeoutMillis?: number;
   /** Sampled spans that were not exported: queue full, or the export failed. */
   onDrop?: (reason: SpanDropReason, count: number) => void;
+  /**
+   * Told when a flush or shutdown begins and ends; give the exporter's transport the same one, so
+   * that both end a flush's exports within one timeout of its start. Default: the processor's own.
+   */
+  flushDeadline?: FlushDeadline;
 }
 
 /**
@@ -59,6 +65,7 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
   private readonly scheduledDelayMillis: number;
   private readonly exportTimeoutMillis: number;
   private readonly onDrop: (reason: SpanDropReason, count: number) => void;
+  private readonly flushDeadline: FlushDeadline;
   private readonly builder = new TraceRequestBuilder();
   /** Requests sent and not yet answered; each settles to the reason it failed, if it did. */
   private readonly inFlight = new Set<Promise<Error | undefined>>();
@@ -88,6 +95,7 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     this.scheduledDelayMillis = options.scheduledDelayMillis ?? 5000;
     this.exportTimeoutMillis = options.exportTimeoutMillis ?? 30000;
     this.onDrop = options.onDrop ?? (() => {});
+    this.flushDeadline = options.flushDeadline ?? new FlushDeadline();
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
@@ -118,9 +126,14 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
    * Export every span ended so far and wait for the requests still unanswered. Rejects when one of
    * them failed (the collector refused it, or it timed out): with that request's error, or an
    * `AggregateError` holding each, so a caller flushing before a freeze or exit learns that spans
-   * were lost (they are also counted through `onDrop`).
+   * were lost (they are also counted through `onDrop`). Ends within the export timeout: requests
+   * sent during the flush get what is left of it, counted from the flush's start.
    */
-  async forceFlush(): Promise<void> {
+  forceFlush(): Promise<void> {
+    return this.flushDeadline.during(() => this.flushAll());
+  }
+
+  private async flushAll(): Promise<void> {
     // A flush does not wait for one answer before the next batch: every waiting batch goes now,
     // and those sealed at the end of a wait for the resource's attributes when it ends.
     this.send();
@@ -133,11 +146,12 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
 
   /**
    * Flush, then shut the exporter down even if the flush failed; rejects as `forceFlush` does.
-   * Spans that end while the flush runs (requests finishing during a shutdown) are exported too.
+   * Spans that end while the flush runs (requests finishing during a shutdown) are exported too,
+   * within the export timeout counted from the call, as every request of the shutdown.
    */
   shutdown(): Promise<void> {
     // A second call waits for the first one's work, as the SDK's processors do.
-    return (this.shutdownDone ??= this.closeAndFlush());
+    return (this.shutdownDone ??= this.flushDeadline.during(() => this.closeAndFlush()));
   }
 
   private async closeAndFlush(): Promise<void> {
@@ -148,7 +162,7 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
       // process that goes on making spans while it shuts down gets a bounded number of rounds.
       for (let round = 0; round < MAX_SHUTDOWN_ROUNDS; round++) {
         try {
-          await this.forceFlush();
+          await this.flushAll();
         } catch (error) {
           // forceFlush rejects with the request's Error or an AggregateError of them.
           failure ??= error instanceof Error ? error : new Error(String(error));
@@ -183,8 +197,8 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
   /**
    * Seal the spans encoded so far into one request and export it, or, while another is being
    * exported, queue it behind that one; first, if their resource still has asynchronous
-   * attributes pending, wait for them (at most the export timeout, once: a detector that never
-   * answers must not hold spans back for good).
+   * attributes pending, wait for them (at most the export timeout, half of what is left of it
+   * during a flush, and once: a detector that never answers must not hold spans back for good).
    */
   private send(): void {
     if (this.timer !== undefined) {
@@ -195,11 +209,17 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     if (this.resourceWait !== undefined) return;
     const pending = this.resourceWaitTimedOut ? [] : this.builder.pendingResources();
     if (pending.length > 0) {
-      this.resourceWait = settledWithin(pending, this.exportTimeoutMillis).then((settled) => {
+      // During a flush the export after the wait needs time of its own within the flush's one
+      // timeout: the wait takes at most half of what is left (spans sent without the attribute,
+      // rather than held until no time is left to send them).
+      const waitMillis = this.flushDeadline.running
+        ? this.flushDeadline.remaining(this.exportTimeoutMillis) / 2
+        : this.exportTimeoutMillis;
+      this.resourceWait = settledWithin(pending, waitMillis).then((settled) => {
         if (!settled) {
           this.resourceWaitTimedOut = true;
           diag.warn(
-            `@gatewayz/telemetry-node: resource attributes still pending after ${this.exportTimeoutMillis} ms; exporting spans without them`,
+            `@gatewayz/telemetry-node: resource attributes still pending after ${Math.round(waitMillis)} ms; exporting spans without them`,
           );
         }
         this.resourceWait = undefined;
@@ -248,9 +268,11 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
         resolve(failure);
         this.exportReady(this.closing);
       };
+      // During a flush, what is left of the timeout counted from the flush's start.
+      const timeoutMillis = this.flushDeadline.remaining(this.exportTimeoutMillis);
       const timeout = setTimeout(
-        () => settle(exportFailure(notExported(count), `no answer within ${this.exportTimeoutMillis} ms`)),
-        this.exportTimeoutMillis,
+        () => settle(exportFailure(notExported(count), `no answer within ${Math.round(timeoutMillis)} ms`)),
+        timeoutMillis,
       );
       timeout.unref();
       try {

@@ -15,6 +15,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { otlpGrpcDelegateOptions, otlpHttpDelegateOptions } from '../env/otlp-exporter-config.js';
 import { otlpExporterVariables } from '../env/otlp-exporter-variables.js';
 import { otlpTlsFromEnv } from '../env/otlp-tls-from-env.js';
+import type { FlushDeadline } from '../flush/flush-deadline.js';
 import { countingRejections, reportingRejectedItems, type RejectedItems } from '../otlp-metrics/partial-success.js';
 import { createRetryingOtlpGrpcExportDelegate } from '../otlp-grpc/retrying-grpc-export-delegate.js';
 import {
@@ -44,12 +45,14 @@ function countingRejectedSpans(
 
 /**
  * The exporter of requests encoded as the spans ended, over OTLP/gRPC (`grpc`) or OTLP/HTTP
- * protobuf: what {@link OtlpGrpcTraceExporter} and {@link OtlpProtobufTraceExporter} send.
+ * protobuf: what {@link OtlpGrpcTraceExporter} and {@link OtlpProtobufTraceExporter} send. Its
+ * exports are bounded by the flushes of `flushDeadline` (the processor's).
  */
 export function encodedSpanExporterFromEnv(
   env: NodeJS.ProcessEnv,
   grpc: boolean,
   onRejected: (count: number) => void,
+  flushDeadline?: FlushDeadline,
 ): EncodedSpanExporter {
   const variables = otlpExporterVariables(env, 'TRACES', grpc);
   // TLS files are read now, once: a bad one fails start-up, not every export.
@@ -66,6 +69,7 @@ export function encodedSpanExporterFromEnv(
           otlpGrpcDelegateOptions(variables, tls),
           serializer,
           ENCODED_TRACE_GRPC_SERVICE,
+          flushDeadline,
         ),
       ),
     );
@@ -76,6 +80,7 @@ export function encodedSpanExporterFromEnv(
         serializer,
         HTTP_SPAN_EXPORTER,
         ENCODED_TRACE_METRICS_HELPER,
+        flushDeadline,
       ),
     ),
   );
@@ -83,12 +88,14 @@ export function encodedSpanExporterFromEnv(
 
 /**
  * The SDK's OTLP/HTTP span exporter (`http/protobuf` or `http/json`), for the stock batch processor:
- * what `OTLPTraceExporter` of `@opentelemetry/exporter-trace-otlp-proto` / `-http` sends.
+ * what `OTLPTraceExporter` of `@opentelemetry/exporter-trace-otlp-proto` / `-http` sends. Its
+ * exports are bounded by the flushes of `flushDeadline` (the processor's).
  */
 export function httpSpanExporterFromEnv(
   env: NodeJS.ProcessEnv,
   json: boolean,
   onRejected: (count: number) => void,
+  flushDeadline?: FlushDeadline,
 ): SpanExporter {
   const variables = otlpExporterVariables(env, 'TRACES', false);
   const tls = otlpTlsFromEnv(env, 'TRACES');
@@ -102,6 +109,7 @@ export function httpSpanExporterFromEnv(
       ),
       HTTP_SPAN_EXPORTER,
       TraceExporterMetricsHelper,
+      flushDeadline,
     ),
   );
 }
