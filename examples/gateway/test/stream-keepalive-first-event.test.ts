@@ -11,9 +11,9 @@ import { sampleSum, startGatewayFor } from './harness.js';
  * past it the attempt fails as `timeout` and the next provider answers.
  */
 
-const ATTEMPT_TIMEOUT_MS = 800;
+const ATTEMPT_TIMEOUT_MS = 2000;
 /** Shorter than the attempt's deadline, longer than the keep-alive period: silence would fail it sooner. */
-const STREAM_IDLE_TIMEOUT_MS = 400;
+const STREAM_IDLE_TIMEOUT_MS = 1000;
 const KEEPALIVE_MS = 50;
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -104,13 +104,13 @@ async function streamChat(): Promise<{ status: number; text: string; elapsedMs: 
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-    signal: AbortSignal.timeout(5000),
+    signal: AbortSignal.timeout(6000),
   });
   const text = await response.text();
   return { status: response.status, text, elapsedMs: performance.now() - startedAt };
 }
 
-const outcomes = async (): Promise<Record<string, number>> => {
+const outcomes = async (): Promise<{ queuedTimeout: number; healthySuccess: number }> => {
   const text = await (await fetch(`${gw.url}/metrics`)).text();
   const count = (provider: string, status: string): number =>
     sampleSum(text, 'model_inference_requests_total', { provider, status });
@@ -130,7 +130,8 @@ describe('a stream provider sending keep-alive bytes and no first event', () => 
       expect(answer.status).toBe(200);
       expect(answer.text).toContain('from healthy');
       expect(answer.elapsedMs).toBeGreaterThanOrEqual(ATTEMPT_TIMEOUT_MS - 20);
-      expect(answer.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + 600);
+      // Margins wide enough for a loaded machine; before, the client's own 5 s timeout ended it.
+      expect(answer.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + 2000);
       const after = await outcomes();
       expect(after.queuedTimeout - before.queuedTimeout).toBe(1);
       expect(after.healthySuccess - before.healthySuccess).toBe(1);
@@ -144,7 +145,7 @@ describe('a stream provider sending keep-alive bytes and no first event', () => 
     queued.handler = keepingAlive(': PROCESSING\n\n', ATTEMPT_TIMEOUT_MS / 2);
     const answer = await streamChat();
     expect(answer.text).toContain('from healthy');
-    expect(answer.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + ATTEMPT_TIMEOUT_MS / 2 - 100);
+    expect(answer.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + ATTEMPT_TIMEOUT_MS / 2 - 400);
   });
 
   it('relays a stream whose first event comes after keep-alive bytes, within the deadline', async () => {

@@ -48,6 +48,7 @@ export { StructuredLogger, isLogLevel } from './logs/index.js';
 export type { StructuredLoggerOptions, LogLevel, LogAttributes } from './logs/index.js';
 export { BoundedLogRecordProcessor } from './logs/index.js';
 export type { BoundedLogRecordProcessorOptions, LogDropReason } from './logs/index.js';
+export { FlushDeadline } from './flush/flush-deadline.js';
 export { startHealthServicePoller } from './health-service/index.js';
 export { HEALTH_SERVICE_ENDPOINTS } from './health-service/index.js';
 export type {
