@@ -111,8 +111,10 @@ describe.skipIf(!componentAvailable('prometheus'))('from a latency spike to the 
       expect(span?.traceId).toBe(exemplar.labels['trace_id']);
       expect(span?.attributes['gen_ai.provider.name']).toBe(exemplar.series['provider']);
     }
-    // One of them points at the exact slow request: its value is the observed latency.
+    // One of them points at the exact slow request: its value is the observed latency. A 120 ms
+    // timer may fire up to a millisecond early against the gateway's clock (libuv starts it from
+    // its cached loop time; a Node 24 CI run read 0.1199957).
     const openaiExemplar = exemplars.find((exemplar) => exemplar.series['provider'] === 'openai');
-    expect(Number(openaiExemplar?.value)).toBeGreaterThanOrEqual(0.12);
+    expect(Number(openaiExemplar?.value)).toBeGreaterThanOrEqual(0.119);
   });
 });
