@@ -3,7 +3,7 @@
  * for the exports in flight when it began, then sends what was waiting: given a full timeout of its
  * own, an export that starts during the flush let the flush last up to twice the export timeout (an
  * export begun just before it ran out its deadline, then the flush's own ran out another). Counted
- * from the earliest flush running, a timeout ends every export at the latest one timeout after the
+ * from the latest flush running, a timeout ends every export at the latest one timeout after that
  * flush began: those in flight then end earlier anyway, and those that start later get what is left.
  *
  * The processor (or reader) calls `begin()` when its flush or shutdown begins and the function it
@@ -51,7 +51,11 @@ export class FlushDeadline {
    */
   remaining(timeoutMillis: number): number {
     if (this.starts.length === 0) return timeoutMillis;
-    const flushEnd = Math.min(...this.starts) + timeoutMillis;
+    // The latest flush's start: a shutdown called while an earlier flush waits on a hung request
+    // gets its own whole timeout (counted from the earliest, it got the crumbs of that flush and
+    // dropped what the collector would have taken). The earlier flush, if it waits for these
+    // exports too, may then end later than its own timeout, by the time between the two calls.
+    const flushEnd = Math.max(...this.starts) + timeoutMillis;
     return Math.max(Math.min(timeoutMillis, flushEnd - this.now()), 0);
   }
 

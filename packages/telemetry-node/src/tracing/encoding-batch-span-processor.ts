@@ -83,6 +83,8 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
   private shutdownDone: Promise<void> | undefined;
   /** Set while the spans wait for their resource's asynchronous attributes (see `send`). */
   private resourceWait: Promise<void> | undefined;
+  /** While `resourceWait` runs: end it (as timed out) `afterMillis` from now, if it has not ended by then. */
+  private cutResourceWait: ((afterMillis: number) => void) | undefined;
   /** Spans that ended during that wait, kept as they are to be encoded in batches at its end. */
   private readonly waiting: ReadableSpan[] = [];
   /** A wait for them ran out: later batches are not held back again. */
@@ -138,6 +140,9 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
     // and those sealed at the end of a wait for the resource's attributes when it ends.
     this.send();
     this.exportReady(true);
+    // A wait begun before this flush (a full batch, the timer) keeps at most half of what is left
+    // of the flush's timeout, as one the flush begins: the spans then still have time to go out.
+    this.cutResourceWait?.(this.flushDeadline.remaining(this.exportTimeoutMillis) / 2);
     await this.resourceWait;
     this.exportReady(true);
     const failure = flushFailure((await Promise.all([...this.inFlight])).filter((failed) => failed !== undefined));
@@ -215,11 +220,24 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
       const waitMillis = this.flushDeadline.running
         ? this.flushDeadline.remaining(this.exportTimeoutMillis) / 2
         : this.exportTimeoutMillis;
-      this.resourceWait = settledWithin(pending, waitMillis).then((settled) => {
+      const waitStart = performance.now();
+      let waitedMillis = waitMillis;
+      let cutTimer: NodeJS.Timeout | undefined;
+      const cutShort = new Promise<false>((resolve) => {
+        this.cutResourceWait = (afterMillis) => {
+          clearTimeout(cutTimer);
+          waitedMillis = Math.min(waitedMillis, performance.now() - waitStart + afterMillis);
+          cutTimer = setTimeout(() => resolve(false), afterMillis);
+          cutTimer.unref();
+        };
+      });
+      this.resourceWait = settledWithin(pending, waitMillis, cutShort).then((settled) => {
+        clearTimeout(cutTimer);
+        this.cutResourceWait = undefined;
         if (!settled) {
           this.resourceWaitTimedOut = true;
           diag.warn(
-            `@gatewayz/telemetry-node: resource attributes still pending after ${Math.round(waitMillis)} ms; exporting spans without them`,
+            `@gatewayz/telemetry-node: resource attributes still pending after ${Math.round(waitedMillis)} ms; exporting spans without them`,
           );
         }
         this.resourceWait = undefined;
@@ -300,7 +318,11 @@ export class EncodingBatchSpanProcessor implements SpanProcessor {
 const MAX_SHUTDOWN_ROUNDS = 16;
 
 /** Whether every resource's asynchronous attributes settled within `timeoutMillis`. */
-async function settledWithin(resources: readonly Resource[], timeoutMillis: number): Promise<boolean> {
+async function settledWithin(
+  resources: readonly Resource[],
+  timeoutMillis: number,
+  cutShort: Promise<false>,
+): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMillis);
@@ -313,7 +335,7 @@ async function settledWithin(resources: readonly Resource[], timeoutMillis: numb
     () => true as const,
   );
   try {
-    return await Promise.race([settled, timedOut]);
+    return await Promise.race([settled, timedOut, cutShort]);
   } finally {
     clearTimeout(timer);
   }
