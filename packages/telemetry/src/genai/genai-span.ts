@@ -53,7 +53,13 @@ import type {
 } from './messages.js';
 import { setGenAiContentAttributes } from './message-content.js';
 import { genAiOperation, type GenAiSemconvMode } from './semconv-stability.js';
-import { MAX_PORT, finiteNumberAttribute, stringListAttribute, wholeNumberAttribute } from './span-attribute-values.js';
+import {
+  MAX_PORT,
+  finiteNumberAttribute,
+  nonEmptyString,
+  stringListAttribute,
+  wholeNumberAttribute,
+} from './span-attribute-values.js';
 
 /**
  * What is known of a GenAI call when it starts: the attributes `startGenAiSpan()` puts on the span,
@@ -233,19 +239,13 @@ export function genAiStartAttributes(start: GenAiSpanStart): Record<string, GenA
   const serverPort = wholeNumberAttribute(ATTR_SERVER_PORT, start.serverPort, 0, MAX_PORT);
   if (serverPort !== undefined) attributes[ATTR_SERVER_PORT] = serverPort;
   if (start.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = start.stream;
-  if (typeof start.conversationId === 'string' && start.conversationId !== '')
-    attributes[ATTR_GEN_AI_CONVERSATION_ID] = start.conversationId;
+  if (nonEmptyString(start.conversationId)) attributes[ATTR_GEN_AI_CONVERSATION_ID] = start.conversationId;
   setRequestParameters(attributes, start);
   // The OpenAI conventions' own attribute, for their provider only; `auto` is the default, left out.
   const serviceTier = start.openAiRequestServiceTier;
   if (start.providerName === 'openai' && nonEmptyString(serviceTier) && serviceTier !== 'auto')
     attributes[ATTR_OPENAI_REQUEST_SERVICE_TIER] = serviceTier;
   return attributes;
-}
-
-/** Whether `value` is a string with something in it: from plain JavaScript, a field may hold anything. */
-function nonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value !== '';
 }
 
 /** @internal The content attributes of a GenAI call's start, in the order they are recorded. */

@@ -1,4 +1,5 @@
 import type { GenAiOutputType } from './semconv.js';
+import { nonEmptyString } from './span-attribute-values.js';
 
 /**
  * The parameters of a GenAI request that the conventions put on its span (`gen_ai.request.*`,
@@ -55,7 +56,7 @@ export interface GenAiRequestParameters {
 
 const finite = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+const text = (value: unknown): string | undefined => (nonEmptyString(value) ? value : undefined);
 const integer = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
 const field = (object: unknown, name: string): unknown =>

@@ -16,6 +16,11 @@ import { wholeNumberProblem } from '../metrics/value-problem.js';
 /** The highest port number, the bound of `server.port`. */
 export const MAX_PORT = 65_535;
 
+/** Whether `value` is a string with something in it: from plain JavaScript, a field may hold anything. */
+export function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
 /** Attribute and reason pairs already warned about (one warning each for the process). */
 const warned = new Set<string>();
 
